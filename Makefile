@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` and `make test`. Both set up everything on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DATA   ?= instance
+
+.PHONY: run test bench venv clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(VENV)/bin/portal --data $(DATA) demo
+	$(VENV)/bin/portal --data $(DATA) serve --host 127.0.0.1 --port 8080
+
+test: venv
+	$(PY) -m pytest -q
+
+bench: venv
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,48 @@
+"""The `portal` command: the operator's tool (see CONTRACT.md, "Set-up and running")."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import click
+
+
+@click.group()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Data directory (default: $PORTAL_DATA_DIR, else ./instance).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """Operate a protected-disclosure portal installation."""
+    ctx.obj = data_dir or Path(os.environ.get("PORTAL_DATA_DIR", "instance"))
+
+
+@main.group()
+def workdays() -> None:
+    """Working-day arithmetic for the statutory clock."""
+
+
+@workdays.command("add")
+@click.argument("start")
+@click.argument("n")
+@click.option("--calendar", "calendar_name", default="legislation",
+              type=click.Choice(["legislation", "oia", "calendar"]), show_default=True)
+def workdays_add(start: str, n: str, calendar_name: str) -> None:
+    """Print the date N working days after START (START itself not counted)."""
+    from portal import workdays as wd
+
+    try:
+        start_date = dt.date.fromisoformat(start)
+    except ValueError:
+        raise click.UsageError(f"START must be a date written YYYY-MM-DD, not {start!r}.")
+    try:
+        count = int(n)
+    except ValueError:
+        raise click.UsageError(f"N must be a whole number, not {n!r}.")
+    if count < 0:
+        raise click.UsageError("N must not be negative.")
+    try:
+        result = wd.add_working_days(start_date, count, calendar_name)
+    except wd.UnknownYear as exc:
+        raise click.UsageError(str(exc))
+    click.echo(result.isoformat())
