@@ -1,0 +1,147 @@
+"""Stream encryption: the portal's encrypt_stream against raw secretstream push, same run.
+
+Prints the throughput ratio (target >= 0.9) and the peak memory of a child process encrypting
+256 MiB and 1 GiB (target < 64 MiB at both). BENCH_BYTES overrides the 1 GiB for quick runs
+(the memory sizes then become BENCH_BYTES/4 and BENCH_BYTES).
+"""
+from __future__ import annotations
+
+import io
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import nacl.bindings as b  # noqa: E402
+
+from crypto import CHUNK_SIZE, StreamEncryptor, encrypt_stream  # noqa: E402
+
+MiB = 1024 * 1024
+BLOCK = 1 * MiB
+ROUNDS = 3  # interleaved rounds; the best of each side is compared
+
+
+class RepeatingSource(io.RawIOBase):
+    """`size` bytes made of one random 1 MiB block repeated; never holds more than that block.
+    Chunk-aligned reads return pre-cut bytes objects, so both contenders pay the same, small cost."""
+
+    def __init__(self, size: int, block: bytes):
+        self._size, self._pos, self._block = size, 0, block
+        self._cuts = {i: block[i : i + CHUNK_SIZE] for i in range(0, len(block), CHUNK_SIZE)}
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._size - self._pos
+        if n < 0 or n > left:
+            n = left
+        if n <= 0:
+            return b""
+        off = self._pos % len(self._block)
+        self._pos += n
+        if n == CHUNK_SIZE and off in self._cuts:
+            return self._cuts[off]
+        out = bytearray()
+        while len(out) < n:
+            take = min(n - len(out), len(self._block) - off)
+            out += self._block[off : off + take]
+            off = 0
+        return bytes(out)
+
+
+class NullSink:
+    """Discards writes, counting bytes, so the sink costs the same for both contenders."""
+
+    def __init__(self):
+        self.count = 0
+
+    def write(self, data) -> int:
+        self.count += len(data)
+        return len(data)
+
+
+def raw_push(key: bytes, source, sink) -> None:
+    state = b.crypto_secretstream_xchacha20poly1305_state()
+    sink.write(b.crypto_secretstream_xchacha20poly1305_init_push(state, key))
+    push, read, write = b.crypto_secretstream_xchacha20poly1305_push, source.read, sink.write
+    while True:
+        chunk = read(CHUNK_SIZE)
+        if not chunk:
+            break
+        write(push(state, chunk))
+
+
+def portal(key: bytes, source, sink) -> None:
+    encrypt_stream(key, source, sink, b"bench-ad")
+
+
+def portal_writer(key: bytes, source, sink, sizes=None) -> None:
+    enc = StreamEncryptor(key, sink, b"bench-ad")
+    if sizes is None:
+        for chunk in iter(lambda: source.read(CHUNK_SIZE), b""):
+            enc.write(chunk)
+    else:
+        rng = random.Random(7)
+        while chunk := source.read(rng.choice(sizes)):
+            enc.write(chunk)
+    enc.close()
+
+
+def timed(fn, key, size, block) -> float:
+    src, sink = RepeatingSource(size, block), NullSink()
+    t = time.perf_counter()
+    fn(key, src, sink)
+    return time.perf_counter() - t
+
+
+def child(size: int) -> None:
+    block = os.urandom(BLOCK)
+    encrypt_stream(os.urandom(32), RepeatingSource(size, block), NullSink(), b"bench-ad")
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
+
+
+def peak_rss_mib(size: int) -> float:
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child", str(size)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return int(out.split()[-1]) / 1024
+
+
+def main() -> None:
+    size = int(os.environ.get("BENCH_BYTES", 1024 * MiB))
+    key, block = os.urandom(32), os.urandom(BLOCK)
+    gib = size / (1024 * MiB)
+    print(f"bench_stream: {size / MiB:.0f} MiB per pass, {CHUNK_SIZE // 1024} KiB chunks, best of {ROUNDS}")
+
+    contenders = {"raw": raw_push, "portal": portal, "writer": portal_writer,
+                  "writer-random": lambda k, s, o: portal_writer(k, s, o, sizes=[1, 100, 4096, 8192, 65536, 100_000, 300_000])}
+    best = {name: float("inf") for name in contenders}
+    for _ in range(ROUNDS):
+        for name, fn in contenders.items():  # interleaved, so drift affects every contender alike
+            best[name] = min(best[name], timed(fn, key, size, block))
+    for name, t in best.items():
+        print(f"  {name:14s} {size / MiB / t:8.1f} MiB/s  ({t:.2f} s for {gib:.2f} GiB)")
+
+    ratio = best["raw"] / best["portal"]
+    print(f"stream encrypt throughput ratio vs raw secretstream: {ratio:.2f} (target >= 0.9)"
+          f"{'' if ratio >= 0.9 else '  MISSED'}")
+    print(f"StreamEncryptor (64 KiB writes) ratio vs raw secretstream: {best['raw'] / best['writer']:.2f} (informational)")
+    print(f"StreamEncryptor (random-size writes) ratio vs raw secretstream: {best['raw'] / best['writer-random']:.2f} (informational)")
+
+    for n in (size // 4, size):
+        rss = peak_rss_mib(n)
+        print(f"peak memory (ru_maxrss, child encrypting {n / MiB:.0f} MiB): {rss:.1f} MiB (target < 64 MiB)"
+              f"{'' if rss < 64 else '  MISSED'}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]))
+    else:
+        main()

@@ -1,0 +1,62 @@
+"""XChaCha20-Poly1305 (IETF) for short values: case fields, names, messages."""
+from __future__ import annotations
+
+import nacl.bindings
+import nacl.exceptions
+import nacl.utils
+
+from ._format import KIND_FIELD, check_header, header, lp, require_bytes, text
+from .errors import DecryptionError
+from .kdf import derive_subkey
+
+KEY_SIZE = 32
+NONCE_SIZE = 24
+TAG_SIZE = 16
+FIELD_OVERHEAD = 2 + NONCE_SIZE + TAG_SIZE  # 42 bytes over the plaintext
+
+_encrypt = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt
+_decrypt = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt
+
+
+def aead_encrypt(key: bytes, nonce: bytes, plaintext: bytes, ad: bytes) -> bytes:
+    """Raw XChaCha20-Poly1305-IETF: returns ciphertext || 16-byte tag."""
+    key = require_bytes(key, KEY_SIZE, "key")
+    nonce = require_bytes(nonce, NONCE_SIZE, "nonce")
+    return _encrypt(require_bytes(plaintext, None, "plaintext"), require_bytes(ad, None, "ad"), nonce, key)
+
+
+def aead_decrypt(key: bytes, nonce: bytes, ciphertext: bytes, ad: bytes) -> bytes:
+    """Inverse of aead_encrypt; DecryptionError on any authentication failure."""
+    key = require_bytes(key, KEY_SIZE, "key")
+    nonce = require_bytes(nonce, NONCE_SIZE, "nonce")
+    ciphertext = require_bytes(ciphertext, None, "ciphertext")
+    if len(ciphertext) < TAG_SIZE:
+        raise DecryptionError("ciphertext shorter than its tag")
+    try:
+        return _decrypt(ciphertext, require_bytes(ad, None, "ad"), nonce, key)
+    except nacl.exceptions.CryptoError:
+        raise DecryptionError("authentication failed") from None
+
+
+def field_ad(case_id: str, field: str) -> bytes:
+    """AD of a field ciphertext: version, kind, then length-prefixed case id and field name."""
+    return header(KIND_FIELD) + lp(text(case_id, "case_id"), text(field, "field"))
+
+
+def encrypt_field(
+    case_key: bytes, case_id: str, field: str, plaintext: bytes, *, _nonce: bytes | None = None
+) -> bytes:
+    """01 03 | nonce(24) | ciphertext+tag, under derive_subkey(case_key, "fields")."""
+    key = derive_subkey(require_bytes(case_key, KEY_SIZE, "case_key"), "fields")
+    nonce = nacl.utils.random(NONCE_SIZE) if _nonce is None else _nonce
+    return header(KIND_FIELD) + nonce + aead_encrypt(key, nonce, plaintext, field_ad(case_id, field))
+
+
+def decrypt_field(case_key: bytes, case_id: str, field: str, ciphertext: bytes) -> bytes:
+    """Fails with DecryptionError if the ciphertext belongs to another case, field or key."""
+    ciphertext = require_bytes(ciphertext, None, "ciphertext")
+    check_header(ciphertext, KIND_FIELD, "field")
+    if len(ciphertext) < FIELD_OVERHEAD:
+        raise DecryptionError("field: too short")
+    key = derive_subkey(require_bytes(case_key, KEY_SIZE, "case_key"), "fields")
+    return aead_decrypt(key, ciphertext[2 : 2 + NONCE_SIZE], ciphertext[2 + NONCE_SIZE :], field_ad(case_id, field))

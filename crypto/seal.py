@@ -1,0 +1,36 @@
+"""Case keys sealed (crypto_box_seal) to each recipient's X25519 public key."""
+from __future__ import annotations
+
+import nacl.bindings
+import nacl.exceptions
+import nacl.utils
+
+from ._format import KIND_SEALED, check_header, header, require_bytes
+from .errors import DecryptionError
+
+CASE_KEY_SIZE = 32
+SEAL_OVERHEAD = 2 + 32 + 16  # header, ephemeral public key, MAC
+
+
+def new_case_key() -> bytes:
+    return nacl.utils.random(CASE_KEY_SIZE)
+
+
+def seal_to(public_key: bytes, secret: bytes) -> bytes:
+    """01 02 | crypto_box_seal(secret, public_key). Anonymous: the sender holds no key."""
+    public_key = require_bytes(public_key, 32, "public_key")
+    return header(KIND_SEALED) + nacl.bindings.crypto_box_seal(require_bytes(secret, None, "secret"), public_key)
+
+
+def open_sealed(private_key: bytes, sealed: bytes) -> bytes:
+    """DecryptionError unless sealed was made for this private key and is unaltered."""
+    private_key = require_bytes(private_key, 32, "private_key")
+    sealed = require_bytes(sealed, None, "sealed")
+    check_header(sealed, KIND_SEALED, "sealed box")
+    if len(sealed) < SEAL_OVERHEAD:
+        raise DecryptionError("sealed box: too short")
+    public_key = nacl.bindings.crypto_scalarmult_base(private_key)
+    try:
+        return nacl.bindings.crypto_box_seal_open(sealed[2:], public_key, private_key)
+    except nacl.exceptions.CryptoError:
+        raise DecryptionError("sealed box: cannot open (not a recipient, or altered)") from None

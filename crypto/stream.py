@@ -1,0 +1,193 @@
+"""Files through crypto_secretstream_xchacha20poly1305 in fixed chunks: memory stays flat.
+
+Format: 01 04 | secretstream header (24) | chunk* ; each chunk is CHUNK_SIZE plaintext bytes + 17,
+except the last, which carries TAG_FINAL and 1..CHUNK_SIZE bytes (0 only for an empty file).
+Every chunk is authenticated with AD = 01 04 || ad, so the caller's AD (case, attachment) and the
+format bytes are bound to every chunk, not only to the header.
+"""
+from __future__ import annotations
+
+from typing import BinaryIO, Iterator
+
+import nacl.bindings
+import nacl.exceptions
+
+from ._format import KIND_STREAM, check_header, header, lp, require_bytes, text
+from .errors import DecryptionError
+from .kdf import _blake2b_kdf
+
+CHUNK_SIZE = 64 * 1024
+ABYTES = nacl.bindings.crypto_secretstream_xchacha20poly1305_ABYTES  # 17
+SS_HEADER_SIZE = nacl.bindings.crypto_secretstream_xchacha20poly1305_HEADERBYTES  # 24
+HEADER_SIZE = 2 + SS_HEADER_SIZE
+_CT_CHUNK = CHUNK_SIZE + ABYTES
+
+_State = nacl.bindings.crypto_secretstream_xchacha20poly1305_state
+_init_push = nacl.bindings.crypto_secretstream_xchacha20poly1305_init_push
+_init_pull = nacl.bindings.crypto_secretstream_xchacha20poly1305_init_pull
+_push = nacl.bindings.crypto_secretstream_xchacha20poly1305_push
+_pull = nacl.bindings.crypto_secretstream_xchacha20poly1305_pull
+TAG_MESSAGE = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+TAG_FINAL = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+
+
+def stream_key(case_key: bytes, case_id: str, attachment_id: str) -> bytes:
+    """Per-file key: keyed BLAKE2b(case_key, person="stream-file") over lp(case_id, attachment_id)."""
+    return _blake2b_kdf(
+        require_bytes(case_key, 32, "case_key"),
+        "stream-file",
+        lp(text(case_id, "case_id"), text(attachment_id, "attachment_id")),
+    )
+
+
+def attachment_ad(case_id: str, attachment_id: str) -> bytes:
+    """AD for an attachment's bytes: lp("attachment", case_id, attachment_id)."""
+    return lp(b"attachment", text(case_id, "case_id"), text(attachment_id, "attachment_id"))
+
+
+def _chunk_ad(ad: bytes) -> bytes:
+    return header(KIND_STREAM) + require_bytes(ad, None, "ad")
+
+
+def _read_full(source: BinaryIO, n: int, first: bytes | None = None) -> bytes:
+    """Read exactly n bytes unless EOF comes first (raw files and pipes may return short reads)."""
+    data = source.read(n) if first is None else first
+    if data is None:
+        raise ValueError("non-blocking source returned no data")
+    if len(data) == n or not data:
+        return data if type(data) is bytes else bytes(data)
+    parts = [bytes(data)]
+    got = len(data)
+    while got < n:
+        more = source.read(n - got)
+        if not more:
+            break
+        parts.append(bytes(more))
+        got += len(more)
+    return b"".join(parts)
+
+
+def _start_push(key: bytes, sink: BinaryIO):
+    state = _State()
+    ss_header = _init_push(state, require_bytes(key, 32, "key"))
+    sink.write(header(KIND_STREAM) + ss_header)
+    return state
+
+
+def encrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO, ad: bytes) -> int:
+    """Encrypt all of source into sink; returns the plaintext length.
+    Reads one chunk ahead so the last non-empty chunk carries TAG_FINAL (same output as StreamEncryptor)."""
+    chunk_ad = _chunk_ad(ad)
+    state = _start_push(key, sink)
+    read, write, push, size = source.read, sink.write, _push, CHUNK_SIZE
+    total = 0
+    cur = _read_full(source, size)
+    # Hot loop: one read, one push, one write per chunk; the slow path only on short or odd reads.
+    while len(cur) == size:
+        nxt = read(size)
+        if len(nxt) != size or type(nxt) is not bytes:
+            nxt = _read_full(source, size, nxt)
+            if not nxt:
+                break
+        write(push(state, cur, chunk_ad, TAG_MESSAGE))
+        total += size
+        cur = nxt
+    write(push(state, cur, chunk_ad, TAG_FINAL))
+    return total + len(cur)
+
+
+class StreamEncryptor:
+    """Push-style encryptor for callbacks (a streaming multipart parser calls .write with pieces of
+    any size). Output is byte-for-byte the same format as encrypt_stream. If .close() is never
+    called, the blob has no final chunk and will not decrypt: an aborted upload is never valid."""
+
+    def __init__(self, key: bytes, sink: BinaryIO, ad: bytes):
+        self._ad = _chunk_ad(ad)
+        self._sink = sink
+        self._state = _start_push(key, sink)
+        self._buf = bytearray()  # at most CHUNK_SIZE bytes between calls
+        self._total = 0
+        self._closed = False
+
+    def write(self, data) -> int:
+        if self._closed:
+            raise ValueError("write to a closed StreamEncryptor")
+        mv = memoryview(data).cast("B")
+        n = mv.nbytes
+        self._total += n
+        buf = self._buf
+        if len(buf) + n <= CHUNK_SIZE:
+            buf += mv
+            return n
+        # More than a chunk is available, so every full chunk pushed here is not the last one.
+        state, ad, write, push = self._state, self._ad, self._sink.write, _push
+        i = 0
+        if buf:
+            i = CHUNK_SIZE - len(buf)
+            buf += mv[:i]
+            write(push(state, bytes(buf), ad, TAG_MESSAGE))
+            buf.clear()
+        while n - i > CHUNK_SIZE:
+            write(push(state, mv[i : i + CHUNK_SIZE].tobytes(), ad, TAG_MESSAGE))
+            i += CHUNK_SIZE
+        buf += mv[i:]
+        return n
+
+    def close(self) -> int:
+        """Push the final chunk; returns the total plaintext length. Idempotent."""
+        if not self._closed:
+            self._sink.write(_push(self._state, bytes(self._buf), self._ad, TAG_FINAL))
+            self._buf = bytearray()
+            self._closed = True
+        return self._total
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> "StreamEncryptor":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()  # on error, leave the blob unterminated (undecryptable)
+
+
+def iter_decrypt(key: bytes, source: BinaryIO, ad: bytes) -> Iterator[bytes]:
+    """Yield authenticated plaintext chunks. Raises DecryptionError on tampering, a dropped,
+    repeated or reordered chunk, truncation (no TAG_FINAL) or trailing data. A chunk yielded is
+    authentic, but the stream is complete only when the iterator ends without error."""
+    key = require_bytes(key, 32, "key")
+    chunk_ad = _chunk_ad(ad)
+    head = _read_full(source, HEADER_SIZE)
+    check_header(head, KIND_STREAM, "stream")
+    if len(head) != HEADER_SIZE:
+        raise DecryptionError("stream: truncated header")
+    state = _State()
+    _init_pull(state, head[2:], key)
+    while True:
+        c = _read_full(source, _CT_CHUNK)
+        if len(c) < ABYTES:
+            raise DecryptionError("stream: truncated (no final chunk)")
+        try:
+            m, tag = _pull(state, c, chunk_ad)
+        except nacl.exceptions.CryptoError:
+            raise DecryptionError("stream: chunk failed authentication") from None
+        if tag == TAG_FINAL:
+            if source.read(1):
+                raise DecryptionError("stream: data after the final chunk")
+            yield m
+            return
+        if tag != TAG_MESSAGE or len(c) != _CT_CHUNK:
+            raise DecryptionError("stream: malformed chunk")
+        yield m
+
+
+def decrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO, ad: bytes) -> int:
+    """Decrypt into sink; returns the plaintext length. On DecryptionError the sink may hold a
+    prefix of the plaintext: the caller must discard it."""
+    total = 0
+    for m in iter_decrypt(key, source, ad):
+        sink.write(m)
+        total += len(m)
+    return total
