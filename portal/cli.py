@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -15,6 +16,131 @@ import click
 def main(ctx: click.Context, data_dir: Path | None) -> None:
     """Operate a protected-disclosure portal installation."""
     ctx.obj = data_dir or Path(os.environ.get("PORTAL_DATA_DIR", "instance"))
+
+
+def _open(data_dir: Path):
+    """The installation's context for a command; a clear message if the directory is not set up."""
+    from portal.config import NotInitialised
+    from portal.context import open_context
+
+    try:
+        return open_context(data_dir)
+    except NotInitialised as exc:
+        raise click.ClickException(str(exc))
+
+
+def _read_passphrase() -> str:
+    line = sys.stdin.readline()
+    passphrase = line.rstrip("\r\n")
+    if not passphrase:
+        raise click.UsageError("Give the passphrase on standard input (one line).")
+    return passphrase
+
+
+@main.command()
+@click.option("--insecure-fast-kdf", is_flag=True, hidden=True,
+              help="For automated tests only: cheap key derivation. Never use for real disclosures.")
+@click.pass_obj
+def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
+    """Create the data directory, database and installation secrets."""
+    from portal.config import INSTALLATION_FILE, create_installation
+
+    if (data_dir / INSTALLATION_FILE).exists():
+        raise click.ClickException(f"{data_dir} is already initialised; refusing to overwrite it.")
+    create_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf)
+    _open(data_dir).db.conn.close()
+    click.echo(f"Initialised {data_dir}.")
+
+
+@main.group()
+def channel() -> None:
+    """Channels: where disclosures go, each with its own integrity officers."""
+
+
+@channel.command("add")
+@click.argument("name")
+@click.option("--description", default="", help="Shown to disclosers choosing a channel.")
+@click.pass_obj
+def channel_add(data_dir: Path, name: str, description: str) -> None:
+    from portal.accounts import AccountError, add_channel
+
+    try:
+        created = add_channel(_open(data_dir), name, description)
+    except AccountError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Channel {created.name!r} added.")
+
+
+def _add_account(data_dir: Path, role: str, email: str, name: str, channels: tuple[str, ...]) -> None:
+    from portal.accounts import AccountError, add_account
+
+    passphrase = _read_passphrase()
+    try:
+        account, totp_secret = add_account(_open(data_dir), email=email, name=name, role=role,
+                                           passphrase=passphrase, channels=list(channels))
+    except AccountError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"{role.capitalize()} {account.name} <{account.email}> added.")
+    click.echo(f"totp: {totp_secret}")
+
+
+@main.group()
+def officer() -> None:
+    """Integrity officers: the only people who can decrypt disclosures."""
+
+
+@officer.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--channel", "channels", multiple=True, required=True, help="Repeat for several channels.")
+@click.option("--passphrase-stdin", is_flag=True, required=True, help="Read the passphrase from standard input.")
+@click.pass_obj
+def officer_add(data_dir: Path, email: str, name: str, channels: tuple[str, ...], passphrase_stdin: bool) -> None:
+    """Create an officer and their key pair (for scripted set-up: you learn their credentials)."""
+    _add_account(data_dir, "officer", email, name, channels)
+
+
+@main.group()
+def admin() -> None:
+    """Administrators: manage channels and officers; they cannot decrypt anything."""
+
+
+@admin.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--passphrase-stdin", is_flag=True, required=True, help="Read the passphrase from standard input.")
+@click.pass_obj
+def admin_add(data_dir: Path, email: str, name: str, passphrase_stdin: bool) -> None:
+    """Create an administrator."""
+    _add_account(data_dir, "admin", email, name, ())
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.pass_obj
+def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
+    """Serve the portal with gunicorn (gthread workers)."""
+    from portal import casefiles
+    from portal.server import serve as run_server
+
+    ctx = _open(data_dir)
+    removed = ctx.blobs.sweep(casefiles.referenced_blobs(ctx))
+    if removed:
+        click.echo(f"Removed {removed} unfinished or orphaned blob file(s).")
+    ctx.db.conn.close()
+    run_server(data_dir, host, port, workers=workers)
+
+
+@main.command(hidden=True)
+@click.pass_obj
+def demo(data_dir: Path) -> None:
+    """Set up a demo installation once, then print the demo officer's credentials (for `make run`)."""
+    from portal import demo as demo_setup
+
+    for line in demo_setup.ensure_demo(data_dir):
+        click.echo(line)
 
 
 @main.group()

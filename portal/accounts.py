@@ -1,0 +1,148 @@
+"""Channels, officers and administrators: key pairs wrapped under passphrases, a second factor.
+
+Every account has a key pair, so a sign-in is checked the same way for everyone: by unwrapping the
+private key. An administrator's key is never sealed anything, so an administrator can decrypt nothing.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+import pyotp
+
+import crypto
+from portal.clock import today
+from portal.context import Context
+from portal.store import transaction
+
+ROLES = ("officer", "admin")
+
+
+class AccountError(Exception):
+    """A request about accounts or channels that cannot be carried out; the message says why."""
+
+
+class LoginFailed(Exception):
+    """Sign-in failed. Deliberately says nothing of which part was wrong."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: int
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str
+    name: str
+    role: str
+    public_key: bytes
+
+
+def _channel(row) -> Channel:
+    return Channel(id=row[0], name=row[1], description=row[2])
+
+
+def add_channel(ctx: Context, name: str, description: str = "") -> Channel:
+    name = name.strip()
+    if not name:
+        raise AccountError("A channel needs a name.")
+    with transaction(ctx.db):
+        if ctx.db.execute("SELECT 1 FROM channels WHERE name = ?", [name]).fetchone():
+            raise AccountError(f"A channel named {name!r} already exists.")
+        cursor = ctx.db.execute("INSERT INTO channels (name, description) VALUES (?, ?)", [name, description])
+    return Channel(id=cursor.lastrowid, name=name, description=description)
+
+
+def list_channels(ctx: Context, *, with_officers_only: bool = False) -> list[Channel]:
+    sql = "SELECT id, name, description FROM channels"
+    if with_officers_only:
+        sql += " WHERE EXISTS (SELECT 1 FROM channel_officers co WHERE co.channel_id = channels.id)"
+    return [_channel(row) for row in ctx.db.execute(sql + " ORDER BY name").fetchall()]
+
+
+def find_channel(ctx: Context, name_or_id: str) -> Channel | None:
+    row = ctx.db.execute("SELECT id, name, description FROM channels WHERE name = ? OR CAST(id AS TEXT) = ?",
+                         [name_or_id, name_or_id]).fetchone()
+    return _channel(row) if row else None
+
+
+def channel_officers(ctx: Context, channel_id: int) -> list[Account]:
+    rows = ctx.db.execute(
+        "SELECT a.id, a.email, a.name, a.role, a.public_key FROM accounts a "
+        "JOIN channel_officers co ON co.account_id = a.id WHERE co.channel_id = ? AND a.role = 'officer' "
+        "ORDER BY a.name", [channel_id]).fetchall()
+    return [Account(*row) for row in rows]
+
+
+def get_account(ctx: Context, account_id: int) -> Account | None:
+    row = ctx.db.execute("SELECT id, email, name, role, public_key FROM accounts WHERE id = ?",
+                         [account_id]).fetchone()
+    return Account(*row) if row else None
+
+
+def add_account(ctx: Context, *, email: str, name: str, role: str, passphrase: str,
+                channels: list[str] = ()) -> tuple[Account, str]:
+    """Create an account with a fresh key pair; return it and its TOTP secret (shown once)."""
+    email, name = email.strip(), name.strip()
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}.")
+    if "@" not in email or not name:
+        raise AccountError("An account needs an email address and a name.")
+    if len(passphrase) < 12:
+        raise AccountError("The passphrase must be at least 12 characters long.")
+    if role == "officer" and not channels:
+        raise AccountError("An officer needs at least one channel.")
+    found = [find_channel(ctx, c) for c in channels]
+    missing = [c for c, ch in zip(channels, found) if ch is None]
+    if missing:
+        raise AccountError(f"No such channel: {', '.join(missing)}.")
+    private_key, public_key = crypto.generate_keypair()
+    wrapped = crypto.wrap_private_key(private_key, passphrase, ctx.settings.passphrase_params)
+    totp_secret = pyotp.random_base32()
+    with transaction(ctx.db):
+        if ctx.db.execute("SELECT 1 FROM accounts WHERE email = ?", [email]).fetchone():
+            raise AccountError(f"An account for {email} already exists.")
+        cursor = ctx.db.execute(
+            "INSERT INTO accounts (email, name, role, public_key, wrapped_private_key, totp_secret, created_day) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [email, name, role, public_key, wrapped, totp_secret, today(ctx.settings.timezone)])
+        account_id = cursor.lastrowid
+        for channel in found:
+            ctx.db.execute("INSERT INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
+                           [channel.id, account_id])
+    return Account(account_id, email, name, role, public_key), totp_secret
+
+
+# Unwrapped when the email is unknown, so a failed sign-in costs the same either way.
+_DECOY: dict[str, bytes] = {}
+
+
+def _decoy_wrapped(ctx: Context) -> bytes:
+    key = repr(ctx.settings.passphrase_params)
+    if key not in _DECOY:
+        _DECOY[key] = crypto.wrap_private_key(crypto.generate_keypair()[0], "decoy passphrase",
+                                              ctx.settings.passphrase_params)
+    return _DECOY[key]
+
+
+def authenticate(ctx: Context, email: str, passphrase: str, totp_code: str) -> tuple[Account, bytes]:
+    """Check passphrase and second factor; return the account and its unwrapped private key."""
+    row = ctx.db.execute(
+        "SELECT id, email, name, role, public_key, wrapped_private_key, totp_secret FROM accounts WHERE email = ?",
+        [email.strip()]).fetchone()
+    wrapped = row[5] if row else _decoy_wrapped(ctx)
+    try:
+        private_key = crypto.unwrap_private_key(wrapped, passphrase)
+    except crypto.CryptoError:
+        private_key = None
+    # pyotp compares in constant time; one step either side allows for clock drift.
+    code = "".join(totp_code.split())
+    totp_ok = row is not None and pyotp.TOTP(row[6]).verify(code, valid_window=1)
+    if row is None or private_key is None or not totp_ok:
+        raise LoginFailed()
+    return Account(*row[:5]), private_key
+

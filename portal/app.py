@@ -1,0 +1,128 @@
+"""The Flask application factory: configuration, security headers, per-request storage, blueprints."""
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+from flask import Flask, Request, g, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+
+from portal import resources
+from portal.config import Settings, load_settings
+from portal.context import Context
+from portal.store import BlobStore, connect
+
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class _DiscardedFile(io.RawIOBase):
+    """Where werkzeug would spool an uploaded file: nowhere. Real uploads stream through portal.uploads."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        return len(data)
+
+
+class PortalRequest(Request):
+    # A file sent to a route that does not expect one is dropped in memory, never written to disk.
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return _DiscardedFile()
+
+
+def create_app(data_dir: Path | None = None, *, settings: Settings | None = None) -> Flask:
+    if settings is None:
+        settings = load_settings(Path(data_dir or "instance"))
+    app = Flask("portal", template_folder=str(resources.templates_dir()),
+                static_folder=str(resources.static_dir()))
+    app.request_class = PortalRequest
+    cookie_prefix = "__Host-" if settings.secure_cookies else ""
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        PORTAL_SETTINGS=settings,
+        SESSION_COOKIE_NAME=cookie_prefix + "pd_form",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        # A discloser may write for hours: the form's token is tied to the cookie, not to a clock.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        PORTAL_STATUS_COOKIE=cookie_prefix + "pd_status",
+        PORTAL_CONSOLE_COOKIE=cookie_prefix + "pd_console",
+    )
+    # The development server's request log records client addresses; never let it speak.
+    logging.getLogger("werkzeug").disabled = True
+    csrf.init_app(app)
+
+    from portal.web import discloser
+    app.register_blueprint(discloser.bp)
+    csrf.exempt(discloser.disclose_post)
+    csrf.exempt(discloser.status_reply)
+
+    @app.teardown_appcontext
+    def _close_db(exc) -> None:
+        ctx = g.pop("portal_ctx", None)
+        if ctx is not None:
+            ctx.db.conn.close()
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers["X-Frame-Options"] = "DENY"
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        if not request.path.startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        return render_template("error.html", title="This form has expired",
+                               message="For your safety, this form could not be accepted. Go back, reload "
+                                       "the page and send it again."), 400
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        return render_template("error.html", title="Page not found",
+                               message="There is nothing at this address."), 404
+
+    @app.errorhandler(405)
+    def _bad_method(exc):
+        return render_template("error.html", title="Not allowed",
+                               message="This page cannot be used that way."), 405
+
+    @app.errorhandler(413)
+    def _too_large(exc):
+        return render_template("error.html", title="Too large",
+                               message="What you sent is larger than this portal accepts."), 413
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        return render_template("error.html", title="Something went wrong",
+                               message="The portal could not finish this request. Nothing was stored. "
+                                       "Please try again later."), 500
+
+    return app
+
+
+def portal_context() -> Context:
+    """The installation's storage for this request, opened once and closed at teardown."""
+    from flask import current_app
+    if "portal_ctx" not in g:
+        settings: Settings = current_app.config["PORTAL_SETTINGS"]
+        g.portal_ctx = Context(settings, connect(settings.database_path), BlobStore(settings.blob_dir))
+    return g.portal_ctx

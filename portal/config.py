@@ -1,0 +1,103 @@
+"""The installation: its data directory, secrets and settings.
+
+Settings come from `installation.json` in the data directory (written by `portal init`), then from
+PORTAL_* environment variables for the knobs an operator may want to turn without editing files.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+from pathlib import Path
+
+from crypto import KdfParams, PASSPHRASE_PARAMS, RECEIPT_PARAMS, FAST_TEST_PARAMS
+
+GiB = 1024 ** 3
+MiB = 1024 ** 2
+INSTALLATION_FILE = "installation.json"
+
+
+class NotInitialised(Exception):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    secret_key: bytes
+    install_salt: bytes
+    receipt_params: KdfParams
+    passphrase_params: KdfParams
+    timezone: str = "Pacific/Auckland"
+    calendar: str = "legislation"
+    max_attachment_bytes: int = 2 * GiB
+    max_submission_bytes: int = 4 * GiB
+    max_text_bytes: int = 1 * MiB
+    free_space_floor_bytes: int = 2 * GiB
+    submissions_per_hour: int = 60
+    secure_cookies: bool = True
+    officer_idle_seconds: int = 15 * 60
+    discloser_idle_seconds: int = 10 * 60
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "portal.db"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def _params(raw: dict) -> KdfParams:
+    params = KdfParams(opslimit=int(raw["opslimit"]), memlimit=int(raw["memlimit"]))
+    params.check()
+    return params
+
+
+def create_installation(data_dir: Path, *, insecure_fast_kdf: bool = False) -> Path:
+    """Write a new installation file with fresh secrets. Refuses to overwrite one."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    path = data_dir / INSTALLATION_FILE
+    receipt = FAST_TEST_PARAMS if insecure_fast_kdf else RECEIPT_PARAMS
+    passphrase = FAST_TEST_PARAMS if insecure_fast_kdf else PASSPHRASE_PARAMS
+    document = {
+        "secret_key": secrets.token_hex(32),
+        "install_salt": secrets.token_hex(16),
+        "receipt_kdf": dataclasses.asdict(receipt),
+        "passphrase_kdf": dataclasses.asdict(passphrase),
+        "insecure_fast_kdf": insecure_fast_kdf,
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(document, fh, indent=2)
+    return path
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def load_settings(data_dir: Path, **overrides) -> Settings:
+    path = data_dir / INSTALLATION_FILE
+    if not path.exists():
+        raise NotInitialised(f"{data_dir} is not an initialised data directory; run `portal init` first.")
+    document = json.loads(path.read_text())
+    values = dict(
+        data_dir=data_dir,
+        secret_key=bytes.fromhex(document["secret_key"]),
+        install_salt=bytes.fromhex(document["install_salt"]),
+        receipt_params=_params(document["receipt_kdf"]),
+        passphrase_params=_params(document["passphrase_kdf"]),
+        timezone=os.environ.get("PORTAL_TIMEZONE", document.get("timezone", "Pacific/Auckland")),
+        calendar=document.get("calendar", "legislation"),
+        max_attachment_bytes=_env_int("PORTAL_MAX_ATTACHMENT_BYTES", document.get("max_attachment_bytes", 2 * GiB)),
+        max_submission_bytes=_env_int("PORTAL_MAX_SUBMISSION_BYTES", document.get("max_submission_bytes", 4 * GiB)),
+        free_space_floor_bytes=_env_int("PORTAL_FREE_SPACE_FLOOR_BYTES", document.get("free_space_floor_bytes", 2 * GiB)),
+        submissions_per_hour=_env_int("PORTAL_SUBMISSIONS_PER_HOUR", document.get("submissions_per_hour", 60)),
+        secure_cookies=os.environ.get("PORTAL_INSECURE_COOKIES") != "1",
+    )
+    values.update(overrides)
+    return Settings(**values)

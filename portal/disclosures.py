@@ -1,0 +1,234 @@
+"""The discloser's side of a case: receiving a disclosure or a reply as it streams in, the receipt,
+and the status session opened by the receipt."""
+from __future__ import annotations
+
+import shutil
+import unicodedata
+from dataclasses import dataclass, field
+
+import crypto
+from portal import accounts, casefiles, sessions, throttle
+from portal.casefiles import Attachment, CaseNotFound
+from portal.clock import day_start_timestamp, today
+from portal.context import Context
+from portal.store import transaction
+
+CATEGORIES: dict[str, str] = {
+    "public_funds": "Unlawful, corrupt or irregular use of public money or resources",
+    "health_safety_environment": "A serious risk to public health or safety, someone's health or safety, or the environment",
+    "maintenance_of_law": "A serious risk to the maintenance of law, such as preventing or investigating offences or a fair trial",
+    "offence": "An offence (a crime)",
+    "oppressive_conduct": "Oppressive, unlawfully discriminatory or grossly negligent conduct by a public official",
+    "gross_mismanagement": "Gross mismanagement by a public official",
+    "other": "Something else I believe is serious wrongdoing",
+}
+
+DISCLOSED_ELSEWHERE: dict[str, str] = {
+    "no": "No, this is the first time I have raised it",
+    "internal": "Yes, inside my organisation",
+    "authority": "Yes, with another appropriate authority",
+    "unsure": "I would rather not say",
+}
+
+DISCLOSER_SESSION = "discloser"
+
+
+class RefusedForNow(Exception):
+    """The portal cannot accept a disclosure right now (too little disk space)."""
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many requests; try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+class StatusNotFound(Exception):
+    """The receipt opened nothing. Deliberately silent on whether any case exists."""
+
+
+def clean_filename(name: str) -> str:
+    """Keep only the last path component, without control characters, at most 200 characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:200] or "attachment"
+
+
+class _PendingFile:
+    """One uploaded file being encrypted into a blob as its bytes arrive."""
+
+    def __init__(self, intake: "Intake") -> None:
+        self.id = casefiles.new_id()
+        self._writer = intake.ctx.blobs.writer()
+        self._encryptor = crypto.StreamEncryptor(crypto.stream_key(intake.case_key, intake.case_id, self.id),
+                                                 self._writer.file, crypto.attachment_ad(intake.case_id, self.id))
+        self.attachment: Attachment | None = None
+
+    def write(self, data: bytes) -> None:
+        self._encryptor.write(data)
+
+    def finish(self, filename: str, content_type: str) -> None:
+        size = self._encryptor.close()
+        self.attachment = Attachment(self.id, clean_filename(filename), content_type[:100], size)
+
+    def commit(self, day_timestamp: float) -> tuple[Attachment, str]:
+        if self.attachment is None:
+            raise ValueError("file was not finished")
+        return self.attachment, self._writer.commit(day_timestamp)
+
+    def discard(self) -> None:
+        self._writer.discard()
+
+
+@dataclass
+class Intake:
+    """A disclosure or reply on its way in. It owns its blobs until the case is stored whole."""
+    ctx: Context
+    case_id: str
+    case_key: bytes
+    day: str
+    files: list[_PendingFile] = field(default_factory=list)
+
+    def open_file(self) -> _PendingFile:
+        pending = _PendingFile(self)
+        self.files.append(pending)
+        return pending
+
+    def commit_files(self) -> list[tuple[Attachment, str]]:
+        stamp = day_start_timestamp(self.day, self.ctx.settings.timezone)
+        return [pending.commit(stamp) for pending in self.files]
+
+    def discard(self) -> None:
+        for pending in self.files:
+            pending.discard()
+
+
+def _check_capacity(ctx: Context) -> None:
+    if shutil.disk_usage(ctx.settings.data_dir).free < ctx.settings.free_space_floor_bytes:
+        raise RefusedForNow()
+
+
+def begin_disclosure(ctx: Context) -> Intake:
+    """Start receiving a disclosure: refuse when the disk is nearly full or submissions come too fast."""
+    _check_capacity(ctx)
+    retry_after = throttle.hit(ctx.db, "submissions", ctx.settings.submissions_per_hour, 3600)
+    if retry_after is not None:
+        raise Throttled(retry_after)
+    return Intake(ctx, casefiles.new_id(), crypto.new_case_key(), today(ctx.settings.timezone))
+
+
+def _new_ref(ctx: Context) -> str:
+    while True:
+        ref = "PD-" + crypto.new_receipt().replace("-", "")[:8]
+        if not ctx.db.execute("SELECT 1 FROM cases WHERE ref = ?", [ref]).fetchone():
+            return ref
+
+
+def _insert_case(ctx: Context, intake: Intake, channel_id: int, lookup_id: str, discloser_public_key: bytes) -> str:
+    ref = _new_ref(ctx)
+    ctx.db.execute(
+        "INSERT INTO cases (id, ref, channel_id, status, received_day, receipt_lookup, discloser_public_key) "
+        "VALUES (?, ?, ?, 'received', ?, ?, ?)",
+        [intake.case_id, ref, channel_id, intake.day, lookup_id, discloser_public_key])
+    ctx.db.execute("INSERT INTO status_events (case_id, seq, status, day) VALUES (?, 1, 'received', ?)",
+                   [intake.case_id, intake.day])
+    return ref
+
+
+def _insert_fields(ctx: Context, intake: Intake, values: dict[str, str]) -> None:
+    for name in casefiles.CASE_FIELDS:
+        ct = crypto.encrypt_field(intake.case_key, intake.case_id, name, values.get(name, "").encode())
+        ctx.db.execute("INSERT INTO case_fields (case_id, name, value_ct) VALUES (?, ?, ?)",
+                       [intake.case_id, name, ct])
+
+
+def _insert_case_keys(ctx: Context, intake: Intake, readers: list[accounts.Account], discloser_public_key: bytes) -> None:
+    for officer in readers:
+        ctx.db.execute("INSERT INTO case_keys (case_id, recipient, account_id, sealed_key) VALUES (?, ?, ?, ?)",
+                       [intake.case_id, f"account:{officer.id}", officer.id,
+                        crypto.seal_to(officer.public_key, intake.case_key)])
+    ctx.db.execute("INSERT INTO case_keys (case_id, recipient, sealed_key) VALUES (?, 'discloser', ?)",
+                   [intake.case_id, crypto.seal_to(discloser_public_key, intake.case_key)])
+
+
+def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str]) -> str:
+    """Store the case whole (or not at all) and return its receipt code, which is never stored."""
+    channel = accounts.find_channel(ctx, values["channel"])
+    readers = accounts.channel_officers(ctx, channel.id) if channel else []
+    if not readers:
+        raise ValueError("This channel has no integrity officer to receive disclosures.")
+    receipt = crypto.new_receipt()
+    identity = crypto.derive_receipt_identity(receipt, ctx.settings.install_salt, ctx.settings.receipt_params)
+    try:
+        attachments = intake.commit_files()
+        with transaction(ctx.db):
+            _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key)
+            _insert_fields(ctx, intake, values)
+            _insert_case_keys(ctx, intake, readers, identity.public_key)
+            casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
+    except BaseException:
+        intake.discard()
+        raise
+    return receipt
+
+
+def open_status(ctx: Context, receipt_text: str) -> str:
+    """Check a receipt and open a status session; return its cookie value.
+
+    Raises crypto.ReceiptTypo (cheap, before any key derivation) or StatusNotFound.
+    """
+    receipt = crypto.normalise_receipt(receipt_text)
+    identity = crypto.derive_receipt_identity(receipt, ctx.settings.install_salt, ctx.settings.receipt_params)
+    row = ctx.db.execute("SELECT id FROM cases WHERE receipt_lookup = ?", [identity.lookup_id]).fetchone()
+    if row is None:
+        raise StatusNotFound()
+    try:
+        casefiles.open_case_key(ctx, row[0], "discloser", identity.private_key)
+    except CaseNotFound as exc:
+        raise StatusNotFound() from exc
+    return sessions.start(ctx.db, DISCLOSER_SESSION, row[0], identity.private_key,
+                          ctx.settings.discloser_idle_seconds)
+
+
+@dataclass
+class DiscloserView:
+    case: casefiles.CaseRecord
+    messages: list[casefiles.Message]
+    attachments: list[Attachment]
+
+
+def _case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
+    case = casefiles.get_case(ctx, case_id=session.subject)
+    return case, casefiles.open_case_key(ctx, case.id, "discloser", session.secret)
+
+
+def resume_status(ctx: Context, cookie: str | None) -> sessions.OpenSession | None:
+    return sessions.resume(ctx.db, DISCLOSER_SESSION, cookie, ctx.settings.discloser_idle_seconds)
+
+
+def close_status(ctx: Context, cookie: str | None) -> None:
+    sessions.end(ctx.db, cookie)
+
+
+def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView:
+    case, case_key = _case_key_for(ctx, session)
+    return DiscloserView(case, casefiles.read_messages(ctx, case.id, case_key),
+                         casefiles.read_attachments(ctx, case.id, case_key))
+
+
+def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:
+    _check_capacity(ctx)
+    case, case_key = _case_key_for(ctx, session)
+    return Intake(ctx, case.id, case_key, today(ctx.settings.timezone))
+
+
+def complete_reply(ctx: Context, intake: Intake, message: str) -> None:
+    try:
+        attachments = intake.commit_files()
+        with transaction(ctx.db):
+            message_id = casefiles.insert_message(ctx, intake.case_id, intake.case_key, author="discloser",
+                                                  account_id=None, day=intake.day, body=message)
+            casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)
+    except BaseException:
+        intake.discard()
+        raise

@@ -1,0 +1,132 @@
+"""Reading a multipart form as it streams in, so that no uploaded byte reaches the disk in plaintext.
+
+Werkzeug would spool large files to a temporary file; here every file part goes straight into a
+sink supplied by the caller (an encryptor writing a blob), and text fields stay in memory, bounded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Protocol
+
+from streaming_form_data import StreamingFormDataParser
+from streaming_form_data.parser import ParseFailedException
+from streaming_form_data.targets import BaseTarget
+from werkzeug.datastructures import MultiDict
+
+READ_SIZE = 256 * 1024
+
+
+class TooLarge(Exception):
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(f"{what} is larger than the limit of {limit} bytes")
+        self.what = what
+        self.limit = limit
+        self.fields: MultiDict = MultiDict()
+
+
+class MalformedForm(Exception):
+    pass
+
+
+class FileSink(Protocol):
+    def write(self, data: bytes) -> None: ...
+    def finish(self, filename: str, content_type: str) -> None: ...
+
+
+@dataclass
+class Limits:
+    text_bytes: int
+    file_bytes: int
+    total_bytes: int
+
+
+@dataclass
+class _Budget:
+    limits: Limits
+    total: int = 0
+
+    def spend(self, n: int) -> None:
+        self.total += n
+        if self.total > self.limits.total_bytes:
+            raise TooLarge("This submission", self.limits.total_bytes)
+
+
+class _TextTarget(BaseTarget):
+    """Collects each part of a (possibly repeated) text field separately."""
+
+    def __init__(self, name: str, out: MultiDict, budget: _Budget) -> None:
+        super().__init__()
+        self._name, self._out, self._budget = name, out, budget
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def on_start(self) -> None:
+        self._parts, self._size = [], 0
+
+    def on_data_received(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        self._budget.spend(len(chunk))
+        if self._size > self._budget.limits.text_bytes:
+            raise TooLarge(f"The field {self._name!r}", self._budget.limits.text_bytes)
+        self._parts.append(chunk)
+
+    def on_finish(self) -> None:
+        self._out.add(self._name, b"".join(self._parts).decode("utf-8", errors="replace"))
+
+
+class _FileTarget(BaseTarget):
+    """Sends each file of a (possibly repeated) file field to a fresh sink as it arrives."""
+
+    def __init__(self, open_sink: Callable[[], FileSink], budget: _Budget) -> None:
+        super().__init__()
+        self._open_sink, self._budget = open_sink, budget
+        self._sink: FileSink | None = None
+        self._size = 0
+
+    def on_start(self) -> None:
+        self._size = 0
+        # A file input left empty arrives as a part with no filename: nothing to store.
+        self._sink = self._open_sink() if self.multipart_filename else None
+
+    def on_data_received(self, chunk: bytes) -> None:
+        if self._sink is None:
+            return
+        self._size += len(chunk)
+        self._budget.spend(len(chunk))
+        if self._size > self._budget.limits.file_bytes:
+            raise TooLarge(f"The file {self.multipart_filename!r}", self._budget.limits.file_bytes)
+        self._sink.write(chunk)
+
+    def on_finish(self) -> None:
+        if self._sink is not None:
+            self._sink.finish(self.multipart_filename or "", self.multipart_content_type or "")
+            self._sink = None
+
+
+def read_multipart(stream: BinaryIO, content_type: str, *, text_fields: list[str], file_fields: list[str],
+                   open_sink: Callable[[], FileSink], limits: Limits) -> MultiDict:
+    """Parse the body; return the text fields. File parts go to sinks from `open_sink`.
+
+    Raises TooLarge or MalformedForm part way; sinks already opened are the caller's to discard.
+    """
+    if not content_type.startswith("multipart/form-data"):
+        raise MalformedForm("This form must be sent as multipart/form-data.")
+    fields: MultiDict = MultiDict()
+    budget = _Budget(limits)
+    try:
+        parser = StreamingFormDataParser(headers={"Content-Type": content_type})
+    except (ParseFailedException, ValueError) as exc:
+        raise MalformedForm("The form could not be read.") from exc
+    for name in text_fields:
+        parser.register(name, _TextTarget(name, fields, budget))
+    for name in file_fields:
+        parser.register(name, _FileTarget(open_sink, budget))
+    try:
+        while chunk := stream.read(READ_SIZE):
+            parser.data_received(chunk)
+    except TooLarge as exc:
+        exc.fields = fields  # what was typed before the limit was hit, to give back to the discloser
+        raise
+    except ParseFailedException as exc:
+        raise MalformedForm("The form could not be read.") from exc
+    return fields

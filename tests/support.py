@@ -1,0 +1,176 @@
+"""Test helpers: a multipart encoder that writes bodies the way browsers do, and a small HTTP client
+for servers run as separate processes (it keeps Secure cookies on loopback, which http.cookiejar drops)."""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def multipart(fields: Iterable[tuple[str, str]], files: Iterable[tuple[str, str, bytes]] = ()) -> tuple[bytes, str]:
+    """Encode a form as multipart/form-data exactly as a browser does (CRLF before every boundary)."""
+    boundary = "----PortalTestBoundary" + secrets.token_hex(8)
+    out = bytearray()
+    for name, value in fields:
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value.encode() + b"\r\n"
+    for name, filename, data in files:
+        out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                f"Content-Type: application/octet-stream\r\n\r\n").encode()
+        out += data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def post_multipart(client, path: str, fields, files=(), **kwargs):
+    """POST a browser-style multipart body through a Flask test client."""
+    body, content_type = multipart(fields, files)
+    return client.post(path, data=body, content_type=content_type, **kwargs)
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    m = CSRF_RE.search(html)
+    assert m, "no csrf_token field on the page"
+    return m.group(1)
+
+
+RECEIPT_RE = re.compile(r'<code id="receipt">([^<]+)</code>')
+
+
+def receipt_from(html: str) -> str:
+    m = RECEIPT_RE.search(html)
+    assert m, "no receipt on the page"
+    return m.group(1)
+
+
+def disclosure_fields(token: str, details: str, channel: str = "Audit and Risk", **overrides) -> list[tuple[str, str]]:
+    values = {"csrf_token": token, "channel": channel, "category": "public_funds",
+              "summary": "Payments to a director's company", "details": details,
+              "disclosed_elsewhere": "no", "contact": ""}
+    values.update(overrides)
+    return list(values.items())
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+@dataclass
+class HttpClient:
+    """A browser-like client over real HTTP: keeps cookies by name (Secure ones too, on loopback)."""
+    host: str
+    port: int
+    source_address: str | None = None
+    user_agent: str = "PortalTest/1.0"
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def request(self, method: str, path: str, body: bytes | BinaryIO | None = None,
+                headers: dict[str, str] | None = None, timeout: float = 120) -> Response:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout,
+                                          source_address=(self.source_address, 0) if self.source_address else None)
+        all_headers = {"User-Agent": self.user_agent}
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        all_headers.update(headers or {})
+        conn.request(method, path, body=body, headers=all_headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        for header in resp.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if "expires=thu, 01 jan 1970" in header.lower() or "max-age=0" in header.lower():
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        conn.close()
+        return Response(resp.status, resp.headers, data)
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def post_form(self, path: str, fields: dict[str, str]) -> Response:
+        return self.request("POST", path, urlencode(fields).encode(),
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def post_multipart(self, path: str, fields, files=()) -> Response:
+        body, content_type = multipart(fields, files)
+        return self.request("POST", path, body, {"Content-Type": content_type})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen
+    port: int
+    output_path: Path
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.output()
+
+
+def start_server(data_dir: Path, *, env: dict[str, str] | None = None, argv_prefix: list[str] | None = None,
+                 workers: int = 2) -> ServerProcess:
+    """Run `portal serve` as its own process on loopback and wait until it answers."""
+    port = free_port()
+    output_path = data_dir.parent / f"server-{port}.log"
+    command = (argv_prefix or [sys.executable, "-m", "portal"]) + [
+        "--data", str(data_dir), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    with open(output_path, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=full_env, cwd=ROOT)
+    server = ServerProcess(process, port, output_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited early:\n" + server.output())
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError("server did not start:\n" + server.output())
+
+
+def files_containing(root: Path, needle: bytes) -> list[Path]:
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file() and needle in path.read_bytes():
+            hits.append(path)
+    return hits
