@@ -146,3 +146,31 @@ def authenticate(ctx: Context, email: str, passphrase: str, totp_code: str) -> t
         raise LoginFailed()
     return Account(*row[:5]), private_key
 
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    account: Account
+    channels: list[str]
+
+
+def list_accounts(ctx: Context) -> list[AccountSummary]:
+    rows = ctx.db.execute("SELECT id, email, name, role, public_key FROM accounts ORDER BY role, name").fetchall()
+    summaries = []
+    for row in rows:
+        names = ctx.db.execute("SELECT ch.name FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
+                               "WHERE co.account_id = ? ORDER BY ch.name", [row[0]]).fetchall()
+        summaries.append(AccountSummary(Account(*row), [n[0] for n in names]))
+    return summaries
+
+
+def add_to_channel(ctx: Context, account_id: int, channel_name: str) -> None:
+    """Make an officer a receiver of a channel's future disclosures (earlier cases need a grant)."""
+    account, channel = get_account(ctx, account_id), find_channel(ctx, channel_name)
+    if account is None or account.role != "officer":
+        raise AccountError("Only an integrity officer can receive a channel's disclosures.")
+    if channel is None:
+        raise AccountError("There is no such channel.")
+    with transaction(ctx.db):
+        ctx.db.execute("INSERT OR IGNORE INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
+                       [channel.id, account.id])

@@ -63,8 +63,10 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     logging.getLogger("werkzeug").disabled = True
     csrf.init_app(app)
 
-    from portal.web import discloser
+    from portal.web import admin, console, discloser
     app.register_blueprint(discloser.bp)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(admin.bp)
     csrf.exempt(discloser.disclose_post)
     csrf.exempt(discloser.status_reply)
 

@@ -47,6 +47,18 @@ class Message:
 
 
 @dataclass
+class StatusUpdate:
+    status: str
+    day: str
+    reason: str
+    expected_timeframe: str
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+
+@dataclass
 class CaseRecord:
     id: str
     ref: str
@@ -154,6 +166,18 @@ def insert_attachments(ctx: Context, case_id: str, case_key: bytes, message_id: 
         ctx.db.execute("INSERT INTO attachments (id, case_id, message_id, seq, blob, meta_ct) VALUES (?, ?, ?, ?, ?, ?)",
                        [attachment.id, case_id, message_id, seq, blob_name,
                         encrypt_attachment_meta(case_id, case_key, attachment)])
+
+
+def status_history(ctx: Context, case_id: str, case_key: bytes) -> list[StatusUpdate]:
+    rows = ctx.db.execute("SELECT seq, status, day, reason_ct FROM status_events WHERE case_id = ? ORDER BY seq",
+                          [case_id]).fetchall()
+    history = []
+    for seq, status, day, reason_ct in rows:
+        note = {}
+        if reason_ct is not None:
+            note = json.loads(crypto.decrypt_field(case_key, case_id, f"status:{seq}", reason_ct))
+        history.append(StatusUpdate(status, day, note.get("reason", ""), note.get("expected_timeframe", "")))
+    return history
 
 
 def referenced_blobs(ctx: Context) -> set[str]:

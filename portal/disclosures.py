@@ -195,6 +195,8 @@ class DiscloserView:
     case: casefiles.CaseRecord
     messages: list[casefiles.Message]
     attachments: list[Attachment]
+    latest_reason: str = ""
+    expected_timeframe: str = ""
 
 
 def _case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
@@ -212,8 +214,10 @@ def close_status(ctx: Context, cookie: str | None) -> None:
 
 def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView:
     case, case_key = _case_key_for(ctx, session)
+    latest = casefiles.status_history(ctx, case.id, case_key)[-1]
     return DiscloserView(case, casefiles.read_messages(ctx, case.id, case_key),
-                         casefiles.read_attachments(ctx, case.id, case_key))
+                         casefiles.read_attachments(ctx, case.id, case_key),
+                         latest.reason, latest.expected_timeframe)
 
 
 def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:

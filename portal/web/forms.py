@@ -51,3 +51,21 @@ class LoginForm(FlaskForm):
     email = StringField("Email address", validators=[DataRequired(), Length(max=320)])
     passphrase = PasswordField("Passphrase", validators=[DataRequired(), Length(max=1024)])
     totp = StringField("Six-digit code from your authenticator app", validators=[DataRequired(), Length(max=10)])
+
+
+class StatusChangeForm(FlaskForm):
+    status = SelectField("New status", validators=[DataRequired()])
+    reason = TextAreaField("Reason, shown to the discloser (needed for 'referred' and 'no further action')",
+                           validators=[Optional(), Length(max=20_000)])
+    expected_timeframe = StringField("Expected timeframe, shown to the discloser (optional)",
+                                     validators=[Optional(), Length(max=500)])
+
+
+class AddChannelForm(FlaskForm):
+    name = StringField("Channel name", validators=[DataRequired(), Length(max=200)])
+    description = StringField("Description (optional)", validators=[Optional(), Length(max=1000)])
+
+
+class ChannelMembershipForm(FlaskForm):
+    officer = SelectField("Officer", validators=[DataRequired()])
+    channel = SelectField("Channel", validators=[DataRequired()])

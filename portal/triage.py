@@ -1,0 +1,152 @@
+"""The officers' side of a case: sign-in sessions, the inbox, reading a case, replying and setting status.
+
+Access is decided by key possession: an officer can open a case only with their own sealed copy of the
+case key. Anyone else (an officer of another channel, an administrator) gets CaseNotFound, exactly as
+for a case that does not exist.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+import crypto
+from portal import accounts, casefiles, sessions
+from portal.casefiles import STATUSES, Attachment, CaseNotFound, CaseRecord, StatusUpdate
+from portal.clock import today
+from portal.context import Context
+from portal.store import transaction
+
+OFFICER_SESSION = "officer"
+PAGE_SIZE = 25
+REASON_REQUIRED = ("referred", "no_further_action")
+
+
+class StatusError(ValueError):
+    """A status change that cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    account: accounts.Account
+    private_key: bytes
+
+    @property
+    def is_admin(self) -> bool:
+        return self.account.role == "admin"
+
+
+def sign_in(ctx: Context, email: str, passphrase: str, totp: str) -> str:
+    """Check the credentials and open a session; return its cookie value. Raises accounts.LoginFailed."""
+    account, private_key = accounts.authenticate(ctx, email, passphrase, totp)
+    return sessions.start(ctx.db, OFFICER_SESSION, str(account.id), private_key, ctx.settings.officer_idle_seconds)
+
+
+def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
+    session = sessions.resume(ctx.db, OFFICER_SESSION, cookie, ctx.settings.officer_idle_seconds)
+    if session is None:
+        return None
+    account = accounts.get_account(ctx, int(session.subject))
+    if account is None:
+        sessions.end(ctx.db, cookie)
+        return None
+    return SignedIn(account, session.secret)
+
+
+def sign_out(ctx: Context, cookie: str | None) -> None:
+    sessions.end(ctx.db, cookie)
+
+
+@dataclass
+class InboxRow:
+    ref: str
+    channel_name: str
+    status: str
+    received_day: str
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+
+@dataclass
+class InboxPage:
+    rows: list[InboxRow]
+    page: int
+    pages: int
+    total: int
+
+
+def inbox(ctx: Context, who: SignedIn, page: int = 1) -> InboxPage:
+    """The cases this officer holds a key for, newest first."""
+    recipient = f"account:{who.account.id}"
+    total = ctx.db.execute("SELECT COUNT(*) FROM case_keys WHERE recipient = ?", [recipient]).fetchone()[0]
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = ctx.db.execute(
+        "SELECT c.ref, ch.name, c.status, c.received_day FROM cases c "
+        "JOIN case_keys k ON k.case_id = c.id AND k.recipient = ? "
+        "JOIN channels ch ON ch.id = c.channel_id "
+        "ORDER BY c.received_day DESC, c.rowid DESC LIMIT ? OFFSET ?",
+        [recipient, PAGE_SIZE, (page - 1) * PAGE_SIZE]).fetchall()
+    return InboxPage([InboxRow(*row) for row in rows], page, pages, total)
+
+
+@dataclass
+class CaseView:
+    case: CaseRecord
+    fields: dict[str, str]
+    attachments: list[Attachment]
+    messages: list[casefiles.Message]
+    readers: list[str]
+    history: list[StatusUpdate]
+
+
+def _open(ctx: Context, who: SignedIn, ref: str) -> tuple[CaseRecord, bytes]:
+    case = casefiles.get_case(ctx, ref=ref)
+    return case, casefiles.open_case_key(ctx, case.id, f"account:{who.account.id}", who.private_key)
+
+
+def readers(ctx: Context, case_id: str) -> list[str]:
+    rows = ctx.db.execute(
+        "SELECT a.name FROM case_keys k JOIN accounts a ON a.id = k.account_id "
+        "WHERE k.case_id = ? ORDER BY a.name", [case_id]).fetchall()
+    return [row[0] for row in rows]
+
+
+def read_case(ctx: Context, who: SignedIn, ref: str) -> CaseView:
+    case, case_key = _open(ctx, who, ref)
+    return CaseView(case, casefiles.read_fields(ctx, case.id, case_key),
+                    casefiles.read_attachments(ctx, case.id, case_key),
+                    casefiles.read_messages(ctx, case.id, case_key), readers(ctx, case.id),
+                    casefiles.status_history(ctx, case.id, case_key))
+
+
+def download(ctx: Context, who: SignedIn, ref: str, attachment_id: str) -> tuple[Attachment, Iterator[bytes]]:
+    case, case_key = _open(ctx, who, ref)
+    return casefiles.attachment_stream(ctx, case.id, case_key, attachment_id)
+
+
+def reply(ctx: Context, who: SignedIn, ref: str, message: str) -> None:
+    """A message to the discloser, under the case key: the discloser's receipt key and every reader open it."""
+    case, case_key = _open(ctx, who, ref)
+    with transaction(ctx.db):
+        casefiles.insert_message(ctx, case.id, case_key, author="officer", account_id=who.account.id,
+                                 day=today(ctx.settings.timezone), body=message)
+
+
+def set_status(ctx: Context, who: SignedIn, ref: str, status: str, reason: str = "", expected_timeframe: str = "") -> None:
+    if status not in STATUSES:
+        raise StatusError("Choose one of the listed statuses.")
+    reason, expected_timeframe = reason.strip(), expected_timeframe.strip()
+    if status in REASON_REQUIRED and not reason:
+        raise StatusError("Give the discloser a reason for this status.")
+    case, case_key = _open(ctx, who, ref)
+    with transaction(ctx.db):
+        seq = ctx.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM status_events WHERE case_id = ?",
+                             [case.id]).fetchone()[0]
+        note = json.dumps({"reason": reason, "expected_timeframe": expected_timeframe}).encode()
+        ctx.db.execute("INSERT INTO status_events (case_id, seq, status, day, account_id, reason_ct) VALUES (?, ?, ?, ?, ?, ?)",
+                       [case.id, seq, status, today(ctx.settings.timezone), who.account.id,
+                        crypto.encrypt_field(case_key, case.id, f"status:{seq}", note)])
+        ctx.db.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case.id])

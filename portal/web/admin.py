@@ -1,0 +1,62 @@
+"""Administration: channels and officers. An administrator manages, and reads no case."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from wtforms.fields.choices import SelectChoice
+
+from portal import accounts
+from portal.app import portal_context
+from portal.web.console import signed_in
+from portal.web.forms import AddChannelForm, ChannelMembershipForm
+
+bp = Blueprint("admin", __name__, url_prefix="/console/admin")
+
+
+def _membership_form(ctx, **data) -> ChannelMembershipForm:
+    form = ChannelMembershipForm(**data)
+    form.officer.choices = [SelectChoice(str(s.account.id), f"{s.account.name} <{s.account.email}>")
+                            for s in accounts.list_accounts(ctx) if s.account.role == "officer"]
+    form.channel.choices = [SelectChoice(c.name, c.name) for c in accounts.list_channels(ctx)]
+    return form
+
+
+def _render(channel_form=None, membership_form=None, problem=None, code=200):
+    ctx = portal_context()
+    return render_template("console/admin.html", channels=accounts.list_channels(ctx),
+                           people=accounts.list_accounts(ctx), channel_form=channel_form or AddChannelForm(),
+                           membership_form=membership_form or _membership_form(ctx), problem=problem), code
+
+
+@bp.get("/")
+@signed_in("admin")
+def overview():
+    return _render()
+
+
+@bp.post("/channels")
+@signed_in("admin")
+def add_channel():
+    form = AddChannelForm()
+    if not form.validate():
+        return _render(channel_form=form, problem="The channel was not added: please see below.", code=400)
+    try:
+        accounts.add_channel(portal_context(), form.name.data, form.description.data or "")
+    except accounts.AccountError as exc:
+        form.name.errors = [str(exc)]
+        return _render(channel_form=form, problem="The channel was not added: please see below.", code=400)
+    return redirect(url_for("admin.overview"), code=303)
+
+
+@bp.post("/memberships")
+@signed_in("admin")
+def add_membership():
+    ctx = portal_context()
+    form = _membership_form(ctx)
+    if not form.validate():
+        return _render(membership_form=form, problem="Nothing was changed: please see below.", code=400)
+    try:
+        accounts.add_to_channel(ctx, int(form.officer.data), form.channel.data)
+    except accounts.AccountError as exc:
+        form.channel.errors = [str(exc)]
+        return _render(membership_form=form, problem="Nothing was changed: please see below.", code=400)
+    return redirect(url_for("admin.overview"), code=303)
