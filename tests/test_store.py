@@ -1,0 +1,101 @@
+"""The database layer: hardening pragmas, numbered migrations, and transactions that really roll back."""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+
+from portal.store import BlobStore, connect, transaction
+from portal.store.db import schema_version
+from portal.store.migrations import MIGRATIONS
+
+
+def test_connection_uses_wal_and_the_hardening_pragmas(tmp_path):
+    db = connect(tmp_path / "p.db")
+    pragma = lambda name: db.execute(f"PRAGMA {name}").fetchone()[0]
+    assert pragma("journal_mode") == "wal"
+    assert pragma("secure_delete") == 1
+    assert pragma("trusted_schema") == 0
+    assert pragma("foreign_keys") == 1
+
+
+def test_migrations_run_once_in_order_and_record_the_version(tmp_path):
+    path = tmp_path / "p.db"
+    db = connect(path)
+    assert schema_version(db) == MIGRATIONS[-1][0]
+    assert [n for n, _ in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+    db.conn.close()
+    db = connect(path)  # a second connection finds nothing left to do
+    assert schema_version(db) == MIGRATIONS[-1][0]
+    assert "cases" in db.table_names()
+
+
+def test_a_failing_migration_leaves_the_previous_version(tmp_path, monkeypatch):
+    from portal.store import db as db_module
+    path = tmp_path / "p.db"
+    connect(path).conn.close()
+    broken = MIGRATIONS + [(len(MIGRATIONS) + 1, ["CREATE TABLE later (x)", "THIS IS NOT SQL"])]
+    monkeypatch.setattr(db_module, "MIGRATIONS", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        connect(path)
+    monkeypatch.undo()
+    db = connect(path)
+    assert schema_version(db) == len(MIGRATIONS)
+    assert "later" not in db.table_names()
+
+
+def test_transaction_rolls_back_every_statement_on_error(tmp_path):
+    db = connect(tmp_path / "p.db")
+    with pytest.raises(RuntimeError):
+        with transaction(db):
+            db.execute("INSERT INTO channels (name) VALUES ('one')")
+            db.execute("INSERT INTO channels (name) VALUES ('two')")
+            raise RuntimeError("crash mid-write")
+    assert db.execute("SELECT COUNT(*) FROM channels").fetchone()[0] == 0
+    with transaction(db):
+        db.execute("INSERT INTO channels (name) VALUES ('three')")
+    assert db.execute("SELECT name FROM channels").fetchall() == [("three",)]
+
+
+def test_a_crashed_process_leaves_no_partial_write(tmp_path):
+    """A process killed mid-transaction: the next connection sees nothing of it."""
+    import subprocess
+    import sys
+    path = tmp_path / "p.db"
+    connect(path).conn.close()
+    code = (
+        "import os; from pathlib import Path; from portal.store import connect, transaction\n"
+        f"db = connect(Path({str(path)!r}))\n"
+        "db.execute('BEGIN IMMEDIATE')\n"
+        "db.execute(\"INSERT INTO channels (name) VALUES ('half')\")\n"
+        "os._exit(9)\n")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 9
+    db = connect(path)
+    assert db.execute("SELECT COUNT(*) FROM channels").fetchone()[0] == 0
+
+
+def test_blob_writer_renames_into_place_blurs_times_and_discards(tmp_path):
+    store = BlobStore(tmp_path / "blobs")
+    writer = store.writer()
+    writer.file.write(b"ciphertext")
+    assert writer.tmp_path.exists() and writer.tmp_path.suffix == ".part"
+    midnight = 1_767_178_800.0  # 2026-01-01 00:00 in Auckland
+    name = writer.commit(midnight)
+    assert not writer.tmp_path.exists()
+    assert store.path(name).read_bytes() == b"ciphertext"
+    assert os.stat(store.path(name)).st_mtime == midnight
+    assert os.stat(store.root).st_mtime == midnight
+    assert oct(os.stat(store.path(name)).st_mode & 0o777) == "0o600"
+    other = store.writer()
+    other.discard()
+    assert sorted(p.name for p in store.root.iterdir()) == [name + ".blob"]
+
+
+def test_sweep_removes_unfinished_and_orphaned_blobs_only(tmp_path):
+    store = BlobStore(tmp_path / "blobs")
+    kept = store.writer(); kept.file.write(b"a"); kept_name = kept.commit(0)
+    orphan = store.writer(); orphan.file.write(b"b"); orphan.commit(0)
+    unfinished = store.writer(); unfinished.file.write(b"c"); unfinished.file.flush()
+    assert store.sweep({kept_name}) == 2
+    assert [p.name for p in store.root.iterdir()] == [kept_name + ".blob"]
