@@ -106,6 +106,7 @@ class StreamEncryptor:
         self._sink = sink
         self._state = _start_push(key, sink)
         self._buf = bytearray()  # at most CHUNK_SIZE bytes between calls
+        self._held = None  # a whole-chunk bytes object, kept without copying until more arrives
         self._total = 0
         self._closed = False
 
@@ -114,8 +115,16 @@ class StreamEncryptor:
             raise ValueError("write to a closed StreamEncryptor")
         mv = memoryview(data).cast("B")
         n = mv.nbytes
+        if not n:
+            return 0
         self._total += n
+        if self._held is not None:  # more data arrived, so the held chunk is not the last
+            self._sink.write(_push(self._state, self._held, self._ad, TAG_MESSAGE))
+            self._held = None
         buf = self._buf
+        if not buf and n == CHUNK_SIZE and type(data) is bytes:
+            self._held = data  # fast path for chunk-sized writes: bytes are immutable, no copy
+            return n
         if len(buf) + n <= CHUNK_SIZE:
             buf += mv
             return n
@@ -136,8 +145,9 @@ class StreamEncryptor:
     def close(self) -> int:
         """Push the final chunk; returns the total plaintext length. Idempotent."""
         if not self._closed:
-            self._sink.write(_push(self._state, bytes(self._buf), self._ad, TAG_FINAL))
-            self._buf = bytearray()
+            last = self._held if self._held is not None else bytes(self._buf)
+            self._sink.write(_push(self._state, last, self._ad, TAG_FINAL))
+            self._buf, self._held = bytearray(), None
             self._closed = True
         return self._total
 

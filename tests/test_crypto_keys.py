@@ -151,3 +151,14 @@ def test_truncated_or_extended_fails(wrapped, cut, extra):
 def test_wrap_refuses_out_of_range_params():
     with pytest.raises(BadParameters):
         wrap_private_key(bytes(32), PASS, KdfParams(1, 4 * MiB))
+
+
+def test_params_and_salt_are_the_associated_data(wrapped):
+    # White-box check of the documented layout: AD = bytes 0..25 (version, kind, params, salt).
+    sk, blob = wrapped
+    from crypto import aead_decrypt, argon2id
+
+    kek = argon2id(PASS.encode(), blob[10:26], wrapped_params(blob))
+    assert aead_decrypt(kek, blob[26:50], blob[50:], blob[:26]) == sk
+    with pytest.raises(DecryptionError):
+        aead_decrypt(kek, blob[26:50], blob[50:], b"")

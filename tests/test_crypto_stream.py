@@ -116,7 +116,8 @@ def test_round_trip_property_with_short_reads(data, seed):
 
 @PROPS
 @given(size=st.sampled_from([0, 1, 100, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 2 * CHUNK_SIZE + 7]),
-       pieces=st.lists(st.integers(0, 3 * CHUNK_SIZE), max_size=20))
+       pieces=st.lists(st.one_of(st.integers(0, 3 * CHUNK_SIZE),
+                                 st.sampled_from([0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1])), max_size=20))
 def test_stream_encryptor_any_write_sizes_matches_encrypt_stream(size, pieces):
     data = DATA[:size]
     out = io.BytesIO()
@@ -135,6 +136,20 @@ def test_stream_encryptor_any_write_sizes_matches_encrypt_stream(size, pieces):
         len(c) for c in iter_decrypt(KEY, io.BytesIO(reference), AD)
     ]
     assert dec(blob) == data
+
+
+@pytest.mark.parametrize("tail", [b"", b"x", b"y" * (CHUNK_SIZE - 1)])
+def test_stream_encryptor_chunk_sized_writes(tail):
+    data = DATA[: 3 * CHUNK_SIZE] + tail
+    out = io.BytesIO()
+    w = StreamEncryptor(KEY, out, AD)
+    for i in range(0, 3 * CHUNK_SIZE, CHUNK_SIZE):
+        w.write(data[i : i + CHUNK_SIZE])
+    w.write(tail)
+    w.write(b"")
+    assert w.close() == len(data)
+    assert len(out.getvalue()) == len(enc(data))
+    assert dec(out.getvalue()) == data
 
 
 def test_stream_encryptor_context_manager_and_abort():
@@ -210,12 +225,16 @@ def test_chunk_spliced_from_another_stream_fails():
         dec(other_head + b"".join(chunks))
 
 
-@pytest.mark.parametrize("extra", [b"\x00", b"x" * 17, None])
-def test_trailing_data_detected(extra):
+FULL_FINAL = enc(DATA[: 2 * CHUNK_SIZE])  # the final chunk is full-size: trailing bytes come in a separate read
+
+
+@pytest.mark.parametrize("extra", [b"\x00", b"x" * 17, b"y" * CT_CHUNK, None])
+@pytest.mark.parametrize("blob", [BLOB, FULL_FINAL, enc(b"")], ids=["short-final", "full-final", "empty"])
+def test_trailing_data_detected(blob, extra):
     if extra is None:  # a whole second stream appended
         extra = enc(b"more")
     with pytest.raises(DecryptionError):
-        dec(BLOB + extra)
+        dec(blob + extra)
 
 
 def test_error_raised_only_after_authentic_chunks():

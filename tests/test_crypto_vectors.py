@@ -1,0 +1,160 @@
+"""The format vectors in SECURITY.md, parsed out of the document and checked against the code."""
+import hashlib
+import io
+import json
+import pathlib
+import re
+
+import pytest
+
+from crypto import (
+    KdfParams,
+    aead_decrypt,
+    aead_encrypt,
+    argon2id,
+    attachment_ad,
+    decrypt_field,
+    decrypt_stream,
+    derive_receipt_identity,
+    derive_subkey,
+    encrypt_field,
+    join_secret,
+    normalise_receipt,
+    open_sealed,
+    public_key_of,
+    split_secret,
+    stream_key,
+    unwrap_private_key,
+    wrap_private_key,
+    wrapped_params,
+)
+
+SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent / "SECURITY.md"
+BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
+INTEGERS = {"opslimit", "memlimit"}
+KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half"}
+
+
+def parse(text: str) -> list[dict]:
+    vectors = []
+    for body in BLOCK.findall(text):
+        v = {}
+        for line in body.splitlines():
+            if not line.strip():
+                continue
+            key, sep, value = line.partition(" = ")
+            assert sep, f"malformed vector line: {line!r}"
+            value = value.strip()
+            if value.startswith('"'):
+                v[key] = json.loads(value)
+            elif key in INTEGERS:
+                v[key] = int(value)
+            else:
+                v[key] = bytes.fromhex(value)
+        vectors.append(v)
+    return vectors
+
+
+VECTORS = parse(SECURITY_MD.read_text(encoding="utf-8"))
+
+
+def text_or_bytes(v, key) -> bytes:
+    value = v[key]
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+def test_document_has_the_sections_and_every_kind():
+    doc = SECURITY_MD.read_text(encoding="utf-8")
+    assert "\n## Cryptographic format\n" in doc and "\n## Test vectors\n" in doc
+    names = [v["name"] for v in VECTORS]
+    assert len(names) == len(set(names)), "vector names must be unique"
+    assert {v["kind"] for v in VECTORS} == KINDS
+
+
+def test_published_draft_vector_is_the_published_one():
+    # Guard against editing the published vector in the document to match a broken AEAD.
+    (v,) = [v for v in VECTORS if v["kind"] == "aead"]
+    assert v["ciphertext"].hex().startswith("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb")
+    assert v["ciphertext"][-16:].hex() == "c0875924c1c7987947deafd8780acf49"
+    assert v["key"] == bytes(range(0x80, 0xA0)) and v["nonce"] == bytes(range(0x40, 0x58))
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_vector(v):
+    check = CHECKS[v["kind"]]
+    check(v)
+
+
+def _aead(v):
+    pt = text_or_bytes(v, "plaintext")
+    assert aead_encrypt(v["key"], v["nonce"], pt, v["ad"]) == v["ciphertext"]
+    assert aead_decrypt(v["key"], v["nonce"], v["ciphertext"], v["ad"]) == pt
+
+
+def _subkey(v):
+    assert derive_subkey(v["key"], v["label"]) == v["subkey"]
+
+
+def _stream_key(v):
+    assert stream_key(v["case_key"], v["case_id"], v["attachment_id"]) == v["subkey"]
+    assert attachment_ad(v["case_id"], v["attachment_id"]) == v["ad"]
+
+
+def _field(v):
+    pt = text_or_bytes(v, "plaintext")
+    ct = encrypt_field(v["case_key"], v["case_id"], v["field"], pt, _nonce=v["nonce"])
+    assert ct == v["ciphertext"]
+    assert decrypt_field(v["case_key"], v["case_id"], v["field"], v["ciphertext"]) == pt
+
+
+def _sealed(v):
+    assert public_key_of(v["private_key"]) == v["public_key"]
+    assert open_sealed(v["private_key"], v["sealed"]) == text_or_bytes(v, "plaintext")
+
+
+def _stream(v):
+    out = io.BytesIO()
+    decrypt_stream(v["key"], io.BytesIO(v["blob"]), out, v["ad"])
+    assert out.getvalue() == text_or_bytes(v, "plaintext")
+
+
+def _wrapped(v):
+    params = KdfParams(v["opslimit"], v["memlimit"])
+    blob = wrap_private_key(v["private_key"], v["passphrase"], params, _salt=v["salt"], _nonce=v["nonce"])
+    assert blob == v["wrapped"]
+    assert wrapped_params(v["wrapped"]) == params
+    assert unwrap_private_key(v["wrapped"], v["passphrase"]) == v["private_key"]
+
+
+def _receipt(v):
+    assert normalise_receipt(v["input"]) == v["receipt"]
+    ident = derive_receipt_identity(v["input"], v["install_salt"], KdfParams(v["opslimit"], v["memlimit"]))
+    assert ident.lookup_id == v["lookup_id"].hex()
+    assert ident.private_key == v["private_key"] and ident.public_key == v["public_key"]
+    # The derivation exactly as SECURITY.md describes it, step by step.
+    params = KdfParams(v["opslimit"], v["memlimit"])
+    master = argon2id(v["receipt"].encode("ascii"), v["install_salt"], params)
+    assert derive_subkey(master, "receipt-lookup") == v["lookup_id"]
+    seed = derive_subkey(master, "receipt-x25519")
+    assert hashlib.sha512(seed).digest()[:32] == v["private_key"]
+    assert public_key_of(v["private_key"]) == v["public_key"]
+
+
+def _session(v):
+    key, half = split_secret(v["secret"], _session_key=v["session_key"], _nonce=v["nonce"])
+    assert (key, half) == (v["session_key"], v["server_half"])
+    assert join_secret(v["session_key"], v["server_half"]) == v["secret"]
+
+
+CHECKS = {
+    "aead": _aead,
+    "subkey": _subkey,
+    "stream-key": _stream_key,
+    "field": _field,
+    "sealed": _sealed,
+    "stream": _stream,
+    "wrapped-key": _wrapped,
+    "receipt": _receipt,
+    "session-half": _session,
+}
+assert set(CHECKS) == KINDS
