@@ -5,14 +5,17 @@ import datetime as dt
 import time
 from zoneinfo import ZoneInfo
 
+from portal.workdays import received_date
+
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
 def today(tz: str) -> str:
-    """Today's date in `tz` as YYYY-MM-DD: the finest time the portal keeps of a discloser's action."""
-    return now_utc().astimezone(ZoneInfo(tz)).date().isoformat()
+    """Today's date in `tz` as YYYY-MM-DD: the finest time the portal keeps of a discloser's action,
+    and the received date that starts the statutory clock."""
+    return received_date(now_utc(), tz).isoformat()
 
 
 def day_start_timestamp(day: str, tz: str) -> float:

@@ -302,3 +302,34 @@ def test_a_file_sent_to_a_form_without_files_is_never_written_to_disk(client, in
     post_multipart(client, "/status", [("csrf_token", token), ("receipt", "x")],
                    [("receipt_file", "x.bin", MARKER.encode() * 100_000)])
     assert list((tmp_path / "spool").iterdir()) == []
+
+
+def test_the_disclosure_form_has_no_csrf_time_limit(client, installation, monkeypatch):
+    import time
+    token = csrf_token(client.get("/disclose").text)
+    later = time.time() + 3 * 24 * 3600  # three days of writing
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = post_multipart(client, "/disclose", disclosure_fields(token, "written slowly"))
+    assert response.status_code == 200 and receipt_from(response.text)
+
+
+def test_well_formed_receipt_guesses_are_throttled_with_retry_after(client, monkeypatch):
+    import crypto
+    from portal.web import discloser
+    monkeypatch.setattr(discloser, "RECEIPT_GUESSES_PER_MINUTE", 3)
+    for _ in range(3):
+        assert open_status(client, crypto.new_receipt()).status_code == 400
+    response = open_status(client, crypto.new_receipt())
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 60
+    # A typo costs nothing and is still answered at once.
+    assert "typing mistake" in open_status(client, "AAAA-AAAA-AAAA-AAAA-AA").text
+
+
+def test_received_day_is_the_date_in_auckland(client, installation, monkeypatch):
+    import datetime as dt
+    from portal import clock
+    # 11:30 UTC on 31 December is already 1 January in Auckland (NZDT, UTC+13).
+    monkeypatch.setattr(clock, "now_utc", lambda: dt.datetime(2026, 12, 31, 11, 30, tzinfo=dt.timezone.utc))
+    disclose(client, files=())
+    ctx, case = only_case(installation)
+    assert case.received_day == "2027-01-01"
