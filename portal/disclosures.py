@@ -2,6 +2,7 @@
 and the status session opened by the receipt."""
 from __future__ import annotations
 
+import secrets
 import shutil
 import unicodedata
 from dataclasses import dataclass, field
@@ -117,9 +118,13 @@ def begin_disclosure(ctx: Context) -> Intake:
     return Intake(ctx, casefiles.new_id(), crypto.new_case_key(), today(ctx.settings.timezone))
 
 
+REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
+
+
 def _new_ref(ctx: Context) -> str:
+    """A random case reference for officers; unrelated to the receipt, and never derived from it."""
     while True:
-        ref = "PD-" + crypto.new_receipt().replace("-", "")[:8]
+        ref = "PD-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
         if not ctx.db.execute("SELECT 1 FROM cases WHERE ref = ?", [ref]).fetchone():
             return ref
 
