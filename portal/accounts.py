@@ -5,7 +5,6 @@ private key. An administrator's key is never sealed anything, so an administrato
 """
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 
 import pyotp

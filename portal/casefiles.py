@@ -9,7 +9,6 @@ from typing import Iterator
 
 import crypto
 from portal.context import Context
-from portal.store import transaction
 
 STATUSES: dict[str, str] = {
     "received": "Received: waiting for an integrity officer to acknowledge it",
@@ -46,12 +45,9 @@ class Message:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-@dataclass
-class StatusUpdate:
+class HasStatus:
+    """Anything with a machine `status`, shown to people by its plain-language label."""
     status: str
-    day: str
-    reason: str
-    expected_timeframe: str
 
     @property
     def status_label(self) -> str:
@@ -59,17 +55,21 @@ class StatusUpdate:
 
 
 @dataclass
-class CaseRecord:
+class StatusUpdate(HasStatus):
+    status: str
+    day: str
+    reason: str
+    expected_timeframe: str
+
+
+@dataclass
+class CaseRecord(HasStatus):
     id: str
     ref: str
     channel_id: int
     channel_name: str
     status: str
     received_day: str
-
-    @property
-    def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
 
 
 def new_id() -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -11,19 +12,33 @@ from gunicorn.glogging import Logger
 # IPv4 and IPv6 literals (a loose match on purpose: over-scrubbing a log line costs nothing).
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[?\b(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}\b\]?")
 _INVALID_REQUEST = re.compile(r"Invalid request from ip=\S*: ")
+# gunicorn's warnings about malformed requests quote what the client sent (its request line, header
+# names and values, a transfer coding), which may be its user agent or anything else that identifies
+# it. Only the kind of error is kept: the text before the first colon, quote or bracket.
+_CLIENT_TEXT = re.compile(r"[:'\"(\[{<]")
 
 
 class _ScrubAddresses(logging.Filter):
-    """Removes client addresses from every record; the server's own listening address is kept."""
+    """Removes client addresses from every record, and what the client sent from gunicorn's warnings
+    about malformed requests; the server's own listening address is kept."""
 
     def __init__(self, own_host: str) -> None:
         super().__init__()
         self._own_host = own_host
 
+    def _scrub(self, text: str) -> str:
+        return _ADDRESS.sub(lambda m: m.group(0) if m.group(0) == self._own_host else "[address]", text)
+
     def filter(self, record: logging.LogRecord) -> bool:
-        message = _INVALID_REQUEST.sub("Invalid request: ", record.getMessage())
-        record.msg = _ADDRESS.sub(lambda m: m.group(0) if m.group(0) == self._own_host else "[address]", message)
+        message = record.getMessage()
+        invalid = _INVALID_REQUEST.search(message)
+        if invalid:
+            kind = _CLIENT_TEXT.split(message[invalid.end():], 1)[0].strip() or "malformed request"
+            message = f"Invalid request: {kind} (what the client sent is not logged)"
+        record.msg = self._scrub(message)
         record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._scrub(logging.Formatter().formatException(record.exc_info))
         return True
 
 
@@ -50,8 +65,27 @@ class PortalServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        from flask import render_template
+        from gunicorn.http.errors import NoMoreData, ParseException
+
         from portal.app import create_app
-        return create_app(self._data_dir)
+
+        app = create_app(self._data_dir)
+        # Flask logs unhandled exceptions with their traceback on its own logger, outside gunicorn's.
+        own_host = self.cfg.bind[0].rsplit(":", 1)[0] if self.cfg.bind else ""
+        app.logger.addFilter(_ScrubAddresses(own_host))
+
+        def unreadable_body(exc):
+            # A body gunicorn cannot parse (bad chunked encoding) or that ends early is the client's
+            # fault: answer 400, not 500, and log no traceback: the exception quotes what was sent.
+            logging.getLogger("gunicorn.error").warning("Invalid request body: %s", type(exc).__name__)
+            return render_template("error.html", title="The request could not be read",
+                                   message="What your browser sent was incomplete or malformed. "
+                                           "Nothing was stored. Please try again."), 400
+
+        app.register_error_handler(ParseException, unreadable_body)
+        app.register_error_handler(NoMoreData, unreadable_body)
+        return app
 
 
 def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int = 8) -> None:
@@ -70,6 +104,9 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         "loglevel": "info",
         "logger_class": AnonymousLogger,
         "control_socket_disable": True,
+        # Each worker's heartbeat file (created with mkstemp, unlinked at once, never written to, only
+        # its times touched) lives in memory, not on disk, and works when TMPDIR is unusable.
+        "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
         "forwarded_allow_ips": "",
         "proxy_allow_ips": "",
     }

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import crypto
 from portal import accounts, casefiles, sessions
-from portal.casefiles import STATUSES, Attachment, CaseNotFound, CaseRecord, StatusUpdate
+from portal.casefiles import STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
 from portal.clock import today
 from portal.context import Context
 from portal.store import transaction
@@ -58,15 +58,11 @@ def sign_out(ctx: Context, cookie: str | None) -> None:
 
 
 @dataclass
-class InboxRow:
+class InboxRow(HasStatus):
     ref: str
     channel_name: str
     status: str
     received_day: str
-
-    @property
-    def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
 
 
 @dataclass

@@ -5,7 +5,7 @@ sink supplied by the caller (an encryptor writing a blob), and text fields stay 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import BinaryIO, Callable, Protocol
 
 from streaming_form_data import StreamingFormDataParser

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
                    stream_with_context, url_for)
 from wtforms.fields.choices import SelectChoice
 
@@ -13,6 +13,7 @@ from portal.app import portal_context
 from portal.casefiles import STATUSES, CaseNotFound
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
 from portal.web.forms import EmptyForm, LoginForm, ReplyForm, StatusChangeForm
+from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -60,30 +61,23 @@ def login_post():
         return render_template("console/login.html", form=form), 400
     retry_after = throttle.hit(ctx.db, "sign-ins", SIGN_INS_PER_MINUTE, 60)
     if retry_after is not None:
-        response = make_response(render_template("console/login.html", form=form,
-                                                 problem="Too many sign-in attempts. Please wait a minute."), 429)
-        response.headers["Retry-After"] = str(retry_after)
-        return response
+        return too_many_requests(render_template("console/login.html", form=form,
+                                                 problem="Too many sign-in attempts. Please wait a minute."),
+                                 retry_after)
     try:
         cookie = triage.sign_in(ctx, form.email.data, form.passphrase.data, form.totp.data)
     except accounts.LoginFailed:
         return render_template("console/login.html", form=form,
                                problem="Those details did not work. Check your email address, passphrase and "
                                        "six-digit code, and try again."), 400
-    response = redirect(url_for("console.inbox"), code=303)
-    response.set_cookie(_cookie_name(), cookie, secure=ctx.settings.secure_cookies, httponly=True,
-                        samesite="Strict", path="/")
-    return response
+    return set_session_cookie(redirect(url_for("console.inbox"), code=303), _cookie_name(), cookie)
 
 
 @bp.post("/logout")
 def logout():
     ctx = portal_context()
     triage.sign_out(ctx, request.cookies.get(_cookie_name()))
-    response = redirect(url_for("console.login"), code=303)
-    response.delete_cookie(_cookie_name(), path="/", secure=ctx.settings.secure_cookies, samesite="Strict",
-                           httponly=True)
-    return response
+    return clear_session_cookie(redirect(url_for("console.login"), code=303), _cookie_name())
 
 
 @bp.get("/")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 import crypto
 from portal import accounts, disclosures, throttle
@@ -12,6 +12,7 @@ from portal.uploads import Limits, MalformedForm, TooLarge, read_multipart
 from wtforms.fields.choices import SelectChoice
 
 from portal.web.forms import ConfirmReceiptForm, DiscloseForm, EmptyForm, ReplyForm, StatusForm
+from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("discloser", __name__)
 
@@ -75,12 +76,10 @@ def disclose_post():
                                        "storage space. Nothing you sent was kept. Please try again later."), 503
     except disclosures.Throttled as exc:
         _drain_body()
-        response = make_response(render_template(
+        return too_many_requests(render_template(
             "error.html", title="Please wait a moment",
             message="The portal is receiving many disclosures just now. Nothing you sent was kept. "
-                    "Please go back and send it again in a little while."), 429)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+                    "Please go back and send it again in a little while."), exc.retry_after)
     try:
         fields = _read_upload(intake, DiscloseForm.TEXT_FIELDS)
     except TooLarge as exc:
@@ -154,20 +153,16 @@ def status_post():
                                        "character. Check each character and try again."), 400
     retry_after = throttle.hit(ctx.db, "receipt-guesses", RECEIPT_GUESSES_PER_MINUTE, 60)
     if retry_after is not None:
-        response = make_response(render_template(
+        return too_many_requests(render_template(
             "status_open.html", form=form,
-            problem="Too many codes have been tried in the last minute. Please wait a moment and try again."), 429)
-        response.headers["Retry-After"] = str(retry_after)
-        return response
+            problem="Too many codes have been tried in the last minute. Please wait a moment and try again."),
+            retry_after)
     try:
         cookie = disclosures.open_status(ctx, form.receipt.data)
     except (disclosures.StatusNotFound, crypto.ReceiptTypo):
         return render_template("status_open.html", form=form,
                                problem="We could not open a disclosure with that code. Check it and try again."), 400
-    response = redirect(url_for("discloser.status"), code=303)
-    response.set_cookie(_status_cookie_name(), cookie, secure=ctx.settings.secure_cookies, httponly=True,
-                        samesite="Strict", path="/")
-    return response
+    return set_session_cookie(redirect(url_for("discloser.status"), code=303), _status_cookie_name(), cookie)
 
 
 @bp.post("/status/reply")
@@ -205,7 +200,4 @@ def status_reply():
 def status_logout():
     ctx = portal_context()
     disclosures.close_status(ctx, request.cookies.get(_status_cookie_name()))
-    response = redirect(url_for("discloser.index"), code=303)
-    response.delete_cookie(_status_cookie_name(), path="/", secure=ctx.settings.secure_cookies,
-                           samesite="Strict", httponly=True)
-    return response
+    return clear_session_cookie(redirect(url_for("discloser.index"), code=303), _status_cookie_name())

@@ -1,0 +1,25 @@
+"""Small response helpers shared by the blueprints: key-holding session cookies and 429 answers."""
+from __future__ import annotations
+
+from flask import Response, make_response
+
+from portal.app import portal_context
+
+
+def set_session_cookie(response: Response, name: str, value: str) -> Response:
+    """A session cookie: no expiry date, Secure (unless configured off for plain-HTTP tests), HttpOnly, Strict."""
+    response.set_cookie(name, value, secure=portal_context().settings.secure_cookies, httponly=True,
+                        samesite="Strict", path="/")
+    return response
+
+
+def clear_session_cookie(response: Response, name: str) -> Response:
+    response.delete_cookie(name, path="/", secure=portal_context().settings.secure_cookies, samesite="Strict",
+                           httponly=True)
+    return response
+
+
+def too_many_requests(body: str, retry_after: int) -> Response:
+    response = make_response(body, 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
