@@ -85,7 +85,23 @@ class PortalServer(BaseApplication):
 
         app.register_error_handler(ParseException, unreadable_body)
         app.register_error_handler(NoMoreData, unreadable_body)
+        app.wsgi_app = _whole_body_or_400(app.wsgi_app)
         return app
+
+
+def _whole_body_or_400(wsgi_app):
+    """gunicorn marks every request body as terminated, and a body whose client vanished before
+    sending all of its Content-Length then reads as if it had simply ended: a cut-off upload would
+    look complete. Without the mark, werkzeug reads exactly Content-Length bytes and raises
+    ClientDisconnected (400) when fewer arrive, so the upload is refused and its blobs discarded.
+    Chunked bodies keep the mark: gunicorn itself raises on a chunked body cut short."""
+
+    def app(environ, start_response):
+        if environ.get("CONTENT_LENGTH"):
+            environ.pop("wsgi.input_terminated", None)
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int = 8) -> None:

@@ -174,3 +174,26 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
         if path.is_file() and needle in path.read_bytes():
             hits.append(path)
     return hits
+
+
+def raw_request(host: str, port: int, data: bytes, *, source_address: str | None = None,
+                timeout: float = 10) -> bytes:
+    """Send bytes as they are (malformed requests included), close the sending side, and return whatever
+    the server answers until it closes the connection."""
+    with socket.create_connection((host, port), timeout=timeout,
+                                  source_address=(source_address, 0) if source_address else None) as sock:
+        try:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:  # the server may answer and close before it has read everything
+            pass
+        answer = bytearray()
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+        return bytes(answer)
