@@ -14,11 +14,17 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# axe-core, injected into pages by the browser tests (tests/test_browser.py); pinned by package-lock.json.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 run: venv
 	$(VENV)/bin/portal --data $(DATA) demo
 	$(VENV)/bin/portal --data $(DATA) serve --host 127.0.0.1 --port 8080
 
-test: venv
+test: venv $(AXE)
 	$(PY) -m pytest -q
 
 bench: venv
