@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Callable, Protocol
 
 from streaming_form_data import StreamingFormDataParser
-from streaming_form_data.parser import ParseFailedException
+from streaming_form_data.parser import ParseFailedException, parse_content_boundary
 from streaming_form_data.targets import BaseTarget
 from werkzeug.datastructures import MultiDict
 
@@ -114,19 +114,27 @@ def read_multipart(stream: BinaryIO, content_type: str, *, text_fields: list[str
     fields: MultiDict = MultiDict()
     budget = _Budget(limits)
     try:
-        parser = StreamingFormDataParser(headers={"Content-Type": content_type})
+        headers = {"Content-Type": content_type}
+        closing = b"--" + parse_content_boundary(headers) + b"--"
+        parser = StreamingFormDataParser(headers=headers)
     except (ParseFailedException, ValueError) as exc:
         raise MalformedForm("The form could not be read.") from exc
     for name in text_fields:
         parser.register(name, _TextTarget(name, fields, budget))
     for name in file_fields:
         parser.register(name, _FileTarget(open_sink, budget))
+    tail = b""
     try:
         while chunk := stream.read(READ_SIZE):
             parser.data_received(chunk)
+            tail = (tail + chunk)[-(len(closing) + 4):]
     except TooLarge as exc:
         exc.fields = fields  # what was typed before the limit was hit, to give back to the discloser
         raise
     except ParseFailedException as exc:
         raise MalformedForm("The form could not be read.") from exc
+    # A body cut short can still be well framed up to where it stops: only the closing boundary
+    # shows that every part arrived whole.
+    if closing not in tail:
+        raise MalformedForm("The form arrived incomplete.")
     return fields

@@ -1,0 +1,72 @@
+"""The streaming multipart reader on its own: limits, repeated fields, and bodies cut short."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from portal.uploads import Limits, MalformedForm, TooLarge, read_multipart
+from tests.support import multipart
+
+LIMITS = Limits(text_bytes=1000, file_bytes=10_000, total_bytes=50_000)
+
+
+class Sink:
+    def __init__(self):
+        self.data = b""
+        self.finished = None
+
+    def write(self, data):
+        self.data += data
+
+    def finish(self, filename, content_type):
+        self.finished = filename
+
+
+def read(body, content_type, sinks):
+    def open_sink():
+        sinks.append(Sink())
+        return sinks[-1]
+    return read_multipart(io.BytesIO(body), content_type, text_fields=["a", "b"], file_fields=["f"],
+                          open_sink=open_sink, limits=LIMITS)
+
+
+def test_fields_repeat_and_files_stream_to_their_own_sinks():
+    body, ct = multipart([("a", "one"), ("b", "x"), ("b", "y"), ("ignored", "z")],
+                         [("f", "1.txt", b"first"), ("f", "2.txt", b"second")])
+    sinks = []
+    fields = read(body, ct, sinks)
+    assert fields.getlist("b") == ["x", "y"] and fields["a"] == "one" and "ignored" not in fields
+    assert [(s.finished, s.data) for s in sinks] == [("1.txt", b"first"), ("2.txt", b"second")]
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.9, 0.999])
+def test_a_body_cut_short_is_refused(cut):
+    body, ct = multipart([("a", "one")], [("f", "1.txt", b"x" * 5000)])
+    with pytest.raises(MalformedForm):
+        read(body[: int(len(body) * cut)], ct, [])
+
+
+def test_a_body_cut_just_after_a_whole_part_is_refused():
+    body, ct = multipart([("a", "one")], [("f", "1.txt", b"x" * 5000)])
+    whole_part = body[: body.rindex(b"\r\n--") + 2]  # everything but the closing boundary
+    with pytest.raises(MalformedForm):
+        read(whole_part, ct, [])
+
+
+def test_limits_per_file_per_field_and_per_submission():
+    body, ct = multipart([], [("f", "big", b"x" * 10_001)])
+    with pytest.raises(TooLarge):
+        read(body, ct, [])
+    body, ct = multipart([("a", "y" * 1001)])
+    with pytest.raises(TooLarge):
+        read(body, ct, [])
+    body, ct = multipart([("a", "typed first")], [("f", str(i), b"x" * 9000) for i in range(6)])
+    with pytest.raises(TooLarge) as caught:
+        read(body, ct, [])
+    assert caught.value.fields["a"] == "typed first"
+
+
+def test_not_multipart_is_refused():
+    with pytest.raises(MalformedForm):
+        read(b"a=1", "application/x-www-form-urlencoded", [])
