@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DATA   ?= instance
 
-.PHONY: run test bench venv clean
+.PHONY: run test bench venv clean system-packages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ venv: $(VENV)/.installed
 
 # axe-core, injected into pages by the browser tests (tests/test_browser.py); pinned by package-lock.json.
 AXE := node_modules/axe-core/axe.min.js
-$(AXE): package.json package-lock.json
+$(AXE): package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund
 	touch $@
 
@@ -24,7 +24,11 @@ run: venv
 	$(VENV)/bin/portal --data $(DATA) demo
 	$(VENV)/bin/portal --data $(DATA) serve --host 127.0.0.1 --port 8080
 
-test: venv $(AXE)
+# Debian packages for the test suites (chromium, npm, strace), installed only if missing.
+system-packages:
+	scripts/install-system-packages
+
+test: system-packages venv $(AXE)
 	$(PY) -m pytest -q
 
 bench: venv

@@ -20,13 +20,13 @@ NARROW = {"width": 320, "height": 640}
 
 
 def require_browser() -> None:
-    """Skip when Debian's chromium or playwright is missing (.ci/run apt-installs chromium)."""
+    """Fail, not skip, without Debian's chromium or playwright: `make test` installs both."""
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (.ci/run apt-installs it)")
+        pytest.fail("Debian's chromium is not installed at /usr/bin/chromium (scripts/install-system-packages does it)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        pytest.skip("the playwright Python package is missing (pip install -e '.[test]')")
+        pytest.fail("the playwright Python package is missing (pip install -e '.[test]')")
 
 
 def require_axe() -> None:

@@ -268,7 +268,6 @@ def test_every_page_sends_the_security_headers_and_strict_cookies(client):
         assert response.headers["Cache-Control"] == "no-store"
         assert "<script" not in response.text
         assert not re.search(r'(src|href)="(https?:)?//', response.text), "a resource from another origin"
-    set_cookie = client.get("/disclose").headers.get("Set-Cookie") or ""
     response = disclose(client, files=())
     open_status(client, receipt_from(response.text))
     cookies = [c for c in client._cookies.values()]

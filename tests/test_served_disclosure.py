@@ -185,13 +185,6 @@ def strace_writes(trace: str) -> list[tuple[str, str, str]]:
     return writes
 
 
-def _strace_usable() -> bool:
-    if not shutil.which("strace"):
-        return False
-    probe = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "true"], capture_output=True)
-    return probe.returncode == 0
-
-
 def _stop_traced(server: ServerProcess) -> str:
     """Stop gunicorn's master itself (strace would pass a signal on only to its own child anyway)."""
     m = re.search(r"Listening at: \S+ \((\d+)\)", server.output())
@@ -204,8 +197,8 @@ def _stop_traced(server: ServerProcess) -> str:
     return server.stop()
 
 
-@pytest.mark.skipif(not _strace_usable(), reason="strace is not installed or may not trace here")
 def test_at_the_system_call_level_only_blobs_and_the_database_are_written(installation, tmp_path):
+    assert shutil.which("strace"), "strace is missing: scripts/install-system-packages installs it"
     data_dir = installation.data_dir
     trace_path = tmp_path / "strace.txt"
     strace = ["strace", "-f", "-qq", "-e", "signal=none", "-e", "trace=" + ",".join(TRACED),
