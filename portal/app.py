@@ -54,6 +54,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         SESSION_COOKIE_SAMESITE="Strict",
         # A discloser may write for hours: the form's token is tied to the cookie, not to a clock.
         WTF_CSRF_TIME_LIMIT=None,
+        # With Referrer-Policy: no-referrer browsers send no Referer, so flask-wtf's HTTPS Referer check
+        # would refuse every form; the token and SameSite=Strict cookies carry the protection.
         WTF_CSRF_SSL_STRICT=False,
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
         PORTAL_STATUS_COOKIE=cookie_prefix + "pd_status",
