@@ -13,7 +13,9 @@ from streaming_form_data.parser import ParseFailedException, parse_content_bound
 from streaming_form_data.targets import BaseTarget
 from werkzeug.datastructures import MultiDict
 
-READ_SIZE = 256 * 1024
+# gunicorn receives a body of known length up to 1 MiB per recv(); reading less at a time makes it
+# keep the rest and copy it again on every read.
+READ_SIZE = 1024 * 1024
 
 
 class TooLarge(Exception):

@@ -332,3 +332,15 @@ def test_received_day_is_the_date_in_auckland(client, installation, monkeypatch)
     disclose(client, files=())
     ctx, case = only_case(installation)
     assert case.received_day == "2027-01-01"
+
+
+def test_writeback_during_a_long_upload_keeps_the_attachment_whole(client, installation, monkeypatch):
+    from portal import disclosures
+    monkeypatch.setattr(disclosures, "_FLUSH_EVERY", 256 * 1024)  # start writeback many times over 3 MiB
+    disclose(client)
+    ctx, case = only_case(installation)
+    officer = installation.officer
+    account, private_key = accounts.authenticate(ctx, officer.email, officer.passphrase, officer.code())
+    case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
+    [attachment] = casefiles.read_attachments(ctx, case.id, case_key)
+    assert b"".join(casefiles.attachment_stream(ctx, case.id, case_key, attachment.id)[1]) == ATTACHMENT
