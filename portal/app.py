@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 
 from portal import resources
+from portal.casefiles import CaseNotFound
 from portal.config import Settings, load_settings
 from portal.context import Context
 from portal.store import BlobStore, connect
@@ -36,6 +37,26 @@ class PortalRequest(Request):
     # A file sent to a route that does not expect one is dropped in memory, never written to disk.
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
         return _DiscardedFile()
+
+
+# Every error a person can meet, in plain words. CaseNotFound answers exactly like a missing page, so
+# nobody learns whether a case exists.
+ERROR_PAGES = {
+    CSRFError: (400, "This form has expired",
+                "For your safety, this form could not be accepted. Go back, reload the page and send it again."),
+    CaseNotFound: (404, "Page not found", "There is nothing at this address."),
+    404: (404, "Page not found", "There is nothing at this address."),
+    405: (405, "Not allowed", "This page cannot be used that way."),
+    413: (413, "Too large", "What you sent is larger than this portal accepts."),
+    500: (500, "Something went wrong",
+          "The portal could not finish this request. Nothing was stored. Please try again later."),
+}
+
+
+def _error_page(status: int, title: str, message: str):
+    def handler(exc):
+        return render_template("error.html", title=title, message=message), status
+    return handler
 
 
 def create_app(data_dir: Path | None = None, *, settings: Settings | None = None) -> Flask:
@@ -93,32 +114,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
             headers["Pragma"] = "no-cache"
         return response
 
-    @app.errorhandler(CSRFError)
-    def _csrf_error(exc):
-        return render_template("error.html", title="This form has expired",
-                               message="For your safety, this form could not be accepted. Go back, reload "
-                                       "the page and send it again."), 400
-
-    @app.errorhandler(404)
-    def _not_found(exc):
-        return render_template("error.html", title="Page not found",
-                               message="There is nothing at this address."), 404
-
-    @app.errorhandler(405)
-    def _bad_method(exc):
-        return render_template("error.html", title="Not allowed",
-                               message="This page cannot be used that way."), 405
-
-    @app.errorhandler(413)
-    def _too_large(exc):
-        return render_template("error.html", title="Too large",
-                               message="What you sent is larger than this portal accepts."), 413
-
-    @app.errorhandler(500)
-    def _server_error(exc):
-        return render_template("error.html", title="Something went wrong",
-                               message="The portal could not finish this request. Nothing was stored. "
-                                       "Please try again later."), 500
+    for code_or_exception, (status, title, message) in ERROR_PAGES.items():
+        app.register_error_handler(code_or_exception, _error_page(status, title, message))
 
     return app
 

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import accounts, throttle, triage
 from portal.app import portal_context
-from portal.casefiles import STATUSES, CaseNotFound
+from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
 from portal.web.forms import EmptyForm, LoginForm, ReplyForm, StatusChangeForm
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
@@ -97,10 +97,7 @@ def _status_form(**data) -> StatusChangeForm:
 
 
 def _render_case(ref: str, reply_form=None, status_form=None, problem=None, code=200):
-    try:
-        view = triage.read_case(portal_context(), g.who, ref)
-    except CaseNotFound:
-        abort(404)
+    view = triage.read_case(portal_context(), g.who, ref)
     return render_template("console/case.html", view=view, reply_form=reply_form or ReplyForm(),
                            status_form=status_form or _status_form(status=view.case.status), problem=problem,
                            categories=CATEGORIES, elsewhere=DISCLOSED_ELSEWHERE), code
@@ -115,10 +112,7 @@ def case(ref: str):
 @bp.get("/cases/<ref>/attachments/<attachment_id>")
 @signed_in("officer")
 def attachment(ref: str, attachment_id: str):
-    try:
-        meta, chunks = triage.download(portal_context(), g.who, ref, attachment_id)
-    except CaseNotFound:
-        abort(404)
+    meta, chunks = triage.download(portal_context(), g.who, ref, attachment_id)
     fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in meta.name)
     response = Response(stream_with_context(chunks), mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = (
@@ -136,10 +130,7 @@ def case_reply(ref: str):
     form = ReplyForm()
     if not form.validate():
         return _render_case(ref, reply_form=form, problem="Your message was not sent: please see below.", code=400)
-    try:
-        triage.reply(portal_context(), g.who, ref, form.message.data)
-    except CaseNotFound:
-        abort(404)
+    triage.reply(portal_context(), g.who, ref, form.message.data)
     return redirect(url_for("console.case", ref=ref) + "#thread", code=303)
 
 
@@ -152,8 +143,6 @@ def case_status(ref: str):
     try:
         triage.set_status(portal_context(), g.who, ref, form.status.data, form.reason.data or "",
                           form.expected_timeframe.data or "")
-    except CaseNotFound:
-        abort(404)
     except triage.StatusError as exc:
         form.reason.errors = [str(exc)]
         return _render_case(ref, status_form=form, problem="The status was not changed: please see below.", code=400)
