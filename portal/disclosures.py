@@ -3,6 +3,7 @@ and the status session opened by the receipt."""
 from __future__ import annotations
 
 import os
+import hmac
 import secrets
 import shutil
 import unicodedata
@@ -98,12 +99,24 @@ class _PendingFile:
 
 @dataclass
 class Intake:
-    """A disclosure or reply on its way in. It owns its blobs until the case is stored whole."""
+    """A disclosure or reply on its way in. It owns its blobs until the case is stored whole.
+
+    Use it as a context manager: leaving the block without completing it (an error, a rejected form,
+    an exception) deletes every blob it wrote.
+    """
     ctx: Context
     case_id: str
     case_key: bytes
     day: str
     files: list[_PendingFile] = field(default_factory=list)
+    completed: bool = False
+
+    def __enter__(self) -> "Intake":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if not self.completed:
+            self.discard()
 
     def open_file(self) -> _PendingFile:
         pending = _PendingFile(self)
@@ -179,17 +192,30 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str]) ->
         raise ValueError("This channel has no integrity officer to receive disclosures.")
     receipt = crypto.new_receipt()
     identity = crypto.derive_receipt_identity(receipt, ctx.settings.install_salt, ctx.settings.receipt_params)
-    try:
-        attachments = intake.commit_files()
-        with transaction(ctx.db):
-            _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key)
-            _insert_fields(ctx, intake, values)
-            _insert_case_keys(ctx, intake, readers, identity.public_key)
-            casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
-    except BaseException:
-        intake.discard()
-        raise
+    attachments = intake.commit_files()
+    with transaction(ctx.db):
+        _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key)
+        _insert_fields(ctx, intake, values)
+        _insert_case_keys(ctx, intake, readers, identity.public_key)
+        casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
+    intake.completed = True
     return receipt
+
+
+ReceiptTypo = crypto.ReceiptTypo
+
+
+def check_receipt_typing(receipt_text: str) -> None:
+    """Raise ReceiptTypo if the code fails its check character: cheap, before any key derivation."""
+    crypto.normalise_receipt(receipt_text)
+
+
+def receipt_matches(typed: str, expected: str) -> bool:
+    """Whether the discloser typed back the receipt they were shown (compared in constant time)."""
+    try:
+        return hmac.compare_digest(crypto.normalise_receipt(typed), crypto.normalise_receipt(expected))
+    except ReceiptTypo:
+        return False
 
 
 def open_status(ctx: Context, receipt_text: str) -> str:
@@ -247,12 +273,9 @@ def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:
 
 
 def complete_reply(ctx: Context, intake: Intake, message: str) -> None:
-    try:
-        attachments = intake.commit_files()
-        with transaction(ctx.db):
-            message_id = casefiles.insert_message(ctx, intake.case_id, intake.case_key, author="discloser",
-                                                  account_id=None, day=intake.day, body=message)
-            casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)
-    except BaseException:
-        intake.discard()
-        raise
+    attachments = intake.commit_files()
+    with transaction(ctx.db):
+        message_id = casefiles.insert_message(ctx, intake.case_id, intake.case_key, author="discloser",
+                                              account_id=None, day=intake.day, body=message)
+        casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)
+    intake.completed = True

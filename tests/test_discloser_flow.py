@@ -344,3 +344,15 @@ def test_writeback_during_a_long_upload_keeps_the_attachment_whole(client, insta
     case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
     [attachment] = casefiles.read_attachments(ctx, case.id, case_key)
     assert b"".join(casefiles.attachment_stream(ctx, case.id, case_key, attachment.id)[1]) == ATTACHMENT
+
+
+def test_a_reply_is_refused_clearly_when_the_disk_is_nearly_full(installation):
+    client = _app_with(installation)
+    receipt = receipt_from(disclose(client, files=()).text)
+    full = _app_with(installation, free_space_floor_bytes=1 << 62)
+    assert open_status(full, receipt).status_code == 303
+    token = csrf_token(full.get("/status").text)
+    response = post_multipart(full, "/status/reply", [("csrf_token", token), ("message", "hello")],
+                              [("attachments", "a.bin", b"abc")])
+    assert response.status_code == 503 and "short of storage space" in response.text
+    assert list((installation.data_dir / "blobs").iterdir()) == []

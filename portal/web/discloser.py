@@ -1,16 +1,12 @@
 """The discloser's pages: landing, disclosure form, receipt, status by receipt, replies."""
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
 
-import crypto
 from portal import accounts, disclosures, throttle
 from portal.app import portal_context
 from portal.uploads import Limits, MalformedForm, TooLarge, read_multipart
-from wtforms.fields.choices import SelectChoice
-
 from portal.web.forms import ConfirmReceiptForm, DiscloseForm, EmptyForm, ReplyForm, StatusForm
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
@@ -54,6 +50,13 @@ def _drain_body() -> None:
         pass
 
 
+def _paused():
+    _drain_body()
+    return render_template("error.html", title="Disclosures are paused",
+                           message="The portal cannot accept disclosures or messages right now because it is short "
+                                   "of storage space. Nothing you sent was kept. Please try again later."), 503
+
+
 @bp.get("/")
 def index():
     return render_template("index.html")
@@ -68,60 +71,44 @@ def disclose_form():
 def disclose_post():
     ctx = portal_context()
     try:
-        intake = disclosures.begin_disclosure(ctx)
+        with disclosures.begin_disclosure(ctx) as intake:
+            form = _disclose_form(_read_upload(intake, DiscloseForm.TEXT_FIELDS))
+            if form.validate():
+                receipt = disclosures.complete_disclosure(ctx, intake, form.data)
+                return render_template("receipt.html", receipt=receipt, form=ConfirmReceiptForm(expected=receipt))
+            files_dropped = bool(intake.files)
     except disclosures.RefusedForNow:
-        _drain_body()
-        return render_template("error.html", title="Disclosures are paused",
-                               message="The portal cannot accept disclosures right now because it is short of "
-                                       "storage space. Nothing you sent was kept. Please try again later."), 503
+        return _paused()
     except disclosures.Throttled as exc:
         _drain_body()
         return too_many_requests(render_template(
             "error.html", title="Please wait a moment",
             message="The portal is receiving many disclosures just now. Nothing you sent was kept. "
                     "Please go back and send it again in a little while."), exc.retry_after)
-    try:
-        fields = _read_upload(intake, DiscloseForm.TEXT_FIELDS)
     except TooLarge as exc:
-        intake.discard()
         _drain_body()
         return _render_disclose(_disclose_form(exc.fields), 413,
                                 f"{exc.what} is too large. Nothing was sent. Please choose smaller files.")
     except MalformedForm:
-        intake.discard()
         return _render_disclose(_disclose_form(), 400, "The form could not be read. Please fill it in again.")
-    except BaseException:
-        intake.discard()
-        raise
-    form = _disclose_form(fields)
-    if not form.validate():
-        intake.discard()
-        problem = None
-        if form.csrf_token.errors:
-            problem = ("For your safety the form needed refreshing. What you wrote is still here; "
-                       "please choose any files again and send it once more.")
-        elif intake.files:
-            problem = "Please correct the problems below, then choose your files again."
-        return _render_disclose(form, 400, problem)
-    receipt = disclosures.complete_disclosure(ctx, intake, form.data)
-    return render_template("receipt.html", receipt=receipt, form=ConfirmReceiptForm(expected=receipt))
+    # The form came back with problems: what was typed is kept; files cannot be, browsers never resend them.
+    problem = None
+    if form.csrf_token.errors:
+        problem = ("For your safety the form needed refreshing. What you wrote is still here; "
+                   "please choose any files again and send it once more.")
+    elif files_dropped:
+        problem = "Please correct the problems below, then choose your files again."
+    return _render_disclose(form, 400, problem)
 
 
 @bp.post("/disclose/confirm")
 def confirm_receipt():
     form = ConfirmReceiptForm()
     expected = form.expected.data or ""
-    typed_ok = False
-    if form.validate():
-        try:
-            typed_ok = hmac.compare_digest(crypto.normalise_receipt(form.receipt.data),
-                                           crypto.normalise_receipt(expected))
-        except crypto.ReceiptTypo:
-            typed_ok = False
-    if not typed_ok:
-        return render_template("receipt.html", receipt=expected, form=ConfirmReceiptForm(expected=expected),
-                               problem="That is not the same code. Compare each character and try again."), 400
-    return render_template("receipt_confirmed.html")
+    if form.validate() and disclosures.receipt_matches(form.receipt.data, expected):
+        return render_template("receipt_confirmed.html")
+    return render_template("receipt.html", receipt=expected, form=ConfirmReceiptForm(expected=expected),
+                           problem="That is not the same code. Compare each character and try again."), 400
 
 
 @bp.get("/status")
@@ -146,8 +133,8 @@ def status_post():
     if not form.validate():
         return render_template("status_open.html", form=form), 400
     try:
-        crypto.normalise_receipt(form.receipt.data)
-    except crypto.ReceiptTypo:
+        disclosures.check_receipt_typing(form.receipt.data)
+    except disclosures.ReceiptTypo:
         return render_template("status_open.html", form=form,
                                problem="That code has a typing mistake in it: it does not match its own check "
                                        "character. Check each character and try again."), 400
@@ -159,7 +146,7 @@ def status_post():
             retry_after)
     try:
         cookie = disclosures.open_status(ctx, form.receipt.data)
-    except (disclosures.StatusNotFound, crypto.ReceiptTypo):
+    except (disclosures.StatusNotFound, disclosures.ReceiptTypo):
         return render_template("status_open.html", form=form,
                                problem="We could not open a disclosure with that code. Check it and try again."), 400
     return set_session_cookie(redirect(url_for("discloser.status"), code=303), _status_cookie_name(), cookie)
@@ -174,26 +161,21 @@ def status_reply():
         return render_template("status_open.html", form=StatusForm(),
                                problem="Your session ended after 10 minutes without activity, so your message "
                                        "was not sent. Open your disclosure again with your receipt code."), 401
-    intake = disclosures.begin_reply(ctx, session)
     try:
-        fields = _read_upload(intake, ReplyForm.TEXT_FIELDS)
+        with disclosures.begin_reply(ctx, session) as intake:
+            form = ReplyForm(formdata=_read_upload(intake, ReplyForm.TEXT_FIELDS))
+            if form.validate():
+                disclosures.complete_reply(ctx, intake, form.message.data)
+                return redirect(url_for("discloser.status") + "#thread", code=303)
     except TooLarge as exc:
-        intake.discard()
         _drain_body()
         return _render_thread(ctx, session, ReplyForm(formdata=exc.fields), 413,
                               f"{exc.what} is too large. Your message was not sent.")
     except MalformedForm:
-        intake.discard()
         return _render_thread(ctx, session, ReplyForm(formdata=None), 400, "The form could not be read.")
-    except BaseException:
-        intake.discard()
-        raise
-    form = ReplyForm(formdata=fields)
-    if not form.validate():
-        intake.discard()
-        return _render_thread(ctx, session, form, 400, "Your message was not sent: please see below.")
-    disclosures.complete_reply(ctx, intake, form.message.data)
-    return redirect(url_for("discloser.status") + "#thread", code=303)
+    except disclosures.RefusedForNow:
+        return _paused()
+    return _render_thread(ctx, session, form, 400, "Your message was not sent: please see below.")
 
 
 @bp.post("/status/logout")
