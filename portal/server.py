@@ -124,8 +124,8 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         "workers": workers,
         "threads": threads,
         # gthread workers keep beating while a thread reads a long upload, so this only ends hung
-        # workers; a slow 2 GiB upload over Tor is not cut off by it.
-        "timeout": 300,
+        # workers; a slow 2 GiB upload over Tor is not cut off by it (tests/test_served_slow_upload.py).
+        "timeout": int(os.environ.get("PORTAL_WORKER_TIMEOUT", "300")),
         "graceful_timeout": 30,
         "keepalive": 5,
         "accesslog": None,
