@@ -356,3 +356,12 @@ def test_a_reply_is_refused_clearly_when_the_disk_is_nearly_full(installation):
                               [("attachments", "a.bin", b"abc")])
     assert response.status_code == 503 and "short of storage space" in response.text
     assert list((installation.data_dir / "blobs").iterdir()) == []
+
+
+def test_the_problem_summary_links_each_field_error_to_its_field(client):
+    token = csrf_token(client.get("/disclose").text)
+    response = post_multipart(client, "/disclose", disclosure_fields(token, "", summary=""))
+    summary = re.search(r'<div class="problem" role="alert">.*?</div>', response.text, re.S).group(0)
+    assert '<a href="#summary">A short title: Please give a short title.</a>' in summary
+    assert '<a href="#details">What happened: Please describe what happened.</a>' in summary
+    assert 'id="summary"' in response.text and 'id="details"' in response.text
