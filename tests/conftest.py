@@ -39,6 +39,19 @@ def add_account(data_dir: Path, role: str, email: str, name: str, channels=(), p
     return Officer(email, name, passphrase, secret)
 
 
+@pytest.fixture
+def no_argon2(monkeypatch):
+    """Any Argon2id call fails the test: proves a rejection happens before the expensive work."""
+    import nacl.bindings
+    import nacl.pwhash.argon2id
+
+    def boom(*args, **kwargs):
+        raise AssertionError("Argon2id was called")
+
+    monkeypatch.setattr(nacl.pwhash.argon2id, "kdf", boom)
+    monkeypatch.setattr(nacl.bindings, "crypto_pwhash_alg", boom)
+
+
 @dataclass
 class Installation:
     data_dir: Path

@@ -19,15 +19,6 @@ from crypto import (
 MiB = 1024 * 1024
 
 
-@pytest.fixture
-def no_argon2(monkeypatch):
-    """Any Argon2id call fails the test: proves a rejection happens before the expensive work."""
-
-    def boom(*args, **kwargs):
-        raise AssertionError("Argon2id was called")
-
-    monkeypatch.setattr(nacl.pwhash.argon2id, "kdf", boom)
-    monkeypatch.setattr(nacl.bindings, "crypto_pwhash_alg", boom)
 
 
 def test_shipped_defaults_are_at_least_moderate_and_interactive():
