@@ -1,7 +1,6 @@
 """Receipt codes and the discloser identity derived from them (crypto/receipt.py)."""
 import re
 
-import nacl.bindings
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
