@@ -13,7 +13,7 @@ from portal import resources
 from portal.casefiles import CaseNotFound
 from portal.config import Settings, load_settings
 from portal.context import Context
-from portal.store import BlobStore, connect
+from portal.store import BlobStore, connect, open_database
 
 csrf = CSRFProtect()
 
@@ -65,6 +65,9 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     app = Flask("portal", template_folder=str(resources.templates_dir()),
                 static_folder=str(resources.static_dir()))
     app.request_class = PortalRequest
+    # Start-up work, once per process: bring the schema up to date and ready the blob folder.
+    open_database(settings.database_path).conn.close()
+    app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
     cookie_prefix = "__Host-" if settings.secure_cookies else ""
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -125,5 +128,5 @@ def portal_context() -> Context:
     from flask import current_app
     if "portal_ctx" not in g:
         settings: Settings = current_app.config["PORTAL_SETTINGS"]
-        g.portal_ctx = Context(settings, connect(settings.database_path), BlobStore(settings.blob_dir))
+        g.portal_ctx = Context(settings, connect(settings.database_path), current_app.extensions["portal_blobs"])
     return g.portal_ctx

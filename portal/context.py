@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal.config import Settings, load_settings
-from portal.store import BlobStore, Database, connect
+from portal.store import BlobStore, Database, open_database
 
 
 @dataclass
@@ -18,4 +18,4 @@ class Context:
 def open_context(data_dir: Path, **overrides) -> Context:
     """Open an installation outside a web request (commands, set-up, tests)."""
     settings = load_settings(data_dir, **overrides)
-    return Context(settings, connect(settings.database_path), BlobStore(settings.blob_dir))
+    return Context(settings, open_database(settings.database_path), BlobStore(settings.blob_dir))

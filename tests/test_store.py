@@ -6,13 +6,13 @@ import sqlite3
 
 import pytest
 
-from portal.store import BlobStore, connect, transaction
+from portal.store import BlobStore, connect, open_database, transaction
 from portal.store.db import schema_version
 from portal.store.migrations import MIGRATIONS
 
 
 def test_connection_uses_wal_and_the_hardening_pragmas(tmp_path):
-    db = connect(tmp_path / "p.db")
+    db = open_database(tmp_path / "p.db")
     pragma = lambda name: db.execute(f"PRAGMA {name}").fetchone()[0]
     assert pragma("journal_mode") == "wal"
     assert pragma("secure_delete") == 1
@@ -22,11 +22,11 @@ def test_connection_uses_wal_and_the_hardening_pragmas(tmp_path):
 
 def test_migrations_run_once_in_order_and_record_the_version(tmp_path):
     path = tmp_path / "p.db"
-    db = connect(path)
+    db = open_database(path)
     assert schema_version(db) == MIGRATIONS[-1][0]
     assert [n for n, _ in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
     db.conn.close()
-    db = connect(path)  # a second connection finds nothing left to do
+    db = open_database(path)  # a second connection finds nothing left to do
     assert schema_version(db) == MIGRATIONS[-1][0]
     assert "cases" in db.table_names()
 
@@ -34,19 +34,19 @@ def test_migrations_run_once_in_order_and_record_the_version(tmp_path):
 def test_a_failing_migration_leaves_the_previous_version(tmp_path, monkeypatch):
     from portal.store import db as db_module
     path = tmp_path / "p.db"
-    connect(path).conn.close()
+    open_database(path).conn.close()
     broken = MIGRATIONS + [(len(MIGRATIONS) + 1, ["CREATE TABLE later (x)", "THIS IS NOT SQL"])]
     monkeypatch.setattr(db_module, "MIGRATIONS", broken)
     with pytest.raises(sqlite3.OperationalError):
-        connect(path)
+        open_database(path)
     monkeypatch.undo()
-    db = connect(path)
+    db = open_database(path)
     assert schema_version(db) == len(MIGRATIONS)
     assert "later" not in db.table_names()
 
 
 def test_transaction_rolls_back_every_statement_on_error(tmp_path):
-    db = connect(tmp_path / "p.db")
+    db = open_database(tmp_path / "p.db")
     with pytest.raises(RuntimeError):
         with transaction(db):
             db.execute("INSERT INTO channels (name) VALUES ('one')")
@@ -63,15 +63,15 @@ def test_a_crashed_process_leaves_no_partial_write(tmp_path):
     import subprocess
     import sys
     path = tmp_path / "p.db"
-    connect(path).conn.close()
+    open_database(path).conn.close()
     code = (
-        "import os; from pathlib import Path; from portal.store import connect, transaction\n"
-        f"db = connect(Path({str(path)!r}))\n"
+        "import os; from pathlib import Path; from portal.store import open_database\n"
+        f"db = open_database(Path({str(path)!r}))\n"
         "db.execute('BEGIN IMMEDIATE')\n"
         "db.execute(\"INSERT INTO channels (name) VALUES ('half')\")\n"
         "os._exit(9)\n")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 9
-    db = connect(path)
+    db = open_database(path)
     assert db.execute("SELECT COUNT(*) FROM channels").fetchone()[0] == 0
 
 
@@ -99,3 +99,11 @@ def test_sweep_removes_unfinished_and_orphaned_blobs_only(tmp_path):
     unfinished = store.writer(); unfinished.file.write(b"c"); unfinished.file.flush()
     assert store.sweep({kept_name}) == 2
     assert [p.name for p in store.root.iterdir()] == [kept_name + ".blob"]
+
+
+def test_a_plain_connection_does_no_schema_work(tmp_path):
+    """Requests only connect; migrations run once at start-up (open_database), not on every request."""
+    path = tmp_path / "p.db"
+    db = connect(path)
+    assert schema_version(db) == 0 and db.table_names() == []
+    assert db.execute("PRAGMA secure_delete").fetchone()[0] == 1

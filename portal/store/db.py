@@ -25,11 +25,16 @@ PRAGMAS = (
 
 
 def connect(path: Path) -> Database:
-    """Open the database with the pragmas every connection needs, migrating it to the latest schema."""
+    """Open a connection with the pragmas every connection needs (per request: no schema work)."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
     for pragma in PRAGMAS:
         conn.execute(pragma)
-    db = Database(conn)
+    return Database(conn)
+
+
+def open_database(path: Path) -> Database:
+    """Connect and bring the schema up to date: once at start-up, or for a command."""
+    db = connect(path)
     migrate(db)
     return db
 
