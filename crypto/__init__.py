@@ -12,6 +12,7 @@ from .errors import (
     UnsupportedVersion,
     WrongPassphrase,
 )
+from .chain import GENESIS as AUDIT_GENESIS, audit_link
 from .fields import aead_decrypt, aead_encrypt, decrypt_field, encrypt_field
 from .kdf import (
     FAST_TEST_PARAMS,
@@ -67,6 +68,8 @@ __all__ = [
     "decrypt_field",
     "aead_encrypt",
     "aead_decrypt",
+    "audit_link",
+    "AUDIT_GENESIS",
     "CHUNK_SIZE",
     "StreamEncryptor",
     "encrypt_stream",

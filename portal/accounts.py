@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pyotp
 
 import crypto
+from portal import audit
 from portal.clock import today
 from portal.context import Context
 from portal.store import transaction
@@ -45,7 +46,8 @@ def _channel(row) -> Channel:
     return Channel(id=row[0], name=row[1], description=row[2])
 
 
-def add_channel(ctx: Context, name: str, description: str = "") -> Channel:
+def add_channel(ctx: Context, name: str, description: str = "", *, actor: int | None = None) -> Channel:
+    """Add a channel (`actor`: the administrator, None at the command line); recorded in the audit log."""
     name = name.strip()
     if not name:
         raise AccountError("A channel needs a name.")
@@ -53,6 +55,7 @@ def add_channel(ctx: Context, name: str, description: str = "") -> Channel:
         if ctx.db.execute("SELECT 1 FROM channels WHERE name = ?", [name]).fetchone():
             raise AccountError(f"A channel named {name!r} already exists.")
         cursor = ctx.db.execute("INSERT INTO channels (name, description) VALUES (?, ?)", [name, description])
+        audit.record(ctx, "channel_add", actor=actor, channel=cursor.lastrowid)
     return Channel(id=cursor.lastrowid, name=name, description=description)
 
 
@@ -81,6 +84,12 @@ def get_account(ctx: Context, account_id: int) -> Account | None:
     row = ctx.db.execute("SELECT id, email, name, role, public_key FROM accounts WHERE id = ?",
                          [account_id]).fetchone()
     return Account(*row) if row else None
+
+
+def account_id_for(ctx: Context, email: str) -> int | None:
+    """The id of the account with this email address (case-insensitive), or None."""
+    row = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [email.strip()]).fetchone()
+    return row[0] if row else None
 
 
 def add_account(ctx: Context, *, email: str, name: str, role: str, passphrase: str,
@@ -113,6 +122,8 @@ def add_account(ctx: Context, *, email: str, name: str, role: str, passphrase: s
         for channel in found:
             ctx.db.execute("INSERT INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
                            [channel.id, account_id])
+        audit.record(ctx, "account_add", actor=None, subject=account_id,
+                     detail={"role": role, "channels": len(found)})
     return Account(account_id, email, name, role, public_key), totp_secret
 
 
@@ -163,8 +174,9 @@ def list_accounts(ctx: Context) -> list[AccountSummary]:
     return summaries
 
 
-def add_to_channel(ctx: Context, account_id: int, channel_name: str) -> None:
-    """Make an officer a receiver of a channel's future disclosures (earlier cases need a grant)."""
+def add_to_channel(ctx: Context, account_id: int, channel_name: str, *, actor: int | None = None) -> None:
+    """Make an officer a receiver of a channel's future disclosures (earlier cases need a grant).
+    `actor`: the administrator; recorded in the audit log."""
     account, channel = get_account(ctx, account_id), find_channel(ctx, channel_name)
     if account is None or account.role != "officer":
         raise AccountError("Only an integrity officer can receive a channel's disclosures.")
@@ -173,3 +185,4 @@ def add_to_channel(ctx: Context, account_id: int, channel_name: str) -> None:
     with transaction(ctx.db):
         ctx.db.execute("INSERT OR IGNORE INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
                        [channel.id, account.id])
+        audit.record(ctx, "membership_add", actor=actor, subject=account.id, channel=channel.id)

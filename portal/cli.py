@@ -177,3 +177,42 @@ def workdays_add(start: str, n: str, calendar_name: str) -> None:
     except ValueError as exc:  # UnknownYear, or a result beyond the year 9999
         raise click.UsageError(str(exc))
     click.echo(result.isoformat())
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("head")
+@click.pass_obj
+def audit_head(data_dir: Path) -> None:
+    """Print the chain's length and latest link, for keeping where the server cannot write."""
+    from portal import audit as audit_log
+
+    _open(data_dir).db.conn.close()
+    head = audit_log.read_head(data_dir)
+    if isinstance(head, str):
+        raise click.ClickException(head)
+    click.echo((head or audit_log.Head(0, "0" * 64)).line())
+
+
+@audit.command("verify")
+@click.option("--expect", "expected", default=None, metavar="LINE",
+              help="A head printed earlier by `portal audit head`, kept elsewhere: the chain must contain it.")
+@click.pass_obj
+def audit_verify(data_dir: Path, expected: str | None) -> None:
+    """Exit 0 if the audit chain is intact; otherwise exit 1 naming the first broken entry."""
+    from portal import audit as audit_log
+
+    try:
+        expected_head = audit_log.Head.parse(expected) if expected is not None else None
+    except ValueError as exc:
+        raise click.UsageError(f"--expect: {exc}")
+    ctx = _open(data_dir)
+    verdict = audit_log.verify(ctx, expected_head)
+    ctx.db.conn.close()
+    if not verdict.intact:
+        click.echo(f"TAMPERED: {verdict.message}", err=True)
+        sys.exit(1)
+    click.echo(verdict.message)

@@ -163,8 +163,8 @@ def _insert_case(ctx: Context, intake: Intake, channel_id: int, lookup_id: str, 
         "INSERT INTO cases (id, ref, channel_id, status, received_day, receipt_lookup, discloser_public_key) "
         "VALUES (?, ?, ?, 'received', ?, ?, ?)",
         [intake.case_id, ref, channel_id, intake.day, lookup_id, discloser_public_key])
-    ctx.db.execute("INSERT INTO status_events (case_id, seq, status, day) VALUES (?, 1, 'received', ?)",
-                   [intake.case_id, intake.day])
+    casefiles.insert_status(ctx, intake.case_id, intake.case_key, status="received", day=intake.day,
+                            account_id=None, event=None)
     return ref
 
 
@@ -260,10 +260,13 @@ def close_status(ctx: Context, cookie: str | None) -> None:
 
 def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView:
     case, case_key = _case_key_for(ctx, session)
-    latest = casefiles.status_history(ctx, case.id, case_key)[-1]
-    return DiscloserView(case, casefiles.read_messages(ctx, case.id, case_key),
-                         casefiles.read_attachments(ctx, case.id, case_key),
-                         latest.reason, latest.expected_timeframe)
+    # Only what the records vouch for: a status edited in the database is not shown as fact.
+    latest, _ = casefiles.trusted_status(case, casefiles.status_history(ctx, case.id, case_key))
+    if latest is not None:
+        case.status = latest.status
+    messages = [m for m in casefiles.read_messages(ctx, case.id, case_key) if m.verified is not False]
+    return DiscloserView(case, messages, casefiles.read_attachments(ctx, case.id, case_key),
+                         latest.reason if latest else "", latest.expected_timeframe if latest else "")
 
 
 def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:

@@ -83,12 +83,14 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
     return OpenSession(subject=row[1], secret=secret)
 
 
-def end(db: Database, cookie: str | None) -> None:
+def end(db: Database, cookie: str | None) -> tuple[str, str] | None:
+    """Delete the session's server half; return its (kind, subject) if there was one."""
     parsed = _parse(cookie)
     if parsed is None:
-        return
+        return None
     with transaction(db):
-        db.execute("DELETE FROM sessions WHERE id = ?", [_row_id(parsed[0])])
+        row = db.execute("DELETE FROM sessions WHERE id = ? RETURNING kind, subject", [_row_id(parsed[0])]).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def end_all_for(db: Database, kind: str, subject: str) -> None:

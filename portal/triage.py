@@ -6,20 +6,18 @@ for a case that does not exist.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Iterator
 
 import crypto
-from portal import accounts, casefiles, sessions
-from portal.casefiles import STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
+from portal import accounts, audit, casefiles, sessions
+from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
 from portal.clock import today
 from portal.context import Context
 from portal.store import transaction
 
 OFFICER_SESSION = "officer"
 PAGE_SIZE = 25
-REASON_REQUIRED = ("referred", "no_further_action")
 
 
 class StatusError(ValueError):
@@ -37,9 +35,19 @@ class SignedIn:
 
 
 def sign_in(ctx: Context, email: str, passphrase: str, totp: str) -> str:
-    """Check the credentials and open a session; return its cookie value. Raises accounts.LoginFailed."""
-    account, private_key = accounts.authenticate(ctx, email, passphrase, totp)
-    return sessions.start(ctx.db, OFFICER_SESSION, str(account.id), private_key, ctx.settings.officer_idle_seconds)
+    """Check the credentials and open a session; return its cookie value. Raises accounts.LoginFailed.
+
+    Both outcomes are audited: a failure only when the email belongs to an account (its subject)."""
+    try:
+        account, private_key = accounts.authenticate(ctx, email, passphrase, totp)
+    except accounts.LoginFailed:
+        known = accounts.account_id_for(ctx, email)
+        if known is not None:
+            audit.record(ctx, "sign_in_failed", actor=None, subject=known)
+        raise
+    cookie = sessions.start(ctx.db, OFFICER_SESSION, str(account.id), private_key, ctx.settings.officer_idle_seconds)
+    audit.record(ctx, "sign_in", actor=account.id)
+    return cookie
 
 
 def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
@@ -54,7 +62,10 @@ def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
 
 
 def sign_out(ctx: Context, cookie: str | None) -> None:
-    sessions.end(ctx.db, cookie)
+    """End this session (whatever state it is in); audited when it belonged to an account."""
+    ended = sessions.end(ctx.db, cookie)
+    if ended is not None and ended[0] == OFFICER_SESSION:
+        audit.record(ctx, "sign_out", actor=int(ended[1]))
 
 
 @dataclass
@@ -96,6 +107,7 @@ class CaseView:
     messages: list[casefiles.Message]
     readers: list[str]
     history: list[StatusUpdate]
+    integrity_problems: list[str]
 
 
 def _open(ctx: Context, who: SignedIn, ref: str) -> tuple[CaseRecord, bytes]:
@@ -110,17 +122,28 @@ def readers(ctx: Context, case_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def read_case(ctx: Context, who: SignedIn, ref: str) -> CaseView:
+def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) -> CaseView:
+    """The decrypted case; `audited`: record the view (False when re-showing it after a form error)."""
     case, case_key = _open(ctx, who, ref)
+    if audited:
+        audit.record(ctx, "case_view", actor=who.account.id, case_ref=case.ref)
+    history = casefiles.status_history(ctx, case.id, case_key)
+    latest, problems = casefiles.trusted_status(case, history)
+    if latest is not None:
+        case.status = latest.status
+    messages = casefiles.read_messages(ctx, case.id, case_key)
+    problems += [f"The message of {m.day} was changed outside the portal (its author or day was edited)."
+                 for m in messages if m.verified is False]
     return CaseView(case, casefiles.read_fields(ctx, case.id, case_key),
-                    casefiles.read_attachments(ctx, case.id, case_key),
-                    casefiles.read_messages(ctx, case.id, case_key), readers(ctx, case.id),
-                    casefiles.status_history(ctx, case.id, case_key))
+                    casefiles.read_attachments(ctx, case.id, case_key), messages, readers(ctx, case.id),
+                    history, problems)
 
 
 def download(ctx: Context, who: SignedIn, ref: str, attachment_id: str) -> tuple[Attachment, Iterator[bytes]]:
     case, case_key = _open(ctx, who, ref)
-    return casefiles.attachment_stream(ctx, case.id, case_key, attachment_id)
+    found = casefiles.attachment_stream(ctx, case.id, case_key, attachment_id)
+    audit.record(ctx, "download", actor=who.account.id, case_ref=case.ref, detail={"attachment_id": attachment_id})
+    return found
 
 
 def reply(ctx: Context, who: SignedIn, ref: str, message: str) -> None:
@@ -139,10 +162,5 @@ def set_status(ctx: Context, who: SignedIn, ref: str, status: str, reason: str =
         raise StatusError("Give the discloser a reason for this status.")
     case, case_key = _open(ctx, who, ref)
     with transaction(ctx.db):
-        seq = ctx.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM status_events WHERE case_id = ?",
-                             [case.id]).fetchone()[0]
-        note = json.dumps({"reason": reason, "expected_timeframe": expected_timeframe}).encode()
-        ctx.db.execute("INSERT INTO status_events (case_id, seq, status, day, account_id, reason_ct) VALUES (?, ?, ?, ?, ?, ?)",
-                       [case.id, seq, status, today(ctx.settings.timezone), who.account.id,
-                        crypto.encrypt_field(case_key, case.id, f"status:{seq}", note)])
-        ctx.db.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case.id])
+        casefiles.insert_status(ctx, case.id, case_key, status=status, day=today(ctx.settings.timezone),
+                                account_id=who.account.id, reason=reason, expected_timeframe=expected_timeframe)

@@ -12,6 +12,7 @@ from crypto import (
     aead_decrypt,
     aead_encrypt,
     argon2id,
+    audit_link,
     attachment_ad,
     decrypt_field,
     decrypt_stream,
@@ -32,7 +33,8 @@ from crypto import (
 SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent / "SECURITY.md"
 BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
 INTEGERS = {"opslimit", "memlimit"}
-KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half"}
+KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
+         "audit-link"}
 
 
 def parse(text: str) -> list[dict]:
@@ -45,7 +47,7 @@ def parse(text: str) -> list[dict]:
             key, sep, value = line.partition(" = ")
             assert sep, f"malformed vector line: {line!r}"
             value = value.strip()
-            if value.startswith('"'):
+            if value.startswith('"') or value.startswith("["):
                 v[key] = json.loads(value)
             elif key in INTEGERS:
                 v[key] = int(value)
@@ -146,6 +148,16 @@ def _session(v):
     assert join_secret(v["session_key"], v["server_half"]) == v["secret"]
 
 
+def _audit_link(v):
+    assert audit_link(v["key"], v["previous"], v["fields"]) == v["link"]
+    # As SECURITY.md describes it: keyed BLAKE2b-256 over the previous link and the length-prefixed fields.
+    import nacl.encoding
+    import nacl.hash
+    message = v["previous"] + b"".join(len(f.encode()).to_bytes(4, "big") + f.encode() for f in v["fields"])
+    assert nacl.hash.blake2b(message, digest_size=32, key=v["key"], person=b"audit-link",
+                             encoder=nacl.encoding.RawEncoder) == v["link"]
+
+
 CHECKS = {
     "aead": _aead,
     "subkey": _subkey,
@@ -156,5 +168,6 @@ CHECKS = {
     "wrapped-key": _wrapped,
     "receipt": _receipt,
     "session-half": _session,
+    "audit-link": _audit_link,
 }
 assert set(CHECKS) == KINDS

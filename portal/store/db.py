@@ -6,9 +6,10 @@ transaction half way; multi-step writes therefore run raw statements inside `tra
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlite_utils import Database
 
@@ -35,6 +36,8 @@ def connect(path: Path) -> Database:
 def open_database(path: Path) -> Database:
     """Connect and bring the schema up to date: once at start-up, or for a command."""
     db = connect(path)
+    # Owner only: SQLite creates its -wal and -shm files with the database file's permissions.
+    os.chmod(path, 0o600)
     migrate(db)
     return db
 
@@ -44,8 +47,9 @@ def schema_version(db: Database) -> int:
 
 
 def migrate(db: Database) -> None:
-    """Apply each numbered migration above the stored version, each in its own transaction."""
-    for number, statements in MIGRATIONS:
+    """Apply each numbered migration above the stored version, each in its own transaction, in number
+    order whatever order they were appended in."""
+    for number, statements in sorted(MIGRATIONS, key=lambda migration: migration[0]):
         if schema_version(db) >= number:
             continue
         with transaction(db):
@@ -57,6 +61,18 @@ def migrate(db: Database) -> None:
             db.execute(f"PRAGMA user_version={int(number)}")
 
 
+def in_transaction(db: Database) -> bool:
+    return db.conn.in_transaction
+
+
+def after_commit(db: Database, callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction() commits (never if it rolls back).
+
+    For state kept outside the database that must not run ahead of it (the audit chain's head file).
+    """
+    db.__dict__.setdefault("_portal_after_commit", []).append(callback)
+
+
 @contextlib.contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """One atomic write: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on any exception."""
@@ -64,6 +80,9 @@ def transaction(db: Database) -> Iterator[Database]:
     try:
         yield db
     except BaseException:
+        db.__dict__.pop("_portal_after_commit", None)
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+    for callback in db.__dict__.pop("_portal_after_commit", []):
+        callback()

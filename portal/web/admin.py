@@ -1,7 +1,7 @@
 """Administration: channels and officers. An administrator manages, and reads no case."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
 from portal import accounts
@@ -40,7 +40,7 @@ def add_channel():
     if not form.validate():
         return _render(channel_form=form, problem="The channel was not added: please see below.", code=400)
     try:
-        accounts.add_channel(portal_context(), form.name.data, form.description.data or "")
+        accounts.add_channel(portal_context(), form.name.data, form.description.data or "", actor=g.who.account.id)
     except accounts.AccountError as exc:
         form.name.errors = [str(exc)]
         return _render(channel_form=form, problem="The channel was not added: please see below.", code=400)
@@ -55,7 +55,7 @@ def add_membership():
     if not form.validate():
         return _render(membership_form=form, problem="Nothing was changed: please see below.", code=400)
     try:
-        accounts.add_to_channel(ctx, int(form.officer.data), form.channel.data)
+        accounts.add_to_channel(ctx, int(form.officer.data), form.channel.data, actor=g.who.account.id)
     except accounts.AccountError as exc:
         form.channel.errors = [str(exc)]
         return _render(membership_form=form, problem="Nothing was changed: please see below.", code=400)

@@ -97,7 +97,7 @@ def _status_form(**data) -> StatusChangeForm:
 
 
 def _render_case(ref: str, reply_form=None, status_form=None, problem=None, code=200):
-    view = triage.read_case(portal_context(), g.who, ref)
+    view = triage.read_case(portal_context(), g.who, ref, audited=code == 200)
     return render_template("console/case.html", view=view, reply_form=reply_form or ReplyForm(),
                            status_form=status_form or _status_form(status=view.case.status), problem=problem,
                            categories=CATEGORIES, elsewhere=DISCLOSED_ELSEWHERE), code
