@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pyotp
 
 import crypto
-from portal import audit
+from portal import audit, submissions
 from portal.clock import today
 from portal.context import Context
 from portal.store import transaction
@@ -46,12 +46,16 @@ def _channel(row) -> Channel:
     return Channel(id=row[0], name=row[1], description=row[2])
 
 
-def add_channel(ctx: Context, name: str, description: str = "", *, actor: int | None = None) -> Channel:
-    """Add a channel (`actor`: the administrator, None at the command line); recorded in the audit log."""
+def add_channel(ctx: Context, name: str, description: str = "", *, actor: int | None = None,
+                submission_token: str | None = None) -> Channel:
+    """Add a channel (`actor`: the administrator, None at the command line); recorded in the audit log.
+
+    Raises AccountError, or submissions.AlreadySubmitted for a resent form."""
     name = name.strip()
     if not name:
         raise AccountError("A channel needs a name.")
     with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         if ctx.db.execute("SELECT 1 FROM channels WHERE name = ?", [name]).fetchone():
             raise AccountError(f"A channel named {name!r} already exists.")
         cursor = ctx.db.execute("INSERT INTO channels (name, description) VALUES (?, ?)", [name, description])
@@ -66,9 +70,15 @@ def list_channels(ctx: Context, *, with_officers_only: bool = False) -> list[Cha
     return [_channel(row) for row in ctx.db.execute(sql + " ORDER BY name").fetchall()]
 
 
-def find_channel(ctx: Context, name_or_id: str) -> Channel | None:
-    row = ctx.db.execute("SELECT id, name, description FROM channels WHERE name = ? OR CAST(id AS TEXT) = ?",
-                         [name_or_id, name_or_id]).fetchone()
+def find_channel(ctx: Context, name: str) -> Channel | None:
+    """The channel named exactly `name` (surrounding spaces aside), else None.
+
+    A channel is identified by its name alone, everywhere: the disclosure form's select offers names,
+    the CLI takes names. Never also by id, or a channel named "2" and the channel with id 2 could be
+    confused.
+    """
+    row = ctx.db.execute("SELECT id, name, description FROM channels WHERE name = ?",
+                         [(name or "").strip()]).fetchone()
     return _channel(row) if row else None
 
 
@@ -174,15 +184,19 @@ def list_accounts(ctx: Context) -> list[AccountSummary]:
     return summaries
 
 
-def add_to_channel(ctx: Context, account_id: int, channel_name: str, *, actor: int | None = None) -> None:
+def add_to_channel(ctx: Context, account_id: int, channel_name: str, *, actor: int | None = None,
+                   submission_token: str | None = None) -> None:
     """Make an officer a receiver of a channel's future disclosures (earlier cases need a grant).
-    `actor`: the administrator; recorded in the audit log."""
+    `actor`: the administrator; recorded in the audit log.
+
+    Raises AccountError, or submissions.AlreadySubmitted for a resent form."""
     account, channel = get_account(ctx, account_id), find_channel(ctx, channel_name)
     if account is None or account.role != "officer":
         raise AccountError("Only an integrity officer can receive a channel's disclosures.")
     if channel is None:
         raise AccountError("There is no such channel.")
     with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         ctx.db.execute("INSERT OR IGNORE INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
                        [channel.id, account.id])
         audit.record(ctx, "membership_add", actor=actor, subject=account.id, channel=channel.id)

@@ -14,6 +14,7 @@ from portal.casefiles import CaseNotFound
 from portal.config import Settings, load_settings
 from portal.context import Context
 from portal.store import BlobStore, connect, open_database
+from portal.text import typed
 
 csrf = CSRFProtect()
 
@@ -45,6 +46,8 @@ ERROR_PAGES = {
     CSRFError: (400, "This form has expired",
                 "For your safety, this form could not be accepted. Go back, reload the page and send it again."),
     CaseNotFound: (404, "Page not found", "There is nothing at this address."),
+    400: (400, "This request could not be used",
+          "What was sent could not be read as this page's form. Go back, reload the page and try again."),
     404: (404, "Page not found", "There is nothing at this address."),
     405: (405, "Not allowed", "This page cannot be used that way."),
     413: (413, "Too large", "What you sent is larger than this portal accepts."),
@@ -93,8 +96,13 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     app.register_blueprint(discloser.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)
+    # These check the token through their form, after reading the body, so that a refused form can
+    # still give back what was typed (portal.web.carry).
     csrf.exempt(discloser.disclose_post)
     csrf.exempt(discloser.status_reply)
+    csrf.exempt(discloser.confirm_receipt)
+    # One way of showing text a person typed, everywhere (portal.text).
+    app.add_template_filter(typed, "typed")
 
     @app.teardown_appcontext
     def _close_db(exc) -> None:

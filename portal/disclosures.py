@@ -6,12 +6,12 @@ import os
 import hmac
 import secrets
 import shutil
-import unicodedata
 from dataclasses import dataclass, field
 
 import crypto
-from portal import accounts, casefiles, sessions, throttle
+from portal import accounts, casefiles, sessions, submissions, throttle
 from portal.casefiles import Attachment, CaseNotFound
+from portal.filenames import clean_filename
 from portal.clock import day_start_timestamp, today
 from portal.context import Context
 from portal.store import transaction
@@ -50,13 +50,6 @@ class StatusNotFound(Exception):
     """The receipt opened nothing. Deliberately silent on whether any case exists."""
 
 
-def clean_filename(name: str) -> str:
-    """Keep only the last path component, without control characters, at most 200 characters."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[:200] or "attachment"
-
-
 # While an upload goes on, the kernel is asked to start writing its ciphertext out (and may then drop it
 # from the page cache), so the fsync at commit finds little left to do.
 _FLUSH_EVERY = 32 * 1024 * 1024
@@ -65,8 +58,9 @@ _FLUSH_EVERY = 32 * 1024 * 1024
 class _PendingFile:
     """One uploaded file being encrypted into a blob as its bytes arrive."""
 
-    def __init__(self, intake: "Intake") -> None:
+    def __init__(self, intake: "Intake", filename: str) -> None:
         self.id = casefiles.new_id()
+        self.name = clean_filename(filename)
         self._writer = intake.ctx.blobs.writer()
         self._encryptor = crypto.StreamEncryptor(crypto.stream_key(intake.case_key, intake.case_id, self.id),
                                                  self._writer.file, crypto.attachment_ad(intake.case_id, self.id))
@@ -84,9 +78,9 @@ class _PendingFile:
             os.posix_fadvise(file.fileno(), self._flushed_to, end - self._flushed_to, os.POSIX_FADV_DONTNEED)
             self._flushed_to, self._unflushed = end, 0
 
-    def finish(self, filename: str, content_type: str) -> None:
+    def finish(self, content_type: str) -> None:
         size = self._encryptor.close()
-        self.attachment = Attachment(self.id, clean_filename(filename), content_type[:100], size)
+        self.attachment = Attachment(self.id, self.name, content_type[:100], size)
 
     def commit(self, day_timestamp: float) -> tuple[Attachment, str]:
         if self.attachment is None:
@@ -118,10 +112,15 @@ class Intake:
         if not self.completed:
             self.discard()
 
-    def open_file(self) -> _PendingFile:
-        pending = _PendingFile(self)
+    def open_file(self, filename: str) -> _PendingFile:
+        pending = _PendingFile(self, filename)
         self.files.append(pending)
         return pending
+
+    @property
+    def file_names(self) -> list[str]:
+        """The names of the files received so far, as they would be stored (to say which were dropped)."""
+        return [pending.name for pending in self.files]
 
     def commit_files(self) -> list[tuple[Attachment, str]]:
         stamp = day_start_timestamp(self.day, self.ctx.settings.timezone)
@@ -168,9 +167,10 @@ def _insert_case(ctx: Context, intake: Intake, channel_id: int, lookup_id: str, 
     return ref
 
 
-def _insert_fields(ctx: Context, intake: Intake, values: dict[str, str]) -> None:
+def _insert_fields(ctx: Context, intake: Intake, values: dict[str, str | None]) -> None:
     for name in casefiles.CASE_FIELDS:
-        ct = crypto.encrypt_field(intake.case_key, intake.case_id, name, values.get(name, "").encode())
+        # A field left out of the request is an empty one.
+        ct = crypto.encrypt_field(intake.case_key, intake.case_id, name, (values.get(name) or "").encode())
         ctx.db.execute("INSERT INTO case_fields (case_id, name, value_ct) VALUES (?, ?, ?)",
                        [intake.case_id, name, ct])
 
@@ -184,16 +184,29 @@ def _insert_case_keys(ctx: Context, intake: Intake, readers: list[accounts.Accou
                    [intake.case_id, crypto.seal_to(discloser_public_key, intake.case_key)])
 
 
-def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str]) -> str:
-    """Store the case whole (or not at all) and return its receipt code, which is never stored."""
-    channel = accounts.find_channel(ctx, values["channel"])
+class NoReceiver(ValueError):
+    """The chosen channel does not exist or has no integrity officer to receive disclosures."""
+
+
+def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | None],
+                        submission_token: str | None = None) -> str:
+    """Store the case whole (or not at all) and return its receipt code, which is never stored.
+
+    `values["channel"]` is a channel's name (the one identifier forms and the CLI use). Raises
+    NoReceiver, or submissions.AlreadySubmitted when `submission_token` was used before (nothing is
+    stored then, and no receipt exists to show: the first answer was the only one).
+    """
+    channel = accounts.find_channel(ctx, values.get("channel") or "")
     readers = accounts.channel_officers(ctx, channel.id) if channel else []
     if not readers:
-        raise ValueError("This channel has no integrity officer to receive disclosures.")
+        raise NoReceiver("This channel has no integrity officer to receive disclosures.")
+    if submissions.was_claimed(ctx.db, submission_token):  # spare the key derivation on a resend
+        raise submissions.AlreadySubmitted()
     receipt = crypto.new_receipt()
     identity = crypto.derive_receipt_identity(receipt, ctx.settings.install_salt, ctx.settings.receipt_params)
     attachments = intake.commit_files()
     with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, intake.day)
         _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key)
         _insert_fields(ctx, intake, values)
         _insert_case_keys(ctx, intake, readers, identity.public_key)
@@ -275,9 +288,11 @@ def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:
     return Intake(ctx, case.id, case_key, today(ctx.settings.timezone))
 
 
-def complete_reply(ctx: Context, intake: Intake, message: str) -> None:
+def complete_reply(ctx: Context, intake: Intake, message: str, submission_token: str | None = None) -> None:
+    """Store the discloser's message and its files whole. Raises submissions.AlreadySubmitted on a resend."""
     attachments = intake.commit_files()
     with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, intake.day)
         message_id = casefiles.insert_message(ctx, intake.case_id, intake.case_key, author="discloser",
                                               account_id=None, day=intake.day, body=message)
         casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import crypto
-from portal import accounts, audit, casefiles, sessions
+from portal import accounts, audit, casefiles, sessions, submissions
 from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
 from portal.clock import today
 from portal.context import Context
@@ -146,15 +146,20 @@ def download(ctx: Context, who: SignedIn, ref: str, attachment_id: str) -> tuple
     return found
 
 
-def reply(ctx: Context, who: SignedIn, ref: str, message: str) -> None:
-    """A message to the discloser, under the case key: the discloser's receipt key and every reader open it."""
+def reply(ctx: Context, who: SignedIn, ref: str, message: str, submission_token: str | None = None) -> None:
+    """A message to the discloser, under the case key: the discloser's receipt key and every reader open it.
+
+    Raises submissions.AlreadySubmitted (nothing sent again) when the same form is sent twice."""
     case, case_key = _open(ctx, who, ref)
     with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         casefiles.insert_message(ctx, case.id, case_key, author="officer", account_id=who.account.id,
                                  day=today(ctx.settings.timezone), body=message)
 
 
-def set_status(ctx: Context, who: SignedIn, ref: str, status: str, reason: str = "", expected_timeframe: str = "") -> None:
+def set_status(ctx: Context, who: SignedIn, ref: str, status: str, reason: str = "", expected_timeframe: str = "",
+               submission_token: str | None = None) -> None:
+    """Record a status change. Raises StatusError, or submissions.AlreadySubmitted for a resent form."""
     if status not in STATUSES:
         raise StatusError("Choose one of the listed statuses.")
     reason, expected_timeframe = reason.strip(), expected_timeframe.strip()
@@ -162,5 +167,6 @@ def set_status(ctx: Context, who: SignedIn, ref: str, status: str, reason: str =
         raise StatusError("Give the discloser a reason for this status.")
     case, case_key = _open(ctx, who, ref)
     with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         casefiles.insert_status(ctx, case.id, case_key, status=status, day=today(ctx.settings.timezone),
                                 account_id=who.account.id, reason=reason, expected_timeframe=expected_timeframe)

@@ -32,7 +32,7 @@ class MalformedForm(Exception):
 
 class FileSink(Protocol):
     def write(self, data: bytes) -> None: ...
-    def finish(self, filename: str, content_type: str) -> None: ...
+    def finish(self, content_type: str) -> None: ...
 
 
 @dataclass
@@ -79,7 +79,7 @@ class _TextTarget(BaseTarget):
 class _FileTarget(BaseTarget):
     """Sends each file of a (possibly repeated) file field to a fresh sink as it arrives."""
 
-    def __init__(self, open_sink: Callable[[], FileSink], budget: _Budget) -> None:
+    def __init__(self, open_sink: Callable[[str], FileSink], budget: _Budget) -> None:
         super().__init__()
         self._open_sink, self._budget = open_sink, budget
         self._sink: FileSink | None = None
@@ -88,7 +88,7 @@ class _FileTarget(BaseTarget):
     def on_start(self) -> None:
         self._size = 0
         # A file input left empty arrives as a part with no filename: nothing to store.
-        self._sink = self._open_sink() if self.multipart_filename else None
+        self._sink = self._open_sink(self.multipart_filename) if self.multipart_filename else None
 
     def on_data_received(self, chunk: bytes) -> None:
         if self._sink is None:
@@ -101,13 +101,13 @@ class _FileTarget(BaseTarget):
 
     def on_finish(self) -> None:
         if self._sink is not None:
-            self._sink.finish(self.multipart_filename or "", self.multipart_content_type or "")
+            self._sink.finish(self.multipart_content_type or "")
             self._sink = None
 
 
 def read_multipart(stream: BinaryIO, content_type: str, *, text_fields: list[str], file_fields: list[str],
-                   open_sink: Callable[[], FileSink], limits: Limits) -> MultiDict:
-    """Parse the body; return the text fields. File parts go to sinks from `open_sink`.
+                   open_sink: Callable[[str], FileSink], limits: Limits) -> MultiDict:
+    """Parse the body; return the text fields. File parts go to sinks from `open_sink(filename)`.
 
     Raises TooLarge or MalformedForm part way; sinks already opened are the caller's to discard.
     """

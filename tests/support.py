@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterable
+from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,3 +198,68 @@ def raw_request(host: str, port: int, data: bytes, *, source_address: str | None
                 break
             answer += chunk
         return bytes(answer)
+
+
+class _FormReader(HTMLParser):
+    """Collects each form of a page: its action and the fields a browser would send by default."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict] = []
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "enctype": a.get("enctype", ""), "fields": [],
+                               "files": [], "selects": {}})
+        elif not self.forms:
+            return
+        elif tag == "input" and a.get("name"):
+            if a.get("type") == "file":
+                self.forms[-1]["files"].append(a["name"])
+            elif a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.forms[-1]["fields"].append((a["name"], a.get("value", "on")))
+            else:
+                self.forms[-1]["fields"].append((a["name"], a.get("value", "")))
+        elif tag == "textarea":
+            self._textarea = a.get("name")
+            self.forms[-1]["fields"].append((self._textarea, ""))
+            self.forms[-1].setdefault("textareas", []).append(len(self.forms[-1]["fields"]) - 1)
+        elif tag == "select":
+            self._select = a.get("name")
+            self.forms[-1]["selects"][self._select] = []
+        elif tag == "option" and self._select:
+            self.forms[-1]["selects"][self._select].append((a.get("value", ""), "selected" in a))
+
+    def handle_data(self, data):
+        if self._textarea and self.forms:
+            name, value = self.forms[-1]["fields"][-1]
+            self.forms[-1]["fields"][-1] = (name, value + data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+
+def page_forms(html: str) -> list[dict]:
+    """Each form on the page: {'action', 'enctype', 'fields': [(name, value)], 'files': [names],
+    'selects': {name: [(value, selected)]}}. Textareas lose the one leading newline HTML drops."""
+    reader = _FormReader()
+    reader.feed(html)
+    for form in reader.forms:
+        for i in form.pop("textareas", []):
+            name, value = form["fields"][i]
+            form["fields"][i] = (name, value.removeprefix("\r\n") if value.startswith("\r\n") else value.removeprefix("\n"))
+    return reader.forms
+
+
+def form_for(html: str, action: str) -> dict:
+    """The form on the page that posts to `action`."""
+    matches = [f for f in page_forms(html) if f["action"] == action]
+    assert matches, f"no form posting to {action}"
+    return matches[0]

@@ -91,6 +91,7 @@ def test_main_flow_with_javascript_disabled(browser, base_url, installation):
     # First attempt without a title: the page comes back with what was typed and says what is missing.
     page.get_by_label("Who should receive this disclosure?").select_option(installation.channel)
     page.get_by_label("What kind of serious wrongdoing is it?").select_option("public_funds")
+    page.get_by_label("Have you raised this anywhere else?").select_option("no")
     details = page.get_by_label("What happened?")
     tab_to(page, details)
     page.keyboard.type(DETAILS)
@@ -211,6 +212,8 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     page.locator(".error").first.wait_for()
     check(page, "disclose with errors")
     page.get_by_label("Who should receive this disclosure?").select_option(installation.channel)
+    page.get_by_label("What kind of serious wrongdoing is it?").select_option("public_funds")
+    page.get_by_label("Have you raised this anywhere else?").select_option("no")
     page.get_by_label("A short title").fill(SUMMARY)
     page.get_by_label("What happened?").fill(DETAILS)
     page.get_by_label("Files (optional)").set_input_files(
@@ -259,6 +262,9 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     page.locator("#case-status").wait_for()
     assert REPLY in page.locator("ol.thread").inner_text()
     check(page, "status thread")
+    page.get_by_role("button", name="Sign out of this disclosure").click()
+    page.get_by_role("heading", name="You are signed out of your disclosure").wait_for()
+    check(page, "signed out of a disclosure")
 
     admin_context = context()
     admin_page = admin_context.new_page()
@@ -268,5 +274,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context):
         ctx.close()
-    assert len(checked) == 14, checked
+    assert len(checked) == 15, checked
     assert not problems, "\n\n".join(problems)

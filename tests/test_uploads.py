@@ -12,20 +12,21 @@ LIMITS = Limits(text_bytes=1000, file_bytes=10_000, total_bytes=50_000)
 
 
 class Sink:
-    def __init__(self):
+    def __init__(self, filename):
         self.data = b""
+        self.filename = filename
         self.finished = None
 
     def write(self, data):
         self.data += data
 
-    def finish(self, filename, content_type):
-        self.finished = filename
+    def finish(self, content_type):
+        self.finished = self.filename
 
 
 def read(body, content_type, sinks):
-    def open_sink():
-        sinks.append(Sink())
+    def open_sink(filename):
+        sinks.append(Sink(filename))
         return sinks[-1]
     return read_multipart(io.BytesIO(body), content_type, text_fields=["a", "b"], file_fields=["f"],
                           open_sink=open_sink, limits=LIMITS)

@@ -118,4 +118,12 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         "ALTER TABLE messages ADD COLUMN binding INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE sessions ADD COLUMN ends_at INTEGER NOT NULL DEFAULT 0",
     ]),
+    # [input] One-time submission tokens (portal.submissions): only a hash and a day, kept 60 days.
+    (5, [
+        """CREATE TABLE submission_tokens (
+            token_hash TEXT PRIMARY KEY,
+            day TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX submission_tokens_by_day ON submission_tokens (day)",
+    ]),
 ]

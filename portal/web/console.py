@@ -4,20 +4,44 @@ from __future__ import annotations
 import functools
 from urllib.parse import quote
 
-from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
+from typing import Callable
+
+from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect, render_template, request,
                    stream_with_context, url_for)
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, throttle, triage
+from portal import accounts, submissions, throttle, triage
 from portal.app import portal_context
 from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.numbers import whole_number_or
+from portal.web import carry
 from portal.web.forms import EmptyForm, LoginForm, ReplyForm, StatusChangeForm
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 SIGN_INS_PER_MINUTE = 30
+MAX_PAGE = 1_000_000
+
+# How to show a form's page again with text carried through a sign-in (portal.web.carry): the POST
+# endpoint's name -> a function of its URL arguments and the carried form data, giving a response.
+_RESUMES: dict[str, Callable[..., object]] = {}
+
+
+def resume_with_text(endpoint: str):
+    """Register how the page of the form posted to `endpoint` is shown with carried text in its boxes.
+
+    The function takes the endpoint's URL arguments and `formdata` (the carried fields); g.who is set.
+    """
+    def register(render):
+        _RESUMES[endpoint] = render
+        return render
+    return register
 
 
 def _cookie_name() -> str:
@@ -31,6 +55,8 @@ def signed_in(role: str | None = None):
         def wrapper(*args, **kwargs):
             who = triage.resume(portal_context(), request.cookies.get(_cookie_name()))
             if who is None:
+                if request.method == "POST":
+                    return _sign_in_to_continue(carry.typed_fields(request.form), 401)
                 return redirect(url_for("console.login", expired=1), code=303)
             if role is not None and who.account.role != role:
                 abort(404)
@@ -46,31 +72,79 @@ def _sign_out_button():
     return {"logout_form": EmptyForm()} if g.get("who") else {}
 
 
+def _render_login(form, problem=None, carried=None, return_to=""):
+    return render_template("console/login.html", form=form, problem=problem, carried=carried or MultiDict(),
+                           return_to=return_to)
+
+
+def _sign_in_to_continue(carried: MultiDict, status: int):
+    """The sign-in page for a form refused without a session, carrying its text (same-origin only)."""
+    if not carry.has_text(carried):
+        return redirect(url_for("console.login", expired=1), code=303)
+    problem = ("You were signed out after 15 minutes without activity, so what you wrote was not sent. "
+               "Sign in again: it will be back in its box, ready to send.")
+    return _render_login(LoginForm(formdata=None), problem, carried, request.path), status
+
+
+def _csrf_refused(exc):
+    # The browser lost the form's cookie (restarted, or a very old page): like a lost session.
+    carried = carry.typed_fields(request.form) if request.method == "POST" else MultiDict()
+    if request.endpoint == "console.login_post":
+        carried = carry.carried_back(request.form)
+        return _render_login(LoginForm(formdata=None), "For your safety the form needed refreshing. "
+                             "Please sign in again.", carried, request.form.get("return_to", "")), 400
+    if carry.has_text(carried):
+        return _sign_in_to_continue(carried, 400)
+    return render_template("error.html", title="This form has expired",
+                           message="For your safety, this form could not be accepted. Go back, reload the page "
+                                   "and send it again."), 400
+
+
+bp.register_error_handler(CSRFError, _csrf_refused)
+
+
+def _resume(return_to: str, carried: MultiDict):
+    """The page of the form at `return_to` with the carried text in its boxes, or None."""
+    if not return_to.startswith("/console/"):
+        return None
+    try:
+        endpoint, view_args = current_app.url_map.bind_to_environ(request.environ).match(return_to, method="POST")
+    except (HTTPException, RequestRedirect):
+        return None
+    render = _RESUMES.get(endpoint)
+    return render(formdata=carried, **view_args) if render else None
+
+
 @bp.get("/login")
 def login():
     problem = "You were signed out after 15 minutes without activity. Please sign in again." \
         if request.args.get("expired") else None
-    return render_template("console/login.html", form=LoginForm(), problem=problem)
+    return _render_login(LoginForm(), problem)
 
 
 @bp.post("/login")
 def login_post():
     ctx = portal_context()
     form = LoginForm()
+    carried, return_to = carry.carried_back(request.form), request.form.get("return_to", "")
     if not form.validate():
-        return render_template("console/login.html", form=form), 400
+        return _render_login(form, None, carried, return_to), 400
     retry_after = throttle.hit(ctx.db, "sign-ins", SIGN_INS_PER_MINUTE, 60)
     if retry_after is not None:
-        return too_many_requests(render_template("console/login.html", form=form,
-                                                 problem="Too many sign-in attempts. Please wait a minute."),
-                                 retry_after)
+        return too_many_requests(_render_login(form, "Too many sign-in attempts. Please wait a minute.",
+                                               carried, return_to), retry_after)
     try:
         cookie = triage.sign_in(ctx, form.email.data, form.passphrase.data, form.totp.data)
     except accounts.LoginFailed:
-        return render_template("console/login.html", form=form,
-                               problem="Those details did not work. Check your email address, passphrase and "
-                                       "six-digit code, and try again."), 400
-    return set_session_cookie(redirect(url_for("console.inbox"), code=303), _cookie_name(), cookie)
+        return _render_login(form, "Those details did not work. Check your email address, passphrase and "
+                                   "six-digit code, and try again.", carried, return_to), 400
+    response = None
+    if carry.has_text(carried):
+        g.who = triage.resume(ctx, cookie)
+        response = _resume(return_to, carried)
+    if response is None:
+        response = redirect(url_for("console.inbox"), code=303)
+    return set_session_cookie(make_response(response), _cookie_name(), cookie)
 
 
 @bp.post("/logout")
@@ -85,13 +159,12 @@ def logout():
 def inbox():
     if g.who.is_admin:
         return redirect(url_for("admin.overview"), code=303)
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() else 1
+    page_number = whole_number_or(request.args.get("page"), 1, minimum=1, maximum=MAX_PAGE)
     return render_template("console/inbox.html", inbox=triage.inbox(portal_context(), g.who, page_number))
 
 
-def _status_form(**data) -> StatusChangeForm:
-    form = StatusChangeForm(**data)
+def _status_form(formdata=None, **data) -> StatusChangeForm:
+    form = StatusChangeForm(formdata=formdata, **data) if formdata is not None else StatusChangeForm(**data)
     form.status.choices = [SelectChoice(value, label) for value, label in STATUSES.items()]
     return form
 
@@ -130,8 +203,17 @@ def case_reply(ref: str):
     form = ReplyForm()
     if not form.validate():
         return _render_case(ref, reply_form=form, problem="Your message was not sent: please see below.", code=400)
-    triage.reply(portal_context(), g.who, ref, form.message.data)
+    try:
+        triage.reply(portal_context(), g.who, ref, form.message.data, form.submission_token.data)
+    except submissions.AlreadySubmitted:
+        pass  # the same form again: the message was sent once, and is in the thread
     return redirect(url_for("console.case", ref=ref) + "#thread", code=303)
+
+
+@resume_with_text("console.case_reply")
+def _resume_reply(ref: str, formdata: MultiDict):
+    return _render_case(ref, reply_form=ReplyForm(formdata=formdata),
+                        problem="Your reply is back in its box below. It has not been sent yet.")
 
 
 @bp.post("/cases/<ref>/status")
@@ -141,9 +223,17 @@ def case_status(ref: str):
     if not form.validate():
         return _render_case(ref, status_form=form, problem="The status was not changed: please see below.", code=400)
     try:
-        triage.set_status(portal_context(), g.who, ref, form.status.data, form.reason.data or "",
-                          form.expected_timeframe.data or "")
+        triage.set_status(portal_context(), g.who, ref, form.status.data, form.reason.data,
+                          form.expected_timeframe.data, form.submission_token.data)
+    except submissions.AlreadySubmitted:
+        pass  # the same form again: the status was changed once
     except triage.StatusError as exc:
         form.reason.errors = [str(exc)]
         return _render_case(ref, status_form=form, problem="The status was not changed: please see below.", code=400)
     return redirect(url_for("console.case", ref=ref), code=303)
+
+
+@resume_with_text("console.case_status")
+def _resume_status(ref: str, formdata: MultiDict):
+    return _render_case(ref, status_form=_status_form(formdata=formdata),
+                        problem="Your status change is back in its form below. It has not been made yet.")

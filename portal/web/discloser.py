@@ -1,13 +1,15 @@
 """The discloser's pages: landing, disclosure form, receipt, status by receipt, replies."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, disclosures, throttle
+from portal import accounts, disclosures, submissions, throttle
 from portal.app import portal_context
 from portal.uploads import Limits, MalformedForm, TooLarge, read_multipart
-from portal.web.forms import ConfirmReceiptForm, DiscloseForm, EmptyForm, ReplyForm, StatusForm
+from portal.web import carry
+from portal.web.forms import CHOOSE, ConfirmReceiptForm, DiscloseForm, EmptyForm, ReplyForm, StatusForm
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("discloser", __name__)
@@ -26,13 +28,44 @@ def _status_cookie_name() -> str:
 
 def _disclose_form(formdata=None) -> DiscloseForm:
     form = DiscloseForm(formdata=formdata) if formdata is not None else DiscloseForm()
-    form.channel.choices = [SelectChoice(c.name, c.name) for c in accounts.list_channels(portal_context(), with_officers_only=True)]
+    # Offered by name, the channel's one identifier (accounts.find_channel); nothing chosen beforehand.
+    form.channel.choices = [SelectChoice("", CHOOSE)] + [
+        SelectChoice(c.name, c.name) for c in accounts.list_channels(portal_context(), with_officers_only=True)]
     return form
 
 
-def _render_disclose(form: DiscloseForm, status: int = 200, problem: str | None = None):
-    return render_template("disclose.html", form=form, problem=problem,
+def _render_disclose(form: DiscloseForm, status: int = 200, problem: str | None = None, dropped=()):
+    return render_template("disclose.html", form=form, problem=problem, dropped=list(dropped),
                            limits=_limits()), status
+
+
+class _DroppedFile:
+    """Where a file of a refused form goes: nowhere; only its name is kept, to say it was dropped."""
+
+    def __init__(self, names: list[str], filename: str) -> None:
+        from portal.filenames import clean_filename
+        names.append(clean_filename(filename))
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def finish(self, content_type: str) -> None:
+        pass
+
+
+def _read_refused(text_fields) -> tuple[MultiDict, list[str]]:
+    """Read a form refused before any storage: its text fields and the names of its files."""
+    names: list[str] = []
+    try:
+        fields = read_multipart(request.stream, request.content_type or "", text_fields=text_fields,
+                                file_fields=["attachments"], open_sink=lambda n: _DroppedFile(names, n),
+                                limits=_limits())
+    except TooLarge as exc:
+        fields = exc.fields
+        _drain_body()
+    except MalformedForm:
+        fields = MultiDict()
+    return fields, names
 
 
 def _read_upload(intake, text_fields):
@@ -70,13 +103,20 @@ def disclose_form():
 @bp.post("/disclose")
 def disclose_post():
     ctx = portal_context()
+    intake = None
     try:
         with disclosures.begin_disclosure(ctx) as intake:
             form = _disclose_form(_read_upload(intake, DiscloseForm.TEXT_FIELDS))
             if form.validate():
-                receipt = disclosures.complete_disclosure(ctx, intake, form.data)
+                receipt = disclosures.complete_disclosure(ctx, intake, form.data, form.submission_token.data)
                 return render_template("receipt.html", receipt=receipt, form=ConfirmReceiptForm(expected=receipt))
-            files_dropped = bool(intake.files)
+    except submissions.AlreadySubmitted:
+        # The same form again (a reload of the receipt page, Back then Send, a double click). The
+        # receipt is never stored, so it cannot be shown again; a second receipt would be wrong.
+        return render_template("already_received.html"), 409
+    except disclosures.NoReceiver:
+        form.channel.errors = ["Please choose who should receive it."]
+        return _render_disclose(form, 400, dropped=intake.file_names)
     except disclosures.RefusedForNow:
         return _paused()
     except disclosures.Throttled as exc:
@@ -88,17 +128,22 @@ def disclose_post():
     except TooLarge as exc:
         _drain_body()
         return _render_disclose(_disclose_form(exc.fields), 413,
-                                f"{exc.what} is too large. Nothing was sent. Please choose smaller files.")
+                                f"{exc.what} is too large. Nothing was sent. Please choose smaller files.",
+                                dropped=intake.file_names if intake else ())
     except MalformedForm:
         return _render_disclose(_disclose_form(), 400, "The form could not be read. Please fill it in again.")
     # The form came back with problems: what was typed is kept; files cannot be, browsers never resend them.
     problem = None
     if form.csrf_token.errors:
+        if not carry.same_origin():
+            # Not from our own page: never fill the form with text someone else chose.
+            return _render_disclose(_disclose_form(), 400, "For your safety the form needed refreshing. "
+                                    "Please fill it in and send it again.")
         problem = ("For your safety the form needed refreshing. What you wrote is still here; "
                    "please choose any files again and send it once more.")
-    elif files_dropped:
+    elif intake.file_names:
         problem = "Please correct the problems below, then choose your files again."
-    return _render_disclose(form, 400, problem)
+    return _render_disclose(form, 400, problem, dropped=intake.file_names)
 
 
 @bp.post("/disclose/confirm")
@@ -107,6 +152,8 @@ def confirm_receipt():
     expected = form.expected.data or ""
     if form.validate() and disclosures.receipt_matches(form.receipt.data, expected):
         return render_template("receipt_confirmed.html")
+    if form.csrf_token.errors and not carry.same_origin():
+        abort(400)  # never show a code that another site chose as someone's receipt
     return render_template("receipt.html", receipt=expected, form=ConfirmReceiptForm(expected=expected),
                            problem="That is not the same code. Compare each character and try again."), 400
 
@@ -120,35 +167,48 @@ def status():
     return _render_thread(ctx, session, ReplyForm())
 
 
-def _render_thread(ctx, session, reply_form, status: int = 200, problem: str | None = None):
+def _render_open(form, problem=None, status=200, carried=None, dropped=()):
+    return render_template("status_open.html", form=form, problem=problem, carried=carried or MultiDict(),
+                           dropped=list(dropped)), status
+
+
+def _render_thread(ctx, session, reply_form, status: int = 200, problem: str | None = None, dropped=()):
     view = disclosures.discloser_view(ctx, session)
     return render_template("status.html", view=view, reply_form=reply_form, logout_form=EmptyForm(),
-                           limits=_limits(), problem=problem), status
+                           limits=_limits(), problem=problem, dropped=list(dropped)), status
 
 
 @bp.post("/status")
 def status_post():
     ctx = portal_context()
     form = StatusForm()
+    # A reply refused for an ended session travels with the receipt, to go back in its box.
+    carried = carry.carried_back(request.form)
     if not form.validate():
-        return render_template("status_open.html", form=form), 400
+        return _render_open(form, status=400, carried=carried)
     try:
         disclosures.check_receipt_typing(form.receipt.data)
     except disclosures.ReceiptTypo:
-        return render_template("status_open.html", form=form,
-                               problem="That code has a typing mistake in it: it does not match its own check "
-                                       "character. Check each character and try again."), 400
+        return _render_open(form, "That code has a typing mistake in it: it does not match its own check "
+                                  "character. Check each character and try again.", 400, carried)
     retry_after = throttle.hit(ctx.db, "receipt-guesses", RECEIPT_GUESSES_PER_MINUTE, 60)
     if retry_after is not None:
-        return too_many_requests(render_template(
-            "status_open.html", form=form,
-            problem="Too many codes have been tried in the last minute. Please wait a moment and try again."),
-            retry_after)
+        body, _ = _render_open(form, "Too many codes have been tried in the last minute. Please wait a moment "
+                                     "and try again.", 429, carried)
+        return too_many_requests(body, retry_after)
     try:
         cookie = disclosures.open_status(ctx, form.receipt.data)
     except (disclosures.StatusNotFound, disclosures.ReceiptTypo):
-        return render_template("status_open.html", form=form,
-                               problem="We could not open a disclosure with that code. Check it and try again."), 400
+        return _render_open(form, "We could not open a disclosure with that code. Check it and try again.",
+                            400, carried)
+    if carry.has_text(carried):
+        # Answer with the thread itself, the message back in its box: the text is never stored to
+        # survive a redirect.
+        session = disclosures.resume_status(ctx, cookie)
+        page, _ = _render_thread(ctx, session, ReplyForm(formdata=carried),
+                                 problem="Your message is back in its box below. It has not been sent yet: "
+                                         "check it, choose any files again, and send it.")
+        return set_session_cookie(make_response(page), _status_cookie_name(), cookie)
     return set_session_cookie(redirect(url_for("discloser.status"), code=303), _status_cookie_name(), cookie)
 
 
@@ -157,29 +217,41 @@ def status_reply():
     ctx = portal_context()
     session = disclosures.resume_status(ctx, request.cookies.get(_status_cookie_name()))
     if session is None:
-        _drain_body()
-        return render_template("status_open.html", form=StatusForm(),
-                               problem="Your session ended after 10 minutes without activity, so your message "
-                                       "was not sent. Open your disclosure again with your receipt code."), 401
+        fields, dropped = _read_refused(ReplyForm.TEXT_FIELDS)
+        carried = carry.typed_fields(fields)
+        return _render_open(StatusForm(), "Your session ended after 10 minutes without activity, so your message "
+                                          "was not sent. Open your disclosure again with your receipt code"
+                            + (": your message will be back in its box." if carry.has_text(carried) else "."),
+                            401, carried, dropped)
+    intake = None
     try:
         with disclosures.begin_reply(ctx, session) as intake:
             form = ReplyForm(formdata=_read_upload(intake, ReplyForm.TEXT_FIELDS))
             if form.validate():
-                disclosures.complete_reply(ctx, intake, form.message.data)
+                disclosures.complete_reply(ctx, intake, form.message.data, form.submission_token.data)
                 return redirect(url_for("discloser.status") + "#thread", code=303)
+    except submissions.AlreadySubmitted:
+        return redirect(url_for("discloser.status") + "#thread", code=303)  # sent once already: it is there
     except TooLarge as exc:
         _drain_body()
         return _render_thread(ctx, session, ReplyForm(formdata=exc.fields), 413,
-                              f"{exc.what} is too large. Your message was not sent.")
+                              f"{exc.what} is too large. Your message was not sent.",
+                              dropped=intake.file_names if intake else ())
     except MalformedForm:
         return _render_thread(ctx, session, ReplyForm(formdata=None), 400, "The form could not be read.")
     except disclosures.RefusedForNow:
         return _paused()
-    return _render_thread(ctx, session, form, 400, "Your message was not sent: please see below.")
+    return _render_thread(ctx, session, form, 400, "Your message was not sent: please see below.",
+                          dropped=intake.file_names)
 
 
 @bp.post("/status/logout")
 def status_logout():
     ctx = portal_context()
     disclosures.close_status(ctx, request.cookies.get(_status_cookie_name()))
-    return clear_session_cookie(redirect(url_for("discloser.index"), code=303), _status_cookie_name())
+    return clear_session_cookie(redirect(url_for("discloser.signed_out"), code=303), _status_cookie_name())
+
+
+@bp.get("/status/signed-out")
+def signed_out():
+    return render_template("status_signed_out.html")

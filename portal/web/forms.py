@@ -1,31 +1,79 @@
-"""Form definitions (flask-wtf): labels, limits and validation; every POST form carries csrf_token."""
+"""Form definitions (flask-wtf): labels, limits and validation; every POST form carries csrf_token.
+
+Shared pieces every form (and every form added later) should use, so careless or unusual input is
+handled the same way everywhere:
+
+- `TypedLine` and `TypedParagraphs` for anything a person types. A field missing from the request is
+  an empty one (""), never None, and line breaks are normalised to LF (`portal.text`) before any
+  length check or storage, so the server counts what the browser counted.
+- `choices(options, prompt=...)` for a required choice: it starts on an empty prompt, so nothing is
+  chosen for the person; pair it with `DataRequired("Please choose ...")`.
+- `OneTimeForm` for a form whose POST creates something (a case, a message, a status change, a
+  channel). Its hidden `submission_token` is fresh on every page; pass `form.submission_token.data` to
+  the domain function, which claims it in the same transaction as what it creates
+  (`portal.submissions.claim`), so the same form sent twice creates one thing.
+- Numbers from a request go through `portal.numbers`, never `int()`.
+"""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal import submissions
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.text import normalise_line_breaks
 
 
-def choices(options: dict[str, str]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in options.items()]
+def choices(options: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:
+    """Select options; with `prompt`, an empty first option so that a required choice starts unselected."""
+    first = [SelectChoice("", prompt)] if prompt else []
+    return first + [SelectChoice(value, label) for value, label in options.items()]
 
 
-class DiscloseForm(FlaskForm):
-    channel = SelectField("Who should receive this disclosure?", validators=[DataRequired()])
-    category = SelectField("What kind of serious wrongdoing is it?",
-                           choices=choices(CATEGORIES), validators=[DataRequired()])
-    summary = StringField("A short title", validators=[
+class _Typed:
+    """Typed text: a missing field is "", line breaks are LF before validators count them."""
+
+    def process_formdata(self, valuelist):
+        self.data = normalise_line_breaks(valuelist[0]) if valuelist else ""
+
+    def process_data(self, value):
+        self.data = normalise_line_breaks(value) if value is not None else ""
+
+
+class TypedLine(_Typed, StringField):
+    """A one-line text input (see the module docstring)."""
+
+
+class TypedParagraphs(_Typed, TextAreaField):
+    """A text area whose paragraphs are kept (see the module docstring)."""
+
+
+class OneTimeForm(FlaskForm):
+    """A form whose POST creates something; `submission_token` recognises the same form sent twice."""
+    submission_token = HiddenField(default=submissions.new_token, validators=[Optional(), Length(max=100)])
+
+
+CHOOSE = "Choose one"
+
+
+class DiscloseForm(OneTimeForm):
+    channel = SelectField("Who should receive this disclosure?",
+                          validators=[DataRequired("Please choose who should receive it.")])
+    category = SelectField("What kind of serious wrongdoing is it?", choices=choices(CATEGORIES, CHOOSE),
+                           validators=[DataRequired("Please choose the kind of wrongdoing.")])
+    summary = TypedLine("A short title", validators=[
         DataRequired("Please give a short title."), Length(max=200)])
-    details = TextAreaField("What happened?", validators=[
+    details = TypedParagraphs("What happened?", validators=[
         DataRequired("Please describe what happened."), Length(max=200_000)])
     disclosed_elsewhere = SelectField("Have you raised this anywhere else?",
-                                      choices=choices(DISCLOSED_ELSEWHERE), validators=[DataRequired()])
-    contact = TextAreaField("How to contact you (optional)", validators=[Optional(), Length(max=2000)])
+                                      choices=choices(DISCLOSED_ELSEWHERE, CHOOSE),
+                                      validators=[DataRequired("Please say whether you have raised it elsewhere.")])
+    contact = TypedParagraphs("How to contact you (optional)", validators=[Optional(), Length(max=2000)])
 
-    TEXT_FIELDS = ["csrf_token", "channel", "category", "summary", "details", "disclosed_elsewhere", "contact"]
+    TEXT_FIELDS = ["csrf_token", "submission_token", "channel", "category", "summary", "details",
+                   "disclosed_elsewhere", "contact"]
 
 
 class ConfirmReceiptForm(FlaskForm):
@@ -37,10 +85,11 @@ class StatusForm(FlaskForm):
     receipt = StringField("Receipt code", validators=[DataRequired("Please type your receipt code.")])
 
 
-class ReplyForm(FlaskForm):
-    message = TextAreaField("Your message", validators=[DataRequired("Please write a message."), Length(max=200_000)])
+class ReplyForm(OneTimeForm):
+    message = TypedParagraphs("Your message", validators=[DataRequired("Please write a message."),
+                                                          Length(max=200_000)])
 
-    TEXT_FIELDS = ["csrf_token", "message"]
+    TEXT_FIELDS = ["csrf_token", "submission_token", "message"]
 
 
 class EmptyForm(FlaskForm):
@@ -53,19 +102,19 @@ class LoginForm(FlaskForm):
     totp = StringField("Six-digit code from your authenticator app", validators=[DataRequired(), Length(max=10)])
 
 
-class StatusChangeForm(FlaskForm):
+class StatusChangeForm(OneTimeForm):
     status = SelectField("New status", validators=[DataRequired()])
-    reason = TextAreaField("Reason, shown to the discloser (needed for 'referred' and 'no further action')",
-                           validators=[Optional(), Length(max=20_000)])
-    expected_timeframe = StringField("Expected timeframe, shown to the discloser (optional)",
-                                     validators=[Optional(), Length(max=500)])
+    reason = TypedParagraphs("Reason, shown to the discloser (needed for 'referred' and 'no further action')",
+                             validators=[Optional(), Length(max=20_000)])
+    expected_timeframe = TypedLine("Expected timeframe, shown to the discloser (optional)",
+                                   validators=[Optional(), Length(max=500)])
 
 
-class AddChannelForm(FlaskForm):
-    name = StringField("Channel name", validators=[DataRequired(), Length(max=200)])
-    description = StringField("Description (optional)", validators=[Optional(), Length(max=1000)])
+class AddChannelForm(OneTimeForm):
+    name = TypedLine("Channel name", validators=[DataRequired(), Length(max=200)])
+    description = TypedLine("Description (optional)", validators=[Optional(), Length(max=1000)])
 
 
-class ChannelMembershipForm(FlaskForm):
-    officer = SelectField("Officer", validators=[DataRequired()])
-    channel = SelectField("Channel", validators=[DataRequired()])
+class ChannelMembershipForm(OneTimeForm):
+    officer = SelectField("Officer", validators=[DataRequired("Please choose an officer.")])
+    channel = SelectField("Channel", validators=[DataRequired("Please choose a channel.")])
