@@ -26,11 +26,15 @@ class LoginFailed(Exception):
     """Sign-in failed. Deliberately says nothing of which part was wrong."""
 
 
+REGIMES = ("nz", "eu")  # the statutory clock a channel follows: see portal.deadlines
+
+
 @dataclass(frozen=True)
 class Channel:
     id: int
     name: str
     description: str
+    regime: str = "nz"
 
 
 @dataclass(frozen=True)
@@ -43,28 +47,32 @@ class Account:
 
 
 def _channel(row) -> Channel:
-    return Channel(id=row[0], name=row[1], description=row[2])
+    return Channel(id=row[0], name=row[1], description=row[2], regime=row[3])
 
 
-def add_channel(ctx: Context, name: str, description: str = "", *, actor: int | None = None,
-                submission_token: str | None = None) -> Channel:
+def add_channel(ctx: Context, name: str, description: str = "", regime: str = "nz", *,
+                actor: int | None = None, submission_token: str | None = None) -> Channel:
     """Add a channel (`actor`: the administrator, None at the command line); recorded in the audit log.
+    `regime` is 'nz' (the 2022 Act's 20 working days) or 'eu' (the Directive's clocks).
 
     Raises AccountError, or submissions.AlreadySubmitted for a resent form."""
     name = name.strip()
     if not name:
         raise AccountError("A channel needs a name.")
+    if regime not in REGIMES:
+        raise AccountError("The regime must be 'nz' or 'eu'.")
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         if ctx.db.execute("SELECT 1 FROM channels WHERE name = ?", [name]).fetchone():
             raise AccountError(f"A channel named {name!r} already exists.")
-        cursor = ctx.db.execute("INSERT INTO channels (name, description) VALUES (?, ?)", [name, description])
+        cursor = ctx.db.execute("INSERT INTO channels (name, description, regime) VALUES (?, ?, ?)",
+                                [name, description, regime])
         audit.record(ctx, "channel_add", actor=actor, channel=cursor.lastrowid)
-    return Channel(id=cursor.lastrowid, name=name, description=description)
+    return Channel(id=cursor.lastrowid, name=name, description=description, regime=regime)
 
 
 def list_channels(ctx: Context, *, with_officers_only: bool = False) -> list[Channel]:
-    sql = "SELECT id, name, description FROM channels"
+    sql = "SELECT id, name, description, regime FROM channels"
     if with_officers_only:
         sql += " WHERE EXISTS (SELECT 1 FROM channel_officers co WHERE co.channel_id = channels.id)"
     return [_channel(row) for row in ctx.db.execute(sql + " ORDER BY name").fetchall()]
@@ -77,7 +85,7 @@ def find_channel(ctx: Context, name: str) -> Channel | None:
     the CLI takes names. Never also by id, or a channel named "2" and the channel with id 2 could be
     confused.
     """
-    row = ctx.db.execute("SELECT id, name, description FROM channels WHERE name = ?",
+    row = ctx.db.execute("SELECT id, name, description, regime FROM channels WHERE name = ?",
                          [(name or "").strip()]).fetchone()
     return _channel(row) if row else None
 

@@ -71,6 +71,16 @@ EVENT_LABELS: dict[str, str] = {
     "download": "Attachment downloaded",
     "reply": "Message sent to the discloser",
     "status_change": "Status changed",
+    "step_done": "A step of s 13 recorded as done",
+    "extension": "Extension under s 13(2) recorded",
+    "progress_update": "Progress update given (s 13(2))",
+    "referral": "Referred to an appropriate authority (s 16)",
+    "assignment": "Case assigned",
+    "note_added": "Internal note added",
+    "exclusion": "Officers excluded by the discloser",
+    "interest_declared": "Interest declared",
+    "interest_removed": "Interest removed",
+    "authority_change": "Appropriate-authority directory changed",
     "audit_export": "Audit log exported",
 }
 

@@ -16,6 +16,7 @@ STATUSES: dict[str, str] = {
     "acknowledged": "Acknowledged: an integrity officer has your disclosure",
     "assessing": "Being assessed: an officer is considering what to do",
     "investigating": "Being investigated",
+    "addressed": "Addressed: action has been taken or recommended",
     "referred": "Referred to another authority",
     "no_further_action": "Closed: no further action will be taken",
     "closed": "Closed: the matter has been dealt with",

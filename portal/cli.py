@@ -60,12 +60,14 @@ def channel() -> None:
 @channel.command("add")
 @click.argument("name")
 @click.option("--description", default="", help="Shown to disclosers choosing a channel.")
+@click.option("--regime", type=click.Choice(["nz", "eu"]), default="nz", show_default=True,
+              help="The statutory clock: nz (20 working days, s 13 of the 2022 Act) or eu (7 days, 3 months).")
 @click.pass_obj
-def channel_add(data_dir: Path, name: str, description: str) -> None:
+def channel_add(data_dir: Path, name: str, description: str, regime: str) -> None:
     from portal.accounts import AccountError, add_channel
 
     try:
-        created = add_channel(_open(data_dir), name, description)
+        created = add_channel(_open(data_dir), name, description, regime)
     except AccountError as exc:
         raise click.ClickException(str(exc))
     click.echo(f"Channel {created.name!r} added.")

@@ -9,18 +9,30 @@ import shutil
 from dataclasses import dataclass, field
 
 import crypto
-from portal import accounts, casefiles, sessions, submissions, throttle
+from portal import accounts, casefiles, sessions, submissions, throttle, workflow
 from portal.casefiles import Attachment, CaseNotFound
 from portal.filenames import clean_filename
 from portal.clock import day_start_timestamp, today
 from portal.context import Context
 from portal.store import transaction
 
+# The kinds of serious wrongdoing in s 10 of the Protected Disclosures (Protection of Whistleblowers)
+# Act 2022, in its order, and "not sure": a discloser need not classify it to be protected.
 CATEGORIES: dict[str, str] = {
-    "public_funds": "Unlawful, corrupt or irregular use of public money or resources",
-    "health_safety_environment": "A serious risk to public health or safety, someone's health or safety, or the environment",
-    "maintenance_of_law": "A serious risk to the maintenance of law, such as preventing or investigating offences or a fair trial",
-    "offence": "An offence (a crime)",
+    "offence": "An offence",
+    "health_safety_environment": "A serious risk to public health, public safety, the health or safety of any "
+                                 "individual, or the environment",
+    "maintenance_of_law": "A serious risk to the maintenance of law, including the prevention, investigation and "
+                          "detection of offences, and the right to a fair trial",
+    "public_funds": "An unlawful, corrupt or irregular use of public funds or public resources",
+    "public_sector_conduct": "Oppressive, unlawfully discriminatory or grossly negligent conduct, or gross "
+                             "mismanagement, by an employee of a public sector organisation or by someone acting "
+                             "(or claiming to act) for a public sector organisation or the Government",
+    "not_sure": "I am not sure which of these it is",
+}
+
+# Values earlier versions of the form offered: still labelled when an old case is read.
+FORMER_CATEGORIES: dict[str, str] = {
     "oppressive_conduct": "Oppressive, unlawfully discriminatory or grossly negligent conduct by a public official",
     "gross_mismanagement": "Gross mismanagement by a public official",
     "other": "Something else I believe is serious wrongdoing",
@@ -211,6 +223,7 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
         _insert_fields(ctx, intake, values)
         _insert_case_keys(ctx, intake, readers, identity.public_key)
         casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
+        workflow.refresh_due(ctx, intake.case_id)
     intake.completed = True
     return receipt
 
@@ -256,6 +269,9 @@ class DiscloserView:
     attachments: list[Attachment]
     latest_reason: str = ""
     expected_timeframe: str = ""
+    expected_by: str | None = None              # the next day by which the discloser should hear
+    steps_done: dict[str, str] = field(default_factory=dict)   # s 13(1) step -> day done
+    extension_timeframe: str = ""               # s 13(2): how long the officers expect to take
 
 
 def _case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
@@ -278,8 +294,12 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     if latest is not None:
         case.status = latest.status
     messages = [m for m in casefiles.read_messages(ctx, case.id, case_key) if m.verified is not False]
+    due = workflow.stored_due(ctx, case.id)
     return DiscloserView(case, messages, casefiles.read_attachments(ctx, case.id, case_key),
-                         latest.reason if latest else "", latest.expected_timeframe if latest else "")
+                         latest.reason if latest else "", latest.expected_timeframe if latest else "",
+                         expected_by=due.day.isoformat() if due else None,
+                         steps_done=workflow.steps_done(ctx, case.id),
+                         extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key))
 
 
 def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-import crypto
-from portal import accounts, audit, casefiles, sessions, submissions
+from portal import accounts, audit, casefiles, sessions, submissions, workflow
 from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
 from portal.clock import today
 from portal.context import Context
@@ -74,6 +73,8 @@ class InboxRow(HasStatus):
     channel_name: str
     status: str
     received_day: str
+    due_day: str | None      # the next statutory deadline, stored when it changes (never computed here)
+    due_kind: str | None
 
 
 @dataclass
@@ -91,7 +92,7 @@ def inbox(ctx: Context, who: SignedIn, page: int = 1) -> InboxPage:
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     rows = ctx.db.execute(
-        "SELECT c.ref, ch.name, c.status, c.received_day FROM cases c "
+        "SELECT c.ref, ch.name, c.status, c.received_day, c.due_day, c.due_kind FROM cases c "
         "JOIN case_keys k ON k.case_id = c.id AND k.recipient = ? "
         "JOIN channels ch ON ch.id = c.channel_id "
         "ORDER BY c.received_day DESC, c.rowid DESC LIMIT ? OFFSET ?",
@@ -108,9 +109,11 @@ class CaseView:
     readers: list[str]
     history: list[StatusUpdate]
     integrity_problems: list[str]
+    clock: workflow.Clock
 
 
-def _open(ctx: Context, who: SignedIn, ref: str) -> tuple[CaseRecord, bytes]:
+def open_case(ctx: Context, who: SignedIn, ref: str) -> tuple[CaseRecord, bytes]:
+    """The case and its key, opened with the officer's own sealed copy. Raises CaseNotFound otherwise."""
     case = casefiles.get_case(ctx, ref=ref)
     return case, casefiles.open_case_key(ctx, case.id, f"account:{who.account.id}", who.private_key)
 
@@ -124,7 +127,7 @@ def readers(ctx: Context, case_id: str) -> list[str]:
 
 def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) -> CaseView:
     """The decrypted case; `audited`: record the view (False when re-showing it after a form error)."""
-    case, case_key = _open(ctx, who, ref)
+    case, case_key = open_case(ctx, who, ref)
     if audited:
         audit.record(ctx, "case_view", actor=who.account.id, case_ref=case.ref)
     history = casefiles.status_history(ctx, case.id, case_key)
@@ -136,37 +139,87 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
                  for m in messages if m.verified is False]
     return CaseView(case, casefiles.read_fields(ctx, case.id, case_key),
                     casefiles.read_attachments(ctx, case.id, case_key), messages, readers(ctx, case.id),
-                    history, problems)
+                    history, problems, workflow.clock(ctx, case.id, case_key, today(ctx.settings.timezone)))
 
 
 def download(ctx: Context, who: SignedIn, ref: str, attachment_id: str) -> tuple[Attachment, Iterator[bytes]]:
-    case, case_key = _open(ctx, who, ref)
+    case, case_key = open_case(ctx, who, ref)
     found = casefiles.attachment_stream(ctx, case.id, case_key, attachment_id)
     audit.record(ctx, "download", actor=who.account.id, case_ref=case.ref, detail={"attachment_id": attachment_id})
     return found
 
 
-def reply(ctx: Context, who: SignedIn, ref: str, message: str, submission_token: str | None = None) -> None:
+def reply(ctx: Context, who: SignedIn, ref: str, message: str, submission_token: str | None = None,
+          progress_update: bool = False) -> None:
     """A message to the discloser, under the case key: the discloser's receipt key and every reader open it.
 
-    Raises submissions.AlreadySubmitted (nothing sent again) when the same form is sent twice."""
-    case, case_key = _open(ctx, who, ref)
+    With `progress_update`, it also counts as the s 13(2) progress update and moves the next one on.
+    Raises submissions.AlreadySubmitted (nothing sent again) when the same form is sent twice, and
+    workflow.WorkflowError when there is no extension to update on."""
+    case, case_key = open_case(ctx, who, ref)
+    day = today(ctx.settings.timezone)
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         casefiles.insert_message(ctx, case.id, case_key, author="officer", account_id=who.account.id,
-                                 day=today(ctx.settings.timezone), body=message)
+                                 day=day, body=message)
+        if progress_update:
+            workflow.record_progress_update(ctx, case.id, day=day, account_id=who.account.id)
+            audit.record(ctx, "progress_update", actor=who.account.id, case_ref=case.ref)
+            workflow.refresh_due(ctx, case.id)
+
+
+def record_status(ctx: Context, case: CaseRecord, case_key: bytes, account_id: int, status: str, reason: str,
+                  expected_timeframe: str = "", event: str = "status_change") -> None:
+    """Inside a transaction: a status record (casefiles.insert_status: encrypted reason the discloser reads,
+    audit entry `event`), the s 13 steps the status means were done, and the case's next deadline."""
+    day = today(ctx.settings.timezone)
+    casefiles.insert_status(ctx, case.id, case_key, status=status, day=day, account_id=account_id, reason=reason,
+                            expected_timeframe=expected_timeframe, event=event)
+    for step in workflow.mark_steps(ctx, case.id, workflow.steps_for_status(status, reason), day, account_id):
+        audit.record(ctx, "step_done", actor=account_id, case_ref=case.ref, detail={"step": step})
+    workflow.refresh_due(ctx, case.id)
 
 
 def set_status(ctx: Context, who: SignedIn, ref: str, status: str, reason: str = "", expected_timeframe: str = "",
                submission_token: str | None = None) -> None:
-    """Record a status change. Raises StatusError, or submissions.AlreadySubmitted for a resent form."""
+    """Change the status (CONTRACT: POST /console/cases/<ref>/status). `referred` and `no_further_action`
+    need a reason (s 15, s 16); the discloser sees the reason and expected timeframe.
+    Raises StatusError, or submissions.AlreadySubmitted for a resent form."""
     if status not in STATUSES:
         raise StatusError("Choose one of the listed statuses.")
     reason, expected_timeframe = reason.strip(), expected_timeframe.strip()
     if status in REASON_REQUIRED and not reason:
         raise StatusError("Give the discloser a reason for this status.")
-    case, case_key = _open(ctx, who, ref)
+    case, case_key = open_case(ctx, who, ref)
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
-        casefiles.insert_status(ctx, case.id, case_key, status=status, day=today(ctx.settings.timezone),
-                                account_id=who.account.id, reason=reason, expected_timeframe=expected_timeframe)
+        record_status(ctx, case, case_key, who.account.id, status, reason, expected_timeframe)
+
+
+def complete_step(ctx: Context, who: SignedIn, ref: str, step: str) -> None:
+    """Record one s 13(1) step as done today. Acknowledging a case still 'received' also sets 'acknowledged'.
+    Raises StatusError for an unknown step or one already done."""
+    if step not in workflow.STEP_LABELS:
+        raise StatusError("Choose one of the listed steps.")
+    case, case_key = open_case(ctx, who, ref)
+    with transaction(ctx.db):
+        if not workflow.mark_steps(ctx, case.id, [step], today(ctx.settings.timezone), who.account.id):
+            raise StatusError("That step is already recorded as done.")
+        audit.record(ctx, "step_done", actor=who.account.id, case_ref=case.ref, detail={"step": step})
+        if step == "acknowledge" and case.status == "received":
+            record_status(ctx, case, case_key, who.account.id, "acknowledged", "")
+        else:
+            workflow.refresh_due(ctx, case.id)
+
+
+def extend(ctx: Context, who: SignedIn, ref: str, expected_timeframe: str, update_every: int) -> None:
+    """s 13(2): dealing with the matter within 20 working days is not practicable. Records the expected
+    timeframe (the discloser sees it) and how often progress updates are due. Raises workflow.WorkflowError."""
+    case, case_key = open_case(ctx, who, ref)
+    with transaction(ctx.db):
+        workflow.record_extension(ctx, case.id, case_key, day=today(ctx.settings.timezone),
+                                  account_id=who.account.id, expected_timeframe=expected_timeframe,
+                                  update_every=update_every)
+        audit.record(ctx, "extension", actor=who.account.id, case_ref=case.ref,
+                     detail={"update_every": update_every})
+        workflow.refresh_due(ctx, case.id)

@@ -14,13 +14,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, submissions, throttle, triage
+from portal import accounts, submissions, throttle, triage, workflow
 from portal.app import portal_context
 from portal.casefiles import STATUSES
-from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.numbers import whole_number_or
 from portal.web import carry
-from portal.web.forms import EmptyForm, LoginForm, ReplyForm, StatusChangeForm
+from portal.web.forms import EmptyForm, ExtensionForm, LoginForm, OfficerReplyForm, StatusChangeForm, StepForm
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -169,11 +169,30 @@ def _status_form(formdata=None, **data) -> StatusChangeForm:
     return form
 
 
-def _render_case(ref: str, reply_form=None, status_form=None, problem=None, code=200):
+def _step_form(**data) -> StepForm:
+    form = StepForm(**data)
+    form.step.choices = [SelectChoice(step, label) for step, label in workflow.STEP_LABELS.items()]
+    return form
+
+
+def _render_case(ref: str, problem=None, code=200, **forms):
+    """The case page; `forms` replaces any of reply_form, status_form, extension_form, step_form."""
     view = triage.read_case(portal_context(), g.who, ref, audited=code == 200)
-    return render_template("console/case.html", view=view, reply_form=reply_form or ReplyForm(),
-                           status_form=status_form or _status_form(status=view.case.status), problem=problem,
-                           categories=CATEGORIES, elsewhere=DISCLOSED_ELSEWHERE), code
+    forms = {"reply_form": OfficerReplyForm(), "status_form": _status_form(status=view.case.status),
+             "extension_form": ExtensionForm(), "step_form": _step_form(), **forms}
+    return render_template("console/case.html", view=view, problem=problem, forms=forms,
+                           categories={**FORMER_CATEGORIES, **CATEGORIES}, elsewhere=DISCLOSED_ELSEWHERE,
+                           statuses=STATUSES, step_statuses=_statuses_by_step(),
+                           regime_names=workflow.REGIME_NAMES, deadline_names=workflow.DEADLINE_NAMES, **forms), code
+
+
+def _statuses_by_step() -> dict[str, list[str]]:
+    """For the checklist: which statuses record each step when set."""
+    by_step: dict[str, list[str]] = {}
+    for status, steps in workflow.STATUS_STEPS.items():
+        for step in steps:
+            by_step.setdefault(step, []).append(STATUSES[status].split(":")[0])
+    return by_step
 
 
 @bp.get("/cases/<ref>")
@@ -197,43 +216,61 @@ def attachment(ref: str, attachment_id: str):
     return response
 
 
+def _case_action(ref: str, form_name: str, form, error_field: str, problem: str, action, anchor: str = ""):
+    """Validate a case form, run `action(form)`, and come back to the case; on a refusal the page returns
+    with what was typed and the reason under `error_field`. The same one-time form sent again
+    (submissions.AlreadySubmitted) did its work the first time: back to the case."""
+    if form.validate():
+        try:
+            action(form)
+            return redirect(url_for("console.case", ref=ref) + anchor, code=303)
+        except submissions.AlreadySubmitted:
+            return redirect(url_for("console.case", ref=ref) + anchor, code=303)
+        except (triage.StatusError, workflow.WorkflowError) as exc:
+            getattr(form, error_field).errors = [str(exc)]
+    return _render_case(ref, problem=problem, code=400, **{form_name: form})
+
+
 @bp.post("/cases/<ref>/reply")
 @signed_in("officer")
 def case_reply(ref: str):
-    form = ReplyForm()
-    if not form.validate():
-        return _render_case(ref, reply_form=form, problem="Your message was not sent: please see below.", code=400)
-    try:
-        triage.reply(portal_context(), g.who, ref, form.message.data, form.submission_token.data)
-    except submissions.AlreadySubmitted:
-        pass  # the same form again: the message was sent once, and is in the thread
-    return redirect(url_for("console.case", ref=ref) + "#thread", code=303)
+    return _case_action(ref, "reply_form", OfficerReplyForm(), "progress_update",
+                        "Your message was not sent: please see below.",
+                        lambda f: triage.reply(portal_context(), g.who, ref, f.message.data, f.submission_token.data,
+                                               bool(f.progress_update.data)), "#thread")
 
 
 @resume_with_text("console.case_reply")
 def _resume_reply(ref: str, formdata: MultiDict):
-    return _render_case(ref, reply_form=ReplyForm(formdata=formdata),
+    return _render_case(ref, reply_form=OfficerReplyForm(formdata=formdata),
                         problem="Your reply is back in its box below. It has not been sent yet.")
 
 
 @bp.post("/cases/<ref>/status")
 @signed_in("officer")
 def case_status(ref: str):
-    form = _status_form()
-    if not form.validate():
-        return _render_case(ref, status_form=form, problem="The status was not changed: please see below.", code=400)
-    try:
-        triage.set_status(portal_context(), g.who, ref, form.status.data, form.reason.data,
-                          form.expected_timeframe.data, form.submission_token.data)
-    except submissions.AlreadySubmitted:
-        pass  # the same form again: the status was changed once
-    except triage.StatusError as exc:
-        form.reason.errors = [str(exc)]
-        return _render_case(ref, status_form=form, problem="The status was not changed: please see below.", code=400)
-    return redirect(url_for("console.case", ref=ref), code=303)
+    return _case_action(ref, "status_form", _status_form(), "reason", "The status was not changed: please see below.",
+                        lambda f: triage.set_status(portal_context(), g.who, ref, f.status.data, f.reason.data,
+                                                    f.expected_timeframe.data, f.submission_token.data))
 
 
 @resume_with_text("console.case_status")
 def _resume_status(ref: str, formdata: MultiDict):
     return _render_case(ref, status_form=_status_form(formdata=formdata),
                         problem="Your status change is back in its form below. It has not been made yet.")
+
+
+@bp.post("/cases/<ref>/steps")
+@signed_in("officer")
+def case_step(ref: str):
+    return _case_action(ref, "step_form", _step_form(), "step", "The step was not recorded: please see below.",
+                        lambda f: triage.complete_step(portal_context(), g.who, ref, f.step.data), "#clock")
+
+
+@bp.post("/cases/<ref>/extension")
+@signed_in("officer")
+def case_extension(ref: str):
+    return _case_action(ref, "extension_form", ExtensionForm(), "expected_timeframe",
+                        "The extension was not recorded: please see below.",
+                        lambda f: triage.extend(portal_context(), g.who, ref, f.expected_timeframe.data,
+                                                f.update_every.data), "#clock")

@@ -5,7 +5,8 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, disclosures, submissions, throttle
+from portal import accounts, disclosures, submissions, throttle, workflow
+from portal.casefiles import STATUSES
 from portal.app import portal_context
 from portal.uploads import Limits, MalformedForm, TooLarge, read_multipart
 from portal.web import carry
@@ -175,7 +176,9 @@ def _render_open(form, problem=None, status=200, carried=None, dropped=()):
 def _render_thread(ctx, session, reply_form, status: int = 200, problem: str | None = None, dropped=()):
     view = disclosures.discloser_view(ctx, session)
     return render_template("status.html", view=view, reply_form=reply_form, logout_form=EmptyForm(),
-                           limits=_limits(), problem=problem, dropped=list(dropped)), status
+                           limits=_limits(), problem=problem, dropped=list(dropped), statuses=STATUSES,
+                           status_meanings=workflow.STATUS_MEANINGS,
+                           step_labels=workflow.STEP_DISCLOSER_LABELS), status
 
 
 @bp.post("/status")

@@ -17,9 +17,9 @@ handled the same way everywhere:
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal import submissions
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
@@ -90,6 +90,23 @@ class ReplyForm(OneTimeForm):
                                                           Length(max=200_000)])
 
     TEXT_FIELDS = ["csrf_token", "submission_token", "message"]
+
+
+class OfficerReplyForm(ReplyForm):
+    progress_update = BooleanField("This message is a progress update under s 13(2)")
+
+
+class StepForm(FlaskForm):
+    step = SelectField("Step", validators=[DataRequired()])
+
+
+class ExtensionForm(FlaskForm):
+    expected_timeframe = StringField("How long you expect to take, shown to the discloser (s 13(2))",
+                                     validators=[DataRequired("Tell the discloser how long you expect to take."),
+                                                 Length(max=500)])
+    update_every = IntegerField("Give a progress update every this many working days", default=20,
+                                validators=[InputRequired("Give a number of working days."),
+                                            NumberRange(1, 60, "Choose between 1 and 60 working days.")])
 
 
 class EmptyForm(FlaskForm):
