@@ -176,6 +176,16 @@ def authenticate(ctx: Context, email: str, passphrase: str, totp_code: str) -> t
 
 
 
+def check_passphrase(ctx: Context, account_id: int, passphrase: str) -> bool:
+    """Whether `passphrase` unwraps this account's private key (asked again before weighty actions)."""
+    row = ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE id = ?", [account_id]).fetchone()
+    try:
+        crypto.unwrap_private_key(row[0] if row else _decoy_wrapped(ctx), passphrase)
+    except crypto.CryptoError:
+        return False
+    return row is not None
+
+
 @dataclass(frozen=True)
 class AccountSummary:
     account: Account

@@ -92,15 +92,20 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     logging.getLogger("werkzeug").disabled = True
     csrf.init_app(app)
 
-    from portal.web import admin, console, discloser
+    from portal.web import admin, audit_log, console, discloser
     app.register_blueprint(discloser.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(audit_log.bp)
     # These check the token through their form, after reading the body, so that a refused form can
     # still give back what was typed (portal.web.carry).
     csrf.exempt(discloser.disclose_post)
     csrf.exempt(discloser.status_reply)
     csrf.exempt(discloser.confirm_receipt)
+    # Signing out must work even when the page's token went stale: a forged sign-out harms nobody, a
+    # sign-out that silently fails leaves a session open on a shared computer.
+    csrf.exempt(discloser.status_logout)
+    csrf.exempt(console.logout)
     # One way of showing text a person typed, everywhere (portal.text).
     app.add_template_filter(typed, "typed")
 

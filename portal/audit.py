@@ -355,19 +355,22 @@ def all_entries_for(ctx: Context, account_id: int, role: str) -> Iterator[Entry]
         yield Entry(*row[:7], json.loads(row[7]))
 
 
-def last_sign_in(ctx: Context, account_id: int) -> str | None:
-    """When this account signed in before the current session (UTC, ISO 8601), or None."""
-    rows = ctx.db.execute("SELECT at FROM audit_log WHERE event = 'sign_in' AND actor = ? "
+def previous_sign_in(ctx: Context, account_id: int) -> tuple[str | None, int]:
+    """For the current session: when this account signed in before it (UTC, ISO 8601; None for a first
+    sign-in), and how many failed sign-ins for the account came between that one and this."""
+    rows = ctx.db.execute("SELECT seq, at FROM audit_log WHERE event = 'sign_in' AND actor = ? "
                           "ORDER BY seq DESC LIMIT 2", [account_id]).fetchall()
-    return rows[1][0] if len(rows) > 1 else None
+    if not rows:
+        return None, 0
+    current = rows[0][0]
+    previous_seq, previous_at = rows[1] if len(rows) > 1 else (0, None)
+    failed = ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'sign_in_failed' AND subject = ? "
+                            "AND seq > ? AND seq < ?", [account_id, previous_seq, current]).fetchone()[0]
+    return previous_at, failed
 
 
-def failed_sign_ins_since(ctx: Context, account_id: int, since: str | None) -> int:
-    """Failed sign-ins for this account after `since` (the previous sign-in), up to the current one."""
-    current = ctx.db.execute("SELECT MAX(seq) FROM audit_log WHERE event = 'sign_in' AND actor = ?",
-                             [account_id]).fetchone()[0] or 0
-    return ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'sign_in_failed' AND subject = ? "
-                          "AND at > ? AND seq < ?", [account_id, since or "", current]).fetchone()[0]
+def detail_text(detail: dict) -> str:
+    return ", ".join(f"{key}: {value}" for key, value in sorted(detail.items()))
 
 
 def local_time(at: str, tz: str) -> str:

@@ -39,6 +39,11 @@ class Settings:
     secure_cookies: bool = True
     officer_idle_seconds: int = 15 * 60
     discloser_idle_seconds: int = 10 * 60
+    # Absolute session lifetimes, whatever the activity (issue 12).
+    officer_session_seconds: int = 8 * 3600
+    discloser_session_seconds: int = 3600
+    # Shown at /.well-known/security.txt (RFC 9116); empty: that page is not served.
+    security_contact: str = ""
 
     @property
     def database_path(self) -> Path:
@@ -98,6 +103,11 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         free_space_floor_bytes=_env_int("PORTAL_FREE_SPACE_FLOOR_BYTES", document.get("free_space_floor_bytes", 2 * GiB)),
         submissions_per_hour=_env_int("PORTAL_SUBMISSIONS_PER_HOUR", document.get("submissions_per_hour", 60)),
         secure_cookies=os.environ.get("PORTAL_INSECURE_COOKIES") != "1",
+        officer_session_seconds=_env_int("PORTAL_OFFICER_SESSION_SECONDS",
+                                         document.get("officer_session_seconds", 8 * 3600)),
+        discloser_session_seconds=_env_int("PORTAL_DISCLOSER_SESSION_SECONDS",
+                                           document.get("discloser_session_seconds", 3600)),
+        security_contact=os.environ.get("PORTAL_SECURITY_CONTACT", document.get("security_contact", "")),
     )
     values.update(overrides)
     return Settings(**values)

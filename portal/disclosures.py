@@ -244,8 +244,9 @@ def receipt_matches(typed: str, expected: str) -> bool:
         return False
 
 
-def open_status(ctx: Context, receipt_text: str) -> str:
-    """Check a receipt and open a status session; return its cookie value.
+def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None) -> str:
+    """Check a receipt and open a status session; return its cookie value. `replacing`: the browser's
+    earlier status cookie, whose session ends.
 
     Raises crypto.ReceiptTypo (cheap, before any key derivation) or StatusNotFound.
     """
@@ -259,7 +260,8 @@ def open_status(ctx: Context, receipt_text: str) -> str:
     except CaseNotFound as exc:
         raise StatusNotFound() from exc
     return sessions.start(ctx.db, DISCLOSER_SESSION, row[0], identity.private_key,
-                          ctx.settings.discloser_idle_seconds)
+                          ctx.settings.discloser_idle_seconds, ctx.settings.discloser_session_seconds,
+                          replacing=replacing)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Sessions that hold a key, split in two (DESIGN.md, "Sessions that hold keys").
 
 The server keeps the secret only encrypted under a random per-session key (`server_half`); the
-client's cookie keeps that session key. Neither half alone opens anything. Expiry slides with use;
+client's cookie keeps that session key. Neither half alone opens anything. Two limits: an idle one
+that slides with use, and an absolute one (`lifetime_seconds` from the start) that nothing extends;
 an expired or closed session's server half is deleted.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import crypto
 from portal.clock import epoch
-from portal.store import Database, transaction
+from portal.store import Database, in_transaction, transaction
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,22 @@ def _parse(cookie: str | None) -> tuple[bytes, bytes] | None:
     return session_id, session_key
 
 
-def start(db: Database, kind: str, subject: str, secret: bytes, idle_seconds: int) -> str:
-    """Store the server half and return the cookie value (session id and session key)."""
+def start(db: Database, kind: str, subject: str, secret: bytes, idle_seconds: int, lifetime_seconds: int,
+          *, replacing: str | None = None) -> str:
+    """Store the server half and return the cookie value (session id and session key).
+
+    `replacing`: the browser's earlier cookie, whose session ends now (a new sign-in never leaves an
+    older session of the same browser alive)."""
     session_key, server_half = crypto.split_secret(secret)
     session_id = secrets.token_bytes(32)
+    now = epoch()
+    earlier = _parse(replacing)
     with transaction(db):
-        db.execute("DELETE FROM sessions WHERE expires_at < ?", [epoch()])
-        db.execute("INSERT INTO sessions (id, kind, subject, server_half, expires_at) VALUES (?, ?, ?, ?, ?)",
-                   [_row_id(session_id), kind, subject, server_half, epoch() + idle_seconds])
+        db.execute("DELETE FROM sessions WHERE expires_at < ? OR ends_at < ?", [now, now])
+        if earlier is not None:
+            db.execute("DELETE FROM sessions WHERE id = ?", [_row_id(earlier[0])])
+        db.execute("INSERT INTO sessions (id, kind, subject, server_half, expires_at, ends_at) VALUES (?, ?, ?, ?, ?, ?)",
+                   [_row_id(session_id), kind, subject, server_half, now + idle_seconds, now + lifetime_seconds])
     return f"{_b64(session_id)}.{_b64(session_key)}"
 
 
@@ -67,11 +76,12 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
         return None
     session_id, session_key = parsed
     row_id = _row_id(session_id)
-    row = db.execute("SELECT kind, subject, server_half, expires_at FROM sessions WHERE id = ?",
+    row = db.execute("SELECT kind, subject, server_half, expires_at, ends_at FROM sessions WHERE id = ?",
                      [row_id]).fetchone()
     if row is None or row[0] != kind:
         return None
-    if row[3] < epoch():
+    now = epoch()
+    if row[3] < now or row[4] < now:
         end(db, cookie)
         return None
     try:
@@ -79,7 +89,7 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
     except crypto.DecryptionError:
         return None
     with transaction(db):
-        db.execute("UPDATE sessions SET expires_at = ? WHERE id = ?", [epoch() + idle_seconds, row_id])
+        db.execute("UPDATE sessions SET expires_at = ? WHERE id = ?", [min(now + idle_seconds, row[4]), row_id])
     return OpenSession(subject=row[1], secret=secret)
 
 
@@ -93,6 +103,12 @@ def end(db: Database, cookie: str | None) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def end_all_for(db: Database, kind: str, subject: str) -> None:
+def end_all_for(db: Database, kind: str, subject: str) -> int:
+    """End every session of this subject (sign out everywhere); return how many there were.
+    Runs inside the caller's transaction if there is one."""
+    def delete() -> int:
+        return db.execute("DELETE FROM sessions WHERE kind = ? AND subject = ?", [kind, subject]).rowcount
+    if in_transaction(db):
+        return delete()
     with transaction(db):
-        db.execute("DELETE FROM sessions WHERE kind = ? AND subject = ?", [kind, subject])
+        return delete()

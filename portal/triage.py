@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal import accounts, audit, casefiles, sessions, submissions, workflow
+from portal import accounts, audit, casefiles, sessions, submissions, throttle, workflow
 from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
 from portal.clock import today
 from portal.context import Context
@@ -33,10 +33,11 @@ class SignedIn:
         return self.account.role == "admin"
 
 
-def sign_in(ctx: Context, email: str, passphrase: str, totp: str) -> str:
+def sign_in(ctx: Context, email: str, passphrase: str, totp: str, *, replacing: str | None = None) -> str:
     """Check the credentials and open a session; return its cookie value. Raises accounts.LoginFailed.
 
-    Both outcomes are audited: a failure only when the email belongs to an account (its subject)."""
+    `replacing`: the browser's earlier console cookie; its session ends. Both outcomes are audited: a
+    failure only when the email belongs to an account (its subject)."""
     try:
         account, private_key = accounts.authenticate(ctx, email, passphrase, totp)
     except accounts.LoginFailed:
@@ -44,7 +45,8 @@ def sign_in(ctx: Context, email: str, passphrase: str, totp: str) -> str:
         if known is not None:
             audit.record(ctx, "sign_in_failed", actor=None, subject=known)
         raise
-    cookie = sessions.start(ctx.db, OFFICER_SESSION, str(account.id), private_key, ctx.settings.officer_idle_seconds)
+    cookie = sessions.start(ctx.db, OFFICER_SESSION, str(account.id), private_key, ctx.settings.officer_idle_seconds,
+                            ctx.settings.officer_session_seconds, replacing=replacing)
     audit.record(ctx, "sign_in", actor=account.id)
     return cookie
 
@@ -65,6 +67,48 @@ def sign_out(ctx: Context, cookie: str | None) -> None:
     ended = sessions.end(ctx.db, cookie)
     if ended is not None and ended[0] == OFFICER_SESSION:
         audit.record(ctx, "sign_out", actor=int(ended[1]))
+
+
+def sign_out_everywhere(ctx: Context, who: SignedIn) -> int:
+    """End every console session of this account, this one included; return how many ended."""
+    with transaction(ctx.db):
+        ended = sessions.end_all_for(ctx.db, OFFICER_SESSION, str(who.account.id))
+        audit.record(ctx, "sign_out_everywhere", actor=who.account.id, detail={"sessions": ended})
+    return ended
+
+
+@dataclass(frozen=True)
+class LastVisit:
+    signed_in_at: str | None  # 'YYYY-MM-DD HH:MM' in the installation's zone; None for a first sign-in
+    failed_since: int         # failed sign-ins for this account since then
+
+
+def last_visit(ctx: Context, who: SignedIn) -> LastVisit:
+    """From the audit log: the sign-in before this one, and failed attempts since (for the inbox)."""
+    previous, failed = audit.previous_sign_in(ctx, who.account.id)
+    return LastVisit(audit.local_time(previous, ctx.settings.timezone) if previous else None, failed)
+
+
+REAUTH_FAILURES_ALLOWED = 5
+
+
+class ConfirmationLocked(Exception):
+    """Too many wrong passphrases when asked again: the session has been ended."""
+
+
+def confirm_passphrase(ctx: Context, who: SignedIn, passphrase: str, cookie: str | None) -> bool:
+    """Ask the passphrase again before a weighty action (exports, grants, identity release).
+
+    True if it unwraps this account's private key; every answer is audited. After
+    REAUTH_FAILURES_ALLOWED wrong answers in 15 minutes the session is ended: ConfirmationLocked."""
+    if accounts.check_passphrase(ctx, who.account.id, passphrase):
+        audit.record(ctx, "passphrase_confirmed", actor=who.account.id)
+        return True
+    audit.record(ctx, "passphrase_confirm_failed", actor=who.account.id)
+    if throttle.hit(ctx.db, f"reauth:{who.account.id}", REAUTH_FAILURES_ALLOWED, 15 * 60) is not None:
+        sign_out(ctx, cookie)
+        raise ConfirmationLocked()
+    return False
 
 
 @dataclass

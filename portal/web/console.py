@@ -20,6 +20,7 @@ from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.numbers import whole_number_or
 from portal.web import carry
+from portal.web.confirm import passphrase_confirmed
 from portal.web.forms import EmptyForm, ExtensionForm, LoginForm, OfficerReplyForm, StatusChangeForm, StepForm
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
@@ -115,11 +116,18 @@ def _resume(return_to: str, carried: MultiDict):
     return render(formdata=carried, **view_args) if render else None
 
 
+SIGNED_OUT_BECAUSE = {
+    "expired": "Your session has ended: after 15 minutes without activity, 8 hours after you signed in, or "
+               "because you signed out on every device. Please sign in again.",
+    "everywhere": "You are signed out on every device.",
+    "confirm": "You were signed out because your passphrase was typed wrongly too many times.",
+}
+
+
 @bp.get("/login")
 def login():
-    problem = "You were signed out after 15 minutes without activity. Please sign in again." \
-        if request.args.get("expired") else None
-    return _render_login(LoginForm(), problem)
+    reason = "expired" if request.args.get("expired") else request.args.get("ended", "")
+    return _render_login(LoginForm(), SIGNED_OUT_BECAUSE.get(reason))
 
 
 @bp.post("/login")
@@ -134,7 +142,8 @@ def login_post():
         return too_many_requests(_render_login(form, "Too many sign-in attempts. Please wait a minute.",
                                                carried, return_to), retry_after)
     try:
-        cookie = triage.sign_in(ctx, form.email.data, form.passphrase.data, form.totp.data)
+        cookie = triage.sign_in(ctx, form.email.data, form.passphrase.data, form.totp.data,
+                                replacing=request.cookies.get(_cookie_name()))
     except accounts.LoginFailed:
         return _render_login(form, "Those details did not work. Check your email address, passphrase and "
                                    "six-digit code, and try again.", carried, return_to), 400
@@ -147,11 +156,20 @@ def login_post():
     return set_session_cookie(make_response(response), _cookie_name(), cookie)
 
 
+# Exempt from the CSRF check (app.py): signing out always works, even from a page whose token went stale.
 @bp.post("/logout")
 def logout():
     ctx = portal_context()
     triage.sign_out(ctx, request.cookies.get(_cookie_name()))
     return clear_session_cookie(redirect(url_for("console.login"), code=303), _cookie_name())
+
+
+@bp.post("/sessions/end-all")
+@signed_in()
+@passphrase_confirmed
+def sign_out_everywhere():
+    triage.sign_out_everywhere(portal_context(), g.who)
+    return clear_session_cookie(redirect(url_for("console.login", ended="everywhere"), code=303), _cookie_name())
 
 
 @bp.get("/")
@@ -160,7 +178,9 @@ def inbox():
     if g.who.is_admin:
         return redirect(url_for("admin.overview"), code=303)
     page_number = whole_number_or(request.args.get("page"), 1, minimum=1, maximum=MAX_PAGE)
-    return render_template("console/inbox.html", inbox=triage.inbox(portal_context(), g.who, page_number))
+    ctx = portal_context()
+    return render_template("console/inbox.html", inbox=triage.inbox(ctx, g.who, page_number),
+                           last_visit=triage.last_visit(ctx, g.who))
 
 
 def _status_form(formdata=None, **data) -> StatusChangeForm:

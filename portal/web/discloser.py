@@ -200,7 +200,8 @@ def status_post():
                                      "and try again.", 429, carried)
         return too_many_requests(body, retry_after)
     try:
-        cookie = disclosures.open_status(ctx, form.receipt.data)
+        cookie = disclosures.open_status(ctx, form.receipt.data,
+                                         replacing=request.cookies.get(_status_cookie_name()))
     except (disclosures.StatusNotFound, disclosures.ReceiptTypo):
         return _render_open(form, "We could not open a disclosure with that code. Check it and try again.",
                             400, carried)
@@ -248,6 +249,7 @@ def status_reply():
                           dropped=intake.file_names)
 
 
+# Exempt from the CSRF check (app.py): closing always works, even from a page whose token went stale.
 @bp.post("/status/logout")
 def status_logout():
     ctx = portal_context()

@@ -119,6 +119,12 @@ class LoginForm(FlaskForm):
     totp = StringField("Six-digit code from your authenticator app", validators=[DataRequired(), Length(max=10)])
 
 
+class ConfirmPassphraseForm(FlaskForm):
+    """The passphrase asked again before a weighty action (portal.web.confirm)."""
+    confirm_passphrase = PasswordField("Your passphrase", validators=[
+        DataRequired("Type your passphrase."), Length(max=1024)])
+
+
 class StatusChangeForm(OneTimeForm):
     status = SelectField("New status", validators=[DataRequired()])
     reason = TypedParagraphs("Reason, shown to the discloser (needed for 'referred' and 'no further action')",
