@@ -16,6 +16,8 @@ import click
 def main(ctx: click.Context, data_dir: Path | None) -> None:
     """Operate a protected-disclosure portal installation."""
     ctx.obj = data_dir or Path(os.environ.get("PORTAL_DATA_DIR", "instance"))
+    # Whatever this command creates in the data directory is readable by its owner only.
+    os.umask(0o077)
 
 
 def _open(data_dir: Path):
@@ -127,7 +129,15 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
     from portal import casefiles
     from portal.server import serve as run_server
 
+    from portal.config import loose_permissions
+
     ctx = _open(data_dir)
+    loose = loose_permissions(data_dir)
+    if loose:
+        click.echo("WARNING: these files in the data directory can be read by other users of this machine; "
+                   "make them readable by the owner only (chmod 600 for files, 700 for folders):", err=True)
+        for line in loose:
+            click.echo(f"  {line}", err=True)
     removed = ctx.blobs.sweep(casefiles.referenced_blobs(ctx))
     if removed:
         click.echo(f"Removed {removed} unfinished or orphaned blob file(s).")
@@ -179,6 +189,29 @@ def workdays_add(start: str, n: str, calendar_name: str) -> None:
     except ValueError as exc:  # UnknownYear, or a result beyond the year 9999
         raise click.UsageError(str(exc))
     click.echo(result.isoformat())
+
+
+@main.group()
+def setting() -> None:
+    """Installation settings kept in installation.json (each change is audited)."""
+
+
+@setting.command("set")
+@click.argument("name")
+@click.argument("value")
+@click.pass_obj
+def setting_set(data_dir: Path, name: str, value: str) -> None:
+    """Set NAME (security_contact, officer_session_seconds, discloser_session_seconds) to VALUE."""
+    from portal import audit as audit_log
+    from portal.config import change_setting
+
+    ctx = _open(data_dir)
+    try:
+        change_setting(data_dir, name, value)
+    except ValueError as exc:
+        raise click.UsageError(str(exc))
+    audit_log.record(ctx, "settings_change", actor=None, detail={"setting": name})
+    click.echo(f"{name} set. Restart `portal serve` for it to take effect.")
 
 
 @main.group()

@@ -80,6 +80,48 @@ def create_installation(data_dir: Path, *, insecure_fast_kdf: bool = False) -> P
     return path
 
 
+def loose_permissions(data_dir: Path) -> list[str]:
+    """Everything in the data directory that someone other than its owner could read or enter: each
+    as 'path (mode 0644)'. Files should be 0600, folders 0700 (SECURITY.md, data directory)."""
+    found = []
+    for path in [data_dir, *sorted(data_dir.rglob("*"))]:
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            continue  # removed meanwhile
+        if mode & 0o077:
+            found.append(f"{path} (mode {mode & 0o777:04o})")
+    return found
+
+
+# Settings an operator may change with `portal setting set NAME VALUE`, each with its parser.
+CHANGEABLE = {
+    "security_contact": str,
+    "officer_session_seconds": int,
+    "discloser_session_seconds": int,
+}
+
+
+def change_setting(data_dir: Path, name: str, value: str) -> None:
+    """Write one setting to installation.json (atomically, 0600). Raises ValueError for an unknown
+    name or a value of the wrong kind."""
+    if name not in CHANGEABLE:
+        raise ValueError(f"{name!r} cannot be changed here; one of: {', '.join(sorted(CHANGEABLE))}.")
+    parsed = CHANGEABLE[name](value.strip())
+    if isinstance(parsed, int) and parsed < 60:
+        raise ValueError(f"{name} must be at least 60 seconds.")
+    path = data_dir / INSTALLATION_FILE
+    document = json.loads(path.read_text())
+    document[name] = parsed
+    tmp = path.with_name(INSTALLATION_FILE + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(document, fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default

@@ -117,6 +117,22 @@ def _steady_malloc() -> None:
         pass  # not glibc: nothing to tune
 
 
+def _no_server_header() -> None:
+    """gunicorn names itself in a `Server` header on every response and has no setting to stop it; the
+    portal sends none (a version on the wire only helps an attacker pick an exploit)."""
+    from gunicorn.http import wsgi
+
+    original = wsgi.Response.default_headers
+    if getattr(original, "portal_no_server", False):
+        return
+
+    def default_headers(self):
+        return [line for line in original(self) if not line.lower().startswith("server:")]
+
+    default_headers.portal_no_server = True
+    wsgi.Response.default_headers = default_headers
+
+
 def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int = 8) -> None:
     options = {
         "bind": [f"{host}:{port}"],
@@ -140,4 +156,5 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         "proxy_allow_ips": "",
     }
     _steady_malloc()
+    _no_server_header()
     PortalServer(data_dir, options).run()

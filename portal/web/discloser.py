@@ -1,7 +1,10 @@
 """The discloser's pages: landing, disclosure form, receipt, status by receipt, replies."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+import datetime as dt
+
+from flask import (Blueprint, Response, abort, current_app, make_response, redirect, render_template, request,
+                   url_for)
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
@@ -89,6 +92,20 @@ def _paused():
     return render_template("error.html", title="Disclosures are paused",
                            message="The portal cannot accept disclosures or messages right now because it is short "
                                    "of storage space. Nothing you sent was kept. Please try again later."), 503
+
+
+@bp.get("/.well-known/security.txt")
+def security_txt():
+    """RFC 9116: whom to tell about a vulnerability, from the installation's settings."""
+    contact = portal_context().settings.security_contact.strip()
+    if not contact:
+        abort(404)
+    if ":" not in contact and "@" in contact:
+        contact = "mailto:" + contact
+    # RFC 9116 2.5.5: Expires is required and should be less than a year away.
+    expires = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=180)).strftime("%Y-%m-%dT00:00:00Z")
+    body = f"Contact: {contact}\nExpires: {expires}\nPreferred-Languages: en\n"
+    return Response(body, mimetype="text/plain")
 
 
 @bp.get("/")
