@@ -1,0 +1,181 @@
+"""Who may do what: every route of the app, taken from its own URL map, called as every role, each answer
+checked against the table below. A route added without a row here fails `test_every_route_has_a_row`.
+
+Roles:
+- anonymous: a browser with no cookies;
+- discloser: a browser that made the disclosure but has no status session open;
+- discloser_status: the same discloser with the case's status session open;
+- officer: an officer of the case's channel (holds its key);
+- other_officer: an officer of another channel;
+- late_officer: an officer whose membership of the case's channel came after the case. Until pending
+  memberships exist (issue 9), the closest role: a member by one administrator's action alone, with no key
+  to earlier cases; once they land, this role is an officer whose membership is still pending;
+- admin: an administrator.
+(An officer excluded from the case by the discloser joins the table once exclusions exist, issue 13.)
+
+Each cell is the expected status code, or (code, text) where the text must appear in the answer: in the
+Location header of a redirect, else in the body. CSRF is switched off here: it is checked by its own tests;
+this table is about who, not about forms.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import add_account, run_cli
+from tests.support import disclosure_fields, post_multipart, receipt_from
+from tests.test_console_flow import ATTACHMENT
+
+ROLES = ("anonymous", "discloser", "discloser_status", "officer", "other_officer", "late_officer", "admin")
+
+LOGIN = (303, "/console/login")
+HIDDEN = 404
+CONFIRM = (200, 'name="confirm_passphrase"')
+
+
+def everyone(expected):
+    return {role: expected for role in ROLES}
+
+
+def console(officer, *, admin=HIDDEN, signed_out=LOGIN, others=None):
+    """A console route: signed-out roles get `signed_out`; `others` for officers of other channels."""
+    others = HIDDEN if others is None else others
+    return {"anonymous": signed_out, "discloser": signed_out, "discloser_status": signed_out, "officer": officer,
+            "other_officer": others, "late_officer": others, "admin": admin}
+
+
+TABLE: dict[tuple[str, str], dict] = {
+    ("static", "GET"): everyone(200),
+    ("discloser.security_txt", "GET"): everyone((200, "Contact: mailto:security@agency.govt.nz")),
+    ("discloser.index", "GET"): everyone(200),
+    ("discloser.disclose_form", "GET"): everyone(200),
+    ("discloser.disclose_post", "POST"): everyone((200, 'id="receipt"')),
+    ("discloser.confirm_receipt", "POST"): everyone(200),
+    ("discloser.status", "GET"): {**everyone((200, 'name="receipt"')), "discloser_status": (200, 'id="case-status"')},
+    # A wrong (well-formed) receipt: the same answer whoever asks.
+    ("discloser.status_post", "POST"): everyone((400, "We could not open a disclosure with that code")),
+    ("discloser.status_reply", "POST"): {**everyone(401), "discloser_status": (303, "/status")},
+    ("discloser.status_logout", "POST"): everyone((303, "/status/signed-out")),
+    ("discloser.signed_out", "GET"): everyone(200),
+    ("console.login", "GET"): everyone(200),
+    ("console.login_post", "POST"): everyone((400, "Those details did not work")),
+    ("console.logout", "POST"): everyone(LOGIN),
+    # Without the passphrase field: the step that asks for it, never the action itself.
+    ("console.sign_out_everywhere", "POST"): console(CONFIRM, admin=CONFIRM, others=CONFIRM),
+    ("console.inbox", "GET"): console((200, "Disclosures you can read"), admin=(303, "/console/admin/"),
+                                      others=(200, "Disclosures you can read")),
+    ("console.case", "GET"): console((200, "Payments to a director")),
+    ("console.attachment", "GET"): console((200, "<svg onload")),
+    ("console.case_reply", "POST"): console((303, "#thread")),
+    ("console.case_status", "POST"): console(303, signed_out=LOGIN),
+    ("admin.overview", "GET"): console(HIDDEN, admin=(200, "<h1>Administration</h1>"), others=HIDDEN),
+    ("admin.add_channel", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
+    ("admin.add_membership", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
+    ("audit_log.entries", "GET"): console((200, "Audit log"), admin=(200, "Audit log"), others=(200, "Audit log")),
+    ("audit_log.export", "POST"): console(CONFIRM, admin=CONFIRM, others=CONFIRM),
+}
+
+# Calls that end the caller's session go last, so that they do not change the other answers.
+LAST = ("console.sign_out_everywhere", "console.logout", "discloser.status_logout")
+
+
+@pytest.fixture
+def world(app, installation):
+    data_dir = installation.data_dir
+    run_cli(data_dir, "setting", "set", "security_contact", "security@agency.govt.nz")
+    run_cli(data_dir, "channel", "add", "Finance")
+    admin = add_account(data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
+    late = add_account(data_dir, "officer", "lou@agency.govt.nz", "Lou Late", ["Procurement"])
+
+    from portal.app import create_app
+    app = create_app(data_dir)  # read the security contact just set
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    discloser = app.test_client()
+    page = post_multipart(discloser, "/disclose", disclosure_fields("", "What I saw."),
+                          [("attachments", "minutes.pdf", ATTACHMENT)])
+    receipt = receipt_from(page.text)
+    status_client = app.test_client()
+    status_client.post("/status", data={"receipt": receipt})
+
+    clients = {"anonymous": app.test_client(), "discloser": discloser, "discloser_status": status_client}
+    for role, person in (("officer", installation.officer), ("other_officer", installation.other_officer),
+                         ("late_officer", late), ("admin", admin)):
+        clients[role] = app.test_client()
+        response = clients[role].post("/console/login", data={"email": person.email, "passphrase": person.passphrase,
+                                                              "totp": person.code()})
+        assert response.status_code == 303, role
+    admin_page = clients["admin"].get("/console/admin/").text
+    lou_id = re.search(r'<option value="(\d+)">Lou Late', admin_page).group(1)
+    assert clients["admin"].post("/console/admin/memberships",
+                                 data={"officer": lou_id, "channel": "Audit and Risk"}).status_code == 303
+    inbox = clients["officer"].get("/console/").text
+    ref = re.search(r'href="/console/cases/([^"/]+)"', inbox).group(1)
+    case_page = clients["officer"].get(f"/console/cases/{ref}").text
+    attachment_id = re.search(r'/attachments/([^"]+)"', case_page).group(1)
+    ben_id = re.search(r'<option value="(\d+)">Ben Other', admin_page).group(1)
+    return {"app": app, "clients": clients, "ref": ref, "attachment_id": attachment_id, "ben_id": ben_id,
+            "receipt": receipt}
+
+
+def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
+    """The URL and the form for one call: a well-formed request that an allowed role would succeed with."""
+    values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css"}
+    path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
+    forms = {
+        "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},
+        "discloser.status_post": {"receipt": "GJET-6E55-502R-48AS-DB"},
+        "discloser.status_reply": None,  # multipart, below
+        "console.login_post": {"email": "nobody@agency.govt.nz", "passphrase": "not a passphrase", "totp": "123456"},
+        "console.case_reply": {"message": "We are looking into it."},
+        "console.case_status": {"status": "assessing", "reason": "", "expected_timeframe": ""},
+        "admin.add_channel": {"name": "A channel", "description": ""},
+        "admin.add_membership": {"officer": world["ben_id"], "channel": "Finance"},
+    }
+    return path, forms.get(endpoint, {})
+
+
+def _call(client, world, endpoint: str, method: str, rule, role: str):
+    path, form = _request(world, endpoint, method, rule)
+    if method == "GET":
+        return client.get(path)
+    if endpoint in ("discloser.disclose_post", "discloser.status_reply"):
+        fields = (disclosure_fields("", f"Seen by {role}.") if endpoint == "discloser.disclose_post"
+                  else [("message", f"More from {role}.")])
+        return post_multipart(client, path, fields)
+    if endpoint == "admin.add_channel":
+        form = {**form, "name": f"Channel made as {role}"}
+    return client.post(path, data=form)
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, rule
+
+
+def test_every_route_has_a_row(app):
+    routes = {(endpoint, method) for endpoint, method, _ in _routes(app)}
+    assert routes - set(TABLE) == set(), "routes without a row in the authorisation table"
+    assert set(TABLE) - routes == set(), "rows for routes that no longer exist"
+    assert all(set(row) == set(ROLES) for row in TABLE.values())
+
+
+def test_every_route_answers_every_role_as_the_table_says(world):
+    app, clients = world["app"], world["clients"]
+    routes = sorted(_routes(app), key=lambda r: (r[0] in LAST, LAST.index(r[0]) if r[0] in LAST else 0))
+    wrong = []
+    for endpoint, method, rule in routes:
+        for role in ROLES:
+            expected = TABLE[(endpoint, method)][role]
+            code, text = expected if isinstance(expected, tuple) else (expected, None)
+            response = _call(clients[role], world, endpoint, method, rule, role)
+            where = (response.headers.get("Location", "") if 300 <= response.status_code < 400
+                     else response.get_data().decode("utf-8", errors="replace"))
+            if response.status_code != code or (text and text not in where):
+                wrong.append(f"{method} {endpoint} as {role}: got {response.status_code} "
+                             f"{where[:80] if 300 <= response.status_code < 400 else ''}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+    # And the calls that end sessions did end them.
+    assert clients["officer"].get("/console/").status_code == 303
+    assert 'id="case-status"' not in clients["discloser_status"].get("/status").text
