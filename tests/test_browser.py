@@ -256,6 +256,11 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.get_by_role("button", name="Change status").click()
     officer.locator("#case-status[data-status=acknowledged]").wait_for()
     check(officer, "case")
+    officer.goto(base_url + "/console/audit")
+    check(officer, "audit log")
+    officer.get_by_role("button", name="Download these entries as CSV").click()
+    officer.get_by_label("Your passphrase").wait_for()
+    check(officer, "passphrase asked again")
 
     page.get_by_label("Receipt code").fill(receipt)
     page.get_by_role("button", name="Open").click()
@@ -274,5 +279,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context):
         ctx.close()
-    assert len(checked) == 15, checked
+    assert len(checked) == 17, checked
     assert not problems, "\n\n".join(problems)
