@@ -255,3 +255,39 @@ def test_bound_field_names_are_the_documented_ones():
     assert casefiles.message_field("m1", "discloser", None, "2026-03-03") == 'message:["m1","discloser",null,"2026-03-03"]'
     assert 'field = "status:[2,\\"assessing\\",\\"2026-03-03\\",3]"' in (
         __import__("pathlib").Path(__file__).resolve().parent.parent / "SECURITY.md").read_text()
+
+
+def test_records_made_before_binding_stay_readable_and_are_shown_as_unverified(installation, busy):
+    import crypto
+    from portal import accounts, casefiles
+    data_dir = installation.data_dir
+    ctx = open_context(data_dir)
+    officer = installation.officer
+    account, private_key = accounts.authenticate(ctx, officer.email, officer.passphrase, officer.code())
+    case = casefiles.get_case(ctx, ref=busy["ref"])
+    case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
+    # A message and a status record written the way the portal wrote them before schema 4.
+    body = crypto.encrypt_field(case_key, case.id, "message:old-message", b"An older message.")
+    note = crypto.encrypt_field(case_key, case.id, "status:9",
+                                json.dumps({"reason": "", "expected_timeframe": "Soon"}).encode())
+    with transaction(ctx.db):
+        ctx.db.execute("INSERT INTO messages (id, case_id, seq, author, account_id, day, body_ct, binding) "
+                       "VALUES ('old-message', ?, 99, 'officer', ?, '2025-01-01', ?, 0)", [case.id, account.id, body])
+        ctx.db.execute("INSERT INTO status_events (case_id, seq, status, day, account_id, reason_ct, binding) "
+                       "VALUES (?, 9, 'investigating', '2025-01-02', ?, ?, 0)", [case.id, account.id, note])
+        ctx.db.execute("UPDATE cases SET status = 'investigating' WHERE id = ?", [case.id])
+    result = verify(data_dir)
+    assert result.exit_code == 0 and "2 older workflow record(s) predate record binding" in result.output
+    sign_in(busy["officer"], officer)
+    page = busy["officer"].get(busy["case_url"]).text
+    assert "An older message." in page and "Soon" in page
+    assert page.count("recorded before records were verified") >= 2
+
+
+
+def test_a_record_downgraded_to_the_older_format_is_still_flagged(installation, busy):
+    with db(installation.data_dir) as conn:
+        conn.execute("UPDATE status_events SET binding = 0 WHERE status = 'no_further_action'")
+    assert "Status record 2 of case" in _broken(installation.data_dir)
+    sign_in(busy["officer"], installation.officer)
+    assert 'id="tampering"' in busy["officer"].get(busy["case_url"]).text
