@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from portal import resources
 from portal.casefiles import CaseNotFound
 from portal.config import Settings, load_settings
+from portal import referrals
 from portal.context import Context
 from portal.store import BlobStore, connect, open_database
 from portal.text import typed
@@ -69,8 +70,11 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
                 static_folder=str(resources.static_dir()))
     app.request_class = PortalRequest
     # Start-up work, once per process: bring the schema up to date and ready the blob folder.
-    open_database(settings.database_path).conn.close()
+    # The directory of appropriate authorities ships with the portal: filled once, then the administrators'.
+    start_db = open_database(settings.database_path)
     app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
+    referrals.seed_directory(Context(settings, start_db, app.extensions["portal_blobs"]))
+    start_db.conn.close()
     cookie_prefix = "__Host-" if settings.secure_cookies else ""
     app.config.update(
         SECRET_KEY=settings.secret_key,

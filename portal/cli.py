@@ -50,7 +50,10 @@ def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
     if (data_dir / INSTALLATION_FILE).exists():
         raise click.ClickException(f"{data_dir} is already initialised; refusing to overwrite it.")
     create_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf)
-    _open(data_dir).db.conn.close()
+    from portal.referrals import seed_directory
+    ctx = _open(data_dir)
+    seed_directory(ctx)
+    ctx.db.conn.close()
     click.echo(f"Initialised {data_dir}.")
 
 

@@ -222,6 +222,7 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
         _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key)
         _insert_fields(ctx, intake, values)
         _insert_case_keys(ctx, intake, readers, identity.public_key)
+        casefiles.insert_internal_keys(ctx, intake.case_id, crypto.new_case_key(), readers)
         casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
         workflow.refresh_due(ctx, intake.case_id)
     intake.completed = True

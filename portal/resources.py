@@ -19,3 +19,8 @@ def templates_dir() -> Path:
 
 def static_dir() -> Path:
     return _find("static")
+
+
+def authorities_file() -> Path:
+    """The appropriate-authority directory shipped with the portal (portal/data/authorities.json)."""
+    return _PACKAGE / "data" / "authorities.json"

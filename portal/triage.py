@@ -162,6 +162,38 @@ def open_case(ctx: Context, who: SignedIn, ref: str) -> tuple[CaseRecord, bytes]
     return case, casefiles.open_case_key(ctx, case.id, f"account:{who.account.id}", who.private_key)
 
 
+@dataclass(frozen=True)
+class Reader:
+    id: int
+    name: str
+    email: str
+
+
+def reader_accounts(ctx: Context, case_id: str) -> list[Reader]:
+    """The officers who hold a sealed copy of the case key."""
+    rows = ctx.db.execute(
+        "SELECT a.id, a.name, a.email FROM case_keys k JOIN accounts a ON a.id = k.account_id "
+        "WHERE k.case_id = ? ORDER BY a.name", [case_id]).fetchall()
+    return [Reader(*row) for row in rows]
+
+
+def assignee(ctx: Context, case_id: str) -> Reader | None:
+    row = ctx.db.execute("SELECT a.id, a.name, a.email FROM cases c JOIN accounts a ON a.id = c.assigned_to "
+                         "WHERE c.id = ?", [case_id]).fetchone()
+    return Reader(*row) if row else None
+
+
+def assign(ctx: Context, who: SignedIn, ref: str, officer_id: int | None, submission_token: str | None = None) -> None:
+    """Assign the case to one of its readers, or to nobody (None). Raises StatusError for anyone else."""
+    case, _ = open_case(ctx, who, ref)
+    if officer_id is not None and officer_id not in {r.id for r in reader_accounts(ctx, case.id)}:
+        raise StatusError("A case can be assigned only to an officer who can read it.")
+    with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
+        ctx.db.execute("UPDATE cases SET assigned_to = ? WHERE id = ?", [officer_id, case.id])
+        audit.record(ctx, "assignment", actor=who.account.id, case_ref=case.ref, subject=officer_id)
+
+
 def readers(ctx: Context, case_id: str) -> list[str]:
     rows = ctx.db.execute(
         "SELECT a.name FROM case_keys k JOIN accounts a ON a.id = k.account_id "

@@ -73,6 +73,10 @@ def test_each_step_and_status_and_what_the_discloser_sees(app, installation, tod
     assert due_date(page) is None
     assert expected_by(discloser.get("/status").text) is None
     assert "You were told, with reasons, what is being done on 2026-03-05" in discloser.get("/status").text
+    # Each step is in the audit log once, with the officer who recorded it.
+    ctx = open_context(installation.data_dir)
+    steps = ctx.db.execute("SELECT detail FROM audit_log WHERE event = 'step_done' AND actor IS NOT NULL").fetchall()
+    assert sorted(d for (d,) in steps) == sorted(f'{{"step":"{s}"}}' for s in deadlines.STEPS)
 
 
 def test_an_outcome_status_records_the_steps_it_means(app, installation, today):

@@ -1,15 +1,15 @@
 """Administration: channels and officers. An administrator manages, and reads no case."""
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, submissions
+from portal import accounts, referrals, submissions
 from portal.app import portal_context
 from portal.numbers import parse_whole_number
 from portal.web.console import _csrf_refused, resume_with_text, signed_in
-from portal.web.forms import AddChannelForm, ChannelMembershipForm
+from portal.web.forms import AddChannelForm, AuthorityForm, ChannelMembershipForm, EmptyForm
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
 bp.register_error_handler(CSRFError, _csrf_refused)
@@ -46,8 +46,8 @@ def add_channel():
     if not form.validate():
         return _render(channel_form=form, problem="The channel was not added: please see below.", code=400)
     try:
-        accounts.add_channel(portal_context(), form.name.data, form.description.data, actor=g.who.account.id,
-                             submission_token=form.submission_token.data)
+        accounts.add_channel(portal_context(), form.name.data, form.description.data, form.regime.data or "nz",
+                             actor=g.who.account.id, submission_token=form.submission_token.data)
     except submissions.AlreadySubmitted:
         pass  # the same form again: the channel was added once
     except accounts.AccountError as exc:
@@ -84,3 +84,77 @@ def _resume_channel(formdata):
 def _resume_membership(formdata):
     return _render(membership_form=_membership_form(portal_context(), formdata),
                    problem="Your change is back in its form below. It has not been made yet.")
+
+
+# --- The directory of appropriate authorities (s 25, Schedule 2) --------------------------------------
+
+def _render_directory(form=None, editing=None, problem=None, code=200):
+    ctx = portal_context()
+    return render_template("console/authorities.html", authorities=referrals.list_authorities(ctx),
+                           form=form or AuthorityForm(), editing=editing, remove_form=EmptyForm(),
+                           problem=problem), code
+
+
+def _entry(authority_id: int) -> referrals.Authority:
+    found = referrals.get_authority(portal_context(), authority_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/authorities")
+@signed_in("admin")
+def authorities():
+    return _render_directory()
+
+
+@bp.get("/authorities/<int:authority_id>")
+@signed_in("admin")
+def edit_authority(authority_id: int):
+    entry = _entry(authority_id)
+    form = AuthorityForm(name=entry.name, covers=entry.covers, source=entry.source,
+                         exclusive_for=entry.exclusive_for or "")
+    return _render_directory(form, editing=entry)
+
+
+def _save(authority_id: int | None):
+    form = AuthorityForm()
+    editing = _entry(authority_id) if authority_id is not None else None
+    problem = "The directory was not changed: please see below."
+    if not form.validate():
+        return _render_directory(form, editing, problem, 400)
+    try:
+        referrals.save_authority(portal_context(), g.who.account.id, authority_id, name=form.name.data,
+                                 covers=form.covers.data, source=form.source.data,
+                                 exclusive_for=form.exclusive_for.data or None,
+                                 submission_token=form.submission_token.data)
+    except submissions.AlreadySubmitted:
+        pass  # the same form again: the change was made once
+    except referrals.ReferralError as exc:
+        form.name.errors = [str(exc)]
+        return _render_directory(form, editing, problem, 400)
+    return redirect(url_for("admin.authorities"), code=303)
+
+
+@bp.post("/authorities")
+@signed_in("admin")
+def add_authority():
+    return _save(None)
+
+
+@bp.post("/authorities/<int:authority_id>")
+@signed_in("admin")
+def change_authority(authority_id: int):
+    return _save(authority_id)
+
+
+@bp.post("/authorities/<int:authority_id>/remove")
+@signed_in("admin")
+def remove_authority(authority_id: int):
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        referrals.remove_authority(portal_context(), g.who.account.id, authority_id)
+    except referrals.ReferralError as exc:
+        return _render_directory(problem=str(exc), code=400)
+    return redirect(url_for("admin.authorities"), code=303)

@@ -14,14 +14,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, submissions, throttle, triage, workflow
+from portal import accounts, notes, referrals, submissions, throttle, triage, workflow
 from portal.app import portal_context
 from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.numbers import whole_number_or
 from portal.web import carry
 from portal.web.confirm import passphrase_confirmed
-from portal.web.forms import EmptyForm, ExtensionForm, LoginForm, OfficerReplyForm, StatusChangeForm, StepForm
+from portal.web.forms import (AssignForm, EmptyForm, ExtensionForm, LoginForm, NoteForm, OfficerReplyForm, ReferralForm,
+                              StatusChangeForm, StepForm)
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -195,12 +196,34 @@ def _step_form(**data) -> StepForm:
     return form
 
 
+def _assign_form(ctx, case_id: str, formdata=None, **data) -> AssignForm:
+    form = AssignForm(formdata=formdata, **data) if formdata is not None else AssignForm(**data)
+    form.officer.choices = [SelectChoice("", "Nobody")] + [
+        SelectChoice(str(r.id), f"{r.name} <{r.email}>") for r in triage.reader_accounts(ctx, case_id)]
+    return form
+
+
+def _referral_form(ctx, formdata=None) -> ReferralForm:
+    form = ReferralForm(formdata=formdata) if formdata is not None else ReferralForm()
+    form.authority.choices = [SelectChoice("", "Choose one")] + [
+        SelectChoice(str(a.id), a.name) for a in referrals.list_authorities(ctx)]
+    return form
+
+
 def _render_case(ref: str, problem=None, code=200, **forms):
-    """The case page; `forms` replaces any of reply_form, status_form, extension_form, step_form."""
-    view = triage.read_case(portal_context(), g.who, ref, audited=code == 200)
+    """The case page; `forms` replaces any of its forms (reply, status, step, extension, assign, note, referral)."""
+    ctx = portal_context()
+    view = triage.read_case(ctx, g.who, ref, audited=code == 200)
+    case_id = view.case.id
+    assigned = triage.assignee(ctx, case_id)
     forms = {"reply_form": OfficerReplyForm(), "status_form": _status_form(status=view.case.status),
-             "extension_form": ExtensionForm(), "step_form": _step_form(), **forms}
-    return render_template("console/case.html", view=view, problem=problem, forms=forms,
+             "extension_form": ExtensionForm(), "step_form": _step_form(),
+             "assign_form": _assign_form(ctx, case_id, officer=str(assigned.id) if assigned else ""),
+             "note_form": NoteForm(), "referral_form": _referral_form(ctx), **forms}
+    return render_template("console/case.html", view=view, problem=problem, forms=forms, assignee=assigned,
+                           notes=notes.read_notes(ctx, g.who, case_id),
+                           referrals=referrals.read_referrals(ctx, g.who, case_id),
+                           authorities=referrals.list_authorities(ctx),
                            categories={**FORMER_CATEGORIES, **CATEGORIES}, elsewhere=DISCLOSED_ELSEWHERE,
                            statuses=STATUSES, step_statuses=_statuses_by_step(),
                            regime_names=workflow.REGIME_NAMES, deadline_names=workflow.DEADLINE_NAMES, **forms), code
@@ -246,7 +269,7 @@ def _case_action(ref: str, form_name: str, form, error_field: str, problem: str,
             return redirect(url_for("console.case", ref=ref) + anchor, code=303)
         except submissions.AlreadySubmitted:
             return redirect(url_for("console.case", ref=ref) + anchor, code=303)
-        except (triage.StatusError, workflow.WorkflowError) as exc:
+        except (triage.StatusError, workflow.WorkflowError, notes.NoteError, referrals.ReferralError) as exc:
             getattr(form, error_field).errors = [str(exc)]
     return _render_case(ref, problem=problem, code=400, **{form_name: form})
 
@@ -294,3 +317,54 @@ def case_extension(ref: str):
                         "The extension was not recorded: please see below.",
                         lambda f: triage.extend(portal_context(), g.who, ref, f.expected_timeframe.data,
                                                 f.update_every.data), "#clock")
+
+
+@bp.post("/cases/<ref>/assign")
+@signed_in("officer")
+def case_assign(ref: str):
+    ctx = portal_context()
+    case = triage.open_case(ctx, g.who, ref)[0]
+    return _case_action(ref, "assign_form", _assign_form(ctx, case.id), "officer",
+                        "The case was not assigned: please see below.",
+                        lambda f: triage.assign(ctx, g.who, ref, int(f.officer.data) if f.officer.data else None,
+                                                f.submission_token.data))
+
+
+@bp.post("/cases/<ref>/notes")
+@signed_in("officer")
+def case_note(ref: str):
+    return _case_action(ref, "note_form", NoteForm(), "note", "The note was not added: please see below.",
+                        lambda f: notes.add_note(portal_context(), g.who, ref, f.note.data, f.submission_token.data),
+                        "#notes")
+
+
+@resume_with_text("console.case_note")
+def _resume_note(ref: str, formdata: MultiDict):
+    return _render_case(ref, note_form=NoteForm(formdata=formdata),
+                        problem="Your note is back in its box below. It has not been added yet.")
+
+
+def _authority_id(value: str) -> int:
+    """The directory entry chosen: its id (the form's select), or its exact name (scripts)."""
+    if value.isdigit():
+        return int(value)
+    found = [a.id for a in referrals.list_authorities(portal_context()) if a.name == value.strip()]
+    return found[0] if found else 0
+
+
+@bp.post("/cases/<ref>/referral")
+@signed_in("officer")
+def case_referral(ref: str):
+    ctx = portal_context()
+    return _case_action(ref, "referral_form", _referral_form(ctx), "authority", "The case was not referred: please see below.",
+                        lambda f: referrals.refer(ctx, g.who, ref, authority_id=_authority_id(f.authority.data),
+                                                  reason=f.reason.data, concerns=f.concerns.data,
+                                                  consultation=f.consultation.data,
+                                                  consultation_note=f.consultation_note.data,
+                                                  submission_token=f.submission_token.data), "#referral")
+
+
+@resume_with_text("console.case_referral")
+def _resume_referral(ref: str, formdata: MultiDict):
+    return _render_case(ref, referral_form=_referral_form(portal_context(), formdata),
+                        problem="Your referral is back in its form below. It has not been made yet.")

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal import submissions
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.referrals import CONCERNS, CONSULTATION
 from portal.text import normalise_line_breaks
 
 
@@ -101,12 +102,43 @@ class StepForm(FlaskForm):
 
 
 class ExtensionForm(FlaskForm):
-    expected_timeframe = StringField("How long you expect to take, shown to the discloser (s 13(2))",
+    expected_timeframe = TypedLine("How long you expect to take, shown to the discloser (s 13(2))",
                                      validators=[DataRequired("Tell the discloser how long you expect to take."),
                                                  Length(max=500)])
     update_every = IntegerField("Give a progress update every this many working days", default=20,
                                 validators=[InputRequired("Give a number of working days."),
                                             NumberRange(1, 60, "Choose between 1 and 60 working days.")])
+
+
+class AssignForm(OneTimeForm):
+    officer = SelectField("Assign to", validators=[Optional()])
+
+
+class NoteForm(OneTimeForm):
+    note = TypedParagraphs("Internal note (officers only, never shown to the discloser)",
+                           validators=[DataRequired("Write the note first."), Length(max=20_000)])
+
+
+class ReferralForm(OneTimeForm):
+    # Checked against the directory by referrals.refer, which also takes an entry's exact name (scripts).
+    authority = SelectField("Appropriate authority", validate_choice=False,
+                            validators=[DataRequired("Choose an appropriate authority.")])
+    concerns = SelectField("Does the information concern either of these?", choices=choices(CONCERNS),
+                           default="general", validators=[DataRequired()])
+    consultation = SelectField("Consulting the discloser (s 16)", choices=choices(CONSULTATION, CHOOSE),
+                               validators=[DataRequired("Record whether the discloser was consulted.")])
+    consultation_note = TypedParagraphs("How they were consulted, or why it was not practicable",
+                                        validators=[Optional(), Length(max=5000)])
+    reason = TypedParagraphs("Reason for referring, shown to the discloser with the authority's name",
+                             validators=[DataRequired("Give the discloser the reason."), Length(max=20_000)])
+
+
+class AuthorityForm(OneTimeForm):
+    name = TypedLine("Name", validators=[DataRequired(), Length(max=200)])
+    covers = TypedParagraphs("What it covers", validators=[DataRequired(), Length(max=2000)])
+    source = TypedLine("Source (a section of the Act, or who added it)", validators=[DataRequired(), Length(max=300)])
+    exclusive_for = SelectField("Exclusive route (s 25)", choices=[SelectChoice("", "None")] + choices(
+        {k: v for k, v in CONCERNS.items() if k != "general"}), validators=[Optional()])
 
 
 class EmptyForm(FlaskForm):
@@ -136,6 +168,9 @@ class StatusChangeForm(OneTimeForm):
 class AddChannelForm(OneTimeForm):
     name = TypedLine("Channel name", validators=[DataRequired(), Length(max=200)])
     description = TypedLine("Description (optional)", validators=[Optional(), Length(max=1000)])
+    regime = SelectField("Statutory clock", default="nz", validators=[Optional()], choices=[
+        SelectChoice("nz", "New Zealand: 20 working days (Protected Disclosures Act 2022, s 13)"),
+        SelectChoice("eu", "European Union: 7 days to acknowledge, 3 months to give feedback")])
 
 
 class ChannelMembershipForm(OneTimeForm):
