@@ -276,8 +276,11 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     sign_in(admin_page, base_url, admin)
     admin_page.get_by_role("heading", name="Administration").wait_for()
     check(admin_page, "admin overview")
+    admin_page.get_by_role("link", name="The directory of appropriate authorities").click()
+    admin_page.get_by_role("heading", name="Appropriate authorities").wait_for()
+    check(admin_page, "appropriate authorities")
 
     for ctx in (discloser, officer_context, admin_context):
         ctx.close()
-    assert len(checked) == 17, checked
+    assert len(checked) == 18, checked
     assert not problems, "\n\n".join(problems)

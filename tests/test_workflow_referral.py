@@ -99,7 +99,7 @@ def test_administrator_edits_the_directory_but_no_minister_or_mp(app, installati
     sign_in(client, admin)
     page = client.get("/console/admin/authorities").text
     assert "Inspector-General of Intelligence and Security" in page and "Schedule 2" in page
-    assert "only route for intelligence and security information" in page
+    assert "only route for intelligence and security information (s 25)" in page
     for name in ("Minister of Finance", "Member of Parliament for Wellington Central", "The local MP"):
         refused = post(client, "/console/admin/authorities", name=name, covers="Anything", source="Added by us")
         assert refused.status_code == 400 and "not an appropriate authority (s 25)" in refused.text
@@ -107,7 +107,7 @@ def test_administrator_edits_the_directory_but_no_minister_or_mp(app, installati
                  covers="Environmental regulation", source="s 25: head of a public sector organisation")
     assert added.status_code == 303
     page = client.get("/console/admin/authorities").text
-    [entry] = re.findall(r'data-authority="([0-9]+)"><td>Ministry for the Environment', page)
+    [entry] = re.findall(r"data-authority=\"([0-9]+)\"><h3>Ministry for the Environment", page)
     assert post(client, f"/console/admin/authorities/{entry}", name="Ministry for the Environment",
                 covers="Environmental regulation and waste", source="Added by the integrity team").status_code == 303
     assert "Environmental regulation and waste" in client.get("/console/admin/authorities").text
