@@ -71,9 +71,17 @@ TABLE: dict[tuple[str, str], dict] = {
     ("console.case_status", "POST"): console(303),
     ("console.case_step", "POST"): console(303),
     ("console.case_extension", "POST"): console(303),
+    ("console.case_assign", "POST"): console(303),
+    ("console.case_note", "POST"): console((303, "#notes")),
+    ("console.case_referral", "POST"): console((303, "#referral")),
     ("admin.overview", "GET"): console(HIDDEN, admin=(200, "<h1>Administration</h1>"), others=HIDDEN),
     ("admin.add_channel", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
     ("admin.add_membership", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
+    ("admin.authorities", "GET"): console(HIDDEN, admin=(200, "<h1>Appropriate authorities</h1>"), others=HIDDEN),
+    ("admin.edit_authority", "GET"): console(HIDDEN, admin=(200, "Change Commerce Commission"), others=HIDDEN),
+    ("admin.add_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
+    ("admin.change_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
+    ("admin.remove_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
     ("audit_log.entries", "GET"): console((200, "Audit log"), admin=(200, "Audit log"), others=(200, "Audit log")),
     ("audit_log.export", "POST"): console(CONFIRM, admin=CONFIRM, others=CONFIRM),
 }
@@ -116,13 +124,17 @@ def world(app, installation):
     case_page = clients["officer"].get(f"/console/cases/{ref}").text
     attachment_id = re.search(r'/attachments/([^"]+)"', case_page).group(1)
     ben_id = re.search(r'<option value="(\d+)">Ben Other', admin_page).group(1)
+    directory = clients["admin"].get("/console/admin/authorities").text
+    commerce = re.search(r'data-authority="(\d+)"><h3>Commerce Commission<', directory).group(1)
+    spare = re.search(r'data-authority="(\d+)"><h3>Electoral Commission<', directory).group(1)
     return {"app": app, "clients": clients, "ref": ref, "attachment_id": attachment_id, "ben_id": ben_id,
-            "receipt": receipt}
+            "receipt": receipt, "authority_id": commerce, "spare_authority_id": spare}
 
 
 def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
     """The URL and the form for one call: a well-formed request that an allowed role would succeed with."""
-    values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css"}
+    values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css",
+              "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"]}
     path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     forms = {
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},
@@ -133,7 +145,13 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "console.case_status": {"status": "assessing", "reason": "", "expected_timeframe": ""},
         "console.case_step": {"step": "inform"},
         "console.case_extension": {"expected_timeframe": "About six more weeks", "update_every": "20"},
+        "console.case_assign": {"officer": ""},
+        "console.case_note": {"note": "Checked the ledger."},
+        "console.case_referral": {"authority": "Director of the Serious Fraud Office", "concerns": "general",
+                                  "consultation": "consulted", "reason": "Bribery."},
         "admin.add_channel": {"name": "A channel", "description": ""},
+        "admin.add_authority": {"covers": "Something", "source": "Added in a test"},
+        "admin.change_authority": {"name": "Commerce Commission", "covers": "Competition", "source": "Schedule 2"},
         "admin.add_membership": {"officer": world["ben_id"], "channel": "Finance"},
     }
     return path, forms.get(endpoint, {})
@@ -149,6 +167,8 @@ def _call(client, world, endpoint: str, method: str, rule, role: str):
         return post_multipart(client, path, fields)
     if endpoint == "admin.add_channel":
         form = {**form, "name": f"Channel made as {role}"}
+    if endpoint == "admin.add_authority":
+        form = {**form, "name": f"Authority made as {role}"}
     return client.post(path, data=form)
 
 
