@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 
 import crypto
-from portal import accounts, casefiles, sessions, submissions, throttle, workflow
+from portal import accounts, casefiles, conflicts, sessions, submissions, throttle, workflow
 from portal.casefiles import Attachment, CaseNotFound
 from portal.filenames import clean_filename
 from portal.clock import day_start_timestamp, today
@@ -201,15 +201,18 @@ class NoReceiver(ValueError):
 
 
 def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | None],
-                        submission_token: str | None = None) -> str:
+                        submission_token: str | None = None, excluded: list[int] | tuple = ()) -> str:
     """Store the case whole (or not at all) and return its receipt code, which is never stored.
 
-    `values["channel"]` is a channel's name (the one identifier forms and the CLI use). Raises
-    NoReceiver, or submissions.AlreadySubmitted when `submission_token` was used before (nothing is
-    stored then, and no receipt exists to show: the first answer was the only one).
+    `values["channel"]` is a channel's name (the one identifier forms and the CLI use). `excluded`: ids
+    of officers the discloser does not want to see it (conflicts of interest); they get no key. Raises
+    NoReceiver, conflicts.ExcludedEveryone (nothing stored), or submissions.AlreadySubmitted when
+    `submission_token` was used before (nothing is stored then, and no receipt exists to show: the first
+    answer was the only one).
     """
     channel = accounts.find_channel(ctx, values.get("channel") or "")
-    readers = accounts.channel_officers(ctx, channel.id) if channel else []
+    excluded_ids = set(excluded)
+    readers = conflicts.readers_without(ctx, channel, excluded_ids) if channel else []
     if not readers:
         raise NoReceiver("This channel has no integrity officer to receive disclosures.")
     if submissions.was_claimed(ctx.db, submission_token):  # spare the key derivation on a resend
@@ -219,10 +222,12 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
-        _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key)
+        ref = _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key)
         _insert_fields(ctx, intake, values)
         _insert_case_keys(ctx, intake, readers, identity.public_key)
-        casefiles.insert_internal_keys(ctx, intake.case_id, crypto.new_case_key(), readers)
+        internal_key = crypto.new_case_key()
+        casefiles.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
+        conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
         casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
         workflow.refresh_due(ctx, intake.case_id)
     intake.completed = True

@@ -10,8 +10,9 @@ Roles:
 - late_officer: an officer whose membership of the case's channel came after the case. Until pending
   memberships exist (issue 9), the closest role: a member by one administrator's action alone, with no key
   to earlier cases; once they land, this role is an officer whose membership is still pending;
-- admin: an administrator.
-(An officer excluded from the case by the discloser joins the table once exclusions exist, issue 13.)
+- admin: an administrator;
+- excluded: an officer of the case's channel whom the discloser excluded (conflict of interest): no key,
+  so the same answers as an officer of another channel.
 
 Each cell is the expected status code, or (code, text) where the text must appear in the answer: in the
 Location header of a redirect, else in the body. CSRF is switched off here: it is checked by its own tests;
@@ -27,7 +28,7 @@ from tests.conftest import add_account, run_cli
 from tests.support import disclosure_fields, post_multipart, receipt_from
 from tests.test_console_flow import ATTACHMENT
 
-ROLES = ("anonymous", "discloser", "discloser_status", "officer", "other_officer", "late_officer", "admin")
+ROLES = ("anonymous", "discloser", "discloser_status", "officer", "other_officer", "late_officer", "admin", "excluded")
 
 LOGIN = (303, "/console/login")
 HIDDEN = 404
@@ -42,7 +43,7 @@ def console(officer, *, admin=HIDDEN, signed_out=LOGIN, others=None):
     """A console route: signed-out roles get `signed_out`; `others` for officers of other channels."""
     others = HIDDEN if others is None else others
     return {"anonymous": signed_out, "discloser": signed_out, "discloser_status": signed_out, "officer": officer,
-            "other_officer": others, "late_officer": others, "admin": admin}
+            "other_officer": others, "late_officer": others, "admin": admin, "excluded": others}
 
 
 TABLE: dict[tuple[str, str], dict] = {
@@ -74,6 +75,10 @@ TABLE: dict[tuple[str, str], dict] = {
     ("console.case_assign", "POST"): console(303),
     ("console.case_note", "POST"): console((303, "#notes")),
     ("console.case_referral", "POST"): console((303, "#referral")),
+    ("console.interests", "GET"): console((200, "Your declared interests"), others=(200, "Your declared interests")),
+    ("console.declare_interest", "POST"): console((303, "/console/interests"), others=(303, "/console/interests")),
+    # Only the officer's own declaration: the officer who made it succeeds, anyone else gets 404.
+    ("console.remove_interest", "POST"): console((303, "/console/interests")),
     ("admin.overview", "GET"): console(HIDDEN, admin=(200, "<h1>Administration</h1>"), others=HIDDEN),
     ("admin.add_channel", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
     ("admin.add_membership", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
@@ -97,12 +102,14 @@ def world(app, installation):
     run_cli(data_dir, "channel", "add", "Finance")
     admin = add_account(data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
     late = add_account(data_dir, "officer", "lou@agency.govt.nz", "Lou Late", ["Procurement"])
+    eve = add_account(data_dir, "officer", "eve@agency.govt.nz", "Eve Excluded", ["Audit and Risk"])
 
     from portal.app import create_app
     app = create_app(data_dir)  # read the security contact just set
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     discloser = app.test_client()
-    page = post_multipart(discloser, "/disclose", disclosure_fields("", "What I saw."),
+    eve_id = re.search(r'value="(\d+)"> ?<label for="exclude-\d+">Eve Excluded<', discloser.get("/disclose").text).group(1)
+    page = post_multipart(discloser, "/disclose", disclosure_fields("", "What I saw.") + [("exclude", eve_id)],
                           [("attachments", "minutes.pdf", ATTACHMENT)])
     receipt = receipt_from(page.text)
     status_client = app.test_client()
@@ -110,7 +117,7 @@ def world(app, installation):
 
     clients = {"anonymous": app.test_client(), "discloser": discloser, "discloser_status": status_client}
     for role, person in (("officer", installation.officer), ("other_officer", installation.other_officer),
-                         ("late_officer", late), ("admin", admin)):
+                         ("late_officer", late), ("admin", admin), ("excluded", eve)):
         clients[role] = app.test_client()
         response = clients[role].post("/console/login", data={"email": person.email, "passphrase": person.passphrase,
                                                               "totp": person.code()})
@@ -127,14 +134,17 @@ def world(app, installation):
     directory = clients["admin"].get("/console/admin/authorities").text
     commerce = re.search(r'data-authority="(\d+)"><h3>Commerce Commission<', directory).group(1)
     spare = re.search(r'data-authority="(\d+)"><h3>Electoral Commission<', directory).group(1)
+    assert clients["officer"].post("/console/interests", data={"interest": "A cousin in Finance."}).status_code == 303
+    interest_id = re.search(r'data-interest="(\d+)"', clients["officer"].get("/console/interests").text).group(1)
     return {"app": app, "clients": clients, "ref": ref, "attachment_id": attachment_id, "ben_id": ben_id,
-            "receipt": receipt, "authority_id": commerce, "spare_authority_id": spare}
+            "receipt": receipt, "authority_id": commerce, "spare_authority_id": spare, "interest_id": interest_id}
 
 
 def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
     """The URL and the form for one call: a well-formed request that an allowed role would succeed with."""
     values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css",
-              "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"]}
+              "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"],
+              "interest_id": world["interest_id"]}
     path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     forms = {
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},
@@ -146,6 +156,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "console.case_step": {"step": "inform"},
         "console.case_extension": {"expected_timeframe": "About six more weeks", "update_every": "20"},
         "console.case_assign": {"officer": ""},
+        "console.declare_interest": {"interest": "A side business."},
         "console.case_note": {"note": "Checked the ledger."},
         "console.case_referral": {"authority": "Director of the Serious Fraud Office", "concerns": "general",
                                   "consultation": "consulted", "reason": "Bribery."},

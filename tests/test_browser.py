@@ -256,6 +256,11 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.get_by_role("button", name="Change status").click()
     officer.locator("#case-status[data-status=acknowledged]").wait_for()
     check(officer, "case")
+    officer.get_by_role("link", name="Your declared interests").click()
+    officer.get_by_label("Declare an interest").fill("My brother works in the Procurement team.")
+    officer.get_by_role("button", name="Declare").click()
+    officer.locator("#my-interests").wait_for()
+    check(officer, "declared interests")
     officer.goto(base_url + "/console/audit")
     check(officer, "audit log")
     officer.get_by_role("button", name="Download these entries as CSV").click()
@@ -282,5 +287,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context):
         ctx.close()
-    assert len(checked) == 18, checked
+    assert len(checked) == 19, checked
     assert not problems, "\n\n".join(problems)

@@ -63,9 +63,9 @@ def step_done(html: str, step: str) -> str:
     return m.group(1)
 
 
-def post(client, url: str, **fields):
-    """POST a console form with the CSRF token of the page it is on."""
-    page_url = url.rsplit("/", 1)[0] if "/cases/" in url else url
+def post(client, url: str, page: str | None = None, **fields):
+    """POST a console form with the CSRF token of the page it is on (`page`, else the case or the URL itself)."""
+    page_url = page or (url.rsplit("/", 1)[0] if "/cases/" in url else url)
     token = csrf_token(client.get(page_url).text)
     return client.post(url, data={"csrf_token": token, **fields})
 

@@ -14,15 +14,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, notes, referrals, submissions, throttle, triage, workflow
+from portal import accounts, conflicts, notes, referrals, submissions, throttle, triage, workflow
 from portal.app import portal_context
 from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.numbers import whole_number_or
 from portal.web import carry
 from portal.web.confirm import passphrase_confirmed
-from portal.web.forms import (AssignForm, EmptyForm, ExtensionForm, LoginForm, NoteForm, OfficerReplyForm, ReferralForm,
-                              StatusChangeForm, StepForm)
+from portal.web.forms import (AssignForm, EmptyForm, ExtensionForm, InterestForm, LoginForm, NoteForm, OfficerReplyForm,
+                              ReferralForm, StatusChangeForm, StepForm)
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -220,7 +220,10 @@ def _render_case(ref: str, problem=None, code=200, **forms):
              "extension_form": ExtensionForm(), "step_form": _step_form(),
              "assign_form": _assign_form(ctx, case_id, officer=str(assigned.id) if assigned else ""),
              "note_form": NoteForm(), "referral_form": _referral_form(ctx), **forms}
+    reader_ids = [r.id for r in triage.reader_accounts(ctx, case_id)]
     return render_template("console/case.html", view=view, problem=problem, forms=forms, assignee=assigned,
+                           excluded=conflicts.excluded_officers(ctx, case_id, g.who.account.id, g.who.private_key),
+                           interests=conflicts.interests_of(ctx, reader_ids),
                            notes=notes.read_notes(ctx, g.who, case_id),
                            referrals=referrals.read_referrals(ctx, g.who, case_id),
                            authorities=referrals.list_authorities(ctx),
@@ -368,3 +371,43 @@ def case_referral(ref: str):
 def _resume_referral(ref: str, formdata: MultiDict):
     return _render_case(ref, referral_form=_referral_form(portal_context(), formdata),
                         problem="Your referral is back in its form below. It has not been made yet.")
+
+
+def _render_interests(form=None, problem=None, code=200):
+    ctx = portal_context()
+    return render_template("console/interests.html", form=form or InterestForm(), remove_form=EmptyForm(),
+                           mine=conflicts.interests_of(ctx, [g.who.account.id]), problem=problem), code
+
+
+@bp.get("/interests")
+@signed_in("officer")
+def interests():
+    return _render_interests()
+
+
+@bp.post("/interests")
+@signed_in("officer")
+def declare_interest():
+    form = InterestForm()
+    problem = "Nothing was declared: please see below."
+    if form.validate():
+        try:
+            conflicts.declare_interest(portal_context(), g.who.account.id, form.interest.data, form.submission_token.data)
+            return redirect(url_for("console.interests"), code=303)
+        except submissions.AlreadySubmitted:
+            return redirect(url_for("console.interests"), code=303)
+        except conflicts.InterestError as exc:
+            form.interest.errors = [str(exc)]
+    return _render_interests(form, problem, 400)
+
+
+@bp.post("/interests/<int:interest_id>/remove")
+@signed_in("officer")
+def remove_interest(interest_id: int):
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        conflicts.remove_interest(portal_context(), g.who.account.id, interest_id)
+    except conflicts.InterestError as exc:
+        return _render_interests(problem=str(exc), code=404)
+    return redirect(url_for("console.interests"), code=303)

@@ -8,7 +8,7 @@ from flask import (Blueprint, Response, abort, current_app, make_response, redir
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, disclosures, submissions, throttle, workflow
+from portal import accounts, conflicts, disclosures, submissions, throttle, workflow
 from portal.casefiles import STATUSES
 from portal.app import portal_context
 from portal.uploads import Limits, MalformedForm, TooLarge, read_multipart
@@ -35,6 +35,7 @@ def _disclose_form(formdata=None) -> DiscloseForm:
     # Offered by name, the channel's one identifier (accounts.find_channel); nothing chosen beforehand.
     form.channel.choices = [SelectChoice("", CHOOSE)] + [
         SelectChoice(c.name, c.name) for c in accounts.list_channels(portal_context(), with_officers_only=True)]
+    form.exclude.choices = [(officer.id, officer.name) for officer in conflicts.excludable_officers(portal_context())]
     return form
 
 
@@ -126,7 +127,8 @@ def disclose_post():
         with disclosures.begin_disclosure(ctx) as intake:
             form = _disclose_form(_read_upload(intake, DiscloseForm.TEXT_FIELDS))
             if form.validate():
-                receipt = disclosures.complete_disclosure(ctx, intake, form.data, form.submission_token.data)
+                receipt = disclosures.complete_disclosure(ctx, intake, form.data, form.submission_token.data,
+                                                          excluded=form.exclude.data or ())
                 return render_template("receipt.html", receipt=receipt, form=ConfirmReceiptForm(expected=receipt))
     except submissions.AlreadySubmitted:
         # The same form again (a reload of the receipt page, Back then Send, a double click). The
@@ -134,6 +136,9 @@ def disclose_post():
         return render_template("already_received.html"), 409
     except disclosures.NoReceiver:
         form.channel.errors = ["Please choose who should receive it."]
+        return _render_disclose(form, 400, dropped=intake.file_names)
+    except conflicts.ExcludedEveryone as exc:
+        form.exclude.errors = [str(exc)]
         return _render_disclose(form, 400, dropped=intake.file_names)
     except disclosures.RefusedForNow:
         return _paused()

@@ -17,7 +17,9 @@ handled the same way everywhere:
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, HiddenField, IntegerField, PasswordField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -72,9 +74,12 @@ class DiscloseForm(OneTimeForm):
                                       choices=choices(DISCLOSED_ELSEWHERE, CHOOSE),
                                       validators=[DataRequired("Please say whether you have raised it elsewhere.")])
     contact = TypedParagraphs("How to contact you (optional)", validators=[Optional(), Length(max=2000)])
+    exclude = SelectMultipleField("Officers who must not see this disclosure (optional)", coerce=int,
+                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+                                  validators=[Optional()])
 
     TEXT_FIELDS = ["csrf_token", "submission_token", "channel", "category", "summary", "details",
-                   "disclosed_elsewhere", "contact"]
+                   "disclosed_elsewhere", "contact", "exclude"]
 
 
 class ConfirmReceiptForm(FlaskForm):
@@ -139,6 +144,11 @@ class AuthorityForm(OneTimeForm):
     source = TypedLine("Source (a section of the Act, or who added it)", validators=[DataRequired(), Length(max=300)])
     exclusive_for = SelectField("Exclusive route (s 25)", choices=[SelectChoice("", "None")] + choices(
         {k: v for k, v in CONCERNS.items() if k != "general"}), validators=[Optional()])
+
+
+class InterestForm(OneTimeForm):
+    interest = TypedLine("Declare an interest", validators=[DataRequired("Describe the interest first."),
+                                                           Length(max=1000)])
 
 
 class EmptyForm(FlaskForm):
