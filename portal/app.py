@@ -129,6 +129,9 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        if settings.secure_cookies:
+            # Served over TLS (the proxy terminates it): browsers must never fall back to plain HTTP.
+            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         if not request.path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"

@@ -44,6 +44,29 @@ class Settings:
     discloser_session_seconds: int = 3600
     # Shown at /.well-known/security.txt (RFC 9116); empty: that page is not served.
     security_contact: str = ""
+    # Abuse limits (SECURITY.md, "Budgets"). Files per disclosure or reply:
+    max_files: int = 50
+    # Discloser replies: per status session and per case, in a window of reply_window_seconds; and a
+    # per-case quota over the case's whole life, which officers see on the case page.
+    replies_per_session: int = 10
+    replies_per_case: int = 30
+    reply_window_seconds: int = 3600
+    case_quota_messages: int = 500
+    case_quota_bytes: int = 8 * GiB
+    # Slow clients (portal serve; deploy/nginx/portal-proxy.conf carries the same numbers).
+    header_timeout_seconds: int = 10
+    body_idle_timeout_seconds: int = 30
+    min_body_bytes_per_second: int = 1024
+    body_rate_grace_seconds: int = 30
+    max_concurrent_uploads: int = 4
+    # Argon2id runs at once in one process, and how long a request waits for one before 503.
+    kdf_concurrency: int = 1
+    kdf_wait_seconds: int = 10
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body: a whole submission, plus its text and multipart framing."""
+        return self.max_submission_bytes + 4 * MiB
 
     @property
     def database_path(self) -> Path:
@@ -150,6 +173,14 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         discloser_session_seconds=_env_int("PORTAL_DISCLOSER_SESSION_SECONDS",
                                            document.get("discloser_session_seconds", 3600)),
         security_contact=os.environ.get("PORTAL_SECURITY_CONTACT", document.get("security_contact", "")),
+        max_files=_env_int("PORTAL_MAX_FILES", document.get("max_files", 50)),
+        header_timeout_seconds=_env_int("PORTAL_HEADER_TIMEOUT", 10),
+        body_idle_timeout_seconds=_env_int("PORTAL_BODY_IDLE_TIMEOUT", 30),
+        min_body_bytes_per_second=_env_int("PORTAL_MIN_BODY_RATE", 1024),
+        body_rate_grace_seconds=_env_int("PORTAL_BODY_RATE_GRACE", 30),
+        max_concurrent_uploads=_env_int("PORTAL_MAX_CONCURRENT_UPLOADS", 4),
+        kdf_concurrency=_env_int("PORTAL_KDF_CONCURRENCY", 1),
+        kdf_wait_seconds=_env_int("PORTAL_KDF_WAIT", 10),
     )
     values.update(overrides)
     return Settings(**values)

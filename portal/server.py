@@ -18,6 +18,10 @@ _INVALID_REQUEST = re.compile(r"Invalid request from ip=\S*: ")
 # it. Only the kind of error is kept: the text before the first colon, quote or bracket.
 _CLIENT_TEXT = re.compile(r"[:'\"(\[{<]")
 
+# deploy/nginx/portal-proxy.conf carries the same numbers (tests/test_served_nginx.py checks them).
+DEFAULT_WORKER_TIMEOUT = 300
+KEEPALIVE_SECONDS = 5
+
 
 class _ScrubAddresses(logging.Filter):
     """Removes client addresses from every record, and what the client sent from gunicorn's warnings
@@ -141,9 +145,9 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         "threads": threads,
         # gthread workers keep beating while a thread reads a long upload, so this only ends hung
         # workers; a slow 2 GiB upload over Tor is not cut off by it (tests/test_served_slow_upload.py).
-        "timeout": int(os.environ.get("PORTAL_WORKER_TIMEOUT", "300")),
+        "timeout": int(os.environ.get("PORTAL_WORKER_TIMEOUT", str(DEFAULT_WORKER_TIMEOUT))),
         "graceful_timeout": 30,
-        "keepalive": 5,
+        "keepalive": KEEPALIVE_SECONDS,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",

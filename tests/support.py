@@ -263,3 +263,33 @@ def form_for(html: str, action: str) -> dict:
     matches = [f for f in page_forms(html) if f["action"] == action]
     assert matches, f"no form posting to {action}"
     return matches[0]
+
+
+# --- strace: what a process tree writes, at the system-call level --------------------------------
+
+_SYSCALL = re.compile(r"^(\d+)\s+(\w+)\((.*)")
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_WRITE_FLAG = re.compile(r"\bO_(WRONLY|RDWR|CREAT|TRUNC|APPEND|TMPFILE)\b")
+TRACED = ("open", "openat", "openat2", "creat", "rename", "renameat", "renameat2", "link", "linkat",
+          "symlink", "symlinkat", "mkdir", "mkdirat", "truncate")
+
+
+def strace_writes(trace: str) -> list[tuple[str, str, str]]:
+    """(pid, syscall, path) of every write-mode open, rename or link target, created dir, truncation."""
+    writes = []
+    for line in trace.splitlines():
+        m = _SYSCALL.match(line)
+        if not m or m.group(2) not in TRACED or "resumed>" in line:
+            continue
+        pid, call, rest = m.groups()
+        paths = [bytes(p, "ascii").decode("unicode_escape") for p in _QUOTED.findall(rest)]
+        if not paths:
+            writes.append((pid, call, rest))  # a path strace could not show: flag it
+        elif call in ("open", "openat", "openat2"):
+            if _WRITE_FLAG.search(rest):
+                writes.append((pid, call, paths[0]))
+        elif call in ("creat", "mkdir", "mkdirat", "truncate"):
+            writes.append((pid, call, paths[0]))
+        else:  # rename*, link*, symlink*: the new name is the last path
+            writes.append((pid, call, paths[-1]))
+    return writes

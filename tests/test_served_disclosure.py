@@ -31,8 +31,8 @@ import pytest
 from portal import accounts, casefiles
 from portal.context import open_context
 from tests.conftest import MARKER
-from tests.support import (ROOT, HttpClient, ServerProcess, csrf_token, disclosure_fields, files_containing,
-                           multipart, raw_request, receipt_from, start_server)
+from tests.support import (ROOT, TRACED, HttpClient, ServerProcess, csrf_token, disclosure_fields, files_containing,
+                           multipart, raw_request, receipt_from, start_server, strace_writes)
 
 pytestmark = pytest.mark.slow
 
@@ -156,34 +156,6 @@ def test_disclosure_and_reply_over_http_write_only_ciphertext_and_decrypt_for_th
 
 
 # --- strace: every process of the server, at the system-call level ------------------------------
-
-_SYSCALL = re.compile(r"^(\d+)\s+(\w+)\((.*)")
-_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
-_WRITE_FLAG = re.compile(r"\bO_(WRONLY|RDWR|CREAT|TRUNC|APPEND|TMPFILE)\b")
-TRACED = ("open", "openat", "openat2", "creat", "rename", "renameat", "renameat2", "link", "linkat",
-          "symlink", "symlinkat", "mkdir", "mkdirat", "truncate")
-
-
-def strace_writes(trace: str) -> list[tuple[str, str, str]]:
-    """(pid, syscall, path) of every write-mode open, rename or link target, created dir, truncation."""
-    writes = []
-    for line in trace.splitlines():
-        m = _SYSCALL.match(line)
-        if not m or m.group(2) not in TRACED or "resumed>" in line:
-            continue
-        pid, call, rest = m.groups()
-        paths = [bytes(p, "ascii").decode("unicode_escape") for p in _QUOTED.findall(rest)]
-        if not paths:
-            writes.append((pid, call, rest))  # a path strace could not show: flag it
-        elif call in ("open", "openat", "openat2"):
-            if _WRITE_FLAG.search(rest):
-                writes.append((pid, call, paths[0]))
-        elif call in ("creat", "mkdir", "mkdirat", "truncate"):
-            writes.append((pid, call, paths[0]))
-        else:  # rename*, link*, symlink*: the new name is the last path
-            writes.append((pid, call, paths[-1]))
-    return writes
-
 
 def _stop_traced(server: ServerProcess) -> str:
     """Stop gunicorn's master itself (strace would pass a signal on only to its own child anyway)."""
