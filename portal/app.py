@@ -5,14 +5,14 @@ import io
 import logging
 from pathlib import Path
 
-from flask import Flask, Request, g, render_template, request
+from flask import Flask, Request, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 
 from portal import resources
 from portal.casefiles import CaseNotFound
 from portal.config import Settings, load_settings
-from portal import referrals
+from portal import accounts, referrals, sessions, work_slots
 from portal.context import Context
 from portal.store import BlobStore, connect, open_database
 from portal.text import typed
@@ -74,7 +74,10 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     start_db = open_database(settings.database_path)
     app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
     referrals.seed_directory(Context(settings, start_db, app.extensions["portal_blobs"]))
+    sessions.purge_expired(start_db)  # no ended session's row outlives a restart
     start_db.conn.close()
+    # The decoy for unknown emails costs one Argon2id run now, not on the first unknown sign-in.
+    accounts.prepare_decoy(settings)
     cookie_prefix = "__Host-" if settings.secure_cookies else ""
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -91,6 +94,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
         PORTAL_STATUS_COOKIE=cookie_prefix + "pd_status",
         PORTAL_CONSOLE_COOKIE=cookie_prefix + "pd_console",
+        PORTAL_DEVICE_COOKIE=cookie_prefix + "pd_device",
     )
     # The development server's request log records client addresses; never let it speak.
     logging.getLogger("werkzeug").disabled = True
@@ -139,6 +143,25 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     for code_or_exception, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(code_or_exception, _error_page(status, title, message))
+
+    @app.errorhandler(work_slots.Busy)
+    def _busy(exc: work_slots.Busy):
+        # Every key-derivation slot stayed taken: a short wait, never a lock-out (SECURITY.md, "Budgets").
+        response = make_response(render_template(
+            "error.html", title="The portal is busy",
+            message="Many people are using the portal just now. Nothing was changed. Please try again in a "
+                    "few seconds."), 503)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.before_request
+    def _refuse_oversized_body():
+        # Declared larger than any submission can be: refused before a byte of it is read.
+        if (request.content_length or 0) > settings.max_request_bytes:
+            response = make_response(render_template(
+                "error.html", title="Too large", message="What you sent is larger than this portal accepts."), 413)
+            response.headers["Connection"] = "close"
+            return response
 
     return app
 

@@ -128,7 +128,7 @@ def admin_add(data_dir: Path, email: str, name: str, passphrase_stdin: bool) -> 
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.pass_obj
 def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
-    """Serve the portal with gunicorn (gthread workers)."""
+    """Serve the portal with gunicorn (gthread workers that read request heads in their main loop)."""
     from portal import casefiles
     from portal.server import serve as run_server
 

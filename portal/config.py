@@ -35,7 +35,8 @@ class Settings:
     max_submission_bytes: int = 4 * GiB
     max_text_bytes: int = 1 * MiB
     free_space_floor_bytes: int = 2 * GiB
-    submissions_per_hour: int = 60
+    # Attachment bytes that disclosers together may store per day (text is never rationed).
+    upload_bytes_per_day: int = 64 * GiB
     secure_cookies: bool = True
     officer_idle_seconds: int = 15 * 60
     discloser_idle_seconds: int = 10 * 60
@@ -46,11 +47,10 @@ class Settings:
     security_contact: str = ""
     # Abuse limits (SECURITY.md, "Budgets"). Files per disclosure or reply:
     max_files: int = 50
-    # Discloser replies: per status session and per case, in a window of reply_window_seconds; and a
+    # Discloser replies: per status session and per case per day; and a
     # per-case quota over the case's whole life, which officers see on the case page.
-    replies_per_session: int = 10
-    replies_per_case: int = 30
-    reply_window_seconds: int = 3600
+    replies_per_session: int = 20
+    replies_per_case: int = 50
     case_quota_messages: int = 500
     case_quota_bytes: int = 8 * GiB
     # Slow clients (portal serve; deploy/nginx/portal-proxy.conf carries the same numbers).
@@ -166,7 +166,7 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         max_attachment_bytes=_env_int("PORTAL_MAX_ATTACHMENT_BYTES", document.get("max_attachment_bytes", 2 * GiB)),
         max_submission_bytes=_env_int("PORTAL_MAX_SUBMISSION_BYTES", document.get("max_submission_bytes", 4 * GiB)),
         free_space_floor_bytes=_env_int("PORTAL_FREE_SPACE_FLOOR_BYTES", document.get("free_space_floor_bytes", 2 * GiB)),
-        submissions_per_hour=_env_int("PORTAL_SUBMISSIONS_PER_HOUR", document.get("submissions_per_hour", 60)),
+        upload_bytes_per_day=_env_int("PORTAL_UPLOAD_BYTES_PER_DAY", document.get("upload_bytes_per_day", 64 * GiB)),
         secure_cookies=os.environ.get("PORTAL_INSECURE_COOKIES") != "1",
         officer_session_seconds=_env_int("PORTAL_OFFICER_SESSION_SECONDS",
                                          document.get("officer_session_seconds", 8 * 3600)),

@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 
 import crypto
-from portal import accounts, casefiles, conflicts, sessions, submissions, throttle, workflow
+from portal import accounts, casefiles, conflicts, sessions, submissions, throttle, work_slots, workflow
 from portal.casefiles import Attachment, CaseNotFound
 from portal.filenames import clean_filename
 from portal.clock import day_start_timestamp, today
@@ -92,6 +92,7 @@ class _PendingFile:
 
     def finish(self, content_type: str) -> None:
         size = self._encryptor.close()
+        self._writer.close()
         self.attachment = Attachment(self.id, self.name, content_type[:100], size)
 
     def commit(self, day_timestamp: float) -> tuple[Attachment, str]:
@@ -134,6 +135,21 @@ class Intake:
         """The names of the files received so far, as they would be stored (to say which were dropped)."""
         return [pending.name for pending in self.files]
 
+    @property
+    def attachment_bytes(self) -> int:
+        return sum(p.attachment.size for p in self.files if p.attachment is not None)
+
+    def spend_upload_budget(self) -> None:
+        """Charge this request's attachments to the disclosers' daily budget (SECURITY.md, "Budgets"),
+        only once the form has proved valid; Throttled when they would overdraw it. Text needs none."""
+        size = self.attachment_bytes
+        if not size:
+            return
+        settings = self.ctx.settings
+        if throttle.spent(self.ctx.db, UPLOAD_BUDGET, DAY) + size > settings.upload_bytes_per_day:
+            raise Throttled(throttle.seconds_left(DAY))
+        throttle.add(self.ctx.db, UPLOAD_BUDGET, size, DAY)
+
     def commit_files(self) -> list[tuple[Attachment, str]]:
         stamp = day_start_timestamp(self.day, self.ctx.settings.timezone)
         return [pending.commit(stamp) for pending in self.files]
@@ -148,12 +164,14 @@ def _check_capacity(ctx: Context) -> None:
         raise RefusedForNow()
 
 
+DAY = 86400
+UPLOAD_BUDGET = "upload-bytes"
+
+
 def begin_disclosure(ctx: Context) -> Intake:
-    """Start receiving a disclosure: refuse when the disk is nearly full or submissions come too fast."""
+    """Start receiving a disclosure: refuse only when the disk is nearly full. No count of requests
+    can shut the door: the work is rationed instead (key derivations, attachment bytes per day)."""
     _check_capacity(ctx)
-    retry_after = throttle.hit(ctx.db, "submissions", ctx.settings.submissions_per_hour, 3600)
-    if retry_after is not None:
-        raise Throttled(retry_after)
     return Intake(ctx, casefiles.new_id(), crypto.new_case_key(), today(ctx.settings.timezone))
 
 
@@ -218,7 +236,9 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
     if submissions.was_claimed(ctx.db, submission_token):  # spare the key derivation on a resend
         raise submissions.AlreadySubmitted()
     receipt = crypto.new_receipt()
-    identity = crypto.derive_receipt_identity(receipt, ctx.settings.install_salt, ctx.settings.receipt_params)
+    # The discloser has already sent everything: wait longer for a key-derivation slot than a status check.
+    identity = _derive_receipt(ctx, receipt, wait=3 * ctx.settings.kdf_wait_seconds)
+    intake.spend_upload_budget()
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
@@ -235,6 +255,13 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
 
 
 ReceiptTypo = crypto.ReceiptTypo
+
+
+def _derive_receipt(ctx: Context, receipt: str, wait: float | None = None) -> crypto.ReceiptIdentity:
+    """Argon2id under the process's key-derivation slots: guesses queue behind genuine disclosers
+    instead of being counted (work_slots.Busy when no slot comes free in time)."""
+    with work_slots.key_derivation(ctx.settings, wait=wait):
+        return crypto.derive_receipt_identity(receipt, ctx.settings.install_salt, ctx.settings.receipt_params)
 
 
 def check_receipt_typing(receipt_text: str) -> None:
@@ -257,7 +284,7 @@ def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None
     Raises crypto.ReceiptTypo (cheap, before any key derivation) or StatusNotFound.
     """
     receipt = crypto.normalise_receipt(receipt_text)
-    identity = crypto.derive_receipt_identity(receipt, ctx.settings.install_salt, ctx.settings.receipt_params)
+    identity = _derive_receipt(ctx, receipt)
     row = ctx.db.execute("SELECT id FROM cases WHERE receipt_lookup = ?", [identity.lookup_id]).fetchone()
     if row is None:
         raise StatusNotFound()
@@ -316,12 +343,54 @@ def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:
     return Intake(ctx, case.id, case_key, today(ctx.settings.timezone))
 
 
-def complete_reply(ctx: Context, intake: Intake, message: str, submission_token: str | None = None) -> None:
-    """Store the discloser's message and its files whole. Raises submissions.AlreadySubmitted on a resend."""
+class QuotaReached(Exception):
+    """This case has used its quota of discloser messages or bytes; officers see it on the case page."""
+
+
+@dataclass(frozen=True)
+class CaseQuota:
+    messages: int
+    bytes: int
+    max_messages: int
+    max_bytes: int
+
+
+def case_quota(ctx: Context, case_id: str) -> CaseQuota:
+    row = ctx.db.execute("SELECT messages, bytes FROM case_quota WHERE case_id = ?", [case_id]).fetchone()
+    messages, size = row if row else (0, 0)
+    return CaseQuota(messages, size, ctx.settings.case_quota_messages, ctx.settings.case_quota_bytes)
+
+
+def _check_reply_budgets(ctx: Context, intake: Intake, size: int, session_id: str | None) -> None:
+    """Per status session and per case, per day (Throttled), and the case's lifetime quota (QuotaReached)."""
+    quota = case_quota(ctx, intake.case_id)
+    if quota.messages + 1 > quota.max_messages or quota.bytes + size > quota.max_bytes:
+        raise QuotaReached()
+    settings = ctx.settings
+    for bucket, limit in ((f"reply-session:{session_id}", settings.replies_per_session),
+                          (f"reply-case:{intake.case_id}", settings.replies_per_case)):
+        if session_id is None and bucket.startswith("reply-session:"):
+            continue
+        if throttle.spent(ctx.db, bucket, DAY) >= limit:
+            raise Throttled(throttle.seconds_left(DAY))
+
+
+def complete_reply(ctx: Context, intake: Intake, message: str, submission_token: str | None = None,
+                   session_id: str | None = None) -> None:
+    """Store the discloser's message and its files whole. Raises submissions.AlreadySubmitted on a resend,
+    Throttled when this status session or case has sent its replies for the day or the disclosers'
+    attachment budget is spent, QuotaReached when the case's lifetime quota is used up."""
+    size = len(message.encode()) + intake.attachment_bytes
+    _check_reply_budgets(ctx, intake, size, session_id)
+    intake.spend_upload_budget()
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
         message_id = casefiles.insert_message(ctx, intake.case_id, intake.case_key, author="discloser",
                                               account_id=None, day=intake.day, body=message)
         casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)
+        ctx.db.execute("INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, 1, ?) ON CONFLICT (case_id) "
+                       "DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes", [intake.case_id, size])
+    for bucket in ([f"reply-session:{session_id}"] if session_id else []) + [f"reply-case:{intake.case_id}"]:
+        throttle.add(ctx.db, bucket, 1, DAY)
     intake.completed = True

@@ -1,4 +1,4 @@
-"""`portal serve`: gunicorn with gthread workers, no access log, and no client address in any log line."""
+"""`portal serve`: gunicorn with gthread workers hardened against slow clients (portal/slow_clients.py), no access log, and no client address in any log line."""
 from __future__ import annotations
 
 import ctypes
@@ -9,6 +9,8 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+
+from portal.config import load_settings
 
 # IPv4 and IPv6 literals (a loose match on purpose: over-scrubbing a log line costs nothing).
 _ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[?\b(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}\b\]?")
@@ -140,7 +142,10 @@ def _no_server_header() -> None:
 def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int = 8) -> None:
     options = {
         "bind": [f"{host}:{port}"],
-        "worker_class": "gthread",
+        # gthread, with request heads read by the main loop and paced bodies (portal/slow_clients.py):
+        # slow-loris connections hold no thread. Still threads, not an event loop, because Argon2id
+        # and encryption are CPU-bound C calls that would stall every connection of an event loop.
+        "worker_class": "portal.slow_clients.HeadFirstWorker",
         "workers": workers,
         "threads": threads,
         # gthread workers keep beating while a thread reads a long upload, so this only ends hung
@@ -159,6 +164,12 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         "forwarded_allow_ips": "",
         "proxy_allow_ips": "",
     }
+    # The workers read these (portal/slow_clients.py); deploy/nginx/portal-proxy.conf matches them.
+    settings = load_settings(data_dir)
+    os.environ.setdefault("PORTAL_HEADER_TIMEOUT", str(settings.header_timeout_seconds))
+    os.environ.setdefault("PORTAL_BODY_IDLE_TIMEOUT", str(settings.body_idle_timeout_seconds))
+    os.environ.setdefault("PORTAL_MIN_BODY_RATE", str(settings.min_body_bytes_per_second))
+    os.environ.setdefault("PORTAL_BODY_RATE_GRACE", str(settings.body_rate_grace_seconds))
     _steady_malloc()
     _no_server_header()
     PortalServer(data_dir, options).run()

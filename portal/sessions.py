@@ -22,6 +22,15 @@ from portal.store import Database, in_transaction, transaction
 class OpenSession:
     subject: str
     secret: bytes
+    id: str = ""  # the stored (hashed) id: names this session in throttle buckets
+
+
+def purge_expired(db: Database) -> int:
+    """Delete every session past its idle or absolute end: an ended session leaves no row (and no
+    expiry time to the second) behind. Run on every resume and at start-up."""
+    now = epoch()
+    with transaction(db):
+        return db.execute("DELETE FROM sessions WHERE expires_at < ? OR ends_at < ?", [now, now]).rowcount
 
 
 def _b64(data: bytes) -> str:
@@ -71,6 +80,7 @@ def start(db: Database, kind: str, subject: str, secret: bytes, idle_seconds: in
 
 def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> OpenSession | None:
     """Join the halves of a live session and extend it; None if missing, expired or forged."""
+    purge_expired(db)
     parsed = _parse(cookie)
     if parsed is None:
         return None
@@ -90,7 +100,7 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
         return None
     with transaction(db):
         db.execute("UPDATE sessions SET expires_at = ? WHERE id = ?", [min(now + idle_seconds, row[4]), row_id])
-    return OpenSession(subject=row[1], secret=secret)
+    return OpenSession(subject=row[1], secret=secret, id=row_id)
 
 
 def end(db: Database, cookie: str | None) -> tuple[str, str] | None:

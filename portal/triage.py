@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal import accounts, audit, casefiles, sessions, submissions, throttle, workflow
+from portal import accounts, audit, casefiles, sessions, sign_in_budget, submissions, throttle, workflow
 from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
 from portal.clock import today
 from portal.context import Context
@@ -33,22 +33,37 @@ class SignedIn:
         return self.account.role == "admin"
 
 
-def sign_in(ctx: Context, email: str, passphrase: str, totp: str, *, replacing: str | None = None) -> str:
-    """Check the credentials and open a session; return its cookie value. Raises accounts.LoginFailed.
+SignInPaused = sign_in_budget.SignInPaused
 
-    `replacing`: the browser's earlier console cookie; its session ends. Both outcomes are audited: a
-    failure only when the email belongs to an account (its subject)."""
+
+@dataclass(frozen=True)
+class SignedInCookies:
+    session: str   # the console session cookie's value
+    device: str    # the device cookie's value: this browser has signed in to this account before
+
+
+def sign_in(ctx: Context, email: str, passphrase: str, totp: str, *, replacing: str | None = None,
+            device: str | None = None) -> SignedInCookies:
+    """Check the credentials and open a session. Raises accounts.LoginFailed, or SignInPaused (before any
+    key derivation) when this attempt's budget is spent (portal.sign_in_budget).
+
+    `replacing`: the browser's earlier console cookie; its session ends. `device`: the browser's device
+    cookie, if any. Both outcomes are audited: a failure only when the email belongs to an account (its
+    subject)."""
+    known = accounts.account_id_for(ctx, email)
+    attempt = sign_in_budget.begin(ctx, email, known, device)
     try:
         account, private_key = accounts.authenticate(ctx, email, passphrase, totp)
     except accounts.LoginFailed:
-        known = accounts.account_id_for(ctx, email)
+        attempt.failed()
         if known is not None:
             audit.record(ctx, "sign_in_failed", actor=None, subject=known)
         raise
+    attempt.succeeded()
     cookie = sessions.start(ctx.db, OFFICER_SESSION, str(account.id), private_key, ctx.settings.officer_idle_seconds,
                             ctx.settings.officer_session_seconds, replacing=replacing)
     audit.record(ctx, "sign_in", actor=account.id)
-    return cookie
+    return SignedInCookies(cookie, sign_in_budget.remember_device(ctx, account.id, device))
 
 
 def resume(ctx: Context, cookie: str | None) -> SignedIn | None:

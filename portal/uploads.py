@@ -37,39 +37,58 @@ class FileSink(Protocol):
 
 @dataclass
 class Limits:
-    text_bytes: int
+    text_bytes: int      # all text parts of one request together
     file_bytes: int
     total_bytes: int
+    max_files: int = 50
+
+
+class RepeatedField(MalformedForm):
+    """A text field sent more than once in one request (browsers send each once)."""
 
 
 @dataclass
 class _Budget:
     limits: Limits
     total: int = 0
+    text: int = 0
+    files: int = 0
 
     def spend(self, n: int) -> None:
         self.total += n
         if self.total > self.limits.total_bytes:
             raise TooLarge("This submission", self.limits.total_bytes)
 
+    def spend_text(self, n: int) -> None:
+        # One text budget for the whole request, however many parts it comes in.
+        self.text += n
+        if self.text > self.limits.text_bytes:
+            raise TooLarge("The text of this form", self.limits.text_bytes)
+        self.spend(n)
+
+    def count_file(self) -> None:
+        self.files += 1
+        if self.files > self.limits.max_files:
+            raise TooLarge(f"The number of files (more than {self.limits.max_files})", self.limits.max_files)
+
 
 class _TextTarget(BaseTarget):
-    """Collects each part of a (possibly repeated) text field separately."""
+    """Collects a text field; only a field named in `repeatable` (checkboxes) may come more than once."""
 
-    def __init__(self, name: str, out: MultiDict, budget: _Budget) -> None:
+    def __init__(self, name: str, out: MultiDict, budget: _Budget, repeatable: bool) -> None:
         super().__init__()
-        self._name, self._out, self._budget = name, out, budget
+        self._name, self._out, self._budget, self._repeatable = name, out, budget, repeatable
         self._parts: list[bytes] = []
-        self._size = 0
+        self._seen = False
 
     def on_start(self) -> None:
-        self._parts, self._size = [], 0
+        if self._seen and not self._repeatable:
+            raise RepeatedField(f"The field {self._name!r} was sent more than once.")
+        self._seen = True
+        self._parts = []
 
     def on_data_received(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        self._budget.spend(len(chunk))
-        if self._size > self._budget.limits.text_bytes:
-            raise TooLarge(f"The field {self._name!r}", self._budget.limits.text_bytes)
+        self._budget.spend_text(len(chunk))
         self._parts.append(chunk)
 
     def on_finish(self) -> None:
@@ -87,6 +106,8 @@ class _FileTarget(BaseTarget):
 
     def on_start(self) -> None:
         self._size = 0
+        if self.multipart_filename:
+            self._budget.count_file()
         # A file input left empty arrives as a part with no filename: nothing to store.
         self._sink = self._open_sink(self.multipart_filename) if self.multipart_filename else None
 
@@ -106,10 +127,13 @@ class _FileTarget(BaseTarget):
 
 
 def read_multipart(stream: BinaryIO, content_type: str, *, text_fields: list[str], file_fields: list[str],
-                   open_sink: Callable[[str], FileSink], limits: Limits) -> MultiDict:
+                   open_sink: Callable[[str], FileSink], limits: Limits,
+                   repeatable: tuple[str, ...] = ()) -> MultiDict:
     """Parse the body; return the text fields. File parts go to sinks from `open_sink(filename)`.
 
-    Raises TooLarge or MalformedForm part way; sinks already opened are the caller's to discard.
+    Raises TooLarge (the request's text, a file, the whole, or more than `limits.max_files` files) or
+    MalformedForm (RepeatedField for a text field sent twice that is not in `repeatable`) part way;
+    sinks already opened are the caller's to discard.
     """
     if not content_type.startswith("multipart/form-data"):
         raise MalformedForm("This form must be sent as multipart/form-data.")
@@ -122,7 +146,7 @@ def read_multipart(stream: BinaryIO, content_type: str, *, text_fields: list[str
     except (ParseFailedException, ValueError) as exc:
         raise MalformedForm("The form could not be read.") from exc
     for name in text_fields:
-        parser.register(name, _TextTarget(name, fields, budget))
+        parser.register(name, _TextTarget(name, fields, budget, name in repeatable))
     for name in file_fields:
         parser.register(name, _FileTarget(open_sink, budget))
     tail = b""
@@ -134,6 +158,8 @@ def read_multipart(stream: BinaryIO, content_type: str, *, text_fields: list[str
         exc.fields = fields  # what was typed before the limit was hit, to give back to the discloser
         raise
     except ParseFailedException as exc:
+        if isinstance(exc.__cause__ or exc.__context__, (TooLarge, MalformedForm)):
+            raise (exc.__cause__ or exc.__context__) from None
         raise MalformedForm("The form could not be read.") from exc
     # A body cut short can still be well framed up to where it stops: only the closing boundary
     # shows that every part arrived whole.

@@ -49,7 +49,7 @@ def mutate(data, base):
 @pytest.fixture
 def portal(installation):
     admin = add_account(installation.data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
-    app = create_app(settings=load_settings(installation.data_dir, submissions_per_hour=10 ** 6))
+    app = create_app(settings=load_settings(installation.data_dir))
     app.config.update(TESTING=True, TEST_ADMIN=admin)
     return app
 
@@ -73,9 +73,9 @@ def check(installation, send):
 
 
 def signed_in(app, person):
-    # Many examples share one installation: start each with the sign-in throttle's window empty.
+    # Many examples share one installation: start each with the sign-in budgets untouched.
     ctx = open_context(app.config["PORTAL_SETTINGS"].data_dir)
-    ctx.db.execute("DELETE FROM throttle")
+    ctx.db.execute("DELETE FROM sign_in_budgets")
     ctx.db.conn.close()
     client = app.test_client()
     token = csrf_token(client.get("/console/login").text)

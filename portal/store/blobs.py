@@ -21,10 +21,16 @@ class BlobWriter:
         self.file: BinaryIO = os.fdopen(fd, "wb")
         self.committed = False
 
+    def close(self) -> None:
+        """The file's last byte is written: flush it to disk and give its descriptor back at once, so a
+        request with many files holds one open file at a time, not one per file."""
+        if not self.file.closed:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+
     def commit(self, day_timestamp: float) -> str:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
+        self.close()
         final = self._store.path(self.name)
         os.replace(self.tmp_path, final)
         self._store.blur_times(final, day_timestamp)

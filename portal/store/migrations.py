@@ -96,6 +96,30 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         "CREATE INDEX case_keys_by_account ON case_keys (account_id)",
         "CREATE INDEX sessions_by_expiry ON sessions (expires_at)",
     ]),
+    # [abuse] Sign-in budgets (portal.sign_in_budget): failures per bucket in a window stored rounded to
+    # the window, a pause rounded up to the minute; devices that signed in before, by a hash of their
+    # cookie, with the day; each case's discloser usage. Old throttle rows held their window's start to the second: dropped.
+    (3, [
+        """CREATE TABLE sign_in_budgets (
+            bucket TEXT PRIMARY KEY,
+            window_start INTEGER NOT NULL,
+            failures INTEGER NOT NULL,
+            paused_until INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID""",
+        """CREATE TABLE sign_in_devices (
+            token_hash TEXT NOT NULL,
+            account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            PRIMARY KEY (token_hash, account_id)
+        ) WITHOUT ROWID""",
+        # What a case's discloser has sent over its life, against the per-case quota officers see.
+        """CREATE TABLE case_quota (
+            case_id TEXT PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+            messages INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID""",
+        "DELETE FROM throttle",
+    ]),
     # [guard] The audit chain; workflow records bound to their case (binding = 2: the record's values are
     # in the associated data of its ciphertext, 0: made before, readable but unverified); sessions with
     # an absolute end.

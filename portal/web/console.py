@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, conflicts, notes, referrals, submissions, throttle, triage, workflow
+from portal import accounts, conflicts, disclosures, notes, referrals, submissions, throttle, triage, workflow
 from portal.app import portal_context
 from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
@@ -23,11 +23,24 @@ from portal.web import carry
 from portal.web.confirm import passphrase_confirmed
 from portal.web.forms import (AssignForm, EmptyForm, ExtensionForm, InterestForm, LoginForm, NoteForm, OfficerReplyForm,
                               ReferralForm, StatusChangeForm, StepForm)
-from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
+from portal.web.responses import clear_session_cookie, set_device_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-SIGN_INS_PER_MINUTE = 30
+
+
+def _device_cookie_name() -> str:
+    return current_app.config["PORTAL_DEVICE_COOKIE"]
+
+
+def _paused_message(exc: "triage.SignInPaused") -> str:
+    minutes = max(1, -(-exc.retry_after // 60))
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if exc.locked:
+        return (f"Sign-in with this email address is locked for {wait} after too many failed attempts. "
+                "Nothing is wrong with your account. If you did not make these attempts, tell your administrator; "
+                "a browser you have signed in with before is not affected.")
+    return f"Too many failed sign-in attempts. Please wait {wait} and try again."
 MAX_PAGE = 1_000_000
 
 # How to show a form's page again with text carried through a sign-in (portal.web.carry): the POST
@@ -138,23 +151,24 @@ def login_post():
     carried, return_to = carry.carried_back(request.form), request.form.get("return_to", "")
     if not form.validate():
         return _render_login(form, None, carried, return_to), 400
-    retry_after = throttle.hit(ctx.db, "sign-ins", SIGN_INS_PER_MINUTE, 60)
-    if retry_after is not None:
-        return too_many_requests(_render_login(form, "Too many sign-in attempts. Please wait a minute.",
-                                               carried, return_to), retry_after)
     try:
-        cookie = triage.sign_in(ctx, form.email.data, form.passphrase.data, form.totp.data,
-                                replacing=request.cookies.get(_cookie_name()))
+        signed = triage.sign_in(ctx, form.email.data, form.passphrase.data, form.totp.data,
+                                replacing=request.cookies.get(_cookie_name()),
+                                device=request.cookies.get(_device_cookie_name()))
     except accounts.LoginFailed:
         return _render_login(form, "Those details did not work. Check your email address, passphrase and "
                                    "six-digit code, and try again.", carried, return_to), 400
+    except triage.SignInPaused as exc:
+        return too_many_requests(_render_login(form, _paused_message(exc), carried, return_to), exc.retry_after)
+    cookie = signed.session
     response = None
     if carry.has_text(carried):
         g.who = triage.resume(ctx, cookie)
         response = _resume(return_to, carried)
     if response is None:
         response = redirect(url_for("console.inbox"), code=303)
-    return set_session_cookie(make_response(response), _cookie_name(), cookie)
+    response = set_session_cookie(make_response(response), _cookie_name(), cookie)
+    return set_device_cookie(response, _device_cookie_name(), signed.device)
 
 
 # Exempt from the CSRF check (app.py): signing out always works, even from a page whose token went stale.
@@ -222,6 +236,7 @@ def _render_case(ref: str, problem=None, code=200, **forms):
              "note_form": NoteForm(), "referral_form": _referral_form(ctx), **forms}
     reader_ids = [r.id for r in triage.reader_accounts(ctx, case_id)]
     return render_template("console/case.html", view=view, problem=problem, forms=forms, assignee=assigned,
+                           discloser_quota=disclosures.case_quota(ctx, case_id),
                            excluded=conflicts.excluded_officers(ctx, case_id, g.who.account.id, g.who.private_key),
                            interests=conflicts.interests_of(ctx, reader_ids),
                            notes=notes.read_notes(ctx, g.who, case_id),

@@ -8,7 +8,7 @@ from flask import (Blueprint, Response, abort, current_app, make_response, redir
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, conflicts, disclosures, submissions, throttle, workflow
+from portal import accounts, conflicts, disclosures, submissions, work_slots, workflow
 from portal.casefiles import STATUSES
 from portal.app import portal_context
 from portal.uploads import Limits, MalformedForm, TooLarge, read_multipart
@@ -18,12 +18,28 @@ from portal.web.responses import clear_session_cookie, set_session_cookie, too_m
 
 bp = Blueprint("discloser", __name__)
 
-RECEIPT_GUESSES_PER_MINUTE = 30
+
+
+def _with_retry_after(body: str, status: int, retry_after: int) -> Response:
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _busy(exc: "work_slots.Busy") -> Response:
+    # Answered before the body was read: close the connection rather than read what may be gigabytes.
+    response = _with_retry_after(render_template(
+        "error.html", title="The portal is busy",
+        message="Many people are sending files just now, so nothing was sent. Please go back and send it "
+                "again in a minute: what you typed is still in your browser."), 503, exc.retry_after)
+    response.headers["Connection"] = "close"
+    return response
 
 
 def _limits() -> Limits:
     s = portal_context().settings
-    return Limits(text_bytes=s.max_text_bytes, file_bytes=s.max_attachment_bytes, total_bytes=s.max_submission_bytes)
+    return Limits(text_bytes=s.max_text_bytes, file_bytes=s.max_attachment_bytes, total_bytes=s.max_submission_bytes,
+                  max_files=s.max_files)
 
 
 def _status_cookie_name() -> str:
@@ -64,7 +80,7 @@ def _read_refused(text_fields) -> tuple[MultiDict, list[str]]:
     try:
         fields = read_multipart(request.stream, request.content_type or "", text_fields=text_fields,
                                 file_fields=["attachments"], open_sink=lambda n: _DroppedFile(names, n),
-                                limits=_limits())
+                                limits=_limits(), repeatable=DiscloseForm.REPEATABLE)
     except TooLarge as exc:
         fields = exc.fields
         _drain_body()
@@ -76,7 +92,8 @@ def _read_refused(text_fields) -> tuple[MultiDict, list[str]]:
 def _read_upload(intake, text_fields):
     """Stream the multipart body: text fields into memory, files through the intake's encryptors."""
     return read_multipart(request.stream, request.content_type or "", text_fields=text_fields,
-                          file_fields=["attachments"], open_sink=intake.open_file, limits=_limits())
+                          file_fields=["attachments"], open_sink=intake.open_file, limits=_limits(),
+                          repeatable=DiscloseForm.REPEATABLE)
 
 
 def _drain_body() -> None:
@@ -122,9 +139,9 @@ def disclose_form():
 @bp.post("/disclose")
 def disclose_post():
     ctx = portal_context()
-    intake = None
+    intake = form = None
     try:
-        with disclosures.begin_disclosure(ctx) as intake:
+        with work_slots.upload(ctx.settings), disclosures.begin_disclosure(ctx) as intake:
             form = _disclose_form(_read_upload(intake, DiscloseForm.TEXT_FIELDS))
             if form.validate():
                 receipt = disclosures.complete_disclosure(ctx, intake, form.data, form.submission_token.data,
@@ -143,11 +160,19 @@ def disclose_post():
     except disclosures.RefusedForNow:
         return _paused()
     except disclosures.Throttled as exc:
-        _drain_body()
-        return too_many_requests(render_template(
-            "error.html", title="Please wait a moment",
-            message="The portal is receiving many disclosures just now. Nothing you sent was kept. "
-                    "Please go back and send it again in a little while."), exc.retry_after)
+        # Only a valid form with files gets here: the disclosers' attachment budget for today is spent.
+        body, _ = _render_disclose(form, 429, "The portal has received as many files as it can store today. "
+                                   "Nothing was kept yet. You can send your disclosure now without the files, "
+                                   "and add them later from your status page, or try again tomorrow.",
+                                   dropped=intake.file_names)
+        return too_many_requests(body, exc.retry_after)
+    except work_slots.Busy as exc:
+        if form is None:  # all upload slots taken: answered before reading anything
+            return _busy(exc)
+        body, _ = _render_disclose(form, 503, "The portal is very busy just now, so your disclosure was not stored. "
+                                   "What you wrote is still here: please choose any files again and send it "
+                                   "in a minute.", dropped=intake.file_names)
+        return _with_retry_after(body, 503, exc.retry_after)
     except TooLarge as exc:
         _drain_body()
         return _render_disclose(_disclose_form(exc.fields), 413,
@@ -216,11 +241,6 @@ def status_post():
     except disclosures.ReceiptTypo:
         return _render_open(form, "That code has a typing mistake in it: it does not match its own check "
                                   "character. Check each character and try again.", 400, carried)
-    retry_after = throttle.hit(ctx.db, "receipt-guesses", RECEIPT_GUESSES_PER_MINUTE, 60)
-    if retry_after is not None:
-        body, _ = _render_open(form, "Too many codes have been tried in the last minute. Please wait a moment "
-                                     "and try again.", 429, carried)
-        return too_many_requests(body, retry_after)
     try:
         cookie = disclosures.open_status(ctx, form.receipt.data,
                                          replacing=request.cookies.get(_status_cookie_name()))
@@ -249,13 +269,25 @@ def status_reply():
                                           "was not sent. Open your disclosure again with your receipt code"
                             + (": your message will be back in its box." if carry.has_text(carried) else "."),
                             401, carried, dropped)
-    intake = None
+    intake = form = None
     try:
-        with disclosures.begin_reply(ctx, session) as intake:
+        with work_slots.upload(ctx.settings), disclosures.begin_reply(ctx, session) as intake:
             form = ReplyForm(formdata=_read_upload(intake, ReplyForm.TEXT_FIELDS))
             if form.validate():
-                disclosures.complete_reply(ctx, intake, form.message.data, form.submission_token.data)
+                disclosures.complete_reply(ctx, intake, form.message.data, form.submission_token.data,
+                                           session_id=session.id)
                 return redirect(url_for("discloser.status") + "#thread", code=303)
+    except work_slots.Busy as exc:
+        return _busy(exc)
+    except disclosures.Throttled as exc:
+        body, _ = _render_thread(ctx, session, form, 429, "You have sent as many messages as the portal accepts "
+                                 "in one day. Your message was not sent: it is still in its box. Please send it "
+                                 "tomorrow.", dropped=intake.file_names)
+        return too_many_requests(body, exc.retry_after)
+    except disclosures.QuotaReached:
+        return _render_thread(ctx, session, form, 413, "This disclosure has reached the most messages and files "
+                              "the portal keeps for one case, so your message was not sent. The officers can see "
+                              "this; they can still write to you.", dropped=intake.file_names)
     except submissions.AlreadySubmitted:
         return redirect(url_for("discloser.status") + "#thread", code=303)  # sent once already: it is there
     except TooLarge as exc:

@@ -80,6 +80,7 @@ class DiscloseForm(OneTimeForm):
 
     TEXT_FIELDS = ["csrf_token", "submission_token", "channel", "category", "summary", "details",
                    "disclosed_elsewhere", "contact", "exclude"]
+    REPEATABLE = ("exclude",)  # checkboxes: one part per ticked box; any other field sent twice is refused
 
 
 class ConfirmReceiptForm(FlaskForm):

@@ -13,6 +13,14 @@ def set_session_cookie(response: Response, name: str, value: str) -> Response:
     return response
 
 
+def set_device_cookie(response: Response, name: str, value: str) -> Response:
+    """The device cookie (portal.sign_in_budget): random, long-lived, HttpOnly, Strict; it says only that
+    this browser signed in to an account before, and keeps that browser a share of the sign-in budget."""
+    response.set_cookie(name, value, max_age=400 * 86400, secure=portal_context().settings.secure_cookies,
+                        httponly=True, samesite="Strict", path="/")
+    return response
+
+
 def clear_session_cookie(response: Response, name: str) -> Response:
     response.delete_cookie(name, path="/", secure=portal_context().settings.secure_cookies, samesite="Strict",
                            httponly=True)

@@ -1,0 +1,139 @@
+"""Abuse against `portal serve` run as its own process (issue 10): slow-loris connections and a crowd of
+sign-ins at the shipped key-derivation cost."""
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import add_account, run_cli
+from tests.support import HttpClient, csrf_token, disclosure_fields, multipart, start_server
+
+pytestmark = pytest.mark.slow
+
+SLOW_CONNECTIONS = 64
+
+
+def trickle_heads(port: int, stop: threading.Event) -> list[socket.socket]:
+    """Open SLOW_CONNECTIONS connections that send a request head one byte a second (bounded by `stop`)."""
+    socks = []
+    for _ in range(SLOW_CONNECTIONS):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"POST /disclose HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        socks.append(sock)
+
+    def trickle():
+        while not stop.wait(1):
+            for sock in socks:
+                try:
+                    sock.send(b"a")
+                except OSError:
+                    pass
+
+    threading.Thread(target=trickle, daemon=True).start()
+    return socks
+
+
+def slow_upload(port: int, client: HttpClient, size: int, bytes_per_second: int) -> tuple[int, str]:
+    """A genuine disclosure whose body is sent at `bytes_per_second`, as over a slow Tor circuit."""
+    token = csrf_token(client.get("/disclose").text)
+    body, content_type = multipart(disclosure_fields(token, "sent slowly"),
+                                   [("attachments", "slow.bin", os.urandom(size))])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.putrequest("POST", "/disclose")
+    conn.putheader("Content-Type", content_type)
+    conn.putheader("Content-Length", str(len(body)))
+    conn.putheader("Cookie", "; ".join(f"{k}={v}" for k, v in client.cookies.items()))
+    conn.endheaders()
+    step = bytes_per_second // 10
+    for i in range(0, len(body), step):
+        conn.send(body[i:i + step])
+        time.sleep(0.1)
+    response = conn.getresponse()
+    return response.status, response.read().decode()
+
+
+def timed(call) -> tuple[float, object]:
+    started = time.monotonic()
+    result = call()
+    return time.monotonic() - started, result
+
+
+def test_slow_loris_connections_leave_pages_sign_in_and_a_slow_upload_working(installation):
+    server = start_server(installation.data_dir)
+    stop = threading.Event()
+    socks = []
+    try:
+        socks = trickle_heads(server.port, stop)
+        time.sleep(1)
+        uploader = HttpClient("127.0.0.1", server.port)
+        with ThreadPoolExecutor(1) as pool:
+            # 200 KiB at 50 KiB/s: four seconds, the principle of 20 MiB over Tor at the same rate.
+            upload = pool.submit(slow_upload, server.port, uploader, 200 * 1024, 50 * 1024)
+            for _ in range(3):
+                elapsed, page = timed(lambda: HttpClient("127.0.0.1", server.port).request("GET", "/", timeout=10))
+                assert page.status == 200 and elapsed < 2, f"GET / took {elapsed:.1f} s"
+            officer = HttpClient("127.0.0.1", server.port)
+            person = installation.officer
+            token = csrf_token(officer.get("/console/login").text)
+            elapsed, response = timed(lambda: officer.request(
+                "POST", "/console/login", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                body=f"csrf_token={token}&email={person.email}&passphrase={person.passphrase.replace(' ', '+')}"
+                     f"&totp={person.code()}".encode(), timeout=10))
+            assert response.status == 303 and elapsed < 2, f"sign-in took {elapsed:.1f} s"
+            status, page = upload.result(timeout=60)
+        assert status == 200 and 'id="receipt"' in page
+        # The trickling heads are cut off at the header timeout, never served.
+    finally:
+        stop.set()
+        for sock in socks:
+            sock.close()
+        server.stop()
+
+
+def _server_peak_rss_kib(server_pid: int) -> int:
+    """The sum of VmHWM (peak resident memory) over gunicorn's master and its workers."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(stat.parent.name) != server_pid and int(fields[1]) != server_pid:
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, ValueError):
+            continue
+        total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    return total
+
+
+PEAK_RSS_BOUND_MIB = 1024
+
+
+def test_sixteen_sign_ins_at_the_shipped_cost_keep_peak_memory_bounded(tmp_path):
+    data_dir = tmp_path / "data"
+    run_cli(data_dir, "init")  # the shipped Argon2id cost: 256 MiB per passphrase
+    run_cli(data_dir, "channel", "add", "Audit and Risk")
+    officer = add_account(data_dir, "officer", "ana@agency.govt.nz", "Ana Officer", ["Audit and Risk"])
+    server = start_server(data_dir, env={"PORTAL_KDF_WAIT": "60"})
+    try:
+        def attempt(i: int) -> int:
+            client = HttpClient("127.0.0.1", server.port)
+            token = csrf_token(client.get("/console/login").text)
+            # Half the officer, half unknown addresses (each checked against the decoy key, same cost).
+            email = officer.email if i % 2 == 0 else f"nobody{i}@agency.govt.nz"
+            return client.post_form("/console/login", {"csrf_token": token, "email": email,
+                                                       "passphrase": officer.passphrase, "totp": officer.code()}).status
+
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(attempt, range(16)))
+        peak_mib = _server_peak_rss_kib(server.process.pid) / 1024
+    finally:
+        server.stop()
+    assert statuses.count(303) == 8 and statuses.count(400) == 8, statuses
+    assert peak_mib < PEAK_RSS_BOUND_MIB, f"server peak RSS {peak_mib:.0f} MiB"
