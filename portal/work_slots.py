@@ -80,6 +80,13 @@ def key_derivation(settings: Settings, *, wait: float | None = None) -> contextl
         settings.kdf_wait_seconds if wait is None else wait, retry_after=5)
 
 
-def upload(settings: Settings) -> contextlib.AbstractContextManager:
+# A body declared this small is an ordinary form (text only): the minimum body rate bounds how long
+# it can hold a thread, so it takes no upload slot.
+SMALL_BODY_BYTES = 64 * 1024
+
+
+def upload(settings: Settings, content_length: int | None) -> contextlib.AbstractContextManager:
     """One request streaming a multipart upload; never waits: beyond the cap the answer is 503."""
+    if content_length is not None and content_length <= SMALL_BODY_BYTES:
+        return contextlib.nullcontext()
     return _named("upload", settings.max_concurrent_uploads).held(0, retry_after=30)

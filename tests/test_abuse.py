@@ -365,3 +365,17 @@ def test_no_time_finer_than_the_day_in_the_data_directory_after_a_disclosure_and
     assert len(blobs) == 1 and (installation.data_dir / "blobs").stat().st_mtime == midnight
     for path in blobs:
         assert path.stat().st_mtime == midnight and path.stat().st_atime == midnight, path
+
+
+def test_uploads_beyond_the_cap_get_503_before_their_body_is_read_but_small_forms_do_not(installation):
+    client = app_with(installation, max_concurrent_uploads=1).test_client()
+    slots = work_slots._named("upload", 1)
+    assert slots.acquire(0)  # one upload is streaming
+    try:
+        big = disclose(client, files=[("attachments", "big.bin", os.urandom(100 * 1024))])
+        assert big.status_code == 503 and int(big.headers["Retry-After"]) > 0
+        assert big.headers["Connection"] == "close"
+        assert disclose(client).status_code == 200  # a text-only form is not an upload
+    finally:
+        slots.release()
+    assert disclose(client, files=[("attachments", "big.bin", os.urandom(100 * 1024))]).status_code == 200

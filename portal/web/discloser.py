@@ -141,7 +141,7 @@ def disclose_post():
     ctx = portal_context()
     intake = form = None
     try:
-        with work_slots.upload(ctx.settings), disclosures.begin_disclosure(ctx) as intake:
+        with work_slots.upload(ctx.settings, request.content_length), disclosures.begin_disclosure(ctx) as intake:
             form = _disclose_form(_read_upload(intake, DiscloseForm.TEXT_FIELDS))
             if form.validate():
                 receipt = disclosures.complete_disclosure(ctx, intake, form.data, form.submission_token.data,
@@ -271,7 +271,7 @@ def status_reply():
                             401, carried, dropped)
     intake = form = None
     try:
-        with work_slots.upload(ctx.settings), disclosures.begin_reply(ctx, session) as intake:
+        with work_slots.upload(ctx.settings, request.content_length), disclosures.begin_reply(ctx, session) as intake:
             form = ReplyForm(formdata=_read_upload(intake, ReplyForm.TEXT_FIELDS))
             if form.validate():
                 disclosures.complete_reply(ctx, intake, form.message.data, form.submission_token.data,
