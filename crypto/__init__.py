@@ -12,6 +12,15 @@ from .errors import (
     UnsupportedVersion,
     WrongPassphrase,
 )
+from .acknowledgement import (
+    BadAcknowledgement,
+    commit,
+    commitment_salt,
+    new_signing_key,
+    sign_acknowledgement,
+    signing_public_key,
+    verify_acknowledgement,
+)
 from .chain import GENESIS as AUDIT_GENESIS, audit_link
 from .fields import aead_decrypt, aead_encrypt, decrypt_field, encrypt_field
 from .kdf import (
@@ -83,5 +92,12 @@ __all__ = [
     "new_install_salt",
     "ReceiptIdentity",
     "split_secret",
+    "BadAcknowledgement",
+    "new_signing_key",
+    "signing_public_key",
+    "sign_acknowledgement",
+    "verify_acknowledgement",
+    "commitment_salt",
+    "commit",
     "join_secret",
 ]

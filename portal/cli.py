@@ -254,3 +254,59 @@ def audit_verify(data_dir: Path, expected: str | None) -> None:
         click.echo(f"TAMPERED: {verdict.message}", err=True)
         sys.exit(1)
     click.echo(verdict.message)
+
+
+@main.command("signing-key")
+@click.pass_obj
+def signing_key(data_dir: Path) -> None:
+    """Print the installation's public signing key (Ed25519, hex), which signs acknowledgements."""
+    from portal.acknowledgements import public_key
+
+    ctx = _open(data_dir)
+    ctx.db.conn.close()
+    click.echo(public_key(ctx))
+
+
+@main.command("verify-ack")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key_hex", default=None, metavar="HEX",
+              help="The portal's published signing key; without it, this installation's key if --data names "
+                   "one, else only the key inside the file (printed, to compare).")
+def verify_ack(file: Path, key_hex: str | None) -> None:
+    """Exit 0 if FILE is a genuine acknowledgement, unchanged; otherwise exit 1 saying why.
+
+    Works offline: no data directory is needed when --key is given."""
+    import crypto
+
+    expected = None
+    if key_hex is not None:
+        try:
+            expected = bytes.fromhex(key_hex.strip())
+        except ValueError:
+            expected = b""
+        if len(expected) != 32:
+            raise click.UsageError("--key must be 64 hexadecimal characters.")
+    else:
+        expected = _installation_key(click.get_current_context().obj)
+    try:
+        statement, signer = crypto.verify_acknowledgement(file.read_bytes(), expected)
+    except crypto.BadAcknowledgement as exc:
+        click.echo(f"NOT GENUINE: {exc}", err=True)
+        sys.exit(1)
+    click.echo("GENUINE: the signature is good and the file is unchanged.")
+    for name in ("case_ref", "channel", "received_day", "acknowledged_day", "law", "commitment"):
+        click.echo(f"{name}: {statement.get(name, '')}")
+    click.echo(f"signed by: {signer.hex()}")
+    if expected is None:
+        click.echo("No key was given to check against: compare the key above with the organisation's "
+                   "published signing key.")
+
+
+def _installation_key(data_dir: Path) -> bytes | None:
+    """This installation's public signing key, if the data directory is an installation."""
+    from portal.config import INSTALLATION_FILE, load_settings
+    import crypto
+
+    if not (data_dir / INSTALLATION_FILE).exists():
+        return None
+    return crypto.signing_public_key(load_settings(data_dir).signing_seed)

@@ -6,12 +6,13 @@ PORTAL_* environment variables for the knobs an operator may want to turn withou
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import secrets
 from pathlib import Path
 
-from crypto import KdfParams, PASSPHRASE_PARAMS, RECEIPT_PARAMS, FAST_TEST_PARAMS
+from crypto import KdfParams, PASSPHRASE_PARAMS, RECEIPT_PARAMS, FAST_TEST_PARAMS, new_signing_key
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
@@ -29,6 +30,8 @@ class Settings:
     install_salt: bytes
     receipt_params: KdfParams
     passphrase_params: KdfParams
+    # The installation's Ed25519 signing key (its seed), which signs acknowledgements (proof of disclosure).
+    signing_seed: bytes = dataclasses.field(default=b"", repr=False)
     timezone: str = "Pacific/Auckland"
     calendar: str = "legislation"
     max_attachment_bytes: int = 2 * GiB
@@ -95,6 +98,7 @@ def create_installation(data_dir: Path, *, insecure_fast_kdf: bool = False) -> P
         "install_salt": secrets.token_hex(16),
         "receipt_kdf": dataclasses.asdict(receipt),
         "passphrase_kdf": dataclasses.asdict(passphrase),
+        "signing_key": new_signing_key().hex(),
         "insecure_fast_kdf": insecure_fast_kdf,
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -133,9 +137,30 @@ def change_setting(data_dir: Path, name: str, value: str) -> None:
     parsed = CHANGEABLE[name](value.strip())
     if isinstance(parsed, int) and parsed < 60:
         raise ValueError(f"{name} must be at least 60 seconds.")
+    with _installation_lock(data_dir):
+        document = json.loads((data_dir / INSTALLATION_FILE).read_text())
+        document[name] = parsed
+        _write_installation(data_dir, document)
+
+
+class _installation_lock:
+    """An exclusive lock on installation.json's changes, between processes (workers, commands)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._path = data_dir / "installation.lock"
+
+    def __enter__(self) -> None:
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc_info) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+
+
+def _write_installation(data_dir: Path, document: dict) -> None:
+    """Replace installation.json atomically (a 0600 temporary file, synced, renamed into place)."""
     path = data_dir / INSTALLATION_FILE
-    document = json.loads(path.read_text())
-    document[name] = parsed
     tmp = path.with_name(INSTALLATION_FILE + ".part")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -143,6 +168,18 @@ def change_setting(data_dir: Path, name: str, value: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def _ensure_signing_key(data_dir: Path, document: dict) -> dict:
+    """An installation made before acknowledgements were signed gets its signing key at its next start."""
+    if "signing_key" in document:
+        return document
+    with _installation_lock(data_dir):
+        document = json.loads((data_dir / INSTALLATION_FILE).read_text())
+        if "signing_key" not in document:
+            document["signing_key"] = new_signing_key().hex()
+            _write_installation(data_dir, document)
+    return document
 
 
 def _env_int(name: str, default: int) -> int:
@@ -154,13 +191,14 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
     path = data_dir / INSTALLATION_FILE
     if not path.exists():
         raise NotInitialised(f"{data_dir} is not an initialised data directory; run `portal init` first.")
-    document = json.loads(path.read_text())
+    document = _ensure_signing_key(data_dir, json.loads(path.read_text()))
     values = dict(
         data_dir=data_dir,
         secret_key=bytes.fromhex(document["secret_key"]),
         install_salt=bytes.fromhex(document["install_salt"]),
         receipt_params=_params(document["receipt_kdf"]),
         passphrase_params=_params(document["passphrase_kdf"]),
+        signing_seed=bytes.fromhex(document["signing_key"]),
         timezone=os.environ.get("PORTAL_TIMEZONE", document.get("timezone", "Pacific/Auckland")),
         calendar=document.get("calendar", "legislation"),
         max_attachment_bytes=_env_int("PORTAL_MAX_ATTACHMENT_BYTES", document.get("max_attachment_bytes", 2 * GiB)),

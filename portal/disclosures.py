@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 
 import crypto
-from portal import accounts, casefiles, conflicts, sessions, submissions, throttle, work_slots, workflow
+from portal import accounts, acknowledgements, casefiles, conflicts, sessions, submissions, throttle, work_slots, workflow
 from portal.casefiles import Attachment, CaseNotFound
 from portal.filenames import clean_filename
 from portal.clock import day_start_timestamp, today
@@ -335,6 +335,14 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
                          expected_by=due.day.isoformat() if due else None,
                          steps_done=workflow.steps_done(ctx, case.id),
                          extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key))
+
+
+def acknowledgement(ctx: Context, session: sessions.OpenSession) -> acknowledgements.Proof:
+    """The discloser's signed acknowledgement and its commitment's salt. Raises
+    acknowledgements.NotAcknowledged. Not audited: like a discloser's message, its time would tell when
+    the discloser was here."""
+    case, case_key = _case_key_for(ctx, session)
+    return acknowledgements.proof(ctx, case, case_key)
 
 
 def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:

@@ -59,6 +59,10 @@ TABLE: dict[tuple[str, str], dict] = {
     ("discloser.status_reply", "POST"): {**everyone(401), "discloser_status": (303, "/status")},
     ("discloser.status_logout", "POST"): everyone((303, "/status/signed-out")),
     ("discloser.signed_out", "GET"): everyone(200),
+    # Not acknowledged yet in this world: nothing signed to give; without a status session, the status page.
+    ("discloser.acknowledgement", "GET"): {**everyone((303, "/status")),
+                                           "discloser_status": (404, "has not been acknowledged yet")},
+    ("discloser.signing_key", "GET"): everyone((200, 'id="signing-key"')),
     ("console.login", "GET"): everyone(200),
     ("console.login_post", "POST"): everyone((400, "Those details did not work")),
     ("console.logout", "POST"): everyone(LOGIN),

@@ -14,6 +14,8 @@ from crypto import (
     argon2id,
     audit_link,
     attachment_ad,
+    commit,
+    commitment_salt,
     decrypt_field,
     decrypt_stream,
     derive_receipt_identity,
@@ -23,9 +25,12 @@ from crypto import (
     normalise_receipt,
     open_sealed,
     public_key_of,
+    sign_acknowledgement,
+    signing_public_key,
     split_secret,
     stream_key,
     unwrap_private_key,
+    verify_acknowledgement,
     wrap_private_key,
     wrapped_params,
 )
@@ -34,7 +39,7 @@ SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent / "SECURITY.md"
 BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
 INTEGERS = {"opslimit", "memlimit"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
-         "audit-link"}
+         "audit-link", "commitment", "ack-signature"}
 
 
 def parse(text: str) -> list[dict]:
@@ -158,6 +163,29 @@ def _audit_link(v):
                              encoder=nacl.encoding.RawEncoder) == v["link"]
 
 
+def _commitment(v):
+    assert commitment_salt(v["case_key"]) == v["salt"] == derive_subkey(v["case_key"], "ack-salt")
+    assert commit(v["salt"], v["parts"]) == v["commitment"]
+    # As SECURITY.md describes it: keyed BLAKE2b-256 over the length-prefixed parts.
+    import nacl.encoding
+    import nacl.hash
+    message = b"".join(len(p.encode()).to_bytes(4, "big") + p.encode() for p in v["parts"])
+    assert nacl.hash.blake2b(message, digest_size=32, key=v["salt"], person=b"ack-commitment",
+                             encoder=nacl.encoding.RawEncoder) == v["commitment"]
+
+
+def _ack_signature(v):
+    import nacl.signing
+    statement = json.loads(v["statement"])
+    assert signing_public_key(v["seed"]) == v["public_key"]
+    assert sign_acknowledgement(v["seed"], statement) == v["file"].encode("ascii")
+    assert verify_acknowledgement(v["file"].encode("ascii"), v["public_key"]) == (statement, v["public_key"])
+    # As SECURITY.md describes it: Ed25519 over the context line and the canonical statement.
+    signature = bytes.fromhex(json.loads(v["file"])["signature"])
+    nacl.signing.VerifyKey(v["public_key"]).verify(b"protected-disclosure-acknowledgement/1\n" +
+                                                   v["statement"].encode("ascii"), signature)
+
+
 CHECKS = {
     "aead": _aead,
     "subkey": _subkey,
@@ -169,5 +197,7 @@ CHECKS = {
     "receipt": _receipt,
     "session-half": _session,
     "audit-link": _audit_link,
+    "commitment": _commitment,
+    "ack-signature": _ack_signature,
 }
 assert set(CHECKS) == KINDS

@@ -8,7 +8,7 @@ from flask import (Blueprint, Response, abort, current_app, make_response, redir
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, conflicts, disclosures, submissions, work_slots, workflow
+from portal import accounts, acknowledgements, conflicts, disclosures, submissions, work_slots, workflow
 from portal.casefiles import STATUSES
 from portal.app import portal_context
 from portal.uploads import Limits, MalformedForm, TooLarge, read_multipart
@@ -222,7 +222,11 @@ def _render_open(form, problem=None, status=200, carried=None, dropped=()):
 
 def _render_thread(ctx, session, reply_form, status: int = 200, problem: str | None = None, dropped=()):
     view = disclosures.discloser_view(ctx, session)
-    return render_template("status.html", view=view, reply_form=reply_form, logout_form=EmptyForm(),
+    try:
+        proof = disclosures.acknowledgement(ctx, session) if "acknowledge" in view.steps_done else None
+    except acknowledgements.NotAcknowledged:
+        proof = None
+    return render_template("status.html", view=view, proof=proof, reply_form=reply_form, logout_form=EmptyForm(),
                            limits=_limits(), problem=problem, dropped=list(dropped), statuses=STATUSES,
                            status_meanings=workflow.STATUS_MEANINGS,
                            step_labels=workflow.STEP_DISCLOSER_LABELS), status
@@ -301,6 +305,31 @@ def status_reply():
         return _paused()
     return _render_thread(ctx, session, form, 400, "Your message was not sent: please see below.",
                           dropped=intake.file_names)
+
+
+@bp.get("/status/acknowledgement")
+def acknowledgement():
+    """The signed acknowledgement (proof of disclosure), once the disclosure has been acknowledged."""
+    ctx = portal_context()
+    session = disclosures.resume_status(ctx, request.cookies.get(_status_cookie_name()))
+    if session is None:
+        return redirect(url_for("discloser.status"), code=303)
+    try:
+        proof = disclosures.acknowledgement(ctx, session)
+    except acknowledgements.NotAcknowledged:
+        return render_template("error.html", title="Not acknowledged yet",
+                               message="Your disclosure has not been acknowledged yet, so there is no signed "
+                                       "acknowledgement to download. Check again later."), 404
+    response = Response(proof.file, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{proof.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/signing-key")
+def signing_key():
+    """The installation's public signing key, to check acknowledgements with."""
+    return render_template("signing_key.html", public_key=acknowledgements.public_key(portal_context()))
 
 
 # Exempt from the CSRF check (app.py): closing always works, even from a page whose token went stale.
