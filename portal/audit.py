@@ -78,6 +78,8 @@ EVENT_LABELS: dict[str, str] = {
     "assignment": "Case assigned",
     "note_added": "Internal note added",
     "exclusion": "Officers excluded by the discloser",
+    "statistics_view": "Statistics viewed",
+    "statistics_export": "Statistics exported",
     "interest_declared": "Interest declared",
     "interest_removed": "Interest removed",
     "authority_change": "Appropriate-authority directory changed",

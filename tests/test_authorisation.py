@@ -93,6 +93,9 @@ TABLE: dict[tuple[str, str], dict] = {
     ("admin.remove_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
     ("audit_log.entries", "GET"): console((200, "Audit log"), admin=(200, "Audit log"), others=(200, "Audit log")),
     ("audit_log.export", "POST"): console(CONFIRM, admin=CONFIRM, others=CONFIRM),
+    # Each officer counts the cases they can read; administrators read none.
+    ("statistics.page", "GET"): console((200, 'id="cases-received"'), others=(200, 'id="cases-received"')),
+    ("statistics.export", "GET"): console((200, "period_from"), others=(200, "period_from")),
 }
 
 # Calls that end the caller's session go last, so that they do not change the other answers.

@@ -266,12 +266,19 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.get_by_role("button", name="Download these entries as CSV").click()
     officer.get_by_label("Your passphrase").wait_for()
     check(officer, "passphrase asked again")
+    officer.goto(base_url + "/console/statistics")
+    officer.locator("#cases-received").wait_for()
+    check(officer, "statistics")
 
     page.get_by_label("Receipt code").fill(receipt)
     page.get_by_role("button", name="Open").click()
     page.locator("#case-status").wait_for()
     assert REPLY in page.locator("ol.thread").inner_text()
+    assert page.locator("#commitment-salt").inner_text().strip()
     check(page, "status thread")
+    page.goto(base_url + "/signing-key")
+    check(page, "signing key")
+    page.goto(base_url + "/status")
     page.get_by_role("button", name="Sign out of this disclosure").click()
     page.get_by_role("heading", name="You are signed out of your disclosure").wait_for()
     check(page, "signed out of a disclosure")
@@ -287,5 +294,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context):
         ctx.close()
-    assert len(checked) == 19, checked
+    assert len(checked) == 21, checked
     assert not problems, "\n\n".join(problems)
