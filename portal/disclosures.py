@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 
 import crypto
-from portal import accounts, acknowledgements, casefiles, conflicts, sessions, submissions, throttle, work_slots, workflow
+from portal import accounts, acknowledgements, casefiles, conflicts, identity as confidentiality, sessions, submissions, throttle, work_slots, workflow
 from portal.casefiles import Attachment, CaseNotFound
 from portal.filenames import clean_filename
 from portal.clock import day_start_timestamp, today
@@ -198,7 +198,10 @@ def _insert_case(ctx: Context, intake: Intake, channel_id: int, lookup_id: str, 
 
 
 def _insert_fields(ctx: Context, intake: Intake, values: dict[str, str | None]) -> None:
+    # Contact details are sealed apart, under the identity key (portal.identity, s 17).
     for name in casefiles.CASE_FIELDS:
+        if name == confidentiality.CONTACT:
+            continue
         # A field left out of the request is an empty one.
         ct = crypto.encrypt_field(intake.case_key, intake.case_id, name, (values.get(name) or "").encode())
         ctx.db.execute("INSERT INTO case_fields (case_id, name, value_ct) VALUES (?, ?, ?)",
@@ -247,6 +250,7 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
         _insert_case_keys(ctx, intake, readers, identity.public_key)
         internal_key = crypto.new_case_key()
         casefiles.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
+        confidentiality.store_identity(ctx, intake.case_id, readers, values.get(confidentiality.CONTACT) or "")
         conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
         casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
         workflow.refresh_due(ctx, intake.case_id)
@@ -307,6 +311,8 @@ class DiscloserView:
     expected_by: str | None = None              # the next day by which the discloser should hear
     steps_done: dict[str, str] = field(default_factory=dict)   # s 13(1) step -> day done
     extension_timeframe: str = ""               # s 13(2): how long the officers expect to take
+    identity_releases: list = field(default_factory=list)    # s 17: completed releases of their identity
+    consent_questions: list = field(default_factory=list)    # releases the officers asked their consent to
 
 
 def _case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
@@ -334,7 +340,16 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
                          latest.reason if latest else "", latest.expected_timeframe if latest else "",
                          expected_by=due.day.isoformat() if due else None,
                          steps_done=workflow.steps_done(ctx, case.id),
-                         extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key))
+                         extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
+                         identity_releases=[r for r in confidentiality.releases(ctx, case.id, case_key)
+                                            if r.state == "released"],
+                         consent_questions=confidentiality.consent_requests(ctx, case.id, case_key))
+
+
+def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer: str) -> None:
+    """The discloser answers a consent question (s 17(2)(a)). Raises identity.IdentityError."""
+    case, case_key = _case_key_for(ctx, session)
+    confidentiality.answer_consent(ctx, case.id, case_key, seq, answer)
 
 
 def acknowledgement(ctx: Context, session: sessions.OpenSession) -> acknowledgements.Proof:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal import accounts, audit, casefiles, sessions, sign_in_budget, submissions, throttle, workflow
+from portal import accounts, audit, casefiles, identity, sessions, sign_in_budget, submissions, throttle, workflow
 from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
 from portal.clock import today
 from portal.context import Context
 from portal.store import transaction
 
 OFFICER_SESSION = "officer"
+CONTACT_WITHHELD = "(Sealed apart: you do not hold this case's identity key. Ask an officer who does.)"
 PAGE_SIZE = 25
 
 
@@ -228,7 +229,10 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
     messages = casefiles.read_messages(ctx, case.id, case_key)
     problems += [f"The message of {m.day} was changed outside the portal (its author or day was edited)."
                  for m in messages if m.verified is False]
-    return CaseView(case, casefiles.read_fields(ctx, case.id, case_key),
+    fields = casefiles.read_fields(ctx, case.id, case_key)
+    contact = identity.read_contact(ctx, case.id, who.account.id, who.private_key, fields)
+    fields[identity.CONTACT] = contact if contact is not None else CONTACT_WITHHELD
+    return CaseView(case, fields,
                     casefiles.read_attachments(ctx, case.id, case_key), messages, readers(ctx, case.id),
                     history, problems, workflow.clock(ctx, case.id, case_key, today(ctx.settings.timezone)))
 
@@ -314,3 +318,51 @@ def extend(ctx: Context, who: SignedIn, ref: str, expected_timeframe: str, updat
         audit.record(ctx, "extension", actor=who.account.id, case_ref=case.ref,
                      detail={"update_every": update_every})
         workflow.refresh_due(ctx, case.id)
+
+
+# --- Identity confidentiality (s 17) and exports: portal.identity holds the rules -------------------------
+
+def identity_record(ctx: Context, who: SignedIn, ref: str) -> tuple[list[identity.Release], list[identity.ConsentRequest]]:
+    """The case's identity releases and consent questions, for its readers."""
+    case, case_key = open_case(ctx, who, ref)
+    return identity.releases(ctx, case.id, case_key), identity.consent_requests(ctx, case.id, case_key)
+
+
+def release_identity(ctx: Context, who: SignedIn, ref: str, recipient: str, ground: str, reason: str,
+                     submission_token: str | None = None) -> identity.Release:
+    """See identity.request_release; raises identity.IdentityError (ConsentNotGiven) or CaseNotFound."""
+    case, case_key = open_case(ctx, who, ref)
+    return identity.request_release(ctx, case, case_key, who.account.id, recipient=recipient, ground=ground,
+                                    reason=reason, submission_token=submission_token)
+
+
+def confirm_identity_release(ctx: Context, who: SignedIn, ref: str, seq: int) -> None:
+    case, case_key = open_case(ctx, who, ref)
+    identity.confirm_release(ctx, case, case_key, who.account.id, seq)
+
+
+def export_case(ctx: Context, who: SignedIn, ref: str, *, include_identity: bool = False,
+                recipient: str = "") -> tuple[str, str]:
+    """A plain-text copy of the case for a referral or an investigator: (file name, text). The discloser's
+    contact details are left out unless `include_identity` and a completed release to `recipient` is on
+    record (identity.IdentityError otherwise). Attachments are not included. Audited."""
+    case, case_key = open_case(ctx, who, ref)
+    if include_identity and not identity.released_to(ctx, case.id, case_key, recipient):
+        raise identity.IdentityError("The contact details can go only to someone a release was recorded for "
+                                     "(s 17): record the release first, or export without them.")
+    view = read_case(ctx, who, ref, audited=False)
+    lines = [f"Protected disclosure {case.ref}", f"Channel: {case.channel_name}", f"Received: {case.received_day}",
+             f"Status: {view.case.status_label}", "",
+             f"Kind of wrongdoing: {view.fields.get('category', '')}", f"Title: {view.fields.get('summary', '')}",
+             "What happened:", view.fields.get("details", ""), "",
+             f"Raised elsewhere: {view.fields.get('disclosed_elsewhere', '')}"]
+    if include_identity:
+        lines.append(f"Contact details (released to {recipient}): {view.fields.get(identity.CONTACT, '')}")
+    else:
+        lines.append("Contact details: left out (the discloser's identity is protected by s 17 of the Act).")
+    lines += ["", "Messages:"]
+    for m in view.messages:
+        lines += [f"--- {'Officer ' + m.author_name if m.author == 'officer' else 'Discloser'}, {m.day}", m.body]
+    lines += ["", f"Files: {len(view.attachments)} (not included in this export)."]
+    audit.record(ctx, "case_export", actor=who.account.id, case_ref=case.ref, detail={"identity": include_identity})
+    return f"{case.ref}.txt", "\n".join(lines) + "\n"

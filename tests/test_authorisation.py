@@ -93,6 +93,13 @@ TABLE: dict[tuple[str, str], dict] = {
     ("admin.remove_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
     ("audit_log.entries", "GET"): console((200, "Audit log"), admin=(200, "Audit log"), others=(200, "Audit log")),
     ("audit_log.export", "POST"): console(CONFIRM, admin=CONFIRM, others=CONFIRM),
+    # s 17: the passphrase is asked before anything is looked up, so the same page for every officer.
+    ("confidentiality.release", "POST"): console(CONFIRM, others=CONFIRM),
+    ("confidentiality.confirm", "POST"): console(CONFIRM, others=CONFIRM),
+    ("confidentiality.export", "POST"): console(CONFIRM, others=CONFIRM),
+    # No consent question was asked in this world.
+    ("confidentiality.consent", "POST"): {**everyone((303, "/status")),
+                                          "discloser_status": (400, "already been answered")},
     # Each officer counts the cases they can read; administrators read none.
     ("statistics.page", "GET"): console((200, 'id="cases-received"'), others=(200, 'id="cases-received"')),
     ("statistics.export", "GET"): console((200, "period_from"), others=(200, "period_from")),
@@ -151,7 +158,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
     """The URL and the form for one call: a well-formed request that an allowed role would succeed with."""
     values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css",
               "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"],
-              "interest_id": world["interest_id"]}
+              "interest_id": world["interest_id"], "seq": 1}
     path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     forms = {
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},
@@ -164,6 +171,8 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "console.case_extension": {"expected_timeframe": "About six more weeks", "update_every": "20"},
         "console.case_assign": {"officer": ""},
         "console.declare_interest": {"interest": "A side business."},
+        "confidentiality.release": {"recipient": "NZ Police", "ground": "investigation", "reason": "Fraud."},
+        "confidentiality.consent": {"request": "1", "answer": "yes"},
         "console.case_note": {"note": "Checked the ledger."},
         "console.case_referral": {"authority": "Director of the Serious Fraud Office", "concerns": "general",
                                   "consultation": "consulted", "reason": "Bribery."},

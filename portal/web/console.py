@@ -14,15 +14,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, conflicts, disclosures, notes, referrals, submissions, throttle, triage, workflow
+from portal import accounts, conflicts, disclosures, identity, notes, referrals, submissions, throttle, triage, workflow
 from portal.app import portal_context
 from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.numbers import whole_number_or
 from portal.web import carry
 from portal.web.confirm import passphrase_confirmed
-from portal.web.forms import (AssignForm, EmptyForm, ExtensionForm, InterestForm, LoginForm, NoteForm, OfficerReplyForm,
-                              ReferralForm, StatusChangeForm, StepForm)
+from portal.web.forms import (AssignForm, CaseExportForm, EmptyForm, ExtensionForm, IdentityReleaseForm, InterestForm,
+                              LoginForm, NoteForm, OfficerReplyForm, ReferralForm, StatusChangeForm, StepForm)
 from portal.web.responses import clear_session_cookie, set_device_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -233,7 +233,9 @@ def _render_case(ref: str, problem=None, code=200, **forms):
     forms = {"reply_form": OfficerReplyForm(), "status_form": _status_form(status=view.case.status),
              "extension_form": ExtensionForm(), "step_form": _step_form(),
              "assign_form": _assign_form(ctx, case_id, officer=str(assigned.id) if assigned else ""),
-             "note_form": NoteForm(), "referral_form": _referral_form(ctx), **forms}
+             "note_form": NoteForm(), "referral_form": _referral_form(ctx), "identity_form": IdentityReleaseForm(),
+             "export_form": CaseExportForm(), **forms}
+    releases, consent_questions = triage.identity_record(ctx, g.who, ref)
     reader_ids = [r.id for r in triage.reader_accounts(ctx, case_id)]
     return render_template("console/case.html", view=view, problem=problem, forms=forms, assignee=assigned,
                            discloser_quota=disclosures.case_quota(ctx, case_id),
@@ -242,6 +244,8 @@ def _render_case(ref: str, problem=None, code=200, **forms):
                            notes=notes.read_notes(ctx, g.who, case_id),
                            referrals=referrals.read_referrals(ctx, g.who, case_id),
                            authorities=referrals.list_authorities(ctx),
+                           identity_releases=releases, consent_questions=consent_questions,
+                           confirm_form=EmptyForm(), grounds=identity.GROUNDS,
                            categories={**FORMER_CATEGORIES, **CATEGORIES}, elsewhere=DISCLOSED_ELSEWHERE,
                            statuses=STATUSES, step_statuses=_statuses_by_step(),
                            regime_names=workflow.REGIME_NAMES, deadline_names=workflow.DEADLINE_NAMES, **forms), code
@@ -287,7 +291,8 @@ def _case_action(ref: str, form_name: str, form, error_field: str, problem: str,
             return redirect(url_for("console.case", ref=ref) + anchor, code=303)
         except submissions.AlreadySubmitted:
             return redirect(url_for("console.case", ref=ref) + anchor, code=303)
-        except (triage.StatusError, workflow.WorkflowError, notes.NoteError, referrals.ReferralError) as exc:
+        except (triage.StatusError, workflow.WorkflowError, notes.NoteError, referrals.ReferralError,
+                identity.IdentityError) as exc:
             getattr(form, error_field).errors = [str(exc)]
     return _render_case(ref, problem=problem, code=400, **{form_name: form})
 

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal import submissions
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.identity import GROUNDS
 from portal.referrals import CONCERNS, CONSULTATION
 from portal.text import normalise_line_breaks
 
@@ -187,3 +188,26 @@ class AddChannelForm(OneTimeForm):
 class ChannelMembershipForm(OneTimeForm):
     officer = SelectField("Officer", validators=[DataRequired("Please choose an officer.")])
     channel = SelectField("Channel", validators=[DataRequired("Please choose a channel.")])
+
+
+class IdentityReleaseForm(OneTimeForm):
+    """s 17: releasing the discloser's identity beyond the case's readers."""
+    recipient = TypedLine("To whom (a person and their organisation), shown to the discloser",
+                          validators=[DataRequired("Say to whom the identity would be released."), Length(max=300)])
+    ground = SelectField("On what basis (s 17(2))", choices=choices(GROUNDS, CHOOSE),
+                         validators=[DataRequired("Choose the discloser's consent or a ground of s 17(2)(b): "
+                                                  "without one, the identity is not released.")])
+    reason = TypedParagraphs("Why, shown to the discloser", validators=[
+        DataRequired("Give the reason: the discloser will see it."), Length(max=5000)])
+
+
+class ConsentAnswerForm(FlaskForm):
+    request = IntegerField("Question", validators=[InputRequired()])
+    answer = SelectField("Your answer", choices=[SelectChoice("yes", "Yes, I agree"), SelectChoice("no", "No")],
+                         validators=[DataRequired("Answer yes or no.")])
+
+
+class CaseExportForm(FlaskForm):
+    include_identity = BooleanField("Include the discloser's contact details (only after a release to this "
+                                    "recipient is on record)")
+    recipient = TypedLine("For whom (as in the release)", validators=[Optional(), Length(max=300)])

@@ -1,0 +1,111 @@
+"""Confidentiality of the discloser's identity (s 17): sealed apart, released only with consent or a ground
+(and then a second officer), every release audited and shown to the discloser; exports leave it out."""
+from __future__ import annotations
+
+import pytest
+
+from portal.context import open_context
+from tests.conftest import MARKER, add_account
+from tests.support import csrf_token, files_containing
+from tests.test_console_flow import sign_in
+from tests.workflow_support import disclose_to, officer_on_case, open_status, post
+
+CONTACT = f"Jo, 021 555 0199 {MARKER}"
+
+
+@pytest.fixture
+def case(app, installation):
+    """A disclosure with contact details, read by Ana and Carol; their console clients, the case URL, the
+    discloser's status client."""
+    carol = add_account(installation.data_dir, "officer", "carol@agency.govt.nz", "Carol Second", ["Audit and Risk"])
+    discloser = app.test_client()
+    receipt = disclose_to(discloser, contact=CONTACT)
+    open_status(discloser, receipt)
+    ana, url = officer_on_case(app, installation.officer)
+    carol_client, _ = officer_on_case(app, carol)
+    return {"ana": ana, "carol": carol_client, "url": url, "discloser": discloser, "passphrase": installation.officer.passphrase,
+            "carol_passphrase": carol.passphrase}
+
+
+def release(client, url, passphrase, **fields):
+    return post(client, url + "/identity", url, confirm_passphrase=passphrase, **fields)
+
+
+def events(installation, prefix="identity"):
+    ctx = open_context(installation.data_dir)
+    return [row[0] for row in ctx.db.execute("SELECT event FROM audit_log WHERE event LIKE ? ORDER BY seq",
+                                             [prefix + "%"]).fetchall()]
+
+
+def test_contact_details_are_sealed_apart_and_never_stored_in_clear(case, installation):
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM case_fields WHERE name = 'contact'").fetchone()[0] == 0
+    assert ctx.db.execute("SELECT COUNT(*) FROM identity_fields").fetchone()[0] == 1
+    assert ctx.db.execute("SELECT COUNT(*) FROM identity_keys").fetchone()[0] == 2   # Ana and Carol
+    assert "021 555 0199" in case["ana"].get(case["url"]).text
+    assert files_containing(installation.data_dir, MARKER.encode()) == []
+
+
+def test_a_release_is_refused_without_consent_or_ground_and_asks_the_passphrase(case, installation):
+    ana, url = case["ana"], case["url"]
+    asked = post(ana, url + "/identity", url, recipient="Police", ground="investigation", reason="Assault.")
+    assert asked.status_code == 200 and 'name="confirm_passphrase"' in asked.text
+    refused = release(ana, url, case["passphrase"], recipient="Detective Smith, NZ Police", ground="", reason="Needed.")
+    assert refused.status_code == 400 and "without one, the identity is not released" in refused.text
+    refused = release(ana, url, case["passphrase"], recipient="Detective Smith, NZ Police", ground="gossip", reason="x")
+    assert refused.status_code == 400
+    assert events(installation) == []
+    assert 'id="identity-releases"' not in case["discloser"].get("/status").text
+
+
+def test_with_consent_asked_through_the_status_page(case, installation):
+    ana, url, discloser = case["ana"], case["url"], case["discloser"]
+    fields = dict(recipient="Ms Rangi, Office of the Auditor-General", ground="consent",
+                  reason="They are investigating the same invoices.")
+    first = release(ana, url, case["passphrase"], **fields)
+    assert first.status_code == 400 and "has not consented" in first.text
+    status = discloser.get("/status").text
+    assert "may they tell Ms Rangi, Office of the Auditor-General who you are?" in status
+    assert discloser.post("/status/consent", data={"csrf_token": csrf_token(status), "request": "1",
+                                                   "answer": "yes"}).status_code == 303
+    assert release(ana, url, case["passphrase"], **fields).status_code == 303
+    page = ana.get(url).text
+    assert 'data-release="1" data-state="released"' in page and 'data-answer="yes"' in page
+    status = discloser.get("/status").text
+    assert "your identity was given to Ms Rangi, Office of the Auditor-General" in status
+    assert "They are investigating the same invoices." in status
+    assert events(installation) == ["identity_consent_asked", "identity_release"]
+
+
+def test_a_ground_without_consent_needs_a_second_officer(case, installation):
+    ana, carol, url, discloser = case["ana"], case["carol"], case["url"], case["discloser"]
+    assert release(ana, url, case["passphrase"], recipient="WorkSafe inspector", ground="health_safety",
+                   reason="Workers are at risk of injury now.").status_code == 303
+    assert 'data-release="1" data-state="pending"' in ana.get(url).text
+    assert "your identity was given" not in discloser.get("/status").text
+    alone = post(ana, url + "/identity/1/confirm", url, confirm_passphrase=case["passphrase"])
+    assert alone.status_code == 400 and "Another officer must confirm" in alone.text
+    assert post(carol, url + "/identity/1/confirm", url, confirm_passphrase=case["carol_passphrase"]).status_code == 303
+    assert 'data-release="1" data-state="released"' in ana.get(url).text
+    status = discloser.get("/status").text
+    assert "your identity was given to WorkSafe inspector" in status and "Workers are at risk" in status
+    assert events(installation) == ["identity_release_requested", "identity_release"]
+
+
+def test_an_export_leaves_the_identity_out_by_default(case, installation):
+    ana, url = case["ana"], case["url"]
+    plain = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"], recipient="")
+    assert plain.status_code == 200 and plain.headers["Content-Disposition"].startswith("attachment;")
+    assert "Invoices paid twice." in plain.text and "021 555 0199" not in plain.text
+    assert "left out" in plain.text
+    refused = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"], recipient="NZ Police",
+                   include_identity="y")
+    assert refused.status_code == 400 and "record the release first" in refused.text
+    assert release(ana, url, case["passphrase"], recipient="NZ Police", ground="law_enforcement",
+                   reason="A fraud inquiry.").status_code == 303
+    assert post(case["carol"], url + "/identity/1/confirm", url,
+                confirm_passphrase=case["carol_passphrase"]).status_code == 303
+    named = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"], recipient="NZ Police",
+                 include_identity="y")
+    assert named.status_code == 200 and "021 555 0199" in named.text
+    assert events(installation, "case_export") == ["case_export", "case_export"]
