@@ -84,6 +84,9 @@ EVENT_LABELS: dict[str, str] = {
     "identity_release_requested": "Release of the discloser's identity asked, awaiting a second officer (s 17)",
     "identity_release": "Discloser's identity released (s 17)",
     "case_export": "Case exported",
+    "oral_disclosure": "Oral disclosure recorded by an officer",
+    "oral_record_confirmed": "Record of an oral disclosure confirmed",
+    "case_print": "Case record printed",
     "interest_declared": "Interest declared",
     "interest_removed": "Interest removed",
     "authority_change": "Appropriate-authority directory changed",
@@ -351,6 +354,12 @@ def entries_for(ctx: Context, account_id: int, role: str, *, limit: int = 100, b
         where = f"WHERE l.seq < ? AND ({where.removeprefix('WHERE ')})"
         params = [before, *params]
     rows = ctx.db.execute(_ENTRY_SQL + where + " ORDER BY l.seq DESC LIMIT ?", [*params, limit]).fetchall()
+    return [Entry(*row[:7], json.loads(row[7])) for row in rows]
+
+
+def entries_for_case(ctx: Context, case_ref: str) -> list[Entry]:
+    """Every entry about one case, oldest first (the caller has checked the account may read the case)."""
+    rows = ctx.db.execute(_ENTRY_SQL + "WHERE l.case_ref = ? ORDER BY l.seq", [case_ref]).fetchall()
     return [Entry(*row[:7], json.loads(row[7])) for row in rows]
 
 

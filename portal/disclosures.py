@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 
 import crypto
-from portal import accounts, acknowledgements, casefiles, conflicts, identity as confidentiality, sessions, submissions, throttle, work_slots, workflow
+from portal import accounts, acknowledgements, casefiles, conflicts, identity as confidentiality, oral, sessions, submissions, throttle, work_slots, workflow
 from portal.casefiles import Attachment, CaseNotFound
 from portal.filenames import clean_filename
 from portal.clock import day_start_timestamp, today
@@ -222,14 +222,15 @@ class NoReceiver(ValueError):
 
 
 def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | None],
-                        submission_token: str | None = None, excluded: list[int] | tuple = ()) -> str:
+                        submission_token: str | None = None, excluded: list[int] | tuple = (),
+                        oral_by: int | None = None) -> str:
     """Store the case whole (or not at all) and return its receipt code, which is never stored.
 
     `values["channel"]` is a channel's name (the one identifier forms and the CLI use). `excluded`: ids
     of officers the discloser does not want to see it (conflicts of interest); they get no key. Raises
     NoReceiver, conflicts.ExcludedEveryone (nothing stored), or submissions.AlreadySubmitted when
     `submission_token` was used before (nothing is stored then, and no receipt exists to show: the first
-    answer was the only one).
+    answer was the only one). `oral_by`: the officer recording an oral disclosure (portal.oral).
     """
     channel = accounts.find_channel(ctx, values.get("channel") or "")
     excluded_ids = set(excluded)
@@ -253,9 +254,28 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
         confidentiality.store_identity(ctx, intake.case_id, readers, values.get(confidentiality.CONTACT) or "")
         conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
         casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
+        if oral_by is not None:
+            oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day)
         workflow.refresh_due(ctx, intake.case_id)
     intake.completed = True
     return receipt
+
+
+class NotYourChannel(ValueError):
+    """An officer may record an oral disclosure only for a channel they are an officer of."""
+
+
+def record_oral(ctx: Context, account_id: int, values: dict[str, str | None],
+                submission_token: str | None = None) -> str:
+    """An officer records a disclosure made in person or by phone: stored like a web disclosure (same
+    encryption, every officer of the channel a reader) and marked oral. Returns the receipt to hand over,
+    which the discloser's first visit replaces (open_status). Raises NotYourChannel, NoReceiver or
+    submissions.AlreadySubmitted."""
+    channel = accounts.find_channel(ctx, values.get("channel") or "")
+    if channel is None or account_id not in {o.id for o in accounts.channel_officers(ctx, channel.id)}:
+        raise NotYourChannel("You can record a disclosure only for a channel you are an officer of.")
+    with begin_disclosure(ctx) as intake:
+        return complete_disclosure(ctx, intake, values, submission_token, oral_by=account_id)
 
 
 ReceiptTypo = crypto.ReceiptTypo
@@ -281,9 +301,16 @@ def receipt_matches(typed: str, expected: str) -> bool:
         return False
 
 
-def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None) -> str:
-    """Check a receipt and open a status session; return its cookie value. `replacing`: the browser's
-    earlier status cookie, whose session ends.
+@dataclass(frozen=True)
+class OpenedStatus:
+    cookie: str                      # the status session's cookie value
+    new_receipt: str | None = None   # an oral disclosure's first visit: the receipt that replaces the printed one
+
+
+def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None) -> OpenedStatus:
+    """Check a receipt and open a status session. `replacing`: the browser's earlier status cookie, whose
+    session ends. At the first visit to an oral disclosure, the receipt the officer saw is replaced by a new
+    one (shown once, in `new_receipt`) and stops working.
 
     Raises crypto.ReceiptTypo (cheap, before any key derivation) or StatusNotFound.
     """
@@ -293,12 +320,33 @@ def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None
     if row is None:
         raise StatusNotFound()
     try:
-        casefiles.open_case_key(ctx, row[0], "discloser", identity.private_key)
+        case_key = casefiles.open_case_key(ctx, row[0], "discloser", identity.private_key)
     except CaseNotFound as exc:
         raise StatusNotFound() from exc
-    return sessions.start(ctx.db, DISCLOSER_SESSION, row[0], identity.private_key,
-                          ctx.settings.discloser_idle_seconds, ctx.settings.discloser_session_seconds,
-                          replacing=replacing)
+    new_receipt = None
+    if oral.needs_new_receipt(ctx, row[0]):
+        new_receipt, identity = _replace_receipt(ctx, row[0], identity.lookup_id, case_key)
+    cookie = sessions.start(ctx.db, DISCLOSER_SESSION, row[0], identity.private_key,
+                            ctx.settings.discloser_idle_seconds, ctx.settings.discloser_session_seconds,
+                            replacing=replacing)
+    return OpenedStatus(cookie, new_receipt)
+
+
+def _replace_receipt(ctx: Context, case_id: str, old_lookup: str, case_key: bytes) -> tuple[str, crypto.ReceiptIdentity]:
+    """A new receipt for the case: the lookup id and discloser key change, the case key is sealed to the new
+    key alone. Raises StatusNotFound if someone else replaced it meanwhile."""
+    receipt = crypto.new_receipt()
+    identity = _derive_receipt(ctx, receipt)
+    with transaction(ctx.db):
+        changed = ctx.db.execute("UPDATE cases SET receipt_lookup = ?, discloser_public_key = ? "
+                                 "WHERE id = ? AND receipt_lookup = ?",
+                                 [identity.lookup_id, identity.public_key, case_id, old_lookup]).rowcount
+        if changed != 1 or not oral.needs_new_receipt(ctx, case_id):
+            raise StatusNotFound()
+        ctx.db.execute("UPDATE case_keys SET sealed_key = ? WHERE case_id = ? AND recipient = 'discloser'",
+                       [crypto.seal_to(identity.public_key, case_key), case_id])
+        oral.mark_receipt_replaced(ctx, case_id, today(ctx.settings.timezone))
+    return receipt, identity
 
 
 @dataclass
@@ -313,6 +361,8 @@ class DiscloserView:
     extension_timeframe: str = ""               # s 13(2): how long the officers expect to take
     identity_releases: list = field(default_factory=list)    # s 17: completed releases of their identity
     consent_questions: list = field(default_factory=list)    # releases the officers asked their consent to
+    oral: oral.OralRecord | None = None         # an oral disclosure's record state
+    record: dict[str, str] = field(default_factory=dict)     # an oral disclosure's fields, to check and correct
 
 
 def _case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
@@ -343,7 +393,9 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
                          extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
                          identity_releases=[r for r in confidentiality.releases(ctx, case.id, case_key)
                                             if r.state == "released"],
-                         consent_questions=confidentiality.consent_requests(ctx, case.id, case_key))
+                         consent_questions=confidentiality.consent_requests(ctx, case.id, case_key),
+                         oral=(record := oral.record_of(ctx, case.id)),
+                         record=casefiles.read_fields(ctx, case.id, case_key) if record else {})
 
 
 def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer: str) -> None:

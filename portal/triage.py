@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal import accounts, audit, casefiles, identity, sessions, sign_in_budget, submissions, throttle, workflow
+from portal import accounts, audit, casefiles, identity, oral, sessions, sign_in_budget, submissions, throttle, workflow
 from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
 from portal.clock import today
 from portal.context import Context
@@ -366,3 +366,26 @@ def export_case(ctx: Context, who: SignedIn, ref: str, *, include_identity: bool
     lines += ["", f"Files: {len(view.attachments)} (not included in this export)."]
     audit.record(ctx, "case_export", actor=who.account.id, case_ref=case.ref, detail={"identity": include_identity})
     return f"{case.ref}.txt", "\n".join(lines) + "\n"
+
+
+# --- Oral disclosures (portal.oral) ----------------------------------------------------------------------
+
+def oral_record(ctx: Context, who: SignedIn, ref: str) -> oral.OralRecord | None:
+    case, _ = open_case(ctx, who, ref)
+    return oral.record_of(ctx, case.id)
+
+
+def confirm_oral_record(ctx: Context, who: SignedIn, ref: str) -> None:
+    """The officer confirms an oral disclosure's record. Raises oral.OralError."""
+    case, _ = open_case(ctx, who, ref)
+    with transaction(ctx.db):
+        oral.confirm(ctx, case.id, case.ref, who.account.id, today(ctx.settings.timezone))
+
+
+def print_case_record(ctx: Context, who: SignedIn, ref: str) -> tuple[str, list[audit.Entry]]:
+    """Record that this officer printed the case's record (audited) and return when ('YYYY-MM-DD HH:MM' in
+    the installation's zone) with the case's audit entries, that printing included."""
+    case, _ = open_case(ctx, who, ref)
+    audit.record(ctx, "case_print", actor=who.account.id, case_ref=case.ref)
+    entries = audit.entries_for_case(ctx, case.ref)
+    return audit.local_time(entries[-1].at, ctx.settings.timezone), entries

@@ -100,6 +100,11 @@ TABLE: dict[tuple[str, str], dict] = {
     # No consent question was asked in this world.
     ("confidentiality.consent", "POST"): {**everyone((303, "/status")),
                                           "discloser_status": (400, "already been answered")},
+    # Oral disclosures: any officer may record one for their own channels (an empty form here: refused).
+    ("oral.record_form", "GET"): console((200, 'name="details"'), others=(200, 'name="details"')),
+    ("oral.record", "POST"): console((400, "was not recorded"), others=(400, "was not recorded")),
+    ("oral.confirm", "POST"): console((400, "was not made orally")),
+    ("case_record.record", "GET"): console((200, 'id="printed-by"')),
     # Each officer counts the cases they can read; administrators read none.
     ("statistics.page", "GET"): console((200, 'id="cases-received"'), others=(200, 'id="cases-received"')),
     ("statistics.export", "GET"): console((200, "period_from"), others=(200, "period_from")),

@@ -269,6 +269,21 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.goto(base_url + "/console/statistics")
     officer.locator("#cases-received").wait_for()
     check(officer, "statistics")
+    officer.goto(base_url + "/console/oral")
+    check(officer, "oral disclosure form")
+    officer.get_by_label("Who should receive this disclosure?").select_option(installation.channel)
+    officer.get_by_label("What kind of serious wrongdoing is it?").select_option("offence")
+    officer.get_by_label("Have you raised this anywhere else?").select_option("no")
+    officer.get_by_label("A short title").fill("Told by phone")
+    officer.get_by_label("What happened?").fill(DETAILS)
+    officer.get_by_role("button", name="Record the disclosure").click()
+    officer.locator("#receipt").wait_for()
+    check(officer, "oral receipt")
+    officer.goto(base_url + "/console/")
+    officer.locator("table a[href^='/console/cases/']").first.click()
+    officer.get_by_role("link", name="A printable record of this case").click()
+    officer.locator("#printed-by").wait_for()
+    check(officer, "printable case record")
 
     page.get_by_label("Receipt code").fill(receipt)
     page.get_by_role("button", name="Open").click()
@@ -294,5 +309,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context):
         ctx.close()
-    assert len(checked) == 21, checked
+    assert len(checked) == 24, checked
     assert not problems, "\n\n".join(problems)

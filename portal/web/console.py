@@ -245,6 +245,7 @@ def _render_case(ref: str, problem=None, code=200, **forms):
                            referrals=referrals.read_referrals(ctx, g.who, case_id),
                            authorities=referrals.list_authorities(ctx),
                            identity_releases=releases, consent_questions=consent_questions,
+                           oral_record=triage.oral_record(ctx, g.who, ref),
                            confirm_form=EmptyForm(), grounds=identity.GROUNDS,
                            categories={**FORMER_CATEGORIES, **CATEGORIES}, elsewhere=DISCLOSED_ELSEWHERE,
                            statuses=STATUSES, step_statuses=_statuses_by_step(),

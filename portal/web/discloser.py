@@ -246,11 +246,16 @@ def status_post():
         return _render_open(form, "That code has a typing mistake in it: it does not match its own check "
                                   "character. Check each character and try again.", 400, carried)
     try:
-        cookie = disclosures.open_status(ctx, form.receipt.data,
+        opened = disclosures.open_status(ctx, form.receipt.data,
                                          replacing=request.cookies.get(_status_cookie_name()))
     except (disclosures.StatusNotFound, disclosures.ReceiptTypo):
         return _render_open(form, "We could not open a disclosure with that code. Check it and try again.",
                             400, carried)
+    cookie = opened.cookie
+    if opened.new_receipt is not None:
+        # An oral disclosure's first visit: the printed receipt was seen by the officer, so it is replaced.
+        page = render_template("receipt_replaced.html", receipt=opened.new_receipt)
+        return set_session_cookie(make_response(page), _status_cookie_name(), cookie)
     if carry.has_text(carried):
         # Answer with the thread itself, the message back in its box: the text is never stored to
         # survive a redirect.

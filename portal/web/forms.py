@@ -211,3 +211,10 @@ class CaseExportForm(FlaskForm):
     include_identity = BooleanField("Include the discloser's contact details (only after a release to this "
                                     "recipient is on record)")
     recipient = TypedLine("For whom (as in the release)", validators=[Optional(), Length(max=300)])
+
+
+class OralDisclosureForm(DiscloseForm):
+    """The disclosure form's fields, filled in by an officer for a disclosure made in person or by phone."""
+    exclude = None
+    TEXT_FIELDS = [f for f in DiscloseForm.TEXT_FIELDS if f != "exclude"]
+    REPEATABLE = ()

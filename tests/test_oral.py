@@ -1,0 +1,108 @@
+"""Oral disclosures: recorded by an officer, a printable receipt, replaced at the discloser's first visit,
+read and corrected through the status page, then confirmed; nothing in clear on disk."""
+from __future__ import annotations
+
+import re
+
+from portal.context import open_context
+from tests.conftest import MARKER
+from tests.support import csrf_token, files_containing, post_multipart, receipt_from
+from tests.test_console_flow import case_links, sign_in
+
+CORRECTION = "A correction: it was three invoices, not two."
+
+
+def record_oral(client, **overrides):
+    token = csrf_token(client.get("/console/oral").text)
+    fields = {"csrf_token": token, "channel": "Audit and Risk", "category": "public_funds",
+              "summary": "Told in person: invoices paid twice", "details": f"Two invoices paid twice. {MARKER}",
+              "disclosed_elsewhere": "no", "contact": "Phone only, evenings", **overrides}
+    return client.post("/console/oral", data=fields)
+
+
+def open_status(client, receipt):
+    token = csrf_token(client.get("/status").text)
+    return client.post("/status", data={"csrf_token": token, "receipt": receipt})
+
+
+def audit_events(installation):
+    ctx = open_context(installation.data_dir)
+    return [row[0] for row in ctx.db.execute("SELECT event FROM audit_log ORDER BY seq").fetchall()]
+
+
+def test_an_oral_disclosure_from_record_to_confirmation(app, installation):
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    form = officer.get("/console/oral")
+    assert form.status_code == 200 and 'name="details"' in form.text
+    recorded = record_oral(officer)
+    assert recorded.status_code == 200
+    printed = receipt_from(recorded.text)
+    assert "@media print" in officer.get("/static/portal.css").text
+    assert "oral_disclosure" in audit_events(installation)
+    [case_url] = case_links(officer.get("/console/").text)
+    case_page = officer.get(case_url).text
+    assert 'id="oral-record"' in case_page and "Two invoices paid twice." in case_page
+    # Not confirmable before the discloser could read and correct it.
+    token = csrf_token(case_page)
+    refused = officer.post(case_url + "/oral/confirm", data={"csrf_token": token})
+    assert refused.status_code == 400 and "has not opened the record yet" in refused.text
+
+    # The discloser's first visit replaces the receipt the officer saw.
+    discloser = app.test_client()
+    first = open_status(discloser, printed)
+    assert first.status_code == 200
+    fresh = re.search(r'<code id="receipt">([^<]+)</code>', first.text).group(1)
+    assert fresh != printed
+    status = discloser.get("/status").text
+    assert 'id="case-status"' in status and 'id="oral-record"' in status and "Two invoices paid twice." in status
+    assert open_status(app.test_client(), printed).status_code == 400    # the printed receipt no longer opens it
+    again = app.test_client()
+    assert open_status(again, fresh).status_code == 303
+    assert 'id="oral-record"' in again.get("/status").text
+
+    # A correction through the thread, then the officer confirms the record.
+    token = csrf_token(status)
+    assert post_multipart(discloser, "/status/reply", [("csrf_token", token), ("message", CORRECTION)]).status_code == 303
+    case_page = officer.get(case_url).text
+    assert CORRECTION in case_page
+    assert officer.post(case_url + "/oral/confirm", data={"csrf_token": csrf_token(case_page)}).status_code == 303
+    assert 'id="oral-confirmed"' in officer.get(case_url).text
+    assert 'id="oral-confirmed"' in discloser.get("/status").text
+    assert "oral_record_confirmed" in audit_events(installation)
+    # Marker: nothing the discloser said is on disk in clear.
+    assert files_containing(installation.data_dir, MARKER.encode()) == []
+
+
+def test_an_officer_records_only_for_their_own_channels_and_errors_keep_what_was_typed(app, installation):
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    other = record_oral(officer, channel="Procurement")
+    assert other.status_code == 400 and 'id="receipt"' not in other.text
+    assert "Told in person: invoices paid twice" in other.text
+    missing = record_oral(officer, details="")
+    assert missing.status_code == 400 and "Told in person: invoices paid twice" in missing.text
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+
+
+def test_a_printable_case_record_says_who_printed_it_and_when(app, installation):
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    assert record_oral(officer).status_code == 200
+    [case_url] = case_links(officer.get("/console/").text)
+    case_page = officer.get(case_url).text
+    assert 'id="print-record"' in case_page
+    assert officer.post(case_url + "/notes", data={"csrf_token": csrf_token(case_page),
+                                                   "note": "Called back on Tuesday."}).status_code == 303
+    record = officer.get(case_url + "/record")
+    assert record.status_code == 200
+    printed_by = re.search(r'id="printed-by"><strong>Printed by Ana Officer &lt;ana@agency.govt.nz&gt; on '
+                           r'(\d{4}-\d\d-\d\d \d\d:\d\d) \(Pacific/Auckland\)', record.text)
+    assert printed_by
+    for expected in ("Two invoices paid twice.", "Called back on Tuesday.", "Case record printed",
+                     "Oral disclosure recorded by an officer", "Acknowledge to the discloser"):
+        assert expected in record.text
+    assert "Phone only, evenings" not in record.text   # contact details are not printed (s 17)
+    assert "<form" not in record.text.split("<main", 1)[1].split("</main>", 1)[0]
+    assert "case_print" in audit_events(installation)
