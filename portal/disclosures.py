@@ -200,7 +200,7 @@ def _insert_case(ctx: Context, intake: Intake, channel_id: int, lookup_id: str, 
 def _insert_fields(ctx: Context, intake: Intake, values: dict[str, str | None]) -> None:
     # Contact details are sealed apart, under the identity key (portal.identity, s 17).
     for name in casefiles.CASE_FIELDS:
-        if name == confidentiality.CONTACT:
+        if name in confidentiality.IDENTITY_FIELDS:
             continue
         # A field left out of the request is an empty one.
         ct = crypto.encrypt_field(intake.case_key, intake.case_id, name, (values.get(name) or "").encode())
@@ -251,7 +251,7 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
         _insert_case_keys(ctx, intake, readers, identity.public_key)
         internal_key = crypto.new_case_key()
         casefiles.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
-        confidentiality.store_identity(ctx, intake.case_id, readers, values.get(confidentiality.CONTACT) or "")
+        confidentiality.store_identity(ctx, intake.case_id, readers, values)
         conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
         casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
         if oral_by is not None:

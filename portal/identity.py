@@ -26,6 +26,9 @@ from portal.clock import today
 from portal.store import transaction
 
 CONTACT = "contact"
+IDENTIFYING = "identifying"
+# The fields sealed apart: the contact details, and anything else the discloser marks as identifying them.
+IDENTITY_FIELDS = (CONTACT, IDENTIFYING)
 GROUNDS: dict[str, str] = {
     "consent": "The discloser consented (s 17(2)(a))",
     "investigation": "Essential to the effective investigation of the disclosure (s 17(2)(b)(i))",
@@ -34,6 +37,13 @@ GROUNDS: dict[str, str] = {
     "natural_justice": "Essential to have regard to the principles of natural justice (s 17(2)(b)(iii))",
     "law_enforcement": "Essential to an investigation by a law enforcement or regulatory agency for the purpose "
                        "of law enforcement (s 17(2)(b)(iv))",
+}
+
+
+# Whether the discloser was consulted before a release on a ground (s 17: where practicable).
+CONSULTATION: dict[str, str] = {
+    "consulted": "The discloser was consulted first",
+    "not_practicable": "Consulting the discloser first was not practicable",
 }
 
 
@@ -57,6 +67,8 @@ class Release:
     confirmed_day: str | None
     recipient: str
     reason: str
+    consultation: str = ""
+    consultation_note: str = ""
 
     @property
     def ground_label(self) -> str:
@@ -75,32 +87,36 @@ class ConsentRequest:
 
 # --- The identity key --------------------------------------------------------------------------------
 
-def store_identity(ctx: Context, case_id: str, readers: list, contact: str) -> None:
-    """Seal a new identity key to each reader (objects with `id` and `public_key`) and store the contact
-    details under it; in the caller's transaction."""
+def store_identity(ctx: Context, case_id: str, readers: list, values: dict[str, str | None]) -> None:
+    """Seal a new identity key to each reader (objects with `id` and `public_key`) and store the
+    IDENTITY_FIELDS of `values` under it (a missing one as empty); in the caller's transaction."""
     identity_key = crypto.new_case_key()
     for reader in readers:
         ctx.db.execute("INSERT INTO identity_keys (case_id, account_id, sealed_key) VALUES (?, ?, ?)",
                        [case_id, reader.id, crypto.seal_to(reader.public_key, identity_key)])
-    ctx.db.execute("INSERT INTO identity_fields (case_id, name, value_ct) VALUES (?, ?, ?)",
-                   [case_id, CONTACT, crypto.encrypt_field(identity_key, case_id, f"identity:{CONTACT}",
-                                                           contact.encode())])
+    for name in IDENTITY_FIELDS:
+        ctx.db.execute("INSERT INTO identity_fields (case_id, name, value_ct) VALUES (?, ?, ?)",
+                       [case_id, name, crypto.encrypt_field(identity_key, case_id, f"identity:{name}",
+                                                            (values.get(name) or "").encode())])
 
 
-def read_contact(ctx: Context, case_id: str, account_id: int, private_key: bytes, fields: dict[str, str]) -> str | None:
-    """The discloser's contact details for this reader: from the identity fields, or (a case made before they
-    were sealed apart) from the case's own fields. None when they are sealed apart and this officer holds no
-    identity key (an officer granted the case later, until a reader shares it)."""
-    row = ctx.db.execute("SELECT value_ct FROM identity_fields WHERE case_id = ? AND name = ?",
-                         [case_id, CONTACT]).fetchone()
-    if row is None:
-        return fields.get(CONTACT, "")
+def read_identity(ctx: Context, case_id: str, account_id: int, private_key: bytes,
+                  fields: dict[str, str]) -> dict[str, str] | None:
+    """The fields that identify the discloser, for this reader: from the identity fields, or (a case made
+    before they were sealed apart) the contact from the case's own fields. None when they are sealed apart
+    and this officer holds no identity key (an officer granted the case later, until a reader shares it)."""
+    rows = ctx.db.execute("SELECT name, value_ct FROM identity_fields WHERE case_id = ?", [case_id]).fetchall()
+    if not rows:
+        return {CONTACT: fields.get(CONTACT, ""), IDENTIFYING: ""}
     sealed = ctx.db.execute("SELECT sealed_key FROM identity_keys WHERE case_id = ? AND account_id = ?",
                             [case_id, account_id]).fetchone()
     if sealed is None:
         return None
     identity_key = crypto.open_sealed(private_key, sealed[0])
-    return crypto.decrypt_field(identity_key, case_id, f"identity:{CONTACT}", row[0]).decode()
+    found = {name: "" for name in IDENTITY_FIELDS}
+    for name, ct in rows:
+        found[name] = crypto.decrypt_field(identity_key, case_id, f"identity:{name}", ct).decode()
+    return found
 
 
 # --- Releases and consent ------------------------------------------------------------------------------
@@ -126,6 +142,10 @@ def consent_requests(ctx: Context, case_id: str, case_key: bytes) -> list[Consen
     found = []
     for seq, day, answer, answer_day, ct in rows:
         values = _open_detail(case_key, case_id, "consent", seq, day, ct)
+        # The answer counts only if its ciphertext, written with the case key when the discloser answered,
+        # says the same: a "yes" written into the database by someone else is no consent.
+        if (values.get("answer"), values.get("answer_day")) != (answer, answer_day):
+            answer, answer_day = None, None
         found.append(ConsentRequest(seq, day, answer, answer_day, values["recipient"], values["reason"]))
     return found
 
@@ -138,8 +158,12 @@ def releases(ctx: Context, case_id: str, case_key: bytes) -> list[Release]:
     found = []
     for seq, day, officer_id, officer, ground, state, confirmer, confirmed_day, ct in rows:
         values = _open_detail(case_key, case_id, "release", seq, day, ct)
+        # State and ground count only as the ciphertext (written with the case key) records them.
+        if (values.get("state"), values.get("ground"), values.get("confirmed_day")) != (state, ground, confirmed_day):
+            state = "pending" if values.get("state") == "pending" else "changed outside the portal"
         found.append(Release(seq, day, officer_id, officer, ground, state, confirmer, confirmed_day,
-                             values["recipient"], values["reason"]))
+                             values["recipient"], values["reason"], CONSULTATION.get(values.get("consultation"), ""),
+                             values.get("consultation_note") or ""))
     return found
 
 
@@ -154,14 +178,18 @@ def _next_seq(ctx: Context, table: str, case_id: str) -> int:
 
 
 def request_release(ctx: Context, case, case_key: bytes, account_id: int, *, recipient: str, ground: str,
-                    reason: str, submission_token: str | None = None) -> Release:
+                    reason: str, consultation: str = "", consultation_note: str = "",
+                    submission_token: str | None = None) -> Release:
     """Record a release of the discloser's identity to `recipient` (someone beyond the case's readers).
 
     With ground 'consent' it is released at once if the discloser has said yes to this recipient; otherwise
     the question is put to them on their status page and ConsentNotGiven is raised (nothing released). With
-    another ground it is recorded as pending until a second officer confirms it (confirm_release). Raises
-    IdentityError for a missing recipient, ground or reason; submissions.AlreadySubmitted for a resent form."""
+    another ground it is recorded as pending until a second officer confirms it (confirm_release), and
+    `consultation` ('consulted', or 'not_practicable' with `consultation_note`) records whether the discloser
+    was consulted first (s 17). Raises IdentityError for a missing recipient, ground, reason or
+    consultation; submissions.AlreadySubmitted for a resent form."""
     recipient, reason = " ".join(recipient.split()), reason.strip()
+    consultation_note = consultation_note.strip()
     if not recipient:
         raise IdentityError("Say to whom the identity would be released.")
     if ground not in GROUNDS:
@@ -169,6 +197,10 @@ def request_release(ctx: Context, case, case_key: bytes, account_id: int, *, rec
                             "the identity is not released.")
     if not reason:
         raise IdentityError("Give the reason: the discloser will see it.")
+    if ground != "consent" and consultation not in CONSULTATION:
+        raise IdentityError("Record whether the discloser was consulted before this release (s 17).")
+    if ground != "consent" and consultation == "not_practicable" and not consultation_note:
+        raise IdentityError("Say why consulting the discloser was not practicable.")
     day = today(ctx.settings.timezone)
     if ground == "consent":
         answers = [c for c in consent_requests(ctx, case.id, case_key) if _same_recipient(c.recipient, recipient)]
@@ -193,7 +225,10 @@ def request_release(ctx: Context, case, case_key: bytes, account_id: int, *, rec
         ctx.db.execute("INSERT INTO identity_releases (case_id, seq, day, account_id, ground, state, detail_ct) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
                        [case.id, seq, day, account_id, ground, state,
-                        _detail(case_key, case.id, "release", seq, day, {"recipient": recipient, "reason": reason})])
+                        _detail(case_key, case.id, "release", seq, day,
+                                {"recipient": recipient, "reason": reason, "ground": ground, "state": state,
+                                 "confirmed_day": None, "consultation": consultation if ground != "consent" else "",
+                                 "consultation_note": consultation_note if ground != "consent" else ""})])
         audit.record(ctx, "identity_release" if state == "released" else "identity_release_requested",
                      actor=account_id, case_ref=case.ref, detail={"release_seq": seq, "ground": ground})
     return next(r for r in releases(ctx, case.id, case_key) if r.seq == seq)
@@ -202,16 +237,20 @@ def request_release(ctx: Context, case, case_key: bytes, account_id: int, *, rec
 def confirm_release(ctx: Context, case, case_key: bytes, account_id: int, seq: int) -> None:
     """A second officer confirms a release made on a ground without consent. Raises IdentityError when there
     is no such pending release or the confirming officer is the one who asked for it."""
-    row = ctx.db.execute("SELECT account_id, state, ground FROM identity_releases WHERE case_id = ? AND seq = ?",
-                         [case.id, seq]).fetchone()
-    if row is None or row[1] != "pending":
+    row = ctx.db.execute("SELECT account_id, state, ground, day, detail_ct FROM identity_releases "
+                         "WHERE case_id = ? AND seq = ?", [case.id, seq]).fetchone()
+    pending = [r for r in releases(ctx, case.id, case_key) if r.seq == seq and r.state == "pending"]
+    if row is None or row[1] != "pending" or not pending:
         raise IdentityError("There is no release waiting for confirmation with that number.")
     if row[0] == account_id:
         raise IdentityError("Another officer must confirm this release: nobody releases an identity alone.")
+    day = today(ctx.settings.timezone)
+    values = {**_open_detail(case_key, case.id, "release", seq, row[3], row[4]), "state": "released",
+              "confirmed_day": day}
     with transaction(ctx.db):
-        ctx.db.execute("UPDATE identity_releases SET state = 'released', confirmed_by = ?, confirmed_day = ? "
-                       "WHERE case_id = ? AND seq = ? AND state = 'pending'",
-                       [account_id, today(ctx.settings.timezone), case.id, seq])
+        ctx.db.execute("UPDATE identity_releases SET state = 'released', confirmed_by = ?, confirmed_day = ?, "
+                       "detail_ct = ? WHERE case_id = ? AND seq = ? AND state = 'pending'",
+                       [account_id, day, _detail(case_key, case.id, "release", seq, row[3], values), case.id, seq])
         audit.record(ctx, "identity_release", actor=account_id, case_ref=case.ref, subject=row[0],
                      detail={"release_seq": seq, "ground": row[2]})
 
@@ -221,8 +260,13 @@ def answer_consent(ctx: Context, case_id: str, case_key: bytes, seq: int, answer
     would tell when the discloser was here; the release it allows is. Raises IdentityError."""
     if answer not in ("yes", "no"):
         raise IdentityError("Answer yes or no.")
-    if not any(c.seq == seq and c.answer is None for c in consent_requests(ctx, case_id, case_key)):
+    row = ctx.db.execute("SELECT day, detail_ct, answer FROM consent_requests WHERE case_id = ? AND seq = ?",
+                         [case_id, seq]).fetchone()
+    if row is None or row[2] is not None:
         raise IdentityError("That question has already been answered.")
+    day = today(ctx.settings.timezone)
+    values = {**_open_detail(case_key, case_id, "consent", seq, row[0], row[1]), "answer": answer, "answer_day": day}
     with transaction(ctx.db):
-        ctx.db.execute("UPDATE consent_requests SET answer = ?, answer_day = ? WHERE case_id = ? AND seq = ? "
-                       "AND answer IS NULL", [answer, today(ctx.settings.timezone), case_id, seq])
+        ctx.db.execute("UPDATE consent_requests SET answer = ?, answer_day = ?, detail_ct = ? WHERE case_id = ? "
+                       "AND seq = ? AND answer IS NULL",
+                       [answer, day, _detail(case_key, case_id, "consent", seq, row[0], values), case_id, seq])

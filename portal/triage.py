@@ -230,8 +230,8 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
     problems += [f"The message of {m.day} was changed outside the portal (its author or day was edited)."
                  for m in messages if m.verified is False]
     fields = casefiles.read_fields(ctx, case.id, case_key)
-    contact = identity.read_contact(ctx, case.id, who.account.id, who.private_key, fields)
-    fields[identity.CONTACT] = contact if contact is not None else CONTACT_WITHHELD
+    sealed_apart = identity.read_identity(ctx, case.id, who.account.id, who.private_key, fields)
+    fields.update(sealed_apart if sealed_apart is not None else dict.fromkeys(identity.IDENTITY_FIELDS, CONTACT_WITHHELD))
     return CaseView(case, fields,
                     casefiles.read_attachments(ctx, case.id, case_key), messages, readers(ctx, case.id),
                     history, problems, workflow.clock(ctx, case.id, case_key, today(ctx.settings.timezone)))
@@ -329,11 +329,13 @@ def identity_record(ctx: Context, who: SignedIn, ref: str) -> tuple[list[identit
 
 
 def release_identity(ctx: Context, who: SignedIn, ref: str, recipient: str, ground: str, reason: str,
+                     consultation: str = "", consultation_note: str = "",
                      submission_token: str | None = None) -> identity.Release:
     """See identity.request_release; raises identity.IdentityError (ConsentNotGiven) or CaseNotFound."""
     case, case_key = open_case(ctx, who, ref)
     return identity.request_release(ctx, case, case_key, who.account.id, recipient=recipient, ground=ground,
-                                    reason=reason, submission_token=submission_token)
+                                    reason=reason, consultation=consultation, consultation_note=consultation_note,
+                                    submission_token=submission_token)
 
 
 def confirm_identity_release(ctx: Context, who: SignedIn, ref: str, seq: int) -> None:
@@ -358,8 +360,10 @@ def export_case(ctx: Context, who: SignedIn, ref: str, *, include_identity: bool
              f"Raised elsewhere: {view.fields.get('disclosed_elsewhere', '')}"]
     if include_identity:
         lines.append(f"Contact details (released to {recipient}): {view.fields.get(identity.CONTACT, '')}")
+        lines.append(f"What the discloser marked as identifying them: {view.fields.get(identity.IDENTIFYING, '')}")
     else:
-        lines.append("Contact details: left out (the discloser's identity is protected by s 17 of the Act).")
+        lines.append("Contact details and what the discloser marked as identifying them: left out (the "
+                     "discloser's identity is protected by s 17 of the Act).")
     lines += ["", "Messages:"]
     for m in view.messages:
         lines += [f"--- {'Officer ' + m.author_name if m.author == 'officer' else 'Discloser'}, {m.day}", m.body]

@@ -11,6 +11,7 @@ from tests.test_console_flow import sign_in
 from tests.workflow_support import disclose_to, officer_on_case, open_status, post
 
 CONTACT = f"Jo, 021 555 0199 {MARKER}"
+IDENTIFYING = "I am the only night-shift accountant."
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def case(app, installation):
     discloser's status client."""
     carol = add_account(installation.data_dir, "officer", "carol@agency.govt.nz", "Carol Second", ["Audit and Risk"])
     discloser = app.test_client()
-    receipt = disclose_to(discloser, contact=CONTACT)
+    receipt = disclose_to(discloser, contact=CONTACT, identifying=IDENTIFYING)
     open_status(discloser, receipt)
     ana, url = officer_on_case(app, installation.officer)
     carol_client, _ = officer_on_case(app, carol)
@@ -40,9 +41,10 @@ def events(installation, prefix="identity"):
 def test_contact_details_are_sealed_apart_and_never_stored_in_clear(case, installation):
     ctx = open_context(installation.data_dir)
     assert ctx.db.execute("SELECT COUNT(*) FROM case_fields WHERE name = 'contact'").fetchone()[0] == 0
-    assert ctx.db.execute("SELECT COUNT(*) FROM identity_fields").fetchone()[0] == 1
+    assert ctx.db.execute("SELECT name FROM identity_fields ORDER BY name").fetchall() == [("contact",), ("identifying",)]
     assert ctx.db.execute("SELECT COUNT(*) FROM identity_keys").fetchone()[0] == 2   # Ana and Carol
-    assert "021 555 0199" in case["ana"].get(case["url"]).text
+    page = case["ana"].get(case["url"]).text
+    assert "021 555 0199" in page and IDENTIFYING in page
     assert files_containing(installation.data_dir, MARKER.encode()) == []
 
 
@@ -79,8 +81,13 @@ def test_with_consent_asked_through_the_status_page(case, installation):
 
 def test_a_ground_without_consent_needs_a_second_officer(case, installation):
     ana, carol, url, discloser = case["ana"], case["carol"], case["url"], case["discloser"]
+    unconsulted = release(ana, url, case["passphrase"], recipient="WorkSafe inspector", ground="health_safety",
+                          reason="Workers are at risk of injury now.")
+    assert unconsulted.status_code == 400 and "Record whether the discloser was consulted" in unconsulted.text
     assert release(ana, url, case["passphrase"], recipient="WorkSafe inspector", ground="health_safety",
-                   reason="Workers are at risk of injury now.").status_code == 303
+                   reason="Workers are at risk of injury now.", consultation="not_practicable",
+                   consultation_note="The risk is immediate.").status_code == 303
+    assert "Consulting the discloser first was not practicable: The risk is immediate." in ana.get(url).text
     assert 'data-release="1" data-state="pending"' in ana.get(url).text
     assert "your identity was given" not in discloser.get("/status").text
     alone = post(ana, url + "/identity/1/confirm", url, confirm_passphrase=case["passphrase"])
@@ -96,16 +103,36 @@ def test_an_export_leaves_the_identity_out_by_default(case, installation):
     ana, url = case["ana"], case["url"]
     plain = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"], recipient="")
     assert plain.status_code == 200 and plain.headers["Content-Disposition"].startswith("attachment;")
-    assert "Invoices paid twice." in plain.text and "021 555 0199" not in plain.text
+    assert "Invoices paid twice." in plain.text and "021 555 0199" not in plain.text and IDENTIFYING not in plain.text
     assert "left out" in plain.text
     refused = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"], recipient="NZ Police",
                    include_identity="y")
     assert refused.status_code == 400 and "record the release first" in refused.text
     assert release(ana, url, case["passphrase"], recipient="NZ Police", ground="law_enforcement",
-                   reason="A fraud inquiry.").status_code == 303
+                   reason="A fraud inquiry.", consultation="consulted",
+                   consultation_note="By message on Monday.").status_code == 303
     assert post(case["carol"], url + "/identity/1/confirm", url,
                 confirm_passphrase=case["carol_passphrase"]).status_code == 303
     named = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"], recipient="NZ Police",
                  include_identity="y")
-    assert named.status_code == 200 and "021 555 0199" in named.text
+    assert named.status_code == 200 and "021 555 0199" in named.text and IDENTIFYING in named.text
     assert events(installation, "case_export") == ["case_export", "case_export"]
+
+
+def test_a_consent_or_release_written_into_the_database_counts_for_nothing(case, installation):
+    ana, carol, url, discloser = case["ana"], case["carol"], case["url"], case["discloser"]
+    fields = dict(recipient="A journalist", ground="consent", reason="They asked.")
+    assert release(ana, url, case["passphrase"], **fields).status_code == 400
+    assert release(ana, url, case["passphrase"], recipient="Someone", ground="investigation", reason="Needed.",
+                   consultation="consulted").status_code == 303
+    ctx = open_context(installation.data_dir)
+    with ctx.db.conn:
+        ctx.db.execute("UPDATE consent_requests SET answer = 'yes', answer_day = '2026-01-01'")
+        ctx.db.execute("UPDATE identity_releases SET state = 'released', confirmed_day = '2026-01-01'")
+    assert release(ana, url, case["passphrase"], **fields).status_code == 400     # no consent on record
+    page = ana.get(url).text
+    assert 'data-answer=""' in page and 'data-state="released"' not in page
+    assert "your identity was given to" not in discloser.get("/status").text
+    # And the confirmation a second officer gives afterwards is refused: the record no longer says pending.
+    refused = post(carol, url + "/identity/1/confirm", url, confirm_passphrase=case["carol_passphrase"])
+    assert refused.status_code == 400

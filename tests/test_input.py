@@ -369,7 +369,8 @@ def test_a_disclosure_without_a_contact_part_is_received(client, installation):
     ctx, case_id, case_key = officer_case(installation.data_dir, installation.officer)
     # Contact details are sealed apart under the identity key (portal.identity): an empty one here.
     assert "contact" not in casefiles.read_fields(ctx, case_id, case_key)
-    assert ctx.db.execute("SELECT name FROM identity_fields WHERE case_id = ?", [case_id]).fetchall() == [("contact",)]
+    assert ctx.db.execute("SELECT name FROM identity_fields WHERE case_id = ? ORDER BY name",
+                          [case_id]).fetchall() == [("contact",), ("identifying",)]
 
 
 def test_status_and_channel_forms_without_their_optional_parts(officer_on_case, app, installation, admin):

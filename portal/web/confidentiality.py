@@ -19,7 +19,8 @@ def release(ref: str):
     return _case_action(ref, "identity_form", IdentityReleaseForm(), "ground",
                         "The identity was not released: please see below.",
                         lambda f: triage.release_identity(portal_context(), g.who, ref, f.recipient.data,
-                                                          f.ground.data, f.reason.data, f.submission_token.data),
+                                                          f.ground.data, f.reason.data, f.consultation.data or "",
+                                                          f.consultation_note.data, f.submission_token.data),
                         "#identity")
 
 

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal import submissions
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
-from portal.identity import GROUNDS
+from portal.identity import CONSULTATION as IDENTITY_CONSULTATION, GROUNDS
 from portal.referrals import CONCERNS, CONSULTATION
 from portal.text import normalise_line_breaks
 
@@ -75,12 +75,14 @@ class DiscloseForm(OneTimeForm):
                                       choices=choices(DISCLOSED_ELSEWHERE, CHOOSE),
                                       validators=[DataRequired("Please say whether you have raised it elsewhere.")])
     contact = TypedParagraphs("How to contact you (optional)", validators=[Optional(), Length(max=2000)])
+    identifying = TypedParagraphs("Anything else that could identify you (optional)",
+                                  validators=[Optional(), Length(max=20_000)])
     exclude = SelectMultipleField("Officers who must not see this disclosure (optional)", coerce=int,
                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                   validators=[Optional()])
 
     TEXT_FIELDS = ["csrf_token", "submission_token", "channel", "category", "summary", "details",
-                   "disclosed_elsewhere", "contact", "exclude"]
+                   "disclosed_elsewhere", "contact", "identifying", "exclude"]
     REPEATABLE = ("exclude",)  # checkboxes: one part per ticked box; any other field sent twice is refused
 
 
@@ -199,6 +201,10 @@ class IdentityReleaseForm(OneTimeForm):
                                                   "without one, the identity is not released.")])
     reason = TypedParagraphs("Why, shown to the discloser", validators=[
         DataRequired("Give the reason: the discloser will see it."), Length(max=5000)])
+    consultation = SelectField("Consulting the discloser first (needed for a ground other than consent)",
+                               choices=choices(IDENTITY_CONSULTATION, CHOOSE), validators=[Optional()])
+    consultation_note = TypedParagraphs("How they were consulted, or why it was not practicable",
+                                        validators=[Optional(), Length(max=5000)])
 
 
 class ConsentAnswerForm(FlaskForm):

@@ -38,7 +38,7 @@ def record():
     if not form.validate():
         return _render(form, "The disclosure was not recorded: please see below.", 400)
     values = {name: getattr(form, name).data for name in ("channel", "category", "summary", "details",
-                                                         "disclosed_elsewhere", "contact")}
+                                                         "disclosed_elsewhere", "contact", "identifying")}
     try:
         receipt = disclosures.record_oral(portal_context(), g.who.account.id, values, form.submission_token.data)
     except (disclosures.NotYourChannel, disclosures.NoReceiver) as exc:
