@@ -40,10 +40,11 @@ class Proof:
 
 def commitment_parts(fields: dict[str, str], attachments: list[casefiles.Attachment]) -> list[str]:
     """What the commitment covers, as strings: the format name, the four text fields of the disclosure as
-    sent, then each attachment sent with it as name, type and size in bytes (not its contents)."""
+    sent, then each file sent with it as name, type, size in bytes and the SHA-256 of its contents (hex;
+    empty for a file stored before digests were kept)."""
     parts = [COMMITMENT_FORMAT] + [fields.get(name, "") for name in COMMITTED_FIELDS]
     for attachment in attachments:
-        parts += [attachment.name, attachment.content_type, str(attachment.size)]
+        parts += [attachment.name, attachment.content_type, str(attachment.size), attachment.sha256]
     return parts
 
 
@@ -66,7 +67,7 @@ def statement(ctx: Context, case: CaseRecord, case_key: bytes) -> dict[str, str]
         "commitment": crypto.commit(crypto.commitment_salt(case_key), parts).hex(),
         "commitment_scheme": "BLAKE2b-256, key = salt, person = ack-commitment, message = lp(" +
                              COMMITMENT_FORMAT + ", category, summary, details, disclosed_elsewhere, "
-                             "then name, type, size of each attachment)",
+                             "then name, type, size, SHA-256 of each file)",
     }
 
 

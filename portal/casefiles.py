@@ -55,6 +55,7 @@ class Attachment:
     name: str
     content_type: str
     size: int
+    sha256: str = ""     # hex digest of the bytes as received ("" for files stored before it was kept)
 
 
 @dataclass
@@ -128,7 +129,8 @@ def read_fields(ctx: Context, case_id: str, case_key: bytes) -> dict[str, str]:
 
 def _attachment(case_id: str, case_key: bytes, attachment_id: str, meta_ct: bytes) -> Attachment:
     meta = json.loads(crypto.decrypt_field(case_key, case_id, f"attachment:{attachment_id}", meta_ct))
-    return Attachment(id=attachment_id, name=meta["name"], content_type=meta["type"], size=meta["size"])
+    return Attachment(id=attachment_id, name=meta["name"], content_type=meta["type"], size=meta["size"],
+                      sha256=meta.get("sha256", ""))
 
 
 def read_attachments(ctx: Context, case_id: str, case_key: bytes, message_id: str | None = None) -> list[Attachment]:
@@ -183,6 +185,8 @@ def attachment_stream(ctx: Context, case_id: str, case_key: bytes, attachment_id
 
 def encrypt_attachment_meta(case_id: str, case_key: bytes, attachment: Attachment) -> bytes:
     meta = {"name": attachment.name, "type": attachment.content_type, "size": attachment.size}
+    if attachment.sha256:
+        meta["sha256"] = attachment.sha256
     return crypto.encrypt_field(case_key, case_id, f"attachment:{attachment.id}", json.dumps(meta).encode())
 
 

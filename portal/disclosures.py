@@ -3,6 +3,7 @@ and the status session opened by the receipt."""
 from __future__ import annotations
 
 import os
+import hashlib
 import hmac
 import secrets
 import shutil
@@ -77,11 +78,14 @@ class _PendingFile:
         self._encryptor = crypto.StreamEncryptor(crypto.stream_key(intake.case_key, intake.case_id, self.id),
                                                  self._writer.file, crypto.attachment_ad(intake.case_id, self.id))
         self.attachment: Attachment | None = None
+        # The file's digest as received, kept (encrypted) so a signed acknowledgement can commit to it.
+        self._digest = hashlib.sha256()
         self._unflushed = 0
         self._flushed_to = 0
 
     def write(self, data: bytes) -> None:
         self._encryptor.write(data)
+        self._digest.update(data)
         self._unflushed += len(data)
         if self._unflushed >= _FLUSH_EVERY:
             file = self._writer.file
@@ -93,7 +97,7 @@ class _PendingFile:
     def finish(self, content_type: str) -> None:
         size = self._encryptor.close()
         self._writer.close()
-        self.attachment = Attachment(self.id, self.name, content_type[:100], size)
+        self.attachment = Attachment(self.id, self.name, content_type[:100], size, self._digest.hexdigest())
 
     def commit(self, day_timestamp: float) -> tuple[Attachment, str]:
         if self.attachment is None:

@@ -103,3 +103,23 @@ def test_an_installation_made_before_signing_gets_its_key_at_start_up(installati
     assert run_cli(installation.data_dir, "signing-key").output.strip() == second  # kept, not made again
     assert "signing_key" in json.loads(path.read_text())
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_the_commitment_covers_the_files_contents(app, installation, today):
+    import hashlib
+
+    from tests.support import receipt_from
+    from tests.test_discloser_flow import ATTACHMENT, disclose
+
+    today.set("2026-03-02")
+    discloser = app.test_client()
+    receipt = receipt_from(disclose(discloser, "What I saw.").text)
+    officer, case = officer_on_case(app, installation.officer)
+    assert post(officer, case + "/steps", step="acknowledge").status_code == 303
+    page = open_status(discloser, receipt)
+    salt = re.search(r'id="commitment-salt" class="key">([0-9a-f]{64})<', page).group(1)
+    statement = json.loads(discloser.get("/status/acknowledgement").data)["statement"]
+    text = ["protected-disclosure-text/1", "public_funds", "Payments to a director's company", "What I saw.", "no"]
+    file = ["evidence.pdf", "application/octet-stream", str(len(ATTACHMENT))]
+    assert acknowledgements.check_opening(statement, salt, text + file + [hashlib.sha256(ATTACHMENT).hexdigest()])
+    assert not acknowledgements.check_opening(statement, salt, text + file + [hashlib.sha256(b"other").hexdigest()])
