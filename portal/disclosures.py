@@ -190,12 +190,20 @@ def _new_ref(ctx: Context) -> str:
             return ref
 
 
-def _insert_case(ctx: Context, intake: Intake, channel_id: int, lookup_id: str, discloser_public_key: bytes) -> str:
+def known_category(value: str | None) -> str | None:
+    """The s 10 category as kept in the clear for the queue's filter and statistics: one of the listed
+    values (current or former), else None. Never free text."""
+    return value if value in CATEGORIES or value in FORMER_CATEGORIES else None
+
+
+def _insert_case(ctx: Context, intake: Intake, channel_id: int, lookup_id: str, discloser_public_key: bytes,
+                 category: str | None) -> str:
     ref = _new_ref(ctx)
     ctx.db.execute(
-        "INSERT INTO cases (id, ref, channel_id, status, received_day, receipt_lookup, discloser_public_key) "
-        "VALUES (?, ?, ?, 'received', ?, ?, ?)",
-        [intake.case_id, ref, channel_id, intake.day, lookup_id, discloser_public_key])
+        "INSERT INTO cases (id, ref, channel_id, status, received_day, receipt_lookup, discloser_public_key, "
+        "category, activity_day) VALUES (?, ?, ?, 'received', ?, ?, ?, ?, ?)",
+        [intake.case_id, ref, channel_id, intake.day, lookup_id, discloser_public_key, known_category(category),
+         intake.day])
     casefiles.insert_status(ctx, intake.case_id, intake.case_key, status="received", day=intake.day,
                             account_id=None, event=None)
     return ref
@@ -250,7 +258,8 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
-        ref = _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key)
+        ref = _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key,
+                           values.get("category"))
         _insert_fields(ctx, intake, values)
         _insert_case_keys(ctx, intake, readers, identity.public_key)
         internal_key = crypto.new_case_key()

@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal import accounts, audit, casefiles, identity, oral, sessions, sign_in_budget, submissions, throttle, workflow
-from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, HasStatus, StatusUpdate
+from portal import accounts, audit, casefiles, identity, oral, queue, sessions, sign_in_budget, submissions, throttle, workflow
+from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, StatusUpdate
 from portal.clock import today
 from portal.context import Context
 from portal.store import transaction
 
 OFFICER_SESSION = "officer"
 CONTACT_WITHHELD = "(Sealed apart: you do not hold this case's identity key. Ask an officer who does.)"
-PAGE_SIZE = 25
 
 
 class StatusError(ValueError):
@@ -127,37 +126,9 @@ def confirm_passphrase(ctx: Context, who: SignedIn, passphrase: str, cookie: str
     return False
 
 
-@dataclass
-class InboxRow(HasStatus):
-    ref: str
-    channel_name: str
-    status: str
-    received_day: str
-    due_day: str | None      # the next statutory deadline, stored when it changes (never computed here)
-    due_kind: str | None
-
-
-@dataclass
-class InboxPage:
-    rows: list[InboxRow]
-    page: int
-    pages: int
-    total: int
-
-
-def inbox(ctx: Context, who: SignedIn, page: int = 1) -> InboxPage:
-    """The cases this officer holds a key for, newest first."""
-    recipient = f"account:{who.account.id}"
-    total = ctx.db.execute("SELECT COUNT(*) FROM case_keys WHERE recipient = ?", [recipient]).fetchone()[0]
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    rows = ctx.db.execute(
-        "SELECT c.ref, ch.name, c.status, c.received_day, c.due_day, c.due_kind FROM cases c "
-        "JOIN case_keys k ON k.case_id = c.id AND k.recipient = ? "
-        "JOIN channels ch ON ch.id = c.channel_id "
-        "ORDER BY c.received_day DESC, c.rowid DESC LIMIT ? OFFSET ?",
-        [recipient, PAGE_SIZE, (page - 1) * PAGE_SIZE]).fetchall()
-    return InboxPage([InboxRow(*row) for row in rows], page, pages, total)
+def queue_page(ctx: Context, who: SignedIn, wanted: queue.QueueFilter) -> queue.QueuePage:
+    """A page of the officer's work queue (portal.queue); decrypts only the rows shown, audits nothing."""
+    return queue.page(ctx, who.account.id, who.private_key, wanted, today(ctx.settings.timezone))
 
 
 @dataclass
@@ -222,6 +193,7 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
     case, case_key = open_case(ctx, who, ref)
     if audited:
         audit.record(ctx, "case_view", actor=who.account.id, case_ref=case.ref)
+    queue.mark_seen(ctx, who.account.id, case.id)
     history = casefiles.status_history(ctx, case.id, case_key)
     latest, problems = casefiles.trusted_status(case, history)
     if latest is not None:

@@ -14,11 +14,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, conflicts, disclosures, identity, notes, referrals, submissions, throttle, triage, workflow
+from portal import accounts, conflicts, disclosures, identity, notes, queue, referrals, submissions, throttle, triage, workflow
 from portal.app import portal_context
 from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
-from portal.numbers import whole_number_or
 from portal.web import carry
 from portal.web.confirm import passphrase_confirmed
 from portal.web.forms import (AssignForm, CaseExportForm, EmptyForm, ExtensionForm, IdentityReleaseForm, InterestForm,
@@ -41,7 +40,6 @@ def _paused_message(exc: "triage.SignInPaused") -> str:
                 "Nothing is wrong with your account. If you did not make these attempts, tell your administrator; "
                 "a browser you have signed in with before is not affected.")
     return f"Too many failed sign-in attempts. Please wait {wait} and try again."
-MAX_PAGE = 1_000_000
 
 # How to show a form's page again with text carried through a sign-in (portal.web.carry): the POST
 # endpoint's name -> a function of its URL arguments and the carried form data, giving a response.
@@ -190,11 +188,16 @@ def sign_out_everywhere():
 @bp.get("/")
 @signed_in()
 def inbox():
+    """The work queue: GET filters and orders only (CONTRACT.md [queue]), so every view can be bookmarked."""
     if g.who.is_admin:
         return redirect(url_for("admin.overview"), code=303)
-    page_number = whole_number_or(request.args.get("page"), 1, minimum=1, maximum=MAX_PAGE)
     ctx = portal_context()
-    return render_template("console/inbox.html", inbox=triage.inbox(ctx, g.who, page_number),
+    wanted, problems = queue.parse_filter(request.args)
+    found = triage.queue_page(ctx, g.who, wanted)
+    return render_template("console/inbox.html", inbox=found, wanted=wanted, problems=problems,
+                           choices=queue.filter_choices(ctx, g.who.account.id), sorts=queue.SORTS,
+                           statuses=queue.SHORT_STATUSES, categories=CATEGORIES, due_filters=queue.DUE_FILTERS,
+                           assignee_filters=queue.ASSIGNEE_FILTERS, deadline_words=queue.DEADLINE_WORDS,
                            last_visit=triage.last_visit(ctx, g.who))
 
 
