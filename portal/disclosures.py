@@ -258,18 +258,8 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
-        ref = _insert_case(ctx, intake, channel.id, identity.lookup_id, identity.public_key,
-                           values.get("category"))
-        _insert_fields(ctx, intake, values)
-        _insert_case_keys(ctx, intake, readers, identity.public_key)
-        internal_key = crypto.new_case_key()
-        casefiles.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
-        confidentiality.store_identity(ctx, intake.case_id, readers, values)
-        conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
-        casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, attachments)
-        if oral_by is not None:
-            oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day)
-        workflow.refresh_due(ctx, intake.case_id)
+        store_case(ctx, intake, channel.id, readers, values, identity.lookup_id, identity.public_key,
+                   excluded_ids, attachments, oral_by)
     intake.completed = True
     return receipt
 
@@ -289,6 +279,28 @@ def record_oral(ctx: Context, account_id: int, values: dict[str, str | None],
         raise NotYourChannel("You can record a disclosure only for a channel you are an officer of.")
     with begin_disclosure(ctx) as intake:
         return complete_disclosure(ctx, intake, values, submission_token, oral_by=account_id)
+
+
+def store_case(ctx: Context, intake: Intake, channel_id: int, readers: list[accounts.Account],
+               values: dict[str, str | None], lookup_id: str, discloser_public_key: bytes,
+               excluded_ids: set[int] = frozenset(), attachments: list[tuple[Attachment, str]] = (),
+               oral_by: int | None = None) -> str:
+    """Inside the caller's transaction: the case row, its encrypted fields, its key sealed to each reader and
+    the discloser, the officers-only key, the exclusions, attachments, the oral record (`oral_by`: the officer
+    who recorded it) and first deadline. Returns the reference.
+    (complete_disclosure; also the queue benchmark, which builds many cases in one transaction.)"""
+    ref = _insert_case(ctx, intake, channel_id, lookup_id, discloser_public_key, values.get("category"))
+    _insert_fields(ctx, intake, values)
+    _insert_case_keys(ctx, intake, readers, discloser_public_key)
+    internal_key = crypto.new_case_key()
+    casefiles.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
+    confidentiality.store_identity(ctx, intake.case_id, readers, values)
+    conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
+    casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, list(attachments))
+    if oral_by is not None:
+        oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day)
+    workflow.refresh_due(ctx, intake.case_id)
+    return ref
 
 
 ReceiptTypo = crypto.ReceiptTypo

@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
-import crypto
 from portal import casefiles, deadlines, workdays
 from portal.casefiles import STATUSES, HasStatus
 from portal.context import Context
@@ -310,27 +309,30 @@ def _title(summary: str) -> str:
     return line[:TITLE_CHARACTERS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
-def _decrypted(ctx: Context, account_id: int, private_key: bytes, case_id: str, category: str) -> tuple[str, str]:
-    """(title, category value) of one case of the page shown, opened with this reader's own sealed key.
-    A case made before the category was kept in the clear gets it recorded now (migration 7)."""
-    try:
-        case_key = casefiles.open_case_key(ctx, case_id, f"account:{account_id}", private_key)
-        wanted = ("summary",) if category else ("summary", "category")
-        fields = casefiles.read_fields(ctx, case_id, case_key, wanted)
-    except (casefiles.CaseNotFound, crypto.DecryptionError):
-        return "(This case's title could not be opened.)", category
-    if not category and known_category(fields.get("category")):
-        category = fields["category"]
-        ctx.db.execute("UPDATE cases SET category = ? WHERE id = ? AND category IS NULL", [category, case_id])
-    return _title(fields.get("summary", "")), category
+def _titles(ctx: Context, account_id: int, private_key: bytes, shown: list[tuple]) -> dict[str, tuple[str, str]]:
+    """case id -> (title, category value) for the rows of the page shown, opened with this reader's own
+    sealed keys. A case made before the category was kept in the clear gets it recorded now (migration 7)."""
+    opened = casefiles.read_fields_of_cases(ctx, f"account:{account_id}", private_key, [row[0] for row in shown],
+                                            ("summary", "category"))
+    titles = {}
+    for case_id, category in ((row[0], row[5]) for row in shown):
+        fields = opened.get(case_id)
+        if fields is None:
+            titles[case_id] = ("(This case's title could not be opened.)", category)
+            continue
+        if not category and known_category(fields.get("category")):
+            category = fields["category"]
+            ctx.db.execute("UPDATE cases SET category = ? WHERE id = ? AND category IS NULL", [category, case_id])
+        titles[case_id] = (_title(fields.get("summary", "")), category)
+    return titles
 
 
 def _days_left(due: str, today: dt.date, regime: str) -> tuple[int, int | None]:
-    """Calendar days, and working days for the nz regime when the count is short enough to walk."""
+    """Calendar days, and working days for the nz regime when the deadline is within a month."""
     due_day = dt.date.fromisoformat(due)
     calendar_days = (due_day - today).days
-    if abs(calendar_days) > 120:
-        return calendar_days, None
+    if not 0 <= calendar_days <= 31:
+        return calendar_days, None  # overdue, or far off: calendar days say enough
     try:
         return deadlines.days_left(due_day, today, regime)
     except workdays.UnknownYear:
@@ -352,9 +354,10 @@ def page(ctx: Context, account_id: int, private_key: bytes, wanted: QueueFilter,
     assignee_ids = sorted({row[7] for row in shown if row[7]})
     names = dict(ctx.db.execute(f"SELECT id, name FROM accounts WHERE id IN ({', '.join('?' for _ in assignee_ids)})",
                                 assignee_ids).fetchall())
+    titles = _titles(ctx, account_id, private_key, shown)
     rows = []
     for case_id, ref, seen, kind, channel_id, category, status, assigned, due_key, activity, received in shown:
-        title, category = _decrypted(ctx, account_id, private_key, case_id, category)
+        title, category = titles[case_id]
         channel_name, regime = channels.get(channel_id, ("", "nz"))
         due = None if due_key == NO_DUE else due_key
         left, working_left = _days_left(due, today_day, regime) if due else (None, None)

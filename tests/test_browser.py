@@ -256,6 +256,21 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.get_by_role("button", name="Change status").click()
     officer.locator("#case-status[data-status=acknowledged]").wait_for()
     check(officer, "case")
+    # The work queue: its filter form by keyboard, a filtered view, and a search that finds nothing.
+    officer.goto(base_url + "/console/")
+    tab_to(officer, officer.get_by_label("Status", exact=True))
+    officer.get_by_label("Status", exact=True).select_option("acknowledged")
+    officer.get_by_label("Order").select_option("activity")
+    show = officer.get_by_role("button", name="Show")
+    tab_to(officer, show)
+    submit_by_enter(officer, show)
+    assert "status=acknowledged" in officer.url and "sort=activity" in officer.url
+    officer.locator("tr[data-ref][data-unseen=false]").first.wait_for()
+    check(officer, "queue, filtered")
+    officer.get_by_label("Find a case by its reference").fill("PD-NOSUCHCA")
+    submit_by_enter(officer, officer.get_by_label("Find a case by its reference"))
+    officer.locator("#queue-empty").wait_for()
+    check(officer, "queue, search finds nothing")
     officer.get_by_role("link", name="Your declared interests").click()
     officer.get_by_label("Declare an interest").fill("My brother works in the Procurement team.")
     officer.get_by_role("button", name="Declare").click()
@@ -309,5 +324,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context):
         ctx.close()
-    assert len(checked) == 24, checked
+    assert len(checked) == 26, checked
     assert not problems, "\n\n".join(problems)

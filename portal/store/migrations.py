@@ -375,5 +375,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                              (f"{column or 'all'}_activity", "activity_day, ref"),
                              (f"{column or 'all'}_received", "received_day, ref")]],
         "CREATE INDEX queue_by_ref ON case_queue (account_id, ref)",
+        "CREATE INDEX queue_by_case ON case_queue (case_id)",  # the triggers' updates of one case's rows
     ]),
 ]
