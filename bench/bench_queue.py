@@ -42,7 +42,7 @@ OUT = ROOT / "bench" / "out"
 CHANNEL = "Audit and Risk"
 CATEGORIES = list(disclosures.CATEGORIES)
 OPEN_STATUSES = ("received", "acknowledged", "assessing", "investigating")
-BUILDER_VERSION = "1"            # raise when build() or _one_case() changes: the cache is rebuilt
+BUILDER_VERSION = "2"            # raise when build() or _one_case() changes: the cache is rebuilt
 FIRST_DAY = dt.date(2022, 1, 10)
 LAST_DAY = dt.date(2026, 11, 20)
 
@@ -94,7 +94,7 @@ def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_
         steps = deadlines.STEPS if status == "closed" else workflow.STATUS_STEPS[status]
         workflow.mark_steps(ctx, intake.case_id, steps, day.isoformat(), ana.id)
         workflow.refresh_due(ctx, intake.case_id)
-    if i % 3 == 0:
+    if i % 7 in (0, 3):  # about 2 in 7 assigned, independently of the category (i % 6)
         ctx.db.execute("UPDATE cases SET assigned_to = ? WHERE id = ?", [(ana, ben)[i % 2].id, intake.case_id])
     if not is_open:
         queue.mark_seen(ctx, ana.id, intake.case_id)

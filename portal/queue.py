@@ -26,7 +26,7 @@ from portal.disclosures import CATEGORIES, FORMER_CATEGORIES, known_category
 from portal.numbers import NotAWholeNumber, parse_whole_number
 
 PAGE_SIZE = 25
-COUNT_CAP = 1000                 # counts beyond this are shown as "more than 1000"
+COUNT_CAP = 100                  # counts beyond this are shown as "more than 100"
 SOON_WORKING_DAYS = 5            # "due soon": within this many working days (legislation calendar)
 NO_DUE = "9999-12-31"            # the due key of a case with nothing due: sorts after every real day
 TITLE_CHARACTERS = 90
@@ -52,6 +52,18 @@ SHORT_STATUSES: dict[str, str] = {
     "referred": "Referred",
     "no_further_action": "No further action",
     "closed": "Closed",
+}
+# The s 10 categories in a few words, for the filter and the rows (the case page keeps the full wording).
+SHORT_CATEGORIES: dict[str, str] = {
+    "offence": "An offence",
+    "health_safety_environment": "Risk to health, safety or the environment",
+    "maintenance_of_law": "Risk to the maintenance of law",
+    "public_funds": "Public funds or resources",
+    "public_sector_conduct": "Conduct or mismanagement in the public sector",
+    "not_sure": "Not sure",
+    "oppressive_conduct": "Oppressive or negligent conduct (earlier form)",
+    "gross_mismanagement": "Gross mismanagement (earlier form)",
+    "other": "Something else (earlier form)",
 }
 DEADLINE_WORDS = {
     "respond": "s 13 steps due",
@@ -362,7 +374,7 @@ def page(ctx: Context, account_id: int, private_key: bytes, wanted: QueueFilter,
         due = None if due_key == NO_DUE else due_key
         left, working_left = _days_left(due, today_day, regime) if due else (None, None)
         urgency = "" if due is None else "overdue" if due < today else "soon" if due <= soon else ""
-        rows.append(QueueRow(ref, title, channel_name, {**FORMER_CATEGORIES, **CATEGORIES}.get(category, ""), status,
+        rows.append(QueueRow(ref, title, channel_name, SHORT_CATEGORIES.get(category, ""), status,
                              names.get(assigned, ""), due, due_kinds.get(case_id), left, working_left, urgency,
                              None if seen else UNSEEN_KINDS.get(kind or "new"), received, activity))
     base = ["account_id = ?"], [account_id]

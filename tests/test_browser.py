@@ -260,7 +260,7 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.goto(base_url + "/console/")
     tab_to(officer, officer.get_by_label("Status", exact=True))
     officer.get_by_label("Status", exact=True).select_option("acknowledged")
-    officer.get_by_label("Order").select_option("activity")
+    officer.get_by_label("Order", exact=True).select_option("activity")
     show = officer.get_by_role("button", name="Show")
     tab_to(officer, show)
     submit_by_enter(officer, show)

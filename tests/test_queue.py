@@ -220,7 +220,7 @@ def test_overdue_and_due_soon_stand_out_in_words(spread):
 def test_rows_say_what_is_needed_with_the_title_decrypted_for_the_reader_only(spread, app, installation):
     ana, named, _ = spread
     row = {r["ref"]: r for r in rows(ana.get("/console/").text)}[named["Assigned to Cat"]]
-    for words in ("Assigned to Cat", "Cat Second", "An unlawful, corrupt or irregular use of public funds",
+    for words in ("Assigned to Cat", "Cat Second", "Public funds or resources",
                   installation.channel, "Acknowledged" if False else "New: to acknowledge", "2026-03-02"):
         assert words in row["html"], words
     ben = signed_in(app, installation.other_officer)

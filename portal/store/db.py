@@ -22,6 +22,8 @@ PRAGMAS = (
     "PRAGMA trusted_schema=OFF",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
+    # Statement journals and sorts stay in memory: the server writes nothing beside its database and blobs.
+    "PRAGMA temp_store=MEMORY",
 )
 
 

@@ -196,7 +196,8 @@ def inbox():
     found = triage.queue_page(ctx, g.who, wanted)
     return render_template("console/inbox.html", inbox=found, wanted=wanted, problems=problems,
                            choices=queue.filter_choices(ctx, g.who.account.id), sorts=queue.SORTS,
-                           statuses=queue.SHORT_STATUSES, categories=CATEGORIES, due_filters=queue.DUE_FILTERS,
+                           statuses=queue.SHORT_STATUSES,
+                           categories={value: queue.SHORT_CATEGORIES[value] for value in CATEGORIES}, due_filters=queue.DUE_FILTERS,
                            assignee_filters=queue.ASSIGNEE_FILTERS, deadline_words=queue.DEADLINE_WORDS,
                            last_visit=triage.last_visit(ctx, g.who))
 
