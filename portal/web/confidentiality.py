@@ -7,7 +7,8 @@ from portal import disclosures, identity, triage
 from portal.app import portal_context
 from portal.web.confirm import passphrase_confirmed
 from portal.web.console import _case_action, _render_case, signed_in
-from portal.web.forms import CaseExportForm, ConsentAnswerForm, EmptyForm, IdentityReleaseForm
+from portal.web.discloser import _render_thread, _status_cookie_name
+from portal.web.forms import CaseExportForm, ConsentAnswerForm, EmptyForm, IdentityReleaseForm, ReplyForm
 
 bp = Blueprint("confidentiality", __name__)
 
@@ -59,9 +60,6 @@ def export(ref: str):
 @bp.post("/status/consent")
 def consent():
     """The discloser answers a consent question (s 17(2)(a)) from their status page."""
-    from portal.web.discloser import _render_thread, _status_cookie_name
-    from portal.web.forms import ReplyForm
-
     ctx = portal_context()
     session = disclosures.resume_status(ctx, request.cookies.get(_status_cookie_name()))
     if session is None:
