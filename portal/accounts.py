@@ -5,18 +5,24 @@ private key. An administrator's key is never sealed anything, so an administrato
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
-import pyotp
+import zxcvbn
+from confusable_homoglyphs import confusables
 
 import crypto
-from portal import audit, submissions, work_slots
-from portal.clock import today
+from portal import audit, second_factor, submissions, work_slots
+from portal.clock import epoch, today
 from portal.config import Settings
 from portal.context import Context
 from portal.store import transaction
 
 ROLES = ("officer", "admin")
+MIN_PASSPHRASE_LENGTH = 12
+# zxcvbn's score 3: "safely unguessable: moderate protection from offline slow-hash scenario".
+MIN_PASSPHRASE_SCORE = 3
 
 
 class AccountError(Exception):
@@ -28,6 +34,53 @@ class LoginFailed(Exception):
 
 
 REGIMES = ("nz", "eu")  # the statutory clock a channel follows: see portal.deadlines
+class WeakPassphrase(AccountError):
+    """A passphrase the strength estimator (zxcvbn) rates guessable; the message carries its advice."""
+
+
+def check_passphrase_strength(passphrase: str, user_inputs: list[str] = ()) -> None:
+    """Refuse a short or guessable passphrase with the estimator's own advice. Raises WeakPassphrase."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise WeakPassphrase(f"Use at least {MIN_PASSPHRASE_LENGTH} characters: several uncommon words work well.")
+    # zxcvbn's cost grows with length; beyond 100 characters the first 100 decide.
+    # The person's own name and email, word by word, count as guessable.
+    words = [w for u in user_inputs for w in re.split(r"[^\w]+", u.lower()) if w]
+    result = zxcvbn.zxcvbn(passphrase[:100], user_inputs=words)
+    if result["score"] < MIN_PASSPHRASE_SCORE:
+        feedback = result["feedback"]
+        advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+        raise WeakPassphrase("This passphrase would be too easy to guess. "
+                             + (advice or "Add another word or two; uncommon words are better."))
+
+
+def name_key(name: str) -> str:
+    """What two display names must not share: NFKC, case folded, spaces collapsed, and each character
+    that Unicode lists as confusable with a Latin one replaced by it (Unicode TR 39 skeleton, in
+    spirit), so "Ana", "ＡＮＡ" and a Cyrillic "Аna" all collide."""
+    folded = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    out = []
+    for ch in folded:
+        found = confusables.is_confusable(ch, preferred_aliases=["latin"], greedy=True) if not ch.isascii() else False
+        if found:
+            ch = min((h["c"] for h in found[0]["homoglyphs"]), key=lambda c: (len(c), c))
+        out.append(ch)
+    return unicodedata.normalize("NFKC", "".join(out)).casefold()
+
+
+def check_name_and_email_free(ctx: Context, name: str, email: str) -> str:
+    """Refuse a display name that looks like another account's or a live invitation's, or an email in
+    use; return the name's key. Display names are unique so that a reader list cannot hide a double."""
+    key = name_key(name)
+    now = epoch()
+    taken = ctx.db.execute("SELECT name FROM accounts UNION ALL "
+                           "SELECT name FROM invitations WHERE used = 0 AND expires_at > ?", [now]).fetchall()
+    if any(name_key(row[0]) == key for row in taken):
+        raise AccountError("Another person already has this display name, or one that looks the same. "
+                           "Add a middle initial or a team name.")
+    if ctx.db.execute("SELECT 1 FROM accounts WHERE email = ? UNION ALL SELECT 1 FROM invitations "
+                      "WHERE email = ? AND used = 0 AND expires_at > ?", [email, email, now]).fetchone():
+        raise AccountError(f"An account or invitation for {email} already exists.")
+    return key
 
 
 @dataclass(frozen=True)
@@ -75,8 +128,13 @@ def add_channel(ctx: Context, name: str, description: str = "", regime: str = "n
 def list_channels(ctx: Context, *, with_officers_only: bool = False) -> list[Channel]:
     sql = "SELECT id, name, description, regime FROM channels"
     if with_officers_only:
-        sql += " WHERE EXISTS (SELECT 1 FROM channel_officers co WHERE co.channel_id = channels.id)"
+        sql += " WHERE EXISTS (SELECT 1 FROM channel_officers co WHERE co.channel_id = channels.id AND co.state = 'confirmed')"
     return [_channel(row) for row in ctx.db.execute(sql + " ORDER BY name").fetchall()]
+
+
+def get_channel(ctx: Context, channel_id: int) -> Channel | None:
+    row = ctx.db.execute("SELECT id, name, description FROM channels WHERE id = ?", [channel_id]).fetchone()
+    return _channel(row) if row else None
 
 
 def find_channel(ctx: Context, name: str) -> Channel | None:
@@ -92,11 +150,23 @@ def find_channel(ctx: Context, name: str) -> Channel | None:
 
 
 def channel_officers(ctx: Context, channel_id: int) -> list[Account]:
+    """The channel's readers: its officers whose membership is confirmed (pending ones receive nothing)."""
     rows = ctx.db.execute(
         "SELECT a.id, a.email, a.name, a.role, a.public_key FROM accounts a "
-        "JOIN channel_officers co ON co.account_id = a.id WHERE co.channel_id = ? AND a.role = 'officer' "
+        "JOIN channel_officers co ON co.account_id = a.id "
+        "WHERE co.channel_id = ? AND co.state = 'confirmed' AND a.role = 'officer' "
         "ORDER BY a.name", [channel_id]).fetchall()
     return [Account(*row) for row in rows]
+
+
+def readers_by_channel(ctx: Context) -> dict[int, list[str]]:
+    """For the disclosure form: each channel's readers' display names, so a discloser can choose."""
+    readers: dict[int, list[str]] = {}
+    for channel_id, name in ctx.db.execute(
+            "SELECT co.channel_id, a.name FROM channel_officers co JOIN accounts a ON a.id = co.account_id "
+            "WHERE co.state = 'confirmed' AND a.role = 'officer' ORDER BY a.name").fetchall():
+        readers.setdefault(channel_id, []).append(name)
+    return readers
 
 
 def get_account(ctx: Context, account_id: int) -> Account | None:
@@ -109,6 +179,10 @@ def account_id_for(ctx: Context, email: str) -> int | None:
     """The id of the account with this email address (case-insensitive), or None."""
     row = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [email.strip()]).fetchone()
     return row[0] if row else None
+def get_account_by_email(ctx: Context, email: str) -> Account | None:
+    row = ctx.db.execute("SELECT id, email, name, role, public_key FROM accounts WHERE email = ?",
+                         [email.strip()]).fetchone()
+    return Account(*row) if row else None
 
 
 def add_account(ctx: Context, *, email: str, name: str, role: str, passphrase: str,
@@ -119,32 +193,53 @@ def add_account(ctx: Context, *, email: str, name: str, role: str, passphrase: s
         raise AccountError(f"Unknown role {role!r}.")
     if "@" not in email or not name:
         raise AccountError("An account needs an email address and a name.")
-    if len(passphrase) < 12:
-        raise AccountError("The passphrase must be at least 12 characters long.")
-    if role == "officer" and not channels:
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise AccountError(f"The passphrase must be at least {MIN_PASSPHRASE_LENGTH} characters long.")
+    found = resolve_channels(ctx, channels, required=role == "officer")
+    private_key, public_key = crypto.generate_keypair()
+    wrapped = wrap(ctx, private_key, passphrase)
+    totp_secret = second_factor.new_secret()
+    with transaction(ctx.db):
+        key = check_name_and_email_free(ctx, name, email)
+        # An officer made this way must replace both credentials at first sign-in: its maker knows them.
+        account_id = insert_account(ctx, email=email, name=name, key=key, role=role, public_key=public_key,
+                                    wrapped=wrapped, totp_secret=totp_secret,
+                                    must_change_credentials=role == "officer")
+        for channel in found:
+            ctx.db.execute("INSERT INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
+                           [channel.id, account_id])
+            record_membership_event(ctx, channel.id, f"{name} <{email}>", "added by the server's operator "
+                                    "(command line)", "the server's operator")
+        audit.record(ctx, "account_add", actor=None, subject=account_id,
+                     detail={"role": role, "channels": len(found)})
+    return Account(account_id, email, name, role, public_key), totp_secret
+
+
+def resolve_channels(ctx: Context, channels, *, required: bool) -> list[Channel]:
+    if required and not channels:
         raise AccountError("An officer needs at least one channel.")
     found = [find_channel(ctx, c) for c in channels]
     missing = [c for c, ch in zip(channels, found) if ch is None]
     if missing:
         raise AccountError(f"No such channel: {', '.join(missing)}.")
-    private_key, public_key = crypto.generate_keypair()
-    with work_slots.key_derivation(ctx.settings):
-        wrapped = crypto.wrap_private_key(private_key, passphrase, ctx.settings.passphrase_params)
-    totp_secret = pyotp.random_base32()
-    with transaction(ctx.db):
-        if ctx.db.execute("SELECT 1 FROM accounts WHERE email = ?", [email]).fetchone():
-            raise AccountError(f"An account for {email} already exists.")
-        cursor = ctx.db.execute(
-            "INSERT INTO accounts (email, name, role, public_key, wrapped_private_key, totp_secret, created_day) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [email, name, role, public_key, wrapped, totp_secret, today(ctx.settings.timezone)])
-        account_id = cursor.lastrowid
-        for channel in found:
-            ctx.db.execute("INSERT INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
-                           [channel.id, account_id])
-        audit.record(ctx, "account_add", actor=None, subject=account_id,
-                     detail={"role": role, "channels": len(found)})
-    return Account(account_id, email, name, role, public_key), totp_secret
+    return found
+
+
+def insert_account(ctx: Context, *, email: str, name: str, key: str, role: str, public_key: bytes,
+                   wrapped: bytes, totp_secret: str, must_change_credentials: bool) -> int:
+    """Insert one account row (inside the caller's transaction); return its id."""
+    cursor = ctx.db.execute(
+        "INSERT INTO accounts (email, name, name_key, role, public_key, wrapped_private_key, totp_secret, "
+        "must_change_credentials, created_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [email, name, key, role, public_key, wrapped, totp_secret, int(must_change_credentials),
+         today(ctx.settings.timezone)])
+    return cursor.lastrowid
+
+
+def record_membership_event(ctx: Context, channel_id: int, subject: str, action: str, actor: str) -> None:
+    """Note a membership change for the channel's officers to see (inside the caller's transaction)."""
+    ctx.db.execute("INSERT INTO membership_events (channel_id, subject, action, actor, day) VALUES (?, ?, ?, ?, ?)",
+                   [channel_id, subject, action, actor, today(ctx.settings.timezone)])
 
 
 # Unwrapped when the email is unknown, so a failed sign-in costs the same either way.
@@ -164,39 +259,103 @@ def _decoy_wrapped(ctx: Context) -> bytes:
     return _DECOY[repr(ctx.settings.passphrase_params)]
 
 
+def wrap(ctx: Context, private_key: bytes, passphrase: str) -> bytes:
+    """Wrap a private key under a passphrase (Argon2id), under the process's key-derivation slots."""
+    with work_slots.key_derivation(ctx.settings):
+        return crypto.wrap_private_key(private_key, passphrase, ctx.settings.passphrase_params)
+
+
 def _unwrap(ctx: Context, wrapped: bytes, passphrase: str) -> bytes:
     """Argon2id under the process's key-derivation slots (work_slots.Busy when none comes free)."""
     with work_slots.key_derivation(ctx.settings):
         return crypto.unwrap_private_key(wrapped, passphrase)
 
 
-def authenticate(ctx: Context, email: str, passphrase: str, totp_code: str) -> tuple[Account, bytes]:
-    """Check passphrase and second factor; return the account and its unwrapped private key."""
+@dataclass(frozen=True)
+class Authenticated:
+    account: Account
+    private_key: bytes
+    must_change_credentials: bool
+
+
+def authenticate(ctx: Context, email: str, passphrase: str, code: str) -> Authenticated:
+    """Check passphrase and second factor (a TOTP code, or one of the account's recovery codes, which is
+    then used up); return the account and its unwrapped private key. Raises LoginFailed."""
     row = ctx.db.execute(
-        "SELECT id, email, name, role, public_key, wrapped_private_key, totp_secret FROM accounts WHERE email = ?",
-        [email.strip()]).fetchone()
+        "SELECT id, email, name, role, public_key, wrapped_private_key, totp_secret, must_change_credentials "
+        "FROM accounts WHERE email = ?", [email.strip()]).fetchone()
     wrapped = row[5] if row else _decoy_wrapped(ctx)
     try:
         private_key = _unwrap(ctx, wrapped, passphrase)
     except crypto.CryptoError:
         private_key = None
-    # pyotp compares in constant time; one step either side allows for clock drift.
-    code = "".join(totp_code.split())
-    totp_ok = row is not None and pyotp.TOTP(row[6]).verify(code, valid_window=1)
-    if row is None or private_key is None or not totp_ok:
+    if row is None or private_key is None or not use_second_factor(ctx, row[0], row[6], code):
         raise LoginFailed()
-    return Account(*row[:5]), private_key
+    return Authenticated(Account(*row[:5]), private_key, bool(row[7]))
 
+
+def still_has_setup_credentials(ctx: Context, email: str) -> bool:
+    """True while the account made by `officer add` has not yet replaced the credentials its maker saw."""
+    row = ctx.db.execute("SELECT must_change_credentials FROM accounts WHERE email = ?", [email]).fetchone()
+    return bool(row and row[0])
+
+
+def unwrap_with_passphrase(ctx: Context, account_id: int, passphrase: str) -> bytes:
+    """The account's private key if `passphrase` unwraps it; raises LoginFailed otherwise."""
+    row = ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE id = ?", [account_id]).fetchone()
+    try:
+        private_key = _unwrap(ctx, row[0] if row else _decoy_wrapped(ctx), passphrase)
+    except crypto.CryptoError:
+        raise LoginFailed() from None
+    if row is None:
+        raise LoginFailed()
+    return private_key
+
+
+def use_second_factor(ctx: Context, account_id: int, totp_secret: str, code: str) -> bool:
+    """Accept a TOTP code for a step later than the last one used (replay guard), or an unused
+    recovery code, consuming it. Both are claimed with one conditional write, so two requests
+    racing with the same code cannot both win."""
+    code = second_factor.normalise_code(code)
+    if second_factor.looks_like_totp(code):
+        step = second_factor.matching_step(totp_secret, code)
+        if step is None:
+            return False
+        with transaction(ctx.db):
+            claimed = ctx.db.execute("UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+                                     [step, account_id, step]).rowcount
+        return claimed == 1
+    code_hash = second_factor.recovery_code_hash(recovery_code_key(ctx), code)
+    if code_hash is None:
+        return False
+    with transaction(ctx.db):
+        used = ctx.db.execute("DELETE FROM recovery_codes WHERE account_id = ? AND code_hash = ?",
+                              [account_id, code_hash]).rowcount
+        if used:
+            audit.record(ctx, "recovery_code_used", actor=account_id)
+    return used == 1
+
+
+def recovery_code_key(ctx: Context) -> bytes:
+    return crypto.derive_subkey(ctx.settings.secret_key, "recovery-codes")
+
+
+def store_recovery_codes(ctx: Context, account_id: int, codes: list[str]) -> None:
+    """Replace the account's recovery codes with these (hashed), inside the caller's transaction."""
+    key = recovery_code_key(ctx)
+    ctx.db.execute("DELETE FROM recovery_codes WHERE account_id = ?", [account_id])
+    for code in codes:
+        ctx.db.execute("INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)",
+                       [account_id, second_factor.recovery_code_hash(key, code)])
 
 
 def check_passphrase(ctx: Context, account_id: int, passphrase: str) -> bool:
     """Whether `passphrase` unwraps this account's private key (asked again before weighty actions)."""
-    row = ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE id = ?", [account_id]).fetchone()
     try:
-        _unwrap(ctx, row[0] if row else _decoy_wrapped(ctx), passphrase)
-    except crypto.CryptoError:
+        unwrap_with_passphrase(ctx, account_id, passphrase)
+    except LoginFailed:
         return False
-    return row is not None
+    return True
 
 
 @dataclass(frozen=True)
@@ -209,25 +368,8 @@ def list_accounts(ctx: Context) -> list[AccountSummary]:
     rows = ctx.db.execute("SELECT id, email, name, role, public_key FROM accounts ORDER BY role, name").fetchall()
     summaries = []
     for row in rows:
-        names = ctx.db.execute("SELECT ch.name FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
+        names = ctx.db.execute("SELECT ch.name, co.state FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
                                "WHERE co.account_id = ? ORDER BY ch.name", [row[0]]).fetchall()
-        summaries.append(AccountSummary(Account(*row), [n[0] for n in names]))
+        summaries.append(AccountSummary(Account(*row), [n if state == "confirmed" else f"{n} (waiting for an officer "
+                                                        "of the channel to confirm)" for n, state in names]))
     return summaries
-
-
-def add_to_channel(ctx: Context, account_id: int, channel_name: str, *, actor: int | None = None,
-                   submission_token: str | None = None) -> None:
-    """Make an officer a receiver of a channel's future disclosures (earlier cases need a grant).
-    `actor`: the administrator; recorded in the audit log.
-
-    Raises AccountError, or submissions.AlreadySubmitted for a resent form."""
-    account, channel = get_account(ctx, account_id), find_channel(ctx, channel_name)
-    if account is None or account.role != "officer":
-        raise AccountError("Only an integrity officer can receive a channel's disclosures.")
-    if channel is None:
-        raise AccountError("There is no such channel.")
-    with transaction(ctx.db):
-        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
-        ctx.db.execute("INSERT OR IGNORE INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
-                       [channel.id, account.id])
-        audit.record(ctx, "membership_add", actor=actor, subject=account.id, channel=channel.id)

@@ -317,6 +317,12 @@ def insert_internal_keys(ctx: Context, case_id: str, internal_key: bytes, reader
                        [case_id, reader.id, crypto.seal_to(reader.public_key, internal_key)])
 
 
+# Tables holding each officer's sealed copy of one of a case's further keys (the officers-only key, the
+# identity key), all shaped (case_id, account_id, sealed_key). Whatever re-seals, grants or revokes an
+# officer's access to a case must treat these exactly like the officer's row in case_keys.
+OFFICER_SEALED_TABLES = ("internal_keys", "identity_keys")
+
+
 def open_internal_key(ctx: Context, case_id: str, account_id: int, private_key: bytes) -> bytes | None:
     """The officers-only key of a case for this officer; for a case made before it existed, a new one is
     made and sealed to every officer who reads the case. None if other readers have it and this one not."""

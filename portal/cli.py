@@ -103,8 +103,33 @@ def officer() -> None:
 @click.option("--passphrase-stdin", is_flag=True, required=True, help="Read the passphrase from standard input.")
 @click.pass_obj
 def officer_add(data_dir: Path, email: str, name: str, channels: tuple[str, ...], passphrase_stdin: bool) -> None:
-    """Create an officer and their key pair (for scripted set-up: you learn their credentials)."""
+    """Create an officer and their key pair (for scripted set-up: you learn their credentials, so the
+    officer must choose a new passphrase and second factor at first sign-in; prefer `officer invite`)."""
     _add_account(data_dir, "officer", email, name, channels)
+
+
+@officer.command("invite")
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="Display name: unique, shown to disclosers and fellow officers.")
+@click.option("--channel", "channels", multiple=True, required=True, help="Repeat for several channels.")
+@click.option("--base-url", envvar="PORTAL_PUBLIC_URL", default="",
+              help="The portal's public address, to print a whole link (default: $PORTAL_PUBLIC_URL).")
+@click.pass_obj
+def officer_invite(data_dir: Path, email: str, name: str, channels: tuple[str, ...], base_url: str) -> None:
+    """Invite an officer: print a one-time enrolment link (72 hours) where they choose their own
+    passphrase and second factor. Their channels are joined at once: the server's operator decides."""
+    from portal.accounts import AccountError
+    from portal.enrolment import ENROL_PATH, invite
+
+    try:
+        token = invite(_open(data_dir), email=email, name=name, channels=list(channels), invited_by=None)
+    except AccountError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Invitation for {name.strip()} <{email.strip()}>: the link works once, for 72 hours. "
+               "Send it by a channel you trust.")
+    if not base_url:
+        click.echo("(Set PORTAL_PUBLIC_URL or --base-url to print the whole address.)")
+    click.echo(f"enrolment link: {base_url.rstrip('/')}{ENROL_PATH}{token}")
 
 
 @main.group()

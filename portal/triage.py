@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal import accounts, audit, casefiles, identity, oral, queue, sessions, sign_in_budget, submissions, throttle, workflow
+from portal import accounts, audit, casefiles, enrolment, identity, oral, queue, sessions, sign_in_budget, submissions, throttle, workflow
 from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, StatusUpdate
 from portal.clock import today
 from portal.context import Context
@@ -38,14 +38,16 @@ SignInPaused = sign_in_budget.SignInPaused
 
 @dataclass(frozen=True)
 class SignedInCookies:
-    session: str   # the console session cookie's value
-    device: str    # the device cookie's value: this browser has signed in to this account before
+    session: str       # the console session cookie's value (a set-up session when needs_setup)
+    device: str        # the device cookie's value: this browser has signed in to this account before
+    needs_setup: bool  # the account's credentials are known to its maker: only the set-up steps open
 
 
 def sign_in(ctx: Context, email: str, passphrase: str, totp: str, *, replacing: str | None = None,
             device: str | None = None) -> SignedInCookies:
-    """Check the credentials and open a session. Raises accounts.LoginFailed, or SignInPaused (before any
-    key derivation) when this attempt's budget is spent (portal.sign_in_budget).
+    """Check the credentials and open a session. An account whose credentials its maker knows gets only a
+    set-up session (portal.enrolment). Raises accounts.LoginFailed, or SignInPaused (before any key
+    derivation) when this attempt's budget is spent (portal.sign_in_budget).
 
     `replacing`: the browser's earlier console cookie; its session ends. `device`: the browser's device
     cookie, if any. Both outcomes are audited: a failure only when the email belongs to an account (its
@@ -53,22 +55,31 @@ def sign_in(ctx: Context, email: str, passphrase: str, totp: str, *, replacing: 
     known = accounts.account_id_for(ctx, email)
     attempt = sign_in_budget.begin(ctx, email, known, device)
     try:
-        account, private_key = accounts.authenticate(ctx, email, passphrase, totp)
+        signed = accounts.authenticate(ctx, email, passphrase, totp)
     except accounts.LoginFailed:
         attempt.failed()
         if known is not None:
             audit.record(ctx, "sign_in_failed", actor=None, subject=known)
         raise
     attempt.succeeded()
-    cookie = sessions.start(ctx.db, OFFICER_SESSION, str(account.id), private_key, ctx.settings.officer_idle_seconds,
-                            ctx.settings.officer_session_seconds, replacing=replacing)
-    audit.record(ctx, "sign_in", actor=account.id)
-    return SignedInCookies(cookie, sign_in_budget.remember_device(ctx, account.id, device))
+    audit.record(ctx, "sign_in", actor=signed.account.id,
+                 detail={"setup": True} if signed.must_change_credentials else None)
+    device_cookie = sign_in_budget.remember_device(ctx, signed.account.id, device)
+    if signed.must_change_credentials:
+        return SignedInCookies(enrolment.start_session(ctx, enrolment.from_sign_in(signed), replacing=replacing),
+                               device_cookie, True)
+    return SignedInCookies(start_session(ctx, signed.account, signed.private_key, replacing=replacing),
+                           device_cookie, False)
+
+
+def start_session(ctx: Context, account: accounts.Account, private_key: bytes, *, replacing: str | None = None) -> str:
+    return sessions.start(ctx.db, OFFICER_SESSION, str(account.id), private_key, ctx.settings.officer_idle_seconds,
+                          ctx.settings.officer_session_seconds, replacing=replacing)
 
 
 def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
     session = sessions.resume(ctx.db, OFFICER_SESSION, cookie, ctx.settings.officer_idle_seconds)
-    if session is None:
+    if session is None or session.subject == enrolment.SETUP_SUBJECT:
         return None
     account = accounts.get_account(ctx, int(session.subject))
     if account is None:
@@ -80,7 +91,7 @@ def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
 def sign_out(ctx: Context, cookie: str | None) -> None:
     """End this session (whatever state it is in); audited when it belonged to an account."""
     ended = sessions.end(ctx.db, cookie)
-    if ended is not None and ended[0] == OFFICER_SESSION:
+    if ended is not None and ended[0] == OFFICER_SESSION and ended[1] != enrolment.SETUP_SUBJECT:
         audit.record(ctx, "sign_out", actor=int(ended[1]))
 
 
@@ -137,7 +148,7 @@ class CaseView:
     fields: dict[str, str]
     attachments: list[Attachment]
     messages: list[casefiles.Message]
-    readers: list[str]
+    readers: list[Reader]
     history: list[StatusUpdate]
     integrity_problems: list[str]
     clock: workflow.Clock
@@ -157,7 +168,8 @@ class Reader:
 
 
 def reader_accounts(ctx: Context, case_id: str) -> list[Reader]:
-    """The officers who hold a sealed copy of the case key."""
+    """The officers who hold a sealed copy of the case key, each with display name and email (names alone
+    could hide a look-alike double)."""
     rows = ctx.db.execute(
         "SELECT a.id, a.name, a.email FROM case_keys k JOIN accounts a ON a.id = k.account_id "
         "WHERE k.case_id = ? ORDER BY a.name", [case_id]).fetchall()
@@ -181,13 +193,6 @@ def assign(ctx: Context, who: SignedIn, ref: str, officer_id: int | None, submis
         audit.record(ctx, "assignment", actor=who.account.id, case_ref=case.ref, subject=officer_id)
 
 
-def readers(ctx: Context, case_id: str) -> list[str]:
-    rows = ctx.db.execute(
-        "SELECT a.name FROM case_keys k JOIN accounts a ON a.id = k.account_id "
-        "WHERE k.case_id = ? ORDER BY a.name", [case_id]).fetchall()
-    return [row[0] for row in rows]
-
-
 def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) -> CaseView:
     """The decrypted case; `audited`: record the view (False when re-showing it after a form error)."""
     case, case_key = open_case(ctx, who, ref)
@@ -205,7 +210,7 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
     sealed_apart = identity.read_identity(ctx, case.id, who.account.id, who.private_key, fields)
     fields.update(sealed_apart if sealed_apart is not None else dict.fromkeys(identity.IDENTITY_FIELDS, CONTACT_WITHHELD))
     return CaseView(case, fields,
-                    casefiles.read_attachments(ctx, case.id, case_key), messages, readers(ctx, case.id),
+                    casefiles.read_attachments(ctx, case.id, case_key), messages, reader_accounts(ctx, case.id),
                     history, problems, workflow.clock(ctx, case.id, case_key, today(ctx.settings.timezone)))
 
 

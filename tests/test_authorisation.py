@@ -7,9 +7,8 @@ Roles:
 - discloser_status: the same discloser with the case's status session open;
 - officer: an officer of the case's channel (holds its key);
 - other_officer: an officer of another channel;
-- late_officer: an officer whose membership of the case's channel came after the case. Until pending
-  memberships exist (issue 9), the closest role: a member by one administrator's action alone, with no key
-  to earlier cases; once they land, this role is an officer whose membership is still pending;
+- late_officer: an officer whom an administrator asked to add to the case's channel, a membership still
+  pending (no officer of the channel has confirmed it), so no key;
 - admin: an administrator;
 - excluded: an officer of the case's channel whom the discloser excluded (conflict of interest): no key,
   so the same answers as an officer of another channel.
@@ -91,6 +90,22 @@ TABLE: dict[tuple[str, str], dict] = {
     ("admin.add_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
     ("admin.change_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
     ("admin.remove_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
+    # Enrolment: a live link opens for anyone but a signed-in administrator; set-up pages need a set-up session.
+    ("enrol.enrol", "GET"): {**everyone((200, "Set up your account")), "admin": (403, "administrator cannot set up")},
+    ("enrol.enrol_post", "POST"): {**everyone((400, "not the same")), "admin": (403, "administrator cannot set up")},
+    ("enrol.setup_passphrase", "GET"): everyone(LOGIN),
+    ("enrol.setup_passphrase_post", "POST"): everyone(LOGIN),
+    ("enrol.setup_second_factor", "GET"): everyone(LOGIN),
+    ("enrol.second_factor_post", "POST"): everyone(LOGIN),
+    ("enrol.account", "GET"): console((200, "Your account"), others=(200, "Your account")),
+    ("enrol.change_passphrase", "POST"): console((400, "not changed"), others=(400, "not changed")),
+    ("enrol.start_second_factor", "POST"): console((400, "Nothing was changed"), others=(400, "Nothing was changed")),
+    ("enrol.confirm_second_factor", "POST"): console((400, "not changed"), others=(400, "not changed")),
+    ("enrol.memberships_page", "GET"): console((200, "Who reads your channels"), others=(200, "Who reads your channels")),
+    # Refusing Lou's pending membership: only a reader of the channel may, once; the pending officer never.
+    ("enrol.decide_membership", "POST"): console((303, "/console/memberships")),
+    ("admin.invite", "POST"): console(HIDDEN, admin=(200, 'id="enrolment-link"'), others=HIDDEN),
+    ("admin.remove_membership", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
     ("audit_log.entries", "GET"): console((200, "Audit log"), admin=(200, "Audit log"), others=(200, "Audit log")),
     ("audit_log.export", "POST"): console(CONFIRM, admin=CONFIRM, others=CONFIRM),
     # s 17: the passphrase is asked before anything is looked up, so the same page for every officer.
@@ -155,15 +170,19 @@ def world(app, installation):
     spare = re.search(r'data-authority="(\d+)"><h3>Electoral Commission<', directory).group(1)
     assert clients["officer"].post("/console/interests", data={"interest": "A cousin in Finance."}).status_code == 303
     interest_id = re.search(r'data-interest="(\d+)"', clients["officer"].get("/console/interests").text).group(1)
+    audit_id = re.search(r'name="channel" value="(\d+)"', clients["officer"].get("/console/memberships").text).group(1)
+    token = re.search(r"/console/enrol/(\S+)", run_cli(data_dir, "officer", "invite", "--email", "new@agency.govt.nz",
+                                                       "--name", "Nell New", "--channel", "Finance").output).group(1)
     return {"app": app, "clients": clients, "ref": ref, "attachment_id": attachment_id, "ben_id": ben_id,
-            "receipt": receipt, "authority_id": commerce, "spare_authority_id": spare, "interest_id": interest_id}
+            "receipt": receipt, "authority_id": commerce, "spare_authority_id": spare, "interest_id": interest_id,
+            "lou_id": lou_id, "audit_channel_id": audit_id, "token": token}
 
 
 def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
     """The URL and the form for one call: a well-formed request that an allowed role would succeed with."""
     values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css",
               "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"],
-              "interest_id": world["interest_id"], "seq": 1}
+              "interest_id": world["interest_id"], "seq": 1, "token": world["token"]}
     path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     forms = {
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},
@@ -184,7 +203,11 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "admin.add_channel": {"name": "A channel", "description": ""},
         "admin.add_authority": {"covers": "Something", "source": "Added in a test"},
         "admin.change_authority": {"name": "Commerce Commission", "covers": "Competition", "source": "Schedule 2"},
-        "admin.add_membership": {"officer": world["ben_id"], "channel": "Finance"},
+        "admin.add_membership": {"officer": world["ben_id"], "channel": "Audit and Risk"},
+        "enrol.enrol_post": {"passphrase": "violet harbour engine quietly", "passphrase_again": "something else"},
+        "enrol.decide_membership": {"channel": world["audit_channel_id"], "officer": world["lou_id"],
+                                    "decision": "refuse"},
+        "admin.remove_membership": {"member": world["lou_id"], "from_channel": "Procurement"},
     }
     return path, forms.get(endpoint, {})
 
@@ -201,6 +224,8 @@ def _call(client, world, endpoint: str, method: str, rule, role: str):
         form = {**form, "name": f"Channel made as {role}"}
     if endpoint == "admin.add_authority":
         form = {**form, "name": f"Authority made as {role}"}
+    if endpoint == "admin.invite":
+        form = {"invite_email": f"invited-{role}@agency.govt.nz", "display_name": f"Invited {role}", "invite_channel": "Audit and Risk"}
     if endpoint == "console.login_post":
         # One failed sign-in per address: several to one address would pause it (portal.sign_in_budget).
         form = {**form, "email": f"nobody-{role}@agency.govt.nz"}

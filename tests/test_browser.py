@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 import pytest
 
 from tests.browser_support import (NARROW, axe_violations, describe_violations, dump, horizontal_overflow,
@@ -322,7 +323,38 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     admin_page.get_by_role("heading", name="Appropriate authorities").wait_for()
     check(admin_page, "appropriate authorities")
 
-    for ctx in (discloser, officer_context, admin_context):
+    # Officers own their keys: an invitation, the enrolment steps, the membership a reader confirms.
+    admin_page.goto(base_url + "/console/admin/")
+    admin_page.locator("#invite_email").fill("nell@agency.govt.nz")
+    admin_page.locator("#display_name").fill("Nell New")
+    admin_page.locator("#invite_channel").select_option(installation.channel)
+    admin_page.get_by_role("button", name="Make an invitation link").click()
+    admin_page.locator(".problem, #enrolment-link").first.wait_for()
+    assert admin_page.locator("#enrolment-link").count() == 1, admin_page.locator("main").inner_text()
+    link = admin_page.locator("#enrolment-link").inner_text().strip()
+    check(admin_page, "invitation made")
+    newcomer_context = context()
+    newcomer = newcomer_context.new_page()
+    newcomer.goto(link)
+    check(newcomer, "enrolment: passphrase")
+    newcomer.get_by_label("Choose a passphrase").fill("violet harbour engine quietly 1987")
+    newcomer.get_by_label("Type the same passphrase again").fill("violet harbour engine quietly 1987")
+    newcomer.get_by_role("button", name="Continue").click()
+    secret = newcomer.locator("#totp-secret").inner_text().strip()
+    check(newcomer, "enrolment: second factor")
+    newcomer.get_by_label("Six-digit code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    newcomer.get_by_role("button", name="Confirm and finish").click()
+    newcomer.locator("#recovery-codes").wait_for()
+    check(newcomer, "enrolment: recovery codes")
+    officer.goto(base_url + "/console/")
+    officer.locator("#membership-news").wait_for()
+    officer.get_by_role("link", name="Review and mark as seen").click()
+    officer.get_by_role("button", name="Confirm Nell New for " + installation.channel).wait_for()
+    check(officer, "memberships")
+    officer.goto(base_url + "/console/account")
+    check(officer, "your account")
+
+    for ctx in (discloser, officer_context, admin_context, newcomer_context):
         ctx.close()
-    assert len(checked) == 26, checked
+    assert len(checked) == 32, checked
     assert not problems, "\n\n".join(problems)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from portal.context import open_context
-from tests.conftest import MARKER, add_account
+from tests.conftest import MARKER, add_account, officer_key
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 
 ATTACHMENT = b"<svg onload=alert(1)>" + os.urandom(2 * 1024 * 1024) + MARKER.encode()
@@ -47,7 +47,8 @@ def test_officer_reads_downloads_replies_and_sets_status_and_discloser_sees_it(a
     page = officer.get(case_url)
     assert page.status_code == 200
     assert MARKER in page.text
-    assert re.search(r'id="readers">[^<]*Ana Officer', page.text)
+    # Readers are named with their email, so a look-alike second account cannot pass unnoticed.
+    assert re.search(r'id="readers">(?:(?!</dd>).)*Ana Officer &lt;ana@agency.govt.nz&gt;', page.text, re.S)
     assert "Ben Other" not in page.text
     [download_url] = re.findall(r'href="(/console/cases/[^"]+/attachments/[^"]+)"', page.text)
     download = officer.get(download_url)
@@ -155,7 +156,7 @@ def test_neither_half_of_an_officer_session_alone_opens_the_key(app, installatio
     cookie = client.get_cookie(app.config["PORTAL_CONSOLE_COOKIE"]).value
     ctx = open_context(installation.data_dir)
     officer = installation.officer
-    _, private_key = accounts.authenticate(ctx, officer.email, officer.passphrase, officer.code())
+    _, private_key = officer_key(ctx, officer)
     [(server_half,)] = ctx.db.execute("SELECT server_half FROM sessions").fetchall()
     # The server's half: the key is not in it, and no key but the cookie's opens it.
     assert private_key not in server_half
@@ -203,9 +204,14 @@ def test_administrator_manages_channels_and_officers_but_reads_nothing(app, inst
     assert client.post("/console/admin/channels", data={"csrf_token": token, "name": "Health and Safety"}).status_code == 303
     ctx = open_context(installation.data_dir)
     ben_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [installation.other_officer.email]).fetchone()[0]
+    # A channel's first officer never comes from the web administrator alone.
+    refused = client.post("/console/admin/memberships", data={"csrf_token": token, "officer": str(ben_id),
+                                                              "channel": "Health and Safety"})
+    assert refused.status_code == 400 and "portal officer invite" in refused.text
     assert client.post("/console/admin/memberships", data={"csrf_token": token, "officer": str(ben_id),
-                                                           "channel": "Health and Safety"}).status_code == 303
+                                                           "channel": "Audit and Risk"}).status_code == 303
     assert "Health and Safety" in client.get("/console/admin/").text
+    assert "Audit and Risk (waiting for an officer of the channel to confirm)" in client.get("/console/admin/").text
     [ref] = [r[0] for r in ctx.db.execute("SELECT ref FROM cases").fetchall()]
     assert client.get(f"/console/cases/{ref}").status_code == 404
     # An officer is refused the administration pages.

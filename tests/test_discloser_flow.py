@@ -10,7 +10,7 @@ from portal import accounts, casefiles
 from portal.app import create_app
 from portal.config import load_settings
 from portal.context import open_context
-from tests.conftest import MARKER
+from tests.conftest import MARKER, officer_key
 from tests.support import (csrf_token, disclosure_fields, files_containing, post_multipart, receipt_from)
 
 ATTACHMENT = os.urandom(3 * 1024 * 1024) + MARKER.encode() + os.urandom(1024)
@@ -42,7 +42,7 @@ def test_disclosure_is_readable_by_the_channel_officer_only_and_nothing_is_store
     ctx, case = only_case(installation)
     assert case.channel_name == "Audit and Risk" and case.status == "received"
     officer = installation.officer
-    account, private_key = accounts.authenticate(ctx, officer.email, officer.passphrase, officer.code())
+    account, private_key = officer_key(ctx, officer)
     case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
     fields = casefiles.read_fields(ctx, case.id, case_key)
     assert fields["details"] == MARKER and fields["category"] == "public_funds"
@@ -53,7 +53,7 @@ def test_disclosure_is_readable_by_the_channel_officer_only_and_nothing_is_store
 
     # The officer of another channel holds no copy of the case key and cannot open it.
     other = installation.other_officer
-    other_account, other_key = accounts.authenticate(ctx, other.email, other.passphrase, other.code())
+    other_account, other_key = officer_key(ctx, other)
     with pytest.raises(casefiles.CaseNotFound):
         casefiles.open_case_key(ctx, case.id, f"account:{other_account.id}", other_key)
     with pytest.raises(casefiles.CaseNotFound):
@@ -85,7 +85,7 @@ def test_discloser_opens_status_replies_with_attachment_and_sees_it(client, inst
 
     ctx, case = only_case(installation)
     officer = installation.officer
-    account, private_key = accounts.authenticate(ctx, officer.email, officer.passphrase, officer.code())
+    account, private_key = officer_key(ctx, officer)
     case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
     [message] = casefiles.read_messages(ctx, case.id, case_key)
     assert message.author == "discloser" and message.body == reply_text
@@ -320,7 +320,7 @@ def test_writeback_during_a_long_upload_keeps_the_attachment_whole(client, insta
     disclose(client)
     ctx, case = only_case(installation)
     officer = installation.officer
-    account, private_key = accounts.authenticate(ctx, officer.email, officer.passphrase, officer.code())
+    account, private_key = officer_key(ctx, officer)
     case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
     [attachment] = casefiles.read_attachments(ctx, case.id, case_key)
     assert b"".join(casefiles.attachment_stream(ctx, case.id, case_key, attachment.id)[1]) == ATTACHMENT

@@ -10,7 +10,7 @@ import pytest
 
 from portal import accounts, casefiles
 from portal.context import open_context
-from tests.conftest import MARKER, add_account, run_cli
+from tests.conftest import MARKER, add_account, officer_key, run_cli
 from tests.support import (csrf_token, disclosure_fields, files_containing, form_for, post_multipart,
                            receipt_from)
 
@@ -61,7 +61,7 @@ def sign_in(client, person, **extra):
 def officer_case(ctx_dir, officer):
     ctx = open_context(ctx_dir)
     [(case_id,)] = ctx.db.execute("SELECT id FROM cases").fetchall()
-    account, private_key = accounts.authenticate(ctx, officer.email, officer.passphrase, officer.code())
+    account, private_key = officer_key(ctx, officer)
     return ctx, case_id, casefiles.open_case_key(ctx, case_id, f"account:{account.id}", private_key)
 
 

@@ -30,7 +30,7 @@ import pytest
 
 from portal import accounts, casefiles
 from portal.context import open_context
-from tests.conftest import MARKER
+from tests.conftest import MARKER, officer_key
 from tests.support import (ROOT, TRACED, HttpClient, ServerProcess, csrf_token, disclosure_fields, files_containing,
                            multipart, raw_request, receipt_from, start_server, strace_writes)
 
@@ -108,7 +108,7 @@ def assert_officer_decrypts_everything(installation) -> None:
     try:
         [(case_id,)] = ctx.db.execute("SELECT id FROM cases").fetchall()
         officer = installation.officer
-        account, private_key = accounts.authenticate(ctx, officer.email, officer.passphrase, officer.code())
+        account, private_key = officer_key(ctx, officer)
         case_key = casefiles.open_case_key(ctx, case_id, f"account:{account.id}", private_key)
         fields = casefiles.read_fields(ctx, case_id, case_key)
         assert fields["details"] == DETAILS and fields["category"] == "public_funds"

@@ -45,22 +45,36 @@ def open_database(path: Path) -> Database:
 
 
 def schema_version(db: Database) -> int:
+    """The highest migration applied (also kept in SQLite's user_version)."""
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
+def applied_migrations(db: Database) -> set[int]:
+    """The numbers of the migrations applied. Numbers are assigned per piece of work and may land out of
+    order, so each applied number is recorded; a database from before this record existed had every
+    migration up to its user_version applied, in order."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone():
+        return {row[0] for row in db.execute("SELECT number FROM schema_migrations")}
+    return {number for number, _ in MIGRATIONS if number <= schema_version(db)}
+
+
 def migrate(db: Database) -> None:
-    """Apply each numbered migration above the stored version, each in its own transaction, in number
-    order whatever order they were appended in."""
+    """Apply each numbered migration not yet applied, each in its own transaction, in number order
+    whatever order they were appended or landed in."""
     for number, statements in sorted(MIGRATIONS, key=lambda migration: migration[0]):
-        if schema_version(db) >= number:
+        if number in applied_migrations(db):
             continue
         with transaction(db):
             # Re-check inside the write lock: another worker may have migrated meanwhile.
-            if schema_version(db) >= number:
+            done = applied_migrations(db)
+            if number in done:
                 continue
             for statement in statements:
                 db.execute(statement)
-            db.execute(f"PRAGMA user_version={int(number)}")
+            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY)")
+            db.execute("INSERT OR IGNORE INTO schema_migrations (number) VALUES " +
+                       ", ".join("(?)" for _ in done | {number}), sorted(done | {number}))
+            db.execute(f"PRAGMA user_version={max(int(number), schema_version(db))}")
 
 
 def in_transaction(db: Database) -> bool:

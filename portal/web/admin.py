@@ -1,36 +1,65 @@
-"""Administration: channels and officers. An administrator manages, and reads no case."""
+"""Administration: channels, invitations and memberships. An administrator manages, and reads no case.
+
+An administrator's new membership or invitation stays pending until an officer who already reads the
+channel confirms it (portal.memberships): nobody becomes a reader through one person's action alone.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, referrals, submissions
+from portal import accounts, enrolment, memberships, referrals, submissions
 from portal.app import portal_context
 from portal.numbers import parse_whole_number
 from portal.web.console import _csrf_refused, resume_with_text, signed_in
-from portal.web.forms import AddChannelForm, AuthorityForm, ChannelMembershipForm, EmptyForm
+from portal.web.forms import (AddChannelForm, AuthorityForm, ChannelMembershipForm, EmptyForm, InviteForm,
+                              RemoveMembershipForm)
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
 bp.register_error_handler(CSRFError, _csrf_refused)
 
 
-def _membership_form(ctx, formdata=None) -> ChannelMembershipForm:
-    form = ChannelMembershipForm(formdata=formdata) if formdata is not None else ChannelMembershipForm()
+def _officer_choices(ctx) -> list[SelectChoice]:
     # Nothing chosen beforehand: adding the wrong person to a channel is not undone by a glance.
-    form.officer.choices = [SelectChoice("", "Choose an officer")] + [
+    return [SelectChoice("", "Choose an officer")] + [
         SelectChoice(str(s.account.id), f"{s.account.name} <{s.account.email}>")
         for s in accounts.list_accounts(ctx) if s.account.role == "officer"]
-    form.channel.choices = [SelectChoice("", "Choose a channel")] + [
-        SelectChoice(c.name, c.name) for c in accounts.list_channels(ctx)]
+
+
+def _channel_choices(ctx) -> list[SelectChoice]:
+    # Channels are chosen by name, their one identifier on these forms (names are unique).
+    return [SelectChoice("", "Choose a channel")] + [SelectChoice(c.name, c.name) for c in accounts.list_channels(ctx)]
+
+
+def _membership_form(ctx, formdata=None) -> ChannelMembershipForm:
+    form = ChannelMembershipForm(formdata=formdata) if formdata is not None else ChannelMembershipForm()
+    form.officer.choices = _officer_choices(ctx)
+    form.channel.choices = _channel_choices(ctx)
     return form
 
 
-def _render(channel_form=None, membership_form=None, problem=None, code=200):
+def _remove_form(ctx) -> RemoveMembershipForm:
+    form = RemoveMembershipForm()
+    form.member.choices = _officer_choices(ctx)
+    form.from_channel.choices = _channel_choices(ctx)
+    return form
+
+
+def _invite_form(ctx) -> InviteForm:
+    form = InviteForm()
+    form.invite_channel.choices = _channel_choices(ctx)
+    return form
+
+
+def _render(channel_form=None, membership_form=None, invite_form=None, problem=None, invitation=None, code=200):
     ctx = portal_context()
     return render_template("console/admin.html", channels=accounts.list_channels(ctx),
                            people=accounts.list_accounts(ctx), channel_form=channel_form or AddChannelForm(),
-                           membership_form=membership_form or _membership_form(ctx), problem=problem), code
+                           membership_form=membership_form or _membership_form(ctx),
+                           remove_form=_remove_form(ctx),
+                           invite_form=invite_form or _invite_form(ctx), invitation=invitation,
+                           problem=problem), code
 
 
 @bp.get("/")
@@ -64,8 +93,8 @@ def add_membership():
     if not form.validate():
         return _render(membership_form=form, problem="Nothing was changed: please see below.", code=400)
     try:
-        accounts.add_to_channel(ctx, parse_whole_number(form.officer.data), form.channel.data,
-                                actor=g.who.account.id, submission_token=form.submission_token.data)
+        memberships.request(ctx, g.who.account, parse_whole_number(form.officer.data), form.channel.data,
+                            submission_token=form.submission_token.data)
     except submissions.AlreadySubmitted:
         pass  # the same form again: the change was made once
     except accounts.AccountError as exc:
@@ -86,6 +115,36 @@ def _resume_membership(formdata):
                    problem="Your change is back in its form below. It has not been made yet.")
 
 
+@bp.post("/memberships/remove")
+@signed_in("admin")
+def remove_membership():
+    ctx = portal_context()
+    form = _remove_form(ctx)
+    if not form.validate():
+        return _render(problem="Nothing was changed: choose an officer and a channel.", code=400)
+    try:
+        memberships.remove(ctx, g.who.account, parse_whole_number(form.member.data), form.from_channel.data)
+    except accounts.AccountError as exc:
+        return _render(problem=f"Nothing was changed. {exc}", code=400)
+    return redirect(url_for("admin.overview"), code=303)
+
+
+@bp.post("/invitations")
+@signed_in("admin")
+def invite():
+    ctx = portal_context()
+    form = _invite_form(ctx)
+    if not form.validate():
+        return _render(invite_form=form, problem="Nobody was invited: please see below.", code=400)
+    try:
+        token = enrolment.invite(ctx, email=form.invite_email.data, name=form.display_name.data,
+                                 channels=[form.invite_channel.data],
+                                 invited_by=g.who.account)
+    except accounts.AccountError as exc:
+        form.invite_email.errors = [str(exc)]
+        return _render(invite_form=form, problem="Nobody was invited: please see below.", code=400)
+    link = request.host_url.rstrip("/") + enrolment.ENROL_PATH + token
+    return _render(invitation={"email": form.invite_email.data.strip(), "link": link})
 # --- The directory of appropriate authorities (s 25, Schedule 2) --------------------------------------
 
 def _render_directory(form=None, editing=None, problem=None, code=200):

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal import accounts, conflicts, disclosures, identity, notes, queue, referrals, submissions, throttle, triage, workflow
+from portal import accounts, conflicts, disclosures, enrolment, identity, memberships, notes, queue, referrals, submissions, throttle, triage, workflow
 from portal.app import portal_context
 from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
@@ -66,8 +66,12 @@ def signed_in(role: str | None = None):
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            who = triage.resume(portal_context(), request.cookies.get(_cookie_name()))
+            ctx, cookie = portal_context(), request.cookies.get(_cookie_name())
+            who = triage.resume(ctx, cookie)
             if who is None:
+                if enrolment.resume_session(ctx, cookie) is not None:
+                    # Set-up comes first: nothing else is shown until the officer's own credentials exist.
+                    return redirect(url_for("enrol.setup_passphrase"), code=303)
                 if request.method == "POST":
                     return _sign_in_to_continue(carry.typed_fields(request.form), 401)
                 return redirect(url_for("console.login", expired=1), code=303)
@@ -159,6 +163,10 @@ def login_post():
     except triage.SignInPaused as exc:
         return too_many_requests(_render_login(form, _paused_message(exc), carried, return_to), exc.retry_after)
     cookie = signed.session
+    if signed.needs_setup:
+        # Set-up comes first; typed text cannot be resumed before it (the officer reads nothing yet).
+        response = set_session_cookie(redirect(url_for("enrol.setup_passphrase"), code=303), _cookie_name(), cookie)
+        return set_device_cookie(response, _device_cookie_name(), signed.device)
     response = None
     if carry.has_text(carried):
         g.who = triage.resume(ctx, cookie)
@@ -199,7 +207,9 @@ def inbox():
                            statuses=queue.SHORT_STATUSES,
                            categories={value: queue.SHORT_CATEGORIES[value] for value in CATEGORIES}, due_filters=queue.DUE_FILTERS,
                            assignee_filters=queue.ASSIGNEE_FILTERS, deadline_words=queue.DEADLINE_WORDS,
-                           last_visit=triage.last_visit(ctx, g.who))
+                           last_visit=triage.last_visit(ctx, g.who),
+                           membership_events=memberships.unseen_events(ctx, g.who.account),
+                           pending_memberships=memberships.pending_for(ctx, g.who.account))
 
 
 def _status_form(formdata=None, **data) -> StatusChangeForm:

@@ -56,8 +56,10 @@ def _disclose_form(formdata=None) -> DiscloseForm:
 
 
 def _render_disclose(form: DiscloseForm, status: int = 200, problem: str | None = None, dropped=()):
-    return render_template("disclose.html", form=form, problem=problem, dropped=list(dropped),
-                           limits=_limits()), status
+    ctx = portal_context()
+    return render_template("disclose.html", form=form, problem=problem, dropped=list(dropped), limits=_limits(),
+                           channels=accounts.list_channels(ctx, with_officers_only=True),
+                           readers=accounts.readers_by_channel(ctx)), status
 
 
 class _DroppedFile:

@@ -162,7 +162,8 @@ class EmptyForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = StringField("Email address", validators=[DataRequired(), Length(max=320)])
     passphrase = PasswordField("Passphrase", validators=[DataRequired(), Length(max=1024)])
-    totp = StringField("Six-digit code from your authenticator app", validators=[DataRequired(), Length(max=10)])
+    totp = StringField("Six-digit code from your authenticator app (or a recovery code)",
+                       validators=[DataRequired(), Length(max=40)])
 
 
 class ConfirmPassphraseForm(FlaskForm):
@@ -224,3 +225,47 @@ class OralDisclosureForm(DiscloseForm):
     exclude = None
     TEXT_FIELDS = [f for f in DiscloseForm.TEXT_FIELDS if f != "exclude"]
     REPEATABLE = ()
+class ChoosePassphraseForm(FlaskForm):
+    passphrase = PasswordField("Choose a passphrase", validators=[DataRequired("Please choose a passphrase."),
+                                                                  Length(max=1024)])
+    passphrase_again = PasswordField("Type the same passphrase again", validators=[
+        DataRequired("Please type the passphrase again."), Length(max=1024)])
+
+
+class ConfirmSecondFactorForm(FlaskForm):
+    totp = StringField("Six-digit code from your authenticator app", validators=[
+        DataRequired("Please type the six-digit code."), Length(max=10)])
+
+
+class ChangePassphraseForm(ChoosePassphraseForm):
+    current_passphrase = PasswordField("Your current passphrase", validators=[
+        DataRequired("Please type your current passphrase."), Length(max=1024)])
+    passphrase = PasswordField("New passphrase", validators=[DataRequired("Please choose a new passphrase."),
+                                                             Length(max=1024)])
+    passphrase_again = PasswordField("Type the new passphrase again", validators=[
+        DataRequired("Please type the new passphrase again."), Length(max=1024)])
+
+
+class ReauthenticateForm(FlaskForm):
+    passphrase = PasswordField("Your passphrase", validators=[DataRequired("Please type your passphrase."),
+                                                              Length(max=1024)])
+
+
+class MembershipDecisionForm(FlaskForm):
+    channel = HiddenField(validators=[DataRequired(), Length(max=20)])
+    officer = HiddenField(validators=[DataRequired(), Length(max=20)])
+
+
+class InviteForm(FlaskForm):
+    # Field names of their own: the administration page has other forms with `name` and `channel` fields.
+    invite_email = StringField("Email address", validators=[DataRequired("Please give an email address."),
+                                                            Length(max=320)])
+    display_name = StringField("Display name (unique: shown to disclosers and fellow officers)",
+                       validators=[DataRequired("Please give a display name."), Length(max=200)])
+    invite_channel = SelectField("Channel they will read (once an officer of it confirms)",
+                                 validators=[DataRequired("Please choose a channel.")])
+
+
+class RemoveMembershipForm(FlaskForm):
+    member = SelectField("Officer to remove", validators=[DataRequired()])
+    from_channel = SelectField("From channel", validators=[DataRequired()])

@@ -1,0 +1,164 @@
+"""Channel memberships: nobody becomes a reader through one person's action alone (DESIGN.md, "Granting access").
+
+An administrator's request makes a membership *pending*; only an officer who already reads the channel
+can confirm it, and only a confirmed member is sealed new case keys. A channel's first officer comes from
+the server's operator on the command line. Every request, confirmation, refusal and removal is listed
+for the channel's officers until each has seen it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal import accounts, audit, casefiles, submissions
+from portal.accounts import Account, AccountError
+from portal.clock import today
+from portal.context import Context
+from portal.store import transaction
+
+
+class MembershipNotFound(Exception):
+    """No pending membership that this officer may decide (answered like a missing page)."""
+
+
+@dataclass(frozen=True)
+class PendingMembership:
+    channel_id: int
+    channel_name: str
+    account_id: int
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class MembershipEvent:
+    id: int
+    channel_name: str
+    subject: str
+    action: str
+    actor: str
+    day: str
+
+
+def label(account: Account) -> str:
+    """How a person is named in membership records: display name and email, never one alone."""
+    return f"{account.name} <{account.email}>"
+
+
+def _actor(account: Account) -> str:
+    role = "administrator" if account.role == "admin" else "officer"
+    return f"{role} {label(account)}"
+
+
+def _confirmed_count(ctx: Context, channel_id: int) -> int:
+    return ctx.db.execute("SELECT COUNT(*) FROM channel_officers co JOIN accounts a ON a.id = co.account_id "
+                          "WHERE co.channel_id = ? AND co.state = 'confirmed' AND a.role = 'officer'",
+                          [channel_id]).fetchone()[0]
+
+
+def require_first_officer(ctx: Context, channel: accounts.Channel) -> None:
+    """Refuse a web request for a channel that has no officer yet: its first one comes from the command line."""
+    if _confirmed_count(ctx, channel.id) == 0:
+        raise AccountError(f"{channel.name} has no officer yet. Its first officer is added on the server "
+                           "with `portal officer invite`, so that no web account alone decides who reads it.")
+
+
+def request(ctx: Context, admin: Account, account_id: int, channel_name: str, *,
+            submission_token: str | None = None) -> None:
+    """An administrator asks for an officer to join a channel; pending until a reader confirms.
+    Raises AccountError, or submissions.AlreadySubmitted for a resent form."""
+    officer, channel = accounts.get_account(ctx, account_id), accounts.find_channel(ctx, channel_name)
+    if officer is None or officer.role != "officer":
+        raise AccountError("Only an integrity officer can receive a channel's disclosures.")
+    if channel is None:
+        raise AccountError("There is no such channel.")
+    with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
+        require_first_officer(ctx, channel)
+        if ctx.db.execute("SELECT 1 FROM channel_officers WHERE channel_id = ? AND account_id = ?",
+                          [channel.id, officer.id]).fetchone():
+            raise AccountError(f"{officer.name} is already a member of {channel.name}, or waiting to be confirmed.")
+        ctx.db.execute("INSERT INTO channel_officers (channel_id, account_id, state, requested_by) "
+                       "VALUES (?, ?, 'pending', ?)", [channel.id, officer.id, admin.id])
+        accounts.record_membership_event(ctx, channel.id, label(officer), "asked to join: waiting for an officer "
+                                         "of the channel to confirm", _actor(admin))
+        audit.record(ctx, "membership_request", actor=admin.id, subject=officer.id, channel=channel.id)
+
+
+def pending_for(ctx: Context, officer: Account) -> list[PendingMembership]:
+    """Pending memberships of the channels this officer reads (and so may decide)."""
+    rows = ctx.db.execute(
+        "SELECT ch.id, ch.name, a.id, a.name, a.email FROM channel_officers p "
+        "JOIN channels ch ON ch.id = p.channel_id JOIN accounts a ON a.id = p.account_id "
+        "JOIN channel_officers mine ON mine.channel_id = p.channel_id AND mine.account_id = ? "
+        "AND mine.state = 'confirmed' WHERE p.state = 'pending' ORDER BY ch.name, a.name", [officer.id]).fetchall()
+    return [PendingMembership(*row) for row in rows]
+
+
+def decide(ctx: Context, officer: Account, account_id: int, channel_id: int, *, confirm: bool) -> None:
+    """A reader of the channel confirms or refuses a pending membership. Raises MembershipNotFound."""
+    if officer.role != "officer":
+        raise MembershipNotFound()
+    with transaction(ctx.db):
+        match = [p for p in pending_for(ctx, officer) if p.account_id == account_id and p.channel_id == channel_id]
+        if not match:
+            raise MembershipNotFound()
+        subject = f"{match[0].name} <{match[0].email}>"
+        if confirm:
+            ctx.db.execute("UPDATE channel_officers SET state = 'confirmed' WHERE channel_id = ? AND account_id = ?",
+                           [channel_id, account_id])
+            action = "confirmed: receives the channel's new disclosures"
+        else:
+            ctx.db.execute("DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?",
+                           [channel_id, account_id])
+            action = "refused: does not join the channel"
+        accounts.record_membership_event(ctx, channel_id, subject, action, _actor(officer))
+        audit.record(ctx, "membership_confirm" if confirm else "membership_refuse", actor=officer.id,
+                     subject=account_id, channel=channel_id)
+
+
+def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> None:
+    """Take an officer off a channel and delete their sealed copies of its case keys. Refused when a case
+    of the channel would be left with no officer able to read it (DESIGN.md: no case without a reader)."""
+    officer, channel = accounts.get_account(ctx, account_id), accounts.find_channel(ctx, channel_name)
+    if officer is None or channel is None:
+        raise AccountError("There is no such membership.")
+    with transaction(ctx.db):
+        if not ctx.db.execute("SELECT 1 FROM channel_officers WHERE channel_id = ? AND account_id = ?",
+                              [channel.id, officer.id]).fetchone():
+            raise AccountError(f"{officer.name} is not a member of {channel.name}.")
+        orphaned = ctx.db.execute(
+            "SELECT COUNT(*) FROM cases c WHERE c.channel_id = ? AND EXISTS (SELECT 1 FROM case_keys k "
+            "WHERE k.case_id = c.id AND k.account_id = ?) AND NOT EXISTS (SELECT 1 FROM case_keys k "
+            "WHERE k.case_id = c.id AND k.account_id IS NOT NULL AND k.account_id != ?)",
+            [channel.id, officer.id, officer.id]).fetchone()[0]
+        last = _confirmed_count(ctx, channel.id) == 1 and ctx.db.execute(
+            "SELECT 1 FROM cases WHERE channel_id = ?", [channel.id]).fetchone()
+        if orphaned or last:
+            raise AccountError(f"{officer.name} is the last officer who can read cases of {channel.name}. "
+                               "Another officer must be confirmed and given access first.")
+        for table in ("case_keys", *casefiles.OFFICER_SEALED_TABLES):
+            ctx.db.execute(f"DELETE FROM {table} WHERE account_id = ? AND case_id IN "
+                           "(SELECT id FROM cases WHERE channel_id = ?)", [officer.id, channel.id])
+        ctx.db.execute("DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?", [channel.id, officer.id])
+        accounts.record_membership_event(ctx, channel.id, label(officer),
+                                         "removed: their copies of the channel's case keys were deleted", _actor(admin))
+        audit.record(ctx, "membership_remove", actor=admin.id, subject=officer.id, channel=channel.id)
+
+
+def unseen_events(ctx: Context, officer: Account) -> list[MembershipEvent]:
+    """Membership changes of this officer's channels that they have not yet seen, oldest first."""
+    rows = ctx.db.execute(
+        "SELECT e.id, ch.name, e.subject, e.action, e.actor, e.day FROM membership_events e "
+        "JOIN channels ch ON ch.id = e.channel_id "
+        "JOIN channel_officers mine ON mine.channel_id = e.channel_id AND mine.account_id = ? "
+        "AND mine.state = 'confirmed' "
+        "WHERE NOT EXISTS (SELECT 1 FROM membership_events_seen s WHERE s.event_id = e.id AND s.account_id = ?) "
+        "ORDER BY e.id", [officer.id, officer.id]).fetchall()
+    return [MembershipEvent(*row) for row in rows]
+
+
+def mark_seen(ctx: Context, officer: Account, events: list[MembershipEvent]) -> None:
+    with transaction(ctx.db):
+        for event in events:
+            ctx.db.execute("INSERT OR IGNORE INTO membership_events_seen (event_id, account_id) VALUES (?, ?)",
+                           [event.id, officer.id])
