@@ -417,3 +417,42 @@ def test_demo_officer_goes_through_the_same_change_and_the_demo_stops_printing_i
     assert passphrase not in later and secret not in later
     assert "has chosen their own passphrase" in later
     assert not (data_dir / "demo-credentials.json").exists()
+
+
+def test_a_failure_half_way_through_the_change_leaves_the_set_up_key_whole(app, installation, monkeypatch):
+    """The change re-seals every case key and replaces the wrapping in one transaction: a crash part way
+    leaves exactly the old, working state (and the officer can take the steps again)."""
+    from portal import enrolment
+    data_dir = installation.data_dir
+    given = add_account(data_dir, "officer", "eve@agency.govt.nz", "Eve Scripted", ["Audit and Risk"],
+                        complete_setup=False)
+    disclose(app.test_client())
+    disclose(app.test_client())
+    before = sqlite3.connect(data_dir / "portal.db").execute(
+        "SELECT k.sealed_key FROM case_keys k JOIN accounts a ON a.id = k.account_id WHERE a.email = ? "
+        "ORDER BY k.case_id", [given.email]).fetchall()
+    assert len(before) == 2
+    real_seal, calls = crypto.seal_to, []
+
+    def seal_then_crash(public_key, secret):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return real_seal(public_key, secret)
+
+    ctx = open_context(data_dir)
+    signed = accounts.authenticate(ctx, given.email, given.passphrase, given.code())
+    state = enrolment.choose_passphrase(ctx, enrolment.from_sign_in(signed), STRONG, STRONG)
+    monkeypatch.setattr(crypto, "seal_to", seal_then_crash)
+    with pytest.raises(RuntimeError):
+        enrolment.finish(ctx, state, pyotp.TOTP(state.totp_secret).now())
+    monkeypatch.undo()
+    conn = sqlite3.connect(data_dir / "portal.db")
+    assert conn.execute("SELECT k.sealed_key FROM case_keys k JOIN accounts a ON a.id = k.account_id WHERE a.email = ? "
+                        "ORDER BY k.case_id", [given.email]).fetchall() == before
+    [(wrapped, must_change)] = conn.execute("SELECT wrapped_private_key, must_change_credentials FROM accounts "
+                                            "WHERE email = ?", [given.email]).fetchall()
+    old_key = crypto.unwrap_private_key(wrapped, given.passphrase)
+    assert must_change == 1 and all(crypto.open_sealed(old_key, s) for [s] in before)
+    # The steps can be taken again and then succeed.
+    finish_first_sign_in(data_dir, given, STRONG)
