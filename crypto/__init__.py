@@ -31,7 +31,7 @@ from .kdf import (
     argon2id,
     derive_subkey,
 )
-from .keys import generate_keypair, public_key_of, unwrap_private_key, wrap_private_key, wrapped_params
+from .keys import generate_keypair, key_fingerprint, public_key_of, unwrap_private_key, wrap_private_key, wrapped_params
 from .receipt import (
     ReceiptIdentity,
     derive_receipt_identity,
@@ -67,6 +67,7 @@ __all__ = [
     "derive_subkey",
     "generate_keypair",
     "public_key_of",
+    "key_fingerprint",
     "wrap_private_key",
     "unwrap_private_key",
     "wrapped_params",

@@ -1,9 +1,12 @@
 """Officer X25519 key pairs and their passphrase-wrapped storage form."""
 from __future__ import annotations
 
+import base64
 import unicodedata
 
 import nacl.bindings
+import nacl.encoding
+import nacl.hash
 import nacl.public
 import nacl.utils
 
@@ -23,6 +26,16 @@ def generate_keypair() -> tuple[bytes, bytes]:
     """A fresh X25519 key pair: (private_key, public_key), 32 bytes each."""
     sk = nacl.public.PrivateKey.generate()
     return bytes(sk), bytes(sk.public_key)
+
+
+def key_fingerprint(public_key: bytes) -> str:
+    """A public key's fingerprint for people to compare aloud: the first 100 bits of unkeyed
+    BLAKE2b-128(public_key, person="pd-key-fprint"), in RFC 4648 base32, five groups of four
+    ("ABCD-EFGH-IJKL-MNOP-QRST"). Making another key with the same fingerprint is out of reach."""
+    digest = nacl.hash.blake2b(require_bytes(public_key, KEY_SIZE, "public_key"), digest_size=16,
+                               person=b"pd-key-fprint", encoder=nacl.encoding.RawEncoder)
+    text = base64.b32encode(digest).decode()[:20]
+    return "-".join(text[i:i + 4] for i in range(0, 20, 4))
 
 
 def public_key_of(private_key: bytes) -> bytes:

@@ -42,10 +42,10 @@ def check_passphrase_strength(passphrase: str, user_inputs: list[str] = ()) -> N
     """Refuse a short or guessable passphrase with the estimator's own advice. Raises WeakPassphrase."""
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
         raise WeakPassphrase(f"Use at least {MIN_PASSPHRASE_LENGTH} characters: several uncommon words work well.")
-    # zxcvbn's cost grows with length; beyond 100 characters the first 100 decide.
+    # zxcvbn refuses more than 72 characters (its cost grows with length): the first 72 decide.
     # The person's own name and email, word by word, count as guessable.
     words = [w for u in user_inputs for w in re.split(r"[^\w]+", u.lower()) if w]
-    result = zxcvbn.zxcvbn(passphrase[:100], user_inputs=words)
+    result = zxcvbn.zxcvbn(passphrase[:72], user_inputs=words)
     if result["score"] < MIN_PASSPHRASE_SCORE:
         feedback = result["feedback"]
         advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
@@ -53,23 +53,56 @@ def check_passphrase_strength(passphrase: str, user_inputs: list[str] = ()) -> N
                              + (advice or "Add another word or two; uncommon words are better."))
 
 
+# Characters a person cannot see, or that reorder what follows, have no place in a display name.
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp", "Sk", "Sm", "So", "Sc"}
+_INVISIBLE = {"\u115f", "\u1160", "\u3164", "\uffa0"}  # Hangul fillers: letters that show nothing
+# Unicode TR 39 confusables among ASCII itself, applied after case folding, so a capital I (folded to
+# i), a 1 and an l all meet.
+_ASCII_SKELETON = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("i", "l"), ("1", "l"), ("|", "l"), ("0", "o"))
+_EMAIL = re.compile(r"[!-?A-~]{1,64}@[!-?A-~]{1,255}")  # printable ASCII, no space, exactly one @
+
+
+def check_display_name(name: str) -> None:
+    """Refuse a display name with invisible, control, direction or symbol characters, or letters from
+    more than one script (a Cyrillic "а" among Latin ones). Raises AccountError."""
+    if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES or ch in _INVISIBLE for ch in name):
+        raise AccountError("A display name can only hold letters, digits, spaces and punctuation: no invisible "
+                           "characters or symbols.")
+    if confusables.is_mixed_script(name):
+        raise AccountError("A display name must be written in one script, so that it cannot imitate another.")
+
+
+def check_email(email: str) -> None:
+    """Email addresses are compared exactly (case aside), so they are kept to printable ASCII."""
+    if not _EMAIL.fullmatch(email):
+        raise AccountError("Give the email address in plain letters, digits and punctuation, with one @ and "
+                           "no spaces.")
+
+
 def name_key(name: str) -> str:
-    """What two display names must not share: NFKC, case folded, spaces collapsed, and each character
-    that Unicode lists as confusable with a Latin one replaced by it (Unicode TR 39 skeleton, in
-    spirit), so "Ana", "ＡＮＡ" and a Cyrillic "Аna" all collide."""
-    folded = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    """What two display names must not share (Unicode TR 39's skeleton, in spirit): compatibility forms
+    folded (NFKD), combining marks, spaces and punctuation dropped, characters Unicode lists as confusable
+    with Latin ones mapped to them, case folded, then ASCII look-alikes (I and l, rn and m, 0 and O)
+    mapped. So "Ana", "ＡＮＡ", a Cyrillic "Аna", "Ána" and "AIice"/"Alice" collide."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    kept = [ch for ch in decomposed if unicodedata.category(ch)[0] in "LN"]
     out = []
-    for ch in folded:
-        found = confusables.is_confusable(ch, preferred_aliases=["latin"], greedy=True) if not ch.isascii() else False
+    for ch in kept:
+        found = confusables.is_confusable(ch, preferred_aliases=[], greedy=True) if not ch.isascii() else False
         if found:
-            ch = min((h["c"] for h in found[0]["homoglyphs"]), key=lambda c: (len(c), c))
+            ch = min((h["c"] for h in found[0]["homoglyphs"]), key=lambda c: (not c.isascii(), len(c), c))
         out.append(ch)
-    return unicodedata.normalize("NFKC", "".join(out)).casefold()
+    text = unicodedata.normalize("NFKD", "".join(out)).casefold()
+    for look_alike, letter in _ASCII_SKELETON:
+        text = text.replace(look_alike, letter)
+    return text
 
 
 def check_name_and_email_free(ctx: Context, name: str, email: str) -> str:
     """Refuse a display name that looks like another account's or a live invitation's, or an email in
     use; return the name's key. Display names are unique so that a reader list cannot hide a double."""
+    check_display_name(name)
+    check_email(email)
     key = name_key(name)
     now = epoch()
     taken = ctx.db.execute("SELECT name FROM accounts UNION ALL "
@@ -179,6 +212,11 @@ def account_id_for(ctx: Context, email: str) -> int | None:
     """The id of the account with this email address (case-insensitive), or None."""
     row = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [email.strip()]).fetchone()
     return row[0] if row else None
+def fingerprint(account: Account) -> str:
+    """The account's key fingerprint, for fellow officers to compare with it directly before confirming."""
+    return crypto.key_fingerprint(account.public_key)
+
+
 def get_account_by_email(ctx: Context, email: str) -> Account | None:
     row = ctx.db.execute("SELECT id, email, name, role, public_key FROM accounts WHERE email = ?",
                          [email.strip()]).fetchone()

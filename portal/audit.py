@@ -70,6 +70,8 @@ EVENT_LABELS: dict[str, str] = {
     "membership_confirm": "Confirmed an officer's membership of a channel",
     "membership_refuse": "Refused an officer's membership of a channel",
     "membership_remove": "Removed an officer from a channel",
+    "membership_withdraw": "Withdrew a request for an officer to join a channel",
+    "second_factor_change_started": "Started replacing the second factor",
     "invitation": "Enrolment link made",
     "enrolment": "Officer enrolled",
     "credentials_replaced": "Set-up credentials replaced by the officer's own",
@@ -352,7 +354,7 @@ def _visible_to(account_id: int, role: str) -> tuple[str, list]:
     if role == "admin":
         return "WHERE l.case_ref IS NULL", []
     return ("WHERE l.actor = ? OR l.subject = ? "
-            "OR (l.case_ref IS NULL AND l.channel_id IN (SELECT channel_id FROM channel_officers WHERE account_id = ?)) "
+            "OR (l.case_ref IS NULL AND l.channel_id IN (SELECT channel_id FROM channel_officers WHERE account_id = ? AND state = 'confirmed')) "
             "OR l.case_ref IN (SELECT c.ref FROM cases c JOIN case_keys k ON k.case_id = c.id "
             "WHERE k.recipient = ?)", [account_id, account_id, account_id, f"account:{account_id}"])
 

@@ -31,8 +31,13 @@ from portal.store import transaction
 
 INVITATION_SECONDS = 72 * 3600
 ENROL_PATH = "/console/enrol/"
-# Set-up sessions share the console's session kind and cookie; their subject is not an account id.
-SETUP_SUBJECT = "setup"
+# Set-up sessions share the console's session kind and cookie; their subject is "setup:<account id>"
+# (or "setup:invitation"), never a bare account id.
+SETUP_PREFIX = "setup:"
+
+
+def is_setup_subject(subject: str) -> bool:
+    return subject.startswith(SETUP_PREFIX)
 
 
 class InvitationUnusable(Exception):
@@ -119,13 +124,14 @@ def from_sign_in(signed: accounts.Authenticated) -> SetupState:
 
 
 def start_session(ctx: Context, state: SetupState, *, replacing: str | None = None) -> str:
-    return sessions.start(ctx.db, "officer", SETUP_SUBJECT, state.to_bytes(), ctx.settings.officer_idle_seconds,
+    subject = SETUP_PREFIX + (str(state.account_id) if state.account_id is not None else "invitation")
+    return sessions.start(ctx.db, "officer", subject, state.to_bytes(), ctx.settings.officer_idle_seconds,
                           ctx.settings.officer_session_seconds, replacing=replacing)
 
 
 def resume_session(ctx: Context, cookie: str | None) -> SetupState | None:
     session = sessions.resume(ctx.db, "officer", cookie, ctx.settings.officer_idle_seconds)
-    if session is None or session.subject != SETUP_SUBJECT:
+    if session is None or not is_setup_subject(session.subject):
         return None
     return SetupState.from_bytes(session.secret)
 
@@ -181,6 +187,10 @@ def finish(ctx: Context, state: SetupState, code: str) -> Finished:
         accounts.store_recovery_codes(ctx, account_id, codes)
         audit.record(ctx, "enrolment" if state.invitation is not None else "credentials_replaced",
                      actor=account_id)
+    if state.account_id is not None:
+        # Every session that still holds the set-up key, or waits to replace it, ends with the change.
+        sessions.end_all_for(ctx.db, "officer", str(account_id))
+        sessions.end_all_for(ctx.db, "officer", SETUP_PREFIX + str(account_id))
     # Move the committed pages out of the write-ahead log, so the old wrapping lingers in no file.
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return Finished(accounts.get_account(ctx, account_id), state.new_private_key, codes)
@@ -216,6 +226,11 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
 
 
 def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, step: int) -> int:
+    # Only once, and only from the key this set-up began with: another browser may have finished first.
+    row = ctx.db.execute("SELECT public_key, must_change_credentials FROM accounts WHERE id = ?",
+                         [state.account_id]).fetchone()
+    if row is None or not row[1] or row[0] != crypto.public_key_of(state.old_private_key):
+        raise SetupError("This account has already been set up. Sign in with the passphrase you chose.")
     # Every case key sealed to the set-up key is re-sealed to the new one, overwriting the old copy.
     for case_id, recipient, sealed in ctx.db.execute(
             "SELECT case_id, recipient, sealed_key FROM case_keys WHERE account_id = ?", [state.account_id]).fetchall():
@@ -240,16 +255,11 @@ def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, ste
 
 # Later changes, by a signed-in officer.
 
-def change_passphrase(ctx: Context, account: Account, current: str, new: str, again: str) -> None:
-    """Re-wrap the officer's private key under a new passphrase (the key itself stays). Nothing changes
-    unless `current` unwraps it. Raises SetupError, accounts.WeakPassphrase."""
-    if new != again:
-        raise SetupError("The two new passphrases are not the same.")
-    try:
-        private_key = accounts.unwrap_with_passphrase(ctx, account.id, current)
-    except accounts.LoginFailed:
-        raise SetupError("Your current passphrase is not right. Nothing was changed.") from None
-    accounts.check_passphrase_strength(new, [account.email, account.name, *account.email.split("@")])
+def change_passphrase(ctx: Context, account: Account, private_key: bytes, new: str, again: str) -> None:
+    """Re-wrap the signed-in officer's private key (from their session) under a new passphrase; the key
+    itself stays. The caller has checked the current passphrase (triage.confirm_passphrase, throttled).
+    Raises SetupError, accounts.WeakPassphrase."""
+    check_new_passphrase(account, new, again)
     wrapped = accounts.wrap(ctx, private_key, new)
     with transaction(ctx.db):
         ctx.db.execute("UPDATE accounts SET wrapped_private_key = ? WHERE id = ?", [wrapped, account.id])
@@ -257,16 +267,20 @@ def change_passphrase(ctx: Context, account: Account, current: str, new: str, ag
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def begin_second_factor_change(ctx: Context, account: Account, passphrase: str) -> str:
-    """After the passphrase is given again, pick a new TOTP secret to enrol; return it. The old one keeps
-    working until the new one is confirmed. Raises SetupError."""
-    try:
-        accounts.unwrap_with_passphrase(ctx, account.id, passphrase)
-    except accounts.LoginFailed:
-        raise SetupError("Your passphrase is not right. Nothing was changed.") from None
+def check_new_passphrase(account: Account, new: str, again: str) -> None:
+    """Typed the same twice and not guessable. Raises SetupError, accounts.WeakPassphrase."""
+    if new != again:
+        raise SetupError("The two new passphrases are not the same.")
+    accounts.check_passphrase_strength(new, [account.email, account.name, *account.email.split("@")])
+
+
+def begin_second_factor_change(ctx: Context, account: Account) -> str:
+    """Pick a new TOTP secret to enrol (the caller has asked the passphrase again); return it. The old
+    one keeps working until the new one is confirmed, which asks the passphrase once more."""
     secret = second_factor.new_secret()
     with transaction(ctx.db):
         ctx.db.execute("UPDATE accounts SET pending_totp_secret = ? WHERE id = ?", [secret, account.id])
+        audit.record(ctx, "second_factor_change_started", actor=account.id)
     return secret
 
 

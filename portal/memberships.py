@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import crypto
+
 from portal import accounts, audit, casefiles, submissions
 from portal.accounts import Account, AccountError
 from portal.clock import today
@@ -27,6 +29,13 @@ class PendingMembership:
     account_id: int
     name: str
     email: str
+    public_key: bytes
+
+    @property
+    def fingerprint(self) -> str:
+        """What the confirming officer checks with the person directly: an administrator who enrolled
+        through someone's link, or a look-alike account, cannot show the real person's fingerprint."""
+        return crypto.key_fingerprint(self.public_key)
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,7 @@ def request(ctx: Context, admin: Account, account_id: int, channel_name: str, *,
 def pending_for(ctx: Context, officer: Account) -> list[PendingMembership]:
     """Pending memberships of the channels this officer reads (and so may decide)."""
     rows = ctx.db.execute(
-        "SELECT ch.id, ch.name, a.id, a.name, a.email FROM channel_officers p "
+        "SELECT ch.id, ch.name, a.id, a.name, a.email, a.public_key FROM channel_officers p "
         "JOIN channels ch ON ch.id = p.channel_id JOIN accounts a ON a.id = p.account_id "
         "JOIN channel_officers mine ON mine.channel_id = p.channel_id AND mine.account_id = ? "
         "AND mine.state = 'confirmed' WHERE p.state = 'pending' ORDER BY ch.name, a.name", [officer.id]).fetchall()
@@ -123,9 +132,17 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
     if officer is None or channel is None:
         raise AccountError("There is no such membership.")
     with transaction(ctx.db):
-        if not ctx.db.execute("SELECT 1 FROM channel_officers WHERE channel_id = ? AND account_id = ?",
-                              [channel.id, officer.id]).fetchone():
+        row = ctx.db.execute("SELECT state FROM channel_officers WHERE channel_id = ? AND account_id = ?",
+                             [channel.id, officer.id]).fetchone()
+        if row is None:
             raise AccountError(f"{officer.name} is not a member of {channel.name}.")
+        if row[0] == "pending":
+            # A request nobody confirmed yet: withdrawn, with nothing to take back.
+            ctx.db.execute("DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?",
+                           [channel.id, officer.id])
+            accounts.record_membership_event(ctx, channel.id, label(officer), "request withdrawn", _actor(admin))
+            audit.record(ctx, "membership_withdraw", actor=admin.id, subject=officer.id, channel=channel.id)
+            return
         orphaned = ctx.db.execute(
             "SELECT COUNT(*) FROM cases c WHERE c.channel_id = ? AND EXISTS (SELECT 1 FROM case_keys k "
             "WHERE k.case_id = c.id AND k.account_id = ?) AND NOT EXISTS (SELECT 1 FROM case_keys k "

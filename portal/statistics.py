@@ -267,7 +267,7 @@ def report(ctx: Context, account_id: int, private_key: bytes, period: Period, to
 
 def _channel_names(ctx: Context, account_id: int) -> list[str]:
     rows = ctx.db.execute("SELECT ch.name FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
-                          "WHERE co.account_id = ?", [account_id]).fetchall()
+                          "WHERE co.account_id = ? AND co.state = 'confirmed'", [account_id]).fetchall()
     return [row[0] for row in rows]
 
 

@@ -79,7 +79,7 @@ def start_session(ctx: Context, account: accounts.Account, private_key: bytes, *
 
 def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
     session = sessions.resume(ctx.db, OFFICER_SESSION, cookie, ctx.settings.officer_idle_seconds)
-    if session is None or session.subject == enrolment.SETUP_SUBJECT:
+    if session is None or enrolment.is_setup_subject(session.subject):
         return None
     account = accounts.get_account(ctx, int(session.subject))
     if account is None:
@@ -91,7 +91,7 @@ def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
 def sign_out(ctx: Context, cookie: str | None) -> None:
     """End this session (whatever state it is in); audited when it belonged to an account."""
     ended = sessions.end(ctx.db, cookie)
-    if ended is not None and ended[0] == OFFICER_SESSION and ended[1] != enrolment.SETUP_SUBJECT:
+    if ended is not None and ended[0] == OFFICER_SESSION and not enrolment.is_setup_subject(ended[1]):
         audit.record(ctx, "sign_out", actor=int(ended[1]))
 
 

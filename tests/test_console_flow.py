@@ -48,7 +48,7 @@ def test_officer_reads_downloads_replies_and_sets_status_and_discloser_sees_it(a
     assert page.status_code == 200
     assert MARKER in page.text
     # Readers are named with their email, so a look-alike second account cannot pass unnoticed.
-    assert re.search(r'id="readers">(?:(?!</dd>).)*Ana Officer &lt;ana@agency.govt.nz&gt;', page.text, re.S)
+    assert re.search(r'id="readers">(?:(?!</dd>).)*Ana Officer</bdi> &lt;<bdi>ana@agency.govt.nz</bdi>&gt;', page.text, re.S)
     assert "Ben Other" not in page.text
     [download_url] = re.findall(r'href="(/console/cases/[^"]+/attachments/[^"]+)"', page.text)
     download = officer.get(download_url)

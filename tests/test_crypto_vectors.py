@@ -22,6 +22,7 @@ from crypto import (
     derive_subkey,
     encrypt_field,
     join_secret,
+    key_fingerprint,
     normalise_receipt,
     open_sealed,
     public_key_of,
@@ -39,7 +40,7 @@ SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent / "SECURITY.md"
 BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
 INTEGERS = {"opslimit", "memlimit"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
-         "audit-link", "commitment", "ack-signature"}
+         "audit-link", "commitment", "ack-signature", "fingerprint"}
 
 
 def parse(text: str) -> list[dict]:
@@ -163,6 +164,17 @@ def _audit_link(v):
                              encoder=nacl.encoding.RawEncoder) == v["link"]
 
 
+def _fingerprint(v):
+    assert key_fingerprint(v["public_key"]) == v["fingerprint"]
+    # As SECURITY.md describes it: unkeyed BLAKE2b-128, person "pd-key-fprint", base32, first 20 characters.
+    import base64
+    import nacl.encoding
+    import nacl.hash
+    digest = nacl.hash.blake2b(v["public_key"], digest_size=16, person=b"pd-key-fprint", encoder=nacl.encoding.RawEncoder)
+    text = base64.b32encode(digest).decode()[:20]
+    assert "-".join(text[i:i + 4] for i in range(0, 20, 4)) == v["fingerprint"]
+
+
 def _commitment(v):
     assert commitment_salt(v["case_key"]) == v["salt"] == derive_subkey(v["case_key"], "ack-salt")
     assert commit(v["salt"], v["parts"]) == v["commitment"]
@@ -189,6 +201,7 @@ def _ack_signature(v):
 CHECKS = {
     "aead": _aead,
     "subkey": _subkey,
+    "fingerprint": _fingerprint,
     "stream-key": _stream_key,
     "field": _field,
     "sealed": _sealed,

@@ -7,9 +7,9 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from portal import accounts, enrolment, memberships, second_factor, triage
 from portal.app import portal_context
 from portal.web.console import signed_in
-from portal.web.forms import (ChangePassphraseForm, ChoosePassphraseForm, ConfirmSecondFactorForm,
-                              MembershipDecisionForm, ReauthenticateForm)
-from portal.web.responses import set_session_cookie
+from portal.web.forms import (ChangePassphraseForm, ChoosePassphraseForm, ConfirmNewSecondFactorForm,
+                              ConfirmSecondFactorForm, MembershipDecisionForm, ReauthenticateForm)
+from portal.web.responses import clear_session_cookie, set_session_cookie
 
 bp = Blueprint("enrol", __name__, url_prefix="/console")
 
@@ -128,20 +128,38 @@ def second_factor_post():
     enrolment.end_session(ctx, request.cookies.get(_cookie_name()))
     cookie = triage.start_session(ctx, finished.account, finished.private_key)
     response = current_app.make_response((render_template("console/recovery_codes.html", codes=finished.recovery_codes,
-                                                          account=finished.account), 200))
+                                                          account=finished.account,
+                                                          fingerprint=accounts.fingerprint(finished.account)), 200))
     return set_session_cookie(response, _cookie_name(), cookie)
 
 
-# Changing credentials later.
+# Changing credentials later. Each asks the passphrase again through triage.confirm_passphrase, so
+# wrong answers are audited and, past its limit, end the session.
 
 def _render_account(passphrase_form=None, reauth_form=None, confirm_form=None, problem=None, notice=None, code=200):
     ctx = portal_context()
     pending = enrolment.pending_second_factor(ctx, g.who.account)
     return render_template("console/account.html", passphrase_form=passphrase_form or ChangePassphraseForm(),
                            reauth_form=reauth_form or ReauthenticateForm(),
-                           confirm_form=confirm_form or ConfirmSecondFactorForm(), problem=problem, notice=notice,
-                           pending_secret=pending,
+                           confirm_form=confirm_form or ConfirmNewSecondFactorForm(), problem=problem, notice=notice,
+                           pending_secret=pending, fingerprint=accounts.fingerprint(g.who.account),
                            qr=second_factor.qr_svg(pending, g.who.account.email) if pending else None), code
+
+
+class _Locked(Exception):
+    pass
+
+
+def _passphrase_is_right(passphrase: str) -> bool:
+    try:
+        return triage.confirm_passphrase(portal_context(), g.who, passphrase, request.cookies.get(_cookie_name()))
+    except triage.ConfirmationLocked:
+        raise _Locked() from None
+
+
+@bp.errorhandler(_Locked)
+def _locked(exc):
+    return clear_session_cookie(redirect(url_for("console.login", ended="confirm"), code=303), _cookie_name())
 
 
 @bp.get("/account")
@@ -160,8 +178,11 @@ def change_passphrase():
     if not form.validate():
         return _render_account(passphrase_form=form, problem="Your passphrase was not changed.", code=400)
     try:
-        enrolment.change_passphrase(portal_context(), g.who.account, form.current_passphrase.data,
-                                    form.passphrase.data, form.passphrase_again.data)
+        enrolment.check_new_passphrase(g.who.account, form.passphrase.data, form.passphrase_again.data)
+        if not _passphrase_is_right(form.current_passphrase.data):
+            raise enrolment.SetupError("Your current passphrase is not right. Nothing was changed.")
+        enrolment.change_passphrase(portal_context(), g.who.account, g.who.private_key, form.passphrase.data,
+                                    form.passphrase_again.data)
     except accounts.AccountError as exc:
         form.passphrase.errors = [str(exc)]
         return _render_account(passphrase_form=form, problem="Your passphrase was not changed.", code=400)
@@ -174,21 +195,22 @@ def start_second_factor():
     form = ReauthenticateForm()
     if not form.validate():
         return _render_account(reauth_form=form, problem="Nothing was changed.", code=400)
-    try:
-        enrolment.begin_second_factor_change(portal_context(), g.who.account, form.passphrase.data)
-    except enrolment.SetupError as exc:
-        form.passphrase.errors = [str(exc)]
+    if not _passphrase_is_right(form.passphrase.data):
+        form.passphrase.errors = ["Your passphrase is not right. Nothing was changed."]
         return _render_account(reauth_form=form, problem="Nothing was changed.", code=400)
+    enrolment.begin_second_factor_change(portal_context(), g.who.account)
     return redirect(url_for("enrol.account") + "#second-factor", code=303)
 
 
 @bp.post("/account/second-factor")
 @signed_in("officer")
 def confirm_second_factor():
-    form = ConfirmSecondFactorForm()
+    form = ConfirmNewSecondFactorForm()
     if not form.validate():
         return _render_account(confirm_form=form, problem="Your second factor was not changed.", code=400)
     try:
+        if not _passphrase_is_right(form.passphrase.data):
+            raise enrolment.SetupError("Your passphrase is not right. Nothing was changed.")
         enrolment.finish_second_factor_change(portal_context(), g.who.account, form.totp.data)
     except enrolment.SetupError as exc:
         form.totp.errors = [str(exc)]

@@ -246,6 +246,13 @@ class ChangePassphraseForm(ChoosePassphraseForm):
         DataRequired("Please type the new passphrase again."), Length(max=1024)])
 
 
+class ConfirmNewSecondFactorForm(FlaskForm):
+    passphrase = PasswordField("Your passphrase", validators=[DataRequired("Please type your passphrase."),
+                                                              Length(max=1024)])
+    totp = StringField("Six-digit code the app shows for the new entry", validators=[
+        DataRequired("Please type the six-digit code."), Length(max=10)])
+
+
 class ReauthenticateForm(FlaskForm):
     passphrase = PasswordField("Your passphrase", validators=[DataRequired("Please type your passphrase."),
                                                               Length(max=1024)])
