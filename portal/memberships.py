@@ -58,6 +58,14 @@ def _actor(account: Account) -> str:
     return f"{role} {label(account)}"
 
 
+def _record(ctx: Context, event: str, channel_id: int, *, subject_id: int, subject: str, action: str,
+            actor: Account) -> None:
+    """One membership change, both for the channel's officers to see and in the audit log (inside the
+    caller's transaction)."""
+    accounts.record_membership_event(ctx, channel_id, subject, action, _actor(actor))
+    audit.record(ctx, event, actor=actor.id, subject=subject_id, channel=channel_id)
+
+
 def _confirmed_count(ctx: Context, channel_id: int) -> int:
     return ctx.db.execute("SELECT COUNT(*) FROM channel_officers co JOIN accounts a ON a.id = co.account_id "
                           "WHERE co.channel_id = ? AND co.state = 'confirmed' AND a.role = 'officer'",
@@ -88,9 +96,8 @@ def request(ctx: Context, admin: Account, account_id: int, channel_name: str, *,
             raise AccountError(f"{officer.name} is already a member of {channel.name}, or waiting to be confirmed.")
         ctx.db.execute("INSERT INTO channel_officers (channel_id, account_id, state, requested_by) "
                        "VALUES (?, ?, 'pending', ?)", [channel.id, officer.id, admin.id])
-        accounts.record_membership_event(ctx, channel.id, label(officer), "asked to join: waiting for an officer "
-                                         "of the channel to confirm", _actor(admin))
-        audit.record(ctx, "membership_request", actor=admin.id, subject=officer.id, channel=channel.id)
+        _record(ctx, "membership_request", channel.id, subject_id=officer.id, subject=label(officer),
+                action="asked to join: waiting for an officer of the channel to confirm", actor=admin)
 
 
 def pending_for(ctx: Context, officer: Account) -> list[PendingMembership]:
@@ -120,9 +127,8 @@ def decide(ctx: Context, officer: Account, account_id: int, channel_id: int, *, 
             ctx.db.execute("DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?",
                            [channel_id, account_id])
             action = "refused: does not join the channel"
-        accounts.record_membership_event(ctx, channel_id, subject, action, _actor(officer))
-        audit.record(ctx, "membership_confirm" if confirm else "membership_refuse", actor=officer.id,
-                     subject=account_id, channel=channel_id)
+        _record(ctx, "membership_confirm" if confirm else "membership_refuse", channel_id, subject_id=account_id,
+                subject=subject, action=action, actor=officer)
 
 
 def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> None:
@@ -140,8 +146,8 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
             # A request nobody confirmed yet: withdrawn, with nothing to take back.
             ctx.db.execute("DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?",
                            [channel.id, officer.id])
-            accounts.record_membership_event(ctx, channel.id, label(officer), "request withdrawn", _actor(admin))
-            audit.record(ctx, "membership_withdraw", actor=admin.id, subject=officer.id, channel=channel.id)
+            _record(ctx, "membership_withdraw", channel.id, subject_id=officer.id, subject=label(officer),
+                    action="request withdrawn", actor=admin)
             return
         orphaned = ctx.db.execute(
             "SELECT COUNT(*) FROM cases c WHERE c.channel_id = ? AND EXISTS (SELECT 1 FROM case_keys k "
@@ -157,9 +163,8 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
             ctx.db.execute(f"DELETE FROM {table} WHERE account_id = ? AND case_id IN "
                            "(SELECT id FROM cases WHERE channel_id = ?)", [officer.id, channel.id])
         ctx.db.execute("DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?", [channel.id, officer.id])
-        accounts.record_membership_event(ctx, channel.id, label(officer),
-                                         "removed: their copies of the channel's case keys were deleted", _actor(admin))
-        audit.record(ctx, "membership_remove", actor=admin.id, subject=officer.id, channel=channel.id)
+        _record(ctx, "membership_remove", channel.id, subject_id=officer.id, subject=label(officer),
+                action="removed: their copies of the channel's case keys were deleted", actor=admin)
 
 
 def unseen_events(ctx: Context, officer: Account) -> list[MembershipEvent]:
