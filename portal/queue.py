@@ -324,8 +324,11 @@ def _title(summary: str) -> str:
 def _titles(ctx: Context, account_id: int, private_key: bytes, shown: list[tuple]) -> dict[str, tuple[str, str]]:
     """case id -> (title, category value) for the rows of the page shown, opened with this reader's own
     sealed keys. A case made before the category was kept in the clear gets it recorded now (migration 7)."""
-    opened = casefiles.read_fields_of_cases(ctx, f"account:{account_id}", private_key, [row[0] for row in shown],
-                                            ("summary", "category"))
+    recipient = f"account:{account_id}"
+    # The category is in the clear since migration 7; only older cases need theirs decrypted.
+    opened = {**casefiles.read_fields_of_cases(ctx, recipient, private_key, [r[0] for r in shown if r[5]], ("summary",)),
+              **casefiles.read_fields_of_cases(ctx, recipient, private_key, [r[0] for r in shown if not r[5]],
+                                               ("summary", "category"))}
     titles = {}
     for case_id, category in ((row[0], row[5]) for row in shown):
         fields = opened.get(case_id)
