@@ -249,6 +249,12 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     check(officer, "console login, refused")
     sign_in(officer, base_url, installation.officer)
     check(officer, "inbox")
+    # At 320 px the queue's rows reflow: every cell of a row is shown, labelled, inside the screen.
+    cells = officer.locator("tr[data-ref]").first.locator("td")
+    assert cells.count() == 6
+    for i in range(6):
+        box = cells.nth(i).bounding_box()
+        assert cells.nth(i).is_visible() and box["x"] >= 0 and box["x"] + box["width"] <= 320, (i, box)
     officer.locator("table a[href^='/console/cases/']").first.click()
     officer.get_by_label("Your message").fill(REPLY)
     officer.get_by_role("button", name="Send reply").click()
@@ -257,6 +263,13 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.get_by_role("button", name="Change status").click()
     officer.locator("#case-status[data-status=acknowledged]").wait_for()
     check(officer, "case")
+    # A desktop's width: the thread beside the case's details and steps; at 320 px one column.
+    officer.set_viewport_size(DESKTOP)
+    details, thread = officer.locator(".case-details").bounding_box(), officer.locator(".case-thread").bounding_box()
+    assert thread["x"] >= details["x"] + details["width"] and thread["y"] < details["y"] + details["height"]
+    officer.set_viewport_size(NARROW)
+    details, thread = officer.locator(".case-details").bounding_box(), officer.locator(".case-thread").bounding_box()
+    assert thread["y"] >= details["y"] + details["height"]
     # The work queue: its filter form by keyboard, a filtered view, and a search that finds nothing.
     officer.goto(base_url + "/console/")
     tab_to(officer, officer.get_by_label("Status", exact=True))
