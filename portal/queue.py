@@ -390,9 +390,11 @@ def page(ctx: Context, account_id: int, private_key: bytes, wanted: QueueFilter,
 
 
 def filter_choices(ctx: Context, account_id: int) -> FilterChoices:
-    """The channels this officer belongs to and the officers who share one with them, for the filter form."""
+    """The channels this officer is a confirmed member of and the officers confirmed in one of them, for the
+    filter form (a pending membership reads nothing yet)."""
     channels = ctx.db.execute("SELECT ch.name FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
-                              "WHERE co.account_id = ? AND co.state = 'confirmed' ORDER BY ch.name", [account_id]).fetchall()
+                              "WHERE co.account_id = ? AND co.state = 'confirmed' ORDER BY ch.name",
+                              [account_id]).fetchall()
     officers = ctx.db.execute(
         "SELECT DISTINCT a.id, a.name FROM accounts a JOIN channel_officers co ON co.account_id = a.id "
         "WHERE a.id != ? AND a.role = 'officer' AND co.state = 'confirmed' AND co.channel_id IN "
