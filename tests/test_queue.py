@@ -130,12 +130,13 @@ def test_a_referral_by_one_reader_and_a_change_of_readers_mark_the_case_unseen_f
     for reader in (ana, catc):
         [row] = rows(reader.get("/console/").text)
         assert row["unseen"] and "Its readers changed" in row["html"]
-    [row] = rows(signed_in(app, dan).get("/console/").text)
+    danc = signed_in(app, dan)
+    [row] = rows(danc.get("/console/").text)
     assert row["ref"] == ref and row["unseen"] and "New to you" in row["html"]
     ana.get(f"/console/cases/{ref}")
     ctx.db.execute("DELETE FROM case_keys WHERE case_id = ? AND account_id = ?", [case_id, dan_id])
     assert rows(ana.get("/console/").text)[0]["unseen"]
-    assert rows(signed_in(app, dan).get("/console/").text) == []
+    assert rows(danc.get("/console/").text) == []
 
 
 @pytest.fixture
