@@ -39,6 +39,7 @@ from .receipt import (
     new_receipt,
     normalise_receipt,
 )
+from .recovery import RecoveryShareError, new_recovery_key, recovery_private_key
 from .seal import new_case_key, open_sealed, seal_to
 from .sessionbox import join_secret, split_secret
 from .stream import (
@@ -52,6 +53,9 @@ from .stream import (
 )
 
 __all__ = [
+    "RecoveryShareError",
+    "new_recovery_key",
+    "recovery_private_key",
     "FORMAT_VERSION",
     "CryptoError",
     "DecryptionError",

@@ -100,7 +100,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     logging.getLogger("werkzeug").disabled = True
     csrf.init_app(app)
 
-    from portal.web import admin, audit_log, case_record, confidentiality, console, discloser, enrolment, oral, statistics
+    from portal.web import (access, admin, audit_log, case_record, confidentiality, console, discloser, enrolment,
+                            oral, statistics)
     app.register_blueprint(discloser.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)
@@ -110,6 +111,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     app.register_blueprint(oral.bp)
     app.register_blueprint(case_record.bp)
     app.register_blueprint(enrolment.bp)
+    app.register_blueprint(access.bp)
     # These check the token through their form, after reading the body, so that a refused form can
     # still give back what was typed (portal.web.carry).
     csrf.exempt(discloser.disclose_post)

@@ -103,6 +103,13 @@ EVENT_LABELS: dict[str, str] = {
     "interest_removed": "Interest removed",
     "authority_change": "Appropriate-authority directory changed",
     "audit_export": "Audit log exported",
+    "grant": "Access to a case given to another officer",
+    "offboard": "Officer offboarded: their key copies deleted",
+    "recovery_key_set": "Channel recovery key imported",
+    "recovery_sealed": "Earlier cases sealed to the channel's recovery key",
+    "recovery_used": "Channel recovery key used to re-seal cases to an officer",
+    "key_rotation_started": "Key rotation started",
+    "key_rotated": "Key pair replaced and case keys re-sealed",
 }
 
 # An entry whose detail carries one of these keys vouches for a workflow record (casefiles writes both

@@ -78,6 +78,94 @@ def channel_add(data_dir: Path, name: str, description: str, regime: str) -> Non
     click.echo(f"Channel {created.name!r} added.")
 
 
+@channel.command("set-recovery")
+@click.argument("name")
+@click.argument("public_key")
+@click.pass_obj
+def channel_set_recovery(data_dir: Path, name: str, public_key: str) -> None:
+    """Import the public half of the channel's recovery key (from `portal recovery-key new`): every new case
+    key of the channel is also sealed to it."""
+    from portal.recovery import RecoveryError, set_channel_key
+
+    try:
+        waiting = set_channel_key(_open(data_dir), name, public_key)
+    except RecoveryError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Recovery key of {name.strip()!r} imported: its new cases are sealed to it.")
+    if waiting:
+        click.echo(f"{waiting} earlier case(s) are not yet: an officer who reads them runs "
+                   f"`portal channel seal-recovery {name.strip()!r} --email EMAIL --passphrase-stdin`.")
+
+
+@channel.command("seal-recovery")
+@click.argument("name")
+@click.option("--email", required=True, help="An officer who reads the channel's earlier cases.")
+@click.option("--passphrase-stdin", is_flag=True, required=True, help="Read that officer's passphrase from standard input.")
+@click.pass_obj
+def channel_seal_recovery(data_dir: Path, name: str, email: str, passphrase_stdin: bool) -> None:
+    """Seal the channel's earlier cases, those this officer reads, to its recovery key."""
+    from portal.recovery import RecoveryError, seal_existing
+
+    passphrase = _read_passphrase()
+    try:
+        sealed, left = seal_existing(_open(data_dir), email, passphrase, name)
+    except RecoveryError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"{sealed} case(s) sealed to the recovery key.")
+    if left:
+        click.echo(f"{left} case(s) of the channel this officer cannot read are not yet: another reader runs this too.")
+
+
+@channel.command("recover")
+@click.argument("name")
+@click.option("--to", "email", required=True, help="A confirmed officer of the channel, who will read its cases.")
+@click.pass_obj
+def channel_recover(data_dir: Path, name: str, email: str) -> None:
+    """Read the custodians' recovery shares, one a line, on standard input, and re-seal the channel's cases
+    to the officer (skipping cases whose discloser excluded them). The shares are forgotten at once."""
+    import crypto
+    from portal.recovery import RecoveryError, recover
+
+    ctx = _open(data_dir)
+    shares = [line for line in sys.stdin.read().splitlines() if line.strip()]
+    try:
+        done = recover(ctx, name, email, shares)
+    except (RecoveryError, crypto.RecoveryShareError) as exc:
+        raise click.ClickException(str(exc))
+    finally:
+        shares.clear()
+    click.echo(f"{len(done.granted)} case(s) of {name.strip()!r} re-sealed to {email.strip()}; "
+               f"{done.already} they read already were renewed.")
+    if done.excluded:
+        click.echo(f"Skipped, because the discloser excluded this officer: {', '.join(done.excluded)}.")
+    if done.without_copy:
+        click.echo(f"{done.without_copy} case(s) were never sealed to the recovery key and could not be recovered.")
+
+
+@main.group("recovery-key")
+def recovery_key() -> None:
+    """A channel's recovery key, made offline and kept only as shares by custodians."""
+
+
+@recovery_key.command("new")
+@click.option("--threshold", default=3, show_default=True, type=int, help="Shares needed to recover.")
+@click.option("--shares", "count", default=5, show_default=True, type=int, help="Shares made (at most 16).")
+def recovery_key_new(threshold: int, count: int) -> None:
+    """Make a recovery key pair on this (offline) machine: print the SLIP-39 shares, one per custodian, and
+    the public half to import with `portal channel set-recovery`. Nothing is written anywhere."""
+    import crypto
+
+    try:
+        shares, public_key = crypto.new_recovery_key(threshold, count)
+    except ValueError as exc:
+        raise click.UsageError(str(exc))
+    click.echo(f"Recovery key: any {threshold} of these {count} shares recover it. Give each custodian one share, "
+               "on paper; it is shown only now and stored nowhere.")
+    for number, share in enumerate(shares, start=1):
+        click.echo(f"share {number} of {count}: {share}")
+    click.echo(f"public key: {public_key.hex()}")
+
+
 def _add_account(data_dir: Path, role: str, email: str, name: str, channels: tuple[str, ...]) -> None:
     from portal.accounts import AccountError, add_account
 
@@ -130,6 +218,45 @@ def officer_invite(data_dir: Path, email: str, name: str, channels: tuple[str, .
     if not base_url:
         click.echo("(Set PORTAL_PUBLIC_URL or --base-url to print the whole address.)")
     click.echo(f"enrolment link: {base_url.rstrip('/')}{ENROL_PATH}{token}")
+
+
+@officer.command("offboard")
+@click.option("--email", required=True)
+@click.pass_obj
+def officer_offboard(data_dir: Path, email: str) -> None:
+    """An officer leaves: delete their copies of every case key, take them off every channel, end their
+    sessions and destroy their private key. Refused while a case has no other reader."""
+    from portal import access
+    from portal.accounts import AccountError, account_id_for
+
+    ctx = _open(data_dir)
+    try:
+        deleted = access.offboard(ctx, account_id_for(ctx, email) or 0)
+    except (AccountError, access.LastReader) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"{email.strip()} offboarded: {deleted} sealed key copies deleted; the account can no longer sign in.")
+
+
+@officer.command("rotate-key")
+@click.option("--email", required=True)
+@click.option("--passphrase-stdin", is_flag=True, required=True, help="Read the officer's passphrase from standard input.")
+@click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 10_000),
+              help="Sealed copies re-sealed per transaction.")
+@click.option("--batch-pause", default=0.0, type=click.FloatRange(0, 60), help="Seconds to wait between batches.")
+@click.pass_obj
+def officer_rotate_key(data_dir: Path, email: str, passphrase_stdin: bool, batch_size: int, batch_pause: float) -> None:
+    """Give the officer a new key pair and re-seal every case key they hold to it, in batches. If interrupted,
+    run it again: it carries on. The officer's sessions end; they sign in again with the same passphrase."""
+    from portal.accounts import LoginFailed
+    from portal.rotation import rotate
+
+    passphrase = _read_passphrase()
+    try:
+        done = rotate(_open(data_dir), email, passphrase, batch_size=batch_size, pause_seconds=batch_pause)
+    except LoginFailed:
+        raise click.ClickException("That email address and passphrase do not match an officer.")
+    click.echo(f"Key pair of {email.strip()} replaced{' (an interrupted rotation carried on)' if done.resumed else ''}: "
+               f"{done.resealed} sealed copies re-sealed. Sign in again.")
 
 
 @main.group()
@@ -229,7 +356,8 @@ def setting() -> None:
 @click.argument("value")
 @click.pass_obj
 def setting_set(data_dir: Path, name: str, value: str) -> None:
-    """Set NAME (security_contact, officer_session_seconds, discloser_session_seconds) to VALUE."""
+    """Set NAME (security_contact, officer_session_seconds, discloser_session_seconds; for notifications
+    smtp_host, smtp_port, smtp_starttls (yes/no), smtp_username, smtp_password, smtp_from, public_url) to VALUE."""
     from portal import audit as audit_log
     from portal.config import change_setting
 
@@ -279,6 +407,29 @@ def audit_verify(data_dir: Path, expected: str | None) -> None:
         click.echo(f"TAMPERED: {verdict.message}", err=True)
         sys.exit(1)
     click.echo(verdict.message)
+
+
+@main.command()
+@click.pass_obj
+def notify(data_dir: Path) -> None:
+    """Send each officer with something new waiting one digest for this hour (run it on the hour, from cron
+    or a systemd timer). The mail names no case, category or channel."""
+    import smtplib
+
+    from portal.notifications import NotConfigured, send_due
+
+    ctx = _open(data_dir)
+    try:
+        sent, failed = send_due(ctx)
+    except NotConfigured as exc:
+        raise click.ClickException(str(exc))
+    except (OSError, smtplib.SMTPException) as exc:
+        raise click.ClickException(f"The mail server could not be reached ({type(exc).__name__}); "
+                                   "nothing was marked sent, so the next run tries again.")
+    finally:
+        ctx.db.conn.close()
+    click.echo(f"{sent} digest(s) sent" + (f", {failed} refused by the mail server (tried again next time)."
+                                           if failed else "."))
 
 
 @main.command("signing-key")

@@ -65,6 +65,15 @@ class Settings:
     # Argon2id runs at once in one process, and how long a request waits for one before 503.
     kdf_concurrency: int = 1
     kdf_wait_seconds: int = 10
+    # Notification digests (portal.notifications): off while smtp_host is empty.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = dataclasses.field(default="", repr=False)
+    smtp_from: str = ""
+    # The portal's public address, for the link in a digest (empty: no link).
+    public_url: str = ""
 
     @property
     def max_request_bytes(self) -> int:
@@ -122,10 +131,30 @@ def loose_permissions(data_dir: Path) -> list[str]:
 
 
 # Settings an operator may change with `portal setting set NAME VALUE`, each with its parser.
+def _yes_no(value: str) -> bool:
+    if value.lower() not in ("yes", "no"):
+        raise ValueError("Give yes or no.")
+    return value.lower() == "yes"
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValueError("A port is a number from 1 to 65535.")
+    return port
+
+
 CHANGEABLE = {
     "security_contact": str,
     "officer_session_seconds": int,
     "discloser_session_seconds": int,
+    "smtp_host": str,
+    "smtp_port": _port,
+    "smtp_starttls": _yes_no,
+    "smtp_username": str,
+    "smtp_password": str,
+    "smtp_from": str,
+    "public_url": str,
 }
 
 
@@ -135,7 +164,7 @@ def change_setting(data_dir: Path, name: str, value: str) -> None:
     if name not in CHANGEABLE:
         raise ValueError(f"{name!r} cannot be changed here; one of: {', '.join(sorted(CHANGEABLE))}.")
     parsed = CHANGEABLE[name](value.strip())
-    if isinstance(parsed, int) and parsed < 60:
+    if name.endswith("_seconds") and parsed < 60:
         raise ValueError(f"{name} must be at least 60 seconds.")
     with _installation_lock(data_dir):
         document = json.loads((data_dir / INSTALLATION_FILE).read_text())
@@ -219,6 +248,13 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         max_concurrent_uploads=_env_int("PORTAL_MAX_CONCURRENT_UPLOADS", 4),
         kdf_concurrency=_env_int("PORTAL_KDF_CONCURRENCY", 1),
         kdf_wait_seconds=_env_int("PORTAL_KDF_WAIT", 10),
+        smtp_host=os.environ.get("PORTAL_SMTP_HOST", document.get("smtp_host", "")),
+        smtp_port=_env_int("PORTAL_SMTP_PORT", document.get("smtp_port", 587)),
+        smtp_starttls=bool(document.get("smtp_starttls", True)),
+        smtp_username=document.get("smtp_username", ""),
+        smtp_password=document.get("smtp_password", ""),
+        smtp_from=document.get("smtp_from", ""),
+        public_url=os.environ.get("PORTAL_PUBLIC_URL", document.get("public_url", "")),
     )
     values.update(overrides)
     return Settings(**values)

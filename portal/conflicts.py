@@ -81,7 +81,14 @@ def excluded_officers(ctx: Context, case_id: str, account_id: int, private_key: 
     if row is None or row[0] is None:
         return []
     key = casefiles.open_internal_key(ctx, case_id, account_id, private_key)
-    if key is None:
+    return exclusions_under(ctx, case_id, key) if key is not None else []
+
+
+def exclusions_under(ctx: Context, case_id: str, key: bytes) -> list[dict]:
+    """[{"id", "name"}] of the excluded officers, read with the case's officers-only key `key` (held by a
+    reader, or by the channel's recovery key)."""
+    row = ctx.db.execute("SELECT exclusions_ct FROM cases WHERE id = ?", [case_id]).fetchone()
+    if row is None or row[0] is None:
         return []
     try:
         return json.loads(crypto.decrypt_field(key, case_id, "exclusions", row[0]))

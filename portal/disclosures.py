@@ -10,7 +10,7 @@ import shutil
 from dataclasses import dataclass, field
 
 import crypto
-from portal import accounts, acknowledgements, casefiles, conflicts, identity as confidentiality, oral, sessions, submissions, throttle, work_slots, workflow
+from portal import accounts, acknowledgements, casefiles, conflicts, identity as confidentiality, oral, recovery, sessions, submissions, throttle, work_slots, workflow
 from portal.casefiles import Attachment, CaseNotFound
 from portal.filenames import clean_filename
 from portal.clock import day_start_timestamp, today
@@ -286,7 +286,7 @@ def store_case(ctx: Context, intake: Intake, channel_id: int, readers: list[acco
                excluded_ids: set[int] = frozenset(), attachments: list[tuple[Attachment, str]] = (),
                oral_by: int | None = None) -> str:
     """Inside the caller's transaction: the case row, its encrypted fields, its key sealed to each reader and
-    the discloser, the officers-only key, the exclusions, attachments, the oral record (`oral_by`: the officer
+    the discloser, the officers-only key, the copies for the channel's recovery key, the exclusions, attachments, the oral record (`oral_by`: the officer
     who recorded it) and first deadline. Returns the reference.
     (complete_disclosure; also the queue benchmark, which builds many cases in one transaction.)"""
     ref = _insert_case(ctx, intake, channel_id, lookup_id, discloser_public_key, values.get("category"))
@@ -294,7 +294,9 @@ def store_case(ctx: Context, intake: Intake, channel_id: int, readers: list[acco
     _insert_case_keys(ctx, intake, readers, discloser_public_key)
     internal_key = crypto.new_case_key()
     casefiles.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
-    confidentiality.store_identity(ctx, intake.case_id, readers, values)
+    identity_key = confidentiality.store_identity(ctx, intake.case_id, readers, values)
+    recovery.seal_case(ctx, channel_id, intake.case_id, {"case_keys": intake.case_key, "internal_keys": internal_key,
+                                                         "identity_keys": identity_key})
     conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
     casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, list(attachments))
     if oral_by is not None:

@@ -87,9 +87,10 @@ class ConsentRequest:
 
 # --- The identity key --------------------------------------------------------------------------------
 
-def store_identity(ctx: Context, case_id: str, readers: list, values: dict[str, str | None]) -> None:
+def store_identity(ctx: Context, case_id: str, readers: list, values: dict[str, str | None]) -> bytes:
     """Seal a new identity key to each reader (objects with `id` and `public_key`) and store the
-    IDENTITY_FIELDS of `values` under it (a missing one as empty); in the caller's transaction."""
+    IDENTITY_FIELDS of `values` under it (a missing one as empty); in the caller's transaction.
+    Returns the identity key (for the channel's recovery copy)."""
     identity_key = crypto.new_case_key()
     for reader in readers:
         ctx.db.execute("INSERT INTO identity_keys (case_id, account_id, sealed_key) VALUES (?, ?, ?)",
@@ -98,6 +99,7 @@ def store_identity(ctx: Context, case_id: str, readers: list, values: dict[str, 
         ctx.db.execute("INSERT INTO identity_fields (case_id, name, value_ct) VALUES (?, ?, ?)",
                        [case_id, name, crypto.encrypt_field(identity_key, case_id, f"identity:{name}",
                                                             (values.get(name) or "").encode())])
+    return identity_key
 
 
 def read_identity(ctx: Context, case_id: str, account_id: int, private_key: bytes,

@@ -120,6 +120,10 @@ TABLE: dict[tuple[str, str], dict] = {
     ("oral.record", "POST"): console((400, "was not recorded"), others=(400, "was not recorded")),
     ("oral.confirm", "POST"): console((400, "was not made orally")),
     ("case_record.record", "GET"): console((200, 'id="printed-by"')),
+    # Grants: every officer sees the form (for their own channels); the passphrase is asked before anything
+    # is looked up, so the same page for every officer.
+    ("access.page", "GET"): console((200, "Give another officer access"), others=(200, "Give another officer access")),
+    ("access.grant", "POST"): console(CONFIRM, others=CONFIRM),
     # Each officer counts the cases they can read; administrators read none.
     ("statistics.page", "GET"): console((200, 'id="cases-received"'), others=(200, 'id="cases-received"')),
     ("statistics.export", "GET"): console((200, "period_from"), others=(200, "period_from")),

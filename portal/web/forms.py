@@ -155,6 +155,14 @@ class InterestForm(OneTimeForm):
                                                            Length(max=1000)])
 
 
+class GrantForm(FlaskForm):
+    """Give another officer of a channel access to one case, or (case left empty) to all its cases you read."""
+    channel = SelectField("Channel", validators=[DataRequired("Choose the channel.")])
+    officer = SelectField("Officer to give access to", validators=[DataRequired("Choose an officer.")])
+    case = TypedLine("Case reference (leave empty for every case of this channel that you can read)",
+                     validators=[Length(max=40)])
+
+
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for buttons such as 'Sign out'."""
 

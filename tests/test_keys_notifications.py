@@ -1,0 +1,95 @@
+"""Notification digests (issue 16), caught by a real SMTP server on loopback (aiosmtpd): one digest per officer
+per sending time, only when something new waits, and nothing in it that names a case, category, channel or any
+of the discloser's words."""
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+
+from portal import notifications
+from portal.cli import main as portal_cli
+from portal.context import open_context
+from tests.conftest import MARKER, run_cli
+from tests.support import free_port
+from tests.workflow_support import disclose_to
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Sets the time `portal notify` runs at."""
+    moments = {"now": dt.datetime(2026, 3, 2, 1, 0, 4, tzinfo=dt.timezone.utc)}
+    monkeypatch.setattr(notifications, "now_utc", lambda: moments["now"])
+    return moments
+
+
+def configure(data_dir, port: int) -> None:
+    for name, value in (("smtp_host", "127.0.0.1"), ("smtp_port", str(port)), ("smtp_starttls", "no"),
+                        ("smtp_from", "portal@agency.govt.nz"), ("public_url", "https://disclose.agency.govt.nz")):
+        run_cli(data_dir, "setting", "set", name, value)
+
+
+def test_a_digest_reaches_the_officer_without_naming_anything_once_per_sending_time(app, installation, smtp_server, at):
+    controller, inbox = smtp_server
+    data_dir = installation.data_dir
+    not_configured = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "notify"])
+    assert not_configured.exit_code != 0 and "No SMTP server is set" in not_configured.output
+    configure(data_dir, controller.port)
+    assert "0 digest(s) sent" in run_cli(data_dir, "notify").output  # nothing waits yet
+
+    disclose_to(app.test_client(), details=f"Invoices paid twice. {MARKER}", contact="ring 021 555 0199",
+                category="public_funds")
+    assert "1 digest(s) sent" in run_cli(data_dir, "notify").output
+    [mail] = inbox.messages
+    assert mail["To"] == installation.officer.email
+    assert mail["Date"].datetime == dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)  # the hour, not the minute
+    text = mail.as_string()
+    ref = open_context(data_dir).db.execute("SELECT ref FROM cases").fetchone()[0]
+    for secret in (ref, "public_funds", "public funds", "Audit and Risk", "Internal audit", MARKER, "Invoices",
+                   "021 555 0199", installation.other_officer.email):
+        assert secret.lower() not in text.lower(), secret
+    assert "a new disclosure" in mail.get_content()
+    assert "https://disclose.agency.govt.nz/console/" in mail.get_content()
+
+    # Another disclosure in the same hour: no second digest until the next sending time.
+    disclose_to(app.test_client(), details="Second one.")
+    assert "0 digest(s) sent" in run_cli(data_dir, "notify").output
+    at["now"] = dt.datetime(2026, 3, 2, 2, 0, 1, tzinfo=dt.timezone.utc)
+    assert "1 digest(s) sent" in run_cli(data_dir, "notify").output
+    # Nothing changed since: no digest at the hour after.
+    at["now"] = dt.datetime(2026, 3, 2, 3, 0, 1, tzinfo=dt.timezone.utc)
+    assert "0 digest(s) sent" in run_cli(data_dir, "notify").output
+    assert len(inbox.messages) == 2 and all(m["To"] == installation.officer.email for m in inbox.messages)
+
+
+def test_an_unreachable_mail_server_fails_the_command_clearly_and_marks_nothing(app, installation, at):
+    data_dir = installation.data_dir
+    configure(data_dir, free_port())  # nobody listens there
+    disclose_to(app.test_client())
+    failed = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "notify"])
+    assert failed.exit_code != 0 and "could not be reached" in failed.output
+    assert open_context(data_dir).db.execute("SELECT COUNT(*) FROM notification_digests").fetchone()[0] == 0
+    # The portal's own pages never wait for mail: a disclosure still goes through at once.
+    disclose_to(app.test_client(), details="Still accepted.")

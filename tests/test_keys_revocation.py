@@ -1,0 +1,51 @@
+"""Revocation and offboarding (issue 16): an officer who leaves loses every sealed copy of every key of every
+case (case key, officers-only key, identity key) and every session at once; the last reader of a case cannot
+be removed."""
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from portal.cli import main as portal_cli
+from portal.context import open_context
+from tests.conftest import add_account, run_cli
+from tests.test_console_flow import case_links, sign_in
+from tests.workflow_support import disclose_to
+
+KEY_TABLES = ("case_keys", "internal_keys", "identity_keys")
+
+
+def copies_of(ctx, email: str) -> int:
+    account_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [email]).fetchone()[0]
+    return sum(ctx.db.execute(f"SELECT COUNT(*) FROM {t} WHERE account_id = ?", [account_id]).fetchone()[0]
+               for t in KEY_TABLES)
+
+
+def test_offboarding_deletes_every_copy_ends_sessions_and_spares_the_last_reader(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    disclose_to(app.test_client(), details="Invoices paid twice.", contact="021 555 0199")
+    cat_client, ana_client = app.test_client(), app.test_client()
+    assert sign_in(cat_client, cat).status_code == 303
+    assert sign_in(ana_client, installation.officer).status_code == 303
+    [case] = case_links(cat_client.get("/console/").text)
+    assert cat_client.get(case).status_code == 200
+    ctx = open_context(data_dir)
+    assert copies_of(ctx, cat.email) == 3
+
+    out = run_cli(data_dir, "officer", "offboard", "--email", cat.email).output
+    assert "3 sealed key copies deleted" in out
+    assert copies_of(ctx, cat.email) == 0
+    # Cat's live session is gone, and Cat can never sign in again.
+    assert cat_client.get(case).status_code == 303
+    assert cat_client.get("/console/").status_code == 303
+    assert sign_in(app.test_client(), cat).status_code != 303
+    assert ctx.db.execute("SELECT COUNT(*) FROM channel_officers co JOIN accounts a ON a.id = co.account_id "
+                          "WHERE a.email = ?", [cat.email]).fetchone()[0] == 0
+    assert ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'offboard'").fetchone()[0] == 1
+
+    # Ana is now the case's last reader: offboarding her is refused and changes nothing.
+    refused = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "officer", "offboard",
+                                              "--email", installation.officer.email])
+    assert refused.exit_code != 0 and "the only officer who can read 1 case(s)" in refused.output
+    assert copies_of(ctx, installation.officer.email) == 3
+    assert ana_client.get(case).status_code == 200

@@ -1,0 +1,112 @@
+"""Key rotation (issue 16): an officer's new key pair replaces the old and every key they hold is re-sealed to
+it, in batches; a rotation killed half-way leaves every copy readable (by the old key or the new, both under
+the passphrase) and carries on when run again, including a case that arrived meanwhile."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import crypto
+from portal.context import open_context
+from tests.conftest import run_cli
+from tests.test_console_flow import case_links, sign_in
+from tests.workflow_support import disclose_to
+
+KEY_TABLES = ("case_keys", "internal_keys", "identity_keys")
+
+
+def officer_copies(ctx, email: str) -> list[tuple[str, str, bytes]]:
+    account_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [email]).fetchone()[0]
+    return [(t, case_id, sealed) for t in KEY_TABLES for case_id, sealed in ctx.db.execute(
+        f"SELECT case_id, sealed_key FROM {t} WHERE account_id = ?", [account_id]).fetchall()]
+
+
+def opens(private_key: bytes, sealed: bytes) -> bool:
+    try:
+        crypto.open_sealed(private_key, sealed)
+        return True
+    except crypto.DecryptionError:
+        return False
+
+
+def wrapped_key(ctx, email: str, passphrase: str) -> bytes:
+    wrapped = ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE email = ?", [email]).fetchone()[0]
+    return crypto.unwrap_private_key(wrapped, passphrase)
+
+
+@pytest.mark.slow
+def test_a_rotation_killed_half_way_loses_nothing_and_resumes(app, installation):
+    data_dir, ana = installation.data_dir, installation.officer
+    for n in range(4):
+        disclose_to(app.test_client(), details=f"Disclosure number {n}.", contact=f"contact {n}")
+    ctx = open_context(data_dir)
+    old_key = wrapped_key(ctx, ana.email, ana.passphrase)
+    assert len(officer_copies(ctx, ana.email)) == 12
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal", "--data", str(data_dir), "officer", "rotate-key", "--email", ana.email,
+         "--passphrase-stdin", "--batch-size", "1", "--batch-pause", "0.3"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdin.write((ana.passphrase + "\n").encode())
+    process.stdin.close()
+    new_key, deadline = None, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        row = ctx.db.execute("SELECT new_wrapped_private_key FROM key_rotations").fetchone()
+        if row is not None:
+            new_key = new_key or crypto.unwrap_private_key(row[0], ana.passphrase)
+            if sum(opens(new_key, s) for _, _, s in officer_copies(ctx, ana.email)) >= 3:
+                break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert process.returncode == -signal.SIGKILL
+
+    # Half-way: some copies under the new key, some under the old, and each opens with one of them.
+    copies = officer_copies(ctx, ana.email)
+    moved = sum(opens(new_key, s) for _, _, s in copies)
+    assert 3 <= moved < 12
+    assert all(opens(old_key, s) or opens(new_key, s) for _, _, s in copies)
+    # A disclosure arrives meanwhile, sealed to the old public key.
+    disclose_to(app.test_client(), details="Arrived during the rotation.")
+
+    out = run_cli(data_dir, "officer", "rotate-key", "--email", ana.email, "--passphrase-stdin",
+                  input=ana.passphrase + "\n").output
+    assert "an interrupted rotation carried on" in out
+    ctx = open_context(data_dir)
+    assert wrapped_key(ctx, ana.email, ana.passphrase) == new_key
+    copies = officer_copies(ctx, ana.email)
+    assert len(copies) == 15 and all(opens(new_key, s) and not opens(old_key, s) for _, _, s in copies)
+    assert ctx.db.execute("SELECT COUNT(*) FROM key_rotations").fetchone()[0] == 0
+    assert [e for (e,) in ctx.db.execute("SELECT event FROM audit_log WHERE event LIKE 'key_rot%' ORDER BY seq")] \
+        == ["key_rotation_started", "key_rotated"]
+
+    client = app.test_client()
+    assert sign_in(client, ana).status_code == 303
+    links = case_links(client.get("/console/").text)
+    assert len(links) == 5
+    pages = [client.get(link).text for link in links]
+    assert "Arrived during the rotation." in "".join(pages) and "contact 3" in "".join(pages)
+
+
+def test_rotation_ends_sessions_and_a_wrong_passphrase_changes_nothing(app, installation):
+    data_dir, ana = installation.data_dir, installation.officer
+    disclose_to(app.test_client())
+    client = app.test_client()
+    assert sign_in(client, ana).status_code == 303
+    [case] = case_links(client.get("/console/").text)
+    ctx = open_context(data_dir)
+    before = ctx.db.execute("SELECT public_key FROM accounts WHERE email = ?", [ana.email]).fetchone()[0]
+    from click.testing import CliRunner
+    from portal.cli import main as portal_cli
+    wrong = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "officer", "rotate-key", "--email", ana.email,
+                                            "--passphrase-stdin"], input="not the passphrase at all\n")
+    assert wrong.exit_code != 0 and "do not match" in wrong.output
+    assert client.get(case).status_code == 200
+    run_cli(data_dir, "officer", "rotate-key", "--email", ana.email, "--passphrase-stdin", input=ana.passphrase + "\n")
+    assert ctx.db.execute("SELECT public_key FROM accounts WHERE email = ?", [ana.email]).fetchone()[0] != before
+    assert client.get(case).status_code == 303  # the session held the old key: it has ended
+    assert sign_in(client, ana).status_code == 303 and client.get(case).status_code == 200
