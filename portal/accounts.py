@@ -387,18 +387,6 @@ def store_recovery_codes(ctx: Context, account_id: int, codes: list[str]) -> Non
                        [account_id, second_factor.recovery_code_hash(key, code)])
 
 
-def unwrap_with_passphrase(ctx: Context, account_id: int, passphrase: str) -> bytes:
-    """The account's private key if `passphrase` unwraps it; raises LoginFailed otherwise."""
-    row = ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE id = ?", [account_id]).fetchone()
-    try:
-        private_key = _unwrap(ctx, row[0] if row else _decoy_wrapped(ctx), passphrase)
-    except crypto.CryptoError:
-        raise LoginFailed() from None
-    if row is None:
-        raise LoginFailed()
-    return private_key
-
-
 def check_passphrase(ctx: Context, account_id: int, passphrase: str) -> bool:
     """Whether `passphrase` unwraps this account's private key (asked again before weighty actions)."""
     try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import crypto
 
-from portal import accounts, audit, casefiles, submissions
+from portal import access, accounts, audit, submissions
 from portal.accounts import Account, AccountError
 from portal.clock import today
 from portal.context import Context
@@ -132,8 +132,9 @@ def decide(ctx: Context, officer: Account, account_id: int, channel_id: int, *, 
 
 
 def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> None:
-    """Take an officer off a channel and delete their sealed copies of its case keys. Refused when a case
-    of the channel would be left with no officer able to read it (DESIGN.md: no case without a reader)."""
+    """Take an officer off a channel, delete their sealed copies of its cases' keys and end their sessions.
+    Refused when a case of the channel would be left with no officer able to read it (DESIGN.md: no case
+    without a reader)."""
     officer, channel = accounts.get_account(ctx, account_id), accounts.find_channel(ctx, channel_name)
     if officer is None or channel is None:
         raise AccountError("There is no such membership.")
@@ -149,19 +150,15 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
             _record(ctx, "membership_withdraw", channel.id, subject_id=officer.id, subject=label(officer),
                     action="request withdrawn", actor=admin)
             return
-        orphaned = ctx.db.execute(
-            "SELECT COUNT(*) FROM cases c WHERE c.channel_id = ? AND EXISTS (SELECT 1 FROM case_keys k "
-            "WHERE k.case_id = c.id AND k.account_id = ?) AND NOT EXISTS (SELECT 1 FROM case_keys k "
-            "WHERE k.case_id = c.id AND k.account_id IS NOT NULL AND k.account_id != ?)",
-            [channel.id, officer.id, officer.id]).fetchone()[0]
+        orphaned = access.cases_only_readable_by(ctx, officer.id, channel.id)
         last = _confirmed_count(ctx, channel.id) == 1 and ctx.db.execute(
             "SELECT 1 FROM cases WHERE channel_id = ?", [channel.id]).fetchone()
         if orphaned or last:
             raise AccountError(f"{officer.name} is the last officer who can read cases of {channel.name}. "
                                "Another officer must be confirmed and given access first.")
-        for table in ("case_keys", *casefiles.OFFICER_SEALED_TABLES):
-            ctx.db.execute(f"DELETE FROM {table} WHERE account_id = ? AND case_id IN "
-                           "(SELECT id FROM cases WHERE channel_id = ?)", [officer.id, channel.id])
+        access.delete_sealed_copies(ctx, officer.id, channel.id)
+        # Their sessions hold their private key: they sign in again, to whatever they still read.
+        access.end_sessions(ctx, officer.id)
         ctx.db.execute("DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?", [channel.id, officer.id])
         _record(ctx, "membership_remove", channel.id, subject_id=officer.id, subject=label(officer),
                 action="removed: their copies of the channel's case keys were deleted", actor=admin)

@@ -61,7 +61,7 @@ def rotate(ctx: Context, email: str, passphrase: str, *, batch_size: int = BATCH
         new_key = crypto.unwrap_private_key(new_wrapped, passphrase)
     else:
         new_key, new_public = crypto.generate_keypair()
-        new_wrapped = crypto.wrap_private_key(new_key, passphrase, ctx.settings.passphrase_params)
+        new_wrapped = accounts.wrap(ctx, new_key, passphrase)
         with transaction(ctx.db):
             ctx.db.execute("INSERT INTO key_rotations (account_id, new_public_key, new_wrapped_private_key) "
                            "VALUES (?, ?, ?)", [account_id, new_public, new_wrapped])

@@ -49,3 +49,32 @@ def test_offboarding_deletes_every_copy_ends_sessions_and_spares_the_last_reader
     assert refused.exit_code != 0 and "the only officer who can read 1 case(s)" in refused.output
     assert copies_of(ctx, installation.officer.email) == 3
     assert ana_client.get(case).status_code == 200
+
+
+def test_removing_an_officer_from_a_channel_deletes_their_copies_and_ends_their_sessions(app, installation):
+    from tests.support import csrf_token
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    admin = add_account(data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
+    disclose_to(app.test_client(), details="Invoices paid twice.", contact="021 555 0199")
+    cat_client = app.test_client()
+    assert sign_in(cat_client, cat).status_code == 303
+    [case] = case_links(cat_client.get("/console/").text)
+    admin_client = app.test_client()
+    assert sign_in(admin_client, admin).status_code == 303
+    ctx = open_context(data_dir)
+    ids = {email: i for i, email in ctx.db.execute("SELECT id, email FROM accounts")}
+
+    def remove(email: str):
+        token = csrf_token(admin_client.get("/console/admin/").text)
+        return admin_client.post("/console/admin/memberships/remove", data={
+            "csrf_token": token, "member": str(ids[email]), "from_channel": "Audit and Risk"})
+
+    assert remove(cat.email).status_code == 303
+    assert copies_of(ctx, cat.email) == 0
+    assert cat_client.get(case).status_code == 303  # signed out everywhere
+    assert sign_in(cat_client, cat).status_code == 303 and cat_client.get(case).status_code == 404
+    # Ana is now its last reader: removing her is refused, and her copies stay.
+    refused = remove(installation.officer.email)
+    assert refused.status_code == 400 and "last officer who can read cases of Audit and Risk" in refused.text
+    assert copies_of(ctx, installation.officer.email) == 3
