@@ -12,7 +12,7 @@ wrapping and ends the officer's sessions (each holds the old private key).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import crypto
 from portal import access, accounts, audit
@@ -26,6 +26,12 @@ BATCH_SIZE = 50
 class Rotated:
     resealed: int    # copies re-sealed by this run
     resumed: bool    # an interrupted rotation was carried on
+    private_key: bytes = field(repr=False, default=b"")  # the new one
+
+
+def pending(ctx: Context, account_id: int) -> bool:
+    """Whether a rotation of this officer's key pair was started and not finished."""
+    return ctx.db.execute("SELECT 1 FROM key_rotations WHERE account_id = ?", [account_id]).fetchone() is not None
 
 
 def _copies(ctx: Context, account_id: int) -> list[tuple[str, str, bytes]]:
@@ -84,4 +90,4 @@ def rotate(ctx: Context, email: str, passphrase: str, *, batch_size: int = BATCH
         audit.record(ctx, "key_rotated", actor=account_id, detail={"resealed": resealed, "resumed": row is not None})
     # Move the committed pages out of the write-ahead log, so the old wrapping lingers in no file.
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return Rotated(resealed, row is not None)
+    return Rotated(resealed, row is not None, new_key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal import accounts, audit, casefiles, enrolment, identity, oral, queue, sessions, sign_in_budget, submissions, throttle, workflow
+from portal import accounts, audit, casefiles, enrolment, identity, oral, queue, rotation, sessions, sign_in_budget, submissions, throttle, workflow
 from portal.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, StatusUpdate
 from portal.clock import today
 from portal.context import Context
@@ -68,8 +68,13 @@ def sign_in(ctx: Context, email: str, passphrase: str, totp: str, *, replacing: 
     if signed.must_change_credentials:
         return SignedInCookies(enrolment.start_session(ctx, enrolment.from_sign_in(signed), replacing=replacing),
                                device_cookie, True)
-    return SignedInCookies(start_session(ctx, signed.account, signed.private_key, replacing=replacing),
-                           device_cookie, False)
+    account, private_key = signed.account, signed.private_key
+    if rotation.pending(ctx, account.id):
+        # A key rotation was interrupted: finish it with the passphrase just given, so that no case
+        # already re-sealed to the new key is out of this officer's reach.
+        private_key = rotation.rotate(ctx, email, passphrase).private_key
+        account = accounts.get_account(ctx, account.id)
+    return SignedInCookies(start_session(ctx, account, private_key, replacing=replacing), device_cookie, False)
 
 
 def start_session(ctx: Context, account: accounts.Account, private_key: bytes, *, replacing: str | None = None) -> str:
