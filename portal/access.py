@@ -125,7 +125,9 @@ def grant(ctx: Context, granter: accounts.Account, private_key: bytes, grantee_i
             except crypto.DecryptionError:
                 keys = {}
             if not keys:
-                raise casefiles.CaseNotFound()
+                if ref is not None:
+                    raise casefiles.CaseNotFound()
+                continue  # a copy of the granter's that does not open: nothing to share from it
             excluded = excluded_ids(ctx, case_id, keys)
             if grantee.id in excluded or None in excluded:  # None: a list changed outside the portal
                 result.excluded.append(case_ref)

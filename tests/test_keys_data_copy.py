@@ -18,6 +18,7 @@ from tests.conftest import MARKER, run_cli
 from tests.test_console_flow import case_links, sign_in
 from tests.test_discloser_flow import open_status
 from tests.test_keys_recovery import new_recovery_key
+from tests.test_keys_rotation import opens
 from tests.test_workflow_conflicts import disclose_excluding
 from tests.workflow_support import disclose_to, post
 
@@ -106,7 +107,7 @@ def test_a_copy_of_the_data_directory_with_live_sessions_opens_no_case(app, inst
         ana.passphrase)
     recovery_key = crypto.recovery_private_key(shares[:3])
     assert {nacl.bindings.crypto_scalarmult_base(k) for k in (ana_key, recovery_key)} <= recipients
-    opened = [crypto.open_sealed(recovery_key, s) for s in sealed if _opens(recovery_key, s)]
+    opened = [crypto.open_sealed(recovery_key, s) for s in sealed if opens(recovery_key, s)]
     assert any(_decrypts(k, fields) for k in opened)
 
     tried = candidates(copy)
@@ -118,15 +119,7 @@ def test_a_copy_of_the_data_directory_with_live_sessions_opens_no_case(app, inst
         assert nacl.bindings.crypto_scalarmult_base(value) not in recipients
     # And directly against each sealed key, for the values stored in the database's key-like columns.
     for value in {v for v in tried if v in set(_key_cells(copy))}:
-        assert not any(_opens(value, s) for s in sealed)
-
-
-def _opens(private_key: bytes, sealed: bytes) -> bool:
-    try:
-        crypto.open_sealed(private_key, sealed)
-        return True
-    except crypto.DecryptionError:
-        return False
+        assert not any(opens(value, s) for s in sealed)
 
 
 def _decrypts(key: bytes, fields) -> bool:
