@@ -74,7 +74,7 @@ def test_a_channel_grant_shares_every_key_skips_the_excluded_case_and_is_audited
     page = cat_client.get(f"/console/cases/{earlier}")
     assert page.status_code == 200
     assert "Invoices paid twice." in page.text and NOTE in page.text and CONTACT in page.text
-    assert "Cat Colleague &lt;cat@agency.govt.nz&gt;" in re.search(r'id="readers">(.*?)</dd>', page.text, re.S).group(1)
+    assert "Cat Colleague" in re.search(r'id="readers">(.*?)</dd>', page.text, re.S).group(1)
     assert cat_client.get(f"/console/cases/{excluded}").status_code == 404
 
     ctx = open_context(installation.data_dir)
