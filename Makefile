@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 DATA   ?= instance
+PORT   ?= 8080
 
 .PHONY: run test bench venv clean system-packages
 
@@ -20,9 +21,10 @@ $(AXE): package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund
 	touch $@
 
+# `make run PORT=8081` when 8080 is taken; a taken port gets one plain line from `portal`, not a trace.
 run: venv
-	$(VENV)/bin/portal --data $(DATA) demo
-	$(VENV)/bin/portal --data $(DATA) serve --host 127.0.0.1 --port 8080
+	@$(VENV)/bin/portal --data $(DATA) demo --port $(PORT)
+	@$(VENV)/bin/portal --data $(DATA) serve --host 127.0.0.1 --port $(PORT)
 
 # Debian packages for the test suites (chromium, npm, strace), installed only if missing.
 system-packages:

@@ -140,6 +140,10 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        if settings.onion_address:
+            # Tor Browser offers the onion service to a visitor on the clearnet site (Tor Project's
+            # Onion-Location specification); it only heeds the header on an HTTPS page.
+            headers["Onion-Location"] = f"http://{settings.onion_address}{request.full_path.rstrip('?')}"
         if settings.secure_cookies:
             # Served over TLS (the proxy terminates it): browsers must never fall back to plain HTTP.
             headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"

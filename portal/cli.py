@@ -286,6 +286,11 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
 
     from portal.config import loose_permissions
 
+    from portal.server import port_taken
+
+    problem = port_taken(host, port)
+    if problem:
+        raise click.ClickException(f"{problem} Choose another with --port.")
     ctx = _open(data_dir)
     loose = loose_permissions(data_dir)
     if loose:
@@ -300,14 +305,36 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
     run_server(data_dir, host, port, workers=workers)
 
 
-@main.command(hidden=True)
+@main.group(invoke_without_command=True)
+@click.option("--port", default=8080, show_default=True, type=int, help="The port `make run` will serve on.")
+@click.pass_context
+def demo(click_ctx: click.Context, port: int) -> None:
+    """Set up a demo installation once, then print its accounts (for `make run`)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    from portal import demo as demo_setup
+    from portal.server import port_taken
+
+    # Before anything is printed: a taken port is one plain line, not gunicorn's retries.
+    problem = port_taken("127.0.0.1", port)
+    if problem:
+        raise click.ClickException(f"{problem} Choose another, for example `make run PORT={port + 1}`.")
+    for line in demo_setup.ensure_demo(click_ctx.obj, port):
+        click.echo(line)
+
+
+@demo.command("code")
 @click.pass_obj
-def demo(data_dir: Path) -> None:
-    """Set up a demo installation once, then print the demo officer's credentials (for `make run`)."""
+def demo_code(data_dir: Path) -> None:
+    """Print each demo account's current six-digit code (each works once; a new one every 30 s)."""
     from portal import demo as demo_setup
 
-    for line in demo_setup.ensure_demo(data_dir):
-        click.echo(line)
+    codes = demo_setup.current_codes(data_dir)
+    if not codes:
+        raise click.ClickException(f"No demo set-up credentials are kept in {data_dir}: "
+                                   "the demo accounts have chosen their own, or this is not a demo.")
+    for entry in codes:
+        click.echo(f"{entry.role} {entry.email}: {entry.code}  (for {entry.seconds_left} more seconds)")
 
 
 @main.group()
@@ -356,7 +383,7 @@ def setting() -> None:
 @click.argument("value")
 @click.pass_obj
 def setting_set(data_dir: Path, name: str, value: str) -> None:
-    """Set NAME (security_contact, officer_session_seconds, discloser_session_seconds; for notifications
+    """Set NAME (security_contact, onion_address, officer_session_seconds, discloser_session_seconds; for notifications
     smtp_host, smtp_port, smtp_starttls (yes/no), smtp_username, smtp_password, smtp_from, public_url) to VALUE."""
     from portal import audit as audit_log
     from portal.config import change_setting

@@ -9,6 +9,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -48,6 +49,9 @@ class Settings:
     discloser_session_seconds: int = 3600
     # Shown at /.well-known/security.txt (RFC 9116); empty: that page is not served.
     security_contact: str = ""
+    # The installation's Tor onion service ('<56 base32 letters>.onion'); when set, every page carries
+    # an Onion-Location header pointing at the same path there (docs/deploy.md). Empty: no header.
+    onion_address: str = ""
     # Abuse limits (SECURITY.md, "Budgets"). Files per disclosure or reply:
     max_files: int = 50
     # Discloser replies: per status session and per case per day; and a
@@ -144,8 +148,18 @@ def _port(value: str) -> int:
     return port
 
 
+def onion_address(value: str) -> str:
+    """A v3 onion address: 56 base32 letters and '.onion' (rend-spec-v3), lower case; '' turns it off.
+    Raises ValueError otherwise."""
+    value = value.strip().lower().removeprefix("http://").removeprefix("https://").rstrip("/")
+    if value and not re.fullmatch(r"[a-z2-7]{56}\.onion", value):
+        raise ValueError("onion_address must be a v3 onion address: 56 letters a-z and digits 2-7, then .onion.")
+    return value
+
+
 CHANGEABLE = {
     "security_contact": str,
+    "onion_address": onion_address,
     "officer_session_seconds": int,
     "discloser_session_seconds": int,
     "smtp_host": str,
@@ -240,6 +254,7 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         discloser_session_seconds=_env_int("PORTAL_DISCLOSER_SESSION_SECONDS",
                                            document.get("discloser_session_seconds", 3600)),
         security_contact=os.environ.get("PORTAL_SECURITY_CONTACT", document.get("security_contact", "")),
+        onion_address=onion_address(os.environ.get("PORTAL_ONION_ADDRESS", document.get("onion_address", ""))),
         max_files=_env_int("PORTAL_MAX_FILES", document.get("max_files", 50)),
         header_timeout_seconds=_env_int("PORTAL_HEADER_TIMEOUT", 10),
         body_idle_timeout_seconds=_env_int("PORTAL_BODY_IDLE_TIMEOUT", 30),

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import logging
 import os
 import re
+import socket
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -109,6 +111,23 @@ def _whole_body_or_400(wsgi_app):
         return wsgi_app(environ, start_response)
 
     return app
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """A plain sentence if `host:port` cannot be listened on (taken by another program, or not an
+    address of this machine), else None. Checked before gunicorn starts, which would otherwise retry
+    five times and print a traceback."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As gunicorn binds: SO_REUSEADDR, so a port whose last connections are in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"Port {port} on {host} is already in use by another program."
+        return f"Cannot listen on {host} port {port}: {exc.strerror or exc}."
+    return None
 
 
 def _steady_malloc() -> None:

@@ -67,9 +67,32 @@ def test_commands_on_an_uninitialised_directory_say_so(tmp_path):
 
 
 def test_demo_prints_the_same_credentials_every_time_and_keeps_them_private(tmp_path):
-    data = tmp_path / "demo"
-    first, second = portal(data, "demo"), portal(data, "demo")
+    from tests.support import free_port
+
+    data, port = tmp_path / "demo", str(free_port())
+    first, second = portal(data, "demo", "--port", port), portal(data, "demo", "--port", port)
     assert first.returncode == 0, first.stderr
-    passphrase = re.search(r"officer passphrase: (\S+)", first.stdout).group(1)
-    assert f"officer passphrase: {passphrase}" in second.stdout
+    for role, email in (("Officer", "officer@demo.example"), ("Administrator", "admin@demo.example")):
+        passphrase = re.search(rf"{role}: {email}\n\s+passphrase:\s+(\S+)", first.stdout).group(1)
+        assert f"passphrase:  {passphrase}" in second.stdout
+    assert f"http://127.0.0.1:{port}/console/login" in first.stdout
     assert oct(os.stat(data / "demo-credentials.json").st_mode & 0o777) == "0o600"
+
+
+def test_demo_code_prints_each_accounts_current_code(tmp_path):
+    import pyotp
+
+    data = tmp_path / "demo"
+    shown = portal(data, "demo", "--port", "0").stdout
+    secrets_by_email = dict(re.findall(r": (\S+@demo.example)\n.*\n\s+totp secret: (\S+)", shown))
+    assert len(secrets_by_email) == 2, shown
+    codes = portal(data, "demo", "code")
+    assert codes.returncode == 0, codes.stderr
+    printed = dict(re.findall(r"^\w+ (\S+): (\d{6})", codes.stdout, re.M))
+    assert printed.keys() == secrets_by_email.keys()
+    for email, code in printed.items():
+        assert pyotp.TOTP(secrets_by_email[email]).verify(code, valid_window=1)
+    # Not a demo: a plain message, no traceback.
+    portal(tmp_path / "plain", "init", "--insecure-fast-kdf")
+    none = portal(tmp_path / "plain", "demo", "code")
+    assert none.returncode == 1 and "No demo set-up credentials" in none.stderr and "Traceback" not in none.stderr

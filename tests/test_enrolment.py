@@ -413,15 +413,19 @@ def run_cli_failing(data_dir, *args) -> str:
 
 def test_demo_officer_goes_through_the_same_change_and_the_demo_stops_printing_it(tmp_path):
     data_dir = tmp_path / "demo"
-    first = run_cli(data_dir, "demo").output
-    assert "officer passphrase:" in first and "chooses a new passphrase" in first
-    passphrase = re.search(r"officer passphrase: (\S+)", first).group(1)
-    secret = re.search(r"totp secret:\s+(\S+)", first).group(1)
+    first = run_cli(data_dir, "demo", "--port", "0").output
+    assert "chooses a new passphrase" in first
+    passphrase = re.search(r"Officer: officer@demo.example\n\s+passphrase:\s+(\S+)", first).group(1)
+    secret = re.search(r"Officer: .*\n.*\n\s+totp secret:\s+(\S+)", first).group(1)
     finish_first_sign_in(data_dir, Officer("officer@demo.example", "Demo Officer", passphrase, secret), STRONG)
-    later = run_cli(data_dir, "demo").output
+    later = run_cli(data_dir, "demo", "--port", "0").output
     assert passphrase not in later and secret not in later
     assert "has chosen their own passphrase" in later
-    assert not (data_dir / "demo-credentials.json").exists()
+    kept = (data_dir / "demo-credentials.json").read_text()
+    assert passphrase not in kept and secret not in kept
+    # The demo administrator is not asked to change: still printed, and `demo code` gives only theirs.
+    assert "Administrator: admin@demo.example" in later
+    assert [line.split()[0] for line in run_cli(data_dir, "demo", "code").output.splitlines()] == ["admin"]
 
 
 def test_a_failure_half_way_through_the_change_leaves_the_set_up_key_whole(app, installation, monkeypatch):

@@ -63,8 +63,12 @@ def test_wheel_ships_templates_and_static_and_a_fresh_venv_serves_pages(tmp_path
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=IGNORED)
     wheel_dir = tmp_path / "wheels"
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", wheel_dir, source)
+    built = run(sys.executable, "-m", "pip", "wheel", "--verbose", "--no-deps", "--wheel-dir", wheel_dir, source)
     [wheel] = wheel_dir.glob("*.whl")
+    # Installing prints no setuptools warning: the licence is an SPDX string, every shipped folder is listed.
+    build_log = built.stdout + built.stderr
+    assert "deprecated" not in build_log.lower(), build_log[-3000:]
+    assert "absent from the `packages` configuration" not in build_log, build_log[-3000:]
 
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
