@@ -337,6 +337,39 @@ def demo_code(data_dir: Path) -> None:
         click.echo(f"{entry.role} {entry.email}: {entry.code}  (for {entry.seconds_left} more seconds)")
 
 
+@main.command()
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def backup(data_dir: Path, dest: Path) -> None:
+    """Copy the installation into DEST (a new or empty folder) while it serves: database, blobs,
+    audit head and a manifest of digests. Ciphertext only; keep it as safely as the server."""
+    from portal.backup import BackupError, make_backup
+
+    _open(data_dir).db.conn.close()
+    try:
+        summary = make_backup(data_dir, dest)
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Backed up {summary.cases} case(s) and {summary.blobs} file(s) to {dest} "
+               f"(audit chain length {summary.audit_length}).")
+
+
+@main.command()
+@click.argument("src", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def restore(data_dir: Path, src: Path) -> None:
+    """Restore the backup in SRC into the data directory, which must be new or empty. A damaged or
+    incomplete backup is refused, naming what is wrong, and nothing is left behind."""
+    from portal.backup import BackupError, restore as restore_backup
+
+    try:
+        summary = restore_backup(src, data_dir)
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Restored {summary.cases} case(s) and {summary.blobs} file(s) into {data_dir}; "
+               f"the audit chain verifies (length {summary.audit_length}).")
+
+
 @main.group()
 def workdays() -> None:
     """Working-day arithmetic for the statutory clock."""
