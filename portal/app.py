@@ -101,7 +101,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     csrf.init_app(app)
 
     from portal.web import (access, admin, audit_log, case_record, confidentiality, console, discloser, enrolment,
-                            oral, statistics)
+                            oral, retention, statistics)
     app.register_blueprint(discloser.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)
@@ -112,6 +112,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     app.register_blueprint(case_record.bp)
     app.register_blueprint(enrolment.bp)
     app.register_blueprint(access.bp)
+    app.register_blueprint(retention.bp)
     # These check the token through their form, after reading the body, so that a refused form can
     # still give back what was typed (portal.web.carry).
     csrf.exempt(discloser.disclose_post)

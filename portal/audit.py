@@ -110,6 +110,12 @@ EVENT_LABELS: dict[str, str] = {
     "recovery_used": "Channel recovery key used to re-seal cases to an officer",
     "key_rotation_started": "Key rotation started",
     "key_rotated": "Key pair replaced and case keys re-sealed",
+    "retention_change": "Channel's retention period changed",
+    "legal_hold": "Legal hold placed",
+    "legal_hold_released": "Legal hold lifted",
+    "deletion_requested": "Deletion requested (retention period over)",
+    "deletion_withdrawn": "Deletion request withdrawn",
+    "case_deleted": "Case deleted after its retention period (confirmed by a second officer)",
 }
 
 # An entry whose detail carries one of these keys vouches for a workflow record (casefiles writes both

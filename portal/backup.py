@@ -18,8 +18,6 @@ snapshot are not copied; those disclosures are not in the snapshot either.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -27,18 +25,17 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from portal.clock import today
 from portal.config import INSTALLATION_FILE, load_settings
 from portal.store.blobs import BLOB_SUFFIX
+from portal.store.maintenance import maintenance_lock
 
 MANIFEST = "manifest.json"
 FORMAT = 1
 DATABASE = "portal.db"
 HEAD = "audit-head.json"
 BLOBS = "blobs"
-_LOCK_FILE = "maintenance.lock"
 _CHUNK = 1024 * 1024
 
 
@@ -51,18 +48,6 @@ class Summary:
     cases: int
     blobs: int
     audit_length: int
-
-
-@contextlib.contextmanager
-def maintenance_lock(data_dir: Path) -> Iterator[None]:
-    """The installation's maintenance lock (flock on `maintenance.lock`): held by a backup while it
-    copies, and by anything that deletes blob files of stored cases (retention)."""
-    fd = os.open(data_dir / _LOCK_FILE, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _empty_folder(path: Path, what: str) -> None:

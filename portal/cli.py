@@ -166,6 +166,25 @@ def recovery_key_new(threshold: int, count: int) -> None:
     click.echo(f"public key: {public_key.hex()}")
 
 
+@channel.command("retention")
+@click.argument("name")
+@click.option("--months", type=click.IntRange(min=1), default=None, help="Months to keep a case after it is closed.")
+@click.option("--years", type=click.IntRange(min=1), default=None, help="The same in whole years.")
+@click.pass_obj
+def channel_retention(data_dir: Path, name: str, months: int | None, years: int | None) -> None:
+    """Set how long the channel's cases are kept after they are closed (default 7 years). Audited."""
+    from portal import retention
+
+    if (months is None) == (years is None):
+        raise click.UsageError("Give either --months or --years.")
+    total = months if months is not None else years * 12
+    try:
+        retention.set_channel_period(_open(data_dir), name, total)
+    except retention.RetentionError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Closed cases of {name!r} are kept for {total} months after they are closed.")
+
+
 def _add_account(data_dir: Path, role: str, email: str, name: str, channels: tuple[str, ...]) -> None:
     from portal.accounts import AccountError, add_account
 

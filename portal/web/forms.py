@@ -163,6 +163,11 @@ class GrantForm(FlaskForm):
                      validators=[Length(max=40)])
 
 
+class HoldForm(FlaskForm):
+    ref = StringField("Case reference", validators=[DataRequired("Type the case's reference, such as PD-…"),
+                                                    Length(max=40)])
+
+
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for buttons such as 'Sign out'."""
 
