@@ -129,6 +129,15 @@ TABLE: dict[tuple[str, str], dict] = {
     # Each officer counts the cases they can read; administrators read none.
     ("statistics.page", "GET"): console((200, 'id="cases-received"'), others=(200, 'id="cases-received"')),
     ("statistics.export", "GET"): console((200, "period_from"), others=(200, "period_from")),
+    # Retention: officers only; a case one does not read is the same 404 as none. The case here is open,
+    # so asking for its deletion is refused with the reason; a hold works on any case (then lifted).
+    ("retention.overview", "GET"): console((200, "Retention and legal holds"),
+                                           others=(200, "Retention and legal holds")),
+    ("retention.place_hold", "POST"): console((303, "/console/retention/")),
+    ("retention.release_hold", "POST"): console((303, "/console/retention/")),
+    ("retention.request_deletion", "POST"): console((409, "Only a closed case")),
+    ("retention.withdraw", "POST"): console((409, "No deletion of this case has been requested")),
+    ("retention.confirm_deletion", "POST"): console(CONFIRM, others=CONFIRM),
 }
 
 # Calls that end the caller's session go last, so that they do not change the other answers.
@@ -215,6 +224,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "enrol.decide_membership": {"channel": world["audit_channel_id"], "officer": world["lou_id"],
                                     "decision": "refuse"},
         "admin.remove_membership": {"member": world["lou_id"], "from_channel": "Procurement"},
+        "retention.place_hold": {"ref": world["ref"]},
     }
     return path, forms.get(endpoint, {})
 
