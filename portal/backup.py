@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal.clock import today
-from portal.config import INSTALLATION_FILE, load_settings
+from portal.config import INSTALLATION_FILE, load_settings, write_private_json
 from portal.store.blobs import BLOB_SUFFIX
 from portal.store.maintenance import maintenance_lock
 
@@ -132,25 +132,15 @@ def make_backup(data_dir: Path, dest: Path) -> Summary:
             files[relative] = dict(zip(("sha256", "bytes"), _copy(source_path, dest / relative)))
     files[INSTALLATION_FILE] = dict(zip(("sha256", "bytes"), _copy(data_dir / INSTALLATION_FILE,
                                                                    dest / INSTALLATION_FILE)))
-    _write_json(dest / HEAD, head)
+    write_private_json(dest / HEAD, head)
     for name in (DATABASE, HEAD):
         files[name] = dict(zip(("sha256", "bytes"), _digest(dest / name)))
     _fsync_dir(dest / BLOBS)
     manifest = {"format": FORMAT, "made": today(settings.timezone), "schema_version": version,
                 "cases": cases, "audit_head": head, "files": dict(sorted(files.items()))}
-    _write_json(dest / MANIFEST, manifest)  # last: its presence says the backup is whole
+    write_private_json(dest / MANIFEST, manifest)  # last: its presence says the backup is whole
     _fsync_dir(dest)
     return Summary(cases, len(blob_names), head["length"])
-
-
-def _write_json(path: Path, document: dict) -> None:
-    tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(document, fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def check_backup(src: Path) -> dict:

@@ -201,16 +201,20 @@ class _installation_lock:
         os.close(self._fd)
 
 
-def _write_installation(data_dir: Path, document: dict) -> None:
-    """Replace installation.json atomically (a 0600 temporary file, synced, renamed into place)."""
-    path = data_dir / INSTALLATION_FILE
-    tmp = path.with_name(INSTALLATION_FILE + ".part")
+def write_private_json(path: Path, document: dict) -> None:
+    """Replace the JSON file `path` atomically: a 0600 temporary file beside it, synced, renamed into place."""
+    tmp = path.with_name(path.name + ".part")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(document, fh, indent=2)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def _write_installation(data_dir: Path, document: dict) -> None:
+    """Replace installation.json atomically."""
+    write_private_json(data_dir / INSTALLATION_FILE, document)
 
 
 def _ensure_signing_key(data_dir: Path, document: dict) -> dict:

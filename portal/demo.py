@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pyotp
 
 from portal import accounts
-from portal.config import INSTALLATION_FILE, create_installation
+from portal.config import INSTALLATION_FILE, create_installation, write_private_json
 from portal.context import open_context
 
 CREDENTIALS_FILE = "demo-credentials.json"
@@ -41,14 +40,6 @@ def _read_credentials(path: Path) -> dict:
     return document
 
 
-def _write_credentials(path: Path, document: dict) -> None:
-    tmp = path.with_name(CREDENTIALS_FILE + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(document, fh, indent=2)
-    os.replace(tmp, path)
-
-
 def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
     """Create the demo once (and its administrator, for demos made before there was one); return the
     lines to print (every time)."""
@@ -72,7 +63,7 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
             _, totp_secret = accounts.add_account(ctx, email=email, name=name, role=role, passphrase=passphrase,
                                                   channels=[DEMO_CHANNEL] if role == "officer" else [])
             stored[role] = {"email": email, "passphrase": passphrase, "totp": totp_secret}
-            _write_credentials(path, stored)
+            write_private_json(path, stored)
     finally:
         ctx.db.conn.close()
     base = f"http://127.0.0.1:{port}"

@@ -42,7 +42,7 @@ def place_hold():
     form = HoldForm()
     if not form.validate():
         return _render("No hold was placed: please see below.", form, 400)
-    return _act(retention.place_hold, form.ref.data.strip())
+    return _act(retention.place_hold, form.ref.data.strip().upper())
 
 
 @bp.post("/holds/<ref>/release")
