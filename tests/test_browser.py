@@ -316,7 +316,7 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.get_by_role("link", name="A printable record of this case").click()
     officer.locator("#printed-by").wait_for()
     check(officer, "printable case record")
-    officer.get_by_role("link", name="Retention").click()
+    officer.get_by_role("link", name="Retention and legal holds").click()
     officer.get_by_label("Case reference").fill("PD-NOSUCHCS")
     officer.get_by_role("button", name="Place a legal hold").click()
     officer.get_by_role("heading", name="Page not found").wait_for()

@@ -75,7 +75,7 @@ def opens_as(data_dir: Path, receipts: dict[str, str]) -> dict[str, str]:
     opened = {}
     try:
         for receipt in receipts:
-            session = disclosures.resume_status(ctx, disclosures.open_status(ctx, receipt))
+            session = disclosures.resume_status(ctx, disclosures.open_status(ctx, receipt).cookie)
             case = casefiles.get_case(ctx, case_id=session.subject)
             case_key = casefiles.open_case_key(ctx, case.id, "discloser", session.secret)
             opened[receipt] = (casefiles.read_fields(ctx, case.id, case_key)["details"], case.ref)
