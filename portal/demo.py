@@ -53,7 +53,7 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
             # The demo officer has chosen their own passphrase and second factor: the set-up ones open
             # nothing now, and are not kept. (Administrators are not asked to change theirs.)
             del stored["officer"]
-            _write_credentials(path, stored)
+            write_private_json(path, stored)
         if accounts.find_channel(ctx, DEMO_CHANNEL) is None:
             accounts.add_channel(ctx, DEMO_CHANNEL, "Demonstration channel: do not send real disclosures.")
         for role, email, name in DEMO_ACCOUNTS:
