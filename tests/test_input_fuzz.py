@@ -73,10 +73,13 @@ def check(installation, send):
 
 
 def signed_in(app, person):
-    # Many examples share one installation: start each with the sign-in budgets untouched.
+    # Many examples share one installation: start each with the sign-in budgets untouched and the TOTP
+    # replay guard wound back, or each sign-in would wait for a fresh 30-second step.
     ctx = open_context(app.config["PORTAL_SETTINGS"].data_dir)
     ctx.db.execute("DELETE FROM sign_in_budgets")
+    ctx.db.execute("UPDATE accounts SET totp_last_step = 0 WHERE email = ?", [person.email])
     ctx.db.conn.close()
+    person.last_step = 0
     client = app.test_client()
     token = csrf_token(client.get("/console/login").text)
     client.post("/console/login", data={"csrf_token": token, "email": person.email,
