@@ -24,12 +24,18 @@ class Officer:
     last_step: int = 0
 
     def code(self) -> str:
-        """A code the portal will accept: the server refuses a time step already used (replay guard),
-        so take the earliest unused step within the one-step drift allowance, waiting if none is left."""
+        """A code the portal will accept: the server refuses a time step already used (replay guard) and
+        accepts only the current step or one either side, so take the earliest unused step that will still
+        be in that window when the server checks it, waiting if none is left. The step before the current
+        one is used only early in the current step: checking can come seconds later (Argon2id on a busy
+        machine), and by then a new step may have begun and put it out of the window."""
         totp = pyotp.TOTP(self.totp_secret)
         while True:
-            now = totp.timecode(dt.datetime.now(dt.timezone.utc))
-            step = max(now - 1, self.last_step + 1)
+            moment = dt.datetime.now(dt.timezone.utc)
+            now = totp.timecode(moment)
+            into_step = moment.timestamp() % totp.interval
+            earliest = now - 1 if into_step < totp.interval / 3 else now
+            step = max(earliest, self.last_step + 1)
             if step <= now + 1:
                 self.last_step = step
                 return totp.generate_otp(step)
