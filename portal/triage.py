@@ -356,16 +356,27 @@ def export_case(ctx: Context, who: SignedIn, ref: str, *, include_identity: bool
 
 # --- Oral disclosures (portal.oral) ----------------------------------------------------------------------
 
+ORAL_UNDERSTANDING_HEADING = "Our understanding of what you told us (s 13 of the Act):"
+
+
 def oral_record(ctx: Context, who: SignedIn, ref: str) -> oral.OralRecord | None:
     case, _ = open_case(ctx, who, ref)
     return oral.record_of(ctx, case.id)
 
 
-def confirm_oral_record(ctx: Context, who: SignedIn, ref: str) -> None:
-    """The officer confirms an oral disclosure's record. Raises oral.OralError."""
-    case, _ = open_case(ctx, who, ref)
+def confirm_oral_record(ctx: Context, who: SignedIn, ref: str, understanding: str) -> None:
+    """The officer confirms an oral disclosure's record and, in the same transaction, sends the discloser a
+    summary of the receiver's understanding of it (s 13 asks for one when an oral disclosure is
+    acknowledged), which also records the acknowledgement step. Raises oral.OralError."""
+    case, case_key = open_case(ctx, who, ref)
+    day = today(ctx.settings.timezone)
     with transaction(ctx.db):
-        oral.confirm(ctx, case.id, case.ref, who.account.id, today(ctx.settings.timezone))
+        oral.confirm(ctx, case.id, case.ref, who.account.id, day)
+        casefiles.insert_message(ctx, case.id, case_key, author="officer", account_id=who.account.id, day=day,
+                                 body=ORAL_UNDERSTANDING_HEADING + "\n\n" + understanding)
+        for step in workflow.mark_steps(ctx, case.id, ("acknowledge",), day, who.account.id):
+            audit.record(ctx, "step_done", actor=who.account.id, case_ref=case.ref, detail={"step": step})
+        workflow.refresh_due(ctx, case.id)
 
 
 def print_case_record(ctx: Context, who: SignedIn, ref: str) -> tuple[str, list[audit.Entry]]:

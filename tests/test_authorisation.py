@@ -225,6 +225,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
                                     "decision": "refuse"},
         "admin.remove_membership": {"member": world["lou_id"], "from_channel": "Procurement"},
         "retention.place_hold": {"ref": world["ref"]},
+        "oral.confirm": {"understanding": "We understand that invoices were paid twice."},
     }
     return path, forms.get(endpoint, {})
 

@@ -10,6 +10,7 @@ from tests.support import csrf_token, files_containing, post_multipart, receipt_
 from tests.test_console_flow import case_links, sign_in
 
 CORRECTION = "A correction: it was three invoices, not two."
+UNDERSTANDING = f"You told us that three invoices from one supplier were paid twice. {MARKER}"
 
 
 def record_oral(client, **overrides):
@@ -30,6 +31,11 @@ def audit_events(installation):
     return [row[0] for row in ctx.db.execute("SELECT event FROM audit_log ORDER BY seq").fetchall()]
 
 
+def steps_done(installation):
+    ctx = open_context(installation.data_dir)
+    return [row[0] for row in ctx.db.execute("SELECT step FROM case_steps").fetchall()]
+
+
 def test_an_oral_disclosure_from_record_to_confirmation(app, installation):
     officer = app.test_client()
     assert sign_in(officer, installation.officer).status_code == 303
@@ -45,8 +51,9 @@ def test_an_oral_disclosure_from_record_to_confirmation(app, installation):
     assert 'id="oral-record"' in case_page and "Two invoices paid twice." in case_page
     # Not confirmable before the discloser could read and correct it.
     token = csrf_token(case_page)
-    refused = officer.post(case_url + "/oral/confirm", data={"csrf_token": token})
+    refused = officer.post(case_url + "/oral/confirm", data={"csrf_token": token, "understanding": UNDERSTANDING})
     assert refused.status_code == 400 and "has not opened the record yet" in refused.text
+    assert UNDERSTANDING in refused.text                        # what was typed comes back
 
     # The discloser's first visit replaces the receipt the officer saw.
     discloser = app.test_client()
@@ -66,10 +73,19 @@ def test_an_oral_disclosure_from_record_to_confirmation(app, installation):
     assert post_multipart(discloser, "/status/reply", [("csrf_token", token), ("message", CORRECTION)]).status_code == 303
     case_page = officer.get(case_url).text
     assert CORRECTION in case_page
-    assert officer.post(case_url + "/oral/confirm", data={"csrf_token": csrf_token(case_page)}).status_code == 303
+    # s 13: confirming needs the receiver's summary of its understanding, which goes to the discloser.
+    unsummarised = officer.post(case_url + "/oral/confirm", data={"csrf_token": csrf_token(case_page),
+                                                                   "understanding": "  "})
+    assert unsummarised.status_code == 400 and "Write a summary of your understanding" in unsummarised.text
+    assert 'id="oral-confirmed"' not in unsummarised.text
+    assert officer.post(case_url + "/oral/confirm", data={"csrf_token": csrf_token(case_page),
+                                                          "understanding": UNDERSTANDING}).status_code == 303
     assert 'id="oral-confirmed"' in officer.get(case_url).text
-    assert 'id="oral-confirmed"' in discloser.get("/status").text
+    status = discloser.get("/status").text
+    assert 'id="oral-confirmed"' in status
+    assert "Our understanding of what you told us (s 13 of the Act)" in status and UNDERSTANDING in status
     assert "oral_record_confirmed" in audit_events(installation)
+    assert "acknowledge" in steps_done(installation)
     # Marker: nothing the discloser said is on disk in clear.
     assert files_containing(installation.data_dir, MARKER.encode()) == []
 

@@ -21,7 +21,8 @@ from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIE
 from portal.web import carry
 from portal.web.confirm import passphrase_confirmed
 from portal.web.forms import (AssignForm, CaseExportForm, EmptyForm, ExtensionForm, IdentityReleaseForm, InterestForm,
-                              LoginForm, NoteForm, OfficerReplyForm, ReferralForm, StatusChangeForm, StepForm)
+                              LoginForm, NoteForm, OfficerReplyForm, OralConfirmForm, ReferralForm, StatusChangeForm,
+                              StepForm)
 from portal.web.responses import clear_session_cookie, set_device_cookie, set_session_cookie, too_many_requests
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -248,7 +249,7 @@ def _render_case(ref: str, problem=None, code=200, **forms):
              "extension_form": ExtensionForm(), "step_form": _step_form(),
              "assign_form": _assign_form(ctx, case_id, officer=str(assigned.id) if assigned else ""),
              "note_form": NoteForm(), "referral_form": _referral_form(ctx), "identity_form": IdentityReleaseForm(),
-             "export_form": CaseExportForm(), **forms}
+             "export_form": CaseExportForm(), "oral_form": OralConfirmForm(), **forms}
     releases, consent_questions = triage.identity_record(ctx, g.who, ref)
     reader_ids = [r.id for r in triage.reader_accounts(ctx, case_id)]
     return render_template("console/case.html", view=view, problem=problem, forms=forms, assignee=assigned,

@@ -128,6 +128,13 @@ class NoteForm(OneTimeForm):
                            validators=[DataRequired("Write the note first."), Length(max=20_000)])
 
 
+class OralConfirmForm(FlaskForm):
+    understanding = TypedParagraphs(
+        "Our understanding of the disclosure, as it will be sent to the discloser (s 13)",
+        validators=[DataRequired("Write a summary of your understanding of the disclosure first."),
+                    Length(max=20_000)])
+
+
 class ReferralForm(OneTimeForm):
     # Checked against the directory by referrals.refer, which also takes an entry's exact name (scripts).
     authority = SelectField("Appropriate authority", validate_choice=False,

@@ -1,13 +1,13 @@
 """Oral disclosures in the console: an officer records one and hands over a printed receipt (portal.oral)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
 from portal import accounts, disclosures, oral, submissions, triage
 from portal.app import portal_context
 from portal.web.console import _render_case, signed_in
-from portal.web.forms import CHOOSE, EmptyForm, OralDisclosureForm
+from portal.web.forms import CHOOSE, OralConfirmForm, OralDisclosureForm
 
 bp = Blueprint("oral", __name__, url_prefix="/console")
 
@@ -52,10 +52,11 @@ def record():
 @bp.post("/cases/<ref>/oral/confirm")
 @signed_in("officer")
 def confirm(ref: str):
-    if not EmptyForm().validate():
-        abort(400)
+    form = OralConfirmForm()
+    if not form.validate():
+        return _render_case(ref, problem="The record was not confirmed: please see below.", code=400, oral_form=form)
     try:
-        triage.confirm_oral_record(portal_context(), g.who, ref)
+        triage.confirm_oral_record(portal_context(), g.who, ref, form.understanding.data)
     except oral.OralError as exc:
-        return _render_case(ref, problem=str(exc), code=400)
+        return _render_case(ref, problem=str(exc), code=400, oral_form=form)
     return redirect(url_for("console.case", ref=ref) + "#oral-record", code=303)
