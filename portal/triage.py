@@ -327,16 +327,22 @@ def confirm_identity_release(ctx: Context, who: SignedIn, ref: str, seq: int) ->
 
 def export_case(ctx: Context, who: SignedIn, ref: str, *, include_identity: bool = False,
                 recipient: str = "") -> tuple[str, str]:
-    """A plain-text copy of the case for a referral or an investigator: (file name, text). The discloser's
-    contact details are left out unless `include_identity` and a completed release to `recipient` is on
-    record (identity.IdentityError otherwise). Attachments are not included. Audited."""
+    """A plain-text copy of the case for a referral (s 16) or an investigator: (file name, text), naming
+    `recipient` and listing the case's referrals. The discloser's contact details are left out unless
+    `include_identity` and a completed release to `recipient` is on record (identity.IdentityError
+    otherwise). Attachments are not included. Audited."""
+    from portal import referrals     # referrals builds on this module (open_case, record_status)
     case, case_key = open_case(ctx, who, ref)
     if include_identity and not identity.released_to(ctx, case.id, case_key, recipient):
         raise identity.IdentityError("The contact details can go only to someone a release was recorded for "
                                      "(s 17): record the release first, or export without them.")
     view = read_case(ctx, who, ref, audited=False)
     lines = [f"Protected disclosure {case.ref}", f"Channel: {case.channel_name}", f"Received: {case.received_day}",
-             f"Status: {view.case.status_label}", "",
+             f"Status: {view.case.status_label}"]
+    if recipient.strip():
+        lines.append(f"Prepared for: {recipient.strip()}")
+    lines += [f"Referred (s 16) on {r.day} to {r.authority}" for r in referrals.read_referrals(ctx, who, case.id)]
+    lines += ["",
              f"Kind of wrongdoing: {view.fields.get('category', '')}", f"Title: {view.fields.get('summary', '')}",
              "What happened:", view.fields.get("details", ""), "",
              f"Raised elsewhere: {view.fields.get('disclosed_elsewhere', '')}"]

@@ -119,6 +119,25 @@ def test_an_export_leaves_the_identity_out_by_default(case, installation):
     assert events(installation, "case_export") == ["case_export", "case_export"]
 
 
+def test_a_referral_offers_an_export_for_its_authority_that_leaves_the_identity_out(case, installation):
+    from tests.test_workflow_referral import authority_id
+    ana, url = case["ana"], case["url"]
+    oag = authority_id(ana.get(url).text, "Controller and Auditor-General")
+    assert post(ana, url + "/referral", url, authority=oag, concerns="general", consultation="consulted",
+                consultation_note="Agreed by message.", reason="It concerns public funds.").status_code == 303
+    page = ana.get(url).text
+    button = page.split('id="referral-list"')[1].split("</ul>")[0]
+    assert 'name="recipient" value="Controller and Auditor-General"' in button
+    exported = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"],
+                    recipient="Controller and Auditor-General")
+    assert exported.status_code == 200 and exported.headers["Content-Disposition"].startswith("attachment;")
+    assert "Prepared for: Controller and Auditor-General" in exported.text
+    assert "Referred (s 16) on " in exported.text and " to Controller and Auditor-General" in exported.text
+    assert "Invoices paid twice." in exported.text
+    assert "021 555 0199" not in exported.text and IDENTIFYING not in exported.text and "left out" in exported.text
+    assert events(installation, "case_export") == ["case_export"]
+
+
 def test_a_consent_or_release_written_into_the_database_counts_for_nothing(case, installation):
     ana, carol, url, discloser = case["ana"], case["carol"], case["url"], case["discloser"]
     fields = dict(recipient="A journalist", ground="consent", reason="They asked.")
