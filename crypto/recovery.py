@@ -1,4 +1,4 @@
-"""A channel's recovery key pair, split into SLIP-39 shares (DESIGN.md, "Continuity without escrow").
+"""A channel's recovery key pair, split into SLIP-39 shares (SECURITY.md, "Key lifecycle").
 
 The SLIP-39 master secret (32 bytes, from the OS CSPRNG) *is* the X25519 private key; its public half is
 what the server gets. The shares are made and joined with the `shamir-mnemonic` package (the SLIP-39

@@ -1,4 +1,4 @@
-"""Who holds a case's keys: grants to fellow officers, revocation and offboarding (DESIGN.md, "Granting access").
+"""Who holds a case's keys: grants to fellow officers, revocation and offboarding (SECURITY.md, "Key lifecycle").
 
 A case has up to three keys that readers hold sealed to their own public key: the case key (`case_keys`),
 and the further keys in casefiles.OFFICER_SEALED_TABLES (the officers-only key for notes and exclusions,

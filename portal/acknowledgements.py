@@ -9,7 +9,9 @@ shown it on the status page and decides whom to give it to. Format: SECURITY.md,
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import crypto
 from portal import accounts, casefiles, workflow
@@ -89,3 +91,48 @@ def check_opening(statement_: dict[str, str], salt_hex: str, parts: list[str]) -
         return len(salt) == 32 and crypto.commit(salt, parts).hex() == statement_.get("commitment")
     except ValueError:
         return False
+
+
+class BadOpening(ValueError):
+    """An opening document that cannot be read; the message says what is wrong with it."""
+
+
+def opening_parts(document: object, base: Path) -> list[str]:
+    """The commitment's parts from an opening document, as a verifier writes it (docs/proof-of-disclosure.md):
+    a JSON object with the four text fields as strings and `files`, a list of objects each with `name` and
+    `type` and either `path` (a copy of the file, relative to `base`: size and SHA-256 computed from it) or
+    `size` (bytes) and `sha256` (hex). Raises BadOpening."""
+    if not isinstance(document, dict):
+        raise BadOpening("the opening must be a JSON object")
+    fields = {}
+    for name in COMMITTED_FIELDS:
+        if not isinstance(document.get(name), str):
+            raise BadOpening(f'"{name}" must be given, as text')
+        fields[name] = document[name]
+    files = document.get("files", [])
+    if not isinstance(files, list):
+        raise BadOpening('"files" must be a list')
+    attachments = []
+    for number, entry in enumerate(files, 1):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("name", "type")):
+            raise BadOpening(f'file {number} needs "name" and "type", as text')
+        if isinstance(entry.get("path"), str):
+            size, digest = _size_and_digest(base / entry["path"], number)
+        elif isinstance(entry.get("size"), int) and isinstance(entry.get("sha256"), str):
+            size, digest = entry["size"], entry["sha256"].strip().lower()
+        else:
+            raise BadOpening(f'file {number} needs "path", or "size" and "sha256"')
+        attachments.append(casefiles.Attachment("", entry["name"], entry["type"], size, digest))
+    return commitment_parts(fields, attachments)
+
+
+def _size_and_digest(path: Path, number: int) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise BadOpening(f"file {number} cannot be read: {exc.strerror}") from None
+    return size, digest.hexdigest()

@@ -32,7 +32,7 @@ rebuilt with the key is found too. `verify()` checks all of it, and that each st
 stored since this version matches its audit entry (a database edit of a status or a message's author).
 
 Times: to the second (UTC) for what an account did; to the day, in the installation's zone, for what a
-discloser or nobody in particular did (DESIGN.md: a discloser's actions are kept to the day).
+discloser or nobody in particular did (SECURITY.md, "Audit log": a discloser's actions are kept to the day).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The `portal` command: the operator's tool (see CONTRACT.md, "Set-up and running")."""
+"""The `portal` command: the operator's tool (see docs/interface.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 from pathlib import Path
@@ -527,8 +528,15 @@ def signing_key(data_dir: Path) -> None:
 @click.option("--key", "key_hex", default=None, metavar="HEX",
               help="The portal's published signing key; without it, this installation's key if --data names "
                    "one, else only the key inside the file (printed, to compare).")
-def verify_ack(file: Path, key_hex: str | None) -> None:
-    """Exit 0 if FILE is a genuine acknowledgement, unchanged; otherwise exit 1 saying why.
+@click.option("--opening", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Also check that this JSON file (the disclosure's text and files, as in "
+                   "docs/proof-of-disclosure.md) is what the commitment covers; asks for the discloser's "
+                   "checking code.")
+@click.option("--checking-code-stdin", is_flag=True,
+              help="Read the checking code from standard input instead of asking for it.")
+def verify_ack(file: Path, key_hex: str | None, opening: Path | None, checking_code_stdin: bool) -> None:
+    """Exit 0 if FILE is a genuine acknowledgement, unchanged (and, with --opening, if the given text is
+    the disclosure as received); otherwise exit 1 saying why.
 
     Works offline: no data directory is needed when --key is given."""
     import crypto
@@ -555,6 +563,25 @@ def verify_ack(file: Path, key_hex: str | None) -> None:
     if expected is None:
         click.echo("No key was given to check against: compare the key above with the organisation's "
                    "published signing key.")
+    if opening is not None:
+        _check_opening(statement, opening, checking_code_stdin)
+
+
+def _check_opening(statement: dict, opening: Path, from_stdin: bool) -> None:
+    """Exit 1 unless the opening file and the checking code open the statement's commitment."""
+    from portal import acknowledgements
+
+    try:
+        parts = acknowledgements.opening_parts(json.loads(opening.read_text(encoding="utf-8")), opening.parent)
+    except (ValueError, UnicodeDecodeError) as exc:     # json.JSONDecodeError and BadOpening are ValueErrors
+        raise click.UsageError(f"--opening: {exc}")
+    code = (sys.stdin.readline() if from_stdin else click.prompt("Checking code", hide_input=True)).strip()
+    if acknowledgements.check_opening(statement, code, parts):
+        click.echo("MATCHES: this text and these files are the disclosure as received.")
+        return
+    click.echo("DOES NOT MATCH: this text, these files or this checking code are not the disclosure as "
+               "received (any changed character differs).", err=True)
+    sys.exit(1)
 
 
 def _installation_key(data_dir: Path) -> bytes | None:

@@ -1,4 +1,4 @@
-"""Channel memberships: nobody becomes a reader through one person's action alone (DESIGN.md, "Granting access").
+"""Channel memberships: nobody becomes a reader through one person's action alone (SECURITY.md, "Key lifecycle").
 
 An administrator's request makes a membership *pending*; only an officer who already reads the channel
 can confirm it, and only a confirmed member is sealed new case keys. A channel's first officer comes from
@@ -133,8 +133,8 @@ def decide(ctx: Context, officer: Account, account_id: int, channel_id: int, *, 
 
 def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> None:
     """Take an officer off a channel, delete their sealed copies of its cases' keys and end their sessions.
-    Refused when a case of the channel would be left with no officer able to read it (DESIGN.md: no case
-    without a reader)."""
+    Refused when a case of the channel would be left with no officer able to read it (SECURITY.md, "Key
+    lifecycle": no case without a reader)."""
     officer, channel = accounts.get_account(ctx, account_id), accounts.find_channel(ctx, channel_name)
     if officer is None or channel is None:
         raise AccountError("There is no such membership.")

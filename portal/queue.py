@@ -1,4 +1,4 @@
-"""The console as a work queue: what needs this officer, and by when (CONTRACT.md, [queue]).
+"""The console as a work queue: what needs this officer, and by when (docs/interface.md).
 
 Each reader's queue is the table `case_queue` (migration 7): one row per case they hold a key for, with
 a copy of what the queue filters and orders by (status, channel, category, assignee, next due day, day

@@ -1,4 +1,4 @@
-"""Continuity without escrow (DESIGN.md): each channel's recovery key.
+"""Continuity without escrow (SECURITY.md, "Key lifecycle"): each channel's recovery key.
 
 The key pair is made offline (`portal recovery-key new`, crypto.new_recovery_key) and its private half
 leaves that machine only as SLIP-39 shares for custodians. The server keeps the public half

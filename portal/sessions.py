@@ -1,4 +1,4 @@
-"""Sessions that hold a key, split in two (DESIGN.md, "Sessions that hold keys").
+"""Sessions that hold a key, split in two (SECURITY.md, "Sessions").
 
 The server keeps the secret only encrypted under a random per-session key (`server_half`); the
 client's cookie keeps that session key. Neither half alone opens anything. Two limits: an idle one

@@ -123,3 +123,55 @@ def test_the_commitment_covers_the_files_contents(app, installation, today):
     file = ["evidence.pdf", "application/octet-stream", str(len(ATTACHMENT))]
     assert acknowledgements.check_opening(statement, salt, text + file + [hashlib.sha256(ATTACHMENT).hexdigest()])
     assert not acknowledgements.check_opening(statement, salt, text + file + [hashlib.sha256(b"other").hexdigest()])
+
+
+def test_verify_ack_checks_a_disclosures_text_and_files_with_the_checking_code(app, installation, today, tmp_path):
+    """`portal verify-ack --opening`: a lawyer given the text, a copy of each file and the checking code
+    confirms offline that they are the disclosure as received; a changed word, file or code does not."""
+    from tests.support import receipt_from
+    from tests.test_discloser_flow import ATTACHMENT, disclose
+
+    today.set("2026-03-02")
+    discloser = app.test_client()
+    receipt = receipt_from(disclose(discloser, "What I saw.").text)
+    officer, case = officer_on_case(app, installation.officer)
+    assert post(officer, case + "/steps", step="acknowledge").status_code == 303
+    salt = re.search(r'id="commitment-salt" class="key">([0-9a-f]{64})<', open_status(discloser, receipt)).group(1)
+    (tmp_path / "ack.json").write_bytes(discloser.get("/status/acknowledgement").data)
+    (tmp_path / "evidence.pdf").write_bytes(ATTACHMENT)
+    key = run_cli(installation.data_dir, "signing-key").output.strip()
+    text = {"category": "public_funds", "summary": "Payments to a director's company", "details": "What I saw.",
+            "disclosed_elsewhere": "no"}
+
+    def check(opening, code=salt):
+        (tmp_path / "opening.json").write_text(json.dumps(opening))
+        return CliRunner().invoke(portal_cli, ["verify-ack", str(tmp_path / "ack.json"), "--key", key, "--opening",
+                                               str(tmp_path / "opening.json"), "--checking-code-stdin"],
+                                  input=code + "\n")
+
+    by_path = {**text, "files": [{"name": "evidence.pdf", "type": "application/octet-stream", "path": "evidence.pdf"}]}
+    result = check(by_path)
+    assert result.exit_code == 0 and "MATCHES" in result.output, result.output
+    import hashlib
+    by_digest = {**text, "files": [{"name": "evidence.pdf", "type": "application/octet-stream",
+                                    "size": len(ATTACHMENT), "sha256": hashlib.sha256(ATTACHMENT).hexdigest()}]}
+    assert check(by_digest).exit_code == 0
+    for wrong in ({**by_path, "details": "What I saw!"}, {**text, "files": []},
+                  {**by_path, "files": [{**by_path["files"][0], "name": "other.pdf"}]}):
+        result = check(wrong)
+        assert result.exit_code == 1 and "DOES NOT MATCH" in result.output
+    assert check(by_path, code="0" * 64).exit_code == 1
+    assert check(by_path, code="not hex").exit_code == 1
+    (tmp_path / "evidence.pdf").write_bytes(ATTACHMENT + b"x")
+    assert check(by_path).exit_code == 1
+    # A malformed opening is a usage error that says what is wrong, never a trace.
+    for bad, says in (({"category": "public_funds"}, '"summary" must be given'),
+                      ({**text, "files": [{"name": "a", "type": "b"}]}, 'needs "path", or "size" and "sha256"'),
+                      ({**text, "files": [{"name": "a", "type": "b", "path": "missing.pdf"}]}, "cannot be read"),
+                      ([], "must be a JSON object")):
+        result = check(bad)
+        assert result.exit_code == 2 and says in result.output and "Traceback" not in result.output, result.output
+    (tmp_path / "opening.json").write_text("{not json")
+    result = CliRunner().invoke(portal_cli, ["verify-ack", str(tmp_path / "ack.json"), "--key", key, "--opening",
+                                             str(tmp_path / "opening.json"), "--checking-code-stdin"], input=salt)
+    assert result.exit_code == 2 and "--opening" in result.output

@@ -1,4 +1,4 @@
-"""`portal workdays add`, run as a separate process (CONTRACT.md, issue 6)."""
+"""`portal workdays add`, run as a separate process (docs/interface.md)."""
 from __future__ import annotations
 
 import os

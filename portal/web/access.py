@@ -1,4 +1,4 @@
-"""Giving fellow officers access to cases (DESIGN.md, "Granting access"): the passphrase is asked again."""
+"""Giving fellow officers access to cases (SECURITY.md, "Key lifecycle"): the passphrase is asked again."""
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request

@@ -197,7 +197,7 @@ def sign_out_everywhere():
 @bp.get("/")
 @signed_in()
 def inbox():
-    """The work queue: GET filters and orders only (CONTRACT.md [queue]), so every view can be bookmarked."""
+    """The work queue: GET filters and orders only (docs/interface.md), so every view can be bookmarked."""
     if g.who.is_admin:
         return redirect(url_for("admin.overview"), code=303)
     ctx = portal_context()
