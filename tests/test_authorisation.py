@@ -99,10 +99,14 @@ TABLE: dict[tuple[str, str], dict] = {
     ("enrol.setup_passphrase_post", "POST"): everyone(LOGIN),
     ("enrol.setup_second_factor", "GET"): everyone(LOGIN),
     ("enrol.second_factor_post", "POST"): everyone(LOGIN),
-    ("enrol.account", "GET"): console((200, "Your account"), others=(200, "Your account")),
-    ("enrol.change_passphrase", "POST"): console((400, "not changed"), others=(400, "not changed")),
-    ("enrol.start_second_factor", "POST"): console((400, "Nothing was changed"), others=(400, "Nothing was changed")),
-    ("enrol.confirm_second_factor", "POST"): console((400, "not changed"), others=(400, "not changed")),
+    # Every account's own credentials, administrators' too.
+    ("enrol.account", "GET"): console((200, "Your account"), admin=(200, "Your account"), others=(200, "Your account")),
+    ("enrol.change_passphrase", "POST"): console((400, "not changed"), admin=(400, "not changed"),
+                                                 others=(400, "not changed")),
+    ("enrol.start_second_factor", "POST"): console((400, "Nothing was changed"), admin=(400, "Nothing was changed"),
+                                                   others=(400, "Nothing was changed")),
+    ("enrol.confirm_second_factor", "POST"): console((400, "not changed"), admin=(400, "not changed"),
+                                                     others=(400, "not changed")),
     ("enrol.memberships_page", "GET"): console((200, "Who reads your channels"), others=(200, "Who reads your channels")),
     # Refusing Lou's pending membership: only a reader of the channel may, once; the pending officer never.
     ("enrol.decide_membership", "POST"): console((303, "/console/memberships")),

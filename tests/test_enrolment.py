@@ -257,6 +257,32 @@ def test_passphrase_change_and_second_factor_re_enrolment(app, installation):
     assert sign_in(app.test_client(), new).status_code == 303
 
 
+def test_an_administrator_replaces_the_passphrase_and_second_factor_its_maker_saw(app, installation, admin):
+    """`portal admin add` shows the operator the administrator's passphrase and TOTP secret: the
+    administrator changes both on the same account page as officers, and the operator's copies stop working."""
+    client = app.test_client()
+    assert sign_in(client, admin).status_code == 303
+    assert 'href="/console/account"' in client.get("/console/admin/").text
+    page = client.get("/console/account")
+    assert page.status_code == 200 and 'id="fingerprint"' not in page.text   # administrators confirm no one
+    assert client.post("/console/account/passphrase", data={
+        "csrf_token": csrf_token(page.text), "current_passphrase": admin.passphrase,
+        "passphrase": STRONG, "passphrase_again": STRONG}).status_code == 303
+    assert sign_in(app.test_client(), admin, code=current(admin)).status_code == 400
+    assert client.post("/console/account/second-factor/start", data={"csrf_token": csrf_token(page.text),
+                                                                     "passphrase": STRONG}).status_code == 303
+    page = client.get("/console/account")
+    new = Officer(admin.email, admin.name, STRONG, re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text).group(1))
+    assert client.post("/console/account/second-factor", data={"csrf_token": csrf_token(page.text), "passphrase": STRONG,
+                                                               "totp": new.code()}).status_code == 303
+    old_secret = Officer(admin.email, admin.name, STRONG, admin.totp_secret)
+    assert sign_in(app.test_client(), old_secret, code=current(old_secret)).status_code == 400
+    assert sign_in(app.test_client(), new).status_code == 303
+    events = [row[0] for row in open_context(installation.data_dir).db.execute(
+        "SELECT event FROM audit_log WHERE actor = (SELECT id FROM accounts WHERE email = ?)", [admin.email])]
+    assert "passphrase_change" in events and "second_factor_change" in events
+
+
 def test_a_used_totp_code_and_a_used_recovery_code_are_refused(app, installation):
     path = invite(installation.data_dir, "cleo@agency.govt.nz", "Cleo New", "Audit and Risk")
     cleo, codes = enrol(app.test_client(), path, "cleo@agency.govt.nz", "Cleo New")

@@ -62,8 +62,10 @@ def _cookie_name() -> str:
     return current_app.config["PORTAL_CONSOLE_COOKIE"]
 
 
-def signed_in(role: str | None = None):
-    """Require a live console session (and a role); the session's key is in g.who for this request only."""
+def signed_in(role: str | tuple[str, ...] | None = None):
+    """Require a live console session (and a role, or one of several); the session's key is in g.who for this
+    request only. Any other role gets 404, as for a page that does not exist."""
+    roles = (role,) if isinstance(role, str) else role
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
@@ -76,7 +78,7 @@ def signed_in(role: str | None = None):
                 if request.method == "POST":
                     return _sign_in_to_continue(carry.typed_fields(request.form), 401)
                 return redirect(url_for("console.login", expired=1), code=303)
-            if role is not None and who.account.role != role:
+            if roles is not None and who.account.role not in roles:
                 abort(404)
             g.who = who
             return view(*args, **kwargs)

@@ -133,7 +133,8 @@ def second_factor_post():
     return set_session_cookie(response, _cookie_name(), cookie)
 
 
-# Changing credentials later. Each asks the passphrase again through triage.confirm_passphrase, so
+# Changing credentials later: officers and administrators alike (an administrator made with `portal admin
+# add` replaces the passphrase and second factor its maker saw here). Each asks the passphrase again through triage.confirm_passphrase, so
 # wrong answers are audited and, past its limit, end the session.
 
 def _render_account(passphrase_form=None, reauth_form=None, confirm_form=None, problem=None, notice=None, code=200):
@@ -163,7 +164,7 @@ def _locked(exc):
 
 
 @bp.get("/account")
-@signed_in("officer")
+@signed_in(accounts.ROLES)
 def account():
     notice = {"passphrase": "Your passphrase was changed.",
               "second-factor": "Your new second factor is in use. The old one no longer works."}.get(
@@ -172,7 +173,7 @@ def account():
 
 
 @bp.post("/account/passphrase")
-@signed_in("officer")
+@signed_in(accounts.ROLES)
 def change_passphrase():
     form = ChangePassphraseForm()
     if not form.validate():
@@ -190,7 +191,7 @@ def change_passphrase():
 
 
 @bp.post("/account/second-factor/start")
-@signed_in("officer")
+@signed_in(accounts.ROLES)
 def start_second_factor():
     form = ReauthenticateForm()
     if not form.validate():
@@ -203,7 +204,7 @@ def start_second_factor():
 
 
 @bp.post("/account/second-factor")
-@signed_in("officer")
+@signed_in(accounts.ROLES)
 def confirm_second_factor():
     form = ConfirmNewSecondFactorForm()
     if not form.validate():
