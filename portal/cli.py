@@ -300,13 +300,12 @@ def admin_add(data_dir: Path, email: str, name: str, passphrase_stdin: bool) -> 
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.pass_obj
 def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
-    """Serve the portal with gunicorn (gthread workers that read request heads in their main loop)."""
+    """Serve the portal with gunicorn (gthread workers that read request heads in their main loop), and,
+    while an SMTP server is set, `portal notify --every-hour` beside it."""
     from portal import casefiles
-    from portal.server import serve as run_server
-
     from portal.config import loose_permissions
-
     from portal.server import port_taken
+    from portal.server import serve as run_server
 
     problem = port_taken(host, port)
     if problem:
@@ -490,10 +489,41 @@ def audit_verify(data_dir: Path, expected: str | None) -> None:
 
 
 @main.command()
+@click.option("--every-hour", is_flag=True,
+              help="Keep running and send at the start of every hour; stop when the process that started "
+                   "this one ends. `portal serve` starts it by itself while an SMTP server is set.")
 @click.pass_obj
-def notify(data_dir: Path) -> None:
-    """Send each officer with something new waiting one digest for this hour (run it on the hour, from cron
-    or a systemd timer). The mail names no case, category or channel."""
+def notify(data_dir: Path, every_hour: bool) -> None:
+    """Send each officer with something new waiting one digest for this hour (now, or with --every-hour at
+    the start of each hour). The mail names no case, category or channel."""
+    if not every_hour:
+        click.echo(_send_digests(data_dir))
+        return
+    import time
+
+    from portal.clock import now_utc
+    from portal.notifications import seconds_to_next_sending_time
+
+    # The test configuration may shorten the hour (PORTAL_NOTIFY_PERIOD_SECONDS); the shipped one does not.
+    period = int(os.environ.get("PORTAL_NOTIFY_PERIOD_SECONDS", "3600"))
+    parent = os.getppid()
+    while True:
+        wake = time.monotonic() + seconds_to_next_sending_time(now_utc(), period)
+        while (left := wake - time.monotonic()) > 0:
+            if os.getppid() != parent:    # the server that started us is gone
+                return
+            time.sleep(min(left, 2))
+        try:
+            click.echo(f"portal notify: {_send_digests(data_dir)}", err=True)
+        except click.ClickException as exc:
+            click.echo(f"portal notify: {exc.format_message()}", err=True)
+        except Exception as exc:        # keep sending next hour; the type only, never an address or text
+            click.echo(f"portal notify: this hour's digests failed ({type(exc).__name__}); trying again "
+                       "next hour.", err=True)
+
+
+def _send_digests(data_dir: Path) -> str:
+    """Send this hour's digests; return what happened in one line. Raises click.ClickException."""
     import smtplib
 
     from portal.notifications import NotConfigured, send_due
@@ -508,8 +538,8 @@ def notify(data_dir: Path) -> None:
                                    "nothing was marked sent, so the next run tries again.")
     finally:
         ctx.db.conn.close()
-    click.echo(f"{sent} digest(s) sent" + (f", {failed} refused by the mail server (tried again next time)."
-                                           if failed else "."))
+    return f"{sent} digest(s) sent" + (f", {failed} refused by the mail server (tried again next time)."
+                                       if failed else ".")
 
 
 @main.command("signing-key")

@@ -1,7 +1,7 @@
 """Telling officers by email that something is waiting for them, without telling the mail system anything.
 
-`portal notify`, run at fixed times (on the hour, from cron or a systemd timer: SECURITY.md, "Notifications"),
-sends each officer at most one digest per sending time, and only when what waits for them changed since
+`portal notify`, run at fixed times (on the hour: `portal serve` keeps `portal notify --every-hour` running
+beside it while an SMTP server is set; SECURITY.md, "Notifications"), sends each officer at most one digest per sending time, and only when what waits for them changed since
 their last digest. The mail says which *kinds* of thing wait (a new disclosure, a discloser's message, a
 deadline within 5 working days, a membership to confirm) and where to sign in: never a case reference,
 category, channel name, count or any content, and its Date is the sending time's start, so the
@@ -47,6 +47,13 @@ class Digest:
 def slot_of(moment: dt.datetime) -> dt.datetime:
     """The sending time a moment belongs to: the start of its hour (UTC)."""
     return moment.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def seconds_to_next_sending_time(moment: dt.datetime, period: int = 3600) -> float:
+    """Seconds from `moment` to the next multiple of `period` seconds since the epoch (the next hour by
+    default): when `portal notify --every-hour` next sends. Always > 0."""
+    timestamp = moment.timestamp()
+    return period - timestamp % period
 
 
 def _waiting(ctx: Context, account_id: int, today: dt.date) -> list[tuple[str, str]]:

@@ -7,6 +7,8 @@ import logging
 import os
 import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
@@ -191,4 +193,18 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
     os.environ.setdefault("PORTAL_BODY_RATE_GRACE", str(settings.body_rate_grace_seconds))
     _steady_malloc()
     _no_server_header()
-    PortalServer(data_dir, options).run()
+    notifier = _start_notifier(data_dir) if settings.smtp_host else None
+    try:
+        PortalServer(data_dir, options).run()
+    finally:
+        if notifier is not None:
+            notifier.terminate()
+            notifier.wait(10)
+
+
+def _start_notifier(data_dir: Path) -> subprocess.Popen:
+    """`portal notify --every-hour` beside the server: digests go out on the hour with no cron or timer to
+    set up. It is a child of gunicorn's master, which reaps it like a worker: it never exits with gunicorn's
+    boot-error codes (3, 4), and it stops by itself if the master is killed."""
+    return subprocess.Popen([sys.executable, "-m", "portal", "--data", str(data_dir), "notify", "--every-hour"],
+                            stdin=subprocess.DEVNULL, close_fds=True)

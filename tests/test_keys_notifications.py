@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import os
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -15,7 +17,7 @@ from portal import notifications
 from portal.cli import main as portal_cli
 from portal.context import open_context
 from tests.conftest import MARKER, run_cli
-from tests.support import free_port
+from tests.support import HttpClient, csrf_token, disclosure_fields, free_port, start_server
 from tests.workflow_support import disclose_to
 
 
@@ -93,3 +95,55 @@ def test_an_unreachable_mail_server_fails_the_command_clearly_and_marks_nothing(
     assert open_context(data_dir).db.execute("SELECT COUNT(*) FROM notification_digests").fetchone()[0] == 0
     # The portal's own pages never wait for mail: a disclosure still goes through at once.
     disclose_to(app.test_client(), details="Still accepted.")
+
+
+def _notifiers(data_dir) -> list[int]:
+    """Pids of `portal notify --every-hour` processes for this data directory."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                argv = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if b"--every-hour" in argv and str(data_dir).encode() in argv:
+                found.append(int(entry))
+    return found
+
+
+def _wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+@pytest.mark.parametrize("ending", ["terminate", "kill"])
+def test_portal_serve_sends_the_digests_itself_and_its_notifier_ends_with_it(installation, smtp_server, ending):
+    """No cron needed: with an SMTP server set, `portal serve` keeps `portal notify --every-hour` beside it
+    (the test configuration shortens the hour to 3 s), and the notifier ends when the server does, even
+    when the server is killed."""
+    controller, inbox = smtp_server
+    data_dir = installation.data_dir
+    configure(data_dir, controller.port)
+    server = start_server(data_dir, env={"PORTAL_NOTIFY_PERIOD_SECONDS": "3"})
+    try:
+        assert _wait_for(lambda: len(_notifiers(data_dir)) == 1, 10), server.output()
+        client = HttpClient("127.0.0.1", server.port)
+        token = csrf_token(client.get("/disclose").text)
+        page = client.post_multipart("/disclose", disclosure_fields(token, f"Invoices paid twice. {MARKER}"))
+        assert page.status == 200 and 'id="receipt"' in page.text
+        assert _wait_for(lambda: len(inbox.messages) == 1, 30), server.output()
+        [mail] = inbox.messages
+        assert mail["To"] == installation.officer.email and MARKER not in mail.as_string()
+        time.sleep(4)   # the next sending time: nothing new, so nothing sent
+        assert len(inbox.messages) == 1
+        assert "portal notify: 1 digest(s) sent." in server.output()
+    finally:
+        if ending == "kill":
+            server.process.kill()
+            server.process.wait()
+        server.stop()
+    assert _wait_for(lambda: _notifiers(data_dir) == [], 10), "the notifier outlived the server"
