@@ -382,7 +382,10 @@ def confirm_oral_record(ctx: Context, who: SignedIn, ref: str, understanding: st
                                  body=ORAL_UNDERSTANDING_HEADING + "\n\n" + understanding)
         for step in workflow.mark_steps(ctx, case.id, ("acknowledge",), day, who.account.id):
             audit.record(ctx, "step_done", actor=who.account.id, case_ref=case.ref, detail={"step": step})
-        workflow.refresh_due(ctx, case.id)
+        if case.status == "received":      # as when the step is ticked on the checklist (complete_step)
+            record_status(ctx, case, case_key, who.account.id, "acknowledged", "")
+        else:
+            workflow.refresh_due(ctx, case.id)
 
 
 def print_case_record(ctx: Context, who: SignedIn, ref: str) -> tuple[str, list[audit.Entry]]:

@@ -86,6 +86,10 @@ def test_an_oral_disclosure_from_record_to_confirmation(app, installation):
     assert "Our understanding of what you told us (s 13 of the Act)" in status and UNDERSTANDING in status
     assert "oral_record_confirmed" in audit_events(installation)
     assert "acknowledge" in steps_done(installation)
+    # Acknowledged everywhere, as when the step is ticked: the discloser's status and the officer's queue.
+    assert 'data-status="acknowledged"' in status and 'data-status="acknowledged"' in officer.get(case_url).text
+    queue_row = officer.get("/console/").text.split('data-ref="')[1].split("</tr>")[0]
+    assert "New: to acknowledge" not in queue_row and "Acknowledged" in queue_row
     # Marker: nothing the discloser said is on disk in clear.
     assert files_containing(installation.data_dir, MARKER.encode()) == []
 
