@@ -10,6 +10,7 @@ shown it on the status page and decides whom to give it to. Format: SECURITY.md,
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class Proof:
     file: bytes          # the signed acknowledgement, as downloaded
     salt_hex: str        # the commitment's salt, for the discloser alone
     filename: str
+    opening: str         # opening.json for a checker, everything filled in but the discloser's own words
 
 
 def commitment_parts(fields: dict[str, str], attachments: list[casefiles.Attachment]) -> list[str]:
@@ -74,9 +76,24 @@ def statement(ctx: Context, case: CaseRecord, case_key: bytes) -> dict[str, str]
 
 
 def proof(ctx: Context, case: CaseRecord, case_key: bytes) -> Proof:
-    """The signed file and the salt for this case. Raises NotAcknowledged."""
+    """The signed file, the salt and the opening template for this case. Raises NotAcknowledged."""
     signed = crypto.sign_acknowledgement(ctx.settings.signing_seed, statement(ctx, case, case_key))
-    return Proof(signed, crypto.commitment_salt(case_key).hex(), f"acknowledgement-{case.ref}.json")
+    opening = opening_template(casefiles.read_fields(ctx, case.id, case_key),
+                               casefiles.read_attachments(ctx, case.id, case_key))
+    return Proof(signed, crypto.commitment_salt(case_key).hex(), f"acknowledgement-{case.ref}.json", opening)
+
+
+WORDS_PLACEHOLDERS = {"summary": "YOUR TITLE, EXACTLY AS SENT", "details": "WHAT HAPPENED, EXACTLY AS SENT"}
+
+
+def opening_template(fields: dict[str, str], attachments: list[casefiles.Attachment]) -> str:
+    """The opening document `portal verify-ack --opening` reads, as JSON text: the stored codes of the kind
+    of wrongdoing and of "raised elsewhere", and each file's name, type, size and SHA-256, with placeholders
+    where the discloser's own words go (they add those only if they choose to show them)."""
+    document = {name: WORDS_PLACEHOLDERS.get(name, fields.get(name, "")) for name in COMMITTED_FIELDS}
+    document["files"] = [{"name": a.name, "type": a.content_type, "size": a.size, "sha256": a.sha256}
+                         for a in attachments]
+    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def public_key(ctx: Context) -> str:
@@ -127,6 +144,8 @@ def opening_parts(document: object, base: Path) -> list[str]:
 
 
 def _size_and_digest(path: Path, number: int) -> tuple[int, str]:
+    if not path.is_file():     # a folder, or a device or pipe that would never end
+        raise BadOpening(f"file {number} cannot be read: {path} is not a regular file")
     digest, size = hashlib.sha256(), 0
     try:
         with path.open("rb") as f:

@@ -581,6 +581,10 @@ def verify_ack(file: Path, key_hex: str | None, opening: Path | None, checking_c
             raise click.UsageError("--key must be 64 hexadecimal characters.")
     else:
         expected = _installation_key(click.get_current_context().obj)
+        if expected is None and opening is not None:
+            # Without a key to trust, anyone could sign a file with their own key to match any text.
+            raise click.UsageError("--opening needs --key: the organisation's published signing key.")
+    parts = _read_opening(opening) if opening is not None else None
     try:
         statement, signer = crypto.verify_acknowledgement(file.read_bytes(), expected)
     except crypto.BadAcknowledgement as exc:
@@ -593,18 +597,24 @@ def verify_ack(file: Path, key_hex: str | None, opening: Path | None, checking_c
     if expected is None:
         click.echo("No key was given to check against: compare the key above with the organisation's "
                    "published signing key.")
-    if opening is not None:
-        _check_opening(statement, opening, checking_code_stdin)
+    if parts is not None:
+        _check_opening(statement, parts, checking_code_stdin)
 
 
-def _check_opening(statement: dict, opening: Path, from_stdin: bool) -> None:
-    """Exit 1 unless the opening file and the checking code open the statement's commitment."""
+def _read_opening(opening: Path) -> list[str]:
+    """The commitment's parts from an opening file. Raises click.UsageError saying what is wrong."""
     from portal import acknowledgements
 
     try:
-        parts = acknowledgements.opening_parts(json.loads(opening.read_text(encoding="utf-8")), opening.parent)
-    except (ValueError, UnicodeDecodeError) as exc:     # json.JSONDecodeError and BadOpening are ValueErrors
-        raise click.UsageError(f"--opening: {exc}")
+        return acknowledgements.opening_parts(json.loads(opening.read_text(encoding="utf-8")), opening.parent)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:   # JSONDecodeError, BadOpening: ValueErrors
+        raise click.UsageError(f"--opening: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}")
+
+
+def _check_opening(statement: dict, parts: list[str], from_stdin: bool) -> None:
+    """Exit 1 unless the opening's parts and the checking code open the statement's commitment."""
+    from portal import acknowledgements
+
     code = (sys.stdin.readline() if from_stdin else click.prompt("Checking code", hide_input=True)).strip()
     if acknowledgements.check_opening(statement, code, parts):
         click.echo("MATCHES: this text and these files are the disclosure as received.")

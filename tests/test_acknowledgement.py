@@ -136,7 +136,8 @@ def test_verify_ack_checks_a_disclosures_text_and_files_with_the_checking_code(a
     receipt = receipt_from(disclose(discloser, "What I saw.").text)
     officer, case = officer_on_case(app, installation.officer)
     assert post(officer, case + "/steps", step="acknowledge").status_code == 303
-    salt = re.search(r'id="commitment-salt" class="key">([0-9a-f]{64})<', open_status(discloser, receipt)).group(1)
+    page = open_status(discloser, receipt)
+    salt = re.search(r'id="commitment-salt" class="key">([0-9a-f]{64})<', page).group(1)
     (tmp_path / "ack.json").write_bytes(discloser.get("/status/acknowledgement").data)
     (tmp_path / "evidence.pdf").write_bytes(ATTACHMENT)
     key = run_cli(installation.data_dir, "signing-key").output.strip()
@@ -156,6 +157,12 @@ def test_verify_ack_checks_a_disclosures_text_and_files_with_the_checking_code(a
     by_digest = {**text, "files": [{"name": "evidence.pdf", "type": "application/octet-stream",
                                     "size": len(ATTACHMENT), "sha256": hashlib.sha256(ATTACHMENT).hexdigest()}]}
     assert check(by_digest).exit_code == 0
+    # The status page gives the discloser the opening to hand over: all but their own words filled in.
+    import html
+    template = json.loads(html.unescape(re.search(r'<pre id="opening">(.*?)</pre>', page, re.S).group(1)))
+    assert template["summary"] == "YOUR TITLE, EXACTLY AS SENT" and "What I saw." not in json.dumps(template)
+    assert check({**template, "summary": text["summary"], "details": text["details"]}).exit_code == 0
+    assert check(template).exit_code == 1
     for wrong in ({**by_path, "details": "What I saw!"}, {**text, "files": []},
                   {**by_path, "files": [{**by_path["files"][0], "name": "other.pdf"}]}):
         result = check(wrong)
@@ -168,6 +175,9 @@ def test_verify_ack_checks_a_disclosures_text_and_files_with_the_checking_code(a
     for bad, says in (({"category": "public_funds"}, '"summary" must be given'),
                       ({**text, "files": [{"name": "a", "type": "b"}]}, 'needs "path", or "size" and "sha256"'),
                       ({**text, "files": [{"name": "a", "type": "b", "path": "missing.pdf"}]}, "cannot be read"),
+                      ({**text, "files": [{"name": "a", "type": "b", "path": "/dev/zero"}]}, "cannot be read"),
+                      ({**text, "files": [{"name": "a", "type": "b", "path": "."}]}, "cannot be read"),
+                      ({**text, "summary": [[[[]]]] * 1}, '"summary" must be given'),
                       ([], "must be a JSON object")):
         result = check(bad)
         assert result.exit_code == 2 and says in result.output and "Traceback" not in result.output, result.output
@@ -175,3 +185,11 @@ def test_verify_ack_checks_a_disclosures_text_and_files_with_the_checking_code(a
     result = CliRunner().invoke(portal_cli, ["verify-ack", str(tmp_path / "ack.json"), "--key", key, "--opening",
                                              str(tmp_path / "opening.json"), "--checking-code-stdin"], input=salt)
     assert result.exit_code == 2 and "--opening" in result.output
+    (tmp_path / "opening.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = CliRunner().invoke(portal_cli, ["verify-ack", str(tmp_path / "ack.json"), "--key", key, "--opening",
+                                             str(tmp_path / "opening.json"), "--checking-code-stdin"], input=salt)
+    assert result.exit_code == 2 and "nested too deeply" in result.output, result.output
+    # With no key to trust, a match would prove nothing: refused.
+    result = CliRunner().invoke(portal_cli, ["verify-ack", str(tmp_path / "ack.json"), "--opening",
+                                             str(tmp_path / "opening.json"), "--checking-code-stdin"], input=salt)
+    assert result.exit_code == 2 and "--opening needs --key" in result.output
