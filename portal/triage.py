@@ -328,7 +328,7 @@ def confirm_identity_release(ctx: Context, who: SignedIn, ref: str, seq: int) ->
 def export_case(ctx: Context, who: SignedIn, ref: str, *, include_identity: bool = False,
                 recipient: str = "") -> tuple[str, str]:
     """A plain-text copy of the case for a referral (s 16) or an investigator: (file name, text), naming
-    `recipient` and listing the case's referrals. The discloser's contact details are left out unless
+    `recipient` and the case's referrals to it. The discloser's contact details are left out unless
     `include_identity` and a completed release to `recipient` is on record (identity.IdentityError
     otherwise). Attachments are not included. Audited."""
     from portal import referrals     # referrals builds on this module (open_case, record_status)
@@ -341,7 +341,9 @@ def export_case(ctx: Context, who: SignedIn, ref: str, *, include_identity: bool
              f"Status: {view.case.status_label}"]
     if recipient.strip():
         lines.append(f"Prepared for: {recipient.strip()}")
-    lines += [f"Referred (s 16) on {r.day} to {r.authority}" for r in referrals.read_referrals(ctx, who, case.id)]
+    # Only this recipient's own referrals: one authority is not told of a referral to another (s 25).
+    lines += [f"Referred (s 16) on {r.day} to {r.authority}" for r in referrals.read_referrals(ctx, who, case.id)
+              if recipient.strip() and r.authority == recipient.strip()]
     lines += ["",
              f"Kind of wrongdoing: {view.fields.get('category', '')}", f"Title: {view.fields.get('summary', '')}",
              "What happened:", view.fields.get("details", ""), "",

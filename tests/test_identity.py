@@ -135,7 +135,11 @@ def test_a_referral_offers_an_export_for_its_authority_that_leaves_the_identity_
     assert "Referred (s 16) on " in exported.text and " to Controller and Auditor-General" in exported.text
     assert "Invoices paid twice." in exported.text
     assert "021 555 0199" not in exported.text and IDENTIFYING not in exported.text and "left out" in exported.text
-    assert events(installation, "case_export") == ["case_export"]
+    # An export for anyone else does not mention the referral.
+    other = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"], recipient="An investigator")
+    assert other.status_code == 200 and "Prepared for: An investigator" in other.text
+    assert "Referred (s 16)" not in other.text and "Auditor-General" not in other.text
+    assert events(installation, "case_export") == ["case_export", "case_export"]
 
 
 def test_a_consent_or_release_written_into_the_database_counts_for_nothing(case, installation):
