@@ -492,8 +492,12 @@ def audit_verify(data_dir: Path, expected: str | None) -> None:
 @click.option("--every-hour", is_flag=True,
               help="Keep running and send at the start of every hour; stop when the process that started "
                    "this one ends. `portal serve` starts it by itself while an SMTP server is set.")
+@click.option("--parent-pid", type=int, default=None,
+              help="With --every-hour: stop when this process is no longer our parent (default: the parent "
+                   "at start). `portal serve` passes its own, so a server killed before this one started "
+                   "leaves nothing behind.")
 @click.pass_obj
-def notify(data_dir: Path, every_hour: bool) -> None:
+def notify(data_dir: Path, every_hour: bool, parent_pid: int | None) -> None:
     """Send each officer with something new waiting one digest for this hour (now, or with --every-hour at
     the start of each hour). The mail names no case, category or channel."""
     if not every_hour:
@@ -506,7 +510,7 @@ def notify(data_dir: Path, every_hour: bool) -> None:
 
     # The test configuration may shorten the hour (PORTAL_NOTIFY_PERIOD_SECONDS); the shipped one does not.
     period = int(os.environ.get("PORTAL_NOTIFY_PERIOD_SECONDS", "3600"))
-    parent = os.getppid()
+    parent = parent_pid or os.getppid()
     while True:
         wake = time.monotonic() + seconds_to_next_sending_time(now_utc(), period)
         while (left := wake - time.monotonic()) > 0:

@@ -118,9 +118,16 @@ def send_due(ctx: Context, moment: dt.datetime | None = None) -> tuple[int, int]
     if not settings.smtp_host:
         raise NotConfigured("No SMTP server is set: `portal setting set smtp_host HOST` (and smtp_from).")
     moment = moment or now_utc()
-    digests = due_digests(ctx, moment)
+    return send_digests(ctx, due_digests(ctx, moment), moment)
+
+
+def send_digests(ctx: Context, digests: list[Digest], moment: dt.datetime) -> tuple[int, int]:
+    """Send these digests (from due_digests, perhaps by another sender a moment ago); return (sent, failed).
+    Each is claimed for the sending time in its own transaction before it is sent and given back if sending
+    fails, so two senders at the same hour (a cron job left beside `portal serve`) never both send one."""
     if not digests:
         return 0, 0
+    settings, slot = ctx.settings, slot_of(moment).isoformat()
     sent = failed = 0
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
         if settings.smtp_starttls:
@@ -128,15 +135,43 @@ def send_due(ctx: Context, moment: dt.datetime | None = None) -> tuple[int, int]
         if settings.smtp_username:
             smtp.login(settings.smtp_username, settings.smtp_password)
         for digest in digests:
+            claimed, previous = _claim(ctx, digest, slot)
+            if not claimed:
+                continue
             try:
                 smtp.send_message(compose(ctx, digest, moment))
-            except smtplib.SMTPException:
+            except smtplib.SMTPServerDisconnected:
+                _give_back(ctx, digest.account_id, previous)
+                raise
+            except smtplib.SMTPException:       # this recipient refused: the others may still go
+                _give_back(ctx, digest.account_id, previous)
                 failed += 1
                 continue
-            with transaction(ctx.db):
-                ctx.db.execute("INSERT INTO notification_digests (account_id, slot, fingerprint) VALUES (?, ?, ?) "
-                               "ON CONFLICT (account_id) DO UPDATE SET slot = excluded.slot, "
-                               "fingerprint = excluded.fingerprint",
-                               [digest.account_id, slot_of(moment).isoformat(), digest.fingerprint])
+            except BaseException:
+                _give_back(ctx, digest.account_id, previous)
+                raise
             sent += 1
     return sent, failed
+
+
+def _claim(ctx: Context, digest: Digest, slot: str) -> tuple[bool, tuple | None]:
+    """Record the digest as sent at `slot` unless it was already, or nothing changed; return whether it was
+    claimed and the row it replaced (to give back)."""
+    with transaction(ctx.db):
+        previous = ctx.db.execute("SELECT slot, fingerprint FROM notification_digests WHERE account_id = ?",
+                                  [digest.account_id]).fetchone()
+        if previous is not None and (previous[0] == slot or previous[1] == digest.fingerprint):
+            return False, None
+        ctx.db.execute("INSERT INTO notification_digests (account_id, slot, fingerprint) VALUES (?, ?, ?) "
+                       "ON CONFLICT (account_id) DO UPDATE SET slot = excluded.slot, "
+                       "fingerprint = excluded.fingerprint", [digest.account_id, slot, digest.fingerprint])
+    return True, previous
+
+
+def _give_back(ctx: Context, account_id: int, previous: tuple | None) -> None:
+    with transaction(ctx.db):
+        if previous is None:
+            ctx.db.execute("DELETE FROM notification_digests WHERE account_id = ?", [account_id])
+        else:
+            ctx.db.execute("UPDATE notification_digests SET slot = ?, fingerprint = ? WHERE account_id = ?",
+                           [*previous, account_id])

@@ -206,5 +206,5 @@ def _start_notifier(data_dir: Path) -> subprocess.Popen:
     """`portal notify --every-hour` beside the server: digests go out on the hour with no cron or timer to
     set up. It is a child of gunicorn's master, which reaps it like a worker: it never exits with gunicorn's
     boot-error codes (3, 4), and it stops by itself if the master is killed."""
-    return subprocess.Popen([sys.executable, "-m", "portal", "--data", str(data_dir), "notify", "--every-hour"],
-                            stdin=subprocess.DEVNULL, close_fds=True)
+    return subprocess.Popen([sys.executable, "-m", "portal", "--data", str(data_dir), "notify", "--every-hour",
+                             "--parent-pid", str(os.getpid())], stdin=subprocess.DEVNULL, close_fds=True)

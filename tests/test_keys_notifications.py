@@ -147,3 +147,46 @@ def test_portal_serve_sends_the_digests_itself_and_its_notifier_ends_with_it(ins
             server.process.wait()
         server.stop()
     assert _wait_for(lambda: _notifiers(data_dir) == [], 10), "the notifier outlived the server"
+
+
+def test_two_senders_in_the_same_hour_send_one_digest(app, installation, smtp_server, at):
+    """A cron job left in place beside `portal serve`'s own sender: whichever claims the digest first sends
+    it; the other, holding the same list of due digests, sends nothing."""
+    controller, inbox = smtp_server
+    data_dir = installation.data_dir
+    configure(data_dir, controller.port)
+    disclose_to(app.test_client())
+    first, second = open_context(data_dir), open_context(data_dir)
+    stale = notifications.due_digests(second, at["now"])
+    assert [d.email for d in stale] == [installation.officer.email]
+    assert notifications.send_due(first) == (1, 0)
+    assert notifications.send_digests(second, stale, at["now"]) == (0, 0)
+    assert len(inbox.messages) == 1
+
+
+def test_a_refused_digest_is_given_back_for_the_next_hour(app, installation, smtp_server, at, monkeypatch):
+    controller, inbox = smtp_server
+    data_dir = installation.data_dir
+    configure(data_dir, controller.port)
+    disclose_to(app.test_client())
+    import smtplib
+
+    def refuse(self, *args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({})
+    with monkeypatch.context() as patched:
+        patched.setattr(smtplib.SMTP, "send_message", refuse)
+        assert notifications.send_due(open_context(data_dir)) == (0, 1)
+    assert open_context(data_dir).db.execute("SELECT COUNT(*) FROM notification_digests").fetchone()[0] == 0
+    assert notifications.send_due(open_context(data_dir)) == (1, 0)     # the same hour: not marked sent before
+    assert len(inbox.messages) == 1
+
+
+def test_a_notifier_whose_server_died_before_it_started_stops_at_once(installation):
+    """`portal serve` names itself with --parent-pid: a notifier that finds another parent (the server was
+    killed while it started, and it was handed to init) ends instead of sending for ever."""
+    import subprocess
+    import sys
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "portal", "--data", str(installation.data_dir), "notify",
+                           "--every-hour", "--parent-pid", "1"], timeout=60, capture_output=True)
+    assert done.returncode == 0 and time.monotonic() - started < 30, done.stderr
