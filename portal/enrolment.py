@@ -255,15 +255,18 @@ def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, ste
 
 # Later changes, by a signed-in officer.
 
-def change_passphrase(ctx: Context, account: Account, private_key: bytes, new: str, again: str) -> None:
-    """Re-wrap the signed-in officer's private key (from their session) under a new passphrase; the key
-    itself stays. The caller has checked the current passphrase (triage.confirm_passphrase, throttled).
-    Raises SetupError, accounts.WeakPassphrase."""
+def change_passphrase(ctx: Context, account: Account, private_key: bytes, new: str, again: str,
+                      keep_session: str | None = None) -> None:
+    """Re-wrap the signed-in account's private key (from their session) under a new passphrase; the key
+    itself stays. Every other session of the account ends (whoever knew the old passphrase may have one);
+    the one of cookie `keep_session` stays. The caller has checked the current passphrase
+    (triage.confirm_passphrase, throttled). Raises SetupError, accounts.WeakPassphrase."""
     check_new_passphrase(account, new, again)
     wrapped = accounts.wrap(ctx, private_key, new)
     with transaction(ctx.db):
         ctx.db.execute("UPDATE accounts SET wrapped_private_key = ? WHERE id = ?", [wrapped, account.id])
-        audit.record(ctx, "passphrase_change", actor=account.id)
+        ended = sessions.end_all_for(ctx.db, "officer", str(account.id), keep=keep_session)
+        audit.record(ctx, "passphrase_change", actor=account.id, detail={"other_sessions_ended": ended})
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
@@ -289,8 +292,9 @@ def pending_second_factor(ctx: Context, account: Account) -> str | None:
     return row[0] if row else None
 
 
-def finish_second_factor_change(ctx: Context, account: Account, code: str) -> None:
-    """Confirm the pending TOTP secret with its first code, replacing the old one. Raises SetupError."""
+def finish_second_factor_change(ctx: Context, account: Account, code: str, keep_session: str | None = None) -> None:
+    """Confirm the pending TOTP secret with its first code, replacing the old one; every other session of the
+    account ends, the one of cookie `keep_session` stays. Raises SetupError."""
     secret = pending_second_factor(ctx, account)
     if secret is None:
         raise SetupError("Give your passphrase first to start a new second factor.")
@@ -300,4 +304,5 @@ def finish_second_factor_change(ctx: Context, account: Account, code: str) -> No
     with transaction(ctx.db):
         ctx.db.execute("UPDATE accounts SET totp_secret = ?, pending_totp_secret = NULL, totp_last_step = ? "
                        "WHERE id = ?", [secret, step, account.id])
-        audit.record(ctx, "second_factor_change", actor=account.id)
+        ended = sessions.end_all_for(ctx.db, "officer", str(account.id), keep=keep_session)
+        audit.record(ctx, "second_factor_change", actor=account.id, detail={"other_sessions_ended": ended})

@@ -113,11 +113,15 @@ def end(db: Database, cookie: str | None) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def end_all_for(db: Database, kind: str, subject: str) -> int:
-    """End every session of this subject (sign out everywhere); return how many there were.
-    Runs inside the caller's transaction if there is one."""
+def end_all_for(db: Database, kind: str, subject: str, *, keep: str | None = None) -> int:
+    """End every session of this subject (sign out everywhere), except the one of cookie `keep` if given;
+    return how many ended. Runs inside the caller's transaction if there is one."""
+    parsed = _parse(keep)
+    kept = _row_id(parsed[0]) if parsed else ""
+
     def delete() -> int:
-        return db.execute("DELETE FROM sessions WHERE kind = ? AND subject = ?", [kind, subject]).rowcount
+        return db.execute("DELETE FROM sessions WHERE kind = ? AND subject = ? AND id != ?",
+                          [kind, subject, kept]).rowcount
     if in_transaction(db):
         return delete()
     with transaction(db):

@@ -251,8 +251,14 @@ def test_passphrase_change_and_second_factor_re_enrolment(app, installation):
     assert client.post("/console/account/second-factor", data={"csrf_token": csrf_token(page.text),
                                                                "passphrase": "a guess at it, wrong",
                                                                "totp": pyotp.TOTP(new.totp_secret).now()}).status_code == 400
+    # Another session of the officer's (its code from a wound-back replay guard, to spare a 30 s wait).
+    ctx.db.execute("UPDATE accounts SET totp_last_step = 0 WHERE email = ?", [officer.email])
+    officer.last_step = 0
+    elsewhere = app.test_client()
+    assert sign_in(elsewhere, officer).status_code == 303
     assert client.post("/console/account/second-factor", data={"csrf_token": csrf_token(page.text), "passphrase": STRONG,
                                                                "totp": new.code()}).status_code == 303
+    assert elsewhere.get("/console/").status_code == 303 and client.get("/console/").status_code == 200
     assert sign_in(app.test_client(), officer, code=current(officer)).status_code == 400
     assert sign_in(app.test_client(), new).status_code == 303
 
@@ -260,6 +266,8 @@ def test_passphrase_change_and_second_factor_re_enrolment(app, installation):
 def test_an_administrator_replaces_the_passphrase_and_second_factor_its_maker_saw(app, installation, admin):
     """`portal admin add` shows the operator the administrator's passphrase and TOTP secret: the
     administrator changes both on the same account page as officers, and the operator's copies stop working."""
+    operator = app.test_client()        # a session the operator opened with the set-up copies
+    assert sign_in(operator, admin).status_code == 303
     client = app.test_client()
     assert sign_in(client, admin).status_code == 303
     assert 'href="/console/account"' in client.get("/console/admin/").text
@@ -269,6 +277,9 @@ def test_an_administrator_replaces_the_passphrase_and_second_factor_its_maker_sa
         "csrf_token": csrf_token(page.text), "current_passphrase": admin.passphrase,
         "passphrase": STRONG, "passphrase_again": STRONG}).status_code == 303
     assert sign_in(app.test_client(), admin, code=current(admin)).status_code == 400
+    # The change ended every other session of the account, and kept this one.
+    assert operator.get("/console/admin/").status_code == 303
+    assert client.get("/console/admin/").status_code == 200
     assert client.post("/console/account/second-factor/start", data={"csrf_token": csrf_token(page.text),
                                                                      "passphrase": STRONG}).status_code == 303
     page = client.get("/console/account")

@@ -183,7 +183,7 @@ def change_passphrase():
         if not _passphrase_is_right(form.current_passphrase.data):
             raise enrolment.SetupError("Your current passphrase is not right. Nothing was changed.")
         enrolment.change_passphrase(portal_context(), g.who.account, g.who.private_key, form.passphrase.data,
-                                    form.passphrase_again.data)
+                                    form.passphrase_again.data, keep_session=request.cookies.get(_cookie_name()))
     except accounts.AccountError as exc:
         form.passphrase.errors = [str(exc)]
         return _render_account(passphrase_form=form, problem="Your passphrase was not changed.", code=400)
@@ -212,7 +212,8 @@ def confirm_second_factor():
     try:
         if not _passphrase_is_right(form.passphrase.data):
             raise enrolment.SetupError("Your passphrase is not right. Nothing was changed.")
-        enrolment.finish_second_factor_change(portal_context(), g.who.account, form.totp.data)
+        enrolment.finish_second_factor_change(portal_context(), g.who.account, form.totp.data,
+                                              keep_session=request.cookies.get(_cookie_name()))
     except enrolment.SetupError as exc:
         form.totp.errors = [str(exc)]
         return _render_account(confirm_form=form, problem="Your second factor was not changed.", code=400)
