@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import select
 import socket
 import threading
 import time
@@ -142,3 +143,58 @@ def test_sixteen_sign_ins_at_the_shipped_cost_keep_peak_memory_bounded(tmp_path)
         server.stop()
     assert statuses.count(303) == 2 and statuses.count(400) == 14, statuses
     assert peak_mib < PEAK_RSS_BOUND_MIB, f"server peak RSS {peak_mib:.0f} MiB"
+
+
+def trickle_body(port: int, head: bytes, bytes_per_second: int, give_up_after: float) -> tuple[str, float]:
+    """Send `head`, then a body at `bytes_per_second` until the server answers or closes; return the first
+    line of its answer (or "closed", or "still open" after `give_up_after` seconds) and when it came."""
+    started = time.monotonic()
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        sock.sendall(head)
+        while time.monotonic() - started < give_up_after:
+            readable, _, _ = select.select([sock], [], [], 0.5)
+            if readable:
+                try:
+                    data = sock.recv(4096)
+                except OSError:
+                    data = b""
+                return (data.split(b"\r\n", 1)[0].decode() if data else "closed"), time.monotonic() - started
+            try:
+                sock.send(b"x" * (bytes_per_second // 2))
+            except OSError:
+                return "closed", time.monotonic() - started
+        return "still open", time.monotonic() - started
+    finally:
+        sock.close()
+
+
+def test_bodies_below_the_minimum_rate_are_cut_off_and_free_their_threads(installation):
+    """Twelve uploads that send 200 bytes a second (below the minimum rate) against one worker of eight
+    threads: each is answered or closed soon after the grace period, and pages answer meanwhile."""
+    server = start_server(installation.data_dir, workers=1, env={
+        "PORTAL_MIN_BODY_RATE": "4096", "PORTAL_BODY_RATE_GRACE": "2", "PORTAL_BODY_IDLE_TIMEOUT": "3"})
+    try:
+        client = HttpClient("127.0.0.1", server.port)
+        token = csrf_token(client.get("/disclose").text)
+        body, content_type = multipart(disclosure_fields(token, "sent too slowly"), [])
+        head = (f"POST /disclose HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {1024 * 1024}\r\n"
+                f"Cookie: {'; '.join(f'{k}={v}' for k, v in client.cookies.items())}\r\n\r\n").encode() + body
+        with ThreadPoolExecutor(12) as pool:
+            slow = [pool.submit(trickle_body, server.port, head, 200, 30) for _ in range(12)]
+            time.sleep(3)
+            elapsed, page = timed(lambda: HttpClient("127.0.0.1", server.port).request("GET", "/", timeout=10))
+            assert page.status == 200 and elapsed < 2, f"GET / took {elapsed:.1f} s"
+            outcomes = [future.result(timeout=60) for future in slow]
+        assert all(answer != "still open" for answer, _ in outcomes), outcomes
+        assert all(seconds < 15 for _, seconds in outcomes), outcomes
+        # Cut off for its rate (400), or turned away at once by the cap on concurrent uploads (503).
+        answers = {answer for answer, _ in outcomes}
+        assert any(" 400 " in a for a in answers), outcomes
+        assert answers <= {"HTTP/1.1 400 BAD REQUEST", "HTTP/1.1 503 SERVICE UNAVAILABLE", "closed"}, outcomes
+        # A genuine upload above the minimum rate (16 KiB/s against 4 KiB/s) still completes.
+        status, page = slow_upload(server.port, HttpClient("127.0.0.1", server.port), 64 * 1024, 16 * 1024)
+        assert status == 200 and 'id="receipt"' in page
+    finally:
+        server.stop()
