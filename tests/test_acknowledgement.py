@@ -105,11 +105,11 @@ def test_an_installation_made_before_signing_gets_its_key_at_start_up(installati
     assert path.stat().st_mode & 0o077 == 0
 
 
-def test_the_commitment_covers_the_files_contents(app, installation, today):
-    import hashlib
-
+def acknowledged_with_a_file(app, installation, today):
+    """A disclosure with one file (ATTACHMENT, as evidence.pdf), acknowledged: the discloser's status
+    client, their status page and the checking code it shows."""
     from tests.support import receipt_from
-    from tests.test_discloser_flow import ATTACHMENT, disclose
+    from tests.test_discloser_flow import disclose
 
     today.set("2026-03-02")
     discloser = app.test_client()
@@ -117,7 +117,15 @@ def test_the_commitment_covers_the_files_contents(app, installation, today):
     officer, case = officer_on_case(app, installation.officer)
     assert post(officer, case + "/steps", step="acknowledge").status_code == 303
     page = open_status(discloser, receipt)
-    salt = re.search(r'id="commitment-salt" class="key">([0-9a-f]{64})<', page).group(1)
+    return discloser, page, re.search(r'id="commitment-salt" class="key">([0-9a-f]{64})<', page).group(1)
+
+
+def test_the_commitment_covers_the_files_contents(app, installation, today):
+    import hashlib
+
+    from tests.test_discloser_flow import ATTACHMENT
+
+    discloser, _, salt = acknowledged_with_a_file(app, installation, today)
     statement = json.loads(discloser.get("/status/acknowledgement").data)["statement"]
     text = ["protected-disclosure-text/1", "public_funds", "Payments to a director's company", "What I saw.", "no"]
     file = ["evidence.pdf", "application/octet-stream", str(len(ATTACHMENT))]
@@ -128,16 +136,9 @@ def test_the_commitment_covers_the_files_contents(app, installation, today):
 def test_verify_ack_checks_a_disclosures_text_and_files_with_the_checking_code(app, installation, today, tmp_path):
     """`portal verify-ack --opening`: a lawyer given the text, a copy of each file and the checking code
     confirms offline that they are the disclosure as received; a changed word, file or code does not."""
-    from tests.support import receipt_from
-    from tests.test_discloser_flow import ATTACHMENT, disclose
+    from tests.test_discloser_flow import ATTACHMENT
 
-    today.set("2026-03-02")
-    discloser = app.test_client()
-    receipt = receipt_from(disclose(discloser, "What I saw.").text)
-    officer, case = officer_on_case(app, installation.officer)
-    assert post(officer, case + "/steps", step="acknowledge").status_code == 303
-    page = open_status(discloser, receipt)
-    salt = re.search(r'id="commitment-salt" class="key">([0-9a-f]{64})<', page).group(1)
+    discloser, page, salt = acknowledged_with_a_file(app, installation, today)
     (tmp_path / "ack.json").write_bytes(discloser.get("/status/acknowledgement").data)
     (tmp_path / "evidence.pdf").write_bytes(ATTACHMENT)
     key = run_cli(installation.data_dir, "signing-key").output.strip()
