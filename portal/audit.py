@@ -59,6 +59,7 @@ _EVENT = re.compile(r"[a-z][a-z0-9_.]{0,63}")
 EVENT_LABELS: dict[str, str] = {
     "sign_in": "Signed in",
     "sign_in_failed": "Failed sign-in",
+    "sign_in_paused": "Sign-in paused after failed attempts",
     "sign_out": "Signed out",
     "sign_out_everywhere": "Signed out on every device",
     "passphrase_confirmed": "Confirmed passphrase",

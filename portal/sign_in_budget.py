@@ -61,9 +61,12 @@ class Attempt:
     on_device: bool
     unknown_email: bool
 
-    def failed(self) -> None:
+    def failed(self) -> str | None:
+        """Spend from each bucket; return "locked" or "paused" when this failure began a pause of the
+        address's own budget (for the audit log), else None."""
         now = epoch()
         start = window_of(now, WINDOW_SECONDS)
+        began = None
         with transaction(self.ctx.db):
             for bucket in self.buckets:
                 row = self.ctx.db.execute("SELECT window_start, failures FROM sign_in_budgets WHERE bucket = ?",
@@ -78,6 +81,9 @@ class Attempt:
                 self.ctx.db.execute(
                     "INSERT OR REPLACE INTO sign_in_budgets (bucket, window_start, failures, paused_until) "
                     "VALUES (?, ?, ?, ?)", [bucket, start, failures, paused_until])
+                if bucket.startswith("email:") and failures in (FREE_FAILURES, LOCK_FAILURES):
+                    began = "locked" if failures == LOCK_FAILURES else "paused"
+        return began
 
     def succeeded(self) -> None:
         with transaction(self.ctx.db):

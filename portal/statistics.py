@@ -68,6 +68,8 @@ def parse_period(start_text: str | None, end_text: str | None) -> Period:
         start, end = dt.date.fromisoformat((start_text or "").strip()), dt.date.fromisoformat((end_text or "").strip())
     except ValueError:
         raise PeriodError("Give the period's first and last days as YYYY-MM-DD.") from None
+    if not 2000 <= start.year <= 9000:
+        raise PeriodError("Give a period between the years 2000 and 9000.")
     if start.day == 1 and start.month in (1, 4, 7, 10):
         quarter = _quarter(start.year, (start.month + 2) // 3)
         if end == quarter.end:

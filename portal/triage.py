@@ -57,9 +57,11 @@ def sign_in(ctx: Context, email: str, passphrase: str, totp: str, *, replacing: 
     try:
         signed = accounts.authenticate(ctx, email, passphrase, totp)
     except accounts.LoginFailed:
-        attempt.failed()
+        began = attempt.failed()
         if known is not None:
             audit.record(ctx, "sign_in_failed", actor=None, subject=known)
+            if began:     # once per pause: the refused attempts during it derive no key and add nothing
+                audit.record(ctx, "sign_in_paused", actor=None, subject=known, detail={"locked": began == "locked"})
         raise
     attempt.succeeded()
     audit.record(ctx, "sign_in", actor=signed.account.id,

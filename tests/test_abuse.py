@@ -120,6 +120,12 @@ def test_an_address_is_paused_then_locked_with_a_clear_message_known_or_not(clie
         locked = sign_in(client, email, officer.passphrase, officer.code())
         assert locked.status_code == 429 and re.search(r"locked for 1[56] minutes", locked.text)
         assert 840 <= int(locked.headers["Retry-After"]) <= 960
+    # The pause and the lock of the officer's own address are in the audit log, once each; unknown
+    # addresses name no account, so they have no entry.
+    pauses = ctx.db.execute("SELECT detail FROM audit_log WHERE event = 'sign_in_paused' AND subject = "
+                            "(SELECT id FROM accounts WHERE email = ?) ORDER BY seq", [officer.email]).fetchall()
+    assert pauses == [('{"locked":false}',), ('{"locked":true}',)]
+    assert ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'sign_in_paused'").fetchone()[0] == 2
 
 
 def test_the_installation_budget_for_unknown_emails_spares_known_devices(client, installation, monkeypatch):

@@ -7,6 +7,7 @@ import io
 from flask import Blueprint, Response, g, render_template, request
 
 from portal import audit
+from portal.numbers import whole_number_or
 from portal.app import portal_context
 from portal.web.confirm import passphrase_confirmed
 from portal.web.console import signed_in
@@ -21,9 +22,8 @@ PAGE_SIZE = 100
 @signed_in()
 def entries():
     ctx = portal_context()
-    before = request.args.get("before", "")
-    rows = audit.entries_for(ctx, g.who.account.id, g.who.account.role, limit=PAGE_SIZE + 1,
-                             before=int(before) if before.isdigit() else None)
+    before = whole_number_or(request.args.get("before"), 0, minimum=1) or None
+    rows = audit.entries_for(ctx, g.who.account.id, g.who.account.role, limit=PAGE_SIZE + 1, before=before)
     return render_template("console/audit.html", entries=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
                            head=audit.read_head(ctx.settings.data_dir), tz=ctx.settings.timezone,
                            local_time=audit.local_time, detail_text=audit.detail_text,

@@ -18,6 +18,7 @@ from portal import accounts, conflicts, disclosures, enrolment, identity, member
 from portal.app import portal_context
 from portal.casefiles import STATUSES
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
+from portal.numbers import whole_number_or
 from portal.web import carry
 from portal.web.confirm import passphrase_confirmed
 from portal.web.forms import (AssignForm, CaseExportForm, EmptyForm, ExtensionForm, IdentityReleaseForm, InterestForm,
@@ -386,9 +387,9 @@ def _resume_note(ref: str, formdata: MultiDict):
 
 
 def _authority_id(value: str) -> int:
-    """The directory entry chosen: its id (the form's select), or its exact name (scripts)."""
-    if value.isdigit():
-        return int(value)
+    """The directory entry chosen: its id (the form's select), or its exact name (scripts); 0 for none."""
+    if value[:1].isdigit():
+        return whole_number_or(value, 0, maximum=2 ** 31)
     found = [a.id for a in referrals.list_authorities(portal_context()) if a.name == value.strip()]
     return found[0] if found else 0
 
