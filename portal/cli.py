@@ -570,7 +570,8 @@ def signing_key(data_dir: Path) -> None:
               help="Read the checking code from standard input instead of asking for it.")
 def verify_ack(file: Path, key_hex: str | None, opening: Path | None, checking_code_stdin: bool) -> None:
     """Exit 0 if FILE is a genuine acknowledgement, unchanged (and, with --opening, if the given text is
-    the disclosure as received); otherwise exit 1 saying why.
+    the disclosure as received); otherwise exit 1 saying why. Exit 3: intact, but with no --key (and no
+    installation here) the signer's key was not checked.
 
     Works offline: no data directory is needed when --key is given."""
     import crypto
@@ -594,13 +595,19 @@ def verify_ack(file: Path, key_hex: str | None, opening: Path | None, checking_c
     except crypto.BadAcknowledgement as exc:
         click.echo(f"NOT GENUINE: {exc}", err=True)
         sys.exit(1)
-    click.echo("GENUINE: the signature is good and the file is unchanged.")
+    if expected is None:
+        # Anyone can sign a file with a key of their own: intact is not genuine until the key is checked.
+        click.echo("INTACT, SIGNER NOT CHECKED: the file is unchanged since it was signed by the key below, "
+                   "but no key was given to check that key against.")
+    else:
+        click.echo("GENUINE: the signature is good and the file is unchanged.")
     for name in ("case_ref", "channel", "received_day", "acknowledged_day", "law", "commitment"):
         click.echo(f"{name}: {statement.get(name, '')}")
     click.echo(f"signed by: {signer.hex()}")
     if expected is None:
-        click.echo("No key was given to check against: compare the key above with the organisation's "
-                   "published signing key.")
+        click.echo("Compare the key above with the organisation's published signing key, or run again with "
+                   "--key.")
+        sys.exit(3)
     if parts is not None:
         _check_opening(statement, parts, checking_code_stdin)
 

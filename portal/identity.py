@@ -40,7 +40,9 @@ GROUNDS: dict[str, str] = {
 }
 
 
-# Whether the discloser was consulted before a release on a ground (s 17: where practicable).
+# Whether the discloser was consulted before a release on a ground: always before a release under
+# s 17(2)(b)(i) or (iii) (s 17(3)), and if practicable under (ii) or (iv) (s 17(4)).
+MUST_CONSULT = ("investigation", "natural_justice")
 CONSULTATION: dict[str, str] = {
     "consulted": "The discloser was consulted first",
     "not_practicable": "Consulting the discloser first was not practicable",
@@ -201,6 +203,9 @@ def request_release(ctx: Context, case, case_key: bytes, account_id: int, *, rec
         raise IdentityError("Give the reason: the discloser will see it.")
     if ground != "consent" and consultation not in CONSULTATION:
         raise IdentityError("Record whether the discloser was consulted before this release (s 17).")
+    if ground in MUST_CONSULT and consultation != "consulted":
+        raise IdentityError("The discloser must be consulted before a release on this ground (s 17(3)): ask "
+                            "them through the messages first.")
     if ground != "consent" and consultation == "not_practicable" and not consultation_note:
         raise IdentityError("Say why consulting the discloser was not practicable.")
     day = today(ctx.settings.timezone)

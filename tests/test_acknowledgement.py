@@ -89,6 +89,10 @@ def test_any_changed_byte_fails_verification(acknowledged, installation, tmp_pat
     path.write_bytes(forged)
     result = verify(path, "--key", key)
     assert result.exit_code == 1 and "different key" in result.output
+    # Without a key to check against (no --key, no installation here), intact is never called genuine.
+    result = CliRunner().invoke(portal_cli, ["--data", str(tmp_path / "nowhere"), "verify-ack", str(path)])
+    assert result.exit_code == 3 and "INTACT, SIGNER NOT CHECKED" in result.output
+    assert "GENUINE" not in result.output.replace("NOT GENUINE", "")
     assert verify(path, "--key", "zz").exit_code == 2
 
 

@@ -99,6 +99,18 @@ def test_a_ground_without_consent_needs_a_second_officer(case, installation):
     assert events(installation) == ["identity_release_requested", "identity_release"]
 
 
+@pytest.mark.parametrize("ground", ["investigation", "natural_justice"])
+def test_a_release_for_an_investigation_or_natural_justice_needs_the_discloser_consulted(case, installation, ground):
+    """s 17(3): consulting first is required for these two grounds, not only where practicable."""
+    ana, url = case["ana"], case["url"]
+    refused = release(ana, url, case["passphrase"], recipient="The investigator", ground=ground, reason="Needed.",
+                      consultation="not_practicable", consultation_note="Busy.")
+    assert refused.status_code == 400 and "must be consulted before a release on this ground" in refused.text
+    assert events(installation) == []
+    assert release(ana, url, case["passphrase"], recipient="The investigator", ground=ground, reason="Needed.",
+                   consultation="consulted", consultation_note="By message.").status_code == 303
+
+
 def test_an_export_leaves_the_identity_out_by_default(case, installation):
     ana, url = case["ana"], case["url"]
     plain = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"], recipient="")
