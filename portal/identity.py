@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 
 import crypto
-from portal import audit, submissions
+from portal import audit, oral, submissions
 from portal.context import Context
 from portal.clock import today
 from portal.store import transaction
@@ -186,7 +186,8 @@ def request_release(ctx: Context, case, case_key: bytes, account_id: int, *, rec
                     submission_token: str | None = None) -> Release:
     """Record a release of the discloser's identity to `recipient` (someone beyond the case's readers).
 
-    With ground 'consent' it is released at once if the discloser has said yes to this recipient; otherwise
+    With ground 'consent' it is released at once if the discloser has said yes to this recipient (on an oral
+    disclosure it then waits for an officer other than the one who recorded it, as below); otherwise
     the question is put to them on their status page and ConsentNotGiven is raised (nothing released). With
     another ground it is recorded as pending until a second officer confirms it (confirm_release), and
     `consultation` ('consulted', or 'not_practicable' with `consultation_note`) records whether the discloser
@@ -225,7 +226,9 @@ def request_release(ctx: Context, case, case_key: bytes, account_id: int, *, rec
                                  detail={"consent_seq": seq})
             raise ConsentNotGiven("The discloser has not consented to this release, so nothing was released. "
                                   "The question is on their status page; release it once they say yes.")
-    state = "released" if ground == "consent" else "pending"
+    # The officer who recorded an oral disclosure held its first receipt, so could have answered the consent
+    # question as the discloser: such a release waits for another officer too.
+    state = "released" if ground == "consent" and oral.recorded_by(ctx, case.id) is None else "pending"
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, day)
         seq = _next_seq(ctx, "identity_releases", case.id)
@@ -251,6 +254,9 @@ def confirm_release(ctx: Context, case, case_key: bytes, account_id: int, seq: i
         raise IdentityError("There is no release waiting for confirmation with that number.")
     if row[0] == account_id:
         raise IdentityError("Another officer must confirm this release: nobody releases an identity alone.")
+    if row[2] == "consent" and oral.recorded_by(ctx, case.id) == account_id:
+        raise IdentityError("You recorded this oral disclosure and saw its first receipt, so another officer "
+                            "confirms a release on the discloser's consent.")
     day = today(ctx.settings.timezone)
     values = {**_open_detail(case_key, case.id, "release", seq, row[3], row[4]), "state": "released",
               "confirmed_day": day}

@@ -44,6 +44,12 @@ def record_of(ctx: Context, case_id: str) -> OralRecord | None:
     return OralRecord(*row) if row else None
 
 
+def recorded_by(ctx: Context, case_id: str) -> int | None:
+    """The account that recorded an oral disclosure (it saw the first receipt), or None for a web one."""
+    row = ctx.db.execute("SELECT recorded_by FROM oral_disclosures WHERE case_id = ?", [case_id]).fetchone()
+    return row[0] if row else None
+
+
 def needs_new_receipt(ctx: Context, case_id: str) -> bool:
     row = ctx.db.execute("SELECT receipt_replaced_day FROM oral_disclosures WHERE case_id = ?", [case_id]).fetchone()
     return row is not None and row[0] is None

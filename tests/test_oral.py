@@ -126,3 +126,38 @@ def test_a_printable_case_record_says_who_printed_it_and_when(app, installation)
     assert "Phone only, evenings" not in record.text   # contact details are not printed (s 17)
     assert "<form" not in record.text.split("<main", 1)[1].split("</main>", 1)[0]
     assert "case_print" in audit_events(installation)
+
+
+def test_the_recording_officer_cannot_release_an_identity_on_consent_alone(app, installation):
+    """The recording officer saw the first receipt: had they used it, they could answer the consent
+    question as the discloser. A release on consent of an oral disclosure therefore waits for an officer
+    other than the one who recorded it."""
+    from tests.conftest import add_account
+    from tests.workflow_support import post
+
+    carol = add_account(installation.data_dir, "officer", "carol@agency.govt.nz", "Carol Second", ["Audit and Risk"])
+    ana = app.test_client()
+    assert sign_in(ana, installation.officer).status_code == 303
+    printed = receipt_from(record_oral(ana).text)
+    [url] = case_links(ana.get("/console/").text)
+    hijacked = app.test_client()                       # the recording officer uses the printed receipt
+    assert open_status(hijacked, printed).status_code == 200
+    fields = dict(recipient="Mr Boss, CEO", ground="consent", reason="He asked who it was.")
+    passphrase = installation.officer.passphrase
+    assert post(ana, url + "/identity", url, confirm_passphrase=passphrase, **fields).status_code == 400
+    status = hijacked.get("/status").text
+    assert hijacked.post("/status/consent", data={"csrf_token": csrf_token(status), "request": "1",
+                                                  "answer": "yes"}).status_code == 303
+    assert post(ana, url + "/identity", url, confirm_passphrase=passphrase, **fields).status_code == 303
+    page = ana.get(url).text
+    assert 'data-release="1" data-state="pending"' in page
+    export = post(ana, url + "/export", url, confirm_passphrase=passphrase, recipient="Mr Boss, CEO",
+                  include_identity="y")
+    assert export.status_code == 400 and "record the release first" in export.text
+    assert "attachment" not in export.headers.get("Content-Disposition", "")
+    alone = post(ana, url + "/identity/1/confirm", url, confirm_passphrase=passphrase)
+    assert alone.status_code == 400 and "Another officer must confirm" in alone.text
+    carol_client = app.test_client()
+    assert sign_in(carol_client, carol).status_code == 303
+    assert post(carol_client, url + "/identity/1/confirm", url, confirm_passphrase=carol.passphrase).status_code == 303
+    assert 'data-release="1" data-state="released"' in ana.get(url).text
