@@ -10,6 +10,8 @@ Small numbers could point at a person, so (SECURITY.md, "Statistics"):
 - a count from 1 to 4 is shown as "<5" (primary suppression);
 - when the shown cells and the total would let someone work out a hidden cell, the next smallest cell is
   hidden too (secondary suppression, shown as "suppressed"), and when nothing is left to hide, the total;
+- with the total hidden, no count from 5 up is shown in any breakdown (each adds up to the total);
+- a financial year's count is shown only where each of its quarters shows its own;
 - a median of fewer than five cases is not shown.
 
 An officer's statistics cover the cases they hold a key for: the category is ciphertext under each case
@@ -49,6 +51,7 @@ class Period:
     start: dt.date
     end: dt.date          # inclusive
     label: str
+    quarters: tuple["Period", ...] = ()   # a financial year's four quarters
 
 
 def _quarter(year: int, q: int) -> Period:
@@ -59,7 +62,8 @@ def _quarter(year: int, q: int) -> Period:
 
 def _financial_year(end_year: int) -> Period:
     return Period(dt.date(end_year - 1, 7, 1), dt.date(end_year, 6, 30),
-                  f"Financial year 1 July {end_year - 1} to 30 June {end_year}")
+                  f"Financial year 1 July {end_year - 1} to 30 June {end_year}",
+                  (_quarter(end_year - 1, 3), _quarter(end_year - 1, 4), _quarter(end_year, 1), _quarter(end_year, 2)))
 
 
 def parse_period(start_text: str | None, end_text: str | None) -> Period:
@@ -228,7 +232,40 @@ def _median(values: list[int]) -> str:
 
 
 def report(ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date) -> Report:
-    """The period's statistics over the cases this officer can read."""
+    """The period's statistics over the cases this officer can read. A financial year is the sum of its
+    quarters, which are published too, so a year's cell is shown only where each quarter shows its own:
+    otherwise the year minus the quarters shown would give a hidden one."""
+    result = _report(ctx, account_id, private_key, period, today)
+    if period.quarters:
+        _hide_what_quarters_hide(result, [_report(ctx, account_id, private_key, q, today) for q in period.quarters])
+    return result
+
+
+def _is_count(shown: str) -> bool:
+    return shown.isdigit()
+
+
+def _hide_what_quarters_hide(year: Report, quarters: list[Report]) -> None:
+    if not all(_is_count(q.cases) for q in quarters):
+        year.cases = LESS_THAN if year.cases == LESS_THAN else SUPPRESSED
+    for i, table in enumerate(year.tables):
+        by_quarter = [{value: shown for value, _, shown in q.tables[i].cells} for q in quarters]
+        table.cells = [(value, label, shown if shown == "0" or all(_is_count(q.get(value, "0")) for q in by_quarter)
+                        else SUPPRESSED) for value, label, shown in table.cells]
+        table.total = year.cases
+    if not _is_count(year.cases):
+        _hide_counts_that_add_up_to_the_total(year.tables)
+
+
+def _hide_counts_that_add_up_to_the_total(tables: list[Table]) -> None:
+    """With the total hidden, a breakdown whose cells are all shown would give it back: so no cell from 5
+    up is shown (each breakdown adds up to the same total)."""
+    for table in tables:
+        table.cells = [(value, label, SUPPRESSED if _is_count(shown) and int(shown) >= SMALL else shown)
+                       for value, label, shown in table.cells]
+
+
+def _report(ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date) -> Report:
     cases = _cases(ctx, account_id, private_key, period)
     total = len(cases)
     categories = {**CATEGORIES, **{k: v for k, v in FORMER_CATEGORIES.items() if any(c.category == k for c in cases)}}
@@ -258,6 +295,8 @@ def report(ctx: Context, account_id: int, private_key: bytes, period: Period, to
     shown_total = _show_total(total, hide_total)
     for table in tables:
         table.total = shown_total
+    if hide_total:
+        _hide_counts_that_add_up_to_the_total(tables)
     to_acknowledge = [workdays.working_days_between(c.received, c.steps["acknowledge"])
                       for c in cases if "acknowledge" in c.steps]
     to_respond = [workdays.working_days_between(c.received, c.steps["inform"]) for c in cases if "inform" in c.steps]

@@ -12,6 +12,11 @@ from tests.workflow_support import disclose_to, post, today  # noqa: F401
 from tests.test_console_flow import case_links, sign_in
 
 
+def counts_of_period(text: str) -> dict[tuple[str, str], str]:
+    rows = list(csv.reader(io.StringIO(text)))
+    return {(r[2], r[3]): r[4] for r in rows[1:]}
+
+
 def counts_of(text: str) -> dict[tuple[str, str], str]:
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["period_from", "period_to", "measure", "value", "count"]
@@ -99,5 +104,43 @@ def test_only_fixed_periods_are_given(known_set):
         assert "whole quarters" in response.text or "YYYY-MM-DD" in response.text
         assert known_set.get(f"/console/statistics.csv?{query}").status_code == 400
     # A financial year (1 July to 30 June) is a fixed period.
-    fy = known_set.get("/console/statistics.csv?from=2025-07-01&to=2026-06-30").text
-    assert "cases_received,,13" in fy
+    assert known_set.get("/console/statistics.csv?from=2025-07-01&to=2026-06-30").status_code == 200
+
+
+def test_a_financial_year_shows_only_what_its_quarters_show(known_set, app, today):
+    """The year is the sum of its quarters, which are published too. April-June 2026 holds one case (its
+    total "<5"), so the year's 13 would give it away as 13 - 12: the year's total is hidden, and with it every
+    count from 5 up. Where every quarter shows its own count, the year's is their sum and is shown."""
+    fy = counts_of_period(known_set.get("/console/statistics.csv?from=2025-07-01&to=2026-06-30").text)
+    assert fy[("cases_received", "")] == "suppressed"
+    assert fy[("category", "offence")] == "suppressed"          # 3 + 1: April's offence is hidden there
+    assert fy[("category", "public_funds")] == "suppressed"     # 7, every quarter shown, but from 5 up
+    assert fy[("category", "not_sure")] == "0"
+    assert not any(v.isdigit() and int(v) >= 5 for v in fy.values())
+    # A second April case: the quarter's total (2) is still hidden; a year whose quarters all show their
+    # totals shows its own, and a cell hidden in any quarter stays hidden in the year.
+    today.set("2026-04-03")
+    for category in ("offence", "public_funds", "public_funds", "public_funds", "public_funds"):
+        disclose_to(app.test_client(), category=category)
+    quarter = counts_of_period(known_set.get("/console/statistics.csv?from=2026-04-01&to=2026-06-30").text)
+    assert quarter[("cases_received", "")] == "6" and quarter[("category", "offence")] == "<5"
+    fy = counts_of_period(known_set.get("/console/statistics.csv?from=2025-07-01&to=2026-06-30").text)
+    assert fy[("cases_received", "")] == "18"
+    assert fy[("category", "offence")] == "suppressed"     # 3 + 2: hidden in both quarters
+    assert fy[("category", "health_safety_environment")] == "suppressed"   # hidden in January-March
+    assert fy[("category", "not_sure")] == "0"
+
+
+def test_a_hidden_total_is_not_given_back_by_another_breakdown(app, installation, today):
+    """Four offences and four public-funds cases: the categories' "<5" pin each other through the total, so the
+    total is hidden; then no other breakdown may show the 8 its cells add up to."""
+    from tests.test_console_flow import sign_in
+    today.set("2026-02-02")
+    for category in ["offence"] * 4 + ["public_funds"] * 4:
+        disclose_to(app.test_client(), category=category)
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    counts = counts_of(officer.get("/console/statistics.csv?from=2026-01-01&to=2026-03-31").text)
+    assert counts[("cases_received", "")] == "suppressed" and counts[("category", "offence")] == "<5"
+    assert counts[("channel", "Audit and Risk")] == "suppressed" and counts[("regime", "nz")] == "suppressed"
+    assert not any(v.isdigit() and int(v) >= 5 for v in counts.values())
