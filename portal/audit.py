@@ -260,6 +260,8 @@ def _verify(ctx: Context, expected: Head | None) -> Verdict:
     previous, length = crypto.AUDIT_GENESIS, 0
     links: dict[int, str] = {}
     records: dict[tuple, dict] = {}
+    case_refs: set[str] = set()
+    deleted_refs: set[str] = set()
     for seq, at, event, actor, subject, channel, case_ref, detail, link in _rows(ctx):
         if seq != length + 1:
             if seq > length + 1:
@@ -273,6 +275,8 @@ def _verify(ctx: Context, expected: Head | None) -> Verdict:
                                           f"its contents and the entry before it.", seq)
         previous, length = computed, seq
         links[seq] = link
+        if case_ref:
+            (deleted_refs if event == "case_deleted" else case_refs).add(case_ref)
         if "_seq" in detail or "_id" in detail:
             values = json.loads(detail)
             for record_key, kind in RECORD_KEYS.items():
@@ -293,22 +297,31 @@ def _verify(ctx: Context, expected: Head | None) -> Verdict:
         if head.length and links.get(head.length) != head.link:
             return Verdict(False, length, f"Entry {head.length} does not match {where}: the chain was "
                                           f"rewritten.", head.length)
-    problem, unverified = _check_records(ctx, records)
+    problem, unverified = _check_records(ctx, records, case_refs, deleted_refs)
     if problem:
         return Verdict(False, length, problem, unverified_records=unverified)
     note = f" {unverified} older workflow record(s) predate record binding and are not verified." if unverified else ""
     return Verdict(True, length, f"The audit log is intact: {length} entries.{note}", unverified_records=unverified)
 
 
-def _check_records(ctx: Context, records: dict[tuple, dict]) -> tuple[str | None, int]:
-    """Each bound status record and message must match its audit entry; a case's status its latest record."""
+def _check_records(ctx: Context, records: dict[tuple, dict], case_refs: set[str],
+                   deleted_refs: set[str]) -> tuple[str | None, int]:
+    """Each bound status record and message must match its audit entry, and each audited record and case
+    must still exist unless its case was deleted through the portal (retention); a case's status must be its
+    latest record's."""
     unverified = 0
     latest: dict[str, tuple[int, str]] = {}
-    for ref, seq, status, day, account_id, binding in ctx.db.execute(
-            "SELECT c.ref, s.seq, s.status, s.day, s.account_id, s.binding FROM status_events s "
+    present: set[tuple] = set()
+    legacy = set(ctx.db.execute("SELECT kind, case_id, record FROM legacy_records").fetchall())
+    for ref, case_id, seq, status, day, account_id, binding in ctx.db.execute(
+            "SELECT c.ref, c.id, s.seq, s.status, s.day, s.account_id, s.binding FROM status_events s "
             "JOIN cases c ON c.id = s.case_id ORDER BY c.ref, s.seq"):
         latest[ref] = (seq, status)
+        present.add(("status", ref, seq))
         entry = records.get(("status", ref, seq))
+        if binding != 2 and ("status", case_id, str(seq)) not in legacy:
+            return (f"Status record {seq} of case {ref} is in the older, unverified format but was not there "
+                    f"when record binding began: it was written outside the portal."), unverified
         if binding != 2 and entry is None:
             unverified += 1
             continue
@@ -321,10 +334,14 @@ def _check_records(ctx: Context, records: dict[tuple, dict]) -> tuple[str | None
     for ref, status in ctx.db.execute("SELECT ref, status FROM cases"):
         if ref in latest and latest[ref][1] != status:
             return f"Case {ref} shows the status {status!r}, which its records do not support.", unverified
-    for ref, mid, author, account_id, day, binding in ctx.db.execute(
-            "SELECT c.ref, m.id, m.author, m.account_id, m.day, m.binding FROM messages m "
+    for ref, case_id, mid, author, account_id, day, binding in ctx.db.execute(
+            "SELECT c.ref, c.id, m.id, m.author, m.account_id, m.day, m.binding FROM messages m "
             "JOIN cases c ON c.id = m.case_id"):
+        present.add(("message", ref, mid))
         entry = records.get(("message", ref, mid))
+        if binding != 2 and ("message", case_id, mid) not in legacy:
+            return (f"A message of case {ref} is in the older, unverified format but was not there when "
+                    f"record binding began: it was written outside the portal."), unverified
         if binding != 2 and entry is None:
             unverified += 1
             continue
@@ -334,6 +351,15 @@ def _check_records(ctx: Context, records: dict[tuple, dict]) -> tuple[str | None
                 (author, day, account_id):
             return (f"A message of case {ref} does not match the audit log: its author or day was "
                     f"changed outside the portal."), unverified
+    existing = {row[0] for row in ctx.db.execute("SELECT ref FROM cases")}
+    for ref in sorted(case_refs - deleted_refs - existing):
+        return f"Case {ref} is in the audit log but gone from the database: it was deleted outside the portal.", \
+            unverified
+    for kind, ref, record_id in sorted(set(records) - present, key=str):
+        if ref not in deleted_refs:
+            what = f"Status record {record_id}" if kind == "status" else "A message"
+            return (f"{what} of case {ref} is in the audit log but gone from the database: it was deleted "
+                    f"outside the portal."), unverified
     return None, unverified
 
 

@@ -28,7 +28,9 @@ REASON_REQUIRED = ("referred", "no_further_action")
 
 # Workflow records made since schema 4 are bound to their case (binding = BOUND): the record's clear
 # values are part of its ciphertext's field name, so of its associated data (SECURITY.md, "Field names").
-# Older records (binding 0) stay readable and are shown as unverified.
+# Older records (binding 0) stay readable and are shown as unverified, if they are listed in
+# legacy_records (the unbound records that existed when that list was made, migration 11); any other
+# unbound record was written outside the portal.
 BOUND = 2
 TAMPERED_TEXT = "(This record was changed outside the portal: its content is withheld.)"
 
@@ -180,7 +182,14 @@ def _open_record(case_key: bytes, case_id: str, bound: bool, bound_name: str, le
         return None, False
 
 
+def legacy_records(ctx: Context, case_id: str, kind: str) -> set[str]:
+    """The case's records of `kind` ('status': seq as text, 'message': id) allowed to be unbound."""
+    return {row[0] for row in ctx.db.execute("SELECT record FROM legacy_records WHERE kind = ? AND case_id = ?",
+                                             [kind, case_id])}
+
+
 def read_messages(ctx: Context, case_id: str, case_key: bytes) -> list[Message]:
+    legacy = legacy_records(ctx, case_id, "message")
     rows = ctx.db.execute(
         "SELECT m.id, m.author, m.account_id, COALESCE(a.name, ''), m.day, m.body_ct, m.binding FROM messages m "
         "LEFT JOIN accounts a ON a.id = m.account_id WHERE m.case_id = ? ORDER BY m.seq", [case_id]).fetchall()
@@ -188,6 +197,8 @@ def read_messages(ctx: Context, case_id: str, case_key: bytes) -> list[Message]:
     for mid, author, account_id, author_name, day, body_ct, binding in rows:
         body, verified = _open_record(case_key, case_id, binding == BOUND,
                                       message_field(mid, author, account_id, day), f"message:{mid}", body_ct)
+        if binding != BOUND and mid not in legacy:
+            body, verified = None, False
         messages.append(Message(mid, author, author_name if author == "officer" else "", day,
                                 TAMPERED_TEXT if body is None else body.decode(),
                                 read_attachments(ctx, case_id, case_key, mid), verified))
@@ -275,12 +286,15 @@ def status_history(ctx: Context, case_id: str, case_key: bytes) -> list[StatusUp
     changed outside the portal (False: its reason is withheld)."""
     rows = ctx.db.execute("SELECT seq, status, day, account_id, reason_ct, binding FROM status_events "
                           "WHERE case_id = ? ORDER BY seq", [case_id]).fetchall()
+    legacy = legacy_records(ctx, case_id, "status")
     history = []
     for seq, status, day, account_id, reason_ct, binding in rows:
         note, verified = _open_record(case_key, case_id, binding == BOUND, status_field(seq, status, day, account_id),
                                       f"status:{seq}", reason_ct)
         if binding != BOUND and reason_ct is None:
             verified = None if seq == 1 and status == "received" else False  # only the first record had none
+        if binding != BOUND and str(seq) not in legacy:
+            note, verified = None, False
         values = json.loads(note) if note is not None else {}
         if status in REASON_REQUIRED and not values.get("reason"):
             verified = False  # a status that needs a reason cannot exist without one

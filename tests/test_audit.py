@@ -276,6 +276,9 @@ def test_records_made_before_binding_stay_readable_and_are_shown_as_unverified(i
         ctx.db.execute("INSERT INTO status_events (case_id, seq, status, day, account_id, reason_ct, binding) "
                        "VALUES (?, 9, 'investigating', '2025-01-02', ?, ?, 0)", [case.id, account.id, note])
         ctx.db.execute("UPDATE cases SET status = 'investigating' WHERE id = ?", [case.id])
+        # They were there when the list of older records was made (migration 11).
+        ctx.db.execute("INSERT INTO legacy_records VALUES ('message', ?, 'old-message'), ('status', ?, '9')",
+                       [case.id, case.id])
     result = verify(data_dir)
     assert result.exit_code == 0 and "2 older workflow record(s) predate record binding" in result.output
     sign_in(busy["officer"], officer)
@@ -283,6 +286,53 @@ def test_records_made_before_binding_stay_readable_and_are_shown_as_unverified(i
     assert "An older message." in page and "Soon" in page
     assert page.count("recorded before records were verified") >= 2
 
+
+
+def test_a_record_forged_in_the_older_format_by_someone_holding_the_case_key_is_flagged(installation, busy):
+    """An officer who holds the case key writes a 'closed' record the old way (unbound): it was not there when
+    the older records were listed, so verify names it, the console flags it and the discloser never sees it."""
+    import crypto
+    from portal import casefiles
+    data_dir = installation.data_dir
+    ctx = open_context(data_dir)
+    account, private_key = officer_key(ctx, installation.officer)
+    case = casefiles.get_case(ctx, ref=busy["ref"])
+    case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
+    note = crypto.encrypt_field(case_key, case.id, "status:9", json.dumps({"reason": "Forged: nothing to see",
+                                                                           "expected_timeframe": ""}).encode())
+    body = crypto.encrypt_field(case_key, case.id, "message:forged", b"Forged: please stop writing.")
+    with transaction(ctx.db):
+        ctx.db.execute("INSERT INTO status_events (case_id, seq, status, day, account_id, reason_ct, binding) "
+                       "VALUES (?, 9, 'closed', '2026-01-02', ?, ?, 0)", [case.id, account.id, note])
+        ctx.db.execute("UPDATE cases SET status = 'closed' WHERE id = ?", [case.id])
+    assert "Status record 9 of case" in _broken(data_dir) and "written outside the portal" in _broken(data_dir)
+    discloser = busy["discloser"].get("/status").text
+    assert 'data-status="closed"' not in discloser and "Forged" not in discloser
+    assert 'data-status="no_further_action"' in discloser
+    sign_in(busy["officer"], installation.officer)
+    assert 'id="tampering"' in busy["officer"].get(busy["case_url"]).text
+    with transaction(ctx.db):
+        ctx.db.execute("DELETE FROM status_events WHERE seq = 9")
+        ctx.db.execute("UPDATE cases SET status = 'no_further_action' WHERE id = ?", [case.id])
+        ctx.db.execute("INSERT INTO messages (id, case_id, seq, author, account_id, day, body_ct, binding) "
+                       "VALUES ('forged', ?, 99, 'officer', ?, '2026-01-02', ?, 0)", [case.id, account.id, body])
+    assert "A message of case" in _broken(data_dir)
+    assert "Forged" not in busy["discloser"].get("/status").text
+
+
+def test_a_record_or_case_deleted_in_the_database_is_named(installation, busy):
+    data_dir = installation.data_dir
+    with db(data_dir) as conn:
+        conn.execute("DELETE FROM status_events WHERE status = 'no_further_action'")
+        conn.execute("UPDATE cases SET status = 'received'")
+    assert "Status record 2 of case" in _broken(data_dir) and "gone from the database" in _broken(data_dir)
+    with db(data_dir) as conn:
+        conn.execute("DELETE FROM messages WHERE author = 'officer'")
+    assert "gone from the database" in _broken(data_dir)
+    with db(data_dir) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM cases")
+    assert f"Case {busy['ref']} is in the audit log but gone" in _broken(data_dir)
 
 
 def test_a_record_downgraded_to_the_older_format_is_still_flagged(installation, busy):
