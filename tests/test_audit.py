@@ -320,6 +320,18 @@ def test_a_record_forged_in_the_older_format_by_someone_holding_the_case_key_is_
     assert "Forged" not in busy["discloser"].get("/status").text
 
 
+def test_a_file_moved_to_an_officers_message_in_the_database_says_so(installation, busy):
+    """The discloser's file moved onto the officer's reply: the file's encrypted metadata names its message,
+    so both pages say it was moved instead of showing it as sent with the reply."""
+    with db(installation.data_dir) as conn:
+        officer_message = conn.execute("SELECT id FROM messages WHERE author = 'officer'").fetchone()[0]
+        conn.execute("UPDATE attachments SET message_id = ?", [officer_message])
+    sign_in(busy["officer"], installation.officer)
+    assert "moved to another message outside the portal" in busy["officer"].get(busy["case_url"]).text
+    assert "moved to another message outside the portal" in busy["discloser"].get("/status").text
+    assert "evidence.pdf" not in busy["discloser"].get("/status").text
+
+
 def test_a_record_or_case_deleted_in_the_database_is_named(installation, busy):
     data_dir = installation.data_dir
     with db(data_dir) as conn:
