@@ -390,6 +390,7 @@ class DiscloserView:
     consent_questions: list = field(default_factory=list)    # releases the officers asked their consent to
     oral: oral.OralRecord | None = None         # an oral disclosure's record state
     record: dict[str, str] = field(default_factory=dict)     # an oral disclosure's fields, to check and correct
+    regime: str = "nz"                          # the channel's law: 'nz' (2022 Act) or 'eu' (Directive 2019/1937)
 
 
 def _case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
@@ -422,7 +423,8 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
                                             if r.state == "released"],
                          consent_questions=confidentiality.consent_requests(ctx, case.id, case_key),
                          oral=(record := oral.record_of(ctx, case.id)),
-                         record=casefiles.read_fields(ctx, case.id, case_key) if record else {})
+                         record=casefiles.read_fields(ctx, case.id, case_key) if record else {},
+                         regime=(channel := accounts.find_channel(ctx, case.channel_name)) and channel.regime or "nz")
 
 
 def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer: str) -> None:

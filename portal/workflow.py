@@ -63,6 +63,21 @@ STATUS_MEANINGS: dict[str, str] = {
 }
 
 
+# The EU regime's words where they differ (Directive 2019/1937, Art 9(1)(b)).
+STATUS_MEANINGS_EU: dict[str, str] = {
+    **STATUS_MEANINGS,
+    "received": "Your report has arrived. The organisation should acknowledge it within 7 days.",
+    "referred": "Your report has been passed to an authority better placed to deal with it. You are told which "
+                "one, and why.",
+    "no_further_action": "The officers decided that no action is required, and should tell you why.",
+}
+
+
+def status_meanings(regime: str) -> dict[str, str]:
+    """What each status means, in the words of the channel's regime ('nz' or 'eu')."""
+    return STATUS_MEANINGS_EU if regime == "eu" else STATUS_MEANINGS
+
+
 REGIME_NAMES: dict[str, str] = {
     "nz": "New Zealand: Protected Disclosures (Protection of Whistleblowers) Act 2022, s 13",
     "eu": "European Union: Whistleblowing Directive (EU) 2019/1937, Art 9",

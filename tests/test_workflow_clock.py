@@ -124,7 +124,12 @@ def test_eu_regime_31_january_acknowledged_the_same_day(app, installation, today
     # 3 calendar months from 31 January is 30 April (no 31 April).
     page = officer.get(case).text
     assert due_date(page) == ("feedback", "2027-04-30")
-    assert expected_by(open_status(discloser, receipt)) == "2027-04-30"
+    status = open_status(discloser, receipt)
+    assert expected_by(status) == "2027-04-30"
+    # The discloser reads the Directive's terms, not the New Zealand Act's.
+    assert 'id="regime-eu"' in status and "within 7 days" in status and "Art 15" in status
+    for nz_only in ("20 working days", "s 13", "s 14", "Going to the news media is not protected", "0800 802 602"):
+        assert nz_only not in status, nz_only
     # The Directive has no s 13(2) extension: refused clearly.
     refused = post(officer, case + "/extension", expected_timeframe="Six months", update_every="20")
     assert refused.status_code == 400 and "EU regime" in refused.text

@@ -230,7 +230,7 @@ def _render_thread(ctx, session, reply_form, status: int = 200, problem: str | N
         proof = None
     return render_template("status.html", view=view, proof=proof, reply_form=reply_form, logout_form=EmptyForm(),
                            limits=_limits(), problem=problem, dropped=list(dropped), statuses=STATUSES,
-                           status_meanings=workflow.STATUS_MEANINGS,
+                           status_meanings=workflow.status_meanings(view.regime),
                            step_labels=workflow.STEP_DISCLOSER_LABELS), status
 
 
