@@ -23,7 +23,7 @@ import secrets
 from dataclasses import asdict, dataclass, replace
 
 import crypto
-from portal import accounts, audit, casefiles, memberships, second_factor, sessions
+from portal import accounts, audit, casefiles, memberships, rotation, second_factor, sessions
 from portal.accounts import Account, AccountError
 from portal.clock import epoch
 from portal.context import Context
@@ -262,6 +262,11 @@ def change_passphrase(ctx: Context, account: Account, private_key: bytes, new: s
     the one of cookie `keep_session` stays. The caller has checked the current passphrase
     (triage.confirm_passphrase, throttled). Raises SetupError, accounts.WeakPassphrase."""
     check_new_passphrase(account, new, again)
+    if rotation.pending(ctx, account.id):
+        # The rotation's new key is wrapped under the current passphrase: changing it now would strand the
+        # cases already re-sealed to that key.
+        raise SetupError("A change of your key pair is under way. Sign out and sign in again to finish it, "
+                         "then change your passphrase.")
     wrapped = accounts.wrap(ctx, private_key, new)
     with transaction(ctx.db):
         ctx.db.execute("UPDATE accounts SET wrapped_private_key = ? WHERE id = ?", [wrapped, account.id])

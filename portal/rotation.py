@@ -64,7 +64,12 @@ def rotate(ctx: Context, email: str, passphrase: str, *, batch_size: int = BATCH
                          [account_id]).fetchone()
     if row is not None:
         new_public, new_wrapped = row
-        new_key = crypto.unwrap_private_key(new_wrapped, passphrase)
+        try:
+            new_key = crypto.unwrap_private_key(new_wrapped, passphrase)
+        except crypto.CryptoError:
+            # The new key was wrapped under the passphrase the rotation began with; changing the passphrase
+            # meanwhile is refused (enrolment.change_passphrase), so this is a wrong passphrase.
+            raise accounts.LoginFailed() from None
     else:
         new_key, new_public = crypto.generate_keypair()
         new_wrapped = accounts.wrap(ctx, new_key, passphrase)

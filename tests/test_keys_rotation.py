@@ -134,3 +134,31 @@ def test_rotation_ends_sessions_and_a_wrong_passphrase_changes_nothing(app, inst
     assert ctx.db.execute("SELECT public_key FROM accounts WHERE email = ?", [ana.email]).fetchone()[0] != before
     assert client.get(case).status_code == 303  # the session held the old key: it has ended
     assert sign_in(client, ana).status_code == 303 and client.get(case).status_code == 200
+
+
+def test_a_passphrase_change_waits_for_an_interrupted_rotation(app, installation):
+    """The rotation's new key is wrapped under the passphrase it began with: a passphrase change meanwhile
+    would strand the cases already re-sealed to it, so it is refused until the rotation is finished."""
+    from portal import accounts
+    from tests.support import csrf_token
+    data_dir, ana = installation.data_dir, installation.officer
+    disclose_to(app.test_client())
+    client = app.test_client()
+    assert sign_in(client, ana).status_code == 303
+    ctx = open_context(data_dir)
+    account_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [ana.email]).fetchone()[0]
+    new_key, new_public = crypto.generate_keypair()
+    ctx.db.execute("INSERT INTO key_rotations VALUES (?, ?, ?)",
+                   [account_id, new_public, accounts.wrap(ctx, new_key, ana.passphrase)])   # begun elsewhere
+    before = ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE id = ?", [account_id]).fetchone()[0]
+    page = client.get("/console/account").text
+    strong = "quartz lantern orbit meadow 4417"
+    refused = client.post("/console/account/passphrase", data={
+        "csrf_token": csrf_token(page), "current_passphrase": ana.passphrase, "passphrase": strong,
+        "passphrase_again": strong})
+    assert refused.status_code == 400 and "change of your key pair is under way" in refused.text
+    assert ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE id = ?", [account_id]).fetchone()[0] == before
+    out = run_cli(data_dir, "officer", "rotate-key", "--email", ana.email, "--passphrase-stdin",
+                  input=ana.passphrase + "\n").output
+    assert "an interrupted rotation carried on" in out
+    assert wrapped_key(ctx, ana.email, ana.passphrase) == new_key
