@@ -192,8 +192,10 @@ def offboard(ctx: Context, account_id: int, *, actor: int | None = None) -> int:
         deleted = delete_sealed_copies(ctx, account.id)
         ctx.db.execute("DELETE FROM channel_officers WHERE account_id = ?", [account.id])
         ctx.db.execute("DELETE FROM key_rotations WHERE account_id = ?", [account.id])
-        ctx.db.execute("UPDATE accounts SET wrapped_private_key = ?, offboarded_day = ? WHERE id = ?",
-                       [destroyed, today(ctx.settings.timezone), account.id])
+        # A public key whose private half nobody has: even a copy of the old wrapped key (a backup) and the
+        # leaver's passphrase open nothing sealed after today.
+        ctx.db.execute("UPDATE accounts SET wrapped_private_key = ?, public_key = ?, offboarded_day = ? WHERE id = ?",
+                       [destroyed, crypto.generate_keypair()[1], today(ctx.settings.timezone), account.id])
         ended = end_sessions(ctx, account.id)
         audit.record(ctx, "offboard", actor=actor, subject=account.id,
                      detail={"sealed_copies_deleted": deleted, "sessions_ended": ended})

@@ -187,7 +187,7 @@ def channel_officers(ctx: Context, channel_id: int) -> list[Account]:
     rows = ctx.db.execute(
         "SELECT a.id, a.email, a.name, a.role, a.public_key FROM accounts a "
         "JOIN channel_officers co ON co.account_id = a.id "
-        "WHERE co.channel_id = ? AND co.state = 'confirmed' AND a.role = 'officer' "
+        "WHERE co.channel_id = ? AND co.state = 'confirmed' AND a.role = 'officer' AND a.offboarded_day IS NULL "
         "ORDER BY a.name", [channel_id]).fetchall()
     return [Account(*row) for row in rows]
 
@@ -206,6 +206,12 @@ def get_account(ctx: Context, account_id: int) -> Account | None:
     row = ctx.db.execute("SELECT id, email, name, role, public_key FROM accounts WHERE id = ?",
                          [account_id]).fetchone()
     return Account(*row) if row else None
+
+
+def is_offboarded(ctx: Context, account_id: int) -> bool:
+    """Whether the account was offboarded (access.offboard): it can never be a reader again."""
+    row = ctx.db.execute("SELECT offboarded_day FROM accounts WHERE id = ?", [account_id]).fetchone()
+    return bool(row and row[0])
 
 
 def account_id_for(ctx: Context, email: str) -> int | None:
@@ -400,14 +406,17 @@ def check_passphrase(ctx: Context, account_id: int, passphrase: str) -> bool:
 class AccountSummary:
     account: Account
     channels: list[str]
+    offboarded_day: str | None = None
 
 
 def list_accounts(ctx: Context) -> list[AccountSummary]:
-    rows = ctx.db.execute("SELECT id, email, name, role, public_key FROM accounts ORDER BY role, name").fetchall()
+    rows = ctx.db.execute("SELECT id, email, name, role, public_key, offboarded_day FROM accounts "
+                          "ORDER BY role, name").fetchall()
     summaries = []
-    for row in rows:
+    for *row, offboarded_day in rows:
         names = ctx.db.execute("SELECT ch.name, co.state FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
                                "WHERE co.account_id = ? ORDER BY ch.name", [row[0]]).fetchall()
         summaries.append(AccountSummary(Account(*row), [n if state == "confirmed" else f"{n} (waiting for an officer "
-                                                        "of the channel to confirm)" for n, state in names]))
+                                                        "of the channel to confirm)" for n, state in names],
+                                        offboarded_day))
     return summaries

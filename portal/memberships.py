@@ -86,6 +86,9 @@ def request(ctx: Context, admin: Account, account_id: int, channel_name: str, *,
     officer, channel = accounts.get_account(ctx, account_id), accounts.find_channel(ctx, channel_name)
     if officer is None or officer.role != "officer":
         raise AccountError("Only an integrity officer can receive a channel's disclosures.")
+    if accounts.is_offboarded(ctx, officer.id):
+        raise AccountError(f"{officer.name} was offboarded and can never read disclosures again: invite them "
+                           "afresh if they return.")
     if channel is None:
         raise AccountError("There is no such channel.")
     with transaction(ctx.db):

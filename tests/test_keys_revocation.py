@@ -78,3 +78,32 @@ def test_removing_an_officer_from_a_channel_deletes_their_copies_and_ends_their_
     refused = remove(installation.officer.email)
     assert refused.status_code == 400 and "last officer who can read cases of Audit and Risk" in refused.text
     assert copies_of(ctx, installation.officer.email) == 3
+
+
+def test_an_offboarded_officer_can_never_be_made_a_reader_again(app, installation):
+    """Offboarding destroys the wrapped key but a backup may still hold it: the account is not offered or
+    accepted as a new member, and its public key is replaced by one whose private half nobody has."""
+    from tests.support import csrf_token
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    admin = add_account(data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
+    ctx = open_context(data_dir)
+    old_public = ctx.db.execute("SELECT public_key FROM accounts WHERE email = ?", [cat.email]).fetchone()[0]
+    run_cli(data_dir, "officer", "offboard", "--email", cat.email)
+    cat_id, new_public = ctx.db.execute("SELECT id, public_key FROM accounts WHERE email = ?", [cat.email]).fetchone()
+    assert new_public != old_public
+    client = app.test_client()
+    assert sign_in(client, admin).status_code == 303
+    page = client.get("/console/admin/").text
+    assert "Cat Colleague &lt;cat@agency.govt.nz&gt;</option>" not in page
+    refused = client.post("/console/admin/memberships", data={"csrf_token": csrf_token(page), "officer": str(cat_id),
+                                                               "channel": "Audit and Risk"})
+    assert refused.status_code == 400    # not among the choices the form offers
+    import pytest
+    from portal import accounts, memberships
+    with pytest.raises(accounts.AccountError, match="was offboarded"):   # nor accepted below the form
+        memberships.request(ctx, accounts.get_account(ctx, accounts.account_id_for(ctx, admin.email)), cat_id,
+                            "Audit and Risk")
+    assert ctx.db.execute("SELECT COUNT(*) FROM channel_officers WHERE account_id = ?", [cat_id]).fetchone()[0] == 0
+    disclose_to(app.test_client())
+    assert copies_of(ctx, cat.email) == 0

@@ -24,7 +24,7 @@ def _officer_choices(ctx) -> list[SelectChoice]:
     # Nothing chosen beforehand: adding the wrong person to a channel is not undone by a glance.
     return [SelectChoice("", "Choose an officer")] + [
         SelectChoice(str(s.account.id), f"{s.account.name} <{s.account.email}>")
-        for s in accounts.list_accounts(ctx) if s.account.role == "officer"]
+        for s in accounts.list_accounts(ctx) if s.account.role == "officer" and not s.offboarded_day]
 
 
 def _channel_choices(ctx) -> list[SelectChoice]:
