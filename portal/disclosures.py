@@ -258,6 +258,11 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
+        # Chosen again under the write lock: a membership removed while the receipt's key was derived
+        # (seconds, or longer waiting for a slot) must not receive the case.
+        readers = conflicts.readers_without(ctx, channel, excluded_ids)
+        if not readers:
+            raise NoReceiver("This channel has no integrity officer to receive disclosures.")
         store_case(ctx, intake, channel.id, readers, values, identity.lookup_id, identity.public_key,
                    excluded_ids, attachments, oral_by)
     intake.completed = True
