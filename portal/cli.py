@@ -82,14 +82,15 @@ def channel_add(data_dir: Path, name: str, description: str, regime: str) -> Non
 @channel.command("set-recovery")
 @click.argument("name")
 @click.argument("public_key")
+@click.option("--replace", is_flag=True, help="Replace the channel's earlier recovery key (its copies are deleted).")
 @click.pass_obj
-def channel_set_recovery(data_dir: Path, name: str, public_key: str) -> None:
+def channel_set_recovery(data_dir: Path, name: str, public_key: str, replace: bool) -> None:
     """Import the public half of the channel's recovery key (from `portal recovery-key new`): every new case
     key of the channel is also sealed to it."""
     from portal.recovery import RecoveryError, set_channel_key
 
     try:
-        waiting = set_channel_key(_open(data_dir), name, public_key)
+        waiting = set_channel_key(_open(data_dir), name, public_key, replace=replace)
     except RecoveryError as exc:
         raise click.ClickException(str(exc))
     click.echo(f"Recovery key of {name.strip()!r} imported: its new cases are sealed to it.")

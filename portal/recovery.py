@@ -32,6 +32,11 @@ def parse_public_key(text: str) -> bytes:
     if len(key) != 32:
         raise RecoveryError("The recovery public key must be the 64 hexadecimal characters printed by "
                             "`portal recovery-key new`.")
+    try:
+        crypto.seal_to(key, b"\0" * 32)     # a low-order point (all zeros, ...) cannot be sealed to
+    except RuntimeError:
+        raise RecoveryError("That is not a usable public key: copy the one `portal recovery-key new` "
+                            "printed.") from None
     return key
 
 
@@ -47,11 +52,20 @@ def _channel(ctx: Context, name: str) -> accounts.Channel:
     return channel
 
 
-def set_channel_key(ctx: Context, channel_name: str, public_key_text: str) -> int:
-    """Import a channel's recovery public key (replacing any earlier one, whose copies are deleted).
-    Returns how many of the channel's cases still need re-sealing (`seal_existing`). Audited."""
+def set_channel_key(ctx: Context, channel_name: str, public_key_text: str, *, replace: bool = False) -> int:
+    """Import a channel's recovery public key; replacing an earlier one (whose copies are deleted) needs
+    `replace`. The channel's officers see the change listed like a membership change, with the key's
+    fingerprint. Returns how many of the channel's cases still need re-sealing (`seal_existing`). Audited.
+    Raises RecoveryError."""
     channel, public_key = _channel(ctx, channel_name), parse_public_key(public_key_text)
+    earlier = channel_key(ctx, channel.id)
+    if earlier is not None and earlier != public_key and not replace:
+        raise RecoveryError(f"{channel.name} already has a recovery key. Replacing it deletes every recovery copy "
+                            "of its cases: say so with --replace.")
     with transaction(ctx.db):
+        accounts.record_membership_event(
+            ctx, channel.id, f"The channel's recovery key (fingerprint {crypto.key_fingerprint(public_key)})",
+            "replaced" if earlier is not None else "set", "the server's operator (command line)")
         ctx.db.execute("UPDATE channels SET recovery_public_key = ? WHERE id = ?", [public_key, channel.id])
         ctx.db.execute("DELETE FROM recovery_copies WHERE case_id IN (SELECT id FROM cases WHERE channel_id = ?)",
                        [channel.id])

@@ -98,5 +98,21 @@ def test_recovery_needs_a_channel_key_and_a_confirmed_officer(app, installation)
     assert stranger.exit_code != 0 and "is not a confirmed officer of Audit and Risk" in stranger.output
     bad = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "channel", "set-recovery", "Audit and Risk", "abc"])
     assert bad.exit_code != 0 and "64 hexadecimal characters" in bad.output
+    # A key nothing can be sealed to (a low-order point) is refused, not left to break every disclosure.
+    zero = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "channel", "set-recovery", "Audit and Risk",
+                                           "00" * 32, "--replace"])
+    assert zero.exit_code != 0 and "not a usable public key" in zero.output
+    # Replacing the key (and with it every recovery copy) must be said, and the officers see it listed.
+    _, other_public = new_recovery_key(data_dir)
+    silent = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "channel", "set-recovery", "Audit and Risk",
+                                             other_public])
+    assert silent.exit_code != 0 and "--replace" in silent.output
+    run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", other_public, "--replace")
+    from tests.test_console_flow import sign_in as console_sign_in
+    officer = app.test_client()
+    assert console_sign_in(officer, installation.officer).status_code == 303
+    inbox = officer.get("/console/").text
+    assert "recovery key (fingerprint" in inbox and "replaced" in inbox
+    disclose_to(app.test_client())        # disclosures still go through
     few = CliRunner().invoke(portal_cli, ["recovery-key", "new", "--threshold", "6", "--shares", "5"])
     assert few.exit_code != 0 and "threshold" in few.output
