@@ -170,8 +170,9 @@ def recovery_key_new(threshold: int, count: int) -> None:
 
 @channel.command("retention")
 @click.argument("name")
-@click.option("--months", type=click.IntRange(min=1), default=None, help="Months to keep a case after it is closed.")
-@click.option("--years", type=click.IntRange(min=1), default=None, help="The same in whole years.")
+@click.option("--months", type=click.IntRange(min=1, max=1200), default=None,
+              help="Months to keep a case after it is closed (at most 1200).")
+@click.option("--years", type=click.IntRange(min=1, max=100), default=None, help="The same in whole years.")
 @click.pass_obj
 def channel_retention(data_dir: Path, name: str, months: int | None, years: int | None) -> None:
     """Set how long the channel's cases are kept after they are closed (default 7 years). Audited."""
@@ -297,7 +298,7 @@ def admin_add(data_dir: Path, email: str, name: str, passphrase_stdin: bool) -> 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.pass_obj
 def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
@@ -326,7 +327,8 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
 
 
 @main.group(invoke_without_command=True)
-@click.option("--port", default=8080, show_default=True, type=int, help="The port `make run` will serve on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="The port `make run` will serve on.")
 @click.pass_context
 def demo(click_ctx: click.Context, port: int) -> None:
     """Set up a demo installation once, then print its accounts (for `make run`)."""

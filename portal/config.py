@@ -13,6 +13,7 @@ import re
 import secrets
 from pathlib import Path
 
+from portal.numbers import parse_whole_number
 from crypto import KdfParams, PASSPHRASE_PARAMS, RECEIPT_PARAMS, FAST_TEST_PARAMS, new_signing_key
 
 GiB = 1024 ** 3
@@ -142,10 +143,7 @@ def _yes_no(value: str) -> bool:
 
 
 def _port(value: str) -> int:
-    port = int(value)
-    if not 1 <= port <= 65535:
-        raise ValueError("A port is a number from 1 to 65535.")
-    return port
+    return parse_whole_number(value, minimum=1, maximum=65535)
 
 
 def onion_address(value: str) -> str:
@@ -157,11 +155,15 @@ def onion_address(value: str) -> str:
     return value
 
 
+def _session_seconds(value: str) -> int:
+    return parse_whole_number(value, minimum=60, maximum=7 * 24 * 3600)   # NotAWholeNumber is a ValueError
+
+
 CHANGEABLE = {
     "security_contact": str,
     "onion_address": onion_address,
-    "officer_session_seconds": int,
-    "discloser_session_seconds": int,
+    "officer_session_seconds": _session_seconds,
+    "discloser_session_seconds": _session_seconds,
     "smtp_host": str,
     "smtp_port": _port,
     "smtp_starttls": _yes_no,

@@ -56,10 +56,13 @@ def expiry_day(closed_day: str, months: int) -> str:
     return (dt.date.fromisoformat(closed_day) + relativedelta(months=months)).isoformat()
 
 
+MAX_MONTHS = 100 * 12     # beyond any records rule; keeps day arithmetic within the calendar
+
+
 def set_channel_period(ctx: Context, channel_name: str, months: int) -> None:
-    """Set a channel's retention period in months (at least 1). Raises RetentionError. Audited."""
-    if months < 1:
-        raise RetentionError("The retention period must be at least one month.")
+    """Set a channel's retention period in months (1 to MAX_MONTHS). Raises RetentionError. Audited."""
+    if not 1 <= months <= MAX_MONTHS:
+        raise RetentionError(f"The retention period must be from one month to {MAX_MONTHS // 12} years.")
     with transaction(ctx.db):
         row = ctx.db.execute("SELECT id FROM channels WHERE name = ?", [channel_name.strip()]).fetchone()
         if row is None:

@@ -33,9 +33,17 @@ def test_security_txt_comes_from_the_settings_and_the_change_is_audited(installa
 def test_unknown_or_bad_settings_are_refused(installation):
     from click.testing import CliRunner
     from portal.cli import main
-    for args in (["secret_key", "00"], ["officer_session_seconds", "soon"], ["officer_session_seconds", "5"]):
+    for args in (["secret_key", "00"], ["officer_session_seconds", "soon"], ["officer_session_seconds", "5"],
+                 ["officer_session_seconds", "99999999999999999999999"], ["discloser_session_seconds", "٣٦٠٠"],
+                 ["smtp_port", "99999"]):
         result = CliRunner().invoke(main, ["--data", str(installation.data_dir), "setting", "set", *args])
-        assert result.exit_code == 2, result.output
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    # Values the code could not compute with are refused where they are typed, not when they are used.
+    for args in (["channel", "retention", "Audit and Risk", "--years", "99999"],
+                 ["channel", "retention", "Audit and Risk", "--months", "999999999999999999"],
+                 ["serve", "--port", "99999"]):
+        result = CliRunner().invoke(main, ["--data", str(installation.data_dir), *args])
+        assert result.exit_code == 2 and isinstance(result.exception, (SystemExit, type(None))), result.output
     assert "secret_key" in (installation.data_dir / "installation.json").read_text()
 
 
