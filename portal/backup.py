@@ -19,6 +19,7 @@ snapshot are not copied; those disclosures are not in the snapshot either.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -48,6 +49,7 @@ class Summary:
     cases: int
     blobs: int
     audit_length: int
+    manifest_sha256: str = ""   # the manifest's digest: kept off the server, `restore --expect` checks it
 
 
 def _empty_folder(path: Path, what: str) -> None:
@@ -140,15 +142,21 @@ def make_backup(data_dir: Path, dest: Path) -> Summary:
                 "cases": cases, "audit_head": head, "files": dict(sorted(files.items()))}
     write_private_json(dest / MANIFEST, manifest)  # last: its presence says the backup is whole
     _fsync_dir(dest)
-    return Summary(cases, len(blob_names), head["length"])
+    return Summary(cases, len(blob_names), head["length"], _digest(dest / MANIFEST)[0])
 
 
-def check_backup(src: Path) -> dict:
+def check_backup(src: Path, expect: str | None = None) -> dict:
     """Check a backup folder without changing it; return its manifest. Raises BackupError naming the
-    first thing wrong: no manifest (incomplete), a file missing, of the wrong size or digest, a file
-    the manifest does not list, a damaged database, or a blob the database needs that is not there."""
+    first thing wrong: a manifest whose SHA-256 is not `expect` (the digest printed when the backup was
+    made: anything edited and re-digested since), no manifest (incomplete), a file missing, of the wrong
+    size or digest, a file the manifest does not list, a damaged database, or a blob the database needs
+    that is not there."""
     if not src.is_dir():
         raise BackupError(f"{src} is not a backup folder.")
+    if expect is not None and (src / MANIFEST).is_file() and not hmac.compare_digest(
+            _digest(src / MANIFEST)[0], expect.strip().lower()):
+        raise BackupError("The backup's manifest does not match the digest you gave: the backup was changed "
+                          "after it was made. Do not restore it.")
     try:
         manifest = json.loads((src / MANIFEST).read_text())
         files = manifest["files"]
@@ -162,6 +170,9 @@ def check_backup(src: Path) -> dict:
         if required not in files:
             raise BackupError(f"The backup is incomplete: its manifest does not list {required}.")
     for relative, expected in files.items():
+        if not isinstance(expected, dict):
+            raise BackupError(f"The backup's {MANIFEST} cannot be read (the entry for {relative!r} is not a "
+                              "size and digest).")
         path = src / relative
         if Path(relative).is_absolute() or ".." in Path(relative).parts:
             raise BackupError(f"The manifest names {relative!r}, which is not a file inside the backup.")
@@ -195,12 +206,12 @@ def check_backup(src: Path) -> dict:
     return manifest
 
 
-def restore(src: Path, data_dir: Path) -> Summary:
+def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
     """Restore the backup in `src` into `data_dir`, which must be new or empty. Everything is checked
     first (check_backup), the copies are checked again as they are written, and the restored audit
     chain must verify against the head the backup recorded; on any failure nothing is left behind.
-    Raises BackupError."""
-    manifest = check_backup(src)
+    `expect`: the manifest digest printed when the backup was made. Raises BackupError."""
+    manifest = check_backup(src, expect)
     _empty_folder(data_dir, "a restore")
     try:
         (data_dir / BLOBS).mkdir(mode=0o700)

@@ -372,22 +372,32 @@ def backup(data_dir: Path, dest: Path) -> None:
         summary = make_backup(data_dir, dest)
     except BackupError as exc:
         raise click.ClickException(str(exc))
+    except OSError as exc:
+        raise click.ClickException(f"The backup could not be written to {dest}: {exc.strerror or exc}.")
     click.echo(f"Backed up {summary.cases} case(s) and {summary.blobs} file(s) to {dest} "
                f"(audit chain length {summary.audit_length}).")
+    click.echo(f"manifest sha256: {summary.manifest_sha256}")
+    click.echo("Keep that line where the server cannot write; `portal restore SRC --expect DIGEST` refuses a "
+               "backup changed since.")
 
 
 @main.command()
 @click.argument("src", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--expect", metavar="DIGEST", default=None,
+              help="The manifest sha256 `portal backup` printed: refuse a backup changed since it was made.")
 @click.pass_obj
-def restore(data_dir: Path, src: Path) -> None:
-    """Restore the backup in SRC into the data directory, which must be new or empty. A damaged or
-    incomplete backup is refused, naming what is wrong, and nothing is left behind."""
+def restore(data_dir: Path, src: Path, expect: str | None) -> None:
+    """Restore the backup in SRC into the data directory, which must be new or empty. A damaged,
+    incomplete or (with --expect) changed backup is refused, naming what is wrong, and nothing is left behind."""
     from portal.backup import BackupError, restore as restore_backup
 
     try:
-        summary = restore_backup(src, data_dir)
+        summary = restore_backup(src, data_dir, expect)
     except BackupError as exc:
         raise click.ClickException(str(exc))
+    except OSError as exc:
+        raise click.ClickException(f"The backup could not be restored into {data_dir}: {exc.strerror or exc}. "
+                                   "Create the folder first, owned by the user the portal runs as.")
     click.echo(f"Restored {summary.cases} case(s) and {summary.blobs} file(s) into {data_dir}; "
                f"the audit chain verifies (length {summary.audit_length}).")
 

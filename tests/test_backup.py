@@ -202,3 +202,42 @@ def test_backup_refuses_a_folder_that_is_not_empty(installation, tmp_path):
     (dest / "something").write_text("x")
     result = portal(installation.data_dir, "backup", str(dest))
     assert result.returncode == 1 and "is not empty" in result.stderr
+
+
+def test_a_backup_edited_and_re_digested_is_refused_against_the_digest_printed_when_it_was_made(
+        installation, client, tmp_path):
+    """Someone who can write where backups are kept swaps the channel's recovery key in the copied database
+    and recomputes the manifest: the files agree with each other, but not with the manifest digest printed
+    when the backup was made, which the operator keeps off the server."""
+    import hashlib
+    _disclose(client, 1)
+    made = portal(installation.data_dir, "backup", str(tmp_path / "backup"))
+    assert made.returncode == 0, made.stderr
+    digest = re.search(r"manifest sha256: ([0-9a-f]{64})", made.stdout).group(1)
+    tampered = _variant(tmp_path / "backup", tmp_path, "tampered")
+    conn = sqlite3.connect(tampered / "portal.db")
+    conn.execute("UPDATE channels SET recovery_public_key = ?", [bytes(range(32))])
+    conn.commit()
+    conn.close()
+    manifest = json.loads((tampered / "manifest.json").read_text())
+    data = (tampered / "portal.db").read_bytes()
+    manifest["files"]["portal.db"] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (tampered / "manifest.json").write_text(json.dumps(manifest))
+    refused = portal(tmp_path / "into-tampered", "restore", str(tampered), "--expect", digest)
+    assert refused.returncode == 1 and "changed after it was made" in refused.stderr, refused.stderr
+    assert not (tmp_path / "into-tampered").exists() or list((tmp_path / "into-tampered").iterdir()) == []
+    assert portal(tmp_path / "fresh", "restore", str(tmp_path / "backup"), "--expect", digest).returncode == 0
+    # A manifest entry that is not a size and digest is named, never a traceback.
+    odd = _variant(tmp_path / "backup", tmp_path, "odd")
+    manifest = json.loads((odd / "manifest.json").read_text())
+    manifest["files"]["portal.db"] = ["not", "an", "object"]
+    (odd / "manifest.json").write_text(json.dumps(manifest))
+    result = portal(tmp_path / "into-odd", "restore", str(odd))
+    assert result.returncode == 1 and "is not a size and digest" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_restore_into_a_folder_that_cannot_be_made_says_so(good_backup, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way")
+    result = portal(blocker / "restored", "restore", str(good_backup))
+    assert result.returncode == 1 and "could not be restored" in result.stderr and "Traceback" not in result.stderr
