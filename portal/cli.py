@@ -327,7 +327,7 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
 
 
 @main.group(invoke_without_command=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
               help="The port `make run` will serve on.")
 @click.pass_context
 def demo(click_ctx: click.Context, port: int) -> None:
