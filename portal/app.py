@@ -164,18 +164,47 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
             message="Many people are using the portal just now. Nothing was changed. Please try again in a "
                     "few seconds."), 503)
         response.headers["Retry-After"] = str(exc.retry_after)
+        response.headers["Connection"] = "close"     # answered before the body was read: never read it
         return response
 
-    @app.before_request
     def _refuse_oversized_body():
-        # Declared larger than any submission can be: refused before a byte of it is read.
-        if (request.content_length or 0) > settings.max_request_bytes:
+        # Declared larger than any submission can be, or than any form of this route: refused before a
+        # byte of it is read.
+        limit = settings.max_request_bytes if request.endpoint in STREAMING_ENDPOINTS else MAX_FORM_BYTES
+        if (request.content_length or 0) > limit:
             response = make_response(render_template(
                 "error.html", title="Too large", message="What you sent is larger than this portal accepts."), 413)
             response.headers["Connection"] = "close"
             return response
+        # A body too large for the main loop to have read (slow_clients) is read by this thread: only a few
+        # at once (the streaming routes take their slot themselves, to answer in their own words).
+        if request.endpoint not in STREAMING_ENDPOINTS and _body_read_by_thread():
+            slot = work_slots.upload(settings, request.content_length)
+            slot.__enter__()                        # Busy: 503 before the body is read (_busy)
+            g.body_slot = slot
+
+    # First of all before-request work: the CSRF check reads the form, so the body, and must come after.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_oversized_body)
+
+    @app.teardown_request
+    def _release_body_slot(_exc):
+        slot = g.pop("body_slot", None)
+        if slot is not None:
+            slot.__exit__(None, None, None)
 
     return app
+
+
+# The routes that stream their body to disk (files); every other form is read whole, up to MAX_FORM_BYTES
+# (an officer's longest reply, URL-encoded, with room to spare).
+STREAMING_ENDPOINTS = frozenset({"discloser.disclose_post", "discloser.status_reply"})
+MAX_FORM_BYTES = 4 * 1024 * 1024
+
+
+def _body_read_by_thread() -> bool:
+    if request.headers.get("Transfer-Encoding"):
+        return True
+    return (request.content_length or 0) > work_slots.SMALL_BODY_BYTES
 
 
 def portal_context() -> Context:

@@ -80,8 +80,9 @@ def key_derivation(settings: Settings, *, wait: float | None = None) -> contextl
         settings.kdf_wait_seconds if wait is None else wait, retry_after=5)
 
 
-# A body declared this small is an ordinary form (text only): the minimum body rate bounds how long
-# it can hold a thread, so it takes no upload slot.
+# A body declared this small is read by the worker's main loop before any thread takes the request
+# (portal/slow_clients.py), so it holds no thread and takes no upload slot. Any larger or chunked body
+# takes one, on every route (portal/app.py), so a few slow bodies cannot hold every thread.
 SMALL_BODY_BYTES = 64 * 1024
 
 

@@ -198,3 +198,59 @@ def test_bodies_below_the_minimum_rate_are_cut_off_and_free_their_threads(instal
         assert status == 200 and 'id="receipt"' in page
     finally:
         server.stop()
+
+
+def test_slow_bodies_above_the_minimum_rate_leave_pages_and_sign_in_working(installation):
+    """Twenty connections each to three kinds of form, all sending faster than the minimum rate but slowly:
+    small forms (sign-in) are read by the main loop and hold no thread; large ones beyond the few body slots
+    get 503, and bigger than any form 413, before their body is read. Pages and a real sign-in still answer."""
+    server = start_server(installation.data_dir, workers=1)
+    stop = threading.Event()
+    socks: list[socket.socket] = []
+    kinds: list[str] = []
+    try:
+        answers: dict[str, list[bytes]] = {"small": [], "large": [], "huge": []}
+        for kind, path, length in (("small", "/console/login", 60 * 1024), ("large", "/status", 3 * 1024 * 1024),
+                                   ("huge", "/status", 100 * 1024 * 1024)):
+            for _ in range(20):
+                sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+                sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
+                             f"\r\nContent-Length: {length}\r\n\r\nreceipt=".encode())
+                socks.append(sock)
+                kinds.append(kind)
+
+        def trickle():
+            while not stop.wait(0.5):
+                for sock in socks:
+                    try:
+                        sock.send(b"x" * 768)       # 1.5 KiB/s: above the 1 KiB/s minimum
+                    except OSError:
+                        pass
+        threading.Thread(target=trickle, daemon=True).start()
+        time.sleep(3)
+        for _ in range(3):
+            elapsed, page = timed(lambda: HttpClient("127.0.0.1", server.port).request("GET", "/", timeout=10))
+            assert page.status == 200 and elapsed < 2, f"GET / took {elapsed:.1f} s"
+        officer = HttpClient("127.0.0.1", server.port)
+        person = installation.officer
+        token = csrf_token(officer.get("/console/login").text)
+        elapsed, response = timed(lambda: officer.request(
+            "POST", "/console/login", headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=f"csrf_token={token}&email={person.email}&passphrase={person.passphrase.replace(' ', '+')}"
+                 f"&totp={person.code()}".encode(), timeout=10))
+        assert response.status == 303 and elapsed < 2, f"sign-in took {elapsed:.1f} s"
+        for sock, kind in zip(socks, kinds):
+            sock.setblocking(False)
+            try:
+                answers[kind].append(sock.recv(200))
+            except BlockingIOError:
+                answers[kind].append(b"")
+        assert all(a.startswith(b"HTTP/1.1 413") for a in answers["huge"]), answers["huge"]
+        busy = [a for a in answers["large"] if a.startswith(b"HTTP/1.1 503")]
+        assert len(busy) >= 20 - 4, answers["large"]      # at most the 4 body slots are held
+        assert all(a == b"" for a in answers["small"])    # still arriving, in the main loop, holding no thread
+    finally:
+        stop.set()
+        for sock in socks:
+            sock.close()
+        server.stop()
