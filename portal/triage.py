@@ -291,11 +291,14 @@ def complete_step(ctx: Context, who: SignedIn, ref: str, step: str) -> None:
             workflow.refresh_due(ctx, case.id)
 
 
-def extend(ctx: Context, who: SignedIn, ref: str, expected_timeframe: str, update_every: int) -> None:
+def extend(ctx: Context, who: SignedIn, ref: str, expected_timeframe: str, update_every: int,
+           submission_token: str | None = None) -> None:
     """s 13(2): dealing with the matter within 20 working days is not practicable. Records the expected
-    timeframe (the discloser sees it) and how often progress updates are due. Raises workflow.WorkflowError."""
+    timeframe (the discloser sees it) and how often progress updates are due. Raises workflow.WorkflowError,
+    submissions.AlreadySubmitted for the same form sent twice."""
     case, case_key = open_case(ctx, who, ref)
     with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         workflow.record_extension(ctx, case.id, case_key, day=today(ctx.settings.timezone),
                                   account_id=who.account.id, expected_timeframe=expected_timeframe,
                                   update_every=update_every)

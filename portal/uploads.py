@@ -161,6 +161,8 @@ def read_multipart(stream: BinaryIO, content_type: str, *, text_fields: list[str
         if isinstance(exc.__cause__ or exc.__context__, (TooLarge, MalformedForm)):
             raise (exc.__cause__ or exc.__context__) from None
         raise MalformedForm("The form could not be read.") from exc
+    except UnicodeDecodeError as exc:     # a part's name or file name that is not UTF-8
+        raise MalformedForm("The form could not be read.") from exc
     # A body cut short can still be well framed up to where it stops: only the closing boundary
     # shows that every part arrived whole.
     if closing not in tail:

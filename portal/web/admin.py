@@ -167,7 +167,7 @@ def authorities():
     return _render_directory()
 
 
-@bp.get("/authorities/<int:authority_id>")
+@bp.get("/authorities/<int(max=2147483647):authority_id>")
 @signed_in("admin")
 def edit_authority(authority_id: int):
     entry = _entry(authority_id)
@@ -201,13 +201,13 @@ def add_authority():
     return _save(None)
 
 
-@bp.post("/authorities/<int:authority_id>")
+@bp.post("/authorities/<int(max=2147483647):authority_id>")
 @signed_in("admin")
 def change_authority(authority_id: int):
     return _save(authority_id)
 
 
-@bp.post("/authorities/<int:authority_id>/remove")
+@bp.post("/authorities/<int(max=2147483647):authority_id>/remove")
 @signed_in("admin")
 def remove_authority(authority_id: int):
     if not EmptyForm().validate():

@@ -25,7 +25,7 @@ def release(ref: str):
                         "#identity")
 
 
-@bp.post("/console/cases/<ref>/identity/<int:seq>/confirm")
+@bp.post("/console/cases/<ref>/identity/<int(max=2147483647):seq>/confirm")
 @signed_in("officer")
 @passphrase_confirmed
 def confirm(ref: str, seq: int):

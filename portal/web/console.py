@@ -358,7 +358,7 @@ def case_extension(ref: str):
     return _case_action(ref, "extension_form", ExtensionForm(), "expected_timeframe",
                         "The extension was not recorded: please see below.",
                         lambda f: triage.extend(portal_context(), g.who, ref, f.expected_timeframe.data,
-                                                f.update_every.data), "#clock")
+                                                f.update_every.data, f.submission_token.data), "#clock")
 
 
 @bp.post("/cases/<ref>/assign")
@@ -440,7 +440,7 @@ def declare_interest():
     return _render_interests(form, problem, 400)
 
 
-@bp.post("/interests/<int:interest_id>/remove")
+@bp.post("/interests/<int(max=2147483647):interest_id>/remove")
 @signed_in("officer")
 def remove_interest(interest_id: int):
     if not EmptyForm().validate():

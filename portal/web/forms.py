@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal import submissions
+from portal.numbers import NotAWholeNumber, parse_whole_number
 from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
 from portal.identity import CONSULTATION as IDENTITY_CONSULTATION, GROUNDS
 from portal.referrals import CONCERNS, CONSULTATION
@@ -110,11 +111,24 @@ class StepForm(FlaskForm):
     step = SelectField("Step", validators=[DataRequired()])
 
 
-class ExtensionForm(FlaskForm):
+class WholeNumberField(IntegerField):
+    """An IntegerField parsed strictly (portal.numbers): ASCII digits only, at most 18 of them; anything
+    else is "not a whole number", never `int()`'s looser reading or an overflow."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            try:
+                self.data = parse_whole_number(valuelist[0].strip())
+            except NotAWholeNumber:
+                self.data = None
+                raise ValueError(self.gettext("Give a whole number written with the digits 0 to 9.")) from None
+
+
+class ExtensionForm(OneTimeForm):
     expected_timeframe = TypedLine("How long you expect to take, shown to the discloser (s 13(2))",
                                      validators=[DataRequired("Tell the discloser how long you expect to take."),
                                                  Length(max=500)])
-    update_every = IntegerField("Give a progress update every this many working days", default=20,
+    update_every = WholeNumberField("Give a progress update every this many working days", default=20,
                                 validators=[InputRequired("Give a number of working days."),
                                             NumberRange(1, 60, "Choose between 1 and 60 working days.")])
 
@@ -229,7 +243,7 @@ class IdentityReleaseForm(OneTimeForm):
 
 
 class ConsentAnswerForm(FlaskForm):
-    request = IntegerField("Question", validators=[InputRequired()])
+    request = WholeNumberField("Question", validators=[InputRequired()])
     answer = SelectField("Your answer", choices=[SelectChoice("yes", "Yes, I agree"), SelectChoice("no", "No")],
                          validators=[DataRequired("Answer yes or no.")])
 
