@@ -13,7 +13,7 @@ import crypto
 from portal import accounts, acknowledgements, casefiles, conflicts, identity as confidentiality, oral, recovery, sessions, submissions, throttle, work_slots, workflow
 from portal.casefiles import Attachment, CaseNotFound
 from portal.filenames import clean_filename
-from portal.clock import day_start_timestamp, today
+from portal.clock import day_start_timestamp, today, utc_offset_seconds as clock_offset
 from portal.context import Context
 from portal.store import transaction
 
@@ -150,9 +150,9 @@ class Intake:
         if not size:
             return
         settings = self.ctx.settings
-        if throttle.spent(self.ctx.db, UPLOAD_BUDGET, DAY) + size > settings.upload_bytes_per_day:
-            raise Throttled(throttle.seconds_left(DAY))
-        throttle.add(self.ctx.db, UPLOAD_BUDGET, size, DAY)
+        if throttle.spent(self.ctx.db, UPLOAD_BUDGET, DAY, _day_offset(self.ctx)) + size > settings.upload_bytes_per_day:
+            raise Throttled(throttle.seconds_left(DAY, _day_offset(self.ctx)))
+        throttle.add(self.ctx.db, UPLOAD_BUDGET, size, DAY, _day_offset(self.ctx))
 
     def commit_files(self) -> list[tuple[Attachment, str]]:
         stamp = day_start_timestamp(self.day, self.ctx.settings.timezone)
@@ -169,6 +169,11 @@ def _check_capacity(ctx: Context) -> None:
 
 
 DAY = 86400
+
+
+def _day_offset(ctx: Context) -> int:
+    # Daily budgets start at the installation's midnight: their stored window is the day, nothing finer.
+    return clock_offset(ctx.settings.timezone)
 UPLOAD_BUDGET = "upload-bytes"
 
 
@@ -480,8 +485,8 @@ def _check_reply_budgets(ctx: Context, intake: Intake, size: int, session_id: st
                           (f"reply-case:{intake.case_id}", settings.replies_per_case)):
         if session_id is None and bucket.startswith("reply-session:"):
             continue
-        if throttle.spent(ctx.db, bucket, DAY) >= limit:
-            raise Throttled(throttle.seconds_left(DAY))
+        if throttle.spent(ctx.db, bucket, DAY, _day_offset(ctx)) >= limit:
+            raise Throttled(throttle.seconds_left(DAY, _day_offset(ctx)))
 
 
 def complete_reply(ctx: Context, intake: Intake, message: str, submission_token: str | None = None,
@@ -501,5 +506,5 @@ def complete_reply(ctx: Context, intake: Intake, message: str, submission_token:
         ctx.db.execute("INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, 1, ?) ON CONFLICT (case_id) "
                        "DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes", [intake.case_id, size])
     for bucket in ([f"reply-session:{session_id}"] if session_id else []) + [f"reply-case:{intake.case_id}"]:
-        throttle.add(ctx.db, bucket, 1, DAY)
+        throttle.add(ctx.db, bucket, 1, DAY, _day_offset(ctx))
     intake.completed = True

@@ -30,7 +30,10 @@ def purge_expired(db: Database) -> int:
     expiry time to the second) behind. Run on every resume and at start-up."""
     now = epoch()
     with transaction(db):
-        return db.execute("DELETE FROM sessions WHERE expires_at < ? OR ends_at < ?", [now, now]).rowcount
+        ended = db.execute("DELETE FROM sessions WHERE expires_at < ? OR ends_at < ?", [now, now]).rowcount
+        # Counters of ended sessions (and of days long past) go too (throttle.purge_stale).
+        db.execute("DELETE FROM throttle WHERE window_start < ?", [now - 2 * 86400])
+    return ended
 
 
 def _b64(data: bytes) -> str:

@@ -8,8 +8,10 @@ from portal.clock import epoch
 from portal.store import Database, transaction
 
 
-def window_of(now: int, window_seconds: int) -> int:
-    return now - now % window_seconds
+def window_of(now: int, window_seconds: int, offset: int = 0) -> int:
+    """The start of the window holding `now`; `offset` (seconds east of UTC) moves daily windows to the
+    installation's midnight (clock.utc_offset_seconds)."""
+    return now - (now + offset) % window_seconds
 
 
 def hit(db: Database, bucket: str, limit: int, window_seconds: int) -> int | None:
@@ -28,15 +30,15 @@ def hit(db: Database, bucket: str, limit: int, window_seconds: int) -> int | Non
         return None
 
 
-def spent(db: Database, bucket: str, window_seconds: int) -> int:
+def spent(db: Database, bucket: str, window_seconds: int, offset: int = 0) -> int:
     """How much of `bucket` the current window has used (0 in a fresh window)."""
     row = db.execute("SELECT window_start, count FROM throttle WHERE bucket = ?", [bucket]).fetchone()
-    return row[1] if row and row[0] == window_of(epoch(), window_seconds) else 0
+    return row[1] if row and row[0] == window_of(epoch(), window_seconds, offset) else 0
 
 
-def add(db: Database, bucket: str, amount: int, window_seconds: int) -> None:
+def add(db: Database, bucket: str, amount: int, window_seconds: int, offset: int = 0) -> None:
     """Add `amount` to the current window of `bucket` (for budgets counted in bytes, not events)."""
-    start = window_of(epoch(), window_seconds)
+    start = window_of(epoch(), window_seconds, offset)
     with transaction(db):
         db.execute("INSERT INTO throttle (bucket, window_start, count) VALUES (?, ?, ?) "
                    "ON CONFLICT (bucket) DO UPDATE SET count = CASE WHEN window_start = excluded.window_start "
@@ -44,9 +46,9 @@ def add(db: Database, bucket: str, amount: int, window_seconds: int) -> None:
                    [bucket, start, amount])
 
 
-def seconds_left(window_seconds: int) -> int:
+def seconds_left(window_seconds: int, offset: int = 0) -> int:
     now = epoch()
-    return max(1, window_of(now, window_seconds) + window_seconds - now)
+    return max(1, window_of(now, window_seconds, offset) + window_seconds - now)
 
 
 def forget(db: Database, bucket: str) -> None:
