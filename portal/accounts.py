@@ -356,6 +356,17 @@ def unwrap_with_passphrase(ctx: Context, account_id: int, passphrase: str) -> by
     return private_key
 
 
+def holds_fresh_code(ctx: Context, account_id: int, code: str) -> bool:
+    """Whether `code` is the account's TOTP code for a step not yet used, without using it up (the
+    sign-in that follows does). Only someone with the account's second factor can make this true."""
+    code = second_factor.normalise_code(code)
+    row = ctx.db.execute("SELECT totp_secret, totp_last_step FROM accounts WHERE id = ?", [account_id]).fetchone()
+    if row is None or not second_factor.looks_like_totp(code):
+        return False
+    step = second_factor.matching_step(row[0], code)
+    return step is not None and step > row[1]
+
+
 def use_second_factor(ctx: Context, account_id: int, totp_secret: str, code: str) -> bool:
     """Accept a TOTP code for a step later than the last one used (replay guard), or an unused
     recovery code, consuming it. Both are claimed with one conditional write, so two requests

@@ -105,8 +105,13 @@ def _check(ctx: Context, bucket: str, now: int) -> None:
         raise SignInPaused(paused_until - now, locked=failures >= LOCK_FAILURES)
 
 
-def begin(ctx: Context, email: str, account_id: int | None, device_token: str | None) -> Attempt:
-    """Check the budgets this attempt would spend from, before any key derivation. Raises SignInPaused."""
+def begin(ctx: Context, email: str, account_id: int | None, device_token: str | None,
+          fresh_code: bool = False) -> Attempt:
+    """Check the budgets this attempt would spend from, before any key derivation. Raises SignInPaused.
+
+    `fresh_code`: the attempt carries a valid, unused second-factor code of the (known) account. Then the
+    installation's budget for unknown emails, which junk can spend, does not apply: an officer in a new
+    browser is not shut out by it (the address's own pause still does)."""
     on_device = bool(device_token and account_id is not None and ctx.db.execute(
         "SELECT 1 FROM sign_in_devices WHERE token_hash = ? AND account_id = ?",
         [_device_hash(device_token), account_id]).fetchone())
@@ -116,7 +121,8 @@ def begin(ctx: Context, email: str, account_id: int | None, device_token: str | 
         buckets = [_email_bucket(ctx, email), "unknown-emails"]
     now = epoch()
     for bucket in buckets:
-        _check(ctx, bucket, now)
+        if not (bucket == "unknown-emails" and fresh_code and account_id is not None):
+            _check(ctx, bucket, now)
     if not on_device and account_id is not None:
         buckets = buckets[:1]  # a known email's failures do not spend the unknown-email budget
     return Attempt(ctx, buckets, on_device, account_id is None)

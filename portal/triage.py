@@ -53,7 +53,8 @@ def sign_in(ctx: Context, email: str, passphrase: str, totp: str, *, replacing: 
     cookie, if any. Both outcomes are audited: a failure only when the email belongs to an account (its
     subject)."""
     known = accounts.account_id_for(ctx, email)
-    attempt = sign_in_budget.begin(ctx, email, known, device)
+    attempt = sign_in_budget.begin(ctx, email, known, device,
+                                   fresh_code=known is not None and accounts.holds_fresh_code(ctx, known, totp))
     try:
         signed = accounts.authenticate(ctx, email, passphrase, totp)
     except accounts.LoginFailed:
