@@ -143,10 +143,11 @@ class Intake:
     def attachment_bytes(self) -> int:
         return sum(p.attachment.size for p in self.files if p.attachment is not None)
 
-    def spend_upload_budget(self) -> None:
-        """Charge this request's attachments to the disclosers' daily budget (SECURITY.md, "Budgets"),
-        only once the form has proved valid; Throttled when they would overdraw it. Text needs none."""
-        size = self.attachment_bytes
+    def spend_upload_budget(self, text_bytes: int = 0) -> None:
+        """Charge this request's attachments, and its text beyond FREE_TEXT_BYTES, to the disclosers'
+        daily budget (SECURITY.md, "Budgets"), only once the form has proved valid; Throttled when they
+        would overdraw it. Text up to FREE_TEXT_BYTES needs none, so a written disclosure always goes in."""
+        size = self.attachment_bytes + max(0, text_bytes - FREE_TEXT_BYTES)
         if not size:
             return
         settings = self.ctx.settings
@@ -169,6 +170,9 @@ def _check_capacity(ctx: Context) -> None:
 
 
 DAY = 86400
+# Text up to this much per disclosure or reply is never charged to the daily byte budget: a written account,
+# however long a person writes, goes in; text beyond it is stored bytes like a file's.
+FREE_TEXT_BYTES = 16 * 1024
 
 
 def _day_offset(ctx: Context) -> int:
@@ -259,7 +263,7 @@ def complete_disclosure(ctx: Context, intake: Intake, values: dict[str, str | No
     receipt = crypto.new_receipt()
     # The discloser has already sent everything: wait longer for a key-derivation slot than a status check.
     identity = _derive_receipt(ctx, receipt, wait=3 * ctx.settings.kdf_wait_seconds)
-    intake.spend_upload_budget()
+    intake.spend_upload_budget(sum(len(v.encode()) for v in values.values() if isinstance(v, str)))
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
@@ -496,7 +500,7 @@ def complete_reply(ctx: Context, intake: Intake, message: str, submission_token:
     attachment budget is spent, QuotaReached when the case's lifetime quota is used up."""
     size = len(message.encode()) + intake.attachment_bytes
     _check_reply_budgets(ctx, intake, size, session_id)
-    intake.spend_upload_budget()
+    intake.spend_upload_budget(len(message.encode()))
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)

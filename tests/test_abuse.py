@@ -67,13 +67,18 @@ def test_many_valid_disclosures_never_shut_the_door_to_the_next(client):
     assert disclose(client).status_code == 200
 
 
-def test_the_daily_file_budget_slows_files_but_never_text(installation):
+def test_the_daily_byte_budget_slows_files_and_very_long_text_but_never_a_written_disclosure(installation):
     client = app_with(installation, upload_bytes_per_day=1000).test_client()
     response = disclose(client, files=[("attachments", "big.bin", os.urandom(2000))])
     assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 86400
     assert "without the files" in response.text and MARKER in response.text  # what was typed comes back
     assert not list((installation.data_dir / "blobs").iterdir())
-    assert disclose(client).status_code == 200  # text alone is always accepted
+    assert disclose(client).status_code == 200  # a written disclosure is always accepted
+    # Text beyond 16 KiB is stored bytes like a file's: it draws on the same budget, and comes back whole.
+    long = MARKER + " " + "a long account of what happened. " * 1000
+    refused = disclose(client, details=long, files=[])
+    assert refused.status_code == 429 and "a long account of what happened." in refused.text
+    assert disclose(client, details="x" * 15000, files=[]).status_code == 200
 
 
 def test_random_receipts_leave_the_real_discloser_able_to_get_in(client):

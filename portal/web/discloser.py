@@ -162,10 +162,11 @@ def disclose_post():
     except disclosures.RefusedForNow:
         return _paused()
     except disclosures.Throttled as exc:
-        # Only a valid form with files gets here: the disclosers' attachment budget for today is spent.
-        body, _ = _render_disclose(form, 429, "The portal has received as many files as it can store today. "
-                                   "Nothing was kept yet. You can send your disclosure now without the files, "
-                                   "and add them later from your status page, or try again tomorrow.",
+        # Only a valid form with files or long text gets here: the disclosers' byte budget for today is spent.
+        body, _ = _render_disclose(form, 429, "The portal has received as much as it can store today. "
+                                   "Nothing was kept yet. You can send your disclosure now without the files "
+                                   "(and, if it is very long, with a shorter account of up to 16,000 characters), "
+                                   "and add the rest later from your status page, or try again tomorrow.",
                                    dropped=intake.file_names)
         return too_many_requests(body, exc.retry_after)
     except work_slots.Busy as exc:
