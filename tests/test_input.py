@@ -422,3 +422,46 @@ def test_a_rejected_reply_names_the_files_that_were_dropped(client, installation
     response = post_multipart(client, "/status/reply", fields, [("attachments", "notes.odt", b"a")])
     assert response.status_code == 400
     assert "notes.odt" in re.search(r'id="dropped-files">.*?</div>', response.text, re.S).group(0)
+
+
+@pytest.mark.parametrize("form, fields, comes_back_in", [
+    ("/extension", {"expected_timeframe": "About three months " + MARKER, "update_every": "20"}, "box"),
+    ("/identity", {"recipient": "The investigator", "ground": "investigation", "reason": "Needed " + MARKER,
+                   "consultation": "consulted", "consultation_note": ""}, "page"),
+])
+def test_console_text_after_the_idle_limit_comes_back_in_its_box_or_on_a_page_to_copy(
+        officer_on_case, installation, form, fields, comes_back_in):
+    """Every console form's text survives an expired session: into its box where the form has a page to
+    show it in, else on a page of its own to copy from; never stored, and nothing done."""
+    officer, case_url = officer_on_case
+    page_fields = dict(form_for(officer.get(case_url).text, case_url + form)["fields"])
+    _expire_sessions(installation)
+    refused = officer.post(case_url + form, data=page_fields | fields, headers=SAME_ORIGIN)
+    assert refused.status_code == 401 and MARKER in refused.text
+    login = form_for(refused.text, "/console/login")
+    person = installation.officer
+    back = officer.post("/console/login", headers=SAME_ORIGIN, data=dict(login["fields"]) | {
+        "email": person.email, "passphrase": person.passphrase, "totp": person.code()})
+    assert back.status_code == 200 and MARKER in back.text
+    if comes_back_in == "box":
+        assert MARKER in dict(form_for(back.text, case_url + form)["fields"])["expected_timeframe"]
+    else:
+        assert 'id="carried"' in back.text and f'href="{case_url}"' in back.text and "readonly" in back.text
+    assert files_containing(installation.data_dir, MARKER.encode()) == []
+
+
+def test_an_oral_disclosure_after_the_idle_limit_comes_back_in_its_form(app, installation):
+    officer = app.test_client()
+    sign_in(officer, installation.officer)
+    page_fields = dict(form_for(officer.get("/console/oral").text, "/console/oral")["fields"])
+    _expire_sessions(installation)
+    refused = officer.post("/console/oral", headers=SAME_ORIGIN, data=page_fields | {
+        "channel": "Audit and Risk", "category": "offence", "summary": "Told by phone",
+        "details": "What they said " + MARKER, "disclosed_elsewhere": "no"})
+    assert refused.status_code == 401 and MARKER in refused.text
+    person = installation.officer
+    back = officer.post("/console/login", headers=SAME_ORIGIN, data=dict(form_for(refused.text, "/console/login")[
+        "fields"]) | {"email": person.email, "passphrase": person.passphrase, "totp": person.code()})
+    assert back.status_code == 200
+    assert dict(form_for(back.text, "/console/oral")["fields"])["details"] == "What they said " + MARKER
+    assert count(installation, "cases") == 0

@@ -133,7 +133,11 @@ def _resume(return_to: str, carried: MultiDict):
     except (HTTPException, RequestRedirect):
         return None
     render = _RESUMES.get(endpoint)
-    return render(formdata=carried, **view_args) if render else None
+    if render is None:
+        # A form with no page to put the text back into: show it, to copy, rather than lose it.
+        return render_template("console/carried.html", carried=carried.items(multi=True),
+                               case_url=url_for("console.case", ref=view_args["ref"]) if "ref" in view_args else None)
+    return render(formdata=carried, **view_args)
 
 
 SIGNED_OUT_BECAUSE = {
@@ -337,6 +341,12 @@ def case_status(ref: str):
     return _case_action(ref, "status_form", _status_form(), "reason", "The status was not changed: please see below.",
                         lambda f: triage.set_status(portal_context(), g.who, ref, f.status.data, f.reason.data,
                                                     f.expected_timeframe.data, f.submission_token.data))
+
+
+@resume_with_text("console.case_extension")
+def _resume_extension(ref: str, formdata: MultiDict):
+    return _render_case(ref, extension_form=ExtensionForm(formdata=formdata),
+                        problem="Your extension is back in its form below. It has not been recorded yet.")
 
 
 @resume_with_text("console.case_status")

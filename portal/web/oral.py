@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import accounts, disclosures, oral, submissions, triage
 from portal.app import portal_context
-from portal.web.console import _render_case, signed_in
+from portal.web.console import _render_case, resume_with_text, signed_in
 from portal.web.forms import CHOOSE, OralConfirmForm, OralDisclosureForm
 
 bp = Blueprint("oral", __name__, url_prefix="/console")
@@ -60,3 +60,15 @@ def confirm(ref: str):
     except oral.OralError as exc:
         return _render_case(ref, problem=str(exc), code=400, oral_form=form)
     return redirect(url_for("console.case", ref=ref) + "#oral-record", code=303)
+
+
+@resume_with_text("oral.record")
+def _resume_record(formdata):
+    return _render(_form(formdata), "What you typed is back in the form below. The disclosure has not been "
+                                    "recorded yet.")
+
+
+@resume_with_text("oral.confirm")
+def _resume_confirm(ref: str, formdata):
+    return _render_case(ref, oral_form=OralConfirmForm(formdata=formdata),
+                        problem="Your summary is back in its box below. The record has not been confirmed yet.")
