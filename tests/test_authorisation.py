@@ -195,7 +195,9 @@ def world(app, installation):
                                                        "--name", "Nell New", "--channel", "Finance").output).group(1)
     return {"app": app, "clients": clients, "ref": ref, "attachment_id": attachment_id, "ben_id": ben_id,
             "receipt": receipt, "authority_id": commerce, "spare_authority_id": spare, "interest_id": interest_id,
-            "lou_id": lou_id, "audit_channel_id": audit_id, "token": token}
+            "lou_id": lou_id, "audit_channel_id": audit_id, "token": token,
+            "people": {"officer": installation.officer, "other_officer": installation.other_officer,
+                       "late_officer": late, "admin": admin, "excluded": eve}}
 
 
 def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
@@ -285,3 +287,22 @@ def test_every_route_answers_every_role_as_the_table_says(world):
     # And the calls that end sessions did end them.
     assert clients["officer"].get("/console/").status_code == 303
     assert 'id="case-status"' not in clients["discloser_status"].get("/status").text
+
+
+def test_with_the_right_passphrase_the_weighty_actions_still_refuse_the_wrong_roles(world):
+    """The table above stops at the step that asks the passphrase again; past it, with each role's own
+    right passphrase, a case's release, export, grant and deletion are still refused to everyone who may
+    not read the case, and nothing is done."""
+    app, clients = world["app"], world["clients"]
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules() if "POST" in rule.methods}
+    for endpoint in ("confidentiality.release", "confidentiality.confirm", "confidentiality.export",
+                     "access.grant", "retention.confirm_deletion"):
+        path, form = _request(world, endpoint, "POST", rules[endpoint])
+        for role in ("other_officer", "late_officer", "excluded", "admin"):
+            response = clients[role].post(path, data={**form, "confirm_passphrase": world["people"][role].passphrase})
+            assert response.status_code in (400, 404), (endpoint, role, response.status_code)
+            assert "attachment" not in response.headers.get("Content-Disposition", ""), (endpoint, role)
+            assert 'name="confirm_passphrase"' not in response.get_data(as_text=True), (endpoint, role)
+    # The case is untouched: its reader still reads it, with no release made and no grant given.
+    page = clients["officer"].get(f"/console/cases/{world['ref']}").text
+    assert "data-release=" not in page
