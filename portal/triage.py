@@ -283,13 +283,22 @@ def complete_step(ctx: Context, who: SignedIn, ref: str, step: str) -> None:
         raise StatusError("Choose one of the listed steps.")
     case, case_key = open_case(ctx, who, ref)
     with transaction(ctx.db):
-        if not workflow.mark_steps(ctx, case.id, [step], today(ctx.settings.timezone), who.account.id):
+        if not _mark_step(ctx, case, case_key, who.account.id, step, today(ctx.settings.timezone)):
             raise StatusError("That step is already recorded as done.")
-        audit.record(ctx, "step_done", actor=who.account.id, case_ref=case.ref, detail={"step": step})
-        if step == "acknowledge" and case.status == "received":
-            record_status(ctx, case, case_key, who.account.id, "acknowledged", "")
-        else:
-            workflow.refresh_due(ctx, case.id)
+
+
+def _mark_step(ctx: Context, case: CaseRecord, case_key: bytes, account_id: int, step: str, day: str) -> bool:
+    """Inside a transaction: record the step as done on `day` (audited) unless it already is, and move the
+    case on: acknowledging one still 'received' sets 'acknowledged'; otherwise its next deadline. Returns
+    whether the step was newly recorded."""
+    if not workflow.mark_steps(ctx, case.id, [step], day, account_id):
+        return False
+    audit.record(ctx, "step_done", actor=account_id, case_ref=case.ref, detail={"step": step})
+    if step == "acknowledge" and case.status == "received":
+        record_status(ctx, case, case_key, account_id, "acknowledged", "")
+    else:
+        workflow.refresh_due(ctx, case.id)
+    return True
 
 
 def extend(ctx: Context, who: SignedIn, ref: str, expected_timeframe: str, update_every: int,
@@ -388,12 +397,7 @@ def confirm_oral_record(ctx: Context, who: SignedIn, ref: str, understanding: st
         oral.confirm(ctx, case.id, case.ref, who.account.id, day)
         casefiles.insert_message(ctx, case.id, case_key, author="officer", account_id=who.account.id, day=day,
                                  body=ORAL_UNDERSTANDING_HEADING + "\n\n" + understanding)
-        for step in workflow.mark_steps(ctx, case.id, ("acknowledge",), day, who.account.id):
-            audit.record(ctx, "step_done", actor=who.account.id, case_ref=case.ref, detail={"step": step})
-        if case.status == "received":      # as when the step is ticked on the checklist (complete_step)
-            record_status(ctx, case, case_key, who.account.id, "acknowledged", "")
-        else:
-            workflow.refresh_due(ctx, case.id)
+        _mark_step(ctx, case, case_key, who.account.id, "acknowledge", day)
 
 
 def print_case_record(ctx: Context, who: SignedIn, ref: str) -> tuple[str, list[audit.Entry]]:
