@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 import crypto
+from portal import throttle
 from portal.clock import epoch
 from portal.store import Database, in_transaction, transaction
 
@@ -31,8 +32,7 @@ def purge_expired(db: Database) -> int:
     now = epoch()
     with transaction(db):
         ended = db.execute("DELETE FROM sessions WHERE expires_at < ? OR ends_at < ?", [now, now]).rowcount
-        # Counters of ended sessions (and of days long past) go too (throttle.purge_stale).
-        db.execute("DELETE FROM throttle WHERE window_start < ?", [now - 2 * 86400])
+        throttle.purge_stale(db, now)     # counters of ended sessions and of days long past go too
     return ended
 
 

@@ -51,6 +51,12 @@ def seconds_left(window_seconds: int, offset: int = 0) -> int:
     return max(1, window_of(now, window_seconds, offset) + window_seconds - now)
 
 
+def purge_stale(db: Database, now: int) -> None:
+    """In the caller's transaction: delete counters whose window began two days or more before `now` (the
+    longest window is a day): an old counter says only that something was used then."""
+    db.execute("DELETE FROM throttle WHERE window_start < ?", [now - 2 * 86400])
+
+
 def forget(db: Database, bucket: str) -> None:
     with transaction(db):
         db.execute("DELETE FROM throttle WHERE bucket = ?", [bucket])
