@@ -28,8 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import crypto  # noqa: E402
-from portal import accounts, casefiles, deadlines, disclosures, queue, workflow  # noqa: E402
-from portal.context import open_context  # noqa: E402
+from portal.keys import accounts
+from portal.records import casefiles
+from portal.casework import deadlines, queue, workflow
+from portal.intake import disclosures  # noqa: E402
+from portal.core.context import open_context  # noqa: E402
 from portal.store import transaction  # noqa: E402
 from tests.conftest import add_account, run_cli  # noqa: E402
 from tests.test_console_flow import sign_in  # noqa: E402
@@ -135,7 +138,7 @@ def _deep_cursor(data_dir: Path, email: str) -> str:
 
 def _client_and_views(data_dir: Path, officer: dict, count: int):
     """A signed-in test client of the installation, and the URL of each view measured."""
-    from portal.app import create_app
+    from portal.web.app import create_app
     from tests.conftest import Officer
 
     client = create_app(data_dir).test_client()

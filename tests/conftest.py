@@ -65,8 +65,8 @@ def add_account(data_dir: Path, role: str, email: str, name: str, channels=(), p
 
 def finish_first_sign_in(data_dir: Path, person: Officer, new_passphrase: str | None = None) -> Officer:
     """The forced first-sign-in steps, through the domain functions the console's pages call."""
-    from portal import accounts, enrolment
-    from portal.context import open_context
+    from portal.keys import accounts, enrolment
+    from portal.core.context import open_context
 
     new_passphrase = new_passphrase or person.passphrase + " chosen by me"
     ctx = open_context(data_dir)
@@ -82,7 +82,7 @@ def finish_first_sign_in(data_dir: Path, person: Officer, new_passphrase: str | 
 
 def officer_key(ctx, person: Officer):
     """The officer's account and unwrapped private key, as a signed-in session would hold them."""
-    from portal import accounts
+    from portal.keys import accounts
     account = accounts.get_account_by_email(ctx, person.email)
     return account, accounts.unwrap_with_passphrase(ctx, account.id, person.passphrase)
 
@@ -123,7 +123,7 @@ def installation(tmp_path) -> Installation:
 
 @pytest.fixture
 def app(installation):
-    from portal.app import create_app
+    from portal.web.app import create_app
     app = create_app(installation.data_dir)
     app.config["TESTING"] = True
     return app

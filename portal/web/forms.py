@@ -4,15 +4,15 @@ Shared pieces every form (and every form added later) should use, so careless or
 handled the same way everywhere:
 
 - `TypedLine` and `TypedParagraphs` for anything a person types. A field missing from the request is
-  an empty one (""), never None, and line breaks are normalised to LF (`portal.text`) before any
+  an empty one (""), never None, and line breaks are normalised to LF (`portal.core.text`) before any
   length check or storage, so the server counts what the browser counted.
 - `choices(options, prompt=...)` for a required choice: it starts on an empty prompt, so nothing is
   chosen for the person; pair it with `DataRequired("Please choose ...")`.
 - `OneTimeForm` for a form whose POST creates something (a case, a message, a status change, a
   channel). Its hidden `submission_token` is fresh on every page; pass `form.submission_token.data` to
   the domain function, which claims it in the same transaction as what it creates
-  (`portal.submissions.claim`), so the same form sent twice creates one thing.
-- Numbers from a request go through `portal.numbers`, never `int()`.
+  (`portal.guard.submissions.claim`), so the same form sent twice creates one thing.
+- Numbers from a request go through `portal.core.numbers`, never `int()`.
 """
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal import submissions
-from portal.numbers import NotAWholeNumber, parse_whole_number
-from portal.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
-from portal.identity import CONSULTATION as IDENTITY_CONSULTATION, GROUNDS
-from portal.referrals import CONCERNS, CONSULTATION
-from portal.text import normalise_line_breaks
+from portal.guard import submissions
+from portal.core.numbers import NotAWholeNumber, parse_whole_number
+from portal.intake.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.casework.identity import CONSULTATION as IDENTITY_CONSULTATION, GROUNDS
+from portal.casework.referrals import CONCERNS, CONSULTATION
+from portal.core.text import normalise_line_breaks
 
 
 def choices(options: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:
@@ -112,7 +112,7 @@ class StepForm(FlaskForm):
 
 
 class WholeNumberField(IntegerField):
-    """An IntegerField parsed strictly (portal.numbers): ASCII digits only, at most 18 of them; anything
+    """An IntegerField parsed strictly (portal.core.numbers): ASCII digits only, at most 18 of them; anything
     else is "not a whole number", never `int()`'s looser reading or an overflow."""
 
     def process_formdata(self, valuelist):
@@ -201,7 +201,7 @@ class LoginForm(FlaskForm):
 
 
 class ConfirmPassphraseForm(FlaskForm):
-    """The passphrase asked again before a weighty action (portal.web.confirm)."""
+    """The passphrase asked again before a weighty action (portal.web.keys.confirm)."""
     confirm_passphrase = PasswordField("Your passphrase", validators=[
         DataRequired("Type your passphrase."), Length(max=1024)])
 

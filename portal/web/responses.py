@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response, make_response
 
-from portal.app import portal_context
+from portal.web.app import portal_context
 
 
 def set_session_cookie(response: Response, name: str, value: str) -> Response:
@@ -14,7 +14,7 @@ def set_session_cookie(response: Response, name: str, value: str) -> Response:
 
 
 def set_device_cookie(response: Response, name: str, value: str) -> Response:
-    """The device cookie (portal.sign_in_budget): random, long-lived, HttpOnly, Strict; it says only that
+    """The device cookie (portal.guard.sign_in_budget): random, long-lived, HttpOnly, Strict; it says only that
     this browser signed in to an account before, and keeps that browser a share of the sign-in budget."""
     response.set_cookie(name, value, max_age=400 * 86400, secure=portal_context().settings.secure_cookies,
                         httponly=True, samesite="Strict", path="/")

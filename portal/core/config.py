@@ -1,0 +1,281 @@
+"""The installation: its data directory, secrets and settings.
+
+Settings come from `installation.json` in the data directory (written by `portal init`), then from
+PORTAL_* environment variables for the knobs an operator may want to turn without editing files.
+"""
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import os
+import re
+import secrets
+from pathlib import Path
+
+from portal.core.numbers import parse_whole_number
+from crypto import KdfParams, PASSPHRASE_PARAMS, RECEIPT_PARAMS, FAST_TEST_PARAMS, new_signing_key
+
+GiB = 1024 ** 3
+MiB = 1024 ** 2
+INSTALLATION_FILE = "installation.json"
+
+
+class NotInitialised(Exception):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    secret_key: bytes
+    install_salt: bytes
+    receipt_params: KdfParams
+    passphrase_params: KdfParams
+    # The installation's Ed25519 signing key (its seed), which signs acknowledgements (proof of disclosure).
+    signing_seed: bytes = dataclasses.field(default=b"", repr=False)
+    timezone: str = "Pacific/Auckland"
+    calendar: str = "legislation"
+    max_attachment_bytes: int = 2 * GiB
+    max_submission_bytes: int = 4 * GiB
+    max_text_bytes: int = 1 * MiB
+    free_space_floor_bytes: int = 2 * GiB
+    # Attachment bytes that disclosers together may store per day (text is never rationed).
+    upload_bytes_per_day: int = 64 * GiB
+    secure_cookies: bool = True
+    officer_idle_seconds: int = 15 * 60
+    discloser_idle_seconds: int = 10 * 60
+    # Absolute session lifetimes, whatever the activity (issue 12).
+    officer_session_seconds: int = 8 * 3600
+    discloser_session_seconds: int = 3600
+    # Shown at /.well-known/security.txt (RFC 9116); empty: that page is not served.
+    security_contact: str = ""
+    # The installation's Tor onion service ('<56 base32 letters>.onion'); when set, every page carries
+    # an Onion-Location header pointing at the same path there (docs/deploy.md). Empty: no header.
+    onion_address: str = ""
+    # Abuse limits (SECURITY.md, "Budgets"). Files per disclosure or reply:
+    max_files: int = 50
+    # Discloser replies: per status session and per case per day; and a
+    # per-case quota over the case's whole life, which officers see on the case page.
+    replies_per_session: int = 20
+    replies_per_case: int = 50
+    case_quota_messages: int = 500
+    case_quota_bytes: int = 8 * GiB
+    # Slow clients (portal serve; deploy/nginx/portal-proxy.conf carries the same numbers).
+    header_timeout_seconds: int = 10
+    body_idle_timeout_seconds: int = 30
+    min_body_bytes_per_second: int = 1024
+    body_rate_grace_seconds: int = 30
+    max_concurrent_uploads: int = 4
+    # Argon2id runs at once in one process, and how long a request waits for one before 503.
+    kdf_concurrency: int = 1
+    kdf_wait_seconds: int = 10
+    # Notification digests (portal.operations.notifications): off while smtp_host is empty.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = dataclasses.field(default="", repr=False)
+    smtp_from: str = ""
+    # The portal's public address, for the link in a digest (empty: no link).
+    public_url: str = ""
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body: a whole submission, plus its text and multipart framing."""
+        return self.max_submission_bytes + 4 * MiB
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "portal.db"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def _params(raw: dict) -> KdfParams:
+    params = KdfParams(opslimit=int(raw["opslimit"]), memlimit=int(raw["memlimit"]))
+    params.check()
+    return params
+
+
+def create_installation(data_dir: Path, *, insecure_fast_kdf: bool = False) -> Path:
+    """Write a new installation file with fresh secrets. Refuses to overwrite one."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    path = data_dir / INSTALLATION_FILE
+    receipt = FAST_TEST_PARAMS if insecure_fast_kdf else RECEIPT_PARAMS
+    passphrase = FAST_TEST_PARAMS if insecure_fast_kdf else PASSPHRASE_PARAMS
+    document = {
+        "secret_key": secrets.token_hex(32),
+        "install_salt": secrets.token_hex(16),
+        "receipt_kdf": dataclasses.asdict(receipt),
+        "passphrase_kdf": dataclasses.asdict(passphrase),
+        "signing_key": new_signing_key().hex(),
+        "insecure_fast_kdf": insecure_fast_kdf,
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(document, fh, indent=2)
+    return path
+
+
+def loose_permissions(data_dir: Path) -> list[str]:
+    """Everything in the data directory that someone other than its owner could read or enter: each
+    as 'path (mode 0644)'. Files should be 0600, folders 0700 (SECURITY.md, data directory)."""
+    found = []
+    for path in [data_dir, *sorted(data_dir.rglob("*"))]:
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            continue  # removed meanwhile
+        if mode & 0o077:
+            found.append(f"{path} (mode {mode & 0o777:04o})")
+    return found
+
+
+# Settings an operator may change with `portal setting set NAME VALUE`, each with its parser.
+def _yes_no(value: str) -> bool:
+    if value.lower() not in ("yes", "no"):
+        raise ValueError("Give yes or no.")
+    return value.lower() == "yes"
+
+
+def _port(value: str) -> int:
+    return parse_whole_number(value, minimum=1, maximum=65535)
+
+
+def onion_address(value: str) -> str:
+    """A v3 onion address: 56 base32 letters and '.onion' (rend-spec-v3), lower case; '' turns it off.
+    Raises ValueError otherwise."""
+    value = value.strip().lower().removeprefix("http://").removeprefix("https://").rstrip("/")
+    if value and not re.fullmatch(r"[a-z2-7]{56}\.onion", value):
+        raise ValueError("onion_address must be a v3 onion address: 56 letters a-z and digits 2-7, then .onion.")
+    return value
+
+
+def _session_seconds(value: str) -> int:
+    return parse_whole_number(value, minimum=60, maximum=7 * 24 * 3600)   # NotAWholeNumber is a ValueError
+
+
+CHANGEABLE = {
+    "security_contact": str,
+    "onion_address": onion_address,
+    "officer_session_seconds": _session_seconds,
+    "discloser_session_seconds": _session_seconds,
+    "smtp_host": str,
+    "smtp_port": _port,
+    "smtp_starttls": _yes_no,
+    "smtp_username": str,
+    "smtp_password": str,
+    "smtp_from": str,
+    "public_url": str,
+}
+
+
+def change_setting(data_dir: Path, name: str, value: str) -> None:
+    """Write one setting to installation.json (atomically, 0600). Raises ValueError for an unknown
+    name or a value of the wrong kind."""
+    if name not in CHANGEABLE:
+        raise ValueError(f"{name!r} cannot be changed here; one of: {', '.join(sorted(CHANGEABLE))}.")
+    parsed = CHANGEABLE[name](value.strip())
+    if name.endswith("_seconds") and parsed < 60:
+        raise ValueError(f"{name} must be at least 60 seconds.")
+    with _installation_lock(data_dir):
+        document = json.loads((data_dir / INSTALLATION_FILE).read_text())
+        document[name] = parsed
+        _write_installation(data_dir, document)
+
+
+class _installation_lock:
+    """An exclusive lock on installation.json's changes, between processes (workers, commands)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._path = data_dir / "installation.lock"
+
+    def __enter__(self) -> None:
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc_info) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+
+
+def write_private_json(path: Path, document: dict) -> None:
+    """Replace the JSON file `path` atomically: a 0600 temporary file beside it, synced, renamed into place."""
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(document, fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _write_installation(data_dir: Path, document: dict) -> None:
+    """Replace installation.json atomically."""
+    write_private_json(data_dir / INSTALLATION_FILE, document)
+
+
+def _ensure_signing_key(data_dir: Path, document: dict) -> dict:
+    """An installation made before acknowledgements were signed gets its signing key at its next start."""
+    if "signing_key" in document:
+        return document
+    with _installation_lock(data_dir):
+        document = json.loads((data_dir / INSTALLATION_FILE).read_text())
+        if "signing_key" not in document:
+            document["signing_key"] = new_signing_key().hex()
+            _write_installation(data_dir, document)
+    return document
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def load_settings(data_dir: Path, **overrides) -> Settings:
+    path = data_dir / INSTALLATION_FILE
+    if not path.exists():
+        raise NotInitialised(f"{data_dir} is not an initialised data directory; run `portal init` first.")
+    document = _ensure_signing_key(data_dir, json.loads(path.read_text()))
+    values = dict(
+        data_dir=data_dir,
+        secret_key=bytes.fromhex(document["secret_key"]),
+        install_salt=bytes.fromhex(document["install_salt"]),
+        receipt_params=_params(document["receipt_kdf"]),
+        passphrase_params=_params(document["passphrase_kdf"]),
+        signing_seed=bytes.fromhex(document["signing_key"]),
+        timezone=os.environ.get("PORTAL_TIMEZONE", document.get("timezone", "Pacific/Auckland")),
+        calendar=document.get("calendar", "legislation"),
+        max_attachment_bytes=_env_int("PORTAL_MAX_ATTACHMENT_BYTES", document.get("max_attachment_bytes", 2 * GiB)),
+        max_submission_bytes=_env_int("PORTAL_MAX_SUBMISSION_BYTES", document.get("max_submission_bytes", 4 * GiB)),
+        free_space_floor_bytes=_env_int("PORTAL_FREE_SPACE_FLOOR_BYTES", document.get("free_space_floor_bytes", 2 * GiB)),
+        upload_bytes_per_day=_env_int("PORTAL_UPLOAD_BYTES_PER_DAY", document.get("upload_bytes_per_day", 64 * GiB)),
+        secure_cookies=os.environ.get("PORTAL_INSECURE_COOKIES") != "1",
+        officer_session_seconds=_env_int("PORTAL_OFFICER_SESSION_SECONDS",
+                                         document.get("officer_session_seconds", 8 * 3600)),
+        discloser_session_seconds=_env_int("PORTAL_DISCLOSER_SESSION_SECONDS",
+                                           document.get("discloser_session_seconds", 3600)),
+        security_contact=os.environ.get("PORTAL_SECURITY_CONTACT", document.get("security_contact", "")),
+        onion_address=onion_address(os.environ.get("PORTAL_ONION_ADDRESS", document.get("onion_address", ""))),
+        max_files=_env_int("PORTAL_MAX_FILES", document.get("max_files", 50)),
+        header_timeout_seconds=_env_int("PORTAL_HEADER_TIMEOUT", 10),
+        body_idle_timeout_seconds=_env_int("PORTAL_BODY_IDLE_TIMEOUT", 30),
+        min_body_bytes_per_second=_env_int("PORTAL_MIN_BODY_RATE", 1024),
+        body_rate_grace_seconds=_env_int("PORTAL_BODY_RATE_GRACE", 30),
+        max_concurrent_uploads=_env_int("PORTAL_MAX_CONCURRENT_UPLOADS", 4),
+        kdf_concurrency=_env_int("PORTAL_KDF_CONCURRENCY", 1),
+        kdf_wait_seconds=_env_int("PORTAL_KDF_WAIT", 10),
+        smtp_host=os.environ.get("PORTAL_SMTP_HOST", document.get("smtp_host", "")),
+        smtp_port=_env_int("PORTAL_SMTP_PORT", document.get("smtp_port", 587)),
+        smtp_starttls=bool(document.get("smtp_starttls", True)),
+        smtp_username=document.get("smtp_username", ""),
+        smtp_password=document.get("smtp_password", ""),
+        smtp_from=document.get("smtp_from", ""),
+        public_url=os.environ.get("PORTAL_PUBLIC_URL", document.get("public_url", "")),
+    )
+    values.update(overrides)
+    return Settings(**values)

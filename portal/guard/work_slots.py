@@ -1,0 +1,93 @@
+"""Rationing expensive work within one server process: Argon2id runs and concurrent uploads.
+
+A slot is handed to waiters first come, first served, so a flood of requests (receipt guesses,
+junk sign-ins) waits in the same queue as a genuine discloser instead of overtaking them. Peak memory
+is bounded by the number of slots, not by the number of threads (SECURITY.md, "Budgets")."""
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from typing import Iterator
+
+from portal.core.config import Settings
+
+
+class Busy(Exception):
+    """No slot came free in time; try again in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"The portal is busy; try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+class FairSlots:
+    """A counting semaphore whose waiters are served in arrival order."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._free = self.size
+        self._lock = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            if timeout <= 0:
+                return False
+            granted = threading.Event()
+            self._waiters.append(granted)
+        if granted.wait(timeout):
+            return True
+        with self._lock:
+            if granted.is_set():  # handed over just as the wait ended
+                return True
+            self._waiters.remove(granted)
+            return False
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()  # the slot passes straight to the longest waiter
+            else:
+                self._free += 1
+
+    @contextlib.contextmanager
+    def held(self, timeout: float, retry_after: int) -> Iterator[None]:
+        """Hold a slot for the block; Busy if none comes free within `timeout` seconds."""
+        if not self.acquire(timeout):
+            raise Busy(retry_after)
+        try:
+            yield
+        finally:
+            self.release()
+
+
+_slots: dict[tuple[str, int], FairSlots] = {}
+_slots_lock = threading.Lock()
+
+
+def _named(name: str, size: int) -> FairSlots:
+    with _slots_lock:
+        return _slots.setdefault((name, size), FairSlots(size))
+
+
+def key_derivation(settings: Settings, *, wait: float | None = None) -> contextlib.AbstractContextManager:
+    """One Argon2id run (a receipt or a passphrase): waits up to `kdf_wait_seconds` for a slot."""
+    return _named("kdf", settings.kdf_concurrency).held(
+        settings.kdf_wait_seconds if wait is None else wait, retry_after=5)
+
+
+# A body declared this small is read by the worker's main loop before any thread takes the request
+# (portal/guard/slow_clients.py), so it holds no thread and takes no upload slot. Any larger or chunked body
+# takes one, on every route (portal/web/app.py), so a few slow bodies cannot hold every thread.
+SMALL_BODY_BYTES = 64 * 1024
+
+
+def upload(settings: Settings, content_length: int | None) -> contextlib.AbstractContextManager:
+    """One request streaming a multipart upload; never waits: beyond the cap the answer is 503."""
+    if content_length is not None and content_length <= SMALL_BODY_BYTES:
+        return contextlib.nullcontext()
+    return _named("upload", settings.max_concurrent_uploads).held(0, retry_after=30)

@@ -1,0 +1,220 @@
+"""The Flask application factory: configuration, security headers, per-request storage, blueprints."""
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+from flask import Flask, Request, g, make_response, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+
+from portal.core import resources
+from portal.records.casefiles import CaseNotFound
+from portal.core.config import Settings, load_settings
+from portal.keys import accounts, sessions
+from portal.casework import referrals
+from portal.guard import work_slots
+from portal.core.context import Context
+from portal.store import BlobStore, connect, open_database
+from portal.core.text import typed
+
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class _DiscardedFile(io.RawIOBase):
+    """Where werkzeug would spool an uploaded file: nowhere. Real uploads stream through portal.intake.uploads."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        return len(data)
+
+
+class PortalRequest(Request):
+    # A file sent to a route that does not expect one is dropped in memory, never written to disk.
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return _DiscardedFile()
+
+
+# Every error a person can meet, in plain words. CaseNotFound answers exactly like a missing page, so
+# nobody learns whether a case exists.
+ERROR_PAGES = {
+    CSRFError: (400, "This form has expired",
+                "For your safety, this form could not be accepted. Go back, reload the page and send it again."),
+    CaseNotFound: (404, "Page not found", "There is nothing at this address."),
+    400: (400, "This request could not be used",
+          "What was sent could not be read as this page's form. Go back, reload the page and try again."),
+    404: (404, "Page not found", "There is nothing at this address."),
+    405: (405, "Not allowed", "This page cannot be used that way."),
+    413: (413, "Too large", "What you sent is larger than this portal accepts."),
+    500: (500, "Something went wrong",
+          "The portal could not finish this request. Nothing was stored. Please try again later."),
+}
+
+
+def _error_page(status: int, title: str, message: str):
+    def handler(exc):
+        return render_template("error.html", title=title, message=message), status
+    return handler
+
+
+def create_app(data_dir: Path | None = None, *, settings: Settings | None = None) -> Flask:
+    if settings is None:
+        settings = load_settings(Path(data_dir or "instance"))
+    app = Flask("portal", template_folder=str(resources.templates_dir()),
+                static_folder=str(resources.static_dir()))
+    app.request_class = PortalRequest
+    # Start-up work, once per process: bring the schema up to date and ready the blob folder.
+    # The directory of appropriate authorities ships with the portal: filled once, then the administrators'.
+    start_db = open_database(settings.database_path)
+    app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
+    referrals.seed_directory(Context(settings, start_db, app.extensions["portal_blobs"]))
+    sessions.purge_expired(start_db)  # no ended session's row outlives a restart
+    start_db.conn.close()
+    # The decoy for unknown emails costs one Argon2id run now, not on the first unknown sign-in.
+    accounts.prepare_decoy(settings)
+    cookie_prefix = "__Host-" if settings.secure_cookies else ""
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        PORTAL_SETTINGS=settings,
+        SESSION_COOKIE_NAME=cookie_prefix + "pd_form",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        # A discloser may write for hours: the form's token is tied to the cookie, not to a clock.
+        WTF_CSRF_TIME_LIMIT=None,
+        # With Referrer-Policy: no-referrer browsers send no Referer, so flask-wtf's HTTPS Referer check
+        # would refuse every form; the token and SameSite=Strict cookies carry the protection.
+        WTF_CSRF_SSL_STRICT=False,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        PORTAL_STATUS_COOKIE=cookie_prefix + "pd_status",
+        PORTAL_CONSOLE_COOKIE=cookie_prefix + "pd_console",
+        PORTAL_DEVICE_COOKIE=cookie_prefix + "pd_device",
+    )
+    # The development server's request log records client addresses; never let it speak.
+    logging.getLogger("werkzeug").disabled = True
+    csrf.init_app(app)
+
+    from portal.web.keys import access, enrolment
+    from portal.web.operations import admin, audit_log, retention
+    from portal.web.casework import case_record, confidentiality, console, oral, statistics
+    from portal.web.intake import discloser
+    app.register_blueprint(discloser.bp)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit_log.bp)
+    app.register_blueprint(statistics.bp)
+    app.register_blueprint(confidentiality.bp)
+    app.register_blueprint(oral.bp)
+    app.register_blueprint(case_record.bp)
+    app.register_blueprint(enrolment.bp)
+    app.register_blueprint(access.bp)
+    app.register_blueprint(retention.bp)
+    # These check the token through their form, after reading the body, so that a refused form can
+    # still give back what was typed (portal.web.carry).
+    csrf.exempt(discloser.disclose_post)
+    csrf.exempt(discloser.status_reply)
+    csrf.exempt(discloser.confirm_receipt)
+    # Signing out must work even when the page's token went stale: a forged sign-out harms nobody, a
+    # sign-out that silently fails leaves a session open on a shared computer.
+    csrf.exempt(discloser.status_logout)
+    csrf.exempt(console.logout)
+    # One way of showing text a person typed, everywhere (portal.core.text).
+    app.add_template_filter(typed, "typed")
+
+    @app.teardown_appcontext
+    def _close_db(exc) -> None:
+        ctx = g.pop("portal_ctx", None)
+        if ctx is not None:
+            ctx.db.conn.close()
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers["X-Frame-Options"] = "DENY"
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        if settings.onion_address:
+            # Tor Browser offers the onion service to a visitor on the clearnet site (Tor Project's
+            # Onion-Location specification); it only heeds the header on an HTTPS page.
+            headers["Onion-Location"] = f"http://{settings.onion_address}{request.full_path.rstrip('?')}"
+        if settings.secure_cookies:
+            # Served over TLS (the proxy terminates it): browsers must never fall back to plain HTTP.
+            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if not request.path.startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        return response
+
+    for code_or_exception, (status, title, message) in ERROR_PAGES.items():
+        app.register_error_handler(code_or_exception, _error_page(status, title, message))
+
+    @app.errorhandler(work_slots.Busy)
+    def _busy(exc: work_slots.Busy):
+        # Every key-derivation slot stayed taken: a short wait, never a lock-out (SECURITY.md, "Budgets").
+        response = make_response(render_template(
+            "error.html", title="The portal is busy",
+            message="Many people are using the portal just now. Nothing was changed. Please try again in a "
+                    "few seconds."), 503)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        response.headers["Connection"] = "close"     # answered before the body was read: never read it
+        return response
+
+    def _refuse_oversized_body():
+        # Declared larger than any submission can be, or than any form of this route: refused before a
+        # byte of it is read.
+        limit = settings.max_request_bytes if request.endpoint in STREAMING_ENDPOINTS else MAX_FORM_BYTES
+        if (request.content_length or 0) > limit:
+            response = make_response(render_template(
+                "error.html", title="Too large", message="What you sent is larger than this portal accepts."), 413)
+            response.headers["Connection"] = "close"
+            return response
+        # A body too large for the main loop to have read (slow_clients) is read by this thread: only a few
+        # at once (the streaming routes take their slot themselves, to answer in their own words).
+        if request.endpoint not in STREAMING_ENDPOINTS and _body_read_by_thread():
+            slot = work_slots.upload(settings, request.content_length)
+            slot.__enter__()                        # Busy: 503 before the body is read (_busy)
+            g.body_slot = slot
+
+    # First of all before-request work: the CSRF check reads the form, so the body, and must come after.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_oversized_body)
+
+    @app.teardown_request
+    def _release_body_slot(_exc):
+        slot = g.pop("body_slot", None)
+        if slot is not None:
+            slot.__exit__(None, None, None)
+
+    return app
+
+
+# The routes that stream their body to disk (files); every other form is read whole, up to MAX_FORM_BYTES
+# (an officer's longest reply, URL-encoded, with room to spare).
+STREAMING_ENDPOINTS = frozenset({"discloser.disclose_post", "discloser.status_reply"})
+MAX_FORM_BYTES = 4 * 1024 * 1024
+
+
+def _body_read_by_thread() -> bool:
+    if request.headers.get("Transfer-Encoding"):
+        return True
+    return (request.content_length or 0) > work_slots.SMALL_BODY_BYTES
+
+
+def portal_context() -> Context:
+    """The installation's storage for this request, opened once and closed at teardown."""
+    from flask import current_app
+    if "portal_ctx" not in g:
+        settings: Settings = current_app.config["PORTAL_SETTINGS"]
+        g.portal_ctx = Context(settings, connect(settings.database_path), current_app.extensions["portal_blobs"])
+    return g.portal_ctx

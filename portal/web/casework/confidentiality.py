@@ -1,0 +1,75 @@
+"""Identity confidentiality (s 17) in the console and on the status page; exports that leave it out."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, g, redirect, request, url_for
+
+from portal.intake import disclosures
+from portal.casework import identity, triage
+from portal.web.app import portal_context
+from portal.web.keys.confirm import passphrase_confirmed
+from portal.web.casework.console import _case_action, _render_case, signed_in
+from portal.web.intake.discloser import _render_thread, _status_cookie_name
+from portal.web.forms import CaseExportForm, ConsentAnswerForm, EmptyForm, IdentityReleaseForm, ReplyForm
+
+bp = Blueprint("confidentiality", __name__)
+
+
+@bp.post("/console/cases/<ref>/identity")
+@signed_in("officer")
+@passphrase_confirmed
+def release(ref: str):
+    return _case_action(ref, "identity_form", IdentityReleaseForm(), "ground",
+                        "The identity was not released: please see below.",
+                        lambda f: triage.release_identity(portal_context(), g.who, ref, f.recipient.data,
+                                                          f.ground.data, f.reason.data, f.consultation.data or "",
+                                                          f.consultation_note.data, f.submission_token.data),
+                        "#identity")
+
+
+@bp.post("/console/cases/<ref>/identity/<int(max=2147483647):seq>/confirm")
+@signed_in("officer")
+@passphrase_confirmed
+def confirm(ref: str, seq: int):
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        triage.confirm_identity_release(portal_context(), g.who, ref, seq)
+    except identity.IdentityError as exc:
+        return _render_case(ref, problem=str(exc), code=400)
+    return redirect(url_for("console.case", ref=ref) + "#identity", code=303)
+
+
+@bp.post("/console/cases/<ref>/export")
+@signed_in("officer")
+@passphrase_confirmed
+def export(ref: str):
+    form = CaseExportForm()
+    if not form.validate():
+        return _render_case(ref, problem="The case was not exported: please see below.", code=400, export_form=form)
+    try:
+        name, text = triage.export_case(portal_context(), g.who, ref, include_identity=bool(form.include_identity.data),
+                                        recipient=form.recipient.data)
+    except identity.IdentityError as exc:
+        form.include_identity.errors = [str(exc)]
+        return _render_case(ref, problem="The case was not exported: please see below.", code=400, export_form=form)
+    response = Response(text, mimetype="text/plain")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@bp.post("/status/consent")
+def consent():
+    """The discloser answers a consent question (s 17(2)(a)) from their status page."""
+    ctx = portal_context()
+    session = disclosures.resume_status(ctx, request.cookies.get(_status_cookie_name()))
+    if session is None:
+        return redirect(url_for("discloser.status"), code=303)
+    form = ConsentAnswerForm()
+    if form.validate():
+        try:
+            disclosures.answer_consent(ctx, session, form.request.data, form.answer.data)
+            return redirect(url_for("discloser.status") + "#identity", code=303)
+        except identity.IdentityError as exc:
+            return _render_thread(ctx, session, ReplyForm(), 400, str(exc))
+    return _render_thread(ctx, session, ReplyForm(), 400, "Your answer was not recorded: answer yes or no.")

@@ -1,0 +1,67 @@
+"""Statistics without content (portal.casework.statistics): a console page and a CSV export, for fixed periods."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Blueprint, Response, g, render_template, request
+
+from portal.records import audit
+from portal.casework import statistics
+from portal.web.app import portal_context
+from portal.core import clock
+from portal.web.operations.audit_log import _cell
+from portal.web.casework.console import signed_in
+
+bp = Blueprint("statistics", __name__, url_prefix="/console")
+
+
+def _today() -> dt.date:
+    return dt.date.fromisoformat(clock.today(portal_context().settings.timezone))
+
+
+def _period_and_problem():
+    day = _today()
+    if not request.args.get("from") and not request.args.get("to"):
+        return statistics.current_period(day), None
+    try:
+        return statistics.parse_period(request.args.get("from"), request.args.get("to")), None
+    except statistics.PeriodError as exc:
+        return None, str(exc)
+
+
+@bp.get("/statistics")
+@signed_in("officer")
+def page():
+    ctx = portal_context()
+    day = _today()
+    period, problem = _period_and_problem()
+    result = None
+    if period is not None:
+        result = statistics.report(ctx, g.who.account.id, g.who.private_key, period, day)
+        audit.record(ctx, "statistics_view", actor=g.who.account.id,
+                     detail={"from": period.start.isoformat(), "to": period.end.isoformat()})
+    return render_template("casework/statistics.html", report=result, problem=problem,
+                           periods=statistics.recent_periods(day), typed_from=request.args.get("from", ""),
+                           typed_to=request.args.get("to", "")), 400 if problem else 200
+
+
+@bp.get("/statistics.csv")
+@signed_in("officer")
+def export():
+    ctx = portal_context()
+    period, problem = _period_and_problem()
+    if period is None:
+        return render_template("error.html", title="Choose a fixed period", message=problem), 400
+    result = statistics.report(ctx, g.who.account.id, g.who.private_key, period, _today())
+    audit.record(ctx, "statistics_export", actor=g.who.account.id,
+                 detail={"from": period.start.isoformat(), "to": period.end.isoformat()})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in statistics.csv_rows(result):
+        writer.writerow([_cell(v) for v in row])
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="statistics-{period.start.isoformat()}-{period.end.isoformat()}.csv"')
+    return response

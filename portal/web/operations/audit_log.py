@@ -1,0 +1,53 @@
+"""The audit log in the console: browsing what the signed-in account may see, and exporting it."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, g, render_template, request
+
+from portal.records import audit
+from portal.core.numbers import whole_number_or
+from portal.web.app import portal_context
+from portal.web.keys.confirm import passphrase_confirmed
+from portal.web.casework.console import signed_in
+from portal.web.forms import EmptyForm
+
+bp = Blueprint("audit_log", __name__, url_prefix="/console")
+
+PAGE_SIZE = 100
+
+
+@bp.get("/audit")
+@signed_in()
+def entries():
+    ctx = portal_context()
+    before = whole_number_or(request.args.get("before"), 0, minimum=1) or None
+    rows = audit.entries_for(ctx, g.who.account.id, g.who.account.role, limit=PAGE_SIZE + 1, before=before)
+    return render_template("operations/audit.html", entries=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
+                           head=audit.read_head(ctx.settings.data_dir), tz=ctx.settings.timezone,
+                           local_time=audit.local_time, detail_text=audit.detail_text,
+                           form=EmptyForm())
+
+
+def _cell(value) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.post("/audit/export")
+@signed_in()
+@passphrase_confirmed
+def export():
+    ctx = portal_context()
+    audit.record(ctx, "audit_export", actor=g.who.account.id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["entry", "time_utc", "event", "by", "about_account", "channel", "case", "detail"])
+    for e in audit.all_entries_for(ctx, g.who.account.id, g.who.account.role):
+        writer.writerow([_cell(v) for v in (e.seq, e.at, e.event, e.actor_name, e.subject_name, e.channel_name,
+                                            e.case_ref, audit.detail_text(e.detail))])
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+    return response

@@ -1,0 +1,210 @@
+"""`portal serve`: gunicorn with gthread workers hardened against slow clients (portal/guard/slow_clients.py), no access log, and no client address in any log line."""
+from __future__ import annotations
+
+import ctypes
+import errno
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from portal.core.config import load_settings
+
+# IPv4 and IPv6 literals (a loose match on purpose: over-scrubbing a log line costs nothing).
+_ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[?\b(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}\b\]?")
+_INVALID_REQUEST = re.compile(r"Invalid request from ip=\S*: ")
+# gunicorn's warnings about malformed requests quote what the client sent (its request line, header
+# names and values, a transfer coding), which may be its user agent or anything else that identifies
+# it. Only the kind of error is kept: the text before the first colon, quote or bracket.
+_CLIENT_TEXT = re.compile(r"[:'\"(\[{<]")
+
+# deploy/nginx/portal-proxy.conf carries the same numbers (tests/test_served_nginx.py checks them).
+DEFAULT_WORKER_TIMEOUT = 300
+KEEPALIVE_SECONDS = 5
+
+
+class _ScrubAddresses(logging.Filter):
+    """Removes client addresses from every record, and what the client sent from gunicorn's warnings
+    about malformed requests; the server's own listening address is kept."""
+
+    def __init__(self, own_host: str) -> None:
+        super().__init__()
+        self._own_host = own_host
+
+    def _scrub(self, text: str) -> str:
+        return _ADDRESS.sub(lambda m: m.group(0) if m.group(0) == self._own_host else "[address]", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        invalid = _INVALID_REQUEST.search(message)
+        if invalid:
+            kind = _CLIENT_TEXT.split(message[invalid.end():], 1)[0].strip() or "malformed request"
+            message = f"Invalid request: {kind} (what the client sent is not logged)"
+        record.msg = self._scrub(message)
+        record.args = ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._scrub(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+class AnonymousLogger(Logger):
+    """gunicorn's logger without an access log and with addresses scrubbed from its error log."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        own_host = cfg.bind[0].rsplit(":", 1)[0] if cfg.bind else ""
+        self.error_log.addFilter(_ScrubAddresses(own_host))
+
+    def access(self, resp, req, environ, request_time) -> None:
+        return None
+
+
+class PortalServer(BaseApplication):
+    def __init__(self, data_dir: Path, options: dict) -> None:
+        self._data_dir = data_dir
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from flask import render_template
+        from gunicorn.http.errors import NoMoreData, ParseException
+
+        from portal.web.app import create_app
+
+        app = create_app(self._data_dir)
+        # Flask logs unhandled exceptions with their traceback on its own logger, outside gunicorn's.
+        own_host = self.cfg.bind[0].rsplit(":", 1)[0] if self.cfg.bind else ""
+        app.logger.addFilter(_ScrubAddresses(own_host))
+
+        def unreadable_body(exc):
+            # A body gunicorn cannot parse (bad chunked encoding) or that ends early is the client's
+            # fault: answer 400, not 500, and log no traceback: the exception quotes what was sent.
+            logging.getLogger("gunicorn.error").warning("Invalid request body: %s", type(exc).__name__)
+            return render_template("error.html", title="The request could not be read",
+                                   message="What your browser sent was incomplete or malformed. "
+                                           "Nothing was stored. Please try again."), 400
+
+        app.register_error_handler(ParseException, unreadable_body)
+        app.register_error_handler(NoMoreData, unreadable_body)
+        app.wsgi_app = _whole_body_or_400(app.wsgi_app)
+        return app
+
+
+def _whole_body_or_400(wsgi_app):
+    """gunicorn marks every request body as terminated, and a body whose client vanished before
+    sending all of its Content-Length then reads as if it had simply ended: a cut-off upload would
+    look complete. Without the mark, werkzeug reads exactly Content-Length bytes and raises
+    ClientDisconnected (400) when fewer arrive, so the upload is refused and its blobs discarded.
+    Chunked bodies keep the mark: gunicorn itself raises on a chunked body cut short."""
+
+    def app(environ, start_response):
+        if environ.get("CONTENT_LENGTH"):
+            environ.pop("wsgi.input_terminated", None)
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """A plain sentence if `host:port` cannot be listened on (taken by another program, or not an
+    address of this machine), else None. Checked before gunicorn starts, which would otherwise retry
+    five times and print a traceback."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As gunicorn binds: SO_REUSEADDR, so a port whose last connections are in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"Port {port} on {host} is already in use by another program."
+        return f"Cannot listen on {host} port {port}: {exc.strerror or exc}."
+    return None
+
+
+def _steady_malloc() -> None:
+    """Fixed glibc malloc thresholds, inherited by the workers. By default every large temporary
+    buffer of an upload (gunicorn reads up to 1 MiB at a time) is mmap()ed and munmap()ed, or the heap is
+    trimmed after it, so each one costs page faults and zeroing: a quarter of a worker's CPU time."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 16 * 1024 * 1024)  # M_MMAP_THRESHOLD (setting it also stops the dynamic threshold)
+        libc.mallopt(-1, 64 * 1024 * 1024)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to tune
+
+
+def _no_server_header() -> None:
+    """gunicorn names itself in a `Server` header on every response and has no setting to stop it; the
+    portal sends none (a version on the wire only helps an attacker pick an exploit)."""
+    from gunicorn.http import wsgi
+
+    original = wsgi.Response.default_headers
+    if getattr(original, "portal_no_server", False):
+        return
+
+    def default_headers(self):
+        return [line for line in original(self) if not line.lower().startswith("server:")]
+
+    default_headers.portal_no_server = True
+    wsgi.Response.default_headers = default_headers
+
+
+def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int = 8) -> None:
+    options = {
+        "bind": [f"{host}:{port}"],
+        # gthread, with request heads read by the main loop and paced bodies (portal/guard/slow_clients.py):
+        # slow-loris connections hold no thread. Still threads, not an event loop, because Argon2id
+        # and encryption are CPU-bound C calls that would stall every connection of an event loop.
+        "worker_class": "portal.guard.slow_clients.HeadFirstWorker",
+        "workers": workers,
+        "threads": threads,
+        # gthread workers keep beating while a thread reads a long upload, so this only ends hung
+        # workers; a slow 2 GiB upload over Tor is not cut off by it (tests/test_served_slow_upload.py).
+        "timeout": int(os.environ.get("PORTAL_WORKER_TIMEOUT", str(DEFAULT_WORKER_TIMEOUT))),
+        "graceful_timeout": 30,
+        "keepalive": KEEPALIVE_SECONDS,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "logger_class": AnonymousLogger,
+        "control_socket_disable": True,
+        # Each worker's heartbeat file (created with mkstemp, unlinked at once, never written to, only
+        # its times touched) lives in memory, not on disk, and works when TMPDIR is unusable.
+        "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
+        "forwarded_allow_ips": "",
+        "proxy_allow_ips": "",
+    }
+    # The workers read these (portal/guard/slow_clients.py); deploy/nginx/portal-proxy.conf matches them.
+    settings = load_settings(data_dir)
+    os.environ.setdefault("PORTAL_HEADER_TIMEOUT", str(settings.header_timeout_seconds))
+    os.environ.setdefault("PORTAL_BODY_IDLE_TIMEOUT", str(settings.body_idle_timeout_seconds))
+    os.environ.setdefault("PORTAL_MIN_BODY_RATE", str(settings.min_body_bytes_per_second))
+    os.environ.setdefault("PORTAL_BODY_RATE_GRACE", str(settings.body_rate_grace_seconds))
+    _steady_malloc()
+    _no_server_header()
+    notifier = _start_notifier(data_dir) if settings.smtp_host else None
+    try:
+        PortalServer(data_dir, options).run()
+    finally:
+        if notifier is not None:
+            notifier.terminate()
+            notifier.wait(10)
+
+
+def _start_notifier(data_dir: Path) -> subprocess.Popen:
+    """`portal notify --every-hour` beside the server: digests go out on the hour with no cron or timer to
+    set up. It is a child of gunicorn's master, which reaps it like a worker: it never exits with gunicorn's
+    boot-error codes (3, 4), and it stops by itself if the master is killed."""
+    return subprocess.Popen([sys.executable, "-m", "portal", "--data", str(data_dir), "notify", "--every-hour",
+                             "--parent-pid", str(os.getpid())], stdin=subprocess.DEVNULL, close_fds=True)

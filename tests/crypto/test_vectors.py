@@ -1,0 +1,216 @@
+"""The format vectors in SECURITY.md, parsed out of the document and checked against the code."""
+import hashlib
+import io
+import json
+import pathlib
+import re
+
+import pytest
+
+from crypto import (
+    KdfParams,
+    aead_decrypt,
+    aead_encrypt,
+    argon2id,
+    audit_link,
+    attachment_ad,
+    commit,
+    commitment_salt,
+    decrypt_field,
+    decrypt_stream,
+    derive_receipt_identity,
+    derive_subkey,
+    encrypt_field,
+    join_secret,
+    key_fingerprint,
+    normalise_receipt,
+    open_sealed,
+    public_key_of,
+    sign_acknowledgement,
+    signing_public_key,
+    split_secret,
+    stream_key,
+    unwrap_private_key,
+    verify_acknowledgement,
+    wrap_private_key,
+    wrapped_params,
+)
+
+SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent.parent / "SECURITY.md"
+BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
+INTEGERS = {"opslimit", "memlimit"}
+KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
+         "audit-link", "commitment", "ack-signature", "fingerprint"}
+
+
+def parse(text: str) -> list[dict]:
+    vectors = []
+    for body in BLOCK.findall(text):
+        v = {}
+        for line in body.splitlines():
+            if not line.strip():
+                continue
+            key, sep, value = line.partition(" = ")
+            assert sep, f"malformed vector line: {line!r}"
+            value = value.strip()
+            if value.startswith('"') or value.startswith("["):
+                v[key] = json.loads(value)
+            elif key in INTEGERS:
+                v[key] = int(value)
+            else:
+                v[key] = bytes.fromhex(value)
+        vectors.append(v)
+    return vectors
+
+
+VECTORS = parse(SECURITY_MD.read_text(encoding="utf-8"))
+
+
+def text_or_bytes(v, key) -> bytes:
+    value = v[key]
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+def test_document_has_the_sections_and_every_kind():
+    doc = SECURITY_MD.read_text(encoding="utf-8")
+    assert "\n## Cryptographic format\n" in doc and "\n## Test vectors\n" in doc
+    names = [v["name"] for v in VECTORS]
+    assert len(names) == len(set(names)), "vector names must be unique"
+    assert {v["kind"] for v in VECTORS} == KINDS
+
+
+def test_published_draft_vector_is_the_published_one():
+    # Guard against editing the published vector in the document to match a broken AEAD.
+    (v,) = [v for v in VECTORS if v["kind"] == "aead"]
+    assert v["ciphertext"].hex().startswith("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb")
+    assert v["ciphertext"][-16:].hex() == "c0875924c1c7987947deafd8780acf49"
+    assert v["key"] == bytes(range(0x80, 0xA0)) and v["nonce"] == bytes(range(0x40, 0x58))
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_vector(v):
+    check = CHECKS[v["kind"]]
+    check(v)
+
+
+def _aead(v):
+    pt = text_or_bytes(v, "plaintext")
+    assert aead_encrypt(v["key"], v["nonce"], pt, v["ad"]) == v["ciphertext"]
+    assert aead_decrypt(v["key"], v["nonce"], v["ciphertext"], v["ad"]) == pt
+
+
+def _subkey(v):
+    assert derive_subkey(v["key"], v["label"]) == v["subkey"]
+
+
+def _stream_key(v):
+    assert stream_key(v["case_key"], v["case_id"], v["attachment_id"]) == v["subkey"]
+    assert attachment_ad(v["case_id"], v["attachment_id"]) == v["ad"]
+
+
+def _field(v):
+    pt = text_or_bytes(v, "plaintext")
+    ct = encrypt_field(v["case_key"], v["case_id"], v["field"], pt, _nonce=v["nonce"])
+    assert ct == v["ciphertext"]
+    assert decrypt_field(v["case_key"], v["case_id"], v["field"], v["ciphertext"]) == pt
+
+
+def _sealed(v):
+    assert public_key_of(v["private_key"]) == v["public_key"]
+    assert open_sealed(v["private_key"], v["sealed"]) == text_or_bytes(v, "plaintext")
+
+
+def _stream(v):
+    out = io.BytesIO()
+    decrypt_stream(v["key"], io.BytesIO(v["blob"]), out, v["ad"])
+    assert out.getvalue() == text_or_bytes(v, "plaintext")
+
+
+def _wrapped(v):
+    params = KdfParams(v["opslimit"], v["memlimit"])
+    blob = wrap_private_key(v["private_key"], v["passphrase"], params, _salt=v["salt"], _nonce=v["nonce"])
+    assert blob == v["wrapped"]
+    assert wrapped_params(v["wrapped"]) == params
+    assert unwrap_private_key(v["wrapped"], v["passphrase"]) == v["private_key"]
+
+
+def _receipt(v):
+    assert normalise_receipt(v["input"]) == v["receipt"]
+    ident = derive_receipt_identity(v["input"], v["install_salt"], KdfParams(v["opslimit"], v["memlimit"]))
+    assert ident.lookup_id == v["lookup_id"].hex()
+    assert ident.private_key == v["private_key"] and ident.public_key == v["public_key"]
+    # The derivation exactly as SECURITY.md describes it, step by step.
+    params = KdfParams(v["opslimit"], v["memlimit"])
+    master = argon2id(v["receipt"].encode("ascii"), v["install_salt"], params)
+    assert derive_subkey(master, "receipt-lookup") == v["lookup_id"]
+    seed = derive_subkey(master, "receipt-x25519")
+    assert hashlib.sha512(seed).digest()[:32] == v["private_key"]
+    assert public_key_of(v["private_key"]) == v["public_key"]
+
+
+def _session(v):
+    key, half = split_secret(v["secret"], _session_key=v["session_key"], _nonce=v["nonce"])
+    assert (key, half) == (v["session_key"], v["server_half"])
+    assert join_secret(v["session_key"], v["server_half"]) == v["secret"]
+
+
+def _audit_link(v):
+    assert audit_link(v["key"], v["previous"], v["fields"]) == v["link"]
+    # As SECURITY.md describes it: keyed BLAKE2b-256 over the previous link and the length-prefixed fields.
+    import nacl.encoding
+    import nacl.hash
+    message = v["previous"] + b"".join(len(f.encode()).to_bytes(4, "big") + f.encode() for f in v["fields"])
+    assert nacl.hash.blake2b(message, digest_size=32, key=v["key"], person=b"audit-link",
+                             encoder=nacl.encoding.RawEncoder) == v["link"]
+
+
+def _fingerprint(v):
+    assert key_fingerprint(v["public_key"]) == v["fingerprint"]
+    # As SECURITY.md describes it: unkeyed BLAKE2b-128, person "pd-key-fprint", base32, first 20 characters.
+    import base64
+    import nacl.encoding
+    import nacl.hash
+    digest = nacl.hash.blake2b(v["public_key"], digest_size=16, person=b"pd-key-fprint", encoder=nacl.encoding.RawEncoder)
+    text = base64.b32encode(digest).decode()[:20]
+    assert "-".join(text[i:i + 4] for i in range(0, 20, 4)) == v["fingerprint"]
+
+
+def _commitment(v):
+    assert commitment_salt(v["case_key"]) == v["salt"] == derive_subkey(v["case_key"], "ack-salt")
+    assert commit(v["salt"], v["parts"]) == v["commitment"]
+    # As SECURITY.md describes it: keyed BLAKE2b-256 over the length-prefixed parts.
+    import nacl.encoding
+    import nacl.hash
+    message = b"".join(len(p.encode()).to_bytes(4, "big") + p.encode() for p in v["parts"])
+    assert nacl.hash.blake2b(message, digest_size=32, key=v["salt"], person=b"ack-commitment",
+                             encoder=nacl.encoding.RawEncoder) == v["commitment"]
+
+
+def _ack_signature(v):
+    import nacl.signing
+    statement = json.loads(v["statement"])
+    assert signing_public_key(v["seed"]) == v["public_key"]
+    assert sign_acknowledgement(v["seed"], statement) == v["file"].encode("ascii")
+    assert verify_acknowledgement(v["file"].encode("ascii"), v["public_key"]) == (statement, v["public_key"])
+    # As SECURITY.md describes it: Ed25519 over the context line and the canonical statement.
+    signature = bytes.fromhex(json.loads(v["file"])["signature"])
+    nacl.signing.VerifyKey(v["public_key"]).verify(b"protected-disclosure-acknowledgement/1\n" +
+                                                   v["statement"].encode("ascii"), signature)
+
+
+CHECKS = {
+    "aead": _aead,
+    "subkey": _subkey,
+    "fingerprint": _fingerprint,
+    "stream-key": _stream_key,
+    "field": _field,
+    "sealed": _sealed,
+    "stream": _stream,
+    "wrapped-key": _wrapped,
+    "receipt": _receipt,
+    "session-half": _session,
+    "audit-link": _audit_link,
+    "commitment": _commitment,
+    "ack-signature": _ack_signature,
+}
+assert set(CHECKS) == KINDS

@@ -1,0 +1,188 @@
+"""Crashes and load (issue 17): the server killed with SIGKILL at random moments of disclosures with
+attachments leaves whole cases or nothing, and no orphaned blob once it has started again; 1,000
+disclosures from 50 concurrent clients are all stored, each receipt opening its own case."""
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MARKER
+from tests.support import ROOT, HttpClient, csrf_token, disclosure_fields, free_port, receipt_from
+
+pytestmark = pytest.mark.slow
+
+FILE_BYTES = 512 * 1024
+
+
+class Server:
+    """`portal serve` in its own process group, so SIGKILL reaches the master and every worker at once."""
+
+    def __init__(self, data_dir: Path, workers: int = 2) -> None:
+        self.port = free_port()
+        self.log = open(data_dir.parent / f"serve-{self.port}.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "portal", "--data", str(data_dir), "serve", "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", str(workers)],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, "portal serve ended early"
+            assert time.monotonic() < deadline, "portal serve did not start"
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=60)
+        self.log.close()
+
+
+def disclose(client: HttpClient, details: str, files=()) -> str | None:
+    """One disclosure; its receipt, or None if the server did not answer with one."""
+    try:
+        token = csrf_token(client.get("/disclose").text)
+        answer = client.post_multipart("/disclose", disclosure_fields(token, details), files)
+    except (OSError, http.client.HTTPException, AssertionError, ValueError):
+        return None
+    return receipt_from(answer.text) if answer.status == 200 else None
+
+
+def opens_as(data_dir: Path, receipts: dict[str, str]) -> dict[str, str]:
+    """For each receipt, the details field and reference of the case it opens (in-process, the way the
+    status page does)."""
+    from portal.records import casefiles
+    from portal.intake import disclosures
+    from portal.core.context import open_context
+
+    ctx = open_context(data_dir)
+    opened = {}
+    try:
+        for receipt in receipts:
+            session = disclosures.resume_status(ctx, disclosures.open_status(ctx, receipt).cookie)
+            case = casefiles.get_case(ctx, case_id=session.subject)
+            case_key = casefiles.open_case_key(ctx, case.id, "discloser", session.secret)
+            opened[receipt] = (casefiles.read_fields(ctx, case.id, case_key)["details"], case.ref)
+    finally:
+        ctx.db.conn.close()
+    return opened
+
+
+def test_twenty_sigkills_leave_whole_cases_no_orphaned_blob_and_every_receipt_opens(installation):
+    data_dir = installation.data_dir
+    rng = random.Random(17)
+    receipts: dict[str, str] = {}
+    lock = threading.Lock()
+    counter = iter(range(1, 1_000_000))
+
+    for _ in range(20):
+        server = Server(data_dir, workers=2)
+        stop = threading.Event()
+
+        def discloser() -> None:
+            client = HttpClient("127.0.0.1", server.port)
+            while not stop.is_set():
+                with lock:
+                    n = next(counter)
+                details = f"crash case {n} {MARKER}"
+                files = [("attachments", f"a-{n}.bin", bytes([n % 251]) * FILE_BYTES),
+                         ("attachments", f"b-{n}.bin", bytes([(n + 1) % 251]) * FILE_BYTES)]
+                receipt = disclose(client, details, files)
+                if receipt:
+                    with lock:
+                        receipts[receipt] = details
+
+        clients = [threading.Thread(target=discloser) for _ in range(3)]
+        for thread in clients:
+            thread.start()
+        time.sleep(rng.uniform(0.05, 1.5))  # a random moment: reading a head, streaming a file, committing
+        server.kill()
+        stop.set()
+        for thread in clients:
+            thread.join(timeout=60)
+    assert len(receipts) >= 5, "too few disclosures completed to mean anything"
+
+    # Start-up after the last crash sweeps what no case refers to.
+    Server(data_dir, workers=1).kill(signal.SIGTERM)
+
+    conn = sqlite3.connect(data_dir / "portal.db")
+    try:
+        cases = conn.execute("SELECT id FROM cases").fetchall()
+        field_sets = {tuple(r[0] for r in conn.execute("SELECT name FROM case_fields WHERE case_id = ? ORDER BY name",
+                                                       [case_id])) for (case_id,) in cases}
+        assert len(field_sets) == 1, f"cases with different sets of fields: {field_sets}"
+        for (case_id,) in cases:
+            recipients = {r[0] for r in conn.execute("SELECT recipient FROM case_keys WHERE case_id = ?", [case_id])}
+            assert "discloser" in recipients and any(r.startswith("account:") for r in recipients), case_id
+            assert conn.execute("SELECT COUNT(*) FROM attachments WHERE case_id = ?", [case_id]).fetchone()[0] == 2
+            assert conn.execute("SELECT COUNT(*) FROM status_events WHERE case_id = ?", [case_id]).fetchone()[0] >= 1
+        referenced = {r[0] for r in conn.execute("SELECT blob FROM attachments")}
+    finally:
+        conn.close()
+    on_disk = {path.name for path in (data_dir / "blobs").iterdir()}
+    assert on_disk == {f"{name}.blob" for name in referenced}, "orphaned or missing blob files after start-up"
+    assert len(cases) >= len(receipts)
+
+    opened = opens_as(data_dir, receipts)
+    assert {receipt: details for receipt, (details, _) in opened.items()} == receipts
+
+
+def test_a_thousand_disclosures_from_fifty_clients_lose_none(installation):
+    server = Server(installation.data_dir, workers=2)
+    receipts: dict[str, str] = {}
+    failures: list[str] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + 900  # bounded: a hang fails the test instead of stalling the suite
+
+    def client_run(number: int) -> None:
+        client = HttpClient("127.0.0.1", server.port)
+        for k in range(20):
+            if time.monotonic() > deadline:
+                failures.append(f"client {number} ran out of time")
+                return
+            details = f"load {number}-{k} {MARKER}"
+            receipt = disclose(client, details)
+            with lock:
+                if receipt is None:
+                    failures.append(details)
+                else:
+                    receipts[receipt] = details
+
+    threads = [threading.Thread(target=client_run, args=(n,)) for n in range(50)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        server.kill(signal.SIGTERM)
+    assert not any(thread.is_alive() for thread in threads), "clients still running at the deadline"
+    assert failures == []
+    assert len(receipts) == 1000
+
+    conn = sqlite3.connect(installation.data_dir / "portal.db")
+    try:
+        refs = [row[0] for row in conn.execute("SELECT ref FROM cases")]
+    finally:
+        conn.close()
+    assert len(refs) == 1000 and len(set(refs)) == 1000
+    opened = opens_as(installation.data_dir, receipts)
+    assert {receipt: details for receipt, (details, _) in opened.items()} == receipts
+    assert len({ref for _, ref in opened.values()}) == 1000  # each receipt its own case

@@ -1,0 +1,18 @@
+"""Shared test helpers (moved here from the test modules that first used them)."""
+from __future__ import annotations
+
+import sqlite3
+
+
+def db(data_dir) -> sqlite3.Connection:
+    return sqlite3.connect(data_dir / "portal.db", isolation_level=None)
+
+
+def events(data_dir) -> list[tuple]:
+    with db(data_dir) as conn:
+        return conn.execute("SELECT event, actor, subject, case_ref, detail FROM audit_log ORDER BY seq").fetchall()
+
+
+def account_id(data_dir, email) -> int:
+    with db(data_dir) as conn:
+        return conn.execute("SELECT id FROM accounts WHERE email = ?", [email]).fetchone()[0]
