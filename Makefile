@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# axe-core, injected into pages by the browser tests (tests/test_browser.py); pinned by package-lock.json.
+# axe-core, injected into pages by the browser tests (tests/web/test_browser.py); pinned by package-lock.json.
 AXE := node_modules/axe-core/axe.min.js
 $(AXE): package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund

@@ -193,7 +193,7 @@ def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
                 raise RetentionError("You asked for this deletion: a second officer must confirm it.")
             blobs = [r[0] for r in ctx.db.execute("SELECT blob FROM attachments WHERE case_id = ?", [case.id])]
             ctx.db.execute("DELETE FROM sessions WHERE kind = 'discloser' AND subject = ?", [case.id])
-            # Every table that refers to a case does so ON DELETE CASCADE (tests/test_retention.py checks).
+            # Every table that refers to a case does so ON DELETE CASCADE (tests/operations/test_retention.py checks).
             ctx.db.execute("DELETE FROM cases WHERE id = ?", [case.id])
             audit.record(ctx, "case_deleted", actor=account_id, subject=requester, case_ref=case.ref,
                          detail={"files": len(blobs), "closed_day": row[3]})

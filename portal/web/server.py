@@ -24,7 +24,7 @@ _INVALID_REQUEST = re.compile(r"Invalid request from ip=\S*: ")
 # it. Only the kind of error is kept: the text before the first colon, quote or bracket.
 _CLIENT_TEXT = re.compile(r"[:'\"(\[{<]")
 
-# deploy/nginx/portal-proxy.conf carries the same numbers (tests/test_served_nginx.py checks them).
+# deploy/nginx/portal-proxy.conf carries the same numbers (tests/operations/test_served_nginx.py checks them).
 DEFAULT_WORKER_TIMEOUT = 300
 KEEPALIVE_SECONDS = 5
 
@@ -170,7 +170,7 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         "workers": workers,
         "threads": threads,
         # gthread workers keep beating while a thread reads a long upload, so this only ends hung
-        # workers; a slow 2 GiB upload over Tor is not cut off by it (tests/test_served_slow_upload.py).
+        # workers; a slow 2 GiB upload over Tor is not cut off by it (tests/guard/test_served_slow_upload.py).
         "timeout": int(os.environ.get("PORTAL_WORKER_TIMEOUT", str(DEFAULT_WORKER_TIMEOUT))),
         "graceful_timeout": 30,
         "keepalive": KEEPALIVE_SECONDS,
