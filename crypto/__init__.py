@@ -3,6 +3,7 @@
 No Flask, no database, no logging. The API is documented in docs/crypto-api.md and the byte
 formats in SECURITY.md.
 """
+
 from ._format import FORMAT_VERSION
 from .errors import (
     BadParameters,
@@ -31,7 +32,14 @@ from .kdf import (
     argon2id,
     derive_subkey,
 )
-from .keys import generate_keypair, key_fingerprint, public_key_of, unwrap_private_key, wrap_private_key, wrapped_params
+from .keys import (
+    generate_keypair,
+    key_fingerprint,
+    public_key_of,
+    unwrap_private_key,
+    wrap_private_key,
+    wrapped_params,
+)
 from .receipt import (
     ReceiptIdentity,
     derive_receipt_identity,

@@ -1,4 +1,5 @@
 """Format constants shared by every ciphertext kind (see SECURITY.md, "Cryptographic format")."""
+
 from __future__ import annotations
 
 import struct

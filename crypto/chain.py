@@ -4,6 +4,7 @@ Each entry's link is keyed BLAKE2b-256 over the previous link and the entry's fi
 cannot be edited, removed or moved without breaking every link after it, and nobody without the key
 can compute a new chain.
 """
+
 from __future__ import annotations
 
 from ._format import lp, require_bytes, text
@@ -21,4 +22,6 @@ def audit_link(key: bytes, previous: bytes, fields: list[str]) -> bytes:
     """
     previous = require_bytes(previous, LINK_SIZE, "previous")
     encoded = lp(*(text(value, "field") for value in fields))
-    return _blake2b_kdf(require_bytes(key, None, "key"), "audit-link", previous + encoded, LINK_SIZE)
+    return _blake2b_kdf(
+        require_bytes(key, None, "key"), "audit-link", previous + encoded, LINK_SIZE
+    )

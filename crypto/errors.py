@@ -6,7 +6,8 @@ class CryptoError(Exception):
 
 
 class DecryptionError(CryptoError):
-    """Authentication failed: wrong key, tampering, truncation, trailing data or a malformed blob."""
+    """Authentication failed: wrong key, tampering, truncation, trailing data or a malformed
+    blob."""
 
 
 class WrongPassphrase(DecryptionError):

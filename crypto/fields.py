@@ -1,4 +1,5 @@
 """XChaCha20-Poly1305 (IETF) for short values: case fields, names, messages."""
+
 from __future__ import annotations
 
 import nacl.bindings
@@ -22,7 +23,9 @@ def aead_encrypt(key: bytes, nonce: bytes, plaintext: bytes, ad: bytes) -> bytes
     """Raw XChaCha20-Poly1305-IETF: returns ciphertext || 16-byte tag."""
     key = require_bytes(key, KEY_SIZE, "key")
     nonce = require_bytes(nonce, NONCE_SIZE, "nonce")
-    return _encrypt(require_bytes(plaintext, None, "plaintext"), require_bytes(ad, None, "ad"), nonce, key)
+    return _encrypt(
+        require_bytes(plaintext, None, "plaintext"), require_bytes(ad, None, "ad"), nonce, key
+    )
 
 
 def aead_decrypt(key: bytes, nonce: bytes, ciphertext: bytes, ad: bytes) -> bytes:
@@ -49,7 +52,9 @@ def encrypt_field(
     """01 03 | nonce(24) | ciphertext+tag, under derive_subkey(case_key, "fields")."""
     key = derive_subkey(require_bytes(case_key, KEY_SIZE, "case_key"), "fields")
     nonce = nacl.utils.random(NONCE_SIZE) if _nonce is None else _nonce
-    return header(KIND_FIELD) + nonce + aead_encrypt(key, nonce, plaintext, field_ad(case_id, field))
+    return (
+        header(KIND_FIELD) + nonce + aead_encrypt(key, nonce, plaintext, field_ad(case_id, field))
+    )
 
 
 def decrypt_field(case_key: bytes, case_id: str, field: str, ciphertext: bytes) -> bytes:
@@ -59,4 +64,6 @@ def decrypt_field(case_key: bytes, case_id: str, field: str, ciphertext: bytes) 
     if len(ciphertext) < FIELD_OVERHEAD:
         raise DecryptionError("field: too short")
     key = derive_subkey(require_bytes(case_key, KEY_SIZE, "case_key"), "fields")
-    return aead_decrypt(key, ciphertext[2 : 2 + NONCE_SIZE], ciphertext[2 + NONCE_SIZE :], field_ad(case_id, field))
+    return aead_decrypt(
+        key, ciphertext[2 : 2 + NONCE_SIZE], ciphertext[2 + NONCE_SIZE :], field_ad(case_id, field)
+    )

@@ -1,4 +1,5 @@
 """Argon2id for secrets people type, keyed BLAKE2b for subkeys."""
+
 from __future__ import annotations
 
 import struct
@@ -38,9 +39,13 @@ class KdfParams:
             if type(value) is not int:
                 raise BadParameters(f"{name} must be an int")
         if not OPSLIMIT_MIN <= self.opslimit <= OPSLIMIT_MAX:
-            raise BadParameters(f"opslimit {self.opslimit} outside [{OPSLIMIT_MIN}, {OPSLIMIT_MAX}]")
+            raise BadParameters(
+                f"opslimit {self.opslimit} outside [{OPSLIMIT_MIN}, {OPSLIMIT_MAX}]"
+            )
         if not MEMLIMIT_MIN <= self.memlimit <= MEMLIMIT_MAX:
-            raise BadParameters(f"memlimit {self.memlimit} outside [{MEMLIMIT_MIN}, {MEMLIMIT_MAX}]")
+            raise BadParameters(
+                f"memlimit {self.memlimit} outside [{MEMLIMIT_MIN}, {MEMLIMIT_MAX}]"
+            )
         if self.memlimit % 1024:
             # Argon2 counts memory in KiB; the stored form is KiB so each stored value is one cost.
             raise BadParameters("memlimit must be a whole number of KiB")

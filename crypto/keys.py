@@ -1,4 +1,5 @@
 """Officer X25519 key pairs and their passphrase-wrapped storage form."""
+
 from __future__ import annotations
 
 import base64
@@ -32,10 +33,14 @@ def key_fingerprint(public_key: bytes) -> str:
     """A public key's fingerprint for people to compare aloud: the first 100 bits of unkeyed
     BLAKE2b-128(public_key, person="pd-key-fprint"), in RFC 4648 base32, five groups of four
     ("ABCD-EFGH-IJKL-MNOP-QRST"). Making another key with the same fingerprint is out of reach."""
-    digest = nacl.hash.blake2b(require_bytes(public_key, KEY_SIZE, "public_key"), digest_size=16,
-                               person=b"pd-key-fprint", encoder=nacl.encoding.RawEncoder)
+    digest = nacl.hash.blake2b(
+        require_bytes(public_key, KEY_SIZE, "public_key"),
+        digest_size=16,
+        person=b"pd-key-fprint",
+        encoder=nacl.encoding.RawEncoder,
+    )
     text = base64.b32encode(digest).decode()[:20]
-    return "-".join(text[i:i + 4] for i in range(0, 20, 4))
+    return "-".join(text[i : i + 4] for i in range(0, 20, 4))
 
 
 def public_key_of(private_key: bytes) -> bytes:
@@ -63,8 +68,14 @@ def wrap_private_key(
     secret = _passphrase_bytes(passphrase)
     if not secret:
         raise ValueError("empty passphrase")
-    salt = nacl.utils.random(SALT_SIZE) if _salt is None else require_bytes(_salt, SALT_SIZE, "salt")
-    nonce = nacl.utils.random(NONCE_SIZE) if _nonce is None else require_bytes(_nonce, NONCE_SIZE, "nonce")
+    salt = (
+        nacl.utils.random(SALT_SIZE) if _salt is None else require_bytes(_salt, SALT_SIZE, "salt")
+    )
+    nonce = (
+        nacl.utils.random(NONCE_SIZE)
+        if _nonce is None
+        else require_bytes(_nonce, NONCE_SIZE, "nonce")
+    )
     ad = header(KIND_WRAPPED_KEY) + params.to_bytes() + salt
     kek = _kdf.argon2id(secret, salt, params)
     return ad + nonce + aead_encrypt(kek, nonce, private_key, ad)
@@ -91,4 +102,3 @@ def unwrap_private_key(wrapped: bytes, passphrase: str) -> bytes:
         return aead_decrypt(kek, nonce, wrapped[_AD_END + NONCE_SIZE :], wrapped[:_AD_END])
     except DecryptionError:
         raise WrongPassphrase("wrong passphrase (or the wrapped key was altered)") from None
-

@@ -6,6 +6,7 @@ alpha = x in GF(2^5) (modulus x^5 + x^2 + 1) equal zero. That is a linear code w
 weights are distinct non-zero powers of alpha, so every single-symbol substitution and every
 adjacent (and jump) transposition changes the sum: caught before any Argon2id work.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -26,7 +27,13 @@ RECEIPT_BITS = 5 * DATA_SYMBOLS
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 # Look-alikes a person may write or read back; dashes of every kind and whitespace are dropped.
 _TRANSLATE = str.maketrans(
-    {"O": "0", "I": "1", "L": "1", "U": "V", **{d: None for d in "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}}
+    {
+        "O": "0",
+        "I": "1",
+        "L": "1",
+        "U": "V",
+        **{d: None for d in "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"},
+    }
 )
 _MAX_INPUT = 100  # anything longer is not a receipt; do no more work on it
 
@@ -77,7 +84,9 @@ class ReceiptIdentity(NamedTuple):
     public_key: bytes
 
     def __repr__(self) -> str:  # keep the private key out of logs and tracebacks
-        return f"ReceiptIdentity(lookup_id={self.lookup_id!r}, public_key={self.public_key.hex()!r})"
+        return (
+            f"ReceiptIdentity(lookup_id={self.lookup_id!r}, public_key={self.public_key.hex()!r})"
+        )
 
 
 def new_install_salt() -> bytes:

@@ -1,10 +1,12 @@
 """A channel's recovery key pair, split into SLIP-39 shares (SECURITY.md, "Key lifecycle").
 
-The SLIP-39 master secret (32 bytes, from the OS CSPRNG) *is* the X25519 private key; its public half is
+The SLIP-39 master secret (32 bytes, from the OS CSPRNG) *is* the X25519 private key; its public
+half is
 what the server gets. The shares are made and joined with the `shamir-mnemonic` package (the SLIP-39
 reference implementation), with no SLIP-39 passphrase: the shares alone are the secret, so no one
 custodian, and no server, holds the key.
 """
+
 from __future__ import annotations
 
 import nacl.bindings
@@ -25,7 +27,9 @@ def new_recovery_key(threshold: int = 3, shares: int = 5) -> tuple[list[str], by
     the 32-byte X25519 public key). Any `threshold` of the `shares` mnemonics give the private key
     back. Raises ValueError for a threshold outside 1..shares or more than 16 shares."""
     if not 1 <= threshold <= shares <= 16:
-        raise ValueError("Choose a threshold between 1 and the number of shares, and at most 16 shares.")
+        raise ValueError(
+            "Choose a threshold between 1 and the number of shares, and at most 16 shares."
+        )
     secret = nacl.utils.random(RECOVERY_SECRET_SIZE)
     groups = shamir_mnemonic.generate_mnemonics(1, [(threshold, shares)], secret)
     return groups[0], nacl.bindings.crypto_scalarmult_base(secret)

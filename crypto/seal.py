@@ -1,4 +1,5 @@
 """Case keys sealed (crypto_box_seal) to each recipient's X25519 public key."""
+
 from __future__ import annotations
 
 import nacl.bindings
@@ -19,7 +20,9 @@ def new_case_key() -> bytes:
 def seal_to(public_key: bytes, secret: bytes) -> bytes:
     """01 02 | crypto_box_seal(secret, public_key). Anonymous: the sender holds no key."""
     public_key = require_bytes(public_key, 32, "public_key")
-    return header(KIND_SEALED) + nacl.bindings.crypto_box_seal(require_bytes(secret, None, "secret"), public_key)
+    return header(KIND_SEALED) + nacl.bindings.crypto_box_seal(
+        require_bytes(secret, None, "secret"), public_key
+    )
 
 
 def open_sealed(private_key: bytes, sealed: bytes) -> bytes:

@@ -5,6 +5,7 @@ except the last, which carries TAG_FINAL and 1..CHUNK_SIZE bytes (0 only for an 
 Every chunk is authenticated with AD = 01 04 || ad, so the caller's AD (case, attachment) and the
 format bytes are bound to every chunk, not only to the header.
 """
+
 from __future__ import annotations
 
 from typing import BinaryIO, Iterator
@@ -32,7 +33,8 @@ TAG_FINAL = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 
 
 def stream_key(case_key: bytes, case_id: str, attachment_id: str) -> bytes:
-    """Per-file key: keyed BLAKE2b(case_key, person="stream-file") over lp(case_id, attachment_id)."""
+    """Per-file key: keyed BLAKE2b(case_key, person="stream-file") over lp(case_id,
+    attachment_id)."""
     return _blake2b_kdf(
         require_bytes(case_key, 32, "case_key"),
         "stream-file",
@@ -76,7 +78,9 @@ def _start_push(key: bytes, sink: BinaryIO):
 
 def encrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO, ad: bytes) -> int:
     """Encrypt all of source into sink; returns the plaintext length.
-    Reads one chunk ahead so the last non-empty chunk carries TAG_FINAL (same output as StreamEncryptor)."""
+    Reads one chunk ahead so the last non-empty chunk carries TAG_FINAL (same output as
+    StreamEncryptor).
+    """
     chunk_ad = _chunk_ad(ad)
     state = _start_push(key, sink)
     read, write, push, size = source.read, sink.write, _push, CHUNK_SIZE

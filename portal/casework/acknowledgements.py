@@ -1,12 +1,18 @@
-"""Proof of disclosure: the signed acknowledgement a discloser downloads once their disclosure has been
+"""Proof of disclosure: the signed acknowledgement a discloser downloads once their disclosure has
+been
 acknowledged (s 13(1)(a) of the Protected Disclosures (Protection of Whistleblowers) Act 2022).
 
-The statement says which case, which channel, the day it was received and the day it was acknowledged,
+The statement says which case, which channel, the day it was received and the day it was
+acknowledged,
 and carries a salted commitment to the disclosure as received (crypto.commit). It holds nothing that
-identifies the discloser: no receipt, no contact details, no key. The salt is derived from the case key
-(crypto.commitment_salt), so only the case's readers and the discloser can recompute it; the discloser is
-shown it on the status page and decides whom to give it to. Format: SECURITY.md, "Signed acknowledgement".
+identifies the discloser: no receipt, no contact details, no key. The salt is derived from the case
+key
+(crypto.commitment_salt), so only the case's readers and the discloser can recompute it; the
+discloser is
+shown it on the status page and decides whom to give it to. Format: SECURITY.md, "Signed
+acknowledgement".
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +29,8 @@ from portal.core.context import Context
 
 FORMAT = "protected-disclosure-acknowledgement/1"
 COMMITMENT_FORMAT = "protected-disclosure-text/1"
-# The parts of the disclosure the commitment covers, in this order (contact details are left out: they
-# identify the discloser, and proving the text must not need them).
+# The parts of the disclosure the commitment covers, in this order (contact details are left out:
+# they identify the discloser, and proving the text must not need them).
 COMMITTED_FIELDS = ("category", "summary", "details", "disclosed_elsewhere")
 REGIME_ACTS = {
     "nz": "Protected Disclosures (Protection of Whistleblowers) Act 2022 (New Zealand)",
@@ -38,15 +44,17 @@ class NotAcknowledged(Exception):
 
 @dataclass(frozen=True)
 class Proof:
-    file: bytes          # the signed acknowledgement, as downloaded
-    salt_hex: str        # the commitment's salt, for the discloser alone
+    file: bytes  # the signed acknowledgement, as downloaded
+    salt_hex: str  # the commitment's salt, for the discloser alone
     filename: str
-    opening: str         # opening.json for a checker, everything filled in but the discloser's own words
+    opening: str  # opening.json for a checker, everything filled in but the discloser's own words
 
 
 def commitment_parts(fields: dict[str, str], attachments: list[casefiles.Attachment]) -> list[str]:
-    """What the commitment covers, as strings: the format name, the four text fields of the disclosure as
-    sent, then each file sent with it as name, type, size in bytes and the SHA-256 of its contents (hex;
+    """What the commitment covers, as strings: the format name, the four text fields of the
+    disclosure as
+    sent, then each file sent with it as name, type, size in bytes and the SHA-256 of its contents
+    (hex;
     empty for a file stored before digests were kept)."""
     parts = [COMMITMENT_FORMAT] + [fields.get(name, "") for name in COMMITTED_FIELDS]
     for attachment in attachments:
@@ -71,40 +79,58 @@ def statement(ctx: Context, case: CaseRecord, case_key: bytes) -> dict[str, str]
         "acknowledged_day": acknowledged,
         "law": REGIME_ACTS.get(regime, regime),
         "commitment": crypto.commit(crypto.commitment_salt(case_key), parts).hex(),
-        "commitment_scheme": "BLAKE2b-256, key = salt, person = ack-commitment, message = lp(" +
-                             COMMITMENT_FORMAT + ", category, summary, details, disclosed_elsewhere, "
-                             "then name, type, size, SHA-256 of each file)",
+        "commitment_scheme": (
+            "BLAKE2b-256, key = salt, person = ack-commitment, message = lp("
+            + COMMITMENT_FORMAT
+            + ", category, summary, details, disclosed_elsewhere, "
+            "then name, type, size, SHA-256 of each file)"
+        ),
     }
 
 
 def proof(ctx: Context, case: CaseRecord, case_key: bytes) -> Proof:
     """The signed file, the salt and the opening template for this case. Raises NotAcknowledged."""
     signed = crypto.sign_acknowledgement(ctx.settings.signing_seed, statement(ctx, case, case_key))
-    opening = opening_template(casefiles.read_fields(ctx, case.id, case_key),
-                               casefiles.read_attachments(ctx, case.id, case_key))
-    return Proof(signed, crypto.commitment_salt(case_key).hex(), f"acknowledgement-{case.ref}.json", opening)
+    opening = opening_template(
+        casefiles.read_fields(ctx, case.id, case_key),
+        casefiles.read_attachments(ctx, case.id, case_key),
+    )
+    return Proof(
+        signed, crypto.commitment_salt(case_key).hex(), f"acknowledgement-{case.ref}.json", opening
+    )
 
 
-WORDS_PLACEHOLDERS = {"summary": "YOUR TITLE, EXACTLY AS SENT", "details": "WHAT HAPPENED, EXACTLY AS SENT"}
+WORDS_PLACEHOLDERS = {
+    "summary": "YOUR TITLE, EXACTLY AS SENT",
+    "details": "WHAT HAPPENED, EXACTLY AS SENT",
+}
 
 
 def opening_template(fields: dict[str, str], attachments: list[casefiles.Attachment]) -> str:
-    """The opening document `portal verify-ack --opening` reads, as JSON text: the stored codes of the kind
-    of wrongdoing and of "raised elsewhere", and each file's name, type, size and SHA-256, with placeholders
+    """The opening document `portal verify-ack --opening` reads, as JSON text: the stored codes of
+    the kind
+    of wrongdoing and of "raised elsewhere", and each file's name, type, size and SHA-256, with
+    placeholders
     where the discloser's own words go (they add those only if they choose to show them)."""
-    document = {name: WORDS_PLACEHOLDERS.get(name, fields.get(name, "")) for name in COMMITTED_FIELDS}
-    document["files"] = [{"name": a.name, "type": a.content_type, "size": a.size, "sha256": a.sha256}
-                         for a in attachments]
+    document = {
+        name: WORDS_PLACEHOLDERS.get(name, fields.get(name, "")) for name in COMMITTED_FIELDS
+    }
+    document["files"] = [
+        {"name": a.name, "type": a.content_type, "size": a.size, "sha256": a.sha256}
+        for a in attachments
+    ]
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def public_key(ctx: Context) -> str:
-    """The installation's public signing key, hex (what `portal signing-key` prints and /signing-key shows)."""
+    """The installation's public signing key, hex (what `portal signing-key` prints and /signing-key
+    shows)."""
     return crypto.signing_public_key(ctx.settings.signing_seed).hex()
 
 
 def check_opening(statement_: dict[str, str], salt_hex: str, parts: list[str]) -> bool:
-    """Whether the given disclosure parts and salt open the statement's commitment (for a verifier)."""
+    """Whether the given disclosure parts and salt open the statement's commitment (for a
+    verifier)."""
     try:
         salt = bytes.fromhex(salt_hex)
         return len(salt) == 32 and crypto.commit(salt, parts).hex() == statement_.get("commitment")
@@ -117,9 +143,12 @@ class BadOpening(ValueError):
 
 
 def opening_parts(document: object, base: Path) -> list[str]:
-    """The commitment's parts from an opening document, as a verifier writes it (docs/proof-of-disclosure.md):
-    a JSON object with the four text fields as strings and `files`, a list of objects each with `name` and
-    `type` and either `path` (a copy of the file, relative to `base`: size and SHA-256 computed from it) or
+    """The commitment's parts from an opening document, as a verifier writes it
+    (docs/proof-of-disclosure.md):
+    a JSON object with the four text fields as strings and `files`, a list of objects each with
+    `name` and
+    `type` and either `path` (a copy of the file, relative to `base`: size and SHA-256 computed from
+    it) or
     `size` (bytes) and `sha256` (hex). Raises BadOpening."""
     if not isinstance(document, dict):
         raise BadOpening("the opening must be a JSON object")
@@ -133,7 +162,9 @@ def opening_parts(document: object, base: Path) -> list[str]:
         raise BadOpening('"files" must be a list')
     attachments = []
     for number, entry in enumerate(files, 1):
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("name", "type")):
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(k), str) for k in ("name", "type")
+        ):
             raise BadOpening(f'file {number} needs "name" and "type", as text')
         if isinstance(entry.get("path"), str):
             size, digest = _size_and_digest(base / entry["path"], number)
@@ -146,7 +177,7 @@ def opening_parts(document: object, base: Path) -> list[str]:
 
 
 def _size_and_digest(path: Path, number: int) -> tuple[int, str]:
-    if not path.is_file():     # a folder, or a device or pipe that would never end
+    if not path.is_file():  # a folder, or a device or pipe that would never end
         raise BadOpening(f"file {number} cannot be read: {path} is not a regular file")
     digest, size = hashlib.sha256(), 0
     try:

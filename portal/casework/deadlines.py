@@ -2,20 +2,28 @@
 
 Two regimes, chosen per channel:
 
-``nz`` — Protected Disclosures (Protection of Whistleblowers) Act 2022, s 13 (guidance: what a receiver
-    *should* do). Within 20 working days after the day the disclosure was received (the `legislation`
-    calendar of portal.core.workdays) the receiver should acknowledge it, consider it, check whether it was
+``nz`` — Protected Disclosures (Protection of Whistleblowers) Act 2022, s 13 (guidance: what a
+receiver
+    *should* do). Within 20 working days after the day the disclosure was received (the
+    `legislation`
+    calendar of portal.core.workdays) the receiver should acknowledge it, consider it, check whether
+    it was
     made elsewhere, deal with it and inform the discloser. Where dealing with it in that time is not
-    practicable (s 13(2)), the first three steps are still due at 20 working days; the receiver tells
-    the discloser how long it expects to take and updates them on progress, here every `update_every`
+    practicable (s 13(2)), the first three steps are still due at 20 working days; the receiver
+    tells
+    the discloser how long it expects to take and updates them on progress, here every
+    `update_every`
     working days from the extension or from the last update.
 
 ``eu`` — Directive (EU) 2019/1937, Art 9(1)(b) and (f): acknowledgement within 7 days of receipt;
-    feedback within 3 months of the acknowledgement or, when none was sent within those 7 days, of the
+    feedback within 3 months of the acknowledgement or, when none was sent within those 7 days, of
+    the
     end of the 7 days. Calendar months come from python-dateutil (31 January + 3 months = 30 April).
-    A late acknowledgement does not move the feedback deadline later (our reading, on the side of the
+    A late acknowledgement does not move the feedback deadline later (our reading, on the side of
+    the
     reporting person).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,9 +38,10 @@ NZ_WORKING_DAYS = 20
 EU_ACKNOWLEDGE_DAYS = 7
 EU_FEEDBACK_MONTHS = 3
 
-# The s 13(1) steps, in the Act's order: (a) acknowledge, (b) consider, (c) check, (d) deal, (e) inform.
+# The s 13(1) steps, in the Act's order: (a) acknowledge, (b) consider, (c) check, (d) deal, (e)
+# inform.
 STEPS = ("acknowledge", "consider", "check", "deal", "inform")
-FIRST_STEPS = STEPS[:3]          # still due at 20 working days under s 13(2)
+FIRST_STEPS = STEPS[:3]  # still due at 20 working days under s 13(2)
 FINAL_STATUSES = ("addressed", "referred", "no_further_action", "closed")
 
 DEADLINE_KINDS = ("respond", "acknowledge", "feedback", "update")
@@ -40,24 +49,26 @@ DEADLINE_KINDS = ("respond", "acknowledge", "feedback", "update")
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str          # one of DEADLINE_KINDS
+    kind: str  # one of DEADLINE_KINDS
     day: dt.date
 
 
 @dataclass(frozen=True)
 class ClockState:
     """What the clock needs to know of a case (all dates in the installation's time zone)."""
+
     regime: str
     received: dt.date
     status: str
-    steps: dict[str, dt.date]                  # step -> day it was done
-    extended_on: dt.date | None = None         # s 13(2) extension recorded on this day
-    update_every: int = 0                      # working days between progress updates
-    last_update: dt.date | None = None         # the latest progress update given
+    steps: dict[str, dt.date]  # step -> day it was done
+    extended_on: dt.date | None = None  # s 13(2) extension recorded on this day
+    update_every: int = 0  # working days between progress updates
+    last_update: dt.date | None = None  # the latest progress update given
 
 
 def respond_by(received: dt.date) -> dt.date:
-    """20 working days after the received day (that day not counted), s 13(1). Raises workdays.UnknownYear."""
+    """20 working days after the received day (that day not counted), s 13(1). Raises
+    workdays.UnknownYear."""
     return workdays.add_working_days(received, NZ_WORKING_DAYS, "legislation")
 
 
@@ -69,12 +80,15 @@ def acknowledge_by(received: dt.date) -> dt.date:
 def feedback_by(received: dt.date, acknowledged: dt.date | None) -> dt.date:
     """EU Art 9(1)(f): 3 calendar months from the acknowledgement, or from the end of the 7 days."""
     end_of_seven = acknowledge_by(received)
-    start = acknowledged if acknowledged is not None and acknowledged <= end_of_seven else end_of_seven
+    start = (
+        acknowledged if acknowledged is not None and acknowledged <= end_of_seven else end_of_seven
+    )
     return start + relativedelta(months=EU_FEEDBACK_MONTHS)
 
 
 def next_update_by(state: ClockState) -> dt.date | None:
-    """s 13(2): the next progress update, `update_every` working days after the extension or last update."""
+    """s 13(2): the next progress update, `update_every` working days after the extension or last
+    update."""
     if state.extended_on is None:
         return None
     since = max(d for d in (state.extended_on, state.last_update) if d is not None)
@@ -102,8 +116,10 @@ def next_deadline(state: ClockState) -> Deadline | None:
 def step_due_dates(state: ClockState) -> dict[str, dt.date]:
     """When each s 13(1) step is due under the case's regime (the EU regime times two of them)."""
     if state.regime == "eu":
-        return {"acknowledge": acknowledge_by(state.received),
-                "inform": feedback_by(state.received, state.steps.get("acknowledge"))}
+        return {
+            "acknowledge": acknowledge_by(state.received),
+            "inform": feedback_by(state.received, state.steps.get("acknowledge")),
+        }
     base = respond_by(state.received)
     due = {step: base for step in STEPS}
     if state.extended_on is not None:
@@ -113,7 +129,8 @@ def step_due_dates(state: ClockState) -> dict[str, dt.date]:
 
 
 def days_left(deadline: dt.date, today: dt.date, regime: str) -> tuple[int, int | None]:
-    """(calendar days, working days or None for the EU regime) from today until the deadline; negative when overdue."""
+    """(calendar days, working days or None for the EU regime) from today until the deadline;
+    negative when overdue."""
     calendar_days = (deadline - today).days
     if regime == "eu":
         return calendar_days, None

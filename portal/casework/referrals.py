@@ -1,17 +1,23 @@
-"""Referral of a disclosure to an appropriate authority (s 16), and the directory of appropriate authorities
+"""Referral of a disclosure to an appropriate authority (s 16), and the directory of appropriate
+authorities
 (s 25 and Schedule 2) that administrators edit.
 
 s 25: an appropriate authority includes the head of any public sector organisation, any officer of
-Parliament, the bodies named as examples in Schedule 2, and a membership body of a profession, trade or
+Parliament, the bodies named as examples in Schedule 2, and a membership body of a profession, trade
+or
 calling with the power to discipline its members; it does not include a Minister or a member of
 Parliament. Two routes are exclusive: information about intelligence and security may go only to the
-Inspector-General of Intelligence and Security, and information about international relations only to an
-Ombudsman. s 16: before referring, the receiver should consult the discloser (and the intended recipient).
+Inspector-General of Intelligence and Security, and information about international relations only
+to an
+Ombudsman. s 16: before referring, the receiver should consult the discloser (and the intended
+recipient).
 
 The referral record (authority, what the information concerns, how the discloser was consulted) is
-encrypted under the case's officers-only key; the discloser learns the authority and the reason through
+encrypted under the case's officers-only key; the discloser learns the authority and the reason
+through
 the status record, encrypted under the case key.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +39,10 @@ CONCERNS: dict[str, str] = {
     "intelligence_security": "Intelligence and security information",
     "international_relations": "International relations information",
 }
-EXCLUSIVE_NAMES = {"intelligence_security": "the Inspector-General of Intelligence and Security",
-                   "international_relations": "an Ombudsman"}
+EXCLUSIVE_NAMES = {
+    "intelligence_security": "the Inspector-General of Intelligence and Security",
+    "international_relations": "an Ombudsman",
+}
 
 CONSULTATION: dict[str, str] = {
     "consulted": "The discloser was consulted (through the messages) before referring",
@@ -68,25 +76,32 @@ class Referral:
     consultation_note: str
 
 
-# --- The directory ------------------------------------------------------------------------------------
+# --- The directory
+# ------------------------------------------------------------------------------------
+
 
 def _authority(row) -> Authority:
     return Authority(*row)
 
 
 def list_authorities(ctx: Context) -> list[Authority]:
-    rows = ctx.db.execute("SELECT id, name, covers, source, exclusive_for FROM authorities ORDER BY name").fetchall()
+    rows = ctx.db.execute(
+        "SELECT id, name, covers, source, exclusive_for FROM authorities ORDER BY name"
+    ).fetchall()
     return [_authority(r) for r in rows]
 
 
 def get_authority(ctx: Context, authority_id: int) -> Authority | None:
-    row = ctx.db.execute("SELECT id, name, covers, source, exclusive_for FROM authorities WHERE id = ?",
-                         [authority_id]).fetchone()
+    row = ctx.db.execute(
+        "SELECT id, name, covers, source, exclusive_for FROM authorities WHERE id = ?",
+        [authority_id],
+    ).fetchone()
     return _authority(row) if row else None
 
 
 def seed_directory(ctx: Context) -> int:
-    """Fill an empty directory from the shipped file (at `portal init` and at start-up); return how many
+    """Fill an empty directory from the shipped file (at `portal init` and at start-up); return how
+    many
     were added. A directory that has entries is the administrators' and is left alone."""
     if ctx.db.execute("SELECT 1 FROM authorities LIMIT 1").fetchone():
         return 0
@@ -95,25 +110,42 @@ def seed_directory(ctx: Context) -> int:
         if ctx.db.execute("SELECT 1 FROM authorities LIMIT 1").fetchone():
             return 0
         for entry in shipped:
-            ctx.db.execute("INSERT INTO authorities (name, covers, source, exclusive_for) VALUES (?, ?, ?, ?)",
-                           [entry["name"], entry["covers"], entry["source"], entry.get("exclusive_for")])
+            ctx.db.execute(
+                "INSERT INTO authorities (name, covers, source, exclusive_for) VALUES (?, ?, ?, ?)",
+                [entry["name"], entry["covers"], entry["source"], entry.get("exclusive_for")],
+            )
     return len(shipped)
 
 
-def _checked(name: str, covers: str, source: str, exclusive_for: str | None) -> tuple[str, str, str, str | None]:
+def _checked(
+    name: str, covers: str, source: str, exclusive_for: str | None
+) -> tuple[str, str, str, str | None]:
     name, covers, source = name.strip(), covers.strip(), source.strip()
     if not name or not covers or not source:
-        raise ReferralError("Give the authority's name, what it covers and the source (a section of the Act, or "
-                            "who added it).")
+        raise ReferralError(
+            "Give the authority's name, what it covers and the source (a section of the Act, or "
+            "who added it)."
+        )
     if _NOT_AN_AUTHORITY.search(name):
-        raise ReferralError("A Minister or a member of Parliament is not an appropriate authority (s 25).")
+        raise ReferralError(
+            "A Minister or a member of Parliament is not an appropriate authority (s 25)."
+        )
     if exclusive_for not in (None, *EXCLUSIVE_NAMES):
         raise ReferralError("Choose one of the listed exclusive routes, or none.")
     return name, covers, source, exclusive_for
 
 
-def save_authority(ctx: Context, admin_id: int, authority_id: int | None, *, name: str, covers: str, source: str,
-                   exclusive_for: str | None, submission_token: str | None = None) -> None:
+def save_authority(
+    ctx: Context,
+    admin_id: int,
+    authority_id: int | None,
+    *,
+    name: str,
+    covers: str,
+    source: str,
+    exclusive_for: str | None,
+    submission_token: str | None = None,
+) -> None:
     """Add (authority_id None) or change a directory entry. Raises ReferralError."""
     values = _checked(name, covers, source, exclusive_for)
     with transaction(ctx.db):
@@ -122,44 +154,75 @@ def save_authority(ctx: Context, admin_id: int, authority_id: int | None, *, nam
         if clash and clash[0] != authority_id:
             raise ReferralError(f"The directory already has {values[0]!r}.")
         if authority_id is None:
-            authority_id = ctx.db.execute("INSERT INTO authorities (name, covers, source, exclusive_for) "
-                                          "VALUES (?, ?, ?, ?)", list(values)).lastrowid
-        elif not ctx.db.execute("UPDATE authorities SET name = ?, covers = ?, source = ?, exclusive_for = ? "
-                                "WHERE id = ?", [*values, authority_id]).rowcount:
+            authority_id = ctx.db.execute(
+                "INSERT INTO authorities (name, covers, source, exclusive_for) VALUES (?, ?, ?, ?)",
+                list(values),
+            ).lastrowid
+        elif not ctx.db.execute(
+            "UPDATE authorities SET name = ?, covers = ?, source = ?, exclusive_for = ? "
+            "WHERE id = ?",
+            [*values, authority_id],
+        ).rowcount:
             raise ReferralError("That entry is no longer in the directory.")
         audit.record(ctx, "authority_change", actor=admin_id, detail={"authority_id": authority_id})
 
 
 def remove_authority(ctx: Context, admin_id: int, authority_id: int) -> None:
-    """Remove a directory entry (earlier referrals keep the name they were made with). Raises ReferralError."""
+    """Remove a directory entry (earlier referrals keep the name they were made with). Raises
+    ReferralError."""
     with transaction(ctx.db):
         if ctx.db.execute("SELECT COUNT(*) FROM authorities").fetchone()[0] <= 1:
             raise ReferralError("The directory needs at least one appropriate authority.")
         if not ctx.db.execute("DELETE FROM authorities WHERE id = ?", [authority_id]).rowcount:
             raise ReferralError("That entry is no longer in the directory.")
-        audit.record(ctx, "authority_change", actor=admin_id, detail={"authority_id": authority_id, "removed": True})
+        audit.record(
+            ctx,
+            "authority_change",
+            actor=admin_id,
+            detail={"authority_id": authority_id, "removed": True},
+        )
 
 
-# --- Referring a case ---------------------------------------------------------------------------------
+# --- Referring a case
+# ---------------------------------------------------------------------------------
+
 
 def _check_route(authority: Authority, concerns: str) -> None:
-    """s 25: intelligence and security information only to the IGIS, international relations only to an Ombudsman."""
+    """s 25: intelligence and security information only to the IGIS, international relations only to
+    an Ombudsman."""
     if concerns in EXCLUSIVE_NAMES and authority.exclusive_for != concerns:
-        raise ReferralError(f"{CONCERNS[concerns]} may be referred only to {EXCLUSIVE_NAMES[concerns]} (s 25). "
-                            f"{authority.name} is not that authority.")
+        raise ReferralError(
+            f"{CONCERNS[concerns]} may be referred only to {EXCLUSIVE_NAMES[concerns]} (s 25). "
+            f"{authority.name} is not that authority."
+        )
 
 
-def refer(ctx: Context, who: SignedIn, ref: str, *, authority_id: int, reason: str, concerns: str,
-          consultation: str, consultation_note: str, submission_token: str | None = None) -> None:
-    """Refer the case (s 16): status 'referred' with the authority and reason for the discloser, and the
-    referral record for the officers. Raises CaseNotFound, ReferralError, submissions.AlreadySubmitted."""
+def refer(
+    ctx: Context,
+    who: SignedIn,
+    ref: str,
+    *,
+    authority_id: int,
+    reason: str,
+    concerns: str,
+    consultation: str,
+    consultation_note: str,
+    submission_token: str | None = None,
+) -> None:
+    """Refer the case (s 16): status 'referred' with the authority and reason for the discloser, and
+    the
+    referral record for the officers. Raises CaseNotFound, ReferralError,
+    submissions.AlreadySubmitted.
+    """
     authority = get_authority(ctx, authority_id)
     reason, consultation_note = reason.strip(), consultation_note.strip()
     if authority is None:
         raise ReferralError("Choose an appropriate authority from the directory.")
     if concerns not in CONCERNS:
-        raise ReferralError("Say whether the information concerns intelligence and security or international "
-                            "relations.")
+        raise ReferralError(
+            "Say whether the information concerns intelligence and security or international "
+            "relations."
+        )
     _check_route(authority, concerns)
     if consultation not in CONSULTATION:
         raise ReferralError("Record whether the discloser was consulted (s 16).")
@@ -170,19 +233,47 @@ def refer(ctx: Context, who: SignedIn, ref: str, *, authority_id: int, reason: s
     case, case_key = open_case(ctx, who, ref)
     internal_key = casefiles.open_internal_key(ctx, case.id, who.account.id, who.private_key)
     if internal_key is None:
-        raise ReferralError("This case's officers-only key was not shared with you yet; another reader can refer it.")
+        raise ReferralError(
+            "This case's officers-only key was not shared with you yet; another reader can"
+            " refer it."
+        )
     day = today(ctx.settings.timezone)
-    record = json.dumps({"authority": authority.name, "authority_id": authority.id, "concerns": concerns,
-                         "consultation": consultation, "consultation_note": consultation_note}).encode()
+    record = json.dumps(
+        {
+            "authority": authority.name,
+            "authority_id": authority.id,
+            "concerns": concerns,
+            "consultation": consultation,
+            "consultation_note": consultation_note,
+        }
+    ).encode()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, day)
-        seq = ctx.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM referrals WHERE case_id = ?",
-                             [case.id]).fetchone()[0]
-        ctx.db.execute("INSERT INTO referrals (case_id, seq, day, account_id, detail_ct) VALUES (?, ?, ?, ?, ?)",
-                       [case.id, seq, day, who.account.id,
-                        crypto.encrypt_field(internal_key, case.id, f"referral:{seq}:{day}:{who.account.id}", record)])
-        record_status(ctx, case, case_key, who.account.id, "referred",
-                      f"Referred to {authority.name}. {reason}", event="referral")
+        seq = ctx.db.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM referrals WHERE case_id = ?", [case.id]
+        ).fetchone()[0]
+        ctx.db.execute(
+            "INSERT INTO referrals (case_id, seq, day, account_id, detail_ct) VALUES (?, ?, ?,"
+            " ?, ?)",
+            [
+                case.id,
+                seq,
+                day,
+                who.account.id,
+                crypto.encrypt_field(
+                    internal_key, case.id, f"referral:{seq}:{day}:{who.account.id}", record
+                ),
+            ],
+        )
+        record_status(
+            ctx,
+            case,
+            case_key,
+            who.account.id,
+            "referred",
+            f"Referred to {authority.name}. {reason}",
+            event="referral",
+        )
 
 
 def read_referrals(ctx: Context, who: SignedIn, case_id: str) -> list[Referral]:
@@ -190,15 +281,28 @@ def read_referrals(ctx: Context, who: SignedIn, case_id: str) -> list[Referral]:
     if key is None:
         return []
     rows = ctx.db.execute(
-        "SELECT r.seq, r.day, r.account_id, COALESCE(a.name, 'A former officer'), r.detail_ct FROM referrals r "
-        "LEFT JOIN accounts a ON a.id = r.account_id WHERE r.case_id = ? ORDER BY r.seq", [case_id]).fetchall()
+        "SELECT r.seq, r.day, r.account_id, COALESCE(a.name, 'A former officer'), r.detail_ct FROM"
+        " referrals r LEFT JOIN accounts a ON a.id = r.account_id WHERE r.case_id = ? ORDER BY"
+        " r.seq",
+        [case_id],
+    ).fetchall()
     found = []
     for seq, day, account_id, name, detail_ct in rows:
         try:
-            detail = json.loads(crypto.decrypt_field(key, case_id, f"referral:{seq}:{day}:{account_id}", detail_ct))
+            detail = json.loads(
+                crypto.decrypt_field(key, case_id, f"referral:{seq}:{day}:{account_id}", detail_ct)
+            )
         except crypto.DecryptionError:
             found.append(Referral(day, name, casefiles.TAMPERED_TEXT, "", "", ""))
             continue
-        found.append(Referral(day, name, detail["authority"], CONCERNS[detail["concerns"]],
-                              CONSULTATION[detail["consultation"]], detail["consultation_note"]))
+        found.append(
+            Referral(
+                day,
+                name,
+                detail["authority"],
+                CONCERNS[detail["concerns"]],
+                CONSULTATION[detail["consultation"]],
+                detail["consultation_note"],
+            )
+        )
     return found

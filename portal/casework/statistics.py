@@ -1,22 +1,30 @@
-"""Statistics without content, for annual reporting (s 33 of the Protected Disclosures (Protection of
-Whistleblowers) Act 2022 asks public sector organisations to publish how many disclosures they received
+"""Statistics without content, for annual reporting (s 33 of the Protected Disclosures (Protection
+of
+Whistleblowers) Act 2022 asks public sector organisations to publish how many disclosures they
+received
 and dealt with) and the Public Service Commission's model standards.
 
 Counts by channel, category, status, outcome and regime, how many met each deadline, and the median
-working days to acknowledge and to respond, for one fixed period: a quarter or a New Zealand financial
-year (1 July to 30 June), so that overlapping periods of any length cannot be subtracted from each other.
+working days to acknowledge and to respond, for one fixed period: a quarter or a New Zealand
+financial
+year (1 July to 30 June), so that overlapping periods of any length cannot be subtracted from each
+other.
 Small numbers could point at a person, so (SECURITY.md, "Statistics"):
 
 - a count from 1 to 4 is shown as "<5" (primary suppression);
-- when the shown cells and the total would let someone work out a hidden cell, the next smallest cell is
-  hidden too (secondary suppression, shown as "suppressed"), and when nothing is left to hide, the total;
+- when the shown cells and the total would let someone work out a hidden cell, the next smallest
+  cell is
+  hidden too (secondary suppression, shown as "suppressed"), and when nothing is left to hide, the
+  total;
 - with the total hidden, no count from 5 up is shown in any breakdown (each adds up to the total);
 - a financial year's count is shown only where each of its quarters shows its own;
 - a median of fewer than five cases is not shown.
 
-An officer's statistics cover the cases they hold a key for: the category is ciphertext under each case
+An officer's statistics cover the cases they hold a key for: the category is ciphertext under each
+case
 key, decrypted here one field at a time and never stored.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,7 +38,7 @@ from portal.records.casefiles import STATUSES
 from portal.core.context import Context
 from portal.intake.disclosures import CATEGORIES, FORMER_CATEGORIES
 
-SMALL = 5                      # counts below this (and above 0) are hidden
+SMALL = 5  # counts below this (and above 0) are hidden
 LESS_THAN = "<5"
 SUPPRESSED = "suppressed"
 OUTCOMES: dict[str, str] = {
@@ -40,7 +48,10 @@ OUTCOMES: dict[str, str] = {
     "none_yet": "No outcome yet",
 }
 DEADLINE_RESULTS: dict[str, str] = {"met": "Met", "missed": "Missed", "pending": "Not yet due"}
-REGIMES: dict[str, str] = {"nz": "New Zealand (2022 Act, s 13)", "eu": "European Union (Directive 2019/1937)"}
+REGIMES: dict[str, str] = {
+    "nz": "New Zealand (2022 Act, s 13)",
+    "eu": "European Union (Directive 2019/1937)",
+}
 
 
 class PeriodError(ValueError):
@@ -50,9 +61,9 @@ class PeriodError(ValueError):
 @dataclass(frozen=True)
 class Period:
     start: dt.date
-    end: dt.date          # inclusive
+    end: dt.date  # inclusive
     label: str
-    quarters: tuple["Period", ...] = ()   # a financial year's four quarters
+    quarters: tuple["Period", ...] = ()  # a financial year's four quarters
 
 
 def _quarter(year: int, q: int) -> Period:
@@ -62,15 +73,25 @@ def _quarter(year: int, q: int) -> Period:
 
 
 def _financial_year(end_year: int) -> Period:
-    return Period(dt.date(end_year - 1, 7, 1), dt.date(end_year, 6, 30),
-                  f"Financial year 1 July {end_year - 1} to 30 June {end_year}",
-                  (_quarter(end_year - 1, 3), _quarter(end_year - 1, 4), _quarter(end_year, 1), _quarter(end_year, 2)))
+    return Period(
+        dt.date(end_year - 1, 7, 1),
+        dt.date(end_year, 6, 30),
+        f"Financial year 1 July {end_year - 1} to 30 June {end_year}",
+        (
+            _quarter(end_year - 1, 3),
+            _quarter(end_year - 1, 4),
+            _quarter(end_year, 1),
+            _quarter(end_year, 2),
+        ),
+    )
 
 
 def parse_period(start_text: str | None, end_text: str | None) -> Period:
     """The fixed period from `from` to `to` (YYYY-MM-DD, both days included). Raises PeriodError."""
     try:
-        start, end = dt.date.fromisoformat((start_text or "").strip()), dt.date.fromisoformat((end_text or "").strip())
+        start, end = dt.date.fromisoformat((start_text or "").strip()), dt.date.fromisoformat(
+            (end_text or "").strip()
+        )
     except ValueError:
         raise PeriodError("Give the period's first and last days as YYYY-MM-DD.") from None
     if not 2000 <= start.year <= 9000:
@@ -81,13 +102,16 @@ def parse_period(start_text: str | None, end_text: str | None) -> Period:
             return quarter
     if (start.month, start.day) == (7, 1) and end == dt.date(start.year + 1, 6, 30):
         return _financial_year(start.year + 1)
-    raise PeriodError("Statistics are given for whole quarters (January–March, April–June, July–September, "
-                      "October–December) or financial years (1 July to 30 June) only, so that overlapping "
-                      "periods cannot be compared to single anyone out.")
+    raise PeriodError(
+        "Statistics are given for whole quarters (January–March, April–June, July–September, "
+        "October–December) or financial years (1 July to 30 June) only, so that overlapping "
+        "periods cannot be compared to single anyone out."
+    )
 
 
 def recent_periods(today: dt.date) -> list[Period]:
-    """The current and previous quarters of the last two years, then the current and two earlier financial years."""
+    """The current and previous quarters of the last two years, then the current and two earlier
+    financial years."""
     q, year = (today.month + 2) // 3, today.year
     quarters = []
     for _ in range(8):
@@ -104,18 +128,19 @@ def current_period(today: dt.date) -> Period:
 @dataclass
 class Table:
     """One breakdown of the period's cases: each cell shown as a number, "<5" or "suppressed"."""
+
     key: str
     title: str
-    cells: list[tuple[str, str, str]]       # (machine value, label, shown count)
+    cells: list[tuple[str, str, str]]  # (machine value, label, shown count)
     total: str
 
 
 @dataclass
 class Report:
     period: Period
-    cases: str                              # the number of cases received in the period, as shown
+    cases: str  # the number of cases received in the period, as shown
     tables: list[Table] = field(default_factory=list)
-    medians: list[tuple[str, str, str]] = field(default_factory=list)   # (key, label, shown value)
+    medians: list[tuple[str, str, str]] = field(default_factory=list)  # (key, label, shown value)
 
 
 @dataclass
@@ -132,32 +157,42 @@ class _Case:
 
 def _cases(ctx: Context, account_id: int, private_key: bytes, period: Period) -> list[_Case]:
     rows = ctx.db.execute(
-        "SELECT c.id, ch.name, ch.regime, c.status, c.received_day, k.sealed_key, f.value_ct FROM cases c "
-        "JOIN case_keys k ON k.case_id = c.id AND k.recipient = ? JOIN channels ch ON ch.id = c.channel_id "
-        "LEFT JOIN case_fields f ON f.case_id = c.id AND f.name = 'category' "
-        "WHERE c.received_day BETWEEN ? AND ?",
-        [f"account:{account_id}", period.start.isoformat(), period.end.isoformat()]).fetchall()
+        "SELECT c.id, ch.name, ch.regime, c.status, c.received_day, k.sealed_key, f.value_ct FROM"
+        " cases c JOIN case_keys k ON k.case_id = c.id AND k.recipient = ? JOIN channels ch ON"
+        " ch.id = c.channel_id LEFT JOIN case_fields f ON f.case_id = c.id AND f.name = 'category'"
+        " WHERE c.received_day BETWEEN ? AND ?",
+        [f"account:{account_id}", period.start.isoformat(), period.end.isoformat()],
+    ).fetchall()
     cases: dict[str, _Case] = {}
     for case_id, channel, regime, status, received, sealed, category_ct in rows:
         case = _Case(channel, regime, status, dt.date.fromisoformat(received))
         try:
             case_key = crypto.open_sealed(private_key, sealed)
-            case.category = crypto.decrypt_field(case_key, case_id, "category", category_ct).decode() if category_ct else ""
+            case.category = (
+                crypto.decrypt_field(case_key, case_id, "category", category_ct).decode()
+                if category_ct
+                else ""
+            )
         except crypto.DecryptionError:
-            case.category = ""        # counted, as "not recorded"
+            case.category = ""  # counted, as "not recorded"
         cases[case_id] = case
     if not cases:
         return []
     marks = ",".join("?" * len(cases))
     ids = list(cases)
     for case_id, step, day in ctx.db.execute(
-            f"SELECT case_id, step, day FROM case_steps WHERE case_id IN ({marks})", ids).fetchall():
+        f"SELECT case_id, step, day FROM case_steps WHERE case_id IN ({marks})", ids
+    ).fetchall():
         cases[case_id].steps[step] = dt.date.fromisoformat(day)
     for case_id, status in ctx.db.execute(
-            f"SELECT case_id, status FROM status_events WHERE case_id IN ({marks}) "
-            "AND status IN ('addressed', 'referred', 'no_further_action') ORDER BY case_id, seq", ids).fetchall():
-        cases[case_id].outcome = status      # the latest outcome wins
-    for (case_id,) in ctx.db.execute(f"SELECT case_id FROM case_extensions WHERE case_id IN ({marks})", ids).fetchall():
+        f"SELECT case_id, status FROM status_events WHERE case_id IN ({marks}) "
+        "AND status IN ('addressed', 'referred', 'no_further_action') ORDER BY case_id, seq",
+        ids,
+    ).fetchall():
+        cases[case_id].outcome = status  # the latest outcome wins
+    for (case_id,) in ctx.db.execute(
+        f"SELECT case_id FROM case_extensions WHERE case_id IN ({marks})", ids
+    ).fetchall():
         cases[case_id].extended = True
     return list(cases.values())
 
@@ -169,23 +204,34 @@ def _deadline_result(done: dt.date | None, due: dt.date, today: dt.date) -> str:
 
 
 def _acknowledge_result(case: _Case, today: dt.date) -> str:
-    due = deadlines.acknowledge_by(case.received) if case.regime == "eu" else deadlines.respond_by(case.received)
+    due = (
+        deadlines.acknowledge_by(case.received)
+        if case.regime == "eu"
+        else deadlines.respond_by(case.received)
+    )
     return _deadline_result(case.steps.get("acknowledge"), due, today)
 
 
 def _respond_result(case: _Case, today: dt.date) -> str:
-    """nz: every s 13(1) step within 20 working days (the first three only, after an s 13(2) extension);
+    """nz: every s 13(1) step within 20 working days (the first three only, after an s 13(2)
+    extension);
     eu: feedback (the `inform` step) within 3 months (Art 9(1)(f))."""
     if case.regime == "eu":
-        return _deadline_result(case.steps.get("inform"),
-                                deadlines.feedback_by(case.received, case.steps.get("acknowledge")), today)
+        return _deadline_result(
+            case.steps.get("inform"),
+            deadlines.feedback_by(case.received, case.steps.get("acknowledge")),
+            today,
+        )
     required = deadlines.FIRST_STEPS if case.extended else deadlines.STEPS
     days = [case.steps.get(step) for step in required]
-    return _deadline_result(None if None in days else max(days), deadlines.respond_by(case.received), today)
+    return _deadline_result(
+        None if None in days else max(days), deadlines.respond_by(case.received), today
+    )
 
 
 def _revealed(counts: dict[str, int], hidden: set[str], secondary: set[str], total: int) -> bool:
-    """Whether the shown cells and total pin down any hidden cell's value (each hidden primary cell lies in
+    """Whether the shown cells and total pin down any hidden cell's value (each hidden primary cell
+    lies in
     1..4, each secondary one in 5..)."""
     if not hidden and not secondary:
         return False
@@ -201,13 +247,15 @@ def _revealed(counts: dict[str, int], hidden: set[str], secondary: set[str], tot
 
 
 def suppress(counts: dict[str, int], total: int) -> tuple[dict[str, str], bool]:
-    """The counts as shown, and whether the total must be hidden too. Primary: 1 to 4 as "<5". Secondary:
-    while a hidden cell could be worked out from the rest, hide the smallest cell still shown ("suppressed");
+    """The counts as shown, and whether the total must be hidden too. Primary: 1 to 4 as "<5".
+    Secondary:
+    while a hidden cell could be worked out from the rest, hide the smallest cell still shown
+    ("suppressed");
     when no cell is left to hide, hide the total instead."""
     hidden = {k for k, v in counts.items() if 0 < v < SMALL}
     secondary: set[str] = set()
     if total < SMALL:
-        return _shown(counts, hidden, secondary), False   # every count and the total are "<5" or 0
+        return _shown(counts, hidden, secondary), False  # every count and the total are "<5" or 0
     while _revealed(counts, hidden, secondary, total):
         shown = sorted((v, k) for k, v in counts.items() if v >= SMALL and k not in secondary)
         if not shown:
@@ -217,7 +265,10 @@ def suppress(counts: dict[str, int], total: int) -> tuple[dict[str, str], bool]:
 
 
 def _shown(counts: dict[str, int], hidden: set[str], secondary: set[str]) -> dict[str, str]:
-    return {k: LESS_THAN if k in hidden else SUPPRESSED if k in secondary else str(v) for k, v in counts.items()}
+    return {
+        k: LESS_THAN if k in hidden else SUPPRESSED if k in secondary else str(v)
+        for k, v in counts.items()
+    }
 
 
 def _show_total(total: int, hide: bool) -> str:
@@ -232,13 +283,19 @@ def _median(values: list[int]) -> str:
     return f"{pystats.median(values):g}"
 
 
-def report(ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date) -> Report:
-    """The period's statistics over the cases this officer can read. A financial year is the sum of its
-    quarters, which are published too, so a year's cell is shown only where each quarter shows its own:
+def report(
+    ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date
+) -> Report:
+    """The period's statistics over the cases this officer can read. A financial year is the sum of
+    its
+    quarters, which are published too, so a year's cell is shown only where each quarter shows its
+    own:
     otherwise the year minus the quarters shown would give a hidden one."""
     result = _report(ctx, account_id, private_key, period, today)
     if period.quarters:
-        _hide_what_quarters_hide(result, [_report(ctx, account_id, private_key, q, today) for q in period.quarters])
+        _hide_what_quarters_hide(
+            result, [_report(ctx, account_id, private_key, q, today) for q in period.quarters]
+        )
     return result
 
 
@@ -251,38 +308,69 @@ def _hide_what_quarters_hide(year: Report, quarters: list[Report]) -> None:
         year.cases = LESS_THAN if year.cases == LESS_THAN else SUPPRESSED
     for i, table in enumerate(year.tables):
         by_quarter = [{value: shown for value, _, shown in q.tables[i].cells} for q in quarters]
-        table.cells = [(value, label, shown if shown == "0" or all(_is_count(q.get(value, "0")) for q in by_quarter)
-                        else SUPPRESSED) for value, label, shown in table.cells]
+        table.cells = [
+            (
+                value,
+                label,
+                (
+                    shown
+                    if shown == "0" or all(_is_count(q.get(value, "0")) for q in by_quarter)
+                    else SUPPRESSED
+                ),
+            )
+            for value, label, shown in table.cells
+        ]
         table.total = year.cases
     if not _is_count(year.cases):
         _hide_counts_that_add_up_to_the_total(year.tables)
 
 
 def _hide_counts_that_add_up_to_the_total(tables: list[Table]) -> None:
-    """With the total hidden, a breakdown whose cells are all shown would give it back: so no cell from 5
+    """With the total hidden, a breakdown whose cells are all shown would give it back: so no cell
+    from 5
     up is shown (each breakdown adds up to the same total)."""
     for table in tables:
-        table.cells = [(value, label, SUPPRESSED if _is_count(shown) and int(shown) >= SMALL else shown)
-                       for value, label, shown in table.cells]
+        table.cells = [
+            (value, label, SUPPRESSED if _is_count(shown) and int(shown) >= SMALL else shown)
+            for value, label, shown in table.cells
+        ]
 
 
-def _report(ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date) -> Report:
+def _report(
+    ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date
+) -> Report:
     cases = _cases(ctx, account_id, private_key, period)
     total = len(cases)
-    categories = {**CATEGORIES, **{k: v for k, v in FORMER_CATEGORIES.items() if any(c.category == k for c in cases)}}
+    categories = {
+        **CATEGORIES,
+        **{k: v for k, v in FORMER_CATEGORIES.items() if any(c.category == k for c in cases)},
+    }
     if any(c.category not in categories for c in cases):
         categories[""] = "Not recorded"
     channels = sorted({c.channel for c in cases} | set(_channel_names(ctx, account_id)))
     breakdowns = [
         ("channel", "By channel", {name: name for name in channels}, lambda c: c.channel),
-        ("category", "By category of wrongdoing (s 10)", categories,
-         lambda c: c.category if c.category in categories else ""),
+        (
+            "category",
+            "By category of wrongdoing (s 10)",
+            categories,
+            lambda c: c.category if c.category in categories else "",
+        ),
         ("status", "By status now", STATUSES, lambda c: c.status),
         ("outcome", "By outcome", OUTCOMES, lambda c: c.outcome),
         ("regime", "By statutory regime", REGIMES, lambda c: c.regime),
-        ("acknowledged_in_time", "Acknowledged in time", DEADLINE_RESULTS, lambda c: _acknowledge_result(c, today)),
-        ("responded_in_time", "Dealt with and the discloser informed in time", DEADLINE_RESULTS,
-         lambda c: _respond_result(c, today)),
+        (
+            "acknowledged_in_time",
+            "Acknowledged in time",
+            DEADLINE_RESULTS,
+            lambda c: _acknowledge_result(c, today),
+        ),
+        (
+            "responded_in_time",
+            "Dealt with and the discloser informed in time",
+            DEADLINE_RESULTS,
+            lambda c: _respond_result(c, today),
+        ),
     ]
     tables, hide_total = [], False
     for key, title, labels, value_of in breakdowns:
@@ -291,32 +379,61 @@ def _report(ctx: Context, account_id: int, private_key: bytes, period: Period, t
             counts[value_of(case)] = counts.get(value_of(case), 0) + 1
         shown, hide = suppress(counts, total)
         hide_total = hide_total or hide
-        tables.append(Table(key, title, [(value, labels.get(value, value), shown[value]) for value in counts], ""))
+        tables.append(
+            Table(
+                key,
+                title,
+                [(value, labels.get(value, value), shown[value]) for value in counts],
+                "",
+            )
+        )
     # Every breakdown adds up to the same total: hidden in one, hidden in all.
     shown_total = _show_total(total, hide_total)
     for table in tables:
         table.total = shown_total
     if hide_total:
         _hide_counts_that_add_up_to_the_total(tables)
-    to_acknowledge = [workdays.working_days_between(c.received, c.steps["acknowledge"])
-                      for c in cases if "acknowledge" in c.steps]
-    to_respond = [workdays.working_days_between(c.received, c.steps["inform"]) for c in cases if "inform" in c.steps]
-    medians = [("median_working_days_to_acknowledge", "Median working days to acknowledge", _median(to_acknowledge)),
-               ("median_working_days_to_respond", "Median working days to inform the discloser what is being done",
-                _median(to_respond))]
+    to_acknowledge = [
+        workdays.working_days_between(c.received, c.steps["acknowledge"])
+        for c in cases
+        if "acknowledge" in c.steps
+    ]
+    to_respond = [
+        workdays.working_days_between(c.received, c.steps["inform"])
+        for c in cases
+        if "inform" in c.steps
+    ]
+    medians = [
+        (
+            "median_working_days_to_acknowledge",
+            "Median working days to acknowledge",
+            _median(to_acknowledge),
+        ),
+        (
+            "median_working_days_to_respond",
+            "Median working days to inform the discloser what is being done",
+            _median(to_respond),
+        ),
+    ]
     return Report(period, shown_total, tables, medians)
 
 
 def _channel_names(ctx: Context, account_id: int) -> list[str]:
-    rows = ctx.db.execute("SELECT ch.name FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
-                          "WHERE co.account_id = ? AND co.state = 'confirmed'", [account_id]).fetchall()
+    rows = ctx.db.execute(
+        "SELECT ch.name FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
+        "WHERE co.account_id = ? AND co.state = 'confirmed'",
+        [account_id],
+    ).fetchall()
     return [row[0] for row in rows]
 
 
 def csv_rows(result: Report) -> list[list[str]]:
     """The report as CSV rows: period_from, period_to, measure, value, count."""
     start, end = result.period.start.isoformat(), result.period.end.isoformat()
-    rows = [["period_from", "period_to", "measure", "value", "count"], [start, end, "cases_received", "", result.cases]]
+    rows = [
+        ["period_from", "period_to", "measure", "value", "count"],
+        [start, end, "cases_received", "", result.cases],
+    ]
     for table in result.tables:
         rows += [[start, end, table.key, value, shown] for value, _, shown in table.cells]
         rows.append([start, end, table.key, "total", table.total])

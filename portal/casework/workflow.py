@@ -1,10 +1,15 @@
-"""The statutory case workflow's storage: the s 13 steps done on a case, the statuses they map to, the
-s 13(2) extension and its progress updates, and the case's next deadline, stored whenever one of these
-changes so that lists read it instead of computing it per row (portal.casework.deadlines computes it).
+"""The statutory case workflow's storage: the s 13 steps done on a case, the statuses they map to,
+the
+s 13(2) extension and its progress updates, and the case's next deadline, stored whenever one of
+these
+changes so that lists read it instead of computing it per row (portal.casework.deadlines computes
+it).
 
-These functions trust their caller to have checked access (triage opens the case key first); they run
+These functions trust their caller to have checked access (triage opens the case key first); they
+run
 inside the caller's transaction.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,10 +24,17 @@ from portal.core.context import Context
 STEP_LABELS: dict[str, str] = {
     "acknowledge": "Acknowledge to the discloser the date the disclosure was received (s 13(1)(a))",
     "consider": "Consider the disclosure and whether it warrants investigation (s 13(1)(b))",
-    "check": "Check with the discloser whether it has been disclosed elsewhere, and any outcome (s 13(1)(c))",
-    "deal": "Deal with the matter: investigate, address it by acting or recommending action, refer it "
-            "(s 16), or decide that no action is required (s 15) (s 13(1)(d))",
-    "inform": "Inform the discloser, with reasons, what has been done or is being done (s 13(1)(e))",
+    "check": (
+        "Check with the discloser whether it has been disclosed elsewhere, and any outcome (s"
+        " 13(1)(c))"
+    ),
+    "deal": (
+        "Deal with the matter: investigate, address it by acting or recommending action, refer it "
+        "(s 16), or decide that no action is required (s 15) (s 13(1)(d))"
+    ),
+    "inform": (
+        "Inform the discloser, with reasons, what has been done or is being done (s 13(1)(e))"
+    ),
 }
 
 # The same steps as the discloser reads them on the status page.
@@ -34,8 +46,8 @@ STEP_DISCLOSER_LABELS: dict[str, str] = {
     "inform": "You were told, with reasons, what is being done",
 }
 
-# Setting a status records the steps it necessarily means were done (s 13(1)); an outcome given with a
-# reason also informs the discloser, who reads it on the status page (s 13(1)(e)).
+# Setting a status records the steps it necessarily means were done (s 13(1)); an outcome given with
+# a reason also informs the discloser, who reads it on the status page (s 13(1)(e)).
 STATUS_STEPS: dict[str, tuple[str, ...]] = {
     "received": (),
     "acknowledged": ("acknowledge",),
@@ -50,15 +62,27 @@ INFORMING_STATUSES = ("investigating", "addressed", "referred", "no_further_acti
 
 # What each status means, for the discloser (shown on the status page, with the current one marked).
 STATUS_MEANINGS: dict[str, str] = {
-    "received": "Your disclosure has arrived. An integrity officer should acknowledge it, and the date it was "
-                "received, within 20 working days.",
-    "acknowledged": "An integrity officer has acknowledged your disclosure and the date it was received.",
-    "assessing": "The officers are considering your disclosure and whether it warrants an investigation.",
+    "received": (
+        "Your disclosure has arrived. An integrity officer should acknowledge it, and the date it"
+        " was received, within 20 working days."
+    ),
+    "acknowledged": (
+        "An integrity officer has acknowledged your disclosure and the date it was received."
+    ),
+    "assessing": (
+        "The officers are considering your disclosure and whether it warrants an investigation."
+    ),
     "investigating": "The matter is being investigated.",
-    "addressed": "The organisation has acted on the wrongdoing, or has recommended action to deal with it.",
-    "referred": "Your disclosure has been passed to an appropriate authority better placed to deal with it "
-                "(s 16). You are told which one, and why.",
-    "no_further_action": "The officers decided that no action is required, and must tell you why (s 15).",
+    "addressed": (
+        "The organisation has acted on the wrongdoing, or has recommended action to deal with it."
+    ),
+    "referred": (
+        "Your disclosure has been passed to an appropriate authority better placed to deal with it "
+        "(s 16). You are told which one, and why."
+    ),
+    "no_further_action": (
+        "The officers decided that no action is required, and must tell you why (s 15)."
+    ),
     "closed": "The officers have finished dealing with the matter.",
 }
 
@@ -67,9 +91,13 @@ STATUS_MEANINGS: dict[str, str] = {
 STATUS_MEANINGS_EU: dict[str, str] = {
     **STATUS_MEANINGS,
     "received": "Your report has arrived. The organisation should acknowledge it within 7 days.",
-    "referred": "Your report has been passed to an authority better placed to deal with it. You are told which "
-                "one, and why.",
-    "no_further_action": "The officers decided that no action is required, and should tell you why.",
+    "referred": (
+        "Your report has been passed to an authority better placed to deal with it. You are told"
+        " which one, and why."
+    ),
+    "no_further_action": (
+        "The officers decided that no action is required, and should tell you why."
+    ),
 }
 
 
@@ -84,7 +112,10 @@ REGIME_NAMES: dict[str, str] = {
 }
 
 DEADLINE_NAMES: dict[str, str] = {
-    "respond": "Acknowledge, consider, check, deal with it and inform the discloser (20 working days, s 13(1))",
+    "respond": (
+        "Acknowledge, consider, check, deal with it and inform the discloser (20 working days, s"
+        " 13(1))"
+    ),
     "acknowledge": "Acknowledge receipt (7 days)",
     "feedback": "Give the discloser feedback (3 months)",
     "update": "Next progress update to the discloser (s 13(2))",
@@ -99,13 +130,15 @@ class WorkflowError(ValueError):
 class StepRecord:
     step: str
     label: str
-    day: str | None          # when it was done, or None
-    due: str | None          # when it is due under the case's regime, or None
+    day: str | None  # when it was done, or None
+    due: str | None  # when it is due under the case's regime, or None
 
 
 @dataclass
 class Clock:
-    """The case's clock for display: regime, steps with dates, the next deadline and the extension."""
+    """The case's clock for display: regime, steps with dates, the next deadline and the
+    extension."""
+
     regime: str
     steps: list[StepRecord]
     deadline: deadlines.Deadline | None
@@ -122,17 +155,23 @@ def _date(day: str | None) -> dt.date | None:
 
 
 def steps_done(ctx: Context, case_id: str) -> dict[str, str]:
-    rows = ctx.db.execute("SELECT step, day FROM case_steps WHERE case_id = ?", [case_id]).fetchall()
+    rows = ctx.db.execute(
+        "SELECT step, day FROM case_steps WHERE case_id = ?", [case_id]
+    ).fetchall()
     return dict(rows)
 
 
-def mark_steps(ctx: Context, case_id: str, steps: tuple[str, ...] | list[str], day: str, account_id: int | None) -> list[str]:
+def mark_steps(
+    ctx: Context, case_id: str, steps: tuple[str, ...] | list[str], day: str, account_id: int | None
+) -> list[str]:
     """Record steps as done on `day` unless they already are; return the ones newly recorded."""
     done = steps_done(ctx, case_id)
     new = [step for step in steps if step not in done]
     for step in new:
-        ctx.db.execute("INSERT INTO case_steps (case_id, step, day, account_id) VALUES (?, ?, ?, ?)",
-                       [case_id, step, day, account_id])
+        ctx.db.execute(
+            "INSERT INTO case_steps (case_id, step, day, account_id) VALUES (?, ?, ?, ?)",
+            [case_id, step, day, account_id],
+        )
     return new
 
 
@@ -144,64 +183,102 @@ def steps_for_status(status: str, reason: str) -> tuple[str, ...]:
 
 
 def _extension_row(ctx: Context, case_id: str):
-    return ctx.db.execute("SELECT day, update_every, detail_ct FROM case_extensions WHERE case_id = ?",
-                          [case_id]).fetchone()
+    return ctx.db.execute(
+        "SELECT day, update_every, detail_ct FROM case_extensions WHERE case_id = ?", [case_id]
+    ).fetchone()
 
 
 def _update_days(ctx: Context, case_id: str) -> list[str]:
-    return [r[0] for r in ctx.db.execute("SELECT day FROM progress_updates WHERE case_id = ? ORDER BY seq",
-                                         [case_id]).fetchall()]
+    return [
+        r[0]
+        for r in ctx.db.execute(
+            "SELECT day FROM progress_updates WHERE case_id = ? ORDER BY seq", [case_id]
+        ).fetchall()
+    ]
 
 
 def clock_state(ctx: Context, case_id: str) -> deadlines.ClockState:
     regime, received, status = ctx.db.execute(
-        "SELECT ch.regime, c.received_day, c.status FROM cases c JOIN channels ch ON ch.id = c.channel_id "
-        "WHERE c.id = ?", [case_id]).fetchone()
+        "SELECT ch.regime, c.received_day, c.status FROM cases c JOIN channels ch ON ch.id ="
+        " c.channel_id WHERE c.id = ?",
+        [case_id],
+    ).fetchone()
     extension = _extension_row(ctx, case_id)
     updates = _update_days(ctx, case_id)
     return deadlines.ClockState(
-        regime=regime, received=_date(received), status=status,
+        regime=regime,
+        received=_date(received),
+        status=status,
         steps={step: _date(day) for step, day in steps_done(ctx, case_id).items()},
         extended_on=_date(extension[0]) if extension else None,
         update_every=extension[1] if extension else 0,
-        last_update=_date(updates[-1]) if updates else None)
+        last_update=_date(updates[-1]) if updates else None,
+    )
 
 
 def refresh_due(ctx: Context, case_id: str) -> deadlines.Deadline | None:
     """Recompute the case's next deadline and store it (cases.due_day, cases.due_kind)."""
     deadline = deadlines.next_deadline(clock_state(ctx, case_id))
-    ctx.db.execute("UPDATE cases SET due_day = ?, due_kind = ? WHERE id = ?",
-                   [deadline.day.isoformat() if deadline else None, deadline.kind if deadline else None, case_id])
+    ctx.db.execute(
+        "UPDATE cases SET due_day = ?, due_kind = ? WHERE id = ?",
+        [
+            deadline.day.isoformat() if deadline else None,
+            deadline.kind if deadline else None,
+            case_id,
+        ],
+    )
     return deadline
 
 
-def record_extension(ctx: Context, case_id: str, case_key: bytes, *, day: str, account_id: int,
-                     expected_timeframe: str, update_every: int) -> None:
-    """s 13(2): record that dealing with it in 20 working days is not practicable, the expected timeframe
+def record_extension(
+    ctx: Context,
+    case_id: str,
+    case_key: bytes,
+    *,
+    day: str,
+    account_id: int,
+    expected_timeframe: str,
+    update_every: int,
+) -> None:
+    """s 13(2): record that dealing with it in 20 working days is not practicable, the expected
+    timeframe
     (encrypted under the case key: the discloser reads it) and the rhythm of progress updates."""
     state = clock_state(ctx, case_id)
     if state.regime != "nz":
-        raise WorkflowError("This channel follows the EU regime, whose 3-month feedback period has no "
-                            "extension like s 13(2).")
+        raise WorkflowError(
+            "This channel follows the EU regime, whose 3-month feedback period has no "
+            "extension like s 13(2)."
+        )
     if not expected_timeframe.strip():
         raise WorkflowError("Tell the discloser how long you expect to take (s 13(2)).")
     if not 1 <= update_every <= 60:
         raise WorkflowError("Progress updates should be due every 1 to 60 working days.")
-    detail = crypto.encrypt_field(case_key, case_id, "extension",
-                                  json.dumps({"expected_timeframe": expected_timeframe.strip()}).encode())
-    ctx.db.execute("INSERT INTO case_extensions (case_id, day, update_every, account_id, detail_ct) "
-                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (case_id) DO UPDATE SET update_every = excluded.update_every, "
-                   "detail_ct = excluded.detail_ct, account_id = excluded.account_id",
-                   [case_id, day, update_every, account_id, detail])
+    detail = crypto.encrypt_field(
+        case_key,
+        case_id,
+        "extension",
+        json.dumps({"expected_timeframe": expected_timeframe.strip()}).encode(),
+    )
+    ctx.db.execute(
+        "INSERT INTO case_extensions (case_id, day, update_every, account_id, detail_ct) VALUES (?,"
+        " ?, ?, ?, ?) ON CONFLICT (case_id) DO UPDATE SET update_every = excluded.update_every,"
+        " detail_ct = excluded.detail_ct, account_id = excluded.account_id",
+        [case_id, day, update_every, account_id, detail],
+    )
 
 
 def record_progress_update(ctx: Context, case_id: str, *, day: str, account_id: int) -> None:
     if _extension_row(ctx, case_id) is None:
-        raise WorkflowError("Progress updates belong to an extension under s 13(2); record one first.")
-    seq = ctx.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM progress_updates WHERE case_id = ?",
-                         [case_id]).fetchone()[0]
-    ctx.db.execute("INSERT INTO progress_updates (case_id, seq, day, account_id) VALUES (?, ?, ?, ?)",
-                   [case_id, seq, day, account_id])
+        raise WorkflowError(
+            "Progress updates belong to an extension under s 13(2); record one first."
+        )
+    seq = ctx.db.execute(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM progress_updates WHERE case_id = ?", [case_id]
+    ).fetchone()[0]
+    ctx.db.execute(
+        "INSERT INTO progress_updates (case_id, seq, day, account_id) VALUES (?, ?, ?, ?)",
+        [case_id, seq, day, account_id],
+    )
 
 
 def expected_timeframe(ctx: Context, case_id: str, case_key: bytes) -> str:
@@ -209,7 +286,9 @@ def expected_timeframe(ctx: Context, case_id: str, case_key: bytes) -> str:
     row = _extension_row(ctx, case_id)
     if row is None:
         return ""
-    return json.loads(crypto.decrypt_field(case_key, case_id, "extension", row[2]))["expected_timeframe"]
+    return json.loads(crypto.decrypt_field(case_key, case_id, "extension", row[2]))[
+        "expected_timeframe"
+    ]
 
 
 def stored_due(ctx: Context, case_id: str) -> deadlines.Deadline | None:
@@ -218,19 +297,30 @@ def stored_due(ctx: Context, case_id: str) -> deadlines.Deadline | None:
 
 
 def clock(ctx: Context, case_id: str, case_key: bytes, today: str) -> Clock:
-    """The clock of one case for its page: every step with its date, and the next deadline with days left."""
+    """The clock of one case for its page: every step with its date, and the next deadline with days
+    left."""
     state = clock_state(ctx, case_id)
     due = deadlines.step_due_dates(state)
     done = steps_done(ctx, case_id)
-    steps = [StepRecord(step, STEP_LABELS[step], done.get(step),
-                        due[step].isoformat() if step in due else None) for step in deadlines.STEPS]
+    steps = [
+        StepRecord(
+            step, STEP_LABELS[step], done.get(step), due[step].isoformat() if step in due else None
+        )
+        for step in deadlines.STEPS
+    ]
     deadline = stored_due(ctx, case_id)
     left = working_left = None
     if deadline is not None:
         left, working_left = deadlines.days_left(deadline.day, _date(today), state.regime)
     extension = _extension_row(ctx, case_id)
-    return Clock(state.regime, steps, deadline, left, working_left,
-                 extended_on=extension[0] if extension else None,
-                 update_every=extension[1] if extension else None,
-                 expected_timeframe=expected_timeframe(ctx, case_id, case_key),
-                 updates=_update_days(ctx, case_id))
+    return Clock(
+        state.regime,
+        steps,
+        deadline,
+        left,
+        working_left,
+        extended_on=extension[0] if extension else None,
+        update_every=extension[1] if extension else None,
+        expected_timeframe=expected_timeframe(ctx, case_id, case_key),
+        updates=_update_days(ctx, case_id),
+    )

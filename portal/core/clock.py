@@ -1,4 +1,5 @@
 """Time as the portal records it: days in the installation's zone for anything a discloser did."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,6 +30,8 @@ def epoch() -> int:
 
 
 def utc_offset_seconds(tz: str) -> int:
-    """The zone's offset from UTC now, in seconds (Pacific/Auckland: 43200 or 46800), so that a daily
-    window can start at the installation's midnight and tell no more than the day a discloser acted."""
+    """The zone's offset from UTC now, in seconds (Pacific/Auckland: 43200 or 46800), so that a
+    daily
+    window can start at the installation's midnight and tell no more than the day a discloser acted.
+    """
     return int(now_utc().astimezone(ZoneInfo(tz)).utcoffset().total_seconds())

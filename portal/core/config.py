@@ -3,6 +3,7 @@
 Settings come from `installation.json` in the data directory (written by `portal init`), then from
 PORTAL_* environment variables for the knobs an operator may want to turn without editing files.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,8 @@ from pathlib import Path
 from portal.core.numbers import parse_whole_number
 from crypto import KdfParams, PASSPHRASE_PARAMS, RECEIPT_PARAMS, FAST_TEST_PARAMS, new_signing_key
 
-GiB = 1024 ** 3
-MiB = 1024 ** 2
+GiB = 1024**3
+MiB = 1024**2
 INSTALLATION_FILE = "installation.json"
 
 
@@ -32,7 +33,8 @@ class Settings:
     install_salt: bytes
     receipt_params: KdfParams
     passphrase_params: KdfParams
-    # The installation's Ed25519 signing key (its seed), which signs acknowledgements (proof of disclosure).
+    # The installation's Ed25519 signing key (its seed), which signs acknowledgements (proof of
+    # disclosure).
     signing_seed: bytes = dataclasses.field(default=b"", repr=False)
     timezone: str = "Pacific/Auckland"
     calendar: str = "legislation"
@@ -50,8 +52,9 @@ class Settings:
     discloser_session_seconds: int = 3600
     # Shown at /.well-known/security.txt (RFC 9116); empty: that page is not served.
     security_contact: str = ""
-    # The installation's Tor onion service ('<56 base32 letters>.onion'); when set, every page carries
-    # an Onion-Location header pointing at the same path there (docs/deploy.md). Empty: no header.
+    # The installation's Tor onion service ('<56 base32 letters>.onion'); when set, every page
+    # carries an Onion-Location header pointing at the same path there (docs/deploy.md). Empty: no
+    # header.
     onion_address: str = ""
     # Abuse limits (SECURITY.md, "Budgets"). Files per disclosure or reply:
     max_files: int = 50
@@ -147,16 +150,21 @@ def _port(value: str) -> int:
 
 
 def onion_address(value: str) -> str:
-    """A v3 onion address: 56 base32 letters and '.onion' (rend-spec-v3), lower case; '' turns it off.
+    """A v3 onion address: 56 base32 letters and '.onion' (rend-spec-v3), lower case; '' turns it
+    off.
     Raises ValueError otherwise."""
     value = value.strip().lower().removeprefix("http://").removeprefix("https://").rstrip("/")
     if value and not re.fullmatch(r"[a-z2-7]{56}\.onion", value):
-        raise ValueError("onion_address must be a v3 onion address: 56 letters a-z and digits 2-7, then .onion.")
+        raise ValueError(
+            "onion_address must be a v3 onion address: 56 letters a-z and digits 2-7, then .onion."
+        )
     return value
 
 
 def _session_seconds(value: str) -> int:
-    return parse_whole_number(value, minimum=60, maximum=7 * 24 * 3600)   # NotAWholeNumber is a ValueError
+    return parse_whole_number(
+        value, minimum=60, maximum=7 * 24 * 3600
+    )  # NotAWholeNumber is a ValueError
 
 
 CHANGEABLE = {
@@ -178,7 +186,9 @@ def change_setting(data_dir: Path, name: str, value: str) -> None:
     """Write one setting to installation.json (atomically, 0600). Raises ValueError for an unknown
     name or a value of the wrong kind."""
     if name not in CHANGEABLE:
-        raise ValueError(f"{name!r} cannot be changed here; one of: {', '.join(sorted(CHANGEABLE))}.")
+        raise ValueError(
+            f"{name!r} cannot be changed here; one of: {', '.join(sorted(CHANGEABLE))}."
+        )
     parsed = CHANGEABLE[name](value.strip())
     if name.endswith("_seconds") and parsed < 60:
         raise ValueError(f"{name} must be at least 60 seconds.")
@@ -204,7 +214,8 @@ class _installation_lock:
 
 
 def write_private_json(path: Path, document: dict) -> None:
-    """Replace the JSON file `path` atomically: a 0600 temporary file beside it, synced, renamed into place."""
+    """Replace the JSON file `path` atomically: a 0600 temporary file beside it, synced, renamed
+    into place."""
     tmp = path.with_name(path.name + ".part")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -220,7 +231,8 @@ def _write_installation(data_dir: Path, document: dict) -> None:
 
 
 def _ensure_signing_key(data_dir: Path, document: dict) -> dict:
-    """An installation made before acknowledgements were signed gets its signing key at its next start."""
+    """An installation made before acknowledgements were signed gets its signing key at its next
+    start."""
     if "signing_key" in document:
         return document
     with _installation_lock(data_dir):
@@ -239,7 +251,9 @@ def _env_int(name: str, default: int) -> int:
 def load_settings(data_dir: Path, **overrides) -> Settings:
     path = data_dir / INSTALLATION_FILE
     if not path.exists():
-        raise NotInitialised(f"{data_dir} is not an initialised data directory; run `portal init` first.")
+        raise NotInitialised(
+            f"{data_dir} is not an initialised data directory; run `portal init` first."
+        )
     document = _ensure_signing_key(data_dir, json.loads(path.read_text()))
     values = dict(
         data_dir=data_dir,
@@ -250,17 +264,31 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         signing_seed=bytes.fromhex(document["signing_key"]),
         timezone=os.environ.get("PORTAL_TIMEZONE", document.get("timezone", "Pacific/Auckland")),
         calendar=document.get("calendar", "legislation"),
-        max_attachment_bytes=_env_int("PORTAL_MAX_ATTACHMENT_BYTES", document.get("max_attachment_bytes", 2 * GiB)),
-        max_submission_bytes=_env_int("PORTAL_MAX_SUBMISSION_BYTES", document.get("max_submission_bytes", 4 * GiB)),
-        free_space_floor_bytes=_env_int("PORTAL_FREE_SPACE_FLOOR_BYTES", document.get("free_space_floor_bytes", 2 * GiB)),
-        upload_bytes_per_day=_env_int("PORTAL_UPLOAD_BYTES_PER_DAY", document.get("upload_bytes_per_day", 64 * GiB)),
+        max_attachment_bytes=_env_int(
+            "PORTAL_MAX_ATTACHMENT_BYTES", document.get("max_attachment_bytes", 2 * GiB)
+        ),
+        max_submission_bytes=_env_int(
+            "PORTAL_MAX_SUBMISSION_BYTES", document.get("max_submission_bytes", 4 * GiB)
+        ),
+        free_space_floor_bytes=_env_int(
+            "PORTAL_FREE_SPACE_FLOOR_BYTES", document.get("free_space_floor_bytes", 2 * GiB)
+        ),
+        upload_bytes_per_day=_env_int(
+            "PORTAL_UPLOAD_BYTES_PER_DAY", document.get("upload_bytes_per_day", 64 * GiB)
+        ),
         secure_cookies=os.environ.get("PORTAL_INSECURE_COOKIES") != "1",
-        officer_session_seconds=_env_int("PORTAL_OFFICER_SESSION_SECONDS",
-                                         document.get("officer_session_seconds", 8 * 3600)),
-        discloser_session_seconds=_env_int("PORTAL_DISCLOSER_SESSION_SECONDS",
-                                           document.get("discloser_session_seconds", 3600)),
-        security_contact=os.environ.get("PORTAL_SECURITY_CONTACT", document.get("security_contact", "")),
-        onion_address=onion_address(os.environ.get("PORTAL_ONION_ADDRESS", document.get("onion_address", ""))),
+        officer_session_seconds=_env_int(
+            "PORTAL_OFFICER_SESSION_SECONDS", document.get("officer_session_seconds", 8 * 3600)
+        ),
+        discloser_session_seconds=_env_int(
+            "PORTAL_DISCLOSER_SESSION_SECONDS", document.get("discloser_session_seconds", 3600)
+        ),
+        security_contact=os.environ.get(
+            "PORTAL_SECURITY_CONTACT", document.get("security_contact", "")
+        ),
+        onion_address=onion_address(
+            os.environ.get("PORTAL_ONION_ADDRESS", document.get("onion_address", ""))
+        ),
         max_files=_env_int("PORTAL_MAX_FILES", document.get("max_files", 50)),
         header_timeout_seconds=_env_int("PORTAL_HEADER_TIMEOUT", 10),
         body_idle_timeout_seconds=_env_int("PORTAL_BODY_IDLE_TIMEOUT", 30),

@@ -1,4 +1,5 @@
 """What a domain function needs from the installation: settings, database and blob store."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

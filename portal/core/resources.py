@@ -1,4 +1,6 @@
-"""Where the templates and static files are: inside the installed package (wheel), else the source tree."""
+"""Where the templates and static files are: inside the installed package (wheel), else the source
+tree."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,5 +24,6 @@ def static_dir() -> Path:
 
 
 def authorities_file() -> Path:
-    """The appropriate-authority directory shipped with the portal (portal/data/authorities.json)."""
+    """The appropriate-authority directory shipped with the portal
+    (portal/data/authorities.json)."""
     return _PACKAGE / "data" / "authorities.json"

@@ -33,6 +33,7 @@ Counting convention: ``add_working_days(start, n)`` is the n-th working day *aft
 ``start`` itself is never counted, whether or not it is a working day.  For ``n == 0`` the start
 date is returned unchanged (even when it is not a working day, and whatever its year).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,14 +64,37 @@ DEFAULT_TZ = "Pacific/Auckland"
 MATARIKI: dict[int, dt.date] = {
     d.year: d
     for d in (
-        dt.date(2022, 6, 24), dt.date(2023, 7, 14), dt.date(2024, 6, 28), dt.date(2025, 6, 20),
-        dt.date(2026, 7, 10), dt.date(2027, 6, 25), dt.date(2028, 7, 14), dt.date(2029, 7, 6),
-        dt.date(2030, 6, 21), dt.date(2031, 7, 11), dt.date(2032, 7, 2), dt.date(2033, 6, 24),
-        dt.date(2034, 7, 7), dt.date(2035, 6, 29), dt.date(2036, 7, 18), dt.date(2037, 7, 10),
-        dt.date(2038, 6, 25), dt.date(2039, 7, 15), dt.date(2040, 7, 6), dt.date(2041, 7, 19),
-        dt.date(2042, 7, 11), dt.date(2043, 7, 3), dt.date(2044, 6, 24), dt.date(2045, 7, 7),
-        dt.date(2046, 6, 29), dt.date(2047, 7, 19), dt.date(2048, 7, 3), dt.date(2049, 6, 25),
-        dt.date(2050, 7, 15), dt.date(2051, 6, 30), dt.date(2052, 6, 21),
+        dt.date(2022, 6, 24),
+        dt.date(2023, 7, 14),
+        dt.date(2024, 6, 28),
+        dt.date(2025, 6, 20),
+        dt.date(2026, 7, 10),
+        dt.date(2027, 6, 25),
+        dt.date(2028, 7, 14),
+        dt.date(2029, 7, 6),
+        dt.date(2030, 6, 21),
+        dt.date(2031, 7, 11),
+        dt.date(2032, 7, 2),
+        dt.date(2033, 6, 24),
+        dt.date(2034, 7, 7),
+        dt.date(2035, 6, 29),
+        dt.date(2036, 7, 18),
+        dt.date(2037, 7, 10),
+        dt.date(2038, 6, 25),
+        dt.date(2039, 7, 15),
+        dt.date(2040, 7, 6),
+        dt.date(2041, 7, 19),
+        dt.date(2042, 7, 11),
+        dt.date(2043, 7, 3),
+        dt.date(2044, 6, 24),
+        dt.date(2045, 7, 7),
+        dt.date(2046, 6, 29),
+        dt.date(2047, 7, 19),
+        dt.date(2048, 7, 3),
+        dt.date(2049, 6, 25),
+        dt.date(2050, 7, 15),
+        dt.date(2051, 6, 30),
+        dt.date(2052, 6, 21),
     )
 }
 FIRST_KNOWN_YEAR = min(MATARIKI)
@@ -90,7 +114,7 @@ class UnknownYear(ValueError):
         self.year = year
         super().__init__(
             f"New Zealand working days are not known for {year}: the date of the Matariki public "
-            f"holiday is fixed in law (Te Kāhui o Matariki Public Holiday Act 2022) only for "
+            "holiday is fixed in law (Te Kāhui o Matariki Public Holiday Act 2022) only for "
             f"{FIRST_KNOWN_YEAR} to {LAST_KNOWN_YEAR}, and it cannot be computed."
         )
 
@@ -184,10 +208,19 @@ def _excluded(year: int) -> frozenset[dt.date]:
     Labour Day and the Monday after a weekend Waitangi or Anzac Day: Christmas and New Year are
     covered by the summer close, and their Mondayised dates are not excluded by the definitions.
     """
-    names = ("Waitangi Day", "Good Friday", "Easter Monday", "Anzac Day", "Queen's Birthday",
-             "King's Birthday", "Matariki", "Labour Day")
+    names = (
+        "Waitangi Day",
+        "Good Friday",
+        "Easter Monday",
+        "Anzac Day",
+        "Queen's Birthday",
+        "King's Birthday",
+        "Matariki",
+        "Labour Day",
+    )
     return frozenset(
-        d for d, name in _holidays(year)
+        d
+        for d, name in _holidays(year)
         if any(part.removesuffix(" (observed)") in names for part in name.split("; "))
     )
 

@@ -2,14 +2,17 @@
 
 Three kinds of bucket, each counting only failed sign-ins whose form was valid:
 - one per email address typed, known or not (so the answers never tell whether an account exists):
-  after FREE_FAILURES a growing pause before the next try, after LOCK_FAILURES a pause of LOCK_SECONDS;
+  after FREE_FAILURES a growing pause before the next try, after LOCK_FAILURES a pause of
+  LOCK_SECONDS;
 - one for the whole installation, counting failures for unknown email addresses; when it is spent,
   every sign-in from a browser without a device cookie waits for the next window;
 - one per device: a browser that signed in to this account before carries a long-lived random
-  cookie (it identifies nothing else), and uses its own bucket instead of the two above, so junk sent
+  cookie (it identifies nothing else), and uses its own bucket instead of the two above, so junk
+  sent
   to the officer's address from anywhere else never pauses it.
 Window starts are stored rounded down to the window, pauses rounded up to the minute.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +30,7 @@ FREE_FAILURES = 5
 LOCK_FAILURES = 10
 LOCK_SECONDS = 15 * 60
 UNKNOWN_EMAIL_FAILURES = 300  # per window, for the whole installation
-DEVICE_COOKIE_DAYS = 400      # browsers cap cookie lifetimes at 400 days
+DEVICE_COOKIE_DAYS = 400  # browsers cap cookie lifetimes at 400 days
 
 
 class SignInPaused(Exception):
@@ -41,7 +44,9 @@ class SignInPaused(Exception):
 
 def _email_bucket(ctx: Context, email: str) -> str:
     # Keyed hash: the table never holds the addresses people typed.
-    digest = hmac.new(ctx.settings.secret_key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        ctx.settings.secret_key, email.strip().lower().encode(), hashlib.sha256
+    ).hexdigest()
     return "email:" + digest[:32]
 
 
@@ -55,32 +60,40 @@ def _round_up_to_minute(t: int) -> int:
 
 @dataclass
 class Attempt:
-    """The buckets one sign-in attempt spends from; made by `begin`, closed by `failed` or `succeeded`."""
+    """The buckets one sign-in attempt spends from; made by `begin`, closed by `failed` or
+    `succeeded`."""
+
     ctx: Context
     buckets: list[str]
     on_device: bool
     unknown_email: bool
 
     def failed(self) -> str | None:
-        """Spend from each bucket; return "locked" or "paused" when this failure began a pause of the
+        """Spend from each bucket; return "locked" or "paused" when this failure began a pause of
+        the
         address's own budget (for the audit log), else None."""
         now = epoch()
         start = window_of(now, WINDOW_SECONDS)
         began = None
         with transaction(self.ctx.db):
             for bucket in self.buckets:
-                row = self.ctx.db.execute("SELECT window_start, failures FROM sign_in_budgets WHERE bucket = ?",
-                                          [bucket]).fetchone()
+                row = self.ctx.db.execute(
+                    "SELECT window_start, failures FROM sign_in_budgets WHERE bucket = ?", [bucket]
+                ).fetchone()
                 failures = row[1] + 1 if row and row[0] == start else 1
                 paused_until = 0
                 if bucket != "unknown-emails":
                     if failures >= LOCK_FAILURES:
                         paused_until = _round_up_to_minute(now + LOCK_SECONDS)
                     elif failures >= FREE_FAILURES:
-                        paused_until = _round_up_to_minute(now + 15 * 2 ** (failures - FREE_FAILURES))
+                        paused_until = _round_up_to_minute(
+                            now + 15 * 2 ** (failures - FREE_FAILURES)
+                        )
                 self.ctx.db.execute(
-                    "INSERT OR REPLACE INTO sign_in_budgets (bucket, window_start, failures, paused_until) "
-                    "VALUES (?, ?, ?, ?)", [bucket, start, failures, paused_until])
+                    "INSERT OR REPLACE INTO sign_in_budgets (bucket, window_start, failures,"
+                    " paused_until) VALUES (?, ?, ?, ?)",
+                    [bucket, start, failures, paused_until],
+                )
                 if bucket.startswith("email:") and failures in (FREE_FAILURES, LOCK_FAILURES):
                     began = "locked" if failures == LOCK_FAILURES else "paused"
         return began
@@ -93,8 +106,10 @@ class Attempt:
 
 
 def _check(ctx: Context, bucket: str, now: int) -> None:
-    row = ctx.db.execute("SELECT window_start, failures, paused_until FROM sign_in_budgets WHERE bucket = ?",
-                         [bucket]).fetchone()
+    row = ctx.db.execute(
+        "SELECT window_start, failures, paused_until FROM sign_in_budgets WHERE bucket = ?",
+        [bucket],
+    ).fetchone()
     if row is None:
         return
     window_start, failures, paused_until = row
@@ -105,16 +120,29 @@ def _check(ctx: Context, bucket: str, now: int) -> None:
         raise SignInPaused(paused_until - now, locked=failures >= LOCK_FAILURES)
 
 
-def begin(ctx: Context, email: str, account_id: int | None, device_token: str | None,
-          fresh_code: bool = False) -> Attempt:
-    """Check the budgets this attempt would spend from, before any key derivation. Raises SignInPaused.
+def begin(
+    ctx: Context,
+    email: str,
+    account_id: int | None,
+    device_token: str | None,
+    fresh_code: bool = False,
+) -> Attempt:
+    """Check the budgets this attempt would spend from, before any key derivation. Raises
+    SignInPaused.
 
-    `fresh_code`: the attempt carries a valid, unused second-factor code of the (known) account. Then the
-    installation's budget for unknown emails, which junk can spend, does not apply: an officer in a new
+    `fresh_code`: the attempt carries a valid, unused second-factor code of the (known) account.
+    Then the
+    installation's budget for unknown emails, which junk can spend, does not apply: an officer in a
+    new
     browser is not shut out by it (the address's own pause still does)."""
-    on_device = bool(device_token and account_id is not None and ctx.db.execute(
-        "SELECT 1 FROM sign_in_devices WHERE token_hash = ? AND account_id = ?",
-        [_device_hash(device_token), account_id]).fetchone())
+    on_device = bool(
+        device_token
+        and account_id is not None
+        and ctx.db.execute(
+            "SELECT 1 FROM sign_in_devices WHERE token_hash = ? AND account_id = ?",
+            [_device_hash(device_token), account_id],
+        ).fetchone()
+    )
     if on_device:
         buckets = ["device:" + _device_hash(device_token)[:32]]
     else:
@@ -131,8 +159,14 @@ def begin(ctx: Context, email: str, account_id: int | None, device_token: str | 
 def remember_device(ctx: Context, account_id: int, device_token: str | None) -> str:
     """Register this browser for the account after a good sign-in; return the cookie value to keep.
     A browser that already has a device cookie keeps it (one browser may serve several accounts)."""
-    token = device_token if device_token and 20 <= len(device_token) <= 100 else secrets.token_urlsafe(32)
+    token = (
+        device_token
+        if device_token and 20 <= len(device_token) <= 100
+        else secrets.token_urlsafe(32)
+    )
     with transaction(ctx.db):
-        ctx.db.execute("INSERT OR REPLACE INTO sign_in_devices (token_hash, account_id, day) VALUES (?, ?, ?)",
-                       [_device_hash(token), account_id, today(ctx.settings.timezone)])
+        ctx.db.execute(
+            "INSERT OR REPLACE INTO sign_in_devices (token_hash, account_id, day) VALUES (?, ?, ?)",
+            [_device_hash(token), account_id, today(ctx.settings.timezone)],
+        )
     return token

@@ -4,15 +4,20 @@
   pool only once its whole head (up to the blank line) has arrived, and is closed if that takes
   longer than the header timeout. Connections that trickle their head a byte at a time (slow loris)
   therefore hold no thread at all, however many there are.
-- So is a small body (a declared Content-Length up to SMALL_BODY_BYTES: every form without files, sign-in
-  included), within the header timeout, the grace period and the minimum rate: slow forms hold no thread
-  either. A larger or chunked body is read by a thread, and the application lets at most a few of those
-  run at once (work_slots.upload, 503 beyond), so some threads are always left for pages and sign-in.
+- So is a small body (a declared Content-Length up to SMALL_BODY_BYTES: every form without files,
+  sign-in
+  included), within the header timeout, the grace period and the minimum rate: slow forms hold no
+  thread
+  either. A larger or chunked body is read by a thread, and the application lets at most a few of
+  those
+  run at once (work_slots.upload, 503 beyond), so some threads are always left for pages and
+  sign-in.
 - A request body must keep up a minimum rate: after a grace period the bytes received must reach
   `min_rate` per second since the body began, and no read may wait longer than the idle timeout;
   otherwise the read fails (BodyTooSlow, answered 400) and the thread is free again.
 Settings come from the environment `portal serve` sets for its workers (PORTAL_HEADER_TIMEOUT, ...).
 """
+
 from __future__ import annotations
 
 import errno
@@ -29,18 +34,24 @@ from gunicorn.http.errors import NoMoreData
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from portal.guard.work_slots import SMALL_BODY_BYTES   # read by the main loop; a larger body takes an upload slot
+from portal.guard.work_slots import (
+    SMALL_BODY_BYTES,
+)  # read by the main loop; a larger body takes an upload slot
 
-LINGER_SECONDS = 2.0       # as gunicorn's graceful close: time for the client to read the answer
+LINGER_SECONDS = 2.0  # as gunicorn's graceful close: time for the client to read the answer
 LINGER_BYTES = 64 * 1024
 
 
 class _Lingerer:
-    """Closes connections gracefully (RFC 9112 section 9.6: FIN, then read and drop what the client still
-    sends for a moment, so the kernel sends no RST that could destroy the answer) without blocking anyone.
+    """Closes connections gracefully (RFC 9112 section 9.6: FIN, then read and drop what the client
+    still
+    sends for a moment, so the kernel sends no RST that could destroy the answer) without blocking
+    anyone.
 
-    gunicorn does this on the worker's main loop, up to 2 s per connection: twenty clients still sending
-    the body of a refused request would stop the worker for 40 s. Here one thread lingers on all of them
+    gunicorn does this on the worker's main loop, up to 2 s per connection: twenty clients still
+    sending
+    the body of a refused request would stop the worker for 40 s. Here one thread lingers on all of
+    them
     at once."""
 
     def __init__(self) -> None:
@@ -63,7 +74,7 @@ class _Lingerer:
 
     def _run(self) -> None:
         selector = selectors.DefaultSelector()
-        lingering: dict[socket.socket, list] = {}      # sock -> [deadline, bytes drained]
+        lingering: dict[socket.socket, list] = {}  # sock -> [deadline, bytes drained]
         while True:
             while not self.incoming.empty():
                 sock = self.incoming.get()
@@ -79,10 +90,13 @@ class _Lingerer:
                     data = b""
                 lingering[sock][1] += len(data)
                 if not data:
-                    lingering[sock][0] = 0              # the client closed: done
+                    lingering[sock][0] = 0  # the client closed: done
             now = time.monotonic()
-            for sock in [s for s, (deadline, drained) in lingering.items()
-                         if deadline <= now or drained >= LINGER_BYTES]:
+            for sock in [
+                s
+                for s, (deadline, drained) in lingering.items()
+                if deadline <= now or drained >= LINGER_BYTES
+            ]:
                 selector.unregister(sock)
                 del lingering[sock]
                 sock.close()
@@ -100,12 +114,15 @@ class LingeringConn(TConn):
         else:
             super().close()
 
+
 MAX_HEAD_BYTES = 64 * 1024  # beyond gunicorn's own limits: the parser refuses such a head anyway
 
 
 def small_body_length(head: bytes) -> int | None:
-    """The Content-Length a complete request head declares, when the main loop should read that body:
-    1 to SMALL_BODY_BYTES, not chunked, no `Expect: 100-continue` (that client waits to be asked). None
+    """The Content-Length a complete request head declares, when the main loop should read that
+    body:
+    1 to SMALL_BODY_BYTES, not chunked, no `Expect: 100-continue` (that client waits to be asked).
+    None
     otherwise (no body, a large or chunked one, or a head the parser will refuse anyway)."""
     length = None
     for line in head.split(b"\n")[1:]:
@@ -127,14 +144,16 @@ def _env(name: str, default: int) -> int:
 
 
 class BodyTooSlow(NoMoreData):
-    """The client sends its body slower than the minimum rate, or paused longer than the idle timeout."""
+    """The client sends its body slower than the minimum rate, or paused longer than the idle
+    timeout."""
 
     def __str__(self) -> str:
         return "request body too slow"
 
 
 class PacedUnreader(SocketUnreader):
-    """A socket reader that fails a body read falling behind `min_rate` bytes per second (after `grace`
+    """A socket reader that fails a body read falling behind `min_rate` bytes per second (after
+    `grace`
     seconds) or waiting longer than `idle` seconds for any byte."""
 
     def __init__(self, sock, idle: float, min_rate: int, grace: float) -> None:
@@ -167,7 +186,8 @@ def _head_end(data: bytes) -> int | None:
 
 
 class HeadFirstWorker(ThreadWorker):
-    """gthread with request heads read by the main loop, and paced bodies (see the module docstring)."""
+    """gthread with request heads read by the main loop, and paced bodies (see the module
+    docstring)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -196,7 +216,9 @@ class HeadFirstWorker(ThreadWorker):
     def _await_head(self, conn: TConn) -> None:
         conn.sock.setblocking(False)
         conn.head = bytearray()
-        conn.needed = None      # bytes to gather before a thread takes it: head, and a small body if any
+        conn.needed = (
+            None  # bytes to gather before a thread takes it: head, and a small body if any
+        )
         self.heading[conn] = time.monotonic() + self.header_timeout
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_head_bytes, conn))
 
@@ -219,7 +241,9 @@ class HeadFirstWorker(ThreadWorker):
             if body is not None:
                 # Wait here for the small body too, as long as the minimum rate allows for it.
                 conn.needed = end + body
-                self.heading[conn] = time.monotonic() + self.header_timeout + self.grace + body / self.min_rate
+                self.heading[conn] = (
+                    time.monotonic() + self.header_timeout + self.grace + body / self.min_rate
+                )
             else:
                 conn.needed = 0
         if len(conn.head) >= conn.needed:
@@ -257,11 +281,16 @@ class HeadFirstWorker(ThreadWorker):
         return super().handle(conn)
 
     def _keepalive_after(self, conn, keepalive):
-        # gunicorn would read the rest of a body the application left unread (a refused upload, a 413) in
-        # this thread, for seconds, to keep the connection alive; and it ignores an application's
-        # "Connection: close". Close instead: the lingerer takes what the client still sends, off-thread.
+        # gunicorn would read the rest of a body the application left unread (a refused upload, a
+        # 413) in this thread, for seconds, to keep the connection alive; and it ignores an
+        # application's "Connection: close". Close instead: the lingerer takes what the client still
+        # sends, off-thread.
         body = getattr(getattr(conn.parser, "mesg", None), "body", None)
         reader = getattr(body, "reader", None)
-        if keepalive and reader is not None and not (isinstance(reader, LengthReader) and reader.length == 0):
+        if (
+            keepalive
+            and reader is not None
+            and not (isinstance(reader, LengthReader) and reader.length == 0)
+        ):
             return False
         return super()._keepalive_after(conn, keepalive)

@@ -1,7 +1,9 @@
-"""Fixed-window counters kept in the database, so every worker shares them. No client address is used.
+"""Fixed-window counters kept in the database, so every worker shares them. No client address is
+used.
 
 A window's start is stored rounded down to a multiple of the window's length, so a counter records
 which window something happened in, never the second (SECURITY.md, "Budgets")."""
+
 from __future__ import annotations
 
 from portal.core.clock import epoch
@@ -9,20 +11,26 @@ from portal.store import Database, transaction
 
 
 def window_of(now: int, window_seconds: int, offset: int = 0) -> int:
-    """The start of the window holding `now`; `offset` (seconds east of UTC) moves daily windows to the
+    """The start of the window holding `now`; `offset` (seconds east of UTC) moves daily windows to
+    the
     installation's midnight (clock.utc_offset_seconds)."""
     return now - (now + offset) % window_seconds
 
 
 def hit(db: Database, bucket: str, limit: int, window_seconds: int) -> int | None:
-    """Count one event in `bucket`. Return None if allowed, else the seconds until the window resets."""
+    """Count one event in `bucket`. Return None if allowed, else the seconds until the window
+    resets."""
     now = epoch()
     start = window_of(now, window_seconds)
     with transaction(db):
-        row = db.execute("SELECT window_start, count FROM throttle WHERE bucket = ?", [bucket]).fetchone()
+        row = db.execute(
+            "SELECT window_start, count FROM throttle WHERE bucket = ?", [bucket]
+        ).fetchone()
         if row is None or row[0] != start:
-            db.execute("INSERT OR REPLACE INTO throttle (bucket, window_start, count) VALUES (?, ?, 1)",
-                       [bucket, start])
+            db.execute(
+                "INSERT OR REPLACE INTO throttle (bucket, window_start, count) VALUES (?, ?, 1)",
+                [bucket, start],
+            )
             return None
         if row[1] >= limit:
             return max(1, start + window_seconds - now)
@@ -32,7 +40,9 @@ def hit(db: Database, bucket: str, limit: int, window_seconds: int) -> int | Non
 
 def spent(db: Database, bucket: str, window_seconds: int, offset: int = 0) -> int:
     """How much of `bucket` the current window has used (0 in a fresh window)."""
-    row = db.execute("SELECT window_start, count FROM throttle WHERE bucket = ?", [bucket]).fetchone()
+    row = db.execute(
+        "SELECT window_start, count FROM throttle WHERE bucket = ?", [bucket]
+    ).fetchone()
     return row[1] if row and row[0] == window_of(epoch(), window_seconds, offset) else 0
 
 
@@ -40,10 +50,12 @@ def add(db: Database, bucket: str, amount: int, window_seconds: int, offset: int
     """Add `amount` to the current window of `bucket` (for budgets counted in bytes, not events)."""
     start = window_of(epoch(), window_seconds, offset)
     with transaction(db):
-        db.execute("INSERT INTO throttle (bucket, window_start, count) VALUES (?, ?, ?) "
-                   "ON CONFLICT (bucket) DO UPDATE SET count = CASE WHEN window_start = excluded.window_start "
-                   "THEN count + excluded.count ELSE excluded.count END, window_start = excluded.window_start",
-                   [bucket, start, amount])
+        db.execute(
+            "INSERT INTO throttle (bucket, window_start, count) VALUES (?, ?, ?) ON CONFLICT"
+            " (bucket) DO UPDATE SET count = CASE WHEN window_start = excluded.window_start THEN"
+            " count + excluded.count ELSE excluded.count END, window_start = excluded.window_start",
+            [bucket, start, amount],
+        )
 
 
 def seconds_left(window_seconds: int, offset: int = 0) -> int:
@@ -52,7 +64,8 @@ def seconds_left(window_seconds: int, offset: int = 0) -> int:
 
 
 def purge_stale(db: Database, now: int) -> None:
-    """In the caller's transaction: delete counters whose window began two days or more before `now` (the
+    """In the caller's transaction: delete counters whose window began two days or more before `now`
+    (the
     longest window is a day): an old counter says only that something was used then."""
     db.execute("DELETE FROM throttle WHERE window_start < ?", [now - 2 * 86400])
 

@@ -1,8 +1,10 @@
 """Rationing expensive work within one server process: Argon2id runs and concurrent uploads.
 
 A slot is handed to waiters first come, first served, so a flood of requests (receipt guesses,
-junk sign-ins) waits in the same queue as a genuine discloser instead of overtaking them. Peak memory
+junk sign-ins) waits in the same queue as a genuine discloser instead of overtaking them. Peak
+memory
 is bounded by the number of slots, not by the number of threads (SECURITY.md, "Budgets")."""
+
 from __future__ import annotations
 
 import contextlib
@@ -74,15 +76,19 @@ def _named(name: str, size: int) -> FairSlots:
         return _slots.setdefault((name, size), FairSlots(size))
 
 
-def key_derivation(settings: Settings, *, wait: float | None = None) -> contextlib.AbstractContextManager:
+def key_derivation(
+    settings: Settings, *, wait: float | None = None
+) -> contextlib.AbstractContextManager:
     """One Argon2id run (a receipt or a passphrase): waits up to `kdf_wait_seconds` for a slot."""
     return _named("kdf", settings.kdf_concurrency).held(
-        settings.kdf_wait_seconds if wait is None else wait, retry_after=5)
+        settings.kdf_wait_seconds if wait is None else wait, retry_after=5
+    )
 
 
 # A body declared this small is read by the worker's main loop before any thread takes the request
-# (portal/guard/slow_clients.py), so it holds no thread and takes no upload slot. Any larger or chunked body
-# takes one, on every route (portal/web/app.py), so a few slow bodies cannot hold every thread.
+# (portal/guard/slow_clients.py), so it holds no thread and takes no upload slot. Any larger or
+# chunked body takes one, on every route (portal/web/app.py), so a few slow bodies cannot hold every
+# thread.
 SMALL_BODY_BYTES = 64 * 1024
 
 

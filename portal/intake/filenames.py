@@ -3,9 +3,11 @@
 What changes, and nothing else:
 - Browsers escape three characters in a multipart file name (HTML's form encoding: `"` as %22, CR as
   %0D, LF as %0A); they are decoded back.
-- A full path (sent by very old browsers) keeps only its last part; any other path separator (`/`, `\\`)
+- A full path (sent by very old browsers) keeps only its last part; any other path separator (`/`,
+  `\\`)
   is removed.
-- Control characters (Unicode category Cc, line and paragraph separators) and bidirectional overrides,
+- Control characters (Unicode category Cc, line and paragraph separators) and bidirectional
+  overrides,
   embeddings and isolates (U+202A-U+202E, U+2066-U+2069), which can disguise `exe.pdf` as `fdp.exe`,
   are removed. Other invisible characters stay: zero-width joiners and non-joiners (U+200C, U+200D)
   are part of how many scripts and emoji are written.
@@ -13,6 +15,7 @@ What changes, and nothing else:
 - A name over MAX_NAME_BYTES (255 bytes of UTF-8, what file systems allow) is shortened in its stem,
   at a character boundary, keeping its extension.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +32,11 @@ _FULL_PATH = re.compile(r"^(?:[A-Za-z]:\\|\\\\)|/")
 
 
 def _removed(ch: str) -> bool:
-    return (ch in _DIRECTION_CONTROLS or ch in "/\\"
-            or unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs"))
+    return (
+        ch in _DIRECTION_CONTROLS
+        or ch in "/\\"
+        or unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs")
+    )
 
 
 def _shorten(name: str) -> str:
@@ -50,7 +56,8 @@ def _shorten(name: str) -> str:
 
 
 def clean_filename(sent: str) -> str:
-    """The name to store for a file sent as `sent` (see the module docstring); at most 255 UTF-8 bytes."""
+    """The name to store for a file sent as `sent` (see the module docstring); at most 255 UTF-8
+    bytes."""
     name = _ESCAPED.sub(lambda m: _BROWSER_ESCAPES[m.group(0)], sent or "")
     if _FULL_PATH.search(name):
         name = re.split(r"[\\/]", name)[-1]

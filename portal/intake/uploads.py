@@ -1,8 +1,10 @@
-"""Reading a multipart form as it streams in, so that no uploaded byte reaches the disk in plaintext.
+"""Reading a multipart form as it streams in, so that no uploaded byte reaches the disk in
+plaintext.
 
 Werkzeug would spool large files to a temporary file; here every file part goes straight into a
 sink supplied by the caller (an encryptor writing a blob), and text fields stay in memory, bounded.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +39,7 @@ class FileSink(Protocol):
 
 @dataclass
 class Limits:
-    text_bytes: int      # all text parts of one request together
+    text_bytes: int  # all text parts of one request together
     file_bytes: int
     total_bytes: int
     max_files: int = 50
@@ -69,11 +71,14 @@ class _Budget:
     def count_file(self) -> None:
         self.files += 1
         if self.files > self.limits.max_files:
-            raise TooLarge(f"The number of files (more than {self.limits.max_files})", self.limits.max_files)
+            raise TooLarge(
+                f"The number of files (more than {self.limits.max_files})", self.limits.max_files
+            )
 
 
 class _TextTarget(BaseTarget):
-    """Collects a text field; only a field named in `repeatable` (checkboxes) may come more than once."""
+    """Collects a text field; only a field named in `repeatable` (checkboxes) may come more than
+    once."""
 
     def __init__(self, name: str, out: MultiDict, budget: _Budget, repeatable: bool) -> None:
         super().__init__()
@@ -126,12 +131,20 @@ class _FileTarget(BaseTarget):
             self._sink = None
 
 
-def read_multipart(stream: BinaryIO, content_type: str, *, text_fields: list[str], file_fields: list[str],
-                   open_sink: Callable[[str], FileSink], limits: Limits,
-                   repeatable: tuple[str, ...] = ()) -> MultiDict:
+def read_multipart(
+    stream: BinaryIO,
+    content_type: str,
+    *,
+    text_fields: list[str],
+    file_fields: list[str],
+    open_sink: Callable[[str], FileSink],
+    limits: Limits,
+    repeatable: tuple[str, ...] = (),
+) -> MultiDict:
     """Parse the body; return the text fields. File parts go to sinks from `open_sink(filename)`.
 
-    Raises TooLarge (the request's text, a file, the whole, or more than `limits.max_files` files) or
+    Raises TooLarge (the request's text, a file, the whole, or more than `limits.max_files` files)
+    or
     MalformedForm (RepeatedField for a text field sent twice that is not in `repeatable`) part way;
     sinks already opened are the caller's to discard.
     """
@@ -153,15 +166,17 @@ def read_multipart(stream: BinaryIO, content_type: str, *, text_fields: list[str
     try:
         while chunk := stream.read(READ_SIZE):
             parser.data_received(chunk)
-            tail = (tail + chunk)[-(len(closing) + 4):]
+            tail = (tail + chunk)[-(len(closing) + 4) :]
     except TooLarge as exc:
-        exc.fields = fields  # what was typed before the limit was hit, to give back to the discloser
+        exc.fields = (
+            fields  # what was typed before the limit was hit, to give back to the discloser
+        )
         raise
     except ParseFailedException as exc:
         if isinstance(exc.__cause__ or exc.__context__, (TooLarge, MalformedForm)):
             raise (exc.__cause__ or exc.__context__) from None
         raise MalformedForm("The form could not be read.") from exc
-    except UnicodeDecodeError as exc:     # a part's name or file name that is not UTF-8
+    except UnicodeDecodeError as exc:  # a part's name or file name that is not UTF-8
         raise MalformedForm("The form could not be read.") from exc
     # A body cut short can still be well framed up to where it stops: only the closing boundary
     # shows that every part arrived whole.

@@ -1,11 +1,17 @@
-"""Who holds a case's keys: grants to fellow officers, revocation and offboarding (SECURITY.md, "Key lifecycle").
+"""Who holds a case's keys: grants to fellow officers, revocation and offboarding (SECURITY.md, "Key
+lifecycle").
 
-A case has up to three keys that readers hold sealed to their own public key: the case key (`case_keys`),
-and the further keys in casefiles.OFFICER_SEALED_TABLES (the officers-only key for notes and exclusions,
-the identity key for the discloser's contact details). Access is holding them, so every grant, revocation
-and re-sealing treats all three alike: a grant copies each key the granter holds, a revocation deletes
+A case has up to three keys that readers hold sealed to their own public key: the case key
+(`case_keys`),
+and the further keys in casefiles.OFFICER_SEALED_TABLES (the officers-only key for notes and
+exclusions,
+the identity key for the discloser's contact details). Access is holding them, so every grant,
+revocation
+and re-sealing treats all three alike: a grant copies each key the granter holds, a revocation
+deletes
 each copy. No case is ever left without an officer who can read it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,53 +45,79 @@ def held_keys(ctx: Context, case_id: str, account_id: int, private_key: bytes) -
     ({} when they hold no case key). Raises crypto.DecryptionError for a copy that does not open."""
     keys: dict[str, bytes] = {}
     for table in key_tables():
-        row = ctx.db.execute(f"SELECT sealed_key FROM {table} WHERE case_id = ? AND account_id = ?",
-                             [case_id, account_id]).fetchone()
+        row = ctx.db.execute(
+            f"SELECT sealed_key FROM {table} WHERE case_id = ? AND account_id = ?",
+            [case_id, account_id],
+        ).fetchone()
         if row is not None:
             keys[table] = crypto.open_sealed(private_key, row[0])
     return keys if CASE_KEYS in keys else {}
 
 
-def seal_keys_to(ctx: Context, case_id: str, keys: dict[str, bytes], officer: accounts.Account) -> None:
-    """Seal each of `keys` ({table: key}) to the officer's current public key, replacing any copy they had;
+def seal_keys_to(
+    ctx: Context, case_id: str, keys: dict[str, bytes], officer: accounts.Account
+) -> None:
+    """Seal each of `keys` ({table: key}) to the officer's current public key, replacing any copy
+    they had;
     in the caller's transaction."""
     for table, key in keys.items():
         sealed = crypto.seal_to(officer.public_key, key)
         if table == CASE_KEYS:
-            ctx.db.execute("INSERT INTO case_keys (case_id, recipient, account_id, sealed_key) VALUES (?, ?, ?, ?) "
-                           "ON CONFLICT (case_id, recipient) DO UPDATE SET sealed_key = excluded.sealed_key",
-                           [case_id, f"account:{officer.id}", officer.id, sealed])
+            ctx.db.execute(
+                "INSERT INTO case_keys (case_id, recipient, account_id, sealed_key) VALUES (?, ?,"
+                " ?, ?) ON CONFLICT (case_id, recipient) DO UPDATE SET sealed_key ="
+                " excluded.sealed_key",
+                [case_id, f"account:{officer.id}", officer.id, sealed],
+            )
         else:
-            ctx.db.execute(f"INSERT INTO {table} (case_id, account_id, sealed_key) VALUES (?, ?, ?) "
-                           "ON CONFLICT (case_id, account_id) DO UPDATE SET sealed_key = excluded.sealed_key",
-                           [case_id, officer.id, sealed])
+            ctx.db.execute(
+                f"INSERT INTO {table} (case_id, account_id, sealed_key) VALUES (?, ?, ?) "
+                "ON CONFLICT (case_id, account_id) DO UPDATE SET sealed_key = excluded.sealed_key",
+                [case_id, officer.id, sealed],
+            )
 
 
 def is_reader(ctx: Context, case_id: str, account_id: int) -> bool:
-    return ctx.db.execute("SELECT 1 FROM case_keys WHERE case_id = ? AND account_id = ?",
-                          [case_id, account_id]).fetchone() is not None
+    return (
+        ctx.db.execute(
+            "SELECT 1 FROM case_keys WHERE case_id = ? AND account_id = ?", [case_id, account_id]
+        ).fetchone()
+        is not None
+    )
 
 
 def excluded_ids(ctx: Context, case_id: str, keys: dict[str, bytes]) -> set[int | None]:
-    """The officers the discloser excluded from this case, read with its officers-only key (if held)."""
+    """The officers the discloser excluded from this case, read with its officers-only key (if
+    held)."""
     internal_key = keys.get("internal_keys")
-    return {entry["id"] for entry in conflicts.exclusions_under(ctx, case_id, internal_key)} if internal_key else set()
+    return (
+        {entry["id"] for entry in conflicts.exclusions_under(ctx, case_id, internal_key)}
+        if internal_key
+        else set()
+    )
 
 
 @dataclass
 class GrantResult:
-    granted: list[str] = field(default_factory=list)   # references of the cases now shared
-    excluded: list[str] = field(default_factory=list)  # skipped: the discloser excluded that officer
-    already: int = 0                                    # cases the officer could read already
+    granted: list[str] = field(default_factory=list)  # references of the cases now shared
+    excluded: list[str] = field(
+        default_factory=list
+    )  # skipped: the discloser excluded that officer
+    already: int = 0  # cases the officer could read already
 
 
-def grantable_officers(ctx: Context, granter: accounts.Account, channel_id: int) -> list[accounts.Account]:
+def grantable_officers(
+    ctx: Context, granter: accounts.Account, channel_id: int
+) -> list[accounts.Account]:
     """The confirmed officers of a channel other than the granter: whom they may give access to."""
     return [o for o in accounts.channel_officers(ctx, channel_id) if o.id != granter.id]
 
 
-def grant_choices(ctx: Context, granter: accounts.Account) -> list[tuple[accounts.Channel, list[accounts.Account]]]:
-    """For each channel the officer is a confirmed member of: the officers they may give access to."""
+def grant_choices(
+    ctx: Context, granter: accounts.Account
+) -> list[tuple[accounts.Channel, list[accounts.Account]]]:
+    """For each channel the officer is a confirmed member of: the officers they may give access
+    to."""
     choices = []
     for channel in accounts.list_channels(ctx, with_officers_only=True):
         members = accounts.channel_officers(ctx, channel.id)
@@ -94,18 +126,29 @@ def grant_choices(ctx: Context, granter: accounts.Account) -> list[tuple[account
     return choices
 
 
-def grant(ctx: Context, granter: accounts.Account, private_key: bytes, grantee_id: int, channel_name: str,
-          ref: str | None = None) -> GrantResult:
-    """Give a confirmed officer of the channel access to one case (`ref`) or to every case of the channel
-    the granter can read (`ref` None): each of the case's keys the granter holds is re-sealed to them, and
+def grant(
+    ctx: Context,
+    granter: accounts.Account,
+    private_key: bytes,
+    grantee_id: int,
+    channel_name: str,
+    ref: str | None = None,
+) -> GrantResult:
+    """Give a confirmed officer of the channel access to one case (`ref`) or to every case of the
+    channel
+    the granter can read (`ref` None): each of the case's keys the granter holds is re-sealed to
+    them, and
     each case shared is audited ("grant"). Cases whose discloser excluded that officer are skipped.
 
-    The caller has asked the granter's passphrase again. Raises GrantError, or casefiles.CaseNotFound for
+    The caller has asked the granter's passphrase again. Raises GrantError, or
+    casefiles.CaseNotFound for
     a case the granter cannot read (or that is not of this channel)."""
     channel = accounts.find_channel(ctx, channel_name)
     if channel is None or granter.role != "officer":
         raise casefiles.CaseNotFound()
-    grantee = next((o for o in grantable_officers(ctx, granter, channel.id) if o.id == grantee_id), None)
+    grantee = next(
+        (o for o in grantable_officers(ctx, granter, channel.id) if o.id == grantee_id), None
+    )
     if grantee is None:
         raise GrantError("Choose a confirmed officer of this channel other than yourself.")
     if ref is not None:
@@ -114,9 +157,14 @@ def grant(ctx: Context, granter: accounts.Account, private_key: bytes, grantee_i
             raise casefiles.CaseNotFound()
         case_ids = [case.id]
     else:
-        case_ids = [row[0] for row in ctx.db.execute(
-            "SELECT c.id FROM cases c JOIN case_keys k ON k.case_id = c.id AND k.account_id = ? "
-            "WHERE c.channel_id = ? ORDER BY c.received_day, c.ref", [granter.id, channel.id]).fetchall()]
+        case_ids = [
+            row[0]
+            for row in ctx.db.execute(
+                "SELECT c.id FROM cases c JOIN case_keys k ON k.case_id = c.id AND k.account_id = ?"
+                " WHERE c.channel_id = ? ORDER BY c.received_day, c.ref",
+                [granter.id, channel.id],
+            ).fetchall()
+        ]
     result = GrantResult()
     with transaction(ctx.db):
         for case_id in case_ids:
@@ -130,29 +178,47 @@ def grant(ctx: Context, granter: accounts.Account, private_key: bytes, grantee_i
                     raise casefiles.CaseNotFound()
                 continue  # a copy of the granter's that does not open: nothing to share from it
             excluded = excluded_ids(ctx, case_id, keys)
-            if grantee.id in excluded or None in excluded:  # None: a list changed outside the portal
+            if (
+                grantee.id in excluded or None in excluded
+            ):  # None: a list changed outside the portal
                 result.excluded.append(case_ref)
                 continue
             if is_reader(ctx, case_id, grantee.id):
                 result.already += 1
                 continue
             seal_keys_to(ctx, case_id, keys, grantee)
-            audit.record(ctx, "grant", actor=granter.id, subject=grantee.id, case_ref=case_ref,
-                         channel=channel.id, detail={"keys": len(keys)})
+            audit.record(
+                ctx,
+                "grant",
+                actor=granter.id,
+                subject=grantee.id,
+                case_ref=case_ref,
+                channel=channel.id,
+                detail={"keys": len(keys)},
+            )
             result.granted.append(case_ref)
     if ref is not None and result.excluded:
-        raise GrantError(f"The discloser asked that {grantee.name} not see this case, so they cannot be given "
-                         "access to it.")
+        raise GrantError(
+            f"The discloser asked that {grantee.name} not see this case, so they cannot be given "
+            "access to it."
+        )
     return result
 
 
-# --- Revocation and offboarding --------------------------------------------------------------------------
+# --- Revocation and offboarding
+# --------------------------------------------------------------------------
 
-def cases_only_readable_by(ctx: Context, account_id: int, channel_id: int | None = None) -> list[str]:
-    """References of the cases (of one channel, or any) that no other officer could read without this one."""
-    sql = ("SELECT c.ref FROM cases c WHERE EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = c.id "
-           "AND k.account_id = ?) AND NOT EXISTS (SELECT 1 FROM case_keys k JOIN accounts a ON a.id = k.account_id "
-           "WHERE k.case_id = c.id AND k.account_id != ? AND a.offboarded_day IS NULL)")
+
+def cases_only_readable_by(
+    ctx: Context, account_id: int, channel_id: int | None = None
+) -> list[str]:
+    """References of the cases (of one channel, or any) that no other officer could read without
+    this one."""
+    sql = (
+        "SELECT c.ref FROM cases c WHERE EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = c.id"
+        " AND k.account_id = ?) AND NOT EXISTS (SELECT 1 FROM case_keys k JOIN accounts a ON a.id ="
+        " k.account_id WHERE k.case_id = c.id AND k.account_id != ? AND a.offboarded_day IS NULL)"
+    )
     args: list = [account_id, account_id]
     if channel_id is not None:
         sql += " AND c.channel_id = ?"
@@ -161,45 +227,63 @@ def cases_only_readable_by(ctx: Context, account_id: int, channel_id: int | None
 
 
 def delete_sealed_copies(ctx: Context, account_id: int, channel_id: int | None = None) -> int:
-    """Delete the officer's copies of every key of the channel's cases (or of all cases); in the caller's
+    """Delete the officer's copies of every key of the channel's cases (or of all cases); in the
+    caller's
     transaction. Returns how many copies were deleted."""
     where, args = ("account_id = ?", [account_id])
     if channel_id is not None:
         where += " AND case_id IN (SELECT id FROM cases WHERE channel_id = ?)"
         args.append(channel_id)
-    return sum(ctx.db.execute(f"DELETE FROM {table} WHERE {where}", args).rowcount for table in key_tables())
+    return sum(
+        ctx.db.execute(f"DELETE FROM {table} WHERE {where}", args).rowcount
+        for table in key_tables()
+    )
 
 
 def end_sessions(ctx: Context, account_id: int) -> int:
-    """End every console session of the account (each holds its private key); in the caller's transaction."""
+    """End every console session of the account (each holds its private key); in the caller's
+    transaction."""
     return sessions.end_all_for(ctx.db, OFFICER_SESSION, str(account_id))
 
 
 def offboard(ctx: Context, account_id: int, *, actor: int | None = None) -> int:
     """An officer leaves: every sealed copy of every case key they hold is deleted, they leave every
-    channel, their sessions end, and their private key is destroyed (its wrapping overwritten by a key
+    channel, their sessions end, and their private key is destroyed (its wrapping overwritten by a
+    key
     nobody knows), so the account can neither sign in nor read anything again. Refused (LastReader)
-    while a case could be read by nobody else. Returns how many sealed copies were deleted. Audited."""
+    while a case could be read by nobody else. Returns how many sealed copies were deleted. Audited.
+    """
     account = accounts.get_account(ctx, account_id)
     if account is None or account.role != "officer":
         raise accounts.AccountError("There is no such officer.")
-    destroyed = crypto.wrap_private_key(crypto.generate_keypair()[0], crypto.new_receipt(),
-                                        ctx.settings.passphrase_params)
+    destroyed = crypto.wrap_private_key(
+        crypto.generate_keypair()[0], crypto.new_receipt(), ctx.settings.passphrase_params
+    )
     with transaction(ctx.db):
         orphaned = cases_only_readable_by(ctx, account.id)
         if orphaned:
-            raise LastReader(f"{account.name} is the only officer who can read {len(orphaned)} case(s), for example "
-                             f"{orphaned[0]}. Give another officer access to them first.")
+            raise LastReader(
+                f"{account.name} is the only officer who can read {len(orphaned)} case(s), for"
+                f" example {orphaned[0]}. Give another officer access to them first."
+            )
         deleted = delete_sealed_copies(ctx, account.id)
         ctx.db.execute("DELETE FROM channel_officers WHERE account_id = ?", [account.id])
         ctx.db.execute("DELETE FROM key_rotations WHERE account_id = ?", [account.id])
-        # A public key whose private half nobody has: even a copy of the old wrapped key (a backup) and the
-        # leaver's passphrase open nothing sealed after today.
-        ctx.db.execute("UPDATE accounts SET wrapped_private_key = ?, public_key = ?, offboarded_day = ? WHERE id = ?",
-                       [destroyed, crypto.generate_keypair()[1], today(ctx.settings.timezone), account.id])
+        # A public key whose private half nobody has: even a copy of the old wrapped key (a backup)
+        # and the leaver's passphrase open nothing sealed after today.
+        ctx.db.execute(
+            "UPDATE accounts SET wrapped_private_key = ?, public_key = ?, offboarded_day = ? WHERE"
+            " id = ?",
+            [destroyed, crypto.generate_keypair()[1], today(ctx.settings.timezone), account.id],
+        )
         ended = end_sessions(ctx, account.id)
-        audit.record(ctx, "offboard", actor=actor, subject=account.id,
-                     detail={"sealed_copies_deleted": deleted, "sessions_ended": ended})
+        audit.record(
+            ctx,
+            "offboard",
+            actor=actor,
+            subject=account.id,
+            detail={"sealed_copies_deleted": deleted, "sessions_ended": ended},
+        )
     # Move the committed pages out of the write-ahead log, so the deleted copies linger in no file.
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return deleted

@@ -1,13 +1,18 @@
 """Continuity without escrow (SECURITY.md, "Key lifecycle"): each channel's recovery key.
 
-The key pair is made offline (`portal recovery-key new`, crypto.new_recovery_key) and its private half
+The key pair is made offline (`portal recovery-key new`, crypto.new_recovery_key) and its private
+half
 leaves that machine only as SLIP-39 shares for custodians. The server keeps the public half
-(`channels.recovery_public_key`) and, for every case of the channel, a copy of each of the case's keys
-sealed to it (`recovery_copies`: the case key and the keys of casefiles.OFFICER_SEALED_TABLES). When an
-officer's key is lost (a forgotten passphrase, a departed officer), the custodians bring the threshold of
+(`channels.recovery_public_key`) and, for every case of the channel, a copy of each of the case's
+keys
+sealed to it (`recovery_copies`: the case key and the keys of casefiles.OFFICER_SEALED_TABLES). When
+an
+officer's key is lost (a forgotten passphrase, a departed officer), the custodians bring the
+threshold of
 shares to `portal channel recover`, which joins them in memory, re-seals the channel's cases to a
 confirmed officer of the channel (never to one the discloser excluded), and forgets them at once.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -31,18 +36,23 @@ def parse_public_key(text: str) -> bytes:
     except ValueError:
         key = b""
     if len(key) != 32:
-        raise RecoveryError("The recovery public key must be the 64 hexadecimal characters printed by "
-                            "`portal recovery-key new`.")
+        raise RecoveryError(
+            "The recovery public key must be the 64 hexadecimal characters printed by "
+            "`portal recovery-key new`."
+        )
     try:
-        crypto.seal_to(key, b"\0" * 32)     # a low-order point (all zeros, ...) cannot be sealed to
+        crypto.seal_to(key, b"\0" * 32)  # a low-order point (all zeros, ...) cannot be sealed to
     except RuntimeError:
-        raise RecoveryError("That is not a usable public key: copy the one `portal recovery-key new` "
-                            "printed.") from None
+        raise RecoveryError(
+            "That is not a usable public key: copy the one `portal recovery-key new` printed."
+        ) from None
     return key
 
 
 def channel_key(ctx: Context, channel_id: int) -> bytes | None:
-    row = ctx.db.execute("SELECT recovery_public_key FROM channels WHERE id = ?", [channel_id]).fetchone()
+    row = ctx.db.execute(
+        "SELECT recovery_public_key FROM channels WHERE id = ?", [channel_id]
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -53,53 +63,84 @@ def _channel(ctx: Context, name: str) -> accounts.Channel:
     return channel
 
 
-def set_channel_key(ctx: Context, channel_name: str, public_key_text: str, *, replace: bool = False) -> int:
-    """Import a channel's recovery public key; replacing an earlier one (whose copies are deleted) needs
+def set_channel_key(
+    ctx: Context, channel_name: str, public_key_text: str, *, replace: bool = False
+) -> int:
+    """Import a channel's recovery public key; replacing an earlier one (whose copies are deleted)
+    needs
     `replace`. The channel's officers see the change listed like a membership change, with the key's
-    fingerprint. Returns how many of the channel's cases still need re-sealing (`seal_existing`). Audited.
+    fingerprint. Returns how many of the channel's cases still need re-sealing (`seal_existing`).
+    Audited.
     Raises RecoveryError."""
     channel, public_key = _channel(ctx, channel_name), parse_public_key(public_key_text)
     earlier = channel_key(ctx, channel.id)
     if earlier is not None and earlier != public_key and not replace:
-        raise RecoveryError(f"{channel.name} already has a recovery key. Replacing it deletes every recovery copy "
-                            "of its cases: say so with --replace.")
+        raise RecoveryError(
+            f"{channel.name} already has a recovery key. Replacing it deletes every recovery copy "
+            "of its cases: say so with --replace."
+        )
     with transaction(ctx.db):
         accounts.record_membership_event(
-            ctx, channel.id, f"The channel's recovery key (fingerprint {crypto.key_fingerprint(public_key)})",
-            "replaced" if earlier is not None else "set", "the server's operator (command line)")
-        ctx.db.execute("UPDATE channels SET recovery_public_key = ? WHERE id = ?", [public_key, channel.id])
-        ctx.db.execute("DELETE FROM recovery_copies WHERE case_id IN (SELECT id FROM cases WHERE channel_id = ?)",
-                       [channel.id])
+            ctx,
+            channel.id,
+            f"The channel's recovery key (fingerprint {crypto.key_fingerprint(public_key)})",
+            "replaced" if earlier is not None else "set",
+            "the server's operator (command line)",
+        )
+        ctx.db.execute(
+            "UPDATE channels SET recovery_public_key = ? WHERE id = ?", [public_key, channel.id]
+        )
+        ctx.db.execute(
+            "DELETE FROM recovery_copies WHERE case_id IN (SELECT id FROM cases WHERE channel_id"
+            " = ?)",
+            [channel.id],
+        )
         audit.record(ctx, "recovery_key_set", actor=None, channel=channel.id)
-        return ctx.db.execute("SELECT COUNT(*) FROM cases WHERE channel_id = ?", [channel.id]).fetchone()[0]
+        return ctx.db.execute(
+            "SELECT COUNT(*) FROM cases WHERE channel_id = ?", [channel.id]
+        ).fetchone()[0]
 
 
 def seal_case(ctx: Context, channel_id: int, case_id: str, keys: dict[str, bytes]) -> bool:
-    """Seal a case's keys ({table: key}) to its channel's recovery key, if it has one; in the caller's
-    transaction (a new disclosure's, so that no case of such a channel exists without its copies)."""
+    """Seal a case's keys ({table: key}) to its channel's recovery key, if it has one; in the
+    caller's
+    transaction (a new disclosure's, so that no case of such a channel exists without its copies).
+    """
     public_key = channel_key(ctx, channel_id)
     if public_key is None:
         return False
     for table, key in keys.items():
-        ctx.db.execute("INSERT OR REPLACE INTO recovery_copies (case_id, key_table, sealed_key) VALUES (?, ?, ?)",
-                       [case_id, table, crypto.seal_to(public_key, key)])
+        ctx.db.execute(
+            "INSERT OR REPLACE INTO recovery_copies (case_id, key_table, sealed_key) VALUES (?,"
+            " ?, ?)",
+            [case_id, table, crypto.seal_to(public_key, key)],
+        )
     return True
 
 
 def unsealed_cases(ctx: Context, channel_id: int) -> list[str]:
     """Ids of the channel's cases without a recovery copy of their case key."""
-    return [row[0] for row in ctx.db.execute(
-        "SELECT id FROM cases c WHERE channel_id = ? AND NOT EXISTS (SELECT 1 FROM recovery_copies r "
-        "WHERE r.case_id = c.id AND r.key_table = ?) ORDER BY id", [channel_id, access.CASE_KEYS]).fetchall()]
+    return [
+        row[0]
+        for row in ctx.db.execute(
+            "SELECT id FROM cases c WHERE channel_id = ? AND NOT EXISTS (SELECT 1 FROM"
+            " recovery_copies r WHERE r.case_id = c.id AND r.key_table = ?) ORDER BY id",
+            [channel_id, access.CASE_KEYS],
+        ).fetchall()
+    ]
 
 
-def seal_existing(ctx: Context, officer_email: str, passphrase: str, channel_name: str) -> tuple[int, int]:
+def seal_existing(
+    ctx: Context, officer_email: str, passphrase: str, channel_name: str
+) -> tuple[int, int]:
     """An officer who reads the channel's earlier cases seals their keys to the recovery key (for a
     channel that had cases before its recovery key was imported). Returns (sealed, left: cases this
     officer cannot read, for another reader to run it too). Raises RecoveryError. Audited."""
     channel = _channel(ctx, channel_name)
     if channel_key(ctx, channel.id) is None:
-        raise RecoveryError(f"{channel.name} has no recovery key yet: import it with `portal channel set-recovery`.")
+        raise RecoveryError(
+            f"{channel.name} has no recovery key yet: import it with `portal channel set-recovery`."
+        )
     account_id = accounts.account_id_for(ctx, officer_email)
     try:
         private_key = accounts.unwrap_with_passphrase(ctx, account_id or 0, passphrase)
@@ -117,22 +158,31 @@ def seal_existing(ctx: Context, officer_email: str, passphrase: str, channel_nam
                 continue
             seal_case(ctx, channel.id, case_id, keys)
             sealed += 1
-        audit.record(ctx, "recovery_sealed", actor=account_id, channel=channel.id,
-                     detail={"cases": sealed, "left": left})
+        audit.record(
+            ctx,
+            "recovery_sealed",
+            actor=account_id,
+            channel=channel.id,
+            detail={"cases": sealed, "left": left},
+        )
     return sealed, left
 
 
 @dataclass
 class Recovered:
-    granted: list[str] = field(default_factory=list)    # references now readable by the officer
-    excluded: list[str] = field(default_factory=list)   # skipped: the discloser excluded that officer
+    granted: list[str] = field(default_factory=list)  # references now readable by the officer
+    excluded: list[str] = field(
+        default_factory=list
+    )  # skipped: the discloser excluded that officer
     already: int = 0
-    without_copy: int = 0                                # cases never sealed to the recovery key
+    without_copy: int = 0  # cases never sealed to the recovery key
 
 
 def recover(ctx: Context, channel_name: str, officer_email: str, shares: list[str]) -> Recovered:
-    """Join the custodians' shares into the channel's recovery private key (in memory only), and re-seal
-    each of the channel's cases to a confirmed officer of the channel, skipping cases that exclude them.
+    """Join the custodians' shares into the channel's recovery private key (in memory only), and
+    re-seal
+    each of the channel's cases to a confirmed officer of the channel, skipping cases that exclude
+    them.
     The joined key is dropped before this returns, whatever happens. Audited ("recovery_used").
 
     Raises RecoveryError (no such channel or officer, no recovery key, shares of another key) or
@@ -141,26 +191,40 @@ def recover(ctx: Context, channel_name: str, officer_email: str, shares: list[st
     public_key = channel_key(ctx, channel.id)
     if public_key is None:
         raise RecoveryError(f"{channel.name} has no recovery key.")
-    officer = next((o for o in accounts.channel_officers(ctx, channel.id)
-                    if o.email.casefold() == officer_email.strip().casefold()), None)
+    officer = next(
+        (
+            o
+            for o in accounts.channel_officers(ctx, channel.id)
+            if o.email.casefold() == officer_email.strip().casefold()
+        ),
+        None,
+    )
     if officer is None:
-        raise RecoveryError(f"{officer_email.strip()} is not a confirmed officer of {channel.name}.")
+        raise RecoveryError(
+            f"{officer_email.strip()} is not a confirmed officer of {channel.name}."
+        )
     private_key = crypto.recovery_private_key(shares)
     shares.clear()
     try:
         if not hmac.compare_digest(crypto.public_key_of(private_key), public_key):
-            raise RecoveryError(f"These shares make a recovery key, but not the one of {channel.name}.")
+            raise RecoveryError(
+                f"These shares make a recovery key, but not the one of {channel.name}."
+            )
         return _reseal_to(ctx, channel, officer, private_key)
     finally:
         del private_key
 
 
-def _reseal_to(ctx: Context, channel: accounts.Channel, officer: accounts.Account, private_key: bytes) -> Recovered:
+def _reseal_to(
+    ctx: Context, channel: accounts.Channel, officer: accounts.Account, private_key: bytes
+) -> Recovered:
     result = Recovered()
     with transaction(ctx.db):
         rows = ctx.db.execute(
-            "SELECT c.id, c.ref, r.key_table, r.sealed_key FROM cases c LEFT JOIN recovery_copies r ON r.case_id = c.id "
-            "WHERE c.channel_id = ? ORDER BY c.received_day, c.ref", [channel.id]).fetchall()
+            "SELECT c.id, c.ref, r.key_table, r.sealed_key FROM cases c LEFT JOIN recovery_copies r"
+            " ON r.case_id = c.id WHERE c.channel_id = ? ORDER BY c.received_day, c.ref",
+            [channel.id],
+        ).fetchall()
         copies: dict[tuple[str, str], dict[str, bytes]] = {}
         for case_id, ref, table, sealed in rows:
             copies.setdefault((case_id, ref), {})
@@ -175,7 +239,8 @@ def _reseal_to(ctx: Context, channel: accounts.Channel, officer: accounts.Accoun
                 result.excluded.append(ref)
                 continue
             renewing = access.is_reader(ctx, case_id, officer.id)
-            # An officer who reads it already gets copies they can open (theirs may be the lost ones).
+            # An officer who reads it already gets copies they can open (theirs may be the lost
+            # ones).
             access.seal_keys_to(ctx, case_id, keys, officer)
             if renewing:
                 result.already += 1
@@ -183,7 +248,16 @@ def _reseal_to(ctx: Context, channel: accounts.Channel, officer: accounts.Accoun
                 result.granted.append(ref)
         # Not how many cases exclude the officer: the entry names them, so they would read it (the
         # command's output tells the operator).
-        audit.record(ctx, "recovery_used", actor=None, subject=officer.id, channel=channel.id,
-                     detail={"cases": len(result.granted), "renewed": result.already,
-                             "without_copy": result.without_copy})
+        audit.record(
+            ctx,
+            "recovery_used",
+            actor=None,
+            subject=officer.id,
+            channel=channel.id,
+            detail={
+                "cases": len(result.granted),
+                "renewed": result.already,
+                "without_copy": result.without_copy,
+            },
+        )
     return result

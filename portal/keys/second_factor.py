@@ -5,6 +5,7 @@ A TOTP code is accepted for the current step or one either side (clock drift), a
 later than the last one the account used, so a code seen over a shoulder or in a log cannot be
 replayed (RFC 6238, section 5.2).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,9 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_svg(secret: str, email: str) -> str:
     """The provisioning URI as an inline SVG QR code (no image request, no script)."""
-    return segno.make(provisioning_uri(secret, email), error="m").svg_inline(scale=4, title="QR code for your authenticator app")
+    return segno.make(provisioning_uri(secret, email), error="m").svg_inline(
+        scale=4, title="QR code for your authenticator app"
+    )
 
 
 def normalise_code(code: str) -> str:
@@ -43,7 +46,8 @@ def normalise_code(code: str) -> str:
 
 
 def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
-    """The time step (RFC 6238 T) whose code equals `code`, trying T-1, T and T+1; None if none does.
+    """The time step (RFC 6238 T) whose code equals `code`, trying T-1, T and T+1; None if none
+    does.
 
     Every candidate is compared, in constant time, whatever matched before it."""
     totp = pyotp.TOTP(secret)
@@ -68,7 +72,7 @@ def new_recovery_codes() -> list[str]:
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(16))
-        codes.append("-".join(raw[i:i + 4] for i in range(0, 16, 4)))
+        codes.append("-".join(raw[i : i + 4] for i in range(0, 16, 4)))
     return codes
 
 
@@ -78,4 +82,6 @@ def recovery_code_hash(key: bytes, code: str) -> str | None:
     normalised = normalise_code(code)
     if not _RECOVERY_RE.fullmatch(normalised):
         return None
-    return hashlib.blake2b(normalised.encode(), key=key[:64], person=b"pd-recovery-code").hexdigest()
+    return hashlib.blake2b(
+        normalised.encode(), key=key[:64], person=b"pd-recovery-code"
+    ).hexdigest()

@@ -5,6 +5,7 @@ client's cookie keeps that session key. Neither half alone opens anything. Two l
 that slides with use, and an absolute one (`lifetime_seconds` from the start) that nothing extends;
 an expired or closed session's server half is deleted.
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,10 @@ def purge_expired(db: Database) -> int:
     expiry time to the second) behind. Run on every resume and at start-up."""
     now = epoch()
     with transaction(db):
-        ended = db.execute("DELETE FROM sessions WHERE expires_at < ? OR ends_at < ?", [now, now]).rowcount
-        throttle.purge_stale(db, now)     # counters of ended sessions and of days long past go too
+        ended = db.execute(
+            "DELETE FROM sessions WHERE expires_at < ? OR ends_at < ?", [now, now]
+        ).rowcount
+        throttle.purge_stale(db, now)  # counters of ended sessions and of days long past go too
     return ended
 
 
@@ -62,8 +65,16 @@ def _parse(cookie: str | None) -> tuple[bytes, bytes] | None:
     return session_id, session_key
 
 
-def start(db: Database, kind: str, subject: str, secret: bytes, idle_seconds: int, lifetime_seconds: int,
-          *, replacing: str | None = None) -> str:
+def start(
+    db: Database,
+    kind: str,
+    subject: str,
+    secret: bytes,
+    idle_seconds: int,
+    lifetime_seconds: int,
+    *,
+    replacing: str | None = None,
+) -> str:
     """Store the server half and return the cookie value (session id and session key).
 
     `replacing`: the browser's earlier cookie, whose session ends now (a new sign-in never leaves an
@@ -76,8 +87,18 @@ def start(db: Database, kind: str, subject: str, secret: bytes, idle_seconds: in
         db.execute("DELETE FROM sessions WHERE expires_at < ? OR ends_at < ?", [now, now])
         if earlier is not None:
             db.execute("DELETE FROM sessions WHERE id = ?", [_row_id(earlier[0])])
-        db.execute("INSERT INTO sessions (id, kind, subject, server_half, expires_at, ends_at) VALUES (?, ?, ?, ?, ?, ?)",
-                   [_row_id(session_id), kind, subject, server_half, now + idle_seconds, now + lifetime_seconds])
+        db.execute(
+            "INSERT INTO sessions (id, kind, subject, server_half, expires_at, ends_at) VALUES (?,"
+            " ?, ?, ?, ?, ?)",
+            [
+                _row_id(session_id),
+                kind,
+                subject,
+                server_half,
+                now + idle_seconds,
+                now + lifetime_seconds,
+            ],
+        )
     return f"{_b64(session_id)}.{_b64(session_key)}"
 
 
@@ -89,8 +110,10 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
         return None
     session_id, session_key = parsed
     row_id = _row_id(session_id)
-    row = db.execute("SELECT kind, subject, server_half, expires_at, ends_at FROM sessions WHERE id = ?",
-                     [row_id]).fetchone()
+    row = db.execute(
+        "SELECT kind, subject, server_half, expires_at, ends_at FROM sessions WHERE id = ?",
+        [row_id],
+    ).fetchone()
     if row is None or row[0] != kind:
         return None
     now = epoch()
@@ -102,7 +125,10 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
     except crypto.DecryptionError:
         return None
     with transaction(db):
-        db.execute("UPDATE sessions SET expires_at = ? WHERE id = ?", [min(now + idle_seconds, row[4]), row_id])
+        db.execute(
+            "UPDATE sessions SET expires_at = ? WHERE id = ?",
+            [min(now + idle_seconds, row[4]), row_id],
+        )
     return OpenSession(subject=row[1], secret=secret, id=row_id)
 
 
@@ -112,19 +138,24 @@ def end(db: Database, cookie: str | None) -> tuple[str, str] | None:
     if parsed is None:
         return None
     with transaction(db):
-        row = db.execute("DELETE FROM sessions WHERE id = ? RETURNING kind, subject", [_row_id(parsed[0])]).fetchone()
+        row = db.execute(
+            "DELETE FROM sessions WHERE id = ? RETURNING kind, subject", [_row_id(parsed[0])]
+        ).fetchone()
     return (row[0], row[1]) if row else None
 
 
 def end_all_for(db: Database, kind: str, subject: str, *, keep: str | None = None) -> int:
-    """End every session of this subject (sign out everywhere), except the one of cookie `keep` if given;
+    """End every session of this subject (sign out everywhere), except the one of cookie `keep` if
+    given;
     return how many ended. Runs inside the caller's transaction if there is one."""
     parsed = _parse(keep)
     kept = _row_id(parsed[0]) if parsed else ""
 
     def delete() -> int:
-        return db.execute("DELETE FROM sessions WHERE kind = ? AND subject = ? AND id != ?",
-                          [kind, subject, kept]).rowcount
+        return db.execute(
+            "DELETE FROM sessions WHERE kind = ? AND subject = ? AND id != ?", [kind, subject, kept]
+        ).rowcount
+
     if in_transaction(db):
         return delete()
     with transaction(db):

@@ -3,19 +3,25 @@ return into an empty data directory (docs/deploy.md, "Backups").
 
 A backup is a folder:
 
-    manifest.json      written last: format, day made, schema version, audit head, and for every other
+    manifest.json      written last: format, day made, schema version, audit head, and for every
+    other
                        file its size and SHA-256 digest (a backup without it did not finish)
-    portal.db          the database, copied with SQLite's online backup API (one read snapshot, no WAL)
-    installation.json  the installation's secrets and settings: the receipt salt, the audit-chain key
+    portal.db          the database, copied with SQLite's online backup API (one read snapshot, no
+    WAL)
+    installation.json  the installation's secrets and settings: the receipt salt, the audit-chain
+    key
     audit-head.json    the audit chain's length and latest link in that snapshot
     blobs/*.blob       every blob file the snapshot refers to
 
-It holds only what the data directory holds at rest: workflow metadata in the clear, discloser content
+It holds only what the data directory holds at rest: workflow metadata in the clear, discloser
+content
 as ciphertext that only the officers' own keys (wrapped under their passphrases) and receipts open.
 It is taken under the installation's maintenance lock, which retention's deletion also takes, so no
-blob the snapshot refers to is removed while it is copied. Blobs of disclosures that arrive after the
+blob the snapshot refers to is removed while it is copied. Blobs of disclosures that arrive after
+the
 snapshot are not copied; those disclosures are not in the snapshot either.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,7 +55,9 @@ class Summary:
     cases: int
     blobs: int
     audit_length: int
-    manifest_sha256: str = ""   # the manifest's digest: kept off the server, `restore --expect` checks it
+    manifest_sha256: str = (
+        ""  # the manifest's digest: kept off the server, `restore --expect` checks it
+    )
 
 
 def _empty_folder(path: Path, what: str) -> None:
@@ -108,7 +116,8 @@ def _snapshot_facts(db_path: Path) -> tuple[list[str], dict, int, int]:
 
 
 def make_backup(data_dir: Path, dest: Path) -> Summary:
-    """Copy the installation in `data_dir` into the new or empty folder `dest` while it may be serving.
+    """Copy the installation in `data_dir` into the new or empty folder `dest` while it may be
+    serving.
     Raises BackupError if `dest` is not empty or a referenced blob file is missing."""
     settings = load_settings(data_dir)
     _empty_folder(dest, "a backup")
@@ -118,7 +127,8 @@ def make_backup(data_dir: Path, dest: Path) -> Summary:
         source = sqlite3.connect(str(settings.database_path), timeout=30)
         target = sqlite3.connect(str(dest / DATABASE))
         try:
-            # pages=-1: the whole database in one step, so one read snapshot, consistent with itself.
+            # pages=-1: the whole database in one step, so one read snapshot, consistent with
+            # itself.
             source.backup(target, pages=-1)
         finally:
             target.close()
@@ -129,17 +139,26 @@ def make_backup(data_dir: Path, dest: Path) -> Summary:
             relative = f"{BLOBS}/{name}{BLOB_SUFFIX}"
             source_path = settings.blob_dir / f"{name}{BLOB_SUFFIX}"
             if not source_path.exists():
-                raise BackupError(f"The database refers to {relative}, which is missing from {data_dir}; "
-                                  "the installation itself is damaged.")
+                raise BackupError(
+                    f"The database refers to {relative}, which is missing from {data_dir}; "
+                    "the installation itself is damaged."
+                )
             files[relative] = dict(zip(("sha256", "bytes"), _copy(source_path, dest / relative)))
-    files[INSTALLATION_FILE] = dict(zip(("sha256", "bytes"), _copy(data_dir / INSTALLATION_FILE,
-                                                                   dest / INSTALLATION_FILE)))
+    files[INSTALLATION_FILE] = dict(
+        zip(("sha256", "bytes"), _copy(data_dir / INSTALLATION_FILE, dest / INSTALLATION_FILE))
+    )
     write_private_json(dest / HEAD, head)
     for name in (DATABASE, HEAD):
         files[name] = dict(zip(("sha256", "bytes"), _digest(dest / name)))
     _fsync_dir(dest / BLOBS)
-    manifest = {"format": FORMAT, "made": today(settings.timezone), "schema_version": version,
-                "cases": cases, "audit_head": head, "files": dict(sorted(files.items()))}
+    manifest = {
+        "format": FORMAT,
+        "made": today(settings.timezone),
+        "schema_version": version,
+        "cases": cases,
+        "audit_head": head,
+        "files": dict(sorted(files.items())),
+    }
     write_private_json(dest / MANIFEST, manifest)  # last: its presence says the backup is whole
     _fsync_dir(dest)
     return Summary(cases, len(blob_names), head["length"], _digest(dest / MANIFEST)[0])
@@ -147,23 +166,33 @@ def make_backup(data_dir: Path, dest: Path) -> Summary:
 
 def check_backup(src: Path, expect: str | None = None) -> dict:
     """Check a backup folder without changing it; return its manifest. Raises BackupError naming the
-    first thing wrong: a manifest whose SHA-256 is not `expect` (the digest printed when the backup was
-    made: anything edited and re-digested since), no manifest (incomplete), a file missing, of the wrong
-    size or digest, a file the manifest does not list, a damaged database, or a blob the database needs
+    first thing wrong: a manifest whose SHA-256 is not `expect` (the digest printed when the backup
+    was
+    made: anything edited and re-digested since), no manifest (incomplete), a file missing, of the
+    wrong
+    size or digest, a file the manifest does not list, a damaged database, or a blob the database
+    needs
     that is not there."""
     if not src.is_dir():
         raise BackupError(f"{src} is not a backup folder.")
-    if expect is not None and (src / MANIFEST).is_file() and not hmac.compare_digest(
-            _digest(src / MANIFEST)[0], expect.strip().lower()):
-        raise BackupError("The backup's manifest does not match the digest you gave: the backup was changed "
-                          "after it was made. Do not restore it.")
+    if (
+        expect is not None
+        and (src / MANIFEST).is_file()
+        and not hmac.compare_digest(_digest(src / MANIFEST)[0], expect.strip().lower())
+    ):
+        raise BackupError(
+            "The backup's manifest does not match the digest you gave: the backup was changed "
+            "after it was made. Do not restore it."
+        )
     try:
         manifest = json.loads((src / MANIFEST).read_text())
         files = manifest["files"]
         if manifest.get("format") != FORMAT or not isinstance(files, dict):
             raise ValueError("unknown format")
     except FileNotFoundError:
-        raise BackupError(f"The backup in {src} is incomplete: it has no {MANIFEST} (the backup did not finish).")
+        raise BackupError(
+            f"The backup in {src} is incomplete: it has no {MANIFEST} (the backup did not finish)."
+        )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BackupError(f"The backup's {MANIFEST} cannot be read ({exc}).")
     for required in (DATABASE, INSTALLATION_FILE, HEAD):
@@ -171,17 +200,23 @@ def check_backup(src: Path, expect: str | None = None) -> dict:
             raise BackupError(f"The backup is incomplete: its manifest does not list {required}.")
     for relative, expected in files.items():
         if not isinstance(expected, dict):
-            raise BackupError(f"The backup's {MANIFEST} cannot be read (the entry for {relative!r} is not a "
-                              "size and digest).")
+            raise BackupError(
+                f"The backup's {MANIFEST} cannot be read (the entry for {relative!r} is not a "
+                "size and digest)."
+            )
         path = src / relative
         if Path(relative).is_absolute() or ".." in Path(relative).parts:
-            raise BackupError(f"The manifest names {relative!r}, which is not a file inside the backup.")
+            raise BackupError(
+                f"The manifest names {relative!r}, which is not a file inside the backup."
+            )
         if not path.is_file():
             raise BackupError(f"The backup is incomplete: {relative} is missing.")
         digest, size = _digest(path)
         if size != expected.get("bytes") or digest != expected.get("sha256"):
-            raise BackupError(f"The backup is damaged: {relative} does not match its digest in the manifest "
-                              f"({size} bytes, manifest says {expected.get('bytes')}).")
+            raise BackupError(
+                f"The backup is damaged: {relative} does not match its digest in the manifest "
+                f"({size} bytes, manifest says {expected.get('bytes')})."
+            )
     listed = set(files)
     for path in sorted(src.rglob("*")):
         relative = path.relative_to(src).as_posix()
@@ -199,15 +234,18 @@ def check_backup(src: Path, expect: str | None = None) -> dict:
     blob_names, head, _, _ = _snapshot_facts(src / DATABASE)
     for name in blob_names:
         if f"{BLOBS}/{name}{BLOB_SUFFIX}" not in listed:
-            raise BackupError(f"The backup is incomplete: the database needs {BLOBS}/{name}{BLOB_SUFFIX}, "
-                              "which it does not hold.")
+            raise BackupError(
+                f"The backup is incomplete: the database needs {BLOBS}/{name}{BLOB_SUFFIX}, "
+                "which it does not hold."
+            )
     if head != manifest.get("audit_head"):
         raise BackupError("The backup's audit head does not match its database.")
     return manifest
 
 
 def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
-    """Restore the backup in `src` into `data_dir`, which must be new or empty. Everything is checked
+    """Restore the backup in `src` into `data_dir`, which must be new or empty. Everything is
+    checked
     first (check_backup), the copies are checked again as they are written, and the restored audit
     chain must verify against the head the backup recorded; on any failure nothing is left behind.
     `expect`: the manifest digest printed when the backup was made. Raises BackupError."""
@@ -216,7 +254,10 @@ def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
     try:
         (data_dir / BLOBS).mkdir(mode=0o700)
         for relative, expected in manifest["files"].items():
-            if _copy(src / relative, data_dir / relative) != (expected["sha256"], expected["bytes"]):
+            if _copy(src / relative, data_dir / relative) != (
+                expected["sha256"],
+                expected["bytes"],
+            ):
                 raise BackupError(f"{relative} changed while it was being restored; try again.")
         _fsync_dir(data_dir / BLOBS)
         _fsync_dir(data_dir)
@@ -234,10 +275,14 @@ def _verify_restored(data_dir: Path, manifest: dict) -> Summary:
     ctx = open_context(data_dir)
     try:
         head = manifest["audit_head"]
-        verdict = audit.verify(ctx, audit.Head(head["length"], head["head"]) if head["length"] else None)
+        verdict = audit.verify(
+            ctx, audit.Head(head["length"], head["head"]) if head["length"] else None
+        )
         if not verdict.intact:
             raise BackupError(f"The backup's audit chain does not verify: {verdict.message}")
         cases = ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
     finally:
         ctx.db.conn.close()
-    return Summary(cases, sum(1 for name in manifest["files"] if name.startswith(BLOBS + "/")), head["length"])
+    return Summary(
+        cases, sum(1 for name in manifest["files"] if name.startswith(BLOBS + "/")), head["length"]
+    )

@@ -1,5 +1,7 @@
-"""The demo installation `make run` serves: one channel, a demo officer and a demo administrator, their
+"""The demo installation `make run` serves: one channel, a demo officer and a demo administrator,
+their
 set-up credentials kept in the data directory (owner only) so every run can print them again."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,7 +21,10 @@ DEMO_CHANNEL = "Demo integrity team"
 DEMO_EMAIL = "officer@demo.example"
 DEMO_ADMIN_EMAIL = "admin@demo.example"
 # (role, email, display name) of each demo account, in the order they are printed.
-DEMO_ACCOUNTS = (("officer", DEMO_EMAIL, "Demo Officer"), ("admin", DEMO_ADMIN_EMAIL, "Demo Administrator"))
+DEMO_ACCOUNTS = (
+    ("officer", DEMO_EMAIL, "Demo Officer"),
+    ("admin", DEMO_ADMIN_EMAIL, "Demo Administrator"),
+)
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,8 @@ class DemoCode:
 
 
 def _read_credentials(path: Path) -> dict:
-    """{'officer': {...}, 'admin': {...}}; a file from before the administrator holds the officer only."""
+    """{'officer': {...}, 'admin': {...}}; a file from before the administrator holds the officer
+    only."""
     if not path.exists():
         return {}
     document = json.loads(path.read_text())
@@ -50,38 +56,57 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
     stored = _read_credentials(path)
     try:
         if "officer" in stored and not accounts.still_has_setup_credentials(ctx, DEMO_EMAIL):
-            # The demo officer has chosen their own passphrase and second factor: the set-up ones open
-            # nothing now, and are not kept. (Administrators are not asked to change theirs.)
+            # The demo officer has chosen their own passphrase and second factor: the set-up ones
+            # open nothing now, and are not kept. (Administrators are not asked to change theirs.)
             del stored["officer"]
             write_private_json(path, stored)
         if accounts.find_channel(ctx, DEMO_CHANNEL) is None:
-            accounts.add_channel(ctx, DEMO_CHANNEL, "Demonstration channel: do not send real disclosures.")
+            accounts.add_channel(
+                ctx, DEMO_CHANNEL, "Demonstration channel: do not send real disclosures."
+            )
         for role, email, name in DEMO_ACCOUNTS:
             if role in stored or accounts.get_account_by_email(ctx, email) is not None:
                 continue
             passphrase = secrets.token_urlsafe(18)
-            _, totp_secret = accounts.add_account(ctx, email=email, name=name, role=role, passphrase=passphrase,
-                                                  channels=[DEMO_CHANNEL] if role == "officer" else [])
+            _, totp_secret = accounts.add_account(
+                ctx,
+                email=email,
+                name=name,
+                role=role,
+                passphrase=passphrase,
+                channels=[DEMO_CHANNEL] if role == "officer" else [],
+            )
             stored[role] = {"email": email, "passphrase": passphrase, "totp": totp_secret}
             write_private_json(path, stored)
     finally:
         ctx.db.conn.close()
     base = f"http://127.0.0.1:{port}"
-    lines = ["Demo installation in " + str(data_dir) + " (demo only: do not send real disclosures)."]
+    lines = [
+        "Demo installation in " + str(data_dir) + " (demo only: do not send real disclosures)."
+    ]
     for role, email, _ in DEMO_ACCOUNTS:
         creds = stored.get(role)
         label = "Officer" if role == "officer" else "Administrator"
         if creds is None:
             lines.append(f"  {label} {email}: has chosen their own passphrase and second factor.")
             continue
-        lines += [f"  {label}: {creds['email']}",
-                  f"    passphrase:  {creds['passphrase']}",
-                  f"    totp secret: {creds['totp']}"]
+        lines += [
+            f"  {label}: {creds['email']}",
+            f"    passphrase:  {creds['passphrase']}",
+            f"    totp secret: {creds['totp']}",
+        ]
         if role == "officer":
-            lines.append("    At first sign-in the demo officer chooses a new passphrase and second factor; "
-                         "these then stop working.")
-    lines += [f"Six-digit codes: run `{_command(data_dir)} demo code` (each code works once, then wait for the next).",
-              f"Portal: {base}/   Console: {base}/console/login"]
+            lines.append(
+                "    At first sign-in the demo officer chooses a new passphrase and second factor; "
+                "these then stop working."
+            )
+    lines += [
+        (
+            f"Six-digit codes: run `{_command(data_dir)} demo code` (each code works once, then"
+            " wait for the next)."
+        ),
+        f"Portal: {base}/   Console: {base}/console/login",
+    ]
     return lines
 
 
@@ -92,7 +117,8 @@ def _command(data_dir: Path) -> str:
 
 def current_codes(data_dir: Path, now: dt.datetime | None = None) -> list[DemoCode]:
     """Each demo account's current TOTP code (RFC 6238, 30 s steps), for accounts whose set-up
-    credentials are still kept. The portal refuses a code used once already (replay guard), so a second
+    credentials are still kept. The portal refuses a code used once already (replay guard), so a
+    second
     sign-in in the same 30 s needs the next code."""
     now = now or dt.datetime.now(dt.timezone.utc)
     stored = _read_credentials(data_dir / CREDENTIALS_FILE)

@@ -1,17 +1,23 @@
-"""Retention and deletion: how long a closed case is kept, legal holds, and deletion by two officers.
+"""Retention and deletion: how long a closed case is kept, legal holds, and deletion by two
+officers.
 
-- Each channel keeps a closed case for `retention_months` after the day it was closed (default 84, seven
-  years; the organisation's public records obligations decide the real value: Public Records Act 2005
-  and the archives' disposal authority). A case is closed on the day of its latest 'closed' status record
+- Each channel keeps a closed case for `retention_months` after the day it was closed (default 84,
+  seven
+  years; the organisation's public records obligations decide the real value: Public Records Act
+  2005
+  and the archives' disposal authority). A case is closed on the day of its latest 'closed' status
+  record
   and stays closed only while its status is 'closed'.
 - A legal hold stops the clock: a held case is never listed as expired and cannot be deleted.
 - An expired case is listed for the officers who read it and never deleted silently: one officer
   requests deletion, a second officer who also reads it confirms (four eyes).
 - Deletion removes every row of the case (the database runs with secure_delete, so freed space is
   zeroed; the WAL is checkpointed and truncated), its sealed case keys with them, its discloser
-  sessions, and unlinks its blob files. The audit log keeps that it happened (reference, who requested
+  sessions, and unlinks its blob files. The audit log keeps that it happened (reference, who
+  requested
   and who confirmed), not what it was.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,7 +47,7 @@ class ExpiredCase:
     channel_name: str
     closed_day: str
     expired_day: str
-    requested_by: str | None     # the display name of the officer who asked for deletion, if any
+    requested_by: str | None  # the display name of the officer who asked for deletion, if any
     requested_by_me: bool
 
 
@@ -57,15 +63,20 @@ def expiry_day(closed_day: str, months: int) -> str:
     return (dt.date.fromisoformat(closed_day) + relativedelta(months=months)).isoformat()
 
 
-MAX_MONTHS = 100 * 12     # beyond any records rule; keeps day arithmetic within the calendar
+MAX_MONTHS = 100 * 12  # beyond any records rule; keeps day arithmetic within the calendar
 
 
 def set_channel_period(ctx: Context, channel_name: str, months: int) -> None:
-    """Set a channel's retention period in months (1 to MAX_MONTHS). Raises RetentionError. Audited."""
+    """Set a channel's retention period in months (1 to MAX_MONTHS). Raises RetentionError.
+    Audited."""
     if not 1 <= months <= MAX_MONTHS:
-        raise RetentionError(f"The retention period must be from one month to {MAX_MONTHS // 12} years.")
+        raise RetentionError(
+            f"The retention period must be from one month to {MAX_MONTHS // 12} years."
+        )
     with transaction(ctx.db):
-        row = ctx.db.execute("SELECT id FROM channels WHERE name = ?", [channel_name.strip()]).fetchone()
+        row = ctx.db.execute(
+            "SELECT id FROM channels WHERE name = ?", [channel_name.strip()]
+        ).fetchone()
         if row is None:
             raise RetentionError(f"There is no channel named {channel_name!r}.")
         ctx.db.execute("UPDATE channels SET retention_months = ? WHERE id = ?", [months, row[0]])
@@ -73,25 +84,32 @@ def set_channel_period(ctx: Context, channel_name: str, months: int) -> None:
 
 
 def _reader_case(ctx: Context, account_id: int, ref: str):
-    """The case, if this officer holds a sealed key for it; otherwise CaseNotFound (never told apart)."""
+    """The case, if this officer holds a sealed key for it; otherwise CaseNotFound (never told
+    apart)."""
     case = casefiles.get_case(ctx, ref=ref)
-    if ctx.db.execute("SELECT 1 FROM case_keys WHERE case_id = ? AND recipient = ?",
-                      [case.id, f"account:{account_id}"]).fetchone() is None:
+    if (
+        ctx.db.execute(
+            "SELECT 1 FROM case_keys WHERE case_id = ? AND recipient = ?",
+            [case.id, f"account:{account_id}"],
+        ).fetchone()
+        is None
+    ):
         raise CaseNotFound()
     return case
 
 
 def _closed_cases(ctx: Context, account_id: int, case_id: str | None = None):
-    """(case id, ref, channel, closed day, months, held, requester id, requester name) of each closed case
+    """(case id, ref, channel, closed day, months, held, requester id, requester name) of each
+    closed case
     the officer reads (one case when `case_id` is given)."""
-    sql = ("SELECT c.id, c.ref, ch.name, "
-           "(SELECT MAX(s.day) FROM status_events s WHERE s.case_id = c.id AND s.status = 'closed'), "
-           "ch.retention_months, h.case_id IS NOT NULL, r.account_id, a.name "
-           "FROM cases c JOIN channels ch ON ch.id = c.channel_id "
-           "JOIN case_keys k ON k.case_id = c.id AND k.recipient = ? "
-           "LEFT JOIN legal_holds h ON h.case_id = c.id "
-           "LEFT JOIN deletion_requests r ON r.case_id = c.id LEFT JOIN accounts a ON a.id = r.account_id "
-           "WHERE c.status = ?")
+    sql = (
+        "SELECT c.id, c.ref, ch.name, (SELECT MAX(s.day) FROM status_events s WHERE s.case_id ="
+        " c.id AND s.status = 'closed'), ch.retention_months, h.case_id IS NOT NULL, r.account_id,"
+        " a.name FROM cases c JOIN channels ch ON ch.id = c.channel_id JOIN case_keys k ON"
+        " k.case_id = c.id AND k.recipient = ? LEFT JOIN legal_holds h ON h.case_id = c.id LEFT"
+        " JOIN deletion_requests r ON r.case_id = c.id LEFT JOIN accounts a ON a.id = r.account_id"
+        " WHERE c.status = ?"
+    )
     params = [f"account:{account_id}", CLOSED]
     if case_id is not None:
         sql += " AND c.id = ?"
@@ -104,37 +122,50 @@ def expired_cases(ctx: Context, account_id: int) -> list[ExpiredCase]:
     keeps, oldest first, each with whoever has asked for its deletion."""
     now = clock.today(ctx.settings.timezone)
     found = []
-    for _, ref, channel, closed_day, months, held, requester, requester_name in _closed_cases(ctx, account_id):
+    for _, ref, channel, closed_day, months, held, requester, requester_name in _closed_cases(
+        ctx, account_id
+    ):
         if closed_day is None or held:
             continue
         expires = expiry_day(closed_day, months)
         if expires <= now:
-            found.append(ExpiredCase(ref, channel, closed_day, expires, requester_name, requester == account_id))
+            found.append(
+                ExpiredCase(
+                    ref, channel, closed_day, expires, requester_name, requester == account_id
+                )
+            )
     return sorted(found, key=lambda case: (case.expired_day, case.ref))
 
 
 def held_cases(ctx: Context, account_id: int) -> list[HeldCase]:
     """The cases this officer reads that are under a legal hold."""
     rows = ctx.db.execute(
-        "SELECT c.ref, ch.name, h.day FROM legal_holds h JOIN cases c ON c.id = h.case_id "
-        "JOIN channels ch ON ch.id = c.channel_id JOIN case_keys k ON k.case_id = c.id AND k.recipient = ? "
-        "ORDER BY c.ref", [f"account:{account_id}"]).fetchall()
+        "SELECT c.ref, ch.name, h.day FROM legal_holds h JOIN cases c ON c.id = h.case_id JOIN"
+        " channels ch ON ch.id = c.channel_id JOIN case_keys k ON k.case_id = c.id AND k.recipient"
+        " = ? ORDER BY c.ref",
+        [f"account:{account_id}"],
+    ).fetchall()
     return [HeldCase(*row) for row in rows]
 
 
 def place_hold(ctx: Context, account_id: int, ref: str) -> None:
-    """Put a case the officer reads under a legal hold (any status). Raises CaseNotFound. Audited."""
+    """Put a case the officer reads under a legal hold (any status). Raises CaseNotFound.
+    Audited."""
     with transaction(ctx.db):
         case = _reader_case(ctx, account_id, ref)
-        ctx.db.execute("INSERT OR IGNORE INTO legal_holds (case_id, day, account_id) VALUES (?, ?, ?)",
-                       [case.id, clock.today(ctx.settings.timezone), account_id])
-        # A hold also withdraws any pending deletion request: the hold must be released and asked again.
+        ctx.db.execute(
+            "INSERT OR IGNORE INTO legal_holds (case_id, day, account_id) VALUES (?, ?, ?)",
+            [case.id, clock.today(ctx.settings.timezone), account_id],
+        )
+        # A hold also withdraws any pending deletion request: the hold must be released and asked
+        # again.
         ctx.db.execute("DELETE FROM deletion_requests WHERE case_id = ?", [case.id])
         audit.record(ctx, "legal_hold", actor=account_id, case_ref=case.ref)
 
 
 def release_hold(ctx: Context, account_id: int, ref: str) -> None:
-    """Lift a legal hold on a case the officer reads. Raises CaseNotFound, RetentionError. Audited."""
+    """Lift a legal hold on a case the officer reads. Raises CaseNotFound, RetentionError.
+    Audited."""
     with transaction(ctx.db):
         case = _reader_case(ctx, account_id, ref)
         if ctx.db.execute("DELETE FROM legal_holds WHERE case_id = ?", [case.id]).rowcount == 0:
@@ -145,13 +176,19 @@ def release_hold(ctx: Context, account_id: int, ref: str) -> None:
 def _check_expired(ctx: Context, account_id: int, case) -> tuple:
     rows = _closed_cases(ctx, account_id, case.id)
     if not rows or rows[0][3] is None:
-        raise RetentionError("Only a closed case whose retention period has run out can be deleted.")
+        raise RetentionError(
+            "Only a closed case whose retention period has run out can be deleted."
+        )
     row = rows[0]
     if row[5]:
-        raise RetentionError("This case is under a legal hold: it cannot be deleted until the hold is lifted.")
+        raise RetentionError(
+            "This case is under a legal hold: it cannot be deleted until the hold is lifted."
+        )
     if expiry_day(row[3], row[4]) > clock.today(ctx.settings.timezone):
-        raise RetentionError(f"This case's retention period runs until {expiry_day(row[3], row[4])}; "
-                             "it cannot be deleted before then.")
+        raise RetentionError(
+            f"This case's retention period runs until {expiry_day(row[3], row[4])}; "
+            "it cannot be deleted before then."
+        )
     return row
 
 
@@ -162,24 +199,34 @@ def request_deletion(ctx: Context, account_id: int, ref: str) -> None:
         case = _reader_case(ctx, account_id, ref)
         row = _check_expired(ctx, account_id, case)
         if row[6] is not None:
-            raise RetentionError("Deletion of this case has already been requested; another officer confirms it.")
-        ctx.db.execute("INSERT INTO deletion_requests (case_id, day, account_id) VALUES (?, ?, ?)",
-                       [case.id, clock.today(ctx.settings.timezone), account_id])
+            raise RetentionError(
+                "Deletion of this case has already been requested; another officer confirms it."
+            )
+        ctx.db.execute(
+            "INSERT INTO deletion_requests (case_id, day, account_id) VALUES (?, ?, ?)",
+            [case.id, clock.today(ctx.settings.timezone), account_id],
+        )
         audit.record(ctx, "deletion_requested", actor=account_id, case_ref=case.ref)
 
 
 def withdraw_request(ctx: Context, account_id: int, ref: str) -> None:
-    """Withdraw a pending deletion request (either officer may). Raises CaseNotFound, RetentionError."""
+    """Withdraw a pending deletion request (either officer may). Raises CaseNotFound,
+    RetentionError."""
     with transaction(ctx.db):
         case = _reader_case(ctx, account_id, ref)
-        if ctx.db.execute("DELETE FROM deletion_requests WHERE case_id = ?", [case.id]).rowcount == 0:
+        if (
+            ctx.db.execute("DELETE FROM deletion_requests WHERE case_id = ?", [case.id]).rowcount
+            == 0
+        ):
             raise RetentionError("No deletion of this case has been requested.")
         audit.record(ctx, "deletion_withdrawn", actor=account_id, case_ref=case.ref)
 
 
 def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
-    """A second officer who reads the case confirms its deletion: every row of it goes (keys included),
-    then its blob files, then the WAL is checkpointed so no earlier page of it stays there. Returns the
+    """A second officer who reads the case confirms its deletion: every row of it goes (keys
+    included),
+    then its blob files, then the WAL is checkpointed so no earlier page of it stays there. Returns
+    the
     number of blob files removed. Raises CaseNotFound, RetentionError (no request, the same officer,
     not expired, held). Audited as 'case_deleted' with who requested (subject) and who confirmed."""
     with maintenance_lock(ctx.settings.data_dir):
@@ -190,13 +237,27 @@ def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
             if requester is None:
                 raise RetentionError("Deletion of this case has not been requested yet.")
             if requester == account_id:
-                raise RetentionError("You asked for this deletion: a second officer must confirm it.")
-            blobs = [r[0] for r in ctx.db.execute("SELECT blob FROM attachments WHERE case_id = ?", [case.id])]
-            ctx.db.execute("DELETE FROM sessions WHERE kind = 'discloser' AND subject = ?", [case.id])
-            # Every table that refers to a case does so ON DELETE CASCADE (tests/operations/test_retention.py checks).
+                raise RetentionError(
+                    "You asked for this deletion: a second officer must confirm it."
+                )
+            blobs = [
+                r[0]
+                for r in ctx.db.execute("SELECT blob FROM attachments WHERE case_id = ?", [case.id])
+            ]
+            ctx.db.execute(
+                "DELETE FROM sessions WHERE kind = 'discloser' AND subject = ?", [case.id]
+            )
+            # Every table that refers to a case does so ON DELETE CASCADE
+            # (tests/operations/test_retention.py checks).
             ctx.db.execute("DELETE FROM cases WHERE id = ?", [case.id])
-            audit.record(ctx, "case_deleted", actor=account_id, subject=requester, case_ref=case.ref,
-                         detail={"files": len(blobs), "closed_day": row[3]})
+            audit.record(
+                ctx,
+                "case_deleted",
+                actor=account_id,
+                subject=requester,
+                case_ref=case.ref,
+                detail={"files": len(blobs), "closed_day": row[3]},
+            )
         for name in blobs:
             ctx.blobs.delete(name)
         fd = os.open(ctx.blobs.root, os.O_RDONLY)
@@ -209,6 +270,7 @@ def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
 
 
 def checkpoint(ctx: Context) -> None:
-    """Copy the WAL into the database and truncate it, so deleted pages live on in neither file once no
+    """Copy the WAL into the database and truncate it, so deleted pages live on in neither file once
+    no
     reader holds an older snapshot (busy_timeout waits for them)."""
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

@@ -1,4 +1,5 @@
-"""The audit log: who did what to which case or account, chained so that nobody can quietly rewrite it.
+"""The audit log: who did what to which case or account, chained so that nobody can quietly rewrite
+it.
 
 Recording an event (the API other modules call):
 
@@ -8,7 +9,8 @@ Recording an event (the API other modules call):
 
     record(ctx, event, *, actor, case_ref=None, subject=None, channel=None, detail=None) -> int
 
-- `event`: a short name, lower case letters, digits, `_` and `.` (e.g. "sign_in", "grant"); give it a
+- `event`: a short name, lower case letters, digits, `_` and `.` (e.g. "sign_in", "grant"); give it
+  a
   plain-language label in EVENT_LABELS so the console can show it.
 - `actor`: the account id that acted, or None (the discloser, an operator at the command line).
 - `case_ref`: the case's reference (PD-...), when the event is about a case.
@@ -16,24 +18,35 @@ Recording an event (the API other modules call):
   sign-in for a known account).
 - `channel`: the channel id, when the event is about a channel's settings or membership.
 - `detail`: a small dict of ids, statuses, counts: str values of at most 100 characters, ints, bools
-  or None. Never discloser content (no text anybody typed into a case), never an address or user agent.
-- Returns the entry's sequence number (1, 2, 3 ...). Raises ValueError for a malformed event or detail.
+  or None. Never discloser content (no text anybody typed into a case), never an address or user
+  agent.
+- Returns the entry's sequence number (1, 2, 3 ...). Raises ValueError for a malformed event or
+  detail.
 
-It is written inside the caller's transaction when there is one (`with transaction(ctx.db): ...`), so
+It is written inside the caller's transaction when there is one (`with transaction(ctx.db): ...`),
+so
 the entry exists exactly when the action does; otherwise in a transaction of its own.
 
-The chain (SECURITY.md, "Audit chain"): entry n's `link` is crypto.audit_link(key, link(n-1), fields(n)),
+The chain (SECURITY.md, "Audit chain"): entry n's `link` is crypto.audit_link(key, link(n-1),
+fields(n)),
 keyed BLAKE2b-256, with key = derive_subkey(installation secret_key, "audit-chain") and the all-zero
-link before the first entry. Someone who can write the database but not read installation.json cannot
+link before the first entry. Someone who can write the database but not read installation.json
+cannot
 forge a link. The chain's length and latest link are also written, after each commit, to
 `audit-head.json` in the data directory (atomically: a temporary file renamed into place) and are
-printed by `portal audit head` for keeping where the server cannot write, so a cut-off tail or a chain
-rebuilt with the key is found too. `verify()` checks all of it, and that each status record and message
-stored since this version matches its audit entry (a database edit of a status or a message's author).
+printed by `portal audit head` for keeping where the server cannot write, so a cut-off tail or a
+chain
+rebuilt with the key is found too. `verify()` checks all of it, and that each status record and
+message
+stored since this version matches its audit entry (a database edit of a status or a message's
+author).
 
-Times: to the second (UTC) for what an account did; to the day, in the installation's zone, for what a
-discloser or nobody in particular did (SECURITY.md, "Audit log": a discloser's actions are kept to the day).
+Times: to the second (UTC) for what an account did; to the day, in the installation's zone, for what
+a
+discloser or nobody in particular did (SECURITY.md, "Audit log": a discloser's actions are kept to
+the day).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -94,7 +107,9 @@ EVENT_LABELS: dict[str, str] = {
     "statistics_view": "Statistics viewed",
     "statistics_export": "Statistics exported",
     "identity_consent_asked": "Discloser asked to consent to releasing their identity (s 17)",
-    "identity_release_requested": "Release of the discloser's identity asked, awaiting a second officer (s 17)",
+    "identity_release_requested": (
+        "Release of the discloser's identity asked, awaiting a second officer (s 17)"
+    ),
     "identity_release": "Discloser's identity released (s 17)",
     "case_export": "Case exported",
     "oral_disclosure": "Oral disclosure recorded by an officer",
@@ -119,8 +134,8 @@ EVENT_LABELS: dict[str, str] = {
     "case_deleted": "Case deleted after its retention period (confirmed by a second officer)",
 }
 
-# An entry whose detail carries one of these keys vouches for a workflow record (casefiles writes both
-# in one transaction): a status record by its case and sequence number, a message by its id.
+# An entry whose detail carries one of these keys vouches for a workflow record (casefiles writes
+# both in one transaction): a status record by its case and sequence number, a message by its id.
 RECORD_KEYS = {"status_seq": "status", "message_id": "message"}
 
 
@@ -141,14 +156,25 @@ def _clean_detail(detail: dict | None) -> str:
     return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _fields(seq: int, at: str, event: str, actor, subject, channel, case_ref, detail: str) -> list[str]:
+def _fields(
+    seq: int, at: str, event: str, actor, subject, channel, case_ref, detail: str
+) -> list[str]:
     def opt(value) -> str:
         return "" if value is None else str(value)
+
     return [str(seq), at, event, opt(actor), opt(subject), opt(channel), opt(case_ref), detail]
 
 
-def record(ctx: Context, event: str, *, actor: int | None, case_ref: str | None = None,
-           subject: int | None = None, channel: int | None = None, detail: dict | None = None) -> int:
+def record(
+    ctx: Context,
+    event: str,
+    *,
+    actor: int | None,
+    case_ref: str | None = None,
+    subject: int | None = None,
+    channel: int | None = None,
+    detail: dict | None = None,
+) -> int:
     """Append one entry to the chain; see the module docstring. Returns its sequence number."""
     if not _EVENT.fullmatch(event):
         raise ValueError(f"bad audit event name {event!r}")
@@ -167,17 +193,24 @@ def _append(ctx: Context, event, at, actor, subject, channel, case_ref, detail_t
     # Inside the write lock (BEGIN IMMEDIATE), so no other writer can slip an entry in between.
     last = ctx.db.execute("SELECT seq, link FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, previous = (last[0] + 1, bytes.fromhex(last[1])) if last else (1, crypto.AUDIT_GENESIS)
-    link = crypto.audit_link(_chain_key(ctx), previous,
-                             _fields(seq, at, event, actor, subject, channel, case_ref, detail_text))
-    ctx.db.execute("INSERT INTO audit_log (seq, at, event, actor, subject, channel_id, case_ref, detail, link) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [seq, at, event, actor, subject, channel, case_ref, detail_text, link.hex()])
+    link = crypto.audit_link(
+        _chain_key(ctx),
+        previous,
+        _fields(seq, at, event, actor, subject, channel, case_ref, detail_text),
+    )
+    ctx.db.execute(
+        "INSERT INTO audit_log (seq, at, event, actor, subject, channel_id, case_ref, detail, link)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [seq, at, event, actor, subject, channel, case_ref, detail_text, link.hex()],
+    )
     data_dir = ctx.settings.data_dir
     after_commit(ctx.db, lambda: _write_head(data_dir, seq, link.hex()))
     return seq
 
 
-# --- The head kept outside the database -------------------------------------------------------------
+# --- The head kept outside the database
+# -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Head:
@@ -185,7 +218,8 @@ class Head:
     link: str  # hex
 
     def line(self) -> str:
-        """How `portal audit head` prints it, and how `portal audit verify --expect` reads it back."""
+        """How `portal audit head` prints it, and how `portal audit verify --expect` reads it
+        back."""
         return f"length {self.length} head {self.link}"
 
     @classmethod
@@ -197,7 +231,8 @@ class Head:
 
 
 def _write_head(data_dir: Path, length: int, link: str) -> None:
-    """Write the head file atomically; never move it backwards (another worker may have committed later)."""
+    """Write the head file atomically; never move it backwards (another worker may have committed
+    later)."""
     lock_fd = os.open(data_dir / _LOCK_FILE, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
@@ -231,6 +266,7 @@ def read_head(data_dir: Path) -> Head | None | str:
 
 # --- Verification --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Verdict:
     intact: bool
@@ -242,12 +278,15 @@ class Verdict:
 
 def _rows(ctx: Context) -> Iterator[tuple]:
     yield from ctx.db.execute(
-        "SELECT seq, at, event, actor, subject, channel_id, case_ref, detail, link FROM audit_log ORDER BY seq")
+        "SELECT seq, at, event, actor, subject, channel_id, case_ref, detail, link FROM audit_log"
+        " ORDER BY seq"
+    )
 
 
 def verify(ctx: Context, expected: Head | None = None) -> Verdict:
     """Check the whole chain, the head file (and `expected`, a head kept elsewhere) and the workflow
-    records against it. Never raises for damage it finds: every problem is a Verdict naming the first
+    records against it. Never raises for damage it finds: every problem is a Verdict naming the
+    first
     broken entry."""
     try:
         return _verify(ctx, expected)
@@ -266,13 +305,24 @@ def _verify(ctx: Context, expected: Head | None) -> Verdict:
         if seq != length + 1:
             if seq > length + 1:
                 missing = length + 1 if length + 1 == seq - 1 else f"{length + 1} to {seq - 1}"
-                return Verdict(False, length, f"Entry {missing} is missing: deleted from the audit log.",
-                               length + 1)
+                return Verdict(
+                    False,
+                    length,
+                    f"Entry {missing} is missing: deleted from the audit log.",
+                    length + 1,
+                )
             return Verdict(False, length, f"Entry {seq} is out of order.", seq)
-        computed = crypto.audit_link(key, previous, _fields(seq, at, event, actor, subject, channel, case_ref, detail))
+        computed = crypto.audit_link(
+            key, previous, _fields(seq, at, event, actor, subject, channel, case_ref, detail)
+        )
         if not isinstance(link, str) or computed.hex() != link:
-            return Verdict(False, length, f"Entry {seq} was altered or moved: its link does not match "
-                                          f"its contents and the entry before it.", seq)
+            return Verdict(
+                False,
+                length,
+                f"Entry {seq} was altered or moved: its link does not match "
+                "its contents and the entry before it.",
+                seq,
+            )
         previous, length = computed, seq
         links[seq] = link
         if case_ref:
@@ -282,88 +332,158 @@ def _verify(ctx: Context, expected: Head | None) -> Verdict:
             for record_key, kind in RECORD_KEYS.items():
                 if record_key in values:
                     records[(kind, case_ref, values[record_key])] = {**values, "actor": actor}
-    for head, where in ((read_head(ctx.settings.data_dir), "the head file"), (expected, "the head you gave")):
+    for head, where in (
+        (read_head(ctx.settings.data_dir), "the head file"),
+        (expected, "the head you gave"),
+    ):
         if isinstance(head, str):
-            return Verdict(False, length, f"The audit log cannot be checked against its head: {head}.")
+            return Verdict(
+                False, length, f"The audit log cannot be checked against its head: {head}."
+            )
         if head is None:
             if where == "the head file" and length > 0:
-                return Verdict(False, length, f"The head file {HEAD_FILE} is missing, so a cut-off tail "
-                                              f"cannot be ruled out.")
+                return Verdict(
+                    False,
+                    length,
+                    f"The head file {HEAD_FILE} is missing, so a cut-off tail cannot be ruled out.",
+                )
             continue
         if head.length > length:
-            return Verdict(False, length, f"The audit log was cut off: it ends at entry {length}, but {where} "
-                                          f"records {head.length} entries (entry {length + 1} onwards is gone).",
-                           length + 1)
+            return Verdict(
+                False,
+                length,
+                f"The audit log was cut off: it ends at entry {length}, but {where} "
+                f"records {head.length} entries (entry {length + 1} onwards is gone).",
+                length + 1,
+            )
         if head.length and links.get(head.length) != head.link:
-            return Verdict(False, length, f"Entry {head.length} does not match {where}: the chain was "
-                                          f"rewritten.", head.length)
+            return Verdict(
+                False,
+                length,
+                f"Entry {head.length} does not match {where}: the chain was rewritten.",
+                head.length,
+            )
     problem, unverified = _check_records(ctx, records, case_refs, deleted_refs)
     if problem:
         return Verdict(False, length, problem, unverified_records=unverified)
-    note = f" {unverified} older workflow record(s) predate record binding and are not verified." if unverified else ""
-    return Verdict(True, length, f"The audit log is intact: {length} entries.{note}", unverified_records=unverified)
+    note = (
+        f" {unverified} older workflow record(s) predate record binding and are not verified."
+        if unverified
+        else ""
+    )
+    return Verdict(
+        True,
+        length,
+        f"The audit log is intact: {length} entries.{note}",
+        unverified_records=unverified,
+    )
 
 
-def _check_records(ctx: Context, records: dict[tuple, dict], case_refs: set[str],
-                   deleted_refs: set[str]) -> tuple[str | None, int]:
-    """Each bound status record and message must match its audit entry, and each audited record and case
-    must still exist unless its case was deleted through the portal (retention); a case's status must be its
+def _check_records(
+    ctx: Context, records: dict[tuple, dict], case_refs: set[str], deleted_refs: set[str]
+) -> tuple[str | None, int]:
+    """Each bound status record and message must match its audit entry, and each audited record and
+    case
+    must still exist unless its case was deleted through the portal (retention); a case's status
+    must be its
     latest record's."""
     unverified = 0
     latest: dict[str, tuple[int, str]] = {}
     present: set[tuple] = set()
     legacy = set(ctx.db.execute("SELECT kind, case_id, record FROM legacy_records").fetchall())
     for ref, case_id, seq, status, day, account_id, binding in ctx.db.execute(
-            "SELECT c.ref, c.id, s.seq, s.status, s.day, s.account_id, s.binding FROM status_events s "
-            "JOIN cases c ON c.id = s.case_id ORDER BY c.ref, s.seq"):
+        "SELECT c.ref, c.id, s.seq, s.status, s.day, s.account_id, s.binding FROM status_events s "
+        "JOIN cases c ON c.id = s.case_id ORDER BY c.ref, s.seq"
+    ):
         latest[ref] = (seq, status)
         present.add(("status", ref, seq))
         entry = records.get(("status", ref, seq))
         if binding != 2 and ("status", case_id, str(seq)) not in legacy:
-            return (f"Status record {seq} of case {ref} is in the older, unverified format but was not there "
-                    f"when record binding began: it was written outside the portal."), unverified
+            return (
+                (
+                    f"Status record {seq} of case {ref} is in the older, unverified format but was"
+                    " not there when record binding began: it was written outside the portal."
+                ),
+                unverified,
+            )
         if binding != 2 and entry is None:
             unverified += 1
             continue
         if entry is None and (seq, status, account_id) == (1, "received", None):
             continue  # the discloser's own first record is not audited (casefiles.insert_status)
-        if binding != 2 or entry is None or (entry.get("status"), entry.get("day"), entry["actor"]) != \
-                (status, day, account_id):
-            return (f"Status record {seq} of case {ref} does not match the audit log: it was changed "
-                    f"outside the portal."), unverified
+        if (
+            binding != 2
+            or entry is None
+            or (entry.get("status"), entry.get("day"), entry["actor"]) != (status, day, account_id)
+        ):
+            return (
+                (
+                    f"Status record {seq} of case {ref} does not match the audit log: it was"
+                    " changed outside the portal."
+                ),
+                unverified,
+            )
     for ref, status in ctx.db.execute("SELECT ref, status FROM cases"):
         if ref in latest and latest[ref][1] != status:
-            return f"Case {ref} shows the status {status!r}, which its records do not support.", unverified
+            return (
+                f"Case {ref} shows the status {status!r}, which its records do not support.",
+                unverified,
+            )
     for ref, case_id, mid, author, account_id, day, binding in ctx.db.execute(
-            "SELECT c.ref, c.id, m.id, m.author, m.account_id, m.day, m.binding FROM messages m "
-            "JOIN cases c ON c.id = m.case_id"):
+        "SELECT c.ref, c.id, m.id, m.author, m.account_id, m.day, m.binding FROM messages m "
+        "JOIN cases c ON c.id = m.case_id"
+    ):
         present.add(("message", ref, mid))
         entry = records.get(("message", ref, mid))
         if binding != 2 and ("message", case_id, mid) not in legacy:
-            return (f"A message of case {ref} is in the older, unverified format but was not there when "
-                    f"record binding began: it was written outside the portal."), unverified
+            return (
+                (
+                    f"A message of case {ref} is in the older, unverified format but was not there"
+                    " when record binding began: it was written outside the portal."
+                ),
+                unverified,
+            )
         if binding != 2 and entry is None:
             unverified += 1
             continue
         if entry is None and (author, account_id) == ("discloser", None):
             continue  # a discloser's message is not audited (casefiles.insert_message)
-        if binding != 2 or entry is None or (entry.get("author"), entry.get("day"), entry["actor"]) != \
-                (author, day, account_id):
-            return (f"A message of case {ref} does not match the audit log: its author or day was "
-                    f"changed outside the portal."), unverified
+        if (
+            binding != 2
+            or entry is None
+            or (entry.get("author"), entry.get("day"), entry["actor"]) != (author, day, account_id)
+        ):
+            return (
+                (
+                    f"A message of case {ref} does not match the audit log: its author or day was "
+                    "changed outside the portal."
+                ),
+                unverified,
+            )
     existing = {row[0] for row in ctx.db.execute("SELECT ref FROM cases")}
     for ref in sorted(case_refs - deleted_refs - existing):
-        return f"Case {ref} is in the audit log but gone from the database: it was deleted outside the portal.", \
-            unverified
+        return (
+            (
+                f"Case {ref} is in the audit log but gone from the database: it was deleted outside"
+                " the portal."
+            ),
+            unverified,
+        )
     for kind, ref, record_id in sorted(set(records) - present, key=str):
         if ref not in deleted_refs:
             what = f"Status record {record_id}" if kind == "status" else "A message"
-            return (f"{what} of case {ref} is in the audit log but gone from the database: it was deleted "
-                    f"outside the portal."), unverified
+            return (
+                (
+                    f"{what} of case {ref} is in the audit log but gone from the database: it was"
+                    " deleted outside the portal."
+                ),
+                unverified,
+            )
     return None, unverified
 
 
 # --- Browsing ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -382,10 +502,11 @@ class Entry:
 
 
 _ENTRY_SQL = (
-    "SELECT l.seq, l.at, l.event, COALESCE(a.name, ''), COALESCE(s.name, ''), COALESCE(ch.name, ''), "
-    "COALESCE(l.case_ref, ''), l.detail FROM audit_log l "
-    "LEFT JOIN accounts a ON a.id = l.actor LEFT JOIN accounts s ON s.id = l.subject "
-    "LEFT JOIN channels ch ON ch.id = l.channel_id ")
+    "SELECT l.seq, l.at, l.event, COALESCE(a.name, ''), COALESCE(s.name, ''), COALESCE(ch.name,"
+    " ''), COALESCE(l.case_ref, ''), l.detail FROM audit_log l LEFT JOIN accounts a ON a.id ="
+    " l.actor LEFT JOIN accounts s ON s.id = l.subject LEFT JOIN channels ch ON ch.id ="
+    " l.channel_id "
+)
 
 
 def _visible_to(account_id: int, role: str) -> tuple[str, list]:
@@ -393,24 +514,35 @@ def _visible_to(account_id: int, role: str) -> tuple[str, list]:
     settings, and the cases they hold a key for."""
     if role == "admin":
         return "WHERE l.case_ref IS NULL", []
-    return ("WHERE l.actor = ? OR l.subject = ? "
-            "OR (l.case_ref IS NULL AND l.channel_id IN (SELECT channel_id FROM channel_officers WHERE account_id = ? AND state = 'confirmed')) "
-            "OR l.case_ref IN (SELECT c.ref FROM cases c JOIN case_keys k ON k.case_id = c.id "
-            "WHERE k.recipient = ?)", [account_id, account_id, account_id, f"account:{account_id}"])
+    return (
+        (
+            "WHERE l.actor = ? OR l.subject = ? OR (l.case_ref IS NULL AND l.channel_id IN (SELECT"
+            " channel_id FROM channel_officers WHERE account_id = ? AND state = 'confirmed')) OR"
+            " l.case_ref IN (SELECT c.ref FROM cases c JOIN case_keys k ON k.case_id = c.id WHERE"
+            " k.recipient = ?)"
+        ),
+        [account_id, account_id, account_id, f"account:{account_id}"],
+    )
 
 
-def entries_for(ctx: Context, account_id: int, role: str, *, limit: int = 100, before: int | None = None) -> list[Entry]:
-    """The entries this account may see, newest first, `limit` at a time (`before`: a sequence number)."""
+def entries_for(
+    ctx: Context, account_id: int, role: str, *, limit: int = 100, before: int | None = None
+) -> list[Entry]:
+    """The entries this account may see, newest first, `limit` at a time (`before`: a sequence
+    number)."""
     where, params = _visible_to(account_id, role)
     if before is not None:
         where = f"WHERE l.seq < ? AND ({where.removeprefix('WHERE ')})"
         params = [before, *params]
-    rows = ctx.db.execute(_ENTRY_SQL + where + " ORDER BY l.seq DESC LIMIT ?", [*params, limit]).fetchall()
+    rows = ctx.db.execute(
+        _ENTRY_SQL + where + " ORDER BY l.seq DESC LIMIT ?", [*params, limit]
+    ).fetchall()
     return [Entry(*row[:7], json.loads(row[7])) for row in rows]
 
 
 def entries_for_case(ctx: Context, case_ref: str) -> list[Entry]:
-    """Every entry about one case, oldest first (the caller has checked the account may read the case)."""
+    """Every entry about one case, oldest first (the caller has checked the account may read the
+    case)."""
     rows = ctx.db.execute(_ENTRY_SQL + "WHERE l.case_ref = ? ORDER BY l.seq", [case_ref]).fetchall()
     return [Entry(*row[:7], json.loads(row[7])) for row in rows]
 
@@ -423,16 +555,23 @@ def all_entries_for(ctx: Context, account_id: int, role: str) -> Iterator[Entry]
 
 
 def previous_sign_in(ctx: Context, account_id: int) -> tuple[str | None, int]:
-    """For the current session: when this account signed in before it (UTC, ISO 8601; None for a first
+    """For the current session: when this account signed in before it (UTC, ISO 8601; None for a
+    first
     sign-in), and how many failed sign-ins for the account came between that one and this."""
-    rows = ctx.db.execute("SELECT seq, at FROM audit_log WHERE event = 'sign_in' AND actor = ? "
-                          "ORDER BY seq DESC LIMIT 2", [account_id]).fetchall()
+    rows = ctx.db.execute(
+        "SELECT seq, at FROM audit_log WHERE event = 'sign_in' AND actor = ? "
+        "ORDER BY seq DESC LIMIT 2",
+        [account_id],
+    ).fetchall()
     if not rows:
         return None, 0
     current = rows[0][0]
     previous_seq, previous_at = rows[1] if len(rows) > 1 else (0, None)
-    failed = ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'sign_in_failed' AND subject = ? "
-                            "AND seq > ? AND seq < ?", [account_id, previous_seq, current]).fetchone()[0]
+    failed = ctx.db.execute(
+        "SELECT COUNT(*) FROM audit_log WHERE event = 'sign_in_failed' AND subject = ? "
+        "AND seq > ? AND seq < ?",
+        [account_id, previous_seq, current],
+    ).fetchone()[0]
     return previous_at, failed
 
 
@@ -441,7 +580,8 @@ def detail_text(detail: dict) -> str:
 
 
 def local_time(at: str, tz: str) -> str:
-    """An entry's time for people: 'YYYY-MM-DD HH:MM' in the installation's zone, or the day as stored."""
+    """An entry's time for people: 'YYYY-MM-DD HH:MM' in the installation's zone, or the day as
+    stored."""
     if "T" not in at:
         return at
     moment = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)

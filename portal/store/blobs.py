@@ -1,4 +1,6 @@
-"""Encrypted blob files: written under a temporary name, renamed into place, times kept to the day."""
+"""Encrypted blob files: written under a temporary name, renamed into place, times kept to the
+day."""
+
 from __future__ import annotations
 
 import os
@@ -22,7 +24,8 @@ class BlobWriter:
         self.committed = False
 
     def close(self) -> None:
-        """The file's last byte is written: flush it to disk and give its descriptor back at once, so a
+        """The file's last byte is written: flush it to disk and give its descriptor back at once,
+        so a
         request with many files holds one open file at a time, not one per file."""
         if not self.file.closed:
             self.file.flush()
@@ -64,7 +67,8 @@ class BlobStore:
         self.path(name).unlink(missing_ok=True)
 
     def blur_times(self, path: Path, day_timestamp: float) -> None:
-        """Set file and folder times to the start of the day, so they cannot be matched to other logs."""
+        """Set file and folder times to the start of the day, so they cannot be matched to other
+        logs."""
         os.utime(path, (day_timestamp, day_timestamp))
         os.utime(self.root, (day_timestamp, day_timestamp))
 

@@ -3,6 +3,7 @@
 sqlite-utils' own insert/update helpers commit through `with conn:`, which would end an outer
 transaction half way; multi-step writes therefore run raw statements inside `transaction()`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -22,7 +23,8 @@ PRAGMAS = (
     "PRAGMA trusted_schema=OFF",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
-    # Statement journals and sorts stay in memory: the server writes nothing beside its database and blobs.
+    # Statement journals and sorts stay in memory: the server writes nothing beside its database and
+    # blobs.
     "PRAGMA temp_store=MEMORY",
 )
 
@@ -50,10 +52,13 @@ def schema_version(db: Database) -> int:
 
 
 def applied_migrations(db: Database) -> set[int]:
-    """The numbers of the migrations applied. Numbers are assigned per piece of work and may land out of
+    """The numbers of the migrations applied. Numbers are assigned per piece of work and may land
+    out of
     order, so each applied number is recorded; a database from before this record existed had every
     migration up to its user_version applied, in order."""
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone():
+    if db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone():
         return {row[0] for row in db.execute("SELECT number FROM schema_migrations")}
     return {number for number, _ in MIGRATIONS if number <= schema_version(db)}
 
@@ -72,8 +77,11 @@ def migrate(db: Database) -> None:
             for statement in statements:
                 db.execute(statement)
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY)")
-            db.execute("INSERT OR IGNORE INTO schema_migrations (number) VALUES " +
-                       ", ".join("(?)" for _ in done | {number}), sorted(done | {number}))
+            db.execute(
+                "INSERT OR IGNORE INTO schema_migrations (number) VALUES "
+                + ", ".join("(?)" for _ in done | {number}),
+                sorted(done | {number}),
+            )
             db.execute(f"PRAGMA user_version={max(int(number), schema_version(db))}")
 
 

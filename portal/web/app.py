@@ -1,4 +1,6 @@
-"""The Flask application factory: configuration, security headers, per-request storage, blueprints."""
+"""The Flask application factory: configuration, security headers, per-request storage,
+blueprints."""
+
 from __future__ import annotations
 
 import io
@@ -28,7 +30,8 @@ CONTENT_SECURITY_POLICY = (
 
 
 class _DiscardedFile(io.RawIOBase):
-    """Where werkzeug would spool an uploaded file: nowhere. Real uploads stream through portal.intake.uploads."""
+    """Where werkzeug would spool an uploaded file: nowhere. Real uploads stream through
+    portal.intake.uploads."""
 
     def writable(self) -> bool:
         return True
@@ -39,40 +42,62 @@ class _DiscardedFile(io.RawIOBase):
 
 class PortalRequest(Request):
     # A file sent to a route that does not expect one is dropped in memory, never written to disk.
-    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+    def _get_file_stream(
+        self, total_content_length, content_type, filename=None, content_length=None
+    ):
         return _DiscardedFile()
 
 
-# Every error a person can meet, in plain words. CaseNotFound answers exactly like a missing page, so
-# nobody learns whether a case exists.
+# Every error a person can meet, in plain words. CaseNotFound answers exactly like a missing page,
+# so nobody learns whether a case exists.
 ERROR_PAGES = {
-    CSRFError: (400, "This form has expired",
-                "For your safety, this form could not be accepted. Go back, reload the page and send it again."),
+    CSRFError: (
+        400,
+        "This form has expired",
+        (
+            "For your safety, this form could not be accepted. Go back, reload the page and send it"
+            " again."
+        ),
+    ),
     CaseNotFound: (404, "Page not found", "There is nothing at this address."),
-    400: (400, "This request could not be used",
-          "What was sent could not be read as this page's form. Go back, reload the page and try again."),
+    400: (
+        400,
+        "This request could not be used",
+        (
+            "What was sent could not be read as this page's form. Go back, reload the page and try"
+            " again."
+        ),
+    ),
     404: (404, "Page not found", "There is nothing at this address."),
     405: (405, "Not allowed", "This page cannot be used that way."),
     413: (413, "Too large", "What you sent is larger than this portal accepts."),
-    500: (500, "Something went wrong",
-          "The portal could not finish this request. Nothing was stored. Please try again later."),
+    500: (
+        500,
+        "Something went wrong",
+        "The portal could not finish this request. Nothing was stored. Please try again later.",
+    ),
 }
 
 
 def _error_page(status: int, title: str, message: str):
     def handler(exc):
         return render_template("error.html", title=title, message=message), status
+
     return handler
 
 
 def create_app(data_dir: Path | None = None, *, settings: Settings | None = None) -> Flask:
     if settings is None:
         settings = load_settings(Path(data_dir or "instance"))
-    app = Flask("portal", template_folder=str(resources.templates_dir()),
-                static_folder=str(resources.static_dir()))
+    app = Flask(
+        "portal",
+        template_folder=str(resources.templates_dir()),
+        static_folder=str(resources.static_dir()),
+    )
     app.request_class = PortalRequest
     # Start-up work, once per process: bring the schema up to date and ready the blob folder.
-    # The directory of appropriate authorities ships with the portal: filled once, then the administrators'.
+    # The directory of appropriate authorities ships with the portal: filled once, then the
+    # administrators'.
     start_db = open_database(settings.database_path)
     app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
     referrals.seed_directory(Context(settings, start_db, app.extensions["portal_blobs"]))
@@ -90,8 +115,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         SESSION_COOKIE_SAMESITE="Strict",
         # A discloser may write for hours: the form's token is tied to the cookie, not to a clock.
         WTF_CSRF_TIME_LIMIT=None,
-        # With Referrer-Policy: no-referrer browsers send no Referer, so flask-wtf's HTTPS Referer check
-        # would refuse every form; the token and SameSite=Strict cookies carry the protection.
+        # With Referrer-Policy: no-referrer browsers send no Referer, so flask-wtf's HTTPS Referer
+        # check would refuse every form; the token and SameSite=Strict cookies carry the protection.
         WTF_CSRF_SSL_STRICT=False,
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
         PORTAL_STATUS_COOKIE=cookie_prefix + "pd_status",
@@ -106,6 +131,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     from portal.web.operations import admin, audit_log, retention
     from portal.web.casework import case_record, confidentiality, console, oral, statistics
     from portal.web.intake import discloser
+
     app.register_blueprint(discloser.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(admin.bp)
@@ -144,13 +170,18 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         headers["Referrer-Policy"] = "no-referrer"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        headers["Permissions-Policy"] = (
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        )
         if settings.onion_address:
             # Tor Browser offers the onion service to a visitor on the clearnet site (Tor Project's
             # Onion-Location specification); it only heeds the header on an HTTPS page.
-            headers["Onion-Location"] = f"http://{settings.onion_address}{request.full_path.rstrip('?')}"
+            headers["Onion-Location"] = (
+                f"http://{settings.onion_address}{request.full_path.rstrip('?')}"
+            )
         if settings.secure_cookies:
-            # Served over TLS (the proxy terminates it): browsers must never fall back to plain HTTP.
+            # Served over TLS (the proxy terminates it): browsers must never fall back to plain
+            # HTTP.
             headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         if not request.path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
@@ -162,32 +193,52 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     @app.errorhandler(work_slots.Busy)
     def _busy(exc: work_slots.Busy):
-        # Every key-derivation slot stayed taken: a short wait, never a lock-out (SECURITY.md, "Budgets").
-        response = make_response(render_template(
-            "error.html", title="The portal is busy",
-            message="Many people are using the portal just now. Nothing was changed. Please try again in a "
-                    "few seconds."), 503)
+        # Every key-derivation slot stayed taken: a short wait, never a lock-out (SECURITY.md,
+        # "Budgets").
+        response = make_response(
+            render_template(
+                "error.html",
+                title="The portal is busy",
+                message=(
+                    "Many people are using the portal just now. Nothing was changed. Please try"
+                    " again in a few seconds."
+                ),
+            ),
+            503,
+        )
         response.headers["Retry-After"] = str(exc.retry_after)
-        response.headers["Connection"] = "close"     # answered before the body was read: never read it
+        response.headers["Connection"] = "close"  # answered before the body was read: never read it
         return response
 
     def _refuse_oversized_body():
-        # Declared larger than any submission can be, or than any form of this route: refused before a
-        # byte of it is read.
-        limit = settings.max_request_bytes if request.endpoint in STREAMING_ENDPOINTS else MAX_FORM_BYTES
+        # Declared larger than any submission can be, or than any form of this route: refused before
+        # a byte of it is read.
+        limit = (
+            settings.max_request_bytes
+            if request.endpoint in STREAMING_ENDPOINTS
+            else MAX_FORM_BYTES
+        )
         if (request.content_length or 0) > limit:
-            response = make_response(render_template(
-                "error.html", title="Too large", message="What you sent is larger than this portal accepts."), 413)
+            response = make_response(
+                render_template(
+                    "error.html",
+                    title="Too large",
+                    message="What you sent is larger than this portal accepts.",
+                ),
+                413,
+            )
             response.headers["Connection"] = "close"
             return response
-        # A body too large for the main loop to have read (slow_clients) is read by this thread: only a few
-        # at once (the streaming routes take their slot themselves, to answer in their own words).
+        # A body too large for the main loop to have read (slow_clients) is read by this thread:
+        # only a few at once (the streaming routes take their slot themselves, to answer in their
+        # own words).
         if request.endpoint not in STREAMING_ENDPOINTS and _body_read_by_thread():
             slot = work_slots.upload(settings, request.content_length)
-            slot.__enter__()                        # Busy: 503 before the body is read (_busy)
+            slot.__enter__()  # Busy: 503 before the body is read (_busy)
             g.body_slot = slot
 
-    # First of all before-request work: the CSRF check reads the form, so the body, and must come after.
+    # First of all before-request work: the CSRF check reads the form, so the body, and must come
+    # after.
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_oversized_body)
 
     @app.teardown_request
@@ -199,8 +250,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     return app
 
 
-# The routes that stream their body to disk (files); every other form is read whole, up to MAX_FORM_BYTES
-# (an officer's longest reply, URL-encoded, with room to spare).
+# The routes that stream their body to disk (files); every other form is read whole, up to
+# MAX_FORM_BYTES (an officer's longest reply, URL-encoded, with room to spare).
 STREAMING_ENDPOINTS = frozenset({"discloser.disclose_post", "discloser.status_reply"})
 MAX_FORM_BYTES = 4 * 1024 * 1024
 
@@ -214,7 +265,10 @@ def _body_read_by_thread() -> bool:
 def portal_context() -> Context:
     """The installation's storage for this request, opened once and closed at teardown."""
     from flask import current_app
+
     if "portal_ctx" not in g:
         settings: Settings = current_app.config["PORTAL_SETTINGS"]
-        g.portal_ctx = Context(settings, connect(settings.database_path), current_app.extensions["portal_blobs"])
+        g.portal_ctx = Context(
+            settings, connect(settings.database_path), current_app.extensions["portal_blobs"]
+        )
     return g.portal_ctx

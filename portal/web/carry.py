@@ -1,18 +1,22 @@
 """Keeping what was typed when a form is refused for a missing or expired session.
 
-A discloser's reply after the 10-minute idle limit, an officer's reply after the 15-minute one, a form
+A discloser's reply after the 10-minute idle limit, an officer's reply after the 15-minute one, a
+form
 whose CSRF cookie the browser dropped: the text comes back in the answer (never stored anywhere), on
 the page that asks for the receipt or the sign-in, as visible text and as hidden `carried-<name>`
 fields; once the person is back in, it is put in the box it came from (see `resume_with_text` in
-portal.web.casework.console and `status_post` in portal.web.intake.discloser). Files cannot be carried: browsers never
+portal.web.casework.console and `status_post` in portal.web.intake.discloser). Files cannot be
+carried: browsers never
 resend them, and the page names the ones that must be chosen again.
 
-Only same-origin requests get their text back (`same_origin`): otherwise a cross-site form post could
+Only same-origin requests get their text back (`same_origin`): otherwise a cross-site form post
+could
 plant text in someone's reply box. Secrets (`NEVER_CARRIED`) are never echoed.
 
 For a new form: nothing to do if its view is wrapped in `signed_in` and it registers how to show its
 page with carried text (`@resume_with_text("endpoint")` in portal.web.casework.console).
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -21,16 +25,28 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 PREFIX = "carried-"
-NEVER_CARRIED = frozenset({"csrf_token", "passphrase", "passphrase_again", "totp", "receipt", "expected",
-                           "return_to", "recovery_code"})
+NEVER_CARRIED = frozenset(
+    {
+        "csrf_token",
+        "passphrase",
+        "passphrase_again",
+        "totp",
+        "receipt",
+        "expected",
+        "return_to",
+        "recovery_code",
+    }
+)
 MAX_CARRIED_FIELDS = 20
 
 
 def same_origin() -> bool:
     """Whether this request came from one of the portal's own pages.
 
-    `Sec-Fetch-Site` (sent by current browsers, Tor Browser included) decides when present. Without it,
-    the `Origin` header must name this host; the portal's `Referrer-Policy: no-referrer` makes browsers
+    `Sec-Fetch-Site` (sent by current browsers, Tor Browser included) decides when present. Without
+    it,
+    the `Origin` header must name this host; the portal's `Referrer-Policy: no-referrer` makes
+    browsers
     send `Origin: null` on form posts, which counts as not same-origin.
     """
     site = request.headers.get("Sec-Fetch-Site")
@@ -41,23 +57,33 @@ def same_origin() -> bool:
 
 
 def typed_fields(formdata: MultiDict) -> MultiDict:
-    """The fields worth giving back from a refused form: all but secrets and tokens, if same-origin."""
+    """The fields worth giving back from a refused form: all but secrets and tokens, if
+    same-origin."""
     if not same_origin():
         return MultiDict()
-    kept = [(name, value) for name, value in formdata.items(multi=True)
-            if name not in NEVER_CARRIED and not name.startswith(PREFIX) and isinstance(value, str)]
+    kept = [
+        (name, value)
+        for name, value in formdata.items(multi=True)
+        if name not in NEVER_CARRIED and not name.startswith(PREFIX) and isinstance(value, str)
+    ]
     return MultiDict(kept[:MAX_CARRIED_FIELDS])
 
 
 def carried_back(formdata: MultiDict) -> MultiDict:
-    """The `carried-<name>` fields of a sign-in or receipt form, under their own names (same-origin only)."""
+    """The `carried-<name>` fields of a sign-in or receipt form, under their own names (same-origin
+    only)."""
     if not same_origin():
         return MultiDict()
-    kept = [(name[len(PREFIX):], value) for name, value in formdata.items(multi=True)
-            if name.startswith(PREFIX) and name[len(PREFIX):] not in NEVER_CARRIED]
+    kept = [
+        (name[len(PREFIX) :], value)
+        for name, value in formdata.items(multi=True)
+        if name.startswith(PREFIX) and name[len(PREFIX) :] not in NEVER_CARRIED
+    ]
     return MultiDict(kept[:MAX_CARRIED_FIELDS])
 
 
 def has_text(carried: MultiDict) -> bool:
     """Whether anything a person typed is in `carried` (a lone token is not worth a detour)."""
-    return any(value.strip() for name, value in carried.items(multi=True) if name != "submission_token")
+    return any(
+        value.strip() for name, value in carried.items(multi=True) if name != "submission_token"
+    )

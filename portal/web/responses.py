@@ -1,4 +1,5 @@
 """Small response helpers shared by the blueprints: key-holding session cookies and 429 answers."""
+
 from __future__ import annotations
 
 from flask import Response, make_response
@@ -7,23 +8,45 @@ from portal.web.app import portal_context
 
 
 def set_session_cookie(response: Response, name: str, value: str) -> Response:
-    """A session cookie: no expiry date, Secure (unless configured off for plain-HTTP tests), HttpOnly, Strict."""
-    response.set_cookie(name, value, secure=portal_context().settings.secure_cookies, httponly=True,
-                        samesite="Strict", path="/")
+    """A session cookie: no expiry date, Secure (unless configured off for plain-HTTP tests),
+    HttpOnly, Strict."""
+    response.set_cookie(
+        name,
+        value,
+        secure=portal_context().settings.secure_cookies,
+        httponly=True,
+        samesite="Strict",
+        path="/",
+    )
     return response
 
 
 def set_device_cookie(response: Response, name: str, value: str) -> Response:
-    """The device cookie (portal.guard.sign_in_budget): random, long-lived, HttpOnly, Strict; it says only that
-    this browser signed in to an account before, and keeps that browser a share of the sign-in budget."""
-    response.set_cookie(name, value, max_age=400 * 86400, secure=portal_context().settings.secure_cookies,
-                        httponly=True, samesite="Strict", path="/")
+    """The device cookie (portal.guard.sign_in_budget): random, long-lived, HttpOnly, Strict; it
+    says only that
+    this browser signed in to an account before, and keeps that browser a share of the sign-in
+    budget.
+    """
+    response.set_cookie(
+        name,
+        value,
+        max_age=400 * 86400,
+        secure=portal_context().settings.secure_cookies,
+        httponly=True,
+        samesite="Strict",
+        path="/",
+    )
     return response
 
 
 def clear_session_cookie(response: Response, name: str) -> Response:
-    response.delete_cookie(name, path="/", secure=portal_context().settings.secure_cookies, samesite="Strict",
-                           httponly=True)
+    response.delete_cookie(
+        name,
+        path="/",
+        secure=portal_context().settings.secure_cookies,
+        samesite="Strict",
+        httponly=True,
+    )
     return response
 
 

@@ -1,4 +1,6 @@
-"""`portal serve`: gunicorn with gthread workers hardened against slow clients (portal/guard/slow_clients.py), no access log, and no client address in any log line."""
+"""`portal serve`: gunicorn with gthread workers hardened against slow clients
+(portal/guard/slow_clients.py), no access log, and no client address in any log line."""
+
 from __future__ import annotations
 
 import ctypes
@@ -17,14 +19,17 @@ from gunicorn.glogging import Logger
 from portal.core.config import load_settings
 
 # IPv4 and IPv6 literals (a loose match on purpose: over-scrubbing a log line costs nothing).
-_ADDRESS = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[?\b(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}\b\]?")
+_ADDRESS = re.compile(
+    r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\[?\b(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}\b\]?"
+)
 _INVALID_REQUEST = re.compile(r"Invalid request from ip=\S*: ")
 # gunicorn's warnings about malformed requests quote what the client sent (its request line, header
 # names and values, a transfer coding), which may be its user agent or anything else that identifies
 # it. Only the kind of error is kept: the text before the first colon, quote or bracket.
 _CLIENT_TEXT = re.compile(r"[:'\"(\[{<]")
 
-# deploy/nginx/portal-proxy.conf carries the same numbers (tests/operations/test_served_nginx.py checks them).
+# deploy/nginx/portal-proxy.conf carries the same numbers (tests/operations/test_served_nginx.py
+# checks them).
 DEFAULT_WORKER_TIMEOUT = 300
 KEEPALIVE_SECONDS = 5
 
@@ -38,13 +43,15 @@ class _ScrubAddresses(logging.Filter):
         self._own_host = own_host
 
     def _scrub(self, text: str) -> str:
-        return _ADDRESS.sub(lambda m: m.group(0) if m.group(0) == self._own_host else "[address]", text)
+        return _ADDRESS.sub(
+            lambda m: m.group(0) if m.group(0) == self._own_host else "[address]", text
+        )
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         invalid = _INVALID_REQUEST.search(message)
         if invalid:
-            kind = _CLIENT_TEXT.split(message[invalid.end():], 1)[0].strip() or "malformed request"
+            kind = _CLIENT_TEXT.split(message[invalid.end() :], 1)[0].strip() or "malformed request"
             message = f"Invalid request: {kind} (what the client sent is not logged)"
         record.msg = self._scrub(message)
         record.args = ()
@@ -82,17 +89,28 @@ class PortalServer(BaseApplication):
         from portal.web.app import create_app
 
         app = create_app(self._data_dir)
-        # Flask logs unhandled exceptions with their traceback on its own logger, outside gunicorn's.
+        # Flask logs unhandled exceptions with their traceback on its own logger, outside
+        # gunicorn's.
         own_host = self.cfg.bind[0].rsplit(":", 1)[0] if self.cfg.bind else ""
         app.logger.addFilter(_ScrubAddresses(own_host))
 
         def unreadable_body(exc):
             # A body gunicorn cannot parse (bad chunked encoding) or that ends early is the client's
             # fault: answer 400, not 500, and log no traceback: the exception quotes what was sent.
-            logging.getLogger("gunicorn.error").warning("Invalid request body: %s", type(exc).__name__)
-            return render_template("error.html", title="The request could not be read",
-                                   message="What your browser sent was incomplete or malformed. "
-                                           "Nothing was stored. Please try again."), 400
+            logging.getLogger("gunicorn.error").warning(
+                "Invalid request body: %s", type(exc).__name__
+            )
+            return (
+                render_template(
+                    "error.html",
+                    title="The request could not be read",
+                    message=(
+                        "What your browser sent was incomplete or malformed. "
+                        "Nothing was stored. Please try again."
+                    ),
+                ),
+                400,
+            )
 
         app.register_error_handler(ParseException, unreadable_body)
         app.register_error_handler(NoMoreData, unreadable_body)
@@ -122,7 +140,8 @@ def port_taken(host: str, port: int) -> str | None:
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
-            # As gunicorn binds: SO_REUSEADDR, so a port whose last connections are in TIME_WAIT is free.
+            # As gunicorn binds: SO_REUSEADDR, so a port whose last connections are in TIME_WAIT is
+            # free.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as exc:
@@ -134,18 +153,23 @@ def port_taken(host: str, port: int) -> str | None:
 
 def _steady_malloc() -> None:
     """Fixed glibc malloc thresholds, inherited by the workers. By default every large temporary
-    buffer of an upload (gunicorn reads up to 1 MiB at a time) is mmap()ed and munmap()ed, or the heap is
-    trimmed after it, so each one costs page faults and zeroing: a quarter of a worker's CPU time."""
+    buffer of an upload (gunicorn reads up to 1 MiB at a time) is mmap()ed and munmap()ed, or the
+    heap is
+    trimmed after it, so each one costs page faults and zeroing: a quarter of a worker's CPU time.
+    """
     try:
         libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 16 * 1024 * 1024)  # M_MMAP_THRESHOLD (setting it also stops the dynamic threshold)
+        libc.mallopt(
+            -3, 16 * 1024 * 1024
+        )  # M_MMAP_THRESHOLD (setting it also stops the dynamic threshold)
         libc.mallopt(-1, 64 * 1024 * 1024)  # M_TRIM_THRESHOLD
     except (OSError, AttributeError):
         pass  # not glibc: nothing to tune
 
 
 def _no_server_header() -> None:
-    """gunicorn names itself in a `Server` header on every response and has no setting to stop it; the
+    """gunicorn names itself in a `Server` header on every response and has no setting to stop it;
+    the
     portal sends none (a version on the wire only helps an attacker pick an exploit)."""
     from gunicorn.http import wsgi
 
@@ -163,14 +187,16 @@ def _no_server_header() -> None:
 def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int = 8) -> None:
     options = {
         "bind": [f"{host}:{port}"],
-        # gthread, with request heads read by the main loop and paced bodies (portal/guard/slow_clients.py):
-        # slow-loris connections hold no thread. Still threads, not an event loop, because Argon2id
-        # and encryption are CPU-bound C calls that would stall every connection of an event loop.
+        # gthread, with request heads read by the main loop and paced bodies
+        # (portal/guard/slow_clients.py): slow-loris connections hold no thread. Still threads, not
+        # an event loop, because Argon2id and encryption are CPU-bound C calls that would stall
+        # every connection of an event loop.
         "worker_class": "portal.guard.slow_clients.HeadFirstWorker",
         "workers": workers,
         "threads": threads,
         # gthread workers keep beating while a thread reads a long upload, so this only ends hung
-        # workers; a slow 2 GiB upload over Tor is not cut off by it (tests/guard/test_served_slow_upload.py).
+        # workers; a slow 2 GiB upload over Tor is not cut off by it
+        # (tests/guard/test_served_slow_upload.py).
         "timeout": int(os.environ.get("PORTAL_WORKER_TIMEOUT", str(DEFAULT_WORKER_TIMEOUT))),
         "graceful_timeout": 30,
         "keepalive": KEEPALIVE_SECONDS,
@@ -179,13 +205,14 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         "loglevel": "info",
         "logger_class": AnonymousLogger,
         "control_socket_disable": True,
-        # Each worker's heartbeat file (created with mkstemp, unlinked at once, never written to, only
-        # its times touched) lives in memory, not on disk, and works when TMPDIR is unusable.
+        # Each worker's heartbeat file (created with mkstemp, unlinked at once, never written to,
+        # only its times touched) lives in memory, not on disk, and works when TMPDIR is unusable.
         "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
         "forwarded_allow_ips": "",
         "proxy_allow_ips": "",
     }
-    # The workers read these (portal/guard/slow_clients.py); deploy/nginx/portal-proxy.conf matches them.
+    # The workers read these (portal/guard/slow_clients.py); deploy/nginx/portal-proxy.conf matches
+    # them.
     settings = load_settings(data_dir)
     os.environ.setdefault("PORTAL_HEADER_TIMEOUT", str(settings.header_timeout_seconds))
     os.environ.setdefault("PORTAL_BODY_IDLE_TIMEOUT", str(settings.body_idle_timeout_seconds))
@@ -203,8 +230,23 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
 
 
 def _start_notifier(data_dir: Path) -> subprocess.Popen:
-    """`portal notify --every-hour` beside the server: digests go out on the hour with no cron or timer to
-    set up. It is a child of gunicorn's master, which reaps it like a worker: it never exits with gunicorn's
+    """`portal notify --every-hour` beside the server: digests go out on the hour with no cron or
+    timer to
+    set up. It is a child of gunicorn's master, which reaps it like a worker: it never exits with
+    gunicorn's
     boot-error codes (3, 4), and it stops by itself if the master is killed."""
-    return subprocess.Popen([sys.executable, "-m", "portal", "--data", str(data_dir), "notify", "--every-hour",
-                             "--parent-pid", str(os.getpid())], stdin=subprocess.DEVNULL, close_fds=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portal",
+            "--data",
+            str(data_dir),
+            "notify",
+            "--every-hour",
+            "--parent-pid",
+            str(os.getpid()),
+        ],
+        stdin=subprocess.DEVNULL,
+        close_fds=True,
+    )

@@ -1,4 +1,6 @@
-"""The printable case record: everything an officer may read of a case on one page, with who printed it."""
+"""The printable case record: everything an officer may read of a case on one page, with who printed
+it."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template
@@ -19,10 +21,19 @@ def record(ref: str):
     view = triage.read_case(ctx, g.who, ref, audited=False)
     printed_at, entries = triage.print_case_record(ctx, g.who, ref)
     releases, _ = triage.identity_record(ctx, g.who, ref)
-    return render_template("casework/case_record.html", view=view, printed_at=printed_at, entries=entries,
-                           notes=notes.read_notes(ctx, g.who, view.case.id),
-                           referrals=referrals.read_referrals(ctx, g.who, view.case.id), releases=releases,
-                           oral_record=triage.oral_record(ctx, g.who, ref),
-                           categories={**FORMER_CATEGORIES, **CATEGORIES}, elsewhere=DISCLOSED_ELSEWHERE,
-                           step_labels=workflow.STEP_LABELS, tz=ctx.settings.timezone,
-                           local_time=audit.local_time, detail_text=audit.detail_text)
+    return render_template(
+        "casework/case_record.html",
+        view=view,
+        printed_at=printed_at,
+        entries=entries,
+        notes=notes.read_notes(ctx, g.who, view.case.id),
+        referrals=referrals.read_referrals(ctx, g.who, view.case.id),
+        releases=releases,
+        oral_record=triage.oral_record(ctx, g.who, ref),
+        categories={**FORMER_CATEGORIES, **CATEGORIES},
+        elsewhere=DISCLOSED_ELSEWHERE,
+        step_labels=workflow.STEP_LABELS,
+        tz=ctx.settings.timezone,
+        local_time=audit.local_time,
+        detail_text=audit.detail_text,
+    )

@@ -1,4 +1,6 @@
-"""Identity confidentiality (s 17) in the console and on the status page; exports that leave it out."""
+"""Identity confidentiality (s 17) in the console and on the status page; exports that leave it
+out."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
@@ -9,7 +11,13 @@ from portal.web.app import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.casework.console import _case_action, _render_case, signed_in
 from portal.web.intake.discloser import _render_thread, _status_cookie_name
-from portal.web.forms import CaseExportForm, ConsentAnswerForm, EmptyForm, IdentityReleaseForm, ReplyForm
+from portal.web.forms import (
+    CaseExportForm,
+    ConsentAnswerForm,
+    EmptyForm,
+    IdentityReleaseForm,
+    ReplyForm,
+)
 
 bp = Blueprint("confidentiality", __name__)
 
@@ -18,12 +26,25 @@ bp = Blueprint("confidentiality", __name__)
 @signed_in("officer")
 @passphrase_confirmed
 def release(ref: str):
-    return _case_action(ref, "identity_form", IdentityReleaseForm(), "ground",
-                        "The identity was not released: please see below.",
-                        lambda f: triage.release_identity(portal_context(), g.who, ref, f.recipient.data,
-                                                          f.ground.data, f.reason.data, f.consultation.data or "",
-                                                          f.consultation_note.data, f.submission_token.data),
-                        "#identity")
+    return _case_action(
+        ref,
+        "identity_form",
+        IdentityReleaseForm(),
+        "ground",
+        "The identity was not released: please see below.",
+        lambda f: triage.release_identity(
+            portal_context(),
+            g.who,
+            ref,
+            f.recipient.data,
+            f.ground.data,
+            f.reason.data,
+            f.consultation.data or "",
+            f.consultation_note.data,
+            f.submission_token.data,
+        ),
+        "#identity",
+    )
 
 
 @bp.post("/console/cases/<ref>/identity/<int(max=2147483647):seq>/confirm")
@@ -45,13 +66,22 @@ def confirm(ref: str, seq: int):
 def export(ref: str):
     form = CaseExportForm()
     if not form.validate():
-        return _render_case(ref, problem="The case was not exported: please see below.", code=400, export_form=form)
+        return _render_case(
+            ref, problem="The case was not exported: please see below.", code=400, export_form=form
+        )
     try:
-        name, text = triage.export_case(portal_context(), g.who, ref, include_identity=bool(form.include_identity.data),
-                                        recipient=form.recipient.data)
+        name, text = triage.export_case(
+            portal_context(),
+            g.who,
+            ref,
+            include_identity=bool(form.include_identity.data),
+            recipient=form.recipient.data,
+        )
     except identity.IdentityError as exc:
         form.include_identity.errors = [str(exc)]
-        return _render_case(ref, problem="The case was not exported: please see below.", code=400, export_form=form)
+        return _render_case(
+            ref, problem="The case was not exported: please see below.", code=400, export_form=form
+        )
     response = Response(text, mimetype="text/plain")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Content-Security-Policy"] = "sandbox"
@@ -72,4 +102,6 @@ def consent():
             return redirect(url_for("discloser.status") + "#identity", code=303)
         except identity.IdentityError as exc:
             return _render_thread(ctx, session, ReplyForm(), 400, str(exc))
-    return _render_thread(ctx, session, ReplyForm(), 400, "Your answer was not recorded: answer yes or no.")
+    return _render_thread(
+        ctx, session, ReplyForm(), 400, "Your answer was not recorded: answer yes or no."
+    )

@@ -1,4 +1,6 @@
-"""Oral disclosures in the console: an officer records one and hands over a printed receipt (portal.casework.oral)."""
+"""Oral disclosures in the console: an officer records one and hands over a printed receipt
+(portal.casework.oral)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, url_for
@@ -18,8 +20,11 @@ bp = Blueprint("oral", __name__, url_prefix="/console")
 def _form(formdata=None) -> OralDisclosureForm:
     form = OralDisclosureForm(formdata=formdata) if formdata is not None else OralDisclosureForm()
     ctx = portal_context()
-    mine = [c for c in accounts.list_channels(ctx)
-            if g.who.account.id in {o.id for o in accounts.channel_officers(ctx, c.id)}]
+    mine = [
+        c
+        for c in accounts.list_channels(ctx)
+        if g.who.account.id in {o.id for o in accounts.channel_officers(ctx, c.id)}
+    ]
     form.channel.choices = [SelectChoice("", CHOOSE)] + [SelectChoice(c.name, c.name) for c in mine]
     return form
 
@@ -40,15 +45,29 @@ def record():
     form = _form()
     if not form.validate():
         return _render(form, "The disclosure was not recorded: please see below.", 400)
-    values = {name: getattr(form, name).data for name in ("channel", "category", "summary", "details",
-                                                         "disclosed_elsewhere", "contact", "identifying")}
+    values = {
+        name: getattr(form, name).data
+        for name in (
+            "channel",
+            "category",
+            "summary",
+            "details",
+            "disclosed_elsewhere",
+            "contact",
+            "identifying",
+        )
+    }
     try:
-        receipt = disclosures.record_oral(portal_context(), g.who.account.id, values, form.submission_token.data)
+        receipt = disclosures.record_oral(
+            portal_context(), g.who.account.id, values, form.submission_token.data
+        )
     except (disclosures.NotYourChannel, disclosures.NoReceiver) as exc:
         form.channel.errors = [str(exc)]
         return _render(form, "The disclosure was not recorded: please see below.", 400)
     except submissions.AlreadySubmitted:
-        return _render(_form(), "That disclosure was already recorded; its receipt was shown then, once.", 400)
+        return _render(
+            _form(), "That disclosure was already recorded; its receipt was shown then, once.", 400
+        )
     return render_template("casework/oral_receipt.html", receipt=receipt, channel=values["channel"])
 
 
@@ -57,7 +76,9 @@ def record():
 def confirm(ref: str):
     form = OralConfirmForm()
     if not form.validate():
-        return _render_case(ref, problem="The record was not confirmed: please see below.", code=400, oral_form=form)
+        return _render_case(
+            ref, problem="The record was not confirmed: please see below.", code=400, oral_form=form
+        )
     try:
         triage.confirm_oral_record(portal_context(), g.who, ref, form.understanding.data)
     except oral.OralError as exc:
@@ -67,11 +88,16 @@ def confirm(ref: str):
 
 @resume_with_text("oral.record")
 def _resume_record(formdata):
-    return _render(_form(formdata), "What you typed is back in the form below. The disclosure has not been "
-                                    "recorded yet.")
+    return _render(
+        _form(formdata),
+        "What you typed is back in the form below. The disclosure has not been recorded yet.",
+    )
 
 
 @resume_with_text("oral.confirm")
 def _resume_confirm(ref: str, formdata):
-    return _render_case(ref, oral_form=OralConfirmForm(formdata=formdata),
-                        problem="Your summary is back in its box below. The record has not been confirmed yet.")
+    return _render_case(
+        ref,
+        oral_form=OralConfirmForm(formdata=formdata),
+        problem="Your summary is back in its box below. The record has not been confirmed yet.",
+    )

@@ -1,4 +1,6 @@
-"""Statistics without content (portal.casework.statistics): a console page and a CSV export, for fixed periods."""
+"""Statistics without content (portal.casework.statistics): a console page and a CSV export, for
+fixed periods."""
+
 from __future__ import annotations
 
 import csv
@@ -40,11 +42,20 @@ def page():
     result = None
     if period is not None:
         result = statistics.report(ctx, g.who.account.id, g.who.private_key, period, day)
-        audit.record(ctx, "statistics_view", actor=g.who.account.id,
-                     detail={"from": period.start.isoformat(), "to": period.end.isoformat()})
-    return render_template("casework/statistics.html", report=result, problem=problem,
-                           periods=statistics.recent_periods(day), typed_from=request.args.get("from", ""),
-                           typed_to=request.args.get("to", "")), 400 if problem else 200
+        audit.record(
+            ctx,
+            "statistics_view",
+            actor=g.who.account.id,
+            detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
+        )
+    return render_template(
+        "casework/statistics.html",
+        report=result,
+        problem=problem,
+        periods=statistics.recent_periods(day),
+        typed_from=request.args.get("from", ""),
+        typed_to=request.args.get("to", ""),
+    ), (400 if problem else 200)
 
 
 @bp.get("/statistics.csv")
@@ -55,13 +66,18 @@ def export():
     if period is None:
         return render_template("error.html", title="Choose a fixed period", message=problem), 400
     result = statistics.report(ctx, g.who.account.id, g.who.private_key, period, _today())
-    audit.record(ctx, "statistics_export", actor=g.who.account.id,
-                 detail={"from": period.start.isoformat(), "to": period.end.isoformat()})
+    audit.record(
+        ctx,
+        "statistics_export",
+        actor=g.who.account.id,
+        detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     for row in statistics.csv_rows(result):
         writer.writerow([_cell(v) for v in row])
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="statistics-{period.start.isoformat()}-{period.end.isoformat()}.csv"')
+        f'attachment; filename="statistics-{period.start.isoformat()}-{period.end.isoformat()}.csv"'
+    )
     return response

@@ -1,4 +1,6 @@
-"""Giving fellow officers access to cases (SECURITY.md, "Key lifecycle"): the passphrase is asked again."""
+"""Giving fellow officers access to cases (SECURITY.md, "Key lifecycle"): the passphrase is asked
+again."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
@@ -15,22 +17,38 @@ bp = Blueprint("access", __name__, url_prefix="/console/access")
 
 
 def _with_choices(form: GrantForm) -> GrantForm:
-    """The officer's channels, and each fellow officer once, labelled with name, email and channels."""
+    """The officer's channels, and each fellow officer once, labelled with name, email and
+    channels."""
     choices = access.grant_choices(portal_context(), g.who.account)
-    form.channel.choices = [SelectChoice("", "Choose the channel")] + [SelectChoice(c.name, c.name) for c, _ in choices]
+    form.channel.choices = [SelectChoice("", "Choose the channel")] + [
+        SelectChoice(c.name, c.name) for c, _ in choices
+    ]
     labels: dict[int, tuple[str, list[str]]] = {}
     for channel, officers in choices:
         for officer in officers:
-            labels.setdefault(officer.id, (f"{officer.name} <{officer.email}>", []))[1].append(channel.name)
+            labels.setdefault(officer.id, (f"{officer.name} <{officer.email}>", []))[1].append(
+                channel.name
+            )
     form.officer.choices = [SelectChoice("", "Choose an officer")] + [
-        SelectChoice(str(i), f"{label} ({', '.join(names)})") for i, (label, names) in labels.items()]
+        SelectChoice(str(i), f"{label} ({', '.join(names)})")
+        for i, (label, names) in labels.items()
+    ]
     return form
 
 
 def _page(form: GrantForm | None = None, problem: str | None = None, code: int = 200, result=None):
     if form is None:
-        form = GrantForm(formdata=None, case=request.args.get("case", ""), channel=request.args.get("channel", ""))
-    return render_template("keys/access.html", form=_with_choices(form), problem=problem, result=result), code
+        form = GrantForm(
+            formdata=None,
+            case=request.args.get("case", ""),
+            channel=request.args.get("channel", ""),
+        )
+    return (
+        render_template(
+            "keys/access.html", form=_with_choices(form), problem=problem, result=result
+        ),
+        code,
+    )
 
 
 @bp.get("/")
@@ -48,12 +66,20 @@ def grant():
     if not form.validate():
         return _page(form, problem, 400)
     try:
-        result = access.grant(portal_context(), g.who.account, g.who.private_key, int(form.officer.data),
-                              form.channel.data, form.case.data.strip().upper() or None)
+        result = access.grant(
+            portal_context(),
+            g.who.account,
+            g.who.private_key,
+            int(form.officer.data),
+            form.channel.data,
+            form.case.data.strip().upper() or None,
+        )
     except access.GrantError as exc:
         form.officer.errors = [str(exc)]
         return _page(form, problem, 400)
     except casefiles.CaseNotFound:
-        form.case.errors = ["You cannot read a case with that reference in this channel. Check the reference."]
+        form.case.errors = [
+            "You cannot read a case with that reference in this channel. Check the reference."
+        ]
         return _page(form, problem, 404)
     return _page(result=result)

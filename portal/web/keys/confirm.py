@@ -1,11 +1,13 @@
 """Ask the passphrase again before a weighty action: exports, grants, identity release.
 
-Put `@passphrase_confirmed` under `@signed_in(...)` on a POST view. The first post of the action's own
+Put `@passphrase_confirmed` under `@signed_in(...)` on a POST view. The first post of the action's
+own
 form answers with a page that asks for the passphrase and carries the form's other fields along as
 hidden inputs; posting that page (to the same address) checks the passphrase and, if it is right,
 runs the view with the original fields. Every answer is audited; after five wrong answers the
 session ends (portal.casework.triage.confirm_passphrase).
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,9 +23,21 @@ FIELD = "confirm_passphrase"
 
 
 def _ask(form: ConfirmPassphraseForm, problem: str | None = None, code: int = 200):
-    carried = [(name, value) for name, value in request.form.items(multi=True) if name not in ("csrf_token", FIELD)]
-    return render_template("keys/confirm_passphrase.html", form=form, carried=carried, action=request.path,
-                           problem=problem), code
+    carried = [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in ("csrf_token", FIELD)
+    ]
+    return (
+        render_template(
+            "keys/confirm_passphrase.html",
+            form=form,
+            carried=carried,
+            action=request.path,
+            problem=problem,
+        ),
+        code,
+    )
 
 
 def passphrase_confirmed(view):
@@ -36,12 +50,21 @@ def passphrase_confirmed(view):
             return _ask(form, "Type your passphrase to continue.", 400)
         cookie_name = current_app.config["PORTAL_CONSOLE_COOKIE"]
         try:
-            confirmed = triage.confirm_passphrase(portal_context(), g.who, form.confirm_passphrase.data,
-                                                  request.cookies.get(cookie_name))
+            confirmed = triage.confirm_passphrase(
+                portal_context(),
+                g.who,
+                form.confirm_passphrase.data,
+                request.cookies.get(cookie_name),
+            )
         except triage.ConfirmationLocked:
-            return clear_session_cookie(redirect(url_for("console.login", ended="confirm"), code=303), cookie_name)
+            return clear_session_cookie(
+                redirect(url_for("console.login", ended="confirm"), code=303), cookie_name
+            )
         if not confirmed:
-            form.confirm_passphrase.errors = ["That is not your passphrase. Check it and try again."]
+            form.confirm_passphrase.errors = [
+                "That is not your passphrase. Check it and try again."
+            ]
             return _ask(form, "Nothing was done yet: your passphrase did not match.", 400)
         return view(*args, **kwargs)
+
     return wrapper

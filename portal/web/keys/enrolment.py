@@ -1,5 +1,7 @@
-"""Officers' own credentials: enrolment links, the set-up steps, changing passphrase and second factor,
+"""Officers' own credentials: enrolment links, the set-up steps, changing passphrase and second
+factor,
 and confirming who else may read a channel."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
@@ -8,8 +10,14 @@ from portal.keys import accounts, enrolment, memberships, second_factor
 from portal.casework import triage
 from portal.web.app import portal_context
 from portal.web.casework.console import signed_in
-from portal.web.forms import (ChangePassphraseForm, ChoosePassphraseForm, ConfirmNewSecondFactorForm,
-                              ConfirmSecondFactorForm, MembershipDecisionForm, ReauthenticateForm)
+from portal.web.forms import (
+    ChangePassphraseForm,
+    ChoosePassphraseForm,
+    ConfirmNewSecondFactorForm,
+    ConfirmSecondFactorForm,
+    MembershipDecisionForm,
+    ReauthenticateForm,
+)
 from portal.web.responses import clear_session_cookie, set_session_cookie
 
 bp = Blueprint("enrol", __name__, url_prefix="/console")
@@ -29,8 +37,12 @@ def _signed_in_as_admin() -> bool:
 
 
 def _render_passphrase_step(state: enrolment.SetupState, form, action: str, problem=None, code=200):
-    return render_template("keys/setup_passphrase.html", state=state, form=form, action=action,
-                           problem=problem), code
+    return (
+        render_template(
+            "keys/setup_passphrase.html", state=state, form=form, action=action, problem=problem
+        ),
+        code,
+    )
 
 
 @bp.get("/enrol/<token>")
@@ -41,7 +53,9 @@ def enrol(token: str):
         return _unusable()
     if _signed_in_as_admin():
         return render_template("keys/enrol_unusable.html", admin=True), 403
-    return _render_passphrase_step(state, ChoosePassphraseForm(), url_for("enrol.enrol_post", token=token))
+    return _render_passphrase_step(
+        state, ChoosePassphraseForm(), url_for("enrol.enrol_post", token=token)
+    )
 
 
 @bp.post("/enrol/<token>")
@@ -62,12 +76,16 @@ def _take_passphrase(state: enrolment.SetupState, action: str, previous_cookie: 
     if not form.validate():
         return _render_passphrase_step(state, form, action, code=400)
     try:
-        state = enrolment.choose_passphrase(ctx, state, form.passphrase.data, form.passphrase_again.data)
+        state = enrolment.choose_passphrase(
+            ctx, state, form.passphrase.data, form.passphrase_again.data
+        )
     except accounts.AccountError as exc:
         form.passphrase.errors = [str(exc)]
         return _render_passphrase_step(state, form, action, code=400)
     cookie = enrolment.replace_session(ctx, previous_cookie, state)
-    return set_session_cookie(redirect(url_for("enrol.setup_second_factor"), code=303), _cookie_name(), cookie)
+    return set_session_cookie(
+        redirect(url_for("enrol.setup_second_factor"), code=303), _cookie_name(), cookie
+    )
 
 
 def _setup_state() -> enrolment.SetupState | None:
@@ -79,7 +97,9 @@ def setup_passphrase():
     state = _setup_state()
     if state is None:
         return redirect(url_for("console.login", expired=1), code=303)
-    return _render_passphrase_step(state, ChoosePassphraseForm(), url_for("enrol.setup_passphrase_post"))
+    return _render_passphrase_step(
+        state, ChoosePassphraseForm(), url_for("enrol.setup_passphrase_post")
+    )
 
 
 @bp.post("/setup/passphrase")
@@ -87,13 +107,23 @@ def setup_passphrase_post():
     state = _setup_state()
     if state is None:
         return redirect(url_for("console.login", expired=1), code=303)
-    return _take_passphrase(state, url_for("enrol.setup_passphrase_post"), request.cookies.get(_cookie_name()))
+    return _take_passphrase(
+        state, url_for("enrol.setup_passphrase_post"), request.cookies.get(_cookie_name())
+    )
 
 
 def _render_second_factor(state, form, problem=None, code=200):
-    return render_template("keys/setup_second_factor.html", form=form, problem=problem,
-                           secret=state.totp_secret, qr=second_factor.qr_svg(state.totp_secret, state.email),
-                           action=url_for("enrol.second_factor_post")), code
+    return (
+        render_template(
+            "keys/setup_second_factor.html",
+            form=form,
+            problem=problem,
+            secret=state.totp_secret,
+            qr=second_factor.qr_svg(state.totp_secret, state.email),
+            action=url_for("enrol.second_factor_post"),
+        ),
+        code,
+    )
 
 
 @bp.get("/setup/second-factor")
@@ -128,24 +158,45 @@ def second_factor_post():
     # The set-up session ends; an ordinary one starts with the new key.
     enrolment.end_session(ctx, request.cookies.get(_cookie_name()))
     cookie = triage.start_session(ctx, finished.account, finished.private_key)
-    response = current_app.make_response((render_template("keys/recovery_codes.html", codes=finished.recovery_codes,
-                                                          account=finished.account,
-                                                          fingerprint=accounts.fingerprint(finished.account)), 200))
+    response = current_app.make_response(
+        (
+            render_template(
+                "keys/recovery_codes.html",
+                codes=finished.recovery_codes,
+                account=finished.account,
+                fingerprint=accounts.fingerprint(finished.account),
+            ),
+            200,
+        )
+    )
     return set_session_cookie(response, _cookie_name(), cookie)
 
 
-# Changing credentials later: officers and administrators alike (an administrator made with `portal admin
-# add` replaces the passphrase and second factor its maker saw here). Each asks the passphrase again through triage.confirm_passphrase, so
-# wrong answers are audited and, past its limit, end the session.
+# Changing credentials later: officers and administrators alike (an administrator made with `portal
+# admin add` replaces the passphrase and second factor its maker saw here). Each asks the passphrase
+# again through triage.confirm_passphrase, so wrong answers are audited and, past its limit, end the
+# session.
 
-def _render_account(passphrase_form=None, reauth_form=None, confirm_form=None, problem=None, notice=None, code=200):
+
+def _render_account(
+    passphrase_form=None, reauth_form=None, confirm_form=None, problem=None, notice=None, code=200
+):
     ctx = portal_context()
     pending = enrolment.pending_second_factor(ctx, g.who.account)
-    return render_template("keys/account.html", passphrase_form=passphrase_form or ChangePassphraseForm(),
-                           reauth_form=reauth_form or ReauthenticateForm(),
-                           confirm_form=confirm_form or ConfirmNewSecondFactorForm(), problem=problem, notice=notice,
-                           pending_secret=pending, fingerprint=accounts.fingerprint(g.who.account),
-                           qr=second_factor.qr_svg(pending, g.who.account.email) if pending else None), code
+    return (
+        render_template(
+            "keys/account.html",
+            passphrase_form=passphrase_form or ChangePassphraseForm(),
+            reauth_form=reauth_form or ReauthenticateForm(),
+            confirm_form=confirm_form or ConfirmNewSecondFactorForm(),
+            problem=problem,
+            notice=notice,
+            pending_secret=pending,
+            fingerprint=accounts.fingerprint(g.who.account),
+            qr=second_factor.qr_svg(pending, g.who.account.email) if pending else None,
+        ),
+        code,
+    )
 
 
 class _Locked(Exception):
@@ -154,22 +205,27 @@ class _Locked(Exception):
 
 def _passphrase_is_right(passphrase: str) -> bool:
     try:
-        return triage.confirm_passphrase(portal_context(), g.who, passphrase, request.cookies.get(_cookie_name()))
+        return triage.confirm_passphrase(
+            portal_context(), g.who, passphrase, request.cookies.get(_cookie_name())
+        )
     except triage.ConfirmationLocked:
         raise _Locked() from None
 
 
 @bp.errorhandler(_Locked)
 def _locked(exc):
-    return clear_session_cookie(redirect(url_for("console.login", ended="confirm"), code=303), _cookie_name())
+    return clear_session_cookie(
+        redirect(url_for("console.login", ended="confirm"), code=303), _cookie_name()
+    )
 
 
 @bp.get("/account")
 @signed_in(accounts.ROLES)
 def account():
-    notice = {"passphrase": "Your passphrase was changed.",
-              "second-factor": "Your new second factor is in use. The old one no longer works."}.get(
-        request.args.get("done", ""))
+    notice = {
+        "passphrase": "Your passphrase was changed.",
+        "second-factor": "Your new second factor is in use. The old one no longer works.",
+    }.get(request.args.get("done", ""))
     return _render_account(notice=notice)
 
 
@@ -178,16 +234,28 @@ def account():
 def change_passphrase():
     form = ChangePassphraseForm()
     if not form.validate():
-        return _render_account(passphrase_form=form, problem="Your passphrase was not changed.", code=400)
+        return _render_account(
+            passphrase_form=form, problem="Your passphrase was not changed.", code=400
+        )
     try:
-        enrolment.check_new_passphrase(g.who.account, form.passphrase.data, form.passphrase_again.data)
+        enrolment.check_new_passphrase(
+            g.who.account, form.passphrase.data, form.passphrase_again.data
+        )
         if not _passphrase_is_right(form.current_passphrase.data):
             raise enrolment.SetupError("Your current passphrase is not right. Nothing was changed.")
-        enrolment.change_passphrase(portal_context(), g.who.account, g.who.private_key, form.passphrase.data,
-                                    form.passphrase_again.data, keep_session=request.cookies.get(_cookie_name()))
+        enrolment.change_passphrase(
+            portal_context(),
+            g.who.account,
+            g.who.private_key,
+            form.passphrase.data,
+            form.passphrase_again.data,
+            keep_session=request.cookies.get(_cookie_name()),
+        )
     except accounts.AccountError as exc:
         form.passphrase.errors = [str(exc)]
-        return _render_account(passphrase_form=form, problem="Your passphrase was not changed.", code=400)
+        return _render_account(
+            passphrase_form=form, problem="Your passphrase was not changed.", code=400
+        )
     return redirect(url_for("enrol.account", done="passphrase"), code=303)
 
 
@@ -209,27 +277,40 @@ def start_second_factor():
 def confirm_second_factor():
     form = ConfirmNewSecondFactorForm()
     if not form.validate():
-        return _render_account(confirm_form=form, problem="Your second factor was not changed.", code=400)
+        return _render_account(
+            confirm_form=form, problem="Your second factor was not changed.", code=400
+        )
     try:
         if not _passphrase_is_right(form.passphrase.data):
             raise enrolment.SetupError("Your passphrase is not right. Nothing was changed.")
-        enrolment.finish_second_factor_change(portal_context(), g.who.account, form.totp.data,
-                                              keep_session=request.cookies.get(_cookie_name()))
+        enrolment.finish_second_factor_change(
+            portal_context(),
+            g.who.account,
+            form.totp.data,
+            keep_session=request.cookies.get(_cookie_name()),
+        )
     except enrolment.SetupError as exc:
         form.totp.errors = [str(exc)]
-        return _render_account(confirm_form=form, problem="Your second factor was not changed.", code=400)
+        return _render_account(
+            confirm_form=form, problem="Your second factor was not changed.", code=400
+        )
     return redirect(url_for("enrol.account", done="second-factor"), code=303)
 
 
 # Who else may read a channel.
+
 
 @bp.get("/memberships")
 @signed_in("officer")
 def memberships_page():
     ctx = portal_context()
     events = memberships.unseen_events(ctx, g.who.account)
-    page = render_template("keys/memberships.html", pending=memberships.pending_for(ctx, g.who.account),
-                           events=events, form=MembershipDecisionForm())
+    page = render_template(
+        "keys/memberships.html",
+        pending=memberships.pending_for(ctx, g.who.account),
+        events=events,
+        form=MembershipDecisionForm(),
+    )
     # Opening this page is seeing its changes: they leave the inbox's list.
     memberships.mark_seen(ctx, g.who.account, events)
     return page
@@ -249,8 +330,13 @@ def decide_membership():
     if not form.validate() or decision not in ("confirm", "refuse"):
         abort(400)
     try:
-        memberships.decide(portal_context(), g.who.account, _strict_id(form.officer.data),
-                           _strict_id(form.channel.data), confirm=decision == "confirm")
+        memberships.decide(
+            portal_context(),
+            g.who.account,
+            _strict_id(form.officer.data),
+            _strict_id(form.channel.data),
+            confirm=decision == "confirm",
+        )
     except memberships.MembershipNotFound:
         abort(404)
     return redirect(url_for("enrol.memberships_page"), code=303)

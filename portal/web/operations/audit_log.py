@@ -1,4 +1,5 @@
 """The audit log in the console: browsing what the signed-in account may see, and exporting it."""
+
 from __future__ import annotations
 
 import csv
@@ -23,11 +24,19 @@ PAGE_SIZE = 100
 def entries():
     ctx = portal_context()
     before = whole_number_or(request.args.get("before"), 0, minimum=1) or None
-    rows = audit.entries_for(ctx, g.who.account.id, g.who.account.role, limit=PAGE_SIZE + 1, before=before)
-    return render_template("operations/audit.html", entries=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE,
-                           head=audit.read_head(ctx.settings.data_dir), tz=ctx.settings.timezone,
-                           local_time=audit.local_time, detail_text=audit.detail_text,
-                           form=EmptyForm())
+    rows = audit.entries_for(
+        ctx, g.who.account.id, g.who.account.role, limit=PAGE_SIZE + 1, before=before
+    )
+    return render_template(
+        "operations/audit.html",
+        entries=rows[:PAGE_SIZE],
+        more=len(rows) > PAGE_SIZE,
+        head=audit.read_head(ctx.settings.data_dir),
+        tz=ctx.settings.timezone,
+        local_time=audit.local_time,
+        detail_text=audit.detail_text,
+        form=EmptyForm(),
+    )
 
 
 def _cell(value) -> str:
@@ -44,10 +53,25 @@ def export():
     audit.record(ctx, "audit_export", actor=g.who.account.id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["entry", "time_utc", "event", "by", "about_account", "channel", "case", "detail"])
+    writer.writerow(
+        ["entry", "time_utc", "event", "by", "about_account", "channel", "case", "detail"]
+    )
     for e in audit.all_entries_for(ctx, g.who.account.id, g.who.account.role):
-        writer.writerow([_cell(v) for v in (e.seq, e.at, e.event, e.actor_name, e.subject_name, e.channel_name,
-                                            e.case_ref, audit.detail_text(e.detail))])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    e.seq,
+                    e.at,
+                    e.event,
+                    e.actor_name,
+                    e.subject_name,
+                    e.channel_name,
+                    e.case_ref,
+                    audit.detail_text(e.detail),
+                )
+            ]
+        )
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response

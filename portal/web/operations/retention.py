@@ -1,4 +1,6 @@
-"""Retention in the console: expired cases for the officers to delete (two of them), and legal holds."""
+"""Retention in the console: expired cases for the officers to delete (two of them), and legal
+holds."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, url_for
@@ -14,9 +16,17 @@ bp = Blueprint("retention", __name__, url_prefix="/console/retention")
 
 def _render(problem: str | None = None, hold_form: HoldForm | None = None, code: int = 200):
     ctx = portal_context()
-    return render_template("operations/retention.html", problem=problem, hold_form=hold_form or HoldForm(),
-                           form=EmptyForm(), expired=retention.expired_cases(ctx, g.who.account.id),
-                           held=retention.held_cases(ctx, g.who.account.id)), code
+    return (
+        render_template(
+            "operations/retention.html",
+            problem=problem,
+            hold_form=hold_form or HoldForm(),
+            form=EmptyForm(),
+            expired=retention.expired_cases(ctx, g.who.account.id),
+            held=retention.held_cases(ctx, g.who.account.id),
+        ),
+        code,
+    )
 
 
 @bp.get("/")
@@ -26,7 +36,8 @@ def overview():
 
 
 def _act(action, ref: str):
-    """Run one retention action on the case `ref`; a refusal comes back as the page with its reason."""
+    """Run one retention action on the case `ref`; a refusal comes back as the page with its
+    reason."""
     if not EmptyForm().validate():
         abort(400)
     try:
