@@ -18,7 +18,7 @@ from portal.keys import accounts, sessions
 from portal.casework import referrals
 from portal.guard import work_slots
 from portal.core.context import Context
-from portal.store import BlobStore, connect, open_database
+from portal.store import BlobStore, open_database
 from portal.core.text import typed
 
 csrf = CSRFProtect()
@@ -260,15 +260,3 @@ def _body_read_by_thread() -> bool:
     if request.headers.get("Transfer-Encoding"):
         return True
     return (request.content_length or 0) > work_slots.SMALL_BODY_BYTES
-
-
-def portal_context() -> Context:
-    """The installation's storage for this request, opened once and closed at teardown."""
-    from flask import current_app
-
-    if "portal_ctx" not in g:
-        settings: Settings = current_app.config["PORTAL_SETTINGS"]
-        g.portal_ctx = Context(
-            settings, connect(settings.database_path), current_app.extensions["portal_blobs"]
-        )
-    return g.portal_ctx

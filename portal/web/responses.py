@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, make_response
 
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 
 
 def set_session_cookie(response: Response, name: str, value: str) -> Response:

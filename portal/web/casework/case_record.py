@@ -7,7 +7,7 @@ from flask import Blueprint, g, render_template
 
 from portal.records import audit
 from portal.casework import notes, referrals, triage, workflow
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.intake.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.web.casework.console import signed_in
 

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from portal.intake import disclosures
 from portal.casework import identity, triage
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.casework.console import _case_action, _render_case, signed_in
 from portal.web.intake.discloser import _render_thread, _status_cookie_name

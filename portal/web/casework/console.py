@@ -31,7 +31,7 @@ from portal.keys import accounts, conflicts, enrolment, memberships
 from portal.intake import disclosures
 from portal.casework import identity, notes, queue, referrals, triage, workflow
 from portal.guard import submissions, throttle
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.records.casefiles import STATUSES
 from portal.intake.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.core.numbers import whole_number_or

@@ -10,7 +10,7 @@ from portal.keys import accounts
 from portal.intake import disclosures
 from portal.casework import oral, triage
 from portal.guard import submissions
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.web.casework.console import _render_case, resume_with_text, signed_in
 from portal.web.forms import CHOOSE, OralConfirmForm, OralDisclosureForm
 

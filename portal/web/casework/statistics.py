@@ -11,7 +11,7 @@ from flask import Blueprint, Response, g, render_template, request
 
 from portal.records import audit
 from portal.casework import statistics
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.core import clock
 from portal.web.operations.audit_log import _cell
 from portal.web.casework.console import signed_in

@@ -23,7 +23,7 @@ from portal.casework import acknowledgements, workflow
 from portal.intake import disclosures
 from portal.guard import submissions, work_slots
 from portal.records.casefiles import STATUSES
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.intake.uploads import Limits, MalformedForm, TooLarge, read_multipart
 from portal.web import carry
 from portal.web.forms import (

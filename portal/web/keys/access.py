@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.keys import access
 from portal.records import casefiles
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.casework.console import signed_in
 from portal.web.forms import GrantForm

@@ -15,7 +15,7 @@ import functools
 from flask import current_app, g, redirect, render_template, request, url_for
 
 from portal.casework import triage
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.web.forms import ConfirmPassphraseForm
 from portal.web.responses import clear_session_cookie
 

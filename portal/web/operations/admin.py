@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.keys import accounts, enrolment, memberships
 from portal.casework import referrals
 from portal.guard import submissions
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.core.numbers import parse_whole_number
 from portal.web.casework.console import _csrf_refused, resume_with_text, signed_in
 from portal.web.forms import (

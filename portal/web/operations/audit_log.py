@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, render_template, request
 
 from portal.records import audit
 from portal.core.numbers import whole_number_or
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.casework.console import signed_in
 from portal.web.forms import EmptyForm

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, url_for
 
 from portal.operations import retention
-from portal.web.app import portal_context
+from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.casework.console import signed_in
 from portal.web.forms import EmptyForm, HoldForm

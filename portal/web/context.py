@@ -1,0 +1,23 @@
+"""The request's Context (portal.core.context.Context): the installation's storage for one web request.
+
+Views reach settings, the database and the blob store only through portal_context(); the app factory
+(portal.web.app) closes what it opened at teardown.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g
+
+from portal.core.config import Settings
+from portal.core.context import Context
+from portal.store import connect
+
+
+def portal_context() -> Context:
+    """The installation's storage for this request, opened once and closed at teardown."""
+    if "portal_ctx" not in g:
+        settings: Settings = current_app.config["PORTAL_SETTINGS"]
+        g.portal_ctx = Context(
+            settings, connect(settings.database_path), current_app.extensions["portal_blobs"]
+        )
+    return g.portal_ctx
