@@ -1,0 +1,203 @@
+"""The house plan (docs/architecture.md) holds: no import circles, layers that depend one way, views
+without SQL or crypto, crypto without Flask, modules of at most 400 lines of at most 100 columns, a map
+that names every package, and docs whose paths resolve."""
+from __future__ import annotations
+
+import ast
+import graphlib
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+MAX_LINES = 400
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    paths = [*(ROOT / "portal").rglob("*.py"), *(ROOT / "crypto").rglob("*.py")]
+    return {_module_name(path): path for path in sorted(paths)}
+
+
+MODULES = _modules()
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module of portal/ or crypto/ that `path` imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            # `from portal.web import app` imports the module portal.web.app
+            names = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
+        else:
+            continue
+        for name in names:
+            while name and name not in MODULES:
+                name = name.rpartition(".")[0]
+            if name:
+                found.add(name)
+    return found
+
+
+GRAPH = {name: _imports(path) - {name} for name, path in MODULES.items()}
+
+
+def _external_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+            if node.module == "portal":
+                found.add("portal")
+    return found
+
+
+def _map() -> list[tuple[int, str]]:
+    """(layer, package) rows of the map in docs/architecture.md, top layer first."""
+    rows = re.findall(r"^\| (\d+) \| `([\w.]+)` \|", ARCHITECTURE.read_text(), re.M)
+    return [(int(layer), package) for layer, package in rows]
+
+
+def _package_of(module: str, packages: list[str]) -> str:
+    """The most specific package of the map that holds `module`."""
+    holders = [p for p in packages if module == p or module.startswith(p + ".")]
+    return max(holders, key=len)
+
+
+def _family(package: str) -> str:
+    # portal.web.intake and portal.web belong together, as do portal.store and its migrations.
+    return ".".join(package.split(".")[:2])
+
+
+def test_no_module_imports_another_in_a_circle():
+    try:
+        list(graphlib.TopologicalSorter(GRAPH).static_order())
+    except graphlib.CycleError as error:
+        pytest.fail(f"import circle: {' -> '.join(error.args[1])}")
+
+
+def test_the_import_circle_check_finds_a_circle():
+    circle = {"a": {"b"}, "b": {"c"}, "c": {"a"}}
+    with pytest.raises(graphlib.CycleError):
+        list(graphlib.TopologicalSorter(circle).static_order())
+
+
+def test_every_import_goes_down_the_layers_of_the_map():
+    layers = dict((package, layer) for layer, package in _map())
+    packages = list(layers)
+    wrong = []
+    for module, imported in GRAPH.items():
+        if module in ("portal", "portal.__main__"):
+            continue                        # the entry point: `python -m portal` runs the CLI
+        here = _package_of(module, packages)
+        for other in imported:
+            there = _package_of(other, packages)
+            if _family(here) == _family(there):
+                continue
+            if layers[there] <= layers[here]:
+                wrong.append(f"{module} ({here}, layer {layers[here]}) imports {other} "
+                             f"({there}, layer {layers[there]})")
+    assert wrong == []
+
+
+VIEW_PLUMBING = {"portal.web.app", "portal.web.context", "portal.web.server"}
+
+
+def test_views_do_no_sql_and_no_crypto():
+    wrong = {}
+    for module, path in MODULES.items():
+        if not module.startswith("portal.web") or module in VIEW_PLUMBING:
+            continue
+        bad = _external_imports(path) & {"crypto", "sqlite3", "sqlite_utils"}
+        bad |= {name for name in GRAPH[module] if name.startswith(("portal.store", "crypto"))}
+        if bad:
+            wrong[module] = sorted(bad)
+    assert wrong == {}
+
+
+def test_crypto_knows_nothing_of_flask_or_the_portal():
+    wrong = {module: sorted(_external_imports(path) & {"flask", "werkzeug", "flask_wtf", "portal"})
+             for module, path in MODULES.items() if module.startswith("crypto")}
+    assert {module: names for module, names in wrong.items() if names} == {}
+
+
+def test_no_module_is_longer_than_400_lines():
+    exceptions = set(re.findall(r"^- `([\w/.]+\.py)`", ARCHITECTURE.read_text().split("## Exceptions")[1],
+                                re.M))
+    long = {str(path.relative_to(ROOT)): len(path.read_text().splitlines())
+            for path in MODULES.values()}
+    assert {path: count for path, count in long.items()
+            if count > MAX_LINES and path not in exceptions} == {}
+
+
+def test_no_line_is_longer_than_100_columns():
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--quiet"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_map_names_every_package_and_only_packages_that_exist():
+    named = {package for _, package in _map()}
+    existing = {name for name, path in MODULES.items() if path.name == "__init__.py"} - {"portal"}
+    assert sorted(existing - named) == [] and sorted(named - existing) == []
+    # The one folder of portal/ that is data, not code, is named too.
+    data = [path.name for path in (ROOT / "portal").iterdir()
+            if path.is_dir() and not (path / "__init__.py").exists() and path.name != "__pycache__"]
+    assert data == ["data"] and "`portal.data`" in ARCHITECTURE.read_text()
+
+
+PATH = re.compile(r"(?<![\w/.-])((?:portal|crypto|tests|deploy|templates|static|scripts|docs|bench)/"
+                  r"[\w./-]*?(?:\.(?:py|md|conf|html|css|json|service|txt|js)|/))(?![\w/])")
+DOTTED = re.compile(r"(?<![\w/.-])((?:portal|crypto)(?:\.[A-Za-z_]\w*)+)")
+
+
+def _documents() -> list[Path]:
+    return [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md")),
+            *sorted(p for p in (ROOT / "deploy").rglob("*") if p.is_file()),
+            *sorted((ROOT / "bench").glob("*.py"))]
+
+
+def _resolves(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        module = ".".join(parts[:cut])
+        if module in MODULES:
+            target = importlib.import_module(module)
+            for attribute in parts[cut:]:
+                if not hasattr(target, attribute):
+                    return False
+                target = getattr(target, attribute)
+            return True
+    return False
+
+
+def test_every_path_and_module_named_in_the_docs_exists():
+    missing = []
+    for document in _documents():
+        text = document.read_text()
+        for path in PATH.findall(text):
+            if not (ROOT / path).exists() and path != "bench/out/":   # bench/out/: the benchmarks' output
+                missing.append(f"{document.relative_to(ROOT)}: {path}")
+        for dotted in DOTTED.findall(text):
+            if dotted in ("portal.example", "portal.db", "portal.service", "portal.css") \
+                    or dotted.startswith("portal.example."):
+                continue                    # a host name and file names, not modules
+            if not _resolves(dotted):
+                missing.append(f"{document.relative_to(ROOT)}: {dotted}")
+    assert missing == []
