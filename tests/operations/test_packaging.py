@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 IGNORED = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
                                  ".pytest_cache", ".hypothesis", "node_modules", "instance", "bench")
 REQUIRED = ["portal/templates/base.html", "portal/templates/intake/disclose.html", "portal/static/portal.css",
-            "crypto/__init__.py", "portal/web/app.py", "portal/cli.py", "portal/core/resources.py"]
+            "crypto/__init__.py", "portal/web/app.py", "portal/cli/__init__.py", "portal/core/resources.py"]
 
 CHECK_INSTALLED = """
 import sys
