@@ -53,7 +53,8 @@ LAST_DAY = dt.date(2026, 11, 20)
 
 def _fingerprint() -> str:
     """Rebuild the cached installation when the schema or this builder changes."""
-    parts = [BUILDER_VERSION.encode(), (ROOT / "portal" / "store" / "migrations.py").read_bytes(),
+    migrations = sorted((ROOT / "portal" / "store" / "migrations").glob("*.py"))
+    parts = [BUILDER_VERSION.encode(), *(path.read_bytes() for path in migrations),
              str(LARGE).encode()]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
