@@ -35,7 +35,7 @@ from portal.intake import disclosures  # noqa: E402
 from portal.core.context import open_context  # noqa: E402
 from portal.store import transaction  # noqa: E402
 from tests.conftest import add_account, run_cli  # noqa: E402
-from tests.test_console_flow import sign_in  # noqa: E402
+from tests.support.console import sign_in  # noqa: E402
 
 LARGE = int(os.environ.get("BENCH_QUEUE_CASES", 100_000))
 SMALL = 10
