@@ -35,7 +35,7 @@ from portal.intake import disclosures  # noqa: E402
 from portal.core.context import open_context  # noqa: E402
 from portal.store import transaction  # noqa: E402
 from tests.conftest import add_account, run_cli  # noqa: E402
-from tests.test_console_flow import sign_in  # noqa: E402
+from tests.support.console import sign_in  # noqa: E402
 
 LARGE = int(os.environ.get("BENCH_QUEUE_CASES", 100_000))
 SMALL = 10
@@ -53,7 +53,8 @@ LAST_DAY = dt.date(2026, 11, 20)
 
 def _fingerprint() -> str:
     """Rebuild the cached installation when the schema or this builder changes."""
-    parts = [BUILDER_VERSION.encode(), (ROOT / "portal" / "store" / "migrations.py").read_bytes(),
+    migrations = sorted((ROOT / "portal" / "store" / "migrations").glob("*.py"))
+    parts = [BUILDER_VERSION.encode(), *(path.read_bytes() for path in migrations),
              str(LARGE).encode()]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 

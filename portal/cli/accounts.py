@@ -1,0 +1,194 @@
+"""The people: `officer ...` (add, invite, offboard, rotate-key) and `admin add`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from portal.cli.root import main, open_installation, read_passphrase
+
+
+def _add_account(
+    data_dir: Path, role: str, email: str, name: str, channels: tuple[str, ...]
+) -> None:
+    from portal.keys.accounts import AccountError, add_account
+
+    passphrase = read_passphrase()
+    try:
+        account, totp_secret = add_account(
+            open_installation(data_dir),
+            email=email,
+            name=name,
+            role=role,
+            passphrase=passphrase,
+            channels=list(channels),
+        )
+    except AccountError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"{role.capitalize()} {account.name} <{account.email}> added.")
+    click.echo(f"totp: {totp_secret}")
+
+
+@main.group()
+def officer() -> None:
+    """Integrity officers: the only people who can decrypt disclosures."""
+
+
+@officer.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--channel", "channels", multiple=True, required=True, help="Repeat for several channels."
+)
+@click.option(
+    "--passphrase-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the passphrase from standard input.",
+)
+@click.pass_obj
+def officer_add(
+    data_dir: Path, email: str, name: str, channels: tuple[str, ...], passphrase_stdin: bool
+) -> None:
+    """Create an officer and their key pair (for scripted set-up: you learn their credentials, so
+    the
+    officer must choose a new passphrase and second factor at first sign-in; prefer `officer
+    invite`).
+    """
+    _add_account(data_dir, "officer", email, name, channels)
+
+
+@officer.command("invite")
+@click.option("--email", required=True)
+@click.option(
+    "--name", required=True, help="Display name: unique, shown to disclosers and fellow officers."
+)
+@click.option(
+    "--channel", "channels", multiple=True, required=True, help="Repeat for several channels."
+)
+@click.option(
+    "--base-url",
+    envvar="PORTAL_PUBLIC_URL",
+    default="",
+    help="The portal's public address, to print a whole link (default: $PORTAL_PUBLIC_URL).",
+)
+@click.pass_obj
+def officer_invite(
+    data_dir: Path, email: str, name: str, channels: tuple[str, ...], base_url: str
+) -> None:
+    """Invite an officer: print a one-time enrolment link (72 hours) where they choose their own
+    passphrase and second factor. Their channels are joined at once: the server's operator decides.
+    """
+    from portal.keys.accounts import AccountError
+    from portal.keys.enrolment import ENROL_PATH, invite
+
+    try:
+        token = invite(
+            open_installation(data_dir),
+            email=email,
+            name=name,
+            channels=list(channels),
+            invited_by=None,
+        )
+    except AccountError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(
+        f"Invitation for {name.strip()} <{email.strip()}>: the link works once, for 72 hours. "
+        "Send it by a channel you trust."
+    )
+    if not base_url:
+        click.echo("(Set PORTAL_PUBLIC_URL or --base-url to print the whole address.)")
+    click.echo(f"enrolment link: {base_url.rstrip('/')}{ENROL_PATH}{token}")
+
+
+@officer.command("offboard")
+@click.option("--email", required=True)
+@click.pass_obj
+def officer_offboard(data_dir: Path, email: str) -> None:
+    """An officer leaves: delete their copies of every case key, take them off every channel, end
+    their
+    sessions and destroy their private key. Refused while a case has no other reader."""
+    from portal.keys import access
+    from portal.keys.accounts import AccountError, account_id_for
+
+    ctx = open_installation(data_dir)
+    try:
+        deleted = access.offboard(ctx, account_id_for(ctx, email) or 0)
+    except (AccountError, access.LastReader) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(
+        f"{email.strip()} offboarded: {deleted} sealed key copies deleted; the account can no"
+        " longer sign in."
+    )
+
+
+@officer.command("rotate-key")
+@click.option("--email", required=True)
+@click.option(
+    "--passphrase-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the officer's passphrase from standard input.",
+)
+@click.option(
+    "--batch-size",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Sealed copies re-sealed per transaction.",
+)
+@click.option(
+    "--batch-pause",
+    default=0.0,
+    type=click.FloatRange(0, 60),
+    help="Seconds to wait between batches.",
+)
+@click.pass_obj
+def officer_rotate_key(
+    data_dir: Path, email: str, passphrase_stdin: bool, batch_size: int, batch_pause: float
+) -> None:
+    """Give the officer a new key pair and re-seal every case key they hold to it, in batches. If
+    interrupted,
+    run it again: it carries on. The officer's sessions end; they sign in again with the same
+    passphrase.
+    """
+    from portal.keys.accounts import LoginFailed
+    from portal.keys.rotation import rotate
+
+    passphrase = read_passphrase()
+    try:
+        done = rotate(
+            open_installation(data_dir),
+            email,
+            passphrase,
+            batch_size=batch_size,
+            pause_seconds=batch_pause,
+        )
+    except LoginFailed:
+        raise click.ClickException("That email address and passphrase do not match an officer.")
+    click.echo(
+        f"Key pair of {email.strip()}"
+        f" replaced{' (an interrupted rotation carried on)' if done.resumed else ''}:"
+        f" {done.resealed} sealed copies re-sealed. Sign in again."
+    )
+
+
+@main.group()
+def admin() -> None:
+    """Administrators: manage channels and officers; they cannot decrypt anything."""
+
+
+@admin.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--passphrase-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the passphrase from standard input.",
+)
+@click.pass_obj
+def admin_add(data_dir: Path, email: str, name: str, passphrase_stdin: bool) -> None:
+    """Create an administrator."""
+    _add_account(data_dir, "admin", email, name, ())

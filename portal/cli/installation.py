@@ -1,0 +1,216 @@
+"""Setting up and running an installation: `init`, `setting set`, `serve` (and the
+`notify` it starts beside it) and `demo`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from portal.cli.root import main, open_installation
+
+
+@main.command()
+@click.option(
+    "--insecure-fast-kdf",
+    is_flag=True,
+    hidden=True,
+    help="For automated tests only: cheap key derivation. Never use for real disclosures.",
+)
+@click.pass_obj
+def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
+    """Create the data directory, database and installation secrets."""
+    from portal.core.config import INSTALLATION_FILE, create_installation
+
+    if (data_dir / INSTALLATION_FILE).exists():
+        raise click.ClickException(f"{data_dir} is already initialised; refusing to overwrite it.")
+    create_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf)
+    from portal.casework.referrals import seed_directory
+
+    ctx = open_installation(data_dir)
+    seed_directory(ctx)
+    ctx.db.conn.close()
+    click.echo(f"Initialised {data_dir}.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.pass_obj
+def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
+    """Serve the portal with gunicorn (gthread workers that read request heads in their main loop),
+    and,
+    while an SMTP server is set, `portal notify --every-hour` beside it."""
+    from portal.records import casefiles
+    from portal.core.config import loose_permissions
+    from portal.web.server import port_taken
+    from portal.web.server import serve as run_server
+
+    problem = port_taken(host, port)
+    if problem:
+        raise click.ClickException(f"{problem} Choose another with --port.")
+    ctx = open_installation(data_dir)
+    loose = loose_permissions(data_dir)
+    if loose:
+        click.echo(
+            "WARNING: these files in the data directory can be read by other users of this machine;"
+            " make them readable by the owner only (chmod 600 for files, 700 for folders):",
+            err=True,
+        )
+        for line in loose:
+            click.echo(f"  {line}", err=True)
+    removed = ctx.blobs.sweep(casefiles.referenced_blobs(ctx))
+    if removed:
+        click.echo(f"Removed {removed} unfinished or orphaned blob file(s).")
+    ctx.db.conn.close()
+    run_server(data_dir, host, port, workers=workers)
+
+
+@main.group(invoke_without_command=True)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The port `make run` will serve on.",
+)
+@click.pass_context
+def demo(click_ctx: click.Context, port: int) -> None:
+    """Set up a demo installation once, then print its accounts (for `make run`)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    from portal.operations import demo as demo_setup
+    from portal.web.server import port_taken
+
+    # Before anything is printed: a taken port is one plain line, not gunicorn's retries.
+    problem = port_taken("127.0.0.1", port)
+    if problem:
+        raise click.ClickException(
+            f"{problem} Choose another, for example `make run PORT={port + 1}`."
+        )
+    for line in demo_setup.ensure_demo(click_ctx.obj, port):
+        click.echo(line)
+
+
+@demo.command("code")
+@click.pass_obj
+def demo_code(data_dir: Path) -> None:
+    """Print each demo account's current six-digit code (each works once; a new one every 30 s)."""
+    from portal.operations import demo as demo_setup
+
+    codes = demo_setup.current_codes(data_dir)
+    if not codes:
+        raise click.ClickException(
+            f"No demo set-up credentials are kept in {data_dir}: "
+            "the demo accounts have chosen their own, or this is not a demo."
+        )
+    for entry in codes:
+        click.echo(
+            f"{entry.role} {entry.email}: {entry.code}  (for {entry.seconds_left} more seconds)"
+        )
+
+
+@main.group()
+def setting() -> None:
+    """Installation settings kept in installation.json (each change is audited)."""
+
+
+@setting.command("set")
+@click.argument("name")
+@click.argument("value")
+@click.pass_obj
+def setting_set(data_dir: Path, name: str, value: str) -> None:
+    """Set NAME (security_contact, onion_address, officer_session_seconds,
+    discloser_session_seconds; for notifications
+    smtp_host, smtp_port, smtp_starttls (yes/no), smtp_username, smtp_password, smtp_from,
+    public_url) to VALUE.
+    """
+    from portal.records import audit as audit_log
+    from portal.core.config import change_setting
+
+    ctx = open_installation(data_dir)
+    try:
+        change_setting(data_dir, name, value)
+    except ValueError as exc:
+        raise click.UsageError(str(exc))
+    audit_log.record(ctx, "settings_change", actor=None, detail={"setting": name})
+    click.echo(f"{name} set. Restart `portal serve` for it to take effect.")
+
+
+@main.command()
+@click.option(
+    "--every-hour",
+    is_flag=True,
+    help=(
+        "Keep running and send at the start of every hour; stop when the process that started "
+        "this one ends. `portal serve` starts it by itself while an SMTP server is set."
+    ),
+)
+@click.option(
+    "--parent-pid",
+    type=int,
+    default=None,
+    help=(
+        "With --every-hour: stop when this process is no longer our parent (default: the parent "
+        "at start). `portal serve` passes its own, so a server killed before this one started "
+        "leaves nothing behind."
+    ),
+)
+@click.pass_obj
+def notify(data_dir: Path, every_hour: bool, parent_pid: int | None) -> None:
+    """Send each officer with something new waiting one digest for this hour (now, or with
+    --every-hour at
+    the start of each hour). The mail names no case, category or channel."""
+    if not every_hour:
+        click.echo(_send_digests(data_dir))
+        return
+    import time
+
+    from portal.core.clock import now_utc
+    from portal.operations.notifications import seconds_to_next_sending_time
+
+    # The test configuration may shorten the hour (PORTAL_NOTIFY_PERIOD_SECONDS); the shipped one
+    # does not.
+    period = int(os.environ.get("PORTAL_NOTIFY_PERIOD_SECONDS", "3600"))
+    parent = parent_pid or os.getppid()
+    while True:
+        wake = time.monotonic() + seconds_to_next_sending_time(now_utc(), period)
+        while (left := wake - time.monotonic()) > 0:
+            if os.getppid() != parent:  # the server that started us is gone
+                return
+            time.sleep(min(left, 2))
+        try:
+            click.echo(f"portal notify: {_send_digests(data_dir)}", err=True)
+        except click.ClickException as exc:
+            click.echo(f"portal notify: {exc.format_message()}", err=True)
+        except Exception as exc:  # keep sending next hour; the type only, never an address or text
+            click.echo(
+                f"portal notify: this hour's digests failed ({type(exc).__name__}); trying again "
+                "next hour.",
+                err=True,
+            )
+
+
+def _send_digests(data_dir: Path) -> str:
+    """Send this hour's digests; return what happened in one line. Raises click.ClickException."""
+    import smtplib
+
+    from portal.operations.notifications import NotConfigured, send_due
+
+    ctx = open_installation(data_dir)
+    try:
+        sent, failed = send_due(ctx)
+    except NotConfigured as exc:
+        raise click.ClickException(str(exc))
+    except (OSError, smtplib.SMTPException) as exc:
+        raise click.ClickException(
+            f"The mail server could not be reached ({type(exc).__name__}); "
+            "nothing was marked sent, so the next run tries again."
+        )
+    finally:
+        ctx.db.conn.close()
+    return f"{sent} digest(s) sent" + (
+        f", {failed} refused by the mail server (tried again next time)." if failed else "."
+    )

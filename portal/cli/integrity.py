@@ -1,0 +1,256 @@
+"""Checking and keeping what the installation holds: `audit head|verify`, `backup`,
+`restore`, `signing-key` and `verify-ack`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from portal.cli.root import main, open_installation
+
+
+@main.command()
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def backup(data_dir: Path, dest: Path) -> None:
+    """Copy the installation into DEST (a new or empty folder) while it serves: database, blobs,
+    audit head and a manifest of digests. Ciphertext only; keep it as safely as the server."""
+    from portal.operations.backup import BackupError, make_backup
+
+    open_installation(data_dir).db.conn.close()
+    try:
+        summary = make_backup(data_dir, dest)
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+    except OSError as exc:
+        raise click.ClickException(
+            f"The backup could not be written to {dest}: {exc.strerror or exc}."
+        )
+    click.echo(
+        f"Backed up {summary.cases} case(s) and {summary.blobs} file(s) to {dest} "
+        f"(audit chain length {summary.audit_length})."
+    )
+    click.echo(f"manifest sha256: {summary.manifest_sha256}")
+    click.echo(
+        "Keep that line where the server cannot write; `portal restore SRC --expect DIGEST` refuses"
+        " a backup changed since."
+    )
+
+
+@main.command()
+@click.argument("src", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--expect",
+    metavar="DIGEST",
+    default=None,
+    help="The manifest sha256 `portal backup` printed: refuse a backup changed since it was made.",
+)
+@click.pass_obj
+def restore(data_dir: Path, src: Path, expect: str | None) -> None:
+    """Restore the backup in SRC into the data directory, which must be new or empty. A damaged,
+    incomplete or (with --expect) changed backup is refused, naming what is wrong, and nothing is
+    left behind.
+    """
+    from portal.operations.backup import BackupError, restore as restore_backup
+
+    try:
+        summary = restore_backup(src, data_dir, expect)
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+    except OSError as exc:
+        raise click.ClickException(
+            f"The backup could not be restored into {data_dir}: {exc.strerror or exc}. "
+            "Create the folder first, owned by the user the portal runs as."
+        )
+    click.echo(
+        f"Restored {summary.cases} case(s) and {summary.blobs} file(s) into {data_dir}; "
+        f"the audit chain verifies (length {summary.audit_length})."
+    )
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("head")
+@click.pass_obj
+def audit_head(data_dir: Path) -> None:
+    """Print the chain's length and latest link, for keeping where the server cannot write."""
+    from portal.records import audit as audit_log
+
+    open_installation(data_dir).db.conn.close()
+    head = audit_log.read_head(data_dir)
+    if isinstance(head, str):
+        raise click.ClickException(head)
+    click.echo((head or audit_log.Head(0, "0" * 64)).line())
+
+
+@audit.command("verify")
+@click.option(
+    "--expect",
+    "expected",
+    default=None,
+    metavar="LINE",
+    help=(
+        "A head printed earlier by `portal audit head`, kept elsewhere: the chain must contain it."
+    ),
+)
+@click.pass_obj
+def audit_verify(data_dir: Path, expected: str | None) -> None:
+    """Exit 0 if the audit chain is intact; otherwise exit 1 naming the first broken entry."""
+    from portal.records import audit as audit_log
+
+    try:
+        expected_head = audit_log.Head.parse(expected) if expected is not None else None
+    except ValueError as exc:
+        raise click.UsageError(f"--expect: {exc}")
+    ctx = open_installation(data_dir)
+    verdict = audit_log.verify(ctx, expected_head)
+    ctx.db.conn.close()
+    if not verdict.intact:
+        click.echo(f"TAMPERED: {verdict.message}", err=True)
+        sys.exit(1)
+    click.echo(verdict.message)
+
+
+@main.command("signing-key")
+@click.pass_obj
+def signing_key(data_dir: Path) -> None:
+    """Print the installation's public signing key (Ed25519, hex), which signs acknowledgements."""
+    from portal.casework.acknowledgements import public_key
+
+    ctx = open_installation(data_dir)
+    ctx.db.conn.close()
+    click.echo(public_key(ctx))
+
+
+@main.command("verify-ack")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    "key_hex",
+    default=None,
+    metavar="HEX",
+    help=(
+        "The portal's published signing key; without it, this installation's key if --data names "
+        "one, else only the key inside the file (printed, to compare)."
+    ),
+)
+@click.option(
+    "--opening",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help=(
+        "Also check that this JSON file (the disclosure's text and files, as in "
+        "docs/proof-of-disclosure.md) is what the commitment covers; asks for the discloser's "
+        "checking code."
+    ),
+)
+@click.option(
+    "--checking-code-stdin",
+    is_flag=True,
+    help="Read the checking code from standard input instead of asking for it.",
+)
+def verify_ack(
+    file: Path, key_hex: str | None, opening: Path | None, checking_code_stdin: bool
+) -> None:
+    """Exit 0 if FILE is a genuine acknowledgement, unchanged (and, with --opening, if the given
+    text is
+    the disclosure as received); otherwise exit 1 saying why. Exit 3: intact, but with no --key (and
+    no
+    installation here) the signer's key was not checked.
+
+    Works offline: no data directory is needed when --key is given."""
+    import crypto
+
+    expected = None
+    if key_hex is not None:
+        try:
+            expected = bytes.fromhex(key_hex.strip())
+        except ValueError:
+            expected = b""
+        if len(expected) != 32:
+            raise click.UsageError("--key must be 64 hexadecimal characters.")
+    else:
+        expected = _installation_key(click.get_current_context().obj)
+        if expected is None and opening is not None:
+            # Without a key to trust, anyone could sign a file with their own key to match any text.
+            raise click.UsageError(
+                "--opening needs --key: the organisation's published signing key."
+            )
+    parts = _read_opening(opening) if opening is not None else None
+    try:
+        statement, signer = crypto.verify_acknowledgement(file.read_bytes(), expected)
+    except crypto.BadAcknowledgement as exc:
+        click.echo(f"NOT GENUINE: {exc}", err=True)
+        sys.exit(1)
+    if expected is None:
+        # Anyone can sign a file with a key of their own: intact is not genuine until the key is
+        # checked.
+        click.echo(
+            "INTACT, SIGNER NOT CHECKED: the file is unchanged since it was signed by the key"
+            " below, but no key was given to check that key against."
+        )
+    else:
+        click.echo("GENUINE: the signature is good and the file is unchanged.")
+    for name in ("case_ref", "channel", "received_day", "acknowledged_day", "law", "commitment"):
+        click.echo(f"{name}: {statement.get(name, '')}")
+    click.echo(f"signed by: {signer.hex()}")
+    if expected is None:
+        click.echo(
+            "Compare the key above with the organisation's published signing key, or run again with"
+            " --key."
+        )
+        sys.exit(3)
+    if parts is not None:
+        _check_opening(statement, parts, checking_code_stdin)
+
+
+def _read_opening(opening: Path) -> list[str]:
+    """The commitment's parts from an opening file. Raises click.UsageError saying what is wrong."""
+    from portal.casework import acknowledgements
+
+    try:
+        return acknowledgements.opening_parts(
+            json.loads(opening.read_text(encoding="utf-8")), opening.parent
+        )
+    except (
+        ValueError,
+        UnicodeDecodeError,
+        RecursionError,
+    ) as exc:  # JSONDecodeError, BadOpening: ValueErrors
+        raise click.UsageError(
+            f"--opening: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}"
+        )
+
+
+def _check_opening(statement: dict, parts: list[str], from_stdin: bool) -> None:
+    """Exit 1 unless the opening's parts and the checking code open the statement's commitment."""
+    from portal.casework import acknowledgements
+
+    code = (
+        sys.stdin.readline() if from_stdin else click.prompt("Checking code", hide_input=True)
+    ).strip()
+    if acknowledgements.check_opening(statement, code, parts):
+        click.echo("MATCHES: this text and these files are the disclosure as received.")
+        return
+    click.echo(
+        "DOES NOT MATCH: this text, these files or this checking code are not the disclosure as "
+        "received (any changed character differs).",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def _installation_key(data_dir: Path) -> bytes | None:
+    """This installation's public signing key, if the data directory is an installation."""
+    from portal.core.config import INSTALLATION_FILE, load_settings
+    import crypto
+
+    if not (data_dir / INSTALLATION_FILE).exists():
+        return None
+    return crypto.signing_public_key(load_settings(data_dir).signing_seed)
