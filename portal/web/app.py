@@ -129,7 +129,10 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     from portal.web.keys import access, enrolment
     from portal.web.operations import admin, audit_log, retention
-    from portal.web.casework import case_record, confidentiality, console, oral, statistics
+    from portal.web.casework import case_record, confidentiality, oral, statistics
+    from portal.web.casework import blueprint as console, sign_in as console_sign_in
+    # Importing the console's view modules registers their routes on its blueprint.
+    from portal.web.casework import case_actions, case_notes, case_page, inbox, interests
     from portal.web.intake import discloser
 
     app.register_blueprint(discloser.bp)
@@ -151,7 +154,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # Signing out must work even when the page's token went stale: a forged sign-out harms nobody, a
     # sign-out that silently fails leaves a session open on a shared computer.
     csrf.exempt(discloser.status_logout)
-    csrf.exempt(console.logout)
+    csrf.exempt(console_sign_in.logout)
     # One way of showing text a person typed, everywhere (portal.core.text).
     app.add_template_filter(typed, "typed")
 

@@ -9,7 +9,8 @@ from portal.intake import disclosures
 from portal.casework import identity, triage
 from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
-from portal.web.casework.console import _case_action, _render_case, signed_in
+from portal.web.casework.case_page import case_action, render_case
+from portal.web.console_session import signed_in
 from portal.web.intake.discloser import _render_thread, _status_cookie_name
 from portal.web.forms import (
     CaseExportForm,
@@ -26,7 +27,7 @@ bp = Blueprint("confidentiality", __name__)
 @signed_in("officer")
 @passphrase_confirmed
 def release(ref: str):
-    return _case_action(
+    return case_action(
         ref,
         "identity_form",
         IdentityReleaseForm(),
@@ -56,7 +57,7 @@ def confirm(ref: str, seq: int):
     try:
         triage.confirm_identity_release(portal_context(), g.who, ref, seq)
     except identity.IdentityError as exc:
-        return _render_case(ref, problem=str(exc), code=400)
+        return render_case(ref, problem=str(exc), code=400)
     return redirect(url_for("console.case", ref=ref) + "#identity", code=303)
 
 
@@ -66,7 +67,7 @@ def confirm(ref: str, seq: int):
 def export(ref: str):
     form = CaseExportForm()
     if not form.validate():
-        return _render_case(
+        return render_case(
             ref, problem="The case was not exported: please see below.", code=400, export_form=form
         )
     try:
@@ -79,7 +80,7 @@ def export(ref: str):
         )
     except identity.IdentityError as exc:
         form.include_identity.errors = [str(exc)]
-        return _render_case(
+        return render_case(
             ref, problem="The case was not exported: please see below.", code=400, export_form=form
         )
     response = Response(text, mimetype="text/plain")

@@ -11,7 +11,8 @@ from portal.intake import disclosures
 from portal.casework import oral, triage
 from portal.guard import submissions
 from portal.web.context import portal_context
-from portal.web.casework.console import _render_case, resume_with_text, signed_in
+from portal.web.casework.case_page import render_case
+from portal.web.console_session import resume_with_text, signed_in
 from portal.web.forms import CHOOSE, OralConfirmForm, OralDisclosureForm
 
 bp = Blueprint("oral", __name__, url_prefix="/console")
@@ -76,13 +77,13 @@ def record():
 def confirm(ref: str):
     form = OralConfirmForm()
     if not form.validate():
-        return _render_case(
+        return render_case(
             ref, problem="The record was not confirmed: please see below.", code=400, oral_form=form
         )
     try:
         triage.confirm_oral_record(portal_context(), g.who, ref, form.understanding.data)
     except oral.OralError as exc:
-        return _render_case(ref, problem=str(exc), code=400, oral_form=form)
+        return render_case(ref, problem=str(exc), code=400, oral_form=form)
     return redirect(url_for("console.case", ref=ref) + "#oral-record", code=303)
 
 
@@ -96,7 +97,7 @@ def _resume_record(formdata):
 
 @resume_with_text("oral.confirm")
 def _resume_confirm(ref: str, formdata):
-    return _render_case(
+    return render_case(
         ref,
         oral_form=OralConfirmForm(formdata=formdata),
         problem="Your summary is back in its box below. The record has not been confirmed yet.",

@@ -13,8 +13,8 @@ from portal.records import audit
 from portal.casework import statistics
 from portal.web.context import portal_context
 from portal.core import clock
-from portal.web.operations.audit_log import _cell
-from portal.web.casework.console import signed_in
+from portal.web.csv_export import csv_cell
+from portal.web.console_session import signed_in
 
 bp = Blueprint("statistics", __name__, url_prefix="/console")
 
@@ -75,7 +75,7 @@ def export():
     out = io.StringIO()
     writer = csv.writer(out)
     for row in statistics.csv_rows(result):
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="statistics-{period.start.isoformat()}-{period.end.isoformat()}.csv"'

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from portal.keys import accounts, enrolment, memberships, second_factor
 from portal.casework import triage
 from portal.web.context import portal_context
-from portal.web.casework.console import signed_in
+from portal.web.console_session import signed_in
 from portal.web.forms import (
     ChangePassphraseForm,
     ChoosePassphraseForm,

@@ -17,7 +17,7 @@ from portal.casework import referrals
 from portal.guard import submissions
 from portal.web.context import portal_context
 from portal.core.numbers import parse_whole_number
-from portal.web.casework.console import _csrf_refused, resume_with_text, signed_in
+from portal.web.console_session import csrf_refused, resume_with_text, signed_in
 from portal.web.forms import (
     AddChannelForm,
     AuthorityForm,
@@ -28,7 +28,7 @@ from portal.web.forms import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
-bp.register_error_handler(CSRFError, _csrf_refused)
+bp.register_error_handler(CSRFError, csrf_refused)
 
 
 def _officer_choices(ctx) -> list[SelectChoice]:

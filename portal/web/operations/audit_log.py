@@ -11,7 +11,8 @@ from portal.records import audit
 from portal.core.numbers import whole_number_or
 from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
-from portal.web.casework.console import signed_in
+from portal.web.console_session import signed_in
+from portal.web.csv_export import csv_cell
 from portal.web.forms import EmptyForm
 
 bp = Blueprint("audit_log", __name__, url_prefix="/console")
@@ -39,12 +40,6 @@ def entries():
     )
 
 
-def _cell(value) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.post("/audit/export")
 @signed_in()
 @passphrase_confirmed
@@ -59,7 +54,7 @@ def export():
     for e in audit.all_entries_for(ctx, g.who.account.id, g.who.account.role):
         writer.writerow(
             [
-                _cell(v)
+                csv_cell(v)
                 for v in (
                     e.seq,
                     e.at,

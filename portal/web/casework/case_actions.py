@@ -1,0 +1,140 @@
+"""What an officer does on the case page: reply to the discloser, change the status, record a
+step or an extension, assign the case; each form's text can come back through a sign-in."""
+
+from __future__ import annotations
+
+from flask import g
+from werkzeug.datastructures import MultiDict
+
+from portal.casework import triage
+from portal.web.context import portal_context
+from portal.web.forms import ExtensionForm, OfficerReplyForm
+from portal.web.casework.blueprint import bp
+from portal.web.casework.case_forms import assign_form, status_form, step_form
+from portal.web.casework.case_page import case_action, render_case
+from portal.web.console_session import resume_with_text, signed_in
+
+
+@bp.post("/cases/<ref>/reply")
+@signed_in("officer")
+def case_reply(ref: str):
+    return case_action(
+        ref,
+        "reply_form",
+        OfficerReplyForm(),
+        "progress_update",
+        "Your message was not sent: please see below.",
+        lambda f: triage.reply(
+            portal_context(),
+            g.who,
+            ref,
+            f.message.data,
+            f.submission_token.data,
+            bool(f.progress_update.data),
+        ),
+        "#thread",
+    )
+
+
+@resume_with_text("console.case_reply")
+def _resume_reply(ref: str, formdata: MultiDict):
+    return render_case(
+        ref,
+        reply_form=OfficerReplyForm(formdata=formdata),
+        problem="Your reply is back in its box below. It has not been sent yet.",
+    )
+
+
+@bp.post("/cases/<ref>/status")
+@signed_in("officer")
+def case_status(ref: str):
+    return case_action(
+        ref,
+        "status_form",
+        status_form(),
+        "reason",
+        "The status was not changed: please see below.",
+        lambda f: triage.set_status(
+            portal_context(),
+            g.who,
+            ref,
+            f.status.data,
+            f.reason.data,
+            f.expected_timeframe.data,
+            f.submission_token.data,
+        ),
+    )
+
+
+@resume_with_text("console.case_extension")
+def _resume_extension(ref: str, formdata: MultiDict):
+    return render_case(
+        ref,
+        extension_form=ExtensionForm(formdata=formdata),
+        problem="Your extension is back in its form below. It has not been recorded yet.",
+    )
+
+
+@resume_with_text("console.case_status")
+def _resume_status(ref: str, formdata: MultiDict):
+    return render_case(
+        ref,
+        status_form=status_form(formdata=formdata),
+        problem="Your status change is back in its form below. It has not been made yet.",
+    )
+
+
+@bp.post("/cases/<ref>/steps")
+@signed_in("officer")
+def case_step(ref: str):
+    return case_action(
+        ref,
+        "step_form",
+        step_form(),
+        "step",
+        "The step was not recorded: please see below.",
+        lambda f: triage.complete_step(portal_context(), g.who, ref, f.step.data),
+        "#clock",
+    )
+
+
+@bp.post("/cases/<ref>/extension")
+@signed_in("officer")
+def case_extension(ref: str):
+    return case_action(
+        ref,
+        "extension_form",
+        ExtensionForm(),
+        "expected_timeframe",
+        "The extension was not recorded: please see below.",
+        lambda f: triage.extend(
+            portal_context(),
+            g.who,
+            ref,
+            f.expected_timeframe.data,
+            f.update_every.data,
+            f.submission_token.data,
+        ),
+        "#clock",
+    )
+
+
+@bp.post("/cases/<ref>/assign")
+@signed_in("officer")
+def case_assign(ref: str):
+    ctx = portal_context()
+    case = triage.open_case(ctx, g.who, ref)[0]
+    return case_action(
+        ref,
+        "assign_form",
+        assign_form(ctx, case.id),
+        "officer",
+        "The case was not assigned: please see below.",
+        lambda f: triage.assign(
+            ctx,
+            g.who,
+            ref,
+            int(f.officer.data) if f.officer.data else None,
+            f.submission_token.data,
+        ),
+    )

@@ -1,0 +1,42 @@
+"""The case page's forms whose choices depend on the case: status, step, assignee, authority."""
+
+from __future__ import annotations
+
+from wtforms.fields.choices import SelectChoice
+
+from portal.casework import referrals, triage, workflow
+from portal.records.casefiles import STATUSES
+from portal.web.forms import AssignForm, ReferralForm, StatusChangeForm, StepForm
+
+
+def status_form(formdata=None, **data) -> StatusChangeForm:
+    form = (
+        StatusChangeForm(formdata=formdata, **data)
+        if formdata is not None
+        else StatusChangeForm(**data)
+    )
+    form.status.choices = [SelectChoice(value, label) for value, label in STATUSES.items()]
+    return form
+
+
+def step_form(**data) -> StepForm:
+    form = StepForm(**data)
+    form.step.choices = [SelectChoice(step, label) for step, label in workflow.STEP_LABELS.items()]
+    return form
+
+
+def assign_form(ctx, case_id: str, formdata=None, **data) -> AssignForm:
+    form = AssignForm(formdata=formdata, **data) if formdata is not None else AssignForm(**data)
+    form.officer.choices = [SelectChoice("", "Nobody")] + [
+        SelectChoice(str(r.id), f"{r.name} <{r.email}>")
+        for r in triage.reader_accounts(ctx, case_id)
+    ]
+    return form
+
+
+def referral_form(ctx, formdata=None) -> ReferralForm:
+    form = ReferralForm(formdata=formdata) if formdata is not None else ReferralForm()
+    form.authority.choices = [SelectChoice("", "Choose one")] + [
+        SelectChoice(str(a.id), a.name) for a in referrals.list_authorities(ctx)
+    ]
+    return form

@@ -1,0 +1,84 @@
+"""Notes and referrals on a case: adding an internal note, referring the case to an authority;
+each form's text can come back through a sign-in."""
+
+from __future__ import annotations
+
+from flask import g
+from werkzeug.datastructures import MultiDict
+
+from portal.casework import notes, referrals
+from portal.web.context import portal_context
+from portal.core.numbers import whole_number_or
+from portal.web.forms import NoteForm
+from portal.web.casework.blueprint import bp
+from portal.web.casework.case_forms import referral_form
+from portal.web.casework.case_page import case_action, render_case
+from portal.web.console_session import resume_with_text, signed_in
+
+
+@bp.post("/cases/<ref>/notes")
+@signed_in("officer")
+def case_note(ref: str):
+    return case_action(
+        ref,
+        "note_form",
+        NoteForm(),
+        "note",
+        "The note was not added: please see below.",
+        lambda f: notes.add_note(
+            portal_context(), g.who, ref, f.note.data, f.submission_token.data
+        ),
+        "#notes",
+    )
+
+
+@resume_with_text("console.case_note")
+def _resume_note(ref: str, formdata: MultiDict):
+    return render_case(
+        ref,
+        note_form=NoteForm(formdata=formdata),
+        problem="Your note is back in its box below. It has not been added yet.",
+    )
+
+
+def _authority_id(value: str) -> int:
+    """The directory entry chosen: its id (the form's select), or its exact name (scripts); 0 for
+    none."""
+    if value[:1].isdigit():
+        return whole_number_or(value, 0, maximum=2**31)
+    found = [a.id for a in referrals.list_authorities(portal_context()) if a.name == value.strip()]
+    return found[0] if found else 0
+
+
+@bp.post("/cases/<ref>/referral")
+@signed_in("officer")
+def case_referral(ref: str):
+    ctx = portal_context()
+    return case_action(
+        ref,
+        "referral_form",
+        referral_form(ctx),
+        "authority",
+        "The case was not referred: please see below.",
+        lambda f: referrals.refer(
+            ctx,
+            g.who,
+            ref,
+            authority_id=_authority_id(f.authority.data),
+            reason=f.reason.data,
+            concerns=f.concerns.data,
+            consultation=f.consultation.data,
+            consultation_note=f.consultation_note.data,
+            submission_token=f.submission_token.data,
+        ),
+        "#referral",
+    )
+
+
+@resume_with_text("console.case_referral")
+def _resume_referral(ref: str, formdata: MultiDict):
+    return render_case(
+        ref,
+        referral_form=referral_form(portal_context(), formdata),
+        problem="Your referral is back in its form below. It has not been made yet.",
+    )

@@ -1,0 +1,40 @@
+"""The console's inbox: an officer's work queue of cases, filtered and ordered by GET only."""
+
+from __future__ import annotations
+
+from flask import g, redirect, render_template, request, url_for
+
+from portal.keys import memberships
+from portal.casework import queue, triage
+from portal.web.context import portal_context
+from portal.intake.disclosures import CATEGORIES
+from portal.web.casework.blueprint import bp
+from portal.web.console_session import signed_in
+
+
+@bp.get("/")
+@signed_in()
+def inbox():
+    """The work queue: GET filters and orders only (docs/interface.md), so every view can be
+    bookmarked."""
+    if g.who.is_admin:
+        return redirect(url_for("admin.overview"), code=303)
+    ctx = portal_context()
+    wanted, problems = queue.parse_filter(request.args)
+    found = triage.queue_page(ctx, g.who, wanted)
+    return render_template(
+        "casework/inbox.html",
+        inbox=found,
+        wanted=wanted,
+        problems=problems,
+        choices=queue.filter_choices(ctx, g.who.account.id),
+        sorts=queue.SORTS,
+        statuses=queue.SHORT_STATUSES,
+        categories={value: queue.SHORT_CATEGORIES[value] for value in CATEGORIES},
+        due_filters=queue.DUE_FILTERS,
+        assignee_filters=queue.ASSIGNEE_FILTERS,
+        deadline_words=queue.DEADLINE_WORDS,
+        last_visit=triage.last_visit(ctx, g.who),
+        membership_events=memberships.unseen_events(ctx, g.who.account),
+        pending_memberships=memberships.pending_for(ctx, g.who.account),
+    )

@@ -1,0 +1,126 @@
+"""Signing in and out of the console (officers and administrators): the sign-in page, which puts
+back text carried through a sign-in, signing out, and signing out on every device."""
+
+from __future__ import annotations
+
+from flask import current_app, g, make_response, redirect, request, url_for
+
+from portal.keys import accounts
+from portal.casework import triage
+from portal.web.context import portal_context
+from portal.web import carry
+from portal.web.keys.confirm import passphrase_confirmed
+from portal.web.forms import LoginForm
+from portal.web.responses import (
+    clear_session_cookie,
+    set_device_cookie,
+    set_session_cookie,
+    too_many_requests,
+)
+from portal.web.casework.blueprint import bp
+from portal.web.console_session import (
+    console_cookie_name,
+    render_login,
+    resume_carried,
+    signed_in,
+)
+
+
+def _device_cookie_name() -> str:
+    return current_app.config["PORTAL_DEVICE_COOKIE"]
+
+
+def _paused_message(exc: "triage.SignInPaused") -> str:
+    minutes = max(1, -(-exc.retry_after // 60))
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if exc.locked:
+        return (
+            f"Sign-in with this email address is locked for {wait} after too many failed attempts."
+            " Nothing is wrong with your account. If you did not make these attempts, tell your"
+            " administrator; a browser you have signed in with before is not affected."
+        )
+    return f"Too many failed sign-in attempts. Please wait {wait} and try again."
+
+
+SIGNED_OUT_BECAUSE = {
+    "expired": (
+        "Your session has ended: after 15 minutes without activity, 8 hours after you signed in, or"
+        " because you signed out on every device. Please sign in again."
+    ),
+    "everywhere": "You are signed out on every device.",
+    "confirm": "You were signed out because your passphrase was typed wrongly too many times.",
+}
+
+
+@bp.get("/login")
+def login():
+    reason = "expired" if request.args.get("expired") else request.args.get("ended", "")
+    return render_login(LoginForm(), SIGNED_OUT_BECAUSE.get(reason))
+
+
+@bp.post("/login")
+def login_post():
+    ctx = portal_context()
+    form = LoginForm()
+    carried, return_to = carry.carried_back(request.form), request.form.get("return_to", "")
+    if not form.validate():
+        return render_login(form, None, carried, return_to), 400
+    try:
+        signed = triage.sign_in(
+            ctx,
+            form.email.data,
+            form.passphrase.data,
+            form.totp.data,
+            replacing=request.cookies.get(console_cookie_name()),
+            device=request.cookies.get(_device_cookie_name()),
+        )
+    except accounts.LoginFailed:
+        return (
+            render_login(
+                form,
+                "Those details did not work. Check your email address, passphrase and "
+                "six-digit code, and try again.",
+                carried,
+                return_to,
+            ),
+            400,
+        )
+    except triage.SignInPaused as exc:
+        return too_many_requests(
+            render_login(form, _paused_message(exc), carried, return_to), exc.retry_after
+        )
+    cookie = signed.session
+    if signed.needs_setup:
+        # Set-up comes first; typed text cannot be resumed before it (the officer reads nothing
+        # yet).
+        response = set_session_cookie(
+            redirect(url_for("enrol.setup_passphrase"), code=303), console_cookie_name(), cookie
+        )
+        return set_device_cookie(response, _device_cookie_name(), signed.device)
+    response = None
+    if carry.has_text(carried):
+        g.who = triage.resume(ctx, cookie)
+        response = resume_carried(return_to, carried)
+    if response is None:
+        response = redirect(url_for("console.inbox"), code=303)
+    response = set_session_cookie(make_response(response), console_cookie_name(), cookie)
+    return set_device_cookie(response, _device_cookie_name(), signed.device)
+
+
+# Exempt from the CSRF check (app.py): signing out always works, even from a page whose token went
+# stale.
+@bp.post("/logout")
+def logout():
+    ctx = portal_context()
+    triage.sign_out(ctx, request.cookies.get(console_cookie_name()))
+    return clear_session_cookie(redirect(url_for("console.login"), code=303), console_cookie_name())
+
+
+@bp.post("/sessions/end-all")
+@signed_in()
+@passphrase_confirmed
+def sign_out_everywhere():
+    triage.sign_out_everywhere(portal_context(), g.who)
+    return clear_session_cookie(
+        redirect(url_for("console.login", ended="everywhere"), code=303), console_cookie_name()
+    )
