@@ -27,9 +27,18 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import accounts, conflicts, enrolment, memberships
+from portal.keys import accounts, conflicts, enrolment, memberships, officer_sessions
 from portal.intake import disclosures
-from portal.casework import identity, notes, queue, referrals, triage, workflow
+from portal.casework import (
+    cases,
+    identity_releases,
+    notes,
+    queue_filters,
+    queue_rows,
+    referrals,
+    triage,
+    workflow,
+)
 from portal.guard import submissions, throttle
 from portal.web.context import portal_context
 from portal.records.casefiles import STATUSES
@@ -66,7 +75,7 @@ def _device_cookie_name() -> str:
     return current_app.config["PORTAL_DEVICE_COOKIE"]
 
 
-def _paused_message(exc: "triage.SignInPaused") -> str:
+def _paused_message(exc: "officer_sessions.SignInPaused") -> str:
     minutes = max(1, -(-exc.retry_after // 60))
     wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
     if exc.locked:
@@ -112,7 +121,7 @@ def signed_in(role: str | tuple[str, ...] | None = None):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             ctx, cookie = portal_context(), request.cookies.get(_cookie_name())
-            who = triage.resume(ctx, cookie)
+            who = officer_sessions.resume(ctx, cookie)
             if who is None:
                 if enrolment.resume_session(ctx, cookie) is not None:
                     # Set-up comes first: nothing else is shown until the officer's own credentials
@@ -236,7 +245,7 @@ def login_post():
     if not form.validate():
         return _render_login(form, None, carried, return_to), 400
     try:
-        signed = triage.sign_in(
+        signed = officer_sessions.sign_in(
             ctx,
             form.email.data,
             form.passphrase.data,
@@ -255,7 +264,7 @@ def login_post():
             ),
             400,
         )
-    except triage.SignInPaused as exc:
+    except officer_sessions.SignInPaused as exc:
         return too_many_requests(
             _render_login(form, _paused_message(exc), carried, return_to), exc.retry_after
         )
@@ -269,7 +278,7 @@ def login_post():
         return set_device_cookie(response, _device_cookie_name(), signed.device)
     response = None
     if carry.has_text(carried):
-        g.who = triage.resume(ctx, cookie)
+        g.who = officer_sessions.resume(ctx, cookie)
         response = _resume(return_to, carried)
     if response is None:
         response = redirect(url_for("console.inbox"), code=303)
@@ -282,7 +291,7 @@ def login_post():
 @bp.post("/logout")
 def logout():
     ctx = portal_context()
-    triage.sign_out(ctx, request.cookies.get(_cookie_name()))
+    officer_sessions.sign_out(ctx, request.cookies.get(_cookie_name()))
     return clear_session_cookie(redirect(url_for("console.login"), code=303), _cookie_name())
 
 
@@ -290,7 +299,7 @@ def logout():
 @signed_in()
 @passphrase_confirmed
 def sign_out_everywhere():
-    triage.sign_out_everywhere(portal_context(), g.who)
+    officer_sessions.sign_out_everywhere(portal_context(), g.who)
     return clear_session_cookie(
         redirect(url_for("console.login", ended="everywhere"), code=303), _cookie_name()
     )
@@ -304,21 +313,21 @@ def inbox():
     if g.who.is_admin:
         return redirect(url_for("admin.overview"), code=303)
     ctx = portal_context()
-    wanted, problems = queue.parse_filter(request.args)
+    wanted, problems = queue_filters.parse_filter(request.args)
     found = triage.queue_page(ctx, g.who, wanted)
     return render_template(
         "casework/inbox.html",
         inbox=found,
         wanted=wanted,
         problems=problems,
-        choices=queue.filter_choices(ctx, g.who.account.id),
-        sorts=queue.SORTS,
-        statuses=queue.SHORT_STATUSES,
-        categories={value: queue.SHORT_CATEGORIES[value] for value in CATEGORIES},
-        due_filters=queue.DUE_FILTERS,
-        assignee_filters=queue.ASSIGNEE_FILTERS,
-        deadline_words=queue.DEADLINE_WORDS,
-        last_visit=triage.last_visit(ctx, g.who),
+        choices=queue_filters.filter_choices(ctx, g.who.account.id),
+        sorts=queue_filters.SORTS,
+        statuses=queue_rows.SHORT_STATUSES,
+        categories={value: queue_rows.SHORT_CATEGORIES[value] for value in CATEGORIES},
+        due_filters=queue_filters.DUE_FILTERS,
+        assignee_filters=queue_filters.ASSIGNEE_FILTERS,
+        deadline_words=queue_rows.DEADLINE_WORDS,
+        last_visit=officer_sessions.last_visit(ctx, g.who),
         membership_events=memberships.unseen_events(ctx, g.who.account),
         pending_memberships=memberships.pending_for(ctx, g.who.account),
     )
@@ -396,7 +405,7 @@ def _render_case(ref: str, problem=None, code=200, **forms):
             consent_questions=consent_questions,
             oral_record=triage.oral_record(ctx, g.who, ref),
             confirm_form=EmptyForm(),
-            grounds=identity.GROUNDS,
+            grounds=identity_releases.GROUNDS,
             categories={**FORMER_CATEGORIES, **CATEGORIES},
             elsewhere=DISCLOSED_ELSEWHERE,
             statuses=STATUSES,
@@ -460,7 +469,7 @@ def _case_action(
             workflow.WorkflowError,
             notes.NoteError,
             referrals.ReferralError,
-            identity.IdentityError,
+            identity_releases.IdentityError,
         ) as exc:
             getattr(form, error_field).errors = [str(exc)]
     return _render_case(ref, problem=problem, code=400, **{form_name: form})
@@ -574,7 +583,7 @@ def case_extension(ref: str):
 @signed_in("officer")
 def case_assign(ref: str):
     ctx = portal_context()
-    case = triage.open_case(ctx, g.who, ref)[0]
+    case = cases.open_case(ctx, g.who, ref)[0]
     return _case_action(
         ref,
         "assign_form",
