@@ -17,7 +17,8 @@ from portal.guard import submissions
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.store import transaction
-from portal.casework.triage import SignedIn, open_case
+from portal.keys.officer_sessions import SignedIn
+from portal.casework.cases import open_case
 
 MAX_NOTE_CHARS = 20_000
 

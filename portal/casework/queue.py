@@ -23,199 +23,21 @@ Listing records nothing in the audit log; opening a case (triage.read_case) mark
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
-from typing import Mapping
 
-from portal.records import casefiles
-from portal.casework import deadlines
-from portal.core import workdays
-from portal.records.casefiles import STATUSES, HasStatus
+from portal.casework.queue_filters import CURSORS, SORTS, QueueFilter, soon_until
+from portal.casework.queue_rows import (
+    SHORT_CATEGORIES,
+    UNSEEN_KINDS,
+    QueueRow,
+    days_left,
+    read_titles,
+)
 from portal.core.context import Context
-from portal.intake.disclosures import CATEGORIES, FORMER_CATEGORIES, known_category
-from portal.core.numbers import NotAWholeNumber, parse_whole_number
 
 PAGE_SIZE = 25
 COUNT_CAP = 100  # counts beyond this are shown as "more than 100"
-SOON_WORKING_DAYS = 5  # "due soon": within this many working days (legislation calendar)
 NO_DUE = "9999-12-31"  # the due key of a case with nothing due: sorts after every real day
-TITLE_CHARACTERS = 90
-
-# The orders, each with the columns of its index after the reader (and a filter's column), and
-# direction. "attention" (the default) puts unseen cases first, then the nearest deadline.
-SORTS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "attention": (
-        "What needs you first: unseen, then the nearest deadline",
-        ("seen", "due_key", "ref"),
-        "ASC",
-    ),
-    "deadline": ("Nearest deadline first", ("due_key", "ref"), "ASC"),
-    "activity": ("Latest activity first", ("activity_day", "ref"), "DESC"),
-    "received": ("Newest received first", ("received_day", "ref"), "DESC"),
-}
-DUE_FILTERS = {"overdue": "Overdue", "soon": f"Due within {SOON_WORKING_DAYS} working days"}
-ASSIGNEE_FILTERS = {"me": "Assigned to me", "unassigned": "Not assigned"}
-
-# Each status in a few words, for the queue's rows (the case page keeps the full sentence).
-SHORT_STATUSES: dict[str, str] = {
-    "received": "New: to acknowledge",
-    "acknowledged": "Acknowledged",
-    "assessing": "Being assessed",
-    "investigating": "Being investigated",
-    "addressed": "Addressed",
-    "referred": "Referred",
-    "no_further_action": "No further action",
-    "closed": "Closed",
-}
-# The s 10 categories in a few words, for the filter and the rows (the case page keeps the full
-# wording).
-SHORT_CATEGORIES: dict[str, str] = {
-    "offence": "An offence",
-    "health_safety_environment": "Risk to health, safety or the environment",
-    "maintenance_of_law": "Risk to the maintenance of law",
-    "public_funds": "Public funds or resources",
-    "public_sector_conduct": "Conduct or mismanagement in the public sector",
-    "not_sure": "Not sure",
-    "oppressive_conduct": "Oppressive or negligent conduct (earlier form)",
-    "gross_mismanagement": "Gross mismanagement (earlier form)",
-    "other": "Something else (earlier form)",
-}
-DEADLINE_WORDS = {
-    "respond": "s 13 steps due",
-    "acknowledge": "acknowledgement due",
-    "feedback": "feedback due",
-    "update": "progress update due",
-}
-UNSEEN_KINDS = {
-    "new": "New to you",
-    "message": "New message from the discloser",
-    "referral": "Referred by another officer",
-    "readers": "Its readers changed",
-}
-
-_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_REF = r"[0-9A-Z-]{1,40}"
-_CURSORS = {
-    "attention": re.compile(rf"([01])_({_DAY})_({_REF})"),
-    "deadline": re.compile(rf"({_DAY})_({_REF})"),
-    "activity": re.compile(rf"({_DAY})_({_REF})"),
-    "received": re.compile(rf"({_DAY})_({_REF})"),
-}
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """What the officer asked to see, from the inbox's GET parameters (all optional)."""
-
-    status: str = ""
-    channel: str = (
-        ""  # a channel's name (names are unique; never its id, as on the disclosure form)
-    )
-    category: str = ""
-    assignee: str = ""  # "me", "unassigned" or an officer's id as digits
-    due: str = ""  # "overdue" or "soon"
-    q: str = ""  # a case reference, normalised
-    sort: str = "attention"
-    after: str = ""  # the cursor: the sort keys of the last row of the previous page
-
-    def query(self, **changes: str) -> dict[str, str]:
-        """The GET parameters that give this view (with `changes`), empty ones left out: for
-        links."""
-        values = {
-            "status": self.status,
-            "channel": self.channel,
-            "category": self.category,
-            "assignee": self.assignee,
-            "due": self.due,
-            "q": self.q,
-            "sort": "" if self.sort == "attention" else self.sort,
-            "after": self.after,
-            **changes,
-        }
-        return {name: value for name, value in values.items() if value}
-
-    @property
-    def filtered(self) -> bool:
-        return bool(
-            self.status or self.channel or self.category or self.assignee or self.due or self.q
-        )
-
-
-def normalise_ref(text: str) -> str:
-    """A typed case reference as stored: spaces removed, upper case, 'PD-' added when left out."""
-    ref = re.sub(r"\s+", "", text).upper()
-    if ref and not ref.startswith("PD-"):
-        ref = "PD-" + ref.removeprefix("PD")
-    return ref
-
-
-def parse_filter(args: Mapping[str, str]) -> tuple[QueueFilter, list[str]]:
-    """The filter asked for by GET parameters, strictly parsed. Values that are not offered are
-    dropped,
-    each with a sentence saying so (the list shown then is wider, never empty by mistake)."""
-    problems: list[str] = []
-
-    def chosen(name: str, allowed, what: str) -> str:
-        value = (args.get(name) or "").strip()
-        if value and value not in allowed:
-            problems.append(
-                f"The {what} asked for is not one of those offered, so that filter is not applied."
-            )
-            return ""
-        return value
-
-    assignee = (args.get("assignee") or "").strip()
-    if assignee and assignee not in ASSIGNEE_FILTERS:
-        try:
-            assignee = str(parse_whole_number(assignee, minimum=1))
-        except NotAWholeNumber:
-            problems.append(
-                "The assignee asked for is not one of those offered, so that filter is not applied."
-            )
-            assignee = ""
-    sort = chosen("sort", SORTS, "order") or "attention"
-    after = (args.get("after") or "").strip()
-    if after and not _CURSORS[sort].fullmatch(after):
-        after = ""  # a stale or mangled page link: start at the first page
-    q = (args.get("q") or "").strip()
-    if len(q) > 40:
-        problems.append("A case reference is at most 40 characters long; the search was not made.")
-        q = ""
-    return (
-        QueueFilter(
-            status=chosen("status", STATUSES, "status"),
-            channel=(args.get("channel") or "").strip()[:200],
-            category=chosen("category", {**CATEGORIES, **FORMER_CATEGORIES}, "kind of wrongdoing"),
-            assignee=assignee,
-            due=chosen("due", DUE_FILTERS, "deadline filter"),
-            q=normalise_ref(q),
-            sort=sort,
-            after=after,
-        ),
-        problems,
-    )
-
-
-@dataclass
-class QueueRow(HasStatus):
-    ref: str
-    title: str
-    channel_name: str
-    category: str  # the category's label, or "" when not known
-    status: str
-    assignee_name: str  # "" when nobody is assigned
-    due_day: str | None
-    due_kind: str | None
-    days_left: int | None  # calendar days until the due day; negative when overdue
-    working_days_left: int | None
-    urgency: str  # "overdue", "soon" or ""
-    unseen: str | None  # what this reader has not seen yet (a label of UNSEEN_KINDS), or None
-    received_day: str
-    activity_day: str
-
-    @property
-    def short_status(self) -> str:
-        return SHORT_STATUSES.get(self.status, self.status_label)
 
 
 @dataclass
@@ -239,28 +61,6 @@ class QueuePage:
     today: str
     soon_until: str
     problems: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Choice:
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
-class FilterChoices:
-    channels: list[Choice]
-    assignees: list[Choice]
-
-
-def soon_until(today: dt.date) -> dt.date:
-    """The last day that counts as "due soon": SOON_WORKING_DAYS working days after today
-    (legislation
-    calendar), or a week on where the working-day calendar does not know the year yet."""
-    try:
-        return workdays.add_working_days(today, SOON_WORKING_DAYS, "legislation")
-    except workdays.UnknownYear:
-        return today + dt.timedelta(days=7)
 
 
 def _conditions(
@@ -359,7 +159,7 @@ def _page_rows(
 ) -> list[tuple]:
     """Up to `limit` rows of the page after `wanted.after`, in the order asked for."""
     _, keys, direction = SORTS[wanted.sort]
-    cursor = _CURSORS[wanted.sort].fullmatch(wanted.after) if wanted.after else None
+    cursor = CURSORS[wanted.sort].fullmatch(wanted.after) if wanted.after else None
     index = index_for(wanted, wanted.sort)
     if wanted.sort != "attention":
         return _select(
@@ -408,61 +208,6 @@ def _capped_count(db, index: str, clauses: list[str], params: list) -> Count:
     return Count(min(found, COUNT_CAP), found > COUNT_CAP)
 
 
-def _title(summary: str) -> str:
-    """The discloser's short title on one line, cut at a word to at most TITLE_CHARACTERS
-    characters."""
-    line = " ".join(summary.split())
-    if len(line) <= TITLE_CHARACTERS:
-        return line
-    return line[:TITLE_CHARACTERS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
-
-
-def _titles(
-    ctx: Context, account_id: int, private_key: bytes, shown: list[tuple]
-) -> dict[str, tuple[str, str]]:
-    """case id -> (title, category value) for the rows of the page shown, opened with this reader's
-    own
-    sealed keys. A case made before the category was kept in the clear gets it recorded now
-    (migration 7).
-    """
-    recipient = f"account:{account_id}"
-    # The category is in the clear since migration 7; only older cases need theirs decrypted.
-    opened = {
-        **casefiles.read_fields_of_cases(
-            ctx, recipient, private_key, [r[0] for r in shown if r[5]], ("summary",)
-        ),
-        **casefiles.read_fields_of_cases(
-            ctx, recipient, private_key, [r[0] for r in shown if not r[5]], ("summary", "category")
-        ),
-    }
-    titles = {}
-    for case_id, category in ((row[0], row[5]) for row in shown):
-        fields = opened.get(case_id)
-        if fields is None:
-            titles[case_id] = ("(This case's title could not be opened.)", category)
-            continue
-        if not category and known_category(fields.get("category")):
-            category = fields["category"]
-            ctx.db.execute(
-                "UPDATE cases SET category = ? WHERE id = ? AND category IS NULL",
-                [category, case_id],
-            )
-        titles[case_id] = (_title(fields.get("summary", "")), category)
-    return titles
-
-
-def _days_left(due: str, today: dt.date, regime: str) -> tuple[int, int | None]:
-    """Calendar days, and working days for the nz regime when the deadline is within a month."""
-    due_day = dt.date.fromisoformat(due)
-    calendar_days = (due_day - today).days
-    if not 0 <= calendar_days <= 31:
-        return calendar_days, None  # overdue, or far off: calendar days say enough
-    try:
-        return deadlines.days_left(due_day, today, regime)
-    except workdays.UnknownYear:
-        return calendar_days, None
-
-
 def page(
     ctx: Context, account_id: int, private_key: bytes, wanted: QueueFilter, today: str
 ) -> QueuePage:
@@ -492,7 +237,7 @@ def page(
             assignee_ids,
         ).fetchall()
     )
-    titles = _titles(ctx, account_id, private_key, shown)
+    titles = read_titles(ctx, account_id, private_key, shown)
     rows = []
     for (
         case_id,
@@ -510,7 +255,7 @@ def page(
         title, category = titles[case_id]
         channel_name, regime = channels.get(channel_id, ("", "nz"))
         due = None if due_key == NO_DUE else due_key
-        left, working_left = _days_left(due, today_day, regime) if due else (None, None)
+        left, working_left = days_left(due, today_day, regime) if due else (None, None)
         urgency = "" if due is None else "overdue" if due < today else "soon" if due <= soon else ""
         rows.append(
             QueueRow(
@@ -557,28 +302,6 @@ def page(
         ),
         today=today,
         soon_until=soon,
-    )
-
-
-def filter_choices(ctx: Context, account_id: int) -> FilterChoices:
-    """The channels this officer is a confirmed member of and the officers confirmed in one of them,
-    for the
-    filter form (a pending membership reads nothing yet)."""
-    channels = ctx.db.execute(
-        "SELECT ch.name FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
-        "WHERE co.account_id = ? AND co.state = 'confirmed' ORDER BY ch.name",
-        [account_id],
-    ).fetchall()
-    officers = ctx.db.execute(
-        "SELECT DISTINCT a.id, a.name FROM accounts a JOIN channel_officers co ON co.account_id ="
-        " a.id WHERE a.id != ? AND a.role = 'officer' AND co.state = 'confirmed' AND co.channel_id"
-        " IN (SELECT channel_id FROM channel_officers WHERE account_id = ? AND state = 'confirmed')"
-        " ORDER BY a.name",
-        [account_id, account_id],
-    )
-    return FilterChoices(
-        [Choice(name, name) for (name,) in channels],
-        [Choice(str(aid), name) for aid, name in officers.fetchall()],
     )
 
 

@@ -31,7 +31,8 @@ from portal.guard import submissions
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.store import transaction
-from portal.casework.triage import SignedIn, open_case, record_status
+from portal.keys.officer_sessions import SignedIn
+from portal.casework.cases import open_case, record_status
 
 # What the information concerns, for the exclusive routes of s 25.
 CONCERNS: dict[str, str] = {

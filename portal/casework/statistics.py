@@ -28,19 +28,25 @@ key, decrypted here one field at a time and never stored.
 from __future__ import annotations
 
 import datetime as dt
-import statistics as pystats
 from dataclasses import dataclass, field
 
 import crypto
 from portal.casework import deadlines
+from portal.casework.statistics_periods import Period
+from portal.casework.statistics_suppression import (
+    LESS_THAN,
+    SMALL,
+    SUPPRESSED,
+    is_count,
+    show_total,
+    shown_median,
+    suppress,
+)
 from portal.core import workdays
 from portal.records.casefiles import STATUSES
 from portal.core.context import Context
 from portal.intake.disclosures import CATEGORIES, FORMER_CATEGORIES
 
-SMALL = 5  # counts below this (and above 0) are hidden
-LESS_THAN = "<5"
-SUPPRESSED = "suppressed"
 OUTCOMES: dict[str, str] = {
     "addressed": "Addressed: action taken or recommended",
     "referred": "Referred to an appropriate authority (s 16)",
@@ -52,77 +58,6 @@ REGIMES: dict[str, str] = {
     "nz": "New Zealand (2022 Act, s 13)",
     "eu": "European Union (Directive 2019/1937)",
 }
-
-
-class PeriodError(ValueError):
-    """`from` and `to` do not name one quarter or one financial year; the message says what does."""
-
-
-@dataclass(frozen=True)
-class Period:
-    start: dt.date
-    end: dt.date  # inclusive
-    label: str
-    quarters: tuple["Period", ...] = ()  # a financial year's four quarters
-
-
-def _quarter(year: int, q: int) -> Period:
-    start = dt.date(year, 3 * q - 2, 1)
-    end = (dt.date(year + (q == 4), (3 * q) % 12 + 1, 1)) - dt.timedelta(days=1)
-    return Period(start, end, f"{start:%B}–{end:%B} {year} (quarter {q} of {year})")
-
-
-def _financial_year(end_year: int) -> Period:
-    return Period(
-        dt.date(end_year - 1, 7, 1),
-        dt.date(end_year, 6, 30),
-        f"Financial year 1 July {end_year - 1} to 30 June {end_year}",
-        (
-            _quarter(end_year - 1, 3),
-            _quarter(end_year - 1, 4),
-            _quarter(end_year, 1),
-            _quarter(end_year, 2),
-        ),
-    )
-
-
-def parse_period(start_text: str | None, end_text: str | None) -> Period:
-    """The fixed period from `from` to `to` (YYYY-MM-DD, both days included). Raises PeriodError."""
-    try:
-        start, end = dt.date.fromisoformat((start_text or "").strip()), dt.date.fromisoformat(
-            (end_text or "").strip()
-        )
-    except ValueError:
-        raise PeriodError("Give the period's first and last days as YYYY-MM-DD.") from None
-    if not 2000 <= start.year <= 9000:
-        raise PeriodError("Give a period between the years 2000 and 9000.")
-    if start.day == 1 and start.month in (1, 4, 7, 10):
-        quarter = _quarter(start.year, (start.month + 2) // 3)
-        if end == quarter.end:
-            return quarter
-    if (start.month, start.day) == (7, 1) and end == dt.date(start.year + 1, 6, 30):
-        return _financial_year(start.year + 1)
-    raise PeriodError(
-        "Statistics are given for whole quarters (January–March, April–June, July–September, "
-        "October–December) or financial years (1 July to 30 June) only, so that overlapping "
-        "periods cannot be compared to single anyone out."
-    )
-
-
-def recent_periods(today: dt.date) -> list[Period]:
-    """The current and previous quarters of the last two years, then the current and two earlier
-    financial years."""
-    q, year = (today.month + 2) // 3, today.year
-    quarters = []
-    for _ in range(8):
-        quarters.append(_quarter(year, q))
-        q, year = (q - 1, year) if q > 1 else (4, year - 1)
-    fy_end = today.year + (today.month >= 7)
-    return quarters + [_financial_year(fy_end - i) for i in range(3)]
-
-
-def current_period(today: dt.date) -> Period:
-    return recent_periods(today)[0]
 
 
 @dataclass
@@ -229,60 +164,6 @@ def _respond_result(case: _Case, today: dt.date) -> str:
     )
 
 
-def _revealed(counts: dict[str, int], hidden: set[str], secondary: set[str], total: int) -> bool:
-    """Whether the shown cells and total pin down any hidden cell's value (each hidden primary cell
-    lies in
-    1..4, each secondary one in 5..)."""
-    if not hidden and not secondary:
-        return False
-    masked = hidden | secondary
-    rest = total - sum(v for k, v in counts.items() if k not in masked)
-    bounds = {k: (1, SMALL - 1) if k in hidden else (SMALL, rest) for k in masked}
-    for k, (lo, hi) in bounds.items():
-        others_lo = sum(b[0] for j, b in bounds.items() if j != k)
-        others_hi = sum(b[1] for j, b in bounds.items() if j != k)
-        if max(lo, rest - others_hi) == min(hi, rest - others_lo):
-            return True
-    return False
-
-
-def suppress(counts: dict[str, int], total: int) -> tuple[dict[str, str], bool]:
-    """The counts as shown, and whether the total must be hidden too. Primary: 1 to 4 as "<5".
-    Secondary:
-    while a hidden cell could be worked out from the rest, hide the smallest cell still shown
-    ("suppressed");
-    when no cell is left to hide, hide the total instead."""
-    hidden = {k for k, v in counts.items() if 0 < v < SMALL}
-    secondary: set[str] = set()
-    if total < SMALL:
-        return _shown(counts, hidden, secondary), False  # every count and the total are "<5" or 0
-    while _revealed(counts, hidden, secondary, total):
-        shown = sorted((v, k) for k, v in counts.items() if v >= SMALL and k not in secondary)
-        if not shown:
-            return _shown(counts, hidden, secondary), True
-        secondary.add(shown[0][1])
-    return _shown(counts, hidden, secondary), False
-
-
-def _shown(counts: dict[str, int], hidden: set[str], secondary: set[str]) -> dict[str, str]:
-    return {
-        k: LESS_THAN if k in hidden else SUPPRESSED if k in secondary else str(v)
-        for k, v in counts.items()
-    }
-
-
-def _show_total(total: int, hide: bool) -> str:
-    if hide:
-        return SUPPRESSED
-    return LESS_THAN if 0 < total < SMALL else str(total)
-
-
-def _median(values: list[int]) -> str:
-    if len(values) < SMALL:
-        return "not shown (fewer than 5 cases)"
-    return f"{pystats.median(values):g}"
-
-
 def report(
     ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date
 ) -> Report:
@@ -299,12 +180,8 @@ def report(
     return result
 
 
-def _is_count(shown: str) -> bool:
-    return shown.isdigit()
-
-
 def _hide_what_quarters_hide(year: Report, quarters: list[Report]) -> None:
-    if not all(_is_count(q.cases) for q in quarters):
+    if not all(is_count(q.cases) for q in quarters):
         year.cases = LESS_THAN if year.cases == LESS_THAN else SUPPRESSED
     for i, table in enumerate(year.tables):
         by_quarter = [{value: shown for value, _, shown in q.tables[i].cells} for q in quarters]
@@ -314,14 +191,14 @@ def _hide_what_quarters_hide(year: Report, quarters: list[Report]) -> None:
                 label,
                 (
                     shown
-                    if shown == "0" or all(_is_count(q.get(value, "0")) for q in by_quarter)
+                    if shown == "0" or all(is_count(q.get(value, "0")) for q in by_quarter)
                     else SUPPRESSED
                 ),
             )
             for value, label, shown in table.cells
         ]
         table.total = year.cases
-    if not _is_count(year.cases):
+    if not is_count(year.cases):
         _hide_counts_that_add_up_to_the_total(year.tables)
 
 
@@ -331,7 +208,7 @@ def _hide_counts_that_add_up_to_the_total(tables: list[Table]) -> None:
     up is shown (each breakdown adds up to the same total)."""
     for table in tables:
         table.cells = [
-            (value, label, SUPPRESSED if _is_count(shown) and int(shown) >= SMALL else shown)
+            (value, label, SUPPRESSED if is_count(shown) and int(shown) >= SMALL else shown)
             for value, label, shown in table.cells
         ]
 
@@ -388,7 +265,7 @@ def _report(
             )
         )
     # Every breakdown adds up to the same total: hidden in one, hidden in all.
-    shown_total = _show_total(total, hide_total)
+    shown_total = show_total(total, hide_total)
     for table in tables:
         table.total = shown_total
     if hide_total:
@@ -407,12 +284,12 @@ def _report(
         (
             "median_working_days_to_acknowledge",
             "Median working days to acknowledge",
-            _median(to_acknowledge),
+            shown_median(to_acknowledge),
         ),
         (
             "median_working_days_to_respond",
             "Median working days to inform the discloser what is being done",
-            _median(to_respond),
+            shown_median(to_respond),
         ),
     ]
     return Report(period, shown_total, tables, medians)

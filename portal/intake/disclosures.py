@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import crypto
 from portal.keys import accounts, conflicts, recovery, sessions
-from portal.casework import acknowledgements, identity as confidentiality, oral, workflow
+from portal.casework import acknowledgements, identity as confidentiality, identity_releases, oral
+from portal.casework import workflow
 from portal.records import casefiles
 from portal.guard import submissions, throttle, work_slots
 from portal.records.casefiles import Attachment, CaseNotFound
@@ -595,9 +596,9 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         steps_done=workflow.steps_done(ctx, case.id),
         extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
         identity_releases=[
-            r for r in confidentiality.releases(ctx, case.id, case_key) if r.state == "released"
+            r for r in identity_releases.releases(ctx, case.id, case_key) if r.state == "released"
         ],
-        consent_questions=confidentiality.consent_requests(ctx, case.id, case_key),
+        consent_questions=identity_releases.consent_requests(ctx, case.id, case_key),
         oral=(record := oral.record_of(ctx, case.id)),
         record=casefiles.read_fields(ctx, case.id, case_key) if record else {},
         regime=(channel := accounts.find_channel(ctx, case.channel_name))
@@ -607,9 +608,10 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
 
 
 def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer: str) -> None:
-    """The discloser answers a consent question (s 17(2)(a)). Raises identity.IdentityError."""
+    """The discloser answers a consent question (s 17(2)(a)). Raises
+    identity_releases.IdentityError."""
     case, case_key = _case_key_for(ctx, session)
-    confidentiality.answer_consent(ctx, case.id, case_key, seq, answer)
+    identity_releases.answer_consent(ctx, case.id, case_key, seq, answer)
 
 
 def acknowledgement(ctx: Context, session: sessions.OpenSession) -> acknowledgements.Proof:

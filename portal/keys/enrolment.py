@@ -373,7 +373,7 @@ def change_passphrase(
     itself stays. Every other session of the account ends (whoever knew the old passphrase may have
     one);
     the one of cookie `keep_session` stays. The caller has checked the current passphrase
-    (triage.confirm_passphrase, throttled). Raises SetupError, accounts.WeakPassphrase."""
+    (officer_sessions.confirm_passphrase, throttled). Raises SetupError, accounts.WeakPassphrase."""
     check_new_passphrase(account, new, again)
     if rotation.pending(ctx, account.id):
         # The rotation's new key is wrapped under the current passphrase: changing it now would

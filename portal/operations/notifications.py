@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from portal.casework import queue
+from portal.casework import queue_filters
 from portal.core.clock import now_utc
 from portal.core.context import Context
 from portal.store import transaction
@@ -73,7 +73,7 @@ def _waiting(ctx: Context, account_id: int, today: dt.date) -> list[tuple[str, s
             [account_id],
         )
     ]
-    soon = queue.soon_until(today).isoformat()
+    soon = queue_filters.soon_until(today).isoformat()
     items += [
         ("deadline", f"{case_id}:{due}")
         for case_id, due in ctx.db.execute(

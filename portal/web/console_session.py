@@ -15,10 +15,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from portal.keys import enrolment
-from portal.casework import triage
 from portal.web.context import portal_context
 from portal.web import carry
 from portal.web.forms import LoginForm
+from portal.keys import officer_sessions
 
 # How to show a form's page again with text carried through a sign-in (portal.web.carry): the POST
 # endpoint's name -> a function of its URL arguments and the carried form data, giving a response.
@@ -54,7 +54,7 @@ def signed_in(role: str | tuple[str, ...] | None = None):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             ctx, cookie = portal_context(), request.cookies.get(console_cookie_name())
-            who = triage.resume(ctx, cookie)
+            who = officer_sessions.resume(ctx, cookie)
             if who is None:
                 if enrolment.resume_session(ctx, cookie) is not None:
                     # Set-up comes first: nothing else is shown until the officer's own credentials

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import crypto
-from portal.casework import queue
+from portal.casework import queue, queue_filters
 from portal.core.context import open_context
 from tests.conftest import MARKER, add_account
 from tests.support import csrf_token, post_multipart
@@ -286,7 +286,7 @@ FILTERS = [{}, {"status": "received"}, {"channel": "Audit and Risk"}, {"category
            {"status": "closed", "category": "offence"}]
 
 
-@pytest.mark.parametrize("sort", list(queue.SORTS))
+@pytest.mark.parametrize("sort", list(queue_filters.SORTS))
 @pytest.mark.parametrize("filters", FILTERS)
 @pytest.mark.parametrize("after", [False, True])
 def test_every_filter_and_order_is_one_index_range(installation, sort, filters, after):
@@ -295,7 +295,7 @@ def test_every_filter_and_order_is_one_index_range(installation, sort, filters, 
     are the open ones; a reference matches at most one row.)"""
     ctx = open_context(installation.data_dir)
     cursor = {"attention": "0_2026-03-02_PD-AAAAAAAA"}.get(sort, "2026-03-02_PD-AAAAAAAA") if after else ""
-    wanted, problems = queue.parse_filter({**filters, "sort": sort, "after": cursor})
+    wanted, problems = queue_filters.parse_filter({**filters, "sort": sort, "after": cursor})
     assert not problems and wanted.after == cursor
     plans: list[str] = []
 

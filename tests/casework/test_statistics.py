@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from portal.casework import statistics
+from portal.casework import statistics, statistics_suppression
 from portal.core.context import open_context
 from tests.support.workflow import disclose_to, post, today  # noqa: F401
 from tests.support.console import case_links, sign_in
@@ -85,15 +85,15 @@ def test_a_hidden_cell_that_the_total_would_reveal_hides_another_cell_or_the_tot
     counts = known_set.get("/console/statistics.csv?from=2026-04-01&to=2026-06-30").text
     assert "cases_received,,<5" in counts and "category,offence,<5" in counts
     # One hidden cell beside shown ones: the smallest shown cell is hidden too.
-    shown, hide_total = statistics.suppress({"a": 9, "b": 6, "c": 2, "d": 0}, 17)
+    shown, hide_total = statistics_suppression.suppress({"a": 9, "b": 6, "c": 2, "d": 0}, 17)
     assert shown == {"a": "9", "b": "suppressed", "c": "<5", "d": "0"} and not hide_total
     # Two hidden cells whose sum pins them both (1 + 1): hidden further.
-    shown, hide_total = statistics.suppress({"a": 8, "b": 1, "c": 1}, 10)
+    shown, hide_total = statistics_suppression.suppress({"a": 8, "b": 1, "c": 1}, 10)
     assert shown["a"] == "suppressed" and not hide_total
     # Hidden cells pinned by the total (4 + 4 = 8) with nothing else to hide: the total goes.
-    assert statistics.suppress({"a": 4, "b": 4, "c": 0}, 8) == ({"a": "<5", "b": "<5", "c": "0"}, True)
+    assert statistics_suppression.suppress({"a": 4, "b": 4, "c": 0}, 8) == ({"a": "<5", "b": "<5", "c": "0"}, True)
     # Two hidden cells whose sum does not pin them (3 + 2): nothing more hidden.
-    assert statistics.suppress({"a": 3, "b": 2, "c": 6}, 11) == ({"a": "<5", "b": "<5", "c": "6"}, False)
+    assert statistics_suppression.suppress({"a": 3, "b": 2, "c": 6}, 11) == ({"a": "<5", "b": "<5", "c": "6"}, False)
 
 
 def test_only_fixed_periods_are_given(known_set):

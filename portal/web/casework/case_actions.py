@@ -13,6 +13,7 @@ from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import assign_form, status_form, step_form
 from portal.web.casework.case_page import case_action, render_case
 from portal.web.console_session import resume_with_text, signed_in
+from portal.casework import cases
 
 
 @bp.post("/cases/<ref>/reply")
@@ -123,7 +124,7 @@ def case_extension(ref: str):
 @signed_in("officer")
 def case_assign(ref: str):
     ctx = portal_context()
-    case = triage.open_case(ctx, g.who, ref)[0]
+    case = cases.open_case(ctx, g.who, ref)[0]
     return case_action(
         ref,
         "assign_form",

@@ -9,7 +9,7 @@ from flask import Response, g, redirect, render_template, stream_with_context, u
 
 from portal.keys import conflicts
 from portal.intake import disclosures
-from portal.casework import identity, notes, referrals, triage, workflow
+from portal.casework import notes, referrals, triage, workflow
 from portal.guard import submissions
 from portal.web.context import portal_context
 from portal.records.casefiles import STATUSES
@@ -26,6 +26,7 @@ from portal.web.forms import (
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import assign_form, referral_form, status_form, step_form
 from portal.web.console_session import signed_in
+from portal.casework import identity_releases
 
 
 def render_case(ref: str, problem=None, code=200, **forms):
@@ -67,7 +68,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
             consent_questions=consent_questions,
             oral_record=triage.oral_record(ctx, g.who, ref),
             confirm_form=EmptyForm(),
-            grounds=identity.GROUNDS,
+            grounds=identity_releases.GROUNDS,
             categories={**FORMER_CATEGORIES, **CATEGORIES},
             elsewhere=DISCLOSED_ELSEWHERE,
             statuses=STATUSES,
@@ -131,7 +132,7 @@ def case_action(
             workflow.WorkflowError,
             notes.NoteError,
             referrals.ReferralError,
-            identity.IdentityError,
+            identity_releases.IdentityError,
         ) as exc:
             getattr(form, error_field).errors = [str(exc)]
     return render_case(ref, problem=problem, code=400, **{form_name: form})

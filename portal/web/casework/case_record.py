@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template
 
 from portal.records import audit
-from portal.casework import notes, referrals, triage, workflow
+from portal.casework import case_export, notes, referrals, triage, workflow
 from portal.web.context import portal_context
 from portal.intake.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.web.console_session import signed_in
@@ -19,7 +19,7 @@ bp = Blueprint("case_record", __name__, url_prefix="/console")
 def record(ref: str):
     ctx = portal_context()
     view = triage.read_case(ctx, g.who, ref, audited=False)
-    printed_at, entries = triage.print_case_record(ctx, g.who, ref)
+    printed_at, entries = case_export.print_case_record(ctx, g.who, ref)
     releases, _ = triage.identity_record(ctx, g.who, ref)
     return render_template(
         "casework/case_record.html",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from portal.intake import disclosures
-from portal.casework import identity, triage
+from portal.casework import case_export, identity_releases, triage
 from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.casework.case_page import case_action, render_case
@@ -56,7 +56,7 @@ def confirm(ref: str, seq: int):
         abort(400)
     try:
         triage.confirm_identity_release(portal_context(), g.who, ref, seq)
-    except identity.IdentityError as exc:
+    except identity_releases.IdentityError as exc:
         return render_case(ref, problem=str(exc), code=400)
     return redirect(url_for("console.case", ref=ref) + "#identity", code=303)
 
@@ -71,14 +71,14 @@ def export(ref: str):
             ref, problem="The case was not exported: please see below.", code=400, export_form=form
         )
     try:
-        name, text = triage.export_case(
+        name, text = case_export.export_case(
             portal_context(),
             g.who,
             ref,
             include_identity=bool(form.include_identity.data),
             recipient=form.recipient.data,
         )
-    except identity.IdentityError as exc:
+    except identity_releases.IdentityError as exc:
         form.include_identity.errors = [str(exc)]
         return render_case(
             ref, problem="The case was not exported: please see below.", code=400, export_form=form
@@ -101,7 +101,7 @@ def consent():
         try:
             disclosures.answer_consent(ctx, session, form.request.data, form.answer.data)
             return redirect(url_for("discloser.status") + "#identity", code=303)
-        except identity.IdentityError as exc:
+        except identity_releases.IdentityError as exc:
             return _render_thread(ctx, session, ReplyForm(), 400, str(exc))
     return _render_thread(
         ctx, session, ReplyForm(), 400, "Your answer was not recorded: answer yes or no."

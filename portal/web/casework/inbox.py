@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request, url_for
 
 from portal.keys import memberships
-from portal.casework import queue, triage
+from portal.casework import triage
 from portal.web.context import portal_context
 from portal.intake.disclosures import CATEGORIES
 from portal.web.casework.blueprint import bp
 from portal.web.console_session import signed_in
+from portal.casework import queue_rows
+from portal.casework import queue_filters
+from portal.keys import officer_sessions
 
 
 @bp.get("/")
@@ -20,21 +23,21 @@ def inbox():
     if g.who.is_admin:
         return redirect(url_for("admin.overview"), code=303)
     ctx = portal_context()
-    wanted, problems = queue.parse_filter(request.args)
+    wanted, problems = queue_filters.parse_filter(request.args)
     found = triage.queue_page(ctx, g.who, wanted)
     return render_template(
         "casework/inbox.html",
         inbox=found,
         wanted=wanted,
         problems=problems,
-        choices=queue.filter_choices(ctx, g.who.account.id),
-        sorts=queue.SORTS,
-        statuses=queue.SHORT_STATUSES,
-        categories={value: queue.SHORT_CATEGORIES[value] for value in CATEGORIES},
-        due_filters=queue.DUE_FILTERS,
-        assignee_filters=queue.ASSIGNEE_FILTERS,
-        deadline_words=queue.DEADLINE_WORDS,
-        last_visit=triage.last_visit(ctx, g.who),
+        choices=queue_filters.filter_choices(ctx, g.who.account.id),
+        sorts=queue_filters.SORTS,
+        statuses=queue_rows.SHORT_STATUSES,
+        categories={value: queue_rows.SHORT_CATEGORIES[value] for value in CATEGORIES},
+        due_filters=queue_filters.DUE_FILTERS,
+        assignee_filters=queue_filters.ASSIGNEE_FILTERS,
+        deadline_words=queue_rows.DEADLINE_WORDS,
+        last_visit=officer_sessions.last_visit(ctx, g.who),
         membership_events=memberships.unseen_events(ctx, g.who.account),
         pending_memberships=memberships.pending_for(ctx, g.who.account),
     )

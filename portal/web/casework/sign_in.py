@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import current_app, g, make_response, redirect, request, url_for
 
 from portal.keys import accounts
-from portal.casework import triage
 from portal.web.context import portal_context
 from portal.web import carry
 from portal.web.keys.confirm import passphrase_confirmed
@@ -24,13 +23,14 @@ from portal.web.console_session import (
     resume_carried,
     signed_in,
 )
+from portal.keys import officer_sessions
 
 
 def _device_cookie_name() -> str:
     return current_app.config["PORTAL_DEVICE_COOKIE"]
 
 
-def _paused_message(exc: "triage.SignInPaused") -> str:
+def _paused_message(exc: "officer_sessions.SignInPaused") -> str:
     minutes = max(1, -(-exc.retry_after // 60))
     wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
     if exc.locked:
@@ -66,7 +66,7 @@ def login_post():
     if not form.validate():
         return render_login(form, None, carried, return_to), 400
     try:
-        signed = triage.sign_in(
+        signed = officer_sessions.sign_in(
             ctx,
             form.email.data,
             form.passphrase.data,
@@ -85,7 +85,7 @@ def login_post():
             ),
             400,
         )
-    except triage.SignInPaused as exc:
+    except officer_sessions.SignInPaused as exc:
         return too_many_requests(
             render_login(form, _paused_message(exc), carried, return_to), exc.retry_after
         )
@@ -99,7 +99,7 @@ def login_post():
         return set_device_cookie(response, _device_cookie_name(), signed.device)
     response = None
     if carry.has_text(carried):
-        g.who = triage.resume(ctx, cookie)
+        g.who = officer_sessions.resume(ctx, cookie)
         response = resume_carried(return_to, carried)
     if response is None:
         response = redirect(url_for("console.inbox"), code=303)
@@ -112,7 +112,7 @@ def login_post():
 @bp.post("/logout")
 def logout():
     ctx = portal_context()
-    triage.sign_out(ctx, request.cookies.get(console_cookie_name()))
+    officer_sessions.sign_out(ctx, request.cookies.get(console_cookie_name()))
     return clear_session_cookie(redirect(url_for("console.login"), code=303), console_cookie_name())
 
 
@@ -120,7 +120,7 @@ def logout():
 @signed_in()
 @passphrase_confirmed
 def sign_out_everywhere():
-    triage.sign_out_everywhere(portal_context(), g.who)
+    officer_sessions.sign_out_everywhere(portal_context(), g.who)
     return clear_session_cookie(
         redirect(url_for("console.login", ended="everywhere"), code=303), console_cookie_name()
     )

@@ -10,7 +10,7 @@ import io
 from flask import Blueprint, Response, g, render_template, request
 
 from portal.records import audit
-from portal.casework import statistics
+from portal.casework import statistics, statistics_periods
 from portal.web.context import portal_context
 from portal.core import clock
 from portal.web.csv_export import csv_cell
@@ -26,10 +26,13 @@ def _today() -> dt.date:
 def _period_and_problem():
     day = _today()
     if not request.args.get("from") and not request.args.get("to"):
-        return statistics.current_period(day), None
+        return statistics_periods.current_period(day), None
     try:
-        return statistics.parse_period(request.args.get("from"), request.args.get("to")), None
-    except statistics.PeriodError as exc:
+        return (
+            statistics_periods.parse_period(request.args.get("from"), request.args.get("to")),
+            None,
+        )
+    except statistics_periods.PeriodError as exc:
         return None, str(exc)
 
 
@@ -52,7 +55,7 @@ def page():
         "casework/statistics.html",
         report=result,
         problem=problem,
-        periods=statistics.recent_periods(day),
+        periods=statistics_periods.recent_periods(day),
         typed_from=request.args.get("from", ""),
         typed_to=request.args.get("to", ""),
     ), (400 if problem else 200)

@@ -5,7 +5,7 @@ own
 form answers with a page that asks for the passphrase and carries the form's other fields along as
 hidden inputs; posting that page (to the same address) checks the passphrase and, if it is right,
 runs the view with the original fields. Every answer is audited; after five wrong answers the
-session ends (portal.casework.triage.confirm_passphrase).
+session ends (portal.keys.officer_sessions.confirm_passphrase).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import functools
 
 from flask import current_app, g, redirect, render_template, request, url_for
 
-from portal.casework import triage
+from portal.keys import officer_sessions
 from portal.web.context import portal_context
 from portal.web.forms import ConfirmPassphraseForm
 from portal.web.responses import clear_session_cookie
@@ -50,13 +50,13 @@ def passphrase_confirmed(view):
             return _ask(form, "Type your passphrase to continue.", 400)
         cookie_name = current_app.config["PORTAL_CONSOLE_COOKIE"]
         try:
-            confirmed = triage.confirm_passphrase(
+            confirmed = officer_sessions.confirm_passphrase(
                 portal_context(),
                 g.who,
                 form.confirm_passphrase.data,
                 request.cookies.get(cookie_name),
             )
-        except triage.ConfirmationLocked:
+        except officer_sessions.ConfirmationLocked:
             return clear_session_cookie(
                 redirect(url_for("console.login", ended="confirm"), code=303), cookie_name
             )

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from portal.keys import accounts, enrolment, memberships, second_factor
-from portal.casework import triage
+from portal.keys import accounts, enrolment, memberships, officer_sessions, second_factor
 from portal.web.context import portal_context
 from portal.web.console_session import signed_in
 from portal.web.forms import (
@@ -32,7 +31,7 @@ def _unusable():
 
 
 def _signed_in_as_admin() -> bool:
-    who = triage.resume(portal_context(), request.cookies.get(_cookie_name()))
+    who = officer_sessions.resume(portal_context(), request.cookies.get(_cookie_name()))
     return who is not None and who.is_admin
 
 
@@ -157,7 +156,7 @@ def second_factor_post():
         return _render_second_factor(state, form, code=400)
     # The set-up session ends; an ordinary one starts with the new key.
     enrolment.end_session(ctx, request.cookies.get(_cookie_name()))
-    cookie = triage.start_session(ctx, finished.account, finished.private_key)
+    cookie = officer_sessions.start_session(ctx, finished.account, finished.private_key)
     response = current_app.make_response(
         (
             render_template(
@@ -174,8 +173,8 @@ def second_factor_post():
 
 # Changing credentials later: officers and administrators alike (an administrator made with `portal
 # admin add` replaces the passphrase and second factor its maker saw here). Each asks the passphrase
-# again through triage.confirm_passphrase, so wrong answers are audited and, past its limit, end the
-# session.
+# again through officer_sessions.confirm_passphrase, so wrong answers are audited and, past its
+# limit, end the session.
 
 
 def _render_account(
@@ -205,10 +204,10 @@ class _Locked(Exception):
 
 def _passphrase_is_right(passphrase: str) -> bool:
     try:
-        return triage.confirm_passphrase(
+        return officer_sessions.confirm_passphrase(
             portal_context(), g.who, passphrase, request.cookies.get(_cookie_name())
         )
-    except triage.ConfirmationLocked:
+    except officer_sessions.ConfirmationLocked:
         raise _Locked() from None
 
 

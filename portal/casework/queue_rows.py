@@ -1,0 +1,132 @@
+"""The work queue's rows as the inbox shows them: short wording for statuses, categories and
+deadlines, each case's title opened with the reader's own key, and the days left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from portal.records import casefiles
+from portal.casework import deadlines
+from portal.core import workdays
+from portal.records.casefiles import HasStatus
+from portal.core.context import Context
+from portal.intake.disclosures import known_category
+
+TITLE_CHARACTERS = 90
+
+
+# Each status in a few words, for the queue's rows (the case page keeps the full sentence).
+SHORT_STATUSES: dict[str, str] = {
+    "received": "New: to acknowledge",
+    "acknowledged": "Acknowledged",
+    "assessing": "Being assessed",
+    "investigating": "Being investigated",
+    "addressed": "Addressed",
+    "referred": "Referred",
+    "no_further_action": "No further action",
+    "closed": "Closed",
+}
+# The s 10 categories in a few words, for the filter and the rows (the case page keeps the full
+# wording).
+SHORT_CATEGORIES: dict[str, str] = {
+    "offence": "An offence",
+    "health_safety_environment": "Risk to health, safety or the environment",
+    "maintenance_of_law": "Risk to the maintenance of law",
+    "public_funds": "Public funds or resources",
+    "public_sector_conduct": "Conduct or mismanagement in the public sector",
+    "not_sure": "Not sure",
+    "oppressive_conduct": "Oppressive or negligent conduct (earlier form)",
+    "gross_mismanagement": "Gross mismanagement (earlier form)",
+    "other": "Something else (earlier form)",
+}
+DEADLINE_WORDS = {
+    "respond": "s 13 steps due",
+    "acknowledge": "acknowledgement due",
+    "feedback": "feedback due",
+    "update": "progress update due",
+}
+UNSEEN_KINDS = {
+    "new": "New to you",
+    "message": "New message from the discloser",
+    "referral": "Referred by another officer",
+    "readers": "Its readers changed",
+}
+
+
+@dataclass
+class QueueRow(HasStatus):
+    ref: str
+    title: str
+    channel_name: str
+    category: str  # the category's label, or "" when not known
+    status: str
+    assignee_name: str  # "" when nobody is assigned
+    due_day: str | None
+    due_kind: str | None
+    days_left: int | None  # calendar days until the due day; negative when overdue
+    working_days_left: int | None
+    urgency: str  # "overdue", "soon" or ""
+    unseen: str | None  # what this reader has not seen yet (a label of UNSEEN_KINDS), or None
+    received_day: str
+    activity_day: str
+
+    @property
+    def short_status(self) -> str:
+        return SHORT_STATUSES.get(self.status, self.status_label)
+
+
+def title(summary: str) -> str:
+    """The discloser's short title on one line, cut at a word to at most TITLE_CHARACTERS
+    characters."""
+    line = " ".join(summary.split())
+    if len(line) <= TITLE_CHARACTERS:
+        return line
+    return line[:TITLE_CHARACTERS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def read_titles(
+    ctx: Context, account_id: int, private_key: bytes, shown: list[tuple]
+) -> dict[str, tuple[str, str]]:
+    """case id -> (title, category value) for the rows of the page shown, opened with this reader's
+    own
+    sealed keys. A case made before the category was kept in the clear gets it recorded now
+    (migration 7).
+    """
+    recipient = f"account:{account_id}"
+    # The category is in the clear since migration 7; only older cases need theirs decrypted.
+    opened = {
+        **casefiles.read_fields_of_cases(
+            ctx, recipient, private_key, [r[0] for r in shown if r[5]], ("summary",)
+        ),
+        **casefiles.read_fields_of_cases(
+            ctx, recipient, private_key, [r[0] for r in shown if not r[5]], ("summary", "category")
+        ),
+    }
+    titles = {}
+    for case_id, category in ((row[0], row[5]) for row in shown):
+        fields = opened.get(case_id)
+        if fields is None:
+            titles[case_id] = ("(This case's title could not be opened.)", category)
+            continue
+        if not category and known_category(fields.get("category")):
+            category = fields["category"]
+            ctx.db.execute(
+                "UPDATE cases SET category = ? WHERE id = ? AND category IS NULL",
+                [category, case_id],
+            )
+        titles[case_id] = (title(fields.get("summary", "")), category)
+    return titles
+
+
+def days_left(due: str, today: dt.date, regime: str) -> tuple[int, int | None]:
+    """Calendar days, and working days for the nz regime when the deadline is within a month."""
+    due_day = dt.date.fromisoformat(due)
+    calendar_days = (due_day - today).days
+    if not 0 <= calendar_days <= 31:
+        return calendar_days, None  # overdue, or far off: calendar days say enough
+    try:
+        return deadlines.days_left(due_day, today, regime)
+    except workdays.UnknownYear:
+        return calendar_days, None

@@ -1,0 +1,195 @@
+"""An officer's console sign-in: the session opened with their credentials, resuming and ending it,
+the last visit shown in the inbox, and asking the passphrase again before a weighty action.
+
+The session holds the account's private key, so whoever resumes it can open the officer's cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.keys import accounts, enrolment, rotation, sessions
+from portal.records import audit
+from portal.guard import sign_in_budget, throttle
+from portal.core.context import Context
+from portal.store import transaction
+
+OFFICER_SESSION = "officer"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    account: accounts.Account
+    private_key: bytes
+
+    @property
+    def is_admin(self) -> bool:
+        return self.account.role == "admin"
+
+
+SignInPaused = sign_in_budget.SignInPaused
+
+
+@dataclass(frozen=True)
+class SignedInCookies:
+    session: str  # the console session cookie's value (a set-up session when needs_setup)
+    device: str  # the device cookie's value: this browser has signed in to this account before
+    needs_setup: (
+        bool  # the account's credentials are known to its maker: only the set-up steps open
+    )
+
+
+def sign_in(
+    ctx: Context,
+    email: str,
+    passphrase: str,
+    totp: str,
+    *,
+    replacing: str | None = None,
+    device: str | None = None,
+) -> SignedInCookies:
+    """Check the credentials and open a session. An account whose credentials its maker knows gets
+    only a
+    set-up session (portal.keys.enrolment). Raises accounts.LoginFailed, or SignInPaused (before any
+    key
+    derivation) when this attempt's budget is spent (portal.guard.sign_in_budget).
+
+    `replacing`: the browser's earlier console cookie; its session ends. `device`: the browser's
+    device
+    cookie, if any. Both outcomes are audited: a failure only when the email belongs to an account
+    (its
+    subject)."""
+    known = accounts.account_id_for(ctx, email)
+    attempt = sign_in_budget.begin(
+        ctx,
+        email,
+        known,
+        device,
+        fresh_code=known is not None and accounts.holds_fresh_code(ctx, known, totp),
+    )
+    try:
+        signed = accounts.authenticate(ctx, email, passphrase, totp)
+    except accounts.LoginFailed:
+        began = attempt.failed()
+        if known is not None:
+            audit.record(ctx, "sign_in_failed", actor=None, subject=known)
+            if (
+                began
+            ):  # once per pause: the refused attempts during it derive no key and add nothing
+                audit.record(
+                    ctx,
+                    "sign_in_paused",
+                    actor=None,
+                    subject=known,
+                    detail={"locked": began == "locked"},
+                )
+        raise
+    attempt.succeeded()
+    audit.record(
+        ctx,
+        "sign_in",
+        actor=signed.account.id,
+        detail={"setup": True} if signed.must_change_credentials else None,
+    )
+    device_cookie = sign_in_budget.remember_device(ctx, signed.account.id, device)
+    if signed.must_change_credentials:
+        return SignedInCookies(
+            enrolment.start_session(ctx, enrolment.from_sign_in(signed), replacing=replacing),
+            device_cookie,
+            True,
+        )
+    account, private_key = signed.account, signed.private_key
+    if rotation.pending(ctx, account.id):
+        # A key rotation was interrupted: finish it with the passphrase just given, so that no case
+        # already re-sealed to the new key is out of this officer's reach.
+        private_key = rotation.rotate(ctx, email, passphrase).private_key
+        account = accounts.get_account(ctx, account.id)
+    return SignedInCookies(
+        start_session(ctx, account, private_key, replacing=replacing), device_cookie, False
+    )
+
+
+def start_session(
+    ctx: Context, account: accounts.Account, private_key: bytes, *, replacing: str | None = None
+) -> str:
+    return sessions.start(
+        ctx.db,
+        OFFICER_SESSION,
+        str(account.id),
+        private_key,
+        ctx.settings.officer_idle_seconds,
+        ctx.settings.officer_session_seconds,
+        replacing=replacing,
+    )
+
+
+def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
+    session = sessions.resume(ctx.db, OFFICER_SESSION, cookie, ctx.settings.officer_idle_seconds)
+    if session is None or enrolment.is_setup_subject(session.subject):
+        return None
+    account = accounts.get_account(ctx, int(session.subject))
+    if account is None:
+        sessions.end(ctx.db, cookie)
+        return None
+    return SignedIn(account, session.secret)
+
+
+def sign_out(ctx: Context, cookie: str | None) -> None:
+    """End this session (whatever state it is in); audited when it belonged to an account."""
+    ended = sessions.end(ctx.db, cookie)
+    if (
+        ended is not None
+        and ended[0] == OFFICER_SESSION
+        and not enrolment.is_setup_subject(ended[1])
+    ):
+        audit.record(ctx, "sign_out", actor=int(ended[1]))
+
+
+def sign_out_everywhere(ctx: Context, who: SignedIn) -> int:
+    """End every console session of this account, this one included; return how many ended."""
+    with transaction(ctx.db):
+        ended = sessions.end_all_for(ctx.db, OFFICER_SESSION, str(who.account.id))
+        audit.record(ctx, "sign_out_everywhere", actor=who.account.id, detail={"sessions": ended})
+    return ended
+
+
+@dataclass(frozen=True)
+class LastVisit:
+    signed_in_at: (
+        str | None
+    )  # 'YYYY-MM-DD HH:MM' in the installation's zone; None for a first sign-in
+    failed_since: int  # failed sign-ins for this account since then
+
+
+def last_visit(ctx: Context, who: SignedIn) -> LastVisit:
+    """From the audit log: the sign-in before this one, and failed attempts since (for the
+    inbox)."""
+    previous, failed = audit.previous_sign_in(ctx, who.account.id)
+    return LastVisit(
+        audit.local_time(previous, ctx.settings.timezone) if previous else None, failed
+    )
+
+
+REAUTH_FAILURES_ALLOWED = 5
+
+
+class ConfirmationLocked(Exception):
+    """Too many wrong passphrases when asked again: the session has been ended."""
+
+
+def confirm_passphrase(ctx: Context, who: SignedIn, passphrase: str, cookie: str | None) -> bool:
+    """Ask the passphrase again before a weighty action (exports, grants, identity release).
+
+    True if it unwraps this account's private key; every answer is audited. After
+    REAUTH_FAILURES_ALLOWED wrong answers in 15 minutes the session is ended: ConfirmationLocked."""
+    if accounts.check_passphrase(ctx, who.account.id, passphrase):
+        audit.record(ctx, "passphrase_confirmed", actor=who.account.id)
+        return True
+    audit.record(ctx, "passphrase_confirm_failed", actor=who.account.id)
+    if (
+        throttle.hit(ctx.db, f"reauth:{who.account.id}", REAUTH_FAILURES_ALLOWED, 15 * 60)
+        is not None
+    ):
+        sign_out(ctx, cookie)
+        raise ConfirmationLocked()
+    return False
