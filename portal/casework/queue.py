@@ -32,7 +32,7 @@ from portal.casework import deadlines
 from portal.core import workdays
 from portal.records.casefiles import STATUSES, HasStatus
 from portal.core.context import Context
-from portal.intake.disclosures import CATEGORIES, FORMER_CATEGORIES, known_category
+from portal.casework.categories import CATEGORIES, FORMER_CATEGORIES, known_category
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
 
 PAGE_SIZE = 25

@@ -36,7 +36,7 @@ from portal.casework import deadlines
 from portal.core import workdays
 from portal.records.casefiles import STATUSES
 from portal.core.context import Context
-from portal.intake.disclosures import CATEGORIES, FORMER_CATEGORIES
+from portal.casework.categories import CATEGORIES, FORMER_CATEGORIES
 
 SMALL = 5  # counts below this (and above 0) are hidden
 LESS_THAN = "<5"

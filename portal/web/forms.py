@@ -36,7 +36,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.guard import submissions
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
-from portal.intake.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE
 from portal.casework.identity import CONSULTATION as IDENTITY_CONSULTATION, GROUNDS
 from portal.casework.referrals import CONCERNS, CONSULTATION
 from portal.core.text import normalise_line_breaks

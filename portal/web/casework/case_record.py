@@ -8,7 +8,7 @@ from flask import Blueprint, g, render_template
 from portal.records import audit
 from portal.casework import notes, referrals, triage, workflow
 from portal.web.context import portal_context
-from portal.intake.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
+from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.web.casework.console import signed_in
 
 bp = Blueprint("case_record", __name__, url_prefix="/console")

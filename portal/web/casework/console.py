@@ -28,12 +28,12 @@ from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
 from portal.keys import accounts, conflicts, enrolment, memberships
-from portal.intake import disclosures
+from portal.intake import replies as disclosures
 from portal.casework import identity, notes, queue, referrals, triage, workflow
 from portal.guard import submissions, throttle
 from portal.web.context import portal_context
 from portal.records.casefiles import STATUSES
-from portal.intake.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
+from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.core.numbers import whole_number_or
 from portal.web import carry
 from portal.web.keys.confirm import passphrase_confirmed

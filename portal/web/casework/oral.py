@@ -7,7 +7,7 @@ from flask import Blueprint, g, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
 from portal.keys import accounts
-from portal.intake import disclosures
+from portal.intake import cases
 from portal.casework import oral, triage
 from portal.guard import submissions
 from portal.web.context import portal_context
@@ -58,10 +58,10 @@ def record():
         )
     }
     try:
-        receipt = disclosures.record_oral(
+        receipt = cases.record_oral(
             portal_context(), g.who.account.id, values, form.submission_token.data
         )
-    except (disclosures.NotYourChannel, disclosures.NoReceiver) as exc:
+    except (cases.NotYourChannel, cases.NoReceiver) as exc:
         form.channel.errors = [str(exc)]
         return _render(form, "The disclosure was not recorded: please see below.", 400)
     except submissions.AlreadySubmitted:
