@@ -11,13 +11,9 @@ from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.casework.console import _case_action, _render_case, signed_in
 from portal.web.intake.status_pages import render_thread, status_cookie_name
-from portal.web.forms import (
-    CaseExportForm,
-    ConsentAnswerForm,
-    EmptyForm,
-    IdentityReleaseForm,
-    ReplyForm,
-)
+from portal.web.casework.forms import CaseExportForm, ConsentAnswerForm, IdentityReleaseForm
+from portal.web.forms import EmptyForm
+from portal.web.intake.forms import ReplyForm
 
 bp = Blueprint("confidentiality", __name__)
 

@@ -37,10 +37,9 @@ from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_C
 from portal.core.numbers import whole_number_or
 from portal.web import carry
 from portal.web.keys.confirm import passphrase_confirmed
-from portal.web.forms import (
+from portal.web.casework.forms import (
     AssignForm,
     CaseExportForm,
-    EmptyForm,
     ExtensionForm,
     IdentityReleaseForm,
     InterestForm,
@@ -52,6 +51,7 @@ from portal.web.forms import (
     StatusChangeForm,
     StepForm,
 )
+from portal.web.forms import EmptyForm
 from portal.web.responses import (
     clear_session_cookie,
     set_device_cookie,

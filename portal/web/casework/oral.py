@@ -12,7 +12,8 @@ from portal.casework import oral, triage
 from portal.guard import submissions
 from portal.web.context import portal_context
 from portal.web.casework.console import _render_case, resume_with_text, signed_in
-from portal.web.forms import CHOOSE, OralConfirmForm, OralDisclosureForm
+from portal.web.forms import CHOOSE
+from portal.web.casework.forms import OralConfirmForm, OralDisclosureForm
 
 bp = Blueprint("oral", __name__, url_prefix="/console")
 

@@ -14,7 +14,8 @@ from portal.guard import submissions, work_slots
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.web import carry
 from portal.web.context import portal_context
-from portal.web.forms import CHOOSE, ConfirmReceiptForm, DiscloseForm
+from portal.web.forms import CHOOSE
+from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
 from portal.web.intake.blueprint import bp
 from portal.web.intake.uploading import (
     busy,

@@ -21,7 +21,8 @@ from portal.records.casefiles import STATUSES
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.web import carry
 from portal.web.context import portal_context
-from portal.web.forms import EmptyForm, ReplyForm, StatusForm
+from portal.web.forms import EmptyForm
+from portal.web.intake.forms import ReplyForm, StatusForm
 from portal.web.intake.blueprint import bp
 from portal.web.intake.uploading import (
     busy,

@@ -10,7 +10,7 @@ from portal.guard import work_slots
 from portal.intake.filenames import clean_filename
 from portal.intake.uploads import Limits, MalformedForm, TooLarge, read_multipart
 from portal.web.context import portal_context
-from portal.web.forms import DiscloseForm
+from portal.web.intake.forms import DiscloseForm
 
 
 def with_retry_after(body: str, status: int, retry_after: int) -> Response:

@@ -10,7 +10,7 @@ from portal.keys import accounts, enrolment, memberships, second_factor
 from portal.casework import triage
 from portal.web.context import portal_context
 from portal.web.casework.console import signed_in
-from portal.web.forms import (
+from portal.web.keys.forms import (
     ChangePassphraseForm,
     ChoosePassphraseForm,
     ConfirmNewSecondFactorForm,
