@@ -157,7 +157,7 @@ def test_the_console_and_admin_forms_never_fail_and_store_nothing_when_refused(p
 @given(data=st.data())
 @SETTINGS
 def test_the_administration_forms_never_fail_and_store_nothing_when_refused(portal, installation, data):
-    admin = signed_in(portal, portal.core.config["TEST_ADMIN"])
+    admin = signed_in(portal, portal.config["TEST_ADMIN"])
     page = admin.get("/console/admin/").text
     channel = list((dict(form_for(page, "/console/admin/channels")["fields"]) | {"name": data.draw(TEXT)}).items())
     check(installation, lambda: admin.post("/console/admin/channels", data=mutate(data, channel)))
