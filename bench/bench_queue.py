@@ -1,6 +1,6 @@
 """The officer's work queue at 100,000 cases against the same queue at 10 cases, in one run (issue 14).
 
-Two fast-KDF installations are built with the portal's own functions (disclosures.store_case, the status,
+Two fast-KDF installations are built with the portal's own functions (cases.store_case, the status,
 step, message and assignment functions of casefiles, workflow and triage's queue), many cases to a
 transaction, with the same shape: most cases long dealt with, the latest few hundred open (received,
 acknowledged, assessing, investigating), some assigned, a few older ones with a new message from the
@@ -31,7 +31,9 @@ import crypto  # noqa: E402
 from portal.keys import accounts
 from portal.records import casefiles
 from portal.casework import deadlines, queue, workflow
-from portal.intake import disclosures  # noqa: E402
+from portal.casework.categories import CATEGORIES as CATEGORY_LABELS  # noqa: E402
+from portal.intake import cases  # noqa: E402
+from portal.intake.receiving import Intake  # noqa: E402
 from portal.core.context import open_context  # noqa: E402
 from portal.store import transaction  # noqa: E402
 from tests.conftest import add_account, run_cli  # noqa: E402
@@ -44,7 +46,7 @@ OPEN_CASES = 300                 # the open cases at LARGE: the latest ones (30%
 BATCH = 2000
 OUT = ROOT / "bench" / "out"
 CHANNEL = "Audit and Risk"
-CATEGORIES = list(disclosures.CATEGORIES)
+CATEGORIES = list(CATEGORY_LABELS)
 OPEN_STATUSES = ("received", "acknowledged", "assessing", "investigating")
 BUILDER_VERSION = "2"            # raise when build() or _one_case() changes: the cache is rebuilt
 FIRST_DAY = dt.date(2022, 1, 10)
@@ -86,12 +88,12 @@ def build(data_dir: Path, count: int) -> dict:
 
 
 def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_open: bool) -> None:
-    intake = disclosures.Intake(ctx, casefiles.new_id(), crypto.new_case_key(), day.isoformat())
+    intake = Intake(ctx, casefiles.new_id(), crypto.new_case_key(), day.isoformat())
     # No receipt: its Argon2id derivation is what bench_disclosures measures; a random lookup id stands in.
     _, discloser_public_key = crypto.generate_keypair()
     values = {"channel": CHANNEL, "category": CATEGORIES[i % len(CATEGORIES)], "summary": f"Matter number {i}",
               "details": "Details of the matter. " * 4, "disclosed_elsewhere": "no", "contact": ""}
-    disclosures.store_case(ctx, intake, channel_id, readers, values, os.urandom(16).hex(), discloser_public_key)
+    cases.store_case(ctx, intake, channel_id, readers, values, os.urandom(16).hex(), discloser_public_key)
     status = OPEN_STATUSES[i % len(OPEN_STATUSES)] if is_open else "closed"
     if status != "received":
         casefiles.insert_status(ctx, intake.case_id, intake.case_key, status=status, day=day.isoformat(),

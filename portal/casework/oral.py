@@ -1,6 +1,6 @@
 """Oral disclosures: made in person or by phone and recorded by an officer (the record's storage).
 
-The record is a case like any other (same encryption, same channel rules: portal.intake.disclosures
+The record is a case like any other (same encryption, same channel rules: portal.intake.cases
 records it).
 What is particular is kept here: who recorded it and when; the day the discloser first opened it,
 when the

@@ -12,7 +12,7 @@ from typing import Mapping
 from portal.core import workdays
 from portal.records.casefiles import STATUSES
 from portal.core.context import Context
-from portal.intake.disclosures import CATEGORIES, FORMER_CATEGORIES
+from portal.casework.categories import CATEGORIES, FORMER_CATEGORIES
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
 
 SOON_WORKING_DAYS = 5  # "due soon": within this many working days (legislation calendar)

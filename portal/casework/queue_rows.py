@@ -12,7 +12,7 @@ from portal.casework import deadlines
 from portal.core import workdays
 from portal.records.casefiles import HasStatus
 from portal.core.context import Context
-from portal.intake.disclosures import known_category
+from portal.casework.categories import known_category
 
 TITLE_CHARACTERS = 90
 

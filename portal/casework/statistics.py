@@ -45,7 +45,7 @@ from portal.casework.statistics_suppression import (
 from portal.core import workdays
 from portal.records.casefiles import STATUSES
 from portal.core.context import Context
-from portal.intake.disclosures import CATEGORIES, FORMER_CATEGORIES
+from portal.casework.categories import CATEGORIES, FORMER_CATEGORIES
 
 OUTCOMES: dict[str, str] = {
     "addressed": "Addressed: action taken or recommended",

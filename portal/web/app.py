@@ -133,7 +133,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     from portal.web.casework import blueprint as console, sign_in as console_sign_in
     # Importing the console's view modules registers their routes on its blueprint.
     from portal.web.casework import case_actions, case_notes, case_page, inbox, interests
-    from portal.web.intake import discloser
+    from portal.web.intake import blueprint as discloser, disclose, status_pages
 
     app.register_blueprint(discloser.bp)
     app.register_blueprint(console.bp)
@@ -148,13 +148,13 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     app.register_blueprint(retention.bp)
     # These check the token through their form, after reading the body, so that a refused form can
     # still give back what was typed (portal.web.carry).
-    csrf.exempt(discloser.disclose_post)
-    csrf.exempt(discloser.status_reply)
-    csrf.exempt(discloser.confirm_receipt)
+    csrf.exempt(disclose.disclose_post)
+    csrf.exempt(status_pages.status_reply)
+    csrf.exempt(disclose.confirm_receipt)
     # Signing out must work even when the page's token went stale: a forged sign-out harms nobody, a
     # sign-out that silently fails leaves a session open on a shared computer.
-    csrf.exempt(discloser.status_logout)
     csrf.exempt(console_sign_in.logout)
+    csrf.exempt(status_pages.status_logout)
     # One way of showing text a person typed, everywhere (portal.core.text).
     app.add_template_filter(typed, "typed")
 

@@ -5,7 +5,7 @@ form
 whose CSRF cookie the browser dropped: the text comes back in the answer (never stored anywhere), on
 the page that asks for the receipt or the sign-in, as visible text and as hidden `carried-<name>`
 fields; once the person is back in, it is put in the box it came from (see `resume_with_text` in
-portal.web.console_session and `status_post` in portal.web.intake.discloser). Files cannot be
+portal.web.console_session and `status_post` in portal.web.intake.status_pages). Files cannot be
 carried: browsers never
 resend them, and the page names the ones that must be chosen again.
 

@@ -17,8 +17,8 @@ from werkzeug.routing import RequestRedirect
 from portal.keys import enrolment
 from portal.web.context import portal_context
 from portal.web import carry
-from portal.web.forms import LoginForm
 from portal.keys import officer_sessions
+from portal.web.casework.forms import LoginForm
 
 # How to show a form's page again with text carried through a sign-in (portal.web.carry): the POST
 # endpoint's name -> a function of its URL arguments and the carried form data, giving a response.

@@ -113,19 +113,19 @@ def test_an_officer_removed_while_a_disclosure_is_being_stored_does_not_receive_
     """The readers are chosen again under the write lock: a removal that lands while the receipt's key is
     being derived (seconds, or longer waiting for a slot) keeps the removed officer out of the case."""
     from portal.keys import accounts, memberships
-    from portal.intake import disclosures
+    from portal.intake import receipts
     data_dir = installation.data_dir
     cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
     admin = add_account(data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
     other = open_context(data_dir)
-    derive = disclosures._derive_receipt
+    derive = receipts.derive_receipt
 
     def removal_meanwhile(ctx, receipt, wait=None):
         if accounts.account_id_for(other, cat.email) in {o.id for o in accounts.channel_officers(other, 1)}:
             memberships.remove(other, accounts.get_account(other, accounts.account_id_for(other, admin.email)),
                                accounts.account_id_for(other, cat.email), "Audit and Risk")
         return derive(ctx, receipt, wait)
-    monkeypatch.setattr(disclosures, "_derive_receipt", removal_meanwhile)
+    monkeypatch.setattr(receipts, "derive_receipt", removal_meanwhile)
     disclose_to(app.test_client())
     ctx = open_context(data_dir)
     assert copies_of(ctx, cat.email) == 0 and copies_of(ctx, installation.officer.email) == 3

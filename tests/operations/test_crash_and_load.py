@@ -69,14 +69,14 @@ def opens_as(data_dir: Path, receipts: dict[str, str]) -> dict[str, str]:
     """For each receipt, the details field and reference of the case it opens (in-process, the way the
     status page does)."""
     from portal.records import casefiles
-    from portal.intake import disclosures
+    from portal.intake.receipts import open_status, resume_status
     from portal.core.context import open_context
 
     ctx = open_context(data_dir)
     opened = {}
     try:
         for receipt in receipts:
-            session = disclosures.resume_status(ctx, disclosures.open_status(ctx, receipt).cookie)
+            session = resume_status(ctx, open_status(ctx, receipt).cookie)
             case = casefiles.get_case(ctx, case_id=session.subject)
             case_key = casefiles.open_case_key(ctx, case.id, "discloser", session.secret)
             opened[receipt] = (casefiles.read_fields(ctx, case.id, case_key)["details"], case.ref)

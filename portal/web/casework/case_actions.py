@@ -8,12 +8,12 @@ from werkzeug.datastructures import MultiDict
 
 from portal.casework import triage
 from portal.web.context import portal_context
-from portal.web.forms import ExtensionForm, OfficerReplyForm
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import assign_form, status_form, step_form
 from portal.web.casework.case_page import case_action, render_case
 from portal.web.console_session import resume_with_text, signed_in
 from portal.casework import cases
+from portal.web.casework.forms import ExtensionForm, OfficerReplyForm
 
 
 @bp.post("/cases/<ref>/reply")

@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.casework import referrals, triage, workflow
 from portal.records.casefiles import STATUSES
-from portal.web.forms import AssignForm, ReferralForm, StatusChangeForm, StepForm
+from portal.web.casework.forms import AssignForm, ReferralForm, StatusChangeForm, StepForm
 
 
 def status_form(formdata=None, **data) -> StatusChangeForm:

@@ -8,21 +8,21 @@ from urllib.parse import quote
 from flask import Response, g, redirect, render_template, stream_with_context, url_for
 
 from portal.keys import conflicts
-from portal.intake import disclosures
+from portal.intake import replies
 from portal.casework import notes, referrals, triage, workflow
 from portal.guard import submissions
 from portal.web.context import portal_context
 from portal.records.casefiles import STATUSES
-from portal.intake.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
-from portal.web.forms import (
+from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
+from portal.web.casework.forms import (
     CaseExportForm,
-    EmptyForm,
     ExtensionForm,
     IdentityReleaseForm,
     NoteForm,
     OfficerReplyForm,
     OralConfirmForm,
 )
+from portal.web.forms import EmptyForm
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import assign_form, referral_form, status_form, step_form
 from portal.web.console_session import signed_in
@@ -58,7 +58,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
             problem=problem,
             forms=forms,
             assignee=assigned,
-            discloser_quota=disclosures.case_quota(ctx, case_id),
+            discloser_quota=replies.case_quota(ctx, case_id),
             excluded=conflicts.excluded_officers(ctx, case_id, g.who.account.id, g.who.private_key),
             interests=conflicts.interests_of(ctx, reader_ids),
             notes=notes.read_notes(ctx, g.who, case_id),

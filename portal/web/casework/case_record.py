@@ -8,8 +8,8 @@ from flask import Blueprint, g, render_template
 from portal.records import audit
 from portal.casework import case_export, notes, referrals, triage, workflow
 from portal.web.context import portal_context
-from portal.intake.disclosures import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.web.console_session import signed_in
+from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 
 bp = Blueprint("case_record", __name__, url_prefix="/console")
 

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
-from portal.intake import disclosures
 from portal.casework import case_export, identity_releases, triage
-from portal.web.context import portal_context
-from portal.web.keys.confirm import passphrase_confirmed
+from portal.intake import case_status, receipts
 from portal.web.casework.case_page import case_action, render_case
+from portal.web.casework.forms import CaseExportForm, ConsentAnswerForm, IdentityReleaseForm
 from portal.web.console_session import signed_in
-from portal.web.intake.discloser import _render_thread, _status_cookie_name
-from portal.web.forms import (
-    CaseExportForm,
-    ConsentAnswerForm,
-    EmptyForm,
-    IdentityReleaseForm,
-    ReplyForm,
-)
+from portal.web.context import portal_context
+from portal.web.forms import EmptyForm
+from portal.web.intake.forms import ReplyForm
+from portal.web.intake.status_pages import render_thread, status_cookie_name
+from portal.web.keys.confirm import passphrase_confirmed
 
 bp = Blueprint("confidentiality", __name__)
 
@@ -93,16 +89,16 @@ def export(ref: str):
 def consent():
     """The discloser answers a consent question (s 17(2)(a)) from their status page."""
     ctx = portal_context()
-    session = disclosures.resume_status(ctx, request.cookies.get(_status_cookie_name()))
+    session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
     if session is None:
         return redirect(url_for("discloser.status"), code=303)
     form = ConsentAnswerForm()
     if form.validate():
         try:
-            disclosures.answer_consent(ctx, session, form.request.data, form.answer.data)
+            case_status.answer_consent(ctx, session, form.request.data, form.answer.data)
             return redirect(url_for("discloser.status") + "#identity", code=303)
         except identity_releases.IdentityError as exc:
-            return _render_thread(ctx, session, ReplyForm(), 400, str(exc))
-    return _render_thread(
+            return render_thread(ctx, session, ReplyForm(), 400, str(exc))
+    return render_thread(
         ctx, session, ReplyForm(), 400, "Your answer was not recorded: answer yes or no."
     )

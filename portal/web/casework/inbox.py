@@ -7,7 +7,7 @@ from flask import g, redirect, render_template, request, url_for
 from portal.keys import memberships
 from portal.casework import triage
 from portal.web.context import portal_context
-from portal.intake.disclosures import CATEGORIES
+from portal.casework.categories import CATEGORIES
 from portal.web.casework.blueprint import bp
 from portal.web.console_session import signed_in
 from portal.casework import queue_rows

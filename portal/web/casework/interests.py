@@ -8,9 +8,10 @@ from flask import abort, g, redirect, render_template, url_for
 from portal.keys import conflicts
 from portal.guard import submissions
 from portal.web.context import portal_context
-from portal.web.forms import EmptyForm, InterestForm
 from portal.web.casework.blueprint import bp
 from portal.web.console_session import signed_in
+from portal.web.casework.forms import InterestForm
+from portal.web.forms import EmptyForm
 
 
 def _render_interests(form=None, problem=None, code=200):

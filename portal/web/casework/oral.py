@@ -7,13 +7,14 @@ from flask import Blueprint, g, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
 from portal.keys import accounts
-from portal.intake import disclosures
+from portal.intake import cases
 from portal.casework import oral, triage
 from portal.guard import submissions
 from portal.web.context import portal_context
 from portal.web.casework.case_page import render_case
 from portal.web.console_session import resume_with_text, signed_in
-from portal.web.forms import CHOOSE, OralConfirmForm, OralDisclosureForm
+from portal.web.forms import CHOOSE
+from portal.web.casework.forms import OralConfirmForm, OralDisclosureForm
 
 bp = Blueprint("oral", __name__, url_prefix="/console")
 
@@ -59,10 +60,10 @@ def record():
         )
     }
     try:
-        receipt = disclosures.record_oral(
+        receipt = cases.record_oral(
             portal_context(), g.who.account.id, values, form.submission_token.data
         )
-    except (disclosures.NotYourChannel, disclosures.NoReceiver) as exc:
+    except (cases.NotYourChannel, cases.NoReceiver) as exc:
         form.channel.errors = [str(exc)]
         return _render(form, "The disclosure was not recorded: please see below.", 400)
     except submissions.AlreadySubmitted:

@@ -9,7 +9,6 @@ from portal.keys import accounts
 from portal.web.context import portal_context
 from portal.web import carry
 from portal.web.keys.confirm import passphrase_confirmed
-from portal.web.forms import LoginForm
 from portal.web.responses import (
     clear_session_cookie,
     set_device_cookie,
@@ -24,6 +23,7 @@ from portal.web.console_session import (
     signed_in,
 )
 from portal.keys import officer_sessions
+from portal.web.casework.forms import LoginForm
 
 
 def _device_cookie_name() -> str:

@@ -11,7 +11,7 @@ from portal.records import casefiles
 from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.console_session import signed_in
-from portal.web.forms import GrantForm
+from portal.web.keys.forms import GrantForm
 
 bp = Blueprint("access", __name__, url_prefix="/console/access")
 

@@ -16,7 +16,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 
 from portal.keys import officer_sessions
 from portal.web.context import portal_context
-from portal.web.forms import ConfirmPassphraseForm
+from portal.web.keys.forms import ConfirmPassphraseForm
 from portal.web.responses import clear_session_cookie
 
 FIELD = "confirm_passphrase"

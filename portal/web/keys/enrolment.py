@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from portal.keys import accounts, enrolment, memberships, officer_sessions, second_factor
 from portal.web.context import portal_context
 from portal.web.console_session import signed_in
-from portal.web.forms import (
+from portal.web.keys.forms import (
     ChangePassphraseForm,
     ChoosePassphraseForm,
     ConfirmNewSecondFactorForm,

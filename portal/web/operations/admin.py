@@ -18,14 +18,14 @@ from portal.guard import submissions
 from portal.web.context import portal_context
 from portal.core.numbers import parse_whole_number
 from portal.web.console_session import csrf_refused, resume_with_text, signed_in
-from portal.web.forms import (
+from portal.web.operations.forms import (
     AddChannelForm,
     AuthorityForm,
     ChannelMembershipForm,
-    EmptyForm,
     InviteForm,
     RemoveMembershipForm,
 )
+from portal.web.forms import EmptyForm
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
 bp.register_error_handler(CSRFError, csrf_refused)

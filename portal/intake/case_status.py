@@ -1,0 +1,89 @@
+"""What the discloser's status pages show of their case, and what they may do there: answer a
+consent question, fetch their signed acknowledgement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from portal.keys import accounts, sessions
+from portal.casework import acknowledgements, identity as confidentiality, oral, workflow
+from portal.records import casefiles
+from portal.records.casefiles import Attachment
+from portal.core.context import Context
+
+
+@dataclass
+class DiscloserView:
+    case: casefiles.CaseRecord
+    messages: list[casefiles.Message]
+    attachments: list[Attachment]
+    latest_reason: str = ""
+    expected_timeframe: str = ""
+    expected_by: str | None = None  # the next day by which the discloser should hear
+    steps_done: dict[str, str] = field(default_factory=dict)  # s 13(1) step -> day done
+    extension_timeframe: str = ""  # s 13(2): how long the officers expect to take
+    identity_releases: list = field(
+        default_factory=list
+    )  # s 17: completed releases of their identity
+    consent_questions: list = field(
+        default_factory=list
+    )  # releases the officers asked their consent to
+    oral: oral.OralRecord | None = None  # an oral disclosure's record state
+    record: dict[str, str] = field(
+        default_factory=dict
+    )  # an oral disclosure's fields, to check and correct
+    regime: str = "nz"  # the channel's law: 'nz' (2022 Act) or 'eu' (Directive 2019/1937)
+
+
+def case_key_for(
+    ctx: Context, session: sessions.OpenSession
+) -> tuple[casefiles.CaseRecord, bytes]:
+    case = casefiles.get_case(ctx, case_id=session.subject)
+    return case, casefiles.open_case_key(ctx, case.id, "discloser", session.secret)
+
+
+
+def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView:
+    case, case_key = case_key_for(ctx, session)
+    # Only what the records vouch for: a status edited in the database is not shown as fact.
+    latest, _ = casefiles.trusted_status(case, casefiles.status_history(ctx, case.id, case_key))
+    if latest is not None:
+        case.status = latest.status
+    messages = [
+        m for m in casefiles.read_messages(ctx, case.id, case_key) if m.verified is not False
+    ]
+    due = workflow.stored_due(ctx, case.id)
+    return DiscloserView(
+        case,
+        messages,
+        casefiles.read_attachments(ctx, case.id, case_key),
+        latest.reason if latest else "",
+        latest.expected_timeframe if latest else "",
+        expected_by=due.day.isoformat() if due else None,
+        steps_done=workflow.steps_done(ctx, case.id),
+        extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
+        identity_releases=[
+            r for r in confidentiality.releases(ctx, case.id, case_key) if r.state == "released"
+        ],
+        consent_questions=confidentiality.consent_requests(ctx, case.id, case_key),
+        oral=(record := oral.record_of(ctx, case.id)),
+        record=casefiles.read_fields(ctx, case.id, case_key) if record else {},
+        regime=(channel := accounts.find_channel(ctx, case.channel_name))
+        and channel.regime
+        or "nz",
+    )
+
+
+def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer: str) -> None:
+    """The discloser answers a consent question (s 17(2)(a)). Raises identity.IdentityError."""
+    case, case_key = case_key_for(ctx, session)
+    confidentiality.answer_consent(ctx, case.id, case_key, seq, answer)
+
+
+def acknowledgement(ctx: Context, session: sessions.OpenSession) -> acknowledgements.Proof:
+    """The discloser's signed acknowledgement and its commitment's salt. Raises
+    acknowledgements.NotAcknowledged. Not audited: like a discloser's message, its time would tell
+    when
+    the discloser was here."""
+    case, case_key = case_key_for(ctx, session)
+    return acknowledgements.proof(ctx, case, case_key)

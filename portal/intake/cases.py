@@ -1,0 +1,233 @@
+"""Storing a disclosure as a case: its reference, encrypted fields and the keys sealed to each
+reader and the discloser, all in one transaction; also an oral disclosure recorded by an
+officer."""
+
+from __future__ import annotations
+
+import secrets
+
+import crypto
+from portal.keys import accounts, conflicts, recovery
+from portal.casework import identity as confidentiality, oral, workflow
+from portal.casework.categories import known_category
+from portal.records import casefiles
+from portal.guard import submissions
+from portal.records.casefiles import Attachment
+from portal.intake import receipts
+from portal.intake.receiving import Intake, begin_disclosure
+from portal.core.context import Context
+from portal.store import transaction
+
+
+REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
+
+
+def _new_ref(ctx: Context) -> str:
+    """A random case reference for officers; unrelated to the receipt, and never derived from it."""
+    while True:
+        ref = "PD-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+        if not ctx.db.execute("SELECT 1 FROM cases WHERE ref = ?", [ref]).fetchone():
+            return ref
+
+
+
+def _insert_case(
+    ctx: Context,
+    intake: Intake,
+    channel_id: int,
+    lookup_id: str,
+    discloser_public_key: bytes,
+    category: str | None,
+) -> str:
+    ref = _new_ref(ctx)
+    ctx.db.execute(
+        "INSERT INTO cases (id, ref, channel_id, status, received_day, receipt_lookup,"
+        " discloser_public_key, category, activity_day) VALUES (?, ?, ?, 'received', ?, ?, ?,"
+        " ?, ?)",
+        [
+            intake.case_id,
+            ref,
+            channel_id,
+            intake.day,
+            lookup_id,
+            discloser_public_key,
+            known_category(category),
+            intake.day,
+        ],
+    )
+    casefiles.insert_status(
+        ctx,
+        intake.case_id,
+        intake.case_key,
+        status="received",
+        day=intake.day,
+        account_id=None,
+        event=None,
+    )
+    return ref
+
+
+def _insert_fields(ctx: Context, intake: Intake, values: dict[str, str | None]) -> None:
+    # Contact details are sealed apart, under the identity key (portal.casework.identity, s 17).
+    for name in casefiles.CASE_FIELDS:
+        if name in confidentiality.IDENTITY_FIELDS:
+            continue
+        # A field left out of the request is an empty one.
+        ct = crypto.encrypt_field(
+            intake.case_key, intake.case_id, name, (values.get(name) or "").encode()
+        )
+        ctx.db.execute(
+            "INSERT INTO case_fields (case_id, name, value_ct) VALUES (?, ?, ?)",
+            [intake.case_id, name, ct],
+        )
+
+
+def _insert_case_keys(
+    ctx: Context, intake: Intake, readers: list[accounts.Account], discloser_public_key: bytes
+) -> None:
+    for officer in readers:
+        ctx.db.execute(
+            "INSERT INTO case_keys (case_id, recipient, account_id, sealed_key) VALUES (?, ?,"
+            " ?, ?)",
+            [
+                intake.case_id,
+                f"account:{officer.id}",
+                officer.id,
+                crypto.seal_to(officer.public_key, intake.case_key),
+            ],
+        )
+    ctx.db.execute(
+        "INSERT INTO case_keys (case_id, recipient, sealed_key) VALUES (?, 'discloser', ?)",
+        [intake.case_id, crypto.seal_to(discloser_public_key, intake.case_key)],
+    )
+
+
+class NoReceiver(ValueError):
+    """The chosen channel does not exist or has no integrity officer to receive disclosures."""
+
+
+def complete_disclosure(
+    ctx: Context,
+    intake: Intake,
+    values: dict[str, str | None],
+    submission_token: str | None = None,
+    excluded: list[int] | tuple = (),
+    oral_by: int | None = None,
+) -> str:
+    """Store the case whole (or not at all) and return its receipt code, which is never stored.
+
+    `values["channel"]` is a channel's name (the one identifier forms and the CLI use). `excluded`:
+    ids
+    of officers the discloser does not want to see it (conflicts of interest); they get no key.
+    Raises
+    NoReceiver, conflicts.ExcludedEveryone (nothing stored), or submissions.AlreadySubmitted when
+    `submission_token` was used before (nothing is stored then, and no receipt exists to show: the
+    first
+    answer was the only one). `oral_by`: the officer recording an oral disclosure
+    (portal.casework.oral).
+    """
+    channel = accounts.find_channel(ctx, values.get("channel") or "")
+    excluded_ids = set(excluded)
+    readers = conflicts.readers_without(ctx, channel, excluded_ids) if channel else []
+    if not readers:
+        raise NoReceiver("This channel has no integrity officer to receive disclosures.")
+    if submissions.was_claimed(ctx.db, submission_token):  # spare the key derivation on a resend
+        raise submissions.AlreadySubmitted()
+    receipt = crypto.new_receipt()
+    # The discloser has already sent everything: wait longer for a key-derivation slot than a status
+    # check.
+    identity = receipts.derive_receipt(ctx, receipt, wait=3 * ctx.settings.kdf_wait_seconds)
+    intake.spend_upload_budget(sum(len(v.encode()) for v in values.values() if isinstance(v, str)))
+    attachments = intake.commit_files()
+    with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, intake.day)
+        # Chosen again under the write lock: a membership removed while the receipt's key was
+        # derived (seconds, or longer waiting for a slot) must not receive the case.
+        readers = conflicts.readers_without(ctx, channel, excluded_ids)
+        if not readers:
+            raise NoReceiver("This channel has no integrity officer to receive disclosures.")
+        store_case(
+            ctx,
+            intake,
+            channel.id,
+            readers,
+            values,
+            identity.lookup_id,
+            identity.public_key,
+            excluded_ids,
+            attachments,
+            oral_by,
+        )
+    intake.completed = True
+    return receipt
+
+
+class NotYourChannel(ValueError):
+    """An officer may record an oral disclosure only for a channel they are an officer of."""
+
+
+def record_oral(
+    ctx: Context,
+    account_id: int,
+    values: dict[str, str | None],
+    submission_token: str | None = None,
+) -> str:
+    """An officer records a disclosure made in person or by phone: stored like a web disclosure
+    (same
+    encryption, every officer of the channel a reader) and marked oral. Returns the receipt to hand
+    over,
+    which the discloser's first visit replaces (open_status). Raises NotYourChannel, NoReceiver or
+    submissions.AlreadySubmitted."""
+    channel = accounts.find_channel(ctx, values.get("channel") or "")
+    if channel is None or account_id not in {
+        o.id for o in accounts.channel_officers(ctx, channel.id)
+    }:
+        raise NotYourChannel(
+            "You can record a disclosure only for a channel you are an officer of."
+        )
+    with begin_disclosure(ctx) as intake:
+        return complete_disclosure(ctx, intake, values, submission_token, oral_by=account_id)
+
+
+def store_case(
+    ctx: Context,
+    intake: Intake,
+    channel_id: int,
+    readers: list[accounts.Account],
+    values: dict[str, str | None],
+    lookup_id: str,
+    discloser_public_key: bytes,
+    excluded_ids: set[int] = frozenset(),
+    attachments: list[tuple[Attachment, str]] = (),
+    oral_by: int | None = None,
+) -> str:
+    """Inside the caller's transaction: the case row, its encrypted fields, its key sealed to each
+    reader and
+    the discloser, the officers-only key, the copies for the channel's recovery key, the exclusions,
+    attachments, the oral record (`oral_by`: the officer
+    who recorded it) and first deadline. Returns the reference.
+    (complete_disclosure; also the queue benchmark, which builds many cases in one transaction.)"""
+    ref = _insert_case(
+        ctx, intake, channel_id, lookup_id, discloser_public_key, values.get("category")
+    )
+    _insert_fields(ctx, intake, values)
+    _insert_case_keys(ctx, intake, readers, discloser_public_key)
+    internal_key = crypto.new_case_key()
+    casefiles.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
+    identity_key = confidentiality.store_identity(ctx, intake.case_id, readers, values)
+    recovery.seal_case(
+        ctx,
+        channel_id,
+        intake.case_id,
+        {
+            "case_keys": intake.case_key,
+            "internal_keys": internal_key,
+            "identity_keys": identity_key,
+        },
+    )
+    conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
+    casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, list(attachments))
+    if oral_by is not None:
+        oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day)
+    workflow.refresh_due(ctx, intake.case_id)
+    return ref

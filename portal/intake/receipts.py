@@ -1,0 +1,129 @@
+"""The discloser's receipt and the status session it opens: deriving the receipt's key, checking
+what was typed, and replacing an oral disclosure's printed receipt at the first visit."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+import crypto
+from portal.keys import sessions
+from portal.casework import oral
+from portal.records import casefiles
+from portal.guard import work_slots
+from portal.records.casefiles import CaseNotFound
+from portal.core.clock import today
+from portal.core.context import Context
+from portal.store import transaction
+
+DISCLOSER_SESSION = "discloser"
+
+
+class StatusNotFound(Exception):
+    """The receipt opened nothing. Deliberately silent on whether any case exists."""
+
+
+
+ReceiptTypo = crypto.ReceiptTypo
+
+
+def derive_receipt(
+    ctx: Context, receipt: str, wait: float | None = None
+) -> crypto.ReceiptIdentity:
+    """Argon2id under the process's key-derivation slots: guesses queue behind genuine disclosers
+    instead of being counted (work_slots.Busy when no slot comes free in time)."""
+    with work_slots.key_derivation(ctx.settings, wait=wait):
+        return crypto.derive_receipt_identity(
+            receipt, ctx.settings.install_salt, ctx.settings.receipt_params
+        )
+
+
+def check_receipt_typing(receipt_text: str) -> None:
+    """Raise ReceiptTypo if the code fails its check character: cheap, before any key derivation."""
+    crypto.normalise_receipt(receipt_text)
+
+
+def receipt_matches(typed: str, expected: str) -> bool:
+    """Whether the discloser typed back the receipt they were shown (compared in constant time)."""
+    try:
+        return hmac.compare_digest(
+            crypto.normalise_receipt(typed), crypto.normalise_receipt(expected)
+        )
+    except ReceiptTypo:
+        return False
+
+
+@dataclass(frozen=True)
+class OpenedStatus:
+    cookie: str  # the status session's cookie value
+    new_receipt: str | None = (
+        None  # an oral disclosure's first visit: the receipt that replaces the printed one
+    )
+
+
+def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None) -> OpenedStatus:
+    """Check a receipt and open a status session. `replacing`: the browser's earlier status cookie,
+    whose
+    session ends. At the first visit to an oral disclosure, the receipt the officer saw is replaced
+    by a new
+    one (shown once, in `new_receipt`) and stops working.
+
+    Raises crypto.ReceiptTypo (cheap, before any key derivation) or StatusNotFound.
+    """
+    receipt = crypto.normalise_receipt(receipt_text)
+    identity = derive_receipt(ctx, receipt)
+    row = ctx.db.execute(
+        "SELECT id FROM cases WHERE receipt_lookup = ?", [identity.lookup_id]
+    ).fetchone()
+    if row is None:
+        raise StatusNotFound()
+    try:
+        case_key = casefiles.open_case_key(ctx, row[0], "discloser", identity.private_key)
+    except CaseNotFound as exc:
+        raise StatusNotFound() from exc
+    new_receipt = None
+    if oral.needs_new_receipt(ctx, row[0]):
+        new_receipt, identity = _replace_receipt(ctx, row[0], identity.lookup_id, case_key)
+    cookie = sessions.start(
+        ctx.db,
+        DISCLOSER_SESSION,
+        row[0],
+        identity.private_key,
+        ctx.settings.discloser_idle_seconds,
+        ctx.settings.discloser_session_seconds,
+        replacing=replacing,
+    )
+    return OpenedStatus(cookie, new_receipt)
+
+
+def _replace_receipt(
+    ctx: Context, case_id: str, old_lookup: str, case_key: bytes
+) -> tuple[str, crypto.ReceiptIdentity]:
+    """A new receipt for the case: the lookup id and discloser key change, the case key is sealed to
+    the new
+    key alone. Raises StatusNotFound if someone else replaced it meanwhile."""
+    receipt = crypto.new_receipt()
+    identity = derive_receipt(ctx, receipt)
+    with transaction(ctx.db):
+        changed = ctx.db.execute(
+            "UPDATE cases SET receipt_lookup = ?, discloser_public_key = ? "
+            "WHERE id = ? AND receipt_lookup = ?",
+            [identity.lookup_id, identity.public_key, case_id, old_lookup],
+        ).rowcount
+        if changed != 1 or not oral.needs_new_receipt(ctx, case_id):
+            raise StatusNotFound()
+        ctx.db.execute(
+            "UPDATE case_keys SET sealed_key = ? WHERE case_id = ? AND recipient = 'discloser'",
+            [crypto.seal_to(identity.public_key, case_key), case_id],
+        )
+        oral.mark_receipt_replaced(ctx, case_id, today(ctx.settings.timezone))
+    return receipt, identity
+
+
+
+def resume_status(ctx: Context, cookie: str | None) -> sessions.OpenSession | None:
+    return sessions.resume(ctx.db, DISCLOSER_SESSION, cookie, ctx.settings.discloser_idle_seconds)
+
+
+def close_status(ctx: Context, cookie: str | None) -> None:
+    sessions.end(ctx.db, cookie)

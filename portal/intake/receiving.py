@@ -1,0 +1,173 @@
+"""Receiving a disclosure or a reply as it streams in: each file encrypted into a blob as its
+bytes arrive, the disclosers' daily upload budget, and the refusal when the disk is nearly full."""
+
+from __future__ import annotations
+
+import os
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+
+import crypto
+from portal.records import casefiles
+from portal.guard import throttle
+from portal.records.casefiles import Attachment
+from portal.intake.filenames import clean_filename
+from portal.core.clock import day_start_timestamp, today, utc_offset_seconds as clock_offset
+from portal.core.context import Context
+
+
+class RefusedForNow(Exception):
+    """The portal cannot accept a disclosure right now (too little disk space)."""
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many requests; try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+
+# While an upload goes on, the kernel is asked to start writing its ciphertext out (and may then
+# drop it from the page cache), so the fsync at commit finds little left to do.
+_FLUSH_EVERY = 32 * 1024 * 1024
+
+
+class _PendingFile:
+    """One uploaded file being encrypted into a blob as its bytes arrive."""
+
+    def __init__(self, intake: "Intake", filename: str) -> None:
+        self.id = casefiles.new_id()
+        self.name = clean_filename(filename)
+        self._writer = intake.ctx.blobs.writer()
+        self._encryptor = crypto.StreamEncryptor(
+            crypto.stream_key(intake.case_key, intake.case_id, self.id),
+            self._writer.file,
+            crypto.attachment_ad(intake.case_id, self.id),
+        )
+        self.attachment: Attachment | None = None
+        # The file's digest as received, kept (encrypted) so a signed acknowledgement can commit to
+        # it.
+        self._digest = hashlib.sha256()
+        self._unflushed = 0
+        self._flushed_to = 0
+
+    def write(self, data: bytes) -> None:
+        self._encryptor.write(data)
+        self._digest.update(data)
+        self._unflushed += len(data)
+        if self._unflushed >= _FLUSH_EVERY:
+            file = self._writer.file
+            file.flush()
+            end = file.tell()
+            os.posix_fadvise(
+                file.fileno(), self._flushed_to, end - self._flushed_to, os.POSIX_FADV_DONTNEED
+            )
+            self._flushed_to, self._unflushed = end, 0
+
+    def finish(self, content_type: str) -> None:
+        size = self._encryptor.close()
+        self._writer.close()
+        self.attachment = Attachment(
+            self.id, self.name, content_type[:100], size, self._digest.hexdigest()
+        )
+
+    def commit(self, day_timestamp: float) -> tuple[Attachment, str]:
+        if self.attachment is None:
+            raise ValueError("file was not finished")
+        return self.attachment, self._writer.commit(day_timestamp)
+
+    def discard(self) -> None:
+        self._writer.discard()
+
+
+@dataclass
+class Intake:
+    """A disclosure or reply on its way in. It owns its blobs until the case is stored whole.
+
+    Use it as a context manager: leaving the block without completing it (an error, a rejected form,
+    an exception) deletes every blob it wrote.
+    """
+
+    ctx: Context
+    case_id: str
+    case_key: bytes
+    day: str
+    files: list[_PendingFile] = field(default_factory=list)
+    completed: bool = False
+
+    def __enter__(self) -> "Intake":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if not self.completed:
+            self.discard()
+
+    def open_file(self, filename: str) -> _PendingFile:
+        pending = _PendingFile(self, filename)
+        self.files.append(pending)
+        return pending
+
+    @property
+    def file_names(self) -> list[str]:
+        """The names of the files received so far, as they would be stored (to say which were
+        dropped)."""
+        return [pending.name for pending in self.files]
+
+    @property
+    def attachment_bytes(self) -> int:
+        return sum(p.attachment.size for p in self.files if p.attachment is not None)
+
+    def spend_upload_budget(self, text_bytes: int = 0) -> None:
+        """Charge this request's attachments, and its text beyond FREE_TEXT_BYTES, to the
+        disclosers'
+        daily budget (SECURITY.md, "Budgets"), only once the form has proved valid; Throttled when
+        they
+        would overdraw it. Text up to FREE_TEXT_BYTES needs none, so a written disclosure always
+        goes in.
+        """
+        size = self.attachment_bytes + max(0, text_bytes - FREE_TEXT_BYTES)
+        if not size:
+            return
+        settings = self.ctx.settings
+        if (
+            throttle.spent(self.ctx.db, UPLOAD_BUDGET, DAY, day_offset(self.ctx)) + size
+            > settings.upload_bytes_per_day
+        ):
+            raise Throttled(throttle.seconds_left(DAY, day_offset(self.ctx)))
+        throttle.add(self.ctx.db, UPLOAD_BUDGET, size, DAY, day_offset(self.ctx))
+
+    def commit_files(self) -> list[tuple[Attachment, str]]:
+        stamp = day_start_timestamp(self.day, self.ctx.settings.timezone)
+        return [pending.commit(stamp) for pending in self.files]
+
+    def discard(self) -> None:
+        for pending in self.files:
+            pending.discard()
+
+
+def check_capacity(ctx: Context) -> None:
+    if shutil.disk_usage(ctx.settings.data_dir).free < ctx.settings.free_space_floor_bytes:
+        raise RefusedForNow()
+
+
+DAY = 86400
+# Text up to this much per disclosure or reply is never charged to the daily byte budget: a written
+# account, however long a person writes, goes in; text beyond it is stored bytes like a file's.
+FREE_TEXT_BYTES = 16 * 1024
+
+
+def day_offset(ctx: Context) -> int:
+    # Daily budgets start at the installation's midnight: their stored window is the day, nothing
+    # finer.
+    return clock_offset(ctx.settings.timezone)
+
+
+UPLOAD_BUDGET = "upload-bytes"
+
+
+def begin_disclosure(ctx: Context) -> Intake:
+    """Start receiving a disclosure: refuse only when the disk is nearly full. No count of requests
+    can shut the door: the work is rationed instead (key derivations, attachment bytes per day)."""
+    check_capacity(ctx)
+    return Intake(ctx, casefiles.new_id(), crypto.new_case_key(), today(ctx.settings.timezone))

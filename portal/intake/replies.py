@@ -1,0 +1,100 @@
+"""The discloser's replies from the status session: receiving one and storing it whole, within the
+per-session and per-case daily limits and the case's lifetime quota."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.keys import sessions
+from portal.records import casefiles
+from portal.guard import submissions, throttle
+from portal.intake.receiving import DAY, Intake, Throttled, check_capacity, day_offset
+from portal.intake.case_status import case_key_for
+from portal.core.clock import today
+from portal.core.context import Context
+from portal.store import transaction
+
+
+def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:
+    check_capacity(ctx)
+    case, case_key = case_key_for(ctx, session)
+    return Intake(ctx, case.id, case_key, today(ctx.settings.timezone))
+
+
+class QuotaReached(Exception):
+    """This case has used its quota of discloser messages or bytes; officers see it on the case
+    page."""
+
+
+@dataclass(frozen=True)
+class CaseQuota:
+    messages: int
+    bytes: int
+    max_messages: int
+    max_bytes: int
+
+
+def case_quota(ctx: Context, case_id: str) -> CaseQuota:
+    row = ctx.db.execute(
+        "SELECT messages, bytes FROM case_quota WHERE case_id = ?", [case_id]
+    ).fetchone()
+    messages, size = row if row else (0, 0)
+    return CaseQuota(
+        messages, size, ctx.settings.case_quota_messages, ctx.settings.case_quota_bytes
+    )
+
+
+def _check_reply_budgets(ctx: Context, intake: Intake, size: int, session_id: str | None) -> None:
+    """Per status session and per case, per day (Throttled), and the case's lifetime quota
+    (QuotaReached)."""
+    quota = case_quota(ctx, intake.case_id)
+    if quota.messages + 1 > quota.max_messages or quota.bytes + size > quota.max_bytes:
+        raise QuotaReached()
+    settings = ctx.settings
+    for bucket, limit in (
+        (f"reply-session:{session_id}", settings.replies_per_session),
+        (f"reply-case:{intake.case_id}", settings.replies_per_case),
+    ):
+        if session_id is None and bucket.startswith("reply-session:"):
+            continue
+        if throttle.spent(ctx.db, bucket, DAY, day_offset(ctx)) >= limit:
+            raise Throttled(throttle.seconds_left(DAY, day_offset(ctx)))
+
+
+def complete_reply(
+    ctx: Context,
+    intake: Intake,
+    message: str,
+    submission_token: str | None = None,
+    session_id: str | None = None,
+) -> None:
+    """Store the discloser's message and its files whole. Raises submissions.AlreadySubmitted on a
+    resend,
+    Throttled when this status session or case has sent its replies for the day or the disclosers'
+    attachment budget is spent, QuotaReached when the case's lifetime quota is used up."""
+    size = len(message.encode()) + intake.attachment_bytes
+    _check_reply_budgets(ctx, intake, size, session_id)
+    intake.spend_upload_budget(len(message.encode()))
+    attachments = intake.commit_files()
+    with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, intake.day)
+        message_id = casefiles.insert_message(
+            ctx,
+            intake.case_id,
+            intake.case_key,
+            author="discloser",
+            account_id=None,
+            day=intake.day,
+            body=message,
+        )
+        casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)
+        ctx.db.execute(
+            "INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, 1, ?) ON CONFLICT"
+            " (case_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes",
+            [intake.case_id, size],
+        )
+    for bucket in ([f"reply-session:{session_id}"] if session_id else []) + [
+        f"reply-case:{intake.case_id}"
+    ]:
+        throttle.add(ctx.db, bucket, 1, DAY, day_offset(ctx))
+    intake.completed = True

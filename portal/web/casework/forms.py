@@ -1,0 +1,184 @@
+"""The officers' forms in the console: signing in, a case's replies, steps, status,
+notes, referrals, interests, s 17 releases and exports, oral disclosures; and the discloser's
+answer to a consent question."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.casework.identity_releases import CONSULTATION as IDENTITY_CONSULTATION, GROUNDS
+from portal.casework.referrals import CONCERNS, CONSULTATION
+from portal.web.forms import (
+    CHOOSE,
+    OneTimeForm,
+    TypedLine,
+    TypedParagraphs,
+    WholeNumberField,
+    choices,
+)
+from portal.web.intake.forms import DiscloseForm, ReplyForm
+
+
+class OfficerReplyForm(ReplyForm):
+    progress_update = BooleanField("This message is a progress update under s 13(2)")
+
+
+class StepForm(FlaskForm):
+    step = SelectField("Step", validators=[DataRequired()])
+
+
+class ExtensionForm(OneTimeForm):
+    expected_timeframe = TypedLine(
+        "How long you expect to take, shown to the discloser (s 13(2))",
+        validators=[
+            DataRequired("Tell the discloser how long you expect to take."),
+            Length(max=500),
+        ],
+    )
+    update_every = WholeNumberField(
+        "Give a progress update every this many working days",
+        default=20,
+        validators=[
+            InputRequired("Give a number of working days."),
+            NumberRange(1, 60, "Choose between 1 and 60 working days."),
+        ],
+    )
+
+
+class AssignForm(OneTimeForm):
+    officer = SelectField("Assign to", validators=[Optional()])
+
+
+class NoteForm(OneTimeForm):
+    note = TypedParagraphs(
+        "Internal note (officers only, never shown to the discloser)",
+        validators=[DataRequired("Write the note first."), Length(max=20_000)],
+    )
+
+
+class OralConfirmForm(FlaskForm):
+    understanding = TypedParagraphs(
+        "Our understanding of the disclosure, as it will be sent to the discloser (s 13)",
+        validators=[
+            DataRequired("Write a summary of your understanding of the disclosure first."),
+            Length(max=20_000),
+        ],
+    )
+
+
+class ReferralForm(OneTimeForm):
+    # Checked against the directory by referrals.refer, which also takes an entry's exact name
+    # (scripts).
+    authority = SelectField(
+        "Appropriate authority",
+        validate_choice=False,
+        validators=[DataRequired("Choose an appropriate authority.")],
+    )
+    concerns = SelectField(
+        "Does the information concern either of these?",
+        choices=choices(CONCERNS),
+        default="general",
+        validators=[DataRequired()],
+    )
+    consultation = SelectField(
+        "Consulting the discloser (s 16)",
+        choices=choices(CONSULTATION, CHOOSE),
+        validators=[DataRequired("Record whether the discloser was consulted.")],
+    )
+    consultation_note = TypedParagraphs(
+        "How they were consulted, or why it was not practicable",
+        validators=[Optional(), Length(max=5000)],
+    )
+    reason = TypedParagraphs(
+        "Reason for referring, shown to the discloser with the authority's name",
+        validators=[DataRequired("Give the discloser the reason."), Length(max=20_000)],
+    )
+
+
+class InterestForm(OneTimeForm):
+    interest = TypedLine(
+        "Declare an interest",
+        validators=[DataRequired("Describe the interest first."), Length(max=1000)],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = StringField("Email address", validators=[DataRequired(), Length(max=320)])
+    passphrase = PasswordField("Passphrase", validators=[DataRequired(), Length(max=1024)])
+    totp = StringField(
+        "Six-digit code from your authenticator app (or a recovery code)",
+        validators=[DataRequired(), Length(max=40)],
+    )
+
+
+class StatusChangeForm(OneTimeForm):
+    status = SelectField("New status", validators=[DataRequired()])
+    reason = TypedParagraphs(
+        "Reason, shown to the discloser (needed for 'referred' and 'no further action')",
+        validators=[Optional(), Length(max=20_000)],
+    )
+    expected_timeframe = TypedLine(
+        "Expected timeframe, shown to the discloser (optional)",
+        validators=[Optional(), Length(max=500)],
+    )
+
+
+class IdentityReleaseForm(OneTimeForm):
+    """s 17: releasing the discloser's identity beyond the case's readers."""
+
+    recipient = TypedLine(
+        "To whom (a person and their organisation), shown to the discloser",
+        validators=[DataRequired("Say to whom the identity would be released."), Length(max=300)],
+    )
+    ground = SelectField(
+        "On what basis (s 17(2))",
+        choices=choices(GROUNDS, CHOOSE),
+        validators=[
+            DataRequired(
+                "Choose the discloser's consent or a ground of s 17(2)(b): "
+                "without one, the identity is not released."
+            )
+        ],
+    )
+    reason = TypedParagraphs(
+        "Why, shown to the discloser",
+        validators=[DataRequired("Give the reason: the discloser will see it."), Length(max=5000)],
+    )
+    consultation = SelectField(
+        "Consulting the discloser first (needed for a ground other than consent)",
+        choices=choices(IDENTITY_CONSULTATION, CHOOSE),
+        validators=[Optional()],
+    )
+    consultation_note = TypedParagraphs(
+        "How they were consulted, or why it was not practicable",
+        validators=[Optional(), Length(max=5000)],
+    )
+
+
+class ConsentAnswerForm(FlaskForm):
+    request = WholeNumberField("Question", validators=[InputRequired()])
+    answer = SelectField(
+        "Your answer",
+        choices=[SelectChoice("yes", "Yes, I agree"), SelectChoice("no", "No")],
+        validators=[DataRequired("Answer yes or no.")],
+    )
+
+
+class CaseExportForm(FlaskForm):
+    include_identity = BooleanField(
+        "Include the discloser's contact details (only after a release to this "
+        "recipient is on record)"
+    )
+    recipient = TypedLine("For whom (as in the release)", validators=[Optional(), Length(max=300)])
+
+
+class OralDisclosureForm(DiscloseForm):
+    """The disclosure form's fields, filled in by an officer for a disclosure made in person or by
+    phone."""
+
+    exclude = None
+    TEXT_FIELDS = [f for f in DiscloseForm.TEXT_FIELDS if f != "exclude"]
+    REPEATABLE = ()

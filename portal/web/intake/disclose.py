@@ -1,0 +1,195 @@
+"""The discloser's first pages: the landing page, security.txt, the disclosure form and its
+receipt."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, abort, render_template, request
+from wtforms.fields.choices import SelectChoice
+
+from portal.keys import accounts, conflicts
+from portal.intake import cases, receipts, receiving
+from portal.guard import submissions, work_slots
+from portal.intake.uploads import MalformedForm, TooLarge
+from portal.web import carry
+from portal.web.context import portal_context
+from portal.web.forms import CHOOSE
+from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
+from portal.web.intake.blueprint import bp
+from portal.web.intake.uploading import (
+    busy,
+    drain_body,
+    paused,
+    read_upload,
+    upload_limits,
+    with_retry_after,
+)
+from portal.web.responses import too_many_requests
+
+
+def _disclose_form(formdata=None) -> DiscloseForm:
+    form = DiscloseForm(formdata=formdata) if formdata is not None else DiscloseForm()
+    # Offered by name, the channel's one identifier (accounts.find_channel); nothing chosen
+    # beforehand.
+    form.channel.choices = [SelectChoice("", CHOOSE)] + [
+        SelectChoice(c.name, c.name)
+        for c in accounts.list_channels(portal_context(), with_officers_only=True)
+    ]
+    form.exclude.choices = [
+        (officer.id, officer.name) for officer in conflicts.excludable_officers(portal_context())
+    ]
+    return form
+
+
+def _render_disclose(form: DiscloseForm, status: int = 200, problem: str | None = None, dropped=()):
+    ctx = portal_context()
+    return (
+        render_template(
+            "intake/disclose.html",
+            form=form,
+            problem=problem,
+            dropped=list(dropped),
+            limits=upload_limits(),
+            channels=accounts.list_channels(ctx, with_officers_only=True),
+            readers=accounts.readers_by_channel(ctx),
+        ),
+        status,
+    )
+
+
+@bp.get("/.well-known/security.txt")
+def security_txt():
+    """RFC 9116: whom to tell about a vulnerability, from the installation's settings."""
+    contact = portal_context().settings.security_contact.strip()
+    if not contact:
+        abort(404)
+    if ":" not in contact and "@" in contact:
+        contact = "mailto:" + contact
+    # RFC 9116 2.5.5: Expires is required and should be less than a year away.
+    expires = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=180)).strftime(
+        "%Y-%m-%dT00:00:00Z"
+    )
+    body = f"Contact: {contact}\nExpires: {expires}\nPreferred-Languages: en\n"
+    return Response(body, mimetype="text/plain")
+
+
+@bp.get("/")
+def index():
+    return render_template("intake/index.html")
+
+
+@bp.get("/disclose")
+def disclose_form():
+    return _render_disclose(_disclose_form())
+
+
+@bp.post("/disclose")
+def disclose_post():
+    ctx = portal_context()
+    intake = form = None
+    try:
+        with (
+            work_slots.upload(ctx.settings, request.content_length),
+            receiving.begin_disclosure(ctx) as intake,
+        ):
+            form = _disclose_form(read_upload(intake, DiscloseForm.TEXT_FIELDS))
+            if form.validate():
+                receipt = cases.complete_disclosure(
+                    ctx,
+                    intake,
+                    form.data,
+                    form.submission_token.data,
+                    excluded=form.exclude.data or (),
+                )
+                return render_template(
+                    "intake/receipt.html",
+                    receipt=receipt,
+                    form=ConfirmReceiptForm(expected=receipt),
+                )
+    except submissions.AlreadySubmitted:
+        # The same form again (a reload of the receipt page, Back then Send, a double click). The
+        # receipt is never stored, so it cannot be shown again; a second receipt would be wrong.
+        return render_template("intake/already_received.html"), 409
+    except cases.NoReceiver:
+        form.channel.errors = ["Please choose who should receive it."]
+        return _render_disclose(form, 400, dropped=intake.file_names)
+    except conflicts.ExcludedEveryone as exc:
+        form.exclude.errors = [str(exc)]
+        return _render_disclose(form, 400, dropped=intake.file_names)
+    except receiving.RefusedForNow:
+        return paused()
+    except receiving.Throttled as exc:
+        # Only a valid form with files or long text gets here: the disclosers' byte budget for today
+        # is spent.
+        body, _ = _render_disclose(
+            form,
+            429,
+            "The portal has received as much as it can store today. "
+            "Nothing was kept yet. You can send your disclosure now without the files "
+            "(and, if it is very long, with a shorter account of up to 16,000 characters), "
+            "and add the rest later from your status page, or try again tomorrow.",
+            dropped=intake.file_names,
+        )
+        return too_many_requests(body, exc.retry_after)
+    except work_slots.Busy as exc:
+        if form is None:  # all upload slots taken: answered before reading anything
+            return busy(exc)
+        body, _ = _render_disclose(
+            form,
+            503,
+            "The portal is very busy just now, so your disclosure was not stored. "
+            "What you wrote is still here: please choose any files again and send it "
+            "in a minute.",
+            dropped=intake.file_names,
+        )
+        return with_retry_after(body, 503, exc.retry_after)
+    except TooLarge as exc:
+        drain_body()
+        return _render_disclose(
+            _disclose_form(exc.fields),
+            413,
+            f"{exc.what} is too large. Nothing was sent. Please choose smaller files.",
+            dropped=intake.file_names if intake else (),
+        )
+    except MalformedForm:
+        return _render_disclose(
+            _disclose_form(), 400, "The form could not be read. Please fill it in again."
+        )
+    # The form came back with problems: what was typed is kept; files cannot be, browsers never
+    # resend them.
+    problem = None
+    if form.csrf_token.errors:
+        if not carry.same_origin():
+            # Not from our own page: never fill the form with text someone else chose.
+            return _render_disclose(
+                _disclose_form(),
+                400,
+                "For your safety the form needed refreshing. Please fill it in and send it again.",
+            )
+        problem = (
+            "For your safety the form needed refreshing. What you wrote is still here; "
+            "please choose any files again and send it once more."
+        )
+    elif intake.file_names:
+        problem = "Please correct the problems below, then choose your files again."
+    return _render_disclose(form, 400, problem, dropped=intake.file_names)
+
+
+@bp.post("/disclose/confirm")
+def confirm_receipt():
+    form = ConfirmReceiptForm()
+    expected = form.expected.data or ""
+    if form.validate() and receipts.receipt_matches(form.receipt.data, expected):
+        return render_template("intake/receipt_confirmed.html")
+    if form.csrf_token.errors and not carry.same_origin():
+        abort(400)  # never show a code that another site chose as someone's receipt
+    return (
+        render_template(
+            "intake/receipt.html",
+            receipt=expected,
+            form=ConfirmReceiptForm(expected=expected),
+            problem="That is not the same code. Compare each character and try again.",
+        ),
+        400,
+    )

@@ -1,0 +1,283 @@
+"""The discloser's status pages, opened by the receipt: the thread with the officers, replies, the
+signed acknowledgement and the installation's signing key, and signing out."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.datastructures import MultiDict
+
+from portal.casework import acknowledgements, workflow
+from portal.intake import case_status, receipts, receiving, replies
+from portal.guard import submissions, work_slots
+from portal.records.casefiles import STATUSES
+from portal.intake.uploads import MalformedForm, TooLarge
+from portal.web import carry
+from portal.web.context import portal_context
+from portal.web.forms import EmptyForm
+from portal.web.intake.forms import ReplyForm, StatusForm
+from portal.web.intake.blueprint import bp
+from portal.web.intake.uploading import (
+    busy,
+    drain_body,
+    paused,
+    read_refused,
+    read_upload,
+    upload_limits,
+)
+from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
+
+
+def status_cookie_name() -> str:
+    return current_app.config["PORTAL_STATUS_COOKIE"]
+
+
+
+@bp.get("/status")
+def status():
+    ctx = portal_context()
+    session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
+    if session is None:
+        return render_template("intake/status_open.html", form=StatusForm())
+    return render_thread(ctx, session, ReplyForm())
+
+
+def _render_open(form, problem=None, status=200, carried=None, dropped=()):
+    return (
+        render_template(
+            "intake/status_open.html",
+            form=form,
+            problem=problem,
+            carried=carried or MultiDict(),
+            dropped=list(dropped),
+        ),
+        status,
+    )
+
+
+def render_thread(
+    ctx, session, reply_form, status: int = 200, problem: str | None = None, dropped=()
+):
+    view = case_status.discloser_view(ctx, session)
+    try:
+        proof = (
+            case_status.acknowledgement(ctx, session) if "acknowledge" in view.steps_done else None
+        )
+    except acknowledgements.NotAcknowledged:
+        proof = None
+    return (
+        render_template(
+            "intake/status.html",
+            view=view,
+            proof=proof,
+            reply_form=reply_form,
+            logout_form=EmptyForm(),
+            limits=upload_limits(),
+            problem=problem,
+            dropped=list(dropped),
+            statuses=STATUSES,
+            status_meanings=workflow.status_meanings(view.regime),
+            step_labels=workflow.STEP_DISCLOSER_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.post("/status")
+def status_post():
+    ctx = portal_context()
+    form = StatusForm()
+    # A reply refused for an ended session travels with the receipt, to go back in its box.
+    carried = carry.carried_back(request.form)
+    if not form.validate():
+        return _render_open(form, status=400, carried=carried)
+    try:
+        receipts.check_receipt_typing(form.receipt.data)
+    except receipts.ReceiptTypo:
+        return _render_open(
+            form,
+            "That code has a typing mistake in it: it does not match its own check "
+            "character. Check each character and try again.",
+            400,
+            carried,
+        )
+    try:
+        opened = receipts.open_status(
+            ctx, form.receipt.data, replacing=request.cookies.get(status_cookie_name())
+        )
+    except (receipts.StatusNotFound, receipts.ReceiptTypo):
+        return _render_open(
+            form,
+            "We could not open a disclosure with that code. Check it and try again.",
+            400,
+            carried,
+        )
+    cookie = opened.cookie
+    if opened.new_receipt is not None:
+        # An oral disclosure's first visit: the printed receipt was seen by the officer, so it is
+        # replaced.
+        page = render_template("intake/receipt_replaced.html", receipt=opened.new_receipt)
+        return set_session_cookie(make_response(page), status_cookie_name(), cookie)
+    if carry.has_text(carried):
+        # Answer with the thread itself, the message back in its box: the text is never stored to
+        # survive a redirect.
+        session = receipts.resume_status(ctx, cookie)
+        page, _ = render_thread(
+            ctx,
+            session,
+            ReplyForm(formdata=carried),
+            problem=(
+                "Your message is back in its box below. It has not been sent yet: "
+                "check it, choose any files again, and send it."
+            ),
+        )
+        return set_session_cookie(make_response(page), status_cookie_name(), cookie)
+    return set_session_cookie(
+        redirect(url_for("discloser.status"), code=303), status_cookie_name(), cookie
+    )
+
+
+@bp.post("/status/reply")
+def status_reply():
+    ctx = portal_context()
+    session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
+    if session is None:
+        fields, dropped = read_refused(ReplyForm.TEXT_FIELDS)
+        carried = carry.typed_fields(fields)
+        return _render_open(
+            StatusForm(),
+            "Your session ended after 10 minutes without activity, so your message "
+            "was not sent. Open your disclosure again with your receipt code"
+            + (": your message will be back in its box." if carry.has_text(carried) else "."),
+            401,
+            carried,
+            dropped,
+        )
+    intake = form = None
+    try:
+        with (
+            work_slots.upload(ctx.settings, request.content_length),
+            replies.begin_reply(ctx, session) as intake,
+        ):
+            form = ReplyForm(formdata=read_upload(intake, ReplyForm.TEXT_FIELDS))
+            if form.validate():
+                replies.complete_reply(
+                    ctx,
+                    intake,
+                    form.message.data,
+                    form.submission_token.data,
+                    session_id=session.id,
+                )
+                return redirect(url_for("discloser.status") + "#thread", code=303)
+    except work_slots.Busy as exc:
+        return busy(exc)
+    except receiving.Throttled as exc:
+        body, _ = render_thread(
+            ctx,
+            session,
+            form,
+            429,
+            "You have sent as many messages as the portal accepts "
+            "in one day. Your message was not sent: it is still in its box. Please send it "
+            "tomorrow.",
+            dropped=intake.file_names,
+        )
+        return too_many_requests(body, exc.retry_after)
+    except replies.QuotaReached:
+        return render_thread(
+            ctx,
+            session,
+            form,
+            413,
+            "This disclosure has reached the most messages and files "
+            "the portal keeps for one case, so your message was not sent. The officers can see "
+            "this; they can still write to you.",
+            dropped=intake.file_names,
+        )
+    except submissions.AlreadySubmitted:
+        return redirect(
+            url_for("discloser.status") + "#thread", code=303
+        )  # sent once already: it is there
+    except TooLarge as exc:
+        drain_body()
+        return render_thread(
+            ctx,
+            session,
+            ReplyForm(formdata=exc.fields),
+            413,
+            f"{exc.what} is too large. Your message was not sent.",
+            dropped=intake.file_names if intake else (),
+        )
+    except MalformedForm:
+        return render_thread(
+            ctx, session, ReplyForm(formdata=None), 400, "The form could not be read."
+        )
+    except receiving.RefusedForNow:
+        return paused()
+    return render_thread(
+        ctx,
+        session,
+        form,
+        400,
+        "Your message was not sent: please see below.",
+        dropped=intake.file_names,
+    )
+
+
+@bp.get("/status/acknowledgement")
+def acknowledgement():
+    """The signed acknowledgement (proof of disclosure), once the disclosure has been
+    acknowledged."""
+    ctx = portal_context()
+    session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
+    if session is None:
+        return redirect(url_for("discloser.status"), code=303)
+    try:
+        proof = case_status.acknowledgement(ctx, session)
+    except acknowledgements.NotAcknowledged:
+        return (
+            render_template(
+                "error.html",
+                title="Not acknowledged yet",
+                message=(
+                    "Your disclosure has not been acknowledged yet, so there is no signed "
+                    "acknowledgement to download. Check again later."
+                ),
+            ),
+            404,
+        )
+    response = Response(proof.file, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{proof.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/signing-key")
+def signing_key():
+    """The installation's public signing key, to check acknowledgements with."""
+    return render_template(
+        "intake/signing_key.html", public_key=acknowledgements.public_key(portal_context())
+    )
+
+
+# Exempt from the CSRF check (app.py): closing always works, even from a page whose token went
+# stale.
+@bp.post("/status/logout")
+def status_logout():
+    ctx = portal_context()
+    receipts.close_status(ctx, request.cookies.get(status_cookie_name()))
+    return clear_session_cookie(
+        redirect(url_for("discloser.signed_out"), code=303), status_cookie_name()
+    )
+
+
+@bp.get("/status/signed-out")
+def signed_out():
+    return render_template("intake/status_signed_out.html")

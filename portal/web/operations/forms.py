@@ -1,0 +1,76 @@
+"""The administrators' forms: channels and their officers, invitations, the directory of
+appropriate authorities, and retention holds."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.casework.referrals import CONCERNS
+from portal.web.forms import OneTimeForm, TypedLine, TypedParagraphs, choices
+
+
+class AuthorityForm(OneTimeForm):
+    name = TypedLine("Name", validators=[DataRequired(), Length(max=200)])
+    covers = TypedParagraphs("What it covers", validators=[DataRequired(), Length(max=2000)])
+    source = TypedLine(
+        "Source (a section of the Act, or who added it)",
+        validators=[DataRequired(), Length(max=300)],
+    )
+    exclusive_for = SelectField(
+        "Exclusive route (s 25)",
+        choices=[SelectChoice("", "None")]
+        + choices({k: v for k, v in CONCERNS.items() if k != "general"}),
+        validators=[Optional()],
+    )
+
+
+class HoldForm(FlaskForm):
+    ref = StringField(
+        "Case reference",
+        validators=[DataRequired("Type the case's reference, such as PD-…"), Length(max=40)],
+    )
+
+
+class AddChannelForm(OneTimeForm):
+    name = TypedLine("Channel name", validators=[DataRequired(), Length(max=200)])
+    description = TypedLine("Description (optional)", validators=[Optional(), Length(max=1000)])
+    regime = SelectField(
+        "Statutory clock",
+        default="nz",
+        validators=[Optional()],
+        choices=[
+            SelectChoice(
+                "nz", "New Zealand: 20 working days (Protected Disclosures Act 2022, s 13)"
+            ),
+            SelectChoice("eu", "European Union: 7 days to acknowledge, 3 months to give feedback"),
+        ],
+    )
+
+
+class ChannelMembershipForm(OneTimeForm):
+    officer = SelectField("Officer", validators=[DataRequired("Please choose an officer.")])
+    channel = SelectField("Channel", validators=[DataRequired("Please choose a channel.")])
+
+
+class InviteForm(FlaskForm):
+    # Field names of their own: the administration page has other forms with `name` and `channel`
+    # fields.
+    invite_email = StringField(
+        "Email address", validators=[DataRequired("Please give an email address."), Length(max=320)]
+    )
+    display_name = StringField(
+        "Display name (unique: shown to disclosers and fellow officers)",
+        validators=[DataRequired("Please give a display name."), Length(max=200)],
+    )
+    invite_channel = SelectField(
+        "Channel they will read (once an officer of it confirms)",
+        validators=[DataRequired("Please choose a channel.")],
+    )
+
+
+class RemoveMembershipForm(FlaskForm):
+    member = SelectField("Officer to remove", validators=[DataRequired()])
+    from_channel = SelectField("From channel", validators=[DataRequired()])
