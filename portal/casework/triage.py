@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from portal.keys import accounts, enrolment, rotation, sessions
-from portal.records import audit, casefiles
+from portal.records import audit, audit_entries, casefiles
 from portal.casework import identity, oral, queue, workflow
 from portal.guard import sign_in_budget, submissions, throttle
 from portal.records.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, StatusUpdate
@@ -179,9 +179,9 @@ class LastVisit:
 def last_visit(ctx: Context, who: SignedIn) -> LastVisit:
     """From the audit log: the sign-in before this one, and failed attempts since (for the
     inbox)."""
-    previous, failed = audit.previous_sign_in(ctx, who.account.id)
+    previous, failed = audit_entries.previous_sign_in(ctx, who.account.id)
     return LastVisit(
-        audit.local_time(previous, ctx.settings.timezone) if previous else None, failed
+        audit_entries.local_time(previous, ctx.settings.timezone) if previous else None, failed
     )
 
 
@@ -639,11 +639,13 @@ def confirm_oral_record(ctx: Context, who: SignedIn, ref: str, understanding: st
         _mark_step(ctx, case, case_key, who.account.id, "acknowledge", day)
 
 
-def print_case_record(ctx: Context, who: SignedIn, ref: str) -> tuple[str, list[audit.Entry]]:
+def print_case_record(
+    ctx: Context, who: SignedIn, ref: str
+) -> tuple[str, list[audit_entries.Entry]]:
     """Record that this officer printed the case's record (audited) and return when ('YYYY-MM-DD
     HH:MM' in
     the installation's zone) with the case's audit entries, that printing included."""
     case, _ = open_case(ctx, who, ref)
     audit.record(ctx, "case_print", actor=who.account.id, case_ref=case.ref)
-    entries = audit.entries_for_case(ctx, case.ref)
-    return audit.local_time(entries[-1].at, ctx.settings.timezone), entries
+    entries = audit_entries.entries_for_case(ctx, case.ref)
+    return audit_entries.local_time(entries[-1].at, ctx.settings.timezone), entries

@@ -9,7 +9,7 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from portal.records import audit
+from portal.records import audit, audit_head
 from portal.cli import main as portal_cli
 from portal.core.context import open_context
 from portal.store import transaction
@@ -95,7 +95,7 @@ def test_every_console_action_is_recorded_without_discloser_content(app, install
 
 def test_audit_head_matches_the_file_and_verify_passes(installation, busy):
     data_dir = installation.data_dir
-    head_path = data_dir / audit.HEAD_FILE
+    head_path = data_dir / audit_head.HEAD_FILE
     assert stat.S_IMODE(head_path.stat().st_mode) == 0o600
     document = json.loads(head_path.read_text())
     printed = run_cli(data_dir, "audit", "head").output.strip()
@@ -157,9 +157,9 @@ def test_a_chain_rebuilt_with_the_key_is_caught_by_the_head_kept_elsewhere(insta
     with transaction(ctx.db):
         for row in rows:
             import crypto
-            previous = crypto.audit_link(audit._chain_key(ctx), previous, audit._fields(*row))
+            previous = crypto.audit_link(audit.chain_key(ctx), previous, audit.chain_fields(*row))
             ctx.db.execute("UPDATE audit_log SET link = ? WHERE seq = ?", [previous.hex(), row[0]])
-    (data_dir / audit.HEAD_FILE).write_text(json.dumps({"length": rows[-1][0], "head": previous.hex()}))
+    (data_dir / audit_head.HEAD_FILE).write_text(json.dumps({"length": rows[-1][0], "head": previous.hex()}))
     assert verify(data_dir).exit_code == 0  # consistent with itself and with the file the server can write
     length = kept.split()[1]
     assert f"Entry {length} does not match the head you gave" in _broken(data_dir, "--expect", kept)
@@ -167,9 +167,9 @@ def test_a_chain_rebuilt_with_the_key_is_caught_by_the_head_kept_elsewhere(insta
 
 def test_a_missing_or_damaged_head_file_and_a_damaged_database_are_verdicts(installation, busy):
     data_dir = installation.data_dir
-    (data_dir / audit.HEAD_FILE).write_text("{not json")
+    (data_dir / audit_head.HEAD_FILE).write_text("{not json")
     assert "cannot be read" in _broken(data_dir)
-    (data_dir / audit.HEAD_FILE).unlink()
+    (data_dir / audit_head.HEAD_FILE).unlink()
     assert "missing" in _broken(data_dir)
     with db(data_dir) as conn:
         conn.execute("DROP TABLE audit_log")
