@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import crypto  # noqa: E402
 from portal.keys import accounts
-from portal.records import casefiles
+from portal.records import case_history, casefiles
 from portal.casework import deadlines, queue, workflow
 from portal.intake import disclosures  # noqa: E402
 from portal.core.context import open_context  # noqa: E402
@@ -93,7 +93,7 @@ def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_
     disclosures.store_case(ctx, intake, channel_id, readers, values, os.urandom(16).hex(), discloser_public_key)
     status = OPEN_STATUSES[i % len(OPEN_STATUSES)] if is_open else "closed"
     if status != "received":
-        casefiles.insert_status(ctx, intake.case_id, intake.case_key, status=status, day=day.isoformat(),
+        case_history.insert_status(ctx, intake.case_id, intake.case_key, status=status, day=day.isoformat(),
                                 account_id=ana.id, reason="Dealt with." if status == "closed" else "", event=None)
         steps = deadlines.STEPS if status == "closed" else workflow.STATUS_STEPS[status]
         workflow.mark_steps(ctx, intake.case_id, steps, day.isoformat(), ana.id)
@@ -103,7 +103,7 @@ def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_
     if not is_open:
         queue.mark_seen(ctx, ana.id, intake.case_id)
         if i % 20_000 == 7:  # a few older cases with a new message from their discloser
-            casefiles.insert_message(ctx, intake.case_id, intake.case_key, author="discloser", account_id=None,
+            case_history.insert_message(ctx, intake.case_id, intake.case_key, author="discloser", account_id=None,
                                      day=day.isoformat(), body="One more thing.")
 
 

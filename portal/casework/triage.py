@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from portal.keys import accounts, enrolment, rotation, sessions
-from portal.records import audit, audit_entries, casefiles
+from portal.records import audit, audit_entries, case_attachments, case_history, casefiles
 from portal.casework import identity, oral, queue, workflow
 from portal.guard import sign_in_budget, submissions, throttle
 from portal.records.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, StatusUpdate
@@ -288,11 +288,11 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
     if audited:
         audit.record(ctx, "case_view", actor=who.account.id, case_ref=case.ref)
     queue.mark_seen(ctx, who.account.id, case.id)
-    history = casefiles.status_history(ctx, case.id, case_key)
-    latest, problems = casefiles.trusted_status(case, history)
+    history = case_history.status_history(ctx, case.id, case_key)
+    latest, problems = case_history.trusted_status(case, history)
     if latest is not None:
         case.status = latest.status
-    messages = casefiles.read_messages(ctx, case.id, case_key)
+    messages = case_history.read_messages(ctx, case.id, case_key)
     problems += [
         f"The message of {m.day} was changed outside the portal (its author or day was edited)."
         for m in messages
@@ -308,7 +308,7 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
     return CaseView(
         case,
         fields,
-        casefiles.read_attachments(ctx, case.id, case_key),
+        case_attachments.read_attachments(ctx, case.id, case_key),
         messages,
         reader_accounts(ctx, case.id),
         history,
@@ -321,7 +321,7 @@ def download(
     ctx: Context, who: SignedIn, ref: str, attachment_id: str
 ) -> tuple[Attachment, Iterator[bytes]]:
     case, case_key = open_case(ctx, who, ref)
-    found = casefiles.attachment_stream(ctx, case.id, case_key, attachment_id)
+    found = case_attachments.attachment_stream(ctx, case.id, case_key, attachment_id)
     audit.record(
         ctx,
         "download",
@@ -350,7 +350,7 @@ def reply(
     day = today(ctx.settings.timezone)
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
-        casefiles.insert_message(
+        case_history.insert_message(
             ctx,
             case.id,
             case_key,
@@ -375,12 +375,12 @@ def record_status(
     expected_timeframe: str = "",
     event: str = "status_change",
 ) -> None:
-    """Inside a transaction: a status record (casefiles.insert_status: encrypted reason the
+    """Inside a transaction: a status record (case_history.insert_status: encrypted reason the
     discloser reads,
     audit entry `event`), the s 13 steps the status means were done, and the case's next deadline.
     """
     day = today(ctx.settings.timezone)
-    casefiles.insert_status(
+    case_history.insert_status(
         ctx,
         case.id,
         case_key,
@@ -627,7 +627,7 @@ def confirm_oral_record(ctx: Context, who: SignedIn, ref: str, understanding: st
     day = today(ctx.settings.timezone)
     with transaction(ctx.db):
         oral.confirm(ctx, case.id, case.ref, who.account.id, day)
-        casefiles.insert_message(
+        case_history.insert_message(
             ctx,
             case.id,
             case_key,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import crypto
 from portal.keys import accounts, conflicts, recovery, sessions
 from portal.casework import acknowledgements, identity as confidentiality, oral, workflow
-from portal.records import casefiles
+from portal.records import case_attachments, case_history, casefiles, internal_keys
 from portal.guard import submissions, throttle, work_slots
 from portal.records.casefiles import Attachment, CaseNotFound
 from portal.intake.filenames import clean_filename
@@ -263,7 +263,7 @@ def _insert_case(
             intake.day,
         ],
     )
-    casefiles.insert_status(
+    case_history.insert_status(
         ctx,
         intake.case_id,
         intake.case_key,
@@ -421,7 +421,7 @@ def store_case(
     _insert_fields(ctx, intake, values)
     _insert_case_keys(ctx, intake, readers, discloser_public_key)
     internal_key = crypto.new_case_key()
-    casefiles.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
+    internal_keys.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
     identity_key = confidentiality.store_identity(ctx, intake.case_id, readers, values)
     recovery.seal_case(
         ctx,
@@ -434,7 +434,9 @@ def store_case(
         },
     )
     conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
-    casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, list(attachments))
+    case_attachments.insert_attachments(
+        ctx, intake.case_id, intake.case_key, None, list(attachments)
+    )
     if oral_by is not None:
         oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day)
     workflow.refresh_due(ctx, intake.case_id)
@@ -578,17 +580,19 @@ def close_status(ctx: Context, cookie: str | None) -> None:
 def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView:
     case, case_key = _case_key_for(ctx, session)
     # Only what the records vouch for: a status edited in the database is not shown as fact.
-    latest, _ = casefiles.trusted_status(case, casefiles.status_history(ctx, case.id, case_key))
+    latest, _ = case_history.trusted_status(
+        case, case_history.status_history(ctx, case.id, case_key)
+    )
     if latest is not None:
         case.status = latest.status
     messages = [
-        m for m in casefiles.read_messages(ctx, case.id, case_key) if m.verified is not False
+        m for m in case_history.read_messages(ctx, case.id, case_key) if m.verified is not False
     ]
     due = workflow.stored_due(ctx, case.id)
     return DiscloserView(
         case,
         messages,
-        casefiles.read_attachments(ctx, case.id, case_key),
+        case_attachments.read_attachments(ctx, case.id, case_key),
         latest.reason if latest else "",
         latest.expected_timeframe if latest else "",
         expected_by=due.day.isoformat() if due else None,
@@ -684,7 +688,7 @@ def complete_reply(
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
-        message_id = casefiles.insert_message(
+        message_id = case_history.insert_message(
             ctx,
             intake.case_id,
             intake.case_key,
@@ -693,7 +697,9 @@ def complete_reply(
             day=intake.day,
             body=message,
         )
-        casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)
+        case_attachments.insert_attachments(
+            ctx, intake.case_id, intake.case_key, message_id, attachments
+        )
         ctx.db.execute(
             "INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, 1, ?) ON CONFLICT"
             " (case_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes",

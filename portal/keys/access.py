@@ -3,7 +3,7 @@ lifecycle").
 
 A case has up to three keys that readers hold sealed to their own public key: the case key
 (`case_keys`),
-and the further keys in casefiles.OFFICER_SEALED_TABLES (the officers-only key for notes and
+and the further keys in internal_keys.OFFICER_SEALED_TABLES (the officers-only key for notes and
 exclusions,
 the identity key for the discloser's contact details). Access is holding them, so every grant,
 revocation
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import crypto
 from portal.keys import accounts, conflicts, sessions
-from portal.records import audit, casefiles
+from portal.records import audit, casefiles, internal_keys
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.store import transaction
@@ -29,7 +29,7 @@ OFFICER_SESSION = "officer"
 
 def key_tables() -> tuple[str, ...]:
     """Every table holding an officer's sealed copy of one of a case's keys: the case key first."""
-    return (CASE_KEYS, *casefiles.OFFICER_SEALED_TABLES)
+    return (CASE_KEYS, *internal_keys.OFFICER_SEALED_TABLES)
 
 
 class GrantError(ValueError):

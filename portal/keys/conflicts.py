@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import crypto
 from portal.keys import accounts
-from portal.records import audit, casefiles
+from portal.records import audit, case_history, internal_keys
 from portal.guard import submissions
 from portal.core.clock import today
 from portal.core.context import Context
@@ -108,7 +108,7 @@ def excluded_officers(
     row = ctx.db.execute("SELECT exclusions_ct FROM cases WHERE id = ?", [case_id]).fetchone()
     if row is None or row[0] is None:
         return []
-    key = casefiles.open_internal_key(ctx, case_id, account_id, private_key)
+    key = internal_keys.open_internal_key(ctx, case_id, account_id, private_key)
     return exclusions_under(ctx, case_id, key) if key is not None else []
 
 
@@ -122,7 +122,7 @@ def exclusions_under(ctx: Context, case_id: str, key: bytes) -> list[dict]:
     try:
         return json.loads(crypto.decrypt_field(key, case_id, "exclusions", row[0]))
     except crypto.DecryptionError:
-        return [{"id": None, "name": casefiles.TAMPERED_TEXT}]
+        return [{"id": None, "name": case_history.TAMPERED_TEXT}]
 
 
 # --- The interests register

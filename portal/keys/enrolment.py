@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, replace
 
 import crypto
 from portal.keys import accounts, memberships, rotation, second_factor, sessions
-from portal.records import audit, casefiles
+from portal.records import audit, internal_keys
 from portal.keys.accounts import Account, AccountError
 from portal.core.clock import epoch
 from portal.core.context import Context
@@ -335,7 +335,7 @@ def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, ste
             [crypto.seal_to(public_key, case_key), case_id, recipient],
         )
     # The case's further keys too (officers-only notes, the discloser's identity).
-    for table in casefiles.OFFICER_SEALED_TABLES:
+    for table in internal_keys.OFFICER_SEALED_TABLES:
         for case_id, sealed in ctx.db.execute(
             f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ?", [state.account_id]
         ).fetchall():

@@ -5,7 +5,8 @@ half
 leaves that machine only as SLIP-39 shares for custodians. The server keeps the public half
 (`channels.recovery_public_key`) and, for every case of the channel, a copy of each of the case's
 keys
-sealed to it (`recovery_copies`: the case key and the keys of casefiles.OFFICER_SEALED_TABLES). When
+sealed to it (`recovery_copies`: the case key and the keys of
+internal_keys.OFFICER_SEALED_TABLES). When
 an
 officer's key is lost (a forgotten passphrase, a departed officer), the custodians bring the
 threshold of

@@ -5,7 +5,8 @@ Resumable, and never a case nobody can read: the new key pair is first stored wr
 officer's
 same passphrase (`key_rotations`), in its own transaction; then the officer's sealed copies (case
 keys and
-the further keys of casefiles.OFFICER_SEALED_TABLES) are re-sealed in small batches, one transaction
+the further keys of internal_keys.OFFICER_SEALED_TABLES) are re-sealed in small batches, one
+transaction
 each.
 At every moment each copy opens with the old private key (still wrapped in `accounts`) or the new
 one (in

@@ -13,7 +13,7 @@ from portal.core.context import Context
 from portal.records.audit import chain_fields, chain_key
 from portal.records.audit_head import HEAD_FILE, Head, read_head
 
-# An entry whose detail carries one of these keys vouches for a workflow record (casefiles writes
+# An entry whose detail carries one of these keys vouches for a workflow record (case_history writes
 # both in one transaction): a status record by its case and sequence number, a message by its id.
 RECORD_KEYS = {"status_seq": "status", "message_id": "message"}
 
@@ -161,7 +161,7 @@ def _check_records(
             unverified += 1
             continue
         if entry is None and (seq, status, account_id) == (1, "received", None):
-            continue  # the discloser's own first record is not audited (casefiles.insert_status)
+            continue  # the discloser's own first record is not audited (case_history.insert_status)
         if (
             binding != 2
             or entry is None
@@ -198,7 +198,7 @@ def _check_records(
             unverified += 1
             continue
         if entry is None and (author, account_id) == ("discloser", None):
-            continue  # a discloser's message is not audited (casefiles.insert_message)
+            continue  # a discloser's message is not audited (case_history.insert_message)
         if (
             binding != 2
             or entry is None

@@ -201,7 +201,7 @@ def test_set_up_credentials_only_reach_the_forced_change_then_open_nothing(app, 
     # Future cases are sealed to the new key only, and every further key of a case was re-sealed too.
     disclose(app.test_client())
     new_key = crypto.unwrap_private_key(wrapped, STRONG)
-    from portal.records.casefiles import OFFICER_SEALED_TABLES
+    from portal.records.internal_keys import OFFICER_SEALED_TABLES
     opened = 0
     for table in ("case_keys", *OFFICER_SEALED_TABLES):
         for [sealed] in sqlite3.connect(data_dir / "portal.db").execute(

@@ -223,11 +223,11 @@ def test_a_status_set_in_the_database_alone_is_flagged(installation, busy):
 
 
 def test_a_reason_required_status_without_a_reason_cannot_be_stored(installation, busy):
-    from portal.records import casefiles
+    from portal.records import case_history, casefiles
     ctx = open_context(installation.data_dir)
     case = casefiles.get_case(ctx, ref=busy["ref"])
     with pytest.raises(casefiles.ReasonRequired), transaction(ctx.db):
-        casefiles.insert_status(ctx, case.id, bytes(32), status="referred", day="2026-01-05", account_id=None,
+        case_history.insert_status(ctx, case.id, bytes(32), status="referred", day="2026-01-05", account_id=None,
                                 reason="   ")
 
 
@@ -243,9 +243,9 @@ def test_a_database_edit_of_a_message_author_is_flagged(installation, busy):
 
 
 def test_bound_field_names_are_the_documented_ones():
-    from portal.records import casefiles
-    assert casefiles.status_field(2, "assessing", "2026-03-03", 3) == 'status:[2,"assessing","2026-03-03",3]'
-    assert casefiles.message_field("m1", "discloser", None, "2026-03-03") == 'message:["m1","discloser",null,"2026-03-03"]'
+    from portal.records import case_history, casefiles
+    assert case_history.status_field(2, "assessing", "2026-03-03", 3) == 'status:[2,"assessing","2026-03-03",3]'
+    assert case_history.message_field("m1", "discloser", None, "2026-03-03") == 'message:["m1","discloser",null,"2026-03-03"]'
     assert 'field = "status:[2,\\"assessing\\",\\"2026-03-03\\",3]"' in (
         __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "SECURITY.md").read_text()
 
@@ -253,7 +253,7 @@ def test_bound_field_names_are_the_documented_ones():
 def test_records_made_before_binding_stay_readable_and_are_shown_as_unverified(installation, busy):
     import crypto
     from portal.keys import accounts
-    from portal.records import casefiles
+    from portal.records import case_history, casefiles
     data_dir = installation.data_dir
     ctx = open_context(data_dir)
     officer = installation.officer
@@ -286,7 +286,7 @@ def test_a_record_forged_in_the_older_format_by_someone_holding_the_case_key_is_
     """An officer who holds the case key writes a 'closed' record the old way (unbound): it was not there when
     the older records were listed, so verify names it, the console flags it and the discloser never sees it."""
     import crypto
-    from portal.records import casefiles
+    from portal.records import case_history, casefiles
     data_dir = installation.data_dir
     ctx = open_context(data_dir)
     account, private_key = officer_key(ctx, installation.officer)
