@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import crypto  # noqa: E402
-from portal.keys import accounts
+from portal.keys import channels
 from portal.records import case_history, casefiles
 from portal.casework import deadlines, queue, workflow
 from portal.intake import disclosures  # noqa: E402
@@ -66,8 +66,8 @@ def build(data_dir: Path, count: int) -> dict:
     add_account(data_dir, "officer", "ben@agency.govt.nz", "Ben Colleague", [CHANNEL])
     ctx = open_context(data_dir)
     ctx.db.execute("PRAGMA synchronous=OFF")  # a benchmark's scratch installation
-    channel = accounts.find_channel(ctx, CHANNEL)
-    readers = accounts.channel_officers(ctx, channel.id)
+    channel = channels.find_channel(ctx, CHANNEL)
+    readers = channels.channel_officers(ctx, channel.id)
     ana, ben = sorted(readers, key=lambda a: a.email)
     open_from = count - max(3, min(OPEN_CASES, count * 3 // 10))
     span = (LAST_DAY - FIRST_DAY).days

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import crypto
-from portal.keys import accounts
+from portal.keys import channels
 from portal.records import case_attachments, casefiles
 from portal.casework import workflow
 from portal.records.casefiles import CaseRecord
@@ -69,7 +69,7 @@ def statement(ctx: Context, case: CaseRecord, case_key: bytes) -> dict[str, str]
         raise NotAcknowledged()
     fields = casefiles.read_fields(ctx, case.id, case_key)
     parts = commitment_parts(fields, case_attachments.read_attachments(ctx, case.id, case_key))
-    channel = accounts.find_channel(ctx, case.channel_name)
+    channel = channels.find_channel(ctx, case.channel_name)
     regime = channel.regime if channel else "nz"
     return {
         "format": FORMAT,

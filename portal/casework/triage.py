@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal.keys import accounts, enrolment, rotation, sessions
+from portal.keys import accounts, credentials, enrolment, rotation, sessions
 from portal.records import audit, audit_entries, case_attachments, case_history, casefiles
 from portal.casework import identity, oral, queue, workflow
 from portal.guard import sign_in_budget, submissions, throttle
@@ -65,8 +65,8 @@ def sign_in(
 ) -> SignedInCookies:
     """Check the credentials and open a session. An account whose credentials its maker knows gets
     only a
-    set-up session (portal.keys.enrolment). Raises accounts.LoginFailed, or SignInPaused (before any
-    key
+    set-up session (portal.keys.enrolment). Raises credentials.LoginFailed, or SignInPaused (before
+    any key
     derivation) when this attempt's budget is spent (portal.guard.sign_in_budget).
 
     `replacing`: the browser's earlier console cookie; its session ends. `device`: the browser's
@@ -80,11 +80,11 @@ def sign_in(
         email,
         known,
         device,
-        fresh_code=known is not None and accounts.holds_fresh_code(ctx, known, totp),
+        fresh_code=known is not None and credentials.holds_fresh_code(ctx, known, totp),
     )
     try:
-        signed = accounts.authenticate(ctx, email, passphrase, totp)
-    except accounts.LoginFailed:
+        signed = credentials.authenticate(ctx, email, passphrase, totp)
+    except credentials.LoginFailed:
         began = attempt.failed()
         if known is not None:
             audit.record(ctx, "sign_in_failed", actor=None, subject=known)
@@ -197,7 +197,7 @@ def confirm_passphrase(ctx: Context, who: SignedIn, passphrase: str, cookie: str
 
     True if it unwraps this account's private key; every answer is audited. After
     REAUTH_FAILURES_ALLOWED wrong answers in 15 minutes the session is ended: ConfirmationLocked."""
-    if accounts.check_passphrase(ctx, who.account.id, passphrase):
+    if credentials.check_passphrase(ctx, who.account.id, passphrase):
         audit.record(ctx, "passphrase_confirmed", actor=who.account.id)
         return True
     audit.record(ctx, "passphrase_confirm_failed", actor=who.account.id)

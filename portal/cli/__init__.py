@@ -88,7 +88,8 @@ def channel() -> None:
 )
 @click.pass_obj
 def channel_add(data_dir: Path, name: str, description: str, regime: str) -> None:
-    from portal.keys.accounts import AccountError, add_channel
+    from portal.keys.accounts import AccountError
+    from portal.keys.channels import add_channel
 
     try:
         created = add_channel(_open(data_dir), name, description, regime)
@@ -252,7 +253,8 @@ def channel_retention(data_dir: Path, name: str, months: int | None, years: int 
 def _add_account(
     data_dir: Path, role: str, email: str, name: str, channels: tuple[str, ...]
 ) -> None:
-    from portal.keys.accounts import AccountError, add_account
+    from portal.keys.accounts import AccountError
+    from portal.keys.provisioning import add_account
 
     passphrase = _read_passphrase()
     try:
@@ -389,7 +391,7 @@ def officer_rotate_key(
     run it again: it carries on. The officer's sessions end; they sign in again with the same
     passphrase.
     """
-    from portal.keys.accounts import LoginFailed
+    from portal.keys.credentials import LoginFailed
     from portal.keys.rotation import rotate
 
     passphrase = _read_passphrase()

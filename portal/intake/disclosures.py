@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 
 import crypto
-from portal.keys import accounts, conflicts, recovery, sessions
+from portal.keys import accounts, channels, conflicts, recovery, sessions
 from portal.casework import acknowledgements, identity as confidentiality, oral, workflow
 from portal.records import case_attachments, case_history, casefiles, internal_keys
 from portal.guard import submissions, throttle, work_slots
@@ -334,7 +334,7 @@ def complete_disclosure(
     answer was the only one). `oral_by`: the officer recording an oral disclosure
     (portal.casework.oral).
     """
-    channel = accounts.find_channel(ctx, values.get("channel") or "")
+    channel = channels.find_channel(ctx, values.get("channel") or "")
     excluded_ids = set(excluded)
     readers = conflicts.readers_without(ctx, channel, excluded_ids) if channel else []
     if not readers:
@@ -386,9 +386,9 @@ def record_oral(
     over,
     which the discloser's first visit replaces (open_status). Raises NotYourChannel, NoReceiver or
     submissions.AlreadySubmitted."""
-    channel = accounts.find_channel(ctx, values.get("channel") or "")
+    channel = channels.find_channel(ctx, values.get("channel") or "")
     if channel is None or account_id not in {
-        o.id for o in accounts.channel_officers(ctx, channel.id)
+        o.id for o in channels.channel_officers(ctx, channel.id)
     }:
         raise NotYourChannel(
             "You can record a disclosure only for a channel you are an officer of."
@@ -604,7 +604,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         consent_questions=confidentiality.consent_requests(ctx, case.id, case_key),
         oral=(record := oral.record_of(ctx, case.id)),
         record=casefiles.read_fields(ctx, case.id, case_key) if record else {},
-        regime=(channel := accounts.find_channel(ctx, case.channel_name))
+        regime=(channel := channels.find_channel(ctx, case.channel_name))
         and channel.regime
         or "nz",
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import crypto
-from portal.keys import accounts, conflicts, sessions
+from portal.keys import accounts, channels, conflicts, sessions
 from portal.records import audit, casefiles, internal_keys
 from portal.core.clock import today
 from portal.core.context import Context
@@ -110,17 +110,17 @@ def grantable_officers(
     ctx: Context, granter: accounts.Account, channel_id: int
 ) -> list[accounts.Account]:
     """The confirmed officers of a channel other than the granter: whom they may give access to."""
-    return [o for o in accounts.channel_officers(ctx, channel_id) if o.id != granter.id]
+    return [o for o in channels.channel_officers(ctx, channel_id) if o.id != granter.id]
 
 
 def grant_choices(
     ctx: Context, granter: accounts.Account
-) -> list[tuple[accounts.Channel, list[accounts.Account]]]:
+) -> list[tuple[channels.Channel, list[accounts.Account]]]:
     """For each channel the officer is a confirmed member of: the officers they may give access
     to."""
     choices = []
-    for channel in accounts.list_channels(ctx, with_officers_only=True):
-        members = accounts.channel_officers(ctx, channel.id)
+    for channel in channels.list_channels(ctx, with_officers_only=True):
+        members = channels.channel_officers(ctx, channel.id)
         if any(m.id == granter.id for m in members):
             choices.append((channel, [m for m in members if m.id != granter.id]))
     return choices
@@ -143,7 +143,7 @@ def grant(
     The caller has asked the granter's passphrase again. Raises GrantError, or
     casefiles.CaseNotFound for
     a case the granter cannot read (or that is not of this channel)."""
-    channel = accounts.find_channel(ctx, channel_name)
+    channel = channels.find_channel(ctx, channel_name)
     if channel is None or granter.role != "officer":
         raise casefiles.CaseNotFound()
     grantee = next(

@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 
 import crypto
-from portal.keys import accounts
+from portal.keys import accounts, channels
 from portal.records import audit, case_history, internal_keys
 from portal.guard import submissions
 from portal.core.clock import today
@@ -54,18 +54,18 @@ class Interest:
 def excludable_officers(ctx: Context) -> list[accounts.Account]:
     """Every officer who could receive a disclosure through some channel, each once, by name."""
     found: dict[int, accounts.Account] = {}
-    for channel in accounts.list_channels(ctx, with_officers_only=True):
-        for officer in accounts.channel_officers(ctx, channel.id):
+    for channel in channels.list_channels(ctx, with_officers_only=True):
+        for officer in channels.channel_officers(ctx, channel.id):
             found.setdefault(officer.id, officer)
     return sorted(found.values(), key=lambda a: (a.name.casefold(), a.id))
 
 
 def readers_without(
-    ctx: Context, channel: accounts.Channel, excluded_ids: set[int]
+    ctx: Context, channel: channels.Channel, excluded_ids: set[int]
 ) -> list[accounts.Account]:
     """The channel's readers less the excluded officers. Raises ExcludedEveryone if none would be
     left."""
-    readers = accounts.channel_officers(ctx, channel.id)
+    readers = channels.channel_officers(ctx, channel.id)
     kept = [officer for officer in readers if officer.id not in excluded_ids]
     if readers and not kept:
         raise ExcludedEveryone(

@@ -32,9 +32,10 @@ import secrets
 from dataclasses import asdict, dataclass, replace
 
 import crypto
-from portal.keys import accounts, memberships, rotation, second_factor, sessions
+from portal.keys import accounts, credentials, memberships, rotation, second_factor, sessions
 from portal.records import audit, internal_keys
 from portal.keys.accounts import Account, AccountError
+from portal.keys.channels import record_membership_event, resolve_channels
 from portal.core.clock import epoch
 from portal.core.context import Context
 from portal.store import transaction
@@ -73,7 +74,7 @@ def invite(
     email, name = email.strip(), name.strip()
     if "@" not in email or not name:
         raise AccountError("An invitation needs an email address and a name.")
-    found = accounts.resolve_channels(ctx, channels, required=True)
+    found = resolve_channels(ctx, channels, required=True)
     token = secrets.token_urlsafe(32)
     with transaction(ctx.db):
         key = accounts.check_name_and_email_free(ctx, name, email)
@@ -152,7 +153,7 @@ def open_invitation(ctx: Context, token: str) -> SetupState:
     return SetupState(email=row[0], name=row[1], invitation=_token_hash(token))
 
 
-def from_sign_in(signed: accounts.Authenticated) -> SetupState:
+def from_sign_in(signed: credentials.Authenticated) -> SetupState:
     """The first step's state for an account whose credentials its maker knows."""
     return SetupState(
         email=signed.account.email,
@@ -195,21 +196,21 @@ def replace_session(ctx: Context, cookie: str | None, state: SetupState) -> str:
 def choose_passphrase(ctx: Context, state: SetupState, passphrase: str, again: str) -> SetupState:
     """Check the chosen passphrase, make the new key pair and wrap it, and pick a TOTP secret to
     enrol.
-    Nothing is stored yet. Raises SetupError or accounts.WeakPassphrase."""
+    Nothing is stored yet. Raises SetupError or credentials.WeakPassphrase."""
     if passphrase != again:
         raise SetupError("The two passphrases are not the same. Type the same passphrase twice.")
-    accounts.check_passphrase_strength(
+    credentials.check_passphrase_strength(
         passphrase, [state.email, state.name, *state.email.split("@")]
     )
     if state.account_id is not None:
         try:
-            accounts.unwrap_with_passphrase(ctx, state.account_id, passphrase)
-        except accounts.LoginFailed:
+            credentials.unwrap_with_passphrase(ctx, state.account_id, passphrase)
+        except credentials.LoginFailed:
             pass
         else:
             raise SetupError("Choose a passphrase of your own, not the one you were given.")
     private_key, _ = crypto.generate_keypair()
-    wrapped = accounts.wrap(ctx, private_key, passphrase)
+    wrapped = credentials.wrap(ctx, private_key, passphrase)
     return replace(
         state,
         new_private_key=private_key,
@@ -243,7 +244,7 @@ def finish(ctx: Context, state: SetupState, code: str) -> Finished:
             account_id = _create_invited_account(ctx, state, public_key, step)
         else:
             account_id = _replace_credentials(ctx, state, public_key, step)
-        accounts.store_recovery_codes(ctx, account_id, codes)
+        credentials.store_recovery_codes(ctx, account_id, codes)
         audit.record(
             ctx,
             "enrolment" if state.invitation is not None else "credentials_replaced",
@@ -291,7 +292,7 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 "INSERT INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
                 [channel_id, account_id],
             )
-            accounts.record_membership_event(
+            record_membership_event(
                 ctx,
                 channel_id,
                 subject,
@@ -304,7 +305,7 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 "VALUES (?, ?, 'pending', ?)",
                 [channel_id, account_id, inviter.id],
             )
-            accounts.record_membership_event(
+            record_membership_event(
                 ctx,
                 channel_id,
                 subject,
@@ -373,7 +374,7 @@ def change_passphrase(
     itself stays. Every other session of the account ends (whoever knew the old passphrase may have
     one);
     the one of cookie `keep_session` stays. The caller has checked the current passphrase
-    (triage.confirm_passphrase, throttled). Raises SetupError, accounts.WeakPassphrase."""
+    (triage.confirm_passphrase, throttled). Raises SetupError, credentials.WeakPassphrase."""
     check_new_passphrase(account, new, again)
     if rotation.pending(ctx, account.id):
         # The rotation's new key is wrapped under the current passphrase: changing it now would
@@ -382,7 +383,7 @@ def change_passphrase(
             "A change of your key pair is under way. Sign out and sign in again to finish it, "
             "then change your passphrase."
         )
-    wrapped = accounts.wrap(ctx, private_key, new)
+    wrapped = credentials.wrap(ctx, private_key, new)
     with transaction(ctx.db):
         ctx.db.execute(
             "UPDATE accounts SET wrapped_private_key = ? WHERE id = ?", [wrapped, account.id]
@@ -395,10 +396,10 @@ def change_passphrase(
 
 
 def check_new_passphrase(account: Account, new: str, again: str) -> None:
-    """Typed the same twice and not guessable. Raises SetupError, accounts.WeakPassphrase."""
+    """Typed the same twice and not guessable. Raises SetupError, credentials.WeakPassphrase."""
     if new != again:
         raise SetupError("The two new passphrases are not the same.")
-    accounts.check_passphrase_strength(
+    credentials.check_passphrase_strength(
         new, [account.email, account.name, *account.email.split("@")]
     )
 

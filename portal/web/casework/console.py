@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import accounts, conflicts, enrolment, memberships
+from portal.keys import conflicts, credentials, enrolment, memberships
 from portal.intake import disclosures
 from portal.casework import identity, notes, queue, referrals, triage, workflow
 from portal.guard import submissions, throttle
@@ -244,7 +244,7 @@ def login_post():
             replacing=request.cookies.get(_cookie_name()),
             device=request.cookies.get(_device_cookie_name()),
         )
-    except accounts.LoginFailed:
+    except credentials.LoginFailed:
         return (
             _render_login(
                 form,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import accounts
+from portal.keys import channels
 from portal.intake import disclosures
 from portal.casework import oral, triage
 from portal.guard import submissions
@@ -22,8 +22,8 @@ def _form(formdata=None) -> OralDisclosureForm:
     ctx = portal_context()
     mine = [
         c
-        for c in accounts.list_channels(ctx)
-        if g.who.account.id in {o.id for o in accounts.channel_officers(ctx, c.id)}
+        for c in channels.list_channels(ctx)
+        if g.who.account.id in {o.id for o in channels.channel_officers(ctx, c.id)}
     ]
     form.channel.choices = [SelectChoice("", CHOOSE)] + [SelectChoice(c.name, c.name) for c in mine]
     return form

@@ -18,7 +18,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import accounts, conflicts
+from portal.keys import channels, conflicts
 from portal.casework import acknowledgements, workflow
 from portal.intake import disclosures
 from portal.guard import submissions, work_slots
@@ -80,11 +80,11 @@ def _status_cookie_name() -> str:
 
 def _disclose_form(formdata=None) -> DiscloseForm:
     form = DiscloseForm(formdata=formdata) if formdata is not None else DiscloseForm()
-    # Offered by name, the channel's one identifier (accounts.find_channel); nothing chosen
+    # Offered by name, the channel's one identifier (channels.find_channel); nothing chosen
     # beforehand.
     form.channel.choices = [SelectChoice("", CHOOSE)] + [
         SelectChoice(c.name, c.name)
-        for c in accounts.list_channels(portal_context(), with_officers_only=True)
+        for c in channels.list_channels(portal_context(), with_officers_only=True)
     ]
     form.exclude.choices = [
         (officer.id, officer.name) for officer in conflicts.excludable_officers(portal_context())
@@ -101,8 +101,8 @@ def _render_disclose(form: DiscloseForm, status: int = 200, problem: str | None 
             problem=problem,
             dropped=list(dropped),
             limits=_limits(),
-            channels=accounts.list_channels(ctx, with_officers_only=True),
-            readers=accounts.readers_by_channel(ctx),
+            channels=channels.list_channels(ctx, with_officers_only=True),
+            readers=channels.readers_by_channel(ctx),
         ),
         status,
     )
