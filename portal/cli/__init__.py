@@ -323,7 +323,7 @@ def officer_invite(
     passphrase and second factor. Their channels are joined at once: the server's operator decides.
     """
     from portal.keys.accounts import AccountError
-    from portal.keys.enrolment import ENROL_PATH, invite
+    from portal.keys.invitations import ENROL_PATH, invite
 
     try:
         token = invite(

@@ -103,8 +103,8 @@ def rotate(
             new_key = crypto.unwrap_private_key(new_wrapped, passphrase)
         except crypto.CryptoError:
             # The new key was wrapped under the passphrase the rotation began with; changing the
-            # passphrase meanwhile is refused (enrolment.change_passphrase), so this is a wrong
-            # passphrase.
+            # passphrase meanwhile is refused (credential_changes.change_passphrase), so this is a
+            # wrong passphrase.
             raise credentials.LoginFailed() from None
     else:
         new_key, new_public = crypto.generate_keypair()

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_wtf.csrf import CSRFError
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import accounts, channels, enrolment, memberships
+from portal.keys import accounts, channels, invitations, memberships
 from portal.casework import referrals
 from portal.guard import submissions
 from portal.web.context import portal_context
@@ -196,7 +196,7 @@ def invite():
     if not form.validate():
         return _render(invite_form=form, problem="Nobody was invited: please see below.", code=400)
     try:
-        token = enrolment.invite(
+        token = invitations.invite(
             ctx,
             email=form.invite_email.data,
             name=form.display_name.data,
@@ -206,7 +206,7 @@ def invite():
     except accounts.AccountError as exc:
         form.invite_email.errors = [str(exc)]
         return _render(invite_form=form, problem="Nobody was invited: please see below.", code=400)
-    link = request.host_url.rstrip("/") + enrolment.ENROL_PATH + token
+    link = request.host_url.rstrip("/") + invitations.ENROL_PATH + token
     return _render(invitation={"email": form.invite_email.data.strip(), "link": link})
 
 
