@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import crypto  # noqa: E402
-from portal.keys import accounts
-from portal.records import casefiles
+from portal.keys import channels
+from portal.records import case_history, casefiles
 from portal.casework import deadlines, queue, workflow
 from portal.casework.categories import CATEGORIES as CATEGORY_LABELS  # noqa: E402
 from portal.intake import cases  # noqa: E402
@@ -69,8 +69,8 @@ def build(data_dir: Path, count: int) -> dict:
     add_account(data_dir, "officer", "ben@agency.govt.nz", "Ben Colleague", [CHANNEL])
     ctx = open_context(data_dir)
     ctx.db.execute("PRAGMA synchronous=OFF")  # a benchmark's scratch installation
-    channel = accounts.find_channel(ctx, CHANNEL)
-    readers = accounts.channel_officers(ctx, channel.id)
+    channel = channels.find_channel(ctx, CHANNEL)
+    readers = channels.channel_officers(ctx, channel.id)
     ana, ben = sorted(readers, key=lambda a: a.email)
     open_from = count - max(3, min(OPEN_CASES, count * 3 // 10))
     span = (LAST_DAY - FIRST_DAY).days
@@ -96,7 +96,7 @@ def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_
     cases.store_case(ctx, intake, channel_id, readers, values, os.urandom(16).hex(), discloser_public_key)
     status = OPEN_STATUSES[i % len(OPEN_STATUSES)] if is_open else "closed"
     if status != "received":
-        casefiles.insert_status(ctx, intake.case_id, intake.case_key, status=status, day=day.isoformat(),
+        case_history.insert_status(ctx, intake.case_id, intake.case_key, status=status, day=day.isoformat(),
                                 account_id=ana.id, reason="Dealt with." if status == "closed" else "", event=None)
         steps = deadlines.STEPS if status == "closed" else workflow.STATUS_STEPS[status]
         workflow.mark_steps(ctx, intake.case_id, steps, day.isoformat(), ana.id)
@@ -106,7 +106,7 @@ def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_
     if not is_open:
         queue.mark_seen(ctx, ana.id, intake.case_id)
         if i % 20_000 == 7:  # a few older cases with a new message from their discloser
-            casefiles.insert_message(ctx, intake.case_id, intake.case_key, author="discloser", account_id=None,
+            case_history.insert_message(ctx, intake.case_id, intake.case_key, author="discloser", account_id=None,
                                      day=day.isoformat(), body="One more thing.")
 
 

@@ -65,13 +65,13 @@ def add_account(data_dir: Path, role: str, email: str, name: str, channels=(), p
 
 def finish_first_sign_in(data_dir: Path, person: Officer, new_passphrase: str | None = None) -> Officer:
     """The forced first-sign-in steps, through the domain functions the console's pages call."""
-    from portal.keys import accounts, enrolment
+    from portal.keys import accounts, credentials, enrolment
     from portal.core.context import open_context
 
     new_passphrase = new_passphrase or person.passphrase + " chosen by me"
     ctx = open_context(data_dir)
     try:
-        signed = accounts.authenticate(ctx, person.email, person.passphrase, person.code())
+        signed = credentials.authenticate(ctx, person.email, person.passphrase, person.code())
         state = enrolment.choose_passphrase(ctx, enrolment.from_sign_in(signed), new_passphrase, new_passphrase)
         mine = Officer(person.email, person.name, new_passphrase, state.totp_secret)
         enrolment.finish(ctx, state, mine.code())
@@ -82,9 +82,9 @@ def finish_first_sign_in(data_dir: Path, person: Officer, new_passphrase: str | 
 
 def officer_key(ctx, person: Officer):
     """The officer's account and unwrapped private key, as a signed-in session would hold them."""
-    from portal.keys import accounts
+    from portal.keys import accounts, credentials
     account = accounts.get_account_by_email(ctx, person.email)
-    return account, accounts.unwrap_with_passphrase(ctx, account.id, person.passphrase)
+    return account, credentials.unwrap_with_passphrase(ctx, account.id, person.passphrase)
 
 
 @pytest.fixture

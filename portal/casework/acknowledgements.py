@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import crypto
-from portal.keys import accounts
-from portal.records import casefiles
+from portal.keys import channels
+from portal.records import case_attachments, casefiles
 from portal.casework import workflow
 from portal.records.casefiles import CaseRecord
 from portal.core.context import Context
@@ -68,8 +68,8 @@ def statement(ctx: Context, case: CaseRecord, case_key: bytes) -> dict[str, str]
     if acknowledged is None:
         raise NotAcknowledged()
     fields = casefiles.read_fields(ctx, case.id, case_key)
-    parts = commitment_parts(fields, casefiles.read_attachments(ctx, case.id, case_key))
-    channel = accounts.find_channel(ctx, case.channel_name)
+    parts = commitment_parts(fields, case_attachments.read_attachments(ctx, case.id, case_key))
+    channel = channels.find_channel(ctx, case.channel_name)
     regime = channel.regime if channel else "nz"
     return {
         "format": FORMAT,
@@ -93,7 +93,7 @@ def proof(ctx: Context, case: CaseRecord, case_key: bytes) -> Proof:
     signed = crypto.sign_acknowledgement(ctx.settings.signing_seed, statement(ctx, case, case_key))
     opening = opening_template(
         casefiles.read_fields(ctx, case.id, case_key),
-        casefiles.read_attachments(ctx, case.id, case_key),
+        case_attachments.read_attachments(ctx, case.id, case_key),
     )
     return Proof(
         signed, crypto.commitment_salt(case_key).hex(), f"acknowledgement-{case.ref}.json", opening

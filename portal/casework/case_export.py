@@ -10,6 +10,7 @@ from portal.casework import identity, identity_releases, referrals
 from portal.casework.cases import open_case
 from portal.casework.triage import read_case
 from portal.core.context import Context
+from portal.records import audit_entries
 
 
 def export_case(
@@ -81,11 +82,11 @@ def export_case(
     return f"{case.ref}.txt", "\n".join(lines) + "\n"
 
 
-def print_case_record(ctx: Context, who: SignedIn, ref: str) -> tuple[str, list[audit.Entry]]:
+def print_case_record(ctx: Context, who: SignedIn, ref: str) -> tuple[str, list[audit_entries.Entry]]:
     """Record that this officer printed the case's record (audited) and return when ('YYYY-MM-DD
     HH:MM' in
     the installation's zone) with the case's audit entries, that printing included."""
     case, _ = open_case(ctx, who, ref)
     audit.record(ctx, "case_print", actor=who.account.id, case_ref=case.ref)
-    entries = audit.entries_for_case(ctx, case.ref)
-    return audit.local_time(entries[-1].at, ctx.settings.timezone), entries
+    entries = audit_entries.entries_for_case(ctx, case.ref)
+    return audit_entries.local_time(entries[-1].at, ctx.settings.timezone), entries

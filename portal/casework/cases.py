@@ -13,6 +13,7 @@ from portal.casework import workflow
 from portal.records.casefiles import CaseRecord
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.records import case_history
 
 
 def open_case(ctx: Context, who: SignedIn, ref: str) -> tuple[CaseRecord, bytes]:
@@ -32,12 +33,12 @@ def record_status(
     expected_timeframe: str = "",
     event: str = "status_change",
 ) -> None:
-    """Inside a transaction: a status record (casefiles.insert_status: encrypted reason the
+    """Inside a transaction: a status record (case_history.insert_status: encrypted reason the
     discloser reads,
     audit entry `event`), the s 13 steps the status means were done, and the case's next deadline.
     """
     day = today(ctx.settings.timezone)
-    casefiles.insert_status(
+    case_history.insert_status(
         ctx,
         case.id,
         case_key,

@@ -1,7 +1,7 @@
 """Internal notes on a case: written by its officers, read by its officers, never by the discloser.
 
-Each note is encrypted under the case's officers-only key (casefiles.open_internal_key), which is
-sealed to
+Each note is encrypted under the case's officers-only key (internal_keys.open_internal_key), which
+is sealed to
 the officers who read the case and never to the discloser's receipt key. The audit log records that
 a
 note was added, never its text.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import crypto
-from portal.records import audit, casefiles
+from portal.records import audit, case_history, casefiles, internal_keys
 from portal.guard import submissions
 from portal.core.clock import today
 from portal.core.context import Context
@@ -41,7 +41,7 @@ def _field(note_id: str, account_id: int | None, day: str) -> str:
 
 
 def internal_key(ctx: Context, who: SignedIn, case_id: str) -> bytes:
-    key = casefiles.open_internal_key(ctx, case_id, who.account.id, who.private_key)
+    key = internal_keys.open_internal_key(ctx, case_id, who.account.id, who.private_key)
     if key is None:
         raise NoteError("Internal notes of this case were not shared with you yet.")
     return key
@@ -87,7 +87,7 @@ def add_note(
 def read_notes(ctx: Context, who: SignedIn, case_id: str) -> list[Note]:
     """The case's notes, oldest first; [] when the officers-only key was not shared with this
     officer."""
-    key = casefiles.open_internal_key(ctx, case_id, who.account.id, who.private_key)
+    key = internal_keys.open_internal_key(ctx, case_id, who.account.id, who.private_key)
     if key is None:
         return []
     rows = ctx.db.execute(
@@ -103,6 +103,6 @@ def read_notes(ctx: Context, who: SignedIn, case_id: str) -> list[Note]:
                 key, case_id, _field(note_id, account_id, day), body_ct
             ).decode()
         except crypto.DecryptionError:
-            body = casefiles.TAMPERED_TEXT
+            body = case_history.TAMPERED_TEXT
         notes.append(Note(name, day, body))
     return notes

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 
 import crypto
-from portal.records import audit, casefiles
+from portal.records import audit, case_history, internal_keys
 from portal.core import resources
 from portal.guard import submissions
 from portal.core.clock import today
@@ -232,7 +232,7 @@ def refer(
     if not reason:
         raise ReferralError("Give the discloser the reason for referring it.")
     case, case_key = open_case(ctx, who, ref)
-    internal_key = casefiles.open_internal_key(ctx, case.id, who.account.id, who.private_key)
+    internal_key = internal_keys.open_internal_key(ctx, case.id, who.account.id, who.private_key)
     if internal_key is None:
         raise ReferralError(
             "This case's officers-only key was not shared with you yet; another reader can"
@@ -278,7 +278,7 @@ def refer(
 
 
 def read_referrals(ctx: Context, who: SignedIn, case_id: str) -> list[Referral]:
-    key = casefiles.open_internal_key(ctx, case_id, who.account.id, who.private_key)
+    key = internal_keys.open_internal_key(ctx, case_id, who.account.id, who.private_key)
     if key is None:
         return []
     rows = ctx.db.execute(
@@ -294,7 +294,7 @@ def read_referrals(ctx: Context, who: SignedIn, case_id: str) -> list[Referral]:
                 crypto.decrypt_field(key, case_id, f"referral:{seq}:{day}:{account_id}", detail_ct)
             )
         except crypto.DecryptionError:
-            found.append(Referral(day, name, casefiles.TAMPERED_TEXT, "", "", ""))
+            found.append(Referral(day, name, case_history.TAMPERED_TEXT, "", "", ""))
             continue
         found.append(
             Referral(

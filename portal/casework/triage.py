@@ -19,6 +19,8 @@ from portal.records.casefiles import REASON_REQUIRED, STATUSES, Attachment, Case
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.store import transaction
+from portal.records import case_history
+from portal.records import case_attachments
 
 CONTACT_WITHHELD = (
     "(Sealed apart: you do not hold this case's identity key. Ask an officer who does.)"
@@ -100,11 +102,11 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
     if audited:
         audit.record(ctx, "case_view", actor=who.account.id, case_ref=case.ref)
     queue.mark_seen(ctx, who.account.id, case.id)
-    history = casefiles.status_history(ctx, case.id, case_key)
-    latest, problems = casefiles.trusted_status(case, history)
+    history = case_history.status_history(ctx, case.id, case_key)
+    latest, problems = case_history.trusted_status(case, history)
     if latest is not None:
         case.status = latest.status
-    messages = casefiles.read_messages(ctx, case.id, case_key)
+    messages = case_history.read_messages(ctx, case.id, case_key)
     problems += [
         f"The message of {m.day} was changed outside the portal (its author or day was edited)."
         for m in messages
@@ -120,7 +122,7 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
     return CaseView(
         case,
         fields,
-        casefiles.read_attachments(ctx, case.id, case_key),
+        case_attachments.read_attachments(ctx, case.id, case_key),
         messages,
         reader_accounts(ctx, case.id),
         history,
@@ -133,7 +135,7 @@ def download(
     ctx: Context, who: SignedIn, ref: str, attachment_id: str
 ) -> tuple[Attachment, Iterator[bytes]]:
     case, case_key = open_case(ctx, who, ref)
-    found = casefiles.attachment_stream(ctx, case.id, case_key, attachment_id)
+    found = case_attachments.attachment_stream(ctx, case.id, case_key, attachment_id)
     audit.record(
         ctx,
         "download",
@@ -162,7 +164,7 @@ def reply(
     day = today(ctx.settings.timezone)
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
-        casefiles.insert_message(
+        case_history.insert_message(
             ctx,
             case.id,
             case_key,
@@ -333,7 +335,7 @@ def confirm_oral_record(ctx: Context, who: SignedIn, ref: str, understanding: st
     day = today(ctx.settings.timezone)
     with transaction(ctx.db):
         oral.confirm(ctx, case.id, case.ref, who.account.id, day)
-        casefiles.insert_message(
+        case_history.insert_message(
             ctx,
             case.id,
             case_key,

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main, open_installation
+from portal.records import case_attachments
 
 
 @main.command()
@@ -43,7 +44,6 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
     """Serve the portal with gunicorn (gthread workers that read request heads in their main loop),
     and,
     while an SMTP server is set, `portal notify --every-hour` beside it."""
-    from portal.records import casefiles
     from portal.core.config import loose_permissions
     from portal.web.server import port_taken
     from portal.web.server import serve as run_server
@@ -61,7 +61,7 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
         )
         for line in loose:
             click.echo(f"  {line}", err=True)
-    removed = ctx.blobs.sweep(casefiles.referenced_blobs(ctx))
+    removed = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
     if removed:
         click.echo(f"Removed {removed} unfinished or orphaned blob file(s).")
     ctx.db.conn.close()

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from portal.keys import accounts, sessions
+from portal.keys import sessions
 from portal.casework import acknowledgements, identity as confidentiality, oral, workflow
 from portal.records import casefiles
 from portal.records.casefiles import Attachment
 from portal.core.context import Context
+from portal.keys import channels
+from portal.records import case_history
+from portal.records import case_attachments
 
 
 @dataclass
@@ -46,17 +49,17 @@ def case_key_for(
 def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView:
     case, case_key = case_key_for(ctx, session)
     # Only what the records vouch for: a status edited in the database is not shown as fact.
-    latest, _ = casefiles.trusted_status(case, casefiles.status_history(ctx, case.id, case_key))
+    latest, _ = case_history.trusted_status(case, case_history.status_history(ctx, case.id, case_key))
     if latest is not None:
         case.status = latest.status
     messages = [
-        m for m in casefiles.read_messages(ctx, case.id, case_key) if m.verified is not False
+        m for m in case_history.read_messages(ctx, case.id, case_key) if m.verified is not False
     ]
     due = workflow.stored_due(ctx, case.id)
     return DiscloserView(
         case,
         messages,
-        casefiles.read_attachments(ctx, case.id, case_key),
+        case_attachments.read_attachments(ctx, case.id, case_key),
         latest.reason if latest else "",
         latest.expected_timeframe if latest else "",
         expected_by=due.day.isoformat() if due else None,
@@ -68,7 +71,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         consent_questions=confidentiality.consent_requests(ctx, case.id, case_key),
         oral=(record := oral.record_of(ctx, case.id)),
         record=casefiles.read_fields(ctx, case.id, case_key) if record else {},
-        regime=(channel := accounts.find_channel(ctx, case.channel_name))
+        regime=(channel := channels.find_channel(ctx, case.channel_name))
         and channel.regime
         or "nz",
     )

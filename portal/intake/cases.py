@@ -17,6 +17,10 @@ from portal.intake import receipts
 from portal.intake.receiving import Intake, begin_disclosure
 from portal.core.context import Context
 from portal.store import transaction
+from portal.records import internal_keys
+from portal.keys import channels
+from portal.records import case_history
+from portal.records import case_attachments
 
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
@@ -55,7 +59,7 @@ def _insert_case(
             intake.day,
         ],
     )
-    casefiles.insert_status(
+    case_history.insert_status(
         ctx,
         intake.case_id,
         intake.case_key,
@@ -126,7 +130,7 @@ def complete_disclosure(
     answer was the only one). `oral_by`: the officer recording an oral disclosure
     (portal.casework.oral).
     """
-    channel = accounts.find_channel(ctx, values.get("channel") or "")
+    channel = channels.find_channel(ctx, values.get("channel") or "")
     excluded_ids = set(excluded)
     readers = conflicts.readers_without(ctx, channel, excluded_ids) if channel else []
     if not readers:
@@ -178,9 +182,9 @@ def record_oral(
     over,
     which the discloser's first visit replaces (open_status). Raises NotYourChannel, NoReceiver or
     submissions.AlreadySubmitted."""
-    channel = accounts.find_channel(ctx, values.get("channel") or "")
+    channel = channels.find_channel(ctx, values.get("channel") or "")
     if channel is None or account_id not in {
-        o.id for o in accounts.channel_officers(ctx, channel.id)
+        o.id for o in channels.channel_officers(ctx, channel.id)
     }:
         raise NotYourChannel(
             "You can record a disclosure only for a channel you are an officer of."
@@ -213,7 +217,7 @@ def store_case(
     _insert_fields(ctx, intake, values)
     _insert_case_keys(ctx, intake, readers, discloser_public_key)
     internal_key = crypto.new_case_key()
-    casefiles.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
+    internal_keys.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
     identity_key = confidentiality.store_identity(ctx, intake.case_id, readers, values)
     recovery.seal_case(
         ctx,
@@ -226,7 +230,7 @@ def store_case(
         },
     )
     conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
-    casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, None, list(attachments))
+    case_attachments.insert_attachments(ctx, intake.case_id, intake.case_key, None, list(attachments))
     if oral_by is not None:
         oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day)
     workflow.refresh_due(ctx, intake.case_id)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.keys import sessions
-from portal.records import casefiles
 from portal.guard import submissions, throttle
 from portal.intake.receiving import DAY, Intake, Throttled, check_capacity, day_offset
 from portal.intake.case_status import case_key_for
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.store import transaction
+from portal.records import case_history
+from portal.records import case_attachments
 
 
 def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:
@@ -78,7 +79,7 @@ def complete_reply(
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
-        message_id = casefiles.insert_message(
+        message_id = case_history.insert_message(
             ctx,
             intake.case_id,
             intake.case_key,
@@ -87,7 +88,7 @@ def complete_reply(
             day=intake.day,
             body=message,
         )
-        casefiles.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)
+        case_attachments.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)
         ctx.db.execute(
             "INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, 1, ?) ON CONFLICT"
             " (case_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes",

@@ -3,7 +3,7 @@ lifecycle").
 
 A case has up to three keys that readers hold sealed to their own public key: the case key
 (`case_keys`),
-and the further keys in casefiles.OFFICER_SEALED_TABLES (the officers-only key for notes and
+and the further keys in internal_keys.OFFICER_SEALED_TABLES (the officers-only key for notes and
 exclusions,
 the identity key for the discloser's contact details). Access is holding them, so every grant,
 revocation
@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import crypto
-from portal.keys import accounts, conflicts, sessions
-from portal.records import audit, casefiles
+from portal.keys import accounts, channels, conflicts, sessions
+from portal.records import audit, casefiles, internal_keys
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.store import transaction
@@ -29,7 +29,7 @@ OFFICER_SESSION = "officer"
 
 def key_tables() -> tuple[str, ...]:
     """Every table holding an officer's sealed copy of one of a case's keys: the case key first."""
-    return (CASE_KEYS, *casefiles.OFFICER_SEALED_TABLES)
+    return (CASE_KEYS, *internal_keys.OFFICER_SEALED_TABLES)
 
 
 class GrantError(ValueError):
@@ -110,17 +110,17 @@ def grantable_officers(
     ctx: Context, granter: accounts.Account, channel_id: int
 ) -> list[accounts.Account]:
     """The confirmed officers of a channel other than the granter: whom they may give access to."""
-    return [o for o in accounts.channel_officers(ctx, channel_id) if o.id != granter.id]
+    return [o for o in channels.channel_officers(ctx, channel_id) if o.id != granter.id]
 
 
 def grant_choices(
     ctx: Context, granter: accounts.Account
-) -> list[tuple[accounts.Channel, list[accounts.Account]]]:
+) -> list[tuple[channels.Channel, list[accounts.Account]]]:
     """For each channel the officer is a confirmed member of: the officers they may give access
     to."""
     choices = []
-    for channel in accounts.list_channels(ctx, with_officers_only=True):
-        members = accounts.channel_officers(ctx, channel.id)
+    for channel in channels.list_channels(ctx, with_officers_only=True):
+        members = channels.channel_officers(ctx, channel.id)
         if any(m.id == granter.id for m in members):
             choices.append((channel, [m for m in members if m.id != granter.id]))
     return choices
@@ -143,7 +143,7 @@ def grant(
     The caller has asked the granter's passphrase again. Raises GrantError, or
     casefiles.CaseNotFound for
     a case the granter cannot read (or that is not of this channel)."""
-    channel = accounts.find_channel(ctx, channel_name)
+    channel = channels.find_channel(ctx, channel_name)
     if channel is None or granter.role != "officer":
         raise casefiles.CaseNotFound()
     grantee = next(

@@ -24,8 +24,8 @@ import json
 from dataclasses import dataclass
 
 import crypto
-from portal.keys import accounts
-from portal.records import audit, casefiles
+from portal.keys import accounts, channels
+from portal.records import audit, case_history, internal_keys
 from portal.guard import submissions
 from portal.core.clock import today
 from portal.core.context import Context
@@ -54,18 +54,18 @@ class Interest:
 def excludable_officers(ctx: Context) -> list[accounts.Account]:
     """Every officer who could receive a disclosure through some channel, each once, by name."""
     found: dict[int, accounts.Account] = {}
-    for channel in accounts.list_channels(ctx, with_officers_only=True):
-        for officer in accounts.channel_officers(ctx, channel.id):
+    for channel in channels.list_channels(ctx, with_officers_only=True):
+        for officer in channels.channel_officers(ctx, channel.id):
             found.setdefault(officer.id, officer)
     return sorted(found.values(), key=lambda a: (a.name.casefold(), a.id))
 
 
 def readers_without(
-    ctx: Context, channel: accounts.Channel, excluded_ids: set[int]
+    ctx: Context, channel: channels.Channel, excluded_ids: set[int]
 ) -> list[accounts.Account]:
     """The channel's readers less the excluded officers. Raises ExcludedEveryone if none would be
     left."""
-    readers = accounts.channel_officers(ctx, channel.id)
+    readers = channels.channel_officers(ctx, channel.id)
     kept = [officer for officer in readers if officer.id not in excluded_ids]
     if readers and not kept:
         raise ExcludedEveryone(
@@ -108,7 +108,7 @@ def excluded_officers(
     row = ctx.db.execute("SELECT exclusions_ct FROM cases WHERE id = ?", [case_id]).fetchone()
     if row is None or row[0] is None:
         return []
-    key = casefiles.open_internal_key(ctx, case_id, account_id, private_key)
+    key = internal_keys.open_internal_key(ctx, case_id, account_id, private_key)
     return exclusions_under(ctx, case_id, key) if key is not None else []
 
 
@@ -122,7 +122,7 @@ def exclusions_under(ctx: Context, case_id: str, key: bytes) -> list[dict]:
     try:
         return json.loads(crypto.decrypt_field(key, case_id, "exclusions", row[0]))
     except crypto.DecryptionError:
-        return [{"id": None, "name": casefiles.TAMPERED_TEXT}]
+        return [{"id": None, "name": case_history.TAMPERED_TEXT}]
 
 
 # --- The interests register

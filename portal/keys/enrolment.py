@@ -21,26 +21,26 @@ Two ways in, one set of steps:
 
 Nothing is written until the last step: the steps' state (keys, the new TOTP secret) lives in a
 split-key session (portal.keys.sessions), so an abandoned set-up leaves no half-made account.
+Invitations are made in portal/keys/invitations.py; later changes of a passphrase or second factor
+in portal/keys/credential_changes.py.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import secrets
 from dataclasses import asdict, dataclass, replace
 
 import crypto
-from portal.keys import accounts, memberships, rotation, second_factor, sessions
-from portal.records import audit, casefiles
-from portal.keys.accounts import Account, AccountError
 from portal.core.clock import epoch
 from portal.core.context import Context
+from portal.keys import accounts, credentials, memberships, second_factor, sessions
+from portal.keys.accounts import Account, AccountError
+from portal.keys.channels import record_membership_event
+from portal.keys.invitations import InvitationUnusable, token_hash
+from portal.records import audit, internal_keys
 from portal.store import transaction
 
-INVITATION_SECONDS = 72 * 3600
-ENROL_PATH = "/console/enrol/"
 # Set-up sessions share the console's session kind and cookie; their subject is "setup:<account id>"
 # (or "setup:invitation"), never a bare account id.
 SETUP_PREFIX = "setup:"
@@ -50,61 +50,8 @@ def is_setup_subject(subject: str) -> bool:
     return subject.startswith(SETUP_PREFIX)
 
 
-class InvitationUnusable(Exception):
-    """An enrolment link that is unknown, used or expired: deliberately not saying which."""
-
-
 class SetupError(AccountError):
     """A set-up step that cannot be taken as asked; the message says why."""
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def invite(
-    ctx: Context, *, email: str, name: str, channels: list[str], invited_by: Account | None
-) -> str:
-    """Create an invitation and return its one-time token (shown once, stored only hashed).
-
-    `invited_by` None means the server's operator (the command line): the channels are joined as
-    confirmed. An administrator's invitation joins them as pending, and needs a channel that already
-    has an officer to confirm it. Raises AccountError."""
-    email, name = email.strip(), name.strip()
-    if "@" not in email or not name:
-        raise AccountError("An invitation needs an email address and a name.")
-    found = accounts.resolve_channels(ctx, channels, required=True)
-    token = secrets.token_urlsafe(32)
-    with transaction(ctx.db):
-        key = accounts.check_name_and_email_free(ctx, name, email)
-        if invited_by is not None:
-            for channel in found:
-                memberships.require_first_officer(ctx, channel)
-        # An expired invitation for the same person gives way to the new one.
-        ctx.db.execute(
-            "DELETE FROM invitations WHERE email = ? AND (used = 1 OR expires_at <= ?)",
-            [email, epoch()],
-        )
-        ctx.db.execute(
-            "INSERT INTO invitations (token_hash, email, name, name_key, channel_ids, invited_by,"
-            " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                _token_hash(token),
-                email,
-                name,
-                key,
-                json.dumps([c.id for c in found]),
-                invited_by.id if invited_by else None,
-                epoch() + INVITATION_SECONDS,
-            ],
-        )
-        audit.record(
-            ctx,
-            "invitation",
-            actor=invited_by.id if invited_by else None,
-            detail={"channels": len(found), "by_operator": invited_by is None},
-        )
-    return token
 
 
 @dataclass(frozen=True)
@@ -145,14 +92,14 @@ def open_invitation(ctx: Context, token: str) -> SetupState:
     """The first step's state for a live invitation. Raises InvitationUnusable."""
     row = ctx.db.execute(
         "SELECT email, name FROM invitations WHERE token_hash = ? AND used = 0 AND expires_at > ?",
-        [_token_hash(token), epoch()],
+        [token_hash(token), epoch()],
     ).fetchone()
     if row is None:
         raise InvitationUnusable()
-    return SetupState(email=row[0], name=row[1], invitation=_token_hash(token))
+    return SetupState(email=row[0], name=row[1], invitation=token_hash(token))
 
 
-def from_sign_in(signed: accounts.Authenticated) -> SetupState:
+def from_sign_in(signed: credentials.Authenticated) -> SetupState:
     """The first step's state for an account whose credentials its maker knows."""
     return SetupState(
         email=signed.account.email,
@@ -195,21 +142,21 @@ def replace_session(ctx: Context, cookie: str | None, state: SetupState) -> str:
 def choose_passphrase(ctx: Context, state: SetupState, passphrase: str, again: str) -> SetupState:
     """Check the chosen passphrase, make the new key pair and wrap it, and pick a TOTP secret to
     enrol.
-    Nothing is stored yet. Raises SetupError or accounts.WeakPassphrase."""
+    Nothing is stored yet. Raises SetupError or credentials.WeakPassphrase."""
     if passphrase != again:
         raise SetupError("The two passphrases are not the same. Type the same passphrase twice.")
-    accounts.check_passphrase_strength(
+    credentials.check_passphrase_strength(
         passphrase, [state.email, state.name, *state.email.split("@")]
     )
     if state.account_id is not None:
         try:
-            accounts.unwrap_with_passphrase(ctx, state.account_id, passphrase)
-        except accounts.LoginFailed:
+            credentials.unwrap_with_passphrase(ctx, state.account_id, passphrase)
+        except credentials.LoginFailed:
             pass
         else:
             raise SetupError("Choose a passphrase of your own, not the one you were given.")
     private_key, _ = crypto.generate_keypair()
-    wrapped = accounts.wrap(ctx, private_key, passphrase)
+    wrapped = credentials.wrap(ctx, private_key, passphrase)
     return replace(
         state,
         new_private_key=private_key,
@@ -243,7 +190,7 @@ def finish(ctx: Context, state: SetupState, code: str) -> Finished:
             account_id = _create_invited_account(ctx, state, public_key, step)
         else:
             account_id = _replace_credentials(ctx, state, public_key, step)
-        accounts.store_recovery_codes(ctx, account_id, codes)
+        credentials.store_recovery_codes(ctx, account_id, codes)
         audit.record(
             ctx,
             "enrolment" if state.invitation is not None else "credentials_replaced",
@@ -291,7 +238,7 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 "INSERT INTO channel_officers (channel_id, account_id) VALUES (?, ?)",
                 [channel_id, account_id],
             )
-            accounts.record_membership_event(
+            record_membership_event(
                 ctx,
                 channel_id,
                 subject,
@@ -304,7 +251,7 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 "VALUES (?, ?, 'pending', ?)",
                 [channel_id, account_id, inviter.id],
             )
-            accounts.record_membership_event(
+            record_membership_event(
                 ctx,
                 channel_id,
                 subject,
@@ -335,7 +282,7 @@ def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, ste
             [crypto.seal_to(public_key, case_key), case_id, recipient],
         )
     # The case's further keys too (officers-only notes, the discloser's identity).
-    for table in casefiles.OFFICER_SEALED_TABLES:
+    for table in internal_keys.OFFICER_SEALED_TABLES:
         for case_id, sealed in ctx.db.execute(
             f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ?", [state.account_id]
         ).fetchall():
@@ -355,96 +302,3 @@ def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, ste
             "This account has already been set up. Sign in with the passphrase you chose."
         )
     return state.account_id
-
-
-# Later changes, by a signed-in officer.
-
-
-def change_passphrase(
-    ctx: Context,
-    account: Account,
-    private_key: bytes,
-    new: str,
-    again: str,
-    keep_session: str | None = None,
-) -> None:
-    """Re-wrap the signed-in account's private key (from their session) under a new passphrase; the
-    key
-    itself stays. Every other session of the account ends (whoever knew the old passphrase may have
-    one);
-    the one of cookie `keep_session` stays. The caller has checked the current passphrase
-    (officer_sessions.confirm_passphrase, throttled). Raises SetupError, accounts.WeakPassphrase."""
-    check_new_passphrase(account, new, again)
-    if rotation.pending(ctx, account.id):
-        # The rotation's new key is wrapped under the current passphrase: changing it now would
-        # strand the cases already re-sealed to that key.
-        raise SetupError(
-            "A change of your key pair is under way. Sign out and sign in again to finish it, "
-            "then change your passphrase."
-        )
-    wrapped = accounts.wrap(ctx, private_key, new)
-    with transaction(ctx.db):
-        ctx.db.execute(
-            "UPDATE accounts SET wrapped_private_key = ? WHERE id = ?", [wrapped, account.id]
-        )
-        ended = sessions.end_all_for(ctx.db, "officer", str(account.id), keep=keep_session)
-        audit.record(
-            ctx, "passphrase_change", actor=account.id, detail={"other_sessions_ended": ended}
-        )
-    ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def check_new_passphrase(account: Account, new: str, again: str) -> None:
-    """Typed the same twice and not guessable. Raises SetupError, accounts.WeakPassphrase."""
-    if new != again:
-        raise SetupError("The two new passphrases are not the same.")
-    accounts.check_passphrase_strength(
-        new, [account.email, account.name, *account.email.split("@")]
-    )
-
-
-def begin_second_factor_change(ctx: Context, account: Account) -> str:
-    """Pick a new TOTP secret to enrol (the caller has asked the passphrase again); return it. The
-    old
-    one keeps working until the new one is confirmed, which asks the passphrase once more."""
-    secret = second_factor.new_secret()
-    with transaction(ctx.db):
-        ctx.db.execute(
-            "UPDATE accounts SET pending_totp_secret = ? WHERE id = ?", [secret, account.id]
-        )
-        audit.record(ctx, "second_factor_change_started", actor=account.id)
-    return secret
-
-
-def pending_second_factor(ctx: Context, account: Account) -> str | None:
-    row = ctx.db.execute(
-        "SELECT pending_totp_secret FROM accounts WHERE id = ?", [account.id]
-    ).fetchone()
-    return row[0] if row else None
-
-
-def finish_second_factor_change(
-    ctx: Context, account: Account, code: str, keep_session: str | None = None
-) -> None:
-    """Confirm the pending TOTP secret with its first code, replacing the old one; every other
-    session of the
-    account ends, the one of cookie `keep_session` stays. Raises SetupError."""
-    secret = pending_second_factor(ctx, account)
-    if secret is None:
-        raise SetupError("Give your passphrase first to start a new second factor.")
-    step = second_factor.matching_step(secret, second_factor.normalise_code(code))
-    if step is None:
-        raise SetupError(
-            "That code did not match. Check the app shows the new entry, then type its current"
-            " code."
-        )
-    with transaction(ctx.db):
-        ctx.db.execute(
-            "UPDATE accounts SET totp_secret = ?, pending_totp_secret = NULL, totp_last_step = ? "
-            "WHERE id = ?",
-            [secret, step, account.id],
-        )
-        ended = sessions.end_all_for(ctx.db, "officer", str(account.id), keep=keep_session)
-        audit.record(
-            ctx, "second_factor_change", actor=account.id, detail={"other_sessions_ended": ended}
-        )

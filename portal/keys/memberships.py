@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import crypto
 
-from portal.keys import access, accounts
+from portal.keys import access, accounts, channels
 from portal.records import audit
 from portal.guard import submissions
 from portal.keys.accounts import Account, AccountError
@@ -80,7 +80,7 @@ def _record(
     """One membership change, both for the channel's officers to see and in the audit log (inside
     the
     caller's transaction)."""
-    accounts.record_membership_event(ctx, channel_id, subject, action, _actor(actor))
+    channels.record_membership_event(ctx, channel_id, subject, action, _actor(actor))
     audit.record(ctx, event, actor=actor.id, subject=subject_id, channel=channel_id)
 
 
@@ -92,7 +92,7 @@ def _confirmed_count(ctx: Context, channel_id: int) -> int:
     ).fetchone()[0]
 
 
-def require_first_officer(ctx: Context, channel: accounts.Channel) -> None:
+def require_first_officer(ctx: Context, channel: channels.Channel) -> None:
     """Refuse a web request for a channel that has no officer yet: its first one comes from the
     command line."""
     if _confirmed_count(ctx, channel.id) == 0:
@@ -112,7 +112,7 @@ def request(
 ) -> None:
     """An administrator asks for an officer to join a channel; pending until a reader confirms.
     Raises AccountError, or submissions.AlreadySubmitted for a resent form."""
-    officer, channel = accounts.get_account(ctx, account_id), accounts.find_channel(
+    officer, channel = accounts.get_account(ctx, account_id), channels.find_channel(
         ctx, channel_name
     )
     if officer is None or officer.role != "officer":
@@ -208,7 +208,7 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
     Refused when a case of the channel would be left with no officer able to read it (SECURITY.md,
     "Key
     lifecycle": no case without a reader)."""
-    officer, channel = accounts.get_account(ctx, account_id), accounts.find_channel(
+    officer, channel = accounts.get_account(ctx, account_id), channels.find_channel(
         ctx, channel_name
     )
     if officer is None or channel is None:

@@ -13,6 +13,8 @@ from portal.records import audit
 from portal.guard import sign_in_budget, throttle
 from portal.core.context import Context
 from portal.store import transaction
+from portal.keys import credentials
+from portal.records import audit_entries
 
 OFFICER_SESSION = "officer"
 
@@ -50,7 +52,7 @@ def sign_in(
 ) -> SignedInCookies:
     """Check the credentials and open a session. An account whose credentials its maker knows gets
     only a
-    set-up session (portal.keys.enrolment). Raises accounts.LoginFailed, or SignInPaused (before any
+    set-up session (portal.keys.enrolment). Raises credentials.LoginFailed, or SignInPaused (before any
     key
     derivation) when this attempt's budget is spent (portal.guard.sign_in_budget).
 
@@ -65,11 +67,11 @@ def sign_in(
         email,
         known,
         device,
-        fresh_code=known is not None and accounts.holds_fresh_code(ctx, known, totp),
+        fresh_code=known is not None and credentials.holds_fresh_code(ctx, known, totp),
     )
     try:
-        signed = accounts.authenticate(ctx, email, passphrase, totp)
-    except accounts.LoginFailed:
+        signed = credentials.authenticate(ctx, email, passphrase, totp)
+    except credentials.LoginFailed:
         began = attempt.failed()
         if known is not None:
             audit.record(ctx, "sign_in_failed", actor=None, subject=known)
@@ -164,9 +166,9 @@ class LastVisit:
 def last_visit(ctx: Context, who: SignedIn) -> LastVisit:
     """From the audit log: the sign-in before this one, and failed attempts since (for the
     inbox)."""
-    previous, failed = audit.previous_sign_in(ctx, who.account.id)
+    previous, failed = audit_entries.previous_sign_in(ctx, who.account.id)
     return LastVisit(
-        audit.local_time(previous, ctx.settings.timezone) if previous else None, failed
+        audit_entries.local_time(previous, ctx.settings.timezone) if previous else None, failed
     )
 
 
@@ -182,7 +184,7 @@ def confirm_passphrase(ctx: Context, who: SignedIn, passphrase: str, cookie: str
 
     True if it unwraps this account's private key; every answer is audited. After
     REAUTH_FAILURES_ALLOWED wrong answers in 15 minutes the session is ended: ConfirmationLocked."""
-    if accounts.check_passphrase(ctx, who.account.id, passphrase):
+    if credentials.check_passphrase(ctx, who.account.id, passphrase):
         audit.record(ctx, "passphrase_confirmed", actor=who.account.id)
         return True
     audit.record(ctx, "passphrase_confirm_failed", actor=who.account.id)

@@ -5,7 +5,8 @@ half
 leaves that machine only as SLIP-39 shares for custodians. The server keeps the public half
 (`channels.recovery_public_key`) and, for every case of the channel, a copy of each of the case's
 keys
-sealed to it (`recovery_copies`: the case key and the keys of casefiles.OFFICER_SEALED_TABLES). When
+sealed to it (`recovery_copies`: the case key and the keys of
+internal_keys.OFFICER_SEALED_TABLES). When
 an
 officer's key is lost (a forgotten passphrase, a departed officer), the custodians bring the
 threshold of
@@ -19,7 +20,7 @@ import hmac
 from dataclasses import dataclass, field
 
 import crypto
-from portal.keys import access, accounts
+from portal.keys import access, accounts, channels, credentials
 from portal.records import audit
 from portal.core.context import Context
 from portal.store import transaction
@@ -56,8 +57,8 @@ def channel_key(ctx: Context, channel_id: int) -> bytes | None:
     return row[0] if row else None
 
 
-def _channel(ctx: Context, name: str) -> accounts.Channel:
-    channel = accounts.find_channel(ctx, name)
+def _channel(ctx: Context, name: str) -> channels.Channel:
+    channel = channels.find_channel(ctx, name)
     if channel is None:
         raise RecoveryError("There is no such channel.")
     return channel
@@ -80,7 +81,7 @@ def set_channel_key(
             "of its cases: say so with --replace."
         )
     with transaction(ctx.db):
-        accounts.record_membership_event(
+        channels.record_membership_event(
             ctx,
             channel.id,
             f"The channel's recovery key (fingerprint {crypto.key_fingerprint(public_key)})",
@@ -143,8 +144,8 @@ def seal_existing(
         )
     account_id = accounts.account_id_for(ctx, officer_email)
     try:
-        private_key = accounts.unwrap_with_passphrase(ctx, account_id or 0, passphrase)
-    except accounts.LoginFailed:
+        private_key = credentials.unwrap_with_passphrase(ctx, account_id or 0, passphrase)
+    except credentials.LoginFailed:
         raise RecoveryError("That email address and passphrase do not match an officer.") from None
     sealed = left = 0
     with transaction(ctx.db):
@@ -194,7 +195,7 @@ def recover(ctx: Context, channel_name: str, officer_email: str, shares: list[st
     officer = next(
         (
             o
-            for o in accounts.channel_officers(ctx, channel.id)
+            for o in channels.channel_officers(ctx, channel.id)
             if o.email.casefold() == officer_email.strip().casefold()
         ),
         None,
@@ -216,7 +217,7 @@ def recover(ctx: Context, channel_name: str, officer_email: str, shares: list[st
 
 
 def _reseal_to(
-    ctx: Context, channel: accounts.Channel, officer: accounts.Account, private_key: bytes
+    ctx: Context, channel: channels.Channel, officer: accounts.Account, private_key: bytes
 ) -> Recovered:
     result = Recovered()
     with transaction(ctx.db):

@@ -5,7 +5,8 @@ Resumable, and never a case nobody can read: the new key pair is first stored wr
 officer's
 same passphrase (`key_rotations`), in its own transaction; then the officer's sealed copies (case
 keys and
-the further keys of casefiles.OFFICER_SEALED_TABLES) are re-sealed in small batches, one transaction
+the further keys of internal_keys.OFFICER_SEALED_TABLES) are re-sealed in small batches, one
+transaction
 each.
 At every moment each copy opens with the old private key (still wrapped in `accounts`) or the new
 one (in
@@ -24,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 import crypto
-from portal.keys import access, accounts
+from portal.keys import access, accounts, credentials
 from portal.records import audit
 from portal.core.context import Context
 from portal.store import transaction
@@ -87,10 +88,11 @@ def rotate(
 ) -> Rotated:
     """Rotate the officer's key pair (see the module docstring). `pause_seconds` between batches
     spreads the
-    work out on a busy server. Raises accounts.LoginFailed for a wrong email or passphrase. Audited.
+    work out on a busy server. Raises credentials.LoginFailed for a wrong email or passphrase.
+    Audited.
     """
     account_id = accounts.account_id_for(ctx, email) or 0
-    old_key = accounts.unwrap_with_passphrase(ctx, account_id, passphrase)
+    old_key = credentials.unwrap_with_passphrase(ctx, account_id, passphrase)
     row = ctx.db.execute(
         "SELECT new_public_key, new_wrapped_private_key FROM key_rotations WHERE account_id = ?",
         [account_id],
@@ -101,12 +103,12 @@ def rotate(
             new_key = crypto.unwrap_private_key(new_wrapped, passphrase)
         except crypto.CryptoError:
             # The new key was wrapped under the passphrase the rotation began with; changing the
-            # passphrase meanwhile is refused (enrolment.change_passphrase), so this is a wrong
-            # passphrase.
-            raise accounts.LoginFailed() from None
+            # passphrase meanwhile is refused (credential_changes.change_passphrase), so this is a
+            # wrong passphrase.
+            raise credentials.LoginFailed() from None
     else:
         new_key, new_public = crypto.generate_keypair()
-        new_wrapped = accounts.wrap(ctx, new_key, passphrase)
+        new_wrapped = credentials.wrap(ctx, new_key, passphrase)
         with transaction(ctx.db):
             ctx.db.execute(
                 "INSERT INTO key_rotations (account_id, new_public_key, new_wrapped_private_key) "

@@ -269,14 +269,14 @@ def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
 
 
 def _verify_restored(data_dir: Path, manifest: dict) -> Summary:
-    from portal.records import audit
+    from portal.records import audit_head, audit_verify
     from portal.core.context import open_context
 
     ctx = open_context(data_dir)
     try:
         head = manifest["audit_head"]
-        verdict = audit.verify(
-            ctx, audit.Head(head["length"], head["head"]) if head["length"] else None
+        verdict = audit_verify.verify(
+            ctx, audit_head.Head(head["length"], head["head"]) if head["length"] else None
         )
         if not verdict.intact:
             raise BackupError(f"The backup's audit chain does not verify: {verdict.message}")

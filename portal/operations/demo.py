@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyotp
 
-from portal.keys import accounts
+from portal.keys import accounts, channels, credentials, provisioning
 from portal.core.config import INSTALLATION_FILE, create_installation, write_private_json
 from portal.core.context import open_context
 
@@ -55,20 +55,20 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
     path = data_dir / CREDENTIALS_FILE
     stored = _read_credentials(path)
     try:
-        if "officer" in stored and not accounts.still_has_setup_credentials(ctx, DEMO_EMAIL):
+        if "officer" in stored and not credentials.still_has_setup_credentials(ctx, DEMO_EMAIL):
             # The demo officer has chosen their own passphrase and second factor: the set-up ones
             # open nothing now, and are not kept. (Administrators are not asked to change theirs.)
             del stored["officer"]
             write_private_json(path, stored)
-        if accounts.find_channel(ctx, DEMO_CHANNEL) is None:
-            accounts.add_channel(
+        if channels.find_channel(ctx, DEMO_CHANNEL) is None:
+            channels.add_channel(
                 ctx, DEMO_CHANNEL, "Demonstration channel: do not send real disclosures."
             )
         for role, email, name in DEMO_ACCOUNTS:
             if role in stored or accounts.get_account_by_email(ctx, email) is not None:
                 continue
             passphrase = secrets.token_urlsafe(18)
-            _, totp_secret = accounts.add_account(
+            _, totp_secret = provisioning.add_account(
                 ctx,
                 email=email,
                 name=name,

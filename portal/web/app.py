@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from portal.core import resources
 from portal.records.casefiles import CaseNotFound
 from portal.core.config import Settings, load_settings
-from portal.keys import accounts, sessions
+from portal.keys import credentials, sessions
 from portal.casework import referrals
 from portal.guard import work_slots
 from portal.core.context import Context
@@ -104,7 +104,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     sessions.purge_expired(start_db)  # no ended session's row outlives a restart
     start_db.conn.close()
     # The decoy for unknown emails costs one Argon2id run now, not on the first unknown sign-in.
-    accounts.prepare_decoy(settings)
+    credentials.prepare_decoy(settings)
     cookie_prefix = "__Host-" if settings.secure_cookies else ""
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -132,7 +132,6 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     from portal.web.casework import case_record, confidentiality, oral, statistics
     from portal.web.casework import blueprint as console, sign_in as console_sign_in
     # Importing the console's view modules registers their routes on its blueprint.
-    from portal.web.casework import case_actions, case_notes, case_page, inbox, interests
     from portal.web.intake import blueprint as discloser, disclose, status_pages
 
     app.register_blueprint(discloser.bp)

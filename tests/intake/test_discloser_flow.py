@@ -7,7 +7,7 @@ import re
 import pytest
 
 from portal.keys import accounts
-from portal.records import casefiles
+from portal.records import case_attachments, case_history, casefiles
 from portal.web.app import create_app
 from portal.core.config import load_settings
 from portal.core.context import open_context
@@ -41,9 +41,9 @@ def test_disclosure_is_readable_by_the_channel_officer_only_and_nothing_is_store
     case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
     fields = casefiles.read_fields(ctx, case.id, case_key)
     assert fields["details"] == MARKER and fields["category"] == "public_funds"
-    [attachment] = casefiles.read_attachments(ctx, case.id, case_key)
+    [attachment] = case_attachments.read_attachments(ctx, case.id, case_key)
     assert attachment.name == "evidence.pdf" and attachment.size == len(ATTACHMENT)
-    _, chunks = casefiles.attachment_stream(ctx, case.id, case_key, attachment.id)
+    _, chunks = case_attachments.attachment_stream(ctx, case.id, case_key, attachment.id)
     assert b"".join(chunks) == ATTACHMENT
 
     # The officer of another channel holds no copy of the case key and cannot open it.
@@ -82,7 +82,7 @@ def test_discloser_opens_status_replies_with_attachment_and_sees_it(client, inst
     officer = installation.officer
     account, private_key = officer_key(ctx, officer)
     case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
-    [message] = casefiles.read_messages(ctx, case.id, case_key)
+    [message] = case_history.read_messages(ctx, case.id, case_key)
     assert message.author == "discloser" and message.body == reply_text
     assert [a.name for a in message.attachments] == ["minutes.txt"]
     ctx.db.conn.close()
@@ -138,7 +138,7 @@ def test_failure_between_steps_leaves_no_case_and_no_blob(client, installation, 
     def fail(*args, **kwargs):
         raise RuntimeError("injected failure after the case row was written")
 
-    monkeypatch.setattr(casefiles, "insert_attachments", fail)
+    monkeypatch.setattr(case_attachments, "insert_attachments", fail)
     client.application.config["PROPAGATE_EXCEPTIONS"] = False
     client.application.testing = False
     response = disclose(client)
@@ -317,8 +317,8 @@ def test_writeback_during_a_long_upload_keeps_the_attachment_whole(client, insta
     officer = installation.officer
     account, private_key = officer_key(ctx, officer)
     case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
-    [attachment] = casefiles.read_attachments(ctx, case.id, case_key)
-    assert b"".join(casefiles.attachment_stream(ctx, case.id, case_key, attachment.id)[1]) == ATTACHMENT
+    [attachment] = case_attachments.read_attachments(ctx, case.id, case_key)
+    assert b"".join(case_attachments.attachment_stream(ctx, case.id, case_key, attachment.id)[1]) == ATTACHMENT
 
 
 def test_a_reply_is_refused_clearly_when_the_disk_is_nearly_full(installation):

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from portal.keys import accounts
-from portal.records import casefiles
+from portal.records import case_attachments, case_history, casefiles
 from portal.core.context import open_context
 from tests.conftest import MARKER, officer_key
 from tests.support import (ROOT, TRACED, HttpClient, ServerProcess, csrf_token, disclosure_fields, files_containing,
@@ -113,15 +113,15 @@ def assert_officer_decrypts_everything(installation) -> None:
         case_key = casefiles.open_case_key(ctx, case_id, f"account:{account.id}", private_key)
         fields = casefiles.read_fields(ctx, case_id, case_key)
         assert fields["details"] == DETAILS and fields["category"] == "public_funds"
-        [attachment] = casefiles.read_attachments(ctx, case_id, case_key)
+        [attachment] = case_attachments.read_attachments(ctx, case_id, case_key)
         assert attachment.name == "evidence.pdf" and attachment.size == len(ATTACHMENT)
-        _, chunks = casefiles.attachment_stream(ctx, case_id, case_key, attachment.id)
+        _, chunks = case_attachments.attachment_stream(ctx, case_id, case_key, attachment.id)
         assert b"".join(chunks) == ATTACHMENT
-        [message] = casefiles.read_messages(ctx, case_id, case_key)
+        [message] = case_history.read_messages(ctx, case_id, case_key)
         assert message.author == "discloser" and message.body == REPLY_TEXT
         [reply_attachment] = message.attachments
         assert reply_attachment.name == "minutes.txt"
-        _, chunks = casefiles.attachment_stream(ctx, case_id, case_key, reply_attachment.id)
+        _, chunks = case_attachments.attachment_stream(ctx, case_id, case_key, reply_attachment.id)
         assert b"".join(chunks) == REPLY_ATTACHMENT
     finally:
         ctx.db.conn.close()

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 
 import crypto
-from portal.keys import accounts
+from portal.keys import accounts, channels, credentials
 from portal.core.context import open_context
 from tests.conftest import MARKER, Officer, add_account, finish_first_sign_in, run_cli
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
@@ -201,7 +201,7 @@ def test_set_up_credentials_only_reach_the_forced_change_then_open_nothing(app, 
     # Future cases are sealed to the new key only, and every further key of a case was re-sealed too.
     disclose(app.test_client())
     new_key = crypto.unwrap_private_key(wrapped, STRONG)
-    from portal.records.casefiles import OFFICER_SEALED_TABLES
+    from portal.records.internal_keys import OFFICER_SEALED_TABLES
     opened = 0
     for table in ("case_keys", *OFFICER_SEALED_TABLES):
         for [sealed] in sqlite3.connect(data_dir / "portal.db").execute(
@@ -334,7 +334,7 @@ def test_an_administrators_new_member_reads_nothing_until_a_reader_confirms(app,
     assert sign_in(ben_client, ben).status_code == 303
     ben_page = ben_client.get("/console/memberships")
     assert "<bdi>Ben Other</bdi></strong>" not in ben_page.text
-    channel_id = accounts.find_channel(ctx, "Audit and Risk").id
+    channel_id = channels.find_channel(ctx, "Audit and Risk").id
     assert ben_client.post("/console/memberships/decide", data={
         "csrf_token": csrf_token(ben_page.text), "channel": str(channel_id), "officer": str(ben_id),
         "decision": "confirm"}).status_code == 404
@@ -367,7 +367,7 @@ def test_a_refused_membership_is_listed_and_gives_nothing(app, installation, adm
     ana = app.test_client()
     sign_in(ana, installation.officer)
     page = ana.get("/console/memberships")
-    channel_id = accounts.find_channel(ctx, "Audit and Risk").id
+    channel_id = channels.find_channel(ctx, "Audit and Risk").id
     assert ana.post("/console/memberships/decide", data={"csrf_token": csrf_token(page.text), "channel": str(channel_id),
                                                          "officer": str(ben_id), "decision": "refuse"}).status_code == 303
     assert "refused: does not join" in ana.get("/console/memberships").text or True
@@ -487,7 +487,7 @@ def test_a_failure_half_way_through_the_change_leaves_the_set_up_key_whole(app, 
         return real_seal(public_key, secret)
 
     ctx = open_context(data_dir)
-    signed = accounts.authenticate(ctx, given.email, given.passphrase, given.code())
+    signed = credentials.authenticate(ctx, given.email, given.passphrase, given.code())
     state = enrolment.choose_passphrase(ctx, enrolment.from_sign_in(signed), STRONG, STRONG)
     monkeypatch.setattr(crypto, "seal_to", seal_then_crash)
     with pytest.raises(RuntimeError):
@@ -552,7 +552,7 @@ def test_a_stale_set_up_session_cannot_finish_after_the_officer_did(app, install
     assert stale.status_code == 303 and "/console/login" in stale.headers["Location"]
     ctx = open_context(installation.data_dir)
     from portal.keys import enrolment
-    state = enrolment.from_sign_in(accounts.Authenticated(accounts.get_account_by_email(ctx, given.email),
+    state = enrolment.from_sign_in(credentials.Authenticated(accounts.get_account_by_email(ctx, given.email),
                                                           crypto.unwrap_private_key(
                                                               setup_wrapped_of(ctx, given.email), STRONG), True))
     state = enrolment.choose_passphrase(ctx, state, STRONG + " again", STRONG + " again")

@@ -100,7 +100,7 @@ def test_an_offboarded_officer_can_never_be_made_a_reader_again(app, installatio
                                                                "channel": "Audit and Risk"})
     assert refused.status_code == 400    # not among the choices the form offers
     import pytest
-    from portal.keys import accounts, memberships
+    from portal.keys import accounts, channels, memberships
     with pytest.raises(accounts.AccountError, match="was offboarded"):   # nor accepted below the form
         memberships.request(ctx, accounts.get_account(ctx, accounts.account_id_for(ctx, admin.email)), cat_id,
                             "Audit and Risk")
@@ -112,7 +112,7 @@ def test_an_offboarded_officer_can_never_be_made_a_reader_again(app, installatio
 def test_an_officer_removed_while_a_disclosure_is_being_stored_does_not_receive_it(app, installation, monkeypatch):
     """The readers are chosen again under the write lock: a removal that lands while the receipt's key is
     being derived (seconds, or longer waiting for a slot) keeps the removed officer out of the case."""
-    from portal.keys import accounts, memberships
+    from portal.keys import accounts, channels, memberships
     from portal.intake import receipts
     data_dir = installation.data_dir
     cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
@@ -121,7 +121,7 @@ def test_an_officer_removed_while_a_disclosure_is_being_stored_does_not_receive_
     derive = receipts.derive_receipt
 
     def removal_meanwhile(ctx, receipt, wait=None):
-        if accounts.account_id_for(other, cat.email) in {o.id for o in accounts.channel_officers(other, 1)}:
+        if accounts.account_id_for(other, cat.email) in {o.id for o in channels.channel_officers(other, 1)}:
             memberships.remove(other, accounts.get_account(other, accounts.account_id_for(other, admin.email)),
                                accounts.account_id_for(other, cat.email), "Audit and Risk")
         return derive(ctx, receipt, wait)

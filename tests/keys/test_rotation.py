@@ -134,7 +134,7 @@ def test_rotation_ends_sessions_and_a_wrong_passphrase_changes_nothing(app, inst
 def test_a_passphrase_change_waits_for_an_interrupted_rotation(app, installation):
     """The rotation's new key is wrapped under the passphrase it began with: a passphrase change meanwhile
     would strand the cases already re-sealed to it, so it is refused until the rotation is finished."""
-    from portal.keys import accounts
+    from portal.keys import credentials
     from tests.support import csrf_token
     data_dir, ana = installation.data_dir, installation.officer
     disclose_to(app.test_client())
@@ -144,7 +144,7 @@ def test_a_passphrase_change_waits_for_an_interrupted_rotation(app, installation
     account_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [ana.email]).fetchone()[0]
     new_key, new_public = crypto.generate_keypair()
     ctx.db.execute("INSERT INTO key_rotations VALUES (?, ?, ?)",
-                   [account_id, new_public, accounts.wrap(ctx, new_key, ana.passphrase)])   # begun elsewhere
+                   [account_id, new_public, credentials.wrap(ctx, new_key, ana.passphrase)])   # begun elsewhere
     before = ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE id = ?", [account_id]).fetchone()[0]
     page = client.get("/console/account").text
     strong = "quartz lantern orbit meadow 4417"

@@ -9,7 +9,7 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from portal.records import audit
+from portal.records import audit, audit_head
 from portal.cli import main as portal_cli
 from portal.core.context import open_context
 from portal.store import transaction
@@ -95,7 +95,7 @@ def test_every_console_action_is_recorded_without_discloser_content(app, install
 
 def test_audit_head_matches_the_file_and_verify_passes(installation, busy):
     data_dir = installation.data_dir
-    head_path = data_dir / audit.HEAD_FILE
+    head_path = data_dir / audit_head.HEAD_FILE
     assert stat.S_IMODE(head_path.stat().st_mode) == 0o600
     document = json.loads(head_path.read_text())
     printed = run_cli(data_dir, "audit", "head").output.strip()
@@ -157,9 +157,9 @@ def test_a_chain_rebuilt_with_the_key_is_caught_by_the_head_kept_elsewhere(insta
     with transaction(ctx.db):
         for row in rows:
             import crypto
-            previous = crypto.audit_link(audit._chain_key(ctx), previous, audit._fields(*row))
+            previous = crypto.audit_link(audit.chain_key(ctx), previous, audit.chain_fields(*row))
             ctx.db.execute("UPDATE audit_log SET link = ? WHERE seq = ?", [previous.hex(), row[0]])
-    (data_dir / audit.HEAD_FILE).write_text(json.dumps({"length": rows[-1][0], "head": previous.hex()}))
+    (data_dir / audit_head.HEAD_FILE).write_text(json.dumps({"length": rows[-1][0], "head": previous.hex()}))
     assert verify(data_dir).exit_code == 0  # consistent with itself and with the file the server can write
     length = kept.split()[1]
     assert f"Entry {length} does not match the head you gave" in _broken(data_dir, "--expect", kept)
@@ -167,9 +167,9 @@ def test_a_chain_rebuilt_with_the_key_is_caught_by_the_head_kept_elsewhere(insta
 
 def test_a_missing_or_damaged_head_file_and_a_damaged_database_are_verdicts(installation, busy):
     data_dir = installation.data_dir
-    (data_dir / audit.HEAD_FILE).write_text("{not json")
+    (data_dir / audit_head.HEAD_FILE).write_text("{not json")
     assert "cannot be read" in _broken(data_dir)
-    (data_dir / audit.HEAD_FILE).unlink()
+    (data_dir / audit_head.HEAD_FILE).unlink()
     assert "missing" in _broken(data_dir)
     with db(data_dir) as conn:
         conn.execute("DROP TABLE audit_log")
@@ -223,11 +223,11 @@ def test_a_status_set_in_the_database_alone_is_flagged(installation, busy):
 
 
 def test_a_reason_required_status_without_a_reason_cannot_be_stored(installation, busy):
-    from portal.records import casefiles
+    from portal.records import case_history, casefiles
     ctx = open_context(installation.data_dir)
     case = casefiles.get_case(ctx, ref=busy["ref"])
     with pytest.raises(casefiles.ReasonRequired), transaction(ctx.db):
-        casefiles.insert_status(ctx, case.id, bytes(32), status="referred", day="2026-01-05", account_id=None,
+        case_history.insert_status(ctx, case.id, bytes(32), status="referred", day="2026-01-05", account_id=None,
                                 reason="   ")
 
 
@@ -243,9 +243,9 @@ def test_a_database_edit_of_a_message_author_is_flagged(installation, busy):
 
 
 def test_bound_field_names_are_the_documented_ones():
-    from portal.records import casefiles
-    assert casefiles.status_field(2, "assessing", "2026-03-03", 3) == 'status:[2,"assessing","2026-03-03",3]'
-    assert casefiles.message_field("m1", "discloser", None, "2026-03-03") == 'message:["m1","discloser",null,"2026-03-03"]'
+    from portal.records import case_history, casefiles
+    assert case_history.status_field(2, "assessing", "2026-03-03", 3) == 'status:[2,"assessing","2026-03-03",3]'
+    assert case_history.message_field("m1", "discloser", None, "2026-03-03") == 'message:["m1","discloser",null,"2026-03-03"]'
     assert 'field = "status:[2,\\"assessing\\",\\"2026-03-03\\",3]"' in (
         __import__("pathlib").Path(__file__).resolve().parent.parent.parent / "SECURITY.md").read_text()
 
@@ -253,7 +253,7 @@ def test_bound_field_names_are_the_documented_ones():
 def test_records_made_before_binding_stay_readable_and_are_shown_as_unverified(installation, busy):
     import crypto
     from portal.keys import accounts
-    from portal.records import casefiles
+    from portal.records import case_history, casefiles
     data_dir = installation.data_dir
     ctx = open_context(data_dir)
     officer = installation.officer
@@ -286,7 +286,7 @@ def test_a_record_forged_in_the_older_format_by_someone_holding_the_case_key_is_
     """An officer who holds the case key writes a 'closed' record the old way (unbound): it was not there when
     the older records were listed, so verify names it, the console flags it and the discloser never sees it."""
     import crypto
-    from portal.records import casefiles
+    from portal.records import case_history, casefiles
     data_dir = installation.data_dir
     ctx = open_context(data_dir)
     account, private_key = officer_key(ctx, installation.officer)

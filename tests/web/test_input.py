@@ -9,7 +9,7 @@ import re
 import pytest
 
 from portal.keys import accounts
-from portal.records import casefiles
+from portal.records import case_attachments, case_history, casefiles
 from portal.core.context import open_context
 from tests.conftest import MARKER, add_account, officer_key, run_cli
 from tests.support import (csrf_token, disclosure_fields, files_containing, form_for, post_multipart,
@@ -258,8 +258,8 @@ def test_backslashes_and_full_windows_paths():
 def stored_names(installation, officer, message=False):
     ctx, case_id, case_key = officer_case(installation.data_dir, officer)
     if message:
-        return [a.name for m in casefiles.read_messages(ctx, case_id, case_key) for a in m.attachments]
-    return [a.name for a in casefiles.read_attachments(ctx, case_id, case_key)]
+        return [a.name for m in case_history.read_messages(ctx, case_id, case_key) for a in m.attachments]
+    return [a.name for a in case_attachments.read_attachments(ctx, case_id, case_key)]
 
 
 def test_attachment_names_keep_their_extension_and_their_joiners(client, installation):
@@ -358,7 +358,7 @@ def test_a_crlf_reply_is_counted_and_stored_with_single_line_breaks(officer_on_c
     message = ("y" * 9 + "\r\n") * 18_182  # 181,820 characters with LF, 200,002 with CR LF
     assert officer.post(case_url + "/reply", data=fields | {"message": message}).status_code == 303
     ctx, case_id, case_key = officer_case(installation.data_dir, installation.officer)
-    [stored] = casefiles.read_messages(ctx, case_id, case_key)
+    [stored] = case_history.read_messages(ctx, case_id, case_key)
     assert stored.body == message.replace("\r\n", "\n")
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template
 
-from portal.records import audit
 from portal.casework import case_export, notes, referrals, triage, workflow
 from portal.web.context import portal_context
 from portal.web.console_session import signed_in
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
+from portal.records import audit_entries
 
 bp = Blueprint("case_record", __name__, url_prefix="/console")
 
@@ -34,6 +34,6 @@ def record(ref: str):
         elsewhere=DISCLOSED_ELSEWHERE,
         step_labels=workflow.STEP_LABELS,
         tz=ctx.settings.timezone,
-        local_time=audit.local_time,
-        detail_text=audit.detail_text,
+        local_time=audit_entries.local_time,
+        detail_text=audit_entries.detail_text,
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import accounts
 from portal.intake import cases
 from portal.casework import oral, triage
 from portal.guard import submissions
@@ -15,6 +14,7 @@ from portal.web.casework.case_page import render_case
 from portal.web.console_session import resume_with_text, signed_in
 from portal.web.forms import CHOOSE
 from portal.web.casework.forms import OralConfirmForm, OralDisclosureForm
+from portal.keys import channels
 
 bp = Blueprint("oral", __name__, url_prefix="/console")
 
@@ -24,8 +24,8 @@ def _form(formdata=None) -> OralDisclosureForm:
     ctx = portal_context()
     mine = [
         c
-        for c in accounts.list_channels(ctx)
-        if g.who.account.id in {o.id for o in accounts.channel_officers(ctx, c.id)}
+        for c in channels.list_channels(ctx)
+        if g.who.account.id in {o.id for o in channels.channel_officers(ctx, c.id)}
     ]
     form.channel.choices = [SelectChoice("", CHOOSE)] + [SelectChoice(c.name, c.name) for c in mine]
     return form

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import current_app, g, make_response, redirect, request, url_for
 
-from portal.keys import accounts
 from portal.web.context import portal_context
 from portal.web import carry
 from portal.web.keys.confirm import passphrase_confirmed
@@ -24,6 +23,7 @@ from portal.web.console_session import (
 )
 from portal.keys import officer_sessions
 from portal.web.casework.forms import LoginForm
+from portal.keys import credentials
 
 
 def _device_cookie_name() -> str:
@@ -74,7 +74,7 @@ def login_post():
             replacing=request.cookies.get(console_cookie_name()),
             device=request.cookies.get(_device_cookie_name()),
         )
-    except accounts.LoginFailed:
+    except credentials.LoginFailed:
         return (
             render_login(
                 form,

@@ -8,7 +8,7 @@ import datetime as dt
 from flask import Response, abort, render_template, request
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import accounts, conflicts
+from portal.keys import conflicts
 from portal.intake import cases, receipts, receiving
 from portal.guard import submissions, work_slots
 from portal.intake.uploads import MalformedForm, TooLarge
@@ -26,15 +26,16 @@ from portal.web.intake.uploading import (
     with_retry_after,
 )
 from portal.web.responses import too_many_requests
+from portal.keys import channels
 
 
 def _disclose_form(formdata=None) -> DiscloseForm:
     form = DiscloseForm(formdata=formdata) if formdata is not None else DiscloseForm()
-    # Offered by name, the channel's one identifier (accounts.find_channel); nothing chosen
+    # Offered by name, the channel's one identifier (channels.find_channel); nothing chosen
     # beforehand.
     form.channel.choices = [SelectChoice("", CHOOSE)] + [
         SelectChoice(c.name, c.name)
-        for c in accounts.list_channels(portal_context(), with_officers_only=True)
+        for c in channels.list_channels(portal_context(), with_officers_only=True)
     ]
     form.exclude.choices = [
         (officer.id, officer.name) for officer in conflicts.excludable_officers(portal_context())
@@ -51,8 +52,8 @@ def _render_disclose(form: DiscloseForm, status: int = 200, problem: str | None 
             problem=problem,
             dropped=list(dropped),
             limits=upload_limits(),
-            channels=accounts.list_channels(ctx, with_officers_only=True),
-            readers=accounts.readers_by_channel(ctx),
+            channels=channels.list_channels(ctx, with_officers_only=True),
+            readers=channels.readers_by_channel(ctx),
         ),
         status,
     )

@@ -18,6 +18,8 @@ from portal.web.keys.forms import (
     ReauthenticateForm,
 )
 from portal.web.responses import clear_session_cookie, set_session_cookie
+from portal.keys import invitations
+from portal.keys import credential_changes
 
 bp = Blueprint("enrol", __name__, url_prefix="/console")
 
@@ -48,7 +50,7 @@ def _render_passphrase_step(state: enrolment.SetupState, form, action: str, prob
 def enrol(token: str):
     try:
         state = enrolment.open_invitation(portal_context(), token)
-    except enrolment.InvitationUnusable:
+    except invitations.InvitationUnusable:
         return _unusable()
     if _signed_in_as_admin():
         return render_template("keys/enrol_unusable.html", admin=True), 403
@@ -62,7 +64,7 @@ def enrol_post(token: str):
     ctx = portal_context()
     try:
         state = enrolment.open_invitation(ctx, token)
-    except enrolment.InvitationUnusable:
+    except invitations.InvitationUnusable:
         return _unusable()
     if _signed_in_as_admin():
         return render_template("keys/enrol_unusable.html", admin=True), 403
@@ -148,7 +150,7 @@ def second_factor_post():
         return _render_second_factor(state, form, code=400)
     try:
         finished = enrolment.finish(ctx, state, form.totp.data)
-    except enrolment.InvitationUnusable:
+    except invitations.InvitationUnusable:
         enrolment.replace_session(ctx, request.cookies.get(_cookie_name()), state)
         return _unusable()
     except enrolment.SetupError as exc:
@@ -181,7 +183,7 @@ def _render_account(
     passphrase_form=None, reauth_form=None, confirm_form=None, problem=None, notice=None, code=200
 ):
     ctx = portal_context()
-    pending = enrolment.pending_second_factor(ctx, g.who.account)
+    pending = credential_changes.pending_second_factor(ctx, g.who.account)
     return (
         render_template(
             "keys/account.html",
@@ -237,12 +239,12 @@ def change_passphrase():
             passphrase_form=form, problem="Your passphrase was not changed.", code=400
         )
     try:
-        enrolment.check_new_passphrase(
+        credential_changes.check_new_passphrase(
             g.who.account, form.passphrase.data, form.passphrase_again.data
         )
         if not _passphrase_is_right(form.current_passphrase.data):
             raise enrolment.SetupError("Your current passphrase is not right. Nothing was changed.")
-        enrolment.change_passphrase(
+        credential_changes.change_passphrase(
             portal_context(),
             g.who.account,
             g.who.private_key,
@@ -267,7 +269,7 @@ def start_second_factor():
     if not _passphrase_is_right(form.passphrase.data):
         form.passphrase.errors = ["Your passphrase is not right. Nothing was changed."]
         return _render_account(reauth_form=form, problem="Nothing was changed.", code=400)
-    enrolment.begin_second_factor_change(portal_context(), g.who.account)
+    credential_changes.begin_second_factor_change(portal_context(), g.who.account)
     return redirect(url_for("enrol.account") + "#second-factor", code=303)
 
 
@@ -282,7 +284,7 @@ def confirm_second_factor():
     try:
         if not _passphrase_is_right(form.passphrase.data):
             raise enrolment.SetupError("Your passphrase is not right. Nothing was changed.")
-        enrolment.finish_second_factor_change(
+        credential_changes.finish_second_factor_change(
             portal_context(),
             g.who.account,
             form.totp.data,

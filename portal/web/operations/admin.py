@@ -12,7 +12,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_wtf.csrf import CSRFError
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import accounts, enrolment, memberships
+from portal.keys import accounts, channels, invitations, memberships
 from portal.casework import referrals
 from portal.guard import submissions
 from portal.web.context import portal_context
@@ -43,7 +43,7 @@ def _officer_choices(ctx) -> list[SelectChoice]:
 def _channel_choices(ctx) -> list[SelectChoice]:
     # Channels are chosen by name, their one identifier on these forms (names are unique).
     return [SelectChoice("", "Choose a channel")] + [
-        SelectChoice(c.name, c.name) for c in accounts.list_channels(ctx)
+        SelectChoice(c.name, c.name) for c in channels.list_channels(ctx)
     ]
 
 
@@ -83,7 +83,7 @@ def _render(
     return (
         render_template(
             "operations/admin.html",
-            channels=accounts.list_channels(ctx),
+            channels=channels.list_channels(ctx),
             people=accounts.list_accounts(ctx),
             channel_form=channel_form or AddChannelForm(),
             membership_form=membership_form or _membership_form(ctx),
@@ -111,7 +111,7 @@ def add_channel():
             channel_form=form, problem="The channel was not added: please see below.", code=400
         )
     try:
-        accounts.add_channel(
+        channels.add_channel(
             portal_context(),
             form.name.data,
             form.description.data,
@@ -196,7 +196,7 @@ def invite():
     if not form.validate():
         return _render(invite_form=form, problem="Nobody was invited: please see below.", code=400)
     try:
-        token = enrolment.invite(
+        token = invitations.invite(
             ctx,
             email=form.invite_email.data,
             name=form.display_name.data,
@@ -206,7 +206,7 @@ def invite():
     except accounts.AccountError as exc:
         form.invite_email.errors = [str(exc)]
         return _render(invite_form=form, problem="Nobody was invited: please see below.", code=400)
-    link = request.host_url.rstrip("/") + enrolment.ENROL_PATH + token
+    link = request.host_url.rstrip("/") + invitations.ENROL_PATH + token
     return _render(invitation={"email": form.invite_email.data.strip(), "link": link})
 
 

@@ -7,7 +7,7 @@ import io
 
 from flask import Blueprint, Response, g, render_template, request
 
-from portal.records import audit
+from portal.records import audit, audit_entries, audit_head
 from portal.core.numbers import whole_number_or
 from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
@@ -25,17 +25,17 @@ PAGE_SIZE = 100
 def entries():
     ctx = portal_context()
     before = whole_number_or(request.args.get("before"), 0, minimum=1) or None
-    rows = audit.entries_for(
+    rows = audit_entries.entries_for(
         ctx, g.who.account.id, g.who.account.role, limit=PAGE_SIZE + 1, before=before
     )
     return render_template(
         "operations/audit.html",
         entries=rows[:PAGE_SIZE],
         more=len(rows) > PAGE_SIZE,
-        head=audit.read_head(ctx.settings.data_dir),
+        head=audit_head.read_head(ctx.settings.data_dir),
         tz=ctx.settings.timezone,
-        local_time=audit.local_time,
-        detail_text=audit.detail_text,
+        local_time=audit_entries.local_time,
+        detail_text=audit_entries.detail_text,
         form=EmptyForm(),
     )
 
@@ -51,7 +51,7 @@ def export():
     writer.writerow(
         ["entry", "time_utc", "event", "by", "about_account", "channel", "case", "detail"]
     )
-    for e in audit.all_entries_for(ctx, g.who.account.id, g.who.account.role):
+    for e in audit_entries.all_entries_for(ctx, g.who.account.id, g.who.account.role):
         writer.writerow(
             [
                 csv_cell(v)
@@ -63,7 +63,7 @@ def export():
                     e.subject_name,
                     e.channel_name,
                     e.case_ref,
-                    audit.detail_text(e.detail),
+                    audit_entries.detail_text(e.detail),
                 )
             ]
         )

@@ -1,0 +1,136 @@
+"""Channels: the routes a disclosure takes to its officers, with their statutory regime, their
+confirmed readers and the notes of membership changes officers see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.core.clock import today
+from portal.core.context import Context
+from portal.guard import submissions
+from portal.keys.accounts import Account, AccountError
+from portal.records import audit
+from portal.store import transaction
+
+REGIMES = ("nz", "eu")  # the statutory clock a channel follows: see portal.casework.deadlines
+
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: int
+    name: str
+    description: str
+    regime: str = "nz"
+
+
+def _channel(row) -> Channel:
+    return Channel(id=row[0], name=row[1], description=row[2], regime=row[3])
+
+
+def add_channel(
+    ctx: Context,
+    name: str,
+    description: str = "",
+    regime: str = "nz",
+    *,
+    actor: int | None = None,
+    submission_token: str | None = None,
+) -> Channel:
+    """Add a channel (`actor`: the administrator, None at the command line); recorded in the audit
+    log.
+    `regime` is 'nz' (the 2022 Act's 20 working days) or 'eu' (the Directive's clocks).
+
+    Raises AccountError, or submissions.AlreadySubmitted for a resent form."""
+    name = name.strip()
+    if not name:
+        raise AccountError("A channel needs a name.")
+    if regime not in REGIMES:
+        raise AccountError("The regime must be 'nz' or 'eu'.")
+    with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
+        if ctx.db.execute("SELECT 1 FROM channels WHERE name = ?", [name]).fetchone():
+            raise AccountError(f"A channel named {name!r} already exists.")
+        cursor = ctx.db.execute(
+            "INSERT INTO channels (name, description, regime) VALUES (?, ?, ?)",
+            [name, description, regime],
+        )
+        audit.record(ctx, "channel_add", actor=actor, channel=cursor.lastrowid)
+    return Channel(id=cursor.lastrowid, name=name, description=description, regime=regime)
+
+
+def list_channels(ctx: Context, *, with_officers_only: bool = False) -> list[Channel]:
+    sql = "SELECT id, name, description, regime FROM channels"
+    if with_officers_only:
+        sql += (
+            " WHERE EXISTS (SELECT 1 FROM channel_officers co WHERE co.channel_id = channels.id AND"
+            " co.state = 'confirmed')"
+        )
+    return [_channel(row) for row in ctx.db.execute(sql + " ORDER BY name").fetchall()]
+
+
+def get_channel(ctx: Context, channel_id: int) -> Channel | None:
+    row = ctx.db.execute(
+        "SELECT id, name, description FROM channels WHERE id = ?", [channel_id]
+    ).fetchone()
+    return _channel(row) if row else None
+
+
+def find_channel(ctx: Context, name: str) -> Channel | None:
+    """The channel named exactly `name` (surrounding spaces aside), else None.
+
+    A channel is identified by its name alone, everywhere: the disclosure form's select offers
+    names,
+    the CLI takes names. Never also by id, or a channel named "2" and the channel with id 2 could be
+    confused.
+    """
+    row = ctx.db.execute(
+        "SELECT id, name, description, regime FROM channels WHERE name = ?", [(name or "").strip()]
+    ).fetchone()
+    return _channel(row) if row else None
+
+
+def channel_officers(ctx: Context, channel_id: int) -> list[Account]:
+    """The channel's readers: its officers whose membership is confirmed (pending ones receive
+    nothing)."""
+    rows = ctx.db.execute(
+        "SELECT a.id, a.email, a.name, a.role, a.public_key FROM accounts a JOIN channel_officers"
+        " co ON co.account_id = a.id WHERE co.channel_id = ? AND co.state = 'confirmed' AND a.role"
+        " = 'officer' AND a.offboarded_day IS NULL ORDER BY a.name",
+        [channel_id],
+    ).fetchall()
+    return [Account(*row) for row in rows]
+
+
+def readers_by_channel(ctx: Context) -> dict[int, list[str]]:
+    """For the disclosure form: each channel's readers' display names, so a discloser can choose."""
+    readers: dict[int, list[str]] = {}
+    for channel_id, name in ctx.db.execute(
+        "SELECT co.channel_id, a.name FROM channel_officers co JOIN accounts a ON a.id ="
+        " co.account_id WHERE co.state = 'confirmed' AND a.role = 'officer' ORDER BY a.name"
+    ).fetchall():
+        readers.setdefault(channel_id, []).append(name)
+    return readers
+
+
+def resolve_channels(ctx: Context, channels, *, required: bool) -> list[Channel]:
+    if required and not channels:
+        raise AccountError("An officer needs at least one channel.")
+    found = [find_channel(ctx, c) for c in channels]
+    missing = [c for c, ch in zip(channels, found) if ch is None]
+    if missing:
+        raise AccountError(f"No such channel: {', '.join(missing)}.")
+    return found
+
+
+def record_membership_event(
+    ctx: Context, channel_id: int, subject: str, action: str, actor: str
+) -> None:
+    """Note a membership change for the channel's officers to see (inside the caller's
+    transaction)."""
+    ctx.db.execute(
+        "INSERT INTO membership_events (channel_id, subject, action, actor, day) VALUES (?, ?, ?,"
+        " ?, ?)",
+        [channel_id, subject, action, actor, today(ctx.settings.timezone)],
+    )

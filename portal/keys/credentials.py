@@ -1,0 +1,201 @@
+"""An account's credentials: passphrase strength, the private key wrapped under the passphrase,
+signing in (with a decoy key for an unknown email, so a failed sign-in costs the same either way),
+the second factor and recovery codes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import zxcvbn
+
+import crypto
+from portal.core.config import Settings
+from portal.core.context import Context
+from portal.guard import work_slots
+from portal.keys import second_factor
+from portal.keys.accounts import Account, AccountError
+from portal.records import audit
+from portal.store import transaction
+
+MIN_PASSPHRASE_LENGTH = 12
+# zxcvbn's score 3: "safely unguessable: moderate protection from offline slow-hash scenario".
+MIN_PASSPHRASE_SCORE = 3
+
+
+
+class LoginFailed(Exception):
+    """Sign-in failed. Deliberately says nothing of which part was wrong."""
+
+
+class WeakPassphrase(AccountError):
+    """A passphrase the strength estimator (zxcvbn) rates guessable; the message carries its
+    advice."""
+
+
+def check_passphrase_strength(passphrase: str, user_inputs: list[str] = ()) -> None:
+    """Refuse a short or guessable passphrase with the estimator's own advice. Raises
+    WeakPassphrase."""
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise WeakPassphrase(
+            f"Use at least {MIN_PASSPHRASE_LENGTH} characters: several uncommon words work well."
+        )
+    # zxcvbn refuses more than 72 characters (its cost grows with length): the first 72 decide.
+    # The person's own name and email, word by word, count as guessable.
+    words = [w for u in user_inputs for w in re.split(r"[^\w]+", u.lower()) if w]
+    result = zxcvbn.zxcvbn(passphrase[:72], user_inputs=words)
+    if result["score"] < MIN_PASSPHRASE_SCORE:
+        feedback = result["feedback"]
+        advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+        raise WeakPassphrase(
+            "This passphrase would be too easy to guess. "
+            + (advice or "Add another word or two; uncommon words are better.")
+        )
+
+
+# Unwrapped when the email is unknown, so a failed sign-in costs the same either way.
+_DECOY: dict[str, bytes] = {}
+
+
+def prepare_decoy(settings: Settings) -> None:
+    """Build the decoy wrapped key at start-up, so even the first unknown email costs one Argon2id
+    run."""
+    key = repr(settings.passphrase_params)
+    if key not in _DECOY:
+        _DECOY[key] = crypto.wrap_private_key(
+            crypto.generate_keypair()[0], "decoy passphrase", settings.passphrase_params
+        )
+
+
+def _decoy_wrapped(ctx: Context) -> bytes:
+    prepare_decoy(ctx.settings)
+    return _DECOY[repr(ctx.settings.passphrase_params)]
+
+
+def wrap(ctx: Context, private_key: bytes, passphrase: str) -> bytes:
+    """Wrap a private key under a passphrase (Argon2id), under the process's key-derivation
+    slots."""
+    with work_slots.key_derivation(ctx.settings):
+        return crypto.wrap_private_key(private_key, passphrase, ctx.settings.passphrase_params)
+
+
+def _unwrap(ctx: Context, wrapped: bytes, passphrase: str) -> bytes:
+    """Argon2id under the process's key-derivation slots (work_slots.Busy when none comes free)."""
+    with work_slots.key_derivation(ctx.settings):
+        return crypto.unwrap_private_key(wrapped, passphrase)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    account: Account
+    private_key: bytes
+    must_change_credentials: bool
+
+
+def authenticate(ctx: Context, email: str, passphrase: str, code: str) -> Authenticated:
+    """Check passphrase and second factor (a TOTP code, or one of the account's recovery codes,
+    which is
+    then used up); return the account and its unwrapped private key. Raises LoginFailed."""
+    row = ctx.db.execute(
+        "SELECT id, email, name, role, public_key, wrapped_private_key, totp_secret,"
+        " must_change_credentials FROM accounts WHERE email = ?",
+        [email.strip()],
+    ).fetchone()
+    wrapped = row[5] if row else _decoy_wrapped(ctx)
+    try:
+        private_key = _unwrap(ctx, wrapped, passphrase)
+    except crypto.CryptoError:
+        private_key = None
+    if row is None or private_key is None or not use_second_factor(ctx, row[0], row[6], code):
+        raise LoginFailed()
+    return Authenticated(Account(*row[:5]), private_key, bool(row[7]))
+
+
+def still_has_setup_credentials(ctx: Context, email: str) -> bool:
+    """True while the account made by `officer add` has not yet replaced the credentials its maker
+    saw."""
+    row = ctx.db.execute(
+        "SELECT must_change_credentials FROM accounts WHERE email = ?", [email]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def unwrap_with_passphrase(ctx: Context, account_id: int, passphrase: str) -> bytes:
+    """The account's private key if `passphrase` unwraps it; raises LoginFailed otherwise."""
+    row = ctx.db.execute(
+        "SELECT wrapped_private_key FROM accounts WHERE id = ?", [account_id]
+    ).fetchone()
+    try:
+        private_key = _unwrap(ctx, row[0] if row else _decoy_wrapped(ctx), passphrase)
+    except crypto.CryptoError:
+        raise LoginFailed() from None
+    if row is None:
+        raise LoginFailed()
+    return private_key
+
+
+def holds_fresh_code(ctx: Context, account_id: int, code: str) -> bool:
+    """Whether `code` is the account's TOTP code for a step not yet used, without using it up (the
+    sign-in that follows does). Only someone with the account's second factor can make this true."""
+    code = second_factor.normalise_code(code)
+    row = ctx.db.execute(
+        "SELECT totp_secret, totp_last_step FROM accounts WHERE id = ?", [account_id]
+    ).fetchone()
+    if row is None or not second_factor.looks_like_totp(code):
+        return False
+    step = second_factor.matching_step(row[0], code)
+    return step is not None and step > row[1]
+
+
+def use_second_factor(ctx: Context, account_id: int, totp_secret: str, code: str) -> bool:
+    """Accept a TOTP code for a step later than the last one used (replay guard), or an unused
+    recovery code, consuming it. Both are claimed with one conditional write, so two requests
+    racing with the same code cannot both win."""
+    code = second_factor.normalise_code(code)
+    if second_factor.looks_like_totp(code):
+        step = second_factor.matching_step(totp_secret, code)
+        if step is None:
+            return False
+        with transaction(ctx.db):
+            claimed = ctx.db.execute(
+                "UPDATE accounts SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+                [step, account_id, step],
+            ).rowcount
+        return claimed == 1
+    code_hash = second_factor.recovery_code_hash(recovery_code_key(ctx), code)
+    if code_hash is None:
+        return False
+    with transaction(ctx.db):
+        used = ctx.db.execute(
+            "DELETE FROM recovery_codes WHERE account_id = ? AND code_hash = ?",
+            [account_id, code_hash],
+        ).rowcount
+        if used:
+            audit.record(ctx, "recovery_code_used", actor=account_id)
+    return used == 1
+
+
+def recovery_code_key(ctx: Context) -> bytes:
+    return crypto.derive_subkey(ctx.settings.secret_key, "recovery-codes")
+
+
+def store_recovery_codes(ctx: Context, account_id: int, codes: list[str]) -> None:
+    """Replace the account's recovery codes with these (hashed), inside the caller's transaction."""
+    key = recovery_code_key(ctx)
+    ctx.db.execute("DELETE FROM recovery_codes WHERE account_id = ?", [account_id])
+    for code in codes:
+        ctx.db.execute(
+            "INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)",
+            [account_id, second_factor.recovery_code_hash(key, code)],
+        )
+
+
+def check_passphrase(ctx: Context, account_id: int, passphrase: str) -> bool:
+    """Whether `passphrase` unwraps this account's private key (asked again before weighty
+    actions)."""
+    try:
+        unwrap_with_passphrase(ctx, account_id, passphrase)
+    except LoginFailed:
+        return False
+    return True

@@ -1,0 +1,182 @@
+"""Reading the audit log for people: the entries an account may see in the console, a case's
+entries for its printed record, plain-language labels, times and the previous sign-in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from portal.core.context import Context
+
+# Plain-language labels for the console; an event without one is shown by its name.
+EVENT_LABELS: dict[str, str] = {
+    "sign_in": "Signed in",
+    "sign_in_failed": "Failed sign-in",
+    "sign_in_paused": "Sign-in paused after failed attempts",
+    "sign_out": "Signed out",
+    "sign_out_everywhere": "Signed out on every device",
+    "passphrase_confirmed": "Confirmed passphrase",
+    "passphrase_confirm_failed": "Wrong passphrase when asked again",
+    "account_add": "Account created at the command line",
+    "channel_add": "Channel added",
+    "membership_add": "Officer added to a channel",
+    "membership_request": "Asked for an officer to join a channel",
+    "membership_confirm": "Confirmed an officer's membership of a channel",
+    "membership_refuse": "Refused an officer's membership of a channel",
+    "membership_remove": "Removed an officer from a channel",
+    "membership_withdraw": "Withdrew a request for an officer to join a channel",
+    "second_factor_change_started": "Started replacing the second factor",
+    "invitation": "Enrolment link made",
+    "enrolment": "Officer enrolled",
+    "credentials_replaced": "Set-up credentials replaced by the officer's own",
+    "passphrase_change": "Passphrase changed",
+    "second_factor_change": "Second factor replaced",
+    "recovery_code_used": "Signed in with a recovery code",
+    "settings_change": "Setting changed",
+    "case_view": "Case read",
+    "download": "Attachment downloaded",
+    "reply": "Message sent to the discloser",
+    "status_change": "Status changed",
+    "step_done": "A step of s 13 recorded as done",
+    "extension": "Extension under s 13(2) recorded",
+    "progress_update": "Progress update given (s 13(2))",
+    "referral": "Referred to an appropriate authority (s 16)",
+    "assignment": "Case assigned",
+    "note_added": "Internal note added",
+    "exclusion": "Officers excluded by the discloser",
+    "statistics_view": "Statistics viewed",
+    "statistics_export": "Statistics exported",
+    "identity_consent_asked": "Discloser asked to consent to releasing their identity (s 17)",
+    "identity_release_requested": (
+        "Release of the discloser's identity asked, awaiting a second officer (s 17)"
+    ),
+    "identity_release": "Discloser's identity released (s 17)",
+    "case_export": "Case exported",
+    "oral_disclosure": "Oral disclosure recorded by an officer",
+    "oral_record_confirmed": "Record of an oral disclosure confirmed",
+    "case_print": "Case record printed",
+    "interest_declared": "Interest declared",
+    "interest_removed": "Interest removed",
+    "authority_change": "Appropriate-authority directory changed",
+    "audit_export": "Audit log exported",
+    "grant": "Access to a case given to another officer",
+    "offboard": "Officer offboarded: their key copies deleted",
+    "recovery_key_set": "Channel recovery key imported",
+    "recovery_sealed": "Earlier cases sealed to the channel's recovery key",
+    "recovery_used": "Channel recovery key used to re-seal cases to an officer",
+    "key_rotation_started": "Key rotation started",
+    "key_rotated": "Key pair replaced and case keys re-sealed",
+    "retention_change": "Channel's retention period changed",
+    "legal_hold": "Legal hold placed",
+    "legal_hold_released": "Legal hold lifted",
+    "deletion_requested": "Deletion requested (retention period over)",
+    "deletion_withdrawn": "Deletion request withdrawn",
+    "case_deleted": "Case deleted after its retention period (confirmed by a second officer)",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    at: str
+    event: str
+    actor_name: str
+    subject_name: str
+    channel_name: str
+    case_ref: str
+    detail: dict
+
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS.get(self.event, self.event.replace("_", " ").capitalize())
+
+
+_ENTRY_SQL = (
+    "SELECT l.seq, l.at, l.event, COALESCE(a.name, ''), COALESCE(s.name, ''), COALESCE(ch.name,"
+    " ''), COALESCE(l.case_ref, ''), l.detail FROM audit_log l LEFT JOIN accounts a ON a.id ="
+    " l.actor LEFT JOIN accounts s ON s.id = l.subject LEFT JOIN channels ch ON ch.id ="
+    " l.channel_id "
+)
+
+
+def _visible_to(account_id: int, role: str) -> tuple[str, list]:
+    """Administrators: account and settings entries. Officers: their own account, their channels'
+    settings, and the cases they hold a key for."""
+    if role == "admin":
+        return "WHERE l.case_ref IS NULL", []
+    return (
+        (
+            "WHERE l.actor = ? OR l.subject = ? OR (l.case_ref IS NULL AND l.channel_id IN (SELECT"
+            " channel_id FROM channel_officers WHERE account_id = ? AND state = 'confirmed')) OR"
+            " l.case_ref IN (SELECT c.ref FROM cases c JOIN case_keys k ON k.case_id = c.id WHERE"
+            " k.recipient = ?)"
+        ),
+        [account_id, account_id, account_id, f"account:{account_id}"],
+    )
+
+
+def entries_for(
+    ctx: Context, account_id: int, role: str, *, limit: int = 100, before: int | None = None
+) -> list[Entry]:
+    """The entries this account may see, newest first, `limit` at a time (`before`: a sequence
+    number)."""
+    where, params = _visible_to(account_id, role)
+    if before is not None:
+        where = f"WHERE l.seq < ? AND ({where.removeprefix('WHERE ')})"
+        params = [before, *params]
+    rows = ctx.db.execute(
+        _ENTRY_SQL + where + " ORDER BY l.seq DESC LIMIT ?", [*params, limit]
+    ).fetchall()
+    return [Entry(*row[:7], json.loads(row[7])) for row in rows]
+
+
+def entries_for_case(ctx: Context, case_ref: str) -> list[Entry]:
+    """Every entry about one case, oldest first (the caller has checked the account may read the
+    case)."""
+    rows = ctx.db.execute(_ENTRY_SQL + "WHERE l.case_ref = ? ORDER BY l.seq", [case_ref]).fetchall()
+    return [Entry(*row[:7], json.loads(row[7])) for row in rows]
+
+
+def all_entries_for(ctx: Context, account_id: int, role: str) -> Iterator[Entry]:
+    """Every entry this account may see, oldest first (for an export)."""
+    where, params = _visible_to(account_id, role)
+    for row in ctx.db.execute(_ENTRY_SQL + where + " ORDER BY l.seq", params):
+        yield Entry(*row[:7], json.loads(row[7]))
+
+
+def previous_sign_in(ctx: Context, account_id: int) -> tuple[str | None, int]:
+    """For the current session: when this account signed in before it (UTC, ISO 8601; None for a
+    first
+    sign-in), and how many failed sign-ins for the account came between that one and this."""
+    rows = ctx.db.execute(
+        "SELECT seq, at FROM audit_log WHERE event = 'sign_in' AND actor = ? "
+        "ORDER BY seq DESC LIMIT 2",
+        [account_id],
+    ).fetchall()
+    if not rows:
+        return None, 0
+    current = rows[0][0]
+    previous_seq, previous_at = rows[1] if len(rows) > 1 else (0, None)
+    failed = ctx.db.execute(
+        "SELECT COUNT(*) FROM audit_log WHERE event = 'sign_in_failed' AND subject = ? "
+        "AND seq > ? AND seq < ?",
+        [account_id, previous_seq, current],
+    ).fetchone()[0]
+    return previous_at, failed
+
+
+def detail_text(detail: dict) -> str:
+    return ", ".join(f"{key}: {value}" for key, value in sorted(detail.items()))
+
+
+def local_time(at: str, tz: str) -> str:
+    """An entry's time for people: 'YYYY-MM-DD HH:MM' in the installation's zone, or the day as
+    stored."""
+    if "T" not in at:
+        return at
+    moment = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")

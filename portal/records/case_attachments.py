@@ -1,0 +1,109 @@
+"""A case's attachments: their encrypted metadata, reading and streaming the decrypted bytes
+from the blob store, inserting attachment rows, and the blobs still referenced."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+import crypto
+from portal.core.context import Context
+from portal.records.casefiles import Attachment, CaseNotFound
+
+MOVED_FILE_NAME = "(This file was moved to another message outside the portal.)"
+
+
+def _attachment(
+    case_id: str, case_key: bytes, attachment_id: str, meta_ct: bytes, message_id: str | None = None
+) -> Attachment:
+    """The attachment's metadata. Its message (None: the disclosure itself) is inside the encrypted
+    metadata
+    of files stored since it was kept there: a file moved to another message in the database says
+    so.
+    """
+    meta = json.loads(
+        crypto.decrypt_field(case_key, case_id, f"attachment:{attachment_id}", meta_ct)
+    )
+    moved = "message" in meta and meta["message"] != message_id
+    return Attachment(
+        id=attachment_id,
+        name=MOVED_FILE_NAME if moved else meta["name"],
+        content_type=meta["type"],
+        size=meta["size"],
+        sha256=meta.get("sha256", ""),
+    )
+
+
+def read_attachments(
+    ctx: Context, case_id: str, case_key: bytes, message_id: str | None = None
+) -> list[Attachment]:
+    rows = ctx.db.execute(
+        "SELECT id, meta_ct FROM attachments WHERE case_id = ? AND message_id IS ? ORDER BY seq",
+        [case_id, message_id],
+    ).fetchall()
+    return [_attachment(case_id, case_key, aid, ct, message_id) for aid, ct in rows]
+
+
+def attachment_stream(
+    ctx: Context, case_id: str, case_key: bytes, attachment_id: str
+) -> tuple[Attachment, Iterator[bytes]]:
+    """The attachment's metadata and a generator of its decrypted bytes, chunk by chunk."""
+    row = ctx.db.execute(
+        "SELECT meta_ct, blob, message_id FROM attachments WHERE case_id = ? AND id = ?",
+        [case_id, attachment_id],
+    ).fetchone()
+    if row is None:
+        raise CaseNotFound()
+    attachment = _attachment(case_id, case_key, attachment_id, row[0], row[2])
+    key = crypto.stream_key(case_key, case_id, attachment_id)
+    ad = crypto.attachment_ad(case_id, attachment_id)
+
+    def chunks() -> Iterator[bytes]:
+        with ctx.blobs.open(row[1]) as source:
+            yield from crypto.iter_decrypt(key, source, ad)
+
+    return attachment, chunks()
+
+
+def encrypt_attachment_meta(
+    case_id: str, case_key: bytes, attachment: Attachment, message_id: str | None
+) -> bytes:
+    meta = {
+        "name": attachment.name,
+        "type": attachment.content_type,
+        "size": attachment.size,
+        "message": message_id,
+    }
+    if attachment.sha256:
+        meta["sha256"] = attachment.sha256
+    return crypto.encrypt_field(
+        case_key, case_id, f"attachment:{attachment.id}", json.dumps(meta).encode()
+    )
+
+
+def insert_attachments(
+    ctx: Context,
+    case_id: str,
+    case_key: bytes,
+    message_id: str | None,
+    attachments: list[tuple[Attachment, str]],
+) -> None:
+    """Insert attachment rows (metadata encrypted, blob name in the clear); the caller holds the
+    transaction."""
+    for seq, (attachment, blob_name) in enumerate(attachments, start=1):
+        ctx.db.execute(
+            "INSERT INTO attachments (id, case_id, message_id, seq, blob, meta_ct) VALUES (?, ?, ?,"
+            " ?, ?, ?)",
+            [
+                attachment.id,
+                case_id,
+                message_id,
+                seq,
+                blob_name,
+                encrypt_attachment_meta(case_id, case_key, attachment, message_id),
+            ],
+        )
+
+
+def referenced_blobs(ctx: Context) -> set[str]:
+    return {row[0] for row in ctx.db.execute("SELECT blob FROM attachments").fetchall()}

@@ -1,0 +1,256 @@
+"""A case's workflow records, bound to their case: messages between the discloser and officers
+and the status records, each written with its audit entry and read back marked verified, older
+and unverified, or changed outside the portal."""
+
+from __future__ import annotations
+
+import json
+
+import crypto
+from portal.core.context import Context
+from portal.records import audit
+from portal.records.case_attachments import read_attachments
+from portal.records.casefiles import (
+    REASON_REQUIRED,
+    CaseRecord,
+    Message,
+    ReasonRequired,
+    StatusUpdate,
+    new_id,
+)
+
+# Workflow records made since schema 4 are bound to their case (binding = BOUND): the record's clear
+# values are part of its ciphertext's field name, so of its associated data (SECURITY.md, "Field
+# names"). Older records (binding 0) stay readable and are shown as unverified, if they are listed
+# in legacy_records (the unbound records that existed when that list was made, migration 11); any
+# other unbound record was written outside the portal.
+BOUND = 2
+TAMPERED_TEXT = "(This record was changed outside the portal: its content is withheld.)"
+
+
+
+def status_field(seq: int, status: str, day: str, account_id: int | None) -> str:
+    return "status:" + json.dumps([seq, status, day, account_id], separators=(",", ":"))
+
+
+def message_field(message_id: str, author: str, account_id: int | None, day: str) -> str:
+    return "message:" + json.dumps([message_id, author, account_id, day], separators=(",", ":"))
+
+
+def _open_record(
+    case_key: bytes,
+    case_id: str,
+    bound: bool,
+    bound_name: str,
+    legacy_name: str,
+    ciphertext: bytes | None,
+) -> tuple[bytes | None, bool | None]:
+    """Decrypt a workflow record: (plaintext or None, verified: True / None for older records /
+    False)."""
+    if ciphertext is None:
+        return None, False if bound else None
+    try:
+        return crypto.decrypt_field(
+            case_key, case_id, bound_name if bound else legacy_name, ciphertext
+        ), (True if bound else None)
+    except crypto.DecryptionError:
+        return None, False
+
+
+def legacy_records(ctx: Context, case_id: str, kind: str) -> set[str]:
+    """The case's records of `kind` ('status': seq as text, 'message': id) allowed to be unbound."""
+    return {
+        row[0]
+        for row in ctx.db.execute(
+            "SELECT record FROM legacy_records WHERE kind = ? AND case_id = ?", [kind, case_id]
+        )
+    }
+
+
+def read_messages(ctx: Context, case_id: str, case_key: bytes) -> list[Message]:
+    legacy = legacy_records(ctx, case_id, "message")
+    rows = ctx.db.execute(
+        "SELECT m.id, m.author, m.account_id, COALESCE(a.name, ''), m.day, m.body_ct, m.binding"
+        " FROM messages m LEFT JOIN accounts a ON a.id = m.account_id WHERE m.case_id = ? ORDER BY"
+        " m.seq",
+        [case_id],
+    ).fetchall()
+    messages = []
+    for mid, author, account_id, author_name, day, body_ct, binding in rows:
+        body, verified = _open_record(
+            case_key,
+            case_id,
+            binding == BOUND,
+            message_field(mid, author, account_id, day),
+            f"message:{mid}",
+            body_ct,
+        )
+        if binding != BOUND and mid not in legacy:
+            body, verified = None, False
+        messages.append(
+            Message(
+                mid,
+                author,
+                author_name if author == "officer" else "",
+                day,
+                TAMPERED_TEXT if body is None else body.decode(),
+                read_attachments(ctx, case_id, case_key, mid),
+                verified,
+            )
+        )
+    return messages
+
+
+def _ref(ctx: Context, case_id: str) -> str:
+    return ctx.db.execute("SELECT ref FROM cases WHERE id = ?", [case_id]).fetchone()[0]
+
+
+def insert_message(
+    ctx: Context,
+    case_id: str,
+    case_key: bytes,
+    *,
+    author: str,
+    account_id: int | None,
+    day: str,
+    body: str,
+) -> str:
+    """Insert one message row, bound to its author and day, and its audit entry; the caller holds
+    the
+    transaction. Returns the message id."""
+    message_id = new_id()
+    seq = ctx.db.execute(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE case_id = ?", [case_id]
+    ).fetchone()[0]
+    body_ct = crypto.encrypt_field(
+        case_key, case_id, message_field(message_id, author, account_id, day), body.encode()
+    )
+    ctx.db.execute(
+        "INSERT INTO messages (id, case_id, seq, author, account_id, day, body_ct, binding) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [message_id, case_id, seq, author, account_id, day, body_ct, BOUND],
+    )
+    # A discloser's message is not audited: its place in the chain, between officers' timed entries,
+    # would tell when the discloser wrote, which the portal keeps only to the day.
+    if author != "discloser":
+        audit.record(
+            ctx,
+            "reply",
+            actor=account_id,
+            case_ref=_ref(ctx, case_id),
+            detail={"message_id": message_id, "author": author, "day": day},
+        )
+    return message_id
+
+
+def insert_status(
+    ctx: Context,
+    case_id: str,
+    case_key: bytes,
+    *,
+    status: str,
+    day: str,
+    account_id: int | None,
+    reason: str = "",
+    expected_timeframe: str = "",
+    event: str | None = "status_change",
+) -> int:
+    """Record a status (and set it on the case), bound to its value, day and actor, with its audit
+    entry
+    (`event`, e.g. "status_change" or "referral"; None only for the first 'received' record, made by
+    the
+    discloser and not audited, see insert_message). The caller holds the transaction. Returns its
+    number.
+    Raises ReasonRequired for a status in REASON_REQUIRED without a reason."""
+    if status in REASON_REQUIRED and not reason.strip():
+        raise ReasonRequired(f"The status {status!r} needs a reason.")
+    seq = ctx.db.execute(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM status_events WHERE case_id = ?", [case_id]
+    ).fetchone()[0]
+    note = json.dumps({"reason": reason, "expected_timeframe": expected_timeframe}).encode()
+    ctx.db.execute(
+        "INSERT INTO status_events (case_id, seq, status, day, account_id, reason_ct, binding) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            case_id,
+            seq,
+            status,
+            day,
+            account_id,
+            crypto.encrypt_field(
+                case_key, case_id, status_field(seq, status, day, account_id), note
+            ),
+            BOUND,
+        ],
+    )
+    ctx.db.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case_id])
+    if event is not None:
+        audit.record(
+            ctx,
+            event,
+            actor=account_id,
+            case_ref=_ref(ctx, case_id),
+            detail={"status_seq": seq, "status": status, "day": day},
+        )
+    return seq
+
+
+def status_history(ctx: Context, case_id: str, case_key: bytes) -> list[StatusUpdate]:
+    """Every status record, oldest first, each marked verified (True), older and unverified (None)
+    or
+    changed outside the portal (False: its reason is withheld)."""
+    rows = ctx.db.execute(
+        "SELECT seq, status, day, account_id, reason_ct, binding FROM status_events "
+        "WHERE case_id = ? ORDER BY seq",
+        [case_id],
+    ).fetchall()
+    legacy = legacy_records(ctx, case_id, "status")
+    history = []
+    for seq, status, day, account_id, reason_ct, binding in rows:
+        note, verified = _open_record(
+            case_key,
+            case_id,
+            binding == BOUND,
+            status_field(seq, status, day, account_id),
+            f"status:{seq}",
+            reason_ct,
+        )
+        if binding != BOUND and reason_ct is None:
+            verified = (
+                None if seq == 1 and status == "received" else False
+            )  # only the first record had none
+        if binding != BOUND and str(seq) not in legacy:
+            note, verified = None, False
+        values = json.loads(note) if note is not None else {}
+        if status in REASON_REQUIRED and not values.get("reason"):
+            verified = False  # a status that needs a reason cannot exist without one
+        history.append(
+            StatusUpdate(
+                status,
+                day,
+                values.get("reason", ""),
+                values.get("expected_timeframe", ""),
+                verified,
+            )
+        )
+    return history
+
+
+def trusted_status(
+    case: CaseRecord, history: list[StatusUpdate]
+) -> tuple[StatusUpdate | None, list[str]]:
+    """The latest status record that was not tampered with, and the integrity problems found (plain
+    words)."""
+    problems = [
+        f"The status record of {h.day} ({h.status_label}) was changed outside the portal."
+        for h in history
+        if h.verified is False
+    ]
+    trusted = [h for h in history if h.verified is not False]
+    latest = trusted[-1] if trusted else None
+    if latest is None or latest.status != case.status:
+        problems.append(
+            f"The case is marked '{case.status_label}' in the database, but its records do not "
+            "support that: it was changed outside the portal. The last recorded status is shown."
+        )
+    return latest, problems
