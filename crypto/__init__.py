@@ -1,7 +1,7 @@
 """The portal's cryptographic core: pure functions over bytes and file-like objects.
 
-No Flask, no database, no logging. The API is documented in docs/crypto-api.md and the byte
-formats in SECURITY.md.
+No Flask, no database, no logging. The API is documented in docs/crypto-api.md and the byte formats
+in SECURITY.md.
 """
 
 from ._format import FORMAT_VERSION

@@ -1,13 +1,11 @@
 """Signed acknowledgements (proof of disclosure): Ed25519 (RFC 8032) signatures by the installation
-over a
-canonical JSON statement, and the salted commitment to a disclosure's text that a statement carries.
+over a canonical JSON statement, and the salted commitment to a disclosure's text that a statement
+carries.
 
-The file is the canonical JSON (sorted keys, no spaces, ASCII only) of
-``{"signature": hex, "signing_key": hex, "statement": {...}}`` followed by one newline; the
-signature
-covers ``SIGNATURE_CONTEXT || canonical(statement)``. A verifier accepts only the exact canonical
-bytes,
-so any changed byte of the file fails (SECURITY.md, "Signed acknowledgement").
+The file is the canonical JSON (sorted keys, no spaces, ASCII only) of ``{"signature": hex,
+"signing_key": hex, "statement": {...}}`` followed by one newline; the signature covers
+``SIGNATURE_CONTEXT || canonical(statement)``. A verifier accepts only the exact canonical bytes, so
+any changed byte of the file fails (SECURITY.md, "Signed acknowledgement").
 """
 
 from __future__ import annotations
@@ -49,8 +47,7 @@ def signing_public_key(seed: bytes) -> bytes:
 
 def commitment_salt(case_key: bytes) -> bytes:
     """The 32-byte salt of a case's commitment: derive_subkey(case_key, "ack-salt"). Only holders of
-    the
-    case key (its readers and the discloser) can recompute it, so nobody else can test a guessed
+    the case key (its readers and the discloser) can recompute it, so nobody else can test a guessed
     text.
     """
     return derive_subkey(case_key, SALT_LABEL)
@@ -98,8 +95,7 @@ def verify_acknowledgement(
     """Check an acknowledgement file: (its statement, the public key that signed it).
 
     Raises BadAcknowledgement unless `data` is exactly a canonical file whose signature verifies,
-    and, when
-    `expected_key` is given, was made by that key."""
+    and, when `expected_key` is given, was made by that key."""
     data = require_bytes(data, None, "data")
     if len(data) > MAX_FILE_BYTES or not data.endswith(b"\n"):
         raise BadAcknowledgement("not an acknowledgement file (wrong size or ending)")

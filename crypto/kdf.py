@@ -15,8 +15,8 @@ from .errors import BadParameters
 
 SALT_SIZE = 16  # crypto_pwhash_argon2id_SALTBYTES
 
-# Accepted range for stored parameters. The ceiling exists so a tampered blob cannot make the
-# server allocate or spin without bound; the floor so nobody stores a trivially cheap KDF.
+# Accepted range for stored parameters. The ceiling exists so a tampered blob cannot make the server
+# allocate or spin without bound; the floor so nobody stores a trivially cheap KDF.
 OPSLIMIT_MIN = 1
 OPSLIMIT_MAX = 16
 MEMLIMIT_MIN = 8 * 1024 * 1024

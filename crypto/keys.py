@@ -91,8 +91,8 @@ def wrapped_params(wrapped: bytes) -> KdfParams:
 
 
 def unwrap_private_key(wrapped: bytes, passphrase: str) -> bytes:
-    """Recover the private key; WrongPassphrase on a wrong passphrase or tampering,
-    BadParameters (before any Argon2id work) on out-of-range stored parameters."""
+    """Recover the private key; WrongPassphrase on a wrong passphrase or tampering, BadParameters
+    (before any Argon2id work) on out-of-range stored parameters."""
     params = wrapped_params(wrapped)  # header, length and range checks come first
     wrapped = bytes(wrapped)
     salt = wrapped[10:_AD_END]

@@ -97,8 +97,8 @@ def new_install_salt() -> bytes:
 def derive_receipt_identity(
     receipt: str, install_salt: bytes, params: KdfParams = RECEIPT_PARAMS
 ) -> ReceiptIdentity:
-    """master = Argon2id(canonical receipt ASCII, install_salt, params);
-    lookup_id = hex(subkey "receipt-lookup"); X25519 seed = subkey "receipt-x25519"."""
+    """master = Argon2id(canonical receipt ASCII, install_salt, params); lookup_id = hex(subkey
+    "receipt-lookup"); X25519 seed = subkey "receipt-x25519"."""
     canonical = normalise_receipt(receipt)  # typos stop here, before any expensive work
     install_salt = require_bytes(install_salt, SALT_SIZE, "install_salt")
     master = _kdf.argon2id(canonical.encode("ascii"), install_salt, params)

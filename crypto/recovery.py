@@ -1,10 +1,9 @@
 """A channel's recovery key pair, split into SLIP-39 shares (SECURITY.md, "Key lifecycle").
 
 The SLIP-39 master secret (32 bytes, from the OS CSPRNG) *is* the X25519 private key; its public
-half is
-what the server gets. The shares are made and joined with the `shamir-mnemonic` package (the SLIP-39
-reference implementation), with no SLIP-39 passphrase: the shares alone are the secret, so no one
-custodian, and no server, holds the key.
+half is what the server gets. The shares are made and joined with the `shamir-mnemonic` package (the
+SLIP-39 reference implementation), with no SLIP-39 passphrase: the shares alone are the secret, so
+no one custodian, and no server, holds the key.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Files through crypto_secretstream_xchacha20poly1305 in fixed chunks: memory stays flat.
 
 Format: 01 04 | secretstream header (24) | chunk* ; each chunk is CHUNK_SIZE plaintext bytes + 17,
-except the last, which carries TAG_FINAL and 1..CHUNK_SIZE bytes (0 only for an empty file).
-Every chunk is authenticated with AD = 01 04 || ad, so the caller's AD (case, attachment) and the
-format bytes are bound to every chunk, not only to the header.
+except the last, which carries TAG_FINAL and 1..CHUNK_SIZE bytes (0 only for an empty file). Every
+chunk is authenticated with AD = 01 04 || ad, so the caller's AD (case, attachment) and the format
+bytes are bound to every chunk, not only to the header.
 """
 
 from __future__ import annotations
@@ -77,9 +77,8 @@ def _start_push(key: bytes, sink: BinaryIO):
 
 
 def encrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO, ad: bytes) -> int:
-    """Encrypt all of source into sink; returns the plaintext length.
-    Reads one chunk ahead so the last non-empty chunk carries TAG_FINAL (same output as
-    StreamEncryptor).
+    """Encrypt all of source into sink; returns the plaintext length. Reads one chunk ahead so the
+    last non-empty chunk carries TAG_FINAL (same output as StreamEncryptor).
     """
     chunk_ad = _chunk_ad(ad)
     state = _start_push(key, sink)

@@ -1,16 +1,12 @@
 """Proof of disclosure: the signed acknowledgement a discloser downloads once their disclosure has
-been
-acknowledged (s 13(1)(a) of the Protected Disclosures (Protection of Whistleblowers) Act 2022).
+been acknowledged (s 13(1)(a) of the Protected Disclosures (Protection of Whistleblowers) Act 2022).
 
 The statement says which case, which channel, the day it was received and the day it was
-acknowledged,
-and carries a salted commitment to the disclosure as received (crypto.commit). It holds nothing that
-identifies the discloser: no receipt, no contact details, no key. The salt is derived from the case
-key
-(crypto.commitment_salt), so only the case's readers and the discloser can recompute it; the
-discloser is
-shown it on the status page and decides whom to give it to. Format: SECURITY.md, "Signed
-acknowledgement".
+acknowledged, and carries a salted commitment to the disclosure as received (crypto.commit). It
+holds nothing that identifies the discloser: no receipt, no contact details, no key. The salt is
+derived from the case key (crypto.commitment_salt), so only the case's readers and the discloser can
+recompute it; the discloser is shown it on the status page and decides whom to give it to. Format:
+SECURITY.md, "Signed acknowledgement".
 """
 
 from __future__ import annotations
@@ -52,10 +48,8 @@ class Proof:
 
 def commitment_parts(fields: dict[str, str], attachments: list[casefiles.Attachment]) -> list[str]:
     """What the commitment covers, as strings: the format name, the four text fields of the
-    disclosure as
-    sent, then each file sent with it as name, type, size in bytes and the SHA-256 of its contents
-    (hex;
-    empty for a file stored before digests were kept)."""
+    disclosure as sent, then each file sent with it as name, type, size in bytes and the SHA-256 of
+    its contents (hex; empty for a file stored before digests were kept)."""
     parts = [COMMITMENT_FORMAT] + [fields.get(name, "") for name in COMMITTED_FIELDS]
     for attachment in attachments:
         parts += [attachment.name, attachment.content_type, str(attachment.size), attachment.sha256]
@@ -108,10 +102,9 @@ WORDS_PLACEHOLDERS = {
 
 def opening_template(fields: dict[str, str], attachments: list[casefiles.Attachment]) -> str:
     """The opening document `portal verify-ack --opening` reads, as JSON text: the stored codes of
-    the kind
-    of wrongdoing and of "raised elsewhere", and each file's name, type, size and SHA-256, with
-    placeholders
-    where the discloser's own words go (they add those only if they choose to show them)."""
+    the kind of wrongdoing and of "raised elsewhere", and each file's name, type, size and SHA-256,
+    with placeholders where the discloser's own words go (they add those only if they choose to show
+    them)."""
     document = {
         name: WORDS_PLACEHOLDERS.get(name, fields.get(name, "")) for name in COMMITTED_FIELDS
     }
@@ -144,12 +137,10 @@ class BadOpening(ValueError):
 
 def opening_parts(document: object, base: Path) -> list[str]:
     """The commitment's parts from an opening document, as a verifier writes it
-    (docs/proof-of-disclosure.md):
-    a JSON object with the four text fields as strings and `files`, a list of objects each with
-    `name` and
-    `type` and either `path` (a copy of the file, relative to `base`: size and SHA-256 computed from
-    it) or
-    `size` (bytes) and `sha256` (hex). Raises BadOpening."""
+    (docs/proof-of-disclosure.md): a JSON object with the four text fields as strings and `files`, a
+    list of objects each with `name` and `type` and either `path` (a copy of the file, relative to
+    `base`: size and SHA-256 computed from it) or `size` (bytes) and `sha256` (hex). Raises
+    BadOpening."""
     if not isinstance(document, dict):
         raise BadOpening("the opening must be a JSON object")
     fields = {}

@@ -1,5 +1,5 @@
-"""A case copied out of the portal: the plain-text export for a referral (s 16) or an
-investigator, and the audited print of the case's record.
+"""A case copied out of the portal: the plain-text export for a referral (s 16) or an investigator,
+and the audited print of the case's record.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ def export_case(
     ctx: Context, who: SignedIn, ref: str, *, include_identity: bool = False, recipient: str = ""
 ) -> tuple[str, str]:
     """A plain-text copy of the case for a referral (s 16) or an investigator: (file name, text),
-    naming
-    `recipient` and the case's referrals to it. The discloser's contact details are left out unless
-    `include_identity` and a completed release to `recipient` is on record
+    naming `recipient` and the case's referrals to it. The discloser's contact details are left out
+    unless `include_identity` and a completed release to `recipient` is on record
     (identity_releases.IdentityError otherwise). Attachments are not included. Audited."""
     case, case_key = open_case(ctx, who, ref)
     if include_identity and not identity_releases.released_to(ctx, case.id, case_key, recipient):
@@ -82,10 +81,11 @@ def export_case(
     return f"{case.ref}.txt", "\n".join(lines) + "\n"
 
 
-def print_case_record(ctx: Context, who: SignedIn, ref: str) -> tuple[str, list[audit_entries.Entry]]:
+def print_case_record(
+    ctx: Context, who: SignedIn, ref: str
+) -> tuple[str, list[audit_entries.Entry]]:
     """Record that this officer printed the case's record (audited) and return when ('YYYY-MM-DD
-    HH:MM' in
-    the installation's zone) with the case's audit entries, that printing included."""
+    HH:MM' in the installation's zone) with the case's audit entries, that printing included."""
     case, _ = open_case(ctx, who, ref)
     audit.record(ctx, "case_print", actor=who.account.id, case_ref=case.ref)
     entries = audit_entries.entries_for_case(ctx, case.ref)

@@ -34,8 +34,8 @@ def record_status(
     event: str = "status_change",
 ) -> None:
     """Inside a transaction: a status record (case_history.insert_status: encrypted reason the
-    discloser reads,
-    audit entry `event`), the s 13 steps the status means were done, and the case's next deadline.
+    discloser reads, audit entry `event`), the s 13 steps the status means were done, and the case's
+    next deadline.
     """
     day = today(ctx.settings.timezone)
     case_history.insert_status(

@@ -45,6 +45,5 @@ DISCLOSED_ELSEWHERE: dict[str, str] = {
 
 def known_category(value: str | None) -> str | None:
     """The s 10 category as kept in the clear for the queue's filter and statistics: one of the
-    listed
-    values (current or former), else None. Never free text."""
+    listed values (current or former), else None. Never free text."""
     return value if value in CATEGORIES or value in FORMER_CATEGORIES else None

@@ -50,11 +50,9 @@ def read_identity(
     ctx: Context, case_id: str, account_id: int, private_key: bytes, fields: dict[str, str]
 ) -> dict[str, str] | None:
     """The fields that identify the discloser, for this reader: from the identity fields, or (a case
-    made
-    before they were sealed apart) the contact from the case's own fields. None when they are sealed
-    apart
-    and this officer holds no identity key (an officer granted the case later, until a reader shares
-    it).
+    made before they were sealed apart) the contact from the case's own fields. None when they are
+    sealed apart and this officer holds no identity key (an officer granted the case later, until a
+    reader shares it).
     """
     rows = ctx.db.execute(
         "SELECT name, value_ct FROM identity_fields WHERE case_id = ?", [case_id]

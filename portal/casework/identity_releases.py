@@ -40,8 +40,8 @@ GROUNDS: dict[str, str] = {
 }
 
 
-# Whether the discloser was consulted before a release on a ground: always before a release under
-# s 17(2)(b)(i) or (iii) (s 17(3)), and if practicable under (ii) or (iv) (s 17(4)).
+# Whether the discloser was consulted before a release on a ground: always before a release under s
+# 17(2)(b)(i) or (iii) (s 17(3)), and if practicable under (ii) or (iv) (s 17(4)).
 MUST_CONSULT = ("investigation", "natural_justice")
 CONSULTATION: dict[str, str] = {
     "consulted": "The discloser was consulted first",
@@ -192,16 +192,13 @@ def request_release(
     readers).
 
     With ground 'consent' it is released at once if the discloser has said yes to this recipient (on
-    an oral
-    disclosure it then waits for an officer other than the one who recorded it, as below); otherwise
-    the question is put to them on their status page and ConsentNotGiven is raised (nothing
-    released). With
-    another ground it is recorded as pending until a second officer confirms it (confirm_release),
-    and
-    `consultation` ('consulted', or 'not_practicable' with `consultation_note`) records whether the
-    discloser
-    was consulted first (s 17). Raises IdentityError for a missing recipient, ground, reason or
-    consultation; submissions.AlreadySubmitted for a resent form."""
+    an oral disclosure it then waits for an officer other than the one who recorded it, as below);
+    otherwise the question is put to them on their status page and ConsentNotGiven is raised
+    (nothing released). With another ground it is recorded as pending until a second officer
+    confirms it (confirm_release), and `consultation` ('consulted', or 'not_practicable' with
+    `consultation_note`) records whether the discloser was consulted first (s 17). Raises
+    IdentityError for a missing recipient, ground, reason or consultation;
+    submissions.AlreadySubmitted for a resent form."""
     recipient, reason = " ".join(recipient.split()), reason.strip()
     consultation_note = consultation_note.strip()
     if not recipient:
@@ -313,8 +310,7 @@ def request_release(
 
 def confirm_release(ctx: Context, case, case_key: bytes, account_id: int, seq: int) -> None:
     """A second officer confirms a release made on a ground without consent. Raises IdentityError
-    when there
-    is no such pending release or the confirming officer is the one who asked for it."""
+    when there is no such pending release or the confirming officer is the one who asked for it."""
     row = ctx.db.execute(
         "SELECT account_id, state, ground, day, detail_ct FROM identity_releases "
         "WHERE case_id = ? AND seq = ?",
@@ -362,8 +358,8 @@ def confirm_release(ctx: Context, case, case_key: bytes, account_id: int, seq: i
 
 def answer_consent(ctx: Context, case_id: str, case_key: bytes, seq: int, answer: str) -> None:
     """The discloser's answer ('yes' or 'no') to a consent question, kept to the day. Not audited:
-    its time
-    would tell when the discloser was here; the release it allows is. Raises IdentityError."""
+    its time would tell when the discloser was here; the release it allows is. Raises
+    IdentityError."""
     if answer not in ("yes", "no"):
         raise IdentityError("Answer yes or no.")
     row = ctx.db.execute(

@@ -1,10 +1,8 @@
 """Internal notes on a case: written by its officers, read by its officers, never by the discloser.
 
 Each note is encrypted under the case's officers-only key (internal_keys.open_internal_key), which
-is sealed to
-the officers who read the case and never to the discloser's receipt key. The audit log records that
-a
-note was added, never its text.
+is sealed to the officers who read the case and never to the discloser's receipt key. The audit log
+records that a note was added, never its text.
 """
 
 from __future__ import annotations

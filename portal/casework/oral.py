@@ -1,15 +1,11 @@
 """Oral disclosures: made in person or by phone and recorded by an officer (the record's storage).
 
 The record is a case like any other (same encryption, same channel rules: portal.intake.cases
-records it).
-What is particular is kept here: who recorded it and when; the day the discloser first opened it,
-when the
-receipt the officer saw was replaced by one only the discloser holds (so that corrections and
-consent
-count from then on); and the officer's confirmation of the record after the discloser could check
-and
-correct it (EU Directive 2019/1937 art 18; s 13 of the 2022 Act asks the receiver to summarise its
-understanding of an oral disclosure when acknowledging it).
+records it). What is particular is kept here: who recorded it and when; the day the discloser first
+opened it, when the receipt the officer saw was replaced by one only the discloser holds (so that
+corrections and consent count from then on); and the officer's confirmation of the record after the
+discloser could check and correct it (EU Directive 2019/1937 art 18; s 13 of the 2022 Act asks the
+receiver to summarise its understanding of an oral disclosure when acknowledging it).
 """
 
 from __future__ import annotations

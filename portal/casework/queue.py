@@ -1,23 +1,18 @@
 """The console as a work queue: what needs this officer, and by when (docs/interface.md).
 
 Each reader's queue is the table `case_queue` (migration 7): one row per case they hold a key for,
-with
-a copy of what the queue filters and orders by (status, channel, category, assignee, next due day,
-day
-of the latest activity, received day) and whether they have seen the case since its last event. The
-copies are kept by triggers in the schema, so every code path that changes a case or its readers
-(a disclosure, a reply, a status, a grant, a removal) keeps the queue right without calling this
-module.
+with a copy of what the queue filters and orders by (status, channel, category, assignee, next due
+day, day of the latest activity, received day) and whether they have seen the case since its last
+event. The copies are kept by triggers in the schema, so every code path that changes a case or its
+readers (a disclosure, a reply, a status, a grant, a removal) keeps the queue right without calling
+this module.
 
 Scale (SECURITY.md, "The work queue"): every filter and order is one range of an index that begins
-with
-the reader (keyset pagination: the next page starts after the last row shown, never at an OFFSET);
-the
-counts of a reader's cases and unseen cases are kept by triggers; the other counts stop at
-COUNT_CAP; and
-only the rows of the page shown are decrypted (one sealed case key opened and one field decrypted
-per row).
-Listing records nothing in the audit log; opening a case (triage.read_case) marks it seen.
+with the reader (keyset pagination: the next page starts after the last row shown, never at an
+OFFSET); the counts of a reader's cases and unseen cases are kept by triggers; the other counts stop
+at COUNT_CAP; and only the rows of the page shown are decrypted (one sealed case key opened and one
+field decrypted per row). Listing records nothing in the audit log; opening a case
+(triage.read_case) marks it seen.
 """
 
 from __future__ import annotations
@@ -105,12 +100,10 @@ _FILTER_COLUMNS = {
 
 def index_for(wanted: QueueFilter, order: str) -> str:
     """The index (migration 7) that serves `wanted` in `order`. SQLite's planner has no statistics
-    about a
-    queue, and guesses badly between the many indexes that all begin with the reader, so each
-    statement
-    names the one it walks: the first filter's column, then the order's keys. A due-day filter under
-    the
-    activity or received order walks the due days (only open cases have one) and sorts those."""
+    about a queue, and guesses badly between the many indexes that all begin with the reader, so
+    each statement names the one it walks: the first filter's column, then the order's keys. A
+    due-day filter under the activity or received order walks the due days (only open cases have
+    one) and sorts those."""
     if wanted.q:
         return "queue_by_ref"
     column = next(

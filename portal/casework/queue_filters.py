@@ -90,8 +90,8 @@ def normalise_ref(text: str) -> str:
 
 def parse_filter(args: Mapping[str, str]) -> tuple[QueueFilter, list[str]]:
     """The filter asked for by GET parameters, strictly parsed. Values that are not offered are
-    dropped,
-    each with a sentence saying so (the list shown then is wider, never empty by mistake)."""
+    dropped, each with a sentence saying so (the list shown then is wider, never empty by
+    mistake)."""
     problems: list[str] = []
 
     def chosen(name: str, allowed, what: str) -> str:
@@ -149,8 +149,8 @@ class FilterChoices:
 
 def soon_until(today: dt.date) -> dt.date:
     """The last day that counts as "due soon": SOON_WORKING_DAYS working days after today
-    (legislation
-    calendar), or a week on where the working-day calendar does not know the year yet."""
+    (legislation calendar), or a week on where the working-day calendar does not know the year
+    yet."""
     try:
         return workdays.add_working_days(today, SOON_WORKING_DAYS, "legislation")
     except workdays.UnknownYear:
@@ -159,8 +159,7 @@ def soon_until(today: dt.date) -> dt.date:
 
 def filter_choices(ctx: Context, account_id: int) -> FilterChoices:
     """The channels this officer is a confirmed member of and the officers confirmed in one of them,
-    for the
-    filter form (a pending membership reads nothing yet)."""
+    for the filter form (a pending membership reads nothing yet)."""
     channels = ctx.db.execute(
         "SELECT ch.name FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
         "WHERE co.account_id = ? AND co.state = 'confirmed' ORDER BY ch.name",

@@ -90,8 +90,7 @@ def read_titles(
     ctx: Context, account_id: int, private_key: bytes, shown: list[tuple]
 ) -> dict[str, tuple[str, str]]:
     """case id -> (title, category value) for the rows of the page shown, opened with this reader's
-    own
-    sealed keys. A case made before the category was kept in the clear gets it recorded now
+    own sealed keys. A case made before the category was kept in the clear gets it recorded now
     (migration 7).
     """
     recipient = f"account:{account_id}"

@@ -1,21 +1,17 @@
 """Referral of a disclosure to an appropriate authority (s 16), and the directory of appropriate
-authorities
-(s 25 and Schedule 2) that administrators edit.
+authorities (s 25 and Schedule 2) that administrators edit.
 
 s 25: an appropriate authority includes the head of any public sector organisation, any officer of
 Parliament, the bodies named as examples in Schedule 2, and a membership body of a profession, trade
-or
-calling with the power to discipline its members; it does not include a Minister or a member of
+or calling with the power to discipline its members; it does not include a Minister or a member of
 Parliament. Two routes are exclusive: information about intelligence and security may go only to the
 Inspector-General of Intelligence and Security, and information about international relations only
-to an
-Ombudsman. s 16: before referring, the receiver should consult the discloser (and the intended
+to an Ombudsman. s 16: before referring, the receiver should consult the discloser (and the intended
 recipient).
 
 The referral record (authority, what the information concerns, how the discloser was consulted) is
 encrypted under the case's officers-only key; the discloser learns the authority and the reason
-through
-the status record, encrypted under the case key.
+through the status record, encrypted under the case key.
 """
 
 from __future__ import annotations
@@ -102,8 +98,7 @@ def get_authority(ctx: Context, authority_id: int) -> Authority | None:
 
 def seed_directory(ctx: Context) -> int:
     """Fill an empty directory from the shipped file (at `portal init` and at start-up); return how
-    many
-    were added. A directory that has entries is the administrators' and is left alone."""
+    many were added. A directory that has entries is the administrators' and is left alone."""
     if ctx.db.execute("SELECT 1 FROM authorities LIMIT 1").fetchone():
         return 0
     shipped = json.loads(resources.authorities_file().read_text(encoding="utf-8"))["authorities"]
@@ -211,8 +206,7 @@ def refer(
     submission_token: str | None = None,
 ) -> None:
     """Refer the case (s 16): status 'referred' with the authority and reason for the discloser, and
-    the
-    referral record for the officers. Raises CaseNotFound, ReferralError,
+    the referral record for the officers. Raises CaseNotFound, ReferralError,
     submissions.AlreadySubmitted.
     """
     authority = get_authority(ctx, authority_id)

@@ -1,28 +1,22 @@
 """Statistics without content, for annual reporting (s 33 of the Protected Disclosures (Protection
-of
-Whistleblowers) Act 2022 asks public sector organisations to publish how many disclosures they
-received
-and dealt with) and the Public Service Commission's model standards.
+of Whistleblowers) Act 2022 asks public sector organisations to publish how many disclosures they
+received and dealt with) and the Public Service Commission's model standards.
 
 Counts by channel, category, status, outcome and regime, how many met each deadline, and the median
 working days to acknowledge and to respond, for one fixed period: a quarter or a New Zealand
-financial
-year (1 July to 30 June), so that overlapping periods of any length cannot be subtracted from each
-other.
-Small numbers could point at a person, so (SECURITY.md, "Statistics"):
+financial year (1 July to 30 June), so that overlapping periods of any length cannot be subtracted
+from each other. Small numbers could point at a person, so (SECURITY.md, "Statistics"):
 
 - a count from 1 to 4 is shown as "<5" (primary suppression);
 - when the shown cells and the total would let someone work out a hidden cell, the next smallest
-  cell is
-  hidden too (secondary suppression, shown as "suppressed"), and when nothing is left to hide, the
-  total;
+  cell is hidden too (secondary suppression, shown as "suppressed"), and when nothing is left to
+  hide, the total;
 - with the total hidden, no count from 5 up is shown in any breakdown (each adds up to the total);
 - a financial year's count is shown only where each of its quarters shows its own;
 - a median of fewer than five cases is not shown.
 
 An officer's statistics cover the cases they hold a key for: the category is ciphertext under each
-case
-key, decrypted here one field at a time and never stored.
+case key, decrypted here one field at a time and never stored.
 """
 
 from __future__ import annotations
@@ -149,8 +143,7 @@ def _acknowledge_result(case: _Case, today: dt.date) -> str:
 
 def _respond_result(case: _Case, today: dt.date) -> str:
     """nz: every s 13(1) step within 20 working days (the first three only, after an s 13(2)
-    extension);
-    eu: feedback (the `inform` step) within 3 months (Art 9(1)(f))."""
+    extension); eu: feedback (the `inform` step) within 3 months (Art 9(1)(f))."""
     if case.regime == "eu":
         return _deadline_result(
             case.steps.get("inform"),
@@ -168,10 +161,8 @@ def report(
     ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date
 ) -> Report:
     """The period's statistics over the cases this officer can read. A financial year is the sum of
-    its
-    quarters, which are published too, so a year's cell is shown only where each quarter shows its
-    own:
-    otherwise the year minus the quarters shown would give a hidden one."""
+    its quarters, which are published too, so a year's cell is shown only where each quarter shows
+    its own: otherwise the year minus the quarters shown would give a hidden one."""
     result = _report(ctx, account_id, private_key, period, today)
     if period.quarters:
         _hide_what_quarters_hide(
@@ -204,8 +195,7 @@ def _hide_what_quarters_hide(year: Report, quarters: list[Report]) -> None:
 
 def _hide_counts_that_add_up_to_the_total(tables: list[Table]) -> None:
     """With the total hidden, a breakdown whose cells are all shown would give it back: so no cell
-    from 5
-    up is shown (each breakdown adds up to the same total)."""
+    from 5 up is shown (each breakdown adds up to the same total)."""
     for table in tables:
         table.cells = [
             (value, label, SUPPRESSED if is_count(shown) and int(shown) >= SMALL else shown)

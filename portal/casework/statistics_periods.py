@@ -1,5 +1,5 @@
-"""The fixed periods statistics are given for: a calendar quarter or a New Zealand financial year
-(1 July to 30 June), so that overlapping periods of any length cannot be subtracted from each other.
+"""The fixed periods statistics are given for: a calendar quarter or a New Zealand financial year (1
+July to 30 June), so that overlapping periods of any length cannot be subtracted from each other.
 """
 
 from __future__ import annotations

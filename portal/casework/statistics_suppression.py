@@ -1,6 +1,6 @@
-"""Small-count suppression for statistics (SECURITY.md, "Statistics"): a count from 1 to 4 is
-shown as "<5", a cell that the others and the total would give away is hidden too, and a median of
-fewer than five cases is not shown.
+"""Small-count suppression for statistics (SECURITY.md, "Statistics"): a count from 1 to 4 is shown
+as "<5", a cell that the others and the total would give away is hidden too, and a median of fewer
+than five cases is not shown.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ SUPPRESSED = "suppressed"
 
 def _revealed(counts: dict[str, int], hidden: set[str], secondary: set[str], total: int) -> bool:
     """Whether the shown cells and total pin down any hidden cell's value (each hidden primary cell
-    lies in
-    1..4, each secondary one in 5..)."""
+    lies in 1..4, each secondary one in 5..)."""
     if not hidden and not secondary:
         return False
     masked = hidden | secondary
@@ -31,10 +30,8 @@ def _revealed(counts: dict[str, int], hidden: set[str], secondary: set[str], tot
 
 def suppress(counts: dict[str, int], total: int) -> tuple[dict[str, str], bool]:
     """The counts as shown, and whether the total must be hidden too. Primary: 1 to 4 as "<5".
-    Secondary:
-    while a hidden cell could be worked out from the rest, hide the smallest cell still shown
-    ("suppressed");
-    when no cell is left to hide, hide the total instead."""
+    Secondary: while a hidden cell could be worked out from the rest, hide the smallest cell still
+    shown ("suppressed"); when no cell is left to hide, hide the total instead."""
     hidden = {k for k, v in counts.items() if 0 < v < SMALL}
     secondary: set[str] = set()
     if total < SMALL:

@@ -58,8 +58,7 @@ class Reader:
 
 def reader_accounts(ctx: Context, case_id: str) -> list[Reader]:
     """The officers who hold a sealed copy of the case key, each with display name and email (names
-    alone
-    could hide a look-alike double)."""
+    alone could hide a look-alike double)."""
     rows = ctx.db.execute(
         "SELECT a.id, a.name, a.email FROM case_keys k JOIN accounts a ON a.id = k.account_id "
         "WHERE k.case_id = ? ORDER BY a.name",
@@ -189,9 +188,8 @@ def set_status(
     submission_token: str | None = None,
 ) -> None:
     """Change the status (CONTRACT: POST /console/cases/<ref>/status). `referred` and
-    `no_further_action`
-    need a reason (s 15, s 16); the discloser sees the reason and expected timeframe.
-    Raises StatusError, or submissions.AlreadySubmitted for a resent form."""
+    `no_further_action` need a reason (s 15, s 16); the discloser sees the reason and expected
+    timeframe. Raises StatusError, or submissions.AlreadySubmitted for a resent form."""
     if status not in STATUSES:
         raise StatusError("Choose one of the listed statuses.")
     reason, expected_timeframe = reason.strip(), expected_timeframe.strip()
@@ -205,8 +203,7 @@ def set_status(
 
 def complete_step(ctx: Context, who: SignedIn, ref: str, step: str) -> None:
     """Record one s 13(1) step as done today. Acknowledging a case still 'received' also sets
-    'acknowledged'.
-    Raises StatusError for an unknown step or one already done."""
+    'acknowledged'. Raises StatusError for an unknown step or one already done."""
     if step not in workflow.STEP_LABELS:
         raise StatusError("Choose one of the listed steps.")
     case, case_key = open_case(ctx, who, ref)
@@ -219,10 +216,8 @@ def _mark_step(
     ctx: Context, case: CaseRecord, case_key: bytes, account_id: int, step: str, day: str
 ) -> bool:
     """Inside a transaction: record the step as done on `day` (audited) unless it already is, and
-    move the
-    case on: acknowledging one still 'received' sets 'acknowledged'; otherwise its next deadline.
-    Returns
-    whether the step was newly recorded."""
+    move the case on: acknowledging one still 'received' sets 'acknowledged'; otherwise its next
+    deadline. Returns whether the step was newly recorded."""
     if not workflow.mark_steps(ctx, case.id, [step], day, account_id):
         return False
     audit.record(ctx, "step_done", actor=account_id, case_ref=case.ref, detail={"step": step})
@@ -242,10 +237,8 @@ def extend(
     submission_token: str | None = None,
 ) -> None:
     """s 13(2): dealing with the matter within 20 working days is not practicable. Records the
-    expected
-    timeframe (the discloser sees it) and how often progress updates are due. Raises
-    workflow.WorkflowError,
-    submissions.AlreadySubmitted for the same form sent twice."""
+    expected timeframe (the discloser sees it) and how often progress updates are due. Raises
+    workflow.WorkflowError, submissions.AlreadySubmitted for the same form sent twice."""
     case, case_key = open_case(ctx, who, ref)
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
@@ -277,9 +270,9 @@ def identity_record(
 ) -> tuple[list[identity_releases.Release], list[identity_releases.ConsentRequest]]:
     """The case's identity releases and consent questions, for its readers."""
     case, case_key = open_case(ctx, who, ref)
-    return identity_releases.releases(
+    return identity_releases.releases(ctx, case.id, case_key), identity_releases.consent_requests(
         ctx, case.id, case_key
-    ), identity_releases.consent_requests(ctx, case.id, case_key)
+    )
 
 
 def release_identity(
@@ -328,9 +321,9 @@ def oral_record(ctx: Context, who: SignedIn, ref: str) -> oral.OralRecord | None
 
 def confirm_oral_record(ctx: Context, who: SignedIn, ref: str, understanding: str) -> None:
     """The officer confirms an oral disclosure's record and, in the same transaction, sends the
-    discloser a
-    summary of the receiver's understanding of it (s 13 asks for one when an oral disclosure is
-    acknowledged), which also records the acknowledgement step. Raises oral.OralError."""
+    discloser a summary of the receiver's understanding of it (s 13 asks for one when an oral
+    disclosure is acknowledged), which also records the acknowledgement step. Raises
+    oral.OralError."""
     case, case_key = open_case(ctx, who, ref)
     day = today(ctx.settings.timezone)
     with transaction(ctx.db):

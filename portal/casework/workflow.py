@@ -1,13 +1,10 @@
 """The statutory case workflow's storage: the s 13 steps done on a case, the statuses they map to,
-the
-s 13(2) extension and its progress updates, and the case's next deadline, stored whenever one of
-these
-changes so that lists read it instead of computing it per row (portal.casework.deadlines computes
-it).
+the s 13(2) extension and its progress updates, and the case's next deadline, stored whenever one of
+these changes so that lists read it instead of computing it per row (portal.casework.deadlines
+computes it).
 
 These functions trust their caller to have checked access (triage opens the case key first); they
-run
-inside the caller's transaction.
+run inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -241,8 +238,8 @@ def record_extension(
     update_every: int,
 ) -> None:
     """s 13(2): record that dealing with it in 20 working days is not practicable, the expected
-    timeframe
-    (encrypted under the case key: the discloser reads it) and the rhythm of progress updates."""
+    timeframe (encrypted under the case key: the discloser reads it) and the rhythm of progress
+    updates."""
     state = clock_state(ctx, case_id)
     if state.regime != "nz":
         raise WorkflowError(

@@ -52,8 +52,7 @@ def officer_add(
     data_dir: Path, email: str, name: str, channels: tuple[str, ...], passphrase_stdin: bool
 ) -> None:
     """Create an officer and their key pair (for scripted set-up: you learn their credentials, so
-    the
-    officer must choose a new passphrase and second factor at first sign-in; prefer `officer
+    the officer must choose a new passphrase and second factor at first sign-in; prefer `officer
     invite`).
     """
     _add_account(data_dir, "officer", email, name, channels)
@@ -107,8 +106,7 @@ def officer_invite(
 @click.pass_obj
 def officer_offboard(data_dir: Path, email: str) -> None:
     """An officer leaves: delete their copies of every case key, take them off every channel, end
-    their
-    sessions and destroy their private key. Refused while a case has no other reader."""
+    their sessions and destroy their private key. Refused while a case has no other reader."""
     from portal.keys import access
     from portal.keys.accounts import AccountError, account_id_for
 
@@ -149,9 +147,8 @@ def officer_rotate_key(
     data_dir: Path, email: str, passphrase_stdin: bool, batch_size: int, batch_pause: float
 ) -> None:
     """Give the officer a new key pair and re-seal every case key they hold to it, in batches. If
-    interrupted,
-    run it again: it carries on. The officer's sessions end; they sign in again with the same
-    passphrase.
+    interrupted, run it again: it carries on. The officer's sessions end; they sign in again with
+    the same passphrase.
     """
     from portal.keys.accounts import LoginFailed
     from portal.keys.rotation import rotate

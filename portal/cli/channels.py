@@ -49,8 +49,7 @@ def channel_add(data_dir: Path, name: str, description: str, regime: str) -> Non
 @click.pass_obj
 def channel_set_recovery(data_dir: Path, name: str, public_key: str, replace: bool) -> None:
     """Import the public half of the channel's recovery key (from `portal recovery-key new`): every
-    new case
-    key of the channel is also sealed to it."""
+    new case key of the channel is also sealed to it."""
     from portal.keys.recovery import RecoveryError, set_channel_key
 
     try:
@@ -103,8 +102,8 @@ def channel_seal_recovery(data_dir: Path, name: str, email: str, passphrase_stdi
 @click.pass_obj
 def channel_recover(data_dir: Path, name: str, email: str) -> None:
     """Read the custodians' recovery shares, one a line, on standard input, and re-seal the
-    channel's cases
-    to the officer (skipping cases whose discloser excluded them). The shares are forgotten at once.
+    channel's cases to the officer (skipping cases whose discloser excluded them). The shares are
+    forgotten at once.
     """
     import crypto
     from portal.keys.recovery import RecoveryError, recover
@@ -146,8 +145,8 @@ def recovery_key() -> None:
 )
 def recovery_key_new(threshold: int, count: int) -> None:
     """Make a recovery key pair on this (offline) machine: print the SLIP-39 shares, one per
-    custodian, and
-    the public half to import with `portal channel set-recovery`. Nothing is written anywhere."""
+    custodian, and the public half to import with `portal channel set-recovery`. Nothing is written
+    anywhere."""
     import crypto
 
     try:

@@ -1,5 +1,5 @@
-"""Setting up and running an installation: `init`, `setting set`, `serve` (and the
-`notify` it starts beside it) and `demo`."""
+"""Setting up and running an installation: `init`, `setting set`, `serve` (and the `notify` it
+starts beside it) and `demo`."""
 
 from __future__ import annotations
 
@@ -42,8 +42,7 @@ def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
 @click.pass_obj
 def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
     """Serve the portal with gunicorn (gthread workers that read request heads in their main loop),
-    and,
-    while an SMTP server is set, `portal notify --every-hour` beside it."""
+    and, while an SMTP server is set, `portal notify --every-hour` beside it."""
     from portal.core.config import loose_permissions
     from portal.web.server import port_taken
     from portal.web.server import serve as run_server
@@ -123,9 +122,8 @@ def setting() -> None:
 @click.pass_obj
 def setting_set(data_dir: Path, name: str, value: str) -> None:
     """Set NAME (security_contact, onion_address, officer_session_seconds,
-    discloser_session_seconds; for notifications
-    smtp_host, smtp_port, smtp_starttls (yes/no), smtp_username, smtp_password, smtp_from,
-    public_url) to VALUE.
+    discloser_session_seconds; for notifications smtp_host, smtp_port, smtp_starttls (yes/no),
+    smtp_username, smtp_password, smtp_from, public_url) to VALUE.
     """
     from portal.records import audit as audit_log
     from portal.core.config import change_setting
@@ -161,8 +159,7 @@ def setting_set(data_dir: Path, name: str, value: str) -> None:
 @click.pass_obj
 def notify(data_dir: Path, every_hour: bool, parent_pid: int | None) -> None:
     """Send each officer with something new waiting one digest for this hour (now, or with
-    --every-hour at
-    the start of each hour). The mail names no case, category or channel."""
+    --every-hour at the start of each hour). The mail names no case, category or channel."""
     if not every_hour:
         click.echo(_send_digests(data_dir))
         return

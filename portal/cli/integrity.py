@@ -1,5 +1,5 @@
-"""Checking and keeping what the installation holds: `audit head|verify`, `backup`,
-`restore`, `signing-key` and `verify-ack`."""
+"""Checking and keeping what the installation holds: `audit head|verify`, `backup`, `restore`,
+`signing-key` and `verify-ack`."""
 
 from __future__ import annotations
 
@@ -159,10 +159,8 @@ def verify_ack(
     file: Path, key_hex: str | None, opening: Path | None, checking_code_stdin: bool
 ) -> None:
     """Exit 0 if FILE is a genuine acknowledgement, unchanged (and, with --opening, if the given
-    text is
-    the disclosure as received); otherwise exit 1 saying why. Exit 3: intact, but with no --key (and
-    no
-    installation here) the signer's key was not checked.
+    text is the disclosure as received); otherwise exit 1 saying why. Exit 3: intact, but with no
+    --key (and no installation here) the signer's key was not checked.
 
     Works offline: no data directory is needed when --key is given."""
     import crypto

@@ -1,5 +1,5 @@
-"""The root `portal` group, which every command module attaches to, and what they share:
-opening the installation and reading a passphrase from standard input."""
+"""The root `portal` group, which every command module attaches to, and what they share: opening the
+installation and reading a passphrase from standard input."""
 
 from __future__ import annotations
 

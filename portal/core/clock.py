@@ -31,7 +31,7 @@ def epoch() -> int:
 
 def utc_offset_seconds(tz: str) -> int:
     """The zone's offset from UTC now, in seconds (Pacific/Auckland: 43200 or 46800), so that a
-    daily
-    window can start at the installation's midnight and tell no more than the day a discloser acted.
+    daily window can start at the installation's midnight and tell no more than the day a discloser
+    acted.
     """
     return int(now_utc().astimezone(ZoneInfo(tz)).utcoffset().total_seconds())

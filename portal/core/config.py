@@ -58,8 +58,8 @@ class Settings:
     onion_address: str = ""
     # Abuse limits (SECURITY.md, "Budgets"). Files per disclosure or reply:
     max_files: int = 50
-    # Discloser replies: per status session and per case per day; and a
-    # per-case quota over the case's whole life, which officers see on the case page.
+    # Discloser replies: per status session and per case per day; and a per-case quota over the
+    # case's whole life, which officers see on the case page.
     replies_per_session: int = 20
     replies_per_case: int = 50
     case_quota_messages: int = 500
@@ -151,8 +151,7 @@ def _port(value: str) -> int:
 
 def onion_address(value: str) -> str:
     """A v3 onion address: 56 base32 letters and '.onion' (rend-spec-v3), lower case; '' turns it
-    off.
-    Raises ValueError otherwise."""
+    off. Raises ValueError otherwise."""
     value = value.strip().lower().removeprefix("http://").removeprefix("https://").rstrip("/")
     if value and not re.fullmatch(r"[a-z2-7]{56}\.onion", value):
         raise ValueError(

@@ -1,12 +1,10 @@
 """Whole numbers taken from a request (a URL, a form, an option): parsed strictly, never loosely.
 
 Python's `int()` and `str.isdigit()` accept far more than a person means by a number: `int("٣")` is
-3,
-`"²".isdigit()` is True but `int("²")` raises, and `int(" 1_0 ")` is 10. Every number a request
-carries
-goes through `parse_whole_number` (or `whole_number_or` where a bad one should fall back to a
-default,
-such as the first page of a list): ASCII digits only, at most `MAX_DIGITS` of them, within a range.
+3, `"²".isdigit()` is True but `int("²")` raises, and `int(" 1_0 ")` is 10. Every number a request
+carries goes through `parse_whole_number` (or `whole_number_or` where a bad one should fall back to
+a default, such as the first page of a list): ASCII digits only, at most `MAX_DIGITS` of them,
+within a range.
 
 Use it for any new numeric parameter::
 

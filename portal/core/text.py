@@ -2,10 +2,9 @@
 
 Browsers count a line break in a text box as one character but send it as CR LF (HTML's form
 encoding), so a field that fitted its `maxlength` in the browser would be longer on the server.
-Every
-typed value is therefore normalised by `normalise_line_breaks` before any length check and before it
-is stored; the text fields of `portal.web.forms` (`TypedLine`, `TypedParagraphs`) do it for every
-form.
+Every typed value is therefore normalised by `normalise_line_breaks` before any length check and
+before it is stored; the text fields of `portal.web.forms` (`TypedLine`, `TypedParagraphs`) do it
+for every form.
 
 Every page shows typed text (disclosure fields, messages, status reasons, history, notes, anything
 added later) through the Jinja filter `typed`, registered by the app factory::
@@ -13,8 +12,7 @@ added later) through the Jinja filter `typed`, registered by the app factory::
     <div class="typed">{{ message.body|typed }}</div>
 
 It escapes the text and keeps its paragraphs (a blank line) and line breaks; nothing the person
-typed
-is ever interpreted as markup.
+typed is ever interpreted as markup.
 """
 
 from __future__ import annotations

@@ -192,10 +192,10 @@ def _holidays(year: int) -> tuple[tuple[dt.date, str], ...]:
 def holidays(year: int) -> dict[dt.date, str]:
     """The national public holidays of ``year``: date -> name, in date order.
 
-    Weekend holidays appear on their own date and again, as "<name> (observed)", on the weekday
-    to which they are moved.  When two holidays share a date their names are joined with "; "
-    (in 2038 Anzac Day falls on Easter Sunday and is observed on Easter Monday).  Regional
-    anniversary days are not included.  Raises :class:`UnknownYear` outside 2022-2052.
+    Weekend holidays appear on their own date and again, as "<name> (observed)", on the weekday to
+    which they are moved. When two holidays share a date their names are joined with "; " (in 2038
+    Anzac Day falls on Easter Sunday and is observed on Easter Monday). Regional anniversary days
+    are not included. Raises :class:`UnknownYear` outside 2022-2052.
     """
     return dict(_holidays(year))
 

@@ -6,10 +6,9 @@ Three kinds of bucket, each counting only failed sign-ins whose form was valid:
   LOCK_SECONDS;
 - one for the whole installation, counting failures for unknown email addresses; when it is spent,
   every sign-in from a browser without a device cookie waits for the next window;
-- one per device: a browser that signed in to this account before carries a long-lived random
-  cookie (it identifies nothing else), and uses its own bucket instead of the two above, so junk
-  sent
-  to the officer's address from anywhere else never pauses it.
+- one per device: a browser that signed in to this account before carries a long-lived random cookie
+  (it identifies nothing else), and uses its own bucket instead of the two above, so junk sent to
+  the officer's address from anywhere else never pauses it.
 Window starts are stored rounded down to the window, pauses rounded up to the minute.
 """
 
@@ -70,8 +69,7 @@ class Attempt:
 
     def failed(self) -> str | None:
         """Spend from each bucket; return "locked" or "paused" when this failure began a pause of
-        the
-        address's own budget (for the audit log), else None."""
+        the address's own budget (for the audit log), else None."""
         now = epoch()
         start = window_of(now, WINDOW_SECONDS)
         began = None
@@ -131,10 +129,8 @@ def begin(
     SignInPaused.
 
     `fresh_code`: the attempt carries a valid, unused second-factor code of the (known) account.
-    Then the
-    installation's budget for unknown emails, which junk can spend, does not apply: an officer in a
-    new
-    browser is not shut out by it (the address's own pause still does)."""
+    Then the installation's budget for unknown emails, which junk can spend, does not apply: an
+    officer in a new browser is not shut out by it (the address's own pause still does)."""
     on_device = bool(
         device_token
         and account_id is not None

@@ -5,13 +5,10 @@
   longer than the header timeout. Connections that trickle their head a byte at a time (slow loris)
   therefore hold no thread at all, however many there are.
 - So is a small body (a declared Content-Length up to SMALL_BODY_BYTES: every form without files,
-  sign-in
-  included), within the header timeout, the grace period and the minimum rate: slow forms hold no
-  thread
-  either. A larger or chunked body is read by a thread, and the application lets at most a few of
-  those
-  run at once (work_slots.upload, 503 beyond), so some threads are always left for pages and
-  sign-in.
+  sign-in included), within the header timeout, the grace period and the minimum rate: slow forms
+  hold no thread either. A larger or chunked body is read by a thread, and the application lets at
+  most a few of those run at once (work_slots.upload, 503 beyond), so some threads are always left
+  for pages and sign-in.
 - A request body must keep up a minimum rate: after a grace period the bytes received must reach
   `min_rate` per second since the body began, and no read may wait longer than the idle timeout;
   otherwise the read fails (BodyTooSlow, answered 400) and the thread is free again.
@@ -44,15 +41,12 @@ LINGER_BYTES = 64 * 1024
 
 class _Lingerer:
     """Closes connections gracefully (RFC 9112 section 9.6: FIN, then read and drop what the client
-    still
-    sends for a moment, so the kernel sends no RST that could destroy the answer) without blocking
-    anyone.
+    still sends for a moment, so the kernel sends no RST that could destroy the answer) without
+    blocking anyone.
 
     gunicorn does this on the worker's main loop, up to 2 s per connection: twenty clients still
-    sending
-    the body of a refused request would stop the worker for 40 s. Here one thread lingers on all of
-    them
-    at once."""
+    sending the body of a refused request would stop the worker for 40 s. Here one thread lingers on
+    all of them at once."""
 
     def __init__(self) -> None:
         self.incoming: queue.SimpleQueue = queue.SimpleQueue()
@@ -120,10 +114,9 @@ MAX_HEAD_BYTES = 64 * 1024  # beyond gunicorn's own limits: the parser refuses s
 
 def small_body_length(head: bytes) -> int | None:
     """The Content-Length a complete request head declares, when the main loop should read that
-    body:
-    1 to SMALL_BODY_BYTES, not chunked, no `Expect: 100-continue` (that client waits to be asked).
-    None
-    otherwise (no body, a large or chunked one, or a head the parser will refuse anyway)."""
+    body: 1 to SMALL_BODY_BYTES, not chunked, no `Expect: 100-continue` (that client waits to be
+    asked). None otherwise (no body, a large or chunked one, or a head the parser will refuse
+    anyway)."""
     length = None
     for line in head.split(b"\n")[1:]:
         name, _, value = line.partition(b":")
@@ -153,8 +146,7 @@ class BodyTooSlow(NoMoreData):
 
 class PacedUnreader(SocketUnreader):
     """A socket reader that fails a body read falling behind `min_rate` bytes per second (after
-    `grace`
-    seconds) or waiting longer than `idle` seconds for any byte."""
+    `grace` seconds) or waiting longer than `idle` seconds for any byte."""
 
     def __init__(self, sock, idle: float, min_rate: int, grace: float) -> None:
         super().__init__(sock)

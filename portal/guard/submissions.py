@@ -3,13 +3,11 @@ double click) creates one thing, not two.
 
 Every form that creates something carries a random hidden `submission_token`, fresh on every page
 (`portal.web.forms.OneTimeForm`). The domain function that creates the thing calls `claim` inside
-the
-same transaction, first: the first request with a token stores its SHA-256 and goes on; any later
-request with the same token raises AlreadySubmitted and its transaction rolls back, so nothing new
-is
-made. Only the hash and the day are kept, nothing about what was sent (and never a receipt), and
-only
-for `KEEP_DAYS`. A request without a token is simply not deduplicated (older pages, scripts).
+the same transaction, first: the first request with a token stores its SHA-256 and goes on; any
+later request with the same token raises AlreadySubmitted and its transaction rolls back, so nothing
+new is made. Only the hash and the day are kept, nothing about what was sent (and never a receipt),
+and only for `KEEP_DAYS`. A request without a token is simply not deduplicated (older pages,
+scripts).
 """
 
 from __future__ import annotations

@@ -12,8 +12,7 @@ from portal.store import Database, transaction
 
 def window_of(now: int, window_seconds: int, offset: int = 0) -> int:
     """The start of the window holding `now`; `offset` (seconds east of UTC) moves daily windows to
-    the
-    installation's midnight (clock.utc_offset_seconds)."""
+    the installation's midnight (clock.utc_offset_seconds)."""
     return now - (now + offset) % window_seconds
 
 
@@ -65,8 +64,7 @@ def seconds_left(window_seconds: int, offset: int = 0) -> int:
 
 def purge_stale(db: Database, now: int) -> None:
     """In the caller's transaction: delete counters whose window began two days or more before `now`
-    (the
-    longest window is a day): an old counter says only that something was used then."""
+    (the longest window is a day): an old counter says only that something was used then."""
     db.execute("DELETE FROM throttle WHERE window_start < ?", [now - 2 * 86400])
 
 

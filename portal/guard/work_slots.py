@@ -1,9 +1,8 @@
 """Rationing expensive work within one server process: Argon2id runs and concurrent uploads.
 
-A slot is handed to waiters first come, first served, so a flood of requests (receipt guesses,
-junk sign-ins) waits in the same queue as a genuine discloser instead of overtaking them. Peak
-memory
-is bounded by the number of slots, not by the number of threads (SECURITY.md, "Budgets")."""
+A slot is handed to waiters first come, first served, so a flood of requests (receipt guesses, junk
+sign-ins) waits in the same queue as a genuine discloser instead of overtaking them. Peak memory is
+bounded by the number of slots, not by the number of threads (SECURITY.md, "Budgets")."""
 
 from __future__ import annotations
 

@@ -38,18 +38,17 @@ class DiscloserView:
     regime: str = "nz"  # the channel's law: 'nz' (2022 Act) or 'eu' (Directive 2019/1937)
 
 
-def case_key_for(
-    ctx: Context, session: sessions.OpenSession
-) -> tuple[casefiles.CaseRecord, bytes]:
+def case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
     case = casefiles.get_case(ctx, case_id=session.subject)
     return case, casefiles.open_case_key(ctx, case.id, "discloser", session.secret)
-
 
 
 def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView:
     case, case_key = case_key_for(ctx, session)
     # Only what the records vouch for: a status edited in the database is not shown as fact.
-    latest, _ = case_history.trusted_status(case, case_history.status_history(ctx, case.id, case_key))
+    latest, _ = case_history.trusted_status(
+        case, case_history.status_history(ctx, case.id, case_key)
+    )
     if latest is not None:
         case.status = latest.status
     messages = [
@@ -86,7 +85,6 @@ def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer
 def acknowledgement(ctx: Context, session: sessions.OpenSession) -> acknowledgements.Proof:
     """The discloser's signed acknowledgement and its commitment's salt. Raises
     acknowledgements.NotAcknowledged. Not audited: like a discloser's message, its time would tell
-    when
-    the discloser was here."""
+    when the discloser was here."""
     case, case_key = case_key_for(ctx, session)
     return acknowledgements.proof(ctx, case, case_key)

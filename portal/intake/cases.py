@@ -1,6 +1,5 @@
 """Storing a disclosure as a case: its reference, encrypted fields and the keys sealed to each
-reader and the discloser, all in one transaction; also an oral disclosure recorded by an
-officer."""
+reader and the discloser, all in one transaction; also an oral disclosure recorded by an officer."""
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from portal.keys import channels
 from portal.records import case_history
 from portal.records import case_attachments
 
-
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
 
 
@@ -32,7 +30,6 @@ def _new_ref(ctx: Context) -> str:
         ref = "PD-" + "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
         if not ctx.db.execute("SELECT 1 FROM cases WHERE ref = ?", [ref]).fetchone():
             return ref
-
 
 
 def _insert_case(
@@ -121,13 +118,10 @@ def complete_disclosure(
     """Store the case whole (or not at all) and return its receipt code, which is never stored.
 
     `values["channel"]` is a channel's name (the one identifier forms and the CLI use). `excluded`:
-    ids
-    of officers the discloser does not want to see it (conflicts of interest); they get no key.
-    Raises
-    NoReceiver, conflicts.ExcludedEveryone (nothing stored), or submissions.AlreadySubmitted when
-    `submission_token` was used before (nothing is stored then, and no receipt exists to show: the
-    first
-    answer was the only one). `oral_by`: the officer recording an oral disclosure
+    ids of officers the discloser does not want to see it (conflicts of interest); they get no key.
+    Raises NoReceiver, conflicts.ExcludedEveryone (nothing stored), or submissions.AlreadySubmitted
+    when `submission_token` was used before (nothing is stored then, and no receipt exists to show:
+    the first answer was the only one). `oral_by`: the officer recording an oral disclosure
     (portal.casework.oral).
     """
     channel = channels.find_channel(ctx, values.get("channel") or "")
@@ -177,11 +171,9 @@ def record_oral(
     submission_token: str | None = None,
 ) -> str:
     """An officer records a disclosure made in person or by phone: stored like a web disclosure
-    (same
-    encryption, every officer of the channel a reader) and marked oral. Returns the receipt to hand
-    over,
-    which the discloser's first visit replaces (open_status). Raises NotYourChannel, NoReceiver or
-    submissions.AlreadySubmitted."""
+    (same encryption, every officer of the channel a reader) and marked oral. Returns the receipt to
+    hand over, which the discloser's first visit replaces (open_status). Raises NotYourChannel,
+    NoReceiver or submissions.AlreadySubmitted."""
     channel = channels.find_channel(ctx, values.get("channel") or "")
     if channel is None or account_id not in {
         o.id for o in channels.channel_officers(ctx, channel.id)
@@ -206,11 +198,10 @@ def store_case(
     oral_by: int | None = None,
 ) -> str:
     """Inside the caller's transaction: the case row, its encrypted fields, its key sealed to each
-    reader and
-    the discloser, the officers-only key, the copies for the channel's recovery key, the exclusions,
-    attachments, the oral record (`oral_by`: the officer
-    who recorded it) and first deadline. Returns the reference.
-    (complete_disclosure; also the queue benchmark, which builds many cases in one transaction.)"""
+    reader and the discloser, the officers-only key, the copies for the channel's recovery key, the
+    exclusions, attachments, the oral record (`oral_by`: the officer who recorded it) and first
+    deadline. Returns the reference. (complete_disclosure; also the queue benchmark, which builds
+    many cases in one transaction.)"""
     ref = _insert_case(
         ctx, intake, channel_id, lookup_id, discloser_public_key, values.get("category")
     )
@@ -230,7 +221,9 @@ def store_case(
         },
     )
     conflicts.store_exclusions(ctx, intake.case_id, ref, internal_key, excluded_ids)
-    case_attachments.insert_attachments(ctx, intake.case_id, intake.case_key, None, list(attachments))
+    case_attachments.insert_attachments(
+        ctx, intake.case_id, intake.case_key, None, list(attachments)
+    )
     if oral_by is not None:
         oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day)
     workflow.refresh_due(ctx, intake.case_id)

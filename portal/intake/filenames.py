@@ -4,13 +4,11 @@ What changes, and nothing else:
 - Browsers escape three characters in a multipart file name (HTML's form encoding: `"` as %22, CR as
   %0D, LF as %0A); they are decoded back.
 - A full path (sent by very old browsers) keeps only its last part; any other path separator (`/`,
-  `\\`)
-  is removed.
+  `\\`) is removed.
 - Control characters (Unicode category Cc, line and paragraph separators) and bidirectional
-  overrides,
-  embeddings and isolates (U+202A-U+202E, U+2066-U+2069), which can disguise `exe.pdf` as `fdp.exe`,
-  are removed. Other invisible characters stay: zero-width joiners and non-joiners (U+200C, U+200D)
-  are part of how many scripts and emoji are written.
+  overrides, embeddings and isolates (U+202A-U+202E, U+2066-U+2069), which can disguise `exe.pdf` as
+  `fdp.exe`, are removed. Other invisible characters stay: zero-width joiners and non-joiners
+  (U+200C, U+200D) are part of how many scripts and emoji are written.
 - Surrounding spaces are trimmed; an empty name, `.` or `..` becomes "attachment".
 - A name over MAX_NAME_BYTES (255 bytes of UTF-8, what file systems allow) is shortened in its stem,
   at a character boundary, keeping its extension.

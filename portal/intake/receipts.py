@@ -23,13 +23,10 @@ class StatusNotFound(Exception):
     """The receipt opened nothing. Deliberately silent on whether any case exists."""
 
 
-
 ReceiptTypo = crypto.ReceiptTypo
 
 
-def derive_receipt(
-    ctx: Context, receipt: str, wait: float | None = None
-) -> crypto.ReceiptIdentity:
+def derive_receipt(ctx: Context, receipt: str, wait: float | None = None) -> crypto.ReceiptIdentity:
     """Argon2id under the process's key-derivation slots: guesses queue behind genuine disclosers
     instead of being counted (work_slots.Busy when no slot comes free in time)."""
     with work_slots.key_derivation(ctx.settings, wait=wait):
@@ -63,10 +60,8 @@ class OpenedStatus:
 
 def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None) -> OpenedStatus:
     """Check a receipt and open a status session. `replacing`: the browser's earlier status cookie,
-    whose
-    session ends. At the first visit to an oral disclosure, the receipt the officer saw is replaced
-    by a new
-    one (shown once, in `new_receipt`) and stops working.
+    whose session ends. At the first visit to an oral disclosure, the receipt the officer saw is
+    replaced by a new one (shown once, in `new_receipt`) and stops working.
 
     Raises crypto.ReceiptTypo (cheap, before any key derivation) or StatusNotFound.
     """
@@ -100,8 +95,7 @@ def _replace_receipt(
     ctx: Context, case_id: str, old_lookup: str, case_key: bytes
 ) -> tuple[str, crypto.ReceiptIdentity]:
     """A new receipt for the case: the lookup id and discloser key change, the case key is sealed to
-    the new
-    key alone. Raises StatusNotFound if someone else replaced it meanwhile."""
+    the new key alone. Raises StatusNotFound if someone else replaced it meanwhile."""
     receipt = crypto.new_receipt()
     identity = derive_receipt(ctx, receipt)
     with transaction(ctx.db):
@@ -118,7 +112,6 @@ def _replace_receipt(
         )
         oral.mark_receipt_replaced(ctx, case_id, today(ctx.settings.timezone))
     return receipt, identity
-
 
 
 def resume_status(ctx: Context, cookie: str | None) -> sessions.OpenSession | None:

@@ -1,5 +1,5 @@
-"""Receiving a disclosure or a reply as it streams in: each file encrypted into a blob as its
-bytes arrive, the disclosers' daily upload budget, and the refusal when the disk is nearly full."""
+"""Receiving a disclosure or a reply as it streams in: each file encrypted into a blob as its bytes
+arrive, the disclosers' daily upload budget, and the refusal when the disk is nearly full."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ class Throttled(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many requests; try again in {retry_after} seconds.")
         self.retry_after = retry_after
-
 
 
 # While an upload goes on, the kernel is asked to start writing its ciphertext out (and may then
@@ -120,11 +119,9 @@ class Intake:
 
     def spend_upload_budget(self, text_bytes: int = 0) -> None:
         """Charge this request's attachments, and its text beyond FREE_TEXT_BYTES, to the
-        disclosers'
-        daily budget (SECURITY.md, "Budgets"), only once the form has proved valid; Throttled when
-        they
-        would overdraw it. Text up to FREE_TEXT_BYTES needs none, so a written disclosure always
-        goes in.
+        disclosers' daily budget (SECURITY.md, "Budgets"), only once the form has proved valid;
+        Throttled when they would overdraw it. Text up to FREE_TEXT_BYTES needs none, so a written
+        disclosure always goes in.
         """
         size = self.attachment_bytes + max(0, text_bytes - FREE_TEXT_BYTES)
         if not size:

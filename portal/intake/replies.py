@@ -70,9 +70,9 @@ def complete_reply(
     session_id: str | None = None,
 ) -> None:
     """Store the discloser's message and its files whole. Raises submissions.AlreadySubmitted on a
-    resend,
-    Throttled when this status session or case has sent its replies for the day or the disclosers'
-    attachment budget is spent, QuotaReached when the case's lifetime quota is used up."""
+    resend, Throttled when this status session or case has sent its replies for the day or the
+    disclosers' attachment budget is spent, QuotaReached when the case's lifetime quota is used
+    up."""
     size = len(message.encode()) + intake.attachment_bytes
     _check_reply_budgets(ctx, intake, size, session_id)
     intake.spend_upload_budget(len(message.encode()))
@@ -88,7 +88,9 @@ def complete_reply(
             day=intake.day,
             body=message,
         )
-        case_attachments.insert_attachments(ctx, intake.case_id, intake.case_key, message_id, attachments)
+        case_attachments.insert_attachments(
+            ctx, intake.case_id, intake.case_key, message_id, attachments
+        )
         ctx.db.execute(
             "INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, 1, ?) ON CONFLICT"
             " (case_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes",

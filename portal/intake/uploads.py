@@ -1,8 +1,8 @@
 """Reading a multipart form as it streams in, so that no uploaded byte reaches the disk in
 plaintext.
 
-Werkzeug would spool large files to a temporary file; here every file part goes straight into a
-sink supplied by the caller (an encryptor writing a blob), and text fields stay in memory, bounded.
+Werkzeug would spool large files to a temporary file; here every file part goes straight into a sink
+supplied by the caller (an encryptor writing a blob), and text fields stay in memory, bounded.
 """
 
 from __future__ import annotations
@@ -144,9 +144,8 @@ def read_multipart(
     """Parse the body; return the text fields. File parts go to sinks from `open_sink(filename)`.
 
     Raises TooLarge (the request's text, a file, the whole, or more than `limits.max_files` files)
-    or
-    MalformedForm (RepeatedField for a text field sent twice that is not in `repeatable`) part way;
-    sinks already opened are the caller's to discard.
+    or MalformedForm (RepeatedField for a text field sent twice that is not in `repeatable`) part
+    way; sinks already opened are the caller's to discard.
     """
     if not content_type.startswith("multipart/form-data"):
         raise MalformedForm("This form must be sent as multipart/form-data.")

@@ -2,14 +2,11 @@
 lifecycle").
 
 A case has up to three keys that readers hold sealed to their own public key: the case key
-(`case_keys`),
-and the further keys in internal_keys.OFFICER_SEALED_TABLES (the officers-only key for notes and
-exclusions,
-the identity key for the discloser's contact details). Access is holding them, so every grant,
-revocation
-and re-sealing treats all three alike: a grant copies each key the granter holds, a revocation
-deletes
-each copy. No case is ever left without an officer who can read it.
+(`case_keys`), and the further keys in internal_keys.OFFICER_SEALED_TABLES (the officers-only key
+for notes and exclusions, the identity key for the discloser's contact details). Access is holding
+them, so every grant, revocation and re-sealing treats all three alike: a grant copies each key the
+granter holds, a revocation deletes each copy. No case is ever left without an officer who can read
+it.
 """
 
 from __future__ import annotations
@@ -58,8 +55,7 @@ def seal_keys_to(
     ctx: Context, case_id: str, keys: dict[str, bytes], officer: accounts.Account
 ) -> None:
     """Seal each of `keys` ({table: key}) to the officer's current public key, replacing any copy
-    they had;
-    in the caller's transaction."""
+    they had; in the caller's transaction."""
     for table, key in keys.items():
         sealed = crypto.seal_to(officer.public_key, key)
         if table == CASE_KEYS:
@@ -135,14 +131,12 @@ def grant(
     ref: str | None = None,
 ) -> GrantResult:
     """Give a confirmed officer of the channel access to one case (`ref`) or to every case of the
-    channel
-    the granter can read (`ref` None): each of the case's keys the granter holds is re-sealed to
-    them, and
-    each case shared is audited ("grant"). Cases whose discloser excluded that officer are skipped.
+    channel the granter can read (`ref` None): each of the case's keys the granter holds is
+    re-sealed to them, and each case shared is audited ("grant"). Cases whose discloser excluded
+    that officer are skipped.
 
     The caller has asked the granter's passphrase again. Raises GrantError, or
-    casefiles.CaseNotFound for
-    a case the granter cannot read (or that is not of this channel)."""
+    casefiles.CaseNotFound for a case the granter cannot read (or that is not of this channel)."""
     channel = channels.find_channel(ctx, channel_name)
     if channel is None or granter.role != "officer":
         raise casefiles.CaseNotFound()
@@ -228,8 +222,7 @@ def cases_only_readable_by(
 
 def delete_sealed_copies(ctx: Context, account_id: int, channel_id: int | None = None) -> int:
     """Delete the officer's copies of every key of the channel's cases (or of all cases); in the
-    caller's
-    transaction. Returns how many copies were deleted."""
+    caller's transaction. Returns how many copies were deleted."""
     where, args = ("account_id = ?", [account_id])
     if channel_id is not None:
         where += " AND case_id IN (SELECT id FROM cases WHERE channel_id = ?)"
@@ -249,9 +242,9 @@ def end_sessions(ctx: Context, account_id: int) -> int:
 def offboard(ctx: Context, account_id: int, *, actor: int | None = None) -> int:
     """An officer leaves: every sealed copy of every case key they hold is deleted, they leave every
     channel, their sessions end, and their private key is destroyed (its wrapping overwritten by a
-    key
-    nobody knows), so the account can neither sign in nor read anything again. Refused (LastReader)
-    while a case could be read by nobody else. Returns how many sealed copies were deleted. Audited.
+    key nobody knows), so the account can neither sign in nor read anything again. Refused
+    (LastReader) while a case could be read by nobody else. Returns how many sealed copies were
+    deleted. Audited.
     """
     account = accounts.get_account(ctx, account_id)
     if account is None or account.role != "officer":

@@ -44,8 +44,7 @@ _EMAIL = re.compile(r"[!-?A-~]{1,64}@[!-?A-~]{1,255}")  # printable ASCII, no sp
 
 def check_display_name(name: str) -> None:
     """Refuse a display name with invisible, control, direction or symbol characters, or letters
-    from
-    more than one script (a Cyrillic "а" among Latin ones). Raises AccountError."""
+    from more than one script (a Cyrillic "а" among Latin ones). Raises AccountError."""
     if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES or ch in _INVISIBLE for ch in name):
         raise AccountError(
             "A display name can only hold letters, digits, spaces and punctuation: no invisible "
@@ -68,11 +67,10 @@ def check_email(email: str) -> None:
 
 def name_key(name: str) -> str:
     """What two display names must not share (Unicode TR 39's skeleton, in spirit): compatibility
-    forms
-    folded (NFKD), combining marks, spaces and punctuation dropped, characters Unicode lists as
-    confusable
-    with Latin ones mapped to them, case folded, then ASCII look-alikes (I and l, rn and m, 0 and O)
-    mapped. So "Ana", "ＡＮＡ", a Cyrillic "Аna", "Ána" and "AIice"/"Alice" collide."""
+    forms folded (NFKD), combining marks, spaces and punctuation dropped, characters Unicode lists
+    as confusable with Latin ones mapped to them, case folded, then ASCII look-alikes (I and l, rn
+    and m, 0 and O) mapped. So "Ana", "ＡＮＡ", a Cyrillic "Аna", "Ána" and "AIice"/"Alice"
+    collide."""
     decomposed = unicodedata.normalize("NFKD", name)
     kept = [ch for ch in decomposed if unicodedata.category(ch)[0] in "LN"]
     out = []
@@ -95,8 +93,8 @@ def name_key(name: str) -> str:
 
 def check_name_and_email_free(ctx: Context, name: str, email: str) -> str:
     """Refuse a display name that looks like another account's or a live invitation's, or an email
-    in
-    use; return the name's key. Display names are unique so that a reader list cannot hide a double.
+    in use; return the name's key. Display names are unique so that a reader list cannot hide a
+    double.
     """
     check_display_name(name)
     check_email(email)

@@ -16,7 +16,6 @@ from portal.store import transaction
 REGIMES = ("nz", "eu")  # the statutory clock a channel follows: see portal.casework.deadlines
 
 
-
 @dataclass(frozen=True)
 class Channel:
     id: int
@@ -39,8 +38,7 @@ def add_channel(
     submission_token: str | None = None,
 ) -> Channel:
     """Add a channel (`actor`: the administrator, None at the command line); recorded in the audit
-    log.
-    `regime` is 'nz' (the 2022 Act's 20 working days) or 'eu' (the Directive's clocks).
+    log. `regime` is 'nz' (the 2022 Act's 20 working days) or 'eu' (the Directive's clocks).
 
     Raises AccountError, or submissions.AlreadySubmitted for a resent form."""
     name = name.strip()
@@ -81,9 +79,8 @@ def find_channel(ctx: Context, name: str) -> Channel | None:
     """The channel named exactly `name` (surrounding spaces aside), else None.
 
     A channel is identified by its name alone, everywhere: the disclosure form's select offers
-    names,
-    the CLI takes names. Never also by id, or a channel named "2" and the channel with id 2 could be
-    confused.
+    names, the CLI takes names. Never also by id, or a channel named "2" and the channel with id 2
+    could be confused.
     """
     row = ctx.db.execute(
         "SELECT id, name, description, regime FROM channels WHERE name = ?", [(name or "").strip()]

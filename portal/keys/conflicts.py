@@ -2,20 +2,16 @@
 register of declared interests.
 
 Exclusion is enforced by the keys: an excluded officer is never sealed the case key (nor the
-officers-only
-key), so they cannot open the case, it is in none of their lists, and they get the same 404 as for a
-case
-that does not exist. The list of who was excluded points at the person reported, so it is stored
-only as
-ciphertext under the officers-only key: the readers see it, the database shows nothing. Excluding
-every
-officer of the channel is refused before anything is stored: a case must always have a reader.
+officers-only key), so they cannot open the case, it is in none of their lists, and they get the
+same 404 as for a case that does not exist. The list of who was excluded points at the person
+reported, so it is stored only as ciphertext under the officers-only key: the readers see it, the
+database shows nothing. Excluding every officer of the channel is refused before anything is stored:
+a case must always have a reader.
 
 The interests register is what officers declare about themselves (a relative in a team, a side
-business);
-it is shown to fellow officers on each case they read together, to help them spot a conflict when
-triaging.
-It is the officers' own text, not discloser content, and is kept in the clear.
+business); it is shown to fellow officers on each case they read together, to help them spot a
+conflict when triaging. It is the officers' own text, not discloser content, and is kept in the
+clear.
 """
 
 from __future__ import annotations
@@ -103,8 +99,8 @@ def excluded_officers(
     ctx: Context, case_id: str, account_id: int, private_key: bytes
 ) -> list[dict]:
     """[{"id", "name"}] of the officers the discloser excluded, for a reader of the case; [] if none
-    or the
-    officers-only key was not shared with this reader. Grants of the case must skip these ids."""
+    or the officers-only key was not shared with this reader. Grants of the case must skip these
+    ids."""
     row = ctx.db.execute("SELECT exclusions_ct FROM cases WHERE id = ?", [case_id]).fetchone()
     if row is None or row[0] is None:
         return []
@@ -114,8 +110,7 @@ def excluded_officers(
 
 def exclusions_under(ctx: Context, case_id: str, key: bytes) -> list[dict]:
     """[{"id", "name"}] of the excluded officers, read with the case's officers-only key `key` (held
-    by a
-    reader, or by the channel's recovery key)."""
+    by a reader, or by the channel's recovery key)."""
     row = ctx.db.execute("SELECT exclusions_ct FROM cases WHERE id = ?", [case_id]).fetchone()
     if row is None or row[0] is None:
         return []

@@ -21,10 +21,8 @@ def change_passphrase(
     keep_session: str | None = None,
 ) -> None:
     """Re-wrap the signed-in account's private key (from their session) under a new passphrase; the
-    key
-    itself stays. Every other session of the account ends (whoever knew the old passphrase may have
-    one);
-    the one of cookie `keep_session` stays. The caller has checked the current passphrase
+    key itself stays. Every other session of the account ends (whoever knew the old passphrase may
+    have one); the one of cookie `keep_session` stays. The caller has checked the current passphrase
     (triage.confirm_passphrase, throttled). Raises SetupError, credentials.WeakPassphrase."""
     check_new_passphrase(account, new, again)
     if rotation.pending(ctx, account.id):
@@ -57,8 +55,7 @@ def check_new_passphrase(account: Account, new: str, again: str) -> None:
 
 def begin_second_factor_change(ctx: Context, account: Account) -> str:
     """Pick a new TOTP secret to enrol (the caller has asked the passphrase again); return it. The
-    old
-    one keeps working until the new one is confirmed, which asks the passphrase once more."""
+    old one keeps working until the new one is confirmed, which asks the passphrase once more."""
     secret = second_factor.new_secret()
     with transaction(ctx.db):
         ctx.db.execute(
@@ -79,8 +76,7 @@ def finish_second_factor_change(
     ctx: Context, account: Account, code: str, keep_session: str | None = None
 ) -> None:
     """Confirm the pending TOTP secret with its first code, replacing the old one; every other
-    session of the
-    account ends, the one of cookie `keep_session` stays. Raises SetupError."""
+    session of the account ends, the one of cookie `keep_session` stays. Raises SetupError."""
     secret = pending_second_factor(ctx, account)
     if secret is None:
         raise SetupError("Give your passphrase first to start a new second factor.")

@@ -24,7 +24,6 @@ MIN_PASSPHRASE_LENGTH = 12
 MIN_PASSPHRASE_SCORE = 3
 
 
-
 class LoginFailed(Exception):
     """Sign-in failed. Deliberately says nothing of which part was wrong."""
 
@@ -41,8 +40,8 @@ def check_passphrase_strength(passphrase: str, user_inputs: list[str] = ()) -> N
         raise WeakPassphrase(
             f"Use at least {MIN_PASSPHRASE_LENGTH} characters: several uncommon words work well."
         )
-    # zxcvbn refuses more than 72 characters (its cost grows with length): the first 72 decide.
-    # The person's own name and email, word by word, count as guessable.
+    # zxcvbn refuses more than 72 characters (its cost grows with length): the first 72 decide. The
+    # person's own name and email, word by word, count as guessable.
     words = [w for u in user_inputs for w in re.split(r"[^\w]+", u.lower()) if w]
     result = zxcvbn.zxcvbn(passphrase[:72], user_inputs=words)
     if result["score"] < MIN_PASSPHRASE_SCORE:
@@ -95,8 +94,7 @@ class Authenticated:
 
 def authenticate(ctx: Context, email: str, passphrase: str, code: str) -> Authenticated:
     """Check passphrase and second factor (a TOTP code, or one of the account's recovery codes,
-    which is
-    then used up); return the account and its unwrapped private key. Raises LoginFailed."""
+    which is then used up); return the account and its unwrapped private key. Raises LoginFailed."""
     row = ctx.db.execute(
         "SELECT id, email, name, role, public_key, wrapped_private_key, totp_secret,"
         " must_change_credentials FROM accounts WHERE email = ?",
@@ -150,8 +148,8 @@ def holds_fresh_code(ctx: Context, account_id: int, code: str) -> bool:
 
 def use_second_factor(ctx: Context, account_id: int, totp_secret: str, code: str) -> bool:
     """Accept a TOTP code for a step later than the last one used (replay guard), or an unused
-    recovery code, consuming it. Both are claimed with one conditional write, so two requests
-    racing with the same code cannot both win."""
+    recovery code, consuming it. Both are claimed with one conditional write, so two requests racing
+    with the same code cannot both win."""
     code = second_factor.normalise_code(code)
     if second_factor.looks_like_totp(code):
         step = second_factor.matching_step(totp_secret, code)

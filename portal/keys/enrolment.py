@@ -1,23 +1,16 @@
 """Officers own their keys: enrolment links, and the set-up every officer goes through before they
-see
-anything (README, "Officers own their keys"; SECURITY.md, "Who provisions an account").
+see anything (README, "Officers own their keys"; SECURITY.md, "Who provisions an account").
 
 Two ways in, one set of steps:
 - an *invitation* (`portal officer invite`, or an administrator's console): a one-time link, valid
-  72
-  hours, whose token is stored only as a hash. The officer chooses a passphrase; the key pair is
-  made and
-  wrapped under it; a TOTP secret is enrolled and confirmed by a first code; recovery codes are
-  shown once.
+  72 hours, whose token is stored only as a hash. The officer chooses a passphrase; the key pair is
+  made and wrapped under it; a TOTP secret is enrolled and confirmed by a first code; recovery codes
+  are shown once.
 - an account made by `portal officer add` (demos, tests, scripted set-up): whoever ran the command
-  knows
-  its passphrase and TOTP secret, so at first sign-in those work only to reach the same steps, and
-  the
-  last step makes a *new* key pair, re-seals the account's case keys to it and overwrites the old
-  key
-  and every old sealed copy in one transaction. Re-wrapping the old key would not do: an earlier
-  copy of
-  the database plus the set-up passphrase would still open every future case.
+  knows its passphrase and TOTP secret, so at first sign-in those work only to reach the same steps,
+  and the last step makes a *new* key pair, re-seals the account's case keys to it and overwrites
+  the old key and every old sealed copy in one transaction. Re-wrapping the old key would not do: an
+  earlier copy of the database plus the set-up passphrase would still open every future case.
 
 Nothing is written until the last step: the steps' state (keys, the new TOTP secret) lives in a
 split-key session (portal.keys.sessions), so an abandoned set-up leaves no half-made account.
@@ -141,8 +134,7 @@ def replace_session(ctx: Context, cookie: str | None, state: SetupState) -> str:
 
 def choose_passphrase(ctx: Context, state: SetupState, passphrase: str, again: str) -> SetupState:
     """Check the chosen passphrase, make the new key pair and wrap it, and pick a TOTP secret to
-    enrol.
-    Nothing is stored yet. Raises SetupError or credentials.WeakPassphrase."""
+    enrol. Nothing is stored yet. Raises SetupError or credentials.WeakPassphrase."""
     if passphrase != again:
         raise SetupError("The two passphrases are not the same. Type the same passphrase twice.")
     credentials.check_passphrase_strength(

@@ -20,6 +20,7 @@ from portal.store import transaction
 INVITATION_SECONDS = 72 * 3600
 ENROL_PATH = "/console/enrol/"
 
+
 class InvitationUnusable(Exception):
     """An enrolment link that is unknown, used or expired: deliberately not saying which."""
 

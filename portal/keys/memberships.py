@@ -2,12 +2,9 @@
 lifecycle").
 
 An administrator's request makes a membership *pending*; only an officer who already reads the
-channel
-can confirm it, and only a confirmed member is sealed new case keys. A channel's first officer comes
-from
-the server's operator on the command line. Every request, confirmation, refusal and removal is
-listed
-for the channel's officers until each has seen it.
+channel can confirm it, and only a confirmed member is sealed new case keys. A channel's first
+officer comes from the server's operator on the command line. Every request, confirmation, refusal
+and removal is listed for the channel's officers until each has seen it.
 """
 
 from __future__ import annotations
@@ -41,8 +38,8 @@ class PendingMembership:
     @property
     def fingerprint(self) -> str:
         """What the confirming officer checks with the person directly: an administrator who
-        enrolled
-        through someone's link, or a look-alike account, cannot show the real person's fingerprint.
+        enrolled through someone's link, or a look-alike account, cannot show the real person's
+        fingerprint.
         """
         return crypto.key_fingerprint(self.public_key)
 
@@ -78,8 +75,7 @@ def _record(
     actor: Account,
 ) -> None:
     """One membership change, both for the channel's officers to see and in the audit log (inside
-    the
-    caller's transaction)."""
+    the caller's transaction)."""
     channels.record_membership_event(ctx, channel_id, subject, action, _actor(actor))
     audit.record(ctx, event, actor=actor.id, subject=subject_id, channel=channel_id)
 
@@ -204,10 +200,8 @@ def decide(
 
 def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> None:
     """Take an officer off a channel, delete their sealed copies of its cases' keys and end their
-    sessions.
-    Refused when a case of the channel would be left with no officer able to read it (SECURITY.md,
-    "Key
-    lifecycle": no case without a reader)."""
+    sessions. Refused when a case of the channel would be left with no officer able to read it
+    (SECURITY.md, "Key lifecycle": no case without a reader)."""
     officer, channel = accounts.get_account(ctx, account_id), channels.find_channel(
         ctx, channel_name
     )

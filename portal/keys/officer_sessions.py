@@ -51,16 +51,12 @@ def sign_in(
     device: str | None = None,
 ) -> SignedInCookies:
     """Check the credentials and open a session. An account whose credentials its maker knows gets
-    only a
-    set-up session (portal.keys.enrolment). Raises credentials.LoginFailed, or SignInPaused (before any
-    key
-    derivation) when this attempt's budget is spent (portal.guard.sign_in_budget).
+    only a set-up session (portal.keys.enrolment). Raises credentials.LoginFailed, or SignInPaused
+    (before any key derivation) when this attempt's budget is spent (portal.guard.sign_in_budget).
 
     `replacing`: the browser's earlier console cookie; its session ends. `device`: the browser's
-    device
-    cookie, if any. Both outcomes are audited: a failure only when the email belongs to an account
-    (its
-    subject)."""
+    device cookie, if any. Both outcomes are audited: a failure only when the email belongs to an
+    account (its subject)."""
     known = accounts.account_id_for(ctx, email)
     attempt = sign_in_budget.begin(
         ctx,

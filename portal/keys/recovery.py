@@ -1,17 +1,13 @@
 """Continuity without escrow (SECURITY.md, "Key lifecycle"): each channel's recovery key.
 
 The key pair is made offline (`portal recovery-key new`, crypto.new_recovery_key) and its private
-half
-leaves that machine only as SLIP-39 shares for custodians. The server keeps the public half
+half leaves that machine only as SLIP-39 shares for custodians. The server keeps the public half
 (`channels.recovery_public_key`) and, for every case of the channel, a copy of each of the case's
-keys
-sealed to it (`recovery_copies`: the case key and the keys of
-internal_keys.OFFICER_SEALED_TABLES). When
-an
-officer's key is lost (a forgotten passphrase, a departed officer), the custodians bring the
-threshold of
-shares to `portal channel recover`, which joins them in memory, re-seals the channel's cases to a
-confirmed officer of the channel (never to one the discloser excluded), and forgets them at once.
+keys sealed to it (`recovery_copies`: the case key and the keys of
+internal_keys.OFFICER_SEALED_TABLES). When an officer's key is lost (a forgotten passphrase, a
+departed officer), the custodians bring the threshold of shares to `portal channel recover`, which
+joins them in memory, re-seals the channel's cases to a confirmed officer of the channel (never to
+one the discloser excluded), and forgets them at once.
 """
 
 from __future__ import annotations
@@ -68,11 +64,9 @@ def set_channel_key(
     ctx: Context, channel_name: str, public_key_text: str, *, replace: bool = False
 ) -> int:
     """Import a channel's recovery public key; replacing an earlier one (whose copies are deleted)
-    needs
-    `replace`. The channel's officers see the change listed like a membership change, with the key's
-    fingerprint. Returns how many of the channel's cases still need re-sealing (`seal_existing`).
-    Audited.
-    Raises RecoveryError."""
+    needs `replace`. The channel's officers see the change listed like a membership change, with the
+    key's fingerprint. Returns how many of the channel's cases still need re-sealing
+    (`seal_existing`). Audited. Raises RecoveryError."""
     channel, public_key = _channel(ctx, channel_name), parse_public_key(public_key_text)
     earlier = channel_key(ctx, channel.id)
     if earlier is not None and earlier != public_key and not replace:
@@ -104,8 +98,8 @@ def set_channel_key(
 
 def seal_case(ctx: Context, channel_id: int, case_id: str, keys: dict[str, bytes]) -> bool:
     """Seal a case's keys ({table: key}) to its channel's recovery key, if it has one; in the
-    caller's
-    transaction (a new disclosure's, so that no case of such a channel exists without its copies).
+    caller's transaction (a new disclosure's, so that no case of such a channel exists without its
+    copies).
     """
     public_key = channel_key(ctx, channel_id)
     if public_key is None:
@@ -181,10 +175,9 @@ class Recovered:
 
 def recover(ctx: Context, channel_name: str, officer_email: str, shares: list[str]) -> Recovered:
     """Join the custodians' shares into the channel's recovery private key (in memory only), and
-    re-seal
-    each of the channel's cases to a confirmed officer of the channel, skipping cases that exclude
-    them.
-    The joined key is dropped before this returns, whatever happens. Audited ("recovery_used").
+    re-seal each of the channel's cases to a confirmed officer of the channel, skipping cases that
+    exclude them. The joined key is dropped before this returns, whatever happens. Audited
+    ("recovery_used").
 
     Raises RecoveryError (no such channel or officer, no recovery key, shares of another key) or
     crypto.RecoveryShareError (too few shares, a mistyped one)."""

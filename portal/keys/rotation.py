@@ -2,21 +2,14 @@
 re-sealed to it.
 
 Resumable, and never a case nobody can read: the new key pair is first stored wrapped under the
-officer's
-same passphrase (`key_rotations`), in its own transaction; then the officer's sealed copies (case
-keys and
-the further keys of internal_keys.OFFICER_SEALED_TABLES) are re-sealed in small batches, one
-transaction
-each.
-At every moment each copy opens with the old private key (still wrapped in `accounts`) or the new
-one (in
-`key_rotations`), both under the passphrase, so a rotation killed at any point loses nothing:
-running it
-again picks up the same new key and carries on. The last transaction re-seals whatever was sealed to
-the old
-public key meanwhile (a disclosure that arrived during the rotation), then swaps the keys, deletes
-the old
-wrapping and ends the officer's sessions (each holds the old private key).
+officer's same passphrase (`key_rotations`), in its own transaction; then the officer's sealed
+copies (case keys and the further keys of internal_keys.OFFICER_SEALED_TABLES) are re-sealed in
+small batches, one transaction each. At every moment each copy opens with the old private key (still
+wrapped in `accounts`) or the new one (in `key_rotations`), both under the passphrase, so a rotation
+killed at any point loses nothing: running it again picks up the same new key and carries on. The
+last transaction re-seals whatever was sealed to the old public key meanwhile (a disclosure that
+arrived during the rotation), then swaps the keys, deletes the old wrapping and ends the officer's
+sessions (each holds the old private key).
 """
 
 from __future__ import annotations
@@ -87,9 +80,8 @@ def rotate(
     pause_seconds: float = 0.0,
 ) -> Rotated:
     """Rotate the officer's key pair (see the module docstring). `pause_seconds` between batches
-    spreads the
-    work out on a busy server. Raises credentials.LoginFailed for a wrong email or passphrase.
-    Audited.
+    spreads the work out on a busy server. Raises credentials.LoginFailed for a wrong email or
+    passphrase. Audited.
     """
     account_id = accounts.account_id_for(ctx, email) or 0
     old_key = credentials.unwrap_with_passphrase(ctx, account_id, passphrase)

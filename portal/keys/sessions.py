@@ -146,8 +146,7 @@ def end(db: Database, cookie: str | None) -> tuple[str, str] | None:
 
 def end_all_for(db: Database, kind: str, subject: str, *, keep: str | None = None) -> int:
     """End every session of this subject (sign out everywhere), except the one of cookie `keep` if
-    given;
-    return how many ended. Runs inside the caller's transaction if there is one."""
+    given; return how many ended. Runs inside the caller's transaction if there is one."""
     parsed = _parse(keep)
     kept = _row_id(parsed[0]) if parsed else ""
 

@@ -14,12 +14,10 @@ A backup is a folder:
     blobs/*.blob       every blob file the snapshot refers to
 
 It holds only what the data directory holds at rest: workflow metadata in the clear, discloser
-content
-as ciphertext that only the officers' own keys (wrapped under their passphrases) and receipts open.
-It is taken under the installation's maintenance lock, which retention's deletion also takes, so no
-blob the snapshot refers to is removed while it is copied. Blobs of disclosures that arrive after
-the
-snapshot are not copied; those disclosures are not in the snapshot either.
+content as ciphertext that only the officers' own keys (wrapped under their passphrases) and
+receipts open. It is taken under the installation's maintenance lock, which retention's deletion
+also takes, so no blob the snapshot refers to is removed while it is copied. Blobs of disclosures
+that arrive after the snapshot are not copied; those disclosures are not in the snapshot either.
 """
 
 from __future__ import annotations
@@ -117,8 +115,7 @@ def _snapshot_facts(db_path: Path) -> tuple[list[str], dict, int, int]:
 
 def make_backup(data_dir: Path, dest: Path) -> Summary:
     """Copy the installation in `data_dir` into the new or empty folder `dest` while it may be
-    serving.
-    Raises BackupError if `dest` is not empty or a referenced blob file is missing."""
+    serving. Raises BackupError if `dest` is not empty or a referenced blob file is missing."""
     settings = load_settings(data_dir)
     _empty_folder(dest, "a backup")
     (dest / BLOBS).mkdir(mode=0o700)
@@ -167,12 +164,9 @@ def make_backup(data_dir: Path, dest: Path) -> Summary:
 def check_backup(src: Path, expect: str | None = None) -> dict:
     """Check a backup folder without changing it; return its manifest. Raises BackupError naming the
     first thing wrong: a manifest whose SHA-256 is not `expect` (the digest printed when the backup
-    was
-    made: anything edited and re-digested since), no manifest (incomplete), a file missing, of the
-    wrong
-    size or digest, a file the manifest does not list, a damaged database, or a blob the database
-    needs
-    that is not there."""
+    was made: anything edited and re-digested since), no manifest (incomplete), a file missing, of
+    the wrong size or digest, a file the manifest does not list, a damaged database, or a blob the
+    database needs that is not there."""
     if not src.is_dir():
         raise BackupError(f"{src} is not a backup folder.")
     if (
@@ -245,10 +239,9 @@ def check_backup(src: Path, expect: str | None = None) -> dict:
 
 def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
     """Restore the backup in `src` into `data_dir`, which must be new or empty. Everything is
-    checked
-    first (check_backup), the copies are checked again as they are written, and the restored audit
-    chain must verify against the head the backup recorded; on any failure nothing is left behind.
-    `expect`: the manifest digest printed when the backup was made. Raises BackupError."""
+    checked first (check_backup), the copies are checked again as they are written, and the restored
+    audit chain must verify against the head the backup recorded; on any failure nothing is left
+    behind. `expect`: the manifest digest printed when the backup was made. Raises BackupError."""
     manifest = check_backup(src, expect)
     _empty_folder(data_dir, "a restore")
     try:

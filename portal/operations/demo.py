@@ -1,6 +1,6 @@
 """The demo installation `make run` serves: one channel, a demo officer and a demo administrator,
-their
-set-up credentials kept in the data directory (owner only) so every run can print them again."""
+their set-up credentials kept in the data directory (owner only) so every run can print them
+again."""
 
 from __future__ import annotations
 
@@ -118,8 +118,7 @@ def _command(data_dir: Path) -> str:
 def current_codes(data_dir: Path, now: dt.datetime | None = None) -> list[DemoCode]:
     """Each demo account's current TOTP code (RFC 6238, 30 s steps), for accounts whose set-up
     credentials are still kept. The portal refuses a code used once already (replay guard), so a
-    second
-    sign-in in the same 30 s needs the next code."""
+    second sign-in in the same 30 s needs the next code."""
     now = now or dt.datetime.now(dt.timezone.utc)
     stored = _read_credentials(data_dir / CREDENTIALS_FILE)
     codes = []

@@ -2,17 +2,13 @@
 anything.
 
 `portal notify`, run at fixed times (on the hour: `portal serve` keeps `portal notify --every-hour`
-running
-beside it while an SMTP server is set; SECURITY.md, "Notifications"), sends each officer at most one
-digest per sending time, and only when what waits for them changed since
-their last digest. The mail says which *kinds* of thing wait (a new disclosure, a discloser's
-message, a
-deadline within 5 working days, a membership to confirm) and where to sign in: never a case
-reference,
+running beside it while an SMTP server is set; SECURITY.md, "Notifications"), sends each officer at
+most one digest per sending time, and only when what waits for them changed since their last digest.
+The mail says which *kinds* of thing wait (a new disclosure, a discloser's message, a deadline
+within 5 working days, a membership to confirm) and where to sign in: never a case reference,
 category, channel name, count or any content, and its Date is the sending time's start, so the
 organisation's mail logs cannot be matched against when a discloser acted. Requests never send mail,
-so a
-slow or broken mail server can neither slow nor fail one.
+so a slow or broken mail server can neither slow nor fail one.
 """
 
 from __future__ import annotations
@@ -58,8 +54,7 @@ def slot_of(moment: dt.datetime) -> dt.datetime:
 
 def seconds_to_next_sending_time(moment: dt.datetime, period: int = 3600) -> float:
     """Seconds from `moment` to the next multiple of `period` seconds since the epoch (the next hour
-    by
-    default): when `portal notify --every-hour` next sends. Always > 0."""
+    by default): when `portal notify --every-hour` next sends. Always > 0."""
     timestamp = moment.timestamp()
     return period - timestamp % period
 
@@ -95,8 +90,7 @@ def _waiting(ctx: Context, account_id: int, today: dt.date) -> list[tuple[str, s
 
 def due_digests(ctx: Context, moment: dt.datetime) -> list[Digest]:
     """The digests to send at `moment`'s sending time: officers with something waiting that changed
-    since
-    their last digest, and no digest yet in this sending time."""
+    since their last digest, and no digest yet in this sending time."""
     slot = slot_of(moment).isoformat()
     today = dt.date.fromisoformat(moment.astimezone(dt.timezone.utc).date().isoformat())
     digests = []
@@ -142,10 +136,9 @@ def compose(ctx: Context, digest: Digest, moment: dt.datetime) -> EmailMessage:
 
 def send_due(ctx: Context, moment: dt.datetime | None = None) -> tuple[int, int]:
     """Send this sending time's digests over one SMTP connection; return (sent, failed). A digest
-    that
-    fails is tried again at the next sending time. Raises NotConfigured, or
-    OSError/smtplib.SMTPException
-    when the server cannot be reached at all (nothing is marked sent then)."""
+    that fails is tried again at the next sending time. Raises NotConfigured, or
+    OSError/smtplib.SMTPException when the server cannot be reached at all (nothing is marked sent
+    then)."""
     settings = ctx.settings
     if not settings.smtp_host:
         raise NotConfigured(
@@ -157,11 +150,9 @@ def send_due(ctx: Context, moment: dt.datetime | None = None) -> tuple[int, int]
 
 def send_digests(ctx: Context, digests: list[Digest], moment: dt.datetime) -> tuple[int, int]:
     """Send these digests (from due_digests, perhaps by another sender a moment ago); return (sent,
-    failed).
-    Each is claimed for the sending time in its own transaction before it is sent and given back if
-    sending
-    fails, so two senders at the same hour (a cron job left beside `portal serve`) never both send
-    one.
+    failed). Each is claimed for the sending time in its own transaction before it is sent and given
+    back if sending fails, so two senders at the same hour (a cron job left beside `portal serve`)
+    never both send one.
     """
     if not digests:
         return 0, 0
@@ -194,8 +185,7 @@ def send_digests(ctx: Context, digests: list[Digest], moment: dt.datetime) -> tu
 
 def _claim(ctx: Context, digest: Digest, slot: str) -> tuple[bool, tuple | None]:
     """Record the digest as sent at `slot` unless it was already, or nothing changed; return whether
-    it was
-    claimed and the row it replaced (to give back)."""
+    it was claimed and the row it replaced (to give back)."""
     with transaction(ctx.db):
         previous = ctx.db.execute(
             "SELECT slot, fingerprint FROM notification_digests WHERE account_id = ?",

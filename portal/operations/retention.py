@@ -2,20 +2,16 @@
 officers.
 
 - Each channel keeps a closed case for `retention_months` after the day it was closed (default 84,
-  seven
-  years; the organisation's public records obligations decide the real value: Public Records Act
-  2005
-  and the archives' disposal authority). A case is closed on the day of its latest 'closed' status
-  record
-  and stays closed only while its status is 'closed'.
+  seven years; the organisation's public records obligations decide the real value: Public Records
+  Act 2005 and the archives' disposal authority). A case is closed on the day of its latest 'closed'
+  status record and stays closed only while its status is 'closed'.
 - A legal hold stops the clock: a held case is never listed as expired and cannot be deleted.
 - An expired case is listed for the officers who read it and never deleted silently: one officer
   requests deletion, a second officer who also reads it confirms (four eyes).
 - Deletion removes every row of the case (the database runs with secure_delete, so freed space is
   zeroed; the WAL is checkpointed and truncated), its sealed case keys with them, its discloser
   sessions, and unlinks its blob files. The audit log keeps that it happened (reference, who
-  requested
-  and who confirmed), not what it was.
+  requested and who confirmed), not what it was.
 """
 
 from __future__ import annotations
@@ -100,8 +96,7 @@ def _reader_case(ctx: Context, account_id: int, ref: str):
 
 def _closed_cases(ctx: Context, account_id: int, case_id: str | None = None):
     """(case id, ref, channel, closed day, months, held, requester id, requester name) of each
-    closed case
-    the officer reads (one case when `case_id` is given)."""
+    closed case the officer reads (one case when `case_id` is given)."""
     sql = (
         "SELECT c.id, c.ref, ch.name, (SELECT MAX(s.day) FROM status_events s WHERE s.case_id ="
         " c.id AND s.status = 'closed'), ch.retention_months, h.case_id IS NOT NULL, r.account_id,"
@@ -224,11 +219,10 @@ def withdraw_request(ctx: Context, account_id: int, ref: str) -> None:
 
 def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
     """A second officer who reads the case confirms its deletion: every row of it goes (keys
-    included),
-    then its blob files, then the WAL is checkpointed so no earlier page of it stays there. Returns
-    the
-    number of blob files removed. Raises CaseNotFound, RetentionError (no request, the same officer,
-    not expired, held). Audited as 'case_deleted' with who requested (subject) and who confirmed."""
+    included), then its blob files, then the WAL is checkpointed so no earlier page of it stays
+    there. Returns the number of blob files removed. Raises CaseNotFound, RetentionError (no
+    request, the same officer, not expired, held). Audited as 'case_deleted' with who requested
+    (subject) and who confirmed."""
     with maintenance_lock(ctx.settings.data_dir):
         with transaction(ctx.db):
             case = _reader_case(ctx, account_id, ref)
@@ -271,6 +265,5 @@ def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
 
 def checkpoint(ctx: Context) -> None:
     """Copy the WAL into the database and truncate it, so deleted pages live on in neither file once
-    no
-    reader holds an older snapshot (busy_timeout waits for them)."""
+    no reader holds an older snapshot (busy_timeout waits for them)."""
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

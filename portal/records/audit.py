@@ -10,8 +10,8 @@ Recording an event (the API other modules call):
     record(ctx, event, *, actor, case_ref=None, subject=None, channel=None, detail=None) -> int
 
 - `event`: a short name, lower case letters, digits, `_` and `.` (e.g. "sign_in", "grant"); give it
-  a plain-language label in EVENT_LABELS (portal/records/audit_entries.py) so the console can
-  show it.
+  a plain-language label in EVENT_LABELS (portal/records/audit_entries.py) so the console can show
+  it.
 - `actor`: the account id that acted, or None (the discloser, an operator at the command line).
 - `case_ref`: the case's reference (PD-...), when the event is about a case.
 - `subject`: the account id the event is about, when that is not the actor (a membership, a failed
@@ -24,27 +24,20 @@ Recording an event (the API other modules call):
   detail.
 
 It is written inside the caller's transaction when there is one (`with transaction(ctx.db): ...`),
-so
-the entry exists exactly when the action does; otherwise in a transaction of its own.
+so the entry exists exactly when the action does; otherwise in a transaction of its own.
 
 The chain (SECURITY.md, "Audit chain"): entry n's `link` is crypto.audit_link(key, link(n-1),
-fields(n)),
-keyed BLAKE2b-256, with key = derive_subkey(installation secret_key, "audit-chain") and the all-zero
-link before the first entry. Someone who can write the database but not read installation.json
-cannot
-forge a link. The chain's length and latest link are also written, after each commit, to
-`audit-head.json` in the data directory (atomically: a temporary file renamed into place) and are
-printed by `portal audit head` for keeping where the server cannot write, so a cut-off tail or a
-chain
-rebuilt with the key is found too. `verify()`
-(portal/records/audit_verify.py) checks all of it, and that each status record and
-message
-stored since this version matches its audit entry (a database edit of a status or a message's
-author).
+fields(n)), keyed BLAKE2b-256, with key = derive_subkey(installation secret_key, "audit-chain") and
+the all-zero link before the first entry. Someone who can write the database but not read
+installation.json cannot forge a link. The chain's length and latest link are also written, after
+each commit, to `audit-head.json` in the data directory (atomically: a temporary file renamed into
+place) and are printed by `portal audit head` for keeping where the server cannot write, so a
+cut-off tail or a chain rebuilt with the key is found too. `verify()`
+(portal/records/audit_verify.py) checks all of it, and that each status record and message stored
+since this version matches its audit entry (a database edit of a status or a message's author).
 
 Times: to the second (UTC) for what an account did; to the day, in the installation's zone, for what
-a
-discloser or nobody in particular did (SECURITY.md, "Audit log": a discloser's actions are kept to
+a discloser or nobody in particular did (SECURITY.md, "Audit log": a discloser's actions are kept to
 the day).
 """
 

@@ -1,5 +1,5 @@
-"""Reading the audit log for people: the entries an account may see in the console, a case's
-entries for its printed record, plain-language labels, times and the previous sign-in.
+"""Reading the audit log for people: the entries an account may see in the console, a case's entries
+for its printed record, plain-language labels, times and the previous sign-in.
 """
 
 from __future__ import annotations
@@ -150,8 +150,7 @@ def all_entries_for(ctx: Context, account_id: int, role: str) -> Iterator[Entry]
 
 def previous_sign_in(ctx: Context, account_id: int) -> tuple[str | None, int]:
     """For the current session: when this account signed in before it (UTC, ISO 8601; None for a
-    first
-    sign-in), and how many failed sign-ins for the account came between that one and this."""
+    first sign-in), and how many failed sign-ins for the account came between that one and this."""
     rows = ctx.db.execute(
         "SELECT seq, at FROM audit_log WHERE event = 'sign_in' AND actor = ? "
         "ORDER BY seq DESC LIMIT 2",

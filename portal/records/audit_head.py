@@ -1,6 +1,6 @@
-"""The audit chain's head kept outside the database: `audit-head.json` in the data directory
-(the chain's length and latest link), written after each commit and read back by `portal audit
-head` and `portal audit verify`, so a cut-off tail or a rebuilt chain is found.
+"""The audit chain's head kept outside the database: `audit-head.json` in the data directory (the
+chain's length and latest link), written after each commit and read back by `portal audit head` and
+`portal audit verify`, so a cut-off tail or a rebuilt chain is found.
 """
 
 from __future__ import annotations

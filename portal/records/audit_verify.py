@@ -37,8 +37,7 @@ def _rows(ctx: Context) -> Iterator[tuple]:
 def verify(ctx: Context, expected: Head | None = None) -> Verdict:
     """Check the whole chain, the head file (and `expected`, a head kept elsewhere) and the workflow
     records against it. Never raises for damage it finds: every problem is a Verdict naming the
-    first
-    broken entry."""
+    first broken entry."""
     try:
         return _verify(ctx, expected)
     except Exception as exc:  # a verdict, never a crash: a damaged database is a finding too
@@ -134,10 +133,8 @@ def _check_records(
     ctx: Context, records: dict[tuple, dict], case_refs: set[str], deleted_refs: set[str]
 ) -> tuple[str | None, int]:
     """Each bound status record and message must match its audit entry, and each audited record and
-    case
-    must still exist unless its case was deleted through the portal (retention); a case's status
-    must be its
-    latest record's."""
+    case must still exist unless its case was deleted through the portal (retention); a case's
+    status must be its latest record's."""
     unverified = 0
     latest: dict[str, tuple[int, str]] = {}
     present: set[tuple] = set()

@@ -1,5 +1,5 @@
-"""A case's attachments: their encrypted metadata, reading and streaming the decrypted bytes
-from the blob store, inserting attachment rows, and the blobs still referenced."""
+"""A case's attachments: their encrypted metadata, reading and streaming the decrypted bytes from
+the blob store, inserting attachment rows, and the blobs still referenced."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ def _attachment(
     case_id: str, case_key: bytes, attachment_id: str, meta_ct: bytes, message_id: str | None = None
 ) -> Attachment:
     """The attachment's metadata. Its message (None: the disclosure itself) is inside the encrypted
-    metadata
-    of files stored since it was kept there: a file moved to another message in the database says
-    so.
+    metadata of files stored since it was kept there: a file moved to another message in the
+    database says so.
     """
     meta = json.loads(
         crypto.decrypt_field(case_key, case_id, f"attachment:{attachment_id}", meta_ct)

@@ -1,6 +1,6 @@
-"""A case's workflow records, bound to their case: messages between the discloser and officers
-and the status records, each written with its audit entry and read back marked verified, older
-and unverified, or changed outside the portal."""
+"""A case's workflow records, bound to their case: messages between the discloser and officers and
+the status records, each written with its audit entry and read back marked verified, older and
+unverified, or changed outside the portal."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from portal.records.casefiles import (
 # other unbound record was written outside the portal.
 BOUND = 2
 TAMPERED_TEXT = "(This record was changed outside the portal: its content is withheld.)"
-
 
 
 def status_field(seq: int, status: str, day: str, account_id: int | None) -> str:
@@ -116,8 +115,7 @@ def insert_message(
     body: str,
 ) -> str:
     """Insert one message row, bound to its author and day, and its audit entry; the caller holds
-    the
-    transaction. Returns the message id."""
+    the transaction. Returns the message id."""
     message_id = new_id()
     seq = ctx.db.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE case_id = ?", [case_id]
@@ -156,12 +154,9 @@ def insert_status(
     event: str | None = "status_change",
 ) -> int:
     """Record a status (and set it on the case), bound to its value, day and actor, with its audit
-    entry
-    (`event`, e.g. "status_change" or "referral"; None only for the first 'received' record, made by
-    the
-    discloser and not audited, see insert_message). The caller holds the transaction. Returns its
-    number.
-    Raises ReasonRequired for a status in REASON_REQUIRED without a reason."""
+    entry (`event`, e.g. "status_change" or "referral"; None only for the first 'received' record,
+    made by the discloser and not audited, see insert_message). The caller holds the transaction.
+    Returns its number. Raises ReasonRequired for a status in REASON_REQUIRED without a reason."""
     if status in REASON_REQUIRED and not reason.strip():
         raise ReasonRequired(f"The status {status!r} needs a reason.")
     seq = ctx.db.execute(
@@ -197,8 +192,7 @@ def insert_status(
 
 def status_history(ctx: Context, case_id: str, case_key: bytes) -> list[StatusUpdate]:
     """Every status record, oldest first, each marked verified (True), older and unverified (None)
-    or
-    changed outside the portal (False: its reason is withheld)."""
+    or changed outside the portal (False: its reason is withheld)."""
     rows = ctx.db.execute(
         "SELECT seq, status, day, account_id, reason_ct, binding FROM status_events "
         "WHERE case_id = ? ORDER BY seq",

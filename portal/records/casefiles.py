@@ -1,7 +1,7 @@
-"""A case's record: its statuses, the records people see (case, status update, message,
-attachment), finding a case, opening its key and reading its encrypted fields. Shared by the
-discloser's status page and the officers' console; messages and status records are in
-case_history.py, attachments in case_attachments.py, the officers-only key in internal_keys.py."""
+"""A case's record: its statuses, the records people see (case, status update, message, attachment),
+finding a case, opening its key and reading its encrypted fields. Shared by the discloser's status
+page and the officers' console; messages and status records are in case_history.py, attachments in
+case_attachments.py, the officers-only key in internal_keys.py."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ STATUSES: dict[str, str] = {
 
 CASE_FIELDS = ("category", "summary", "details", "disclosed_elsewhere", "contact")
 REASON_REQUIRED = ("referred", "no_further_action")
+
 
 class ReasonRequired(ValueError):
     """A status that needs a reason (REASON_REQUIRED) was given none."""
@@ -129,9 +130,8 @@ def read_fields_of_cases(
     ctx: Context, recipient: str, private_key: bytes, case_ids: list[str], names: tuple[str, ...]
 ) -> dict[str, dict[str, str] | None]:
     """For a page of cases at once: each case's `names` fields, opened with this recipient's own
-    sealed copy
-    of its key (case id -> fields; None for a case whose key or fields do not open). Two queries in
-    all.
+    sealed copy of its key (case id -> fields; None for a case whose key or fields do not open). Two
+    queries in all.
     """
     if not case_ids:
         return {}

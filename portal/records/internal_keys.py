@@ -33,9 +33,8 @@ def open_internal_key(
     ctx: Context, case_id: str, account_id: int, private_key: bytes
 ) -> bytes | None:
     """The officers-only key of a case for this officer; for a case made before it existed, a new
-    one is
-    made and sealed to every officer who reads the case. None if other readers have it and this one
-    not.
+    one is made and sealed to every officer who reads the case. None if other readers have it and
+    this one not.
     """
     row = ctx.db.execute(
         "SELECT sealed_key FROM internal_keys WHERE case_id = ? AND account_id = ?",

@@ -25,8 +25,7 @@ class BlobWriter:
 
     def close(self) -> None:
         """The file's last byte is written: flush it to disk and give its descriptor back at once,
-        so a
-        request with many files holds one open file at a time, not one per file."""
+        so a request with many files holds one open file at a time, not one per file."""
         if not self.file.closed:
             self.file.flush()
             os.fsync(self.file.fileno())

@@ -53,9 +53,8 @@ def schema_version(db: Database) -> int:
 
 def applied_migrations(db: Database) -> set[int]:
     """The numbers of the migrations applied. Numbers are assigned per piece of work and may land
-    out of
-    order, so each applied number is recorded; a database from before this record existed had every
-    migration up to its user_version applied, in order."""
+    out of order, so each applied number is recorded; a database from before this record existed had
+    every migration up to its user_version applied, in order."""
     if db.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
     ).fetchone():

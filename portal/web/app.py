@@ -95,8 +95,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         static_folder=str(resources.static_dir()),
     )
     app.request_class = PortalRequest
-    # Start-up work, once per process: bring the schema up to date and ready the blob folder.
-    # The directory of appropriate authorities ships with the portal: filled once, then the
+    # Start-up work, once per process: bring the schema up to date and ready the blob folder. The
+    # directory of appropriate authorities ships with the portal: filled once, then the
     # administrators'.
     start_db = open_database(settings.database_path)
     app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
@@ -131,6 +131,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     from portal.web.operations import admin, audit_log, retention
     from portal.web.casework import case_record, confidentiality, oral, statistics
     from portal.web.casework import blueprint as console, sign_in as console_sign_in
+
     # Importing the console's view modules registers their routes on its blueprint.
     from portal.web.intake import blueprint as discloser, disclose, status_pages
 

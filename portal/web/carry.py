@@ -1,17 +1,15 @@
 """Keeping what was typed when a form is refused for a missing or expired session.
 
 A discloser's reply after the 10-minute idle limit, an officer's reply after the 15-minute one, a
-form
-whose CSRF cookie the browser dropped: the text comes back in the answer (never stored anywhere), on
-the page that asks for the receipt or the sign-in, as visible text and as hidden `carried-<name>`
-fields; once the person is back in, it is put in the box it came from (see `resume_with_text` in
-portal.web.console_session and `status_post` in portal.web.intake.status_pages). Files cannot be
-carried: browsers never
-resend them, and the page names the ones that must be chosen again.
+form whose CSRF cookie the browser dropped: the text comes back in the answer (never stored
+anywhere), on the page that asks for the receipt or the sign-in, as visible text and as hidden
+`carried-<name>` fields; once the person is back in, it is put in the box it came from (see
+`resume_with_text` in portal.web.console_session and `status_post` in
+portal.web.intake.status_pages). Files cannot be carried: browsers never resend them, and the page
+names the ones that must be chosen again.
 
 Only same-origin requests get their text back (`same_origin`): otherwise a cross-site form post
-could
-plant text in someone's reply box. Secrets (`NEVER_CARRIED`) are never echoed.
+could plant text in someone's reply box. Secrets (`NEVER_CARRIED`) are never echoed.
 
 For a new form: nothing to do if its view is wrapped in `signed_in` and it registers how to show its
 page with carried text (`@resume_with_text("endpoint")` in portal.web.console_session).
@@ -44,10 +42,8 @@ def same_origin() -> bool:
     """Whether this request came from one of the portal's own pages.
 
     `Sec-Fetch-Site` (sent by current browsers, Tor Browser included) decides when present. Without
-    it,
-    the `Origin` header must name this host; the portal's `Referrer-Policy: no-referrer` makes
-    browsers
-    send `Origin: null` on form posts, which counts as not same-origin.
+    it, the `Origin` header must name this host; the portal's `Referrer-Policy: no-referrer` makes
+    browsers send `Origin: null` on form posts, which counts as not same-origin.
     """
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:

@@ -1,8 +1,8 @@
-"""The console's session at the door of every view: the signed-in guard, the sign-in page, and
-text carried through a sign-in (portal.web.carry) or a refused CSRF token.
+"""The console's session at the door of every view: the signed-in guard, the sign-in page, and text
+carried through a sign-in (portal.web.carry) or a refused CSRF token.
 
-Every console blueprint (casework, keys, operations) guards its views with `signed_in` and
-registers how a form's page is shown again with carried text with `resume_with_text`."""
+Every console blueprint (casework, keys, operations) guards its views with `signed_in` and registers
+how a form's page is shown again with carried text with `resume_with_text`."""
 
 from __future__ import annotations
 
@@ -46,8 +46,7 @@ def console_cookie_name() -> str:
 
 def signed_in(role: str | tuple[str, ...] | None = None):
     """Require a live console session (and a role, or one of several); the session's key is in g.who
-    for this
-    request only. Any other role gets 404, as for a page that does not exist."""
+    for this request only. Any other role gets 404, as for a page that does not exist."""
     roles = (role,) if isinstance(role, str) else role
 
     def decorate(view):

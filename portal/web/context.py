@@ -1,5 +1,5 @@
-"""The request's Context (portal.core.context.Context): the installation's storage for one
-web request.
+"""The request's Context (portal.core.context.Context): the installation's storage for one web
+request.
 
 Views reach settings, the database and the blob store only through portal_context(); the app factory
 (portal.web.app) closes what it opened at teardown.

@@ -6,14 +6,12 @@ handled the same way everywhere:
 
 - `TypedLine` and `TypedParagraphs` for anything a person types. A field missing from the request is
   an empty one (""), never None, and line breaks are normalised to LF (`portal.core.text`) before
-  any
-  length check or storage, so the server counts what the browser counted.
+  any length check or storage, so the server counts what the browser counted.
 - `choices(options, prompt=...)` for a required choice: it starts on an empty prompt, so nothing is
   chosen for the person; pair it with `DataRequired("Please choose ...")`.
 - `OneTimeForm` for a form whose POST creates something (a case, a message, a status change, a
   channel). Its hidden `submission_token` is fresh on every page; pass `form.submission_token.data`
-  to
-  the domain function, which claims it in the same transaction as what it creates
+  to the domain function, which claims it in the same transaction as what it creates
   (`portal.guard.submissions.claim`), so the same form sent twice creates one thing.
 - Numbers from a request go through `portal.core.numbers`, never `int()`.
 """
@@ -69,8 +67,7 @@ CHOOSE = "Choose one"
 
 class WholeNumberField(IntegerField):
     """An IntegerField parsed strictly (portal.core.numbers): ASCII digits only, at most 18 of them;
-    anything
-    else is "not a whole number", never `int()`'s looser reading or an overflow."""
+    anything else is "not a whole number", never `int()`'s looser reading or an overflow."""
 
     def process_formdata(self, valuelist):
         if valuelist:

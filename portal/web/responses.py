@@ -23,9 +23,8 @@ def set_session_cookie(response: Response, name: str, value: str) -> Response:
 
 def set_device_cookie(response: Response, name: str, value: str) -> Response:
     """The device cookie (portal.guard.sign_in_budget): random, long-lived, HttpOnly, Strict; it
-    says only that
-    this browser signed in to an account before, and keeps that browser a share of the sign-in
-    budget.
+    says only that this browser signed in to an account before, and keeps that browser a share of
+    the sign-in budget.
     """
     response.set_cookie(
         name,

@@ -154,8 +154,8 @@ def port_taken(host: str, port: int) -> str | None:
 def _steady_malloc() -> None:
     """Fixed glibc malloc thresholds, inherited by the workers. By default every large temporary
     buffer of an upload (gunicorn reads up to 1 MiB at a time) is mmap()ed and munmap()ed, or the
-    heap is
-    trimmed after it, so each one costs page faults and zeroing: a quarter of a worker's CPU time.
+    heap is trimmed after it, so each one costs page faults and zeroing: a quarter of a worker's CPU
+    time.
     """
     try:
         libc = ctypes.CDLL(None)
@@ -169,8 +169,7 @@ def _steady_malloc() -> None:
 
 def _no_server_header() -> None:
     """gunicorn names itself in a `Server` header on every response and has no setting to stop it;
-    the
-    portal sends none (a version on the wire only helps an attacker pick an exploit)."""
+    the portal sends none (a version on the wire only helps an attacker pick an exploit)."""
     from gunicorn.http import wsgi
 
     original = wsgi.Response.default_headers
@@ -231,10 +230,9 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
 
 def _start_notifier(data_dir: Path) -> subprocess.Popen:
     """`portal notify --every-hour` beside the server: digests go out on the hour with no cron or
-    timer to
-    set up. It is a child of gunicorn's master, which reaps it like a worker: it never exits with
-    gunicorn's
-    boot-error codes (3, 4), and it stops by itself if the master is killed."""
+    timer to set up. It is a child of gunicorn's master, which reaps it like a worker: it never
+    exits with gunicorn's boot-error codes (3, 4), and it stops by itself if the master is
+    killed."""
     return subprocess.Popen(
         [
             sys.executable,

@@ -1,8 +1,8 @@
 """Numbered schema migrations, one module each. Append new ones; never edit one that has shipped.
 
 The schema holds workflow metadata in the clear (reference, channel, status, days, assignment) and
-every piece of discloser content only as ciphertext (columns named *_ct, or blob files).
-Days are 'YYYY-MM-DD' in the installation's time zone, never finer, for anything a discloser did.
+every piece of discloser content only as ciphertext (columns named *_ct, or blob files). Days are
+'YYYY-MM-DD' in the installation's time zone, never finer, for anything a discloser did.
 """
 
 from portal.store.migrations import (

@@ -20,9 +20,8 @@ STATEMENTS: list[str] = [
             account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
             PRIMARY KEY (case_id, step)
         )""",
-    # s 13(2): dealing with it in 20 working days is not practicable. The expected timeframe
-    # told to the discloser is ciphertext under the case key; the update rhythm drives the
-    # clock.
+    # s 13(2): dealing with it in 20 working days is not practicable. The expected timeframe told to
+    # the discloser is ciphertext under the case key; the update rhythm drives the clock.
     """CREATE TABLE case_extensions (
             case_id TEXT PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
             day TEXT NOT NULL,
@@ -37,9 +36,8 @@ STATEMENTS: list[str] = [
             account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
             PRIMARY KEY (case_id, seq)
         )""",
-    # A second random key per case, sealed to the officers who read it and never to the
-    # discloser: it encrypts internal notes, referral records and the list of excluded
-    # officers.
+    # A second random key per case, sealed to the officers who read it and never to the discloser:
+    # it encrypts internal notes, referral records and the list of excluded officers.
     """CREATE TABLE internal_keys (
             case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -65,8 +63,7 @@ STATEMENTS: list[str] = [
             detail_ct BLOB NOT NULL,
             PRIMARY KEY (case_id, seq)
         )""",
-    # The appropriate authorities (s 25, Schedule 2): data an administrator edits, seeded at
-    # start.
+    # The appropriate authorities (s 25, Schedule 2): data an administrator edits, seeded at start.
     """CREATE TABLE authorities (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
@@ -75,8 +72,7 @@ STATEMENTS: list[str] = [
             exclusive_for TEXT CHECK (exclusive_for IN ('intelligence_security',
                 'international_relations'))
         )""",
-    # Officers' declared interests (conflicts register), shown to fellow officers when
-    # triaging.
+    # Officers' declared interests (conflicts register), shown to fellow officers when triaging.
     """CREATE TABLE interests (
             id INTEGER PRIMARY KEY,
             account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,

@@ -1,10 +1,10 @@
 """Migration 7 [queue]: The console as a work queue (portal.casework.queue). Each reader's queue is
-a row per case they hold a key for, copying the case's sort and filter keys so that every filter
-and order is one index range (keyset pagination, no OFFSET, no sort of the whole queue). Triggers
-keep the copies right whatever code path changes a case or its readers; the per-reader counts are
-kept the same way. Seen state is one flag and the kind of event, nothing of the content. The
-category (one of the s 10 values, never typed text) and the day of the latest activity are kept
-in the clear (SECURITY.md).
+a row per case they hold a key for, copying the case's sort and filter keys so that every filter and
+order is one index range (keyset pagination, no OFFSET, no sort of the whole queue). Triggers keep
+the copies right whatever code path changes a case or its readers; the per-reader counts are kept
+the same way. Seen state is one flag and the kind of event, nothing of the content. The category
+(one of the s 10 values, never typed text) and the day of the latest activity are kept in the clear
+(SECURITY.md).
 """
 
 NUMBER = 7
@@ -51,9 +51,8 @@ STATEMENTS: list[str] = [
             UPDATE queue_counts SET unseen = unseen + old.seen - new.seen WHERE account_id =
                 new.account_id;
         END""",
-    # A reader gains a key: a new disclosure, or a grant. Readers who had seen the case are
-    # told that its readers changed (a membership event), and the same when one loses their
-    # key.
+    # A reader gains a key: a new disclosure, or a grant. Readers who had seen the case are told
+    # that its readers changed (a membership event), and the same when one loses their key.
     """CREATE TRIGGER queue_reader_added AFTER INSERT ON case_keys WHEN new.account_id IS
                 NOT NULL BEGIN
             UPDATE case_queue SET seen = 0, unseen_kind = 'readers' WHERE case_id = new.case_id AND
@@ -98,8 +97,7 @@ STATEMENTS: list[str] = [
             UPDATE cases SET activity_day = new.day
              WHERE id = new.case_id AND (activity_day IS NULL OR activity_day < new.day);
         END""" for table in ("messages", "status_events", "case_steps", "case_notes", "referrals")],
-    # Existing readers: a case counts as seen when the audit log shows this reader opened
-    # it.
+    # Existing readers: a case counts as seen when the audit log shows this reader opened it.
     """INSERT INTO case_queue (account_id, case_id, ref, seen, unseen_kind, channel_id,
                 category, status,
                                    assigned_to, due_key, activity_day, received_day)

@@ -44,9 +44,9 @@ STATEMENTS: list[str] = [
             detail_ct BLOB NOT NULL,
             PRIMARY KEY (case_id, seq)
         )""",
-    # A disclosure made in person or by phone, recorded by an officer: the receipt the
-    # officer saw is replaced at the discloser's first visit (receipt_replaced_day); the
-    # officer confirms the record after the discloser could check and correct it.
+    # A disclosure made in person or by phone, recorded by an officer: the receipt the officer saw
+    # is replaced at the discloser's first visit (receipt_replaced_day); the officer confirms the
+    # record after the discloser could check and correct it.
     """CREATE TABLE oral_disclosures (
             case_id TEXT PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
             recorded_by INTEGER REFERENCES accounts(id) ON DELETE SET NULL,

@@ -1,8 +1,8 @@
 """Migration 9 [keys]: Key lifecycle: each channel's recovery public key and the copies of every
 case's keys sealed to it (the private half never reaches the server); offboarded accounts; key
 rotations in progress (the new key pair wrapped under the same passphrase, so an interrupted
-rotation resumes and every sealed copy opens with the old key or the new one); the last
-notification digest sent to each officer.
+rotation resumes and every sealed copy opens with the old key or the new one); the last notification
+digest sent to each officer.
 """
 
 NUMBER = 9

@@ -1,7 +1,7 @@
 """Migration 10 [ops]: Retention (portal.operations.retention): each channel's period after a case
-is closed, in months (7 years by default; public records rules decide the real value), legal
-holds that stop it, and deletion requests awaiting a second officer. A case's closing day is its
-last 'closed' status record's day.
+is closed, in months (7 years by default; public records rules decide the real value), legal holds
+that stop it, and deletion requests awaiting a second officer. A case's closing day is its last
+'closed' status record's day.
 """
 
 NUMBER = 10

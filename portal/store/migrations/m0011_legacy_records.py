@@ -1,6 +1,6 @@
 """Migration 11 [guard]: The workflow records written before record binding (schema 4), as they
-stand now: only these may stay unbound. An unbound record missing here was written (or
-downgraded) outside the portal.
+stand now: only these may stay unbound. An unbound record missing here was written (or downgraded)
+outside the portal.
 """
 
 NUMBER = 11
@@ -16,8 +16,5 @@ STATEMENTS: list[str] = [
         "INSERT INTO legacy_records SELECT 'status', case_id, CAST(seq AS TEXT) FROM"
         " status_events WHERE binding != 2"
     ),
-    (
-        "INSERT INTO legacy_records SELECT 'message', case_id, id FROM messages WHERE"
-        " binding != 2"
-    ),
+    "INSERT INTO legacy_records SELECT 'message', case_id, id FROM messages WHERE binding != 2",
 ]

@@ -1,5 +1,5 @@
-"""What an officer does on the case page: reply to the discloser, change the status, record a
-step or an extension, assign the case; each form's text can come back through a sign-in."""
+"""What an officer does on the case page: reply to the discloser, change the status, record a step
+or an extension, assign the case; each form's text can come back through a sign-in."""
 
 from __future__ import annotations
 

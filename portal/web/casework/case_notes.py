@@ -1,5 +1,5 @@
-"""Notes and referrals on a case: adding an internal note, referring the case to an authority;
-each form's text can come back through a sign-in."""
+"""Notes and referrals on a case: adding an internal note, referring the case to an authority; each
+form's text can come back through a sign-in."""
 
 from __future__ import annotations
 

@@ -118,9 +118,8 @@ def case_action(
     ref: str, form_name: str, form, error_field: str, problem: str, action, anchor: str = ""
 ):
     """Validate a case form, run `action(form)`, and come back to the case; on a refusal the page
-    returns
-    with what was typed and the reason under `error_field`. The same one-time form sent again
-    (submissions.AlreadySubmitted) did its work the first time: back to the case."""
+    returns with what was typed and the reason under `error_field`. The same one-time form sent
+    again (submissions.AlreadySubmitted) did its work the first time: back to the case."""
     if form.validate():
         try:
             action(form)

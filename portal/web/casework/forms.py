@@ -1,6 +1,6 @@
-"""The officers' forms in the console: signing in, a case's replies, steps, status,
-notes, referrals, interests, s 17 releases and exports, oral disclosures; and the discloser's
-answer to a consent question."""
+"""The officers' forms in the console: signing in, a case's replies, steps, status, notes,
+referrals, interests, s 17 releases and exports, oral disclosures; and the discloser's answer to a
+consent question."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The discloser's forms: the disclosure, typing back the receipt, opening the status page
-by receipt, and a reply."""
+"""The discloser's forms: the disclosure, typing back the receipt, opening the status page by
+receipt, and a reply."""
 
 from __future__ import annotations
 

@@ -39,7 +39,6 @@ def status_cookie_name() -> str:
     return current_app.config["PORTAL_STATUS_COOKIE"]
 
 
-
 @bp.get("/status")
 def status():
     ctx = portal_context()

@@ -1,5 +1,5 @@
-"""Reading a discloser's upload in a view, shared by the disclosure form and replies: the limits,
-a refused form's fields, and the answers when the portal is busy or short of space."""
+"""Reading a discloser's upload in a view, shared by the disclosure form and replies: the limits, a
+refused form's fields, and the answers when the portal is busy or short of space."""
 
 from __future__ import annotations
 
@@ -46,7 +46,6 @@ def upload_limits() -> Limits:
         total_bytes=s.max_submission_bytes,
         max_files=s.max_files,
     )
-
 
 
 class _DroppedFile:

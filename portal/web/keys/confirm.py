@@ -1,9 +1,8 @@
 """Ask the passphrase again before a weighty action: exports, grants, identity release.
 
 Put `@passphrase_confirmed` under `@signed_in(...)` on a POST view. The first post of the action's
-own
-form answers with a page that asks for the passphrase and carries the form's other fields along as
-hidden inputs; posting that page (to the same address) checks the passphrase and, if it is right,
+own form answers with a page that asks for the passphrase and carries the form's other fields along
+as hidden inputs; posting that page (to the same address) checks the passphrase and, if it is right,
 runs the view with the original fields. Every answer is audited; after five wrong answers the
 session ends (portal.keys.officer_sessions.confirm_passphrase).
 """

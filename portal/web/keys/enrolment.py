@@ -1,6 +1,5 @@
 """Officers' own credentials: enrolment links, the set-up steps, changing passphrase and second
-factor,
-and confirming who else may read a channel."""
+factor, and confirming who else may read a channel."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The forms of officers' keys and access: passphrases, the second factor, confirming a
-weighty action, channel membership decisions and grants of access."""
+"""The forms of officers' keys and access: passphrases, the second factor, confirming a weighty
+action, channel membership decisions and grants of access."""
 
 from __future__ import annotations
 

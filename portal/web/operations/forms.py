@@ -1,5 +1,5 @@
-"""The administrators' forms: channels and their officers, invitations, the directory of
-appropriate authorities, and retention holds."""
+"""The administrators' forms: channels and their officers, invitations, the directory of appropriate
+authorities, and retention holds."""
 
 from __future__ import annotations
 
