@@ -12,7 +12,8 @@ from portal.cli.root import main, open_installation, read_passphrase
 def _add_account(
     data_dir: Path, role: str, email: str, name: str, channels: tuple[str, ...]
 ) -> None:
-    from portal.keys.accounts import AccountError, add_account
+    from portal.keys.accounts import AccountError
+    from portal.keys.provisioning import add_account
 
     passphrase = read_passphrase()
     try:
@@ -80,7 +81,7 @@ def officer_invite(
     passphrase and second factor. Their channels are joined at once: the server's operator decides.
     """
     from portal.keys.accounts import AccountError
-    from portal.keys.enrolment import ENROL_PATH, invite
+    from portal.keys.invitations import ENROL_PATH, invite
 
     try:
         token = invite(
@@ -150,7 +151,7 @@ def officer_rotate_key(
     interrupted, run it again: it carries on. The officer's sessions end; they sign in again with
     the same passphrase.
     """
-    from portal.keys.accounts import LoginFailed
+    from portal.keys.credentials import LoginFailed
     from portal.keys.rotation import rotate
 
     passphrase = read_passphrase()

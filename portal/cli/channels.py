@@ -29,7 +29,8 @@ def channel() -> None:
 )
 @click.pass_obj
 def channel_add(data_dir: Path, name: str, description: str, regime: str) -> None:
-    from portal.keys.accounts import AccountError, add_channel
+    from portal.keys.accounts import AccountError
+    from portal.keys.channels import add_channel
 
     try:
         created = add_channel(open_installation(data_dir), name, description, regime)
