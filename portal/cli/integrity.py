@@ -80,13 +80,13 @@ def audit() -> None:
 @click.pass_obj
 def audit_head(data_dir: Path) -> None:
     """Print the chain's length and latest link, for keeping where the server cannot write."""
-    from portal.records import audit as audit_log
+    from portal.records import audit_head as head_file
 
     open_installation(data_dir).db.conn.close()
-    head = audit_log.read_head(data_dir)
+    head = head_file.read_head(data_dir)
     if isinstance(head, str):
         raise click.ClickException(head)
-    click.echo((head or audit_log.Head(0, "0" * 64)).line())
+    click.echo((head or head_file.Head(0, "0" * 64)).line())
 
 
 @audit.command("verify")
@@ -102,14 +102,14 @@ def audit_head(data_dir: Path) -> None:
 @click.pass_obj
 def audit_verify(data_dir: Path, expected: str | None) -> None:
     """Exit 0 if the audit chain is intact; otherwise exit 1 naming the first broken entry."""
-    from portal.records import audit as audit_log
+    from portal.records import audit_head, audit_verify as chain
 
     try:
-        expected_head = audit_log.Head.parse(expected) if expected is not None else None
+        expected_head = audit_head.Head.parse(expected) if expected is not None else None
     except ValueError as exc:
         raise click.UsageError(f"--expect: {exc}")
     ctx = open_installation(data_dir)
-    verdict = audit_log.verify(ctx, expected_head)
+    verdict = chain.verify(ctx, expected_head)
     ctx.db.conn.close()
     if not verdict.intact:
         click.echo(f"TAMPERED: {verdict.message}", err=True)

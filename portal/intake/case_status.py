@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from portal.keys import sessions
-from portal.casework import acknowledgements, identity as confidentiality, oral, workflow
+from portal.casework import acknowledgements, identity_releases, oral, workflow
 from portal.records import casefiles
 from portal.records.casefiles import Attachment
 from portal.core.context import Context
@@ -65,9 +65,9 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         steps_done=workflow.steps_done(ctx, case.id),
         extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
         identity_releases=[
-            r for r in confidentiality.releases(ctx, case.id, case_key) if r.state == "released"
+            r for r in identity_releases.releases(ctx, case.id, case_key) if r.state == "released"
         ],
-        consent_questions=confidentiality.consent_requests(ctx, case.id, case_key),
+        consent_questions=identity_releases.consent_requests(ctx, case.id, case_key),
         oral=(record := oral.record_of(ctx, case.id)),
         record=casefiles.read_fields(ctx, case.id, case_key) if record else {},
         regime=(channel := channels.find_channel(ctx, case.channel_name))
@@ -77,9 +77,10 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
 
 
 def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer: str) -> None:
-    """The discloser answers a consent question (s 17(2)(a)). Raises identity.IdentityError."""
+    """The discloser answers a consent question (s 17(2)(a)). Raises
+    identity_releases.IdentityError."""
     case, case_key = case_key_for(ctx, session)
-    confidentiality.answer_consent(ctx, case.id, case_key, seq, answer)
+    identity_releases.answer_consent(ctx, case.id, case_key, seq, answer)
 
 
 def acknowledgement(ctx: Context, session: sessions.OpenSession) -> acknowledgements.Proof:

@@ -23,7 +23,8 @@ def change_passphrase(
     """Re-wrap the signed-in account's private key (from their session) under a new passphrase; the
     key itself stays. Every other session of the account ends (whoever knew the old passphrase may
     have one); the one of cookie `keep_session` stays. The caller has checked the current passphrase
-    (triage.confirm_passphrase, throttled). Raises SetupError, credentials.WeakPassphrase."""
+    (officer_sessions.confirm_passphrase, throttled). Raises SetupError,
+    credentials.WeakPassphrase."""
     check_new_passphrase(account, new, again)
     if rotation.pending(ctx, account.id):
         # The rotation's new key is wrapped under the current passphrase: changing it now would
