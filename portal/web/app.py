@@ -130,10 +130,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     from portal.web.keys import access, enrolment
     from portal.web.operations import admin, audit_log, retention
     from portal.web.casework import case_record, confidentiality, oral, statistics
-    from portal.web.casework import blueprint as console, sign_in as console_sign_in
-
-    # Importing the console's view modules registers their routes on its blueprint.
-    from portal.web.intake import blueprint as discloser, disclose, status_pages
+    from portal.web.casework import console, sign_in as console_sign_in
+    from portal.web.intake import discloser, disclose, status_pages
 
     app.register_blueprint(discloser.bp)
     app.register_blueprint(console.bp)

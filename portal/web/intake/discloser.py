@@ -1,0 +1,11 @@
+"""The discloser's blueprint, whole: its routes are registered on `bp` by the view modules listed in
+VIEWS, so registering this blueprint brings every discloser page with it."""
+
+from __future__ import annotations
+
+from portal.web.intake import disclose, status_pages
+from portal.web.intake.blueprint import bp
+
+VIEWS = (disclose, status_pages)
+
+__all__ = ["VIEWS", "bp"]
