@@ -28,7 +28,7 @@ CHECK_INSTALLED = """
 import sys
 from pathlib import Path
 import portal, crypto
-from portal import resources
+from portal.core import resources
 templates, static = resources.templates_dir(), resources.static_dir()
 print(Path(portal.__file__).resolve().parent)
 print(Path(crypto.__file__).resolve().parent)
