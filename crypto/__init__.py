@@ -5,14 +5,6 @@ in SECURITY.md.
 """
 
 from ._format import FORMAT_VERSION
-from .errors import (
-    BadParameters,
-    CryptoError,
-    DecryptionError,
-    ReceiptTypo,
-    UnsupportedVersion,
-    WrongPassphrase,
-)
 from .acknowledgement import (
     BadAcknowledgement,
     commit,
@@ -22,7 +14,16 @@ from .acknowledgement import (
     signing_public_key,
     verify_acknowledgement,
 )
-from .chain import GENESIS as AUDIT_GENESIS, audit_link
+from .chain import GENESIS as AUDIT_GENESIS
+from .chain import audit_link
+from .errors import (
+    BadParameters,
+    CryptoError,
+    DecryptionError,
+    ReceiptTypo,
+    UnsupportedVersion,
+    WrongPassphrase,
+)
 from .fields import aead_decrypt, aead_encrypt, decrypt_field, encrypt_field
 from .kdf import (
     FAST_TEST_PARAMS,

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import crypto
+from portal.casework import workflow
+from portal.core.context import Context
 from portal.keys import channels
 from portal.records import case_attachments, casefiles
-from portal.casework import workflow
 from portal.records.casefiles import CaseRecord
-from portal.core.context import Context
 
 FORMAT = "protected-disclosure-acknowledgement/1"
 COMMITMENT_FORMAT = "protected-disclosure-text/1"

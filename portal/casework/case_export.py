@@ -4,13 +4,12 @@ and the audited print of the case's record.
 
 from __future__ import annotations
 
-from portal.keys.officer_sessions import SignedIn
-from portal.records import audit
 from portal.casework import identity, identity_releases, referrals
 from portal.casework.cases import open_case
 from portal.casework.triage import read_case
 from portal.core.context import Context
-from portal.records import audit_entries
+from portal.keys.officer_sessions import SignedIn
+from portal.records import audit, audit_entries
 
 
 def export_case(

@@ -7,13 +7,12 @@ exactly as for a case that does not exist.
 
 from __future__ import annotations
 
-from portal.keys.officer_sessions import SignedIn
-from portal.records import audit, casefiles
 from portal.casework import workflow
-from portal.records.casefiles import CaseRecord
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.records import case_history
+from portal.keys.officer_sessions import SignedIn
+from portal.records import audit, case_history, casefiles
+from portal.records.casefiles import CaseRecord
 
 
 def open_case(ctx: Context, who: SignedIn, ref: str) -> tuple[CaseRecord, bytes]:

@@ -16,11 +16,11 @@ import json
 from dataclasses import dataclass
 
 import crypto
-from portal.records import audit
 from portal.casework import oral
-from portal.guard import submissions
-from portal.core.context import Context
 from portal.core.clock import today
+from portal.core.context import Context
+from portal.guard import submissions
+from portal.records import audit
 from portal.store import transaction
 
 GROUNDS: dict[str, str] = {

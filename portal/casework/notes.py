@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import crypto
-from portal.records import audit, case_history, casefiles, internal_keys
-from portal.guard import submissions
+from portal.casework.cases import open_case
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.store import transaction
+from portal.guard import submissions
 from portal.keys.officer_sessions import SignedIn
-from portal.casework.cases import open_case
+from portal.records import audit, case_history, casefiles, internal_keys
+from portal.store import transaction
 
 MAX_NOTE_CHARS = 20_000
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.records import audit
 from portal.core.context import Context
+from portal.records import audit
 
 
 class OralError(ValueError):

@@ -9,11 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from portal.core import workdays
-from portal.records.casefiles import STATUSES
-from portal.core.context import Context
 from portal.casework.categories import CATEGORIES, FORMER_CATEGORIES
+from portal.core import workdays
+from portal.core.context import Context
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
+from portal.records.casefiles import STATUSES
 
 SOON_WORKING_DAYS = 5  # "due soon": within this many working days (legislation calendar)
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from portal.records import casefiles
 from portal.casework import deadlines
-from portal.core import workdays
-from portal.records.casefiles import HasStatus
-from portal.core.context import Context
 from portal.casework.categories import known_category
+from portal.core import workdays
+from portal.core.context import Context
+from portal.records import casefiles
+from portal.records.casefiles import HasStatus
 
 TITLE_CHARACTERS = 90
 

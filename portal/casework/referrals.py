@@ -21,14 +21,14 @@ import re
 from dataclasses import dataclass
 
 import crypto
-from portal.records import audit, case_history, internal_keys
+from portal.casework.cases import open_case, record_status
 from portal.core import resources
-from portal.guard import submissions
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.store import transaction
+from portal.guard import submissions
 from portal.keys.officer_sessions import SignedIn
-from portal.casework.cases import open_case, record_status
+from portal.records import audit, case_history, internal_keys
+from portal.store import transaction
 
 # What the information concerns, for the exclusive routes of s 25.
 CONCERNS: dict[str, str] = {

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import crypto
 from portal.casework import deadlines
+from portal.casework.categories import CATEGORIES, FORMER_CATEGORIES
 from portal.casework.statistics_periods import Period
 from portal.casework.statistics_suppression import (
     LESS_THAN,
@@ -37,9 +38,8 @@ from portal.casework.statistics_suppression import (
     suppress,
 )
 from portal.core import workdays
-from portal.records.casefiles import STATUSES
 from portal.core.context import Context
-from portal.casework.categories import CATEGORIES, FORMER_CATEGORIES
+from portal.records.casefiles import STATUSES
 
 OUTCOMES: dict[str, str] = {
     "addressed": "Addressed: action taken or recommended",

@@ -10,17 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal.keys.officer_sessions import SignedIn
-from portal.records import audit, casefiles
 from portal.casework import identity, identity_releases, oral, queue, queue_filters, workflow
 from portal.casework.cases import open_case, record_status
-from portal.guard import submissions
-from portal.records.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, StatusUpdate
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.guard import submissions
+from portal.keys.officer_sessions import SignedIn
+from portal.records import audit, case_attachments, case_history, casefiles
+from portal.records.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, StatusUpdate
 from portal.store import transaction
-from portal.records import case_history
-from portal.records import case_attachments
 
 CONTACT_WITHHELD = (
     "(Sealed apart: you do not hold this case's identity key. Ask an officer who does.)"

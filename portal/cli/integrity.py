@@ -54,7 +54,8 @@ def restore(data_dir: Path, src: Path, expect: str | None) -> None:
     incomplete or (with --expect) changed backup is refused, naming what is wrong, and nothing is
     left behind.
     """
-    from portal.operations.backup import BackupError, restore as restore_backup
+    from portal.operations.backup import BackupError
+    from portal.operations.backup import restore as restore_backup
 
     try:
         summary = restore_backup(src, data_dir, expect)
@@ -102,7 +103,8 @@ def audit_head(data_dir: Path) -> None:
 @click.pass_obj
 def audit_verify(data_dir: Path, expected: str | None) -> None:
     """Exit 0 if the audit chain is intact; otherwise exit 1 naming the first broken entry."""
-    from portal.records import audit_head, audit_verify as chain
+    from portal.records import audit_head
+    from portal.records import audit_verify as chain
 
     try:
         expected_head = audit_head.Head.parse(expected) if expected is not None else None
@@ -246,8 +248,8 @@ def _check_opening(statement: dict, parts: list[str], from_stdin: bool) -> None:
 
 def _installation_key(data_dir: Path) -> bytes | None:
     """This installation's public signing key, if the data directory is an installation."""
-    from portal.core.config import INSTALLATION_FILE, load_settings
     import crypto
+    from portal.core.config import INSTALLATION_FILE, load_settings
 
     if not (data_dir / INSTALLATION_FILE).exists():
         return None

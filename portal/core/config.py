@@ -14,8 +14,8 @@ import re
 import secrets
 from pathlib import Path
 
+from crypto import FAST_TEST_PARAMS, PASSPHRASE_PARAMS, RECEIPT_PARAMS, KdfParams, new_signing_key
 from portal.core.numbers import parse_whole_number
-from crypto import KdfParams, PASSPHRASE_PARAMS, RECEIPT_PARAMS, FAST_TEST_PARAMS, new_signing_key
 
 GiB = 1024**3
 MiB = 1024**2

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from portal.core.clock import epoch, today
 from portal.core.context import Context
-from portal.store import transaction
 from portal.guard.throttle import window_of
+from portal.store import transaction
 
 WINDOW_SECONDS = 15 * 60
 FREE_FAILURES = 5

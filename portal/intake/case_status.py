@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from portal.keys import sessions
 from portal.casework import acknowledgements, identity_releases, oral, workflow
-from portal.records import casefiles
-from portal.records.casefiles import Attachment
 from portal.core.context import Context
-from portal.keys import channels
-from portal.records import case_history
-from portal.records import case_attachments
+from portal.keys import channels, sessions
+from portal.records import case_attachments, case_history, casefiles
+from portal.records.casefiles import Attachment
 
 
 @dataclass

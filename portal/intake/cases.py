@@ -6,20 +6,17 @@ from __future__ import annotations
 import secrets
 
 import crypto
-from portal.keys import accounts, conflicts, recovery
-from portal.casework import identity as confidentiality, oral, workflow
+from portal.casework import identity as confidentiality
+from portal.casework import oral, workflow
 from portal.casework.categories import known_category
-from portal.records import casefiles
+from portal.core.context import Context
 from portal.guard import submissions
-from portal.records.casefiles import Attachment
 from portal.intake import receipts
 from portal.intake.receiving import Intake, begin_disclosure
-from portal.core.context import Context
+from portal.keys import accounts, channels, conflicts, recovery
+from portal.records import case_attachments, case_history, casefiles, internal_keys
+from portal.records.casefiles import Attachment
 from portal.store import transaction
-from portal.records import internal_keys
-from portal.keys import channels
-from portal.records import case_history
-from portal.records import case_attachments
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
 

@@ -7,13 +7,13 @@ import hmac
 from dataclasses import dataclass
 
 import crypto
-from portal.keys import sessions
 from portal.casework import oral
-from portal.records import casefiles
-from portal.guard import work_slots
-from portal.records.casefiles import CaseNotFound
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.guard import work_slots
+from portal.keys import sessions
+from portal.records import casefiles
+from portal.records.casefiles import CaseNotFound
 from portal.store import transaction
 
 DISCLOSER_SESSION = "discloser"

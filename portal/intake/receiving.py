@@ -3,18 +3,19 @@ arrive, the disclosers' daily upload budget, and the refusal when the disk is ne
 
 from __future__ import annotations
 
-import os
 import hashlib
+import os
 import shutil
 from dataclasses import dataclass, field
 
 import crypto
-from portal.records import casefiles
-from portal.guard import throttle
-from portal.records.casefiles import Attachment
-from portal.intake.filenames import clean_filename
-from portal.core.clock import day_start_timestamp, today, utc_offset_seconds as clock_offset
+from portal.core.clock import day_start_timestamp, today
+from portal.core.clock import utc_offset_seconds as clock_offset
 from portal.core.context import Context
+from portal.guard import throttle
+from portal.intake.filenames import clean_filename
+from portal.records import casefiles
+from portal.records.casefiles import Attachment
 
 
 class RefusedForNow(Exception):

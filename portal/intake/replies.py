@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.keys import sessions
-from portal.guard import submissions, throttle
-from portal.intake.receiving import DAY, Intake, Throttled, check_capacity, day_offset
-from portal.intake.case_status import case_key_for
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.guard import submissions, throttle
+from portal.intake.case_status import case_key_for
+from portal.intake.receiving import DAY, Intake, Throttled, check_capacity, day_offset
+from portal.keys import sessions
+from portal.records import case_attachments, case_history
 from portal.store import transaction
-from portal.records import case_history
-from portal.records import case_attachments
 
 
 def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import crypto
-from portal.keys import accounts, channels, conflicts, sessions
-from portal.records import audit, casefiles, internal_keys
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.keys import accounts, channels, conflicts, sessions
+from portal.records import audit, casefiles, internal_keys
 from portal.store import transaction
 
 CASE_KEYS = "case_keys"

@@ -20,11 +20,11 @@ import json
 from dataclasses import dataclass
 
 import crypto
-from portal.keys import accounts, channels
-from portal.records import audit, case_history, internal_keys
-from portal.guard import submissions
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.guard import submissions
+from portal.keys import accounts, channels
+from portal.records import audit, case_history, internal_keys
 from portal.store import transaction
 
 MAX_INTEREST_CHARS = 1000

@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import crypto
-
-from portal.keys import access, accounts, channels
-from portal.records import audit
-from portal.guard import submissions
-from portal.keys.accounts import Account, AccountError
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.guard import submissions
+from portal.keys import access, accounts, channels
+from portal.keys.accounts import Account, AccountError
+from portal.records import audit
 from portal.store import transaction
 
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.keys import accounts, enrolment, rotation, sessions
-from portal.records import audit
-from portal.guard import sign_in_budget, throttle
 from portal.core.context import Context
+from portal.guard import sign_in_budget, throttle
+from portal.keys import accounts, credentials, enrolment, rotation, sessions
+from portal.records import audit, audit_entries
 from portal.store import transaction
-from portal.keys import credentials
-from portal.records import audit_entries
 
 OFFICER_SESSION = "officer"
 

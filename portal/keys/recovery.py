@@ -16,9 +16,9 @@ import hmac
 from dataclasses import dataclass, field
 
 import crypto
+from portal.core.context import Context
 from portal.keys import access, accounts, channels, credentials
 from portal.records import audit
-from portal.core.context import Context
 from portal.store import transaction
 
 

@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass, field
 
 import crypto
+from portal.core.context import Context
 from portal.keys import access, accounts, credentials
 from portal.records import audit
-from portal.core.context import Context
 from portal.store import transaction
 
 BATCH_SIZE = 50

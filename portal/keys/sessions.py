@@ -15,8 +15,8 @@ import secrets
 from dataclasses import dataclass
 
 import crypto
-from portal.guard import throttle
 from portal.core.clock import epoch
+from portal.guard import throttle
 from portal.store import Database, in_transaction, transaction
 
 

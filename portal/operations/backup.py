@@ -262,8 +262,8 @@ def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
 
 
 def _verify_restored(data_dir: Path, manifest: dict) -> Summary:
-    from portal.records import audit_head, audit_verify
     from portal.core.context import open_context
+    from portal.records import audit_head, audit_verify
 
     ctx = open_context(data_dir)
     try:

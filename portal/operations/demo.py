@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pyotp
 
-from portal.keys import accounts, channels, credentials, provisioning
 from portal.core.config import INSTALLATION_FILE, create_installation, write_private_json
 from portal.core.context import open_context
+from portal.keys import accounts, channels, credentials, provisioning
 
 CREDENTIALS_FILE = "demo-credentials.json"
 DEMO_CHANNEL = "Demo integrity team"

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 
-from portal.records import audit, casefiles
 from portal.core import clock
-from portal.records.casefiles import CaseNotFound
 from portal.core.context import Context
+from portal.records import audit, casefiles
+from portal.records.casefiles import CaseNotFound
 from portal.store import transaction
 from portal.store.maintenance import maintenance_lock
 

@@ -1,5 +1,6 @@
 """Storage: the SQLite database (workflow metadata and ciphertext only) and encrypted blob files."""
 
+from portal.store.blobs import BlobStore
 from portal.store.db import (
     Database,
     after_commit,
@@ -8,7 +9,6 @@ from portal.store.db import (
     open_database,
     transaction,
 )
-from portal.store.blobs import BlobStore
 
 __all__ = [
     "Database",

@@ -10,16 +10,15 @@ from pathlib import Path
 from flask import Flask, Request, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-
-from portal.core import resources
-from portal.records.casefiles import CaseNotFound
-from portal.core.config import Settings, load_settings
-from portal.keys import credentials, sessions
 from portal.casework import referrals
-from portal.guard import work_slots
+from portal.core import resources
+from portal.core.config import Settings, load_settings
 from portal.core.context import Context
-from portal.store import BlobStore, open_database
 from portal.core.text import typed
+from portal.guard import work_slots
+from portal.keys import credentials, sessions
+from portal.records.casefiles import CaseNotFound
+from portal.store import BlobStore, open_database
 
 csrf = CSRFProtect()
 
@@ -127,11 +126,11 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     logging.getLogger("werkzeug").disabled = True
     csrf.init_app(app)
 
+    from portal.web.casework import case_record, confidentiality, console, oral, statistics
+    from portal.web.casework import sign_in as console_sign_in
+    from portal.web.intake import disclose, discloser, status_pages
     from portal.web.keys import access, enrolment
     from portal.web.operations import admin, audit_log, retention
-    from portal.web.casework import case_record, confidentiality, oral, statistics
-    from portal.web.casework import console, sign_in as console_sign_in
-    from portal.web.intake import discloser, disclose, status_pages
 
     app.register_blueprint(discloser.bp)
     app.register_blueprint(console.bp)

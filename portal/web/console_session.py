@@ -14,11 +14,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from portal.keys import enrolment
-from portal.web.context import portal_context
+from portal.keys import enrolment, officer_sessions
 from portal.web import carry
-from portal.keys import officer_sessions
 from portal.web.casework.forms import LoginForm
+from portal.web.context import portal_context
 
 # How to show a form's page again with text carried through a sign-in (portal.web.carry): the POST
 # endpoint's name -> a function of its URL arguments and the carried form data, giving a response.

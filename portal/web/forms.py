@@ -23,9 +23,9 @@ from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from portal.guard import submissions
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
 from portal.core.text import normalise_line_breaks
+from portal.guard import submissions
 
 
 def choices(options: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:

@@ -6,14 +6,13 @@ from __future__ import annotations
 from flask import g
 from werkzeug.datastructures import MultiDict
 
-from portal.casework import triage
-from portal.web.context import portal_context
+from portal.casework import cases, triage
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import assign_form, status_form, step_form
 from portal.web.casework.case_page import case_action, render_case
-from portal.web.console_session import resume_with_text, signed_in
-from portal.casework import cases
 from portal.web.casework.forms import ExtensionForm, OfficerReplyForm
+from portal.web.console_session import resume_with_text, signed_in
+from portal.web.context import portal_context
 
 
 @bp.post("/cases/<ref>/reply")

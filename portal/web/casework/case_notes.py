@@ -7,13 +7,13 @@ from flask import g
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import notes, referrals
-from portal.web.context import portal_context
 from portal.core.numbers import whole_number_or
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import referral_form
 from portal.web.casework.case_page import case_action, render_case
-from portal.web.console_session import resume_with_text, signed_in
 from portal.web.casework.forms import NoteForm
+from portal.web.console_session import resume_with_text, signed_in
+from portal.web.context import portal_context
 
 
 @bp.post("/cases/<ref>/notes")

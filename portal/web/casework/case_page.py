@@ -7,13 +7,14 @@ from urllib.parse import quote
 
 from flask import Response, g, redirect, render_template, stream_with_context, url_for
 
-from portal.keys import conflicts
-from portal.intake import replies
-from portal.casework import notes, referrals, triage, workflow
-from portal.guard import submissions
-from portal.web.context import portal_context
-from portal.records.casefiles import STATUSES
+from portal.casework import identity_releases, notes, referrals, triage, workflow
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
+from portal.guard import submissions
+from portal.intake import replies
+from portal.keys import conflicts
+from portal.records.casefiles import STATUSES
+from portal.web.casework.blueprint import bp
+from portal.web.casework.case_forms import assign_form, referral_form, status_form, step_form
 from portal.web.casework.forms import (
     CaseExportForm,
     ExtensionForm,
@@ -22,11 +23,9 @@ from portal.web.casework.forms import (
     OfficerReplyForm,
     OralConfirmForm,
 )
-from portal.web.forms import EmptyForm
-from portal.web.casework.blueprint import bp
-from portal.web.casework.case_forms import assign_form, referral_form, status_form, step_form
 from portal.web.console_session import signed_in
-from portal.casework import identity_releases
+from portal.web.context import portal_context
+from portal.web.forms import EmptyForm
 
 
 def render_case(ref: str, problem=None, code=200, **forms):

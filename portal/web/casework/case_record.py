@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template
 
 from portal.casework import case_export, notes, referrals, triage, workflow
-from portal.web.context import portal_context
-from portal.web.console_session import signed_in
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.records import audit_entries
+from portal.web.console_session import signed_in
+from portal.web.context import portal_context
 
 bp = Blueprint("case_record", __name__, url_prefix="/console")
 

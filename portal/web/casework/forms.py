@@ -9,7 +9,8 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.casework.identity_releases import CONSULTATION as IDENTITY_CONSULTATION, GROUNDS
+from portal.casework.identity_releases import CONSULTATION as IDENTITY_CONSULTATION
+from portal.casework.identity_releases import GROUNDS
 from portal.casework.referrals import CONCERNS, CONSULTATION
 from portal.web.forms import (
     CHOOSE,

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
-from portal.keys import memberships
-from portal.casework import triage
-from portal.web.context import portal_context
+from portal.casework import queue_filters, queue_rows, triage
 from portal.casework.categories import CATEGORIES
+from portal.keys import memberships, officer_sessions
 from portal.web.casework.blueprint import bp
 from portal.web.console_session import signed_in
-from portal.casework import queue_rows
-from portal.casework import queue_filters
-from portal.keys import officer_sessions
+from portal.web.context import portal_context
 
 
 @bp.get("/")

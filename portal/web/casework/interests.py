@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, url_for
 
-from portal.keys import conflicts
 from portal.guard import submissions
-from portal.web.context import portal_context
+from portal.keys import conflicts
 from portal.web.casework.blueprint import bp
-from portal.web.console_session import signed_in
 from portal.web.casework.forms import InterestForm
+from portal.web.console_session import signed_in
+from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
 
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, url_for
 from wtforms.fields.choices import SelectChoice
 
-from portal.intake import cases
 from portal.casework import oral, triage
 from portal.guard import submissions
-from portal.web.context import portal_context
-from portal.web.casework.case_page import render_case
-from portal.web.console_session import resume_with_text, signed_in
-from portal.web.forms import CHOOSE
-from portal.web.casework.forms import OralConfirmForm, OralDisclosureForm
+from portal.intake import cases
 from portal.keys import channels
+from portal.web.casework.case_page import render_case
+from portal.web.casework.forms import OralConfirmForm, OralDisclosureForm
+from portal.web.console_session import resume_with_text, signed_in
+from portal.web.context import portal_context
+from portal.web.forms import CHOOSE
 
 bp = Blueprint("oral", __name__, url_prefix="/console")
 

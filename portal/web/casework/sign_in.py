@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from flask import current_app, g, make_response, redirect, request, url_for
 
-from portal.web.context import portal_context
+from portal.keys import credentials, officer_sessions
 from portal.web import carry
+from portal.web.casework.blueprint import bp
+from portal.web.casework.forms import LoginForm
+from portal.web.console_session import (
+    console_cookie_name,
+    render_login,
+    resume_carried,
+    signed_in,
+)
+from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.responses import (
     clear_session_cookie,
@@ -14,16 +23,6 @@ from portal.web.responses import (
     set_session_cookie,
     too_many_requests,
 )
-from portal.web.casework.blueprint import bp
-from portal.web.console_session import (
-    console_cookie_name,
-    render_login,
-    resume_carried,
-    signed_in,
-)
-from portal.keys import officer_sessions
-from portal.web.casework.forms import LoginForm
-from portal.keys import credentials
 
 
 def _device_cookie_name() -> str:

@@ -9,12 +9,12 @@ import io
 
 from flask import Blueprint, Response, g, render_template, request
 
-from portal.records import audit
 from portal.casework import statistics, statistics_periods
-from portal.web.context import portal_context
 from portal.core import clock
-from portal.web.csv_export import csv_cell
+from portal.records import audit
 from portal.web.console_session import signed_in
+from portal.web.context import portal_context
+from portal.web.csv_export import csv_cell
 
 bp = Blueprint("statistics", __name__, url_prefix="/console")
 

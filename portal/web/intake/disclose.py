@@ -8,15 +8,15 @@ import datetime as dt
 from flask import Response, abort, render_template, request
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import conflicts
-from portal.intake import cases, receipts, receiving
 from portal.guard import submissions, work_slots
+from portal.intake import cases, receipts, receiving
 from portal.intake.uploads import MalformedForm, TooLarge
+from portal.keys import channels, conflicts
 from portal.web import carry
 from portal.web.context import portal_context
 from portal.web.forms import CHOOSE
-from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
 from portal.web.intake.blueprint import bp
+from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
 from portal.web.intake.uploading import (
     busy,
     drain_body,
@@ -26,7 +26,6 @@ from portal.web.intake.uploading import (
     with_retry_after,
 )
 from portal.web.responses import too_many_requests
-from portal.keys import channels
 
 
 def _disclose_form(formdata=None) -> DiscloseForm:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE
 from portal.web.forms import CHOOSE, OneTimeForm, TypedLine, TypedParagraphs, choices

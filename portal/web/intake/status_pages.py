@@ -15,15 +15,15 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
-from portal.intake import case_status, receipts, receiving, replies
 from portal.guard import submissions, work_slots
-from portal.records.casefiles import STATUSES
+from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
+from portal.records.casefiles import STATUSES
 from portal.web import carry
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
-from portal.web.intake.forms import ReplyForm, StatusForm
 from portal.web.intake.blueprint import bp
+from portal.web.intake.forms import ReplyForm, StatusForm
 from portal.web.intake.uploading import (
     busy,
     drain_body,

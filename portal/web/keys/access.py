@@ -8,9 +8,9 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.keys import access
 from portal.records import casefiles
+from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
-from portal.web.console_session import signed_in
 from portal.web.keys.forms import GrantForm
 
 bp = Blueprint("access", __name__, url_prefix="/console/access")

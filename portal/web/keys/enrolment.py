@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from portal.keys import accounts, enrolment, memberships, officer_sessions, second_factor
-from portal.web.context import portal_context
+from portal.keys import (
+    accounts,
+    credential_changes,
+    enrolment,
+    invitations,
+    memberships,
+    officer_sessions,
+    second_factor,
+)
 from portal.web.console_session import signed_in
+from portal.web.context import portal_context
 from portal.web.keys.forms import (
     ChangePassphraseForm,
     ChoosePassphraseForm,
@@ -17,8 +25,6 @@ from portal.web.keys.forms import (
     ReauthenticateForm,
 )
 from portal.web.responses import clear_session_cookie, set_session_cookie
-from portal.keys import invitations
-from portal.keys import credential_changes
 
 bp = Blueprint("enrol", __name__, url_prefix="/console")
 

@@ -12,12 +12,13 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_wtf.csrf import CSRFError
 from wtforms.fields.choices import SelectChoice
 
-from portal.keys import accounts, channels, invitations, memberships
 from portal.casework import referrals
-from portal.guard import submissions
-from portal.web.context import portal_context
 from portal.core.numbers import parse_whole_number
+from portal.guard import submissions
+from portal.keys import accounts, channels, invitations, memberships
 from portal.web.console_session import csrf_refused, resume_with_text, signed_in
+from portal.web.context import portal_context
+from portal.web.forms import EmptyForm
 from portal.web.operations.forms import (
     AddChannelForm,
     AuthorityForm,
@@ -25,7 +26,6 @@ from portal.web.operations.forms import (
     InviteForm,
     RemoveMembershipForm,
 )
-from portal.web.forms import EmptyForm
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
 bp.register_error_handler(CSRFError, csrf_refused)

@@ -7,13 +7,13 @@ import io
 
 from flask import Blueprint, Response, g, render_template, request
 
-from portal.records import audit, audit_entries, audit_head
 from portal.core.numbers import whole_number_or
-from portal.web.context import portal_context
-from portal.web.keys.confirm import passphrase_confirmed
+from portal.records import audit, audit_entries, audit_head
 from portal.web.console_session import signed_in
+from portal.web.context import portal_context
 from portal.web.csv_export import csv_cell
 from portal.web.forms import EmptyForm
+from portal.web.keys.confirm import passphrase_confirmed
 
 bp = Blueprint("audit_log", __name__, url_prefix="/console")
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, url_for
 
 from portal.operations import retention
-from portal.web.context import portal_context
-from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.console_session import signed_in
+from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
+from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.operations.forms import HoldForm
 
 bp = Blueprint("retention", __name__, url_prefix="/console/retention")
