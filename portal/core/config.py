@@ -82,6 +82,10 @@ class Settings:
     smtp_from: str = ""
     # The portal's public address, for the link in a digest (empty: no link).
     public_url: str = ""
+    # Each channel's pinned roster root (portal.keys.roster_files). Empty: roster-roots.json in the
+    # data directory, which the portal writes itself (a demo, a test). In production a file the
+    # serving user can read but not write (docs/deploy.md, "Roster roots").
+    roster_roots_file: str = ""
 
     @property
     def max_request_bytes(self) -> int:
@@ -95,6 +99,12 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def roster_roots_path(self) -> Path:
+        if self.roster_roots_file:
+            return Path(self.roster_roots_file)
+        return self.data_dir / "roster-roots.json"
 
 
 def _params(raw: dict) -> KdfParams:
@@ -303,6 +313,7 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         smtp_password=document.get("smtp_password", ""),
         smtp_from=document.get("smtp_from", ""),
         public_url=os.environ.get("PORTAL_PUBLIC_URL", document.get("public_url", "")),
+        roster_roots_file=os.environ.get("PORTAL_ROSTER_ROOTS", ""),
     )
     values.update(overrides)
     return Settings(**values)

@@ -13,7 +13,7 @@ from portal.core.context import Context
 from portal.guard import submissions
 from portal.intake import receipts
 from portal.intake.receiving import Intake, begin_disclosure
-from portal.keys import accounts, channels, conflicts, recovery
+from portal.keys import accounts, channels, conflicts, recovery, roster
 from portal.records import case_attachments, case_history, casefiles, internal_keys
 from portal.records.casefiles import Attachment
 from portal.store import transaction
@@ -104,6 +104,23 @@ class NoReceiver(ValueError):
     """The chosen channel does not exist or has no integrity officer to receive disclosures."""
 
 
+class NoVerifiedReader(Exception):
+    """The channel has officers, but its signed roster admits none of their keys: a case nobody
+    may read is never stored (portal.keys.roster). The officers are warned in the console."""
+
+
+def _verified_readers(
+    ctx: Context, channel: channels.Channel, excluded_ids: set[int]
+) -> list[accounts.Account]:
+    readers = conflicts.readers_without(ctx, channel, excluded_ids)
+    if not readers:
+        raise NoReceiver("This channel has no integrity officer to receive disclosures.")
+    admitted = roster.seal_readers(ctx, channel.id, readers)
+    if not admitted:
+        raise NoVerifiedReader()
+    return admitted
+
+
 def complete_disclosure(
     ctx: Context,
     intake: Intake,
@@ -116,16 +133,17 @@ def complete_disclosure(
 
     `values["channel"]` is a channel's name (the one identifier forms and the CLI use). `excluded`:
     ids of officers the discloser does not want to see it (conflicts of interest); they get no key.
-    Raises NoReceiver, conflicts.ExcludedEveryone (nothing stored), or submissions.AlreadySubmitted
+    Raises NoReceiver, NoVerifiedReader, conflicts.ExcludedEveryone (nothing stored), or
+    submissions.AlreadySubmitted
     when `submission_token` was used before (nothing is stored then, and no receipt exists to show:
     the first answer was the only one). `oral_by`: the officer recording an oral disclosure
     (portal.casework.oral).
     """
     channel = channels.find_channel(ctx, values.get("channel") or "")
     excluded_ids = set(excluded)
-    readers = conflicts.readers_without(ctx, channel, excluded_ids) if channel else []
-    if not readers:
+    if channel is None:
         raise NoReceiver("This channel has no integrity officer to receive disclosures.")
+    _verified_readers(ctx, channel, excluded_ids)
     if submissions.was_claimed(ctx.db, submission_token):  # spare the key derivation on a resend
         raise submissions.AlreadySubmitted()
     receipt = crypto.new_receipt()
@@ -138,9 +156,7 @@ def complete_disclosure(
         submissions.claim(ctx.db, submission_token, intake.day)
         # Chosen again under the write lock: a membership removed while the receipt's key was
         # derived (seconds, or longer waiting for a slot) must not receive the case.
-        readers = conflicts.readers_without(ctx, channel, excluded_ids)
-        if not readers:
-            raise NoReceiver("This channel has no integrity officer to receive disclosures.")
+        readers = _verified_readers(ctx, channel, excluded_ids)
         store_case(
             ctx,
             intake,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import crypto
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.keys import accounts, channels, conflicts, sessions
+from portal.keys import accounts, channels, conflicts, roster, sessions
 from portal.records import audit, casefiles, internal_keys
 from portal.store import transaction
 
@@ -145,6 +145,12 @@ def grant(
     )
     if grantee is None:
         raise GrantError("Choose a confirmed officer of this channel other than yourself.")
+    if not roster.load(ctx, channel.id).admits(grantee):
+        raise GrantError(
+            f"The signed roster of {channel.name} does not admit {grantee.name}'s current key, so"
+            " nothing can be sealed to it. An officer of the channel must sign it on the roster"
+            " page after comparing fingerprints."
+        )
     if ref is not None:
         case = casefiles.get_case(ctx, ref=ref)
         if case.channel_id != channel.id:

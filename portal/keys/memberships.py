@@ -15,7 +15,7 @@ import crypto
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions
-from portal.keys import access, accounts, channels
+from portal.keys import access, accounts, channels, roster
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
 from portal.store import transaction
@@ -158,10 +158,18 @@ def pending_for(ctx: Context, officer: Account) -> list[PendingMembership]:
 
 
 def decide(
-    ctx: Context, officer: Account, account_id: int, channel_id: int, *, confirm: bool
+    ctx: Context,
+    officer: Account,
+    account_id: int,
+    channel_id: int,
+    *,
+    confirm: bool,
+    signing_seed: bytes | None = None,
 ) -> None:
-    """A reader of the channel confirms or refuses a pending membership. Raises
-    MembershipNotFound."""
+    """A reader of the channel confirms or refuses a pending membership. A confirmation signs the
+    new reader's admission into the channel's roster with `signing_seed`, the confirming officer's
+    signing key from their session (portal.keys.roster), when the roster admits that officer;
+    otherwise the admission waits on the roster page. Raises MembershipNotFound."""
     if officer.role != "officer":
         raise MembershipNotFound()
     with transaction(ctx.db):
@@ -180,6 +188,7 @@ def decide(
                 [channel_id, account_id],
             )
             action = "confirmed: receives the channel's new disclosures"
+            _admit_into_roster(ctx, officer, signing_seed, channel_id, account_id)
         else:
             ctx.db.execute(
                 "DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?",
@@ -195,6 +204,25 @@ def decide(
             action=action,
             actor=officer,
         )
+
+
+def _admit_into_roster(
+    ctx: Context, officer: Account, seed: bytes | None, channel_id: int, account_id: int
+) -> None:
+    state = roster.load(ctx, channel_id)
+    member = accounts.get_account(ctx, account_id)
+    if seed is None or not state.started or not state.admits(officer) or member is None:
+        return  # no roster to sign into, or nobody here who may sign: it waits on the roster page
+    roster.append(
+        ctx,
+        channel_id,
+        "admit",
+        signers=[seed],
+        actor=officer.id,
+        officer=member.id,
+        key=member.public_key,
+        signing_key=member.signing_public_key,
+    )
 
 
 def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> None:

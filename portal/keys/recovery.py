@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import crypto
 from portal.core.context import Context
-from portal.keys import access, accounts, channels, credentials
+from portal.keys import access, accounts, channels, credentials, roster
 from portal.records import audit
 from portal.store import transaction
 
@@ -101,7 +101,8 @@ def seal_case(ctx: Context, channel_id: int, case_id: str, keys: dict[str, bytes
     caller's transaction (a new disclosure's, so that no case of such a channel exists without its
     copies).
     """
-    public_key = channel_key(ctx, channel_id)
+    # Only a recovery key the channel's signed roster admits (portal.keys.roster).
+    public_key = roster.admitted_recovery_key(ctx, channel_id, channel_key(ctx, channel_id))
     if public_key is None:
         return False
     for table, key in keys.items():
@@ -196,6 +197,11 @@ def recover(ctx: Context, channel_name: str, officer_email: str, shares: list[st
     if officer is None:
         raise RecoveryError(
             f"{officer_email.strip()} is not a confirmed officer of {channel.name}."
+        )
+    if not roster.load(ctx, channel.id).admits(officer):
+        raise RecoveryError(
+            f"The signed roster of {channel.name} does not admit {officer_email.strip()}'s key: an"
+            " officer of the channel must sign their admission first."
         )
     private_key = crypto.recovery_private_key(shares)
     shares.clear()

@@ -342,6 +342,7 @@ def decide_membership():
             _strict_id(form.officer.data),
             _strict_id(form.channel.data),
             confirm=decision == "confirm",
+            signing_seed=g.who.signing_key,
         )
     except memberships.MembershipNotFound:
         abort(404)

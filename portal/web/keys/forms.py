@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.web.forms import TypedLine
 
@@ -86,3 +86,11 @@ class ReauthenticateForm(FlaskForm):
 class MembershipDecisionForm(FlaskForm):
     channel = HiddenField(validators=[DataRequired(), Length(max=20)])
     officer = HiddenField(validators=[DataRequired(), Length(max=20)])
+
+
+class RosterStatementForm(FlaskForm):
+    """One roster statement to sign (portal.keys.roster_work): which channel, whom, what."""
+
+    channel = HiddenField(validators=[DataRequired(), Length(max=20)])
+    officer = HiddenField(validators=[Optional(), Length(max=20)])
+    kind = HiddenField(validators=[DataRequired(), Length(max=10)])

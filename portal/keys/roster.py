@@ -1,0 +1,194 @@
+"""Each channel's signed roster, checked at every seal (issue 21; SECURITY.md, "Signed roster").
+
+Every key a case key may be sealed to (an officer's X25519 public key, the channel's recovery key)
+is admitted by a statement signed by an officer who already reads the channel, in a hash chain per
+channel that starts at the channel's first officer. The chain's root is pinned in a file outside the
+database and its head is kept beside the audit head (portal.keys.roster_files), so a database
+writer can neither add a reader, swap a key, nor drop a later "removed" or "replaced" statement.
+
+Before sealing, callers ask `seal_readers` (officers) and `admitted_recovery_key` (the recovery
+key): only keys the verified roster admits get a copy. A channel with no statement yet (made before
+rosters) seals as before, and its officers are warned until one of them starts its roster
+(portal.keys.roster_work).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from crypto import roster as signed
+from portal.core.clock import today
+from portal.core.context import Context
+from portal.keys import roster_files
+from portal.keys.accounts import Account
+from portal.records import audit
+from portal.store import after_commit
+
+_CACHE: dict[tuple, "ChannelRoster"] = {}
+_CACHE_LIMIT = 256
+SIGNATURE_BYTES = 96  # each signature record: the signer's Ed25519 key (32) || the signature (64)
+
+
+@dataclass(frozen=True)
+class ChannelRoster:
+    channel_id: int
+    stored: int  # statements in the database
+    verified: signed.Verified | None  # None: no statement yet (a channel from before rosters)
+    pinned: bool  # the root comes from the roots file, not from the database
+    root: bytes | None  # the root the chain was verified from
+    problem: str | None  # what does not verify, for the officers' warning; None when all is well
+
+    @property
+    def started(self) -> bool:
+        return self.stored > 0
+
+    def admits(self, account: Account) -> bool:
+        """May a key be sealed to this account's current public key?"""
+        if not self.started:
+            return True  # no roster yet: sealing as before (the console warns)
+        reader = self.verified.readers.get(account.id)
+        return reader is not None and reader.key == account.public_key
+
+
+def _split_signatures(blob: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    if len(blob) % SIGNATURE_BYTES:
+        return ((blob, b""),)  # malformed: verify_chain refuses it, naming the statement
+    return tuple(
+        (blob[i : i + 32], blob[i + 32 : i + SIGNATURE_BYTES])
+        for i in range(0, len(blob), SIGNATURE_BYTES)
+    )
+
+
+def _rows(ctx: Context, channel_id: int) -> list[tuple[int, bytes, bytes]]:
+    return ctx.db.execute(
+        "SELECT seq, body, signatures FROM roster_statements WHERE channel_id = ? ORDER BY seq",
+        [channel_id],
+    ).fetchall()
+
+
+def _first_root(body: bytes) -> bytes | None:
+    try:
+        return signed.decode_statement(body).signing_key
+    except signed.RosterError:
+        return None
+
+
+def load(ctx: Context, channel_id: int) -> ChannelRoster:
+    """The channel's roster as verified from its pinned root, checked against its head file.
+
+    Never raises for a roster that does not verify: `problem` says what is wrong, and `verified`
+    holds what the valid statements before the first bad one established. Verified once per
+    distinct stored chain (cached by the hash of every stored statement)."""
+    rows = _rows(ctx, channel_id)
+    problems: list[str] = []
+    try:
+        root = roster_files.read_roots(ctx.settings.roster_roots_path).get(channel_id)
+    except roster_files.RosterFileError as exc:
+        root, problems = None, [str(exc)]
+    pinned = root is not None
+    if not rows:
+        return ChannelRoster(channel_id, 0, None, pinned, root, None)
+    try:
+        head = roster_files.read_heads(ctx.settings.data_dir).get(channel_id)
+    except roster_files.RosterFileError as exc:
+        head, problems = None, [*problems, str(exc)]
+    if head is not None and root is not None and head.root != root:
+        # The roots file changed without a signed hand-over: keep to the root seen before it.
+        problems.append(
+            "The roots file names another root than the one this channel's roster was verified "
+            "from. New keys are sealed only as the earlier root admits; the operator must explain."
+        )
+        root = head.root
+    if root is None:
+        # Not pinned yet (a read-only roots file the operator has not updated): trust on first use.
+        root = head.root if head is not None else _first_root(rows[0][1])
+    digest = hashlib.blake2b(b"".join(body + sigs for _, body, sigs in rows)).digest()
+    key = (str(ctx.settings.data_dir), channel_id, root, digest, head, tuple(problems))
+    if key in _CACHE:
+        return _CACHE[key]
+    statements = [signed.SignedStatement(body, _split_signatures(sigs)) for _, body, sigs in rows]
+    verified = signed.verify_chain(root or bytes(32), channel_id, statements)
+    if verified.problem:
+        problems.append(f"Statement {verified.bad_seq} does not verify: {verified.problem}")
+    if head is not None and (
+        len(rows) < head.length or signed.statement_hash(rows[head.length - 1][1]) != head.head
+    ):
+        problems.append(
+            f"The roster in the database is not the one recorded outside it ({head.length} "
+            "statements): a statement was deleted or changed."
+        )
+    roster = ChannelRoster(
+        channel_id, len(rows), verified, pinned, root, " ".join(problems) or None
+    )
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+    _CACHE[key] = roster
+    return roster
+
+
+def seal_readers(ctx: Context, channel_id: int, candidates: list[Account]) -> list[Account]:
+    """The candidates whose current public key the channel's verified roster admits (all of them
+    for a channel with no roster yet). A key swapped in the database gets nothing."""
+    roster = load(ctx, channel_id)
+    return [account for account in candidates if roster.admits(account)]
+
+
+def admitted_recovery_key(ctx: Context, channel_id: int, key: bytes | None) -> bytes | None:
+    """`key` (the channel's recovery key as the database has it) if the roster admits it, else
+    None: a recovery key written into the database alone gets no copy."""
+    roster = load(ctx, channel_id)
+    if key is None or not roster.started:
+        return key
+    return key if roster.verified.recovery_key == key else None
+
+
+def append(
+    ctx: Context,
+    channel_id: int,
+    kind: str,
+    *,
+    signers: list[bytes],
+    actor: int | None,
+    officer: int | None = None,
+    key: bytes | None = None,
+    signing_key: bytes | None = None,
+) -> int:
+    """Inside the caller's transaction: add a statement signed by each seed in `signers` and
+    return its seq. The statement must verify against the chain as it stands: raises
+    signed.RosterError otherwise (nothing is written). Audited; the head file follows the commit."""
+    rows = _rows(ctx, channel_id)
+    seq = len(rows) + 1
+    prev = signed.statement_hash(rows[-1][1]) if rows else bytes(32)
+    body = signed.encode_statement(
+        channel_id, seq, prev, kind, officer, key, signing_key, today(ctx.settings.timezone)
+    )
+    signatures = tuple(signed.sign_statement(seed, body) for seed in signers)
+    root = load(ctx, channel_id).root if rows else signing_key
+    statements = [signed.SignedStatement(b, _split_signatures(s)) for _, b, s in rows]
+    checked = signed.verify_chain(
+        root or bytes(32), channel_id, [*statements, signed.SignedStatement(body, signatures)]
+    )
+    if checked.problem or checked.length != seq:
+        raise signed.RosterError(checked.problem or "the statement does not follow the roster")
+    ctx.db.execute(
+        "INSERT INTO roster_statements (channel_id, seq, body, signatures) VALUES (?, ?, ?, ?)",
+        [channel_id, seq, body, b"".join(pub + sig for pub, sig in signatures)],
+    )
+    link = signed.statement_hash(body)
+    audit.record(
+        ctx,
+        "roster_statement",
+        actor=actor,
+        subject=officer,
+        detail={"channel": channel_id, "seq": seq, "kind": kind, "statement": link.hex()},
+    )
+    head = roster_files.Head(seq, link, root)
+    data_dir = ctx.settings.data_dir
+    after_commit(ctx.db, lambda: roster_files.write_head(data_dir, channel_id, head))
+    if seq == 1:
+        after_commit(
+            ctx.db,
+            lambda: roster_files.pin_root(ctx.settings.roster_roots_path, channel_id, root),
+        )
+    return seq

@@ -1,0 +1,130 @@
+"""The two files of the signed roster kept outside the database (SECURITY.md, "Signed roster").
+
+- The roots file (`Settings.roster_roots_path`): each channel's pinned root, the Ed25519 public key
+  of the officer whose statement starts the channel's chain. In production it is a file the serving
+  user can read but not write (docs/deploy.md, "Roster roots"); the portal adds a channel's root
+  itself only where it may write the file (a demo, a test), and never changes one it holds.
+- The head file (`roster-head.json` in the data directory): each channel's chain length, the hash of
+  its last statement and the root it was verified from, written after every commit that adds a
+  statement, like the audit head. A chain shorter than its head, or different at the head, was cut
+  or rewritten in the database.
+
+Both are JSON objects keyed by the channel's id (a decimal string) with hex values.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+HEAD_FILE = "roster-head.json"
+_LOCK_FILE = "roster-head.lock"
+_HEX32 = re.compile(r"[0-9a-f]{64}")
+
+
+class RosterFileError(Exception):
+    """A roots or head file exists but cannot be read as one; the message names it."""
+
+
+@dataclass(frozen=True)
+class Head:
+    length: int
+    head: bytes  # 32 bytes: the hash of the last statement
+    root: bytes  # 32 bytes: the pinned root the chain was verified from
+
+
+def _hex32(value: object, path: Path) -> bytes:
+    if not isinstance(value, str) or not _HEX32.fullmatch(value):
+        raise RosterFileError(f"{path.name} holds a value that is not a 32-byte key in hex")
+    return bytes.fromhex(value)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise RosterFileError(f"{path.name} cannot be read ({type(exc).__name__})") from None
+    if not isinstance(document, dict):
+        raise RosterFileError(f"{path.name} is not a JSON object")
+    return document
+
+
+def _write_json(path: Path, document: dict) -> None:
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(document, fh, sort_keys=True, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_roots(path: Path) -> dict[int, bytes]:
+    """Channel id -> pinned root (32 bytes). An absent file pins nothing. Raises RosterFileError."""
+    return {int(channel): _hex32(root, path) for channel, root in _read_json(path).items()}
+
+
+def pin_root(path: Path, channel_id: int, root: bytes) -> bool:
+    """Add `channel_id`'s root if the file has none for it and the portal may write the file.
+
+    True if the file now pins `root` for the channel; False if it could not be written (a
+    read-only roots file: the operator pins it, docs/deploy.md) or pins another root already."""
+    lock = path.with_name(path.name + ".lock")
+    try:
+        lock_fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
+    except OSError:
+        return read_roots(path).get(channel_id) == root
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        document = _read_json(path)
+        pinned = read_roots(path)
+        if channel_id in pinned:
+            return pinned[channel_id] == root
+        document[str(channel_id)] = root.hex()
+        try:
+            _write_json(path, document)
+        except OSError:
+            return False
+        return True
+    finally:
+        os.close(lock_fd)
+
+
+def read_heads(data_dir: Path) -> dict[int, Head]:
+    """Channel id -> the head written after the last commit. Raises RosterFileError."""
+    path = data_dir / HEAD_FILE
+    heads = {}
+    for channel, value in _read_json(path).items():
+        if not isinstance(value, dict) or not isinstance(value.get("length"), int):
+            raise RosterFileError(f"{path.name} holds an entry that is not a head")
+        heads[int(channel)] = Head(
+            value["length"], _hex32(value.get("head"), path), _hex32(value.get("root"), path)
+        )
+    return heads
+
+
+def write_head(data_dir: Path, channel_id: int, head: Head) -> None:
+    """Record a channel's head atomically; never move it backwards for the same root (another
+    worker may have committed a later statement)."""
+    lock_fd = os.open(data_dir / _LOCK_FILE, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        path = data_dir / HEAD_FILE
+        document = _read_json(path)
+        current = read_heads(data_dir).get(channel_id)
+        if current is not None and current.root == head.root and current.length >= head.length:
+            return
+        document[str(channel_id)] = {
+            "length": head.length,
+            "head": head.head.hex(),
+            "root": head.root.hex(),
+        }
+        _write_json(path, document)
+    finally:
+        os.close(lock_fd)

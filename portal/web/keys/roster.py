@@ -1,0 +1,61 @@
+"""The roster page: each channel's signed roster as the officer sees it, and the statements waiting
+for the officer's signature (portal.keys.roster_work; SECURITY.md, "Signed roster")."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, url_for
+
+from portal.keys import roster_work
+from portal.web.console_session import signed_in
+from portal.web.context import portal_context
+from portal.web.keys.forms import RosterStatementForm
+
+bp = Blueprint("roster", __name__, url_prefix="/console")
+
+KINDS = ("start", "admit", "replace", "remove")
+
+
+def _whole_id(text: str | None) -> int:
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 12:
+        abort(404)
+    return int(text)
+
+
+@bp.get("/roster")
+@signed_in("officer")
+def roster_page():
+    ctx = portal_context()
+    page = render_template(
+        "keys/roster.html",
+        views=roster_work.views_for(ctx, g.who.account),
+        pending=roster_work.pending_for(ctx, g.who.account),
+        can_sign=g.who.signing_key is not None,
+        form=RosterStatementForm(),
+    )
+    # Opening this page is seeing each roster as it stands: the inbox stops flagging a change.
+    roster_work.mark_seen(ctx, g.who.account)
+    return page
+
+
+@bp.post("/roster/sign")
+@signed_in("officer")
+def sign():
+    form = RosterStatementForm()
+    if not form.validate() or form.kind.data not in KINDS or g.who.signing_key is None:
+        abort(400)
+    ctx, channel_id = portal_context(), _whole_id(form.channel.data)
+    try:
+        if form.kind.data == "start":
+            roster_work.start(ctx, g.who.account, g.who.signing_key, channel_id)
+        else:
+            roster_work.sign_pending(
+                ctx,
+                g.who.account,
+                g.who.signing_key,
+                channel_id,
+                _whole_id(form.officer.data),
+                form.kind.data,
+            )
+    except roster_work.NothingToSign:
+        abort(404)
+    return redirect(url_for("roster.roster_page", signed=form.kind.data), code=303)
