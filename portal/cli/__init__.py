@@ -3,7 +3,7 @@
 Each command module attaches its commands to the root group; importing them here registers them.
 """
 
-from portal.cli import accounts, channels, installation, integrity, workdays
+from portal.cli import accounts, channels, installation, integrity, roster, workdays
 from portal.cli.root import main
 
-__all__ = ["main", "accounts", "channels", "installation", "integrity", "workdays"]
+__all__ = ["main", "accounts", "channels", "installation", "integrity", "roster", "workdays"]

@@ -110,11 +110,18 @@ def audit_verify(data_dir: Path, expected: str | None) -> None:
         expected_head = audit_head.Head.parse(expected) if expected is not None else None
     except ValueError as exc:
         raise click.UsageError(f"--expect: {exc}")
+    from portal.keys import roster_audit
+
     ctx = open_installation(data_dir)
     verdict = chain.verify(ctx, expected_head)
+    # The chain first; then the records of who may read, against the chain and the signed rosters.
+    disagreement = roster_audit.first_disagreement(ctx) if verdict.intact else None
     ctx.db.conn.close()
     if not verdict.intact:
         click.echo(f"TAMPERED: {verdict.message}", err=True)
+        sys.exit(1)
+    if disagreement:
+        click.echo(f"TAMPERED: {disagreement}", err=True)
         sys.exit(1)
     click.echo(verdict.message)
 

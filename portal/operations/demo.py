@@ -82,7 +82,10 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
         ctx.db.conn.close()
     base = f"http://127.0.0.1:{port}"
     lines = [
-        "Demo installation in " + str(data_dir) + " (demo only: do not send real disclosures)."
+        "Demo installation in " + str(data_dir) + " (demo only: do not send real disclosures).",
+        "  Its roster roots are pinned in the data directory by the portal itself, so the signed"
+        " roster's protection against a database writer is not in force in a demo"
+        " (SECURITY.md, \"Signed roster\").",
     ]
     for role, email, _ in DEMO_ACCOUNTS:
         creds = stored.get(role)

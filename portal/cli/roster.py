@@ -1,0 +1,71 @@
+"""`portal roster ...`: each channel's signed roster as the operator sees it, and pinning a new
+channel's root in a roots file the serving user cannot write (docs/deploy.md, "Roster roots")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from portal.cli.root import main, open_installation
+
+
+@main.group("roster")
+def roster_group() -> None:
+    """Each channel's signed roster: who may read its disclosures, vouched for by its officers."""
+
+
+@roster_group.command("show")
+@click.pass_obj
+def roster_show(data_dir: Path) -> None:
+    """Print each channel's root fingerprint, whether it is pinned, its length and any problem."""
+    import crypto
+    from portal.keys import roster
+    from portal.keys.channels import list_channels
+
+    ctx = open_installation(data_dir)
+    for channel in list_channels(ctx):
+        state = roster.load(ctx, channel.id)
+        if not state.started:
+            click.echo(f"{channel.name}: no signed roster yet")
+            continue
+        pinned = "pinned" if state.pinned else "NOT PINNED"
+        click.echo(
+            f"{channel.name}: root {crypto.key_fingerprint(state.root)} ({pinned}),"
+            f" {state.stored} statement(s), {len(state.verified.readers)} reader(s)"
+            + (f"; DOES NOT VERIFY: {state.problem}" if state.problem else "")
+        )
+    ctx.db.conn.close()
+
+
+@roster_group.command("pin")
+@click.argument("channel")
+@click.option(
+    "--fingerprint",
+    required=True,
+    help="The root fingerprint the channel's first officer reads to you from their console.",
+)
+@click.pass_obj
+def roster_pin(data_dir: Path, channel: str, fingerprint: str) -> None:
+    """Pin CHANNEL's root in the roots file ($PORTAL_ROSTER_ROOTS): run it as the user who may write
+    that file, after the first officer has read you the fingerprint."""
+    import crypto
+    from portal.keys import roster, roster_files
+    from portal.keys.channels import find_channel
+
+    ctx = open_installation(data_dir)
+    found = find_channel(ctx, channel)
+    state = roster.load(ctx, found.id) if found else None
+    ctx.db.conn.close()
+    if state is None or not state.started:
+        raise click.ClickException(f"{channel} has no signed roster to pin yet.")
+    if " ".join(fingerprint.split()) != crypto.key_fingerprint(state.root):
+        raise click.ClickException(
+            "That fingerprint is not the root of this channel's roster: nothing was pinned."
+        )
+    path = ctx.settings.roster_roots_path
+    if not roster_files.pin_root(path, found.id, state.root):
+        raise click.ClickException(
+            f"{path} could not be written, or pins another root for {channel}: nothing changed."
+        )
+    click.echo(f"pinned the root of {channel} in {path}")

@@ -1,0 +1,111 @@
+"""`portal audit verify`, the keys' part: the records of who may read a channel against the audit
+chain and each channel's signed roster (issue 21). The chain itself is checked first
+(portal.records.audit_verify); this finds records that the chain does not vouch for, such as a
+membership whose request entry was deleted and the head file rewritten to match.
+
+Each check names the first record that disagrees, in plain words for the operator.
+"""
+
+from __future__ import annotations
+
+import json
+
+from crypto import roster as signed
+from portal.core.context import Context
+from portal.keys import roster
+from portal.keys.channels import list_channels
+
+
+def _entries(ctx: Context, event: str) -> list[tuple]:
+    return ctx.db.execute(
+        "SELECT seq, actor, subject, channel_id, detail FROM audit_log WHERE event = ?", [event]
+    ).fetchall()
+
+
+def _roster_problem(ctx: Context) -> str | None:
+    logged = {}
+    for seq, _actor, _subject, channel_id, detail in _entries(ctx, "roster_statement"):
+        fields = json.loads(detail or "{}")
+        logged[(channel_id, fields.get("seq"))] = (seq, fields.get("statement"))
+    stored = set()
+    for channel in list_channels(ctx):
+        state = roster.load(ctx, channel.id)
+        if state.problem:
+            return f"the signed roster of {channel.name}: {state.problem}"
+        rows = ctx.db.execute(
+            "SELECT seq, body FROM roster_statements WHERE channel_id = ? ORDER BY seq",
+            [channel.id],
+        ).fetchall()
+        for seq, body in rows:
+            stored.add((channel.id, seq))
+            entry = logged.get((channel.id, seq))
+            if entry is None or entry[1] != signed.statement_hash(body).hex():
+                return (
+                    f"roster statement {seq} of {channel.name} has no matching audit entry: it was"
+                    " written outside the portal"
+                )
+        recovery = ctx.db.execute(
+            "SELECT recovery_public_key FROM channels WHERE id = ?", [channel.id]
+        ).fetchone()[0]
+        if state.started and recovery is not None and state.verified.recovery_key != recovery:
+            return (
+                f"the recovery key of {channel.name} is not the one its signed roster admits: it"
+                " was set outside the portal"
+            )
+    for (channel_id, seq), (entry_seq, _) in sorted(logged.items(), key=lambda i: i[1][0]):
+        if (channel_id, seq) not in stored:
+            return (
+                f"audit entry {entry_seq} records roster statement {seq} of channel {channel_id},"
+                " which the database no longer holds: it was deleted"
+            )
+    return None
+
+
+def _membership_problem(ctx: Context) -> str | None:
+    requested = {(c, s) for _, _, s, c, _ in _entries(ctx, "membership_request")}
+    confirmed = {(c, s) for _, _, s, c, _ in _entries(ctx, "membership_confirm")}
+    added = {s for _, _, s, _, _ in _entries(ctx, "account_add")}
+    enrolled = {a for _, a, _, _, _ in _entries(ctx, "enrolment")}
+    rows = ctx.db.execute(
+        "SELECT co.channel_id, ch.name, co.account_id, co.state FROM channel_officers co"
+        " JOIN channels ch ON ch.id = co.channel_id ORDER BY co.channel_id, co.account_id"
+    ).fetchall()
+    for channel_id, name, account_id, state in rows:
+        vouched = (
+            (channel_id, account_id) in requested
+            or (channel_id, account_id) in confirmed
+            or account_id in added
+            or account_id in enrolled
+        )
+        if not vouched:
+            return (
+                f"the {state} membership of account {account_id} in {name} has no audit entry that"
+                " made it: it was written outside the portal"
+            )
+        if state == "confirmed" and (channel_id, account_id) in requested and not (
+            (channel_id, account_id) in confirmed or account_id in added
+        ):
+            return (
+                f"account {account_id} was asked to join {name} but no officer's confirmation is"
+                " in the audit log: its membership was confirmed outside the portal"
+            )
+    return None
+
+
+def _recovery_problem(ctx: Context) -> str | None:
+    set_for = {c for _, _, _, c, _ in _entries(ctx, "recovery_key_set")}
+    for channel_id, name in ctx.db.execute(
+        "SELECT id, name FROM channels WHERE recovery_public_key IS NOT NULL ORDER BY id"
+    ).fetchall():
+        if channel_id not in set_for:
+            return (
+                f"the recovery key of {name} has no audit entry that set it: it was written outside"
+                " the portal"
+            )
+    return None
+
+
+def first_disagreement(ctx: Context) -> str | None:
+    """The first record of memberships, recovery keys or rosters that the audit chain and the
+    signed rosters do not vouch for, or None when all agree."""
+    return _roster_problem(ctx) or _membership_problem(ctx) or _recovery_problem(ctx)
