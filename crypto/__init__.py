@@ -49,6 +49,24 @@ from .receipt import (
     normalise_receipt,
 )
 from .recovery import RecoveryShareError, new_recovery_key, recovery_private_key
+from .roster import (
+    Reader,
+    RosterError,
+    SignedStatement,
+    Statement,
+    Verified,
+    custodians_signing_public,
+    custodians_signing_seed,
+    decode_statement,
+    encode_statement,
+    new_signing_seed,
+    pack_signatures,
+    sign_statement,
+    signing_public,
+    statement_hash,
+    unpack_signatures,
+    verify_chain,
+)
 from .seal import new_case_key, open_sealed, seal_to
 from .sessionbox import join_secret, split_secret
 from .stream import (
@@ -114,4 +132,20 @@ __all__ = [
     "commitment_salt",
     "commit",
     "join_secret",
+    "Reader",
+    "RosterError",
+    "SignedStatement",
+    "Statement",
+    "Verified",
+    "custodians_signing_public",
+    "custodians_signing_seed",
+    "decode_statement",
+    "encode_statement",
+    "new_signing_seed",
+    "pack_signatures",
+    "sign_statement",
+    "signing_public",
+    "statement_hash",
+    "unpack_signatures",
+    "verify_chain",
 ]

@@ -125,6 +125,14 @@ CONTRACT = {
     "derive_receipt_identity": ["receipt", "install_salt", "params"],
     "split_secret": ["secret"],
     "join_secret": ["session_key", "server_half"],
+    "new_signing_seed": [],
+    "signing_public": ["seed"],
+    "sign_statement": ["seed", "body"],
+    "encode_statement": ["channel", "seq", "prev", "kind", "officer", "key", "signing_key", "day"],
+    "decode_statement": ["body"],
+    "statement_hash": ["body"],
+    "verify_chain": ["pinned_root", "channel", "statements"],
+    "custodians_signing_seed": ["recovery_secret"],
 }
 
 
@@ -147,3 +155,8 @@ def test_contract_constants_and_errors():
         assert issubclass(getattr(crypto, err), crypto.CryptoError)
     assert crypto.ReceiptIdentity._fields == ("lookup_id", "private_key", "public_key")
     assert set(crypto.__all__) <= set(dir(crypto))
+    assert issubclass(crypto.RosterError, crypto.CryptoError)
+    assert [f for f in crypto.SignedStatement.__dataclass_fields__] == ["body", "signatures"]
+    assert list(crypto.Reader.__dataclass_fields__) == ["officer", "key", "signing_key", "since_day"]
+    assert {"readers", "recovery_key", "recovery_signing_key", "root", "length", "head", "problem",
+            "bad_seq"} <= set(crypto.Verified.__dataclass_fields__)

@@ -9,6 +9,7 @@ import pytest
 
 from crypto import (
     KdfParams,
+    SignedStatement,
     aead_decrypt,
     aead_encrypt,
     argon2id,
@@ -16,10 +17,14 @@ from crypto import (
     attachment_ad,
     commit,
     commitment_salt,
+    custodians_signing_public,
+    custodians_signing_seed,
+    decode_statement,
     decrypt_field,
     decrypt_stream,
     derive_receipt_identity,
     derive_subkey,
+    encode_statement,
     encrypt_field,
     join_secret,
     key_fingerprint,
@@ -27,20 +32,24 @@ from crypto import (
     open_sealed,
     public_key_of,
     sign_acknowledgement,
+    sign_statement,
+    signing_public,
     signing_public_key,
     split_secret,
+    statement_hash,
     stream_key,
     unwrap_private_key,
     verify_acknowledgement,
+    verify_chain,
     wrap_private_key,
     wrapped_params,
 )
 
 SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent.parent / "SECURITY.md"
 BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
-INTEGERS = {"opslimit", "memlimit"}
+INTEGERS = {"opslimit", "memlimit", "channel", "length"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
-         "audit-link", "commitment", "ack-signature", "fingerprint"}
+         "audit-link", "commitment", "ack-signature", "fingerprint", "roster-chain"}
 
 
 def parse(text: str) -> list[dict]:
@@ -198,6 +207,42 @@ def _ack_signature(v):
                                                    v["statement"].encode("ascii"), signature)
 
 
+def _roster_chain(v):
+    import nacl.encoding
+    import nacl.hash
+    import nacl.signing
+    assert custodians_signing_seed(v["recovery_secret"]) == v["custodians_seed"]
+    assert v["custodians_seed"] == derive_subkey(v["recovery_secret"], "roster-custodian")
+    expected = {
+        1: ("root", 1, public_key_of(v["private_key_1"]), signing_public(v["seed_1"])),
+        2: ("admit", 2, public_key_of(v["private_key_2"]), signing_public(v["seed_3"])),
+        3: ("recovery", None, public_key_of(v["recovery_secret"]),
+            custodians_signing_public(v["recovery_secret"])),
+    }
+    statements, prev = [], bytes(32)
+    for n in (1, 2, 3):
+        body = v[f"body_{n}"]
+        s = decode_statement(body)
+        assert (s.kind, s.officer, s.key, s.signing_key) == expected[n]
+        assert (s.v, s.channel, s.seq, s.prev) == (1, v["channel"], n, prev)
+        assert encode_statement(s.channel, s.seq, s.prev, s.kind, s.officer, s.key, s.signing_key,
+                                s.day) == body
+        # As SECURITY.md describes it: canonical JSON, sorted keys, no spaces, ASCII.
+        assert json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=True).encode("ascii") == body
+        assert sign_statement(v[f"seed_{n}"], body) == (v[f"signer_{n}"], v[f"signature_{n}"])
+        nacl.signing.VerifyKey(v[f"signer_{n}"]).verify(b"protected-disclosure-roster/1\n" + body,
+                                                        v[f"signature_{n}"])
+        assert statement_hash(body) == v[f"hash_{n}"] == nacl.hash.blake2b(
+            body, digest_size=32, person=b"roster-link", encoder=nacl.encoding.RawEncoder)
+        statements.append(SignedStatement(body, ((v[f"signer_{n}"], v[f"signature_{n}"]),)))
+        prev = v[f"hash_{n}"]
+    result = verify_chain(signing_public(v["seed_1"]), v["channel"], statements)
+    assert result.problem is None and (result.length, result.head) == (v["length"], v["head"])
+    assert result.head == v["hash_3"] and set(result.readers) == {1, 2}
+    assert result.recovery_key == expected[3][2] and result.recovery_signing_key == expected[3][3]
+
+
 CHECKS = {
     "aead": _aead,
     "subkey": _subkey,
@@ -212,5 +257,6 @@ CHECKS = {
     "audit-link": _audit_link,
     "commitment": _commitment,
     "ack-signature": _ack_signature,
+    "roster-chain": _roster_chain,
 }
 assert set(CHECKS) == KINDS
