@@ -213,6 +213,8 @@ def _admit_into_roster(
     member = accounts.get_account(ctx, account_id)
     if seed is None or not state.started or not state.admits(officer) or member is None:
         return  # no roster to sign into, or nobody here who may sign: it waits on the roster page
+    if member.signing_public_key is None:
+        return  # admitted once they have signed in and have a signing key of their own
     roster.append(
         ctx,
         channel_id,

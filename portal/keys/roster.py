@@ -27,7 +27,6 @@ from portal.store import after_commit
 
 _CACHE: dict[tuple, "ChannelRoster"] = {}
 _CACHE_LIMIT = 256
-SIGNATURE_BYTES = 96  # each signature record: the signer's Ed25519 key (32) || the signature (64)
 
 
 @dataclass(frozen=True)
@@ -52,12 +51,10 @@ class ChannelRoster:
 
 
 def _split_signatures(blob: bytes) -> tuple[tuple[bytes, bytes], ...]:
-    if len(blob) % SIGNATURE_BYTES:
-        return ((blob, b""),)  # malformed: verify_chain refuses it, naming the statement
-    return tuple(
-        (blob[i : i + 32], blob[i + 32 : i + SIGNATURE_BYTES])
-        for i in range(0, len(blob), SIGNATURE_BYTES)
-    )
+    try:
+        return signed.unpack_signatures(blob)
+    except signed.RosterError:
+        return ()  # malformed: verify_chain refuses the statement, naming it
 
 
 def _rows(ctx: Context, channel_id: int) -> list[tuple[int, bytes, bytes]]:
@@ -173,7 +170,7 @@ def append(
         raise signed.RosterError(checked.problem or "the statement does not follow the roster")
     ctx.db.execute(
         "INSERT INTO roster_statements (channel_id, seq, body, signatures) VALUES (?, ?, ?, ?)",
-        [channel_id, seq, body, b"".join(pub + sig for pub, sig in signatures)],
+        [channel_id, seq, body, signed.pack_signatures(signatures)],
     )
     link = signed.statement_hash(body)
     audit.record(

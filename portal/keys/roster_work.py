@@ -80,6 +80,8 @@ def pending_for(ctx: Context, officer: Account) -> list[Pending]:
             continue  # only a reader the roster admits may vouch for others
         for member in members:
             admitted = readers.get(member.id)
+            if member.signing_public_key is None:
+                continue  # admitted once they have signed in with their own signing key
             if admitted is None or admitted.key != member.public_key:
                 kind = "admit" if admitted is None else "replace"
                 found.append(
@@ -122,7 +124,8 @@ def start(ctx: Context, officer: Account, signing_seed: bytes, channel_id: int) 
             signing_key=public,
         )
         for member in channel_officers(ctx, channel_id):
-            if member.id != officer.id:
+            # An officer with no signing key yet is admitted later, once they have signed in.
+            if member.id != officer.id and member.signing_public_key is not None:
                 _admit(ctx, officer, signing_seed, channel_id, member, "admit")
 
 
