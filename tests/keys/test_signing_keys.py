@@ -212,3 +212,16 @@ def test_nothing_of_the_seed_is_stored_in_clear(app, installation, resume_in):
             for seed in seeds:
                 for text in (seed, seed.hex().encode(), seed[:16], seed[16:]):
                     assert text not in data, file
+
+
+def test_a_swapped_signing_wrapping_is_caught_and_the_officer_signs_in_without_one(app, installation, resume_in):
+    data_dir, officer = installation.data_dir, installation.officer
+    with sqlite3.connect(data_dir / "portal.db") as conn:
+        # Both open with the same passphrase: only the check against the public key tells them apart.
+        conn.execute("UPDATE accounts SET wrapped_signing_key = wrapped_private_key WHERE email = ?",
+                     [officer.email])
+    client = app.test_client()
+    assert sign_in(client, officer).status_code == 303
+    assert resume_in(client, app).signing_key is None
+    from tests.support.audit import events
+    assert "signing_key_unusable" in [e[0] for e in events(data_dir)]
