@@ -270,9 +270,10 @@ def offboard(ctx: Context, account_id: int, *, actor: int | None = None) -> int:
         ctx.db.execute("DELETE FROM key_rotations WHERE account_id = ?", [account.id])
         # A public key whose private half nobody has: even a copy of the old wrapped key (a backup)
         # and the leaver's passphrase open nothing sealed after today.
+        # Their signing seed goes too; its public half stays, for signatures they made before.
         ctx.db.execute(
-            "UPDATE accounts SET wrapped_private_key = ?, public_key = ?, offboarded_day = ? WHERE"
-            " id = ?",
+            "UPDATE accounts SET wrapped_private_key = ?, public_key = ?, offboarded_day = ?,"
+            " wrapped_signing_key = NULL WHERE id = ?",
             [destroyed, crypto.generate_keypair()[1], today(ctx.settings.timezone), account.id],
         )
         ended = end_sessions(ctx, account.id)

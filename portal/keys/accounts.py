@@ -125,12 +125,19 @@ class Account:
     email: str
     name: str
     role: str
-    public_key: bytes
+    public_key: bytes  # X25519, 32 bytes
+    # Ed25519, 32 bytes; None for an administrator, and for an officer until their own sign-in or
+    # set-up makes it (portal/keys/signing_keys.py)
+    signing_public_key: bytes | None = None
+
+
+# The columns of an Account, in its fields' order (prefix with a table alias where needed).
+ACCOUNT_COLUMNS = "id, email, name, role, public_key, signing_public_key"
 
 
 def get_account(ctx: Context, account_id: int) -> Account | None:
     row = ctx.db.execute(
-        "SELECT id, email, name, role, public_key FROM accounts WHERE id = ?", [account_id]
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?", [account_id]
     ).fetchone()
     return Account(*row) if row else None
 
@@ -157,7 +164,7 @@ def fingerprint(account: Account) -> str:
 
 def get_account_by_email(ctx: Context, email: str) -> Account | None:
     row = ctx.db.execute(
-        "SELECT id, email, name, role, public_key FROM accounts WHERE email = ?", [email.strip()]
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE email = ?", [email.strip()]
     ).fetchone()
     return Account(*row) if row else None
 
@@ -202,7 +209,7 @@ class AccountSummary:
 
 def list_accounts(ctx: Context) -> list[AccountSummary]:
     rows = ctx.db.execute(
-        "SELECT id, email, name, role, public_key, offboarded_day FROM accounts ORDER BY role, name"
+        f"SELECT {ACCOUNT_COLUMNS}, offboarded_day FROM accounts ORDER BY role, name"
     ).fetchall()
     summaries = []
     for *row, offboarded_day in rows:

@@ -92,7 +92,8 @@ def channel_officers(ctx: Context, channel_id: int) -> list[Account]:
     """The channel's readers: its officers whose membership is confirmed (pending ones receive
     nothing)."""
     rows = ctx.db.execute(
-        "SELECT a.id, a.email, a.name, a.role, a.public_key FROM accounts a JOIN channel_officers"
+        "SELECT a.id, a.email, a.name, a.role, a.public_key, a.signing_public_key FROM accounts a"
+        " JOIN channel_officers"
         " co ON co.account_id = a.id WHERE co.channel_id = ? AND co.state = 'confirmed' AND a.role"
         " = 'officer' AND a.offboarded_day IS NULL ORDER BY a.name",
         [channel_id],

@@ -1,11 +1,13 @@
 """Later changes of an officer's credentials, by the signed-in officer: a new passphrase (the
-private key re-wrapped, other sessions ended) and a new second factor (confirmed by its first code).
+private key and the signing seed re-wrapped, other sessions ended) and a new second factor
+(confirmed by its first code).
 """
 
 from __future__ import annotations
 
+import crypto
 from portal.core.context import Context
-from portal.keys import credentials, rotation, second_factor, sessions
+from portal.keys import credentials, rotation, second_factor, sessions, signing_keys
 from portal.keys.accounts import Account
 from portal.keys.enrolment import SetupError
 from portal.records import audit
@@ -19,10 +21,14 @@ def change_passphrase(
     new: str,
     again: str,
     keep_session: str | None = None,
+    *,
+    signing_key: bytes | None = None,
 ) -> None:
-    """Re-wrap the signed-in account's private key (from their session) under a new passphrase; the
-    key itself stays. Every other session of the account ends (whoever knew the old passphrase may
-    have one); the one of cookie `keep_session` stays. The caller has checked the current passphrase
+    """Re-wrap the signed-in account's private key and signing seed (`signing_key`, both from their
+    session) under a new passphrase; the keys themselves stay. An account with a signing key whose
+    session does not hold it (one that began before the key was made) is refused: SetupError.
+    Every other session of the account ends (whoever knew the old passphrase may have one); the
+    one of cookie `keep_session` stays. The caller has checked the current passphrase
     (officer_sessions.confirm_passphrase, throttled). Raises SetupError,
     credentials.WeakPassphrase."""
     check_new_passphrase(account, new, again)
@@ -33,11 +39,30 @@ def change_passphrase(
             "A change of your key pair is under way. Sign out and sign in again to finish it, "
             "then change your passphrase."
         )
+    signing_public, wrapped_signing = signing_keys.stored(ctx, account.id)
+    if wrapped_signing is not None:
+        if signing_key is None or crypto.signing_public_key(signing_key) != signing_public:
+            raise SetupError(
+                "This session began before your signing key was made. Sign out and sign in "
+                "again, then change your passphrase."
+            )
+        rewrapped_signing = signing_keys.rewrap(ctx, signing_key, new)
     wrapped = credentials.wrap(ctx, private_key, new)
     with transaction(ctx.db):
-        ctx.db.execute(
-            "UPDATE accounts SET wrapped_private_key = ? WHERE id = ?", [wrapped, account.id]
-        )
+        # Only if the signing key is still the one read above (a sign-in elsewhere may have made
+        # one meanwhile, wrapped under the old passphrase).
+        changed = ctx.db.execute(
+            "UPDATE accounts SET wrapped_private_key = ?, wrapped_signing_key = ? WHERE id = ?"
+            " AND wrapped_signing_key IS ?",
+            [
+                wrapped,
+                rewrapped_signing if wrapped_signing is not None else None,
+                account.id,
+                wrapped_signing,
+            ],
+        ).rowcount
+        if changed != 1:
+            raise SetupError("Your keys changed meanwhile. Nothing was changed: try again.")
         ended = sessions.end_all_for(ctx.db, "officer", str(account.id), keep=keep_session)
         audit.record(
             ctx, "passphrase_change", actor=account.id, detail={"other_sessions_ended": ended}

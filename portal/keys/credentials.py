@@ -79,8 +79,9 @@ def wrap(ctx: Context, private_key: bytes, passphrase: str) -> bytes:
         return crypto.wrap_private_key(private_key, passphrase, ctx.settings.passphrase_params)
 
 
-def _unwrap(ctx: Context, wrapped: bytes, passphrase: str) -> bytes:
-    """Argon2id under the process's key-derivation slots (work_slots.Busy when none comes free)."""
+def unwrap(ctx: Context, wrapped: bytes, passphrase: str) -> bytes:
+    """Unwrap a wrapped key (crypto.unwrap_private_key): Argon2id under the process's key-derivation
+    slots (work_slots.Busy when none comes free). Raises crypto.CryptoError."""
     with work_slots.key_derivation(ctx.settings):
         return crypto.unwrap_private_key(wrapped, passphrase)
 
@@ -96,18 +97,18 @@ def authenticate(ctx: Context, email: str, passphrase: str, code: str) -> Authen
     """Check passphrase and second factor (a TOTP code, or one of the account's recovery codes,
     which is then used up); return the account and its unwrapped private key. Raises LoginFailed."""
     row = ctx.db.execute(
-        "SELECT id, email, name, role, public_key, wrapped_private_key, totp_secret,"
-        " must_change_credentials FROM accounts WHERE email = ?",
+        "SELECT id, email, name, role, public_key, signing_public_key, wrapped_private_key,"
+        " totp_secret, must_change_credentials FROM accounts WHERE email = ?",
         [email.strip()],
     ).fetchone()
-    wrapped = row[5] if row else _decoy_wrapped(ctx)
+    wrapped = row[6] if row else _decoy_wrapped(ctx)
     try:
-        private_key = _unwrap(ctx, wrapped, passphrase)
+        private_key = unwrap(ctx, wrapped, passphrase)
     except crypto.CryptoError:
         private_key = None
-    if row is None or private_key is None or not use_second_factor(ctx, row[0], row[6], code):
+    if row is None or private_key is None or not use_second_factor(ctx, row[0], row[7], code):
         raise LoginFailed()
-    return Authenticated(Account(*row[:5]), private_key, bool(row[7]))
+    return Authenticated(Account(*row[:6]), private_key, bool(row[8]))
 
 
 def still_has_setup_credentials(ctx: Context, email: str) -> bool:
@@ -125,7 +126,7 @@ def unwrap_with_passphrase(ctx: Context, account_id: int, passphrase: str) -> by
         "SELECT wrapped_private_key FROM accounts WHERE id = ?", [account_id]
     ).fetchone()
     try:
-        private_key = _unwrap(ctx, row[0] if row else _decoy_wrapped(ctx), passphrase)
+        private_key = unwrap(ctx, row[0] if row else _decoy_wrapped(ctx), passphrase)
     except crypto.CryptoError:
         raise LoginFailed() from None
     if row is None:

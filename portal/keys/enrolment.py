@@ -12,6 +12,9 @@ Two ways in, one set of steps:
   the old key and every old sealed copy in one transaction. Re-wrapping the old key would not do: an
   earlier copy of the database plus the set-up passphrase would still open every future case.
 
+Either way the officer's Ed25519 signing key (portal/keys/signing_keys.py) is made with the key
+pair, wrapped under the chosen passphrase, and stored by the last step.
+
 Nothing is written until the last step: the steps' state (keys, the new TOTP secret) lives in a
 split-key session (portal.keys.sessions), so an abandoned set-up leaves no half-made account.
 Invitations are made in portal/keys/invitations.py; later changes of a passphrase or second factor
@@ -27,7 +30,14 @@ from dataclasses import asdict, dataclass, replace
 import crypto
 from portal.core.clock import epoch
 from portal.core.context import Context
-from portal.keys import accounts, credentials, memberships, second_factor, sessions
+from portal.keys import (
+    accounts,
+    credentials,
+    memberships,
+    second_factor,
+    sessions,
+    signing_keys,
+)
 from portal.keys.accounts import Account, AccountError
 from portal.keys.channels import record_membership_event
 from portal.keys.invitations import InvitationUnusable, token_hash
@@ -59,6 +69,8 @@ class SetupState:
     new_private_key: bytes | None = None
     new_wrapped: bytes | None = None
     totp_secret: str | None = None
+    new_signing_key: bytes | None = None  # the Ed25519 seed
+    new_wrapped_signing_key: bytes | None = None
 
     @property
     def step(self) -> str:
@@ -75,7 +87,13 @@ class SetupState:
     @classmethod
     def from_bytes(cls, data: bytes) -> "SetupState":
         raw = json.loads(data)
-        for name in ("old_private_key", "new_private_key", "new_wrapped"):
+        for name in (
+            "old_private_key",
+            "new_private_key",
+            "new_wrapped",
+            "new_signing_key",
+            "new_wrapped_signing_key",
+        ):
             if raw.get(name) is not None:
                 raw[name] = base64.b64decode(raw[name])
         return cls(**raw)
@@ -133,8 +151,9 @@ def replace_session(ctx: Context, cookie: str | None, state: SetupState) -> str:
 
 
 def choose_passphrase(ctx: Context, state: SetupState, passphrase: str, again: str) -> SetupState:
-    """Check the chosen passphrase, make the new key pair and wrap it, and pick a TOTP secret to
-    enrol. Nothing is stored yet. Raises SetupError or credentials.WeakPassphrase."""
+    """Check the chosen passphrase, make the new key pair and signing key and wrap both under it,
+    and pick a TOTP secret to enrol. Nothing is stored yet. Raises SetupError or
+    credentials.WeakPassphrase."""
     if passphrase != again:
         raise SetupError("The two passphrases are not the same. Type the same passphrase twice.")
     credentials.check_passphrase_strength(
@@ -149,11 +168,14 @@ def choose_passphrase(ctx: Context, state: SetupState, passphrase: str, again: s
             raise SetupError("Choose a passphrase of your own, not the one you were given.")
     private_key, _ = crypto.generate_keypair()
     wrapped = credentials.wrap(ctx, private_key, passphrase)
+    signing = signing_keys.make(ctx, passphrase)
     return replace(
         state,
         new_private_key=private_key,
         new_wrapped=wrapped,
         totp_secret=second_factor.new_secret(),
+        new_signing_key=signing.seed,
+        new_wrapped_signing_key=signing.wrapped,
     )
 
 
@@ -162,6 +184,7 @@ class Finished:
     account: Account
     private_key: bytes
     recovery_codes: list[str]
+    signing_key: bytes | None = None  # the Ed25519 seed, for the session
 
 
 def finish(ctx: Context, state: SetupState, code: str) -> Finished:
@@ -195,7 +218,9 @@ def finish(ctx: Context, state: SetupState, code: str) -> Finished:
         sessions.end_all_for(ctx.db, "officer", SETUP_PREFIX + str(account_id))
     # Move the committed pages out of the write-ahead log, so the old wrapping lingers in no file.
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return Finished(accounts.get_account(ctx, account_id), state.new_private_key, codes)
+    return Finished(
+        accounts.get_account(ctx, account_id), state.new_private_key, codes, state.new_signing_key
+    )
 
 
 def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, step: int) -> int:
@@ -222,6 +247,7 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
         must_change_credentials=False,
     )
     ctx.db.execute("UPDATE accounts SET totp_last_step = ? WHERE id = ?", [step, account_id])
+    _store_signing_key(ctx, account_id, state)
     inviter = accounts.get_account(ctx, invited_by) if invited_by else None
     subject = f"{state.name} <{state.email}>"
     for channel_id in channel_ids:
@@ -285,7 +311,8 @@ def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, ste
             )
     changed = ctx.db.execute(
         "UPDATE accounts SET public_key = ?, wrapped_private_key = ?, totp_secret = ?,"
-        " totp_last_step = ?, pending_totp_secret = NULL, must_change_credentials = 0 WHERE id = ?"
+        " totp_last_step = ?, pending_totp_secret = NULL, must_change_credentials = 0,"
+        " signing_public_key = NULL, wrapped_signing_key = NULL WHERE id = ?"
         " AND must_change_credentials = 1",
         [public_key, state.new_wrapped, state.totp_secret, step, state.account_id],
     ).rowcount
@@ -293,4 +320,15 @@ def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, ste
         raise SetupError(
             "This account has already been set up. Sign in with the passphrase you chose."
         )
+    _store_signing_key(ctx, state.account_id, state)
     return state.account_id
+
+
+def _store_signing_key(ctx: Context, account_id: int, state: SetupState) -> None:
+    # A set-up begun before signing keys existed has none: the officer's next sign-in makes it.
+    seed = state.new_signing_key
+    if seed is not None and state.new_wrapped_signing_key is not None:
+        new = signing_keys.NewSigningKey(
+            seed, crypto.signing_public_key(seed), state.new_wrapped_signing_key
+        )
+        signing_keys.store(ctx, account_id, new)

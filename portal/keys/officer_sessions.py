@@ -1,7 +1,9 @@
 """An officer's console sign-in: the session opened with their credentials, resuming and ending it,
 the last visit shown in the inbox, and asking the passphrase again before a weighty action.
 
-The session holds the account's private key, so whoever resumes it can open the officer's cases.
+The session holds the account's private key, so whoever resumes it can open the officer's cases,
+and an officer's Ed25519 signing seed beside it (portal/keys/signing_keys.py): the session secret is
+the 32-byte X25519 private key, followed by the 32-byte seed when the account has one.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 
 from portal.core.context import Context
 from portal.guard import sign_in_budget, throttle
-from portal.keys import accounts, credentials, enrolment, rotation, sessions
+from portal.keys import accounts, credentials, enrolment, rotation, sessions, signing_keys
 from portal.records import audit, audit_entries
 from portal.store import transaction
 
@@ -20,7 +22,8 @@ OFFICER_SESSION = "officer"
 @dataclass(frozen=True)
 class SignedIn:
     account: accounts.Account
-    private_key: bytes
+    private_key: bytes  # X25519, 32 bytes
+    signing_key: bytes | None = None  # the officer's Ed25519 seed, 32 bytes; None for an admin
 
     @property
     def is_admin(self) -> bool:
@@ -99,20 +102,28 @@ def sign_in(
         # A key rotation was interrupted: finish it with the passphrase just given, so that no case
         # already re-sealed to the new key is out of this officer's reach.
         private_key = rotation.rotate(ctx, email, passphrase).private_key
-        account = accounts.get_account(ctx, account.id)
-    return SignedInCookies(
-        start_session(ctx, account, private_key, replacing=replacing), device_cookie, False
-    )
+    # Opened (or, for an officer who has none yet, made) only now that the credentials were right.
+    signing_key = signing_keys.at_sign_in(ctx, account, passphrase)
+    account = accounts.get_account(ctx, account.id)
+    session = start_session(ctx, account, private_key, signing_key, replacing=replacing)
+    return SignedInCookies(session, device_cookie, False)
 
 
 def start_session(
-    ctx: Context, account: accounts.Account, private_key: bytes, *, replacing: str | None = None
+    ctx: Context,
+    account: accounts.Account,
+    private_key: bytes,
+    signing_key: bytes | None = None,
+    *,
+    replacing: str | None = None,
 ) -> str:
+    """Open a console session holding the private key and, when given, the signing seed; return
+    the cookie value."""
     return sessions.start(
         ctx.db,
         OFFICER_SESSION,
         str(account.id),
-        private_key,
+        private_key + (signing_key or b""),
         ctx.settings.officer_idle_seconds,
         ctx.settings.officer_session_seconds,
         replacing=replacing,
@@ -127,7 +138,8 @@ def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
     if account is None:
         sessions.end(ctx.db, cookie)
         return None
-    return SignedIn(account, session.secret)
+    private_key, signing_key = session.secret[:32], session.secret[32:]
+    return SignedIn(account, private_key, signing_key or None)
 
 
 def sign_out(ctx: Context, cookie: str | None) -> None:

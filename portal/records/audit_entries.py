@@ -35,6 +35,8 @@ EVENT_LABELS: dict[str, str] = {
     "credentials_replaced": "Set-up credentials replaced by the officer's own",
     "passphrase_change": "Passphrase changed",
     "second_factor_change": "Second factor replaced",
+    "signing_key_made": "Signing key made",
+    "signing_key_unusable": "Stored signing key did not open: signed in without it",
     "recovery_code_used": "Signed in with a recovery code",
     "settings_change": "Setting changed",
     "case_view": "Case read",

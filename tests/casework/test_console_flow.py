@@ -155,7 +155,13 @@ def test_neither_half_of_an_officer_session_alone_opens_the_key(app, installatio
     parts = [base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)) for p in cookie.split(".")]
     assert private_key not in parts
     session_key = parts[1]
-    assert crypto.join_secret(session_key, server_half) == private_key  # together they do
+    # Together they do: the private key, then the officer's signing seed (issue 21), neither of
+    # which is in either half.
+    signing_seed = crypto.unwrap_private_key(ctx.db.execute(
+        "SELECT wrapped_signing_key FROM accounts WHERE email = ?", [officer.email]).fetchone()[0],
+        officer.passphrase)
+    assert signing_seed not in server_half and signing_seed not in parts
+    assert crypto.join_secret(session_key, server_half) == private_key + signing_seed
     # Without the server half the cookie opens nothing.
     ctx.db.execute("DELETE FROM sessions")
     assert client.get("/console/").status_code == 303

@@ -17,6 +17,7 @@ from portal.store.migrations import (
     m0009_key_lifecycle,
     m0010_retention,
     m0011_legacy_records,
+    m0012_signing_keys,
     m0015_roster,
 )
 
@@ -35,6 +36,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0009_key_lifecycle,
         m0010_retention,
         m0011_legacy_records,
+        m0012_signing_keys,
         m0015_roster,
     )
 ]

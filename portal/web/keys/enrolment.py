@@ -163,7 +163,9 @@ def second_factor_post():
         return _render_second_factor(state, form, code=400)
     # The set-up session ends; an ordinary one starts with the new key.
     enrolment.end_session(ctx, request.cookies.get(_cookie_name()))
-    cookie = officer_sessions.start_session(ctx, finished.account, finished.private_key)
+    cookie = officer_sessions.start_session(
+        ctx, finished.account, finished.private_key, finished.signing_key
+    )
     response = current_app.make_response(
         (
             render_template(
@@ -256,6 +258,7 @@ def change_passphrase():
             form.passphrase.data,
             form.passphrase_again.data,
             keep_session=request.cookies.get(_cookie_name()),
+            signing_key=g.who.signing_key,
         )
     except accounts.AccountError as exc:
         form.passphrase.errors = [str(exc)]
