@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from portal.cli import main as portal_cli
+from tests.support import roster as roster_support
 
 MARKER = "MARKER-7f3a9c-do-not-store-in-clear"
 
@@ -49,9 +50,12 @@ def run_cli(data_dir: Path, *args: str, input: str | None = None):
 
 
 def add_account(data_dir: Path, role: str, email: str, name: str, channels=(), passphrase="a long test passphrase",
-                *, complete_setup: bool = True):
+                *, complete_setup: bool = True, vouched: bool = True):
     """An account made with `portal <role> add`. An officer made so must replace the credentials its
-    maker saw at first sign-in; unless told not to, do that here and return the officer's own ones."""
+    maker saw at first sign-in; unless told not to, do that here and return the officer's own ones.
+    A channel's first officer starts its signed roster at that first sign-in; a later one is admitted
+    by an officer of the channel the test made before (tests.support.roster), unless `vouched` is
+    False."""
     args = [role, "add", "--email", email, "--name", name, "--passphrase-stdin"]
     for ch in channels:
         args += ["--channel", ch]
@@ -60,6 +64,9 @@ def add_account(data_dir: Path, role: str, email: str, name: str, channels=(), p
     person = Officer(email, name, passphrase, secret)
     if role == "officer" and complete_setup:
         person = finish_first_sign_in(data_dir, person)
+        if vouched:
+            roster_support.vouch_for(data_dir, person)
+        roster_support.remember(data_dir, person)
     return person
 
 

@@ -34,6 +34,7 @@ from portal.keys import (
     accounts,
     credentials,
     memberships,
+    roster_work,
     second_factor,
     sessions,
     signing_keys,
@@ -218,9 +219,11 @@ def finish(ctx: Context, state: SetupState, code: str) -> Finished:
         sessions.end_all_for(ctx.db, "officer", SETUP_PREFIX + str(account_id))
     # Move the committed pages out of the write-ahead log, so the old wrapping lingers in no file.
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return Finished(
-        accounts.get_account(ctx, account_id), state.new_private_key, codes, state.new_signing_key
-    )
+    account = accounts.get_account(ctx, account_id)
+    if state.new_signing_key is not None:
+        # A new channel's first officer: their key becomes its roster's root, with no extra step.
+        roster_work.start_where_alone(ctx, account, state.new_signing_key)
+    return Finished(account, state.new_private_key, codes, state.new_signing_key)
 
 
 def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, step: int) -> int:

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from portal.core.context import Context
 from portal.guard import sign_in_budget, throttle
-from portal.keys import accounts, credentials, enrolment, rotation, sessions, signing_keys
+from portal.keys import (
+    accounts,
+    credentials,
+    enrolment,
+    roster_work,
+    rotation,
+    sessions,
+    signing_keys,
+)
 from portal.records import audit, audit_entries
 from portal.store import transaction
 
@@ -105,6 +113,8 @@ def sign_in(
     # Opened (or, for an officer who has none yet, made) only now that the credentials were right.
     signing_key = signing_keys.at_sign_in(ctx, account, passphrase)
     account = accounts.get_account(ctx, account.id)
+    if signing_key is not None:
+        roster_work.start_where_alone(ctx, account, signing_key)
     session = start_session(ctx, account, private_key, signing_key, replacing=replacing)
     return SignedInCookies(session, device_cookie, False)
 
