@@ -178,7 +178,8 @@ def append(
         "roster_statement",
         actor=actor,
         subject=officer,
-        detail={"channel": channel_id, "seq": seq, "kind": kind, "statement": link.hex()},
+        channel=channel_id,
+        detail={"seq": seq, "kind": kind, "statement": link.hex()},
     )
     head = roster_files.Head(seq, link, root)
     data_dir = ctx.settings.data_dir

@@ -110,6 +110,11 @@ TABLE: dict[tuple[str, str], dict] = {
     ("enrol.memberships_page", "GET"): console((200, "Who reads your channels"), others=(200, "Who reads your channels")),
     # Refusing Lou's pending membership: only a reader of the channel may, once; the pending officer never.
     ("enrol.decide_membership", "POST"): console((303, "/console/memberships")),
+    ("roster.roster_page", "GET"): console((200, "The signed roster of your channels"),
+                                           others=(200, "The signed roster of your channels")),
+    # Signing what is not pending (Ben is no member of Audit and Risk): nobody can; success is in
+    # tests/keys/test_roster.py.
+    ("roster.sign", "POST"): console(HIDDEN),
     ("admin.invite", "POST"): console(HIDDEN, admin=(200, 'id="enrolment-link"'), others=HIDDEN),
     ("admin.remove_membership", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
     ("audit_log.entries", "GET"): console((200, "Audit log"), admin=(200, "Audit log"), others=(200, "Audit log")),
@@ -230,6 +235,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "enrol.decide_membership": {"channel": world["audit_channel_id"], "officer": world["lou_id"],
                                     "decision": "refuse"},
         "admin.remove_membership": {"member": world["lou_id"], "from_channel": "Procurement"},
+        "roster.sign": {"channel": world["audit_channel_id"], "officer": world["ben_id"], "kind": "admit"},
         "retention.place_hold": {"ref": world["ref"]},
         "oral.confirm": {"understanding": "We understand that invoices were paid twice."},
     }

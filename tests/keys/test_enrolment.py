@@ -13,6 +13,7 @@ import crypto
 from portal.keys import accounts, channels, credentials
 from portal.core.context import open_context
 from tests.conftest import MARKER, Officer, add_account, finish_first_sign_in, run_cli
+from tests.support.roster import vouch_for
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 
 STRONG = "violet harbour engine quietly 1987"
@@ -90,7 +91,9 @@ def test_invite_enrol_sign_in_and_the_link_works_once(app, installation):
     cleo, codes = enrol(client, path, "cleo@agency.govt.nz", "Cleo New")
     # The last step signs the officer in with their new key.
     assert client.get("/console/").status_code == 200
-    # A command-line invitation joins the channel at once: the next disclosure is sealed to Cleo too.
+    # A command-line invitation joins the channel's membership at once; once an officer of the
+    # channel has signed Cleo's admission into its roster, the next disclosure is sealed to Cleo too.
+    assert vouch_for(installation.data_dir, cleo) == 1
     disclose(app.test_client())
     assert sealed_to(installation.data_dir, cleo.email) == 1
     fresh = app.test_client()
@@ -154,9 +157,13 @@ def test_two_tabs_finishing_the_same_link_one_wins(app, installation):
 
 def test_set_up_credentials_only_reach_the_forced_change_then_open_nothing(app, installation, tmp_path):
     data_dir = installation.data_dir
-    given = add_account(data_dir, "officer", "eve@agency.govt.nz", "Eve Scripted", ["Audit and Risk"],
+    # A channel with no signed roster yet, whose first officer is Eve: until her first sign-in makes
+    # her signing key, its cases are sealed as before rosters, to her set-up key. (In a channel with a
+    # roster nothing is: tests/keys/test_roster.py.)
+    run_cli(data_dir, "channel", "add", "Legacy")
+    given = add_account(data_dir, "officer", "eve@agency.govt.nz", "Eve Scripted", ["Legacy"],
                         complete_setup=False)
-    receipt = disclose(app.test_client())  # sealed to Eve's set-up key
+    receipt = disclose(app.test_client(), channel="Legacy")  # sealed to Eve's set-up key
     ctx = open_context(data_dir)
     setup_wrapped = ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE email = ?", [given.email]).fetchone()[0]
     setup_sealed = ctx.db.execute("SELECT sealed_key FROM case_keys k JOIN accounts a ON a.id = k.account_id "
@@ -198,8 +205,9 @@ def test_set_up_credentials_only_reach_the_forced_change_then_open_nothing(app, 
     for path in copy.rglob("*"):
         if path.is_file():
             assert setup_wrapped not in path.read_bytes() and setup_sealed not in path.read_bytes(), path
-    # Future cases are sealed to the new key only, and every further key of a case was re-sealed too.
-    disclose(app.test_client())
+    # Future cases are sealed to the new key only (Eve's first sign-in started Legacy's roster with
+    # it), and every further key of a case was re-sealed too.
+    disclose(app.test_client(), channel="Legacy")
     new_key = crypto.unwrap_private_key(wrapped, STRONG)
     from portal.records.internal_keys import OFFICER_SEALED_TABLES
     opened = 0
@@ -470,10 +478,11 @@ def test_a_failure_half_way_through_the_change_leaves_the_set_up_key_whole(app, 
     leaves exactly the old, working state (and the officer can take the steps again)."""
     from portal.keys import enrolment
     data_dir = installation.data_dir
-    given = add_account(data_dir, "officer", "eve@agency.govt.nz", "Eve Scripted", ["Audit and Risk"],
+    run_cli(data_dir, "channel", "add", "Legacy")  # no roster yet: sealed to Eve's set-up key
+    given = add_account(data_dir, "officer", "eve@agency.govt.nz", "Eve Scripted", ["Legacy"],
                         complete_setup=False)
-    disclose(app.test_client())
-    disclose(app.test_client())
+    disclose(app.test_client(), channel="Legacy")
+    disclose(app.test_client(), channel="Legacy")
     before = sqlite3.connect(data_dir / "portal.db").execute(
         "SELECT k.sealed_key FROM case_keys k JOIN accounts a ON a.id = k.account_id WHERE a.email = ? "
         "ORDER BY k.case_id", [given.email]).fetchall()

@@ -150,8 +150,9 @@ def test_a_chain_rebuilt_with_the_key_is_caught_by_the_head_kept_elsewhere(insta
     data_dir = installation.data_dir
     kept = run_cli(data_dir, "audit", "head").output.strip()
     ctx = open_context(data_dir)
-    with db(data_dir) as conn:  # someone with the installation secret rewrites entry 3 and re-links the rest
-        conn.execute("UPDATE audit_log SET event = 'sign_out' WHERE seq = 3")
+    with db(data_dir) as conn:  # someone with the installation secret rewrites a sign-in and re-links the rest
+        conn.execute("UPDATE audit_log SET event = 'sign_out' WHERE seq = "
+                     "(SELECT MIN(seq) FROM audit_log WHERE event = 'sign_in')")
     rows = list(ctx.db.execute("SELECT seq, at, event, actor, subject, channel_id, case_ref, detail FROM audit_log ORDER BY seq"))
     previous = bytes(32)
     with transaction(ctx.db):
