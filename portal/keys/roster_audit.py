@@ -13,7 +13,7 @@ import json
 from crypto import roster as signed
 from portal.core.context import Context
 from portal.keys import roster
-from portal.keys.channels import list_channels
+from portal.keys.channels import channel_officers, list_channels
 
 
 def _entries(ctx: Context, event: str) -> list[tuple]:
@@ -43,6 +43,13 @@ def _roster_problem(ctx: Context) -> str | None:
                 return (
                     f"roster statement {seq} of {channel.name} has no matching audit entry: it was"
                     " written outside the portal"
+                )
+        for member in channel_officers(ctx, channel.id) if state.started else ():
+            admitted = state.verified.readers.get(member.id)
+            if admitted is not None and admitted.key != member.public_key:
+                return (
+                    f"the public key of {member.name} in the database is not the one the roster"
+                    f" of {channel.name} admits: it was changed outside the portal"
                 )
         recovery = ctx.db.execute(
             "SELECT recovery_public_key FROM channels WHERE id = ?", [channel.id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, make_response, render_template, request
 from wtforms.fields.choices import SelectChoice
 
 from portal.guard import submissions, work_slots
@@ -114,6 +114,20 @@ def disclose_post():
     except cases.NoReceiver:
         form.channel.errors = ["Please choose who should receive it."]
         return _render_disclose(form, 400, dropped=intake.file_names)
+    except cases.NoVerifiedReader:
+        # The channel's signed roster admits none of its officers' keys (its officers are warned):
+        # nothing is stored, and what was typed comes back to send later.
+        body, status = _render_disclose(
+            form,
+            503,
+            "This channel cannot receive disclosures safely just now: its officers have been told."
+            " Nothing was kept. Your text is below, so you can send it later or choose another"
+            " channel.",
+            dropped=intake.file_names,
+        )
+        response = make_response(body, status)
+        response.headers["Retry-After"] = "3600"
+        return response
     except conflicts.ExcludedEveryone as exc:
         form.exclude.errors = [str(exc)]
         return _render_disclose(form, 400, dropped=intake.file_names)

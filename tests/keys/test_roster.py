@@ -1,0 +1,234 @@
+"""Readers that no one adds alone (issue 21): each channel's signed roster, checked at every seal.
+
+Attacks by someone who can write the database but not the files outside it (the roots file, the
+head file, installation.json): a swapped public key, an officer or a recovery key added by SQL, a
+statement forged or deleted. Each gets nothing sealed to it, the officers are warned in the
+console, and `portal audit verify` names the record.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import crypto
+from portal.core.context import open_context
+from portal.keys import roster_files
+from tests.conftest import MARKER, add_account, run_cli
+from tests.support import csrf_token, disclosure_fields, post_multipart
+from tests.support.console import sign_in
+from tests.support.discloser import disclose
+from tests.support.roster import vouch_for
+
+SEALED_TABLES = ("case_keys", "internal_keys", "identity_keys", "recovery_copies")
+
+
+def _db(data_dir):
+    return sqlite3.connect(data_dir / "portal.db", isolation_level=None)
+
+
+def _verify(data_dir):
+    from click.testing import CliRunner
+
+    from portal.cli import main
+    return CliRunner().invoke(main, ["--data", str(data_dir), "audit", "verify"])
+
+
+def _opens_anything(private_key: bytes, data_dir) -> bool:
+    conn = _db(data_dir)
+    try:
+        for table in SEALED_TABLES:
+            for [sealed] in conn.execute(f"SELECT sealed_key FROM {table}"):
+                try:
+                    crypto.open_sealed(private_key, sealed)
+                    return True
+                except crypto.DecryptionError:
+                    continue
+    finally:
+        conn.close()
+    return False
+
+
+def _inbox(app, officer) -> str:
+    client = app.test_client()
+    assert sign_in(client, officer).status_code == 303
+    return client.get("/console/").text
+
+
+def test_a_new_channels_roster_starts_at_its_first_officers_first_sign_in(installation):
+    data_dir = installation.data_dir
+    ctx = open_context(data_dir)
+    ana_id, ana_signing = ctx.db.execute(
+        "SELECT id, signing_public_key FROM accounts WHERE email = ?", [installation.officer.email]
+    ).fetchone()
+    roots = roster_files.read_roots(ctx.settings.roster_roots_path)
+    channel_id = ctx.db.execute("SELECT id FROM channels WHERE name = 'Audit and Risk'").fetchone()[0]
+    assert roots[channel_id] == ana_signing  # pinned outside the database by the portal itself
+    assert roster_files.read_heads(data_dir)[channel_id].length == 1
+    shown = run_cli(data_dir, "roster", "show").output
+    assert f"Audit and Risk: root {crypto.key_fingerprint(ana_signing)} (pinned), 1 statement(s)" in shown
+    assert _verify(data_dir).exit_code == 0
+    assert ana_id
+
+
+def test_a_public_key_swapped_in_the_database_gets_nothing_and_is_named(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    attacker_private, attacker_public = crypto.generate_keypair()
+    with _db(data_dir) as conn:
+        conn.execute("UPDATE accounts SET public_key = ? WHERE email = ?", [attacker_public, cat.email])
+    disclose(app.test_client())
+    # The disclosure still reached Ana, the reader the roster admits; the swapped key opens nothing.
+    conn = _db(data_dir)
+    recipients = [r for [r] in conn.execute("SELECT recipient FROM case_keys")]
+    ana_id = conn.execute("SELECT id FROM accounts WHERE email = ?", [installation.officer.email]).fetchone()[0]
+    assert f"account:{ana_id}" in recipients and len(recipients) == 2  # Ana and the discloser
+    assert not _opens_anything(attacker_private, data_dir)
+    # Ana is told, on her inbox and on the roster page, and the audit names the record.
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    assert "roster statement(s) wait for your signature" in client.get("/console/").text
+    page = client.get("/console/roster").text
+    assert "The database holds a new key for" in page and crypto.key_fingerprint(attacker_public) in page
+    verdict = _verify(data_dir)
+    assert verdict.exit_code == 1
+    assert "the public key of Cat Colleague in the database is not the one the roster of Audit and Risk" \
+        in verdict.output
+
+
+def test_an_officer_added_by_sql_gets_nothing_and_is_named(app, installation):
+    data_dir = installation.data_dir
+    attacker_private, attacker_public = crypto.generate_keypair()
+    with _db(data_dir) as conn:
+        conn.execute("INSERT INTO accounts (email, name, role, public_key, wrapped_private_key, totp_secret,"
+                     " created_day) VALUES ('mallory@agency.govt.nz', 'Mallory', 'officer', ?, x'00', 'A', "
+                     "'2026-12-01')", [attacker_public])
+        mallory = conn.execute("SELECT id FROM accounts WHERE email = 'mallory@agency.govt.nz'").fetchone()[0]
+        conn.execute("INSERT INTO channel_officers (channel_id, account_id, state) VALUES "
+                     "((SELECT id FROM channels WHERE name = 'Audit and Risk'), ?, 'confirmed')", [mallory])
+    disclose(app.test_client())
+    assert not _opens_anything(attacker_private, data_dir)
+    verdict = _verify(data_dir)
+    assert verdict.exit_code == 1 and f"membership of account {mallory} in Audit and Risk" in verdict.output
+
+
+def test_a_recovery_key_written_by_sql_gets_no_copy_and_is_named(app, installation):
+    data_dir = installation.data_dir
+    attacker_private, attacker_public = crypto.generate_keypair()
+    with _db(data_dir) as conn:
+        conn.execute("UPDATE channels SET recovery_public_key = ? WHERE name = 'Audit and Risk'",
+                     [attacker_public])
+    disclose(app.test_client())
+    conn = _db(data_dir)
+    assert conn.execute("SELECT COUNT(*) FROM recovery_copies").fetchone()[0] == 0
+    assert not _opens_anything(attacker_private, data_dir)
+    verdict = _verify(data_dir)
+    assert verdict.exit_code == 1 and "recovery key of Audit and Risk" in verdict.output
+
+
+def test_a_channel_whose_only_reader_is_not_admitted_refuses_the_disclosure_keeping_the_text(app, installation):
+    data_dir = installation.data_dir
+    _, attacker_public = crypto.generate_keypair()
+    with _db(data_dir) as conn:
+        conn.execute("UPDATE accounts SET public_key = ? WHERE email = ?",
+                     [attacker_public, installation.officer.email])
+    client = app.test_client()
+    token = csrf_token(client.get("/disclose").text)
+    response = post_multipart(client, "/disclose", disclosure_fields(token, MARKER))
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    assert MARKER in response.text  # what was typed comes back, to send later
+    assert _db(data_dir).execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+
+
+def test_a_statement_forged_or_deleted_in_the_database_is_caught(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    conn = _db(data_dir)
+    channel_id = conn.execute("SELECT id FROM channels WHERE name = 'Audit and Risk'").fetchone()[0]
+    assert conn.execute("SELECT COUNT(*) FROM roster_statements WHERE channel_id = ?",
+                        [channel_id]).fetchone()[0] == 2
+    # Cat's admission deleted: the roster is shorter than its head kept outside the database.
+    conn.execute("DELETE FROM roster_statements WHERE channel_id = ? AND seq = 2", [channel_id])
+    assert "was deleted or changed" in _inbox(app, installation.officer)
+    verdict = _verify(data_dir)
+    assert verdict.exit_code == 1 and "not the one recorded outside it" in verdict.output
+    # A statement signed by a key the roster does not know admits nobody.
+    mallory_seed = crypto.new_signing_key()
+    _, mallory_key = crypto.generate_keypair()
+    body = crypto.encode_statement(channel_id, 2, crypto.statement_hash(
+        conn.execute("SELECT body FROM roster_statements WHERE channel_id = ? AND seq = 1",
+                     [channel_id]).fetchone()[0]),
+        "admit", 99, mallory_key, crypto.signing_public_key(mallory_seed), "2026-12-01")
+    conn.execute("INSERT INTO roster_statements VALUES (?, 2, ?, ?)",
+                 [channel_id, body, crypto.pack_signatures([crypto.sign_statement(mallory_seed, body)])])
+    html = _inbox(app, installation.officer)
+    assert "Statement 2 does not verify" in html
+    assert cat
+
+
+def test_an_officer_signs_a_newcomers_admission_on_the_roster_page(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"],
+                      vouched=False)
+    disclose(app.test_client())
+    conn = _db(data_dir)
+    cat_id = conn.execute("SELECT id, public_key FROM accounts WHERE email = ?", [cat.email]).fetchone()
+    assert conn.execute("SELECT COUNT(*) FROM case_keys WHERE account_id = ?", [cat_id[0]]).fetchone()[0] == 0
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    page = client.get("/console/roster").text
+    assert crypto.key_fingerprint(cat_id[1]) in page and "Admit" in page
+    channel_id = re.search(r'name="channel" value="(\d+)"', page).group(1)
+    signed = client.post("/console/roster/sign", data={"csrf_token": csrf_token(page), "channel": channel_id,
+                                                       "officer": str(cat_id[0]), "kind": "admit"})
+    assert signed.status_code == 303 and "signed=admit" in signed.headers["Location"]
+    assert "Signed." in client.get(signed.headers["Location"]).text
+    disclose(app.test_client())
+    assert conn.execute("SELECT COUNT(*) FROM case_keys WHERE account_id = ?", [cat_id[0]]).fetchone()[0] == 1
+    assert _verify(data_dir).exit_code == 0
+    # Nothing to sign twice.
+    again = client.post("/console/roster/sign", data={"csrf_token": csrf_token(page), "channel": channel_id,
+                                                      "officer": str(cat_id[0]), "kind": "admit"})
+    assert again.status_code == 404
+
+
+def test_a_roots_file_changed_without_a_hand_over_keeps_sealing_to_the_earlier_root(app, installation):
+    data_dir = installation.data_dir
+    ctx = open_context(data_dir)
+    path = ctx.settings.roster_roots_path
+    roots = json.loads(path.read_text())
+    roots = {channel: crypto.signing_public_key(crypto.new_signing_key()).hex() for channel in roots}
+    path.write_text(json.dumps(roots))
+    disclose(app.test_client())
+    ana_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [installation.officer.email]).fetchone()[0]
+    assert ctx.db.execute("SELECT COUNT(*) FROM case_keys WHERE account_id = ?", [ana_id]).fetchone()[0] == 1
+    assert "names another root" in _inbox(app, installation.officer)
+    assert _verify(data_dir).exit_code == 1
+
+
+def test_a_channel_from_before_rosters_seals_as_before_until_an_officer_starts_it(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    ctx = open_context(data_dir)
+    channel_id = ctx.db.execute("SELECT id FROM channels WHERE name = 'Audit and Risk'").fetchone()[0]
+    # As an upgraded installation has it: no statement, no root, no head for the channel.
+    with _db(data_dir) as conn:
+        conn.execute("DELETE FROM roster_statements WHERE channel_id = ?", [channel_id])
+        conn.execute("DELETE FROM audit_log WHERE event = 'roster_statement' AND channel_id = ?", [channel_id])
+    for name in (ctx.settings.roster_roots_path, data_dir / roster_files.HEAD_FILE):
+        document = json.loads(name.read_text())
+        document.pop(str(channel_id), None)
+        name.write_text(json.dumps(document))
+    disclose(app.test_client())
+    cat_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [cat.email]).fetchone()[0]
+    assert ctx.db.execute("SELECT COUNT(*) FROM case_keys WHERE account_id = ?", [cat_id]).fetchone()[0] == 1
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    assert "has no signed roster yet" in client.get("/console/").text
+    page = client.get("/console/roster").text
+    started = client.post("/console/roster/sign", data={"csrf_token": csrf_token(page), "channel": str(channel_id),
+                                                        "officer": "", "kind": "start"})
+    assert started.status_code == 303
+    assert "has no signed roster yet" not in client.get("/console/").text
+    assert ctx.db.execute("SELECT COUNT(*) FROM roster_statements WHERE channel_id = ?",
+                          [channel_id]).fetchone()[0] == 2  # the root (Ana) and Cat's admission
