@@ -6,7 +6,7 @@ from flask import g, redirect, render_template, request, url_for
 
 from portal.casework import queue_filters, queue_rows, triage
 from portal.casework.categories import CATEGORIES
-from portal.keys import memberships, officer_sessions
+from portal.keys import memberships, officer_sessions, recovery_requests
 from portal.web.casework.blueprint import bp
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
@@ -37,4 +37,5 @@ def inbox():
         last_visit=officer_sessions.last_visit(ctx, g.who),
         membership_events=memberships.unseen_events(ctx, g.who.account),
         pending_memberships=memberships.pending_for(ctx, g.who.account),
+        pending_recovery=recovery_requests.pending_for(ctx, g.who.account),
     )
