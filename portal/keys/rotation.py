@@ -83,15 +83,18 @@ def progress(ctx: Context, account_id: int) -> Progress | None:
     return Progress(done, len(held) - done)
 
 
-def _copies(ctx: Context, account_id: int, case_ids: list[str]) -> list[tuple[str, str, bytes]]:
-    marks = ",".join("?" * len(case_ids))
+def _copies(
+    ctx: Context, account_id: int, case_ids: list[str] | None = None
+) -> list[tuple[str, str, bytes]]:
+    """(table, case id, sealed key) of the officer's copies: of these cases, or of every case."""
+    marks = ",".join("?" * len(case_ids or ()))
+    among = "" if case_ids is None else f" AND case_id IN ({marks})"
     return [
         (table, case_id, sealed)
         for table in access.key_tables()
         for case_id, sealed in ctx.db.execute(
-            f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ? AND case_id IN"
-            f" ({marks})",
-            [account_id, *case_ids],
+            f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ?{among}",
+            [account_id, *(case_ids or ())],
         ).fetchall()
     ]
 
@@ -228,7 +231,7 @@ def _carry_on(
             time.sleep(pause_seconds)
     with transaction(ctx.db):
         # Anything still sealed to the old key (a copy made from the old public key meanwhile).
-        every = _copies(ctx, account_id, _held_cases(ctx, account_id))
+        every = _copies(ctx, account_id)
         resealed += _reseal(ctx, account_id, every, old_key, new_key, new_public)
         # Already so for a rotation begun since migration 14; an earlier one swaps only now.
         ctx.db.execute(

@@ -237,3 +237,15 @@ def test_recovery_needs_a_channel_key_and_a_confirmed_officer(app, installation)
     disclose_to(app.test_client())        # disclosures still go through
     few = CliRunner().invoke(portal_cli, ["recovery-key", "new", "--threshold", "6", "--shares", "5"])
     assert few.exit_code != 0 and "threshold" in few.output
+
+
+def test_a_pending_recovery_key_is_in_the_officers_digest(installation):
+    from portal.core.clock import now_utc
+    from portal.operations import notifications
+    data_dir = installation.data_dir
+    _, public, _ = printed_fingerprint(data_dir)
+    ctx = open_context(data_dir)
+    assert not notifications.due_digests(ctx, now_utc())
+    run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", public)
+    [digest] = notifications.due_digests(ctx, now_utc())
+    assert digest.email == installation.officer.email and digest.kinds == ["recovery"]

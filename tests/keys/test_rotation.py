@@ -229,12 +229,13 @@ def test_a_console_rotation_needs_a_new_strong_passphrase_and_ends_other_session
     disclose_to(app.test_client(), details="After the rotation.")
     copies = officer_copies(ctx, ana.email)
     assert len(copies) == 6 and not any(opens(old_key, s) for _, _, s in copies)
-    pages = [app.test_client() for _ in range(1)]
-    assert sign_in(pages[0], replace(ana, passphrase=NEW_PASSPHRASE)).status_code == 303
-    assert all(pages[0].get(link).status_code == 200 for link in case_links(pages[0].get("/console/").text))
+    fresh = app.test_client()
+    assert sign_in(fresh, replace(ana, passphrase=NEW_PASSPHRASE)).status_code == 303
+    links = case_links(fresh.get("/console/").text)
+    assert len(links) == 2 and all(fresh.get(link).status_code == 200 for link in links)
 
 
-def test_a_passphrase_change_waits_for_an_interrupted_rotation(app, installation):
+def test_a_passphrase_change_waits_for_an_interrupted_rotation(app, installation, monkeypatch):
     """The rotation keeps the old key wrapped under its new passphrase until it is done: a passphrase change
     meanwhile would strand the cases not yet re-sealed, so it is refused until the rotation is finished."""
     from portal.keys import accounts, credentials, rotation
@@ -246,14 +247,10 @@ def test_a_passphrase_change_waits_for_an_interrupted_rotation(app, installation
     account = accounts.get_account_by_email(ctx, ana.email)
     old_key = credentials.unwrap_with_passphrase(ctx, account.id, ana.passphrase)
     # Begun elsewhere and interrupted before its first batch: a rotation that stopped right after `start`.
-    original = rotation._carry_on
-    rotation._carry_on = lambda *a, **k: rotation.Rotated(0, False)
-    try:
-        rotation.start(ctx, account, old_key, ana.passphrase, NEW_PASSPHRASE,
-                       keep_session=client._cookies and [c.value for c in client._cookies.values()
-                                                          if c.key == app.config["PORTAL_CONSOLE_COOKIE"]][0])
-    finally:
-        rotation._carry_on = original
+    monkeypatch.setattr(rotation, "_carry_on", lambda *a, **k: rotation.Rotated(0, False))
+    rotation.start(ctx, account, old_key, ana.passphrase, NEW_PASSPHRASE,
+                   keep_session=client.get_cookie(app.config["PORTAL_CONSOLE_COOKIE"]).value)
+    monkeypatch.undo()
     before = ctx.db.execute("SELECT wrapped_private_key FROM accounts WHERE id = ?", [account.id]).fetchone()[0]
     page = client.get("/console/account").text
     strong = "velvet compass harbour quietly 2291"
@@ -267,3 +264,23 @@ def test_a_passphrase_change_waits_for_an_interrupted_rotation(app, installation
     assert not rotation.pending(ctx, account.id)
     new_key = wrapped_key(ctx, ana.email, NEW_PASSPHRASE)
     assert all(opens(new_key, s) for _, _, s in officer_copies(ctx, ana.email))
+
+
+def test_a_rotation_begun_before_the_upgrade_is_finished_at_sign_in_with_its_passphrase(app, installation):
+    """A rotation the old command line began (before migration 14): its new key wrapped under the unchanged
+    passphrase in key_rotations, the old key still in accounts. Signing in finishes it, losing nothing."""
+    from portal.keys import credentials
+    data_dir, ana = installation.data_dir, installation.officer
+    disclose_to(app.test_client())
+    ctx = open_context(data_dir)
+    account_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [ana.email]).fetchone()[0]
+    new_key, new_public = crypto.generate_keypair()
+    ctx.db.execute("INSERT INTO key_rotations (account_id, new_public_key, new_wrapped_private_key) VALUES (?, ?, ?)",
+                   [account_id, new_public, credentials.wrap(ctx, new_key, ana.passphrase)])
+    client = app.test_client()
+    assert sign_in(client, ana).status_code == 303
+    [case] = case_links(client.get("/console/").text)
+    assert client.get(case).status_code == 200
+    assert wrapped_key(ctx, ana.email, ana.passphrase) == new_key
+    assert all(opens(new_key, s) for _, _, s in officer_copies(ctx, ana.email))
+    assert ctx.db.execute("SELECT COUNT(*) FROM key_rotations").fetchone()[0] == 0
