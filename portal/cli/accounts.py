@@ -1,4 +1,5 @@
-"""The people: `officer ...` (add, invite, offboard, rotate-key) and `admin add`."""
+"""The people: `officer ...` (add, invite, offboard; rotate-key refuses: it is a console page)
+and `admin add`."""
 
 from __future__ import annotations
 
@@ -122,54 +123,21 @@ def officer_offboard(data_dir: Path, email: str) -> None:
     )
 
 
-@officer.command("rotate-key")
-@click.option("--email", required=True)
-@click.option(
-    "--passphrase-stdin",
-    is_flag=True,
-    required=True,
-    help="Read the officer's passphrase from standard input.",
+ROTATE_KEY_MOVED = (
+    "Key rotation is done by the officer in the console, on their account page: Replace my keys"
+    " (/console/account/keys); the server's command line never takes an officer's passphrase."
 )
-@click.option(
-    "--batch-size",
-    default=50,
-    show_default=True,
-    type=click.IntRange(1, 10_000),
-    help="Sealed copies re-sealed per transaction.",
-)
-@click.option(
-    "--batch-pause",
-    default=0.0,
-    type=click.FloatRange(0, 60),
-    help="Seconds to wait between batches.",
-)
-@click.pass_obj
-def officer_rotate_key(
-    data_dir: Path, email: str, passphrase_stdin: bool, batch_size: int, batch_pause: float
-) -> None:
-    """Give the officer a new key pair and re-seal every case key they hold to it, in batches. If
-    interrupted, run it again: it carries on. The officer's sessions end; they sign in again with
-    the same passphrase.
-    """
-    from portal.keys.credentials import LoginFailed
-    from portal.keys.rotation import rotate
 
-    passphrase = read_passphrase()
-    try:
-        done = rotate(
-            open_installation(data_dir),
-            email,
-            passphrase,
-            batch_size=batch_size,
-            pause_seconds=batch_pause,
-        )
-    except LoginFailed:
-        raise click.ClickException("That email address and passphrase do not match an officer.")
-    click.echo(
-        f"Key pair of {email.strip()}"
-        f" replaced{' (an interrupted rotation carried on)' if done.resumed else ''}:"
-        f" {done.resealed} sealed copies re-sealed. Sign in again."
-    )
+
+@officer.command(
+    "rotate-key",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+def officer_rotate_key() -> None:
+    """Moved to the console (Your account > Replace my keys): refuses, exit code 2."""
+    click.echo(ROTATE_KEY_MOVED, err=True)
+    raise SystemExit(2)
 
 
 @main.group()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from portal.cli.root import main, open_installation, read_passphrase
+from portal.cli.root import main, open_installation
 
 
 @main.group()
@@ -45,51 +45,46 @@ def channel_add(data_dir: Path, name: str, description: str, regime: str) -> Non
 @click.option(
     "--replace",
     is_flag=True,
-    help="Replace the channel's earlier recovery key (its copies are deleted).",
+    help="Replace the channel's earlier recovery key (its copies are deleted once confirmed).",
 )
 @click.pass_obj
 def channel_set_recovery(data_dir: Path, name: str, public_key: str, replace: bool) -> None:
-    """Import the public half of the channel's recovery key (from `portal recovery-key new`): every
-    new case key of the channel is also sealed to it."""
-    from portal.keys.recovery import RecoveryError, set_channel_key
+    """Ask for the public half of the channel's recovery key (from `portal recovery-key new`) to be
+    the channel's: it waits until an officer of the channel confirms it in the console, after
+    comparing its fingerprint with the custodians'. Nothing is sealed to it before."""
+    from portal.keys.recovery import RecoveryError
+    from portal.keys.recovery_requests import request
 
     try:
-        waiting = set_channel_key(open_installation(data_dir), name, public_key, replace=replace)
+        asked = request(open_installation(data_dir), name, public_key, replace=replace)
     except RecoveryError as exc:
         raise click.ClickException(str(exc))
-    click.echo(f"Recovery key of {name.strip()!r} imported: its new cases are sealed to it.")
-    if waiting:
-        click.echo(
-            f"{waiting} earlier case(s) are not yet: an officer who reads them runs "
-            f"`portal channel seal-recovery {name.strip()!r} --email EMAIL --passphrase-stdin`."
-        )
+    click.echo(
+        f"Recovery key of {asked.channel_name!r} asked for; fingerprint: {asked.fingerprint}"
+    )
+    click.echo(
+        "Nothing is sealed to it yet: an officer of the channel confirms it in the console (Who"
+        " reads your channels, /console/memberships) after comparing this fingerprint with the one"
+        " the custodians were given."
+    )
 
 
-@channel.command("seal-recovery")
-@click.argument("name")
-@click.option("--email", required=True, help="An officer who reads the channel's earlier cases.")
-@click.option(
-    "--passphrase-stdin",
-    is_flag=True,
-    required=True,
-    help="Read that officer's passphrase from standard input.",
+SEAL_RECOVERY_MOVED = (
+    "Sealing earlier cases to a recovery key is done by an officer who reads them, in the console:"
+    " Who reads your channels (/console/memberships); the server's command line never takes an"
+    " officer's passphrase."
 )
-@click.pass_obj
-def channel_seal_recovery(data_dir: Path, name: str, email: str, passphrase_stdin: bool) -> None:
-    """Seal the channel's earlier cases, those this officer reads, to its recovery key."""
-    from portal.keys.recovery import RecoveryError, seal_existing
 
-    passphrase = read_passphrase()
-    try:
-        sealed, left = seal_existing(open_installation(data_dir), email, passphrase, name)
-    except RecoveryError as exc:
-        raise click.ClickException(str(exc))
-    click.echo(f"{sealed} case(s) sealed to the recovery key.")
-    if left:
-        click.echo(
-            f"{left} case(s) of the channel this officer cannot read are not yet: another reader"
-            " runs this too."
-        )
+
+@channel.command(
+    "seal-recovery",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+def channel_seal_recovery() -> None:
+    """Moved to the console (Who reads your channels): refuses, exit code 2."""
+    click.echo(SEAL_RECOVERY_MOVED, err=True)
+    raise SystemExit(2)
 
 
 @channel.command("recover")
@@ -161,6 +156,10 @@ def recovery_key_new(threshold: int, count: int) -> None:
     for number, share in enumerate(shares, start=1):
         click.echo(f"share {number} of {count}: {share}")
     click.echo(f"public key: {public_key.hex()}")
+    click.echo(
+        f"fingerprint: {crypto.key_fingerprint(public_key)} (give it to each custodian with their"
+        " share: the officer who confirms the key in the console compares it with them)"
+    )
 
 
 @channel.command("retention")

@@ -33,11 +33,11 @@ def change_passphrase(
     credentials.WeakPassphrase."""
     check_new_passphrase(account, new, again)
     if rotation.pending(ctx, account.id):
-        # The rotation's new key is wrapped under the current passphrase: changing it now would
-        # strand the cases already re-sealed to that key.
+        # The rotation keeps the old key wrapped under the current passphrase until it is done:
+        # changing it now would strand the cases not yet re-sealed to the new key.
         raise SetupError(
-            "A change of your key pair is under way. Sign out and sign in again to finish it, "
-            "then change your passphrase."
+            "A change of your key pair is under way. Carry it on from \"Replace my keys\" (or"
+            " sign out and sign in again), then change your passphrase."
         )
     signing_public, wrapped_signing = signing_keys.stored(ctx, account.id)
     if wrapped_signing is not None:

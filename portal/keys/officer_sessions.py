@@ -107,9 +107,9 @@ def sign_in(
         )
     account, private_key = signed.account, signed.private_key
     if rotation.pending(ctx, account.id):
-        # A key rotation was interrupted: finish it with the passphrase just given, so that no case
-        # already re-sealed to the new key is out of this officer's reach.
-        private_key = rotation.rotate(ctx, email, passphrase).private_key
+        # A key rotation was interrupted: finish it with the passphrase just given (the new one it
+        # began with), so that no case still sealed to the old key is out of this officer's reach.
+        private_key = rotation.resume(ctx, account.id, passphrase).private_key
     # Opened (or, for an officer who has none yet, made) only now that the credentials were right.
     signing_key = signing_keys.at_sign_in(ctx, account, passphrase)
     account = accounts.get_account(ctx, account.id)

@@ -2,7 +2,8 @@
 
 The key pair is made offline (`portal recovery-key new`, crypto.new_recovery_key) and its private
 half leaves that machine only as SLIP-39 shares for custodians. The server keeps the public half
-(`channels.recovery_public_key`) and, for every case of the channel, a copy of each of the case's
+(`channels.recovery_public_key`, once an officer of the channel has confirmed it:
+portal.keys.recovery_requests) and, for every case of the channel, a copy of each of the case's
 keys sealed to it (`recovery_copies`: the case key and the keys of
 internal_keys.OFFICER_SEALED_TABLES). When an officer's key is lost (a forgotten passphrase, a
 departed officer), the custodians bring the threshold of shares to `portal channel recover`, which
@@ -60,42 +61,6 @@ def _channel(ctx: Context, name: str) -> channels.Channel:
     return channel
 
 
-def set_channel_key(
-    ctx: Context, channel_name: str, public_key_text: str, *, replace: bool = False
-) -> int:
-    """Import a channel's recovery public key; replacing an earlier one (whose copies are deleted)
-    needs `replace`. The channel's officers see the change listed like a membership change, with the
-    key's fingerprint. Returns how many of the channel's cases still need re-sealing
-    (`seal_existing`). Audited. Raises RecoveryError."""
-    channel, public_key = _channel(ctx, channel_name), parse_public_key(public_key_text)
-    earlier = channel_key(ctx, channel.id)
-    if earlier is not None and earlier != public_key and not replace:
-        raise RecoveryError(
-            f"{channel.name} already has a recovery key. Replacing it deletes every recovery copy "
-            "of its cases: say so with --replace."
-        )
-    with transaction(ctx.db):
-        channels.record_membership_event(
-            ctx,
-            channel.id,
-            f"The channel's recovery key (fingerprint {crypto.key_fingerprint(public_key)})",
-            "replaced" if earlier is not None else "set",
-            "the server's operator (command line)",
-        )
-        ctx.db.execute(
-            "UPDATE channels SET recovery_public_key = ? WHERE id = ?", [public_key, channel.id]
-        )
-        ctx.db.execute(
-            "DELETE FROM recovery_copies WHERE case_id IN (SELECT id FROM cases WHERE channel_id"
-            " = ?)",
-            [channel.id],
-        )
-        audit.record(ctx, "recovery_key_set", actor=None, channel=channel.id)
-        return ctx.db.execute(
-            "SELECT COUNT(*) FROM cases WHERE channel_id = ?", [channel.id]
-        ).fetchone()[0]
-
-
 def seal_case(ctx: Context, channel_id: int, case_id: str, keys: dict[str, bytes]) -> bool:
     """Seal a case's keys ({table: key}) to its channel's recovery key, if it has one; in the
     caller's transaction (a new disclosure's, so that no case of such a channel exists without its
@@ -126,39 +91,68 @@ def unsealed_cases(ctx: Context, channel_id: int) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Unsealed:
+    channel_id: int
+    channel_name: str
+    readable: int  # of the channel's cases without a recovery copy, those this officer reads
+    others: int  # the rest, for another reader to seal
+
+
+def unsealed_for(ctx: Context, officer: accounts.Account) -> list[Unsealed]:
+    """The channels this officer reads that have a (confirmed) recovery key and cases without a
+    recovery copy: how many of those the officer reads and may seal (`seal_existing`)."""
+    rows = ctx.db.execute(
+        "SELECT ch.id, ch.name FROM channels ch JOIN channel_officers mine ON mine.channel_id ="
+        " ch.id AND mine.account_id = ? AND mine.state = 'confirmed' WHERE"
+        " ch.recovery_public_key IS NOT NULL ORDER BY ch.name",
+        [officer.id],
+    ).fetchall()
+    found = []
+    for channel_id, name in rows:
+        waiting = unsealed_cases(ctx, channel_id)
+        readable = sum(1 for case_id in waiting if access.is_reader(ctx, case_id, officer.id))
+        if waiting:
+            found.append(Unsealed(channel_id, name, readable, len(waiting) - readable))
+    return found
+
+
 def seal_existing(
-    ctx: Context, officer_email: str, passphrase: str, channel_name: str
+    ctx: Context,
+    officer: accounts.Account,
+    private_key: bytes,
+    channel_id: int,
+    *,
+    batch_size: int = 50,
 ) -> tuple[int, int]:
-    """An officer who reads the channel's earlier cases seals their keys to the recovery key (for a
-    channel that had cases before its recovery key was imported). Returns (sealed, left: cases this
-    officer cannot read, for another reader to run it too). Raises RecoveryError. Audited."""
-    channel = _channel(ctx, channel_name)
-    if channel_key(ctx, channel.id) is None:
-        raise RecoveryError(
-            f"{channel.name} has no recovery key yet: import it with `portal channel set-recovery`."
-        )
-    account_id = accounts.account_id_for(ctx, officer_email)
-    try:
-        private_key = credentials.unwrap_with_passphrase(ctx, account_id or 0, passphrase)
-    except credentials.LoginFailed:
-        raise RecoveryError("That email address and passphrase do not match an officer.") from None
+    """The signed-in officer (`private_key` from their console session, never a passphrase typed on
+    the server) seals the keys of the channel's earlier cases that they read to its confirmed
+    recovery key, `batch_size` cases per transaction. Returns (sealed, left: cases without a copy
+    this officer cannot read, for another reader to seal). Raises RecoveryError. Audited."""
+    if not any(o.id == officer.id for o in channels.channel_officers(ctx, channel_id)):
+        raise RecoveryError("You do not read that channel.")
+    if channel_key(ctx, channel_id) is None:
+        raise RecoveryError("That channel has no confirmed recovery key yet.")
+    waiting = unsealed_cases(ctx, channel_id)
     sealed = left = 0
+    for start in range(0, len(waiting), max(1, batch_size)):
+        with transaction(ctx.db):
+            for case_id in waiting[start : start + max(1, batch_size)]:
+                try:
+                    keys = access.held_keys(ctx, case_id, officer.id, private_key)
+                except crypto.DecryptionError:
+                    keys = {}
+                if not keys:
+                    left += 1
+                    continue
+                seal_case(ctx, channel_id, case_id, keys)
+                sealed += 1
     with transaction(ctx.db):
-        for case_id in unsealed_cases(ctx, channel.id):
-            try:
-                keys = access.held_keys(ctx, case_id, account_id, private_key)
-            except crypto.DecryptionError:
-                keys = {}
-            if not keys:
-                left += 1
-                continue
-            seal_case(ctx, channel.id, case_id, keys)
-            sealed += 1
         audit.record(
             ctx,
             "recovery_sealed",
-            actor=account_id,
-            channel=channel.id,
+            actor=officer.id,
+            channel=channel_id,
             detail={"cases": sealed, "left": left},
         )
     return sealed, left

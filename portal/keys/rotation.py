@@ -1,29 +1,37 @@
-"""Key rotation: an officer's new key pair replaces the old, and every case key they hold is
-re-sealed to it.
+"""Key rotation: an officer's new key pair, wrapped under a NEW passphrase they choose, replaces
+the old, and every case key they hold is re-sealed to it (the console's "Replace my keys" page,
+portal.web.keys.own_keys; never the command line, where an operator would see the passphrase).
 
-Resumable, and never a case nobody can read: the new key pair is first stored wrapped under the
-officer's same passphrase (`key_rotations`), in its own transaction; then the officer's sealed
-copies (case keys and the further keys of internal_keys.OFFICER_SEALED_TABLES) are re-sealed in
-small batches, one transaction each. At every moment each copy opens with the old private key (still
-wrapped in `accounts`) or the new one (in `key_rotations`), both under the passphrase, so a rotation
-killed at any point loses nothing: running it again picks up the same new key and carries on. The
-last transaction re-seals whatever was sealed to the old public key meanwhile (a disclosure that
-arrived during the rotation), then swaps the keys, deletes the old wrapping and ends the officer's
-sessions (each holds the old private key).
+Resumable, and never a case nobody can read. The first transaction (`start`) stores the new key
+pair in `accounts`, wrapped under the new passphrase, and keeps the OLD private key in
+`key_rotations`, wrapped under the new passphrase too: from then on the old passphrase unwraps
+nothing (whoever copied it gets no new key, and every case sealed from then on goes to the new
+public key). Then the officer's sealed copies (case keys and the further keys of
+internal_keys.OFFICER_SEALED_TABLES) are re-sealed case by case, in id order, in small batches,
+one transaction each, each recording how far it got (`cases_done_through`). At every moment each
+copy opens with the old private key or the new one, both under the new passphrase, so a rotation
+killed at any point loses nothing: the officer carries it on from the console or by signing in
+with the new passphrase (`resume`). The last transaction deletes the old key's wrapping and ends
+the officer's sessions (each holds the old private key).
+
+A rotation begun before migration 14 kept the old passphrase (its new key is wrapped under it in
+`key_rotations`, the old one still in `accounts`): `resume` finishes it with that passphrase.
 """
 
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass, field
 
 import crypto
 from portal.core.context import Context
-from portal.keys import access, accounts, credentials
+from portal.keys import access, credentials, sessions
+from portal.keys.accounts import Account, AccountError
 from portal.records import audit
 from portal.store import transaction
 
-BATCH_SIZE = 50
+BATCH_SIZE = 50  # cases per transaction
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,16 @@ class Rotated:
     resealed: int  # copies re-sealed by this run
     resumed: bool  # an interrupted rotation was carried on
     private_key: bytes = field(repr=False, default=b"")  # the new one
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int  # cases whose copies are re-sealed to the new key
+    to_do: int  # cases still to re-seal
+
+
+class RotationUnderWay(AccountError):
+    """A rotation was started and not finished: carry it on (`resume`) instead."""
 
 
 def pending(ctx: Context, account_id: int) -> bool:
@@ -41,13 +59,42 @@ def pending(ctx: Context, account_id: int) -> bool:
     )
 
 
-def _copies(ctx: Context, account_id: int) -> list[tuple[str, str, bytes]]:
+def _held_cases(ctx: Context, account_id: int) -> list[str]:
+    return sorted(
+        {
+            case_id
+            for table in access.key_tables()
+            for (case_id,) in ctx.db.execute(
+                f"SELECT case_id FROM {table} WHERE account_id = ?", [account_id]
+            ).fetchall()
+        }
+    )
+
+
+def progress(ctx: Context, account_id: int) -> Progress | None:
+    """How far an unfinished rotation got, in cases; None when none is under way."""
+    row = ctx.db.execute(
+        "SELECT cases_done_through FROM key_rotations WHERE account_id = ?", [account_id]
+    ).fetchone()
+    if row is None:
+        return None
+    held = _held_cases(ctx, account_id)
+    done = sum(1 for case_id in held if row[0] is not None and case_id <= row[0])
+    return Progress(done, len(held) - done)
+
+
+def _copies(
+    ctx: Context, account_id: int, case_ids: list[str] | None = None
+) -> list[tuple[str, str, bytes]]:
+    """(table, case id, sealed key) of the officer's copies: of these cases, or of every case."""
+    marks = ",".join("?" * len(case_ids or ()))
+    among = "" if case_ids is None else f" AND case_id IN ({marks})"
     return [
         (table, case_id, sealed)
         for table in access.key_tables()
         for case_id, sealed in ctx.db.execute(
-            f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ? ORDER BY case_id",
-            [account_id],
+            f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ?{among}",
+            [account_id, *(case_ids or ())],
         ).fetchall()
     ]
 
@@ -71,68 +118,131 @@ def _reseal(
     return done
 
 
-def rotate(
+def start(
     ctx: Context,
-    email: str,
+    account: Account,
+    old_private_key: bytes,
+    current_passphrase: str,
+    new_passphrase: str,
+    *,
+    keep_session: str | None = None,
+    batch_size: int = BATCH_SIZE,
+    pause_seconds: float = 0.0,
+) -> Rotated:
+    """Rotate the signed-in officer's key pair (see the module docstring): `old_private_key` from
+    their session, the new pair wrapped under `new_passphrase`, which must differ from
+    `current_passphrase` (whoever knew the old one must unwrap nothing new; the caller has checked
+    the current passphrase and the new one's strength: credential_changes.check_new_passphrase).
+    Every other session ends at once; the one of cookie `keep_session` when the rotation is done.
+    `pause_seconds` between batches spreads the work out on a busy server. Raises RotationUnderWay,
+    AccountError (the same passphrase). Audited."""
+    if unicodedata.normalize("NFC", current_passphrase) == unicodedata.normalize(
+        "NFC", new_passphrase
+    ):
+        raise AccountError(
+            "Choose a new passphrase for your new keys: whoever knew the current one must not be"
+            " able to open them."
+        )
+    if pending(ctx, account.id):
+        raise RotationUnderWay(
+            "A change of your key pair is under way: carry it on with the new passphrase."
+        )
+    new_key, new_public = crypto.generate_keypair()
+    new_wrapped = credentials.wrap(ctx, new_key, new_passphrase)
+    old_wrapped = credentials.wrap(ctx, old_private_key, new_passphrase)
+    with transaction(ctx.db):
+        ctx.db.execute(
+            "INSERT INTO key_rotations (account_id, new_public_key, new_wrapped_private_key,"
+            " old_wrapped_private_key) VALUES (?, ?, ?, ?)",
+            [account.id, new_public, new_wrapped, old_wrapped],
+        )
+        ctx.db.execute(
+            "UPDATE accounts SET public_key = ?, wrapped_private_key = ? WHERE id = ?",
+            [new_public, new_wrapped, account.id],
+        )
+        # Officer signing keys (migration 12, part S of issue 21): a rotation makes a NEW signing
+        # seed and wraps it under `new_passphrase` here, in this same transaction, replacing
+        # accounts.signing_public_key and accounts.wrapped_signing_key (the roster then records
+        # the replacement); the old seed's wrapping, under the old passphrase, must not survive.
+        sessions.end_all_for(ctx.db, access.OFFICER_SESSION, str(account.id), keep=keep_session)
+        audit.record(ctx, "key_rotation_started", actor=account.id)
+    # Move the committed pages out of the write-ahead log, so the old wrapping lingers in no file.
+    ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return _carry_on(
+        ctx, account.id, old_private_key, new_key, new_public, False, batch_size, pause_seconds
+    )
+
+
+def resume(
+    ctx: Context,
+    account_id: int,
     passphrase: str,
     *,
     batch_size: int = BATCH_SIZE,
     pause_seconds: float = 0.0,
 ) -> Rotated:
-    """Rotate the officer's key pair (see the module docstring). `pause_seconds` between batches
-    spreads the work out on a busy server. Raises credentials.LoginFailed for a wrong email or
-    passphrase. Audited.
-    """
-    account_id = accounts.account_id_for(ctx, email) or 0
-    old_key = credentials.unwrap_with_passphrase(ctx, account_id, passphrase)
+    """Carry on an interrupted rotation with the passphrase it began with (the new one; for a
+    rotation begun before migration 14, the officer's unchanged one). Raises credentials.LoginFailed
+    for a wrong passphrase, LookupError when no rotation is under way. Audited."""
     row = ctx.db.execute(
-        "SELECT new_public_key, new_wrapped_private_key FROM key_rotations WHERE account_id = ?",
+        "SELECT new_public_key, new_wrapped_private_key, old_wrapped_private_key FROM"
+        " key_rotations WHERE account_id = ?",
         [account_id],
     ).fetchone()
-    if row is not None:
-        new_public, new_wrapped = row
-        try:
-            new_key = crypto.unwrap_private_key(new_wrapped, passphrase)
-        except crypto.CryptoError:
-            # The new key was wrapped under the passphrase the rotation began with; changing the
-            # passphrase meanwhile is refused (credential_changes.change_passphrase), so this is a
-            # wrong passphrase.
-            raise credentials.LoginFailed() from None
-    else:
-        new_key, new_public = crypto.generate_keypair()
-        new_wrapped = credentials.wrap(ctx, new_key, passphrase)
+    if row is None:
+        raise LookupError("no rotation under way")
+    new_public, new_wrapped, old_wrapped = row
+    try:
+        if old_wrapped is None:  # begun before migration 14: the old key is still in accounts
+            old_key = credentials.unwrap_with_passphrase(ctx, account_id, passphrase)
+        else:
+            old_key = crypto.unwrap_private_key(old_wrapped, passphrase)
+        new_key = crypto.unwrap_private_key(new_wrapped, passphrase)
+    except crypto.CryptoError:
+        raise credentials.LoginFailed() from None
+    return _carry_on(ctx, account_id, old_key, new_key, new_public, True, batch_size, pause_seconds)
+
+
+def _carry_on(
+    ctx: Context,
+    account_id: int,
+    old_key: bytes,
+    new_key: bytes,
+    new_public: bytes,
+    resumed: bool,
+    batch_size: int,
+    pause_seconds: float,
+) -> Rotated:
+    (through,) = ctx.db.execute(
+        "SELECT cases_done_through FROM key_rotations WHERE account_id = ?", [account_id]
+    ).fetchone()
+    cases = [c for c in _held_cases(ctx, account_id) if through is None or c > through]
+    resealed, size = 0, max(1, batch_size)
+    for start_at in range(0, len(cases), size):
+        batch = cases[start_at : start_at + size]
         with transaction(ctx.db):
+            copies = _copies(ctx, account_id, batch)
+            resealed += _reseal(ctx, account_id, copies, old_key, new_key, new_public)
             ctx.db.execute(
-                "INSERT INTO key_rotations (account_id, new_public_key, new_wrapped_private_key) "
-                "VALUES (?, ?, ?)",
-                [account_id, new_public, new_wrapped],
-            )
-            audit.record(ctx, "key_rotation_started", actor=account_id)
-    copies = _copies(ctx, account_id)
-    resealed = 0
-    for start in range(0, len(copies), max(1, batch_size)):
-        with transaction(ctx.db):
-            resealed += _reseal(
-                ctx, account_id, copies[start : start + batch_size], old_key, new_key, new_public
+                "UPDATE key_rotations SET cases_done_through = ? WHERE account_id = ?",
+                [batch[-1], account_id],
             )
         if pause_seconds:
             time.sleep(pause_seconds)
-    seen = {(table, case_id) for table, case_id, _ in copies}
     with transaction(ctx.db):
-        arrived = [c for c in _copies(ctx, account_id) if (c[0], c[1]) not in seen]
-        resealed += _reseal(ctx, account_id, arrived, old_key, new_key, new_public)
+        # Anything still sealed to the old key (a copy made from the old public key meanwhile).
+        every = _copies(ctx, account_id)
+        resealed += _reseal(ctx, account_id, every, old_key, new_key, new_public)
+        # Already so for a rotation begun since migration 14; an earlier one swaps only now.
         ctx.db.execute(
-            "UPDATE accounts SET public_key = ?, wrapped_private_key = ? WHERE id = ?",
-            [new_public, new_wrapped, account_id],
+            "UPDATE accounts SET (public_key, wrapped_private_key) = (SELECT new_public_key,"
+            " new_wrapped_private_key FROM key_rotations WHERE account_id = ?) WHERE id = ?",
+            [account_id, account_id],
         )
         ctx.db.execute("DELETE FROM key_rotations WHERE account_id = ?", [account_id])
         access.end_sessions(ctx, account_id)
         audit.record(
-            ctx,
-            "key_rotated",
-            actor=account_id,
-            detail={"resealed": resealed, "resumed": row is not None},
+            ctx, "key_rotated", actor=account_id, detail={"resealed": resealed, "resumed": resumed}
         )
-    # Move the committed pages out of the write-ahead log, so the old wrapping lingers in no file.
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return Rotated(resealed, row is not None, new_key)
+    return Rotated(resealed, resumed, new_key)

@@ -30,6 +30,7 @@ KINDS: dict[str, str] = {
     "message": "a message from a discloser",
     "deadline": "a deadline within 5 working days (or passed)",
     "membership": "a channel membership waiting for you to confirm or refuse",
+    "recovery": "a channel's recovery key waiting for you to confirm or refuse",
     "other": "a change to a case you read",
 }
 SUBJECT = "Something is waiting for you in the protected-disclosure portal"
@@ -82,6 +83,15 @@ def _waiting(ctx: Context, account_id: int, today: dt.date) -> list[tuple[str, s
             "SELECT p.channel_id, p.account_id FROM channel_officers p JOIN channel_officers mine"
             " ON mine.channel_id = p.channel_id AND mine.account_id = ? AND mine.state ="
             " 'confirmed' WHERE p.state = 'pending'",
+            [account_id],
+        )
+    ]
+    items += [
+        ("recovery", f"{channel_id}:{key.hex()}")
+        for channel_id, key in ctx.db.execute(
+            "SELECT r.channel_id, r.public_key FROM recovery_requests r JOIN channel_officers mine"
+            " ON mine.channel_id = r.channel_id AND mine.account_id = ? AND mine.state ="
+            " 'confirmed'",
             [account_id],
         )
     ]

@@ -107,6 +107,13 @@ TABLE: dict[tuple[str, str], dict] = {
                                                    others=(400, "Nothing was changed")),
     ("enrol.confirm_second_factor", "POST"): console((400, "not changed"), admin=(400, "not changed"),
                                                      others=(400, "not changed")),
+    # An officer's own keys (portal.web.keys.own_keys): officers only, never an administrator (who holds no case key).
+    ("own_keys.replace_keys", "GET"): console((200, "Replace my keys"), others=(200, "Replace my keys")),
+    ("own_keys.replace_keys_post", "POST"): console((400, "not replaced"), others=(400, "not replaced")),
+    ("own_keys.resume_rotation", "POST"): console((400, "not carried on"), others=(400, "not carried on")),
+    # No recovery key waits for Audit and Risk, and it has none to seal to: nothing for anyone to do.
+    ("own_keys.decide_recovery_key", "POST"): console(HIDDEN),
+    ("own_keys.seal_recovery", "POST"): console(HIDDEN),
     ("enrol.memberships_page", "GET"): console((200, "Who reads your channels"), others=(200, "Who reads your channels")),
     # Refusing Lou's pending membership: only a reader of the channel may, once; the pending officer never.
     ("enrol.decide_membership", "POST"): console((303, "/console/memberships")),
@@ -236,6 +243,9 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
                                     "decision": "refuse"},
         "admin.remove_membership": {"member": world["lou_id"], "from_channel": "Procurement"},
         "roster.sign": {"channel": world["audit_channel_id"], "officer": world["ben_id"], "kind": "admit"},
+        "own_keys.decide_recovery_key": {"channel": world["audit_channel_id"], "fingerprint": "AAAA-AAAA-AAAA-AAAA-AAAA",
+                                         "decision": "confirm"},
+        "own_keys.seal_recovery": {"channel": world["audit_channel_id"]},
         "retention.place_hold": {"ref": world["ref"]},
         "oral.confirm": {"understanding": "We understand that invoices were paid twice."},
     }

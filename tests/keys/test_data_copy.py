@@ -17,7 +17,7 @@ from portal.core.context import open_context
 from tests.conftest import MARKER, run_cli
 from tests.support.console import case_links, sign_in
 from tests.support.discloser import open_status
-from tests.support.keys import new_recovery_key
+from tests.support.keys import new_recovery_key, set_recovery_key
 from tests.support.keys import opens
 from tests.support.conflicts import disclose_excluding
 from tests.support.workflow import disclose_to, post
@@ -70,7 +70,7 @@ def candidates(copy) -> set[bytes]:
 def test_a_copy_of_the_data_directory_with_live_sessions_opens_no_case(app, installation):
     data_dir, ana = installation.data_dir, installation.officer
     shares, public = new_recovery_key(data_dir)
-    run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", public)
+    set_recovery_key(data_dir, "Audit and Risk", public, ana)
     receipt = disclose_to(app.test_client(), details=f"Invoices paid twice. {MARKER}", contact="021 555 0199")
     assert disclose_excluding(app.test_client(), "Ben Other", details="Second.").status_code == 200
     officer = app.test_client()

@@ -1,6 +1,8 @@
-"""Continuity without escrow through the CLI (issue 16): a recovery key made offline as SLIP-39 shares, its
-public half imported, every case key of the channel sealed to it (new cases at once, earlier ones by a reader),
-and `portal channel recover` re-sealing the channel's cases to an officer from the threshold of shares."""
+"""Continuity without escrow (issues 16 and 21): a recovery key made offline as SLIP-39 shares, its public half
+asked for on the CLI but used only once an officer of the channel confirms it in the console after comparing its
+fingerprint with the custodians'; every case key of the channel sealed to it (new cases at once, earlier ones by a
+reader pressing a button in their own console session), and `portal channel recover` re-sealing the channel's
+cases to an officer from the threshold of shares."""
 from __future__ import annotations
 
 import re
@@ -11,13 +13,11 @@ import crypto
 from portal.cli import main as portal_cli
 from portal.core.context import open_context
 from tests.conftest import add_account, run_cli
-from tests.support.console import case_links, sign_in
-from tests.support.keys import CONTACT, NOTE
+from tests.support import csrf_token
 from tests.support.conflicts import disclose_excluding
+from tests.support.console import case_links, sign_in
+from tests.support.keys import CONTACT, NOTE, new_recovery_key, opens, set_recovery_key
 from tests.support.workflow import disclose_to, post
-from tests.support.keys import new_recovery_key
-
-
 
 
 def recover(data_dir, shares: list[str], to: str, channel: str = "Audit and Risk"):
@@ -29,6 +29,127 @@ def all_bytes(data_dir) -> bytes:
     return b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
 
 
+def printed_fingerprint(data_dir) -> tuple[list[str], str, str]:
+    """`portal recovery-key new`: the shares, the public key and the fingerprint given to the custodians."""
+    out = run_cli(data_dir, "recovery-key", "new", "--threshold", "3", "--shares", "5").output
+    shares = re.findall(r"^share [0-9] of 5: (.+)$", out, re.M)
+    [public] = re.findall(r"^public key: ([0-9a-f]{64})$", out, re.M)
+    [words] = re.findall(r"^fingerprint: ([A-Z2-7-]{24}) ", out, re.M)
+    assert words == crypto.key_fingerprint(bytes.fromhex(public))
+    return shares, public, words
+
+
+def decide_in_console(client, fingerprint: str, decision: str = "confirm"):
+    page = client.get("/console/memberships").text
+    [channel] = re.findall(r'name="channel" value="([0-9]+)">\s*<input type="hidden" name="fingerprint" value="'
+                           + re.escape(fingerprint) + '"', page)
+    return client.post("/console/recovery/decide", data={"csrf_token": csrf_token(page), "channel": channel,
+                                                         "fingerprint": fingerprint, "decision": decision})
+
+
+def seal_in_console(client):
+    page = client.get("/console/memberships").text
+    [channel] = re.findall(r'action="/console/recovery/seal">\s*<input id="csrf_token"[^>]*>\s*'
+                           r'<input type="hidden" name="channel" value="([0-9]+)"', page)
+    return client.post("/console/recovery/seal", data={"csrf_token": csrf_token(page), "channel": channel})
+
+
+def recovery_copy_count(ctx, case_ref: str | None = None) -> int:
+    if case_ref is None:
+        return ctx.db.execute("SELECT COUNT(*) FROM recovery_copies").fetchone()[0]
+    return ctx.db.execute("SELECT COUNT(*) FROM recovery_copies r JOIN cases c ON c.id = r.case_id WHERE c.ref = ?",
+                          [case_ref]).fetchone()[0]
+
+
+def newest_case_key_copy(ctx) -> bytes | None:
+    row = ctx.db.execute("SELECT r.sealed_key FROM cases c LEFT JOIN recovery_copies r ON r.case_id = c.id AND"
+                         " r.key_table = 'case_keys' ORDER BY c.rowid DESC LIMIT 1").fetchone()
+    return row[0]
+
+
+def test_seal_recovery_on_the_command_line_refuses_and_names_the_console_page(installation):
+    data_dir, ana = installation.data_dir, installation.officer
+    for args in (["channel", "seal-recovery", "Audit and Risk", "--email", ana.email, "--passphrase-stdin"],
+                 ["channel", "seal-recovery", "Audit and Risk"]):
+        result = CliRunner().invoke(portal_cli, ["--data", str(data_dir), *args], input=ana.passphrase + "\n")
+        assert result.exit_code == 2
+        assert result.output.strip().count("\n") == 0 and "/console/memberships" in result.output
+        assert "Who reads your channels" in result.output
+
+
+def test_a_recovery_key_seals_nothing_until_an_officer_confirms_it_in_the_console(app, installation):
+    data_dir, ana = installation.data_dir, installation.officer
+    shares, public, words = printed_fingerprint(data_dir)
+    secret = crypto.recovery_private_key(shares[:3])
+    asked = run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", public).output
+    assert f"fingerprint: {words}" in asked and "Nothing is sealed to it yet" in asked
+    ctx = open_context(data_dir)
+    assert ctx.db.execute("SELECT recovery_public_key FROM channels WHERE name = 'Audit and Risk'").fetchone()[0] is None
+    entry = ctx.db.execute("SELECT actor, detail FROM audit_log WHERE event = 'recovery_key_requested'").fetchall()
+    assert entry and entry[0][0] is None and words in entry[0][1]
+
+    # A disclosure before confirmation: its case key has no recovery copy; the recovery key opens nothing.
+    disclose_to(app.test_client(), details="Before the confirmation.")
+    assert newest_case_key_copy(ctx) is None and recovery_copy_count(ctx) == 0
+    # The custodians' shares recover nothing yet either.
+    assert "has no recovery key" in recover(data_dir, shares[:3], ana.email).output
+
+    # An officer of another channel sees nothing to decide and cannot decide it.
+    ben = app.test_client()
+    assert sign_in(ben, installation.other_officer).status_code == 303
+    assert words not in ben.get("/console/memberships").text and words not in ben.get("/console/").text
+    page = ben.get("/console/memberships").text
+    channel_id = ctx.db.execute("SELECT id FROM channels WHERE name = 'Audit and Risk'").fetchone()[0]
+    assert ben.post("/console/recovery/decide", data={"csrf_token": csrf_token(page), "channel": channel_id,
+                                                      "fingerprint": words, "decision": "confirm"}).status_code == 404
+
+    # Ana sees it in her inbox's attention area and on the memberships page, in the custodians' words.
+    officer = app.test_client()
+    assert sign_in(officer, ana).status_code == 303
+    inbox = officer.get("/console/").text
+    assert 'id="pending-recovery"' in inbox and words in inbox
+    assert words in officer.get("/console/memberships").text
+    # A wrong fingerprint (a request replaced since the page was shown) decides nothing.
+    page = officer.get("/console/memberships").text
+    assert officer.post("/console/recovery/decide", data={"csrf_token": csrf_token(page), "channel": channel_id,
+                        "fingerprint": "AAAA-AAAA-AAAA-AAAA-AAAA", "decision": "confirm"}).status_code == 404
+    confirmed = decide_in_console(officer, words)
+    assert confirmed.status_code == 303
+    assert ctx.db.execute("SELECT recovery_public_key FROM channels WHERE id = ?", [channel_id]).fetchone()[0] \
+        == bytes.fromhex(public)
+    ana_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [ana.email]).fetchone()[0]
+    assert ctx.db.execute("SELECT actor FROM audit_log WHERE event = 'recovery_key_set'").fetchone()[0] == ana_id
+    assert "confirmed" in officer.get("/console/memberships").text
+
+    # From now on a new disclosure's case key has a recovery copy, which the recovery key opens.
+    disclose_to(app.test_client(), details="After the confirmation.")
+    copy = newest_case_key_copy(ctx)
+    assert copy is not None and opens(secret, copy)
+    # The earlier case waits for a reader's button, in her own session; then it is sealed too.
+    memberships = officer.get("/console/memberships").text
+    assert "1 earlier case(s) have no copy" in memberships and "you read 1 of them" in memberships
+    sealed = seal_in_console(officer)
+    assert sealed.status_code == 303
+    assert "1 case(s) sealed to the recovery key" in officer.get(sealed.headers["Location"]).text
+    assert recovery_copy_count(ctx) == 6
+    assert ctx.db.execute("SELECT actor, detail FROM audit_log WHERE event = 'recovery_sealed'").fetchone() \
+        == (ana_id, '{"cases":1,"left":0}')
+
+
+def test_a_refused_recovery_key_is_never_sealed_to(app, installation):
+    data_dir, ana = installation.data_dir, installation.officer
+    _, public, words = printed_fingerprint(data_dir)
+    run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", public)
+    officer = app.test_client()
+    assert sign_in(officer, ana).status_code == 303
+    assert decide_in_console(officer, words, "refuse").status_code == 303
+    disclose_to(app.test_client())
+    ctx = open_context(data_dir)
+    assert recovery_copy_count(ctx) == 0 and ctx.db.execute("SELECT COUNT(*) FROM recovery_requests").fetchone()[0] == 0
+    assert ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'recovery_key_refused'").fetchone()[0] == 1
+    assert "refused: nothing is sealed to it" in officer.get("/console/memberships").text
+
+
 def test_recovery_from_shares_reseals_the_channel_to_a_new_officer_skipping_excluded_cases(app, installation):
     data_dir = installation.data_dir
     # A case from before the channel had a recovery key, with a note (officers-only key) and contact details.
@@ -38,19 +159,17 @@ def test_recovery_from_shares_reseals_the_channel_to_a_new_officer_skipping_excl
     [earlier] = case_links(ana.get("/console/").text)
     assert post(ana, earlier + "/notes", note=NOTE).status_code == 303
 
-    shares, public = new_recovery_key(data_dir)
+    shares, public, words = printed_fingerprint(data_dir)
     secret = crypto.recovery_private_key(shares[:3])
-    imported = run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", public).output
-    assert "1 earlier case(s) are not yet" in imported
-    # The earlier case is sealed by an officer who reads it.
-    sealed = run_cli(data_dir, "channel", "seal-recovery", "Audit and Risk", "--email", installation.officer.email,
-                     "--passphrase-stdin", input=installation.officer.passphrase + "\n").output
-    assert "1 case(s) sealed" in sealed
+    run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", public)
+    # Ana confirms it in her console session, then seals the earlier case there.
+    assert decide_in_console(ana, words).status_code == 303
+    assert seal_in_console(ana).status_code == 303
     # Cat joins the channel; a new case excluding Cat is sealed to the recovery key at once.
     cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
     assert disclose_excluding(app.test_client(), "Cat Colleague", details="About Cat's team.").status_code == 200
     ctx = open_context(data_dir)
-    assert ctx.db.execute("SELECT COUNT(*) FROM recovery_copies").fetchone()[0] == 6  # 2 cases x 3 keys
+    assert recovery_copy_count(ctx) == 6  # 2 cases x 3 keys
     # Only the public half is on the server: the private half is in no file.
     assert secret not in all_bytes(data_dir)
 
@@ -84,11 +203,11 @@ def test_recovery_from_shares_reseals_the_channel_to_a_new_officer_skipping_excl
 
 
 def test_recovery_needs_a_channel_key_and_a_confirmed_officer(app, installation):
-    data_dir = installation.data_dir
+    data_dir, ana = installation.data_dir, installation.officer
     shares, public = new_recovery_key(data_dir)
-    no_key = recover(data_dir, shares[:3], installation.officer.email)
+    no_key = recover(data_dir, shares[:3], ana.email)
     assert no_key.exit_code != 0 and "has no recovery key" in no_key.output
-    run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", public)
+    set_recovery_key(data_dir, "Audit and Risk", public, ana)
     stranger = recover(data_dir, shares[:3], installation.other_officer.email)
     assert stranger.exit_code != 0 and "is not a confirmed officer of Audit and Risk" in stranger.output
     bad = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "channel", "set-recovery", "Audit and Risk", "abc"])
@@ -97,17 +216,36 @@ def test_recovery_needs_a_channel_key_and_a_confirmed_officer(app, installation)
     zero = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "channel", "set-recovery", "Audit and Risk",
                                            "00" * 32, "--replace"])
     assert zero.exit_code != 0 and "not a usable public key" in zero.output
-    # Replacing the key (and with it every recovery copy) must be said, and the officers see it listed.
+    # Replacing the key (and with it every recovery copy) must be said, waits for an officer too, and the
+    # officers see it listed.
     _, other_public = new_recovery_key(data_dir)
     silent = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "channel", "set-recovery", "Audit and Risk",
                                              other_public])
     assert silent.exit_code != 0 and "--replace" in silent.output
     run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", other_public, "--replace")
-    from tests.support.console import sign_in as console_sign_in
+    ctx = open_context(data_dir)
+    assert ctx.db.execute("SELECT recovery_public_key FROM channels WHERE name = 'Audit and Risk'").fetchone()[0] \
+        == bytes.fromhex(public)  # the confirmed one stays until an officer confirms the replacement
     officer = app.test_client()
-    assert console_sign_in(officer, installation.officer).status_code == 303
+    assert sign_in(officer, ana).status_code == 303
     inbox = officer.get("/console/").text
-    assert "recovery key (fingerprint" in inbox and "replaced" in inbox
+    assert "recovery key (fingerprint" in inbox and "asked for" in inbox
+    assert "replacing the channel's current one" in officer.get("/console/memberships").text
+    assert decide_in_console(officer, crypto.key_fingerprint(bytes.fromhex(other_public))).status_code == 303
+    assert ctx.db.execute("SELECT recovery_public_key FROM channels WHERE name = 'Audit and Risk'").fetchone()[0] \
+        == bytes.fromhex(other_public)
     disclose_to(app.test_client())        # disclosures still go through
     few = CliRunner().invoke(portal_cli, ["recovery-key", "new", "--threshold", "6", "--shares", "5"])
     assert few.exit_code != 0 and "threshold" in few.output
+
+
+def test_a_pending_recovery_key_is_in_the_officers_digest(installation):
+    from portal.core.clock import now_utc
+    from portal.operations import notifications
+    data_dir = installation.data_dir
+    _, public, _ = printed_fingerprint(data_dir)
+    ctx = open_context(data_dir)
+    assert not notifications.due_digests(ctx, now_utc())
+    run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", public)
+    [digest] = notifications.due_digests(ctx, now_utc())
+    assert digest.email == installation.officer.email and digest.kinds == ["recovery"]

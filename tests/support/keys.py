@@ -26,3 +26,22 @@ def opens(private_key: bytes, sealed: bytes) -> bool:
         return True
     except crypto.DecryptionError:
         return False
+
+
+def set_recovery_key(data_dir, channel: str, public: str, officer, *extra: str) -> str:
+    """`portal channel set-recovery` and the confirmation by an officer of the channel, through the domain
+    function the console's button calls (tests that exercise the confirmation itself use the console).
+    Returns the fingerprint the command printed."""
+    from portal.core.context import open_context
+    from portal.keys import accounts, recovery_requests
+
+    out = run_cli(data_dir, "channel", "set-recovery", channel, public, *extra).output
+    [fingerprint] = re.findall(r"fingerprint: ([A-Z2-7]{4}(?:-[A-Z2-7]{4}){4})", out)
+    ctx = open_context(data_dir)
+    try:
+        account = accounts.get_account_by_email(ctx, officer.email)
+        [pending] = [p for p in recovery_requests.pending_for(ctx, account) if p.channel_name == channel]
+        recovery_requests.decide(ctx, account, pending.channel_id, fingerprint, confirm=True)
+    finally:
+        ctx.db.conn.close()
+    return fingerprint

@@ -12,6 +12,8 @@ from portal.keys import (
     invitations,
     memberships,
     officer_sessions,
+    recovery,
+    recovery_requests,
     second_factor,
 )
 from portal.web.console_session import signed_in
@@ -23,6 +25,8 @@ from portal.web.keys.forms import (
     ConfirmSecondFactorForm,
     MembershipDecisionForm,
     ReauthenticateForm,
+    RecoveryKeyDecisionForm,
+    SealRecoveryForm,
 )
 from portal.web.responses import clear_session_cookie, set_session_cookie
 
@@ -319,6 +323,12 @@ def memberships_page():
         pending=memberships.pending_for(ctx, g.who.account),
         events=events,
         form=MembershipDecisionForm(),
+        pending_recovery=recovery_requests.pending_for(ctx, g.who.account),
+        unsealed=recovery.unsealed_for(ctx, g.who.account),
+        recovery_form=RecoveryKeyDecisionForm(),
+        seal_form=SealRecoveryForm(),
+        sealed=request.args.get("sealed", type=int),
+        left=request.args.get("left", type=int),
     )
     # Opening this page is seeing its changes: they leave the inbox's list.
     memberships.mark_seen(ctx, g.who.account, events)

@@ -94,3 +94,25 @@ class RosterStatementForm(FlaskForm):
     channel = HiddenField(validators=[DataRequired(), Length(max=20)])
     officer = HiddenField(validators=[Optional(), Length(max=20)])
     kind = HiddenField(validators=[DataRequired(), Length(max=10)])
+
+
+class ResumeRotationForm(FlaskForm):
+    """Carry on an interrupted key rotation: the NEW passphrase it began with."""
+
+    passphrase = PasswordField(
+        "Your new passphrase (the one you chose for your new keys)",
+        validators=[DataRequired("Please type your new passphrase."), Length(max=1024)],
+    )
+
+
+class RecoveryKeyDecisionForm(FlaskForm):
+    """Confirm or refuse a channel's pending recovery key, named by the fingerprint compared."""
+
+    channel = HiddenField(validators=[DataRequired(), Length(max=20)])
+    fingerprint = HiddenField(validators=[DataRequired(), Length(max=40)])
+
+
+class SealRecoveryForm(FlaskForm):
+    """Seal the earlier cases of a channel that you read to its recovery key."""
+
+    channel = HiddenField(validators=[DataRequired(), Length(max=20)])
