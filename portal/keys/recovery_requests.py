@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import crypto
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.keys import channels, recovery
+from portal.keys import channels, recovery, roster
 from portal.keys.accounts import Account
 from portal.records import audit
 from portal.store import transaction
@@ -101,13 +101,21 @@ def pending_for(ctx: Context, officer: Account) -> list[PendingRecoveryKey]:
 
 
 def decide(
-    ctx: Context, officer: Account, channel_id: int, fingerprint: str, *, confirm: bool
+    ctx: Context,
+    officer: Account,
+    channel_id: int,
+    fingerprint: str,
+    *,
+    confirm: bool,
+    signing_seed: bytes | None = None,
 ) -> int:
     """A reader of the channel confirms or refuses its pending recovery key, named by the
     fingerprint they compared (a request replaced since the page was shown is not the one
     decided). On confirmation the key becomes the channel's recovery key, an earlier key's copies
-    are deleted, and new case keys are sealed to it. Returns how many of the channel's cases have no
-    recovery copy yet (0 when refused). Audited. Raises RecoveryRequestNotFound."""
+    are deleted, and new case keys are sealed to it. In a channel with a signed roster the
+    confirming officer signs the key into it with `signing_seed` (their session's signing key):
+    only then is anything sealed to it (portal.keys.roster). Returns how many of the channel's cases
+    have no recovery copy yet (0 when refused). Audited. Raises RecoveryRequestNotFound."""
     if officer.role != "officer":
         raise RecoveryRequestNotFound()
     with transaction(ctx.db):
@@ -128,6 +136,18 @@ def decide(
             audit.record(ctx, "recovery_key_refused", actor=officer.id, channel=channel_id)
             return 0
         earlier = recovery.channel_key(ctx, channel_id)
+        state = roster.load(ctx, channel_id)
+        if state.started:
+            if signing_seed is None or not state.admits(officer):
+                raise RecoveryRequestNotFound()  # only a reader the roster admits may sign it in
+            roster.append(
+                ctx,
+                channel_id,
+                "recovery",
+                signers=[signing_seed],
+                actor=officer.id,
+                key=key,
+            )
         ctx.db.execute(
             "UPDATE channels SET recovery_public_key = ? WHERE id = ?", [key, channel_id]
         )

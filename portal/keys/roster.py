@@ -190,3 +190,11 @@ def append(
             lambda: roster_files.pin_root(ctx.settings.roster_roots_path, channel_id, root),
         )
     return seq
+
+
+def channels_read_by(ctx: Context, account: Account) -> list[int]:
+    """The channels whose verified roster admits this account's current key."""
+    rows = ctx.db.execute(
+        "SELECT DISTINCT channel_id FROM roster_statements ORDER BY channel_id"
+    ).fetchall()
+    return [c for (c,) in rows if load(ctx, c).admits(account)]

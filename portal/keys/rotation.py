@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import crypto
 from portal.core.context import Context
-from portal.keys import access, credentials, sessions
+from portal.keys import access, credentials, roster, sessions, signing_keys
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
 from portal.store import transaction
@@ -39,6 +39,7 @@ class Rotated:
     resealed: int  # copies re-sealed by this run
     resumed: bool  # an interrupted rotation was carried on
     private_key: bytes = field(repr=False, default=b"")  # the new one
+    signing_key: bytes | None = field(repr=False, default=None)  # the new signing seed, if any
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,14 @@ def start(
     current_passphrase: str,
     new_passphrase: str,
     *,
+    signing_seed: bytes | None = None,
     keep_session: str | None = None,
     batch_size: int = BATCH_SIZE,
     pause_seconds: float = 0.0,
 ) -> Rotated:
-    """Rotate the signed-in officer's key pair (see the module docstring): `old_private_key` from
+    """Rotate the signed-in officer's key pair (see the module docstring): `old_private_key` and
+    `signing_seed` (their current signing key, which signs the replacement into the roster of each
+    channel they read: portal.keys.roster) from
     their session, the new pair wrapped under `new_passphrase`, which must differ from
     `current_passphrase` (whoever knew the old one must unwrap nothing new; the caller has checked
     the current passphrase and the new one's strength: credential_changes.check_new_passphrase).
@@ -150,6 +154,7 @@ def start(
     new_key, new_public = crypto.generate_keypair()
     new_wrapped = credentials.wrap(ctx, new_key, new_passphrase)
     old_wrapped = credentials.wrap(ctx, old_private_key, new_passphrase)
+    signing = signing_keys.make(ctx, new_passphrase) if account.role == "officer" else None
     with transaction(ctx.db):
         ctx.db.execute(
             "INSERT INTO key_rotations (account_id, new_public_key, new_wrapped_private_key,"
@@ -160,17 +165,40 @@ def start(
             "UPDATE accounts SET public_key = ?, wrapped_private_key = ? WHERE id = ?",
             [new_public, new_wrapped, account.id],
         )
-        # Officer signing keys (migration 12, part S of issue 21): a rotation makes a NEW signing
-        # seed and wraps it under `new_passphrase` here, in this same transaction, replacing
-        # accounts.signing_public_key and accounts.wrapped_signing_key (the roster then records
-        # the replacement); the old seed's wrapping, under the old passphrase, must not survive.
+        if signing is not None:
+            # A new signing key too, under the new passphrase: the old seed's wrapping, under the
+            # old passphrase, does not survive. Each roster records the replacement, signed with
+            # the old key; without one it waits for another reader (portal.keys.roster_work).
+            ctx.db.execute(
+                "UPDATE accounts SET signing_public_key = ?, wrapped_signing_key = ? WHERE id = ?",
+                [signing.public_key, signing.wrapped, account.id],
+            )
+            if signing_seed is not None:
+                _sign_replacements(ctx, account, signing_seed, new_public, signing.public_key)
         sessions.end_all_for(ctx.db, access.OFFICER_SESSION, str(account.id), keep=keep_session)
         audit.record(ctx, "key_rotation_started", actor=account.id)
     # Move the committed pages out of the write-ahead log, so the old wrapping lingers in no file.
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return _carry_on(
+    done = _carry_on(
         ctx, account.id, old_private_key, new_key, new_public, False, batch_size, pause_seconds
     )
+    return Rotated(done.resealed, done.resumed, done.private_key, signing and signing.seed)
+
+
+def _sign_replacements(
+    ctx: Context, account: Account, seed: bytes, new_public: bytes, new_signing: bytes
+) -> None:
+    for channel_id in roster.channels_read_by(ctx, account):
+        roster.append(
+            ctx,
+            channel_id,
+            "replace",
+            signers=[seed],
+            actor=account.id,
+            officer=account.id,
+            key=new_public,
+            signing_key=new_signing,
+        )
 
 
 def resume(
@@ -200,7 +228,11 @@ def resume(
         new_key = crypto.unwrap_private_key(new_wrapped, passphrase)
     except crypto.CryptoError:
         raise credentials.LoginFailed() from None
-    return _carry_on(ctx, account_id, old_key, new_key, new_public, True, batch_size, pause_seconds)
+    done = _carry_on(
+        ctx, account_id, old_key, new_key, new_public, True, batch_size, pause_seconds
+    )
+    seed = signing_keys.open_seed(ctx, account_id, passphrase)
+    return Rotated(done.resealed, done.resumed, done.private_key, seed)
 
 
 def _carry_on(

@@ -33,7 +33,7 @@ def set_recovery_key(data_dir, channel: str, public: str, officer, *extra: str) 
     function the console's button calls (tests that exercise the confirmation itself use the console).
     Returns the fingerprint the command printed."""
     from portal.core.context import open_context
-    from portal.keys import accounts, recovery_requests
+    from portal.keys import accounts, recovery_requests, signing_keys
 
     out = run_cli(data_dir, "channel", "set-recovery", channel, public, *extra).output
     [fingerprint] = re.findall(r"fingerprint: ([A-Z2-7]{4}(?:-[A-Z2-7]{4}){4})", out)
@@ -41,7 +41,9 @@ def set_recovery_key(data_dir, channel: str, public: str, officer, *extra: str) 
     try:
         account = accounts.get_account_by_email(ctx, officer.email)
         [pending] = [p for p in recovery_requests.pending_for(ctx, account) if p.channel_name == channel]
-        recovery_requests.decide(ctx, account, pending.channel_id, fingerprint, confirm=True)
+        seed = signing_keys.open_seed(ctx, account.id, officer.passphrase)
+        recovery_requests.decide(ctx, account, pending.channel_id, fingerprint, confirm=True,
+                                 signing_seed=seed)
     finally:
         ctx.db.conn.close()
     return fingerprint

@@ -62,7 +62,11 @@ def _signed_in_again(done: rotation.Rotated):
     ctx = portal_context()
     account = accounts.get_account(ctx, g.who.account.id)
     cookie = officer_sessions.start_session(
-        ctx, account, done.private_key, replacing=request.cookies.get(console_cookie_name())
+        ctx,
+        account,
+        done.private_key,
+        done.signing_key,
+        replacing=request.cookies.get(console_cookie_name()),
     )
     return set_session_cookie(
         redirect(url_for("own_keys.replace_keys", done=1), code=303), console_cookie_name(), cookie
@@ -107,6 +111,7 @@ def replace_keys_post():
             g.who.private_key,
             form.current_passphrase.data,
             form.passphrase.data,
+            signing_seed=g.who.signing_key,
             keep_session=request.cookies.get(console_cookie_name()),
             **_batching(),
         )
@@ -158,6 +163,7 @@ def decide_recovery_key():
             _strict_id(form.channel.data),
             form.fingerprint.data,
             confirm=decision == "confirm",
+            signing_seed=g.who.signing_key,
         )
     except recovery_requests.RecoveryRequestNotFound:
         abort(404)
