@@ -10,7 +10,7 @@ import pytest
 
 import crypto
 from portal.core.context import open_context
-from portal.keys import officer_sessions, rotation
+from portal.keys import accounts, officer_sessions, roster, signing_keys
 from tests.conftest import Officer, add_account, run_cli
 from tests.keys.test_enrolment import STRONG, current, enrol, invite, sign_in, take_second_factor_step
 from tests.support import csrf_token
@@ -183,18 +183,30 @@ def test_a_session_without_the_seed_cannot_strand_it_in_a_passphrase_change(app,
     seed_of(data_dir, officer)  # still opens with the passphrase in use
 
 
-def test_a_rotation_keeps_the_signing_key(app, installation, resume_in):
+def test_a_rotation_makes_a_new_signing_key_and_signs_it_into_the_roster(app, installation, resume_in):
+    """Replacing one's keys in the console replaces the signing key too, under the new passphrase
+    only, and the old key signs the replacement into the channel's roster."""
     data_dir, officer = installation.data_dir, installation.officer
     seed = seed_of(data_dir, officer)
-    ctx = open_context(data_dir)
-    try:
-        rotation.rotate(ctx, officer.email, officer.passphrase)
-    finally:
-        ctx.db.conn.close()
-    assert seed_of(data_dir, officer) == seed
     client = app.test_client()
     assert sign_in(client, officer).status_code == 303
-    assert resume_in(client, app).signing_key == seed
+    page = client.get("/console/account/keys")
+    done = client.post("/console/account/keys", data={
+        "csrf_token": csrf_token(page.text), "current_passphrase": officer.passphrase,
+        "passphrase": STRONG, "passphrase_again": STRONG})
+    assert done.status_code == 303
+    ctx = open_context(data_dir)
+    try:
+        account = accounts.get_account_by_email(ctx, officer.email)
+        new_seed = signing_keys.open_seed(ctx, account.id, STRONG)
+        assert new_seed is not None and new_seed != seed
+        assert signing_keys.open_seed(ctx, account.id, officer.passphrase) is None
+        state = roster.load(ctx, 1)
+        assert state.problem is None and state.admits(account)
+        assert state.verified.readers[account.id].signing_key == crypto.signing_public_key(new_seed)
+    finally:
+        ctx.db.conn.close()
+    assert resume_in(client, app).signing_key == new_seed  # this browser's new session holds it
 
 
 def test_nothing_of_the_seed_is_stored_in_clear(app, installation, resume_in):
