@@ -16,6 +16,7 @@ from .acknowledgement import (
 )
 from .chain import GENESIS as AUDIT_GENESIS
 from .chain import audit_link
+from .consent import BadConsent, consent_statement, sign_consent, verify_consent
 from .errors import (
     BadParameters,
     CryptoError,
@@ -114,4 +115,8 @@ __all__ = [
     "commitment_salt",
     "commit",
     "join_secret",
+    "BadConsent",
+    "consent_statement",
+    "sign_consent",
+    "verify_consent",
 ]

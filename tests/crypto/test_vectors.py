@@ -27,11 +27,13 @@ from crypto import (
     open_sealed,
     public_key_of,
     sign_acknowledgement,
+    sign_consent,
     signing_public_key,
     split_secret,
     stream_key,
     unwrap_private_key,
     verify_acknowledgement,
+    verify_consent,
     wrap_private_key,
     wrapped_params,
 )
@@ -146,6 +148,19 @@ def _receipt(v):
     seed = derive_subkey(master, "receipt-x25519")
     assert hashlib.sha512(seed).digest()[:32] == v["private_key"]
     assert public_key_of(v["private_key"]) == v["public_key"]
+    # The discloser's signing key ("receipt-signing") and a consent answer it signs.
+    assert ident.signing_seed == v["signing_seed"] == derive_subkey(master, "receipt-signing")
+    assert ident.signing_public_key == v["signing_public_key"] == signing_public_key(v["signing_seed"])
+    answer = (v["consent_case_id"], int(v["consent_seq"]), v["consent_answer"], v["consent_day"])
+    assert sign_consent(v["signing_seed"], *answer) == v["consent_signature"]
+    assert verify_consent(v["signing_public_key"], *answer, v["consent_signature"])
+    # As SECURITY.md describes it: Ed25519 over the context line and the canonical statement.
+    import nacl.signing
+    statement = json.dumps({"answer": v["consent_answer"], "case_id": v["consent_case_id"],
+                            "day": v["consent_day"], "format": "protected-disclosure-consent/1",
+                            "seq": int(v["consent_seq"])}, sort_keys=True, separators=(",", ":"))
+    nacl.signing.VerifyKey(v["signing_public_key"]).verify(
+        b"protected-disclosure-consent/1\n" + statement.encode("ascii"), v["consent_signature"])
 
 
 def _session(v):
