@@ -16,7 +16,14 @@ from .acknowledgement import (
 )
 from .chain import GENESIS as AUDIT_GENESIS
 from .chain import audit_link
-from .consent import BadConsent, consent_statement, sign_consent, verify_consent
+from .consent import (
+    BadConsent,
+    consent_statement,
+    sign_consent,
+    sign_key_change,
+    verify_consent,
+    verify_key_change,
+)
 from .errors import (
     BadParameters,
     CryptoError,
@@ -119,4 +126,6 @@ __all__ = [
     "consent_statement",
     "sign_consent",
     "verify_consent",
+    "sign_key_change",
+    "verify_key_change",
 ]

@@ -19,6 +19,7 @@ from .errors import CryptoError
 
 CONSENT_CONTEXT = b"protected-disclosure-consent/1\n"
 CONSENT_FORMAT = "protected-disclosure-consent/1"
+KEY_CHANGE_CONTEXT = b"protected-disclosure-receipt-replaced/1\n"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -60,5 +61,36 @@ def verify_consent(
         message = CONSENT_CONTEXT + consent_statement(case_id, seq, answer, day)
         nacl.signing.VerifyKey(public_key).verify(message, signature)
     except (BadConsent, nacl.exceptions.BadSignatureError, ValueError):
+        return False
+    return True
+
+
+def _key_change(case_id: str, new_public_key: bytes) -> bytes:
+    if not isinstance(case_id, str) or not case_id:
+        raise BadConsent("case_id must be a non-empty str")
+    return KEY_CHANGE_CONTEXT + canonical(
+        {"case_id": case_id, "new_key": require_bytes(new_public_key, 32, "new_public_key").hex()}
+    )
+
+
+def sign_key_change(seed: bytes, case_id: str, new_public_key: bytes) -> bytes:
+    """The old key's 64-byte signature naming the case's new discloser key (an oral disclosure's
+    receipt replaced at the first visit): Ed25519 over ``KEY_CHANGE_CONTEXT || canonical JSON of
+    {"case_id": str, "new_key": hex}``."""
+    key = nacl.signing.SigningKey(require_bytes(seed, 32, "seed"))
+    return key.sign(_key_change(case_id, new_public_key)).signature
+
+
+def verify_key_change(
+    old_public_key: bytes, case_id: str, new_public_key: bytes, signature: bytes | None
+) -> bool:
+    """Whether the old key signed this new key for the case; False for anything malformed."""
+    if not isinstance(signature, bytes) or len(signature) != 64:
+        return False
+    try:
+        nacl.signing.VerifyKey(require_bytes(old_public_key, 32, "old_public_key")).verify(
+            _key_change(case_id, new_public_key), signature
+        )
+    except (BadConsent, CryptoError, TypeError, nacl.exceptions.BadSignatureError, ValueError):
         return False
     return True

@@ -6,15 +6,15 @@ from __future__ import annotations
 import secrets
 
 import crypto
+from portal.casework import consent, oral, workflow
 from portal.casework import identity as confidentiality
-from portal.casework import oral, workflow
 from portal.casework.categories import known_category
 from portal.core.context import Context
 from portal.guard import submissions
 from portal.intake import receipts
 from portal.intake.receiving import Intake, begin_disclosure
 from portal.keys import accounts, channels, conflicts, recovery
-from portal.records import case_attachments, case_history, casefiles, internal_keys
+from portal.records import audit, case_attachments, case_history, casefiles, internal_keys
 from portal.records.casefiles import Attachment
 from portal.store import transaction
 
@@ -152,6 +152,7 @@ def complete_disclosure(
             excluded_ids,
             attachments,
             oral_by,
+            identity.signing_public_key,
         )
     intake.completed = True
     return receipt
@@ -193,15 +194,28 @@ def store_case(
     excluded_ids: set[int] = frozenset(),
     attachments: list[tuple[Attachment, str]] = (),
     oral_by: int | None = None,
+    discloser_signing_key: bytes | None = None,
 ) -> str:
     """Inside the caller's transaction: the case row, its encrypted fields, its key sealed to each
     reader and the discloser, the officers-only key, the copies for the channel's recovery key, the
     exclusions, attachments, the oral record (`oral_by`: the officer who recorded it) and first
-    deadline. Returns the reference. (complete_disclosure; also the queue benchmark, which builds
-    many cases in one transaction.)"""
+    deadline. `discloser_signing_key`: the discloser's Ed25519 public key (32 bytes, from the
+    receipt), stored with the case and named in the submission's audit entry ("disclosure_received",
+    or the oral record's "oral_disclosure"), which vouches for it when consent answers are checked.
+    Returns the reference. (complete_disclosure; also the queue benchmark, which builds many cases
+    in one transaction.)"""
     ref = _insert_case(
         ctx, intake, channel_id, lookup_id, discloser_public_key, values.get("category")
     )
+    key_detail = None
+    if discloser_signing_key is not None:
+        ctx.db.execute(
+            "UPDATE cases SET discloser_signing_key = ? WHERE id = ?",
+            [discloser_signing_key, intake.case_id],
+        )
+        key_detail = consent.key_detail(discloser_signing_key)
+        if oral_by is None:  # the discloser's act, so kept to the day
+            audit.record(ctx, "disclosure_received", actor=None, case_ref=ref, detail=key_detail)
     _insert_fields(ctx, intake, values)
     _insert_case_keys(ctx, intake, readers, discloser_public_key)
     internal_key = crypto.new_case_key()
@@ -222,6 +236,6 @@ def store_case(
         ctx, intake.case_id, intake.case_key, None, list(attachments)
     )
     if oral_by is not None:
-        oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day)
+        oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day, key_detail)
     workflow.refresh_due(ctx, intake.case_id)
     return ref

@@ -17,6 +17,7 @@ from portal.store.migrations import (
     m0009_key_lifecycle,
     m0010_retention,
     m0011_legacy_records,
+    m0013_signed_consent,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -34,5 +35,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0009_key_lifecycle,
         m0010_retention,
         m0011_legacy_records,
+        m0013_signed_consent,
     )
 ]
