@@ -123,8 +123,8 @@ def consent_requests(ctx: Context, case_id: str, case_key: bytes) -> list[Consen
             if key is not None:
                 ok = crypto.verify_consent(key, case_id, seq, answer, answer_day, signature)
                 state = VERIFIED if ok else TAMPERED
-            else:  # no key vouched for: made before signing, unless someone put a key or signature
-                state = UNSIGNED if not has_stored_key and signature is None else TAMPERED
+            else:  # no key vouched for: made before signing, unless someone put a key there
+                state = TAMPERED if has_stored_key else UNSIGNED
         found.append(
             ConsentRequest(
                 seq, day, answer, answer_day, values["recipient"], values["reason"], state
