@@ -19,10 +19,10 @@ from .chain import audit_link
 from .consent import (
     BadConsent,
     consent_statement,
+    discloser_key_tag,
     sign_consent,
-    sign_key_change,
     verify_consent,
-    verify_key_change,
+    verify_discloser_key_tag,
 )
 from .errors import (
     BadParameters,
@@ -126,6 +126,6 @@ __all__ = [
     "consent_statement",
     "sign_consent",
     "verify_consent",
-    "sign_key_change",
-    "verify_key_change",
+    "discloser_key_tag",
+    "verify_discloser_key_tag",
 ]

@@ -3,11 +3,14 @@
 
 The bytes signed are ``CONSENT_CONTEXT || canonical JSON`` (sorted keys, no spaces, ASCII only) of
 ``{"answer": "yes" | "no", "case_id": str, "day": "YYYY-MM-DD", "format":
-"protected-disclosure-consent/1", "seq": int}`` (SECURITY.md, "Signed consent answers").
+"protected-disclosure-consent/1", "seq": int}`` (SECURITY.md, "Signed consent answers"). The key
+those answers verify with is vouched for by a keyed tag (discloser_key_tag) stored with the case.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 import nacl.exceptions
@@ -19,7 +22,7 @@ from .errors import CryptoError
 
 CONSENT_CONTEXT = b"protected-disclosure-consent/1\n"
 CONSENT_FORMAT = "protected-disclosure-consent/1"
-KEY_CHANGE_CONTEXT = b"protected-disclosure-receipt-replaced/1\n"
+KEY_TAG_CONTEXT = b"discloser-signing-key"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -65,32 +68,29 @@ def verify_consent(
     return True
 
 
-def _key_change(case_id: str, new_public_key: bytes) -> bytes:
+def discloser_key_tag(key: bytes, case_id: str, public_key: bytes) -> bytes:
+    """The 32-byte tag that vouches for a case's discloser signing key: HMAC-SHA256(key,
+    ``KEY_TAG_CONTEXT || case_id (UTF-8) || public_key``). `key` (32 bytes) is derived from the
+    installation's secret (subkey "discloser-tag"), so whoever can write the database but not read
+    installation.json cannot make one; the public key's fixed 32 bytes at the end keep the message
+    unambiguous. Raises BadConsent for an empty case id, ValueError for wrong sizes."""
     if not isinstance(case_id, str) or not case_id:
         raise BadConsent("case_id must be a non-empty str")
-    return KEY_CHANGE_CONTEXT + canonical(
-        {"case_id": case_id, "new_key": require_bytes(new_public_key, 32, "new_public_key").hex()}
+    message = (
+        KEY_TAG_CONTEXT + case_id.encode("utf-8") + require_bytes(public_key, 32, "public_key")
     )
+    return hmac.new(require_bytes(key, 32, "key"), message, hashlib.sha256).digest()
 
 
-def sign_key_change(seed: bytes, case_id: str, new_public_key: bytes) -> bytes:
-    """The old key's 64-byte signature naming the case's new discloser key (an oral disclosure's
-    receipt replaced at the first visit): Ed25519 over ``KEY_CHANGE_CONTEXT || canonical JSON of
-    {"case_id": str, "new_key": hex}``."""
-    key = nacl.signing.SigningKey(require_bytes(seed, 32, "seed"))
-    return key.sign(_key_change(case_id, new_public_key)).signature
-
-
-def verify_key_change(
-    old_public_key: bytes, case_id: str, new_public_key: bytes, signature: bytes | None
+def verify_discloser_key_tag(
+    key: bytes, case_id: str, public_key: bytes | None, tag: bytes | None
 ) -> bool:
-    """Whether the old key signed this new key for the case; False for anything malformed."""
-    if not isinstance(signature, bytes) or len(signature) != 64:
+    """Whether `tag` is discloser_key_tag(key, case_id, public_key), compared in constant time;
+    False for a missing or malformed key or tag, never raises."""
+    if not isinstance(tag, bytes) or not isinstance(public_key, bytes) or len(public_key) != 32:
         return False
     try:
-        nacl.signing.VerifyKey(require_bytes(old_public_key, 32, "old_public_key")).verify(
-            _key_change(case_id, new_public_key), signature
-        )
-    except (BadConsent, CryptoError, TypeError, nacl.exceptions.BadSignatureError, ValueError):
+        expected = discloser_key_tag(key, case_id, public_key)
+    except (BadConsent, ValueError, TypeError):
         return False
-    return True
+    return hmac.compare_digest(expected, tag)

@@ -69,7 +69,8 @@ def statement(ctx: Context, case: CaseRecord, case_key: bytes) -> dict[str, str]
     channel = channels.find_channel(ctx, case.channel_name)
     regime = channel.regime if channel else "nz"
     signing_key, _ = consent.answer_key(ctx, case.id)
-    # Cases made before the discloser's key was recorded have none; their files verify as before.
+    # Only a key whose tag verifies is named. Cases made before the discloser's key was recorded
+    # have none; their files verify as before.
     vouched = {"discloser_signing_key": signing_key.hex()} if signing_key else {}
     return {
         **vouched,

@@ -1,16 +1,17 @@
 """The discloser's consent to a release of their identity (s 17(2)(a) of the Protected Disclosures
 (Protection of Whistleblowers) Act 2022): the questions put on their status page, their answers
-signed with the discloser's own key, and checking each answer against the key the audit log vouches
-for (SECURITY.md, "Signed consent answers").
+signed with the discloser's own key, and checking each answer against the key the case's keyed tag
+vouches for (SECURITY.md, "Signed consent answers").
 
 The case key opens and re-encrypts everything of a case, and every reader holds it, so an answer
 bound only by the case key could be forged by an officer who can write the database. Each answer is
 therefore also signed by the discloser's Ed25519 key, derived from the receipt (crypto.receipt); its
-public half is written, at submission, into the chained audit entry (and the acknowledgement), which
-a database writer cannot forge. An answer is shown as:
+public half is stored with the case at submission beside a tag keyed with a subkey of the
+installation's secret (crypto.discloser_key_tag), which a database writer without installation.json
+cannot forge, and is named in the signed acknowledgement. An answer is shown as:
 - VERIFIED: signed by the vouched key;
-- TAMPERED: it does not verify (never counted as consent);
-- UNSIGNED: the case was made before answers were signed (no key vouched for): a release on it
+- TAMPERED: it does not verify, or the case's key has no good tag (never counted as consent);
+- UNSIGNED: the case was made before answers were signed (no key and no tag): a release on it
   needs a second officer.
 """
 
@@ -22,13 +23,9 @@ from dataclasses import dataclass
 import crypto
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.records import audit
 from portal.store import transaction
 
 VERIFIED, UNSIGNED, TAMPERED = "verified", "unsigned", "tampered"
-# The audit entries that name the discloser's signing key: the submission, web or oral.
-KEY_EVENTS = ("disclosure_received", "oral_disclosure")
-KEY_DETAIL = "discloser_signing_key"  # hex of the 32-byte Ed25519 public key
 
 
 class IdentityError(ValueError):
@@ -70,37 +67,50 @@ def same_recipient(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def key_detail(public_key: bytes) -> dict[str, str]:
-    """The audit detail that vouches for the discloser's signing key: {KEY_DETAIL: hex}."""
-    return {KEY_DETAIL: public_key.hex()}
+def tag_key(ctx: Context) -> bytes:
+    """The key of the discloser key tags: derive_subkey(installation secret_key, "discloser-tag"),
+    from installation.json, never stored in the database."""
+    return crypto.derive_subkey(ctx.settings.secret_key, "discloser-tag")
 
 
-def vouched_signing_key(ctx: Context, case_ref: str) -> bytes | None:
-    """The discloser's Ed25519 public key (32 bytes) as the case's latest KEY_EVENTS audit entry
-    names it, if that entry's link checks; None for a case made before keys were recorded (or whose
-    entry was changed outside the portal)."""
-    found = audit.latest_vouched_detail(ctx, case_ref, KEY_EVENTS)
-    try:
-        key = bytes.fromhex(found[KEY_DETAIL]) if found and found.get(KEY_DETAIL) else None
-    except (TypeError, ValueError):
-        return None
-    return key if key is not None and len(key) == 32 else None
+def store_signing_key(ctx: Context, case_id: str, public_key: bytes) -> None:
+    """In the caller's transaction: the case's discloser signing key (32 bytes, from the receipt)
+    and its tag (crypto.discloser_key_tag), which vouches that the portal wrote it."""
+    tag = crypto.discloser_key_tag(tag_key(ctx), case_id, public_key)
+    ctx.db.execute(
+        "UPDATE cases SET discloser_signing_key = ?, discloser_key_tag = ? WHERE id = ?",
+        [public_key, tag, case_id],
+    )
+
+
+def restore_signing_key(ctx: Context, case_id: str, public_key: bytes) -> None:
+    """In the caller's transaction, when the discloser acts with the key their receipt derives: if
+    the case holds a key or tag (made since answers are signed) that is not this key with a good
+    tag, a database writer changed it; store the genuine key and its tag again, so that their own
+    answers verify. Answers signed with another key stay tampered; a case with neither is left as
+    it was (its earlier answers are unsigned)."""
+    stored, tag = ctx.db.execute(
+        "SELECT discloser_signing_key, discloser_key_tag FROM cases WHERE id = ?", [case_id]
+    ).fetchone()
+    if stored is None and tag is None:
+        return
+    if stored != public_key or not crypto.verify_discloser_key_tag(
+        tag_key(ctx), case_id, stored, tag
+    ):
+        store_signing_key(ctx, case_id, public_key)
 
 
 def answer_key(ctx: Context, case_id: str) -> tuple[bytes | None, bool]:
-    """(the key answers must verify with, or None when no key is vouched for; whether the case
-    row holds a key). An oral disclosure's replaced receipt brings a new key, which counts only with
-    the first key's signature over it (crypto.sign_key_change): its replacement is not audited, as
-    its time would date the discloser's first visit."""
-    ref, stored, endorsement = ctx.db.execute(
-        "SELECT ref, discloser_signing_key, discloser_key_endorsement FROM cases WHERE id = ?",
-        [case_id],
+    """(the key answers must verify with: the case's discloser signing key if its tag verifies,
+    else None; whether the case row holds a key or a tag at all). A row with neither is a case made
+    before answers were signed; a key without a good tag was written by someone without
+    installation.json."""
+    stored, tag = ctx.db.execute(
+        "SELECT discloser_signing_key, discloser_key_tag FROM cases WHERE id = ?", [case_id]
     ).fetchone()
-    vouched = vouched_signing_key(ctx, ref)
-    if vouched is not None and stored is not None and stored != vouched:
-        if crypto.verify_key_change(vouched, case_id, stored, endorsement):
-            return stored, True
-    return vouched, stored is not None
+    if crypto.verify_discloser_key_tag(tag_key(ctx), case_id, stored, tag):
+        return stored, True
+    return None, stored is not None or tag is not None
 
 
 def consent_requests(ctx: Context, case_id: str, case_key: bytes) -> list[ConsentRequest]:
@@ -123,7 +133,7 @@ def consent_requests(ctx: Context, case_id: str, case_key: bytes) -> list[Consen
             if key is not None:
                 ok = crypto.verify_consent(key, case_id, seq, answer, answer_day, signature)
                 state = VERIFIED if ok else TAMPERED
-            else:  # no key vouched for: made before signing, unless someone put a key there
+            else:  # no key vouched for: made before signing, unless someone put one there
                 state = TAMPERED if has_stored_key else UNSIGNED
         found.append(
             ConsentRequest(
@@ -143,8 +153,9 @@ def answer_consent(
 ) -> None:
     """The discloser's answer ('yes' or 'no') to a consent question, kept to the day and signed
     with `signing_seed` (the discloser's Ed25519 seed from their status session; None only for a
-    session opened before signing began, whose case has no key). Not audited: its time would tell
-    when the discloser was here; the release it allows is. Raises IdentityError."""
+    session opened before signing began, whose case has no key); a key of the case changed outside
+    the portal is put right first (restore_signing_key). Not audited: its time would tell when the
+    discloser was here; the release it allows is. Raises IdentityError."""
     if answer not in ("yes", "no"):
         raise IdentityError("Answer yes or no.")
     row = ctx.db.execute(
@@ -163,6 +174,8 @@ def answer_consent(
         crypto.sign_consent(signing_seed, case_id, seq, answer, day) if signing_seed else None
     )
     with transaction(ctx.db):
+        if signing_seed:
+            restore_signing_key(ctx, case_id, crypto.signing_public_key(signing_seed))
         ctx.db.execute(
             "UPDATE consent_requests SET answer = ?, answer_day = ?, detail_ct = ?,"
             " answer_signature = ? WHERE case_id = ? AND seq = ? AND answer IS NULL",

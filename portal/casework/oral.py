@@ -29,17 +29,13 @@ class OralRecord:
     confirmed_day: str | None
 
 
-def mark_recorded(
-    ctx: Context, case_id: str, ref: str, account_id: int, day: str, detail: dict | None = None
-) -> None:
-    """In the caller's transaction: the case is an oral disclosure recorded by this officer.
-    `detail`: what the audit entry also names (the first receipt's signing key, consent.key_detail).
-    """
+def mark_recorded(ctx: Context, case_id: str, ref: str, account_id: int, day: str) -> None:
+    """In the caller's transaction: the case is an oral disclosure recorded by this officer."""
     ctx.db.execute(
         "INSERT INTO oral_disclosures (case_id, recorded_by, day) VALUES (?, ?, ?)",
         [case_id, account_id, day],
     )
-    audit.record(ctx, "oral_disclosure", actor=account_id, case_ref=ref, detail=detail)
+    audit.record(ctx, "oral_disclosure", actor=account_id, case_ref=ref)
 
 
 def record_of(ctx: Context, case_id: str) -> OralRecord | None:

@@ -14,7 +14,7 @@ from portal.guard import submissions
 from portal.intake import receipts
 from portal.intake.receiving import Intake, begin_disclosure
 from portal.keys import accounts, channels, conflicts, recovery
-from portal.records import audit, case_attachments, case_history, casefiles, internal_keys
+from portal.records import case_attachments, case_history, casefiles, internal_keys
 from portal.records.casefiles import Attachment
 from portal.store import transaction
 
@@ -200,22 +200,15 @@ def store_case(
     reader and the discloser, the officers-only key, the copies for the channel's recovery key, the
     exclusions, attachments, the oral record (`oral_by`: the officer who recorded it) and first
     deadline. `discloser_signing_key`: the discloser's Ed25519 public key (32 bytes, from the
-    receipt), stored with the case and named in the submission's audit entry ("disclosure_received",
-    or the oral record's "oral_disclosure"), which vouches for it when consent answers are checked.
+    receipt), stored with the case beside its keyed tag (consent.store_signing_key), which vouches
+    for it when consent answers are checked; no audit entry (its place would date the disclosure).
     Returns the reference. (complete_disclosure; also the queue benchmark, which builds many cases
     in one transaction.)"""
     ref = _insert_case(
         ctx, intake, channel_id, lookup_id, discloser_public_key, values.get("category")
     )
-    key_detail = None
     if discloser_signing_key is not None:
-        ctx.db.execute(
-            "UPDATE cases SET discloser_signing_key = ? WHERE id = ?",
-            [discloser_signing_key, intake.case_id],
-        )
-        key_detail = consent.key_detail(discloser_signing_key)
-        if oral_by is None:  # the discloser's act, so kept to the day
-            audit.record(ctx, "disclosure_received", actor=None, case_ref=ref, detail=key_detail)
+        consent.store_signing_key(ctx, intake.case_id, discloser_signing_key)
     _insert_fields(ctx, intake, values)
     _insert_case_keys(ctx, intake, readers, discloser_public_key)
     internal_key = crypto.new_case_key()
@@ -236,6 +229,6 @@ def store_case(
         ctx, intake.case_id, intake.case_key, None, list(attachments)
     )
     if oral_by is not None:
-        oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day, key_detail)
+        oral.mark_recorded(ctx, intake.case_id, ref, oral_by, intake.day)
     workflow.refresh_due(ctx, intake.case_id)
     return ref

@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 
 import crypto
-from portal.casework import oral
+from portal.casework import consent, oral
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import work_slots
@@ -95,29 +95,25 @@ def _replace_receipt(
     ctx: Context, case_id: str, old: crypto.ReceiptIdentity, case_key: bytes
 ) -> tuple[str, crypto.ReceiptIdentity]:
     """A new receipt for the case: the lookup id and discloser keys change, the case key is sealed
-    to the new key alone, and the new signing key is stored with the old one's signature over it
-    (crypto.sign_key_change; a case made before signing keys keeps none). Raises StatusNotFound if
-    someone else replaced it meanwhile."""
+    to the new key alone, and the new signing key is stored with its own keyed tag
+    (consent.store_signing_key; a case made before signing keys keeps none). Not audited: its time
+    would date the discloser's first visit. Raises StatusNotFound if someone else replaced it
+    meanwhile."""
     receipt = crypto.new_receipt()
     identity = derive_receipt(ctx, receipt)
-    endorsement = crypto.sign_key_change(old.signing_seed, case_id, identity.signing_public_key)
     with transaction(ctx.db):
         changed = ctx.db.execute(
-            "UPDATE cases SET receipt_lookup = ?, discloser_public_key = ?, discloser_signing_key"
-            " = CASE WHEN discloser_signing_key IS NULL THEN NULL ELSE ? END,"
-            " discloser_key_endorsement = CASE WHEN discloser_signing_key IS NULL THEN NULL"
-            " ELSE ? END WHERE id = ? AND receipt_lookup = ?",
-            [
-                identity.lookup_id,
-                identity.public_key,
-                identity.signing_public_key,
-                endorsement,
-                case_id,
-                old.lookup_id,
-            ],
+            "UPDATE cases SET receipt_lookup = ?, discloser_public_key = ?"
+            " WHERE id = ? AND receipt_lookup = ?",
+            [identity.lookup_id, identity.public_key, case_id, old.lookup_id],
         ).rowcount
         if changed != 1 or not oral.needs_new_receipt(ctx, case_id):
             raise StatusNotFound()
+        had_key = ctx.db.execute(
+            "SELECT discloser_signing_key IS NOT NULL FROM cases WHERE id = ?", [case_id]
+        ).fetchone()[0]
+        if had_key:
+            consent.store_signing_key(ctx, case_id, identity.signing_public_key)
         ctx.db.execute(
             "UPDATE case_keys SET sealed_key = ? WHERE case_id = ? AND recipient = 'discloser'",
             [crypto.seal_to(identity.public_key, case_key), case_id],

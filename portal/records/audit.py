@@ -122,31 +122,3 @@ def _append(ctx: Context, event, at, actor, subject, channel, case_ref, detail_t
     data_dir = ctx.settings.data_dir
     after_commit(ctx.db, lambda: write_head(data_dir, seq, link.hex()))
     return seq
-
-
-def latest_vouched_detail(ctx: Context, case_ref: str, events: tuple[str, ...]) -> dict | None:
-    """The detail of the case's latest entry among `events` whose link checks against the entry
-    before it: the fields were written by the holder of the chain key, not by a database writer
-    (who cannot compute a link). None when no such entry exists or the latest one's link does not
-    check (then `portal audit verify` names it too)."""
-    marks = ",".join("?" for _ in events)
-    row = ctx.db.execute(
-        f"SELECT seq, at, event, actor, subject, channel_id, case_ref, detail, link FROM audit_log"
-        f" WHERE case_ref = ? AND event IN ({marks}) ORDER BY seq DESC LIMIT 1",
-        [case_ref, *events],
-    ).fetchone()
-    if row is None:
-        return None
-    seq, link = row[0], row[8]
-    before = ctx.db.execute("SELECT link FROM audit_log WHERE seq = ?", [seq - 1]).fetchone()
-    previous = bytes.fromhex(before[0]) if before else crypto.AUDIT_GENESIS
-    if seq > 1 and before is None:
-        return None
-    expected = crypto.audit_link(chain_key(ctx), previous, chain_fields(*row[:8]))
-    if expected.hex() != link:
-        return None
-    try:
-        detail = json.loads(row[7])
-    except ValueError:
-        return None
-    return detail if isinstance(detail, dict) else None

@@ -57,7 +57,6 @@ EVENT_LABELS: dict[str, str] = {
     "identity_release": "Discloser's identity released (s 17)",
     "case_export": "Case exported",
     "oral_disclosure": "Oral disclosure recorded by an officer",
-    "disclosure_received": "Disclosure received; the discloser's signing key recorded",
     "oral_record_confirmed": "Record of an oral disclosure confirmed",
     "case_print": "Case record printed",
     "interest_declared": "Interest declared",

@@ -1,6 +1,7 @@
 """Consent answers signed by the discloser (issue 21): each answer to a consent question (s 17(2)(a)) is
-signed with the discloser's Ed25519 key from the receipt, whose public half the submission's audit entry
-and the signed acknowledgement name. The case key, which every reader holds, is not enough to forge a yes."""
+signed with the discloser's Ed25519 key from the receipt, whose public half the case row stores beside a tag
+keyed from installation.json, and the signed acknowledgement names. The case key, which every reader holds, is
+not enough to forge a yes, and no audit entry is written at submission (its place would date the disclosure)."""
 from __future__ import annotations
 
 import json
@@ -38,7 +39,7 @@ def case(app, installation):
 
 @pytest.fixture
 def old_style_case(app, installation, monkeypatch):
-    """A case stored as before this change: no signing key on the case and none in the audit log."""
+    """A case stored as before this change: no signing key and no tag on the case."""
     store_case = cases.store_case
 
     def as_before(*args, **kwargs):
@@ -67,10 +68,13 @@ def events(installation, prefix):
 
 
 def submission_key(installation) -> bytes:
-    """The discloser's signing key as the submission's audit entry names it."""
+    """The discloser's signing key stored with the case, checked against its tag (keyed from installation.json)."""
     ctx = open_context(installation.data_dir)
-    [(detail,)] = ctx.db.execute("SELECT detail FROM audit_log WHERE event = 'disclosure_received'").fetchall()
-    return bytes.fromhex(json.loads(detail)["discloser_signing_key"])
+    [(case_id, key, tag)] = ctx.db.execute("SELECT id, discloser_signing_key, discloser_key_tag FROM cases").fetchall()
+    tag_key = crypto.derive_subkey(ctx.settings.secret_key, "discloser-tag")
+    assert crypto.verify_discloser_key_tag(tag_key, case_id, key, tag)
+    assert tag == crypto.discloser_key_tag(tag_key, case_id, key)
+    return key
 
 
 def test_a_genuine_signed_yes_releases_as_before_and_the_key_is_the_receipts(case, installation):
@@ -82,7 +86,9 @@ def test_a_genuine_signed_yes_releases_as_before_and_the_key_is_the_receipts(cas
     assert 'data-release="1" data-state="released"' in page
     assert 'data-answer="yes" data-signature="verified"' in page and "the discloser agreed on" in page
     assert events(installation, "identity") == ["identity_consent_asked", "identity_release"]
-    # The key is the one the receipt derives, stored with the case and vouched for by the audit entry.
+    # The key is the one the receipt derives, stored with the case and vouched for by its tag; no audit entry
+    # is written for the disclosure.
+    assert events(installation, "disclosure") == []
     ctx = open_context(installation.data_dir)
     identity = crypto.derive_receipt_identity(case["receipt"], ctx.settings.install_salt, ctx.settings.receipt_params)
     assert submission_key(installation) == identity.signing_public_key
@@ -104,11 +110,11 @@ def _case_key(installation, officer) -> tuple[str, bytes]:
     return case_id, casefiles.open_case_key(ctx, case_id, f"account:{account_id}", private_key)
 
 
-@pytest.mark.parametrize("forgery", ["own-key", "no-signature", "garbage"])
+@pytest.mark.parametrize("forgery", ["own-key", "own-key-no-tag", "other-case-tag", "no-signature", "garbage"])
 def test_a_yes_forged_with_the_case_key_shows_tampered_and_releases_nothing(case, installation, forgery):
     """An officer who can write the database re-encrypts the answer with the case key, as the portal would,
-    and even puts a key of their own on the case and signs with it: the audit entry still names the
-    discloser's key, so the answer does not verify."""
+    and even puts a key of their own on the case and signs with it: without installation.json they cannot
+    make its tag, so the answer does not verify."""
     ana, url, discloser = case["ana"], case["url"], case["discloser"]
     assert release(ana, url, case["passphrase"]).status_code == 400
     case_id, case_key = _case_key(installation, installation.officer)
@@ -118,10 +124,16 @@ def test_a_yes_forged_with_the_case_key_shows_tampered_and_releases_nothing(case
     values = {**consent.open_detail(case_key, case_id, "consent", 1, day, ct), "answer": "yes", "answer_day": day}
     forged_ct = consent.detail(case_key, case_id, "consent", 1, day, values)
     signature = None
-    if forgery == "own-key":
+    if forgery.startswith("own-key") or forgery == "other-case-tag":
         seed = crypto.new_signing_key()
         signature = crypto.sign_consent(seed, case_id, 1, "yes", day)
-        ctx.db.execute("UPDATE cases SET discloser_signing_key = ? WHERE id = ?", [crypto.signing_public_key(seed), case_id])
+        public = crypto.signing_public_key(seed)
+        # A tag made with a key other than the installation's, none, or one made for another case id.
+        tag = {"own-key": crypto.discloser_key_tag(bytes(32), case_id, public), "own-key-no-tag": None,
+               "other-case-tag": crypto.discloser_key_tag(
+                   crypto.derive_subkey(ctx.settings.secret_key, "discloser-tag"), case_id + "x", public)}[forgery]
+        ctx.db.execute("UPDATE cases SET discloser_signing_key = ?, discloser_key_tag = ? WHERE id = ?",
+                       [public, tag, case_id])
     elif forgery == "garbage":
         signature = bytes(64)
     ctx.db.execute("UPDATE consent_requests SET answer = 'yes', answer_day = ?, detail_ct = ?, answer_signature = ?"
@@ -156,7 +168,7 @@ def answer_seq(discloser, seq, value):
 def test_an_unsigned_answer_on_an_old_style_case_needs_a_second_officer(old_style_case, installation):
     case = old_style_case
     ana, carol, url, discloser = case["ana"], case["carol"], case["url"], case["discloser"]
-    assert events(installation, "disclosure_received") == []
+    assert events(installation, "disclosure") == []
     assert release(ana, url, case["passphrase"]).status_code == 400
     assert answer(discloser).status_code == 303
     page = ana.get(url).text
@@ -205,12 +217,14 @@ def test_the_acknowledgement_names_the_discloser_key_and_verifies(case, installa
     verified = run_cli(installation.data_dir, "verify-ack", str(path), "--key", key)
     assert verified.exit_code == 0, verified.output
     assert f"discloser_signing_key: {statement['discloser_signing_key']}" in verified.output
-    # A database writer who swaps the case's key changes neither the audit entry nor what is signed.
+    # A database writer who swaps the case's key cannot make its tag: the swapped key is never signed, and the
+    # file the discloser already holds still names theirs.
     ctx = open_context(installation.data_dir)
-    ctx.db.execute("UPDATE cases SET discloser_signing_key = ?", [crypto.signing_public_key(crypto.new_signing_key())])
+    swapped = crypto.signing_public_key(crypto.new_signing_key())
+    ctx.db.execute("UPDATE cases SET discloser_signing_key = ?", [swapped])
     ctx.db.commit()
     again = json.loads(discloser.get("/status/acknowledgement").data)["statement"]
-    assert again["discloser_signing_key"] == statement["discloser_signing_key"]
+    assert "discloser_signing_key" not in again and swapped.hex() not in json.dumps(again)
 
 
 def test_an_old_style_case_acknowledgement_has_no_key_and_still_verifies(old_style_case, installation, tmp_path):
@@ -225,10 +239,10 @@ def test_an_old_style_case_acknowledgement_has_no_key_and_still_verifies(old_sty
     assert "discloser_signing_key" not in verified.output
 
 
-def test_an_oral_disclosures_new_receipt_signs_and_its_key_is_vouched_by_the_first(app, installation):
-    """The receipt replaced at the first visit brings a new signing key, vouched for by the first key's
-    signature (its replacement is not audited: that would date the visit); an unendorsed key swapped in
-    by a database writer makes the answer tampered."""
+def test_an_oral_disclosures_new_receipt_signs_and_its_key_has_its_own_tag(app, installation):
+    """The receipt replaced at the first visit brings a new signing key with a new tag (its replacement is
+    not audited: that would date the visit); the first receipt's key, put back by a database writer with its
+    old tag, or any key without its tag, makes the answer tampered."""
     from tests.casework.test_oral import open_status as first_visit
     from tests.casework.test_oral import record_oral
     from tests.support import receipt_from
@@ -238,18 +252,23 @@ def test_an_oral_disclosures_new_receipt_signs_and_its_key_is_vouched_by_the_fir
     assert sign_in(ana, installation.officer).status_code == 303
     printed = receipt_from(record_oral(ana).text)
     [url] = case_links(ana.get("/console/").text)
+    first_key, first_tag = open_context(installation.data_dir).db.execute(
+        "SELECT discloser_signing_key, discloser_key_tag FROM cases").fetchone()
+    assert submission_key(installation) == first_key            # the printed receipt's key, with its tag
     discloser = app.test_client()
     assert first_visit(discloser, printed).status_code == 200          # the receipt is replaced
     ctx = open_context(installation.data_dir)
-    first, stored, endorsement = ctx.db.execute(
-        "SELECT l.detail, c.discloser_signing_key, c.discloser_key_endorsement FROM audit_log l, cases c"
-        " WHERE l.event = 'oral_disclosure'").fetchone()
-    first_key = bytes.fromhex(json.loads(first)["discloser_signing_key"])
-    assert stored != first_key and len(endorsement) == 64
+    assert submission_key(installation) != first_key
+    assert [d for (d,) in ctx.db.execute("SELECT detail FROM audit_log WHERE event = 'oral_disclosure'")] == ["{}"]
     assert release(ana, url, installation.officer.passphrase).status_code == 400
     assert answer(discloser).status_code == 303
     assert 'data-answer="yes" data-signature="verified"' in ana.get(url).text
-    ctx.db.execute("UPDATE cases SET discloser_key_endorsement = ?", [bytes(64)])
+    ctx.db.execute("UPDATE cases SET discloser_key_tag = ?", [bytes(32)])
     ctx.db.commit()
     assert 'data-signature="tampered"' in ana.get(url).text
     assert release(ana, url, installation.officer.passphrase).status_code == 400
+    # The first receipt's key and tag were genuine once; put back, they verify, but the new receipt's
+    # answer was not signed with that key.
+    ctx.db.execute("UPDATE cases SET discloser_signing_key = ?, discloser_key_tag = ?", [first_key, first_tag])
+    ctx.db.commit()
+    assert 'data-signature="tampered"' in ana.get(url).text

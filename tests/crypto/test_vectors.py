@@ -20,6 +20,7 @@ from crypto import (
     decrypt_stream,
     derive_receipt_identity,
     derive_subkey,
+    discloser_key_tag,
     encrypt_field,
     join_secret,
     key_fingerprint,
@@ -34,6 +35,7 @@ from crypto import (
     unwrap_private_key,
     verify_acknowledgement,
     verify_consent,
+    verify_discloser_key_tag,
     wrap_private_key,
     wrapped_params,
 )
@@ -42,7 +44,7 @@ SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent.parent / "SECURITY.
 BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
 INTEGERS = {"opslimit", "memlimit"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
-         "audit-link", "commitment", "ack-signature", "fingerprint"}
+         "audit-link", "commitment", "ack-signature", "fingerprint", "discloser-key-tag"}
 
 
 def parse(text: str) -> list[dict]:
@@ -213,7 +215,22 @@ def _ack_signature(v):
                                                    v["statement"].encode("ascii"), signature)
 
 
+def _discloser_key_tag(v):
+    import hmac
+    assert derive_subkey(v["secret_key"], "discloser-tag") == v["key"]
+    tag = discloser_key_tag(v["key"], v["case_id"], v["public_key"])
+    assert tag == v["tag"]
+    # As SECURITY.md describes it: HMAC-SHA256 over the context, the case id and the public key.
+    message = b"discloser-signing-key" + v["case_id"].encode("utf-8") + v["public_key"]
+    assert hmac.new(v["key"], message, hashlib.sha256).digest() == v["tag"]
+    assert verify_discloser_key_tag(v["key"], v["case_id"], v["public_key"], v["tag"])
+    assert not verify_discloser_key_tag(v["key"], v["case_id"] + "0", v["public_key"], v["tag"])
+    assert not verify_discloser_key_tag(v["secret_key"], v["case_id"], v["public_key"], v["tag"])
+    assert not verify_discloser_key_tag(v["key"], v["case_id"], v["public_key"], None)
+
+
 CHECKS = {
+    "discloser-key-tag": _discloser_key_tag,
     "aead": _aead,
     "subkey": _subkey,
     "fingerprint": _fingerprint,

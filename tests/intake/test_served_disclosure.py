@@ -50,9 +50,6 @@ DETAILS = "What I saw at the March board meeting: " + MARKER
 REPLY_TEXT = "More detail, as you asked: " + REPLY_MARKER
 DATABASE_FILES = {"portal.db", "portal.db-wal", "portal.db-shm", "portal.db-journal"}
 BLOB_NAME = re.compile(r"[0-9a-f]{32}\.(part|blob)")
-# The submission's audit entry (it names the discloser's public signing key, issue 21) moves the audit
-# head: its length and latest link, never any content.
-AUDIT_HEAD_FILES = {"audit-head.json", "audit-head.json.part", "audit-head.lock"}
 
 
 def write_is_allowed(path: str, data_dir: Path, *, created_dir: bool = False) -> bool:
@@ -62,7 +59,7 @@ def write_is_allowed(path: str, data_dir: Path, *, created_dir: bool = False) ->
         return p == data_dir / "blobs"  # BlobStore makes sure its folder exists (mkdir, exist_ok)
     if p.parent == data_dir / "blobs" and BLOB_NAME.fullmatch(p.name):
         return True  # an encrypted blob: written as NAME.part, renamed to NAME.blob
-    if p.parent == data_dir and p.name in DATABASE_FILES | AUDIT_HEAD_FILES:
+    if p.parent == data_dir and p.name in DATABASE_FILES:
         return True
     if p.parent == Path("/dev/shm") and p.name.startswith("wgunicorn-"):
         # gunicorn's worker heartbeat (portal/web/server.py sets worker_tmp_dir=/dev/shm): made by mkstemp,
