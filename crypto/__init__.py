@@ -16,6 +16,14 @@ from .acknowledgement import (
 )
 from .chain import GENESIS as AUDIT_GENESIS
 from .chain import audit_link
+from .consent import (
+    BadConsent,
+    consent_statement,
+    discloser_key_tag,
+    sign_consent,
+    verify_consent,
+    verify_discloser_key_tag,
+)
 from .errors import (
     BadParameters,
     CryptoError,
@@ -148,4 +156,10 @@ __all__ = [
     "statement_hash",
     "unpack_signatures",
     "verify_chain",
+    "BadConsent",
+    "consent_statement",
+    "sign_consent",
+    "verify_consent",
+    "discloser_key_tag",
+    "verify_discloser_key_tag",
 ]

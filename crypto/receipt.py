@@ -14,6 +14,7 @@ import unicodedata
 from typing import NamedTuple
 
 import nacl.public
+import nacl.signing
 import nacl.utils
 
 from . import kdf as _kdf
@@ -35,6 +36,7 @@ _TRANSLATE = str.maketrans(
         **{d: None for d in "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"},
     }
 )
+SIGNING_LABEL = "receipt-signing"  # derive_subkey label of the discloser's Ed25519 seed
 _MAX_INPUT = 100  # anything longer is not a receipt; do no more work on it
 
 
@@ -78,12 +80,28 @@ def normalise_receipt(text: str) -> str:
     return _group(symbols)
 
 
-class ReceiptIdentity(NamedTuple):
+class _ReceiptKeys(NamedTuple):
     lookup_id: str  # hex, stored in the database
     private_key: bytes  # X25519, never stored
     public_key: bytes
 
-    def __repr__(self) -> str:  # keep the private key out of logs and tracebacks
+
+class ReceiptIdentity(_ReceiptKeys):
+    """What a receipt opens: a (lookup_id, private_key, public_key) tuple, as it always was, that
+    also carries `signing_seed`, the Ed25519 seed (RFC 8032) of the discloser's signing key (never
+    stored)."""
+
+    def __new__(cls, lookup_id: str, private_key: bytes, public_key: bytes, signing_seed: bytes):
+        self = super().__new__(cls, lookup_id, private_key, public_key)
+        self.signing_seed = require_bytes(signing_seed, 32, "signing_seed")
+        return self
+
+    @property
+    def signing_public_key(self) -> bytes:
+        """The 32-byte Ed25519 public key of `signing_seed`."""
+        return bytes(nacl.signing.SigningKey(self.signing_seed).verify_key)
+
+    def __repr__(self) -> str:  # keep the private keys out of logs and tracebacks
         return (
             f"ReceiptIdentity(lookup_id={self.lookup_id!r}, public_key={self.public_key.hex()!r})"
         )
@@ -98,10 +116,12 @@ def derive_receipt_identity(
     receipt: str, install_salt: bytes, params: KdfParams = RECEIPT_PARAMS
 ) -> ReceiptIdentity:
     """master = Argon2id(canonical receipt ASCII, install_salt, params); lookup_id = hex(subkey
-    "receipt-lookup"); X25519 seed = subkey "receipt-x25519"."""
+    "receipt-lookup"); X25519 seed = subkey "receipt-x25519"; Ed25519 signing seed = subkey
+    "receipt-signing" (the key that signs the discloser's consent answers)."""
     canonical = normalise_receipt(receipt)  # typos stop here, before any expensive work
     install_salt = require_bytes(install_salt, SALT_SIZE, "install_salt")
     master = _kdf.argon2id(canonical.encode("ascii"), install_salt, params)
     lookup_id = derive_subkey(master, "receipt-lookup").hex()
     sk = nacl.public.PrivateKey.from_seed(derive_subkey(master, "receipt-x25519"))
-    return ReceiptIdentity(lookup_id, bytes(sk), bytes(sk.public_key))
+    signing_seed = derive_subkey(master, SIGNING_LABEL)
+    return ReceiptIdentity(lookup_id, bytes(sk), bytes(sk.public_key), signing_seed)

@@ -3,7 +3,10 @@ been acknowledged (s 13(1)(a) of the Protected Disclosures (Protection of Whistl
 
 The statement says which case, which channel, the day it was received and the day it was
 acknowledged, and carries a salted commitment to the disclosure as received (crypto.commit). It
-holds nothing that identifies the discloser: no receipt, no contact details, no key. The salt is
+holds nothing that identifies the discloser: no receipt, no contact details, no private key. It
+does name the discloser's public signing key (derived from the receipt, it says nothing about who
+they are), which their consent answers must verify with: a database writer cannot replace that key
+without the acknowledgement the discloser holds showing it (portal.casework.consent). The salt is
 derived from the case key (crypto.commitment_salt), so only the case's readers and the discloser can
 recompute it; the discloser is shown it on the status page and decides whom to give it to. Format:
 SECURITY.md, "Signed acknowledgement".
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import crypto
-from portal.casework import workflow
+from portal.casework import consent, workflow
 from portal.core.context import Context
 from portal.keys import channels
 from portal.records import case_attachments, casefiles
@@ -65,7 +68,12 @@ def statement(ctx: Context, case: CaseRecord, case_key: bytes) -> dict[str, str]
     parts = commitment_parts(fields, case_attachments.read_attachments(ctx, case.id, case_key))
     channel = channels.find_channel(ctx, case.channel_name)
     regime = channel.regime if channel else "nz"
+    signing_key, _ = consent.answer_key(ctx, case.id)
+    # Only a key whose tag verifies is named. Cases made before the discloser's key was recorded
+    # have none; their files verify as before.
+    vouched = {"discloser_signing_key": signing_key.hex()} if signing_key else {}
     return {
+        **vouched,
         "format": FORMAT,
         "case_ref": case.ref,
         "channel": case.channel_name,

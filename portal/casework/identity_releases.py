@@ -12,11 +12,18 @@ the discloser's status page shows each release: when, to whom and why.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-import crypto
-from portal.casework import oral
+from portal.casework import consent, oral
+
+# The consent questions and answers live in portal.casework.consent (named here as before).
+from portal.casework.consent import ConsentRequest as ConsentRequest
+from portal.casework.consent import IdentityError as IdentityError
+from portal.casework.consent import answer_consent as answer_consent
+from portal.casework.consent import consent_requests as consent_requests
+from portal.casework.consent import detail as _detail
+from portal.casework.consent import open_detail as _open_detail
+from portal.casework.consent import same_recipient as _same_recipient
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions
@@ -49,10 +56,6 @@ CONSULTATION: dict[str, str] = {
 }
 
 
-class IdentityError(ValueError):
-    """A release that cannot be made or confirmed; the message says why, for the officer."""
-
-
 class ConsentNotGiven(IdentityError):
     """Consent is the ground but the discloser has not given it for this recipient: the question was
     put."""
@@ -76,52 +79,6 @@ class Release:
     @property
     def ground_label(self) -> str:
         return GROUNDS.get(self.ground, self.ground)
-
-
-@dataclass
-class ConsentRequest:
-    seq: int
-    day: str
-    answer: str | None
-    answer_day: str | None
-    recipient: str
-    reason: str
-
-
-def _detail(case_key: bytes, case_id: str, kind: str, seq: int, day: str, values: dict) -> bytes:
-    return crypto.encrypt_field(
-        case_key, case_id, f"{kind}:{seq}:{day}", json.dumps(values).encode()
-    )
-
-
-def _open_detail(case_key: bytes, case_id: str, kind: str, seq: int, day: str, ct: bytes) -> dict:
-    try:
-        return json.loads(crypto.decrypt_field(case_key, case_id, f"{kind}:{seq}:{day}", ct))
-    except crypto.DecryptionError:
-        return {"recipient": "(changed outside the portal)", "reason": ""}
-
-
-def _same_recipient(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
-def consent_requests(ctx: Context, case_id: str, case_key: bytes) -> list[ConsentRequest]:
-    rows = ctx.db.execute(
-        "SELECT seq, day, answer, answer_day, detail_ct FROM consent_requests WHERE case_id = ? "
-        "ORDER BY seq",
-        [case_id],
-    ).fetchall()
-    found = []
-    for seq, day, answer, answer_day, ct in rows:
-        values = _open_detail(case_key, case_id, "consent", seq, day, ct)
-        # The answer counts only if its ciphertext, written with the case key when the discloser
-        # answered, says the same: a "yes" written into the database by someone else is no consent.
-        if (values.get("answer"), values.get("answer_day")) != (answer, answer_day):
-            answer, answer_day = None, None
-        found.append(
-            ConsentRequest(seq, day, answer, answer_day, values["recipient"], values["reason"])
-        )
-    return found
 
 
 def releases(ctx: Context, case_id: str, case_key: bytes) -> list[Release]:
@@ -228,7 +185,7 @@ def request_release(
             for c in consent_requests(ctx, case.id, case_key)
             if _same_recipient(c.recipient, recipient)
         ]
-        if not any(c.answer == "yes" for c in answers):
+        if not any(c.consents for c in answers):
             if not any(c.answer is None for c in answers):
                 with transaction(ctx.db):
                     submissions.claim(ctx.db, submission_token, day)
@@ -258,14 +215,26 @@ def request_release(
                         case_ref=case.ref,
                         detail={"consent_seq": seq},
                     )
+            tampered = any(c.signature == consent.TAMPERED for c in answers)
             raise ConsentNotGiven(
-                "The discloser has not consented to this release, so nothing was released. "
-                "The question is on their status page; release it once they say yes."
+                (
+                    "The discloser's answer does not verify (it was changed outside the portal), "
+                    if tampered
+                    else "The discloser has not consented to this release, "
+                )
+                + "so nothing was released. The question is on their status page; release it "
+                "once they say yes."
             )
     # The officer who recorded an oral disclosure held its first receipt, so could have answered the
-    # consent question as the discloser: such a release waits for another officer too.
+    # consent question as the discloser: such a release waits for another officer too. So does one
+    # on an unsigned answer (a case made before answers were signed): the case key alone vouches
+    # for it, and every reader holds that.
     state = (
-        "released" if ground == "consent" and oral.recorded_by(ctx, case.id) is None else "pending"
+        "released"
+        if ground == "consent"
+        and oral.recorded_by(ctx, case.id) is None
+        and any(c.signature == consent.VERIFIED and c.consents for c in answers)
+        else "pending"
     )
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, day)
@@ -328,12 +297,17 @@ def confirm_release(ctx: Context, case, case_key: bytes, account_id: int, seq: i
             "You recorded this oral disclosure and saw its first receipt, so another officer "
             "confirms a release on the discloser's consent."
         )
+    opened = _open_detail(case_key, case.id, "release", seq, row[3], row[4])
+    if row[2] == "consent" and not any(
+        c.consents and _same_recipient(c.recipient, opened.get("recipient", ""))
+        for c in consent_requests(ctx, case.id, case_key)
+    ):
+        raise IdentityError(
+            "The discloser's consent to this release no longer verifies, so it cannot be "
+            "confirmed: nothing was released."
+        )
     day = today(ctx.settings.timezone)
-    values = {
-        **_open_detail(case_key, case.id, "release", seq, row[3], row[4]),
-        "state": "released",
-        "confirmed_day": day,
-    }
+    values = {**opened, "state": "released", "confirmed_day": day}
     with transaction(ctx.db):
         ctx.db.execute(
             "UPDATE identity_releases SET state = 'released', confirmed_by = ?, confirmed_day = ?, "
@@ -353,30 +327,4 @@ def confirm_release(ctx: Context, case, case_key: bytes, account_id: int, seq: i
             case_ref=case.ref,
             subject=row[0],
             detail={"release_seq": seq, "ground": row[2]},
-        )
-
-
-def answer_consent(ctx: Context, case_id: str, case_key: bytes, seq: int, answer: str) -> None:
-    """The discloser's answer ('yes' or 'no') to a consent question, kept to the day. Not audited:
-    its time would tell when the discloser was here; the release it allows is. Raises
-    IdentityError."""
-    if answer not in ("yes", "no"):
-        raise IdentityError("Answer yes or no.")
-    row = ctx.db.execute(
-        "SELECT day, detail_ct, answer FROM consent_requests WHERE case_id = ? AND seq = ?",
-        [case_id, seq],
-    ).fetchone()
-    if row is None or row[2] is not None:
-        raise IdentityError("That question has already been answered.")
-    day = today(ctx.settings.timezone)
-    values = {
-        **_open_detail(case_key, case_id, "consent", seq, row[0], row[1]),
-        "answer": answer,
-        "answer_day": day,
-    }
-    with transaction(ctx.db):
-        ctx.db.execute(
-            "UPDATE consent_requests SET answer = ?, answer_day = ?, detail_ct = ? WHERE case_id ="
-            " ? AND seq = ? AND answer IS NULL",
-            [answer, day, _detail(case_key, case_id, "consent", seq, row[0], values), case_id, seq],
         )

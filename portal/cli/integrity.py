@@ -206,6 +206,8 @@ def verify_ack(
         click.echo("GENUINE: the signature is good and the file is unchanged.")
     for name in ("case_ref", "channel", "received_day", "acknowledged_day", "law", "commitment"):
         click.echo(f"{name}: {statement.get(name, '')}")
+    if "discloser_signing_key" in statement:  # acknowledgements made since consent is signed
+        click.echo(f"discloser_signing_key: {statement['discloser_signing_key']}")
     click.echo(f"signed by: {signer.hex()}")
     if expected is None:
         click.echo(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from portal.casework import acknowledgements, identity_releases, oral, workflow
 from portal.core.context import Context
+from portal.intake import receipts
 from portal.keys import channels, sessions
 from portal.records import case_attachments, case_history, casefiles
 from portal.records.casefiles import Attachment
@@ -37,7 +38,8 @@ class DiscloserView:
 
 def case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
     case = casefiles.get_case(ctx, case_id=session.subject)
-    return case, casefiles.open_case_key(ctx, case.id, "discloser", session.secret)
+    private_key, _ = receipts.discloser_keys(session)
+    return case, casefiles.open_case_key(ctx, case.id, "discloser", private_key)
 
 
 def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView:
@@ -74,10 +76,11 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
 
 
 def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer: str) -> None:
-    """The discloser answers a consent question (s 17(2)(a)). Raises
-    identity_releases.IdentityError."""
+    """The discloser answers a consent question (s 17(2)(a)), signed with the signing seed their
+    status session holds. Raises identity_releases.IdentityError."""
     case, case_key = case_key_for(ctx, session)
-    identity_releases.answer_consent(ctx, case.id, case_key, seq, answer)
+    _, signing_seed = receipts.discloser_keys(session)
+    identity_releases.answer_consent(ctx, case.id, case_key, seq, answer, signing_seed)
 
 
 def acknowledgement(ctx: Context, session: sessions.OpenSession) -> acknowledgements.Proof:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import secrets
 
 import crypto
+from portal.casework import consent, oral, workflow
 from portal.casework import identity as confidentiality
-from portal.casework import oral, workflow
 from portal.casework.categories import known_category
 from portal.core.context import Context
 from portal.guard import submissions
@@ -168,6 +168,7 @@ def complete_disclosure(
             excluded_ids,
             attachments,
             oral_by,
+            identity.signing_public_key,
         )
     intake.completed = True
     return receipt
@@ -209,15 +210,21 @@ def store_case(
     excluded_ids: set[int] = frozenset(),
     attachments: list[tuple[Attachment, str]] = (),
     oral_by: int | None = None,
+    discloser_signing_key: bytes | None = None,
 ) -> str:
     """Inside the caller's transaction: the case row, its encrypted fields, its key sealed to each
     reader and the discloser, the officers-only key, the copies for the channel's recovery key, the
     exclusions, attachments, the oral record (`oral_by`: the officer who recorded it) and first
-    deadline. Returns the reference. (complete_disclosure; also the queue benchmark, which builds
-    many cases in one transaction.)"""
+    deadline. `discloser_signing_key`: the discloser's Ed25519 public key (32 bytes, from the
+    receipt), stored with the case beside its keyed tag (consent.store_signing_key), which vouches
+    for it when consent answers are checked; no audit entry (its place would date the disclosure).
+    Returns the reference. (complete_disclosure; also the queue benchmark, which builds many cases
+    in one transaction.)"""
     ref = _insert_case(
         ctx, intake, channel_id, lookup_id, discloser_public_key, values.get("category")
     )
+    if discloser_signing_key is not None:
+        consent.store_signing_key(ctx, intake.case_id, discloser_signing_key)
     _insert_fields(ctx, intake, values)
     _insert_case_keys(ctx, intake, readers, discloser_public_key)
     internal_key = crypto.new_case_key()

@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 
 import crypto
-from portal.casework import oral
+from portal.casework import consent, oral
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import work_slots
@@ -78,12 +78,12 @@ def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None
         raise StatusNotFound() from exc
     new_receipt = None
     if oral.needs_new_receipt(ctx, row[0]):
-        new_receipt, identity = _replace_receipt(ctx, row[0], identity.lookup_id, case_key)
+        new_receipt, identity = _replace_receipt(ctx, row[0], identity, case_key)
     cookie = sessions.start(
         ctx.db,
         DISCLOSER_SESSION,
         row[0],
-        identity.private_key,
+        identity.private_key + identity.signing_seed,
         ctx.settings.discloser_idle_seconds,
         ctx.settings.discloser_session_seconds,
         replacing=replacing,
@@ -92,26 +92,42 @@ def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None
 
 
 def _replace_receipt(
-    ctx: Context, case_id: str, old_lookup: str, case_key: bytes
+    ctx: Context, case_id: str, old: crypto.ReceiptIdentity, case_key: bytes
 ) -> tuple[str, crypto.ReceiptIdentity]:
-    """A new receipt for the case: the lookup id and discloser key change, the case key is sealed to
-    the new key alone. Raises StatusNotFound if someone else replaced it meanwhile."""
+    """A new receipt for the case: the lookup id and discloser keys change, the case key is sealed
+    to the new key alone, and the new signing key is stored with its own keyed tag
+    (consent.store_signing_key; a case made before signing keys keeps none). Not audited: its time
+    would date the discloser's first visit. Raises StatusNotFound if someone else replaced it
+    meanwhile."""
     receipt = crypto.new_receipt()
     identity = derive_receipt(ctx, receipt)
     with transaction(ctx.db):
         changed = ctx.db.execute(
-            "UPDATE cases SET receipt_lookup = ?, discloser_public_key = ? "
-            "WHERE id = ? AND receipt_lookup = ?",
-            [identity.lookup_id, identity.public_key, case_id, old_lookup],
+            "UPDATE cases SET receipt_lookup = ?, discloser_public_key = ?"
+            " WHERE id = ? AND receipt_lookup = ?",
+            [identity.lookup_id, identity.public_key, case_id, old.lookup_id],
         ).rowcount
         if changed != 1 or not oral.needs_new_receipt(ctx, case_id):
             raise StatusNotFound()
+        had_key = ctx.db.execute(
+            "SELECT discloser_signing_key IS NOT NULL FROM cases WHERE id = ?", [case_id]
+        ).fetchone()[0]
+        if had_key:
+            consent.store_signing_key(ctx, case_id, identity.signing_public_key)
         ctx.db.execute(
             "UPDATE case_keys SET sealed_key = ? WHERE case_id = ? AND recipient = 'discloser'",
             [crypto.seal_to(identity.public_key, case_key), case_id],
         )
         oral.mark_receipt_replaced(ctx, case_id, today(ctx.settings.timezone))
     return receipt, identity
+
+
+def discloser_keys(session: sessions.OpenSession) -> tuple[bytes, bytes | None]:
+    """(X25519 private key, Ed25519 signing seed) from a status session's secret, which is
+    private key || signing seed (32 + 32 bytes); the seed is None for a session opened before
+    sessions carried it."""
+    secret = session.secret
+    return secret[:32], (secret[32:64] if len(secret) == 64 else None)
 
 
 def resume_status(ctx: Context, cookie: str | None) -> sessions.OpenSession | None:

@@ -25,6 +25,7 @@ from crypto import (
     derive_receipt_identity,
     derive_subkey,
     encode_statement,
+    discloser_key_tag,
     encrypt_field,
     join_secret,
     key_fingerprint,
@@ -34,6 +35,7 @@ from crypto import (
     sign_acknowledgement,
     sign_statement,
     signing_public,
+    sign_consent,
     signing_public_key,
     split_secret,
     statement_hash,
@@ -41,6 +43,8 @@ from crypto import (
     unwrap_private_key,
     verify_acknowledgement,
     verify_chain,
+    verify_consent,
+    verify_discloser_key_tag,
     wrap_private_key,
     wrapped_params,
 )
@@ -49,7 +53,8 @@ SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent.parent / "SECURITY.
 BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
 INTEGERS = {"opslimit", "memlimit", "channel", "length"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
-         "audit-link", "commitment", "ack-signature", "fingerprint", "roster-chain"}
+         "audit-link", "commitment", "ack-signature", "fingerprint", "roster-chain",
+         "discloser-key-tag"}
 
 
 def parse(text: str) -> list[dict]:
@@ -155,6 +160,19 @@ def _receipt(v):
     seed = derive_subkey(master, "receipt-x25519")
     assert hashlib.sha512(seed).digest()[:32] == v["private_key"]
     assert public_key_of(v["private_key"]) == v["public_key"]
+    # The discloser's signing key ("receipt-signing") and a consent answer it signs.
+    assert ident.signing_seed == v["signing_seed"] == derive_subkey(master, "receipt-signing")
+    assert ident.signing_public_key == v["signing_public_key"] == signing_public_key(v["signing_seed"])
+    answer = (v["consent_case_id"], int(v["consent_seq"]), v["consent_answer"], v["consent_day"])
+    assert sign_consent(v["signing_seed"], *answer) == v["consent_signature"]
+    assert verify_consent(v["signing_public_key"], *answer, v["consent_signature"])
+    # As SECURITY.md describes it: Ed25519 over the context line and the canonical statement.
+    import nacl.signing
+    statement = json.dumps({"answer": v["consent_answer"], "case_id": v["consent_case_id"],
+                            "day": v["consent_day"], "format": "protected-disclosure-consent/1",
+                            "seq": int(v["consent_seq"])}, sort_keys=True, separators=(",", ":"))
+    nacl.signing.VerifyKey(v["signing_public_key"]).verify(
+        b"protected-disclosure-consent/1\n" + statement.encode("ascii"), v["consent_signature"])
 
 
 def _session(v):
@@ -243,7 +261,22 @@ def _roster_chain(v):
     assert result.recovery_key == expected[3][2] and result.recovery_signing_key == expected[3][3]
 
 
+def _discloser_key_tag(v):
+    import hmac
+    assert derive_subkey(v["secret_key"], "discloser-tag") == v["key"]
+    tag = discloser_key_tag(v["key"], v["case_id"], v["public_key"])
+    assert tag == v["tag"]
+    # As SECURITY.md describes it: HMAC-SHA256 over the context, the case id and the public key.
+    message = b"discloser-signing-key" + v["case_id"].encode("utf-8") + v["public_key"]
+    assert hmac.new(v["key"], message, hashlib.sha256).digest() == v["tag"]
+    assert verify_discloser_key_tag(v["key"], v["case_id"], v["public_key"], v["tag"])
+    assert not verify_discloser_key_tag(v["key"], v["case_id"] + "0", v["public_key"], v["tag"])
+    assert not verify_discloser_key_tag(v["secret_key"], v["case_id"], v["public_key"], v["tag"])
+    assert not verify_discloser_key_tag(v["key"], v["case_id"], v["public_key"], None)
+
+
 CHECKS = {
+    "discloser-key-tag": _discloser_key_tag,
     "aead": _aead,
     "subkey": _subkey,
     "fingerprint": _fingerprint,

@@ -18,6 +18,7 @@ from portal.store.migrations import (
     m0010_retention,
     m0011_legacy_records,
     m0012_signing_keys,
+    m0013_signed_consent,
     m0014_officer_confirmed_keys,
     m0015_roster,
 )
@@ -38,6 +39,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0010_retention,
         m0011_legacy_records,
         m0012_signing_keys,
+        m0013_signed_consent,
         m0014_officer_confirmed_keys,
         m0015_roster,
     )
