@@ -45,10 +45,17 @@ def roster_show(data_dir: Path) -> None:
     required=True,
     help="The root fingerprint the channel's first officer reads to you from their console.",
 )
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the roots file with this root added here instead, for root to install in place.",
+)
 @click.pass_obj
-def roster_pin(data_dir: Path, channel: str, fingerprint: str) -> None:
-    """Pin CHANNEL's root in the roots file ($PORTAL_ROSTER_ROOTS): run it as the user who may write
-    that file, after the first officer has read you the fingerprint."""
+def roster_pin(data_dir: Path, channel: str, fingerprint: str, output: Path | None) -> None:
+    """Pin CHANNEL's root in the roots file ($PORTAL_ROSTER_ROOTS) after its first officer has read
+    you the fingerprint from their console. The serving user cannot write that file in production:
+    write the new version with --output, then install it as root (docs/deploy.md)."""
     import crypto
     from portal.keys import roster, roster_files
     from portal.keys.channels import find_channel
@@ -64,6 +71,14 @@ def roster_pin(data_dir: Path, channel: str, fingerprint: str) -> None:
             "That fingerprint is not the root of this channel's roster: nothing was pinned."
         )
     path = ctx.settings.roster_roots_path
+    if output is not None:
+        roots = roster_files.read_roots(path)
+        if roots.get(found.id, state.root) != state.root:
+            raise click.ClickException(f"{path} pins another root for {channel}: nothing written.")
+        roots[found.id] = state.root
+        output.write_text(roster_files.roots_document(roots))
+        click.echo(f"wrote {output}: install it as {path} (owner root, mode 0644)")
+        return
     if not roster_files.pin_root(path, found.id, state.root):
         raise click.ClickException(
             f"{path} could not be written, or pins another root for {channel}: nothing changed."

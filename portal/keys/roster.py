@@ -140,6 +140,24 @@ def admitted_recovery_key(ctx: Context, channel_id: int, key: bytes | None) -> b
     return key if roster.verified.recovery_key == key else None
 
 
+def next_statement(
+    ctx: Context,
+    channel_id: int,
+    kind: str,
+    *,
+    officer: int | None = None,
+    key: bytes | None = None,
+    signing_key: bytes | None = None,
+) -> bytes:
+    """The body of the channel's next statement (its seq and prev follow the stored chain)."""
+    rows = _rows(ctx, channel_id)
+    prev = signed.statement_hash(rows[-1][1]) if rows else bytes(32)
+    day = today(ctx.settings.timezone)
+    return signed.encode_statement(
+        channel_id, len(rows) + 1, prev, kind, officer, key, signing_key, day
+    )
+
+
 def append(
     ctx: Context,
     channel_id: int,
@@ -154,42 +172,61 @@ def append(
     """Inside the caller's transaction: add a statement signed by each seed in `signers` and
     return its seq. The statement must verify against the chain as it stands: raises
     signed.RosterError otherwise (nothing is written). Audited; the head file follows the commit."""
-    rows = _rows(ctx, channel_id)
-    seq = len(rows) + 1
-    prev = signed.statement_hash(rows[-1][1]) if rows else bytes(32)
-    body = signed.encode_statement(
-        channel_id, seq, prev, kind, officer, key, signing_key, today(ctx.settings.timezone)
+    body = next_statement(
+        ctx, channel_id, kind, officer=officer, key=key, signing_key=signing_key
     )
     signatures = tuple(signed.sign_statement(seed, body) for seed in signers)
-    root = load(ctx, channel_id).root if rows else signing_key
+    return append_signed(ctx, channel_id, body, signatures, actor=actor)
+
+
+def verifies_next(
+    ctx: Context, channel_id: int, body: bytes, signatures: tuple[tuple[bytes, bytes], ...]
+) -> str | None:
+    """None if the statement would verify as the channel's next one, else why not."""
+    rows = _rows(ctx, channel_id)
+    root = load(ctx, channel_id).root if rows else signed.decode_statement(body).signing_key
     statements = [signed.SignedStatement(b, _split_signatures(s)) for _, b, s in rows]
     checked = signed.verify_chain(
         root or bytes(32), channel_id, [*statements, signed.SignedStatement(body, signatures)]
     )
-    if checked.problem or checked.length != seq:
-        raise signed.RosterError(checked.problem or "the statement does not follow the roster")
+    if checked.problem or checked.length != len(rows) + 1:
+        return checked.problem or "the statement does not follow the roster"
+    return None
+
+
+def append_signed(
+    ctx: Context,
+    channel_id: int,
+    body: bytes,
+    signatures: tuple[tuple[bytes, bytes], ...],
+    *,
+    actor: int | None,
+) -> int:
+    """Inside the caller's transaction: add an already signed statement (see append)."""
+    problem = verifies_next(ctx, channel_id, body, signatures)
+    if problem:
+        raise signed.RosterError(problem)
+    statement = signed.decode_statement(body)
+    root = load(ctx, channel_id).root if statement.seq > 1 else statement.signing_key
     ctx.db.execute(
         "INSERT INTO roster_statements (channel_id, seq, body, signatures) VALUES (?, ?, ?, ?)",
-        [channel_id, seq, body, signed.pack_signatures(signatures)],
+        [channel_id, statement.seq, body, signed.pack_signatures(signatures)],
     )
     link = signed.statement_hash(body)
     audit.record(
         ctx,
         "roster_statement",
         actor=actor,
-        subject=officer,
+        subject=statement.officer,
         channel=channel_id,
-        detail={"seq": seq, "kind": kind, "statement": link.hex()},
+        detail={"seq": statement.seq, "kind": statement.kind, "statement": link.hex()},
     )
-    head = roster_files.Head(seq, link, root)
-    data_dir = ctx.settings.data_dir
+    head = roster_files.Head(statement.seq, link, root)
+    data_dir, roots = ctx.settings.data_dir, ctx.settings.roster_roots_path
     after_commit(ctx.db, lambda: roster_files.write_head(data_dir, channel_id, head))
-    if seq == 1:
-        after_commit(
-            ctx.db,
-            lambda: roster_files.pin_root(ctx.settings.roster_roots_path, channel_id, root),
-        )
-    return seq
+    if statement.seq == 1:
+        after_commit(ctx.db, lambda: roster_files.pin_root(roots, channel_id, root))
+    return statement.seq
 
 
 def channels_read_by(ctx: Context, account: Account) -> list[int]:

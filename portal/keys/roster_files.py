@@ -70,6 +70,11 @@ def read_roots(path: Path) -> dict[int, bytes]:
     return {int(channel): _hex32(root, path) for channel, root in _read_json(path).items()}
 
 
+def roots_document(roots: dict[int, bytes]) -> str:
+    """The roots file's text for these roots (channel id -> root), as the portal writes it."""
+    return json.dumps({str(c): r.hex() for c, r in sorted(roots.items())}, indent=1) + "\n"
+
+
 def pin_root(path: Path, channel_id: int, root: bytes) -> bool:
     """Add `channel_id`'s root if the file has none for it and the portal may write the file.
 
@@ -79,7 +84,10 @@ def pin_root(path: Path, channel_id: int, root: bytes) -> bool:
     try:
         lock_fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
     except OSError:
-        return read_roots(path).get(channel_id) == root
+        try:
+            return read_roots(path).get(channel_id) == root
+        except RosterFileError:
+            return False
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
         document = _read_json(path)

@@ -95,7 +95,9 @@ def pending_for(ctx: Context, officer: Account) -> list[Pending]:
                     )
                 )
         member_ids = {m.id for m in members}
-        for reader_id in sorted(set(readers) - member_ids):
+        holder = state.verified.root_holder()
+        # The root holder is removed only after handing the root on (portal.keys.roster_handover).
+        for reader_id in sorted(set(readers) - member_ids - {holder}):
             gone = get_account(ctx, reader_id)
             name = gone.name if gone else f"account {reader_id}"
             found.append(Pending(channel.id, channel.name, "remove", reader_id, name, ""))

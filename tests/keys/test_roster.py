@@ -232,3 +232,63 @@ def test_a_channel_from_before_rosters_seals_as_before_until_an_officer_starts_i
     assert "has no signed roster yet" not in client.get("/console/").text
     assert ctx.db.execute("SELECT COUNT(*) FROM roster_statements WHERE channel_id = ?",
                           [channel_id]).fetchone()[0] == 2  # the root (Ana) and Cat's admission
+
+
+def _sign(client, channel_id, officer_id, kind):
+    page = client.get("/console/roster").text
+    return client.post("/console/roster/sign", data={"csrf_token": csrf_token(page), "channel": str(channel_id),
+                                                      "officer": str(officer_id), "kind": kind})
+
+
+def _root_holder(data_dir, channel_id):
+    from portal.keys import roster
+    ctx = open_context(data_dir)
+    try:
+        return roster.load(ctx, channel_id).verified.root_holder()
+    finally:
+        ctx.db.conn.close()
+
+
+def test_the_root_holder_hands_the_root_to_another_reader(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    conn = _db(data_dir)
+    channel_id = conn.execute("SELECT id FROM channels WHERE name = 'Audit and Risk'").fetchone()[0]
+    cat_id = conn.execute("SELECT id FROM accounts WHERE email = ?", [cat.email]).fetchone()[0]
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    assert "Hand the root of Audit and Risk to" in client.get("/console/roster").text
+    # Cat cannot take it while Ana reads the channel.
+    other = app.test_client()
+    assert sign_in(other, cat).status_code == 303
+    assert _sign(other, channel_id, cat_id, "handover").status_code == 404
+    done = _sign(client, channel_id, cat_id, "handover")
+    assert done.status_code == 303 and "signed=handover" in done.headers["Location"]
+    assert _root_holder(data_dir, channel_id) == cat_id
+    assert _verify(data_dir).exit_code == 0
+
+
+def test_a_majority_of_the_other_readers_hand_over_a_gone_holders_root(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    dan = add_account(data_dir, "officer", "dan@agency.govt.nz", "Dan Third", ["Audit and Risk"])
+    conn = _db(data_dir)
+    channel_id = conn.execute("SELECT id FROM channels WHERE name = 'Audit and Risk'").fetchone()[0]
+    ana_id, cat_id = (conn.execute("SELECT id FROM accounts WHERE email = ?", [e]).fetchone()[0]
+                      for e in (installation.officer.email, cat.email))
+    run_cli(data_dir, "officer", "offboard", "--email", installation.officer.email)
+    assert _root_holder(data_dir, channel_id) == ana_id  # gone, but the root is still hers
+    cat_client, dan_client = app.test_client(), app.test_client()
+    assert sign_in(cat_client, cat).status_code == 303 and sign_in(dan_client, dan).status_code == 303
+    page = cat_client.get("/console/roster").text
+    assert "its root holder no longer reads it" in page and "0 have so far" in page
+    first = _sign(cat_client, channel_id, cat_id, "handover")
+    assert "signed=handover-waiting" in first.headers["Location"]
+    assert _root_holder(data_dir, channel_id) == ana_id  # one of two is not a majority
+    assert "1 have so far" in dan_client.get("/console/roster").text
+    second = _sign(dan_client, channel_id, cat_id, "handover")
+    assert "signed=handover" in second.headers["Location"] and "waiting" not in second.headers["Location"]
+    assert _root_holder(data_dir, channel_id) == cat_id
+    # Now Ana's removal can be signed, and the roster still verifies.
+    assert _sign(cat_client, channel_id, ana_id, "remove").status_code == 303
+    assert _verify(data_dir).exit_code == 0

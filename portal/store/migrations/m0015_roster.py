@@ -14,6 +14,14 @@ STATEMENTS: list[str] = [
             signatures BLOB NOT NULL,
             PRIMARY KEY (channel_id, seq)
         ) WITHOUT ROWID""",
+    # A hand-over of a channel's root being signed by a quorum of its readers: the statement and the
+    # signatures gathered so far (portal.keys.roster_work).
+    """CREATE TABLE roster_handovers (
+            channel_id INTEGER PRIMARY KEY REFERENCES channels(id),
+            officer_id INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            signatures BLOB NOT NULL
+        ) WITHOUT ROWID""",
     """CREATE TABLE roster_seen (
             account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
             channel_id INTEGER NOT NULL REFERENCES channels(id),

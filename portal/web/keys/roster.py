@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, url_for
 
-from portal.keys import roster_work
+from portal.keys import roster_handover, roster_work
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.keys.forms import RosterStatementForm
 
 bp = Blueprint("roster", __name__, url_prefix="/console")
 
-KINDS = ("start", "admit", "replace", "remove")
+KINDS = ("start", "admit", "replace", "remove", "handover")
 
 
 def _whole_id(text: str | None) -> int:
@@ -29,6 +29,8 @@ def roster_page():
         "keys/roster.html",
         views=roster_work.views_for(ctx, g.who.account),
         pending=roster_work.pending_for(ctx, g.who.account),
+        proposals=roster_handover.proposals_for(ctx, g.who.account),
+        hand_over=roster_handover.hand_over_choices(ctx, g.who.account),
         can_sign=g.who.signing_key is not None,
         form=RosterStatementForm(),
     )
@@ -44,9 +46,15 @@ def sign():
     if not form.validate() or form.kind.data not in KINDS or g.who.signing_key is None:
         abort(400)
     ctx, channel_id = portal_context(), _whole_id(form.channel.data)
+    signed = form.kind.data
     try:
         if form.kind.data == "start":
             roster_work.start(ctx, g.who.account, g.who.signing_key, channel_id)
+        elif form.kind.data == "handover":
+            done = roster_handover.hand_over(
+                ctx, g.who.account, g.who.signing_key, channel_id, _whole_id(form.officer.data)
+            )
+            signed = "handover" if done else "handover-waiting"
         else:
             roster_work.sign_pending(
                 ctx,
@@ -56,6 +64,6 @@ def sign():
                 _whole_id(form.officer.data),
                 form.kind.data,
             )
-    except roster_work.NothingToSign:
+    except (roster_work.NothingToSign, roster_handover.NoHandOver):
         abort(404)
-    return redirect(url_for("roster.roster_page", signed=form.kind.data), code=303)
+    return redirect(url_for("roster.roster_page", signed=signed), code=303)
