@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions
+from portal.keys import roster
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
 from portal.store import transaction
@@ -102,13 +103,13 @@ def channel_officers(ctx: Context, channel_id: int) -> list[Account]:
 
 
 def readers_by_channel(ctx: Context) -> dict[int, list[str]]:
-    """For the disclosure form: each channel's readers' display names, so a discloser can choose."""
+    """For the disclosure form: each channel's readers' display names, so a discloser can choose.
+    Only officers the channel's signed roster admits are named: nobody else would receive it."""
     readers: dict[int, list[str]] = {}
-    for channel_id, name in ctx.db.execute(
-        "SELECT co.channel_id, a.name FROM channel_officers co JOIN accounts a ON a.id ="
-        " co.account_id WHERE co.state = 'confirmed' AND a.role = 'officer' ORDER BY a.name"
-    ).fetchall():
-        readers.setdefault(channel_id, []).append(name)
+    for channel in list_channels(ctx):
+        admitted = roster.seal_readers(ctx, channel.id, channel_officers(ctx, channel.id))
+        if admitted:
+            readers[channel.id] = [officer.name for officer in admitted]
     return readers
 
 

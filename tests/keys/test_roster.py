@@ -292,3 +292,21 @@ def test_a_majority_of_the_other_readers_hand_over_a_gone_holders_root(app, inst
     # Now Ana's removal can be signed, and the roster still verifies.
     assert _sign(cat_client, channel_id, ana_id, "remove").status_code == 303
     assert _verify(data_dir).exit_code == 0
+
+
+def test_a_grant_of_every_case_verifies_the_roster_once(app, installation, monkeypatch):
+    from portal.keys import access, roster
+    from tests.conftest import officer_key
+    data_dir = installation.data_dir
+    for _ in range(4):
+        disclose(app.test_client(), files=())
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    ctx = open_context(data_dir)
+    ana, ana_key = officer_key(ctx, installation.officer)
+    cat_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [cat.email]).fetchone()[0]
+    calls = []
+    real = roster.signed.verify_chain
+    monkeypatch.setattr(roster.signed, "verify_chain", lambda *a: calls.append(1) or real(*a))
+    roster._CACHE.clear()
+    granted = access.grant(ctx, ana, ana_key, cat_id, "Audit and Risk")
+    assert len(granted.granted) == 4 and len(calls) == 1
