@@ -69,7 +69,7 @@ def opens_as(data_dir: Path, receipts: dict[str, str]) -> dict[str, str]:
     """For each receipt, the details field and reference of the case it opens (in-process, the way the
     status page does)."""
     from portal.records import casefiles
-    from portal.intake.receipts import open_status, resume_status
+    from portal.intake.receipts import discloser_keys, open_status, resume_status
     from portal.core.context import open_context
 
     ctx = open_context(data_dir)
@@ -78,7 +78,8 @@ def opens_as(data_dir: Path, receipts: dict[str, str]) -> dict[str, str]:
         for receipt in receipts:
             session = resume_status(ctx, open_status(ctx, receipt).cookie)
             case = casefiles.get_case(ctx, case_id=session.subject)
-            case_key = casefiles.open_case_key(ctx, case.id, "discloser", session.secret)
+            private_key, _ = discloser_keys(session)
+            case_key = casefiles.open_case_key(ctx, case.id, "discloser", private_key)
             opened[receipt] = (casefiles.read_fields(ctx, case.id, case_key)["details"], case.ref)
     finally:
         ctx.db.conn.close()
