@@ -109,7 +109,10 @@ def sign_in(
     if rotation.pending(ctx, account.id):
         # A key rotation was interrupted: finish it with the passphrase just given (the new one it
         # began with), so that no case still sealed to the old key is out of this officer's reach.
-        private_key = rotation.resume(ctx, account.id, passphrase).private_key
+        try:
+            private_key = rotation.resume(ctx, account.id, passphrase).private_key
+        except (rotation.RotationTampered, credentials.LoginFailed):
+            pass  # a rotation this passphrase did not begin: left alone (audited), no lock-out
     # Opened (or, for an officer who has none yet, made) only now that the credentials were right.
     signing_key = signing_keys.at_sign_in(ctx, account, passphrase)
     account = accounts.get_account(ctx, account.id)

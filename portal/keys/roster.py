@@ -33,19 +33,22 @@ _CACHE_LIMIT = 256
 class ChannelRoster:
     channel_id: int
     stored: int  # statements in the database
-    verified: signed.Verified | None  # None: no statement yet (a channel from before rosters)
+    verified: signed.Verified | None  # None: no roster anywhere (a channel from before rosters)
     pinned: bool  # the root comes from the roots file, not from the database
     root: bytes | None  # the root the chain was verified from
     problem: str | None  # what does not verify, for the officers' warning; None when all is well
+    cut: bool = False  # the stored chain is not the one its head records: nothing is sealed
 
     @property
     def started(self) -> bool:
-        return self.stored > 0
+        return self.verified is not None
 
     def admits(self, account: Account) -> bool:
         """May a key be sealed to this account's current public key?"""
         if not self.started:
             return True  # no roster yet: sealing as before (the console warns)
+        if self.cut:
+            return False  # a statement was deleted or changed: who was removed is unknown
         reader = self.verified.readers.get(account.id)
         return reader is not None and reader.key == account.public_key
 
@@ -57,11 +60,25 @@ def _split_signatures(blob: bytes) -> tuple[tuple[bytes, bytes], ...]:
         return ()  # malformed: verify_chain refuses the statement, naming it
 
 
+def _blob(value) -> bytes:
+    # A row written outside the portal may hold text or numbers: such a statement fails to verify.
+    return bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else b""
+
+
 def _rows(ctx: Context, channel_id: int) -> list[tuple[int, bytes, bytes]]:
-    return ctx.db.execute(
+    rows = ctx.db.execute(
         "SELECT seq, body, signatures FROM roster_statements WHERE channel_id = ? ORDER BY seq",
         [channel_id],
     ).fetchall()
+    return [(seq, _blob(body), _blob(sigs)) for seq, body, sigs in rows]
+
+
+def _digest(rows: list[tuple[int, bytes, bytes]]) -> bytes:
+    digest = hashlib.blake2b(digest_size=32)
+    for _, body, sigs in rows:
+        for part in (body, sigs):
+            digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.digest()
 
 
 def _first_root(body: bytes) -> bytes | None:
@@ -84,12 +101,21 @@ def load(ctx: Context, channel_id: int) -> ChannelRoster:
     except roster_files.RosterFileError as exc:
         root, problems = None, [str(exc)]
     pinned = root is not None
-    if not rows:
-        return ChannelRoster(channel_id, 0, None, pinned, root, None)
     try:
         head = roster_files.read_heads(ctx.settings.data_dir).get(channel_id)
     except roster_files.RosterFileError as exc:
         head, problems = None, [*problems, str(exc)]
+    if not rows:
+        if root is None and head is None:
+            return ChannelRoster(channel_id, 0, None, False, None, None)
+        # Recorded outside the database, but no statement in it: deleted, never "no roster yet".
+        problems.append(
+            "The roster's statements were deleted from the database: nothing is sealed to this"
+            " channel's officers until they are restored (from a backup)."
+        )
+        return ChannelRoster(
+            channel_id, 0, signed.Verified(), pinned, root or head.root, " ".join(problems), True
+        )
     if head is not None and root is not None and head.root != root:
         # The roots file changed without a signed hand-over: keep to the root seen before it.
         problems.append(
@@ -100,23 +126,24 @@ def load(ctx: Context, channel_id: int) -> ChannelRoster:
     if root is None:
         # Not pinned yet (a read-only roots file the operator has not updated): trust on first use.
         root = head.root if head is not None else _first_root(rows[0][1])
-    digest = hashlib.blake2b(b"".join(body + sigs for _, body, sigs in rows)).digest()
-    key = (str(ctx.settings.data_dir), channel_id, root, digest, head, tuple(problems))
+    key = (str(ctx.settings.data_dir), channel_id, root, pinned, _digest(rows), head, *problems)
     if key in _CACHE:
         return _CACHE[key]
     statements = [signed.SignedStatement(body, _split_signatures(sigs)) for _, body, sigs in rows]
     verified = signed.verify_chain(root or bytes(32), channel_id, statements)
     if verified.problem:
         problems.append(f"Statement {verified.bad_seq} does not verify: {verified.problem}")
-    if head is not None and (
+    cut = head is not None and (
         len(rows) < head.length or signed.statement_hash(rows[head.length - 1][1]) != head.head
-    ):
+    )
+    if cut:
         problems.append(
             f"The roster in the database is not the one recorded outside it ({head.length} "
-            "statements): a statement was deleted or changed."
+            "statements): a statement was deleted or changed, so nothing is sealed to this"
+            " channel's officers until it is restored."
         )
     roster = ChannelRoster(
-        channel_id, len(rows), verified, pinned, root, " ".join(problems) or None
+        channel_id, len(rows), verified, pinned, root, " ".join(problems) or None, cut
     )
     if len(_CACHE) >= _CACHE_LIMIT:
         _CACHE.clear()
@@ -137,7 +164,7 @@ def admitted_recovery_key(ctx: Context, channel_id: int, key: bytes | None) -> b
     roster = load(ctx, channel_id)
     if key is None or not roster.started:
         return key
-    return key if roster.verified.recovery_key == key else None
+    return key if not roster.cut and roster.verified.recovery_key == key else None
 
 
 def next_statement(

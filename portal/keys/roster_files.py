@@ -67,7 +67,12 @@ def _write_json(path: Path, document: dict) -> None:
 
 def read_roots(path: Path) -> dict[int, bytes]:
     """Channel id -> pinned root (32 bytes). An absent file pins nothing. Raises RosterFileError."""
-    return {int(channel): _hex32(root, path) for channel, root in _read_json(path).items()}
+    roots = {}
+    for channel, root in _read_json(path).items():
+        if not (isinstance(channel, str) and channel.isascii() and channel.isdigit()):
+            raise RosterFileError(f"{path.name} holds a key that is not a channel's id")
+        roots[int(channel)] = _hex32(root, path)
+    return roots
 
 
 def roots_document(roots: dict[int, bytes]) -> str:
@@ -109,8 +114,11 @@ def read_heads(data_dir: Path) -> dict[int, Head]:
     path = data_dir / HEAD_FILE
     heads = {}
     for channel, value in _read_json(path).items():
-        if not isinstance(value, dict) or not isinstance(value.get("length"), int):
+        length = value.get("length") if isinstance(value, dict) else None
+        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
             raise RosterFileError(f"{path.name} holds an entry that is not a head")
+        if not (isinstance(channel, str) and channel.isascii() and channel.isdigit()):
+            raise RosterFileError(f"{path.name} holds a key that is not a channel's id")
         heads[int(channel)] = Head(
             value["length"], _hex32(value.get("head"), path), _hex32(value.get("root"), path)
         )

@@ -82,7 +82,10 @@ def pending_for(ctx: Context, officer: Account) -> list[Pending]:
             admitted = readers.get(member.id)
             if member.signing_public_key is None:
                 continue  # admitted once they have signed in with their own signing key
-            if admitted is None or admitted.key != member.public_key:
+            if admitted is None or (admitted.key, admitted.signing_key) != (
+                member.public_key,
+                member.signing_public_key,
+            ):
                 kind = "admit" if admitted is None else "replace"
                 found.append(
                     Pending(
@@ -210,10 +213,14 @@ def views_for(ctx: Context, officer: Account) -> list[RosterView]:
                 state,
                 _fingerprint(state.root),
                 sorted(readers),
-                seen is not None and (bytes(seen[0]), bytes(seen[1])) != current,
+                seen is not None and tuple(map(_as_bytes, seen)) != current,
             )
         )
     return views
+
+
+def _as_bytes(value) -> bytes:
+    return bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else b""
 
 
 def _seen_value(state: roster.ChannelRoster) -> tuple[bytes, bytes]:

@@ -48,6 +48,10 @@ class Progress:
     to_do: int  # cases still to re-seal
 
 
+class RotationTampered(Exception):
+    """The pending rotation's new key does not match its public key: written outside the portal."""
+
+
 class RotationUnderWay(AccountError):
     """A rotation was started and not finished: carry it on (`resume`) instead."""
 
@@ -228,6 +232,11 @@ def resume(
         new_key = crypto.unwrap_private_key(new_wrapped, passphrase)
     except crypto.CryptoError:
         raise credentials.LoginFailed() from None
+    if crypto.public_key_of(new_key) != new_public or new_key == old_key:
+        # Not a rotation this officer began: a row written into the database to have their copies
+        # re-sealed to someone else's key. Nothing is re-sealed.
+        audit.record(ctx, "key_rotation_refused", actor=account_id)
+        raise RotationTampered()
     done = _carry_on(
         ctx, account_id, old_key, new_key, new_public, True, batch_size, pause_seconds
     )

@@ -310,3 +310,76 @@ def test_a_grant_of_every_case_verifies_the_roster_once(app, installation, monke
     roster._CACHE.clear()
     granted = access.grant(ctx, ana, ana_key, cat_id, "Audit and Risk")
     assert len(granted.granted) == 4 and len(calls) == 1
+
+
+def test_a_rotation_row_written_into_the_database_reseals_nothing(app, installation):
+    """A database writer cannot pose as an interrupted rotation to have an officer's copies re-sealed
+    to their key at the officer's next sign-in (review finding)."""
+    data_dir = installation.data_dir
+    disclose(app.test_client(), files=())
+    attacker_private, attacker_public = crypto.generate_keypair()
+    with _db(data_dir) as conn:
+        conn.execute("INSERT INTO key_rotations (account_id, new_public_key, new_wrapped_private_key,"
+                     " old_wrapped_private_key) SELECT id, ?, wrapped_private_key, wrapped_private_key"
+                     " FROM accounts WHERE email = ?", [attacker_public, installation.officer.email])
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    assert MARKER in client.get(re.findall(r'href="(/console/cases/[^"/]+)"', client.get("/console/").text)[0]).text
+    assert not _opens_anything(attacker_private, data_dir)
+    conn = _db(data_dir)
+    assert conn.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'key_rotation_refused'").fetchone()[0] == 1
+
+
+def test_deleting_a_channels_whole_roster_does_not_switch_it_off(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    attacker_private, attacker_public = crypto.generate_keypair()
+    with _db(data_dir) as conn:
+        conn.execute("DELETE FROM roster_statements")
+        conn.execute("UPDATE accounts SET public_key = ? WHERE email = ?", [attacker_public, cat.email])
+        conn.execute("UPDATE channels SET recovery_public_key = ? WHERE name = 'Audit and Risk'",
+                     [attacker_public])
+    client = app.test_client()
+    token = csrf_token(client.get("/disclose").text)
+    response = post_multipart(client, "/disclose", disclosure_fields(token, MARKER))
+    assert response.status_code == 503 and MARKER in response.text
+    assert not _opens_anything(attacker_private, data_dir)
+    assert "statements were deleted" in _inbox(app, installation.officer)
+
+
+def test_cutting_the_end_off_a_chain_brings_no_removed_reader_back(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    conn = _db(data_dir)
+    channel_id = conn.execute("SELECT id FROM channels WHERE name = 'Audit and Risk'").fetchone()[0]
+    cat_id, cat_key = conn.execute("SELECT id, public_key FROM accounts WHERE email = ?", [cat.email]).fetchone()
+    membership = conn.execute("SELECT * FROM channel_officers WHERE account_id = ?", [cat_id]).fetchone()
+    conn.execute("DELETE FROM channel_officers WHERE account_id = ?", [cat_id])  # as a removal leaves it
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    assert _sign(client, channel_id, cat_id, "remove").status_code == 303
+    # The "removed" statement deleted and Cat's membership put back, both in the database alone.
+    conn.execute("DELETE FROM roster_statements WHERE channel_id = ? AND seq = 3", [channel_id])
+    conn.execute(f"INSERT INTO channel_officers VALUES ({', '.join('?' * len(membership))})", membership)
+    discloser = app.test_client()
+    token = csrf_token(discloser.get("/disclose").text)
+    response = post_multipart(discloser, "/disclose", disclosure_fields(token, MARKER))
+    assert response.status_code == 503 and MARKER in response.text  # nothing sealed while it is cut
+    assert conn.execute("SELECT COUNT(*) FROM case_keys WHERE account_id = ?", [cat_id]).fetchone()[0] == 0
+    assert "a statement was deleted or changed" in _inbox(app, installation.officer)
+    assert cat_key
+
+
+def test_odd_rows_in_the_roster_tables_never_give_a_500(app, installation):
+    data_dir = installation.data_dir
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    client.get("/console/roster")  # records what Ana has seen
+    with _db(data_dir) as conn:
+        conn.execute("INSERT INTO roster_statements VALUES (1, 2, 'text body', 5)")
+        conn.execute("UPDATE roster_seen SET root = 'abc', head = 7")
+    assert app.test_client().get("/disclose").status_code == 200
+    assert client.get("/console/").status_code == 200 and client.get("/console/roster").status_code == 200
+    (data_dir / roster_files.HEAD_FILE).write_text(json.dumps({"1": {"length": -1, "head": "00", "root": "00"}}))
+    assert app.test_client().get("/disclose").status_code == 200
+    assert client.get("/console/").status_code == 200

@@ -135,6 +135,13 @@ def resume_rotation():
         )
     except LookupError:
         return redirect(url_for("own_keys.replace_keys"), code=303)
+    except rotation.RotationTampered:
+        return _render(
+            resume_form=form,
+            problem="This change of keys was not begun by you: nothing was re-sealed. Tell your"
+            " integrity team's lead and the server's operator.",
+            code=400,
+        )
     except credentials.LoginFailed:
         form.passphrase.errors = ["That is not the new passphrase this change began with."]
         return _render(
