@@ -34,22 +34,40 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _imports(path: Path) -> set[str]:
-    """Every module of portal/ or crypto/ that `path` imports, at the top or inside a function."""
-    found = set()
+def _absolute(module: str, path: Path, node: ast.ImportFrom) -> str | None:
+    """The absolute name an ImportFrom refers to, relative ones (`from . import x`) resolved."""
+    if node.level == 0:
+        return node.module
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def _imported_names(module: str, path: Path) -> list[str]:
+    """Every name `path` imports, at the top or inside a function, relative imports resolved;
+    `from a import b` gives both a.b and a (b may be a module or a name in a)."""
+    names = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            # `from portal.web import app` imports the module portal.web.app
-            names = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
-        else:
-            continue
-        for name in names:
-            while name and name not in MODULES:
-                name = name.rpartition(".")[0]
-            if name:
-                found.add(name)
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(module, path, node)
+            if base:
+                names += [f"{base}.{alias.name}" for alias in node.names]
+                # A module's own packages are imported before it anyway: no dependency on them.
+                if not (module + ".").startswith(base + "."):
+                    names.append(base)
+    return names
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module of portal/ or crypto/ that `path` imports."""
+    found = set()
+    for name in _imported_names(_module_name(path), path):
+        while name and name not in MODULES:
+            name = name.rpartition(".")[0]
+        if name:
+            found.add(name)
     return found
 
 
@@ -57,15 +75,8 @@ GRAPH = {name: _imports(path) - {name} for name, path in MODULES.items()}
 
 
 def _external_imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-            if node.module == "portal":
-                found.add("portal")
-    return found
+    """The top-level package of everything `path` imports (relative imports resolved)."""
+    return {name.split(".")[0] for name in _imported_names(_module_name(path), path)}
 
 
 def _map() -> list[tuple[int, str]]:
@@ -119,13 +130,20 @@ def test_every_import_goes_down_the_layers_of_the_map():
 VIEW_PLUMBING = {"portal.web.app", "portal.web.context", "portal.web.server"}
 
 
+CRYPTO_AND_SQL = {"crypto", "sqlite3", "sqlite_utils", "nacl", "cryptography", "hashlib", "hmac"}
+
+
 def test_views_do_no_sql_and_no_crypto():
     wrong = {}
     for module, path in MODULES.items():
         if not module.startswith("portal.web") or module in VIEW_PLUMBING:
             continue
-        bad = _external_imports(path) & {"crypto", "sqlite3", "sqlite_utils"}
+        bad = _external_imports(path) & CRYPTO_AND_SQL
         bad |= {name for name in GRAPH[module] if name.startswith(("portal.store", "crypto"))}
+        # Nor through the context's database: no `.execute(...)` and no `.db` in a view.
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("execute", "executemany", "db"):
+                bad.add(f"line {node.lineno}: .{node.attr}")
         if bad:
             wrong[module] = sorted(bad)
     assert wrong == {}
@@ -168,7 +186,7 @@ DOTTED = re.compile(r"(?<![\w/.-])((?:portal|crypto)(?:\.[A-Za-z_]\w*)+)")
 
 
 def _documents() -> list[Path]:
-    return [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md")),
+    return [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").rglob("*.md")),
             *sorted(p for p in (ROOT / "deploy").rglob("*") if p.is_file()),
             *sorted((ROOT / "bench").glob("*.py"))]
 
@@ -248,3 +266,20 @@ def test_every_attribute_read_from_a_portal_module_exists():
                 if not hasattr(module, node.attr) and f"{module.__name__}.{node.attr}" not in MODULES:
                     missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value.id}.{node.attr}")
     assert sorted(set(missing)) == []
+
+
+def test_every_code_folder_is_a_package_that_ships_in_the_wheel():
+    """A folder of modules without __init__.py would be missed by the map and by the wheel."""
+    import tomllib
+    folders = {path.parent for path in [*(ROOT / "portal").rglob("*.py"), *(ROOT / "crypto").rglob("*.py")]}
+    assert sorted(str(f.relative_to(ROOT)) for f in folders if not (f / "__init__.py").exists()) == []
+    shipped = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = {_module_name(folder / "__init__.py") for folder in folders}
+    assert sorted(packages - shipped) == []
+
+
+def test_every_migration_file_is_applied():
+    from portal.store.migrations import MIGRATIONS
+    files = sorted((ROOT / "portal" / "store" / "migrations").glob("m[0-9][0-9][0-9][0-9]_*.py"))
+    numbers = [int(path.name[1:5]) for path in files]
+    assert sorted(number for number, _ in MIGRATIONS) == numbers
