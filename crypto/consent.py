@@ -1,10 +1,13 @@
 """Consent answers signed by the discloser: Ed25519 (RFC 8032) by the key derived from the receipt
-(crypto.receipt, subkey "receipt-signing") over a canonical statement of the answer.
+(crypto.receipt, subkey "receipt-signing") over a canonical statement of the answer and of the
+question it answers.
 
 The bytes signed are ``CONSENT_CONTEXT || canonical JSON`` (sorted keys, no spaces, ASCII only) of
 ``{"answer": "yes" | "no", "case_id": str, "day": "YYYY-MM-DD", "format":
-"protected-disclosure-consent/1", "seq": int}`` (SECURITY.md, "Signed consent answers"). The key
-those answers verify with is vouched for by a keyed tag (discloser_key_tag) stored with the case.
+"protected-disclosure-consent/1", "reason": str, "recipient": str, "seq": int}`` (SECURITY.md,
+"Signed consent answers"): the recipient and reason are the exact text the discloser was shown, so
+a question changed after the answer no longer verifies. The key those answers verify with is
+vouched for by a keyed tag (discloser_key_tag) stored with the case.
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ class BadConsent(CryptoError):
     """A consent statement that cannot be made: a wrong answer, sequence number or day."""
 
 
-def consent_statement(case_id: str, seq: int, answer: str, day: str) -> bytes:
-    """The canonical statement bytes (without the context line). Raises BadConsent."""
+def consent_statement(
+    case_id: str, seq: int, answer: str, day: str, recipient: str, reason: str
+) -> bytes:
+    """The canonical statement bytes (without the context line): the answer, and the question's
+    recipient and reason exactly as the discloser was shown them. Raises BadConsent."""
     if answer not in ("yes", "no"):
         raise BadConsent("a consent answer is 'yes' or 'no'")
     if type(seq) is not int or seq < 1:
@@ -40,28 +46,52 @@ def consent_statement(case_id: str, seq: int, answer: str, day: str) -> bytes:
         raise BadConsent("case_id must be a non-empty str")
     if not isinstance(day, str) or not _DAY.fullmatch(day):
         raise BadConsent("day must be YYYY-MM-DD")
+    if not isinstance(recipient, str) or not recipient:
+        raise BadConsent("recipient must be a non-empty str")
+    if not isinstance(reason, str):
+        raise BadConsent("reason must be a str")
     return canonical(
-        {"answer": answer, "case_id": case_id, "day": day, "format": CONSENT_FORMAT, "seq": seq}
+        {
+            "answer": answer,
+            "case_id": case_id,
+            "day": day,
+            "format": CONSENT_FORMAT,
+            "reason": reason,
+            "recipient": recipient,
+            "seq": seq,
+        }
     )
 
 
-def sign_consent(seed: bytes, case_id: str, seq: int, answer: str, day: str) -> bytes:
+def sign_consent(
+    seed: bytes, case_id: str, seq: int, answer: str, day: str, recipient: str, reason: str
+) -> bytes:
     """The 64-byte Ed25519 signature by the seed's key over the consent statement."""
     key = nacl.signing.SigningKey(require_bytes(seed, 32, "seed"))
-    return key.sign(CONSENT_CONTEXT + consent_statement(case_id, seq, answer, day)).signature
+    statement = consent_statement(case_id, seq, answer, day, recipient, reason)
+    return key.sign(CONSENT_CONTEXT + statement).signature
 
 
 def verify_consent(
-    public_key: bytes, case_id: str, seq: int, answer: str, day: str, signature: bytes | None
+    public_key: bytes,
+    case_id: str,
+    seq: int,
+    answer: str,
+    day: str,
+    recipient: str,
+    reason: str,
+    signature: bytes | None,
 ) -> bool:
-    """Whether `signature` is the key's signature over this answer; False for anything malformed
-    (a missing signature, a wrong length, an answer that is neither yes nor no)."""
+    """Whether `signature` is the key's signature over this answer to this question (recipient
+    and reason as the discloser was shown them); False for anything malformed (a missing
+    signature, a wrong length, an answer that is neither yes nor no)."""
     if not isinstance(signature, bytes) or len(signature) != 64:
         return False
     if not isinstance(public_key, bytes) or len(public_key) != 32:
         return False
     try:
-        message = CONSENT_CONTEXT + consent_statement(case_id, seq, answer, day)
+        statement = consent_statement(case_id, seq, answer, day, recipient, reason)
+        message = CONSENT_CONTEXT + statement
         nacl.signing.VerifyKey(public_key).verify(message, signature)
     except (BadConsent, nacl.exceptions.BadSignatureError, ValueError):
         return False

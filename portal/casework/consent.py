@@ -9,7 +9,9 @@ therefore also signed by the discloser's Ed25519 key, derived from the receipt (
 public half is stored with the case at submission beside a tag keyed with a subkey of the
 installation's secret (crypto.discloser_key_tag), which a database writer without installation.json
 cannot forge, and is named in the signed acknowledgement. An answer is shown as:
-- VERIFIED: signed by the vouched key;
+- VERIFIED: signed by the vouched key over this answer and the question as it reads now (its
+  recipient and reason, which the signed statement names: a question re-encrypted after the answer
+  to name someone else does not verify);
 - TAMPERED: it does not verify, or the case's key has no good tag (never counted as consent);
 - UNSIGNED: the case was made before answers were signed (no key and no tag): a release on it
   needs a second officer.
@@ -26,6 +28,8 @@ from portal.core.context import Context
 from portal.store import transaction
 
 VERIFIED, UNSIGNED, TAMPERED = "verified", "unsigned", "tampered"
+# What open_detail gives for a detail that does not decrypt.
+UNREADABLE = {"recipient": "(changed outside the portal)", "reason": ""}
 
 
 class IdentityError(ValueError):
@@ -60,7 +64,7 @@ def open_detail(case_key: bytes, case_id: str, kind: str, seq: int, day: str, ct
     try:
         return json.loads(crypto.decrypt_field(case_key, case_id, f"{kind}:{seq}:{day}", ct))
     except crypto.DecryptionError:
-        return {"recipient": "(changed outside the portal)", "reason": ""}
+        return dict(UNREADABLE)
 
 
 def same_recipient(a: str, b: str) -> bool:
@@ -131,7 +135,18 @@ def consent_requests(ctx: Context, case_id: str, case_key: bytes) -> list[Consen
         state = ""
         if answer is not None:
             if key is not None:
-                ok = crypto.verify_consent(key, case_id, seq, answer, answer_day, signature)
+                # The signature covers the question too, as decrypted now: a recipient or reason
+                # re-encrypted after the answer does not verify.
+                ok = crypto.verify_consent(
+                    key,
+                    case_id,
+                    seq,
+                    answer,
+                    answer_day,
+                    values.get("recipient"),
+                    values.get("reason"),
+                    signature,
+                )
                 state = VERIFIED if ok else TAMPERED
             else:  # no key vouched for: made before signing, unless someone put one there
                 state = TAMPERED if has_stored_key else UNSIGNED
@@ -165,13 +180,17 @@ def answer_consent(
     if row is None or row[2] is not None:
         raise IdentityError("That question has already been answered.")
     day = today(ctx.settings.timezone)
-    values = {
-        **open_detail(case_key, case_id, "consent", seq, row[0], row[1]),
-        "answer": answer,
-        "answer_day": day,
-    }
+    question = open_detail(case_key, case_id, "consent", seq, row[0], row[1])
+    if question == UNREADABLE:
+        raise IdentityError("That question was changed outside the portal: it cannot be answered.")
+    values = {**question, "answer": answer, "answer_day": day}
+    # Signed over the question as it reads now, which is what the status page shows the discloser.
     signature = (
-        crypto.sign_consent(signing_seed, case_id, seq, answer, day) if signing_seed else None
+        crypto.sign_consent(
+            signing_seed, case_id, seq, answer, day, question["recipient"], question["reason"]
+        )
+        if signing_seed
+        else None
     )
     with transaction(ctx.db):
         if signing_seed:

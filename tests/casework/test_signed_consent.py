@@ -95,7 +95,11 @@ def test_a_genuine_signed_yes_releases_as_before_and_the_key_is_the_receipts(cas
     assert ctx.db.execute("SELECT discloser_signing_key FROM cases").fetchone()[0] == identity.signing_public_key
     case_id, day, signature = ctx.db.execute(
         "SELECT case_id, answer_day, answer_signature FROM consent_requests").fetchone()
-    assert crypto.verify_consent(identity.signing_public_key, case_id, 1, "yes", day, signature)
+    question = (FIELDS["recipient"], FIELDS["reason"])
+    assert crypto.verify_consent(identity.signing_public_key, case_id, 1, "yes", day, *question, signature)
+    # The signature names the question the discloser was shown: it is no yes to anyone else.
+    assert not crypto.verify_consent(identity.signing_public_key, case_id, 1, "yes", day, "The CEO",
+                                     FIELDS["reason"], signature)
     assert run_cli(installation.data_dir, "audit", "verify").exit_code == 0
 
 
@@ -126,7 +130,7 @@ def test_a_yes_forged_with_the_case_key_shows_tampered_and_releases_nothing(case
     signature = None
     if forgery.startswith("own-key") or forgery == "other-case-tag":
         seed = crypto.new_signing_key()
-        signature = crypto.sign_consent(seed, case_id, 1, "yes", day)
+        signature = crypto.sign_consent(seed, case_id, 1, "yes", day, FIELDS["recipient"], FIELDS["reason"])
         public = crypto.signing_public_key(seed)
         # A tag made with a key other than the installation's, none, or one made for another case id.
         tag = {"own-key": crypto.discloser_key_tag(bytes(32), case_id, public), "own-key-no-tag": None,
@@ -156,6 +160,65 @@ def test_a_yes_forged_with_the_case_key_shows_tampered_and_releases_nothing(case
     assert answer_seq(discloser, 2, "yes").status_code == 303
     assert release(ana, url, case["passphrase"]).status_code == 303
     assert 'data-release="1" data-state="released"' in ana.get(url).text
+
+
+@pytest.mark.parametrize("changed", ["recipient", "reason"])
+def test_a_question_re_encrypted_after_a_yes_shows_tampered_and_releases_nothing(case, installation, changed):
+    """The discloser says yes to Ms Rangi; an officer who can write the database re-encrypts the question with
+    the case key, keeping the answer and its genuine signature, so that it names the CEO (or gives another
+    reason). The signed statement names the question the discloser was shown, so the answer no longer
+    verifies: it is tampered, no release on it is made (to the CEO or to Ms Rangi), nor can one be confirmed."""
+    ana, carol, url, discloser = case["ana"], case["carol"], case["url"], case["discloser"]
+    assert release(ana, url, case["passphrase"]).status_code == 400
+    assert answer(discloser).status_code == 303
+    assert 'data-answer="yes" data-signature="verified"' in ana.get(url).text
+    case_id, case_key = _case_key(installation, installation.officer)
+    ctx = open_context(installation.data_dir)
+    day, ct = ctx.db.execute("SELECT day, detail_ct FROM consent_requests WHERE case_id = ? AND seq = 1",
+                             [case_id]).fetchone()
+    values = consent.open_detail(case_key, case_id, "consent", 1, day, ct)
+    assert (values["recipient"], values["answer"]) == (FIELDS["recipient"], "yes")
+    values[changed] = {"recipient": "The CEO", "reason": "The CEO asked who it was."}[changed]
+    ctx.db.execute("UPDATE consent_requests SET detail_ct = ? WHERE case_id = ? AND seq = 1",
+                   [consent.detail(case_key, case_id, "consent", 1, day, values), case_id])
+    ctx.db.commit()
+
+    page = ana.get(url).text
+    assert 'data-consent="1" data-answer="" data-signature="tampered"' in page and "Tampered:" in page
+    assert "the discloser agreed" not in page and 'data-signature="verified"' not in page
+    to_ceo = {**FIELDS, "recipient": "The CEO"}
+    for client, passphrase in ((ana, case["passphrase"]), (carol, case["carol_passphrase"])):
+        refused = post(client, url + "/identity", url, confirm_passphrase=passphrase, **to_ceo)
+        assert refused.status_code == 400
+        if changed == "recipient":
+            assert "does not verify" in refused.text
+        assert release(client, url, passphrase).status_code == 400
+    page = ana.get(url).text
+    assert 'id="identity-releases"' not in page and "data-release=" not in page
+    assert post(carol, url + "/identity/1/confirm", url, confirm_passphrase=case["carol_passphrase"]).status_code == 400
+    for recipient in ("The CEO", FIELDS["recipient"]):
+        export = post(ana, url + "/export", url, confirm_passphrase=case["passphrase"], recipient=recipient,
+                      include_identity="y")
+        assert export.status_code == 400 and "record the release first" in export.text
+    assert [e for e in events(installation, "identity") if e.startswith("identity_release")] == []
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM identity_releases").fetchone()[0] == 0
+    assert "your identity was given" not in discloser.get("/status").text
+
+
+def test_a_question_that_does_not_open_cannot_be_answered(case, installation):
+    """The discloser signs the question as their status page shows it; one whose ciphertext does not open is
+    not signed at all."""
+    ana, url, discloser = case["ana"], case["url"], case["discloser"]
+    assert release(ana, url, case["passphrase"]).status_code == 400
+    ctx = open_context(installation.data_dir)
+    case_id, day = ctx.db.execute("SELECT case_id, day FROM consent_requests").fetchone()
+    other_key = consent.detail(bytes(32), case_id, "consent", 1, day, {"recipient": "The CEO", "reason": "x"})
+    ctx.db.execute("UPDATE consent_requests SET detail_ct = ?", [other_key])
+    ctx.db.commit()
+    refused = answer(discloser)
+    assert refused.status_code == 400 and "changed outside the portal" in refused.text
+    assert ctx.db.execute("SELECT answer, answer_signature FROM consent_requests").fetchone() == (None, None)
 
 
 def answer_seq(discloser, seq, value):
@@ -198,7 +261,7 @@ def test_a_key_put_on_an_old_style_case_does_not_make_its_answers_count(old_styl
     ctx.db.execute("UPDATE cases SET discloser_signing_key = ?", [crypto.signing_public_key(seed)])
     ctx.db.execute("UPDATE consent_requests SET answer = 'yes', answer_day = ?, detail_ct = ?, answer_signature = ?",
                    [day, consent.detail(case_key, case_id, "consent", 1, day, values),
-                    crypto.sign_consent(seed, case_id, 1, "yes", day)])
+                    crypto.sign_consent(seed, case_id, 1, "yes", day, FIELDS["recipient"], FIELDS["reason"])])
     ctx.db.commit()
     assert 'data-signature="tampered"' in ana.get(url).text
     assert release(ana, url, case["passphrase"]).status_code == 400

@@ -17,6 +17,7 @@ from crypto import (
     attachment_ad,
     commit,
     commitment_salt,
+    consent_statement,
     custodians_signing_public,
     custodians_signing_seed,
     decode_statement,
@@ -163,14 +164,24 @@ def _receipt(v):
     # The discloser's signing key ("receipt-signing") and a consent answer it signs.
     assert ident.signing_seed == v["signing_seed"] == derive_subkey(master, "receipt-signing")
     assert ident.signing_public_key == v["signing_public_key"] == signing_public_key(v["signing_seed"])
-    answer = (v["consent_case_id"], int(v["consent_seq"]), v["consent_answer"], v["consent_day"])
+    answer = (v["consent_case_id"], int(v["consent_seq"]), v["consent_answer"], v["consent_day"],
+              v["consent_recipient"], v["consent_reason"])
     assert sign_consent(v["signing_seed"], *answer) == v["consent_signature"]
     assert verify_consent(v["signing_public_key"], *answer, v["consent_signature"])
+    # The question is signed: another recipient or reason, even one differing only in case or a space,
+    # does not verify.
+    for field, other in ((4, "The CEO"), (4, v["consent_recipient"].upper()), (4, v["consent_recipient"] + " "),
+                         (5, "Another reason."), (5, "")):
+        changed = answer[:field] + (other,) + answer[field + 1:]
+        assert not verify_consent(v["signing_public_key"], *changed, v["consent_signature"])
     # As SECURITY.md describes it: Ed25519 over the context line and the canonical statement.
     import nacl.signing
     statement = json.dumps({"answer": v["consent_answer"], "case_id": v["consent_case_id"],
                             "day": v["consent_day"], "format": "protected-disclosure-consent/1",
+                            "reason": v["consent_reason"], "recipient": v["consent_recipient"],
                             "seq": int(v["consent_seq"])}, sort_keys=True, separators=(",", ":"))
+    assert "\\u2013" in statement and statement.isascii()
+    assert consent_statement(*answer) == statement.encode("ascii")
     nacl.signing.VerifyKey(v["signing_public_key"]).verify(
         b"protected-disclosure-consent/1\n" + statement.encode("ascii"), v["consent_signature"])
 
