@@ -4,7 +4,7 @@ and the audited print of the case's record.
 
 from __future__ import annotations
 
-from portal.casework import identity, identity_releases, referrals
+from portal.casework import consent, identity, identity_releases, referrals
 from portal.casework.cases import open_case
 from portal.casework.triage import read_case
 from portal.core.context import Context
@@ -18,10 +18,10 @@ def export_case(
     """A plain-text copy of the case for a referral (s 16) or an investigator: (file name, text),
     naming `recipient` and the case's referrals to it. The discloser's contact details are left out
     unless `include_identity` and a completed release to `recipient` is on record
-    (identity_releases.IdentityError otherwise). Attachments are not included. Audited."""
+    (consent.IdentityError otherwise). Attachments are not included. Audited."""
     case, case_key = open_case(ctx, who, ref)
     if include_identity and not identity_releases.released_to(ctx, case.id, case_key, recipient):
-        raise identity_releases.IdentityError(
+        raise consent.IdentityError(
             "The contact details can go only to someone a release was recorded for "
             "(s 17): record the release first, or export without them."
         )

@@ -15,12 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.casework import consent, oral
-
-# The consent questions and answers live in portal.casework.consent (named here as before).
-from portal.casework.consent import ConsentRequest as ConsentRequest
-from portal.casework.consent import IdentityError as IdentityError
-from portal.casework.consent import answer_consent as answer_consent
-from portal.casework.consent import consent_requests as consent_requests
+from portal.casework.consent import IdentityError, consent_requests
 from portal.casework.consent import detail as _detail
 from portal.casework.consent import open_detail as _open_detail
 from portal.casework.consent import same_recipient as _same_recipient

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from portal.casework import identity, identity_releases, oral, queue, queue_filters, workflow
+from portal.casework import (
+    consent,
+    identity,
+    identity_releases,
+    oral,
+    queue,
+    queue_filters,
+    workflow,
+)
 from portal.casework.cases import open_case, record_status
 from portal.core.clock import today
 from portal.core.context import Context
@@ -265,10 +273,10 @@ def extend(
 
 def identity_record(
     ctx: Context, who: SignedIn, ref: str
-) -> tuple[list[identity_releases.Release], list[identity_releases.ConsentRequest]]:
+) -> tuple[list[identity_releases.Release], list[consent.ConsentRequest]]:
     """The case's identity releases and consent questions, for its readers."""
     case, case_key = open_case(ctx, who, ref)
-    return identity_releases.releases(ctx, case.id, case_key), identity_releases.consent_requests(
+    return identity_releases.releases(ctx, case.id, case_key), consent.consent_requests(
         ctx, case.id, case_key
     )
 
@@ -284,7 +292,7 @@ def release_identity(
     consultation_note: str = "",
     submission_token: str | None = None,
 ) -> identity_releases.Release:
-    """See identity_releases.request_release; raises identity_releases.IdentityError
+    """See identity_releases.request_release; raises consent.IdentityError
     (ConsentNotGiven) or CaseNotFound."""
     case, case_key = open_case(ctx, who, ref)
     return identity_releases.request_release(

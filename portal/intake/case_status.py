@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from portal.casework import acknowledgements, identity_releases, oral, workflow
+from portal.casework import acknowledgements, consent, identity_releases, oral, workflow
 from portal.core.context import Context
 from portal.intake import receipts
 from portal.keys import channels, sessions
@@ -66,7 +66,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         identity_releases=[
             r for r in identity_releases.releases(ctx, case.id, case_key) if r.state == "released"
         ],
-        consent_questions=identity_releases.consent_requests(ctx, case.id, case_key),
+        consent_questions=consent.consent_requests(ctx, case.id, case_key),
         oral=(record := oral.record_of(ctx, case.id)),
         record=casefiles.read_fields(ctx, case.id, case_key) if record else {},
         regime=(channel := channels.find_channel(ctx, case.channel_name))
@@ -77,10 +77,10 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
 
 def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer: str) -> None:
     """The discloser answers a consent question (s 17(2)(a)), signed with the signing seed their
-    status session holds. Raises identity_releases.IdentityError."""
+    status session holds. Raises consent.IdentityError."""
     case, case_key = case_key_for(ctx, session)
     _, signing_seed = receipts.discloser_keys(session)
-    identity_releases.answer_consent(ctx, case.id, case_key, seq, answer, signing_seed)
+    consent.answer_consent(ctx, case.id, case_key, seq, answer, signing_seed)
 
 
 def acknowledgement(ctx: Context, session: sessions.OpenSession) -> acknowledgements.Proof:

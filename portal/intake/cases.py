@@ -6,8 +6,7 @@ from __future__ import annotations
 import secrets
 
 import crypto
-from portal.casework import consent, oral, workflow
-from portal.casework import identity as confidentiality
+from portal.casework import consent, identity, oral, workflow
 from portal.casework.categories import known_category
 from portal.core.context import Context
 from portal.guard import submissions
@@ -68,7 +67,7 @@ def _insert_case(
 def _insert_fields(ctx: Context, intake: Intake, values: dict[str, str | None]) -> None:
     # Contact details are sealed apart, under the identity key (portal.casework.identity, s 17).
     for name in casefiles.CASE_FIELDS:
-        if name in confidentiality.IDENTITY_FIELDS:
+        if name in identity.IDENTITY_FIELDS:
             continue
         # A field left out of the request is an empty one.
         ct = crypto.encrypt_field(
@@ -149,7 +148,7 @@ def complete_disclosure(
     receipt = crypto.new_receipt()
     # The discloser has already sent everything: wait longer for a key-derivation slot than a status
     # check.
-    identity = receipts.derive_receipt(ctx, receipt, wait=3 * ctx.settings.kdf_wait_seconds)
+    discloser = receipts.derive_receipt(ctx, receipt, wait=3 * ctx.settings.kdf_wait_seconds)
     intake.spend_upload_budget(sum(len(v.encode()) for v in values.values() if isinstance(v, str)))
     attachments = intake.commit_files()
     with transaction(ctx.db):
@@ -163,12 +162,12 @@ def complete_disclosure(
             channel.id,
             readers,
             values,
-            identity.lookup_id,
-            identity.public_key,
+            discloser.lookup_id,
+            discloser.public_key,
             excluded_ids,
             attachments,
             oral_by,
-            identity.signing_public_key,
+            discloser.signing_public_key,
         )
     intake.completed = True
     return receipt
@@ -229,7 +228,7 @@ def store_case(
     _insert_case_keys(ctx, intake, readers, discloser_public_key)
     internal_key = crypto.new_case_key()
     internal_keys.insert_internal_keys(ctx, intake.case_id, internal_key, readers)
-    identity_key = confidentiality.store_identity(ctx, intake.case_id, readers, values)
+    identity_key = identity.store_identity(ctx, intake.case_id, readers, values)
     recovery.seal_case(
         ctx,
         channel_id,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import crypto
 from portal.core.context import Context
-from portal.keys import access, accounts, channels, credentials, roster
+from portal.keys import access, accounts, channels, roster
 from portal.records import audit
 from portal.store import transaction
 

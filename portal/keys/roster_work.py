@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import crypto
-from crypto import roster as signed
 from portal.core.context import Context
 from portal.keys import roster
 from portal.keys.accounts import Account, get_account

@@ -8,22 +8,14 @@ from portal.core.context import open_context
 from tests.conftest import MARKER
 from tests.support import csrf_token, files_containing, post_multipart, receipt_from
 from tests.support.console import case_links, sign_in
+from tests.support.oral import open_status, record_oral
 
 CORRECTION = "A correction: it was three invoices, not two."
 UNDERSTANDING = f"You told us that three invoices from one supplier were paid twice. {MARKER}"
 
 
-def record_oral(client, **overrides):
-    token = csrf_token(client.get("/console/oral").text)
-    fields = {"csrf_token": token, "channel": "Audit and Risk", "category": "public_funds",
-              "summary": "Told in person: invoices paid twice", "details": f"Two invoices paid twice. {MARKER}",
-              "disclosed_elsewhere": "no", "contact": "Phone only, evenings", **overrides}
-    return client.post("/console/oral", data=fields)
 
 
-def open_status(client, receipt):
-    token = csrf_token(client.get("/status").text)
-    return client.post("/status", data={"csrf_token": token, "receipt": receipt})
 
 
 def audit_events(installation):

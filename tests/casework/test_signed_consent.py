@@ -306,8 +306,8 @@ def test_an_oral_disclosures_new_receipt_signs_and_its_key_has_its_own_tag(app, 
     """The receipt replaced at the first visit brings a new signing key with a new tag (its replacement is
     not audited: that would date the visit); the first receipt's key, put back by a database writer with its
     old tag, or any key without its tag, makes the answer tampered."""
-    from tests.casework.test_oral import open_status as first_visit
-    from tests.casework.test_oral import record_oral
+    from tests.support.oral import open_status as first_visit
+    from tests.support.oral import record_oral
     from tests.support import receipt_from
     from tests.support.console import case_links, sign_in
 

@@ -12,7 +12,7 @@ import crypto
 from portal.core.context import open_context
 from portal.keys import accounts, officer_sessions, roster, signing_keys
 from tests.conftest import Officer, add_account, run_cli
-from tests.keys.test_enrolment import STRONG, current, enrol, invite, sign_in, take_second_factor_step
+from tests.support.enrolment import STRONG, current, enrol, invite, sign_in, take_second_factor_step
 from tests.support import csrf_token
 
 

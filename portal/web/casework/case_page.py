@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from flask import Response, g, redirect, render_template, stream_with_context, url_for
 
-from portal.casework import identity_releases, notes, referrals, triage, workflow
+from portal.casework import consent, identity_releases, notes, referrals, triage, workflow
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.guard import submissions
 from portal.intake import replies
@@ -130,7 +130,7 @@ def case_action(
             workflow.WorkflowError,
             notes.NoteError,
             referrals.ReferralError,
-            identity_releases.IdentityError,
+            consent.IdentityError,
         ) as exc:
             getattr(form, error_field).errors = [str(exc)]
     return render_case(ref, problem=problem, code=400, **{form_name: form})

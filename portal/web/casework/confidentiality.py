@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
-from portal.casework import case_export, identity_releases, triage
+from portal.casework import case_export, triage
+from portal.casework.consent import IdentityError
 from portal.intake import case_status, receipts
 from portal.web.casework.case_page import case_action, render_case
 from portal.web.casework.forms import CaseExportForm, ConsentAnswerForm, IdentityReleaseForm
@@ -52,7 +53,7 @@ def confirm(ref: str, seq: int):
         abort(400)
     try:
         triage.confirm_identity_release(portal_context(), g.who, ref, seq)
-    except identity_releases.IdentityError as exc:
+    except IdentityError as exc:
         return render_case(ref, problem=str(exc), code=400)
     return redirect(url_for("console.case", ref=ref) + "#identity", code=303)
 
@@ -74,7 +75,7 @@ def export(ref: str):
             include_identity=bool(form.include_identity.data),
             recipient=form.recipient.data,
         )
-    except identity_releases.IdentityError as exc:
+    except IdentityError as exc:
         form.include_identity.errors = [str(exc)]
         return render_case(
             ref, problem="The case was not exported: please see below.", code=400, export_form=form
@@ -97,7 +98,7 @@ def consent():
         try:
             case_status.answer_consent(ctx, session, form.request.data, form.answer.data)
             return redirect(url_for("discloser.status") + "#identity", code=303)
-        except identity_releases.IdentityError as exc:
+        except IdentityError as exc:
             return render_thread(ctx, session, ReplyForm(), 400, str(exc))
     return render_thread(
         ctx, session, ReplyForm(), 400, "Your answer was not recorded: answer yes or no."

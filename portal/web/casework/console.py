@@ -1,5 +1,6 @@
-"""The officers' console blueprint, whole: its routes are registered on `bp` by the view modules
-listed in VIEWS, so registering this blueprint brings every console page with it."""
+"""The console's core blueprint (`console`: sign-in, the inbox, the case page and its actions,
+notes, interests): its routes are registered on `bp` by the view modules listed in VIEWS, so
+registering it brings all of them. A new module of this blueprint is added to VIEWS."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The discloser's blueprint, whole: its routes are registered on `bp` by the view modules listed in
-VIEWS, so registering this blueprint brings every discloser page with it."""
+VIEWS, so registering this blueprint brings every discloser page with it. A new module of this
+blueprint is added to VIEWS."""
 
 from __future__ import annotations
 
