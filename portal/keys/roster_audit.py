@@ -112,7 +112,38 @@ def _recovery_problem(ctx: Context) -> str | None:
     return None
 
 
+def _grant_problem(ctx: Context) -> str | None:
+    """Each grant the audit log records still has its copy, unless a later offboarding or removal
+    from the case's channel took it (a copy deleted, or the grant's entry written, outside)."""
+    gone: dict[int, list[tuple[int, int | None]]] = {}
+    for event in ("offboard", "membership_remove"):
+        for seq, _actor, subject, channel_id, _ in _entries(ctx, event):
+            gone.setdefault(subject, []).append((seq, None if event == "offboard" else channel_id))
+    for seq, _actor, subject, _channel, _ in sorted(_entries(ctx, "grant")):
+        ref = ctx.db.execute("SELECT case_ref FROM audit_log WHERE seq = ?", [seq]).fetchone()[0]
+        case = ctx.db.execute("SELECT id, channel_id FROM cases WHERE ref = ?", [ref]).fetchone()
+        if case is None:
+            continue  # deleted after its retention period, audited as such
+        taken = gone.get(subject, ())
+        if any(later > seq and channel in (None, case[1]) for later, channel in taken):
+            continue
+        held = ctx.db.execute(
+            "SELECT 1 FROM case_keys WHERE case_id = ? AND account_id = ?", [case[0], subject]
+        ).fetchone()
+        if held is None:
+            return (
+                f"audit entry {seq} records that account {subject} was given case {ref}, but they"
+                " hold no copy of its key: it was deleted outside the portal"
+            )
+    return None
+
+
 def first_disagreement(ctx: Context) -> str | None:
-    """The first record of memberships, recovery keys or rosters that the audit chain and the
-    signed rosters do not vouch for, or None when all agree."""
-    return _roster_problem(ctx) or _membership_problem(ctx) or _recovery_problem(ctx)
+    """The first record of memberships, grants, recovery keys or rosters that the audit chain and
+    the signed rosters do not vouch for, or None when all agree."""
+    return (
+        _roster_problem(ctx)
+        or _membership_problem(ctx)
+        or _grant_problem(ctx)
+        or _recovery_problem(ctx)
+    )

@@ -383,3 +383,20 @@ def test_odd_rows_in_the_roster_tables_never_give_a_500(app, installation):
     (data_dir / roster_files.HEAD_FILE).write_text(json.dumps({"1": {"length": -1, "head": "00", "root": "00"}}))
     assert app.test_client().get("/disclose").status_code == 200
     assert client.get("/console/").status_code == 200
+
+
+def test_audit_verify_names_a_granted_copy_deleted_in_the_database(app, installation):
+    from portal.keys import access
+    from tests.conftest import officer_key
+    data_dir = installation.data_dir
+    disclose(app.test_client(), files=())
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    ctx = open_context(data_dir)
+    ana, ana_key = officer_key(ctx, installation.officer)
+    cat_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [cat.email]).fetchone()[0]
+    [ref] = access.grant(ctx, ana, ana_key, cat_id, "Audit and Risk").granted
+    assert _verify(data_dir).exit_code == 0
+    with _db(data_dir) as conn:
+        conn.execute("DELETE FROM case_keys WHERE account_id = ?", [cat_id])
+    verdict = _verify(data_dir)
+    assert verdict.exit_code == 1 and f"was given case {ref}, but they hold no copy" in verdict.output
