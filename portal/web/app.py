@@ -129,7 +129,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     from portal.web.casework import case_record, confidentiality, console, oral, statistics
     from portal.web.casework import sign_in as console_sign_in
     from portal.web.intake import disclose, discloser, status_pages
-    from portal.web.keys import access, enrolment, own_keys, roster
+    from portal.web.keys import access, enrol, own_keys, roster
     from portal.web.operations import admin, audit_log, retention
 
     app.register_blueprint(discloser.bp)
@@ -140,7 +140,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     app.register_blueprint(confidentiality.bp)
     app.register_blueprint(oral.bp)
     app.register_blueprint(case_record.bp)
-    app.register_blueprint(enrolment.bp)
+    app.register_blueprint(enrol.bp)
     app.register_blueprint(access.bp)
     app.register_blueprint(roster.bp)
     app.register_blueprint(own_keys.bp)

@@ -1,0 +1,61 @@
+"""Who else may read a channel: the memberships page (changes, requests to confirm, recovery keys)
+and the officer's decision on a membership."""
+
+from __future__ import annotations
+
+from flask import abort, g, redirect, render_template, request, url_for
+
+from portal.keys import memberships, recovery, recovery_requests
+from portal.web.console_session import signed_in
+from portal.web.context import portal_context
+from portal.web.keys.enrol_blueprint import bp
+from portal.web.keys.forms import MembershipDecisionForm, RecoveryKeyDecisionForm, SealRecoveryForm
+
+
+@bp.get("/memberships")
+@signed_in("officer")
+def memberships_page():
+    ctx = portal_context()
+    events = memberships.unseen_events(ctx, g.who.account)
+    page = render_template(
+        "keys/memberships.html",
+        pending=memberships.pending_for(ctx, g.who.account),
+        events=events,
+        form=MembershipDecisionForm(),
+        pending_recovery=recovery_requests.pending_for(ctx, g.who.account),
+        unsealed=recovery.unsealed_for(ctx, g.who.account),
+        recovery_form=RecoveryKeyDecisionForm(),
+        seal_form=SealRecoveryForm(),
+        sealed=request.args.get("sealed", type=int),
+        left=request.args.get("left", type=int),
+    )
+    # Opening this page is seeing its changes: they leave the inbox's list.
+    memberships.mark_seen(ctx, g.who.account, events)
+    return page
+
+
+def _strict_id(text: str | None) -> int:
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 12:
+        abort(404)
+    return int(text)
+
+
+@bp.post("/memberships/decide")
+@signed_in("officer")
+def decide_membership():
+    form = MembershipDecisionForm()
+    decision = request.form.get("decision")
+    if not form.validate() or decision not in ("confirm", "refuse"):
+        abort(400)
+    try:
+        memberships.decide(
+            portal_context(),
+            g.who.account,
+            _strict_id(form.officer.data),
+            _strict_id(form.channel.data),
+            confirm=decision == "confirm",
+            signing_seed=g.who.signing_key,
+        )
+    except memberships.MembershipNotFound:
+        abort(404)
+    return redirect(url_for("enrol.memberships_page"), code=303)
