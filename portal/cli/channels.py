@@ -47,8 +47,18 @@ def channel_add(data_dir: Path, name: str, description: str, regime: str) -> Non
     is_flag=True,
     help="Replace the channel's earlier recovery key (its copies are deleted once confirmed).",
 )
+@click.option(
+    "--custodians-key",
+    "custodians_key",
+    default=None,
+    metavar="HEX",
+    help="The custodians' key `portal recovery-key new` printed: lets a quorum of custodians hand"
+    " the channel's roster root on when its holder is gone (`portal roster hand-over`).",
+)
 @click.pass_obj
-def channel_set_recovery(data_dir: Path, name: str, public_key: str, replace: bool) -> None:
+def channel_set_recovery(
+    data_dir: Path, name: str, public_key: str, replace: bool, custodians_key: str | None
+) -> None:
     """Ask for the public half of the channel's recovery key (from `portal recovery-key new`) to be
     the channel's: it waits until an officer of the channel confirms it in the console, after
     comparing its fingerprint with the custodians'. Nothing is sealed to it before."""
@@ -56,12 +66,23 @@ def channel_set_recovery(data_dir: Path, name: str, public_key: str, replace: bo
     from portal.keys.recovery_requests import request
 
     try:
-        asked = request(open_installation(data_dir), name, public_key, replace=replace)
+        asked = request(
+            open_installation(data_dir),
+            name,
+            public_key,
+            replace=replace,
+            custodians_key_text=custodians_key,
+        )
     except RecoveryError as exc:
         raise click.ClickException(str(exc))
     click.echo(
         f"Recovery key of {asked.channel_name!r} asked for; fingerprint: {asked.fingerprint}"
     )
+    if asked.custodians_key is not None:
+        click.echo(
+            f"With the custodians' key {asked.custodians_key.hex()} (words"
+            f" {asked.custodians_fingerprint}): once confirmed, the roster carries it."
+        )
     click.echo(
         "Nothing is sealed to it yet: an officer of the channel confirms it in the console (Who"
         " reads your channels, /console/memberships) after comparing this fingerprint with the one"
@@ -141,14 +162,21 @@ def recovery_key() -> None:
 )
 def recovery_key_new(threshold: int, count: int) -> None:
     """Make a recovery key pair on this (offline) machine: print the SLIP-39 shares, one per
-    custodian, and the public half to import with `portal channel set-recovery`. Nothing is written
+    custodian, the public half to import with `portal channel set-recovery`, and the custodians'
+    signing key derived from the same secret (for its --custodians-key). Nothing is written
     anywhere."""
     import crypto
+    from crypto import roster as signed
 
     try:
         shares, public_key = crypto.new_recovery_key(threshold, count)
     except ValueError as exc:
         raise click.UsageError(str(exc))
+    secret = crypto.recovery_private_key(shares[:threshold])  # joined in memory, as recovery does
+    try:
+        custodians = signed.custodians_signing_public(secret)
+    finally:
+        del secret
     click.echo(
         f"Recovery key: any {threshold} of these {count} shares recover it. Give each custodian one"
         " share, on paper; it is shown only now and stored nowhere."
@@ -159,6 +187,12 @@ def recovery_key_new(threshold: int, count: int) -> None:
     click.echo(
         f"fingerprint: {crypto.key_fingerprint(public_key)} (give it to each custodian with their"
         " share: the officer who confirms the key in the console compares it with them)"
+    )
+    click.echo(f"custodians key: {custodians.hex()}")
+    click.echo(
+        f"(words {crypto.key_fingerprint(custodians)}: the custodians' signing key, derived from"
+        " the same shares; give it to `portal channel set-recovery` with --custodians-key so that"
+        " a quorum of custodians may hand the channel's roster root on when its holder is gone)"
     )
 
 

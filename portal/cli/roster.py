@@ -84,3 +84,37 @@ def roster_pin(data_dir: Path, channel: str, fingerprint: str, output: Path | No
             f"{path} could not be written, or pins another root for {channel}: nothing changed."
         )
     click.echo(f"pinned the root of {channel} in {path}")
+
+
+@roster_group.command("hand-over")
+@click.argument("channel")
+@click.option(
+    "--to",
+    "email",
+    required=True,
+    help="A confirmed officer of the channel whom its roster admits: the new root holder.",
+)
+@click.pass_obj
+def roster_hand_over(data_dir: Path, channel: str, email: str) -> None:
+    """When CHANNEL's root holder is gone: read the recovery custodians' shares, one a line, on
+    standard input (as `portal channel recover`), and sign with the custodians' key a hand-over of
+    the roster's root to the officer. The shares and the secret they make are forgotten at once."""
+    import sys
+
+    import crypto
+    from portal.keys import roster_custodians
+    from portal.keys.recovery import RecoveryError
+
+    ctx = open_installation(data_dir)
+    shares = [line for line in sys.stdin.read().splitlines() if line.strip()]
+    try:
+        officer = roster_custodians.hand_over(ctx, channel, email, shares)
+    except (RecoveryError, crypto.RecoveryShareError) as exc:
+        raise click.ClickException(str(exc))
+    finally:
+        shares.clear()
+        ctx.db.conn.close()
+    click.echo(
+        f"The root of {channel.strip()!r} was handed to {officer.email} by the custodians; its"
+        " officers see the change in the console at their next sign-in."
+    )

@@ -6,6 +6,12 @@ fingerprint, compares it with the words the custodians were given when the key w
 recovery-key new` prints the same fingerprint), and confirms or refuses it. Only a confirmed key
 becomes the channel's recovery key (portal.keys.recovery). Every request, confirmation and refusal
 is listed for the channel's officers and audited.
+
+A request may carry the custodians' Ed25519 public key (`portal recovery-key new` prints it as
+`custodians key:`, derived from the same secret: crypto.roster.custodians_signing_public). The
+console shows its fingerprint beside the recovery key's, and on confirmation the roster's recovery
+statement carries it as `signing_key`: a quorum of custodians may then hand the channel's root on
+when its holder is gone (`portal roster hand-over`, portal.keys.roster_custodians).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import crypto
+from crypto import roster as signed
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.keys import channels, recovery, roster
@@ -34,6 +41,7 @@ class PendingRecoveryKey:
     public_key: bytes
     replaces: bool  # the channel has a recovery key already: confirming deletes its copies
     requested_day: str
+    custodians_key: bytes | None = None  # Ed25519 public, for the roster's recovery statement
 
     @property
     def fingerprint(self) -> str:
@@ -41,22 +49,46 @@ class PendingRecoveryKey:
         the confirming officer compares them with the custodians, never with the operator alone."""
         return crypto.key_fingerprint(self.public_key)
 
+    @property
+    def custodians_fingerprint(self) -> str | None:
+        """The custodians' signing key's fingerprint (None when the request has none)."""
+        return crypto.key_fingerprint(self.custodians_key) if self.custodians_key else None
+
 
 def _subject(public_key: bytes) -> str:
     return f"The channel's recovery key (fingerprint {crypto.key_fingerprint(public_key)})"
 
 
+def parse_custodians_key(text: str) -> bytes:
+    """The custodians' key as printed by `portal recovery-key new` (64 hexadecimal characters of
+    an Ed25519 public key; crypto.roster.check_ed25519_public). Raises recovery.RecoveryError."""
+    try:
+        return signed.check_ed25519_public(bytes.fromhex(text.strip()), "custodians key")
+    except (ValueError, signed.RosterError):
+        raise recovery.RecoveryError(
+            "The custodians' key must be the 64 hexadecimal characters `portal recovery-key new`"
+            " printed after `custodians key:`."
+        ) from None
+
+
 def request(
-    ctx: Context, channel_name: str, public_key_text: str, *, replace: bool = False
+    ctx: Context,
+    channel_name: str,
+    public_key_text: str,
+    *,
+    replace: bool = False,
+    custodians_key_text: str | None = None,
 ) -> PendingRecoveryKey:
     """Ask for a channel's recovery key (the public half printed by `portal recovery-key new`);
     pending until an officer of the channel confirms it (`decide`). Replacing an earlier key needs
-    `replace`. A later request replaces a pending one. Audited ("recovery_key_requested"). Raises
-    recovery.RecoveryError."""
+    `replace`. `custodians_key_text` is the custodians' Ed25519 public key (hex) the same command
+    printed, or None. A later request replaces a pending one. Audited ("recovery_key_requested").
+    Raises recovery.RecoveryError."""
     channel = channels.find_channel(ctx, channel_name)
     if channel is None:
         raise recovery.RecoveryError("There is no such channel.")
     public_key = recovery.parse_public_key(public_key_text)
+    custodians = None if custodians_key_text is None else parse_custodians_key(custodians_key_text)
     earlier = recovery.channel_key(ctx, channel.id)
     if earlier == public_key:
         raise recovery.RecoveryError(f"That is already the recovery key of {channel.name}.")
@@ -69,8 +101,8 @@ def request(
     with transaction(ctx.db):
         ctx.db.execute(
             "INSERT OR REPLACE INTO recovery_requests (channel_id, public_key, replaces,"
-            " requested_day) VALUES (?, ?, ?, ?)",
-            [channel.id, public_key, int(earlier is not None), day],
+            " requested_day, custodians_key) VALUES (?, ?, ?, ?, ?)",
+            [channel.id, public_key, int(earlier is not None), day, custodians],
         )
         channels.record_membership_event(
             ctx,
@@ -84,20 +116,30 @@ def request(
             "recovery_key_requested",
             actor=None,
             channel=channel.id,
-            detail={"fingerprint": crypto.key_fingerprint(public_key)},
+            detail=_detail(public_key, custodians),
         )
-    return PendingRecoveryKey(channel.id, channel.name, public_key, earlier is not None, day)
+    return PendingRecoveryKey(
+        channel.id, channel.name, public_key, earlier is not None, day, custodians
+    )
+
+
+def _detail(public_key: bytes, custodians: bytes | None) -> dict:
+    detail = {"fingerprint": crypto.key_fingerprint(public_key)}
+    if custodians is not None:
+        detail["custodians"] = crypto.key_fingerprint(custodians)
+    return detail
 
 
 def pending_for(ctx: Context, officer: Account) -> list[PendingRecoveryKey]:
     """Pending recovery keys of the channels this officer reads (and so may decide)."""
     rows = ctx.db.execute(
-        "SELECT ch.id, ch.name, r.public_key, r.replaces, r.requested_day FROM recovery_requests r"
+        "SELECT ch.id, ch.name, r.public_key, r.replaces, r.requested_day, r.custodians_key FROM"
+        " recovery_requests r"
         " JOIN channels ch ON ch.id = r.channel_id JOIN channel_officers mine ON mine.channel_id ="
         " r.channel_id AND mine.account_id = ? AND mine.state = 'confirmed' ORDER BY ch.name",
         [officer.id],
     ).fetchall()
-    return [PendingRecoveryKey(c, n, k, bool(r), d) for c, n, k, r, d in rows]
+    return [PendingRecoveryKey(c, n, k, bool(r), d, s) for c, n, k, r, d, s in rows]
 
 
 def decide(
@@ -126,7 +168,7 @@ def decide(
         ]
         if not match:
             raise RecoveryRequestNotFound()
-        key = match[0].public_key
+        key, custodians = match[0].public_key, match[0].custodians_key
         ctx.db.execute("DELETE FROM recovery_requests WHERE channel_id = ?", [channel_id])
         actor = f"officer {officer.name} <{officer.email}>"
         if not confirm:
@@ -147,6 +189,7 @@ def decide(
                 signers=[signing_seed],
                 actor=officer.id,
                 key=key,
+                signing_key=custodians,
             )
         ctx.db.execute(
             "UPDATE channels SET recovery_public_key = ? WHERE id = ?", [key, channel_id]
@@ -170,6 +213,6 @@ def decide(
             "recovery_key_set",
             actor=officer.id,
             channel=channel_id,
-            detail={"fingerprint": crypto.key_fingerprint(key)},
+            detail=_detail(key, custodians),
         )
         return len(recovery.unsealed_cases(ctx, channel_id))

@@ -72,6 +72,7 @@ EVENT_LABELS: dict[str, str] = {
     "recovery_key_refused": "Channel recovery key refused by an officer",
     "recovery_sealed": "Earlier cases sealed to the channel's recovery key",
     "recovery_used": "Channel recovery key used to re-seal cases to an officer",
+    "roster_custodians_handover": "Roster root handed over by the channel's recovery custodians",
     "key_rotation_started": "Key rotation started",
     "key_rotated": "Key pair replaced and case keys re-sealed",
     "retention_change": "Channel's retention period changed",
