@@ -182,15 +182,19 @@ def decide(
         if state.started:
             if signing_seed is None or not state.admits(officer):
                 raise RecoveryRequestNotFound()  # only a reader the roster admits may sign it in
-            roster.append(
-                ctx,
-                channel_id,
-                "recovery",
-                signers=[signing_seed],
-                actor=officer.id,
-                key=key,
-                signing_key=custodians,
-            )
+            try:
+                roster.append(
+                    ctx,
+                    channel_id,
+                    "recovery",
+                    signers=[signing_seed],
+                    actor=officer.id,
+                    key=key,
+                    signing_key=custodians,
+                )
+            except signed.RosterError:
+                # The roster refuses it (a key that is also a reader's): nothing is confirmed.
+                raise RecoveryRequestNotFound() from None
         ctx.db.execute(
             "UPDATE channels SET recovery_public_key = ? WHERE id = ?", [key, channel_id]
         )
