@@ -15,7 +15,7 @@ import crypto
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions
-from portal.keys import access, accounts, channels, roster
+from portal.keys import access, accounts, channels, roster, roster_work
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
 from portal.store import transaction
@@ -215,16 +215,7 @@ def _admit_into_roster(
         return  # no roster to sign into, or nobody here who may sign: it waits on the roster page
     if member.signing_public_key is None:
         return  # admitted once they have signed in and have a signing key of their own
-    roster.append(
-        ctx,
-        channel_id,
-        "admit",
-        signers=[seed],
-        actor=officer.id,
-        officer=member.id,
-        key=member.public_key,
-        signing_key=member.signing_public_key,
-    )
+    roster_work.admit(ctx, officer, seed, channel_id, member, "admit")
 
 
 def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> None:

@@ -130,7 +130,7 @@ def start(ctx: Context, officer: Account, signing_seed: bytes, channel_id: int) 
         for member in channel_officers(ctx, channel_id):
             # An officer with no signing key yet is admitted later, once they have signed in.
             if member.id != officer.id and member.signing_public_key is not None:
-                _admit(ctx, officer, signing_seed, channel_id, member, "admit")
+                admit(ctx, officer, signing_seed, channel_id, member, "admit")
 
 
 def start_where_alone(ctx: Context, officer: Account, signing_seed: bytes) -> list[int]:
@@ -149,9 +149,11 @@ def start_where_alone(ctx: Context, officer: Account, signing_seed: bytes) -> li
     return started
 
 
-def _admit(
+def admit(
     ctx: Context, officer: Account, seed: bytes, channel_id: int, member: Account, kind: str
 ) -> None:
+    """Inside the caller's transaction: `officer` signs `member`'s current keys into the roster
+    (`kind` 'admit' for a newcomer, 'replace' for a reader whose keys changed)."""
     roster.append(
         ctx,
         channel_id,
@@ -186,7 +188,7 @@ def sign_pending(
                 officer=officer_id,
             )
         else:
-            _admit(ctx, officer, signing_seed, channel_id, get_account(ctx, officer_id), kind)
+            admit(ctx, officer, signing_seed, channel_id, get_account(ctx, officer_id), kind)
 
 
 def views_for(ctx: Context, officer: Account) -> list[RosterView]:

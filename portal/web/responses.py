@@ -1,8 +1,9 @@
-"""Small response helpers shared by the blueprints: key-holding session cookies and 429 answers."""
+"""Small response helpers shared by the blueprints: key-holding session cookies, 429 answers, and
+record ids taken from a form (a 404 for anything else)."""
 
 from __future__ import annotations
 
-from flask import Response, make_response
+from flask import Response, abort, make_response
 
 from portal.web.context import portal_context
 
@@ -53,3 +54,11 @@ def too_many_requests(body: str, retry_after: int) -> Response:
     response = make_response(body, 429)
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def record_id_or_404(text: str | None) -> int:
+    """A record's id as a form sends it: ASCII digits only, at most 12; anything else answers 404
+    (like a record that does not exist, so nothing learns which ids do)."""
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 12:
+        abort(404)
+    return int(text)

@@ -10,6 +10,7 @@ from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.keys.enrol_blueprint import bp
 from portal.web.keys.forms import MembershipDecisionForm, RecoveryKeyDecisionForm, SealRecoveryForm
+from portal.web.responses import record_id_or_404
 
 
 @bp.get("/memberships")
@@ -34,11 +35,6 @@ def memberships_page():
     return page
 
 
-def _strict_id(text: str | None) -> int:
-    if not text or not (text.isascii() and text.isdigit()) or len(text) > 12:
-        abort(404)
-    return int(text)
-
 
 @bp.post("/memberships/decide")
 @signed_in("officer")
@@ -51,8 +47,8 @@ def decide_membership():
         memberships.decide(
             portal_context(),
             g.who.account,
-            _strict_id(form.officer.data),
-            _strict_id(form.channel.data),
+            record_id_or_404(form.officer.data),
+            record_id_or_404(form.channel.data),
             confirm=decision == "confirm",
             signing_seed=g.who.signing_key,
         )

@@ -25,7 +25,7 @@ from portal.web.keys.forms import (
     ResumeRotationForm,
     SealRecoveryForm,
 )
-from portal.web.responses import clear_session_cookie, set_session_cookie
+from portal.web.responses import clear_session_cookie, record_id_or_404, set_session_cookie
 
 bp = Blueprint("own_keys", __name__, url_prefix="/console")
 
@@ -150,11 +150,6 @@ def resume_rotation():
     return _signed_in_again(done)
 
 
-def _strict_id(text: str | None) -> int:
-    if not text or not (text.isascii() and text.isdigit()) or len(text) > 12:
-        abort(404)
-    return int(text)
-
 
 @bp.post("/recovery/decide")
 @signed_in("officer")
@@ -167,7 +162,7 @@ def decide_recovery_key():
         recovery_requests.decide(
             portal_context(),
             g.who.account,
-            _strict_id(form.channel.data),
+            record_id_or_404(form.channel.data),
             form.fingerprint.data,
             confirm=decision == "confirm",
             signing_seed=g.who.signing_key,
@@ -188,7 +183,7 @@ def seal_recovery():
             portal_context(),
             g.who.account,
             g.who.private_key,
-            _strict_id(form.channel.data),
+            record_id_or_404(form.channel.data),
             batch_size=_batching()["batch_size"],
         )
     except recovery.RecoveryError:

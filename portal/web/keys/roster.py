@@ -9,16 +9,12 @@ from portal.keys import roster_handover, roster_work
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.keys.forms import RosterStatementForm
+from portal.web.responses import record_id_or_404
 
 bp = Blueprint("roster", __name__, url_prefix="/console")
 
 KINDS = ("start", "admit", "replace", "remove", "handover")
 
-
-def _whole_id(text: str | None) -> int:
-    if not text or not (text.isascii() and text.isdigit()) or len(text) > 12:
-        abort(404)
-    return int(text)
 
 
 @bp.get("/roster")
@@ -45,14 +41,15 @@ def sign():
     form = RosterStatementForm()
     if not form.validate() or form.kind.data not in KINDS or g.who.signing_key is None:
         abort(400)
-    ctx, channel_id = portal_context(), _whole_id(form.channel.data)
+    ctx, channel_id = portal_context(), record_id_or_404(form.channel.data)
     signed = form.kind.data
     try:
         if form.kind.data == "start":
             roster_work.start(ctx, g.who.account, g.who.signing_key, channel_id)
         elif form.kind.data == "handover":
+            target = record_id_or_404(form.officer.data)
             done = roster_handover.hand_over(
-                ctx, g.who.account, g.who.signing_key, channel_id, _whole_id(form.officer.data)
+                ctx, g.who.account, g.who.signing_key, channel_id, target
             )
             signed = "handover" if done else "handover-waiting"
         else:
@@ -61,7 +58,7 @@ def sign():
                 g.who.account,
                 g.who.signing_key,
                 channel_id,
-                _whole_id(form.officer.data),
+                record_id_or_404(form.officer.data),
                 form.kind.data,
             )
     except (roster_work.NothingToSign, roster_handover.NoHandOver):
