@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import nacl.bindings
 import nacl.encoding
+import nacl.exceptions
 import nacl.hash
 import nacl.signing
 import nacl.utils
@@ -247,6 +248,17 @@ def sign_statement(seed: bytes, body: bytes) -> tuple[bytes, bytes]:
     decode_statement(body)
     key = nacl.signing.SigningKey(_bytes32(seed, "seed"))
     return bytes(key.verify_key), key.sign(SIGNATURE_CONTEXT + bytes(body)).signature
+
+
+def signature_verifies(signer: bytes, signature: bytes, body: bytes) -> bool:
+    """True if `signature` is `signer`'s Ed25519 signature (RFC 8032) over SIGNATURE_CONTEXT ||
+    body. Never raises: a malformed key or signature is simply False."""
+    try:
+        key = nacl.signing.VerifyKey(bytes(signer))
+        key.verify(SIGNATURE_CONTEXT + bytes(body), bytes(signature))
+        return True
+    except (nacl.exceptions.BadSignatureError, ValueError, TypeError, nacl.exceptions.CryptoError):
+        return False
 
 
 def custodians_signing_seed(recovery_secret: bytes) -> bytes:

@@ -55,7 +55,11 @@ def add_channel(
             "INSERT INTO channels (name, description, regime) VALUES (?, ?, ?)",
             [name, description, regime],
         )
-        audit.record(ctx, "channel_add", actor=actor, channel=cursor.lastrowid)
+        # "roster": made since signed rosters, so its first officer's first sign-in may start its
+        # roster by itself (portal.keys.roster_work); the chain vouches for the flag.
+        audit.record(
+            ctx, "channel_add", actor=actor, channel=cursor.lastrowid, detail={"roster": True}
+        )
     return Channel(id=cursor.lastrowid, name=name, description=description, regime=regime)
 
 

@@ -266,6 +266,9 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 "enrolled, added by the server's operator (command line)",
                 "the server's operator",
             )
+            # Per channel, so that `portal audit verify` and the roster can tell this membership
+            # from one written into the database (portal.keys.roster_audit).
+            audit.record(ctx, "membership_add", actor=None, subject=account_id, channel=channel_id)
         else:
             ctx.db.execute(
                 "INSERT INTO channel_officers (channel_id, account_id, state, requested_by) "
@@ -278,6 +281,9 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 subject,
                 "enrolled and asked to join: waiting for an officer of the channel to confirm",
                 f"administrator {memberships.label(inviter)}",
+            )
+            audit.record(
+                ctx, "membership_request", actor=inviter.id, subject=account_id, channel=channel_id
             )
     return account_id
 

@@ -64,6 +64,9 @@ def add_account(
                 "added by the server's operator (command line)",
                 "the server's operator",
             )
+            audit.record(
+                ctx, "membership_add", actor=None, subject=account_id, channel=channel.id
+            )
         audit.record(
             ctx,
             "account_add",

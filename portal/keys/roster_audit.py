@@ -68,35 +68,69 @@ def _roster_problem(ctx: Context) -> str | None:
     return None
 
 
-def _membership_problem(ctx: Context) -> str | None:
+def membership_problem(ctx: Context, channel_id: int | None = None) -> str | None:
+    """The first membership (of `channel_id`, or of every channel) that no audit entry made: a row
+    written or changed outside the portal. None when every one is vouched for."""
     requested = {(c, s) for _, _, s, c, _ in _entries(ctx, "membership_request")}
     confirmed = {(c, s) for _, _, s, c, _ in _entries(ctx, "membership_confirm")}
+    added_to = {(c, s) for _, _, s, c, _ in _entries(ctx, "membership_add")}
+    # Memberships made before entries named their channel: vouched for by the account's own
+    # entry, in channels made before rosters only.
     added = {s for _, _, s, _, _ in _entries(ctx, "account_add")}
     enrolled = {a for _, a, _, _, _ in _entries(ctx, "enrolment")}
+    new_channels = {c for _, _, _, c, d in _entries(ctx, "channel_add")
+                    if json.loads(d or "{}").get("roster") is True}
     rows = ctx.db.execute(
         "SELECT co.channel_id, ch.name, co.account_id, co.state FROM channel_officers co"
-        " JOIN channels ch ON ch.id = co.channel_id ORDER BY co.channel_id, co.account_id"
+        " JOIN channels ch ON ch.id = co.channel_id WHERE ? IS NULL OR co.channel_id = ?"
+        " ORDER BY co.channel_id, co.account_id",
+        [channel_id, channel_id],
     ).fetchall()
-    for channel_id, name, account_id, state in rows:
+    for channel, name, account_id, state in rows:
+        legacy = channel not in new_channels and (account_id in added or account_id in enrolled)
         vouched = (
-            (channel_id, account_id) in requested
-            or (channel_id, account_id) in confirmed
-            or account_id in added
-            or account_id in enrolled
+            (channel, account_id) in requested
+            or (channel, account_id) in confirmed
+            or (channel, account_id) in added_to
+            or legacy
         )
         if not vouched:
             return (
                 f"the {state} membership of account {account_id} in {name} has no audit entry that"
                 " made it: it was written outside the portal"
             )
-        if state == "confirmed" and (channel_id, account_id) in requested and not (
-            (channel_id, account_id) in confirmed or account_id in added
+        asked = (channel, account_id) in requested or (legacy and account_id in enrolled)
+        if state == "pending" and not asked:
+            return (
+                f"account {account_id} waits to join {name}, but no request for it is in the audit"
+                " log: its membership was changed outside the portal"
+            )
+        if state == "confirmed" and (channel, account_id) in requested and not (
+            (channel, account_id) in confirmed or (channel, account_id) in added_to or legacy
         ):
             return (
                 f"account {account_id} was asked to join {name} but no officer's confirmation is"
                 " in the audit log: its membership was confirmed outside the portal"
             )
     return None
+
+
+def made_with_roster(ctx: Context, channel_id: int) -> bool:
+    """Was the channel made since signed rosters, as its audited `channel_add` entry says?"""
+    return any(
+        c == channel_id and json.loads(detail or "{}").get("roster") is True
+        for _, _, _, c, detail in _entries(ctx, "channel_add")
+    )
+
+
+def holder_gone(ctx: Context, channel_id: int, holder: int | None) -> bool:
+    """Has the root holder left the channel, as the audit log records it (offboarded, or removed
+    from the channel)? A membership row changed in the database alone is no departure."""
+    if holder is None:
+        return True
+    return any(s == holder for _, _, s, _, _ in _entries(ctx, "offboard")) or any(
+        s == holder and c == channel_id for _, _, s, c, _ in _entries(ctx, "membership_remove")
+    )
 
 
 def _recovery_problem(ctx: Context) -> str | None:
@@ -143,7 +177,7 @@ def first_disagreement(ctx: Context) -> str | None:
     the signed rosters do not vouch for, or None when all agree."""
     return (
         _roster_problem(ctx)
-        or _membership_problem(ctx)
+        or membership_problem(ctx)
         or _grant_problem(ctx)
         or _recovery_problem(ctx)
     )

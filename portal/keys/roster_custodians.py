@@ -17,7 +17,7 @@ import hmac
 import crypto
 from crypto import roster as signed
 from portal.core.context import Context
-from portal.keys import channels, roster
+from portal.keys import channels, roster, roster_audit
 from portal.keys.accounts import Account
 from portal.keys.recovery import RecoveryError
 from portal.records import audit
@@ -28,7 +28,8 @@ def _target(ctx: Context, channel: channels.Channel, email: str, state) -> Accou
     wanted = email.strip().casefold()
     members = channels.channel_officers(ctx, channel.id)
     holder = state.verified.root_holder()
-    if any(m.id == holder for m in members):
+    still_reads = any(m.id == holder for m in members)
+    if still_reads or not roster_audit.holder_gone(ctx, channel.id, holder):
         raise RecoveryError(
             f"The root holder of {channel.name} still reads it: they hand the root on themselves"
             " (a holder who lost their keys is offboarded first)."

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from crypto import roster as signed
 from portal.core.context import Context
-from portal.keys import roster
+from portal.keys import roster, roster_audit
 from portal.keys.accounts import Account, get_account
 from portal.keys.channels import channel_officers, list_channels
 from portal.store import transaction
@@ -39,11 +39,30 @@ def _members(ctx: Context, channel_id: int) -> dict[int, Account]:
     return {m.id: m for m in channel_officers(ctx, channel_id)}
 
 
-def _stored(ctx: Context, channel_id: int):
-    return ctx.db.execute(
+def _stored(ctx: Context, channel_id: int) -> tuple[int, bytes, tuple] | None:
+    """The hand-over being signed: (new holder, body, the signatures that verify over it by current
+    readers). A row that does not read as one (written outside the portal) counts as none."""
+    row = ctx.db.execute(
         "SELECT officer_id, body, signatures FROM roster_handovers WHERE channel_id = ?",
         [channel_id],
     ).fetchone()
+    if row is None or not isinstance(row[0], int):
+        return None
+    body, blob = (bytes(v) if isinstance(v, (bytes, memoryview)) else b"" for v in row[1:])
+    try:
+        signed.decode_statement(body)
+        gathered = signed.unpack_signatures(blob)
+    except signed.RosterError:
+        return None
+    state = roster.load(ctx, channel_id)
+    signers = {r.signing_key for r in state.verified.readers.values()} if state.started else set()
+    # Only signatures that verify, by readers the roster admits, count (nor are they shown).
+    valid = tuple(
+        (signer, sig)
+        for signer, sig in gathered
+        if signer in signers and signed.signature_verifies(signer, sig, body)
+    )
+    return row[0], body, valid
 
 
 def _still_next(ctx: Context, channel_id: int, body: bytes, target: int) -> bool:
@@ -57,6 +76,11 @@ def _still_next(ctx: Context, channel_id: int, body: bytes, target: int) -> bool
     )
 
 
+def _gone(ctx: Context, channel_id: int, holder: int | None, members: dict) -> bool:
+    # Gone as the audit log records it, not only as a membership row says.
+    return holder not in members and roster_audit.holder_gone(ctx, channel_id, holder)
+
+
 def proposals_for(ctx: Context, officer: Account) -> list[Proposal]:
     """Channels this officer reads whose root holder no longer reads them: the hand-over each needs
     (or the one being signed), for this officer to sign."""
@@ -67,12 +91,12 @@ def proposals_for(ctx: Context, officer: Account) -> list[Proposal]:
         if not state.started or officer.id not in members or not state.admits(officer):
             continue
         holder = state.verified.root_holder()
-        if holder is not None and holder in members:
+        if not _gone(ctx, channel.id, holder, members):
             continue  # the holder still reads it: only they hand it on
         others = [r for r in state.verified.readers if r != holder]
         row = _stored(ctx, channel.id)
         target = row[0] if row and _still_next(ctx, channel.id, row[1], row[0]) else officer.id
-        gathered = len(signed.unpack_signatures(row[2])) if row and target == row[0] else 0
+        gathered = len(row[2]) if row and target == row[0] else 0
         name = members[target].name if target in members else f"account {target}"
         found.append(
             Proposal(channel.id, channel.name, target, name, gathered, len(others) // 2 + 1)
@@ -96,7 +120,8 @@ def hand_over(
         if target is None or target_id not in members or admitted is None:
             raise NoHandOver()
         holder = state.verified.root_holder()
-        if holder == target_id or (holder in members and holder != officer.id):
+        gone = _gone(ctx, channel_id, holder, members)
+        if holder == target_id or (holder != officer.id and not gone):
             raise NoHandOver()
         body = roster.next_statement(
             ctx, channel_id, "handover", officer=target_id, signing_key=admitted.signing_key
@@ -104,7 +129,7 @@ def hand_over(
         row = _stored(ctx, channel_id)
         signatures: tuple = ()
         if row and row[0] == target_id and _still_next(ctx, channel_id, row[1], target_id):
-            body, signatures = row[1], signed.unpack_signatures(row[2])
+            body, signatures = row[1], row[2]
         mine = signed.sign_statement(seed, body)
         if mine[0] not in {signer for signer, _ in signatures}:
             signatures = (*signatures, mine)

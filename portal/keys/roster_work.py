@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import crypto
 from portal.core.context import Context
-from portal.keys import roster
+from portal.keys import roster, roster_audit
 from portal.keys.accounts import Account, get_account
 from portal.keys.channels import Channel, channel_officers, list_channels
 from portal.store import transaction
@@ -36,6 +36,8 @@ class Pending:
     officer_id: int
     officer_name: str
     fingerprint: str  # of the X25519 key the statement would admit ('' for a removal)
+    # For a start: each member the start would admit, (name, fingerprint), to compare first.
+    members: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,13 @@ def pending_for(ctx: Context, officer: Account) -> list[Pending]:
         state = roster.load(ctx, channel.id)
         members = channel_officers(ctx, channel.id)
         if not state.started:
+            listed = tuple(
+                (m.name, _fingerprint(m.public_key))
+                for m in members
+                if m.id == officer.id or m.signing_public_key is not None
+            )
             found.append(
-                Pending(channel.id, channel.name, "start", officer.id, officer.name, "")
+                Pending(channel.id, channel.name, "start", officer.id, officer.name, "", listed)
             )
             continue
         readers = state.verified.readers
@@ -140,13 +147,30 @@ def start_where_alone(ctx: Context, officer: Account, signing_seed: bytes) -> li
     started = []
     for channel in _my_channels(ctx, officer):
         members = channel_officers(ctx, channel.id)
-        if [m.id for m in members] == [officer.id] and not roster.load(ctx, channel.id).started:
+        alone = [m.id for m in members] == [officer.id]
+        # Only a new channel: made since rosters (its audited entry says so), no case yet, every
+        # membership made by an audited step, so that rows written into the database cannot make
+        # an account the root. Any other channel is started by hand, after comparing fingerprints.
+        if (
+            alone
+            and not roster.load(ctx, channel.id).started
+            and roster_audit.made_with_roster(ctx, channel.id)
+            and not _has_cases(ctx, channel.id)
+            and roster_audit.membership_problem(ctx, channel.id) is None
+        ):
             try:
                 start(ctx, officer, signing_seed, channel.id)
             except NothingToSign:
                 continue  # another worker started it meanwhile
             started.append(channel.id)
     return started
+
+
+def _has_cases(ctx: Context, channel_id: int) -> bool:
+    return (
+        ctx.db.execute("SELECT 1 FROM cases WHERE channel_id = ? LIMIT 1", [channel_id]).fetchone()
+        is not None
+    )
 
 
 def admit(

@@ -400,3 +400,65 @@ def test_audit_verify_names_a_granted_copy_deleted_in_the_database(app, installa
         conn.execute("DELETE FROM case_keys WHERE account_id = ?", [cat_id])
     verdict = _verify(data_dir)
     assert verdict.exit_code == 1 and f"was given case {ref}, but they hold no copy" in verdict.output
+
+
+def test_a_membership_written_into_the_database_cannot_make_its_account_a_root(app, installation):
+    """A new channel's roster starts by itself only for a first officer whose membership an
+    audited step made: one written into the database gets no roster of its own (review)."""
+    data_dir = installation.data_dir
+    run_cli(data_dir, "channel", "add", "Fresh")
+    mallory = add_account(data_dir, "officer", "mallory@agency.govt.nz", "Mallory Other", ["Procurement"])
+    conn = _db(data_dir)
+    fresh = conn.execute("SELECT id FROM channels WHERE name = 'Fresh'").fetchone()[0]
+    mallory_id = conn.execute("SELECT id FROM accounts WHERE email = ?", [mallory.email]).fetchone()[0]
+    conn.execute("INSERT INTO channel_officers (channel_id, account_id, state) VALUES (?, ?, 'confirmed')",
+                 [fresh, mallory_id])
+    assert sign_in(app.test_client(), mallory).status_code == 303
+    assert conn.execute("SELECT COUNT(*) FROM roster_statements WHERE channel_id = ?", [fresh]).fetchone()[0] == 0
+    verdict = _verify(data_dir)
+    assert verdict.exit_code == 1 and f"membership of account {mallory_id} in Fresh" in verdict.output
+    # A first officer the operator adds (audited per channel) starts it at their first sign-in.
+    eve = add_account(data_dir, "officer", "eve@agency.govt.nz", "Eve First", ["Fresh"], vouched=False)
+    assert eve and conn.execute("SELECT COUNT(*) FROM roster_statements WHERE channel_id = ?",
+                                [fresh]).fetchone()[0] == 0  # not alone: Mallory's row is there
+
+
+def test_a_holder_whose_membership_row_alone_changed_keeps_the_root(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    conn = _db(data_dir)
+    channel_id = conn.execute("SELECT id FROM channels WHERE name = 'Audit and Risk'").fetchone()[0]
+    ana_id, cat_id = (conn.execute("SELECT id FROM accounts WHERE email = ?", [e]).fetchone()[0]
+                      for e in (installation.officer.email, cat.email))
+    conn.execute("UPDATE channel_officers SET state = 'pending' WHERE account_id = ?", [ana_id])
+    client = app.test_client()
+    assert sign_in(client, cat).status_code == 303
+    assert "its root holder no longer reads it" not in client.get("/console/roster").text
+    assert _sign(client, channel_id, cat_id, "handover").status_code == 404
+    assert _root_holder(data_dir, channel_id) == ana_id
+
+
+def test_signatures_planted_for_a_hand_over_count_for_nothing(app, installation):
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    dan = add_account(data_dir, "officer", "dan@agency.govt.nz", "Dan Third", ["Audit and Risk"])
+    conn = _db(data_dir)
+    channel_id = conn.execute("SELECT id FROM channels WHERE name = 'Audit and Risk'").fetchone()[0]
+    cat_id = conn.execute("SELECT id FROM accounts WHERE email = ?", [cat.email]).fetchone()[0]
+    run_cli(data_dir, "officer", "offboard", "--email", installation.officer.email)
+    from portal.keys import roster
+    ctx = open_context(data_dir)
+    cat_signing = roster.load(ctx, channel_id).verified.readers[cat_id].signing_key
+    body = roster.next_statement(ctx, channel_id, "handover", officer=cat_id, signing_key=cat_signing)
+    fakes = [crypto.sign_statement(crypto.new_signing_key(), body) for _ in range(2)]
+    conn.execute("INSERT INTO roster_handovers VALUES (?, ?, ?, ?)",
+                 [channel_id, cat_id, body, crypto.pack_signatures(fakes)])
+    cat_client, dan_client = app.test_client(), app.test_client()
+    assert sign_in(cat_client, cat).status_code == 303 and sign_in(dan_client, dan).status_code == 303
+    assert "0 have so far" in cat_client.get("/console/roster").text
+    assert "handover-waiting" in _sign(cat_client, channel_id, cat_id, "handover").headers["Location"]
+    assert "handover-waiting" not in _sign(dan_client, channel_id, cat_id, "handover").headers["Location"]
+    assert _root_holder(data_dir, channel_id) == cat_id
+    # A row that is not a hand-over at all leaves the page working.
+    conn.execute("INSERT INTO roster_handovers VALUES (?, 'x', 'y', 'z')", [channel_id])
+    assert cat_client.get("/console/roster").status_code == 200
