@@ -301,6 +301,13 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.goto(base_url + "/console/access/")
     officer.get_by_label("Officer to give access to").wait_for()
     check(officer, "give access")
+    officer.goto(base_url + "/console/roster")
+    officer.locator("section.roster").first.wait_for()
+    check(officer, "signed roster")
+    officer.goto(base_url + "/console/account/keys")
+    check(officer, "replace my keys")
+    officer.goto(base_url + "/console/memberships")
+    check(officer, "who reads your channels")
     officer.goto(base_url + "/console/oral")
     check(officer, "oral disclosure form")
     officer.get_by_label("Who should receive this disclosure?").select_option(installation.channel)
@@ -380,5 +387,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context, newcomer_context):
         ctx.close()
-    assert len(checked) == 34, checked
+    assert len(checked) == 37, checked
     assert not problems, "\n\n".join(problems)
