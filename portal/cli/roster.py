@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from portal.cli.channels import channel
 from portal.cli.root import main, open_installation
 
 
@@ -118,3 +119,47 @@ def roster_hand_over(data_dir: Path, channel: str, email: str) -> None:
         f"The root of {channel.strip()!r} was handed to {officer.email} by the custodians; its"
         " officers see the change in the console at their next sign-in."
     )
+
+
+@channel.command("roster")
+@click.argument("name")
+@click.pass_obj
+def channel_roster(data_dir: Path, name: str) -> None:
+    """Print CHANNEL's signed roster, one statement a line, as verified from its pinned root; exit 1
+    naming the first statement (or record) that does not verify."""
+    import crypto
+    from crypto import roster as signed
+    from portal.keys import roster
+    from portal.keys.accounts import get_account
+    from portal.keys.channels import find_channel
+
+    ctx = open_installation(data_dir)
+    try:
+        found = find_channel(ctx, name)
+        if found is None:
+            raise click.ClickException(f"No such channel: {name}.")
+        state = roster.load(ctx, found.id)
+        rows = ctx.db.execute(
+            "SELECT seq, body FROM roster_statements WHERE channel_id = ? ORDER BY seq",
+            [found.id],
+        ).fetchall()
+        if not state.started:
+            click.echo(f"{found.name}: no signed roster yet")
+            return
+        click.echo(
+            f"root {crypto.key_fingerprint(state.root)}"
+            + (" (pinned)" if state.pinned else " (NOT PINNED)")
+        )
+        for seq, body in rows[: state.verified.length]:
+            statement = signed.decode_statement(bytes(body))
+            who = get_account(ctx, statement.officer) if statement.officer else None
+            key = crypto.key_fingerprint(statement.key) if statement.key else "-"
+            click.echo(
+                f"{seq} {statement.kind} {statement.day}"
+                f" {who.name if who else (statement.officer or '-')} key {key}"
+            )
+    finally:
+        ctx.db.conn.close()
+    if state.problem:
+        click.echo(f"DOES NOT VERIFY: {state.problem}", err=True)
+        raise SystemExit(1)

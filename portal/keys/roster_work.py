@@ -292,3 +292,28 @@ def attention(ctx: Context, officer: Account) -> list[str]:
     if waiting:
         notes.append(f"{len(waiting)} roster statement(s) wait for your signature.")
     return notes
+
+
+@dataclass(frozen=True)
+class PublicRoot:
+    channel_name: str
+    fingerprint: str  # of the root the roster is checked from ('' for a channel without a roster)
+    pinned: bool  # the root comes from the roots file outside the database
+    verifies: bool  # the roster verifies from it, whole
+
+
+def public_roots(ctx: Context) -> list[PublicRoot]:
+    """For the public keys page: each channel's root fingerprint, to compare with the one the
+    organisation's protected disclosures policy publishes. Names no reader."""
+    found = []
+    for channel in list_channels(ctx):
+        state = roster.load(ctx, channel.id)
+        found.append(
+            PublicRoot(
+                channel.name,
+                _fingerprint(state.root) if state.started else "",
+                state.pinned,
+                state.started and state.problem is None,
+            )
+        )
+    return found

@@ -62,6 +62,7 @@ TABLE: dict[tuple[str, str], dict] = {
     ("discloser.acknowledgement", "GET"): {**everyone((303, "/status")),
                                            "discloser_status": (404, "has not been acknowledged yet")},
     ("discloser.signing_key", "GET"): everyone((200, 'id="signing-key"')),
+    ("discloser.keys", "GET"): everyone((200, 'id="roster-roots"')),
     ("console.login", "GET"): everyone(200),
     ("console.login_post", "POST"): everyone((400, "Those details did not work")),
     ("console.logout", "POST"): everyone(LOGIN),

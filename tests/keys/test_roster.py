@@ -462,3 +462,26 @@ def test_signatures_planted_for_a_hand_over_count_for_nothing(app, installation)
     # A row that is not a hand-over at all leaves the page working.
     conn.execute("INSERT INTO roster_handovers VALUES (?, 'x', 'y', 'z')", [channel_id])
     assert cat_client.get("/console/roster").status_code == 200
+
+
+def test_the_roster_is_printed_by_the_cli_and_its_root_shown_on_the_public_keys_page(app, installation):
+    from click.testing import CliRunner
+
+    from portal.cli import main
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    ctx = open_context(data_dir)
+    ana_signing = ctx.db.execute("SELECT signing_public_key FROM accounts WHERE email = ?",
+                                 [installation.officer.email]).fetchone()[0]
+    printed = run_cli(data_dir, "channel", "roster", "Audit and Risk").output.splitlines()
+    assert printed[0] == f"root {crypto.key_fingerprint(ana_signing)} (pinned)"
+    assert printed[1].startswith("1 root ") and "Ana Officer" in printed[1]
+    assert printed[2].startswith("2 admit ") and cat.name in printed[2]
+    page = app.test_client().get("/keys").text
+    assert crypto.key_fingerprint(ana_signing) in page and 'id="signing-key"' in page
+    assert cat.name not in page  # the public page names no reader
+    with _db(data_dir) as conn:
+        conn.execute("UPDATE roster_statements SET signatures = ? WHERE seq = 2", [bytes(96)])
+    broken = CliRunner().invoke(main, ["--data", str(data_dir), "channel", "roster", "Audit and Risk"])
+    assert broken.exit_code == 1 and "DOES NOT VERIFY" in broken.output and "Statement 2" in broken.output
+    assert "does not verify just now" in app.test_client().get("/keys").text

@@ -207,6 +207,8 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     page = discloser.new_page()
     page.goto(base_url + "/")
     check(page, "landing")
+    page.goto(base_url + "/keys")
+    check(page, "the portal's keys")
     page.goto(base_url + "/disclose")
     check(page, "disclose")
     page.get_by_role("button", name="Send disclosure").click()
@@ -387,5 +389,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context, newcomer_context):
         ctx.close()
-    assert len(checked) == 37, checked
+    assert len(checked) == 38, checked
     assert not problems, "\n\n".join(problems)

@@ -18,6 +18,7 @@ from portal.casework import acknowledgements, workflow
 from portal.guard import submissions, work_slots
 from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
+from portal.keys import roster_work
 from portal.records.casefiles import STATUSES
 from portal.web import carry
 from portal.web.context import portal_context
@@ -256,6 +257,18 @@ def acknowledgement():
     response.headers["Content-Disposition"] = f'attachment; filename="{proof.filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/keys")
+def keys():
+    """The keys a discloser, a lawyer or an officer compares with the organisation's published
+    policy: the installation's signing key and each channel's roster root (SECURITY.md)."""
+    ctx = portal_context()
+    return render_template(
+        "intake/keys.html",
+        public_key=acknowledgements.public_key(ctx),
+        roots=roster_work.public_roots(ctx),
+    )
 
 
 @bp.get("/signing-key")
