@@ -60,8 +60,9 @@ def _split_signatures(blob: bytes) -> tuple[tuple[bytes, bytes], ...]:
         return ()  # malformed: verify_chain refuses the statement, naming it
 
 
-def _blob(value) -> bytes:
-    # A row written outside the portal may hold text or numbers: such a statement fails to verify.
+def as_bytes(value) -> bytes:
+    """A BLOB column's value; b"" for text or a number a row written outside the portal may hold
+    (such a statement or signature then fails to verify)."""
     return bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else b""
 
 
@@ -70,7 +71,7 @@ def _rows(ctx: Context, channel_id: int) -> list[tuple[int, bytes, bytes]]:
         "SELECT seq, body, signatures FROM roster_statements WHERE channel_id = ? ORDER BY seq",
         [channel_id],
     ).fetchall()
-    return [(seq, _blob(body), _blob(sigs)) for seq, body, sigs in rows]
+    return [(seq, as_bytes(body), as_bytes(sigs)) for seq, body, sigs in rows]
 
 
 def _digest(rows: list[tuple[int, bytes, bytes]]) -> bytes:

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from portal.core.config import write_private_json
+
 HEAD_FILE = "roster-head.json"
 _LOCK_FILE = "roster-head.lock"
 _HEX32 = re.compile(r"[0-9a-f]{64}")
@@ -53,16 +55,6 @@ def _read_json(path: Path) -> dict:
     if not isinstance(document, dict):
         raise RosterFileError(f"{path.name} is not a JSON object")
     return document
-
-
-def _write_json(path: Path, document: dict) -> None:
-    tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(document, fh, sort_keys=True, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def read_roots(path: Path) -> dict[int, bytes]:
@@ -101,7 +93,7 @@ def pin_root(path: Path, channel_id: int, root: bytes) -> bool:
             return pinned[channel_id] == root
         document[str(channel_id)] = root.hex()
         try:
-            _write_json(path, document)
+            write_private_json(path, document)
         except OSError:
             return False
         return True
@@ -141,6 +133,6 @@ def write_head(data_dir: Path, channel_id: int, head: Head) -> None:
             "head": head.head.hex(),
             "root": head.root.hex(),
         }
-        _write_json(path, document)
+        write_private_json(path, document)
     finally:
         os.close(lock_fd)

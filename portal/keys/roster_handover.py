@@ -48,7 +48,7 @@ def _stored(ctx: Context, channel_id: int) -> tuple[int, bytes, tuple] | None:
     ).fetchone()
     if row is None or not isinstance(row[0], int):
         return None
-    body, blob = (bytes(v) if isinstance(v, (bytes, memoryview)) else b"" for v in row[1:])
+    body, blob = roster.as_bytes(row[1]), roster.as_bytes(row[2])
     try:
         signed.decode_statement(body)
         gathered = signed.unpack_signatures(blob)

@@ -238,14 +238,10 @@ def views_for(ctx: Context, officer: Account) -> list[RosterView]:
                 state,
                 _fingerprint(state.root),
                 sorted(readers),
-                seen is not None and tuple(map(_as_bytes, seen)) != current,
+                seen is not None and tuple(map(roster.as_bytes, seen)) != current,
             )
         )
     return views
-
-
-def _as_bytes(value) -> bytes:
-    return bytes(value) if isinstance(value, (bytes, bytearray, memoryview)) else b""
 
 
 def _seen_value(state: roster.ChannelRoster) -> tuple[bytes, bytes]:
