@@ -178,6 +178,8 @@ def test_an_officer_signs_a_newcomers_admission_on_the_roster_page(app, installa
     assert sign_in(client, installation.officer).status_code == 303
     page = client.get("/console/roster").text
     assert crypto.key_fingerprint(cat_id[1]) in page and "Admit" in page
+    head = roster_files.read_heads(data_dir)[1].head.hex()[:16]
+    assert f'<code class="roster-head">{head}</code>' in page  # the head is shown to officers
     channel_id = re.search(r'name="channel" value="(\d+)"', page).group(1)
     signed = client.post("/console/roster/sign", data={"csrf_token": csrf_token(page), "channel": channel_id,
                                                        "officer": str(cat_id[0]), "kind": "admit"})
