@@ -234,6 +234,9 @@ def test_a_channel_from_before_rosters_seals_as_before_until_an_officer_starts_i
     assert "has no signed roster yet" not in client.get("/console/").text
     assert ctx.db.execute("SELECT COUNT(*) FROM roster_statements WHERE channel_id = ?",
                           [channel_id]).fetchone()[0] == 2  # the root (Ana) and Cat's admission
+    # The start is audited, statement by statement.
+    assert ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'roster_statement' AND channel_id = ?",
+                          [channel_id]).fetchone()[0] == 2
 
 
 def _sign(client, channel_id, officer_id, kind):
@@ -487,3 +490,33 @@ def test_the_roster_is_printed_by_the_cli_and_its_root_shown_on_the_public_keys_
     broken = CliRunner().invoke(main, ["--data", str(data_dir), "channel", "roster", "Audit and Risk"])
     assert broken.exit_code == 1 and "DOES NOT VERIFY" in broken.output and "Statement 2" in broken.output
     assert "does not verify just now" in app.test_client().get("/keys").text
+
+
+def test_a_roots_file_the_portal_cannot_write_is_pinned_by_the_operators_step(installation, monkeypatch, tmp_path):
+    """Production: the roots file is read-only to the portal. A new channel's roster still starts at
+    its first officer's first sign-in, its root is reported as not pinned, and `portal roster pin
+    --output` writes the file the operator installs (docs/deploy.md, 7b)."""
+    from click.testing import CliRunner
+
+    from portal.cli import main
+    data_dir = installation.data_dir
+    roots = tmp_path / "not-writable-here" / "roster-roots.json"  # its folder does not exist
+    monkeypatch.setenv("PORTAL_ROSTER_ROOTS", str(roots))
+    run_cli(data_dir, "channel", "add", "Fresh")
+    eve = add_account(data_dir, "officer", "eve@agency.govt.nz", "Eve First", ["Fresh"])
+    ctx = open_context(data_dir)
+    eve_signing = ctx.db.execute("SELECT signing_public_key FROM accounts WHERE email = ?",
+                                 [eve.email]).fetchone()[0]
+    assert not roots.exists()
+    assert "Fresh: root " in (shown := run_cli(data_dir, "roster", "show").output) and "NOT PINNED" in shown
+    wrong = CliRunner().invoke(main, ["--data", str(data_dir), "roster", "pin", "Fresh", "--fingerprint",
+                                      "AAAA-AAAA-AAAA-AAAA-AAAA", "--output", str(tmp_path / "next.json")])
+    assert wrong.exit_code == 1 and not (tmp_path / "next.json").exists()
+    run_cli(data_dir, "roster", "pin", "Fresh", "--fingerprint", crypto.key_fingerprint(eve_signing),
+            "--output", str(tmp_path / "next.json"))
+    roots.parent.mkdir()
+    (tmp_path / "next.json").rename(roots)  # as root installs it
+    fresh = ctx.db.execute("SELECT id FROM channels WHERE name = 'Fresh'").fetchone()[0]
+    assert roster_files.read_roots(roots)[fresh] == eve_signing
+    assert "Fresh: root " in (shown := run_cli(data_dir, "roster", "show").output)
+    assert "Fresh: root " + crypto.key_fingerprint(eve_signing) + " (pinned)" in shown
