@@ -25,7 +25,7 @@ def export_case(
             "The contact details can go only to someone a release was recorded for "
             "(s 17): record the release first, or export without them."
         )
-    view = read_case(ctx, who, ref, audited=False)
+    view = read_case(ctx, who, ref, audited=False, whole_thread=True)
     lines = [
         f"Protected disclosure {case.ref}",
         f"Channel: {case.channel_name}",

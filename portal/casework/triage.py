@@ -53,6 +53,7 @@ class CaseView:
     history: list[StatusUpdate]
     integrity_problems: list[str]
     clock: workflow.Clock
+    earlier: int | None = None  # `before` of the earlier messages' page; None: all are shown
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,11 @@ def assign(
         audit.record(ctx, "assignment", actor=who.account.id, case_ref=case.ref, subject=officer_id)
 
 
-def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) -> CaseView:
-    """The decrypted case; `audited`: record the view (False when re-showing it after a form
+def read_case(
+    ctx: Context, who: SignedIn, ref: str, *, audited: bool = True, whole_thread: bool = False
+) -> CaseView:
+    """The decrypted case with its latest page of messages (`whole_thread`: every message, for the
+    record and the export); `audited`: record the view (False when re-showing it after a form
     error)."""
     case, case_key = open_case(ctx, who, ref)
     if audited:
@@ -111,7 +115,13 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
     latest, problems = case_history.trusted_status(case, history)
     if latest is not None:
         case.status = latest.status
-    messages = case_history.read_messages(ctx, case.id, case_key)
+    if whole_thread:
+        thread = case_history.MessagePage(
+            case_history.read_messages(ctx, case.id, case_key), None, None, True
+        )
+    else:
+        thread = case_history.read_message_page(ctx, case.id, case_key)
+    messages = thread.messages
     problems += [
         f"The message of {m.day} was changed outside the portal (its author or day was edited)."
         for m in messages
@@ -133,7 +143,22 @@ def read_case(ctx: Context, who: SignedIn, ref: str, *, audited: bool = True) ->
         history,
         problems,
         workflow.clock(ctx, case.id, case_key, today(ctx.settings.timezone)),
+        thread.earlier,
     )
+
+
+def read_earlier_messages(
+    ctx: Context, who: SignedIn, ref: str, before: int | None
+) -> tuple[CaseRecord, case_history.MessagePage | None]:
+    """A page of the case's earlier messages (those numbered below `before`), audited as a read;
+    None without a page to show (`before` missing), once the officer is known to hold the case."""
+    case, case_key = open_case(ctx, who, ref)
+    if before is None or before < 1:
+        return case, None
+    audit.record(
+        ctx, "case_view", actor=who.account.id, case_ref=case.ref, detail={"before": before}
+    )
+    return case, case_history.read_message_page(ctx, case.id, case_key, before)
 
 
 def download(

@@ -34,6 +34,7 @@ class DiscloserView:
         default_factory=dict
     )  # an oral disclosure's fields, to check and correct
     regime: str = "nz"  # the channel's law: 'nz' (2022 Act) or 'eu' (Directive 2019/1937)
+    earlier: int | None = None  # `before` of the earlier messages' page; None: all are shown
 
 
 def case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
@@ -50,13 +51,11 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     )
     if latest is not None:
         case.status = latest.status
-    messages = [
-        m for m in case_history.read_messages(ctx, case.id, case_key) if m.verified is not False
-    ]
+    thread = _shown(case_history.read_message_page(ctx, case.id, case_key))
     due = workflow.stored_due(ctx, case.id)
     return DiscloserView(
         case,
-        messages,
+        thread.messages,
         case_attachments.read_attachments(ctx, case.id, case_key),
         latest.reason if latest else "",
         latest.expected_timeframe if latest else "",
@@ -72,7 +71,23 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         regime=(channel := channels.find_channel(ctx, case.channel_name))
         and channel.regime
         or "nz",
+        earlier=thread.earlier,
     )
+
+
+def _shown(thread: case_history.MessagePage) -> case_history.MessagePage:
+    """Only what the records vouch for: a message changed outside the portal is left out."""
+    thread.messages = [m for m in thread.messages if m.verified is not False]
+    return thread
+
+
+def earlier_messages(
+    ctx: Context, session: sessions.OpenSession, before: int
+) -> case_history.MessagePage:
+    """A page of the discloser's earlier messages (numbered below `before`), within their status
+    session. Not audited, like the status page itself."""
+    case, case_key = case_key_for(ctx, session)
+    return _shown(case_history.read_message_page(ctx, case.id, case_key, before))
 
 
 def answer_consent(ctx: Context, session: sessions.OpenSession, seq: int, answer: str) -> None:

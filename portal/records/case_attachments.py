@@ -43,6 +43,26 @@ def read_attachments(
     return [_attachment(case_id, case_key, aid, ct, message_id) for aid, ct in rows]
 
 
+def attachments_of_messages(
+    ctx: Context, case_id: str, case_key: bytes, message_ids: list[str]
+) -> dict[str, list[Attachment]]:
+    """The attachments of a page of the case's messages, in one query (message id -> its files, in
+    order; a message without files is absent)."""
+    found: dict[str, list[Attachment]] = {}
+    if not message_ids:
+        return found
+    rows = ctx.db.execute(
+        "SELECT id, meta_ct, message_id FROM attachments WHERE case_id = ? AND message_id IN"
+        " (SELECT value FROM json_each(?)) ORDER BY message_id, seq",
+        [case_id, json.dumps(message_ids)],
+    ).fetchall()
+    for aid, ct, message_id in rows:
+        found.setdefault(message_id, []).append(
+            _attachment(case_id, case_key, aid, ct, message_id)
+        )
+    return found
+
+
 def attachment_stream(
     ctx: Context, case_id: str, case_key: bytes, attachment_id: str
 ) -> tuple[Attachment, Iterator[bytes]]:

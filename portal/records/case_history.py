@@ -5,11 +5,12 @@ unverified, or changed outside the portal."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import crypto
 from portal.core.context import Context
 from portal.records import audit
-from portal.records.case_attachments import read_attachments
+from portal.records.case_attachments import attachments_of_messages
 from portal.records.casefiles import (
     REASON_REQUIRED,
     CaseRecord,
@@ -66,16 +67,35 @@ def legacy_records(ctx: Context, case_id: str, kind: str) -> set[str]:
     }
 
 
-def read_messages(ctx: Context, case_id: str, case_key: bytes) -> list[Message]:
+MESSAGES_PER_PAGE = 50  # the latest messages a case page or status page shows at once
+
+
+@dataclass
+class MessagePage:
+    """A page of a case's messages, oldest first: the latest `MESSAGES_PER_PAGE` before a point."""
+
+    messages: list[Message]
+    earlier: int | None  # `before` of the page of earlier messages; None: none are earlier
+    later: int | None  # `before` of the next later page; None: the latest page follows
+    latest: bool  # this is the latest page (it ends with the newest message)
+
+
+def read_messages(
+    ctx: Context, case_id: str, case_key: bytes, *, before: int | None = None, limit: int = -1
+) -> list[Message]:
+    """The case's messages in time order: every one, or the latest `limit` whose number is below
+    `before`. Three queries whatever the number of messages (attachments in one)."""
     legacy = legacy_records(ctx, case_id, "message")
     rows = ctx.db.execute(
-        "SELECT m.id, m.author, m.account_id, COALESCE(a.name, ''), m.day, m.body_ct, m.binding"
-        " FROM messages m LEFT JOIN accounts a ON a.id = m.account_id WHERE m.case_id = ? ORDER BY"
-        " m.seq",
-        [case_id],
+        "SELECT m.id, m.author, m.account_id, COALESCE(a.name, ''), m.day, m.body_ct, m.binding,"
+        " m.seq FROM messages m LEFT JOIN accounts a ON a.id = m.account_id WHERE m.case_id = ?"
+        " AND m.seq < ? ORDER BY m.seq DESC LIMIT ?",
+        [case_id, before if before is not None else 2**62, limit],
     ).fetchall()
+    rows.reverse()
+    files = attachments_of_messages(ctx, case_id, case_key, [row[0] for row in rows])
     messages = []
-    for mid, author, account_id, author_name, day, body_ct, binding in rows:
+    for mid, author, account_id, author_name, day, body_ct, binding, seq in rows:
         body, verified = _open_record(
             case_key,
             case_id,
@@ -93,11 +113,36 @@ def read_messages(ctx: Context, case_id: str, case_key: bytes) -> list[Message]:
                 author_name if author == "officer" else "",
                 day,
                 TAMPERED_TEXT if body is None else body.decode(),
-                read_attachments(ctx, case_id, case_key, mid),
+                files.get(mid, []),
                 verified,
+                seq,
             )
         )
     return messages
+
+
+def read_message_page(
+    ctx: Context,
+    case_id: str,
+    case_key: bytes,
+    before: int | None = None,
+    per_page: int = MESSAGES_PER_PAGE,
+) -> MessagePage:
+    """The latest `per_page` messages below `before` (None: the latest of all), in time order, and
+    where the earlier and later pages start. A fixed number of queries, whatever the length."""
+    messages = read_messages(ctx, case_id, case_key, before=before, limit=per_page + 1)
+    earlier = None
+    if len(messages) > per_page:
+        messages = messages[1:]
+        earlier = messages[0].seq
+    later = None
+    if before is not None:
+        row = ctx.db.execute(
+            "SELECT seq FROM messages WHERE case_id = ? AND seq >= ? ORDER BY seq LIMIT 1 OFFSET ?",
+            [case_id, before, per_page],
+        ).fetchone()
+        later = row[0] if row else None
+    return MessagePage(messages, earlier, later, before is None)
 
 
 def _ref(ctx: Context, case_id: str) -> str:

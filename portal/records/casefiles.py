@@ -54,6 +54,7 @@ class Message:
     verified: bool | None = (
         True  # True: bound and authentic; None: older, unverified; False: tampered
     )
+    seq: int = 0  # its place in the case's thread (1, 2, ...)
 
 
 class HasStatus:

@@ -55,6 +55,7 @@ TABLE: dict[tuple[str, str], dict] = {
     ("discloser.status", "GET"): {**everyone((200, 'name="receipt"')), "discloser_status": (200, 'id="case-status"')},
     # A wrong (well-formed) receipt: the same answer whoever asks.
     ("discloser.status_post", "POST"): everyone((400, "We could not open a disclosure with that code")),
+    ("discloser.status_messages", "GET"): everyone((303, "/status#thread")),
     ("discloser.status_reply", "POST"): {**everyone(401), "discloser_status": (303, "/status")},
     ("discloser.status_logout", "POST"): everyone((303, "/status/signed-out")),
     ("discloser.signed_out", "GET"): everyone(200),
@@ -73,6 +74,8 @@ TABLE: dict[tuple[str, str], dict] = {
     ("console.inbox", "GET"): console((200, "Disclosures you can read"), admin=(303, "/console/admin/"),
                                       others=(200, "Disclosures you can read")),
     ("console.case", "GET"): console((200, "Payments to a director")),
+    # Without `before`: back to the case page (which answers for itself).
+    ("console.case_messages", "GET"): console((303, "#thread")),
     ("console.attachment", "GET"): console((200, "<svg onload")),
     ("console.case_reply", "POST"): console((303, "#thread")),
     ("console.case_status", "POST"): console(303),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, g, redirect, render_template, stream_with_context, url_for
+from flask import Response, g, redirect, render_template, request, stream_with_context, url_for
 
 from portal.casework import consent, identity_releases, notes, referrals, triage, workflow
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
@@ -93,6 +93,18 @@ def _statuses_by_step() -> dict[str, list[str]]:
 @signed_in("officer")
 def case(ref: str):
     return render_case(ref)
+
+
+@bp.get("/cases/<ref>/messages")
+@signed_in("officer")
+def case_messages(ref: str):
+    """Earlier messages of a long case (`before`: the first message number not shown), a page of
+    their own: the case page's reply form, in its own tab, keeps what is typed in it."""
+    before = request.args.get("before", type=int)
+    case, page = triage.read_earlier_messages(portal_context(), g.who, ref, before)
+    if page is None:
+        return redirect(url_for("console.case", ref=ref) + "#thread", code=303)
+    return render_template("casework/case_messages.html", case=case, page=page)
 
 
 @bp.get("/cases/<ref>/attachments/<attachment_id>")

@@ -18,7 +18,7 @@ bp = Blueprint("case_record", __name__, url_prefix="/console")
 @signed_in("officer")
 def record(ref: str):
     ctx = portal_context()
-    view = triage.read_case(ctx, g.who, ref, audited=False)
+    view = triage.read_case(ctx, g.who, ref, audited=False, whole_thread=True)
     printed_at, entries = case_export.print_case_record(ctx, g.who, ref)
     releases, _ = triage.identity_record(ctx, g.who, ref)
     return render_template(

@@ -49,6 +49,20 @@ def status():
     return render_thread(ctx, session, ReplyForm())
 
 
+@bp.get("/status/messages")
+def status_messages():
+    """Earlier messages of the thread (`before`: the first message number not shown), within the
+    opened status session (the receipt is never in a URL); a page of its own, so the status page's
+    message box, in its own tab, keeps what is typed in it."""
+    ctx = portal_context()
+    session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
+    before = request.args.get("before", type=int)
+    if session is None or before is None or before < 1:
+        return redirect(url_for("discloser.status") + "#thread", code=303)
+    page = case_status.earlier_messages(ctx, session, before)
+    return render_template("intake/status_messages.html", page=page)
+
+
 def _render_open(form, problem=None, status=200, carried=None, dropped=()):
     return (
         render_template(
