@@ -67,7 +67,7 @@ def legacy_records(ctx: Context, case_id: str, kind: str) -> set[str]:
     }
 
 
-MESSAGES_PER_PAGE = 50  # the latest messages a case page or status page shows at once
+MESSAGES_PER_PAGE = 30  # the latest messages a case page or status page shows at once
 
 
 @dataclass

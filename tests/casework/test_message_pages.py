@@ -124,3 +124,25 @@ def test_the_earlier_link_shows_older_messages_and_a_typed_reply_still_posts(app
     # Outside an opened status session the earlier page shows nothing and asks for the receipt.
     stranger = app.test_client().get(link)
     assert stranger.status_code == 303 and stranger.headers["Location"].endswith("/status#thread")
+
+
+def test_pages_chain_back_to_the_first_message_and_forward_to_the_latest(app, installation):
+    from portal.core.context import open_context
+    from portal.records import case_history, casefiles
+    from tests.conftest import officer_key
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    _, _, case_url = _case(app, installation, officer, 8, files=0)
+    ctx = open_context(installation.data_dir)
+    account, private_key = officer_key(ctx, installation.officer)
+    case = casefiles.get_case(ctx, ref=case_url.rsplit("/", 1)[1])
+    key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
+
+    def page(before):
+        found = case_history.read_message_page(ctx, case.id, key, before, per_page=3)
+        return [m.seq for m in found.messages], found.earlier, found.later, found.latest
+
+    assert page(None) == ([6, 7, 8], 6, None, True)
+    assert page(6) == ([3, 4, 5], 3, None, False)  # the next later page is the latest
+    assert page(3) == ([1, 2], None, 6, False)
+    assert page(1) == ([], None, 4, False)
