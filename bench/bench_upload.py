@@ -2,7 +2,7 @@
 
 Prints the upload's throughput as a ratio to raw libsodium secretstream push of the same bytes, in the
 same chunk size, written to a file in the same data directory and fsynced at the end as the blob
-writer does (target >= 0.5), and how much more the gunicorn worker's peak memory grows over a 1 GiB
+writer does (target >= TARGET, 0.8 since issue 23), and how much more the gunicorn worker's peak memory grows over a 1 GiB
 upload than over a 256 MiB one (target < 32 MiB): each upload runs in a fresh server, its growth is
 VmHWM after the upload minus VmHWM before it (after a warm-up GET), and the figure is the 1 GiB
 growth minus the 256 MiB growth. Each figure is the median of ROUNDS interleaved rounds (the machine
@@ -38,6 +38,7 @@ MiB = 1024 * 1024
 BLOCK = 1 * MiB  # one random block, repeated: the attachment is never held in memory
 SEND_SIZE = 1 * MiB  # http.client's block size for a file-like body
 ROUNDS = int(os.environ.get("BENCH_UPLOAD_ROUNDS", 3))
+TARGET = 0.8  # the issue's goal (issue 23); 0.5 before
 CHANNEL = "Bench channel"
 FORM_COOKIE = "__Host-pd_form"
 CSRF_RE = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -317,8 +318,8 @@ def main() -> None:
     print(f"  upload via portal serve  {up_mibs:8.1f} MiB/s  (median {statistics.median(up_t):.2f} s)")
     print(f"  CPU seconds (informational, less sensitive to a busy machine): raw {statistics.median(raw_cpu):.2f}, "
           f"server worker {statistics.median(up_cpu):.2f}; CPU ratio {statistics.median(raw_cpu) / statistics.median(up_cpu):.2f}")
-    print(f"upload throughput ratio vs raw secretstream to the same disk: {ratio:.2f} (target >= 0.5)"
-          f"  [raw {raw_mibs:.1f} MiB/s, upload {up_mibs:.1f} MiB/s]{'' if ratio >= 0.5 else '  MISSED'}")
+    print(f"upload throughput ratio vs raw secretstream to the same disk: {ratio:.2f} (target >= {TARGET})"
+          f"  [raw {raw_mibs:.1f} MiB/s, upload {up_mibs:.1f} MiB/s]{'' if ratio >= TARGET else '  MISSED'}")
     g_small, g_big = statistics.median(growth_small), statistics.median(growth_big)
     between = g_big - g_small
     print(f"  worker peak memory (VmHWM) growth over one upload: {human(small)} -> {g_small:.1f} MiB, "

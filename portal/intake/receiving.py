@@ -3,7 +3,6 @@ arrive, the disclosers' daily upload budget, and the refusal when the disk is ne
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from portal.core.clock import day_start_timestamp, today
 from portal.core.clock import utc_offset_seconds as clock_offset
 from portal.core.context import Context
 from portal.guard import throttle
+from portal.intake.digests import ReceivedDigest
 from portal.intake.filenames import clean_filename
 from portal.records import casefiles
 from portal.records.casefiles import Attachment
@@ -47,8 +47,8 @@ class _PendingFile:
         )
         self.attachment: Attachment | None = None
         # The file's digest as received, kept (encrypted) so a signed acknowledgement can commit to
-        # it.
-        self._digest = hashlib.sha256()
+        # it, hashed beside the encryption (portal.intake.digests).
+        self._digest = ReceivedDigest()
         self._unflushed = 0
         self._flushed_to = 0
 
@@ -78,6 +78,7 @@ class _PendingFile:
         return self.attachment, self._writer.commit(day_timestamp)
 
     def discard(self) -> None:
+        self._digest.close()
         self._writer.discard()
 
 
