@@ -130,8 +130,10 @@ class Attempt:
         return began
 
     def succeeded(self) -> None:
+        """Clear the pauses. The wrong-code count stays until its window ends, so a guesser's count
+        is not reset by the officer's own sign-ins (the bound is per window, not per sign-in)."""
         with transaction(self.ctx.db):
-            for bucket in [*self.buckets, self.code_bucket]:
+            for bucket in self.buckets:
                 if bucket != "unknown-emails":
                     self.ctx.db.execute("DELETE FROM sign_in_budgets WHERE bucket = ?", [bucket])
 

@@ -133,6 +133,9 @@ def test_wrong_codes_are_capped_per_address_so_the_code_cannot_be_guessed(
     device.post("/console/logout")
     token = csrf_token(device.get("/console/login").text)
     assert post_sign_in(device, token, officer.email, officer.passphrase, officer.code()).status_code == 303
+    # Its success does not reset the guesser's count: a new browser is still capped for the window.
+    later, token = new_browser(app)
+    assert post_sign_in(later, token, officer.email, officer.passphrase, officer.code()).status_code == 429
 
 
 def test_every_failure_reads_the_same_whichever_part_was_wrong(client, installation):
