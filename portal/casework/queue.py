@@ -202,15 +202,21 @@ def _capped_count(db, index: str, clauses: list[str], params: list) -> Count:
 
 
 def page(
-    ctx: Context, account_id: int, private_key: bytes, wanted: QueueFilter, today: str
+    ctx: Context,
+    account_id: int,
+    private_key: bytes,
+    wanted: QueueFilter,
+    today: str,
+    *,
+    size: int = PAGE_SIZE,
 ) -> QueuePage:
-    """One page of this reader's queue for `wanted`, with the counts the inbox shows. `today`:
-    YYYY-MM-DD."""
+    """One page of `size` rows of this reader's queue for `wanted`, with the counts the inbox
+    shows. `today`: YYYY-MM-DD."""
     today_day = dt.date.fromisoformat(today)
     soon = soon_until(today_day).isoformat()
     clauses, params = _conditions(ctx, account_id, wanted, today, soon)
-    found = _page_rows(ctx.db, clauses, params, wanted, PAGE_SIZE + 1)
-    shown = found[:PAGE_SIZE]
+    found = _page_rows(ctx.db, clauses, params, wanted, size + 1)
+    shown = found[:size]
     counts = ctx.db.execute(
         "SELECT cases, unseen FROM queue_counts WHERE account_id = ?", [account_id]
     ).fetchone()
@@ -271,7 +277,7 @@ def page(
     base = ["account_id = ?"], [account_id]
     return QueuePage(
         rows,
-        _cursor(wanted.sort, shown[-1]) if len(found) > PAGE_SIZE else None,
+        _cursor(wanted.sort, shown[-1]) if len(found) > size else None,
         total=counts[0] if counts else 0,
         unseen=counts[1] if counts else 0,
         overdue=_capped_count(

@@ -1,14 +1,23 @@
 """Sign-in budgets (SECURITY.md, "Budgets"): junk cannot lock a real officer out.
 
-Three kinds of bucket, each counting only failed sign-ins whose form was valid:
+The second factor is checked first (cheap), and the passphrase is derived (Argon2id, rationed in
+portal.guard.work_slots) only for an attempt carrying a valid, unused code, which that attempt uses
+up whatever its passphrase. So junk naming an officer's address costs no derivation, and a pause it
+causes turns away only attempts that fail: a correct passphrase with a valid code goes through, from
+any browser.
+
+Four kinds of bucket, each counting only failed sign-ins whose form was valid:
 - one per email address typed, known or not (so the answers never tell whether an account exists):
-  after FREE_FAILURES a growing pause before the next try, after LOCK_FAILURES a pause of
-  LOCK_SECONDS;
+  after FREE_FAILURES a growing pause, after LOCK_FAILURES a pause of LOCK_SECONDS; while it lasts,
+  a failed attempt answers 429 with Retry-After (the same words as any failure);
 - one for the whole installation, counting failures for unknown email addresses; when it is spent,
-  every sign-in from a browser without a device cookie waits for the next window;
+  every failed sign-in from a browser without a device cookie answers 429;
 - one per device: a browser that signed in to this account before carries a long-lived random cookie
-  (it identifies nothing else), and uses its own bucket instead of the two above, so junk sent to
-  the officer's address from anywhere else never pauses it.
+  (it identifies nothing else), and uses its own bucket instead of the two above;
+- a cap on wrong codes beside each address's (or device's) bucket: past CODE_FAILURES wrong or
+  reused codes in a CODE_WINDOW_SECONDS window, no code is checked for that address until the window
+  ends, so the six-digit code cannot be guessed by trying (at most CODE_FAILURES guesses a day, each
+  right with a chance of at most 3 in 10^6: SECURITY.md).
 Window starts are stored rounded down to the window, pauses rounded up to the minute.
 """
 
@@ -29,15 +38,17 @@ FREE_FAILURES = 5
 LOCK_FAILURES = 10
 LOCK_SECONDS = 15 * 60
 UNKNOWN_EMAIL_FAILURES = 300  # per window, for the whole installation
+CODE_FAILURES = 100  # wrong second-factor codes per address (or device) per code window
+CODE_WINDOW_SECONDS = 24 * 60 * 60
 DEVICE_COOKIE_DAYS = 400  # browsers cap cookie lifetimes at 400 days
 
 
 class SignInPaused(Exception):
-    """Too many failed sign-ins: try again in `retry_after` seconds. `locked`: the long pause."""
+    """Failed sign-ins answer 429 for `retry_after` seconds. `locked`: the long pause."""
 
     def __init__(self, retry_after: int, locked: bool) -> None:
         super().__init__(f"Sign-in paused for {retry_after} seconds.")
-        self.retry_after = retry_after
+        self.retry_after = max(1, retry_after)
         self.locked = locked
 
 
@@ -60,12 +71,34 @@ def _round_up_to_minute(t: int) -> int:
 @dataclass
 class Attempt:
     """The buckets one sign-in attempt spends from; made by `begin`, closed by `failed` or
-    `succeeded`."""
+    `succeeded`. `paused`: what a failure of this attempt raises (None: it answers plainly).
+    `codes_capped`: set when this address has had too many wrong codes; its code is not checked."""
 
     ctx: Context
     buckets: list[str]
     on_device: bool
     unknown_email: bool
+    paused: SignInPaused | None = None
+    codes_capped: SignInPaused | None = None
+
+    @property
+    def code_bucket(self) -> str:
+        return "codes:" + self.buckets[0]
+
+    def wrong_code(self) -> None:
+        """Count a wrong or reused second-factor code against this address's cap."""
+        start = window_of(epoch(), CODE_WINDOW_SECONDS)
+        with transaction(self.ctx.db):
+            row = self.ctx.db.execute(
+                "SELECT window_start, failures FROM sign_in_budgets WHERE bucket = ?",
+                [self.code_bucket],
+            ).fetchone()
+            failures = row[1] + 1 if row and row[0] == start else 1
+            self.ctx.db.execute(
+                "INSERT OR REPLACE INTO sign_in_budgets (bucket, window_start, failures,"
+                " paused_until) VALUES (?, ?, ?, 0)",
+                [self.code_bucket, start, failures],
+            )
 
     def failed(self) -> str | None:
         """Spend from each bucket; return "locked" or "paused" when this failure began a pause of
@@ -97,40 +130,37 @@ class Attempt:
         return began
 
     def succeeded(self) -> None:
+        """Clear the pauses. The wrong-code count stays until its window ends, so a guesser's count
+        is not reset by the officer's own sign-ins (the bound is per window, not per sign-in)."""
         with transaction(self.ctx.db):
             for bucket in self.buckets:
                 if bucket != "unknown-emails":
                     self.ctx.db.execute("DELETE FROM sign_in_budgets WHERE bucket = ?", [bucket])
 
 
-def _check(ctx: Context, bucket: str, now: int) -> None:
+def _pause(ctx: Context, bucket: str, now: int) -> SignInPaused | None:
     row = ctx.db.execute(
         "SELECT window_start, failures, paused_until FROM sign_in_budgets WHERE bucket = ?",
         [bucket],
     ).fetchone()
     if row is None:
-        return
+        return None
     window_start, failures, paused_until = row
     if bucket == "unknown-emails":
         if window_start == window_of(now, WINDOW_SECONDS) and failures >= UNKNOWN_EMAIL_FAILURES:
-            raise SignInPaused(window_start + WINDOW_SECONDS - now, locked=False)
+            return SignInPaused(window_start + WINDOW_SECONDS - now, locked=False)
+    elif bucket.startswith("codes:"):
+        if window_start == window_of(now, CODE_WINDOW_SECONDS) and failures >= CODE_FAILURES:
+            return SignInPaused(window_start + CODE_WINDOW_SECONDS - now, locked=True)
     elif paused_until > now:
-        raise SignInPaused(paused_until - now, locked=failures >= LOCK_FAILURES)
+        return SignInPaused(paused_until - now, locked=failures >= LOCK_FAILURES)
+    return None
 
 
-def begin(
-    ctx: Context,
-    email: str,
-    account_id: int | None,
-    device_token: str | None,
-    fresh_code: bool = False,
-) -> Attempt:
-    """Check the budgets this attempt would spend from, before any key derivation. Raises
-    SignInPaused.
-
-    `fresh_code`: the attempt carries a valid, unused second-factor code of the (known) account.
-    Then the installation's budget for unknown emails, which junk can spend, does not apply: an
-    officer in a new browser is not shut out by it (the address's own pause still does)."""
+def begin(ctx: Context, email: str, account_id: int | None, device_token: str | None) -> Attempt:
+    """The buckets this attempt would spend from and the pauses they are in, read before any code
+    is checked or key derived. Refuses nothing itself: the caller checks the code (unless
+    `codes_capped`), derives only for a valid one, and raises `paused` for a failure."""
     on_device = bool(
         device_token
         and account_id is not None
@@ -144,12 +174,15 @@ def begin(
     else:
         buckets = [_email_bucket(ctx, email), "unknown-emails"]
     now = epoch()
-    for bucket in buckets:
-        if not (bucket == "unknown-emails" and fresh_code and account_id is not None):
-            _check(ctx, bucket, now)
+    pauses = [p for p in (_pause(ctx, bucket, now) for bucket in buckets) if p is not None]
     if not on_device and account_id is not None:
         buckets = buckets[:1]  # a known email's failures do not spend the unknown-email budget
-    return Attempt(ctx, buckets, on_device, account_id is None)
+    attempt = Attempt(ctx, buckets, on_device, account_id is None)
+    attempt.codes_capped = _pause(ctx, attempt.code_bucket, now)
+    attempt.paused = attempt.codes_capped or max(
+        pauses, key=lambda p: p.retry_after, default=None
+    )
+    return attempt
 
 
 def remember_device(ctx: Context, account_id: int, device_token: str | None) -> str:

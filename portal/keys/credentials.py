@@ -1,6 +1,6 @@
 """An account's credentials: passphrase strength, the private key wrapped under the passphrase,
-signing in (with a decoy key for an unknown email, so a failed sign-in costs the same either way),
-the second factor and recovery codes.
+signing in (second factor first; a decoy key for an unknown email when the passphrase is asked
+again, so a failure costs the same either way), the second factor and recovery codes.
 """
 
 from __future__ import annotations
@@ -93,21 +93,44 @@ class Authenticated:
     must_change_credentials: bool
 
 
-def authenticate(ctx: Context, email: str, passphrase: str, code: str) -> Authenticated:
-    """Check passphrase and second factor (a TOTP code, or one of the account's recovery codes,
-    which is then used up); return the account and its unwrapped private key. Raises LoginFailed."""
+class WrongSecondFactor(LoginFailed):
+    """The code was wrong, already used, or the email names no account: no key was derived. Only
+    the budgets tell this apart (portal.guard.sign_in_budget); the page says what any failure
+    says."""
+
+
+# Checked for an email that names no account, so both cost the same few HMACs.
+_NO_ACCOUNT_SECRET = second_factor.new_secret()
+
+
+def authenticate(
+    ctx: Context, email: str, passphrase: str, code: str, *, paused: bool = False
+) -> Authenticated:
+    """Check the second factor first (a TOTP code, or one of the account's recovery codes), then
+    the passphrase; return the account and its unwrapped private key. A key is derived only for a
+    valid, unused code, so junk costs none. A TOTP code is used up before the derivation, so it is
+    good for one attempt whatever the passphrase; a recovery code only by a sign-in that succeeds,
+    unless the address is `paused`, when it too is used up first (one derivation per code). Raises
+    WrongSecondFactor, or LoginFailed for a wrong passphrase."""
     row = ctx.db.execute(
         "SELECT id, email, name, role, public_key, signing_public_key, wrapped_private_key,"
         " totp_secret, must_change_credentials FROM accounts WHERE email = ?",
         [email.strip()],
     ).fetchone()
-    wrapped = row[6] if row else _decoy_wrapped(ctx)
+    if row is None:
+        second_factor.matching_step(_NO_ACCOUNT_SECRET, second_factor.normalise_code(code))
+        raise WrongSecondFactor()
+    recovery_later = not paused and not second_factor.looks_like_totp(
+        second_factor.normalise_code(code)
+    )
+    if not use_second_factor(ctx, row[0], row[7], code, keep_recovery=recovery_later):
+        raise WrongSecondFactor()
     try:
-        private_key = unwrap(ctx, wrapped, passphrase)
+        private_key = unwrap(ctx, row[6], passphrase)
     except crypto.CryptoError:
-        private_key = None
-    if row is None or private_key is None or not use_second_factor(ctx, row[0], row[7], code):
-        raise LoginFailed()
+        raise LoginFailed() from None
+    if recovery_later and not use_second_factor(ctx, row[0], row[7], code):
+        raise LoginFailed()  # another sign-in used the same recovery code meanwhile
     return Authenticated(Account(*row[:6]), private_key, bool(row[8]))
 
 
@@ -134,23 +157,13 @@ def unwrap_with_passphrase(ctx: Context, account_id: int, passphrase: str) -> by
     return private_key
 
 
-def holds_fresh_code(ctx: Context, account_id: int, code: str) -> bool:
-    """Whether `code` is the account's TOTP code for a step not yet used, without using it up (the
-    sign-in that follows does). Only someone with the account's second factor can make this true."""
-    code = second_factor.normalise_code(code)
-    row = ctx.db.execute(
-        "SELECT totp_secret, totp_last_step FROM accounts WHERE id = ?", [account_id]
-    ).fetchone()
-    if row is None or not second_factor.looks_like_totp(code):
-        return False
-    step = second_factor.matching_step(row[0], code)
-    return step is not None and step > row[1]
-
-
-def use_second_factor(ctx: Context, account_id: int, totp_secret: str, code: str) -> bool:
+def use_second_factor(
+    ctx: Context, account_id: int, totp_secret: str, code: str, *, keep_recovery: bool = False
+) -> bool:
     """Accept a TOTP code for a step later than the last one used (replay guard), or an unused
     recovery code, consuming it. Both are claimed with one conditional write, so two requests racing
-    with the same code cannot both win."""
+    with the same code cannot both win. `keep_recovery`: a recovery code is only checked, not used
+    up (the caller uses it once the passphrase is right)."""
     code = second_factor.normalise_code(code)
     if second_factor.looks_like_totp(code):
         step = second_factor.matching_step(totp_secret, code)
@@ -165,6 +178,13 @@ def use_second_factor(ctx: Context, account_id: int, totp_secret: str, code: str
     code_hash = second_factor.recovery_code_hash(recovery_code_key(ctx), code)
     if code_hash is None:
         return False
+    if keep_recovery:
+        return bool(
+            ctx.db.execute(
+                "SELECT 1 FROM recovery_codes WHERE account_id = ? AND code_hash = ?",
+                [account_id, code_hash],
+            ).fetchone()
+        )
     with transaction(ctx.db):
         used = ctx.db.execute(
             "DELETE FROM recovery_codes WHERE account_id = ? AND code_hash = ?",

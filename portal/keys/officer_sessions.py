@@ -61,28 +61,36 @@ def sign_in(
 ) -> SignedInCookies:
     """Check the credentials and open a session. An account whose credentials its maker knows gets
     only a set-up session (portal.keys.enrolment). Raises credentials.LoginFailed, or SignInPaused
-    (before any key derivation) when this attempt's budget is spent (portal.guard.sign_in_budget).
+    when this address's failures are paused (portal.guard.sign_in_budget): both mean only "that did
+    not work". The code is checked first; the passphrase is derived only for a valid, unused code,
+    so a pause caused by junk never stops a correct sign-in.
 
     `replacing`: the browser's earlier console cookie; its session ends. `device`: the browser's
     device cookie, if any. Both outcomes are audited: a failure only when the email belongs to an
     account (its subject)."""
     known = accounts.account_id_for(ctx, email)
-    attempt = sign_in_budget.begin(
-        ctx,
-        email,
-        known,
-        device,
-        fresh_code=known is not None and credentials.holds_fresh_code(ctx, known, totp),
-    )
+    attempt = sign_in_budget.begin(ctx, email, known, device)
+    derived = False
     try:
-        signed = credentials.authenticate(ctx, email, passphrase, totp)
+        if attempt.codes_capped is not None:
+            raise credentials.LoginFailed()  # no code is checked until the cap's window ends
+        try:
+            signed = credentials.authenticate(
+                ctx, email, passphrase, totp, paused=attempt.paused is not None
+            )
+        except credentials.WrongSecondFactor:
+            attempt.wrong_code()
+            raise
+        except credentials.LoginFailed:
+            derived = True  # a valid code with a wrong passphrase
+            raise
     except credentials.LoginFailed:
         began = attempt.failed()
-        if known is not None:
+        # While paused, junk (no valid code) adds no audit entry; a failure that got as far as the
+        # passphrase always does.
+        if known is not None and (attempt.paused is None or derived):
             audit.record(ctx, "sign_in_failed", actor=None, subject=known)
-            if (
-                began
-            ):  # once per pause: the refused attempts during it derive no key and add nothing
+            if began:  # once per pause
                 audit.record(
                     ctx,
                     "sign_in_paused",
@@ -90,6 +98,8 @@ def sign_in(
                     subject=known,
                     detail={"locked": began == "locked"},
                 )
+        if attempt.paused is not None:
+            raise attempt.paused from None
         raise
     attempt.succeeded()
     audit.record(

@@ -44,6 +44,7 @@ EVENT_LABELS: dict[str, str] = {
     "download": "Attachment downloaded",
     "reply": "Message sent to the discloser",
     "status_change": "Status changed",
+    "closed_in_bulk": "Closed with other cases as needing no action (s 15)",
     "step_done": "A step of s 13 recorded as done",
     "extension": "Extension under s 13(2) recorded",
     "progress_update": "Progress update given (s 13(2))",

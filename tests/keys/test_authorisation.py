@@ -84,6 +84,10 @@ TABLE: dict[tuple[str, str], dict] = {
     ("console.case_assign", "POST"): console(303),
     ("console.case_note", "POST"): console((303, "#notes")),
     ("console.case_referral", "POST"): console((303, "#referral")),
+    # Closing many cases at once (s 15): every officer sees their own queue's view; a batch without a reason
+    # closes nothing, before any case is looked up (closing and refusing are in tests/casework/test_bulk_close.py).
+    ("console.bulk_close_page", "GET"): console((200, "Close several cases"), others=(200, "Close several cases")),
+    ("console.bulk_close_post", "POST"): console((400, "Nothing was closed"), others=(400, "Nothing was closed")),
     ("console.interests", "GET"): console((200, "Your declared interests"), others=(200, "Your declared interests")),
     ("console.declare_interest", "POST"): console((303, "/console/interests"), others=(303, "/console/interests")),
     # Only the officer's own declaration: the officer who made it succeeds, anyone else gets 404.
@@ -230,6 +234,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "console.case_reply": {"message": "We are looking into it."},
         "console.case_status": {"status": "assessing", "reason": "", "expected_timeframe": ""},
         "console.case_step": {"step": "inform"},
+        "console.bulk_close_post": {"case": world["ref"], "reason": ""},
         "console.case_extension": {"expected_timeframe": "About six more weeks", "update_every": "20"},
         "console.case_assign": {"officer": ""},
         "console.declare_interest": {"interest": "A side business."},

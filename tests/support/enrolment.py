@@ -45,7 +45,8 @@ def take_second_factor_step(client, person: Officer):
 
 
 def current(person: Officer) -> str:
-    """The current code, for a sign-in expected to fail (the server uses up no step then)."""
+    """The current code, for a sign-in expected to fail before the code is taken (old or wrong
+    credentials; a valid code with a wrong passphrase is used up: take `person.code()` for that)."""
     return pyotp.TOTP(person.totp_secret).now()
 
 

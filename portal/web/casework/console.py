@@ -4,9 +4,17 @@ registering it brings all of them. A new module of this blueprint is added to VI
 
 from __future__ import annotations
 
-from portal.web.casework import case_actions, case_notes, case_page, inbox, interests, sign_in
+from portal.web.casework import (
+    bulk_close,
+    case_actions,
+    case_notes,
+    case_page,
+    inbox,
+    interests,
+    sign_in,
+)
 from portal.web.casework.blueprint import bp
 
-VIEWS = (sign_in, inbox, case_page, case_actions, case_notes, interests)
+VIEWS = (sign_in, inbox, case_page, case_actions, case_notes, interests, bulk_close)
 
 __all__ = ["VIEWS", "bp"]

@@ -183,3 +183,12 @@ class OralDisclosureForm(DiscloseForm):
     exclude = None
     TEXT_FIELDS = [f for f in DiscloseForm.TEXT_FIELDS if f != "exclude"]
     REPEATABLE = ()
+
+
+class BulkCloseForm(FlaskForm):
+    """Closing the chosen cases as needing no action (s 15); the cases come as `case` checkboxes."""
+
+    reason = TypedParagraphs(
+        "Reason, shown to each discloser on their status page (s 15)",
+        validators=[Optional(), Length(max=20_000)],
+    )

@@ -29,16 +29,12 @@ def _device_cookie_name() -> str:
     return current_app.config["PORTAL_DEVICE_COOKIE"]
 
 
-def _paused_message(exc: "officer_sessions.SignInPaused") -> str:
-    minutes = max(1, -(-exc.retry_after // 60))
-    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
-    if exc.locked:
-        return (
-            f"Sign-in with this email address is locked for {wait} after too many failed attempts."
-            " Nothing is wrong with your account. If you did not make these attempts, tell your"
-            " administrator; a browser you have signed in with before is not affected."
-        )
-    return f"Too many failed sign-in attempts. Please wait {wait} and try again."
+# Every failure gets these words, paused or not, whichever part was wrong (SECURITY.md, "Budgets").
+SIGN_IN_FAILED = (
+    "Those details did not work. Check your email address, passphrase and six-digit code, and try"
+    " again with a new code: each code works once. If you are sure they are right, try a browser"
+    " you have signed in with before, or tell your administrator."
+)
 
 
 SIGNED_OUT_BECAUSE = {
@@ -74,19 +70,10 @@ def login_post():
             device=request.cookies.get(_device_cookie_name()),
         )
     except credentials.LoginFailed:
-        return (
-            render_login(
-                form,
-                "Those details did not work. Check your email address, passphrase and "
-                "six-digit code, and try again.",
-                carried,
-                return_to,
-            ),
-            400,
-        )
+        return render_login(form, SIGN_IN_FAILED, carried, return_to), 400
     except officer_sessions.SignInPaused as exc:
         return too_many_requests(
-            render_login(form, _paused_message(exc), carried, return_to), exc.retry_after
+            render_login(form, SIGN_IN_FAILED, carried, return_to), exc.retry_after
         )
     cookie = signed.session
     if signed.needs_setup:
