@@ -93,7 +93,7 @@ def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_
     _, discloser_public_key = crypto.generate_keypair()
     values = {"channel": CHANNEL, "category": CATEGORIES[i % len(CATEGORIES)], "summary": f"Matter number {i}",
               "details": "Details of the matter. " * 4, "disclosed_elsewhere": "no", "contact": ""}
-    cases.store_case(ctx, intake, channel_id, readers, values, os.urandom(16).hex(), discloser_public_key)
+    ref = cases.store_case(ctx, intake, channel_id, readers, values, os.urandom(16).hex(), discloser_public_key)
     status = OPEN_STATUSES[i % len(OPEN_STATUSES)] if is_open else "closed"
     if status != "received":
         # As an officer's status change makes it (casework.cases.record_status, dated `day`): the status
@@ -102,7 +102,7 @@ def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_
                                    account_id=ana.id, reason="Dealt with." if status == "closed" else "")
         steps = deadlines.STEPS if status == "closed" else workflow.STATUS_STEPS[status]
         for step in workflow.mark_steps(ctx, intake.case_id, steps, day.isoformat(), ana.id):
-            audit.record(ctx, "step_done", actor=ana.id, case_ref=intake.ref, detail={"step": step})
+            audit.record(ctx, "step_done", actor=ana.id, case_ref=ref, detail={"step": step})
         workflow.refresh_due(ctx, intake.case_id)
     if i % 7 in (0, 3):  # about 2 in 7 assigned, independently of the category (i % 6)
         ctx.db.execute("UPDATE cases SET assigned_to = ? WHERE id = ?", [(ana, ben)[i % 2].id, intake.case_id])
