@@ -189,11 +189,16 @@ def timings(small: tuple, large: tuple) -> dict[str, tuple[tuple[float, int], tu
     return results
 
 
-def main() -> int:
-    OUT.mkdir(parents=True, exist_ok=True)
-    scratch = OUT / "scratch"
+def fresh_scratch(name: str) -> Path:
+    """An empty folder under bench/out/ for a run's small installations (removed by the caller)."""
+    scratch = OUT / name
     shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
+    scratch.mkdir(parents=True)
+    return scratch
+
+
+def main() -> int:
+    scratch = fresh_scratch("scratch")
     try:
         large_dir, large_officer = installation(LARGE, scratch)
         small_dir, small_officer = installation(SMALL, scratch)
