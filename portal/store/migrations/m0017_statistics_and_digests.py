@@ -2,9 +2,9 @@
 officer, so that neither grows with the cases.
 
 `statistics_snapshots` keeps each officer's figures of a completed period as the page shows them
-(small counts already hidden; portal.casework.statistics_snapshots), `statistics_snapshot_cases` the
-cases each frozen quarter covers, from which `portal audit verify` rebuilds it. `digest_waiting`
-keeps, per officer, how many unseen cases of each kind wait and a count of the times a case became
+(small counts already hidden; portal.casework.statistics_snapshots) and how many cases they cover,
+`statistics_snapshot_cases` the cases each frozen quarter covers, from which `portal audit verify`
+rebuilds it. `digest_waiting` keeps, per officer, how many unseen cases of each kind wait and a count of the times a case became
 unseen, kept by triggers on the queue (portal.operations.notifications).
 """
 
@@ -28,13 +28,15 @@ STATEMENTS: list[str] = [
             period_start TEXT NOT NULL,
             period_end TEXT NOT NULL,
             report TEXT NOT NULL,
+            covered INTEGER NOT NULL,
             PRIMARY KEY (account_id, period_start, period_end)
         ) WITHOUT ROWID""",
-    # No reference to cases: a case deleted by retention stays counted where it was published.
+    # A case deleted by retention leaves the list (and stays counted where it was published: the
+    # snapshot's `covered` then no longer matches its list, and it is not rebuilt).
     """CREATE TABLE statistics_snapshot_cases (
             account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
             period_start TEXT NOT NULL,
-            case_id TEXT NOT NULL,
+            case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
             PRIMARY KEY (account_id, period_start, case_id)
         ) WITHOUT ROWID""",
     """CREATE TABLE digest_waiting (
