@@ -4,8 +4,9 @@ officer, so that neither grows with the cases.
 `statistics_snapshots` keeps each officer's figures of a completed period as the page shows them
 (small counts already hidden; portal.casework.statistics_snapshots) and how many cases they cover,
 `statistics_snapshot_cases` the cases each frozen quarter covers, from which `portal audit verify`
-rebuilds it. `digest_waiting` keeps, per officer, how many unseen cases of each kind wait and a count of the times a case became
-unseen, kept by triggers on the queue (portal.operations.notifications).
+rebuilds it. `digest_waiting` keeps, per officer, how many unseen cases of each kind wait and a
+count of the times a case became unseen, kept by triggers on the queue
+(portal.operations.notifications).
 """
 
 NUMBER = 17
