@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import crypto  # noqa: E402
 from portal.keys import channels
-from portal.records import case_history, casefiles
+from portal.records import audit, case_history, casefiles
 from portal.casework import deadlines, queue, workflow
 from portal.casework.categories import CATEGORIES as CATEGORY_LABELS  # noqa: E402
 from portal.intake import cases  # noqa: E402
@@ -48,7 +48,7 @@ OUT = ROOT / "bench" / "out"
 CHANNEL = "Audit and Risk"
 CATEGORIES = list(CATEGORY_LABELS)
 OPEN_STATUSES = ("received", "acknowledged", "assessing", "investigating")
-BUILDER_VERSION = "2"            # raise when build() or _one_case() changes: the cache is rebuilt
+BUILDER_VERSION = "3"            # raise when build() or _one_case() changes: the cache is rebuilt
 FIRST_DAY = dt.date(2022, 1, 10)
 LAST_DAY = dt.date(2026, 11, 20)
 
@@ -93,13 +93,16 @@ def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_
     _, discloser_public_key = crypto.generate_keypair()
     values = {"channel": CHANNEL, "category": CATEGORIES[i % len(CATEGORIES)], "summary": f"Matter number {i}",
               "details": "Details of the matter. " * 4, "disclosed_elsewhere": "no", "contact": ""}
-    cases.store_case(ctx, intake, channel_id, readers, values, os.urandom(16).hex(), discloser_public_key)
+    ref = cases.store_case(ctx, intake, channel_id, readers, values, os.urandom(16).hex(), discloser_public_key)
     status = OPEN_STATUSES[i % len(OPEN_STATUSES)] if is_open else "closed"
     if status != "received":
+        # As an officer's status change makes it (casework.cases.record_status, dated `day`): the status
+        # record with its audit entry, and an audit entry for each step it marks done.
         case_history.insert_status(ctx, intake.case_id, intake.case_key, status=status, day=day.isoformat(),
-                                account_id=ana.id, reason="Dealt with." if status == "closed" else "", event=None)
+                                   account_id=ana.id, reason="Dealt with." if status == "closed" else "")
         steps = deadlines.STEPS if status == "closed" else workflow.STATUS_STEPS[status]
-        workflow.mark_steps(ctx, intake.case_id, steps, day.isoformat(), ana.id)
+        for step in workflow.mark_steps(ctx, intake.case_id, steps, day.isoformat(), ana.id):
+            audit.record(ctx, "step_done", actor=ana.id, case_ref=ref, detail={"step": step})
         workflow.refresh_due(ctx, intake.case_id)
     if i % 7 in (0, 3):  # about 2 in 7 assigned, independently of the category (i % 6)
         ctx.db.execute("UPDATE cases SET assigned_to = ? WHERE id = ?", [(ana, ben)[i % 2].id, intake.case_id])
@@ -186,11 +189,16 @@ def timings(small: tuple, large: tuple) -> dict[str, tuple[tuple[float, int], tu
     return results
 
 
-def main() -> int:
-    OUT.mkdir(parents=True, exist_ok=True)
-    scratch = OUT / "scratch"
+def fresh_scratch(name: str) -> Path:
+    """An empty folder under bench/out/ for a run's small installations (removed by the caller)."""
+    scratch = OUT / name
     shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
+    scratch.mkdir(parents=True)
+    return scratch
+
+
+def main() -> int:
+    scratch = fresh_scratch("scratch")
     try:
         large_dir, large_officer = installation(LARGE, scratch)
         small_dir, small_officer = installation(SMALL, scratch)

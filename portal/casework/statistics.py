@@ -15,8 +15,10 @@ from each other. Small numbers could point at a person, so (SECURITY.md, "Statis
 - a financial year's count is shown only where each of its quarters shows its own;
 - a median of fewer than five cases is not shown.
 
-An officer's statistics cover the cases they hold a key for: the category is ciphertext under each
-case key, decrypted here one field at a time and never stored.
+An officer's statistics cover the cases they hold a key for, as those cases stood at the end of the
+period (portal.casework.statistics_source: what the portal keeps in the clear, no key opened). Only
+completed periods are given, each frozen once (portal.casework.statistics_snapshots), so that
+figures cannot be compared from one day to the next to tell what the newest case alleges.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import crypto
 from portal.casework import deadlines
 from portal.casework.categories import CATEGORIES, FORMER_CATEGORIES
 from portal.casework.statistics_periods import Period
+from portal.casework.statistics_source import Case
 from portal.casework.statistics_suppression import (
     LESS_THAN,
     SMALL,
@@ -38,7 +40,6 @@ from portal.casework.statistics_suppression import (
     suppress,
 )
 from portal.core import workdays
-from portal.core.context import Context
 from portal.records.casefiles import STATUSES
 
 OUTCOMES: dict[str, str] = {
@@ -72,67 +73,13 @@ class Report:
     medians: list[tuple[str, str, str]] = field(default_factory=list)  # (key, label, shown value)
 
 
-@dataclass
-class _Case:
-    channel: str
-    regime: str
-    status: str
-    received: dt.date
-    category: str = ""
-    steps: dict[str, dt.date] = field(default_factory=dict)
-    outcome: str = "none_yet"
-    extended: bool = False
-
-
-def _cases(ctx: Context, account_id: int, private_key: bytes, period: Period) -> list[_Case]:
-    rows = ctx.db.execute(
-        "SELECT c.id, ch.name, ch.regime, c.status, c.received_day, k.sealed_key, f.value_ct FROM"
-        " cases c JOIN case_keys k ON k.case_id = c.id AND k.recipient = ? JOIN channels ch ON"
-        " ch.id = c.channel_id LEFT JOIN case_fields f ON f.case_id = c.id AND f.name = 'category'"
-        " WHERE c.received_day BETWEEN ? AND ?",
-        [f"account:{account_id}", period.start.isoformat(), period.end.isoformat()],
-    ).fetchall()
-    cases: dict[str, _Case] = {}
-    for case_id, channel, regime, status, received, sealed, category_ct in rows:
-        case = _Case(channel, regime, status, dt.date.fromisoformat(received))
-        try:
-            case_key = crypto.open_sealed(private_key, sealed)
-            case.category = (
-                crypto.decrypt_field(case_key, case_id, "category", category_ct).decode()
-                if category_ct
-                else ""
-            )
-        except crypto.DecryptionError:
-            case.category = ""  # counted, as "not recorded"
-        cases[case_id] = case
-    if not cases:
-        return []
-    marks = ",".join("?" * len(cases))
-    ids = list(cases)
-    for case_id, step, day in ctx.db.execute(
-        f"SELECT case_id, step, day FROM case_steps WHERE case_id IN ({marks})", ids
-    ).fetchall():
-        cases[case_id].steps[step] = dt.date.fromisoformat(day)
-    for case_id, status in ctx.db.execute(
-        f"SELECT case_id, status FROM status_events WHERE case_id IN ({marks}) "
-        "AND status IN ('addressed', 'referred', 'no_further_action') ORDER BY case_id, seq",
-        ids,
-    ).fetchall():
-        cases[case_id].outcome = status  # the latest outcome wins
-    for (case_id,) in ctx.db.execute(
-        f"SELECT case_id FROM case_extensions WHERE case_id IN ({marks})", ids
-    ).fetchall():
-        cases[case_id].extended = True
-    return list(cases.values())
-
-
 def _deadline_result(done: dt.date | None, due: dt.date, today: dt.date) -> str:
     if done is not None:
         return "met" if done <= due else "missed"
     return "missed" if today > due else "pending"
 
 
-def _acknowledge_result(case: _Case, today: dt.date) -> str:
+def _acknowledge_result(case: Case, today: dt.date) -> str:
     due = (
         deadlines.acknowledge_by(case.received)
         if case.regime == "eu"
@@ -141,7 +88,7 @@ def _acknowledge_result(case: _Case, today: dt.date) -> str:
     return _deadline_result(case.steps.get("acknowledge"), due, today)
 
 
-def _respond_result(case: _Case, today: dt.date) -> str:
+def _respond_result(case: Case, today: dt.date) -> str:
     """nz: every s 13(1) step within 20 working days (the first three only, after an s 13(2)
     extension); eu: feedback (the `inform` step) within 3 months (Art 9(1)(f))."""
     if case.regime == "eu":
@@ -157,17 +104,16 @@ def _respond_result(case: _Case, today: dt.date) -> str:
     )
 
 
-def report(
-    ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date
+def build(
+    cases: list[Case], channels: list[str], period: Period, quarters: list[Report] = ()
 ) -> Report:
-    """The period's statistics over the cases this officer can read. A financial year is the sum of
-    its quarters, which are published too, so a year's cell is shown only where each quarter shows
-    its own: otherwise the year minus the quarters shown would give a hidden one."""
-    result = _report(ctx, account_id, private_key, period, today)
-    if period.quarters:
-        _hide_what_quarters_hide(
-            result, [_report(ctx, account_id, private_key, q, today) for q in period.quarters]
-        )
+    """The period's statistics over these cases as they stood at its end (statistics_source),
+    with a row for each of `channels`. A financial year is the sum of its `quarters`, which are
+    published too, so a year's cell is shown only where each quarter shows its own: otherwise the
+    year minus the quarters shown would give a hidden one."""
+    result = _report(cases, channels, period, period.end)
+    if quarters:
+        _hide_what_quarters_hide(result, list(quarters))
     return result
 
 
@@ -203,10 +149,7 @@ def _hide_counts_that_add_up_to_the_total(tables: list[Table]) -> None:
         ]
 
 
-def _report(
-    ctx: Context, account_id: int, private_key: bytes, period: Period, today: dt.date
-) -> Report:
-    cases = _cases(ctx, account_id, private_key, period)
+def _report(cases: list[Case], channels: list[str], period: Period, today: dt.date) -> Report:
     total = len(cases)
     categories = {
         **CATEGORIES,
@@ -214,7 +157,7 @@ def _report(
     }
     if any(c.category not in categories for c in cases):
         categories[""] = "Not recorded"
-    channels = sorted({c.channel for c in cases} | set(_channel_names(ctx, account_id)))
+    channels = sorted({c.channel for c in cases} | set(channels))
     breakdowns = [
         ("channel", "By channel", {name: name for name in channels}, lambda c: c.channel),
         (
@@ -223,7 +166,7 @@ def _report(
             categories,
             lambda c: c.category if c.category in categories else "",
         ),
-        ("status", "By status now", STATUSES, lambda c: c.status),
+        ("status", "By status at the end of the period", STATUSES, lambda c: c.status),
         ("outcome", "By outcome", OUTCOMES, lambda c: c.outcome),
         ("regime", "By statutory regime", REGIMES, lambda c: c.regime),
         (
@@ -283,15 +226,6 @@ def _report(
         ),
     ]
     return Report(period, shown_total, tables, medians)
-
-
-def _channel_names(ctx: Context, account_id: int) -> list[str]:
-    rows = ctx.db.execute(
-        "SELECT ch.name FROM channels ch JOIN channel_officers co ON co.channel_id = ch.id "
-        "WHERE co.account_id = ? AND co.state = 'confirmed'",
-        [account_id],
-    ).fetchall()
-    return [row[0] for row in rows]
 
 
 def csv_rows(result: Report) -> list[list[str]]:

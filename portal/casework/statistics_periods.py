@@ -75,5 +75,5 @@ def recent_periods(today: dt.date) -> list[Period]:
     return quarters + [_financial_year(fy_end - i) for i in range(3)]
 
 
-def current_period(today: dt.date) -> Period:
-    return recent_periods(today)[0]
+def last_completed_quarter(today: dt.date) -> Period:
+    return recent_periods(today)[1]

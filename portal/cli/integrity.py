@@ -110,12 +110,16 @@ def audit_verify(data_dir: Path, expected: str | None) -> None:
         expected_head = audit_head.Head.parse(expected) if expected is not None else None
     except ValueError as exc:
         raise click.UsageError(f"--expect: {exc}")
+    from portal.casework import statistics_snapshots
     from portal.keys import roster_audit
 
     ctx = open_installation(data_dir)
     verdict = chain.verify(ctx, expected_head)
-    # The chain first; then the records of who may read, against the chain and the signed rosters.
+    # The chain first; then the records of who may read, against the chain and the signed rosters;
+    # then the frozen statistics, rebuilt from the records they count.
     disagreement = roster_audit.first_disagreement(ctx) if verdict.intact else None
+    if verdict.intact and not disagreement:
+        disagreement = next(iter(statistics_snapshots.verify(ctx)), None)
     ctx.db.conn.close()
     if not verdict.intact:
         click.echo(f"TAMPERED: {verdict.message}", err=True)

@@ -36,9 +36,11 @@ date is returned unchanged (even when it is not a working day, and whatever its 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import zoneinfo
+from dataclasses import dataclass
 
 __all__ = [
     "CALENDARS",
@@ -275,12 +277,13 @@ def add_working_days(start: dt.date, n: int, calendar: str = "legislation") -> d
     try:
         if calendar == "calendar":
             return start + dt.timedelta(days=n)
-        day = start
-        while n:
-            day += _ONE_DAY
-            if _is_working(day, calendar):
-                n -= 1
-        return day
+        if n == 0:
+            return start
+        table = _table(calendar)
+        target = table.before(start) + n
+        if target > table.total:
+            raise UnknownYear(LAST_KNOWN_YEAR + 1)
+        return table.first + dt.timedelta(days=bisect.bisect_left(table.counts, target))
     except OverflowError:
         raise ValueError("the result would lie beyond 9999-12-31") from None
 
@@ -298,12 +301,54 @@ def working_days_between(start: dt.date, end: dt.date, calendar: str = "legislat
         return -working_days_between(end, start, calendar)
     if calendar == "calendar":
         return (end - start).days
-    count = 0
-    day = start
-    while day < end:
-        day += _ONE_DAY
-        count += _is_working(day, calendar)
-    return count
+    if end == start:
+        return 0
+    table = _table(calendar)
+    skipped = table.before(start)
+    return table.up_to(end) - skipped
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Working days of FIRST_KNOWN_YEAR..LAST_KNOWN_YEAR as running counts: ``counts[i]`` is the
+    number of working days from ``first`` to ``first + i`` days, both included. A count is two
+    lookups; a date the table does not reach raises :class:`UnknownYear`, never a guess."""
+
+    first: dt.date
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return self.counts[-1]
+
+    def up_to(self, day: dt.date) -> int:
+        """Working days from ``first`` to ``day`` included."""
+        index = (day - self.first).days
+        if index < 0:
+            raise UnknownYear(day.year)
+        if index >= len(self.counts):
+            raise UnknownYear(LAST_KNOWN_YEAR + 1)
+        return self.counts[index]
+
+    def before(self, start: dt.date) -> int:
+        """Working days from ``first`` to ``start`` included: what a count after ``start`` skips.
+        ``start`` may be the day before the table (nothing then precedes the count)."""
+        if start == self.first - _ONE_DAY:
+            return 0
+        if not self.first <= start + _ONE_DAY <= self.first + dt.timedelta(len(self.counts) - 1):
+            raise UnknownYear((start + _ONE_DAY).year)
+        return self.up_to(start)
+
+
+@functools.lru_cache(maxsize=None)
+def _table(calendar: str) -> _Table:
+    first = dt.date(FIRST_KNOWN_YEAR, 1, 1)
+    days = (dt.date(LAST_KNOWN_YEAR, 12, 31) - first).days + 1
+    counts, running = [], 0
+    for i in range(days):
+        running += _is_working(first + dt.timedelta(days=i), calendar)
+        counts.append(running)
+    return _Table(first, tuple(counts))
 
 
 def received_date(moment: dt.datetime, tz: str = DEFAULT_TZ) -> dt.date:

@@ -446,3 +446,20 @@ def test_property_is_working_day_agrees_with_the_exclusions(day: dt.date, cal: s
     # The OIA excludes everything the Legislation Act excludes, and more.
     if not is_working_day(day, "legislation"):
         assert not is_working_day(day, "oia")
+
+
+def test_counts_come_from_the_table_and_agree_with_the_days_one_by_one():
+    """Working days are looked up (portal.core.workdays keeps running counts), never walked: the
+    table's answer for the whole known range equals the days counted one at a time, and a date past
+    the table raises UnknownYear instead of a guess."""
+    workdays = wd
+    start, end = dt.date(2021, 12, 31), dt.date(2052, 12, 31)
+    one_by_one = sum(
+        workdays.is_working_day(start + dt.timedelta(days=i)) for i in range(1, (end - start).days + 1)
+    )
+    assert workdays.working_days_between(start, end) == one_by_one
+    assert workdays.add_working_days(start, one_by_one) <= end
+    with pytest.raises(workdays.UnknownYear):
+        workdays.add_working_days(start, one_by_one + 1)
+    with pytest.raises(workdays.UnknownYear):
+        workdays.working_days_between(dt.date(2052, 12, 1), dt.date(2053, 1, 20))

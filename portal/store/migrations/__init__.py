@@ -21,6 +21,7 @@ from portal.store.migrations import (
     m0013_signed_consent,
     m0014_officer_confirmed_keys,
     m0015_roster,
+    m0017_statistics_and_digests,
     m0023_message_pages,
 )
 
@@ -43,6 +44,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0013_signed_consent,
         m0014_officer_confirmed_keys,
         m0015_roster,
+        m0017_statistics_and_digests,
         m0023_message_pages,
     )
 ]

@@ -9,8 +9,8 @@ import io
 
 from flask import Blueprint, Response, g, render_template, request
 
-from portal.casework import statistics, statistics_periods
-from portal.core import clock
+from portal.casework import statistics, statistics_periods, statistics_snapshots
+from portal.core import clock, workdays
 from portal.records import audit
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
@@ -26,7 +26,7 @@ def _today() -> dt.date:
 def _period_and_problem():
     day = _today()
     if not request.args.get("from") and not request.args.get("to"):
-        return statistics_periods.current_period(day), None
+        return statistics_periods.last_completed_quarter(day), None
     try:
         return (
             statistics_periods.parse_period(request.args.get("from"), request.args.get("to")),
@@ -34,6 +34,17 @@ def _period_and_problem():
         )
     except statistics_periods.PeriodError as exc:
         return None, str(exc)
+
+
+def _report(ctx, period, day):
+    """(the frozen report, None) or (None, a plain message why there is none)."""
+    try:
+        who = g.who
+        return statistics_snapshots.report(ctx, who.account.id, who.private_key, period, day), None
+    except statistics_snapshots.PeriodNotEnded as exc:
+        return None, str(exc)
+    except workdays.UnknownYear as exc:
+        return None, f"These statistics cannot be counted: {exc}"
 
 
 @bp.get("/statistics")
@@ -44,7 +55,8 @@ def page():
     period, problem = _period_and_problem()
     result = None
     if period is not None:
-        result = statistics.report(ctx, g.who.account.id, g.who.private_key, period, day)
+        result, problem = _report(ctx, period, day)
+    if result is not None:
         audit.record(
             ctx,
             "statistics_view",
@@ -68,7 +80,10 @@ def export():
     period, problem = _period_and_problem()
     if period is None:
         return render_template("error.html", title="Choose a fixed period", message=problem), 400
-    result = statistics.report(ctx, g.who.account.id, g.who.private_key, period, _today())
+    result, problem = _report(ctx, period, _today())
+    if result is None:
+        title = "Choose a period that has ended"
+        return render_template("error.html", title=title, message=problem), 400
     audit.record(
         ctx,
         "statistics_export",
