@@ -82,6 +82,17 @@ def assignee(ctx: Context, case_id: str) -> Reader | None:
     return Reader(*row) if row else None
 
 
+def former_assignee(ctx: Context, case_id: str) -> Reader | None:
+    """The officer the case was assigned to when they left (offboarded), until it is assigned
+    again; None otherwise."""
+    row = ctx.db.execute(
+        "SELECT a.id, a.name, a.email FROM cases c JOIN accounts a ON a.id = c.assigned_before "
+        "WHERE c.id = ? AND c.assigned_to IS NULL",
+        [case_id],
+    ).fetchone()
+    return Reader(*row) if row else None
+
+
 def assign(
     ctx: Context,
     who: SignedIn,
@@ -96,7 +107,10 @@ def assign(
         raise StatusError("A case can be assigned only to an officer who can read it.")
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
-        ctx.db.execute("UPDATE cases SET assigned_to = ? WHERE id = ?", [officer_id, case.id])
+        ctx.db.execute(
+            "UPDATE cases SET assigned_to = ?, assigned_before = NULL WHERE id = ?",
+            [officer_id, case.id],
+        )
         audit.record(ctx, "assignment", actor=who.account.id, case_ref=case.ref, subject=officer_id)
 
 

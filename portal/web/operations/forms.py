@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.casework.referrals import CONCERNS
-from portal.web.forms import OneTimeForm, PortalForm, TypedLine, TypedParagraphs, choices
+from portal.web.forms import CodeField, OneTimeForm, PortalForm, TypedLine, TypedParagraphs, choices
 
 
 class AuthorityForm(OneTimeForm):
@@ -27,7 +27,7 @@ class AuthorityForm(OneTimeForm):
 
 
 class HoldForm(PortalForm):
-    ref = StringField(
+    ref = CodeField(
         "Case reference",
         validators=[DataRequired("Type the case's reference, such as PD-…"), Length(max=40)],
     )
