@@ -52,3 +52,12 @@ def test_a_one_byte_file_reads_1_byte_on_the_status_page(client):
     open_status(client, receipt)
     page = client.get("/status").text
     assert "(1 byte)" in page and "1 bytes" not in page
+
+
+def test_an_enrolment_link_pasted_with_a_zero_width_space_opens(app, installation):
+    from urllib.parse import quote
+
+    from tests.support.enrolment import invite
+    path = invite(installation.data_dir, "dee@agency.govt.nz", "Dee New", "Audit and Risk")
+    pasted = path + quote("\u200b")
+    assert app.test_client().get(pasted).status_code == 200

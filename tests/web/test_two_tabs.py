@@ -124,3 +124,16 @@ def test_every_form_of_the_console_and_the_status_page_names_its_page(app, insta
         assert forms
         for body in forms:
             assert 'name="page_for"' in body, body[:200]
+
+
+def test_the_acknowledgement_link_of_one_disclosures_tab_never_downloads_the_others(client):
+    first = receipt_from(disclose(client, files=()).text)
+    second = receipt_from(disclose(client, files=()).text)
+    open_status(client, first)
+    mark_one = page_for(client.get("/status").text, "/status/reply")
+    open_status(client, second)
+    mark_two = page_for(client.get("/status").text, "/status/reply")
+    refused = client.get("/status/acknowledgement", query_string={"page_for": mark_one})
+    assert refused.status_code == 409 and "another disclosure" in refused.text
+    # From the current disclosure's page the link is judged as before (not acknowledged yet).
+    assert client.get("/status/acknowledgement", query_string={"page_for": mark_two}).status_code == 404

@@ -150,13 +150,13 @@ class _OtherDisclosure(Exception):
         self.carried = carried
 
 
-def other_disclosure(carried: MultiDict, dropped=()):
+def other_disclosure(carried: MultiDict, dropped=(), what: str = "form"):
     """The two-tab rule (portal.web.page_marks): a form from the page of another disclosure than
     the one now open in this browser does nothing; its text goes with the receipt page."""
     return _render_open(
         StatusForm(),
-        "Nothing was sent: this form was on the page of another disclosure than the one now open "
-        "in this browser (perhaps you opened a second one in another tab). Open the disclosure "
+        f"Nothing was done: this {what} was on the page of another disclosure than the one now "
+        "open in this browser (perhaps you opened a second one in another tab). Open the one "
         "you wrote it for with its receipt code"
         + (": your message will be back in its box." if carry.has_text(carried) else "."),
         409,
@@ -265,6 +265,9 @@ def acknowledgement():
     session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
     if session is None:
         return redirect(url_for("discloser.status"), code=303)
+    if not page_marks.disclosure_is_current(request.args.get(page_marks.FIELD), session.subject):
+        # The link was on the page of another disclosure than the one now open (two tabs).
+        return other_disclosure(MultiDict(), what="link")
     try:
         proof = case_status.acknowledgement(ctx, session)
     except acknowledgements.NotAcknowledged:
