@@ -73,24 +73,23 @@ def reader_accounts(ctx: Context, case_id: str) -> list[Reader]:
     return [Reader(*row) for row in rows]
 
 
-def assignee(ctx: Context, case_id: str) -> Reader | None:
+def _account_in(ctx: Context, case_id: str, column: str) -> Reader | None:
     row = ctx.db.execute(
-        "SELECT a.id, a.name, a.email FROM cases c JOIN accounts a ON a.id = c.assigned_to "
+        f"SELECT a.id, a.name, a.email FROM cases c JOIN accounts a ON a.id = c.{column} "
         "WHERE c.id = ?",
         [case_id],
     ).fetchone()
     return Reader(*row) if row else None
 
 
+def assignee(ctx: Context, case_id: str) -> Reader | None:
+    return _account_in(ctx, case_id, "assigned_to")
+
+
 def former_assignee(ctx: Context, case_id: str) -> Reader | None:
     """The officer the case was assigned to when they left (offboarded), until it is assigned
-    again; None otherwise."""
-    row = ctx.db.execute(
-        "SELECT a.id, a.name, a.email FROM cases c JOIN accounts a ON a.id = c.assigned_before "
-        "WHERE c.id = ? AND c.assigned_to IS NULL",
-        [case_id],
-    ).fetchone()
-    return Reader(*row) if row else None
+    again (portal.keys.access.offboard clears `assigned_to`); None otherwise."""
+    return _account_in(ctx, case_id, "assigned_before")
 
 
 def assign(
