@@ -64,4 +64,21 @@ def test_a_deletion_request_by_an_officer_who_left_names_them_as_gone(app, insta
     assert "Cat Colleague asked for its deletion" in ana.get("/console/retention/").text
     run_cli(data_dir, "officer", "offboard", "--email", cat.email)
     page = ana.get("/console/retention/").text
-    assert "Cat Colleague, who has left, asked for its deletion" in page
+    assert "Cat Colleague (who has left) asked for its deletion" in page
+
+
+def test_a_pending_identity_release_asked_by_an_officer_who_left_names_them_as_gone(app, installation):
+    from tests.support.workflow import officer_on_case, open_status
+    data_dir = installation.data_dir
+    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    discloser = app.test_client()
+    open_status(discloser, disclose_to(discloser, contact="021 555 0199"))
+    cat_client, url = officer_on_case(app, cat)
+    ana, _ = officer_on_case(app, installation.officer)
+    assert post(cat_client, url + "/identity", url, confirm_passphrase=cat.passphrase, recipient="WorkSafe inspector",
+                ground="health_safety", reason="Workers are at risk now.", consultation="not_practicable",
+                consultation_note="The risk is immediate.").status_code == 303
+    assert "by Cat Colleague." in ana.get(url).text
+    run_cli(data_dir, "officer", "offboard", "--email", cat.email)
+    page = ana.get(url).text
+    assert 'data-state="pending"' in page and "by Cat Colleague (who has left)." in page
