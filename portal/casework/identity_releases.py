@@ -78,7 +78,10 @@ class Release:
 
 def releases(ctx: Context, case_id: str, case_key: bytes) -> list[Release]:
     rows = ctx.db.execute(
-        "SELECT r.seq, r.day, r.account_id, COALESCE(a.name, ''), r.ground, r.state,"
+        # A pending request's officer who has left is named as such (what is true now).
+        "SELECT r.seq, r.day, r.account_id, CASE WHEN r.state = 'pending' AND a.offboarded_day"
+        " IS NOT NULL THEN a.name || ' (who has left)' ELSE COALESCE(a.name, '') END, r.ground,"
+        " r.state,"
         " COALESCE(b.name, ''), r.confirmed_day, r.detail_ct FROM identity_releases r LEFT JOIN"
         " accounts a ON a.id = r.account_id LEFT JOIN accounts b ON b.id = r.confirmed_by WHERE"
         " r.case_id = ? ORDER BY r.seq",

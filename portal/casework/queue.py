@@ -229,6 +229,13 @@ def page(
     due_kinds = dict(
         ctx.db.execute(f"SELECT id, due_kind FROM cases WHERE id IN ({marks})", case_ids).fetchall()
     )
+    former = dict(
+        ctx.db.execute(
+            "SELECT c.id, a.name FROM cases c JOIN accounts a ON a.id = c.assigned_before"
+            f" WHERE c.assigned_to IS NULL AND c.id IN ({marks})",
+            case_ids,
+        ).fetchall()
+    )
     assignee_ids = sorted({row[7] for row in shown if row[7]})
     names = dict(
         ctx.db.execute(
@@ -272,6 +279,7 @@ def page(
                 None if seen else UNSEEN_KINDS.get(kind or "new"),
                 received,
                 activity,
+                former.get(case_id, ""),
             )
         )
     base = ["account_id = ?"], [account_id]

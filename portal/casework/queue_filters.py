@@ -13,6 +13,7 @@ from portal.casework.categories import CATEGORIES, FORMER_CATEGORIES
 from portal.core import workdays
 from portal.core.context import Context
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
+from portal.core.text import normalise_code
 from portal.records.casefiles import STATUSES
 
 SOON_WORKING_DAYS = 5  # "due soon": within this many working days (legislation calendar)
@@ -116,7 +117,7 @@ def parse_filter(args: Mapping[str, str]) -> tuple[QueueFilter, list[str]]:
     after = (args.get("after") or "").strip()
     if after and not CURSORS[sort].fullmatch(after):
         after = ""  # a stale or mangled page link: start at the first page
-    q = (args.get("q") or "").strip()
+    q = normalise_code(args.get("q"))
     if len(q) > 40:
         problems.append("A case reference is at most 40 characters long; the search was not made.")
         q = ""

@@ -71,6 +71,7 @@ class QueueRow(HasStatus):
     unseen: str | None  # what this reader has not seen yet (a label of UNSEEN_KINDS), or None
     received_day: str
     activity_day: str
+    former_assignee: str = ""  # who had it when they left (offboarded), while nobody else has it
 
     @property
     def short_status(self) -> str:

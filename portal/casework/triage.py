@@ -74,13 +74,23 @@ def reader_accounts(ctx: Context, case_id: str) -> list[Reader]:
     return [Reader(*row) for row in rows]
 
 
-def assignee(ctx: Context, case_id: str) -> Reader | None:
+def _account_in(ctx: Context, case_id: str, column: str) -> Reader | None:
     row = ctx.db.execute(
-        "SELECT a.id, a.name, a.email FROM cases c JOIN accounts a ON a.id = c.assigned_to "
+        f"SELECT a.id, a.name, a.email FROM cases c JOIN accounts a ON a.id = c.{column} "
         "WHERE c.id = ?",
         [case_id],
     ).fetchone()
     return Reader(*row) if row else None
+
+
+def assignee(ctx: Context, case_id: str) -> Reader | None:
+    return _account_in(ctx, case_id, "assigned_to")
+
+
+def former_assignee(ctx: Context, case_id: str) -> Reader | None:
+    """The officer the case was assigned to when they left (offboarded), until it is assigned
+    again (portal.keys.access.offboard clears `assigned_to`); None otherwise."""
+    return _account_in(ctx, case_id, "assigned_before")
 
 
 def assign(
@@ -97,7 +107,10 @@ def assign(
         raise StatusError("A case can be assigned only to an officer who can read it.")
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
-        ctx.db.execute("UPDATE cases SET assigned_to = ? WHERE id = ?", [officer_id, case.id])
+        ctx.db.execute(
+            "UPDATE cases SET assigned_to = ?, assigned_before = NULL WHERE id = ?",
+            [officer_id, case.id],
+        )
         audit.record(ctx, "assignment", actor=who.account.id, case_ref=case.ref, subject=officer_id)
 
 

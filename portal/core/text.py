@@ -13,11 +13,17 @@ added later) through the Jinja filter `typed`, registered by the app factory::
 
 It escapes the text and keeps its paragraphs (a blank line) and line breaks; nothing the person
 typed is ever interpreted as markup.
+
+Codes a person types or pastes (a receipt, a case reference, a six-digit or recovery code) go
+through `normalise_code`: a code pasted from a chat or a PDF often carries a zero-width space, a
+byte-order mark, a soft hyphen or a no-break space that nobody can see. Counts shown in words go
+through `count_of` (the Jinja filter `count_of`), so "1 byte", never "1 bytes".
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from markupsafe import Markup, escape
 
@@ -41,3 +47,22 @@ def typed(text: str | None) -> Markup:
         Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in p.split("\n")))
         for p in paragraphs
     )
+
+
+def normalise_code(text: str | None) -> str:
+    """A typed code as meant: NFKC (full-width digits become digits, a no-break space a space), then
+    without Unicode format characters (category Cf: zero-width spaces and joiners, the byte-order
+    mark, the soft hyphen, direction marks) and without whitespace. None becomes ""."""
+    if not text:
+        return ""
+    return "".join(
+        c
+        for c in unicodedata.normalize("NFKC", text)
+        if not c.isspace() and unicodedata.category(c) != "Cf"
+    )
+
+
+def count_of(n: int, singular: str, plural: str | None = None) -> str:
+    """ "1 byte", "2 bytes", "0 bytes": a count with its noun in the right number."""
+    noun = singular if n == 1 else (plural or singular + "s")
+    return f"{n:,} {noun}" if n >= 10_000 else f"{n} {noun}"

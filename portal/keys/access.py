@@ -268,6 +268,12 @@ def offboard(ctx: Context, account_id: int, *, actor: int | None = None) -> int:
         deleted = delete_sealed_copies(ctx, account.id)
         ctx.db.execute("DELETE FROM channel_officers WHERE account_id = ?", [account.id])
         ctx.db.execute("DELETE FROM key_rotations WHERE account_id = ?", [account.id])
+        # Their cases are not assigned any more: they say who had them (migration 22).
+        ctx.db.execute(
+            "UPDATE cases SET assigned_before = assigned_to, assigned_to = NULL"
+            " WHERE assigned_to = ?",
+            [account.id],
+        )
         # A public key whose private half nobody has: even a copy of the old wrapped key (a backup)
         # and the leaver's passphrase open nothing sealed after today.
         # Their signing seed goes too; its public half stays, for signatures they made before.

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, replace
 import crypto
 from portal.core.clock import epoch
 from portal.core.context import Context
+from portal.core.text import normalise_code
 from portal.keys import (
     accounts,
     credentials,
@@ -101,7 +102,9 @@ class SetupState:
 
 
 def open_invitation(ctx: Context, token: str) -> SetupState:
-    """The first step's state for a live invitation. Raises InvitationUnusable."""
+    """The first step's state for a live invitation. Raises InvitationUnusable. The link's token
+    is read as a code (a link pasted with an invisible character still opens)."""
+    token = normalise_code(token)
     row = ctx.db.execute(
         "SELECT email, name FROM invitations WHERE token_hash = ? AND used = 0 AND expires_at > ?",
         [token_hash(token), epoch()],

@@ -100,7 +100,9 @@ def _closed_cases(ctx: Context, account_id: int, case_id: str | None = None):
     sql = (
         "SELECT c.id, c.ref, ch.name, (SELECT MAX(s.day) FROM status_events s WHERE s.case_id ="
         " c.id AND s.status = 'closed'), ch.retention_months, h.case_id IS NOT NULL, r.account_id,"
-        " a.name FROM cases c JOIN channels ch ON ch.id = c.channel_id JOIN case_keys k ON"
+        # A requester who has left is named as such (what is true now).
+        " CASE WHEN a.offboarded_day IS NULL THEN a.name ELSE a.name || ' (who has left)' END"
+        " FROM cases c JOIN channels ch ON ch.id = c.channel_id JOIN case_keys k ON"
         " k.case_id = c.id AND k.recipient = ? LEFT JOIN legal_holds h ON h.case_id = c.id LEFT"
         " JOIN deletion_requests r ON r.case_id = c.id LEFT JOIN accounts a ON a.id = r.account_id"
         " WHERE c.status = ?"

@@ -14,11 +14,12 @@ from portal.casework import referrals
 from portal.core import resources
 from portal.core.config import Settings, load_settings
 from portal.core.context import Context
-from portal.core.text import typed
+from portal.core.text import count_of, typed
 from portal.guard import work_slots
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
 from portal.store import BlobStore, open_database
+from portal.web import page_marks
 
 csrf = CSRFProtect()
 
@@ -156,6 +157,9 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     csrf.exempt(status_pages.status_logout)
     # One way of showing text a person typed, everywhere (portal.core.text).
     app.add_template_filter(typed, "typed")
+    app.add_template_filter(count_of, "count_of")
+    # The two-tab rule's hidden field, for a form written out by hand (portal.web.page_marks).
+    app.add_template_global(page_marks.hidden_field, "page_mark_field")
 
     @app.teardown_appcontext
     def _close_db(exc) -> None:

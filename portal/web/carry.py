@@ -33,6 +33,7 @@ NEVER_CARRIED = frozenset(
         "expected",
         "return_to",
         "recovery_code",
+        "page_for",
     }
 )
 MAX_CARRIED_FIELDS = 20

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from portal.keys import enrolment, officer_sessions
-from portal.web import carry
+from portal.web import carry, page_marks
 from portal.web.casework.forms import LoginForm
 from portal.web.context import portal_context
 
@@ -64,6 +64,9 @@ def signed_in(role: str | tuple[str, ...] | None = None):
             if roles is not None and who.account.role not in roles:
                 abort(404)
             g.who = who
+            if request.method == "POST" and not page_marks.console_is_current(who):
+                # The two-tab rule (portal.web.page_marks): nothing is done, the text is kept.
+                return page_marks.console_refusal(carry.typed_fields(request.form), resume_carried)
             return view(*args, **kwargs)
 
         return wrapper

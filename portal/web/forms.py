@@ -14,18 +14,27 @@ handled the same way everywhere:
   to the domain function, which claims it in the same transaction as what it creates
   (`portal.guard.submissions.claim`), so the same form sent twice creates one thing.
 - Numbers from a request go through `portal.core.numbers`, never `int()`.
+- `CodeField` for a code a person types or pastes (receipt, six-digit or recovery code): invisible
+  characters and spaces are dropped (`portal.core.text.normalise_code`).
+- `PortalForm` is the base of every form: its CSRF token renders with the hidden `page_for` field
+  beside it, so every form names what its page was for and the two-tab rule
+  (portal.web.page_marks) holds for every form, including those added later.
 """
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
+from markupsafe import Markup
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
-from portal.core.text import normalise_line_breaks
+from portal.core.text import normalise_code, normalise_line_breaks
 from portal.guard import submissions
+from portal.web import page_marks
 
 
 def choices(options: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:
@@ -53,7 +62,32 @@ class TypedParagraphs(_Typed, TextAreaField):
     """A text area whose paragraphs are kept (see the module docstring)."""
 
 
-class OneTimeForm(FlaskForm):
+class _MarkedTokenField(CSRFTokenField):
+    """The CSRF token, with the page's `page_for` mark beside it (portal.web.page_marks)."""
+
+    def __call__(self, **kwargs) -> Markup:
+        return super().__call__(**kwargs) + page_marks.hidden_field()
+
+
+class _MarkedCSRF(_FlaskFormCSRF):
+    field_class = _MarkedTokenField
+
+
+class PortalForm(FlaskForm):
+    """The base of every form (see the module docstring)."""
+
+    class Meta:
+        csrf_class = _MarkedCSRF
+
+
+class CodeField(StringField):
+    """A typed or pasted code (see the module docstring)."""
+
+    def process_formdata(self, valuelist):
+        self.data = normalise_code(valuelist[0]) if valuelist else ""
+
+
+class OneTimeForm(PortalForm):
     """A form whose POST creates something; `submission_token` recognises the same form sent
     twice."""
 
@@ -80,5 +114,5 @@ class WholeNumberField(IntegerField):
                 ) from None
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PortalForm):
     """A form with only its CSRF token, for buttons such as 'Sign out'."""

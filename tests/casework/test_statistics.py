@@ -13,12 +13,14 @@ from tests.support.console import case_links, sign_in
 
 
 def counts_of_period(text: str) -> dict[tuple[str, str], str]:
-    rows = list(csv.reader(io.StringIO(text)))
+    assert text.startswith("\ufeff")  # UTF-8 with a byte-order mark, for spreadsheets
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     return {(r[2], r[3]): r[4] for r in rows[1:]}
 
 
 def counts_of(text: str) -> dict[tuple[str, str], str]:
-    rows = list(csv.reader(io.StringIO(text)))
+    assert text.startswith("\ufeff")  # UTF-8 with a byte-order mark, for spreadsheets
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[0] == ["period_from", "period_to", "measure", "value", "count"]
     assert all(r[:2] == ["2026-01-01", "2026-03-31"] for r in rows[1:])
     return {(r[2], r[3]): r[4] for r in rows[1:]}
@@ -50,7 +52,9 @@ def known_set(app, installation, today):
 
 def test_the_csv_of_a_known_set_equals_the_expected_counts_with_small_counts_hidden(known_set, installation):
     response = known_set.get("/console/statistics.csv?from=2026-01-01&to=2026-03-31")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.content_type == "text/csv; charset=utf-8"
+    # UTF-8 with a byte-order mark and CR LF rows: Excel shows "Manatū Hauora" as written, not mojibake.
+    assert response.data.startswith(b"\xef\xbb\xbfperiod_from,") and b"\r\n" in response.data
     counts = counts_of(response.text)
     assert counts == {
         ("cases_received", ""): "12",

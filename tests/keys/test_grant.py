@@ -88,7 +88,7 @@ def test_a_channel_grant_shares_every_key_skips_the_excluded_case_and_is_audited
 
     # Granting again changes nothing and says so.
     again = grant(ana, installation.officer)
-    assert refs(again.text, "granted") == [] and "1 case(s) they could read already" in again.text
+    assert refs(again.text, "granted") == [] and "1 case they could read already" in again.text
 
 
 def test_a_single_case_grant_of_an_excluding_case_is_refused(app, installation, cases):

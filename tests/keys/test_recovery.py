@@ -49,7 +49,8 @@ def decide_in_console(client, fingerprint: str, decision: str = "confirm"):
 
 def seal_in_console(client):
     page = client.get("/console/memberships").text
-    [channel] = re.findall(r'action="/console/recovery/seal">\s*<input id="csrf_token"[^>]*>\s*'
+    [channel] = re.findall(r'action="/console/recovery/seal">\s*<input id="csrf_token"[^>]*>'
+                           r'(?:<input type="hidden" name="page_for"[^>]*>)?\s*'
                            r'<input type="hidden" name="channel" value="([0-9]+)"', page)
     return client.post("/console/recovery/seal", data={"csrf_token": csrf_token(page), "channel": channel})
 
@@ -127,10 +128,10 @@ def test_a_recovery_key_seals_nothing_until_an_officer_confirms_it_in_the_consol
     assert copy is not None and opens(secret, copy)
     # The earlier case waits for a reader's button, in her own session; then it is sealed too.
     memberships = officer.get("/console/memberships").text
-    assert "1 earlier case(s) have no copy" in memberships and "you read 1 of them" in memberships
+    assert "1 earlier case has no copy" in memberships and "you read 1 of them" in memberships
     sealed = seal_in_console(officer)
     assert sealed.status_code == 303
-    assert "1 case(s) sealed to the recovery key" in officer.get(sealed.headers["Location"]).text
+    assert "1 case sealed to the recovery key" in officer.get(sealed.headers["Location"]).text
     assert recovery_copy_count(ctx) == 6
     assert ctx.db.execute("SELECT actor, detail FROM audit_log WHERE event = 'recovery_sealed'").fetchone() \
         == (ana_id, '{"cases":1,"left":0}')

@@ -157,10 +157,11 @@ def test_the_audit_export_asks_the_passphrase_again_and_carries_the_form_through
     assert missing.status_code == 400 and _confirm_page(missing)
     export = client.post("/console/audit/export", data={"csrf_token": csrf_token(asked.text), "kept": "=value",
                                                         "confirm_passphrase": installation.officer.passphrase})
-    assert export.status_code == 200 and export.content_type.startswith("text/csv")
+    assert export.status_code == 200 and export.content_type == "text/csv; charset=utf-8"
+    assert export.data.startswith(b"\xef\xbb\xbfentry,")  # UTF-8 with a BOM: Excel reads it as written
     assert export.headers["Content-Disposition"].startswith("attachment")
     lines = export.text.splitlines()
-    assert lines[0].startswith("entry,time_utc,event") and any(",sign_in,Ana Officer" in line for line in lines)
+    assert lines[0].startswith("\ufeffentry,time_utc,event") and any(",sign_in,Ana Officer" in line for line in lines)
     assert "audit_export" in [e[0] for e in events(installation.data_dir)]
 
 

@@ -22,6 +22,7 @@ from portal.store.migrations import (
     m0014_officer_confirmed_keys,
     m0015_roster,
     m0017_statistics_and_digests,
+    m0022_departed_assignees,
     m0023_message_pages,
 )
 
@@ -45,6 +46,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0014_officer_confirmed_keys,
         m0015_roster,
         m0017_statistics_and_digests,
+        m0022_departed_assignees,
         m0023_message_pages,
     )
 ]

@@ -57,6 +57,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
             problem=problem,
             forms=forms,
             assignee=assigned,
+            former_assignee=triage.former_assignee(ctx, case_id),
             discloser_quota=replies.case_quota(ctx, case_id),
             excluded=conflicts.excluded_officers(ctx, case_id, g.who.account.id, g.who.private_key),
             interests=conflicts.interests_of(ctx, reader_ids),

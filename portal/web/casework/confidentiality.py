@@ -8,13 +8,14 @@ from flask import Blueprint, Response, abort, g, redirect, request, url_for
 from portal.casework import case_export, triage
 from portal.casework.consent import IdentityError
 from portal.intake import case_status, receipts
+from portal.web import carry, page_marks
 from portal.web.casework.case_page import case_action, render_case
 from portal.web.casework.forms import CaseExportForm, ConsentAnswerForm, IdentityReleaseForm
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
 from portal.web.intake.forms import ReplyForm
-from portal.web.intake.status_pages import render_thread, status_cookie_name
+from portal.web.intake.status_pages import other_disclosure, render_thread, status_cookie_name
 from portal.web.keys.confirm import passphrase_confirmed
 
 bp = Blueprint("confidentiality", __name__)
@@ -93,6 +94,8 @@ def consent():
     session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
     if session is None:
         return redirect(url_for("discloser.status"), code=303)
+    if not page_marks.disclosure_is_current(request.form.get(page_marks.FIELD), session.subject):
+        return other_disclosure(carry.typed_fields(request.form))
     form = ConsentAnswerForm()
     if form.validate():
         try:

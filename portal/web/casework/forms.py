@@ -4,7 +4,6 @@ consent question."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -14,7 +13,9 @@ from portal.casework.identity_releases import GROUNDS
 from portal.casework.referrals import CONCERNS, CONSULTATION
 from portal.web.forms import (
     CHOOSE,
+    CodeField,
     OneTimeForm,
+    PortalForm,
     TypedLine,
     TypedParagraphs,
     WholeNumberField,
@@ -27,7 +28,7 @@ class OfficerReplyForm(ReplyForm):
     progress_update = BooleanField("This message is a progress update under s 13(2)")
 
 
-class StepForm(FlaskForm):
+class StepForm(PortalForm):
     step = SelectField("Step", validators=[DataRequired()])
 
 
@@ -60,7 +61,7 @@ class NoteForm(OneTimeForm):
     )
 
 
-class OralConfirmForm(FlaskForm):
+class OralConfirmForm(PortalForm):
     understanding = TypedParagraphs(
         "Our understanding of the disclosure, as it will be sent to the discloser (s 13)",
         validators=[
@@ -106,10 +107,10 @@ class InterestForm(OneTimeForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = StringField("Email address", validators=[DataRequired(), Length(max=320)])
     passphrase = PasswordField("Passphrase", validators=[DataRequired(), Length(max=1024)])
-    totp = StringField(
+    totp = CodeField(
         "Six-digit code from your authenticator app (or a recovery code)",
         validators=[DataRequired(), Length(max=40)],
     )
@@ -159,7 +160,7 @@ class IdentityReleaseForm(OneTimeForm):
     )
 
 
-class ConsentAnswerForm(FlaskForm):
+class ConsentAnswerForm(PortalForm):
     request = WholeNumberField("Question", validators=[InputRequired()])
     answer = SelectField(
         "Your answer",
@@ -168,7 +169,7 @@ class ConsentAnswerForm(FlaskForm):
     )
 
 
-class CaseExportForm(FlaskForm):
+class CaseExportForm(PortalForm):
     include_identity = BooleanField(
         "Include the discloser's contact details (only after a release to this "
         "recipient is on record)"

@@ -14,7 +14,7 @@ from portal.core import clock, workdays
 from portal.records import audit
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
-from portal.web.csv_export import csv_cell
+from portal.web.csv_export import csv_download
 
 bp = Blueprint("statistics", __name__, url_prefix="/console")
 
@@ -90,12 +90,7 @@ def export():
         actor=g.who.account.id,
         detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
     )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in statistics.csv_rows(result):
-        writer.writerow([csv_cell(v) for v in row])
-    response = Response(out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="statistics-{period.start.isoformat()}-{period.end.isoformat()}.csv"'
+    return csv_download(
+        statistics.csv_rows(result),
+        f"statistics-{period.start.isoformat()}-{period.end.isoformat()}.csv",
     )
-    return response

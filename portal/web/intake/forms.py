@@ -3,13 +3,20 @@ receipt, and a reply."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE
-from portal.web.forms import CHOOSE, OneTimeForm, TypedLine, TypedParagraphs, choices
+from portal.web.forms import (
+    CHOOSE,
+    CodeField,
+    OneTimeForm,
+    PortalForm,
+    TypedLine,
+    TypedParagraphs,
+    choices,
+)
 
 
 class DiscloseForm(OneTimeForm):
@@ -66,13 +73,13 @@ class DiscloseForm(OneTimeForm):
     )  # checkboxes: one part per ticked box; any other field sent twice is refused
 
 
-class ConfirmReceiptForm(FlaskForm):
-    receipt = StringField("Type your receipt code", validators=[DataRequired()])
+class ConfirmReceiptForm(PortalForm):
+    receipt = CodeField("Type your receipt code", validators=[DataRequired()])
     expected = StringField(validators=[DataRequired()])
 
 
-class StatusForm(FlaskForm):
-    receipt = StringField(
+class StatusForm(PortalForm):
+    receipt = CodeField(
         "Receipt code", validators=[DataRequired("Please type your receipt code.")]
     )
 
@@ -82,4 +89,4 @@ class ReplyForm(OneTimeForm):
         "Your message", validators=[DataRequired("Please write a message."), Length(max=200_000)]
     )
 
-    TEXT_FIELDS = ["csrf_token", "submission_token", "message"]
+    TEXT_FIELDS = ["csrf_token", "submission_token", "page_for", "message"]

@@ -20,7 +20,7 @@ from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import roster_work
 from portal.records.casefiles import STATUSES
-from portal.web import carry
+from portal.web import carry, page_marks
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
 from portal.web.intake.blueprint import bp
@@ -79,6 +79,7 @@ def _render_open(form, problem=None, status=200, carried=None, dropped=()):
 def render_thread(
     ctx, session, reply_form, status: int = 200, problem: str | None = None, dropped=()
 ):
+    page_marks.showing_disclosure(session.subject)
     view = case_status.discloser_view(ctx, session)
     try:
         proof = (
@@ -158,6 +159,26 @@ def status_post():
     )
 
 
+class _OtherDisclosure(Exception):
+    def __init__(self, carried: MultiDict):
+        self.carried = carried
+
+
+def other_disclosure(carried: MultiDict, dropped=(), what: str = "form"):
+    """The two-tab rule (portal.web.page_marks): a form from the page of another disclosure than
+    the one now open in this browser does nothing; its text goes with the receipt page."""
+    return _render_open(
+        StatusForm(),
+        f"Nothing was done: this {what} was on the page of another disclosure than the one now "
+        "open in this browser (perhaps you opened a second one in another tab). Open the one "
+        "you wrote it for with its receipt code"
+        + (": your message will be back in its box." if carry.has_text(carried) else "."),
+        409,
+        carried,
+        dropped,
+    )
+
+
 @bp.post("/status/reply")
 def status_reply():
     ctx = portal_context()
@@ -180,7 +201,10 @@ def status_reply():
             work_slots.upload(ctx.settings, request.content_length),
             replies.begin_reply(ctx, session) as intake,
         ):
-            form = ReplyForm(formdata=read_upload(intake, ReplyForm.TEXT_FIELDS))
+            fields = read_upload(intake, ReplyForm.TEXT_FIELDS)
+            if not page_marks.disclosure_is_current(fields.get(page_marks.FIELD), session.subject):
+                raise _OtherDisclosure(carry.typed_fields(fields))
+            form = ReplyForm(formdata=fields)
             if form.validate():
                 replies.complete_reply(
                     ctx,
@@ -192,6 +216,8 @@ def status_reply():
                 return redirect(url_for("discloser.status") + "#thread", code=303)
     except work_slots.Busy as exc:
         return busy(exc)
+    except _OtherDisclosure as exc:
+        return other_disclosure(exc.carried, intake.file_names)
     except receiving.Throttled as exc:
         body, _ = render_thread(
             ctx,
@@ -253,6 +279,9 @@ def acknowledgement():
     session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
     if session is None:
         return redirect(url_for("discloser.status"), code=303)
+    if not page_marks.disclosure_is_current(request.args.get(page_marks.FIELD), session.subject):
+        # The link was on the page of another disclosure than the one now open (two tabs).
+        return other_disclosure(MultiDict(), what="link")
     try:
         proof = case_status.acknowledgement(ctx, session)
     except acknowledgements.NotAcknowledged:

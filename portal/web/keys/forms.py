@@ -3,14 +3,13 @@ action, channel membership decisions and grants of access."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.web.forms import TypedLine
+from portal.web.forms import CodeField, PortalForm, TypedLine
 
 
-class GrantForm(FlaskForm):
+class GrantForm(PortalForm):
     """Give another officer of a channel access to one case, or (case left empty) to all its cases
     you read."""
 
@@ -24,7 +23,7 @@ class GrantForm(FlaskForm):
     )
 
 
-class ConfirmPassphraseForm(FlaskForm):
+class ConfirmPassphraseForm(PortalForm):
     """The passphrase asked again before a weighty action (portal.web.keys.confirm)."""
 
     confirm_passphrase = PasswordField(
@@ -32,7 +31,7 @@ class ConfirmPassphraseForm(FlaskForm):
     )
 
 
-class ChoosePassphraseForm(FlaskForm):
+class ChoosePassphraseForm(PortalForm):
     passphrase = PasswordField(
         "Choose a passphrase",
         validators=[DataRequired("Please choose a passphrase."), Length(max=1024)],
@@ -43,8 +42,8 @@ class ChoosePassphraseForm(FlaskForm):
     )
 
 
-class ConfirmSecondFactorForm(FlaskForm):
-    totp = StringField(
+class ConfirmSecondFactorForm(PortalForm):
+    totp = CodeField(
         "Six-digit code from your authenticator app",
         validators=[DataRequired("Please type the six-digit code."), Length(max=10)],
     )
@@ -65,30 +64,30 @@ class ChangePassphraseForm(ChoosePassphraseForm):
     )
 
 
-class ConfirmNewSecondFactorForm(FlaskForm):
+class ConfirmNewSecondFactorForm(PortalForm):
     passphrase = PasswordField(
         "Your passphrase",
         validators=[DataRequired("Please type your passphrase."), Length(max=1024)],
     )
-    totp = StringField(
+    totp = CodeField(
         "Six-digit code the app shows for the new entry",
         validators=[DataRequired("Please type the six-digit code."), Length(max=10)],
     )
 
 
-class ReauthenticateForm(FlaskForm):
+class ReauthenticateForm(PortalForm):
     passphrase = PasswordField(
         "Your passphrase",
         validators=[DataRequired("Please type your passphrase."), Length(max=1024)],
     )
 
 
-class MembershipDecisionForm(FlaskForm):
+class MembershipDecisionForm(PortalForm):
     channel = HiddenField(validators=[DataRequired(), Length(max=20)])
     officer = HiddenField(validators=[DataRequired(), Length(max=20)])
 
 
-class RosterStatementForm(FlaskForm):
+class RosterStatementForm(PortalForm):
     """One roster statement to sign (portal.keys.roster_work): which channel, whom, what."""
 
     channel = HiddenField(validators=[DataRequired(), Length(max=20)])
@@ -96,7 +95,7 @@ class RosterStatementForm(FlaskForm):
     kind = HiddenField(validators=[DataRequired(), Length(max=10)])
 
 
-class ResumeRotationForm(FlaskForm):
+class ResumeRotationForm(PortalForm):
     """Carry on an interrupted key rotation: the NEW passphrase it began with."""
 
     passphrase = PasswordField(
@@ -105,14 +104,14 @@ class ResumeRotationForm(FlaskForm):
     )
 
 
-class RecoveryKeyDecisionForm(FlaskForm):
+class RecoveryKeyDecisionForm(PortalForm):
     """Confirm or refuse a channel's pending recovery key, named by the fingerprint compared."""
 
     channel = HiddenField(validators=[DataRequired(), Length(max=20)])
     fingerprint = HiddenField(validators=[DataRequired(), Length(max=40)])
 
 
-class SealRecoveryForm(FlaskForm):
+class SealRecoveryForm(PortalForm):
     """Seal the earlier cases of a channel that you read to its recovery key."""
 
     channel = HiddenField(validators=[DataRequired(), Length(max=20)])

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 
 from flask import Blueprint, Response, g, render_template, request
 
@@ -11,7 +10,7 @@ from portal.core.numbers import whole_number_or
 from portal.records import audit, audit_entries, audit_head
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
-from portal.web.csv_export import csv_cell
+from portal.web.csv_export import csv_download
 from portal.web.forms import EmptyForm
 from portal.web.keys.confirm import passphrase_confirmed
 
@@ -46,27 +45,18 @@ def entries():
 def export():
     ctx = portal_context()
     audit.record(ctx, "audit_export", actor=g.who.account.id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["entry", "time_utc", "event", "by", "about_account", "channel", "case", "detail"]
-    )
-    for e in audit_entries.all_entries_for(ctx, g.who.account.id, g.who.account.role):
-        writer.writerow(
-            [
-                csv_cell(v)
-                for v in (
-                    e.seq,
-                    e.at,
-                    e.event,
-                    e.actor_name,
-                    e.subject_name,
-                    e.channel_name,
-                    e.case_ref,
-                    audit_entries.detail_text(e.detail),
-                )
-            ]
+    header = [["entry", "time_utc", "event", "by", "about_account", "channel", "case", "detail"]]
+    rows = (
+        (
+            e.seq,
+            e.at,
+            e.event,
+            e.actor_name,
+            e.subject_name,
+            e.channel_name,
+            e.case_ref,
+            audit_entries.detail_text(e.detail),
         )
-    response = Response(out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    return response
+        for e in audit_entries.all_entries_for(ctx, g.who.account.id, g.who.account.role)
+    )
+    return csv_download(itertools.chain(header, rows), "audit-log.csv")

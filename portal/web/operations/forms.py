@@ -3,13 +3,12 @@ authorities, and retention holds."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.casework.referrals import CONCERNS
-from portal.web.forms import OneTimeForm, TypedLine, TypedParagraphs, choices
+from portal.web.forms import CodeField, OneTimeForm, PortalForm, TypedLine, TypedParagraphs, choices
 
 
 class AuthorityForm(OneTimeForm):
@@ -27,8 +26,8 @@ class AuthorityForm(OneTimeForm):
     )
 
 
-class HoldForm(FlaskForm):
-    ref = StringField(
+class HoldForm(PortalForm):
+    ref = CodeField(
         "Case reference",
         validators=[DataRequired("Type the case's reference, such as PD-…"), Length(max=40)],
     )
@@ -55,7 +54,7 @@ class ChannelMembershipForm(OneTimeForm):
     channel = SelectField("Channel", validators=[DataRequired("Please choose a channel.")])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     # Field names of their own: the administration page has other forms with `name` and `channel`
     # fields.
     invite_email = StringField(
@@ -71,6 +70,6 @@ class InviteForm(FlaskForm):
     )
 
 
-class RemoveMembershipForm(FlaskForm):
+class RemoveMembershipForm(PortalForm):
     member = SelectField("Officer to remove", validators=[DataRequired()])
     from_channel = SelectField("From channel", validators=[DataRequired()])
