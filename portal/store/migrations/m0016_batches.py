@@ -18,6 +18,10 @@ NUMBER = 16
 STATEMENTS: list[str] = [
     "DROP INDEX case_keys_by_account",
     "CREATE INDEX case_keys_by_account ON case_keys (account_id, case_id)",
+    # A case's attachments (the disclosure's own, then each message's), and the cascade from a
+    # deleted message: both read every attachment without an index.
+    "CREATE INDEX attachments_by_case ON attachments (case_id, message_id, seq)",
+    "CREATE INDEX attachments_by_message ON attachments (message_id)",
     "CREATE INDEX recovery_copies_by_table ON recovery_copies (key_table, case_id)",
     """CREATE TABLE long_operations (
             kind TEXT NOT NULL,
