@@ -22,6 +22,8 @@ STATEMENTS: list[str] = [
     # deleted message: both read every attachment without an index.
     "CREATE INDEX attachments_by_case ON attachments (case_id, message_id, seq)",
     "CREATE INDEX attachments_by_message ON attachments (message_id)",
+    # A channel's cases in id order, a batch at a time (recovery, sealing to the recovery key).
+    "CREATE INDEX cases_by_channel_id ON cases (channel_id, id)",
     "CREATE INDEX recovery_copies_by_table ON recovery_copies (key_table, case_id)",
     """CREATE TABLE long_operations (
             kind TEXT NOT NULL,
