@@ -43,8 +43,9 @@ def deleted_rows(statements: list[str]) -> int:
     return sum(1 for sql in statements if re.match(r"\s*DELETE FROM (attachments|messages)\b", sql))
 
 
-def test_a_deletion_stopped_part_way_is_unreadable_and_finished_from_the_page(
-        installation, cara, monkeypatch):  # noqa: F811
+def requested_case_with_replies(installation, cara, monkeypatch):  # noqa: F811
+    """A closed case with REPLIES officer replies and an attachment, past its retention period, whose
+    deletion Ana has asked for: (app, Ana's client, Cara's client, its reference)."""
     data_dir = installation.data_dir
     monkeypatch.setattr(progress, "BATCH_CASES", BATCH)
     app = create_app(data_dir)
@@ -58,14 +59,21 @@ def test_a_deletion_stopped_part_way_is_unreadable_and_finished_from_the_page(
     for n in range(REPLIES):
         reply(ana, ref, f"Reply number {n}.")
     close_case(ana, ref)
+    later = clock.now_utc() + dt.timedelta(days=40)
+    monkeypatch.setattr(clock, "now_utc", lambda: later)
+    assert post(ana, f"/console/retention/{ref}/request").status_code == 303
+    return app, ana, second, ref
+
+
+def test_a_deletion_stopped_part_way_is_unreadable_and_finished_from_the_page(
+        installation, cara, monkeypatch):  # noqa: F811
+    data_dir = installation.data_dir
+    app, ana, second, ref = requested_case_with_replies(installation, cara, monkeypatch)
     conn = sqlite3.connect(data_dir / "portal.db")
     (messages,) = conn.execute("SELECT COUNT(*) FROM messages").fetchone()
     (files,) = conn.execute("SELECT COUNT(*) FROM attachments").fetchone()
     conn.close()
     assert messages >= REPLIES and files == 1
-    later = clock.now_utc() + dt.timedelta(days=40)
-    monkeypatch.setattr(clock, "now_utc", lambda: later)
-    assert post(ana, f"/console/retention/{ref}/request").status_code == 303
     before = traces_of(data_dir, ref)
 
     # The process stops inside the third batch (its work rolls back).
@@ -115,21 +123,7 @@ def test_a_deletion_stopped_part_way_is_unreadable_and_finished_from_the_page(
 
 
 def test_an_uninterrupted_deletion_is_bounded_too(installation, cara, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(progress, "BATCH_CASES", BATCH)
-    app = create_app(installation.data_dir)
-    app.config["TESTING"] = True
-    disclose(app.test_client())
-    ref = case_ref_for(installation.data_dir, 0)
-    run_cli(installation.data_dir, "channel", "retention", "Audit and Risk", "--months", "1")
-    ana, second = app.test_client(), app.test_client()
-    sign_in(ana, installation.officer)
-    sign_in(second, cara)
-    for n in range(REPLIES):
-        reply(ana, ref, f"Reply number {n}.")
-    close_case(ana, ref)
-    later = clock.now_utc() + dt.timedelta(days=40)
-    monkeypatch.setattr(clock, "now_utc", lambda: later)
-    assert post(ana, f"/console/retention/{ref}/request").status_code == 303
+    app, ana, second, ref = requested_case_with_replies(installation, cara, monkeypatch)
     with traced() as trace:
         assert confirm(second, ref, cara).status_code == 303
     written = [deleted_rows(t) for t in trace.transactions()]
