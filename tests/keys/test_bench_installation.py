@@ -7,7 +7,7 @@ from portal.core.context import open_context
 from portal.keys import access, accounts, credentials
 from portal.store import progress
 from tests.conftest import run_cli
-from tests.support import bench_build
+from tests.support.bench_build import CHANNEL, build
 from tests.support.console import case_links, sign_in
 
 CASES = 30
@@ -15,7 +15,7 @@ CASES = 30
 
 def test_a_bench_built_installation_passes_audit_verify(tmp_path, monkeypatch):
     data_dir = tmp_path / "bench"
-    ana, cat = bench_build.build(data_dir, CASES)
+    ana, cat = build(data_dir, CASES)
     verified = run_cli(data_dir, "audit", "verify")
     assert verified.exit_code == 0 and "intact" in verified.output, verified.output
 
@@ -34,6 +34,6 @@ def test_a_bench_built_installation_passes_audit_verify(tmp_path, monkeypatch):
     granter = accounts.get_account_by_email(ctx, ana.email)
     grantee = accounts.get_account_by_email(ctx, cat.email)
     key = credentials.unwrap_with_passphrase(ctx, granter.id, ana.passphrase)
-    result = access.grant(ctx, granter, key, grantee.id, bench_build.CHANNEL)
+    result = access.grant(ctx, granter, key, grantee.id, CHANNEL)
     assert len(result.granted) == CASES and result.stopped_at is None
     assert run_cli(data_dir, "audit", "verify").exit_code == 0
