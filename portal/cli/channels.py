@@ -128,11 +128,16 @@ def channel_recover(data_dir: Path, name: str, email: str) -> None:
     ctx = open_installation(data_dir)
     shares = [line for line in sys.stdin.read().splitlines() if line.strip()]
     try:
-        done = recover(ctx, name, email, shares)
+        done = recover(ctx, name, email, shares, report=_print_progress)
     except (RecoveryError, crypto.RecoveryShareError) as exc:
         raise click.ClickException(str(exc))
     finally:
         shares.clear()
+    if done.granted_before:
+        click.echo(
+            f"Carried on an interrupted recovery: {done.granted_before} case(s) were re-sealed"
+            " by the earlier run."
+        )
     click.echo(
         f"{len(done.granted)} case(s) of {name.strip()!r} re-sealed to {email.strip()}; "
         f"{done.already} they read already were renewed."
@@ -146,6 +151,12 @@ def channel_recover(data_dir: Path, name: str, email: str) -> None:
             f"{done.without_copy} case(s) were never sealed to the recovery key and could not be"
             " recovered."
         )
+
+
+def _print_progress(state) -> None:
+    """After each batch (its own transaction): how far a long operation has got. Run the same
+    command again after an interruption and it carries on from the last line printed."""
+    click.echo(f"{state.done} of {state.total} cases", err=True)
 
 
 @main.group("recovery-key")

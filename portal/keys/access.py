@@ -11,6 +11,7 @@ it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import crypto
@@ -18,10 +19,11 @@ from portal.core.clock import today
 from portal.core.context import Context
 from portal.keys import accounts, channels, conflicts, roster, sessions
 from portal.records import audit, casefiles, internal_keys
-from portal.store import transaction
+from portal.store import progress, transaction
 
 CASE_KEYS = "case_keys"
 OFFICER_SESSION = "officer"
+GRANT_ALL = "grant_all"  # progress kind: every case of a channel to one officer
 
 
 def key_tables() -> tuple[str, ...]:
@@ -100,6 +102,16 @@ class GrantResult:
         default_factory=list
     )  # skipped: the discloser excluded that officer
     already: int = 0  # cases the officer could read already
+    granted_before: int = 0  # shared by an earlier run of the same grant that stopped part way
+    stopped_at: progress.Progress | None = None  # when it stopped part way, to be carried on
+
+
+@dataclass(frozen=True)
+class GrantUnderWay:
+    channel_name: str
+    grantee_id: int
+    grantee_name: str
+    state: progress.Progress
 
 
 def grantable_officers(
@@ -129,11 +141,17 @@ def grant(
     grantee_id: int,
     channel_name: str,
     ref: str | None = None,
+    *,
+    seconds: float | None = None,
 ) -> GrantResult:
     """Give a confirmed officer of the channel access to one case (`ref`) or to every case of the
     channel the granter can read (`ref` None): each of the case's keys the granter holds is
     re-sealed to them, and each case shared is audited ("grant"). Cases whose discloser excluded
     that officer are skipped.
+
+    Every case of a channel is shared in short transactions of at most progress.BATCH_CASES cases;
+    with `seconds`, it stops after the batch that passes that time and `result.stopped_at` says how
+    far it got (the next call with the same channel and officers carries on from there).
 
     The caller has asked the granter's passphrase again. Raises GrantError, or
     casefiles.CaseNotFound for a case the granter cannot read (or that is not of this channel)."""
@@ -151,57 +169,121 @@ def grant(
             " nothing can be sealed to it. An officer of the channel must sign it on the roster"
             " page after comparing fingerprints."
         )
-    if ref is not None:
-        case = casefiles.get_case(ctx, ref=ref)
-        if case.channel_id != channel.id:
-            raise casefiles.CaseNotFound()
-        case_ids = [case.id]
-    else:
-        case_ids = [
-            row[0]
-            for row in ctx.db.execute(
-                "SELECT c.id FROM cases c JOIN case_keys k ON k.case_id = c.id AND k.account_id = ?"
-                " WHERE c.channel_id = ? ORDER BY c.received_day, c.ref",
-                [granter.id, channel.id],
-            ).fetchall()
-        ]
+    if ref is None:
+        return _grant_all(ctx, granter, private_key, grantee, channel, seconds)
+    case = casefiles.get_case(ctx, ref=ref)
+    if case.channel_id != channel.id:
+        raise casefiles.CaseNotFound()
     result = GrantResult()
     with transaction(ctx.db):
-        for case_id in case_ids:
-            case_ref = casefiles.get_case(ctx, case_id=case_id).ref
-            try:
-                keys = held_keys(ctx, case_id, granter.id, private_key)
-            except crypto.DecryptionError:
-                keys = {}
-            if not keys:
-                if ref is not None:
-                    raise casefiles.CaseNotFound()
-                continue  # a copy of the granter's that does not open: nothing to share from it
-            excluded = excluded_ids(ctx, case_id, keys)
-            if (
-                grantee.id in excluded or None in excluded
-            ):  # None: a list changed outside the portal
-                result.excluded.append(case_ref)
-                continue
-            if is_reader(ctx, case_id, grantee.id):
-                result.already += 1
-                continue
-            seal_keys_to(ctx, case_id, keys, grantee)
-            audit.record(
-                ctx,
-                "grant",
-                actor=granter.id,
-                subject=grantee.id,
-                case_ref=case_ref,
-                channel=channel.id,
-                detail={"keys": len(keys)},
-            )
-            result.granted.append(case_ref)
-    if ref is not None and result.excluded:
+        outcome, _ = _grant_one(ctx, granter, private_key, grantee, channel.id, case.id, result)
+    if outcome == "unreadable":
+        raise casefiles.CaseNotFound()
+    if result.excluded:
         raise GrantError(
             f"The discloser asked that {grantee.name} not see this case, so they cannot be given "
             "access to it."
         )
+    return result
+
+
+def _grant_one(
+    ctx: Context,
+    granter: accounts.Account,
+    private_key: bytes,
+    grantee: accounts.Account,
+    channel_id: int,
+    case_id: str,
+    result: GrantResult,
+) -> tuple[str, str | None]:
+    """Share one case, in the caller's transaction; says what came of it (progress.run's
+    `handle`)."""
+    case_ref = casefiles.get_case(ctx, case_id=case_id).ref
+    try:
+        keys = held_keys(ctx, case_id, granter.id, private_key)
+    except crypto.DecryptionError:
+        keys = {}
+    if not keys:
+        return "unreadable", None  # a copy of the granter's that does not open: nothing to share
+    excluded = excluded_ids(ctx, case_id, keys)
+    if grantee.id in excluded or None in excluded:  # None: a list changed outside the portal
+        result.excluded.append(case_ref)
+        return "excluded", case_ref
+    if is_reader(ctx, case_id, grantee.id):
+        result.already += 1
+        return "already", None
+    seal_keys_to(ctx, case_id, keys, grantee)
+    audit.record(
+        ctx,
+        "grant",
+        actor=granter.id,
+        subject=grantee.id,
+        case_ref=case_ref,
+        channel=channel_id,
+        detail={"keys": len(keys)},
+    )
+    result.granted.append(case_ref)
+    return "granted", None
+
+
+def grant_scope(channel_id: int, granter_id: int, grantee_id: int) -> str:
+    return f"{channel_id}:{granter_id}:{grantee_id}"
+
+
+def grants_under_way(ctx: Context, granter: accounts.Account) -> list[GrantUnderWay]:
+    """The granter's grants of every case of a channel that stopped part way, to carry on."""
+    found = []
+    names = {channel.id: channel.name for channel in channels.list_channels(ctx)}
+    for op in progress.under_way(ctx.db, GRANT_ALL, granter.id):
+        channel_id, _, grantee_id = (int(part) for part in op.scope.split(":"))
+        grantee = accounts.get_account(ctx, grantee_id)
+        if channel_id in names and grantee is not None:
+            found.append(GrantUnderWay(names[channel_id], grantee.id, grantee.name, op))
+    return found
+
+
+def _grant_all(
+    ctx: Context,
+    granter: accounts.Account,
+    private_key: bytes,
+    grantee: accounts.Account,
+    channel: channels.Channel,
+    seconds: float | None,
+) -> GrantResult:
+    """Every case of the channel the granter reads, progress.BATCH_CASES a transaction, resuming
+    after the last case an earlier, interrupted run did (portal.store.progress)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    total = ctx.db.execute(
+        "SELECT COUNT(*) FROM case_keys k JOIN cases c ON c.id = k.case_id"
+        " WHERE k.account_id = ? AND c.channel_id = ?",
+        [granter.id, channel.id],
+    ).fetchone()[0]
+    op = progress.begin(
+        ctx.db, GRANT_ALL, grant_scope(channel.id, granter.id, grantee.id), granter.id, total
+    )
+    result = GrantResult(excluded=list(op.skipped))
+
+    def next_ids(cursor: str, limit: int) -> list[str]:
+        return [
+            row[0]
+            for row in ctx.db.execute(
+                "SELECT k.case_id FROM case_keys k JOIN cases c ON c.id = k.case_id"
+                " WHERE k.account_id = ? AND k.case_id > ? AND c.channel_id = ?"
+                " ORDER BY k.case_id LIMIT ?",
+                [granter.id, cursor, channel.id, limit],
+            )
+        ]
+
+    op = progress.run(
+        ctx.db,
+        op,
+        next_ids,
+        lambda case_id: _grant_one(ctx, granter, private_key, grantee, channel.id, case_id, result),
+        deadline=deadline,
+    )
+    result.already = op.counts.get("already", 0)
+    result.granted_before = op.counts.get("granted", 0) - len(result.granted)
+    result.stopped_at = None if op.finished else op
     return result
 
 

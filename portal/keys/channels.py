@@ -73,13 +73,6 @@ def list_channels(ctx: Context, *, with_officers_only: bool = False) -> list[Cha
     return [_channel(row) for row in ctx.db.execute(sql + " ORDER BY name").fetchall()]
 
 
-def get_channel(ctx: Context, channel_id: int) -> Channel | None:
-    row = ctx.db.execute(
-        "SELECT id, name, description FROM channels WHERE id = ?", [channel_id]
-    ).fetchone()
-    return _channel(row) if row else None
-
-
 def find_channel(ctx: Context, name: str) -> Channel | None:
     """The channel named exactly `name` (surrounding spaces aside), else None.
 

@@ -14,13 +14,18 @@ one the discloser excluded), and forgets them at once.
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import crypto
 from portal.core.context import Context
 from portal.keys import access, accounts, channels, roster
 from portal.records import audit
-from portal.store import transaction
+from portal.store import progress, transaction
+
+RECOVER = "recover"  # progress kind: a channel's cases re-sealed to an officer with the shares
+SEAL = "seal_recovery"  # progress kind: a channel's earlier cases sealed to its recovery key
 
 
 class RecoveryError(ValueError):
@@ -117,45 +122,79 @@ def unsealed_for(ctx: Context, officer: accounts.Account) -> list[Unsealed]:
     return found
 
 
+def _case_ids(
+    ctx: Context, channel_id: int, cursor: str, limit: int, *, unsealed: bool = False
+) -> list[str]:
+    """The next at most `limit` ids of the channel's cases after `cursor`, in id order (only those
+    without a recovery copy of their case key with `unsealed`): progress.run's `next_ids`."""
+    without = (
+        " AND NOT EXISTS (SELECT 1 FROM recovery_copies r WHERE r.case_id = c.id AND"
+        " r.key_table = 'case_keys')"
+        if unsealed
+        else ""
+    )
+    return [
+        row[0]
+        for row in ctx.db.execute(
+            f"SELECT c.id FROM cases c WHERE c.channel_id = ? AND c.id > ?{without}"
+            " ORDER BY c.id LIMIT ?",
+            [channel_id, cursor, limit],
+        )
+    ]
+
+
 def seal_existing(
     ctx: Context,
     officer: accounts.Account,
     private_key: bytes,
     channel_id: int,
     *,
-    batch_size: int = 50,
-) -> tuple[int, int]:
+    seconds: float | None = None,
+) -> tuple[int, int, progress.Progress]:
     """The signed-in officer (`private_key` from their console session, never a passphrase typed on
     the server) seals the keys of the channel's earlier cases that they read to its confirmed
-    recovery key, `batch_size` cases per transaction. Returns (sealed, left: cases without a copy
-    this officer cannot read, for another reader to seal). Raises RecoveryError. Audited."""
+    recovery key, at most progress.BATCH_CASES cases per transaction, each batch audited
+    ("recovery_sealed") in its own transaction. With `seconds`, it stops after the batch that passes
+    that time; the next call carries on after the last case done (portal.store.progress). Returns
+    (sealed, left: cases without a copy this officer cannot read, for another reader to seal, and
+    how far it got). Raises RecoveryError."""
     if not any(o.id == officer.id for o in channels.channel_officers(ctx, channel_id)):
         raise RecoveryError("You do not read that channel.")
     if channel_key(ctx, channel_id) is None:
         raise RecoveryError("That channel has no confirmed recovery key yet.")
-    waiting = unsealed_cases(ctx, channel_id)
-    sealed = left = 0
-    for start in range(0, len(waiting), max(1, batch_size)):
-        with transaction(ctx.db):
-            for case_id in waiting[start : start + max(1, batch_size)]:
-                try:
-                    keys = access.held_keys(ctx, case_id, officer.id, private_key)
-                except crypto.DecryptionError:
-                    keys = {}
-                if not keys:
-                    left += 1
-                    continue
-                seal_case(ctx, channel_id, case_id, keys)
-                sealed += 1
-    with transaction(ctx.db):
+    deadline = None if seconds is None else time.monotonic() + seconds
+    scope = f"{channel_id}:{officer.id}"
+    resuming = progress.load(ctx.db, SEAL, scope) is not None
+    total = 0 if resuming else len(unsealed_cases(ctx, channel_id))
+    op = progress.begin(ctx.db, SEAL, scope, officer.id, total)
+
+    def handle(case_id: str) -> tuple[str, str | None]:
+        try:
+            keys = access.held_keys(ctx, case_id, officer.id, private_key)
+        except crypto.DecryptionError:
+            keys = {}
+        if not keys or not seal_case(ctx, channel_id, case_id, keys):
+            return "left", None
+        return "sealed", None
+
+    def after_batch(batch: dict[str, int], _: progress.Progress) -> None:
         audit.record(
             ctx,
             "recovery_sealed",
             actor=officer.id,
             channel=channel_id,
-            detail={"cases": sealed, "left": left},
+            detail={"cases": batch.get("sealed", 0), "left": batch.get("left", 0)},
         )
-    return sealed, left
+
+    op = progress.run(
+        ctx.db,
+        op,
+        lambda cursor, limit: _case_ids(ctx, channel_id, cursor, limit, unsealed=True),
+        handle,
+        after_batch=after_batch,
+        deadline=deadline,
+    )
+    return op.counts.get("sealed", 0), op.counts.get("left", 0), op
 
 
 @dataclass
@@ -166,13 +205,25 @@ class Recovered:
     )  # skipped: the discloser excluded that officer
     already: int = 0
     without_copy: int = 0  # cases never sealed to the recovery key
+    granted_before: int = 0  # by an earlier run of the same recovery that stopped part way
+    state: progress.Progress | None = None  # how far it got (finished, or resumed from)
 
 
-def recover(ctx: Context, channel_name: str, officer_email: str, shares: list[str]) -> Recovered:
+def recover(
+    ctx: Context,
+    channel_name: str,
+    officer_email: str,
+    shares: list[str],
+    *,
+    report: Callable[[progress.Progress], None] | None = None,
+) -> Recovered:
     """Join the custodians' shares into the channel's recovery private key (in memory only), and
     re-seal each of the channel's cases to a confirmed officer of the channel, skipping cases that
-    exclude them. The joined key is dropped before this returns, whatever happens. Audited
-    ("recovery_used").
+    exclude them. The joined key is dropped before this returns, whatever happens.
+
+    At most progress.BATCH_CASES cases per transaction, each batch audited ("recovery_used") in
+    its own transaction; `report(progress)` after each. A recovery that was interrupted carries on
+    after the last case it did when run again for the same channel and officer (no case twice).
 
     Raises RecoveryError (no such channel or officer, no recovery key, shares of another key) or
     crypto.RecoveryShareError (too few shares, a mistyped one)."""
@@ -204,42 +255,57 @@ def recover(ctx: Context, channel_name: str, officer_email: str, shares: list[st
             raise RecoveryError(
                 f"These shares make a recovery key, but not the one of {channel.name}."
             )
-        return _reseal_to(ctx, channel, officer, private_key)
+        return _reseal_to(ctx, channel, officer, private_key, report)
     finally:
         del private_key
 
 
+def recovery_under_way(ctx: Context, channel_id: int, officer_id: int) -> progress.Progress | None:
+    """An interrupted recovery of the channel to this officer, to carry on."""
+    return progress.load(ctx.db, RECOVER, f"{channel_id}:{officer_id}")
+
+
 def _reseal_to(
-    ctx: Context, channel: channels.Channel, officer: accounts.Account, private_key: bytes
+    ctx: Context,
+    channel: channels.Channel,
+    officer: accounts.Account,
+    private_key: bytes,
+    report: Callable[[progress.Progress], None] | None,
 ) -> Recovered:
-    result = Recovered()
-    with transaction(ctx.db):
+    total = ctx.db.execute(
+        "SELECT COUNT(*) FROM cases WHERE channel_id = ?", [channel.id]
+    ).fetchone()[0]
+    op = progress.begin(ctx.db, RECOVER, f"{channel.id}:{officer.id}", None, total)
+    result = Recovered(excluded=list(op.skipped), state=op)
+    before = op.counts.get("granted", 0)
+
+    def handle(case_id: str) -> tuple[str, str | None]:
         rows = ctx.db.execute(
-            "SELECT c.id, c.ref, r.key_table, r.sealed_key FROM cases c LEFT JOIN recovery_copies r"
-            " ON r.case_id = c.id WHERE c.channel_id = ? ORDER BY c.received_day, c.ref",
-            [channel.id],
+            "SELECT c.ref, r.key_table, r.sealed_key FROM cases c LEFT JOIN recovery_copies r"
+            " ON r.case_id = c.id WHERE c.id = ?",
+            [case_id],
         ).fetchall()
-        copies: dict[tuple[str, str], dict[str, bytes]] = {}
-        for case_id, ref, table, sealed in rows:
-            copies.setdefault((case_id, ref), {})
-            if table is not None:
-                copies[(case_id, ref)][table] = crypto.open_sealed(private_key, sealed)
-        for (case_id, ref), keys in copies.items():
-            if access.CASE_KEYS not in keys:
-                result.without_copy += 1
-                continue
-            excluded = access.excluded_ids(ctx, case_id, keys)
-            if officer.id in excluded or None in excluded:
-                result.excluded.append(ref)
-                continue
-            renewing = access.is_reader(ctx, case_id, officer.id)
-            # An officer who reads it already gets copies they can open (theirs may be the lost
-            # ones).
-            access.seal_keys_to(ctx, case_id, keys, officer)
-            if renewing:
-                result.already += 1
-            else:
-                result.granted.append(ref)
+        ref = rows[0][0]
+        keys = {
+            table: crypto.open_sealed(private_key, sealed)
+            for _, table, sealed in rows
+            if table is not None
+        }
+        if access.CASE_KEYS not in keys:
+            return "without_copy", None
+        excluded = access.excluded_ids(ctx, case_id, keys)
+        if officer.id in excluded or None in excluded:
+            result.excluded.append(ref)
+            return "excluded", ref
+        renewing = access.is_reader(ctx, case_id, officer.id)
+        # An officer who reads it already gets copies they can open (theirs may be the lost ones).
+        access.seal_keys_to(ctx, case_id, keys, officer)
+        if renewing:
+            return "renewed", None
+        result.granted.append(ref)
+        return "granted", None
+
+    def after_batch(batch: dict[str, int], _: progress.Progress) -> None:
         # Not how many cases exclude the officer: the entry names them, so they would read it (the
         # command's output tells the operator).
         audit.record(
@@ -249,9 +315,25 @@ def _reseal_to(
             subject=officer.id,
             channel=channel.id,
             detail={
-                "cases": len(result.granted),
-                "renewed": result.already,
-                "without_copy": result.without_copy,
+                "cases": batch.get("granted", 0),
+                "renewed": batch.get("renewed", 0),
+                "without_copy": batch.get("without_copy", 0),
             },
         )
+
+    if total == 0:  # nothing to re-seal, but the key was used
+        with transaction(ctx.db):
+            after_batch({}, op)
+    op = progress.run(
+        ctx.db,
+        op,
+        lambda cursor, limit: _case_ids(ctx, channel.id, cursor, limit),
+        handle,
+        after_batch=after_batch,
+        report=report,
+    )
+    result.already = op.counts.get("renewed", 0)
+    result.without_copy = op.counts.get("without_copy", 0)
+    result.granted_before = before
+    result.state = op
     return result

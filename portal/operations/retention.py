@@ -26,7 +26,7 @@ from portal.core import clock
 from portal.core.context import Context
 from portal.records import audit, casefiles
 from portal.records.casefiles import CaseNotFound
-from portal.store import transaction
+from portal.store import progress, transaction
 from portal.store.maintenance import maintenance_lock
 
 DEFAULT_MONTHS = 84
@@ -220,11 +220,17 @@ def withdraw_request(ctx: Context, account_id: int, ref: str) -> None:
 
 
 def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
-    """A second officer who reads the case confirms its deletion: every row of it goes (keys
-    included), then its blob files, then the WAL is checkpointed so no earlier page of it stays
-    there. Returns the number of blob files removed. Raises CaseNotFound, RetentionError (no
-    request, the same officer, not expired, held). Audited as 'case_deleted' with who requested
-    (subject) and who confirmed."""
+    """A second officer who reads the case confirms its deletion, then every row of it goes (keys
+    first), then the WAL is checkpointed so no earlier page of it stays there. Returns the number
+    of blob files removed. Raises CaseNotFound, RetentionError (no request, the same officer, not
+    expired, held). Audited as 'case_deleted' with who requested (subject) and who confirmed.
+
+    In bounded transactions (issue 23): the first ends every way of reading the case (its sealed
+    keys, its discloser sessions, its deletion request) and records the deletion (the audit entry,
+    and its progress in `long_operations`); then its attachments and messages go at most
+    progress.BATCH_CASES rows a transaction, each batch's blob files with it; the last removes the
+    case row and what cascades from it. A deletion interrupted part way is finished by
+    `carry_on_deletions` (the retention page's "Carry on", or the next deletion confirmed)."""
     with maintenance_lock(ctx.settings.data_dir):
         with transaction(ctx.db):
             case = _reader_case(ctx, account_id, ref)
@@ -236,33 +242,107 @@ def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
                 raise RetentionError(
                     "You asked for this deletion: a second officer must confirm it."
                 )
-            blobs = [
-                r[0]
-                for r in ctx.db.execute("SELECT blob FROM attachments WHERE case_id = ?", [case.id])
-            ]
+            (files,) = ctx.db.execute(
+                "SELECT COUNT(*) FROM attachments WHERE case_id = ?", [case.id]
+            ).fetchone()
+            (messages,) = ctx.db.execute(
+                "SELECT COUNT(*) FROM messages WHERE case_id = ?", [case.id]
+            ).fetchone()
+            ctx.db.execute(
+                "INSERT INTO long_operations (kind, scope, actor, total) VALUES (?, ?, ?, ?)",
+                [DELETION, case.id, account_id, files + messages],
+            )
             ctx.db.execute(
                 "DELETE FROM sessions WHERE kind = 'discloser' AND subject = ?", [case.id]
             )
-            # Every table that refers to a case does so ON DELETE CASCADE
-            # (tests/operations/test_retention.py checks).
-            ctx.db.execute("DELETE FROM cases WHERE id = ?", [case.id])
+            for table in KEY_TABLES:  # from now on nobody opens anything of it
+                ctx.db.execute(f"DELETE FROM {table} WHERE case_id = ?", [case.id])
+            ctx.db.execute("DELETE FROM deletion_requests WHERE case_id = ?", [case.id])
             audit.record(
                 ctx,
                 "case_deleted",
                 actor=account_id,
                 subject=requester,
                 case_ref=case.ref,
-                detail={"files": len(blobs), "closed_day": row[3]},
+                detail={"files": files, "closed_day": row[3]},
             )
-        for name in blobs:
-            ctx.blobs.delete(name)
-        fd = os.open(ctx.blobs.root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        checkpoint(ctx)
-    return len(blobs)
+        _remove_rows(ctx, case.id)
+        _settle(ctx)
+    return files
+
+
+# Tables holding a case's sealed keys (and its copies for the recovery key): emptied first.
+KEY_TABLES = ("case_keys", "internal_keys", "identity_keys", "recovery_copies")
+DELETION = "case_delete"  # progress kind (portal.store.progress): a confirmed deletion under way
+
+
+def deletions_under_way(ctx: Context, account_id: int) -> list[progress.Progress]:
+    """Deletions this officer confirmed that stopped part way (their case is unreadable already)."""
+    return progress.under_way(ctx.db, DELETION, account_id)
+
+
+def carry_on_deletions(ctx: Context, account_id: int | None = None) -> int:
+    """Finish the deletions under way (this officer's, or every one): how many were finished."""
+    if account_id is None:
+        scopes = [
+            row[0]
+            for row in ctx.db.execute(
+                "SELECT scope FROM long_operations WHERE kind = ?", [DELETION]
+            )
+        ]
+    else:
+        scopes = [op.scope for op in deletions_under_way(ctx, account_id)]
+    if scopes:
+        with maintenance_lock(ctx.settings.data_dir):
+            for case_id in scopes:
+                _remove_rows(ctx, case_id)
+            _settle(ctx)
+    return len(scopes)
+
+
+def _remove_rows(ctx: Context, case_id: str) -> None:
+    """The rows of a case whose deletion is recorded, at most progress.BATCH_CASES attachments or
+    messages a transaction (each batch's blob files unlinked in it), then the case row."""
+    while True:
+        with transaction(ctx.db):
+            batch = progress.BATCH_CASES
+            files = ctx.db.execute(
+                "SELECT id, blob FROM attachments WHERE case_id = ? LIMIT ?", [case_id, batch]
+            ).fetchall()
+            rows = [("attachments", row[0]) for row in files]
+            if not rows:
+                rows = [
+                    ("messages", row[0])
+                    for row in ctx.db.execute(
+                        "SELECT id FROM messages WHERE case_id = ? LIMIT ?", [case_id, batch]
+                    )
+                ]
+            for table, row_id in rows:
+                ctx.db.execute(f"DELETE FROM {table} WHERE id = ?", [row_id])
+            for _, name in files:
+                ctx.blobs.delete(name)  # a crash before COMMIT leaves the row: done again
+            if rows:
+                ctx.db.execute(
+                    "UPDATE long_operations SET done = done + ? WHERE kind = ? AND scope = ?",
+                    [len(rows), DELETION, case_id],
+                )
+                continue
+            # Every other table that refers to a case does so ON DELETE CASCADE
+            # (tests/operations/test_retention.py checks).
+            ctx.db.execute("DELETE FROM cases WHERE id = ?", [case_id])
+            ctx.db.execute(
+                "DELETE FROM long_operations WHERE kind = ? AND scope = ?", [DELETION, case_id]
+            )
+            return
+
+
+def _settle(ctx: Context) -> None:
+    fd = os.open(ctx.blobs.root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    checkpoint(ctx)
 
 
 def checkpoint(ctx: Context) -> None:

@@ -29,8 +29,9 @@ so the entry exists exactly when the action does; otherwise in a transaction of 
 The chain (SECURITY.md, "Audit chain"): entry n's `link` is crypto.audit_link(key, link(n-1),
 fields(n)), keyed BLAKE2b-256, with key = derive_subkey(installation secret_key, "audit-chain") and
 the all-zero link before the first entry. Someone who can write the database but not read
-installation.json cannot forge a link. The chain's length and latest link are also written, after
-each commit, to `audit-head.json` in the data directory (atomically: a temporary file renamed into
+installation.json cannot forge a link. The chain's length and latest link are also written, once
+after each commit however many entries it holds, to `audit-head.json` in the data directory
+(atomically: a temporary file renamed into
 place) and are printed by `portal audit head` for keeping where the server cannot write, so a
 cut-off tail or a chain rebuilt with the key is found too. `verify()`
 (portal/records/audit_verify.py) checks all of it, and that each status record and message stored
@@ -120,5 +121,6 @@ def _append(ctx: Context, event, at, actor, subject, channel, case_ref, detail_t
         [seq, at, event, actor, subject, channel, case_ref, detail_text, link.hex()],
     )
     data_dir = ctx.settings.data_dir
-    after_commit(ctx.db, lambda: write_head(data_dir, seq, link.hex()))
+    # One head write per transaction, with its last entry (write_head never moves it backwards).
+    after_commit(ctx.db, lambda: write_head(data_dir, seq, link.hex()), key="audit-head")
     return seq

@@ -88,12 +88,15 @@ def in_transaction(db: Database) -> bool:
     return db.conn.in_transaction
 
 
-def after_commit(db: Database, callback: Callable[[], None]) -> None:
+def after_commit(db: Database, callback: Callable[[], None], *, key: str | None = None) -> None:
     """Run `callback` once the current transaction() commits (never if it rolls back).
 
     For state kept outside the database that must not run ahead of it (the audit chain's head file).
+    A callback given a `key` replaces an earlier one of the same key in this transaction: only the
+    latest runs (one head write per transaction, however many entries).
     """
-    db.__dict__.setdefault("_portal_after_commit", []).append(callback)
+    callbacks = db.__dict__.setdefault("_portal_after_commit", {})
+    callbacks[key if key is not None else object()] = callback
 
 
 @contextlib.contextmanager
@@ -107,5 +110,5 @@ def transaction(db: Database) -> Iterator[Database]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-    for callback in db.__dict__.pop("_portal_after_commit", []):
+    for callback in db.__dict__.pop("_portal_after_commit", {}).values():
         callback()

@@ -160,6 +160,8 @@ TABLE: dict[tuple[str, str], dict] = {
     ("retention.place_hold", "POST"): console((303, "/console/retention/")),
     ("retention.release_hold", "POST"): console((303, "/console/retention/")),
     ("retention.request_deletion", "POST"): console((409, "Only a closed case")),
+    # Only the deletions the signed-in officer confirmed: nothing of anyone else's.
+    ("retention.carry_on", "POST"): console((303, "/console/retention/"), others=(303, "/console/retention/")),
     ("retention.withdraw", "POST"): console((409, "No deletion of this case has been requested")),
     ("retention.confirm_deletion", "POST"): console(CONFIRM, others=CONFIRM),
 }

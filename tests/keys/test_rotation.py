@@ -6,6 +6,7 @@ meanwhile; the old passphrase (which an operator may have copied) opens nothing 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from portal.core.context import open_context
 from tests.support import csrf_token
 from tests.support.console import case_links, sign_in
 from tests.support.keys import opens
+from tests.support.tracing import traced
 from tests.support.workflow import disclose_to
 
 KEY_TABLES = ("case_keys", "internal_keys", "identity_keys")
@@ -284,3 +286,27 @@ def test_a_rotation_begun_before_the_upgrade_is_finished_at_sign_in_with_its_pas
     assert wrapped_key(ctx, ana.email, ana.passphrase) == new_key
     assert all(opens(new_key, s) for _, _, s in officer_copies(ctx, ana.email))
     assert ctx.db.execute("SELECT COUNT(*) FROM key_rotations").fetchone()[0] == 0
+
+
+def test_a_rotation_re_seals_a_bounded_batch_of_cases_per_transaction(app, installation):
+    """Issue 23: rows per transaction, counted from the statements the console's rotation runs."""
+    cases, batch = 5, 2
+    for n in range(cases):
+        disclose_to(app.test_client(), details=f"Disclosure number {n}.")
+    app.config.update(PORTAL_ROTATION_BATCH_SIZE=batch)
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    with traced() as trace:
+        assert replace_keys(client, installation.officer.passphrase).status_code == 303
+    updates = re.compile(rf"^\s*UPDATE ({'|'.join(KEY_TABLES)}) SET sealed_key", re.I)
+    written = [sum(1 for sql in t if updates.match(sql)) for t in trace.transactions()]
+    batches = [t for t in trace.transactions() if any("cases_done_through" in sql for sql in t)
+               and any(updates.match(sql) for sql in t)]
+    assert len(batches) == -(-cases // batch)  # ceil: each batch its own transaction
+    assert max(written) <= batch * len(KEY_TABLES)  # no transaction re-seals more than a batch
+    assert sum(written) == cases * len(KEY_TABLES)  # each copy once
+    assert run_cli_verify(installation.data_dir) == 0
+
+
+def run_cli_verify(data_dir) -> int:
+    return CliRunner().invoke(portal_cli, ["--data", str(data_dir), "audit", "verify"]).exit_code

@@ -21,9 +21,9 @@ from portal.store.migrations import (
     m0013_signed_consent,
     m0014_officer_confirmed_keys,
     m0015_roster,
+    m0016_batches,
     m0017_statistics_and_digests,
     m0022_departed_assignees,
-    m0023_message_pages,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -45,8 +45,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0013_signed_consent,
         m0014_officer_confirmed_keys,
         m0015_roster,
+        m0016_batches,
         m0017_statistics_and_digests,
         m0022_departed_assignees,
-        m0023_message_pages,
     )
 ]

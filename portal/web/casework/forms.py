@@ -186,7 +186,7 @@ class OralDisclosureForm(DiscloseForm):
     REPEATABLE = ()
 
 
-class BulkCloseForm(FlaskForm):
+class BulkCloseForm(PortalForm):
     """Closing the chosen cases as needing no action (s 15); the cases come as `case` checkboxes."""
 
     reason = TypedParagraphs(

@@ -15,6 +15,11 @@ from portal.web.keys.forms import GrantForm
 
 bp = Blueprint("access", __name__, url_prefix="/console/access")
 
+# A grant of every case of a channel stops after the batch that passes this many seconds and the
+# page says how far it got, with a button to carry on (portal.store.progress): no request runs for
+# minutes, and a stopped one loses nothing.
+GRANT_SECONDS = 20.0
+
 
 def _with_choices(form: GrantForm) -> GrantForm:
     """The officer's channels, and each fellow officer once, labelled with name, email and
@@ -45,7 +50,11 @@ def _page(form: GrantForm | None = None, problem: str | None = None, code: int =
         )
     return (
         render_template(
-            "keys/access.html", form=_with_choices(form), problem=problem, result=result
+            "keys/access.html",
+            form=_with_choices(form),
+            problem=problem,
+            result=result,
+            under_way=access.grants_under_way(portal_context(), g.who.account),
         ),
         code,
     )
@@ -73,6 +82,7 @@ def grant():
             int(form.officer.data),
             form.channel.data,
             form.case.data.strip().upper() or None,
+            seconds=GRANT_SECONDS,
         )
     except access.GrantError as exc:
         form.officer.errors = [str(exc)]

@@ -29,6 +29,8 @@ def memberships_page():
         seal_form=SealRecoveryForm(),
         sealed=request.args.get("sealed", type=int),
         left=request.args.get("left", type=int),
+        seal_done=request.args.get("done", type=int),
+        seal_total=request.args.get("total", type=int),
     )
     # Opening this page is seeing its changes: they leave the inbox's list.
     memberships.mark_seen(ctx, g.who.account, events)

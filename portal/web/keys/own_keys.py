@@ -29,6 +29,8 @@ from portal.web.responses import clear_session_cookie, record_id_or_404, set_ses
 
 bp = Blueprint("own_keys", __name__, url_prefix="/console")
 
+SEAL_SECONDS = 20.0  # a sealing request stops after the batch that passes this time
+
 
 def _batching() -> dict:
     """Cases per transaction and the pause between batches (app config, for a busy server)."""
@@ -179,15 +181,19 @@ def seal_recovery():
     if not form.validate():
         abort(400)
     try:
-        sealed, left = recovery.seal_existing(
+        sealed, left, state = recovery.seal_existing(
             portal_context(),
             g.who.account,
             g.who.private_key,
             record_id_or_404(form.channel.data),
-            batch_size=_batching()["batch_size"],
+            seconds=SEAL_SECONDS,
         )
     except recovery.RecoveryError:
         abort(404)
+    # Stopped part way (the request's time budget): the page says how far, and the same form
+    # carries on after the last case done.
+    far = {} if state.finished else {"done": state.done, "total": state.total}
     return redirect(
-        url_for("enrol.memberships_page", sealed=sealed, left=left) + "#recovery-keys", code=303
+        url_for("enrol.memberships_page", sealed=sealed, left=left, **far) + "#recovery-keys",
+        code=303,
     )

@@ -25,6 +25,7 @@ def _render(problem: str | None = None, hold_form: HoldForm | None = None, code:
             form=EmptyForm(),
             expired=retention.expired_cases(ctx, g.who.account.id),
             held=retention.held_cases(ctx, g.who.account.id),
+            under_way=retention.deletions_under_way(ctx, g.who.account.id),
         ),
         code,
     )
@@ -80,3 +81,13 @@ def withdraw(ref: str):
 @passphrase_confirmed
 def confirm_deletion(ref: str):
     return _act(retention.confirm_deletion, ref)
+
+
+@bp.post("/carry-on")
+@signed_in("officer")
+def carry_on():
+    """Finish the deletions this officer confirmed that stopped part way."""
+    if not EmptyForm().validate():
+        abort(400)
+    retention.carry_on_deletions(portal_context(), g.who.account.id)
+    return redirect(url_for("retention.overview"), code=303)

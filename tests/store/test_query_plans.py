@@ -1,0 +1,105 @@
+"""Query plans at 100,000 cases (issue 23): every statement the queue, grants, recovery, statistics and
+retention run, captured by tracing the connections while they are driven over HTTP and the command
+line, is planned with EXPLAIN QUERY PLAN against statistics (sqlite_stat1) modelling 100,000 rows in
+every table that grows with cases. A plan that scans such a table fails, unless the statement is one
+whose purpose is to read the whole table (listed below with the reason)."""
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+
+from portal.core.context import open_context
+from tests.conftest import add_account, run_cli
+from tests.keys.test_grant import grant
+from tests.keys.test_recovery import decide_in_console, printed_fingerprint, recover, seal_in_console
+from tests.support.console import case_links, sign_in
+from tests.support.tracing import traced
+from tests.support.workflow import disclose_to, post
+
+ROWS = 100_000
+GROWING = {
+    "cases", "case_keys", "case_fields", "messages", "attachments", "status_events", "audit_log",
+    "case_queue", "internal_keys", "identity_keys", "identity_fields", "identity_releases",
+    "recovery_copies", "case_steps", "progress_updates", "case_notes", "referrals", "legal_holds",
+    "deletion_requests", "case_quota", "oral_disclosures", "consent_requests", "legacy_records",
+    "case_extensions",
+}
+# Statements that read a whole table on purpose (a scan is their work, not an accident of planning).
+WHOLE_TABLE = (
+    re.compile(r"FROM audit_log\b(?!.*\bWHERE\b)", re.S),  # portal audit verify reads the chain
+    re.compile(r"^\s*ANALYZE|^\s*PRAGMA", re.I),
+    re.compile(r"\bIN \(\)"),  # an empty list: SQLite reads nothing whatever its plan says
+)
+
+
+def synthetic_stats(conn: sqlite3.Connection) -> None:
+    """sqlite_stat1 as ANALYZE would write it for 100,000 rows in each growing table: each index's
+    first column picks out 100 rows, a unique index's full key one."""
+    conn.execute("ANALYZE")
+    conn.execute("DELETE FROM sqlite_stat1")
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        if table.startswith("sqlite_"):
+            continue
+        rows = ROWS if table in GROWING else 20
+        conn.execute("INSERT INTO sqlite_stat1 VALUES (?, NULL, ?)", [table, str(rows)])
+        for _, index, unique, *_ in conn.execute(f"PRAGMA index_list({table})").fetchall():
+            width = len(conn.execute(f"PRAGMA index_info({index})").fetchall())
+            parts = [str(rows)] + [str(max(1, rows // 1000 if i == 0 else 2)) for i in range(width)]
+            if unique:
+                parts[-1] = "1"
+            conn.execute("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", [table, index, " ".join(parts)])
+    conn.commit()
+    conn.execute("ANALYZE sqlite_schema")
+
+
+def drive(app, installation) -> list[str]:
+    """The features, through their front doors, with every statement they run."""
+    data_dir = installation.data_dir
+    with traced() as trace:
+        for number in range(3):
+            disclose_to(app.test_client(), details=f"Case number {number}.")
+        ana = app.test_client()
+        assert sign_in(ana, installation.officer).status_code == 303
+        for query in ("", "?status=received", "?sort=activity", "?due=overdue", "?assignee=me",
+                      "?category=fraud", "?q=PD-"):
+            assert ana.get("/console/" + query).status_code == 200
+        [first, *_] = case_links(ana.get("/console/").text)
+        assert ana.get(first).status_code == 200
+        assert post(ana, first + "/status", status="acknowledged").status_code in (200, 303)
+        shares, public, words = printed_fingerprint(data_dir)
+        run_cli(data_dir, "channel", "set-recovery", "Audit and Risk", public)
+        assert decide_in_console(ana, words).status_code == 303
+        assert seal_in_console(ana).status_code == 303
+        cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+        assert grant(ana, installation.officer).status_code == 200
+        assert recover(data_dir, shares[:3], cat.email).exit_code == 0
+        for page in ("/console/statistics", "/console/statistics?from=2026-07-01&to=2027-06-30",
+                     "/console/statistics.csv?from=2026-07-01&to=2027-06-30", "/console/retention/",
+                     "/console/memberships", "/console/access/"):
+            assert ana.get(page).status_code == 200, page
+    return trace.sql()
+
+
+def test_no_plan_scans_a_table_that_grows_with_cases(app, installation, tmp_path):
+    statements = drive(app, installation)
+    copy = tmp_path / "planned.db"
+    ctx = open_context(installation.data_dir)
+    ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(installation.data_dir / "portal.db", copy)
+    conn = sqlite3.connect(copy)
+    synthetic_stats(conn)
+    scans, planned = [], 0
+    for sql in dict.fromkeys(statements):
+        if not re.match(r"\s*(SELECT|UPDATE|DELETE|INSERT|WITH)", sql, re.I):
+            continue
+        if any(pattern.search(sql) for pattern in WHOLE_TABLE):
+            continue
+        plan = conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall()
+        planned += 1
+        for *_, detail in plan:
+            match = re.match(r"SCAN (\w+)", detail)
+            if match and match.group(1) in GROWING:
+                scans.append(f"{detail}: {sql[:300]}")
+    assert planned > 50
+    assert not scans, "\n".join(scans)
