@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main, open_installation
+from portal.core.text import count_of
 
 
 @main.group()
@@ -135,11 +136,11 @@ def channel_recover(data_dir: Path, name: str, email: str) -> None:
         shares.clear()
     if done.granted_before:
         click.echo(
-            f"Carried on an interrupted recovery: {done.granted_before} case(s) were re-sealed"
+            f"Carried on an interrupted recovery: {count_of(done.granted_before, 'case')} re-sealed"
             " by the earlier run."
         )
     click.echo(
-        f"{len(done.granted)} case(s) of {name.strip()!r} re-sealed to {email.strip()}; "
+        f"{count_of(len(done.granted), 'case')} of {name.strip()!r} re-sealed to {email.strip()}; "
         f"{done.already} they read already were renewed."
     )
     if done.excluded:
@@ -148,8 +149,8 @@ def channel_recover(data_dir: Path, name: str, email: str) -> None:
         )
     if done.without_copy:
         click.echo(
-            f"{done.without_copy} case(s) were never sealed to the recovery key and could not be"
-            " recovered."
+            f"{count_of(done.without_copy, 'case')} never sealed to the recovery key and could"
+            " not be recovered."
         )
 
 

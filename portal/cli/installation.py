@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main, open_installation
+from portal.core.text import count_of
 from portal.records import case_attachments
 
 
@@ -62,7 +63,7 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
             click.echo(f"  {line}", err=True)
     removed = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
     if removed:
-        click.echo(f"Removed {removed} unfinished or orphaned blob file(s).")
+        click.echo(f"Removed {count_of(removed, 'unfinished or orphaned blob file')}.")
     ctx.db.conn.close()
     run_server(data_dir, host, port, workers=workers)
 

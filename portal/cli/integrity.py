@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main, open_installation
+from portal.core.text import count_of
 
 
 @main.command()
@@ -30,7 +31,8 @@ def backup(data_dir: Path, dest: Path) -> None:
             f"The backup could not be written to {dest}: {exc.strerror or exc}."
         )
     click.echo(
-        f"Backed up {summary.cases} case(s) and {summary.blobs} file(s) to {dest} "
+        f"Backed up {count_of(summary.cases, 'case')} and {count_of(summary.blobs, 'file')}"
+        f" to {dest} "
         f"(audit chain length {summary.audit_length})."
     )
     click.echo(f"manifest sha256: {summary.manifest_sha256}")
@@ -67,7 +69,8 @@ def restore(data_dir: Path, src: Path, expect: str | None) -> None:
             "Create the folder first, owned by the user the portal runs as."
         )
     click.echo(
-        f"Restored {summary.cases} case(s) and {summary.blobs} file(s) into {data_dir}; "
+        f"Restored {count_of(summary.cases, 'case')} and {count_of(summary.blobs, 'file')}"
+        f" into {data_dir}; "
         f"the audit chain verifies (length {summary.audit_length})."
     )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import crypto
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.text import count_of
 from portal.keys import accounts, channels, conflicts, roster, sessions
 from portal.records import audit, casefiles, internal_keys
 from portal.store import progress, transaction
@@ -344,8 +345,9 @@ def offboard(ctx: Context, account_id: int, *, actor: int | None = None) -> int:
         orphaned = cases_only_readable_by(ctx, account.id)
         if orphaned:
             raise LastReader(
-                f"{account.name} is the only officer who can read {len(orphaned)} case(s), for"
-                f" example {orphaned[0]}. Give another officer access to them first."
+                f"{account.name} is the only officer who can read"
+                f" {count_of(len(orphaned), 'case')}, for example {orphaned[0]}. Give another"
+                " officer access to them first."
             )
         deleted = delete_sealed_copies(ctx, account.id)
         ctx.db.execute("DELETE FROM channel_officers WHERE account_id = ?", [account.id])

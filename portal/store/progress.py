@@ -46,7 +46,7 @@ class Progress:
 
     def line(self) -> str:
         """How far it got, for a console page or the command line."""
-        return f"{self.done} of {self.total} case(s) done"
+        return f"{self.done} of {self.total} case{'' if self.total == 1 else 's'} done"
 
 
 def load(db: Database, kind: str, scope: str) -> Progress | None:

@@ -188,7 +188,7 @@ def test_recovery_from_shares_reseals_the_channel_to_a_new_officer_skipping_excl
     # Three shares, any three, with stray spaces and blank lines, recover.
     done = recover(data_dir, ["", "  " + shares[4].upper() + "  ", shares[1], "", shares[3]], cat.email)
     assert done.exit_code == 0, done.output
-    assert "1 case(s) of 'Audit and Risk' re-sealed" in done.output
+    assert "1 case of 'Audit and Risk' re-sealed" in done.output
     assert "Skipped, because the discloser excluded this officer" in done.output
 
     cat_client = app.test_client()

@@ -85,8 +85,8 @@ def test_recover_on_the_command_line_goes_in_batches_and_carries_on_after_a_faul
         done = recover(data_dir, shares[1:4], cat.email)
     assert done.exit_code == 0, done.output
     assert f"{CASES} of {CASES} cases" in done.output
-    assert "Carried on an interrupted recovery: 3 case(s) were re-sealed by the earlier run" in done.output
-    assert f"{CASES - BATCH} case(s) of 'Audit and Risk' re-sealed" in done.output
+    assert "Carried on an interrupted recovery: 3 cases re-sealed by the earlier run" in done.output
+    assert f"{CASES - BATCH} cases of 'Audit and Risk' re-sealed" in done.output
     # No case twice: the second run began after the last case of the committed batch.
     assert len(calls) == CASES - BATCH and not set(calls) & set(first_run[:BATCH])
     written = batch_transactions(trace, "case_keys")

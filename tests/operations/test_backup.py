@@ -104,7 +104,7 @@ def test_backup_while_disclosures_stream_in_then_restore_opens_every_case(instal
         server.stop()
     assert not errors, errors
     assert made.returncode == 0, made.stderr
-    assert re.match(r"Backed up \d+ case\(s\) and \d+ file\(s\)", made.stdout)
+    assert re.match(r"Backed up \d+ cases? and \d+ files?", made.stdout)
     backup = tmp_path / "backup"
     # Ciphertext only: nothing a discloser sent is readable in any file of the backup.
     assert files_containing(backup, MARKER.encode()) == []

@@ -74,8 +74,8 @@ def drive(app, installation) -> list[str]:
         cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
         assert grant(ana, installation.officer).status_code == 200
         assert recover(data_dir, shares[:3], cat.email).exit_code == 0
-        for page in ("/console/statistics", "/console/statistics?from=2026-07-01&to=2027-06-30",
-                     "/console/statistics.csv?from=2026-07-01&to=2027-06-30", "/console/retention/",
+        for page in ("/console/statistics", "/console/statistics?from=2025-07-01&to=2026-06-30",
+                     "/console/statistics.csv?from=2025-07-01&to=2026-06-30", "/console/retention/",
                      "/console/memberships", "/console/access/"):
             assert ana.get(page).status_code == 200, page
     return trace.sql()
