@@ -14,7 +14,7 @@ import tracemalloc
 import pytest
 
 import crypto
-from portal.guard import sign_in_budget, work_slots
+from portal.guard import sign_in_budget, work_queues, work_slots
 from portal.web.app import create_app
 from portal.core.config import load_settings
 from portal.core.context import open_context
@@ -182,7 +182,7 @@ def test_the_first_unknown_email_costs_one_argon2id_run_like_a_known_one(install
 def test_when_every_key_derivation_slot_stays_taken_the_answer_is_503_with_retry_after(installation):
     client = app_with(installation, kdf_concurrency=1, kdf_wait_seconds=0).test_client()
     receipt = receipt_from(disclose(client).text)
-    slots = work_slots._named("kdf", 1)
+    slots = work_queues.queue(load_settings(installation.data_dir, kdf_concurrency=1), work_queues.RECEIPT)
     assert slots.acquire(1)
     try:
         response = open_status(client, receipt)

@@ -21,6 +21,7 @@ from portal.store.migrations import (
     m0013_signed_consent,
     m0014_officer_confirmed_keys,
     m0015_roster,
+    m0018_flood,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -42,5 +43,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0013_signed_consent,
         m0014_officer_confirmed_keys,
         m0015_roster,
+        m0018_flood,
     )
 ]
