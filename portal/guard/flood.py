@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.core.context import Context
-from portal.guard import proofs, throttle
+from portal.guard import proofs, submissions, throttle
 from portal.guard.proofs import NotPaid, NotYet
 
 __all__ = ["NotPaid", "NotYet", "pay", "note", "today", "FloodDay"]
@@ -37,10 +37,15 @@ def pay(
     solution: str | None,
     ticket: str | None,
     bound: str,
+    submission_token: str | None = None,
 ) -> str:
     """Spend the client's proof (with script) or ticket (without); return which was spent
-    ("proof" or "ticket"). Raises NotPaid, or NotYet for a ticket not valid yet."""
+    ("proof" or "ticket"). Raises NotPaid, or NotYet for a ticket not valid yet, or
+    submissions.AlreadySubmitted for a form already received (a resend, which costs no derivation
+    and so needs no payment: its answer is that it was received)."""
     settings, db = ctx.settings, ctx.db
+    if submissions.was_claimed(db, submission_token):
+        raise submissions.AlreadySubmitted()
     over = purpose == "disclose" and proofs.over_case_budget(db, settings)
     try:
         try:

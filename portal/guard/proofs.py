@@ -129,7 +129,7 @@ def day_offset(settings: Settings) -> int:
 def load_bits(db: Database, settings: Settings, purpose: str) -> int:
     """The difficulty now: `pow_bits`, one bit more for each doubling of the proofs this process
     took this minute past `pow_calm_per_minute`, at most `pow_max_bits`."""
-    spent = _process.spent_now(purpose)
+    spent = _process.spent_now(_line(settings, purpose))
     calm = max(1, settings.pow_calm_per_minute)
     extra = 0 if spent < calm else int(math.log2(spent / calm)) + 1
     return min(settings.pow_max_bits, settings.pow_bits + extra)
@@ -182,21 +182,27 @@ def _take_slot(settings: Settings, purpose: str, earliest_ms: int) -> int | None
     now_ms = int(time.time() * 1000)
     step_ms = max(1, 60_000 // max(1, settings.tickets_per_minute))
     line_ms = settings.ticket_line_seconds * 1000
+    line = _line(settings, purpose)
     with _process.lock:
-        next_free = _process.next_free_ms.get(purpose, 0)
+        next_free = _process.next_free_ms.get(line, 0)
         if next_free > now_ms + line_ms + step_ms:  # never issued so far ahead: the clock went back
             next_free = 0
         slot_ms = max(earliest_ms, next_free)
         if slot_ms - now_ms > line_ms:
             return None
-        _process.next_free_ms[purpose] = slot_ms + step_ms
+        _process.next_free_ms[line] = slot_ms + step_ms
     return slot_ms
+
+
+def _line(settings: Settings, purpose: str) -> str:
+    """One line per installation and form (a process serves one installation; tests make many)."""
+    return _key(settings).hex()[:16] + purpose
 
 
 def line_free_in(settings: Settings, purpose: str) -> int:
     """Seconds until this process's line for `purpose` can issue a ticket again (0: now)."""
     with _process.lock:
-        next_free = _process.next_free_ms.get(purpose, 0)
+        next_free = _process.next_free_ms.get(_line(settings, purpose), 0)
     ahead = next_free - int(time.time() * 1000) - settings.ticket_line_seconds * 1000
     return max(0, -(-ahead // 1000))
 
@@ -256,7 +262,7 @@ def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None
     if not solution or len(solution) > 20 or not solves(text, solution, int(bits)):
         raise NotPaid("unsolved")
     _spend(db, settings, nonce, int(expires), now)
-    _process.spend(purpose)
+    _process.spend(_line(settings, purpose))
     return int(bits)
 
 
@@ -278,4 +284,4 @@ def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | Non
     if int(valid_from) > now:
         raise NotYet(int(valid_from) - now)
     _spend(db, settings, nonce, int(expires), now)
-    _process.spend(purpose)
+    _process.spend(_line(settings, purpose))

@@ -42,12 +42,21 @@ def offer(purpose: str, *, keep_ticket: bool = False) -> dict:
     }
     if keep_ticket and request.cookies.get(cookie_name(purpose)):
         return offered
-    ticket = proofs.ticket(ctx.settings, purpose, bound)
-    if ticket is None:
-        offered["line_full_for"] = proofs.line_free_in(ctx.settings, purpose)
-        return offered
-    offered["wait"] = max(0, ticket.valid_from - int(dt.datetime.now().timestamp()))
+    wait = give_ticket(purpose, bound)
+    if wait is None:
+        offered["line_full_for"] = max(1, proofs.line_free_in(ctx.settings, purpose))
+    offered["wait"] = wait
+    return offered
 
+
+def give_ticket(purpose: str, bound: str | None = None) -> int | None:
+    """Set a new ticket from the line as a cookie on this answer; return its wait in seconds, or
+    None when the line is full. Also for a page with no form of its own that leads to one (the
+    status thread, whose browser may open a status again from an older tab)."""
+    ctx = portal_context()
+    ticket = proofs.ticket(ctx.settings, purpose, _bound() if bound is None else bound)
+    if ticket is None:
+        return None
     name = cookie_name(purpose)
 
     @after_this_request
@@ -63,11 +72,12 @@ def offer(purpose: str, *, keep_ticket: bool = False) -> dict:
         )
         return response
 
-    return offered
+    return max(0, ticket.valid_from - int(dt.datetime.now().timestamp()))
 
 
 def collect(purpose: str, fields) -> str:
-    """Spend what the client paid with; raises flood.NotPaid or flood.NotYet."""
+    """Spend what the client paid with; raises flood.NotPaid or flood.NotYet (or
+    submissions.AlreadySubmitted for a form sent again)."""
     return flood.pay(
         portal_context(),
         purpose,
@@ -75,6 +85,7 @@ def collect(purpose: str, fields) -> str:
         solution=fields.get("pow_solution"),
         ticket=request.cookies.get(cookie_name(purpose)),
         bound=_bound(),
+        submission_token=fields.get("submission_token"),
     )
 
 

@@ -47,6 +47,7 @@ def status():
     session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
     if session is None:
         return _render_open(StatusForm())[0]
+    payment.give_ticket("status")
     return render_thread(ctx, session, ReplyForm())
 
 
