@@ -219,6 +219,12 @@ CHANGEABLE = {
     "smtp_password": str,
     "smtp_from": str,
     "public_url": str,
+    # Under a flood (docs/deploy.md, "Under a flood"): the proof of work's bits and the budgets.
+    "pow_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
+    "pow_flood_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
+    "pow_max_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
+    "cases_per_day": lambda v: parse_whole_number(v, minimum=1, maximum=10**6),
+    "tickets_per_minute": lambda v: parse_whole_number(v, minimum=1, maximum=6000),
 }
 
 
