@@ -74,11 +74,14 @@ class Settings:
     kdf_concurrency: int = 1
     kdf_wait_seconds: int = 10
     # Each kind of derivation has its own queue (portal.guard.work_queues): its slots per process
-    # (its share of the cores), and at most `queue_waiting` requests waiting in its line.
+    # (its share of the cores), and at most `queue_waiting` requests waiting in its line; a new
+    # case, whose sender has already sent everything, may wait in a longer one (`sealing_waiting`,
+    # as many as a worker has threads).
     sign_in_slots: int = 1
     sealing_slots: int = 1
     receipt_slots: int = 1
     queue_waiting: int = 2
+    sealing_waiting: int = 8
     busy_retry_after: int = 5
     # Proof of work and no-script tickets (portal.guard.proofs; SECURITY.md, "Proof of work"). Bits
     # of SHA-256 hashcash asked when idle, under load (one more bit each time the proofs spent this
@@ -299,7 +302,7 @@ def _env_int(name: str, default: int) -> int:
 _FLOOD_SETTINGS = (
     "pow_bits", "pow_max_bits", "pow_flood_bits", "pow_calm_per_minute", "proof_seconds",
     "no_script_wait_seconds", "tickets_per_minute", "ticket_line_seconds", "cases_per_day",
-    "queue_waiting", "busy_retry_after",
+    "queue_waiting", "sealing_waiting", "busy_retry_after",
 )  # fmt: skip
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Iterator
 
 from portal.core.config import Settings
-from portal.guard.work_slots import Busy, FairSlots
+from portal.guard.work_slots import FairSlots
 
 SIGN_IN = "sign_in"  # an officer's passphrase: sign-in, enrolment, rotation, confirmation
 SEALING = "sealing"  # a new case's receipt key (disclosures, oral disclosures)
@@ -42,9 +41,6 @@ class BoundedQueue(FairSlots):
             self.done += 1
         super().release()
 
-    def held(self, timeout: float, retry_after: int):  # type: ignore[override]
-        return _held(self, timeout, retry_after)
-
     def waiting(self) -> int:
         with self._lock:
             return len(self._waiters)
@@ -52,16 +48,6 @@ class BoundedQueue(FairSlots):
     def running(self) -> int:
         with self._lock:
             return self.size - self._free
-
-
-@contextlib.contextmanager
-def _held(queue: BoundedQueue, timeout: float, retry_after: int) -> Iterator[None]:
-    if not queue.acquire(timeout):
-        raise Busy(retry_after)
-    try:
-        yield
-    finally:
-        queue.release()
 
 
 _queues: dict[tuple[str, int, int], BoundedQueue] = {}
@@ -77,10 +63,9 @@ def queue(settings: Settings, kind: str) -> BoundedQueue:
         SEALING: settings.sealing_slots,
         RECEIPT: settings.receipt_slots,
     }[kind]
+    waiting = settings.sealing_waiting if kind == SEALING else settings.queue_waiting
     with _queues_lock:
-        return _queues.setdefault((kind, size, settings.queue_waiting), BoundedQueue(
-            size, settings.queue_waiting
-        ))
+        return _queues.setdefault((kind, size, waiting), BoundedQueue(size, waiting))
 
 
 def slot(
