@@ -82,6 +82,9 @@ class Settings:
     receipt_slots: int = 1
     queue_waiting: int = 2
     sealing_waiting: int = 8
+    # Receipt checks at once across every server process (half the cores by default; 0: no limit
+    # beyond each process's `receipt_slots`).
+    receipt_share: int = 0
     busy_retry_after: int = 5
     # Proof of work and no-script tickets (portal.guard.proofs; SECURITY.md, "Proof of work"). Bits
     # of SHA-256 hashcash asked when idle, under load (one more bit each time the proofs spent this
@@ -312,6 +315,7 @@ def _flood_settings(document: dict) -> dict:
         kind: _env_int(f"PORTAL_{kind.upper()}", kdf)
         for kind in ("sign_in_slots", "sealing_slots", "receipt_slots")
     }
+    values["receipt_share"] = _env_int("PORTAL_RECEIPT_SHARE", max(1, (os.cpu_count() or 2) // 2))
     defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
     for name in _FLOOD_SETTINGS:
         values[name] = _env_int(f"PORTAL_{name.upper()}", document.get(name, defaults[name]))

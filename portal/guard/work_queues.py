@@ -11,10 +11,16 @@ benchmark."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
+import os
 import threading
+import time
+from pathlib import Path
+from typing import Iterator
 
 from portal.core.config import Settings
-from portal.guard.work_slots import FairSlots
+from portal.guard.work_slots import Busy, FairSlots
 
 SIGN_IN = "sign_in"  # an officer's passphrase: sign-in, enrolment, rotation, confirmation
 SEALING = "sealing"  # a new case's receipt key (disclosures, oral disclosures)
@@ -68,10 +74,44 @@ def queue(settings: Settings, kind: str) -> BoundedQueue:
         return _queues.setdefault((kind, size, waiting), BoundedQueue(size, waiting))
 
 
-def slot(
-    settings: Settings, kind: str, *, wait: float | None = None
-) -> contextlib.AbstractContextManager:
-    """One derivation of `kind`: waits up to `kdf_wait_seconds` (or `wait`) in its own line."""
-    return queue(settings, kind).held(
-        settings.kdf_wait_seconds if wait is None else wait, retry_after=settings.busy_retry_after
-    )
+@contextlib.contextmanager
+def slot(settings: Settings, kind: str, *, wait: float | None = None) -> Iterator[None]:
+    """One derivation of `kind`: waits up to `kdf_wait_seconds` (or `wait`) in its own line. A
+    receipt check also takes one of the installation's `receipt_share` places, shared by every
+    server process, so receipt checks together never use more than that many cores."""
+    timeout = settings.kdf_wait_seconds if wait is None else wait
+    with queue(settings, kind).held(timeout, retry_after=settings.busy_retry_after):
+        if kind != RECEIPT or settings.receipt_share <= 0:
+            yield
+            return
+        with _shared_place(settings, kind, time.monotonic() + timeout):
+            yield
+
+
+def _place_dir() -> Path:
+    return Path("/dev/shm") if os.path.isdir("/dev/shm") else Path(os.environ.get("TMPDIR", "/tmp"))
+
+
+@contextlib.contextmanager
+def _shared_place(settings: Settings, kind: str, deadline: float) -> Iterator[None]:
+    """One of `receipt_share` places held across processes by an advisory lock on an empty file in
+    memory (/dev/shm), named by the data directory's hash: it holds nothing but the lock."""
+    name = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:16]
+    paths = [_place_dir() / f"portal-{name}-{kind}-{i}.lock" for i in range(settings.receipt_share)]
+    while True:
+        for path in paths:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+            return
+        if time.monotonic() >= deadline:
+            raise Busy(settings.busy_retry_after)
+        time.sleep(0.02)
