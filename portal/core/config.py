@@ -73,6 +73,38 @@ class Settings:
     # Argon2id runs at once in one process, and how long a request waits for one before 503.
     kdf_concurrency: int = 1
     kdf_wait_seconds: int = 10
+    # Each kind of derivation has its own queue (portal.guard.work_queues): its slots per process
+    # (its share of the cores), and at most `queue_waiting` requests waiting in its line; a new
+    # case, whose sender has already sent everything, may wait in a longer one (`sealing_waiting`,
+    # as many as a worker has threads).
+    sign_in_slots: int = 1
+    sealing_slots: int = 1
+    receipt_slots: int = 1
+    queue_waiting: int = 2
+    sealing_waiting: int = 8
+    # Receipt checks at once across every server process (half the cores by default; 0: no limit
+    # beyond each process's `receipt_slots`).
+    receipt_share: int = 0
+    busy_retry_after: int = 5
+    # Proof of work and no-script tickets (portal.guard.proofs; SECURITY.md, "Proof of work"). Bits
+    # of SHA-256 hashcash asked when idle, under load (one more bit each time the proofs spent this
+    # minute in this process double past `pow_calm_per_minute`), at most, and for a disclosure past
+    # the case budget.
+    pow_bits: int = 12
+    pow_max_bits: int = 22
+    pow_flood_bits: int = 20
+    pow_calm_per_minute: int = 60
+    # A challenge or ticket is good for this long (its expiry is rounded to 10 minutes).
+    proof_seconds: int = 1800
+    # A no-script ticket is valid this long after it is issued (typing time pays it); tickets are
+    # issued at most at this rate by each server process (in memory), and never further ahead than
+    # `ticket_line_seconds`.
+    no_script_wait_seconds: int = 3
+    tickets_per_minute: int = 30
+    ticket_line_seconds: int = 900
+    # New cases a day (the installation's day: nothing a discloser does is kept finer), before each
+    # further one needs the flood proof (or a ticket from the line).
+    cases_per_day: int = 500
     # Notification digests (portal.operations.notifications): off while smtp_host is empty.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -128,6 +160,11 @@ def create_installation(data_dir: Path, *, insecure_fast_kdf: bool = False) -> P
         "signing_key": new_signing_key().hex(),
         "insecure_fast_kdf": insecure_fast_kdf,
     }
+    if insecure_fast_kdf:
+        # Tests and demos: a no-script ticket is valid at once and the line is never long, so a
+        # test client (which runs no script) is served the way a patient browser is.
+        document |= {"no_script_wait_seconds": 0, "tickets_per_minute": 60000}
+        document |= {"cases_per_day": 100000}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(document, fh, indent=2)
@@ -188,6 +225,12 @@ CHANGEABLE = {
     "smtp_password": str,
     "smtp_from": str,
     "public_url": str,
+    # Under a flood (docs/deploy.md, "Under a flood"): the proof of work's bits and the budgets.
+    "pow_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
+    "pow_flood_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
+    "pow_max_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
+    "cases_per_day": lambda v: parse_whole_number(v, minimum=1, maximum=10**6),
+    "tickets_per_minute": lambda v: parse_whole_number(v, minimum=1, maximum=6000),
 }
 
 
@@ -257,6 +300,28 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+# Flood settings (portal.guard.work_queues, portal.guard.proofs): installation.json, then
+# PORTAL_<NAME> in capitals (PORTAL_POW_BITS, PORTAL_CASES_PER_HOUR, ...).
+_FLOOD_SETTINGS = (
+    "pow_bits", "pow_max_bits", "pow_flood_bits", "pow_calm_per_minute", "proof_seconds",
+    "no_script_wait_seconds", "tickets_per_minute", "ticket_line_seconds", "cases_per_day",
+    "queue_waiting", "sealing_waiting", "busy_retry_after",
+)  # fmt: skip
+
+
+def _flood_settings(document: dict) -> dict:
+    kdf = _env_int("PORTAL_KDF_CONCURRENCY", 1)
+    values = {
+        kind: _env_int(f"PORTAL_{kind.upper()}", kdf)
+        for kind in ("sign_in_slots", "sealing_slots", "receipt_slots")
+    }
+    values["receipt_share"] = _env_int("PORTAL_RECEIPT_SHARE", max(1, (os.cpu_count() or 2) // 2))
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
+    for name in _FLOOD_SETTINGS:
+        values[name] = _env_int(f"PORTAL_{name.upper()}", document.get(name, defaults[name]))
+    return values
+
+
 def load_settings(data_dir: Path, **overrides) -> Settings:
     path = data_dir / INSTALLATION_FILE
     if not path.exists():
@@ -306,6 +371,7 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         max_concurrent_uploads=_env_int("PORTAL_MAX_CONCURRENT_UPLOADS", 4),
         kdf_concurrency=_env_int("PORTAL_KDF_CONCURRENCY", 1),
         kdf_wait_seconds=_env_int("PORTAL_KDF_WAIT", 10),
+        **_flood_settings(document),
         smtp_host=os.environ.get("PORTAL_SMTP_HOST", document.get("smtp_host", "")),
         smtp_port=_env_int("PORTAL_SMTP_PORT", document.get("smtp_port", 587)),
         smtp_starttls=bool(document.get("smtp_starttls", True)),

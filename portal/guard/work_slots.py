@@ -1,4 +1,5 @@
-"""Rationing expensive work within one server process: Argon2id runs and concurrent uploads.
+"""Rationing expensive work within one server process: fair slots (the Argon2id queues of
+portal.guard.work_queues are built on them) and concurrent uploads.
 
 A slot is handed to waiters first come, first served, so a flood of requests (receipt guesses, junk
 sign-ins) waits in the same queue as a genuine discloser instead of overtaking them. Peak memory is
@@ -73,15 +74,6 @@ _slots_lock = threading.Lock()
 def _named(name: str, size: int) -> FairSlots:
     with _slots_lock:
         return _slots.setdefault((name, size), FairSlots(size))
-
-
-def key_derivation(
-    settings: Settings, *, wait: float | None = None
-) -> contextlib.AbstractContextManager:
-    """One Argon2id run (a receipt or a passphrase): waits up to `kdf_wait_seconds` for a slot."""
-    return _named("kdf", settings.kdf_concurrency).held(
-        settings.kdf_wait_seconds if wait is None else wait, retry_after=5
-    )
 
 
 # A body declared this small is read by the worker's main loop before any thread takes the request

@@ -9,7 +9,7 @@ import crypto
 from portal.casework import consent, identity, oral, workflow
 from portal.casework.categories import known_category
 from portal.core.context import Context
-from portal.guard import submissions
+from portal.guard import submissions, work_queues
 from portal.intake import receipts
 from portal.intake.receiving import Intake, begin_disclosure
 from portal.keys import accounts, channels, conflicts, recovery, roster
@@ -148,7 +148,9 @@ def complete_disclosure(
     receipt = crypto.new_receipt()
     # The discloser has already sent everything: wait longer for a key-derivation slot than a status
     # check.
-    discloser = receipts.derive_receipt(ctx, receipt, wait=3 * ctx.settings.kdf_wait_seconds)
+    discloser = receipts.derive_receipt(
+        ctx, receipt, wait=3 * ctx.settings.kdf_wait_seconds, kind=work_queues.SEALING
+    )
     intake.spend_upload_budget(sum(len(v.encode()) for v in values.values() if isinstance(v, str)))
     attachments = intake.commit_files()
     with transaction(ctx.db):

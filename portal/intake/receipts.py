@@ -10,7 +10,7 @@ import crypto
 from portal.casework import consent, oral
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.guard import work_slots
+from portal.guard import work_queues
 from portal.keys import sessions
 from portal.records import casefiles
 from portal.records.casefiles import CaseNotFound
@@ -26,10 +26,13 @@ class StatusNotFound(Exception):
 ReceiptTypo = crypto.ReceiptTypo
 
 
-def derive_receipt(ctx: Context, receipt: str, wait: float | None = None) -> crypto.ReceiptIdentity:
-    """Argon2id under the process's key-derivation slots: guesses queue behind genuine disclosers
-    instead of being counted (work_slots.Busy when no slot comes free in time)."""
-    with work_slots.key_derivation(ctx.settings, wait=wait):
+def derive_receipt(
+    ctx: Context, receipt: str, wait: float | None = None, kind: str = work_queues.RECEIPT
+) -> crypto.ReceiptIdentity:
+    """Argon2id in the queue of its `kind` (portal.guard.work_queues): a receipt check waits only
+    behind other receipt checks, a new case's sealing behind other sealing (work_slots.Busy when its
+    queue is full or no slot comes free in time)."""
+    with work_queues.slot(ctx.settings, kind, wait=wait):
         return crypto.derive_receipt_identity(
             receipt, ctx.settings.install_salt, ctx.settings.receipt_params
         )

@@ -13,7 +13,7 @@ import zxcvbn
 import crypto
 from portal.core.config import Settings
 from portal.core.context import Context
-from portal.guard import work_slots
+from portal.guard import work_queues
 from portal.keys import second_factor
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
@@ -75,14 +75,14 @@ def _decoy_wrapped(ctx: Context) -> bytes:
 def wrap(ctx: Context, private_key: bytes, passphrase: str) -> bytes:
     """Wrap a private key under a passphrase (Argon2id), under the process's key-derivation
     slots."""
-    with work_slots.key_derivation(ctx.settings):
+    with work_queues.slot(ctx.settings, work_queues.SIGN_IN):
         return crypto.wrap_private_key(private_key, passphrase, ctx.settings.passphrase_params)
 
 
 def unwrap(ctx: Context, wrapped: bytes, passphrase: str) -> bytes:
     """Unwrap a wrapped key (crypto.unwrap_private_key): Argon2id under the process's key-derivation
-    slots (work_slots.Busy when none comes free). Raises crypto.CryptoError."""
-    with work_slots.key_derivation(ctx.settings):
+    slots (work_slots.Busy when its queue is full). Raises crypto.CryptoError."""
+    with work_queues.slot(ctx.settings, work_queues.SIGN_IN):
         return crypto.unwrap_private_key(wrapped, passphrase)
 
 

@@ -15,11 +15,12 @@ from portal.core import resources
 from portal.core.config import Settings, load_settings
 from portal.core.context import Context
 from portal.core.text import count_of, typed
-from portal.guard import work_slots
+from portal.guard import flood, work_slots
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
 from portal.store import BlobStore, open_database
 from portal.web import page_marks
+from portal.web.context import portal_context
 
 csrf = CSRFProtect()
 
@@ -170,7 +171,10 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # The disclosure and status forms run one same-origin script, the proof of work
+        # (static/proof.js, portal/web/intake/payment.py); every other page runs none.
+        policy = CONTENT_SECURITY_POLICY + ("; script-src 'self'" if g.get("page_script") else "")
+        headers.setdefault("Content-Security-Policy", policy)
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "no-referrer"
@@ -199,6 +203,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     @app.errorhandler(work_slots.Busy)
     def _busy(exc: work_slots.Busy):
+        flood.note(portal_context(), "busy")  # an hour's count for the officers' console
         # Every key-derivation slot stayed taken: a short wait, never a lock-out (SECURITY.md,
         # "Budgets").
         response = make_response(

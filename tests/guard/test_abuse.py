@@ -14,7 +14,7 @@ import tracemalloc
 import pytest
 
 import crypto
-from portal.guard import sign_in_budget, work_slots
+from portal.guard import sign_in_budget, work_queues, work_slots
 from portal.web.app import create_app
 from portal.web.casework.sign_in import SIGN_IN_FAILED
 from portal.core.config import load_settings
@@ -190,7 +190,7 @@ def test_junk_sign_ins_cost_no_argon2id_run_known_address_or_not(installation, m
 def test_when_every_key_derivation_slot_stays_taken_the_answer_is_503_with_retry_after(installation):
     client = app_with(installation, kdf_concurrency=1, kdf_wait_seconds=0).test_client()
     receipt = receipt_from(disclose(client).text)
-    slots = work_slots._named("kdf", 1)
+    slots = work_queues.queue(load_settings(installation.data_dir, kdf_concurrency=1), work_queues.RECEIPT)
     assert slots.acquire(1)
     try:
         response = open_status(client, receipt)

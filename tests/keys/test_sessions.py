@@ -84,9 +84,9 @@ def test_signing_in_again_ends_the_browsers_earlier_session(app, installation):
 def test_opening_a_status_again_ends_the_earlier_status_session(app, installation):
     client = app.test_client()
     receipt = disclose(client, details="a short disclosure")
-    token = csrf_token(client.get("/status").text)
     cookies = []
     for _ in range(2):
+        token = csrf_token(client.get("/status").text)  # [flood] each form page brings its ticket
         assert client.post("/status", data={"csrf_token": token, "receipt": receipt}).status_code == 303
         cookies.append(client.get_cookie(app.config["PORTAL_STATUS_COOKIE"]).value)
     earlier = app.test_client()

@@ -23,6 +23,7 @@ from portal.store.migrations import (
     m0015_roster,
     m0016_batches,
     m0017_statistics_and_digests,
+    m0018_flood,
     m0022_departed_assignees,
 )
 
@@ -47,6 +48,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0015_roster,
         m0016_batches,
         m0017_statistics_and_digests,
+        m0018_flood,
         m0022_departed_assignees,
     )
 ]

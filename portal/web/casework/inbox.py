@@ -6,6 +6,7 @@ from flask import g, redirect, render_template, request, url_for
 
 from portal.casework import queue_filters, queue_rows, triage
 from portal.casework.categories import CATEGORIES
+from portal.guard import flood
 from portal.keys import memberships, officer_sessions, recovery_requests, roster_work
 from portal.web.casework.blueprint import bp
 from portal.web.console_session import signed_in
@@ -39,4 +40,5 @@ def inbox():
         pending_memberships=memberships.pending_for(ctx, g.who.account),
         roster_notes=roster_work.attention(ctx, g.who.account),
         pending_recovery=recovery_requests.pending_for(ctx, g.who.account),
+        flood=flood.today(ctx),
     )

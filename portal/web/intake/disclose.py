@@ -8,13 +8,14 @@ import datetime as dt
 from flask import Response, abort, make_response, render_template, request
 from wtforms.fields.choices import SelectChoice
 
-from portal.guard import submissions, work_slots
+from portal.guard import flood, submissions, work_slots
 from portal.intake import cases, receipts, receiving
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import channels, conflicts
 from portal.web import carry
 from portal.web.context import portal_context
 from portal.web.forms import CHOOSE
+from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
 from portal.web.intake.uploading import (
@@ -42,12 +43,15 @@ def _disclose_form(formdata=None) -> DiscloseForm:
     return form
 
 
-def _render_disclose(form: DiscloseForm, status: int = 200, problem: str | None = None, dropped=()):
+def _render_disclose(
+    form: DiscloseForm, status: int = 200, problem: str | None = None, dropped=(), keep=False
+):
     ctx = portal_context()
     return (
         render_template(
             "intake/disclose.html",
             form=form,
+            proof=payment.offer("disclose", keep_ticket=keep),
             problem=problem,
             dropped=list(dropped),
             limits=upload_limits(),
@@ -93,8 +97,10 @@ def disclose_post():
             work_slots.upload(ctx.settings, request.content_length),
             receiving.begin_disclosure(ctx) as intake,
         ):
-            form = _disclose_form(read_upload(intake, DiscloseForm.TEXT_FIELDS))
+            fields = read_upload(intake, DiscloseForm.TEXT_FIELDS)
+            form = _disclose_form(fields)
             if form.validate():
+                payment.collect("disclose", fields)  # paid for before the receipt's derivation
                 receipt = cases.complete_disclosure(
                     ctx,
                     intake,
@@ -133,6 +139,16 @@ def disclose_post():
         return _render_disclose(form, 400, dropped=intake.file_names)
     except receiving.RefusedForNow:
         return paused()
+    except (flood.NotPaid, flood.NotYet) as exc:
+        wait = payment.retry_after(exc, "disclose")
+        body, _ = _render_disclose(
+            form,
+            503,
+            payment.come_back_message(wait) + " Please choose any files again.",
+            dropped=intake.file_names,
+            keep=isinstance(exc, flood.NotYet),
+        )
+        return with_retry_after(body, 503, wait)
     except receiving.Throttled as exc:
         # Only a valid form with files or long text gets here: the disclosers' byte budget for today
         # is spent.
@@ -149,6 +165,7 @@ def disclose_post():
     except work_slots.Busy as exc:
         if form is None:  # all upload slots taken: answered before reading anything
             return busy(exc)
+        flood.note(ctx, "busy")
         body, _ = _render_disclose(
             form,
             503,

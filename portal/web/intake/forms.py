@@ -67,6 +67,8 @@ class DiscloseForm(OneTimeForm):
         "contact",
         "identifying",
         "exclude",
+        "pow_challenge",  # the proof of work the page's script solved (portal.web.intake.payment)
+        "pow_solution",
     ]
     REPEATABLE = (
         "exclude",

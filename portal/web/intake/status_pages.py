@@ -15,7 +15,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
-from portal.guard import submissions, work_slots
+from portal.guard import flood, submissions, work_slots
 from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import roster_work
@@ -23,6 +23,7 @@ from portal.records.casefiles import STATUSES
 from portal.web import carry, page_marks
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
+from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ReplyForm, StatusForm
 from portal.web.intake.uploading import (
@@ -45,7 +46,8 @@ def status():
     ctx = portal_context()
     session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
     if session is None:
-        return render_template("intake/status_open.html", form=StatusForm())
+        return _render_open(StatusForm())[0]
+    payment.give_ticket("status")
     return render_thread(ctx, session, ReplyForm())
 
 
@@ -63,11 +65,12 @@ def status_messages():
     return render_template("intake/status_messages.html", page=page)
 
 
-def _render_open(form, problem=None, status=200, carried=None, dropped=()):
+def _render_open(form, problem=None, status=200, carried=None, dropped=(), keep=False):
     return (
         render_template(
             "intake/status_open.html",
             form=form,
+            proof=payment.offer("status", keep_ticket=keep),
             problem=problem,
             carried=carried or MultiDict(),
             dropped=list(dropped),
@@ -123,6 +126,16 @@ def status_post():
             400,
             carried,
         )
+    try:
+        payment.collect("status", request.form)  # paid for before the receipt's derivation
+    except (flood.NotPaid, flood.NotYet) as exc:
+        wait = payment.retry_after(exc, "status")
+        body, _ = _render_open(
+            form, payment.come_back_message(wait), 503, carried, keep=isinstance(exc, flood.NotYet)
+        )
+        response = make_response(body, 503)
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         opened = receipts.open_status(
             ctx, form.receipt.data, replacing=request.cookies.get(status_cookie_name())

@@ -1,0 +1,198 @@
+"""Open under a flood (issue 22): what a flood of receipt guesses does to everyone else, at the
+shipped key-derivation cost, against the same portal idle in the same run.
+
+Serves a fresh installation with `portal serve` (shipped defaults: 2 workers, one queue per kind of
+derivation, proof of work and no-script tickets on). First, idle, it times TRIES (5) of each: GET /,
+a genuine disclosure (the page's proof solved as its script would), an officer's sign-in, a status
+check with script, and one without script (after waiting out its ticket, as typing does). Then
+ATTACKERS (128) client threads send random well-formed receipts to /status as fast as they can,
+each solving whatever proof the portal asks as fast as a Python script can, and the same tries are
+timed again. It prints the median ratio flood / idle for each, and for the no-script status check
+either its ratio or that it got an honest "come back" page (503, Retry-After, the receipt kept).
+Bounded: BENCH_FLOOD_SECONDS (default 120) caps the flood phase; every request has a timeout.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import crypto  # noqa: E402
+from tests.conftest import add_account, run_cli  # noqa: E402
+from tests.support import (  # noqa: E402
+    HttpClient,
+    csrf_token,
+    disclosure_fields,
+    receipt_from,
+    start_server,
+)
+from tests.support.proofs import solved  # noqa: E402
+
+TRIES = 5
+ATTACKERS = int(os.environ.get("BENCH_FLOOD_ATTACKERS", 128))
+FLOOD_SECONDS = float(os.environ.get("BENCH_FLOOD_SECONDS", 120))
+OFFICERS = 4  # each gives three quick second-factor codes (one TOTP step each)
+TIMEOUT = 120
+
+
+def timed(action) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = action()
+    return time.perf_counter() - started, result
+
+
+class Tries:
+    def __init__(self, port: int, officers, receipt: str) -> None:
+        self.port, self.officers, self.receipt, self.turn = port, officers, receipt, 0
+
+    def client(self) -> HttpClient:
+        return HttpClient("127.0.0.1", self.port)
+
+    def home(self):
+        http = self.client()
+        return timed(lambda: http.get("/").status)
+
+    def disclosure(self):
+        http = self.client()
+
+        def send():
+            page = http.get("/disclose").text
+            fields = disclosure_fields(csrf_token(page), "A genuine disclosure.") + solved(page)
+            http.cookies.pop("__Host-pd_ticket_disclose", None)  # this one runs the script
+            return http.post_multipart("/disclose", fields).status
+        return timed(send)
+
+    def sign_in(self):
+        officer = self.officers[self.turn % len(self.officers)]
+        self.turn += 1
+        http = self.client()
+        code = officer.code()
+
+        def send():
+            token = csrf_token(http.get("/console/login").text)
+            return http.post_form("/console/login", {"csrf_token": token, "email": officer.email,
+                                                     "passphrase": officer.passphrase, "totp": code}).status
+        return timed(send)
+
+    def status_script(self):
+        http = self.client()
+
+        def send():
+            page = http.get("/status").text
+            http.cookies.pop("__Host-pd_ticket_status", None)
+            fields = {"csrf_token": csrf_token(page), "receipt": self.receipt} | dict(solved(page))
+            return http.post_form("/status", fields).status
+        return timed(send)
+
+    def status_no_script(self):
+        http = self.client()
+        page = http.get("/status").text
+        time.sleep(3.5)  # the person types their receipt: the ticket's wait passes meanwhile
+
+        def send():
+            response = http.post_form("/status", {"csrf_token": csrf_token(page), "receipt": self.receipt})
+            honest = (response.status == 503 and response.headers.get("Retry-After")
+                      and self.receipt in response.text)
+            return "come back" if honest else response.status
+        return timed(send)
+
+
+KINDS = ("home", "disclosure", "sign_in", "status_script", "status_no_script")
+EXPECTED = {"home": 200, "disclosure": 200, "sign_in": 303, "status_script": 303, "status_no_script": 303}
+
+
+def measure(tries: Tries, stop_at: float | None = None) -> dict:
+    results = {kind: [] for kind in KINDS}
+    for _ in range(TRIES):
+        for kind in KINDS:
+            if stop_at is not None and time.monotonic() > stop_at:
+                return results
+            results[kind].append(getattr(tries, kind)())
+    return results
+
+
+def main() -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-flood-"))
+    data_dir = workdir / "data"
+    try:
+        run_cli(data_dir, "init")  # the shipped costs and flood settings
+        run_cli(data_dir, "channel", "add", "Audit and Risk")
+        officers = [add_account(data_dir, "officer", f"officer{i}@agency.govt.nz", f"Officer {i}",
+                                ["Audit and Risk"]) for i in range(OFFICERS)]
+        server = start_server(data_dir)
+        try:
+            first = HttpClient("127.0.0.1", server.port)
+            page = first.get("/disclose").text
+            first.cookies.pop("__Host-pd_ticket_disclose", None)
+            answer = first.post_multipart("/disclose", disclosure_fields(csrf_token(page), "Seen.") + solved(page))
+            tries = Tries(server.port, officers, receipt_from(answer.text))
+            idle = measure(tries)
+
+            stop = threading.Event()
+            counts = {"answers": 0, "busy": 0, "errors": 0}
+            lock = threading.Lock()
+
+            def attacker() -> None:
+                http = HttpClient("127.0.0.1", server.port)
+                while not stop.is_set():
+                    try:
+                        page = http.get("/status").text
+                        http.cookies.pop("__Host-pd_ticket_status", None)
+                        fields = {"csrf_token": csrf_token(page), "receipt": crypto.new_receipt()}
+                        status = http.post_form("/status", fields | dict(solved(page))).status
+                    except Exception:  # noqa: BLE001 - a refused connection is part of a flood
+                        with lock:
+                            counts["errors"] += 1
+                        continue
+                    with lock:
+                        counts["answers"] += 1
+                        counts["busy"] += status == 503
+
+            threads = [threading.Thread(target=attacker, daemon=True) for _ in range(ATTACKERS)]
+            for thread in threads:
+                thread.start()
+            time.sleep(5)  # let the flood fill the queues
+            flood = measure(tries, stop_at=time.monotonic() + FLOOD_SECONDS)
+            stop.set()
+            for thread in threads:
+                thread.join(TIMEOUT)
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"{ATTACKERS} attackers sending well-formed receipts with solved proofs: {counts['answers']} "
+          f"answers ({counts['busy']} busy 503), {counts['errors']} failed connections")
+    goals = {"home": 1.5, "disclosure": 3, "sign_in": 3, "status_script": 3, "status_no_script": 10}
+    for kind in KINDS:
+        idle_times = [t for t, r in idle[kind] if r == EXPECTED[kind]]
+        flood_ok = [t for t, r in flood[kind] if r == EXPECTED[kind]]
+        come_back = sum(1 for _, r in flood[kind] if r == "come back")
+        other = [r for _, r in flood[kind] if r != EXPECTED[kind] and r != "come back"]
+        if not idle_times:
+            print(f"{kind}: no successful idle try ({[r for _, r in idle[kind]]})")
+            continue
+        base = statistics.median(idle_times)
+        line = f"{kind}: idle median {base * 1000:.0f} ms"
+        if flood_ok:
+            ratio = statistics.median(flood_ok) / base
+            line += (f", flood median {statistics.median(flood_ok) * 1000:.0f} ms, ratio {ratio:.2f}"
+                     f" (goal {goals[kind]}x: {'met' if ratio <= goals[kind] else 'MISSED'})")
+        if come_back:
+            line += f"; {come_back} honest come-back pages (503, Retry-After, text kept)"
+        if other:
+            line += f"; other answers {other}"
+        print(line + f" [{len(flood[kind])} tries under flood]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

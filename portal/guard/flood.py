@@ -1,0 +1,97 @@
+"""Paying for a form's expensive work, the budget on new cases, and what officers see of a flood.
+
+`pay` is called by the disclosure and status views after the form is read and before any key
+derivation: a solved challenge or a ticket (portal.guard.proofs), else NotPaid / NotYet, and the
+view answers 503 with Retry-After and the page with what was typed. Past `cases_per_day` new
+cases today, installation-wide, a disclosure needs the flood proof (`pow_flood_bits`) or a
+ticket from the line; nothing is refused outright.
+
+What officers see (`today`) are counts for the installation's day, kept in the throttle table's
+day windows (portal.guard.throttle): never a time finer than the day, since nothing a discloser
+does is kept finer (portal/store/migrations/__init__.py), and never anything about a client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.core.context import Context
+from portal.guard import proofs, submissions, throttle
+from portal.guard.proofs import NotPaid, NotYet
+
+__all__ = ["NotPaid", "NotYet", "pay", "note", "today", "FloodDay"]
+
+DAY = 86400
+COUNTS = ("cases", "higher", "line", "come_back", "busy", "refused")
+
+
+def note(ctx: Context, what: str) -> None:
+    """Count one event of `what` (one of COUNTS) in today's window."""
+    throttle.add(ctx.db, f"flood:day:{what}", 1, DAY, proofs.day_offset(ctx.settings))
+
+
+def pay(
+    ctx: Context,
+    purpose: str,
+    *,
+    challenge: str | None,
+    solution: str | None,
+    ticket: str | None,
+    bound: str,
+    submission_token: str | None = None,
+) -> str:
+    """Spend the client's proof (with script) or ticket (without); return which was spent
+    ("proof" or "ticket"). Raises NotPaid, or NotYet for a ticket not valid yet, or
+    submissions.AlreadySubmitted for a form already received (a resend, which costs no derivation
+    and so needs no payment: its answer is that it was received)."""
+    settings, db = ctx.settings, ctx.db
+    if submissions.was_claimed(db, submission_token):
+        raise submissions.AlreadySubmitted()
+    over = purpose == "disclose" and proofs.over_case_budget(db, settings)
+    try:
+        try:
+            proofs.spend_proof(db, settings, purpose, challenge, solution)
+            paid = "proof"
+        except NotPaid:
+            if not ticket:  # a proof that fails (expired, too easy now) falls back on the ticket
+                raise
+            proofs.spend_ticket(db, settings, purpose, ticket, bound)
+            paid = "ticket"
+    except NotYet:
+        note(ctx, "come_back")
+        raise
+    except NotPaid:
+        if challenge or ticket:
+            note(ctx, "refused")
+        raise
+    if purpose == "disclose":
+        note(ctx, "cases")
+        if over:
+            note(ctx, "higher" if paid == "proof" else "line")
+    return paid
+
+
+@dataclass(frozen=True)
+class FloodDay:
+    """Today's counts: disclosures paid for, of them those past the budget (a higher
+    proof, or a ticket from the line), no-script come-back pages, busy answers, refused proofs."""
+
+    cases: int
+    higher: int
+    line: int
+    come_back: int
+    busy: int
+    refused: int
+    budget: int
+
+    @property
+    def flooded(self) -> bool:
+        return bool(
+            self.cases >= self.budget or self.higher or self.line or self.come_back or self.busy
+            or self.refused
+        )
+
+
+def today(ctx: Context) -> FloodDay:
+    offset = proofs.day_offset(ctx.settings)
+    counts = {what: throttle.spent(ctx.db, f"flood:day:{what}", DAY, offset) for what in COUNTS}
+    return FloodDay(**counts, budget=ctx.settings.cases_per_day)

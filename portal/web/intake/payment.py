@@ -1,0 +1,112 @@
+"""What the disclosure and status forms carry so the server spends a key derivation only on a
+client that paid (portal.guard.flood): a proof-of-work challenge the page's script solves
+(static/proof.js), and a no-script ticket in a cookie, bound to the session's form token.
+
+`offer` is called when a form page is rendered, `collect` before the derivation; `come_back` is the
+honest answer for a ticket not valid yet or a line that is full: 503 with Retry-After and the page
+with what was typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import after_this_request, g, request, session
+from flask_wtf.csrf import generate_csrf
+
+from portal.guard import flood, proofs
+from portal.web.context import portal_context
+
+
+def cookie_name(purpose: str) -> str:
+    prefix = "__Host-" if portal_context().settings.secure_cookies else ""
+    return f"{prefix}pd_ticket_{purpose}"
+
+
+def _bound() -> str:
+    generate_csrf()  # the session's form token exists from here on
+    return str(session.get("csrf_token", ""))
+
+
+def offer(purpose: str, *, keep_ticket: bool = False) -> dict:
+    """The template's `proof` for a form page: a fresh challenge and, unless the client keeps the
+    ticket it has (`keep_ticket`, after a ticket not valid yet), a new ticket from the line, set as
+    a cookie on the answer. A full line issues none: the page says when to come back."""
+    ctx = portal_context()
+    bound = _bound()
+    g.page_script = True  # this page runs static/proof.js (portal/web/app.py widens its policy)
+    offered = {
+        "challenge": proofs.challenge(ctx, purpose),
+        "wait": None,
+        "line_full_for": 0,
+    }
+    if keep_ticket and request.cookies.get(cookie_name(purpose)):
+        return offered
+    wait = give_ticket(purpose, bound)
+    if wait is None:
+        offered["line_full_for"] = max(1, proofs.line_free_in(ctx.settings, purpose))
+    offered["wait"] = wait
+    return offered
+
+
+def give_ticket(purpose: str, bound: str | None = None) -> int | None:
+    """Set a new ticket from the line as a cookie on this answer; return its wait in seconds, or
+    None when the line is full. Also for a page with no form of its own that leads to one (the
+    status thread, whose browser may open a status again from an older tab)."""
+    ctx = portal_context()
+    ticket = proofs.ticket(ctx.settings, purpose, _bound() if bound is None else bound)
+    if ticket is None:
+        return None
+    name = cookie_name(purpose)
+
+    @after_this_request
+    def _set(response):
+        response.set_cookie(
+            name,
+            ticket.value,
+            max_age=ctx.settings.proof_seconds,
+            secure=ctx.settings.secure_cookies,
+            httponly=True,
+            samesite="Strict",
+            path="/",
+        )
+        return response
+
+    return max(0, ticket.valid_from - int(dt.datetime.now().timestamp()))
+
+
+def collect(purpose: str, fields) -> str:
+    """Spend what the client paid with; raises flood.NotPaid or flood.NotYet (or
+    submissions.AlreadySubmitted for a form sent again)."""
+    return flood.pay(
+        portal_context(),
+        purpose,
+        challenge=fields.get("pow_challenge"),
+        solution=fields.get("pow_solution"),
+        ticket=request.cookies.get(cookie_name(purpose)),
+        bound=_bound(),
+        submission_token=fields.get("submission_token"),
+    )
+
+
+def retry_after(exc: Exception, purpose: str) -> int:
+    """Seconds until the client may send again: a ticket's own wait, or until the line has room."""
+    if isinstance(exc, flood.NotYet):
+        return exc.retry_after
+    ctx = portal_context()
+    free_in = proofs.line_free_in(ctx.settings, purpose)
+    return max(1, ctx.settings.no_script_wait_seconds, min(free_in, 3600))
+
+
+def come_back_message(seconds: int) -> str:
+    """The honest words: when to send again (the installation's clock), and that nothing is lost."""
+    zone = ZoneInfo(portal_context().settings.timezone)
+    at = (dt.datetime.now(zone) + dt.timedelta(seconds=seconds)).strftime("%H:%M:%S")
+    if seconds <= 60:
+        when = f"in {seconds} seconds (at {at})"
+    else:
+        when = f"at {at}, in about {-(-seconds // 60)} minutes"
+    return (
+        "The portal asks everyone to wait a moment before sending, to keep it open for all."
+        f" Nothing was sent yet. What you wrote is still here: please send it again {when}."
+    )

@@ -1,0 +1,286 @@
+"""Open under a flood (issue 22): queues by kind, proofs of work and no-script tickets, the budget on
+new cases. Counts, never times: derivations done, queue lengths, threads held, answers given.
+
+A stub derivation of fixed duration stands in for Argon2id where a test needs work to take time (it
+blocks until the test lets it go, so nothing depends on the machine's speed)."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+
+import crypto
+from portal.core.config import load_settings
+from portal.guard import proofs, work_queues
+from portal.web.app import create_app
+from tests.conftest import MARKER
+from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
+from tests.support.console import sign_in
+from tests.support.proofs import bits_of, challenge_from, drop_ticket, solved, ticket_cookie, ticket_name
+
+
+def app_with(installation, **overrides):
+    app = create_app(settings=load_settings(installation.data_dir, **overrides))
+    app.config["TESTING"] = True
+    return app
+
+
+def well_formed_receipt() -> str:
+    return crypto.new_receipt()  # passes its check character, opens nothing
+
+
+def status_post(client, receipt, *, script: bool):
+    page = client.get("/status").text
+    fields = {"csrf_token": csrf_token(page), "receipt": receipt}
+    if script:
+        drop_ticket(client, "status")
+        fields |= dict(solved(page))
+    return client.post("/status", data=fields)
+
+
+def disclose(client, details="What I saw. " + MARKER, *, script: bool, page: str | None = None):
+    page = page or client.get("/disclose").text
+    fields = disclosure_fields(csrf_token(page), details)
+    if script:
+        drop_ticket(client, "disclose")
+        fields += solved(page)
+    return post_multipart(client, "/disclose", fields)
+
+
+@pytest.fixture
+def derivations(monkeypatch):
+    """Count receipt derivations; those made by threads named 'attacker' wait for `release`."""
+    counts = {"done": 0, "most_held": 0}
+    release = threading.Event()
+    real = crypto.derive_receipt_identity
+    lock = threading.Lock()
+
+    def stub(*args, **kwargs):
+        if threading.current_thread().name.startswith("attacker"):
+            release.wait(30)  # a derivation of fixed duration: as long as the test holds it
+        with lock:
+            counts["done"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(crypto, "derive_receipt_identity", stub)
+    counts["release"] = release
+    return counts
+
+
+# --- queues by kind ------------------------------------------------------------------------------
+
+def test_a_receipt_guess_flood_fills_only_its_own_short_queue(installation, derivations):
+    app = app_with(installation, receipt_slots=1, queue_waiting=2, kdf_wait_seconds=30)
+    settings = app.config["PORTAL_SETTINGS"]
+    receipts = work_queues.queue(settings, work_queues.RECEIPT)
+    answers: list[int] = []
+
+    def guess():
+        answers.append(status_post(app.test_client(), well_formed_receipt(), script=False).status_code)
+
+    attackers = [threading.Thread(target=guess, name=f"attacker-{i}") for i in range(12)]
+    for thread in attackers:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(answers) < 9 and time.monotonic() < deadline:  # all but slots + waiting answered at once
+        time.sleep(0.01)
+    # Twelve guesses hold three threads: one deriving, two in line; the other nine had 503 at once.
+    assert answers.count(503) == 9 and receipts.running() == 1 and receipts.waiting() == 2
+
+    # Meanwhile a genuine discloser and an officer are served: their queues are their own.
+    discloser = app.test_client()
+    response = disclose(discloser, script=False)
+    assert response.status_code == 200
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    assert derivations["done"] == 1  # the disclosure's sealing; no guess has finished yet
+
+    derivations["release"].set()
+    for thread in attackers:
+        thread.join()
+    assert sorted(answers) == [400] * 3 + [503] * 9
+    assert derivations["done"] == 1 + 3
+    assert receipts.running() == 0 and receipts.waiting() == 0
+
+
+def test_a_full_queue_answers_at_once_and_keeps_the_typed_receipt(installation):
+    app = app_with(installation, receipt_slots=1, queue_waiting=0)
+    client = app.test_client()
+    receipt = receipt_from(disclose(client, script=False).text)
+    held = work_queues.queue(app.config["PORTAL_SETTINGS"], work_queues.RECEIPT)
+    assert held.acquire(0)
+    try:
+        response = status_post(client, receipt, script=False)
+        assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    finally:
+        held.release()
+    assert status_post(client, receipt, script=False).status_code == 303
+
+
+# --- proofs of work ------------------------------------------------------------------------------
+
+def test_a_solved_proof_opens_the_status_page_once_and_a_replay_costs_no_derivation(app, derivations):
+    client = app.test_client()
+    receipt = receipt_from(disclose(client, script=True).text)
+    page = client.get("/status").text
+    paid = solved(page)
+    drop_ticket(client, "status")
+    first = client.post("/status", data={"csrf_token": csrf_token(page), "receipt": receipt} | dict(paid))
+    assert first.status_code == 303
+    done = derivations["done"]
+    # The attacker replays the same pre-solved proof, with a fresh form token.
+    attacker = app.test_client()
+    token = csrf_token(attacker.get("/status").text)
+    for _ in range(5):
+        drop_ticket(attacker, "status")  # each answer brings a ticket: this attacker pays none
+        replay = attacker.post("/status", data={"csrf_token": token, "receipt": receipt} | dict(paid))
+        assert replay.status_code == 503 and replay.headers["Retry-After"]
+        assert receipt in replay.text  # what was typed comes back
+    assert derivations["done"] == done
+
+
+def test_a_forged_or_expired_proof_is_refused_before_any_derivation(app, derivations, monkeypatch):
+    client = app.test_client()
+    page = client.get("/status").text
+    drop_ticket(client, "status")
+    challenge = challenge_from(page)
+    head, mac = challenge.rsplit(".", 1)
+    easier = head.split(".")
+    easier[2] = "0"  # claim no difficulty at all
+    for forged in (head + "." + ("0" * len(mac)), ".".join(easier) + "." + mac):
+        fields = {"csrf_token": csrf_token(page), "receipt": well_formed_receipt(),
+                  "pow_challenge": forged, "pow_solution": "0"}
+        assert client.post("/status", data=fields).status_code == 503
+        drop_ticket(client, "status")
+    later = time.time() + 2 * 3600  # a challenge hoarded for two hours
+    monkeypatch.setattr(time, "time", lambda: later)
+    fields = {"csrf_token": csrf_token(page), "receipt": well_formed_receipt()} | dict(solved(page))
+    assert client.post("/status", data=fields).status_code == 503
+    assert derivations["done"] == 0
+
+
+def test_the_difficulty_rises_with_the_load(installation):
+    app = app_with(installation, pow_bits=2, pow_calm_per_minute=2, pow_max_bits=6)
+    client = app.test_client()
+    seen = []
+    for _ in range(9):
+        response = status_post(client, well_formed_receipt(), script=True)
+        assert response.status_code == 400  # paid for, derived, opened nothing
+        seen.append(bits_of(challenge_from(client.get("/status").text)))
+    assert seen[0] == 2 and seen[-1] > seen[0] and seen == sorted(seen)
+
+
+# --- no-script tickets ---------------------------------------------------------------------------
+
+def test_without_script_a_ticket_becomes_valid_after_a_short_wait_and_keeps_the_text(installation, monkeypatch):
+    app = app_with(installation, no_script_wait_seconds=3)
+    client = app.test_client()
+    page = client.get("/disclose").text
+    assert "wait 3 seconds" in page
+    too_soon = disclose(client, "Typed in a hurry. " + MARKER, script=False, page=page)
+    assert too_soon.status_code == 503 and 1 <= int(too_soon.headers["Retry-After"]) <= 3
+    assert "Typed in a hurry." in too_soon.text and "send it again in" in too_soon.text
+    kept = ticket_cookie(client, "disclose").value
+    later = time.time() + 4
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = post_multipart(client, "/disclose", disclosure_fields(csrf_token(too_soon.text), "Typed in a hurry."))
+    assert response.status_code == 200 and receipt_from(response.text)
+    assert kept  # the same ticket, which waited its turn, paid for it
+
+
+def test_a_ticket_is_single_use_and_bound_to_its_form(installation):
+    app = app_with(installation)
+    client = app.test_client()
+    page = client.get("/disclose").text
+    ticket = ticket_cookie(client, "disclose").value
+    assert disclose(client, script=False, page=page).status_code == 200
+    client.set_cookie(ticket_name("disclose"), ticket)  # replayed
+    replay = post_multipart(client, "/disclose", disclosure_fields(csrf_token(page), "again"))
+    assert replay.status_code == 503 and "again" in replay.text
+    # A ticket taken to another browser (another form token) pays for nothing.
+    other = app.test_client()
+    other_page = other.get("/disclose").text
+    donor = app.test_client()
+    donor.get("/disclose")
+    other.set_cookie(ticket_name("disclose"), ticket_cookie(donor, "disclose").value)
+    moved = post_multipart(other, "/disclose", disclosure_fields(csrf_token(other_page), "moved"))
+    assert moved.status_code == 503
+
+
+def test_when_the_line_is_full_a_no_script_user_is_told_when_to_come_back(installation):
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
+    hoarder = app.test_client()
+    for _ in range(3):  # the line's minute: two tickets, thirty seconds apart, then nothing
+        hoarder.get("/status")
+        hoarder.delete_cookie(ticket_name("status"))
+    latecomer = app.test_client()
+    page = latecomer.get("/status").text
+    assert ticket_cookie(latecomer, "status") is None and "minutes" in page
+    typed = well_formed_receipt()
+    response = latecomer.post("/status", data={"csrf_token": csrf_token(page), "receipt": typed})
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) >= 1
+    assert typed in response.text and re.search(r"again (in|at) ", response.text)
+    # With script, the same person is not kept waiting.
+    assert status_post(latecomer, typed, script=True).status_code == 400
+
+
+# --- the budget on new cases ---------------------------------------------------------------------
+
+def test_disclosures_as_fast_as_a_client_can_get_the_budget_then_need_the_higher_proof(installation,
+                                                                                     monkeypatch):
+    app = app_with(installation, cases_per_day=5, pow_bits=3, pow_flood_bits=9, tickets_per_minute=6,
+                   no_script_wait_seconds=0)
+    # The flooder fetches a dozen forms while the portal is calm, solves their cheap proofs, then
+    # sends them all as fast as it can.
+    flooders = [app.test_client() for _ in range(12)]
+    pages = [flooder.get("/disclose").text for flooder in flooders]
+    assert {bits_of(challenge_from(page)) for page in pages} == {3}
+    answers = [disclose(flooder, f"spam {i}", script=True, page=page)
+               for i, (flooder, page) in enumerate(zip(flooders, pages))]
+    codes = [answer.status_code for answer in answers]
+    assert codes == [200] * 5 + [503] * 7  # the day's budget at the cheap cost, then no more
+    for i, answer in enumerate(answers[5:], start=5):  # each told the higher price, its text kept
+        assert answer.headers["Retry-After"] and f"spam {i}" in answer.text
+        assert bits_of(challenge_from(answer.text)) == 9
+    # Genuine disclosers in the same minute still go in: with script at the higher cost, and
+    # without script from the line, nothing typed lost on the way.
+    genuine = app.test_client()
+    assert disclose(genuine, "A genuine one. " + MARKER, script=True).status_code == 200
+    # Without script: the flood's page loads took the line's next places, so this one waits its
+    # turn (told when), then goes in with the same ticket and the text it got back.
+    patient = app.test_client()
+    waiting = disclose(patient, "Without script. " + MARKER, script=False)
+    assert waiting.status_code == 503 and "Without script." in waiting.text
+    wait = int(waiting.headers["Retry-After"])
+    assert 0 < wait <= 900
+    later = time.time() + wait + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    again = post_multipart(patient, "/disclose", disclosure_fields(csrf_token(waiting.text), "Without script."))
+    assert again.status_code == 200
+    monkeypatch.undo()
+
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    inbox = officer.get("/console/").text
+    banner = re.search(r'<section class="notice" id="flood"[^>]*data-cases="(\d+)" data-budget="(\d+)"', inbox)
+    assert banner and banner.groups() == ("7", "5")
+    assert "1 sent with the higher proof" in inbox and "1 after waiting in line" in inbox
+    assert not re.search(r"\d\d:\d\d", banner.group(0) + inbox[banner.end():inbox.find("</section>", banner.end())])
+
+
+def test_idle_portal_shows_officers_no_flood(app, installation):
+    assert disclose(app.test_client(), script=True).status_code == 200
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    assert 'id="flood"' not in officer.get("/console/").text
+
+
+def test_the_no_script_line_issues_at_a_fixed_rate():
+    settings = type("S", (), {"tickets_per_minute": 60, "ticket_line_seconds": 5,
+                              "no_script_wait_seconds": 1, "secret_key": b"k" * 32, "proof_seconds": 600})()
+    issued = [proofs.ticket(settings, "status-rate", "form") for _ in range(10)]
+    valid = [t for t in issued if t is not None]
+    assert len(valid) == 5  # one a second, never more than five seconds ahead
+    assert [b.valid_from - a.valid_from for a, b in zip(valid, valid[1:])] == [1, 1, 1, 1]

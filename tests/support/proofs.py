@@ -1,0 +1,49 @@
+"""Paying for the disclosure and status forms as a client would (portal.guard.proofs).
+
+With script: read the page's challenge and solve it the way static/proof.js does (SHA-256 hashcash),
+here in Python. Without script: the page's ticket cookie, which the Flask test client keeps like a
+browser does; `drop_ticket` makes a client that has only the proof of work."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+CHALLENGE_RE = re.compile(r'name="pow_challenge" value="([^"]+)"')
+
+
+def challenge_from(html: str) -> str:
+    m = CHALLENGE_RE.search(html)
+    assert m, "no proof-of-work challenge on the page"
+    return m.group(1)
+
+
+def bits_of(challenge: str) -> int:
+    return int(challenge.split(".")[2])
+
+
+def solve(challenge: str) -> str:
+    """The smallest counter whose SHA-256(challenge ":" counter) has the leading zero bits asked."""
+    need, counter = bits_of(challenge), 0
+    while True:
+        value = int.from_bytes(hashlib.sha256(f"{challenge}:{counter}".encode()).digest(), "big")
+        if 256 - value.bit_length() >= need:
+            return str(counter)
+        counter += 1
+
+
+def solved(html: str) -> list[tuple[str, str]]:
+    """The two fields the page's script fills in."""
+    challenge = challenge_from(html)
+    return [("pow_challenge", challenge), ("pow_solution", solve(challenge))]
+
+
+def ticket_name(purpose: str) -> str:
+    return f"__Host-pd_ticket_{purpose}"
+
+
+def ticket_cookie(client, purpose: str):
+    return client.get_cookie(ticket_name(purpose))
+
+
+def drop_ticket(client, purpose: str) -> None:
+    client.delete_cookie(ticket_name(purpose))
