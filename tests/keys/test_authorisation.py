@@ -74,6 +74,9 @@ TABLE: dict[tuple[str, str], dict] = {
     ("console.inbox", "GET"): console((200, "Disclosures you can read"), admin=(303, "/console/admin/"),
                                       others=(200, "Disclosures you can read")),
     ("console.case", "GET"): console((200, "Payments to a director")),
+    # Searching by words (issue 25): each officer searches their own cases only; not for administrators.
+    ("console.search_cases", "POST"): console((200, "Search your cases"), admin=HIDDEN,
+                                              others=(200, "Search your cases")),
     # Without `before`: back to the case page (which answers for itself).
     ("console.case_messages", "GET"): console((303, "#thread")),
     ("console.attachment", "GET"): console((200, "<svg onload")),
@@ -235,6 +238,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "console.case_status": {"status": "assessing", "reason": "", "expected_timeframe": ""},
         "console.case_step": {"step": "inform"},
         "console.bulk_close_post": {"case": world["ref"], "reason": ""},
+        "console.search_cases": {"words": "director"},
         "console.case_extension": {"expected_timeframe": "About six more weeks", "update_every": "20"},
         "console.case_assign": {"officer": ""},
         "console.declare_interest": {"interest": "A side business."},

@@ -8,6 +8,7 @@ from portal.casework import queue_filters, queue_rows, triage
 from portal.casework.categories import CATEGORIES
 from portal.keys import memberships, officer_sessions, recovery_requests, roster_work
 from portal.web.casework.blueprint import bp
+from portal.web.casework.inbox_search import SearchForm
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 
@@ -27,6 +28,7 @@ def inbox():
         inbox=found,
         wanted=wanted,
         problems=problems,
+        search_form=SearchForm(formdata=None),
         choices=queue_filters.filter_choices(ctx, g.who.account.id),
         sorts=queue_filters.SORTS,
         statuses=queue_rows.SHORT_STATUSES,
