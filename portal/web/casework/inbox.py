@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
-from portal.casework import queue_filters, queue_rows, triage
+from portal.casework import needs_you, queue_filters, queue_rows, triage
 from portal.casework.categories import CATEGORIES
 from portal.keys import memberships, officer_sessions, recovery_requests, roster_work
 from portal.web.casework.blueprint import bp
@@ -41,4 +41,6 @@ def inbox():
         pending_memberships=memberships.pending_for(ctx, g.who.account),
         roster_notes=roster_work.attention(ctx, g.who.account),
         pending_recovery=recovery_requests.pending_for(ctx, g.who.account),
+        releases_to_confirm=needs_you.releases_to_confirm(ctx, g.who.account.id),
+        waiting_to_be_confirmed=needs_you.waiting_to_be_confirmed(ctx, g.who.account.id),
     )
