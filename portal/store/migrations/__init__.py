@@ -22,6 +22,7 @@ from portal.store.migrations import (
     m0014_officer_confirmed_keys,
     m0015_roster,
     m0023_message_pages,
+    m0029_saved_views,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -44,5 +45,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0014_officer_confirmed_keys,
         m0015_roster,
         m0023_message_pages,
+        m0029_saved_views,
     )
 ]

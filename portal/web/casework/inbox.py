@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
-from portal.casework import needs_you, queue_filters, queue_rows, triage
+from portal.casework import needs_you, queue_filters, queue_rows, saved_views, triage
 from portal.casework.categories import CATEGORIES
 from portal.keys import memberships, officer_sessions, recovery_requests, roster_work
 from portal.web.casework.blueprint import bp
-from portal.web.casework.inbox_search import SearchForm
+from portal.web.casework.inbox_search import RemoveViewForm, SaveViewForm, SearchForm
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+
+NOTICES = {
+    "view-saved": "The view is saved: it is in your saved views below, and shown now.",
+    "view-removed": "The view is removed from your saved views. The cases are unchanged.",
+}
 
 
 @bp.get("/")
@@ -29,6 +34,10 @@ def inbox():
         wanted=wanted,
         problems=problems,
         search_form=SearchForm(formdata=None),
+        saved_views=saved_views.views_of(ctx, g.who.account.id),
+        save_view_form=SaveViewForm(formdata=None),
+        remove_view_form=RemoveViewForm(formdata=None),
+        notice=NOTICES.get(request.args.get("notice", "")),
         choices=queue_filters.filter_choices(ctx, g.who.account.id),
         sorts=queue_filters.SORTS,
         statuses=queue_rows.SHORT_STATUSES,
