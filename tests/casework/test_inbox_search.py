@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import crypto
+from portal.casework import search as search_module
 from portal.core.context import open_context
 from portal.intake import cases
 from portal.intake.receiving import Intake
@@ -138,7 +139,9 @@ def test_a_search_leaves_nothing_of_its_words_on_disk_or_in_the_log(app, install
     for words in (word, f"{absent} fuel", "fuel"):
         assert search(ana, words).status_code == 200
     assert len(found(search(ana, word))) == 1
+    kept = len(search_module.INDEXES)
     assert ana.post("/console/logout").status_code == 303
+    assert len(search_module.INDEXES) == kept - 1  # signing out drops the session's index from memory
     for needle in (word, absent):
         assert needle not in caplog.text
         for root in (installation.data_dir, Path(tempfile.gettempdir())):
