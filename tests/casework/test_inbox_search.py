@@ -83,7 +83,9 @@ def test_words_are_posted_never_in_a_link_and_a_bad_search_says_why(app, install
     inbox = ana.get("/console/").text
     assert re.search(r'<form method="post" action="/console/search"[^>]*role="search"', inbox)
     assert '<label for="words">' in inbox and 'id="words" name="words"' in inbox
-    page = search(ana, "weekends").text
+    response = search(ana, "weekends")
+    assert response.headers["Cache-Control"] == "no-store"  # not kept in the browser's cache either
+    page = response.text
     assert "weekends" not in " ".join(re.findall(r'href="([^"]*)"', page))
     assert ana.get("/console/search").status_code == 405  # never by GET
     assert search(ana, "   ").status_code == 400

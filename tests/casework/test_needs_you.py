@@ -37,10 +37,9 @@ def test_a_new_officer_waiting_to_be_confirmed_is_told_so_and_the_officers_see_i
     admin = add_account(installation.data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
     client = app.test_client()
     sign_in(client, admin)
-    page = client.post("/console/admin/invitations", data={
-        "csrf_token": csrf_token(client.get("/console/admin/").text), "invite_email": "bob@agency.govt.nz",
-        "display_name": "Bob Real", "invite_channel": "Audit and Risk"})
-    link = re.search(r'(/console/enrol/[A-Za-z0-9_-]+)<', page.text).group(1)
+    page = post(client, "/console/admin/invitations", "/console/admin/", invite_email="bob@agency.govt.nz",
+                display_name="Bob Real", invite_channel="Audit and Risk")
+    [link] = re.findall(r'(/console/enrol/[A-Za-z0-9_-]+)<', page.text)
     disclose_to(app.test_client(), summary="Fuel cards used at weekends")
     newcomer = app.test_client()
     enrol(newcomer, link, "bob@agency.govt.nz", "Bob Real")
