@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from tests.conftest import add_account
-from tests.support import csrf_token
 from tests.support.console import sign_in
 from tests.support.enrolment import enrol
 from tests.support.workflow import disclose_to, officer_on_case, post, today  # noqa: F401 (a fixture)
