@@ -201,25 +201,13 @@ def _capped_count(db, index: str, clauses: list[str], params: list) -> Count:
     return Count(min(found, COUNT_CAP), found > COUNT_CAP)
 
 
-def page(
-    ctx: Context,
-    account_id: int,
-    private_key: bytes,
-    wanted: QueueFilter,
-    today: str,
-    *,
-    size: int = PAGE_SIZE,
-) -> QueuePage:
-    """One page of `size` rows of this reader's queue for `wanted`, with the counts the inbox
-    shows. `today`: YYYY-MM-DD."""
+def build_rows(
+    ctx: Context, shown: list[tuple], titles: dict[str, tuple[str, str]], today: str
+) -> list[QueueRow]:
+    """The queue's rows for `shown` (rows of case_queue, _COLUMNS), with `titles` (case id ->
+    (title, category)) already opened."""
     today_day = dt.date.fromisoformat(today)
     soon = soon_until(today_day).isoformat()
-    clauses, params = _conditions(ctx, account_id, wanted, today, soon)
-    found = _page_rows(ctx.db, clauses, params, wanted, size + 1)
-    shown = found[:size]
-    counts = ctx.db.execute(
-        "SELECT cases, unseen FROM queue_counts WHERE account_id = ?", [account_id]
-    ).fetchone()
     channels = {
         cid: (name, regime)
         for cid, name, regime in ctx.db.execute("SELECT id, name, regime FROM channels")
@@ -243,7 +231,6 @@ def page(
             assignee_ids,
         ).fetchall()
     )
-    titles = read_titles(ctx, account_id, private_key, shown)
     rows = []
     for (
         case_id,
@@ -282,6 +269,29 @@ def page(
                 former.get(case_id, ""),
             )
         )
+    return rows
+
+
+def page(
+    ctx: Context,
+    account_id: int,
+    private_key: bytes,
+    wanted: QueueFilter,
+    today: str,
+    *,
+    size: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of `size` rows of this reader's queue for `wanted`, with the counts the inbox
+    shows. `today`: YYYY-MM-DD."""
+    today_day = dt.date.fromisoformat(today)
+    soon = soon_until(today_day).isoformat()
+    clauses, params = _conditions(ctx, account_id, wanted, today, soon)
+    found = _page_rows(ctx.db, clauses, params, wanted, size + 1)
+    shown = found[:size]
+    counts = ctx.db.execute(
+        "SELECT cases, unseen FROM queue_counts WHERE account_id = ?", [account_id]
+    ).fetchone()
+    rows = build_rows(ctx, shown, read_titles(ctx, account_id, private_key, shown), today)
     base = ["account_id = ?"], [account_id]
     return QueuePage(
         rows,
@@ -309,6 +319,28 @@ def page(
         ),
         today=today,
         soon_until=soon,
+    )
+
+
+def rows_of_cases(
+    ctx: Context, account_id: int, titles: dict[str, str], today: str, *, limit: int
+) -> tuple[list[QueueRow], int]:
+    """The queue's rows of the cases `titles` names (case id -> title, opened already: nothing is
+    decrypted here), unseen first, then by nearest deadline; at most `limit`, and how many."""
+    ids = list(titles)
+    found: list[tuple] = []
+    for first in range(0, len(ids), 500):
+        chunk = ids[first : first + 500]
+        found += ctx.db.execute(
+            f"SELECT {_COLUMNS} FROM case_queue WHERE account_id = ? AND case_id IN"
+            f" ({', '.join('?' for _ in chunk)})",
+            [account_id, *chunk],
+        ).fetchall()
+    found.sort(key=lambda row: (row[2], row[8], row[1]))
+    shown = found[:limit]
+    return (
+        build_rows(ctx, shown, {row[0]: (titles[row[0]], row[5]) for row in shown}, today),
+        len(found),
     )
 
 

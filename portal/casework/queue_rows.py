@@ -121,12 +121,10 @@ def read_titles(
 
 
 def days_left(due: str, today: dt.date, regime: str) -> tuple[int, int | None]:
-    """Calendar days, and working days for the nz regime when the deadline is within a month."""
+    """Calendar days, and working days (the Act's count) for the nz regime however far the deadline
+    is, negative when overdue; None where the working-day calendar does not know the year yet."""
     due_day = dt.date.fromisoformat(due)
-    calendar_days = (due_day - today).days
-    if not 0 <= calendar_days <= 31:
-        return calendar_days, None  # overdue, or far off: calendar days say enough
     try:
         return deadlines.days_left(due_day, today, regime)
     except workdays.UnknownYear:
-        return calendar_days, None
+        return (due_day - today).days, None

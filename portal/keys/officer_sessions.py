@@ -32,6 +32,7 @@ class SignedIn:
     account: accounts.Account
     private_key: bytes  # X25519, 32 bytes
     signing_key: bytes | None = None  # the officer's Ed25519 seed, 32 bytes; None for an admin
+    session: str = ""  # the session's stored (hashed) id: names what this session keeps in memory
 
     @property
     def is_admin(self) -> bool:
@@ -162,7 +163,7 @@ def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
         sessions.end(ctx.db, cookie)
         return None
     private_key, signing_key = session.secret[:32], session.secret[32:]
-    return SignedIn(account, private_key, signing_key or None)
+    return SignedIn(account, private_key, signing_key or None, session.id)
 
 
 def sign_out(ctx: Context, cookie: str | None) -> None:

@@ -74,6 +74,14 @@ TABLE: dict[tuple[str, str], dict] = {
     ("console.inbox", "GET"): console((200, "Disclosures you can read"), admin=(303, "/console/admin/"),
                                       others=(200, "Disclosures you can read")),
     ("console.case", "GET"): console((200, "Payments to a director")),
+    # Searching by words (issue 25): each officer searches their own cases only; not for administrators.
+    ("console.search_cases", "POST"): console((200, "Search your cases"), admin=HIDDEN,
+                                              others=(200, "Search your cases")),
+    # Saved views: each officer's own. The officer's view (saved by the row above, so view 1) is removed by
+    # them and is 404 for anyone else, as a view that does not exist.
+    ("console.save_view", "POST"): console((303, "notice=view-saved"), admin=HIDDEN,
+                                           others=(303, "notice=view-saved")),
+    ("console.remove_view", "POST"): console((303, "notice=view-removed"), admin=HIDDEN, others=HIDDEN),
     # Without `before`: back to the case page (which answers for itself).
     ("console.case_messages", "GET"): console((303, "#thread")),
     ("console.attachment", "GET"): console((200, "<svg onload")),
@@ -227,7 +235,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
     """The URL and the form for one call: a well-formed request that an allowed role would succeed with."""
     values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css",
               "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"],
-              "interest_id": world["interest_id"], "seq": 1, "token": world["token"]}
+              "interest_id": world["interest_id"], "seq": 1, "view_id": 1, "token": world["token"]}
     path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     forms = {
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},
@@ -238,6 +246,8 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "console.case_status": {"status": "assessing", "reason": "", "expected_timeframe": ""},
         "console.case_step": {"step": "inform"},
         "console.bulk_close_post": {"case": world["ref"], "reason": ""},
+        "console.search_cases": {"words": "director"},
+        "console.save_view": {"view_name": "New cases", "status": "received"},
         "console.case_extension": {"expected_timeframe": "About six more weeks", "update_every": "20"},
         "console.case_assign": {"officer": ""},
         "console.declare_interest": {"interest": "A side business."},

@@ -21,10 +21,8 @@ from portal.store.migrations import (
     m0013_signed_consent,
     m0014_officer_confirmed_keys,
     m0015_roster,
-    m0016_batches,
-    m0017_statistics_and_digests,
-    m0018_flood,
     m0022_departed_assignees,
+    m0029_saved_views,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -46,9 +44,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0013_signed_consent,
         m0014_officer_confirmed_keys,
         m0015_roster,
-        m0016_batches,
-        m0017_statistics_and_digests,
-        m0018_flood,
         m0022_departed_assignees,
+        m0029_saved_views,
     )
 ]

@@ -10,11 +10,12 @@ from portal.web.casework import (
     case_notes,
     case_page,
     inbox,
+    inbox_search,
     interests,
     sign_in,
 )
 from portal.web.casework.blueprint import bp
 
-VIEWS = (sign_in, inbox, case_page, case_actions, case_notes, interests, bulk_close)
+VIEWS = (sign_in, inbox, inbox_search, case_page, case_actions, case_notes, interests, bulk_close)
 
 __all__ = ["VIEWS", "bp"]

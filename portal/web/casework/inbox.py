@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
-from portal.casework import queue_filters, queue_rows, triage
+from portal.casework import needs_you, queue_filters, queue_rows, saved_views, triage
 from portal.casework.categories import CATEGORIES
 from portal.guard import flood
 from portal.keys import memberships, officer_sessions, recovery_requests, roster_work
 from portal.web.casework.blueprint import bp
+from portal.web.casework.inbox_search import RemoveViewForm, SaveViewForm, SearchForm
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+
+NOTICES = {
+    "view-saved": "The view is saved: it is in your saved views below, and shown now.",
+    "view-removed": "The view is removed from your saved views. The cases are unchanged.",
+}
 
 
 @bp.get("/")
@@ -28,6 +34,11 @@ def inbox():
         inbox=found,
         wanted=wanted,
         problems=problems,
+        search_form=SearchForm(formdata=None),
+        saved_views=saved_views.views_of(ctx, g.who.account.id),
+        save_view_form=SaveViewForm(formdata=None),
+        remove_view_form=RemoveViewForm(formdata=None),
+        notice=NOTICES.get(request.args.get("notice", "")),
         choices=queue_filters.filter_choices(ctx, g.who.account.id),
         sorts=queue_filters.SORTS,
         statuses=queue_rows.SHORT_STATUSES,
@@ -41,4 +52,6 @@ def inbox():
         roster_notes=roster_work.attention(ctx, g.who.account),
         pending_recovery=recovery_requests.pending_for(ctx, g.who.account),
         flood=flood.today(ctx),
+        releases_to_confirm=needs_you.releases_to_confirm(ctx, g.who.account.id),
+        waiting_to_be_confirmed=needs_you.waiting_to_be_confirmed(ctx, g.who.account.id),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, g, make_response, redirect, request, url_for
 
+from portal.casework import search
 from portal.keys import credentials, officer_sessions
 from portal.web import carry
 from portal.web.casework.blueprint import bp
@@ -97,8 +98,11 @@ def login_post():
 # stale.
 @bp.post("/logout")
 def logout():
-    ctx = portal_context()
-    officer_sessions.sign_out(ctx, request.cookies.get(console_cookie_name()))
+    ctx, cookie = portal_context(), request.cookies.get(console_cookie_name())
+    who = officer_sessions.resume(ctx, cookie)
+    if who is not None:
+        search.forget(who.session)  # what the session's searches kept in memory goes with it
+    officer_sessions.sign_out(ctx, cookie)
     return clear_session_cookie(redirect(url_for("console.login"), code=303), console_cookie_name())
 
 

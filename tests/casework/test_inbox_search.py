@@ -1,0 +1,156 @@
+"""Searching the inbox by words of a case's title and details (issue 25), over HTTP: what is found, one
+decryption per case per signed-in session, and nothing of the words left on disk or in the log."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import crypto
+from portal.casework import search as search_module
+from portal.core.context import open_context
+from portal.intake import cases
+from portal.intake.receiving import Intake
+from portal.keys import channels
+from portal.records import casefiles
+from tests.support import csrf_token
+from tests.support.console import sign_in
+from tests.support.workflow import disclose_to
+
+MANY = 240  # "a few hundred": the benchmark (bench/bench_search.py) takes 10,000
+ROW = re.compile(r'<tr role="row" data-ref="([^"]+)"')
+
+
+def seed(installation, count: int, channel: str = "Audit and Risk") -> None:
+    """`count` cases stored with the portal's own intake functions (quicker than `count` disclosures over
+    HTTP, with the same sealed fields)."""
+    ctx = open_context(installation.data_dir)
+    found = channels.find_channel(ctx, channel)
+    readers = channels.channel_officers(ctx, found.id)
+    for i in range(count):
+        intake = Intake(ctx, casefiles.new_id(), crypto.new_case_key(), "2026-03-02")
+        _, discloser_key = crypto.generate_keypair()
+        values = {"channel": channel, "category": "public_funds", "summary": f"Matter number {i}",
+                  "details": "Details of the matter, nothing more.", "disclosed_elsewhere": "no", "contact": ""}
+        cases.store_case(ctx, intake, found.id, readers, values, os.urandom(16).hex(), discloser_key)
+
+
+def signed_in(app, person):
+    client = app.test_client()
+    assert sign_in(client, person).status_code == 303
+    return client
+
+
+def search(client, words: str):
+    page = client.get("/console/").text
+    return client.post("/console/search", data={"words": words, "csrf_token": csrf_token(page)})
+
+
+def found(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return ROW.findall(response.text)
+
+
+def test_search_finds_a_case_by_a_word_of_its_title_and_of_its_details(app, installation):
+    disclose_to(app.test_client(), summary="Fuel cards used at weekends", details="The depot manager refuels his boat.")
+    disclose_to(app.test_client(), summary="Tender scoring changed", details="Scores were rewritten after closing.")
+    disclose_to(app.test_client(), channel="Procurement", summary="Fuel bought twice", details="Two invoices.")
+    ana = signed_in(app, installation.officer)
+    by_title, [tender_ref] = found(search(ana, "fuel")), found(search(ana, "Tender"))
+    assert len(by_title) == 1 and by_title[0] != tender_ref
+    assert found(search(ana, "BOAT")) == by_title          # a word of the details, any case
+    assert found(search(ana, "refuel")) == by_title        # the start of a word
+    assert found(search(ana, "fuel tender")) == []          # every word must be in the same case
+    assert found(search(ana, "rewritten")) == [tender_ref]
+    page = search(ana, "nothing-like-this").text
+    assert 'id="queue-empty"' in page and 'role="status"' in page
+    # The Procurement case is not Ana's: its words find nothing for her, and everything for Ben.
+    ben = signed_in(app, installation.other_officer)
+    assert len(found(search(ben, "fuel"))) == 1 and found(search(ben, "boat")) == []
+    # The reference search (GET q) still works beside it.
+    assert ROW.findall(ana.get("/console/", query_string={"q": tender_ref}).text) == [tender_ref]
+
+
+def test_words_are_posted_never_in_a_link_and_a_bad_search_says_why(app, installation):
+    disclose_to(app.test_client(), summary="Fuel cards used at weekends")
+    ana = signed_in(app, installation.officer)
+    inbox = ana.get("/console/").text
+    assert re.search(r'<form method="post" action="/console/search"[^>]*role="search"', inbox)
+    assert '<label for="words">' in inbox and 'id="words" name="words"' in inbox
+    response = search(ana, "weekends")
+    assert response.headers["Cache-Control"] == "no-store"  # not kept in the browser's cache either
+    page = response.text
+    assert "weekends" not in " ".join(re.findall(r'href="([^"]*)"', page))
+    assert ana.get("/console/search").status_code == 405  # never by GET
+    assert search(ana, "   ").status_code == 400
+    assert search(ana, " ".join(f"w{i}" for i in range(11))).status_code == 400
+    no_token = ana.post("/console/search", data={"words": "fuel"})
+    assert no_token.status_code == 400 and ROW.findall(no_token.text) == []
+
+
+def test_one_decryption_per_case_per_session(app, installation, monkeypatch):
+    seed(installation, MANY)
+    disclose_to(app.test_client(), summary="Fuel cards used at weekends")
+    ana = signed_in(app, installation.officer)
+    page = ana.get("/console/").text
+    opened = []
+    real = crypto.open_sealed
+    monkeypatch.setattr(crypto, "open_sealed", lambda key, sealed: opened.append(1) or real(key, sealed))
+
+    def post(words: str):
+        return ana.post("/console/search", data={"words": words, "csrf_token": csrf_token(page)})
+
+    assert len(found(post("matter 217"))) == 1
+    assert len(opened) == MANY + 1                       # each case opened once
+    opened.clear()
+    assert len(found(post("weekends"))) == 1 and len(found(post("matter"))) == 100  # the first 100 shown
+    assert "240 of the 241 cases" in post("details").text
+    assert opened == []                                  # the session's index answers
+    disclose_to(app.test_client(), summary="A new one about fuel")
+    assert len(found(post("fuel"))) == 2 and len(opened) == 1  # only the new case is opened
+    # Another session of the same officer starts its own index; signing out drops this one's.
+    again = signed_in(app, installation.officer)
+    token = csrf_token(again.get("/console/").text)
+    opened.clear()
+    again.post("/console/search", data={"words": "fuel", "csrf_token": token})
+    assert len(opened) == MANY + 2
+
+
+def _files(root: Path, since: float):
+    for path in root.rglob("*"):
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since:
+                yield path
+        except OSError:
+            continue
+
+
+def test_a_search_leaves_nothing_of_its_words_on_disk_or_in_the_log(app, installation, caplog):
+    started = time.time() - 1
+    word = "qz" + secrets.token_hex(5)        # a word no file on this machine holds yet
+    absent = "qy" + secrets.token_hex(5)      # searched for, in no case
+    disclose_to(app.test_client(), summary="Fuel cards", details=f"The code word is {word} here.")
+    ana = signed_in(app, installation.officer)
+    caplog.set_level(logging.DEBUG)
+    for words in (word, f"{absent} fuel", "fuel"):
+        assert search(ana, words).status_code == 200
+    assert len(found(search(ana, word))) == 1
+    kept = len(search_module.INDEXES)
+    assert ana.post("/console/logout").status_code == 303
+    assert len(search_module.INDEXES) == kept - 1  # signing out drops the session's index from memory
+    for needle in (word, absent):
+        assert needle not in caplog.text
+        for root in (installation.data_dir, Path(tempfile.gettempdir())):
+            for path in _files(root, started):
+                try:
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                assert needle.encode() not in data, path
+                assert needle.encode("utf-16-le") not in data, path
