@@ -21,6 +21,9 @@ from portal.store.migrations import (
     m0013_signed_consent,
     m0014_officer_confirmed_keys,
     m0015_roster,
+    m0016_batches,
+    m0017_statistics_and_digests,
+    m0018_flood,
     m0022_departed_assignees,
     m0029_saved_views,
 )
@@ -44,6 +47,9 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0013_signed_consent,
         m0014_officer_confirmed_keys,
         m0015_roster,
+        m0016_batches,
+        m0017_statistics_and_digests,
+        m0018_flood,
         m0022_departed_assignees,
         m0029_saved_views,
     )
