@@ -151,6 +151,9 @@ CONTRACT = {
     "statement_hash": ["body"],
     "verify_chain": ["pinned_root", "channel", "statements"],
     "custodians_signing_seed": ["recovery_secret"],
+    "padded_length": ["n"],
+    "padme": ["length"],
+    "padded_blob_size": ["n"],
 }
 
 
