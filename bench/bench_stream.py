@@ -155,7 +155,7 @@ def main() -> None:
     print(f"stream encrypt throughput ratio vs raw secretstream: {ratio:.2f} (target >= 0.9)"
           f"{'' if ratio >= 0.9 else '  MISSED'}  [CPU time; wall clock {wall_ratio:.2f}]")
     print(f"padding's own cost: raw secretstream of the padded length ({padded_length(size)} bytes) vs of the"
-          f" file's {size}: {cpu['raw-unpadded'] / cpu['raw']:.2f} (informational; at best"
+          f" file's {size}: {cpu['raw-unpadded'] / cpu['raw']:.2f} (informational; expected about"
           f" {size / padded_length(size):.3f})")
     for name, label in (("writer", "64 KiB writes"), ("writer-random", "writes of 1 B..256 KiB")):
         print(f"StreamEncryptor ({label}) ratio vs raw secretstream: {cpu['raw'] / cpu[name]:.2f}"
