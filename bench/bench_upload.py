@@ -8,6 +8,9 @@ VmHWM after the upload minus VmHWM before it (after a warm-up GET), and the figu
 growth minus the 256 MiB growth. Each figure is the median of ROUNDS interleaved rounds (the machine
 is small and noisy); worker and baseline CPU seconds are printed too, as they suffer less from noise.
 
+Since issue 26 the portal pads each file (Padme, SECURITY.md "Padded sizes"): the baseline pushes
+the padded length, padded_length(size) bytes, which is what the portal writes for the upload.
+
 BENCH_UPLOAD_BYTES overrides the 1 GiB for quick runs (the small upload is then a quarter of it);
 BENCH_UPLOAD_ROUNDS overrides the number of rounds.
 """
@@ -32,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import nacl.bindings as b  # noqa: E402
 
-from crypto import CHUNK_SIZE  # noqa: E402
+from crypto import CHUNK_SIZE, padded_length  # noqa: E402
 
 MiB = 1024 * 1024
 BLOCK = 1 * MiB  # one random block, repeated: the attachment is never held in memory
@@ -284,14 +287,15 @@ def main() -> None:
     small = size // 4
     block = os.urandom(BLOCK)
     print(f"bench_upload: {human(size)} attachment through `portal serve` (1 gthread worker), "
-          f"{CHUNK_SIZE // 1024} KiB chunks, median of {ROUNDS} rounds")
+          f"{CHUNK_SIZE // 1024} KiB chunks, median of {ROUNDS} rounds; baseline: raw secretstream of the "
+          f"padded length, {padded_length(size)} bytes")
     root = Path(tempfile.mkdtemp(prefix="portal-bench-upload-"))
     data, log = root / "data", root / "server.log"
     try:
         set_up(data)
         raw_t, up_t, ratios, growth_small, growth_big, raw_cpu, up_cpu = [], [], [], [], [], [], []
         for n in range(ROUNDS):
-            raw, rcpu = raw_to_disk(data / "raw-secretstream.bin", size, block)
+            raw, rcpu = raw_to_disk(data / "raw-secretstream.bin", padded_length(size), block)
             up, grown, ucpu = upload_in_fresh_server(data, log, size, block)
             _, grown_small, _ = upload_in_fresh_server(data, log, small, block)
             raw_cpu.append(rcpu)

@@ -4,7 +4,7 @@ No Flask, no database, no logging. The API is documented in docs/crypto-api.md a
 in SECURITY.md.
 """
 
-from ._format import FORMAT_VERSION
+from ._format import FORMAT_VERSION, PADDED_VERSION
 from .acknowledgement import (
     BadAcknowledgement,
     commit,
@@ -49,6 +49,7 @@ from .keys import (
     wrap_private_key,
     wrapped_params,
 )
+from .padding import padded_length, padme
 from .receipt import (
     ReceiptIdentity,
     derive_receipt_identity,
@@ -85,6 +86,7 @@ from .stream import (
     decrypt_stream,
     encrypt_stream,
     iter_decrypt,
+    padded_blob_size,
     stream_key,
 )
 
@@ -93,6 +95,10 @@ __all__ = [
     "new_recovery_key",
     "recovery_private_key",
     "FORMAT_VERSION",
+    "PADDED_VERSION",
+    "padded_length",
+    "padme",
+    "padded_blob_size",
     "CryptoError",
     "DecryptionError",
     "WrongPassphrase",

@@ -7,6 +7,10 @@ import struct
 from .errors import DecryptionError, UnsupportedVersion
 
 FORMAT_VERSION = 1
+# Version 2 (issue 26) pads field and stream plaintexts before encryption (crypto/padding.py); the
+# other kinds hold fixed-size secrets and stay at version 1. Version 1 fields and streams still
+# open.
+PADDED_VERSION = 2
 
 # One kind byte per ciphertext kind, so a blob of one kind can never be read as another.
 KIND_WRAPPED_KEY = 0x01
@@ -18,18 +22,21 @@ KIND_SESSION_HALF = 0x05
 _U32 = struct.Struct(">I")
 
 
-def header(kind: int) -> bytes:
-    return bytes((FORMAT_VERSION, kind))
+def header(kind: int, version: int = FORMAT_VERSION) -> bytes:
+    return bytes((version, kind))
 
 
-def check_header(blob: bytes, kind: int, what: str) -> None:
-    """Version first (so a future format is reported as such), then kind."""
+def check_header(
+    blob: bytes, kind: int, what: str, versions: tuple[int, ...] = (FORMAT_VERSION,)
+) -> int:
+    """Version first (so a future format is reported as such), then kind; returns the version."""
     if len(blob) < 2:
         raise DecryptionError(f"{what}: too short")
-    if blob[0] != FORMAT_VERSION:
+    if blob[0] not in versions:
         raise UnsupportedVersion(f"{what}: unknown format version {blob[0]}")
     if blob[1] != kind:
         raise DecryptionError(f"{what}: wrong kind byte {blob[1]:#04x}")
+    return blob[0]
 
 
 def lp(*parts: bytes) -> bytes:

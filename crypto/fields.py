@@ -6,14 +6,24 @@ import nacl.bindings
 import nacl.exceptions
 import nacl.utils
 
-from ._format import KIND_FIELD, check_header, header, lp, require_bytes, text
+from ._format import (
+    FORMAT_VERSION,
+    KIND_FIELD,
+    PADDED_VERSION,
+    check_header,
+    header,
+    lp,
+    require_bytes,
+    text,
+)
 from .errors import DecryptionError
 from .kdf import derive_subkey
+from .padding import pad, unpad
 
 KEY_SIZE = 32
 NONCE_SIZE = 24
 TAG_SIZE = 16
-FIELD_OVERHEAD = 2 + NONCE_SIZE + TAG_SIZE  # 42 bytes over the plaintext
+FIELD_OVERHEAD = 2 + NONCE_SIZE + TAG_SIZE  # 42 bytes over the padded plaintext
 
 _encrypt = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt
 _decrypt = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt
@@ -41,29 +51,38 @@ def aead_decrypt(key: bytes, nonce: bytes, ciphertext: bytes, ad: bytes) -> byte
         raise DecryptionError("authentication failed") from None
 
 
-def field_ad(case_id: str, field: str) -> bytes:
+def field_ad(case_id: str, field: str, version: int = PADDED_VERSION) -> bytes:
     """AD of a field ciphertext: version, kind, then length-prefixed case id and field name."""
-    return header(KIND_FIELD) + lp(text(case_id, "case_id"), text(field, "field"))
+    return header(KIND_FIELD, version) + lp(text(case_id, "case_id"), text(field, "field"))
 
 
 def encrypt_field(
     case_key: bytes, case_id: str, field: str, plaintext: bytes, *, _nonce: bytes | None = None
 ) -> bytes:
-    """01 03 | nonce(24) | ciphertext+tag, under derive_subkey(case_key, "fields")."""
+    """02 03 | nonce(24) | ciphertext+tag of pad(plaintext), under derive_subkey(case_key,
+    "fields"): 42 + padded_length(len(plaintext)) bytes."""
     key = derive_subkey(require_bytes(case_key, KEY_SIZE, "case_key"), "fields")
     nonce = nacl.utils.random(NONCE_SIZE) if _nonce is None else _nonce
+    padded = pad(require_bytes(plaintext, None, "plaintext"))
     return (
-        header(KIND_FIELD) + nonce + aead_encrypt(key, nonce, plaintext, field_ad(case_id, field))
+        header(KIND_FIELD, PADDED_VERSION)
+        + nonce
+        + aead_encrypt(key, nonce, padded, field_ad(case_id, field))
     )
 
 
 def decrypt_field(case_key: bytes, case_id: str, field: str, ciphertext: bytes) -> bytes:
-    """Fails with DecryptionError if the ciphertext belongs to another case, field or key."""
+    """Fails with DecryptionError if the ciphertext belongs to another case, field or key. Opens
+    both versions: 2 (padded) and 1 (unpadded, made before issue 26)."""
     ciphertext = require_bytes(ciphertext, None, "ciphertext")
-    check_header(ciphertext, KIND_FIELD, "field")
+    version = check_header(ciphertext, KIND_FIELD, "field", (FORMAT_VERSION, PADDED_VERSION))
     if len(ciphertext) < FIELD_OVERHEAD:
         raise DecryptionError("field: too short")
     key = derive_subkey(require_bytes(case_key, KEY_SIZE, "case_key"), "fields")
-    return aead_decrypt(
-        key, ciphertext[2 : 2 + NONCE_SIZE], ciphertext[2 + NONCE_SIZE :], field_ad(case_id, field)
+    plain = aead_decrypt(
+        key,
+        ciphertext[2 : 2 + NONCE_SIZE],
+        ciphertext[2 + NONCE_SIZE :],
+        field_ad(case_id, field, version),
     )
+    return plain if version == FORMAT_VERSION else unpad(plain, "field")

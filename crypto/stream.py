@@ -1,9 +1,14 @@
 """Files through crypto_secretstream_xchacha20poly1305 in fixed chunks: memory stays flat.
 
-Format: 01 04 | secretstream header (24) | chunk* ; each chunk is CHUNK_SIZE plaintext bytes + 17,
-except the last, which carries TAG_FINAL and 1..CHUNK_SIZE bytes (0 only for an empty file). Every
-chunk is authenticated with AD = 01 04 || ad, so the caller's AD (case, attachment) and the format
-bytes are bound to every chunk, not only to the header.
+Format 2 (written since issue 26): 02 04 | secretstream header (24) | chunk* over the padded
+plaintext, the file's n bytes, 0x80, then zeros up to padded_length(n) (crypto/padding.py). Every
+chunk is CHUNK_SIZE plaintext bytes + 17 except the last, which carries TAG_FINAL; the chunk holding
+the 0x80 marker is the first whose tag has the PUSH bit (TAG_PUSH, or TAG_FINAL if it is the last),
+so a reader yields the file chunk by chunk and knows where it ends without buffering the padding.
+The blob's length depends on padded_length(n) alone. Format 1 (still read): 01 04 | header | the
+file's bytes unpadded, TAG_FINAL on the last chunk (1..CHUNK_SIZE bytes, 0 only for an empty
+file). Every chunk is authenticated with AD = version || 04 || ad, so the caller's AD (case,
+attachment) and the format bytes are bound to every chunk, not only to the header.
 """
 
 from __future__ import annotations
@@ -13,9 +18,19 @@ from typing import BinaryIO, Iterator
 import nacl.bindings
 import nacl.exceptions
 
-from ._format import KIND_STREAM, check_header, header, lp, require_bytes, text
+from ._format import (
+    FORMAT_VERSION,
+    KIND_STREAM,
+    PADDED_VERSION,
+    check_header,
+    header,
+    lp,
+    require_bytes,
+    text,
+)
 from .errors import DecryptionError
 from .kdf import _blake2b_kdf
+from .padding import MARKER, padded_length
 
 CHUNK_SIZE = 64 * 1024
 ABYTES = nacl.bindings.crypto_secretstream_xchacha20poly1305_ABYTES  # 17
@@ -30,6 +45,14 @@ _push = nacl.bindings.crypto_secretstream_xchacha20poly1305_push
 _pull = nacl.bindings.crypto_secretstream_xchacha20poly1305_pull
 TAG_MESSAGE = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 TAG_FINAL = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+TAG_PUSH = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_PUSH
+_ZEROS = bytes(CHUNK_SIZE)
+
+
+def padded_blob_size(n: int) -> int:
+    """Bytes on disk of a version 2 blob of an n-byte file: a function of padded_length(n) only."""
+    padded = padded_length(n)
+    return HEADER_SIZE + padded + ABYTES * -(-padded // CHUNK_SIZE)
 
 
 def stream_key(case_key: bytes, case_id: str, attachment_id: str) -> bytes:
@@ -47,8 +70,8 @@ def attachment_ad(case_id: str, attachment_id: str) -> bytes:
     return lp(b"attachment", text(case_id, "case_id"), text(attachment_id, "attachment_id"))
 
 
-def _chunk_ad(ad: bytes) -> bytes:
-    return header(KIND_STREAM) + require_bytes(ad, None, "ad")
+def _chunk_ad(ad: bytes, version: int = PADDED_VERSION) -> bytes:
+    return header(KIND_STREAM, version) + require_bytes(ad, None, "ad")
 
 
 def _read_full(source: BinaryIO, n: int, first: bytes | None = None) -> bytes:
@@ -72,13 +95,31 @@ def _read_full(source: BinaryIO, n: int, first: bytes | None = None) -> bytes:
 def _start_push(key: bytes, sink: BinaryIO):
     state = _State()
     ss_header = _init_push(state, require_bytes(key, 32, "key"))
-    sink.write(header(KIND_STREAM) + ss_header)
+    sink.write(header(KIND_STREAM, PADDED_VERSION) + ss_header)
     return state
 
 
+def _finish(state, write, ad: bytes, last: bytes, total: int) -> None:
+    """Push the file's last bytes (`last`, at most CHUNK_SIZE: the rest is pushed) with the marker
+    and the padding up to padded_length(total), in whole chunks of zeros: no padding is held."""
+    if len(last) == CHUNK_SIZE:  # a full last chunk: the marker starts the next one
+        write(_push(state, last, ad, TAG_MESSAGE))
+        last = b""
+    rest = padded_length(total) - (total - len(last))  # plaintext still to push, marker included
+    first = min(CHUNK_SIZE, rest)
+    rest -= first
+    chunk = last + b"\x80" + _ZEROS[: first - len(last) - 1]
+    write(_push(state, chunk, ad, TAG_PUSH if rest else TAG_FINAL))
+    while rest:
+        n = min(CHUNK_SIZE, rest)
+        rest -= n
+        write(_push(state, _ZEROS if n == CHUNK_SIZE else _ZEROS[:n], ad,
+                    TAG_MESSAGE if rest else TAG_FINAL))
+
+
 def encrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO, ad: bytes) -> int:
-    """Encrypt all of source into sink; returns the plaintext length. Reads one chunk ahead so the
-    last non-empty chunk carries TAG_FINAL (same output as StreamEncryptor).
+    """Encrypt all of source, padded, into sink; returns the plaintext length (unpadded). Reads one
+    chunk ahead so the file's last bytes go out with the marker (same output as StreamEncryptor).
     """
     chunk_ad = _chunk_ad(ad)
     state = _start_push(key, sink)
@@ -95,14 +136,16 @@ def encrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO, ad: bytes) -> i
         write(push(state, cur, chunk_ad, TAG_MESSAGE))
         total += size
         cur = nxt
-    write(push(state, cur, chunk_ad, TAG_FINAL))
-    return total + len(cur)
+    total += len(cur)
+    _finish(state, write, chunk_ad, cur, total)
+    return total
 
 
 class StreamEncryptor:
     """Push-style encryptor for callbacks (a streaming multipart parser calls .write with pieces of
     any size). Output is byte-for-byte the same format as encrypt_stream. If .close() is never
-    called, the blob has no final chunk and will not decrypt: an aborted upload is never valid."""
+    called, the blob has no final chunk and will not decrypt: an aborted upload is never valid.
+    close() pads the stream; the length it returns (the one limits count) is the file's own."""
 
     def __init__(self, key: bytes, sink: BinaryIO, ad: bytes):
         self._ad = _chunk_ad(ad)
@@ -146,10 +189,11 @@ class StreamEncryptor:
         return n
 
     def close(self) -> int:
-        """Push the final chunk; returns the total plaintext length. Idempotent."""
+        """Push the last bytes and the padding; returns the total plaintext length (unpadded).
+        Idempotent."""
         if not self._closed:
             last = self._held if self._held is not None else bytes(self._buf)
-            self._sink.write(_push(self._state, last, self._ad, TAG_FINAL))
+            _finish(self._state, self._sink.write, self._ad, last, self._total)
             self._buf, self._held = bytearray(), None
             self._closed = True
         return self._total
@@ -167,17 +211,20 @@ class StreamEncryptor:
 
 
 def iter_decrypt(key: bytes, source: BinaryIO, ad: bytes) -> Iterator[bytes]:
-    """Yield authenticated plaintext chunks. Raises DecryptionError on tampering, a dropped,
-    repeated or reordered chunk, truncation (no TAG_FINAL) or trailing data. A chunk yielded is
-    authentic, but the stream is complete only when the iterator ends without error."""
+    """Yield authenticated plaintext chunks (the padding stripped). Raises DecryptionError on
+    tampering, a dropped, repeated or reordered chunk, truncation (no TAG_FINAL), bad padding or
+    trailing data. A chunk yielded is authentic, but the stream is complete only when the iterator
+    ends without error. Opens format 2 (padded) and format 1 (unpadded)."""
     key = require_bytes(key, 32, "key")
-    chunk_ad = _chunk_ad(ad)
     head = _read_full(source, HEADER_SIZE)
-    check_header(head, KIND_STREAM, "stream")
+    version = check_header(head, KIND_STREAM, "stream", (FORMAT_VERSION, PADDED_VERSION))
     if len(head) != HEADER_SIZE:
         raise DecryptionError("stream: truncated header")
+    chunk_ad = _chunk_ad(ad, version)
     state = _State()
     _init_pull(state, head[2:], key)
+    padded = version == PADDED_VERSION
+    in_padding = False
     while True:
         c = _read_full(source, _CT_CHUNK)
         if len(c) < ABYTES:
@@ -186,14 +233,27 @@ def iter_decrypt(key: bytes, source: BinaryIO, ad: bytes) -> Iterator[bytes]:
             m, tag = _pull(state, c, chunk_ad)
         except nacl.exceptions.CryptoError:
             raise DecryptionError("stream: chunk failed authentication") from None
+        if tag != TAG_FINAL and (tag not in (TAG_MESSAGE, TAG_PUSH) or len(c) != _CT_CHUNK):
+            raise DecryptionError("stream: malformed chunk")
+        if padded and in_padding:
+            if tag == TAG_PUSH or m.rstrip(b"\0"):
+                raise DecryptionError("stream: bad padding")
+            m = b""
+        elif padded and tag & TAG_PUSH:  # the chunk that holds the end marker
+            body = m.rstrip(b"\0")
+            if not body or body[-1] != MARKER:
+                raise DecryptionError("stream: bad padding")
+            m, in_padding = body[:-1], True
+        elif tag == TAG_PUSH or (padded and tag == TAG_FINAL):
+            raise DecryptionError("stream: malformed chunk")
         if tag == TAG_FINAL:
             if source.read(1):
                 raise DecryptionError("stream: data after the final chunk")
-            yield m
+            if m:
+                yield m
             return
-        if tag != TAG_MESSAGE or len(c) != _CT_CHUNK:
-            raise DecryptionError("stream: malformed chunk")
-        yield m
+        if m:
+            yield m
 
 
 def decrypt_stream(key: bytes, source: BinaryIO, sink: BinaryIO, ad: bytes) -> int:

@@ -41,8 +41,8 @@ def test_xchacha20poly1305_draft_vector_a31():
 
 
 def test_format_and_round_trip():
-    assert CT[:2] == b"\x01\x03"
-    assert len(CT) == 2 + 24 + len(b"The minister's brother got the contract.") + 16
+    assert CT[:2] == b"\x02\x03"
+    assert len(CT) == 2 + 24 + 64 + 16  # 40 bytes of text padded to the 64-byte bucket
     assert decrypt_field(KEY, "2026-0001", "summary", CT) == b"The minister's brother got the contract."
 
 
@@ -67,7 +67,9 @@ def test_unknown_version():
     with pytest.raises(UnsupportedVersion):
         decrypt_field(KEY, "2026-0001", "summary", b"\x00" + CT[1:])
     with pytest.raises(UnsupportedVersion):
-        decrypt_field(KEY, "2026-0001", "summary", b"\x02" + CT[1:])
+        decrypt_field(KEY, "2026-0001", "summary", b"\x03" + CT[1:])
+    with pytest.raises(DecryptionError):  # version 1 (unpadded) is read, but this was made as 2
+        decrypt_field(KEY, "2026-0001", "summary", b"\x01" + CT[1:])
 
 
 @PROPS

@@ -11,6 +11,7 @@ import crypto
 from crypto import (
     FAST_TEST_PARAMS,
     FORMAT_VERSION,
+    PADDED_VERSION,
     DecryptionError,
     UnsupportedVersion,
     attachment_ad,
@@ -56,25 +57,42 @@ READERS = {
 }
 
 
+# Fields and streams are padded since issue 26 (version 2); fixed-size secrets stay at version 1.
+VERSIONS = {1: FORMAT_VERSION, 2: FORMAT_VERSION, 3: PADDED_VERSION, 4: PADDED_VERSION,
+            5: FORMAT_VERSION}
+
+
 def test_every_ciphertext_starts_with_version_and_its_own_kind():
-    assert FORMAT_VERSION == 1
+    assert (FORMAT_VERSION, PADDED_VERSION) == (1, 2)
     for kind, blob in BLOBS.items():
-        assert blob[0] == FORMAT_VERSION and blob[1] == kind
+        assert blob[0] == VERSIONS[kind] and blob[1] == kind
         READERS[kind](blob)  # and reads back
 
 
 @pytest.mark.parametrize("kind", sorted(BLOBS))
-@pytest.mark.parametrize("version", [0, 2, 255])
+@pytest.mark.parametrize("version", [0, 2, 3, 255])
 def test_unknown_version_rejected(kind, version):
+    if version == VERSIONS[kind] or (kind in (3, 4) and version == FORMAT_VERSION):
+        return  # a version this kind has
     with pytest.raises(UnsupportedVersion):
         READERS[kind](bytes([version]) + BLOBS[kind][1:])
+
+
+@pytest.mark.parametrize("kind", [3, 4])
+def test_a_padded_blob_relabelled_as_the_old_version_fails(kind):
+    # The version byte is in every AD: a downgrade to the unpadded format does not authenticate.
+    with pytest.raises(DecryptionError):
+        READERS[kind](bytes([FORMAT_VERSION]) + BLOBS[kind][1:])
 
 
 @pytest.mark.parametrize("kind", sorted(BLOBS))
 def test_a_blob_is_never_read_as_another_kind(kind):
     for other, read in READERS.items():
         if other != kind:
-            with pytest.raises(DecryptionError):
+            # Another kind at another version is refused at its version byte already.
+            readable = {VERSIONS[other], FORMAT_VERSION} if other in (3, 4) else {VERSIONS[other]}
+            expected = DecryptionError if VERSIONS[kind] in readable else UnsupportedVersion
+            with pytest.raises(expected):
                 read(BLOBS[kind])
 
 
@@ -133,6 +151,9 @@ CONTRACT = {
     "statement_hash": ["body"],
     "verify_chain": ["pinned_root", "channel", "statements"],
     "custodians_signing_seed": ["recovery_secret"],
+    "padded_length": ["n"],
+    "padme": ["length"],
+    "padded_blob_size": ["n"],
 }
 
 

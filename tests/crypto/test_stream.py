@@ -19,6 +19,8 @@ from crypto import (
     encrypt_stream,
     iter_decrypt,
     new_case_key,
+    padded_blob_size,
+    padded_length,
     stream_key,
 )
 
@@ -87,11 +89,51 @@ class NullSink:
 
 def test_layout():
     head, chunks = split(BLOB)
-    assert head[:2] == b"\x01\x04"
-    assert [len(c) for c in chunks] == [CT_CHUNK] * 3 + [1000 + 17]
-    assert len(enc(b"")) == HEADER + 17
-    # an exact multiple of CHUNK_SIZE ends with a full final chunk, not an empty one
-    assert len(enc(os.urandom(2 * CHUNK_SIZE))) == HEADER + 2 * CT_CHUNK
+    assert head[:2] == b"\x02\x04"
+    # 3 * 65536 + 1000 bytes pad (Padme) to 200704 = 3 * 65536 + 4096: the final chunk holds the
+    # file's last 1000 bytes, the marker and the zeros
+    assert padded_length(len(DATA)) == 200704
+    assert [len(c) for c in chunks] == [CT_CHUNK] * 3 + [4096 + 17]
+    assert len(enc(b"")) == HEADER + 64 + 17 == padded_blob_size(0)
+    # an exact multiple of CHUNK_SIZE: the marker starts a chunk of its own
+    assert padded_length(2 * CHUNK_SIZE) == 2 * CHUNK_SIZE + 4096
+    assert len(enc(os.urandom(2 * CHUNK_SIZE))) == HEADER + 2 * CT_CHUNK + 4096 + 17
+    for size in (0, 1, 63, 64, 4095, 4096, CHUNK_SIZE - 1, CHUNK_SIZE, 3 * CHUNK_SIZE + 1000):
+        assert len(enc(DATA[:size])) == padded_blob_size(size)
+
+
+@pytest.mark.parametrize("sizes", [(70_000, 71_000), (1, 62), (4096, 4300),
+                                   (CHUNK_SIZE - 1, CHUNK_SIZE - 600)])
+def test_two_files_in_one_bucket_make_blobs_of_one_size(sizes):
+    a, b = (enc(os.urandom(n)) for n in sizes)
+    assert len(a) == len(b)
+    assert [len(dec(a)), len(dec(b))] == list(sizes)
+
+
+def test_padding_spanning_chunks_is_pushed_and_stripped():
+    # 4 MiB and a bit rounds up to 2**17: the zeros after the marker fill more than a chunk
+    size = 4 * 1024 * 1024 + 10
+    assert padded_length(size) == 4 * 1024 * 1024 + 2 * CHUNK_SIZE
+    data = os.urandom(size)
+    blob = enc(data)
+    assert len(blob) == padded_blob_size(size)
+    assert b"".join(iter_decrypt(KEY, io.BytesIO(blob), AD)) == data
+    # a stream cut before its padding is over is truncated, not a shorter file
+    with pytest.raises(DecryptionError):
+        dec(blob[: len(blob) - CT_CHUNK])
+
+
+def test_old_unpadded_stream_still_opens():
+    # Format 1, as written before issue 26: raw secretstream of the file, TAG_FINAL on the last bytes
+    import nacl.bindings as nb
+    for data in (b"", b"minutes", DATA):
+        state = nb.crypto_secretstream_xchacha20poly1305_state()
+        out = [b"\x01\x04" + nb.crypto_secretstream_xchacha20poly1305_init_push(state, KEY)]
+        pieces = [data[i : i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
+        for i, piece in enumerate(pieces):
+            tag = 3 if i == len(pieces) - 1 else 0
+            out.append(nb.crypto_secretstream_xchacha20poly1305_push(state, piece, b"\x01\x04" + AD, tag))
+        assert dec(b"".join(out)) == data
 
 
 @pytest.mark.parametrize("size", [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 3 * CHUNK_SIZE + 1000])
@@ -248,7 +290,9 @@ def test_error_raised_only_after_authentic_chunks():
 
 def test_unknown_version():
     with pytest.raises(UnsupportedVersion):
-        dec(b"\x02" + BLOB[1:])
+        dec(b"\x03" + BLOB[1:])
+    with pytest.raises(DecryptionError):  # made as version 2: as version 1 it does not authenticate
+        dec(b"\x01" + BLOB[1:])
 
 
 SMALL = enc(DATA[: CHUNK_SIZE + 50])  # two chunks: keeps each example cheap

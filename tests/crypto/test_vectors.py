@@ -32,6 +32,8 @@ from crypto import (
     key_fingerprint,
     normalise_receipt,
     open_sealed,
+    padded_blob_size,
+    padded_length,
     public_key_of,
     sign_acknowledgement,
     sign_statement,
@@ -55,7 +57,7 @@ BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
 INTEGERS = {"opslimit", "memlimit", "channel", "length"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
          "audit-link", "commitment", "ack-signature", "fingerprint", "roster-chain",
-         "discloser-key-tag"}
+         "discloser-key-tag", "padding"}
 
 
 def parse(text: str) -> list[dict]:
@@ -125,9 +127,17 @@ def _stream_key(v):
 
 def _field(v):
     pt = text_or_bytes(v, "plaintext")
+    assert decrypt_field(v["case_key"], v["case_id"], v["field"], v["ciphertext"]) == pt
+    if v["ciphertext"][0] == 1:
+        return  # format 1 (unpadded, before issue 26): still opens, no longer made
     ct = encrypt_field(v["case_key"], v["case_id"], v["field"], pt, _nonce=v["nonce"])
     assert ct == v["ciphertext"]
-    assert decrypt_field(v["case_key"], v["case_id"], v["field"], v["ciphertext"]) == pt
+    # As SECURITY.md describes it: the AEAD's plaintext is pt, 0x80, zeros to padded_length.
+    assert len(ct) == 42 + padded_length(len(pt))
+    ad = b"\x02\x03" + b"".join(len(x).to_bytes(4, "big") + x
+                                for x in (v["case_id"].encode(), v["field"].encode()))
+    padded = aead_decrypt(derive_subkey(v["case_key"], "fields"), ct[2:26], ct[26:], ad)
+    assert padded == pt + b"\x80" + bytes(padded_length(len(pt)) - len(pt) - 1)
 
 
 def _sealed(v):
@@ -139,6 +149,23 @@ def _stream(v):
     out = io.BytesIO()
     decrypt_stream(v["key"], io.BytesIO(v["blob"]), out, v["ad"])
     assert out.getvalue() == text_or_bytes(v, "plaintext")
+    if v["blob"][0] == 2:  # padded: the blob's size tells only the padded length
+        assert len(v["blob"]) == padded_blob_size(len(out.getvalue()))
+
+
+def _padding(v):
+    assert [padded_length(n) for n in v["lengths"]] == v["padded"]
+    # As SECURITY.md describes it, from the paper: L = n + 1; buckets up to 4096; then Padme with
+    # E = floor(log2 L), S = floor(log2 E) + 1, the low E - S bits of L rounded up.
+    import math
+    for n, expected in zip(v["lengths"], v["padded"]):
+        length = n + 1
+        if length <= 4096:
+            assert expected == max(64, 2 ** math.ceil(math.log2(length)))
+        else:
+            e = math.floor(math.log2(length))
+            mask = 2 ** (e - (math.floor(math.log2(e)) + 1)) - 1
+            assert expected == (length + mask) & ~mask
 
 
 def _wrapped(v):
@@ -287,6 +314,7 @@ def _discloser_key_tag(v):
 
 
 CHECKS = {
+    "padding": _padding,
     "discloser-key-tag": _discloser_key_tag,
     "aead": _aead,
     "subkey": _subkey,
