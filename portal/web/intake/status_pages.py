@@ -46,7 +46,17 @@ def status():
     session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
     if session is None:
         return render_template("intake/status_open.html", form=StatusForm())
-    return render_thread(ctx, session, ReplyForm())
+    notice = NOTICES.get(request.args.get("done", ""))
+    return render_thread(ctx, session, ReplyForm(), notice=notice)
+
+
+# What the page a discloser's action leads to says happened (CONTRACT.md [workspace]).
+NOTICES = {
+    "sent": (
+        "Your message was sent. The integrity officers can read it now; it is the last of the"
+        " messages below."
+    ),
+}
 
 
 @bp.get("/status/messages")
@@ -77,24 +87,24 @@ def _render_open(form, problem=None, status=200, carried=None, dropped=()):
 
 
 def render_thread(
-    ctx, session, reply_form, status: int = 200, problem: str | None = None, dropped=()
+    ctx,
+    session,
+    reply_form,
+    status: int = 200,
+    problem: str | None = None,
+    dropped=(),
+    notice: str | None = None,
 ):
     view = case_status.discloser_view(ctx, session)
-    try:
-        proof = (
-            case_status.acknowledgement(ctx, session) if "acknowledge" in view.steps_done else None
-        )
-    except acknowledgements.NotAcknowledged:
-        proof = None
     return (
         render_template(
             "intake/status.html",
             view=view,
-            proof=proof,
             reply_form=reply_form,
             logout_form=EmptyForm(),
             limits=upload_limits(),
             problem=problem,
+            notice=notice,
             dropped=list(dropped),
             statuses=STATUSES,
             status_meanings=workflow.status_meanings(view.regime),
@@ -189,7 +199,7 @@ def status_reply():
                     form.submission_token.data,
                     session_id=session.id,
                 )
-                return redirect(url_for("discloser.status") + "#thread", code=303)
+                return redirect(url_for("discloser.status", done="sent") + "#notice", code=303)
     except work_slots.Busy as exc:
         return busy(exc)
     except receiving.Throttled as exc:
@@ -243,34 +253,6 @@ def status_reply():
         "Your message was not sent: please see below.",
         dropped=intake.file_names,
     )
-
-
-@bp.get("/status/acknowledgement")
-def acknowledgement():
-    """The signed acknowledgement (proof of disclosure), once the disclosure has been
-    acknowledged."""
-    ctx = portal_context()
-    session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
-    if session is None:
-        return redirect(url_for("discloser.status"), code=303)
-    try:
-        proof = case_status.acknowledgement(ctx, session)
-    except acknowledgements.NotAcknowledged:
-        return (
-            render_template(
-                "error.html",
-                title="Not acknowledged yet",
-                message=(
-                    "Your disclosure has not been acknowledged yet, so there is no signed "
-                    "acknowledgement to download. Check again later."
-                ),
-            ),
-            404,
-        )
-    response = Response(proof.file, mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{proof.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/keys")
