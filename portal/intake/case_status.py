@@ -115,14 +115,14 @@ def _referred(reason: str) -> Referred | None:
     return Referred(rest.split(". ", 1)[0].rstrip("."), "")
 
 
-def answer_expected_by(ctx: Context, channel_name: str) -> str:
-    """For the receipt page: by when a disclosure made today to the channel should be answered,
-    YYYY-MM-DD (s 13: 20 working days; EU Art 9: acknowledged within 7 days)."""
+def answer_expected_by(ctx: Context, channel_name: str) -> tuple[str, str]:
+    """For the receipt page: (by when a disclosure made today to the channel should be answered,
+    YYYY-MM-DD; the channel's regime). s 13: 20 working days; EU Art 9: acknowledged in 7 days."""
     received = dt.date.fromisoformat(today(ctx.settings.timezone))
     channel = channels.find_channel(ctx, channel_name)
     if channel is not None and channel.regime == "eu":
-        return deadlines.acknowledge_by(received).isoformat()
-    return deadlines.respond_by(received).isoformat()
+        return deadlines.acknowledge_by(received).isoformat(), "eu"
+    return deadlines.respond_by(received).isoformat(), "nz"
 
 
 def _shown(thread: case_history.MessagePage) -> case_history.MessagePage:

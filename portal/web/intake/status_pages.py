@@ -56,6 +56,10 @@ NOTICES = {
         "Your message was sent. The integrity officers can read it now; it is the last of the"
         " messages below."
     ),
+    "consent": (
+        "Your answer was recorded and signed with your receipt's key. The integrity officers can"
+        " see it now."
+    ),
 }
 
 
