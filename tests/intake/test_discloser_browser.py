@@ -10,33 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from portal.cli import main as portal_cli
-from tests.support import start_server
-from tests.support.browser import launch, require_browser
+from tests.support.browser import base_url, browser  # noqa: F401  (fixtures)
 from tests.support.workflow import disclose_to, officer_on_case, open_status, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = {"width": 360, "height": 640}
 REPLY = "Thank you. We have started looking at the fuel card statements."
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def base_url(installation):
-    server = start_server(installation.data_dir, workers=2)
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.stop()
 
 
 def test_a_new_reply_is_in_the_first_screen_on_a_phone_and_a_reply_is_confirmed(browser, base_url, app,

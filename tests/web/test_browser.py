@@ -12,10 +12,10 @@ import re
 import pyotp
 import pytest
 
-from tests.support.browser import (NARROW, axe_violations, describe_violations, dump, horizontal_overflow,
-                                   keyboard_problems, launch, require_axe, require_browser, tab_to)
+from tests.support.browser import (NARROW, axe_violations, base_url, browser,  # noqa: F401  (fixtures)
+                                   describe_violations, dump, horizontal_overflow, keyboard_problems, require_axe,
+                                   tab_to)
 from tests.conftest import MARKER, add_account
-from tests.support import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,27 +26,6 @@ DETAILS = "Three invoices were paid to a company owned by a director. " + MARKER
 REPLY = "Thank you. We have your disclosure and are looking at the invoices."
 ACKNOWLEDGED = "Acknowledged: an integrity officer has your disclosure"
 DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def base_url(installation):
-    server = start_server(installation.data_dir, workers=2)
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        output = server.stop()
-        # The server's own output never holds a client's address or user agent.
-        assert "HeadlessChrome" not in output and "Mozilla/" not in output
 
 
 def no_scripts(page) -> None:
