@@ -7,6 +7,7 @@ import html
 import json
 import re
 
+import segno
 from click.testing import CliRunner
 
 from portal.cli import main as portal_cli
@@ -107,6 +108,9 @@ def test_the_printable_proof_carries_the_signed_statement_as_text_and_qr_code(ap
     assert html.unescape(re.search(r'<pre class="signed-file" id="proof-text">(.*?)</pre>', page, re.S).group(1)) \
         == signed.decode()
     assert re.search(r'id="proof-qr"[^>]*><svg', page)
+    # The QR code holds exactly the signed file's bytes (the final new line included), in low error correction.
+    qr = segno.make(signed, error="l")
+    assert qr.svg_inline(scale=3, border=4) in page and qr.mode == "byte"
     statement = json.loads(signed)["statement"]
     assert f"<dd>{statement['case_ref']}</dd>" in page and '<time datetime="2026-03-02">2 March 2026</time>' in page
     assert DETAILS not in page and "@media print" in app.test_client().get("/static/discloser.css").text
@@ -142,3 +146,25 @@ def test_the_checking_page_runs_one_same_origin_script_and_comes_as_one_file_to_
     assert client.get("/static/verify.js").text in text and "<script src" not in text
     assert not re.search(r'(src|href)="(https?:)?//', text) and 'rel="stylesheet"' not in text
     assert f'value="{key}"' in text
+
+
+def _ids_and_labels(page: str) -> tuple[list[str], list[str], set[str]]:
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    return ids, re.findall(r'<label for="([^"]+)"', page), set(ids)
+
+
+def test_the_discloser_pages_reuse_no_id_and_every_label_names_a_field(app, installation, today):
+    discloser = _acknowledged(app, installation, today)
+    officer, case = officer_on_case(app, installation.officer)
+    assert post(officer, case + "/reply", message=REPLY).status_code == 303
+    pages = {"status": discloser.get("/status").text, "proof": discloser.get("/status/proof").text,
+             "verify": discloser.get("/verify").text, "saved checker": discloser.get("/verify/checker.html").text,
+             "receipt": disclose(app.test_client()).text}
+    for name, page in pages.items():
+        ids, labels, known = _ids_and_labels(page)
+        assert len(ids) == len(known), (name, sorted(i for i in known if ids.count(i) > 1))
+        assert all(label in known for label in labels), (name, labels)
+        # No Python repr, no internal key shown as words.
+        assert not re.search(r"\w+\(id=|<[a-z_.]+ object at 0x", page), name
+    # What is new names the reply; the disclosure is there to re-read (its text and no file sizes in bytes).
+    assert REPLY in pages["status"].split('id="thread"')[0] and DETAILS in pages["status"]
