@@ -15,6 +15,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
+from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.guard import submissions, work_slots
 from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
@@ -113,6 +114,8 @@ def render_thread(
             statuses=STATUSES,
             status_meanings=workflow.status_meanings(view.regime),
             step_labels=workflow.STEP_DISCLOSER_LABELS,
+            categories={**FORMER_CATEGORIES, **CATEGORIES},
+            elsewhere=DISCLOSED_ELSEWHERE,
         ),
         status,
     )
