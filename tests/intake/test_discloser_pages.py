@@ -145,6 +145,7 @@ def test_the_checking_page_runs_one_same_origin_script_and_comes_as_one_file_to_
     text = saved.text
     assert client.get("/static/verify.js").text in text and "<script src" not in text
     assert not re.search(r'(src|href)="(https?:)?//', text) and 'rel="stylesheet"' not in text
+    assert 'href="/' not in text and 'src="/' not in text  # no link that would break opened from disk
     assert f'value="{key}"' in text
 
 
