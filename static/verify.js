@@ -68,6 +68,9 @@
   function check(bytes, expectedKey) {
     var envelope;
     try { envelope = parse(bytes); } catch (e) { return Promise.resolve({ genuine: false, why: e.message }); }
+    if (!/^[0-9a-f]{64}$/.test(expectedKey)) {
+      return Promise.resolve({ genuine: null, why: "the organisation's key must be 64 hexadecimal characters (0-9, a-f)" });
+    }
     if (envelope.signing_key !== expectedKey) {
       return Promise.resolve({ genuine: false, why: "it was signed with a different key than the organisation's" });
     }
