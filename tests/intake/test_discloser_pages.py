@@ -132,6 +132,8 @@ def test_the_checking_page_runs_one_same_origin_script_and_comes_as_one_file_to_
     assert response.status_code == 200
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "default-src 'none'" in policy and "unsafe" not in policy
+    assert "frame-ancestors 'none'" in policy and response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
     page = response.text
     scripts = re.findall(r"<script[^>]*>", page)
     assert scripts == ['<script src="/static/verify.js">']
