@@ -115,6 +115,10 @@ def test_the_printable_proof_carries_the_signed_statement_as_text_and_qr_code(ap
     assert f"<dd>{statement['case_ref']}</dd>" in page and '<time datetime="2026-03-02">2 March 2026</time>' in page
     assert DETAILS not in page and "@media print" in app.test_client().get("/static/discloser.css").text
     assert 'href="/verify"' in page
+    # The private checking code is on the screen for the discloser, never on the printed proof.
+    salt_section = page[page.rindex("<section", 0, page.index('id="commitment-salt"')):]
+    assert salt_section.startswith('<section class="no-print"') and salt_section.index("</section>") > \
+        salt_section.index('id="opening"')
     # The file the page carries checks with the command line; one character changed, it does not.
     good, edited = tmp_path / "good.json", tmp_path / "edited.json"
     good.write_bytes(signed)
