@@ -3,9 +3,13 @@ consent question, fetch their signed acknowledgement."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass, field
 
-from portal.casework import acknowledgements, consent, identity_releases, oral, workflow
+from portal.casework import acknowledgements, consent, deadlines, identity_releases, oral, workflow
+from portal.core import resources
+from portal.core.clock import today
 from portal.core.context import Context
 from portal.intake import receipts
 from portal.keys import channels, sessions
@@ -35,6 +39,15 @@ class DiscloserView:
     )  # an oral disclosure's fields, to check and correct
     regime: str = "nz"  # the channel's law: 'nz' (2022 Act) or 'eu' (Directive 2019/1937)
     earlier: int | None = None  # `before` of the earlier messages' page; None: all are shown
+    disclosure: dict[str, str] = field(default_factory=dict)  # what they sent, to re-read
+    referred_to: Referred | None = None  # after an s 16 referral: where the matter went
+    new_replies: list[casefiles.Message] = field(default_factory=list)  # since they last wrote
+
+
+@dataclass(frozen=True)
+class Referred:
+    authority: str
+    contact: str  # how to reach the authority ("" when the shipped directory does not say)
 
 
 def case_key_for(ctx: Context, session: sessions.OpenSession) -> tuple[casefiles.CaseRecord, bytes]:
@@ -53,13 +66,16 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         case.status = latest.status
     thread = _shown(case_history.read_message_page(ctx, case.id, case_key))
     due = workflow.stored_due(ctx, case.id)
+    fields = casefiles.read_fields(ctx, case.id, case_key)
+    referred = _referred(latest.reason) if latest and case.status == "referred" else None
     return DiscloserView(
         case,
         thread.messages,
         case_attachments.read_attachments(ctx, case.id, case_key),
         latest.reason if latest else "",
         latest.expected_timeframe if latest else "",
-        expected_by=due.day.isoformat() if due else None,
+        # After a referral the matter is the authority's: no date to hear by from here (s 16).
+        expected_by=due.day.isoformat() if due and referred is None else None,
         steps_done=workflow.steps_done(ctx, case.id),
         extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
         identity_releases=[
@@ -67,12 +83,46 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         ],
         consent_questions=consent.consent_requests(ctx, case.id, case_key),
         oral=(record := oral.record_of(ctx, case.id)),
-        record=casefiles.read_fields(ctx, case.id, case_key) if record else {},
+        record=fields if record else {},
         regime=(channel := channels.find_channel(ctx, case.channel_name))
         and channel.regime
         or "nz",
         earlier=thread.earlier,
+        disclosure=fields,
+        referred_to=referred,
+        new_replies=_since_last_written(thread.messages),
     )
+
+
+def _since_last_written(messages: list[casefiles.Message]) -> list[casefiles.Message]:
+    """The officers' messages after the discloser's own latest one: what is new to them."""
+    new: list[casefiles.Message] = []
+    for message in messages:
+        new = [] if message.author == "discloser" else [*new, message]
+    return new
+
+
+def _referred(reason: str) -> Referred | None:
+    """The authority a referral names ("Referred to NAME. ..."), and how to contact it from the
+    shipped directory (portal/data/authorities.json)."""
+    if not reason.startswith("Referred to "):
+        return None
+    shipped = json.loads(resources.authorities_file().read_text(encoding="utf-8"))["authorities"]
+    rest = reason.removeprefix("Referred to ")
+    for entry in sorted(shipped, key=lambda e: -len(e["name"])):
+        if rest.lower().startswith(entry["name"].lower() + "."):
+            return Referred(entry["name"], entry.get("contact", ""))
+    return Referred(rest.split(". ", 1)[0].rstrip("."), "")
+
+
+def answer_expected_by(ctx: Context, channel_name: str) -> tuple[str, str]:
+    """For the receipt page: (by when a disclosure made today to the channel should be answered,
+    YYYY-MM-DD; the channel's regime). s 13: 20 working days; EU Art 9: acknowledged in 7 days."""
+    received = dt.date.fromisoformat(today(ctx.settings.timezone))
+    channel = channels.find_channel(ctx, channel_name)
+    if channel is not None and channel.regime == "eu":
+        return deadlines.acknowledge_by(received).isoformat(), "eu"
+    return deadlines.respond_by(received).isoformat(), "nz"
 
 
 def _shown(thread: case_history.MessagePage) -> case_history.MessagePage:

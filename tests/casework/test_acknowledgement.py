@@ -38,7 +38,8 @@ def acknowledged(app, installation, today, tmp_path):
 
 def test_the_discloser_downloads_a_signed_acknowledgement_that_verifies_offline(acknowledged, installation, tmp_path):
     discloser, receipt, ref = acknowledged
-    page = discloser.get("/status").text
+    assert 'id="proof-link"' in discloser.get("/status").text
+    page = discloser.get("/status/proof").text  # the proof of disclosure, behind its own link
     assert 'id="acknowledgement"' in page
     salt = re.search(r'id="commitment-salt" class="key">([0-9a-f]{64})<', page).group(1)
     response = discloser.get("/status/acknowledgement")
@@ -120,7 +121,8 @@ def acknowledged_with_a_file(app, installation, today):
     receipt = receipt_from(disclose(discloser, "What I saw.").text)
     officer, case = officer_on_case(app, installation.officer)
     assert post(officer, case + "/steps", step="acknowledge").status_code == 303
-    page = open_status(discloser, receipt)
+    open_status(discloser, receipt)
+    page = discloser.get("/status/proof").text
     return discloser, page, re.search(r'id="commitment-salt" class="key">([0-9a-f]{64})<', page).group(1)
 
 
@@ -162,9 +164,9 @@ def test_verify_ack_checks_a_disclosures_text_and_files_with_the_checking_code(a
     by_digest = {**text, "files": [{"name": "evidence.pdf", "type": "application/octet-stream",
                                     "size": len(ATTACHMENT), "sha256": hashlib.sha256(ATTACHMENT).hexdigest()}]}
     assert check(by_digest).exit_code == 0
-    # The status page gives the discloser the opening to hand over: all but their own words filled in.
+    # The proof page gives the discloser the opening to hand over: all but their own words filled in.
     import html
-    template = json.loads(html.unescape(re.search(r'<pre id="opening">(.*?)</pre>', page, re.S).group(1)))
+    template = json.loads(html.unescape(re.search(r'<pre id="opening"[^>]*>(.*?)</pre>', page, re.S).group(1)))
     assert template["summary"] == "YOUR TITLE, EXACTLY AS SENT" and "What I saw." not in json.dumps(template)
     assert check({**template, "summary": text["summary"], "details": text["details"]}).exit_code == 0
     assert check(template).exit_code == 1

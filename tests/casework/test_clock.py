@@ -35,8 +35,8 @@ def test_each_step_and_status_and_what_the_discloser_sees(app, installation, tod
     assert 'data-status="acknowledged"' in page
     status = discloser.get("/status").text
     assert 'data-status="acknowledged"' in status
-    assert re.search(r'data-step="acknowledge">Your disclosure was acknowledged on 2026-03-04', status)
-    assert "Received on 2026-03-02" in status
+    assert re.search(r'data-step="acknowledge">Your disclosure was acknowledged on <time datetime="2026-03-04">4 March 2026</time>', status)
+    assert "Received on <time datetime=\"2026-03-02\">2 March 2026</time>" in status
 
     # (b), (c): each recorded with its day; doing one twice is refused with a clear message.
     today.set("2026-03-05")
@@ -50,7 +50,7 @@ def test_each_step_and_status_and_what_the_discloser_sees(app, installation, tod
     assert step_done(page, "deal") == step_done(page, "inform") == ""
     assert due_date(page) == ("respond", "2026-03-30")
     status = discloser.get("/status").text
-    assert "checked whether you had raised it anywhere else on 2026-03-05" in status
+    assert "checked whether you had raised it anywhere else on <time datetime=\"2026-03-05\">" in status
 
     # Every status the console offers, as the discloser then sees it, with what it means.
     for value, label in (("assessing", "Being assessed"), ("investigating", "Being investigated"),
@@ -72,7 +72,7 @@ def test_each_step_and_status_and_what_the_discloser_sees(app, installation, tod
     assert step_done(page, "deal") == step_done(page, "inform") == "2026-03-05"
     assert due_date(page) is None
     assert expected_by(discloser.get("/status").text) is None
-    assert "You were told, with reasons, what is being done on 2026-03-05" in discloser.get("/status").text
+    assert "You were told, with reasons, what is being done on <time datetime=\"2026-03-05\">" in discloser.get("/status").text
     # Each step is in the audit log once, with the officer who recorded it.
     ctx = open_context(installation.data_dir)
     steps = ctx.db.execute("SELECT detail FROM audit_log WHERE event = 'step_done' AND actor IS NOT NULL").fetchall()

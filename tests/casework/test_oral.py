@@ -51,7 +51,7 @@ def test_an_oral_disclosure_from_record_to_confirmation(app, installation):
     discloser = app.test_client()
     first = open_status(discloser, printed)
     assert first.status_code == 200
-    fresh = re.search(r'<code id="receipt">([^<]+)</code>', first.text).group(1)
+    fresh = receipt_from(first.text)
     assert fresh != printed
     status = discloser.get("/status").text
     assert 'id="case-status"' in status and 'id="oral-record"' in status and "Two invoices paid twice." in status

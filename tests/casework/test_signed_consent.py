@@ -4,6 +4,8 @@ keyed from installation.json, and the signed acknowledgement names. The case key
 not enough to forge a yes, and no audit entry is written at submission (its place would date the disclosure)."""
 from __future__ import annotations
 
+import re
+
 import json
 
 import pytest
@@ -80,7 +82,11 @@ def submission_key(installation) -> bytes:
 def test_a_genuine_signed_yes_releases_as_before_and_the_key_is_the_receipts(case, installation):
     ana, url, discloser = case["ana"], case["url"], case["discloser"]
     assert release(ana, url, case["passphrase"]).status_code == 400     # the question is put
-    assert answer(discloser).status_code == 303
+    answered = answer(discloser)
+    assert answered.status_code == 303 and answered.headers["Location"].endswith("/status?done=consent#notice")
+    # The page the answer leads to says it was recorded (role="status").
+    assert re.search(r'role="status" id="notice">Your answer was recorded',
+                     discloser.get(answered.headers["Location"]).text)
     assert release(ana, url, case["passphrase"]).status_code == 303
     page = ana.get(url).text
     assert 'data-release="1" data-state="released"' in page

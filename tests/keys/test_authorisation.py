@@ -62,6 +62,10 @@ TABLE: dict[tuple[str, str], dict] = {
     # Not acknowledged yet in this world: nothing signed to give; without a status session, the status page.
     ("discloser.acknowledgement", "GET"): {**everyone((303, "/status")),
                                            "discloser_status": (404, "has not been acknowledged yet")},
+    # The printable proof: within a status session, once acknowledged (not yet in this world).
+    ("discloser.proof", "GET"): {**everyone((303, "/status")), "discloser_status": (404, "has not been acknowledged yet")},
+    ("discloser.verify", "GET"): everyone((200, 'id="proof-file"')),
+    ("discloser.verify_download", "GET"): everyone((200, "Check a proof of disclosure")),
     ("discloser.signing_key", "GET"): everyone((200, 'id="signing-key"')),
     ("discloser.keys", "GET"): everyone((200, 'id="roster-roots"')),
     ("console.login", "GET"): everyone(200),

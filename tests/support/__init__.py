@@ -49,13 +49,14 @@ def csrf_token(html: str) -> str:
     return m.group(1)
 
 
-RECEIPT_RE = re.compile(r'<code id="receipt">([^<]+)</code>')
+# The code's text, wherever its groups are marked up (`<span class="receipt-group">`).
+RECEIPT_RE = re.compile(r'<code id="receipt">(.+?)</code>')
 
 
 def receipt_from(html: str) -> str:
     m = RECEIPT_RE.search(html)
     assert m, "no receipt on the page"
-    return m.group(1)
+    return re.sub(r"<[^>]+>", "", m.group(1))
 
 
 def disclosure_fields(token: str, details: str, channel: str = "Audit and Risk", **overrides) -> list[tuple[str, str]]:

@@ -39,6 +39,30 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
+@pytest.fixture
+def base_url(installation):
+    """`portal serve` on the test's installation, for the browser (import this fixture)."""
+    from tests.support import start_server
+    server = start_server(installation.data_dir, workers=2)
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        output = server.stop()
+        # The server's own output never holds a client's address or user agent.
+        assert "HeadlessChrome" not in output and "Mozilla/" not in output
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium for a test module (import this fixture into it)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
 def tab_to(page, locator, limit: int = 40) -> None:
     """Press Tab until `locator` has the keyboard focus, as a keyboard user would; fail if it never does."""
     for _ in range(limit):

@@ -52,7 +52,9 @@ def due_date(html: str) -> tuple[str, str] | None:
 
 
 def expected_by(html: str) -> str | None:
-    m = re.search(r'id="expected-by">([0-9-]{10})<', html)
+    """YYYY-MM-DD of the status page's id="expected-by" (its `datetime` once a `<time>`)."""
+    m = re.search(r'id="expected-by" datetime="([0-9-]{10})"', html) or re.search(
+        r'id="expected-by">([0-9-]{10})<', html)
     return m.group(1) if m else None
 
 

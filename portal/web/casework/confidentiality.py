@@ -100,7 +100,7 @@ def consent():
     if form.validate():
         try:
             case_status.answer_consent(ctx, session, form.request.data, form.answer.data)
-            return redirect(url_for("discloser.status") + "#identity", code=303)
+            return redirect(url_for("discloser.status", done="consent") + "#notice", code=303)
         except IdentityError as exc:
             return render_thread(ctx, session, ReplyForm(), 400, str(exc))
     return render_thread(

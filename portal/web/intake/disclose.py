@@ -9,7 +9,7 @@ from flask import Response, abort, make_response, render_template, request
 from wtforms.fields.choices import SelectChoice
 
 from portal.guard import flood, submissions, work_slots
-from portal.intake import cases, receipts, receiving
+from portal.intake import case_status, cases, receipts, receiving
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import channels, conflicts
 from portal.web import carry
@@ -112,6 +112,7 @@ def disclose_post():
                     "intake/receipt.html",
                     receipt=receipt,
                     form=ConfirmReceiptForm(expected=receipt),
+                    answer_by=case_status.answer_expected_by(ctx, form.channel.data),
                 )
     except submissions.AlreadySubmitted:
         # The same form again (a reload of the receipt page, Back then Send, a double click). The

@@ -15,6 +15,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
+from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.guard import flood, submissions, work_slots
 from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
@@ -48,7 +49,21 @@ def status():
     if session is None:
         return _render_open(StatusForm())[0]
     payment.give_ticket("status")
-    return render_thread(ctx, session, ReplyForm())
+    notice = NOTICES.get(request.args.get("done", ""))
+    return render_thread(ctx, session, ReplyForm(), notice=notice)
+
+
+# What the page a discloser's action leads to says happened (CONTRACT.md [workspace]).
+NOTICES = {
+    "sent": (
+        "Your message was sent. The integrity officers can read it now; it is the last of the"
+        " messages below."
+    ),
+    "consent": (
+        "Your answer was recorded and signed with your receipt's key. The integrity officers can"
+        " see it now."
+    ),
+}
 
 
 @bp.get("/status/messages")
@@ -80,29 +95,31 @@ def _render_open(form, problem=None, status=200, carried=None, dropped=(), keep=
 
 
 def render_thread(
-    ctx, session, reply_form, status: int = 200, problem: str | None = None, dropped=()
+    ctx,
+    session,
+    reply_form,
+    status: int = 200,
+    problem: str | None = None,
+    dropped=(),
+    notice: str | None = None,
 ):
     page_marks.showing_disclosure(session.subject)
     view = case_status.discloser_view(ctx, session)
-    try:
-        proof = (
-            case_status.acknowledgement(ctx, session) if "acknowledge" in view.steps_done else None
-        )
-    except acknowledgements.NotAcknowledged:
-        proof = None
     return (
         render_template(
             "intake/status.html",
             view=view,
-            proof=proof,
             reply_form=reply_form,
             logout_form=EmptyForm(),
             limits=upload_limits(),
             problem=problem,
+            notice=notice,
             dropped=list(dropped),
             statuses=STATUSES,
             status_meanings=workflow.status_meanings(view.regime),
             step_labels=workflow.STEP_DISCLOSER_LABELS,
+            categories={**FORMER_CATEGORIES, **CATEGORIES},
+            elsewhere=DISCLOSED_ELSEWHERE,
         ),
         status,
     )
@@ -226,7 +243,7 @@ def status_reply():
                     form.submission_token.data,
                     session_id=session.id,
                 )
-                return redirect(url_for("discloser.status") + "#thread", code=303)
+                return redirect(url_for("discloser.status", done="sent") + "#notice", code=303)
     except work_slots.Busy as exc:
         return busy(exc)
     except _OtherDisclosure as exc:
@@ -282,37 +299,6 @@ def status_reply():
         "Your message was not sent: please see below.",
         dropped=intake.file_names,
     )
-
-
-@bp.get("/status/acknowledgement")
-def acknowledgement():
-    """The signed acknowledgement (proof of disclosure), once the disclosure has been
-    acknowledged."""
-    ctx = portal_context()
-    session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
-    if session is None:
-        return redirect(url_for("discloser.status"), code=303)
-    if not page_marks.disclosure_is_current(request.args.get(page_marks.FIELD), session.subject):
-        # The link was on the page of another disclosure than the one now open (two tabs).
-        return other_disclosure(MultiDict(), what="link")
-    try:
-        proof = case_status.acknowledgement(ctx, session)
-    except acknowledgements.NotAcknowledged:
-        return (
-            render_template(
-                "error.html",
-                title="Not acknowledged yet",
-                message=(
-                    "Your disclosure has not been acknowledged yet, so there is no signed "
-                    "acknowledgement to download. Check again later."
-                ),
-            ),
-            404,
-        )
-    response = Response(proof.file, mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{proof.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/keys")
