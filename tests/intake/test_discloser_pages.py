@@ -99,7 +99,7 @@ def _acknowledged(app, installation, today):
 def test_the_printable_proof_carries_the_signed_statement_as_text_and_qr_code(app, installation, today, tmp_path):
     discloser = _acknowledged(app, installation, today)
     status = discloser.get("/status").text
-    assert 'href="/status/proof"' in status and "commitment-salt" not in status
+    assert re.search(r'href="/status/proof\?page_for=[^"]+"', status) and "commitment-salt" not in status
     response = discloser.get("/status/proof")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     page = response.text
