@@ -73,6 +73,8 @@ class Settings:
     # Argon2id runs at once in one process, and how long a request waits for one before 503.
     kdf_concurrency: int = 1
     kdf_wait_seconds: int = 10
+    # How long a write waits for SQLite's write lock before the person is told to try again (503).
+    busy_timeout_seconds: float = 10.0
     # Notification digests (portal.operations.notifications): off while smtp_host is empty.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -306,6 +308,9 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         max_concurrent_uploads=_env_int("PORTAL_MAX_CONCURRENT_UPLOADS", 4),
         kdf_concurrency=_env_int("PORTAL_KDF_CONCURRENCY", 1),
         kdf_wait_seconds=_env_int("PORTAL_KDF_WAIT", 10),
+        busy_timeout_seconds=float(
+            os.environ.get("PORTAL_BUSY_TIMEOUT") or document.get("busy_timeout_seconds", 10.0)
+        ),
         smtp_host=os.environ.get("PORTAL_SMTP_HOST", document.get("smtp_host", "")),
         smtp_port=_env_int("PORTAL_SMTP_PORT", document.get("smtp_port", 587)),
         smtp_starttls=bool(document.get("smtp_starttls", True)),

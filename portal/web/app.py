@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sqlite3
 from pathlib import Path
 
 from flask import Flask, Request, g, make_response, render_template, request
@@ -18,7 +19,8 @@ from portal.core.text import typed
 from portal.guard import work_slots
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
-from portal.store import BlobStore, open_database
+from portal.store import BlobStore, faults, open_database
+from portal.web import fault_pages
 
 csrf = CSRFProtect()
 
@@ -97,7 +99,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # Start-up work, once per process: bring the schema up to date and ready the blob folder. The
     # directory of appropriate authorities ships with the portal: filled once, then the
     # administrators'.
-    start_db = open_database(settings.database_path)
+    start_db = open_database(settings.database_path, settings.busy_timeout_seconds)
     app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
     referrals.seed_directory(Context(settings, start_db, app.extensions["portal_blobs"]))
     sessions.purge_expired(start_db)  # no ended session's row outlives a restart
@@ -192,6 +194,18 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     for code_or_exception, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(code_or_exception, _error_page(status, title, message))
+
+    @app.errorhandler(OSError)
+    @app.errorhandler(sqlite3.Error)
+    def _fault(exc):
+        # A locked database, a full disk, a missing file, a dead dependency: said plainly, with
+        # what was typed and when to try again (portal.web.fault_pages); anything else is a bug.
+        fault = faults.classify(exc)
+        if fault is None:
+            app.logger.error("Unhandled error", exc_info=exc)
+            return _error_page(*ERROR_PAGES[500])(exc)
+        app.logger.warning("Request ended by a fault: %s (%s)", fault.kind, type(exc).__name__)
+        return fault_pages.fault_response(fault.kind, fault.retry_after)
 
     @app.errorhandler(work_slots.Busy)
     def _busy(exc: work_slots.Busy):

@@ -14,6 +14,7 @@ from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import channels, conflicts
 from portal.web import carry
 from portal.web.context import portal_context
+from portal.web.fault_pages import form_page
 from portal.web.forms import CHOOSE
 from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
@@ -56,6 +57,11 @@ def _render_disclose(form: DiscloseForm, status: int = 200, problem: str | None 
         ),
         status,
     )
+
+
+@form_page("discloser.disclose_post")
+def _disclose_after_fault(formdata, problem: str):
+    return _render_disclose(_disclose_form(formdata), 503, problem)
 
 
 @bp.get("/.well-known/security.txt")

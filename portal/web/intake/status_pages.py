@@ -22,6 +22,7 @@ from portal.keys import roster_work
 from portal.records.casefiles import STATUSES
 from portal.web import carry
 from portal.web.context import portal_context
+from portal.web.fault_pages import form_page
 from portal.web.forms import EmptyForm
 from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ReplyForm, StatusForm
@@ -142,6 +143,15 @@ def status_post():
     return set_session_cookie(
         redirect(url_for("discloser.status"), code=303), status_cookie_name(), cookie
     )
+
+
+@form_page("discloser.status_reply")
+def _reply_after_fault(formdata, problem: str):
+    ctx = portal_context()
+    session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
+    if session is None:
+        raise LookupError("no status session: the plain fault page shows the text")
+    return render_thread(ctx, session, ReplyForm(formdata=formdata), 503, problem)
 
 
 @bp.post("/status/reply")

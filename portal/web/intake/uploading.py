@@ -10,6 +10,7 @@ from portal.guard import work_slots
 from portal.intake.filenames import clean_filename
 from portal.intake.uploads import Limits, MalformedForm, TooLarge, read_multipart
 from portal.web.context import portal_context
+from portal.web.fault_pages import keep_typed
 from portal.web.intake.forms import DiscloseForm
 
 
@@ -84,8 +85,9 @@ def read_refused(text_fields) -> tuple[MultiDict, list[str]]:
 
 
 def read_upload(intake, text_fields):
-    """Stream the multipart body: text fields into memory, files through the intake's encryptors."""
-    return read_multipart(
+    """Stream the multipart body: text fields into memory, files through the intake's encryptors.
+    The text fields are kept for a fault page (portal.web.fault_pages) should storing them fail."""
+    return keep_typed(read_multipart(
         request.stream,
         request.content_type or "",
         text_fields=text_fields,
@@ -93,7 +95,7 @@ def read_upload(intake, text_fields):
         open_sink=intake.open_file,
         limits=upload_limits(),
         repeatable=DiscloseForm.REPEATABLE,
-    )
+    ))
 
 
 def drain_body() -> None:
