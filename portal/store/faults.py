@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import sqlite3
 from dataclasses import dataclass
+from typing import Callable
 
 # Each kind: how long to wait before trying again, in seconds (the Retry-After header).
 RETRY_AFTER = {"locked": 30, "full": 3600, "missing": 600, "dependency": 300}
@@ -63,4 +64,18 @@ def _one(exc: BaseException) -> Fault | None:
             return Fault("missing")
         if exc.errno in _DEPENDENCY_ERRNOS:
             return Fault("dependency")
+    return None
+
+
+def put_off(work: Callable[..., object], *args) -> Fault | None:
+    """Run housekeeping that writes but can wait (removing ended sessions, filling a directory at
+    start-up): a storage fault puts it off until next time and is returned, not raised, so that a
+    full disk or a busy database leaves the portal serving what it can read. A bug still raises."""
+    try:
+        work(*args)
+    except (OSError, sqlite3.Error) as exc:
+        fault = classify(exc)
+        if fault is None:
+            raise
+        return fault
     return None

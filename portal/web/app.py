@@ -87,6 +87,17 @@ def _error_page(status: int, title: str, message: str):
     return handler
 
 
+def _start_up_write(app: Flask, what: str, work, *args) -> None:
+    """Start-up housekeeping that writes: a storage fault (a full disk, a locked database) is said
+    and the portal serves on, read-only where it must (docs/deploy.md), rather than not at all."""
+    fault = faults.put_off(work, *args)
+    if fault is not None:
+        app.logger.warning(
+            "Start-up could not finish %s (storage fault: %s); serving on, and it is done at the"
+            " next start.", what, fault.kind
+        )
+
+
 def create_app(data_dir: Path | None = None, *, settings: Settings | None = None) -> Flask:
     if settings is None:
         settings = load_settings(Path(data_dir or "instance"))
@@ -101,8 +112,10 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # administrators'.
     start_db = open_database(settings.database_path, settings.busy_timeout_seconds)
     app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
-    referrals.seed_directory(Context(settings, start_db, app.extensions["portal_blobs"]))
-    sessions.purge_expired(start_db)  # no ended session's row outlives a restart
+    start_ctx = Context(settings, start_db, app.extensions["portal_blobs"])
+    _start_up_write(app, "filling the authorities", referrals.seed_directory, start_ctx)
+    # No ended session's row outlives a restart.
+    _start_up_write(app, "removing ended sessions", sessions.purge_expired, start_db)
     start_db.conn.close()
     # The decoy for unknown emails costs one Argon2id run now, not on the first unknown sign-in.
     credentials.prepare_decoy(settings)
@@ -194,6 +207,11 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     for code_or_exception, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(code_or_exception, _error_page(status, title, message))
+
+    @app.context_processor
+    def _storage_notice():
+        # Every page says so while disclosures pause for want of space (portal.web.fault_pages).
+        return {"storage_notice": fault_pages.storage_notice(settings)}
 
     @app.errorhandler(OSError)
     @app.errorhandler(sqlite3.Error)

@@ -15,6 +15,7 @@ from typing import Callable
 from flask import g, make_response, render_template, request
 from werkzeug.datastructures import MultiDict
 
+from portal.intake import receiving
 from portal.web import carry
 
 # What happened, by kind of fault, for the page's title and first sentence.
@@ -37,6 +38,44 @@ WHAT_HAPPENED = {
         "Something the portal depends on is not answering just now.",
     ),
 }
+
+# The same for the console (officers and administrators): it cannot sign anyone in or record
+# anything while the storage cannot be written.
+CONSOLE_WHAT_HAPPENED = {
+    "locked": (
+        "The console is busy",
+        "The portal is busy with other work just now and could not record this in time.",
+    ),
+    "full": (
+        "The console is not available",
+        "The console is not available just now: the portal is short of storage space, so it"
+        " cannot sign anyone in or record anything.",
+    ),
+    "missing": WHAT_HAPPENED["missing"],
+    "dependency": WHAT_HAPPENED["dependency"],
+}
+
+# Said at the top of every page while the disk is below its free-space floor (disclosures pause).
+PAUSED_NOTICE = (
+    "Disclosures are paused: the portal is short of storage space, so it cannot take in new"
+    " disclosures or messages just now. You can still read this site. Please try again later."
+)
+CONSOLE_PAUSED_NOTICE = (
+    "The console is not available just now: the portal is short of storage space, so no one can"
+    " sign in or record anything. Cases already stored are safe. Please try again later."
+)
+
+
+def in_console() -> bool:
+    return request.path.startswith("/console")
+
+
+def storage_notice(settings) -> str | None:
+    """The notice for the top of this page, or None while there is room (see receiving)."""
+    if not receiving.short_of_space(settings):
+        return None
+    return CONSOLE_PAUSED_NOTICE if in_console() else PAUSED_NOTICE
+
 
 # The POST endpoint -> a function of (formdata, problem) that shows its page with the text in its
 # boxes, as (body, status); registered by the views.
@@ -67,7 +106,7 @@ def when_to_try(retry_after: int) -> str:
 
 def fault_response(kind: str, retry_after: int):
     """The 503 page for a fault of `kind` in this request."""
-    title, what = WHAT_HAPPENED[kind]
+    title, what = (CONSOLE_WHAT_HAPPENED if in_console() else WHAT_HAPPENED)[kind]
     typed = MultiDict()
     if request.method == "POST":
         raw = g.get("portal_typed")
@@ -87,11 +126,17 @@ def fault_response(kind: str, retry_after: int):
             body = None
     if body is None:
         body = render_template(
-            "fault.html", title=title, problem=problem, carried=typed.items(multi=True)
+            "fault.html", title=title, problem=problem, carried=typed.items(multi=True), kept=kept
         )
     response = make_response(body, 503)
     response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def paused_response():
+    """The page for a form refused because the disk is below its free-space floor, as for a full
+    disk (the text kept by `keep_typed`; Retry-After as portal.store.faults gives a full disk)."""
+    return fault_response("full", 3600)
 
 
 def _form_or_nothing() -> MultiDict:

@@ -138,7 +138,7 @@ def disclose_post():
         form.exclude.errors = [str(exc)]
         return _render_disclose(form, 400, dropped=intake.file_names)
     except receiving.RefusedForNow:
-        return paused()
+        return paused(DiscloseForm.TEXT_FIELDS)
     except receiving.Throttled as exc:
         # Only a valid form with files or long text gets here: the disclosers' byte budget for today
         # is spent.

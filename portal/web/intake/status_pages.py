@@ -230,7 +230,7 @@ def status_reply():
             ctx, session, ReplyForm(formdata=None), 400, "The form could not be read."
         )
     except receiving.RefusedForNow:
-        return paused()
+        return paused(ReplyForm.TEXT_FIELDS)
     return render_thread(
         ctx,
         session,

@@ -10,7 +10,7 @@ from portal.guard import work_slots
 from portal.intake.filenames import clean_filename
 from portal.intake.uploads import Limits, MalformedForm, TooLarge, read_multipart
 from portal.web.context import portal_context
-from portal.web.fault_pages import keep_typed
+from portal.web.fault_pages import keep_typed, paused_response
 from portal.web.intake.forms import DiscloseForm
 
 
@@ -107,16 +107,9 @@ def drain_body() -> None:
         pass
 
 
-def paused():
-    drain_body()
-    return (
-        render_template(
-            "error.html",
-            title="Disclosures are paused",
-            message=(
-                "The portal cannot accept disclosures or messages right now because it is short "
-                "of storage space. Nothing you sent was kept. Please try again later."
-            ),
-        ),
-        503,
-    )
+def paused(text_fields):
+    """Disclosures and messages pause below the free-space floor: 503 with Retry-After, and the text
+    back in its boxes (the file parts are read and dropped: their names are not kept either)."""
+    fields, _ = read_refused(text_fields)
+    keep_typed(fields)
+    return paused_response()
