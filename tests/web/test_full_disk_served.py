@@ -15,7 +15,8 @@ import sys
 import pytest
 
 from tests.conftest import MARKER
-from tests.support import HttpClient, csrf_token, disclosure_fields, multipart, start_server
+from tests.support import (HttpClient, csrf_token, disclosure_fields, multipart, post_multipart,
+                           receipt_from, start_server)
 from tests.support.console import sign_in
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
@@ -41,8 +42,9 @@ def _fill(disk) -> None:
 
 @pytest.fixture
 def full_disk(installation, tmp_path):
-    """The installation on a 16 MiB tmpfs, with a signed-in session that has since ended and
+    """The installation on a 16 MiB tmpfs, with a case, a signed-in session that has since ended and
     an emptied directory of authorities (so that start-up has writing to do), then filled."""
+    from portal.core.config import load_settings
     from portal.web.app import create_app
 
     disk = tmp_path / "disk"
@@ -52,14 +54,16 @@ def full_disk(installation, tmp_path):
     try:
         data_dir = disk / "data"
         shutil.copytree(installation.data_dir, data_dir)
-        app = create_app(data_dir)
+        app = create_app(settings=load_settings(data_dir, free_space_floor_bytes=0))
         client = app.test_client()
+        token = csrf_token(client.get("/disclose").text)
+        receipt = receipt_from(post_multipart(client, "/disclose", disclosure_fields(token, "before")).text)
         assert sign_in(client, installation.other_officer).status_code == 303
         with sqlite3.connect(data_dir / "portal.db") as conn:
             conn.execute("UPDATE sessions SET expires_at = 0")
             conn.execute("DELETE FROM authorities")
         _fill(disk)
-        yield data_dir
+        yield data_dir, receipt
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=True)
 
@@ -72,7 +76,7 @@ def _stored(data_dir) -> tuple[int, list]:
 
 def test_with_a_full_disk_portal_serve_starts_and_its_pages_say_disclosures_are_paused(
         installation, full_disk, tmp_path):
-    data_dir = full_disk
+    data_dir, receipt = full_disk
     server = start_server(data_dir, workers=1, output_dir=tmp_path)
     try:
         client = HttpClient("127.0.0.1", server.port)
@@ -80,6 +84,12 @@ def test_with_a_full_disk_portal_serve_starts_and_its_pages_say_disclosures_are_
             page = client.get(path)
             assert page.status == 200, (path, page.status)
             assert 'id="storage-notice"' in page.text and "Disclosures are paused" in page.text, path
+        # Opening a case's thread needs its status session written: 503, said plainly, the receipt
+        # not echoed.
+        opened = client.post_form("/status", {"csrf_token": csrf_token(client.get("/status").text),
+                                              "receipt": receipt})
+        assert opened.status == 503 and int(opened.headers["Retry-After"]) > 0, opened.text
+        assert "short of storage space" in opened.text and receipt not in opened.text
         login = client.get("/console/login")
         assert login.status == 200 and "The console is not available" in login.text
         # Signing in needs to write (the session, the audit entry): it says so plainly, 503.
@@ -103,7 +113,7 @@ def test_a_disclosure_sent_to_a_full_disk_gets_503_keeps_its_text_and_stores_not
     with no floor at all the write itself meets the full disk (ENOSPC, SQLITE_FULL), here with text
     only: a file streamed into a full disk with no floor is w22-uploads' (the floor checked as bytes
     arrive). The answer is the same either way."""
-    data_dir = full_disk
+    data_dir, receipt = full_disk
     env = {} if floor == "default" else {"PORTAL_FREE_SPACE_FLOOR_BYTES": "0"}
     server = start_server(data_dir, workers=1, env=env, output_dir=tmp_path)
     try:
@@ -132,7 +142,7 @@ def _portal(data_dir, *args, stdin: str = ""):
 
 
 def test_portal_commands_give_a_verdict_on_a_full_disk(full_disk):
-    data_dir = full_disk
+    data_dir, receipt = full_disk
     verify = _portal(data_dir, "audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "Traceback" not in verify.stdout + verify.stderr
