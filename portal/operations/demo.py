@@ -149,9 +149,8 @@ def current_codes(data_dir: Path, now: dt.datetime | None = None) -> list[DemoCo
                 totp = pyotp.TOTP(stored[role]["totp"])
                 left = totp.interval - int(now.timestamp()) % totp.interval + totp.interval
                 account = accounts.get_account_by_email(ctx, email)
-                unused = credentials.unused_recovery_codes(
-                    ctx, account.id, stored[role].get("recovery_codes", [])
-                )
+                kept = stored[role].get("recovery_codes", []) if account else []
+                unused = credentials.unused_recovery_codes(ctx, account.id, kept) if kept else []
                 codes.append(
                     DemoCode(role, email, totp.at(now), left, unused[0] if unused else None)
                 )
