@@ -65,6 +65,13 @@ CONSOLE_PAUSED_NOTICE = (
     " sign in or record anything. Cases already stored are safe. Please try again later."
 )
 
+# For those signed in already: the inbox still shows, nothing can be recorded (not even a reading).
+CONSOLE_READING_NOTICE = (
+    "The portal is short of storage space: nothing new can be recorded just now, so cases cannot be"
+    " opened (every opening is recorded in the audit log) and disclosures are paused. Cases already"
+    " stored are safe. Please try again later."
+)
+
 
 def in_console() -> bool:
     return request.path.startswith("/console")
@@ -74,7 +81,9 @@ def storage_notice(settings) -> str | None:
     """The notice for the top of this page, or None while there is room (see receiving)."""
     if not receiving.short_of_space(settings):
         return None
-    return CONSOLE_PAUSED_NOTICE if in_console() else PAUSED_NOTICE
+    if not in_console():
+        return PAUSED_NOTICE
+    return CONSOLE_PAUSED_NOTICE if request.endpoint == "console.login" else CONSOLE_READING_NOTICE
 
 
 # The POST endpoint -> a function of (formdata, problem) that shows its page with the text in its

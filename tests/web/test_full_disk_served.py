@@ -20,6 +20,7 @@ from tests.support import (HttpClient, csrf_token, disclosure_fields, multipart,
 from tests.support.console import sign_in
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
+STORED_TEXT = "An account stored before the disk filled"
 
 
 def _fill(disk) -> None:
@@ -41,9 +42,9 @@ def _fill(disk) -> None:
 
 
 @pytest.fixture
-def full_disk(installation, tmp_path):
+def small_disk(installation, tmp_path):
     """The installation on a 16 MiB tmpfs, with a case, a signed-in session that has since ended and
-    an emptied directory of authorities (so that start-up has writing to do), then filled."""
+    an emptied directory of authorities (so that start-up has writing to do); and how to fill it."""
     from portal.core.config import load_settings
     from portal.web.app import create_app
 
@@ -57,15 +58,21 @@ def full_disk(installation, tmp_path):
         app = create_app(settings=load_settings(data_dir, free_space_floor_bytes=0))
         client = app.test_client()
         token = csrf_token(client.get("/disclose").text)
-        receipt = receipt_from(post_multipart(client, "/disclose", disclosure_fields(token, "before")).text)
+        receipt = receipt_from(post_multipart(client, "/disclose", disclosure_fields(token, STORED_TEXT)).text)
         assert sign_in(client, installation.other_officer).status_code == 303
         with sqlite3.connect(data_dir / "portal.db") as conn:
             conn.execute("UPDATE sessions SET expires_at = 0")
             conn.execute("DELETE FROM authorities")
-        _fill(disk)
-        yield data_dir, receipt
+        yield data_dir, receipt, lambda: _fill(disk)
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+@pytest.fixture
+def full_disk(small_disk):
+    data_dir, receipt, fill = small_disk
+    fill()
+    return data_dir, receipt
 
 
 def _stored(data_dir) -> tuple[int, list]:
@@ -154,3 +161,30 @@ def test_portal_commands_give_a_verdict_on_a_full_disk(full_disk):
         assert result.returncode != 0 and "Traceback" not in said, said
         assert said.splitlines()[-1].startswith("Error: The disk is full"), said
         assert len(said.splitlines()) == 1, said
+
+
+def test_an_officer_signed_in_before_the_disk_filled_sees_the_inbox_and_why_a_case_will_not_open(
+        installation, small_disk, tmp_path):
+    """Opening a case is recorded in the audit log before it is shown: with nothing recordable the
+    case stays shut (503, said plainly), never shown unrecorded."""
+    data_dir, _, fill = small_disk
+    server = start_server(data_dir, workers=1, output_dir=tmp_path)
+    try:
+        client = HttpClient("127.0.0.1", server.port)
+        officer = installation.officer
+        login = client.get("/console/login")
+        signed = client.post_form("/console/login", {
+            "csrf_token": csrf_token(login.text), "email": officer.email,
+            "passphrase": officer.passphrase, "totp": officer.code()})
+        assert signed.status == 303, signed.text
+        fill()
+        inbox = client.get("/console/")
+        assert inbox.status == 200 and 'id="storage-notice"' in inbox.text
+        assert "cases cannot be opened" in inbox.text
+        ref = re.search(r'href="/console/cases/([^"/]+)"', inbox.text).group(1)
+        case = client.get(f"/console/cases/{ref}")
+        assert case.status == 503 and int(case.headers["Retry-After"]) > 0
+        assert "short of storage space" in case.text and STORED_TEXT not in case.text
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output
