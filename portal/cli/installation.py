@@ -97,7 +97,8 @@ def demo(click_ctx: click.Context, port: int) -> None:
 @demo.command("code")
 @click.pass_obj
 def demo_code(data_dir: Path) -> None:
-    """Print each demo account's current six-digit code (each works once; a new one every 30 s)."""
+    """Print each demo account's current six-digit code (each works once; a new one every 30 s)
+    and a recovery code it has not used (works once, at any time)."""
     from portal.operations import demo as demo_setup
 
     codes = demo_setup.current_codes(data_dir)
@@ -107,8 +108,10 @@ def demo_code(data_dir: Path) -> None:
             "the demo accounts have chosen their own, or this is not a demo."
         )
     for entry in codes:
+        spare = f"; or, once, recovery code {entry.recovery}" if entry.recovery else ""
         click.echo(
-            f"{entry.role} {entry.email}: {entry.code}  (for {entry.seconds_left} more seconds)"
+            f"{entry.role} {entry.email}: {entry.code}  (works for {entry.seconds_left} more"
+            f" seconds{spare})"
         )
 
 

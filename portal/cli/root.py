@@ -10,7 +10,32 @@ from pathlib import Path
 import click
 
 
-@click.group()
+class _VerdictGroup(click.Group):
+    """Every command ends in a verdict: a fault of the storage (a full disk, a locked or missing
+    database; portal.store.faults) is one plain line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from portal.store import faults
+
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            fault = faults.classify(exc)
+            if fault is None or isinstance(exc, click.ClickException):
+                raise
+            raise click.ClickException(_FAULT_VERDICTS[fault.kind] + f" ({type(exc).__name__})")
+
+
+_FAULT_VERDICTS = {
+    "locked": "The database is busy (its write lock was not free in time); nothing was changed."
+    " Try again in a minute.",
+    "full": "The disk is full: nothing was changed. Free some space and try again.",
+    "missing": "A file of the data directory is missing or cannot be opened; nothing was changed.",
+    "dependency": "The storage did not answer (an input/output error); nothing was changed.",
+}
+
+
+@click.group(cls=_VerdictGroup)
 @click.option(
     "--data",
     "data_dir",

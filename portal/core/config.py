@@ -105,6 +105,8 @@ class Settings:
     # New cases a day (the installation's day: nothing a discloser does is kept finer), before each
     # further one needs the flood proof (or a ticket from the line).
     cases_per_day: int = 500
+    # How long a write waits for SQLite's write lock before the person is told to try again (503).
+    busy_timeout_seconds: float = 10.0
     # Notification digests (portal.operations.notifications): off while smtp_host is empty.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -372,6 +374,9 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         kdf_concurrency=_env_int("PORTAL_KDF_CONCURRENCY", 1),
         kdf_wait_seconds=_env_int("PORTAL_KDF_WAIT", 10),
         **_flood_settings(document),
+        busy_timeout_seconds=float(
+            os.environ.get("PORTAL_BUSY_TIMEOUT") or document.get("busy_timeout_seconds", 10.0)
+        ),
         smtp_host=os.environ.get("PORTAL_SMTP_HOST", document.get("smtp_host", "")),
         smtp_port=_env_int("PORTAL_SMTP_PORT", document.get("smtp_port", 587)),
         smtp_starttls=bool(document.get("smtp_starttls", True)),

@@ -19,4 +19,5 @@ class Context:
 def open_context(data_dir: Path, **overrides) -> Context:
     """Open an installation outside a web request (commands, set-up, tests)."""
     settings = load_settings(data_dir, **overrides)
-    return Context(settings, open_database(settings.database_path), BlobStore(settings.blob_dir))
+    db = open_database(settings.database_path, settings.busy_timeout_seconds)
+    return Context(settings, db, BlobStore(settings.blob_dir))

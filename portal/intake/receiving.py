@@ -145,8 +145,16 @@ class Intake:
             pending.discard()
 
 
+def short_of_space(settings) -> bool:
+    """Whether the data directory's disk has less free space than the floor: disclosures pause."""
+    try:
+        return shutil.disk_usage(settings.data_dir).free < settings.free_space_floor_bytes
+    except OSError:  # the data directory cannot be reached: nothing can be stored either
+        return True
+
+
 def check_capacity(ctx: Context) -> None:
-    if shutil.disk_usage(ctx.settings.data_dir).free < ctx.settings.free_space_floor_bytes:
+    if short_of_space(ctx.settings):
         raise RefusedForNow()
 
 

@@ -210,6 +210,18 @@ def store_recovery_codes(ctx: Context, account_id: int, codes: list[str]) -> Non
         )
 
 
+def unused_recovery_codes(ctx: Context, account_id: int, codes: list[str]) -> list[str]:
+    """Those of `codes` the account can still sign in with (for the demo, which keeps its own)."""
+    key = recovery_code_key(ctx)
+    left = {
+        row[0]
+        for row in ctx.db.execute(
+            "SELECT code_hash FROM recovery_codes WHERE account_id = ?", [account_id]
+        )
+    }
+    return [code for code in codes if second_factor.recovery_code_hash(key, code) in left]
+
+
 def check_passphrase(ctx: Context, account_id: int, passphrase: str) -> bool:
     """Whether `passphrase` unwraps this account's private key (asked again before weighty
     actions)."""

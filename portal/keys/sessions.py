@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import crypto
 from portal.core.clock import epoch
 from portal.guard import throttle
-from portal.store import Database, in_transaction, transaction
+from portal.store import Database, faults, in_transaction, transaction
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,9 @@ def start(
 
 
 def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> OpenSession | None:
-    """Join the halves of a live session and extend it; None if missing, expired or forged."""
-    purge_expired(db)
+    """Join the halves of a live session and extend it; None if missing, expired or forged. Removing
+    ended sessions waits for a disk with room (portal.store.faults.put_off): reading goes on."""
+    faults.put_off(purge_expired, db)
     parsed = _parse(cookie)
     if parsed is None:
         return None
@@ -124,12 +125,15 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
         secret = crypto.join_secret(session_key, row[2])
     except crypto.DecryptionError:
         return None
-    with transaction(db):
-        db.execute(
-            "UPDATE sessions SET expires_at = ? WHERE id = ?",
-            [min(now + idle_seconds, row[4]), row_id],
-        )
+    # Extended while the storage can be written; on a full disk or a held lock the session stays
+    # as it was and can still be read (its idle end is not moved).
+    faults.put_off(_extend, db, row_id, min(now + idle_seconds, row[4]))
     return OpenSession(subject=row[1], secret=secret, id=row_id)
+
+
+def _extend(db: Database, row_id: str, expires_at: int) -> None:
+    with transaction(db):
+        db.execute("UPDATE sessions SET expires_at = ? WHERE id = ?", [expires_at, row_id])
 
 
 def end(db: Database, cookie: str | None) -> tuple[str, str] | None:

@@ -14,7 +14,8 @@ import pyotp
 
 from portal.core.config import INSTALLATION_FILE, create_installation, write_private_json
 from portal.core.context import open_context
-from portal.keys import accounts, channels, credentials, provisioning
+from portal.keys import accounts, channels, credentials, provisioning, second_factor
+from portal.store import transaction
 
 CREDENTIALS_FILE = "demo-credentials.json"
 DEMO_CHANNEL = "Demo integrity team"
@@ -32,7 +33,10 @@ class DemoCode:
     role: str
     email: str
     code: str
+    # How long the portal still accepts `code`: the rest of its 30 s step and the next step.
     seconds_left: int
+    # A recovery code not used yet (works once, at any time), for a demo made with them.
+    recovery: str | None = None
 
 
 def _read_credentials(path: Path) -> dict:
@@ -68,7 +72,7 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
             if role in stored or accounts.get_account_by_email(ctx, email) is not None:
                 continue
             passphrase = secrets.token_urlsafe(18)
-            _, totp_secret = provisioning.add_account(
+            account, totp_secret = provisioning.add_account(
                 ctx,
                 email=email,
                 name=name,
@@ -76,7 +80,17 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
                 passphrase=passphrase,
                 channels=[DEMO_CHANNEL] if role == "officer" else [],
             )
-            stored[role] = {"email": email, "passphrase": passphrase, "totp": totp_secret}
+            # Recovery codes too, kept like the rest: a person who reads a six-digit code too late,
+            # or signs in again within its 30 s, still gets in (each works once, at any time).
+            recovery = second_factor.new_recovery_codes()
+            with transaction(ctx.db):
+                credentials.store_recovery_codes(ctx, account.id, recovery)
+            stored[role] = {
+                "email": email,
+                "passphrase": passphrase,
+                "totp": totp_secret,
+                "recovery_codes": recovery,
+            }
             write_private_json(path, stored)
     finally:
         ctx.db.conn.close()
@@ -106,7 +120,7 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
     lines += [
         (
             f"Six-digit codes: run `{_command(data_dir)} demo code` (each code works once, then"
-            " wait for the next)."
+            " wait for the next, or use the recovery code it also gives, once)."
         ),
         f"Portal: {base}/   Console: {base}/console/login",
     ]
@@ -120,14 +134,26 @@ def _command(data_dir: Path) -> str:
 
 def current_codes(data_dir: Path, now: dt.datetime | None = None) -> list[DemoCode]:
     """Each demo account's current TOTP code (RFC 6238, 30 s steps), for accounts whose set-up
-    credentials are still kept. The portal refuses a code used once already (replay guard), so a
-    second sign-in in the same 30 s needs the next code."""
+    credentials are still kept, and a recovery code it has not used. The portal accepts a code in
+    its own step and the next, and refuses a code used once already (replay guard), so a second
+    sign-in within the same 30 s needs the next code or the recovery code."""
     now = now or dt.datetime.now(dt.timezone.utc)
     stored = _read_credentials(data_dir / CREDENTIALS_FILE)
-    codes = []
-    for role, email, _ in DEMO_ACCOUNTS:
-        if role in stored:
-            totp = pyotp.TOTP(stored[role]["totp"])
-            left = totp.interval - int(now.timestamp()) % totp.interval
-            codes.append(DemoCode(role, email, totp.at(now), left))
+    if not stored:
+        return []
+    ctx = open_context(data_dir)
+    try:
+        codes = []
+        for role, email, _ in DEMO_ACCOUNTS:
+            if role in stored:
+                totp = pyotp.TOTP(stored[role]["totp"])
+                left = totp.interval - int(now.timestamp()) % totp.interval + totp.interval
+                account = accounts.get_account_by_email(ctx, email)
+                kept = stored[role].get("recovery_codes", []) if account else []
+                unused = credentials.unused_recovery_codes(ctx, account.id, kept) if kept else []
+                codes.append(
+                    DemoCode(role, email, totp.at(now), left, unused[0] if unused else None)
+                )
+    finally:
+        ctx.db.conn.close()
     return codes

@@ -22,24 +22,29 @@ PRAGMAS = (
     "PRAGMA secure_delete=ON",
     "PRAGMA trusted_schema=OFF",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
     # Statement journals and sorts stay in memory: the server writes nothing beside its database and
     # blobs.
     "PRAGMA temp_store=MEMORY",
 )
 
 
-def connect(path: Path) -> Database:
-    """Open a connection with the pragmas every connection needs (per request: no schema work)."""
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+def connect(path: Path, busy_timeout: float = 10.0) -> Database:
+    """Open a connection with the pragmas every connection needs (per request: no schema work).
+
+    A write waits up to `busy_timeout` seconds for the write lock (the `busy_timeout_seconds`
+    setting), then raises "database is locked" (portal.store.faults: 503, try again)."""
+    conn = sqlite3.connect(
+        str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout
+    )
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     for pragma in PRAGMAS:
         conn.execute(pragma)
     return Database(conn)
 
 
-def open_database(path: Path) -> Database:
+def open_database(path: Path, busy_timeout: float = 10.0) -> Database:
     """Connect and bring the schema up to date: once at start-up, or for a command."""
-    db = connect(path)
+    db = connect(path, busy_timeout)
     # Owner only: SQLite creates its -wal and -shm files with the database file's permissions.
     os.chmod(path, 0o600)
     migrate(db)

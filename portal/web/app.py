@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sqlite3
 from pathlib import Path
 
 from flask import Flask, Request, g, make_response, render_template, request
@@ -18,8 +19,8 @@ from portal.core.text import count_of, typed
 from portal.guard import flood, work_slots
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
-from portal.store import BlobStore, open_database
-from portal.web import page_marks
+from portal.store import BlobStore, faults, open_database
+from portal.web import fault_pages, page_marks
 from portal.web.context import portal_context
 
 csrf = CSRFProtect()
@@ -87,6 +88,17 @@ def _error_page(status: int, title: str, message: str):
     return handler
 
 
+def _start_up_write(app: Flask, what: str, work, *args) -> None:
+    """Start-up housekeeping that writes: a storage fault (a full disk, a locked database) is said
+    and the portal serves on, read-only where it must (docs/deploy.md), rather than not at all."""
+    fault = faults.put_off(work, *args)
+    if fault is not None:
+        app.logger.warning(
+            "Start-up could not finish %s (storage fault: %s); serving on, and it is done at the"
+            " next start.", what, fault.kind
+        )
+
+
 def create_app(data_dir: Path | None = None, *, settings: Settings | None = None) -> Flask:
     if settings is None:
         settings = load_settings(Path(data_dir or "instance"))
@@ -99,10 +111,12 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # Start-up work, once per process: bring the schema up to date and ready the blob folder. The
     # directory of appropriate authorities ships with the portal: filled once, then the
     # administrators'.
-    start_db = open_database(settings.database_path)
+    start_db = open_database(settings.database_path, settings.busy_timeout_seconds)
     app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
-    referrals.seed_directory(Context(settings, start_db, app.extensions["portal_blobs"]))
-    sessions.purge_expired(start_db)  # no ended session's row outlives a restart
+    start_ctx = Context(settings, start_db, app.extensions["portal_blobs"])
+    _start_up_write(app, "filling the authorities", referrals.seed_directory, start_ctx)
+    # No ended session's row outlives a restart.
+    _start_up_write(app, "removing ended sessions", sessions.purge_expired, start_db)
     start_db.conn.close()
     # The decoy for unknown emails costs one Argon2id run now, not on the first unknown sign-in.
     credentials.prepare_decoy(settings)
@@ -200,6 +214,23 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     for code_or_exception, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(code_or_exception, _error_page(status, title, message))
+
+    @app.context_processor
+    def _storage_notice():
+        # Every page says so while disclosures pause for want of space (portal.web.fault_pages).
+        return {"storage_notice": fault_pages.storage_notice(settings)}
+
+    @app.errorhandler(OSError)
+    @app.errorhandler(sqlite3.Error)
+    def _fault(exc):
+        # A locked database, a full disk, a missing file, a dead dependency: said plainly, with
+        # what was typed and when to try again (portal.web.fault_pages); anything else is a bug.
+        fault = faults.classify(exc)
+        if fault is None:
+            app.logger.error("Unhandled error", exc_info=exc)
+            return _error_page(*ERROR_PAGES[500])(exc)
+        app.logger.warning("Request ended by a fault: %s (%s)", fault.kind, type(exc).__name__)
+        return fault_pages.fault_response(fault.kind, fault.retry_after)
 
     @app.errorhandler(work_slots.Busy)
     def _busy(exc: work_slots.Busy):

@@ -19,6 +19,8 @@ def portal_context() -> Context:
     if "portal_ctx" not in g:
         settings: Settings = current_app.config["PORTAL_SETTINGS"]
         g.portal_ctx = Context(
-            settings, connect(settings.database_path), current_app.extensions["portal_blobs"]
+            settings,
+            connect(settings.database_path, settings.busy_timeout_seconds),
+            current_app.extensions["portal_blobs"],
         )
     return g.portal_ctx

@@ -147,10 +147,11 @@ class ServerProcess:
 
 
 def start_server(data_dir: Path, *, env: dict[str, str] | None = None, argv_prefix: list[str] | None = None,
-                 workers: int = 2) -> ServerProcess:
-    """Run `portal serve` as its own process on loopback and wait until it answers."""
+                 workers: int = 2, output_dir: Path | None = None) -> ServerProcess:
+    """Run `portal serve` as its own process on loopback and wait until it answers. Its output goes
+    beside the data directory, or into `output_dir` (when that disk is full, for instance)."""
     port = free_port()
-    output_path = data_dir.parent / f"server-{port}.log"
+    output_path = (output_dir or data_dir.parent) / f"server-{port}.log"
     command = (argv_prefix or [sys.executable, "-m", "portal"]) + [
         "--data", str(data_dir), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}

@@ -14,6 +14,7 @@ from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import channels, conflicts
 from portal.web import carry
 from portal.web.context import portal_context
+from portal.web.fault_pages import form_page
 from portal.web.forms import CHOOSE
 from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
@@ -60,6 +61,11 @@ def _render_disclose(
         ),
         status,
     )
+
+
+@form_page("discloser.disclose_post")
+def _disclose_after_fault(formdata, problem: str):
+    return _render_disclose(_disclose_form(formdata), 503, problem)
 
 
 @bp.get("/.well-known/security.txt")
@@ -139,7 +145,7 @@ def disclose_post():
         form.exclude.errors = [str(exc)]
         return _render_disclose(form, 400, dropped=intake.file_names)
     except receiving.RefusedForNow:
-        return paused()
+        return paused(DiscloseForm.TEXT_FIELDS)
     except (flood.NotPaid, flood.NotYet) as exc:
         wait = payment.retry_after(exc, "disclose")
         body, _ = _render_disclose(

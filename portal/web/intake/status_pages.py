@@ -23,6 +23,7 @@ from portal.keys import roster_work
 from portal.records.casefiles import STATUSES
 from portal.web import carry, page_marks
 from portal.web.context import portal_context
+from portal.web.fault_pages import form_page
 from portal.web.forms import EmptyForm
 from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
@@ -209,6 +210,15 @@ def other_disclosure(carried: MultiDict, dropped=(), what: str = "form"):
     )
 
 
+@form_page("discloser.status_reply")
+def _reply_after_fault(formdata, problem: str):
+    ctx = portal_context()
+    session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
+    if session is None:
+        raise LookupError("no status session: the plain fault page shows the text")
+    return render_thread(ctx, session, ReplyForm(formdata=formdata), 503, problem)
+
+
 @bp.post("/status/reply")
 def status_reply():
     ctx = portal_context()
@@ -290,7 +300,7 @@ def status_reply():
             ctx, session, ReplyForm(formdata=None), 400, "The form could not be read."
         )
     except receiving.RefusedForNow:
-        return paused()
+        return paused(ReplyForm.TEXT_FIELDS)
     return render_thread(
         ctx,
         session,

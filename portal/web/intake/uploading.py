@@ -10,6 +10,7 @@ from portal.guard import work_slots
 from portal.intake.filenames import clean_filename
 from portal.intake.uploads import Limits, MalformedForm, TooLarge, read_multipart
 from portal.web.context import portal_context
+from portal.web.fault_pages import keep_typed, paused_response
 from portal.web.intake.forms import DiscloseForm
 
 
@@ -84,8 +85,9 @@ def read_refused(text_fields) -> tuple[MultiDict, list[str]]:
 
 
 def read_upload(intake, text_fields):
-    """Stream the multipart body: text fields into memory, files through the intake's encryptors."""
-    return read_multipart(
+    """Stream the multipart body: text fields into memory, files through the intake's encryptors.
+    The text fields are kept for a fault page (portal.web.fault_pages) should storing them fail."""
+    return keep_typed(read_multipart(
         request.stream,
         request.content_type or "",
         text_fields=text_fields,
@@ -93,7 +95,7 @@ def read_upload(intake, text_fields):
         open_sink=intake.open_file,
         limits=upload_limits(),
         repeatable=DiscloseForm.REPEATABLE,
-    )
+    ))
 
 
 def drain_body() -> None:
@@ -105,16 +107,9 @@ def drain_body() -> None:
         pass
 
 
-def paused():
-    drain_body()
-    return (
-        render_template(
-            "error.html",
-            title="Disclosures are paused",
-            message=(
-                "The portal cannot accept disclosures or messages right now because it is short "
-                "of storage space. Nothing you sent was kept. Please try again later."
-            ),
-        ),
-        503,
-    )
+def paused(text_fields):
+    """Disclosures and messages pause below the free-space floor: 503 with Retry-After, and the text
+    back in its boxes (the file parts are read and dropped: their names are not kept either)."""
+    fields, _ = read_refused(text_fields)
+    keep_typed(fields)
+    return paused_response()

@@ -1,0 +1,155 @@
+"""The page for a fault a person can meet (portal.store.faults): what happened, that nothing was
+stored, when to try again (503 with Retry-After), and what they typed, never a bare 500.
+
+A form's text comes back in its own boxes where its view registered how (`@form_page(endpoint)`,
+the disclosure form and the reply); otherwise, and if that page cannot be shown either, it is shown
+to copy, as the expiry hand-back does (portal.web.carry: same-origin only, secrets never echoed).
+A streaming view's fields are read by the view itself: `keep_typed` puts them where this page finds
+them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import g, make_response, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from portal.intake import receiving
+from portal.web import carry
+
+# What happened, by kind of fault, for the page's title and first sentence.
+WHAT_HAPPENED = {
+    "locked": (
+        "The portal is busy",
+        "The portal is busy with other work just now and could not store this in time.",
+    ),
+    "full": (
+        "Disclosures are paused",
+        "The portal is short of storage space, so it cannot store anything new just now.",
+    ),
+    "missing": (
+        "The portal is not available",
+        "Part of the portal's storage cannot be reached just now; its administrators need to"
+        " look at it.",
+    ),
+    "dependency": (
+        "The portal is not available",
+        "Something the portal depends on is not answering just now.",
+    ),
+}
+
+# The same for the console (officers and administrators): it cannot sign anyone in or record
+# anything while the storage cannot be written.
+CONSOLE_WHAT_HAPPENED = {
+    "locked": (
+        "The console is busy",
+        "The portal is busy with other work just now and could not record this in time.",
+    ),
+    "full": (
+        "The console is not available",
+        "The console is not available just now: the portal is short of storage space, so it"
+        " cannot sign anyone in or record anything.",
+    ),
+    "missing": WHAT_HAPPENED["missing"],
+    "dependency": WHAT_HAPPENED["dependency"],
+}
+
+# Said at the top of every page while the disk is below its free-space floor (disclosures pause).
+PAUSED_NOTICE = (
+    "Disclosures are paused: the portal is short of storage space, so it cannot take in new"
+    " disclosures or messages just now. You can still read this site. Please try again later."
+)
+CONSOLE_PAUSED_NOTICE = (
+    "The console is not available just now: the portal is short of storage space, so no one can"
+    " sign in or record anything. Cases already stored are safe. Please try again later."
+)
+
+# For those signed in already: the inbox still shows, nothing can be recorded (not even a reading).
+CONSOLE_READING_NOTICE = (
+    "The portal is short of storage space: nothing new can be recorded just now, so cases cannot be"
+    " opened (every opening is recorded in the audit log) and disclosures are paused. Cases already"
+    " stored are safe. Please try again later."
+)
+
+
+def in_console() -> bool:
+    return request.path.startswith("/console")
+
+
+def storage_notice(settings) -> str | None:
+    """The notice for the top of this page, or None while there is room (see receiving)."""
+    if not receiving.short_of_space(settings):
+        return None
+    if not in_console():
+        return PAUSED_NOTICE
+    return CONSOLE_PAUSED_NOTICE if request.endpoint == "console.login" else CONSOLE_READING_NOTICE
+
+
+# The POST endpoint -> a function of (formdata, problem) that shows its page with the text in its
+# boxes, as (body, status); registered by the views.
+_FORM_PAGES: dict[str, Callable[[MultiDict, str], object]] = {}
+
+
+def form_page(endpoint: str):
+    def register(render):
+        _FORM_PAGES[endpoint] = render
+        return render
+
+    return register
+
+
+def keep_typed(fields: MultiDict) -> MultiDict:
+    """Remember a streamed form's text fields for this request, in case a fault ends it."""
+    g.portal_typed = fields
+    return fields
+
+
+def when_to_try(retry_after: int) -> str:
+    if retry_after < 120:
+        return "Please try again in a minute."
+    if retry_after < 7200:
+        return f"Please try again in about {retry_after // 60} minutes."
+    return "Please try again later today."
+
+
+def fault_response(kind: str, retry_after: int):
+    """The 503 page for a fault of `kind` in this request."""
+    title, what = (CONSOLE_WHAT_HAPPENED if in_console() else WHAT_HAPPENED)[kind]
+    typed = MultiDict()
+    if request.method == "POST":
+        raw = g.get("portal_typed")
+        typed = carry.typed_fields(raw if raw is not None else _form_or_nothing())
+    kept = carry.has_text(typed)
+    problem = (
+        f"{what} Nothing was stored."
+        + (" What you wrote is still here; any files must be chosen again. " if kept else " ")
+        + when_to_try(retry_after)
+    )
+    body = None
+    render = _FORM_PAGES.get(request.endpoint or "")
+    if kept and render is not None:
+        try:
+            body, _ = render(typed, problem)
+        except Exception:  # the form's own page needs what failed: the plain page below
+            body = None
+    if body is None:
+        body = render_template(
+            "fault.html", title=title, problem=problem, carried=typed.items(multi=True), kept=kept
+        )
+    response = make_response(body, 503)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def paused_response():
+    """The page for a form refused because the disk is below its free-space floor, as for a full
+    disk (the text kept by `keep_typed`; Retry-After as portal.store.faults gives a full disk)."""
+    return fault_response("full", 3600)
+
+
+def _form_or_nothing() -> MultiDict:
+    try:
+        return request.form
+    except Exception:  # a body that cannot be read now (already streamed): nothing to give back
+        return MultiDict()

@@ -1,0 +1,190 @@
+"""A full disk, on a served portal (issue 24, Why 2 and 3): the data directory on a small real tmpfs
+that the test mounts (the tests run as root, as CI does) and fills to the last byte. The portal
+starts all the same (its start-up writes are said and skipped), serves its pages saying that
+disclosures are paused, gives a disclosure back with its text and stores nothing, says plainly that
+the console is not available, and every command ends in a verdict. docs/deploy.md lists each."""
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import MARKER
+from tests.support import (HttpClient, csrf_token, disclosure_fields, multipart, post_multipart,
+                           receipt_from, start_server)
+from tests.support.console import sign_in
+
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
+STORED_TEXT = "An account stored before the disk filled"
+
+
+def _fill(disk) -> None:
+    with open(disk / "filler", "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError:
+            pass
+    # What the last partial write left: a byte at a time, to the very end.
+    with open(disk / "filler-tail", "wb", buffering=0) as tail:
+        try:
+            while True:
+                tail.write(b"\0")
+        except OSError:
+            pass
+    assert shutil.disk_usage(disk).free == 0
+
+
+@pytest.fixture
+def small_disk(installation, tmp_path):
+    """The installation on a 16 MiB tmpfs, with a case, a signed-in session that has since ended and
+    an emptied directory of authorities (so that start-up has writing to do); and how to fill it."""
+    from portal.core.config import load_settings
+    from portal.web.app import create_app
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(disk)],
+                   check=True)
+    try:
+        data_dir = disk / "data"
+        shutil.copytree(installation.data_dir, data_dir)
+        app = create_app(settings=load_settings(data_dir, free_space_floor_bytes=0))
+        client = app.test_client()
+        token = csrf_token(client.get("/disclose").text)
+        receipt = receipt_from(post_multipart(client, "/disclose", disclosure_fields(token, STORED_TEXT)).text)
+        assert sign_in(client, installation.other_officer).status_code == 303
+        with sqlite3.connect(data_dir / "portal.db") as conn:
+            conn.execute("UPDATE sessions SET expires_at = 0")
+            conn.execute("DELETE FROM authorities")
+        yield data_dir, receipt, lambda: _fill(disk)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+@pytest.fixture
+def full_disk(small_disk):
+    data_dir, receipt, fill = small_disk
+    fill()
+    return data_dir, receipt
+
+
+def _stored(data_dir) -> tuple[int, list]:
+    with sqlite3.connect(f"file:{data_dir / 'portal.db'}?mode=ro", uri=True) as conn:
+        cases = conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
+    return cases, sorted(p.name for p in (data_dir / "blobs").rglob("*"))
+
+
+def test_with_a_full_disk_portal_serve_starts_and_its_pages_say_disclosures_are_paused(
+        installation, full_disk, tmp_path):
+    data_dir, receipt = full_disk
+    server = start_server(data_dir, workers=1, output_dir=tmp_path)
+    try:
+        client = HttpClient("127.0.0.1", server.port)
+        for path in ("/", "/disclose", "/status"):
+            page = client.get(path)
+            assert page.status == 200, (path, page.status)
+            assert 'id="storage-notice"' in page.text and "Disclosures are paused" in page.text, path
+        # Opening a case's thread needs its status session written: 503, said plainly, the receipt
+        # not echoed.
+        opened = client.post_form("/status", {"csrf_token": csrf_token(client.get("/status").text),
+                                              "receipt": receipt})
+        assert opened.status == 503 and int(opened.headers["Retry-After"]) > 0, opened.text
+        assert "short of storage space" in opened.text and receipt not in opened.text
+        login = client.get("/console/login")
+        assert login.status == 200 and "The console is not available" in login.text
+        # Signing in needs to write (the session, the audit entry): it says so plainly, 503.
+        answer = client.post_form("/console/login", {
+            "csrf_token": csrf_token(login.text), "email": installation.officer.email,
+            "passphrase": installation.officer.passphrase, "totp": installation.officer.code()})
+        assert answer.status == 503 and int(answer.headers["Retry-After"]) > 0
+        assert "The console is not available" in answer.text
+        assert installation.officer.passphrase not in answer.text
+        output = server.output()
+        assert "Start-up could not finish" in output and "storage fault: full" in output
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("floor", ["default", "0"])
+def test_a_disclosure_sent_to_a_full_disk_gets_503_keeps_its_text_and_stores_nothing(
+        installation, full_disk, floor, tmp_path):
+    """With the default floor the portal refuses before storing (the file's bytes read and dropped);
+    with no floor at all the write itself meets the full disk (ENOSPC, SQLITE_FULL), here with text
+    only: a file streamed into a full disk with no floor is w22-uploads' (the floor checked as bytes
+    arrive). The answer is the same either way."""
+    data_dir, receipt = full_disk
+    env = {} if floor == "default" else {"PORTAL_FREE_SPACE_FLOOR_BYTES": "0"}
+    server = start_server(data_dir, workers=1, env=env, output_dir=tmp_path)
+    try:
+        before = _stored(data_dir)
+        client = HttpClient("127.0.0.1", server.port)
+        token = csrf_token(client.get("/disclose").text)
+        files = [("attachments", "evidence.txt", b"some evidence " * 5000)] if floor == "default" else []
+        body, content_type = multipart(disclosure_fields(token, MARKER), files)
+        answer = client.request("POST", "/disclose", body,
+                                {"Content-Type": content_type, **SAME_ORIGIN})
+        assert answer.status == 503, answer.text
+        assert int(answer.headers["Retry-After"]) > 0
+        page = html.unescape(answer.text)
+        assert "Nothing was stored" in page and "short of storage space" in page
+        assert re.search(rf'<textarea[^>]*name="details"[^>]*>\s*{MARKER}</textarea>', page), page
+        assert _stored(data_dir) == before
+        assert not list(data_dir.rglob("*.part"))
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output
+
+
+def _portal(data_dir, *args, stdin: str = ""):
+    return subprocess.run([sys.executable, "-m", "portal", "--data", str(data_dir), *args],
+                          input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_portal_commands_give_a_verdict_on_a_full_disk(full_disk):
+    data_dir, receipt = full_disk
+    verify = _portal(data_dir, "audit", "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "Traceback" not in verify.stdout + verify.stderr
+    assert len((verify.stdout + verify.stderr).strip().splitlines()) == 1
+    for args in (["channel", "add", "Finance"], ["officer", "invite", "--email", "c@agency.govt.nz",
+                                                  "--name", "Cy", "--channel", "Procurement"]):
+        result = _portal(data_dir, *args)
+        said = (result.stdout + result.stderr).strip()
+        assert result.returncode != 0 and "Traceback" not in said, said
+        assert said.splitlines()[-1].startswith("Error: The disk is full"), said
+        assert len(said.splitlines()) == 1, said
+
+
+def test_an_officer_signed_in_before_the_disk_filled_sees_the_inbox_and_why_a_case_will_not_open(
+        installation, small_disk, tmp_path):
+    """Opening a case is recorded in the audit log before it is shown: with nothing recordable the
+    case stays shut (503, said plainly), never shown unrecorded."""
+    data_dir, _, fill = small_disk
+    server = start_server(data_dir, workers=1, output_dir=tmp_path)
+    try:
+        client = HttpClient("127.0.0.1", server.port)
+        officer = installation.officer
+        login = client.get("/console/login")
+        signed = client.post_form("/console/login", {
+            "csrf_token": csrf_token(login.text), "email": officer.email,
+            "passphrase": officer.passphrase, "totp": officer.code()})
+        assert signed.status == 303, signed.text
+        fill()
+        inbox = client.get("/console/")
+        assert inbox.status == 200 and 'id="storage-notice"' in inbox.text
+        assert "cases cannot be opened" in inbox.text
+        ref = re.search(r'href="/console/cases/([^"/]+)"', inbox.text).group(1)
+        case = client.get(f"/console/cases/{ref}")
+        assert case.status == 503 and int(case.headers["Retry-After"]) > 0
+        assert "short of storage space" in case.text and STORED_TEXT not in case.text
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output
