@@ -8,7 +8,7 @@ import datetime as dt
 from flask import Response, abort, make_response, render_template, request
 from wtforms.fields.choices import SelectChoice
 
-from portal.guard import submissions, work_slots
+from portal.guard import submissions, upload_slots, work_slots
 from portal.intake import cases, receipts, receiving
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import channels, conflicts
@@ -18,11 +18,14 @@ from portal.web.forms import CHOOSE
 from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
 from portal.web.intake.uploading import (
+    FILES_NOT_KEPT,
+    PAUSED_RETRY_AFTER,
     busy,
     drain_body,
-    paused,
     read_upload,
+    unread_rest,
     upload_limits,
+    upload_slot,
     with_retry_after,
 )
 from portal.web.responses import too_many_requests
@@ -90,10 +93,10 @@ def disclose_post():
     intake = form = None
     try:
         with (
-            work_slots.upload(ctx.settings, request.content_length),
-            receiving.begin_disclosure(ctx) as intake,
+            upload_slot() as holder,
+            receiving.begin_disclosure(ctx, request.content_length or 0) as intake,
         ):
-            form = _disclose_form(read_upload(intake, DiscloseForm.TEXT_FIELDS))
+            form = _disclose_form(read_upload(intake, DiscloseForm.TEXT_FIELDS, holder))
             if form.validate():
                 receipt = cases.complete_disclosure(
                     ctx,
@@ -131,8 +134,23 @@ def disclose_post():
     except conflicts.ExcludedEveryone as exc:
         form.exclude.errors = [str(exc)]
         return _render_disclose(form, 400, dropped=intake.file_names)
-    except receiving.RefusedForNow:
-        return paused()
+    except receiving.RefusedForNow as exc:
+        # The free-space floor: the text was read and comes back; the files were thrown away.
+        body, _ = _render_disclose(
+            _disclose_form(exc.fields), 503, FILES_NOT_KEPT, dropped=intake.file_names
+        )
+        return unread_rest(with_retry_after(body, 503, PAUSED_RETRY_AFTER))
+    except upload_slots.Preempted as exc:
+        # Sent below the useful rate while another upload waited for its slot.
+        body, _ = _render_disclose(
+            _disclose_form(exc.fields),
+            503,
+            "Your files arrived too slowly while others were waiting to send theirs, so your"
+            " disclosure was not stored. What you wrote is still here: please choose any files"
+            " again and send it in a minute, or send it without the files.",
+            dropped=intake.file_names,
+        )
+        return unread_rest(with_retry_after(body, 503, exc.retry_after))
     except receiving.Throttled as exc:
         # Only a valid form with files or long text gets here: the disclosers' byte budget for today
         # is spent.

@@ -15,7 +15,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
-from portal.guard import submissions, work_slots
+from portal.guard import submissions, upload_slots, work_slots
 from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import roster_work
@@ -26,12 +26,15 @@ from portal.web.forms import EmptyForm
 from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ReplyForm, StatusForm
 from portal.web.intake.uploading import (
+    PAUSED_RETRY_AFTER,
     busy,
     drain_body,
-    paused,
     read_refused,
     read_upload,
+    unread_rest,
     upload_limits,
+    upload_slot,
+    with_retry_after,
 )
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
@@ -163,10 +166,10 @@ def status_reply():
     intake = form = None
     try:
         with (
-            work_slots.upload(ctx.settings, request.content_length),
-            replies.begin_reply(ctx, session) as intake,
+            upload_slot() as holder,
+            replies.begin_reply(ctx, session, request.content_length or 0) as intake,
         ):
-            form = ReplyForm(formdata=read_upload(intake, ReplyForm.TEXT_FIELDS))
+            form = ReplyForm(formdata=read_upload(intake, ReplyForm.TEXT_FIELDS, holder))
             if form.validate():
                 replies.complete_reply(
                     ctx,
@@ -176,6 +179,18 @@ def status_reply():
                     session_id=session.id,
                 )
                 return redirect(url_for("discloser.status") + "#thread", code=303)
+    except upload_slots.Preempted as exc:
+        body, _ = render_thread(
+            ctx,
+            session,
+            ReplyForm(formdata=exc.fields),
+            503,
+            "Your files arrived too slowly while others were waiting to send theirs, so your"
+            " message was not sent: it is still in its box. Please choose any files again and"
+            " send it in a minute.",
+            dropped=intake.file_names,
+        )
+        return unread_rest(with_retry_after(body, 503, exc.retry_after))
     except work_slots.Busy as exc:
         return busy(exc)
     except receiving.Throttled as exc:
@@ -219,8 +234,18 @@ def status_reply():
         return render_thread(
             ctx, session, ReplyForm(formdata=None), 400, "The form could not be read."
         )
-    except receiving.RefusedForNow:
-        return paused()
+    except receiving.RefusedForNow as exc:
+        body, _ = render_thread(
+            ctx,
+            session,
+            ReplyForm(formdata=exc.fields),
+            503,
+            "Messages are paused: the portal is short of storage space, so your files were not"
+            " kept and nothing was sent. Your message is still in its box: please send it again"
+            " later, or now without the files.",
+            dropped=intake.file_names if intake else (),
+        )
+        return unread_rest(with_retry_after(body, 503, PAUSED_RETRY_AFTER))
     return render_thread(
         ctx,
         session,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Response, make_response, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from portal.guard import work_slots
+from portal.guard import upload_slots, work_slots
 from portal.intake.filenames import clean_filename
-from portal.intake.uploads import Limits, MalformedForm, TooLarge, read_multipart
+from portal.intake.receiving import RefusedForNow
+from portal.intake.uploads import Interrupted, Limits, MalformedForm, TooLarge, read_multipart
 from portal.web.context import portal_context
 from portal.web.intake.forms import DiscloseForm
 
@@ -83,17 +84,42 @@ def read_refused(text_fields) -> tuple[MultiDict, list[str]]:
     return fields, names
 
 
-def read_upload(intake, text_fields):
-    """Stream the multipart body: text fields into memory, files through the intake's encryptors."""
-    return read_multipart(
-        request.stream,
-        request.content_type or "",
-        text_fields=text_fields,
-        file_fields=["attachments"],
-        open_sink=intake.open_file,
-        limits=upload_limits(),
-        repeatable=DiscloseForm.REPEATABLE,
-    )
+def upload_slot():
+    """The request's upload slot (upload_slots.upload), held for a `with` block."""
+    return upload_slots.upload(portal_context().settings, request.content_length)
+
+
+def read_upload(intake, text_fields, holder=None):
+    """Stream the multipart body: text fields into memory, files through the intake's encryptors,
+    each read counted against the upload slot `holder` and the free-space floor
+    (receiving.Intake.watch). Raises RefusedForNow, with the text, when the floor stopped the
+    files, and upload_slots.Preempted, with the text in `fields`, when the slot was handed over."""
+    try:
+        fields = read_multipart(
+            intake.watch(request.stream, holder),
+            request.content_type or "",
+            text_fields=text_fields,
+            file_fields=["attachments"],
+            open_sink=intake.open_file,
+            limits=upload_limits(),
+            repeatable=DiscloseForm.REPEATABLE,
+        )
+    except Interrupted as exc:
+        if exc.reason == "preempted":
+            preempted = upload_slots.Preempted()
+            preempted.fields = exc.fields
+            raise preempted from None
+        raise RefusedForNow(exc.fields) from None
+    intake.end_of_body(fields)
+    return fields
+
+
+def unread_rest(response: Response) -> Response:
+    """The body was not read to its end: close the connection after the answer; the worker reads
+    and throws away the rest, up to a bound, so the client still sending sees this page
+    (portal/guard/slow_clients.py)."""
+    response.headers["Connection"] = "close"
+    return response
 
 
 def drain_body() -> None:
@@ -105,16 +131,10 @@ def drain_body() -> None:
         pass
 
 
-def paused():
-    drain_body()
-    return (
-        render_template(
-            "error.html",
-            title="Disclosures are paused",
-            message=(
-                "The portal cannot accept disclosures or messages right now because it is short "
-                "of storage space. Nothing you sent was kept. Please try again later."
-            ),
-        ),
-        503,
-    )
+FILES_NOT_KEPT = (
+    "Disclosures are paused: the portal is short of storage space, so your files were not kept"
+    " and nothing was stored. What you wrote is below: please send it again later, or now without"
+    " the files."
+)
+PAUSED_RETRY_AFTER = 600
+
