@@ -182,8 +182,11 @@ def read_multipart(
         )
         raise
     except ParseFailedException as exc:
-        if isinstance(exc.__cause__ or exc.__context__, (TooLarge, MalformedForm)):
-            raise (exc.__cause__ or exc.__context__) from None
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, (TooLarge, Interrupted)):
+            cause.fields = fields
+        if isinstance(cause, (TooLarge, Interrupted, MalformedForm)):
+            raise cause from None
         raise MalformedForm("The form could not be read.") from exc
     except UnicodeDecodeError as exc:  # a part's name or file name that is not UTF-8
         raise MalformedForm("The form could not be read.") from exc

@@ -18,10 +18,12 @@ from portal.web.forms import CHOOSE
 from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
 from portal.web.intake.uploading import (
+    BUSY_NOT_KEPT,
     FILES_NOT_KEPT,
     PAUSED_RETRY_AFTER,
-    busy,
+    SLOW_NOT_KEPT,
     drain_body,
+    read_text_before_files,
     read_upload,
     unread_rest,
     upload_limits,
@@ -59,6 +61,13 @@ def _render_disclose(form: DiscloseForm, status: int = 200, problem: str | None 
         ),
         status,
     )
+
+
+def _not_kept(fields, problem: str, dropped, retry_after: int) -> Response:
+    """503 for a disclosure the portal did not take, its text given back, before the end of its
+    body was read (unread_rest)."""
+    body, _ = _render_disclose(_disclose_form(fields), 503, problem, dropped=dropped)
+    return unread_rest(with_retry_after(body, 503, retry_after))
 
 
 @bp.get("/.well-known/security.txt")
@@ -136,21 +145,10 @@ def disclose_post():
         return _render_disclose(form, 400, dropped=intake.file_names)
     except receiving.RefusedForNow as exc:
         # The free-space floor: the text was read and comes back; the files were thrown away.
-        body, _ = _render_disclose(
-            _disclose_form(exc.fields), 503, FILES_NOT_KEPT, dropped=intake.file_names
-        )
-        return unread_rest(with_retry_after(body, 503, PAUSED_RETRY_AFTER))
+        return _not_kept(exc.fields, FILES_NOT_KEPT, intake.file_names, PAUSED_RETRY_AFTER)
     except upload_slots.Preempted as exc:
         # Sent below the useful rate while another upload waited for its slot.
-        body, _ = _render_disclose(
-            _disclose_form(exc.fields),
-            503,
-            "Your files arrived too slowly while others were waiting to send theirs, so your"
-            " disclosure was not stored. What you wrote is still here: please choose any files"
-            " again and send it in a minute, or send it without the files.",
-            dropped=intake.file_names,
-        )
-        return unread_rest(with_retry_after(body, 503, exc.retry_after))
+        return _not_kept(exc.fields, SLOW_NOT_KEPT, intake.file_names, exc.retry_after)
     except receiving.Throttled as exc:
         # Only a valid form with files or long text gets here: the disclosers' byte budget for today
         # is spent.
@@ -165,8 +163,9 @@ def disclose_post():
         )
         return too_many_requests(body, exc.retry_after)
     except work_slots.Busy as exc:
-        if form is None:  # all upload slots taken: answered before reading anything
-            return busy(exc)
+        if intake is None:  # every upload slot taken: the text is read, the files are not
+            fields, names = read_text_before_files(DiscloseForm.TEXT_FIELDS)
+            return _not_kept(fields, BUSY_NOT_KEPT, names, exc.retry_after)
         body, _ = _render_disclose(
             form,
             503,

@@ -30,6 +30,7 @@ from portal.web.intake.uploading import (
     busy,
     drain_body,
     read_refused,
+    read_text_before_files,
     read_upload,
     unread_rest,
     upload_limits,
@@ -147,6 +148,13 @@ def status_post():
     )
 
 
+def _reply_not_kept(ctx, session, fields, problem: str, dropped, retry_after: int):
+    """503 for a message the portal did not take, its text back in its box, before the end of its
+    body was read (unread_rest)."""
+    body, _ = render_thread(ctx, session, ReplyForm(formdata=fields), 503, problem, dropped=dropped)
+    return unread_rest(with_retry_after(body, 503, retry_after))
+
+
 @bp.post("/status/reply")
 def status_reply():
     ctx = portal_context()
@@ -180,19 +188,31 @@ def status_reply():
                 )
                 return redirect(url_for("discloser.status") + "#thread", code=303)
     except upload_slots.Preempted as exc:
-        body, _ = render_thread(
+        return _reply_not_kept(
             ctx,
             session,
-            ReplyForm(formdata=exc.fields),
-            503,
+            exc.fields,
             "Your files arrived too slowly while others were waiting to send theirs, so your"
             " message was not sent: it is still in its box. Please choose any files again and"
             " send it in a minute.",
-            dropped=intake.file_names,
+            intake.file_names,
+            exc.retry_after,
         )
-        return unread_rest(with_retry_after(body, 503, exc.retry_after))
     except work_slots.Busy as exc:
-        return busy(exc)
+        if intake is not None:
+            return busy(exc)
+        # Every upload slot is taken: the text is read (not the files) and comes back.
+        fields, names = read_text_before_files(ReplyForm.TEXT_FIELDS)
+        return _reply_not_kept(
+            ctx,
+            session,
+            fields,
+            "Many people are sending files just now, so your message was not sent and your files"
+            " were not kept. Your message is still in its box: please choose any files again and"
+            " send it in a minute.",
+            names,
+            exc.retry_after,
+        )
     except receiving.Throttled as exc:
         body, _ = render_thread(
             ctx,
@@ -235,17 +255,16 @@ def status_reply():
             ctx, session, ReplyForm(formdata=None), 400, "The form could not be read."
         )
     except receiving.RefusedForNow as exc:
-        body, _ = render_thread(
+        return _reply_not_kept(
             ctx,
             session,
-            ReplyForm(formdata=exc.fields),
-            503,
+            exc.fields,
             "Messages are paused: the portal is short of storage space, so your files were not"
             " kept and nothing was sent. Your message is still in its box: please send it again"
             " later, or now without the files.",
-            dropped=intake.file_names if intake else (),
+            intake.file_names if intake else (),
+            PAUSED_RETRY_AFTER,
         )
-        return unread_rest(with_retry_after(body, 503, PAUSED_RETRY_AFTER))
     return render_thread(
         ctx,
         session,

@@ -3,6 +3,8 @@ refused form's fields, and the answers when the portal is busy or short of space
 
 from __future__ import annotations
 
+import time
+
 from flask import Response, make_response, render_template, request
 from werkzeug.datastructures import MultiDict
 
@@ -63,22 +65,72 @@ class _DroppedFile:
         pass
 
 
+def _read_text(stream, text_fields, open_sink) -> MultiDict:
+    return read_multipart(
+        stream,
+        request.content_type or "",
+        text_fields=text_fields,
+        file_fields=["attachments"],
+        open_sink=open_sink,
+        limits=upload_limits(),
+        repeatable=DiscloseForm.REPEATABLE,
+    )
+
+
 def read_refused(text_fields) -> tuple[MultiDict, list[str]]:
     """Read a form refused before any storage: its text fields and the names of its files."""
     names: list[str] = []
     try:
-        fields = read_multipart(
-            request.stream,
-            request.content_type or "",
-            text_fields=text_fields,
-            file_fields=["attachments"],
-            open_sink=lambda n: _DroppedFile(names, n),
-            limits=upload_limits(),
-            repeatable=DiscloseForm.REPEATABLE,
-        )
+        fields = _read_text(request.stream, text_fields, lambda n: _DroppedFile(names, n))
     except TooLarge as exc:
         fields = exc.fields
         drain_body()
+    except MalformedForm:
+        fields = MultiDict()
+    return fields, names
+
+
+class _StopAtFile:
+    """The first file part of a form answered busy: its name is kept, and reading stops there."""
+
+    def __init__(self, names: list[str], filename: str) -> None:
+        names.append(clean_filename(filename))
+        raise Interrupted("file part")
+
+
+class _Bounded:
+    """A body read for its text only: Interrupted past `limit` bytes or `seconds`."""
+
+    def __init__(self, stream, limit: int, seconds: float) -> None:
+        self._stream, self._left = stream, limit
+        self._deadline = time.monotonic() + seconds
+
+    def read(self, size: int) -> bytes:
+        if self._left <= 0 or time.monotonic() > self._deadline:
+            raise Interrupted("text bound")
+        data = self._stream.read(min(size, self._left))
+        self._left -= len(data)
+        return data
+
+
+# A form answered busy is read only this long for its text, which browsers send before its files.
+TEXT_READ_SECONDS = 5
+
+
+def read_text_before_files(text_fields) -> tuple[MultiDict, list[str]]:
+    """The text of a form the portal will not take now (every upload slot is held), read up to its
+    first file part and within the text limit and TEXT_READ_SECONDS, so the answer can keep it;
+    the rest of the body is read and thrown away after the answer (unread_rest)."""
+    names: list[str] = []
+    try:
+        limit = portal_context().settings.max_text_bytes + 65536
+        fields = _read_text(
+            _Bounded(request.stream, limit, TEXT_READ_SECONDS),
+            text_fields,
+            lambda n: _StopAtFile(names, n),
+        )
+    except (Interrupted, TooLarge) as exc:
+        fields = exc.fields
     except MalformedForm:
         fields = MultiDict()
     return fields, names
@@ -137,4 +189,13 @@ FILES_NOT_KEPT = (
     " the files."
 )
 PAUSED_RETRY_AFTER = 600
-
+SLOW_NOT_KEPT = (
+    "Your files arrived too slowly while others were waiting to send theirs, so your disclosure"
+    " was not stored. What you wrote is still here: please choose any files again and send it in"
+    " a minute, or send it without the files."
+)
+BUSY_NOT_KEPT = (
+    "Many people are sending files just now, so your disclosure was not stored and your files"
+    " were not kept. What you wrote is still here: please choose any files again and send it in"
+    " a minute."
+)
