@@ -145,17 +145,15 @@ def read_upload(intake, text_fields, holder=None):
     """Stream the multipart body: text fields into memory, files through the intake's encryptors,
     each read counted against the upload slot `holder` and the free-space floor
     (receiving.Intake.watch). Raises RefusedForNow, with the text, when the floor stopped the
-    files, and upload_slots.Preempted, with the text in `fields`, when the slot was handed over."""
+    files, and upload_slots.Preempted, with the text in `fields`, when the slot was handed over.
+    A body whose Content-Length alone would cross the floor is read only for its text, up to its
+    first file part (read_text_before_files)."""
+    if intake.refused:
+        fields, names = read_text_before_files(text_fields)
+        intake.dropped.extend(names)
+        raise RefusedForNow(fields)
     try:
-        fields = read_multipart(
-            intake.watch(request.stream, holder),
-            request.content_type or "",
-            text_fields=text_fields,
-            file_fields=["attachments"],
-            open_sink=intake.open_file,
-            limits=upload_limits(),
-            repeatable=DiscloseForm.REPEATABLE,
-        )
+        fields = _read_text(intake.watch(request.stream, holder), text_fields, intake.open_file)
     except Interrupted as exc:
         if exc.reason == "preempted":
             preempted = upload_slots.Preempted()
