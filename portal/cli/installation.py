@@ -60,9 +60,12 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
         )
         for line in loose:
             click.echo(f"  {line}", err=True)
-    removed = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
-    if removed:
-        click.echo(f"Removed {removed} unfinished or orphaned blob file(s).")
+    unfinished, orphaned = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
+    if unfinished or orphaned:
+        click.echo(
+            f"Removed {unfinished} unfinished upload file(s) and {orphaned} file(s) no case"
+            " refers to, left by an earlier crash."
+        )
     ctx.db.conn.close()
     run_server(data_dir, host, port, workers=workers)
 
