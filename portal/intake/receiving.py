@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -215,6 +216,7 @@ class _Dropped:
         pass
 
 
+_SMALLEST_READ = 2048
 # How often, in bytes read, the free space is looked at again while a body arrives.
 _FLOOR_CHECK_EVERY = 1024 * 1024
 
@@ -234,6 +236,11 @@ class _WatchedBody:
         intake = self._intake
         if intake.refused and self._since_refused > intake.ctx.settings.discard_body_bytes:
             raise Interrupted("discard bound")
+        if self._holder is not None:
+            # A read waits until all it asks for has come: about a second's worth at the rate
+            # seen so far, so a trickling upload learns within seconds that its slot was handed
+            # over (and gives its thread back) while a fast one reads in large pieces.
+            size = int(min(size, max(_SMALLEST_READ, self._holder.rate(time.monotonic()))))
         data = self._stream.read(size)
         if self._holder is not None:
             try:

@@ -108,7 +108,8 @@ class _Bounded:
     def read(self, size: int) -> bytes:
         if self._left <= 0 or time.monotonic() > self._deadline:
             raise Interrupted("text bound")
-        data = self._stream.read(min(size, self._left))
+        # Small reads: a read waits until all it asked for has come, and this body may trickle.
+        data = self._stream.read(min(size, self._left, 2048))
         self._left -= len(data)
         return data
 
