@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import add_account, run_cli  # noqa: E402
+from bench.bench_disclosures import shipped_installation  # noqa: E402
 from tests.guard.served_uploads import send_upload  # noqa: E402
 from tests.support import start_server  # noqa: E402
 
@@ -48,9 +48,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-slow-uploads-"))
     data_dir = workdir / "data"
     try:
-        run_cli(data_dir, "init")  # the shipped costs
-        run_cli(data_dir, "channel", "add", "Audit and Risk")
-        add_account(data_dir, "officer", "ana@agency.govt.nz", "Ana Officer", ["Audit and Risk"])
+        shipped_installation(data_dir)
         server = start_server(data_dir, workers=1, env={
             "PORTAL_UPLOAD_SLOT_GRACE": str(GRACE), "PORTAL_MAX_CONCURRENT_UPLOADS": "4"})
         try:
@@ -73,10 +71,9 @@ def main() -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     idle_median, attacked_median = statistics.median(idle), statistics.median(attacked)
-    ratio = attacked_median / idle_median
-    print(f"disclosure with a 1 MiB file, median of {ROUNDS}: idle {idle_median:.2f} s, "
-          f"under 14 slow uploads {attacked_median:.2f} s")
-    print(f"ratio under attack / idle: {ratio:.2f}x (goal <= 3x); refused: {refused}")
+    print(f"disclosure with a 1 MiB file, median of {ROUNDS}: idle {idle_median:.2f} s, under 14"
+          f" slow uploads {attacked_median:.2f} s; ratio {attacked_median / idle_median:.2f}x"
+          f" (goal <= 3x); refused: {refused}")
     return 0
 
 

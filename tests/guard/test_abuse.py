@@ -401,8 +401,8 @@ def test_no_time_finer_than_the_day_in_the_data_directory_after_a_disclosure_and
 
 def test_uploads_beyond_the_cap_get_503_before_their_body_is_read_but_small_forms_do_not(installation):
     client = app_with(installation, max_concurrent_uploads=1).test_client()
-    slots = upload_slots.UploadSlots(1, 16 * 1024, 10)
-    upload_slots._slots[(1, 16 * 1024, 10)] = slots
+    slots = upload_slots.UploadSlots(1, 8 * 1024, 10)
+    upload_slots._slots[(1, 8 * 1024, 10)] = slots
     holder = slots.acquire()  # one upload is streaming, within its grace: it is not pre-empted
     assert holder is not None
     try:
@@ -417,8 +417,8 @@ def test_uploads_beyond_the_cap_get_503_before_their_body_is_read_but_small_form
 
 def test_an_upload_below_the_useful_rate_yields_its_slot_to_one_that_finds_every_slot_taken(installation):
     client = app_with(installation, max_concurrent_uploads=1).test_client()
-    slots = upload_slots.UploadSlots(1, 16 * 1024, 10)
-    upload_slots._slots[(1, 16 * 1024, 10)] = slots
+    slots = upload_slots.UploadSlots(1, 8 * 1024, 10)
+    upload_slots._slots[(1, 8 * 1024, 10)] = slots
     slow = slots.acquire()
     slow.started -= 11  # held for 11 s, past its grace, with nothing received: below the useful rate
     big = disclose(client, files=[("attachments", "big.bin", os.urandom(100 * 1024))])
