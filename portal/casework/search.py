@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import crypto
-from portal.casework import queue, queue_rows
+from portal.casework import queue
 from portal.casework.queue_rows import QueueRow, title
 from portal.core.clock import today
 from portal.core.context import Context

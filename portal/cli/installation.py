@@ -61,9 +61,12 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
         )
         for line in loose:
             click.echo(f"  {line}", err=True)
-    removed = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
-    if removed:
-        click.echo(f"Removed {count_of(removed, 'unfinished or orphaned blob file')}.")
+    unfinished, orphaned = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
+    if unfinished or orphaned:
+        click.echo(
+            f"Removed {count_of(unfinished, 'unfinished upload file')} and"
+            f" {count_of(orphaned, 'file')} no case refers to, left by an earlier crash."
+        )
     ctx.db.conn.close()
     run_server(data_dir, host, port, workers=workers)
 

@@ -70,6 +70,14 @@ class Settings:
     min_body_bytes_per_second: int = 1024
     body_rate_grace_seconds: int = 30
     max_concurrent_uploads: int = 4
+    # An upload slot is kept only while its body arrives at this rate (bytes a second, on average
+    # since it began, judged after the slot grace): below it, it yields its slot to an upload that
+    # finds every slot taken (portal/guard/upload_slots.py).
+    useful_upload_bytes_per_second: int = 8 * 1024
+    upload_slot_grace_seconds: int = 10
+    # What the portal reads and throws away of a body it will not keep, so that the client still
+    # sending sees the answer instead of a reset connection (portal/guard/slow_clients.py).
+    discard_body_bytes: int = 32 * 1024 * 1024
     # Argon2id runs at once in one process, and how long a request waits for one before 503.
     kdf_concurrency: int = 1
     kdf_wait_seconds: int = 10
@@ -371,6 +379,9 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         min_body_bytes_per_second=_env_int("PORTAL_MIN_BODY_RATE", 1024),
         body_rate_grace_seconds=_env_int("PORTAL_BODY_RATE_GRACE", 30),
         max_concurrent_uploads=_env_int("PORTAL_MAX_CONCURRENT_UPLOADS", 4),
+        useful_upload_bytes_per_second=_env_int("PORTAL_USEFUL_UPLOAD_RATE", 8 * 1024),
+        upload_slot_grace_seconds=_env_int("PORTAL_UPLOAD_SLOT_GRACE", 10),
+        discard_body_bytes=_env_int("PORTAL_DISCARD_BODY_BYTES", 32 * 1024 * 1024),
         kdf_concurrency=_env_int("PORTAL_KDF_CONCURRENCY", 1),
         kdf_wait_seconds=_env_int("PORTAL_KDF_WAIT", 10),
         **_flood_settings(document),

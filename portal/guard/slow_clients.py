@@ -53,14 +53,17 @@ class _Lingerer:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
-    def close(self, sock: socket.socket) -> None:
+    def close(self, sock: socket.socket, unread: int = 0, min_rate: int = 1024) -> None:
+        """Close `sock` once the client has sent what it still had to send: the `unread` rest of
+        the body it declared (up to the discard bound), as long as it keeps up `min_rate` bytes a
+        second after LINGER_SECONDS, or LINGER_BYTES when nothing more is declared."""
         try:
             sock.shutdown(socket.SHUT_WR)
             sock.setblocking(False)
         except OSError:
             sock.close()
             return
-        self.incoming.put(sock)
+        self.incoming.put((sock, max(unread, LINGER_BYTES), max(1, min_rate)))
         with self.lock:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="portal-linger", daemon=True)
@@ -68,28 +71,29 @@ class _Lingerer:
 
     def _run(self) -> None:
         selector = selectors.DefaultSelector()
-        lingering: dict[socket.socket, list] = {}  # sock -> [deadline, bytes drained]
+        # sock -> [started, bytes drained, bytes to drain, minimum rate]
+        lingering: dict[socket.socket, list] = {}
         while True:
             while not self.incoming.empty():
-                sock = self.incoming.get()
-                lingering[sock] = [time.monotonic() + LINGER_SECONDS, 0]
+                sock, limit, rate = self.incoming.get()
+                lingering[sock] = [time.monotonic(), 0, limit, rate]
                 selector.register(sock, selectors.EVENT_READ)
             for key, _ in selector.select(timeout=0.1):
                 sock = key.fileobj
                 try:
-                    data = sock.recv(16384)
+                    data = sock.recv(65536)
                 except (BlockingIOError, InterruptedError):
                     continue
                 except OSError:
                     data = b""
                 lingering[sock][1] += len(data)
                 if not data:
-                    lingering[sock][0] = 0  # the client closed: done
+                    lingering[sock][2] = 0  # the client closed: done
             now = time.monotonic()
             for sock in [
                 s
-                for s, (deadline, drained) in lingering.items()
-                if deadline <= now or drained >= LINGER_BYTES
+                for s, (started, drained, limit, rate) in lingering.items()
+                if drained >= limit or now > started + LINGER_SECONDS + drained / rate
             ]:
                 selector.unregister(sock)
                 del lingering[sock]
@@ -100,13 +104,29 @@ _LINGERER = _Lingerer()
 
 
 class LingeringConn(TConn):
-    """A connection whose graceful close lingers off the main loop (_Lingerer)."""
+    """A connection whose graceful close lingers off the main loop (_Lingerer), long enough to
+    take the rest of a body the application did not read (a refused or pre-empted upload), up to
+    the discard bound, so that a client still sending sees the answer instead of a reset."""
+
+    discard_bytes = 32 * 1024 * 1024
+    min_rate = 1024
 
     def close(self, graceful=False):
         if graceful:
-            _LINGERER.close(self.sock)
+            _LINGERER.close(self.sock, min(self.unread_body(), self.discard_bytes), self.min_rate)
         else:
             super().close()
+
+    def unread_body(self) -> int:
+        """What the client declared it would still send of the current body (the discard bound
+        for a chunked one)."""
+        body = getattr(getattr(self.parser, "mesg", None), "body", None)
+        reader = getattr(body, "reader", None)
+        if reader is None:
+            return 0
+        if isinstance(reader, LengthReader):
+            return max(0, reader.length)
+        return self.discard_bytes
 
 
 MAX_HEAD_BYTES = 64 * 1024  # beyond gunicorn's own limits: the parser refuses such a head anyway
@@ -187,6 +207,8 @@ class HeadFirstWorker(ThreadWorker):
         self.body_idle = _env("PORTAL_BODY_IDLE_TIMEOUT", 30)
         self.min_rate = max(1, _env("PORTAL_MIN_BODY_RATE", 1024))
         self.grace = _env("PORTAL_BODY_RATE_GRACE", 30)
+        LingeringConn.discard_bytes = _env("PORTAL_DISCARD_BODY_BYTES", 32 * 1024 * 1024)
+        LingeringConn.min_rate = self.min_rate
         self.heading: dict[TConn, float] = {}  # connections whose head is arriving -> deadline
 
     def accept(self, listener):

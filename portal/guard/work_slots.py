@@ -12,7 +12,6 @@ import threading
 from collections import deque
 from typing import Iterator
 
-from portal.core.config import Settings
 
 
 class Busy(Exception):
@@ -78,13 +77,7 @@ def _named(name: str, size: int) -> FairSlots:
 
 # A body declared this small is read by the worker's main loop before any thread takes the request
 # (portal/guard/slow_clients.py), so it holds no thread and takes no upload slot. Any larger or
-# chunked body takes one, on every route (portal/web/app.py), so a few slow bodies cannot hold every
-# thread.
+# chunked body takes one (portal/guard/upload_slots.py), on every route (portal/web/app.py), so a
+# few slow bodies cannot hold every thread.
 SMALL_BODY_BYTES = 64 * 1024
 
-
-def upload(settings: Settings, content_length: int | None) -> contextlib.AbstractContextManager:
-    """One request streaming a multipart upload; never waits: beyond the cap the answer is 503."""
-    if content_length is not None and content_length <= SMALL_BODY_BYTES:
-        return contextlib.nullcontext()
-    return _named("upload", settings.max_concurrent_uploads).held(0, retry_after=30)

@@ -5,21 +5,32 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from werkzeug.datastructures import MultiDict
 
 import crypto
 from portal.core.clock import day_start_timestamp, today
 from portal.core.clock import utc_offset_seconds as clock_offset
 from portal.core.context import Context
 from portal.guard import throttle
+from portal.guard.upload_slots import Holder, Preempted
 from portal.intake.digests import ReceivedDigest
 from portal.intake.filenames import clean_filename
+from portal.intake.uploads import Interrupted
 from portal.records import casefiles
 from portal.records.casefiles import Attachment
 
 
 class RefusedForNow(Exception):
-    """The portal cannot accept a disclosure right now (too little disk space)."""
+    """The portal cannot accept a disclosure right now (too little disk space). `fields` holds the
+    text read from the form (its files were thrown away), to give back."""
+
+    def __init__(self, fields: MultiDict | None = None) -> None:
+        super().__init__("too little disk space")
+        self.fields = fields if fields is not None else MultiDict()
 
 
 class Throttled(Exception):
@@ -96,6 +107,10 @@ class Intake:
     day: str
     files: list[_PendingFile] = field(default_factory=list)
     completed: bool = False
+    # Set when the free-space floor would be crossed: from then on file parts are read and thrown
+    # away, text parts kept, and nothing is stored (RefusedForNow once the body is read).
+    refused: bool = False
+    dropped: list[str] = field(default_factory=list)
 
     def __enter__(self) -> "Intake":
         return self
@@ -104,16 +119,34 @@ class Intake:
         if not self.completed:
             self.discard()
 
-    def open_file(self, filename: str) -> _PendingFile:
+    def open_file(self, filename: str) -> "_PendingFile | _Dropped":
+        if self.refused:
+            return _Dropped(self, filename)
         pending = _PendingFile(self, filename)
         self.files.append(pending)
-        return pending
+        return _Floored(self, pending)
 
     @property
     def file_names(self) -> list[str]:
         """The names of the files received so far, as they would be stored (to say which were
         dropped)."""
-        return [pending.name for pending in self.files]
+        return [pending.name for pending in self.files] + self.dropped
+
+    def refuse(self) -> None:
+        """The floor would be crossed: throw away what was written, keep reading only the text."""
+        if not self.refused:
+            self.refused = True
+            self.dropped[:0] = [pending.name for pending in self.files]
+            self.discard()
+            self.files = []
+
+    def watch(self, stream: BinaryIO, holder: Holder | None) -> "_WatchedBody":
+        return _WatchedBody(self, stream, holder)
+
+    def end_of_body(self, fields: MultiDict) -> None:
+        """The body is read: RefusedForNow (with its text) if the floor stopped its files."""
+        if self.refused:
+            raise RefusedForNow(fields)
 
     @property
     def attachment_bytes(self) -> int:
@@ -158,6 +191,82 @@ def check_capacity(ctx: Context) -> None:
         raise RefusedForNow()
 
 
+def has_room(ctx: Context, size: int) -> bool:
+    """Whether `size` more bytes leave the free space above the floor."""
+    free = shutil.disk_usage(ctx.settings.data_dir).free
+    return free - size >= ctx.settings.free_space_floor_bytes
+
+
+class _Floored:
+    """A file's sink that stops writing once its intake is refused (the blob is already gone)."""
+
+    def __init__(self, intake: Intake, pending: _PendingFile) -> None:
+        self._intake, self._pending = intake, pending
+
+    def write(self, data: bytes) -> None:
+        if not self._intake.refused:
+            self._pending.write(data)
+
+    def finish(self, content_type: str) -> None:
+        if not self._intake.refused:
+            self._pending.finish(content_type)
+
+
+class _Dropped:
+    """A file part of a refused intake: read and thrown away, only its name kept."""
+
+    def __init__(self, intake: Intake, filename: str) -> None:
+        intake.dropped.append(clean_filename(filename))
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def finish(self, content_type: str) -> None:
+        pass
+
+
+_SMALLEST_READ = 2048
+# How often, in bytes read, the free space is looked at again while a body arrives.
+_FLOOR_CHECK_EVERY = 1024 * 1024
+
+
+class _WatchedBody:
+    """The request body as the form reader sees it: each read counted against the upload slot
+    (Interrupted("preempted") once the slot was handed over), the free space checked again every
+    _FLOOR_CHECK_EVERY bytes (the intake is refused where the floor would be crossed), and a
+    refused body read only up to `discard_body_bytes` more (Interrupted("discard bound"))."""
+
+    def __init__(self, intake: Intake, stream: BinaryIO, holder: Holder | None) -> None:
+        self._intake, self._stream, self._holder = intake, stream, holder
+        self._unchecked = 0
+        self._since_refused = 0
+
+    def read(self, size: int) -> bytes:
+        intake = self._intake
+        if intake.refused and self._since_refused > intake.ctx.settings.discard_body_bytes:
+            raise Interrupted("discard bound")
+        if self._holder is not None:
+            # A read waits until all it asks for has come: about a second's worth at the rate
+            # seen so far, so a trickling upload learns within seconds that its slot was handed
+            # over (and gives its thread back) while a fast one reads in large pieces.
+            size = int(min(size, max(_SMALLEST_READ, self._holder.rate(time.monotonic()))))
+        data = self._stream.read(size)
+        if self._holder is not None:
+            try:
+                self._holder.note(len(data))
+            except Preempted:
+                raise Interrupted("preempted") from None
+        if intake.refused:
+            self._since_refused += len(data)
+            return data
+        self._unchecked += len(data)
+        if self._unchecked >= _FLOOR_CHECK_EVERY:
+            self._unchecked = 0
+            if not has_room(intake.ctx, _FLOOR_CHECK_EVERY):
+                intake.refuse()
+        return data
+
+
 DAY = 86400
 # Text up to this much per disclosure or reply is never charged to the daily byte budget: a written
 # account, however long a person writes, goes in; text beyond it is stored bytes like a file's.
@@ -173,8 +282,15 @@ def day_offset(ctx: Context) -> int:
 UPLOAD_BUDGET = "upload-bytes"
 
 
-def begin_disclosure(ctx: Context) -> Intake:
+def begin_disclosure(ctx: Context, declared: int | None = None) -> Intake:
     """Start receiving a disclosure: refuse only when the disk is nearly full. No count of requests
-    can shut the door: the work is rationed instead (key derivations, attachment bytes per day)."""
-    check_capacity(ctx)
-    return Intake(ctx, casefiles.new_id(), crypto.new_case_key(), today(ctx.settings.timezone))
+    can shut the door: the work is rationed instead (key derivations, attachment bytes per day).
+
+    With `declared` (the body's Content-Length, as it streams in) nothing is raised here: an intake
+    whose body would cross the free-space floor starts refused, so its text is still read and given
+    back (Intake.end_of_body)."""
+    if declared is None:
+        check_capacity(ctx)
+    intake = Intake(ctx, casefiles.new_id(), crypto.new_case_key(), today(ctx.settings.timezone))
+    intake.refused = declared is not None and not has_room(ctx, declared)
+    return intake

@@ -9,16 +9,23 @@ from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions, throttle
 from portal.intake.case_status import case_key_for
-from portal.intake.receiving import DAY, Intake, Throttled, check_capacity, day_offset
+from portal.intake.receiving import DAY, Intake, Throttled, check_capacity, day_offset, has_room
 from portal.keys import sessions
 from portal.records import case_attachments, case_history
 from portal.store import transaction
 
 
-def begin_reply(ctx: Context, session: sessions.OpenSession) -> Intake:
-    check_capacity(ctx)
+def begin_reply(
+    ctx: Context, session: sessions.OpenSession, declared: int | None = None
+) -> Intake:
+    """As receiving.begin_disclosure: with `declared`, a body that would cross the free-space floor
+    starts refused (its text read and given back) instead of raising here."""
+    if declared is None:
+        check_capacity(ctx)
     case, case_key = case_key_for(ctx, session)
-    return Intake(ctx, case.id, case_key, today(ctx.settings.timezone))
+    intake = Intake(ctx, case.id, case_key, today(ctx.settings.timezone))
+    intake.refused = declared is not None and not has_room(ctx, declared)
+    return intake
 
 
 class QuotaReached(Exception):

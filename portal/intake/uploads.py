@@ -32,6 +32,16 @@ class MalformedForm(Exception):
     pass
 
 
+class Interrupted(Exception):
+    """The body's reader stopped reading part way, for a reason of the portal's (`reason`); the
+    text read until then is in `fields`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.fields: MultiDict = MultiDict()
+
+
 class FileSink(Protocol):
     def write(self, data: bytes) -> None: ...
     def finish(self, content_type: str) -> None: ...
@@ -166,14 +176,17 @@ def read_multipart(
         while chunk := stream.read(READ_SIZE):
             parser.data_received(chunk)
             tail = (tail + chunk)[-(len(closing) + 4) :]
-    except TooLarge as exc:
+    except (TooLarge, Interrupted) as exc:
         exc.fields = (
             fields  # what was typed before the limit was hit, to give back to the discloser
         )
         raise
     except ParseFailedException as exc:
-        if isinstance(exc.__cause__ or exc.__context__, (TooLarge, MalformedForm)):
-            raise (exc.__cause__ or exc.__context__) from None
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, (TooLarge, Interrupted)):
+            cause.fields = fields
+        if isinstance(cause, (TooLarge, Interrupted, MalformedForm)):
+            raise cause from None
         raise MalformedForm("The form could not be read.") from exc
     except UnicodeDecodeError as exc:  # a part's name or file name that is not UTF-8
         raise MalformedForm("The form could not be read.") from exc

@@ -25,7 +25,6 @@ EVENT_LABELS: dict[str, str] = {
     "channel_add": "Channel added",
     "membership_add": "Officer added to a channel",
     "membership_request": "Asked for an officer to join a channel",
-    "membership_add": "Officer added to a channel by the server's operator",
     "membership_confirm": "Confirmed an officer's membership of a channel",
     "membership_refuse": "Refused an officer's membership of a channel",
     "membership_remove": "Removed an officer from a channel",

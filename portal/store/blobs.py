@@ -3,6 +3,7 @@ day."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 from pathlib import Path
@@ -13,28 +14,38 @@ BLOB_SUFFIX = ".blob"
 
 
 class BlobWriter:
-    """A blob being written. `commit()` renames it into place; `discard()` removes it."""
+    """A blob being written. `commit()` puts it in place; `discard()` removes it.
+
+    While it is written its `.part` file holds an exclusive flock, so a sweeper (BlobStore.
+    sweep_unfinished) removes only the `.part` files of writers that are gone (a worker killed part
+    way): no live upload is ever removed, whatever its age. `close()` renames the finished file to
+    its blob name while still holding the lock, then gives the descriptor back."""
 
     def __init__(self, store: "BlobStore") -> None:
         self._store = store
-        self.name = secrets.token_hex(16)
-        self.tmp_path = store.root / (self.name + TMP_SUFFIX)
-        fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        while True:
+            self.name = secrets.token_hex(16)
+            self.tmp_path = store.root / (self.name + TMP_SUFFIX)
+            fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            if _lock(fd) and _still_named(fd, self.tmp_path):
+                break
+            os.close(fd)  # a sweeper took it between its creation and the lock: a fresh name
         self.file: BinaryIO = os.fdopen(fd, "wb")
         self.committed = False
 
     def close(self) -> None:
-        """The file's last byte is written: flush it to disk and give its descriptor back at once,
-        so a request with many files holds one open file at a time, not one per file."""
+        """The file's last byte is written: flush it to disk, rename it to its blob name (not yet
+        referenced: a crash now leaves an orphan the start-up sweep removes) and give its
+        descriptor back at once, so a request with many files holds one open file at a time."""
         if not self.file.closed:
             self.file.flush()
             os.fsync(self.file.fileno())
+            os.replace(self.tmp_path, self._store.path(self.name))
             self.file.close()
 
     def commit(self, day_timestamp: float) -> str:
         self.close()
         final = self._store.path(self.name)
-        os.replace(self.tmp_path, final)
         self._store.blur_times(final, day_timestamp)
         self.committed = True
         return self.name
@@ -71,13 +82,50 @@ class BlobStore:
         os.utime(path, (day_timestamp, day_timestamp))
         os.utime(self.root, (day_timestamp, day_timestamp))
 
-    def sweep(self, referenced: Iterable[str]) -> int:
-        """Delete unfinished temporary files and blobs no case refers to (left by a crash)."""
+    def sweep(self, referenced: Iterable[str]) -> tuple[int, int]:
+        """At start-up: delete the unfinished `.part` files no writer holds and the blobs no case
+        refers to (left by a crash). Returns (unfinished, orphaned) counts."""
         keep = set(referenced)
+        unfinished = self.sweep_unfinished()
+        orphaned = 0
+        for path in self.root.iterdir():
+            if path.suffix == BLOB_SUFFIX and path.stem not in keep:
+                path.unlink(missing_ok=True)
+                orphaned += 1
+        return unfinished, orphaned
+
+    def sweep_unfinished(self) -> int:
+        """Delete the `.part` files whose writer is gone: only those this process can lock, so a
+        live upload, which holds its file's lock, is never removed. Safe while the server runs
+        (gunicorn's child_exit hook calls it when a worker dies, portal/web/server.py)."""
         removed = 0
         for path in self.root.iterdir():
-            stem, suffix = path.stem, path.suffix
-            if suffix == TMP_SUFFIX or (suffix == BLOB_SUFFIX and stem not in keep):
-                path.unlink(missing_ok=True)
-                removed += 1
+            if path.suffix != TMP_SUFFIX:
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                continue  # renamed or removed by its writer meanwhile
+            try:
+                if _lock(fd) and _still_named(fd, path):
+                    path.unlink(missing_ok=True)
+                    removed += 1
+            finally:
+                os.close(fd)
         return removed
+
+
+def _lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _still_named(fd: int, path: Path) -> bool:
+    """Whether `path` still names the file open as `fd`."""
+    try:
+        return os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False

@@ -16,7 +16,7 @@ from portal.core import resources
 from portal.core.config import Settings, load_settings
 from portal.core.context import Context
 from portal.core.text import count_of, typed
-from portal.guard import flood, work_slots
+from portal.guard import flood, upload_slots, work_slots
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
 from portal.store import BlobStore, faults, open_database
@@ -249,7 +249,9 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
             503,
         )
         response.headers["Retry-After"] = str(exc.retry_after)
-        response.headers["Connection"] = "close"  # answered before the body was read: never read it
+        # Answered before the body was read: the connection closes after the answer, and the worker
+        # reads and throws away what the client still sends, up to a bound (slow_clients).
+        response.headers["Connection"] = "close"
         return response
 
     def _refuse_oversized_body():
@@ -275,9 +277,13 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         # only a few at once (the streaming routes take their slot themselves, to answer in their
         # own words).
         if request.endpoint not in STREAMING_ENDPOINTS and _body_read_by_thread():
-            slot = work_slots.upload(settings, request.content_length)
-            slot.__enter__()  # Busy: 503 before the body is read (_busy)
+            slot = upload_slots.upload(settings, request.content_length)
+            holder = slot.__enter__()  # Busy: 503 before the body is read (_busy)
             g.body_slot = slot
+            if holder is not None:  # pre-empted below the useful rate: Preempted, so _busy
+                request.environ["wsgi.input"] = upload_slots.CountedInput(
+                    request.environ["wsgi.input"], holder
+                )
 
     # First of all before-request work: the CSRF check reads the form, so the body, and must come
     # after.

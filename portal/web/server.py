@@ -17,6 +17,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from portal.core.config import load_settings
+from portal.store.blobs import BlobStore
 
 # IPv4 and IPv6 literals (a loose match on purpose: over-scrubbing a log line costs nothing).
 _ADDRESS = re.compile(
@@ -74,7 +75,7 @@ class AnonymousLogger(Logger):
 
 class PortalServer(BaseApplication):
     def __init__(self, data_dir: Path, options: dict) -> None:
-        self._data_dir = data_dir
+        self._data_dir = self.data_dir = data_dir
         self._options = options
         super().__init__()
 
@@ -209,6 +210,7 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
         "forwarded_allow_ips": "",
         "proxy_allow_ips": "",
+        "child_exit": _sweep_after_worker,
     }
     # The workers read these (portal/guard/slow_clients.py); deploy/nginx/portal-proxy.conf matches
     # them.
@@ -226,6 +228,19 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         if notifier is not None:
             notifier.terminate()
             notifier.wait(10)
+
+
+def _sweep_after_worker(arbiter, worker) -> None:
+    """gunicorn's child_exit hook, in the master: a worker ended (killed by the out-of-memory
+    killer, its timeout, or a signal), so remove the `.part` files of uploads it left unfinished.
+    Only files no live writer holds are removed (BlobStore.sweep_unfinished); counts only."""
+    try:
+        removed = BlobStore(load_settings(arbiter.app.data_dir).blob_dir).sweep_unfinished()
+    except OSError as exc:
+        arbiter.log.warning("Could not remove unfinished uploads: %s", exc.strerror)
+        return
+    if removed:
+        arbiter.log.info("A worker ended: removed %d unfinished upload file(s).", removed)
 
 
 def _start_notifier(data_dir: Path) -> subprocess.Popen:

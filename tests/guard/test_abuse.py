@@ -14,7 +14,7 @@ import tracemalloc
 import pytest
 
 import crypto
-from portal.guard import sign_in_budget, work_queues, work_slots
+from portal.guard import sign_in_budget, upload_slots, work_queues, work_slots
 from portal.web.app import create_app
 from portal.web.casework.sign_in import SIGN_IN_FAILED
 from portal.core.config import load_settings
@@ -409,13 +409,28 @@ def test_no_time_finer_than_the_day_in_the_data_directory_after_a_disclosure_and
 
 def test_uploads_beyond_the_cap_get_503_before_their_body_is_read_but_small_forms_do_not(installation):
     client = app_with(installation, max_concurrent_uploads=1).test_client()
-    slots = work_slots._named("upload", 1)
-    assert slots.acquire(0)  # one upload is streaming
+    slots = upload_slots.UploadSlots(1, 8 * 1024, 10)
+    upload_slots._slots[(1, 8 * 1024, 10)] = slots
+    holder = slots.acquire()  # one upload is streaming, within its grace: it is not pre-empted
+    assert holder is not None
     try:
         big = disclose(client, files=[("attachments", "big.bin", os.urandom(100 * 1024))])
         assert big.status_code == 503 and int(big.headers["Retry-After"]) > 0
         assert big.headers["Connection"] == "close"
         assert disclose(client).status_code == 200  # a text-only form is not an upload
     finally:
-        slots.release()
+        slots.release(holder)
     assert disclose(client, files=[("attachments", "big.bin", os.urandom(100 * 1024))]).status_code == 200
+
+
+def test_an_upload_below_the_useful_rate_yields_its_slot_to_one_that_finds_every_slot_taken(installation):
+    client = app_with(installation, max_concurrent_uploads=1).test_client()
+    slots = upload_slots.UploadSlots(1, 8 * 1024, 10)
+    upload_slots._slots[(1, 8 * 1024, 10)] = slots
+    slow = slots.acquire()
+    slow.started -= 11  # held for 11 s, past its grace, with nothing received: below the useful rate
+    big = disclose(client, files=[("attachments", "big.bin", os.urandom(100 * 1024))])
+    assert big.status_code == 200 and 'id="receipt"' in big.text
+    assert slow.preempted and slots.preemptions == 1
+    with pytest.raises(upload_slots.Preempted):
+        slow.note(1)

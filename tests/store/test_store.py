@@ -115,8 +115,14 @@ def test_sweep_removes_unfinished_and_orphaned_blobs_only(tmp_path):
     kept = store.writer(); kept.file.write(b"a"); kept_name = kept.commit(0)
     orphan = store.writer(); orphan.file.write(b"b"); orphan.commit(0)
     unfinished = store.writer(); unfinished.file.write(b"c"); unfinished.file.flush()
-    assert store.sweep({kept_name}) == 2
-    assert [p.name for p in store.root.iterdir()] == [kept_name + ".blob"]
+    unfinished.file.close()  # its writer is gone (a killed worker): nothing holds its lock
+    live = store.writer(); live.file.write(b"d")  # still being written: it holds its lock
+    assert store.sweep({kept_name}) == (1, 1)
+    assert sorted(p.name for p in store.root.iterdir()) == sorted(
+        [kept_name + ".blob", live.tmp_path.name])
+    assert store.sweep_unfinished() == 0  # the live upload's .part is never removed
+    live.file.write(b"e")
+    assert live.commit(0) == live.name and store.path(live.name).read_bytes() == b"de"
 
 
 def test_a_plain_connection_does_no_schema_work(tmp_path):

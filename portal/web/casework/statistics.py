@@ -3,11 +3,9 @@ fixed periods."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from portal.casework import statistics, statistics_periods, statistics_snapshots
 from portal.core import clock, workdays

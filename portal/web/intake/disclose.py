@@ -8,7 +8,7 @@ import datetime as dt
 from flask import Response, abort, make_response, render_template, request
 from wtforms.fields.choices import SelectChoice
 
-from portal.guard import flood, submissions, work_slots
+from portal.guard import flood, submissions, upload_slots, work_slots
 from portal.intake import case_status, cases, receipts, receiving
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import channels, conflicts
@@ -20,11 +20,17 @@ from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
 from portal.web.intake.uploading import (
-    busy,
+    BUSY_NOT_KEPT,
+    FILES_NOT_KEPT,
+    PAUSED_RETRY_AFTER,
+    SLOW_NOT_KEPT,
     drain_body,
     paused,
+    read_text_before_files,
     read_upload,
+    unread_rest,
     upload_limits,
+    upload_slot,
     with_retry_after,
 )
 from portal.web.responses import too_many_requests
@@ -68,6 +74,13 @@ def _disclose_after_fault(formdata, problem: str):
     return _render_disclose(_disclose_form(formdata), 503, problem)
 
 
+def _not_kept(fields, problem: str, dropped, retry_after: int) -> Response:
+    """503 for a disclosure the portal did not take, its text given back, before the end of its
+    body was read (unread_rest)."""
+    body, _ = _render_disclose(_disclose_form(fields), 503, problem, dropped=dropped)
+    return unread_rest(with_retry_after(body, 503, retry_after))
+
+
 @bp.get("/.well-known/security.txt")
 def security_txt():
     """RFC 9116: whom to tell about a vulnerability, from the installation's settings."""
@@ -100,10 +113,10 @@ def disclose_post():
     intake = form = None
     try:
         with (
-            work_slots.upload(ctx.settings, request.content_length),
-            receiving.begin_disclosure(ctx) as intake,
+            upload_slot() as holder,
+            receiving.begin_disclosure(ctx, request.content_length or 0) as intake,
         ):
-            fields = read_upload(intake, DiscloseForm.TEXT_FIELDS)
+            fields = read_upload(intake, DiscloseForm.TEXT_FIELDS, holder)
             form = _disclose_form(fields)
             if form.validate():
                 payment.collect("disclose", fields)  # paid for before the receipt's derivation
@@ -144,8 +157,14 @@ def disclose_post():
     except conflicts.ExcludedEveryone as exc:
         form.exclude.errors = [str(exc)]
         return _render_disclose(form, 400, dropped=intake.file_names)
-    except receiving.RefusedForNow:
-        return paused(DiscloseForm.TEXT_FIELDS)
+    except receiving.RefusedForNow as exc:
+        if intake is None:  # short of space before anything was read: the text is read now
+            return paused(DiscloseForm.TEXT_FIELDS)
+        # The free-space floor: the text was read and comes back; the files were thrown away.
+        return _not_kept(exc.fields, FILES_NOT_KEPT, intake.file_names, PAUSED_RETRY_AFTER)
+    except upload_slots.Preempted as exc:
+        # Sent below the useful rate while another upload waited for its slot.
+        return _not_kept(exc.fields, SLOW_NOT_KEPT, intake.file_names, exc.retry_after)
     except (flood.NotPaid, flood.NotYet) as exc:
         wait = payment.retry_after(exc, "disclose")
         body, _ = _render_disclose(
@@ -170,9 +189,10 @@ def disclose_post():
         )
         return too_many_requests(body, exc.retry_after)
     except work_slots.Busy as exc:
-        if form is None:  # all upload slots taken: answered before reading anything
-            return busy(exc)
-        flood.note(ctx, "busy")
+        flood.note(ctx, "busy")  # an hour's count for the officers' console
+        if intake is None:  # every upload slot taken: the text is read, the files are not
+            fields, names = read_text_before_files(DiscloseForm.TEXT_FIELDS)
+            return _not_kept(fields, BUSY_NOT_KEPT, names, exc.retry_after)
         body, _ = _render_disclose(
             form,
             503,

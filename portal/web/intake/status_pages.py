@@ -4,7 +4,6 @@ signed acknowledgement and the installation's signing key, and signing out."""
 from __future__ import annotations
 
 from flask import (
-    Response,
     current_app,
     make_response,
     redirect,
@@ -16,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
-from portal.guard import flood, submissions, work_slots
+from portal.guard import flood, submissions, upload_slots, work_slots
 from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import roster_work
@@ -29,12 +28,17 @@ from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ReplyForm, StatusForm
 from portal.web.intake.uploading import (
+    PAUSED_RETRY_AFTER,
     busy,
     drain_body,
     paused,
     read_refused,
+    read_text_before_files,
     read_upload,
+    unread_rest,
     upload_limits,
+    upload_slot,
+    with_retry_after,
 )
 from portal.web.responses import clear_session_cookie, set_session_cookie, too_many_requests
 
@@ -219,6 +223,13 @@ def _reply_after_fault(formdata, problem: str):
     return render_thread(ctx, session, ReplyForm(formdata=formdata), 503, problem)
 
 
+def _reply_not_kept(ctx, session, fields, problem: str, dropped, retry_after: int):
+    """503 for a message the portal did not take, its text back in its box, before the end of its
+    body was read (unread_rest)."""
+    body, _ = render_thread(ctx, session, ReplyForm(formdata=fields), 503, problem, dropped=dropped)
+    return unread_rest(with_retry_after(body, 503, retry_after))
+
+
 @bp.post("/status/reply")
 def status_reply():
     ctx = portal_context()
@@ -238,10 +249,10 @@ def status_reply():
     intake = form = None
     try:
         with (
-            work_slots.upload(ctx.settings, request.content_length),
-            replies.begin_reply(ctx, session) as intake,
+            upload_slot() as holder,
+            replies.begin_reply(ctx, session, request.content_length or 0) as intake,
         ):
-            fields = read_upload(intake, ReplyForm.TEXT_FIELDS)
+            fields = read_upload(intake, ReplyForm.TEXT_FIELDS, holder)
             if not page_marks.disclosure_is_current(fields.get(page_marks.FIELD), session.subject):
                 raise _OtherDisclosure(carry.typed_fields(fields))
             form = ReplyForm(formdata=fields)
@@ -254,8 +265,32 @@ def status_reply():
                     session_id=session.id,
                 )
                 return redirect(url_for("discloser.status", done="sent") + "#notice", code=303)
+    except upload_slots.Preempted as exc:
+        return _reply_not_kept(
+            ctx,
+            session,
+            exc.fields,
+            "Your files arrived too slowly while others were waiting to send theirs, so your"
+            " message was not sent: it is still in its box. Please choose any files again and"
+            " send it in a minute.",
+            intake.file_names,
+            exc.retry_after,
+        )
     except work_slots.Busy as exc:
-        return busy(exc)
+        if intake is not None:
+            return busy(exc)
+        # Every upload slot is taken: the text is read (not the files) and comes back.
+        fields, names = read_text_before_files(ReplyForm.TEXT_FIELDS)
+        return _reply_not_kept(
+            ctx,
+            session,
+            fields,
+            "Many people are sending files just now, so your message was not sent and your files"
+            " were not kept. Your message is still in its box: please choose any files again and"
+            " send it in a minute.",
+            names,
+            exc.retry_after,
+        )
     except _OtherDisclosure as exc:
         return other_disclosure(exc.carried, intake.file_names)
     except receiving.Throttled as exc:
@@ -299,8 +334,19 @@ def status_reply():
         return render_thread(
             ctx, session, ReplyForm(formdata=None), 400, "The form could not be read."
         )
-    except receiving.RefusedForNow:
-        return paused(ReplyForm.TEXT_FIELDS)
+    except receiving.RefusedForNow as exc:
+        if intake is None:  # short of space before anything was read: the text is read now
+            return paused(ReplyForm.TEXT_FIELDS)
+        return _reply_not_kept(
+            ctx,
+            session,
+            exc.fields,
+            "Messages are paused: the portal is short of storage space, so your files were not"
+            " kept and nothing was sent. Your message is still in its box: please send it again"
+            " later, or now without the files.",
+            intake.file_names if intake else (),
+            PAUSED_RETRY_AFTER,
+        )
     return render_thread(
         ctx,
         session,

@@ -3,12 +3,15 @@ refused form's fields, and the answers when the portal is busy or short of space
 
 from __future__ import annotations
 
+import time
+
 from flask import Response, make_response, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from portal.guard import work_slots
+from portal.guard import upload_slots, work_slots
 from portal.intake.filenames import clean_filename
-from portal.intake.uploads import Limits, MalformedForm, TooLarge, read_multipart
+from portal.intake.receiving import RefusedForNow
+from portal.intake.uploads import Interrupted, Limits, MalformedForm, TooLarge, read_multipart
 from portal.web.context import portal_context
 from portal.web.fault_pages import keep_typed, paused_response
 from portal.web.intake.forms import DiscloseForm
@@ -63,19 +66,23 @@ class _DroppedFile:
         pass
 
 
+def _read_text(stream, text_fields, open_sink) -> MultiDict:
+    return read_multipart(
+        stream,
+        request.content_type or "",
+        text_fields=text_fields,
+        file_fields=["attachments"],
+        open_sink=open_sink,
+        limits=upload_limits(),
+        repeatable=DiscloseForm.REPEATABLE,
+    )
+
+
 def read_refused(text_fields) -> tuple[MultiDict, list[str]]:
     """Read a form refused before any storage: its text fields and the names of its files."""
     names: list[str] = []
     try:
-        fields = read_multipart(
-            request.stream,
-            request.content_type or "",
-            text_fields=text_fields,
-            file_fields=["attachments"],
-            open_sink=lambda n: _DroppedFile(names, n),
-            limits=upload_limits(),
-            repeatable=DiscloseForm.REPEATABLE,
-        )
+        fields = _read_text(request.stream, text_fields, lambda n: _DroppedFile(names, n))
     except TooLarge as exc:
         fields = exc.fields
         drain_body()
@@ -84,18 +91,89 @@ def read_refused(text_fields) -> tuple[MultiDict, list[str]]:
     return fields, names
 
 
-def read_upload(intake, text_fields):
-    """Stream the multipart body: text fields into memory, files through the intake's encryptors.
-    The text fields are kept for a fault page (portal.web.fault_pages) should storing them fail."""
-    return keep_typed(read_multipart(
-        request.stream,
-        request.content_type or "",
-        text_fields=text_fields,
-        file_fields=["attachments"],
-        open_sink=intake.open_file,
-        limits=upload_limits(),
-        repeatable=DiscloseForm.REPEATABLE,
-    ))
+class _StopAtFile:
+    """The first file part of a form answered busy: its name is kept, and reading stops there."""
+
+    def __init__(self, names: list[str], filename: str) -> None:
+        names.append(clean_filename(filename))
+        raise Interrupted("file part")
+
+
+class _Bounded:
+    """A body read for its text only: Interrupted past `limit` bytes or `seconds`."""
+
+    def __init__(self, stream, limit: int, seconds: float) -> None:
+        self._stream, self._left = stream, limit
+        self._deadline = time.monotonic() + seconds
+
+    def read(self, size: int) -> bytes:
+        if self._left <= 0 or time.monotonic() > self._deadline:
+            raise Interrupted("text bound")
+        # Small reads: a read waits until all it asked for has come, and this body may trickle.
+        data = self._stream.read(min(size, self._left, 2048))
+        self._left -= len(data)
+        return data
+
+
+# A form answered busy is read only this long for its text, which browsers send before its files.
+TEXT_READ_SECONDS = 5
+
+
+def read_text_before_files(text_fields) -> tuple[MultiDict, list[str]]:
+    """The text of a form the portal will not take now (every upload slot is held), read up to its
+    first file part and within the text limit and TEXT_READ_SECONDS, so the answer can keep it;
+    the rest of the body is read and thrown away after the answer (unread_rest)."""
+    names: list[str] = []
+    try:
+        limit = portal_context().settings.max_text_bytes + 65536
+        fields = _read_text(
+            _Bounded(request.stream, limit, TEXT_READ_SECONDS),
+            text_fields,
+            lambda n: _StopAtFile(names, n),
+        )
+    except (Interrupted, TooLarge) as exc:
+        fields = exc.fields
+    except MalformedForm:
+        fields = MultiDict()
+    return fields, names
+
+
+def upload_slot():
+    """The request's upload slot (upload_slots.upload), held for a `with` block."""
+    return upload_slots.upload(portal_context().settings, request.content_length)
+
+
+def read_upload(intake, text_fields, holder=None):
+    """Stream the multipart body: text fields into memory, files through the intake's encryptors,
+    each read counted against the upload slot `holder` and the free-space floor
+    (receiving.Intake.watch). Raises RefusedForNow, with the text, when the floor stopped the
+    files, and upload_slots.Preempted, with the text in `fields`, when the slot was handed over.
+    A body whose Content-Length alone would cross the floor is read only for its text, up to its
+    first file part (read_text_before_files). The text is also kept for a fault page
+    (portal.web.fault_pages) should storing it fail."""
+    if intake.refused:
+        fields, names = read_text_before_files(text_fields)
+        intake.dropped.extend(names)
+        raise RefusedForNow(keep_typed(fields))
+    try:
+        fields = _read_text(intake.watch(request.stream, holder), text_fields, intake.open_file)
+    except Interrupted as exc:
+        if exc.reason == "preempted":
+            preempted = upload_slots.Preempted()
+            preempted.fields = keep_typed(exc.fields)
+            raise preempted from None
+        raise RefusedForNow(keep_typed(exc.fields)) from None
+    intake.end_of_body(fields)
+    # Kept for a fault page (portal.web.fault_pages) should storing them fail.
+    return keep_typed(fields)
+
+
+def unread_rest(response: Response) -> Response:
+    """The body was not read to its end: close the connection after the answer; the worker reads
+    and throws away the rest, up to a bound, so the client still sending sees this page
+    (portal/guard/slow_clients.py)."""
+    response.headers["Connection"] = "close"
+    return response
 
 
 def drain_body() -> None:
@@ -113,3 +191,21 @@ def paused(text_fields):
     fields, _ = read_refused(text_fields)
     keep_typed(fields)
     return paused_response()
+
+
+FILES_NOT_KEPT = (
+    "Disclosures are paused: the portal is short of storage space, so your files were not kept"
+    " and nothing was stored. What you wrote is below: please send it again later, or now without"
+    " the files."
+)
+PAUSED_RETRY_AFTER = 600
+SLOW_NOT_KEPT = (
+    "Your files arrived too slowly while others were waiting to send theirs, so your disclosure"
+    " was not stored. What you wrote is still here: please choose any files again and send it in"
+    " a minute, or send it without the files."
+)
+BUSY_NOT_KEPT = (
+    "Many people are sending files just now, so your disclosure was not stored and your files"
+    " were not kept. What you wrote is still here: please choose any files again and send it in"
+    " a minute."
+)

@@ -3,7 +3,7 @@ action, channel membership decisions and grants of access."""
 
 from __future__ import annotations
 
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.web.forms import CodeField, PortalForm, TypedLine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from portal.core.numbers import whole_number_or
 from portal.records import audit, audit_entries, audit_head

@@ -1,0 +1,144 @@
+"""Upload slots that slow uploads cannot hold (SECURITY.md, "Slow clients").
+
+A process lets only a few request bodies too large for the worker's main loop be read at once
+(`max_concurrent_uploads`), so some threads are always left for pages and sign-in. A slot is kept
+only while its body arrives at a useful rate: when an upload finds every slot taken, the holder that
+has held its slot longest while falling below `useful_upload_bytes_per_second` (on average since it
+began, judged once it has held the slot for `upload_slot_grace_seconds`) is pre-empted and its slot
+handed over at once. The pre-empted upload learns it at its next read (`Holder.check`, raising
+Preempted); its page keeps what was typed and asks to send again, and the rest of its body is read
+and thrown away off-thread, up to a bound, so the answer reaches the client
+(portal/guard/slow_clients.py). With no one waiting nothing is pre-empted: a slow upload on a quiet
+portal goes on as long as it keeps the minimum rate."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Iterator
+
+from portal.core.config import Settings
+from portal.guard.work_slots import SMALL_BODY_BYTES, Busy
+
+
+class Preempted(Busy):
+    """This upload arrived below the useful rate while another waited: its slot was handed over."""
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=30)
+
+
+class Holder:
+    """One upload holding a slot: when it began and how many bytes it has read since."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.received = 0
+        self.preempted = False
+
+    def note(self, size: int) -> None:
+        """`size` more bytes of the body arrived; Preempted if the slot was handed over."""
+        self.check()
+        self.received += size
+
+    def check(self) -> None:
+        if self.preempted:
+            raise Preempted()
+
+    def rate(self, now: float) -> float:
+        return self.received / max(now - self.started, 1e-6)
+
+
+class UploadSlots:
+    """`size` slots; one that is full pre-empts its longest slow holder rather than refuse."""
+
+    def __init__(self, size: int, useful_rate: int, grace: float) -> None:
+        self.size = max(1, size)
+        self.useful_rate, self.grace = useful_rate, grace
+        self.holders: list[Holder] = []  # in the order they took their slots
+        self.preemptions = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> Holder | None:
+        """A slot, taking one from the longest slow holder if none is free; None if every holder
+        is still within its grace or keeps the useful rate."""
+        with self._lock:
+            if len(self.holders) >= self.size:
+                now = time.monotonic()
+                victim = next(
+                    (
+                        h
+                        for h in self.holders
+                        if now - h.started >= self.grace and h.rate(now) < self.useful_rate
+                    ),
+                    None,
+                )
+                if victim is None:
+                    return None
+                victim.preempted = True
+                self.holders.remove(victim)
+                self.preemptions += 1
+            holder = Holder()
+            self.holders.append(holder)
+            return holder
+
+    def release(self, holder: Holder) -> None:
+        with self._lock:
+            if holder in self.holders:
+                self.holders.remove(holder)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[Holder]:
+        holder = self.acquire()
+        if holder is None:
+            raise Busy(retry_after=30)
+        try:
+            yield holder
+        finally:
+            self.release(holder)
+
+
+_slots: dict[tuple[int, int, int], UploadSlots] = {}
+_slots_lock = threading.Lock()
+
+
+def slots_for(settings: Settings) -> UploadSlots:
+    key = (
+        settings.max_concurrent_uploads,
+        settings.useful_upload_bytes_per_second,
+        settings.upload_slot_grace_seconds,
+    )
+    with _slots_lock:
+        return _slots.setdefault(key, UploadSlots(*key))
+
+
+def upload(
+    settings: Settings, content_length: int | None
+) -> contextlib.AbstractContextManager[Holder | None]:
+    """One request body read by a thread: a slot (yielding its Holder, whose `note` the reader calls
+    as bytes arrive), or None for a body the main loop has read already. Never waits: Busy (503)
+    when every slot is held by an upload within its grace or at the useful rate."""
+    if content_length is not None and content_length <= SMALL_BODY_BYTES:
+        return contextlib.nullcontext()
+    return slots_for(settings).held()
+
+
+class CountedInput:
+    """A WSGI input whose reads are counted against an upload slot (Preempted once it was handed
+    over), for bodies read whole by the framework rather than streamed by a view."""
+
+    def __init__(self, stream, holder: Holder) -> None:
+        self._stream, self._holder = stream, holder
+
+    def read(self, size: int = -1) -> bytes:
+        self._holder.check()
+        data = self._stream.read(size)
+        self._holder.note(len(data))
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        self._holder.check()
+        data = self._stream.readline(size)
+        self._holder.note(len(data))
+        return data
