@@ -13,7 +13,6 @@ from collections import deque
 from typing import Iterator
 
 
-
 class Busy(Exception):
     """No slot came free in time; try again in `retry_after` seconds."""
 
