@@ -266,7 +266,7 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 ctx,
                 channel_id,
                 subject,
-                "enrolled, added by the server's operator (command line)",
+                "enrolled, added at the command line",
                 "the server's operator",
             )
             # Per channel, so that `portal audit verify` and the roster can tell this membership

@@ -61,7 +61,7 @@ def add_account(
                 ctx,
                 channel.id,
                 f"{name} <{email}>",
-                "added by the server's operator (command line)",
+                "added at the command line",
                 "the server's operator",
             )
             audit.record(

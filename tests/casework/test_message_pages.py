@@ -24,8 +24,8 @@ def statements(monkeypatch):
     seen: list[str] = []
     real = web_context.connect
 
-    def traced(path):
-        db = real(path)
+    def traced(path, *args, **kwargs):
+        db = real(path, *args, **kwargs)
         db.conn.set_trace_callback(seen.append)
         return db
 

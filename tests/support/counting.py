@@ -25,8 +25,8 @@ def counting(monkeypatch):
     counts = Counts()
     connect, open_sealed = web_context.connect, crypto.open_sealed
 
-    def traced(path):
-        db = connect(path)
+    def traced(path, *args, **kwargs):
+        db = connect(path, *args, **kwargs)
         db.conn.set_trace_callback(counts.statements.append)
         return db
 

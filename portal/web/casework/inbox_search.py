@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, StringField
 from wtforms.validators import Length
 
-from portal.casework import saved_views, search
+from portal.casework import queue_rows, saved_views, search
 from portal.web.casework.blueprint import bp
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
@@ -42,7 +42,7 @@ def search_cases():
         results=results,
         problem=problem,
         shown_at_most=search.SHOWN,
-        deadline_words=search.queue_rows.DEADLINE_WORDS,
+        deadline_words=queue_rows.DEADLINE_WORDS,
     ), (200 if problem is None else 400)
 
 
