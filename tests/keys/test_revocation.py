@@ -120,11 +120,11 @@ def test_an_officer_removed_while_a_disclosure_is_being_stored_does_not_receive_
     other = open_context(data_dir)
     derive = receipts.derive_receipt
 
-    def removal_meanwhile(ctx, receipt, wait=None):
+    def removal_meanwhile(ctx, receipt, wait=None, **kwargs):
         if accounts.account_id_for(other, cat.email) in {o.id for o in channels.channel_officers(other, 1)}:
             memberships.remove(other, accounts.get_account(other, accounts.account_id_for(other, admin.email)),
                                accounts.account_id_for(other, cat.email), "Audit and Risk")
-        return derive(ctx, receipt, wait)
+        return derive(ctx, receipt, wait, **kwargs)
     monkeypatch.setattr(receipts, "derive_receipt", removal_meanwhile)
     disclose_to(app.test_client())
     ctx = open_context(data_dir)
