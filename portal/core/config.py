@@ -82,6 +82,10 @@ class Settings:
     receipt_slots: int = 1
     queue_waiting: int = 2
     sealing_waiting: int = 8
+    # Receipt checks have no line by default (a full slot answers busy at once) and run at nice
+    # `receipt_nice` in threads of their own (0: in the request's thread, at its priority).
+    receipt_waiting: int = 0
+    receipt_nice: int = 19
     # Receipt checks at once across every server process (half the cores by default; 0: no limit
     # beyond each process's `receipt_slots`).
     receipt_share: int = 0
@@ -305,7 +309,7 @@ def _env_int(name: str, default: int) -> int:
 _FLOOD_SETTINGS = (
     "pow_bits", "pow_max_bits", "pow_flood_bits", "pow_calm_per_minute", "proof_seconds",
     "no_script_wait_seconds", "tickets_per_minute", "ticket_line_seconds", "cases_per_day",
-    "queue_waiting", "sealing_waiting", "busy_retry_after",
+    "queue_waiting", "sealing_waiting", "receipt_waiting", "receipt_nice", "busy_retry_after",
 )  # fmt: skip
 
 

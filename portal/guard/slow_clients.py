@@ -12,6 +12,11 @@
 - A request body must keep up a minimum rate: after a grace period the bytes received must reach
   `min_rate` per second since the body began, and no read may wait longer than the idle timeout;
   otherwise the read fails (BodyTooSlow, answered 400) and the thread is free again.
+- Requests whose heads are complete are handed to threads by kind, not only in arrival order: the
+  anonymous receipt check (`/status`, GET and POST), the one form a flood can send without limit,
+  waits in a line of its own, and a thread coming free takes a page, a sign-in or a disclosure
+  first (ReadyLines; one receipt check after every `HIGH_RUN` of those, so neither line starves).
+  A flood of guesses then delays only other receipt checks.
 Settings come from the environment `portal serve` sets for its workers (PORTAL_HEADER_TIMEOUT, ...).
 """
 
@@ -24,6 +29,8 @@ import selectors
 import socket
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future
 from functools import partial
 
 from gunicorn.http.body import LengthReader
@@ -171,6 +178,41 @@ class PacedUnreader(SocketUnreader):
         return data
 
 
+HIGH_RUN = 4  # requests taken from the first line before one waiting receipt check is
+
+
+def is_receipt_check(head: bytes) -> bool:
+    """Whether a request head asks for the receipt check (`GET` or `POST /status`, any query)."""
+    line = bytes(head[: head.find(b"\n")]) if b"\n" in head else bytes(head)
+    parts = line.split()
+    if len(parts) < 2 or parts[0] not in (b"GET", b"HEAD", b"POST"):
+        return False
+    return parts[1].split(b"?", 1)[0] == b"/status"
+
+
+class ReadyLines:
+    """Requests ready for a thread, in two lines: everything else first, receipt checks second,
+    with one receipt check taken after every HIGH_RUN others while both wait. Counts only."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lines: tuple[deque, deque] = (deque(), deque())
+        self.run = 0  # first-line requests taken in a row while the second waited
+        self.taken = [0, 0]
+
+    def put(self, item, receipt_check: bool) -> None:
+        with self.lock:
+            self.lines[int(receipt_check)].append(item)
+
+    def take(self):
+        with self.lock:
+            first, second = self.lines
+            lane = 0 if first and (not second or self.run < HIGH_RUN) else 1
+            self.run = self.run + 1 if lane == 0 and second else 0
+            self.taken[lane] += 1
+            return self.lines[lane].popleft()
+
+
 def _head_end(data: bytes) -> int | None:
     """Where a request head ends (just past its blank line), or None if it has not yet."""
     ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := data.find(sep)) >= 0]
@@ -188,6 +230,25 @@ class HeadFirstWorker(ThreadWorker):
         self.min_rate = max(1, _env("PORTAL_MIN_BODY_RATE", 1024))
         self.grace = _env("PORTAL_BODY_RATE_GRACE", 30)
         self.heading: dict[TConn, float] = {}  # connections whose head is arriving -> deadline
+        self.ready = ReadyLines()
+
+    def enqueue_req(self, conn):
+        # One thread's task per ready request; the thread takes whichever ReadyLines gives first.
+        self.ready.put(conn, is_receipt_check(getattr(conn, "head", None) or b""))
+        task = self.tpool.submit(self._handle_next)
+        task.add_done_callback(lambda fut: self.method_queue.defer(self._finished, fut))
+
+    def _handle_next(self):
+        conn, done = self.ready.take(), Future()
+        try:
+            done.set_result(self.handle(conn))
+        except Exception as exc:  # noqa: BLE001 - finish_request reads it as gunicorn's would
+            done.set_exception(exc)
+        return conn, done
+
+    def _finished(self, task) -> None:
+        if not task.cancelled():
+            self.finish_request(*task.result())
 
     def accept(self, listener):
         try:

@@ -6,7 +6,15 @@ waits only behind requests of its own kind, and only while the line is short: wh
 full the answer is at once (work_slots.Busy, 503 with Retry-After), so a flood of receipt guesses
 holds at most `slots + waiting` threads of a worker and never delays a sign-in or a disclosure
 (SECURITY.md, "Budgets"). Counts, not times, are kept: `held()` and `waiting()` for tests and the
-benchmark."""
+benchmark.
+
+Receipt checks are the kind an anonymous flood can send without limit, so `run` does their
+derivations in a few long-lived threads of their own at the lowest CPU priority (`receipt_nice`,
+nice 19 on Linux, set once per thread: raising a thread's priority back would need CAP_SYS_NICE,
+which a server does not have). A page, a sign-in or a sealing then gets the cores first, and a
+flood of guesses takes only what they leave over. A receipt check whose line is full (by default it
+has no line: `receipt_waiting` 0) is answered busy at once, and so is one that finds every
+installation-wide place taken: it never holds a thread waiting."""
 
 from __future__ import annotations
 
@@ -14,10 +22,12 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from portal.core.config import Settings
 from portal.guard.work_slots import Busy, FairSlots
@@ -69,7 +79,11 @@ def queue(settings: Settings, kind: str) -> BoundedQueue:
         SEALING: settings.sealing_slots,
         RECEIPT: settings.receipt_slots,
     }[kind]
-    waiting = settings.sealing_waiting if kind == SEALING else settings.queue_waiting
+    waiting = {
+        SIGN_IN: settings.queue_waiting,
+        SEALING: settings.sealing_waiting,
+        RECEIPT: settings.receipt_waiting,
+    }[kind]
     with _queues_lock:
         return _queues.setdefault((kind, size, waiting), BoundedQueue(size, waiting))
 
@@ -84,8 +98,56 @@ def slot(settings: Settings, kind: str, *, wait: float | None = None) -> Iterato
         if kind != RECEIPT or settings.receipt_share <= 0:
             yield
             return
-        with _shared_place(settings, kind, time.monotonic() + timeout):
+        # With no line for receipt checks, every place taken is busy at once, not a wait.
+        deadline = time.monotonic() + (timeout if settings.receipt_waiting > 0 else 0)
+        with _shared_place(settings, kind, deadline):
             yield
+
+
+T = TypeVar("T")
+
+
+def run(settings: Settings, kind: str, work: Callable[[], T], *, wait: float | None = None) -> T:
+    """Do `work` (one derivation) in a slot of `kind`: a receipt check's in a low-priority thread
+    (`receipt_nice`), the caller's thread waiting for it; any other kind in the caller's thread."""
+    with slot(settings, kind, wait=wait):
+        if kind != RECEIPT or settings.receipt_nice <= 0:
+            return work()
+        return _low_priority(settings).submit(work).result()
+
+
+_pools: dict[tuple[int, int, int], ThreadPoolExecutor] = {}
+_LOW_STARTED = 0  # low-priority threads started, for tests
+
+
+def low_priority_threads() -> int:
+    return _LOW_STARTED
+
+
+def _low_priority(settings: Settings) -> ThreadPoolExecutor:
+    """This process's receipt-derivation threads, one per receipt slot (made after a fork)."""
+    key = (os.getpid(), settings.receipt_slots, settings.receipt_nice)
+    with _queues_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = ThreadPoolExecutor(
+                max(1, settings.receipt_slots),
+                thread_name_prefix="receipt-low",
+                initializer=_lower_this_thread,
+                initargs=(settings.receipt_nice,),
+            )
+        return pool
+
+
+def _lower_this_thread(nice: int) -> None:
+    """Set this thread's nice (Linux keeps one per thread; elsewhere the call would lower the whole
+    process, so nothing changes there)."""
+    global _LOW_STARTED
+    with _queues_lock:
+        _LOW_STARTED += 1
+    if sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
 
 
 def _place_dir() -> Path:

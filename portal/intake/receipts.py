@@ -31,11 +31,17 @@ def derive_receipt(
 ) -> crypto.ReceiptIdentity:
     """Argon2id in the queue of its `kind` (portal.guard.work_queues): a receipt check waits only
     behind other receipt checks, a new case's sealing behind other sealing (work_slots.Busy when its
-    queue is full or no slot comes free in time)."""
-    with work_queues.slot(ctx.settings, kind, wait=wait):
-        return crypto.derive_receipt_identity(
-            receipt, ctx.settings.install_salt, ctx.settings.receipt_params
-        )
+    queue is full or no slot comes free in time). A receipt check's runs at the lowest CPU
+    priority."""
+    settings = ctx.settings
+    return work_queues.run(
+        settings,
+        kind,
+        lambda: crypto.derive_receipt_identity(
+            receipt, settings.install_salt, settings.receipt_params
+        ),
+        wait=wait,
+    )
 
 
 def check_receipt_typing(receipt_text: str) -> None:

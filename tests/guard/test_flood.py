@@ -5,6 +5,7 @@ A stub derivation of fixed duration stands in for Argon2id where a test needs wo
 blocks until the test lets it go, so nothing depends on the machine's speed)."""
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -51,18 +52,23 @@ def disclose(client, details="What I saw. " + MARKER, *, script: bool, page: str
 
 @pytest.fixture
 def derivations(monkeypatch):
-    """Count receipt derivations; those made by threads named 'attacker' wait for `release`."""
-    counts = {"done": 0, "most_held": 0}
+    """Count receipt derivations, and the CPU priority (nice) of the thread each ran in; those of
+    receipts in `held` wait for `release`."""
+    counts = {"done": 0, "most_held": 0, "held": set(), "nice": [], "entered": 0}
     release = threading.Event()
     real = crypto.derive_receipt_identity
     lock = threading.Lock()
 
-    def stub(*args, **kwargs):
-        if threading.current_thread().name.startswith("attacker"):
+    def stub(receipt, *args, **kwargs):
+        if receipt in counts["held"]:
+            with lock:
+                counts["entered"] += 1
             release.wait(30)  # a derivation of fixed duration: as long as the test holds it
+        nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         with lock:
             counts["done"] += 1
-        return real(*args, **kwargs)
+            counts["nice"].append(nice)
+        return real(receipt, *args, **kwargs)
 
     monkeypatch.setattr(crypto, "derive_receipt_identity", stub)
     counts["release"] = release
@@ -72,13 +78,15 @@ def derivations(monkeypatch):
 # --- queues by kind ------------------------------------------------------------------------------
 
 def test_a_receipt_guess_flood_fills_only_its_own_short_queue(installation, derivations):
-    app = app_with(installation, receipt_slots=1, queue_waiting=2, kdf_wait_seconds=30)
+    app = app_with(installation, receipt_slots=1, receipt_waiting=2, kdf_wait_seconds=30)
     settings = app.config["PORTAL_SETTINGS"]
     receipts = work_queues.queue(settings, work_queues.RECEIPT)
     answers: list[int] = []
 
     def guess():
-        answers.append(status_post(app.test_client(), well_formed_receipt(), script=False).status_code)
+        receipt = well_formed_receipt()
+        derivations["held"].add(receipt)
+        answers.append(status_post(app.test_client(), receipt, script=False).status_code)
 
     attackers = [threading.Thread(target=guess, name=f"attacker-{i}") for i in range(12)]
     for thread in attackers:
@@ -106,7 +114,7 @@ def test_a_receipt_guess_flood_fills_only_its_own_short_queue(installation, deri
 
 
 def test_a_full_queue_answers_at_once_and_keeps_the_typed_receipt(installation):
-    app = app_with(installation, receipt_slots=1, queue_waiting=0)
+    app = app_with(installation, receipt_slots=1)  # receipt checks have no line by default
     client = app.test_client()
     receipt = receipt_from(disclose(client, script=False).text)
     held = work_queues.queue(app.config["PORTAL_SETTINGS"], work_queues.RECEIPT)
@@ -117,6 +125,47 @@ def test_a_full_queue_answers_at_once_and_keeps_the_typed_receipt(installation):
     finally:
         held.release()
     assert status_post(client, receipt, script=False).status_code == 303
+
+
+def test_receipt_checks_derive_at_the_lowest_cpu_priority_and_other_kinds_do_not(installation,
+                                                                             derivations):
+    app = app_with(installation, receipt_slots=1)
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    client = app.test_client()
+    receipt = receipt_from(disclose(client, script=False).text)  # sealing: the caller's priority
+    started = work_queues.low_priority_threads()
+    for _ in range(3):
+        assert status_post(app.test_client(), receipt, script=True).status_code == 303
+    assert derivations["nice"] == [base] + [min(19, base + 19)] * 3
+    # Long-lived threads: at most one per receipt slot, whatever the number of checks.
+    assert work_queues.low_priority_threads() - started <= 1
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # never lowered
+
+
+def test_a_receipt_check_with_no_line_is_busy_at_once_and_holds_no_waiting_thread(installation,
+                                                                               derivations):
+    # Two slots in this process, one place installation-wide (as two workers on two cores have).
+    app = app_with(installation, receipt_slots=2, receipt_share=1, kdf_wait_seconds=30)
+    receipts = work_queues.queue(app.config["PORTAL_SETTINGS"], work_queues.RECEIPT)
+    first = well_formed_receipt()
+    derivations["held"].add(first)
+    answers: list[int] = []
+    holder = threading.Thread(
+        target=lambda: answers.append(status_post(app.test_client(), first, script=False).status_code)
+    )
+    holder.start()
+    deadline = time.monotonic() + 30
+    while derivations["entered"] == 0 and time.monotonic() < deadline:  # it is deriving
+        time.sleep(0.01)
+    # While the first derivation is held, ten more guesses are each answered busy: none waits,
+    # neither in the process's line nor for the installation-wide place the first one holds.
+    later = [status_post(app.test_client(), well_formed_receipt(), script=False) for _ in range(10)]
+    assert [r.status_code for r in later] == [503] * 10
+    assert all(int(r.headers["Retry-After"]) > 0 for r in later)
+    assert receipts.running() == 1 and receipts.waiting() == 0 and not answers
+    derivations["release"].set()
+    holder.join()
+    assert answers == [400] and derivations["done"] == 1
 
 
 # --- proofs of work ------------------------------------------------------------------------------
