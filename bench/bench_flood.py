@@ -41,7 +41,7 @@ from tests.support import (  # noqa: E402
     receipt_from,
     start_server,
 )
-from tests.support.proofs import challenge_from, solved  # noqa: E402
+from tests.support.proofs import challenge_from, lane_bits_of, solved  # noqa: E402
 
 TRIES = 5
 ATTACKERS = int(os.environ.get("BENCH_FLOOD_ATTACKERS", 128))
@@ -113,9 +113,10 @@ class Tries:
         return timed(send)
 
 
-def quick_solve(challenge: str) -> str:
-    """The attacker's solver: the challenge's prefix hashed once, each counter resumed from it."""
-    need, prefix = int(challenge.split(".")[2]), hashlib.sha256(f"{challenge}:".encode())
+def quick_solve(challenge: str, lane: int) -> str:
+    """The attacker's solver: the challenge's prefix hashed once, each counter resumed from it; as
+    far as the page's script goes (the reserved lane's bits when the page names them)."""
+    need, prefix = max(int(challenge.split(".")[2]), lane), hashlib.sha256(f"{challenge}:".encode())
     counter = 0
     while True:
         digest = prefix.copy()
@@ -139,7 +140,7 @@ def attack(port: int, threads: int, stop, totals) -> None:
                 http.cookies.pop("__Host-pd_ticket_status", None)
                 challenge = challenge_from(page)
                 fields = {"csrf_token": csrf_token(page), "receipt": crypto.new_receipt(),
-                          "pow_challenge": challenge, "pow_solution": quick_solve(challenge)}
+                          "pow_challenge": challenge, "pow_solution": quick_solve(challenge, lane_bits_of(page))}
                 status = http.post_form("/status", fields).status
             except Exception:  # noqa: BLE001 - a refused connection is part of a flood
                 with lock:

@@ -98,6 +98,10 @@ class Settings:
     pow_max_bits: int = 22
     pow_flood_bits: int = 20
     pow_calm_per_minute: int = 60
+    # Under load, a receipt check whose proof has this many bits more than the load asks takes the
+    # reserved lane (its own receipt slot and short line; 0: no lane), so a flood of cheaper guesses
+    # cannot keep it out; a guess there costs 2**pow_lane_bits times as much.
+    pow_lane_bits: int = 3
     # A challenge or ticket is good for this long (its expiry is rounded to 10 minutes).
     proof_seconds: int = 1800
     # A no-script ticket is valid this long after it is issued (typing time pays it); tickets are
@@ -307,7 +311,8 @@ def _env_int(name: str, default: int) -> int:
 # Flood settings (portal.guard.work_queues, portal.guard.proofs): installation.json, then
 # PORTAL_<NAME> in capitals (PORTAL_POW_BITS, PORTAL_CASES_PER_HOUR, ...).
 _FLOOD_SETTINGS = (
-    "pow_bits", "pow_max_bits", "pow_flood_bits", "pow_calm_per_minute", "proof_seconds",
+    "pow_bits", "pow_max_bits", "pow_flood_bits", "pow_calm_per_minute", "pow_lane_bits",
+    "proof_seconds",
     "no_script_wait_seconds", "tickets_per_minute", "ticket_line_seconds", "cases_per_day",
     "queue_waiting", "sealing_waiting", "receipt_waiting", "receipt_nice", "busy_retry_after",
 )  # fmt: skip

@@ -147,6 +147,16 @@ def required_bits(db: Database, settings: Settings, purpose: str) -> int:
     return bits
 
 
+def lane_bits(db: Database, settings: Settings, purpose: str) -> int | None:
+    """The bits that take a receipt check into the reserved lane now: `pow_lane_bits` more than
+    the load asks. None when there is no lane: at idle (nothing to overtake), with the lane off,
+    or for another form."""
+    if purpose != "status" or settings.pow_lane_bits <= 0:
+        return None
+    bits = load_bits(db, settings, purpose)
+    return bits + settings.pow_lane_bits if bits > settings.pow_bits else None
+
+
 # --- issuing --------------------------------------------------------------------------------------
 
 
@@ -249,7 +259,8 @@ def _fields(text: str | None, tag: str, purpose: str) -> list[str]:
 
 def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None,
                 solution: str | None) -> int:
-    """Check and spend a solved challenge; return its difficulty. Raises NotPaid."""
+    """Check and spend a solved challenge; return the zero bits its solution reached (at least the
+    challenge's: a script may go further, for the reserved lane). Raises NotPaid."""
     _, _, bits, expires, nonce, mac = _fields(text, "p1", purpose)
     expected = _mac(settings, "p1", purpose, bits, expires, nonce)
     if not hmac.compare_digest(mac.encode(), expected.encode()):
@@ -263,7 +274,7 @@ def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None
         raise NotPaid("unsolved")
     _spend(db, settings, nonce, int(expires), now)
     _process.spend(_line(settings, purpose))
-    return int(bits)
+    return leading_zero_bits(hashlib.sha256(f"{text}:{solution}".encode()).digest())
 
 
 def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | None,

@@ -35,7 +35,9 @@ from portal.guard.work_slots import Busy, FairSlots
 SIGN_IN = "sign_in"  # an officer's passphrase: sign-in, enrolment, rotation, confirmation
 SEALING = "sealing"  # a new case's receipt key (disclosures, oral disclosures)
 RECEIPT = "receipt"  # a discloser's receipt check at /status
-KINDS = (SIGN_IN, SEALING, RECEIPT)
+LANE = "receipt_lane"  # a receipt check that paid the higher proof (proofs.lane_bits)
+KINDS = (SIGN_IN, SEALING, RECEIPT, LANE)
+LOW = (RECEIPT, LANE)  # derived in low-priority threads, within `receipt_share` places
 
 
 class BoundedQueue(FairSlots):
@@ -78,11 +80,13 @@ def queue(settings: Settings, kind: str) -> BoundedQueue:
         SIGN_IN: settings.sign_in_slots,
         SEALING: settings.sealing_slots,
         RECEIPT: settings.receipt_slots,
+        LANE: settings.receipt_slots,
     }[kind]
     waiting = {
         SIGN_IN: settings.queue_waiting,
         SEALING: settings.sealing_waiting,
         RECEIPT: settings.receipt_waiting,
+        LANE: settings.queue_waiting,
     }[kind]
     with _queues_lock:
         return _queues.setdefault((kind, size, waiting), BoundedQueue(size, waiting))
@@ -91,15 +95,17 @@ def queue(settings: Settings, kind: str) -> BoundedQueue:
 @contextlib.contextmanager
 def slot(settings: Settings, kind: str, *, wait: float | None = None) -> Iterator[None]:
     """One derivation of `kind`: waits up to `kdf_wait_seconds` (or `wait`) in its own line. A
-    receipt check also takes one of the installation's `receipt_share` places, shared by every
-    server process, so receipt checks together never use more than that many cores."""
+    receipt check also takes one of the installation's `receipt_share` places (the lane has as
+    many of its own), shared by every server process, so receipt checks never use more cores."""
     timeout = settings.kdf_wait_seconds if wait is None else wait
     with queue(settings, kind).held(timeout, retry_after=settings.busy_retry_after):
-        if kind != RECEIPT or settings.receipt_share <= 0:
+        if kind not in LOW or settings.receipt_share <= 0:
             yield
             return
-        # With no line for receipt checks, every place taken is busy at once, not a wait.
-        deadline = time.monotonic() + (timeout if settings.receipt_waiting > 0 else 0)
+        # With no line for receipt checks, every place taken is busy at once, not a wait; the
+        # reserved lane has places of its own and a short line.
+        lined = kind == LANE or settings.receipt_waiting > 0
+        deadline = time.monotonic() + (timeout if lined else 0)
         with _shared_place(settings, kind, deadline):
             yield
 
@@ -111,7 +117,7 @@ def run(settings: Settings, kind: str, work: Callable[[], T], *, wait: float | N
     """Do `work` (one derivation) in a slot of `kind`: a receipt check's in a low-priority thread
     (`receipt_nice`), the caller's thread waiting for it; any other kind in the caller's thread."""
     with slot(settings, kind, wait=wait):
-        if kind != RECEIPT or settings.receipt_nice <= 0:
+        if kind not in LOW or settings.receipt_nice <= 0:
             return work()
         return _low_priority(settings).submit(work).result()
 
@@ -125,13 +131,14 @@ def low_priority_threads() -> int:
 
 
 def _low_priority(settings: Settings) -> ThreadPoolExecutor:
-    """This process's receipt-derivation threads, one per receipt slot (made after a fork)."""
-    key = (os.getpid(), settings.receipt_slots, settings.receipt_nice)
+    """This process's receipt-derivation threads, one per receipt slot and lane slot (made anew
+    after a fork)."""
+    key = (os.getpid(), 2 * settings.receipt_slots, settings.receipt_nice)
     with _queues_lock:
         pool = _pools.get(key)
         if pool is None:
             pool = _pools[key] = ThreadPoolExecutor(
-                max(1, settings.receipt_slots),
+                max(2, 2 * settings.receipt_slots),  # the common slots and the lane's
                 thread_name_prefix="receipt-low",
                 initializer=_lower_this_thread,
                 initargs=(settings.receipt_nice,),

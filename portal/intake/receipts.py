@@ -67,15 +67,18 @@ class OpenedStatus:
     )
 
 
-def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None) -> OpenedStatus:
+def open_status(
+    ctx: Context, receipt_text: str, *, replacing: str | None = None, lane: bool = False
+) -> OpenedStatus:
     """Check a receipt and open a status session. `replacing`: the browser's earlier status cookie,
-    whose session ends. At the first visit to an oral disclosure, the receipt the officer saw is
-    replaced by a new one (shown once, in `new_receipt`) and stops working.
+    whose session ends; `lane`: the check paid the higher proof (work_queues.LANE). At the first
+    visit to an oral disclosure, the receipt the officer saw is replaced by a new one (shown once,
+    in `new_receipt`) and stops working.
 
     Raises crypto.ReceiptTypo (cheap, before any key derivation) or StatusNotFound.
     """
     receipt = crypto.normalise_receipt(receipt_text)
-    identity = derive_receipt(ctx, receipt)
+    identity = derive_receipt(ctx, receipt, kind=work_queues.LANE if lane else work_queues.RECEIPT)
     row = ctx.db.execute(
         "SELECT id FROM cases WHERE receipt_lookup = ?", [identity.lookup_id]
     ).fetchone()

@@ -19,7 +19,15 @@ from portal.web.app import create_app
 from tests.conftest import MARKER
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 from tests.support.console import sign_in
-from tests.support.proofs import bits_of, challenge_from, drop_ticket, solved, ticket_cookie, ticket_name
+from tests.support.proofs import (
+    bits_of,
+    challenge_from,
+    drop_ticket,
+    lane_bits_of,
+    solved,
+    ticket_cookie,
+    ticket_name,
+)
 
 
 def app_with(installation, **overrides):
@@ -166,6 +174,54 @@ def test_a_receipt_check_with_no_line_is_busy_at_once_and_holds_no_waiting_threa
     derivations["release"].set()
     holder.join()
     assert answers == [400] and derivations["done"] == 1
+
+
+def test_under_load_a_check_with_the_higher_proof_takes_the_reserved_lane(installation, derivations,
+                                                                       monkeypatch):
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)  # one minute, whatever the clock
+    app = app_with(installation, pow_bits=2, pow_calm_per_minute=2, pow_max_bits=8, pow_lane_bits=3,
+                   receipt_slots=1, kdf_wait_seconds=30)
+    settings = app.config["PORTAL_SETTINGS"]
+    common, lane = (work_queues.queue(settings, kind) for kind in (work_queues.RECEIPT, work_queues.LANE))
+    client = app.test_client()
+    receipt = receipt_from(disclose(client, script=False).text)
+    assert lane_bits_of(client.get("/status").text) == 0  # idle: no lane to offer
+    for _ in range(2):  # the load rises past calm
+        assert status_post(app.test_client(), well_formed_receipt(), script=True).status_code == 400
+    page = client.get("/status").text
+    assert lane_bits_of(page) == bits_of(challenge_from(page)) + 3
+
+    # An attacker paying what the load asks, and no more, holds the common receipt slot.
+    first = well_formed_receipt()
+    derivations["held"].add(first)
+    answers: list[int] = []
+
+    def cheap(receipt):
+        attacker = app.test_client()
+        page = attacker.get("/status").text
+        drop_ticket(attacker, "status")
+        challenge = challenge_from(page)
+        need, lane_bits = bits_of(challenge), lane_bits_of(page)
+        solution = next(str(n) for n in range(1 << 20) if proofs.solves(challenge, str(n), need)
+                        and not proofs.solves(challenge, str(n), lane_bits))  # no further, by luck
+        fields = {"csrf_token": csrf_token(page), "receipt": receipt, "pow_challenge": challenge,
+                  "pow_solution": solution}
+        return attacker.post("/status", data=fields).status_code
+
+    holder = threading.Thread(target=lambda: answers.append(cheap(first)))
+    holder.start()
+    deadline = time.monotonic() + 30
+    while derivations["entered"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cheap(well_formed_receipt()) == 503  # the common slot is taken and has no line
+    lane_done = lane.done
+    # The genuine discloser's script goes to the lane's bits: its check goes through meanwhile.
+    assert status_post(client, receipt, script=True).status_code == 303
+    assert lane.done == lane_done + 1 and common.running() == 1 and not answers
+    derivations["release"].set()
+    holder.join()
+    assert answers == [400] and lane.running() == 0 and common.running() == 0
 
 
 # --- proofs of work ------------------------------------------------------------------------------
