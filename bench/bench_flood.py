@@ -73,7 +73,7 @@ class Tries:
 
         def send():
             page = http.get("/disclose").text
-            fields = disclosure_fields(csrf_token(page), "A genuine disclosure.") + solved(page)
+            fields = disclosure_fields(csrf_token(page), "A genuine disclosure.") + paid(page)
             http.cookies.pop("__Host-pd_ticket_disclose", None)  # this one runs the script
             return http.post_multipart("/disclose", fields).status
         return timed(send)
@@ -96,7 +96,7 @@ class Tries:
         def send():
             page = http.get("/status").text
             http.cookies.pop("__Host-pd_ticket_status", None)
-            fields = {"csrf_token": csrf_token(page), "receipt": self.receipt} | dict(solved(page))
+            fields = {"csrf_token": csrf_token(page), "receipt": self.receipt} | dict(paid(page))
             return http.post_form("/status", fields).status
         return timed(send)
 
@@ -126,6 +126,13 @@ def quick_solve(challenge: str, lane: int) -> str:
         counter += 1
 
 
+def paid(page: str) -> list[tuple[str, str]]:
+    """The fields the page's script fills in, solved as quickly as the attackers solve theirs."""
+    challenge = challenge_from(page)
+    solution = quick_solve(challenge, lane_bits_of(page))
+    return [("pow_challenge", challenge), ("pow_solution", solution)]
+
+
 def attack(port: int, threads: int, stop, totals) -> None:
     """One attacker process: `threads` clients sending random well-formed receipts, each paying the
     proof the page asks, until `stop`; its answers, busy answers and failures added to `totals`."""
@@ -138,9 +145,8 @@ def attack(port: int, threads: int, stop, totals) -> None:
             try:
                 page = http.get("/status").text
                 http.cookies.pop("__Host-pd_ticket_status", None)
-                challenge = challenge_from(page)
-                fields = {"csrf_token": csrf_token(page), "receipt": crypto.new_receipt(),
-                          "pow_challenge": challenge, "pow_solution": quick_solve(challenge, lane_bits_of(page))}
+                fields = {"csrf_token": csrf_token(page), "receipt": crypto.new_receipt()}
+                fields |= dict(paid(page))
                 status = http.post_form("/status", fields).status
             except Exception:  # noqa: BLE001 - a refused connection is part of a flood
                 with lock:

@@ -101,7 +101,7 @@ class Settings:
     # Under load, a receipt check whose proof has this many bits more than the load asks takes the
     # reserved lane (its own receipt slot and short line; 0: no lane), so a flood of cheaper guesses
     # cannot keep it out; a guess there costs 2**pow_lane_bits times as much.
-    pow_lane_bits: int = 3
+    pow_lane_bits: int = 2
     # A challenge or ticket is good for this long (its expiry is rounded to 10 minutes).
     proof_seconds: int = 1800
     # A no-script ticket is valid this long after it is issued (typing time pays it); tickets are
@@ -237,6 +237,7 @@ CHANGEABLE = {
     "pow_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
     "pow_flood_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
     "pow_max_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
+    "pow_lane_bits": lambda v: parse_whole_number(v, minimum=0, maximum=8),
     "cases_per_day": lambda v: parse_whole_number(v, minimum=1, maximum=10**6),
     "tickets_per_minute": lambda v: parse_whole_number(v, minimum=1, maximum=6000),
 }

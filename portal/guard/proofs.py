@@ -149,12 +149,19 @@ def required_bits(db: Database, settings: Settings, purpose: str) -> int:
 
 def lane_bits(db: Database, settings: Settings, purpose: str) -> int | None:
     """The bits that take a receipt check into the reserved lane now: `pow_lane_bits` more than
-    the load asks. None when there is no lane: at idle (nothing to overtake), with the lane off,
-    or for another form."""
+    the load asks. None with the lane off, or for another form."""
     if purpose != "status" or settings.pow_lane_bits <= 0:
         return None
-    bits = load_bits(db, settings, purpose)
-    return bits + settings.pow_lane_bits if bits > settings.pow_bits else None
+    return load_bits(db, settings, purpose) + settings.pow_lane_bits
+
+
+def lane_offer(db: Database, settings: Settings, purpose: str) -> int | None:
+    """The lane's bits the page names for its script: only under load (at idle there is nothing to
+    overtake), with one spare bit, so that the load rising while it solves keeps it in the lane."""
+    lane = lane_bits(db, settings, purpose)
+    if lane is None or load_bits(db, settings, purpose) <= settings.pow_bits:
+        return None
+    return lane + 1
 
 
 # --- issuing --------------------------------------------------------------------------------------
@@ -268,13 +275,16 @@ def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None
     now = int(time.time())
     if int(expires) < now:
         raise NotPaid("expired")
-    if int(bits) < required_bits(db, settings, purpose):
-        raise NotPaid("too easy for now")
     if not solution or len(solution) > 20 or not solves(text, solution, int(bits)):
         raise NotPaid("unsolved")
+    # The work done is what counts: a solution that went past its challenge's bits pays for a load
+    # that rose while it was solved.
+    reached = leading_zero_bits(hashlib.sha256(f"{text}:{solution}".encode()).digest())
+    if reached < required_bits(db, settings, purpose):
+        raise NotPaid("too easy for now")
     _spend(db, settings, nonce, int(expires), now)
     _process.spend(_line(settings, purpose))
-    return leading_zero_bits(hashlib.sha256(f"{text}:{solution}".encode()).digest())
+    return reached
 
 
 def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | None,
