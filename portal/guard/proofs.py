@@ -155,9 +155,10 @@ def lane_bits(db: Database, settings: Settings, purpose: str) -> int | None:
     return load_bits(db, settings, purpose) + settings.pow_lane_bits
 
 
-def lane_offer(db: Database, settings: Settings, purpose: str) -> int | None:
+def lane_offer(ctx: Context, purpose: str) -> int | None:
     """The lane's bits the page names for its script: only under load (at idle there is nothing to
     overtake), with one spare bit, so that the load rising while it solves keeps it in the lane."""
+    db, settings = ctx.db, ctx.settings
     lane = lane_bits(db, settings, purpose)
     if lane is None or load_bits(db, settings, purpose) <= settings.pow_bits:
         return None

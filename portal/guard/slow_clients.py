@@ -12,11 +12,11 @@
 - A request body must keep up a minimum rate: after a grace period the bytes received must reach
   `min_rate` per second since the body began, and no read may wait longer than the idle timeout;
   otherwise the read fails (BodyTooSlow, answered 400) and the thread is free again.
-- Requests whose heads are complete are handed to threads by kind, not only in arrival order: the
-  anonymous receipt check (`/status`, GET and POST), the one form a flood can send without limit,
-  waits in a line of its own, and a thread coming free takes a page, a sign-in or a disclosure
-  first (ReadyLines; one receipt check after every `HIGH_RUN` of those, so neither line starves).
-  A flood of guesses then delays only other receipt checks.
+- The anonymous receipt check (`/status`, GET, and POST with a small body already read), the one
+  form a flood can send without limit, is handled by threads of its own (half the worker's
+  threads) at the lowest CPU priority (PORTAL_RECEIPT_NICE, 19; set once per thread, as an
+  unprivileged server cannot raise it back). A flood of guesses then never holds the threads
+  pages, sign-ins and disclosures use, and gets only the CPU they leave over.
 Settings come from the environment `portal serve` sets for its workers (PORTAL_HEADER_TIMEOUT, ...).
 """
 
@@ -29,8 +29,7 @@ import selectors
 import socket
 import threading
 import time
-from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from gunicorn.http.body import LengthReader
@@ -38,9 +37,10 @@ from gunicorn.http.errors import NoMoreData
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from portal.guard.work_slots import (
+from portal.guard.work_slots import (  # a body up to SMALL_BODY_BYTES is read by the main loop
     SMALL_BODY_BYTES,
-)  # read by the main loop; a larger body takes an upload slot
+    lower_this_thread,
+)
 
 LINGER_SECONDS = 2.0  # as gunicorn's graceful close: time for the client to read the answer
 LINGER_BYTES = 64 * 1024
@@ -178,9 +178,6 @@ class PacedUnreader(SocketUnreader):
         return data
 
 
-HIGH_RUN = 4  # requests taken from the first line before one waiting receipt check is
-
-
 def is_receipt_check(head: bytes) -> bool:
     """Whether a request head asks for the receipt check (`GET` or `POST /status`, any query)."""
     line = bytes(head[: head.find(b"\n")]) if b"\n" in head else bytes(head)
@@ -188,29 +185,6 @@ def is_receipt_check(head: bytes) -> bool:
     if len(parts) < 2 or parts[0] not in (b"GET", b"HEAD", b"POST"):
         return False
     return parts[1].split(b"?", 1)[0] == b"/status"
-
-
-class ReadyLines:
-    """Requests ready for a thread, in two lines: everything else first, receipt checks second,
-    with one receipt check taken after every HIGH_RUN others while both wait. Counts only."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.lines: tuple[deque, deque] = (deque(), deque())
-        self.run = 0  # first-line requests taken in a row while the second waited
-        self.taken = [0, 0]
-
-    def put(self, item, receipt_check: bool) -> None:
-        with self.lock:
-            self.lines[int(receipt_check)].append(item)
-
-    def take(self):
-        with self.lock:
-            first, second = self.lines
-            lane = 0 if first and (not second or self.run < HIGH_RUN) else 1
-            self.run = self.run + 1 if lane == 0 and second else 0
-            self.taken[lane] += 1
-            return self.lines[lane].popleft()
 
 
 def _head_end(data: bytes) -> int | None:
@@ -230,25 +204,36 @@ class HeadFirstWorker(ThreadWorker):
         self.min_rate = max(1, _env("PORTAL_MIN_BODY_RATE", 1024))
         self.grace = _env("PORTAL_BODY_RATE_GRACE", 30)
         self.heading: dict[TConn, float] = {}  # connections whose head is arriving -> deadline
-        self.ready = ReadyLines()
+        self.receipt_nice = _env("PORTAL_RECEIPT_NICE", 19)
+        self.receipt_pool: ThreadPoolExecutor | None = None
+        self.receipt_checks = 0  # handed to the receipt checks' own threads, for tests
+
+    def init_process(self):
+        # Made in the worker (after the fork): threads do not survive one.
+        self.receipt_pool = ThreadPoolExecutor(
+            max(1, self.cfg.threads // 2),
+            thread_name_prefix="receipt-check",
+            initializer=lower_this_thread,
+            initargs=(self.receipt_nice,),
+        )
+        super().init_process()
 
     def enqueue_req(self, conn):
-        # One thread's task per ready request; the thread takes whichever ReadyLines gives first.
-        self.ready.put(conn, is_receipt_check(getattr(conn, "head", None) or b""))
-        task = self.tpool.submit(self._handle_next)
-        task.add_done_callback(lambda fut: self.method_queue.defer(self._finished, fut))
+        head = getattr(conn, "head", None) or b""
+        # A check's form is small, read here already (`needed`); a large or chunked body sent to
+        # /status takes a common thread and an upload slot, as any other, not a receipt thread.
+        whole = not head.startswith(b"POST") or bool(getattr(conn, "needed", 0))
+        if self.receipt_pool is None or not (is_receipt_check(head) and whole):
+            super().enqueue_req(conn)
+            return
+        self.receipt_checks += 1
+        task = self.receipt_pool.submit(self.handle, conn)
+        task.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
 
-    def _handle_next(self):
-        conn, done = self.ready.take(), Future()
-        try:
-            done.set_result(self.handle(conn))
-        except Exception as exc:  # noqa: BLE001 - finish_request reads it as gunicorn's would
-            done.set_exception(exc)
-        return conn, done
-
-    def _finished(self, task) -> None:
-        if not task.cancelled():
-            self.finish_request(*task.result())
+    def handle_quit(self, sig, frame):
+        if self.receipt_pool is not None:
+            self.receipt_pool.shutdown(wait=False)
+        super().handle_quit(sig, frame)
 
     def accept(self, listener):
         try:

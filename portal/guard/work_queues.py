@@ -22,7 +22,6 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from portal.core.config import Settings
+from portal.guard import work_slots
 from portal.guard.work_slots import Busy, FairSlots
 
 SIGN_IN = "sign_in"  # an officer's passphrase: sign-in, enrolment, rotation, confirmation
@@ -147,14 +147,10 @@ def _low_priority(settings: Settings) -> ThreadPoolExecutor:
 
 
 def _lower_this_thread(nice: int) -> None:
-    """Set this thread's nice (Linux keeps one per thread; elsewhere the call would lower the whole
-    process, so nothing changes there)."""
     global _LOW_STARTED
     with _queues_lock:
         _LOW_STARTED += 1
-    if sys.platform.startswith("linux"):
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    work_slots.lower_this_thread(nice)
 
 
 def _place_dir() -> Path:
