@@ -14,7 +14,11 @@ Bounded: BENCH_FLOOD_SECONDS (default 120) caps the flood phase; every request h
 Measured honestly: the attackers run in ATTACKER_PROCESSES (one per core) processes of their own,
 so they use every core a script can and the genuine clients' timings are not their share of one
 Python interpreter with 128 other threads (a genuine visitor is another computer); each attacker
-solves with SHA-256 resumed from the challenge's prefix, the quickest a Python script can hash.
+solves with SHA-256 resumed from the challenge's prefix, the quickest a Python script can hash,
+as far as the page's script goes (into the receipt checks' reserved lane under load). The genuine
+clients solve the same way. BENCH_FLOOD_ATTACKER_LANE=0: attackers pay only the bits asked;
+BENCH_FLOOD_ATTACKER_NICE=19: attackers take only CPU the server leaves idle (as on computers of
+their own). The default, attackers at the server's priority on its 2 cores, is the hardest case.
 """
 from __future__ import annotations
 
