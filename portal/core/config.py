@@ -90,6 +90,10 @@ class Settings:
     receipt_slots: int = 1
     queue_waiting: int = 2
     sealing_waiting: int = 8
+    # Receipt checks have no line by default (a full slot answers busy at once) and run at nice
+    # `receipt_nice` in threads of their own (0: in the request's thread, at its priority).
+    receipt_waiting: int = 0
+    receipt_nice: int = 19
     # Receipt checks at once across every server process (half the cores by default; 0: no limit
     # beyond each process's `receipt_slots`).
     receipt_share: int = 0
@@ -102,6 +106,10 @@ class Settings:
     pow_max_bits: int = 22
     pow_flood_bits: int = 20
     pow_calm_per_minute: int = 60
+    # Under load, a receipt check whose proof has this many bits more than the load asks takes the
+    # reserved lane (its own receipt slot and short line; 0: no lane), so a flood of cheaper guesses
+    # cannot keep it out; a guess there costs 2**pow_lane_bits times as much.
+    pow_lane_bits: int = 2
     # A challenge or ticket is good for this long (its expiry is rounded to 10 minutes).
     proof_seconds: int = 1800
     # A no-script ticket is valid this long after it is issued (typing time pays it); tickets are
@@ -239,6 +247,7 @@ CHANGEABLE = {
     "pow_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
     "pow_flood_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
     "pow_max_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
+    "pow_lane_bits": lambda v: parse_whole_number(v, minimum=0, maximum=8),
     "cases_per_day": lambda v: parse_whole_number(v, minimum=1, maximum=10**6),
     "tickets_per_minute": lambda v: parse_whole_number(v, minimum=1, maximum=6000),
 }
@@ -313,9 +322,10 @@ def _env_int(name: str, default: int) -> int:
 # Flood settings (portal.guard.work_queues, portal.guard.proofs): installation.json, then
 # PORTAL_<NAME> in capitals (PORTAL_POW_BITS, PORTAL_CASES_PER_HOUR, ...).
 _FLOOD_SETTINGS = (
-    "pow_bits", "pow_max_bits", "pow_flood_bits", "pow_calm_per_minute", "proof_seconds",
+    "pow_bits", "pow_max_bits", "pow_flood_bits", "pow_calm_per_minute", "pow_lane_bits",
+    "proof_seconds",
     "no_script_wait_seconds", "tickets_per_minute", "ticket_line_seconds", "cases_per_day",
-    "queue_waiting", "sealing_waiting", "busy_retry_after",
+    "queue_waiting", "sealing_waiting", "receipt_waiting", "receipt_nice", "busy_retry_after",
 )  # fmt: skip
 
 

@@ -40,17 +40,19 @@ def pay(
     submission_token: str | None = None,
 ) -> str:
     """Spend the client's proof (with script) or ticket (without); return which was spent
-    ("proof" or "ticket"). Raises NotPaid, or NotYet for a ticket not valid yet, or
+    ("proof" or "ticket"; "lane" for a receipt check's proof that reached the reserved lane's bits,
+    proofs.lane_bits). Raises NotPaid, or NotYet for a ticket not valid yet, or
     submissions.AlreadySubmitted for a form already received (a resend, which costs no derivation
     and so needs no payment: its answer is that it was received)."""
     settings, db = ctx.settings, ctx.db
     if submissions.was_claimed(db, submission_token):
         raise submissions.AlreadySubmitted()
     over = purpose == "disclose" and proofs.over_case_budget(db, settings)
+    lane = proofs.lane_bits(db, settings, purpose)  # before this proof counts in the load
     try:
         try:
-            proofs.spend_proof(db, settings, purpose, challenge, solution)
-            paid = "proof"
+            reached = proofs.spend_proof(db, settings, purpose, challenge, solution)
+            paid = "lane" if lane is not None and reached >= lane else "proof"
         except NotPaid:
             if not ticket:  # a proof that fails (expired, too easy now) falls back on the ticket
                 raise
@@ -66,7 +68,7 @@ def pay(
     if purpose == "disclose":
         note(ctx, "cases")
         if over:
-            note(ctx, "higher" if paid == "proof" else "line")
+            note(ctx, "line" if paid == "ticket" else "higher")
     return paid
 
 

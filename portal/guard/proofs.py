@@ -147,6 +147,24 @@ def required_bits(db: Database, settings: Settings, purpose: str) -> int:
     return bits
 
 
+def lane_bits(db: Database, settings: Settings, purpose: str) -> int | None:
+    """The bits that take a receipt check into the reserved lane now: `pow_lane_bits` more than
+    the load asks. None with the lane off, or for another form."""
+    if purpose != "status" or settings.pow_lane_bits <= 0:
+        return None
+    return load_bits(db, settings, purpose) + settings.pow_lane_bits
+
+
+def lane_offer(ctx: Context, purpose: str) -> int | None:
+    """The lane's bits the page names for its script: only under load (at idle there is nothing to
+    overtake), with one spare bit, so that the load rising while it solves keeps it in the lane."""
+    db, settings = ctx.db, ctx.settings
+    lane = lane_bits(db, settings, purpose)
+    if lane is None or load_bits(db, settings, purpose) <= settings.pow_bits:
+        return None
+    return lane + 1
+
+
 # --- issuing --------------------------------------------------------------------------------------
 
 
@@ -249,7 +267,8 @@ def _fields(text: str | None, tag: str, purpose: str) -> list[str]:
 
 def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None,
                 solution: str | None) -> int:
-    """Check and spend a solved challenge; return its difficulty. Raises NotPaid."""
+    """Check and spend a solved challenge; return the zero bits its solution reached (at least the
+    challenge's: a script may go further, for the reserved lane). Raises NotPaid."""
     _, _, bits, expires, nonce, mac = _fields(text, "p1", purpose)
     expected = _mac(settings, "p1", purpose, bits, expires, nonce)
     if not hmac.compare_digest(mac.encode(), expected.encode()):
@@ -257,13 +276,16 @@ def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None
     now = int(time.time())
     if int(expires) < now:
         raise NotPaid("expired")
-    if int(bits) < required_bits(db, settings, purpose):
-        raise NotPaid("too easy for now")
     if not solution or len(solution) > 20 or not solves(text, solution, int(bits)):
         raise NotPaid("unsolved")
+    # The work done is what counts: a solution that went past its challenge's bits pays for a load
+    # that rose while it was solved.
+    reached = leading_zero_bits(hashlib.sha256(f"{text}:{solution}".encode()).digest())
+    if reached < required_bits(db, settings, purpose):
+        raise NotPaid("too easy for now")
     _spend(db, settings, nonce, int(expires), now)
     _process.spend(_line(settings, purpose))
-    return int(bits)
+    return reached
 
 
 def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | None,

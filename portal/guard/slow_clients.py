@@ -12,6 +12,11 @@
 - A request body must keep up a minimum rate: after a grace period the bytes received must reach
   `min_rate` per second since the body began, and no read may wait longer than the idle timeout;
   otherwise the read fails (BodyTooSlow, answered 400) and the thread is free again.
+- The anonymous receipt check (`/status`, GET, and POST with a small body already read), the one
+  form a flood can send without limit, is handled by threads of its own (half the worker's
+  threads) at the lowest CPU priority (PORTAL_RECEIPT_NICE, 19; set once per thread, as an
+  unprivileged server cannot raise it back). A flood of guesses then never holds the threads
+  pages, sign-ins and disclosures use, and gets only the CPU they leave over.
 Settings come from the environment `portal serve` sets for its workers (PORTAL_HEADER_TIMEOUT, ...).
 """
 
@@ -24,6 +29,7 @@ import selectors
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from gunicorn.http.body import LengthReader
@@ -31,9 +37,10 @@ from gunicorn.http.errors import NoMoreData
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from portal.guard.work_slots import (
+from portal.guard.work_slots import (  # a body up to SMALL_BODY_BYTES is read by the main loop
     SMALL_BODY_BYTES,
-)  # read by the main loop; a larger body takes an upload slot
+    lower_this_thread,
+)
 
 LINGER_SECONDS = 2.0  # as gunicorn's graceful close: time for the client to read the answer
 LINGER_BYTES = 64 * 1024
@@ -191,6 +198,15 @@ class PacedUnreader(SocketUnreader):
         return data
 
 
+def is_receipt_check(head: bytes) -> bool:
+    """Whether a request head asks for the receipt check (`GET` or `POST /status`, any query)."""
+    line = bytes(head[: head.find(b"\n")]) if b"\n" in head else bytes(head)
+    parts = line.split()
+    if len(parts) < 2 or parts[0] not in (b"GET", b"HEAD", b"POST"):
+        return False
+    return parts[1].split(b"?", 1)[0] == b"/status"
+
+
 def _head_end(data: bytes) -> int | None:
     """Where a request head ends (just past its blank line), or None if it has not yet."""
     ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := data.find(sep)) >= 0]
@@ -210,6 +226,36 @@ class HeadFirstWorker(ThreadWorker):
         LingeringConn.discard_bytes = _env("PORTAL_DISCARD_BODY_BYTES", 32 * 1024 * 1024)
         LingeringConn.min_rate = self.min_rate
         self.heading: dict[TConn, float] = {}  # connections whose head is arriving -> deadline
+        self.receipt_nice = _env("PORTAL_RECEIPT_NICE", 19)
+        self.receipt_pool: ThreadPoolExecutor | None = None
+        self.receipt_checks = 0  # handed to the receipt checks' own threads, for tests
+
+    def init_process(self):
+        # Made in the worker (after the fork): threads do not survive one.
+        self.receipt_pool = ThreadPoolExecutor(
+            max(1, self.cfg.threads // 2),
+            thread_name_prefix="receipt-check",
+            initializer=lower_this_thread,
+            initargs=(self.receipt_nice,),
+        )
+        super().init_process()
+
+    def enqueue_req(self, conn):
+        head = getattr(conn, "head", None) or b""
+        # A check's form is small, read here already (`needed`); a large or chunked body sent to
+        # /status takes a common thread and an upload slot, as any other, not a receipt thread.
+        whole = not head.startswith(b"POST") or bool(getattr(conn, "needed", 0))
+        if self.receipt_pool is None or not (is_receipt_check(head) and whole):
+            super().enqueue_req(conn)
+            return
+        self.receipt_checks += 1
+        task = self.receipt_pool.submit(self.handle, conn)
+        task.add_done_callback(lambda fut: self.method_queue.defer(self.finish_request, conn, fut))
+
+    def handle_quit(self, sig, frame):
+        if self.receipt_pool is not None:
+            self.receipt_pool.shutdown(wait=False)
+        super().handle_quit(sig, frame)
 
     def accept(self, listener):
         try:

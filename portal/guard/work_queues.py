@@ -6,7 +6,15 @@ waits only behind requests of its own kind, and only while the line is short: wh
 full the answer is at once (work_slots.Busy, 503 with Retry-After), so a flood of receipt guesses
 holds at most `slots + waiting` threads of a worker and never delays a sign-in or a disclosure
 (SECURITY.md, "Budgets"). Counts, not times, are kept: `held()` and `waiting()` for tests and the
-benchmark."""
+benchmark.
+
+Receipt checks are the kind an anonymous flood can send without limit, so `run` does their
+derivations in a few long-lived threads of their own at the lowest CPU priority (`receipt_nice`,
+nice 19 on Linux, set once per thread: raising a thread's priority back would need CAP_SYS_NICE,
+which a server does not have). A page, a sign-in or a sealing then gets the cores first, and a
+flood of guesses takes only what they leave over. A receipt check whose line is full (by default it
+has no line: `receipt_waiting` 0) is answered busy at once, and so is one that finds every
+installation-wide place taken: it never holds a thread waiting."""
 
 from __future__ import annotations
 
@@ -16,16 +24,20 @@ import hashlib
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from portal.core.config import Settings
+from portal.guard import work_slots
 from portal.guard.work_slots import Busy, FairSlots
 
 SIGN_IN = "sign_in"  # an officer's passphrase: sign-in, enrolment, rotation, confirmation
 SEALING = "sealing"  # a new case's receipt key (disclosures, oral disclosures)
 RECEIPT = "receipt"  # a discloser's receipt check at /status
-KINDS = (SIGN_IN, SEALING, RECEIPT)
+LANE = "receipt_lane"  # a receipt check that paid the higher proof (proofs.lane_bits)
+KINDS = (SIGN_IN, SEALING, RECEIPT, LANE)
+LOW = (RECEIPT, LANE)  # derived in low-priority threads, within `receipt_share` places
 
 
 class BoundedQueue(FairSlots):
@@ -68,8 +80,14 @@ def queue(settings: Settings, kind: str) -> BoundedQueue:
         SIGN_IN: settings.sign_in_slots,
         SEALING: settings.sealing_slots,
         RECEIPT: settings.receipt_slots,
+        LANE: settings.receipt_slots,
     }[kind]
-    waiting = settings.sealing_waiting if kind == SEALING else settings.queue_waiting
+    waiting = {
+        SIGN_IN: settings.queue_waiting,
+        SEALING: settings.sealing_waiting,
+        RECEIPT: settings.receipt_waiting,
+        LANE: settings.queue_waiting,
+    }[kind]
     with _queues_lock:
         return _queues.setdefault((kind, size, waiting), BoundedQueue(size, waiting))
 
@@ -77,15 +95,62 @@ def queue(settings: Settings, kind: str) -> BoundedQueue:
 @contextlib.contextmanager
 def slot(settings: Settings, kind: str, *, wait: float | None = None) -> Iterator[None]:
     """One derivation of `kind`: waits up to `kdf_wait_seconds` (or `wait`) in its own line. A
-    receipt check also takes one of the installation's `receipt_share` places, shared by every
-    server process, so receipt checks together never use more than that many cores."""
+    receipt check also takes one of the installation's `receipt_share` places (the lane has as
+    many of its own), shared by every server process, so receipt checks never use more cores."""
     timeout = settings.kdf_wait_seconds if wait is None else wait
     with queue(settings, kind).held(timeout, retry_after=settings.busy_retry_after):
-        if kind != RECEIPT or settings.receipt_share <= 0:
+        if kind not in LOW or settings.receipt_share <= 0:
             yield
             return
-        with _shared_place(settings, kind, time.monotonic() + timeout):
+        # With no line for receipt checks, every place taken is busy at once, not a wait; the
+        # reserved lane has places of its own and a short line.
+        lined = kind == LANE or settings.receipt_waiting > 0
+        deadline = time.monotonic() + (timeout if lined else 0)
+        with _shared_place(settings, kind, deadline):
             yield
+
+
+T = TypeVar("T")
+
+
+def run(settings: Settings, kind: str, work: Callable[[], T], *, wait: float | None = None) -> T:
+    """Do `work` (one derivation) in a slot of `kind`: a receipt check's in a low-priority thread
+    (`receipt_nice`), the caller's thread waiting for it; any other kind in the caller's thread."""
+    with slot(settings, kind, wait=wait):
+        if kind not in LOW or settings.receipt_nice <= 0:
+            return work()
+        return _low_priority(settings).submit(work).result()
+
+
+_pools: dict[tuple[int, int, int], ThreadPoolExecutor] = {}
+_LOW_STARTED = 0  # low-priority threads started, for tests
+
+
+def low_priority_threads() -> int:
+    return _LOW_STARTED
+
+
+def _low_priority(settings: Settings) -> ThreadPoolExecutor:
+    """This process's receipt-derivation threads, one per receipt slot and lane slot (made anew
+    after a fork)."""
+    key = (os.getpid(), 2 * settings.receipt_slots, settings.receipt_nice)
+    with _queues_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = ThreadPoolExecutor(
+                max(2, 2 * settings.receipt_slots),  # the common slots and the lane's
+                thread_name_prefix="receipt-low",
+                initializer=_lower_this_thread,
+                initargs=(settings.receipt_nice,),
+            )
+        return pool
+
+
+def _lower_this_thread(nice: int) -> None:
+    global _LOW_STARTED
+    with _queues_lock:
+        _LOW_STARTED += 1
+    work_slots.lower_this_thread(nice)
 
 
 def _place_dir() -> Path:

@@ -8,9 +8,21 @@ bounded by the number of slots, not by the number of threads (SECURITY.md, "Budg
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import threading
 from collections import deque
 from typing import Iterator
+
+
+def lower_this_thread(nice: int) -> None:
+    """Lower the calling thread's CPU priority by `nice` (at most to 19), for good: an unprivileged
+    server cannot raise it back (that needs CAP_SYS_NICE), so only threads kept for low-priority
+    work call this, once. Linux keeps a nice per thread; elsewhere the call would lower the whole
+    process, so nothing changes there."""
+    if nice > 0 and sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
 
 
 class Busy(Exception):

@@ -31,11 +31,17 @@ def derive_receipt(
 ) -> crypto.ReceiptIdentity:
     """Argon2id in the queue of its `kind` (portal.guard.work_queues): a receipt check waits only
     behind other receipt checks, a new case's sealing behind other sealing (work_slots.Busy when its
-    queue is full or no slot comes free in time)."""
-    with work_queues.slot(ctx.settings, kind, wait=wait):
-        return crypto.derive_receipt_identity(
-            receipt, ctx.settings.install_salt, ctx.settings.receipt_params
-        )
+    queue is full or no slot comes free in time). A receipt check's runs at the lowest CPU
+    priority."""
+    settings = ctx.settings
+    return work_queues.run(
+        settings,
+        kind,
+        lambda: crypto.derive_receipt_identity(
+            receipt, settings.install_salt, settings.receipt_params
+        ),
+        wait=wait,
+    )
 
 
 def check_receipt_typing(receipt_text: str) -> None:
@@ -61,15 +67,18 @@ class OpenedStatus:
     )
 
 
-def open_status(ctx: Context, receipt_text: str, *, replacing: str | None = None) -> OpenedStatus:
+def open_status(
+    ctx: Context, receipt_text: str, *, replacing: str | None = None, lane: bool = False
+) -> OpenedStatus:
     """Check a receipt and open a status session. `replacing`: the browser's earlier status cookie,
-    whose session ends. At the first visit to an oral disclosure, the receipt the officer saw is
-    replaced by a new one (shown once, in `new_receipt`) and stops working.
+    whose session ends; `lane`: the check paid the higher proof (work_queues.LANE). At the first
+    visit to an oral disclosure, the receipt the officer saw is replaced by a new one (shown once,
+    in `new_receipt`) and stops working.
 
     Raises crypto.ReceiptTypo (cheap, before any key derivation) or StatusNotFound.
     """
     receipt = crypto.normalise_receipt(receipt_text)
-    identity = derive_receipt(ctx, receipt)
+    identity = derive_receipt(ctx, receipt, kind=work_queues.LANE if lane else work_queues.RECEIPT)
     row = ctx.db.execute(
         "SELECT id FROM cases WHERE receipt_lookup = ?", [identity.lookup_id]
     ).fetchone()

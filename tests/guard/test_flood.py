@@ -5,6 +5,7 @@ A stub derivation of fixed duration stands in for Argon2id where a test needs wo
 blocks until the test lets it go, so nothing depends on the machine's speed)."""
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -18,7 +19,15 @@ from portal.web.app import create_app
 from tests.conftest import MARKER
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 from tests.support.console import sign_in
-from tests.support.proofs import bits_of, challenge_from, drop_ticket, solved, ticket_cookie, ticket_name
+from tests.support.proofs import (
+    bits_of,
+    challenge_from,
+    drop_ticket,
+    lane_bits_of,
+    solved,
+    ticket_cookie,
+    ticket_name,
+)
 
 
 def app_with(installation, **overrides):
@@ -51,18 +60,23 @@ def disclose(client, details="What I saw. " + MARKER, *, script: bool, page: str
 
 @pytest.fixture
 def derivations(monkeypatch):
-    """Count receipt derivations; those made by threads named 'attacker' wait for `release`."""
-    counts = {"done": 0, "most_held": 0}
+    """Count receipt derivations, and the CPU priority (nice) of the thread each ran in; those of
+    receipts in `held` wait for `release`."""
+    counts = {"done": 0, "most_held": 0, "held": set(), "nice": [], "entered": 0}
     release = threading.Event()
     real = crypto.derive_receipt_identity
     lock = threading.Lock()
 
-    def stub(*args, **kwargs):
-        if threading.current_thread().name.startswith("attacker"):
+    def stub(receipt, *args, **kwargs):
+        if receipt in counts["held"]:
+            with lock:
+                counts["entered"] += 1
             release.wait(30)  # a derivation of fixed duration: as long as the test holds it
+        nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         with lock:
             counts["done"] += 1
-        return real(*args, **kwargs)
+            counts["nice"].append(nice)
+        return real(receipt, *args, **kwargs)
 
     monkeypatch.setattr(crypto, "derive_receipt_identity", stub)
     counts["release"] = release
@@ -72,13 +86,15 @@ def derivations(monkeypatch):
 # --- queues by kind ------------------------------------------------------------------------------
 
 def test_a_receipt_guess_flood_fills_only_its_own_short_queue(installation, derivations):
-    app = app_with(installation, receipt_slots=1, queue_waiting=2, kdf_wait_seconds=30)
+    app = app_with(installation, receipt_slots=1, receipt_waiting=2, kdf_wait_seconds=30)
     settings = app.config["PORTAL_SETTINGS"]
     receipts = work_queues.queue(settings, work_queues.RECEIPT)
     answers: list[int] = []
 
     def guess():
-        answers.append(status_post(app.test_client(), well_formed_receipt(), script=False).status_code)
+        receipt = well_formed_receipt()
+        derivations["held"].add(receipt)
+        answers.append(status_post(app.test_client(), receipt, script=False).status_code)
 
     attackers = [threading.Thread(target=guess, name=f"attacker-{i}") for i in range(12)]
     for thread in attackers:
@@ -106,7 +122,7 @@ def test_a_receipt_guess_flood_fills_only_its_own_short_queue(installation, deri
 
 
 def test_a_full_queue_answers_at_once_and_keeps_the_typed_receipt(installation):
-    app = app_with(installation, receipt_slots=1, queue_waiting=0)
+    app = app_with(installation, receipt_slots=1)  # receipt checks have no line by default
     client = app.test_client()
     receipt = receipt_from(disclose(client, script=False).text)
     held = work_queues.queue(app.config["PORTAL_SETTINGS"], work_queues.RECEIPT)
@@ -117,6 +133,95 @@ def test_a_full_queue_answers_at_once_and_keeps_the_typed_receipt(installation):
     finally:
         held.release()
     assert status_post(client, receipt, script=False).status_code == 303
+
+
+def test_receipt_checks_derive_at_the_lowest_cpu_priority_and_other_kinds_do_not(installation,
+                                                                             derivations):
+    app = app_with(installation, receipt_slots=1)
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    client = app.test_client()
+    receipt = receipt_from(disclose(client, script=False).text)  # sealing: the caller's priority
+    started = work_queues.low_priority_threads()
+    for _ in range(3):
+        assert status_post(app.test_client(), receipt, script=True).status_code == 303
+    assert derivations["nice"] == [base] + [min(19, base + 19)] * 3
+    # Long-lived threads: at most one per receipt slot, whatever the number of checks.
+    assert work_queues.low_priority_threads() - started <= 1
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # never lowered
+
+
+def test_a_receipt_check_with_no_line_is_busy_at_once_and_holds_no_waiting_thread(installation,
+                                                                               derivations):
+    # Two slots in this process, one place installation-wide (as two workers on two cores have).
+    app = app_with(installation, receipt_slots=2, receipt_share=1, kdf_wait_seconds=30)
+    receipts = work_queues.queue(app.config["PORTAL_SETTINGS"], work_queues.RECEIPT)
+    first = well_formed_receipt()
+    derivations["held"].add(first)
+    answers: list[int] = []
+    holder = threading.Thread(
+        target=lambda: answers.append(status_post(app.test_client(), first, script=False).status_code)
+    )
+    holder.start()
+    deadline = time.monotonic() + 30
+    while derivations["entered"] == 0 and time.monotonic() < deadline:  # it is deriving
+        time.sleep(0.01)
+    # While the first derivation is held, ten more guesses are each answered busy: none waits,
+    # neither in the process's line nor for the installation-wide place the first one holds.
+    later = [status_post(app.test_client(), well_formed_receipt(), script=False) for _ in range(10)]
+    assert [r.status_code for r in later] == [503] * 10
+    assert all(int(r.headers["Retry-After"]) > 0 for r in later)
+    assert receipts.running() == 1 and receipts.waiting() == 0 and not answers
+    derivations["release"].set()
+    holder.join()
+    assert answers == [400] and derivations["done"] == 1
+
+
+def test_under_load_a_check_with_the_higher_proof_takes_the_reserved_lane(installation, derivations,
+                                                                       monkeypatch):
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)  # one minute, whatever the clock
+    app = app_with(installation, pow_bits=2, pow_calm_per_minute=2, pow_max_bits=8, pow_lane_bits=3,
+                   receipt_slots=1, kdf_wait_seconds=30)
+    settings = app.config["PORTAL_SETTINGS"]
+    common, lane = (work_queues.queue(settings, kind) for kind in (work_queues.RECEIPT, work_queues.LANE))
+    client = app.test_client()
+    receipt = receipt_from(disclose(client, script=False).text)
+    assert lane_bits_of(client.get("/status").text) == 0  # idle: no lane to offer
+    for _ in range(2):  # the load rises past calm
+        assert status_post(app.test_client(), well_formed_receipt(), script=True).status_code == 400
+    page = client.get("/status").text
+    assert lane_bits_of(page) == bits_of(challenge_from(page)) + 3 + 1  # and one spare bit
+
+    # An attacker paying what the load asks, and no more, holds the common receipt slot.
+    first = well_formed_receipt()
+    derivations["held"].add(first)
+    answers: list[int] = []
+
+    def cheap(receipt):
+        attacker = app.test_client()
+        page = attacker.get("/status").text
+        drop_ticket(attacker, "status")
+        challenge = challenge_from(page)
+        need, lane_bits = bits_of(challenge), lane_bits_of(page) - 1  # the lane's, without the spare
+        solution = next(str(n) for n in range(1 << 20) if proofs.solves(challenge, str(n), need)
+                        and not proofs.solves(challenge, str(n), lane_bits))  # no further, by luck
+        fields = {"csrf_token": csrf_token(page), "receipt": receipt, "pow_challenge": challenge,
+                  "pow_solution": solution}
+        return attacker.post("/status", data=fields).status_code
+
+    holder = threading.Thread(target=lambda: answers.append(cheap(first)))
+    holder.start()
+    deadline = time.monotonic() + 30
+    while derivations["entered"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cheap(well_formed_receipt()) == 503  # the common slot is taken and has no line
+    lane_done = lane.done
+    # The genuine discloser's script goes to the lane's bits: its check goes through meanwhile.
+    assert status_post(client, receipt, script=True).status_code == 303
+    assert lane.done == lane_done + 1 and common.running() == 1 and not answers
+    derivations["release"].set()
+    holder.join()
+    assert answers == [400] and lane.running() == 0 and common.running() == 0
 
 
 # --- proofs of work ------------------------------------------------------------------------------

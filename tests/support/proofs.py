@@ -9,6 +9,7 @@ import hashlib
 import re
 
 CHALLENGE_RE = re.compile(r'name="pow_challenge" value="([^"]+)"')
+LANE_RE = re.compile(r'name="pow_challenge" value="[^"]+"\s*data-lane-bits="(\d+)"')
 
 
 def challenge_from(html: str) -> str:
@@ -21,9 +22,16 @@ def bits_of(challenge: str) -> int:
     return int(challenge.split(".")[2])
 
 
-def solve(challenge: str) -> str:
-    """The smallest counter whose SHA-256(challenge ":" counter) has the leading zero bits asked."""
-    need, counter = bits_of(challenge), 0
+def lane_bits_of(html: str) -> int:
+    """The reserved lane's bits the page names under load (0: none)."""
+    m = LANE_RE.search(html)
+    return int(m.group(1)) if m else 0
+
+
+def solve(challenge: str, lane: int = 0) -> str:
+    """The smallest counter whose SHA-256(challenge ":" counter) has the leading zero bits asked
+    (or the lane's, when the page names more, as its script goes)."""
+    need, counter = max(bits_of(challenge), lane), 0
     while True:
         value = int.from_bytes(hashlib.sha256(f"{challenge}:{counter}".encode()).digest(), "big")
         if 256 - value.bit_length() >= need:
@@ -34,7 +42,7 @@ def solve(challenge: str) -> str:
 def solved(html: str) -> list[tuple[str, str]]:
     """The two fields the page's script fills in."""
     challenge = challenge_from(html)
-    return [("pow_challenge", challenge), ("pow_solution", solve(challenge))]
+    return [("pow_challenge", challenge), ("pow_solution", solve(challenge, lane_bits_of(html)))]
 
 
 def ticket_name(purpose: str) -> str:

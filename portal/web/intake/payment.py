@@ -37,6 +37,7 @@ def offer(purpose: str, *, keep_ticket: bool = False) -> dict:
     g.page_script = True  # this page runs static/proof.js (portal/web/app.py widens its policy)
     offered = {
         "challenge": proofs.challenge(ctx, purpose),
+        "lane_bits": proofs.lane_offer(ctx, purpose),
         "wait": None,
         "line_full_for": 0,
     }

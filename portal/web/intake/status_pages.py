@@ -149,7 +149,7 @@ def status_post():
             carried,
         )
     try:
-        payment.collect("status", request.form)  # paid for before the receipt's derivation
+        paid = payment.collect("status", request.form)  # paid for before the derivation
     except (flood.NotPaid, flood.NotYet) as exc:
         wait = payment.retry_after(exc, "status")
         body, _ = _render_open(
@@ -160,7 +160,10 @@ def status_post():
         return response
     try:
         opened = receipts.open_status(
-            ctx, form.receipt.data, replacing=request.cookies.get(status_cookie_name())
+            ctx,
+            form.receipt.data,
+            replacing=request.cookies.get(status_cookie_name()),
+            lane=paid == "lane",
         )
     except (receipts.StatusNotFound, receipts.ReceiptTypo):
         return _render_open(
