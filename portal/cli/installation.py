@@ -132,7 +132,7 @@ def setting_set(data_dir: Path, name: str, value: str) -> None:
     discloser_session_seconds; for notifications smtp_host, smtp_port, smtp_starttls (yes/no),
     smtp_username, smtp_password, smtp_from, public_url) to VALUE.
     """
-    from portal.core.config import change_setting
+    from portal.core.setting_changes import change_setting
     from portal.records import audit as audit_log
 
     ctx = open_installation(data_dir)

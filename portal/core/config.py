@@ -15,7 +15,6 @@ import secrets
 from pathlib import Path
 
 from crypto import FAST_TEST_PARAMS, PASSPHRASE_PARAMS, RECEIPT_PARAMS, KdfParams, new_signing_key
-from portal.core.numbers import parse_whole_number
 
 GiB = 1024**3
 MiB = 1024**2
@@ -203,17 +202,6 @@ def loose_permissions(data_dir: Path) -> list[str]:
     return found
 
 
-# Settings an operator may change with `portal setting set NAME VALUE`, each with its parser.
-def _yes_no(value: str) -> bool:
-    if value.lower() not in ("yes", "no"):
-        raise ValueError("Give yes or no.")
-    return value.lower() == "yes"
-
-
-def _port(value: str) -> int:
-    return parse_whole_number(value, minimum=1, maximum=65535)
-
-
 def onion_address(value: str) -> str:
     """A v3 onion address: 56 base32 letters and '.onion' (rend-spec-v3), lower case; '' turns it
     off. Raises ValueError otherwise."""
@@ -225,51 +213,7 @@ def onion_address(value: str) -> str:
     return value
 
 
-def _session_seconds(value: str) -> int:
-    return parse_whole_number(
-        value, minimum=60, maximum=7 * 24 * 3600
-    )  # NotAWholeNumber is a ValueError
-
-
-CHANGEABLE = {
-    "security_contact": str,
-    "onion_address": onion_address,
-    "officer_session_seconds": _session_seconds,
-    "discloser_session_seconds": _session_seconds,
-    "smtp_host": str,
-    "smtp_port": _port,
-    "smtp_starttls": _yes_no,
-    "smtp_username": str,
-    "smtp_password": str,
-    "smtp_from": str,
-    "public_url": str,
-    # Under a flood (docs/deploy.md, "Under a flood"): the proof of work's bits and the budgets.
-    "pow_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
-    "pow_flood_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
-    "pow_max_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
-    "pow_lane_bits": lambda v: parse_whole_number(v, minimum=0, maximum=8),
-    "cases_per_day": lambda v: parse_whole_number(v, minimum=1, maximum=10**6),
-    "tickets_per_minute": lambda v: parse_whole_number(v, minimum=1, maximum=6000),
-}
-
-
-def change_setting(data_dir: Path, name: str, value: str) -> None:
-    """Write one setting to installation.json (atomically, 0600). Raises ValueError for an unknown
-    name or a value of the wrong kind."""
-    if name not in CHANGEABLE:
-        raise ValueError(
-            f"{name!r} cannot be changed here; one of: {', '.join(sorted(CHANGEABLE))}."
-        )
-    parsed = CHANGEABLE[name](value.strip())
-    if name.endswith("_seconds") and parsed < 60:
-        raise ValueError(f"{name} must be at least 60 seconds.")
-    with _installation_lock(data_dir):
-        document = json.loads((data_dir / INSTALLATION_FILE).read_text())
-        document[name] = parsed
-        _write_installation(data_dir, document)
-
-
-class _installation_lock:
+class installation_lock:
     """An exclusive lock on installation.json's changes, between processes (workers, commands)."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -296,7 +240,7 @@ def write_private_json(path: Path, document: dict) -> None:
     os.replace(tmp, path)
 
 
-def _write_installation(data_dir: Path, document: dict) -> None:
+def write_installation(data_dir: Path, document: dict) -> None:
     """Replace installation.json atomically."""
     write_private_json(data_dir / INSTALLATION_FILE, document)
 
@@ -306,11 +250,11 @@ def _ensure_signing_key(data_dir: Path, document: dict) -> dict:
     start."""
     if "signing_key" in document:
         return document
-    with _installation_lock(data_dir):
+    with installation_lock(data_dir):
         document = json.loads((data_dir / INSTALLATION_FILE).read_text())
         if "signing_key" not in document:
             document["signing_key"] = new_signing_key().hex()
-            _write_installation(data_dir, document)
+            write_installation(data_dir, document)
     return document
 
 
