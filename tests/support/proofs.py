@@ -28,21 +28,25 @@ def lane_bits_of(html: str) -> int:
     return int(m.group(1)) if m else 0
 
 
-def solve(challenge: str, lane: int = 0) -> str:
+def solve(challenge: str, lane: int = 0, below: int | None = None) -> str:
     """The smallest counter whose SHA-256(challenge ":" counter) has the leading zero bits asked
-    (or the lane's, when the page names more, as its script goes)."""
+    (or the lane's, when the page names more, as its script goes), and fewer than `below` if given:
+    the server counts the bits a solution reaches, so a cheap solution that happens to reach a
+    higher price would pay it (1 in 2**(below - asked) of them)."""
     need, counter = max(bits_of(challenge), lane), 0
     while True:
         value = int.from_bytes(hashlib.sha256(f"{challenge}:{counter}".encode()).digest(), "big")
-        if 256 - value.bit_length() >= need:
+        reached = 256 - value.bit_length()
+        if reached >= need and (below is None or reached < below):
             return str(counter)
         counter += 1
 
 
-def solved(html: str) -> list[tuple[str, str]]:
-    """The two fields the page's script fills in."""
+def solved(html: str, below: int | None = None) -> list[tuple[str, str]]:
+    """The two fields the page's script fills in (reaching fewer than `below` bits, if given)."""
     challenge = challenge_from(html)
-    return [("pow_challenge", challenge), ("pow_solution", solve(challenge, lane_bits_of(html)))]
+    solution = solve(challenge, lane_bits_of(html), below)
+    return [("pow_challenge", challenge), ("pow_solution", solution)]
 
 
 def ticket_name(purpose: str) -> str:
