@@ -44,7 +44,7 @@ def test_a_killed_workers_part_files_go_while_the_other_workers_upload_completes
     uploads = []
     try:
         deadline = time.monotonic() + 30
-        while "Removed 1 unfinished upload file(s)" not in server.output():
+        while "Removed 1 unfinished upload file and" not in server.output():
             assert time.monotonic() < deadline, server.output()
             time.sleep(0.1)
         assert not (blobs / ("0" * 32 + ".part")).exists()

@@ -28,8 +28,19 @@ ACKNOWLEDGED = "Acknowledged: an integrity officer has your disclosure"
 DESKTOP = {"width": 1280, "height": 900}
 
 
+# Pages that run one same-origin script by design: the proof of work on the two forms (none is
+# needed: without script they pay with a ticket) and the in-page proof checker.
+SCRIPTED = ("/disclose", "/status", "/verify")
+
+
 def no_scripts(page) -> None:
-    assert page.locator("script").count() == 0, f"{page.url} carries a script"
+    scripts = page.locator("script")
+    if page.url.split("?")[0].split("#")[0].endswith(SCRIPTED):
+        for i in range(scripts.count()):
+            src = scripts.nth(i).get_attribute("src") or ""
+            assert src.startswith("/static/"), f"{page.url} carries a script not from /static/"
+        return
+    assert scripts.count() == 0, f"{page.url} carries a script"
 
 
 def submit_by_enter(page, locator, status: int = 200):
@@ -263,8 +274,8 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     assert "status=acknowledged" in officer.url and "sort=activity" in officer.url
     officer.locator("tr[data-ref][data-unseen=false]").first.wait_for()
     check(officer, "queue, filtered")
-    officer.get_by_label("Find a case by its reference").fill("PD-NOSUCHCA")
-    submit_by_enter(officer, officer.get_by_label("Find a case by its reference"))
+    officer.get_by_role("textbox", name="Find a case by its reference").fill("PD-NOSUCHCA")
+    submit_by_enter(officer, officer.get_by_role("textbox", name="Find a case by its reference"))
     officer.locator("#queue-empty").wait_for()
     check(officer, "queue, search finds nothing")
     officer.get_by_role("link", name="Your declared interests").click()

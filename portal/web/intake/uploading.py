@@ -194,8 +194,8 @@ def paused(text_fields):
 
 
 FILES_NOT_KEPT = (
-    "Disclosures are paused: the portal is short of storage space, so your files were not kept"
-    " and nothing was stored. What you wrote is below: please send it again later, or now without"
+    "Disclosures are paused: the portal is short of storage space. Nothing was stored, and your"
+    " files were not kept. What you wrote is below: please send it again later, or now without"
     " the files."
 )
 PAUSED_RETRY_AFTER = 600
