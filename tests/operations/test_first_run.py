@@ -171,8 +171,11 @@ def test_the_demo_sign_in_passes_20_times_in_a_row_under_a_cpu_load_the_test_mak
         with _make_run(fresh_copy, free_port()) as (accounts, command, log):
             port = int(re.search(r"127\.0\.0\.1:(\d+)/console/login", log.read_text()).group(1))
             order = [accounts["Administrator"], accounts["Officer"]] * 10
-            used = [_sign_in_part(port, fresh_copy, command, email, passphrase, recovery_allowed=True)[0]
-                    for email, passphrase in order]
+            # Each account's first sign-in waits for a six-digit code as the test above does; the rest
+            # take a recovery code whenever the step's code is spent.
+            used = [_sign_in_part(port, fresh_copy, command, email, passphrase,
+                                  recovery_allowed=i >= 2)[0]
+                    for i, (email, passphrase) in enumerate(order)]
             assert len(used) == 20
             assert any(len(code) == 6 for code in used) and any(len(code) > 6 for code in used), used
             assert "Traceback" not in log.read_text()
