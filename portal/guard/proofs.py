@@ -232,14 +232,25 @@ def _bound(bound: str) -> str:
 # --- spending -------------------------------------------------------------------------------------
 
 
+def _horizon(settings: Settings, now: int) -> int:
+    """The latest expiry anything issued until `now` can carry: a ticket issued now may be valid
+    from up to the line's length and the wait ahead, and lasts `proof_seconds` from then."""
+    return _expiry(settings, now + settings.ticket_line_seconds + settings.no_script_wait_seconds)
+
+
 def _generations(settings: Settings) -> int:
-    """How many coarse steps a nonce can live, and three more: the generations in use at once."""
-    return -(-settings.proof_seconds // COARSE) + 3
+    """How many coarse steps a nonce can live (to the horizon), and three more: the generations in
+    use at once."""
+    span = settings.proof_seconds + settings.ticket_line_seconds + settings.no_script_wait_seconds
+    return -(-span // COARSE) + 3
 
 
 def _spend(db: Database, settings: Settings, nonce: str, expires: int, now: int) -> None:
     count = _generations(settings)
-    live = {(step // COARSE) % count for step in range(now - now % COARSE, expires + 1, COARSE)}
+    # Every generation an unexpired nonce can be in stays: from now's step to the horizon, never
+    # only to this nonce's own expiry (spending an older proof must not forget newer ones).
+    horizon = max(expires, _horizon(settings, now))
+    live = {(step // COARSE) % count for step in range(now - now % COARSE, horizon + 1, COARSE)}
     with transaction(db):
         dead = [g for g in range(count) if g not in live]
         db.execute(

@@ -247,6 +247,32 @@ def test_a_solved_proof_opens_the_status_page_once_and_a_replay_costs_no_derivat
     assert derivations["done"] == done
 
 
+def test_spending_an_older_proof_never_forgets_a_newer_one(app, derivations, monkeypatch):
+    """Found in review: spending a proof kept only the spent nonces that expire by its own expiry,
+    so an old proof (harvested with a GET) made every newer spent proof good once more."""
+    from portal.guard import proofs
+
+    clock = [time.time()]
+    monkeypatch.setattr(proofs.time, "time", lambda: clock[0])
+    harvester = app.test_client()
+    old_page = harvester.get("/status").text  # an old challenge, free to collect
+    clock[0] += 1750  # 29 minutes later: still valid
+    client = app.test_client()
+    page = client.get("/disclose").text
+    paid = solved(page)
+    drop_ticket(client, "disclose")
+    fields = disclosure_fields(csrf_token(page), "first")
+    assert post_multipart(client, "/disclose", fields + paid).status_code == 200
+    drop_ticket(harvester, "status")
+    old = {"csrf_token": csrf_token(old_page), "receipt": well_formed_receipt()} | dict(solved(old_page))
+    assert harvester.post("/status", data=old).status_code in (303, 400)  # the old proof is spent
+    again = app.test_client()
+    again_page = again.get("/disclose").text
+    drop_ticket(again, "disclose")
+    replay = post_multipart(again, "/disclose", disclosure_fields(csrf_token(again_page), "again") + paid)
+    assert replay.status_code == 503 and "again" in replay.text
+
+
 def test_a_forged_or_expired_proof_is_refused_before_any_derivation(app, derivations, monkeypatch):
     client = app.test_client()
     page = client.get("/status").text

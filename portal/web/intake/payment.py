@@ -65,7 +65,11 @@ def give_ticket(purpose: str, bound: str | None = None) -> int | None:
         response.set_cookie(
             name,
             ticket.value,
-            max_age=ctx.settings.proof_seconds,
+            # As long as the ticket can be good for: the line's length and the wait, then its life.
+            max_age=ctx.settings.ticket_line_seconds
+            + ctx.settings.no_script_wait_seconds
+            + ctx.settings.proof_seconds
+            + 600,
             secure=ctx.settings.secure_cookies,
             httponly=True,
             samesite="Strict",
