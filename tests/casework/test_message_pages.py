@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from tests.support.counting import counting
 from werkzeug.datastructures import MultiDict
 
 from portal.records.case_history import MESSAGES_PER_PAGE
@@ -20,17 +22,8 @@ LONG = 60  # more than one page
 @pytest.fixture
 def statements(monkeypatch):
     """Every SQL statement the app's request connections run, as SQLite traces them."""
-    import portal.web.context as web_context
-    seen: list[str] = []
-    real = web_context.connect
-
-    def traced(path, *args, **kwargs):
-        db = real(path, *args, **kwargs)
-        db.conn.set_trace_callback(seen.append)
-        return db
-
-    monkeypatch.setattr(web_context, "connect", traced)
-    return seen
+    with counting(monkeypatch) as counts:
+        yield counts.statements
 
 
 def _case(app, installation, officer, total: int, files: int):

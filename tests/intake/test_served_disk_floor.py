@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 
 import pytest
 
 from portal.core.context import open_context
 from tests.guard.served_uploads import send_upload
+from tests.support.disks import small_tmpfs
 from tests.support import start_server
 
 pytestmark = pytest.mark.slow
@@ -23,18 +23,10 @@ MiB = 1024 * 1024
 @pytest.fixture
 def small_disk(installation, tmp_path):
     """The installation's data directory copied onto a 64 MiB tmpfs."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs these tests as root)")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=0700", "tmpfs", str(mount)],
-                   check=True)
-    try:
+    with small_tmpfs(tmp_path / "disk", 64) as mount:
         data_dir = mount / "data"
         shutil.copytree(installation.data_dir, data_dir, symlinks=True)
         yield data_dir
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def serve_with_floor(data_dir, room: int):

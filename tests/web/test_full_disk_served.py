@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from tests.conftest import MARKER
+from tests.support.disks import small_tmpfs
 from tests.support import (HttpClient, csrf_token, disclosure_fields, multipart, post_multipart,
                            receipt_from, start_server)
 from tests.support.console import sign_in
@@ -48,11 +49,7 @@ def small_disk(installation, tmp_path):
     from portal.core.config import load_settings
     from portal.web.app import create_app
 
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(disk)],
-                   check=True)
-    try:
+    with small_tmpfs(tmp_path / "disk", 16) as disk:
         data_dir = disk / "data"
         shutil.copytree(installation.data_dir, data_dir)
         app = create_app(settings=load_settings(data_dir, free_space_floor_bytes=0))
@@ -64,8 +61,6 @@ def small_disk(installation, tmp_path):
             conn.execute("UPDATE sessions SET expires_at = 0")
             conn.execute("DELETE FROM authorities")
         yield data_dir, receipt, lambda: _fill(disk)
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=True)
 
 
 @pytest.fixture
