@@ -16,6 +16,44 @@ from tests.support import roster as roster_support
 MARKER = "MARKER-7f3a9c-do-not-store-in-clear"
 
 
+class TotpClock:
+    """The clock the portal reads TOTP steps from in tests that run it in this process: real time plus
+    an offset that `Officer.code()` moves on by whole steps when every step in the window is used,
+    instead of sleeping until the next real one. Tests whose server is another process (their TOTP
+    steps come from its real clock) are marked `real_totp_clock` and wait as a person would."""
+
+    def __init__(self, movable: bool):
+        self.movable = movable
+        self.offset = 0.0
+
+    def seconds(self) -> float:
+        return time.time() + self.offset
+
+
+TOTP_CLOCK = TotpClock(movable=False)
+
+
+@pytest.fixture(autouse=True)
+def totp_clock(request, monkeypatch):
+    global TOTP_CLOCK
+    from portal.keys import second_factor
+
+    TOTP_CLOCK = TotpClock(movable=request.node.get_closest_marker("real_totp_clock") is None)
+    if TOTP_CLOCK.movable:
+        monkeypatch.setattr(second_factor, "seconds_now", TOTP_CLOCK.seconds)
+    yield TOTP_CLOCK
+
+
+def totp_seconds() -> float:
+    """Now, on the clock the portal under test reads TOTP steps from."""
+    return TOTP_CLOCK.seconds()
+
+
+def totp_now(secret: str) -> str:
+    """The code of the current step on the clock the portal under test reads."""
+    return pyotp.TOTP(secret).at(totp_seconds())
+
+
 @dataclass
 class Officer:
     email: str
@@ -27,12 +65,13 @@ class Officer:
     def code(self) -> str:
         """A code the portal will accept: the server refuses a time step already used (replay guard) and
         accepts only the current step or one either side, so take the earliest unused step that will still
-        be in that window when the server checks it, waiting if none is left. The step before the current
-        one is used only early in the current step: checking can come seconds later (Argon2id on a busy
-        machine), and by then a new step may have begun and put it out of the window."""
+        be in that window when the server checks it; if none is left, move the test's TOTP clock on a step
+        (or, for a server in another process, wait for one). The step before the current one is used only
+        early in the current step: checking can come seconds later (Argon2id on a busy machine), and by
+        then a new step may have begun and put it out of the window."""
         totp = pyotp.TOTP(self.totp_secret)
         while True:
-            moment = dt.datetime.now(dt.timezone.utc)
+            moment = dt.datetime.fromtimestamp(TOTP_CLOCK.seconds(), dt.timezone.utc)
             now = totp.timecode(moment)
             into_step = moment.timestamp() % totp.interval
             earliest = now - 1 if into_step < totp.interval / 3 else now
@@ -40,7 +79,10 @@ class Officer:
             if step <= now + 1:
                 self.last_step = step
                 return totp.generate_otp(step)
-            time.sleep(1)
+            if TOTP_CLOCK.movable:
+                TOTP_CLOCK.offset += totp.interval
+            else:
+                time.sleep(1)
 
 
 def run_cli(data_dir: Path, *args: str, input: str | None = None):

@@ -14,6 +14,7 @@ import pytest
 from portal.core.context import open_context
 from portal.guard import sign_in_budget
 from portal.web.casework.sign_in import SIGN_IN_FAILED
+from tests.conftest import totp_seconds
 from tests.support import HttpClient, csrf_token, start_server
 
 JUNK = 50
@@ -118,7 +119,7 @@ def next_steps_code(officer) -> str:
     """A right code the server has not seen (the next time step's, which it accepts), taken without
     spending it: a capped attempt checks no code at all, so it is still good for a later sign-in.
     (Taking fresh codes with officer.code() would wait for new 30 s steps.)"""
-    return pyotp.TOTP(officer.totp_secret).at(time.time() + 30)
+    return pyotp.TOTP(officer.totp_secret).at(totp_seconds() + 30)
 
 
 def test_wrong_codes_are_capped_per_address_so_the_code_cannot_be_guessed(

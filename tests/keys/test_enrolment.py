@@ -12,7 +12,7 @@ import pytest
 import crypto
 from portal.keys import accounts, channels, credentials
 from portal.core.context import open_context
-from tests.conftest import MARKER, Officer, add_account, finish_first_sign_in, run_cli
+from tests.conftest import MARKER, Officer, add_account, finish_first_sign_in, run_cli, totp_now
 from tests.support.roster import vouch_for
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 from tests.support.enrolment import STRONG, current, enrol, invite, sign_in, take_second_factor_step
@@ -223,7 +223,7 @@ def test_passphrase_change_and_second_factor_re_enrolment(app, installation):
     # Whoever holds the session but not the passphrase cannot finish a change left half done.
     assert client.post("/console/account/second-factor", data={"csrf_token": csrf_token(page.text),
                                                                "passphrase": "a guess at it, wrong",
-                                                               "totp": pyotp.TOTP(new.totp_secret).now()}).status_code == 400
+                                                               "totp": totp_now(new.totp_secret)}).status_code == 400
     # Another session of the officer's (its code from a wound-back replay guard, to spare a 30 s wait).
     ctx.db.execute("UPDATE accounts SET totp_last_step = 0 WHERE email = ?", [officer.email])
     officer.last_step = 0
@@ -465,7 +465,7 @@ def test_a_failure_half_way_through_the_change_leaves_the_set_up_key_whole(app, 
     state = enrolment.choose_passphrase(ctx, enrolment.from_sign_in(signed), STRONG, STRONG)
     monkeypatch.setattr(crypto, "seal_to", seal_then_crash)
     with pytest.raises(RuntimeError):
-        enrolment.finish(ctx, state, pyotp.TOTP(state.totp_secret).now())
+        enrolment.finish(ctx, state, totp_now(state.totp_secret))
     monkeypatch.undo()
     conn = sqlite3.connect(data_dir / "portal.db")
     assert conn.execute("SELECT k.sealed_key FROM case_keys k JOIN accounts a ON a.id = k.account_id WHERE a.email = ? "
@@ -531,7 +531,7 @@ def test_a_stale_set_up_session_cannot_finish_after_the_officer_did(app, install
                                                               setup_wrapped_of(ctx, given.email), STRONG), True))
     state = enrolment.choose_passphrase(ctx, state, STRONG + " again", STRONG + " again")
     with pytest.raises(enrolment.SetupError):
-        enrolment.finish(ctx, state, pyotp.TOTP(state.totp_secret).now())
+        enrolment.finish(ctx, state, totp_now(state.totp_secret))
 
 
 def setup_wrapped_of(ctx, email):

@@ -5,7 +5,7 @@ import re
 
 import pyotp
 
-from tests.conftest import Officer, run_cli
+from tests.conftest import Officer, run_cli, totp_now
 from tests.support import csrf_token
 
 STRONG = "violet harbour engine quietly 1987"
@@ -47,7 +47,7 @@ def take_second_factor_step(client, person: Officer):
 def current(person: Officer) -> str:
     """The current code, for a sign-in expected to fail before the code is taken (old or wrong
     credentials; a valid code with a wrong passphrase is used up: take `person.code()` for that)."""
-    return pyotp.TOTP(person.totp_secret).now()
+    return totp_now(person.totp_secret)
 
 
 def sign_in(client, person, code=None, passphrase=None):
