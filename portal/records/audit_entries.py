@@ -39,6 +39,7 @@ EVENT_LABELS: dict[str, str] = {
     "signing_key_unusable": "Stored signing key did not open: signed in without it",
     "recovery_code_used": "Signed in with a recovery code",
     "settings_change": "Setting changed",
+    "daily_reminder_change": "Daily reminder turned on or off",
     "case_view": "Case read",
     "download": "Attachment downloaded",
     "reply": "Message sent to the discloser",
