@@ -149,3 +149,33 @@ def test_a_day_with_nothing_waiting_costs_one_query_a_worker(app, installation, 
         assert len([s for s in statements if "audit_pending" in s]) <= 1
     finally:
         ctx.db.conn.close()
+
+
+def test_an_installation_from_before_migration_30_gets_random_rowids_and_keeps_its_thread(app, installation):
+    """Rows made in the order they came (rowids 1, 2, 3 ..., message numbers 1, 2, 3 ...) are given random
+    rowids and day keys on upgrade; the thread reads as before and the audit chain still verifies."""
+    from tests.support.messages import add_messages
+    from tests.support.workflow import disclose_to
+    disclose_to(app.test_client())
+    with _db(installation) as conn:
+        [(ref,)] = conn.execute("SELECT ref FROM cases").fetchall()
+    add_messages(installation.data_dir, installation.officer, ref, 6)
+    with _db(installation) as conn:  # back to how the schema before migration 30 left it
+        for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'random_rowid_%'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE audit_pending")
+        conn.execute("DELETE FROM schema_migrations WHERE number = 30")
+        ids = [mid for (mid,) in conn.execute("SELECT id FROM messages ORDER BY seq")]
+        for number, mid in enumerate(ids, start=1):
+            conn.execute("UPDATE messages SET seq = ?, rowid = ? WHERE id = ?", [number, number, mid])
+        conn.execute("UPDATE cases SET rowid = 1")
+        assert [r for (r,) in conn.execute("SELECT seq FROM messages ORDER BY seq")] == [1, 2, 3, 4, 5, 6]
+    assert "The audit log is intact" in run_cli(installation.data_dir, "audit", "verify").output  # migrates
+    with _db(installation) as conn:
+        for table in ("cases", "messages", "case_fields", "case_keys", "status_events"):
+            assert conn.execute(f"SELECT COUNT(*) FROM {table} WHERE rowid < ?", [2**32]).fetchone() == (0,), table
+        assert conn.execute("SELECT MIN(seq) FROM messages").fetchone()[0] >= 2**40
+    _, thread = _thread(installation, f"/console/cases/{ref}")
+    assert [m.body for m in thread] == [f"Message number {n}." for n in range(1, 7)]
+    assert all(m.verified for m in thread)
