@@ -72,6 +72,9 @@ def test_two_disclosures_in_the_same_buckets_leave_sealed_objects_of_the_same_si
                                                           padded_blob_size(SIZES[0])]
     assert padded_length(SIZES[0]) == padded_length(SIZES[1]) == 71_680
     assert first["fields"]["details"] == 42 + 256 and first["fields"]["summary"] == 42 + 64
+    # The cases' reply quotas keep padded sizes too, so the same for both replies (issue 26).
+    quotas = {n for (n,) in ctx.db.execute("SELECT bytes FROM case_quota")}
+    assert quotas == {padded_length(len(REPLIES[0])) + padded_length(REPLY_FILES[0])}
 
     # The officer still reads every file exactly as sent, and its size as sent.
     account, private_key = officer_key(ctx, installation.officer)
