@@ -29,7 +29,8 @@ from tests.conftest import Officer  # noqa: E402
 from tests.support.console import sign_in  # noqa: E402
 
 YEAR = "/console/statistics?from=2024-07-01&to=2025-06-30"
-MOMENT = dt.datetime(2026, 12, 1, 1, 0, 1, tzinfo=dt.timezone.utc)
+# 07:30:01 on 1 December 2026 in Pacific/Auckland (UTC+13): the default digest time, when digests are due
+MOMENT = dt.datetime(2026, 11, 30, 18, 30, 1, tzinfo=dt.timezone.utc)
 
 
 def _client(data_dir: Path, officer: dict):

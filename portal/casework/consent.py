@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import crypto
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.records import audit
 from portal.store import transaction
 
 VERIFIED, UNSIGNED, TAMPERED = "verified", "unsigned", "tampered"
@@ -169,8 +170,9 @@ def answer_consent(
     """The discloser's answer ('yes' or 'no') to a consent question, kept to the day and signed
     with `signing_seed` (the discloser's Ed25519 seed from their status session; None only for a
     session opened before signing began, whose case has no key); a key of the case changed outside
-    the portal is put right first (restore_signing_key). Not audited: its time would tell when the
-    discloser was here; the release it allows is. Raises IdentityError."""
+    the portal is put right first (restore_signing_key). Audited to the day, at the day's end
+    (audit.record_for_the_day): its time would tell when the discloser was here. Raises
+    IdentityError."""
     if answer not in ("yes", "no"):
         raise IdentityError("Answer yes or no.")
     row = ctx.db.execute(
@@ -206,4 +208,8 @@ def answer_consent(
                 case_id,
                 seq,
             ],
+        )
+        ref = ctx.db.execute("SELECT ref FROM cases WHERE id = ?", [case_id]).fetchone()[0]
+        audit.record_for_the_day(
+            ctx, "consent_answer", case_ref=ref, detail={"consent_seq": seq, "answer": answer}
         )

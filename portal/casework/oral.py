@@ -66,11 +66,13 @@ def needs_new_receipt(ctx: Context, case_id: str) -> bool:
 
 
 def mark_receipt_replaced(ctx: Context, case_id: str, day: str) -> None:
-    """In the caller's transaction. Not audited: its time would tell when the discloser first
-    came."""
+    """In the caller's transaction. Audited to the day, at the day's end
+    (audit.record_for_the_day): its time would tell when the discloser first came."""
     ctx.db.execute(
         "UPDATE oral_disclosures SET receipt_replaced_day = ? WHERE case_id = ?", [day, case_id]
     )
+    ref = ctx.db.execute("SELECT ref FROM cases WHERE id = ?", [case_id]).fetchone()[0]
+    audit.record_for_the_day(ctx, "oral_receipt_replaced", case_ref=ref)
 
 
 def confirm(ctx: Context, case_id: str, ref: str, account_id: int, day: str) -> None:

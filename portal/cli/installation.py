@@ -43,7 +43,7 @@ def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
 @click.pass_obj
 def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
     """Serve the portal with gunicorn (gthread workers that read request heads in their main loop),
-    and, while an SMTP server is set, `portal notify --every-hour` beside it."""
+    and, while an SMTP server is set, `portal notify --keep-running` beside it."""
     from portal.core.config import loose_permissions
     from portal.web.server import port_taken
     from portal.web.server import serve as run_server
@@ -130,7 +130,8 @@ def setting() -> None:
 def setting_set(data_dir: Path, name: str, value: str) -> None:
     """Set NAME (security_contact, onion_address, officer_session_seconds,
     discloser_session_seconds; for notifications smtp_host, smtp_port, smtp_starttls (yes/no),
-    smtp_username, smtp_password, smtp_from, public_url) to VALUE.
+    smtp_username, smtp_password, smtp_from, public_url, digest_time (HH:MM), digest_counts
+    (yes/no)) to VALUE.
     """
     from portal.core.setting_changes import change_setting
     from portal.records import audit as audit_log
@@ -146,11 +147,14 @@ def setting_set(data_dir: Path, name: str, value: str) -> None:
 
 @main.command()
 @click.option(
+    "--keep-running",
     "--every-hour",
+    "keep_running",
     is_flag=True,
     help=(
-        "Keep running and send at the start of every hour; stop when the process that started "
-        "this one ends. `portal serve` starts it by itself while an SMTP server is set."
+        "Keep running and send at each day's digest time (the digest_time setting); stop when the"
+        " process that started this one ends. `portal serve` starts it by itself while an SMTP"
+        " server is set. (--every-hour: the older name.)"
     ),
 )
 @click.option(
@@ -158,54 +162,57 @@ def setting_set(data_dir: Path, name: str, value: str) -> None:
     type=int,
     default=None,
     help=(
-        "With --every-hour: stop when this process is no longer our parent (default: the parent "
-        "at start). `portal serve` passes its own, so a server killed before this one started "
+        "With --keep-running: stop when this process is no longer our parent (default: the parent"
+        " at start). `portal serve` passes its own, so a server killed before this one started "
         "leaves nothing behind."
     ),
 )
 @click.pass_obj
-def notify(data_dir: Path, every_hour: bool, parent_pid: int | None) -> None:
-    """Send each officer with something new waiting one digest for this hour (now, or with
-    --every-hour at the start of each hour). The mail names no case, category or channel."""
-    if not every_hour:
-        click.echo(_send_digests(data_dir))
+def notify(data_dir: Path, keep_running: bool, parent_pid: int | None) -> None:
+    """Send today's daily reminder to every officer who wants one and has not had it (now, once
+    today's digest time has come; or with --keep-running at each digest time). The mail is the
+    same every day and names no case, category or channel."""
+    # The test configuration may shorten the day (PORTAL_NOTIFY_PERIOD_SECONDS); the shipped one
+    # does not.
+    period = int(os.environ.get("PORTAL_NOTIFY_PERIOD_SECONDS", "86400"))
+    if not keep_running:
+        click.echo(_send_digests(data_dir, period))
         return
     import time
 
     from portal.core.clock import now_utc
     from portal.operations.notifications import seconds_to_next_sending_time
 
-    # The test configuration may shorten the hour (PORTAL_NOTIFY_PERIOD_SECONDS); the shipped one
-    # does not.
-    period = int(os.environ.get("PORTAL_NOTIFY_PERIOD_SECONDS", "3600"))
     parent = parent_pid or os.getppid()
     while True:
-        wake = time.monotonic() + seconds_to_next_sending_time(now_utc(), period)
+        ctx = open_installation(data_dir)
+        ctx.db.conn.close()
+        wake = time.monotonic() + seconds_to_next_sending_time(ctx, now_utc(), period)
         while (left := wake - time.monotonic()) > 0:
             if os.getppid() != parent:  # the server that started us is gone
                 return
             time.sleep(min(left, 2))
         try:
-            click.echo(f"portal notify: {_send_digests(data_dir)}", err=True)
+            click.echo(f"portal notify: {_send_digests(data_dir, period)}", err=True)
         except click.ClickException as exc:
             click.echo(f"portal notify: {exc.format_message()}", err=True)
-        except Exception as exc:  # keep sending next hour; the type only, never an address or text
+        except Exception as exc:  # keep sending next time; the type only, never an address or text
             click.echo(
-                f"portal notify: this hour's digests failed ({type(exc).__name__}); trying again "
-                "next hour.",
+                f"portal notify: the digests failed ({type(exc).__name__}); trying again at the"
+                " next digest time.",
                 err=True,
             )
 
 
-def _send_digests(data_dir: Path) -> str:
-    """Send this hour's digests; return what happened in one line. Raises click.ClickException."""
+def _send_digests(data_dir: Path, period: int) -> str:
+    """Send this slot's digests; return what happened in one line. Raises click.ClickException."""
     import smtplib
 
     from portal.operations.notifications import NotConfigured, send_due
 
     ctx = open_installation(data_dir)
     try:
-        sent, failed = send_due(ctx)
+        sent, failed = send_due(ctx, period=period)
     except NotConfigured as exc:
         raise click.ClickException(str(exc))
     except (OSError, smtplib.SMTPException) as exc:

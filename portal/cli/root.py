@@ -55,11 +55,17 @@ def open_installation(data_dir: Path):
     """The installation's context for a command; a clear message if the directory is not set up."""
     from portal.core.config import NotInitialised
     from portal.core.context import open_context
+    from portal.records.audit import close_past_days
+    from portal.store import faults
 
     try:
-        return open_context(data_dir)
+        ctx = open_context(data_dir)
     except NotInitialised as exc:
         raise click.ClickException(str(exc))
+    # The first command after a day ends appends that day's discloser entries to the audit chain (a
+    # busy or full store puts it off to the next command or request).
+    faults.put_off(close_past_days, ctx)
+    return ctx
 
 
 def read_passphrase() -> str:

@@ -25,6 +25,18 @@ def day_start_timestamp(day: str, tz: str) -> float:
     return midnight.timestamp()
 
 
+def time_of_day(value: str) -> dt.time:
+    """A time of day written "HH:MM" (24-hour clock), e.g. the `digest_time` setting. Raises
+    ValueError."""
+    try:
+        hours, minutes = value.strip().split(":")
+        if len(hours) != 2 or len(minutes) != 2:
+            raise ValueError
+        return dt.time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError("Give a time of day as HH:MM, for example 07:30.") from None
+
+
 def epoch() -> int:
     return int(time.time())
 

@@ -131,6 +131,10 @@ class Settings:
     smtp_from: str = ""
     # The portal's public address, for the link in a digest (empty: no link).
     public_url: str = ""
+    # The daily reminder's time of day, "HH:MM" in the installation's zone, and whether it gives
+    # counts of what waits (which tells the mail system on which days something came in).
+    digest_time: str = "07:30"
+    digest_counts: bool = False
     # Each channel's pinned roster root (portal.keys.roster_files). Empty: roster-roots.json in the
     # data directory, which the portal writes itself (a demo, a test). In production a file the
     # serving user can read but not write (docs/deploy.md, "Roster roots").
@@ -349,6 +353,8 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         smtp_password=document.get("smtp_password", ""),
         smtp_from=document.get("smtp_from", ""),
         public_url=os.environ.get("PORTAL_PUBLIC_URL", document.get("public_url", "")),
+        digest_time=document.get("digest_time", "07:30"),
+        digest_counts=bool(document.get("digest_counts", False)),
         roster_roots_file=os.environ.get("PORTAL_ROSTER_ROOTS", ""),
     )
     values.update(overrides)

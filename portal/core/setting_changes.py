@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from portal.core.clock import time_of_day
 from portal.core.config import (
     INSTALLATION_FILE,
     installation_lock,
@@ -43,6 +44,8 @@ CHANGEABLE = {
     "smtp_password": str,
     "smtp_from": str,
     "public_url": str,
+    "digest_time": lambda v: time_of_day(v).strftime("%H:%M"),
+    "digest_counts": _yes_no,
     # Under a flood (docs/deploy.md, "Under a flood"): the proof of work's bits and the budgets.
     "pow_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
     "pow_flood_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),

@@ -150,7 +150,12 @@ class Intake:
 
     @property
     def attachment_bytes(self) -> int:
-        return sum(p.attachment.size for p in self.files if p.attachment is not None)
+        """The files' sizes as sealed (crypto.padded_length): what budgets and quotas store, so
+        that no row keeps a file's exact size (SECURITY.md, "What the data around a disclosure
+        reveals")."""
+        return sum(
+            crypto.padded_length(p.attachment.size) for p in self.files if p.attachment is not None
+        )
 
     def spend_upload_budget(self, text_bytes: int = 0) -> None:
         """Charge this request's attachments, and its text beyond FREE_TEXT_BYTES, to the
@@ -158,7 +163,7 @@ class Intake:
         Throttled when they would overdraw it. Text up to FREE_TEXT_BYTES needs none, so a written
         disclosure always goes in.
         """
-        size = self.attachment_bytes + max(0, text_bytes - FREE_TEXT_BYTES)
+        size = self.attachment_bytes + max(0, crypto.padded_length(text_bytes) - FREE_TEXT_BYTES)
         if not size:
             return
         settings = self.ctx.settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import crypto
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions, throttle
@@ -79,7 +80,8 @@ def complete_reply(
     resend, Throttled when this status session or case has sent its replies for the day or the
     disclosers' attachment budget is spent, QuotaReached when the case's lifetime quota is used
     up."""
-    size = len(message.encode()) + intake.attachment_bytes
+    # As sealed (padded), so the case's quota keeps no exact size either.
+    size = crypto.padded_length(len(message.encode())) + intake.attachment_bytes
     _check_reply_budgets(ctx, intake, size, session_id)
     intake.spend_upload_budget(len(message.encode()))
     attachments = intake.commit_files()

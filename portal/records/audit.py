@@ -40,12 +40,20 @@ since this version matches its audit entry (a database edit of a status or a mes
 Times: to the second (UTC) for what an account did; to the day, in the installation's zone, for what
 a discloser or nobody in particular did (SECURITY.md, "Audit log": a discloser's actions are kept to
 the day).
+
+What a discloser did (a disclosure received, a message sent) is not appended when it happens: its
+place in the chain, between officers' timed entries, would time it. `record_for_the_day()` keeps it
+in `audit_pending` (a random id, the day, the entry; migration 30) and `close_past_days()` appends
+every entry of a day that has ended in one batch, in random order, before anything else is appended
+(the first request, command or audit entry after the day ends; `portal audit verify`, `portal
+notify`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 
 import crypto
 from portal.core.clock import now_utc, today
@@ -101,9 +109,65 @@ def record(
     else:
         at = now_utc().strftime("%Y-%m-%dT%H:%M:%SZ")
     if in_transaction(ctx.db):
+        close_past_days(ctx)
         return _append(ctx, event, at, actor, subject, channel, case_ref, detail_text)
     with transaction(ctx.db):
+        close_past_days(ctx)
         return _append(ctx, event, at, actor, subject, channel, case_ref, detail_text)
+
+
+def record_for_the_day(
+    ctx: Context, event: str, *, case_ref: str | None, detail: dict | None = None
+) -> None:
+    """Keep an entry about a discloser's action for today's batch (no actor; its time is the day).
+    Inside the caller's transaction when there is one. Raises ValueError as record() does."""
+    if not _EVENT.fullmatch(event):
+        raise ValueError(f"bad audit event name {event!r}")
+    detail_text = _clean_detail(detail)
+    statement = (
+        "INSERT INTO audit_pending (id, day, event, case_ref, detail) VALUES (?, ?, ?, ?, ?)",
+        [secrets.token_hex(16), today(ctx.settings.timezone), event, case_ref, detail_text],
+    )
+    if in_transaction(ctx.db):
+        ctx.db.execute(*statement)
+    else:
+        with transaction(ctx.db):
+            ctx.db.execute(*statement)
+
+
+# Per data directory, the day up to which no ended day's entries were found waiting: a later check
+# that day would find none either (entries wait under the day they were made), so it is skipped.
+_closed_through: dict[str, str] = {}
+
+
+def close_past_days(ctx: Context) -> int:
+    """Append the waiting entries of every day before today, day by day, each day's in random order;
+    return how many. One query at most per process and day when there is nothing to append. Inside
+    the caller's transaction when there is one."""
+    day = today(ctx.settings.timezone)
+    where = str(ctx.settings.data_dir)
+    if _closed_through.get(where) == day:
+        return 0
+    if not ctx.db.execute("SELECT 1 FROM audit_pending WHERE day < ? LIMIT 1", [day]).fetchone():
+        _closed_through[where] = day
+        return 0
+    if in_transaction(ctx.db):
+        return _close(ctx, day)
+    with transaction(ctx.db):
+        return _close(ctx, day)
+
+
+def _close(ctx: Context, day: str) -> int:
+    rows = ctx.db.execute(
+        "SELECT id, day, event, case_ref, detail FROM audit_pending WHERE day < ?", [day]
+    ).fetchall()
+    shuffled = list(rows)
+    secrets.SystemRandom().shuffle(shuffled)
+    for _, at, event, case_ref, detail_text in sorted(shuffled, key=lambda row: row[1]):
+        _append(ctx, event, at, None, None, None, case_ref, detail_text)
+    ctx.db.execute("DELETE FROM audit_pending WHERE day < ?", [day])
+    after_commit(ctx.db, lambda: _closed_through.__setitem__(str(ctx.settings.data_dir), day))
+    return len(rows)
 
 
 def _append(ctx: Context, event, at, actor, subject, channel, case_ref, detail_text) -> int:

@@ -39,9 +39,18 @@ EVENT_LABELS: dict[str, str] = {
     "signing_key_unusable": "Stored signing key did not open: signed in without it",
     "recovery_code_used": "Signed in with a recovery code",
     "settings_change": "Setting changed",
+    "daily_reminder_change": "Daily reminder turned on or off",
     "case_view": "Case read",
     "download": "Attachment downloaded",
     "reply": "Message sent to the discloser",
+    "disclosure_received": "Disclosure received (kept to the day, entered at the day's end)",
+    "discloser_message": "Message from the discloser (kept to the day, entered at the day's end)",
+    "consent_answer": (
+        "Discloser answered a consent question (kept to the day, entered at the day's end)"
+    ),
+    "oral_receipt_replaced": (
+        "Discloser replaced the hand-over receipt (kept to the day, entered at the day's end)"
+    ),
     "status_change": "Status changed",
     "closed_in_bulk": "Closed with other cases as needing no action (s 15)",
     "step_done": "A step of s 13 recorded as done",

@@ -158,7 +158,7 @@ def _check_records(
             unverified += 1
             continue
         if entry is None and (seq, status, account_id) == (1, "received", None):
-            continue  # the discloser's own first record is not audited (case_history.insert_status)
+            continue  # older, or waiting for the day's end (audit.record_for_the_day)
         if (
             binding != 2
             or entry is None
@@ -195,7 +195,7 @@ def _check_records(
             unverified += 1
             continue
         if entry is None and (author, account_id) == ("discloser", None):
-            continue  # a discloser's message is not audited (case_history.insert_message)
+            continue  # older, or waiting for the day's end (audit.record_for_the_day)
         if (
             binding != 2
             or entry is None

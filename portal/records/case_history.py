@@ -4,7 +4,9 @@ unverified, or changed outside the portal."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import secrets
 from dataclasses import dataclass
 
 import crypto
@@ -149,6 +151,25 @@ def _ref(ctx: Context, case_id: str) -> str:
     return ctx.db.execute("SELECT ref FROM cases WHERE id = ?", [case_id]).fetchone()[0]
 
 
+DAY_SHIFT = 40  # a message's order key: the day's ordinal above these bits
+DISCLOSER_HALF = 1 << (DAY_SHIFT - 1)  # the discloser's messages of a day: this half, at random
+
+
+def message_place(ctx: Context, case_id: str, author: str, day: str) -> int:
+    """The order key (`messages.seq`) of a new message of `day` ('YYYY-MM-DD'): the day's ordinal
+    << 40, plus, for an officer's message, one more than the officers' latest of that day (they are
+    timed in the audit log anyway), or, for the discloser's, 2**39 + a random 39-bit number: the
+    thread reads by day, officers' messages first, and the key says nothing of when within the day
+    a discloser wrote (migration 30)."""
+    base = dt.date.fromisoformat(day).toordinal() << DAY_SHIFT
+    if author == "discloser":
+        return base + DISCLOSER_HALF + secrets.randbelow(DISCLOSER_HALF)
+    return ctx.db.execute(
+        "SELECT COALESCE(MAX(seq), ?) + 1 FROM messages WHERE case_id = ? AND seq >= ? AND seq < ?",
+        [base, case_id, base, base + DISCLOSER_HALF],
+    ).fetchone()[0]
+
+
 def insert_message(
     ctx: Context,
     case_id: str,
@@ -162,9 +183,7 @@ def insert_message(
     """Insert one message row, bound to its author and day, and its audit entry; the caller holds
     the transaction. Returns the message id."""
     message_id = new_id()
-    seq = ctx.db.execute(
-        "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE case_id = ?", [case_id]
-    ).fetchone()[0]
+    seq = message_place(ctx, case_id, author, day)
     body_ct = crypto.encrypt_field(
         case_key, case_id, message_field(message_id, author, account_id, day), body.encode()
     )
@@ -173,16 +192,15 @@ def insert_message(
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [message_id, case_id, seq, author, account_id, day, body_ct, BOUND],
     )
-    # A discloser's message is not audited: its place in the chain, between officers' timed entries,
-    # would tell when the discloser wrote, which the portal keeps only to the day.
-    if author != "discloser":
-        audit.record(
-            ctx,
-            "reply",
-            actor=account_id,
-            case_ref=_ref(ctx, case_id),
-            detail={"message_id": message_id, "author": author, "day": day},
+    detail = {"message_id": message_id, "author": author, "day": day}
+    if author == "discloser":
+        # Its place in the chain, between officers' timed entries, would tell when the discloser
+        # wrote: it waits for the day's end and goes in with the day's others in random order.
+        audit.record_for_the_day(
+            ctx, "discloser_message", case_ref=_ref(ctx, case_id), detail=detail
         )
+    else:
+        audit.record(ctx, "reply", actor=account_id, case_ref=_ref(ctx, case_id), detail=detail)
     return message_id
 
 
@@ -200,8 +218,9 @@ def insert_status(
 ) -> int:
     """Record a status (and set it on the case), bound to its value, day and actor, with its audit
     entry (`event`, e.g. "status_change" or "referral"; None only for the first 'received' record,
-    made by the discloser and not audited, see insert_message). The caller holds the transaction.
-    Returns its number. Raises ReasonRequired for a status in REASON_REQUIRED without a reason."""
+    made by the discloser: audited at the day's end, see insert_message). The caller holds the
+    transaction. Returns its number. Raises ReasonRequired for a status in REASON_REQUIRED without
+    a reason."""
     if status in REASON_REQUIRED and not reason.strip():
         raise ReasonRequired(f"The status {status!r} needs a reason.")
     seq = ctx.db.execute(
@@ -224,13 +243,12 @@ def insert_status(
         ],
     )
     ctx.db.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case_id])
+    detail = {"status_seq": seq, "status": status, "day": day}
     if event is not None:
-        audit.record(
-            ctx,
-            event,
-            actor=account_id,
-            case_ref=_ref(ctx, case_id),
-            detail={"status_seq": seq, "status": status, "day": day},
+        audit.record(ctx, event, actor=account_id, case_ref=_ref(ctx, case_id), detail=detail)
+    else:
+        audit.record_for_the_day(
+            ctx, "disclosure_received", case_ref=_ref(ctx, case_id), detail=detail
         )
     return seq
 

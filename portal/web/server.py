@@ -244,9 +244,9 @@ def _sweep_after_worker(arbiter, worker) -> None:
 
 
 def _start_notifier(data_dir: Path) -> subprocess.Popen:
-    """`portal notify --every-hour` beside the server: digests go out on the hour with no cron or
-    timer to set up. It is a child of gunicorn's master, which reaps it like a worker: it never
-    exits with gunicorn's boot-error codes (3, 4), and it stops by itself if the master is
+    """`portal notify --keep-running` beside the server: digests go out at the digest time with no
+    cron or timer to set up. It is a child of gunicorn's master, which reaps it like a worker: it
+    never exits with gunicorn's boot-error codes (3, 4), and it stops by itself if the master is
     killed."""
     return subprocess.Popen(
         [
@@ -256,7 +256,7 @@ def _start_notifier(data_dir: Path) -> subprocess.Popen:
             "--data",
             str(data_dir),
             "notify",
-            "--every-hour",
+            "--keep-running",
             "--parent-pid",
             str(os.getpid()),
         ],

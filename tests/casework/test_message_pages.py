@@ -135,7 +135,12 @@ def test_pages_chain_back_to_the_first_message_and_forward_to_the_latest(app, in
         found = case_history.read_message_page(ctx, case.id, key, before, per_page=3)
         return [m.seq for m in found.messages], found.earlier, found.later, found.latest
 
-    assert page(None) == ([6, 7, 8], 6, None, True)
-    assert page(6) == ([3, 4, 5], 3, None, False)  # the next later page is the latest
-    assert page(3) == ([1, 2], None, 6, False)
-    assert page(1) == ([], None, 4, False)
+    # The keys are not 1, 2, 3 ... (they sort by day, then keep no order within it for the
+    # discloser's messages): page by the n-th message's key.
+    k = [None] + [m.seq for m in case_history.read_messages(ctx, case.id, key)]
+    assert [m.body for m in case_history.read_messages(ctx, case.id, key)] == [
+        f"Message number {n}." for n in range(1, 9)]
+    assert page(None) == ([k[6], k[7], k[8]], k[6], None, True)
+    assert page(k[6]) == ([k[3], k[4], k[5]], k[3], None, False)  # the next later page is the latest
+    assert page(k[3]) == ([k[1], k[2]], None, k[6], False)
+    assert page(k[1]) == ([], None, k[4], False)

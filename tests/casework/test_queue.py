@@ -12,6 +12,7 @@ from portal.core.context import open_context
 from tests.conftest import MARKER, add_account
 from tests.support import csrf_token, post_multipart
 from tests.support.console import sign_in
+from tests.support.audit import case_refs
 from tests.support.workflow import disclose_to, open_status, post, today  # noqa: F401  (today is a fixture)
 
 ROW = re.compile(r'<tr role="row" data-ref="([^"]+)" data-due="([^"]*)" data-unseen="(true|false)"'
@@ -30,17 +31,19 @@ def refs(client, **query) -> list[str]:
 
 
 def ref_of(installation, summary: str) -> str:
-    """The reference of the case whose discloser typed `summary` (found as its reader would: the case page)."""
-    ctx = open_context(installation.data_dir)
-    return ctx.db.execute("SELECT ref FROM cases ORDER BY rowid").fetchall()[_summaries.index(summary)][0]
+    """The reference of the case whose discloser typed `summary` (disclose_case noted it)."""
+    return _summaries[summary]
 
 
-_summaries: list[str] = []
+_summaries: dict[str, str] = {}  # summary -> the reference of the case made with it
 
 
 def disclose_case(client, summary: str, **fields) -> str:
-    _summaries.append(summary)
-    return disclose_to(client, summary=summary, **fields)
+    data_dir = client.application.config["PORTAL_SETTINGS"].data_dir
+    known = case_refs(data_dir)
+    receipt = disclose_to(client, summary=summary, **fields)
+    [_summaries[summary]] = case_refs(data_dir) - known
+    return receipt
 
 
 @pytest.fixture(autouse=True)

@@ -72,6 +72,9 @@ def test_two_disclosures_in_the_same_buckets_leave_sealed_objects_of_the_same_si
                                                           padded_blob_size(SIZES[0])]
     assert padded_length(SIZES[0]) == padded_length(SIZES[1]) == 71_680
     assert first["fields"]["details"] == 42 + 256 and first["fields"]["summary"] == 42 + 64
+    # The cases' reply quotas keep padded sizes too, so the same for both replies (issue 26).
+    quotas = {n for (n,) in ctx.db.execute("SELECT bytes FROM case_quota")}
+    assert quotas == {padded_length(len(REPLIES[0])) + padded_length(REPLY_FILES[0])}
 
     # The officer still reads every file exactly as sent, and its size as sent.
     account, private_key = officer_key(ctx, installation.officer)
@@ -96,8 +99,10 @@ def tight_app(installation, monkeypatch):
     return app
 
 
-def test_the_upload_limit_and_the_daily_budget_count_the_files_own_bytes(tight_app, installation):
+def test_the_upload_limit_counts_the_files_own_bytes_and_the_daily_budget_keeps_only_padded_sizes(
+        tight_app, installation):
     # A file of exactly the limit goes in, though its padded blob is larger; one byte more does not.
+    # The budget stores what was sealed (padded), never the exact size (issue 26).
     client = tight_app.test_client()
     exact = disclose(client, files=[("attachments", "exact.pdf", os.urandom(SIZES[0]))])
     assert exact.status_code == 200, exact.text
@@ -109,4 +114,4 @@ def test_the_upload_limit_and_the_daily_budget_count_the_files_own_bytes(tight_a
     spent = ctx.db.execute(
         "SELECT sum(count) FROM throttle WHERE bucket LIKE 'upload-bytes%'").fetchone()[0]
     assert ctx.blobs.path(blob).stat().st_size == padded_blob_size(SIZES[0])
-    assert spent == SIZES[0]
+    assert spent == padded_length(SIZES[0]) != SIZES[0]

@@ -13,6 +13,7 @@ from portal.core import clock
 from portal.web.app import create_app
 from tests.conftest import MARKER, add_account, run_cli
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
+from tests.support.audit import case_refs
 
 ATTACHMENT = b"%PDF-1.4 evidence " + MARKER.encode() * 500
 
@@ -39,6 +40,7 @@ def sign_in(client, person) -> None:
 
 
 def case_ref_for(data_dir, receipt_order: int) -> str:
+    """The only case's reference (receipt_order 0): rows keep no order of arrival (issue 26)."""
     conn = sqlite3.connect(data_dir / "portal.db")
     try:
         return conn.execute("SELECT ref FROM cases ORDER BY rowid LIMIT 1 OFFSET ?", [receipt_order]).fetchone()[0]
@@ -102,8 +104,12 @@ def test_expired_case_is_listed_needs_a_second_officer_then_leaves_nothing(insta
     app = create_app(data_dir)
     app.config["TESTING"] = True
     discloser = app.test_client()
-    receipts = [disclose(discloser) for _ in range(3)]
-    expiring, held, still_open = (case_ref_for(data_dir, n) for n in range(3))
+    receipts, refs = [], []
+    for _ in range(3):  # the cases' rows keep no order of arrival: tell each new one apart
+        known = case_refs(data_dir)
+        receipts.append(disclose(discloser))
+        refs += case_refs(data_dir) - known
+    expiring, held, still_open = refs
     run_cli(data_dir, "channel", "retention", "Audit and Risk", "--months", "1")
 
     ana, second, stranger = app.test_client(), app.test_client(), app.test_client()

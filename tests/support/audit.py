@@ -16,3 +16,10 @@ def events(data_dir) -> list[tuple]:
 def account_id(data_dir, email) -> int:
     with db(data_dir) as conn:
         return conn.execute("SELECT id FROM accounts WHERE email = ?", [email]).fetchone()[0]
+
+
+def case_refs(data_dir) -> set[str]:
+    """Every case's reference: the rows keep no order of arrival (issue 26), so a test tells which
+    case is new by what was not there before."""
+    with db(data_dir) as conn:
+        return {ref for (ref,) in conn.execute("SELECT ref FROM cases")}

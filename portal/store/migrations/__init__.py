@@ -26,6 +26,8 @@ from portal.store.migrations import (
     m0018_flood,
     m0022_departed_assignees,
     m0029_saved_views,
+    m0030_unordered_rows,
+    m0031_daily_digests,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -52,5 +54,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0018_flood,
         m0022_departed_assignees,
         m0029_saved_views,
+        m0030_unordered_rows,
+        m0031_daily_digests,
     )
 ]

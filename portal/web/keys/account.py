@@ -7,12 +7,15 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request, url_for
 
 from portal.keys import accounts, credential_changes, enrolment, officer_sessions, second_factor
+from portal.operations import notifications
+from portal.records import audit
 from portal.web.console_session import console_cookie_name, signed_in
 from portal.web.context import portal_context
 from portal.web.keys.enrol_blueprint import bp
 from portal.web.keys.forms import (
     ChangePassphraseForm,
     ConfirmNewSecondFactorForm,
+    DailyReminderForm,
     ReauthenticateForm,
 )
 from portal.web.responses import clear_session_cookie
@@ -37,6 +40,10 @@ def _render_account(
             pending_secret=pending,
             fingerprint=accounts.fingerprint(g.who.account),
             qr=second_factor.qr_svg(pending, g.who.account.email) if pending else None,
+            reminder_form=DailyReminderForm(
+                wanted=notifications.wants_digest(ctx, g.who.account.id)
+            ),
+            digest_time=ctx.settings.digest_time,
         ),
         code,
     )
@@ -68,8 +75,26 @@ def account():
     notice = {
         "passphrase": "Your passphrase was changed.",
         "second-factor": "Your new second factor is in use. The old one no longer works.",
+        "reminder-on": "You will get the daily reminder.",
+        "reminder-off": "You will not get the daily reminder.",
     }.get(request.args.get("done", ""))
     return _render_account(notice=notice)
+
+
+@bp.post("/account/daily-reminder")
+@signed_in(accounts.ROLES)
+def daily_reminder():
+    """The officer's choice of the daily reminder (portal.operations.notifications)."""
+    form = DailyReminderForm()
+    if not form.validate():
+        return _render_account(problem="The form had expired. Please try again.", code=400)
+    ctx = portal_context()
+    notifications.set_wanted(ctx, g.who.account.id, form.wanted.data)
+    audit.record(
+        ctx, "daily_reminder_change", actor=g.who.account.id, detail={"wanted": form.wanted.data}
+    )
+    done = "reminder-on" if form.wanted.data else "reminder-off"
+    return redirect(url_for("enrol.account", done=done), code=303)
 
 
 @bp.post("/account/passphrase")

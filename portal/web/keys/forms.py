@@ -3,7 +3,7 @@ action, channel membership decisions and grants of access."""
 
 from __future__ import annotations
 
-from wtforms import HiddenField, PasswordField, SelectField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.web.forms import CodeField, PortalForm, TypedLine
@@ -80,6 +80,10 @@ class ReauthenticateForm(PortalForm):
         "Your passphrase",
         validators=[DataRequired("Please type your passphrase."), Length(max=1024)],
     )
+
+
+class DailyReminderForm(PortalForm):
+    wanted = BooleanField("Send me the daily reminder by email")
 
 
 class MembershipDecisionForm(PortalForm):
