@@ -176,6 +176,8 @@ def test_offboarding_waits_for_an_officers_signature_on_the_roster_page_then_hap
                                                   "kind": "offboard"}).status_code == 404
     ana = app.test_client()
     sign_in(ana, installation.officer)
+    # Her inbox tells her, as it tells of every membership change of her channels.
+    assert "to be offboarded: waiting for an officer of the channel to sign" in ana.get("/console/").text
     roster = ana.get("/console/roster").text
     assert "Sign the offboarding of Cleo Leaving" in roster
     signed = ana.post("/console/roster/sign", data=dict(form_for(roster, "/console/roster/sign")["fields"]) | {
@@ -211,3 +213,9 @@ def test_membership_changes_return_to_the_officers_page_confirmed(app, installat
     _confirmed(admin, _post(admin, "/console/admin/officers", "/console/admin/memberships/remove",
                             member=_option(admin, "Ben Other"), from_channel="Audit and Risk"),
                "no longer reads the channel")
+
+
+def test_a_change_to_the_directory_of_authorities_is_confirmed(app, installation, admin):
+    _confirmed(admin, _post(admin, "/console/admin/authorities", "/console/admin/authorities",
+                            name="Office of the Ombudsman (demo)", covers="Public bodies", source="Added in a test"),
+               "The directory of appropriate authorities was changed")
