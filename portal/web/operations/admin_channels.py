@@ -57,6 +57,8 @@ def _render_channels(channel_form=None, problem=None, code=200):
         "operations/admin.html",
         channels=admin_console.channel_counts(ctx),
         channel_form=channel_form or AddChannelForm(),
+        # Here too (CONTRACT.md names it on this page), as on the officers page.
+        membership_form=_membership_form(ctx),
         problem=problem,
     )
     return page, code
