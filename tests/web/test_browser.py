@@ -386,5 +386,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context, newcomer_context):
         ctx.close()
-    assert len(checked) == 40, checked
+    assert len(checked) == 43, checked
     assert not problems, "\n\n".join(problems)
