@@ -82,8 +82,9 @@ def _make_account(ctx, key: str, role: str, email: str, name: str, stored: dict)
 
 
 def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
-    """Create the demo once (and any account or the cases a demo made before them lacks); return
-    the lines to print (every time)."""
+    """Create the demo once (and any account a demo made before it lacks, and the cases while the
+    demo officer's set-up passphrase, which opens their key, is still kept); return the lines to
+    print (every time)."""
     if not (data_dir / INSTALLATION_FILE).exists():
         create_installation(data_dir)
     ctx = open_context(data_dir)

@@ -57,6 +57,13 @@ def test_every_demo_account_must_replace_its_printed_credentials(demo_dir):
         assert client.get("/console/").status_code == 303  # nothing but the set-up steps opens
     admin = accounts["Administrator"]
     finish_first_sign_in(data_dir, admin)
+    # An administrator gets no signing key from the set-up steps either (SECURITY.md, "Signing keys").
+    from portal.core.context import open_context
+    from portal.keys import accounts as account_rows
+    from portal.keys import signing_keys
+    ctx = open_context(data_dir)
+    assert signing_keys.stored(ctx, account_rows.get_account_by_email(ctx, admin.email).id) == (None, None)
+    ctx.db.conn.close()
     again = run_cli(data_dir, "demo", "--port", "0").output
     assert "Administrator admin@demo.example: has chosen their own passphrase and second factor." in again
     assert admin.passphrase not in again
