@@ -222,3 +222,24 @@ def test_a_change_to_the_directory_of_authorities_is_confirmed(app, installation
     _confirmed(admin, _post(admin, "/console/admin/authorities", "/console/admin/authorities",
                             name="Office of the Ombudsman (demo)", covers="Public bodies", source="Added in a test"),
                "The directory of appropriate authorities was changed")
+
+
+def test_signing_an_offboarding_is_refused_while_a_case_could_be_read_by_nobody_else(app, installation, admin):
+    from tests.support import disclosure_fields, post_multipart
+    add_account(installation.data_dir, "officer", "cleo@agency.govt.nz", "Cleo Leaving", ["Audit and Risk"])
+    discloser = app.test_client()
+    form = discloser.get("/disclose").text
+    ana_id = re.search(r'value="(\d+)"> ?<label for="exclude-\d+">Ana Officer<', form).group(1)
+    # The discloser excluded Ana (a conflict of interest): only Cleo reads this case.
+    sent = post_multipart(discloser, "/disclose", disclosure_fields(csrf_token(form), "Only for Cleo.") +
+                          [("exclude", ana_id)])
+    assert sent.status_code == 200
+    cleo_id = _option(admin, "Cleo Leaving")
+    _post(admin, "/console/admin/offboarding", "/console/admin/offboarding", leaver=cleo_id)
+    ana = app.test_client()
+    sign_in(ana, installation.officer)
+    roster = ana.get("/console/roster").text
+    refused = ana.post("/console/roster/sign", data=dict(form_for(roster, "/console/roster/sign")["fields"]) | {
+        "kind": "offboard", "officer": cleo_id})
+    assert refused.status_code == 400 and "is the only officer who can read 1 case" in refused.text
+    assert 'data-offboarding="cleo@agency.govt.nz"' in admin.get("/console/admin/offboarding").text
