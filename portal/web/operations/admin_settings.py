@@ -18,7 +18,6 @@ def _render(problem=None, refused: str | None = None, typed: str = "", code=200)
     page = render_template(
         "operations/settings.html",
         settings=admin_console.console_settings(ctx),
-        operator_settings=admin_console.operator_settings(),
         form=SettingForm(),
         problem=problem,
         refused=refused,
