@@ -172,14 +172,20 @@ def choose_passphrase(ctx: Context, state: SetupState, passphrase: str, again: s
             raise SetupError("Choose a passphrase of your own, not the one you were given.")
     private_key, _ = crypto.generate_keypair()
     wrapped = credentials.wrap(ctx, private_key, passphrase)
-    signing = signing_keys.make(ctx, passphrase)
-    return replace(
+    replaced = replace(
         state,
         new_private_key=private_key,
         new_wrapped=wrapped,
         totp_secret=second_factor.new_secret(),
-        new_signing_key=signing.seed,
-        new_wrapped_signing_key=signing.wrapped,
+    )
+    made = accounts.get_account(ctx, state.account_id) if state.account_id is not None else None
+    if made is not None and made.role != "officer":
+        # An administrator replacing set-up credentials (the demo's): never a signing key, as at
+        # any sign-in (signing_keys.at_sign_in).
+        return replaced
+    signing = signing_keys.make(ctx, passphrase)
+    return replace(
+        replaced, new_signing_key=signing.seed, new_wrapped_signing_key=signing.wrapped
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 
 from portal.core.clock import epoch
 from portal.core.context import Context
@@ -41,30 +42,8 @@ def invite(
     if "@" not in email or not name:
         raise AccountError("An invitation needs an email address and a name.")
     found = resolve_channels(ctx, channels, required=True)
-    token = secrets.token_urlsafe(32)
     with transaction(ctx.db):
-        key = accounts.check_name_and_email_free(ctx, name, email)
-        if invited_by is not None:
-            for channel in found:
-                memberships.require_first_officer(ctx, channel)
-        # An expired invitation for the same person gives way to the new one.
-        ctx.db.execute(
-            "DELETE FROM invitations WHERE email = ? AND (used = 1 OR expires_at <= ?)",
-            [email, epoch()],
-        )
-        ctx.db.execute(
-            "INSERT INTO invitations (token_hash, email, name, name_key, channel_ids, invited_by,"
-            " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                token_hash(token),
-                email,
-                name,
-                key,
-                json.dumps([c.id for c in found]),
-                invited_by.id if invited_by else None,
-                epoch() + INVITATION_SECONDS,
-            ],
-        )
+        token = _insert(ctx, email, name, found, invited_by)
         audit.record(
             ctx,
             "invitation",
@@ -72,3 +51,102 @@ def invite(
             detail={"channels": len(found), "by_operator": invited_by is None},
         )
     return token
+
+
+def _insert(ctx: Context, email: str, name: str, found: list, invited_by: Account | None) -> str:
+    """Inside the caller's transaction: one invitation row; returns its one-time token."""
+    token = secrets.token_urlsafe(32)
+    key = accounts.check_name_and_email_free(ctx, name, email)
+    if invited_by is not None:
+        for channel in found:
+            memberships.require_first_officer(ctx, channel)
+    # An expired invitation for the same person gives way to the new one.
+    ctx.db.execute(
+        "DELETE FROM invitations WHERE email = ? AND (used = 1 OR expires_at <= ?)",
+        [email, epoch()],
+    )
+    ctx.db.execute(
+        "INSERT INTO invitations (token_hash, email, name, name_key, channel_ids, invited_by,"
+        " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            token_hash(token),
+            email,
+            name,
+            key,
+            json.dumps([c.id for c in found]),
+            invited_by.id if invited_by else None,
+            epoch() + INVITATION_SECONDS,
+        ],
+    )
+    return token
+
+
+# --- Pending invitations, for the administrators' console
+# ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingInvitation:
+    id: int  # the row's id: names the invitation on a form (its token is never kept)
+    email: str
+    name: str
+    channels: list[str]  # names of the channels it asks to join
+    expires_at: int  # Unix seconds
+    by_operator: bool  # made with `portal officer invite` (joins confirmed) rather than the console
+
+
+def _channel_names(ctx: Context, channel_ids: str) -> list[str]:
+    ids = json.loads(channel_ids)
+    rows = ctx.db.execute("SELECT id, name FROM channels").fetchall()
+    names = dict(rows)
+    return [names[i] for i in ids if i in names]
+
+
+def pending(ctx: Context) -> list[PendingInvitation]:
+    """Invitations not used and not expired, soonest to expire first."""
+    rows = ctx.db.execute(
+        "SELECT rowid, email, name, channel_ids, expires_at, invited_by IS NULL FROM invitations"
+        " WHERE used = 0 AND expires_at > ? ORDER BY expires_at, rowid",
+        [epoch()],
+    ).fetchall()
+    return [
+        PendingInvitation(i, email, name, _channel_names(ctx, ids), expires, bool(by_operator))
+        for i, email, name, ids, expires, by_operator in rows
+    ]
+
+
+def _pending_row(ctx: Context, invitation_id: int, email: str):
+    # The email too: a row id can be given again once its row is gone, so a form sent twice names
+    # nobody else's invitation.
+    row = ctx.db.execute(
+        "SELECT email, name, channel_ids FROM invitations WHERE rowid = ? AND email = ?"
+        " AND used = 0 AND expires_at > ?",
+        [invitation_id, email.strip(), epoch()],
+    ).fetchone()
+    if row is None:
+        raise InvitationUnusable()
+    return row
+
+
+def revoke(ctx: Context, admin: Account, invitation_id: int, email: str) -> str:
+    """Withdraw the pending invitation `invitation_id` for `email`: its link stops working. Returns
+    the email. Raises InvitationUnusable for one used, expired or unknown. Audited."""
+    with transaction(ctx.db):
+        email, _, _ = _pending_row(ctx, invitation_id, email)
+        ctx.db.execute("DELETE FROM invitations WHERE rowid = ?", [invitation_id])
+        audit.record(ctx, "invitation_revoke", actor=admin.id)
+    return email
+
+
+def resend(ctx: Context, admin: Account, invitation_id: int, email: str) -> tuple[str, str]:
+    """Replace a pending invitation by a new one for the same person and channels, with a new
+    token and a fresh 72 hours; the old link stops working. The new one is this administrator's,
+    so its memberships wait for an officer of each channel to confirm them. Returns (email, new
+    token). Raises InvitationUnusable, AccountError. Audited."""
+    with transaction(ctx.db):
+        email, name, channel_ids = _pending_row(ctx, invitation_id, email)
+        ctx.db.execute("DELETE FROM invitations WHERE rowid = ?", [invitation_id])
+        found = resolve_channels(ctx, _channel_names(ctx, channel_ids), required=True)
+        token = _insert(ctx, email, name, found, admin)
+        audit.record(ctx, "invitation_resend", actor=admin.id, detail={"channels": len(found)})
+    return email, token

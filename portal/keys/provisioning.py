@@ -21,9 +21,22 @@ from portal.store import transaction
 
 
 def add_account(
-    ctx: Context, *, email: str, name: str, role: str, passphrase: str, channels: list[str] = ()
+    ctx: Context,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    passphrase: str,
+    channels: list[str] = (),
+    must_change_credentials: bool | None = None,
 ) -> tuple[Account, str]:
-    """Create an account with a fresh key pair; return it and its TOTP secret (shown once)."""
+    """Create an account with a fresh key pair; return it and its TOTP secret (shown once).
+
+    `must_change_credentials`: whether the first sign-in only opens the steps that replace both
+    credentials; by default an officer's do (`portal admin add`'s administrator changes theirs on
+    the account page), and the demo asks it of every account (its credentials are printed)."""
+    if must_change_credentials is None:
+        must_change_credentials = role == "officer"
     email, name = email.strip(), name.strip()
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}.")
@@ -50,7 +63,7 @@ def add_account(
             public_key=public_key,
             wrapped=wrapped,
             totp_secret=totp_secret,
-            must_change_credentials=role == "officer",
+            must_change_credentials=must_change_credentials,
         )
         for channel in found:
             ctx.db.execute(

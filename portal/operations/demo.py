@@ -1,6 +1,8 @@
-"""The demo installation `make run` serves: one channel, a demo officer and a demo administrator,
-their set-up credentials kept in the data directory (owner only) so every run can print them
-again."""
+"""The demo installation `make run` serves: one channel with two demo officers, a demo
+administrator and a few invented cases at different stages (portal.operations.demo_cases), the
+accounts' set-up credentials kept in the data directory (owner only) so every run can print them
+again. Every demo account replaces its printed passphrase and second factor at first sign-in: the
+printed ones then open nothing, and are no longer kept or printed."""
 
 from __future__ import annotations
 
@@ -15,17 +17,22 @@ import pyotp
 from portal.core.config import INSTALLATION_FILE, create_installation, write_private_json
 from portal.core.context import open_context
 from portal.keys import accounts, channels, credentials, provisioning, second_factor
+from portal.operations import demo_cases
 from portal.store import transaction
 
 CREDENTIALS_FILE = "demo-credentials.json"
 DEMO_CHANNEL = "Demo integrity team"
 DEMO_EMAIL = "officer@demo.example"
+DEMO_SECOND_EMAIL = "second.officer@demo.example"
 DEMO_ADMIN_EMAIL = "admin@demo.example"
-# (role, email, display name) of each demo account, in the order they are printed.
+# (key in the credentials file, role, email, display name, printed label) of each demo account, in
+# the order they are printed. Two officers, so what needs a second officer can be tried.
 DEMO_ACCOUNTS = (
-    ("officer", DEMO_EMAIL, "Demo Officer"),
-    ("admin", DEMO_ADMIN_EMAIL, "Demo Administrator"),
+    ("officer", "officer", DEMO_EMAIL, "Demo Officer", "Officer"),
+    ("second_officer", "officer", DEMO_SECOND_EMAIL, "Second Officer", "Second officer"),
+    ("admin", "admin", DEMO_ADMIN_EMAIL, "Demo Administrator", "Administrator"),
 )
+RECEIPT_KEY = "discloser_receipt"
 
 
 @dataclass(frozen=True)
@@ -50,50 +57,66 @@ def _read_credentials(path: Path) -> dict:
     return document
 
 
+def _make_account(ctx, key: str, role: str, email: str, name: str, stored: dict) -> None:
+    passphrase = secrets.token_urlsafe(18)
+    account, totp_secret = provisioning.add_account(
+        ctx,
+        email=email,
+        name=name,
+        role=role,
+        passphrase=passphrase,
+        channels=[DEMO_CHANNEL] if role == "officer" else [],
+        must_change_credentials=True,  # its passphrase is printed: every demo account replaces it
+    )
+    # Recovery codes too, kept like the rest: a person who reads a six-digit code too late, or
+    # signs in again within its 30 s, still gets in (each works once, at any time).
+    recovery = second_factor.new_recovery_codes()
+    with transaction(ctx.db):
+        credentials.store_recovery_codes(ctx, account.id, recovery)
+    stored[key] = {
+        "email": email,
+        "passphrase": passphrase,
+        "totp": totp_secret,
+        "recovery_codes": recovery,
+    }
+
+
 def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
-    """Create the demo once (and its administrator, for demos made before there was one); return the
-    lines to print (every time)."""
+    """Create the demo once (and any account a demo made before it lacks, and the cases while the
+    demo officer's set-up passphrase, which opens their key, is still kept); return the lines to
+    print (every time)."""
     if not (data_dir / INSTALLATION_FILE).exists():
         create_installation(data_dir)
     ctx = open_context(data_dir)
     path = data_dir / CREDENTIALS_FILE
     stored = _read_credentials(path)
     try:
-        if "officer" in stored and not credentials.still_has_setup_credentials(ctx, DEMO_EMAIL):
-            # The demo officer has chosen their own passphrase and second factor: the set-up ones
-            # open nothing now, and are not kept. (Administrators are not asked to change theirs.)
-            del stored["officer"]
-            write_private_json(path, stored)
+        for key, _, email, _, _ in DEMO_ACCOUNTS:
+            if key in stored and not credentials.still_has_setup_credentials(ctx, email):
+                # The account has chosen its own passphrase and second factor: the set-up ones
+                # open nothing now, and are not kept.
+                del stored[key]
+                write_private_json(path, stored)
         if channels.find_channel(ctx, DEMO_CHANNEL) is None:
             channels.add_channel(
                 ctx, DEMO_CHANNEL, "Demonstration channel: do not send real disclosures."
             )
-        for role, email, name in DEMO_ACCOUNTS:
-            if role in stored or accounts.get_account_by_email(ctx, email) is not None:
-                continue
-            passphrase = secrets.token_urlsafe(18)
-            account, totp_secret = provisioning.add_account(
-                ctx,
-                email=email,
-                name=name,
-                role=role,
-                passphrase=passphrase,
-                channels=[DEMO_CHANNEL] if role == "officer" else [],
+        for key, role, email, name, _ in DEMO_ACCOUNTS:
+            if key not in stored and accounts.get_account_by_email(ctx, email) is None:
+                _make_account(ctx, key, role, email, name, stored)
+                write_private_json(path, stored)
+        officer = accounts.get_account_by_email(ctx, DEMO_EMAIL)
+        if "officer" in stored and not demo_cases.has_cases(ctx, DEMO_CHANNEL):
+            stored[RECEIPT_KEY] = demo_cases.add_demo_cases(
+                ctx, DEMO_CHANNEL, officer, stored["officer"]["passphrase"]
             )
-            # Recovery codes too, kept like the rest: a person who reads a six-digit code too late,
-            # or signs in again within its 30 s, still gets in (each works once, at any time).
-            recovery = second_factor.new_recovery_codes()
-            with transaction(ctx.db):
-                credentials.store_recovery_codes(ctx, account.id, recovery)
-            stored[role] = {
-                "email": email,
-                "passphrase": passphrase,
-                "totp": totp_secret,
-                "recovery_codes": recovery,
-            }
             write_private_json(path, stored)
     finally:
         ctx.db.conn.close()
+    return _lines(data_dir, port, stored)
+
+
+def _lines(data_dir: Path, port: int, stored: dict) -> list[str]:
     base = f"http://127.0.0.1:{port}"
     lines = [
         "Demo installation in " + str(data_dir) + " (demo only: do not send real disclosures).",
@@ -101,9 +124,8 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
         " roster's protection against a database writer is not in force in a demo"
         " (SECURITY.md, \"Signed roster\").",
     ]
-    for role, email, _ in DEMO_ACCOUNTS:
-        creds = stored.get(role)
-        label = "Officer" if role == "officer" else "Administrator"
+    for key, _, email, _, label in DEMO_ACCOUNTS:
+        creds = stored.get(key)
         if creds is None:
             lines.append(f"  {label} {email}: has chosen their own passphrase and second factor.")
             continue
@@ -112,11 +134,17 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
             f"    passphrase:  {creds['passphrase']}",
             f"    totp secret: {creds['totp']}",
         ]
-        if role == "officer":
-            lines.append(
-                "    At first sign-in the demo officer chooses a new passphrase and second factor; "
-                "these then stop working."
-            )
+    lines += [
+        "  At first sign-in each demo account chooses a new passphrase and second factor;"
+        " the printed ones then stop working.",
+        f"  Invented cases in {DEMO_CHANNEL}: new, acknowledged, being assessed (with a"
+        " conversation), referred (s 16), and closed with no further action (s 15).",
+    ]
+    if stored.get(RECEIPT_KEY):
+        lines.append(
+            f"  The discloser's receipt of the case with a conversation: {stored[RECEIPT_KEY]}"
+            f" (at {base}/status)"
+        )
     lines += [
         (
             f"Six-digit codes: run `{_command(data_dir)} demo code` (each code works once, then"
@@ -144,12 +172,12 @@ def current_codes(data_dir: Path, now: dt.datetime | None = None) -> list[DemoCo
     ctx = open_context(data_dir)
     try:
         codes = []
-        for role, email, _ in DEMO_ACCOUNTS:
-            if role in stored:
-                totp = pyotp.TOTP(stored[role]["totp"])
+        for key, role, email, _, _ in DEMO_ACCOUNTS:
+            if key in stored:
+                totp = pyotp.TOTP(stored[key]["totp"])
                 left = totp.interval - int(now.timestamp()) % totp.interval + totp.interval
                 account = accounts.get_account_by_email(ctx, email)
-                kept = stored[role].get("recovery_codes", []) if account else []
+                kept = stored[key].get("recovery_codes", []) if account else []
                 unused = credentials.unused_recovery_codes(ctx, account.id, kept) if kept else []
                 codes.append(
                     DemoCode(role, email, totp.at(now), left, unused[0] if unused else None)

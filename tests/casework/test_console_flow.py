@@ -194,7 +194,7 @@ def test_administrator_manages_channels_and_officers_but_reads_nothing(app, inst
     client = app.test_client()
     sign_in(client, admin)
     overview = client.get("/console/", follow_redirects=True)
-    assert "Administration" in overview.text and "Ana Officer" in overview.text
+    assert "Administration" in overview.text and "Ana Officer" in client.get("/console/admin/officers").text
     token = csrf_token(overview.text)
     assert client.post("/console/admin/channels", data={"csrf_token": token, "name": "Health and Safety"}).status_code == 303
     ctx = open_context(installation.data_dir)
@@ -206,7 +206,7 @@ def test_administrator_manages_channels_and_officers_but_reads_nothing(app, inst
     assert client.post("/console/admin/memberships", data={"csrf_token": token, "officer": str(ben_id),
                                                            "channel": "Audit and Risk"}).status_code == 303
     assert "Health and Safety" in client.get("/console/admin/").text
-    assert "Audit and Risk (waiting for an officer of the channel to confirm)" in client.get("/console/admin/").text
+    assert "Audit and Risk (waiting for an officer of the channel to confirm)" in client.get("/console/admin/officers").text
     [ref] = [r[0] for r in ctx.db.execute("SELECT ref FROM cases").fetchall()]
     assert client.get(f"/console/cases/{ref}").status_code == 404
     # An officer is refused the administration pages.

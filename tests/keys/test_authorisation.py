@@ -104,7 +104,17 @@ TABLE: dict[tuple[str, str], dict] = {
     ("console.declare_interest", "POST"): console((303, "/console/interests"), others=(303, "/console/interests")),
     # Only the officer's own declaration: the officer who made it succeeds, anyone else gets 404.
     ("console.remove_interest", "POST"): console((303, "/console/interests")),
-    ("admin.overview", "GET"): console(HIDDEN, admin=(200, "<h1>Administration</h1>"), others=HIDDEN),
+    ("admin.overview", "GET"): console(HIDDEN, admin=(200, "<h1>Channels</h1>"), others=HIDDEN),
+    # The administrators' console (issue 25): a page each, and actions that refuse an empty form.
+    ("admin.officers", "GET"): console(HIDDEN, admin=(200, "<h1>Officers</h1>"), others=HIDDEN),
+    ("admin.invitations_page", "GET"): console(HIDDEN, admin=(200, "<h1>Invitations</h1>"), others=HIDDEN),
+    ("admin.revoke_invitation", "POST"): console(HIDDEN, admin=(400, "nothing was changed"), others=HIDDEN),
+    ("admin.resend_invitation", "POST"): console(HIDDEN, admin=(400, "nothing was changed"), others=HIDDEN),
+    ("admin.offboarding_page", "GET"): console(HIDDEN, admin=(200, "<h1>Offboarding</h1>"), others=HIDDEN),
+    ("admin.propose_offboarding", "POST"): console(HIDDEN, admin=(400, "Nothing was asked"), others=HIDDEN),
+    ("admin.withdraw_offboarding", "POST"): console(HIDDEN, admin=(400, "nothing was changed"), others=HIDDEN),
+    ("admin.settings", "GET"): console(HIDDEN, admin=(200, "<h1>Settings</h1>"), others=HIDDEN),
+    ("admin.change_setting", "POST"): console(HIDDEN, admin=(400, "Nothing was saved"), others=HIDDEN),
     ("admin.add_channel", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
     ("admin.add_membership", "POST"): console(HIDDEN, admin=(303, "/console/admin/"), others=HIDDEN),
     ("admin.authorities", "GET"): console(HIDDEN, admin=(200, "<h1>Appropriate authorities</h1>"), others=HIDDEN),
@@ -211,7 +221,7 @@ def world(app, installation):
         response = clients[role].post("/console/login", data={"email": person.email, "passphrase": person.passphrase,
                                                               "totp": person.code()})
         assert response.status_code == 303, role
-    admin_page = clients["admin"].get("/console/admin/").text
+    admin_page = clients["admin"].get("/console/admin/officers").text
     lou_id = re.search(r'<option value="(\d+)">Lou Late', admin_page).group(1)
     assert clients["admin"].post("/console/admin/memberships",
                                  data={"officer": lou_id, "channel": "Audit and Risk"}).status_code == 303

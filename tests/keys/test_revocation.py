@@ -94,7 +94,7 @@ def test_an_offboarded_officer_can_never_be_made_a_reader_again(app, installatio
     assert new_public != old_public
     client = app.test_client()
     assert sign_in(client, admin).status_code == 303
-    page = client.get("/console/admin/").text
+    page = client.get("/console/admin/officers").text
     assert "Cat Colleague &lt;cat@agency.govt.nz&gt;</option>" not in page
     refused = client.post("/console/admin/memberships", data={"csrf_token": csrf_token(page), "officer": str(cat_id),
                                                                "channel": "Audit and Risk"})

@@ -345,14 +345,16 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     admin_context = context()
     admin_page = admin_context.new_page()
     sign_in(admin_page, base_url, admin)
-    admin_page.get_by_role("heading", name="Administration").wait_for()
+    admin_page.get_by_role("heading", name="Channels").wait_for()
     check(admin_page, "admin overview")
-    admin_page.get_by_role("link", name="The directory of appropriate authorities").click()
-    admin_page.get_by_role("heading", name="Appropriate authorities").wait_for()
-    check(admin_page, "appropriate authorities")
+    # The console's pages (issue 25), one after another through its sub-navigation.
+    for name in ("Officers", "Offboarding", "Settings", "Appropriate authorities"):
+        admin_page.get_by_role("navigation", name="Administration").get_by_role("link", name=name).click()
+        admin_page.get_by_role("heading", name=name, exact=True).wait_for()
+        check(admin_page, f"admin: {name.lower()}")
 
     # Officers own their keys: an invitation, the enrolment steps, the membership a reader confirms.
-    admin_page.goto(base_url + "/console/admin/")
+    admin_page.goto(base_url + "/console/admin/invitations")
     admin_page.locator("#invite_email").fill("nell@agency.govt.nz")
     admin_page.locator("#display_name").fill("Nell New")
     admin_page.locator("#invite_channel").select_option(installation.channel)
@@ -384,5 +386,5 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
 
     for ctx in (discloser, officer_context, admin_context, newcomer_context):
         ctx.close()
-    assert len(checked) == 40, checked
+    assert len(checked) == 43, checked
     assert not problems, "\n\n".join(problems)

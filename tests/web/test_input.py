@@ -317,7 +317,7 @@ def test_the_cli_resolves_a_channel_by_its_name_never_by_id(installation):
 def test_odd_officer_ids_on_the_membership_form_are_refused_plainly(app, installation, admin, officer_id):
     client = app.test_client()
     sign_in(client, admin)
-    fields = dict(form_for(client.get("/console/admin/").text, "/console/admin/memberships")["fields"])
+    fields = dict(form_for(client.get("/console/admin/officers").text, "/console/admin/memberships")["fields"])
     response = client.post("/console/admin/memberships", data=fields | {"officer": officer_id, "channel": "Procurement"})
     assert response.status_code == 400
 

@@ -161,7 +161,8 @@ def test_the_administration_forms_never_fail_and_store_nothing_when_refused(port
     page = admin.get("/console/admin/").text
     channel = list((dict(form_for(page, "/console/admin/channels")["fields"]) | {"name": data.draw(TEXT)}).items())
     check(installation, lambda: admin.post("/console/admin/channels", data=mutate(data, channel)))
-    membership = list((dict(form_for(page, "/console/admin/memberships")["fields"]) |
+    officers = admin.get("/console/admin/officers").text
+    membership = list((dict(form_for(officers, "/console/admin/memberships")["fields"]) |
                        {"officer": data.draw(ODD_NUMBERS), "channel": data.draw(TEXT)}).items())
     check(installation, lambda: admin.post("/console/admin/memberships", data=mutate(data, membership)))
     check(installation, lambda: admin.post("/console/logout", data=mutate(data, [("csrf_token", csrf_token(page))])))

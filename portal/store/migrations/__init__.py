@@ -28,6 +28,7 @@ from portal.store.migrations import (
     m0029_saved_views,
     m0030_unordered_rows,
     m0031_daily_digests,
+    m0032_offboarding_requests,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -56,5 +57,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0029_saved_views,
         m0030_unordered_rows,
         m0031_daily_digests,
+        m0032_offboarding_requests,
     )
 ]

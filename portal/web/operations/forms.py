@@ -3,7 +3,7 @@ authorities, and retention holds."""
 
 from __future__ import annotations
 
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -73,3 +73,27 @@ class InviteForm(PortalForm):
 class RemoveMembershipForm(PortalForm):
     member = SelectField("Officer to remove", validators=[DataRequired()])
     from_channel = SelectField("From channel", validators=[DataRequired()])
+
+
+class InvitationForm(PortalForm):
+    """Names one pending invitation, on its revoke and resend buttons: its row and its email."""
+
+    invitation = HiddenField(validators=[DataRequired()])
+    email = HiddenField(validators=[DataRequired()])
+
+
+class OffboardForm(PortalForm):
+    leaver = SelectField(
+        "Officer to offboard", validators=[DataRequired("Please choose an officer.")]
+    )
+
+
+class WithdrawOffboardingForm(PortalForm):
+    account = HiddenField(validators=[DataRequired()])
+
+
+class SettingForm(PortalForm):
+    """One console setting (portal.operations.admin_console.CONSOLE_SETTINGS): its own form."""
+
+    setting = HiddenField(validators=[DataRequired()])
+    value = StringField("Value", validators=[Length(max=320)])

@@ -1,0 +1,110 @@
+"""The demo shows a team (issue 25): `portal demo` sets up two officers and an administrator, invented cases
+at each stage, and makes every demo account replace its printed credentials at first sign-in; the
+administrator's pages show none of the cases' content."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portal.operations import demo, demo_cases
+from tests.conftest import Officer, finish_first_sign_in, run_cli
+from tests.support.console import sign_in
+from tests.support.discloser import open_status
+
+ADMIN_PAGES = ("/console/admin/", "/console/admin/officers", "/console/admin/invitations",
+               "/console/admin/offboarding", "/console/admin/settings", "/console/admin/authorities")
+
+
+@pytest.fixture
+def demo_dir(tmp_path):
+    data_dir = tmp_path / "demo"
+    run_cli(data_dir, "init", "--insecure-fast-kdf")  # the suite's cheap key derivation, chosen explicitly
+    printed = run_cli(data_dir, "demo", "--port", "0").output
+    return data_dir, printed
+
+
+def _printed_accounts(printed: str) -> dict[str, Officer]:
+    found = re.findall(r"^  ([A-Z][a-z ]+): (\S+@demo\.example)\n\s+passphrase:\s+(\S+)\n\s+totp secret: (\S+)",
+                       printed, re.M)
+    return {label: Officer(email, label, passphrase, secret) for label, email, passphrase, secret in found}
+
+
+def _app(data_dir):
+    from portal.web.app import create_app
+    app = create_app(data_dir)
+    app.config["TESTING"] = True
+    return app
+
+
+def test_the_demo_prints_a_team_and_a_discloser_receipt_and_is_the_same_when_run_again(demo_dir):
+    data_dir, printed = demo_dir
+    assert set(_printed_accounts(printed)) == {"Officer", "Second officer", "Administrator"}
+    assert "At first sign-in each demo account chooses a new passphrase and second factor" in printed
+    assert re.search(r"receipt of the case with a conversation: [0-9A-Z-]+ \(at http://127\.0\.0\.1:0/status\)",
+                     printed)
+    assert run_cli(data_dir, "demo", "--port", "0").output == printed  # nothing made twice, nothing new printed
+
+
+def test_every_demo_account_must_replace_its_printed_credentials(demo_dir):
+    data_dir, printed = demo_dir
+    app = _app(data_dir)
+    accounts = _printed_accounts(printed)
+    for person in accounts.values():
+        client = app.test_client()
+        answer = sign_in(client, person)
+        assert answer.status_code == 303 and answer.headers["Location"].endswith("/console/setup/passphrase")
+        assert client.get("/console/").status_code == 303  # nothing but the set-up steps opens
+    admin = accounts["Administrator"]
+    finish_first_sign_in(data_dir, admin)
+    # An administrator gets no signing key from the set-up steps either (SECURITY.md, "Signing keys").
+    from portal.core.context import open_context
+    from portal.keys import accounts as account_rows
+    from portal.keys import signing_keys
+    ctx = open_context(data_dir)
+    assert signing_keys.stored(ctx, account_rows.get_account_by_email(ctx, admin.email).id) == (None, None)
+    ctx.db.conn.close()
+    again = run_cli(data_dir, "demo", "--port", "0").output
+    assert "Administrator admin@demo.example: has chosen their own passphrase and second factor." in again
+    assert admin.passphrase not in again
+    assert [e.email for e in demo.current_codes(data_dir)] == ["officer@demo.example", "second.officer@demo.example"]
+
+
+def test_the_invented_cases_are_at_their_stages_for_both_officers_and_the_discloser(demo_dir):
+    data_dir, printed = demo_dir
+    app = _app(data_dir)
+    accounts = _printed_accounts(printed)
+    for label in ("Officer", "Second officer"):
+        client = app.test_client()
+        assert sign_in(client, finish_first_sign_in(data_dir, accounts[label])).status_code == 303
+        inbox = client.get("/console/?status=").text
+        for _, _, summary, _ in demo_cases.DEMO_CASES:
+            assert summary in inbox, (label, summary)
+    # Each case at its stage, as the second officer's inbox shows it.
+    shown = dict(re.findall(r'<p>([^<]+)</p></div></td>.*?data-status="([a-z_]+)"', inbox, re.S))
+    assert shown == {"Fuel cards used at weekends": "received", "Guard removed from the bandsaw": "acknowledged",
+                     "Invoices paid twice to one supplier": "assessing",
+                     "Bribe offered for a building consent": "referred",
+                     "Parking spaces given to managers": "no_further_action"}
+    receipt = re.search(r"conversation: ([0-9A-Z-]+) ", printed).group(1)
+    discloser = app.test_client()
+    discloser.get("/status")
+    status = open_status(discloser, receipt)
+    page = discloser.get("/status").text if status.status_code == 303 else status.text
+    assert "We are checking the ledger" in page and "I first noticed them" in page
+    assert "Being assessed" in page
+
+
+def test_the_administrator_sees_no_content_of_the_demo_cases(demo_dir):
+    data_dir, printed = demo_dir
+    app = _app(data_dir)
+    admin = finish_first_sign_in(data_dir, _printed_accounts(printed)["Administrator"])
+    client = app.test_client()
+    assert sign_in(client, admin).status_code == 303
+    for path in ADMIN_PAGES:
+        page = client.get(path).text
+        for _, _, summary, details in demo_cases.DEMO_CASES:
+            assert summary not in page and details not in page, path
+    assert 'data-channel="Demo integrity team"' in client.get("/console/admin/").text
+    officers = client.get("/console/admin/officers").text
+    assert officers.count('data-state="set_up"') == 2  # both officers still hold their printed credentials
