@@ -131,6 +131,8 @@ TABLE: dict[tuple[str, str], dict] = {
     ("enrol.second_factor_post", "POST"): everyone(LOGIN),
     # Every account's own credentials, administrators' too.
     ("enrol.account", "GET"): console((200, "Your account"), admin=(200, "Your account"), others=(200, "Your account")),
+    ("enrol.daily_reminder", "POST"): console((303, "/console/account"), admin=(303, "/console/account"),
+                                              others=(303, "/console/account")),
     ("enrol.change_passphrase", "POST"): console((400, "not changed"), admin=(400, "not changed"),
                                                  others=(400, "not changed")),
     ("enrol.start_second_factor", "POST"): console((400, "Nothing was changed"), admin=(400, "Nothing was changed"),
