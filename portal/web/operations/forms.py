@@ -20,7 +20,7 @@ class AuthorityForm(OneTimeForm):
     )
     exclusive_for = SelectField(
         "Exclusive route (s 25)",
-        choices=[SelectChoice("", "None")]
+        choices=[SelectChoice("", "Not an exclusive route")]
         + choices({k: v for k, v in CONCERNS.items() if k != "general"}),
         validators=[Optional()],
     )
