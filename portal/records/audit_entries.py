@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from portal.core.context import Context
+from portal.core.words import date_words
 from portal.records import casefiles
 
 # Plain-language labels for the console; an event without one is shown by its name.
@@ -197,6 +199,9 @@ _DETAIL_NAMES = {
 }
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _value_words(value) -> str:
     if value is True:
         return "yes"
@@ -209,6 +214,8 @@ def _value_words(value) -> str:
     if isinstance(value, dict):
         return detail_words(value)
     text = str(value)
+    if _DAY.fullmatch(text):
+        return date_words(text)
     if text in casefiles.STATUSES:
         return casefiles.STATUSES[text].split(":")[0].lower()
     return text.replace("_", " ") if text.isidentifier() else text

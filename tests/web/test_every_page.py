@@ -32,13 +32,17 @@ SKIPPED = {
 }
 
 # The pages whose templates another part of issue 25 rebuilds (casework/case.html and _thread.html,
-# intake/status.html and _thread.html): checked by their own test, so that the rest stays readable.
-REBUILT = {"console.case", "discloser.status_open"}
+# intake/status.html and _thread.html, which the earlier-messages pages include): checked by their
+# own test, so that the rest stays readable.
+REBUILT = {"console.case", "console.case_messages", "discloser.status_open", "discloser.status_messages"}
 
 REPR = re.compile(
     r"\b[A-Z]\w*\((?:id|name|ref|seq)=|<[\w.]+ object at|\bNone\b(?!\.| [a-z])|\bTrue\b|\bFalse\b|\{'|\['"
 )
 INTERNAL_KEY = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# A date as YYYY-MM-DD (people read "7 December 2026"), a size in thousands of bytes (people read
+# KB and MB).
+MACHINE_WORDS = re.compile(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b|\b[0-9]{4,}(?:,[0-9]{3})* bytes\b")
 FIELDS = {"input", "select", "textarea", "button", "output", "meter", "progress"}
 # Text in these is shown as code on purpose (commands, file formats), or is not text at all.
 NOT_PROSE = {"code", "pre", "kbd", "samp"}
@@ -110,6 +114,8 @@ def problems_of(html: str) -> list[str]:
     prose = " ".join(" ".join(page.prose).split())
     found += [f"internal key: {m.group(0)!r} in ...{prose[max(0, m.start() - 60):m.end() + 20]}..."
               for m in INTERNAL_KEY.finditer(prose)]
+    found += [f"not as people write it: {m.group(0)!r} in ...{prose[max(0, m.start() - 60):m.end() + 20]}..."
+              for m in MACHINE_WORDS.finditer(prose)]
     return found
 
 
@@ -223,6 +229,7 @@ def walk(tmp_path_factory) -> Walk:
     # Every officer page, the case's own pages included.
     officer = _signed_in(app, ana)
     w.get("inbox (worked)", officer, "/console/")
+    w.get("inbox (one reference)", officer, f"/console/?q={refs[0]}")
     w.get("case", officer, case)
     w.get("case (referred)", officer, other)
     w.get("earlier messages (officer)", officer, case + "/messages?before=2")
@@ -291,7 +298,7 @@ def test_every_page_has_unique_ids_labels_of_its_own_form_and_no_internal_words(
 
 def test_the_case_page_and_the_status_page_too(walk):
     labels = [label for label, (endpoint, _) in walk.pages.items() if endpoint in REBUILT]
-    assert len(labels) == 5
+    assert len(labels) == 7
     report = _report(walk, labels)
     assert not report, "\n" + report
 
@@ -307,4 +314,112 @@ def test_the_case_page_and_the_status_page_too(walk):
 def test_the_checks_themselves(html, problem):
     found = problems_of(html)
     assert any(problem in p for p in found) if problem else found == []
+
+
+# The words of issue 25, each read off the walked pages.
+
+def _text(walk: Walk, label: str) -> str:
+    page = PageAudit()
+    page.feed(walk.pages[label][1])
+    return " ".join(" ".join(page.shown).split())
+
+
+def test_dates_as_people_write_them_with_the_day_kept_for_machines(walk):
+    record = walk.pages["record"][1]
+    days = re.findall(r'<time datetime="([0-9-]{10})">([^<]+)</time>', record)
+    assert len(days) >= 5
+    from portal.core.words import date_words
+    assert all(words == date_words(day) and not words.startswith("0") for day, words in days)
+    assert re.search(r'<time datetime="[0-9-]{10}T[0-9:]{5}">[0-9]{1,2} [A-Z][a-z]+ [0-9]{4}, [0-9:]{5}</time>',
+                     walk.pages["inbox (worked)"][1])  # "You last signed in on 7 December 2026, 15:08"
+    inbox = walk.pages["inbox (worked)"][1]
+    assert re.search(r'data-due="([0-9-]{10})"', inbox)  # CONTRACT: the row's day stays YYYY-MM-DD
+    assert re.search(r'<span class="due"><time datetime="[0-9-]{10}">[0-9]{1,2} [A-Z][a-z]+ [0-9]{4}</time>', inbox)
+
+
+def test_sizes_in_kb_and_mb():
+    from portal.core.words import file_size
+    assert [file_size(n) for n in (1, 999, 4009, 999_499, 999_500, 3_100_000, 2 * 1024**3)] == [
+        "1 byte", "999 bytes", "4 KB", "999 KB", "1.0 MB", "3.1 MB", "2.1 GB"]
+
+
+def test_the_upload_limit_and_a_sent_file_in_kb_or_mb(walk):
+    assert "Up to 2.1 GB each." in _text(walk, "disclose")
+    assert "invoices.pdf (4 KB)" in _text(walk, "status (open)")
+
+
+def test_one_example_of_a_case_reference(walk):
+    from portal.intake.cases import EXAMPLE_REF
+    assert re.fullmatch(r"PD-[0-9A-Z]{8}", EXAMPLE_REF)
+    assert f"such as {EXAMPLE_REF}." in _text(walk, "/console/retention/ (officer)")
+    assert f"For example: {EXAMPLE_REF}" in _text(walk, "/console/access/ (officer)")
+    assert f'placeholder="{EXAMPLE_REF}"' in walk.pages["inbox"][1]
+    for label, (_, html) in walk.pages.items():
+        examples = set(re.findall(r"PD-[0-9A-Z…-]*", _text(walk, label))) - {EXAMPLE_REF}
+        real = {"PD-" + ref.removeprefix("PD-") for ref in re.findall(r"PD-[0-9A-Z]{8}", html)}
+        assert examples <= real | {"PD-NOSUCH-CASE"}, (label, examples)
+
+
+def test_operator_changes_read_once_and_plainly(walk):
+    text = _text(walk, "/console/memberships (officer)")
+    assert "added (by the server's operator, at the command line)" in " ".join(text.replace(" )", ")").split())
+    assert "(command line)" not in text and "added at the command line (by" not in text
+
+
+def test_a_referral_names_the_authority_inside_the_sentence(walk):
+    assert "Referred to an Ombudsman. It is theirs to look at." in _text(walk, "case (referred)")
+    status = _text(walk, "status (referred)")
+    # (intake/status.html's own "referred your disclosure to {{ authority }}" is the rebuilt page's: the
+    # filter in_sentence is for it.)
+    assert "Reason: Referred to an Ombudsman. It is theirs to look at." in status
+    assert "ombudsman.parliament.nz" in status  # the directory's contact, found from the reason
+    assert "to an Ombudsman by Ana Officer" in _text(walk, "record (referred)")
+
+
+def test_each_status_once_where_the_checklist_says_what_records_a_step(walk):
+    case = _text(walk, "case")
+    assert "Closed, Closed" not in case and "No further action, Closed" in case
+
+
+def test_the_audit_log_in_words(walk):
+    text = _text(walk, "/console/audit (admin)")
+    assert "Enrolment link made (by the server's operator, channels: 1)" in text
+    assert "status: acknowledged" in _text(walk, "/console/audit (officer)")
+
+
+def test_administrators_are_sent_back_to_administration_never_to_an_inbox(walk):
+    assert "Back to administration" in _text(walk, "/console/account (admin)")
+    assert "Back to the inbox" not in _text(walk, "/console/account (admin)")
+    assert "Back to the inbox" in _text(walk, "/console/account (officer)")
+
+
+def test_the_oral_hand_over_sheet_names_the_sites_words_and_its_address(walk):
+    text = _text(walk, "oral receipt")
+    assert '"Check a disclosure"' in text and "Check status" not in text
+    assert re.search(r'id="status-address">http://localhost/status<', walk.pages["oral receipt"][1])
+
+
+def test_one_case_matches_and_cases_match(walk):
+    assert "1 case matches." in _text(walk, "inbox (one reference)")
+
+
+def test_statistics_mark_the_periods_not_over_yet(walk):
+    html = walk.pages["/console/statistics (officer)"][1]
+    items = re.findall(r"<li( data-unfinished)?><a [^>]*>([^<]+)</a>", html)
+    assert items[0][0] and "quarter" in items[0][1]  # the current quarter
+    assert not items[1][0]  # the last one, over
+    assert sum(1 for unfinished, _ in items if unfinished) == 2  # this quarter, this financial year
+    assert "not over yet: counted once it ends on" in _text(walk, "/console/statistics (officer)")
+
+
+def test_the_queue_counts_working_days(walk):
+    text = _text(walk, "inbox (worked)")
+    assert re.search(r"\b20 working days left\b", text)
+    assert not re.search(r"\b[0-9]+ days? left\b", text)
+
+
+def test_an_officer_not_yet_on_the_signed_roster_is_told_they_wait_to_be_confirmed(walk):
+    assert "You are waiting to be confirmed" in _text(walk, "inbox (waiting to be confirmed)")
+    assert "You are waiting to be confirmed" not in _text(walk, "inbox (worked)")
+
 
