@@ -198,12 +198,16 @@ def walk(tmp_path_factory) -> Walk:
     # The officer works the first case: acknowledged, answered, noted; the second is referred.
     officer = _signed_in(app, ana)
     inbox = w.get("inbox", officer, "/console/")
-    refs = re.findall(r'data-ref="([^"]+)"', inbox)
-    case = "/console/cases/" + refs[-1]
-    other = "/console/cases/" + refs[0]
+    titled = dict(re.findall(r'data-ref="([^"]+)".*?<div class="typed title"><p>([^<]+)</p>', inbox, re.S))
+    refs = list(titled)
+    by_title = {title: ref for ref, title in titled.items()}
+    case = "/console/cases/" + by_title["Invoices paid twice"]
+    other = "/console/cases/" + by_title["Secret passed abroad"]
     assert post(officer, case + "/steps", step="acknowledge").status_code == 303
     assert post(officer, case + "/reply", message="Thank you: we are looking into it.").status_code == 303
     assert post(officer, case + "/notes", note="Asked finance for the ledger.").status_code == 303
+    ana_id = re.search(r'<option value="([0-9]+)">Ana Officer', officer.get(case).text).group(1)
+    assert post(officer, case + "/assign", officer=ana_id).status_code == 303
     ombudsman = authority_id(officer.get(other).text, "An Ombudsman")
     assert post(officer, other + "/referral", authority=ombudsman, concerns="general", consultation="consulted",
                 consultation_note="Agreed by message.", reason="It is theirs to look at.").status_code == 303
