@@ -40,6 +40,11 @@ REPR = re.compile(
     r"\b[A-Z]\w*\((?:id|name|ref|seq)=|<[\w.]+ object at|\bNone\b(?!\.| [a-z])|\bTrue\b|\bFalse\b|\{'|\['"
 )
 INTERNAL_KEY = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# Values the portal stores for a status, a step, a deadline, a ground or a state, never shown alone as
+# they are stored (each has words: "Acknowledged", "Waiting for a second officer").
+RAW_VALUES = {"received", "acknowledged", "assessing", "investigating", "addressed", "referred", "closed",
+              "acknowledge", "consider", "check", "deal", "inform", "respond", "feedback", "update",
+              "consent", "investigation", "pending", "released", "confirmed", "officer", "discloser", "nz", "eu"}
 # A date as YYYY-MM-DD (people read "7 December 2026"), a size in thousands of bytes (people read
 # KB and MB).
 MACHINE_WORDS = re.compile(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b|\b[0-9]{4,}(?:,[0-9]{3})* bytes\b")
@@ -60,6 +65,7 @@ class PageAudit(HTMLParser):
         self.fields: dict[str, int | None] = {}
         self.labels: list[tuple[str, int | None]] = []
         self.prose: list[str] = []
+        self.nodes: list[str] = []  # each run of text between tags, stripped
         self.shown: list[str] = []
         self._form: int | None = None
         self._forms = 0
@@ -97,6 +103,7 @@ class PageAudit(HTMLParser):
         self.shown.append(data)
         if not any(t in NOT_PROSE for t in self._open):
             self.prose.append(data)
+            self.nodes.append(data.strip())
 
 
 def problems_of(html: str) -> list[str]:
@@ -116,6 +123,7 @@ def problems_of(html: str) -> list[str]:
               for m in INTERNAL_KEY.finditer(prose)]
     found += [f"not as people write it: {m.group(0)!r} in ...{prose[max(0, m.start() - 60):m.end() + 20]}..."
               for m in MACHINE_WORDS.finditer(prose)]
+    found += [f"a machine value shown as it is stored: {node!r}" for node in page.nodes if node in RAW_VALUES]
     return found
 
 
@@ -314,6 +322,10 @@ def test_the_case_page_and_the_status_page_too(walk):
     ("<p>Recorded by Reader(id=1, name='Ana')</p>", "reads like Python"),
     ("<p>by_operator: False</p>", "internal key"),
     ("<p><code>portal setting set security_contact</code></p>", None),
+    ("<td>pending</td>", "as it is stored"),
+    ("<p>Received 2026-12-07</p>", "not as people write it"),
+    ("<p>report.pdf (40960 bytes)</p>", "not as people write it"),
+    ('<p>Received <time datetime="2026-12-07">7 December 2026</time>, 40 KB</p>', None),
 ])
 def test_the_checks_themselves(html, problem):
     found = problems_of(html)
