@@ -200,6 +200,9 @@ def walk(tmp_path_factory) -> Walk:
                                 files=(("attachments", "invoices.pdf", b"%PDF-1.4 " + b"x" * 4000),),
                                 summary="Invoices paid twice", contact="Evenings by phone")
     w.read("receipt", answer, "/disclose", method="POST")
+    confirmed = discloser.post("/disclose/confirm", data={
+        "csrf_token": csrf_token(answer.text), "expected": receipt, "receipt": receipt})
+    w.read("receipt confirmed", confirmed, "/disclose/confirm", method="POST")
     referred_receipt, _ = _disclose(app.test_client(), "A trade secret was passed abroad.",
                                     summary="Secret passed abroad")
 
@@ -225,6 +228,11 @@ def walk(tmp_path_factory) -> Walk:
         "summary": "Told in person", "details": "Fuel cards used at weekends.", "disclosed_elsewhere": "no",
         "contact": "Phone only"})
     w.read("oral receipt", oral, "/console/oral", method="POST")
+    oral_receipt = receipt_from(oral.text)
+    oral_discloser = app.test_client()
+    token = csrf_token(oral_discloser.get("/status").text)
+    replaced = oral_discloser.post("/status", data={"csrf_token": token, "receipt": oral_receipt})
+    w.read("receipt replaced (oral)", replaced, "/status", method="POST")
 
     # The discloser reads and answers.
     status = open_status(discloser, receipt)
@@ -265,6 +273,11 @@ def walk(tmp_path_factory) -> Walk:
         w.get(path + " (admin)", admin, path)
     entry = re.search(r'href="/console/admin/authorities/(\d+)#', admin.get("/console/admin/authorities").text)
     w.get("edit authority", admin, f"/console/admin/authorities/{entry.group(1)}")
+    invited = post(admin, "/console/admin/invitations", "/console/admin/", invite_email="fay@agency.govt.nz",
+                   display_name="Fay Invited", invite_channel="Audit and Risk")
+    w.read("invitation made", invited, "/console/admin/invitations", method="POST")
+    asked = post(admin, "/console/audit/export", "/console/audit")
+    w.read("passphrase asked again", asked, "/console/audit/export", method="POST")
 
     # Signing in and setting up: the sign-in page, an enrolment link, the forced first-sign-in steps.
     w.get("login", app.test_client(), "/console/login")
@@ -279,11 +292,18 @@ def walk(tmp_path_factory) -> Walk:
     assert setting_up.post("/console/setup/passphrase", data={
         "csrf_token": csrf_token(page), "passphrase": new, "passphrase_again": new}).status_code == 303
     w.get("set-up second factor", setting_up, "/console/setup/second-factor")
+    page = setting_up.get("/console/setup/second-factor").text
+    cal.totp_secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    codes = setting_up.post("/console/setup/second-factor", data={"csrf_token": csrf_token(page), "totp": cal.code()})
+    w.read("recovery codes", codes, "/console/setup/second-factor", method="POST")
+    w.get("enrolment link unusable", app.test_client(), "/console/enrol/no-such-link", status=404)
 
     # Error pages.
     w.get("not found", discloser, "/no-such-page", status=404)
     w.get("case not found", officer, "/console/cases/PD-NOSUCH-CASE", status=404)
     w.read("not allowed", discloser.get("/status/reply"), "/status/reply", method="POST", status=405)
+    w.read("form expired", app.test_client().post("/console/login", data={}), "/console/login", method="POST",
+           status=400)
     return w
 
 
