@@ -4,6 +4,7 @@ The app factory registers these as Jinja filters (portal/web/app.py)::
 
     {{ case.received_day|nz_date }}           <time datetime="2026-12-07">7 December 2026</time>
     {{ deadline.day|nz_date("due-date") }}    the same, with id="due-date"
+    {{ day|nz_date("due-date", data_deadline="respond") }}   ... and data-deadline="respond"
     {{ case.received_day|date_words }}        7 December 2026 (plain text, for an attribute)
     {{ entry_time|nz_time }}                  7 December 2026, 15:08 (in a <time>, as nz_date)
     {{ attachment.size|file_size }}           512 bytes, 4 KB, 3.1 MB, 1.2 GB
@@ -48,17 +49,21 @@ def date_words(day: str | dt.date | None) -> str:
     return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
 
 
-def nz_date(day: str | dt.date | None, id: str | None = None) -> Markup:
-    """`<time datetime="2026-12-07">7 December 2026</time>`, with `id` when given; "" for no
+def nz_date(day: str | dt.date | None, id: str | None = None, **attributes: str) -> Markup:
+    """`<time datetime="2026-12-07">7 December 2026</time>`, with `id` when given and any other
+    attribute named (`data_deadline="respond"` is written `data-deadline="respond"`); "" for no
     date."""
     date = _as_date(day)
     if date is None:
         return Markup("")
-    if id:
-        return Markup('<time id="{}" datetime="{}">{}</time>').format(
-            id, date.isoformat(), date_words(date)
-        )
-    return Markup('<time datetime="{}">{}</time>').format(date.isoformat(), date_words(date))
+    extra = Markup("").join(
+        Markup(' {}="{}"').format(name.replace("_", "-"), value)
+        for name, value in attributes.items()
+    )
+    start = Markup('<time id="{}"').format(id) if id else Markup("<time")
+    return start + Markup(' datetime="{}"{}>{}</time>').format(
+        date.isoformat(), extra, date_words(date)
+    )
 
 
 def nz_time(moment: str | None) -> Markup:

@@ -459,3 +459,12 @@ def test_an_officer_not_yet_on_the_signed_roster_is_told_they_wait_to_be_confirm
     assert "You are waiting to be confirmed" not in _text(walk, "inbox (worked)")
 
 
+
+
+def test_the_date_filter_keeps_what_the_contract_names_in_its_attributes():
+    from tests.support.workflow import due_date, expected_by
+    from portal.core.words import nz_date
+    assert due_date(str(nz_date("2026-03-30", "due-date", data_deadline="respond"))) == ("respond", "2026-03-30")
+    assert expected_by(str(nz_date("2026-04-07", "expected-by"))) == "2026-04-07"
+    assert str(nz_date("2026-04-07")) == '<time datetime="2026-04-07">7 April 2026</time>'
+    assert nz_date(None) == "" and nz_date("") == ""
