@@ -329,6 +329,19 @@ def _build_world(tmp_path_factory) -> Walk:
     w.read("recovery codes", codes, "/console/setup/second-factor", method="POST")
     w.get("enrolment link unusable", app.test_client(), "/console/enrol/no-such-link", status=404)
 
+    # Any other page without parts in its address (one added later included), as the first of these
+    # it answers: the administrator (for admin.*), an officer, a visitor.
+    walked = set(w.endpoints) | set(SKIPPED)
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or rule.arguments or rule.endpoint in walked:
+            continue
+        clients = [admin] if rule.endpoint.startswith("admin.") else [officer, app.test_client()]
+        for client in clients:
+            response = client.get(rule.rule)
+            if response.status_code == 200:
+                w.read(f"{rule.rule} (found in the URL map)", response, rule.rule)
+                break
+
     # Error pages.
     w.get("not found", discloser, "/no-such-page", status=404)
     w.get("case not found", officer, "/console/cases/PD-NOSUCH-CASE", status=404)
