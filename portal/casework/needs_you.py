@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.core.context import Context
+from portal.keys import roster
+from portal.keys.accounts import Account
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,15 @@ def releases_to_confirm(ctx: Context, account_id: int) -> list[WaitingRelease]:
     return [WaitingRelease(ref, day) for ref, day in rows]
 
 
-def waiting_to_be_confirmed(ctx: Context, account_id: int) -> bool:
-    """True when the officer belongs to channels but is confirmed in none yet (a newly enrolled
-    officer: an officer of the channel confirms them before they read anything)."""
-    states = {
-        state
-        for (state,) in ctx.db.execute(
-            "SELECT state FROM channel_officers WHERE account_id = ?", [account_id]
-        ).fetchall()
-    }
-    return "pending" in states and "confirmed" not in states
+def waiting_to_be_confirmed(ctx: Context, account: Account) -> bool:
+    """True when the officer belongs to channels but reads none of them yet: confirmed in none (a
+    newly enrolled officer an administrator invited), or confirmed (the server's operator invited
+    them) but admitted to no channel's signed roster, which an officer of the channel signs. Reads
+    each roster the officer is confirmed in: call it for an empty queue only."""
+    rows = ctx.db.execute(
+        "SELECT channel_id, state FROM channel_officers WHERE account_id = ?", [account.id]
+    ).fetchall()
+    confirmed = [channel_id for channel_id, state in rows if state == "confirmed"]
+    if not confirmed:
+        return any(state == "pending" for _, state in rows)
+    return not any(roster.load(ctx, channel_id).admits(account) for channel_id in confirmed)

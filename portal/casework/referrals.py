@@ -25,6 +25,7 @@ from portal.casework.cases import open_case, record_status
 from portal.core import resources
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import in_sentence
 from portal.guard import submissions
 from portal.keys.officer_sessions import SignedIn
 from portal.records import audit, case_history, internal_keys
@@ -266,7 +267,7 @@ def refer(
             case_key,
             who.account.id,
             "referred",
-            f"Referred to {authority.name}. {reason}",
+            f"Referred to {in_sentence(authority.name)}. {reason}",
             event="referral",
         )
 

@@ -42,6 +42,9 @@ class DiscloserView:
     disclosure: dict[str, str] = field(default_factory=dict)  # what they sent, to re-read
     referred_to: Referred | None = None  # after an s 16 referral: where the matter went
     new_replies: list[casefiles.Message] = field(default_factory=list)  # since they last wrote
+    # How many officers' messages came since they last wrote, the earlier pages' included (the
+    # `new_replies` shown are those of the latest page only).
+    new_reply_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         disclosure=fields,
         referred_to=referred,
         new_replies=_since_last_written(thread.messages),
+        new_reply_count=case_history.officer_messages_since_discloser(ctx, case.id),
     )
 
 

@@ -18,6 +18,8 @@ from portal.records.casefiles import Attachment
 from portal.store import transaction
 
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: easy to read out on the phone
+# The one example of a case reference every page and message gives (the `example_ref` global).
+EXAMPLE_REF = "PD-7K3M9Q2X"
 
 
 def _new_ref(ctx: Context) -> str:

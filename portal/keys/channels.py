@@ -120,6 +120,11 @@ def resolve_channels(ctx: Context, channels, *, required: bool) -> list[Channel]
     return found
 
 
+# Who made a change at the command line, as membership records name them ("... (by the server's
+# operator, at the command line)").
+BY_OPERATOR = "the server's operator, at the command line"
+
+
 def record_membership_event(
     ctx: Context, channel_id: int, subject: str, action: str, actor: str
 ) -> None:

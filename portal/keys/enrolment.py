@@ -41,7 +41,7 @@ from portal.keys import (
     signing_keys,
 )
 from portal.keys.accounts import Account, AccountError
-from portal.keys.channels import record_membership_event
+from portal.keys.channels import BY_OPERATOR, record_membership_event
 from portal.keys.invitations import InvitationUnusable, token_hash
 from portal.records import audit, internal_keys
 from portal.store import transaction
@@ -272,8 +272,8 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 ctx,
                 channel_id,
                 subject,
-                "enrolled, added at the command line",
-                "the server's operator",
+                "enrolled after an invitation",
+                BY_OPERATOR,
             )
             # Per channel, so that `portal audit verify` and the roster can tell this membership
             # from one written into the database (portal.keys.roster_audit).

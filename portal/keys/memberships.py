@@ -288,7 +288,24 @@ def unseen_events(ctx: Context, officer: Account) -> list[MembershipEvent]:
         " ORDER BY e.id",
         [officer.id, officer.id],
     ).fetchall()
-    return [MembershipEvent(*row) for row in rows]
+    return [MembershipEvent(*_in_todays_words(*row)) for row in rows]
+
+
+# How records written before issue 25 named the operator's changes, and how they read now.
+_OLD_OPERATOR_WORDS = {
+    ("added at the command line", "the server's operator"): ("added", channels.BY_OPERATOR),
+    ("enrolled, added at the command line", "the server's operator"): (
+        "enrolled after an invitation",
+        channels.BY_OPERATOR,
+    ),
+}
+
+
+def _in_todays_words(event_id, channel_name, subject, action, actor, day) -> tuple:
+    if actor == "the server's operator (command line)":
+        actor = channels.BY_OPERATOR
+    action, actor = _OLD_OPERATOR_WORDS.get((action, actor), (action, actor))
+    return event_id, channel_name, subject, action, actor, day
 
 
 def mark_seen(ctx: Context, officer: Account, events: list[MembershipEvent]) -> None:

@@ -14,7 +14,7 @@ from portal.keys.accounts import (
     check_name_and_email_free,
     insert_account,
 )
-from portal.keys.channels import record_membership_event, resolve_channels
+from portal.keys.channels import BY_OPERATOR, record_membership_event, resolve_channels
 from portal.keys.credentials import MIN_PASSPHRASE_LENGTH, wrap
 from portal.records import audit
 from portal.store import transaction
@@ -74,8 +74,8 @@ def add_account(
                 ctx,
                 channel.id,
                 f"{name} <{email}>",
-                "added at the command line",
-                "the server's operator",
+                "added",
+                BY_OPERATOR,
             )
             audit.record(
                 ctx, "membership_add", actor=None, subject=account_id, channel=channel.id

@@ -27,7 +27,7 @@ from portal.keys.accounts import Account
 from portal.records import audit
 from portal.store import transaction
 
-OPERATOR = "the server's operator (command line)"
+OPERATOR = channels.BY_OPERATOR
 
 
 class RecoveryRequestNotFound(Exception):

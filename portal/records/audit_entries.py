@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from portal.core.context import Context
+from portal.core.words import date_words
+from portal.records import casefiles
 
 # Plain-language labels for the console; an event without one is shown by its name.
 EVENT_LABELS: dict[str, str] = {
@@ -188,7 +191,59 @@ def previous_sign_in(ctx: Context, account_id: int) -> tuple[str | None, int]:
 
 
 def detail_text(detail: dict) -> str:
+    """An entry's detail as stored, `key: value` pairs (for the CSV export, read by tools)."""
     return ", ".join(f"{key}: {value}" for key, value in sorted(detail.items()))
+
+
+# An entry's detail in words for the console's pages: what a key means, or the words of its value.
+_DETAIL_WORDS: dict[str, dict] = {
+    "by_operator": {True: "by the server's operator", False: "by an administrator"},
+    "roster": {True: "with a signed roster", False: "without a signed roster"},
+    "setup": {True: "while setting up", False: "after setting up"},
+    "resumed": {True: "carried on from where it stopped", False: "from the start"},
+    "locked": {True: "sign-in paused", False: "sign-in not paused"},
+    "identity": {True: "with the discloser's identity", False: "without the discloser's identity"},
+}
+_DETAIL_NAMES = {
+    "message_id": "message", "note_id": "note", "attachment_id": "file", "interest_id": "interest",
+    "authority_id": "directory entry", "status_seq": "status record", "release_seq": "release",
+    "consent_seq": "consent question", "seq": "number", "closed_day": "closed on", "day": "on",
+    "update_every": "update every (working days)", "before": "earlier messages, before number",
+}
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _value_words(value) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_value_words(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return detail_words(value)
+    text = str(value)
+    if _DAY.fullmatch(text):
+        return date_words(text)
+    if text in casefiles.STATUSES:
+        return casefiles.STATUSES[text].split(":")[0].lower()
+    return text.replace("_", " ") if text.isidentifier() else text
+
+
+def detail_words(detail: dict) -> str:
+    """An entry's detail as people read it: "by the server's operator, channels: 1", never
+    `by_operator: True` (keys in words, yes/no for flags, statuses by their label)."""
+    parts = []
+    for key, value in sorted(detail.items()):
+        if key in _DETAIL_WORDS and value in _DETAIL_WORDS[key]:
+            parts.append(_DETAIL_WORDS[key][value])
+        else:
+            parts.append(f"{_DETAIL_NAMES.get(key, key.replace('_', ' '))}: {_value_words(value)}")
+    return ", ".join(parts)
 
 
 def local_time(at: str, tz: str) -> str:

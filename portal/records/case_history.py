@@ -123,6 +123,16 @@ def read_messages(
     return messages
 
 
+def officer_messages_since_discloser(ctx: Context, case_id: str) -> int:
+    """How many officers' messages follow the discloser's latest one (all of them when the
+    discloser never wrote): counted, not capped at a page, and nothing decrypted."""
+    return ctx.db.execute(
+        "SELECT COUNT(*) FROM messages WHERE case_id = ? AND author = 'officer' AND seq > COALESCE("
+        "(SELECT MAX(seq) FROM messages WHERE case_id = ? AND author = 'discloser'), 0)",
+        [case_id, case_id],
+    ).fetchone()[0]
+
+
 def read_message_page(
     ctx: Context,
     case_id: str,

@@ -16,7 +16,9 @@ from portal.core import resources
 from portal.core.config import Settings, load_settings
 from portal.core.context import Context
 from portal.core.text import count_of, typed
+from portal.core.words import date_words, file_size, in_sentence, nz_date, nz_time
 from portal.guard import flood, upload_slots, work_slots
+from portal.intake.cases import EXAMPLE_REF
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
 from portal.store import BlobStore, faults, open_database
@@ -173,6 +175,13 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # One way of showing text a person typed, everywhere (portal.core.text).
     app.add_template_filter(typed, "typed")
     app.add_template_filter(count_of, "count_of")
+    # Dates and sizes as people write them in New Zealand (portal.core.words).
+    app.add_template_filter(nz_date, "nz_date")
+    app.add_template_filter(nz_time, "nz_time")
+    app.add_template_filter(date_words, "date_words")
+    app.add_template_filter(file_size, "file_size")
+    app.add_template_filter(in_sentence, "in_sentence")
+    app.add_template_global(EXAMPLE_REF, "example_ref")  # one example of a case reference
     # The two-tab rule's hidden field, for a form written out by hand (portal.web.page_marks).
     app.add_template_global(page_marks.hidden_field, "page_mark_field")
 

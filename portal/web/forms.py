@@ -79,6 +79,13 @@ class PortalForm(FlaskForm):
     class Meta:
         csrf_class = _MarkedCSRF
 
+        def render_field(self, field, render_kw):
+            # A hidden field needs no id (no label names it), and a page of several forms would
+            # otherwise repeat `csrf_token` and `submission_token` as ids.
+            if getattr(field.widget, "input_type", None) == "hidden":
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)
+
 
 class CodeField(StringField):
     """A typed or pasted code (see the module docstring)."""

@@ -110,7 +110,8 @@ def test_a_printable_case_record_says_who_printed_it_and_when(app, installation)
     record = officer.get(case_url + "/record")
     assert record.status_code == 200
     printed_by = re.search(r'id="printed-by"><strong>Printed by Ana Officer &lt;ana@agency.govt.nz&gt; on '
-                           r'(\d{4}-\d\d-\d\d \d\d:\d\d) \(Pacific/Auckland\)', record.text)
+                           r'<time datetime="(\d{4}-\d\d-\d\dT\d\d:\d\d)">\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d</time>'
+                           r' \(Pacific/Auckland\)', record.text)
     assert printed_by
     for expected in ("Two invoices paid twice.", "Called back on Tuesday.", "Case record printed",
                      "Oral disclosure recorded by an officer", "Acknowledge to the discloser"):

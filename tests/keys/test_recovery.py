@@ -49,7 +49,7 @@ def decide_in_console(client, fingerprint: str, decision: str = "confirm"):
 
 def seal_in_console(client):
     page = client.get("/console/memberships").text
-    [channel] = re.findall(r'action="/console/recovery/seal">\s*<input id="csrf_token"[^>]*>'
+    [channel] = re.findall(r'action="/console/recovery/seal">\s*<input name="csrf_token"[^>]*>'
                            r'(?:<input type="hidden" name="page_for"[^>]*>)?\s*'
                            r'<input type="hidden" name="channel" value="([0-9]+)"', page)
     return client.post("/console/recovery/seal", data={"csrf_token": csrf_token(page), "channel": channel})

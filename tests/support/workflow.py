@@ -46,9 +46,13 @@ def today(monkeypatch) -> Today:
 
 
 def due_date(html: str) -> tuple[str, str] | None:
-    """(data-deadline, YYYY-MM-DD) of the case page's id="due-date", or None when there is none."""
+    """(data-deadline, YYYY-MM-DD) of the case page's id="due-date", or None when there is none: as
+    text, or as the `datetime` of a <time> written `|nz_date("due-date", data_deadline=kind)`."""
     m = re.search(r'id="due-date" data-deadline="([a-z]+)">([0-9-]{10})<', html)
-    return (m.group(1), m.group(2)) if m else None
+    if m is None:  # the date in words, in <time> (the filter nz_date, CONTRACT.md [workspace])
+        m = re.search(r'id="due-date" datetime="([0-9-]{10})" data-deadline="([a-z]+)">', html)
+        return (m.group(2), m.group(1)) if m else None
+    return (m.group(1), m.group(2))
 
 
 def expected_by(html: str) -> str | None:

@@ -7,7 +7,15 @@ from urllib.parse import quote
 
 from flask import Response, g, redirect, render_template, request, stream_with_context, url_for
 
-from portal.casework import consent, identity_releases, notes, referrals, triage, workflow
+from portal.casework import (
+    consent,
+    identity_releases,
+    notes,
+    queue_rows,
+    referrals,
+    triage,
+    workflow,
+)
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.guard import submissions
 from portal.intake import replies
@@ -86,7 +94,8 @@ def _statuses_by_step() -> dict[str, list[str]]:
     by_step: dict[str, list[str]] = {}
     for status, steps in workflow.STATUS_STEPS.items():
         for step in steps:
-            by_step.setdefault(step, []).append(STATUSES[status].split(":")[0])
+            # The short words, one per status: "No further action, Closed", never "Closed, Closed".
+            by_step.setdefault(step, []).append(queue_rows.SHORT_STATUSES[status])
     return by_step
 
 

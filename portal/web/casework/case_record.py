@@ -35,5 +35,5 @@ def record(ref: str):
         step_labels=workflow.STEP_LABELS,
         tz=ctx.settings.timezone,
         local_time=audit_entries.local_time,
-        detail_text=audit_entries.detail_text,
+        detail_words=audit_entries.detail_words,
     )

@@ -53,5 +53,7 @@ def inbox():
         pending_recovery=recovery_requests.pending_for(ctx, g.who.account),
         flood=flood.today(ctx),
         releases_to_confirm=needs_you.releases_to_confirm(ctx, g.who.account.id),
-        waiting_to_be_confirmed=needs_you.waiting_to_be_confirmed(ctx, g.who.account.id),
+        waiting_to_be_confirmed=(
+            not found.rows and needs_you.waiting_to_be_confirmed(ctx, g.who.account)
+        ),
     )

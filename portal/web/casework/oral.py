@@ -70,7 +70,22 @@ def record():
         return _render(
             _form(), "That disclosure was already recorded; its receipt was shown then, once.", 400
         )
-    return render_template("casework/oral_receipt.html", receipt=receipt, channel=values["channel"])
+    return render_template(
+        "casework/oral_receipt.html",
+        receipt=receipt,
+        channel=values["channel"],
+        status_address=_status_address(),
+    )
+
+
+def _status_address() -> str:
+    """Where the discloser checks their disclosure, written out for the printed sheet: under the
+    portal's public address when one is set (`public_url`), else under the address this page was
+    asked at."""
+    public = portal_context().settings.public_url.rstrip("/")
+    if public:
+        return public + url_for("discloser.status")
+    return url_for("discloser.status", _external=True)
 
 
 @bp.post("/cases/<ref>/oral/confirm")

@@ -66,6 +66,7 @@ def page():
         report=result,
         problem=problem,
         periods=statistics_periods.recent_periods(day),
+        today=day,  # a period not over yet is marked in the list
         typed_from=request.args.get("from", ""),
         typed_to=request.args.get("to", ""),
     ), (400 if problem else 200)

@@ -65,8 +65,10 @@ class ChangePassphraseForm(ChoosePassphraseForm):
 
 
 class ConfirmNewSecondFactorForm(PortalForm):
+    # Its own id: the account page also has the new-passphrase form's `passphrase` box.
     passphrase = PasswordField(
         "Your passphrase",
+        id="second-factor-passphrase",
         validators=[DataRequired("Please type your passphrase."), Length(max=1024)],
     )
     totp = CodeField(
@@ -78,6 +80,7 @@ class ConfirmNewSecondFactorForm(PortalForm):
 class ReauthenticateForm(PortalForm):
     passphrase = PasswordField(
         "Your passphrase",
+        id="second-factor-passphrase",  # as ConfirmNewSecondFactorForm's, on the same page
         validators=[DataRequired("Please type your passphrase."), Length(max=1024)],
     )
 

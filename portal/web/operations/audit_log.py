@@ -34,7 +34,7 @@ def entries():
         head=audit_head.read_head(ctx.settings.data_dir),
         tz=ctx.settings.timezone,
         local_time=audit_entries.local_time,
-        detail_text=audit_entries.detail_text,
+        detail_words=audit_entries.detail_words,
         form=EmptyForm(),
     )
 

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.casework.referrals import CONCERNS
+from portal.intake.cases import EXAMPLE_REF
 from portal.web.forms import CodeField, OneTimeForm, PortalForm, TypedLine, TypedParagraphs, choices
 
 
@@ -20,7 +21,7 @@ class AuthorityForm(OneTimeForm):
     )
     exclusive_for = SelectField(
         "Exclusive route (s 25)",
-        choices=[SelectChoice("", "None")]
+        choices=[SelectChoice("", "Not an exclusive route")]
         + choices({k: v for k, v in CONCERNS.items() if k != "general"}),
         validators=[Optional()],
     )
@@ -29,7 +30,10 @@ class AuthorityForm(OneTimeForm):
 class HoldForm(PortalForm):
     ref = CodeField(
         "Case reference",
-        validators=[DataRequired("Type the case's reference, such as PD-…"), Length(max=40)],
+        validators=[
+            DataRequired(f"Type the case's reference, such as {EXAMPLE_REF}."),
+            Length(max=40),
+        ],
     )
 
 

@@ -1,0 +1,101 @@
+"""Dates and sizes as people write them in New Zealand: one way, for every page.
+
+The app factory registers these as Jinja filters (portal/web/app.py)::
+
+    {{ case.received_day|nz_date }}           <time datetime="2026-12-07">7 December 2026</time>
+    {{ deadline.day|nz_date("due-date") }}    the same, with id="due-date"
+    {{ day|nz_date("due-date", data_deadline="respond") }}   ... and data-deadline="respond"
+    {{ case.received_day|date_words }}        7 December 2026 (plain text, for an attribute)
+    {{ entry_time|nz_time }}                  7 December 2026, 15:08 (in a <time>, as nz_date)
+    {{ attachment.size|file_size }}           512 bytes, 4 KB, 3.1 MB, 1.2 GB
+    referred to {{ authority|in_sentence }}   referred to an Ombudsman (a name inside a sentence)
+
+A date inside `<time datetime="YYYY-MM-DD">` keeps the machine-readable value where CONTRACT.md
+names it (`id="expected-by"`, `id="due-date"`). Sizes are decimal (1 KB = 1,000 bytes), as file
+managers on phones and most operating systems now show them. No library is needed for either:
+New Zealand writes the day, the month's name and the year, with no leading zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from markupsafe import Markup
+
+from portal.core.text import count_of
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)
+
+
+def _as_date(day: str | dt.date | None) -> dt.date | None:
+    if day is None or day == "":
+        return None
+    if isinstance(day, dt.datetime):
+        return day.date()
+    if isinstance(day, dt.date):
+        return day
+    return dt.date.fromisoformat(str(day)[:10])
+
+
+def date_words(day: str | dt.date | None) -> str:
+    """ "7 December 2026" for 2026-12-07 (a `date`, a `datetime` or a string starting
+    YYYY-MM-DD); "" for None or ""."""
+    date = _as_date(day)
+    if date is None:
+        return ""
+    return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
+
+
+def nz_date(day: str | dt.date | None, id: str | None = None, **attributes: str) -> Markup:
+    """`<time datetime="2026-12-07">7 December 2026</time>`, with `id` when given and any other
+    attribute named (`data_deadline="respond"` is written `data-deadline="respond"`); "" for no
+    date."""
+    date = _as_date(day)
+    if date is None:
+        return Markup("")
+    extra = Markup("").join(
+        Markup(' {}="{}"').format(name.replace("_", "-"), value)
+        for name, value in attributes.items()
+    )
+    start = Markup('<time id="{}"').format(id) if id else Markup("<time")
+    return start + Markup(' datetime="{}"{}>{}</time>').format(
+        date.isoformat(), extra, date_words(date)
+    )
+
+
+def nz_time(moment: str | None) -> Markup:
+    """A local time 'YYYY-MM-DD HH:MM' (as portal.records.audit_entries.local_time gives it) as
+    `<time datetime="2026-12-07T15:08">7 December 2026, 15:08</time>`; a bare day as nz_date;
+    "" for None."""
+    if not moment:
+        return Markup("")
+    day, _, clock = str(moment).replace("T", " ").partition(" ")
+    if not clock:
+        return nz_date(day)
+    clock = clock[:5]
+    return Markup('<time datetime="{}T{}">{}, {}</time>').format(day, clock, date_words(day), clock)
+
+
+def in_sentence(name: str) -> str:
+    """A name as it reads inside a sentence: a leading article in lower case ("An Ombudsman" ->
+    "an Ombudsman", so "Referred to an Ombudsman", never "Referred to An Ombudsman"); any other
+    name unchanged."""
+    for article in ("A ", "An ", "The "):
+        if name.startswith(article) and len(name) > len(article):
+            return article.lower() + name[len(article):]
+    return name
+
+
+def file_size(n: int) -> str:
+    """A size in bytes as people read it: "1 byte", "999 bytes", "4 KB", "3.1 MB", "1.2 GB"
+    (decimal units)."""
+    if n < 1000:
+        return count_of(n, "byte")
+    if n < 999_500:  # 999,500 bytes and more read as 1.0 MB, never 1000 KB
+        return f"{round(n / 1000)} KB"
+    if n < 1_000_000_000:
+        return f"{n / 1_000_000:.1f} MB"
+    return f"{n / 1_000_000_000:.1f} GB"
