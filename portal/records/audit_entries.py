@@ -41,6 +41,8 @@ EVENT_LABELS: dict[str, str] = {
     "settings_change": "Setting changed",
     "case_view": "Case read",
     "download": "Attachment downloaded",
+    "clean_copy": "Clean copy made of a file, its hidden details removed",
+    "original_download": "Original of a file, handed over by the discloser, downloaded",
     "reply": "Message sent to the discloser",
     "status_change": "Status changed",
     "closed_in_bulk": "Closed with other cases as needing no action (s 15)",

@@ -26,6 +26,7 @@ from portal.store.migrations import (
     m0018_flood,
     m0022_departed_assignees,
     m0029_saved_views,
+    m0034_original_files,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -52,5 +53,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0018_flood,
         m0022_departed_assignees,
         m0029_saved_views,
+        m0034_original_files,
     )
 ]

@@ -1,0 +1,19 @@
+"""Migration 34 [hidden details]: the originals of files whose hidden details were removed, kept
+for the discloser alone (portal.records.original_files). `sealed_key` is the originals' key
+sealed to the discloser's receipt key; `handed_over_key_ct` that key under the case key, once the
+discloser chose to hand the original over (the day only)."""
+
+NUMBER = 34
+
+STATEMENTS: list[str] = [
+    """CREATE TABLE original_files (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            blob TEXT NOT NULL UNIQUE,
+            sealed_key BLOB NOT NULL,
+            meta_ct BLOB NOT NULL,
+            handed_over_key_ct BLOB,
+            handed_over_day TEXT
+        )""",
+    "CREATE INDEX original_files_by_case ON original_files (case_id)",
+]
