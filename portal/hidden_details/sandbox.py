@@ -55,7 +55,7 @@ def file_format(data: bytes) -> str | None:
     return None
 
 
-def _bwrap_command(inner: list[str]) -> list[str]:
+def bwrap_command(inner: list[str]) -> list[str]:
     binds = ["--ro-bind", "/usr", "/usr"]
     for top in ("bin", "lib", "lib64", "sbin"):
         path = Path("/") / top
@@ -107,7 +107,7 @@ def bubblewrap_works() -> bool:
         return False
     try:
         probe = subprocess.run(
-            _bwrap_command([sys.executable, "-I", "-c", "pass"]),
+            bwrap_command([sys.executable, "-I", "-c", "pass"]),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=WALL_SECONDS,
@@ -132,7 +132,7 @@ def describe() -> str:
 
 def command(form: str, memory: int, cpu: int, sandboxed: bool) -> list[str]:
     if sandboxed:
-        return _bwrap_command(_inner("/sandbox", form, memory, cpu))
+        return bwrap_command(_inner("/sandbox", form, memory, cpu))
     return _inner(str(_PACKAGE.parent.parent), form, memory, cpu)
 
 

@@ -208,5 +208,13 @@ def zip_texts(data: bytes) -> bytes:
 
 
 def xml_text(data: bytes, tag: str) -> str:
-    """The text of every `tag` element (a local name) of an XML part, in order."""
-    return "".join(re.findall(rf"<(?:\w+:)?{tag}(?: [^>]*)?>([^<]*)</(?:\w+:)?{tag}>", data.decode()))
+    """The text of every `tag` element (a local name) of an XML part, with its children's tails,
+    in document order."""
+    from lxml import etree
+    root = etree.fromstring(data)
+    pieces = []
+    for element in root.iter():
+        if isinstance(element.tag, str) and etree.QName(element).localname == tag:
+            pieces.append(element.text or "")
+            pieces.extend(child.tail or "" for child in element)
+    return "|".join(pieces)
