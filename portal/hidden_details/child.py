@@ -49,6 +49,16 @@ def _cleaner(form: str):
     return clean_zip
 
 
+def _clean(form: str, data: bytes) -> tuple[bytes, dict]:
+    from .packages import Unreadable
+
+    try:
+        cleaned, found = _cleaner(form)(data)
+    except (Unreadable, RecursionError):  # RecursionError: nested beyond any document's
+        return b"", {"outcome": "unreadable", "kinds": []}
+    return cleaned, {"outcome": "cleaned", "kinds": sorted(found)}
+
+
 def main() -> None:
     form, memory, cpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     _limit(resource.RLIMIT_AS, memory)
@@ -62,22 +72,13 @@ def main() -> None:
             "cpu": resource.getrlimit(resource.RLIMIT_CPU)[0],
         }
     }
-    cleaned = b""
     try:
-        from .packages import Unreadable
-
-        try:
-            cleaned, found = _cleaner(form)(data)
-            header.update(outcome="cleaned", kinds=sorted(found))
-        except Unreadable:
-            header.update(outcome="unreadable", kinds=[])
-        except RecursionError:  # a structure nested beyond any document's
-            header.update(outcome="unreadable", kinds=[])
-        except Exception:  # anything else a hostile file provokes: not checked, said plainly
-            header.update(outcome="failed", kinds=[])
-    except MemoryError:
-        cleaned = b""
-        header.update(outcome="memory", kinds=[])
+        cleaned, outcome = _clean(form, data)
+    except MemoryError:  # past RLIMIT_AS
+        cleaned, outcome = b"", {"outcome": "memory", "kinds": []}
+    except Exception:  # anything else a hostile file provokes: not checked, said plainly
+        cleaned, outcome = b"", {"outcome": "failed", "kinds": []}
+    header.update(outcome)
     encoded = json.dumps(header).encode()
     out = sys.stdout.buffer
     out.write(len(encoded).to_bytes(4, "big") + encoded)

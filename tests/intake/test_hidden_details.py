@@ -20,7 +20,7 @@ from PIL import Image
 from portal.core.context import open_context
 from portal.hidden_details import sandbox
 from tests.support import csrf_token, disclosure_fields, form_for, post_multipart
-from tests.support import hidden_files as made
+import tests.support.hidden_files as made
 from tests.support.console import case_links, sign_in
 from tests.support.discloser import open_status
 
@@ -160,3 +160,92 @@ def test_files_are_cleaned_before_they_are_kept_and_the_receipt_says_what_was_re
 def _receipt(page: str) -> str:
     from tests.support import receipt_from
     return receipt_from(page)
+
+
+def _audit_events(installation, event: str) -> list[str]:
+    ctx = open_context(installation.data_dir)
+    try:
+        return [row[0] for row in ctx.db.execute("SELECT detail FROM audit_log WHERE event = ?", [event])]
+    finally:
+        ctx.db.conn.close()
+
+
+def test_unticked_the_officer_sees_the_details_and_the_note_and_can_make_an_audited_clean_copy(app, installation):
+    discloser = app.test_client()
+    # A fresh form has the box ticked; the discloser unticks it (a browser then sends no field).
+    assert re.search(r'<input type="checkbox" id="strip_metadata" name="strip_metadata" value="y" checked',
+                     discloser.get("/disclose").text)
+    receipt_page = _send(discloser, [("attachments", "minutes.docx", FILES["minutes.docx"]),
+                                     ("attachments", "site.jpg", FILES["site.jpg"])], strip=False)
+    assert "you chose to leave any hidden details in" in receipt_page
+    officer, case_url = _case_page(app, installation)
+    page = officer.get(case_url).text
+    assert page.count("hidden details were left in, as the discloser chose") == 2
+    downloads = _downloads(officer, page)
+    assert downloads == {"minutes.docx": FILES["minutes.docx"], "site.jpg": FILES["site.jpg"]}
+    assert all(_holds_a_needle(name, data) for name, data in downloads.items())
+
+    form = form_for(page, next(a for a in re.findall(r'action="([^"]+)"', page) if a.endswith("/clean-copy")))
+    answer = officer.post(form["action"], data=dict(form["fields"]))
+    assert answer.status_code == 303 and "copy=removed" in answer.headers["Location"]
+    page = officer.get(answer.headers["Location"]).text
+    assert 'id="clean-copy-outcome"' in page and "A clean copy was made" in page
+    downloads = _downloads(officer, page)
+    [copy_name] = [name for name in downloads if name.startswith("clean copy of ")]
+    assert not _holds_a_needle(copy_name, downloads[copy_name])
+    assert downloads[copy_name.removeprefix("clean copy of ")] in FILES.values()  # the file itself is kept
+    [detail] = _audit_events(installation, "clean_copy")
+    assert '"outcome":"removed"' in detail and made.PERSON not in detail
+
+
+def test_a_bomb_and_a_malformed_file_go_through_with_a_plain_note(app, installation):
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w") as member:  # 260 MiB of zeros in about 260 KB
+            for _ in range(260):
+                member.write(bytes(1 << 20))
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        for index in range(10_001):
+            archive.writestr(f"p/{index}", b"")
+    # A picture whose header claims 400 million pixels: refused before any is decoded.
+    pixels = _png_chunk(b"IHDR", (20000).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00")
+    huge = b"\x89PNG\r\n\x1a\n" + pixels + _png_chunk(b"IDAT", __import__("zlib").compress(bytes(1000))) + _png_chunk(b"IEND", b"")
+    sent = {"bomb.docx": bomb.getvalue(), "entries.odt": many.getvalue(), "huge.png": huge,
+            "broken.pdf": b"%PDF-1.7\n1 0 obj << /Author (" + made.PERSON.encode() + b") >>\ntrailer garbage",
+            "broken.jpg": b"\xff\xd8\xff\xe1\x00\x10Exif" + bytes(3)}
+    receipt_page = _send(app.test_client(), [("attachments", name, data) for name, data in sent.items()])
+    report = receipt_page[receipt_page.index('id="metadata-report"'):]
+    for name in sent:
+        assert re.search(rf"<strong>{re.escape(name)}</strong>:\s*could not be checked", report), name
+    officer, case_url = _case_page(app, installation)
+    page = officer.get(case_url).text
+    assert page.count("could not be checked, so it is as the discloser sent it") == len(sent)
+    assert _downloads(officer, page) == sent
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    import zlib
+    return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+
+def _big_jpeg() -> bytes:
+    """A small file that decodes to 108 MB of pixels."""
+    out = io.BytesIO()
+    Image.new("RGB", (6000, 6000), (200, 10, 10)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_the_child_is_held_to_its_memory_bound_and_the_request_still_succeeds(app, installation, monkeypatch):
+    big = _big_jpeg()
+    modes = [False] + ([True] if sandbox.bubblewrap_works() else [])
+    for sandboxed in modes:  # bubblewrap where this machine allows it, and the plain child always
+        bounded = sandbox.check(big, memory_bytes=160 << 20, sandboxed=sandboxed)
+        assert not bounded.checked and bounded.reason == "memory"
+        assert bounded.limits == {"as": 160 << 20, "cpu": sandbox.CPU_SECONDS}
+        assert sandbox.check(big, memory_bytes=600 << 20, sandboxed=sandboxed).checked
+    monkeypatch.setattr(sandbox, "MEMORY_BYTES", 160 << 20)
+    receipt_page = _send(app.test_client(), [("attachments", "photo.jpg", big)])
+    assert re.search(r"<strong>photo\.jpg</strong>:\s*could not be checked", receipt_page)
