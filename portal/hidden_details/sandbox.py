@@ -108,7 +108,7 @@ def bubblewrap_works() -> bool:
     try:
         probe = subprocess.run(
             bwrap_command([sys.executable, "-I", "-c", "pass"]),
-            stdin=subprocess.DEVNULL,
+            input=b"",  # a pipe: opening /dev/null would be a write-mode open
             capture_output=True,
             timeout=WALL_SECONDS,
         )
