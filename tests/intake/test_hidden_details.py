@@ -151,6 +151,18 @@ def test_files_are_cleaned_before_they_are_kept_and_the_receipt_says_what_was_re
     handed = officer.get(original_url)
     assert handed.status_code == 200 and handed.data in FILES.values()
 
+    # A reply's files are cleaned the same way, and the status page tells what was removed.
+    status_page = discloser.get("/status").text
+    reply = form_for(status_page, "/status/reply")
+    fields = [(k, v) for k, v in reply["fields"] if k != "message"] + [("message", "A photo of the site.")]
+    assert ("strip_metadata", "y") in fields  # ticked on the page
+    answer = post_multipart(discloser, "/status/reply", fields, [("attachments", "second.jpg", FILES["site.jpg"])])
+    assert answer.status_code == 303
+    status_page = discloser.get("/status").text
+    assert re.search(r"second\.jpg:\s*removed: [^<]*location \(GPS position\)", status_page)
+    second = _downloads(officer, officer.get(case_url).text)["second.jpg"]
+    assert not _holds_a_needle("second.jpg", second) and second != FILES["site.jpg"]
+
     # What the portal logged; Pillow's records after the downloads are this test's own reading of the files.
     logged = logged_while_sending + "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("PIL"))
     assert not any(needle.decode("latin-1") in logged for needle in NEEDLES)
