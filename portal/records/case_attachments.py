@@ -73,15 +73,6 @@ def stream_key_and_ad(case_id: str, case_key: bytes, attachment_id: str) -> tupl
     )
 
 
-def attachment_blob(ctx: Context, case_id: str, attachment_id: str) -> str:
-    row = ctx.db.execute(
-        "SELECT blob FROM attachments WHERE case_id = ? AND id = ?", [case_id, attachment_id]
-    ).fetchone()
-    if row is None:
-        raise CaseNotFound()
-    return row[0]
-
-
 def attachment_stream(
     ctx: Context, case_id: str, case_key: bytes, attachment_id: str
 ) -> tuple[Attachment, Iterator[bytes]]:

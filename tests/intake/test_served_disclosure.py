@@ -188,6 +188,8 @@ def test_at_the_system_call_level_only_blobs_and_the_database_are_written(instal
     finally:
         output = _stop_traced(server)
     assert "Listening at" in output
+    # The start-up line that says how discloser files are checked here (SECURITY.md, "Hidden details").
+    assert "File checks run in bubblewrap" in output or "File checks run in a plain child process" in output
 
     trace = trace_path.read_text(errors="replace")
     writes = strace_writes(trace)
