@@ -118,12 +118,17 @@ def _clean_part(package: Package, name: str) -> None:
 
 
 def _drop_references(package: Package, dropped: set[str]) -> None:
-    """Relationships and content types that name a part no longer in the package."""
+    """Relationships and content types that name a part no longer in the package, and the
+    relationship to an attached template (its target is a path on the author's machine)."""
     for name in [n for n in package.members if n.endswith(".rels")]:
         root = parse_xml(package.members[name])
         base = posixpath.dirname(posixpath.dirname(name))
         for relation in list(root):
             target = relation.get("Target", "")
+            if relation.get("Type", "").endswith("/attachedTemplate"):
+                root.remove(relation)
+                package.found.add(kinds.PATHS)
+                continue
             if relation.get("TargetMode") == "External":
                 continue
             path = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from dataclasses import dataclass
 
 import crypto
@@ -17,6 +18,10 @@ from portal.intake.receiving import Intake
 from portal.records import case_attachments, original_files
 from portal.records.original_files import Original
 from portal.store.blobs import BlobWriter
+
+# All the checks of one request together stop after this long, so many slow files cannot hold a
+# worker's thread for each file's own limit in turn.
+REQUEST_CHECK_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -45,24 +50,25 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
     discloser chose). Sets `intake.file_reports` and returns it; the originals of cleaned files
     are in `intake.originals`, with the key `intake.originals_key` they are sealed under."""
     reports = []
+    deadline = time.monotonic() + REQUEST_CHECK_SECONDS
     for pending in intake.files:
         attachment = pending.attachment
         if attachment is None:
             continue
+        left = deadline - time.monotonic()
         if not strip:
-            pending.attachment = dataclasses.replace(attachment, hidden="left")
-            reports.append(FileReport(attachment.name, "left"))
+            reports.append(_mark(pending, "left"))
             continue
-        if attachment.size > sandbox.SIZE_CAP:
-            pending.attachment = dataclasses.replace(attachment, hidden="unchecked")
-            reports.append(FileReport(attachment.name, "unchecked"))
+        # Above the size cap, or once the request's time for checks is spent: kept as sent.
+        if attachment.size > sandbox.SIZE_CAP or left <= 0:
+            reports.append(_mark(pending, "unchecked"))
             continue
         received = pending.read_back()
-        checked = sandbox.check(received)
+        checked = sandbox.check(received, wall_seconds=min(sandbox.WALL_SECONDS, left))
         if not checked.checked or not checked.kinds:
-            state = "none" if checked.checked else not_checked_state(checked)
-            pending.attachment = dataclasses.replace(attachment, hidden=state)
-            reports.append(FileReport(attachment.name, state))
+            reports.append(
+                _mark(pending, "none" if checked.checked else not_checked_state(checked))
+            )
             continue
         _keep_original(intake, pending.id, attachment.name, received)
         pending.replace(
@@ -71,6 +77,12 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
         reports.append(FileReport(attachment.name, "removed", checked.kinds))
     intake.file_reports = reports
     return reports
+
+
+def _mark(pending, state: str) -> FileReport:
+    """The file kept as it came, marked with what was (not) done about its hidden details."""
+    pending.attachment = dataclasses.replace(pending.attachment, hidden=state)
+    return FileReport(pending.attachment.name, state)
 
 
 def _keep_original(intake: Intake, attachment_id: str, name: str, received: bytes) -> None:

@@ -104,6 +104,10 @@ def docx() -> bytes:
             ("officeDocument/2011/relationships/people", "people.xml"),
             ("officeDocument/2006/relationships/image", "media/image1.jpeg"),
             ("officeDocument/2006/relationships/customXml", "../customXml/item1.xml")])),
+        ("word/_rels/settings.xml.rels", _rels([]).replace("</Relationships>",
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            f'attachedTemplate" Target="file:///C:/Users/{PERSON}/AppData/Templates/Normal.dotm"'
+            ' TargetMode="External"/></Relationships>')),
         ("word/document.xml", document), ("word/comments.xml", comments), ("word/settings.xml", settings),
         ("word/people.xml", people), ("word/media/image1.jpeg", jpeg_with_gps()),
         ("customXml/item1.xml", f"<root><owner>{PERSON}</owner></root>"),
