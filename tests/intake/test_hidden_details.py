@@ -261,3 +261,12 @@ def test_the_child_is_held_to_its_memory_bound_and_the_request_still_succeeds(ap
     monkeypatch.setattr(sandbox, "MEMORY_BYTES", 160 << 20)
     receipt_page = _send(app.test_client(), [("attachments", "photo.jpg", big)])
     assert re.search(r"<strong>photo\.jpg</strong>:\s*could not be checked", receipt_page)
+
+
+def test_once_a_request_has_spent_its_time_for_checks_the_rest_go_as_sent(app, monkeypatch):
+    from portal.intake import file_cleaning
+    spawned = []
+    monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: spawned.append(a))
+    monkeypatch.setattr(file_cleaning, "REQUEST_CHECK_SECONDS", 0)
+    receipt_page = _send(app.test_client(), [("attachments", "site.jpg", FILES["site.jpg"])])
+    assert re.search(r"<strong>site\.jpg</strong>:\s*could not be checked", receipt_page) and spawned == []
