@@ -13,8 +13,9 @@ from portal.core.clock import today
 from portal.core.context import Context
 from portal.intake import receipts
 from portal.keys import channels, sessions
-from portal.records import case_attachments, case_history, casefiles
+from portal.records import case_attachments, case_history, casefiles, original_files
 from portal.records.casefiles import Attachment
+from portal.store import transaction
 
 
 @dataclass
@@ -45,6 +46,10 @@ class DiscloserView:
     # How many officers' messages came since they last wrote, the earlier pages' included (the
     # `new_replies` shown are those of the latest page only).
     new_reply_count: int = 0
+    # Every file they sent, with what was done about its hidden details, and the originals kept
+    # for them alone (portal.records.original_files).
+    sent_files: list[Attachment] = field(default_factory=list)
+    originals: list[original_files.Original] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,30 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         referred_to=referred,
         new_replies=_since_last_written(thread.messages),
         new_reply_count=case_history.officer_messages_since_discloser(ctx, case.id),
+        sent_files=[
+            a
+            for a in case_attachments.all_attachments(ctx, case.id, case_key)
+            if a.hidden in SENT_STATES
+        ],
+        originals=original_files.discloser_originals(
+            ctx, case.id, receipts.discloser_keys(session)[0]
+        ),
     )
+
+
+SENT_STATES = ("removed", "none", "left", "unchecked", "unknown")
+
+
+def hand_over_original(ctx: Context, session: sessions.OpenSession, original_id: str) -> None:
+    """The discloser hands the original of a cleaned file to the officers (its hidden details
+    with it). Not audited, like a discloser's message: its time would tell when they were here.
+    Raises casefiles.CaseNotFound for an original that is not theirs."""
+    case, case_key = case_key_for(ctx, session)
+    private_key, _ = receipts.discloser_keys(session)
+    with transaction(ctx.db):
+        original_files.hand_over(
+            ctx, case.id, case_key, private_key, original_id, today(ctx.settings.timezone)
+        )
 
 
 def _since_last_written(messages: list[casefiles.Message]) -> list[casefiles.Message]:

@@ -10,7 +10,7 @@ from portal.casework import consent, identity, oral, workflow
 from portal.casework.categories import known_category
 from portal.core.context import Context
 from portal.guard import submissions, work_queues
-from portal.intake import receipts
+from portal.intake import file_cleaning, receipts
 from portal.intake.receiving import Intake, begin_disclosure
 from portal.keys import accounts, channels, conflicts, recovery, roster
 from portal.records import case_attachments, case_history, casefiles, internal_keys
@@ -153,6 +153,8 @@ def complete_disclosure(
     discloser = receipts.derive_receipt(
         ctx, receipt, wait=3 * ctx.settings.kdf_wait_seconds, kind=work_queues.SEALING
     )
+    # Before anything is kept, and charged to the budget as kept (issue 26).
+    file_cleaning.clean_received(intake, bool(values.get("strip_metadata")))
     intake.spend_upload_budget(sum(len(v.encode()) for v in values.values() if isinstance(v, str)))
     attachments = intake.commit_files()
     with transaction(ctx.db):
@@ -173,6 +175,7 @@ def complete_disclosure(
             oral_by,
             discloser.signing_public_key,
         )
+        file_cleaning.store_originals(intake, discloser.public_key)
     intake.completed = True
     return receipt
 

@@ -3,6 +3,7 @@ arrive, the disclosers' daily upload budget, and the refusal when the disk is ne
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -20,7 +21,7 @@ from portal.guard.upload_slots import Holder, Preempted
 from portal.intake.digests import ReceivedDigest
 from portal.intake.filenames import clean_filename
 from portal.intake.uploads import Interrupted
-from portal.records import casefiles
+from portal.records import case_attachments, casefiles
 from portal.records.casefiles import Attachment
 
 
@@ -50,12 +51,12 @@ class _PendingFile:
     def __init__(self, intake: "Intake", filename: str) -> None:
         self.id = casefiles.new_id()
         self.name = clean_filename(filename)
+        self._ctx = intake.ctx
         self._writer = intake.ctx.blobs.writer()
-        self._encryptor = crypto.StreamEncryptor(
-            crypto.stream_key(intake.case_key, intake.case_id, self.id),
-            self._writer.file,
-            crypto.attachment_ad(intake.case_id, self.id),
+        self._key, self._ad = case_attachments.stream_key_and_ad(
+            intake.case_id, intake.case_key, self.id
         )
+        self._encryptor = crypto.StreamEncryptor(self._key, self._writer.file, self._ad)
         self.attachment: Attachment | None = None
         # The file's digest as received, kept (encrypted) so a signed acknowledgement can commit to
         # it, hashed beside the encryption (portal.intake.digests).
@@ -81,6 +82,20 @@ class _PendingFile:
         self._writer.close()
         self.attachment = Attachment(
             self.id, self.name, content_type[:100], size, self._digest.hexdigest()
+        )
+
+    def read_back(self) -> bytes:
+        """The file as received, decrypted whole from its (finished) blob."""
+        return case_attachments.read_whole(self._ctx, self._writer.name, self._key, self._ad)
+
+    def replace(self, data: bytes, sha256: str, hidden: str, kinds: tuple[str, ...]) -> None:
+        """Its content is now `data` (the file cleaned), under the same key; the blob as received
+        is removed."""
+        writer, size = case_attachments.write_blob(self._ctx, self._key, self._ad, data)
+        self._writer.discard()
+        self._writer = writer
+        self.attachment = dataclasses.replace(
+            self.attachment, size=size, sha256=sha256, hidden=hidden, hidden_kinds=kinds
         )
 
     def commit(self, day_timestamp: float) -> tuple[Attachment, str]:
@@ -111,6 +126,11 @@ class Intake:
     # away, text parts kept, and nothing is stored (RefusedForNow once the body is read).
     refused: bool = False
     dropped: list[str] = field(default_factory=list)
+    # Files whose hidden details were removed: their originals, kept for the discloser alone
+    # (portal.intake.file_cleaning), and what the receipt page says of each file.
+    originals: list = field(default_factory=list)
+    originals_key: bytes = b""
+    file_reports: list = field(default_factory=list)
 
     def __enter__(self) -> "Intake":
         return self
@@ -181,6 +201,8 @@ class Intake:
     def discard(self) -> None:
         for pending in self.files:
             pending.discard()
+        for kept in self.originals:
+            kept.writer.discard()
 
 
 def short_of_space(settings) -> bool:

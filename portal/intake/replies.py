@@ -9,6 +9,7 @@ import crypto
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions, throttle
+from portal.intake import file_cleaning
 from portal.intake.case_status import case_key_for
 from portal.intake.receiving import DAY, Intake, Throttled, check_capacity, day_offset, has_room
 from portal.keys import sessions
@@ -75,11 +76,14 @@ def complete_reply(
     message: str,
     submission_token: str | None = None,
     session_id: str | None = None,
+    strip_metadata: bool = False,
 ) -> None:
-    """Store the discloser's message and its files whole. Raises submissions.AlreadySubmitted on a
-    resend, Throttled when this status session or case has sent its replies for the day or the
-    disclosers' attachment budget is spent, QuotaReached when the case's lifetime quota is used
-    up."""
+    """Store the discloser's message and its files whole, their hidden details removed first when
+    `strip_metadata` (portal.intake.file_cleaning; the originals kept for the discloser alone).
+    Raises submissions.AlreadySubmitted on a resend, Throttled when this status session or case
+    has sent its replies for the day or the disclosers' attachment budget is spent, QuotaReached
+    when the case's lifetime quota is used up."""
+    file_cleaning.clean_received(intake, strip_metadata)
     # As sealed (padded), so the case's quota keeps no exact size either.
     size = crypto.padded_length(len(message.encode())) + intake.attachment_bytes
     _check_reply_budgets(ctx, intake, size, session_id)
@@ -104,8 +108,16 @@ def complete_reply(
             " (case_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes",
             [intake.case_id, size],
         )
+        file_cleaning.store_originals(intake, _discloser_public_key(ctx, intake.case_id))
     for bucket in ([f"reply-session:{session_id}"] if session_id else []) + [
         f"reply-case:{intake.case_id}"
     ]:
         throttle.add(ctx.db, bucket, 1, DAY, day_offset(ctx))
     intake.completed = True
+
+
+def _discloser_public_key(ctx: Context, case_id: str) -> bytes:
+    (key,) = ctx.db.execute(
+        "SELECT discloser_public_key FROM cases WHERE id = ?", [case_id]
+    ).fetchone()
+    return key

@@ -103,7 +103,13 @@ def _snapshot_facts(db_path: Path) -> tuple[list[str], dict, int, int]:
     """(blob names, audit head, schema version, case count) of a database copy, opened read-only."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
     try:
-        blobs = [row[0] for row in conn.execute("SELECT blob FROM attachments ORDER BY blob")]
+        # Attachments' blobs and the originals kept for disclosers (portal.records.original_files).
+        blobs = [
+            row[0]
+            for row in conn.execute(
+                "SELECT blob FROM attachments UNION SELECT blob FROM original_files ORDER BY blob"
+            )
+        ]
         last = conn.execute("SELECT seq, link FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         cases = conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0]

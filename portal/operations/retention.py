@@ -248,9 +248,12 @@ def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
             (messages,) = ctx.db.execute(
                 "SELECT COUNT(*) FROM messages WHERE case_id = ?", [case.id]
             ).fetchone()
+            (originals,) = ctx.db.execute(
+                "SELECT COUNT(*) FROM original_files WHERE case_id = ?", [case.id]
+            ).fetchone()
             ctx.db.execute(
                 "INSERT INTO long_operations (kind, scope, actor, total) VALUES (?, ?, ?, ?)",
-                [DELETION, case.id, account_id, files + messages],
+                [DELETION, case.id, account_id, files + messages + originals],
             )
             ctx.db.execute(
                 "DELETE FROM sessions WHERE kind = 'discloser' AND subject = ?", [case.id]
@@ -306,10 +309,17 @@ def _remove_rows(ctx: Context, case_id: str) -> None:
     while True:
         with transaction(ctx.db):
             batch = progress.BATCH_CASES
+            # The originals kept for the discloser go first, then the attachments.
+            table = "original_files"
             files = ctx.db.execute(
-                "SELECT id, blob FROM attachments WHERE case_id = ? LIMIT ?", [case_id, batch]
+                "SELECT id, blob FROM original_files WHERE case_id = ? LIMIT ?", [case_id, batch]
             ).fetchall()
-            rows = [("attachments", row[0]) for row in files]
+            if not files:
+                table = "attachments"
+                files = ctx.db.execute(
+                    "SELECT id, blob FROM attachments WHERE case_id = ? LIMIT ?", [case_id, batch]
+                ).fetchall()
+            rows = [(table, row[0]) for row in files]
             if not rows:
                 rows = [
                     ("messages", row[0])

@@ -49,6 +49,8 @@ EVENT_LABELS: dict[str, str] = {
     "daily_reminder_change": "Daily reminder turned on or off",
     "case_view": "Case read",
     "download": "Attachment downloaded",
+    "clean_copy": "Clean copy made of a file, its hidden details removed",
+    "original_download": "Original of a file, handed over by the discloser, downloaded",
     "reply": "Message sent to the discloser",
     "disclosure_received": "Disclosure received (kept to the day, entered at the day's end)",
     "discloser_message": "Message from the discloser (kept to the day, entered at the day's end)",

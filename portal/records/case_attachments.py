@@ -30,6 +30,8 @@ def _attachment(
         content_type=meta["type"],
         size=meta["size"],
         sha256=meta.get("sha256", ""),
+        hidden=meta.get("hidden", ""),
+        hidden_kinds=tuple(meta.get("hidden_kinds", ())),
     )
 
 
@@ -63,6 +65,14 @@ def attachments_of_messages(
     return found
 
 
+def stream_key_and_ad(case_id: str, case_key: bytes, attachment_id: str) -> tuple[bytes, bytes]:
+    """The key and associated data an attachment's bytes are encrypted under."""
+    return (
+        crypto.stream_key(case_key, case_id, attachment_id),
+        crypto.attachment_ad(case_id, attachment_id),
+    )
+
+
 def attachment_stream(
     ctx: Context, case_id: str, case_key: bytes, attachment_id: str
 ) -> tuple[Attachment, Iterator[bytes]]:
@@ -74,14 +84,34 @@ def attachment_stream(
     if row is None:
         raise CaseNotFound()
     attachment = _attachment(case_id, case_key, attachment_id, row[0], row[2])
-    key = crypto.stream_key(case_key, case_id, attachment_id)
-    ad = crypto.attachment_ad(case_id, attachment_id)
+    key, ad = stream_key_and_ad(case_id, case_key, attachment_id)
 
     def chunks() -> Iterator[bytes]:
         with ctx.blobs.open(row[1]) as source:
             yield from crypto.iter_decrypt(key, source, ad)
 
     return attachment, chunks()
+
+
+def write_blob(ctx: Context, key: bytes, ad: bytes, data: bytes):
+    """`data` (bytes in memory) encrypted into a new blob, closed but not committed: (its writer,
+    to commit or discard; the plaintext length)."""
+    writer = ctx.blobs.writer()
+    try:
+        encryptor = crypto.StreamEncryptor(key, writer.file, ad)
+        encryptor.write(data)
+        size = encryptor.close()
+        writer.close()
+    except BaseException:
+        writer.discard()
+        raise
+    return writer, size
+
+
+def read_whole(ctx: Context, blob: str, key: bytes, ad: bytes) -> bytes:
+    """A blob decrypted whole into memory (a file within the checks' size cap)."""
+    with ctx.blobs.open(blob) as source:
+        return b"".join(crypto.iter_decrypt(key, source, ad))
 
 
 def encrypt_attachment_meta(
@@ -95,6 +125,9 @@ def encrypt_attachment_meta(
     }
     if attachment.sha256:
         meta["sha256"] = attachment.sha256
+    if attachment.hidden:
+        meta["hidden"] = attachment.hidden
+        meta["hidden_kinds"] = list(attachment.hidden_kinds)
     return crypto.encrypt_field(
         case_key, case_id, f"attachment:{attachment.id}", json.dumps(meta).encode()
     )
@@ -106,10 +139,11 @@ def insert_attachments(
     case_key: bytes,
     message_id: str | None,
     attachments: list[tuple[Attachment, str]],
+    first_seq: int = 1,
 ) -> None:
-    """Insert attachment rows (metadata encrypted, blob name in the clear); the caller holds the
-    transaction."""
-    for seq, (attachment, blob_name) in enumerate(attachments, start=1):
+    """Insert attachment rows (metadata encrypted, blob name in the clear), numbered from
+    `first_seq` within their message; the caller holds the transaction."""
+    for seq, (attachment, blob_name) in enumerate(attachments, start=first_seq):
         ctx.db.execute(
             "INSERT INTO attachments (id, case_id, message_id, seq, blob, meta_ct) VALUES (?, ?, ?,"
             " ?, ?, ?)",
@@ -125,4 +159,38 @@ def insert_attachments(
 
 
 def referenced_blobs(ctx: Context) -> set[str]:
-    return {row[0] for row in ctx.db.execute("SELECT blob FROM attachments").fetchall()}
+    """Every blob a row names: attachments and the originals kept for disclosers
+    (portal.records.original_files)."""
+    return {
+        row[0]
+        for row in ctx.db.execute(
+            "SELECT blob FROM attachments UNION SELECT blob FROM original_files"
+        ).fetchall()
+    }
+
+
+def all_attachments(ctx: Context, case_id: str, case_key: bytes) -> list[Attachment]:
+    """Every file of a case, the disclosure's and its messages', in the order they came."""
+    rows = ctx.db.execute(
+        "SELECT a.id, a.meta_ct, a.message_id FROM attachments a LEFT JOIN messages m ON"
+        " m.id = a.message_id WHERE a.case_id = ? ORDER BY m.seq IS NOT NULL, m.seq, a.seq",
+        [case_id],
+    ).fetchall()
+    return [_attachment(case_id, case_key, aid, ct, mid) for aid, ct, mid in rows]
+
+
+def next_seq(ctx: Context, case_id: str, message_id: str | None) -> int:
+    (last,) = ctx.db.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM attachments WHERE case_id = ? AND message_id IS ?",
+        [case_id, message_id],
+    ).fetchone()
+    return last + 1
+
+
+def message_of(ctx: Context, case_id: str, attachment_id: str) -> str | None:
+    row = ctx.db.execute(
+        "SELECT message_id FROM attachments WHERE case_id = ? AND id = ?", [case_id, attachment_id]
+    ).fetchone()
+    if row is None:
+        raise CaseNotFound()
+    return row[0]

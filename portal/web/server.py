@@ -17,6 +17,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from portal.core.config import load_settings
+from portal.hidden_details import sandbox
 from portal.store.blobs import BlobStore
 
 # IPv4 and IPv6 literals (a loose match on purpose: over-scrubbing a log line costs nothing).
@@ -211,6 +212,7 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         "forwarded_allow_ips": "",
         "proxy_allow_ips": "",
         "child_exit": _sweep_after_worker,
+        "when_ready": _say_how_files_are_checked,
     }
     # The workers read these (portal/guard/slow_clients.py); deploy/nginx/portal-proxy.conf matches
     # them.
@@ -228,6 +230,12 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
         if notifier is not None:
             notifier.terminate()
             notifier.wait(10)
+
+
+def _say_how_files_are_checked(arbiter) -> None:
+    """gunicorn's when_ready hook: one line on how discloser files are parsed here (under
+    bubblewrap, or in a plain child with resource limits only: SECURITY.md)."""
+    arbiter.log.info(sandbox.describe())
 
 
 def _sweep_after_worker(arbiter, worker) -> None:

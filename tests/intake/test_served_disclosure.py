@@ -178,7 +178,9 @@ def test_at_the_system_call_level_only_blobs_and_the_database_are_written(instal
     assert shutil.which("strace"), "strace is missing: scripts/install-system-packages installs it"
     data_dir = installation.data_dir
     trace_path = tmp_path / "strace.txt"
-    strace = ["strace", "-f", "-qq", "-e", "signal=none", "-e", "trace=" + ",".join(TRACED),
+    # execve and the forks too: to tell bubblewrap's own set-up of its private tmpfs from the server.
+    strace = ["strace", "-f", "-qq", "-e", "signal=none",
+              "-e", "trace=" + ",".join(TRACED + ("execve", "clone", "clone3", "fork", "vfork")),
               "-s", "4096", "-o", str(trace_path)]
     server = start_server(data_dir, env=SERVER_ENV, argv_prefix=strace + [sys.executable, "-m", "portal"])
     try:
@@ -186,10 +188,15 @@ def test_at_the_system_call_level_only_blobs_and_the_database_are_written(instal
     finally:
         output = _stop_traced(server)
     assert "Listening at" in output
+    # The start-up line that says how discloser files are checked here (SECURITY.md, "Hidden details").
+    assert "File checks run in bubblewrap" in output or "File checks run in a plain child process" in output
 
-    writes = strace_writes(trace_path.read_text(errors="replace"))
+    trace = trace_path.read_text(errors="replace")
+    writes = strace_writes(trace)
+    sandbox_pids = _bubblewrap_pids(trace)
     unexpected = [(pid, call, path) for pid, call, path in writes
-                  if not write_is_allowed(path, data_dir, created_dir=call.startswith("mkdir"))]
+                  if not write_is_allowed(path, data_dir, created_dir=call.startswith("mkdir"))
+                  and not (pid in sandbox_pids and _bubblewrap_setup(path))]
     assert unexpected == [], f"the server wrote outside its blobs and database: {unexpected}"
     # The trace is live: SQLite's write-ahead log and both attachments' blobs were seen being written.
     written = {Path(path).name for _, _, path in writes}
@@ -198,6 +205,32 @@ def test_at_the_system_call_level_only_blobs_and_the_database_are_written(instal
 
     assert_nothing_in_clear(data_dir, output)
     assert_officer_decrypts_everything(installation)
+
+
+def _bubblewrap_pids(trace: str) -> set[str]:
+    """The processes that are bubblewrap (the file checks' sandbox, portal/hidden_details/sandbox.py)
+    and the ones it forks before it runs the checking child: a process that runs anything else is not
+    one of them."""
+    runs: dict[str, str] = {}
+    forks: list[tuple[str, str]] = []
+    for line in trace.splitlines():
+        if m := re.match(r'^(\d+)\s+execve\("([^"]+)"', line):
+            if not re.search(r"\) = -\d", line):
+                runs[m.group(1)] = m.group(2)
+        elif m := re.match(r"^(\d+)\s+(?:<\.\.\. )?(?:clone3?|v?fork)\b.*= (\d+)$", line):
+            forks.append((m.group(1), m.group(2)))
+    sandbox = {pid for pid, program in runs.items() if program.endswith("/bwrap")}
+    for parent, child in forks:  # in the order they happened
+        if parent in sandbox and child not in runs:
+            sandbox.add(child)
+    return sandbox
+
+
+def _bubblewrap_setup(path: str) -> bool:
+    """What bubblewrap writes to set up its sandbox: its user namespace's maps, and the mount points
+    of the new root on the private tmpfs it mounts in its own mount namespace (nothing on disk)."""
+    return (path in ("newroot", "oldroot", "uid_map", "gid_map", "setgroups")
+            or path.startswith(("/newroot/", "/proc/self/")))
 
 
 # --- Aborted uploads ----------------------------------------------------------------------------

@@ -58,6 +58,7 @@ TABLE: dict[tuple[str, str], dict] = {
     ("discloser.status_messages", "GET"): everyone((303, "/status#thread")),
     ("discloser.status_reply", "POST"): {**everyone(401), "discloser_status": (303, "/status")},
     ("discloser.status_logout", "POST"): everyone((303, "/status/signed-out")),
+    ("discloser.hand_over_original", "POST"): {**everyone((303, "/status")), "discloser_status": 404},
     ("discloser.signed_out", "GET"): everyone(200),
     # Not acknowledged yet in this world: nothing signed to give; without a status session, the status page.
     ("discloser.acknowledgement", "GET"): {**everyone((303, "/status")),
@@ -89,6 +90,10 @@ TABLE: dict[tuple[str, str], dict] = {
     # Without `before`: back to the case page (which answers for itself).
     ("console.case_messages", "GET"): console((303, "#thread")),
     ("console.attachment", "GET"): console((200, "<svg onload")),
+    # [hidden details] Any file may be checked again into a clean copy (this one is of no kind the
+    # checks read: no copy, and the case page says so); no original was kept in this world.
+    ("console.clean_copy", "POST"): console((303, "copy=unknown")),
+    ("console.original", "GET"): console(HIDDEN),
     ("console.case_reply", "POST"): console((303, "#thread")),
     ("console.case_status", "POST"): console(303),
     ("console.case_step", "POST"): console(303),
@@ -251,7 +256,8 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
     """The URL and the form for one call: a well-formed request that an allowed role would succeed with."""
     values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css",
               "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"],
-              "interest_id": world["interest_id"], "seq": 1, "view_id": 1, "token": world["token"]}
+              "interest_id": world["interest_id"], "seq": 1, "view_id": 1, "token": world["token"],
+              "original_id": "0" * 32}
     path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     forms = {
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},

@@ -28,6 +28,7 @@ SKIPPED = {
     "discloser.security_txt": "plain text (RFC 9116)",
     "discloser.acknowledgement": "the signed acknowledgement, a JSON download",
     "console.attachment": "a discloser's file, downloaded as application/octet-stream",
+    "console.original": "the original of a cleaned file the discloser handed over, a download",
     "statistics.export": "CSV",
 }
 

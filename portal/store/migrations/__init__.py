@@ -29,6 +29,7 @@ from portal.store.migrations import (
     m0030_unordered_rows,
     m0031_daily_digests,
     m0032_offboarding_requests,
+    m0034_original_files,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -58,5 +59,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0030_unordered_rows,
         m0031_daily_digests,
         m0032_offboarding_requests,
+        m0034_original_files,
     )
 ]

@@ -9,6 +9,7 @@ from flask import Response, g, redirect, render_template, request, stream_with_c
 
 from portal.casework import (
     consent,
+    file_copies,
     identity_releases,
     notes,
     queue_rows,
@@ -75,6 +76,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
             identity_releases=releases,
             consent_questions=consent_questions,
             oral_record=triage.oral_record(ctx, g.who, ref),
+            file_details=file_copies.file_details(ctx, g.who, ref),
             confirm_form=EmptyForm(),
             grounds=identity_releases.GROUNDS,
             categories={**FORMER_CATEGORIES, **CATEGORIES},
@@ -121,14 +123,19 @@ def case_messages(ref: str):
 @signed_in("officer")
 def attachment(ref: str, attachment_id: str):
     meta, chunks = triage.download(portal_context(), g.who, ref, attachment_id)
+    return download_response(meta.name, meta.size, chunks)
+
+
+def download_response(name: str, size: int, chunks) -> Response:
+    """A discloser's file as a download (never shown in the console)."""
     fallback = "".join(
-        ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in meta.name
+        ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in name
     )
     response = Response(stream_with_context(chunks), mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(meta.name, safe='')}"
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
     )
-    response.headers["Content-Length"] = str(meta.size)
+    response.headers["Content-Length"] = str(size)
     # A discloser's HTML or SVG must never run in the console, even if opened directly.
     response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -9,6 +9,7 @@ from portal.web.casework import (
     case_actions,
     case_notes,
     case_page,
+    file_copies,
     inbox,
     inbox_search,
     interests,
@@ -16,6 +17,16 @@ from portal.web.casework import (
 )
 from portal.web.casework.blueprint import bp
 
-VIEWS = (sign_in, inbox, inbox_search, case_page, case_actions, case_notes, interests, bulk_close)
+VIEWS = (
+    sign_in,
+    inbox,
+    inbox_search,
+    case_page,
+    case_actions,
+    case_notes,
+    interests,
+    bulk_close,
+    file_copies,
+)
 
 __all__ = ["VIEWS", "bp"]

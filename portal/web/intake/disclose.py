@@ -132,6 +132,7 @@ def disclose_post():
                     receipt=receipt,
                     form=ConfirmReceiptForm(expected=receipt),
                     answer_by=case_status.answer_expected_by(ctx, form.channel.data),
+                    file_reports=intake.file_reports,
                 )
     except submissions.AlreadySubmitted:
         # The same form again (a reload of the receipt page, Back then Send, a double click). The

@@ -3,7 +3,7 @@ receipt, and a reply."""
 
 from __future__ import annotations
 
-from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -17,6 +17,14 @@ from portal.web.forms import (
     TypedParagraphs,
     choices,
 )
+
+STRIP_METADATA_LABEL = "Remove hidden details (author, edit history, location) from my files"
+
+
+def strip_metadata_field() -> BooleanField:
+    """The box, ticked by default, that asks for files' hidden details to be removed before they
+    are kept (portal.intake.file_cleaning); left unticked, the officers see the details."""
+    return BooleanField(STRIP_METADATA_LABEL, default=True)
 
 
 class DiscloseForm(OneTimeForm):
@@ -55,6 +63,7 @@ class DiscloseForm(OneTimeForm):
         option_widget=CheckboxInput(),
         validators=[Optional()],
     )
+    strip_metadata = strip_metadata_field()
 
     TEXT_FIELDS = [
         "csrf_token",
@@ -67,6 +76,7 @@ class DiscloseForm(OneTimeForm):
         "contact",
         "identifying",
         "exclude",
+        "strip_metadata",
         "pow_challenge",  # the proof of work the page's script solved (portal.web.intake.payment)
         "pow_solution",
     ]
@@ -91,4 +101,6 @@ class ReplyForm(OneTimeForm):
         "Your message", validators=[DataRequired("Please write a message."), Length(max=200_000)]
     )
 
-    TEXT_FIELDS = ["csrf_token", "submission_token", "page_for", "message"]
+    strip_metadata = strip_metadata_field()
+
+    TEXT_FIELDS = ["csrf_token", "submission_token", "page_for", "message", "strip_metadata"]

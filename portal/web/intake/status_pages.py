@@ -64,6 +64,7 @@ NOTICES = {
         "Your message was sent. The integrity officers can read it now; it is the last of the"
         " messages below."
     ),
+    "handed": "The original was handed over: the integrity officers can download it now.",
     "consent": (
         "Your answer was recorded and signed with your receipt's key. The integrity officers can"
         " see it now."
@@ -266,6 +267,7 @@ def status_reply():
                     form.message.data,
                     form.submission_token.data,
                     session_id=session.id,
+                    strip_metadata=form.strip_metadata.data,
                 )
                 return redirect(url_for("discloser.status", done="sent") + "#notice", code=303)
     except upload_slots.Preempted as exc:

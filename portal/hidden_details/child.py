@@ -1,0 +1,86 @@
+"""The sandboxed child: sets its own resource limits before it reads a byte, reads one file from
+stdin, writes to stdout a 4-byte length, a JSON header ({"outcome": "cleaned" | "unreadable" |
+"memory", "kinds": [...], "limits": {"as": bytes, "cpu": seconds}}) and the cleaned bytes. It
+opens no file for writing (RLIMIT_FSIZE 0) and, under bubblewrap, sees no network and no data.
+
+Run as `python -I -B -c "...main()" FORMAT MEMORY_BYTES CPU_SECONDS`
+(portal.hidden_details.sandbox).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+
+
+def _limit(which: int, value: int) -> None:
+    resource.setrlimit(which, (value, value))
+
+
+def _cleaner(form: str):
+    # Imported only once the limits hold: the libraries are part of what they bound.
+    if form == "jpeg":
+        from .images import clean_jpeg
+
+        return clean_jpeg
+    if form == "png":
+        from .images import clean_png
+
+        return clean_png
+    if form == "pdf":
+        from .pdf import clean_pdf
+
+        return clean_pdf
+    from .packages import Unreadable, read_package
+
+    def clean_zip(data: bytes):
+        names = read_package(data).members  # a bomb stops here, before either cleaner
+        if "[Content_Types].xml" in names:
+            from .office import clean_office
+
+            return clean_office(data)
+        if "mimetype" in names:
+            from .opendocument import clean_opendocument
+
+            return clean_opendocument(data)
+        raise Unreadable("a zip of no known kind")
+
+    return clean_zip
+
+
+def _clean(form: str, data: bytes) -> tuple[bytes, dict]:
+    from .packages import Unreadable
+
+    try:
+        cleaned, found = _cleaner(form)(data)
+    except (Unreadable, RecursionError):  # RecursionError: nested beyond any document's
+        return b"", {"outcome": "unreadable", "kinds": []}
+    return cleaned, {"outcome": "cleaned", "kinds": sorted(found)}
+
+
+def main() -> None:
+    form, memory, cpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    _limit(resource.RLIMIT_AS, memory)
+    _limit(resource.RLIMIT_CPU, cpu)
+    _limit(resource.RLIMIT_FSIZE, 0)
+    _limit(resource.RLIMIT_CORE, 0)
+    data = sys.stdin.buffer.read()
+    header = {
+        "limits": {
+            "as": resource.getrlimit(resource.RLIMIT_AS)[0],
+            "cpu": resource.getrlimit(resource.RLIMIT_CPU)[0],
+        }
+    }
+    try:
+        cleaned, outcome = _clean(form, data)
+    except MemoryError:  # past RLIMIT_AS
+        cleaned, outcome = b"", {"outcome": "memory", "kinds": []}
+    except Exception:  # anything else a hostile file provokes: not checked, said plainly
+        cleaned, outcome = b"", {"outcome": "failed", "kinds": []}
+    header.update(outcome)
+    encoded = json.dumps(header).encode()
+    out = sys.stdout.buffer
+    out.write(len(encoded).to_bytes(4, "big") + encoded)
+    out.write(cleaned)
+    out.flush()

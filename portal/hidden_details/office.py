@@ -1,0 +1,175 @@
+"""Office Open XML (docx, xlsx, pptx) in the manner of mat2 (libmat2/office.py), but keeping
+comments and tracked changes themselves: document properties emptied; the parts that only carry
+details (custom properties, thumbnails, printer settings, people lists, SharePoint customXml)
+dropped with the relationships and content types naming them; in every XML part the names and
+dates on comments and tracked changes blanked, revision ids (w:rsid*) removed, the attached
+template, document variables and absolute paths removed; EXIF in embedded pictures removed."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from . import kinds
+from .images import strip_embedded_pictures
+from .packages import Package, Unreadable, local, parse_xml, read_package, write_package, xml_bytes
+
+_DROPPED = (
+    (re.compile(r"^docProps/custom\.xml$"), kinds.PROPERTIES),
+    (re.compile(r"^docProps/thumbnail\.[A-Za-z]+$"), kinds.THUMBNAIL),
+    (re.compile(r"^customXml/"), kinds.LINKED_DATA),
+    (re.compile(r"^(?:word|ppt|xl)/printerSettings/"), kinds.PRINTER),
+    (re.compile(r"^(?:word|ppt|xl)/people\.xml$"), kinds.PEOPLE),
+    (re.compile(r"^(?:word|ppt|xl)/persons/person\.xml$"), kinds.PEOPLE),
+)
+_CORE_KINDS = {
+    "creator": kinds.AUTHOR,
+    "lastModifiedBy": kinds.AUTHOR,
+    "created": kinds.DATES,
+    "modified": kinds.DATES,
+    "lastPrinted": kinds.DATES,
+    "revision": kinds.EDIT_HISTORY,
+}
+_APP_KINDS = {
+    "Company": kinds.COMPANY,
+    "Manager": kinds.AUTHOR,
+    "Template": kinds.PATHS,
+    "TotalTime": kinds.EDIT_HISTORY,
+    "Application": kinds.SOFTWARE,
+    "AppVersion": kinds.SOFTWARE,
+    "HyperlinkBase": kinds.PATHS,
+}
+# Attributes naming a person, on comments, tracked changes and their authors' lists.
+_NAME_ATTRIBUTES = {"author", "initials", "userId", "providerId", "displayName", "userName"}
+_DATE_ATTRIBUTES = {"date", "dateUtc", "dt"}
+_REMOVED_ELEMENTS = {
+    "rsids": kinds.EDIT_HISTORY,
+    "attachedTemplate": kinds.PATHS,
+    "docVars": kinds.PROPERTIES,
+    "absPath": kinds.PATHS,
+}
+_COMMENT_PARTS = re.compile(r"(?i)(comment|authors|persons|people|revision|threaded)")
+
+
+def _empty_properties(
+    package: Package, name: str, named: dict[str, str], other: str | None
+) -> None:
+    root = parse_xml(package.members[name])
+    for child in list(root):
+        kind = named.get(local(child.tag), other)
+        if kind and ((child.text or "").strip() or len(child)):
+            package.found.add(kind)
+        root.remove(child)
+    package.members[name] = xml_bytes(root)
+
+
+def _clean_part(package: Package, name: str) -> None:
+    root = parse_xml(package.members[name])
+    about_people = bool(_COMMENT_PARTS.search(name))
+    changed = False
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        tag = local(element.tag)
+        if tag in _REMOVED_ELEMENTS and element.getparent() is not None:
+            package.found.add(_REMOVED_ELEMENTS[tag])
+            element.getparent().remove(element)
+            changed = True
+            continue
+        revision = tag in {
+            "ins",
+            "del",
+            "moveFrom",
+            "moveTo",
+            "rPrChange",
+            "pPrChange",
+            "sectPrChange",
+            "tblPrChange",
+            "trPrChange",
+            "tcPrChange",
+            "numberingChange",
+            "cellIns",
+            "cellDel",
+            "cellMerge",
+        }
+        kind = kinds.TRACKED_CHANGES if revision else kinds.COMMENT_AUTHORS
+        for attribute in list(element.attrib):
+            short = local(attribute)
+            if short.startswith("rsid"):
+                del element.attrib[attribute]
+                package.found.add(kinds.EDIT_HISTORY)
+                changed = True
+            elif (short in _NAME_ATTRIBUTES or about_people and short == "name") and (
+                element.attrib[attribute]
+            ):
+                element.attrib[attribute] = ""  # required by the schema: blanked, not removed
+                package.found.add(kind)
+                changed = True
+            elif short in _DATE_ATTRIBUTES and (revision or about_people):
+                del element.attrib[attribute]
+                package.found.add(kind)
+                changed = True
+        if tag in {"author", "name"} and about_people and element.text and not len(element):
+            element.text = ""  # xl/commentsN.xml <authors><author>NAME</author>
+            package.found.add(kinds.COMMENT_AUTHORS)
+            changed = True
+    if changed:
+        package.members[name] = xml_bytes(root)
+
+
+def _drop_references(package: Package, dropped: set[str]) -> None:
+    """Relationships and content types that name a part no longer in the package, and the
+    relationship to an attached template (its target is a path on the author's machine)."""
+    for name in [n for n in package.members if n.endswith(".rels")]:
+        root = parse_xml(package.members[name])
+        base = posixpath.dirname(posixpath.dirname(name))
+        for relation in list(root):
+            target = relation.get("Target", "")
+            if relation.get("Type", "").endswith("/attachedTemplate"):
+                root.remove(relation)
+                package.found.add(kinds.PATHS)
+                continue
+            if relation.get("TargetMode") == "External":
+                continue
+            path = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(base, target))
+            )
+            if path in dropped:
+                root.remove(relation)
+        package.members[name] = xml_bytes(root)
+    types = "[Content_Types].xml"
+    if types in package.members:
+        root = parse_xml(package.members[types])
+        for entry in list(root):
+            if entry.get("PartName", "").lstrip("/") in dropped:
+                root.remove(entry)
+        package.members[types] = xml_bytes(root)
+
+
+def clean_office(data: bytes) -> tuple[bytes, set[str]]:
+    """Raises Unreadable (not a package with [Content_Types].xml, malformed XML, a bomb)."""
+    package = read_package(data)
+    if "[Content_Types].xml" not in package.members:
+        raise Unreadable("not an Office Open XML package")
+    dropped = set()
+    for name in list(package.members):
+        for pattern, kind in _DROPPED:
+            if pattern.search(name):
+                package.drop(name, kind)
+                dropped.add(name)
+    if "docProps/core.xml" in package.members:
+        _empty_properties(package, "docProps/core.xml", _CORE_KINDS, kinds.PROPERTIES)
+    if "docProps/app.xml" in package.members:
+        _empty_properties(package, "docProps/app.xml", _APP_KINDS, None)
+    for name in list(package.members):
+        if (
+            name.lower().endswith(".xml")
+            and not name.startswith("docProps/")
+            and name != ("[Content_Types].xml")
+        ):
+            _clean_part(package, name)
+    strip_embedded_pictures(package)
+    _drop_references(package, dropped)
+    return write_package(package), package.found

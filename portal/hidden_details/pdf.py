@@ -1,0 +1,82 @@
+"""PDF, with pikepdf (qpdf): the document information, the XMP of the document and of every
+object, application data (/PieceInfo), the names on annotations (comments), EXIF inside embedded
+JPEG pictures; saved whole and fresh, so earlier saved versions (incremental updates) are gone
+and the identifier (/ID) is new."""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+
+from . import kinds
+from .images import strip_jpeg
+from .packages import Unreadable
+
+
+def _info_kinds(info: pikepdf.Dictionary) -> set[str]:
+    found = set()
+    for key in info.keys():
+        if key == "/Author":
+            found.add(kinds.AUTHOR)
+        elif key in ("/Creator", "/Producer"):
+            found.add(kinds.SOFTWARE)
+        elif key in ("/CreationDate", "/ModDate"):
+            found.add(kinds.DATES)
+        else:
+            found.add(kinds.PROPERTIES)
+    return found
+
+
+def _clean_object(obj, found: set[str]) -> None:
+    if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+        return
+    for key, kind in (
+        ("/Metadata", kinds.XMP),
+        ("/PieceInfo", kinds.SOFTWARE),
+        ("/LastModified", kinds.DATES),
+    ):
+        if key in obj:
+            del obj[key]
+            found.add(kind)
+    if obj.get("/Type") == "/Annot" or "/Subtype" in obj and "/Popup" in obj:
+        for key in ("/T", "/M", "/CreationDate"):
+            if key in obj:
+                del obj[key]
+                found.add(kinds.COMMENT_AUTHORS)
+    if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image":
+        if obj.get("/Filter") == "/DCTDecode":
+            raw = obj.read_raw_bytes()
+            cleaned, removed = strip_jpeg(raw)
+            if removed:
+                obj.write(cleaned, filter=pikepdf.Name.DCTDecode)
+                found.add(kinds.IMAGE_DETAILS)
+
+
+def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
+    """Raises Unreadable for a file qpdf cannot open (or an encrypted one)."""
+    try:
+        document = pikepdf.open(io.BytesIO(data))
+    except (pikepdf.PdfError, pikepdf.PasswordError, ValueError) as exc:
+        raise Unreadable("not a readable PDF") from exc
+    found: set[str] = set()
+    with document:
+        if document.is_encrypted:
+            raise Unreadable("encrypted PDF")
+        if "/Info" in document.trailer:
+            found |= _info_kinds(document.trailer.Info)
+            del document.trailer["/Info"]
+        if "/ID" in document.trailer:
+            found.add(kinds.DOCUMENT_ID)
+        if data.count(b"%%EOF") > 1:  # each incremental update ends with one
+            found.add(kinds.EARLIER_VERSIONS)
+        _clean_object(document.Root, found)
+        for obj in document.objects:
+            _clean_object(obj, found)
+        out = io.BytesIO()
+        try:
+            # A fresh file: no earlier versions; its /ID from its content, not from a time.
+            document.save(out, deterministic_id=True, fix_metadata_version=False)
+        except pikepdf.PdfError as exc:
+            raise Unreadable("PDF could not be written again") from exc
+    return out.getvalue(), found

@@ -1,0 +1,187 @@
+"""Running the file checks in a child process that a hostile file cannot take the worker with:
+under bubblewrap (no network, no other namespace, a read-only view of the interpreter and of this
+package only, no data directory, no /tmp) when it can run here, else a plain child; either way
+with its own memory and CPU limits (child.py), a wall-clock timeout, and input and output through
+pipes only. Files above SIZE_CAP are not checked."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+SIZE_CAP = 64 * 1024 * 1024
+MEMORY_BYTES = 1024 * 1024 * 1024  # the child's address space (RLIMIT_AS)
+CPU_SECONDS = 20
+WALL_SECONDS = 40
+
+_PACKAGE = Path(__file__).resolve().parent
+_LAUNCH = (
+    "import sys; sys.path.insert(0, {root!r}); from portal.hidden_details.child import main; main()"
+)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a check found. `cleaned`: the file without its hidden details (None when it was not
+    checked); `kinds`: the kinds removed (portal.hidden_details.kinds), never a value; `reason`
+    why it was not checked ("" when it was); `limits`: the child's RLIMIT_AS and RLIMIT_CPU as
+    it reported them."""
+
+    cleaned: bytes | None
+    kinds: tuple[str, ...] = ()
+    reason: str = ""
+    limits: dict | None = None
+
+    @property
+    def checked(self) -> bool:
+        return self.cleaned is not None
+
+
+def file_format(data: bytes) -> str | None:
+    """'jpeg', 'png', 'pdf' or 'zip' from the first bytes; None for any other kind of file."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return "zip"
+    return None
+
+
+def bwrap_command(inner: list[str]) -> list[str]:
+    binds = ["--ro-bind", "/usr", "/usr"]
+    for top in ("bin", "lib", "lib64", "sbin"):
+        path = Path("/") / top
+        if path.is_symlink():
+            binds += ["--symlink", str(path.readlink()), str(path)]
+        elif path.exists():
+            binds += ["--ro-bind", str(path), str(path)]
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
+        if not prefix.startswith("/usr"):
+            binds += ["--ro-bind", prefix, prefix]
+    binds += ["--ro-bind", str(_PACKAGE.parent / "__init__.py"), "/sandbox/portal/__init__.py"]
+    binds += ["--ro-bind", str(_PACKAGE), "/sandbox/portal/hidden_details"]
+    return [
+        "bwrap",
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--cap-drop",
+        "ALL",
+        *binds,
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--chdir",
+        "/",
+        *inner,
+    ]
+
+
+def _inner(root: str, form: str, memory: int, cpu: int) -> list[str]:
+    return [
+        sys.executable,
+        "-I",
+        "-B",
+        "-c",
+        _LAUNCH.format(root=root),
+        form,
+        str(memory),
+        str(cpu),
+    ]
+
+
+@functools.cache
+def bubblewrap_works() -> bool:
+    """Whether bubblewrap can make its namespaces here (it cannot in some containers)."""
+    if shutil.which("bwrap") is None:
+        return False
+    try:
+        probe = subprocess.run(
+            bwrap_command([sys.executable, "-I", "-c", "pass"]),
+            input=b"",  # a pipe: opening /dev/null would be a write-mode open
+            capture_output=True,
+            timeout=WALL_SECONDS,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def describe() -> str:
+    """One line for the startup log and the health check: how files are checked here."""
+    if bubblewrap_works():
+        return (
+            "File checks run in bubblewrap (no network, no data directory) with memory and"
+            " time limits."
+        )
+    return (
+        "File checks run in a plain child process with memory and time limits only:"
+        " bubblewrap is not installed or cannot run here (SECURITY.md, Hidden details in files)."
+    )
+
+
+def command(form: str, memory: int, cpu: int, sandboxed: bool) -> list[str]:
+    if sandboxed:
+        return bwrap_command(_inner("/sandbox", form, memory, cpu))
+    return _inner(str(_PACKAGE.parent.parent), form, memory, cpu)
+
+
+def check(
+    data: bytes,
+    *,
+    memory_bytes: int | None = None,
+    cpu_seconds: int | None = None,
+    wall_seconds: float | None = None,
+    sandboxed: bool | None = None,
+) -> Checked:
+    """Find and remove the hidden details of one file (bytes in memory; nothing is written to
+    disk). Never raises for what the file holds: a file of no known kind, above SIZE_CAP, that
+    does not parse, or that takes the child past its memory, CPU or wall-clock limit comes back
+    not checked, with the reason. The limits default to MEMORY_BYTES, CPU_SECONDS and
+    WALL_SECONDS; `sandboxed` None: bubblewrap where it works."""
+    form = file_format(data)
+    if form is None:
+        return Checked(None, reason="kind")
+    if len(data) > SIZE_CAP:
+        return Checked(None, reason="size")
+    if sandboxed is None:
+        sandboxed = bubblewrap_works()
+    memory = MEMORY_BYTES if memory_bytes is None else memory_bytes
+    cpu = CPU_SECONDS if cpu_seconds is None else cpu_seconds
+    try:
+        done = subprocess.run(
+            command(form, memory, cpu, sandboxed),
+            input=data,
+            capture_output=True,
+            timeout=WALL_SECONDS if wall_seconds is None else wall_seconds,
+        )
+    except subprocess.TimeoutExpired:
+        return Checked(None, reason="time")
+    except OSError:
+        return Checked(None, reason="failed")
+    return _answer(done.stdout, done.returncode)
+
+
+def _answer(out: bytes, returncode: int) -> Checked:
+    if returncode != 0 or len(out) < 4:
+        # Killed (SIGKILL past RLIMIT_CPU, SIGSEGV on an allocation the limit refused) or
+        # broken: the file goes through as it came.
+        return Checked(None, reason="limit" if returncode < 0 else "failed")
+    size = int.from_bytes(out[:4], "big")
+    try:
+        header = json.loads(out[4 : 4 + size])
+    except ValueError:
+        return Checked(None, reason="failed")
+    if header.get("outcome") != "cleaned":
+        return Checked(None, reason=header.get("outcome", "failed"), limits=header.get("limits"))
+    return Checked(out[4 + size :], tuple(header.get("kinds", ())), limits=header.get("limits"))

@@ -1,0 +1,113 @@
+"""Removing the hidden details of a discloser's files before they are kept (issue 26): each file
+read back into memory from its encrypted blob, checked in the sandboxed child
+(portal.hidden_details.sandbox), and when something was removed sealed again cleaned, its original
+sealed under a key of the discloser's alone (portal.records.original_files). Nothing in clear
+touches the disk: the bytes go to the child and back through pipes."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from dataclasses import dataclass
+
+import crypto
+from portal.core.clock import day_start_timestamp
+from portal.hidden_details import sandbox
+from portal.intake.receiving import Intake
+from portal.records import case_attachments, original_files
+from portal.records.original_files import Original
+from portal.store.blobs import BlobWriter
+
+# All the checks of one request together stop after this long, so many slow files cannot hold a
+# worker's thread for each file's own limit in turn.
+REQUEST_CHECK_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What the receipt page says of one file: `state` as Attachment.hidden ("removed", "none",
+    "left", "unchecked", "unknown"), the kinds removed (plain words, never values)."""
+
+    name: str
+    state: str
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass
+class KeptOriginal:
+    original: Original
+    writer: BlobWriter
+
+
+def not_checked_state(checked: sandbox.Checked) -> str:
+    """ "unknown" for a kind of file the checks do not read, "unchecked" for one they could not."""
+    return "unknown" if checked.reason == "kind" else "unchecked"
+
+
+def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
+    """Check every finished file of `intake` (not `strip`: each is only marked "left", as the
+    discloser chose). Sets `intake.file_reports` and returns it; the originals of cleaned files
+    are in `intake.originals`, with the key `intake.originals_key` they are sealed under."""
+    reports = []
+    deadline = time.monotonic() + REQUEST_CHECK_SECONDS
+    for pending in intake.files:
+        attachment = pending.attachment
+        if attachment is None:
+            continue
+        left = deadline - time.monotonic()
+        if not strip:
+            reports.append(_mark(pending, "left"))
+            continue
+        # Above the size cap, or once the request's time for checks is spent: kept as sent.
+        if attachment.size > sandbox.SIZE_CAP or left <= 0:
+            reports.append(_mark(pending, "unchecked"))
+            continue
+        received = pending.read_back()
+        checked = sandbox.check(received, wall_seconds=min(sandbox.WALL_SECONDS, left))
+        if not checked.checked or not checked.kinds:
+            reports.append(
+                _mark(pending, "none" if checked.checked else not_checked_state(checked))
+            )
+            continue
+        _keep_original(intake, pending.id, attachment.name, received)
+        pending.replace(
+            checked.cleaned, hashlib.sha256(checked.cleaned).hexdigest(), "removed", checked.kinds
+        )
+        reports.append(FileReport(attachment.name, "removed", checked.kinds))
+    intake.file_reports = reports
+    return reports
+
+
+def _mark(pending, state: str) -> FileReport:
+    """The file kept as it came, marked with what was (not) done about its hidden details."""
+    pending.attachment = dataclasses.replace(pending.attachment, hidden=state)
+    return FileReport(pending.attachment.name, state)
+
+
+def _keep_original(intake: Intake, attachment_id: str, name: str, received: bytes) -> None:
+    if not intake.originals_key:
+        intake.originals_key = crypto.new_case_key()
+    key = intake.originals_key
+    writer, size = case_attachments.write_blob(
+        intake.ctx,
+        crypto.stream_key(key, intake.case_id, attachment_id),
+        original_files.stream_ad(intake.case_id, attachment_id),
+        received,
+    )
+    original = Original(attachment_id, name, size, hashlib.sha256(received).hexdigest(), None)
+    intake.originals.append(KeptOriginal(original, writer))
+
+
+def store_originals(intake: Intake, discloser_public_key: bytes) -> None:
+    """Inside the caller's transaction: the originals' rows, their blobs committed (their times
+    the day's start, like every blob's)."""
+    day_timestamp = day_start_timestamp(intake.day, intake.ctx.settings.timezone)
+    if intake.originals:
+        original_files.insert_originals(
+            intake.ctx,
+            intake.case_id,
+            discloser_public_key,
+            intake.originals_key,
+            [(kept.original, kept.writer.commit(day_timestamp)) for kept in intake.originals],
+        )

@@ -1,0 +1,70 @@
+"""The child that parses discloser files (portal.hidden_details.sandbox): what it can reach under
+bubblewrap where this machine allows it, what the plain child is held to where it does not, and
+that a file it cannot finish comes back not checked rather than raising."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+from portal.hidden_details import sandbox
+import tests.support.hidden_files as made
+
+PROBE = """
+import json, os, socket, sys
+seen = {"data": os.path.exists(sys.argv[1]), "tmp": os.path.exists("/tmp"),
+        "root": sorted(os.listdir("/"))}
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=2).close()
+    seen["network"] = True
+except OSError:
+    seen["network"] = False
+try:
+    open("/sandbox/portal/hidden_details/written", "w").close()
+    seen["writable"] = True
+except OSError:
+    seen["writable"] = False
+print(json.dumps(seen))
+"""
+
+
+def test_under_bubblewrap_the_child_sees_no_data_no_network_and_a_read_only_tree(installation):
+    if not sandbox.bubblewrap_works():
+        # This machine cannot make the namespaces: the portal says so, and uses the plain child.
+        assert "plain child process" in sandbox.describe()
+        assert sandbox.command("pdf", 1 << 30, 20, False)[0] == sys.executable
+        return
+    assert "bubblewrap" in sandbox.describe() and "plain" not in sandbox.describe()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        done = subprocess.run(
+            sandbox.bwrap_command([sys.executable, "-I", "-c", PROBE, str(installation.data_dir), str(port)]),
+            capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["data"] is False and seen["tmp"] is False
+    assert seen["network"] is False and seen["writable"] is False
+    # Only the system's programs, the interpreter's folders and this package are there.
+    interpreter_tops = {p.split("/")[1] for p in (sys.prefix, sys.base_prefix)}
+    assert set(seen["root"]) <= {"usr", "bin", "lib", "lib64", "sbin", "proc", "dev", "sandbox", *interpreter_tops}
+
+
+def test_either_child_cleans_the_same_and_reports_the_limits_it_set():
+    data = made.jpeg_with_gps()
+    modes = [False] + ([True] if sandbox.bubblewrap_works() else [])
+    answers = [sandbox.check(data, sandboxed=mode, memory_bytes=300 << 20, cpu_seconds=7) for mode in modes]
+    for answer in answers:
+        assert answer.checked and "location (GPS position)" in answer.kinds
+        assert answer.limits == {"as": 300 << 20, "cpu": 7}
+        assert made.PERSON.encode() not in answer.cleaned
+    assert len({answer.cleaned for answer in answers}) == 1
+
+
+def test_what_cannot_be_checked_comes_back_unchecked_with_its_reason():
+    assert sandbox.check(b"plain text, no kind the checks read").reason == "kind"
+    assert sandbox.check(b"%PDF-1.7" + bytes(sandbox.SIZE_CAP)).reason == "size"
+    assert sandbox.check(made.pdf(), wall_seconds=0.001).reason == "time"  # stopped, not waited for
+    assert sandbox.check(b"\x89PNG\r\n\x1a\n" + b"junk").reason == "unreadable"

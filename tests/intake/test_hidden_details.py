@@ -1,0 +1,272 @@
+"""Hidden details in files (issue 26), over HTTP: real files made in the test are cleaned before
+they are kept when the discloser asks (the default), the receipt says what kinds were removed,
+the officer downloads them without the details and with the text unchanged, the originals stay
+the discloser's until handed over; left in when the box is unticked, with the note; a bomb and a
+malformed file go through with a plain note; nothing in clear on disk, in temporary files or logs."""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import pikepdf
+from PIL import Image
+
+from portal.core.context import open_context
+from portal.hidden_details import sandbox
+from tests.support import csrf_token, disclosure_fields, form_for, post_multipart
+import tests.support.hidden_files as made
+from tests.support.console import case_links, sign_in
+from tests.support.discloser import open_status
+
+NEEDLES = (made.PERSON.encode(), made.PERSON.encode("utf-16-le"), made.COMPANY.encode())
+
+
+def _send(client, files, strip=True):
+    token = csrf_token(client.get("/disclose").text)
+    fields = disclosure_fields(token, "Payments made twice.") + ([("strip_metadata", "y")] if strip else [])
+    response = post_multipart(client, "/disclose", fields, files)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def _case_page(app, installation):
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    [case_url] = case_links(officer.get("/console/").text)
+    return officer, case_url
+
+
+def _downloads(officer, page: str) -> dict[str, bytes]:
+    """Each listed file's name -> what the officer downloads."""
+    found = {}
+    for url, name in re.findall(r'<li><a href="(/console/cases/[^"]+/attachments/[^"]+)">([^<]+)</a>', page):
+        response = officer.get(url)
+        assert response.status_code == 200
+        found[name] = response.data
+    return found
+
+
+def _holds_a_needle(name: str, data: bytes) -> bool:
+    searched = made.zip_texts(data) if name.endswith((".docx", ".xlsx", ".odt")) else data
+    return any(needle in searched for needle in NEEDLES)
+
+
+def _clear_text_on_disk(roots, since: float) -> list[Path]:
+    """Files changed since `since` below `roots` that hold a needle (others' temporary files may
+    come and go while this walks: those are passed over)."""
+    hits = []
+    for root in roots:
+        for folder, _, names in os.walk(root, onerror=lambda error: None):
+            for name in names:
+                path = Path(folder) / name
+                try:
+                    if not path.is_file() or path.stat().st_mtime < since:
+                        continue
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                if any(needle in data for needle in NEEDLES):
+                    hits.append(path)
+    return hits
+
+
+FILES = {"minutes.docx": made.docx(), "payments.xlsx": made.xlsx(), "notes.odt": made.odt(),
+         "site.jpg": made.jpeg_with_gps(), "letter.pdf": made.pdf()}
+
+
+def test_files_are_cleaned_before_they_are_kept_and_the_receipt_says_what_was_removed(
+        app, installation, monkeypatch, caplog):
+    started = time.time() - 1
+    data_dir = installation.data_dir
+    caplog.set_level(logging.DEBUG)
+    seen_during = []
+    real_run = sandbox.subprocess.run
+
+    def run_and_look(*args, **kwargs):
+        done = real_run(*args, **kwargs)
+        # While the files are being cleaned: the child is done, its answer is in memory only.
+        seen_during.append(_clear_text_on_disk([data_dir, tempfile.gettempdir()], started))
+        return done
+
+    sandbox.bubblewrap_works()  # its probe, once per process, is not a file's check
+    monkeypatch.setattr(sandbox.subprocess, "run", run_and_look)
+    discloser = app.test_client()
+    receipt_page = _send(discloser, [("attachments", name, data) for name, data in FILES.items()])
+    assert len(seen_during) == len(FILES) and not any(seen_during), re.sub(r"<[^>]+>", "", receipt_page)
+
+    report = receipt_page[receipt_page.index('id="metadata-report"'):]
+    for name in FILES:
+        assert re.search(rf"<strong>{re.escape(name)}</strong>:\s*removed: ", report), report[:3000]
+    for kind in ("location (GPS position)", "names and dates on tracked changes", "names of authors or owners",
+                 "company or organisation name", "earlier saved versions kept inside the file",
+                 "a list of the people who worked on it", "printer settings"):
+        assert kind in report
+    assert not any(needle.decode("latin-1") in receipt_page for needle in NEEDLES[:1] + NEEDLES[2:])
+
+    officer, case_url = _case_page(app, installation)
+    page = officer.get(case_url).text
+    assert "hidden details removed at the discloser's request" in page
+    downloads = _downloads(officer, page)
+    assert sorted(downloads) == sorted(FILES)
+    for name, data in downloads.items():
+        assert not _holds_a_needle(name, data), name
+    logged_while_sending = caplog.text
+    # The text is as it was.
+    for name, part, tag in (("minutes.docx", "word/document.xml", "t"), ("payments.xlsx", "xl/worksheets/sheet1.xml", "t"),
+                            ("notes.odt", "content.xml", "p")):
+        with zipfile.ZipFile(io.BytesIO(FILES[name])) as before, zipfile.ZipFile(io.BytesIO(downloads[name])) as after:
+            assert made.TEXT in made.xml_text(before.read(part), tag)
+            assert made.xml_text(after.read(part), tag) == made.xml_text(before.read(part), tag)
+    with zipfile.ZipFile(io.BytesIO(downloads["minutes.docx"])) as after:
+        assert b"Added later." in after.read("word/document.xml") and b"Removed." in after.read("word/document.xml")
+        assert "word/people.xml" not in after.namelist() and "docProps/custom.xml" not in after.namelist()
+        assert b"people.xml" not in after.read("word/_rels/document.xml.rels")
+    with Image.open(io.BytesIO(FILES["site.jpg"])) as before, Image.open(io.BytesIO(downloads["site.jpg"])) as after:
+        assert after.getexif().get_ifd(0x8825) == {} and list(after.get_flattened_data()) == list(before.get_flattened_data())
+    with pikepdf.open(io.BytesIO(downloads["letter.pdf"])) as cleaned:
+        assert "/Author" not in cleaned.docinfo and "/Metadata" not in cleaned.Root
+        assert made.TEXT.encode() in cleaned.pages[0].Contents.read_bytes()
+    assert downloads["letter.pdf"].count(b"%%EOF") == 1
+
+    # The originals are the discloser's alone: the officers have no link and no way to one...
+    assert "/originals/" not in page
+    assert open_status(discloser, re.search(r'data-receipt="([^"]+)"', receipt_page).group(1)
+                       if 'data-receipt="' in receipt_page else _receipt(receipt_page)).status_code == 303
+    status_page = discloser.get("/status").text
+    assert 'id="original-files"' in status_page and "minutes.docx" in status_page
+    form = form_for(status_page, next(a for a in re.findall(r'action="([^"]+)"', status_page)
+                                      if "/status/originals/" in a))
+    original_id = form["action"].rsplit("/", 1)[1]
+    assert officer.get(f"{case_url}/originals/{original_id}").status_code == 404
+    # ... until the discloser hands one over.
+    assert discloser.post(form["action"], data=dict(form["fields"])).status_code == 303
+    page = officer.get(case_url).text
+    [original_url] = re.findall(r'href="(/console/cases/[^"]+/originals/[^"]+)"', page)
+    handed = officer.get(original_url)
+    assert handed.status_code == 200 and handed.data in FILES.values()
+
+    # A reply's files are cleaned the same way, and the status page tells what was removed.
+    status_page = discloser.get("/status").text
+    reply = form_for(status_page, "/status/reply")
+    fields = [(k, v) for k, v in reply["fields"] if k != "message"] + [("message", "A photo of the site.")]
+    assert ("strip_metadata", "y") in fields  # ticked on the page
+    answer = post_multipart(discloser, "/status/reply", fields, [("attachments", "second.jpg", FILES["site.jpg"])])
+    assert answer.status_code == 303
+    status_page = discloser.get("/status").text
+    assert re.search(r"second\.jpg:\s*removed: [^<]*location \(GPS position\)", status_page)
+    second = _downloads(officer, officer.get(case_url).text)["second.jpg"]
+    assert not _holds_a_needle("second.jpg", second) and second != FILES["site.jpg"]
+
+    # What the portal logged; Pillow's records after the downloads are this test's own reading of the files.
+    logged = logged_while_sending + "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("PIL"))
+    assert not any(needle.decode("latin-1") in logged for needle in NEEDLES)
+    assert _clear_text_on_disk([data_dir, tempfile.gettempdir()], started) == []
+
+
+def _receipt(page: str) -> str:
+    from tests.support import receipt_from
+    return receipt_from(page)
+
+
+def _audit_events(installation, event: str) -> list[str]:
+    ctx = open_context(installation.data_dir)
+    try:
+        return [row[0] for row in ctx.db.execute("SELECT detail FROM audit_log WHERE event = ?", [event])]
+    finally:
+        ctx.db.conn.close()
+
+
+def test_unticked_the_officer_sees_the_details_and_the_note_and_can_make_an_audited_clean_copy(app, installation):
+    discloser = app.test_client()
+    # A fresh form has the box ticked; the discloser unticks it (a browser then sends no field).
+    assert re.search(r'<input type="checkbox" id="strip_metadata" name="strip_metadata" value="y" checked',
+                     discloser.get("/disclose").text)
+    receipt_page = _send(discloser, [("attachments", "minutes.docx", FILES["minutes.docx"]),
+                                     ("attachments", "site.jpg", FILES["site.jpg"])], strip=False)
+    assert "you chose to leave any hidden details in" in receipt_page
+    officer, case_url = _case_page(app, installation)
+    page = officer.get(case_url).text
+    assert page.count("hidden details were left in, as the discloser chose") == 2
+    downloads = _downloads(officer, page)
+    assert downloads == {"minutes.docx": FILES["minutes.docx"], "site.jpg": FILES["site.jpg"]}
+    assert all(_holds_a_needle(name, data) for name, data in downloads.items())
+
+    form = form_for(page, next(a for a in re.findall(r'action="([^"]+)"', page) if a.endswith("/clean-copy")))
+    answer = officer.post(form["action"], data=dict(form["fields"]))
+    assert answer.status_code == 303 and "copy=removed" in answer.headers["Location"]
+    page = officer.get(answer.headers["Location"]).text
+    assert 'id="clean-copy-outcome"' in page and "A clean copy was made" in page
+    downloads = _downloads(officer, page)
+    [copy_name] = [name for name in downloads if name.startswith("clean copy of ")]
+    assert not _holds_a_needle(copy_name, downloads[copy_name])
+    assert downloads[copy_name.removeprefix("clean copy of ")] in FILES.values()  # the file itself is kept
+    [detail] = _audit_events(installation, "clean_copy")
+    assert '"outcome":"removed"' in detail and made.PERSON not in detail
+
+
+def test_a_bomb_and_a_malformed_file_go_through_with_a_plain_note(app, installation):
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w") as member:  # 260 MiB of zeros in about 260 KB
+            for _ in range(260):
+                member.write(bytes(1 << 20))
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        for index in range(10_001):
+            archive.writestr(f"p/{index}", b"")
+    # A picture whose header claims 400 million pixels: refused before any is decoded.
+    pixels = _png_chunk(b"IHDR", (20000).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00")
+    huge = b"\x89PNG\r\n\x1a\n" + pixels + _png_chunk(b"IDAT", __import__("zlib").compress(bytes(1000))) + _png_chunk(b"IEND", b"")
+    sent = {"bomb.docx": bomb.getvalue(), "entries.odt": many.getvalue(), "huge.png": huge,
+            "broken.pdf": b"%PDF-1.7\n1 0 obj << /Author (" + made.PERSON.encode() + b") >>\ntrailer garbage",
+            "broken.jpg": b"\xff\xd8\xff\xe1\x00\x10Exif" + bytes(3)}
+    receipt_page = _send(app.test_client(), [("attachments", name, data) for name, data in sent.items()])
+    report = receipt_page[receipt_page.index('id="metadata-report"'):]
+    for name in sent:
+        assert re.search(rf"<strong>{re.escape(name)}</strong>:\s*could not be checked", report), name
+    officer, case_url = _case_page(app, installation)
+    page = officer.get(case_url).text
+    assert page.count("could not be checked, so it is as the discloser sent it") == len(sent)
+    assert _downloads(officer, page) == sent
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    import zlib
+    return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+
+def _big_jpeg() -> bytes:
+    """A small file that decodes to 108 MB of pixels."""
+    out = io.BytesIO()
+    Image.new("RGB", (6000, 6000), (200, 10, 10)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_the_child_is_held_to_its_memory_bound_and_the_request_still_succeeds(app, installation, monkeypatch):
+    big = _big_jpeg()
+    modes = [False] + ([True] if sandbox.bubblewrap_works() else [])
+    for sandboxed in modes:  # bubblewrap where this machine allows it, and the plain child always
+        bounded = sandbox.check(big, memory_bytes=160 << 20, sandboxed=sandboxed)
+        assert not bounded.checked and bounded.reason == "memory"
+        assert bounded.limits == {"as": 160 << 20, "cpu": sandbox.CPU_SECONDS}
+        assert sandbox.check(big, memory_bytes=600 << 20, sandboxed=sandboxed).checked
+    monkeypatch.setattr(sandbox, "MEMORY_BYTES", 160 << 20)
+    receipt_page = _send(app.test_client(), [("attachments", "photo.jpg", big)])
+    assert re.search(r"<strong>photo\.jpg</strong>:\s*could not be checked", receipt_page)
+
+
+def test_once_a_request_has_spent_its_time_for_checks_the_rest_go_as_sent(app, monkeypatch):
+    from portal.intake import file_cleaning
+    spawned = []
+    monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: spawned.append(a))
+    monkeypatch.setattr(file_cleaning, "REQUEST_CHECK_SECONDS", 0)
+    receipt_page = _send(app.test_client(), [("attachments", "site.jpg", FILES["site.jpg"])])
+    assert re.search(r"<strong>site\.jpg</strong>:\s*could not be checked", receipt_page) and spawned == []
