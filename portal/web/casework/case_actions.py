@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import g
 from werkzeug.datastructures import MultiDict
 
-from portal.casework import cases, triage
+from portal.casework import acknowledging, cases, triage
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import assign_form, status_form, step_form
 from portal.web.casework.case_page import case_action, render_case
-from portal.web.casework.forms import ExtensionForm, OfficerReplyForm
+from portal.web.casework.forms import AcknowledgeForm, ExtensionForm, OfficerReplyForm
 from portal.web.console_session import resume_with_text, signed_in
 from portal.web.context import portal_context
 
@@ -32,7 +32,7 @@ def case_reply(ref: str):
             f.submission_token.data,
             bool(f.progress_update.data),
         ),
-        "#thread",
+        lambda f: "progress" if f.progress_update.data else "reply",
     )
 
 
@@ -42,6 +42,32 @@ def _resume_reply(ref: str, formdata: MultiDict):
         ref,
         reply_form=OfficerReplyForm(formdata=formdata),
         problem="Your reply is back in its box below. It has not been sent yet.",
+    )
+
+
+@bp.post("/cases/<ref>/acknowledge")
+@signed_in("officer")
+def case_acknowledge(ref: str):
+    """s 13(1)(a) in one POST: the message, the step and the status 'acknowledged' together."""
+    return case_action(
+        ref,
+        "ack_form",
+        AcknowledgeForm(),
+        "message",
+        "The case was not acknowledged and nothing was sent: please see below.",
+        lambda f: acknowledging.acknowledge(
+            portal_context(), g.who, ref, f.message.data, f.submission_token.data
+        ),
+        "acknowledged",
+    )
+
+
+@resume_with_text("console.case_acknowledge")
+def _resume_acknowledge(ref: str, formdata: MultiDict):
+    return render_case(
+        ref,
+        ack_form=AcknowledgeForm(formdata=formdata),
+        problem="Your acknowledgement is back in its box below. It has not been sent yet.",
     )
 
 
@@ -63,6 +89,7 @@ def case_status(ref: str):
             f.expected_timeframe.data,
             f.submission_token.data,
         ),
+        "status",
     )
 
 
@@ -94,7 +121,7 @@ def case_step(ref: str):
         "step",
         "The step was not recorded: please see below.",
         lambda f: triage.complete_step(portal_context(), g.who, ref, f.step.data),
-        "#clock",
+        "step",
     )
 
 
@@ -115,7 +142,7 @@ def case_extension(ref: str):
             f.update_every.data,
             f.submission_token.data,
         ),
-        "#clock",
+        "extension",
     )
 
 
@@ -137,4 +164,5 @@ def case_assign(ref: str):
             int(f.officer.data) if f.officer.data else None,
             f.submission_token.data,
         ),
+        "assigned",
     )

@@ -28,7 +28,7 @@ def case_note(ref: str):
         lambda f: notes.add_note(
             portal_context(), g.who, ref, f.note.data, f.submission_token.data
         ),
-        "#notes",
+        "note",
     )
 
 
@@ -71,7 +71,7 @@ def case_referral(ref: str):
             consultation_note=f.consultation_note.data,
             submission_token=f.submission_token.data,
         ),
-        "#referral",
+        "referral",
     )
 
 
