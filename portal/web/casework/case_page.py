@@ -236,8 +236,9 @@ def attachment(ref: str, attachment_id: str):
 
 
 def back_to_case(ref: str, done: str):
-    """Post/redirect/get: the case page, confirming what was `done` (a NOTICES key)."""
-    return redirect(url_for("console.case", ref=ref, done=done) + "#notice", code=303)
+    """Post/redirect/get: the case page, confirming what was `done` (a NOTICES key) under its
+    heading, at the top of the page."""
+    return redirect(url_for("console.case", ref=ref, done=done), code=303)
 
 
 def case_action(

@@ -32,7 +32,7 @@ class AcknowledgeForm(OneTimeForm):
     """s 13(1)(a) in one step: the message sent to the discloser with the acknowledgement."""
 
     message = TypedParagraphs(
-        "Message to the discloser, sent with the acknowledgement",
+        "Message to the discloser",
         validators=[DataRequired("Write the message to the discloser first."), Length(max=200_000)],
     )
 
