@@ -11,6 +11,7 @@ import pytest
 
 from portal.core.context import open_context
 from tests.conftest import add_account
+from tests.support.console import case_links, sign_in
 from tests.support.referral import authority_id
 from tests.support.workflow import (disclose_to, due_date, expected_by, officer_on_case, open_status, post,
                                     step_done, today)  # noqa: F401  (today is a fixture)
@@ -219,3 +220,23 @@ def test_a_referral_marks_only_the_step_it_does_and_the_discloser_reads_what_hap
     status = discloser.get("/status").text
     assert '<span id="authority-contact">oag.parliament.nz</span>' in status
     assert expected_by(status) is None and "s 13(1)(e)" in status
+
+
+def test_after_a_final_outcome_the_discloser_reads_what_happens_next(app, installation, today):
+    today.set("2026-03-02")
+    receipts = [disclose_to(app.test_client()) for _ in range(2)]
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    decided, closed = case_links(officer.get("/console/").text)
+    assert post(officer, decided + "/steps", step="check").status_code == 303
+    assert post(officer, decided + "/status", status="no_further_action",
+                reason="It is not serious wrongdoing.").status_code == 303
+    assert post(officer, closed + "/status", status="closed").status_code == 303
+    # An outcome with its reason informs the discloser (s 13(1)(e)); one without does not.
+    assert step_done(officer.get(decided).text, "inform") == "2026-03-02"
+    assert step_done(officer.get(closed).text, "inform") == ""
+    seen = [open_status(app.test_client(), r) for r in receipts]
+    [told] = [p for p in seen if "nothing more is due from them" in p]
+    [owed] = [p for p in seen if "They must still tell you, with reasons, what they did (s 13(1)(e))" in p]
+    assert "no action is required (s 15 of the Act)" in told and expected_by(told) is None
+    assert "finished dealing with the matter" in owed and expected_by(owed) == "2026-03-30"
