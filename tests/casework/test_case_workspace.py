@@ -240,3 +240,16 @@ def test_after_a_final_outcome_the_discloser_reads_what_happens_next(app, instal
     [owed] = [p for p in seen if "They must still tell you, with reasons, what they did (s 13(1)(e))" in p]
     assert "no action is required (s 15 of the Act)" in told and expected_by(told) is None
     assert "finished dealing with the matter" in owed and expected_by(owed) == "2026-03-30"
+
+
+def test_a_release_with_the_disclosers_consent_is_confirmed_as_released(app, installation):
+    receipt = disclose_to(discloser := app.test_client(), contact="jo@example.org")
+    officer, case = officer_on_case(app, installation.officer)
+    fields = dict(recipient="Ms Rangi, Office of the Auditor-General", ground="consent", reason="Same invoices.")
+    asked = post(officer, case + "/identity", case, confirm_passphrase=installation.officer.passphrase, **fields)
+    assert asked.status_code == 400 and 'role="status"' not in asked.text
+    status = open_status(discloser, receipt)
+    assert discloser.post("/status/consent", data={"csrf_token": re.search(
+        r'name="csrf_token" value="([^"]+)"', status).group(1), "request": "1", "answer": "yes"}).status_code == 303
+    released = post(officer, case + "/identity", case, confirm_passphrase=installation.officer.passphrase, **fields)
+    assert "The discloser now sees on their status page to whom" in confirmed(officer, released)

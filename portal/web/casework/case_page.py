@@ -156,10 +156,7 @@ NOTICES = {
         " how to contact it and your reason, and no longer a date by which to hear from you. You"
         " still owe them word of what was done (s 13(1)(e))."
     ),
-    "release": (
-        "The release to {recipient} was recorded{waiting}. The discloser sees on their status page"
-        " to whom their identity was given, and why, once it is released."
-    ),
+    "release": "The release to {recipient} was recorded{waiting}",
     "release-confirmed": (
         "You confirmed the release to {recipient}. The discloser now sees on their status page"
         " to whom their identity was given, and why."
@@ -183,9 +180,11 @@ def case_notice(done: str, view, assigned, case_referrals, releases) -> str | No
         authority=case_referrals[-1].authority if case_referrals else "an authority",
         recipient=latest_release.recipient if latest_release else "the recipient",
         waiting=(
-            ", waiting for a second officer to confirm it"
+            ", waiting for a second officer to confirm it. The discloser will see on their status"
+            " page to whom their identity was given, and why, once it is confirmed."
             if latest_release and latest_release.state != "released"
-            else ""
+            else ". The discloser now sees on their status page to whom their identity was given,"
+            " and why."
         ),
     )
 
