@@ -4,14 +4,13 @@ or an extension, assign the case; each form's text can come back through a sign-
 from __future__ import annotations
 
 from flask import g
-from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledging, cases, triage
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import assign_form, status_form, step_form
-from portal.web.casework.case_page import case_action, render_case
+from portal.web.casework.case_page import case_action, resume_case_form
 from portal.web.casework.forms import AcknowledgeForm, ExtensionForm, OfficerReplyForm
-from portal.web.console_session import resume_with_text, signed_in
+from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 
 
@@ -36,13 +35,12 @@ def case_reply(ref: str):
     )
 
 
-@resume_with_text("console.case_reply")
-def _resume_reply(ref: str, formdata: MultiDict):
-    return render_case(
-        ref,
-        reply_form=OfficerReplyForm(formdata=formdata),
-        problem="Your reply is back in its box below. It has not been sent yet.",
-    )
+resume_case_form(
+    "console.case_reply",
+    "reply_form",
+    lambda formdata: OfficerReplyForm(formdata=formdata),
+    "Your reply is back in its box below. It has not been sent yet.",
+)
 
 
 @bp.post("/cases/<ref>/acknowledge")
@@ -62,13 +60,12 @@ def case_acknowledge(ref: str):
     )
 
 
-@resume_with_text("console.case_acknowledge")
-def _resume_acknowledge(ref: str, formdata: MultiDict):
-    return render_case(
-        ref,
-        ack_form=AcknowledgeForm(formdata=formdata),
-        problem="Your acknowledgement is back in its box below. It has not been sent yet.",
-    )
+resume_case_form(
+    "console.case_acknowledge",
+    "ack_form",
+    lambda formdata: AcknowledgeForm(formdata=formdata),
+    "Your acknowledgement is back in its box below. It has not been sent yet.",
+)
 
 
 @bp.post("/cases/<ref>/status")
@@ -93,22 +90,20 @@ def case_status(ref: str):
     )
 
 
-@resume_with_text("console.case_extension")
-def _resume_extension(ref: str, formdata: MultiDict):
-    return render_case(
-        ref,
-        extension_form=ExtensionForm(formdata=formdata),
-        problem="Your extension is back in its form below. It has not been recorded yet.",
-    )
+resume_case_form(
+    "console.case_extension",
+    "extension_form",
+    lambda formdata: ExtensionForm(formdata=formdata),
+    "Your extension is back in its form below. It has not been recorded yet.",
+)
 
 
-@resume_with_text("console.case_status")
-def _resume_status(ref: str, formdata: MultiDict):
-    return render_case(
-        ref,
-        status_form=status_form(formdata=formdata),
-        problem="Your status change is back in its form below. It has not been made yet.",
-    )
+resume_case_form(
+    "console.case_status",
+    "status_form",
+    lambda formdata: status_form(formdata=formdata),
+    "Your status change is back in its form below. It has not been made yet.",
+)
 
 
 @bp.post("/cases/<ref>/steps")

@@ -32,7 +32,7 @@ from portal.web.casework.forms import (
     OfficerReplyForm,
     OralConfirmForm,
 )
-from portal.web.console_session import signed_in
+from portal.web.console_session import resume_with_text, signed_in
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
 
@@ -263,3 +263,12 @@ def case_action(
             return render_case(ref, problem=problem, code=400, **{form_name: form})
         return back_to_case(ref, done(form) if callable(done) else done)
     return render_case(ref, problem=problem, code=400, **{form_name: form})
+
+
+def resume_case_form(endpoint: str, form_name: str, make_form, what: str) -> None:
+    """After a sign-in, the case page with the text carried from the form posted to `endpoint` back
+    in `form_name` (`make_form(formdata)` builds it); `what` says what has not happened yet."""
+
+    @resume_with_text(endpoint)
+    def _resume(ref: str, formdata):
+        return render_case(ref, problem=what, **{form_name: make_form(formdata)})
