@@ -112,6 +112,9 @@ def test_a_new_case_is_acknowledged_in_one_action_from_its_panel(app, installati
     after = officer.get(case).text
     assert 'data-status="acknowledged"' in after and step_done(after, "acknowledge") == "2026-03-04"
     assert ACK in after and Page(after).primary == ["Change status"]
+    # Dates as people write them in New Zealand, the machine-readable day kept in <time>.
+    assert '<time datetime="2026-03-02">2 March 2026</time>' in after
+    assert 'Ana Officer (officer), <time datetime="2026-03-04">4 March 2026</time>' in after
     assert messages_of(installation, "officer") == 1
     status = open_status(discloser, receipt)
     assert 'data-status="acknowledged"' in status and ACK in status and 'id="proof-link"' in status
