@@ -44,18 +44,21 @@ STEP_DISCLOSER_LABELS: dict[str, str] = {
 }
 
 # Setting a status records the steps it necessarily means were done (s 13(1)); an outcome given with
-# a reason also informs the discloser, who reads it on the status page (s 13(1)(e)).
+# a reason also informs the discloser, who reads it on the status page (s 13(1)(e)). A referral
+# (s 16) is one way of dealing with the matter (s 13(1)(d)) and nothing more: it neither
+# acknowledges, considers nor checks, and the receiver still owes the discloser word of what it
+# did (s 13(1)(e)).
 STATUS_STEPS: dict[str, tuple[str, ...]] = {
     "received": (),
     "acknowledged": ("acknowledge",),
     "assessing": ("acknowledge",),
     "investigating": ("acknowledge", "consider", "deal"),
     "addressed": ("acknowledge", "consider", "deal"),
-    "referred": ("acknowledge", "consider", "deal"),
+    "referred": ("deal",),
     "no_further_action": ("acknowledge", "consider", "deal"),
     "closed": ("acknowledge", "consider", "deal"),
 }
-INFORMING_STATUSES = ("investigating", "addressed", "referred", "no_further_action", "closed")
+INFORMING_STATUSES = ("investigating", "addressed", "no_further_action", "closed")
 
 # What each status means, for the discloser (shown on the status page, with the current one marked).
 STATUS_MEANINGS: dict[str, str] = {

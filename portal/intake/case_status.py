@@ -76,6 +76,8 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     due = workflow.stored_due(ctx, case.id)
     fields = casefiles.read_fields(ctx, case.id, case_key)
     referred = _referred(latest.reason) if latest and case.status == "referred" else None
+    private_key = receipts.discloser_keys(session)[0]
+    seen = case_history.seen_by_discloser(ctx, case.id, private_key)
     return DiscloserView(
         case,
         thread.messages,
@@ -98,16 +100,14 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         earlier=thread.earlier,
         disclosure=fields,
         referred_to=referred,
-        new_replies=_since_last_written(thread.messages),
-        new_reply_count=case_history.officer_messages_since_discloser(ctx, case.id),
+        new_replies=_new_to_discloser(thread.messages, seen),
+        new_reply_count=case_history.officer_messages_since_discloser(ctx, case.id, seen),
         sent_files=[
             a
             for a in case_attachments.all_attachments(ctx, case.id, case_key)
             if a.hidden in SENT_STATES
         ],
-        originals=original_files.discloser_originals(
-            ctx, case.id, receipts.discloser_keys(session)[0]
-        ),
+        originals=original_files.discloser_originals(ctx, case.id, private_key),
     )
 
 
@@ -126,8 +126,13 @@ def hand_over_original(ctx: Context, session: sessions.OpenSession, original_id:
         )
 
 
-def _since_last_written(messages: list[casefiles.Message]) -> list[casefiles.Message]:
-    """The officers' messages after the discloser's own latest one: what is new to them."""
+def _new_to_discloser(
+    messages: list[casefiles.Message], seen: int | None
+) -> list[casefiles.Message]:
+    """The officers' messages since the discloser last wrote: after `seen` (the mark kept for them,
+    case_history.seen_by_discloser), or, for a case without one, after their own latest message."""
+    if seen is not None:
+        return [m for m in messages if m.author == "officer" and m.seq > seen]
     new: list[casefiles.Message] = []
     for message in messages:
         new = [] if message.author == "discloser" else [*new, message]

@@ -108,7 +108,9 @@ def complete_reply(
             " (case_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes",
             [intake.case_id, size],
         )
-        file_cleaning.store_originals(intake, _discloser_public_key(ctx, intake.case_id))
+        discloser_key = _discloser_public_key(ctx, intake.case_id)
+        case_history.discloser_wrote(ctx, intake.case_id, discloser_key)
+        file_cleaning.store_originals(intake, discloser_key)
     for bucket in ([f"reply-session:{session_id}"] if session_id else []) + [
         f"reply-case:{intake.case_id}"
     ]:

@@ -123,9 +123,40 @@ def read_messages(
     return messages
 
 
-def officer_messages_since_discloser(ctx: Context, case_id: str) -> int:
-    """How many officers' messages follow the discloser's latest one (all of them when the
-    discloser never wrote): counted, not capped at a page, and nothing decrypted."""
+def discloser_wrote(ctx: Context, case_id: str, discloser_public_key: bytes) -> None:
+    """Keep, sealed to the discloser alone, the officers' latest message key as the discloser writes
+    (migration 35): what follows it is new to them, whatever the order within a day."""
+    (seq,) = ctx.db.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE case_id = ? AND author = 'officer'",
+        [case_id],
+    ).fetchone()
+    ctx.db.execute(
+        "INSERT INTO discloser_marks (case_id, seen_ct) VALUES (?, ?)"
+        " ON CONFLICT (case_id) DO UPDATE SET seen_ct = excluded.seen_ct",
+        [case_id, crypto.seal_to(discloser_public_key, seq.to_bytes(8, "big"))],
+    )
+
+
+def seen_by_discloser(ctx: Context, case_id: str, discloser_private_key: bytes) -> int | None:
+    """The officers' latest message key when the discloser last wrote; None if they never wrote
+    since marks were kept (migration 35)."""
+    row = ctx.db.execute(
+        "SELECT seen_ct FROM discloser_marks WHERE case_id = ?", [case_id]
+    ).fetchone()
+    if row is None:
+        return None
+    return int.from_bytes(crypto.open_sealed(discloser_private_key, row[0]), "big")
+
+
+def officer_messages_since_discloser(ctx: Context, case_id: str, seen: int | None = None) -> int:
+    """How many officers' messages came after `seen` (seen_by_discloser), or, with none kept, after
+    the discloser's latest message (all of them when the discloser never wrote): counted, not
+    capped at a page, and nothing decrypted."""
+    if seen is not None:
+        return ctx.db.execute(
+            "SELECT COUNT(*) FROM messages WHERE case_id = ? AND author = 'officer' AND seq > ?",
+            [case_id, seen],
+        ).fetchone()[0]
     return ctx.db.execute(
         "SELECT COUNT(*) FROM messages WHERE case_id = ? AND author = 'officer' AND seq > COALESCE("
         "(SELECT MAX(seq) FROM messages WHERE case_id = ? AND author = 'discloser'), 0)",

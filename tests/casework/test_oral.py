@@ -70,9 +70,12 @@ def test_an_oral_disclosure_from_record_to_confirmation(app, installation):
                                                                    "understanding": "  "})
     assert unsummarised.status_code == 400 and "Write a summary of your understanding" in unsummarised.text
     assert 'id="oral-confirmed"' not in unsummarised.text
-    assert officer.post(case_url + "/oral/confirm", data={"csrf_token": csrf_token(case_page),
-                                                          "understanding": UNDERSTANDING}).status_code == 303
-    assert 'id="oral-confirmed"' in officer.get(case_url).text
+    confirmed = officer.post(case_url + "/oral/confirm", data={"csrf_token": csrf_token(case_page),
+                                                               "understanding": UNDERSTANDING})
+    assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith("?done=oral")
+    after = officer.get(confirmed.headers["Location"]).text
+    assert 'id="oral-confirmed"' in after
+    assert 'role="status" id="notice">The oral record is confirmed and your summary was sent' in after
     status = discloser.get("/status").text
     assert 'id="oral-confirmed"' in status
     assert "Our understanding of what you told us (s 13 of the Act)" in status and UNDERSTANDING in status

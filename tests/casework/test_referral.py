@@ -41,8 +41,8 @@ def test_referral_after_consulting_the_discloser_who_sees_the_authority_and_reas
     assert 'data-status="referred"' in page
     assert "referred to Controller and Auditor-General by Ana Officer" in page
     assert "Agreed in the messages on 2 March." in page
-    assert step_done(page, "deal") == step_done(page, "inform") == "2026-03-06"
-    # s 13(1)(c) is still owed: referring does not check whether it was disclosed elsewhere.
+    # Referring deals with the matter (s 13(1)(d)) and does no other step: s 13(1)(c) and (e) are still owed.
+    assert step_done(page, "deal") == "2026-03-06" and step_done(page, "inform") == ""
     assert due_date(page) == ("respond", "2026-03-30") and step_done(page, "check") == ""
     status = open_status(discloser, receipt)
     assert 'data-status="referred"' in status

@@ -5,8 +5,8 @@ from __future__ import annotations
 from portal.core.context import open_context
 from portal.intake import case_status
 from portal.records import case_history
-from tests.support import csrf_token
-from tests.support.workflow import disclose_to, officer_on_case
+from tests.support import csrf_token, post_multipart
+from tests.support.workflow import disclose_to, officer_on_case, open_status, post
 
 
 def test_new_replies_are_counted_beyond_the_page_shown(app, installation, monkeypatch):
@@ -32,3 +32,32 @@ def _status_session(ctx, receipt):
     """The discloser's status session, opened with their receipt as the status page opens it."""
     from portal.intake import receipts
     return receipts.resume_status(ctx, receipts.open_status(ctx, receipt).cookie)
+
+
+def test_replies_after_the_disclosers_message_on_the_same_day_are_new_to_them(app, installation):
+    """A discloser's messages sort after the officers' of their day (migration 30), so what is new is
+    told by the mark kept for the discloser alone (migration 35), not by the thread's order."""
+    discloser = app.test_client()
+    receipt = disclose_to(discloser)
+    officer, case = officer_on_case(app, installation.officer)
+    page = open_status(discloser, receipt)
+    assert post_multipart(discloser, "/status/reply", [("csrf_token", csrf_token(page)),
+                                                       ("message", "Written in the morning.")]).status_code == 303
+    assert 'id="new-replies"' not in discloser.get("/status").text
+    for n in range(2):
+        assert post(officer, case + "/reply", message=f"Answered in the afternoon, {n}.").status_code == 303
+    page = discloser.get("/status").text
+    new = page.split('id="whats-new"')[1].split("</section>")[0]
+    assert "2 new messages" in new and "Answered in the afternoon, 1." in new
+    # The mark is sealed to the discloser: the disk holds no officers' message key in the clear.
+    ctx = open_context(installation.data_dir)
+    try:
+        [(sealed,)] = ctx.db.execute("SELECT seen_ct FROM discloser_marks").fetchall()
+        keys = {seq.to_bytes(8, "big") for (seq,) in ctx.db.execute("SELECT seq FROM messages")}
+        assert len(sealed) > 8 and not any(key in sealed for key in keys | {(0).to_bytes(8, "big")})
+    finally:
+        ctx.db.conn.close()
+    # Writing again makes nothing new.
+    assert post_multipart(discloser, "/status/reply", [("csrf_token", csrf_token(page)),
+                                                       ("message", "Thank you.")]).status_code == 303
+    assert 'id="new-replies"' not in discloser.get("/status").text

@@ -94,13 +94,14 @@ TABLE: dict[tuple[str, str], dict] = {
     # checks read: no copy, and the case page says so); no original was kept in this world.
     ("console.clean_copy", "POST"): console((303, "copy=unknown")),
     ("console.original", "GET"): console(HIDDEN),
-    ("console.case_reply", "POST"): console((303, "#thread")),
+    ("console.case_reply", "POST"): console((303, "done=reply")),
+    ("console.case_acknowledge", "POST"): console((303, "done=acknowledged")),
     ("console.case_status", "POST"): console(303),
     ("console.case_step", "POST"): console(303),
     ("console.case_extension", "POST"): console(303),
     ("console.case_assign", "POST"): console(303),
-    ("console.case_note", "POST"): console((303, "#notes")),
-    ("console.case_referral", "POST"): console((303, "#referral")),
+    ("console.case_note", "POST"): console((303, "done=note")),
+    ("console.case_referral", "POST"): console((303, "done=referral")),
     # Closing many cases at once (s 15): every officer sees their own queue's view; a batch without a reason
     # closes nothing, before any case is looked up (closing and refusing are in tests/casework/test_bulk_close.py).
     ("console.bulk_close_page", "GET"): console((200, "Close several cases"), others=(200, "Close several cases")),
@@ -265,6 +266,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "discloser.status_reply": None,  # multipart, below
         "console.login_post": {"email": "nobody@agency.govt.nz", "passphrase": "not a passphrase", "totp": "123456"},
         "console.case_reply": {"message": "We are looking into it."},
+        "console.case_acknowledge": {"message": "We have your disclosure."},
         "console.case_status": {"status": "assessing", "reason": "", "expected_timeframe": ""},
         "console.case_step": {"step": "inform"},
         "console.bulk_close_post": {"case": world["ref"], "reason": ""},

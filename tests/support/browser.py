@@ -171,8 +171,10 @@ FOCUS_WALK_JS = """
 FOCUSABLE_JS = """
 () => Array.from(document.querySelectorAll(
       'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), ' +
-      'textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'))
+      'textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])'))
     .filter(e => { const s = getComputedStyle(e); return s.visibility !== 'hidden' && s.display !== 'none'; })
+    // Nor what a closed <details> folds away (it has no box until opened); its <summary> is reached.
+    .filter(e => !e.checkVisibility || e.checkVisibility())
     .map((e, i) => { const html = e.outerHTML.slice(0, 200); e.setAttribute('data-keyboard-walk', String(i)); return html; })
 """
 

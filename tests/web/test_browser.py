@@ -139,6 +139,8 @@ def test_main_flow_with_javascript_disabled(browser, base_url, installation):
     officer.get_by_label("Your message").fill(REPLY)
     officer.get_by_role("button", name="Send reply").click()
     expect(officer.locator("ol.thread")).to_contain_text(REPLY)
+    # A case not yet acknowledged offers "Acknowledge" first; changing the status is folded below it.
+    officer.get_by_text("Change the status", exact=True).click()
     status = officer.get_by_label("New status")
     status.select_option("acknowledged")
     tab_to(officer, officer.get_by_role("button", name="Change status"))
@@ -252,17 +254,19 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     officer.get_by_label("Your message").fill(REPLY)
     officer.get_by_role("button", name="Send reply").click()
     officer.locator("ol.thread", has_text=REPLY).wait_for()
+    officer.get_by_text("Change the status", exact=True).click()
     officer.get_by_label("New status").select_option("acknowledged")
     officer.get_by_role("button", name="Change status").click()
     officer.locator("#case-status[data-status=acknowledged]").wait_for()
     check(officer, "case")
-    # A desktop's width: the thread beside the case's details and steps; at 320 px one column.
+    # A desktop's width: the panel of where the case stands beside the disclosure and the conversation; at
+    # 320 px below them.
     officer.set_viewport_size(DESKTOP)
-    details, thread = officer.locator(".case-details").bounding_box(), officer.locator(".case-thread").bounding_box()
-    assert thread["x"] >= details["x"] + details["width"] and thread["y"] < details["y"] + details["height"]
+    work, panel = officer.locator(".case-main").bounding_box(), officer.locator(".case-panel").bounding_box()
+    assert panel["x"] >= work["x"] + work["width"] and panel["y"] < work["y"] + work["height"]
     officer.set_viewport_size(NARROW)
-    details, thread = officer.locator(".case-details").bounding_box(), officer.locator(".case-thread").bounding_box()
-    assert thread["y"] >= details["y"] + details["height"]
+    work, panel = officer.locator(".case-main").bounding_box(), officer.locator(".case-panel").bounding_box()
+    assert panel["y"] >= work["y"] + work["height"]
     # The work queue: its filter form by keyboard, a filtered view, and a search that finds nothing.
     officer.goto(base_url + "/console/")
     tab_to(officer, officer.get_by_label("Status", exact=True))

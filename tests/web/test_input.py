@@ -209,6 +209,22 @@ def test_an_officer_reply_after_the_idle_limit_comes_back_after_signing_in(offic
     assert count(installation, "messages") == 1
 
 
+def test_an_acknowledgement_after_the_idle_limit_comes_back_in_its_box_after_signing_in(officer_on_case, installation):
+    officer, case_url = officer_on_case
+    fields = dict(form_for(officer.get(case_url).text, case_url + "/acknowledge")["fields"])
+    _expire_sessions(installation)
+    refused = officer.post(case_url + "/acknowledge", data=fields | {"message": "We have it. " + MARKER},
+                           headers=SAME_ORIGIN)
+    assert refused.status_code == 401 and MARKER in refused.text and count(installation, "messages") == 0
+    person = installation.officer
+    back = officer.post("/console/login", headers=SAME_ORIGIN, data=dict(form_for(refused.text, "/console/login")[
+        "fields"]) | {"email": person.email, "passphrase": person.passphrase, "totp": person.code()})
+    box = dict(form_for(back.text, case_url + "/acknowledge")["fields"])
+    assert back.status_code == 200 and box["message"] == "We have it. " + MARKER
+    assert officer.post(case_url + "/acknowledge", data=box).status_code == 303
+    assert count(installation, "messages") == 1
+
+
 def test_an_administrator_form_after_the_idle_limit_comes_back_after_signing_in(app, installation, admin):
     client = app.test_client()
     sign_in(client, admin)

@@ -30,6 +30,7 @@ from portal.store.migrations import (
     m0031_daily_digests,
     m0032_offboarding_requests,
     m0034_original_files,
+    m0035_discloser_marks,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -60,5 +61,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0031_daily_digests,
         m0032_offboarding_requests,
         m0034_original_files,
+        m0035_discloser_marks,
     )
 ]

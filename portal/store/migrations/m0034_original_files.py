@@ -18,6 +18,7 @@ STATEMENTS: list[str] = [
         )""",
     "CREATE INDEX original_files_by_case ON original_files (case_id)",
     """CREATE TRIGGER random_rowid_original_files AFTER INSERT ON original_files BEGIN
-            UPDATE original_files SET rowid = (random() & 0x7FFFFFFFFFFFFFFF) WHERE rowid = new.rowid;
+            UPDATE original_files SET rowid = (random() & 0x7FFFFFFFFFFFFFFF)
+            WHERE rowid = new.rowid;
         END""",
 ]

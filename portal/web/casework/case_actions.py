@@ -4,14 +4,13 @@ or an extension, assign the case; each form's text can come back through a sign-
 from __future__ import annotations
 
 from flask import g
-from werkzeug.datastructures import MultiDict
 
-from portal.casework import cases, triage
+from portal.casework import acknowledging, cases, triage
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import assign_form, status_form, step_form
-from portal.web.casework.case_page import case_action, render_case
-from portal.web.casework.forms import ExtensionForm, OfficerReplyForm
-from portal.web.console_session import resume_with_text, signed_in
+from portal.web.casework.case_page import case_action, resume_case_form
+from portal.web.casework.forms import AcknowledgeForm, ExtensionForm, OfficerReplyForm
+from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 
 
@@ -32,17 +31,41 @@ def case_reply(ref: str):
             f.submission_token.data,
             bool(f.progress_update.data),
         ),
-        "#thread",
+        lambda f: "progress" if f.progress_update.data else "reply",
     )
 
 
-@resume_with_text("console.case_reply")
-def _resume_reply(ref: str, formdata: MultiDict):
-    return render_case(
+resume_case_form(
+    "console.case_reply",
+    "reply_form",
+    lambda formdata: OfficerReplyForm(formdata=formdata),
+    "Your reply is back in its box below. It has not been sent yet.",
+)
+
+
+@bp.post("/cases/<ref>/acknowledge")
+@signed_in("officer")
+def case_acknowledge(ref: str):
+    """s 13(1)(a) in one POST: the message, the step and the status 'acknowledged' together."""
+    return case_action(
         ref,
-        reply_form=OfficerReplyForm(formdata=formdata),
-        problem="Your reply is back in its box below. It has not been sent yet.",
+        "ack_form",
+        AcknowledgeForm(),
+        "message",
+        "The case was not acknowledged and nothing was sent: please see below.",
+        lambda f: acknowledging.acknowledge(
+            portal_context(), g.who, ref, f.message.data, f.submission_token.data
+        ),
+        "acknowledged",
     )
+
+
+resume_case_form(
+    "console.case_acknowledge",
+    "ack_form",
+    lambda formdata: AcknowledgeForm(formdata=formdata),
+    "Your acknowledgement is back in its box below. It has not been sent yet.",
+)
 
 
 @bp.post("/cases/<ref>/status")
@@ -63,25 +86,24 @@ def case_status(ref: str):
             f.expected_timeframe.data,
             f.submission_token.data,
         ),
+        "status",
     )
 
 
-@resume_with_text("console.case_extension")
-def _resume_extension(ref: str, formdata: MultiDict):
-    return render_case(
-        ref,
-        extension_form=ExtensionForm(formdata=formdata),
-        problem="Your extension is back in its form below. It has not been recorded yet.",
-    )
+resume_case_form(
+    "console.case_extension",
+    "extension_form",
+    lambda formdata: ExtensionForm(formdata=formdata),
+    "Your extension is back in its form below. It has not been recorded yet.",
+)
 
 
-@resume_with_text("console.case_status")
-def _resume_status(ref: str, formdata: MultiDict):
-    return render_case(
-        ref,
-        status_form=status_form(formdata=formdata),
-        problem="Your status change is back in its form below. It has not been made yet.",
-    )
+resume_case_form(
+    "console.case_status",
+    "status_form",
+    lambda formdata: status_form(formdata=formdata),
+    "Your status change is back in its form below. It has not been made yet.",
+)
 
 
 @bp.post("/cases/<ref>/steps")
@@ -94,7 +116,7 @@ def case_step(ref: str):
         "step",
         "The step was not recorded: please see below.",
         lambda f: triage.complete_step(portal_context(), g.who, ref, f.step.data),
-        "#clock",
+        "step",
     )
 
 
@@ -115,7 +137,7 @@ def case_extension(ref: str):
             f.update_every.data,
             f.submission_token.data,
         ),
-        "#clock",
+        "extension",
     )
 
 
@@ -137,4 +159,5 @@ def case_assign(ref: str):
             int(f.officer.data) if f.officer.data else None,
             f.submission_token.data,
         ),
+        "assigned",
     )

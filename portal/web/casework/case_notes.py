@@ -4,15 +4,14 @@ form's text can come back through a sign-in."""
 from __future__ import annotations
 
 from flask import g
-from werkzeug.datastructures import MultiDict
 
 from portal.casework import notes, referrals
 from portal.core.numbers import whole_number_or
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import referral_form
-from portal.web.casework.case_page import case_action, render_case
+from portal.web.casework.case_page import case_action, resume_case_form
 from portal.web.casework.forms import NoteForm
-from portal.web.console_session import resume_with_text, signed_in
+from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 
 
@@ -28,17 +27,16 @@ def case_note(ref: str):
         lambda f: notes.add_note(
             portal_context(), g.who, ref, f.note.data, f.submission_token.data
         ),
-        "#notes",
+        "note",
     )
 
 
-@resume_with_text("console.case_note")
-def _resume_note(ref: str, formdata: MultiDict):
-    return render_case(
-        ref,
-        note_form=NoteForm(formdata=formdata),
-        problem="Your note is back in its box below. It has not been added yet.",
-    )
+resume_case_form(
+    "console.case_note",
+    "note_form",
+    lambda formdata: NoteForm(formdata=formdata),
+    "Your note is back in its box below. It has not been added yet.",
+)
 
 
 def _authority_id(value: str) -> int:
@@ -71,14 +69,13 @@ def case_referral(ref: str):
             consultation_note=f.consultation_note.data,
             submission_token=f.submission_token.data,
         ),
-        "#referral",
+        "referral",
     )
 
 
-@resume_with_text("console.case_referral")
-def _resume_referral(ref: str, formdata: MultiDict):
-    return render_case(
-        ref,
-        referral_form=referral_form(portal_context(), formdata),
-        problem="Your referral is back in its form below. It has not been made yet.",
-    )
+resume_case_form(
+    "console.case_referral",
+    "referral_form",
+    lambda formdata: referral_form(portal_context(), formdata),
+    "Your referral is back in its form below. It has not been made yet.",
+)

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import Response, g, redirect, render_template, request, stream_with_context, url_for
 
 from portal.casework import (
+    acknowledging,
     consent,
     file_copies,
     identity_releases,
@@ -25,6 +26,7 @@ from portal.records.casefiles import STATUSES
 from portal.web.casework.blueprint import bp
 from portal.web.casework.case_forms import assign_form, referral_form, status_form, step_form
 from portal.web.casework.forms import (
+    AcknowledgeForm,
     CaseExportForm,
     ExtensionForm,
     IdentityReleaseForm,
@@ -32,20 +34,24 @@ from portal.web.casework.forms import (
     OfficerReplyForm,
     OralConfirmForm,
 )
-from portal.web.console_session import signed_in
+from portal.web.console_session import resume_with_text, signed_in
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
 
 
 def render_case(ref: str, problem=None, code=200, **forms):
-    """The case page; `forms` replaces any of its forms (reply, status, step, extension, assign,
-    note, referral)."""
+    """The case page; `forms` replaces any of its forms (reply, acknowledge, status, step,
+    extension, assign, note, referral, identity, export, oral). The `done` GET parameter names
+    the action just done, confirmed at the top of the page (NOTICES)."""
     ctx = portal_context()
     view = triage.read_case(ctx, g.who, ref, audited=code == 200)
     case_id = view.case.id
     assigned = triage.assignee(ctx, case_id)
     forms = {
         "reply_form": OfficerReplyForm(),
+        "ack_form": AcknowledgeForm(
+            message=acknowledging.opening_message(view.case.received_day, view.clock.regime)
+        ),
         "status_form": status_form(status=view.case.status),
         "extension_form": ExtensionForm(),
         "step_form": step_form(),
@@ -57,13 +63,22 @@ def render_case(ref: str, problem=None, code=200, **forms):
         "oral_form": OralConfirmForm(),
         **forms,
     }
+    for name, form in forms.items():
+        _own_ids(form, name.removesuffix("_form"))
     releases, consent_questions = triage.identity_record(ctx, g.who, ref)
     reader_ids = [r.id for r in triage.reader_accounts(ctx, case_id)]
+    case_referrals = referrals.read_referrals(ctx, g.who, case_id)
+    oral_record = triage.oral_record(ctx, g.who, ref)
+    notice = None
+    if code == 200:
+        notice = case_notice(request.args.get("done", ""), view, assigned, case_referrals, releases)
     return (
         render_template(
             "casework/case.html",
             view=view,
             problem=problem,
+            notice=notice,
+            due_now=due_now(view, oral_record),
             forms=forms,
             assignee=assigned,
             former_assignee=triage.former_assignee(ctx, case_id),
@@ -71,11 +86,11 @@ def render_case(ref: str, problem=None, code=200, **forms):
             excluded=conflicts.excluded_officers(ctx, case_id, g.who.account.id, g.who.private_key),
             interests=conflicts.interests_of(ctx, reader_ids),
             notes=notes.read_notes(ctx, g.who, case_id),
-            referrals=referrals.read_referrals(ctx, g.who, case_id),
+            referrals=case_referrals,
             authorities=referrals.list_authorities(ctx),
             identity_releases=releases,
             consent_questions=consent_questions,
-            oral_record=triage.oral_record(ctx, g.who, ref),
+            oral_record=oral_record,
             file_details=file_copies.file_details(ctx, g.who, ref),
             confirm_form=EmptyForm(),
             grounds=identity_releases.GROUNDS,
@@ -88,6 +103,92 @@ def render_case(ref: str, problem=None, code=200, **forms):
             **forms,
         ),
         code,
+    )
+
+
+def _own_ids(form, prefix: str) -> None:
+    """Give each field of one of the page's forms an id of its own (`prefix-name`), so no two forms
+    share an id and each label points into its own form; the names posted stay the same."""
+    for f in form:
+        f.id = f"{prefix}-{f.name}"
+        f.label.field_id = f.id
+
+
+def due_now(view, oral_record) -> str:
+    """What the case's one primary action is: 'oral' (confirm an oral record, which acknowledges),
+    'acknowledge' (a case whose s 13(1)(a) step is not done) or 'status' (set the status)."""
+    done = {s.step for s in view.clock.steps if s.day}
+    if oral_record is not None and not oral_record.confirmed_day:
+        return "oral"
+    if "acknowledge" not in done:
+        return "acknowledge"
+    return "status"
+
+
+# What the page an officer's action leads to says happened, and what the discloser now sees
+# (CONTRACT.md [workspace]): `done` key -> text, filled from the case as it is now.
+NOTICES = {
+    "acknowledged": (
+        "The case is acknowledged: your message was sent, the status is now {status} and s 13(1)(a)"
+        " is recorded as done today. The discloser now sees your message, the status and the date"
+        " it was acknowledged on their status page, and can keep a signed proof of disclosure."
+    ),
+    "reply": (
+        "Your reply was sent. The discloser sees it first on their status page, as a new message."
+    ),
+    "progress": (
+        "Your reply was sent and recorded as a progress update under s 13(2). The discloser sees"
+        " it first on their status page, as a new message."
+    ),
+    "status": (
+        "The status is now {status}. The discloser now sees it on their status page, with any"
+        " reason and expected timeframe you gave."
+    ),
+    "step": (
+        "The step was recorded as done today. The discloser sees it in the list of what has"
+        " happened so far on their status page."
+    ),
+    "extension": (
+        "The extension was recorded (s 13(2)). The discloser now sees the timeframe you gave, and"
+        " your progress updates are due on the clock."
+    ),
+    "assigned": "The case is now assigned to {assignee}. The discloser does not see who.",
+    "note": "Your note was added. Only this case's readers see it; the discloser never does.",
+    "referral": (
+        "The case was referred to {authority} (s 16). The discloser now sees the authority's name,"
+        " how to contact it and your reason, and no longer a date by which to hear from you. You"
+        " still owe them word of what was done (s 13(1)(e))."
+    ),
+    "release": "The release to {recipient} was recorded{waiting}",
+    "release-confirmed": (
+        "You confirmed the release to {recipient}. The discloser now sees on their status page"
+        " to whom their identity was given, and why."
+    ),
+    "oral": (
+        "The oral record is confirmed and your summary was sent. The discloser now sees it as a"
+        " message, and the disclosure as acknowledged."
+    ),
+}
+
+
+def case_notice(done: str, view, assigned, case_referrals, releases) -> str | None:
+    """The one-time confirmation for the `done` key, or None for none (or an unknown key)."""
+    text = NOTICES.get(done)
+    if text is None:
+        return None
+    latest_release = releases[-1] if releases else None
+    return text.format(
+        status=view.case.status_label.split(":")[0],
+        assignee=assigned.name if assigned else "nobody",
+        authority=case_referrals[-1].authority if case_referrals else "an authority",
+        recipient=latest_release.recipient if latest_release else "the recipient",
+        waiting=(
+            ", waiting for a second officer to confirm it. The discloser will see on their status"
+            " page to whom their identity was given, and why, once it is confirmed."
+            if latest_release and latest_release.state != "released"
+            else ". The discloser now sees on their status page to whom their identity was given,"
+            " and why."
+        ),
     )
 
 
@@ -142,18 +243,24 @@ def download_response(name: str, size: int, chunks) -> Response:
     return response
 
 
+def back_to_case(ref: str, done: str):
+    """Post/redirect/get: the case page, confirming what was `done` (a NOTICES key) under its
+    heading, at the top of the page."""
+    return redirect(url_for("console.case", ref=ref, done=done), code=303)
+
+
 def case_action(
-    ref: str, form_name: str, form, error_field: str, problem: str, action, anchor: str = ""
+    ref: str, form_name: str, form, error_field: str, problem: str, action, done
 ):
-    """Validate a case form, run `action(form)`, and come back to the case; on a refusal the page
-    returns with what was typed and the reason under `error_field`. The same one-time form sent
-    again (submissions.AlreadySubmitted) did its work the first time: back to the case."""
+    """Validate a case form, run `action(form)`, and come back to the case confirming `done` (a
+    NOTICES key, or a function of the form giving one); on a refusal the page returns with what was
+    typed and the reason under `error_field`. The same one-time form sent again
+    (submissions.AlreadySubmitted) did its work the first time: back to the case, confirmed."""
     if form.validate():
         try:
             action(form)
-            return redirect(url_for("console.case", ref=ref) + anchor, code=303)
         except submissions.AlreadySubmitted:
-            return redirect(url_for("console.case", ref=ref) + anchor, code=303)
+            pass
         except (
             triage.StatusError,
             workflow.WorkflowError,
@@ -162,4 +269,15 @@ def case_action(
             consent.IdentityError,
         ) as exc:
             getattr(form, error_field).errors = [str(exc)]
+            return render_case(ref, problem=problem, code=400, **{form_name: form})
+        return back_to_case(ref, done(form) if callable(done) else done)
     return render_case(ref, problem=problem, code=400, **{form_name: form})
+
+
+def resume_case_form(endpoint: str, form_name: str, make_form, what: str) -> None:
+    """After a sign-in, the case page with the text carried from the form posted to `endpoint` back
+    in `form_name` (`make_form(formdata)` builds it); `what` says what has not happened yet."""
+
+    @resume_with_text(endpoint)
+    def _resume(ref: str, formdata):
+        return render_case(ref, problem=what, **{form_name: make_form(formdata)})

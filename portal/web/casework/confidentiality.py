@@ -9,7 +9,7 @@ from portal.casework import case_export, triage
 from portal.casework.consent import IdentityError
 from portal.intake import case_status, receipts
 from portal.web import carry, page_marks
-from portal.web.casework.case_page import case_action, render_case
+from portal.web.casework.case_page import back_to_case, case_action, render_case
 from portal.web.casework.forms import CaseExportForm, ConsentAnswerForm, IdentityReleaseForm
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
@@ -42,7 +42,7 @@ def release(ref: str):
             f.consultation_note.data,
             f.submission_token.data,
         ),
-        "#identity",
+        "release",
     )
 
 
@@ -56,7 +56,7 @@ def confirm(ref: str, seq: int):
         triage.confirm_identity_release(portal_context(), g.who, ref, seq)
     except IdentityError as exc:
         return render_case(ref, problem=str(exc), code=400)
-    return redirect(url_for("console.case", ref=ref) + "#identity", code=303)
+    return back_to_case(ref, "release-confirmed")
 
 
 @bp.post("/console/cases/<ref>/export")

@@ -28,6 +28,15 @@ class OfficerReplyForm(ReplyForm):
     progress_update = BooleanField("This message is a progress update under s 13(2)")
 
 
+class AcknowledgeForm(OneTimeForm):
+    """s 13(1)(a) in one step: the message sent to the discloser with the acknowledgement."""
+
+    message = TypedParagraphs(
+        "Message to the discloser",
+        validators=[DataRequired("Write the message to the discloser first."), Length(max=200_000)],
+    )
+
+
 class StepForm(PortalForm):
     step = SelectField("Step", validators=[DataRequired()])
 

@@ -10,7 +10,7 @@ from portal.casework import oral, triage
 from portal.guard import submissions
 from portal.intake import cases
 from portal.keys import channels
-from portal.web.casework.case_page import render_case
+from portal.web.casework.case_page import back_to_case, render_case
 from portal.web.casework.forms import OralConfirmForm, OralDisclosureForm
 from portal.web.console_session import resume_with_text, signed_in
 from portal.web.context import portal_context
@@ -100,7 +100,7 @@ def confirm(ref: str):
         triage.confirm_oral_record(portal_context(), g.who, ref, form.understanding.data)
     except oral.OralError as exc:
         return render_case(ref, problem=str(exc), code=400, oral_form=form)
-    return redirect(url_for("console.case", ref=ref) + "#oral-record", code=303)
+    return back_to_case(ref, "oral")
 
 
 @resume_with_text("oral.record")

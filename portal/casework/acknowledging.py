@@ -1,0 +1,67 @@
+"""Acknowledging a new case in one step (s 13(1)(a)): the message to the discloser, the step and the
+status 'acknowledged' are recorded together or not at all; and the message offered for editing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from portal.casework import workflow
+from portal.casework.cases import open_case, record_status
+from portal.casework.triage import StatusError
+from portal.core.clock import today
+from portal.core.context import Context
+from portal.guard import submissions
+from portal.keys.officer_sessions import SignedIn
+from portal.records import audit, case_history
+from portal.store import transaction
+
+
+def written_day(day: str) -> str:
+    """'2026-12-07' -> '7 December 2026', as people write dates in New Zealand."""
+    d = dt.date.fromisoformat(day)
+    return f"{d.day} {d:%B %Y}"
+
+
+def opening_message(received_day: str, regime: str) -> str:
+    """The acknowledgement offered to the officer to edit before sending (plain text)."""
+    if regime == "eu":
+        law = "Directive (EU) 2019/1937 (Art 9)"
+    else:
+        law = "s 13(1)(a) of the Protected Disclosures (Protection of Whistleblowers) Act 2022"
+    return (
+        f"Thank you for your disclosure. We received it on {written_day(received_day)}, and this"
+        f" message acknowledges it under {law}.\n\n"
+        "We will consider it, and tell you what we are doing about it and why. You can write to us"
+        " here at any time, for example if you have raised it anywhere else."
+    )
+
+
+def acknowledge(
+    ctx: Context, who: SignedIn, ref: str, message: str, submission_token: str | None = None
+) -> None:
+    """Send `message` to the discloser, record s 13(1)(a) as done today and, for a case still
+    'received', set the status 'acknowledged', in one transaction. Raises StatusError (nothing
+    written) for an empty message or a case already acknowledged; submissions.AlreadySubmitted for
+    the same form sent twice; cases.CaseNotFound."""
+    if not message.strip():
+        raise StatusError("Write the message to the discloser first.")
+    case, case_key = open_case(ctx, who, ref)
+    day = today(ctx.settings.timezone)
+    with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, day)
+        if "acknowledge" in workflow.steps_done(ctx, case.id):
+            raise StatusError("This case is already acknowledged; send a reply instead.")
+        case_history.insert_message(
+            ctx, case.id, case_key, author="officer", account_id=who.account.id, day=day,
+            body=message,
+        )
+        if case.status == "received":
+            # The status records the step (workflow.STATUS_STEPS) and moves the clock on.
+            record_status(ctx, case, case_key, who.account.id, "acknowledged", "")
+        else:
+            workflow.mark_steps(ctx, case.id, ["acknowledge"], day, who.account.id)
+            audit.record(
+                ctx, "step_done", actor=who.account.id, case_ref=case.ref,
+                detail={"step": "acknowledge"},
+            )
+            workflow.refresh_due(ctx, case.id)
