@@ -219,7 +219,7 @@ class _SharedLine:
     def __init__(self, settings: Settings, purpose: str) -> None:
         self.name = _line(settings, purpose)
         here = hashlib.sha256(str(Path(settings.data_dir).resolve()).encode()).hexdigest()[:16]
-        self.path = Path("/dev/shm") / f"portal-{here}-{self.name}.line"
+        self.path = SHARED_DIR / f"portal-{here}-{_key(settings).hex()[:16]}-{purpose}.line"
 
     def update(self, change) -> int | None:
         """Apply `change(next_free_ms) -> (new_next_free_ms or None, result)` atomically across
@@ -365,13 +365,15 @@ def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | Non
     if int(valid_from) > now:
         raise NotYet(int(valid_from) - now)
     if tag == "t1":
-        slot_ms = _take_slot(settings, purpose, now * 1000)
+        now_ms = int(time.time() * 1000)
+        slot_ms = _take_slot(settings, purpose, now_ms)
         if slot_ms is None:  # the line is full: its wait is kept for when there is room
             raise NotYet(max(1, line_free_in(settings, purpose)))
-        if slot_ms // 1000 > now:
+        # A place less than a second away is now: no one can be asked back sooner than that.
+        if slot_ms - now_ms >= 1000:
             # Its place is later: the page's ticket is spent for it (one place per ticket).
             _spend(db, settings, nonce, int(expires), now)
-            placed = _make_ticket(settings, "t2", purpose, slot_ms // 1000, bound)
-            raise NotYet(placed.valid_from - now, placed)
+            placed = _make_ticket(settings, "t2", purpose, -(-slot_ms // 1000), bound)
+            raise NotYet(max(1, placed.valid_from - now), placed)
     _spend(db, settings, nonce, int(expires), now)
     _process.spend(_line(settings, purpose))

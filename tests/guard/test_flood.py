@@ -380,7 +380,7 @@ def test_a_client_that_comes_back_later_than_now_gets_a_placed_ticket_for_its_tu
     placed = ticket_cookie(patient, "disclose").value
     assert placed.startswith("t2.") and first.startswith("t1.")  # its place, held by a new ticket
     wait = int(waiting.headers["Retry-After"])
-    assert 0 < wait <= 30
+    assert 0 < wait <= 31  # thirty seconds after the first place, rounded up to the second
     # A page's ticket is good for one place: sent again it takes none.
     thief = app.test_client()
     thief_page = thief.get("/disclose").text
@@ -481,15 +481,18 @@ def test_idle_portal_shows_officers_no_flood(app, installation):
     assert 'id="flood"' not in officer.get("/console/").text
 
 
-def test_the_no_script_line_gives_places_at_a_fixed_rate(installation):
+def test_the_no_script_line_gives_places_at_a_fixed_rate(installation, monkeypatch):
     app = app_with(installation, tickets_per_minute=60, ticket_line_seconds=5, no_script_wait_seconds=0)
     client = app.test_client()
+    frozen = time.time()
+    monkeypatch.setattr(time, "time", lambda: frozen)  # everyone comes back in the same instant
     waits = []
     for _ in range(8):
         page = client.get("/status").text
         answer = client.post("/status", data={"csrf_token": csrf_token(page), "receipt": well_formed_receipt()})
         waits.append(int(answer.headers.get("Retry-After", 0)) if answer.status_code == 503 else 0)
         client.delete_cookie(ticket_name("status"))
-    # One a second: now, then one, two... five seconds ahead; then the line is full.
-    assert waits[:6] == [0, 1, 2, 3, 4, 5] or waits[:6] == [0, 0, 1, 2, 3, 4]  # a second may turn
-    assert all(wait >= 1 for wait in waits[6:])
+    # One a second: now, then one, two... five seconds ahead (rounded up); then the line is full.
+    assert waits[0] == 0 and all(wait >= 1 for wait in waits[1:])
+    assert [b - a for a, b in zip(waits[1:], waits[2:6])] == [1, 1, 1, 1]
+    assert waits[6] >= 1 and waits[7] >= 1
