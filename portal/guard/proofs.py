@@ -36,7 +36,7 @@ from pathlib import Path
 from portal.core.clock import utc_offset_seconds
 from portal.core.config import Settings
 from portal.core.context import Context
-from portal.guard import throttle
+from portal.guard import throttle, work_queues
 from portal.store import Database, transaction
 
 PURPOSES = ("disclose", "status")
@@ -158,12 +158,25 @@ def required_bits(db: Database, settings: Settings, purpose: str) -> int:
     return bits
 
 
+LANE_CALM_REFUSALS = 2  # lane requests turned away in a minute before its price rises
+
+
+def _lane_extra() -> int:
+    """One bit more for the lane for each doubling of the lane requests this process turned away
+    this minute past LANE_CALM_REFUSALS (work_queues.lane_refusals): a flood paying the lane's
+    price that fills it pays more until it no longer does, so the lane keeps a turn free."""
+    refused = work_queues.lane_refusals()
+    return 0 if refused < LANE_CALM_REFUSALS else int(math.log2(refused / LANE_CALM_REFUSALS)) + 1
+
+
 def lane_bits(db: Database, settings: Settings, purpose: str) -> int | None:
     """The bits that take a receipt check into the reserved lane now: `pow_lane_bits` more than
-    the load asks. None with the lane off, or for another form."""
+    the load asks, and more while the lane turns requests away (`_lane_extra`), at most
+    `pow_max_bits` + `pow_lane_bits`. None with the lane off, or for another form."""
     if purpose != "status" or settings.pow_lane_bits <= 0:
         return None
-    return load_bits(db, settings, purpose) + settings.pow_lane_bits
+    bits = load_bits(db, settings, purpose) + settings.pow_lane_bits + _lane_extra()
+    return min(settings.pow_max_bits + settings.pow_lane_bits, bits)
 
 
 def lane_offer(ctx: Context, purpose: str) -> int | None:
@@ -171,7 +184,8 @@ def lane_offer(ctx: Context, purpose: str) -> int | None:
     overtake), with one spare bit, so that the load rising while it solves keeps it in the lane."""
     db, settings = ctx.db, ctx.settings
     lane = lane_bits(db, settings, purpose)
-    if lane is None or load_bits(db, settings, purpose) <= settings.pow_bits:
+    calm = load_bits(db, settings, purpose) <= settings.pow_bits and not _lane_extra()
+    if lane is None or calm:
         return None
     return lane + 1
 

@@ -59,6 +59,12 @@ def disclose(client, details="What I saw. " + MARKER, *, script: bool, page: str
     return post_multipart(client, "/disclose", fields)
 
 
+@pytest.fixture(autouse=True)
+def no_lane_refusals_from_other_tests(monkeypatch):
+    """The lane's refusals are counted per process and minute: each test starts with none."""
+    monkeypatch.setattr(work_queues, "_refusals", {"minute": int(time.time()) // 60, "now": 0, "before": 0})
+
+
 @pytest.fixture
 def derivations(monkeypatch):
     """Count receipt derivations, and the CPU priority (nice) of the thread each ran in; those of
@@ -223,6 +229,51 @@ def test_under_load_a_check_with_the_higher_proof_takes_the_reserved_lane(instal
     derivations["release"].set()
     holder.join()
     assert answers == [400] and lane.running() == 0 and common.running() == 0
+
+
+def lane_paid_status_post(app, receipt) -> int:
+    """A receipt check paying the reserved lane's price, as the page's script does."""
+    client = app.test_client()
+    return status_post(client, receipt, script=True).status_code
+
+
+def test_a_lane_flooded_by_its_own_price_raises_that_price_and_derives_at_normal_priority(
+        installation, derivations, monkeypatch):
+    """bench/bench_flood.py showed the lane full of attackers paying its price, its derivations
+    starved at nice 19, so a genuine check met a busy answer. Now each lane request turned away
+    raises the lane's price (doublings past two a minute), and lane derivations run in threads of
+    their own at normal priority even when the request's thread is at the lowest."""
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)  # one minute, whatever the clock
+    app = app_with(installation, pow_bits=2, pow_calm_per_minute=2, pow_max_bits=8, pow_lane_bits=2,
+                   receipt_slots=1, queue_waiting=0, kdf_wait_seconds=0)
+    for _ in range(2):  # the load rises past calm: the page offers the lane
+        assert status_post(app.test_client(), well_formed_receipt(), script=True).status_code == 400
+    before = lane_bits_of(app.test_client().get("/status").text)
+    assert before > 0
+    first = well_formed_receipt()
+    derivations["held"].add(first)
+    answers: list[int] = []
+
+    def from_a_low_priority_thread():
+        from portal.guard import work_slots
+        work_slots.lower_this_thread(19)  # as `portal serve` handles every receipt check
+        answers.append(lane_paid_status_post(app, first))
+
+    holder = threading.Thread(target=from_a_low_priority_thread)
+    holder.start()
+    deadline = time.monotonic() + 30
+    while derivations["entered"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # The lane's one slot is held: further checks paying its price are turned away, and counted.
+    refused = [lane_paid_status_post(app, well_formed_receipt()) for _ in range(4)]
+    assert refused.count(503) >= 3 and work_queues.lane_refusals() >= 3
+    derivations["release"].set()
+    holder.join()
+    assert answers == [400]
+    assert derivations["nice"][-1] == 0  # derived at normal priority, not its request thread's 19
+    after = lane_bits_of(app.test_client().get("/status").text)
+    assert after >= before + 1  # the lane now costs more
 
 
 # --- proofs of work ------------------------------------------------------------------------------
