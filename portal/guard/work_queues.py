@@ -133,7 +133,8 @@ T = TypeVar("T")
 
 def run(settings: Settings, kind: str, work: Callable[[], T], *, wait: float | None = None) -> T:
     """Do `work` (one derivation) in a slot of `kind`: a receipt check's in a low-priority thread
-    (`receipt_nice`), the caller's thread waiting for it; any other kind in the caller's thread."""
+    (`receipt_nice`), the lane's in a lane thread (`lane_nice`), the caller's thread waiting for
+    it; any other kind in the caller's thread."""
     with slot(settings, kind, wait=wait):
         if kind == LANE:
             return _lane_threads(settings).submit(work).result()
@@ -193,9 +194,7 @@ def _roll_refusals() -> None:
     minute = int(time.time()) // 60
     if minute != _refusals["minute"]:
         gone = minute - _refusals["minute"]
-        _refusals.update(
-            minute=minute, before=_refusals["now"] if gone == 1 else 0, now=0
-        )
+        _refusals.update(minute=minute, before=_refusals["now"] if gone == 1 else 0, now=0)
 
 
 _pools: dict[tuple[int, int, int], ThreadPoolExecutor] = {}
@@ -207,8 +206,8 @@ def low_priority_threads() -> int:
 
 
 def _low_priority(settings: Settings) -> ThreadPoolExecutor:
-    """This process's receipt-derivation threads, one per receipt slot and lane slot (made anew
-    after a fork; the lane uses them only when its own are not at a better priority)."""
+    """This process's receipt-derivation threads (made anew after a fork); the lane has its own
+    (`_lane_threads`)."""
     key = (os.getpid(), 2 * settings.receipt_slots, settings.receipt_nice)
     with _queues_lock:
         pool = _pools.get(key)
