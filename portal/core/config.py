@@ -93,6 +93,10 @@ class Settings:
     # `receipt_nice` in threads of their own (0: in the request's thread, at its priority).
     receipt_waiting: int = 0
     receipt_nice: int = 19
+    # The reserved lane's derivations (a higher proof paid for each) run at this nice instead, in
+    # threads started by the worker's main thread: at the lowest priority a local flood starved
+    # them, so the lane gave no turn (bench/bench_flood.py). Still within `receipt_share` places.
+    lane_nice: int = 0
     # Receipt checks at once across every server process (half the cores by default; 0: no limit
     # beyond each process's `receipt_slots`).
     receipt_share: int = 0
@@ -273,7 +277,8 @@ _FLOOD_SETTINGS = (
     "pow_bits", "pow_max_bits", "pow_flood_bits", "pow_calm_per_minute", "pow_lane_bits",
     "proof_seconds",
     "no_script_wait_seconds", "tickets_per_minute", "ticket_line_seconds", "cases_per_day",
-    "queue_waiting", "sealing_waiting", "receipt_waiting", "receipt_nice", "busy_retry_after",
+    "queue_waiting", "sealing_waiting", "receipt_waiting", "receipt_nice", "lane_nice",
+    "busy_retry_after",
 )  # fmt: skip
 
 

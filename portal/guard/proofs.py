@@ -9,27 +9,34 @@ session's form token, so a ticket works only with the form it was issued with. S
 the SHA-256 of its nonce until its expiry (`spent_proofs`, by generation, never a time), linked to
 no case; nothing records who solved what, how hard it was, or how long it took.
 
-Tickets come from one line per form in each server process's memory, at a fixed rate, so hoarding
-them buys no more than waiting; the load that raises the difficulty is counted there too. Neither
-is ever written to disk: the data directory holds no time finer than the day of anything a
-discloser did (tests/guard/test_abuse.py).
+A ticket issued with a form page takes no place in any line: a page load proves nothing, and a
+stream of bare GETs must not push genuine no-script disclosers back. A place is taken only when the
+client comes back with its ticket (it has waited out the short wait, so it proves it is waiting):
+one line per form for the whole installation, shared by every server process through a small file
+in memory (/dev/shm, `_SharedLine`), at a fixed rate, so hoarding buys no more than waiting. A place
+that is not now comes back as a placed ticket, valid at its turn. The load that raises the
+difficulty is counted in each process's memory. Neither is ever written to disk: the data directory
+holds no time finer than the day of anything a discloser did (tests/guard/test_abuse.py).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import math
+import os
 import secrets
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from portal.core.clock import utc_offset_seconds
 from portal.core.config import Settings
 from portal.core.context import Context
-from portal.guard import throttle
+from portal.guard import throttle, work_queues
 from portal.store import Database, transaction
 
 PURPOSES = ("disclose", "status")
@@ -42,11 +49,14 @@ class NotPaid(Exception):
 
 
 class NotYet(Exception):
-    """A genuine ticket that is not valid yet: come back in `retry_after` seconds."""
+    """A genuine ticket that is not valid yet: come back in `retry_after` seconds. `placed`: the
+    ticket that now holds the client's place in the line (it replaces the one sent), or None when
+    the one sent is kept."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, placed: "Ticket | None" = None) -> None:
         super().__init__(f"come back in {retry_after} seconds")
         self.retry_after = retry_after
+        self.placed = placed
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,8 @@ def solve(challenge: str) -> str:
 
 
 class _Process:
-    """This process's ticket lines and the proofs spent in the current minute, in memory only."""
+    """The proofs this process spent in the current minute, in memory only (and the ticket lines
+    where there is no /dev/shm to share them in)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -147,12 +158,25 @@ def required_bits(db: Database, settings: Settings, purpose: str) -> int:
     return bits
 
 
+LANE_CALM_REFUSALS = 2  # lane requests turned away in a minute before its price rises
+
+
+def _lane_extra() -> int:
+    """One bit more for the lane for each doubling of the lane requests this process turned away
+    this minute past LANE_CALM_REFUSALS (work_queues.lane_refusals): a flood paying the lane's
+    price that fills it pays more until it no longer does, so the lane keeps a turn free."""
+    refused = work_queues.lane_refusals()
+    return 0 if refused < LANE_CALM_REFUSALS else int(math.log2(refused / LANE_CALM_REFUSALS)) + 1
+
+
 def lane_bits(db: Database, settings: Settings, purpose: str) -> int | None:
     """The bits that take a receipt check into the reserved lane now: `pow_lane_bits` more than
-    the load asks. None with the lane off, or for another form."""
+    the load asks, and more while the lane turns requests away (`_lane_extra`), at most
+    `pow_max_bits` + `pow_lane_bits`. None with the lane off, or for another form."""
     if purpose != "status" or settings.pow_lane_bits <= 0:
         return None
-    return load_bits(db, settings, purpose) + settings.pow_lane_bits
+    bits = load_bits(db, settings, purpose) + settings.pow_lane_bits + _lane_extra()
+    return min(settings.pow_max_bits + settings.pow_lane_bits, bits)
 
 
 def lane_offer(ctx: Context, purpose: str) -> int | None:
@@ -160,7 +184,8 @@ def lane_offer(ctx: Context, purpose: str) -> int | None:
     overtake), with one spare bit, so that the load rising while it solves keeps it in the lane."""
     db, settings = ctx.db, ctx.settings
     lane = lane_bits(db, settings, purpose)
-    if lane is None or load_bits(db, settings, purpose) <= settings.pow_bits:
+    calm = load_bits(db, settings, purpose) <= settings.pow_bits and not _lane_extra()
+    if lane is None or calm:
         return None
     return lane + 1
 
@@ -180,36 +205,73 @@ def challenge(ctx: Context, purpose: str) -> str:
     )
 
 
-def ticket(settings: Settings, purpose: str, bound: str) -> Ticket | None:
-    """The next ticket from the installation's line for `purpose`, bound to the form token `bound`;
-    None when the line is already `ticket_line_seconds` long (come back later)."""
-    now_ms = int(time.time() * 1000)
-    slot_ms = _take_slot(settings, purpose, now_ms + settings.no_script_wait_seconds * 1000)
-    if slot_ms is None:
-        return None
-    valid_from = slot_ms // 1000
+def ticket(settings: Settings, purpose: str, bound: str) -> Ticket:
+    """A ticket for `purpose`, bound to the form token `bound`, valid `no_script_wait_seconds`
+    from now. It takes no place in the line: that is taken when it is spent (`spend_ticket`)."""
+    now = int(time.time())
+    return _make_ticket(settings, "t1", purpose, now + settings.no_script_wait_seconds, bound)
+
+
+def _make_ticket(settings: Settings, tag: str, purpose: str, valid_from: int, bound: str) -> Ticket:
+    """`t1`: issued with a form page, no place yet; `t2`: holding a place in the line from
+    `valid_from`. The MAC covers the tag, so a page's ticket cannot pass for a placed one."""
     nonce = secrets.token_urlsafe(16)
-    expires = max(_expiry(settings, now_ms // 1000), _expiry(settings, valid_from))
-    mac = _mac(settings, "t1", purpose, str(valid_from), str(expires), nonce, _bound(bound))
-    return Ticket(f"t1.{purpose}.{valid_from}.{expires}.{nonce}.{mac}", valid_from)
+    expires = max(_expiry(settings, int(time.time())), _expiry(settings, valid_from))
+    mac = _mac(settings, tag, purpose, str(valid_from), str(expires), nonce, _bound(bound))
+    return Ticket(f"{tag}.{purpose}.{valid_from}.{expires}.{nonce}.{mac}", valid_from)
+
+
+SHARED_DIR = Path("/dev/shm")
+
+
+class _SharedLine:
+    """The next free moment (milliseconds since the epoch) of one line, shared by every process of
+    the installation: 8 bytes in a file in memory (/dev/shm), read and written under an advisory
+    lock, named by hashes of the data directory and the installation's key. Without /dev/shm the
+    line stays in this process's memory (never on disk: it is a time a discloser acted)."""
+
+    def __init__(self, settings: Settings, purpose: str) -> None:
+        self.name = _line(settings, purpose)
+        here = hashlib.sha256(str(Path(settings.data_dir).resolve()).encode()).hexdigest()[:16]
+        self.path = SHARED_DIR / f"portal-{here}-{_key(settings).hex()[:16]}-{purpose}.line"
+
+    def update(self, change) -> int | None:
+        """Apply `change(next_free_ms) -> (new_next_free_ms or None, result)` atomically across
+        processes; return its result."""
+        if not SHARED_DIR.is_dir():
+            with _process.lock:
+                new, result = change(_process.next_free_ms.get(self.name, 0))
+                if new is not None:
+                    _process.next_free_ms[self.name] = new
+            return result
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            raw = os.pread(fd, 8, 0)
+            new, result = change(int.from_bytes(raw, "big") if len(raw) == 8 else 0)
+            if new is not None:
+                os.pwrite(fd, max(0, new).to_bytes(8, "big"), 0)
+            return result
+        finally:
+            os.close(fd)  # closing releases the lock
 
 
 def _take_slot(settings: Settings, purpose: str, earliest_ms: int) -> int | None:
-    """The next free moment of this process's line for `purpose`, no sooner than `earliest_ms`,
-    taken; None when that is more than `ticket_line_seconds` away."""
+    """The next free moment of the installation's line for `purpose`, no sooner than
+    `earliest_ms`, taken; None when that is more than `ticket_line_seconds` away."""
     now_ms = int(time.time() * 1000)
     step_ms = max(1, 60_000 // max(1, settings.tickets_per_minute))
     line_ms = settings.ticket_line_seconds * 1000
-    line = _line(settings, purpose)
-    with _process.lock:
-        next_free = _process.next_free_ms.get(line, 0)
-        if next_free > now_ms + line_ms + step_ms:  # never issued so far ahead: the clock went back
+
+    def take(next_free: int):
+        if next_free > now_ms + line_ms + step_ms:  # never taken so far ahead: the clock went back
             next_free = 0
         slot_ms = max(earliest_ms, next_free)
         if slot_ms - now_ms > line_ms:
-            return None
-        _process.next_free_ms[line] = slot_ms + step_ms
-    return slot_ms
+            return None, None
+        return slot_ms + step_ms, slot_ms
+
+    return _SharedLine(settings, purpose).update(take)
 
 
 def _line(settings: Settings, purpose: str) -> str:
@@ -218,9 +280,8 @@ def _line(settings: Settings, purpose: str) -> str:
 
 
 def line_free_in(settings: Settings, purpose: str) -> int:
-    """Seconds until this process's line for `purpose` can issue a ticket again (0: now)."""
-    with _process.lock:
-        next_free = _process.next_free_ms.get(_line(settings, purpose), 0)
+    """Seconds until the installation's line for `purpose` has room for a place again (0: now)."""
+    next_free = _SharedLine(settings, purpose).update(lambda value: (None, value)) or 0
     ahead = next_free - int(time.time() * 1000) - settings.ticket_line_seconds * 1000
     return max(0, -(-ahead // 1000))
 
@@ -301,20 +362,32 @@ def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None
 
 def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | None,
                  bound: str) -> None:
-    """Check and spend a no-script ticket. Raises NotPaid, or NotYet (the ticket is kept)."""
-    _, _, valid_from, expires, nonce, mac = _fields(text, "t1", purpose)
-    expected = _mac(settings, "t1", purpose, valid_from, expires, nonce, _bound(bound))
+    """Check and spend a no-script ticket. A page's ticket (`t1`) whose wait is over takes the
+    line's next place: now, and it is spent; later, and it is exchanged for a placed ticket (`t2`)
+    valid at that place (NotYet with `placed`). A placed ticket is spent at its turn. Raises
+    NotPaid, or NotYet (the ticket sent kept, or replaced by `placed`)."""
+    tag = text.split(".", 1)[0] if text else ""
+    _, _, valid_from, expires, nonce, mac = _fields(text, "t2" if tag == "t2" else "t1", purpose)
+    expected = _mac(settings, tag, purpose, valid_from, expires, nonce, _bound(bound))
     if not hmac.compare_digest(mac.encode(), expected.encode()):
         raise NotPaid("forged")
     now = int(time.time())
     if int(expires) < now:
-        # A genuine ticket that outlived its expiry (days of writing): it takes a place in the line
-        # now, and goes through only if that place is now (an idle portal); else a new ticket.
-        slot_ms = _take_slot(settings, purpose, (now + settings.no_script_wait_seconds) * 1000)
-        if slot_ms is None or slot_ms // 1000 > now:
-            raise NotPaid("expired")
-        expires = str(_expiry(settings, now))
+        # A genuine ticket that outlived its expiry (days of writing) has waited long enough: it
+        # takes a place in the line now, as a page's ticket does.
+        tag, valid_from, expires = "t1", str(now), str(_expiry(settings, now))
     if int(valid_from) > now:
         raise NotYet(int(valid_from) - now)
+    if tag == "t1":
+        now_ms = int(time.time() * 1000)
+        slot_ms = _take_slot(settings, purpose, now_ms)
+        if slot_ms is None:  # the line is full: its wait is kept for when there is room
+            raise NotYet(max(1, line_free_in(settings, purpose)))
+        # A place less than a second away is now: no one can be asked back sooner than that.
+        if slot_ms - now_ms >= 1000:
+            # Its place is later: the page's ticket is spent for it (one place per ticket).
+            _spend(db, settings, nonce, int(expires), now)
+            placed = _make_ticket(settings, "t2", purpose, -(-slot_ms // 1000), bound)
+            raise NotYet(max(1, placed.valid_from - now), placed)
     _spend(db, settings, nonce, int(expires), now)
     _process.spend(_line(settings, purpose))

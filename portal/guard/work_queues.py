@@ -14,7 +14,14 @@ nice 19 on Linux, set once per thread: raising a thread's priority back would ne
 which a server does not have). A page, a sign-in or a sealing then gets the cores first, and a
 flood of guesses takes only what they leave over. A receipt check whose line is full (by default it
 has no line: `receipt_waiting` 0) is answered busy at once, and so is one that finds every
-installation-wide place taken: it never holds a thread waiting."""
+installation-wide place taken: it never holds a thread waiting.
+
+The reserved lane's derivations (each paid with a higher proof) run at `lane_nice` (0 by default)
+in threads of their own that `start` makes from the thread creating the app, a worker's main
+thread, so that they do not inherit the low priority of the receipt checks' request threads: at
+nice 19 a flood on the same cores starved them and the lane gave no turn. They stay within the
+lane's `receipt_share` places. Each lane request turned away is counted for the current minute
+(`lane_refusals`): the lane's price rises with them (portal.guard.proofs.lane_bits)."""
 
 from __future__ import annotations
 
@@ -98,6 +105,17 @@ def slot(settings: Settings, kind: str, *, wait: float | None = None) -> Iterato
     receipt check also takes one of the installation's `receipt_share` places (the lane has as
     many of its own), shared by every server process, so receipt checks never use more cores."""
     timeout = settings.kdf_wait_seconds if wait is None else wait
+    try:
+        with _slot(settings, kind, timeout):
+            yield
+    except Busy:
+        if kind == LANE:
+            _note_lane_refusal()
+        raise
+
+
+@contextlib.contextmanager
+def _slot(settings: Settings, kind: str, timeout: float) -> Iterator[None]:
     with queue(settings, kind).held(timeout, retry_after=settings.busy_retry_after):
         if kind not in LOW or settings.receipt_share <= 0:
             yield
@@ -115,11 +133,68 @@ T = TypeVar("T")
 
 def run(settings: Settings, kind: str, work: Callable[[], T], *, wait: float | None = None) -> T:
     """Do `work` (one derivation) in a slot of `kind`: a receipt check's in a low-priority thread
-    (`receipt_nice`), the caller's thread waiting for it; any other kind in the caller's thread."""
+    (`receipt_nice`), the lane's in a lane thread (`lane_nice`), the caller's thread waiting for
+    it; any other kind in the caller's thread."""
     with slot(settings, kind, wait=wait):
+        if kind == LANE:
+            return _lane_threads(settings).submit(work).result()
         if kind not in LOW or settings.receipt_nice <= 0:
             return work()
         return _low_priority(settings).submit(work).result()
+
+
+_lanes: dict[tuple[int, int, int], ThreadPoolExecutor] = {}
+
+
+def start(settings: Settings) -> None:
+    """Start this process's lane threads now, from the calling thread (a server worker's main
+    thread, at normal priority), so they never inherit a request thread's nice."""
+    _lane_threads(settings)
+
+
+def _lane_threads(settings: Settings) -> ThreadPoolExecutor:
+    key = (os.getpid(), settings.receipt_slots, settings.lane_nice)
+    with _queues_lock:
+        pool = _lanes.get(key)
+        if pool is not None:
+            return pool
+        count = max(1, settings.receipt_slots)
+        pool = _lanes[key] = ThreadPoolExecutor(
+            count,
+            thread_name_prefix="receipt-lane",
+            initializer=work_slots.lower_this_thread,
+            initargs=(settings.lane_nice,),
+        )
+        # Every thread made now, by this thread: each task waits until all have started.
+        started = threading.Barrier(count)
+        waits = [pool.submit(started.wait, 10) for _ in range(count)]
+    for done in waits:
+        done.result()
+    return pool
+
+
+_refusals = {"minute": 0, "now": 0, "before": 0}
+
+
+def _note_lane_refusal() -> None:
+    with _queues_lock:
+        _roll_refusals()
+        _refusals["now"] += 1
+
+
+def lane_refusals() -> int:
+    """Lane requests this process turned away (line full, no place in time) this minute, or the
+    minute before if that was more (so the lane's price does not fall back at each minute)."""
+    with _queues_lock:
+        _roll_refusals()
+        return max(_refusals["now"], _refusals["before"])
+
+
+def _roll_refusals() -> None:
+    minute = int(time.time()) // 60
+    if minute != _refusals["minute"]:
+        gone = minute - _refusals["minute"]
+        _refusals.update(minute=minute, before=_refusals["now"] if gone == 1 else 0, now=0)
 
 
 _pools: dict[tuple[int, int, int], ThreadPoolExecutor] = {}
@@ -131,8 +206,8 @@ def low_priority_threads() -> int:
 
 
 def _low_priority(settings: Settings) -> ThreadPoolExecutor:
-    """This process's receipt-derivation threads, one per receipt slot and lane slot (made anew
-    after a fork)."""
+    """This process's receipt-derivation threads (made anew after a fork); the lane has its own
+    (`_lane_threads`)."""
     key = (os.getpid(), 2 * settings.receipt_slots, settings.receipt_nice)
     with _queues_lock:
         pool = _pools.get(key)

@@ -32,6 +32,16 @@ class MalformedForm(Exception):
     pass
 
 
+class Unfinished(MalformedForm):
+    """The body stopped before the form's end: the client stopped sending (a stall past the idle
+    timeout, a connection closed before its Content-Length) or the body ended before the closing
+    boundary. The text fields that arrived whole (they come before files) are in `fields`."""
+
+    def __init__(self, message: str = "The form arrived incomplete.") -> None:
+        super().__init__(message)
+        self.fields: MultiDict = MultiDict()
+
+
 class Interrupted(Exception):
     """The body's reader stopped reading part way, for a reason of the portal's (`reason`); the
     text read until then is in `fields`."""
@@ -176,7 +186,7 @@ def read_multipart(
         while chunk := stream.read(READ_SIZE):
             parser.data_received(chunk)
             tail = (tail + chunk)[-(len(closing) + 4) :]
-    except (TooLarge, Interrupted) as exc:
+    except (TooLarge, Interrupted, Unfinished) as exc:
         exc.fields = (
             fields  # what was typed before the limit was hit, to give back to the discloser
         )
@@ -193,5 +203,7 @@ def read_multipart(
     # A body cut short can still be well framed up to where it stops: only the closing boundary
     # shows that every part arrived whole.
     if closing not in tail:
-        raise MalformedForm("The form arrived incomplete.")
+        unfinished = Unfinished()
+        unfinished.fields = fields
+        raise unfinished
     return fields

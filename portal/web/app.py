@@ -17,7 +17,7 @@ from portal.core.config import Settings, load_settings
 from portal.core.context import Context
 from portal.core.text import count_of, typed
 from portal.core.words import date_words, file_size, in_sentence, nz_date, nz_time
-from portal.guard import flood, upload_slots, work_slots
+from portal.guard import flood, upload_slots, work_queues, work_slots
 from portal.intake.cases import EXAMPLE_REF
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
@@ -120,6 +120,9 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # No ended session's row outlives a restart.
     _start_up_write(app, "removing ended sessions", sessions.purge_expired, start_db)
     start_db.conn.close()
+    # The reserved lane's threads, made by this thread (a worker's main thread under `portal
+    # serve`) so they keep its priority (portal.guard.work_queues).
+    work_queues.start(settings)
     # The decoy for unknown emails costs one Argon2id run now, not on the first unknown sign-in.
     credentials.prepare_decoy(settings)
     cookie_prefix = "__Host-" if settings.secure_cookies else ""

@@ -3,7 +3,8 @@ stored, when to try again (503 with Retry-After), and what they typed, never a b
 
 A form's text comes back in its own boxes where its view registered how (`@form_page(endpoint)`,
 the disclosure form and the reply); otherwise, and if that page cannot be shown either, it is shown
-to copy, as the expiry hand-back does (portal.web.carry: same-origin only, secrets never echoed).
+to copy, as the expiry hand-back does (portal.web.carry: same-origin only, or without
+`Sec-Fetch-Site` with a valid CSRF token; secrets never echoed).
 A streaming view's fields are read by the view itself: `keep_typed` puts them where this page finds
 them.
 """
@@ -119,7 +120,10 @@ def fault_response(kind: str, retry_after: int):
     typed = MultiDict()
     if request.method == "POST":
         raw = g.get("portal_typed")
-        typed = carry.typed_fields(raw if raw is not None else _form_or_nothing())
+        source = raw if raw is not None else _form_or_nothing()
+        # A valid CSRF token shows the form came from our page, for a browser or proxy that strips
+        # Sec-Fetch-Site; a request that says it is cross-site never gets text back.
+        typed = carry.typed_fields(source, token_valid=carry.token_is_valid(source))
     kept = carry.has_text(typed)
     problem = (
         f"{what} Nothing was stored."

@@ -40,12 +40,12 @@ def well_formed_receipt() -> str:
     return crypto.new_receipt()  # passes its check character, opens nothing
 
 
-def status_post(client, receipt, *, script: bool):
+def status_post(client, receipt, *, script: bool, below: int | None = None):
     page = client.get("/status").text
     fields = {"csrf_token": csrf_token(page), "receipt": receipt}
     if script:
         drop_ticket(client, "status")
-        fields |= dict(solved(page))
+        fields |= dict(solved(page, below))
     return client.post("/status", data=fields)
 
 
@@ -57,6 +57,12 @@ def disclose(client, details="What I saw. " + MARKER, *, script: bool, page: str
         drop_ticket(client, "disclose")
         fields += solved(page, below)
     return post_multipart(client, "/disclose", fields)
+
+
+@pytest.fixture(autouse=True)
+def no_lane_refusals_from_other_tests(monkeypatch):
+    """The lane's refusals are counted per process and minute: each test starts with none."""
+    monkeypatch.setattr(work_queues, "_refusals", {"minute": int(time.time()) // 60, "now": 0, "before": 0})
 
 
 @pytest.fixture
@@ -143,8 +149,9 @@ def test_receipt_checks_derive_at_the_lowest_cpu_priority_and_other_kinds_do_not
     client = app.test_client()
     receipt = receipt_from(disclose(client, script=False).text)  # sealing: the caller's priority
     started = work_queues.low_priority_threads()
-    for _ in range(3):
-        assert status_post(app.test_client(), receipt, script=True).status_code == 303
+    lane = proofs.lane_bits(None, app.config["PORTAL_SETTINGS"], "status")
+    for _ in range(3):  # not into the reserved lane by luck (its threads are at normal priority)
+        assert status_post(app.test_client(), receipt, script=True, below=lane).status_code == 303
     assert derivations["nice"] == [base] + [min(19, base + 19)] * 3
     # Long-lived threads: at most one per receipt slot, whatever the number of checks.
     assert work_queues.low_priority_threads() - started <= 1
@@ -223,6 +230,51 @@ def test_under_load_a_check_with_the_higher_proof_takes_the_reserved_lane(instal
     derivations["release"].set()
     holder.join()
     assert answers == [400] and lane.running() == 0 and common.running() == 0
+
+
+def lane_paid_status_post(app, receipt) -> int:
+    """A receipt check paying the reserved lane's price, as the page's script does."""
+    client = app.test_client()
+    return status_post(client, receipt, script=True).status_code
+
+
+def test_a_lane_flooded_by_its_own_price_raises_that_price_and_derives_at_normal_priority(
+        installation, derivations, monkeypatch):
+    """bench/bench_flood.py showed the lane full of attackers paying its price, its derivations
+    starved at nice 19, so a genuine check met a busy answer. Now each lane request turned away
+    raises the lane's price (doublings past two a minute), and lane derivations run in threads of
+    their own at normal priority even when the request's thread is at the lowest."""
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)  # one minute, whatever the clock
+    app = app_with(installation, pow_bits=2, pow_calm_per_minute=2, pow_max_bits=8, pow_lane_bits=2,
+                   receipt_slots=1, queue_waiting=0, kdf_wait_seconds=0)
+    for _ in range(2):  # the load rises past calm: the page offers the lane
+        assert status_post(app.test_client(), well_formed_receipt(), script=True).status_code == 400
+    before = lane_bits_of(app.test_client().get("/status").text)
+    assert before > 0
+    first = well_formed_receipt()
+    derivations["held"].add(first)
+    answers: list[int] = []
+
+    def from_a_low_priority_thread():
+        from portal.guard import work_slots
+        work_slots.lower_this_thread(19)  # as `portal serve` handles every receipt check
+        answers.append(lane_paid_status_post(app, first))
+
+    holder = threading.Thread(target=from_a_low_priority_thread)
+    holder.start()
+    deadline = time.monotonic() + 30
+    while derivations["entered"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # The lane's one slot is held: further checks paying its price are turned away, and counted.
+    refused = [lane_paid_status_post(app, well_formed_receipt()) for _ in range(4)]
+    assert refused.count(503) >= 3 and work_queues.lane_refusals() >= 3
+    derivations["release"].set()
+    holder.join()
+    assert answers == [400]
+    assert derivations["nice"][-1] == 0  # derived at normal priority, not its request thread's 19
+    after = lane_bits_of(app.test_client().get("/status").text)
+    assert after >= before + 1  # the lane now costs more
 
 
 # --- proofs of work ------------------------------------------------------------------------------
@@ -341,15 +393,25 @@ def test_a_ticket_is_single_use_and_bound_to_its_form(installation):
     assert moved.status_code == 503
 
 
+def hoard_places(client, count: int) -> list[int]:
+    """A no-script client coming back `count` times with its page's ticket: each takes the line's
+    next place (its wait is 0 here). Returns the status codes (400: its turn was now, derived,
+    opened nothing; 503: told when to come back)."""
+    codes = []
+    for _ in range(count):
+        page = client.get("/status").text
+        codes.append(client.post("/status", data={"csrf_token": csrf_token(page),
+                                                  "receipt": well_formed_receipt()}).status_code)
+    return codes
+
+
 def test_when_the_line_is_full_a_no_script_user_is_told_when_to_come_back(installation):
     app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
-    hoarder = app.test_client()
-    for _ in range(3):  # the line's minute: two tickets, thirty seconds apart, then nothing
-        hoarder.get("/status")
-        hoarder.delete_cookie(ticket_name("status"))
+    # The line's minute: places now, in thirty seconds and in a minute, then nothing.
+    assert hoard_places(app.test_client(), 4) == [400, 503, 503, 503]
     latecomer = app.test_client()
     page = latecomer.get("/status").text
-    assert ticket_cookie(latecomer, "status") is None and "minutes" in page
+    assert "minutes" in page  # told before typing that the line is long
     typed = well_formed_receipt()
     response = latecomer.post("/status", data={"csrf_token": csrf_token(page), "receipt": typed})
     assert response.status_code == 503 and int(response.headers["Retry-After"]) >= 1
@@ -358,10 +420,79 @@ def test_when_the_line_is_full_a_no_script_user_is_told_when_to_come_back(instal
     assert status_post(latecomer, typed, script=True).status_code == 400
 
 
+def test_a_client_that_comes_back_later_than_now_gets_a_placed_ticket_for_its_turn(installation,
+                                                                                  monkeypatch):
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
+    assert disclose(app.test_client(), script=False).status_code == 200  # the place now
+    patient = app.test_client()
+    page = patient.get("/disclose").text
+    first = ticket_cookie(patient, "disclose").value
+    waiting = post_multipart(patient, "/disclose", disclosure_fields(csrf_token(page), "My turn. " + MARKER))
+    assert waiting.status_code == 503 and "My turn." in waiting.text
+    placed = ticket_cookie(patient, "disclose").value
+    assert placed.startswith("t2.") and first.startswith("t1.")  # its place, held by a new ticket
+    wait = int(waiting.headers["Retry-After"])
+    assert 0 < wait <= 31  # thirty seconds after the first place, rounded up to the second
+    # A page's ticket is good for one place: sent again it takes none.
+    thief = app.test_client()
+    thief_page = thief.get("/disclose").text
+    thief.set_cookie(ticket_name("disclose"), first)
+    assert post_multipart(thief, "/disclose", disclosure_fields(csrf_token(thief_page), "x")).status_code == 503
+    later = time.time() + wait
+    monkeypatch.setattr(time, "time", lambda: later)
+    again = post_multipart(patient, "/disclose", disclosure_fields(csrf_token(waiting.text), "My turn."))
+    assert again.status_code == 200 and receipt_from(again.text)
+
+
+def test_a_stream_of_plain_gets_takes_no_place_in_the_no_script_line(installation):
+    """Found in review: every GET /disclose or /status took a place, so about one GET a second kept
+    every no-script discloser on the come-back page. Now a page load takes none."""
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
+    for _ in range(20):  # cookieless: a fresh client each time
+        app.test_client().get("/disclose")
+        app.test_client().get("/status")
+    keeper = app.test_client()  # and one that keeps its cookies
+    for _ in range(10):
+        keeper.get("/disclose")
+    discloser = app.test_client()
+    page = discloser.get("/disclose").text
+    assert "minutes" not in page
+    response = post_multipart(discloser, "/disclose", disclosure_fields(csrf_token(page), "No script. " + MARKER))
+    assert response.status_code == 200 and receipt_from(response.text)
+
+
+CHILD_HOARDER = """
+import sys
+from pathlib import Path
+from portal.core.config import load_settings
+from portal.web.app import create_app
+from tests.guard.test_flood import hoard_places
+app = create_app(settings=load_settings(Path(sys.argv[1]), tickets_per_minute=2, ticket_line_seconds=60,
+                                        no_script_wait_seconds=0))
+app.config["TESTING"] = True
+print(hoard_places(app.test_client(), 4))
+"""
+
+
+def test_every_process_of_an_installation_shares_one_line(installation):
+    """Two server processes on one data directory (as `portal serve`'s workers are): places one
+    takes are gone for the other."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    other = subprocess.run([sys.executable, "-c", CHILD_HOARDER, str(installation.data_dir)],
+                           capture_output=True, text=True, cwd=root, timeout=120,
+                           env={**os.environ, "PYTHONPATH": str(root)})
+    assert other.stdout.strip() == "[400, 503, 503, 503]", other.stderr
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
+    assert hoard_places(app.test_client(), 1) == [503]  # this process's first comer waits its turn
+
+
 # --- the budget on new cases ---------------------------------------------------------------------
 
-def test_disclosures_as_fast_as_a_client_can_get_the_budget_then_need_the_higher_proof(installation,
-                                                                                     monkeypatch):
+def test_disclosures_as_fast_as_a_client_can_get_the_budget_then_need_the_higher_proof(installation):
     app = app_with(installation, cases_per_day=5, pow_bits=3, pow_flood_bits=9, tickets_per_minute=6,
                    no_script_wait_seconds=0)
     # The flooder fetches a dozen forms while the portal is calm, solves their cheap proofs, then
@@ -381,18 +512,10 @@ def test_disclosures_as_fast_as_a_client_can_get_the_budget_then_need_the_higher
     # without script from the line, nothing typed lost on the way.
     genuine = app.test_client()
     assert disclose(genuine, "A genuine one. " + MARKER, script=True).status_code == 200
-    # Without script: the flood's page loads took the line's next places, so this one waits its
-    # turn (told when), then goes in with the same ticket and the text it got back.
+    # Without script: the flood's page loads took no place in the line, so this one goes in from
+    # the line at once (a page load proves no one is waiting).
     patient = app.test_client()
-    waiting = disclose(patient, "Without script. " + MARKER, script=False)
-    assert waiting.status_code == 503 and "Without script." in waiting.text
-    wait = int(waiting.headers["Retry-After"])
-    assert 0 < wait <= 900
-    later = time.time() + wait + 1
-    monkeypatch.setattr(time, "time", lambda: later)
-    again = post_multipart(patient, "/disclose", disclosure_fields(csrf_token(waiting.text), "Without script."))
-    assert again.status_code == 200
-    monkeypatch.undo()
+    assert disclose(patient, "Without script. " + MARKER, script=False).status_code == 200
 
     officer = app.test_client()
     assert sign_in(officer, installation.officer).status_code == 303
@@ -410,10 +533,18 @@ def test_idle_portal_shows_officers_no_flood(app, installation):
     assert 'id="flood"' not in officer.get("/console/").text
 
 
-def test_the_no_script_line_issues_at_a_fixed_rate():
-    settings = type("S", (), {"tickets_per_minute": 60, "ticket_line_seconds": 5,
-                              "no_script_wait_seconds": 1, "secret_key": b"k" * 32, "proof_seconds": 600})()
-    issued = [proofs.ticket(settings, "status-rate", "form") for _ in range(10)]
-    valid = [t for t in issued if t is not None]
-    assert len(valid) == 5  # one a second, never more than five seconds ahead
-    assert [b.valid_from - a.valid_from for a, b in zip(valid, valid[1:])] == [1, 1, 1, 1]
+def test_the_no_script_line_gives_places_at_a_fixed_rate(installation, monkeypatch):
+    app = app_with(installation, tickets_per_minute=60, ticket_line_seconds=5, no_script_wait_seconds=0)
+    client = app.test_client()
+    frozen = time.time()
+    monkeypatch.setattr(time, "time", lambda: frozen)  # everyone comes back in the same instant
+    waits = []
+    for _ in range(8):
+        page = client.get("/status").text
+        answer = client.post("/status", data={"csrf_token": csrf_token(page), "receipt": well_formed_receipt()})
+        waits.append(int(answer.headers.get("Retry-After", 0)) if answer.status_code == 503 else 0)
+        client.delete_cookie(ticket_name("status"))
+    # One a second: now, then one, two... five seconds ahead (rounded up); then the line is full.
+    assert waits[0] == 0 and all(wait >= 1 for wait in waits[1:])
+    assert [b - a for a, b in zip(waits[1:], waits[2:6])] == [1, 1, 1, 1]
+    assert waits[6] >= 1 and waits[7] >= 1

@@ -25,6 +25,7 @@ from portal.web.intake.uploading import (
     PAUSED_RETRY_AFTER,
     SLOW_NOT_KEPT,
     drain_body,
+    not_read_whole,
     paused,
     read_text_before_files,
     read_upload,
@@ -211,10 +212,13 @@ def disclose_post():
             f"{exc.what} is too large. Nothing was sent. Please choose smaller files.",
             dropped=intake.file_names if intake else (),
         )
-    except MalformedForm:
-        return _render_disclose(
-            _disclose_form(), 400, "The form could not be read. Please fill it in again."
-        )
+    except MalformedForm as exc:
+        # A body that stopped part way (a stall, a connection closed early) gives back the text,
+        # which comes before the files; the files do not come back.
+        typed, problem = not_read_whole(exc, "What you wrote is below")
+        files = intake.file_names if intake else ()
+        body, _ = _render_disclose(_disclose_form(typed or None), 400, problem, dropped=files)
+        return unread_rest(make_response(body, 400))
     # The form came back with problems: what was typed is kept; files cannot be, browsers never
     # resend them.
     problem = None

@@ -30,8 +30,9 @@ def _bound() -> str:
 
 def offer(purpose: str, *, keep_ticket: bool = False) -> dict:
     """The template's `proof` for a form page: a fresh challenge and, unless the client keeps the
-    ticket it has (`keep_ticket`, after a ticket not valid yet), a new ticket from the line, set as
-    a cookie on the answer. A full line issues none: the page says when to come back."""
+    ticket it has (`keep_ticket`, after a ticket not valid yet), a new ticket, set as a cookie on
+    the answer. A ticket takes no place in the line until it comes back with the form; when the
+    line is already full the page says when there will be room."""
     ctx = portal_context()
     bound = _bound()
     g.page_script = True  # this page runs static/proof.js (portal/web/app.py widens its policy)
@@ -39,25 +40,26 @@ def offer(purpose: str, *, keep_ticket: bool = False) -> dict:
         "challenge": proofs.challenge(ctx, purpose),
         "lane_bits": proofs.lane_offer(ctx, purpose),
         "wait": None,
-        "line_full_for": 0,
+        "line_full_for": proofs.line_free_in(ctx.settings, purpose),
     }
     if keep_ticket and request.cookies.get(cookie_name(purpose)):
         return offered
-    wait = give_ticket(purpose, bound)
-    if wait is None:
-        offered["line_full_for"] = max(1, proofs.line_free_in(ctx.settings, purpose))
-    offered["wait"] = wait
+    offered["wait"] = give_ticket(purpose, bound)
     return offered
 
 
-def give_ticket(purpose: str, bound: str | None = None) -> int | None:
-    """Set a new ticket from the line as a cookie on this answer; return its wait in seconds, or
-    None when the line is full. Also for a page with no form of its own that leads to one (the
-    status thread, whose browser may open a status again from an older tab)."""
+def give_ticket(purpose: str, bound: str | None = None) -> int:
+    """Set a new ticket as a cookie on this answer; return its wait in seconds. Also for a page
+    with no form of its own that leads to one (the status thread, whose browser may open a status
+    again from an older tab)."""
     ctx = portal_context()
     ticket = proofs.ticket(ctx.settings, purpose, _bound() if bound is None else bound)
-    if ticket is None:
-        return None
+    _set_ticket_cookie(purpose, ticket)
+    return max(0, ticket.valid_from - int(dt.datetime.now().timestamp()))
+
+
+def _set_ticket_cookie(purpose: str, ticket: proofs.Ticket) -> None:
+    settings = portal_context().settings
     name = cookie_name(purpose)
 
     @after_this_request
@@ -66,32 +68,36 @@ def give_ticket(purpose: str, bound: str | None = None) -> int | None:
             name,
             ticket.value,
             # As long as the ticket can be good for: the line's length and the wait, then its life.
-            max_age=ctx.settings.ticket_line_seconds
-            + ctx.settings.no_script_wait_seconds
-            + ctx.settings.proof_seconds
+            max_age=settings.ticket_line_seconds
+            + settings.no_script_wait_seconds
+            + settings.proof_seconds
             + 600,
-            secure=ctx.settings.secure_cookies,
+            secure=settings.secure_cookies,
             httponly=True,
             samesite="Strict",
             path="/",
         )
         return response
 
-    return max(0, ticket.valid_from - int(dt.datetime.now().timestamp()))
-
 
 def collect(purpose: str, fields) -> str:
     """Spend what the client paid with; raises flood.NotPaid or flood.NotYet (or
-    submissions.AlreadySubmitted for a form sent again)."""
-    return flood.pay(
-        portal_context(),
-        purpose,
-        challenge=fields.get("pow_challenge"),
-        solution=fields.get("pow_solution"),
-        ticket=request.cookies.get(cookie_name(purpose)),
-        bound=_bound(),
-        submission_token=fields.get("submission_token"),
-    )
+    submissions.AlreadySubmitted for a form sent again). A ticket that took a later place in the
+    line comes back as the cookie of its placed ticket."""
+    try:
+        return flood.pay(
+            portal_context(),
+            purpose,
+            challenge=fields.get("pow_challenge"),
+            solution=fields.get("pow_solution"),
+            ticket=request.cookies.get(cookie_name(purpose)),
+            bound=_bound(),
+            submission_token=fields.get("submission_token"),
+        )
+    except flood.NotYet as exc:
+        if exc.placed is not None:
+            _set_ticket_cookie(purpose, exc.placed)
+        raise
 
 
 def retry_after(exc: Exception, purpose: str) -> int:

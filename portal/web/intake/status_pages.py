@@ -31,6 +31,7 @@ from portal.web.intake.uploading import (
     PAUSED_RETRY_AFTER,
     busy,
     drain_body,
+    not_read_whole,
     paused,
     read_refused,
     read_text_before_files,
@@ -335,10 +336,11 @@ def status_reply():
             f"{exc.what} is too large. Your message was not sent.",
             dropped=intake.file_names if intake else (),
         )
-    except MalformedForm:
-        return render_thread(
-            ctx, session, ReplyForm(formdata=None), 400, "The form could not be read."
-        )
+    except MalformedForm as exc:  # one that stopped part way gives back the message sent first
+        typed, problem = not_read_whole(exc, "Your message is still in its box")
+        form, files = ReplyForm(formdata=typed or None), intake.file_names if intake else ()
+        body, _ = render_thread(ctx, session, form, 400, problem, dropped=files)
+        return unread_rest(make_response(body, 400))
     except receiving.RefusedForNow as exc:
         if intake is None:  # short of space before anything was read: the text is read now
             return paused(ReplyForm.TEXT_FIELDS)

@@ -7,11 +7,20 @@ import time
 
 from flask import Response, make_response, render_template, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import ClientDisconnected
 
 from portal.guard import upload_slots, work_slots
 from portal.intake.filenames import clean_filename
 from portal.intake.receiving import RefusedForNow
-from portal.intake.uploads import Interrupted, Limits, MalformedForm, TooLarge, read_multipart
+from portal.intake.uploads import (
+    Interrupted,
+    Limits,
+    MalformedForm,
+    TooLarge,
+    Unfinished,
+    read_multipart,
+)
+from portal.web import carry
 from portal.web.context import portal_context
 from portal.web.fault_pages import keep_typed, paused_response
 from portal.web.intake.forms import DiscloseForm
@@ -66,9 +75,24 @@ class _DroppedFile:
         pass
 
 
+class _StopsAsUnfinished:
+    """The request body, whose end before its Content-Length (the client closed, or sent nothing
+    for `PORTAL_BODY_IDLE_TIMEOUT` seconds: portal/guard/slow_clients.py) is Unfinished, so the
+    text that arrived before it can be given back."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self._stream.read(size)
+        except ClientDisconnected:
+            raise Unfinished("The upload did not finish.") from None
+
+
 def _read_text(stream, text_fields, open_sink) -> MultiDict:
     return read_multipart(
-        stream,
+        _StopsAsUnfinished(stream),
         request.content_type or "",
         text_fields=text_fields,
         file_fields=["attachments"],
@@ -86,6 +110,8 @@ def read_refused(text_fields) -> tuple[MultiDict, list[str]]:
     except TooLarge as exc:
         fields = exc.fields
         drain_body()
+    except Unfinished as exc:
+        fields = exc.fields
     except MalformedForm:
         fields = MultiDict()
     return fields, names
@@ -131,7 +157,7 @@ def read_text_before_files(text_fields) -> tuple[MultiDict, list[str]]:
             text_fields,
             lambda n: _StopAtFile(names, n),
         )
-    except (Interrupted, TooLarge) as exc:
+    except (Interrupted, TooLarge, Unfinished) as exc:
         fields = exc.fields
     except MalformedForm:
         fields = MultiDict()
@@ -209,3 +235,21 @@ BUSY_NOT_KEPT = (
     " were not kept. What you wrote is still here: please choose any files again and send it in"
     " a minute."
 )
+
+
+UNFINISHED = (
+    "Your upload did not finish: the connection stopped before all of it arrived, so nothing was"
+    " sent and no file was kept."
+)
+
+
+def not_read_whole(exc: MalformedForm, still_here: str) -> tuple[MultiDict, str]:
+    """What to give back of a form that could not be read, and what to say: for a body that
+    stopped part way (Unfinished) its text, which comes before the files, only to the portal's own
+    pages (portal.web.carry); for a malformed one nothing. `still_here`: where the text is."""
+    if not isinstance(exc, Unfinished):
+        return MultiDict(), "The form could not be read. Please fill it in again."
+    typed = carry.typed_fields(exc.fields, token_valid=carry.token_is_valid(exc.fields))
+    if not carry.has_text(typed):
+        return typed, UNFINISHED + " Please fill it in and send it again."
+    return typed, f"{UNFINISHED} {still_here}: please choose any files again and send it once more."

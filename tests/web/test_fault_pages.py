@@ -1,0 +1,74 @@
+"""Fault pages keep what was typed for the portal's own forms (issue 24), through the test client:
+a request without `Sec-Fetch-Site` (stripped by a browser or a proxy) whose CSRF token is valid gets
+its text back, and a request that says it is cross-site never does. The fault is real: another
+connection holds the database's write lock past a short busy timeout."""
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+import sqlite3
+
+import pytest
+
+from portal.core.config import load_settings
+from portal.web.app import create_app
+from tests.conftest import MARKER
+from tests.support import csrf_token, disclosure_fields, post_multipart
+
+
+@pytest.fixture
+def app(installation):
+    app = create_app(settings=load_settings(installation.data_dir, busy_timeout_seconds=0.05))
+    app.config["TESTING"] = True
+    return app
+
+
+@contextlib.contextmanager
+def write_lock_held(data_dir):
+    conn = sqlite3.connect(data_dir / "portal.db", isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+
+
+def cases(data_dir) -> int:
+    with contextlib.closing(sqlite3.connect(data_dir / "portal.db")) as conn:
+        return conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
+
+
+def send_locked(app, installation, headers):
+    client = app.test_client()
+    page_token = csrf_token(client.get("/disclose").text)
+    with write_lock_held(installation.data_dir):
+        return post_multipart(client, "/disclose",
+                              disclosure_fields(page_token, "Typed " + MARKER),
+                              headers=headers)
+
+
+def test_a_fault_page_keeps_the_text_of_a_form_whose_token_is_valid_without_sec_fetch_site(app, installation):
+    answer = send_locked(app, installation, {})  # no Sec-Fetch-Site, no Origin: stripped
+    assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0
+    page = html.unescape(answer.text)
+    assert "Nothing was stored" in page and "What you wrote is still here" in page
+    assert re.search(rf'<textarea[^>]*name="details"[^>]*>\s*Typed {MARKER}</textarea>', page), page
+    assert cases(installation.data_dir) == 0
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}])
+def test_a_fault_page_never_gives_text_to_a_request_that_says_it_is_cross_site(app, installation, headers):
+    answer = send_locked(app, installation, headers)  # even with a valid token
+    assert answer.status_code == 503 and MARKER not in answer.text
+
+
+def test_a_fault_page_gives_no_text_to_a_form_whose_token_is_not_valid(app, installation):
+    """A stripped header and a token that is not this session's: the form is unverified. (The
+    disclosure form checks its token only after it is read, so the fault can come first.)"""
+    client = app.test_client()
+    client.get("/disclose")
+    with write_lock_held(installation.data_dir):
+        answer = post_multipart(client, "/disclose", disclosure_fields("forged-token", "Typed " + MARKER))
+    assert MARKER not in answer.text and answer.status_code in (400, 503)
