@@ -305,6 +305,16 @@ def test_a_rotation_re_seals_a_bounded_batch_of_cases_per_transaction(app, insta
     assert len(batches) == -(-cases // batch)  # ceil: each batch its own transaction
     assert max(written) <= batch * len(KEY_TABLES)  # no transaction re-seals more than a batch
     assert sum(written) == cases * len(KEY_TABLES)  # each copy once
+    # Reads are bounded too: every transaction reads the copies of at most `batch` cases (the second
+    # pass, for copies made from the old public key meanwhile, is batched like the first), and the
+    # last one, which deletes the old key's wrapping, reads none.
+    reads = re.compile(rf"^\s*SELECT case_id, sealed_key FROM ({'|'.join(KEY_TABLES)}) WHERE", re.I)
+    for transaction in trace.transactions():
+        for sql in filter(reads.match, transaction):
+            assert "case_id IN (" in sql and sql.split("IN (", 1)[1].count(",") < batch
+    [last] = [t for t in trace.transactions() if any("DELETE FROM key_rotations" in sql for sql in t)]
+    assert not any(reads.match(sql) for sql in last)
+    assert sum(1 for t in trace.transactions() if any(reads.match(sql) for sql in t)) == 2 * len(batches)
     assert run_cli_verify(installation.data_dir) == 0
 
 
