@@ -112,7 +112,8 @@ def _copies(ctx: Context, account_id: int, case_ids: list[str]) -> list[tuple[st
         (table, case_id, sealed)
         for table in access.key_tables()
         for case_id, sealed in ctx.db.execute(
-            f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ? AND case_id IN ({marks})",
+            f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ?"
+            f" AND case_id IN ({marks})",
             [account_id, *case_ids],
         ).fetchall()
     ]
