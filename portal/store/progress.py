@@ -3,8 +3,9 @@
 Giving an officer every case of a channel, or re-sealing a channel's cases with its recovery key,
 touches every case of the channel. Done in one transaction it would hold the write lock for
 minutes and every disclosure meanwhile would time out. `run()` instead works through the cases in
-id order, at most BATCH_CASES cases per transaction, and records in the same transaction how far
-it got (`long_operations`: the last case id done and the counts so far). An interrupted run (a
+order (of id, or the order its caller walks them in), at most BATCH_CASES cases per transaction,
+and records in the same transaction how far it got (`long_operations`: the position of the last
+case done and the counts so far). An interrupted run (a
 killed process, an exception, a request that ran out of its time) leaves the row behind, and the
 next run of the same operation starts after the last case done, so no case is done twice and each
 batch's audit entries commit with its work.
@@ -19,7 +20,7 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from portal.store.db import transaction
+from portal.store.db import transaction, yield_to_writers
 
 # At most this many cases per write transaction (each case writes a handful of rows: its sealed key
 # copies and an audit entry). Small enough to keep each transaction well under a second.
@@ -102,23 +103,25 @@ def run(
     after_batch: Callable[[dict[str, int], Progress], None] | None = None,
     report: Callable[[Progress], None] | None = None,
     deadline: float | None = None,
+    position: Callable[[str], str] | None = None,
 ) -> Progress:
     """Carry `op` on, batch by batch. `next_ids(cursor, n)` gives the next at most n case ids
     after `cursor` (in id order); `handle(case_id)` does one case and says what came of it (a
     count's name, and a case reference to name among those skipped, or None); `after_batch(counts,
     op)` runs at the end of each batch's transaction; `report(op)` after each commit. Stops when no
     case is left (the row is deleted, `op.finished`) or, between batches, once time.monotonic()
-    passes `deadline` (the row stays, for the next run)."""
+    passes `deadline` (the row stays, for the next run). `position(case_id)` gives the cursor to
+    record after a batch's last case when the cases are not walked in id order (default: the id)."""
     (cache,) = db.execute("PRAGMA cache_size").fetchone()
     db.execute(f"PRAGMA cache_size = -{int(CACHE_KIB)}")
     try:
-        return _run(db, op, next_ids, handle, after_batch, report, deadline)
+        return _run(db, op, next_ids, handle, after_batch, report, deadline, position or str)
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache)}")
         db.execute("PRAGMA shrink_memory")
 
 
-def _run(db, op, next_ids, handle, after_batch, report, deadline) -> Progress:
+def _run(db, op, next_ids, handle, after_batch, report, deadline, position) -> Progress:
     while True:
         with transaction(db):
             ids = next_ids(op.cursor, BATCH_CASES)[:BATCH_CASES]
@@ -129,7 +132,7 @@ def _run(db, op, next_ids, handle, after_batch, report, deadline) -> Progress:
                 if named is not None:
                     op.skipped.append(named)
             if ids:
-                op.cursor, op.done = ids[-1], op.done + len(ids)
+                op.cursor, op.done = position(ids[-1]), op.done + len(ids)
             for name, count in batch.items():
                 op.counts[name] = op.counts.get(name, 0) + count
             if after_batch is not None and ids:
@@ -156,3 +159,5 @@ def _run(db, op, next_ids, handle, after_batch, report, deadline) -> Progress:
             report(op)
         if op.finished or (deadline is not None and time.monotonic() >= deadline):
             return op
+        # The writers that queued behind this batch (disclosures) go in before the next one.
+        yield_to_writers(db)
