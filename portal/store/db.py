@@ -66,7 +66,12 @@ _YIELD_POLL_SECONDS = 0.001
 
 def _writers_file(db: Database) -> int | None:
     path = db.__dict__.get("_portal_writers")
-    return None if path is None else os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    if path is None:
+        return None
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:  # no place for it (a read-only /dev/shm): writes go on, only unannounced
+        return None
 
 
 def yield_to_writers(db: Database, longest: float | None = None) -> bool:
