@@ -61,6 +61,8 @@ def writers_file(path: Path) -> Path:
 
 # How long a long operation waits at most, between two batches, for the writers waiting behind it.
 YIELD_SECONDS = 1.0
+# How long no writer must have been waiting before a long operation that yielded carries on.
+QUIET_SECONDS = 0.025
 _YIELD_POLL_SECONDS = 0.001
 
 
@@ -75,25 +77,31 @@ def _writers_file(db: Database) -> int | None:
 
 
 def yield_to_writers(db: Database, longest: float | None = None) -> bool:
-    """Between two batches of a long operation (never inside a transaction): wait until no other
-    connection is waiting for or holding the write lock, at most `longest` seconds (default
-    YIELD_SECONDS), so that the writers queued behind the last batch (a disclosure) go in before the
-    next one. Returns whether any writer was waiting."""
+    """Between two batches of a long operation (never inside a transaction): let the writers
+    waiting behind the last batch go in before the next one. Returns at once when no other
+    connection is waiting for or holding the write lock; else waits until none has been for
+    QUIET_SECONDS (a disclosure writes in a few transactions with a little work between them: all
+    of them go in, not just the first), at most `longest` seconds (default YIELD_SECONDS) in all.
+    Returns whether any writer was waiting."""
     fd = _writers_file(db)
     if fd is None:
         return False
-    end = time.monotonic() + (YIELD_SECONDS if longest is None else longest)
-    waited = False
+    started = time.monotonic()
+    end = started + (YIELD_SECONDS if longest is None else longest)
+    waited, quiet_since = False, started
     try:
         while True:
+            now = time.monotonic()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return waited  # nobody announced: released at once when the file is closed
-            except BlockingIOError:
-                waited = True
-                if time.monotonic() >= end:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                if not waited or now - quiet_since >= QUIET_SECONDS:
                     return waited
-                time.sleep(_YIELD_POLL_SECONDS)
+            except BlockingIOError:
+                waited, quiet_since = True, now
+            if now >= end:
+                return waited
+            time.sleep(_YIELD_POLL_SECONDS)
     finally:
         os.close(fd)
 
