@@ -30,6 +30,7 @@ from portal.keys import access, credentials, roster, sessions, signing_keys
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
 from portal.store import transaction
+from portal.store.db import yield_to_writers
 
 BATCH_SIZE = 50  # cases per transaction
 
@@ -289,6 +290,7 @@ def _carry_on(
                         [batch[-1], account_id],
                     )
             after = batch[-1]
+            yield_to_writers(ctx.db)  # the writers waiting behind this batch go first
             if pause_seconds:
                 time.sleep(pause_seconds)
     with transaction(ctx.db):
