@@ -31,6 +31,7 @@ from portal.keys.accounts import Account, AccountError
 from portal.records import audit
 from portal.store import transaction
 from portal.store.db import yield_to_writers
+from portal.store.progress import YIELD_SHARE
 
 BATCH_SIZE = 50  # cases per transaction
 
@@ -281,6 +282,7 @@ def _carry_on(
     # with the officer's cases; the second pass records nothing (it starts over when resumed).
     for recorded, after in ((True, through or ""), (False, "")):
         while batch := _next_cases(ctx, account_id, after, size):
+            begun = time.monotonic()
             with transaction(ctx.db):
                 copies = _copies(ctx, account_id, batch)
                 resealed += _reseal(ctx, account_id, copies, old_key, new_key, new_public)
@@ -290,7 +292,8 @@ def _carry_on(
                         [batch[-1], account_id],
                     )
             after = batch[-1]
-            yield_to_writers(ctx.db)  # the writers waiting behind this batch go first
+            # The writers waiting behind this batch go first (progress.run's rule).
+            yield_to_writers(ctx.db, YIELD_SHARE * (time.monotonic() - begun))
             if pause_seconds:
                 time.sleep(pause_seconds)
     with transaction(ctx.db):

@@ -297,7 +297,7 @@ def test_a_rotation_re_seals_a_bounded_batch_of_cases_per_transaction(app, insta
         disclose_to(app.test_client(), details=f"Disclosure number {n}.")
     app.config.update(PORTAL_ROTATION_BATCH_SIZE=batch)
     yields = []
-    monkeypatch.setattr(rotation, "yield_to_writers", lambda db: yields.append(db.conn.in_transaction))
+    monkeypatch.setattr(rotation, "yield_to_writers", lambda db, longest: yields.append(db.conn.in_transaction))
     client = app.test_client()
     assert sign_in(client, installation.officer).status_code == 303
     with traced() as trace:
