@@ -25,6 +25,9 @@ from portal.store.db import YIELD_SECONDS, transaction, yield_to_writers
 # At most this many cases per write transaction (each case writes a handful of rows: its sealed key
 # copies and an audit entry). Small enough to keep each transaction well under a second.
 BATCH_CASES = 100
+# A batch also ends, with fewer cases, once it has held the write lock this long (seconds): on a
+# busy machine 100 cases can take seconds, and every disclosure meanwhile waits.
+BATCH_SECONDS = 0.5
 # Page cache of the connection while it runs a long operation (KiB; SQLite's default is 2 MiB).
 # Each case it does inserts into indexes keyed by random case ids (the case's keys, the officer's
 # queue and its indexes), so with the default cache the share of pages read back from the file
@@ -128,19 +131,26 @@ def _run(db, op, next_ids, handle, after_batch, report, deadline, position) -> P
         begun = time.monotonic()
         with transaction(db):
             ids = next_ids(op.cursor, BATCH_CASES)[:BATCH_CASES]
+            last = len(ids) < BATCH_CASES  # nothing is left after this batch
+            started, handled = time.monotonic(), 0
             batch: dict[str, int] = {}
             for case_id in ids:
                 outcome, named = handle(case_id)
                 batch[outcome] = batch.get(outcome, 0) + 1
                 if named is not None:
                     op.skipped.append(named)
+                handled += 1
+                if handled < len(ids) and time.monotonic() - started >= BATCH_SECONDS:
+                    last = False  # a slow batch (a busy machine) ends early: the rest next time
+                    break
+            ids = ids[:handled]
             if ids:
                 op.cursor, op.done = position(ids[-1]), op.done + len(ids)
             for name, count in batch.items():
                 op.counts[name] = op.counts.get(name, 0) + count
             if after_batch is not None and ids:
                 after_batch(batch, op)
-            if len(ids) < BATCH_CASES:  # the last batch: nothing is left after it
+            if last:
                 db.execute(
                     "DELETE FROM long_operations WHERE kind = ? AND scope = ?", [op.kind, op.scope]
                 )

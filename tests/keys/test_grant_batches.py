@@ -134,3 +134,19 @@ def test_a_writer_is_announced_from_before_its_begin_until_its_commit(installati
         close.set()
         thread.join(60)
     assert store_db.yield_to_writers(operation, longest=0) is False
+
+
+def test_a_batch_that_runs_long_ends_early_and_the_rest_follows(app, installation, channel_cases, monkeypatch):
+    """A busy machine can make a batch of BATCH cases hold the write lock for seconds: a batch also ends
+    once it has run progress.BATCH_SECONDS (here none: every batch then ends after its first case), and
+    every case is still shared exactly once."""
+    ana, cat = channel_cases
+    monkeypatch.setattr(progress, "BATCH_SECONDS", 0.0)
+    with traced() as trace:
+        assert grant(ana, installation.officer).status_code == 200
+    batches = [t for t in trace.transactions() if written_into(t, "audit_log")
+               and any("long_operations" in sql for sql in t)]
+    assert [written_into(t, "case_keys") for t in batches] == [1] * CASES
+    assert sorted(grant_entries(installation.data_dir)) == sorted(
+        link.rsplit("/", 1)[1] for link in case_links(ana.get("/console/").text))
+    assert run_cli(installation.data_dir, "audit", "verify").exit_code == 0
