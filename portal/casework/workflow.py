@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import crypto
 from portal.casework import deadlines
+from portal.core import workdays
 from portal.core.context import Context
 
 # What each step of s 13(1) asks of the receiver, in the Act's order. s 13 is guidance: "should".
@@ -111,6 +112,8 @@ REGIME_NAMES: dict[str, str] = {
     "eu": "European Union: Whistleblowing Directive (EU) 2019/1937, Art 9",
 }
 
+UNKNOWN_DUE = deadlines.UNKNOWN_KIND
+
 DEADLINE_NAMES: dict[str, str] = {
     "respond": (
         "Acknowledge, consider, check, deal with it and inform the discloser (20 working days, s"
@@ -119,6 +122,7 @@ DEADLINE_NAMES: dict[str, str] = {
     "acknowledge": "Acknowledge receipt (7 days)",
     "feedback": "Give the discloser feedback (3 months)",
     "update": "Next progress update to the discloser (s 13(2))",
+    UNKNOWN_DUE: "Not known",
 }
 
 
@@ -148,6 +152,7 @@ class Clock:
     update_every: int | None = None
     expected_timeframe: str = ""
     updates: list[str] | None = None
+    due_unknown: bool = False  # the next deadline lies past the working-day table: not counted
 
 
 def _date(day: str | None) -> dt.date | None:
@@ -217,8 +222,16 @@ def clock_state(ctx: Context, case_id: str) -> deadlines.ClockState:
 
 
 def refresh_due(ctx: Context, case_id: str) -> deadlines.Deadline | None:
-    """Recompute the case's next deadline and store it (cases.due_day, cases.due_kind)."""
-    deadline = deadlines.next_deadline(clock_state(ctx, case_id))
+    """Recompute the case's next deadline and store it (cases.due_day, cases.due_kind). A deadline
+    the working-day table cannot count (past LAST_KNOWN_YEAR) is stored as kind UNKNOWN_DUE with no
+    day, never guessed: the pages say so plainly (`due_unknown`)."""
+    try:
+        deadline = deadlines.next_deadline(clock_state(ctx, case_id))
+    except workdays.UnknownYear:
+        ctx.db.execute(
+            "UPDATE cases SET due_day = NULL, due_kind = ? WHERE id = ?", [UNKNOWN_DUE, case_id]
+        )
+        return None
     ctx.db.execute(
         "UPDATE cases SET due_day = ?, due_kind = ? WHERE id = ?",
         [
@@ -228,6 +241,12 @@ def refresh_due(ctx: Context, case_id: str) -> deadlines.Deadline | None:
         ],
     )
     return deadline
+
+
+def due_unknown(ctx: Context, case_id: str) -> bool:
+    """Whether the case's next deadline lies where the working-day table cannot count it."""
+    row = ctx.db.execute("SELECT due_kind FROM cases WHERE id = ?", [case_id]).fetchone()
+    return row is not None and row[0] == UNKNOWN_DUE
 
 
 def record_extension(
@@ -300,7 +319,10 @@ def clock(ctx: Context, case_id: str, case_key: bytes, today: str) -> Clock:
     """The clock of one case for its page: every step with its date, and the next deadline with days
     left."""
     state = clock_state(ctx, case_id)
-    due = deadlines.step_due_dates(state)
+    try:
+        due = deadlines.step_due_dates(state)
+    except workdays.UnknownYear:
+        due = {}  # beyond the working-day table: shown as not known (due_unknown), not guessed
     done = steps_done(ctx, case_id)
     steps = [
         StepRecord(
@@ -311,7 +333,10 @@ def clock(ctx: Context, case_id: str, case_key: bytes, today: str) -> Clock:
     deadline = stored_due(ctx, case_id)
     left = working_left = None
     if deadline is not None:
-        left, working_left = deadlines.days_left(deadline.day, _date(today), state.regime)
+        try:
+            left, working_left = deadlines.days_left(deadline.day, _date(today), state.regime)
+        except workdays.UnknownYear:  # today is past the table: calendar days only
+            left = (deadline.day - _date(today)).days
     extension = _extension_row(ctx, case_id)
     return Clock(
         state.regime,
@@ -323,4 +348,5 @@ def clock(ctx: Context, case_id: str, case_key: bytes, today: str) -> Clock:
         update_every=extension[1] if extension else None,
         expected_timeframe=expected_timeframe(ctx, case_id, case_key),
         updates=_update_days(ctx, case_id),
+        due_unknown=due_unknown(ctx, case_id),
     )

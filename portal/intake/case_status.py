@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 from portal.casework import acknowledgements, consent, deadlines, identity_releases, oral, workflow
-from portal.core import resources
+from portal.core import resources, workdays
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.intake import receipts
@@ -26,6 +26,7 @@ class DiscloserView:
     latest_reason: str = ""
     expected_timeframe: str = ""
     expected_by: str | None = None  # the next day by which the discloser should hear
+    expected_unknown: bool = False  # that day lies past the working-day table: not counted
     steps_done: dict[str, str] = field(default_factory=dict)  # s 13(1) step -> day done
     extension_timeframe: str = ""  # s 13(2): how long the officers expect to take
     identity_releases: list = field(
@@ -86,6 +87,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         latest.expected_timeframe if latest else "",
         # After a referral the matter is the authority's: no date to hear by from here (s 16).
         expected_by=due.day.isoformat() if due and referred is None else None,
+        expected_unknown=referred is None and workflow.due_unknown(ctx, case.id),
         steps_done=workflow.steps_done(ctx, case.id),
         extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
         identity_releases=[
@@ -152,14 +154,18 @@ def _referred(reason: str) -> Referred | None:
     return Referred(rest.split(". ", 1)[0].rstrip("."), "")
 
 
-def answer_expected_by(ctx: Context, channel_name: str) -> tuple[str, str]:
+def answer_expected_by(ctx: Context, channel_name: str) -> tuple[str | None, str]:
     """For the receipt page: (by when a disclosure made today to the channel should be answered,
-    YYYY-MM-DD; the channel's regime). s 13: 20 working days; EU Art 9: acknowledged in 7 days."""
+    YYYY-MM-DD, or None when the working-day table cannot count that far; the channel's regime).
+    s 13: 20 working days; EU Art 9: acknowledged in 7 days."""
     received = dt.date.fromisoformat(today(ctx.settings.timezone))
     channel = channels.find_channel(ctx, channel_name)
     if channel is not None and channel.regime == "eu":
         return deadlines.acknowledge_by(received).isoformat(), "eu"
-    return deadlines.respond_by(received).isoformat(), "nz"
+    try:
+        return deadlines.respond_by(received).isoformat(), "nz"
+    except workdays.UnknownYear:
+        return None, "nz"
 
 
 def _shown(thread: case_history.MessagePage) -> case_history.MessagePage:

@@ -12,7 +12,7 @@ from flask import Flask, Request, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal.casework import referrals
-from portal.core import resources
+from portal.core import resources, workdays
 from portal.core.config import Settings, load_settings
 from portal.core.context import Context
 from portal.core.text import count_of, typed
@@ -226,6 +226,9 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     for code_or_exception, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(code_or_exception, _error_page(status, title, message))
+
+    # The last year whose working days are known (pages name it where a deadline cannot be counted).
+    app.jinja_env.globals["last_known_year"] = workdays.LAST_KNOWN_YEAR
 
     @app.context_processor
     def _storage_notice():
