@@ -85,12 +85,20 @@ def attachment_stream(
         raise CaseNotFound()
     attachment = _attachment(case_id, case_key, attachment_id, row[0], row[2])
     key, ad = stream_key_and_ad(case_id, case_key, attachment_id)
+    return attachment, decrypted_chunks(ctx, row[1], key, ad)
+
+
+def decrypted_chunks(ctx: Context, blob: str, key: bytes, ad: bytes) -> Iterator[bytes]:
+    """A generator of the blob's decrypted bytes, chunk by chunk. The file is opened now, not at
+    the first chunk: a blob missing from the data directory raises FileNotFoundError here, before a
+    response has begun, so the person gets the fault page (503) and not a download cut off."""
+    source = ctx.blobs.open(blob)
 
     def chunks() -> Iterator[bytes]:
-        with ctx.blobs.open(row[1]) as source:
+        with source:
             yield from crypto.iter_decrypt(key, source, ad)
 
-    return attachment, chunks()
+    return chunks()
 
 
 def write_blob(ctx: Context, key: bytes, ad: bytes, data: bytes):
