@@ -44,20 +44,25 @@ STEP_DISCLOSER_LABELS: dict[str, str] = {
     "inform": "You were told, with reasons, what is being done",
 }
 
-# Setting a status records the steps it necessarily means were done (s 13(1)); an outcome given with
-# a reason also informs the discloser, who reads it on the status page (s 13(1)(e)). A referral
-# (s 16) is one way of dealing with the matter (s 13(1)(d)) and nothing more: it neither
-# acknowledges, considers nor checks, and the receiver still owes the discloser word of what it
-# did (s 13(1)(e)).
+# Setting a status records only the steps that setting it does (s 13(1)). Deciding to investigate
+# answers (b), whether the disclosure warrants investigation, and is one way of dealing with it
+# (d)(i); acting or recommending action is (d)(ii); a referral (s 16) is (d)(iii); deciding that
+# no action is required (s 15) is (d)(iv). None of them acknowledges the date received (a), which
+# only acknowledging does, nor checks whether it was disclosed elsewhere (c); "assessing" says that
+# considering has begun, not that it is done; "closed" says the dealing is finished without
+# saying how. An outcome given with a reason also informs the discloser, who reads it on the status
+# page (s 13(1)(e), and s 15(2) for no action); a referral's reason explains the referral, and the
+# receiver still owes the discloser word of what it did. A step no status records stays owed on
+# the case page until an officer records it.
 STATUS_STEPS: dict[str, tuple[str, ...]] = {
     "received": (),
     "acknowledged": ("acknowledge",),
-    "assessing": ("acknowledge",),
-    "investigating": ("acknowledge", "consider", "deal"),
-    "addressed": ("acknowledge", "consider", "deal"),
+    "assessing": (),
+    "investigating": ("consider", "deal"),
+    "addressed": ("deal",),
     "referred": ("deal",),
-    "no_further_action": ("acknowledge", "consider", "deal"),
-    "closed": ("acknowledge", "consider", "deal"),
+    "no_further_action": ("deal",),
+    "closed": (),
 }
 INFORMING_STATUSES = ("investigating", "addressed", "no_further_action", "closed")
 

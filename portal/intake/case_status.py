@@ -77,6 +77,8 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     due = workflow.stored_due(ctx, case.id)
     fields = casefiles.read_fields(ctx, case.id, case_key)
     referred = _referred(latest.reason) if latest and case.status == "referred" else None
+    steps_done = workflow.steps_done(ctx, case.id)
+    hears_more = _hears_more(case.status, steps_done)
     private_key = receipts.discloser_keys(session)[0]
     seen = case_history.seen_by_discloser(ctx, case.id, private_key)
     return DiscloserView(
@@ -85,10 +87,9 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         case_attachments.read_attachments(ctx, case.id, case_key),
         latest.reason if latest else "",
         latest.expected_timeframe if latest else "",
-        # After a referral the matter is the authority's: no date to hear by from here (s 16).
-        expected_by=due.day.isoformat() if due and referred is None else None,
-        expected_unknown=referred is None and workflow.due_unknown(ctx, case.id),
-        steps_done=workflow.steps_done(ctx, case.id),
+        expected_by=due.day.isoformat() if due and hears_more else None,
+        expected_unknown=hears_more and workflow.due_unknown(ctx, case.id),
+        steps_done=steps_done,
         extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
         identity_releases=[
             r for r in identity_releases.releases(ctx, case.id, case_key) if r.state == "released"
@@ -141,11 +142,21 @@ def _new_to_discloser(
     return new
 
 
-def _referred(reason: str) -> Referred | None:
+def _hears_more(status: str, steps_done: dict[str, str]) -> bool:
+    """Whether the discloser is to be given a date to hear by. After any referral the matter is the
+    authority's (s 16), and after a final outcome they were told with reasons (s 13(1)(e)): steps
+    the officers still owe the record are shown to the officers, not promised to the discloser."""
+    if status == "referred":
+        return False
+    return not (status in deadlines.FINAL_STATUSES and "inform" in steps_done)
+
+
+def _referred(reason: str) -> Referred:
     """The authority a referral names ("Referred to NAME. ..."), and how to contact it from the
-    shipped directory (portal/data/authorities.json)."""
+    shipped directory (portal/data/authorities.json); authority "" when the reason names none (a
+    status set to 'referred' without the referral form)."""
     if not reason.startswith("Referred to "):
-        return None
+        return Referred("", "")
     shipped = json.loads(resources.authorities_file().read_text(encoding="utf-8"))["authorities"]
     rest = reason.removeprefix("Referred to ")
     for entry in sorted(shipped, key=lambda e: -len(e["name"])):

@@ -460,7 +460,9 @@ def test_a_referral_names_the_authority_inside_the_sentence(walk):
 
 def test_each_status_once_where_the_checklist_says_what_records_a_step(walk):
     case = _text(walk, "case")
-    assert "Closed, Closed" not in case and "No further action, Closed" in case
+    assert "Closed, Closed" not in case
+    assert "Recorded by the status: Being investigated, Addressed, Referred, No further action" in case
+    assert "Being investigated, Addressed, No further action or Closed, each given with a reason" in case
 
 
 def test_the_audit_log_in_words(walk):

@@ -199,6 +199,9 @@ def _statuses_by_step() -> dict[str, list[str]]:
         for step in steps:
             # The short words, one per status: "No further action, Closed", never "Closed, Closed".
             by_step.setdefault(step, []).append(queue_rows.SHORT_STATUSES[status])
+    # The discloser reads an outcome's reason: that informs them (s 13(1)(e)).
+    *first, last = (queue_rows.SHORT_STATUSES[s] for s in workflow.INFORMING_STATUSES)
+    by_step["inform"] = [f"{', '.join(first)} or {last}, each given with a reason"]
     return by_step
 
 
