@@ -84,7 +84,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     return DiscloserView(
         case,
         thread.messages,
-        case_attachments.read_attachments(ctx, case.id, case_key),
+        _sent_by_them(case_attachments.read_attachments(ctx, case.id, case_key)),
         latest.reason if latest else "",
         latest.expected_timeframe if latest else "",
         expected_by=due.day.isoformat() if due and hears_more else None,
@@ -180,9 +180,18 @@ def answer_expected_by(ctx: Context, channel_name: str) -> tuple[str | None, str
 
 
 def _shown(thread: case_history.MessagePage) -> case_history.MessagePage:
-    """Only what the records vouch for: a message changed outside the portal is left out."""
+    """Only what the records vouch for: a message changed outside the portal is left out. Only
+    what the discloser sent: an officer's clean copy of one of their files is the officers'."""
     thread.messages = [m for m in thread.messages if m.verified is not False]
+    for message in thread.messages:
+        message.attachments = _sent_by_them(message.attachments)
     return thread
+
+
+def _sent_by_them(attachments: list[Attachment]) -> list[Attachment]:
+    """The files the discloser sent, without the clean copies officers made of them (kept beside
+    the file they copy, portal/casework/file_copies.py)."""
+    return [a for a in attachments if a.hidden != "copy"]
 
 
 def earlier_messages(
