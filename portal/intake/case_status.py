@@ -11,6 +11,7 @@ from portal.casework import acknowledgements, consent, deadlines, identity_relea
 from portal.core import resources, workdays
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import in_sentence
 from portal.intake import receipts
 from portal.keys import channels, sessions
 from portal.records import case_attachments, case_history, casefiles, original_files
@@ -160,8 +161,10 @@ def _referred(reason: str) -> Referred:
     shipped = json.loads(resources.authorities_file().read_text(encoding="utf-8"))["authorities"]
     rest = reason.removeprefix("Referred to ")
     for entry in sorted(shipped, key=lambda e: -len(e["name"])):
-        if rest.lower().startswith(entry["name"].lower() + "."):
-            return Referred(entry["name"], entry.get("contact", ""))
+        # As written since names took their article ("the Commissioner of Police.") and before.
+        for written in (in_sentence(entry["name"]), entry["name"]):
+            if rest.lower().startswith(written.lower() + "."):
+                return Referred(entry["name"], entry.get("contact", ""))
     return Referred(rest.split(". ", 1)[0].rstrip("."), "")
 
 
