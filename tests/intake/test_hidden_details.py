@@ -148,6 +148,9 @@ def test_files_are_cleaned_before_they_are_kept_and_the_receipt_says_what_was_re
     assert discloser.post(form["action"], data=dict(form["fields"])).status_code == 303
     page = officer.get(case_url).text
     [original_url] = re.findall(r'href="(/console/cases/[^"]+/originals/[^"]+)"', page)
+    # The day it was handed over, as every date of the console reads (issue 25 Words).
+    assert re.search(r'\(original\)</a>, handed over on <time datetime="\d{4}-\d\d-\d\d">\d{1,2} [A-Z][a-z]+ \d{4}</time>',
+                     page)
     handed = officer.get(original_url)
     assert handed.status_code == 200 and handed.data in FILES.values()
 
