@@ -58,3 +58,15 @@ def test_an_officers_set_up_steps_still_give_the_key_the_fingerprint_and_the_inb
     first, last = _take_the_steps(app.test_client(), officer)
     assert "the cases you can read are moved" in first and "an officer who reads your cases" in first
     assert 'id="fingerprint"' in last and "go to the inbox" in last
+
+
+def test_the_audit_log_words_an_administrators_set_up_and_a_new_channel_as_they_are(app, installation):
+    """The audit page said "Set-up credentials replaced by the officer's own" of an administrator, and
+    "Channel added (with a signed roster)" of a channel whose roster nobody had started."""
+    admin = _made_with_setup_credentials(installation.data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
+    client = app.test_client()
+    _take_the_steps(client, admin)
+    audit = client.get("/console/audit").text
+    assert "Set-up credentials replaced by the account holder&#39;s own" in audit
+    assert re.search(r"Channel added\s*<span class=\"hint\">\(its signed roster can be started\)", audit)
+    assert "replaced by the officer" not in audit and "with a signed roster" not in audit
