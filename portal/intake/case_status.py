@@ -118,6 +118,15 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
 SENT_STATES = ("removed", "none", "left", "unchecked", "unknown")
 
 
+def holds_original(ctx: Context, session: sessions.OpenSession, original_id: str) -> bool:
+    """Whether `original_id` is one of the originals kept for this discloser (to answer a request
+    for one that is not theirs as not found before asking anything else of it)."""
+    case = casefiles.get_case(ctx, case_id=session.subject)
+    private_key, _ = receipts.discloser_keys(session)
+    kept = original_files.discloser_originals(ctx, case.id, private_key)
+    return any(o.id == original_id for o in kept)
+
+
 def hand_over_original(ctx: Context, session: sessions.OpenSession, original_id: str) -> None:
     """The discloser hands the original of a cleaned file to the officers (its hidden details
     with it). Not audited, like a discloser's message: its time would tell when they were here.
