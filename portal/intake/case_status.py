@@ -11,6 +11,7 @@ from portal.casework import acknowledgements, consent, deadlines, identity_relea
 from portal.core import resources, workdays
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import in_sentence
 from portal.intake import receipts
 from portal.keys import channels, sessions
 from portal.records import case_attachments, case_history, casefiles, original_files
@@ -84,7 +85,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     return DiscloserView(
         case,
         thread.messages,
-        case_attachments.read_attachments(ctx, case.id, case_key),
+        _sent_by_them(case_attachments.read_attachments(ctx, case.id, case_key)),
         latest.reason if latest else "",
         latest.expected_timeframe if latest else "",
         expected_by=due.day.isoformat() if due and hears_more else None,
@@ -115,6 +116,15 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
 
 
 SENT_STATES = ("removed", "none", "left", "unchecked", "unknown")
+
+
+def holds_original(ctx: Context, session: sessions.OpenSession, original_id: str) -> bool:
+    """Whether `original_id` is one of the originals kept for this discloser (to answer a request
+    for one that is not theirs as not found before asking anything else of it)."""
+    case = casefiles.get_case(ctx, case_id=session.subject)
+    private_key, _ = receipts.discloser_keys(session)
+    kept = original_files.discloser_originals(ctx, case.id, private_key)
+    return any(o.id == original_id for o in kept)
 
 
 def hand_over_original(ctx: Context, session: sessions.OpenSession, original_id: str) -> None:
@@ -160,8 +170,10 @@ def _referred(reason: str) -> Referred:
     shipped = json.loads(resources.authorities_file().read_text(encoding="utf-8"))["authorities"]
     rest = reason.removeprefix("Referred to ")
     for entry in sorted(shipped, key=lambda e: -len(e["name"])):
-        if rest.lower().startswith(entry["name"].lower() + "."):
-            return Referred(entry["name"], entry.get("contact", ""))
+        # As written since names took their article ("the Commissioner of Police.") and before.
+        for written in (in_sentence(entry["name"]), entry["name"]):
+            if rest.lower().startswith(written.lower() + "."):
+                return Referred(entry["name"], entry.get("contact", ""))
     return Referred(rest.split(". ", 1)[0].rstrip("."), "")
 
 
@@ -180,9 +192,18 @@ def answer_expected_by(ctx: Context, channel_name: str) -> tuple[str | None, str
 
 
 def _shown(thread: case_history.MessagePage) -> case_history.MessagePage:
-    """Only what the records vouch for: a message changed outside the portal is left out."""
+    """Only what the records vouch for: a message changed outside the portal is left out. Only
+    what the discloser sent: an officer's clean copy of one of their files is the officers'."""
     thread.messages = [m for m in thread.messages if m.verified is not False]
+    for message in thread.messages:
+        message.attachments = _sent_by_them(message.attachments)
     return thread
+
+
+def _sent_by_them(attachments: list[Attachment]) -> list[Attachment]:
+    """The files the discloser sent, without the clean copies officers made of them (kept beside
+    the file they copy, portal/casework/file_copies.py)."""
+    return [a for a in attachments if a.hidden != "copy"]
 
 
 def earlier_messages(

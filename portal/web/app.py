@@ -16,7 +16,7 @@ from portal.core import resources, workdays
 from portal.core.config import Settings, load_settings
 from portal.core.context import Context
 from portal.core.text import count_of, typed
-from portal.core.words import date_words, file_size, in_sentence, nz_date, nz_time
+from portal.core.words import date_words, file_size, in_sentence, nz_date, nz_time, sentence_parts
 from portal.guard import flood, upload_slots, work_queues, work_slots
 from portal.intake.cases import EXAMPLE_REF
 from portal.keys import credentials, sessions
@@ -184,6 +184,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     app.add_template_filter(date_words, "date_words")
     app.add_template_filter(file_size, "file_size")
     app.add_template_filter(in_sentence, "in_sentence")
+    app.add_template_filter(sentence_parts, "sentence_parts")
     app.add_template_global(EXAMPLE_REF, "example_ref")  # one example of a case reference
     # The two-tab rule's hidden field, for a form written out by hand (portal.web.page_marks).
     app.add_template_global(page_marks.hidden_field, "page_mark_field")

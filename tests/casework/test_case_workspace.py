@@ -200,7 +200,7 @@ def test_every_console_action_on_the_case_page_is_confirmed_with_what_the_disclo
     referred = post(ana, case + "/referral", authority=oag, concerns="general", consultation="consulted",
                     reason="Public funds.")
     text = confirmed(ana, referred)
-    assert "referred to Controller and Auditor-General" in text and "s 13(1)(e)" in text
+    assert "referred to the Controller and Auditor-General" in text and "s 13(1)(e)" in text
     # The confirmation is for the page the action leads to: the plain case page has none.
     assert 'role="status"' not in ana.get(case).text
 

@@ -197,6 +197,8 @@ def test_offboarding_waits_for_an_officers_signature_on_the_roster_page_then_hap
     assert signed.status_code == 303
     after = ana.get(signed.headers["Location"]).text
     assert "Signed. The officer is offboarded" in after and 'role="status"' in after
+    # True of a channel whose roster was never started too (the demo's): "is in the roster" was not.
+    assert "signed into the roster of each of their channels that has one" in after
     assert 'data-count="offboarding"' not in ana.get("/console/").text  # nothing waits any more
     # Her removal was signed into the roster with it: nothing is left to sign for her.
     assert "Cleo Leaving" not in re.sub(r'<section class="roster".*', "", after, flags=re.S)

@@ -27,6 +27,21 @@ def strip_metadata_field() -> BooleanField:
     return BooleanField(STRIP_METADATA_LABEL, default=True)
 
 
+def elsewhere_field(label: str, problem: str) -> SelectField:
+    """Whether the disclosure was raised elsewhere (s 13(1)(c)), worded for who fills it in."""
+    return SelectField(
+        label, choices=choices(DISCLOSED_ELSEWHERE, CHOOSE), validators=[DataRequired(problem)]
+    )
+
+
+def contact_field(label: str) -> TypedParagraphs:
+    return TypedParagraphs(label, validators=[Optional(), Length(max=2000)])
+
+
+def identifying_field(label: str) -> TypedParagraphs:
+    return TypedParagraphs(label, validators=[Optional(), Length(max=20_000)])
+
+
 class DiscloseForm(OneTimeForm):
     channel = SelectField(
         "Who should receive this disclosure?",
@@ -44,18 +59,11 @@ class DiscloseForm(OneTimeForm):
         "What happened?",
         validators=[DataRequired("Please describe what happened."), Length(max=200_000)],
     )
-    disclosed_elsewhere = SelectField(
-        "Have you raised this anywhere else?",
-        choices=choices(DISCLOSED_ELSEWHERE, CHOOSE),
-        validators=[DataRequired("Please say whether you have raised it elsewhere.")],
+    disclosed_elsewhere = elsewhere_field(
+        "Have you raised this anywhere else?", "Please say whether you have raised it elsewhere."
     )
-    contact = TypedParagraphs(
-        "How to contact you (optional)", validators=[Optional(), Length(max=2000)]
-    )
-    identifying = TypedParagraphs(
-        "Anything else that could identify you (optional)",
-        validators=[Optional(), Length(max=20_000)],
-    )
+    contact = contact_field("How to contact you (optional)")
+    identifying = identifying_field("Anything else that could identify you (optional)")
     exclude = SelectMultipleField(
         "Officers who must not see this disclosure (optional)",
         coerce=int,

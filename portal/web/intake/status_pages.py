@@ -3,14 +3,7 @@ signed acknowledgement and the installation's signing key, and signing out."""
 
 from __future__ import annotations
 
-from flask import (
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import current_app, make_response, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
@@ -66,6 +59,10 @@ NOTICES = {
         " messages below."
     ),
     "handed": "The original was handed over: the integrity officers can download it now.",
+    "not-handed": (
+        "Nothing was handed over. To hand over an original, first tick the box beside it to say"
+        " you understand what the officers will see."
+    ),
     "consent": (
         "Your answer was recorded and signed with your receipt's key. The integrity officers can"
         " see it now."
