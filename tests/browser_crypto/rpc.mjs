@@ -3,6 +3,7 @@
 // {"error": its class name, "message": ...}. A few calls are compositions the tests need
 // (streams fed in pieces, vectors of server-only formats built from the same exports).
 import * as pc from '../../static/seal/portal-crypto.js';
+import { SecretStreamPull, SecretStreamPush } from '../../static/seal/crypto/secretstream.js';
 
 const encoder = new TextEncoder();
 
@@ -46,22 +47,34 @@ const EXTRA = {
     new Uint8Array(await collect(pc.encryptBlob(key, ad, pieces(plaintext, sizes), { header }))),
   decryptBlob: async (key, ad, blob, sizes) =>
     new Uint8Array(await collect(pc.decryptBlob(key, ad, pieces(blob, sizes)))),
-  // A stream of `size` pseudo-random bytes (a ChaCha-free LCG, so it needs no second copy) fed in
-  // 64 KiB pieces: returns the blob's length and the most memory the process held meanwhile.
-  encryptLarge: async (key, ad, size) => {
+  // A file of `size` pseudo-random bytes (an LCG, made piece by piece) through a StreamEncryptor
+  // in 64 KiB pieces, each output dropped as it comes: returns the blob's length, the most
+  // resident memory seen and (under --expose-gc) the array-buffer bytes alive before and, at most,
+  // after a collection every `every` pieces: their difference is what the encryptor holds on to.
+  encryptLarge: async (key, ad, size, every = 64) => {
+    globalThis.gc?.();
+    const baseLive = process.memoryUsage().arrayBuffers;
     const enc = new pc.StreamEncryptor(key, ad);
     let length = enc.header.length;
-    let peak = 0;
+    let peakRss = 0;
+    let peakLive = 0;
     const piece = new Uint8Array(64 * 1024);
     let x = 1;
-    for (let done = 0; done < size; done += piece.length) {
+    for (let done = 0, n = 0; done < size; done += piece.length, n++) {
       for (let i = 0; i < piece.length; i++) piece[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
-      const n = Math.min(piece.length, size - done);
-      for (const c of enc.write(piece.subarray(0, n))) length += c.length;
-      peak = Math.max(peak, process.memoryUsage().rss);
+      for (const c of enc.write(piece.subarray(0, Math.min(piece.length, size - done)))) {
+        length += c.length;
+      }
+      if (n % every === 0) {
+        peakRss = Math.max(peakRss, process.memoryUsage().rss);
+        if (globalThis.gc) {
+          globalThis.gc();
+          peakLive = Math.max(peakLive, process.memoryUsage().arrayBuffers);
+        }
+      }
     }
     for (const c of enc.close()) length += c.length;
-    return { length, peak };
+    return { length, peakRss, baseLive, peakLive };
   },
   wrapPrivateKey: async (privateKey, passphrase, params, salt, nonce) => {
     const p = new Uint8Array(8);
@@ -80,6 +93,15 @@ const EXTRA = {
       'sign',
     ]);
     return new Uint8Array(await crypto.subtle.sign('HMAC', k, message));
+  },
+  // libsodium's secretstream itself (no portal framing): chunks pushed with the given tags.
+  rawPush: (key, header, messages, tags, ad) => {
+    const push = new SecretStreamPush(key, { header });
+    return messages.map((m, i) => push.push(m, ad, tags[i]));
+  },
+  rawPull: (key, header, chunks, ad) => {
+    const pull = new SecretStreamPull(key, header);
+    return chunks.map((c) => pull.pull(c, ad));
   },
   text: (bytes) => new TextDecoder().decode(bytes),
 };

@@ -33,10 +33,11 @@ def unhexed(value):
     return value
 
 
-def run_js(calls: list[tuple], *, jitless: bool = False, timeout: float = 120) -> list:
+def run_js(calls: list[tuple], *, jitless: bool = False, flags: tuple = (), timeout: float = 120
+           ) -> list:
     """Results of [(function name, [args...]), ...] run in one node process, in order. A call
-    that threw gives {"error": class name, "message": ...}."""
-    flags = ["--jitless"] if jitless else []
+    that threw gives {"error": class name, "message": ...}. `flags` go to node as they are."""
+    flags = ["--jitless", *flags] if jitless else list(flags)
     request = json.dumps([{"fn": fn, "args": hexed(list(args))} for fn, args in calls])
     done = subprocess.run([NODE, *flags, str(DRIVER)], input=request.encode(), capture_output=True,
                           timeout=timeout, cwd=ROOT, check=False)
