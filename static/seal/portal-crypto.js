@@ -70,3 +70,13 @@ export {
   signConsent,
   verifyConsent,
 } from './crypto/receipt.js';
+export {
+  RosterError,
+  custodiansSigningPublic,
+  decodeStatement,
+  encodeStatement,
+  rosterAdmits,
+  statementHash,
+  unpackSignatures,
+  verifyRosterChain,
+} from './crypto/roster.js';
