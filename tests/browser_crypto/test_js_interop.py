@@ -71,28 +71,32 @@ def test_case_keys_sealed_in_the_browser_open_in_python_and_back():
     assert js("publicKeyOf", private) == public == crypto.public_key_of(private)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_file_blobs_made_in_the_browser_open_in_python(size):
-    key, ad = crypto.new_case_key(), crypto.attachment_ad("2026-0007", f"att-{size}")
-    plaintext = _bytes(size)
-    # Whole, in 1000-byte pieces and in pieces that straddle every chunk boundary: one format.
-    blobs = run_js([("encryptBlob", [key, ad, plaintext, sizes, bytes(24)])
-                    for sizes in ([max(size, 1)], [1000], [CHUNK + 7, 13, CHUNK - 20])])
-    assert blobs[0] == blobs[1] == blobs[2]
-    assert len(blobs[0]) == crypto.padded_blob_size(size)
-    assert _python_open(key, blobs[0], ad) == plaintext
-    fresh = js("encryptBlob", key, ad, plaintext, [4096], None)  # a random header
-    assert fresh[2:26] != bytes(24) and _python_open(key, fresh, ad) == plaintext
-
-
-@pytest.mark.parametrize("size", SIZES)
-def test_file_blobs_made_in_python_open_in_the_browser(size):
+def test_file_blobs_made_in_the_browser_open_in_python():
+    # Every awkward size, whole, in 1000-byte pieces and in pieces that straddle every chunk
+    # boundary: one format, byte for byte (the header fixed), that crypto/ opens.
     key, ad = crypto.new_case_key(), crypto.attachment_ad("2026-0007", "att-1")
-    plaintext = _bytes(size)
-    blob = _python_blob(key, plaintext, ad)
-    opened = run_js([("decryptBlob", [key, ad, blob, sizes])
-                     for sizes in ([len(blob)], [999], [CHUNK + 17, 5])])
-    assert opened == [plaintext] * 3
+    plaintexts = [_bytes(size) for size in SIZES]
+    patterns = ([CHUNK], [1000], [CHUNK + 7, 13, CHUNK - 20])
+    calls = [("encryptBlob", [key, ad, p, sizes, bytes(24)]) for p in plaintexts for sizes in patterns]
+    calls += [("encryptBlob", [key, ad, p, [4096], None]) for p in plaintexts]  # random headers
+    blobs = iter(run_js(calls))
+    same = [[next(blobs) for _ in patterns] for _ in plaintexts]
+    for plaintext, (first, *others) in zip(plaintexts, same):
+        assert others == [first, first]
+        assert len(first) == crypto.padded_blob_size(len(plaintext))
+        assert _python_open(key, first, ad) == plaintext
+    for plaintext in plaintexts:
+        fresh = next(blobs)
+        assert fresh[2:26] != bytes(24) and _python_open(key, fresh, ad) == plaintext
+
+
+def test_file_blobs_made_in_python_open_in_the_browser():
+    key, ad = crypto.new_case_key(), crypto.attachment_ad("2026-0007", "att-1")
+    plaintexts = [_bytes(size) for size in SIZES]
+    blobs = [_python_blob(key, p, ad) for p in plaintexts]
+    patterns = ([1 << 30], [999], [CHUNK + 17, 5])
+    opened = run_js([("decryptBlob", [key, ad, b, sizes]) for b in blobs for sizes in patterns])
+    assert opened == [p for p in plaintexts for _ in patterns]
 
 
 def test_a_blob_altered_cut_or_extended_does_not_open_in_the_browser():
