@@ -240,3 +240,41 @@ def test_a_large_file_is_encrypted_in_flat_memory():
     (got,) = run_js([("encryptLarge", [key, ad, size, 16])], flags=("--expose-gc",))
     assert got["length"] == crypto.padded_blob_size(size)
     assert 0 < got["peakLive"] - got["baseLive"] < 8 * 1024 * 1024
+
+
+def _x25519_candidates() -> list[bytes]:
+    p = 2**255 - 19
+    edges = [n.to_bytes(32, "little") for n in (0, 1, 2, 9, p - 1, p, p + 1, p + 9, 2**255 - 1)]
+    random_keys = [_bytes(32) for _ in range(20)] + [crypto.generate_keypair()[1] for _ in range(5)]
+    top_bit = [k[:31] + bytes([k[31] | 0x80]) for k in random_keys[20:]]
+    return edges + random_keys + top_bit
+
+
+def test_x25519_key_checks_agree_with_the_roster_format():
+    from crypto.roster import RosterError, check_x25519_public
+    keys = _x25519_candidates()
+    got = run_js([("checkX25519Public", [k]) for k in keys])
+
+    def accepted(key):
+        try:
+            check_x25519_public(key)
+            return True
+        except RosterError:
+            return False
+
+    assert [not isinstance(g, dict) for g in got] == [accepted(k) for k in keys]
+    assert 0 < sum(accepted(k) for k in keys) < len(keys)
+
+
+def test_ed25519_key_checks_agree_with_libsodium_is_valid_point():
+    p = 2**255 - 19
+    points = [sodium.crypto_sign_seed_keypair(_bytes(32))[0] for _ in range(10)]
+    order2 = (p - 1).to_bytes(32, "little")
+    mixed = [sodium.crypto_core_ed25519_add(k, order2) for k in points[:3]]
+    edges = [n.to_bytes(32, "little") for n in (0, 1, 3, p - 1, p, p + 1, p + 3, 2**255 - 1)]
+    negative = [k[:31] + bytes([k[31] ^ 0x80]) for k in points[:3]]  # the other x: valid too
+    keys = points + mixed + edges + negative + [_bytes(32) for _ in range(20)]
+    got = run_js([("checkEd25519Public", [k]) for k in keys])
+    valid = [sodium.crypto_core_ed25519_is_valid_point(k) for k in keys]
+    assert [not isinstance(g, dict) for g in got] == valid
+    assert valid.count(True) == len(points) + len(negative)
