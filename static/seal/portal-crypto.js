@@ -52,6 +52,7 @@ export {
   attachmentAd,
   decryptBlob,
   encryptBlob,
+  newSha256,
   paddedBlobSize,
   streamKey,
 } from './crypto/stream.js';

@@ -110,6 +110,11 @@ const EXTRA = {
       recoveryKey: r.recoveryKey, recoverySigningKey: r.recoverySigningKey, problem: r.problem,
       readers: r.readers.map((x) => [x.officer, x.key, x.signingKey, x.sinceDay]) };
   },
+  sha256Pieces: (bytes, sizes) => {
+    const h = pc.newSha256();
+    for (const p of pieces(bytes, sizes)) h.update(p);
+    return h.digest();
+  },
   text: (bytes) => new TextDecoder().decode(bytes),
 };
 

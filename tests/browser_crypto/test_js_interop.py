@@ -278,3 +278,21 @@ def test_ed25519_key_checks_agree_with_libsodium_is_valid_point():
     valid = [sodium.crypto_core_ed25519_is_valid_point(k) for k in keys]
     assert [not isinstance(g, dict) for g in got] == valid
     assert all(valid[:len(points)]) and not any(valid[len(points):len(points) + len(mixed)])
+
+
+def test_a_file_hashed_in_pieces_gives_its_sha256():
+    import hashlib
+    data = _bytes(3 * CHUNK + 11)
+    got = run_js([("sha256Pieces", [data, sizes]) for sizes in ([len(data)], [1000, 7])]
+                 + [("sha256Pieces", [b"", [1]])])
+    assert got == [hashlib.sha256(data).digest()] * 2 + [hashlib.sha256(b"").digest()]
+
+
+def test_an_interrupted_upload_is_made_again_byte_for_byte_from_its_header():
+    # The page keeps the blob's header with the upload; the same key, header and file give the
+    # same parts, so it can send only those after the last stored one.
+    key, ad = crypto.new_case_key(), crypto.attachment_ad("2026-0007", "att-1")
+    data = _bytes(2 * CHUNK + 99)
+    first = js("encryptBlob", key, ad, data, [5000], None)
+    again = js("encryptBlob", key, ad, data, [CHUNK], first[2:26])
+    assert again == first and _python_open(key, again, ad) == data

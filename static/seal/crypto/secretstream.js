@@ -80,7 +80,8 @@ class State {
 }
 
 /** The pushing side: `header` (24 random bytes, sent first), then push(m, ad, tag) per chunk,
- * each giving 17 + m.length bytes. `options.header` only for tests. */
+ * each giving 17 + m.length bytes. `options.header` replays a stream (the same key, header and
+ * messages give the same chunks): to resume one, or in tests. */
 export class SecretStreamPush {
   constructor(key, options = {}) {
     this.header = options.header ?? randomBytes(HEADER_BYTES);

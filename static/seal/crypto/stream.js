@@ -2,6 +2,7 @@
 // over pad(file), every chunk 65 536 plaintext bytes but the last (TAG_FINAL), the chunk holding
 // the 0x80 marker tagged TAG_PUSH (or TAG_FINAL if last), AD = version || 04 || ad on every chunk.
 // Both directions take and give pieces, so a file of any size needs memory for one chunk only.
+import { sha256 } from '../vendor/hashes/sha2.js';
 import {
   DecryptionError,
   FORMAT_VERSION,
@@ -58,7 +59,12 @@ function chunkAd(ad, version = PADDED_VERSION) {
 
 /** Push-style encryptor, byte for byte crypto/stream.py's StreamEncryptor: take `header` first,
  * then what write(piece) and close() return (arrays of Uint8Array), in order. A blob whose
- * close() never ran has no final chunk and never decrypts. `options.header` only for tests. */
+ * close() never ran has no final chunk and never decrypts. The output is a function of the key,
+ * the secretstream header and the file alone: `options.header` (the 24 bytes after the blob's
+ * first two, as `header` gave them) makes the same bytes again, so an upload interrupted after a
+ * reload resumes by feeding the file again with the same key and header and sending only what
+ * comes after the stored parts. Otherwise the header is random; never reuse one for another file.
+ */
 export class StreamEncryptor {
   constructor(key, ad, options = {}) {
     this.ad = chunkAd(ad);
@@ -119,6 +125,12 @@ export class StreamEncryptor {
       yield push(ZEROS.subarray(0, n), rest ? TAG_MESSAGE : TAG_FINAL);
     }
   }
+}
+
+/** An incremental SHA-256 (noble's): .update(piece) as the file streams, .digest() at the end;
+ * the attachment metadata and the acknowledgement's commitment carry it in lower-case hex. */
+export function newSha256() {
+  return sha256.create();
 }
 
 /** Async generator over a blob: the header, then the encrypted chunks of the pieces `source`
