@@ -115,6 +115,7 @@ const EXTRA = {
     for (const p of pieces(bytes, sizes)) h.update(p);
     return h.digest();
   },
+  engine: () => ({ webAssembly: typeof WebAssembly }),
   text: (bytes) => new TextDecoder().decode(bytes),
 };
 

@@ -219,12 +219,14 @@ def test_the_same_code_works_without_the_jit():
     key, ad = crypto.new_case_key(), crypto.attachment_ad("2026-0007", "att-1")
     plaintext = _bytes(2 * CHUNK + 3)
     salt, receipt = crypto.new_install_salt(), crypto.new_receipt()
-    sealed, field, blob, ident = run_js([
+    engine, sealed, field, blob, ident = run_js([
+        ("engine", []),  # --jitless takes WebAssembly away too, as Tor Browser's "Safer" does
         ("sealTo", [public, case_key]),
         ("encryptField", [case_key, "2026-0007", "summary", b"jitless"]),
         ("encryptBlob", [key, ad, plaintext, [CHUNK], None]),
         ("deriveReceiptIdentity", [receipt, salt, FAST]),
     ], jitless=True)
+    assert engine == {"webAssembly": "undefined"}
     assert crypto.open_sealed(private, sealed) == case_key
     assert crypto.decrypt_field(case_key, "2026-0007", "summary", field) == b"jitless"
     assert _python_open(key, blob, ad) == plaintext
