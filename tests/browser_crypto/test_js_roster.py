@@ -110,3 +110,20 @@ def test_a_key_swapped_after_signing_is_refused_and_the_prefix_kept(swap):
                                        _js_statements(chain.statements)])])
     assert not got["ok"] and got["badSeq"] == 3 and "does not verify" in got["problem"]
     assert [r[0] for r in got["readers"]] == [1, 2]
+
+
+def test_whatever_the_page_is_handed_is_a_problem_never_an_exception():
+    people = {n: test_roster.Officer(n) for n in (1, 2)}
+    chain = test_roster.admitted(people, 2)
+    good = _js_statements(chain.statements)
+    root = people[1].signing_key
+    odd = [None, {"body": "not bytes"}, {"body": good[1]["body"], "signatures": "x"},
+           {"body": good[1]["body"], "signatures": [["a", "b"]]},
+           {"body": good[1]["body"], "signatures": [[root[:31], bytes(64)]]}]
+    got = run_js([("verifyRoster", [root, chain.channel, [good[0], s]]) for s in odd]
+                 + [("verifyRoster", [root, chain.channel, None]),
+                    ("verifyRoster", [b"short", chain.channel, good])])
+    for result in got:
+        assert isinstance(result, dict) and "error" not in result, result
+        assert result["ok"] is False and result["problem"]
+    assert [r["length"] for r in got] == [1] * len(odd) + [0, 0]

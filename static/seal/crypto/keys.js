@@ -139,7 +139,7 @@ const SIGMA = new Uint32Array(new TextEncoder().encode('expand 32-byte k').buffe
 function boxKey(privateKey, publicKey) {
   const shared = x25519.getSharedSecret(privateKey, publicKey);
   const out = new Uint32Array(8);
-  hsalsa(SIGMA, new Uint32Array(shared.buffer, shared.byteOffset, 8), new Uint32Array(4), out);
+  hsalsa(SIGMA, new Uint32Array(Uint8Array.from(shared).buffer), new Uint32Array(4), out);
   return new Uint8Array(out.buffer);
 }
 

@@ -314,6 +314,7 @@ export function verifyRosterChain(pinned, channel, statements) {
     return { ok: problem === null, problem, badSeq, readers, recoveryKey: state.recoveryKey,
       recoverySigningKey: state.recoverySigningKey, root: state.root, length, head, sealingKeys };
   };
+  if (!Array.isArray(statements)) return result('the statements are not a list', 1);
   try {
     state.root = pinnedRootKey(pinned, statements);
   } catch (error) {
@@ -329,7 +330,8 @@ export function verifyRosterChain(pinned, channel, statements) {
       if (!equalBytes(s.prev, head)) throw new Refused('its prev is not the hash of the statement before');
       apply(state, s, signersOf(signed));
     } catch (error) {
-      if (!(error instanceof Refused || error instanceof RosterError)) throw error;
+      // Whatever the page was handed (it treats every fetched JSON as untrusted), a statement
+      // that cannot be checked is a statement that does not verify.
       return result(`statement ${position}: ${error.message}`, position);
     }
     head = statementHash(signed.body);
