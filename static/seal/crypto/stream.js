@@ -58,8 +58,9 @@ function chunkAd(ad, version = PADDED_VERSION) {
 }
 
 /** Push-style encryptor, byte for byte crypto/stream.py's StreamEncryptor: take `header` first,
- * then what write(piece) and close() return (arrays of Uint8Array), in order. A blob whose
- * close() never ran has no final chunk and never decrypts. The output is a function of the key,
+ * then what write(piece) returns (an array of chunks) and what close() gives (an iterable of
+ * chunks: iterate it to the end), in order; `.total` is the file's length so far (unpadded, what
+ * limits count). A blob whose close() never ran has no final chunk and never decrypts. The output is a function of the key,
  * the secretstream header and the file alone: `options.header` (the 24 bytes after the blob's
  * first two, as `header` gave them) makes the same bytes again, so an upload interrupted after a
  * reload resumes by feeding the file again with the same key and header and sending only what
