@@ -79,28 +79,40 @@ def open_status(
     """
     receipt = crypto.normalise_receipt(receipt_text)
     identity = derive_receipt(ctx, receipt, kind=work_queues.LANE if lane else work_queues.RECEIPT)
-    row = ctx.db.execute(
-        "SELECT id FROM cases WHERE receipt_lookup = ?", [identity.lookup_id]
-    ).fetchone()
-    if row is None:
+    case_id = case_of_lookup(ctx, identity.lookup_id)
+    if case_id is None:
         raise StatusNotFound()
     try:
-        case_key = casefiles.open_case_key(ctx, row[0], "discloser", identity.private_key)
+        case_key = casefiles.open_case_key(ctx, case_id, "discloser", identity.private_key)
     except CaseNotFound as exc:
         raise StatusNotFound() from exc
     new_receipt = None
-    if oral.needs_new_receipt(ctx, row[0]):
-        new_receipt, identity = _replace_receipt(ctx, row[0], identity, case_key)
+    if oral.needs_new_receipt(ctx, case_id):
+        new_receipt, identity = _replace_receipt(ctx, case_id, identity, case_key)
     cookie = sessions.start(
         ctx.db,
         DISCLOSER_SESSION,
-        row[0],
+        case_id,
         identity.private_key + identity.signing_seed,
         ctx.settings.discloser_idle_seconds,
         ctx.settings.discloser_session_seconds,
         replacing=replacing,
     )
     return OpenedStatus(cookie, new_receipt)
+
+
+def case_of_lookup(ctx: Context, lookup_id: str) -> str | None:
+    """The case a receipt's lookup id opens, or None. A case the server sealed keeps the lookup id
+    itself, one sealed in the browser only its hash (crypto.lookup_hash); found by the index,
+    then compared in constant time."""
+    hashed = crypto.lookup_hash(lookup_id)
+    rows = ctx.db.execute(
+        "SELECT id, receipt_lookup FROM cases WHERE receipt_lookup IN (?, ?)", [lookup_id, hashed]
+    ).fetchall()
+    for case_id, stored in rows:
+        if hmac.compare_digest(str(stored), lookup_id) or hmac.compare_digest(str(stored), hashed):
+            return case_id
+    return None
 
 
 def _replace_receipt(

@@ -52,6 +52,14 @@ TABLE: dict[tuple[str, str], dict] = {
     ("discloser.disclose_form", "GET"): everyone(200),
     ("discloser.disclose_post", "POST"): everyone((200, 'id="receipt"')),
     ("discloser.confirm_receipt", "POST"): everyone(200),
+    # Sealed in the browser (issue 27): JSON only; the form body every role sends here is plaintext,
+    # refused unread, before the token or the session is looked at.
+    ("discloser.sealed_setup", "GET"): everyone((200, '"csrf_token"')),
+    ("discloser.sealed_disclose", "POST"): everyone((400, '"plaintext"')),
+    ("discloser.sealed_received", "GET"): everyone((404, '"not-found"')),
+    ("discloser.sealed_status_setup", "GET"): everyone((200, '"csrf_token"')),
+    ("discloser.sealed_status", "POST"): everyone((400, '"plaintext"')),
+    ("discloser.sealed_reply", "POST"): everyone((400, '"plaintext"')),
     ("discloser.status", "GET"): {**everyone((200, 'name="receipt"')), "discloser_status": (200, 'id="case-status"')},
     # A wrong (well-formed) receipt: the same answer whoever asks.
     ("discloser.status_post", "POST"): everyone((400, "We could not open a disclosure with that code")),
@@ -264,6 +272,9 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},
         "discloser.status_post": {"receipt": "GJET-6E55-502R-48AS-DB"},
         "discloser.status_reply": None,  # multipart, below
+        "discloser.sealed_disclose": {"details": "Typed in clear."},
+        "discloser.sealed_status": {"receipt": "GJET-6E55-502R-48AS-DB"},
+        "discloser.sealed_reply": {"message": "Typed in clear."},
         "console.login_post": {"email": "nobody@agency.govt.nz", "passphrase": "not a passphrase", "totp": "123456"},
         "console.case_reply": {"message": "We are looking into it."},
         "console.case_acknowledge": {"message": "We have your disclosure."},
