@@ -17,6 +17,9 @@ from portal.records.casefiles import CaseNotFound
 from portal.store import transaction
 
 DISCLOSER_SESSION = "discloser"
+# The secret of a status session opened by a lookup from the discloser's browser
+# (portal.intake.sealed): it holds no key, so the pages that decrypt never take it for theirs.
+KEYLESS = b"keyless: sealed in the browser"
 
 
 class StatusNotFound(Exception):
@@ -155,7 +158,19 @@ def discloser_keys(session: sessions.OpenSession) -> tuple[bytes, bytes | None]:
 
 
 def resume_status(ctx: Context, cookie: str | None) -> sessions.OpenSession | None:
-    return sessions.resume(ctx.db, DISCLOSER_SESSION, cookie, ctx.settings.discloser_idle_seconds)
+    """The status session holding the discloser's keys, or None (a keyless one included)."""
+    session = sessions.resume(
+        ctx.db, DISCLOSER_SESSION, cookie, ctx.settings.discloser_idle_seconds
+    )
+    return None if session is None or session.secret == KEYLESS else session
+
+
+def resume_keyless(ctx: Context, cookie: str | None) -> sessions.OpenSession | None:
+    """The keyless status session of a lookup from the discloser's browser, or None."""
+    session = sessions.resume(
+        ctx.db, DISCLOSER_SESSION, cookie, ctx.settings.discloser_idle_seconds
+    )
+    return session if session is not None and session.secret == KEYLESS else None
 
 
 def close_status(ctx: Context, cookie: str | None) -> None:

@@ -7,8 +7,6 @@ key itself (the discloser must never hold it)."""
 
 from __future__ import annotations
 
-import secrets
-
 import crypto
 from portal.casework import consent, identity, workflow
 from portal.core.clock import today
@@ -21,7 +19,6 @@ from portal.records import case_history, internal_keys
 from portal.store import transaction
 
 BROWSER, SERVER = "browser", "server"  # cases.sealed_by (migration 36)
-BROWSER_SESSION = "discloser-browser"  # a status session opened by a lookup: it holds no key
 
 
 class RosterChanged(Exception):
@@ -86,13 +83,10 @@ def sealing_setup(ctx: Context) -> dict:
     }
 
 
-def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure) -> str:
-    """Store a disclosure sealed in the browser whole, or nothing; returns its channel's name.
-
-    Raises cases.NoReceiver, cases.NoVerifiedReader, conflicts.ExcludedEveryone, DayChanged,
-    submissions.AlreadySubmitted, receiving.RefusedForNow (the free-space floor),
-    receiving.Throttled (the daily byte budget), RosterChanged, CaseIdTaken or Malformed (an
-    excluded id that is no officer's, an upload that is not there)."""
+def check_sealed_disclosure(ctx: Context, wire: SealedDisclosure) -> None:
+    """The cheap checks, before the sender pays for the disclosure with its proof of work: the same
+    refusals as complete_sealed_disclosure for a channel, day, exclusions or envelopes that are
+    wrong now, or a token already used."""
     channel = channels.find_channel(ctx, wire.channel)
     if channel is None:
         raise cases.NoReceiver("This channel has no integrity officer to receive disclosures.")
@@ -101,16 +95,28 @@ def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure) -> str:
     officers = {officer.id for officer in conflicts.excludable_officers(ctx)}
     if not wire.excluded <= officers:
         raise Malformed("excluded_officers names someone who is not an officer.")
-    cases.verified_readers(ctx, channel, wire.excluded)
+    readers = cases.verified_readers(ctx, channel, wire.excluded)
+    _check_envelopes(wire, readers, recovery.admitted_key(ctx, channel.id))
     if submissions.was_claimed(ctx.db, wire.submission_token):
         raise submissions.AlreadySubmitted()
-    receiving.check_capacity(ctx)
     if wire.attachments:
         raise Malformed("attachments: no such upload.")
+
+
+def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure) -> str:
+    """Store a disclosure sealed in the browser whole, or nothing; returns its channel's name.
+
+    Raises what check_sealed_disclosure raises (cases.NoReceiver, cases.NoVerifiedReader,
+    conflicts.ExcludedEveryone, DayChanged, RosterChanged, submissions.AlreadySubmitted,
+    Malformed), and receiving.RefusedForNow (the free-space floor), receiving.Throttled (the daily
+    byte budget) or CaseIdTaken."""
+    check_sealed_disclosure(ctx, wire)
+    channel = channels.find_channel(ctx, wire.channel)
+    receiving.check_capacity(ctx)
     receiving.spend_bytes(ctx, receiving.text_charge(wire.text_bytes))
     with transaction(ctx.db):
         submissions.claim(ctx.db, wire.submission_token, wire.day)
-        # Chosen under the write lock, as for a case the server seals.
+        # Chosen again under the write lock, as for a case the server seals.
         readers = cases.verified_readers(ctx, channel, wire.excluded)
         recovery_key = recovery.admitted_key(ctx, channel.id)
         _check_envelopes(wire, readers, recovery_key)
@@ -187,9 +193,9 @@ def open_browser_status(ctx: Context, lookup_id: str, *, replacing: str | None =
     settings = ctx.settings
     return sessions.start(
         ctx.db,
-        BROWSER_SESSION,
+        receipts.DISCLOSER_SESSION,
         case_id,
-        secrets.token_bytes(32),  # no key: the session only names its case
+        receipts.KEYLESS,  # no key: the session only names its case
         settings.discloser_idle_seconds,
         settings.discloser_session_seconds,
         replacing=replacing,
@@ -197,7 +203,7 @@ def open_browser_status(ctx: Context, lookup_id: str, *, replacing: str | None =
 
 
 def resume_browser_status(ctx: Context, cookie: str | None) -> sessions.OpenSession | None:
-    return sessions.resume(ctx.db, BROWSER_SESSION, cookie, ctx.settings.discloser_idle_seconds)
+    return receipts.resume_keyless(ctx, cookie)
 
 
 def browser_status(ctx: Context, session: sessions.OpenSession) -> dict:

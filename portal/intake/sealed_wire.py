@@ -168,7 +168,7 @@ def field_ct(value, what: str, limit: int) -> bytes:
     ct = _b64(value, what)
     try:
         padded = crypto.field_shape(ct)
-    except crypto.DecryptionError as exc:
+    except crypto.CryptoError as exc:  # a wrong kind, size or version
         raise Malformed(f"{what} is not a field ciphertext: {exc}") from None
     if padded > crypto.padded_length(limit):
         raise Malformed(f"{what} is larger than its limit of {limit} bytes.")
@@ -183,7 +183,7 @@ def _key(value, what: str, check) -> bytes:
 
 
 def _envelopes(value, what: str) -> dict[str, Envelope]:
-    if not isinstance(value, list) or not 1 <= len(value) <= 1000:
+    if not isinstance(value, list) or len(value) > 1000:
         raise Malformed(f"{what} must be a list of envelopes.")
     found: dict[str, Envelope] = {}
     for entry in value:
@@ -196,7 +196,7 @@ def _envelopes(value, what: str) -> dict[str, Envelope]:
         sealed = _b64(entry["sealed"], f"{what} for {recipient}")
         try:
             crypto.sealed_shape(sealed)
-        except crypto.DecryptionError as exc:
+        except crypto.CryptoError as exc:
             raise Malformed(f"{what} for {recipient}: {exc}") from None
         found[recipient] = Envelope(_text(entry["key_id"], "key_id", 30), sealed)
     return found

@@ -77,3 +77,184 @@ def test_the_plaintext_form_still_says_sealed_by_the_server(client, installation
     officer = client.application.test_client()
     sign_in(officer, installation.officer)
     assert 'data-sealed-by="server"' in officer.get(f"/console/cases/{case.ref}").text
+
+
+def _count_derivations(monkeypatch) -> list:
+    """Every Argon2id run from now on, the server's and the test-as-browser's alike."""
+    import crypto.kdf
+    calls = []
+    real = crypto.kdf.argon2id
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(crypto.kdf, "argon2id", counting)
+    return calls
+
+
+def test_status_with_script_spends_no_derivation_and_without_script_compares_the_hash(client, installation, monkeypatch):
+    sealed, response = disclose_sealed(client, VALUES)
+    assert response.status_code == 201, response.text
+    derivations = _count_derivations(monkeypatch)
+
+    # With script: a wrong receipt's lookup costs the server no Argon2id derivation.
+    wrong = crypto.derive_receipt_identity(crypto.new_receipt(), open_context(installation.data_dir).settings.install_salt,
+                                           crypto.FAST_TEST_PARAMS).lookup_id
+    derivations.clear()
+    _, answer = status_with_script(client, wrong)
+    assert answer.status_code == 404 and answer.get_json()["error"] == "not-found"
+    _, answer = status_with_script(client, sealed.identity.lookup_id)
+    assert answer.status_code == 200, answer.text
+    assert derivations == []
+    opened = answer.get_json()
+    assert opened["case_id"] == sealed.case_id and opened["sealed_by"] == "browser"
+    from tests.support.sealing import unb64
+    assert crypto.open_sealed(sealed.identity.private_key, unb64(opened["sealed_case_key"])) == sealed.case_key
+    [status] = opened["statuses"]
+    assert status["status"] == "received"
+
+    # Without script: the server derives the lookup from the typed receipt and compares its hash.
+    fresh = client.application.test_client()
+    assert open_status(fresh, sealed.receipt).status_code == 303
+    assert derivations == [1]
+    page = fresh.get("/status").text
+    # The browser's own status record verifies, its fields open, and the page says how it was sealed.
+    assert 'data-status="received"' in page and VALUES["details"] in page
+    assert 'data-sealed-by="browser"' in page and "sealed in your browser" in page
+    # A wrong receipt typed without script opens nothing.
+    assert "We could not open a disclosure" in open_status(fresh, crypto.new_receipt()).text
+
+
+LOW_ORDER = bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")
+
+
+def _spoil(body: dict, how: str) -> dict:
+    from tests.support.sealing import b64
+    body = json.loads(json.dumps(body))
+    if how == "plaintext member":
+        body["details"] = "in clear"
+    elif how == "unknown member":
+        body["note"] = "x"
+    elif how == "low-order key":
+        body["discloser"]["public_key"] = b64(LOW_ORDER)
+    elif how == "zero key":
+        body["discloser"]["public_key"] = b64(bytes(32))
+    elif how == "bad signing key":
+        body["discloser"]["signing_key"] = b64(bytes(32))
+    elif how == "field not a ciphertext":
+        body["fields"]["summary"] = b64(b"Payments to a director's company")
+    elif how == "field of the wrong size":
+        body["fields"]["summary"] = b64(base64_field(body["fields"]["summary"])[:-1])
+    elif how == "field too large":
+        body["fields"]["summary"] = b64(crypto.encrypt_field(bytes(32), body["case_id"], "summary", b"x" * 1100))
+    elif how == "short envelope":
+        body["case_key"][0]["sealed"] = b64(base64_field(body["case_key"][0]["sealed"])[:-1])
+    elif how == "low-order envelope":
+        sealed = bytearray(base64_field(body["case_key"][0]["sealed"]))
+        sealed[2:34] = LOW_ORDER
+        body["case_key"][0]["sealed"] = b64(bytes(sealed))
+    elif how == "a field missing":
+        del body["fields"]["details"]
+    elif how == "status record not the first":
+        body["status"] = b64(crypto.encrypt_field(bytes(32), body["case_id"], "status", b"x" * 100))
+    return body
+
+
+def base64_field(text: str) -> bytes:
+    from tests.support.sealing import unb64
+    return unb64(text)
+
+
+@pytest.mark.parametrize("how", ["plaintext member", "unknown member", "low-order key", "zero key", "bad signing key",
+                                 "field not a ciphertext", "field of the wrong size", "field too large",
+                                 "short envelope", "low-order envelope", "a field missing",
+                                 "status record not the first"])
+def test_anything_but_a_well_formed_sealed_disclosure_is_refused_and_nothing_is_stored(client, installation, how):
+    setup = get_setup(client)
+    body = _spoil(seal_disclosure(setup, VALUES).body, how)
+    response = post_json(client, "/disclose/sealed", body, setup["csrf_token"])
+    assert response.status_code == 400, response.text
+    assert response.get_json()["error"] == ("plaintext" if how == "plaintext member" else "malformed")
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+    # The one-time token was not spent: the same page can send it again, sealed properly.
+    assert post_json(client, "/disclose/sealed", seal_disclosure(setup, VALUES).body,
+                     setup["csrf_token"]).status_code == 201
+
+
+def test_a_form_body_and_a_missing_token_are_refused_unread(client, installation):
+    from tests.support import post_multipart
+    setup = get_setup(client)
+    form = post_multipart(client, "/disclose/sealed", [("details", "in clear")],
+                          [("attachments", "a.txt", b"in clear")], headers={"X-CSRFToken": setup["csrf_token"]})
+    assert form.status_code == 400 and form.get_json()["error"] == "plaintext"
+    body = seal_disclosure(setup, VALUES).body
+    assert post_json(client, "/disclose/sealed", body, "not the token").status_code == 403
+    other = client.application.test_client()  # another browser's session: the token is not theirs
+    assert post_json(other, "/disclose/sealed", body, setup["csrf_token"]).status_code == 403
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+
+
+def test_envelopes_must_go_exactly_to_the_verified_readers_and_a_token_stores_one_case(client, installation):
+    setup = get_setup(client)
+    [reader] = next(c for c in setup["channels"] if c["name"] == "Audit and Risk")["readers"]
+    # To nobody: the verified reader would get no key.
+    missing = seal_disclosure(setup, VALUES, readers=())
+    answer = post_json(client, "/disclose/sealed", missing.body, setup["csrf_token"])
+    assert answer.status_code == 409 and answer.get_json()["error"] == "roster-changed"
+    # To the reader, but naming another key than the one the roster admits.
+    wrong_key = seal_disclosure(setup, VALUES)
+    wrong_key.body["case_key"][0]["key_id"] = crypto.key_fingerprint(crypto.generate_keypair()[1])
+    assert post_json(client, "/disclose/sealed", wrong_key.body, setup["csrf_token"]).status_code == 409
+    # To an officer of another channel as well.
+    extra = seal_disclosure(setup, VALUES)
+    ben = next(c for c in setup["channels"] if c["name"] == "Procurement")["readers"][0]
+    from tests.support.sealing import envelope, unb64
+    extra.body["case_key"].insert(0, envelope(ben["recipient"], unb64(ben["public_key"]), extra.case_key))
+    assert post_json(client, "/disclose/sealed", extra.body, setup["csrf_token"]).status_code == 409
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+    good = seal_disclosure(setup, VALUES)
+    assert post_json(client, "/disclose/sealed", good.body, setup["csrf_token"]).status_code == 201
+    again = post_json(client, "/disclose/sealed", good.body, setup["csrf_token"])
+    assert again.status_code == 409 and again.get_json()["error"] == "already-received"
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 1
+    assert reader["key_id"] == crypto.key_fingerprint(unb64(reader["public_key"]))
+
+
+def test_a_reply_sealed_in_the_browser_reaches_the_officer(client, installation):
+    from tests.support.sealing import seal_reply
+    sealed, response = disclose_sealed(client, VALUES)
+    assert response.status_code == 201
+    setup, opened = status_with_script(client, sealed.identity.lookup_id)
+    text = "More from me: the invoices are in the shared drive."
+    body = seal_reply(setup, opened.get_json(), sealed.identity, text)
+    answer = post_json(client, "/status/sealed/reply", body, setup["csrf_token"])
+    assert answer.status_code == 201, answer.text
+    again = post_json(client, "/status/sealed/reply", body, setup["csrf_token"])
+    assert again.status_code == 409 and again.get_json()["error"] == "already-received"
+    # Without the keyless session, nothing is stored.
+    stranger = client.application.test_client()
+    stranger_setup = stranger.get("/status/sealed/setup").get_json()
+    assert post_json(stranger, "/status/sealed/reply", {**body, "submission_token": "another"},
+                     stranger_setup["csrf_token"]).status_code == 404
+    # A keyless session opens none of the pages that decrypt.
+    assert 'name="receipt"' in client.get("/status").text
+
+    ctx, case = only_case(installation.data_dir)
+    account, private_key = officer_key(ctx, installation.officer)
+    case_key = casefiles.open_case_key(ctx, case.id, f"account:{account.id}", private_key)
+    from portal.records import case_history
+    [message] = case_history.read_messages(ctx, case.id, case_key)
+    assert message.author == "discloser" and message.body == text and message.verified is True
+    assert ctx.db.execute("SELECT messages FROM case_quota WHERE case_id = ?", [case.id]).fetchone()[0] == 1
+    ctx.db.conn.close()
+    officer = client.application.test_client()
+    sign_in(officer, installation.officer)
+    assert text in officer.get(f"/console/cases/{case.ref}").text
+    # The discloser's next status check with script brings the reply back, sealed.
+    _, reopened = status_with_script(client, sealed.identity.lookup_id)
+    [mine] = reopened.get_json()["messages"]
+    assert mine["author"] == "discloser" and mine["id"] == body["message_id"]

@@ -154,6 +154,7 @@ def sealed_disclose():
     try:
         body = _body()
         wire = sealed_wire.read_disclosure(body)
+        sealed.check_sealed_disclosure(ctx, wire)  # before the sender pays
         _paid(
             "disclose",
             {
