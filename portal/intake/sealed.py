@@ -12,10 +12,10 @@ from portal.casework import consent, identity, workflow
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions
-from portal.intake import cases, receipts, receiving, replies
+from portal.intake import cases, receipts, receiving, replies, sealed_uploads
 from portal.intake.sealed_wire import Malformed, SealedDisclosure, SealedReply
 from portal.keys import channels, conflicts, recovery, roster, sessions
-from portal.records import case_history, internal_keys
+from portal.records import case_attachments, case_history, internal_keys
 from portal.store import transaction
 
 BROWSER, SERVER = "browser", "server"  # cases.sealed_by (migration 36)
@@ -83,10 +83,11 @@ def sealing_setup(ctx: Context) -> dict:
     }
 
 
-def check_sealed_disclosure(ctx: Context, wire: SealedDisclosure) -> None:
+def check_sealed_disclosure(ctx: Context, wire: SealedDisclosure, bound: str) -> None:
     """The cheap checks, before the sender pays for the disclosure with its proof of work: the same
     refusals as complete_sealed_disclosure for a channel, day, exclusions or envelopes that are
-    wrong now, or a token already used."""
+    wrong now, a token already used, or an upload not finished by this session (`bound`: its
+    form token)."""
     channel = channels.find_channel(ctx, wire.channel)
     if channel is None:
         raise cases.NoReceiver("This channel has no integrity officer to receive disclosures.")
@@ -99,21 +100,34 @@ def check_sealed_disclosure(ctx: Context, wire: SealedDisclosure) -> None:
     _check_envelopes(wire, readers, recovery.admitted_key(ctx, channel.id))
     if submissions.was_claimed(ctx.db, wire.submission_token):
         raise submissions.AlreadySubmitted()
-    if wire.attachments:
-        raise Malformed("attachments: no such upload.")
+    try:
+        sealed_uploads.finished(ctx, [a.upload for a in wire.attachments], bound)
+    except sealed_uploads.UploadNotFound:
+        raise Malformed("attachments: an upload is not finished, or not this page's.") from None
 
 
-def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure) -> str:
+def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure, bound: str) -> str:
     """Store a disclosure sealed in the browser whole, or nothing; returns its channel's name.
 
     Raises what check_sealed_disclosure raises (cases.NoReceiver, cases.NoVerifiedReader,
     conflicts.ExcludedEveryone, DayChanged, RosterChanged, submissions.AlreadySubmitted,
     Malformed), and receiving.RefusedForNow (the free-space floor), receiving.Throttled (the daily
     byte budget) or CaseIdTaken."""
-    check_sealed_disclosure(ctx, wire)
+    check_sealed_disclosure(ctx, wire, bound)
     channel = channels.find_channel(ctx, wire.channel)
     receiving.check_capacity(ctx)
-    receiving.spend_bytes(ctx, receiving.text_charge(wire.text_bytes))
+    receiving.spend_bytes(ctx, receiving.text_charge(wire.text_bytes))  # files: at their upload
+    uploads = [a.upload for a in wire.attachments]
+    blobs = sealed_uploads.adopt(ctx, uploads, wire.day)
+    try:
+        _store_whole(ctx, wire, channel, blobs)
+    except BaseException:
+        sealed_uploads.give_back(ctx, uploads, blobs)
+        raise
+    return channel.name
+
+
+def _store_whole(ctx: Context, wire: SealedDisclosure, channel, blobs: list[str]) -> None:
     with transaction(ctx.db):
         submissions.claim(ctx.db, wire.submission_token, wire.day)
         # Chosen again under the write lock, as for a case the server seals.
@@ -124,10 +138,16 @@ def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure) -> str:
         if ctx.db.execute(
             "SELECT 1 FROM cases WHERE id = ? OR receipt_lookup IN (?, ?)",
             [wire.case_id, stored_lookup, wire.lookup_id],
-        ).fetchone():
+        ).fetchone() or case_attachments.any_exists(ctx, [a.id for a in wire.attachments]):
             raise CaseIdTaken()
         _store(ctx, wire, channel.id, readers, recovery_key, stored_lookup)
-    return channel.name
+        sealed_uploads.forget(ctx, [a.upload for a in wire.attachments])
+        case_attachments.insert_sealed_attachments(
+            ctx,
+            wire.case_id,
+            None,
+            [(a.id, blob, a.meta) for a, blob in zip(wire.attachments, blobs)],
+        )
 
 
 def _check_envelopes(wire: SealedDisclosure, readers, recovery_key: bytes | None) -> None:

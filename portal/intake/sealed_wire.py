@@ -109,13 +109,14 @@ class SealedReply:
     body: bytes
 
 
-def refuse_form_body(content_type: str) -> None:
-    """A form body (multipart or urlencoded) is a plaintext form: refused before it is read."""
+def refuse_form_body(content_type: str, expected: str = "application/json") -> None:
+    """A form body (multipart or urlencoded) is a plaintext form: refused before it is read; any
+    other kind than `expected` is Malformed."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     if kind in ("multipart/form-data", "application/x-www-form-urlencoded", "text/plain"):
         raise PlaintextPart("A sealed submission is JSON; a form sends plaintext.")
-    if kind != "application/json":
-        raise Malformed("A sealed submission is sent as application/json.")
+    if kind != expected:
+        raise Malformed(f"This is sent as {expected}.")
 
 
 def members(body, required: set[str], optional: set[str] = frozenset()) -> dict:
@@ -307,3 +308,11 @@ def read_lookup(body) -> tuple[str, str | None, str | None]:
         _proof(body, "pow_challenge"),
         _proof(body, "pow_solution"),
     )
+
+
+def read_upload(body) -> int:
+    """The declared size of a new upload (docs/sealed-submission.md, section 4)."""
+    body = members(body, {"v", "size"})
+    if body["v"] != WIRE_VERSION or type(body["size"]) is not int:
+        raise Malformed("size must be a whole number of bytes.")
+    return body["size"]

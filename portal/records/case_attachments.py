@@ -181,6 +181,14 @@ def insert_sealed_attachments(
         )
 
 
+def any_exists(ctx: Context, attachment_ids: list[str]) -> bool:
+    """Whether any of these attachment ids is taken (ids a browser chose, portal.intake.sealed)."""
+    return any(
+        ctx.db.execute("SELECT 1 FROM attachments WHERE id = ?", [aid]).fetchone()
+        for aid in attachment_ids
+    )
+
+
 def referenced_blobs(ctx: Context) -> set[str]:
     """Every blob a row names: attachments and the originals kept for disclosers
     (portal.records.original_files)."""

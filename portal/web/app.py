@@ -173,7 +173,13 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     csrf.exempt(disclose.confirm_receipt)
     # A sealed body is JSON; these check the token in its header before the body is read, so a
     # form body sent to them is refused unparsed (portal.web.intake.sealed).
-    for view in (sealed.sealed_disclose, sealed.sealed_status, sealed.sealed_reply):
+    for view in (
+        sealed.sealed_disclose,
+        sealed.sealed_status,
+        sealed.sealed_reply,
+        sealed.sealed_upload_begin,
+        sealed.sealed_upload_part,
+    ):
         csrf.exempt(view)
     # Signing out must work even when the page's token went stale: a forged sign-out harms nobody, a
     # sign-out that silently fails leaves a session open on a shared computer.

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 
+import crypto
 from portal.casework import identity as identity_records
 from portal.core.context import open_context
 from portal.records import case_history, casefiles
 from tests.conftest import MARKER, officer_key
 from tests.support import files_containing
 from tests.support.console import sign_in
-from tests.support.sealing import disclose_sealed, post_json, seal_reply, status_with_script
+from tests.support.sealing import (get_setup, post_json, seal_disclosure, seal_file, seal_reply,
+                                   status_with_script, upload_blob)
 
 FIELDS = ("category", "summary", "details", "disclosed_elsewhere", "contact", "identifying")
 
@@ -38,7 +41,14 @@ def test_no_marker_reaches_the_server_in_any_request_log_row_or_file(app, instal
     bodies = capture_bodies(app)
     client = app.test_client()
     values = {name: f"{name}: {MARKER}" for name in FIELDS}
-    sealed, response = disclose_sealed(client, values)
+    setup = get_setup(client)
+    case_key, case_id = crypto.new_case_key(), os.urandom(16).hex()
+    data = os.urandom(200_000) + MARKER.encode() + os.urandom(100_000)
+    attachment_id, blob, meta = seal_file(case_key, case_id, f"notes {MARKER}.pdf", data)
+    upload = upload_blob(client, setup["csrf_token"], blob)
+    sealed = seal_disclosure(setup, values, case_key=case_key, case_id=case_id,
+                             attachments=[{"id": attachment_id, "upload": upload, "meta": meta}])
+    response = post_json(client, "/disclose/sealed", sealed.body, setup["csrf_token"])
     assert response.status_code == 201, response.text
     setup, opened = status_with_script(client, sealed.identity.lookup_id)
     assert opened.status_code == 200
@@ -47,7 +57,7 @@ def test_no_marker_reaches_the_server_in_any_request_log_row_or_file(app, instal
                                                                   reply_text), setup["csrf_token"])
     assert answer.status_code == 201, answer.text
 
-    assert len([b for b in bodies if b]) >= 3
+    assert len([b for b in bodies if b]) >= 8  # the parts, the disclosure, the status check, the reply
     assert not [b for b in bodies if MARKER.encode() in b]
     assert MARKER not in caplog.text
     assert files_containing(installation.data_dir, MARKER.encode()) == []
@@ -66,4 +76,5 @@ def test_no_marker_reaches_the_server_in_any_request_log_row_or_file(app, instal
     officer = app.test_client()
     sign_in(officer, installation.officer)
     page = officer.get(f"/console/cases/{ref}")
-    assert page.status_code == 200 and f"details: {MARKER}" in page.text
+    assert page.status_code == 200 and f"details: {MARKER}" in page.text and f"notes {MARKER}.pdf" in page.text
+    assert officer.get(f"/console/cases/{ref}/attachments/{attachment_id}").data == data

@@ -32,6 +32,7 @@ from portal.store.migrations import (
     m0034_original_files,
     m0035_discloser_marks,
     m0036_sealing_mode,
+    m0037_sealed_uploads,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -64,5 +65,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0034_original_files,
         m0035_discloser_marks,
         m0036_sealing_mode,
+        m0037_sealed_uploads,
     )
 ]

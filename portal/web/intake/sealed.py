@@ -14,7 +14,16 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
 from portal.guard import flood, submissions
-from portal.intake import case_status, cases, receipts, receiving, replies, sealed, sealed_wire
+from portal.intake import (
+    case_status,
+    cases,
+    receipts,
+    receiving,
+    replies,
+    sealed,
+    sealed_uploads,
+    sealed_wire,
+)
 from portal.keys import conflicts
 from portal.web.context import portal_context
 from portal.web.intake import payment
@@ -48,10 +57,17 @@ class _Refused(Exception):
         self.response = response
 
 
-def _body():
-    """The checked JSON body: a form body is refused unread, the token checked before reading."""
+def _form_token() -> str:
+    """The session's form token, which uploads are bound to."""
+    generate_csrf()
+    return str(session.get("csrf_token", ""))
+
+
+def _body(kind: str = "application/json"):
+    """The checked JSON body (the request's stream, for `kind` application/octet-stream): a form
+    body is refused unread, the token checked before reading."""
     try:
-        sealed_wire.refuse_form_body(request.content_type or "")
+        sealed_wire.refuse_form_body(request.content_type or "", kind)
     except sealed_wire.Malformed as exc:
         raise _Refused(_error(400, exc.code, str(exc))) from None
     try:
@@ -60,6 +76,8 @@ def _body():
         raise _Refused(
             _error(403, "csrf", "The page needs refreshing: nothing was sent.")
         ) from None
+    if kind != "application/json":
+        return request.stream
     try:
         return json.loads(request.get_data(cache=False))
     except (ValueError, UnicodeDecodeError):
@@ -154,7 +172,7 @@ def sealed_disclose():
     try:
         body = _body()
         wire = sealed_wire.read_disclosure(body)
-        sealed.check_sealed_disclosure(ctx, wire)  # before the sender pays
+        sealed.check_sealed_disclosure(ctx, wire, _form_token())  # before the sender pays
         _paid(
             "disclose",
             {
@@ -163,7 +181,7 @@ def sealed_disclose():
                 "submission_token": wire.submission_token,
             },
         )
-        channel = sealed.complete_sealed_disclosure(ctx, wire)
+        channel = sealed.complete_sealed_disclosure(ctx, wire, _form_token())
     except _REFUSALS as exc:
         return _refusal(exc, "disclosure")
     session[_RECEIVED] = channel
@@ -242,3 +260,60 @@ def sealed_reply():
     except _REFUSALS as exc:
         return _refusal(exc, "message")
     return make_response(jsonify({"stored": True}), 201)
+
+
+def _upload_answer(upload: sealed_uploads.Upload, status: int = 200):
+    return make_response(
+        jsonify(
+            {
+                "upload": upload.id,
+                "part_bytes": sealed_uploads.PART_BYTES,
+                "parts": upload.parts,
+                "bytes": upload.received,
+                "complete": upload.complete,
+            }
+        ),
+        status,
+    )
+
+
+_UPLOAD_REFUSALS = (_Refused, sealed_wire.Malformed, receiving.RefusedForNow, receiving.Throttled)
+
+
+@bp.post("/disclose/sealed/uploads")
+def sealed_upload_begin():
+    ctx = portal_context()
+    try:
+        size = sealed_wire.read_upload(_body())
+        upload = sealed_uploads.begin_upload(ctx, _form_token(), size)
+    except sealed_uploads.PartRefused as exc:
+        return _error(400, exc.code, str(exc))
+    except _UPLOAD_REFUSALS as exc:
+        return _refusal(exc, "file")
+    return _upload_answer(upload, 201)
+
+
+@bp.get("/disclose/sealed/uploads/<upload_id>")
+def sealed_upload_state(upload_id: str):
+    try:
+        upload = sealed_uploads.upload_state(portal_context(), upload_id, _form_token())
+    except sealed_uploads.UploadNotFound:
+        return _error(404, "not-found", "There is no such upload for this page.")
+    return _upload_answer(upload)
+
+
+@bp.put("/disclose/sealed/uploads/<upload_id>/parts/<int:n>")
+def sealed_upload_part(upload_id: str, n: int):
+    ctx = portal_context()
+    try:
+        before = sealed_uploads.upload_state(ctx, upload_id, _form_token())
+        upload = sealed_uploads.store_part(
+            ctx, upload_id, _form_token(), n, _body("application/octet-stream")
+        )
+    except sealed_uploads.UploadNotFound:
+        return _error(404, "not-found", "There is no such upload for this page.")
+    except sealed_uploads.PartRefused as exc:
+        return _error(400 if exc.code in ("malformed", "wrong-size") else 409, exc.code, str(exc))
+    except _UPLOAD_REFUSALS as exc:
+        return _refusal(exc, "file")
+    return _upload_answer(upload, 201 if upload.parts > before.parts else 200)
