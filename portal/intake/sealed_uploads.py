@@ -153,7 +153,8 @@ def store_part(ctx: Context, upload_id: str, bound: str, n: int, body: BinaryIO)
         except crypto.CryptoError:
             raise PartRefused("malformed", "This is not a sealed file.") from None
     path = _file(ctx, upload_id)
-    with open(path, "r+b") as file:
+    # Made if a crash came between the row and its file: the row says nothing is stored yet.
+    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+b") as file:
         fcntl.flock(file.fileno(), fcntl.LOCK_EX)  # one writer of an upload at a time
         upload = upload_state(ctx, upload_id, bound)  # as it is now that the lock is held
         if n < upload.parts:

@@ -92,3 +92,26 @@ def test_an_upload_needs_a_blob_size_the_budget_and_its_token(installation):
                      csrf).status_code == 201
     over = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": crypto.padded_blob_size(10)}, csrf)
     assert over.status_code == 429 and over.get_json()["error"] == "budget"
+
+
+def test_an_upload_keeps_only_its_day_and_is_gone_the_next_morning(client, installation):
+    import datetime as dt
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    _, blob, _ = seal_file(crypto.new_case_key(), os.urandom(16).hex(), "a.pdf", b"a short file")
+    first = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).get_json()["upload"]
+    assert put_part(client, first, 0, blob, csrf).status_code == 201
+    ctx = open_context(installation.data_dir)
+    (day,) = ctx.db.execute("SELECT day FROM sealed_uploads").fetchone()
+    assert day == setup["day"]
+    from portal.core.clock import day_start_timestamp
+    path = installation.data_dir / "sealed-uploads" / first
+    assert path.stat().st_mtime == day_start_timestamp(day, ctx.settings.timezone)
+    # Made two days ago (its day moved back, not the clock): the next upload's start removes it.
+    two_days_ago = (dt.date.fromisoformat(day) - dt.timedelta(days=2)).isoformat()
+    ctx.db.execute("UPDATE sealed_uploads SET day = ?", [two_days_ago])
+    ctx.db.conn.commit()
+    assert post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).status_code == 201
+    assert ctx.db.execute("SELECT COUNT(*) FROM sealed_uploads WHERE id = ?", [first]).fetchone()[0] == 0
+    assert not path.exists()
+    assert client.get(f"/disclose/sealed/uploads/{first}").status_code == 404
