@@ -164,6 +164,8 @@ def store_part(ctx: Context, upload_id: str, bound: str, n: int, body: BinaryIO)
             return upload
         if n > upload.parts:
             raise PartRefused("out-of-order", f"Send part {upload.parts} first.")
+        if os.fstat(file.fileno()).st_size < start:
+            raise UploadNotFound()  # its parts are gone (a restored backup): start again
         if not receiving.has_room(ctx, length):
             raise receiving.RefusedForNow()
         file.truncate(start)  # what a write cut short left past the last stored part
