@@ -264,3 +264,33 @@ def test_a_reply_sealed_in_the_browser_reaches_the_officer(client, installation)
     _, reopened = status_with_script(client, sealed.identity.lookup_id)
     [mine] = reopened.get_json()["messages"]
     assert mine["author"] == "discloser" and mine["id"] == body["message_id"]
+
+
+def test_a_key_swapped_in_the_database_gets_no_envelope_and_the_verified_readers_still_receive(client, installation):
+    """The sealing page verifies the roster and seals only to the keys it admits; the server's own
+    check of the same roster expects exactly those: the swapped key is refused, the disclosure goes
+    through to the verified reader."""
+    import sqlite3
+    from tests.conftest import add_account
+    cat = add_account(installation.data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    attacker_private, attacker_public = crypto.generate_keypair()
+    conn = sqlite3.connect(installation.data_dir / "portal.db")
+    conn.execute("UPDATE accounts SET public_key = ? WHERE email = ?", [attacker_public, cat.email])
+    conn.commit()
+    conn.close()
+    setup = get_setup(client)
+    readers = next(c for c in setup["channels"] if c["name"] == "Audit and Risk")["readers"]
+    swapped = next(r for r in readers if r["name"] == "Cat Colleague")
+    assert swapped["key_id"] == crypto.key_fingerprint(attacker_public)  # the database's key, listed
+    to_all = seal_disclosure(setup, VALUES)
+    answer = post_json(client, "/disclose/sealed", to_all.body, setup["csrf_token"])
+    assert answer.status_code == 409 and answer.get_json()["error"] == "roster-changed"
+    verified = [r["recipient"] for r in readers if r is not swapped]
+    good = seal_disclosure(setup, VALUES, readers=verified)
+    assert post_json(client, "/disclose/sealed", good.body, setup["csrf_token"]).status_code == 201
+    ctx, case = only_case(installation.data_dir)
+    recipients = {r for (r,) in ctx.db.execute("SELECT recipient FROM case_keys WHERE case_id = ?", [case.id])}
+    assert recipients == set(verified) | {"discloser"}
+    for (sealed_key,) in ctx.db.execute("SELECT sealed_key FROM case_keys").fetchall():
+        with pytest.raises(crypto.DecryptionError):
+            crypto.open_sealed(attacker_private, sealed_key)
