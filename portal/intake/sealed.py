@@ -38,6 +38,11 @@ class CaseIdTaken(Exception):
     """The browser's random case id (or its lookup) is already a case's: seal again."""
 
 
+def portal_day(ctx: Context) -> str:
+    """The portal's today (YYYY-MM-DD, its time zone): the day a browser seals its records for."""
+    return today(ctx.settings.timezone)
+
+
 def sealing_setup(ctx: Context) -> dict:
     """What the sealing page needs besides its tokens (docs/sealed-submission.md, section 1): the
     day, the receipt's derivation parameters, and each channel's officers with the keys the
@@ -66,7 +71,7 @@ def sealing_setup(ctx: Context) -> dict:
             }
         )
     return {
-        "day": today(settings.timezone),
+        "day": portal_day(ctx),
         "receipt": {
             "version": 1,
             "salt": settings.install_salt,

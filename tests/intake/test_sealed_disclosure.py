@@ -68,6 +68,8 @@ def test_a_disclosure_sealed_in_the_browser_is_stored_as_sent_and_the_officer_re
     # The receipt page of the sealing page's session says it too; the code is not on it.
     received = client.get("/disclose/sealed/received")
     assert "sealed in your browser" in received.text and sealed.receipt not in received.text
+    assert 'id="answer-by"' in received.text
+    assert client.get("/disclose/sealed/received").status_code == 404  # once: the session forgets it
 
 
 def test_the_plaintext_form_still_says_sealed_by_the_server(client, installation):

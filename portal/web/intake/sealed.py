@@ -31,7 +31,7 @@ from portal.web.intake.blueprint import bp
 from portal.web.intake.status_pages import status_cookie_name
 from portal.web.responses import set_session_cookie
 
-_RECEIVED = "sealed_received"  # the session's note of the channel just disclosed to
+_RECEIVED = "sealed_received"  # the session's note for the receipt page: (answer_by, regime)
 
 
 def _wire(value):
@@ -76,6 +76,8 @@ def _body(kind: str = "application/json"):
         raise _Refused(
             _error(403, "csrf", "The page needs refreshing: nothing was sent.")
         ) from None
+    if request.content_length is None:  # a body of unknown length is never read here
+        raise _Refused(_error(411, "malformed", "Send the body with its Content-Length."))
     if kind != "application/json":
         return request.stream
     try:
@@ -184,8 +186,10 @@ def sealed_disclose():
         channel = sealed.complete_sealed_disclosure(ctx, wire, _form_token())
     except _REFUSALS as exc:
         return _refusal(exc, "disclosure")
-    session[_RECEIVED] = channel
     answer_by, regime = case_status.answer_expected_by(ctx, channel)
+    # For the receipt page, once: by when to hear, never the channel (the session cookie is
+    # readable in the browser, which may be shared).
+    session[_RECEIVED] = [answer_by, regime]
     return make_response(
         jsonify(
             {
@@ -203,13 +207,11 @@ def sealed_disclose():
 def sealed_received():
     """The receipt page of a disclosure sealed in the browser, without the code (the sealing page
     shows the receipt it made): what comes next, and which mode sealed it."""
-    channel = session.get(_RECEIVED)
-    if not channel:
+    received = session.pop(_RECEIVED, None)
+    if not received:
         return _error(404, "not-found", "No disclosure was sent from this browser just now.")
     return render_template(
-        "intake/receipt_sealed.html",
-        answer_by=case_status.answer_expected_by(portal_context(), channel),
-        sealed_by=sealed.BROWSER,
+        "intake/receipt_sealed.html", answer_by=tuple(received), sealed_by=sealed.BROWSER
     )
 
 
@@ -222,7 +224,7 @@ def sealed_status_setup():
                 "csrf_token": generate_csrf(),
                 "submission_token": submissions.new_token(),
                 "proof": payment.offer("status"),
-                "day": sealed.sealing_setup(portal_context())["day"],
+                "day": sealed.portal_day(portal_context()),
             }
         )
     )
