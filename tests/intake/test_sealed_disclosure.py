@@ -296,3 +296,46 @@ def test_a_key_swapped_in_the_database_gets_no_envelope_and_the_verified_readers
     for (sealed_key,) in ctx.db.execute("SELECT sealed_key FROM case_keys").fetchall():
         with pytest.raises(crypto.DecryptionError):
             crypto.open_sealed(attacker_private, sealed_key)
+
+
+def test_a_sealed_disclosure_pays_the_forms_proof_of_work_or_ticket(client, installation):
+    from tests.support.proofs import drop_ticket, solve
+    setup = get_setup(client)
+    # Without the setup's ticket cookie and without a proof: told when to come back, nothing kept.
+    drop_ticket(client, "disclose")
+    unpaid = seal_disclosure(setup, VALUES)
+    answer = post_json(client, "/disclose/sealed", unpaid.body, setup["csrf_token"])
+    assert answer.status_code == 503 and answer.get_json()["error"] == "come-back"
+    assert answer.headers["Retry-After"]
+    challenge = answer.get_json()["proof"]["challenge"]
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+    # With the proof solved, as the page's script solves it: kept.
+    paid = {**unpaid.body, "pow_challenge": challenge, "pow_solution": solve(challenge)}
+    drop_ticket(client, "disclose")
+    assert post_json(client, "/disclose/sealed", paid, setup["csrf_token"]).status_code == 201
+    # The same proof again, for another disclosure: spent.
+    again = {**seal_disclosure(get_setup(client), VALUES).body, "pow_challenge": challenge,
+             "pow_solution": paid["pow_solution"]}
+    drop_ticket(client, "disclose")
+    setup_csrf = client.get("/disclose/sealed/setup").get_json()["csrf_token"]
+    drop_ticket(client, "disclose")
+    assert post_json(client, "/disclose/sealed", again, setup_csrf).status_code == 503
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 1
+
+
+def test_below_the_free_space_floor_nothing_sealed_is_taken(installation):
+    from portal.core.config import load_settings
+    from portal.web.app import create_app
+    app = create_app(settings=load_settings(installation.data_dir, free_space_floor_bytes=2**62))
+    app.config["TESTING"] = True
+    client = app.test_client()
+    setup = get_setup(client)
+    answer = post_json(client, "/disclose/sealed", seal_disclosure(setup, VALUES).body, setup["csrf_token"])
+    assert answer.status_code == 503 and answer.get_json()["error"] == "paused"
+    upload = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": crypto.padded_blob_size(10)},
+                       setup["csrf_token"])
+    assert upload.status_code == 503 and upload.get_json()["error"] == "paused"
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+    assert ctx.db.execute("SELECT COUNT(*) FROM sealed_uploads").fetchone()[0] == 0
