@@ -102,7 +102,12 @@ def begin_upload(ctx: Context, bound: str, size: int) -> Upload:
     except crypto.CryptoError:
         raise PartRefused("malformed", "size is not the size of a sealed file.") from None
     purge_expired(ctx)
-    if not receiving.has_room(ctx, size):
+    # What other uploads have declared and not sent yet counts as taken: declaring alone must not
+    # promise the same free space twice.
+    (outstanding,) = ctx.db.execute(
+        "SELECT COALESCE(SUM(size - received), 0) FROM sealed_uploads"
+    ).fetchone()
+    if not receiving.has_room(ctx, size + outstanding):
         raise receiving.RefusedForNow()
     receiving.spend_bytes(ctx, size)
     upload_id = secrets.token_hex(16)

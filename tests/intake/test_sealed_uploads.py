@@ -115,3 +115,19 @@ def test_an_upload_keeps_only_its_day_and_is_gone_the_next_morning(client, insta
     assert ctx.db.execute("SELECT COUNT(*) FROM sealed_uploads WHERE id = ?", [first]).fetchone()[0] == 0
     assert not path.exists()
     assert client.get(f"/disclose/sealed/uploads/{first}").status_code == 404
+
+
+def test_what_uploads_declared_counts_against_the_free_space_floor(installation):
+    import shutil
+    from portal.core.config import load_settings
+    from portal.web.app import create_app
+    size = crypto.padded_blob_size(256 * 1024 * 1024)
+    free = shutil.disk_usage(installation.data_dir).free
+    # Room for one such upload above the floor, not for two (with 128 MiB to spare either way).
+    app = create_app(settings=load_settings(installation.data_dir, free_space_floor_bytes=free - size - size // 2))
+    app.config["TESTING"] = True
+    client = app.test_client()
+    csrf = get_setup(client)["csrf_token"]
+    assert post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf).status_code == 201
+    second = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf)
+    assert second.status_code == 503 and second.get_json()["error"] == "paused"
