@@ -252,6 +252,11 @@ def browser_status(ctx: Context, session: sessions.OpenSession) -> dict:
         " ORDER BY seq",
         [case_id],
     ).fetchall()
+    files = ctx.db.execute(
+        "SELECT id, message_id, seq, meta_ct FROM attachments WHERE case_id = ?"
+        " ORDER BY message_id IS NOT NULL, message_id, seq",
+        [case_id],
+    ).fetchall()
     return {
         "case_id": case_id,
         "sealed_by": mode,
@@ -264,27 +269,53 @@ def browser_status(ctx: Context, session: sessions.OpenSession) -> dict:
         "messages": [
             dict(zip(("id", "seq", "author", "account_id", "day", "ct"), row)) for row in messages
         ],
+        "attachments": [dict(zip(("id", "message_id", "seq", "meta"), row)) for row in files],
     }
 
 
-def complete_sealed_reply(ctx: Context, session: sessions.OpenSession, reply: SealedReply) -> None:
-    """Store a reply sealed in the browser, within a reply's daily limits and the case's quota.
-    Raises DayChanged, submissions.AlreadySubmitted, receiving.RefusedForNow,
-    receiving.Throttled, replies.QuotaReached or CaseIdTaken (the message id is taken)."""
+def complete_sealed_reply(
+    ctx: Context, session: sessions.OpenSession, reply: SealedReply, bound: str
+) -> None:
+    """Store a reply sealed in the browser, and the files it names (uploads finished by the session
+    whose form token is `bound`), within a reply's daily limits and the case's quota. Raises
+    DayChanged, submissions.AlreadySubmitted, Malformed (an upload not finished),
+    receiving.RefusedForNow, receiving.Throttled, replies.QuotaReached or CaseIdTaken (the
+    message or an attachment id is taken)."""
     case_id = session.subject
     if reply.day != today(ctx.settings.timezone):
         raise DayChanged(today(ctx.settings.timezone))
     if submissions.was_claimed(ctx.db, reply.submission_token):
         raise submissions.AlreadySubmitted()
+    uploads = [a.upload for a in reply.attachments]
+    try:
+        finished = sealed_uploads.finished(ctx, uploads, bound)
+    except sealed_uploads.UploadNotFound:
+        raise Malformed("attachments: an upload is not finished, or not this page's.") from None
     receiving.check_capacity(ctx)
-    size = crypto.field_shape(reply.body)  # as sealed (padded), like a server reply's
+    text = crypto.field_shape(reply.body)  # as sealed (padded), like a server reply's
+    size = text + sum(upload.padded for upload in finished)
     replies.check_reply_budgets(ctx, case_id, size, session.id)
-    receiving.spend_bytes(ctx, receiving.text_charge(size))
-    with transaction(ctx.db):
-        submissions.claim(ctx.db, reply.submission_token, reply.day)
-        if ctx.db.execute("SELECT 1 FROM messages WHERE id = ?", [reply.message_id]).fetchone():
-            raise CaseIdTaken()
-        case_history.insert_sealed_message(ctx, case_id, reply.message_id, reply.day, reply.body)
-        replies.count_reply(ctx, case_id, size)
+    receiving.spend_bytes(ctx, receiving.text_charge(text))  # files: at their upload
+    blobs = sealed_uploads.adopt(ctx, uploads, reply.day)
+    try:
+        with transaction(ctx.db):
+            submissions.claim(ctx.db, reply.submission_token, reply.day)
+            if ctx.db.execute(
+                "SELECT 1 FROM messages WHERE id = ?", [reply.message_id]
+            ).fetchone() or case_attachments.any_exists(ctx, [a.id for a in reply.attachments]):
+                raise CaseIdTaken()
+            case_history.insert_sealed_message(
+                ctx, case_id, reply.message_id, reply.day, reply.body
+            )
+            sealed_uploads.forget(ctx, uploads)
+            case_attachments.insert_sealed_attachments(
+                ctx,
+                case_id,
+                reply.message_id,
+                [(a.id, blob, a.meta) for a, blob in zip(reply.attachments, blobs)],
+            )
+            replies.count_reply(ctx, case_id, size)
+    except BaseException:
+        sealed_uploads.give_back(ctx, uploads, blobs)
+        raise
     replies.spend_reply_limits(ctx, case_id, session.id)
-

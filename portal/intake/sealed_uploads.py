@@ -57,6 +57,11 @@ class Upload:
     def complete(self) -> bool:
         return self.received == self.size
 
+    @property
+    def padded(self) -> int:
+        """The padded file's length its size stands for (crypto.blob_shape): what quotas count."""
+        return crypto.blob_shape(self.size, bytes((crypto.PADDED_VERSION, 4)))
+
 
 def _folder(ctx: Context) -> Path:
     folder = ctx.settings.blob_dir.parent / "sealed-uploads"

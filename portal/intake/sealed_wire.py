@@ -107,6 +107,7 @@ class SealedReply:
     message_id: str
     day: str
     body: bytes
+    attachments: tuple[SealedAttachment, ...] = ()
 
 
 def refuse_form_body(content_type: str, expected: str = "application/json") -> None:
@@ -287,7 +288,7 @@ def _first_status(value) -> bytes:
 
 
 def read_reply(body) -> SealedReply:
-    body = members(body, {"v", "submission_token", "message_id", "day", "body"})
+    body = members(body, {"v", "submission_token", "message_id", "day", "body"}, {"attachments"})
     if body["v"] != WIRE_VERSION:
         raise Malformed(f"This portal reads version {WIRE_VERSION}.")
     return SealedReply(
@@ -295,6 +296,7 @@ def read_reply(body) -> SealedReply:
         hex_id(body["message_id"], "message_id"),
         day(body["day"]),
         field_ct(body["body"], "body", MESSAGE_LIMIT),
+        tuple(_attachments(body.get("attachments", []))),
     )
 
 

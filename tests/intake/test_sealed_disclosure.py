@@ -339,3 +339,36 @@ def test_below_the_free_space_floor_nothing_sealed_is_taken(installation):
     ctx = open_context(installation.data_dir)
     assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
     assert ctx.db.execute("SELECT COUNT(*) FROM sealed_uploads").fetchone()[0] == 0
+
+
+def test_a_sealed_reply_carries_a_file_uploaded_in_parts(client, installation):
+    import os
+
+    from tests.support.sealing import b64, seal_file, seal_reply, unb64, upload_blob
+    sealed, response = disclose_sealed(client, VALUES)
+    assert response.status_code == 201
+    setup, opened = status_with_script(client, sealed.identity.lookup_id)
+    body = seal_reply(setup, opened.get_json(), sealed.identity, "The minutes are attached.")
+    data = os.urandom(150_000)
+    attachment_id, blob, _ = seal_file(sealed.case_key, sealed.case_id, "minutes.pdf", data)
+    meta = {"name": "minutes.pdf", "type": "application/pdf", "size": len(data), "message": body["message_id"],
+            "hidden": "unchecked", "hidden_kinds": []}
+    meta_ct = crypto.encrypt_field(sealed.case_key, sealed.case_id, f"attachment:{attachment_id}",
+                                   json.dumps(meta).encode())
+    upload = upload_blob(client, setup["csrf_token"], blob)
+    body["attachments"] = [{"id": attachment_id, "upload": upload, "meta": b64(meta_ct)}]
+    answer = post_json(client, "/status/sealed/reply", body, setup["csrf_token"])
+    assert answer.status_code == 201, answer.text
+    _, reopened = status_with_script(client, sealed.identity.lookup_id)
+    [listed] = reopened.get_json()["attachments"]
+    assert listed["id"] == attachment_id and listed["message_id"] == body["message_id"]
+    assert unb64(listed["meta"]) == meta_ct
+
+    ctx, case = only_case(installation.data_dir)
+    padded = crypto.padded_length(len(data)) + crypto.field_shape(unb64(body["body"]))
+    assert ctx.db.execute("SELECT bytes FROM case_quota").fetchone()[0] == padded
+    ctx.db.conn.close()
+    officer = client.application.test_client()
+    sign_in(officer, installation.officer)
+    assert "minutes.pdf" in officer.get(f"/console/cases/{case.ref}").text
+    assert officer.get(f"/console/cases/{case.ref}/attachments/{attachment_id}").data == data

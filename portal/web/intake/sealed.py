@@ -258,7 +258,7 @@ def sealed_reply():
         status_session = sealed.resume_browser_status(ctx, cookie)
         if status_session is None:
             return _error(404, "not-found", "Your status session ended: open it again.")
-        sealed.complete_sealed_reply(ctx, status_session, reply)
+        sealed.complete_sealed_reply(ctx, status_session, reply, _form_token())
     except _REFUSALS as exc:
         return _refusal(exc, "message")
     return make_response(jsonify({"stored": True}), 201)
