@@ -123,13 +123,20 @@ def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure, bound: str)
     receiving.check_capacity(ctx)
     receiving.spend_bytes(ctx, receiving.text_charge(wire.text_bytes))  # files: at their upload
     uploads = [a.upload for a in wire.attachments]
-    blobs = sealed_uploads.adopt(ctx, uploads, wire.day)
+    blobs = _adopted(ctx, uploads, wire.day)
     try:
         _store_whole(ctx, wire, channel, blobs)
     except BaseException:
         sealed_uploads.give_back(ctx, uploads, blobs)
         raise
     return channel.name
+
+
+def _adopted(ctx: Context, uploads: list[str], day: str) -> list[str]:
+    try:
+        return sealed_uploads.adopt(ctx, uploads, day)
+    except sealed_uploads.UploadNotFound:
+        raise Malformed("attachments: an upload was taken by another request.") from None
 
 
 def _store_whole(ctx: Context, wire: SealedDisclosure, channel, blobs: list[str]) -> None:
@@ -296,7 +303,7 @@ def complete_sealed_reply(
     size = text + sum(upload.padded for upload in finished)
     replies.check_reply_budgets(ctx, case_id, size, session.id)
     receiving.spend_bytes(ctx, receiving.text_charge(text))  # files: at their upload
-    blobs = sealed_uploads.adopt(ctx, uploads, reply.day)
+    blobs = _adopted(ctx, uploads, reply.day)
     try:
         with transaction(ctx.db):
             submissions.claim(ctx.db, reply.submission_token, reply.day)

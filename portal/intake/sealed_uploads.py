@@ -215,10 +215,18 @@ def finished(ctx: Context, upload_ids: list[str], bound: str) -> list[Upload]:
 
 
 def adopt(ctx: Context, upload_ids: list[str], day: str) -> list[str]:
-    """Move finished uploads' files into the blob store; returns their blob names (in order).
-    Their rows go in the caller's transaction (forget); give_back undoes this if it fails."""
+    """Move finished uploads' files into the blob store; returns their blob names (in order), or
+    UploadNotFound (nothing moved) when one is gone. Their rows go in the caller's transaction
+    (forget); give_back undoes this if it fails."""
     stamp = day_start_timestamp(day, ctx.settings.timezone)
-    return [ctx.blobs.adopt(_file(ctx, upload_id), stamp) for upload_id in upload_ids]
+    names: list[str] = []
+    for upload_id in upload_ids:
+        try:
+            names.append(ctx.blobs.adopt(_file(ctx, upload_id), stamp))
+        except FileNotFoundError:  # another request with the same upload took it first
+            give_back(ctx, upload_ids, names)
+            raise UploadNotFound() from None
+    return names
 
 
 def forget(ctx: Context, upload_ids: list[str]) -> None:
