@@ -76,8 +76,8 @@ def sealing_setup(ctx: Context) -> dict:
             "version": 1,
             "salt": settings.install_salt,
             "params": {
-                "ops": settings.receipt_params.opslimit,
-                "mem_kib": settings.receipt_params.memlimit // 1024,
+                "opslimit": settings.receipt_params.opslimit,
+                "memlimit": settings.receipt_params.memlimit,  # bytes
             },
         },
         "channels": found,

@@ -39,7 +39,7 @@ def get_setup(client) -> dict:
 
 
 def identity_of(setup: dict, receipt: str) -> crypto.ReceiptIdentity:
-    params = crypto.KdfParams(setup["receipt"]["params"]["ops"], setup["receipt"]["params"]["mem_kib"] * 1024)
+    params = crypto.KdfParams(setup["receipt"]["params"]["opslimit"], setup["receipt"]["params"]["memlimit"])
     return crypto.derive_receipt_identity(receipt, unb64(setup["receipt"]["salt"]), params)
 
 
