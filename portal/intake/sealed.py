@@ -48,6 +48,7 @@ def sealing_setup(ctx: Context) -> dict:
     day, the receipt's derivation parameters, and each channel's officers with the keys the
     database holds, its recovery key and its signed roster, which the page verifies itself."""
     settings = ctx.settings
+    sealed_uploads.purge_expired(ctx)  # every sealing page asks for this first: uploads expire
     found = []
     for channel in channels.list_channels(ctx, with_officers_only=True):
         recovery_key = recovery.channel_key(ctx, channel.id)
