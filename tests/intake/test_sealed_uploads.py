@@ -67,6 +67,11 @@ def test_a_large_file_uploaded_in_parts_resumes_after_an_interruption_and_the_of
     assert "ledger.pdf" in page
     download = officer.get(f"/console/cases/{ref}/attachments/{attachment_id}")
     assert download.status_code == 200 and download.data == data
+    # The discloser's status page without script lists the file the browser sealed.
+    from tests.support.discloser import open_status
+    discloser = client.application.test_client()
+    assert open_status(discloser, sealed.receipt).status_code == 303
+    assert "ledger.pdf" in discloser.get("/status").text
 
 
 def test_an_upload_needs_a_blob_size_the_budget_and_its_token(installation):
