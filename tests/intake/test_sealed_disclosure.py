@@ -199,6 +199,10 @@ def test_a_form_body_and_a_missing_token_are_refused_unread(client, installation
     assert form.status_code == 400 and form.get_json()["error"] == "plaintext"
     body = seal_disclosure(setup, VALUES).body
     assert post_json(client, "/disclose/sealed", body, "not the token").status_code == 403
+    for junk in (b"not json", b"[" * 200_000, "\u00e9".encode("latin-1"), b'{"v": 1}'):
+        answer = client.post("/disclose/sealed", data=junk, content_type="application/json",
+                             headers={"X-CSRFToken": setup["csrf_token"]})
+        assert answer.status_code == 400 and answer.get_json()["error"] == "malformed"
     other = client.application.test_client()  # another browser's session: the token is not theirs
     assert post_json(other, "/disclose/sealed", body, setup["csrf_token"]).status_code == 403
     ctx = open_context(installation.data_dir)

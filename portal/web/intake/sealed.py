@@ -82,7 +82,7 @@ def _body(kind: str = "application/json"):
         return request.stream
     try:
         return json.loads(request.get_data(cache=False))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON, or nested past reason
         raise _Refused(_error(400, "malformed", "The body is not JSON.")) from None
 
 
