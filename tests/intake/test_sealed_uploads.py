@@ -136,3 +136,34 @@ def test_what_uploads_declared_counts_against_the_free_space_floor(installation)
     assert post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf).status_code == 201
     second = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf)
     assert second.status_code == 503 and second.get_json()["error"] == "paused"
+
+
+def test_a_failure_while_storing_keeps_nothing_and_gives_the_upload_back(client, installation, monkeypatch):
+    from portal.casework import workflow
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    case_key, case_id = crypto.new_case_key(), os.urandom(16).hex()
+    data = os.urandom(70_000)
+    attachment_id, blob, meta = seal_file(case_key, case_id, "a.pdf", data)
+    from tests.support.sealing import upload_blob
+    upload = upload_blob(client, csrf, blob)
+    attachment = {"id": attachment_id, "upload": upload, "meta": meta}
+    sealed = seal_disclosure(setup, VALUES, attachments=[attachment], case_key=case_key, case_id=case_id)
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(workflow, "refresh_due", fails)
+    client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    assert post_json(client, "/disclose/sealed", sealed.body, csrf).status_code == 500
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+    assert ctx.db.execute("SELECT COUNT(*) FROM attachments").fetchone()[0] == 0
+    assert not list((installation.data_dir / "blobs").glob("*.blob"))
+    assert client.get(f"/disclose/sealed/uploads/{upload}").get_json()["complete"] is True
+    monkeypatch.undo()
+    # The same page sends it again (its token was not spent; the spent ticket is replaced by asking
+    # again): stored, with the file.
+    get_setup(client)
+    assert post_json(client, "/disclose/sealed", sealed.body, csrf).status_code == 201
+    assert ctx.db.execute("SELECT COUNT(*) FROM attachments").fetchone()[0] == 1
