@@ -68,7 +68,10 @@ def sealing_setup(ctx: Context) -> dict:
                 ],
                 "recovery": recovery_key
                 and {"public_key": recovery_key, "key_id": crypto.key_fingerprint(recovery_key)},
-                "roster": roster.statements(ctx, channel.id),
+                "roster": [
+                    {"body": body, "signatures": [list(pair) for pair in signatures]}
+                    for body, signatures in roster.statements(ctx, channel.id)
+                ],
             }
         )
     return {

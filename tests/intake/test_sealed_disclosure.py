@@ -72,6 +72,19 @@ def test_a_disclosure_sealed_in_the_browser_is_stored_as_sent_and_the_officer_re
     assert client.get("/disclose/sealed/received").status_code == 404  # once: the session forgets it
 
 
+def test_the_setup_gives_the_roster_for_the_browser_to_verify_itself(client, installation):
+    from tests.support.sealing import unb64
+    setup = get_setup(client)
+    channel = next(c for c in setup["channels"] if c["name"] == "Audit and Risk")
+    statements = [crypto.SignedStatement(unb64(s["body"]), tuple((unb64(a), unb64(b)) for a, b in s["signatures"]))
+                  for s in channel["roster"]]
+    [reader] = channel["readers"]
+    root = crypto.decode_statement(statements[0].body).signing_key
+    verified = crypto.verify_chain(root, channel["id"], statements)
+    assert verified.ok and verified.readers[reader["officer"]].key == unb64(reader["public_key"])
+    assert setup["limits"]["details"] == 800_000 and setup["proof"]["challenge"].startswith("p1.")
+
+
 def test_the_plaintext_form_still_says_sealed_by_the_server(client, installation):
     response = disclose(client, details="A plain disclosure", files=())
     assert "sealed by the portal&#39;s server" in response.text or "sealed by the portal's server" in response.text
