@@ -8,7 +8,7 @@ key itself (the discloser must never hold it)."""
 from __future__ import annotations
 
 import crypto
-from portal.casework import consent, identity, workflow
+from portal.casework import consent, identity, oral, workflow
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions
@@ -32,6 +32,11 @@ class DayChanged(Exception):
     def __init__(self, day: str) -> None:
         super().__init__(f"today is {day}")
         self.day = day
+
+
+class NeedsNewReceipt(Exception):
+    """An oral disclosure's printed receipt, at its first visit: the officer saw it, so it is
+    replaced, which the status form without script does (receipts.open_status)."""
 
 
 class CaseIdTaken(Exception):
@@ -222,10 +227,13 @@ def sealed_by(ctx: Context, case_id: str) -> str:
 def open_browser_status(ctx: Context, lookup_id: str, *, replacing: str | None = None) -> str:
     """A status check with script: the browser derived `lookup_id` from the typed receipt, so no
     key derivation is spent here. Returns the cookie of a status session that holds no key;
-    receipts.StatusNotFound when the lookup opens nothing (never telling whether a case exists)."""
+    receipts.StatusNotFound when the lookup opens nothing (never telling whether a case exists),
+    NeedsNewReceipt for an oral disclosure's printed receipt at its first visit."""
     case_id = receipts.case_of_lookup(ctx, lookup_id)
     if case_id is None:
         raise receipts.StatusNotFound()
+    if oral.needs_new_receipt(ctx, case_id):
+        raise NeedsNewReceipt()
     settings = ctx.settings
     return sessions.start(
         ctx.db,

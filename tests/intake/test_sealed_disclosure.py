@@ -389,3 +389,21 @@ def test_a_sealed_reply_carries_a_file_uploaded_in_parts(client, installation):
     sign_in(officer, installation.officer)
     assert "minutes.pdf" in officer.get(f"/console/cases/{case.ref}").text
     assert officer.get(f"/console/cases/{case.ref}/attachments/{attachment_id}").data == data
+
+
+def test_an_oral_disclosures_printed_receipt_is_replaced_only_by_the_status_form(client, installation):
+    from tests.support import receipt_from
+    from tests.support.oral import record_oral
+    officer = client.application.test_client()
+    sign_in(officer, installation.officer)
+    printed = receipt_from(record_oral(officer).text)
+    ctx = open_context(installation.data_dir)
+    lookup = crypto.derive_receipt_identity(printed, ctx.settings.install_salt, ctx.settings.receipt_params).lookup_id
+    _, answer = status_with_script(client, lookup)
+    assert answer.status_code == 409 and answer.get_json()["error"] == "new-receipt"
+    replaced = open_status(client, printed)
+    assert replaced.status_code == 200 and "receipt" in replaced.text
+    fresh = receipt_from(replaced.text)
+    lookup = crypto.derive_receipt_identity(fresh, ctx.settings.install_salt, ctx.settings.receipt_params).lookup_id
+    _, answer = status_with_script(client, lookup)
+    assert answer.status_code == 200 and answer.get_json()["sealed_by"] == "server"

@@ -243,6 +243,13 @@ def sealed_status():
         return _refusal(exc, "status check")
     except receipts.StatusNotFound:
         return _error(404, "not-found", "We could not open a disclosure with that code.")
+    except sealed.NeedsNewReceipt:
+        return _error(
+            409,
+            "new-receipt",
+            "This receipt was printed by an integrity officer: open it once on the status page"
+            " without script, which gives you a new receipt only you have seen.",
+        )
     opened = sealed.browser_status(ctx, sealed.resume_browser_status(ctx, cookie))
     return set_session_cookie(
         make_response(jsonify(_wire(opened))), status_cookie_name(), cookie
