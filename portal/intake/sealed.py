@@ -7,6 +7,8 @@ key itself (the discloser must never hold it)."""
 
 from __future__ import annotations
 
+import os
+
 import crypto
 from portal.casework import consent, identity, oral, workflow
 from portal.core.clock import today
@@ -15,7 +17,7 @@ from portal.guard import submissions
 from portal.intake import cases, receipts, receiving, replies, sealed_uploads
 from portal.intake.sealed_wire import Malformed, SealedDisclosure, SealedReply
 from portal.keys import channels, conflicts, recovery, roster, sessions
-from portal.records import case_attachments, case_history, internal_keys
+from portal.records import case_attachments, case_history, casefiles, internal_keys
 from portal.store import transaction
 
 BROWSER, SERVER = "browser", "server"  # cases.sealed_by (migration 36)
@@ -290,6 +292,20 @@ def browser_status(ctx: Context, session: sessions.OpenSession) -> dict:
         ],
         "attachments": [dict(zip(("id", "message_id", "seq", "meta"), row)) for row in files],
     }
+
+
+def sealed_blob(ctx: Context, session: sessions.OpenSession, attachment_id: str):
+    """(size in bytes, an open file) of one of the case's attachments as stored: the secretstream
+    blob, ciphertext, for the browser to open with the case key. casefiles.CaseNotFound for an
+    attachment of another case or none; FileNotFoundError when its blob is missing."""
+    row = ctx.db.execute(
+        "SELECT blob FROM attachments WHERE case_id = ? AND id = ?",
+        [session.subject, attachment_id],
+    ).fetchone()
+    if row is None:
+        raise casefiles.CaseNotFound()
+    source = ctx.blobs.open(row[0])
+    return os.fstat(source.fileno()).st_size, source
 
 
 def complete_sealed_reply(

@@ -380,6 +380,16 @@ def test_a_sealed_reply_carries_a_file_uploaded_in_parts(client, installation):
     [listed] = reopened.get_json()["attachments"]
     assert listed["id"] == attachment_id and listed["message_id"] == body["message_id"]
     assert unb64(listed["meta"]) == meta_ct
+    # The discloser's browser fetches the file as stored, and opens it with the case key.
+    import io
+    stored = client.get(f"/status/sealed/attachments/{attachment_id}")
+    assert stored.status_code == 200 and stored.data == blob
+    key = crypto.stream_key(sealed.case_key, sealed.case_id, attachment_id)
+    opened_file = io.BytesIO()
+    crypto.decrypt_stream(key, io.BytesIO(stored.data), opened_file, crypto.attachment_ad(sealed.case_id, attachment_id))
+    assert opened_file.getvalue() == data
+    assert client.get(f"/status/sealed/attachments/{'0' * 32}").status_code == 404
+    assert client.application.test_client().get(f"/status/sealed/attachments/{attachment_id}").status_code == 404
 
     ctx, case = only_case(installation.data_dir)
     padded = crypto.padded_length(len(data)) + crypto.field_shape(unb64(body["body"]))

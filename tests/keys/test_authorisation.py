@@ -64,6 +64,8 @@ TABLE: dict[tuple[str, str], dict] = {
     # An upload is its page's session's alone: nobody else learns whether it exists.
     ("discloser.sealed_upload_state", "GET"): everyone((404, '"not-found"')),
     ("discloser.sealed_upload_part", "PUT"): everyone((404, '"not-found"')),
+    # Only within a keyless status session (a check with script), which no role here has.
+    ("discloser.sealed_attachment", "GET"): everyone((404, '"not-found"')),
     ("discloser.status", "GET"): {**everyone((200, 'name="receipt"')), "discloser_status": (200, 'id="case-status"')},
     # A wrong (well-formed) receipt: the same answer whoever asks.
     ("discloser.status_post", "POST"): everyone((400, "We could not open a disclosure with that code")),

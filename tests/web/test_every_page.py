@@ -33,6 +33,7 @@ SKIPPED = {
     "discloser.sealed_setup": "JSON for the sealing page (issue 27)",
     "discloser.sealed_status_setup": "JSON for the sealing page (issue 27)",
     "discloser.sealed_upload_state": "JSON for the sealing page (issue 27)",
+    "discloser.sealed_attachment": "a sealed blob for the sealing page, application/octet-stream",
     "discloser.sealed_received": "shown once after a sealed disclosure (a case this world does not have):"
                                  " tests/intake/test_sealed_disclosure.py reads it",
 }

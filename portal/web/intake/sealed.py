@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 
-from flask import jsonify, make_response, render_template, request, session
+from flask import Response, jsonify, make_response, render_template, request, session
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
@@ -25,6 +25,7 @@ from portal.intake import (
     sealed_wire,
 )
 from portal.keys import conflicts
+from portal.records import casefiles
 from portal.web.context import portal_context
 from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
@@ -326,3 +327,27 @@ def sealed_upload_part(upload_id: str, n: int):
     except _UPLOAD_REFUSALS as exc:
         return _refusal(exc, "file")
     return _upload_answer(upload, 201 if upload.parts > before.parts else 200)
+
+
+@bp.get("/status/sealed/attachments/<attachment_id>")
+def sealed_attachment(attachment_id: str):
+    """A file of the case, as the sealed blob it is stored as, within a keyless status session:
+    the browser opens it with the case key."""
+    ctx = portal_context()
+    status_session = sealed.resume_browser_status(ctx, request.cookies.get(status_cookie_name()))
+    if status_session is None:
+        return _error(404, "not-found", "Your status session ended: open it again.")
+    try:
+        size, source = sealed.sealed_blob(ctx, status_session, attachment_id)
+    except casefiles.CaseNotFound:
+        return _error(404, "not-found", "There is no such file.")
+    response = Response(_chunks(source), mimetype="application/octet-stream")
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = "attachment"
+    return response
+
+
+def _chunks(source, size: int = 64 * 1024):
+    with source:
+        while piece := source.read(size):
+            yield piece
