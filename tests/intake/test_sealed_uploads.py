@@ -167,3 +167,25 @@ def test_a_failure_while_storing_keeps_nothing_and_gives_the_upload_back(client,
     get_setup(client)
     assert post_json(client, "/disclose/sealed", sealed.body, csrf).status_code == 201
     assert ctx.db.execute("SELECT COUNT(*) FROM attachments").fetchone()[0] == 1
+
+
+def test_yesterdays_upload_lasts_until_six_in_the_morning(client, installation, monkeypatch):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from portal.intake import sealed_uploads
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    _, blob, _ = seal_file(crypto.new_case_key(), os.urandom(16).hex(), "a.pdf", b"short")
+    upload = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).get_json()["upload"]
+    ctx = open_context(installation.data_dir)
+    zone = ZoneInfo(ctx.settings.timezone)
+    today = dt.date.fromisoformat(setup["day"])
+    ctx.db.execute("UPDATE sealed_uploads SET day = ?", [(today - dt.timedelta(days=1)).isoformat()])
+    ctx.db.conn.commit()
+    for hour, kept in ((5, True), (6, False)):
+        moment = dt.datetime.combine(today, dt.time(hour, 30), zone).astimezone(dt.timezone.utc)
+        monkeypatch.setattr(sealed_uploads, "now_utc", lambda: moment)
+        monkeypatch.setattr(sealed_uploads, "today", lambda tz: today.isoformat())
+        sealed_uploads.purge_expired(ctx)
+        assert (client.get(f"/disclose/sealed/uploads/{upload}").status_code == 200) is kept
