@@ -149,7 +149,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     from portal.web.casework import case_record, confidentiality, console, oral, statistics
     from portal.web.casework import sign_in as console_sign_in
-    from portal.web.intake import disclose, discloser, status_pages
+    from portal.web.intake import disclose, discloser, sealed, status_pages
     from portal.web.keys import access, enrol, own_keys, roster
     from portal.web.operations import admin, audit_log, retention
 
@@ -171,6 +171,16 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     csrf.exempt(disclose.disclose_post)
     csrf.exempt(status_pages.status_reply)
     csrf.exempt(disclose.confirm_receipt)
+    # A sealed body is JSON; these check the token in its header before the body is read, so a
+    # form body sent to them is refused unparsed (portal.web.intake.sealed).
+    for view in (
+        sealed.sealed_disclose,
+        sealed.sealed_status,
+        sealed.sealed_reply,
+        sealed.sealed_upload_begin,
+        sealed.sealed_upload_part,
+    ):
+        csrf.exempt(view)
     # Signing out must work even when the page's token went stale: a forged sign-out harms nobody, a
     # sign-out that silently fails leaves a session open on a shared computer.
     csrf.exempt(console_sign_in.logout)

@@ -30,6 +30,7 @@ from crypto import (
     encrypt_field,
     join_secret,
     key_fingerprint,
+    lookup_hash,
     normalise_receipt,
     open_sealed,
     padded_blob_size,
@@ -185,6 +186,9 @@ def _receipt(v):
     params = KdfParams(v["opslimit"], v["memlimit"])
     master = argon2id(v["receipt"].encode("ascii"), v["install_salt"], params)
     assert derive_subkey(master, "receipt-lookup") == v["lookup_id"]
+    # What a case sealed in the browser keeps of it (issue 27): its hash, exactly as described.
+    digest = hashlib.blake2b(v["lookup_id"], digest_size=32, person=b"receipt-lookup-h").hexdigest()
+    assert lookup_hash(ident.lookup_id) == v["lookup_hash"] == "h1:" + digest
     seed = derive_subkey(master, "receipt-x25519")
     assert hashlib.sha512(seed).digest()[:32] == v["private_key"]
     assert public_key_of(v["private_key"]) == v["public_key"]

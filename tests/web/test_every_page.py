@@ -30,6 +30,12 @@ SKIPPED = {
     "console.attachment": "a discloser's file, downloaded as application/octet-stream",
     "console.original": "the original of a cleaned file the discloser handed over, a download",
     "statistics.export": "CSV",
+    "discloser.sealed_setup": "JSON for the sealing page (issue 27)",
+    "discloser.sealed_status_setup": "JSON for the sealing page (issue 27)",
+    "discloser.sealed_upload_state": "JSON for the sealing page (issue 27)",
+    "discloser.sealed_attachment": "a sealed blob for the sealing page, application/octet-stream",
+    "discloser.sealed_received": "shown once after a sealed disclosure (a case this world does not have):"
+                                 " tests/intake/test_sealed_disclosure.py reads it",
 }
 
 # The pages whose templates another part of issue 25 rebuilds (casework/case.html and _thread.html,
