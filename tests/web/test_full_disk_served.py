@@ -26,7 +26,8 @@ STORED_TEXT = "An account stored before the disk filled"
 
 
 def _fill(disk) -> None:
-    with open(disk / "filler", "wb") as filler:
+    # Unbuffered: a buffered file would flush what did not fit again on close, and fail there.
+    with open(disk / "filler", "wb", buffering=0) as filler:
         try:
             while True:
                 filler.write(b"\0" * 65536)
