@@ -68,9 +68,16 @@ class KdfParams:
 PASSPHRASE_PARAMS = KdfParams(
     nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE
 )  # ops 3, 256 MiB
+# Receipt versions (SECURITY.md, "Argon2id parameters"): one parameter set each, the same in the
+# browser and on the server. A receipt code carries no version, so a status check tries the newest
+# version first, then the older ones the installation still has receipts of.
 RECEIPT_PARAMS = KdfParams(
     nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
-)  # ops 2, 64 MiB
+)  # version 1: ops 2, 64 MiB (receipts made before version 2)
+# Version 2: about 5 s in a browser without JIT (Tor Browser "Safer"); version 1 takes 19-22 s.
+RECEIPT_V2_PARAMS = KdfParams(1, 32 * 1024 * 1024)
+RECEIPT_VERSIONS = {1: RECEIPT_PARAMS, 2: RECEIPT_V2_PARAMS}
+RECEIPT_VERSION = 2  # the version every new receipt is made at
 # Only for tests, passed explicitly; never a default anywhere in crypto/ or portal/.
 FAST_TEST_PARAMS = KdfParams(1, 8 * 1024 * 1024)
 

@@ -22,7 +22,7 @@ import nacl.utils
 from . import kdf as _kdf
 from ._format import require_bytes
 from .errors import ReceiptTypo
-from .kdf import RECEIPT_PARAMS, SALT_SIZE, KdfParams, derive_subkey
+from .kdf import RECEIPT_VERSION, RECEIPT_VERSIONS, SALT_SIZE, KdfParams, derive_subkey
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 DATA_SYMBOLS = 17  # 85 bits
@@ -115,9 +115,10 @@ def new_install_salt() -> bytes:
 
 
 def derive_receipt_identity(
-    receipt: str, install_salt: bytes, params: KdfParams = RECEIPT_PARAMS
+    receipt: str, install_salt: bytes, params: KdfParams = RECEIPT_VERSIONS[RECEIPT_VERSION]
 ) -> ReceiptIdentity:
-    """master = Argon2id(canonical receipt ASCII, install_salt, params); lookup_id = hex(subkey
+    """master = Argon2id(canonical receipt ASCII, install_salt, params: the receipt version's,
+    kdf.RECEIPT_VERSIONS; the current version's by default); lookup_id = hex(subkey
     "receipt-lookup"); X25519 seed = subkey "receipt-x25519"; Ed25519 signing seed = subkey
     "receipt-signing" (the key that signs the discloser's consent answers)."""
     canonical = normalise_receipt(receipt)  # typos stop here, before any expensive work

@@ -58,7 +58,6 @@ export {
 } from './crypto/stream.js';
 export {
   FAST_TEST_PARAMS,
-  RECEIPT_PARAMS,
   argon2id,
   canonicalJson,
   checkKdfParams,

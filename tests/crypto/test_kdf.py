@@ -30,10 +30,20 @@ def test_shipped_defaults_are_at_least_moderate_and_interactive():
     RECEIPT_PARAMS.check()
 
 
+def test_shipped_receipt_versions_are_what_security_md_says():
+    # Version 1 (receipts made before version 2) keeps INTERACTIVE; version 2, which every new
+    # receipt uses, is ops 1, 32 MiB (SECURITY.md, "Argon2id parameters"): never the test config's.
+    assert crypto.RECEIPT_VERSIONS == {1: KdfParams(2, 64 * MiB), 2: KdfParams(1, 32 * MiB)}
+    assert crypto.RECEIPT_VERSIONS[1] is RECEIPT_PARAMS and crypto.RECEIPT_VERSION == 2
+    assert FAST_TEST_PARAMS not in crypto.RECEIPT_VERSIONS.values()
+    for params in crypto.RECEIPT_VERSIONS.values():
+        params.check()
+
+
 def test_defaults_are_what_the_functions_use():
     # Fast parameters can only come in through an explicit argument.
     assert inspect.signature(crypto.wrap_private_key).parameters["params"].default is PASSPHRASE_PARAMS
-    assert inspect.signature(crypto.derive_receipt_identity).parameters["params"].default is RECEIPT_PARAMS
+    assert inspect.signature(crypto.derive_receipt_identity).parameters["params"].default is crypto.RECEIPT_V2_PARAMS
     assert FAST_TEST_PARAMS not in (PASSPHRASE_PARAMS, RECEIPT_PARAMS)
     assert FAST_TEST_PARAMS == KdfParams(1, 8 * MiB)
     FAST_TEST_PARAMS.check()

@@ -55,7 +55,7 @@ from crypto import (
 
 SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent.parent / "SECURITY.md"
 BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
-INTEGERS = {"opslimit", "memlimit", "channel", "length"}
+INTEGERS = {"opslimit", "memlimit", "channel", "length", "receipt_version"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
          "audit-link", "commitment", "ack-signature", "fingerprint", "roster-chain",
          "discloser-key-tag", "padding", "x25519-refused", "ed25519-verify"}
@@ -103,6 +103,16 @@ def test_published_draft_vector_is_the_published_one():
     assert v["ciphertext"].hex().startswith("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb")
     assert v["ciphertext"][-16:].hex() == "c0875924c1c7987947deafd8780acf49"
     assert v["key"] == bytes(range(0x80, 0xA0)) and v["nonce"] == bytes(range(0x40, 0x58))
+
+
+def test_every_receipt_version_has_a_vector_at_its_shipped_parameters():
+    # The browser (tests/browser_crypto/test_js_vectors.py) and the server must derive the same
+    # identity at each version's real parameters, not only at the tests' fast ones.
+    import crypto
+
+    shipped = {v["receipt_version"]: KdfParams(v["opslimit"], v["memlimit"])
+               for v in VECTORS if v["kind"] == "receipt" and "receipt_version" in v}
+    assert shipped == crypto.RECEIPT_VERSIONS
 
 
 @pytest.mark.parametrize("v", VECTORS, ids=[v["name"] for v in VECTORS])

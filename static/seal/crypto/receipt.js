@@ -24,8 +24,8 @@ const LOOK_ALIKES = { O: '0', I: '1', L: '1', U: 'V' };
 const DROPPED =
   /[-\u2010-\u2015\u2212\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/gu;
 
-/** Argon2id cost: opslimit passes, memlimit bytes (a whole number of KiB), one lane. */
-export const RECEIPT_PARAMS = Object.freeze({ opslimit: 2, memlimit: 64 * 1024 * 1024 });
+// The receipt versions' Argon2id costs are not here: the page takes them from the setup JSON
+// (docs/sealed-submission.md), so browser and server use one parameter set per receipt version.
 /** Only for tests, passed explicitly; never a default. */
 export const FAST_TEST_PARAMS = Object.freeze({ opslimit: 1, memlimit: 8 * 1024 * 1024 });
 
@@ -103,7 +103,7 @@ export function normaliseReceipt(text) {
 /** What a receipt opens (crypto/receipt.py's derive_receipt_identity): master =
  * Argon2id(canonical receipt, installSalt, params); lookupId = hex(subkey "receipt-lookup"); the
  * X25519 pair from subkey "receipt-x25519" (crypto_box_seed_keypair); the Ed25519 signing seed
- * subkey "receipt-signing". `params` is required: RECEIPT_PARAMS in the portal. Typos throw
+ * subkey "receipt-signing". `params` ({opslimit, memlimit bytes}) is required: the receipt version's, from the setup JSON. Typos throw
  * ReceiptTypo before any Argon2id work. Resolves to {receipt, lookupId, privateKey, publicKey,
  * signingSeed, signingPublicKey}. */
 export async function deriveReceiptIdentity(receipt, installSalt, params, onProgress) {
