@@ -14,7 +14,14 @@ import re
 import secrets
 from pathlib import Path
 
-from crypto import FAST_TEST_PARAMS, PASSPHRASE_PARAMS, RECEIPT_PARAMS, KdfParams, new_signing_key
+from crypto import (
+    FAST_TEST_PARAMS,
+    PASSPHRASE_PARAMS,
+    RECEIPT_VERSION,
+    RECEIPT_VERSIONS,
+    KdfParams,
+    new_signing_key,
+)
 
 GiB = 1024**3
 MiB = 1024**2
@@ -30,11 +37,16 @@ class Settings:
     data_dir: Path
     secret_key: bytes
     install_salt: bytes
-    receipt_params: KdfParams
+    receipt_params: KdfParams  # Argon2id cost of `receipt_version`, which new receipts use
     passphrase_params: KdfParams
     # The installation's Ed25519 signing key (its seed), which signs acknowledgements (proof of
     # disclosure).
     signing_seed: bytes = dataclasses.field(default=b"", repr=False)
+    # The receipt version new receipts are made at (crypto.RECEIPT_VERSIONS), and the older
+    # (version, KdfParams) this installation still has receipts of, newest first: a status check
+    # tries each after the current one (a receipt code carries no version).
+    receipt_version: int = RECEIPT_VERSION
+    older_receipt_params: tuple[tuple[int, KdfParams], ...] = ()
     timezone: str = "Pacific/Auckland"
     calendar: str = "legislation"
     max_attachment_bytes: int = 2 * GiB
@@ -170,17 +182,34 @@ def _params(raw: dict) -> KdfParams:
     return params
 
 
+def _receipt_versions(document: dict) -> dict:
+    """The Settings of the receipt versions an installation file names: "receipt_kdf_v2" is
+    version 2's cost (absent in a file made before version 2: the shipped one, or the fast test
+    one in an insecure_fast_kdf installation), "receipt_kdf" version 1's, kept only by an
+    installation made before version 2, whose older receipts it opens."""
+    fast = document.get("insecure_fast_kdf") is True
+    raw = document.get("receipt_kdf_v2")
+    current = _params(raw) if raw else (FAST_TEST_PARAMS if fast else RECEIPT_VERSIONS[2])
+    older = ()
+    if document.get("receipt_kdf"):
+        version_1 = _params(document["receipt_kdf"])
+        # The same cost derives the same identity: trying it again would find nothing new.
+        older = () if version_1 == current else ((1, version_1),)
+    return {"receipt_version": 2, "receipt_params": current, "older_receipt_params": older}
+
+
 def create_installation(data_dir: Path, *, insecure_fast_kdf: bool = False) -> Path:
     """Write a new installation file with fresh secrets. Refuses to overwrite one."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
     path = data_dir / INSTALLATION_FILE
-    receipt = FAST_TEST_PARAMS if insecure_fast_kdf else RECEIPT_PARAMS
+    receipt = FAST_TEST_PARAMS if insecure_fast_kdf else RECEIPT_VERSIONS[RECEIPT_VERSION]
     passphrase = FAST_TEST_PARAMS if insecure_fast_kdf else PASSPHRASE_PARAMS
     document = {
         "secret_key": secrets.token_hex(32),
         "install_salt": secrets.token_hex(16),
-        "receipt_kdf": dataclasses.asdict(receipt),
+        # Only receipt version 2: a new installation has no receipt of version 1 ("receipt_kdf").
+        "receipt_kdf_v2": dataclasses.asdict(receipt),
         "passphrase_kdf": dataclasses.asdict(passphrase),
         "signing_key": new_signing_key().hex(),
         "insecure_fast_kdf": insecure_fast_kdf,
@@ -306,7 +335,7 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         data_dir=data_dir,
         secret_key=bytes.fromhex(document["secret_key"]),
         install_salt=bytes.fromhex(document["install_salt"]),
-        receipt_params=_params(document["receipt_kdf"]),
+        **_receipt_versions(document),
         passphrase_params=_params(document["passphrase_kdf"]),
         signing_seed=bytes.fromhex(document["signing_key"]),
         timezone=os.environ.get("PORTAL_TIMEZONE", document.get("timezone", "Pacific/Auckland")),

@@ -30,21 +30,31 @@ ReceiptTypo = crypto.ReceiptTypo
 
 
 def derive_receipt(
-    ctx: Context, receipt: str, wait: float | None = None, kind: str = work_queues.RECEIPT
+    ctx: Context,
+    receipt: str,
+    wait: float | None = None,
+    kind: str = work_queues.RECEIPT,
+    params: crypto.KdfParams | None = None,
 ) -> crypto.ReceiptIdentity:
     """Argon2id in the queue of its `kind` (portal.guard.work_queues): a receipt check waits only
     behind other receipt checks, a new case's sealing behind other sealing (work_slots.Busy when its
     queue is full or no slot comes free in time). A receipt check's runs at the lowest CPU
-    priority."""
+    priority. `params`: a receipt version's cost (receipt_versions); by default the current
+    version's, which every new receipt is made at."""
     settings = ctx.settings
+    params = params or settings.receipt_params
     return work_queues.run(
         settings,
         kind,
-        lambda: crypto.derive_receipt_identity(
-            receipt, settings.install_salt, settings.receipt_params
-        ),
+        lambda: crypto.derive_receipt_identity(receipt, settings.install_salt, params),
         wait=wait,
     )
+
+
+def receipt_versions(settings) -> tuple[tuple[int, crypto.KdfParams], ...]:
+    """(version, Argon2id cost) of every receipt version the installation opens, the current one
+    first, then the older ones it still has receipts of (SECURITY.md, "Argon2id parameters")."""
+    return ((settings.receipt_version, settings.receipt_params), *settings.older_receipt_params)
 
 
 def check_receipt_typing(receipt_text: str) -> None:
@@ -78,12 +88,20 @@ def open_status(
     visit to an oral disclosure, the receipt the officer saw is replaced by a new one (shown once,
     in `new_receipt`) and stops working.
 
+    A receipt of an older version (receipt_versions) opens too, after one derivation per newer
+    version; a replaced receipt is always of the current version.
+
     Raises crypto.ReceiptTypo (cheap, before any key derivation) or StatusNotFound.
     """
     receipt = crypto.normalise_receipt(receipt_text)
-    identity = derive_receipt(ctx, receipt, kind=work_queues.LANE if lane else work_queues.RECEIPT)
-    case_id = case_of_lookup(ctx, identity.lookup_id)
-    if case_id is None:
+    kind = work_queues.LANE if lane else work_queues.RECEIPT
+    # A receipt code carries no version: the current one first, then each older one.
+    for _version, params in receipt_versions(ctx.settings):
+        identity = derive_receipt(ctx, receipt, kind=kind, params=params)
+        case_id = case_of_lookup(ctx, identity.lookup_id)
+        if case_id is not None:
+            break
+    else:
         raise StatusNotFound()
     try:
         case_key = casefiles.open_case_key(ctx, case_id, "discloser", identity.private_key)

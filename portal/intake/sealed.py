@@ -84,17 +84,31 @@ def sealing_setup(ctx: Context) -> dict:
     return {
         "day": portal_day(ctx),
         "receipt": {
-            "version": 1,
+            "version": settings.receipt_version,  # new receipts are made at the current version
             "salt": settings.install_salt,
-            "params": {
-                "opslimit": settings.receipt_params.opslimit,
-                "memlimit": settings.receipt_params.memlimit,  # bytes
-            },
+            "params": _kdf_json(settings.receipt_params),
         },
         "channels": found,
         "excludable": [
             {"officer": officer.id, "name": officer.name}
             for officer in conflicts.excludable_officers(ctx)
+        ],
+    }
+
+
+def _kdf_json(params: crypto.KdfParams) -> dict:
+    return {"opslimit": params.opslimit, "memlimit": params.memlimit}  # memlimit in bytes
+
+
+def status_receipt_setup(ctx: Context) -> dict:
+    """What a status check with script needs to derive the lookup of a typed receipt of any
+    version (docs/sealed-submission.md, section 3): the salt and every version the installation
+    opens with its Argon2id cost, the current one first; the page tries them in this order."""
+    return {
+        "salt": ctx.settings.install_salt,
+        "versions": [
+            {"version": version, "params": _kdf_json(params)}
+            for version, params in receipts.receipt_versions(ctx.settings)
         ],
     }
 

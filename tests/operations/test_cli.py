@@ -34,7 +34,11 @@ def test_shipped_init_uses_the_shipped_key_derivation_defaults(tmp_path):
     assert portal(data, "init").returncode == 0
     doc = json.loads((data / "installation.json").read_text())
     assert doc["insecure_fast_kdf"] is False
-    assert doc["receipt_kdf"] == {"opslimit": crypto.RECEIPT_PARAMS.opslimit, "memlimit": crypto.RECEIPT_PARAMS.memlimit}
+    # Receipt version 2 only: a new installation has no version-1 receipts ("receipt_kdf").
+    assert doc["receipt_kdf_v2"] == {"opslimit": crypto.RECEIPT_V2_PARAMS.opslimit,
+                                     "memlimit": crypto.RECEIPT_V2_PARAMS.memlimit} == {"opslimit": 1,
+                                                                                       "memlimit": 32 * 2**20}
+    assert "receipt_kdf" not in doc
     assert doc["passphrase_kdf"] == {"opslimit": crypto.PASSPHRASE_PARAMS.opslimit,
                                      "memlimit": crypto.PASSPHRASE_PARAMS.memlimit}
 

@@ -226,6 +226,7 @@ def sealed_status_setup():
                 "submission_token": submissions.new_token(),
                 "proof": payment.offer("status"),
                 "day": sealed.portal_day(portal_context()),
+                "receipt": sealed.status_receipt_setup(portal_context()),
             }
         )
     )
