@@ -5,10 +5,12 @@ with --jitless (no JIT, no WebAssembly: Tor Browser's "Safer" level).
 Prints: file-blob encryption throughput of JS (normal, jitless) as a ratio of crypto.encrypt_stream
 on the same bytes (CPU time, best of ROUNDS; the Python side is libsodium in C, so the ratio is far
 below 1 and only its trend matters); sealing a disclosure (5 fields, 4 sealed case keys) likewise;
-the receipt derivation at the shipped Argon2id parameters (RECEIPT_PARAMS) at jitless and normal,
-in seconds and as a ratio to Python's derive_receipt_identity (target at jitless: <= 10 s, the
-issue's "too slow without JIT" line); and node's peak memory encrypting 50 and 200 MiB (flat).
+the receipt derivation at each receipt version's shipped Argon2id parameters (crypto.RECEIPT_VERSIONS,
+the current version first) at normal and jitless, in seconds and as a ratio to Python's
+derive_receipt_identity (target at jitless for the current version: <= 10 s, the issue's "too slow
+without JIT" line); and node's peak memory encrypting 50 and 200 MiB (flat).
 BENCH_BYTES overrides the 200 MiB of the normal run (jitless encrypts a sixteenth of it).
+`python bench/bench_browser_seal.py receipt` prints only the receipt derivations.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.bench_stream import NullSink, RepeatingSource  # noqa: E402
 from crypto import (  # noqa: E402
-    RECEIPT_PARAMS,
+    RECEIPT_VERSION,
+    RECEIPT_VERSIONS,
     attachment_ad,
     derive_receipt_identity,
     encrypt_field,
@@ -72,7 +75,29 @@ def best(fn, rounds=ROUNDS) -> float:
     return min(fn() for _ in range(rounds))
 
 
+def receipt_derivations() -> None:
+    """The receipt derivation at each receipt version's shipped parameters, the current version
+    (which every new receipt uses) first."""
+    salt, receipt = new_install_salt(), new_receipt()
+    for version in sorted(RECEIPT_VERSIONS, key=lambda v: v != RECEIPT_VERSION):
+        params = RECEIPT_VERSIONS[version]
+        w = time.perf_counter()
+        derive_receipt_identity(receipt, salt, params)
+        py_wall = time.perf_counter() - w
+        for label, jitless in (("normal", False), ("jitless", True)):
+            got = js("receipt", str(params.opslimit), str(params.memlimit), jitless=jitless)
+            target = ""
+            if jitless and version == RECEIPT_VERSION:
+                target = f" (target at jitless <= 10 s){'' if got['wall'] <= 10 else '  MISSED'}"
+            print(f"receipt derivation at receipt version {version}"
+                  f"{' (new receipts)' if version == RECEIPT_VERSION else ''} (ops {params.opslimit},"
+                  f" {params.memlimit // MiB} MiB), JS {label}: {got['wall']:.2f} s, ratio to Python's"
+                  f" {py_wall:.2f} s: {got['wall'] / py_wall:.1f}{target}")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["receipt"]:
+        return receipt_derivations()
     size = int(os.environ.get("BENCH_BYTES", 200 * MiB))
     slow_size = max(MiB, size // 16)
     block = os.urandom(MiB)
@@ -94,16 +119,7 @@ def main() -> None:
               f"{py_cpu / js_cpu:.3f}  [JS {js_cpu / disclosures * 1000:.2f} ms each, Python "
               f"{py_cpu / disclosures * 1000:.2f} ms each]")
 
-    params = (str(RECEIPT_PARAMS.opslimit), str(RECEIPT_PARAMS.memlimit))
-    salt, receipt = new_install_salt(), new_receipt()
-    w = time.perf_counter()
-    derive_receipt_identity(receipt, salt, RECEIPT_PARAMS)
-    py_wall = time.perf_counter() - w
-    for label, jitless in (("normal", False), ("jitless", True)):
-        got = js("receipt", *params, jitless=jitless)
-        print(f"receipt derivation at RECEIPT_PARAMS (ops {params[0]}, {RECEIPT_PARAMS.memlimit // MiB} MiB),"
-              f" JS {label}: {got['wall']:.2f} s, ratio to Python's {py_wall:.2f} s: {got['wall'] / py_wall:.1f}"
-              + (f" (target at jitless <= 10 s){'' if got['wall'] <= 10 else '  MISSED'}" if jitless else ""))
+    receipt_derivations()
 
     for n in (size // 4, size):
         rss = js("stream", str(n), stdin=block)["peakRss"] / MiB

@@ -1,7 +1,7 @@
 """Disclosures per second under 16 concurrent clients at the shipped key-derivation cost, against the
 Argon2id limit measured in the same run.
 
-Every disclosure derives its receipt's keys with Argon2id at RECEIPT_PARAMS (the shipped cost), so no
+Every disclosure derives its receipt's keys with Argon2id at the current receipt version's parameters (the shipped cost), so no
 server on this machine can accept more than cores / (seconds per receipt derivation) disclosures a
 second. This measures that limit in this process (median of ROUNDS derivations), then serves a fresh
 installation with `portal serve` (shipped defaults: 2 workers, 1 key-derivation slot each) and has 16
@@ -33,13 +33,16 @@ SECONDS = float(os.environ.get("BENCH_DISCLOSURE_SECONDS", 20))
 ROUNDS = 5
 
 
+RECEIPT = crypto.RECEIPT_VERSIONS[crypto.RECEIPT_VERSION]  # what every new receipt costs
+
+
 def seconds_per_receipt_derivation() -> float:
     salt = os.urandom(16)
     times = []
     for _ in range(ROUNDS):
         receipt = crypto.new_receipt()
         started = time.perf_counter()
-        crypto.derive_receipt_identity(receipt, salt, crypto.RECEIPT_PARAMS)
+        crypto.derive_receipt_identity(receipt, salt, RECEIPT)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -87,8 +90,8 @@ def main() -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     rate = counts["accepted"] / elapsed
-    print(f"receipt derivation (Argon2id {crypto.RECEIPT_PARAMS.opslimit} passes, "
-          f"{crypto.RECEIPT_PARAMS.memlimit // 2**20} MiB): {per_derivation * 1000:.0f} ms; {cores} cores: "
+    print(f"receipt derivation (Argon2id {RECEIPT.opslimit} passes, "
+          f"{RECEIPT.memlimit // 2**20} MiB): {per_derivation * 1000:.0f} ms; {cores} cores: "
           f"limit {limit:.2f} disclosures/s")
     print(f"{CLIENTS} concurrent clients for {elapsed:.0f} s: {counts['accepted']} accepted "
           f"({rate:.2f}/s), {counts['busy']} busy (503), {counts['other']} other")
