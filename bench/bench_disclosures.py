@@ -1,9 +1,10 @@
 """Disclosures per second under 16 concurrent clients at the shipped key-derivation cost, against the
 Argon2id limit measured in the same run.
 
-Every disclosure derives its receipt's keys with Argon2id at the current receipt version's parameters (the shipped cost), so no
-server on this machine can accept more than cores / (seconds per receipt derivation) disclosures a
-second. This measures that limit in this process (median of ROUNDS derivations), then serves a fresh
+Every disclosure derives its receipt's keys with Argon2id at the current receipt version's
+parameters (the shipped cost), so no server on this machine can accept more than
+cores / (seconds per receipt derivation) disclosures a second. This measures that limit in this
+process (median of ROUNDS derivations), then serves a fresh
 installation with `portal serve` (shipped defaults: 2 workers, 1 key-derivation slot each) and has 16
 client threads send text-only disclosures for BENCH_DISCLOSURE_SECONDS (default 20) seconds. It prints
 the accepted disclosures per second and their ratio to the limit (1.0 would be every core deriving
