@@ -83,6 +83,18 @@ def test_the_manifest_lists_every_file_under_seal_with_its_hash_size_and_the_roo
         assert manifest[name]
 
 
+def test_a_page_added_before_signing_is_listed_without_a_hand_list(release):
+    # The sealing page's own files (disclose.html and the like) are found when the bundle is signed.
+    seal, key, roots = release
+    (seal / "disclose.html").write_text("<!doctype html><title>Disclose</title>\n")
+    (seal / "pages").mkdir()
+    (seal / "pages" / "status.js").write_text("export {};\n")
+    assert run("sign-bundle", "--key", key, "--roots", roots, "--seal-dir", seal).exit_code == 0
+    files = json.loads((seal / "bundle-manifest.json").read_text())["manifest"]["files"]
+    assert {"/static/seal/disclose.html", "/static/seal/pages/status.js"} <= set(files)
+    assert verify(seal, key).exit_code == 0
+
+
 def test_a_changed_byte_in_any_file_fails_naming_it(release):
     seal, key, _ = release
     files = [p for p in seal.rglob("*") if p.is_file() and not p.name.startswith("bundle-manifest")]
