@@ -84,6 +84,15 @@ def release_key_document(seed: bytes) -> str:
     return json.dumps(doc, indent=1) + "\n"
 
 
+def public_key_document(seed: bytes) -> bytes:
+    """The release public key as a file of the bundle (`static/seal/release-key.json`), so the
+    page can check the manifest's signature with a key that the manifest itself lists."""
+    public = bytes(nacl.signing.SigningKey(seed).verify_key)
+    doc = {"format": SIGNATURE_FORMAT, "public_key": public.hex(),
+           "fingerprint": key_fingerprint(public)}
+    return (json.dumps(doc, indent=1) + "\n").encode()
+
+
 def read_release_key(text: str) -> bytes:
     """The seed from a release key file's text; BundleError for any other file (an
     installation's signing key or proof key is refused by its kind)."""

@@ -14,6 +14,7 @@ from portal.core import resources
 
 MANIFEST_NAME = "bundle-manifest.json"
 SIGNATURE_NAME = "bundle-manifest.json.sig"
+RELEASE_KEY_NAME = "release-key.json"
 SERVED_PREFIX = "/static/seal/"
 APP = "protected-disclosure-portal"
 INDEX = SERVED_PREFIX + "disclose.html"
@@ -65,13 +66,16 @@ def write_release_key(out: Path) -> bytes:
 
 
 def sign(top: Path, key_text: str, roots: dict[int, bytes], version: str, out: Path) -> int:
-    """Sign the bundle in `top`: write the manifest and its signature into `out`; the number of
-    files listed. BundleError for a bad key, file name or root."""
+    """Sign the bundle in `top`: write the manifest, its signature and the release public key
+    (listed in the manifest, replacing any older one) into `out`; the number of files listed.
+    BundleError for a bad key, file name or root."""
     seed = bundle.read_release_key(key_text)
-    manifest = bundle.build_manifest(
-        served_files(top), roots, version, app=APP, csp=SEAL_CSP, index=INDEX
-    )
+    public_document = bundle.public_key_document(seed)
+    files = served_files(top)
+    files[SERVED_PREFIX + RELEASE_KEY_NAME] = bundle.file_entry(public_document)
+    manifest = bundle.build_manifest(files, roots, version, app=APP, csp=SEAL_CSP, index=INDEX)
     out.mkdir(parents=True, exist_ok=True)
+    (out / RELEASE_KEY_NAME).write_bytes(public_document)
     (out / MANIFEST_NAME).write_bytes(bundle.manifest_document(manifest))
     (out / SIGNATURE_NAME).write_bytes(bundle.sign_manifest(manifest, seed))
     return len(manifest["files"])

@@ -95,6 +95,25 @@ def test_a_page_added_before_signing_is_listed_without_a_hand_list(release):
     assert verify(seal, key).exit_code == 0
 
 
+def test_the_bundle_lists_the_release_public_key_the_page_checks_the_signature_with(release, tmp_path):
+    seal, key, roots = release
+    public = (seal.parent.parent / "offline" / "release.key.pub").read_text().strip()
+    assert json.loads((seal / "release-key.json").read_text())["public_key"] == public
+    manifest = json.loads((seal / "bundle-manifest.json").read_text())["manifest"]
+    assert "/static/seal/release-key.json" in manifest["files"]
+    # Signed elsewhere (off the server) and only the manifest and signature copied: it is missing.
+    (seal / "release-key.json").unlink()
+    assert run("sign-bundle", "--key", key, "--roots", roots, "--seal-dir", seal,
+               "--out", tmp_path / "signed").exit_code == 0
+    for name in ("bundle-manifest.json", "bundle-manifest.json.sig"):
+        shutil.copy(tmp_path / "signed" / name, seal / name)
+    forgot = verify(seal, key)
+    assert forgot.exit_code == 1
+    assert "missing (in the manifest, not served): /static/seal/release-key.json" in forgot.output
+    shutil.copy(tmp_path / "signed" / "release-key.json", seal / "release-key.json")
+    assert verify(seal, key).exit_code == 0
+
+
 def test_a_changed_byte_in_any_file_fails_naming_it(release):
     seal, key, _ = release
     files = [p for p in seal.rglob("*") if p.is_file() and not p.name.startswith("bundle-manifest")]
