@@ -179,6 +179,10 @@ def test_a_missing_signature_and_a_key_file_of_another_kind_are_refused(release,
     not_a_key.write_text(json.dumps({"kind": "installation", "seed": "00" * 32}))
     refused = run("sign-bundle", "--key", not_a_key, "--roots", roots, "--seal-dir", seal)
     assert refused.exit_code == 1 and "not a bundle release key" in refused.output
+    bad_root = tmp_path / "bad-roots.json"
+    bad_root.write_text(json.dumps({"1": "00" * 32}))
+    refused = run("sign-bundle", "--key", key, "--roots", bad_root, "--seal-dir", seal)
+    assert refused.exit_code == 1 and "channel 1's root is not a valid Ed25519" in refused.output
     (seal / "bundle-manifest.json.sig").unlink()
     missing = verify(seal, key)
     assert missing.exit_code == 3 and "bundle-manifest.json.sig is missing" in missing.output
