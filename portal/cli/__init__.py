@@ -3,7 +3,9 @@
 Each command module attaches its commands to the root group; importing them here registers them.
 """
 
-from portal.cli import accounts, channels, installation, integrity, roster, workdays
+from portal.cli import accounts, bundle, channels, installation, integrity, roster, workdays
 from portal.cli.root import main
 
-__all__ = ["main", "accounts", "channels", "installation", "integrity", "roster", "workdays"]
+__all__ = [
+    "main", "accounts", "bundle", "channels", "installation", "integrity", "roster", "workdays",
+]

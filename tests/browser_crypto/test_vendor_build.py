@@ -1,6 +1,7 @@
 """static/seal/vendor/ is what scripts/vendor-seal.mjs makes from the packages package-lock.json pins:
 a clean `npm ci --ignore-scripts` (from npm's cache when it has them) and the copy, in a temporary
-directory, give byte-identical files, and nothing else is in the committed directory."""
+directory, give byte-identical files, and nothing else is in the committed directory; so the signed
+bundle's manifest of the rebuilt static/seal/ lists the same hashes as the committed one's."""
 from __future__ import annotations
 
 import shutil
@@ -29,6 +30,13 @@ def test_rebuilding_the_vendored_libraries_gives_the_committed_bytes(tmp_path):
     changed = [name for name in rebuilt if rebuilt[name] != committed[name]]
     assert changed == []
     assert b"@noble/hashes 2.4.0" in committed["VERSIONS.txt"]
+    # The bundle's manifest (portal sign-bundle) of static/seal/ with the rebuilt vendor/ in place.
+    from portal.operations.release_bundle import served_files
+    tree = tmp_path / "seal"
+    shutil.copytree(VENDOR.parent, tree, ignore=lambda d, names: ["vendor"] if d == str(VENDOR.parent) else [])
+    shutil.copytree(out, tree / "vendor")
+    assert served_files(tree) == served_files(VENDOR.parent)
+    assert "/static/seal/vendor/hashes/sha2.js" in served_files(tree)
 
 
 def test_the_vendored_files_are_the_pinned_versions_of_the_registry():

@@ -58,7 +58,7 @@ BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
 INTEGERS = {"opslimit", "memlimit", "channel", "length", "receipt_version"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
          "audit-link", "commitment", "ack-signature", "fingerprint", "roster-chain",
-         "discloser-key-tag", "padding", "x25519-refused", "ed25519-verify"}
+         "discloser-key-tag", "padding", "x25519-refused", "ed25519-verify", "bundle-manifest"}
 
 
 def parse(text: str) -> list[dict]:
@@ -347,7 +347,25 @@ def _ed25519_verify(v):
     assert verifies == v["verifies"]
 
 
+def _bundle_manifest(v):
+    import nacl.signing
+
+    from crypto import bundle
+    files = {v["file_path"]: bundle.file_entry(v["file_content"].encode())}
+    manifest = bundle.build_manifest(files, {v["channel"]: v["root"]}, v["version"], app=v["app"],
+                                     csp=v["csp"], index=v["index"])
+    assert bundle.canonical_bytes(manifest) == v["canonical"].encode("ascii")
+    # As SECURITY.md describes it: canonical JSON, sorted keys, no spaces, ASCII; plain Ed25519.
+    assert json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode() == v["canonical"].encode()
+    signature_file = bundle.sign_manifest(manifest, v["seed"])
+    assert json.loads(signature_file)["signature"] == v["signature"].hex()
+    nacl.signing.VerifyKey(v["public_key"]).verify(v["canonical"].encode(), v["signature"])
+    found = bundle.verify_manifest(bundle.manifest_document(manifest), signature_file, v["public_key"])
+    assert found.roots == {v["channel"]: v["root"]} and found.version == v["version"]
+
+
 CHECKS = {
+    "bundle-manifest": _bundle_manifest,
     "x25519-refused": _x25519_refused,
     "ed25519-verify": _ed25519_verify,
     "padding": _padding,

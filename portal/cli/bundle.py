@@ -1,0 +1,147 @@
+"""The sealing page's signed static bundle: `portal bundle-key new`, `portal sign-bundle` (both run
+off the server, where the release key is kept) and `portal verify-bundle` (offline, anywhere).
+None of them opens the installation. docs/deploy.md, "The sealing page's signed bundle"."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from portal.cli.root import main
+
+# verify-bundle's exit codes (docs/interface.md): 2 is click's own for a usage error.
+EXIT_VERIFIED = 0
+EXIT_FILES_DIFFER = 1
+EXIT_SIGNATURE_BAD = 3
+
+_SEAL_DIR = click.option(
+    "--seal-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The bundle's folder (default: the static/seal/ this portal serves).",
+)
+
+
+@main.group("bundle-key")
+def bundle_key() -> None:
+    """The release key that signs the sealing page's bundle: kept offline, never on the server."""
+
+
+@bundle_key.command("new")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the secret key (mode 0600); its public key goes to OUT.pub.")
+def bundle_key_new(out: Path) -> None:
+    """Make a release key pair. Keep OUT offline (an encrypted USB stick in a safe), never on the
+    server; publish OUT.pub's key to whoever checks the bundle."""
+    from crypto import key_fingerprint
+    from portal.operations.release_bundle import write_release_key
+
+    try:
+        public = write_release_key(out)
+    except FileExistsError:
+        raise click.ClickException(f"{out} exists: refusing to overwrite a release key.")
+    click.echo(f"wrote {out} (secret, mode 0600: keep it offline, never on the server)")
+    click.echo(f"public key {public.hex()} in {out}.pub, fingerprint {key_fingerprint(public)}")
+
+
+@main.command("sign-bundle")
+@click.option("--key", "key_file", required=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The release key file `portal bundle-key new` wrote.")
+@click.option("--roots", "roots_file", required=True,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The roster roots the page may trust: the operator's roster-roots.json.")
+@click.option("--bundle-version", default=None,
+              help="The bundle's version (default: the portal's version).")
+@_SEAL_DIR
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the manifest and its signature (default: the bundle's folder).")
+def sign_bundle(key_file: Path, roots_file: Path, bundle_version: str | None,
+                seal_dir: Path | None, out: Path | None) -> None:
+    """Sign the manifest of every file under static/seal/ with the roots in ROOTS, writing
+    bundle-manifest.json and bundle-manifest.json.sig. Run it off the server."""
+    from crypto.bundle import BundleError
+    from portal.keys.roster_files import RosterFileError, read_roots
+    from portal.operations import release_bundle
+
+    top = seal_dir or release_bundle.seal_dir()
+    try:
+        roots = read_roots(roots_file)
+        count = release_bundle.sign(top, key_file.read_text(), roots,
+                                    bundle_version or _portal_version(), out or top)
+    except (BundleError, RosterFileError) as exc:
+        raise click.ClickException(f"Nothing was signed: {exc}.")
+    click.echo(f"signed {count} files and {len(roots)} channel roots into {out or top}")
+
+
+@main.command("verify-bundle")
+@click.option("--public-key", default=None, metavar="HEX|FILE",
+              help="The release public key, in hex or a file holding it (OUT.pub).")
+@click.option("--roots", "roots_file", default=None,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Also check that the manifest's roots are exactly this roots file's.")
+@_SEAL_DIR
+def verify_bundle(public_key: str | None, roots_file: Path | None, seal_dir: Path | None) -> None:
+    """Check offline that every file served under static/seal/ is the one the signed manifest
+    lists, naming any file added, missing or changed. Exit 0 verified, 1 files or roots differ,
+    3 the manifest or signature is missing, unreadable or bad (or by another key), 2 usage."""
+    from crypto import key_fingerprint
+    from crypto.bundle import BundleError
+    from portal.keys.roster_files import RosterFileError, read_roots
+    from portal.operations import release_bundle
+
+    top = seal_dir or release_bundle.seal_dir()
+    try:
+        trusted = None if public_key is None else _public_key(public_key)
+        result = release_bundle.check(top, trusted)
+        expected_roots = None if roots_file is None else read_roots(roots_file)
+    except (BundleError, RosterFileError) as exc:
+        click.echo(f"NOT VERIFIED: {exc}.", err=True)
+        sys.exit(EXIT_SIGNATURE_BAD)
+    found = result.differences
+    problems = [f"added (not in the manifest): {p}" for p in found.added]
+    problems += [f"missing (in the manifest, not served): {p}" for p in found.missing]
+    problems += [f"changed (its bytes differ from the manifest's hash): {p}" for p in found.changed]
+    if expected_roots is not None and expected_roots != result.manifest.roots:
+        problems.append(f"the manifest's roots are not those of {roots_file}")
+    if problems:
+        click.echo("NOT VERIFIED: the served bundle is not the signed one.", err=True)
+        for line in problems:
+            click.echo(f"  {line}", err=True)
+        sys.exit(EXIT_FILES_DIFFER)
+    click.echo(
+        f"verified: bundle {result.manifest.version}, {len(result.manifest.files)} files,"
+        f" {len(result.manifest.roots)} channel roots,"
+        f" signed by {key_fingerprint(result.signer)}"
+    )
+    if public_key is None:
+        click.echo("No --public-key given: compare that fingerprint with the release key's.")
+
+
+def _public_key(value: str) -> bytes:
+    from crypto.bundle import BundleError
+
+    text = value.strip()
+    if not _is_hex32(text):
+        try:
+            text = Path(value).read_text().strip()
+        except OSError:
+            raise BundleError("--public-key is neither 64 hex digits nor a readable file")
+    if not _is_hex32(text):
+        raise BundleError("--public-key does not hold a public key of 64 hex digits")
+    return bytes.fromhex(text)
+
+
+def _is_hex32(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def _portal_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("protected-disclosure-portal")
+    except PackageNotFoundError:
+        return "0.0.0+source"

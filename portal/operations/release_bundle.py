@@ -1,0 +1,97 @@
+"""The sealing page's static bundle on disk: listing every file under `static/seal/`, signing its
+manifest with the release key off the server, and checking a served copy against it offline
+(`portal bundle-key new`, `portal sign-bundle`, `portal verify-bundle`; docs/deploy.md, "The
+sealing page's signed bundle"). The format is crypto/bundle.py's."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from crypto import bundle
+from portal.core import resources
+
+MANIFEST_NAME = "bundle-manifest.json"
+SIGNATURE_NAME = "bundle-manifest.json.sig"
+RELEASE_KEY_NAME = "release-key.json"
+SERVED_PREFIX = "/static/seal/"
+APP = "protected-disclosure-portal"
+INDEX = SERVED_PREFIX + "disclose.html"
+# The policy the sealing pages need: the portal's own (portal/web/app.py) with script and fetch
+# from the portal's origin alone. A WEBCAT checker enforces the manifest's copy.
+SEAL_CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of checking a served bundle: the verified manifest and what differs."""
+
+    manifest: bundle.Manifest
+    differences: bundle.Differences
+    signer: bytes
+
+
+def seal_dir() -> Path:
+    """The `static/seal/` folder this installation serves."""
+    return resources.static_dir() / "seal"
+
+
+def served_files(top: Path) -> dict[str, bundle.FileEntry]:
+    """Every file under `top` by its served path, except the manifest and its signature; symbolic
+    links are followed as the static route follows them."""
+    found = {}
+    for path in sorted(top.rglob("*")):
+        rel = path.relative_to(top).as_posix()
+        if rel in (MANIFEST_NAME, SIGNATURE_NAME) or not path.is_file():
+            continue
+        found[SERVED_PREFIX + rel] = bundle.file_entry(path.read_bytes())
+    return found
+
+
+def write_release_key(out: Path) -> bytes:
+    """Write a new release key to `out` (mode 0600, refusing to overwrite) and its public key in
+    hex to `out`.pub; the public key."""
+    seed, public = bundle.new_release_key()
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(bundle.release_key_document(seed))
+    pub = out.with_name(out.name + ".pub")
+    pub.write_text(public.hex() + "\n")
+    os.chmod(pub, 0o644)
+    return public
+
+
+def sign(top: Path, key_text: str, roots: dict[int, bytes], version: str, out: Path) -> int:
+    """Sign the bundle in `top`: write the manifest, its signature and the release public key
+    (listed in the manifest, replacing any older one) into `out`; the number of files listed.
+    BundleError for a bad key, file name or root."""
+    seed = bundle.read_release_key(key_text)
+    public_document = bundle.public_key_document(seed)
+    files = served_files(top)
+    files[SERVED_PREFIX + RELEASE_KEY_NAME] = bundle.file_entry(public_document)
+    manifest = bundle.build_manifest(files, roots, version, app=APP, csp=SEAL_CSP, index=INDEX)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / RELEASE_KEY_NAME).write_bytes(public_document)
+    (out / MANIFEST_NAME).write_bytes(bundle.manifest_document(manifest))
+    (out / SIGNATURE_NAME).write_bytes(bundle.sign_manifest(manifest, seed))
+    return len(manifest["files"])
+
+
+def check(top: Path, public_key: bytes | None) -> Check:
+    """Check the bundle served from `top` against its signed manifest there.
+
+    With `public_key` None the key the signature file names is used (integrity only: the caller
+    shows its fingerprint to compare). BundleError if the manifest or signature is missing,
+    unreadable or does not verify."""
+    try:
+        document = (top / MANIFEST_NAME).read_bytes()
+        signature = (top / SIGNATURE_NAME).read_bytes()
+    except FileNotFoundError as exc:
+        raise bundle.BundleError(f"{Path(exc.filename).name} is missing from {top}") from None
+    signer = bundle.signer_of(signature) if public_key is None else public_key
+    manifest = bundle.verify_manifest(document, signature, signer)
+    return Check(manifest, bundle.compare(manifest, served_files(top)), signer)

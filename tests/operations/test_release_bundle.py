@@ -1,0 +1,204 @@
+"""The sealing page's signed bundle through the `portal` command and over HTTP: a release key made
+off the server signs the manifest of every file under static/seal/ with the roots it is given;
+`portal verify-bundle` accepts that bundle and names any file added, missing or changed, a root
+swapped or a signature by another key."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import nacl.signing
+import pytest
+from click.testing import CliRunner
+
+from portal.cli import main as portal_cli
+from tests.support import ROOT
+
+SEAL = ROOT / "static" / "seal"
+
+
+def run(*args):
+    return CliRunner().invoke(portal_cli, [str(a) for a in args])
+
+
+def _root_key():
+    return bytes(nacl.signing.SigningKey.generate().verify_key)
+
+
+@pytest.fixture
+def release(tmp_path):
+    """A copy of the served static/ folder, a release key and a signed bundle in it."""
+    static = tmp_path / "static"
+    shutil.copytree(SEAL, static / "seal")
+    key = tmp_path / "offline" / "release.key"
+    key.parent.mkdir()
+    made = run("bundle-key", "new", "--out", key)
+    assert made.exit_code == 0, made.output
+    roots = tmp_path / "roster-roots.json"
+    roots.write_text(json.dumps({"1": _root_key().hex(), "4": _root_key().hex()}))
+    signed = run("sign-bundle", "--key", key, "--roots", roots, "--bundle-version", "2026.12.1",
+                 "--seal-dir", static / "seal")
+    assert signed.exit_code == 0, signed.output
+    return static / "seal", key, roots
+
+
+def verify(seal, key, *extra):
+    return run("verify-bundle", "--seal-dir", seal, "--public-key", f"{key}.pub", *extra)
+
+
+def test_the_release_key_is_private_and_never_overwritten(release):
+    _, key, _ = release
+    assert oct(os.stat(key).st_mode & 0o777) == "0o600"
+    before = key.read_text()
+    again = run("bundle-key", "new", "--out", key)
+    assert again.exit_code != 0 and "refusing to overwrite" in again.output
+    assert key.read_text() == before
+
+
+def test_a_good_bundle_verifies_with_the_public_key_in_hex_or_a_file(release):
+    seal, key, roots = release
+    by_file = verify(seal, key, "--roots", roots)
+    assert by_file.exit_code == 0, by_file.output
+    assert "verified: bundle 2026.12.1" in by_file.output and "2 channel roots" in by_file.output
+    listed = sum(1 for p in seal.rglob("*") if p.is_file()) - 2
+    assert f"{listed} files" in by_file.output
+    public = (seal.parent.parent / "offline" / "release.key.pub").read_text().strip()
+    by_hex = run("verify-bundle", "--seal-dir", seal, "--public-key", public)
+    assert by_hex.exit_code == 0, by_hex.output
+
+
+def test_the_manifest_lists_every_file_under_seal_with_its_hash_size_and_the_roots(release):
+    import hashlib
+    seal, _, roots = release
+    manifest = json.loads((seal / "bundle-manifest.json").read_text())["manifest"]
+    on_disk = {"/static/seal/" + p.relative_to(seal).as_posix(): p.read_bytes()
+               for p in seal.rglob("*") if p.is_file() and not p.name.startswith("bundle-manifest")}
+    extra = manifest["portal_bundle"]
+    assert extra["sha256_hex"] == {p: hashlib.sha256(b).hexdigest() for p, b in on_disk.items()}
+    assert extra["sizes"] == {p: len(b) for p, b in on_disk.items()}
+    assert "/static/seal/portal-crypto.js" in manifest["files"]
+    assert {c: r["root"] for c, r in extra["roots"].items()} == json.loads(roots.read_text())
+    for name in ("app", "version", "default_csp", "default_index", "default_fallback"):
+        assert manifest[name]
+
+
+def test_a_page_added_before_signing_is_listed_without_a_hand_list(release):
+    # The sealing page's own files (disclose.html and the like) are found when the bundle is signed.
+    seal, key, roots = release
+    (seal / "disclose.html").write_text("<!doctype html><title>Disclose</title>\n")
+    (seal / "pages").mkdir()
+    (seal / "pages" / "status.js").write_text("export {};\n")
+    assert run("sign-bundle", "--key", key, "--roots", roots, "--seal-dir", seal).exit_code == 0
+    files = json.loads((seal / "bundle-manifest.json").read_text())["manifest"]["files"]
+    assert {"/static/seal/disclose.html", "/static/seal/pages/status.js"} <= set(files)
+    assert verify(seal, key).exit_code == 0
+
+
+def test_the_bundle_lists_the_release_public_key_the_page_checks_the_signature_with(release, tmp_path):
+    seal, key, roots = release
+    public = (seal.parent.parent / "offline" / "release.key.pub").read_text().strip()
+    assert json.loads((seal / "release-key.json").read_text())["public_key"] == public
+    manifest = json.loads((seal / "bundle-manifest.json").read_text())["manifest"]
+    assert "/static/seal/release-key.json" in manifest["files"]
+    # Signed elsewhere (off the server) and only the manifest and signature copied: it is missing.
+    (seal / "release-key.json").unlink()
+    assert run("sign-bundle", "--key", key, "--roots", roots, "--seal-dir", seal,
+               "--out", tmp_path / "signed").exit_code == 0
+    for name in ("bundle-manifest.json", "bundle-manifest.json.sig"):
+        shutil.copy(tmp_path / "signed" / name, seal / name)
+    forgot = verify(seal, key)
+    assert forgot.exit_code == 1
+    assert "missing (in the manifest, not served): /static/seal/release-key.json" in forgot.output
+    shutil.copy(tmp_path / "signed" / "release-key.json", seal / "release-key.json")
+    assert verify(seal, key).exit_code == 0
+
+
+def test_a_changed_byte_in_any_file_fails_naming_it(release):
+    seal, key, _ = release
+    files = [p for p in seal.rglob("*") if p.is_file() and not p.name.startswith("bundle-manifest")]
+    assert len(files) > 5
+    for path in files:
+        original = path.read_bytes()
+        path.write_bytes(bytes([original[0] ^ 1]) + original[1:])
+        result = verify(seal, key)
+        path.write_bytes(original)
+        served = "/static/seal/" + path.relative_to(seal).as_posix()
+        assert result.exit_code == 1, served
+        assert f"changed (its bytes differ from the manifest's hash): {served}" in result.output
+    assert verify(seal, key).exit_code == 0
+
+
+def test_an_added_file_and_a_removed_file_fail_naming_them(release):
+    seal, key, _ = release
+    (seal / "crypto" / "extra.js").write_text("export const x = 1;\n")
+    added = verify(seal, key)
+    assert added.exit_code == 1
+    assert "added (not in the manifest): /static/seal/crypto/extra.js" in added.output
+    (seal / "crypto" / "extra.js").unlink()
+    (seal / "vendor" / "hashes" / "sha2.js").unlink()
+    removed = verify(seal, key)
+    assert removed.exit_code == 1
+    assert "missing (in the manifest, not served): /static/seal/vendor/hashes/sha2.js" in removed.output
+
+
+def test_a_swapped_root_fails(release):
+    seal, key, roots = release
+    path = seal / "bundle-manifest.json"
+    doc = json.loads(path.read_text())
+    doc["manifest"]["portal_bundle"]["roots"]["1"]["root"] = _root_key().hex()
+    path.write_text(json.dumps(doc))
+    swapped = verify(seal, key)
+    assert swapped.exit_code == 3
+    assert "signature does not verify: it was changed after it was signed" in swapped.output
+
+
+def test_a_roots_file_other_than_the_signed_one_fails(release, tmp_path):
+    seal, key, _ = release
+    other = tmp_path / "other-roots.json"
+    other.write_text(json.dumps({"1": _root_key().hex()}))
+    result = verify(seal, key, "--roots", other)
+    assert result.exit_code == 1 and "the manifest's roots are not those of" in result.output
+
+
+def test_a_wrong_key_fails_both_ways(release, tmp_path):
+    seal, key, roots = release
+    wrong = run("verify-bundle", "--seal-dir", seal, "--public-key", _root_key().hex())
+    assert wrong.exit_code == 3 and "signed by another key" in wrong.output
+    # A bundle re-signed by another key is refused under the release key.
+    assert run("bundle-key", "new", "--out", tmp_path / "other.key").exit_code == 0
+    assert run("sign-bundle", "--key", tmp_path / "other.key", "--roots", roots,
+               "--seal-dir", seal).exit_code == 0
+    resigned = verify(seal, key)
+    assert resigned.exit_code == 3 and "signed by another key" in resigned.output
+
+
+def test_a_missing_signature_and_a_key_file_of_another_kind_are_refused(release, tmp_path):
+    seal, key, roots = release
+    not_a_key = tmp_path / "installation.json"
+    not_a_key.write_text(json.dumps({"kind": "installation", "seed": "00" * 32}))
+    refused = run("sign-bundle", "--key", not_a_key, "--roots", roots, "--seal-dir", seal)
+    assert refused.exit_code == 1 and "not a bundle release key" in refused.output
+    bad_root = tmp_path / "bad-roots.json"
+    bad_root.write_text(json.dumps({"1": "00" * 32}))
+    refused = run("sign-bundle", "--key", key, "--roots", bad_root, "--seal-dir", seal)
+    assert refused.exit_code == 1 and "channel 1's root is not a valid Ed25519" in refused.output
+    (seal / "bundle-manifest.json.sig").unlink()
+    missing = verify(seal, key)
+    assert missing.exit_code == 3 and "bundle-manifest.json.sig is missing" in missing.output
+
+
+def test_a_checker_fetches_the_manifest_and_signature_and_every_file_over_http(app, release):
+    from crypto import bundle
+    seal, key, _ = release
+    app.static_folder = str(seal.parent)
+    client = app.test_client()
+    document = client.get("/static/seal/bundle-manifest.json")
+    signature = client.get("/static/seal/bundle-manifest.json.sig")
+    assert document.status_code == 200 and signature.status_code == 200
+    assert document.mimetype == "application/json"
+    public = bytes.fromhex((seal.parent.parent / "offline" / "release.key.pub").read_text())
+    manifest = bundle.verify_manifest(document.data, signature.data, public)
+    served = {path: bundle.file_entry(client.get(path).data) for path in manifest.files}
+    assert bundle.compare(manifest, served).none
+    assert len(manifest.roots) == 2
