@@ -111,6 +111,12 @@ def _calls(v) -> list[tuple[list[tuple], list]]:
     if kind == "ed25519-verify":
         return [[("verifyEd25519", [v["public_key"], v["signature"], v["message"].encode()]),
                  v["verifies"] == "yes"]]
+    if kind == "bundle-manifest":
+        # The page checks the served manifest as the release key signed it: same canonical bytes.
+        canonical = v["canonical"].encode()
+        return [[("ed25519PublicKey", [v["seed"]]), v["public_key"]],
+                [("canonicalJson", [json.loads(v["canonical"])]), canonical],
+                [("verifyEd25519", [v["public_key"], v["signature"], canonical]), True]]
     raise AssertionError(f"no browser check for kind {kind}")
 
 
