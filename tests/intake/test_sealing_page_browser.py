@@ -14,7 +14,8 @@ import pytest
 import crypto
 from tests.conftest import MARKER, add_account
 from tests.support import files_containing
-from tests.support.browser import CHROMIUM_ARGS, NARROW, base_url, require_browser  # noqa: F401  (fixture)
+from tests.support.browser import (CHROMIUM_ARGS, NARROW, axe_violations, base_url,  # noqa: F401  (fixture)
+                                   describe_violations, horizontal_overflow, require_axe, require_browser)
 from tests.support.sealing import swap_officer_key
 from tests.support.workflow import officer_on_case, post
 
@@ -122,17 +123,22 @@ def test_a_disclosure_sealed_in_the_browser_with_a_file_a_reply_and_a_status_che
 def test_a_key_swapped_in_the_database_is_refused_in_plain_words_and_the_verified_officer_receives(
         base_url, app, installation):
     require_browser()
+    require_axe()
     from playwright.sync_api import sync_playwright
     cat = add_account(installation.data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
     swap_officer_key(installation.data_dir, cat.email)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=NARROW)
+        # bypass_csp only so that axe-core can be injected (tests/support/browser.py).
+        page = browser.new_page(viewport=NARROW, bypass_csp=True)
         _fill_disclosure(page, base_url, {"summary": "Fuel cards", "details": "Used on weekends.",
                                           "contact": "", "identifying": ""})
         warning = page.locator("#roster-problem").inner_text()
         assert "will not seal your disclosure to Cat Colleague" in warning and "still reaches Ana Officer" in warning
+        assert axe_violations(page) == [], describe_violations("sealing page", axe_violations(page))
+        assert horizontal_overflow(page) is None
         _receipt_after_sending(page)
+        assert axe_violations(page) == [], describe_violations("sealed receipt", axe_violations(page))
         browser.close()
     officer, case = officer_on_case(app, installation.officer)
     assert "Used on weekends." in officer.get(case).text
