@@ -31,6 +31,8 @@ def test_the_sealing_pages_run_only_their_own_modules_and_post_no_form(client):
     form = client.get("/disclose")
     assert "connect-src" not in form.headers["Content-Security-Policy"]
     assert 'href="/static/seal/disclose.html"' in form.text and "Seal it in your browser instead" in form.text
+    status = client.get("/status")
+    assert 'href="/static/seal/status.html"' in status.text and "Check it in your browser instead" in status.text
 
 
 def test_the_page_offers_the_forms_choices():
