@@ -15,7 +15,8 @@ import crypto
 from tests.conftest import MARKER, add_account
 from tests.support import files_containing
 from tests.support.browser import (CHROMIUM_ARGS, NARROW, axe_violations, base_url,  # noqa: F401  (fixture)
-                                   describe_violations, horizontal_overflow, require_axe, require_browser)
+                                   describe_violations, horizontal_overflow, keyboard_problems, require_axe,
+                                   require_browser)
 from tests.support.sealing import swap_officer_key
 from tests.support.workflow import officer_on_case, post
 
@@ -137,6 +138,7 @@ def test_a_key_swapped_in_the_database_is_refused_in_plain_words_and_the_verifie
         assert "will not seal your disclosure to Cat Colleague" in warning and "still reaches Ana Officer" in warning
         assert axe_violations(page) == [], describe_violations("sealing page", axe_violations(page))
         assert horizontal_overflow(page) is None
+        assert keyboard_problems(page) == []
         _receipt_after_sending(page)
         assert axe_violations(page) == [], describe_violations("sealed receipt", axe_violations(page))
         browser.close()
