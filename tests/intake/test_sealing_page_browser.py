@@ -139,8 +139,20 @@ def test_a_key_swapped_in_the_database_is_refused_in_plain_words_and_the_verifie
         assert axe_violations(page) == [], describe_violations("sealing page", axe_violations(page))
         assert horizontal_overflow(page) is None
         assert keyboard_problems(page) == []
-        _receipt_after_sending(page)
+        receipt = _receipt_after_sending(page)
         assert axe_violations(page) == [], describe_violations("sealed receipt", axe_violations(page))
+        page.goto(base_url + "/status")
+        page.get_by_role("link", name="Check it in your browser instead").click()
+        page.get_by_label("Receipt code").fill(crypto.new_receipt())  # another receipt: it opens nothing
+        page.get_by_role("button", name="Open").click()
+        page.locator("#problem:not([hidden])").wait_for()
+        assert "We could not open a disclosure with that code." in page.locator("#problem").inner_text()
+        page.get_by_label("Receipt code").fill(receipt.lower().replace("-", " "))  # as people type it
+        page.get_by_role("button", name="Open").click()
+        page.locator("#case:not([hidden])").wait_for()
+        assert "No messages yet." in page.locator("#messages").inner_text()
+        assert axe_violations(page) == [], describe_violations("status with script", axe_violations(page))
+        assert horizontal_overflow(page) is None
         browser.close()
     officer, case = officer_on_case(app, installation.officer)
     assert "Used on weekends." in officer.get(case).text
