@@ -88,9 +88,16 @@ def test_a_disclosure_sealed_in_the_browser_with_a_file_a_reply_and_a_status_che
     assert page.locator("input[name], textarea[name], select[name]").count() == 0
     page.get_by_label("Files (optional)").set_input_files(
         {"name": f"statement {MARKER}.pdf", "mimeType": "application/pdf", "buffer": data})
+    page.evaluate("""() => { window.progressSaid = [];
+        new MutationObserver(() => window.progressSaid.push(document.getElementById('progress-words').textContent))
+          .observe(document.getElementById('progress-words'), {childList: true, characterData: true, subtree: true}); }""")
     receipt = _receipt_after_sending(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
     parts = -(-crypto.padded_blob_size(len(data)) // crypto.CHUNK_SIZE)
+    said = page.evaluate("window.progressSaid")
+    # Progress shown part by part, the interruption said in plain words, and every part sent.
+    assert f"Sending your file: part {parts} of {parts}." in said and f"Sending your file: part 3 of {parts}." in said
+    assert any(s.startswith("The connection was interrupted while sending your file.") for s in said)
     assert cut and sum(1 for b in bodies if len(b) == crypto.CHUNK_SIZE) >= parts - 1
 
     officer, case = officer_on_case(app, installation.officer)
