@@ -12,6 +12,7 @@ const FIELDS = ['category', 'summary', 'details', 'disclosed_elsewhere'];
 const IDENTITY_FIELDS = ['contact', 'identifying'];
 const FIRST_NOTE = '{"reason": "", "expected_timeframe": ""}'; // Python's json.dumps, default separators
 const PART_TRIES = 6;
+const AGAIN_WITH_A_NEW_SETUP = ['day-changed', 'roster-changed', 'case-id-taken', 'csrf'];
 
 let setup = null;
 let channels = []; // [{name, id, readers: [{recipient, officer, name, key, keyId}], recovery, refused: [names]}]
@@ -81,12 +82,16 @@ function fill(select, options) {
   }
 }
 
-async function load() {
+async function fetchSetup() {
   setup = await getJson('/disclose/sealed/setup');
   const roots = await trustedRoots();
   text(setup.csrf_token, 'token', 500);
   text(setup.submission_token, 'token', 500);
   channels = list(setup.channels, 'channels').map((c) => checkedChannel(c, roots));
+}
+
+async function load() {
+  await fetchSetup();
   fill($('channel'), [['', 'Choose one'], ...channels.map((c) => [c.name, c.name])]);
   const excludable = Array.isArray(setup.excludable) ? setup.excludable.filter(isObject) : [];
   for (const officer of excludable) {
@@ -316,6 +321,15 @@ async function sealAndSend(event) {
   } catch (error) {
     const words = error instanceof Refusal ? error.message : 'Something went wrong in this browser. Nothing was sent in the clear.';
     show($('problem'), words);
+    if (error instanceof Refusal && AGAIN_WITH_A_NEW_SETUP.includes(error.code)) {
+      // A new day, a changed roster or a used token: the next "Seal and send" seals afresh.
+      try {
+        await fetchSetup();
+        sayRefused();
+      } catch {
+        show($('problem'), `${words} Reload this page before trying again.`);
+      }
+    }
     $('progress-box').hidden = true;
     $('send').disabled = false;
   }

@@ -146,6 +146,13 @@ def test_a_key_swapped_in_the_database_is_refused_in_plain_words_and_the_verifie
         assert axe_violations(page) == [], describe_violations("sealing page", axe_violations(page))
         assert horizontal_overflow(page) is None
         assert keyboard_problems(page) == []
+        # An officer joins the channel while the page is open: the portal refuses envelopes that miss
+        # them, the page says so and seals afresh to the new roster at the next click.
+        add_account(installation.data_dir, "officer", "dan@agency.govt.nz", "Dan Newcomer", ["Audit and Risk"])
+        page.get_by_role("button", name="Seal and send").click()
+        page.locator("#problem:not([hidden])").wait_for()
+        assert "Who may read this channel changed while you wrote." in page.locator("#problem").inner_text()
+        page.wait_for_function("!document.getElementById('send').disabled")
         receipt = _receipt_after_sending(page)
         assert axe_violations(page) == [], describe_violations("sealed receipt", axe_violations(page))
         page.goto(base_url + "/status")
