@@ -15,6 +15,9 @@ const PART_TRIES = 6;
 const AGAIN_WITH_A_NEW_SETUP = ['day-changed', 'roster-changed', 'case-id-taken', 'csrf'];
 
 let setup = null;
+// The sealed disclosure whose answer never came (the connection cut while it was sent): it may have
+// been stored, so the next click sends the very same one, and the receipt it was sealed with.
+let unanswered = null;
 let channels = []; // [{name, id, readers: [{recipient, officer, name, key, keyId}], recovery, refused: [names]}]
 
 // ---- the setup, checked ----------------------------------------------------------------------
@@ -258,6 +261,35 @@ function checkedExclusions() {
   return [...document.querySelectorAll('#exclude input:checked')].map((box) => parseInt(box.value, 10));
 }
 
+async function sendSealed(sealed) {
+  progressSay('Sending your sealed disclosure…', 0, 1);
+  unanswered = sealed;
+  let answer = {};
+  try {
+    answer = await sendPaid('/disclose/sealed', setup.csrf_token, sealed.body, setup.proof, (words) => progressSay(words, 0, 1));
+    if (answer.sealed_by !== 'browser') throw new Refusal(0, 'malformed', 'The portal sent an answer this page cannot read.');
+  } catch (error) {
+    // "Already received" means kept only for this very disclosure sent before without an answer.
+    const kept = error instanceof Refusal && error.code === 'already-received' && sealed.sentBefore;
+    if (!kept) {
+      if (error instanceof Refusal && error.status) unanswered = null; // answered: not stored
+      else sealed.sentBefore = true;
+      throw error;
+    }
+  }
+  unanswered = null;
+  $('seal-form').hidden = true;
+  $('loading').hidden = true;
+  $('roster-problem').hidden = true;
+  $('problem').hidden = true;
+  $('progress-box').hidden = true;
+  $('receipt').textContent = sealed.receipt;
+  if (typeof answer.answer_by === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(answer.answer_by)) {
+    show($('answer-by'), `You should hear from the officers by ${answer.answer_by}.`);
+  }
+  $('done').hidden = false;
+}
+
 async function sealAndSend(event) {
   event.preventDefault();
   const problem = problemWith();
@@ -269,6 +301,10 @@ async function sealAndSend(event) {
   $('problem').hidden = true;
   $('send').disabled = true;
   try {
+    if (unanswered) {
+      await sendSealed(unanswered);
+      return;
+    }
     const channel = channels.find((c) => c.name === $('channel').value);
     const excluded = checkedExclusions();
     const readers = channel.readers.filter((r) => !excluded.includes(r.officer)).concat(channel.recovery ? [channel.recovery] : []);
@@ -306,20 +342,14 @@ async function sealAndSend(event) {
       status: seal(caseKey, `status:${JSON.stringify([1, 'received', today, null])}`, FIRST_NOTE),
       attachments,
     };
-    progressSay('Sending your sealed disclosure…', 0, 1);
-    const answer = await sendPaid('/disclose/sealed', setup.csrf_token, body, setup.proof, (words) => progressSay(words, 0, 1));
-    if (answer.sealed_by !== 'browser') throw new Refusal(0, 'malformed', 'The portal sent an answer this page cannot read.');
-    $('seal-form').hidden = true;
-    $('loading').hidden = true;
-    $('roster-problem').hidden = true;
-    $('progress-box').hidden = true;
-    $('receipt').textContent = receipt;
-    if (typeof answer.answer_by === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(answer.answer_by)) {
-      show($('answer-by'), `You should hear from the officers by ${answer.answer_by}.`);
-    }
-    $('done').hidden = false;
+    await sendSealed({ receipt, body });
   } catch (error) {
-    const words = error instanceof Refusal ? error.message : 'Something went wrong in this browser. Nothing was sent in the clear.';
+    let words = error instanceof Refusal ? error.message : 'Something went wrong in this browser. Nothing was sent in the clear.';
+    if (unanswered) {
+      words = 'The connection was cut while your sealed disclosure was being sent, so this page does not know whether'
+        + ' the portal received it. Choose "Seal and send" again: the page sends the same sealed disclosure, with the'
+        + ' same receipt code (what you change on the page now is not added).';
+    }
     show($('problem'), words);
     if (error instanceof Refusal && AGAIN_WITH_A_NEW_SETUP.includes(error.code)) {
       // A new day, a changed roster or a used token: the next "Seal and send" seals afresh.
