@@ -50,20 +50,6 @@ def portal_day(ctx: Context) -> str:
     return today(ctx.settings.timezone)
 
 
-def receipt_setup(ctx: Context) -> dict:
-    """The receipt's version, the installation's salt (16 bytes) and its Argon2id parameters
-    (opslimit, memlimit in bytes): what a browser derives a receipt's identity with."""
-    settings = ctx.settings
-    return {
-        "version": 1,
-        "salt": settings.install_salt,
-        "params": {
-            "opslimit": settings.receipt_params.opslimit,
-            "memlimit": settings.receipt_params.memlimit,  # bytes
-        },
-    }
-
-
 def sealing_setup(ctx: Context) -> dict:
     """What the sealing page needs besides its tokens (docs/sealed-submission.md, section 1): the
     day, the receipt's derivation parameters, and each channel's officers with the keys the
@@ -97,26 +83,20 @@ def sealing_setup(ctx: Context) -> dict:
         )
     return {
         "day": portal_day(ctx),
-        "receipt": receipt_setup(ctx),
+        "receipt": {
+            "version": 1,
+            "salt": settings.install_salt,
+            "params": {
+                "opslimit": settings.receipt_params.opslimit,
+                "memlimit": settings.receipt_params.memlimit,  # bytes
+            },
+        },
         "channels": found,
         "excludable": [
             {"officer": officer.id, "name": officer.name}
             for officer in conflicts.excludable_officers(ctx)
         ],
     }
-
-
-def trusted_roots(ctx: Context) -> dict[str, bytes]:
-    """Channel id (as text) -> the 32-byte Ed25519 root its roster is verified from, for the
-    sealing page until the signed bundle manifest carries the roots (issue 27): the root pinned
-    in the operator's roots file, else the one first seen. A channel with no roster is left out,
-    so the page seals to nobody on it."""
-    found = {}
-    for channel in channels.list_channels(ctx, with_officers_only=True):
-        root = roster.load(ctx, channel.id).root
-        if root is not None:
-            found[str(channel.id)] = root
-    return found
 
 
 def check_sealed_disclosure(ctx: Context, wire: SealedDisclosure, bound: str) -> None:
@@ -374,3 +354,16 @@ def complete_sealed_reply(
         sealed_uploads.give_back(ctx, uploads, blobs)
         raise
     replies.spend_reply_limits(ctx, case_id, session.id)
+
+
+def trusted_roots(ctx: Context) -> dict[str, bytes]:
+    """Channel id (as text) -> the 32-byte Ed25519 root its roster is verified from, for the
+    sealing page until the signed bundle manifest carries the roots (issue 27): the root pinned
+    in the operator's roots file, else the one first seen. A channel with no roster is left out,
+    so the page seals to nobody on it."""
+    found = {}
+    for channel in channels.list_channels(ctx, with_officers_only=True):
+        root = roster.load(ctx, channel.id).root
+        if root is not None:
+            found[str(channel.id)] = root
+    return found

@@ -14,6 +14,25 @@ function messageField(id, author, accountId, onDay) {
   return `message:${JSON.stringify([id, author, accountId, onDay])}`;
 }
 
+function kdfParams(value) {
+  const params = isObject(value) ? value : {};
+  return { opslimit: whole(params.opslimit, 'receipt parameters'), memlimit: whole(params.memlimit, 'receipt parameters') };
+}
+
+/** The salt and the Argon2id costs to derive a typed receipt at, in the order to try them: the
+ * status setup's `receipt.versions` (docs/sealed-submission.md, section 3), else the one version
+ * the disclosure's setup names. Never parameters of this page's own. */
+async function receiptVersions() {
+  let receipt = isObject(setup.receipt) ? setup.receipt : null;
+  if (!receipt) receipt = (await getJson('/disclose/sealed/setup')).receipt;
+  if (!isObject(receipt)) throw new Refusal(0, 'malformed', 'The portal sent an answer this page cannot read.');
+  const versions = Array.isArray(receipt.versions)
+    ? receipt.versions.slice(0, 8).map((v) => kdfParams(isObject(v) ? v.params : null))
+    : [kdfParams(receipt.params)];
+  if (!versions.length) throw new Refusal(0, 'malformed', 'The portal sent an answer this page cannot read.');
+  return { salt: fromB64(receipt.salt, 'salt', 16), versions };
+}
+
 function say(words) {
   show($('working'), words);
 }
@@ -90,12 +109,20 @@ async function openCase(event) {
   }
   $('open').disabled = true;
   try {
-    const params = isObject(setup.receipt) && isObject(setup.receipt.params) ? setup.receipt.params : {};
+    const { salt, versions } = await receiptVersions();
     say('Opening your disclosure in this browser…');
-    const identity = await pc.deriveReceiptIdentity(receipt, fromB64(setup.receipt.salt, 'salt', 16),
-      { opslimit: whole(params.opslimit, 'receipt parameters'), memlimit: whole(params.memlimit, 'receipt parameters') });
-    opened = { identity };
-    const answer = await sendPaid('/status/sealed', setup.csrf_token, { v: 1, lookup: identity.lookupId }, setup.proof, say);
+    let answer = null;
+    for (let i = 0; i < versions.length && !answer; i++) {
+      // A receipt carries no version: derive at each the portal opens, the current one first.
+      const identity = await pc.deriveReceiptIdentity(receipt, salt, versions[i]);
+      opened = { identity };
+      try {
+        if (i > 0) setup = await getJson('/status/sealed/setup'); // the last check spent its proof
+        answer = await sendPaid('/status/sealed', setup.csrf_token, { v: 1, lookup: identity.lookupId }, setup.proof, say);
+      } catch (error) {
+        if (!(error instanceof Refusal && error.code === 'not-found' && i + 1 < versions.length)) throw error;
+      }
+    }
     render(answer);
     $('open-form').hidden = true;
     $('working').hidden = true;

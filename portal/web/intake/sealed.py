@@ -234,7 +234,6 @@ def sealed_status_setup():
                 "submission_token": submissions.new_token(),
                 "proof": payment.offer("status"),
                 "day": sealed.portal_day(portal_context()),
-                "receipt": sealed.receipt_setup(portal_context()),
             }
         )
     )
