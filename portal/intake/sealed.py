@@ -368,3 +368,16 @@ def complete_sealed_reply(
         sealed_uploads.give_back(ctx, uploads, blobs)
         raise
     replies.spend_reply_limits(ctx, case_id, session.id)
+
+
+def trusted_roots(ctx: Context) -> dict[str, bytes]:
+    """Channel id (as text) -> the 32-byte Ed25519 root its roster is verified from, for the
+    sealing page until the signed bundle manifest carries the roots (issue 27): the root pinned
+    in the operator's roots file, else the one first seen. A channel with no roster is left out,
+    so the page seals to nobody on it."""
+    found = {}
+    for channel in channels.list_channels(ctx, with_officers_only=True):
+        root = roster.load(ctx, channel.id).root
+        if root is not None:
+            found[str(channel.id)] = root
+    return found

@@ -31,6 +31,12 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+# The static pages that seal in the discloser's browser (issue 27; docs/sealed-submission.md).
+SEALING_PAGES = frozenset({"/static/seal/disclose.html", "/static/seal/status.html"})
+SEALING_PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 class _DiscardedFile(io.RawIOBase):
@@ -211,6 +217,10 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         # The disclosure and status forms run one same-origin script, the proof of work
         # (static/proof.js, portal/web/intake/payment.py); every other page runs none.
         policy = CONTENT_SECURITY_POLICY + ("; script-src 'self'" if g.get("page_script") else "")
+        if request.path in SEALING_PAGES:
+            # The sealing pages (static/seal/*.html) run their same-origin modules and fetch the
+            # sealed routes' JSON from this origin; nothing else, and they post no form.
+            policy = SEALING_PAGE_POLICY
         headers.setdefault("Content-Security-Policy", policy)
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"

@@ -289,14 +289,10 @@ def test_a_key_swapped_in_the_database_gets_no_envelope_and_the_verified_readers
     """The sealing page verifies the roster and seals only to the keys it admits; the server's own
     check of the same roster expects exactly those: the swapped key is refused, the disclosure goes
     through to the verified reader."""
-    import sqlite3
     from tests.conftest import add_account
+    from tests.support.sealing import swap_officer_key
     cat = add_account(installation.data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
-    attacker_private, attacker_public = crypto.generate_keypair()
-    conn = sqlite3.connect(installation.data_dir / "portal.db")
-    conn.execute("UPDATE accounts SET public_key = ? WHERE email = ?", [attacker_public, cat.email])
-    conn.commit()
-    conn.close()
+    attacker_private, attacker_public = swap_officer_key(installation.data_dir, cat.email)
     setup = get_setup(client)
     readers = next(c for c in setup["channels"] if c["name"] == "Audit and Risk")["readers"]
     swapped = next(r for r in readers if r["name"] == "Cat Colleague")

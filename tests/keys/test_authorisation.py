@@ -58,6 +58,7 @@ TABLE: dict[tuple[str, str], dict] = {
     ("discloser.sealed_disclose", "POST"): everyone((400, '"plaintext"')),
     ("discloser.sealed_received", "GET"): everyone((404, '"not-found"')),
     ("discloser.sealed_status_setup", "GET"): everyone((200, '"csrf_token"')),
+    ("discloser.sealed_roots", "GET"): everyone((200, '"roots"')),
     ("discloser.sealed_status", "POST"): everyone((400, '"plaintext"')),
     ("discloser.sealed_reply", "POST"): everyone((400, '"plaintext"')),
     ("discloser.sealed_upload_begin", "POST"): everyone((400, '"plaintext"')),

@@ -48,8 +48,11 @@ def base_url(installation):
         yield f"http://127.0.0.1:{server.port}"
     finally:
         output = server.stop()
-        # The server's own output never holds a client's address or user agent.
+        # The server's own output never holds a client's address or user agent, nor what a
+        # discloser wrote (the tests plant MARKER).
         assert "HeadlessChrome" not in output and "Mozilla/" not in output
+        from tests.conftest import MARKER
+        assert MARKER not in output
 
 
 @pytest.fixture(scope="module")

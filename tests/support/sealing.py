@@ -137,3 +137,15 @@ def upload_blob(client, csrf: str, blob: bytes) -> str:
     for n in range(-(-len(blob) // size)):
         assert put_part(client, upload, n, blob[n * size:(n + 1) * size], csrf).status_code == 201
     return upload
+
+
+def swap_officer_key(data_dir, email: str) -> tuple[bytes, bytes]:
+    """An attacker's X25519 pair, its public key written over `email`'s in the database (the
+    signed roster still names the officer's own key). Returns (private, public)."""
+    import sqlite3
+    private, public = crypto.generate_keypair()
+    conn = sqlite3.connect(data_dir / "portal.db")
+    conn.execute("UPDATE accounts SET public_key = ? WHERE email = ?", [public, email])
+    conn.commit()
+    conn.close()
+    return private, public

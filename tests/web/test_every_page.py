@@ -31,6 +31,7 @@ SKIPPED = {
     "console.original": "the original of a cleaned file the discloser handed over, a download",
     "statistics.export": "CSV",
     "discloser.sealed_setup": "JSON for the sealing page (issue 27)",
+    "discloser.sealed_roots": "JSON for the sealing page (issue 27)",
     "discloser.sealed_status_setup": "JSON for the sealing page (issue 27)",
     "discloser.sealed_upload_state": "JSON for the sealing page (issue 27)",
     "discloser.sealed_attachment": "a sealed blob for the sealing page, application/octet-stream",

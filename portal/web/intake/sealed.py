@@ -169,6 +169,14 @@ def sealed_setup():
     )
 
 
+@bp.get("/disclose/sealed/roots")
+def sealed_roots():
+    """The roster roots the sealing page verifies each channel from: for now from the server
+    (the roots file), until the signed bundle manifest carries them."""
+    roots = sealed.trusted_roots(portal_context())
+    return jsonify(_wire({"v": sealed_wire.WIRE_VERSION, "roots": roots}))
+
+
 @bp.post("/disclose/sealed")
 def sealed_disclose():
     ctx = portal_context()

@@ -1,0 +1,372 @@
+// The sealing page (issue 27; docs/sealed-submission.md): the discloser's browser makes the
+// receipt, derives its identity, verifies each channel's roster from the root it trusts, seals
+// every field, the case key and the identity key, uploads files encrypted in parts, and sends the
+// sealed disclosure. Nothing the discloser wrote leaves this page in the clear.
+import * as pc from './portal-crypto.js';
+import {
+  Refusal, fromB64, getJson, isObject, list, pause, putBytes, sendJson, sendPaid, show, text, toB64, utf8, whole,
+} from './page.js';
+
+const $ = (id) => document.getElementById(id);
+const FIELDS = ['category', 'summary', 'details', 'disclosed_elsewhere'];
+const IDENTITY_FIELDS = ['contact', 'identifying'];
+const FIRST_NOTE = '{"reason": "", "expected_timeframe": ""}'; // Python's json.dumps, default separators
+const PART_TRIES = 6;
+const AGAIN_WITH_A_NEW_SETUP = ['day-changed', 'roster-changed', 'case-id-taken', 'csrf'];
+
+let setup = null;
+// The sealed disclosure whose answer never came (the connection cut while it was sent): it may have
+// been stored, so the next click sends the very same one, and the receipt it was sealed with.
+let unanswered = null;
+let channels = []; // [{name, id, readers: [{recipient, officer, name, key, keyId}], recovery, refused: [names]}]
+
+// ---- the setup, checked ----------------------------------------------------------------------
+
+async function trustedRoots() {
+  // For now the roots come from the portal (its roots file); the signed bundle manifest will
+  // carry them instead. A channel without a root is sealed to nobody.
+  const answer = await getJson('/disclose/sealed/roots');
+  const roots = new Map();
+  if (isObject(answer.roots)) {
+    for (const [id, root] of Object.entries(answer.roots)) roots.set(id, fromB64(root, 'root', 32));
+  }
+  return roots;
+}
+
+function checkedChannel(entry, roots) {
+  if (!isObject(entry)) throw new Refusal(0, 'malformed', 'The portal sent a bad channel.');
+  const name = text(entry.name, 'channel name', 200);
+  const id = whole(entry.id, 'channel id');
+  const root = roots.get(String(id));
+  const statements = list(entry.roster, 'roster').map((s) => ({
+    body: fromB64(isObject(s) ? s.body : null, 'roster statement'),
+    signatures: list(s.signatures, 'roster signatures').map((pair) => list(pair, 'signature').map((v) => fromB64(v, 'signature'))),
+  }));
+  const verified = root ? pc.verifyRosterChain(root, id, statements) : { ok: false, problem: 'no root to check it from', readers: [], sealingKeys: [] };
+  const readers = [];
+  const refused = [];
+  for (const reader of list(entry.readers, 'readers')) {
+    if (!isObject(reader)) continue;
+    const officer = whole(reader.officer, 'officer');
+    const readerName = text(reader.name, 'officer name', 200);
+    let key = null;
+    try {
+      key = fromB64(reader.public_key, 'key', 32);
+      pc.checkX25519Public(key);
+    } catch {
+      key = null;
+    }
+    // Sealed only to the key the verified roster gives this very officer.
+    const admitted = key && verified.ok && verified.readers.some((r) => r.officer === officer && pc.equalBytes(r.key, key));
+    if (admitted && pc.rosterAdmits(verified, key)) {
+      readers.push({ recipient: `account:${officer}`, officer, name: readerName, key, keyId: pc.keyFingerprint(key) });
+    } else {
+      refused.push(readerName);
+    }
+  }
+  let recovery = null;
+  if (isObject(entry.recovery)) {
+    const key = fromB64(entry.recovery.public_key, 'recovery key', 32);
+    if (verified.ok && verified.recoveryKey && pc.equalBytes(verified.recoveryKey, key) && pc.rosterAdmits(verified, key)) {
+      recovery = { recipient: 'recovery', key, keyId: pc.keyFingerprint(key) };
+    } else {
+      refused.push('the recovery key');
+    }
+  }
+  return { name, id, readers, recovery, refused };
+}
+
+function fill(select, options) {
+  for (const [value, label] of options) {
+    const option = document.createElement('option');
+    option.value = value;
+    option.textContent = label;
+    select.append(option);
+  }
+}
+
+async function fetchSetup() {
+  setup = await getJson('/disclose/sealed/setup');
+  const roots = await trustedRoots();
+  text(setup.csrf_token, 'token', 500);
+  text(setup.submission_token, 'token', 500);
+  channels = list(setup.channels, 'channels').map((c) => checkedChannel(c, roots));
+}
+
+async function load() {
+  await fetchSetup();
+  fill($('channel'), [['', 'Choose one'], ...channels.map((c) => [c.name, c.name])]);
+  const excludable = Array.isArray(setup.excludable) ? setup.excludable.filter(isObject) : [];
+  for (const officer of excludable) {
+    const id = whole(officer.officer, 'officer');
+    const item = document.createElement('li');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.id = `exclude-${id}`;
+    box.value = String(id);
+    const label = document.createElement('label');
+    label.htmlFor = box.id;
+    label.textContent = text(officer.name, 'officer name', 200);
+    item.append(box, ' ', label);
+    $('exclude').append(item);
+  }
+  $('exclude-box').hidden = excludable.length === 0;
+  $('channel').addEventListener('change', sayRefused);
+  $('loading').textContent = 'The page is ready. Nothing is sent until you choose "Seal and send".';
+  $('seal-form').hidden = false;
+}
+
+function sayRefused() {
+  const channel = channels.find((c) => c.name === $('channel').value);
+  const box = $('roster-problem');
+  if (!channel || channel.refused.length === 0) {
+    box.hidden = true;
+    return;
+  }
+  const sealedTo = channel.readers.map((r) => r.name);
+  box.textContent = `This page will not seal your disclosure to ${channel.refused.join(', ')}: their key does not `
+    + 'match the signed list of who may read this channel, so it could belong to someone else. '
+    + (sealedTo.length ? `It still reaches ${sealedTo.join(', ')}, whose keys were checked.` : 'No officer of this channel could be checked, so it cannot be sent to them now.');
+  box.hidden = false;
+}
+
+// ---- sealing ---------------------------------------------------------------------------------
+
+function envelope(recipient, key, secret) {
+  return { recipient: recipient.recipient, key_id: recipient.keyId, sealed: toB64(pc.sealTo(key, secret)) };
+}
+
+function progressSay(words, done, total) {
+  $('progress-box').hidden = false;
+  $('progress-words').textContent = words;
+  $('progress').max = Math.max(total, 1);
+  $('progress').value = done;
+}
+
+// The blob's bytes in the portal's parts: the same bytes again for the same key and header, so a
+// part lost on the way is sent again from the file (docs/browser-crypto-api.md, files).
+async function* blobParts(file, key, ad, header, partBytes, sha) {
+  const encryptor = new pc.StreamEncryptor(key, ad, header ? { header } : {});
+  let held = new Uint8Array(partBytes);
+  let fill = 0;
+  function* take(chunk) {
+    let i = 0;
+    while (i < chunk.length) {
+      const n = Math.min(partBytes - fill, chunk.length - i);
+      held.set(chunk.subarray(i, i + n), fill);
+      fill += n;
+      i += n;
+      if (fill === partBytes) {
+        yield held;
+        held = new Uint8Array(partBytes);
+        fill = 0;
+      }
+    }
+  }
+  yield* take(encryptor.header);
+  const reader = file.stream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (sha) sha.update(value);
+    for (const chunk of encryptor.write(value)) yield* take(chunk);
+  }
+  for (const chunk of encryptor.close()) yield* take(chunk);
+  if (fill) yield held.subarray(0, fill);
+}
+
+async function uploadFile(file, caseKey, caseId, place) {
+  const attachmentId = pc.toHex(pc.randomBytes(16));
+  const key = pc.streamKey(caseKey, caseId, attachmentId);
+  const ad = pc.attachmentAd(caseId, attachmentId);
+  const size = pc.paddedBlobSize(file.size);
+  const begun = await sendJson('POST', '/disclose/sealed/uploads', setup.csrf_token, { v: 1, size });
+  const upload = text(begun.upload, 'upload', 100);
+  const partBytes = whole(begun.part_bytes, 'part size');
+  const parts = Math.ceil(size / partBytes);
+  let header = null;
+  let sha = null;
+  let digest = null;
+  let stored = 0;
+  for (let attempt = 0; stored < parts; attempt++) {
+    sha = stored === 0 ? pc.newSha256() : null; // the digest is taken on a pass from the start
+    let n = 0;
+    try {
+      for await (const part of blobParts(file, key, ad, header, partBytes, sha)) {
+        if (n === 0 && !header) header = part.slice(2, 26);
+        if (n >= stored) {
+          await putBytes(`/disclose/sealed/uploads/${upload}/parts/${n}`, setup.csrf_token, part);
+          stored = n + 1;
+          progressSay(`Sending ${place}: part ${stored} of ${parts}.`, stored, parts);
+        }
+        n++;
+      }
+      if (sha) digest = pc.toHex(sha.digest());
+    } catch (error) {
+      if (attempt + 1 >= PART_TRIES || (error instanceof Refusal && error.status >= 400 && error.status < 500 && error.code !== 'different')) {
+        throw error;
+      }
+      progressSay(`The connection was interrupted while sending ${place}. Carrying on from the last part the portal kept…`, stored, parts);
+      await pause(1);
+      try {
+        const state = await getJson(`/disclose/sealed/uploads/${upload}`);
+        stored = whole(state.parts, 'parts');
+      } catch {
+        // Still cut off: the next attempt asks again.
+      }
+    }
+  }
+  if (!digest) {
+    // The pass that stored the last parts started part way: read the file once more for its digest.
+    const again = pc.newSha256();
+    const reader = file.stream().getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      again.update(value);
+    }
+    digest = pc.toHex(again.digest());
+  }
+  const meta = { name: file.name, type: file.type || 'application/octet-stream', size: file.size, message: null,
+    sha256: digest, hidden: 'unchecked', hidden_kinds: [] };
+  return { id: attachmentId, upload, meta: toB64(pc.encryptField(caseKey, caseId, `attachment:${attachmentId}`, utf8(JSON.stringify(meta)))) };
+}
+
+function plainValue(id) {
+  return $(id).value;
+}
+
+function problemWith() {
+  if (!$('channel').value) return 'Please choose who should receive it.';
+  if (!plainValue('category')) return 'Please choose the kind of wrongdoing.';
+  if (!plainValue('summary').trim()) return 'Please give a short title.';
+  if (!plainValue('details').trim()) return 'Please describe what happened.';
+  if (!plainValue('disclosed_elsewhere')) return 'Please say whether you have raised it elsewhere.';
+  const limits = isObject(setup.limits) ? setup.limits : {};
+  for (const name of [...FIELDS, ...IDENTITY_FIELDS]) {
+    const limit = limits[name];
+    if (Number.isSafeInteger(limit) && utf8(plainValue(name)).length > limit) {
+      return `"${document.querySelector(`label[for=${name}]`).textContent}" is too long.`;
+    }
+  }
+  const channel = channels.find((c) => c.name === $('channel').value);
+  const excluded = new Set(checkedExclusions());
+  if (!channel || channel.readers.filter((r) => !excluded.has(r.officer)).length === 0) {
+    return 'No officer of this channel could be checked, so this page cannot seal it to them now. Try again later or use the ordinary form.';
+  }
+  return null;
+}
+
+function checkedExclusions() {
+  return [...document.querySelectorAll('#exclude input:checked')].map((box) => parseInt(box.value, 10));
+}
+
+async function sendSealed(sealed) {
+  progressSay('Sending your sealed disclosure…', 0, 1);
+  unanswered = sealed;
+  let answer = {};
+  try {
+    answer = await sendPaid('/disclose/sealed', setup.csrf_token, sealed.body, setup.proof, (words) => progressSay(words, 0, 1));
+    if (answer.sealed_by !== 'browser') throw new Refusal(0, 'malformed', 'The portal sent an answer this page cannot read.');
+  } catch (error) {
+    // "Already received" means kept only for this very disclosure sent before without an answer.
+    const kept = error instanceof Refusal && error.code === 'already-received' && sealed.sentBefore;
+    if (!kept) {
+      if (error instanceof Refusal && error.status) unanswered = null; // answered: not stored
+      else sealed.sentBefore = true;
+      throw error;
+    }
+  }
+  unanswered = null;
+  $('seal-form').hidden = true;
+  $('loading').hidden = true;
+  $('roster-problem').hidden = true;
+  $('problem').hidden = true;
+  $('progress-box').hidden = true;
+  $('receipt').textContent = sealed.receipt;
+  if (typeof answer.answer_by === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(answer.answer_by)) {
+    show($('answer-by'), `You should hear from the officers by ${answer.answer_by}.`);
+  }
+  $('done').hidden = false;
+}
+
+async function sealAndSend(event) {
+  event.preventDefault();
+  const problem = problemWith();
+  if (problem) {
+    show($('problem'), problem);
+    $('problem').focus?.();
+    return;
+  }
+  $('problem').hidden = true;
+  $('send').disabled = true;
+  try {
+    if (unanswered) {
+      await sendSealed(unanswered);
+      return;
+    }
+    const channel = channels.find((c) => c.name === $('channel').value);
+    const excluded = checkedExclusions();
+    const readers = channel.readers.filter((r) => !excluded.includes(r.officer)).concat(channel.recovery ? [channel.recovery] : []);
+    const receiptParams = isObject(setup.receipt) && isObject(setup.receipt.params) ? setup.receipt.params : null;
+    const params = { opslimit: whole(receiptParams?.opslimit, 'receipt parameters'), memlimit: whole(receiptParams?.memlimit, 'receipt parameters') };
+    const salt = fromB64(setup.receipt.salt, 'salt', 16);
+    const today = text(setup.day, 'day', 10);
+    progressSay('Making your receipt code…', 0, 1);
+    const receipt = pc.newReceipt();
+    const identity = await pc.deriveReceiptIdentity(receipt, salt, params);
+    const caseKey = pc.newCaseKey();
+    const identityKey = pc.newCaseKey();
+    const caseId = pc.toHex(pc.randomBytes(16));
+    const attachments = [];
+    const files = [...$('files').files];
+    for (let i = 0; i < files.length; i++) {
+      attachments.push(await uploadFile(files[i], caseKey, caseId, files.length > 1 ? `file ${i + 1} of ${files.length}` : 'your file'));
+    }
+    progressSay('Sealing your disclosure…', 0, 1);
+    const seal = (key, field, value) => toB64(pc.encryptField(key, caseId, field, utf8(value)));
+    const discloser = { recipient: 'discloser', keyId: pc.keyFingerprint(identity.publicKey) };
+    const body = {
+      v: 1,
+      sealing: 'browser',
+      submission_token: setup.submission_token,
+      channel: channel.name,
+      excluded_officers: excluded,
+      case_id: caseId,
+      day: today,
+      discloser: { public_key: toB64(identity.publicKey), signing_key: toB64(identity.signingPublicKey), lookup: identity.lookupId },
+      case_key: readers.map((r) => envelope(r, r.key, caseKey)).concat([envelope(discloser, identity.publicKey, caseKey)]),
+      identity_key: readers.map((r) => envelope(r, r.key, identityKey)),
+      fields: Object.fromEntries(FIELDS.map((name) => [name, seal(caseKey, name, plainValue(name))])),
+      identity_fields: Object.fromEntries(IDENTITY_FIELDS.map((name) => [name, seal(identityKey, `identity:${name}`, plainValue(name))])),
+      status: seal(caseKey, `status:${JSON.stringify([1, 'received', today, null])}`, FIRST_NOTE),
+      attachments,
+    };
+    await sendSealed({ receipt, body });
+  } catch (error) {
+    let words = error instanceof Refusal ? error.message : 'Something went wrong in this browser. Nothing was sent in the clear.';
+    if (unanswered) {
+      words = 'The connection was cut while your sealed disclosure was being sent, so this page does not know whether'
+        + ' the portal received it. Choose "Seal and send" again: the page sends the same sealed disclosure, with the'
+        + ' same receipt code (what you change on the page now is not added).';
+    }
+    show($('problem'), words);
+    if (error instanceof Refusal && AGAIN_WITH_A_NEW_SETUP.includes(error.code)) {
+      // A new day, a changed roster or a used token: the next "Seal and send" seals afresh.
+      try {
+        await fetchSetup();
+        sayRefused();
+      } catch {
+        show($('problem'), `${words} Reload this page before trying again.`);
+      }
+    }
+    $('progress-box').hidden = true;
+    $('send').disabled = false;
+  }
+}
+
+$('seal-form').addEventListener('submit', sealAndSend);
+load().catch((error) => {
+  $('loading').hidden = true;
+  show($('problem'), error instanceof Refusal ? error.message : 'This page could not get ready. Please reload it or use the ordinary form.');
+});

@@ -1,0 +1,170 @@
+// What the two sealing pages (disclose.html, status.html) share: talking JSON to the portal's
+// sealed routes (docs/sealed-submission.md), reading what they answer as untrusted input, the
+// proof of work, and plain-words messages. No DOM beyond the elements a page hands in.
+
+export class Refusal extends Error {
+  // An answer of the portal that is not a success: `code` as the wire format names it.
+  constructor(status, code, message, body) {
+    super(message || 'The portal could not take this just now. Nothing was sent in the clear.');
+    this.status = status;
+    this.code = code;
+    this.body = body;
+  }
+}
+
+// ---- untrusted JSON: every value is checked for its type before use -------------------------
+
+export function isObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function text(value, what, max = 10000) {
+  if (typeof value !== 'string' || value.length > max) throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+  return value;
+}
+
+export function whole(value, what) {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+  return value;
+}
+
+export function list(value, what) {
+  if (!Array.isArray(value)) throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+  return value;
+}
+
+export function fromB64(value, what, size = null) {
+  text(value, what, 8 * 1024 * 1024);
+  let binary;
+  try {
+    binary = atob(value);
+  } catch {
+    throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+  }
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  if (size !== null && bytes.length !== size) throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+  return bytes;
+}
+
+export function toB64(bytes) {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+export function day(value) {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    throw new Refusal(0, 'malformed', 'The portal sent a bad day.');
+  }
+  return value;
+}
+
+// ---- the sealed routes ---------------------------------------------------------------------
+
+async function answerOf(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const code = isObject(body) && typeof body.error === 'string' ? body.error : 'failed';
+    const message = isObject(body) && typeof body.message === 'string' ? body.message : null;
+    const refusal = new Refusal(response.status, code, message, isObject(body) ? body : {});
+    refusal.retryAfter = parseInt(response.headers.get('Retry-After') || '3', 10) || 3;
+    throw refusal;
+  }
+  if (!isObject(body)) throw new Refusal(response.status, 'malformed', 'The portal sent an answer this page cannot read.');
+  return body;
+}
+
+export async function getJson(path) {
+  const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  return answerOf(response);
+}
+
+export async function sendJson(method, path, csrf, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: { 'Content-Type': 'application/json', 'X-CSRFToken': csrf },
+    body: JSON.stringify(body),
+  });
+  return answerOf(response);
+}
+
+export async function putBytes(path, csrf, bytes) {
+  const response = await fetch(path, {
+    method: 'PUT',
+    credentials: 'same-origin',
+    cache: 'no-store',
+    headers: { 'Content-Type': 'application/octet-stream', 'X-CSRFToken': csrf },
+    body: bytes,
+  });
+  return answerOf(response);
+}
+
+// ---- proof of work (portal/guard/proofs.py), as static/proof.js solves it --------------------
+
+function zeroBits(bytes) {
+  let bits = 0;
+  for (const b of bytes) {
+    if (b === 0) { bits += 8; continue; }
+    let v = b;
+    while ((v & 0x80) === 0) { bits++; v <<= 1; }
+    return bits;
+  }
+  return bits;
+}
+
+/** {pow_challenge, pow_solution} for a setup's `proof`, or {} when it names no challenge. */
+export async function solveProof(proof) {
+  if (!isObject(proof) || typeof proof.challenge !== 'string' || !proof.challenge) return {};
+  const challenge = text(proof.challenge, 'challenge', 500);
+  const lane = Number.isSafeInteger(proof.lane_bits) ? proof.lane_bits : 0;
+  const need = Math.min(32, Math.max(parseInt(challenge.split('.')[2], 10) || 0, lane));
+  const encoder = new TextEncoder();
+  for (let n = 0; ; n += 64) {
+    const batch = [];
+    for (let k = n; k < n + 64; k++) batch.push(crypto.subtle.digest('SHA-256', encoder.encode(`${challenge}:${k}`)));
+    const digests = await Promise.all(batch);
+    for (let j = 0; j < digests.length; j++) {
+      if (zeroBits(new Uint8Array(digests[j])) >= need) return { pow_challenge: challenge, pow_solution: String(n + j) };
+    }
+  }
+}
+
+export function pause(seconds) {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(seconds, 0), 120) * 1000));
+}
+
+/** POST `body` with a solved proof; when the portal says to come back (503 come-back), wait as it
+ * says and solve the fresh challenge it names, a few times. `say` tells the person why. */
+export async function sendPaid(path, csrf, body, proof, say) {
+  let paid = await solveProof(proof);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sendJson('POST', path, csrf, { ...body, ...paid });
+    } catch (error) {
+      if (!(error instanceof Refusal) || error.code !== 'come-back' || attempt >= 4) throw error;
+      const wait = error.retryAfter || 3;
+      say(`The portal is busy. Trying again in a few seconds (${error.message})`);
+      await pause(Math.min(wait, 30));
+      paid = await solveProof(error.body.proof);
+    }
+  }
+}
+
+export function show(element, message) {
+  element.textContent = message;
+  element.hidden = false;
+}
+
+export function utf8(textValue) {
+  return new TextEncoder().encode(textValue);
+}

@@ -1,0 +1,187 @@
+"""The sealing pages in Debian's chromium (issue 27; two browser tests, the first run twice): a
+disclosure with a file sealed in the browser (static/seal/disclose.html), one of its parts cut off on
+the way and resumed, an officer's reply read and answered on the status page with script
+(static/seal/status.html), with the JIT on and again as Tor Browser's "Safer" level runs script
+(`--jitless`, no WebAssembly); a planted marker reaches no request body and no file, and the
+officer reads it all. A key swapped in the database is refused by the page, in plain words, and
+the disclosure still reaches the verified officer."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import crypto
+from tests.conftest import MARKER, add_account
+from tests.support import files_containing
+from tests.support.browser import (CHROMIUM_ARGS, NARROW, axe_violations, base_url,  # noqa: F401  (fixture)
+                                   describe_violations, horizontal_overflow, keyboard_problems, require_axe,
+                                   require_browser)
+from tests.support.sealing import swap_officer_key
+from tests.support.workflow import officer_on_case, post
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+JITLESS = ["--js-flags=--jitless --no-expose-wasm"]
+REPLY = "Thank you. We have started looking at the fuel card statements."
+# 5 MiB with the JIT, as the issue asks; 1 MiB without it, where the pure-JavaScript cipher is
+# several times slower and the suite must stay fast.
+FILE_BYTES = {False: 5 * 1024 * 1024, True: 1024 * 1024}
+
+
+@pytest.fixture(params=[False, True], ids=["jit", "jitless"])
+def jitless_browser(request):
+    require_browser()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=CHROMIUM_ARGS + (JITLESS if request.param else []))
+        yield request.param, browser
+        browser.close()
+
+
+def _fill_disclosure(page, base_url, values):
+    page.goto(base_url + "/disclose")
+    page.get_by_role("link", name="Seal it in your browser instead").click()
+    page.get_by_label("Who should receive this disclosure?").wait_for()
+    page.get_by_label("Who should receive this disclosure?").select_option("Audit and Risk")
+    page.get_by_label("What kind of serious wrongdoing is it?").select_option("public_funds")
+    page.get_by_label("A short title").fill(values["summary"])
+    page.get_by_label("What happened?").fill(values["details"])
+    page.get_by_label("Have you raised this anywhere else?").select_option("no")
+    page.get_by_label("How to contact you (optional)").fill(values["contact"])
+    page.get_by_label("Anything else that could identify you (optional)").fill(values["identifying"])
+
+
+def _receipt_after_sending(page) -> str:
+    page.get_by_role("button", name="Seal and send").click()
+    page.locator("#done").wait_for(timeout=240_000)
+    assert "sealed in your browser" in page.locator("#sealing-mode").inner_text()
+    return page.locator("#receipt").inner_text()
+
+
+def test_a_disclosure_sealed_in_the_browser_with_a_file_a_reply_and_a_status_check(jitless_browser, base_url, app,
+                                                                                   installation):
+    jitless, browser = jitless_browser
+    values = {"summary": f"Fuel cards {MARKER}", "details": f"Used on weekends. {MARKER}",
+              "contact": f"Signal {MARKER}", "identifying": f"Night shift {MARKER}"}
+    data = os.urandom(FILE_BYTES[jitless] // 2) + MARKER.encode() + os.urandom(FILE_BYTES[jitless] // 2)
+    context = browser.new_context(viewport=NARROW)
+    page = context.new_page()
+    bodies: list[bytes] = []
+    page.on("request", lambda r: bodies.append(r.post_data_buffer or b""))
+    cut = []
+
+    def cut_part_three_once(route):
+        # The connection drops while the fourth part is on its way: the page carries on from the
+        # last part the portal kept.
+        if not cut:
+            cut.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/parts/3", cut_part_three_once)
+    _fill_disclosure(page, base_url, values)
+    assert page.evaluate("typeof WebAssembly") == ("undefined" if jitless else "object")
+    # Nothing on the page can be posted in the clear: no input has a name.
+    assert page.locator("input[name], textarea[name], select[name]").count() == 0
+    page.get_by_label("Files (optional)").set_input_files(
+        {"name": f"statement {MARKER}.pdf", "mimeType": "application/pdf", "buffer": data})
+    page.evaluate("""() => { window.progressSaid = [];
+        new MutationObserver(() => window.progressSaid.push(document.getElementById('progress-words').textContent))
+          .observe(document.getElementById('progress-words'), {childList: true, characterData: true, subtree: true}); }""")
+    receipt = _receipt_after_sending(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    parts = -(-crypto.padded_blob_size(len(data)) // crypto.CHUNK_SIZE)
+    said = page.evaluate("window.progressSaid")
+    # Progress shown part by part, the interruption said in plain words, and every part sent.
+    assert f"Sending your file: part {parts} of {parts}." in said and f"Sending your file: part 3 of {parts}." in said
+    assert any(s.startswith("The connection was interrupted while sending your file.") for s in said)
+    assert cut and sum(1 for b in bodies if len(b) == crypto.CHUNK_SIZE) >= parts - 1
+
+    officer, case = officer_on_case(app, installation.officer)
+    shown = officer.get(case).text
+    assert 'data-sealed-by="browser"' in shown and "Sealed in the discloser's browser" in " ".join(shown.split())
+    for value in values.values():
+        assert value in shown
+    [attachment] = [line.split("/attachments/")[1].split('"')[0] for line in shown.splitlines()
+                    if "/attachments/" in line][:1]
+    assert officer.get(f"{case}/attachments/{attachment}").data == data
+    assert post(officer, case + "/reply", message=REPLY).status_code == 303
+
+    page.goto(base_url + "/static/seal/status.html")
+    page.get_by_label("Receipt code").fill(receipt)
+    page.get_by_role("button", name="Open").click()
+    page.locator("#case:not([hidden])").wait_for()
+    assert "sealed in your browser" in page.locator("#sealing-mode").inner_text()
+    assert REPLY in page.locator("#messages").inner_text()
+    page.get_by_label("Your message").fill(f"The statements are in the top drawer. {MARKER}")
+    page.get_by_role("button", name="Send message").click()
+    page.locator("#sent:not([hidden])").wait_for()
+    page.get_by_text("The statements are in the top drawer.").wait_for()
+    context.close()
+
+    assert f"The statements are in the top drawer. {MARKER}" in officer.get(case).text
+    assert len(bodies) > parts
+    assert [b[:80] for b in bodies if MARKER.encode() in b] == []
+    assert files_containing(installation.data_dir, MARKER.encode()) == []
+
+
+def test_a_key_swapped_in_the_database_is_refused_in_plain_words_and_the_verified_officer_receives(
+        base_url, app, installation):
+    require_browser()
+    require_axe()
+    from playwright.sync_api import sync_playwright
+    cat = add_account(installation.data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+    swap_officer_key(installation.data_dir, cat.email)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        # bypass_csp only so that axe-core can be injected (tests/support/browser.py).
+        page = browser.new_page(viewport=NARROW, bypass_csp=True)
+        _fill_disclosure(page, base_url, {"summary": "Fuel cards", "details": "Used on weekends.",
+                                          "contact": "", "identifying": ""})
+        warning = page.locator("#roster-problem").inner_text()
+        assert "will not seal your disclosure to Cat Colleague" in warning and "still reaches Ana Officer" in warning
+        assert axe_violations(page) == [], describe_violations("sealing page", axe_violations(page))
+        assert horizontal_overflow(page) is None
+        assert keyboard_problems(page) == []
+        # An officer joins the channel while the page is open: the portal refuses envelopes that miss
+        # them, the page says so and seals afresh to the new roster at the next click.
+        add_account(installation.data_dir, "officer", "dan@agency.govt.nz", "Dan Newcomer", ["Audit and Risk"])
+        page.get_by_role("button", name="Seal and send").click()
+        page.locator("#problem:not([hidden])").wait_for()
+        assert "Who may read this channel changed while you wrote." in page.locator("#problem").inner_text()
+        page.wait_for_function("!document.getElementById('send').disabled")
+        # The portal stores the next one but its answer is lost on the way back: the page cannot know,
+        # says so, and the next click sends the same sealed disclosure, which the portal already has.
+        dropped = []
+
+        def drop_the_answer_once(route):
+            if route.request.method != "POST" or dropped:
+                return route.continue_()
+            dropped.append(route.fetch().status)
+            route.abort()
+
+        page.route("**/disclose/sealed", drop_the_answer_once)
+        page.get_by_role("button", name="Seal and send").click()
+        page.get_by_text("does not know whether the portal received it").wait_for()
+        assert dropped == [201]
+        page.wait_for_function("!document.getElementById('send').disabled")
+        receipt = _receipt_after_sending(page)
+        assert axe_violations(page) == [], describe_violations("sealed receipt", axe_violations(page))
+        page.goto(base_url + "/status")
+        page.get_by_role("link", name="Check it in your browser instead").click()
+        page.get_by_label("Receipt code").fill(crypto.new_receipt())  # another receipt: it opens nothing
+        page.get_by_role("button", name="Open").click()
+        page.locator("#problem:not([hidden])").wait_for()
+        assert "We could not open a disclosure with that code." in page.locator("#problem").inner_text()
+        page.get_by_label("Receipt code").fill(receipt.lower().replace("-", " "))  # as people type it
+        page.get_by_role("button", name="Open").click()
+        page.locator("#case:not([hidden])").wait_for()
+        assert "No messages yet." in page.locator("#messages").inner_text()
+        assert axe_violations(page) == [], describe_violations("status with script", axe_violations(page))
+        assert horizontal_overflow(page) is None
+        browser.close()
+    officer, case = officer_on_case(app, installation.officer)
+    assert "Used on weekends." in officer.get(case).text
