@@ -44,13 +44,39 @@ def _clean_object(obj, found: set[str]) -> None:
             if key in obj:
                 del obj[key]
                 found.add(kinds.COMMENT_AUTHORS)
-    if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image":
-        if obj.get("/Filter") == "/DCTDecode":
-            raw = obj.read_raw_bytes()
-            cleaned, removed = strip_jpeg(raw)
-            if removed:
-                obj.write(cleaned, filter=pikepdf.Name.DCTDecode)
-                found.add(kinds.IMAGE_DETAILS)
+    if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image" and _ends_in_jpeg(obj):
+        # A filter array ([/FlateDecode /DCTDecode], as some writers make) wraps the same JPEG:
+        # undo the general filters, keep the JPEG's own coding.
+        cleaned, removed = strip_jpeg(_jpeg_bytes(obj))
+        if removed:
+            obj.write(cleaned, filter=pikepdf.Name.DCTDecode)
+            if "/DecodeParms" in obj:
+                del obj["/DecodeParms"]
+            found.add(kinds.IMAGE_DETAILS)
+
+
+def _jpeg_bytes(stream) -> bytes:
+    """The JPEG inside `stream`: its raw bytes with the filters before /DCTDecode undone."""
+    filters = stream.get("/Filter")
+    if not isinstance(filters, pikepdf.Array) or len(filters) == 1:
+        return stream.read_raw_bytes()
+    raw, parms = stream.read_raw_bytes(), stream.get("/DecodeParms")
+    stream.Filter = pikepdf.Array(list(filters)[:-1])
+    if isinstance(parms, pikepdf.Array):
+        stream.DecodeParms = pikepdf.Array(list(parms)[:-1])
+    try:
+        return stream.read_bytes()
+    finally:
+        # As it was, in case nothing is removed (a cleaned JPEG is written over it).
+        stream.write(raw, filter=filters, decode_parms=parms)
+
+
+def _ends_in_jpeg(stream) -> bool:
+    """True when the stream's last filter is /DCTDecode, given as a name or as an array."""
+    filters = stream.get("/Filter")
+    if isinstance(filters, pikepdf.Array):
+        return len(filters) > 0 and filters[len(filters) - 1] == "/DCTDecode"
+    return filters == "/DCTDecode"
 
 
 def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
