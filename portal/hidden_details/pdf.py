@@ -1,6 +1,6 @@
 """PDF, with pikepdf (qpdf): the document information, the XMP of the document and of every
-object, application data (/PieceInfo), the names on annotations (comments), EXIF inside embedded
-JPEG pictures; saved whole and fresh, so earlier saved versions (incremental updates) are gone
+object, application data (/PieceInfo), the names on annotations (comments, each entry of a
+page's /Annots), page thumbnails, EXIF inside embedded JPEG pictures (a filter array too); saved whole and fresh, so earlier saved versions (incremental updates) are gone
 and the identifier (/ID) is new."""
 
 from __future__ import annotations
@@ -79,6 +79,25 @@ def _ends_in_jpeg(stream) -> bool:
     return filters == "/DCTDecode"
 
 
+def _clean_pages(document: pikepdf.Pdf, found: set[str]) -> None:
+    """Every entry of a page's /Annots is an annotation, with or without the optional /Type:
+    its author (/T) and dates go; a page's thumbnail (/Thumb) goes too."""
+    for page in document.pages:
+        if "/Thumb" in page.obj:
+            del page.obj["/Thumb"]
+            found.add(kinds.THUMBNAIL)
+        annotations = page.obj.get("/Annots")
+        if not isinstance(annotations, pikepdf.Array):
+            continue
+        for annotation in annotations:
+            if not isinstance(annotation, pikepdf.Dictionary):
+                continue
+            for key in ("/T", "/M", "/CreationDate"):
+                if key in annotation:
+                    del annotation[key]
+                    found.add(kinds.COMMENT_AUTHORS)
+
+
 def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
     """Raises Unreadable for a file qpdf cannot open (or an encrypted one)."""
     try:
@@ -99,6 +118,7 @@ def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
         _clean_object(document.Root, found)
         for obj in document.objects:
             _clean_object(obj, found)
+        _clean_pages(document, found)
         out = io.BytesIO()
         try:
             # A fresh file: no earlier versions; its /ID from its content, not from a time.

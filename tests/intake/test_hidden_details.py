@@ -325,3 +325,32 @@ def test_a_pdf_photo_under_a_filter_array_loses_its_gps_and_names(app, installat
         assert made.PERSON.encode() not in jpeg and made.PERSON.encode() not in data, name
         with Image.open(io.BytesIO(jpeg)) as shown:
             assert shown.getexif().get_ifd(0x8825) == {} and shown.size == (64, 48)
+
+
+def test_a_pdf_comment_without_its_optional_type_and_a_page_thumbnail_are_removed(app, installation):
+    # Review (issue 26): an annotation with /Subtype but no /Type or /Popup kept its author (/T);
+    # a page's /Thumb preview was kept.
+    document = pikepdf.new()
+    document.add_blank_page()
+    page = document.pages[0]
+    thumbnail = pikepdf.Stream(document, made.PERSON.encode().ljust(48, b"\0")[:48])
+    thumbnail.Width, thumbnail.Height, thumbnail.BitsPerComponent = 4, 4, 8
+    thumbnail.ColorSpace = pikepdf.Name.DeviceRGB
+    page.obj.Thumb = thumbnail
+    comment = pikepdf.Dictionary(Subtype=pikepdf.Name.Text, Rect=[0, 0, 10, 10],
+                                 T=pikepdf.String(made.PERSON), Contents=pikepdf.String("note"))
+    page.obj.Annots = document.make_indirect(pikepdf.Array([document.make_indirect(comment)]))
+    out = io.BytesIO()
+    document.save(out, compress_streams=False)
+    assert made.PERSON.encode() in out.getvalue()
+    receipt_page = _send(app.test_client(), [("attachments", "comment.pdf", out.getvalue())])
+    assert "names and dates on comments" in receipt_page and "an embedded preview picture" in receipt_page
+    officer, case_url = _case_page(app, installation)
+    [cleaned] = _downloads(officer, officer.get(case_url).text).values()
+    with pikepdf.open(io.BytesIO(cleaned)) as after:
+        assert "/Thumb" not in after.pages[0].obj
+        [kept] = after.pages[0].obj.Annots
+        assert "/T" not in kept and str(kept.Contents) == "note"
+        assert not any(made.PERSON.encode() in obj.read_bytes() for obj in after.objects
+                       if isinstance(obj, pikepdf.Stream))
+    assert made.PERSON.encode() not in cleaned
