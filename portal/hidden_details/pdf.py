@@ -1,7 +1,8 @@
 """PDF, with pikepdf (qpdf): the document information, the XMP of the document and of every
 object, application data (/PieceInfo), the names on annotations (comments, each entry of a
-page's /Annots), page thumbnails, EXIF inside embedded JPEG pictures (a filter array too); saved whole and fresh, so earlier saved versions (incremental updates) are gone
-and the identifier (/ID) is new."""
+page's /Annots), page thumbnails, EXIF inside embedded JPEG pictures (a filter array too);
+saved whole and fresh, so earlier saved versions (incremental updates) are gone and the
+identifier (/ID) is new."""
 
 from __future__ import annotations
 
