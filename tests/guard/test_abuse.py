@@ -454,3 +454,15 @@ def test_a_reply_past_its_budget_is_refused_before_its_files_are_checked(install
                              [("attachments", "site.jpg", made.jpeg_with_gps())])
     assert refused.status_code == 429 and "one too many" in refused.text
     assert checks == []
+
+
+def test_a_refused_upload_leaves_the_blob_folder_times_as_they_were(client, installation):
+    # Attack review (issue 26): a refused form with a file created and removed its .part, which
+    # stamped the blob folder with the second of the attempt; only a commit blurred it again.
+    folder = installation.data_dir / "blobs"
+    os.utime(folder, (86400, 86400))
+    token = csrf_token(client.get("/disclose").text)
+    fields = [(name, value) for name, value in disclosure_fields(token, "What I saw.") if name != "category"]
+    refused = post_multipart(client, "/disclose", fields, [("attachments", "r.bin", os.urandom(100_000))])
+    assert refused.status_code == 400
+    assert not list(folder.glob("*.part")) and folder.stat().st_mtime == 86400
