@@ -83,9 +83,12 @@ def complete_reply(
     Raises submissions.AlreadySubmitted on a resend, Throttled when this status session or case
     has sent its replies for the day or the disclosers' attachment budget is spent, QuotaReached
     when the case's lifetime quota is used up."""
+    # The budgets first, with the text alone: a reply past them buys no file checks (CPU) at all.
+    text_size = crypto.padded_length(len(message.encode()))
+    check_reply_budgets(ctx, intake.case_id, text_size, session_id)
     file_cleaning.clean_received(intake, strip_metadata)
     # As sealed (padded), so the case's quota keeps no exact size either.
-    size = crypto.padded_length(len(message.encode())) + intake.attachment_bytes
+    size = text_size + intake.attachment_bytes
     check_reply_budgets(ctx, intake.case_id, size, session_id)
     intake.spend_upload_budget(len(message.encode()))
     attachments = intake.commit_files()

@@ -23,6 +23,10 @@ class BlobWriter:
 
     def __init__(self, store: "BlobStore") -> None:
         self._store = store
+        # The folder's times before this file changed them, put back by discard(): a refused
+        # upload leaves no exact second on the folder (a committed one blurs it to the day).
+        folder = os.stat(store.root)
+        self._folder_times = (folder.st_atime_ns, folder.st_mtime_ns)
         while True:
             self.name = secrets.token_hex(16)
             self.tmp_path = store.root / (self.name + TMP_SUFFIX)
@@ -55,6 +59,7 @@ class BlobWriter:
             self.file.close()
         for path in (self.tmp_path, self._store.path(self.name)):
             path.unlink(missing_ok=True)
+        os.utime(self._store.root, ns=self._folder_times)
 
 
 class BlobStore:

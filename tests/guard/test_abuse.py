@@ -434,3 +434,35 @@ def test_an_upload_below_the_useful_rate_yields_its_slot_to_one_that_finds_every
     assert slow.preempted and slots.preemptions == 1
     with pytest.raises(upload_slots.Preempted):
         slow.note(1)
+
+
+def test_a_reply_past_its_budget_is_refused_before_its_files_are_checked(installation, monkeypatch):
+    # Attack review (issue 22): the file checks (up to 40 s of sandbox CPU each) ran before the
+    # reply budgets, so replies past the day's limit still bought them, without a proof of work.
+    from portal.hidden_details import sandbox
+    import tests.support.hidden_files as made
+    app = app_with(installation, replies_per_session=1, replies_per_case=5)
+    client = app.test_client()
+    assert open_status(client, receipt_from(disclose(client).text)).status_code == 303
+    assert reply(client, "the one for today").status_code == 303
+    checks = []
+    real_check = sandbox.check
+    monkeypatch.setattr(sandbox, "check", lambda data, *a, **k: checks.append(1) or real_check(data, *a, **k))
+    token = csrf_token(client.get("/status").text)
+    refused = post_multipart(client, "/status/reply",
+                             [("csrf_token", token), ("message", "one too many"), ("strip_metadata", "y")],
+                             [("attachments", "site.jpg", made.jpeg_with_gps())])
+    assert refused.status_code == 429 and "one too many" in refused.text
+    assert checks == []
+
+
+def test_a_refused_upload_leaves_the_blob_folder_times_as_they_were(client, installation):
+    # Attack review (issue 26): a refused form with a file created and removed its .part, which
+    # stamped the blob folder with the second of the attempt; only a commit blurred it again.
+    folder = installation.data_dir / "blobs"
+    os.utime(folder, (86400, 86400))
+    token = csrf_token(client.get("/disclose").text)
+    fields = [(name, value) for name, value in disclosure_fields(token, "What I saw.") if name != "category"]
+    refused = post_multipart(client, "/disclose", fields, [("attachments", "r.bin", os.urandom(100_000))])
+    assert refused.status_code == 400
+    assert not list(folder.glob("*.part")) and folder.stat().st_mtime == 86400

@@ -12,6 +12,7 @@ import re
 import tempfile
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pikepdf
@@ -280,3 +281,76 @@ def test_once_a_request_has_spent_its_time_for_checks_the_rest_go_as_sent(app, m
     monkeypatch.setattr(file_cleaning, "REQUEST_CHECK_SECONDS", 0)
     receipt_page = _send(app.test_client(), [("attachments", "site.jpg", FILES["site.jpg"])])
     assert re.search(r"<strong>site\.jpg</strong>:\s*could not be checked", receipt_page) and spawned == []
+
+
+def _pdf_with_photo(filters: list[str]) -> bytes:
+    """A one-page PDF whose image is the GPS-tagged JPEG under `filters` (last /DCTDecode)."""
+    document = pikepdf.new()
+    document.add_blank_page()
+    photo = made.jpeg_with_gps()
+    data = zlib.compress(photo) if filters[0] == "/FlateDecode" else photo
+    image = pikepdf.Stream(document, data)
+    image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    image.Width, image.Height, image.BitsPerComponent = 64, 48, 8
+    image.ColorSpace = pikepdf.Name.DeviceRGB
+    image.Filter = pikepdf.Array([pikepdf.Name(name) for name in filters])
+    page = document.pages[0]
+    page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+    page.Contents = document.make_stream(b"q 64 0 0 48 0 0 cm /Im0 Do Q")
+    out = io.BytesIO()
+    document.save(out, compress_streams=False)
+    return out.getvalue()
+
+
+def test_a_pdf_photo_under_a_filter_array_loses_its_gps_and_names(app, installation):
+    # Review (issue 26): /Filter [/DCTDecode] or [/FlateDecode /DCTDecode] left the photo's EXIF in.
+    files = {"plain-array.pdf": _pdf_with_photo(["/DCTDecode"]),
+             "flate-array.pdf": _pdf_with_photo(["/FlateDecode", "/DCTDecode"])}
+    for data in files.values():
+        with pikepdf.open(io.BytesIO(data)) as before:
+            image = before.pages[0].Resources.XObject.Im0
+            raw = image.read_raw_bytes()
+            assert made.PERSON.encode() in (zlib.decompress(raw) if len(image.Filter) == 2 else raw)
+    receipt_page = _send(app.test_client(), [("attachments", name, data) for name, data in files.items()])
+    assert receipt_page.count("photo details (EXIF) in embedded pictures") == 2
+    officer, case_url = _case_page(app, installation)
+    downloads = _downloads(officer, officer.get(case_url).text)
+    assert sorted(downloads) == sorted(files)
+    for name, data in downloads.items():
+        with pikepdf.open(io.BytesIO(data)) as after:
+            photo = after.pages[0].Resources.XObject.Im0
+            jpeg = photo.read_raw_bytes()
+            if isinstance(photo.Filter, pikepdf.Array) and len(photo.Filter) == 2:
+                jpeg = zlib.decompress(jpeg)
+        assert made.PERSON.encode() not in jpeg and made.PERSON.encode() not in data, name
+        with Image.open(io.BytesIO(jpeg)) as shown:
+            assert shown.getexif().get_ifd(0x8825) == {} and shown.size == (64, 48)
+
+
+def test_a_pdf_comment_without_its_optional_type_and_a_page_thumbnail_are_removed(app, installation):
+    # Review (issue 26): an annotation with /Subtype but no /Type or /Popup kept its author (/T);
+    # a page's /Thumb preview was kept.
+    document = pikepdf.new()
+    document.add_blank_page()
+    page = document.pages[0]
+    thumbnail = pikepdf.Stream(document, made.PERSON.encode().ljust(48, b"\0")[:48])
+    thumbnail.Width, thumbnail.Height, thumbnail.BitsPerComponent = 4, 4, 8
+    thumbnail.ColorSpace = pikepdf.Name.DeviceRGB
+    page.obj.Thumb = thumbnail
+    comment = pikepdf.Dictionary(Subtype=pikepdf.Name.Text, Rect=[0, 0, 10, 10],
+                                 T=pikepdf.String(made.PERSON), Contents=pikepdf.String("note"))
+    page.obj.Annots = document.make_indirect(pikepdf.Array([document.make_indirect(comment)]))
+    out = io.BytesIO()
+    document.save(out, compress_streams=False)
+    assert made.PERSON.encode() in out.getvalue()
+    receipt_page = _send(app.test_client(), [("attachments", "comment.pdf", out.getvalue())])
+    assert "names and dates on comments" in receipt_page and "an embedded preview picture" in receipt_page
+    officer, case_url = _case_page(app, installation)
+    [cleaned] = _downloads(officer, officer.get(case_url).text).values()
+    with pikepdf.open(io.BytesIO(cleaned)) as after:
+        assert "/Thumb" not in after.pages[0].obj
+        [kept] = after.pages[0].obj.Annots
+        assert "/T" not in kept and str(kept.Contents) == "note"
+        assert not any(made.PERSON.encode() in obj.read_bytes() for obj in after.objects
+                       if isinstance(obj, pikepdf.Stream))
+    assert made.PERSON.encode() not in cleaned
