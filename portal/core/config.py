@@ -55,6 +55,11 @@ class Settings:
     # carries an Onion-Location header pointing at the same path there (docs/deploy.md). Empty: no
     # header.
     onion_address: str = ""
+    # The pages' languages (issue 28, docs/translating.md): the one shown when neither the `lang`
+    # cookie nor Accept-Language picks another, and every one a person may choose. A catalogue not
+    # yet reviewed by a fluent speaker stays out of `languages` until the operator adds it.
+    default_language: str = "en"
+    languages: tuple[str, ...] = ("en",)
     # Abuse limits (SECURITY.md, "Budgets"). Files per disclosure or reply:
     max_files: int = 50
     # Discloser replies: per status session and per case per day; and a per-case quota over the
@@ -295,6 +300,16 @@ def _flood_settings(document: dict) -> dict:
     return values
 
 
+def _language_settings(document: dict) -> dict:
+    """default_language and languages from installation.json, or PORTAL_DEFAULT_LANGUAGE and
+    PORTAL_LANGUAGES ("en,mi"); the default is always offered."""
+    default = os.environ.get("PORTAL_DEFAULT_LANGUAGE", document.get("default_language", "en"))
+    listed = os.environ.get("PORTAL_LANGUAGES")
+    codes = listed.split(",") if listed else document.get("languages", [default])
+    codes = [code.strip() for code in codes if code.strip()]
+    return {"default_language": default, "languages": tuple(dict.fromkeys([default, *codes]))}
+
+
 def load_settings(data_dir: Path, **overrides) -> Settings:
     path = data_dir / INSTALLATION_FILE
     if not path.exists():
@@ -336,6 +351,7 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         onion_address=onion_address(
             os.environ.get("PORTAL_ONION_ADDRESS", document.get("onion_address", ""))
         ),
+        **_language_settings(document),
         max_files=_env_int("PORTAL_MAX_FILES", document.get("max_files", 50)),
         header_timeout_seconds=_env_int("PORTAL_HEADER_TIMEOUT", 10),
         body_idle_timeout_seconds=_env_int("PORTAL_BODY_IDLE_TIMEOUT", 30),

@@ -27,3 +27,9 @@ def authorities_file() -> Path:
     """The appropriate-authority directory shipped with the portal
     (portal/data/authorities.json)."""
     return _PACKAGE / "data" / "authorities.json"
+
+
+def translations_dir() -> Path:
+    """The message catalogues: portal/translations/<code>/LC_MESSAGES/messages.po and the .mo
+    compiled from it at install (docs/translating.md)."""
+    return _PACKAGE / "translations"

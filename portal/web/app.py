@@ -16,13 +16,13 @@ from portal.core import resources
 from portal.core.config import Settings, load_settings
 from portal.core.context import Context
 from portal.core.text import count_of, typed
-from portal.core.words import date_words, file_size, in_sentence, nz_date, nz_time
+from portal.core.words import in_sentence
 from portal.guard import flood, upload_slots, work_queues, work_slots
 from portal.intake.cases import EXAMPLE_REF
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
 from portal.store import BlobStore, faults, open_database
-from portal.web import fault_pages, page_marks
+from portal.web import fault_pages, languages, page_marks
 from portal.web.context import portal_context
 
 csrf = CSRFProtect()
@@ -142,10 +142,15 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         PORTAL_STATUS_COOKIE=cookie_prefix + "pd_status",
         PORTAL_CONSOLE_COOKIE=cookie_prefix + "pd_console",
         PORTAL_DEVICE_COOKIE=cookie_prefix + "pd_device",
+        # The page's language and nothing else, ending with the browser (portal.web.languages).
+        PORTAL_LANG_COOKIE=cookie_prefix + "lang",
     )
     # The development server's request log records client addresses; never let it speak.
     logging.getLogger("werkzeug").disabled = True
     csrf.init_app(app)
+    # The page's language: cookie, Accept-Language, the default (portal.web.languages).
+    app.config["STREAMED_FORMS"] = STREAMING_ENDPOINTS
+    languages.init_app(app)
 
     from portal.web.casework import case_record, confidentiality, console, oral, statistics
     from portal.web.casework import sign_in as console_sign_in
@@ -178,11 +183,9 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # One way of showing text a person typed, everywhere (portal.core.text).
     app.add_template_filter(typed, "typed")
     app.add_template_filter(count_of, "count_of")
-    # Dates and sizes as people write them in New Zealand (portal.core.words).
-    app.add_template_filter(nz_date, "nz_date")
-    app.add_template_filter(nz_time, "nz_time")
-    app.add_template_filter(date_words, "date_words")
-    app.add_template_filter(file_size, "file_size")
+    # Dates and sizes as people write them, in the page's language (portal.core.words,
+    # portal.web.languages).
+    languages.add_locale_filters(app)
     app.add_template_filter(in_sentence, "in_sentence")
     app.add_template_global(EXAMPLE_REF, "example_ref")  # one example of a case reference
     # The two-tab rule's hidden field, for a form written out by hand (portal.web.page_marks).
