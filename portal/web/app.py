@@ -149,7 +149,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     logging.getLogger("werkzeug").disabled = True
     csrf.init_app(app)
     # The page's language: cookie, Accept-Language, the default (portal.web.languages).
-    app.config["STREAMED_FORMS"] = STREAMING_ENDPOINTS
+    # Views that read their own body, or show what no GET can, handle the form's language button.
+    app.config["OWN_LANGUAGE_BUTTON"] = STREAMING_ENDPOINTS | {"discloser.confirm_receipt"}
     languages.init_app(app)
 
     from portal.web.casework import case_record, confidentiality, console, oral, statistics

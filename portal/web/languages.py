@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request
-from flask_babel import Babel, get_locale, ngettext
+from flask_babel import Babel, get_locale, ngettext, refresh
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException
 
@@ -97,14 +97,14 @@ def choose(code: str):
     """Set the `lang` cookie and go back to `next` (a path on this site)."""
     if not _valid(code):
         abort(404)
-    g.chosen_language = code
+    _choose(code)
     return redirect(_safe_next(request.args.get("next")), 303)
 
 
 def language_button_pressed():
     """Before a form's view: a language button pressed shows the same page again in that
     language, from its GET view with the posted text bound to its form (see the docstring)."""
-    if request.method != "POST" or request.endpoint in current_app.config["STREAMED_FORMS"]:
+    if request.method != "POST" or request.endpoint in current_app.config["OWN_LANGUAGE_BUTTON"]:
         return None
     code = _valid(request.form.get("lang"))
     if code is None:
@@ -117,19 +117,31 @@ def language_button_pressed():
     try:
         endpoint, args = adapter.match(request.path, method="GET")
     except HTTPException:
-        g.chosen_language = code
+        _choose(code)
         return redirect(request.path, 303)
-    g.chosen_language = code
+    _choose(code)
     return current_app.view_functions[endpoint](**args)
 
 
-def chosen_in_form(fields) -> bool:
-    """For a view that reads its own body (a streamed form): True when the form's language
-    button was pressed, the language then chosen for this response."""
-    code = _valid((fields.get("lang") if fields is not None else None) or None)
+def _choose(code: str) -> None:
+    g.chosen_language = code
+    refresh()  # the locale, if already looked up in this request, is looked up again
+
+
+def switched(form, fields) -> bool:
+    """For a view that reads its own body (a streamed form, `fields` as read): True when the
+    form's language button was pressed with a good token. The language is then chosen for this
+    response and the form's problems are cleared: the view shows the form again, as it was
+    typed, instead of acting on it."""
+    code = _valid(fields.get("lang") if fields is not None else None)
     if code is None:
         return False
-    g.chosen_language = code
+    form.validate()
+    if form.csrf_token.errors:
+        return False  # the view answers a stale form in its own words
+    for f in form:
+        f.errors = []
+    _choose(code)
     return True
 
 
@@ -156,7 +168,7 @@ def init_app(app: Flask) -> None:
     the selector, the switch's routes and the cookie."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(resources.translations_dir()))
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["PORTAL_SETTINGS"].default_language
-    app.config.setdefault("STREAMED_FORMS", frozenset())
+    app.config.setdefault("OWN_LANGUAGE_BUTTON", frozenset())
     Babel(app, locale_selector=choose_locale)
     # Whitespace inside {% trans %} is folded, as `make translations` extracts it (babel.cfg).
     app.jinja_env.policies["ext.i18n.trimmed"] = True

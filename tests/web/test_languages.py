@@ -59,7 +59,7 @@ def test_the_link_sets_a_session_cookie_carrying_the_code_alone(both):
     assert "Max-Age" not in cookie and "Expires" not in cookie
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     # The cookie beats Accept-Language from then on; the language names itself in the switch.
-    page = both.get("/status", headers={"Accept-Language": "en"}).text
+    page = both.get("/verify", headers={"Accept-Language": "en"}).text
     assert html_lang(page) == "mi"
     assert re.search(r'<a lang="en" hreflang="en" href="[^"]+">English</a>', page)
 
@@ -81,3 +81,63 @@ def test_dates_and_sizes_are_written_in_the_page_language(both):
     assert words.date_words("2026-12-07", "mi") == "7 Tīhema 2026"
     assert words.file_size(3_100_000, "de") == "3,1 MB"
     assert words.file_size(999) == "999 bytes"
+
+
+def _cookie(response) -> str:
+    return next((c for c in response.headers.getlist("Set-Cookie") if c.startswith("lang=")), "")
+
+
+def test_the_disclosure_form_switches_language_keeping_what_was_typed_and_sending_nothing(both):
+    page = both.get("/disclose").text
+    assert 'name="lang" value="mi"' in page and 'id="languages"' not in page  # buttons, no link
+    fields = disclosure_fields(csrf_token(page), "Invoices paid twice, typed before switching.",
+                               summary="Paid twice", lang="mi")
+    response = post_multipart(both, "/disclose", fields)
+    assert response.status_code == 200 and html_lang(response.text) == "mi"
+    assert _cookie(response).startswith("lang=mi;")
+    assert "Invoices paid twice, typed before switching." in response.text
+    assert 'value="Paid twice"' in response.text
+    assert 'id="receipt"' not in response.text and 'class="problem"' not in response.text
+    # Sent for real (no button pressed) it is received: nothing was made of the switch.
+    sent = post_multipart(both, "/disclose", [(k, v) for k, v in fields if k != "lang"])
+    assert 'id="receipt"' in sent.text and html_lang(sent.text) == "mi"
+
+
+def test_a_stale_form_does_not_switch(both):
+    fields = disclosure_fields("not-a-token", "Typed.", lang="mi")
+    response = post_multipart(both, "/disclose", fields)
+    assert response.status_code == 400 and html_lang(response.text) == "en" and not _cookie(response)
+    response = both.post("/status", data={"csrf_token": "stale", "receipt": "AAAA", "lang": "mi"})
+    assert response.status_code == 400 and not _cookie(response)
+
+
+def test_the_status_form_switches_keeping_the_code_typed_and_opening_nothing(both):
+    token = csrf_token(both.get("/status").text)
+    response = both.post("/status", data={"csrf_token": token, "receipt": "GJET-6E55", "lang": "mi"})
+    assert response.status_code == 200 and html_lang(response.text) == "mi"
+    assert 'value="GJET-6E55"' in response.text and _cookie(response).startswith("lang=mi;")
+    assert 'class="problem"' not in response.text
+
+
+def test_the_receipt_stays_on_the_page_when_the_language_changes(both):
+    page = both.get("/disclose").text
+    answer = post_multipart(both, "/disclose", disclosure_fields(csrf_token(page), "Invoices."))
+    receipt = re.search(r'name="expected" value="([^"]+)"', answer.text).group(1)
+    again = both.post("/disclose/confirm", data={"csrf_token": csrf_token(answer.text), "expected": receipt,
+                                                 "receipt": "", "lang": "mi"})
+    assert again.status_code == 200 and html_lang(again.text) == "mi"
+    assert 'id="receipt"' in again.text and receipt.split("-")[0] in again.text
+
+
+def test_the_reply_form_switches_keeping_the_message_and_sending_nothing(both):
+    from tests.support.workflow import open_status
+    page = both.get("/disclose").text
+    answer = post_multipart(both, "/disclose", disclosure_fields(csrf_token(page), "Invoices."))
+    status = open_status(both, re.search(r'name="expected" value="([^"]+)"', answer.text).group(1))
+    mark = re.search(r'name="page_for" value="([^"]*)"', status).group(1)
+    fields = [("csrf_token", csrf_token(status)), ("page_for", mark), ("message", "More, half typed."),
+              ("lang", "mi")]
+    response = post_multipart(both, "/status/reply", fields)
+    assert response.status_code == 200 and html_lang(response.text) == "mi"
+    assert "More, half typed." in response.text
+    assert "More, half typed." not in both.get("/status").text.split('id="thread"')[1].split("<form")[0]

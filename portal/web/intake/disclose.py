@@ -12,7 +12,7 @@ from portal.guard import flood, submissions, upload_slots, work_slots
 from portal.intake import case_status, cases, receipts, receiving
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import channels, conflicts
-from portal.web import carry
+from portal.web import carry, languages
 from portal.web.context import portal_context
 from portal.web.fault_pages import form_page
 from portal.web.forms import CHOOSE
@@ -119,6 +119,8 @@ def disclose_post():
         ):
             fields = read_upload(intake, DiscloseForm.TEXT_FIELDS, holder)
             form = _disclose_form(fields)
+            if languages.switched(form, fields):  # the language button: the form again, kept
+                return _render_disclose(form, dropped=intake.file_names)
             if form.validate():
                 payment.collect("disclose", fields)  # paid for before the receipt's derivation
                 receipt = cases.complete_disclosure(
@@ -243,6 +245,8 @@ def disclose_post():
 def confirm_receipt():
     form = ConfirmReceiptForm()
     expected = form.expected.data or ""
+    if languages.switched(form, request.form):  # the receipt again, in the language chosen
+        return render_template("intake/receipt.html", receipt=expected, form=form)
     if form.validate() and receipts.receipt_matches(form.receipt.data, expected):
         return render_template("intake/receipt_confirmed.html")
     if form.csrf_token.errors and not carry.same_origin():

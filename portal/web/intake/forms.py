@@ -79,6 +79,7 @@ class DiscloseForm(OneTimeForm):
         "strip_metadata",
         "pow_challenge",  # the proof of work the page's script solved (portal.web.intake.payment)
         "pow_solution",
+        "lang",  # a language button pressed (portal.web.languages)
     ]
     REPEATABLE = (
         "exclude",
@@ -103,4 +104,6 @@ class ReplyForm(OneTimeForm):
 
     strip_metadata = strip_metadata_field()
 
-    TEXT_FIELDS = ["csrf_token", "submission_token", "page_for", "message", "strip_metadata"]
+    # "lang": a language button pressed (portal.web.languages).
+    TEXT_FIELDS = ["csrf_token", "submission_token", "page_for", "message", "strip_metadata",
+                   "lang"]

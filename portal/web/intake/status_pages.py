@@ -3,14 +3,7 @@ signed acknowledgement and the installation's signing key, and signing out."""
 
 from __future__ import annotations
 
-from flask import (
-    current_app,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import current_app, make_response, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
@@ -20,7 +13,7 @@ from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import roster_work
 from portal.records.casefiles import STATUSES
-from portal.web import carry, page_marks
+from portal.web import carry, languages, page_marks
 from portal.web.context import portal_context
 from portal.web.fault_pages import form_page
 from portal.web.forms import EmptyForm
@@ -261,6 +254,8 @@ def status_reply():
             if not page_marks.disclosure_is_current(fields.get(page_marks.FIELD), session.subject):
                 raise _OtherDisclosure(carry.typed_fields(fields))
             form = ReplyForm(formdata=fields)
+            if languages.switched(form, fields):  # the language button: the page again, kept
+                return render_thread(ctx, session, form, dropped=intake.file_names)
             if form.validate():
                 replies.complete_reply(
                     ctx,
