@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from flask import Flask, Request, g, make_response, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal.casework import referrals
@@ -57,28 +59,28 @@ class PortalRequest(Request):
 ERROR_PAGES = {
     CSRFError: (
         400,
-        "This form has expired",
-        (
+        _l("This form has expired"),
+        _l(
             "For your safety, this form could not be accepted. Go back, reload the page and send it"
             " again."
         ),
     ),
-    CaseNotFound: (404, "Page not found", "There is nothing at this address."),
+    CaseNotFound: (404, _l("Page not found"), _l("There is nothing at this address.")),
     400: (
         400,
-        "This request could not be used",
-        (
+        _l("This request could not be used"),
+        _l(
             "What was sent could not be read as this page's form. Go back, reload the page and try"
             " again."
         ),
     ),
-    404: (404, "Page not found", "There is nothing at this address."),
-    405: (405, "Not allowed", "This page cannot be used that way."),
-    413: (413, "Too large", "What you sent is larger than this portal accepts."),
+    404: (404, _l("Page not found"), _l("There is nothing at this address.")),
+    405: (405, _l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (413, _l("Too large"), _l("What you sent is larger than this portal accepts.")),
     500: (
         500,
-        "Something went wrong",
-        "The portal could not finish this request. Nothing was stored. Please try again later.",
+        _l("Something went wrong"),
+        _l("The portal could not finish this request. Nothing was stored. Please try again later."),
     ),
 }
 
@@ -256,8 +258,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         response = make_response(
             render_template(
                 "error.html",
-                title="The portal is busy",
-                message=(
+                title=gettext("The portal is busy"),
+                message=gettext(
                     "Many people are using the portal just now. Nothing was changed. Please try"
                     " again in a few seconds."
                 ),
@@ -282,8 +284,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
             response = make_response(
                 render_template(
                     "error.html",
-                    title="Too large",
-                    message="What you sent is larger than this portal accepts.",
+                    title=gettext("Too large"),
+                    message=gettext("What you sent is larger than this portal accepts."),
                 ),
                 413,
             )

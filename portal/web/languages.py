@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request
-from flask_babel import Babel, get_locale, ngettext, refresh
+from flask_babel import Babel, get_locale, gettext, ngettext, refresh
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException
 
@@ -161,6 +161,8 @@ def add_locale_filters(app: Flask) -> None:
     app.add_template_filter(
         lambda n: words.file_size(n, str(get_locale()), _bytes_words), "file_size"
     )
+    # A string of the domain, marked N_ there, in the page's language: `kinds|map("translated")`.
+    app.add_template_filter(lambda text: gettext(text), "translated")
 
 
 def init_app(app: Flask) -> None:

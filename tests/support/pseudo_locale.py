@@ -36,7 +36,7 @@ def messages() -> list:
     found = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options, keywords={"_": None, "gettext": None, "ngettext": (1, 2),
-                                                  "lazy_gettext": None, "_l": None}
+                                                  "lazy_gettext": None, "_l": None, "N_": None}
     ):
         found[message] = True
     return list(found)
