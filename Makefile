@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 DATA   ?= instance
 PORT   ?= 8080
 
-.PHONY: run test bench venv clean system-packages translations catalogues
+.PHONY: run test bench venv clean system-packages translations catalogues seal-vendor
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ AXE := node_modules/axe-core/axe.min.js
 $(AXE): package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund
 	touch $@
+
+# The noble libraries static/seal/portal-crypto.js imports, copied into static/seal/vendor/ from the
+# versions package-lock.json pins (no install scripts run); tests/browser_crypto/test_vendor_build.py
+# rebuilds them and compares byte for byte with what is committed.
+seal-vendor: | system-packages
+	npm ci --ignore-scripts --no-audit --no-fund
+	node scripts/vendor-seal.mjs
 
 # `make run PORT=8081` when 8080 is taken; a taken port gets one plain line from `portal`, not a trace.
 run: venv

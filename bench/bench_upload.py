@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import nacl.bindings as b  # noqa: E402
 
 from crypto import CHUNK_SIZE, padded_length  # noqa: E402
+from tests.support.proofs import solved  # noqa: E402
 
 MiB = 1024 * 1024
 BLOCK = 1 * MiB  # one random block, repeated: the attachment is never held in memory
@@ -82,12 +83,13 @@ class MultipartBody(io.RawIOBase):
         return b""
 
 
-def form_body(token: str, size: int, block: bytes) -> tuple[MultipartBody, str]:
-    """A disclosure form as a browser sends it, with one attachment of `size` bytes."""
+def form_body(token: str, proof: list[tuple[str, str]], size: int, block: bytes) -> tuple[MultipartBody, str]:
+    """A disclosure form as a browser sends it, with the page's proof of work solved as its script
+    does (portal.guard.proofs) and one attachment of `size` bytes."""
     boundary = "----PortalBenchBoundary" + secrets.token_hex(16)
     fields = {"csrf_token": token, "channel": CHANNEL, "category": "public_funds",
               "summary": "Large attachment benchmark", "details": "A benchmark upload of one large file.",
-              "disclosed_elsewhere": "no", "contact": ""}
+              "disclosed_elsewhere": "no", "contact": "", **dict(proof)}
     prefix = bytearray()
     for name, value in fields.items():
         prefix += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
@@ -157,6 +159,7 @@ class Server:
                "PORTAL_MAX_SUBMISSION_BYTES": str(64 * 1024 * MiB),
                "PORTAL_FREE_SPACE_FLOOR_BYTES": "1"}
         self._log = open(log, "ab")
+        start = self._log.tell()  # the log is shared by the run's servers: read this one's part
         self.process = subprocess.Popen(
             [sys.executable, "-m", "portal", "--data", str(data), "serve", "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", "1"],
@@ -166,7 +169,10 @@ class Server:
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError("server exited early:\n" + log.read_text(errors="replace"))
-            workers = _children(self.process.pid)
+            # The worker gunicorn booted (the master has other, short-lived children: the file
+            # checks' sandbox probe among them).
+            this_server = log.read_bytes()[start:].decode(errors="replace")
+            workers = [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", this_server)]
             if workers:
                 try:
                     with socket.create_connection(("127.0.0.1", self.port), timeout=1):
@@ -196,8 +202,9 @@ class Server:
         self.stop()
 
 
-def get_form(port: int) -> tuple[str, str]:
-    """GET /disclose: the CSRF token and the form cookie (Secure, so kept by hand)."""
+def get_form(port: int) -> tuple[str, str, list[tuple[str, str]]]:
+    """GET /disclose: the CSRF token, the form cookie (Secure, so kept by hand) and the page's proof
+    of work solved (before the upload is timed: a browser solves it while the person types)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", "/disclose")
     resp = conn.getresponse()
@@ -213,13 +220,13 @@ def get_form(port: int) -> tuple[str, str]:
     m = CSRF_RE.search(html)
     if cookie is None or m is None:
         raise RuntimeError("no form cookie or CSRF token from GET /disclose")
-    return m.group(1).decode(), cookie
+    return m.group(1).decode(), cookie, solved(html.decode())
 
 
 def upload(port: int, size: int, block: bytes) -> float:
     """POST a disclosure with one `size`-byte attachment; seconds until the receipt page is back."""
-    token, cookie = get_form(port)
-    body, content_type = form_body(token, size, block)
+    token, cookie, proof = get_form(port)
+    body, content_type = form_body(token, proof, size, block)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=SEND_SIZE)
     headers = {"Content-Type": content_type, "Content-Length": str(body.length),
                "Cookie": f"{FORM_COOKIE}={cookie}", "User-Agent": "PortalBench/1.0"}

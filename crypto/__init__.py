@@ -32,7 +32,7 @@ from .errors import (
     UnsupportedVersion,
     WrongPassphrase,
 )
-from .fields import aead_decrypt, aead_encrypt, decrypt_field, encrypt_field
+from .fields import aead_decrypt, aead_encrypt, decrypt_field, encrypt_field, field_shape
 from .kdf import (
     FAST_TEST_PARAMS,
     PASSPHRASE_PARAMS,
@@ -51,8 +51,10 @@ from .keys import (
 )
 from .padding import padded_length, padme
 from .receipt import (
+    LOOKUP_HASH_PREFIX,
     ReceiptIdentity,
     derive_receipt_identity,
+    lookup_hash,
     new_install_salt,
     new_receipt,
     normalise_receipt,
@@ -64,6 +66,8 @@ from .roster import (
     SignedStatement,
     Statement,
     Verified,
+    check_ed25519_public,
+    check_x25519_public,
     custodians_signing_public,
     custodians_signing_seed,
     decode_statement,
@@ -77,12 +81,13 @@ from .roster import (
     unpack_signatures,
     verify_chain,
 )
-from .seal import new_case_key, open_sealed, seal_to
+from .seal import new_case_key, open_sealed, seal_to, sealed_shape
 from .sessionbox import join_secret, split_secret
 from .stream import (
     CHUNK_SIZE,
     StreamEncryptor,
     attachment_ad,
+    blob_shape,
     decrypt_stream,
     encrypt_stream,
     iter_decrypt,
@@ -136,6 +141,11 @@ __all__ = [
     "new_receipt",
     "normalise_receipt",
     "derive_receipt_identity",
+    "lookup_hash",
+    "field_shape",
+    "sealed_shape",
+    "blob_shape",
+    "LOOKUP_HASH_PREFIX",
     "new_install_salt",
     "ReceiptIdentity",
     "split_secret",
@@ -152,6 +162,8 @@ __all__ = [
     "SignedStatement",
     "Statement",
     "Verified",
+    "check_ed25519_public",
+    "check_x25519_public",
     "custodians_signing_public",
     "custodians_signing_seed",
     "decode_statement",

@@ -18,7 +18,7 @@ from ._format import (
 )
 from .errors import DecryptionError
 from .kdf import derive_subkey
-from .padding import pad, unpad
+from .padding import pad, padded_length, unpad
 
 KEY_SIZE = 32
 NONCE_SIZE = 24
@@ -86,3 +86,15 @@ def decrypt_field(case_key: bytes, case_id: str, field: str, ciphertext: bytes) 
         field_ad(case_id, field, version),
     )
     return plain if version == FORMAT_VERSION else unpad(plain, "field")
+
+
+def field_shape(ciphertext: bytes) -> int:
+    """Check a version 2 field ciphertext's structure without its key (one made in a browser):
+    header 02 03 and 42 + P bytes, P a padded length (crypto/padding.py). Returns P, the padded
+    plaintext's length; DecryptionError otherwise. Says nothing of whether it opens."""
+    ciphertext = require_bytes(ciphertext, None, "ciphertext")
+    check_header(ciphertext, KIND_FIELD, "field", (PADDED_VERSION,))
+    padded = len(ciphertext) - FIELD_OVERHEAD
+    if padded < 1 or padded_length(padded - 1) != padded:
+        raise DecryptionError("field: not the size of a padded plaintext")
+    return padded

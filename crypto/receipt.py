@@ -13,6 +13,8 @@ import secrets
 import unicodedata
 from typing import NamedTuple
 
+import nacl.encoding
+import nacl.hash
 import nacl.public
 import nacl.signing
 import nacl.utils
@@ -125,3 +127,21 @@ def derive_receipt_identity(
     sk = nacl.public.PrivateKey.from_seed(derive_subkey(master, "receipt-x25519"))
     signing_seed = derive_subkey(master, SIGNING_LABEL)
     return ReceiptIdentity(lookup_id, bytes(sk), bytes(sk.public_key), signing_seed)
+
+
+LOOKUP_HASH_PREFIX = "h1:"
+_LOOKUP_HASH_PERSON = b"receipt-lookup-h"
+
+
+def lookup_hash(lookup_id: str) -> str:
+    """What the database keeps of a lookup derived in the discloser's browser: "h1:" + hex of
+    unkeyed BLAKE2b-256(the lookup's 32 bytes, person "receipt-lookup-h"). A copy of the database
+    then holds no bearer value: the lookup itself, which a status check presents, cannot be read
+    back from it. ValueError unless `lookup_id` is 64 hex characters."""
+    if not isinstance(lookup_id, str) or len(lookup_id) != 64:
+        raise ValueError("a lookup is 64 hex characters")
+    raw = bytes.fromhex(lookup_id)
+    digest = nacl.hash.blake2b(
+        raw, digest_size=32, person=_LOOKUP_HASH_PERSON, encoder=nacl.encoding.RawEncoder
+    )
+    return LOOKUP_HASH_PREFIX + digest.hex()

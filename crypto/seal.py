@@ -8,6 +8,7 @@ import nacl.utils
 
 from ._format import KIND_SEALED, check_header, header, require_bytes
 from .errors import DecryptionError
+from .roster_format import RosterError, check_x25519_public
 
 CASE_KEY_SIZE = 32
 SEAL_OVERHEAD = 2 + 32 + 16  # header, ephemeral public key, MAC
@@ -37,3 +38,17 @@ def open_sealed(private_key: bytes, sealed: bytes) -> bytes:
         return nacl.bindings.crypto_box_seal_open(sealed[2:], public_key, private_key)
     except nacl.exceptions.CryptoError:
         raise DecryptionError("sealed box: cannot open (not a recipient, or altered)") from None
+
+
+def sealed_shape(sealed: bytes, secret_size: int = CASE_KEY_SIZE) -> None:
+    """Check a sealed secret's structure without the recipient's key (one made in a browser):
+    header 01 02, exactly SEAL_OVERHEAD + `secret_size` bytes, and an ephemeral public key that is
+    canonical and of no low order (crypto.check_x25519_public). DecryptionError otherwise."""
+    sealed = require_bytes(sealed, None, "sealed")
+    check_header(sealed, KIND_SEALED, "sealed box")
+    if len(sealed) != SEAL_OVERHEAD + secret_size:
+        raise DecryptionError(f"sealed box: not {SEAL_OVERHEAD + secret_size} bytes")
+    try:
+        check_x25519_public(sealed[2:34], "its ephemeral key")
+    except RosterError as exc:
+        raise DecryptionError(f"sealed box: {exc}") from None

@@ -55,6 +55,22 @@ def padded_blob_size(n: int) -> int:
     return HEADER_SIZE + padded + ABYTES * -(-padded // CHUNK_SIZE)
 
 
+def blob_shape(size: int, head: bytes) -> int:
+    """Check a version 2 blob's structure without its key (one made in a browser and uploaded in
+    parts): `head`, its first two bytes, are 02 04, and `size` is padded_blob_size(n) for some n.
+    Returns P, the padded plaintext's length; DecryptionError otherwise."""
+    check_header(require_bytes(head, 2, "head"), KIND_STREAM, "stream", (PADDED_VERSION,))
+    body = size - HEADER_SIZE
+    chunks = max(1, -(-body // _CT_CHUNK))
+    for count in (chunks - 1, chunks, chunks + 1):
+        padded = body - ABYTES * count
+        if padded < 1 or padded_length(padded - 1) != padded:
+            continue
+        if padded_blob_size(padded - 1) == size:
+            return padded
+    raise DecryptionError("stream: not the size of a padded blob")
+
+
 def stream_key(case_key: bytes, case_id: str, attachment_id: str) -> bytes:
     """Per-file key: keyed BLAKE2b(case_key, person="stream-file") over lp(case_id,
     attachment_id)."""

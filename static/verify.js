@@ -9,6 +9,21 @@
   var WORDS = [["case_ref", "Case reference"], ["channel", "Received by"],
     ["received_day", "Received on"], ["acknowledged_day", "Acknowledged on"], ["law", "Under"]];
 
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December"];
+  var DAYS = {received_day: true, acknowledged_day: true};
+
+  // A signed day (YYYY-MM-DD) as the portal's pages write it ("7 December 2026"), in a <time>
+  // that keeps the signed value; anything else exactly as signed.
+  function shown(dd, name, value) {
+    var m = DAYS[name] && /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+    if (!m || +m[2] < 1 || +m[2] > 12) { dd.textContent = value; return; }
+    var time = document.createElement("time");
+    time.setAttribute("datetime", value);
+    time.textContent = (+m[3]) + " " + MONTHS[+m[2] - 1] + " " + m[1];
+    dd.appendChild(time);
+  }
+
   function quote(s) {
     var out = "\"";
     for (var i = 0; i < s.length; i++) {
@@ -103,7 +118,7 @@
       WORDS.forEach(function (pair) {
         var dt = document.createElement("dt"), dd = document.createElement("dd");
         dt.textContent = pair[1];
-        dd.textContent = result.statement[pair[0]] || "";
+        shown(dd, pair[0], result.statement[pair[0]] || "");
         list.appendChild(dt);
         list.appendChild(dd);
       });

@@ -8,6 +8,7 @@ from portal.casework import consent, identity, identity_releases, referrals
 from portal.casework.cases import open_case
 from portal.casework.triage import read_case
 from portal.core.context import Context
+from portal.core.words import in_sentence
 from portal.keys.officer_sessions import SignedIn
 from portal.records import audit, audit_entries
 
@@ -37,7 +38,7 @@ def export_case(
     # Only this recipient's own referrals: one authority is not told of a referral to another (s
     # 25).
     lines += [
-        f"Referred (s 16) on {r.day} to {r.authority}"
+        f"Referred (s 16) on {r.day} to {in_sentence(r.authority)}"
         for r in referrals.read_referrals(ctx, who, case.id)
         if recipient.strip() and r.authority == recipient.strip()
     ]

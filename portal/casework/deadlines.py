@@ -45,6 +45,9 @@ FIRST_STEPS = STEPS[:3]  # still due at 20 working days under s 13(2)
 FINAL_STATUSES = ("addressed", "referred", "no_further_action", "closed")
 
 DEADLINE_KINDS = ("respond", "acknowledge", "feedback", "update")
+# cases.due_kind of a case whose next deadline lies past the working-day table (due_day NULL): the
+# date of Matariki is fixed in law only to workdays.LAST_KNOWN_YEAR, so the day is never guessed.
+UNKNOWN_KIND = "unknown"
 
 
 @dataclass(frozen=True)

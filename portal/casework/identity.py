@@ -27,23 +27,36 @@ def store_identity(
     IDENTITY_FIELDS of `values` under it (a missing one as empty); in the caller's transaction.
     Returns the identity key (for the channel's recovery copy)."""
     identity_key = crypto.new_case_key()
-    for reader in readers:
+    store_sealed_identity(
+        ctx,
+        case_id,
+        {reader.id: crypto.seal_to(reader.public_key, identity_key) for reader in readers},
+        {
+            name: crypto.encrypt_field(
+                identity_key, case_id, f"identity:{name}", (values.get(name) or "").encode()
+            )
+            for name in IDENTITY_FIELDS
+        },
+    )
+    return identity_key
+
+
+def store_sealed_identity(
+    ctx: Context, case_id: str, sealed_keys: dict[int, bytes], cts: dict[str, bytes]
+) -> None:
+    """The identity key as sealed to each reader (account id -> sealed secret) and the
+    IDENTITY_FIELDS' ciphertexts (field "identity:NAME"), made here or in the discloser's browser
+    (portal.intake.sealed); in the caller's transaction."""
+    for account_id, sealed in sealed_keys.items():
         ctx.db.execute(
             "INSERT INTO identity_keys (case_id, account_id, sealed_key) VALUES (?, ?, ?)",
-            [case_id, reader.id, crypto.seal_to(reader.public_key, identity_key)],
+            [case_id, account_id, sealed],
         )
     for name in IDENTITY_FIELDS:
         ctx.db.execute(
             "INSERT INTO identity_fields (case_id, name, value_ct) VALUES (?, ?, ?)",
-            [
-                case_id,
-                name,
-                crypto.encrypt_field(
-                    identity_key, case_id, f"identity:{name}", (values.get(name) or "").encode()
-                ),
-            ],
+            [case_id, name, cts[name]],
         )
-    return identity_key
 
 
 def read_identity(

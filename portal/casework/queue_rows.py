@@ -46,6 +46,9 @@ DEADLINE_WORDS = {
     "acknowledge": "acknowledgement due",
     "feedback": "feedback due",
     "update": "progress update due",
+    deadlines.UNKNOWN_KIND: (
+        f"deadline not known (working days after {workdays.LAST_KNOWN_YEAR} are not fixed in law)"
+    ),
 }
 UNSEEN_KINDS = {
     "new": "New to you",

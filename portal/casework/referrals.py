@@ -188,9 +188,10 @@ def _check_route(authority: Authority, concerns: str) -> None:
     """s 25: intelligence and security information only to the IGIS, international relations only to
     an Ombudsman."""
     if concerns in EXCLUSIVE_NAMES and authority.exclusive_for != concerns:
+        named = in_sentence(authority.name)
         raise ReferralError(
             f"{CONCERNS[concerns]} may be referred only to {EXCLUSIVE_NAMES[concerns]} (s 25). "
-            f"{authority.name} is not that authority."
+            f"{named[:1].upper()}{named[1:]} is not that authority."
         )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import crypto
 from portal.casework import deadlines
+from portal.core import workdays
 from portal.core.context import Context
 from portal.core.words import N_
 
@@ -44,20 +45,25 @@ STEP_DISCLOSER_LABELS: dict[str, str] = {
     "inform": N_("You were told, with reasons, what is being done"),
 }
 
-# Setting a status records the steps it necessarily means were done (s 13(1)); an outcome given with
-# a reason also informs the discloser, who reads it on the status page (s 13(1)(e)). A referral
-# (s 16) is one way of dealing with the matter (s 13(1)(d)) and nothing more: it neither
-# acknowledges, considers nor checks, and the receiver still owes the discloser word of what it
-# did (s 13(1)(e)).
+# Setting a status records only the steps that setting it does (s 13(1)). Deciding to investigate
+# answers (b), whether the disclosure warrants investigation, and is one way of dealing with it
+# (d)(i); acting or recommending action is (d)(ii); a referral (s 16) is (d)(iii); deciding that
+# no action is required (s 15) is (d)(iv). None of them acknowledges the date received (a), which
+# only acknowledging does, nor checks whether it was disclosed elsewhere (c); "assessing" says that
+# considering has begun, not that it is done; "closed" says the dealing is finished without
+# saying how. An outcome given with a reason also informs the discloser, who reads it on the status
+# page (s 13(1)(e), and s 15(2) for no action); a referral's reason explains the referral, and the
+# receiver still owes the discloser word of what it did. A step no status records stays owed on
+# the case page until an officer records it.
 STATUS_STEPS: dict[str, tuple[str, ...]] = {
     "received": (),
     "acknowledged": ("acknowledge",),
-    "assessing": ("acknowledge",),
-    "investigating": ("acknowledge", "consider", "deal"),
-    "addressed": ("acknowledge", "consider", "deal"),
+    "assessing": (),
+    "investigating": ("consider", "deal"),
+    "addressed": ("deal",),
     "referred": ("deal",),
-    "no_further_action": ("acknowledge", "consider", "deal"),
-    "closed": ("acknowledge", "consider", "deal"),
+    "no_further_action": ("deal",),
+    "closed": (),
 }
 INFORMING_STATUSES = ("investigating", "addressed", "no_further_action", "closed")
 
@@ -114,6 +120,8 @@ REGIME_NAMES: dict[str, str] = {
     "eu": "European Union: Whistleblowing Directive (EU) 2019/1937, Art 9",
 }
 
+UNKNOWN_DUE = deadlines.UNKNOWN_KIND
+
 DEADLINE_NAMES: dict[str, str] = {
     "respond": (
         "Acknowledge, consider, check, deal with it and inform the discloser (20 working days, s"
@@ -122,6 +130,7 @@ DEADLINE_NAMES: dict[str, str] = {
     "acknowledge": "Acknowledge receipt (7 days)",
     "feedback": "Give the discloser feedback (3 months)",
     "update": "Next progress update to the discloser (s 13(2))",
+    UNKNOWN_DUE: "Not known",
 }
 
 
@@ -151,6 +160,7 @@ class Clock:
     update_every: int | None = None
     expected_timeframe: str = ""
     updates: list[str] | None = None
+    due_unknown: bool = False  # the next deadline lies past the working-day table: not counted
 
 
 def _date(day: str | None) -> dt.date | None:
@@ -220,8 +230,16 @@ def clock_state(ctx: Context, case_id: str) -> deadlines.ClockState:
 
 
 def refresh_due(ctx: Context, case_id: str) -> deadlines.Deadline | None:
-    """Recompute the case's next deadline and store it (cases.due_day, cases.due_kind)."""
-    deadline = deadlines.next_deadline(clock_state(ctx, case_id))
+    """Recompute the case's next deadline and store it (cases.due_day, cases.due_kind). A deadline
+    the working-day table cannot count (past LAST_KNOWN_YEAR) is stored as kind UNKNOWN_DUE with no
+    day, never guessed: the pages say so plainly (`due_unknown`)."""
+    try:
+        deadline = deadlines.next_deadline(clock_state(ctx, case_id))
+    except workdays.UnknownYear:
+        ctx.db.execute(
+            "UPDATE cases SET due_day = NULL, due_kind = ? WHERE id = ?", [UNKNOWN_DUE, case_id]
+        )
+        return None
     ctx.db.execute(
         "UPDATE cases SET due_day = ?, due_kind = ? WHERE id = ?",
         [
@@ -231,6 +249,12 @@ def refresh_due(ctx: Context, case_id: str) -> deadlines.Deadline | None:
         ],
     )
     return deadline
+
+
+def due_unknown(ctx: Context, case_id: str) -> bool:
+    """Whether the case's next deadline lies where the working-day table cannot count it."""
+    row = ctx.db.execute("SELECT due_kind FROM cases WHERE id = ?", [case_id]).fetchone()
+    return row is not None and row[0] == UNKNOWN_DUE
 
 
 def record_extension(
@@ -303,7 +327,10 @@ def clock(ctx: Context, case_id: str, case_key: bytes, today: str) -> Clock:
     """The clock of one case for its page: every step with its date, and the next deadline with days
     left."""
     state = clock_state(ctx, case_id)
-    due = deadlines.step_due_dates(state)
+    try:
+        due = deadlines.step_due_dates(state)
+    except workdays.UnknownYear:
+        due = {}  # beyond the working-day table: shown as not known (due_unknown), not guessed
     done = steps_done(ctx, case_id)
     steps = [
         StepRecord(
@@ -314,7 +341,10 @@ def clock(ctx: Context, case_id: str, case_key: bytes, today: str) -> Clock:
     deadline = stored_due(ctx, case_id)
     left = working_left = None
     if deadline is not None:
-        left, working_left = deadlines.days_left(deadline.day, _date(today), state.regime)
+        try:
+            left, working_left = deadlines.days_left(deadline.day, _date(today), state.regime)
+        except workdays.UnknownYear:  # today is past the table: calendar days only
+            left = (deadline.day - _date(today)).days
     extension = _extension_row(ctx, case_id)
     return Clock(
         state.regime,
@@ -326,4 +356,5 @@ def clock(ctx: Context, case_id: str, case_key: bytes, today: str) -> Clock:
         update_every=extension[1] if extension else None,
         expected_timeframe=expected_timeframe(ctx, case_id, case_key),
         updates=_update_days(ctx, case_id),
+        due_unknown=due_unknown(ctx, case_id),
     )

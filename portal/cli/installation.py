@@ -10,6 +10,7 @@ import click
 
 from portal.cli.root import main, open_installation
 from portal.core.text import count_of
+from portal.intake import sealed_uploads
 from portal.records import case_attachments
 
 
@@ -62,6 +63,7 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
         for line in loose:
             click.echo(f"  {line}", err=True)
     unfinished, orphaned = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
+    sealed_uploads.purge_expired(ctx)  # files sealed in browsers, never named by a disclosure
     if unfinished or orphaned:
         click.echo(
             f"Removed {count_of(unfinished, 'unfinished upload file')} and"

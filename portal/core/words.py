@@ -8,7 +8,8 @@ The app factory registers these as Jinja filters (portal/web/app.py)::
     {{ case.received_day|date_words }}        7 December 2026 (plain text, for an attribute)
     {{ entry_time|nz_time }}                  7 December 2026, 15:08 (in a <time>, as nz_date)
     {{ attachment.size|file_size }}           512 bytes, 4 KB, 3.1 MB, 1.2 GB
-    referred to {{ authority|in_sentence }}   referred to an Ombudsman (a name inside a sentence)
+    referred to {{ authority|in_sentence }}   referred to an Ombudsman, the Commissioner of Police
+    {% set the, name = authority|sentence_parts %}   the article apart, to bold the name
 
 A date inside `<time datetime="YYYY-MM-DD">` keeps the machine-readable value where CONTRACT.md
 names it (`id="expected-by"`, `id="due-date"`). Sizes are decimal (1 KB = 1,000 bytes), as file
@@ -89,14 +90,32 @@ def nz_time(moment: str | None, locale: str | None = None) -> Markup:
     )
 
 
+# Words that make a name an office or a body, which English gives "the" inside a sentence ("referred
+# to the Director of the Serious Fraud Office", "to the Commerce Commission"); a name without one is
+# a proper name that takes none ("to WorkSafe New Zealand", "to Maritime New Zealand").
+_OFFICE_WORDS = frozenset({
+    "agency", "authority", "bank", "board", "commission", "commissioner", "council", "department",
+    "director", "general", "inspector", "ministry", "office", "ombudsman", "registrar", "service",
+    "society", "tribunal",
+})
+
+
+def sentence_parts(name: str) -> tuple[str, str]:
+    """A name split into the article it takes inside a sentence and the rest: ("an ", "Ombudsman")
+    for "An Ombudsman" (a leading article in lower case), ("the ", "Director of the Serious Fraud
+    Office") for an office or a body, ("", "WorkSafe New Zealand") for a proper name."""
+    for article in ("a ", "an ", "the "):
+        if name.lower().startswith(article) and len(name) > len(article):
+            return article, name[len(article):]
+    words = name.replace("-", " ").lower().split()
+    return ("the " if _OFFICE_WORDS.intersection(words) else ""), name
+
+
 def in_sentence(name: str) -> str:
-    """A name as it reads inside a sentence: a leading article in lower case ("An Ombudsman" ->
-    "an Ombudsman", so "Referred to an Ombudsman", never "Referred to An Ombudsman"); any other
-    name unchanged."""
-    for article in ("A ", "An ", "The "):
-        if name.startswith(article) and len(name) > len(article):
-            return article.lower() + name[len(article):]
-    return name
+    """A name as it reads inside a sentence, with its article (sentence_parts): "Referred to an
+    Ombudsman", "Referred to the Commissioner of Police", never "Referred to An Ombudsman" or
+    "Referred to Commissioner of Police"; "Referred to WorkSafe New Zealand"."""
+    return "".join(sentence_parts(name))
 
 
 def file_size(n: int, locale: str | None = None, bytes_words=None) -> str:

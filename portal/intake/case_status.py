@@ -8,9 +8,10 @@ import json
 from dataclasses import dataclass, field
 
 from portal.casework import acknowledgements, consent, deadlines, identity_releases, oral, workflow
-from portal.core import resources
+from portal.core import resources, workdays
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import in_sentence
 from portal.intake import receipts
 from portal.keys import channels, sessions
 from portal.records import case_attachments, case_history, casefiles, original_files
@@ -26,6 +27,7 @@ class DiscloserView:
     latest_reason: str = ""
     expected_timeframe: str = ""
     expected_by: str | None = None  # the next day by which the discloser should hear
+    expected_unknown: bool = False  # that day lies past the working-day table: not counted
     steps_done: dict[str, str] = field(default_factory=dict)  # s 13(1) step -> day done
     extension_timeframe: str = ""  # s 13(2): how long the officers expect to take
     identity_releases: list = field(
@@ -76,17 +78,19 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     due = workflow.stored_due(ctx, case.id)
     fields = casefiles.read_fields(ctx, case.id, case_key)
     referred = _referred(latest.reason) if latest and case.status == "referred" else None
+    steps_done = workflow.steps_done(ctx, case.id)
+    hears_more = _hears_more(case.status, steps_done)
     private_key = receipts.discloser_keys(session)[0]
     seen = case_history.seen_by_discloser(ctx, case.id, private_key)
     return DiscloserView(
         case,
         thread.messages,
-        case_attachments.read_attachments(ctx, case.id, case_key),
+        _sent_by_them(case_attachments.read_attachments(ctx, case.id, case_key)),
         latest.reason if latest else "",
         latest.expected_timeframe if latest else "",
-        # After a referral the matter is the authority's: no date to hear by from here (s 16).
-        expected_by=due.day.isoformat() if due and referred is None else None,
-        steps_done=workflow.steps_done(ctx, case.id),
+        expected_by=due.day.isoformat() if due and hears_more else None,
+        expected_unknown=hears_more and workflow.due_unknown(ctx, case.id),
+        steps_done=steps_done,
         extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
         identity_releases=[
             r for r in identity_releases.releases(ctx, case.id, case_key) if r.state == "released"
@@ -114,6 +118,15 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
 SENT_STATES = ("removed", "none", "left", "unchecked", "unknown")
 
 
+def holds_original(ctx: Context, session: sessions.OpenSession, original_id: str) -> bool:
+    """Whether `original_id` is one of the originals kept for this discloser (to answer a request
+    for one that is not theirs as not found before asking anything else of it)."""
+    case = casefiles.get_case(ctx, case_id=session.subject)
+    private_key, _ = receipts.discloser_keys(session)
+    kept = original_files.discloser_originals(ctx, case.id, private_key)
+    return any(o.id == original_id for o in kept)
+
+
 def hand_over_original(ctx: Context, session: sessions.OpenSession, original_id: str) -> None:
     """The discloser hands the original of a cleaned file to the officers (its hidden details
     with it). Not audited, like a discloser's message: its time would tell when they were here.
@@ -139,33 +152,58 @@ def _new_to_discloser(
     return new
 
 
-def _referred(reason: str) -> Referred | None:
+def _hears_more(status: str, steps_done: dict[str, str]) -> bool:
+    """Whether the discloser is to be given a date to hear by. After any referral the matter is the
+    authority's (s 16), and after a final outcome they were told with reasons (s 13(1)(e)): steps
+    the officers still owe the record are shown to the officers, not promised to the discloser."""
+    if status == "referred":
+        return False
+    return not (status in deadlines.FINAL_STATUSES and "inform" in steps_done)
+
+
+def _referred(reason: str) -> Referred:
     """The authority a referral names ("Referred to NAME. ..."), and how to contact it from the
-    shipped directory (portal/data/authorities.json)."""
+    shipped directory (portal/data/authorities.json); authority "" when the reason names none (a
+    status set to 'referred' without the referral form)."""
     if not reason.startswith("Referred to "):
-        return None
+        return Referred("", "")
     shipped = json.loads(resources.authorities_file().read_text(encoding="utf-8"))["authorities"]
     rest = reason.removeprefix("Referred to ")
     for entry in sorted(shipped, key=lambda e: -len(e["name"])):
-        if rest.lower().startswith(entry["name"].lower() + "."):
-            return Referred(entry["name"], entry.get("contact", ""))
+        # As written since names took their article ("the Commissioner of Police.") and before.
+        for written in (in_sentence(entry["name"]), entry["name"]):
+            if rest.lower().startswith(written.lower() + "."):
+                return Referred(entry["name"], entry.get("contact", ""))
     return Referred(rest.split(". ", 1)[0].rstrip("."), "")
 
 
-def answer_expected_by(ctx: Context, channel_name: str) -> tuple[str, str]:
+def answer_expected_by(ctx: Context, channel_name: str) -> tuple[str | None, str]:
     """For the receipt page: (by when a disclosure made today to the channel should be answered,
-    YYYY-MM-DD; the channel's regime). s 13: 20 working days; EU Art 9: acknowledged in 7 days."""
+    YYYY-MM-DD, or None when the working-day table cannot count that far; the channel's regime).
+    s 13: 20 working days; EU Art 9: acknowledged in 7 days."""
     received = dt.date.fromisoformat(today(ctx.settings.timezone))
     channel = channels.find_channel(ctx, channel_name)
     if channel is not None and channel.regime == "eu":
         return deadlines.acknowledge_by(received).isoformat(), "eu"
-    return deadlines.respond_by(received).isoformat(), "nz"
+    try:
+        return deadlines.respond_by(received).isoformat(), "nz"
+    except workdays.UnknownYear:
+        return None, "nz"
 
 
 def _shown(thread: case_history.MessagePage) -> case_history.MessagePage:
-    """Only what the records vouch for: a message changed outside the portal is left out."""
+    """Only what the records vouch for: a message changed outside the portal is left out. Only
+    what the discloser sent: an officer's clean copy of one of their files is the officers'."""
     thread.messages = [m for m in thread.messages if m.verified is not False]
+    for message in thread.messages:
+        message.attachments = _sent_by_them(message.attachments)
     return thread
+
+
+def _sent_by_them(attachments: list[Attachment]) -> list[Attachment]:
+    """The files the discloser sent, without the clean copies officers made of them (kept beside
+    the file they copy, portal/casework/file_copies.py)."""
+    return [a for a in attachments if a.hidden != "copy"]
 
 
 def earlier_messages(

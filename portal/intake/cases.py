@@ -38,21 +38,8 @@ def _insert_case(
     discloser_public_key: bytes,
     category: str | None,
 ) -> str:
-    ref = _new_ref(ctx)
-    ctx.db.execute(
-        "INSERT INTO cases (id, ref, channel_id, status, received_day, receipt_lookup,"
-        " discloser_public_key, category, activity_day) VALUES (?, ?, ?, 'received', ?, ?, ?,"
-        " ?, ?)",
-        [
-            intake.case_id,
-            ref,
-            channel_id,
-            intake.day,
-            lookup_id,
-            discloser_public_key,
-            known_category(category),
-            intake.day,
-        ],
+    ref = insert_case_row(
+        ctx, intake.case_id, channel_id, intake.day, lookup_id, discloser_public_key, category
     )
     case_history.insert_status(
         ctx,
@@ -66,39 +53,86 @@ def _insert_case(
     return ref
 
 
+def insert_case_row(
+    ctx: Context,
+    case_id: str,
+    channel_id: int,
+    day: str,
+    stored_lookup: str,
+    discloser_public_key: bytes,
+    category: str | None,
+    sealed_by: str = "server",
+) -> str:
+    """The case's row, with a new reference (returned). `stored_lookup`: the receipt's lookup id
+    (sealed by the server) or its hash (crypto.lookup_hash, sealed in the browser); `sealed_by`:
+    'server' or 'browser' (migration 36). In the caller's transaction."""
+    ref = _new_ref(ctx)
+    ctx.db.execute(
+        "INSERT INTO cases (id, ref, channel_id, status, received_day, receipt_lookup,"
+        " discloser_public_key, category, activity_day, sealed_by) VALUES (?, ?, ?, 'received',"
+        " ?, ?, ?, ?, ?, ?)",
+        [
+            case_id,
+            ref,
+            channel_id,
+            day,
+            stored_lookup,
+            discloser_public_key,
+            known_category(category),
+            day,
+            sealed_by,
+        ],
+    )
+    return ref
+
+
 def _insert_fields(ctx: Context, intake: Intake, values: dict[str, str | None]) -> None:
     # Contact details are sealed apart, under the identity key (portal.casework.identity, s 17).
-    for name in casefiles.CASE_FIELDS:
-        if name in identity.IDENTITY_FIELDS:
-            continue
-        # A field left out of the request is an empty one.
-        ct = crypto.encrypt_field(
-            intake.case_key, intake.case_id, name, (values.get(name) or "").encode()
-        )
+    # A field left out of the request is an empty one.
+    insert_field_rows(
+        ctx,
+        intake.case_id,
+        {
+            name: crypto.encrypt_field(
+                intake.case_key, intake.case_id, name, (values.get(name) or "").encode()
+            )
+            for name in casefiles.CASE_FIELDS
+            if name not in identity.IDENTITY_FIELDS
+        },
+    )
+
+
+def insert_field_rows(ctx: Context, case_id: str, cts: dict[str, bytes]) -> None:
+    """The case's field ciphertexts (name -> ciphertext under the case key), made here or in the
+    discloser's browser (portal.intake.sealed); in the caller's transaction."""
+    for name, ct in cts.items():
         ctx.db.execute(
             "INSERT INTO case_fields (case_id, name, value_ct) VALUES (?, ?, ?)",
-            [intake.case_id, name, ct],
+            [case_id, name, ct],
         )
 
 
 def _insert_case_keys(
     ctx: Context, intake: Intake, readers: list[accounts.Account], discloser_public_key: bytes
 ) -> None:
-    for officer in readers:
+    sealed = {
+        f"account:{officer.id}": crypto.seal_to(officer.public_key, intake.case_key)
+        for officer in readers
+    }
+    sealed["discloser"] = crypto.seal_to(discloser_public_key, intake.case_key)
+    insert_case_key_rows(ctx, intake.case_id, sealed)
+
+
+def insert_case_key_rows(ctx: Context, case_id: str, sealed: dict[str, bytes]) -> None:
+    """The case key as sealed to each recipient ('account:N' or 'discloser' -> sealed secret),
+    sealed here or in the discloser's browser; in the caller's transaction."""
+    for recipient, sealed_key in sealed.items():
+        account_id = int(recipient.split(":", 1)[1]) if recipient.startswith("account:") else None
         ctx.db.execute(
             "INSERT INTO case_keys (case_id, recipient, account_id, sealed_key) VALUES (?, ?,"
             " ?, ?)",
-            [
-                intake.case_id,
-                f"account:{officer.id}",
-                officer.id,
-                crypto.seal_to(officer.public_key, intake.case_key),
-            ],
+            [case_id, recipient, account_id, sealed_key],
         )
-    ctx.db.execute(
-        "INSERT INTO case_keys (case_id, recipient, sealed_key) VALUES (?, 'discloser', ?)",
-        [intake.case_id, crypto.seal_to(discloser_public_key, intake.case_key)],
-    )
 
 
 class NoReceiver(ValueError):
@@ -110,9 +144,11 @@ class NoVerifiedReader(Exception):
     may read is never stored (portal.keys.roster). The officers are warned in the console."""
 
 
-def _verified_readers(
+def verified_readers(
     ctx: Context, channel: channels.Channel, excluded_ids: set[int]
 ) -> list[accounts.Account]:
+    """The channel's readers, less the excluded, whose keys its signed roster admits: those a new
+    case's key is sealed to. Raises NoReceiver, NoVerifiedReader or conflicts.ExcludedEveryone."""
     readers = conflicts.readers_without(ctx, channel, excluded_ids)
     if not readers:
         raise NoReceiver("This channel has no integrity officer to receive disclosures.")
@@ -144,7 +180,7 @@ def complete_disclosure(
     excluded_ids = set(excluded)
     if channel is None:
         raise NoReceiver("This channel has no integrity officer to receive disclosures.")
-    _verified_readers(ctx, channel, excluded_ids)
+    verified_readers(ctx, channel, excluded_ids)
     if submissions.was_claimed(ctx.db, submission_token):  # spare the key derivation on a resend
         raise submissions.AlreadySubmitted()
     receipt = crypto.new_receipt()
@@ -161,7 +197,7 @@ def complete_disclosure(
         submissions.claim(ctx.db, submission_token, intake.day)
         # Chosen again under the write lock: a membership removed while the receipt's key was
         # derived (seconds, or longer waiting for a slot) must not receive the case.
-        readers = _verified_readers(ctx, channel, excluded_ids)
+        readers = verified_readers(ctx, channel, excluded_ids)
         store_case(
             ctx,
             intake,

@@ -17,6 +17,9 @@ from portal.records.casefiles import CaseNotFound
 from portal.store import transaction
 
 DISCLOSER_SESSION = "discloser"
+# The secret of a status session opened by a lookup from the discloser's browser
+# (portal.intake.sealed): it holds no key, so the pages that decrypt never take it for theirs.
+KEYLESS = b"keyless: sealed in the browser"
 
 
 class StatusNotFound(Exception):
@@ -79,28 +82,40 @@ def open_status(
     """
     receipt = crypto.normalise_receipt(receipt_text)
     identity = derive_receipt(ctx, receipt, kind=work_queues.LANE if lane else work_queues.RECEIPT)
-    row = ctx.db.execute(
-        "SELECT id FROM cases WHERE receipt_lookup = ?", [identity.lookup_id]
-    ).fetchone()
-    if row is None:
+    case_id = case_of_lookup(ctx, identity.lookup_id)
+    if case_id is None:
         raise StatusNotFound()
     try:
-        case_key = casefiles.open_case_key(ctx, row[0], "discloser", identity.private_key)
+        case_key = casefiles.open_case_key(ctx, case_id, "discloser", identity.private_key)
     except CaseNotFound as exc:
         raise StatusNotFound() from exc
     new_receipt = None
-    if oral.needs_new_receipt(ctx, row[0]):
-        new_receipt, identity = _replace_receipt(ctx, row[0], identity, case_key)
+    if oral.needs_new_receipt(ctx, case_id):
+        new_receipt, identity = _replace_receipt(ctx, case_id, identity, case_key)
     cookie = sessions.start(
         ctx.db,
         DISCLOSER_SESSION,
-        row[0],
+        case_id,
         identity.private_key + identity.signing_seed,
         ctx.settings.discloser_idle_seconds,
         ctx.settings.discloser_session_seconds,
         replacing=replacing,
     )
     return OpenedStatus(cookie, new_receipt)
+
+
+def case_of_lookup(ctx: Context, lookup_id: str) -> str | None:
+    """The case a receipt's lookup id opens, or None. A case the server sealed keeps the lookup id
+    itself, one sealed in the browser only its hash (crypto.lookup_hash); found by the index,
+    then compared in constant time."""
+    hashed = crypto.lookup_hash(lookup_id)
+    rows = ctx.db.execute(
+        "SELECT id, receipt_lookup FROM cases WHERE receipt_lookup IN (?, ?)", [lookup_id, hashed]
+    ).fetchall()
+    for case_id, stored in rows:
+        if hmac.compare_digest(str(stored), lookup_id) or hmac.compare_digest(str(stored), hashed):
+            return case_id
+    return None
 
 
 def _replace_receipt(
@@ -143,7 +158,19 @@ def discloser_keys(session: sessions.OpenSession) -> tuple[bytes, bytes | None]:
 
 
 def resume_status(ctx: Context, cookie: str | None) -> sessions.OpenSession | None:
-    return sessions.resume(ctx.db, DISCLOSER_SESSION, cookie, ctx.settings.discloser_idle_seconds)
+    """The status session holding the discloser's keys, or None (a keyless one included)."""
+    session = sessions.resume(
+        ctx.db, DISCLOSER_SESSION, cookie, ctx.settings.discloser_idle_seconds
+    )
+    return None if session is None or session.secret == KEYLESS else session
+
+
+def resume_keyless(ctx: Context, cookie: str | None) -> sessions.OpenSession | None:
+    """The keyless status session of a lookup from the discloser's browser, or None."""
+    session = sessions.resume(
+        ctx.db, DISCLOSER_SESSION, cookie, ctx.settings.discloser_idle_seconds
+    )
+    return session if session is not None and session.secret == KEYLESS else None
 
 
 def close_status(ctx: Context, cookie: str | None) -> None:

@@ -183,16 +183,7 @@ class Intake:
         Throttled when they would overdraw it. Text up to FREE_TEXT_BYTES needs none, so a written
         disclosure always goes in.
         """
-        size = self.attachment_bytes + max(0, crypto.padded_length(text_bytes) - FREE_TEXT_BYTES)
-        if not size:
-            return
-        settings = self.ctx.settings
-        if (
-            throttle.spent(self.ctx.db, UPLOAD_BUDGET, DAY, day_offset(self.ctx)) + size
-            > settings.upload_bytes_per_day
-        ):
-            raise Throttled(throttle.seconds_left(DAY, day_offset(self.ctx)))
-        throttle.add(self.ctx.db, UPLOAD_BUDGET, size, DAY, day_offset(self.ctx))
+        spend_bytes(self.ctx, self.attachment_bytes + text_charge(text_bytes))
 
     def commit_files(self) -> list[tuple[Attachment, str]]:
         stamp = day_start_timestamp(self.day, self.ctx.settings.timezone)
@@ -307,6 +298,24 @@ def day_offset(ctx: Context) -> int:
 
 
 UPLOAD_BUDGET = "upload-bytes"
+
+
+def text_charge(text_bytes: int) -> int:
+    """The bytes of a disclosure's or reply's text the daily budget counts: beyond
+    FREE_TEXT_BYTES, as padded."""
+    return max(0, crypto.padded_length(text_bytes) - FREE_TEXT_BYTES)
+
+
+def spend_bytes(ctx: Context, size: int) -> None:
+    """Charge `size` stored bytes to the disclosers' daily budget (SECURITY.md, "Budgets");
+    Throttled when they would overdraw it. Also for what a browser sealed (portal.intake.sealed)."""
+    if not size:
+        return
+    offset = day_offset(ctx)
+    spent = throttle.spent(ctx.db, UPLOAD_BUDGET, DAY, offset)
+    if spent + size > ctx.settings.upload_bytes_per_day:
+        raise Throttled(throttle.seconds_left(DAY, offset))
+    throttle.add(ctx.db, UPLOAD_BUDGET, size, DAY, offset)
 
 
 def begin_disclosure(ctx: Context, declared: int | None = None) -> Intake:

@@ -53,16 +53,16 @@ def case_quota(ctx: Context, case_id: str) -> CaseQuota:
     )
 
 
-def _check_reply_budgets(ctx: Context, intake: Intake, size: int, session_id: str | None) -> None:
+def check_reply_budgets(ctx: Context, case_id: str, size: int, session_id: str | None) -> None:
     """Per status session and per case, per day (Throttled), and the case's lifetime quota
-    (QuotaReached)."""
-    quota = case_quota(ctx, intake.case_id)
+    (QuotaReached); `size`: the reply's bytes as sealed (padded)."""
+    quota = case_quota(ctx, case_id)
     if quota.messages + 1 > quota.max_messages or quota.bytes + size > quota.max_bytes:
         raise QuotaReached()
     settings = ctx.settings
     for bucket, limit in (
         (f"reply-session:{session_id}", settings.replies_per_session),
-        (f"reply-case:{intake.case_id}", settings.replies_per_case),
+        (f"reply-case:{case_id}", settings.replies_per_case),
     ):
         if session_id is None and bucket.startswith("reply-session:"):
             continue
@@ -86,7 +86,7 @@ def complete_reply(
     file_cleaning.clean_received(intake, strip_metadata)
     # As sealed (padded), so the case's quota keeps no exact size either.
     size = crypto.padded_length(len(message.encode())) + intake.attachment_bytes
-    _check_reply_budgets(ctx, intake, size, session_id)
+    check_reply_budgets(ctx, intake.case_id, size, session_id)
     intake.spend_upload_budget(len(message.encode()))
     attachments = intake.commit_files()
     with transaction(ctx.db):
@@ -103,19 +103,31 @@ def complete_reply(
         case_attachments.insert_attachments(
             ctx, intake.case_id, intake.case_key, message_id, attachments
         )
-        ctx.db.execute(
-            "INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, 1, ?) ON CONFLICT"
-            " (case_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes",
-            [intake.case_id, size],
-        )
-        discloser_key = _discloser_public_key(ctx, intake.case_id)
-        case_history.discloser_wrote(ctx, intake.case_id, discloser_key)
+        discloser_key = count_reply(ctx, intake.case_id, size)
         file_cleaning.store_originals(intake, discloser_key)
+    spend_reply_limits(ctx, intake.case_id, session_id)
+    intake.completed = True
+
+
+def count_reply(ctx: Context, case_id: str, size: int) -> bytes:
+    """In the reply's transaction: the case's quota and the discloser's mark of where they wrote
+    (case_history.discloser_wrote). Returns the discloser's public key."""
+    ctx.db.execute(
+        "INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, 1, ?) ON CONFLICT"
+        " (case_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes",
+        [case_id, size],
+    )
+    discloser_key = _discloser_public_key(ctx, case_id)
+    case_history.discloser_wrote(ctx, case_id, discloser_key)
+    return discloser_key
+
+
+def spend_reply_limits(ctx: Context, case_id: str, session_id: str | None) -> None:
+    """After a reply is stored: one more of this session's and this case's replies for the day."""
     for bucket in ([f"reply-session:{session_id}"] if session_id else []) + [
-        f"reply-case:{intake.case_id}"
+        f"reply-case:{case_id}"
     ]:
         throttle.add(ctx.db, bucket, 1, DAY, day_offset(ctx))
-    intake.completed = True
 
 
 def _discloser_public_key(ctx: Context, case_id: str) -> bytes:

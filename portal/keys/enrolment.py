@@ -73,6 +73,7 @@ class SetupState:
     totp_secret: str | None = None
     new_signing_key: bytes | None = None  # the Ed25519 seed
     new_wrapped_signing_key: bytes | None = None
+    administrator: bool = False  # an administrator's set-up: no cases, no channel, no inbox
 
     @property
     def step(self) -> str:
@@ -121,6 +122,7 @@ def from_sign_in(signed: credentials.Authenticated) -> SetupState:
         name=signed.account.name,
         account_id=signed.account.id,
         old_private_key=signed.private_key,
+        administrator=signed.account.role == "admin",
     )
 
 

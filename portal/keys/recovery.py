@@ -71,17 +71,27 @@ def seal_case(ctx: Context, channel_id: int, case_id: str, keys: dict[str, bytes
     caller's transaction (a new disclosure's, so that no case of such a channel exists without its
     copies).
     """
-    # Only a recovery key the channel's signed roster admits (portal.keys.roster).
-    public_key = roster.admitted_recovery_key(ctx, channel_id, channel_key(ctx, channel_id))
+    public_key = admitted_key(ctx, channel_id)
     if public_key is None:
         return False
-    for table, key in keys.items():
+    store_copies(ctx, case_id, {t: crypto.seal_to(public_key, key) for t, key in keys.items()})
+    return True
+
+
+def admitted_key(ctx: Context, channel_id: int) -> bytes | None:
+    """The channel's recovery public key, if its signed roster admits it (portal.keys.roster)."""
+    return roster.admitted_recovery_key(ctx, channel_id, channel_key(ctx, channel_id))
+
+
+def store_copies(ctx: Context, case_id: str, sealed: dict[str, bytes]) -> None:
+    """A case's keys as sealed to its channel's recovery key ({table: sealed secret}), sealed here
+    or in the discloser's browser (portal.intake.sealed); in the caller's transaction."""
+    for table, sealed_key in sealed.items():
         ctx.db.execute(
             "INSERT OR REPLACE INTO recovery_copies (case_id, key_table, sealed_key) VALUES (?,"
             " ?, ?)",
-            [case_id, table, crypto.seal_to(public_key, key)],
+            [case_id, table, sealed_key],
         )
-    return True
 
 
 def unsealed_cases(ctx: Context, channel_id: int) -> list[str]:

@@ -74,6 +74,12 @@ def _rows(ctx: Context, channel_id: int) -> list[tuple[int, bytes, bytes]]:
     return [(seq, as_bytes(body), as_bytes(sigs)) for seq, body, sigs in rows]
 
 
+def statements(ctx: Context, channel_id: int) -> list[tuple[bytes, tuple]]:
+    """The channel's stored statements in order, as (body, ((signer, signature), ...)): what a
+    discloser's browser verifies for itself from the root it trusts (docs/sealed-submission.md)."""
+    return [(body, _split_signatures(sigs)) for _, body, sigs in _rows(ctx, channel_id)]
+
+
 def _digest(rows: list[tuple[int, bytes, bytes]]) -> bytes:
     digest = hashlib.blake2b(digest_size=32)
     for _, body, sigs in rows:

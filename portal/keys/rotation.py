@@ -30,6 +30,8 @@ from portal.keys import access, credentials, roster, sessions, signing_keys
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
 from portal.store import transaction
+from portal.store.db import yield_to_writers
+from portal.store.progress import YIELD_SHARE
 
 BATCH_SIZE = 50  # cases per transaction
 
@@ -76,6 +78,23 @@ def _held_cases(ctx: Context, account_id: int) -> list[str]:
     )
 
 
+def _next_cases(ctx: Context, account_id: int, after: str, limit: int) -> list[str]:
+    """The next at most `limit` case ids after `after` (in id order) of which the officer holds a
+    sealed copy, in any of access.key_tables()."""
+    held = " UNION ".join(
+        f"SELECT case_id FROM {table} WHERE account_id = ? AND case_id > ?"
+        for table in access.key_tables()
+    )
+    tables = len(access.key_tables())
+    return [
+        case_id
+        for (case_id,) in ctx.db.execute(
+            f"SELECT case_id FROM ({held}) ORDER BY case_id LIMIT ?",
+            [*([account_id, after] * tables), limit],
+        ).fetchall()
+    ]
+
+
 def progress(ctx: Context, account_id: int) -> Progress | None:
     """How far an unfinished rotation got, in cases; None when none is under way."""
     row = ctx.db.execute(
@@ -88,18 +107,16 @@ def progress(ctx: Context, account_id: int) -> Progress | None:
     return Progress(done, len(held) - done)
 
 
-def _copies(
-    ctx: Context, account_id: int, case_ids: list[str] | None = None
-) -> list[tuple[str, str, bytes]]:
-    """(table, case id, sealed key) of the officer's copies: of these cases, or of every case."""
-    marks = ",".join("?" * len(case_ids or ()))
-    among = "" if case_ids is None else f" AND case_id IN ({marks})"
+def _copies(ctx: Context, account_id: int, case_ids: list[str]) -> list[tuple[str, str, bytes]]:
+    """(table, case id, sealed key) of the officer's copies of these cases."""
+    marks = ",".join("?" * len(case_ids))
     return [
         (table, case_id, sealed)
         for table in access.key_tables()
         for case_id, sealed in ctx.db.execute(
-            f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ?{among}",
-            [account_id, *(case_ids or ())],
+            f"SELECT case_id, sealed_key FROM {table} WHERE account_id = ?"
+            f" AND case_id IN ({marks})",
+            [account_id, *case_ids],
         ).fetchall()
     ]
 
@@ -257,23 +274,29 @@ def _carry_on(
     (through,) = ctx.db.execute(
         "SELECT cases_done_through FROM key_rotations WHERE account_id = ?", [account_id]
     ).fetchone()
-    cases = [c for c in _held_cases(ctx, account_id) if through is None or c > through]
-    resealed, size = 0, max(1, batch_size)
-    for start_at in range(0, len(cases), size):
-        batch = cases[start_at : start_at + size]
-        with transaction(ctx.db):
-            copies = _copies(ctx, account_id, batch)
-            resealed += _reseal(ctx, account_id, copies, old_key, new_key, new_public)
-            ctx.db.execute(
-                "UPDATE key_rotations SET cases_done_through = ? WHERE account_id = ?",
-                [batch[-1], account_id],
-            )
-        if pause_seconds:
-            time.sleep(pause_seconds)
+    size = max(1, batch_size)
+    resealed = 0
+    # First the cases not yet done, recording how far each batch got; then every case again from
+    # the start, for anything still sealed to the old key (a copy made from the old public key
+    # meanwhile). Both in batches of `size` cases, one transaction each, so no transaction grows
+    # with the officer's cases; the second pass records nothing (it starts over when resumed).
+    for recorded, after in ((True, through or ""), (False, "")):
+        while batch := _next_cases(ctx, account_id, after, size):
+            begun = time.monotonic()
+            with transaction(ctx.db):
+                copies = _copies(ctx, account_id, batch)
+                resealed += _reseal(ctx, account_id, copies, old_key, new_key, new_public)
+                if recorded:
+                    ctx.db.execute(
+                        "UPDATE key_rotations SET cases_done_through = ? WHERE account_id = ?",
+                        [batch[-1], account_id],
+                    )
+            after = batch[-1]
+            # The writers waiting behind this batch go first (progress.run's rule).
+            yield_to_writers(ctx.db, YIELD_SHARE * (time.monotonic() - begun))
+            if pause_seconds:
+                time.sleep(pause_seconds)
     with transaction(ctx.db):
-        # Anything still sealed to the old key (a copy made from the old public key meanwhile).
-        every = _copies(ctx, account_id)
-        resealed += _reseal(ctx, account_id, every, old_key, new_key, new_public)
         # Already so for a rotation begun since migration 14; an earlier one swaps only now.
         ctx.db.execute(
             "UPDATE accounts SET (public_key, wrapped_private_key) = (SELECT new_public_key,"

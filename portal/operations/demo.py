@@ -2,7 +2,14 @@
 administrator and a few invented cases at different stages (portal.operations.demo_cases), the
 accounts' set-up credentials kept in the data directory (owner only) so every run can print them
 again. Every demo account replaces its printed passphrase and second factor at first sign-in: the
-printed ones then open nothing, and are no longer kept or printed."""
+printed ones then open nothing, and are no longer kept or printed.
+
+So that what needs a second person can be tried, the demo also leaves waiting: a release of a
+discloser's identity asked for by the first officer (the second confirms it, s 17), and a recovery
+key asked for as the server's operator would (`portal channel set-recovery`; an officer confirms
+it after comparing its fingerprint). Its private half is thrown away when made: in a demo nothing
+can be recovered with it. The printed text says what to try, and that the roster, which does not
+start by itself in a channel of two, is started by one officer once both have signed in."""
 
 from __future__ import annotations
 
@@ -14,9 +21,18 @@ from pathlib import Path
 
 import pyotp
 
+import crypto
 from portal.core.config import INSTALLATION_FILE, create_installation, write_private_json
 from portal.core.context import open_context
-from portal.keys import accounts, channels, credentials, provisioning, second_factor
+from portal.keys import (
+    accounts,
+    channels,
+    credentials,
+    provisioning,
+    recovery,
+    recovery_requests,
+    second_factor,
+)
 from portal.operations import demo_cases
 from portal.store import transaction
 
@@ -33,6 +49,8 @@ DEMO_ACCOUNTS = (
     ("admin", "admin", DEMO_ADMIN_EMAIL, "Demo Administrator", "Administrator"),
 )
 RECEIPT_KEY = "discloser_receipt"
+RELEASE_KEY = "release_case"  # the case whose identity release waits for the second officer
+RECOVERY_KEY = "recovery_fingerprint"  # of the recovery key waiting for an officer
 
 
 @dataclass(frozen=True)
@@ -107,13 +125,59 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
                 write_private_json(path, stored)
         officer = accounts.get_account_by_email(ctx, DEMO_EMAIL)
         if "officer" in stored and not demo_cases.has_cases(ctx, DEMO_CHANNEL):
-            stored[RECEIPT_KEY] = demo_cases.add_demo_cases(
+            stored[RECEIPT_KEY], stored[RELEASE_KEY] = demo_cases.add_demo_cases(
                 ctx, DEMO_CHANNEL, officer, stored["officer"]["passphrase"]
             )
+            write_private_json(path, stored)
+        if RECOVERY_KEY not in stored:
+            stored[RECOVERY_KEY] = _ask_for_recovery_key(ctx)
             write_private_json(path, stored)
     finally:
         ctx.db.conn.close()
     return _lines(data_dir, port, stored)
+
+
+def _ask_for_recovery_key(ctx) -> str:
+    """As the operator would with `portal channel set-recovery`: a key for the demo channel,
+    pending until an officer confirms it. Returns its fingerprint, or "" when the channel has a
+    recovery key already."""
+    channel = channels.find_channel(ctx, DEMO_CHANNEL)
+    if recovery.channel_key(ctx, channel.id) is not None:
+        return ""
+    _, public_key = crypto.generate_keypair()  # the private half is not kept: a demo only
+    recovery_requests.request(ctx, DEMO_CHANNEL, public_key.hex())
+    return crypto.key_fingerprint(public_key)
+
+
+def _to_try(base: str, stored: dict) -> list[str]:
+    """What needs two people, and where to try it, once each account has replaced its printed
+    credentials."""
+    lines = [
+        "  To try what needs two people, once each account has signed in and replaced its printed"
+        " credentials:",
+        f"    - The signed roster: a channel of two officers does not start it by itself. One"
+        f" officer starts it on {base}/console/roster after comparing the fingerprints each"
+        " officer's account page shows (start it after both have signed in, so both are"
+        " admitted).",
+    ]
+    if stored.get(RELEASE_KEY):
+        lines.append(
+            f"    - A release of the discloser's identity (s 17): the Officer asked for one in"
+            f" {stored[RELEASE_KEY]}; the Second officer confirms or refuses it (\"What needs"
+            " you\" in the inbox). Nobody confirms their own."
+        )
+    if stored.get(RECOVERY_KEY):
+        lines.append(
+            f"    - A recovery key for {DEMO_CHANNEL} waits for an officer to confirm it on"
+            f" {base}/console/memberships; its fingerprint, as custodians would read it to you:"
+            f" {stored[RECOVERY_KEY]}."
+        )
+    lines.append(
+        f"    - Offboarding: the Administrator asks on {base}/console/admin/offboarding; an officer"
+        " of the channel signs it on the roster page (\"What needs you\" links to it). Try it"
+        " last: the offboarded officer can no longer sign in."
+    )
+    return lines
 
 
 def _lines(data_dir: Path, port: int, stored: dict) -> list[str]:
@@ -145,6 +209,7 @@ def _lines(data_dir: Path, port: int, stored: dict) -> list[str]:
             f"  The discloser's receipt of the case with a conversation: {stored[RECEIPT_KEY]}"
             f" (at {base}/status)"
         )
+    lines += _to_try(base, stored)
     lines += [
         (
             f"Six-digit codes: run `{_command(data_dir)} demo code` (each code works once, then"

@@ -1,5 +1,6 @@
-"""The demo's invented cases, one at each stage a case goes through (issue 25): new, acknowledged,
-being assessed with a conversation, referred (s 16), and closed with no further action (s 15).
+"""The demo's invented cases, one at each stage a case goes through (issue 25): new, acknowledged
+(with a release of the discloser's identity waiting for a second officer, s 17), being assessed
+with a conversation, referred (s 16), and closed with no further action (s 15).
 
 They are made once, through the functions the discloser's form and the officers' console call
 (portal.intake.cases.complete_disclosure, portal.casework.triage, portal.casework.referrals), so
@@ -40,6 +41,10 @@ DEMO_CASES = (
 CONVERSATION = "conversation"
 # The authority the demo refers its referred case to (one of the shipped directory).
 REFER_TO = "Director of the Serious Fraud Office"
+# The case whose discloser's identity the first officer asks to release, on a ground of s 17(2)(b):
+# it waits for the second officer (the two-person rule), so the demo shows what needs two people.
+RELEASE_STAGE = "acknowledged"
+RELEASE_TO = "WorkSafe New Zealand inspector"
 
 
 def has_cases(ctx: Context, channel_name: str) -> bool:
@@ -88,6 +93,19 @@ def _move_on(ctx: Context, who: SignedIn, stage: str, ref: str) -> None:
     if stage == "new":
         return
     triage.set_status(ctx, who, ref, "acknowledged")
+    if stage == RELEASE_STAGE:
+        triage.release_identity(
+            ctx, who, ref,
+            recipient=RELEASE_TO,
+            ground="health_safety",
+            reason="The inspector needs to ask the discloser what they saw at the bandsaw.",
+            consultation="consulted",
+        )
+    if stage in ("referred", "closed"):
+        # Considered and checked first, as an officer would before deciding: each step is
+        # recorded by the action that does it, never by the outcome's status.
+        for step in ("consider", "check"):
+            triage.complete_step(ctx, who, ref, step)
     if stage == "conversation":
         triage.reply(
             ctx, who, ref,
@@ -117,14 +135,17 @@ def _move_on(ctx: Context, who: SignedIn, stage: str, ref: str) -> None:
 
 def add_demo_cases(
     ctx: Context, channel_name: str, officer: Account, passphrase: str
-) -> str:
+) -> tuple[str, str]:
     """Make the invented cases in `channel_name`, moved on by `officer` (whose set-up passphrase
-    opens their key: one key derivation). Returns the receipt of the case with a conversation."""
+    opens their key: one key derivation). Returns (the receipt of the case with a conversation,
+    the reference of the case whose identity release waits for a second officer)."""
     who = SignedIn(officer, credentials.unwrap_with_passphrase(ctx, officer.id, passphrase))
-    conversation_receipt = ""
+    conversation_receipt = release_ref = ""
     for stage, category, summary, details in DEMO_CASES:
         ref, receipt = _disclose(ctx, channel_name, category, summary, details)
         _move_on(ctx, who, stage, ref)
         if stage == CONVERSATION:
             conversation_receipt = receipt
-    return conversation_receipt
+        if stage == RELEASE_STAGE:
+            release_ref = ref
+    return conversation_receipt, release_ref

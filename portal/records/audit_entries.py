@@ -39,7 +39,7 @@ EVENT_LABELS: dict[str, str] = {
     "offboard_request": "Asked for an officer to be offboarded",
     "offboard_withdraw": "Withdrew a request to offboard an officer",
     "enrolment": "Officer enrolled",
-    "credentials_replaced": "Set-up credentials replaced by the officer's own",
+    "credentials_replaced": "Set-up credentials replaced by the account holder's own",
     "passphrase_change": "Passphrase changed",
     "second_factor_change": "Second factor replaced",
     "signing_key_made": "Signing key made",
@@ -200,7 +200,8 @@ def detail_text(detail: dict) -> str:
 # An entry's detail in words for the console's pages: what a key means, or the words of its value.
 _DETAIL_WORDS: dict[str, dict] = {
     "by_operator": {True: "by the server's operator", False: "by an administrator"},
-    "roster": {True: "with a signed roster", False: "without a signed roster"},
+    # A channel made since signed rosters, whose roster its officers may start (not one started).
+    "roster": {True: "its signed roster can be started", False: "made before signed rosters"},
     "setup": {True: "while setting up", False: "after setting up"},
     "resumed": {True: "carried on from where it stopped", False: "from the start"},
     "locked": {True: "sign-in paused", False: "sign-in not paused"},

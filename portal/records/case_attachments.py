@@ -85,12 +85,20 @@ def attachment_stream(
         raise CaseNotFound()
     attachment = _attachment(case_id, case_key, attachment_id, row[0], row[2])
     key, ad = stream_key_and_ad(case_id, case_key, attachment_id)
+    return attachment, decrypted_chunks(ctx, row[1], key, ad)
+
+
+def decrypted_chunks(ctx: Context, blob: str, key: bytes, ad: bytes) -> Iterator[bytes]:
+    """A generator of the blob's decrypted bytes, chunk by chunk. The file is opened now, not at
+    the first chunk: a blob missing from the data directory raises FileNotFoundError here, before a
+    response has begun, so the person gets the fault page (503) and not a download cut off."""
+    source = ctx.blobs.open(blob)
 
     def chunks() -> Iterator[bytes]:
-        with ctx.blobs.open(row[1]) as source:
+        with source:
             yield from crypto.iter_decrypt(key, source, ad)
 
-    return attachment, chunks()
+    return chunks()
 
 
 def write_blob(ctx: Context, key: bytes, ad: bytes, data: bytes):
@@ -143,19 +151,42 @@ def insert_attachments(
 ) -> None:
     """Insert attachment rows (metadata encrypted, blob name in the clear), numbered from
     `first_seq` within their message; the caller holds the transaction."""
-    for seq, (attachment, blob_name) in enumerate(attachments, start=first_seq):
+    insert_sealed_attachments(
+        ctx,
+        case_id,
+        message_id,
+        [
+            (a.id, blob, encrypt_attachment_meta(case_id, case_key, a, message_id))
+            for a, blob in attachments
+        ],
+        first_seq,
+    )
+
+
+def insert_sealed_attachments(
+    ctx: Context,
+    case_id: str,
+    message_id: str | None,
+    rows: list[tuple[str, str, bytes]],
+    first_seq: int = 1,
+) -> None:
+    """Attachment rows (id, blob name, metadata ciphertext: field "attachment:ID"), the metadata
+    sealed here or in the discloser's browser (portal.intake.sealed); in the caller's
+    transaction."""
+    for seq, (attachment_id, blob_name, meta_ct) in enumerate(rows, start=first_seq):
         ctx.db.execute(
             "INSERT INTO attachments (id, case_id, message_id, seq, blob, meta_ct) VALUES (?, ?, ?,"
             " ?, ?, ?)",
-            [
-                attachment.id,
-                case_id,
-                message_id,
-                seq,
-                blob_name,
-                encrypt_attachment_meta(case_id, case_key, attachment, message_id),
-            ],
+            [attachment_id, case_id, message_id, seq, blob_name, meta_ct],
         )
+
+
+def any_exists(ctx: Context, attachment_ids: list[str]) -> bool:
+    """Whether any of these attachment ids is taken (ids a browser chose, portal.intake.sealed)."""
+    return any(
+        ctx.db.execute("SELECT 1 FROM attachments WHERE id = ?", [aid]).fetchone()
+        for aid in attachment_ids
+    )
 
 
 def referenced_blobs(ctx: Context) -> set[str]:

@@ -224,10 +224,22 @@ def insert_message(
     """Insert one message row, bound to its author and day, and its audit entry; the caller holds
     the transaction. Returns the message id."""
     message_id = new_id()
-    seq = message_place(ctx, case_id, author, day)
     body_ct = crypto.encrypt_field(
         case_key, case_id, message_field(message_id, author, account_id, day), body.encode()
     )
+    _store_message(ctx, case_id, message_id, author, account_id, day, body_ct)
+    return message_id
+
+
+def insert_sealed_message(ctx: Context, case_id: str, message_id: str, day: str, body_ct: bytes):
+    """A discloser's message sealed in their browser (field message_field(message_id, "discloser",
+    None, day); docs/sealed-submission.md), stored and audited as insert_message stores theirs; the
+    caller holds the transaction."""
+    _store_message(ctx, case_id, message_id, "discloser", None, day, body_ct)
+
+
+def _store_message(ctx, case_id, message_id, author, account_id, day, body_ct) -> None:
+    seq = message_place(ctx, case_id, author, day)
     ctx.db.execute(
         "INSERT INTO messages (id, case_id, seq, author, account_id, day, body_ct, binding) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -242,7 +254,6 @@ def insert_message(
         )
     else:
         audit.record(ctx, "reply", actor=account_id, case_ref=_ref(ctx, case_id), detail=detail)
-    return message_id
 
 
 def insert_status(
@@ -268,20 +279,25 @@ def insert_status(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM status_events WHERE case_id = ?", [case_id]
     ).fetchone()[0]
     note = json.dumps({"reason": reason, "expected_timeframe": expected_timeframe}).encode()
+    reason_ct = crypto.encrypt_field(
+        case_key, case_id, status_field(seq, status, day, account_id), note
+    )
+    _store_status(ctx, case_id, seq, status, day, account_id, reason_ct, event)
+    return seq
+
+
+def insert_sealed_status(ctx: Context, case_id: str, day: str, reason_ct: bytes) -> None:
+    """The first 'received' record of a case sealed in the discloser's browser, its ciphertext made
+    there (field status_field(1, "received", day, None); docs/sealed-submission.md), audited at the
+    day's end like the server's own; the caller holds the transaction."""
+    _store_status(ctx, case_id, 1, "received", day, None, reason_ct, None)
+
+
+def _store_status(ctx, case_id, seq, status, day, account_id, reason_ct, event) -> None:
     ctx.db.execute(
         "INSERT INTO status_events (case_id, seq, status, day, account_id, reason_ct, binding) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            case_id,
-            seq,
-            status,
-            day,
-            account_id,
-            crypto.encrypt_field(
-                case_key, case_id, status_field(seq, status, day, account_id), note
-            ),
-            BOUND,
-        ],
+        [case_id, seq, status, day, account_id, reason_ct, BOUND],
     )
     ctx.db.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case_id])
     detail = {"status_seq": seq, "status": status, "day": day}
@@ -291,7 +307,6 @@ def insert_status(
         audit.record_for_the_day(
             ctx, "disclosure_received", case_ref=_ref(ctx, case_id), detail=detail
         )
-    return seq
 
 
 def status_history(ctx: Context, case_id: str, case_key: bytes) -> list[StatusUpdate]:

@@ -92,6 +92,7 @@ class CaseRecord(HasStatus):
     channel_name: str
     status: str
     received_day: str
+    sealed_by: str = "server"  # 'server' or 'browser': which sealed it (migration 36)
 
 
 def new_id() -> str:
@@ -101,7 +102,8 @@ def new_id() -> str:
 def get_case(ctx: Context, *, case_id: str | None = None, ref: str | None = None) -> CaseRecord:
     column, value = ("c.id", case_id) if case_id is not None else ("c.ref", ref)
     row = ctx.db.execute(
-        "SELECT c.id, c.ref, c.channel_id, ch.name, c.status, c.received_day FROM cases c "
+        "SELECT c.id, c.ref, c.channel_id, ch.name, c.status, c.received_day, c.sealed_by"
+        " FROM cases c "
         f"JOIN channels ch ON ch.id = c.channel_id WHERE {column} = ?",
         [value],
     ).fetchone()

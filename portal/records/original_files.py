@@ -11,6 +11,7 @@ from typing import Iterator
 
 import crypto
 from portal.core.context import Context
+from portal.records.case_attachments import decrypted_chunks
 from portal.records.casefiles import CaseNotFound
 
 
@@ -130,12 +131,6 @@ def original_stream(
     key = _handed_over_key(case_id, case_key, original_id, row[0])
     original = _open(case_id, key, original_id, row[1], row[2])
 
-    def chunks() -> Iterator[bytes]:
-        with ctx.blobs.open(row[3]) as source:
-            yield from crypto.iter_decrypt(
-                crypto.stream_key(key, case_id, original_id),
-                source,
-                stream_ad(case_id, original_id),
-            )
-
-    return original, chunks()
+    return original, decrypted_chunks(
+        ctx, row[3], crypto.stream_key(key, case_id, original_id), stream_ad(case_id, original_id)
+    )

@@ -76,6 +76,15 @@ class BlobStore:
     def delete(self, name: str) -> None:
         self.path(name).unlink(missing_ok=True)
 
+    def adopt(self, path: Path, day_timestamp: float) -> str:
+        """A finished file written elsewhere on this disk (a file sealed in the discloser's browser
+        and uploaded in parts, portal.intake.sealed_uploads) moved into the store under a new
+        name, its times blurred to the day; returns the name."""
+        name = secrets.token_hex(16)
+        os.replace(path, self.path(name))
+        self.blur_times(self.path(name), day_timestamp)
+        return name
+
     def blur_times(self, path: Path, day_timestamp: float) -> None:
         """Set file and folder times to the start of the day, so they cannot be matched to other
         logs."""

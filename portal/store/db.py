@@ -7,8 +7,11 @@ transaction half way; multi-step writes therefore run raw statements inside `tra
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -39,7 +42,68 @@ def connect(path: Path, busy_timeout: float = 10.0) -> Database:
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     for pragma in PRAGMAS:
         conn.execute(pragma)
-    return Database(conn)
+    db = Database(conn)
+    db.__dict__["_portal_writers"] = str(writers_file(path))
+    return db
+
+
+def writers_file(path: Path) -> Path:
+    """The database's writers' lock: an empty file in memory (/dev/shm), named by the database's
+    path, that holds nothing but an advisory lock. Each write transaction holds a shared lock on it
+    from before BEGIN IMMEDIATE until COMMIT, so a long operation can see, between two of its
+    batches, that writers are waiting behind it and let them go first (`yield_to_writers`):
+    SQLite's busy handler is not fair, and a writer sleeping in it would otherwise find the next
+    batch holding the write lock, batch after batch."""
+    shm = Path("/dev/shm")
+    place = shm if shm.is_dir() else Path(os.environ.get("TMPDIR", "/tmp"))
+    name = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    return place / f"portal-{name}-writers.lock"
+
+# How long a long operation waits at most, between two batches, for the writers waiting behind it.
+YIELD_SECONDS = 1.0
+# How long no writer must have been waiting before a long operation that yielded carries on.
+QUIET_SECONDS = 0.025
+_YIELD_POLL_SECONDS = 0.001
+
+
+def _writers_file(db: Database) -> int | None:
+    path = db.__dict__.get("_portal_writers")
+    if path is None:
+        return None
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:  # no place for it (a read-only /dev/shm): writes go on, only unannounced
+        return None
+
+
+def yield_to_writers(db: Database, longest: float | None = None) -> bool:
+    """Between two batches of a long operation (never inside a transaction): let the writers
+    waiting behind the last batch go in before the next one. Returns at once when no other
+    connection is waiting for or holding the write lock; else waits until none has been for
+    QUIET_SECONDS (a disclosure writes in a few transactions with a little work between them: all
+    of them go in, not just the first), at most `longest` seconds (default YIELD_SECONDS) in all.
+    Returns whether any writer was waiting."""
+    fd = _writers_file(db)
+    if fd is None:
+        return False
+    started = time.monotonic()
+    end = started + (YIELD_SECONDS if longest is None else longest)
+    waited, quiet_since = False, started
+    try:
+        while True:
+            now = time.monotonic()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                if not waited or now - quiet_since >= QUIET_SECONDS:
+                    return waited
+            except BlockingIOError:
+                waited, quiet_since = True, now
+            if now >= end:
+                return waited
+            time.sleep(_YIELD_POLL_SECONDS)
+    finally:
+        os.close(fd)
 
 
 def open_database(path: Path, busy_timeout: float = 10.0) -> Database:
@@ -106,14 +170,24 @@ def after_commit(db: Database, callback: Callable[[], None], *, key: str | None 
 
 @contextlib.contextmanager
 def transaction(db: Database) -> Iterator[Database]:
-    """One atomic write: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on any exception."""
-    db.execute("BEGIN IMMEDIATE")
+    """One atomic write: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on any exception. Announced to
+    long operations while it waits for the write lock and holds it (`yield_to_writers`)."""
+    fd = _writers_file(db)
     try:
-        yield db
-    except BaseException:
-        db.__dict__.pop("_portal_after_commit", None)
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+        if fd is not None:
+            # Shared: writers never wait for each other here; a long operation's check holds the
+            # exclusive lock only for an instant, and never while it holds the write lock.
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.__dict__.pop("_portal_after_commit", None)
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        if fd is not None:
+            os.close(fd)  # the shared lock goes with it
     for callback in db.__dict__.pop("_portal_after_commit", {}).values():
         callback()

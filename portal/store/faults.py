@@ -47,7 +47,10 @@ def _one(exc: BaseException) -> Fault | None:
         text = str(exc).lower()
         if "locked" in text or "busy" in text:
             return Fault("locked")
-        if "full" in text:
+        # SQLITE_IOERR_SHMSIZE: the -shm file beside the database could not grow, which SQLite
+        # documents as the volume being out of space (opening a cleanly closed database on a full
+        # disk meets it first).
+        if "full" in text or getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_SHMSIZE":
             return Fault("full")
         if "no such table" in text or "unable to open" in text or "readonly" in text:
             # The database file is gone (SQLite made an empty one) or cannot be opened or written.

@@ -3,8 +3,9 @@
 Giving an officer every case of a channel, or re-sealing a channel's cases with its recovery key,
 touches every case of the channel. Done in one transaction it would hold the write lock for
 minutes and every disclosure meanwhile would time out. `run()` instead works through the cases in
-id order, at most BATCH_CASES cases per transaction, and records in the same transaction how far
-it got (`long_operations`: the last case id done and the counts so far). An interrupted run (a
+order (of id, or the order its caller walks them in), at most BATCH_CASES cases per transaction,
+and records in the same transaction how far it got (`long_operations`: the position of the last
+case done and the counts so far). An interrupted run (a
 killed process, an exception, a request that ran out of its time) leaves the row behind, and the
 next run of the same operation starts after the last case done, so no case is done twice and each
 batch's audit entries commit with its work.
@@ -19,17 +20,22 @@ from typing import Callable
 
 from sqlite_utils import Database
 
-from portal.store.db import transaction
+from portal.store.db import YIELD_SECONDS, transaction, yield_to_writers
 
 # At most this many cases per write transaction (each case writes a handful of rows: its sealed key
 # copies and an audit entry). Small enough to keep each transaction well under a second.
 BATCH_CASES = 100
+# A batch also ends, with fewer cases, once it has held the write lock this long (seconds): on a
+# busy machine 100 cases can take seconds, and every disclosure meanwhile waits.
+BATCH_SECONDS = 0.5
 # Page cache of the connection while it runs a long operation (KiB; SQLite's default is 2 MiB).
 # Each case it does inserts into indexes keyed by random case ids (the case's keys, the officer's
 # queue and its indexes), so with the default cache the share of pages read back from the file
 # grows with the installation (bench/bench_grants.py at 100,000 cases). Restored, and the memory
 # given back, when the operation returns.
 CACHE_KIB = 65536
+# Between batches, waiting writers get at most this share of the time the batch took.
+YIELD_SHARE = 1.0
 
 
 @dataclass
@@ -102,39 +108,49 @@ def run(
     after_batch: Callable[[dict[str, int], Progress], None] | None = None,
     report: Callable[[Progress], None] | None = None,
     deadline: float | None = None,
+    position: Callable[[str], str] | None = None,
 ) -> Progress:
     """Carry `op` on, batch by batch. `next_ids(cursor, n)` gives the next at most n case ids
     after `cursor` (in id order); `handle(case_id)` does one case and says what came of it (a
     count's name, and a case reference to name among those skipped, or None); `after_batch(counts,
     op)` runs at the end of each batch's transaction; `report(op)` after each commit. Stops when no
     case is left (the row is deleted, `op.finished`) or, between batches, once time.monotonic()
-    passes `deadline` (the row stays, for the next run)."""
+    passes `deadline` (the row stays, for the next run). `position(case_id)` gives the cursor to
+    record after a batch's last case when the cases are not walked in id order (default: the id)."""
     (cache,) = db.execute("PRAGMA cache_size").fetchone()
     db.execute(f"PRAGMA cache_size = -{int(CACHE_KIB)}")
     try:
-        return _run(db, op, next_ids, handle, after_batch, report, deadline)
+        return _run(db, op, next_ids, handle, after_batch, report, deadline, position or str)
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache)}")
         db.execute("PRAGMA shrink_memory")
 
 
-def _run(db, op, next_ids, handle, after_batch, report, deadline) -> Progress:
+def _run(db, op, next_ids, handle, after_batch, report, deadline, position) -> Progress:
     while True:
+        begun = time.monotonic()
         with transaction(db):
             ids = next_ids(op.cursor, BATCH_CASES)[:BATCH_CASES]
+            last = len(ids) < BATCH_CASES  # nothing is left after this batch
+            started, handled = time.monotonic(), 0
             batch: dict[str, int] = {}
             for case_id in ids:
                 outcome, named = handle(case_id)
                 batch[outcome] = batch.get(outcome, 0) + 1
                 if named is not None:
                     op.skipped.append(named)
+                handled += 1
+                if handled < len(ids) and time.monotonic() - started >= BATCH_SECONDS:
+                    last = False  # a slow batch (a busy machine) ends early: the rest next time
+                    break
+            ids = ids[:handled]
             if ids:
-                op.cursor, op.done = ids[-1], op.done + len(ids)
+                op.cursor, op.done = position(ids[-1]), op.done + len(ids)
             for name, count in batch.items():
                 op.counts[name] = op.counts.get(name, 0) + count
             if after_batch is not None and ids:
                 after_batch(batch, op)
-            if len(ids) < BATCH_CASES:  # the last batch: nothing is left after it
+            if last:
                 db.execute(
                     "DELETE FROM long_operations WHERE kind = ? AND scope = ?", [op.kind, op.scope]
                 )
@@ -156,3 +172,7 @@ def _run(db, op, next_ids, handle, after_batch, report, deadline) -> Progress:
             report(op)
         if op.finished or (deadline is not None and time.monotonic() >= deadline):
             return op
+        # The writers that queued behind this batch (disclosures) go in before the next one, for
+        # at most as long again as the batch took: under a steady stream of them the operation
+        # still gets half the time.
+        yield_to_writers(db, min(YIELD_SECONDS, YIELD_SHARE * (time.monotonic() - begun)))

@@ -14,11 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal.casework import referrals
-from portal.core import resources
+from portal.core import resources, workdays
 from portal.core.config import Settings, load_settings
 from portal.core.context import Context
 from portal.core.text import count_of, typed
-from portal.core.words import in_sentence
+from portal.core.words import in_sentence, sentence_parts
 from portal.guard import flood, upload_slots, work_queues, work_slots
 from portal.intake.cases import EXAMPLE_REF
 from portal.keys import credentials, sessions
@@ -157,7 +157,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     from portal.web.casework import case_record, confidentiality, console, oral, statistics
     from portal.web.casework import sign_in as console_sign_in
-    from portal.web.intake import disclose, discloser, status_pages
+    from portal.web.intake import disclose, discloser, sealed, status_pages
     from portal.web.keys import access, enrol, own_keys, roster
     from portal.web.operations import admin, audit_log, retention
 
@@ -179,6 +179,16 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     csrf.exempt(disclose.disclose_post)
     csrf.exempt(status_pages.status_reply)
     csrf.exempt(disclose.confirm_receipt)
+    # A sealed body is JSON; these check the token in its header before the body is read, so a
+    # form body sent to them is refused unparsed (portal.web.intake.sealed).
+    for view in (
+        sealed.sealed_disclose,
+        sealed.sealed_status,
+        sealed.sealed_reply,
+        sealed.sealed_upload_begin,
+        sealed.sealed_upload_part,
+    ):
+        csrf.exempt(view)
     # Signing out must work even when the page's token went stale: a forged sign-out harms nobody, a
     # sign-out that silently fails leaves a session open on a shared computer.
     csrf.exempt(console_sign_in.logout)
@@ -190,6 +200,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # portal.web.languages).
     languages.add_locale_filters(app)
     app.add_template_filter(in_sentence, "in_sentence")
+    app.add_template_filter(sentence_parts, "sentence_parts")
     app.add_template_global(EXAMPLE_REF, "example_ref")  # one example of a case reference
     # The two-tab rule's hidden field, for a form written out by hand (portal.web.page_marks).
     app.add_template_global(page_marks.hidden_field, "page_mark_field")
@@ -232,6 +243,9 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     for code_or_exception, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(code_or_exception, _error_page(status, title, message))
+
+    # The last year whose working days are known (pages name it where a deadline cannot be counted).
+    app.jinja_env.globals["last_known_year"] = workdays.LAST_KNOWN_YEAR
 
     @app.context_processor
     def _storage_notice():

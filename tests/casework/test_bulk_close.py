@@ -11,6 +11,7 @@ from portal.cli import main as portal_cli
 from portal.core.context import open_context
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 from tests.support.console import sign_in
+from tests.support.workflow import step_done
 
 SPAM = 30  # more than one page of the inbox (25 rows)
 REASON = "This is advertising, not a disclosure of serious wrongdoing (s 15): no action will be taken."
@@ -87,6 +88,12 @@ def test_an_officer_closes_a_flood_at_once_from_a_filtered_inbox_and_each_disclo
     again = close(officer, refs, query={"category": "offence"})
     assert again.status_code == 200 and "0 cases closed" in again.text and "Already finished" in again.text
     assert len(audit_rows(installation.data_dir, "closed_in_bulk")) == SPAM
+    # Each case is marked dealt with (s 15 is s 13(1)(d)(iv)) and its discloser informed (s 13(1)(e)):
+    # no more. Acknowledging, considering and checking were not done by closing, and stay owed.
+    case = officer.get(f"/console/cases/{refs[0]}").text
+    assert step_done(case, "deal") and step_done(case, "inform")
+    assert step_done(case, "acknowledge") == step_done(case, "consider") == step_done(case, "check") == ""
+    assert "acknowledge it (s 13(1)(a))" in re.search(r'<dd id="still-owed">(.*?)</dd>', case, re.S).group(1)
 
 
 def test_an_officer_cannot_close_a_case_they_cannot_read_nor_learn_whether_it_exists(app, installation):

@@ -200,7 +200,7 @@ def test_every_console_action_on_the_case_page_is_confirmed_with_what_the_disclo
     referred = post(ana, case + "/referral", authority=oag, concerns="general", consultation="consulted",
                     reason="Public funds.")
     text = confirmed(ana, referred)
-    assert "referred to Controller and Auditor-General" in text and "s 13(1)(e)" in text
+    assert "referred to the Controller and Auditor-General" in text and "s 13(1)(e)" in text
     # The confirmation is for the page the action leads to: the plain case page has none.
     assert 'role="status"' not in ana.get(case).text
 
@@ -221,8 +221,28 @@ def test_a_referral_marks_only_the_step_it_does_and_the_discloser_reads_what_hap
     assert due_date(page) == ("respond", "2026-03-30")
     assert "You still owe the discloser word of what was done" in page
     status = discloser.get("/status").text
-    assert '<span id="authority-contact">oag.parliament.nz</span>' in status
+    assert '<span id="authority-contact" lang="en">oag.parliament.nz</span>' in status
     assert expected_by(status) is None and "s 13(1)(e)" in status
+
+
+def test_a_referral_set_through_the_status_form_gives_the_discloser_no_date_and_says_what_happens_next(
+        app, installation, today):
+    today.set("2026-03-02")
+    receipt = disclose_to(discloser := app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    # The reason does not start "Referred to ...": it names no authority from the directory.
+    assert post(officer, case + "/status", status="referred",
+                reason="The Auditor-General is better placed to look at this.").status_code == 303
+    status = open_status(discloser, receipt)
+    assert expected_by(status) is None and 'id="referred-to"' in status
+    assert "referred your disclosure to another\nauthority better placed to deal with it" in status
+    assert "there is no date from this portal by which to expect an answer" in status
+    assert "ask the officers\nbelow which authority it is" in status and "s 13(1)(e)" in status
+    # The officer is told what the discloser sees, and pointed to the referral form to name the authority.
+    page = officer.get(case).text
+    assert step_done(page, "deal") == "2026-03-02" and step_done(page, "inform") == ""
+    assert re.search(r'id="after-referral">Referred \(s 16\), with no authority recorded', page)
+    assert '<a href="#referral">Record\nthe referral</a>' in page
 
 
 def test_after_a_final_outcome_the_discloser_reads_what_happens_next(app, installation, today):

@@ -8,6 +8,7 @@ import pytest
 from portal.casework import deadlines
 from portal.core.context import open_context
 from tests.conftest import add_account, run_cli
+from tests.support.console import case_links, sign_in
 from tests.support.workflow import (disclose_to, due_date, expected_by, officer_on_case, open_status, post,
                                     step_done, today)  # noqa: F401  (today is a fixture)
 
@@ -84,12 +85,13 @@ def test_an_outcome_status_records_the_steps_it_means(app, installation, today):
     disclose_to(app.test_client())
     officer, case = officer_on_case(app, installation.officer)
     today.set("2026-03-09")
-    # Investigating without a reason: dealt with (it is being investigated) but the discloser is not yet told why.
+    # Investigating without a reason: considered (it warrants investigation) and dealt with (it is being
+    # investigated), but neither acknowledged nor checked, and the discloser is not yet told why.
     assert post(officer, case + "/status", status="investigating").status_code == 303
     page = officer.get(case).text
-    for step in ("acknowledge", "consider", "deal"):
+    for step in ("consider", "deal"):
         assert step_done(page, step) == "2026-03-09"
-    assert step_done(page, "check") == step_done(page, "inform") == ""
+    assert step_done(page, "acknowledge") == step_done(page, "check") == step_done(page, "inform") == ""
     assert due_date(page) == ("respond", "2026-03-30")
     # no_further_action needs its reasons (s 15).
     refused = post(officer, case + "/status", status="no_further_action")
@@ -225,3 +227,37 @@ def test_channel_regime_option(installation):
 def test_eu_calendar_months_clip_to_the_month_end(received, months_later):
     import datetime as dt
     assert deadlines.feedback_by(dt.date.fromisoformat(received), dt.date.fromisoformat(received)).isoformat() == months_later
+
+
+def test_each_status_marks_only_the_step_it_does_and_the_panel_shows_what_is_owed(app, installation, today):
+    """s 13(1): no further action (s 15) with its reasons is dealing with the matter (d)(iv) and informing
+    the discloser (e); it neither acknowledges (a), considers (b) nor checks (c). Closing says the dealing is
+    finished without doing any step; with a reason it informs the discloser."""
+    today.set("2026-03-02")
+    receipts = [disclose_to(app.test_client()) for _ in range(3)]
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    nfa, closed, assessed = case_links(officer.get("/console/").text)
+    today.set("2026-03-04")
+    assert post(officer, nfa + "/status", status="no_further_action", reason="Not serious wrongdoing.").status_code == 303
+    assert post(officer, closed + "/status", status="closed", reason="Dealt with by the board.").status_code == 303
+    assert post(officer, assessed + "/status", status="assessing").status_code == 303
+    done = {case: {s: step_done(officer.get(case).text, s) for s in deadlines.STEPS} for case in (nfa, closed, assessed)}
+    assert done[nfa] == {"acknowledge": "", "consider": "", "check": "", "deal": "2026-03-04", "inform": "2026-03-04"}
+    assert done[closed] == {"acknowledge": "", "consider": "", "check": "", "deal": "", "inform": "2026-03-04"}
+    assert set(done[assessed].values()) == {""}
+    # The panel still shows what is owed, and the clock still runs for it.
+    page = officer.get(nfa).text
+    owed = re.search(r'<dd id="still-owed">(.*?)</dd>', page, re.S).group(1)
+    assert "acknowledge it (s 13(1)(a))" in owed and "consider it (s 13(1)(b))" in owed and "(s 13(1)(c))" in owed
+    assert "(s 13(1)(d))" not in owed and "(s 13(1)(e))" not in owed
+    assert due_date(page) == ("respond", "2026-03-30")
+    # The discloser, told with reasons of the outcome, is promised no further date.
+    seen = {open_status(app.test_client(), r) for r in receipts}
+    told = [p for p in seen if "Not serious wrongdoing." in p]
+    assert told and expected_by(told[0]) is None and "no action is required (s 15 of the Act)" in told[0]
+    # Recording the owed steps one by one stops the clock.
+    for step in ("acknowledge", "consider", "check"):
+        assert post(officer, nfa + "/steps", step=step).status_code == 303
+    page = officer.get(nfa).text
+    assert due_date(page) is None and 'id="still-owed"' not in page

@@ -145,7 +145,7 @@ def test_a_referral_offers_an_export_for_its_authority_that_leaves_the_identity_
                     recipient="Controller and Auditor-General")
     assert exported.status_code == 200 and exported.headers["Content-Disposition"].startswith("attachment;")
     assert "Prepared for: Controller and Auditor-General" in exported.text
-    assert "Referred (s 16) on " in exported.text and " to Controller and Auditor-General" in exported.text
+    assert "Referred (s 16) on " in exported.text and " to the Controller and Auditor-General" in exported.text
     assert "Invoices paid twice." in exported.text
     assert "021 555 0199" not in exported.text and IDENTIFYING not in exported.text and "left out" in exported.text
     # An export for anyone else does not mention the referral.

@@ -33,6 +33,10 @@ def test_an_oral_disclosure_from_record_to_confirmation(app, installation):
     assert sign_in(officer, installation.officer).status_code == 303
     form = officer.get("/console/oral")
     assert form.status_code == 200 and 'name="details"' in form.text
+    # The officer fills it in: its labels speak of the discloser, not to "you" (new-user review).
+    labels = re.findall(r'<label for="(?:disclosed_elsewhere|contact|identifying)">([^<]+)</label>', form.text)
+    assert labels == ["Has the discloser raised this anywhere else?", "How to contact the discloser (optional)",
+                      "Anything else that could identify the discloser (optional)"]
     recorded = record_oral(officer)
     assert recorded.status_code == 200
     printed = receipt_from(recorded.text)

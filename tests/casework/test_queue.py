@@ -157,7 +157,9 @@ def spread(app, installation, cat, today):
     ana = signed_in(app, installation.officer)
     named = {s: ref_of(installation, s) for s in _summaries}
     post(ana, f"/console/cases/{named['Closed one']}/status", status="closed", reason="Dealt with.")
-    post(ana, f"/console/cases/{named['Closed one']}/steps", step="check")  # every step done: nothing due
+    # Closing with a reason informs the discloser and does no other step: each is recorded, so nothing is due.
+    for step in ("acknowledge", "consider", "check", "deal"):
+        post(ana, f"/console/cases/{named['Closed one']}/steps", step=step)
     ctx = open_context(installation.data_dir)
     cat_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?", [cat.email]).fetchone()[0]
     post(ana, f"/console/cases/{named['Assigned to Cat']}/assign", officer=str(cat_id))

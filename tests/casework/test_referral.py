@@ -39,14 +39,14 @@ def test_referral_after_consulting_the_discloser_who_sees_the_authority_and_reas
     assert response.status_code == 303
     page = officer.get(case).text
     assert 'data-status="referred"' in page
-    assert "referred to Controller and Auditor-General by Ana Officer" in page
+    assert "referred to the Controller and Auditor-General by Ana Officer" in page
     assert "Agreed in the messages on 2 March." in page
     # Referring deals with the matter (s 13(1)(d)) and does no other step: s 13(1)(c) and (e) are still owed.
     assert step_done(page, "deal") == "2026-03-06" and step_done(page, "inform") == ""
     assert due_date(page) == ("respond", "2026-03-30") and step_done(page, "check") == ""
     status = open_status(discloser, receipt)
     assert 'data-status="referred"' in status
-    assert "Referred to Controller and Auditor-General. It concerns public funds." in status
+    assert "Referred to the Controller and Auditor-General. It concerns public funds." in status
     # The record of how the discloser was consulted is for officers only.
     assert "Agreed in the messages on 2 March." not in status
     ref = case.rsplit("/", 1)[1]
@@ -75,7 +75,7 @@ def test_referral_refused_for_an_exclusive_route_and_when_consultation_is_not_re
     assert 'data-status="received"' in officer.get(case).text
 
     assert post(officer, case + "/referral", authority=igis, concerns="intelligence_security", **base).status_code == 303
-    assert "referred to Inspector-General of Intelligence and Security" in officer.get(case).text
+    assert "referred to the Inspector-General of Intelligence and Security" in officer.get(case).text
     assert post(officer, case + "/referral", authority=ombudsman, concerns="international_relations",
                 consultation="not_practicable", consultation_note="No contact details and no reply in 3 weeks.",
                 reason="Also international relations.").status_code == 303
@@ -88,7 +88,31 @@ def test_a_script_may_name_the_authority(app, installation):
                 consultation="consulted", reason="x").status_code == 400
     assert post(officer, case + "/referral", authority="Director of the Serious Fraud Office", concerns="general",
                 consultation="consulted", reason="Bribery.").status_code == 303
-    assert "Referred to Director of the Serious Fraud Office. Bribery." in open_status(discloser, receipt)
+    status = open_status(discloser, receipt)
+    assert "Referred to the Director of the Serious Fraud Office. Bribery." in status
+    assert "referred your disclosure to the <strong>Director of the Serious Fraud Office</strong>" in status
+    assert '<span id="authority-contact" lang="en">sfo.govt.nz</span>' in status  # a reason written with "the" still names it
+
+
+@pytest.mark.parametrize("name, said, bold", [
+    ("An Ombudsman", "an Ombudsman", "an <strong>Ombudsman</strong>"),
+    ("Commissioner of Police", "the Commissioner of Police", "the <strong>Commissioner of Police</strong>"),
+    ("WorkSafe New Zealand", "WorkSafe New Zealand", "<strong>WorkSafe New Zealand</strong>"),
+])
+def test_an_authority_reads_with_its_article_inside_a_sentence(app, installation, name, said, bold):
+    """New-user review (issue 25, "the authority's name in a sentence"): an office or a body takes "the",
+    a name with its own article lowers it, a proper name takes none, on the officer's and the discloser's pages."""
+    receipt = disclose_to(discloser := app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    answer = post(officer, case + "/referral", authority=authority_id(officer.get(case).text, name),
+                  concerns="general", consultation="consulted", reason="Better placed.")
+    assert answer.status_code == 303
+    page = officer.get(answer.headers["Location"]).text
+    assert f"The case was referred to {said} (s 16)." in page
+    assert f"Referred to {bold} on" in page and f"Export the case for {said}<" in page
+    status = open_status(discloser, receipt)
+    assert f"Referred to {said}. Better placed." in status
+    assert f"referred your disclosure to {bold}" in status
 
 
 def test_administrator_edits_the_directory_but_no_minister_or_mp(app, installation, admin):

@@ -30,6 +30,7 @@ from crypto import (
     encrypt_field,
     join_secret,
     key_fingerprint,
+    lookup_hash,
     normalise_receipt,
     open_sealed,
     padded_blob_size,
@@ -57,7 +58,7 @@ BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
 INTEGERS = {"opslimit", "memlimit", "channel", "length"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
          "audit-link", "commitment", "ack-signature", "fingerprint", "roster-chain",
-         "discloser-key-tag", "padding"}
+         "discloser-key-tag", "padding", "x25519-refused", "ed25519-verify"}
 
 
 def parse(text: str) -> list[dict]:
@@ -185,6 +186,9 @@ def _receipt(v):
     params = KdfParams(v["opslimit"], v["memlimit"])
     master = argon2id(v["receipt"].encode("ascii"), v["install_salt"], params)
     assert derive_subkey(master, "receipt-lookup") == v["lookup_id"]
+    # What a case sealed in the browser keeps of it (issue 27): its hash, exactly as described.
+    digest = hashlib.blake2b(v["lookup_id"], digest_size=32, person=b"receipt-lookup-h").hexdigest()
+    assert lookup_hash(ident.lookup_id) == v["lookup_hash"] == "h1:" + digest
     seed = derive_subkey(master, "receipt-x25519")
     assert hashlib.sha512(seed).digest()[:32] == v["private_key"]
     assert public_key_of(v["private_key"]) == v["public_key"]
@@ -313,7 +317,29 @@ def _discloser_key_tag(v):
     assert not verify_discloser_key_tag(v["key"], v["case_id"], v["public_key"], None)
 
 
+def _x25519_refused(v):
+    from crypto.roster import check_x25519_public
+    from crypto.roster_format import RosterError
+    for key in v["keys"]:
+        with pytest.raises(RosterError):
+            check_x25519_public(bytes.fromhex(key))
+
+
+def _ed25519_verify(v):
+    # libsodium's own decision (crypto_sign_verify_detached through PyNaCl), as the vector says.
+    import nacl.exceptions
+    import nacl.signing
+    try:
+        nacl.signing.VerifyKey(v["public_key"]).verify(v["message"].encode(), v["signature"])
+        verifies = "yes"
+    except nacl.exceptions.BadSignatureError:
+        verifies = "no"
+    assert verifies == v["verifies"]
+
+
 CHECKS = {
+    "x25519-refused": _x25519_refused,
+    "ed25519-verify": _ed25519_verify,
     "padding": _padding,
     "discloser-key-tag": _discloser_key_tag,
     "aead": _aead,

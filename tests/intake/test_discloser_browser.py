@@ -4,6 +4,7 @@ proof of disclosure checked in the browser by /verify (genuine, then edited), al
 as one file, and by the command line."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -77,6 +78,9 @@ def test_a_proof_is_checked_in_the_browser_genuine_and_edited_and_by_the_command
         assert page.get_by_label("The organisation's public signing key").input_value() == key
         result = verdict(page, genuine)
         assert result.startswith("genuine: Genuine") and "Audit and Risk" in result, (where, result)
+        # The signed days as the portal writes dates, the signed value kept in <time> (issue 25 Words).
+        assert not re.search(r"\d{4}-\d\d-\d\d", result) and re.search(r"Received on\s+\d{1,2} [A-Z][a-z]+ \d{4}", result)
+        assert page.locator("#verdict time").first.get_attribute("datetime") == json.loads(genuine)["statement"]["received_day"]
         page.reload()
         result = verdict(page, edited)
         assert result.startswith("not-genuine: Not genuine"), (where, result)

@@ -144,10 +144,20 @@ def test_files_are_cleaned_before_they_are_kept_and_the_receipt_says_what_was_re
                                       if "/status/originals/" in a))
     original_id = form["action"].rsplit("/", 1)[1]
     assert officer.get(f"{case_url}/originals/{original_id}").status_code == 404
-    # ... until the discloser hands one over.
-    assert discloser.post(form["action"], data=dict(form["fields"])).status_code == 303
+    # ... until the discloser hands one over, having ticked that they understand what the officers will see
+    # (one click could not be undone: new-user review).
+    untick = discloser.post(form["action"], data=dict(form["fields"]))
+    assert untick.status_code == 303 and untick.headers["Location"].endswith("done=not-handed#notice")
+    assert "Nothing was handed over" in discloser.get(untick.headers["Location"]).text
+    assert "/originals/" not in officer.get(case_url).text
+    assert re.search(r'<label for="understood-[0-9a-f]+">I understand that the officers will see what was removed'
+                     r' from \S+ \([a-z]', status_page)
+    assert discloser.post(form["action"], data=dict(form["fields"], understood="y")).status_code == 303
     page = officer.get(case_url).text
     [original_url] = re.findall(r'href="(/console/cases/[^"]+/originals/[^"]+)"', page)
+    # The day it was handed over, as every date of the console reads (issue 25 Words).
+    assert re.search(r'\(original\)</a>, handed over on <time datetime="\d{4}-\d\d-\d\d">\d{1,2} [A-Z][a-z]+ \d{4}</time>',
+                     page)
     handed = officer.get(original_url)
     assert handed.status_code == 200 and handed.data in FILES.values()
 

@@ -65,9 +65,11 @@ def write_is_allowed(path: str, data_dir: Path, *, created_dir: bool = False) ->
         # gunicorn's worker heartbeat (portal/web/server.py sets worker_tmp_dir=/dev/shm): made by mkstemp,
         # unlinked at once and never written to (only its times change), on tmpfs: memory, not disk.
         return True
-    if p.parent == Path("/dev/shm") and re.fullmatch(r"portal-[0-9a-f]{16}-receipt(_lane)?-\d+\.lock", p.name):
-        # A place in the receipt checks' share across processes (portal/guard/work_queues.py): an
-        # advisory lock on an empty file in memory; it must stay empty.
+    if p.parent == Path("/dev/shm") and re.fullmatch(r"portal-[0-9a-f]{16}-(receipt(_lane)?-\d+|writers)\.lock",
+                                                     p.name):
+        # A place in the receipt checks' share across processes (portal/guard/work_queues.py), or the
+        # database's writers' lock (portal/store/db.py): an advisory lock on an empty file in memory;
+        # it must stay empty.
         return not p.exists() or p.stat().st_size == 0
     if p.parent == Path("/dev/shm") and re.fullmatch(r"portal-[0-9a-f]{16}-[0-9a-f]{16}-(disclose|status)\.line",
                                                      p.name):

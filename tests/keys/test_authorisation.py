@@ -54,6 +54,20 @@ TABLE: dict[tuple[str, str], dict] = {
     ("discloser.disclose_form", "GET"): everyone(200),
     ("discloser.disclose_post", "POST"): everyone((200, 'id="receipt"')),
     ("discloser.confirm_receipt", "POST"): everyone(200),
+    # Sealed in the browser (issue 27): JSON only; the form body every role sends here is plaintext,
+    # refused unread, before the token or the session is looked at.
+    ("discloser.sealed_setup", "GET"): everyone((200, '"csrf_token"')),
+    ("discloser.sealed_disclose", "POST"): everyone((400, '"plaintext"')),
+    ("discloser.sealed_received", "GET"): everyone((404, '"not-found"')),
+    ("discloser.sealed_status_setup", "GET"): everyone((200, '"csrf_token"')),
+    ("discloser.sealed_status", "POST"): everyone((400, '"plaintext"')),
+    ("discloser.sealed_reply", "POST"): everyone((400, '"plaintext"')),
+    ("discloser.sealed_upload_begin", "POST"): everyone((400, '"plaintext"')),
+    # An upload is its page's session's alone: nobody else learns whether it exists.
+    ("discloser.sealed_upload_state", "GET"): everyone((404, '"not-found"')),
+    ("discloser.sealed_upload_part", "PUT"): everyone((404, '"not-found"')),
+    # Only within a keyless status session (a check with script), which no role here has.
+    ("discloser.sealed_attachment", "GET"): everyone((404, '"not-found"')),
     ("discloser.status", "GET"): {**everyone((200, 'name="receipt"')), "discloser_status": (200, 'id="case-status"')},
     # A wrong (well-formed) receipt: the same answer whoever asks.
     ("discloser.status_post", "POST"): everyone((400, "We could not open a disclosure with that code")),
@@ -260,12 +274,16 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
     values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css",
               "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"],
               "interest_id": world["interest_id"], "seq": 1, "view_id": 1, "token": world["token"],
-              "original_id": "0" * 32, "code": "en"}
+              "original_id": "0" * 32, "upload_id": "0" * 32, "n": 0, "code": "en"}
     path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     forms = {
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},
         "discloser.status_post": {"receipt": "GJET-6E55-502R-48AS-DB"},
         "discloser.status_reply": None,  # multipart, below
+        "discloser.sealed_disclose": {"details": "Typed in clear."},
+        "discloser.sealed_status": {"receipt": "GJET-6E55-502R-48AS-DB"},
+        "discloser.sealed_reply": {"message": "Typed in clear."},
+        "discloser.sealed_upload_begin": {"details": "Typed in clear."},
         "console.login_post": {"email": "nobody@agency.govt.nz", "passphrase": "not a passphrase", "totp": "123456"},
         "console.case_reply": {"message": "We are looking into it."},
         "console.case_acknowledge": {"message": "We have your disclosure."},
@@ -304,6 +322,8 @@ def _call(client, world, endpoint: str, method: str, rule, role: str):
     path, form = _request(world, endpoint, method, rule)
     if method == "GET":
         return client.get(path)
+    if method == "PUT":
+        return client.put(path, data=b"a part", content_type="application/octet-stream")
     if endpoint in ("discloser.disclose_post", "discloser.status_reply"):
         fields = (disclosure_fields("", f"Seen by {role}.") if endpoint == "discloser.disclose_post"
                   else [("message", f"More from {role}.")])

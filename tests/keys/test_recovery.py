@@ -62,10 +62,16 @@ def recovery_copy_count(ctx, case_ref: str | None = None) -> int:
                           [case_ref]).fetchone()[0]
 
 
-def newest_case_key_copy(ctx) -> bytes | None:
-    row = ctx.db.execute("SELECT r.sealed_key FROM cases c LEFT JOIN recovery_copies r ON r.case_id = c.id AND"
-                         " r.key_table = 'case_keys' ORDER BY c.rowid DESC LIMIT 1").fetchone()
-    return row[0]
+def case_ids(ctx) -> set[int]:
+    return {row[0] for row in ctx.db.execute("SELECT id FROM cases")}
+
+
+def new_case_key_copy(ctx, before: set[int]) -> bytes | None:
+    """The recovery copy of the one case made since `before` (row ids are random, so not the highest)."""
+    [case_id] = case_ids(ctx) - before
+    row = ctx.db.execute("SELECT sealed_key FROM recovery_copies WHERE case_id = ? AND key_table = 'case_keys'",
+                         [case_id]).fetchone()
+    return row[0] if row else None
 
 
 def test_seal_recovery_on_the_command_line_refuses_and_names_the_console_page(installation):
@@ -90,8 +96,9 @@ def test_a_recovery_key_seals_nothing_until_an_officer_confirms_it_in_the_consol
     assert entry and entry[0][0] is None and words in entry[0][1]
 
     # A disclosure before confirmation: its case key has no recovery copy; the recovery key opens nothing.
+    before = case_ids(ctx)
     disclose_to(app.test_client(), details="Before the confirmation.")
-    assert newest_case_key_copy(ctx) is None and recovery_copy_count(ctx) == 0
+    assert new_case_key_copy(ctx, before) is None and recovery_copy_count(ctx) == 0
     # The custodians' shares recover nothing yet either.
     assert "has no recovery key" in recover(data_dir, shares[:3], ana.email).output
 
@@ -123,8 +130,9 @@ def test_a_recovery_key_seals_nothing_until_an_officer_confirms_it_in_the_consol
     assert "confirmed" in officer.get("/console/memberships").text
 
     # From now on a new disclosure's case key has a recovery copy, which the recovery key opens.
+    before = case_ids(ctx)
     disclose_to(app.test_client(), details="After the confirmation.")
-    copy = newest_case_key_copy(ctx)
+    copy = new_case_key_copy(ctx, before)
     assert copy is not None and opens(secret, copy)
     # The earlier case waits for a reader's button, in her own session; then it is sealed too.
     memberships = officer.get("/console/memberships").text

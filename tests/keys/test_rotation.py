@@ -288,12 +288,16 @@ def test_a_rotation_begun_before_the_upgrade_is_finished_at_sign_in_with_its_pas
     assert ctx.db.execute("SELECT COUNT(*) FROM key_rotations").fetchone()[0] == 0
 
 
-def test_a_rotation_re_seals_a_bounded_batch_of_cases_per_transaction(app, installation):
-    """Issue 23: rows per transaction, counted from the statements the console's rotation runs."""
+def test_a_rotation_re_seals_a_bounded_batch_of_cases_per_transaction(app, installation, monkeypatch):
+    """Issue 23: rows per transaction, counted from the statements the console's rotation runs; after
+    each batch, outside any transaction, the writers waiting behind it go first."""
+    from portal.keys import rotation
     cases, batch = 5, 2
     for n in range(cases):
         disclose_to(app.test_client(), details=f"Disclosure number {n}.")
     app.config.update(PORTAL_ROTATION_BATCH_SIZE=batch)
+    yields = []
+    monkeypatch.setattr(rotation, "yield_to_writers", lambda db, longest: yields.append(db.conn.in_transaction))
     client = app.test_client()
     assert sign_in(client, installation.officer).status_code == 303
     with traced() as trace:
@@ -305,6 +309,17 @@ def test_a_rotation_re_seals_a_bounded_batch_of_cases_per_transaction(app, insta
     assert len(batches) == -(-cases // batch)  # ceil: each batch its own transaction
     assert max(written) <= batch * len(KEY_TABLES)  # no transaction re-seals more than a batch
     assert sum(written) == cases * len(KEY_TABLES)  # each copy once
+    # Reads are bounded too: every transaction reads the copies of at most `batch` cases (the second
+    # pass, for copies made from the old public key meanwhile, is batched like the first), and the
+    # last one, which deletes the old key's wrapping, reads none.
+    reads = re.compile(rf"^\s*SELECT case_id, sealed_key FROM ({'|'.join(KEY_TABLES)}) WHERE", re.I)
+    for transaction in trace.transactions():
+        for sql in filter(reads.match, transaction):
+            assert "case_id IN (" in sql and sql.split("IN (", 1)[1].count(",") < batch
+    [last] = [t for t in trace.transactions() if any("DELETE FROM key_rotations" in sql for sql in t)]
+    assert not any(reads.match(sql) for sql in last)
+    assert sum(1 for t in trace.transactions() if any(reads.match(sql) for sql in t)) == 2 * len(batches)
+    assert yields == [False] * (2 * len(batches))
     assert run_cli_verify(installation.data_dir) == 0
 
 

@@ -2,6 +2,7 @@
 stale token, and the passphrase asked again before weighty actions. All over HTTP."""
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 
@@ -187,7 +188,9 @@ def test_the_inbox_says_when_you_last_signed_in_and_what_failed_since(app, insta
                                           "passphrase": "a wrong passphrase", "totp": "123456"})
     assert sign_in(client, installation.officer).status_code == 303
     inbox = client.get("/console/").text
-    assert "You last signed in on 20" in inbox and "1 failed sign-in attempt for your account since then" in inbox
+    assert re.search(r'You last signed in on <time datetime="20\d\d-\d\d-\d\dT\d\d:\d\d">\d{1,2} [A-Z][a-z]+ 20\d\d, '
+                     r'\d\d:\d\d</time>\.', inbox)
+    assert "1 failed sign-in attempt for your account since then" in inbox
 
 
 def test_officers_see_their_cases_and_account_and_administrators_only_accounts_and_settings(app, installation):

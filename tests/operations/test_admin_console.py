@@ -181,8 +181,15 @@ def test_offboarding_waits_for_an_officers_signature_on_the_roster_page_then_hap
                                                   "kind": "offboard"}).status_code == 404
     ana = app.test_client()
     sign_in(ana, installation.officer)
-    # Her inbox tells her, as it tells of every membership change of her channels.
-    assert "to be offboarded: waiting for an officer of the channel to sign" in ana.get("/console/").text
+    # Her inbox tells her, as it tells of every membership change of her channels, and lists it in
+    # "What needs you" with a link to where she signs it; Ben's does not.
+    inbox = ana.get("/console/").text
+    assert "to be offboarded: waiting for an officer of the channel to sign" in inbox
+    needs_you = re.search(r'<h2 id="needs-you">(.*?)</section>', inbox, re.S).group(1)
+    [(link, words)] = re.findall(r'<li data-count="offboarding"><a href="([^"]+)">([^<]*<bdi>[^<]*</bdi>)', needs_you)
+    assert link == f"/console/roster#offboard-{cleo_id}" and words.endswith("<bdi>Cleo Leaving</bdi>")
+    assert f'id="offboard-{cleo_id}"' in ana.get(link.split("#")[0]).text
+    assert 'data-count="offboarding"' not in ben.get("/console/").text
     roster = ana.get("/console/roster").text
     assert "Sign the offboarding of Cleo Leaving" in roster
     signed = ana.post("/console/roster/sign", data=dict(form_for(roster, "/console/roster/sign")["fields"]) | {
@@ -190,6 +197,9 @@ def test_offboarding_waits_for_an_officers_signature_on_the_roster_page_then_hap
     assert signed.status_code == 303
     after = ana.get(signed.headers["Location"]).text
     assert "Signed. The officer is offboarded" in after and 'role="status"' in after
+    # True of a channel whose roster was never started too (the demo's): "is in the roster" was not.
+    assert "signed into the roster of each of their channels that has one" in after
+    assert 'data-count="offboarding"' not in ana.get("/console/").text  # nothing waits any more
     # Her removal was signed into the roster with it: nothing is left to sign for her.
     assert "Cleo Leaving" not in re.sub(r'<section class="roster".*', "", after, flags=re.S)
     assert 'data-state="offboarded"><td><bdi>Cleo Leaving' in admin.get("/console/admin/officers").text

@@ -9,6 +9,7 @@ import pytest
 
 from portal.operations import demo, demo_cases
 from tests.conftest import Officer, finish_first_sign_in, run_cli
+from tests.support import form_for
 from tests.support.console import sign_in
 from tests.support.discloser import open_status
 
@@ -108,3 +109,64 @@ def test_the_administrator_sees_no_content_of_the_demo_cases(demo_dir):
     assert 'data-channel="Demo integrity team"' in client.get("/console/admin/").text
     officers = client.get("/console/admin/officers").text
     assert officers.count('data-state="set_up"') == 2  # both officers still hold their printed credentials
+
+
+def _send(client, page: str, action: str, **fields):
+    """Send the form of `page` that posts to `action`, as a browser would, with `fields` filled in."""
+    form = dict(form_for(client.get(page).text, action)["fields"]) | fields
+    return client.post(action, data=form)
+
+
+def test_once_each_account_has_replaced_its_credentials_every_two_person_action_can_be_tried(demo_dir):
+    """What the printed text says to try: the roster started by one officer, the identity release the
+    first officer asked for confirmed by the second, the recovery key confirmed by its printed fingerprint,
+    and an offboarding the administrator asks for signed by the other officer."""
+    data_dir, printed = demo_dir
+    app = _app(data_dir)
+    printed_accounts = _printed_accounts(printed)
+    people = {label: finish_first_sign_in(data_dir, person) for label, person in printed_accounts.items()}
+    clients = {}
+    for label, person in people.items():
+        clients[label] = app.test_client()
+        assert sign_in(clients[label], person).status_code == 303
+    first, second, admin = clients["Officer"], clients["Second officer"], clients["Administrator"]
+    assert "To try what needs two people" in printed
+
+    # The roster: the officer starts it, and both officers are admitted.
+    started = _send(first, "/console/roster", "/console/roster/sign", kind="start")
+    assert started.status_code == 303
+    assert "has no signed roster yet" not in second.get("/console/roster").text
+
+    # The identity release waits in the second officer's "What needs you", and only there.
+    release_ref = re.search(r"the Officer asked for one in (PD-[0-9A-Z]+);", printed).group(1)
+    link = f'href="/console/cases/{release_ref}#identity"'
+    assert link in second.get("/console/").text and link not in first.get("/console/").text
+    url = f"/console/cases/{release_ref}"
+    confirmed = _send(second, url, url + "/identity/1/confirm",
+                      confirm_passphrase=people["Second officer"].passphrase)
+    assert confirmed.status_code == 303
+    assert "release-confirmed" in confirmed.headers["Location"]
+    assert link not in second.get("/console/").text
+
+    # The recovery key, by the fingerprint the demo printed.
+    fingerprint = re.search(r"as custodians would read it to you: ([A-Z0-9-]+)\.", printed).group(1)
+    memberships = first.get("/console/memberships").text
+    assert fingerprint in memberships
+    decided = _send(first, "/console/memberships", form_action(memberships, "recovery"), decision="confirm")
+    assert decided.status_code == 303
+    assert "No recovery key is waiting." in first.get("/console/memberships").text
+
+    # Offboarding: the administrator asks; the officer signs it from "What needs you".
+    offboarding = admin.get("/console/admin/offboarding").text
+    second_id = re.search(r'<option value="(\d+)">Second Officer', offboarding).group(1)
+    asked = _send(admin, "/console/admin/offboarding", "/console/admin/offboarding", leaver=second_id)
+    assert asked.status_code == 303
+    assert f'href="/console/roster#offboard-{second_id}"' in first.get("/console/").text
+    signed = _send(first, "/console/roster", "/console/roster/sign", kind="offboard", officer=second_id)
+    assert signed.status_code == 303
+    assert sign_in(app.test_client(), people["Second officer"]).status_code != 303
+
+
+def form_action(html: str, word: str) -> str:
+    [action] = {a for a in re.findall(r'<form method="post" action="([^"]+)"', html) if word in a}
+    return action

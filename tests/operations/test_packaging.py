@@ -74,6 +74,11 @@ def test_wheel_ships_templates_and_static_and_a_fresh_venv_serves_pages(tmp_path
         names = set(archive.namelist())
     missing = [name for name in REQUIRED if name not in names]
     assert missing == [], f"missing from {wheel.name}: {missing}"
+    # Every language's catalogue ships compiled (setup.py), so an installed portal speaks it.
+    catalogues = [po.relative_to(source).with_suffix(".mo").as_posix()
+                  for po in (source / "portal/translations").glob("*/LC_MESSAGES/messages.po")]
+    assert "portal/translations/mi/LC_MESSAGES/messages.mo" in catalogues
+    assert [name for name in catalogues if name not in names] == [], f"catalogues missing from {wheel.name}"
     # Every module of the source, subpackages included, is in the wheel.
     modules = [path.relative_to(source).as_posix() for package in ("crypto", "portal")
                for path in (source / package).rglob("*.py")]

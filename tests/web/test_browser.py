@@ -309,7 +309,7 @@ def test_every_page_passes_axe_and_fits_320_px(browser, base_url, installation):
     check(officer, "oral disclosure form")
     officer.get_by_label("Who should receive this disclosure?").select_option(installation.channel)
     officer.get_by_label("What kind of serious wrongdoing is it?").select_option("offence")
-    officer.get_by_label("Have you raised this anywhere else?").select_option("no")
+    officer.get_by_label("Has the discloser raised this anywhere else?").select_option("no")
     officer.get_by_label("A short title").fill("Told by phone")
     officer.get_by_label("What happened?").fill(DETAILS)
     officer.get_by_role("button", name="Record the disclosure").click()

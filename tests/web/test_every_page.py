@@ -31,6 +31,12 @@ SKIPPED = {
     "console.original": "the original of a cleaned file the discloser handed over, a download",
     "statistics.export": "CSV",
     "languages.choose": "sets the lang cookie and goes back to the page (tests/web/test_languages.py)",
+    "discloser.sealed_setup": "JSON for the sealing page (issue 27)",
+    "discloser.sealed_status_setup": "JSON for the sealing page (issue 27)",
+    "discloser.sealed_upload_state": "JSON for the sealing page (issue 27)",
+    "discloser.sealed_attachment": "a sealed blob for the sealing page, application/octet-stream",
+    "discloser.sealed_received": "shown once after a sealed disclosure (a case this world does not have):"
+                                 " tests/intake/test_sealed_disclosure.py reads it",
 }
 
 # The pages whose templates another part of issue 25 rebuilds (casework/case.html and _thread.html,
@@ -437,7 +443,8 @@ def test_one_example_of_a_case_reference(walk):
     assert f"For example: {EXAMPLE_REF}" in _text(walk, "/console/access/ (officer)")
     assert f'placeholder="{EXAMPLE_REF}"' in walk.pages["inbox"][1]
     for label, (_, html) in walk.pages.items():
-        examples = set(re.findall(r"PD-[0-9A-Z…-]*", _text(walk, label))) - {EXAMPLE_REF}
+        # A reference starts a word: a recovery code's group ending in "PD" (ABPD-UCTQ-...) is none (1 run in ~30).
+        examples = set(re.findall(r"(?<![0-9A-Z])PD-[0-9A-Z…-]*", _text(walk, label))) - {EXAMPLE_REF}
         real = {"PD-" + ref.removeprefix("PD-") for ref in re.findall(r"PD-[0-9A-Z]{8}", html)}
         assert examples <= real | {"PD-NOSUCH-CASE"}, (label, examples)
 
@@ -461,7 +468,9 @@ def test_a_referral_names_the_authority_inside_the_sentence(walk):
 
 def test_each_status_once_where_the_checklist_says_what_records_a_step(walk):
     case = _text(walk, "case")
-    assert "Closed, Closed" not in case and "No further action, Closed" in case
+    assert "Closed, Closed" not in case
+    assert "Recorded by the status: Being investigated, Addressed, Referred, No further action" in case
+    assert "Being investigated, Addressed, No further action or Closed, each given with a reason" in case
 
 
 def test_the_audit_log_in_words(walk):

@@ -5,6 +5,7 @@ disclosures are paused, gives a disclosure back with its text and stores nothing
 the console is not available, and every command ends in a verdict. docs/deploy.md lists each."""
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import shutil
@@ -25,7 +26,8 @@ STORED_TEXT = "An account stored before the disk filled"
 
 
 def _fill(disk) -> None:
-    with open(disk / "filler", "wb") as filler:
+    # Unbuffered: a buffered file would flush what did not fit again on close, and fail there.
+    with open(disk / "filler", "wb", buffering=0) as filler:
         try:
             while True:
                 filler.write(b"\0" * 65536)
@@ -156,6 +158,24 @@ def test_portal_commands_give_a_verdict_on_a_full_disk(full_disk):
         assert result.returncode != 0 and "Traceback" not in said, said
         assert said.splitlines()[-1].startswith("Error: The disk is full"), said
         assert len(said.splitlines()) == 1, said
+
+
+def test_audit_verify_gives_a_verdict_on_a_full_disk_whose_database_was_closed_cleanly(
+        installation, tmp_path):
+    """With no -wal and -shm beside the database (its last connection closed cleanly), even
+    opening it needs room the disk does not have: still one line, never a traceback."""
+    with small_tmpfs(tmp_path / "disk", 16) as disk:
+        data_dir = disk / "data"
+        shutil.copytree(installation.data_dir, data_dir)
+        with contextlib.closing(sqlite3.connect(data_dir / "portal.db")) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for name in ("portal.db-wal", "portal.db-shm"):
+            (data_dir / name).unlink(missing_ok=True)
+        _fill(disk)
+        verify = _portal(data_dir, "audit", "verify")
+        said = (verify.stdout + verify.stderr).strip()
+        assert "Traceback" not in said and len(said.splitlines()) == 1, said
+        assert verify.returncode != 0 and said.startswith("Error: The disk is full"), said
 
 
 def test_an_officer_signed_in_before_the_disk_filled_sees_the_inbox_and_why_a_case_will_not_open(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.conftest import MARKER
-from tests.support import csrf_token, post_multipart, receipt_from
+from tests.support import csrf_token, form_for, post_multipart, receipt_from
 from tests.support.console import case_links
 from tests.support.discloser import disclose, open_status
 from tests.support.enrolment import STRONG, sign_in
@@ -22,6 +22,13 @@ def page_for(html: str, action: str) -> str:
     return mark.group(1)
 
 
+def as_shown(html: str, action: str, **typed: str) -> list[tuple[str, str]]:
+    """The form posted to `action` as a browser sends it: each field as its page holds it, the
+    `typed` ones filled in. The test adds no mark of its own, so a page naming none fails too."""
+    fields = [(k, v) for k, v in form_for(html, action)["fields"] if k not in typed]
+    return fields + list(typed.items())
+
+
 def test_a_reply_written_on_one_disclosures_tab_never_goes_to_the_other(client):
     first = receipt_from(disclose(client, files=()).text)
     second = receipt_from(disclose(client, files=()).text)
@@ -29,9 +36,8 @@ def test_a_reply_written_on_one_disclosures_tab_never_goes_to_the_other(client):
     tab_one = client.get("/status").text
     assert open_status(client, second).status_code == 303  # the second tab opens the other one
     text = "Meant for the first disclosure " + MARKER
-    refused = post_multipart(client, "/status/reply", [
-        ("csrf_token", csrf_token(tab_one)), ("page_for", page_for(tab_one, "/status/reply")),
-        ("message", text)], headers=SAME_ORIGIN)
+    refused = post_multipart(client, "/status/reply",
+                             as_shown(tab_one, "/status/reply", message=text), headers=SAME_ORIGIN)
     assert refused.status_code == 409
     assert "another disclosure" in refused.text and text in refused.text  # kept, to go back in its box
     assert text not in client.get("/status").text  # nothing reached the second disclosure
@@ -85,9 +91,8 @@ def test_a_case_page_shown_to_one_officer_does_nothing_once_another_signs_in_and
     tab_one = client.get(case_url).text
     assert sign_in(client, installation.other_officer).status_code == 303  # another tab, another account
     text = "Reply drafted as Ana " + MARKER
-    refused = client.post(case_url + "/reply", data={
-        "csrf_token": csrf_token(tab_one), "page_for": page_for(tab_one, case_url + "/reply"),
-        "message": text}, headers=SAME_ORIGIN)
+    refused = client.post(case_url + "/reply", headers=SAME_ORIGIN,
+                          data=dict(as_shown(tab_one, case_url + "/reply", message=text)))
     assert refused.status_code == 409 and text in refused.text and 'id="page-out-of-date"' in refused.text
     assert sign_in(client, installation.officer).status_code == 303
     assert text not in client.get(case_url).text.split("<textarea")[0]  # nothing was sent

@@ -31,6 +31,8 @@ from portal.store.migrations import (
     m0032_offboarding_requests,
     m0034_original_files,
     m0035_discloser_marks,
+    m0036_sealing_mode,
+    m0037_sealed_uploads,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -62,5 +64,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0032_offboarding_requests,
         m0034_original_files,
         m0035_discloser_marks,
+        m0036_sealing_mode,
+        m0037_sealed_uploads,
     )
 ]

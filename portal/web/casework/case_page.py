@@ -19,6 +19,7 @@ from portal.casework import (
     workflow,
 )
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
+from portal.core.words import in_sentence
 from portal.guard import submissions
 from portal.intake import replies
 from portal.keys import conflicts
@@ -178,9 +179,12 @@ def case_notice(done: str, view, assigned, case_referrals, releases) -> str | No
         return None
     latest_release = releases[-1] if releases else None
     return text.format(
-        status=view.case.status_label.split(":")[0],
+        # The queue's few words: "No further action", not a bare "Closed" that two statuses share.
+        status=queue_rows.SHORT_STATUSES.get(
+            view.case.status, view.case.status_label.split(":")[0]
+        ),
         assignee=assigned.name if assigned else "nobody",
-        authority=case_referrals[-1].authority if case_referrals else "an authority",
+        authority=in_sentence(case_referrals[-1].authority) if case_referrals else "an authority",
         recipient=latest_release.recipient if latest_release else "the recipient",
         waiting=(
             ", waiting for a second officer to confirm it. The discloser will see on their status"
@@ -199,6 +203,9 @@ def _statuses_by_step() -> dict[str, list[str]]:
         for step in steps:
             # The short words, one per status: "No further action, Closed", never "Closed, Closed".
             by_step.setdefault(step, []).append(queue_rows.SHORT_STATUSES[status])
+    # The discloser reads an outcome's reason: that informs them (s 13(1)(e)).
+    *first, last = (queue_rows.SHORT_STATUSES[s] for s in workflow.INFORMING_STATUSES)
+    by_step["inform"] = [f"{', '.join(first)} or {last}, each given with a reason"]
     return by_step
 
 

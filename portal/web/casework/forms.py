@@ -21,7 +21,13 @@ from portal.web.forms import (
     WholeNumberField,
     choices,
 )
-from portal.web.intake.forms import DiscloseForm, ReplyForm
+from portal.web.intake.forms import (
+    DiscloseForm,
+    ReplyForm,
+    contact_field,
+    elsewhere_field,
+    identifying_field,
+)
 
 
 class OfficerReplyForm(ReplyForm):
@@ -188,8 +194,14 @@ class CaseExportForm(PortalForm):
 
 class OralDisclosureForm(DiscloseForm):
     """The disclosure form's fields, filled in by an officer for a disclosure made in person or by
-    phone."""
+    phone: labelled for the officer, who is not the "you" of the discloser's form."""
 
+    disclosed_elsewhere = elsewhere_field(
+        "Has the discloser raised this anywhere else?",
+        "Please say whether the discloser has raised it elsewhere.",
+    )
+    contact = contact_field("How to contact the discloser (optional)")
+    identifying = identifying_field("Anything else that could identify the discloser (optional)")
     exclude = None
     TEXT_FIELDS = [f for f in DiscloseForm.TEXT_FIELDS if f != "exclude"]
     REPEATABLE = ()

@@ -7,7 +7,7 @@ from flask import g, redirect, render_template, request, url_for
 from portal.casework import needs_you, queue_filters, queue_rows, saved_views, triage
 from portal.casework.categories import CATEGORIES
 from portal.guard import flood
-from portal.keys import memberships, officer_sessions, recovery_requests, roster_work
+from portal.keys import memberships, offboarding, officer_sessions, recovery_requests, roster_work
 from portal.web.casework.blueprint import bp
 from portal.web.casework.inbox_search import RemoveViewForm, SaveViewForm, SearchForm
 from portal.web.console_session import signed_in
@@ -53,6 +53,8 @@ def inbox():
         pending_recovery=recovery_requests.pending_for(ctx, g.who.account),
         flood=flood.today(ctx),
         releases_to_confirm=needs_you.releases_to_confirm(ctx, g.who.account.id),
+        # An administrator's request to offboard a fellow officer waits for one of them to sign.
+        offboardings_to_sign=offboarding.pending_for(ctx, g.who.account),
         waiting_to_be_confirmed=(
             not found.rows and needs_you.waiting_to_be_confirmed(ctx, g.who.account)
         ),

@@ -4,9 +4,9 @@ blueprint is added to VIEWS."""
 
 from __future__ import annotations
 
-from portal.web.intake import disclose, originals, proof_pages, status_pages
+from portal.web.intake import disclose, originals, proof_pages, sealed, status_pages
 from portal.web.intake.blueprint import bp
 
-VIEWS = (disclose, status_pages, proof_pages, originals)
+VIEWS = (disclose, status_pages, proof_pages, originals, sealed)
 
 __all__ = ["VIEWS", "bp"]

@@ -31,6 +31,23 @@ def strip_metadata_field() -> BooleanField:
     return BooleanField(STRIP_METADATA_LABEL, default=True)
 
 
+def elsewhere_field(label: str, problem: str) -> SelectField:
+    """Whether the disclosure was raised elsewhere (s 13(1)(c)), worded for who fills it in."""
+    return SelectField(
+        label,
+        choices=choices(translated(DISCLOSED_ELSEWHERE), CHOOSE),
+        validators=[DataRequired(problem)],
+    )
+
+
+def contact_field(label: str) -> TypedParagraphs:
+    return TypedParagraphs(label, validators=[Optional(), Length(max=2000)])
+
+
+def identifying_field(label: str) -> TypedParagraphs:
+    return TypedParagraphs(label, validators=[Optional(), Length(max=20_000)])
+
+
 class DiscloseForm(OneTimeForm):
     channel = SelectField(
         _l("Who should receive this disclosure?"),
@@ -49,18 +66,12 @@ class DiscloseForm(OneTimeForm):
         _l("What happened?"),
         validators=[DataRequired(_l("Please describe what happened.")), Length(max=200_000)],
     )
-    disclosed_elsewhere = SelectField(
+    disclosed_elsewhere = elsewhere_field(
         _l("Have you raised this anywhere else?"),
-        choices=choices(translated(DISCLOSED_ELSEWHERE), CHOOSE),
-        validators=[DataRequired(_l("Please say whether you have raised it elsewhere."))],
+        _l("Please say whether you have raised it elsewhere."),
     )
-    contact = TypedParagraphs(
-        _l("How to contact you (optional)"), validators=[Optional(), Length(max=2000)]
-    )
-    identifying = TypedParagraphs(
-        _l("Anything else that could identify you (optional)"),
-        validators=[Optional(), Length(max=20_000)],
-    )
+    contact = contact_field(_l("How to contact you (optional)"))
+    identifying = identifying_field(_l("Anything else that could identify you (optional)"))
     exclude = SelectMultipleField(
         _l("Officers who must not see this disclosure (optional)"),
         coerce=int,

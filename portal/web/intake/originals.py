@@ -24,6 +24,11 @@ def hand_over_original(original_id: str):
         return other_disclosure(carry.typed_fields(request.form))
     if not EmptyForm().validate():
         abort(400)
+    if not case_status.holds_original(ctx, session, original_id):
+        abort(404)
+    if request.form.get("understood") != "y":
+        # Handing over cannot be undone and may identify them: only with the box ticked.
+        return redirect(url_for("discloser.status", done="not-handed") + "#notice", code=303)
     try:
         case_status.hand_over_original(ctx, session, original_id)
     except CaseNotFound:

@@ -60,6 +60,10 @@ NOTICES = {
         " messages below.")
     ),
     "handed": _l("The original was handed over: the integrity officers can download it now."),
+    "not-handed": _l(
+        "Nothing was handed over. To hand over an original, first tick the box beside it to say"
+        " you understand what the officers will see."
+    ),
     "consent": (
         _l("Your answer was recorded and signed with your receipt's key. The integrity officers can"
         " see it now.")

@@ -44,6 +44,7 @@ def _render_account(
                 wanted=notifications.wants_digest(ctx, g.who.account.id)
             ),
             digest_time=ctx.settings.digest_time,
+            mail_set=bool(ctx.settings.smtp_host),
         ),
         code,
     )

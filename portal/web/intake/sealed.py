@@ -1,0 +1,353 @@
+"""The routes a sealing page uses when the discloser's browser seals everything itself
+(docs/sealed-submission.md): its setup, the sealed disclosure, the receipt page without the code,
+the status check by lookup and the sealed reply. JSON in and out; the form's token comes in the
+X-CSRFToken header and is checked here, before the body is read, so that a form body is never
+parsed (nor spooled to a temporary file) on these routes."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from flask import Response, jsonify, make_response, render_template, request, session
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms.validators import ValidationError
+
+from portal.guard import flood, submissions
+from portal.intake import (
+    case_status,
+    cases,
+    receipts,
+    receiving,
+    replies,
+    sealed,
+    sealed_uploads,
+    sealed_wire,
+)
+from portal.keys import conflicts
+from portal.records import casefiles
+from portal.web.context import portal_context
+from portal.web.intake import payment
+from portal.web.intake.blueprint import bp
+from portal.web.intake.status_pages import status_cookie_name
+from portal.web.responses import set_session_cookie
+
+_RECEIVED = "sealed_received"  # the session's note for the receipt page: (answer_by, regime)
+
+
+def _wire(value):
+    """JSON-ready: bytes as standard base64 (docs/sealed-submission.md)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_wire(v) for v in value]
+    return value
+
+
+def _error(status: int, code: str, message: str, retry_after: int | None = None, **more):
+    response = make_response(jsonify({"error": code, "message": message, **_wire(more)}), status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+class _Refused(Exception):
+    def __init__(self, response) -> None:
+        self.response = response
+
+
+def _form_token() -> str:
+    """The session's form token, which uploads are bound to."""
+    generate_csrf()
+    return str(session.get("csrf_token", ""))
+
+
+def _body(kind: str = "application/json"):
+    """The checked JSON body (the request's stream, for `kind` application/octet-stream): a form
+    body is refused unread, the token checked before reading."""
+    try:
+        sealed_wire.refuse_form_body(request.content_type or "", kind)
+    except sealed_wire.Malformed as exc:
+        raise _Refused(_error(400, exc.code, str(exc))) from None
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken"))
+    except ValidationError:
+        raise _Refused(
+            _error(403, "csrf", "The page needs refreshing: nothing was sent.")
+        ) from None
+    if request.content_length is None:  # a body of unknown length is never read here
+        raise _Refused(_error(411, "malformed", "Send the body with its Content-Length."))
+    if kind != "application/json":
+        return request.stream
+    try:
+        return json.loads(request.get_data(cache=False))
+    except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON, or nested past reason
+        raise _Refused(_error(400, "malformed", "The body is not JSON.")) from None
+
+
+def _paid(purpose: str, fields: dict):
+    try:
+        return payment.collect(purpose, fields)
+    except (flood.NotPaid, flood.NotYet) as exc:
+        wait = payment.retry_after(exc, purpose)
+        proof = payment.offer(purpose, keep_ticket=isinstance(exc, flood.NotYet))
+        raise _Refused(
+            _error(503, "come-back", payment.come_back_message(wait), wait, proof=proof)
+        ) from None
+
+
+_REFUSALS = (
+    _Refused,
+    sealed_wire.Malformed,
+    submissions.AlreadySubmitted,
+    sealed.RosterChanged,
+    sealed.DayChanged,
+    sealed.CaseIdTaken,
+    cases.NoReceiver,
+    conflicts.ExcludedEveryone,
+    cases.NoVerifiedReader,
+    replies.QuotaReached,
+    receiving.RefusedForNow,
+    receiving.Throttled,
+)
+
+
+def _refusal(exc: Exception, what: str):
+    """The JSON answer to what refused a sealed `what` (docs/sealed-submission.md, "Errors")."""
+    if isinstance(exc, _Refused):
+        return exc.response
+    if isinstance(exc, sealed_wire.Malformed):
+        return _error(400, exc.code, str(exc))
+    if isinstance(exc, (cases.NoReceiver, conflicts.ExcludedEveryone)):
+        return _error(400, "malformed", str(exc) or "Please choose who should receive it.")
+    if isinstance(exc, submissions.AlreadySubmitted):
+        return _error(409, "already-received", f"This {what} was already received.")
+    if isinstance(exc, sealed.RosterChanged):
+        return _error(
+            409,
+            "roster-changed",
+            "Who may read this channel changed while you wrote. Nothing was kept: seal it again.",
+        )
+    if isinstance(exc, sealed.DayChanged):
+        return _error(409, "day-changed", "The day changed: seal it again.", day=exc.day)
+    if isinstance(exc, sealed.CaseIdTaken):
+        return _error(409, "case-id-taken", "Seal it again with new random ids.")
+    if isinstance(exc, replies.QuotaReached):
+        return _error(413, "too-large", "This case has used its quota of messages.")
+    if isinstance(exc, receiving.Throttled):
+        return _error(
+            429, "budget", "The portal has received as much as it can store today.",
+            exc.retry_after,
+        )
+    if isinstance(exc, cases.NoVerifiedReader):
+        return _error(
+            503,
+            "no-verified-reader",
+            "This channel cannot receive disclosures safely just now: its officers have been"
+            " told. Nothing was kept.",
+            3600,
+        )
+    return _error(503, "paused", f"The portal cannot store this {what} just now.", 600)
+
+
+@bp.get("/disclose/sealed/setup")
+def sealed_setup():
+    ctx = portal_context()
+    return jsonify(
+        _wire(
+            {
+                "v": sealed_wire.WIRE_VERSION,
+                "csrf_token": generate_csrf(),
+                "submission_token": submissions.new_token(),
+                "proof": payment.offer("disclose"),
+                "limits": {**sealed_wire.FIELD_LIMITS, **sealed_wire.IDENTITY_LIMITS},
+                **sealed.sealing_setup(ctx),
+            }
+        )
+    )
+
+
+@bp.post("/disclose/sealed")
+def sealed_disclose():
+    ctx = portal_context()
+    try:
+        body = _body()
+        wire = sealed_wire.read_disclosure(body)
+        sealed.check_sealed_disclosure(ctx, wire, _form_token())  # before the sender pays
+        _paid(
+            "disclose",
+            {
+                "pow_challenge": wire.pow_challenge,
+                "pow_solution": wire.pow_solution,
+                "submission_token": wire.submission_token,
+            },
+        )
+        channel = sealed.complete_sealed_disclosure(ctx, wire, _form_token())
+    except _REFUSALS as exc:
+        return _refusal(exc, "disclosure")
+    answer_by, regime = case_status.answer_expected_by(ctx, channel)
+    # For the receipt page, once: by when to hear, never the channel (the session cookie is
+    # readable in the browser, which may be shared).
+    session[_RECEIVED] = [answer_by, regime]
+    return make_response(
+        jsonify(
+            {
+                "sealed_by": sealed.BROWSER,
+                "answer_by": answer_by,
+                "regime": regime,
+                "receipt_page": "/disclose/sealed/received",
+            }
+        ),
+        201,
+    )
+
+
+@bp.get("/disclose/sealed/received")
+def sealed_received():
+    """The receipt page of a disclosure sealed in the browser, without the code (the sealing page
+    shows the receipt it made): what comes next, and which mode sealed it."""
+    received = session.pop(_RECEIVED, None)
+    if not received:
+        return _error(404, "not-found", "No disclosure was sent from this browser just now.")
+    return render_template(
+        "intake/receipt_sealed.html", answer_by=tuple(received), sealed_by=sealed.BROWSER
+    )
+
+
+@bp.get("/status/sealed/setup")
+def sealed_status_setup():
+    return jsonify(
+        _wire(
+            {
+                "v": sealed_wire.WIRE_VERSION,
+                "csrf_token": generate_csrf(),
+                "submission_token": submissions.new_token(),
+                "proof": payment.offer("status"),
+                "day": sealed.portal_day(portal_context()),
+            }
+        )
+    )
+
+
+@bp.post("/status/sealed")
+def sealed_status():
+    ctx = portal_context()
+    try:
+        lookup, challenge, solution = sealed_wire.read_lookup(_body())
+        _paid("status", {"pow_challenge": challenge, "pow_solution": solution})
+        cookie = sealed.open_browser_status(
+            ctx, lookup, replacing=request.cookies.get(status_cookie_name())
+        )
+    except (_Refused, sealed_wire.Malformed) as exc:
+        return _refusal(exc, "status check")
+    except receipts.StatusNotFound:
+        return _error(404, "not-found", "We could not open a disclosure with that code.")
+    except sealed.NeedsNewReceipt:
+        return _error(
+            409,
+            "new-receipt",
+            "This receipt was printed by an integrity officer: open it once on the status page"
+            " without script, which gives you a new receipt only you have seen.",
+        )
+    opened = sealed.browser_status(ctx, sealed.resume_browser_status(ctx, cookie))
+    return set_session_cookie(
+        make_response(jsonify(_wire(opened))), status_cookie_name(), cookie
+    )
+
+
+@bp.post("/status/sealed/reply")
+def sealed_reply():
+    ctx = portal_context()
+    try:
+        reply = sealed_wire.read_reply(_body())
+        cookie = request.cookies.get(status_cookie_name())
+        status_session = sealed.resume_browser_status(ctx, cookie)
+        if status_session is None:
+            return _error(404, "not-found", "Your status session ended: open it again.")
+        sealed.complete_sealed_reply(ctx, status_session, reply, _form_token())
+    except _REFUSALS as exc:
+        return _refusal(exc, "message")
+    return make_response(jsonify({"stored": True}), 201)
+
+
+def _upload_answer(upload: sealed_uploads.Upload, status: int = 200):
+    return make_response(
+        jsonify(
+            {
+                "upload": upload.id,
+                "part_bytes": sealed_uploads.PART_BYTES,
+                "parts": upload.parts,
+                "bytes": upload.received,
+                "complete": upload.complete,
+            }
+        ),
+        status,
+    )
+
+
+_UPLOAD_REFUSALS = (_Refused, sealed_wire.Malformed, receiving.RefusedForNow, receiving.Throttled)
+
+
+@bp.post("/disclose/sealed/uploads")
+def sealed_upload_begin():
+    ctx = portal_context()
+    try:
+        size = sealed_wire.read_upload(_body())
+        upload = sealed_uploads.begin_upload(ctx, _form_token(), size)
+    except sealed_uploads.PartRefused as exc:
+        return _error(400, exc.code, str(exc))
+    except _UPLOAD_REFUSALS as exc:
+        return _refusal(exc, "file")
+    return _upload_answer(upload, 201)
+
+
+@bp.get("/disclose/sealed/uploads/<upload_id>")
+def sealed_upload_state(upload_id: str):
+    try:
+        upload = sealed_uploads.upload_state(portal_context(), upload_id, _form_token())
+    except sealed_uploads.UploadNotFound:
+        return _error(404, "not-found", "There is no such upload for this page.")
+    return _upload_answer(upload)
+
+
+@bp.put("/disclose/sealed/uploads/<upload_id>/parts/<int:n>")
+def sealed_upload_part(upload_id: str, n: int):
+    ctx = portal_context()
+    try:
+        before = sealed_uploads.upload_state(ctx, upload_id, _form_token())
+        upload = sealed_uploads.store_part(
+            ctx, upload_id, _form_token(), n, _body("application/octet-stream")
+        )
+    except sealed_uploads.UploadNotFound:
+        return _error(404, "not-found", "There is no such upload for this page.")
+    except sealed_uploads.PartRefused as exc:
+        return _error(400 if exc.code in ("malformed", "wrong-size") else 409, exc.code, str(exc))
+    except _UPLOAD_REFUSALS as exc:
+        return _refusal(exc, "file")
+    return _upload_answer(upload, 201 if upload.parts > before.parts else 200)
+
+
+@bp.get("/status/sealed/attachments/<attachment_id>")
+def sealed_attachment(attachment_id: str):
+    """A file of the case, as the sealed blob it is stored as, within a keyless status session:
+    the browser opens it with the case key."""
+    ctx = portal_context()
+    status_session = sealed.resume_browser_status(ctx, request.cookies.get(status_cookie_name()))
+    if status_session is None:
+        return _error(404, "not-found", "Your status session ended: open it again.")
+    try:
+        size, source = sealed.sealed_blob(ctx, status_session, attachment_id)
+    except casefiles.CaseNotFound:
+        return _error(404, "not-found", "There is no such file.")
+    response = Response(_chunks(source), mimetype="application/octet-stream")
+    response.headers["Content-Length"] = str(size)
+    response.headers["Content-Disposition"] = "attachment"
+    return response
+
+
+def _chunks(source, size: int = 64 * 1024):
+    with source:
+        while piece := source.read(size):
+            yield piece

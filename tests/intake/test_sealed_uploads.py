@@ -1,0 +1,191 @@
+"""Files sealed in the browser and uploaded in parts (issue 27, docs/sealed-submission.md section 4):
+a ~5 MiB blob in 64 KiB parts, interrupted and resumed, completes, and the officer downloads and
+opens the file; uploads are bound to their page's session, their size and the budgets."""
+from __future__ import annotations
+
+import os
+
+import crypto
+from portal.core.context import open_context
+from tests.support.console import sign_in
+from tests.support.sealing import get_setup, post_json, put_part, seal_disclosure, seal_file
+
+VALUES = {"category": "public_funds", "summary": "Invoices", "details": "See the ledger.",
+          "disclosed_elsewhere": "no"}
+
+
+def test_a_large_file_uploaded_in_parts_resumes_after_an_interruption_and_the_officer_opens_it(client, installation):
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    case_key, case_id = crypto.new_case_key(), os.urandom(16).hex()
+    data = os.urandom(5 * 1024 * 1024 + 12345)
+    attachment_id, blob, meta = seal_file(case_key, case_id, "ledger.pdf", data)
+    begun = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf)
+    assert begun.status_code == 201, begun.text
+    upload, part = begun.get_json()["upload"], begun.get_json()["part_bytes"]
+    assert part == 64 * 1024
+    parts = -(-len(blob) // part)
+    assert parts > 80
+    for n in range(40):
+        assert put_part(client, upload, n, blob[n * part:(n + 1) * part], csrf).status_code == 201
+    # The connection drops part way through part 40: nothing of it is counted.
+    cut = put_part(client, upload, 40, blob[40 * part:40 * part + 1000], csrf)
+    assert cut.status_code == 400 and cut.get_json()["error"] == "wrong-size"
+    # Skipping ahead is refused; a part sent twice is taken once.
+    assert put_part(client, upload, 42, blob[42 * part:43 * part], csrf).status_code == 409
+    assert put_part(client, upload, 39, blob[39 * part:40 * part], csrf).status_code == 200
+    assert put_part(client, upload, 39, os.urandom(part), csrf).status_code == 409
+    # Another browser's session cannot see or add to it.
+    stranger = client.application.test_client()
+    stranger_csrf = get_setup(stranger)["csrf_token"]
+    assert stranger.get(f"/disclose/sealed/uploads/{upload}").status_code == 404
+    assert put_part(stranger, upload, 40, blob[40 * part:41 * part], stranger_csrf).status_code == 404
+    # Sending the disclosure now would name an unfinished upload: refused, nothing stored.
+    attachment = {"id": attachment_id, "upload": upload, "meta": meta}
+    early = seal_disclosure(setup, VALUES, attachments=[attachment], case_key=case_key, case_id=case_id)
+    assert post_json(client, "/disclose/sealed", early.body, csrf).status_code == 400
+
+    # The page asks where to resume, and goes on from there.
+    state = client.get(f"/disclose/sealed/uploads/{upload}").get_json()
+    assert state == {"upload": upload, "part_bytes": part, "parts": 40, "bytes": 40 * part, "complete": False}
+    for n in range(state["parts"], parts):
+        assert put_part(client, upload, n, blob[n * part:(n + 1) * part], csrf).status_code == 201
+    assert client.get(f"/disclose/sealed/uploads/{upload}").get_json()["complete"] is True
+
+    sealed = seal_disclosure(setup, VALUES, attachments=[attachment], case_key=case_key, case_id=case_id)
+    response = post_json(client, "/disclose/sealed", sealed.body, csrf)
+    assert response.status_code == 201, response.text
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM sealed_uploads").fetchone()[0] == 0
+    (ref,) = ctx.db.execute("SELECT ref FROM cases").fetchone()
+    ctx.db.conn.close()
+    assert not any((installation.data_dir / "sealed-uploads").iterdir())
+
+    officer = client.application.test_client()
+    sign_in(officer, installation.officer)
+    page = officer.get(f"/console/cases/{ref}").text
+    assert "ledger.pdf" in page
+    download = officer.get(f"/console/cases/{ref}/attachments/{attachment_id}")
+    assert download.status_code == 200 and download.data == data
+    # The discloser's status page without script lists the file the browser sealed.
+    from tests.support.discloser import open_status
+    discloser = client.application.test_client()
+    assert open_status(discloser, sealed.receipt).status_code == 303
+    assert "ledger.pdf" in discloser.get("/status").text
+
+
+def test_an_upload_needs_a_blob_size_the_budget_and_its_token(installation):
+    from portal.core.config import load_settings
+    from portal.web.app import create_app
+    small = crypto.padded_blob_size(10)
+    app = create_app(settings=load_settings(installation.data_dir, upload_bytes_per_day=2 * small))
+    app.config["TESTING"] = True
+    client = app.test_client()
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    bad = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": 1000}, csrf)
+    assert bad.status_code == 400 and bad.get_json()["error"] == "malformed"
+    assert post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": crypto.padded_blob_size(10)},
+                     "not the token").status_code == 403
+    # The first part must begin as a sealed file does.
+    begun = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": crypto.padded_blob_size(10)}, csrf)
+    upload = begun.get_json()["upload"]
+    wrong = put_part(client, upload, 0, bytes(crypto.padded_blob_size(10)), csrf)
+    assert wrong.status_code == 400 and wrong.get_json()["error"] == "malformed"
+    # The declared size is charged to the day's byte budget when the upload is made.
+    assert post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": crypto.padded_blob_size(10)},
+                     csrf).status_code == 201
+    over = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": crypto.padded_blob_size(10)}, csrf)
+    assert over.status_code == 429 and over.get_json()["error"] == "budget"
+
+
+def test_an_upload_keeps_only_its_day_and_is_gone_the_next_morning(client, installation):
+    import datetime as dt
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    _, blob, _ = seal_file(crypto.new_case_key(), os.urandom(16).hex(), "a.pdf", b"a short file")
+    first = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).get_json()["upload"]
+    assert put_part(client, first, 0, blob, csrf).status_code == 201
+    ctx = open_context(installation.data_dir)
+    (day,) = ctx.db.execute("SELECT day FROM sealed_uploads").fetchone()
+    assert day == setup["day"]
+    from portal.core.clock import day_start_timestamp
+    path = installation.data_dir / "sealed-uploads" / first
+    assert path.stat().st_mtime == day_start_timestamp(day, ctx.settings.timezone)
+    # Made two days ago (its day moved back, not the clock): the next upload's start removes it.
+    two_days_ago = (dt.date.fromisoformat(day) - dt.timedelta(days=2)).isoformat()
+    ctx.db.execute("UPDATE sealed_uploads SET day = ?", [two_days_ago])
+    ctx.db.conn.commit()
+    assert post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).status_code == 201
+    assert ctx.db.execute("SELECT COUNT(*) FROM sealed_uploads WHERE id = ?", [first]).fetchone()[0] == 0
+    assert not path.exists()
+    assert client.get(f"/disclose/sealed/uploads/{first}").status_code == 404
+
+
+def test_what_uploads_declared_counts_against_the_free_space_floor(installation):
+    import shutil
+    from portal.core.config import load_settings
+    from portal.web.app import create_app
+    size = crypto.padded_blob_size(256 * 1024 * 1024)
+    free = shutil.disk_usage(installation.data_dir).free
+    # Room for one such upload above the floor, not for two (with 128 MiB to spare either way).
+    app = create_app(settings=load_settings(installation.data_dir, free_space_floor_bytes=free - size - size // 2))
+    app.config["TESTING"] = True
+    client = app.test_client()
+    csrf = get_setup(client)["csrf_token"]
+    assert post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf).status_code == 201
+    second = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf)
+    assert second.status_code == 503 and second.get_json()["error"] == "paused"
+
+
+def test_a_failure_while_storing_keeps_nothing_and_gives_the_upload_back(client, installation, monkeypatch):
+    from portal.casework import workflow
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    case_key, case_id = crypto.new_case_key(), os.urandom(16).hex()
+    data = os.urandom(70_000)
+    attachment_id, blob, meta = seal_file(case_key, case_id, "a.pdf", data)
+    from tests.support.sealing import upload_blob
+    upload = upload_blob(client, csrf, blob)
+    attachment = {"id": attachment_id, "upload": upload, "meta": meta}
+    sealed = seal_disclosure(setup, VALUES, attachments=[attachment], case_key=case_key, case_id=case_id)
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(workflow, "refresh_due", fails)
+    client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    assert post_json(client, "/disclose/sealed", sealed.body, csrf).status_code == 500
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+    assert ctx.db.execute("SELECT COUNT(*) FROM attachments").fetchone()[0] == 0
+    assert not list((installation.data_dir / "blobs").glob("*.blob"))
+    assert client.get(f"/disclose/sealed/uploads/{upload}").get_json()["complete"] is True
+    monkeypatch.undo()
+    # The same page sends it again (its token was not spent; the spent ticket is replaced by asking
+    # again): stored, with the file.
+    get_setup(client)
+    assert post_json(client, "/disclose/sealed", sealed.body, csrf).status_code == 201
+    assert ctx.db.execute("SELECT COUNT(*) FROM attachments").fetchone()[0] == 1
+
+
+def test_yesterdays_upload_lasts_until_six_in_the_morning(client, installation, monkeypatch):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from portal.intake import sealed_uploads
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    _, blob, _ = seal_file(crypto.new_case_key(), os.urandom(16).hex(), "a.pdf", b"short")
+    upload = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).get_json()["upload"]
+    ctx = open_context(installation.data_dir)
+    zone = ZoneInfo(ctx.settings.timezone)
+    today = dt.date.fromisoformat(setup["day"])
+    ctx.db.execute("UPDATE sealed_uploads SET day = ?", [(today - dt.timedelta(days=1)).isoformat()])
+    ctx.db.conn.commit()
+    for hour, kept in ((5, True), (6, False)):
+        moment = dt.datetime.combine(today, dt.time(hour, 30), zone).astimezone(dt.timezone.utc)
+        monkeypatch.setattr(sealed_uploads, "now_utc", lambda: moment)
+        monkeypatch.setattr(sealed_uploads, "today", lambda tz: today.isoformat())
+        sealed_uploads.purge_expired(ctx)
+        assert (client.get(f"/disclose/sealed/uploads/{upload}").status_code == 200) is kept
