@@ -141,3 +141,38 @@ def test_the_reply_form_switches_keeping_the_message_and_sending_nothing(both):
     assert response.status_code == 200 and html_lang(response.text) == "mi"
     assert "More, half typed." in response.text
     assert "More, half typed." not in both.get("/status").text.split('id="thread"')[1].split("<form")[0]
+
+
+@pytest.fixture
+def te_reo(installation, tmp_path, monkeypatch):
+    """The shipped te reo Māori catalogue compiled as `make venv` and the wheel compile it."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from portal.core import resources
+    shipped = resources.translations_dir() / "mi" / "LC_MESSAGES" / "messages.po"
+    target = tmp_path / "mi" / "LC_MESSAGES" / "messages.mo"
+    target.parent.mkdir(parents=True)
+    with shipped.open("rb") as po, target.open("wb") as mo:
+        write_mo(mo, read_po(po, locale="mi"), use_fuzzy=True)
+    monkeypatch.setattr(resources, "translations_dir", lambda: tmp_path)
+    client = _app(installation, languages=("en", "mi")).test_client()
+    client.set_cookie("lang", "mi")
+    return client
+
+
+def test_the_discloser_reads_home_disclose_receipt_status_and_errors_in_te_reo_maori(te_reo):
+    from tests.support.workflow import open_status
+    home = te_reo.get("/").text
+    assert html_lang(home) == "mi" and "Tukuna he whakapuaki" in home and "Make a disclosure" not in home
+    assert '<a lang="en" hreflang="en"' in home and ">English</a>" in home  # each language named in itself
+    page = te_reo.get("/disclose").text
+    assert "Mā wai tēnei whakapuaki e whiwhi?" in page and "Tukuna te whakapuaki" in page
+    problem = post_multipart(te_reo, "/disclose", disclosure_fields(csrf_token(page), "", summary=""))
+    assert "Tēnā, hoatu he taitara poto." in problem.text
+    answer = post_multipart(te_reo, "/disclose", disclosure_fields(csrf_token(problem.text), "Invoices."))
+    assert html_lang(answer.text) == "mi" and "Kua tae mai tō whakapuaki" in answer.text
+    status = open_status(te_reo, re.search(r'name="expected" value="([^"]+)"', answer.text).group(1))
+    assert html_lang(status) == "mi" and "Tūnga:" in status and "Tukuna he karere" in status
+    missing = te_reo.get("/no-such-page")
+    assert missing.status_code == 404 and "Kāore i kitea te whārangi" in missing.text

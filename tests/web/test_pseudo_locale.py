@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.support import pseudo_locale
+import tests.support.pseudo_locale as pseudo_locale
 from tests.web.test_every_page import _build_world, _own_totp_clock
 
 PSEUDO, PSEUDO_RTL = "eo", "ar"  # codes Babel knows (plural rules, text direction); strings ours
@@ -128,3 +128,11 @@ def test_the_check_finds_english_left_out():
 
 def test_the_transform_keeps_placeholders_and_tags():
     assert pseudo_locale.transform('See <a href="%(x)s">it</a>, %(count)d') == '⟦Séé <a href="%(x)s">ît</a>, %(count)d⟧'
+
+
+def test_every_page_of_every_audience_is_right_to_left_in_a_right_to_left_locale(tmp_path_factory):
+    rtl = _world(tmp_path_factory, PSEUDO_RTL)
+    assert len(rtl.pages) >= 40, sorted(rtl.pages)
+    wrong = [label for label, (_endpoint, html) in rtl.pages.items()
+             if f'<html lang="{PSEUDO_RTL}" dir="rtl">' not in html]
+    assert wrong == []
