@@ -176,3 +176,17 @@ def test_the_discloser_reads_home_disclose_receipt_status_and_errors_in_te_reo_m
     assert html_lang(status) == "mi" and "Tūnga:" in status and "Tukuna he karere" in status
     missing = te_reo.get("/no-such-page")
     assert missing.status_code == 404 and "Kāore i kitea te whārangi" in missing.text
+
+
+PHYSICAL = re.compile(r"\b(?:margin|padding|border)-(?:left|right)\b|text-align:\s*(?:left|right)"
+                      r"|(?:^|[{;\s])(?:left|right)\s*:|float:\s*(?:left|right)|clear:\s*(?:left|right)")
+
+
+def test_the_stylesheets_use_logical_properties_so_right_to_left_lays_out_mirrored():
+    from portal.core import resources
+    sheets = sorted(resources.static_dir().glob("*.css"))
+    assert len(sheets) >= 2
+    found = [f"{sheet.name}: {m.group(0).strip()}" for sheet in sheets for m in PHYSICAL.finditer(sheet.read_text())]
+    assert found == []
+    assert PHYSICAL.search(".a { margin-left: 1rem }") and PHYSICAL.search(".skip { left: 0 }")
+    assert not PHYSICAL.search(".days-left { margin-inline-start: 1rem; inset-inline-start: 0 }")
