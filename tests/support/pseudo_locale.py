@@ -56,3 +56,17 @@ def build(folder: Path, code: str) -> Path:
     with target.open("wb") as out:
         write_mo(out, catalogue)
     return folder
+
+
+def compile_shipped(folder: Path, code: str) -> Path:
+    """Compile the shipped portal/translations/<code> catalogue into folder/<code>/LC_MESSAGES/messages.mo,
+    as `make venv` and the wheel do (fuzzy entries used)."""
+    from babel.messages.pofile import read_po
+
+    from portal.core import resources
+    shipped = resources.translations_dir() / code / "LC_MESSAGES" / "messages.po"
+    target = folder / code / "LC_MESSAGES" / "messages.mo"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with shipped.open("rb") as po, target.open("wb") as mo:
+        write_mo(mo, read_po(po, locale=code), use_fuzzy=True)
+    return folder

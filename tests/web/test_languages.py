@@ -146,15 +146,9 @@ def test_the_reply_form_switches_keeping_the_message_and_sending_nothing(both):
 @pytest.fixture
 def te_reo(installation, tmp_path, monkeypatch):
     """The shipped te reo Māori catalogue compiled as `make venv` and the wheel compile it."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
+    import tests.support.pseudo_locale as pseudo_locale
     from portal.core import resources
-    shipped = resources.translations_dir() / "mi" / "LC_MESSAGES" / "messages.po"
-    target = tmp_path / "mi" / "LC_MESSAGES" / "messages.mo"
-    target.parent.mkdir(parents=True)
-    with shipped.open("rb") as po, target.open("wb") as mo:
-        write_mo(mo, read_po(po, locale="mi"), use_fuzzy=True)
+    pseudo_locale.compile_shipped(tmp_path, "mi")
     monkeypatch.setattr(resources, "translations_dir", lambda: tmp_path)
     client = _app(installation, languages=("en", "mi")).test_client()
     client.set_cookie("lang", "mi")
