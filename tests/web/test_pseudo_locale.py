@@ -136,3 +136,16 @@ def test_every_page_of_every_audience_is_right_to_left_in_a_right_to_left_locale
     wrong = [label for label, (_endpoint, html) in rtl.pages.items()
              if f'<html lang="{PSEUDO_RTL}" dir="rtl">' not in html]
     assert wrong == []
+
+
+def test_the_shipped_catalogues_hold_every_string_make_translations_extracts():
+    # A stale messages.pot or .po leaves new strings out of every translator's work.
+    from babel.messages.pofile import read_po
+
+    from portal.core import resources
+    folder = resources.translations_dir()
+    for path in [folder / "messages.pot", *folder.glob("*/LC_MESSAGES/messages.po")]:
+        with path.open("rb") as source:
+            catalogue = read_po(source)
+        missing = [m for m in pseudo_locale.messages() if (m[0] if isinstance(m, tuple) else m) not in catalogue]
+        assert missing == [], f"{path.relative_to(folder)}: run `make translations`: {missing[:5]}"
