@@ -39,6 +39,8 @@ for path in (templates / "base.html", templates / "intake/disclose.html", static
 
 # The installed package serves pages: the landing page and the disclosure form render from the
 # templates inside site-packages and link the stylesheet, which is served too.
+import os
+os.environ["PORTAL_LANGUAGES"] = "en,mi"
 from portal.web.app import create_app
 app = create_app(Path(sys.argv[1]))
 client = app.test_client()
@@ -48,6 +50,8 @@ for page in ("/", "/disclose"):
     assert b'href="/static/portal.css"' in response.data, page
 css = client.get("/static/portal.css")
 assert css.status_code == 200 and css.data == (static / "portal.css").read_bytes()
+# The compiled te reo Māori catalogue inside site-packages is read (issue 28).
+assert "Tukuna he whakapuaki" in client.get("/", headers={"Accept-Language": "mi"}).text
 print("served")
 """
 
