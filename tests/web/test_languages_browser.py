@@ -1,7 +1,8 @@
 """Languages in a real browser with JavaScript off (issue 28; Debian's chromium, as
 tests/web/test_browser.py): a discloser chooses te reo Māori on the home page, discloses and checks
 the status, every page in `mi`; and a pseudo right-to-left locale lays two pages out mirrored at
-320 and 1280 px with nothing wider than the screen."""
+320 and 1280 px with nothing wider than the screen; axe-core finds nothing serious or critical on
+the home and disclosure pages in either locale."""
 from __future__ import annotations
 
 import re
@@ -10,7 +11,8 @@ import pytest
 
 import tests.support.pseudo_locale as pseudo_locale
 from tests.support import start_server
-from tests.support.browser import NARROW, dump, horizontal_overflow, launch, require_browser
+from tests.support.browser import (NARROW, axe_violations, describe_violations, dump, horizontal_overflow, launch,
+                                   require_axe, require_browser)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,6 +38,7 @@ def _reads_right_to_left(boxes) -> int:
 def test_te_reo_maori_from_the_home_page_through_disclosing_and_status_and_a_mirrored_layout(
         installation, tmp_path):
     require_browser()
+    require_axe()
     from playwright.sync_api import sync_playwright
 
     env = {"PORTAL_TRANSLATIONS": str(_catalogues(tmp_path / "catalogues")), "PORTAL_LANGUAGES": f"en,mi,{RTL}"}
@@ -87,6 +90,16 @@ def test_te_reo_maori_from_the_home_page_through_disclosing_and_status_and_a_mir
                         assert box["x"] + box["width"] > viewport["width"] / 2, (viewport, box)
                 rtl.context.close()
             assert problems == [], "\n".join(problems)
+
+            # axe-core (injected, so script on here alone) in each locale: nothing serious or critical.
+            for locale in ("mi", RTL):
+                checked = browser.new_context(java_script_enabled=True, bypass_csp=True, locale=locale).new_page()
+                for path in ("/", "/disclose"):
+                    checked.goto(base + path)
+                    assert checked.locator("html").get_attribute("lang") == locale
+                    bad = [v for v in axe_violations(checked) if v["impact"] in ("serious", "critical")]
+                    assert bad == [], describe_violations(f"{path} in {locale}", bad)
+                checked.context.close()
             assert rows >= 4  # at least one pair of header links on one line, each page and width
             browser.close()
     finally:
