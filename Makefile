@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 DATA   ?= instance
 PORT   ?= 8080
 
-.PHONY: run test bench venv clean system-packages seal-vendor
+.PHONY: run test bench venv clean system-packages translations catalogues seal-vendor
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,23 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-venv: $(VENV)/.installed
+# The compiled catalogues (.mo), made from the .po files at install: `make run` and `make test`
+# need nothing else (docs/translating.md). The wheel compiles its own (setup.py).
+MO := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
+
+catalogues: $(MO)
+
+venv: $(VENV)/.installed catalogues
+
+# For translators: the strings of every page and form, extracted into messages.pot, and each
+# language's .po brought up to date with it (docs/translating.md).
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract --no-location --sort-output --width=100 -F babel.cfg -k lazy_gettext -k _l \
+		--project="Protected disclosure portal" -o portal/translations/messages.pot .
+	$(VENV)/bin/pybabel update --width=100 --no-fuzzy-matching -i portal/translations/messages.pot \
+		-d portal/translations
 
 # axe-core, injected into pages by the browser tests (tests/web/test_browser.py); pinned by package-lock.json.
 AXE := node_modules/axe-core/axe.min.js

@@ -174,10 +174,11 @@ def test_the_map_names_every_package_and_only_packages_that_exist():
     named = {package for _, package in _map()}
     existing = {name for name, path in MODULES.items() if path.name == "__init__.py"} - {"portal"}
     assert sorted(existing - named) == [] and sorted(named - existing) == []
-    # The one folder of portal/ that is data, not code, is named too.
-    data = [path.name for path in (ROOT / "portal").iterdir()
-            if path.is_dir() and not (path / "__init__.py").exists() and path.name != "__pycache__"]
-    assert data == ["data"] and "`portal/data/`" in ARCHITECTURE.read_text()
+    # The folders of portal/ that are data, not code, are named too.
+    data = sorted(path.name for path in (ROOT / "portal").iterdir()
+                  if path.is_dir() and not (path / "__init__.py").exists() and path.name != "__pycache__")
+    assert data == ["data", "translations"]
+    assert all(f"`portal/{name}/`" in ARCHITECTURE.read_text() for name in data)
 
 
 PATH = re.compile(r"(?<![\w/.-])((?:portal|crypto|tests|deploy|templates|static|scripts|docs|bench)/"

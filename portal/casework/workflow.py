@@ -17,6 +17,7 @@ import crypto
 from portal.casework import deadlines
 from portal.core import workdays
 from portal.core.context import Context
+from portal.core.words import N_
 
 # What each step of s 13(1) asks of the receiver, in the Act's order. s 13 is guidance: "should".
 STEP_LABELS: dict[str, str] = {
@@ -37,11 +38,11 @@ STEP_LABELS: dict[str, str] = {
 
 # The same steps as the discloser reads them on the status page.
 STEP_DISCLOSER_LABELS: dict[str, str] = {
-    "acknowledge": "Your disclosure was acknowledged",
-    "consider": "It was considered, including whether it needs an investigation",
-    "check": "The officers checked whether you had raised it anywhere else",
-    "deal": "A decision was made on how to deal with it",
-    "inform": "You were told, with reasons, what is being done",
+    "acknowledge": N_("Your disclosure was acknowledged"),
+    "consider": N_("It was considered, including whether it needs an investigation"),
+    "check": N_("The officers checked whether you had raised it anywhere else"),
+    "deal": N_("A decision was made on how to deal with it"),
+    "inform": N_("You were told, with reasons, what is being done"),
 }
 
 # Setting a status records only the steps that setting it does (s 13(1)). Deciding to investigate
@@ -68,40 +69,42 @@ INFORMING_STATUSES = ("investigating", "addressed", "no_further_action", "closed
 
 # What each status means, for the discloser (shown on the status page, with the current one marked).
 STATUS_MEANINGS: dict[str, str] = {
-    "received": (
+    "received": N_(
         "Your disclosure has arrived. An integrity officer should acknowledge it, and the date it"
         " was received, within 20 working days."
     ),
-    "acknowledged": (
+    "acknowledged": N_(
         "An integrity officer has acknowledged your disclosure and the date it was received."
     ),
-    "assessing": (
+    "assessing": N_(
         "The officers are considering your disclosure and whether it warrants an investigation."
     ),
-    "investigating": "The matter is being investigated.",
-    "addressed": (
+    "investigating": N_("The matter is being investigated."),
+    "addressed": N_(
         "The organisation has acted on the wrongdoing, or has recommended action to deal with it."
     ),
-    "referred": (
+    "referred": N_(
         "Your disclosure has been passed to an appropriate authority better placed to deal with it "
         "(s 16). You are told which one, and why."
     ),
-    "no_further_action": (
+    "no_further_action": N_(
         "The officers decided that no action is required, and must tell you why (s 15)."
     ),
-    "closed": "The officers have finished dealing with the matter.",
+    "closed": N_("The officers have finished dealing with the matter."),
 }
 
 
 # The EU regime's words where they differ (Directive 2019/1937, Art 9(1)(b)).
 STATUS_MEANINGS_EU: dict[str, str] = {
     **STATUS_MEANINGS,
-    "received": "Your report has arrived. The organisation should acknowledge it within 7 days.",
-    "referred": (
+    "received": N_(
+        "Your report has arrived. The organisation should acknowledge it within 7 days."
+    ),
+    "referred": N_(
         "Your report has been passed to an authority better placed to deal with it. You are told"
         " which one, and why."
     ),
-    "no_further_action": (
+    "no_further_action": N_(
         "The officers decided that no action is required, and should tell you why."
     ),
 }

@@ -22,6 +22,7 @@ from crypto import (
     KdfParams,
     new_signing_key,
 )
+from portal.core.language_settings import language_settings
 
 GiB = 1024**3
 MiB = 1024**2
@@ -64,9 +65,12 @@ class Settings:
     # Shown at /.well-known/security.txt (RFC 9116); empty: that page is not served.
     security_contact: str = ""
     # The installation's Tor onion service ('<56 base32 letters>.onion'); when set, every page
-    # carries an Onion-Location header pointing at the same path there (docs/deploy.md). Empty: no
-    # header.
+    # carries an Onion-Location header to the same path there (docs/deploy.md). Empty: none.
     onion_address: str = ""
+    # The pages' languages (issue 28, docs/translating.md): the fallback, and all a person may
+    # choose (a catalogue not yet reviewed stays out until the operator adds it).
+    default_language: str = "en"
+    languages: tuple[str, ...] = ("en",)
     # Abuse limits (SECURITY.md, "Budgets"). Files per disclosure or reply:
     max_files: int = 50
     # Discloser replies: per status session and per case per day; and a per-case quota over the
@@ -365,6 +369,7 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         onion_address=onion_address(
             os.environ.get("PORTAL_ONION_ADDRESS", document.get("onion_address", ""))
         ),
+        **language_settings(document),
         max_files=_env_int("PORTAL_MAX_FILES", document.get("max_files", 50)),
         header_timeout_seconds=_env_int("PORTAL_HEADER_TIMEOUT", 10),
         body_idle_timeout_seconds=_env_int("PORTAL_BODY_IDLE_TIMEOUT", 30),

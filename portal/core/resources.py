@@ -3,6 +3,7 @@ tree."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the portal package
@@ -27,3 +28,10 @@ def authorities_file() -> Path:
     """The appropriate-authority directory shipped with the portal
     (portal/data/authorities.json)."""
     return _PACKAGE / "data" / "authorities.json"
+
+
+def translations_dir() -> Path:
+    """The message catalogues: portal/translations/<code>/LC_MESSAGES/messages.po and the .mo
+    compiled from it at install (docs/translating.md). PORTAL_TRANSLATIONS names another folder of
+    the same layout, for a translator previewing a catalogue or a test's pseudo-locale."""
+    return Path(os.environ.get("PORTAL_TRANSLATIONS") or _PACKAGE / "translations")

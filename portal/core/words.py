@@ -13,22 +13,28 @@ The app factory registers these as Jinja filters (portal/web/app.py)::
 
 A date inside `<time datetime="YYYY-MM-DD">` keeps the machine-readable value where CONTRACT.md
 names it (`id="expected-by"`, `id="due-date"`). Sizes are decimal (1 KB = 1,000 bytes), as file
-managers on phones and most operating systems now show them. No library is needed for either:
-New Zealand writes the day, the month's name and the year, with no leading zero.
+managers on phones and most operating systems now show them. Each takes the page's locale
+(`locale="mi"`: "7 Tīhema 2026"; the default, New Zealand English, writes the day, the month's
+name and the year, with no leading zero); the app's filters pass the page's own (issue 28), and
+Babel's CLDR data names the months and writes the numbers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from portal.core.text import count_of
 
-MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)
+NZ_ENGLISH = "en_NZ"
+
+
+def _locale(locale: str | None) -> str:
+    # Plain "en" is written as New Zealand writes it.
+    return NZ_ENGLISH if not locale or locale == "en" else locale
 
 
 def _as_date(day: str | dt.date | None) -> dt.date | None:
@@ -41,16 +47,18 @@ def _as_date(day: str | dt.date | None) -> dt.date | None:
     return dt.date.fromisoformat(str(day)[:10])
 
 
-def date_words(day: str | dt.date | None) -> str:
+def date_words(day: str | dt.date | None, locale: str | None = None) -> str:
     """ "7 December 2026" for 2026-12-07 (a `date`, a `datetime` or a string starting
-    YYYY-MM-DD); "" for None or ""."""
+    YYYY-MM-DD), in `locale` ("7 Tīhema 2026" in "mi"); "" for None or ""."""
     date = _as_date(day)
     if date is None:
         return ""
-    return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
+    return format_date(date, "d MMMM y", locale=_locale(locale))
 
 
-def nz_date(day: str | dt.date | None, id: str | None = None, **attributes: str) -> Markup:
+def nz_date(
+    day: str | dt.date | None, id: str | None = None, locale: str | None = None, **attributes: str
+) -> Markup:
     """`<time datetime="2026-12-07">7 December 2026</time>`, with `id` when given and any other
     attribute named (`data_deadline="respond"` is written `data-deadline="respond"`); "" for no
     date."""
@@ -63,11 +71,11 @@ def nz_date(day: str | dt.date | None, id: str | None = None, **attributes: str)
     )
     start = Markup('<time id="{}"').format(id) if id else Markup("<time")
     return start + Markup(' datetime="{}"{}>{}</time>').format(
-        date.isoformat(), extra, date_words(date)
+        date.isoformat(), extra, date_words(date, locale)
     )
 
 
-def nz_time(moment: str | None) -> Markup:
+def nz_time(moment: str | None, locale: str | None = None) -> Markup:
     """A local time 'YYYY-MM-DD HH:MM' (as portal.records.audit_entries.local_time gives it) as
     `<time datetime="2026-12-07T15:08">7 December 2026, 15:08</time>`; a bare day as nz_date;
     "" for None."""
@@ -75,9 +83,11 @@ def nz_time(moment: str | None) -> Markup:
         return Markup("")
     day, _, clock = str(moment).replace("T", " ").partition(" ")
     if not clock:
-        return nz_date(day)
+        return nz_date(day, locale=locale)
     clock = clock[:5]
-    return Markup('<time datetime="{}T{}">{}, {}</time>').format(day, clock, date_words(day), clock)
+    return Markup('<time datetime="{}T{}">{}, {}</time>').format(
+        day, clock, date_words(day, locale), clock
+    )
 
 
 # Words that make a name an office or a body, which English gives "the" inside a sentence ("referred
@@ -108,13 +118,22 @@ def in_sentence(name: str) -> str:
     return "".join(sentence_parts(name))
 
 
-def file_size(n: int) -> str:
+def file_size(n: int, locale: str | None = None, bytes_words=None) -> str:
     """A size in bytes as people read it: "1 byte", "999 bytes", "4 KB", "3.1 MB", "1.2 GB"
-    (decimal units)."""
+    (decimal units; the number written as `locale` writes it, "3,1 MB" in a comma locale).
+    `bytes_words(n)` says a size under 1 KB in the page's language (an ngettext); English
+    without it."""
+    locale = _locale(locale)
     if n < 1000:
-        return count_of(n, "byte")
+        return bytes_words(n) if bytes_words else count_of(n, "byte")
     if n < 999_500:  # 999,500 bytes and more read as 1.0 MB, never 1000 KB
-        return f"{round(n / 1000)} KB"
+        return f"{format_decimal(round(n / 1000), locale=locale)} KB"
     if n < 1_000_000_000:
-        return f"{n / 1_000_000:.1f} MB"
-    return f"{n / 1_000_000_000:.1f} GB"
+        return f"{format_decimal(round(n / 1_000_000, 1), '0.0', locale=locale)} MB"
+    return f"{format_decimal(round(n / 1_000_000_000, 1), '0.0', locale=locale)} GB"
+
+
+def N_(text: str) -> str:
+    """Marks a string of the domain for the message catalogue (`make translations` extracts it);
+    the page translates it where it is shown (`{{ _(label) }}`). Returns `text` unchanged."""
+    return text

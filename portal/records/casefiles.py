@@ -10,16 +10,17 @@ from dataclasses import dataclass, field
 
 import crypto
 from portal.core.context import Context
+from portal.core.words import N_
 
 STATUSES: dict[str, str] = {
-    "received": "Received: waiting for an integrity officer to acknowledge it",
-    "acknowledged": "Acknowledged: an integrity officer has your disclosure",
-    "assessing": "Being assessed: an officer is considering what to do",
-    "investigating": "Being investigated",
-    "addressed": "Addressed: action has been taken or recommended",
-    "referred": "Referred to another authority",
-    "no_further_action": "Closed: no further action will be taken",
-    "closed": "Closed: the matter has been dealt with",
+    "received": N_("Received: waiting for an integrity officer to acknowledge it"),
+    "acknowledged": N_("Acknowledged: an integrity officer has your disclosure"),
+    "assessing": N_("Being assessed: an officer is considering what to do"),
+    "investigating": N_("Being investigated"),
+    "addressed": N_("Addressed: action has been taken or recommended"),
+    "referred": N_("Referred to another authority"),
+    "no_further_action": N_("Closed: no further action will be taken"),
+    "closed": N_("Closed: the matter has been dealt with"),
 }
 
 CASE_FIELDS = ("category", "summary", "details", "disclosed_elsewhere", "contact")

@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from flask import Flask, Request, g, make_response, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from portal.casework import referrals
@@ -16,13 +18,13 @@ from portal.core import resources, workdays
 from portal.core.config import Settings, load_settings
 from portal.core.context import Context
 from portal.core.text import count_of, typed
-from portal.core.words import date_words, file_size, in_sentence, nz_date, nz_time, sentence_parts
+from portal.core.words import in_sentence, sentence_parts
 from portal.guard import flood, upload_slots, work_queues, work_slots
 from portal.intake.cases import EXAMPLE_REF
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
 from portal.store import BlobStore, faults, open_database
-from portal.web import fault_pages, page_marks
+from portal.web import fault_pages, languages, page_marks
 from portal.web.context import portal_context
 
 csrf = CSRFProtect()
@@ -63,28 +65,28 @@ class PortalRequest(Request):
 ERROR_PAGES = {
     CSRFError: (
         400,
-        "This form has expired",
-        (
+        _l("This form has expired"),
+        _l(
             "For your safety, this form could not be accepted. Go back, reload the page and send it"
             " again."
         ),
     ),
-    CaseNotFound: (404, "Page not found", "There is nothing at this address."),
+    CaseNotFound: (404, _l("Page not found"), _l("There is nothing at this address.")),
     400: (
         400,
-        "This request could not be used",
-        (
+        _l("This request could not be used"),
+        _l(
             "What was sent could not be read as this page's form. Go back, reload the page and try"
             " again."
         ),
     ),
-    404: (404, "Page not found", "There is nothing at this address."),
-    405: (405, "Not allowed", "This page cannot be used that way."),
-    413: (413, "Too large", "What you sent is larger than this portal accepts."),
+    404: (404, _l("Page not found"), _l("There is nothing at this address.")),
+    405: (405, _l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (413, _l("Too large"), _l("What you sent is larger than this portal accepts.")),
     500: (
         500,
-        "Something went wrong",
-        "The portal could not finish this request. Nothing was stored. Please try again later.",
+        _l("Something went wrong"),
+        _l("The portal could not finish this request. Nothing was stored. Please try again later."),
     ),
 }
 
@@ -148,10 +150,16 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         PORTAL_STATUS_COOKIE=cookie_prefix + "pd_status",
         PORTAL_CONSOLE_COOKIE=cookie_prefix + "pd_console",
         PORTAL_DEVICE_COOKIE=cookie_prefix + "pd_device",
+        # The page's language and nothing else, ending with the browser (portal.web.languages).
+        PORTAL_LANG_COOKIE=cookie_prefix + "lang",
     )
     # The development server's request log records client addresses; never let it speak.
     logging.getLogger("werkzeug").disabled = True
     csrf.init_app(app)
+    # The page's language: cookie, Accept-Language, the default (portal.web.languages).
+    # Views that read their own body, or show what no GET can, handle the form's language button.
+    app.config["OWN_LANGUAGE_BUTTON"] = STREAMING_ENDPOINTS | {"discloser.confirm_receipt"}
+    languages.init_app(app)
 
     from portal.web.casework import case_record, confidentiality, console, oral, statistics
     from portal.web.casework import sign_in as console_sign_in
@@ -194,11 +202,9 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # One way of showing text a person typed, everywhere (portal.core.text).
     app.add_template_filter(typed, "typed")
     app.add_template_filter(count_of, "count_of")
-    # Dates and sizes as people write them in New Zealand (portal.core.words).
-    app.add_template_filter(nz_date, "nz_date")
-    app.add_template_filter(nz_time, "nz_time")
-    app.add_template_filter(date_words, "date_words")
-    app.add_template_filter(file_size, "file_size")
+    # Dates and sizes as people write them, in the page's language (portal.core.words,
+    # portal.web.languages).
+    languages.add_locale_filters(app)
     app.add_template_filter(in_sentence, "in_sentence")
     app.add_template_filter(sentence_parts, "sentence_parts")
     app.add_template_global(EXAMPLE_REF, "example_ref")  # one example of a case reference
@@ -276,8 +282,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
         response = make_response(
             render_template(
                 "error.html",
-                title="The portal is busy",
-                message=(
+                title=gettext("The portal is busy"),
+                message=gettext(
                     "Many people are using the portal just now. Nothing was changed. Please try"
                     " again in a few seconds."
                 ),
@@ -302,8 +308,8 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
             response = make_response(
                 render_template(
                     "error.html",
-                    title="Too large",
-                    message="What you sent is larger than this portal accepts.",
+                    title=gettext("Too large"),
+                    message=gettext("What you sent is larger than this portal accepts."),
                 ),
                 413,
             )

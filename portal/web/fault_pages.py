@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import g, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from portal.intake import receiving
@@ -22,21 +23,23 @@ from portal.web import carry
 # What happened, by kind of fault, for the page's title and first sentence.
 WHAT_HAPPENED = {
     "locked": (
-        "The portal is busy",
-        "The portal is busy with other work just now and could not store this in time.",
+        _l("The portal is busy"),
+        _l("The portal is busy with other work just now and could not store this in time."),
     ),
     "full": (
-        "Disclosures are paused",
-        "The portal is short of storage space, so it cannot store anything new just now.",
+        _l("Disclosures are paused"),
+        _l("The portal is short of storage space, so it cannot store anything new just now."),
     ),
     "missing": (
-        "The portal is not available",
-        "Part of the portal's storage cannot be reached just now; its administrators need to"
-        " look at it.",
+        _l("The portal is not available"),
+        _l(
+            "Part of the portal's storage cannot be reached just now; its administrators need to"
+            " look at it."
+        ),
     ),
     "dependency": (
-        "The portal is not available",
-        "Something the portal depends on is not answering just now.",
+        _l("The portal is not available"),
+        _l("Something the portal depends on is not answering just now."),
     ),
 }
 
@@ -44,30 +47,32 @@ WHAT_HAPPENED = {
 # anything while the storage cannot be written.
 CONSOLE_WHAT_HAPPENED = {
     "locked": (
-        "The console is busy",
-        "The portal is busy with other work just now and could not record this in time.",
+        _l("The console is busy"),
+        _l("The portal is busy with other work just now and could not record this in time."),
     ),
     "full": (
-        "The console is not available",
-        "The console is not available just now: the portal is short of storage space, so it"
-        " cannot sign anyone in or record anything.",
+        _l("The console is not available"),
+        _l(
+            "The console is not available just now: the portal is short of storage space, so it"
+            " cannot sign anyone in or record anything."
+        ),
     ),
     "missing": WHAT_HAPPENED["missing"],
     "dependency": WHAT_HAPPENED["dependency"],
 }
 
 # Said at the top of every page while the disk is below its free-space floor (disclosures pause).
-PAUSED_NOTICE = (
+PAUSED_NOTICE = _l(
     "Disclosures are paused: the portal is short of storage space, so it cannot take in new"
     " disclosures or messages just now. You can still read this site. Please try again later."
 )
-CONSOLE_PAUSED_NOTICE = (
+CONSOLE_PAUSED_NOTICE = _l(
     "The console is not available just now: the portal is short of storage space, so no one can"
     " sign in or record anything. Cases already stored are safe. Please try again later."
 )
 
 # For those signed in already: the inbox still shows, nothing can be recorded (not even a reading).
-CONSOLE_READING_NOTICE = (
+CONSOLE_READING_NOTICE = _l(
     "The portal is short of storage space: nothing new can be recorded just now, so cases cannot be"
     " opened (every opening is recorded in the audit log) and disclosures are paused. Cases already"
     " stored are safe. Please try again later."

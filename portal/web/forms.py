@@ -23,6 +23,7 @@ handled the same way everywhere:
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
 from markupsafe import Markup
@@ -35,6 +36,12 @@ from portal.core.numbers import NotAWholeNumber, parse_whole_number
 from portal.core.text import normalise_code, normalise_line_breaks
 from portal.guard import submissions
 from portal.web import page_marks
+
+
+def translated(options: dict[str, str]) -> dict[str, str]:
+    """Labels of the domain (marked N_ there) in the page's language, looked up when the form is
+    shown: {value: label}."""
+    return {value: _l(label) for value, label in options.items()}
 
 
 def choices(options: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:
@@ -103,7 +110,7 @@ class OneTimeForm(PortalForm):
     )
 
 
-CHOOSE = "Choose one"
+CHOOSE = _l("Choose one")
 
 
 class WholeNumberField(IntegerField):

@@ -91,7 +91,7 @@ def test_a_script_may_name_the_authority(app, installation):
     status = open_status(discloser, receipt)
     assert "Referred to the Director of the Serious Fraud Office. Bribery." in status
     assert "referred your disclosure to the <strong>Director of the Serious Fraud Office</strong>" in status
-    assert '<span id="authority-contact">sfo.govt.nz</span>' in status  # a reason written with "the" still names it
+    assert '<span id="authority-contact" lang="en">sfo.govt.nz</span>' in status  # a reason written with "the" still names it
 
 
 @pytest.mark.parametrize("name, said, bold", [

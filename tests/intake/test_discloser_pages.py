@@ -82,7 +82,7 @@ def test_after_a_referral_the_discloser_sees_the_authority_and_how_to_reach_it_a
     page = open_status(discloser, receipt)
     referred = page[page.index('id="referred-to"'):page.index('id="thread"')]
     assert "<strong>Controller and Auditor-General</strong>" in referred and "s 16" in referred
-    assert '<span id="authority-contact">oag.parliament.nz</span>' in referred
+    assert '<span id="authority-contact" lang="en">oag.parliament.nz</span>' in referred
     assert "s 13(1)(e)" in referred  # the duty to tell them what was done stays
     assert expected_by(page) is None and "You should hear from the integrity officers by" not in page
 
@@ -113,7 +113,7 @@ def test_the_printable_proof_carries_the_signed_statement_as_text_and_qr_code(ap
     qr = segno.make(signed, error="l")
     assert qr.svg_inline(scale=3, border=4) in page and qr.mode == "byte"
     statement = json.loads(signed)["statement"]
-    assert f"<dd>{statement['case_ref']}</dd>" in page and '<time datetime="2026-03-02">2 March 2026</time>' in page
+    assert f"<dd lang=\"en\">{statement['case_ref']}</dd>" in page and '<time datetime="2026-03-02">2 March 2026</time>' in page
     assert DETAILS not in page and "@media print" in app.test_client().get("/static/discloser.css").text
     assert 'href="/verify"' in page
     # The private checking code is on the screen for the discloser, never on the printed proof.

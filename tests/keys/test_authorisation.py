@@ -49,6 +49,8 @@ TABLE: dict[tuple[str, str], dict] = {
     ("static", "GET"): everyone(200),
     ("discloser.security_txt", "GET"): everyone((200, "Contact: mailto:security@agency.govt.nz")),
     ("discloser.index", "GET"): everyone(200),
+    # Sets the `lang` cookie alone and goes back (portal.web.languages): anyone may.
+    ("languages.choose", "GET"): everyone((303, "/")),
     ("discloser.disclose_form", "GET"): everyone(200),
     ("discloser.disclose_post", "POST"): everyone((200, 'id="receipt"')),
     ("discloser.confirm_receipt", "POST"): everyone(200),
@@ -273,7 +275,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
     values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css",
               "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"],
               "interest_id": world["interest_id"], "seq": 1, "view_id": 1, "token": world["token"],
-              "original_id": "0" * 32, "upload_id": "0" * 32, "n": 0}
+              "original_id": "0" * 32, "upload_id": "0" * 32, "n": 0, "code": "en"}
     path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     forms = {
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},

@@ -39,6 +39,8 @@ for path in (templates / "base.html", templates / "intake/disclose.html", static
 
 # The installed package serves pages: the landing page and the disclosure form render from the
 # templates inside site-packages and link the stylesheet, which is served too.
+import os
+os.environ["PORTAL_LANGUAGES"] = "en,mi"
 from portal.web.app import create_app
 app = create_app(Path(sys.argv[1]))
 client = app.test_client()
@@ -48,6 +50,8 @@ for page in ("/", "/disclose"):
     assert b'href="/static/portal.css"' in response.data, page
 css = client.get("/static/portal.css")
 assert css.status_code == 200 and css.data == (static / "portal.css").read_bytes()
+# The compiled te reo Māori catalogue inside site-packages is read (issue 28).
+assert "Tukuna he whakapuaki" in client.get("/", headers={"Accept-Language": "mi"}).text
 print("served")
 """
 
@@ -74,6 +78,11 @@ def test_wheel_ships_templates_and_static_and_a_fresh_venv_serves_pages(tmp_path
         names = set(archive.namelist())
     missing = [name for name in REQUIRED if name not in names]
     assert missing == [], f"missing from {wheel.name}: {missing}"
+    # Every language's catalogue ships compiled (setup.py), so an installed portal speaks it.
+    catalogues = [po.relative_to(source).with_suffix(".mo").as_posix()
+                  for po in (source / "portal/translations").glob("*/LC_MESSAGES/messages.po")]
+    assert "portal/translations/mi/LC_MESSAGES/messages.mo" in catalogues
+    assert [name for name in catalogues if name not in names] == [], f"catalogues missing from {wheel.name}"
     # Every module of the source, subpackages included, is in the wheel.
     modules = [path.relative_to(source).as_posix() for package in ("crypto", "portal")
                for path in (source / package).rglob("*.py")]

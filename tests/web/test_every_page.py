@@ -30,6 +30,7 @@ SKIPPED = {
     "console.attachment": "a discloser's file, downloaded as application/octet-stream",
     "console.original": "the original of a cleaned file the discloser handed over, a download",
     "statistics.export": "CSV",
+    "languages.choose": "sets the lang cookie and goes back to the page (tests/web/test_languages.py)",
     "discloser.sealed_setup": "JSON for the sealing page (issue 27)",
     "discloser.sealed_roots": "JSON for the sealing page (issue 27)",
     "discloser.sealed_status_setup": "JSON for the sealing page (issue 27)",

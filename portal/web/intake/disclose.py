@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, abort, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from portal.guard import flood, submissions, upload_slots, work_slots
 from portal.intake import case_status, cases, receipts, receiving
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import channels, conflicts
-from portal.web import carry
+from portal.web import carry, languages
 from portal.web.context import portal_context
 from portal.web.fault_pages import form_page
 from portal.web.forms import CHOOSE
@@ -119,6 +120,8 @@ def disclose_post():
         ):
             fields = read_upload(intake, DiscloseForm.TEXT_FIELDS, holder)
             form = _disclose_form(fields)
+            if languages.switched(form, fields):  # the language button: the form again, kept
+                return _render_disclose(form, dropped=intake.file_names)
             if form.validate():
                 payment.collect("disclose", fields)  # paid for before the receipt's derivation
                 receipt = cases.complete_disclosure(
@@ -140,7 +143,7 @@ def disclose_post():
         # receipt is never stored, so it cannot be shown again; a second receipt would be wrong.
         return render_template("intake/already_received.html"), 409
     except cases.NoReceiver:
-        form.channel.errors = ["Please choose who should receive it."]
+        form.channel.errors = [_l("Please choose who should receive it.")]
         return _render_disclose(form, 400, dropped=intake.file_names)
     except cases.NoVerifiedReader:
         # The channel's signed roster admits none of its officers' keys (its officers are warned):
@@ -148,9 +151,11 @@ def disclose_post():
         body, status = _render_disclose(
             form,
             503,
-            "This channel cannot receive disclosures safely just now: its officers have been told."
-            " Nothing was kept. Your text is below, so you can send it later or choose another"
-            " channel.",
+            _l(
+                "This channel cannot receive disclosures safely just now: its officers have been"
+                " told. Nothing was kept. Your text is below, so you can send it later or choose"
+                " another channel."
+            ),
             dropped=intake.file_names,
         )
         response = make_response(body, status)
@@ -183,10 +188,12 @@ def disclose_post():
         body, _ = _render_disclose(
             form,
             429,
-            "The portal has received as much as it can store today. "
-            "Nothing was kept yet. You can send your disclosure now without the files "
-            "(and, if it is very long, with a shorter account of up to 16,000 characters), "
-            "and add the rest later from your status page, or try again tomorrow.",
+            _l(
+                "The portal has received as much as it can store today. "
+                "Nothing was kept yet. You can send your disclosure now without the files "
+                "(and, if it is very long, with a shorter account of up to 16,000 characters), "
+                "and add the rest later from your status page, or try again tomorrow."
+            ),
             dropped=intake.file_names,
         )
         return too_many_requests(body, exc.retry_after)
@@ -198,9 +205,11 @@ def disclose_post():
         body, _ = _render_disclose(
             form,
             503,
-            "The portal is very busy just now, so your disclosure was not stored. "
-            "What you wrote is still here: please choose any files again and send it "
-            "in a minute.",
+            _l(
+                "The portal is very busy just now, so your disclosure was not stored. "
+                "What you wrote is still here: please choose any files again and send it "
+                "in a minute."
+            ),
             dropped=intake.file_names,
         )
         return with_retry_after(body, 503, exc.retry_after)
@@ -215,7 +224,7 @@ def disclose_post():
     except MalformedForm as exc:
         # A body that stopped part way (a stall, a connection closed early) gives back the text,
         # which comes before the files; the files do not come back.
-        typed, problem = not_read_whole(exc, "What you wrote is below")
+        typed, problem = not_read_whole(exc, _l("What you wrote is below"))
         files = intake.file_names if intake else ()
         body, _ = _render_disclose(_disclose_form(typed or None), 400, problem, dropped=files)
         return unread_rest(make_response(body, 400))
@@ -228,14 +237,17 @@ def disclose_post():
             return _render_disclose(
                 _disclose_form(),
                 400,
-                "For your safety the form needed refreshing. Please fill it in and send it again.",
+                _l(
+                    "For your safety the form needed refreshing. Please fill it in and send it"
+                    " again."
+                ),
             )
-        problem = (
+        problem = _l(
             "For your safety the form needed refreshing. What you wrote is still here; "
             "please choose any files again and send it once more."
         )
     elif intake.file_names:
-        problem = "Please correct the problems below, then choose your files again."
+        problem = _l("Please correct the problems below, then choose your files again.")
     return _render_disclose(form, 400, problem, dropped=intake.file_names)
 
 
@@ -243,6 +255,8 @@ def disclose_post():
 def confirm_receipt():
     form = ConfirmReceiptForm()
     expected = form.expected.data or ""
+    if languages.switched(form, request.form):  # the receipt again, in the language chosen
+        return render_template("intake/receipt.html", receipt=expected, form=form)
     if form.validate() and receipts.receipt_matches(form.receipt.data, expected):
         return render_template("intake/receipt_confirmed.html")
     if form.csrf_token.errors and not carry.same_origin():
@@ -252,7 +266,7 @@ def confirm_receipt():
             "intake/receipt.html",
             receipt=expected,
             form=ConfirmReceiptForm(expected=expected),
-            problem="That is not the same code. Compare each character and try again.",
+            problem=_l("That is not the same code. Compare each character and try again."),
         ),
         400,
     )

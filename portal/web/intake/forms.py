@@ -3,6 +3,7 @@ receipt, and a reply."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -16,9 +17,12 @@ from portal.web.forms import (
     TypedLine,
     TypedParagraphs,
     choices,
+    translated,
 )
 
-STRIP_METADATA_LABEL = "Remove hidden details (author, edit history, location) from my files"
+STRIP_METADATA_LABEL = _l(
+    "Remove hidden details (author, edit history, location) from my files"
+)
 
 
 def strip_metadata_field() -> BooleanField:
@@ -30,7 +34,9 @@ def strip_metadata_field() -> BooleanField:
 def elsewhere_field(label: str, problem: str) -> SelectField:
     """Whether the disclosure was raised elsewhere (s 13(1)(c)), worded for who fills it in."""
     return SelectField(
-        label, choices=choices(DISCLOSED_ELSEWHERE, CHOOSE), validators=[DataRequired(problem)]
+        label,
+        choices=choices(translated(DISCLOSED_ELSEWHERE), CHOOSE),
+        validators=[DataRequired(problem)],
     )
 
 
@@ -44,28 +50,30 @@ def identifying_field(label: str) -> TypedParagraphs:
 
 class DiscloseForm(OneTimeForm):
     channel = SelectField(
-        "Who should receive this disclosure?",
-        validators=[DataRequired("Please choose who should receive it.")],
+        _l("Who should receive this disclosure?"),
+        validators=[DataRequired(_l("Please choose who should receive it."))],
     )
     category = SelectField(
-        "What kind of serious wrongdoing is it?",
-        choices=choices(CATEGORIES, CHOOSE),
-        validators=[DataRequired("Please choose the kind of wrongdoing.")],
+        _l("What kind of serious wrongdoing is it?"),
+        choices=choices(translated(CATEGORIES), CHOOSE),
+        validators=[DataRequired(_l("Please choose the kind of wrongdoing."))],
     )
     summary = TypedLine(
-        "A short title", validators=[DataRequired("Please give a short title."), Length(max=200)]
+        _l("A short title"),
+        validators=[DataRequired(_l("Please give a short title.")), Length(max=200)],
     )
     details = TypedParagraphs(
-        "What happened?",
-        validators=[DataRequired("Please describe what happened."), Length(max=200_000)],
+        _l("What happened?"),
+        validators=[DataRequired(_l("Please describe what happened.")), Length(max=200_000)],
     )
     disclosed_elsewhere = elsewhere_field(
-        "Have you raised this anywhere else?", "Please say whether you have raised it elsewhere."
+        _l("Have you raised this anywhere else?"),
+        _l("Please say whether you have raised it elsewhere."),
     )
-    contact = contact_field("How to contact you (optional)")
-    identifying = identifying_field("Anything else that could identify you (optional)")
+    contact = contact_field(_l("How to contact you (optional)"))
+    identifying = identifying_field(_l("Anything else that could identify you (optional)"))
     exclude = SelectMultipleField(
-        "Officers who must not see this disclosure (optional)",
+        _l("Officers who must not see this disclosure (optional)"),
         coerce=int,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -87,6 +95,7 @@ class DiscloseForm(OneTimeForm):
         "strip_metadata",
         "pow_challenge",  # the proof of work the page's script solved (portal.web.intake.payment)
         "pow_solution",
+        "lang",  # a language button pressed (portal.web.languages)
     ]
     REPEATABLE = (
         "exclude",
@@ -94,21 +103,24 @@ class DiscloseForm(OneTimeForm):
 
 
 class ConfirmReceiptForm(PortalForm):
-    receipt = CodeField("Type your receipt code", validators=[DataRequired()])
+    receipt = CodeField(_l("Type your receipt code"), validators=[DataRequired()])
     expected = StringField(validators=[DataRequired()])
 
 
 class StatusForm(PortalForm):
     receipt = CodeField(
-        "Receipt code", validators=[DataRequired("Please type your receipt code.")]
+        _l("Receipt code"), validators=[DataRequired(_l("Please type your receipt code."))]
     )
 
 
 class ReplyForm(OneTimeForm):
     message = TypedParagraphs(
-        "Your message", validators=[DataRequired("Please write a message."), Length(max=200_000)]
+        _l("Your message"),
+        validators=[DataRequired(_l("Please write a message.")), Length(max=200_000)],
     )
 
     strip_metadata = strip_metadata_field()
 
-    TEXT_FIELDS = ["csrf_token", "submission_token", "page_for", "message", "strip_metadata"]
+    # "lang": a language button pressed (portal.web.languages).
+    TEXT_FIELDS = ["csrf_token", "submission_token", "page_for", "message", "strip_metadata",
+                   "lang"]

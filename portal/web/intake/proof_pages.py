@@ -14,6 +14,8 @@ import json
 
 import segno
 from flask import Response, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements
@@ -28,14 +30,15 @@ VERIFY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The statement's keys stay as signed (CONTRACT.md); only their labels are translated.
 STATEMENT_WORDS = {
-    "case_ref": "Case reference",
-    "channel": "Received by",
-    "received_day": "Received on",
-    "acknowledged_day": "Acknowledged on",
-    "law": "Under",
-    "commitment": "Sealed fingerprint of what was sent",
-    "discloser_signing_key": "The discloser's public key (it says nothing about who they are)",
+    "case_ref": _l("Case reference"),
+    "channel": _l("Received by"),
+    "received_day": _l("Received on"),
+    "acknowledged_day": _l("Acknowledged on"),
+    "law": _l("Under"),
+    "commitment": _l("Sealed fingerprint of what was sent"),
+    "discloser_signing_key": _l("The discloser's public key (it says nothing about who they are)"),
 }
 
 
@@ -54,18 +57,19 @@ def _signed_proof(what: str):
     try:
         return (ctx, session, case_status.acknowledgement(ctx, session)), None
     except acknowledgements.NotAcknowledged:
-        message = (
-            f"Your disclosure has not been acknowledged yet, so there is no {what}. "
-            "Check again later."
+        message = gettext(
+            "Your disclosure has not been acknowledged yet, so there is no %(what)s. "
+            "Check again later.",
+            what=what,
         )
-        page = render_template("error.html", title="Not acknowledged yet", message=message)
+        page = render_template("error.html", title=gettext("Not acknowledged yet"), message=message)
         return None, (page, 404)
 
 
 @bp.get("/status/acknowledgement")
 def acknowledgement():
     """The signed acknowledgement (proof of disclosure) as a file, once acknowledged."""
-    found, answer = _signed_proof("signed acknowledgement to download")
+    found, answer = _signed_proof(gettext("signed acknowledgement to download"))
     if found is None:
         return answer
     signed = found[2]
@@ -78,7 +82,7 @@ def acknowledgement():
 @bp.get("/status/proof")
 def proof():
     """The printable proof of disclosure, within the discloser's status session."""
-    found, answer = _signed_proof("signed proof to show")
+    found, answer = _signed_proof(gettext("signed proof to show"))
     if found is None:
         return answer
     ctx, session, signed = found

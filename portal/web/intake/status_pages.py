@@ -4,6 +4,7 @@ signed acknowledgement and the installation's signing key, and signing out."""
 from __future__ import annotations
 
 from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
@@ -13,7 +14,7 @@ from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
 from portal.keys import roster_work
 from portal.records.casefiles import STATUSES
-from portal.web import carry, page_marks
+from portal.web import carry, languages, page_marks
 from portal.web.context import portal_context
 from portal.web.fault_pages import form_page
 from portal.web.forms import EmptyForm
@@ -55,17 +56,17 @@ def status():
 # What the page a discloser's action leads to says happened (CONTRACT.md [workspace]).
 NOTICES = {
     "sent": (
-        "Your message was sent. The integrity officers can read it now; it is the last of the"
-        " messages below."
+        _l("Your message was sent. The integrity officers can read it now; it is the last of the"
+        " messages below.")
     ),
-    "handed": "The original was handed over: the integrity officers can download it now.",
-    "not-handed": (
+    "handed": _l("The original was handed over: the integrity officers can download it now."),
+    "not-handed": _l(
         "Nothing was handed over. To hand over an original, first tick the box beside it to say"
         " you understand what the officers will see."
     ),
     "consent": (
-        "Your answer was recorded and signed with your receipt's key. The integrity officers can"
-        " see it now."
+        _l("Your answer was recorded and signed with your receipt's key. The integrity officers can"
+        " see it now.")
     ),
 }
 
@@ -142,8 +143,8 @@ def status_post():
     except receipts.ReceiptTypo:
         return _render_open(
             form,
-            "That code has a typing mistake in it: it does not match its own check "
-            "character. Check each character and try again.",
+            _l("That code has a typing mistake in it: it does not match its own check "
+            "character. Check each character and try again."),
             400,
             carried,
         )
@@ -167,7 +168,7 @@ def status_post():
     except (receipts.StatusNotFound, receipts.ReceiptTypo):
         return _render_open(
             form,
-            "We could not open a disclosure with that code. Check it and try again.",
+            _l("We could not open a disclosure with that code. Check it and try again."),
             400,
             carried,
         )
@@ -186,8 +187,8 @@ def status_post():
             session,
             ReplyForm(formdata=carried),
             problem=(
-                "Your message is back in its box below. It has not been sent yet: "
-                "check it, choose any files again, and send it."
+                _l("Your message is back in its box below. It has not been sent yet: "
+                "check it, choose any files again, and send it.")
             ),
         )
         return set_session_cookie(make_response(page), status_cookie_name(), cookie)
@@ -241,8 +242,8 @@ def status_reply():
         carried = carry.typed_fields(fields)
         return _render_open(
             StatusForm(),
-            "Your session ended after 10 minutes without activity, so your message "
-            "was not sent. Open your disclosure again with your receipt code"
+            _l("Your session ended after 10 minutes without activity, so your message "
+            "was not sent. Open your disclosure again with your receipt code")
             + (": your message will be back in its box." if carry.has_text(carried) else "."),
             401,
             carried,
@@ -258,6 +259,8 @@ def status_reply():
             if not page_marks.disclosure_is_current(fields.get(page_marks.FIELD), session.subject):
                 raise _OtherDisclosure(carry.typed_fields(fields))
             form = ReplyForm(formdata=fields)
+            if languages.switched(form, fields):  # the language button: the page again, kept
+                return render_thread(ctx, session, form, dropped=intake.file_names)
             if form.validate():
                 replies.complete_reply(
                     ctx,
@@ -273,9 +276,9 @@ def status_reply():
             ctx,
             session,
             exc.fields,
-            "Your files arrived too slowly while others were waiting to send theirs, so your"
+            _l("Your files arrived too slowly while others were waiting to send theirs, so your"
             " message was not sent: it is still in its box. Please choose any files again and"
-            " send it in a minute.",
+            " send it in a minute."),
             intake.file_names,
             exc.retry_after,
         )
@@ -288,9 +291,9 @@ def status_reply():
             ctx,
             session,
             fields,
-            "Many people are sending files just now, so your message was not sent and your files"
+            _l("Many people are sending files just now, so your message was not sent and your files"
             " were not kept. Your message is still in its box: please choose any files again and"
-            " send it in a minute.",
+            " send it in a minute."),
             names,
             exc.retry_after,
         )
@@ -302,9 +305,9 @@ def status_reply():
             session,
             form,
             429,
-            "You have sent as many messages as the portal accepts "
+            _l("You have sent as many messages as the portal accepts "
             "in one day. Your message was not sent: it is still in its box. Please send it "
-            "tomorrow.",
+            "tomorrow."),
             dropped=intake.file_names,
         )
         return too_many_requests(body, exc.retry_after)
@@ -314,9 +317,9 @@ def status_reply():
             session,
             form,
             413,
-            "This disclosure has reached the most messages and files "
+            _l("This disclosure has reached the most messages and files "
             "the portal keeps for one case, so your message was not sent. The officers can see "
-            "this; they can still write to you.",
+            "this; they can still write to you."),
             dropped=intake.file_names,
         )
     except submissions.AlreadySubmitted:
@@ -334,7 +337,7 @@ def status_reply():
             dropped=intake.file_names if intake else (),
         )
     except MalformedForm as exc:  # one that stopped part way gives back the message sent first
-        typed, problem = not_read_whole(exc, "Your message is still in its box")
+        typed, problem = not_read_whole(exc, _l("Your message is still in its box"))
         form, files = ReplyForm(formdata=typed or None), intake.file_names if intake else ()
         body, _ = render_thread(ctx, session, form, 400, problem, dropped=files)
         return unread_rest(make_response(body, 400))
@@ -345,9 +348,9 @@ def status_reply():
             ctx,
             session,
             exc.fields,
-            "Messages are paused: the portal is short of storage space, so your files were not"
+            _l("Messages are paused: the portal is short of storage space, so your files were not"
             " kept and nothing was sent. Your message is still in its box: please send it again"
-            " later, or now without the files.",
+            " later, or now without the files."),
             intake.file_names if intake else (),
             PAUSED_RETRY_AFTER,
         )
@@ -356,7 +359,7 @@ def status_reply():
         session,
         form,
         400,
-        "Your message was not sent: please see below.",
+        _l("Your message was not sent: please see below."),
         dropped=intake.file_names,
     )
 

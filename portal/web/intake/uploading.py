@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from flask import Response, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import ClientDisconnected
 
@@ -38,8 +39,8 @@ def busy(exc: "work_slots.Busy") -> Response:
     response = with_retry_after(
         render_template(
             "error.html",
-            title="The portal is busy",
-            message=(
+            title=_l("The portal is busy"),
+            message=_l(
                 "Many people are sending files just now, so nothing was sent. Please go back and"
                 " send it again in a minute: what you typed is still in your browser."
             ),
@@ -219,25 +220,25 @@ def paused(text_fields):
     return paused_response()
 
 
-FILES_NOT_KEPT = (
+FILES_NOT_KEPT = _l(
     "Disclosures are paused: the portal is short of storage space. Nothing was stored, and your"
     " files were not kept. What you wrote is below: please send it again later, or now without"
     " the files."
 )
 PAUSED_RETRY_AFTER = 600
-SLOW_NOT_KEPT = (
+SLOW_NOT_KEPT = _l(
     "Your files arrived too slowly while others were waiting to send theirs, so your disclosure"
     " was not stored. What you wrote is still here: please choose any files again and send it in"
     " a minute, or send it without the files."
 )
-BUSY_NOT_KEPT = (
+BUSY_NOT_KEPT = _l(
     "Many people are sending files just now, so your disclosure was not stored and your files"
     " were not kept. What you wrote is still here: please choose any files again and send it in"
     " a minute."
 )
 
 
-UNFINISHED = (
+UNFINISHED = _l(
     "Your upload did not finish: the connection stopped before all of it arrived, so nothing was"
     " sent and no file was kept."
 )
@@ -248,7 +249,7 @@ def not_read_whole(exc: MalformedForm, still_here: str) -> tuple[MultiDict, str]
     stopped part way (Unfinished) its text, which comes before the files, only to the portal's own
     pages (portal.web.carry); for a malformed one nothing. `still_here`: where the text is."""
     if not isinstance(exc, Unfinished):
-        return MultiDict(), "The form could not be read. Please fill it in again."
+        return MultiDict(), _l("The form could not be read. Please fill it in again.")
     typed = carry.typed_fields(exc.fields, token_valid=carry.token_is_valid(exc.fields))
     if not carry.has_text(typed):
         return typed, UNFINISHED + " Please fill it in and send it again."

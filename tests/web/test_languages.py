@@ -1,0 +1,186 @@
+"""The page's language (issue 28): chosen by the `lang` session cookie, then Accept-Language, then
+the installation's default; only languages the operator offers; `lang` and `dir` on <html>; dates
+in the page's language; the switch without script, in every page and inside forms."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portal.core.config import load_settings
+from portal.web.app import create_app
+from tests.support import csrf_token, disclosure_fields, post_multipart
+
+
+def _app(installation, **settings):
+    settings.setdefault("secure_cookies", False)
+    app = create_app(settings=load_settings(installation.data_dir, **settings))
+    app.config["TESTING"] = True
+    return app
+
+
+def html_lang(page: str) -> str:
+    return re.search(r'<html lang="([^"]+)" dir="([a-z]+)">', page).group(1)
+
+
+@pytest.fixture
+def both(installation):
+    return _app(installation, languages=("en", "mi")).test_client()
+
+
+def test_accept_language_is_the_first_guess_and_the_default_the_last(both):
+    assert html_lang(both.get("/", headers={"Accept-Language": "mi, en;q=0.5"}).text) == "mi"
+    assert html_lang(both.get("/", headers={"Accept-Language": "fr"}).text) == "en"
+    assert html_lang(both.get("/").text) == "en"
+
+
+def test_the_operator_sets_the_default(installation):
+    client = _app(installation, default_language="mi", languages=("en", "mi")).test_client()
+    assert html_lang(client.get("/").text) == "mi"
+    assert html_lang(client.get("/", headers={"Accept-Language": "en"}).text) == "en"
+
+
+def test_a_language_not_offered_is_never_chosen(client):
+    # The shipped default offers English alone: te reo Māori waits for review (docs/translating.md).
+    page = client.get("/", headers={"Accept-Language": "mi"}).text
+    assert html_lang(page) == "en" and 'id="languages"' not in page
+    client.set_cookie("lang", "mi")
+    assert html_lang(client.get("/").text) == "en"
+    assert client.get("/language/mi?next=/").status_code == 404
+
+
+def test_the_link_sets_a_session_cookie_carrying_the_code_alone(both):
+    page = both.get("/", headers={"Accept-Language": "en"}).text
+    link = re.search(r'<a lang="mi" hreflang="mi" href="([^"]+)">Te reo Māori</a>', page).group(1)
+    response = both.get(link.replace("&amp;", "&"))
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    [cookie] = response.headers.getlist("Set-Cookie")
+    assert cookie.startswith("lang=mi;")
+    assert "Max-Age" not in cookie and "Expires" not in cookie
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    # The cookie beats Accept-Language from then on; the language names itself in the switch.
+    page = both.get("/verify", headers={"Accept-Language": "en"}).text
+    assert html_lang(page) == "mi"
+    assert re.search(r'<a lang="en" hreflang="en" href="[^"]+">English</a>', page)
+
+
+def test_the_cookie_is_secure_and_host_only_where_the_others_are(installation):
+    client = _app(installation, languages=("en", "mi"), secure_cookies=True).test_client()
+    [cookie] = client.get("/language/mi", base_url="https://localhost").headers.getlist("Set-Cookie")
+    assert cookie.startswith("__Host-lang=mi;") and "Secure" in cookie and "Path=/" in cookie
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+def test_the_link_goes_back_only_to_this_site(both, target):
+    assert both.get("/language/mi", query_string={"next": target}).headers["Location"] == "/"
+
+
+def test_dates_and_sizes_are_written_in_the_page_language(both):
+    from portal.core import words
+    assert words.date_words("2026-12-07") == "7 December 2026"
+    assert words.date_words("2026-12-07", "mi") == "7 Tīhema 2026"
+    assert words.file_size(3_100_000, "de") == "3,1 MB"
+    assert words.file_size(999) == "999 bytes"
+
+
+def _cookie(response) -> str:
+    return next((c for c in response.headers.getlist("Set-Cookie") if c.startswith("lang=")), "")
+
+
+def test_the_disclosure_form_switches_language_keeping_what_was_typed_and_sending_nothing(both):
+    page = both.get("/disclose").text
+    assert 'name="lang" value="mi"' in page and 'id="languages"' not in page  # buttons, no link
+    fields = disclosure_fields(csrf_token(page), "Invoices paid twice, typed before switching.",
+                               summary="Paid twice", lang="mi")
+    response = post_multipart(both, "/disclose", fields)
+    assert response.status_code == 200 and html_lang(response.text) == "mi"
+    assert _cookie(response).startswith("lang=mi;")
+    assert "Invoices paid twice, typed before switching." in response.text
+    assert 'value="Paid twice"' in response.text
+    assert 'id="receipt"' not in response.text and 'class="problem"' not in response.text
+    # Sent for real (no button pressed) it is received: nothing was made of the switch.
+    sent = post_multipart(both, "/disclose", [(k, v) for k, v in fields if k != "lang"])
+    assert 'id="receipt"' in sent.text and html_lang(sent.text) == "mi"
+
+
+def test_a_stale_form_does_not_switch(both):
+    fields = disclosure_fields("not-a-token", "Typed.", lang="mi")
+    response = post_multipart(both, "/disclose", fields)
+    assert response.status_code == 400 and html_lang(response.text) == "en" and not _cookie(response)
+    response = both.post("/status", data={"csrf_token": "stale", "receipt": "AAAA", "lang": "mi"})
+    assert response.status_code == 400 and not _cookie(response)
+
+
+def test_the_status_form_switches_keeping_the_code_typed_and_opening_nothing(both):
+    token = csrf_token(both.get("/status").text)
+    response = both.post("/status", data={"csrf_token": token, "receipt": "GJET-6E55", "lang": "mi"})
+    assert response.status_code == 200 and html_lang(response.text) == "mi"
+    assert 'value="GJET-6E55"' in response.text and _cookie(response).startswith("lang=mi;")
+    assert 'class="problem"' not in response.text
+
+
+def test_the_receipt_stays_on_the_page_when_the_language_changes(both):
+    page = both.get("/disclose").text
+    answer = post_multipart(both, "/disclose", disclosure_fields(csrf_token(page), "Invoices."))
+    receipt = re.search(r'name="expected" value="([^"]+)"', answer.text).group(1)
+    again = both.post("/disclose/confirm", data={"csrf_token": csrf_token(answer.text), "expected": receipt,
+                                                 "receipt": "", "lang": "mi"})
+    assert again.status_code == 200 and html_lang(again.text) == "mi"
+    assert 'id="receipt"' in again.text and receipt.split("-")[0] in again.text
+
+
+def test_the_reply_form_switches_keeping_the_message_and_sending_nothing(both):
+    from tests.support.workflow import open_status
+    page = both.get("/disclose").text
+    answer = post_multipart(both, "/disclose", disclosure_fields(csrf_token(page), "Invoices."))
+    status = open_status(both, re.search(r'name="expected" value="([^"]+)"', answer.text).group(1))
+    mark = re.search(r'name="page_for" value="([^"]*)"', status).group(1)
+    fields = [("csrf_token", csrf_token(status)), ("page_for", mark), ("message", "More, half typed."),
+              ("lang", "mi")]
+    response = post_multipart(both, "/status/reply", fields)
+    assert response.status_code == 200 and html_lang(response.text) == "mi"
+    assert "More, half typed." in response.text
+    assert "More, half typed." not in both.get("/status").text.split('id="thread"')[1].split("<form")[0]
+
+
+@pytest.fixture
+def te_reo(installation, tmp_path, monkeypatch):
+    """The shipped te reo Māori catalogue compiled as `make venv` and the wheel compile it."""
+    import tests.support.pseudo_locale as pseudo_locale
+    from portal.core import resources
+    pseudo_locale.compile_shipped(tmp_path, "mi")
+    monkeypatch.setattr(resources, "translations_dir", lambda: tmp_path)
+    client = _app(installation, languages=("en", "mi")).test_client()
+    client.set_cookie("lang", "mi")
+    return client
+
+
+def test_the_discloser_reads_home_disclose_receipt_status_and_errors_in_te_reo_maori(te_reo):
+    from tests.support.workflow import open_status
+    home = te_reo.get("/").text
+    assert html_lang(home) == "mi" and "Tukuna he whakapuaki" in home and "Make a disclosure" not in home
+    assert '<a lang="en" hreflang="en"' in home and ">English</a>" in home  # each language named in itself
+    page = te_reo.get("/disclose").text
+    assert "Mā wai tēnei whakapuaki e whiwhi?" in page and "Tukuna te whakapuaki" in page
+    problem = post_multipart(te_reo, "/disclose", disclosure_fields(csrf_token(page), "", summary=""))
+    assert "Tēnā, hoatu he taitara poto." in problem.text
+    answer = post_multipart(te_reo, "/disclose", disclosure_fields(csrf_token(problem.text), "Invoices."))
+    assert html_lang(answer.text) == "mi" and "Kua tae mai tō whakapuaki" in answer.text
+    status = open_status(te_reo, re.search(r'name="expected" value="([^"]+)"', answer.text).group(1))
+    assert html_lang(status) == "mi" and "Tūnga:" in status and "Tukuna he karere" in status
+    missing = te_reo.get("/no-such-page")
+    assert missing.status_code == 404 and "Kāore i kitea te whārangi" in missing.text
+
+
+PHYSICAL = re.compile(r"\b(?:margin|padding|border)-(?:left|right)\b|text-align:\s*(?:left|right)"
+                      r"|(?:^|[{;\s])(?:left|right)\s*:|float:\s*(?:left|right)|clear:\s*(?:left|right)")
+
+
+def test_the_stylesheets_use_logical_properties_so_right_to_left_lays_out_mirrored():
+    from portal.core import resources
+    sheets = sorted(resources.static_dir().glob("*.css"))
+    assert len(sheets) >= 2
+    found = [f"{sheet.name}: {m.group(0).strip()}" for sheet in sheets for m in PHYSICAL.finditer(sheet.read_text())]
+    assert found == []
+    assert PHYSICAL.search(".a { margin-left: 1rem }") and PHYSICAL.search(".skip { left: 0 }")
+    assert not PHYSICAL.search(".days-left { margin-inline-start: 1rem; inset-inline-start: 0 }")
