@@ -1,0 +1,108 @@
+"""static/seal/hidden-details.js (issue 27): the browser removes hidden details from the same
+files as the server's portal/hidden_details/ does, and reports the same kinds; formats it cannot
+clean come back unchecked. The files are made here (tests/support/hidden_files.py), one node
+process runs every call."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+from PIL import Image
+
+import tests.support.hidden_files as made
+from portal.hidden_details import kinds
+from portal.hidden_details.images import clean_jpeg
+from portal.hidden_details.office import clean_office
+from tests.support import ROOT
+from tests.support.node_crypto import run_js
+
+DRIVER = ROOT / "tests" / "browser_crypto" / "hidden_rpc.mjs"
+MARKERS = (made.PERSON.encode(), b"Model-", b"CameraMaker")  # planted in the JPEG
+
+
+def _clean_in_js(files: list[tuple[str, bytes]], jitless: bool = False) -> list[dict]:
+    return run_js([("cleanHiddenDetails", (name, data)) for name, data in files], jitless=jitless,
+                  driver=DRIVER)
+
+
+def _jpeg_with_everything() -> bytes:
+    """The GPS JPEG with a comment, an XMP block and Photoshop IPTC added after its JFIF header."""
+    data = made.jpeg_with_gps()
+    segment = lambda marker, payload: bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+    extra = (segment(0xFE, b"comment " + made.PERSON.encode())
+             + segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>" + made.PERSON.encode() + b"</x:xmpmeta>")
+             + segment(0xED, b"Photoshop 3.0\x008BIM" + made.PERSON.encode()))
+    return data[:2] + extra + data[2:]
+
+
+def _visible(data: bytes) -> bytes:
+    """Every member but the document properties, decompressed: what the cleaning must keep."""
+    return made.zip_texts(data)
+
+
+def test_a_jpeg_cleaned_in_the_browser_matches_the_servers_cleaning():
+    original = _jpeg_with_everything()
+    server, server_kinds = clean_jpeg(original)
+    [result] = _clean_in_js([("site.jpg", original)])
+    assert result["outcome"] == "cleaned" and result["checked"] is True
+    cleaned = result["cleaned"]
+    assert all(m in original for m in MARKERS)
+    assert not any(m in cleaned for m in MARKERS)
+    assert result["found"] == sorted(server_kinds)
+    assert {kinds.LOCATION, kinds.DEVICE, kinds.AUTHOR, kinds.XMP, kinds.TEXT_NOTES} <= set(result["found"])
+    # The image data is copied byte for byte: the same bytes as the server's, the same pixels.
+    assert cleaned == server
+    with Image.open(io.BytesIO(original)) as before, Image.open(io.BytesIO(cleaned)) as after:
+        assert after.getexif() == {} and before.getexif()
+        assert after.tobytes() == before.tobytes()
+
+
+def test_a_docx_cleaned_in_the_browser_keeps_its_text_and_loses_its_authors():
+    original = made.docx()
+    server, server_kinds = clean_office(original)
+    [result] = _clean_in_js([("minutes.docx", original)])
+    assert result["outcome"] == "cleaned"
+    cleaned = result["cleaned"]
+    assert made.PERSON.encode() in _visible(original)
+    for data in (server, cleaned):
+        texts = _visible(data)
+        assert made.PERSON.encode() not in texts and made.COMPANY.encode() not in texts
+    with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        document = archive.read("word/document.xml")
+        core = archive.read("docProps/core.xml")
+        rels = archive.read("_rels/.rels")
+    assert made.xml_text(document, "t").startswith(made.TEXT)
+    assert made.xml_text(document, "t") == made.xml_text(zipfile.ZipFile(io.BytesIO(server)).read("word/document.xml"), "t")
+    assert b"creator" not in core and b"custom.xml" not in rels
+    assert "docProps/custom.xml" not in names and "word/people.xml" not in names
+    assert not any(n.startswith("customXml/") for n in names)
+    assert result["found"] == sorted(server_kinds)
+    assert {kinds.AUTHOR, kinds.COMPANY, kinds.DATES, kinds.IMAGE_DETAILS} <= set(result["found"])
+
+
+def test_an_xlsx_reports_what_the_server_reports():
+    original = made.xlsx()
+    _, server_kinds = clean_office(original)
+    [result] = _clean_in_js([("payments.xlsx", original)])
+    assert result["outcome"] == "cleaned"
+    assert made.PERSON.encode() not in _visible(result["cleaned"])
+    assert result["found"] == sorted(server_kinds)
+
+
+def test_formats_the_browser_cannot_clean_come_back_unchecked_and_unchanged():
+    pdf, odt = made.pdf(), made.odt()
+    broken = made.docx()[:200]
+    results = _clean_in_js([("report.pdf", pdf), ("notes.odt", odt), ("minutes.docx", broken),
+                            ("cut.jpg", _jpeg_with_everything()[:300])])
+    assert [r["outcome"] for r in results] == ["unknown", "unknown", "unreadable", "unreadable"]
+    assert [r["cleaned"] for r in results[:2]] == [pdf, odt]
+    assert not any(r["checked"] or r["found"] for r in results)
+
+
+def test_cleaning_runs_without_the_jit():
+    original = _jpeg_with_everything()
+    [jpeg, docx] = _clean_in_js([("site.jpg", original), ("minutes.docx", made.docx())], jitless=True)
+    assert jpeg["cleaned"] == clean_jpeg(original)[0]
+    assert made.PERSON.encode() not in _visible(docx["cleaned"])
