@@ -9,7 +9,9 @@ import zipfile
 
 from PIL import Image
 
+import crypto
 import tests.support.hidden_files as made
+from crypto.padding import BUCKETS
 from portal.hidden_details import kinds
 from portal.hidden_details.images import clean_jpeg
 from portal.hidden_details.office import clean_office
@@ -106,3 +108,20 @@ def test_cleaning_runs_without_the_jit():
     [jpeg, docx] = _clean_in_js([("site.jpg", original), ("minutes.docx", made.docx())], jitless=True)
     assert jpeg["cleaned"] == clean_jpeg(original)[0]
     assert made.PERSON.encode() not in _visible(docx["cleaned"])
+
+
+def test_blobs_made_in_the_browser_are_padded_exactly_as_the_servers():
+    # paddedBlobSize at every bucket edge and at Padmé's edges up to 4 GiB, then a file cleaned
+    # in the browser, sealed in the browser: its blob is the server's size and opens in crypto/.
+    edges = sorted({n for b in BUCKETS for n in (b - 2, b - 1, b)}
+                   | {n for e in range(12, 33) for n in ((1 << e) - 2, (1 << e) - 1, 1 << e, (1 << e) + 1)})
+    [result] = _clean_in_js([("site.jpg", _jpeg_with_everything())])
+    cleaned = result["cleaned"]
+    key, ad = crypto.new_case_key(), crypto.attachment_ad("2026-0027", "att-1")
+    *sizes, blob = run_js([("paddedBlobSize", [n]) for n in edges]
+                          + [("encryptBlob", [key, ad, cleaned, [4096], None])])
+    assert sizes == [crypto.padded_blob_size(n) for n in edges]
+    assert len(blob) == crypto.padded_blob_size(len(cleaned)) > len(cleaned) + 24
+    out = io.BytesIO()
+    crypto.decrypt_stream(key, io.BytesIO(blob), out, ad)
+    assert out.getvalue() == cleaned
