@@ -487,8 +487,9 @@ export async function cleanHiddenDetails(filename, data) {
     else if (OFFICE.test(filename) && startsWith(data, 0, 'PK')) result = await cleanOffice(data);
     if (result) return { outcome: 'cleaned', checked: true, cleaned: result.cleaned, found: [...result.found].sort() };
     return { outcome: 'unknown', checked: false, cleaned: data, found: [] };
-  } catch (error) {
-    if (!(error instanceof Unreadable)) throw error;
+  } catch {
+    // Unreadable, and whatever a hostile file makes the platform throw (a DataView read out of
+    // range, a corrupt deflate stream): the file goes as chosen, never refused.
     return { outcome: 'unreadable', checked: false, cleaned: data, found: [] };
   }
 }

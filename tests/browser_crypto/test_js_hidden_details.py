@@ -95,10 +95,15 @@ def test_an_xlsx_reports_what_the_server_reports():
 
 def test_formats_the_browser_cannot_clean_come_back_unchecked_and_unchanged():
     pdf, odt = made.pdf(), made.odt()
-    broken = made.docx()[:200]
-    results = _clean_in_js([("report.pdf", pdf), ("notes.odt", odt), ("minutes.docx", broken),
-                            ("cut.jpg", _jpeg_with_everything()[:300])])
-    assert [r["outcome"] for r in results] == ["unknown", "unknown", "unreadable", "unreadable"]
+    docx = made.docx()
+    directory = docx.rindex(b"PK\x01\x02")  # the last member's central entry
+    far_away = docx[:directory + 42] + b"\xff\xff\xff\x7f" + docx[directory + 46:]
+    start = docx.index(b"docProps/core.xml") + len("docProps/core.xml")
+    bad_deflate = docx[:start] + b"\xff" * 16 + docx[start + 16:]
+    results = _clean_in_js([("report.pdf", pdf), ("notes.odt", odt), ("minutes.docx", docx[:200]),
+                            ("cut.jpg", _jpeg_with_everything()[:300]), ("far.docx", far_away),
+                            ("bad.docx", bad_deflate)])
+    assert [r["outcome"] for r in results] == ["unknown", "unknown"] + ["unreadable"] * 4
     assert [r["cleaned"] for r in results[:2]] == [pdf, odt]
     assert not any(r["checked"] or r["found"] for r in results)
 
