@@ -1,10 +1,10 @@
 // Hidden details removed in the discloser's browser (issue 27), the same way the server's
 // portal/hidden_details/ removes them, for the formats a browser can clean in plain script:
 // JPEG (APPn segments other than JFIF, ICC and Adobe, comments and trailing data removed; the
-// image data copied byte for byte) and Office Open XML (.docx, .xlsx, .pptx: document properties
+// image data copied byte for byte), PNG (only the chunks that draw it) and Office Open XML (.docx, .xlsx, .pptx: document properties
 // emptied, custom properties, thumbnails, printer settings, people lists and customXml dropped with
 // the relationships and content types naming them, names in comments and tracked changes blanked,
-// revision ids removed, EXIF removed from embedded JPEGs). Anything else comes back unchecked.
+// revision ids removed, embedded JPEG and PNG pictures cleaned). Anything else comes back unchecked.
 // The report names kinds only (the server's plain words, portal/hidden_details/kinds.py), never a
 // value found. Plain script only (Tor Browser's "Safer" level); zip members are inflated with the
 // platform's DecompressionStream('deflate-raw').
@@ -79,11 +79,11 @@ function tiffDirectories(tiff) {
   return { ifd0: ifd0.tags, ifd1: ifd0.next ? read(ifd0.next).tags : new Map(), gps: sub(0x8825), exif: sub(0x8769) };
 }
 
-function exifKinds(payload) {
+function exifKinds(tiff) {
   const found = new Set([KINDS.DEVICE]);
   let dirs;
   try {
-    dirs = tiffDirectories(payload.subarray(6));
+    dirs = tiffDirectories(tiff);
   } catch {
     return found; // an unreadable EXIF block is still removed
   }
@@ -92,12 +92,21 @@ function exifKinds(payload) {
   if (has(dirs.ifd0, 0x013b) || has(dirs.ifd0, 0x8298)) found.add(KINDS.AUTHOR);
   if (has(dirs.ifd0, 0x0132) || has(dirs.exif, 0x9003)) found.add(KINDS.DATES);
   if (has(dirs.ifd0, 0x0131)) found.add(KINDS.SOFTWARE);
-  if (dirs.ifd1.size || payload.length > 20000) found.add(KINDS.THUMBNAIL);
   return found;
 }
 
 function appKinds(marker, payload) {
-  if (marker === 0xe1 && startsWith(payload, 0, 'Exif\0')) return exifKinds(payload);
+  if (marker === 0xe1 && startsWith(payload, 0, 'Exif\0')) {
+    const found = exifKinds(payload.subarray(6));
+    let thumbnail = payload.length > 20000; // IFD1: the thumbnail's
+    try {
+      thumbnail = thumbnail || tiffDirectories(payload.subarray(6)).ifd1.size > 0;
+    } catch {
+      return found;
+    }
+    if (thumbnail) found.add(KINDS.THUMBNAIL);
+    return found;
+  }
   if (marker === 0xe1) return new Set([KINDS.XMP]);
   if (marker === 0xed) return new Set([KINDS.AUTHOR, KINDS.PROPERTIES]);
   if (marker === 0xfe) return new Set([KINDS.TEXT_NOTES]);
@@ -157,6 +166,55 @@ export function stripJpeg(data) {
       }
       out.push(data.subarray(at, scan));
       at = scan;
+    }
+  }
+  return { cleaned: concat(...out), found };
+}
+
+// ---- PNG --------------------------------------------------------------------------------------
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const PNG_KEPT = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND', 'tRNS', 'cHRM', 'gAMA', 'iCCP', 'sBIT', 'sRGB',
+  'bKGD', 'pHYs', 'sPLT', 'hIST', 'acTL', 'fcTL', 'fdAT']);
+const PNG_NAMED = { Author: KINDS.AUTHOR, Copyright: KINDS.AUTHOR, Software: KINDS.SOFTWARE, 'Creation Time': KINDS.DATES };
+
+function pngKinds(kind, payload) {
+  if (kind === 'tEXt' || kind === 'zTXt' || kind === 'iTXt') {
+    const end = payload.indexOf(0);
+    const keyword = String.fromCharCode(...payload.subarray(0, end < 0 ? payload.length : end));
+    if (keyword === 'XML:com.adobe.xmp') return new Set([KINDS.XMP]);
+    return new Set([Object.hasOwn(PNG_NAMED, keyword) ? PNG_NAMED[keyword] : KINDS.TEXT_NOTES]);
+  }
+  if (kind === 'eXIf') return exifKinds(payload);
+  if (kind === 'tIME') return new Set([KINDS.DATES]);
+  return new Set([KINDS.OTHER]);
+}
+
+/**
+ * A PNG with only the chunks that draw it, as the server's strip_png makes it.
+ * @param {Uint8Array} data the file's bytes
+ * @returns {{cleaned: Uint8Array, found: Set<string>}} found: KINDS values removed
+ * @throws {Unreadable} not a PNG, cut short, or an unknown critical chunk
+ */
+export function stripPng(data) {
+  if (!PNG_SIGNATURE.every((b, i) => data[i] === b)) throw new Unreadable('not a PNG');
+  const out = [data.subarray(0, 8)];
+  const found = new Set();
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let at = 8;
+  while (at < data.length) {
+    if (at + 12 > data.length) throw new Unreadable('PNG cut short');
+    const length = view.getUint32(at);
+    const kind = String.fromCharCode(...data.subarray(at + 4, at + 8));
+    const end = at + 12 + length;
+    if (end > data.length) throw new Unreadable('PNG chunk cut short');
+    if (PNG_KEPT.has(kind)) out.push(data.subarray(at, end));
+    else if (kind[0] >= 'A' && kind[0] <= 'Z') throw new Unreadable('unknown critical PNG chunk');
+    else for (const k of pngKinds(kind, data.subarray(at + 8, at + 8 + length))) found.add(k);
+    at = end;
+    if (kind === 'IEND') {
+      if (data.subarray(at).some((b) => b !== 0)) found.add(KINDS.OTHER);
+      break;
     }
   }
   return { cleaned: concat(...out), found };
@@ -434,10 +492,11 @@ export async function cleanOffice(data) {
   for (const m of kept) {
     const lower = m.name.toLowerCase();
     const xml = lower.endsWith('.xml') || lower.endsWith('.rels');
-    if (!xml && !lower.endsWith('.jpg') && !lower.endsWith('.jpeg')) continue;
+    const png = lower.endsWith('.png');
+    if (!xml && !png && !lower.endsWith('.jpg') && !lower.endsWith('.jpeg')) continue;
     const bytes = await inflate(m, budget);
     if (!xml) {
-      const picture = stripJpeg(bytes);
+      const picture = png ? stripPng(bytes) : stripJpeg(bytes);
       if (picture.found.size) {
         found.add(KINDS.IMAGE_DETAILS);
         m.bytes = picture.cleaned;
@@ -484,6 +543,7 @@ export async function cleanHiddenDetails(filename, data) {
   try {
     let result = null;
     if (data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) result = stripJpeg(data);
+    else if (PNG_SIGNATURE.every((b, i) => data[i] === b)) result = stripPng(data);
     else if (OFFICE.test(filename) && startsWith(data, 0, 'PK')) result = await cleanOffice(data);
     if (result) return { outcome: 'cleaned', checked: true, cleaned: result.cleaned, found: [...result.found].sort() };
     return { outcome: 'unknown', checked: false, cleaned: data, found: [] };

@@ -13,7 +13,7 @@ import crypto
 import tests.support.hidden_files as made
 from crypto.padding import BUCKETS
 from portal.hidden_details import kinds
-from portal.hidden_details.images import clean_jpeg
+from portal.hidden_details.images import clean_jpeg, clean_png
 from portal.hidden_details.office import clean_office
 from tests.support import ROOT
 from tests.support.node_crypto import run_js
@@ -63,6 +63,39 @@ def test_a_jpeg_cleaned_in_the_browser_matches_the_servers_cleaning():
     with Image.open(io.BytesIO(original)) as before, Image.open(io.BytesIO(cleaned)) as after:
         assert after.getexif() == {} and before.getexif()
         assert after.tobytes() == before.tobytes()
+
+
+def _png_with_text() -> bytes:
+    from PIL.PngImagePlugin import PngInfo
+    info = PngInfo()
+    info.add_text("Author", made.PERSON)
+    info.add_text("Software", "Editor-" + made.PERSON)
+    info.add_text("Comment", "note " + made.PERSON, zip=True)
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 200, 90)).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def test_a_png_and_a_docx_with_a_png_inside_are_cleaned_as_the_server_cleans_them():
+    picture = _png_with_text()
+    with zipfile.ZipFile(io.BytesIO(made.docx())) as source:
+        members = [(i, source.read(i)) for i in source.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            archive.writestr(info, data)
+        archive.writestr("word/media/image2.png", picture)
+    docx = out.getvalue()
+    png_result, docx_result = _clean_in_js([("chart.png", picture), ("minutes.docx", docx)])
+    server_png, png_kinds = clean_png(picture)
+    assert png_result["outcome"] == "cleaned" and png_result["cleaned"] == server_png
+    assert made.PERSON.encode() in picture and made.PERSON.encode() not in server_png
+    assert png_result["found"] == sorted(png_kinds)
+    assert {kinds.AUTHOR, kinds.SOFTWARE, kinds.TEXT_NOTES} <= set(png_result["found"])
+    _, docx_kinds = clean_office(docx)
+    assert docx_result["found"] == sorted(docx_kinds)
+    with zipfile.ZipFile(io.BytesIO(docx_result["cleaned"])) as archive:
+        assert archive.read("word/media/image2.png") == server_png
 
 
 def test_a_docx_cleaned_in_the_browser_keeps_its_text_and_loses_its_authors():
