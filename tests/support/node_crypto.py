@@ -33,13 +33,14 @@ def unhexed(value):
     return value
 
 
-def run_js(calls: list[tuple], *, jitless: bool = False, flags: tuple = (), timeout: float = 120
-           ) -> list:
+def run_js(calls: list[tuple], *, jitless: bool = False, flags: tuple = (), timeout: float = 120,
+           driver=DRIVER) -> list:
     """Results of [(function name, [args...]), ...] run in one node process, in order. A call
-    that threw gives {"error": class name, "message": ...}. `flags` go to node as they are."""
+    that threw gives {"error": class name, "message": ...}. `flags` go to node as they are;
+    `driver` is the .mjs that runs them (rpc.mjs, or hidden_rpc.mjs for hidden-details.js)."""
     flags = ["--jitless", *flags] if jitless else list(flags)
     request = json.dumps([{"fn": fn, "args": hexed(list(args))} for fn, args in calls])
-    done = subprocess.run([NODE, *flags, str(DRIVER)], input=request.encode(), capture_output=True,
+    done = subprocess.run([NODE, *flags, str(driver)], input=request.encode(), capture_output=True,
                           timeout=timeout, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr.decode()
     return unhexed(json.loads(done.stdout))

@@ -1,0 +1,178 @@
+"""static/seal/hidden-details.js (issue 27): the browser removes hidden details from the same
+files as the server's portal/hidden_details/ does, and reports the same kinds; formats it cannot
+clean come back unchecked. The files are made here (tests/support/hidden_files.py), one node
+process runs every call."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+from PIL import Image
+
+import crypto
+import tests.support.hidden_files as made
+from crypto.padding import BUCKETS
+from portal.hidden_details import kinds
+from portal.hidden_details.images import clean_jpeg, clean_png
+from portal.hidden_details.office import clean_office
+from tests.support import ROOT
+from tests.support.node_crypto import run_js
+
+DRIVER = ROOT / "tests" / "browser_crypto" / "hidden_rpc.mjs"
+MARKERS = (made.PERSON.encode(), b"Model-", b"CameraMaker")  # planted in the JPEG
+
+
+def _clean_in_js(files: list[tuple[str, bytes]], jitless: bool = False) -> list[dict]:
+    return run_js([("cleanHiddenDetails", (name, data)) for name, data in files], jitless=jitless,
+                  driver=DRIVER)
+
+
+def _jpeg_with_everything() -> bytes:
+    """The GPS JPEG with a comment, an XMP block and Photoshop IPTC added after its JFIF header."""
+    data = made.jpeg_with_gps()
+    person = made.PERSON.encode()
+
+    def segment(marker: int, payload: bytes) -> bytes:
+        return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+    extra = (segment(0xFE, b"comment " + person)
+             + segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>" + person + b"</x>")
+             + segment(0xED, b"Photoshop 3.0\x008BIM" + person))
+    return data[:2] + extra + data[2:]
+
+
+def _visible(data: bytes) -> bytes:
+    """Every member but the document properties, decompressed: what the cleaning must keep."""
+    return made.zip_texts(data)
+
+
+def test_a_jpeg_cleaned_in_the_browser_matches_the_servers_cleaning():
+    original = _jpeg_with_everything()
+    server, server_kinds = clean_jpeg(original)
+    [result] = _clean_in_js([("site.jpg", original)])
+    assert result["outcome"] == "cleaned" and result["checked"] is True
+    cleaned = result["cleaned"]
+    assert all(m in original for m in MARKERS)
+    assert not any(m in cleaned for m in MARKERS)
+    assert result["found"] == sorted(server_kinds)
+    expected = {kinds.LOCATION, kinds.DEVICE, kinds.AUTHOR, kinds.XMP, kinds.TEXT_NOTES}
+    assert expected <= set(result["found"])
+    # The image data is copied byte for byte: the same bytes as the server's, the same pixels.
+    assert cleaned == server
+    assert clean_jpeg(cleaned)[1] == set()  # nothing left that the server would remove
+    with Image.open(io.BytesIO(original)) as before, Image.open(io.BytesIO(cleaned)) as after:
+        assert after.getexif() == {} and before.getexif()
+        assert after.tobytes() == before.tobytes()
+
+
+def _png_with_text() -> bytes:
+    from PIL.PngImagePlugin import PngInfo
+    info = PngInfo()
+    info.add_text("Author", made.PERSON)
+    info.add_text("Software", "Editor-" + made.PERSON)
+    info.add_text("Comment", "note " + made.PERSON, zip=True)
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 200, 90)).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def test_a_png_and_a_docx_with_a_png_inside_are_cleaned_as_the_server_cleans_them():
+    picture = _png_with_text()
+    with zipfile.ZipFile(io.BytesIO(made.docx())) as source:
+        members = [(i, source.read(i)) for i in source.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            archive.writestr(info, data)
+        archive.writestr("word/media/image2.png", picture)
+    docx = out.getvalue()
+    png_result, docx_result = _clean_in_js([("chart.png", picture), ("minutes.docx", docx)])
+    server_png, png_kinds = clean_png(picture)
+    assert png_result["outcome"] == "cleaned" and png_result["cleaned"] == server_png
+    assert made.PERSON.encode() in picture and made.PERSON.encode() not in server_png
+    assert png_result["found"] == sorted(png_kinds)
+    assert {kinds.AUTHOR, kinds.SOFTWARE, kinds.TEXT_NOTES} <= set(png_result["found"])
+    _, docx_kinds = clean_office(docx)
+    assert docx_result["found"] == sorted(docx_kinds)
+    with zipfile.ZipFile(io.BytesIO(docx_result["cleaned"])) as archive:
+        assert archive.read("word/media/image2.png") == server_png
+
+
+def test_a_docx_cleaned_in_the_browser_keeps_its_text_and_loses_its_authors():
+    original = made.docx()
+    server, server_kinds = clean_office(original)
+    [result] = _clean_in_js([("minutes.docx", original)])
+    assert result["outcome"] == "cleaned"
+    cleaned = result["cleaned"]
+    assert made.PERSON.encode() in _visible(original)
+    for data in (server, cleaned):
+        texts = _visible(data)
+        assert made.PERSON.encode() not in texts and made.COMPANY.encode() not in texts
+    with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        document = archive.read("word/document.xml")
+        core = archive.read("docProps/core.xml")
+        rels = archive.read("_rels/.rels")
+    assert made.xml_text(document, "t").startswith(made.TEXT)
+    with zipfile.ZipFile(io.BytesIO(server)) as archive:
+        assert made.xml_text(document, "t") == made.xml_text(archive.read("word/document.xml"), "t")
+    assert b"creator" not in core and b"custom.xml" not in rels
+    assert "docProps/custom.xml" not in names and "word/people.xml" not in names
+    assert not any(n.startswith("customXml/") for n in names)
+    assert result["found"] == sorted(server_kinds)
+    assert {kinds.AUTHOR, kinds.COMPANY, kinds.DATES, kinds.IMAGE_DETAILS} <= set(result["found"])
+    # Nothing is left that the server would remove, and cleaning it again in the browser finds none.
+    assert clean_office(cleaned)[1] == set()
+    assert _clean_in_js([("minutes.docx", cleaned)])[0]["found"] == []
+
+
+def test_an_xlsx_reports_what_the_server_reports():
+    original = made.xlsx()
+    _, server_kinds = clean_office(original)
+    [result] = _clean_in_js([("payments.xlsx", original)])
+    assert result["outcome"] == "cleaned"
+    assert made.PERSON.encode() not in _visible(result["cleaned"])
+    assert result["found"] == sorted(server_kinds)
+    assert clean_office(result["cleaned"])[1] == set()
+
+
+def test_formats_the_browser_cannot_clean_come_back_unchecked_and_unchanged():
+    pdf, odt = made.pdf(), made.odt()
+    docx = made.docx()
+    directory = docx.rindex(b"PK\x01\x02")  # the last member's central entry
+    far_away = docx[:directory + 42] + b"\xff\xff\xff\x7f" + docx[directory + 46:]
+    start = docx.index(b"docProps/core.xml") + len("docProps/core.xml")
+    bad_deflate = docx[:start] + b"\xff" * 16 + docx[start + 16:]
+    results = _clean_in_js([("report.pdf", pdf), ("notes.odt", odt), ("minutes.docx", docx[:200]),
+                            ("cut.jpg", _jpeg_with_everything()[:300]), ("far.docx", far_away),
+                            ("bad.docx", bad_deflate)])
+    assert [r["outcome"] for r in results] == ["unknown", "unknown"] + ["unreadable"] * 4
+    assert [r["cleaned"] for r in results[:2]] == [pdf, odt]
+    assert not any(r["checked"] or r["found"] for r in results)
+
+
+def test_cleaning_runs_without_the_jit():
+    original = _jpeg_with_everything()
+    files = [("site.jpg", original), ("minutes.docx", made.docx())]
+    [jpeg, docx] = _clean_in_js(files, jitless=True)
+    assert jpeg["cleaned"] == clean_jpeg(original)[0]
+    assert made.PERSON.encode() not in _visible(docx["cleaned"])
+
+
+def test_blobs_made_in_the_browser_are_padded_exactly_as_the_servers():
+    # paddedBlobSize at every bucket edge and at Padmé's edges up to 4 GiB, then a file cleaned
+    # in the browser, sealed in the browser: its blob is the server's size and opens in crypto/.
+    powers = [1 << e for e in range(12, 33)]
+    edges = sorted({n for b in BUCKETS for n in (b - 2, b - 1, b)}
+                   | {n for p in powers for n in (p - 2, p - 1, p, p + 1)})
+    [result] = _clean_in_js([("site.jpg", _jpeg_with_everything())])
+    cleaned = result["cleaned"]
+    key, ad = crypto.new_case_key(), crypto.attachment_ad("2026-0027", "att-1")
+    *sizes, blob = run_js([("paddedBlobSize", [n]) for n in edges]
+                          + [("encryptBlob", [key, ad, cleaned, [4096], None])])
+    assert sizes == [crypto.padded_blob_size(n) for n in edges]
+    assert len(blob) == crypto.padded_blob_size(len(cleaned)) > len(cleaned) + 24
+    out = io.BytesIO()
+    crypto.decrypt_stream(key, io.BytesIO(blob), out, ad)
+    assert out.getvalue() == cleaned
