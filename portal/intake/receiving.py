@@ -53,9 +53,15 @@ class _PendingFile:
         self.name = clean_filename(filename)
         self._ctx = intake.ctx
         self._writer = intake.ctx.blobs.writer()
-        self._key, self._ad = case_attachments.stream_key_and_ad(
+        # The bytes as received go to disk under a fresh key held only in this object's memory,
+        # not the case key: the blob of an original that cleaning then removes (its freed blocks,
+        # a snapshot, a backup) cannot be opened by the case's officers (SECURITY.md, "Hidden
+        # details in files"). Only what is kept is sealed under the case key (commit, replace).
+        self._case_key, self._ad = case_attachments.stream_key_and_ad(
             intake.case_id, intake.case_key, self.id
         )
+        self._key = crypto.new_case_key()
+        self._under_case_key = False
         self._encryptor = crypto.StreamEncryptor(self._key, self._writer.file, self._ad)
         self.attachment: Attachment | None = None
         # The file's digest as received, kept (encrypted) so a signed acknowledgement can commit to
@@ -89,18 +95,42 @@ class _PendingFile:
         return case_attachments.read_whole(self._ctx, self._writer.name, self._key, self._ad)
 
     def replace(self, data: bytes, sha256: str, hidden: str, kinds: tuple[str, ...]) -> None:
-        """Its content is now `data` (the file cleaned), under the same key; the blob as received
-        is removed."""
-        writer, size = case_attachments.write_blob(self._ctx, self._key, self._ad, data)
+        """Its content is now `data` (the file cleaned), sealed under the case's key; the blob as
+        received (under the request's key) is removed."""
+        writer, size = case_attachments.write_blob(self._ctx, self._case_key, self._ad, data)
         self._writer.discard()
         self._writer = writer
+        self._under_case_key = True
         self.attachment = dataclasses.replace(
             self.attachment, size=size, sha256=sha256, hidden=hidden, hidden_kinds=kinds
         )
 
+    def _seal_for_case(self) -> None:
+        """The file kept as received: its blob encrypted again, chunk by chunk, from the
+        request's key to the case's; the blob under the request's key is removed."""
+        writer = self._ctx.blobs.writer()
+        try:
+            encryptor = crypto.StreamEncryptor(self._case_key, writer.file, self._ad)
+            for chunk in case_attachments.decrypted_chunks(
+                self._ctx, self._writer.name, self._key, self._ad
+            ):
+                encryptor.write(chunk)
+            encryptor.close()
+            writer.close()
+        except BaseException:
+            writer.discard()
+            raise
+        self._writer.discard()
+        self._writer = writer
+        self._under_case_key = True
+
     def commit(self, day_timestamp: float) -> tuple[Attachment, str]:
+        """The file's blob, under the case's key, committed: (its attachment, the blob's name).
+        Called outside any transaction: a file kept as received is encrypted again here."""
         if self.attachment is None:
             raise ValueError("file was not finished")
+        if not self._under_case_key:
+            self._seal_for_case()
         return self.attachment, self._writer.commit(day_timestamp)
 
     def discard(self) -> None:

@@ -354,3 +354,47 @@ def test_a_pdf_comment_without_its_optional_type_and_a_page_thumbnail_are_remove
         assert not any(made.PERSON.encode() in obj.read_bytes() for obj in after.objects
                        if isinstance(obj, pikepdf.Stream))
     assert made.PERSON.encode() not in cleaned
+
+
+def test_the_file_as_received_is_on_disk_under_a_key_no_officer_holds(app, installation, monkeypatch):
+    """The blob an upload streams into before cleaning decides (unlinked once cleaned, but its
+    blocks may outlive it in freed space, a snapshot or a backup) is not under the case key: an
+    officer holding the case key cannot open the original from it."""
+    from portal.intake import receiving
+    from portal.records import casefiles
+    from tests.conftest import officer_key
+    import crypto
+
+    captured = []
+    real_read_back = receiving._PendingFile.read_back
+
+    def copy_aside_then_read(pending):
+        captured.append((pending.id, pending._ctx.blobs.path(pending._writer.name).read_bytes()))
+        return real_read_back(pending)
+
+    monkeypatch.setattr(receiving._PendingFile, "read_back", copy_aside_then_read)
+    _send(app.test_client(), [("attachments", "site.jpg", FILES["site.jpg"])])
+    [(attachment_id, received_blob)] = captured
+
+    ctx = open_context(installation.data_dir)
+    try:
+        [(case_id,)] = ctx.db.execute("SELECT id FROM cases").fetchall()
+        account, private_key = officer_key(ctx, installation.officer)
+        case_key = casefiles.open_case_key(ctx, case_id, f"account:{account.id}", private_key)
+        key = crypto.stream_key(case_key, case_id, attachment_id)
+        ad = crypto.attachment_ad(case_id, attachment_id)
+        # The kept (cleaned) copy opens under the case key ...
+        [(blob,)] = ctx.db.execute("SELECT blob FROM attachments WHERE id = ?", [attachment_id]).fetchall()
+        with ctx.blobs.open(blob) as kept:
+            assert b"".join(crypto.iter_decrypt(key, kept, ad))
+        # ... the file as received does not, and it is gone from the data directory.
+        try:
+            b"".join(crypto.iter_decrypt(key, io.BytesIO(received_blob), ad))
+        except crypto.DecryptionError:
+            pass
+        else:
+            raise AssertionError("the case key opens the file as received")
+        assert not any(path.read_bytes() == received_blob for path in Path(installation.data_dir).rglob("*")
+                       if path.is_file())
+    finally:
+        ctx.db.conn.close()
