@@ -18,6 +18,7 @@ from portal.core.clock import utc_offset_seconds as clock_offset
 from portal.core.context import Context
 from portal.guard import throttle
 from portal.guard.upload_slots import Holder, Preempted
+from portal.hidden_details import sandbox
 from portal.intake.digests import ReceivedDigest
 from portal.intake.filenames import clean_filename
 from portal.intake.uploads import Interrupted
@@ -53,16 +54,13 @@ class _PendingFile:
         self.name = clean_filename(filename)
         self._ctx = intake.ctx
         self._writer = intake.ctx.blobs.writer()
-        # The bytes as received go to disk under a fresh key held only in this object's memory,
-        # not the case key: the blob of an original that cleaning then removes (its freed blocks,
-        # a snapshot, a backup) cannot be opened by the case's officers (SECURITY.md, "Hidden
-        # details in files"). Only what is kept is sealed under the case key (commit, replace).
         self._case_key, self._ad = case_attachments.stream_key_and_ad(
             intake.case_id, intake.case_key, self.id
         )
-        self._key = crypto.new_case_key()
-        self._under_case_key = False
-        self._encryptor = crypto.StreamEncryptor(self._key, self._writer.file, self._ad)
+        # Chosen by the first bytes (_start): the key the bytes as received go to disk under.
+        self._key = self._case_key
+        self._under_case_key = True
+        self._encryptor: crypto.StreamEncryptor | None = None
         self.attachment: Attachment | None = None
         # The file's digest as received, kept (encrypted) so a signed acknowledgement can commit to
         # it, hashed beside the encryption (portal.intake.digests).
@@ -70,7 +68,19 @@ class _PendingFile:
         self._unflushed = 0
         self._flushed_to = 0
 
+    def _start(self, first: bytes) -> None:
+        """A file of a kind the checks may clean goes to disk under a fresh key held only in this
+        object's memory, not the case key: the blob of an original that cleaning then removes (its
+        freed blocks, a snapshot, a backup) cannot be opened by the case's officers (SECURITY.md,
+        "Hidden details in files"); what is kept is sealed under the case key (commit, replace).
+        Any other kind is never cleaned: it goes under the case key at once and is written once."""
+        if len(first) < 8 or sandbox.file_format(first) is not None:
+            self._key, self._under_case_key = crypto.new_case_key(), False
+        self._encryptor = crypto.StreamEncryptor(self._key, self._writer.file, self._ad)
+
     def write(self, data: bytes) -> None:
+        if self._encryptor is None:
+            self._start(data)
         self._encryptor.write(data)
         self._digest.update(data)
         self._unflushed += len(data)
@@ -84,6 +94,8 @@ class _PendingFile:
             self._flushed_to, self._unflushed = end, 0
 
     def finish(self, content_type: str) -> None:
+        if self._encryptor is None:
+            self._start(b"")
         size = self._encryptor.close()
         self._writer.close()
         self.attachment = Attachment(

@@ -398,3 +398,18 @@ def test_the_file_as_received_is_on_disk_under_a_key_no_officer_holds(app, insta
                        if path.is_file())
     finally:
         ctx.db.conn.close()
+
+
+def test_a_file_the_checks_never_read_is_encrypted_once_under_the_case_key(app, installation, monkeypatch):
+    """Only a kind the checks may clean (by its first bytes) pays for the request's own key and the
+    copy under the case key afterwards; any other file is written once, as before."""
+    from portal.intake import receiving
+
+    copies = []
+    real_seal = receiving._PendingFile._seal_for_case
+    monkeypatch.setattr(receiving._PendingFile, "_seal_for_case",
+                        lambda pending: (copies.append(pending.name), real_seal(pending)))
+    _send(app.test_client(), [("attachments", "notes.bin", b"\x00\x01 plain bytes of no kind " * 400)])
+    assert copies == []
+    _send(app.test_client(), [("attachments", "plain.pdf", b"%PDF-1.4 but not really a pdf " * 40)])
+    assert copies == ["plain.pdf"]
