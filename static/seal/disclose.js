@@ -3,6 +3,7 @@
 // every field, the case key and the identity key, uploads files encrypted in parts, and sends the
 // sealed disclosure. Nothing the discloser wrote leaves this page in the clear.
 import * as pc from './portal-crypto.js';
+import { cleanHiddenDetails } from './hidden-details.js';
 import {
   Refusal, fromB64, getJson, isObject, list, pause, putBytes, sendJson, sendPaid, show, text, toB64, utf8, whole,
 } from './page.js';
@@ -175,7 +176,25 @@ async function* blobParts(file, key, ad, header, partBytes, sha) {
   if (fill) yield held.subarray(0, fill);
 }
 
-async function uploadFile(file, caseKey, caseId, place) {
+// Files the page reads whole to remove hidden details (as the server's checks, portal/hidden_details).
+const CLEAN_AT_MOST = 64 * 1024 * 1024;
+
+// The file as it will be sealed, and what its record says of hidden details ("removed" with the
+// kinds, "none", "unknown" for a kind the page does not read, "unchecked" when it could not check).
+async function withoutHiddenDetails(file) {
+  if (file.size > CLEAN_AT_MOST) return { file, hidden: 'unchecked', kinds: [] };
+  const checked = await cleanHiddenDetails(file.name, new Uint8Array(await file.arrayBuffer()));
+  if (checked.outcome !== 'cleaned') {
+    return { file, hidden: checked.outcome === 'unknown' ? 'unknown' : 'unchecked', kinds: [] };
+  }
+  if (checked.found.length === 0) return { file, hidden: 'none', kinds: [] };
+  const cleaned = new File([checked.cleaned], file.name, { type: file.type || 'application/octet-stream' });
+  return { file: cleaned, hidden: 'removed', kinds: checked.found };
+}
+
+async function uploadFile(original, caseKey, caseId, place) {
+  progressSay(`Removing hidden details from ${place}…`, 0, 1);
+  const { file, hidden, kinds } = await withoutHiddenDetails(original);
   const attachmentId = pc.toHex(pc.randomBytes(16));
   const key = pc.streamKey(caseKey, caseId, attachmentId);
   const ad = pc.attachmentAd(caseId, attachmentId);
@@ -228,7 +247,7 @@ async function uploadFile(file, caseKey, caseId, place) {
     digest = pc.toHex(again.digest());
   }
   const meta = { name: file.name, type: file.type || 'application/octet-stream', size: file.size, message: null,
-    sha256: digest, hidden: 'unchecked', hidden_kinds: [] };
+    sha256: digest, hidden, hidden_kinds: kinds };
   return { id: attachmentId, upload, meta: toB64(pc.encryptField(caseKey, caseId, `attachment:${attachmentId}`, utf8(JSON.stringify(meta)))) };
 }
 

@@ -185,3 +185,36 @@ def test_a_key_swapped_in_the_database_is_refused_in_plain_words_and_the_verifie
         browser.close()
     officer, case = officer_on_case(app, installation.officer)
     assert "Used on weekends." in officer.get(case).text
+
+
+def test_a_photo_sealed_in_the_browser_loses_its_location_and_names_before_it_is_sent(base_url, app, installation):
+    """static/seal/hidden-details.js called by the sealing page: the officer gets the photo without
+    its GPS position or the photographer's name, and the record says what was removed."""
+    require_browser()
+    import io
+
+    from PIL import Image
+
+    from tests.support.hidden_files import PERSON, jpeg_with_gps
+    from playwright.sync_api import sync_playwright
+    photo = jpeg_with_gps()
+    assert PERSON.encode() in photo
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=NARROW)
+        bodies: list[bytes] = []
+        page.on("request", lambda r: bodies.append(r.post_data_buffer or b""))
+        _fill_disclosure(page, base_url, {"summary": "Fuel cards", "details": "Photo of the card.",
+                                          "contact": "", "identifying": ""})
+        page.get_by_label("Files (optional)").set_input_files(
+            {"name": "card.jpg", "mimeType": "image/jpeg", "buffer": photo})
+        _receipt_after_sending(page)
+        browser.close()
+    officer, case = officer_on_case(app, installation.officer)
+    shown = " ".join(officer.get(case).text.split())
+    [attachment] = {line.split("/attachments/")[1].split('"')[0] for line in officer.get(case).text.splitlines()
+                    if "/attachments/" in line}
+    received = officer.get(f"{case}/attachments/{attachment}").data
+    assert PERSON.encode() not in received and b"Exif" not in received
+    assert Image.open(io.BytesIO(received)).getexif().get_ifd(0x8825) == {}
+    assert "location" in shown.lower()  # the record names the kind removed, in plain words
