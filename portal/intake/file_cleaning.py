@@ -27,11 +27,14 @@ REQUEST_CHECK_SECONDS = 120
 @dataclass(frozen=True)
 class FileReport:
     """What the receipt page says of one file: `state` as Attachment.hidden ("removed", "none",
-    "left", "unchecked", "unknown"), the kinds removed (plain words, never values)."""
+    "left", "unchecked", "unknown"), the kinds removed (plain words, never values), and for
+    "unchecked" `why` the check gave nothing: "size" (too large or too complex for its bounds),
+    "damaged" (not what its kind says) or "not-run" (the check itself could not run)."""
 
     name: str
     state: str
     kinds: tuple[str, ...] = ()
+    why: str = ""
 
 
 @dataclass
@@ -40,9 +43,22 @@ class KeptOriginal:
     writer: BlobWriter
 
 
+# The sandbox's reasons, as the receipt tells them: a file past a bound, one that does not parse,
+# and a check that never ran (its child could not start or broke) are three different things.
+_WHY_UNCHECKED = {"size": "size", "time": "size", "limit": "size", "memory": "size",
+                  "unreadable": "damaged"}
+
+
 def not_checked_state(checked: sandbox.Checked) -> str:
     """ "unknown" for a kind of file the checks do not read, "unchecked" for one they could not."""
     return "unknown" if checked.reason == "kind" else "unchecked"
+
+
+def why_unchecked(checked: sandbox.Checked) -> str:
+    """FileReport.why for a file the checks read but could not check ("" for any other)."""
+    if not_checked_state(checked) != "unchecked":
+        return ""
+    return _WHY_UNCHECKED.get(checked.reason, "not-run")
 
 
 def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
@@ -61,14 +77,13 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
             continue
         # Above the size cap, or once the request's time for checks is spent: kept as sent.
         if attachment.size > sandbox.SIZE_CAP or left <= 0:
-            reports.append(_mark(pending, "unchecked"))
+            reports.append(_mark(pending, "unchecked", "size" if left > 0 else "not-run"))
             continue
         received = pending.read_back()
         checked = sandbox.check(received, wall_seconds=min(sandbox.WALL_SECONDS, left))
         if not checked.checked or not checked.kinds:
-            reports.append(
-                _mark(pending, "none" if checked.checked else not_checked_state(checked))
-            )
+            state = "none" if checked.checked else not_checked_state(checked)
+            reports.append(_mark(pending, state, "" if checked.checked else why_unchecked(checked)))
             continue
         _keep_original(intake, pending.id, attachment.name, received)
         pending.replace(
@@ -79,10 +94,10 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
     return reports
 
 
-def _mark(pending, state: str) -> FileReport:
+def _mark(pending, state: str, why: str = "") -> FileReport:
     """The file kept as it came, marked with what was (not) done about its hidden details."""
     pending.attachment = dataclasses.replace(pending.attachment, hidden=state)
-    return FileReport(pending.attachment.name, state)
+    return FileReport(pending.attachment.name, state, why=why)
 
 
 def _keep_original(intake: Intake, attachment_id: str, name: str, received: bytes) -> None:

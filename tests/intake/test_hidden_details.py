@@ -243,6 +243,10 @@ def test_a_bomb_and_a_malformed_file_go_through_with_a_plain_note(app, installat
     report = receipt_page[receipt_page.index('id="metadata-report"'):]
     for name in sent:
         assert re.search(rf"<strong>{re.escape(name)}</strong>:\s*could not be checked", report), name
+    for name in ("broken.pdf", "broken.jpg"):  # told apart from a file past a bound (issue 24)
+        assert re.search(rf"<strong>{re.escape(name)}</strong>:\s*could not be checked: it looks damaged",
+                         report), name
+    assert "the check itself could not run" not in report
     officer, case_url = _case_page(app, installation)
     page = officer.get(case_url).text
     assert page.count("could not be checked, so it is as the discloser sent it") == len(sent)
@@ -271,7 +275,8 @@ def test_the_child_is_held_to_its_memory_bound_and_the_request_still_succeeds(ap
         assert sandbox.check(big, memory_bytes=600 << 20, sandboxed=sandboxed).checked
     monkeypatch.setattr(sandbox, "MEMORY_BYTES", 160 << 20)
     receipt_page = _send(app.test_client(), [("attachments", "photo.jpg", big)])
-    assert re.search(r"<strong>photo\.jpg</strong>:\s*could not be checked", receipt_page)
+    assert re.search(r"<strong>photo\.jpg</strong>:\s*could not be checked: it is too large or too complex",
+                     receipt_page)
 
 
 def test_once_a_request_has_spent_its_time_for_checks_the_rest_go_as_sent(app, monkeypatch):
@@ -280,7 +285,8 @@ def test_once_a_request_has_spent_its_time_for_checks_the_rest_go_as_sent(app, m
     monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: spawned.append(a))
     monkeypatch.setattr(file_cleaning, "REQUEST_CHECK_SECONDS", 0)
     receipt_page = _send(app.test_client(), [("attachments", "site.jpg", FILES["site.jpg"])])
-    assert re.search(r"<strong>site\.jpg</strong>:\s*could not be checked", receipt_page) and spawned == []
+    assert re.search(r"<strong>site\.jpg</strong>:\s*not checked: the check itself could not run",
+                     receipt_page) and spawned == []
 
 
 def _pdf_with_photo(filters: list[str]) -> bytes:
