@@ -269,6 +269,8 @@ def test_the_child_is_held_to_its_memory_bound_and_the_request_still_succeeds(ap
         assert not bounded.checked and bounded.reason == "memory"
         assert bounded.limits == {"as": 160 << 20, "cpu": sandbox.CPU_SECONDS}
         assert sandbox.check(big, memory_bytes=600 << 20, sandboxed=sandboxed).checked
+        shipped = sandbox.check(big, sandboxed=sandboxed)  # a 36-megapixel photo checks at the shipped bound
+        assert shipped.checked and shipped.limits["as"] == sandbox.MEMORY_BYTES <= 384 << 20
     monkeypatch.setattr(sandbox, "MEMORY_BYTES", 160 << 20)
     receipt_page = _send(app.test_client(), [("attachments", "photo.jpg", big)])
     assert re.search(r"<strong>photo\.jpg</strong>:\s*could not be checked", receipt_page)
