@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path
 
 import pikepdf
+import pytest
 from PIL import Image
 
 from portal.core.context import open_context
@@ -415,3 +416,11 @@ def test_a_file_the_checks_never_read_is_encrypted_once_under_the_case_key(app, 
     assert copies == []
     _send(app.test_client(), [("attachments", "plain.pdf", b"%PDF-1.4 but not really a pdf " * 40)])
     assert copies == ["plain.pdf"]
+
+
+def test_an_xml_part_with_too_many_elements_stops_while_parsing(monkeypatch):
+    from portal.hidden_details import packages
+    monkeypatch.setattr(packages, "MAX_ELEMENTS", 50)
+    assert packages.parse_xml(b"<r>" + b"<p/>" * 49 + b"</r>").tag == "r"
+    with pytest.raises(packages.Unreadable, match="too many XML elements"):
+        packages.parse_xml(b"<r>" + b"<p/>" * 50 + b"</r>")
