@@ -82,21 +82,29 @@ def write_package(package: Package) -> bytes:
     return out.getvalue()
 
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_pis=False
-)
+MAX_ELEMENTS = 1_000_000  # per XML part: a long real report has tens of thousands (issue 22)
 
 
 def parse_xml(data: bytes) -> etree._Element:
-    """The root element; Unreadable for XML that is malformed or declares a DTD (entities are how a
-    billion-laughs bomb grows)."""
+    """The root element; Unreadable for XML that is malformed, declares a DTD (entities are how a
+    billion-laughs bomb grows) or holds more than MAX_ELEMENTS elements (counted while parsing, so
+    a bomb of many small elements stops early)."""
+    events = etree.iterparse(
+        io.BytesIO(data), events=("start",), resolve_entities=False, no_network=True,
+        load_dtd=False, huge_tree=False, remove_pis=False,
+    )
     try:
-        tree = etree.ElementTree(etree.fromstring(data, _PARSER))
+        for count, _ in enumerate(events, 1):
+            if count > MAX_ELEMENTS:
+                raise Unreadable("too many XML elements")
+        root = events.root
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise Unreadable("malformed XML") from exc
-    if tree.docinfo.doctype:
+    if root is None:
+        raise Unreadable("malformed XML")
+    if root.getroottree().docinfo.doctype:
         raise Unreadable("XML with a DTD")
-    return tree.getroot()
+    return root
 
 
 def xml_bytes(root: etree._Element) -> bytes:

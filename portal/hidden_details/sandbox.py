@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SIZE_CAP = 64 * 1024 * 1024
-MEMORY_BYTES = 1024 * 1024 * 1024  # the child's address space (RLIMIT_AS)
+# The child's address space (RLIMIT_AS). 384 MiB: a 36-megapixel JPEG (6000x6000, 108 MB of
+# pixels) still checks at 256 MiB, so 384 MiB leaves room for ordinary files, while a decompression
+# bomb stops at 3/8 of the earlier 1 GiB and eight checks at once stay near 3 GiB (issue 22).
+MEMORY_BYTES = 384 * 1024 * 1024
 CPU_SECONDS = 20
 WALL_SECONDS = 40
 

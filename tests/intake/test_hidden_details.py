@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path
 
 import pikepdf
+import pytest
 from PIL import Image
 
 from portal.core.context import open_context
@@ -273,6 +274,8 @@ def test_the_child_is_held_to_its_memory_bound_and_the_request_still_succeeds(ap
         assert not bounded.checked and bounded.reason == "memory"
         assert bounded.limits == {"as": 160 << 20, "cpu": sandbox.CPU_SECONDS}
         assert sandbox.check(big, memory_bytes=600 << 20, sandboxed=sandboxed).checked
+        shipped = sandbox.check(big, sandboxed=sandboxed)  # a 36-megapixel photo checks at the shipped bound
+        assert shipped.checked and shipped.limits["as"] == sandbox.MEMORY_BYTES <= 384 << 20
     monkeypatch.setattr(sandbox, "MEMORY_BYTES", 160 << 20)
     receipt_page = _send(app.test_client(), [("attachments", "photo.jpg", big)])
     assert re.search(r"<strong>photo\.jpg</strong>:\s*could not be checked: it is too large or too complex",
@@ -419,3 +422,11 @@ def test_a_file_the_checks_never_read_is_encrypted_once_under_the_case_key(app, 
     assert copies == []
     _send(app.test_client(), [("attachments", "plain.pdf", b"%PDF-1.4 but not really a pdf " * 40)])
     assert copies == ["plain.pdf"]
+
+
+def test_an_xml_part_with_too_many_elements_stops_while_parsing(monkeypatch):
+    from portal.hidden_details import packages
+    monkeypatch.setattr(packages, "MAX_ELEMENTS", 50)
+    assert packages.parse_xml(b"<r>" + b"<p/>" * 49 + b"</r>").tag == "r"
+    with pytest.raises(packages.Unreadable, match="too many XML elements"):
+        packages.parse_xml(b"<r>" + b"<p/>" * 50 + b"</r>")
