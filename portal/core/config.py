@@ -116,6 +116,8 @@ class Settings:
     # Receipt checks at once across every server process (half the cores by default; 0: no limit
     # beyond each process's `receipt_slots`).
     receipt_share: int = 0
+    file_check_places: int = 1  # files checked at once, all processes together (file_cleaning)
+    file_check_wait_seconds: int = 2  # a file's longest wait for one, then it is kept unchecked
     busy_retry_after: int = 5
     # Proof of work and no-script tickets (portal.guard.proofs; SECURITY.md, "Proof of work"). Bits
     # of SHA-256 hashcash asked when idle, under load (one more bit each time the proofs spent this
@@ -311,17 +313,15 @@ _FLOOD_SETTINGS = (
     "proof_seconds",
     "no_script_wait_seconds", "tickets_per_minute", "ticket_line_seconds", "cases_per_day",
     "queue_waiting", "sealing_waiting", "receipt_waiting", "receipt_nice", "lane_nice",
-    "busy_retry_after",
+    "busy_retry_after", "file_check_wait_seconds",
 )  # fmt: skip
 
 
 def _flood_settings(document: dict) -> dict:
-    kdf = _env_int("PORTAL_KDF_CONCURRENCY", 1)
-    values = {
-        kind: _env_int(f"PORTAL_{kind.upper()}", kdf)
-        for kind in ("sign_in_slots", "sealing_slots", "receipt_slots")
-    }
-    values["receipt_share"] = _env_int("PORTAL_RECEIPT_SHARE", max(1, (os.cpu_count() or 2) // 2))
+    kdf, half = _env_int("PORTAL_KDF_CONCURRENCY", 1), max(1, (os.cpu_count() or 2) // 2)
+    shares = dict(sign_in_slots=kdf, sealing_slots=kdf, receipt_slots=kdf, receipt_share=half)
+    shares["file_check_places"] = half  # sandboxed file checks at once, across processes
+    values = {name: _env_int(f"PORTAL_{name.upper()}", n) for name, n in shares.items()}
     defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
     for name in _FLOOD_SETTINGS:
         values[name] = _env_int(f"PORTAL_{name.upper()}", document.get(name, defaults[name]))

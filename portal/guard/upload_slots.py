@@ -124,6 +124,14 @@ def upload(
     return slots_for(settings).held()
 
 
+def give_back(settings: Settings, holder: Holder | None) -> None:
+    """The request body has been read whole: its slot is free for the next upload now, so the work
+    that follows (the file checks, the receipt's derivation) never holds an upload slot (issue 22).
+    The `with` block of `upload` then releases nothing; None (a small body) gives back nothing."""
+    if holder is not None:
+        slots_for(settings).release(holder)
+
+
 class CountedInput:
     """A WSGI input whose reads are counted against an upload slot (Preempted once it was handed
     over), for bodies read whole by the framework rather than streamed by a view."""

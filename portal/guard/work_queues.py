@@ -124,7 +124,7 @@ def _slot(settings: Settings, kind: str, timeout: float) -> Iterator[None]:
         # reserved lane has places of its own and a short line.
         lined = kind == LANE or settings.receipt_waiting > 0
         deadline = time.monotonic() + (timeout if lined else 0)
-        with _shared_place(settings, kind, deadline):
+        with shared_place(settings, kind, settings.receipt_share, deadline):
             yield
 
 
@@ -233,11 +233,13 @@ def _place_dir() -> Path:
 
 
 @contextlib.contextmanager
-def _shared_place(settings: Settings, kind: str, deadline: float) -> Iterator[None]:
-    """One of `receipt_share` places held across processes by an advisory lock on an empty file in
-    memory (/dev/shm), named by the data directory's hash: it holds nothing but the lock."""
+def shared_place(settings: Settings, kind: str, places: int, deadline: float) -> Iterator[None]:
+    """One of `places` places for work of `kind` (a name: receipt checks, file checks), held
+    across every server process of the installation by an advisory lock on an empty file in
+    memory (/dev/shm), named by the data directory's hash: it holds nothing but the lock. Polls
+    until `deadline` (time.monotonic()), then Busy; with no places, Busy at the deadline."""
     name = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:16]
-    paths = [_place_dir() / f"portal-{name}-{kind}-{i}.lock" for i in range(settings.receipt_share)]
+    paths = [_place_dir() / f"portal-{name}-{kind}-{i}.lock" for i in range(max(0, places))]
     while True:
         for path in paths:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)

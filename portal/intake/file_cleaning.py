@@ -6,6 +6,7 @@ touches the disk: the bytes go to the child and back through pipes."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import time
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 
 import crypto
 from portal.core.clock import day_start_timestamp
+from portal.guard import work_queues
+from portal.guard.work_slots import Busy
 from portal.hidden_details import sandbox
 from portal.intake.receiving import Intake
 from portal.records import case_attachments, original_files
@@ -22,6 +25,8 @@ from portal.store.blobs import BlobWriter
 # All the checks of one request together stop after this long, so many slow files cannot hold a
 # worker's thread for each file's own limit in turn.
 REQUEST_CHECK_SECONDS = 120
+# The name of the installation-wide places for checks (work_queues.shared_place).
+FILE_CHECKS = "file_check"
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,10 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
             reports.append(_mark(pending, "unchecked", "size" if left > 0 else "not-run"))
             continue
         received = pending.read_back()
-        checked = sandbox.check(received, wall_seconds=min(sandbox.WALL_SECONDS, left))
+        checked = _check_in_a_place(intake.ctx.settings, received, left)
+        if checked is None:  # every place for checks taken: kept as sent, and the receipt says so
+            reports.append(_mark(pending, "unchecked", "not-run"))
+            continue
         if not checked.checked or not checked.kinds:
             state = "none" if checked.checked else not_checked_state(checked)
             reports.append(_mark(pending, state, "" if checked.checked else why_unchecked(checked)))
@@ -92,6 +100,23 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
         reports.append(FileReport(attachment.name, "removed", checked.kinds))
     intake.file_reports = reports
     return reports
+
+
+def _check_in_a_place(settings, received: bytes, left: float) -> sandbox.Checked | None:
+    """The sandbox's check of one file in one of the installation's `file_check_places` (shared
+    by every server process, work_queues.shared_place), waiting for one at most
+    `file_check_wait_seconds`; None when none came free, so a flood of bombs holds at most that
+    many cores and no request waits long behind it (issue 22)."""
+    start = time.monotonic()
+    deadline = start + min(settings.file_check_wait_seconds, left)
+    place = work_queues.shared_place(settings, FILE_CHECKS, settings.file_check_places, deadline)
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(place)
+        except Busy:
+            return None
+        left -= time.monotonic() - start  # the wait came out of the request's time for checks
+        return sandbox.check(received, wall_seconds=max(1, min(sandbox.WALL_SECONDS, left)))
 
 
 def _mark(pending, state: str, why: str = "") -> FileReport:

@@ -176,8 +176,9 @@ def read_upload(intake, text_fields, holder=None):
     (receiving.Intake.watch). Raises RefusedForNow, with the text, when the floor stopped the
     files, and upload_slots.Preempted, with the text in `fields`, when the slot was handed over.
     A body whose Content-Length alone would cross the floor is read only for its text, up to its
-    first file part (read_text_before_files). The text is also kept for a fault page
-    (portal.web.fault_pages) should storing it fail."""
+    first file part (read_text_before_files). Once the body is read whole the upload slot is given
+    back (upload_slots.give_back), before any file is checked. The text is also kept for a fault
+    page (portal.web.fault_pages) should storing it fail."""
     if intake.refused:
         fields, names = read_text_before_files(text_fields)
         intake.dropped.extend(names)
@@ -191,6 +192,8 @@ def read_upload(intake, text_fields, holder=None):
             raise preempted from None
         raise RefusedForNow(keep_typed(exc.fields)) from None
     intake.end_of_body(fields)
+    # Every byte is in: the checks and derivation that follow must not keep other uploads out.
+    upload_slots.give_back(portal_context().settings, holder)
     # Kept for a fault page (portal.web.fault_pages) should storing them fail.
     return keep_typed(fields)
 

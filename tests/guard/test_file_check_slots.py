@@ -1,0 +1,89 @@
+"""File checks never hold upload slots (issue 22), driven over HTTP through the Flask test client.
+
+Each file of a disclosure may take up to sandbox.WALL_SECONDS of sandboxed work. Eight disclosures
+each carrying a bomb held every upload slot while their checks ran, so a genuine disclosure with a
+file got 503 at once. The checks here are injected: they record what is held while they run."""
+from __future__ import annotations
+
+import os
+import threading
+
+from portal.core.config import load_settings
+from portal.guard import upload_slots, work_queues
+from portal.intake import file_cleaning
+from portal.hidden_details import sandbox
+from portal.web.app import create_app
+from tests.support import csrf_token, disclosure_fields, post_multipart
+
+# Larger than the main loop reads (work_slots.SMALL_BODY_BYTES): this body takes an upload slot.
+BIG = 100 * 1024
+
+
+def app_with(installation, **overrides):
+    app = create_app(settings=load_settings(installation.data_dir, **overrides))
+    app.config["TESTING"] = True
+    return app
+
+
+def disclose(client, files=None):
+    token = csrf_token(client.get("/disclose").text)
+    fields = disclosure_fields(token, "Payments made twice.") + [("strip_metadata", "y")]
+    return post_multipart(client, "/disclose", fields, files or [("attachments", "notes.bin", os.urandom(BIG))])
+
+
+def test_a_file_check_runs_with_no_upload_slot_held_so_a_second_disclosure_gets_one(
+        installation, monkeypatch):
+    # Two places for checks, so the second disclosure's check is not kept out by the first's.
+    app = app_with(installation, max_concurrent_uploads=1, file_check_places=2)
+    slots = upload_slots.slots_for(load_settings(installation.data_dir, max_concurrent_uploads=1))
+    held_during_checks, second = [], []
+
+    def check(data, *args, **kwargs):
+        held_during_checks.append(len(slots.holders))
+        if len(held_during_checks) == 1:  # while the first disclosure's file is checked, another
+            # arrives, on a thread of its own as on a served worker
+            other = threading.Thread(target=lambda: second.append(disclose(app.test_client())))
+            other.start()
+            other.join(timeout=60)
+        return sandbox.Checked(None, reason="kind")
+
+    monkeypatch.setattr(sandbox, "check", check)
+    first = disclose(app.test_client())
+    assert first.status_code == 200 and 'id="receipt"' in first.text
+    assert held_during_checks == [0, 0]  # the first's check and the second's: no slot held
+    assert second[0].status_code == 200 and 'id="receipt"' in second[0].text
+    assert slots.holders == []
+
+
+NOT_RUN = "the check itself could not run just now"
+
+
+def counted_checks(monkeypatch) -> list:
+    calls = []
+    monkeypatch.setattr(sandbox, "check", lambda *a, **k: calls.append(1) or sandbox.Checked(None, reason="kind"))
+    return calls
+
+
+def test_with_no_place_for_file_checks_none_runs_and_the_receipt_says_so(installation, monkeypatch):
+    calls = counted_checks(monkeypatch)
+    client = app_with(installation, file_check_places=0, file_check_wait_seconds=0).test_client()
+    page = disclose(client)
+    assert page.status_code == 200 and 'id="receipt"' in page.text
+    assert calls == [] and NOT_RUN in page.text
+
+
+def test_a_file_check_waits_for_the_installations_one_place_and_runs_once_it_is_free(
+        installation, monkeypatch):
+    calls = counted_checks(monkeypatch)
+    settings = load_settings(installation.data_dir, file_check_places=1, file_check_wait_seconds=0)
+    app = create_app(settings=settings)
+    app.config["TESTING"] = True
+    client = app.test_client()
+    # Another server process's check holds the one place (the same lock file in /dev/shm).
+    with work_queues.shared_place(settings, file_cleaning.FILE_CHECKS, 1, deadline=0):
+        held = disclose(client)
+    assert held.status_code == 200 and NOT_RUN in held.text and calls == []
+    two = [("attachments", "a.bin", os.urandom(BIG)), ("attachments", "b.bin", os.urandom(BIG))]
+    free = disclose(client, two)
+    assert free.status_code == 200 and NOT_RUN not in free.text
+    assert calls == [1, 1]  # each file's check took the place and gave it back
