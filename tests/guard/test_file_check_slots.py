@@ -13,7 +13,7 @@ from portal.guard import upload_slots, work_queues
 from portal.intake import file_cleaning
 from portal.hidden_details import sandbox
 from portal.web.app import create_app
-from tests.support import csrf_token, disclosure_fields, post_multipart
+from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 
 # Larger than the main loop reads (work_slots.SMALL_BODY_BYTES): this body takes an upload slot.
 BIG = 100 * 1024
@@ -53,6 +53,23 @@ def test_a_file_check_runs_with_no_upload_slot_held_so_a_second_disclosure_gets_
     assert held_during_checks == [0, 0]  # the first's check and the second's: no slot held
     assert second[0].status_code == 200 and 'id="receipt"' in second[0].text
     assert slots.holders == []
+
+
+def test_a_reply_gives_its_upload_slot_back_before_its_files_are_checked(installation, monkeypatch):
+    app = app_with(installation, max_concurrent_uploads=1)
+    slots = upload_slots.slots_for(load_settings(installation.data_dir, max_concurrent_uploads=1))
+    client = app.test_client()
+    receipt = receipt_from(disclose(client, [("attachments", "n.txt", b"small")]).text)
+    token = csrf_token(client.get("/status").text)
+    assert client.post("/status", data={"csrf_token": token, "receipt": receipt}).status_code == 303
+    held_during_checks = []
+    monkeypatch.setattr(sandbox, "check", lambda *a, **k: held_during_checks.append(
+        len(slots.holders)) or sandbox.Checked(None, reason="kind"))
+    token = csrf_token(client.get("/status").text)
+    sent = post_multipart(client, "/status/reply", [("csrf_token", token), ("message", "More."),
+                                                    ("strip_metadata", "y")],
+                          [("attachments", "more.bin", os.urandom(BIG))])
+    assert sent.status_code == 303 and held_during_checks == [0]
 
 
 NOT_RUN = "the check itself could not run just now"
