@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from portal.cli.root import main, open_installation
+from portal.cli.root import main, open_installation, print_progress
 from portal.core.text import count_of
 
 
@@ -129,7 +129,7 @@ def channel_recover(data_dir: Path, name: str, email: str) -> None:
     ctx = open_installation(data_dir)
     shares = [line for line in sys.stdin.read().splitlines() if line.strip()]
     try:
-        done = recover(ctx, name, email, shares, report=_print_progress)
+        done = recover(ctx, name, email, shares, report=print_progress)
     except (RecoveryError, crypto.RecoveryShareError) as exc:
         raise click.ClickException(str(exc))
     finally:
@@ -152,12 +152,6 @@ def channel_recover(data_dir: Path, name: str, email: str) -> None:
             f"{count_of(done.without_copy, 'case')} never sealed to the recovery key and could"
             " not be recovered."
         )
-
-
-def _print_progress(state) -> None:
-    """After each batch (its own transaction): how far a long operation has got. Run the same
-    command again after an interruption and it carries on from the last line printed."""
-    click.echo(f"{state.done} of {state.total} cases", err=True)
 
 
 @main.group("recovery-key")

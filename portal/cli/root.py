@@ -74,3 +74,10 @@ def read_passphrase() -> str:
     if not passphrase:
         raise click.UsageError("Give the passphrase on standard input (one line).")
     return passphrase
+
+
+def print_progress(state, noun: str = "cases") -> None:
+    """After each batch (its own transaction) of a long operation (portal.store.progress): how far
+    it has got, on standard error (`1200 of 10000 cases`). Run the same command again after an
+    interruption and it carries on from the last line printed."""
+    click.echo(f"{state.done} of {state.total} {noun}", err=True)
