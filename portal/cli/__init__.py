@@ -3,9 +3,19 @@
 Each command module attaches its commands to the root group; importing them here registers them.
 """
 
-from portal.cli import accounts, bundle, channels, installation, integrity, roster, workdays
+from portal.cli import (
+    accounts,
+    bundle,
+    channels,
+    installation,
+    integrity,
+    retention,
+    roster,
+    workdays,
+)
 from portal.cli.root import main
 
 __all__ = [
-    "main", "accounts", "bundle", "channels", "installation", "integrity", "roster", "workdays",
+    "main", "accounts", "bundle", "channels", "installation", "integrity", "retention", "roster",
+    "workdays",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 from dateutil.relativedelta import relativedelta
 
@@ -284,29 +285,55 @@ def deletions_under_way(ctx: Context, account_id: int) -> list[progress.Progress
     return progress.under_way(ctx.db, DELETION, account_id)
 
 
-def carry_on_deletions(ctx: Context, account_id: int | None = None) -> int:
-    """Finish the deletions under way (this officer's, or every one): how many were finished."""
+def cases_being_deleted(ctx: Context) -> list[str]:
+    """The ids of the cases whose confirmed deletion is under way (anyone's), in id order."""
+    return [
+        row[0]
+        for row in ctx.db.execute(
+            "SELECT scope FROM long_operations WHERE kind = ? ORDER BY scope", [DELETION]
+        )
+    ]
+
+
+def carry_on_deletions(
+    ctx: Context,
+    account_id: int | None = None,
+    *,
+    report: Callable[[progress.Progress], None] | None = None,
+    batches: int | None = None,
+) -> int:
+    """Finish the deletions under way (this officer's, or every one): how many were finished.
+    `report(op)` runs after each batch's commit (op.done of op.total rows of the case gone);
+    with `batches`, it stops after that many transactions, the rest left for the next call."""
     if account_id is None:
-        scopes = [
-            row[0]
-            for row in ctx.db.execute(
-                "SELECT scope FROM long_operations WHERE kind = ?", [DELETION]
-            )
-        ]
+        scopes = cases_being_deleted(ctx)
     else:
         scopes = [op.scope for op in deletions_under_way(ctx, account_id)]
+    finished = 0
     if scopes:
         with maintenance_lock(ctx.settings.data_dir):
             for case_id in scopes:
-                _remove_rows(ctx, case_id)
+                if batches is not None and batches <= 0:
+                    break
+                done, used = _remove_rows(ctx, case_id, report, batches)
+                finished += done
+                batches = None if batches is None else batches - used
             _settle(ctx)
-    return len(scopes)
+    return finished
 
 
-def _remove_rows(ctx: Context, case_id: str) -> None:
+def _remove_rows(
+    ctx: Context,
+    case_id: str,
+    report: Callable[[progress.Progress], None] | None = None,
+    batches: int | None = None,
+) -> tuple[bool, int]:
     """The rows of a case whose deletion is recorded, at most progress.BATCH_CASES attachments or
-    messages a transaction (each batch's blob files unlinked in it), then the case row."""
-    while True:
+    messages a transaction (each batch's blob files unlinked in it), then the case row. Stops
+    after `batches` transactions if given: (whether the case is gone, transactions done)."""
+    used = 0
+    while batches is None or used < batches:
+        used += 1
         with transaction(ctx.db):
             batch = progress.BATCH_CASES
             # The originals kept for the discloser go first, then the attachments.
@@ -336,14 +363,21 @@ def _remove_rows(ctx: Context, case_id: str) -> None:
                     "UPDATE long_operations SET done = done + ? WHERE kind = ? AND scope = ?",
                     [len(rows), DELETION, case_id],
                 )
-                continue
-            # Every other table that refers to a case does so ON DELETE CASCADE
-            # (tests/operations/test_retention.py checks).
-            ctx.db.execute("DELETE FROM cases WHERE id = ?", [case_id])
-            ctx.db.execute(
-                "DELETE FROM long_operations WHERE kind = ? AND scope = ?", [DELETION, case_id]
-            )
-            return
+                op = progress.load(ctx.db, DELETION, case_id)
+            else:
+                op = progress.load(ctx.db, DELETION, case_id)
+                # Every other table that refers to a case does so ON DELETE CASCADE
+                # (tests/operations/test_retention.py checks).
+                ctx.db.execute("DELETE FROM cases WHERE id = ?", [case_id])
+                ctx.db.execute(
+                    "DELETE FROM long_operations WHERE kind = ? AND scope = ?", [DELETION, case_id]
+                )
+                op.finished = True
+        if report is not None:
+            report(op)
+        if op.finished:
+            return True, used
+    return False, used
 
 
 def _settle(ctx: Context) -> None:

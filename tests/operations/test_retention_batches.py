@@ -1,7 +1,8 @@
 """Deleting a case with many messages in bounded transactions (issue 23): the first ends every way
 of reading it and records the deletion, then at most progress.BATCH_CASES of its attachments or
 messages go per transaction, then the case row. A deletion stopped part way leaves a case nobody can
-open, `portal audit verify` intact, and is finished from the retention page."""
+open, `portal audit verify` intact, and is finished from the retention page or by `portal retention
+carry-on` (which prints its progress and may itself stop after a number of batches)."""
 from __future__ import annotations
 
 import contextlib
@@ -65,18 +66,17 @@ def requested_case_with_replies(installation, cara, monkeypatch):  # noqa: F811
     return app, ana, second, ref
 
 
-def test_a_deletion_stopped_part_way_is_unreadable_and_finished_from_the_page(
-        installation, cara, monkeypatch):  # noqa: F811
-    data_dir = installation.data_dir
+def stopped_deletion(installation, cara, monkeypatch):  # noqa: F811
+    """A confirmed deletion whose process stopped inside its fourth transaction (its work rolled
+    back): ((Ana's client, Cara's client, its reference, its traces on disk before), (its total
+    rows, the rows done, the messages left))."""
     app, ana, second, ref = requested_case_with_replies(installation, cara, monkeypatch)
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = sqlite3.connect(installation.data_dir / "portal.db")
     (messages,) = conn.execute("SELECT COUNT(*) FROM messages").fetchone()
     (files,) = conn.execute("SELECT COUNT(*) FROM attachments").fetchone()
     conn.close()
     assert messages >= REPLIES and files == 1
-    before = traces_of(data_dir, ref)
-
-    # The process stops inside the third batch (its work rolls back).
+    before = traces_of(installation.data_dir, ref)
     real, calls = retention.transaction, [0]
 
     @contextlib.contextmanager
@@ -94,10 +94,16 @@ def test_a_deletion_stopped_part_way_is_unreadable_and_finished_from_the_page(
     except RuntimeError:
         pass
     monkeypatch.setattr(retention, "transaction", real)
+    return (ana, second, ref, before), (files + messages, files + BATCH, messages - BATCH)
+
+
+def test_a_deletion_stopped_part_way_is_unreadable_and_finished_from_the_page(
+        installation, cara, monkeypatch):  # noqa: F811
+    data_dir = installation.data_dir
+    (ana, second, ref, before), (total, done, left) = stopped_deletion(installation, cara, monkeypatch)
     assert ana.get(f"/console/cases/{ref}").status_code == 404  # nobody opens it any more
     page = second.get("/console/retention/").text
-    total = files + messages
-    assert f'data-done="{1 + BATCH}" data-total="{total}"' in page and "Carry on deleting" in page
+    assert f'data-done="{done}" data-total="{total}"' in page and "Carry on deleting" in page
     assert "Deletions that stopped part way" not in ana.get("/console/retention/").text  # cara's
     assert run_cli(data_dir, "audit", "verify").exit_code == 0
 
@@ -106,9 +112,9 @@ def test_a_deletion_stopped_part_way_is_unreadable_and_finished_from_the_page(
                              data={"csrf_token": csrf_token(page)})
     assert answer.status_code == 303
     batches = [t for t in trace.transactions() if deleted_rows(t)]
-    assert len(batches) == -(-(messages - BATCH) // BATCH)
+    assert len(batches) == -(-left // BATCH)
     assert all(deleted_rows(t) <= BATCH for t in batches)
-    assert sum(deleted_rows(t) for t in batches) == messages - BATCH  # none twice
+    assert sum(deleted_rows(t) for t in batches) == left  # none twice
     assert "Deletions that stopped part way" not in second.get("/console/retention/").text
     conn = sqlite3.connect(data_dir / "portal.db")
     assert conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
@@ -129,3 +135,29 @@ def test_an_uninterrupted_deletion_is_bounded_too(installation, cara, monkeypatc
     written = [deleted_rows(t) for t in trace.transactions()]
     assert max(written) <= BATCH and sum(written) >= REPLIES + 1
     assert "intact" in run_cli(installation.data_dir, "audit", "verify").output
+
+
+def test_the_command_line_carries_a_stopped_deletion_on_with_its_progress(
+        installation, cara, monkeypatch):  # noqa: F811
+    data_dir = installation.data_dir
+    _, (total, done, left) = stopped_deletion(installation, cara, monkeypatch)
+    with traced() as trace:
+        first = run_cli(data_dir, "retention", "carry-on", "--batches", "1")
+        # One batch, then it stops: the deletion stays under way for the next run.
+        assert first.stderr.splitlines() == [f"{done + BATCH} of {total} rows"]
+        assert "0 deletions finished; 1 still under way." in first.stdout
+        second = run_cli(data_dir, "retention", "carry-on")
+    lines = second.stderr.splitlines()
+    assert lines[-1] == f"{total} of {total} rows" and len(lines) == -(-(left - BATCH) // BATCH) + 1
+    assert [int(line.split()[0]) for line in lines] == sorted(int(line.split()[0]) for line in lines)
+    assert "1 deletion finished; 0 still under way." in second.stdout
+    batches = [t for t in trace.transactions() if deleted_rows(t)]
+    assert all(deleted_rows(t) <= BATCH for t in batches)
+    assert sum(deleted_rows(t) for t in batches) == left  # each remaining row exactly once
+    conn = sqlite3.connect(data_dir / "portal.db")
+    assert conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM long_operations").fetchone()[0] == 0
+    conn.close()
+    again = run_cli(data_dir, "retention", "carry-on")  # nothing left: nothing done twice
+    assert again.stderr == "" and "0 deletions finished; 0 still under way." in again.stdout
+    assert "intact" in run_cli(data_dir, "audit", "verify").output
