@@ -227,3 +227,31 @@ def _send_digests(data_dir: Path, period: int) -> str:
     return f"{sent} digest(s) sent" + (
         f", {failed} refused by the mail server (tried again next time)." if failed else "."
     )
+
+
+# What each long operation (portal.store.progress kind) is, and what carries it on.
+UNDER_WAY = {
+    "grant_all": ("every case of a channel given to an officer", "the console, Who reads your"
+                  " channels (/console/memberships)"),
+    "seal_recovery": ("a channel's cases sealed to its recovery key", "the console, Who reads your"
+                      " channels (/console/memberships)"),
+    "recover": ("a channel's cases re-sealed with the custodians' shares",
+                "`portal channel recover`, with the shares"),
+    "case_delete": ("a confirmed case deletion", "`portal retention carry-on`, or the console's"
+                    " retention page"),
+}
+
+
+@main.command("under-way")
+@click.pass_obj
+def under_way(data_dir: Path) -> None:
+    """The long operations that stopped part way (they run in batches of short transactions and
+    resume where they stopped): one a line, how far each got and what carries it on."""
+    from portal.store import progress
+
+    found = progress.every_one_under_way(open_installation(data_dir).db)
+    for op in found:
+        what, carry_on = UNDER_WAY.get(op.kind, (op.kind, "the command or page that began it"))
+        click.echo(f"{what}: {op.done} of {op.total} done; carried on by {carry_on}")
+    if not found:
+        click.echo("Nothing is under way.")

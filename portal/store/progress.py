@@ -86,6 +86,12 @@ def under_way(db: Database, kind: str, actor: int) -> list[Progress]:
     return [p for (scope,) in scopes if (p := load(db, kind, scope)) is not None]
 
 
+def every_one_under_way(db: Database) -> list[Progress]:
+    """Every operation begun and not finished, whoever began it, by kind then scope."""
+    scopes = db.execute("SELECT kind, scope FROM long_operations ORDER BY kind, scope").fetchall()
+    return [p for (kind, scope) in scopes if (p := load(db, kind, scope)) is not None]
+
+
 def begin(db: Database, kind: str, scope: str, actor: int | None, total: int) -> Progress:
     """Resume the operation if it is under way, else record it as begun (its own transaction)."""
     with transaction(db):

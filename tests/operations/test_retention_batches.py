@@ -141,6 +141,9 @@ def test_the_command_line_carries_a_stopped_deletion_on_with_its_progress(
         installation, cara, monkeypatch):  # noqa: F811
     data_dir = installation.data_dir
     _, (total, done, left) = stopped_deletion(installation, cara, monkeypatch)
+    assert run_cli(data_dir, "under-way").stdout.splitlines() == [
+        f"a confirmed case deletion: {done} of {total} done; carried on by `portal retention"
+        " carry-on`, or the console's retention page"]
     with traced() as trace:
         first = run_cli(data_dir, "retention", "carry-on", "--batches", "1")
         # One batch, then it stops: the deletion stays under way for the next run.
@@ -158,6 +161,14 @@ def test_the_command_line_carries_a_stopped_deletion_on_with_its_progress(
     assert conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM long_operations").fetchone()[0] == 0
     conn.close()
+    assert run_cli(data_dir, "under-way").stdout == "Nothing is under way.\n"
     again = run_cli(data_dir, "retention", "carry-on")  # nothing left: nothing done twice
     assert again.stderr == "" and "0 deletions finished; 0 still under way." in again.stdout
     assert "intact" in run_cli(data_dir, "audit", "verify").output
+
+
+def test_under_way_names_every_kind_of_long_operation():
+    from portal.cli.installation import UNDER_WAY
+    from portal.keys import access, recovery
+
+    assert set(UNDER_WAY) == {access.GRANT_ALL, recovery.SEAL, recovery.RECOVER, retention.DELETION}
