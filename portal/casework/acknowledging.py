@@ -7,6 +7,7 @@ import datetime as dt
 
 from portal.casework import workflow
 from portal.casework.cases import open_case, record_status
+from portal.casework.deadlines import FINAL_STATUSES
 from portal.casework.triage import StatusError
 from portal.core.clock import today
 from portal.core.context import Context
@@ -22,15 +23,24 @@ def written_day(day: str) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
-def opening_message(received_day: str, regime: str) -> str:
-    """The acknowledgement offered to the officer to edit before sending (plain text)."""
+def opening_message(received_day: str, regime: str, status: str = "received") -> str:
+    """The acknowledgement offered to the officer to edit before sending (plain text). For a case
+    already at a final status (deadlines.FINAL_STATUSES) it promises no consideration still to come:
+    the decision is made, and the discloser's page gives it with its reason."""
     if regime == "eu":
         law = "Directive (EU) 2019/1937 (Art 9)"
     else:
         law = "s 13(1)(a) of the Protected Disclosures (Protection of Whistleblowers) Act 2022"
-    return (
+    opening = (
         f"Thank you for your disclosure. We received it on {written_day(received_day)}, and this"
         f" message acknowledges it under {law}.\n\n"
+    )
+    if status in FINAL_STATUSES:
+        return opening + (
+            "We have already decided what happens to it: this page shows that decision and the"
+            " reason for it. You can still write to us here at any time."
+        )
+    return opening + (
         "We will consider it, and tell you what we are doing about it and why. You can write to us"
         " here at any time, for example if you have raised it anywhere else."
     )

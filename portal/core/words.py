@@ -8,6 +8,7 @@ The app factory registers these as Jinja filters (portal/web/app.py)::
     {{ case.received_day|date_words }}        7 December 2026 (plain text, for an attribute)
     {{ entry_time|nz_time }}                  7 December 2026, 15:08 (in a <time>, as nz_date)
     {{ attachment.size|file_size }}           512 bytes, 4 KB, 3.1 MB, 1.2 GB
+    {{ limits.file_bytes|limit_size }}        2.1 GB for 2 GiB (rounded down: a limit)
     referred to {{ authority|in_sentence }}   referred to an Ombudsman, the Commissioner of Police
     {% set the, name = authority|sentence_parts %}   the article apart, to bold the name
 
@@ -131,6 +132,19 @@ def file_size(n: int, locale: str | None = None, bytes_words=None) -> str:
     if n < 1_000_000_000:
         return f"{format_decimal(round(n / 1_000_000, 1), '0.0', locale=locale)} MB"
     return f"{format_decimal(round(n / 1_000_000_000, 1), '0.0', locale=locale)} GB"
+
+
+def limit_size(n: int, locale: str | None = None, bytes_words=None) -> str:
+    """A limit in bytes as a page states it ("Up to 2.1 GB each"): the units of file_size, rounded
+    down, so a file of the size stated is never refused (2 GiB, 2,147,483,648 bytes: "2.1 GB")."""
+    locale = _locale(locale)
+    if n < 1000:
+        return bytes_words(n) if bytes_words else count_of(n, "byte")
+    if n < 1_000_000:
+        return f"{format_decimal(n // 1000, locale=locale)} KB"
+    unit, name = (1_000_000, "MB") if n < 1_000_000_000 else (1_000_000_000, "GB")
+    tenths = n * 10 // unit
+    return f"{format_decimal(tenths / 10, '0.#', locale=locale)} {name}"
 
 
 def N_(text: str) -> str:

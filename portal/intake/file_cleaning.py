@@ -18,7 +18,7 @@ from portal.guard import work_queues
 from portal.guard.work_slots import Busy
 from portal.hidden_details import sandbox
 from portal.intake.receiving import Intake
-from portal.records import case_attachments, original_files
+from portal.records import case_attachments, casefiles, original_files
 from portal.records.original_files import Original
 from portal.store.blobs import BlobWriter
 
@@ -34,7 +34,9 @@ class FileReport:
     """What the receipt page says of one file: `state` as Attachment.hidden ("removed", "none",
     "left", "unchecked", "unknown"), the kinds removed (plain words, never values), and for
     "unchecked" `why` the check gave nothing: "size" (too large or too complex for its bounds),
-    "damaged" (not what its kind says) or "not-run" (the check itself could not run)."""
+    "damaged" (not what its kind says) or "not-run" (the check itself could not run); for
+    "unknown", `why` "plain-text" when the file is plain text (casefiles.plain_text), which has no
+    place for the kinds removed."""
 
     name: str
     state: str
@@ -91,7 +93,10 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
             continue
         if not checked.checked or not checked.kinds:
             state = "none" if checked.checked else not_checked_state(checked)
-            reports.append(_mark(pending, state, "" if checked.checked else why_unchecked(checked)))
+            why = "" if checked.checked else why_unchecked(checked)
+            if state == "unknown" and casefiles.plain_text(received):
+                why = "plain-text"
+            reports.append(_mark(pending, state, why))
             continue
         _keep_original(intake, pending.id, attachment.name, received)
         pending.replace(

@@ -206,6 +206,7 @@ _DETAIL_WORDS: dict[str, dict] = {
     "resumed": {True: "carried on from where it stopped", False: "from the start"},
     "locked": {True: "sign-in paused", False: "sign-in not paused"},
     "identity": {True: "with the discloser's identity", False: "without the discloser's identity"},
+    "role": {"admin": "as an administrator", "officer": "as an officer"},
 }
 _DETAIL_NAMES = {
     "message_id": "message", "note_id": "note", "attachment_id": "file", "interest_id": "interest",

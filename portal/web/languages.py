@@ -150,8 +150,8 @@ def _bytes_words(n: int) -> str:
 
 
 def add_locale_filters(app: Flask) -> None:
-    """`nz_date`, `nz_time`, `date_words` and `file_size` (portal.core.words) in the page's
-    locale."""
+    """`nz_date`, `nz_time`, `date_words`, `file_size` and `limit_size` (portal.core.words) in
+    the page's locale."""
     app.add_template_filter(
         lambda day, id=None, **attrs: words.nz_date(day, id, str(get_locale()), **attrs),
         "nz_date",
@@ -160,6 +160,9 @@ def add_locale_filters(app: Flask) -> None:
     app.add_template_filter(lambda d: words.date_words(d, str(get_locale())), "date_words")
     app.add_template_filter(
         lambda n: words.file_size(n, str(get_locale()), _bytes_words), "file_size"
+    )
+    app.add_template_filter(
+        lambda n: words.limit_size(n, str(get_locale()), _bytes_words), "limit_size"
     )
     # A string of the domain, marked N_ there, in the page's language: `kinds|map("translated")`.
     app.add_template_filter(lambda text: gettext(text), "translated")

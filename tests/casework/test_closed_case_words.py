@@ -14,10 +14,16 @@ def _acknowledge_hint(page: str) -> str:
     return re.search(r'<p class="hint" id="ack-message-hint">([^<]+)</p>', page).group(1)
 
 
+def _prefilled_acknowledgement(page: str) -> str:
+    return re.search(r'<textarea[^>]*id="ack-message"[^>]*>(.*?)</textarea>', page, re.S).group(1).strip()
+
+
 def test_a_case_closed_before_it_was_acknowledged_is_named_and_acknowledged_as_it_is(app, installation):
     disclose_to(app.test_client())
     officer, case = officer_on_case(app, installation.officer)
-    assert "sets the status to acknowledged" in _acknowledge_hint(officer.get(case).text)  # a new case
+    page = officer.get(case).text  # a new case
+    assert "sets the status to acknowledged" in _acknowledge_hint(page)
+    assert "We will consider it" in _prefilled_acknowledgement(page)
 
     said = confirmed(officer, post(officer, case + "/status", status="no_further_action",
                                    reason="Already before the courts (s 15)."))
@@ -26,7 +32,9 @@ def test_a_case_closed_before_it_was_acknowledged_is_named_and_acknowledged_as_i
     hint = _acknowledge_hint(page)
     assert "records s 13(1)(a)" in hint and "the status stays as it is" in hint
     assert "sets the status to acknowledged" not in hint
-    message = re.search(r'<textarea[^>]*id="ack-message"[^>]*>(.*?)</textarea>', page, re.S).group(1).strip()
+    message = _prefilled_acknowledgement(page)
+    # The decision is made: the message offered must not promise consideration still to come.
+    assert "consider" not in message and "already decided" in message
     said = confirmed(officer, post(officer, case + "/acknowledge", message=message))
     assert "the status is now No further action and s 13(1)(a)" in said
     assert 'data-status="no_further_action"' in officer.get(case).text

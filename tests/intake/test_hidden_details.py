@@ -430,3 +430,21 @@ def test_an_xml_part_with_too_many_elements_stops_while_parsing(monkeypatch):
     assert packages.parse_xml(b"<r>" + b"<p/>" * 49 + b"</r>").tag == "r"
     with pytest.raises(packages.Unreadable, match="too many XML elements"):
         packages.parse_xml(b"<r>" + b"<p/>" * 50 + b"</r>")
+
+
+def test_a_plain_text_file_is_said_to_hold_none_of_the_kinds_removed_and_other_unchecked_kinds_may(app, installation):
+    """New-user review (issue 25): a .txt file was said to "still hold hidden details"; plain text
+    has no place for them, while a file of a kind the portal cannot read still may."""
+    sent = {"minutes.txt": "Minutes of the meeting.\r\n\tItem 1: invoices paid twice. Māori words too.\n".encode(),
+            "recording.bin": b"\x00\x01 bytes of no kind " * 40}
+    receipt_page = _send(app.test_client(), [("attachments", name, data) for name, data in sent.items()])
+    report = receipt_page[receipt_page.index('id="metadata-report"'):]
+    assert re.search(r"<strong>minutes\.txt</strong>:\s*plain text: it has no place for hidden details", report)
+    assert re.search(r"<strong>recording\.bin</strong>:\s*not checked: [^<]*may still hold hidden details", report)
+    assert report.count("may still hold hidden details") == 1
+    officer, case_url = _case_page(app, installation)
+    page = officer.get(case_url).text
+    details = page[page.index('id="file-details"'):]
+    assert re.search(r'minutes\.txt</span>:\s*plain text: no place for hidden details', details)
+    assert re.search(r'recording\.bin</span>:\s*not checked: a kind of file the portal cannot check', details)
+    assert "Make a clean copy of minutes.txt" not in details and "Make a clean copy of recording.bin" in details

@@ -139,7 +139,7 @@ def test_a_recovery_key_seals_nothing_until_an_officer_confirms_it_in_the_consol
     assert "1 earlier case has no copy" in memberships and "you read 1 of them" in memberships
     sealed = seal_in_console(officer)
     assert sealed.status_code == 303
-    assert "1 case sealed to the recovery key" in officer.get(sealed.headers["Location"]).text
+    assert "The recovery key can now open 1 case more." in officer.get(sealed.headers["Location"]).text
     assert recovery_copy_count(ctx) == 6
     assert ctx.db.execute("SELECT actor, detail FROM audit_log WHERE event = 'recovery_sealed'").fetchone() \
         == (ana_id, '{"cases":1,"left":0}')
@@ -260,3 +260,20 @@ def test_a_pending_recovery_key_is_in_the_officers_digest(installation):
     digests = {d.email: d for d in notifications.due_digests(ctx, slot)}
     assert digests[installation.officer.email].kinds == ["recovery"]
     assert digests[installation.officer.email].counts["recovery"] == 1
+
+
+def test_the_recovery_key_to_confirm_is_put_in_plain_words(app, installation):
+    """New-user review (issue 25): the confirmation spoke of keys "sealed to", "offline" and a
+    "roster root" handed on; an officer deciding whether to confirm reads what each thing does."""
+    _, public, words = printed_fingerprint(installation.data_dir)
+    run_cli(installation.data_dir, "channel", "set-recovery", "Audit and Risk", public)
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    page = officer.get("/console/memberships").text
+    section = page[page.index('id="recovery-keys"'):page.index("Changes you had not seen")]
+    assert words in section and "Confirm the recovery key of Audit and Risk" in section
+    text = re.sub(r"<[^>]+>", " ", section)
+    for jargon in ("sealed", "Seal", "offline", "root", "signing key", "share"):
+        assert jargon not in text, jargon
+    assert "a computer that is never online" in text and "their part of it" in text
+    assert "put another officer in charge of this channel's list of officers" in text

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from werkzeug.exceptions import NotFound
@@ -432,8 +433,20 @@ def test_sizes_in_kb_and_mb():
         "1 byte", "999 bytes", "4 KB", "999 KB", "1.0 MB", "3.1 MB", "2.1 GB"]
 
 
+def test_a_limit_is_rounded_down_so_a_file_of_the_size_stated_is_never_refused():
+    from portal.core.words import limit_size
+    assert [limit_size(n) for n in (999, 1999, 1_999_999, 2_150_000_000, 2 * 1024**3, 4_000_000_000)] == [
+        "999 bytes", "1 KB", "1.9 MB", "2.1 GB", "2.1 GB", "4 GB"]
+
+
 def test_the_upload_limit_and_a_sent_file_in_kb_or_mb(walk):
     assert "Up to 2.1 GB each." in _text(walk, "disclose")
+    # The README gives the operator the same limit, in the same unit (it said "2 GiB": issue 25).
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    stated = re.search(r"`PORTAL_MAX_ATTACHMENT_BYTES` \(default ([0-9,]+) bytes,\s+which the disclosure form"
+                       r"\s+states as ([0-9.]+ GB)", readme)
+    assert int(stated.group(1).replace(",", "")) == 2 * 1024**3
+    assert f"Up to {stated.group(2)} each." in _text(walk, "disclose")
     assert "invoices.pdf (4 KB)" in _text(walk, "status (open)")
 
 
@@ -477,6 +490,8 @@ def test_each_status_once_where_the_checklist_says_what_records_a_step(walk):
 def test_the_audit_log_in_words(walk):
     text = _text(walk, "/console/audit (admin)")
     assert "Enrolment link made (by the server's operator, channels: 1)" in text
+    assert "role:" not in text and "admin)" not in text  # the account's role in words, not its key
+    assert "as an administrator" in text and "as an officer" in text
     assert "status: acknowledged" in _text(walk, "/console/audit (officer)")
 
 

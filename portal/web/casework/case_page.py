@@ -51,7 +51,9 @@ def render_case(ref: str, problem=None, code=200, **forms):
     forms = {
         "reply_form": OfficerReplyForm(),
         "ack_form": AcknowledgeForm(
-            message=acknowledging.opening_message(view.case.received_day, view.clock.regime)
+            message=acknowledging.opening_message(
+                view.case.received_day, view.clock.regime, view.case.status
+            )
         ),
         "status_form": status_form(status=view.case.status),
         "extension_form": ExtensionForm(),
