@@ -25,36 +25,15 @@ CLEAN_COPY_PREFIX = "clean copy of "
 class FileDetails:
     files: list[Attachment]  # every file of the case, with its hidden details' state
     originals: list[Original]  # the originals the discloser handed over
-    # Ids of the files of a kind not checked that are plain text (casefiles.plain_text): nothing
-    # of the kinds removed can be in them, and the page says so.
-    plain_text: frozenset[str] = frozenset()
-
-
-# A file of a kind not checked is read to tell whether it is plain text only up to this size, so
-# a large one costs the case page no more than its metadata.
-PLAIN_TEXT_READ_BYTES = 1 << 20
 
 
 def file_details(ctx: Context, who: SignedIn, ref: str) -> FileDetails:
     """For the case page (not audited apart: reading the case is)."""
     case, case_key = open_case(ctx, who, ref)
-    files = case_attachments.all_attachments(ctx, case.id, case_key)
     return FileDetails(
-        files,
+        case_attachments.all_attachments(ctx, case.id, case_key),
         original_files.handed_over(ctx, case.id, case_key),
-        frozenset(
-            a.id
-            for a in files
-            if a.hidden == "unknown"
-            and a.size <= PLAIN_TEXT_READ_BYTES
-            and casefiles.plain_text(_read(ctx, case.id, case_key, a.id))
-        ),
     )
-
-
-def _read(ctx: Context, case_id: str, case_key: bytes, attachment_id: str) -> bytes:
-    _, chunks = case_attachments.attachment_stream(ctx, case_id, case_key, attachment_id)
-    return b"".join(chunks)
 
 
 @dataclass(frozen=True)

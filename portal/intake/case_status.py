@@ -115,7 +115,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     )
 
 
-SENT_STATES = ("removed", "none", "left", "unchecked", "unknown")
+SENT_STATES = ("removed", "none", "left", "unchecked", "unknown", "plain")
 
 
 def holds_original(ctx: Context, session: sessions.OpenSession, original_id: str) -> bool:

@@ -32,11 +32,11 @@ FILE_CHECKS = "file_check"
 @dataclass(frozen=True)
 class FileReport:
     """What the receipt page says of one file: `state` as Attachment.hidden ("removed", "none",
-    "left", "unchecked", "unknown"), the kinds removed (plain words, never values), and for
+    "left", "unchecked", "unknown", "plain"), the kinds removed (plain words, never values), and for
     "unchecked" `why` the check gave nothing: "size" (too large or too complex for its bounds),
-    "damaged" (not what its kind says) or "not-run" (the check itself could not run); for
-    "unknown", `why` "plain-text" when the file is plain text (casefiles.plain_text), which has no
-    place for the kinds removed."""
+    "damaged" (not what its kind says) or "not-run" (the check itself could not run). "plain" is a
+    file of no kind the checks read that is plain text (casefiles.plain_text): it has no place for
+    the kinds removed."""
 
     name: str
     state: str
@@ -93,10 +93,9 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
             continue
         if not checked.checked or not checked.kinds:
             state = "none" if checked.checked else not_checked_state(checked)
-            why = "" if checked.checked else why_unchecked(checked)
             if state == "unknown" and casefiles.plain_text(received):
-                why = "plain-text"
-            reports.append(_mark(pending, state, why))
+                state = "plain"  # read whole here, once: the case page never reads it again
+            reports.append(_mark(pending, state, "" if checked.checked else why_unchecked(checked)))
             continue
         _keep_original(intake, pending.id, attachment.name, received)
         pending.replace(

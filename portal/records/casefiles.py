@@ -44,6 +44,7 @@ class Attachment:
     sha256: str = ""  # hex digest of the bytes as received ("" for files stored before it was kept)
     # Hidden details (portal.hidden_details): "removed", "none" (none found), "left" (as the
     # discloser chose), "unchecked" (could not be checked), "unknown" (a kind of file not checked),
+    # "plain" (a kind not checked that is plain text, with no place for them),
     # "copy" (an officer's clean copy); "" for files stored before it was kept.
     hidden: str = ""
     hidden_kinds: tuple[str, ...] = ()  # the kinds removed, in plain words; never a value
