@@ -11,11 +11,12 @@ from portal.cli import (
     integrity,
     retention,
     roster,
+    service,
     workdays,
 )
 from portal.cli.root import main
 
 __all__ = [
     "main", "accounts", "bundle", "channels", "installation", "integrity", "retention", "roster",
-    "workdays",
+    "service", "workdays",
 ]

@@ -1,0 +1,76 @@
+"""One WSGI application for every organisation of a service: /o/<slug>/... goes to that
+organisation's own Flask app (portal.web.app.create_app on its own data directory), made at its
+first request and kept; anything else is 'not found'."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flask import Flask
+
+from portal.service.registry import NOWHERE, data_dir_of, organisations
+from portal.web.app import create_app
+
+PREFIX = "/o/"
+# A path no route of the portal has: asked of the empty installation, it gives the 404 page.
+_NO_SUCH_PATH = "/o/not-a-page"
+_COOKIE_NAMES = (
+    "SESSION_COOKIE_NAME", "PORTAL_STATUS_COOKIE", "PORTAL_CONSOLE_COOKIE", "PORTAL_DEVICE_COOKIE",
+    "PORTAL_LANG_COOKIE",
+)  # fmt: skip
+
+
+class ServiceApp:
+    """The WSGI callable `service_app(service_dir)` returns. Thread-safe; one app per organisation
+    per process."""
+
+    def __init__(self, service_dir: Path) -> None:
+        self.service_dir = Path(service_dir)
+        self._apps: dict[str, Flask] = {}
+        self._lock = threading.Lock()
+
+    def organisation_app(self, slug: str) -> Flask | None:
+        """The organisation's Flask app, made once; None for a slug the registry does not have
+        (read again at each miss, so an organisation made after start-up is served)."""
+        app = self._apps.get(slug)
+        if app is not None:
+            return app
+        if slug not in {org.slug for org in organisations(self.service_dir)}:
+            return None
+        return self._made(slug, data_dir_of(self.service_dir, slug))
+
+    def _made(self, key: str, data_dir: Path) -> Flask:
+        with self._lock:
+            if key not in self._apps:
+                app = create_app(data_dir)
+                # One browser may visit two organisations: each keeps its own cookies (all are
+                # Path=/ under the __Host- prefix), instead of one's overwriting the other's.
+                for name in _COOKIE_NAMES:
+                    app.config[name] = f"{app.config[name]}-{key or NOWHERE}"
+                self._apps[key] = app
+            return self._apps[key]
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO") or "/"
+        slug, _, rest = path.removeprefix(PREFIX).partition("/")
+        if not path.startswith(PREFIX):
+            slug, rest = "", ""
+        app = self.organisation_app(slug) if slug else None
+        if app is None:
+            # An unknown slug is answered by an empty installation of the service's own, with the
+            # path a known organisation has no page at: the same 404 page, headers and links, so
+            # nobody learns from the answer which slugs are organisations (issue 29: members are
+            # never listed). Paths outside /o/ get the same.
+            app = self._made("", self.service_dir / NOWHERE)
+            rest = _NO_SUCH_PATH.removeprefix("/")
+        environ = dict(environ)
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + PREFIX + slug
+        environ["PATH_INFO"] = "/" + rest
+        return app(environ, start_response)
+
+
+def service_app(service_dir: Path) -> ServiceApp:
+    """The service's WSGI application (serve it with any WSGI server, or test it with
+    werkzeug.test.Client). ServiceError at the first request if `service_dir` is not a service."""
+    return ServiceApp(service_dir)

@@ -1,0 +1,98 @@
+"""The service directory: `service.json` lists the organisations (slug, name, created day), and
+`organisations/<slug>/` is each one's own data directory, exactly what a single installation has.
+
+Layout:
+    DIR/service.json              {"organisations": [{"slug", "name", "created"}, ...]}
+    DIR/organisations/<slug>/     an installation made as `portal init` makes one
+    DIR/nowhere/                  an empty installation that answers for unknown slugs (dispatch.py)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from portal.casework.referrals import seed_directory
+from portal.core.clock import today
+from portal.core.config import create_installation, installation_lock, write_private_json
+from portal.core.context import open_context
+
+SERVICE_FILE = "service.json"
+# Lower-case letters, digits and inner hyphens, up to 40: a path segment that needs no escaping.
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
+NOWHERE = "nowhere"
+
+
+class ServiceError(Exception):
+    """A service directory missing or already made, a slug malformed or taken (its message says
+    which, in plain words)."""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    slug: str
+    name: str
+    created: str  # YYYY-MM-DD, the service's day (Pacific/Auckland)
+
+
+def make_installation(data_dir: Path, *, insecure_fast_kdf: bool = False) -> None:
+    """An installation's data directory as `portal init` makes it: secrets, database, the shipped
+    directory of appropriate authorities."""
+    create_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf)
+    ctx = open_context(data_dir)
+    try:
+        seed_directory(ctx)
+    finally:
+        ctx.db.conn.close()
+
+
+def _read(service_dir: Path) -> dict:
+    path = service_dir / SERVICE_FILE
+    if not path.exists():
+        raise ServiceError(f"{service_dir} is not a service directory; run `portal service init`.")
+    return json.loads(path.read_text())
+
+
+def create_service(service_dir: Path, *, insecure_fast_kdf: bool = False) -> None:
+    """Make an empty service directory (0700). Raises ServiceError if one is there already."""
+    if (service_dir / SERVICE_FILE).exists():
+        raise ServiceError(f"{service_dir} is already a service directory; refusing to overwrite.")
+    service_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (service_dir / "organisations").mkdir(mode=0o700, exist_ok=True)
+    make_installation(service_dir / NOWHERE, insecure_fast_kdf=insecure_fast_kdf)
+    write_private_json(service_dir / SERVICE_FILE, {"organisations": []})
+
+
+def create_organisation(
+    service_dir: Path, slug: str, name: str, *, insecure_fast_kdf: bool = False
+) -> Organisation:
+    """Register an organisation and make its data directory. Raises ServiceError for a malformed
+    or taken slug, an empty name, or a directory that is not a service's."""
+    if not SLUG.fullmatch(slug) or slug == NOWHERE:
+        raise ServiceError(
+            "A slug is 1 to 40 lower-case letters, digits and hyphens, not starting or ending"
+            f" with a hyphen (and not '{NOWHERE}')."
+        )
+    if not name.strip():
+        raise ServiceError("An organisation needs a name.")
+    with installation_lock(service_dir):
+        document = _read(service_dir)
+        if any(entry["slug"] == slug for entry in document["organisations"]):
+            raise ServiceError(f"There is already an organisation '{slug}'.")
+        make_installation(data_dir_of(service_dir, slug), insecure_fast_kdf=insecure_fast_kdf)
+        entry = {"slug": slug, "name": name.strip(), "created": today("Pacific/Auckland")}
+        document["organisations"].append(entry)
+        write_private_json(service_dir / SERVICE_FILE, document)
+    return Organisation(**entry)
+
+
+def organisations(service_dir: Path) -> list[Organisation]:
+    """Every registered organisation, in the order made. ServiceError if not a service directory."""
+    return [Organisation(**entry) for entry in _read(service_dir)["organisations"]]
+
+
+def data_dir_of(service_dir: Path, slug: str) -> Path:
+    """Where an organisation's data directory is (whether or not it is registered)."""
+    return service_dir / "organisations" / slug
