@@ -46,8 +46,10 @@ class ServiceApp:
                 app = create_app(data_dir)
                 # One browser may visit two organisations: each keeps its own cookies (all are
                 # Path=/ under the __Host- prefix), instead of one's overwriting the other's.
+                suffix = f"-{key or NOWHERE}"
                 for name in _COOKIE_NAMES:
-                    app.config[name] = f"{app.config[name]}-{key or NOWHERE}"
+                    app.config[name] += suffix
+                app.config["PORTAL_COOKIE_SUFFIX"] = suffix  # the tickets' (intake/payment.py)
                 self._apps[key] = app
             return self._apps[key]
 

@@ -64,9 +64,11 @@ def test_a_disclosure_to_one_organisation_reaches_nothing_of_the_other(tmp_path)
     service = make_service(tmp_path)
     client = Client(service_app(service))
 
-    b_before = table_counts(data_dir_of(service, "b"))
     form = client.get("/o/a/disclose")
     assert form.status_code == 200
+    # One browser, two organisations at once: b's form does not take the place of a's cookies.
+    assert client.get("/o/b/disclose").status_code == 200
+    b_before = table_counts(data_dir_of(service, "b"))
     # url_for knows where the organisation is: the form posts back under /o/a/.
     assert 'action="/o/a/disclose"' in form.text
     fields = disclosure_fields(csrf_token(form.text), MARKER)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import after_this_request, g, request, session
+from flask import after_this_request, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 
 from portal.guard import flood, proofs
@@ -20,7 +20,9 @@ from portal.web.context import portal_context
 
 def cookie_name(purpose: str) -> str:
     prefix = "__Host-" if portal_context().settings.secure_cookies else ""
-    return f"{prefix}pd_ticket_{purpose}"
+    # One organisation's among many on a service (portal.service.dispatch); '' for an installation.
+    suffix = current_app.config.get("PORTAL_COOKIE_SUFFIX", "")
+    return f"{prefix}pd_ticket_{purpose}{suffix}"
 
 
 def _bound() -> str:
