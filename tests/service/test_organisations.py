@@ -117,3 +117,28 @@ def test_an_unknown_organisation_is_answered_as_a_page_that_never_existed(tmp_pa
 
         assert headers(unknown) == headers(known)
         assert "Set-Cookie" not in unknown.headers
+
+
+def test_each_organisation_app_is_made_at_its_first_request_and_kept(tmp_path, monkeypatch):
+    from portal.service import dispatch
+
+    service = make_service(tmp_path)
+    made = []
+
+    def counted(data_dir):
+        made.append(data_dir)
+        return create_app(data_dir)
+
+    create_app = dispatch.create_app
+    monkeypatch.setattr(dispatch, "create_app", counted)
+    client = Client(service_app(service))
+    assert made == []
+    for _ in range(3):
+        assert client.get("/o/a/").status_code == 200
+    assert made == [data_dir_of(service, "a")]
+    assert client.get("/o/b/status").status_code == 200 and client.get("/o/b/").status_code == 200
+    assert made == [data_dir_of(service, "a"), data_dir_of(service, "b")]
+    # An organisation made while the service runs is served without a restart.
+    assert portal("org", "create", "c", "--name", "C", "--service", str(service), "--insecure-fast-kdf").exit_code == 0
+    assert client.get("/o/c/").status_code == 200
+    assert made[-1] == data_dir_of(service, "c")
