@@ -14,12 +14,14 @@ import tracemalloc
 import pytest
 
 import crypto
+from portal.hidden_details import sandbox
 from portal.guard import sign_in_budget, upload_slots, work_queues, work_slots
 from portal.web.app import create_app
 from portal.web.casework.sign_in import SIGN_IN_FAILED
 from portal.core.config import load_settings
 from portal.core.context import open_context
 from tests.conftest import MARKER
+import tests.support.hidden_files as made
 from tests.support import csrf_token, disclosure_fields, multipart, post_multipart, receipt_from
 
 
@@ -80,6 +82,27 @@ def test_the_daily_byte_budget_slows_files_and_very_long_text_but_never_a_writte
     refused = disclose(client, details=long, files=[])
     assert refused.status_code == 429 and "a long account of what happened." in refused.text
     assert disclose(client, details="x" * 15000, files=[]).status_code == 200
+
+
+def test_a_cleaned_file_costs_its_cleaned_copy_and_its_original(installation):
+    """The original of a cleaned file is stored too (kept for the discloser alone): a budget with room for the
+    cleaned copy only answers as any spent budget does, the text given back and nothing stored."""
+    photo = made.jpeg_with_gps()
+    cleaned = sandbox.check(photo).cleaned
+    assert cleaned and len(cleaned) < len(photo)
+    both = crypto.padded_length(len(cleaned)) + crypto.padded_length(len(photo))
+
+    def send(budget):
+        client = app_with(installation, upload_bytes_per_day=budget).test_client()
+        token = csrf_token(client.get("/disclose").text)
+        fields = disclosure_fields(token, "What I saw. " + MARKER) + [("strip_metadata", "y")]
+        return post_multipart(client, "/disclose", fields, [("attachments", "site.jpg", photo)])
+
+    refused = send(both - 1)  # room for the cleaned copy, not for its original as well
+    assert refused.status_code == 429 and "without the files" in refused.text and MARKER in refused.text
+    assert not list((installation.data_dir / "blobs").iterdir())
+    accepted = send(both)  # the refusal charged nothing: exactly both fit
+    assert accepted.status_code == 200 and "location (GPS position)" in accepted.text
 
 
 def test_random_receipts_leave_the_real_discloser_able_to_get_in(client):
