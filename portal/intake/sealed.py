@@ -372,7 +372,7 @@ def complete_sealed_reply(
 
 def trusted_roots(ctx: Context) -> dict[str, bytes]:
     """Channel id (as text) -> the 32-byte Ed25519 root its roster is verified from, for the
-    sealing page until the signed bundle manifest carries the roots (issue 27): the root pinned
+    sealing page to compare with the signed bundle manifest's (issue 27): the root pinned
     in the operator's roots file, else the one first seen. A channel with no roster is left out,
     so the page seals to nobody on it."""
     found = {}

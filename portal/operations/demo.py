@@ -22,8 +22,10 @@ from pathlib import Path
 import pyotp
 
 import crypto
+from crypto import bundle
 from portal.core.config import INSTALLATION_FILE, create_installation, write_private_json
 from portal.core.context import open_context
+from portal.intake import sealed
 from portal.keys import (
     accounts,
     channels,
@@ -33,7 +35,7 @@ from portal.keys import (
     recovery_requests,
     second_factor,
 )
-from portal.operations import demo_cases
+from portal.operations import demo_cases, release_bundle
 from portal.store import transaction
 
 CREDENTIALS_FILE = "demo-credentials.json"
@@ -51,6 +53,7 @@ DEMO_ACCOUNTS = (
 RECEIPT_KEY = "discloser_receipt"
 RELEASE_KEY = "release_case"  # the case whose identity release waits for the second officer
 RECOVERY_KEY = "recovery_fingerprint"  # of the recovery key waiting for an officer
+BUNDLE_KEY = "bundle_release_key"  # the demo's release key: a real one is kept off the server
 
 
 @dataclass(frozen=True)
@@ -132,9 +135,21 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
         if RECOVERY_KEY not in stored:
             stored[RECOVERY_KEY] = _ask_for_recovery_key(ctx)
             write_private_json(path, stored)
+        if BUNDLE_KEY not in stored:
+            stored[BUNDLE_KEY] = bundle.release_key_document(bundle.new_release_key()[0])
+            write_private_json(path, stored)
+        _sign_demo_bundle(ctx, data_dir, stored[BUNDLE_KEY])
     finally:
         ctx.db.conn.close()
     return _lines(data_dir, port, stored)
+
+
+def _sign_demo_bundle(ctx, data_dir: Path, key_text: str) -> None:
+    """Sign the sealing page's bundle into the data directory's seal-bundle/ with the roots the
+    portal has now, at every start, so the demo's sealing page works (its roots may have changed
+    since). A real installation signs off the server (docs/deploy.md, 7c)."""
+    roots = {int(c): root for c, root in sealed.trusted_roots(ctx).items()}
+    release_bundle.sign_into_data_dir(data_dir, key_text, roots, "demo")
 
 
 def _ask_for_recovery_key(ctx) -> str:

@@ -40,6 +40,33 @@ def seal_dir() -> Path:
     return resources.static_dir() / "seal"
 
 
+BUNDLE_FILES = (RELEASE_KEY_NAME, MANIFEST_NAME, SIGNATURE_NAME)
+DATA_BUNDLE_DIR = "seal-bundle"
+
+
+def bundle_file(data_dir: Path, static_seal: Path, name: str) -> Path | None:
+    """Where the served `name` (one of BUNDLE_FILES) is: the data directory's `seal-bundle/`
+    first (`portal sign-bundle --out DATA_DIR/seal-bundle`, so a signed bundle needs no write to
+    the installed code), else the served `static_seal` folder; None if neither has it."""
+    for folder in (data_dir / DATA_BUNDLE_DIR, static_seal):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def sign_into_data_dir(
+    data_dir: Path, key_text: str, roots: dict[int, bytes], version: str
+) -> Path:
+    """Sign the served bundle into the data directory's `seal-bundle/` (folder 0700, files 0600,
+    as every file there; the portal reads them as their owner); the folder."""
+    out = data_dir / DATA_BUNDLE_DIR
+    sign(seal_dir(), key_text, roots, version, out)
+    os.chmod(out, 0o700)
+    for name in BUNDLE_FILES:
+        os.chmod(out / name, 0o600)
+    return out
+
+
 def served_files(top: Path) -> dict[str, bundle.FileEntry]:
     """Every file under `top` by its served path, except the manifest and its signature; symbolic
     links are followed as the static route follows them."""

@@ -23,15 +23,35 @@ let channels = []; // [{name, id, readers: [{recipient, officer, name, key, keyI
 
 // ---- the setup, checked ----------------------------------------------------------------------
 
+async function bundleBytes(name) {
+  const response = await fetch(`/static/seal/${name}`, { credentials: 'same-origin', cache: 'no-store' });
+  if (!response.ok) return new Uint8Array(0); // refused below as unreadable: the bundle is not signed
+  return new Uint8Array(await response.arrayBuffer());
+}
+
 async function trustedRoots() {
-  // For now the roots come from the portal (its roots file); the signed bundle manifest will
-  // carry them instead. A channel without a root is sealed to nobody.
-  const answer = await getJson('/disclose/sealed/roots');
-  const roots = new Map();
-  if (isObject(answer.roots)) {
-    for (const [id, root] of Object.entries(answer.roots)) roots.set(id, fromB64(root, 'root', 32));
+  // The roots come from the signed bundle manifest (SECURITY.md, "The sealing page's signed
+  // bundle"), never from the server alone; the server's roots must be the same, or the page
+  // refuses to seal: a roots file or database swapped on the server is caught here.
+  const [releaseKey, manifest, signature] = await Promise.all(
+    ['release-key.json', 'bundle-manifest.json', 'bundle-manifest.json.sig'].map(bundleBytes),
+  );
+  let signed;
+  try {
+    signed = pc.verifyBundle(releaseKey, manifest, signature);
+  } catch (error) {
+    const why = error instanceof pc.BundleError ? ` (${error.message})` : '';
+    throw new Refusal(0, 'bundle', `This page will not seal your disclosure: its signed list of files and keys could not be checked${why}. Nothing was sent. Please use the ordinary form.`);
   }
-  return roots;
+  const answer = await getJson('/disclose/sealed/roots');
+  const served = new Map();
+  if (isObject(answer.roots)) {
+    for (const [id, root] of Object.entries(answer.roots)) served.set(id, fromB64(root, 'root', 32));
+  }
+  if (pc.rootsDiffering(signed.roots, served).length) {
+    throw new Refusal(0, 'bundle', 'This page will not seal your disclosure: the portal names other keys for its readers than the signed list of this page. Nothing was sent. Please use the ordinary form.');
+  }
+  return signed.roots;
 }
 
 function checkedChannel(entry, roots) {

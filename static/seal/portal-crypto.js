@@ -80,3 +80,13 @@ export {
   unpackSignatures,
   verifyRosterChain,
 } from './crypto/roster.js';
+export {
+  BUNDLE_FORMAT,
+  BUNDLE_SIGNATURE_FORMAT,
+  BundleError,
+  RELEASE_KEY_PATH,
+  manifestCanonicalBytes,
+  releaseKeyOf,
+  rootsDiffering,
+  verifyBundle,
+} from './crypto/bundle.js';

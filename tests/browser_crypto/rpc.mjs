@@ -42,6 +42,11 @@ async function collect(iterable) {
 }
 
 const EXTRA = {
+  // The bundle's roots as a plain object (a Map does not cross JSON).
+  rootsFromBundle: (release, manifest, signature) =>
+    Object.fromEntries(pc.verifyBundle(release, manifest, signature).roots),
+  rootsDifferingFrom: (signed, served) =>
+    pc.rootsDiffering(new Map(Object.entries(signed)), new Map(Object.entries(served))),
   // The blob of `plaintext` written in pieces of the given sizes (cycled), one blob.
   encryptBlob: async (key, ad, plaintext, sizes, header) =>
     new Uint8Array(await collect(pc.encryptBlob(key, ad, pieces(plaintext, sizes), { header }))),

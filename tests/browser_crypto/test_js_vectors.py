@@ -115,7 +115,7 @@ def _calls(v) -> list[tuple[list[tuple], list]]:
         # The page checks the served manifest as the release key signed it: same canonical bytes.
         canonical = v["canonical"].encode()
         return [[("ed25519PublicKey", [v["seed"]]), v["public_key"]],
-                [("canonicalJson", [json.loads(v["canonical"])]), canonical],
+                [("manifestCanonicalBytes", [json.loads(v["canonical"])]), canonical],
                 [("verifyEd25519", [v["public_key"], v["signature"], canonical]), True]]
     raise AssertionError(f"no browser check for kind {kind}")
 

@@ -14,10 +14,10 @@ import pytest
 import crypto
 from tests.conftest import MARKER, add_account
 from tests.support import files_containing
-from tests.support.browser import (CHROMIUM_ARGS, NARROW, axe_violations, base_url,  # noqa: F401  (fixture)
+from tests.support.browser import (CHROMIUM_ARGS, NARROW, axe_violations, base_url, browser,  # noqa: F401  (fixtures)
                                    describe_violations, horizontal_overflow, keyboard_problems, require_axe,
                                    require_browser)
-from tests.support.sealing import swap_officer_key
+from tests.support.sealing import sign_bundle, swap_officer_key
 from tests.support.workflow import officer_on_case, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,6 +27,12 @@ REPLY = "Thank you. We have started looking at the fuel card statements."
 # 5 MiB with the JIT, as the issue asks; 1 MiB without it, where the pure-JavaScript cipher is
 # several times slower and the suite must stay fast.
 FILE_BYTES = {False: 5 * 1024 * 1024, True: 1024 * 1024}
+
+
+@pytest.fixture(autouse=True)
+def signed_bundle(app, installation):
+    """The sealing page refuses to seal without a signed bundle whose roots are the portal's."""
+    return sign_bundle(app, installation.data_dir)
 
 
 @pytest.fixture(params=[False, True], ids=["jit", "jitless"])
@@ -218,3 +224,24 @@ def test_a_photo_sealed_in_the_browser_loses_its_location_and_names_before_it_is
     assert PERSON.encode() not in received and b"Exif" not in received
     assert Image.open(io.BytesIO(received)).getexif().get_ifd(0x8825) == {}
     assert "location" in shown.lower()  # the record names the kind removed, in plain words
+
+
+def test_a_manifest_whose_roots_are_not_the_portals_makes_the_page_refuse_to_seal(base_url, app, installation,
+                                                                                   browser):
+    # Signed with another root for the channel: the portal's roots (its roots file or database)
+    # then differ from the signed ones, and the page seals nothing.
+    import nacl.signing
+    served = app.test_client().get("/disclose/sealed/roots").get_json()["roots"]
+    other = {int(c): bytes(nacl.signing.SigningKey.generate().verify_key) for c in served}
+    sign_bundle(app, installation.data_dir, roots=other)
+    page = browser.new_page(viewport=NARROW)
+    page.goto(base_url + "/static/seal/disclose.html")
+    page.locator("#problem:not([hidden])").wait_for()
+    assert "will not seal your disclosure" in page.locator("#problem").inner_text()
+    assert "other keys for its readers" in page.locator("#problem").inner_text()
+    # Unsigned (the signature file gone): refused too, in plain words.
+    (installation.data_dir / "seal-bundle" / "bundle-manifest.json.sig").unlink()
+    page.reload()
+    page.locator("#problem:not([hidden])").wait_for()
+    assert "could not be checked" in page.locator("#problem").inner_text()
+    page.close()

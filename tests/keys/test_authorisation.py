@@ -61,6 +61,8 @@ TABLE: dict[tuple[str, str], dict] = {
     ("discloser.sealed_received", "GET"): everyone((404, '"not-found"')),
     ("discloser.sealed_status_setup", "GET"): everyone((200, '"csrf_token"')),
     ("discloser.sealed_roots", "GET"): everyone((200, '"roots"')),
+    # Not signed in this world: 404 for all alike (signed: tests/operations/test_demo_team.py).
+    ("discloser.sealed_bundle_file", "GET"): everyone(HIDDEN),
     ("discloser.sealed_status", "POST"): everyone((400, '"plaintext"')),
     ("discloser.sealed_reply", "POST"): everyone((400, '"plaintext"')),
     ("discloser.sealed_upload_begin", "POST"): everyone((400, '"plaintext"')),
@@ -275,7 +277,8 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
     values = {"ref": world["ref"], "attachment_id": world["attachment_id"], "filename": "portal.css",
               "authority_id": world["spare_authority_id" if endpoint == "admin.remove_authority" else "authority_id"],
               "interest_id": world["interest_id"], "seq": 1, "view_id": 1, "token": world["token"],
-              "original_id": "0" * 32, "upload_id": "0" * 32, "n": 0, "code": "en"}
+              "original_id": "0" * 32, "upload_id": "0" * 32, "n": 0, "code": "en",
+              "name": "release-key.json"}
     path = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     forms = {
         "discloser.confirm_receipt": {"receipt": world["receipt"], "expected": world["receipt"]},

@@ -170,3 +170,19 @@ def test_once_each_account_has_replaced_its_credentials_every_two_person_action_
 def form_action(html: str, word: str) -> str:
     [action] = {a for a in re.findall(r'<form method="post" action="([^"]+)"', html) if word in a}
     return action
+
+
+def test_the_demo_signs_the_sealing_pages_bundle_with_the_roots_it_serves(demo_dir):
+    # `make run`'s sealing page needs a signed bundle whose roots are the portal's own.
+    from crypto import bundle
+    from tests.support.sealing import unb64
+    data_dir, _ = demo_dir
+    client = _app(data_dir).test_client()
+    got = {name: client.get(f"/static/seal/{name}")
+           for name in ("release-key.json", "bundle-manifest.json", "bundle-manifest.json.sig")}
+    assert {name: r.status_code for name, r in got.items()} == dict.fromkeys(got, 200)
+    signature = got["bundle-manifest.json.sig"].data
+    signed = bundle.verify_manifest(got["bundle-manifest.json"].data, signature, bundle.signer_of(signature))
+    served = client.get("/disclose/sealed/roots").get_json()["roots"]
+    # (A fresh demo's channel has no roster yet; `make run` signs again at each start.)
+    assert {str(c): r for c, r in signed.roots.items()} == {c: unb64(r) for c, r in served.items()}

@@ -149,3 +149,17 @@ def swap_officer_key(data_dir, email: str) -> tuple[bytes, bytes]:
     conn.commit()
     conn.close()
     return private, public
+
+
+def sign_bundle(app, data_dir, *, roots: dict[int, bytes] | None = None, seed: bytes | None = None):
+    """Sign the sealing page's bundle into the data directory's seal-bundle/ (so no file is
+    written into the repository), with the roots the portal serves now unless `roots` is given;
+    the folder it wrote."""
+    from crypto import bundle
+    from portal.operations import release_bundle
+
+    if roots is None:
+        served = app.test_client().get("/disclose/sealed/roots").get_json()["roots"]
+        roots = {int(c): unb64(r) for c, r in served.items()}
+    key_text = bundle.release_key_document(seed or secrets.token_bytes(32))
+    return release_bundle.sign_into_data_dir(data_dir, key_text, roots, "test")

@@ -34,6 +34,7 @@ SKIPPED = {
     "languages.choose": "sets the lang cookie and goes back to the page (tests/web/test_languages.py)",
     "discloser.sealed_setup": "JSON for the sealing page (issue 27)",
     "discloser.sealed_roots": "JSON for the sealing page (issue 27)",
+    "discloser.sealed_bundle_file": "the signed bundle's JSON files (issue 27), served in tests/operations/test_demo_team.py",
     "discloser.sealed_status_setup": "JSON for the sealing page (issue 27)",
     "discloser.sealed_upload_state": "JSON for the sealing page (issue 27)",
     "discloser.sealed_attachment": "a sealed blob for the sealing page, application/octet-stream",

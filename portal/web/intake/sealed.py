@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
-from flask import Response, jsonify, make_response, render_template, request, session
+from flask import (
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    session,
+)
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
@@ -169,10 +180,29 @@ def sealed_setup():
     )
 
 
+@bp.get(
+    "/static/seal/<any('release-key.json', 'bundle-manifest.json', 'bundle-manifest.json.sig')"
+    ":name>"
+)
+def sealed_bundle_file(name: str):
+    """The signed bundle's manifest, signature and release public key: from the data
+    directory's `seal-bundle/` if signed there, else from static/seal/ (SECURITY.md, "The
+    sealing page's signed bundle"); 404 when unsigned, and the page then refuses to seal."""
+    from portal.operations.release_bundle import bundle_file
+
+    static_seal = Path(current_app.static_folder) / "seal"
+    found = bundle_file(portal_context().settings.data_dir, static_seal, name)
+    if found is None:
+        abort(404)
+    response = send_file(found, mimetype="application/json", max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/disclose/sealed/roots")
 def sealed_roots():
-    """The roster roots the sealing page verifies each channel from: for now from the server
-    (the roots file), until the signed bundle manifest carries them."""
+    """The roster roots the server verifies each channel from (the roots file): the sealing
+    page refuses to seal unless they are exactly the signed bundle manifest's."""
     roots = sealed.trusted_roots(portal_context())
     return jsonify(_wire({"v": sealed_wire.WIRE_VERSION, "roots": roots}))
 
