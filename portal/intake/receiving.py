@@ -219,13 +219,21 @@ class Intake:
             crypto.padded_length(p.attachment.size) for p in self.files if p.attachment is not None
         )
 
+    @property
+    def original_bytes(self) -> int:
+        """The originals kept for the discloser (files whose hidden details were removed), as
+        sealed: stored too, so charged like the files (issue 26)."""
+        return sum(crypto.padded_length(kept.original.size) for kept in self.originals)
+
     def spend_upload_budget(self, text_bytes: int = 0) -> None:
-        """Charge this request's attachments, and its text beyond FREE_TEXT_BYTES, to the
-        disclosers' daily budget (SECURITY.md, "Budgets"), only once the form has proved valid;
-        Throttled when they would overdraw it. Text up to FREE_TEXT_BYTES needs none, so a written
-        disclosure always goes in.
+        """Charge this request's attachments, the originals kept of those cleaned, and its text
+        beyond FREE_TEXT_BYTES, to the disclosers' daily budget (SECURITY.md, "Budgets"), only once
+        the form has proved valid; Throttled when they would overdraw it. Text up to
+        FREE_TEXT_BYTES needs none, so a written disclosure always goes in.
         """
-        spend_bytes(self.ctx, self.attachment_bytes + text_charge(text_bytes))
+        spend_bytes(
+            self.ctx, self.attachment_bytes + self.original_bytes + text_charge(text_bytes)
+        )
 
     def commit_files(self) -> list[tuple[Attachment, str]]:
         stamp = day_start_timestamp(self.day, self.ctx.settings.timezone)

@@ -448,3 +448,28 @@ def test_a_plain_text_file_is_said_to_hold_none_of_the_kinds_removed_and_other_u
     assert re.search(r'minutes\.txt</span>:\s*plain text: no place for hidden details', details)
     assert re.search(r'recording\.bin</span>:\s*not checked: a kind of file the portal cannot check', details)
     assert "Make a clean copy of minutes.txt" not in details and "Make a clean copy of recording.bin" in details
+
+
+def _bytes_charged_today(installation) -> int:
+    from portal.guard import throttle
+    from portal.intake import receiving
+    ctx = open_context(installation.data_dir)
+    try:
+        offset = receiving.day_offset(ctx)
+        return throttle.spent(ctx.db, receiving.UPLOAD_BUDGET, receiving.DAY, offset)
+    finally:
+        ctx.db.conn.close()
+
+
+def test_the_original_kept_of_a_cleaned_file_is_charged_to_the_daily_byte_budget(app, installation):
+    import crypto
+    photo = FILES["site.jpg"]
+    cleaned = sandbox.check(photo).cleaned
+    assert cleaned and len(cleaned) < len(photo)
+    _send(app.test_client(), [("attachments", "site.jpg", photo)], strip=False)
+    as_sent = crypto.padded_length(len(photo))
+    assert _bytes_charged_today(installation) == as_sent  # nothing cleaned, no original kept
+    _send(app.test_client(), [("attachments", "site.jpg", photo)], strip=True)
+    # The cleaned file and the original kept for the discloser are both stored, both charged.
+    clean_copy = crypto.padded_length(len(cleaned))
+    assert _bytes_charged_today(installation) == as_sent + clean_copy + as_sent
