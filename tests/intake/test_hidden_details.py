@@ -473,3 +473,32 @@ def test_the_original_kept_of_a_cleaned_file_is_charged_to_the_daily_byte_budget
     # The cleaned file and the original kept for the discloser are both stored, both charged.
     clean_copy = crypto.padded_length(len(cleaned))
     assert _bytes_charged_today(installation) == as_sent + clean_copy + as_sent
+
+
+def test_a_cleanable_kind_past_the_size_cap_is_encrypted_again_only_up_to_the_cap(
+        app, installation, monkeypatch):
+    """Review (issue 26): a JPEG over the checks' cap was streamed under the request's key, then
+    all of it encrypted again under the case key, though it is never checked. Now what came before
+    the cap is encrypted again once the cap is passed, and the rest only once. Counted in bytes
+    given to the encryptor (the cap made small here: the same code path as 64 MiB)."""
+    import crypto
+    from portal.intake import receiving
+
+    cap = 1536 * 1024  # past the first chunk the form parser hands on (1 MiB), within the file
+    monkeypatch.setattr(sandbox, "SIZE_CAP", cap)
+    encrypted = []
+    real_write = crypto.StreamEncryptor.write
+    monkeypatch.setattr(crypto.StreamEncryptor, "write",
+                        lambda self, data: (encrypted.append(len(data)), real_write(self, data))[1])
+    reseals = []
+    real_seal = receiving._PendingFile._seal_for_case
+    monkeypatch.setattr(receiving._PendingFile, "_seal_for_case",
+                        lambda pending: (reseals.append(pending.name), real_seal(pending)))
+    photo = made.jpeg_with_gps() + os.urandom(3 * cap)  # bytes after the image's end
+    receipt_page = _send(app.test_client(), [("attachments", "large.jpg", photo)])
+    assert re.search(r"<strong>large\.jpg</strong>:\s*could not be checked", receipt_page)
+    assert reseals == []
+    # Once, plus what came before the cap, encrypted again when the cap was passed.
+    assert len(photo) < sum(encrypted) <= len(photo) + cap  # not twice the file
+    officer, case_url = _case_page(app, installation)
+    assert _downloads(officer, officer.get(case_url).text) == {"large.jpg": photo}
