@@ -502,3 +502,17 @@ def test_a_cleanable_kind_past_the_size_cap_is_encrypted_again_only_up_to_the_ca
     assert len(photo) < sum(encrypted) <= len(photo) + cap  # not twice the file
     officer, case_url = _case_page(app, installation)
     assert _downloads(officer, officer.get(case_url).text) == {"large.jpg": photo}
+
+
+def test_the_form_names_the_kinds_it_cannot_check_before_a_heic_photo_is_sent(app):
+    """Review (issue 26): HEIC photos keep their EXIF (no library here reads them); the discloser
+    is told so on the form, before sending, and the receipt names the file as not checked."""
+    client = app.test_client()
+    form = client.get("/disclose").text
+    hint = form[form.index('id="strip-metadata-kinds"'):]
+    assert "HEIC photos from a phone" in hint[:600] and "TIFF" in hint[:600]
+    assert 'aria-describedby="strip-metadata-hint strip-metadata-kinds"' in form
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"Exif\x00\x00MM\x00*" + bytes(200)
+    receipt_page = _send(client, [("attachments", "IMG_0042.HEIC", heic)])
+    assert re.search(r"<strong>IMG_0042\.HEIC</strong>:\s*not checked: [^<]*may still hold hidden details",
+                     receipt_page)
