@@ -28,6 +28,10 @@ def _cleaner(form: str):
         from .images import clean_png
 
         return clean_png
+    if form == "tiff":
+        from .tiff import clean_tiff
+
+        return clean_tiff
     if form == "pdf":
         from .pdf import clean_pdf
 

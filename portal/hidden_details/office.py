@@ -3,7 +3,11 @@ comments and tracked changes themselves: document properties emptied; the parts 
 details (custom properties, thumbnails, printer settings, people lists, SharePoint customXml)
 dropped with the relationships and content types naming them; in every XML part the names and
 dates on comments and tracked changes blanked, revision ids (w:rsid*) removed, the attached
-template, document variables and absolute paths removed; EXIF in embedded pictures removed."""
+template, document variables and absolute paths removed; EXIF in embedded pictures removed. Also
+(issue 26 review): external links to local files (file: or UNC targets) pointed at nowhere, picture
+descriptions and names that are file names or paths blanked, Word's paragraph, text, comment and
+document ids (w14/w15/w16cid) renumbered or removed, and embedded Office packages (a chart's .xlsx)
+cleaned the same way, or removed when they cannot be."""
 
 from __future__ import annotations
 
@@ -48,6 +52,17 @@ _REMOVED_ELEMENTS = {
     "docVars": kinds.PROPERTIES,
     "absPath": kinds.PATHS,
 }
+# Word 2010+ ids: the same random value in a paragraph, its comment's thread and the author's
+# other saves links documents; renumbered in order, so the links inside one file still hold.
+_RENUMBERED_IDS = {"paraId", "textId", "paraIdParent", "durableId"}
+_W_MAIN = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_DOCUMENT_ID_ELEMENTS = {"docId"}  # w14:docId, w15:docId in settings.xml
+# A picture's descr/name/title filled in by Office with the file it came from.
+_PICTURE_TAGS = {"docPr", "cNvPr"}
+_FILE_NAME = re.compile(r"(?i)([\\/]|^[a-z]:|\.(?:jpe?g|png|gif|bmp|tiff?|heic|emf|wmf|svg|webp)$)")
+_LOCAL_TARGET = re.compile(r"(?i)^(?:file:|\\\\|[a-z]:[\\/]|/)")
+_EMBEDDED_PACKAGE = re.compile(r"(?i)/embeddings/[^/]+\.(?:xlsx|xlsm|docx|docm|pptx|pptm)$")
+_MAX_NESTING = 2
 _COMMENT_PARTS = re.compile(r"(?i)(comment|authors|persons|people|revision|threaded)")
 
 
@@ -63,7 +78,7 @@ def _empty_properties(
     package.members[name] = xml_bytes(root)
 
 
-def _clean_part(package: Package, name: str) -> None:
+def _clean_part(package: Package, name: str, renumbered: dict[str, str]) -> None:
     root = parse_xml(package.members[name])
     about_people = bool(_COMMENT_PARTS.search(name))
     changed = False
@@ -76,6 +91,14 @@ def _clean_part(package: Package, name: str) -> None:
             element.getparent().remove(element)
             changed = True
             continue
+        if tag in _DOCUMENT_ID_ELEMENTS and element.getparent() is not None and (
+            not element.tag.startswith("{" + _W_MAIN)
+        ):
+            package.found.add(kinds.DOCUMENT_ID)
+            element.getparent().remove(element)
+            changed = True
+            continue
+        changed |= _clean_ids_and_pictures(package, element, tag, renumbered)
         revision = tag in {
             "ins",
             "del",
@@ -117,6 +140,44 @@ def _clean_part(package: Package, name: str) -> None:
         package.members[name] = xml_bytes(root)
 
 
+def _clean_ids_and_pictures(
+    package: Package, element, tag: str, renumbered: dict[str, str]
+) -> bool:
+    changed = False
+    for attribute, value in list(element.attrib.items()):
+        short = local(attribute)
+        if short in _RENUMBERED_IDS and value:
+            if value not in renumbered:
+                renumbered[value] = f"{len(renumbered) + 1:08X}"
+            element.attrib[attribute] = renumbered[value]
+            package.found.add(kinds.DOCUMENT_ID)
+            changed = True
+        elif tag in _PICTURE_TAGS and short in {"descr", "name", "title"} and (
+            _FILE_NAME.search(value.strip())
+        ):
+            element.attrib[attribute] = "" if short != "name" else "Picture"
+            package.found.add(kinds.PATHS)
+            changed = True
+    return changed
+
+
+def _clean_embedded_packages(package: Package, depth: int) -> None:
+    """A chart's workbook (or an embedded document) carries its own properties: cleaned as a
+    package of its own; one that cannot be (unreadable, nested too deep) is removed, and the chart
+    keeps the values it shows, cached in its own XML."""
+    for name in [n for n in package.members if _EMBEDDED_PACKAGE.search("/" + n)]:
+        try:
+            if depth >= _MAX_NESTING:
+                raise Unreadable("nested too deep")
+            cleaned, found = _clean(package.members[name], depth + 1)
+        except Unreadable:
+            package.drop(name, kinds.OTHER)
+            continue
+        package.members[name] = cleaned
+        if found:
+            package.found |= found
+
+
 def _drop_references(package: Package, dropped: set[str]) -> None:
     """Relationships and content types that name a part no longer in the package, and the
     relationship to an attached template (its target is a path on the author's machine)."""
@@ -130,6 +191,9 @@ def _drop_references(package: Package, dropped: set[str]) -> None:
                 package.found.add(kinds.PATHS)
                 continue
             if relation.get("TargetMode") == "External":
+                if _LOCAL_TARGET.search(target.strip()):
+                    relation.set("Target", "file:///")  # the path named the author's machine
+                    package.found.add(kinds.PATHS)
                 continue
             path = (
                 target.lstrip("/")
@@ -150,6 +214,10 @@ def _drop_references(package: Package, dropped: set[str]) -> None:
 
 def clean_office(data: bytes) -> tuple[bytes, set[str]]:
     """Raises Unreadable (not a package with [Content_Types].xml, malformed XML, a bomb)."""
+    return _clean(data, 0)
+
+
+def _clean(data: bytes, depth: int) -> tuple[bytes, set[str]]:
     package = read_package(data)
     if "[Content_Types].xml" not in package.members:
         raise Unreadable("not an Office Open XML package")
@@ -163,13 +231,15 @@ def clean_office(data: bytes) -> tuple[bytes, set[str]]:
         _empty_properties(package, "docProps/core.xml", _CORE_KINDS, kinds.PROPERTIES)
     if "docProps/app.xml" in package.members:
         _empty_properties(package, "docProps/app.xml", _APP_KINDS, None)
+    renumbered: dict[str, str] = {}
     for name in list(package.members):
         if (
             name.lower().endswith(".xml")
             and not name.startswith("docProps/")
             and name != ("[Content_Types].xml")
         ):
-            _clean_part(package, name)
+            _clean_part(package, name, renumbered)
     strip_embedded_pictures(package)
+    _clean_embedded_packages(package, depth)
     _drop_references(package, dropped)
     return write_package(package), package.found

@@ -1,7 +1,9 @@
 """OpenDocument (odt, ods, odp, odg): meta.xml emptied (authors, dates, editing cycles and time,
 generator, template, user-defined properties, printed-by), settings.xml and thumbnails dropped
 from the package and its manifest, and the names and dates on tracked changes and annotations
-blanked in the content and styles; EXIF in embedded pictures removed."""
+blanked in the content and styles; EXIF in embedded pictures removed. Embedded objects (a chart's
+`Object 1/`) lose their own meta.xml's details and settings.xml the same way, and LibreOffice's
+revision ids (officeooo:rsid, officeooo:paragraph-rsid) are removed from every XML part."""
 
 from __future__ import annotations
 
@@ -25,8 +27,12 @@ _META_KINDS = {
 _FIXED_DATE = "1970-01-01T00:00:00"
 
 
-def _empty_meta(package: Package) -> None:
-    root = parse_xml(package.members["meta.xml"])
+def _is_meta(name: str) -> bool:
+    return name == "meta.xml" or name.endswith("/meta.xml")
+
+
+def _empty_meta(package: Package, name: str) -> None:
+    root = parse_xml(package.members[name])
     for holder in root:
         if local(holder.tag) != "meta":
             continue
@@ -35,7 +41,7 @@ def _empty_meta(package: Package) -> None:
             if kind:
                 package.found.add(kind)
             holder.remove(child)
-    package.members["meta.xml"] = xml_bytes(root)
+    package.members[name] = xml_bytes(root)
 
 
 def _clean_content(package: Package, name: str) -> None:
@@ -44,7 +50,13 @@ def _clean_content(package: Package, name: str) -> None:
     root = parse_xml(package.members[name])
     changed = False
     for element in root.iter():
-        if not isinstance(element.tag, str) or local(element.tag) not in (
+        if not isinstance(element.tag, str):
+            continue
+        for attribute in [a for a in element.attrib if local(a).endswith("rsid")]:
+            del element.attrib[attribute]  # LibreOffice's per-session revision ids
+            package.found.add(kinds.EDIT_HISTORY)
+            changed = True
+        if local(element.tag) not in (
             "change-info",
             "annotation",
         ):
@@ -93,13 +105,13 @@ def clean_opendocument(data: bytes) -> tuple[bytes, set[str]]:
         if name.startswith("Thumbnails/"):
             package.drop(name, kinds.THUMBNAIL)
             dropped.add(name)
-        elif name == "settings.xml":
+        elif name == "settings.xml" or name.endswith("/settings.xml"):
             package.drop(name, kinds.PRINTER)
             dropped.add(name)
-    if "meta.xml" in package.members:
-        _empty_meta(package)
+    for name in [n for n in package.members if _is_meta(n)]:
+        _empty_meta(package, name)
     for name in list(package.members):
-        if name.lower().endswith(".xml") and name not in ("meta.xml", "META-INF/manifest.xml"):
+        if name.lower().endswith(".xml") and not _is_meta(name) and name != "META-INF/manifest.xml":
             _clean_content(package, name)
     strip_embedded_pictures(package)
     _drop_from_manifest(package, dropped)

@@ -46,7 +46,9 @@ class Checked:
 
 
 def file_format(data: bytes) -> str | None:
-    """'jpeg', 'png', 'pdf' or 'zip' from the first bytes; None for any other kind of file."""
+    """'jpeg', 'png', 'tiff', 'pdf' or 'zip' from the first bytes; None for any other kind."""
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
     if data.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):

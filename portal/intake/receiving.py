@@ -65,8 +65,7 @@ class _PendingFile:
         # The file's digest as received, kept (encrypted) so a signed acknowledgement can commit to
         # it, hashed beside the encryption (portal.intake.digests).
         self._digest = ReceivedDigest()
-        self._unflushed = 0
-        self._flushed_to = 0
+        self._unflushed = self._flushed_to = self._received = 0  # _received: the file's bytes
 
     def _start(self, first: bytes) -> None:
         """A file of a kind the checks may clean goes to disk under a fresh key held only in this
@@ -81,6 +80,9 @@ class _PendingFile:
     def write(self, data: bytes) -> None:
         if self._encryptor is None:
             self._start(data)
+        if not self._under_case_key and self._received + len(data) > sandbox.SIZE_CAP:
+            self._case_key_from_here()
+        self._received += len(data)
         self._encryptor.write(data)
         self._digest.update(data)
         self._unflushed += len(data)
@@ -117,9 +119,26 @@ class _PendingFile:
             self.attachment, size=size, sha256=sha256, hidden=hidden, hidden_kinds=kinds
         )
 
+    def _case_key_from_here(self) -> None:
+        """The file has just grown past the checks' size cap, so it will never be checked: what
+        came so far (at most SIZE_CAP) is encrypted again under the case key into a new blob, and
+        the rest streams into that blob once, not the whole file twice (issue 26; a part declares
+        no size of its own, so nothing tells it earlier)."""
+        self._encryptor.close()
+        self._writer.close()
+        self._encryptor = self._copy_to_case_key()
+        self._key = self._case_key
+        self._flushed_to = self._unflushed = 0
+
     def _seal_for_case(self) -> None:
         """The file kept as received: its blob encrypted again, chunk by chunk, from the
         request's key to the case's; the blob under the request's key is removed."""
+        self._copy_to_case_key().close()
+        self._writer.close()
+
+    def _copy_to_case_key(self) -> crypto.StreamEncryptor:
+        """The (finished) blob under the request's key copied into a new blob under the case key,
+        which becomes this file's; its encryptor is returned open, the old blob removed."""
         writer = self._ctx.blobs.writer()
         try:
             encryptor = crypto.StreamEncryptor(self._case_key, writer.file, self._ad)
@@ -127,14 +146,12 @@ class _PendingFile:
                 self._ctx, self._writer.name, self._key, self._ad
             ):
                 encryptor.write(chunk)
-            encryptor.close()
-            writer.close()
         except BaseException:
             writer.discard()
             raise
         self._writer.discard()
-        self._writer = writer
-        self._under_case_key = True
+        self._writer, self._under_case_key = writer, True
+        return encryptor
 
     def commit(self, day_timestamp: float) -> tuple[Attachment, str]:
         """The file's blob, under the case's key, committed: (its attachment, the blob's name).

@@ -448,3 +448,71 @@ def test_a_plain_text_file_is_said_to_hold_none_of_the_kinds_removed_and_other_u
     assert re.search(r'minutes\.txt</span>:\s*plain text: no place for hidden details', details)
     assert re.search(r'recording\.bin</span>:\s*not checked: a kind of file the portal cannot check', details)
     assert "Make a clean copy of minutes.txt" not in details and "Make a clean copy of recording.bin" in details
+
+
+def _bytes_charged_today(installation) -> int:
+    from portal.guard import throttle
+    from portal.intake import receiving
+    ctx = open_context(installation.data_dir)
+    try:
+        offset = receiving.day_offset(ctx)
+        return throttle.spent(ctx.db, receiving.UPLOAD_BUDGET, receiving.DAY, offset)
+    finally:
+        ctx.db.conn.close()
+
+
+def test_the_original_kept_of_a_cleaned_file_is_charged_to_the_daily_byte_budget(app, installation):
+    import crypto
+    photo = FILES["site.jpg"]
+    cleaned = sandbox.check(photo).cleaned
+    assert cleaned and len(cleaned) < len(photo)
+    _send(app.test_client(), [("attachments", "site.jpg", photo)], strip=False)
+    as_sent = crypto.padded_length(len(photo))
+    assert _bytes_charged_today(installation) == as_sent  # nothing cleaned, no original kept
+    _send(app.test_client(), [("attachments", "site.jpg", photo)], strip=True)
+    # The cleaned file and the original kept for the discloser are both stored, both charged.
+    clean_copy = crypto.padded_length(len(cleaned))
+    assert _bytes_charged_today(installation) == as_sent + clean_copy + as_sent
+
+
+def test_a_cleanable_kind_past_the_size_cap_is_encrypted_again_only_up_to_the_cap(
+        app, installation, monkeypatch):
+    """Review (issue 26): a JPEG over the checks' cap was streamed under the request's key, then
+    all of it encrypted again under the case key, though it is never checked. Now what came before
+    the cap is encrypted again once the cap is passed, and the rest only once. Counted in bytes
+    given to the encryptor (the cap made small here: the same code path as 64 MiB)."""
+    import crypto
+    from portal.intake import receiving
+
+    cap = 1536 * 1024  # past the first chunk the form parser hands on (1 MiB), within the file
+    monkeypatch.setattr(sandbox, "SIZE_CAP", cap)
+    encrypted = []
+    real_write = crypto.StreamEncryptor.write
+    monkeypatch.setattr(crypto.StreamEncryptor, "write",
+                        lambda self, data: (encrypted.append(len(data)), real_write(self, data))[1])
+    reseals = []
+    real_seal = receiving._PendingFile._seal_for_case
+    monkeypatch.setattr(receiving._PendingFile, "_seal_for_case",
+                        lambda pending: (reseals.append(pending.name), real_seal(pending)))
+    photo = made.jpeg_with_gps() + os.urandom(3 * cap)  # bytes after the image's end
+    receipt_page = _send(app.test_client(), [("attachments", "large.jpg", photo)])
+    assert re.search(r"<strong>large\.jpg</strong>:\s*could not be checked", receipt_page)
+    assert reseals == []
+    # Once, plus what came before the cap, encrypted again when the cap was passed.
+    assert len(photo) < sum(encrypted) <= len(photo) + cap  # not twice the file
+    officer, case_url = _case_page(app, installation)
+    assert _downloads(officer, officer.get(case_url).text) == {"large.jpg": photo}
+
+
+def test_the_form_names_the_kinds_it_cannot_check_before_a_heic_photo_is_sent(app):
+    """Review (issue 26): HEIC photos keep their EXIF (no library here reads them); the discloser
+    is told so on the form, before sending, and the receipt names the file as not checked."""
+    client = app.test_client()
+    form = client.get("/disclose").text
+    hint = form[form.index('id="strip-metadata-kinds"'):]
+    assert "HEIC photos from a phone" in hint[:600] and "TIFF" in hint[:600]
+    assert 'aria-describedby="strip-metadata-hint strip-metadata-kinds"' in form
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"Exif\x00\x00MM\x00*" + bytes(200)
+    receipt_page = _send(client, [("attachments", "IMG_0042.HEIC", heic)])
+    assert re.search(r"<strong>IMG_0042\.HEIC</strong>:\s*not checked: [^<]*may still hold hidden details",
+                     receipt_page)
