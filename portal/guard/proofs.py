@@ -317,7 +317,9 @@ def _spend(db: Database, settings: Settings, nonce: str, now: int) -> None:
     spent nonce that could still be replayed. Raises NotPaid when it was spent already."""
     window = now // retention_seconds(settings)
     with transaction(db):
-        db.execute("DELETE FROM spent_proofs WHERE generation = ?", [(window + 1) % 3])
+        # Rows numbered past 2 are from before the sets (10-minute steps): they go too.
+        db.execute("DELETE FROM spent_proofs WHERE generation = ? OR generation > 2",
+                   [(window + 1) % 3])
         try:
             db.execute(
                 "INSERT INTO spent_proofs (nonce_hash, generation) VALUES (?, ?)",

@@ -351,6 +351,7 @@ def test_spent_proofs_date_nothing_finer_than_the_retention_window(app, installa
 
     columns = [row[1] for row in db.execute("PRAGMA table_info(spent_proofs)").fetchall()]
     assert columns == ["nonce_hash", "generation"]
+    db.execute("INSERT INTO spent_proofs VALUES ('from before the sets', 7)")  # an old 10-minute step
     first = spend_one(start + 10)
     second = spend_one(start + 1250)  # two 10-minute steps later, the same window
     spent = rows()
