@@ -72,6 +72,7 @@ def timed(action) -> tuple[float, object]:
 class Tries:
     def __init__(self, port: int, officers, receipt: str) -> None:
         self.port, self.officers, self.receipt, self.turn = port, officers, receipt, 0
+        self.phases: list[dict] = []  # where each status check with script spent its time
 
     def client(self) -> HttpClient:
         return HttpClient("127.0.0.1", self.port)
@@ -108,17 +109,30 @@ class Tries:
         http = self.client()
 
         def send():
+            phases = {}
+            started = time.perf_counter()
+
+            def phase(name):
+                nonlocal started
+                now = time.perf_counter()
+                phases[name], started = now - started, now
+
             setup = json.loads(http.get("/status/sealed/setup").text)
+            phase("setup")
             current = setup["receipt"]["versions"][0]["params"]
             identity = crypto.derive_receipt_identity(
                 self.receipt, unb64(setup["receipt"]["salt"]),
                 crypto.KdfParams(current["opslimit"], current["memlimit"]))
+            phase("derive")
             challenge = setup["proof"]["challenge"]
             body = {"v": 1, "lookup": identity.lookup_id, "pow_challenge": challenge,
                     "pow_solution": quick_solve(challenge, setup["proof"].get("lane_bits") or 0)}
+            phase("solve")
             response = http.request("POST", "/status/sealed", json.dumps(body).encode(),
                                     {"Content-Type": "application/json",
                                      "X-CSRFToken": setup["csrf_token"]})
+            phase("post")
+            self.phases.append(phases)
             if response.status == 503:  # which wall it met: a busy queue, or its proof refused
                 return "busy" if "busy" in response.text else "proof refused"
             return response.status
@@ -223,6 +237,7 @@ def main() -> int:
             answer = first.post_multipart("/disclose", disclosure_fields(csrf_token(page), "Seen.") + solved(page))
             tries = Tries(server.port, officers, receipt_from(answer.text))
             idle = measure(tries)
+            idle_phases, tries.phases = tries.phases, []
 
             stop = multiprocessing.Event()
             totals = multiprocessing.Array("l", 3)  # answers, busy, errors
@@ -237,6 +252,7 @@ def main() -> int:
             for process in processes:
                 process.join(TIMEOUT)
             counts = dict(zip(("answers", "busy", "errors"), totals[:]))
+            flood_phases = tries.phases
         finally:
             server.stop()
     finally:
@@ -266,6 +282,11 @@ def main() -> int:
         if other:
             line += f"; other answers {other}"
         print(line + f" [{len(flood[kind])} tries under flood]")
+    for name, phases in (("idle", idle_phases), ("flood", flood_phases)):
+        keys = phases[0] if phases else {}
+        medians = {key: statistics.median(p[key] for p in phases) * 1000 for key in keys}
+        print(f"status_script {name} medians by phase: "
+              + ", ".join(f"{key} {value:.0f} ms" for key, value in medians.items()))
     return 0
 
 
