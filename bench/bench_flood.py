@@ -4,7 +4,8 @@ shipped key-derivation cost, against the same portal idle in the same run.
 Serves a fresh installation with `portal serve` (shipped defaults: 2 workers, one queue per kind of
 derivation, proof of work and no-script tickets on). First, idle, it times TRIES (5) of each: GET /,
 a genuine disclosure (the page's proof solved as its script would), an officer's sign-in, a status
-check with script, and one without script (after waiting out its ticket, as typing does). Then
+check with script (as the status page's script does: the lookup derived in the client, POST
+/status/sealed), and one without script (after waiting out its ticket, as typing does). Then
 ATTACKERS (128) client threads send random well-formed receipts to /status as fast as they can,
 each solving whatever proof the portal asks as fast as a Python script can, and the same tries are
 timed again. It prints the median ratio flood / idle for each, and for the no-script status check
@@ -23,6 +24,7 @@ their own). The default, attackers at the server's priority on its 2 cores, is t
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import shutil
@@ -46,6 +48,7 @@ from tests.support import (  # noqa: E402
     start_server,
 )
 from tests.support.proofs import challenge_from, lane_bits_of, solved  # noqa: E402
+from tests.support.sealing import unb64  # noqa: E402
 
 TRIES = 5
 ATTACKERS = int(os.environ.get("BENCH_FLOOD_ATTACKERS", 128))
@@ -69,6 +72,7 @@ def timed(action) -> tuple[float, object]:
 class Tries:
     def __init__(self, port: int, officers, receipt: str) -> None:
         self.port, self.officers, self.receipt, self.turn = port, officers, receipt, 0
+        self.phases: list[dict] = []  # where each status check with script spent its time
 
     def client(self) -> HttpClient:
         return HttpClient("127.0.0.1", self.port)
@@ -100,15 +104,37 @@ class Tries:
         return timed(send)
 
     def status_script(self):
+        """As static/seal/status.js does: the lookup derived here, in the client (the browser's
+        Argon2id), and sent with the solved proof to POST /status/sealed, which derives nothing."""
         http = self.client()
 
         def send():
-            page = http.get("/status").text
-            http.cookies.pop("__Host-pd_ticket_status", None)
-            fields = {"csrf_token": csrf_token(page), "receipt": self.receipt} | dict(paid(page))
-            response = http.post_form("/status", fields)
+            phases = {}
+            started = time.perf_counter()
+
+            def phase(name):
+                nonlocal started
+                now = time.perf_counter()
+                phases[name], started = now - started, now
+
+            setup = json.loads(http.get("/status/sealed/setup").text)
+            phase("setup")
+            current = setup["receipt"]["versions"][0]["params"]
+            identity = crypto.derive_receipt_identity(
+                self.receipt, unb64(setup["receipt"]["salt"]),
+                crypto.KdfParams(current["opslimit"], current["memlimit"]))
+            phase("derive")
+            challenge = setup["proof"]["challenge"]
+            body = {"v": 1, "lookup": identity.lookup_id, "pow_challenge": challenge,
+                    "pow_solution": quick_solve(challenge, setup["proof"].get("lane_bits") or 0)}
+            phase("solve")
+            response = http.request("POST", "/status/sealed", json.dumps(body).encode(),
+                                    {"Content-Type": "application/json",
+                                     "X-CSRFToken": setup["csrf_token"]})
+            phase("post")
+            self.phases.append(phases)
             if response.status == 503:  # which wall it met: a busy queue, or its proof refused
-                return "busy" if "The portal is busy" in response.text else "proof refused"
+                return "busy" if "busy" in response.text else "proof refused"
             return response.status
         return timed(send)
 
@@ -182,7 +208,7 @@ def attack(port: int, threads: int, stop, totals) -> None:
 
 
 KINDS = ("home", "disclosure", "sign_in", "status_script", "status_no_script")
-EXPECTED = {"home": 200, "disclosure": 200, "sign_in": 303, "status_script": 303, "status_no_script": 303}
+EXPECTED = {"home": 200, "disclosure": 200, "sign_in": 303, "status_script": 200, "status_no_script": 303}
 
 
 def measure(tries: Tries, stop_at: float | None = None) -> dict:
@@ -211,6 +237,7 @@ def main() -> int:
             answer = first.post_multipart("/disclose", disclosure_fields(csrf_token(page), "Seen.") + solved(page))
             tries = Tries(server.port, officers, receipt_from(answer.text))
             idle = measure(tries)
+            idle_phases, tries.phases = tries.phases, []
 
             stop = multiprocessing.Event()
             totals = multiprocessing.Array("l", 3)  # answers, busy, errors
@@ -225,6 +252,7 @@ def main() -> int:
             for process in processes:
                 process.join(TIMEOUT)
             counts = dict(zip(("answers", "busy", "errors"), totals[:]))
+            flood_phases = tries.phases
         finally:
             server.stop()
     finally:
@@ -254,6 +282,11 @@ def main() -> int:
         if other:
             line += f"; other answers {other}"
         print(line + f" [{len(flood[kind])} tries under flood]")
+    for name, phases in (("idle", idle_phases), ("flood", flood_phases)):
+        keys = phases[0] if phases else {}
+        medians = {key: statistics.median(p[key] for p in phases) * 1000 for key in keys}
+        print(f"status_script {name} medians by phase: "
+              + ", ".join(f"{key} {value:.0f} ms" for key, value in medians.items()))
     return 0
 
 

@@ -6,8 +6,9 @@ Both are stateless until spent: an HMAC over what they say. A challenge says its
 difficulty in bits, a coarse expiry (rounded up to 10 minutes) and a random nonce. A ticket says its
 form, when it becomes valid, the same coarse expiry and a nonce, and its HMAC also covers the
 session's form token, so a ticket works only with the form it was issued with. Spending one keeps
-the SHA-256 of its nonce until its expiry (`spent_proofs`, by generation, never a time), linked to
-no case; nothing records who solved what, how hard it was, or how long it took.
+a keyed hash of its nonce in the set of its retention window (`spent_proofs`, three sets rotated
+wholesale, never a time or an expiry), linked to no case; nothing records who solved what, how
+hard it was, or how long it took.
 
 A ticket issued with a form page takes no place in any line: a page load proves nothing, and a
 stream of bare GETs must not push genuine no-script disclosers back. A place is taken only when the
@@ -293,34 +294,36 @@ def _bound(bound: str) -> str:
 # --- spending -------------------------------------------------------------------------------------
 
 
-def _horizon(settings: Settings, now: int) -> int:
-    """The latest expiry anything issued until `now` can carry: a ticket issued now may be valid
-    from up to the line's length and the wait ahead, and lasts `proof_seconds` from then."""
-    return _expiry(settings, now + settings.ticket_line_seconds + settings.no_script_wait_seconds)
-
-
-def _generations(settings: Settings) -> int:
-    """How many coarse steps a nonce can live (to the horizon), and three more: the generations in
-    use at once."""
+def retention_seconds(settings: Settings) -> int:
+    """The retention window in seconds: at least the longest anything issued until now can still
+    be spent (a ticket may be valid up to the line's length and the wait ahead, lasts
+    `proof_seconds` from then, rounded up to a coarse step), in whole coarse steps (an hour with the
+    shipped settings)."""
     span = settings.proof_seconds + settings.ticket_line_seconds + settings.no_script_wait_seconds
-    return -(-span // COARSE) + 3
+    return -(-(span + COARSE) // COARSE) * COARSE
 
 
-def _spend(db: Database, settings: Settings, nonce: str, expires: int, now: int) -> None:
-    count = _generations(settings)
-    # Every generation an unexpired nonce can be in stays: from now's step to the horizon, never
-    # only to this nonce's own expiry (spending an older proof must not forget newer ones).
-    horizon = max(expires, _horizon(settings, now))
-    live = {(step // COARSE) % count for step in range(now - now % COARSE, horizon + 1, COARSE)}
+def _spent_hash(settings: Settings, nonce: str) -> str:
+    """A keyed hash of a nonce: the disk cannot be matched against a nonce seen elsewhere."""
+    return hmac.new(_key(settings), b"spent|" + nonce.encode(), "sha256").hexdigest()
+
+
+def _spend(db: Database, settings: Settings, nonce: str, now: int) -> None:
+    """Keep the keyed hash of a spent nonce in the set of the current retention window, one of
+    three rotated wholesale: a spend deletes the set of the window before the previous one. A row
+    says only in which window (of `retention_seconds`) it was spent, never its 10-minute step or its
+    expiry; rows sit in the order of their hashes. Every nonce expires within one window of its
+    spend (`retention_seconds` covers the horizon), so the current and previous sets hold every
+    spent nonce that could still be replayed. Raises NotPaid when it was spent already."""
+    window = now // retention_seconds(settings)
     with transaction(db):
-        dead = [g for g in range(count) if g not in live]
-        db.execute(
-            f"DELETE FROM spent_proofs WHERE generation IN ({','.join('?' * len(dead))})", dead
-        )
+        # Rows numbered past 2 are from before the sets (10-minute steps): they go too.
+        db.execute("DELETE FROM spent_proofs WHERE generation = ? OR generation > 2",
+                   [(window + 1) % 3])
         try:
             db.execute(
                 "INSERT INTO spent_proofs (nonce_hash, generation) VALUES (?, ?)",
-                [hashlib.sha256(nonce.encode()).hexdigest(), (expires // COARSE) % count],
+                [_spent_hash(settings, nonce), window % 3],
             )
         except sqlite3.IntegrityError as exc:
             raise NotPaid("already spent") from exc
@@ -355,7 +358,7 @@ def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None
     reached = leading_zero_bits(hashlib.sha256(f"{text}:{solution}".encode()).digest())
     if reached < required_bits(db, settings, purpose):
         raise NotPaid("too easy for now")
-    _spend(db, settings, nonce, int(expires), now)
+    _spend(db, settings, nonce, now)
     _process.spend(_line(settings, purpose))
     return reached
 
@@ -386,8 +389,8 @@ def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | Non
         # A place less than a second away is now: no one can be asked back sooner than that.
         if slot_ms - now_ms >= 1000:
             # Its place is later: the page's ticket is spent for it (one place per ticket).
-            _spend(db, settings, nonce, int(expires), now)
+            _spend(db, settings, nonce, now)
             placed = _make_ticket(settings, "t2", purpose, -(-slot_ms // 1000), bound)
             raise NotYet(max(1, placed.valid_from - now), placed)
-    _spend(db, settings, nonce, int(expires), now)
+    _spend(db, settings, nonce, now)
     _process.spend(_line(settings, purpose))

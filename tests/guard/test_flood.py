@@ -5,6 +5,7 @@ A stub derivation of fixed duration stands in for Argon2id where a test needs wo
 blocks until the test lets it go, so nothing depends on the machine's speed)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -323,6 +324,44 @@ def test_spending_an_older_proof_never_forgets_a_newer_one(app, derivations, mon
     drop_ticket(again, "disclose")
     replay = post_multipart(again, "/disclose", disclosure_fields(csrf_token(again_page), "again") + paid)
     assert replay.status_code == 503 and "again" in replay.text
+
+
+def test_spent_proofs_date_nothing_finer_than_the_retention_window(app, installation, derivations,
+                                                                  monkeypatch):
+    """Found in review: each spent row carried its expiry's 10-minute step, dating a paid form to it
+    for about an hour. Rows now say only which of three retention windows they were spent in."""
+    from portal.core.context import open_context
+
+    window = proofs.retention_seconds(load_settings(installation.data_dir))
+    start = (int(time.time()) // window + 1) * window
+    clock = [start + 10]
+    monkeypatch.setattr(proofs.time, "time", lambda: clock[0])
+    db = open_context(installation.data_dir).db
+
+    def spend_one(at: int) -> str:
+        clock[0] = at
+        client = app.test_client()
+        page = client.get("/status").text
+        nonce = challenge_from(page).split(".")[4]
+        assert status_post(client, well_formed_receipt(), script=True).status_code in (303, 400)
+        return nonce
+
+    def rows():
+        return db.execute("SELECT nonce_hash, generation FROM spent_proofs").fetchall()
+
+    columns = [row[1] for row in db.execute("PRAGMA table_info(spent_proofs)").fetchall()]
+    assert columns == ["nonce_hash", "generation"]
+    db.execute("INSERT INTO spent_proofs VALUES ('from before the sets', 7)")  # an old 10-minute step
+    first = spend_one(start + 10)
+    second = spend_one(start + 1250)  # two 10-minute steps later, the same window
+    spent = rows()
+    assert len(spent) == 2 and len({row[1] for row in spent}) == 1  # nothing tells them apart
+    plain = {hashlib.sha256(nonce.encode()).hexdigest() for nonce in (first, second)}
+    assert not plain & {row[0] for row in spent}  # keyed: a nonce seen elsewhere matches no row
+    spend_one(start + window + 10)  # the next window: the previous one is kept, for replays
+    assert len(rows()) == 3
+    spend_one(start + 2 * window + 10)  # the one after: the first window's set goes, wholesale
+    assert len(rows()) == 2 and not set(spent) & set(rows())
 
 
 def test_a_forged_or_expired_proof_is_refused_before_any_derivation(app, derivations, monkeypatch):

@@ -1,10 +1,11 @@
 """Migration 18 [flood]: spent proofs of work and no-script tickets (portal.guard.proofs;
 SECURITY.md, "Proof of work and tickets").
 
-A spent challenge or ticket is kept as the SHA-256 of its nonce and the number of its expiry's
-generation (its coarse expiry counted in 10-minute steps, modulo a small number), never a time: the
-rows of a generation are deleted when it comes round again, so a nonce is kept only until it has
-expired. It is linked to no case and says nothing of how long a solve took or how hard it was."""
+A spent challenge or ticket is kept as a keyed hash of its nonce and the number (0-2) of the
+retention window it was spent in, never a time; the sets are rotated wholesale (see
+portal.guard.proofs._spend; `generation` used to be the expiry's 10-minute step, which dated a
+spend more finely). It is linked to no case and says nothing of how long a solve took or how hard it
+was."""
 
 NUMBER = 18
 
