@@ -100,8 +100,12 @@ def walk(tmp_path_factory):
 ERROR_PAGES = {"not found", "case not found", "not allowed"}
 
 
+# Console pages wrapped whole although the rest of their blueprint is not yet.
+WRAPPED_CONSOLE_PAGES = {"login", "form expired"}
+
+
 def _wrapped(label: str, endpoint: str) -> bool:
-    return label in ERROR_PAGES or not endpoint.startswith(NOT_YET_WRAPPED)
+    return label in ERROR_PAGES | WRAPPED_CONSOLE_PAGES or not endpoint.startswith(NOT_YET_WRAPPED)
 
 
 def test_every_discloser_page_and_error_page_is_all_in_the_catalogue(walk):
