@@ -17,17 +17,9 @@ from portal.records.casefiles import HasStatus
 TITLE_CHARACTERS = 90
 
 
-# Each status in a few words, for the queue's rows (the case page keeps the full sentence).
-SHORT_STATUSES: dict[str, str] = {
-    "received": "New: to acknowledge",
-    "acknowledged": "Acknowledged",
-    "assessing": "Being assessed",
-    "investigating": "Being investigated",
-    "addressed": "Addressed",
-    "referred": "Referred",
-    "no_further_action": "No further action",
-    "closed": "Closed",
-}
+# Each status in a few words, for the queue's rows (the case page shows the discloser's too).
+SHORT_STATUSES: dict[str, str] = casefiles.OFFICER_STATUSES
+
 # The s 10 categories in a few words, for the filter and the rows (the case page keeps the full
 # wording).
 SHORT_CATEGORIES: dict[str, str] = {

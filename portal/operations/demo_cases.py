@@ -107,15 +107,16 @@ def _move_on(ctx: Context, who: SignedIn, stage: str, ref: str) -> None:
         for step in ("consider", "check"):
             triage.complete_step(ctx, who, ref, step)
     if stage == "conversation":
-        triage.reply(
-            ctx, who, ref,
-            "Thank you for telling us. Could you say roughly when the double payments began?",
-        )
-        _discloser_says(ctx, who, ref, "I first noticed them in the accounts for last June.")
+        # Messages are kept by day only, a discloser's after the officers' of that day (issue
+        # 26): so the invented conversation of one day ends with the discloser's answer, and
+        # reads in the order it was written.
         triage.set_status(ctx, who, ref, "assessing")
         triage.reply(
-            ctx, who, ref, "Thank you. We are checking the ledger and will write again soon."
+            ctx, who, ref,
+            "Thank you for telling us. We are checking the ledger. Could you say roughly when the"
+            " double payments began?",
         )
+        _discloser_says(ctx, who, ref, "I first noticed them in the accounts for last June.")
     elif stage == "referred":
         referrals.refer(
             ctx, who, ref,

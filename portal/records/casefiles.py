@@ -23,6 +23,19 @@ STATUSES: dict[str, str] = {
     "closed": N_("Closed: the matter has been dealt with"),
 }
 
+# Each status as officers name it, in a few words (the console's rows, panel and history); STATUSES
+# above is what the discloser reads, which the case page shows beside it.
+OFFICER_STATUSES: dict[str, str] = {
+    "received": "New: to acknowledge",
+    "acknowledged": "Acknowledged",
+    "assessing": "Being assessed",
+    "investigating": "Being investigated",
+    "addressed": "Addressed",
+    "referred": "Referred",
+    "no_further_action": "No further action",
+    "closed": "Closed",
+}
+
 CASE_FIELDS = ("category", "summary", "details", "disclosed_elsewhere", "contact")
 REASON_REQUIRED = ("referred", "no_further_action")
 
@@ -72,6 +85,11 @@ class HasStatus:
     @property
     def status_label(self) -> str:
         return STATUSES.get(self.status, self.status)
+
+    @property
+    def officer_status(self) -> str:
+        """The status as officers name it (OFFICER_STATUSES), e.g. "Being assessed"."""
+        return OFFICER_STATUSES.get(self.status, self.status_label)
 
 
 @dataclass

@@ -10,10 +10,12 @@ import functools
 from typing import Callable
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from portal.core.words import N_
 from portal.keys import enrolment, officer_sessions
 from portal.web import carry, page_marks
 from portal.web.casework.forms import LoginForm
@@ -75,10 +77,12 @@ def signed_in(role: str | tuple[str, ...] | None = None):
 
 
 def render_login(form, problem=None, carried=None, return_to=""):
+    """The sign-in page; `problem` is a message of the catalogue (N_), shown in the page's
+    language."""
     return render_template(
         "keys/login.html",
         form=form,
-        problem=problem,
+        problem=gettext(problem) if problem else problem,
         carried=carried or MultiDict(),
         return_to=return_to,
     )
@@ -89,7 +93,7 @@ def _sign_in_to_continue(carried: MultiDict, status: int):
     only)."""
     if not carry.has_text(carried):
         return redirect(url_for("console.login", expired=1), code=303)
-    problem = (
+    problem = N_(
         "You were signed out after 15 minutes without activity, so what you wrote was not sent. "
         "Sign in again: it will be back in its box, ready to send."
     )
@@ -104,7 +108,7 @@ def csrf_refused(exc):
         return (
             render_login(
                 LoginForm(formdata=None),
-                "For your safety the form needed refreshing. Please sign in again.",
+                N_("For your safety the form needed refreshing. Please sign in again."),
                 carried,
                 request.form.get("return_to", ""),
             ),

@@ -445,8 +445,8 @@ def test_a_plain_text_file_is_said_to_hold_none_of_the_kinds_removed_and_other_u
     officer, case_url = _case_page(app, installation)
     page = officer.get(case_url).text
     details = page[page.index('id="file-details"'):]
-    assert re.search(r'minutes\.txt</span>:\s*plain text: no place for hidden details', details)
-    assert re.search(r'recording\.bin</span>:\s*not checked: a kind of file the portal cannot check', details)
+    assert re.search(r'minutes\.txt</span> <span class="file-which">\(file 1, [^)]+\)</span>:\s*plain text: no place for hidden details', details)
+    assert re.search(r'recording\.bin</span> <span class="file-which">\(file 2, [^)]+\)</span>:\s*not checked: a kind of file the portal cannot check', details)
     assert "Make a clean copy of minutes.txt" not in details and "Make a clean copy of recording.bin" in details
 
 

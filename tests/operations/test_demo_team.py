@@ -92,7 +92,13 @@ def test_the_invented_cases_are_at_their_stages_for_both_officers_and_the_disclo
     discloser.get("/status")
     status = open_status(discloser, receipt)
     page = discloser.get("/status").text if status.status_code == 303 else status.text
-    assert "We are checking the ledger" in page and "I first noticed them" in page
+    # The conversation reads in the order it was written: the question, then the discloser's answer,
+    # and no officer's thanks for the answer above it (a discloser's message sorts after the officers'
+    # of its day, issue 26).
+    thread = page[page.index('<ol class="thread"'):]
+    thread = thread[:thread.index("</ol>")]
+    assert 0 <= thread.index("Could you say roughly when") < thread.index("I first noticed them")
+    assert thread.count('<li') == 2, thread
     assert "Being assessed" in page
 
 

@@ -4,6 +4,7 @@ consent question."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -123,10 +124,10 @@ class InterestForm(OneTimeForm):
 
 
 class LoginForm(PortalForm):
-    email = StringField("Email address", validators=[DataRequired(), Length(max=320)])
-    passphrase = PasswordField("Passphrase", validators=[DataRequired(), Length(max=1024)])
+    email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
+    passphrase = PasswordField(_l("Passphrase"), validators=[DataRequired(), Length(max=1024)])
     totp = CodeField(
-        "Six-digit code from your authenticator app (or a recovery code)",
+        _l("Six-digit code from your authenticator app (or a recovery code)"),
         validators=[DataRequired(), Length(max=40)],
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, g, make_response, redirect, request, url_for
 
 from portal.casework import search
+from portal.core.words import N_
 from portal.keys import credentials, officer_sessions
 from portal.web import carry
 from portal.web.casework.blueprint import bp
@@ -31,7 +32,7 @@ def _device_cookie_name() -> str:
 
 
 # Every failure gets these words, paused or not, whichever part was wrong (SECURITY.md, "Budgets").
-SIGN_IN_FAILED = (
+SIGN_IN_FAILED = N_(
     "Those details did not work. Check your email address, passphrase and six-digit code, and try"
     " again with a new code: each code works once. If you are sure they are right, try a browser"
     " you have signed in with before, or tell your administrator."
@@ -39,12 +40,12 @@ SIGN_IN_FAILED = (
 
 
 SIGNED_OUT_BECAUSE = {
-    "expired": (
+    "expired": N_(
         "Your session has ended: after 15 minutes without activity, 8 hours after you signed in, or"
         " because you signed out on every device. Please sign in again."
     ),
-    "everywhere": "You are signed out on every device.",
-    "confirm": "You were signed out because your passphrase was typed wrongly too many times.",
+    "everywhere": N_("You are signed out on every device."),
+    "confirm": N_("You were signed out because your passphrase was typed wrongly too many times."),
 }
 
 

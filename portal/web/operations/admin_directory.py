@@ -20,6 +20,7 @@ def _render_directory(form=None, editing=None, problem=None, code=200):
         render_template(
             "operations/authorities.html",
             authorities=referrals.list_authorities(ctx),
+            shipped=referrals.shipped_contacts(),
             form=form or AuthorityForm(),
             editing=editing,
             remove_form=EmptyForm(),
