@@ -24,16 +24,12 @@ from portal.records import case_attachments
 @click.pass_obj
 def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
     """Create the data directory, database and installation secrets."""
-    from portal.core.config import INSTALLATION_FILE, create_installation
+    from portal.core.config import INSTALLATION_FILE
+    from portal.operations.installing import make_installation
 
     if (data_dir / INSTALLATION_FILE).exists():
         raise click.ClickException(f"{data_dir} is already initialised; refusing to overwrite it.")
-    create_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf)
-    from portal.casework.referrals import seed_directory
-
-    ctx = open_installation(data_dir)
-    seed_directory(ctx)
-    ctx.db.conn.close()
+    make_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf)
     click.echo(f"Initialised {data_dir}.")
 
 

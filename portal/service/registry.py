@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from portal.casework.referrals import seed_directory
 from portal.core.clock import today
-from portal.core.config import create_installation, installation_lock, write_private_json
-from portal.core.context import open_context
+from portal.core.config import installation_lock, write_private_json
+from portal.operations.installing import make_installation
 
 SERVICE_FILE = "service.json"
 # Lower-case letters, digits and inner hyphens, up to 40: a path segment that needs no escaping.
@@ -35,17 +34,6 @@ class Organisation:
     slug: str
     name: str
     created: str  # YYYY-MM-DD, the service's day (Pacific/Auckland)
-
-
-def make_installation(data_dir: Path, *, insecure_fast_kdf: bool = False) -> None:
-    """An installation's data directory as `portal init` makes it: secrets, database, the shipped
-    directory of appropriate authorities."""
-    create_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf)
-    ctx = open_context(data_dir)
-    try:
-        seed_directory(ctx)
-    finally:
-        ctx.db.conn.close()
 
 
 def _read(service_dir: Path) -> dict:
