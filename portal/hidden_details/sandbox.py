@@ -60,6 +60,26 @@ def file_format(data: bytes) -> str | None:
     return None
 
 
+# Besides printable characters, plain text holds tabs, line and page breaks and a byte-order mark.
+_TEXT_CONTROLS = ("\n", "\r", "\t", "\f", "\ufeff")
+
+
+def plain_text(data: bytes) -> bool:
+    """Whether `data` (a file of no kind file_format names) is plain text: UTF-8 with no control
+    characters but tabs, line and page breaks. Such a file has no place for the hidden details this
+    package removes (authors, dates, devices, locations), only the words anyone opening it reads.
+    It runs on the request, up to SIZE_CAP: the allowed characters are taken out with str.replace
+    and the rest tested at once with isprintable, in C (a test per character in Python took about
+    five times as long)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    for allowed in _TEXT_CONTROLS:
+        text = text.replace(allowed, "")
+    return text.isprintable()
+
+
 def bwrap_command(inner: list[str]) -> list[str]:
     binds = ["--ro-bind", "/usr", "/usr"]
     for top in ("bin", "lib", "lib64", "sbin"):

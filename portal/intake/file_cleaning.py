@@ -17,7 +17,7 @@ from portal.guard import work_queues
 from portal.guard.work_slots import Busy
 from portal.hidden_details import sandbox
 from portal.intake.receiving import Intake
-from portal.records import case_attachments, casefiles, original_files
+from portal.records import case_attachments, original_files
 from portal.records.original_files import Original
 from portal.store.blobs import BlobWriter
 
@@ -34,7 +34,7 @@ class FileReport:
     "left", "unchecked", "unknown", "plain"), the kinds removed (plain words, never values), and for
     "unchecked" `why` the check gave nothing: "size" (too large or too complex for its bounds),
     "damaged" (not what its kind says) or "not-run" (the check itself could not run). "plain" is a
-    file of no kind the checks read that is plain text (casefiles.plain_text): it has no place for
+    file of no kind the checks read that is plain text (sandbox.plain_text): it has no place for
     the kinds removed."""
 
     name: str
@@ -92,7 +92,7 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
             continue
         if not checked.checked or not checked.kinds:
             state = "none" if checked.checked else not_checked_state(checked)
-            if state == "unknown" and casefiles.plain_text(received):
+            if state == "unknown" and sandbox.plain_text(received):
                 state = "plain"  # read whole here, once: the case page never reads it again
             reports.append(_mark(pending, state, "" if checked.checked else why_unchecked(checked)))
             continue

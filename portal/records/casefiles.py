@@ -114,21 +114,6 @@ class CaseRecord(HasStatus):
     sealed_by: str = "server"  # 'server' or 'browser': which sealed it (migration 36)
 
 
-# What plain text holds besides printable characters: tab, line feed, form feed, carriage return.
-_TEXT_CONTROLS = frozenset("\t\n\f\r")
-
-
-def plain_text(data: bytes) -> bool:
-    """Whether `data` is plain text (UTF-8, no control characters but tab, line and page breaks):
-    a file with no place for the hidden details portal.hidden_details removes (authors, dates,
-    devices, locations), only the words anyone opening it reads."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return all(c.isprintable() or c in _TEXT_CONTROLS or c == "\ufeff" for c in text)
-
-
 def new_id() -> str:
     return secrets.token_hex(16)
 
