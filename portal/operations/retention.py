@@ -363,9 +363,8 @@ def _remove_rows(
                     "UPDATE long_operations SET done = done + ? WHERE kind = ? AND scope = ?",
                     [len(rows), DELETION, case_id],
                 )
-                op = progress.load(ctx.db, DELETION, case_id)
-            else:
-                op = progress.load(ctx.db, DELETION, case_id)
+            op = progress.load(ctx.db, DELETION, case_id)
+            if not rows:
                 # Every other table that refers to a case does so ON DELETE CASCADE
                 # (tests/operations/test_retention.py checks).
                 ctx.db.execute("DELETE FROM cases WHERE id = ?", [case_id])
