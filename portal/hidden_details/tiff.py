@@ -43,7 +43,7 @@ def clean_tiff(data: bytes) -> tuple[bytes, set[str]]:
         source = Image.open(io.BytesIO(data))
         if not isinstance(source, TiffImagePlugin.TiffImageFile):
             raise Unreadable("not a TIFF")
-        found = {kind for tag, kind in _TAG_KINDS.items() if tag in source.tag_v2}
+        found: set[str] = set()  # from every page's tags, the first's included
         pages = []
         for number, page in enumerate(ImageSequence.Iterator(source)):
             if number >= MAX_PAGES or page.width * page.height > MAX_PIXELS:
