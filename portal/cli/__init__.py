@@ -7,6 +7,7 @@ from portal.cli import (
     accounts,
     bundle,
     channels,
+    database,
     installation,
     integrity,
     retention,
@@ -17,6 +18,6 @@ from portal.cli import (
 from portal.cli.root import main
 
 __all__ = [
-    "main", "accounts", "bundle", "channels", "installation", "integrity", "retention", "roster",
-    "service", "workdays",
+    "main", "accounts", "bundle", "channels", "database", "installation", "integrity", "retention",
+    "roster", "service", "workdays",
 ]
