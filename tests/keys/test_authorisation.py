@@ -148,7 +148,7 @@ TABLE: dict[tuple[str, str], dict] = {
     ("admin.change_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
     ("admin.remove_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
     # An authority's contact, as disclosers are given it (issue 25): the administrator's alone.
-    ("admin.authority_contact", "GET"): console(HIDDEN, admin=(200, "The contact of Commerce Commission"), others=HIDDEN),
+    ("admin.authority_contact", "GET"): console(HIDDEN, admin=(200, "The contact of the Commerce Commission"), others=HIDDEN),
     ("admin.change_authority_contact", "POST"): console(
         HIDDEN, admin=(303, "/console/admin/authorities?notice=contact-changed"), others=HIDDEN),
     ("admin.restore_authority_contact", "POST"): console(

@@ -88,6 +88,9 @@ def test_an_admin_changes_a_contact_and_officers_and_the_discloser_are_given_it(
     assert restored.status_code == 303 and restored.headers["Location"].endswith("?notice=contact-shipped")
     entry = _referral_entry(officer.get(case).text)
     assert '<span class="authority-contact">sfo.govt.nz</span>' in entry and NEVER in entry
+    details = [json.loads(d) for (d,) in ctx.db.execute(
+        "SELECT detail FROM audit_log WHERE event = 'authority_contact_change' ORDER BY seq").fetchall()]
+    assert details[1:] == [{"authority_id": int(url.split("/")[-2]), "authority": SFO, "restored_shipped": True}]
 
 
 def test_a_contact_changed_without_checking_it_says_never_checked(app, installation, admin, today):
