@@ -11,7 +11,7 @@ NUMBER = 38
 
 STATEMENTS: list[str] = [
     """CREATE TABLE authority_contacts (
-            authority_id INTEGER PRIMARY KEY REFERENCES authorities(id) ON DELETE CASCADE,
+            authority_id INTEGER NOT NULL PRIMARY KEY REFERENCES authorities(id) ON DELETE CASCADE,
             website TEXT NOT NULL DEFAULT '',
             email TEXT NOT NULL DEFAULT '',
             phone TEXT NOT NULL DEFAULT '',
