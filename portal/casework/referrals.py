@@ -97,27 +97,6 @@ def get_authority(ctx: Context, authority_id: int) -> Authority | None:
     return _authority(row) if row else None
 
 
-@dataclass(frozen=True)
-class ShippedContacts:
-    """How disclosers are told to contact each authority (portal/data/authorities.json):
-    `contacts` maps an authority's name to its contact text; `last_checked` is the day
-    (YYYY-MM-DD) the operator last checked them against each authority's own website, or None
-    when never checked (they were entered without internet access)."""
-
-    last_checked: str | None
-    contacts: dict[str, str]
-
-
-def shipped_contacts() -> ShippedContacts:
-    """The shipped contacts and the day they were last checked (file field
-    "contacts_last_checked")."""
-    shipped = json.loads(resources.authorities_file().read_text(encoding="utf-8"))
-    return ShippedContacts(
-        shipped.get("contacts_last_checked") or None,
-        {e["name"]: e.get("contact", "") for e in shipped["authorities"]},
-    )
-
-
 def seed_directory(ctx: Context) -> int:
     """Fill an empty directory from the shipped file (at `portal init` and at start-up); return how
     many were added. A directory that has entries is the administrators' and is left alone."""

@@ -4,11 +4,18 @@ consent question, fetch their signed acknowledgement."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
-from portal.casework import acknowledgements, consent, deadlines, identity_releases, oral, workflow
-from portal.core import resources, workdays
+from portal.casework import (
+    acknowledgements,
+    authority_contacts,
+    consent,
+    deadlines,
+    identity_releases,
+    oral,
+    workflow,
+)
+from portal.core import workdays
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.core.words import in_sentence
@@ -77,7 +84,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     thread = _shown(case_history.read_message_page(ctx, case.id, case_key))
     due = workflow.stored_due(ctx, case.id)
     fields = casefiles.read_fields(ctx, case.id, case_key)
-    referred = _referred(latest.reason) if latest and case.status == "referred" else None
+    referred = _referred(ctx, latest.reason) if latest and case.status == "referred" else None
     steps_done = workflow.steps_done(ctx, case.id)
     hears_more = _hears_more(case.status, steps_done)
     private_key = receipts.discloser_keys(session)[0]
@@ -161,19 +168,20 @@ def _hears_more(status: str, steps_done: dict[str, str]) -> bool:
     return not (status in deadlines.FINAL_STATUSES and "inform" in steps_done)
 
 
-def _referred(reason: str) -> Referred:
-    """The authority a referral names ("Referred to NAME. ..."), and how to contact it from the
-    shipped directory (portal/data/authorities.json); authority "" when the reason names none (a
-    status set to 'referred' without the referral form)."""
+def _referred(ctx: Context, reason: str) -> Referred:
+    """The authority a referral names ("Referred to NAME. ..."), and how to contact it: the
+    contact an administrator stored for it, else the shipped directory's
+    (portal.casework.authority_contacts); authority "" when the reason names none (a status set to
+    'referred' without the referral form)."""
     if not reason.startswith("Referred to "):
         return Referred("", "")
-    shipped = json.loads(resources.authorities_file().read_text(encoding="utf-8"))["authorities"]
+    known = authority_contacts.contacts_by_name(ctx)
     rest = reason.removeprefix("Referred to ")
-    for entry in sorted(shipped, key=lambda e: -len(e["name"])):
+    for name in sorted(known, key=lambda n: -len(n)):
         # As written since names took their article ("the Commissioner of Police.") and before.
-        for written in (in_sentence(entry["name"]), entry["name"]):
+        for written in (in_sentence(name), name):
             if rest.lower().startswith(written.lower() + "."):
-                return Referred(entry["name"], entry.get("contact", ""))
+                return Referred(name, known[name])
     return Referred(rest.split(". ", 1)[0].rstrip("."), "")
 
 

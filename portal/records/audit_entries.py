@@ -83,6 +83,7 @@ EVENT_LABELS: dict[str, str] = {
     "interest_declared": "Interest declared",
     "interest_removed": "Interest removed",
     "authority_change": "Appropriate-authority directory changed",
+    "authority_contact_change": "Contact of an appropriate authority changed or checked",
     "audit_export": "Audit log exported",
     "grant": "Access to a case given to another officer",
     "offboard": "Officer offboarded: their key copies deleted",
@@ -207,6 +208,11 @@ _DETAIL_WORDS: dict[str, dict] = {
     "locked": {True: "sign-in paused", False: "sign-in not paused"},
     "identity": {True: "with the discloser's identity", False: "without the discloser's identity"},
     "role": {"admin": "as an administrator", "officer": "as an officer"},
+    "checked": {
+        True: "checked against the authority's own website that day",
+        False: "not checked against the authority's own website",
+    },
+    "restored_shipped": {True: "the contact shipped with the portal given again"},
 }
 _DETAIL_NAMES = {
     "message_id": "message", "note_id": "note", "attachment_id": "file", "interest_id": "interest",

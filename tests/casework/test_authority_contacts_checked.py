@@ -1,7 +1,8 @@
 """The shipped contacts of the appropriate authorities could not be checked when the portal was made
 (no internet access): the administrator's directory page says plainly that the operator must check
-each against the authority's own website, shows each contact disclosers are given, and the day they
-were last checked (portal/data/authorities.json, field "contacts_last_checked"), or "never"."""
+each against the authority's own website, shows each contact disclosers are given, and beside each the
+day it was last checked (portal/data/authorities.json, each entry's field "contact_checked"), or that
+it never was."""
 from __future__ import annotations
 
 import json
@@ -25,19 +26,38 @@ def _directory(app, admin) -> str:
     return client.get("/console/admin/authorities").text
 
 
-def test_the_directory_says_the_contacts_must_be_checked_and_when_they_last_were(app, admin, tmp_path, monkeypatch):
+def _entry(page: str, name: str) -> str:
+    """The directory's list item of the authority called `name`."""
+    return re.search(rf'<li data-authority="\d+"><h3>{re.escape(name)}</h3>.*?</li>', page, re.S).group(0)
+
+
+NEVER = '<strong class="contact-never-checked">(never checked against its own website)</strong>'
+
+
+def test_each_contact_says_when_it_was_last_checked_and_none_shipped_was(app, admin, tmp_path, monkeypatch):
     shipped = json.loads(resources.authorities_file().read_text(encoding="utf-8"))
-    assert shipped["contacts_last_checked"] is None  # nobody has checked them against the real sites yet
+    assert "contacts_last_checked" not in shipped  # one day per authority now, not one for the file
+    # Nobody has checked them against the real sites yet (no internet access when they were entered).
+    assert [e["contact_checked"] for e in shipped["authorities"] if "contact" in e] == [None] * 24
     page = _directory(app, admin)
     notice = re.search(r'<div class="notice" id="contacts-checked">(.*?)</div>', page, re.S).group(1)
     assert "The operator must check\neach one against the authority's own website" in notice
-    assert 'id="contacts-never-checked">never: not yet checked' in notice
-    assert "Contact shown to disclosers: <span class=\"authority-contact\">ombudsman.parliament.nz, 0800 802 602</span>" in page
-    assert page.count('class="authority-contact"') == sum(1 for e in shipped["authorities"] if e.get("contact"))
+    assert "records the day you checked it" in notice
+    with_contact = sum(1 for e in shipped["authorities"] if e.get("contact"))
+    assert page.count('class="authority-contact"') == with_contact
+    assert page.count(NEVER) == with_contact  # said plainly, beside every contact
+    ombudsman = _entry(page, "An Ombudsman")
+    assert ('Contact shown to disclosers: <span class="authority-contact">ombudsman.parliament.nz, 0800 802 602'
+            '</span>\n<span class="contact-checked" data-checked="">' + NEVER) in ombudsman
 
+    entries = [{**e, "contact_checked": "2026-12-01"} if e["name"] == "An Ombudsman" else e
+               for e in shipped["authorities"]]
     checked = tmp_path / "authorities.json"
-    checked.write_text(json.dumps({**shipped, "contacts_last_checked": "2026-12-01"}), encoding="utf-8")
+    checked.write_text(json.dumps({**shipped, "authorities": entries}), encoding="utf-8")
     monkeypatch.setattr(resources, "authorities_file", lambda: checked)
     page = _directory(app, admin)
-    assert 'Contacts last checked: <time id="contacts-last-checked" datetime="2026-12-01">1 December 2026</time>.' in page
-    assert "contacts-never-checked" not in page
+    assert ('(last checked against its own website on <time datetime="2026-12-01">1 December 2026</time>)'
+            in _entry(page, "An Ombudsman"))
+    assert NEVER not in _entry(page, "An Ombudsman")
+    assert NEVER in _entry(page, "Commerce Commission")  # the day is that authority's alone
+    assert page.count(NEVER) == with_contact - 1

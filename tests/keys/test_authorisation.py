@@ -147,6 +147,12 @@ TABLE: dict[tuple[str, str], dict] = {
     ("admin.add_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
     ("admin.change_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
     ("admin.remove_authority", "POST"): console(HIDDEN, admin=(303, "/console/admin/authorities"), others=HIDDEN),
+    # An authority's contact, as disclosers are given it (issue 25): the administrator's alone.
+    ("admin.authority_contact", "GET"): console(HIDDEN, admin=(200, "The contact of the Commerce Commission"), others=HIDDEN),
+    ("admin.change_authority_contact", "POST"): console(
+        HIDDEN, admin=(303, "/console/admin/authorities?notice=contact-changed"), others=HIDDEN),
+    ("admin.restore_authority_contact", "POST"): console(
+        HIDDEN, admin=(303, "/console/admin/authorities?notice=contact-shipped"), others=HIDDEN),
     # Enrolment: a live link opens for anyone but a signed-in administrator; set-up pages need a set-up session.
     ("enrol.enrol", "GET"): {**everyone((200, "Set up your account")), "admin": (403, "administrator cannot set up")},
     ("enrol.enrol_post", "POST"): {**everyone((400, "not the same")), "admin": (403, "administrator cannot set up")},
@@ -307,6 +313,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "admin.add_channel": {"name": "A channel", "description": ""},
         "admin.add_authority": {"covers": "Something", "source": "Added in a test"},
         "admin.change_authority": {"name": "Commerce Commission", "covers": "Competition", "source": "Schedule 2"},
+        "admin.change_authority_contact": {"website": "https://comcom.govt.nz", "checked": "y"},
         "admin.add_membership": {"officer": world["ben_id"], "channel": "Audit and Risk"},
         "enrol.enrol_post": {"passphrase": "violet harbour engine quietly", "passphrase_again": "something else"},
         "enrol.decide_membership": {"channel": world["audit_channel_id"], "officer": world["lou_id"],

@@ -9,6 +9,7 @@ from flask import Response, g, redirect, render_template, request, stream_with_c
 
 from portal.casework import (
     acknowledging,
+    authority_contacts,
     consent,
     file_copies,
     identity_releases,
@@ -91,6 +92,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
             notes=notes.read_notes(ctx, g.who, case_id),
             referrals=case_referrals,
             authorities=referrals.list_authorities(ctx),
+            authority_contacts=authority_contacts.contacts(ctx),
             identity_releases=releases,
             consent_questions=consent_questions,
             oral_record=oral_record,

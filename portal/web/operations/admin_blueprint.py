@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from portal.web.console_session import csrf_refused
@@ -42,6 +43,14 @@ NOTICES = {
     "setting-saved": "Saved. It takes effect when the portal next starts (as with"
     " `portal setting set`).",
     "directory-changed": "The directory of appropriate authorities was changed.",
+    "contact-changed": _l(
+        "The contact was saved. Officers see it when they refer a case, and a discloser whose"
+        " disclosure is referred to that authority is given it."
+    ),
+    "contact-shipped": _l(
+        "The authority's contact is the one shipped with the portal again"
+        " (portal/data/authorities.json)."
+    ),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, g, render_template
 
-from portal.casework import referrals
+from portal.casework import authority_contacts, referrals
 from portal.guard import submissions
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
@@ -20,7 +20,7 @@ def _render_directory(form=None, editing=None, problem=None, code=200):
         render_template(
             "operations/authorities.html",
             authorities=referrals.list_authorities(ctx),
-            shipped=referrals.shipped_contacts(),
+            contacts=authority_contacts.contacts(ctx),
             form=form or AuthorityForm(),
             editing=editing,
             remove_form=EmptyForm(),
@@ -30,7 +30,8 @@ def _render_directory(form=None, editing=None, problem=None, code=200):
     )
 
 
-def _entry(authority_id: int) -> referrals.Authority:
+def directory_entry(authority_id: int) -> referrals.Authority:
+    """The directory's entry of that id; 404 when there is none."""
     found = referrals.get_authority(portal_context(), authority_id)
     if found is None:
         abort(404)
@@ -46,7 +47,7 @@ def authorities():
 @bp.get("/authorities/<int(max=2147483647):authority_id>")
 @signed_in("admin")
 def edit_authority(authority_id: int):
-    entry = _entry(authority_id)
+    entry = directory_entry(authority_id)
     form = AuthorityForm(
         name=entry.name,
         covers=entry.covers,
@@ -58,7 +59,7 @@ def edit_authority(authority_id: int):
 
 def _save(authority_id: int | None):
     form = AuthorityForm()
-    editing = _entry(authority_id) if authority_id is not None else None
+    editing = directory_entry(authority_id) if authority_id is not None else None
     problem = "The directory was not changed: please see below."
     if not form.validate():
         return _render_directory(form, editing, problem, 400)

@@ -1,9 +1,10 @@
 """The administrators' forms: channels and their officers, invitations, the directory of appropriate
-authorities, and retention holds."""
+authorities and their contacts, and retention holds."""
 
 from __future__ import annotations
 
-from wtforms import HiddenField, SelectField, StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -25,6 +26,16 @@ class AuthorityForm(OneTimeForm):
         + choices({k: v for k, v in CONCERNS.items() if k != "general"}),
         validators=[Optional()],
     )
+
+
+class AuthorityContactForm(OneTimeForm):
+    """An authority's contact as disclosers are given it; checked in the domain
+    (portal.casework.authority_contacts), which says plainly what is wrong with a part."""
+
+    website = TypedLine(_l("Website (its address, starting https://)"))
+    email = TypedLine(_l("Email address (optional)"))
+    phone = TypedLine(_l("Phone number (optional)"))
+    checked = BooleanField(_l("I checked this contact against the authority's own website today"))
 
 
 class HoldForm(PortalForm):
