@@ -172,3 +172,22 @@ def test_an_odt_loses_libreoffice_revision_ids_and_its_embedded_objects_meta():
     assert b"Object 1/settings.xml" not in archive.read("META-INF/manifest.xml")
     assert archive.namelist()[0] == "mimetype"
     assert kinds.EDIT_HISTORY in checked.kinds and kinds.AUTHOR in checked.kinds
+
+
+def _elements(count: int, tag: str = "w:document") -> bytes:
+    """An XML part of `count` elements: the root and count - 1 empty paragraphs."""
+    return (f'<{tag} xmlns:w="{made.W}">'.encode() + b"<w:p/>" * (count - 1) + f"</{tag}>".encode())
+
+
+def test_the_element_bound_holds_for_the_whole_file_its_parts_and_embedded_packages_together():
+    """Issue 22: each part under the old per-part bound of a million, the file past two million in
+    all: a document of a million elements and a chart's workbook holding another million."""
+    workbook = _with_members(made.xlsx(), {"xl/worksheets/sheet1.xml": _elements(1_000_001, "w:worksheet")})
+    sent = _with_members(made.docx(), {"word/document.xml": _elements(1_000_000),
+                                       "word/embeddings/Microsoft_Excel_Worksheet1.xlsx": workbook})
+    assert len(sent) < 50_000  # a small upload
+    checked = sandbox.check(sent)
+    assert not checked.checked and checked.reason == "size"
+    # The same document with a workbook of ordinary size is checked as before.
+    within = _with_members(sent, {"word/embeddings/Microsoft_Excel_Worksheet1.xlsx": made.xlsx()})
+    assert sandbox.check(within).checked
