@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import tests.support.hidden_files as made  # noqa: E402
 from bench.bench_disclosures import shipped_installation  # noqa: E402
-from bench.bench_flood import paid  # noqa: E402
+from bench.bench_flood import paid, run_until  # noqa: E402
 from tests.support import HttpClient, csrf_token, disclosure_fields, start_server  # noqa: E402
 from tests.support.proofs import bits_of, challenge_from  # noqa: E402
 
@@ -101,15 +101,7 @@ def bomb(port: int, stop, totals) -> None:
                 counts[1] += outcome == "too large or too complex"
                 counts[2] += outcome.startswith("not checked (no place")
 
-    threads = [threading.Thread(target=bomber, daemon=True) for _ in range(BOMBERS)]
-    for thread in threads:
-        thread.start()
-    stop.wait()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    with totals.get_lock():
-        for i, count in enumerate(counts):
-            totals[i] += count
+    run_until(stop, BOMBERS, bomber, counts, totals)
 
 
 def summary(name: str, tries: list) -> str:
