@@ -196,7 +196,13 @@ def attack(port: int, threads: int, stop, totals) -> None:
                 counts[0] += 1
                 counts[1] += status == 503
 
-    workers = [threading.Thread(target=attacker, daemon=True) for _ in range(threads)]
+    run_until(stop, threads, attacker, counts, totals)
+
+
+def run_until(stop, threads: int, client, counts: list[int], totals) -> None:
+    """`threads` threads each running `client` (which returns once `stop` is set), then this
+    process's `counts` added to `totals` (a multiprocessing.Array shared by every process)."""
+    workers = [threading.Thread(target=client, daemon=True) for _ in range(threads)]
     for worker in workers:
         worker.start()
     stop.wait()

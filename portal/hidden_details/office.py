@@ -16,7 +16,16 @@ import re
 
 from . import kinds
 from .images import strip_embedded_pictures
-from .packages import Package, Unreadable, local, parse_xml, read_package, write_package, xml_bytes
+from .packages import (
+    Budget,
+    Package,
+    TooLarge,
+    Unreadable,
+    local,
+    read_package,
+    write_package,
+    xml_bytes,
+)
 
 _DROPPED = (
     (re.compile(r"^docProps/custom\.xml$"), kinds.PROPERTIES),
@@ -69,7 +78,7 @@ _COMMENT_PARTS = re.compile(r"(?i)(comment|authors|persons|people|revision|threa
 def _empty_properties(
     package: Package, name: str, named: dict[str, str], other: str | None
 ) -> None:
-    root = parse_xml(package.members[name])
+    root = package.parse(name)
     for child in list(root):
         kind = named.get(local(child.tag), other)
         if kind and ((child.text or "").strip() or len(child)):
@@ -79,7 +88,7 @@ def _empty_properties(
 
 
 def _clean_part(package: Package, name: str, renumbered: dict[str, str]) -> None:
-    root = parse_xml(package.members[name])
+    root = package.parse(name)
     about_people = bool(_COMMENT_PARTS.search(name))
     changed = False
     for element in list(root.iter()):
@@ -164,12 +173,15 @@ def _clean_ids_and_pictures(
 def _clean_embedded_packages(package: Package, depth: int) -> None:
     """A chart's workbook (or an embedded document) carries its own properties: cleaned as a
     package of its own; one that cannot be (unreadable, nested too deep) is removed, and the chart
-    keeps the values it shows, cached in its own XML."""
+    keeps the values it shows, cached in its own XML. What an embedded package reads and parses is
+    charged to the outer file's budget, and past it the whole file is not checked (TooLarge)."""
     for name in [n for n in package.members if _EMBEDDED_PACKAGE.search("/" + n)]:
         try:
             if depth >= _MAX_NESTING:
                 raise Unreadable("nested too deep")
-            cleaned, found = _clean(package.members[name], depth + 1)
+            cleaned, found = _clean(package.members[name], depth + 1, package.budget)
+        except TooLarge:
+            raise
         except Unreadable:
             package.drop(name, kinds.OTHER)
             continue
@@ -182,7 +194,7 @@ def _drop_references(package: Package, dropped: set[str]) -> None:
     """Relationships and content types that name a part no longer in the package, and the
     relationship to an attached template (its target is a path on the author's machine)."""
     for name in [n for n in package.members if n.endswith(".rels")]:
-        root = parse_xml(package.members[name])
+        root = package.parse(name)
         base = posixpath.dirname(posixpath.dirname(name))
         for relation in list(root):
             target = relation.get("Target", "")
@@ -205,7 +217,7 @@ def _drop_references(package: Package, dropped: set[str]) -> None:
         package.members[name] = xml_bytes(root)
     types = "[Content_Types].xml"
     if types in package.members:
-        root = parse_xml(package.members[types])
+        root = package.parse(types)
         for entry in list(root):
             if entry.get("PartName", "").lstrip("/") in dropped:
                 root.remove(entry)
@@ -213,12 +225,13 @@ def _drop_references(package: Package, dropped: set[str]) -> None:
 
 
 def clean_office(data: bytes) -> tuple[bytes, set[str]]:
-    """Raises Unreadable (not a package with [Content_Types].xml, malformed XML, a bomb)."""
-    return _clean(data, 0)
+    """Raises Unreadable (not a package with [Content_Types].xml, malformed XML) or TooLarge
+    (past a bound on the whole file, packages.Budget: a bomb)."""
+    return _clean(data, 0, None)
 
 
-def _clean(data: bytes, depth: int) -> tuple[bytes, set[str]]:
-    package = read_package(data)
+def _clean(data: bytes, depth: int, budget: Budget | None) -> tuple[bytes, set[str]]:
+    package = read_package(data, budget)
     if "[Content_Types].xml" not in package.members:
         raise Unreadable("not an Office Open XML package")
     dropped = set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import kinds
 from .images import strip_embedded_pictures
-from .packages import Package, Unreadable, local, parse_xml, read_package, write_package, xml_bytes
+from .packages import Package, Unreadable, local, read_package, write_package, xml_bytes
 
 _META_KINDS = {
     "initial-creator": kinds.AUTHOR,
@@ -32,7 +32,7 @@ def _is_meta(name: str) -> bool:
 
 
 def _empty_meta(package: Package, name: str) -> None:
-    root = parse_xml(package.members[name])
+    root = package.parse(name)
     for holder in root:
         if local(holder.tag) != "meta":
             continue
@@ -47,7 +47,7 @@ def _empty_meta(package: Package, name: str) -> None:
 def _clean_content(package: Package, name: str) -> None:
     """Tracked changes (office:change-info) and annotations: their dc:creator blanked, their
     dc:date set to one fixed moment (the schema wants one)."""
-    root = parse_xml(package.members[name])
+    root = package.parse(name)
     changed = False
     for element in root.iter():
         if not isinstance(element.tag, str):
@@ -87,7 +87,7 @@ def _drop_from_manifest(package: Package, dropped: set[str]) -> None:
     name = "META-INF/manifest.xml"
     if name not in package.members or not dropped:
         return
-    root = parse_xml(package.members[name])
+    root = package.parse(name)
     for entry in list(root):
         path = next((v for k, v in entry.attrib.items() if local(k) == "full-path"), "")
         if path in dropped or path == "Thumbnails/":
@@ -96,7 +96,8 @@ def _drop_from_manifest(package: Package, dropped: set[str]) -> None:
 
 
 def clean_opendocument(data: bytes) -> tuple[bytes, set[str]]:
-    """Raises Unreadable (no `mimetype` naming an OpenDocument type, malformed XML, a bomb)."""
+    """Raises Unreadable (no `mimetype` naming an OpenDocument type, malformed XML) or TooLarge
+    (past a bound on the whole file, packages.Budget: a bomb)."""
     package = read_package(data)
     if not package.members.get("mimetype", b"").startswith(b"application/vnd.oasis.opendocument"):
         raise Unreadable("not an OpenDocument package")

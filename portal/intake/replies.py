@@ -87,8 +87,9 @@ def complete_reply(
     text_size = crypto.padded_length(len(message.encode()))
     check_reply_budgets(ctx, intake.case_id, text_size, session_id)
     file_cleaning.clean_received(intake, strip_metadata)
-    # As sealed (padded), so the case's quota keeps no exact size either.
-    size = text_size + intake.attachment_bytes
+    # As sealed (padded), so the case's quota keeps no exact size either; the originals of cleaned
+    # files are stored beside their cleaned copies, so they count too (issue 26).
+    size = text_size + intake.attachment_bytes + intake.original_bytes
     check_reply_budgets(ctx, intake.case_id, size, session_id)
     intake.spend_upload_budget(len(message.encode()))
     attachments = intake.commit_files()

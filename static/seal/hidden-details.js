@@ -1,10 +1,15 @@
 // Hidden details removed in the discloser's browser (issue 27), the same way the server's
 // portal/hidden_details/ removes them, for the formats a browser can clean in plain script:
 // JPEG (APPn segments other than JFIF, ICC and Adobe, comments and trailing data removed; the
-// image data copied byte for byte), PNG (only the chunks that draw it) and Office Open XML (.docx, .xlsx, .pptx: document properties
-// emptied, custom properties, thumbnails, printer settings, people lists and customXml dropped with
-// the relationships and content types naming them, names in comments and tracked changes blanked,
-// revision ids removed, embedded JPEG and PNG pictures cleaned). Anything else comes back unchecked.
+// image data copied byte for byte), PNG (only the chunks that draw it), Office Open XML (.docx,
+// .xlsx, .pptx: document properties emptied, custom properties, thumbnails, printer settings,
+// people lists and customXml dropped with the relationships and content types naming them, names
+// in comments and tracked changes blanked, revision ids removed, local paths in external links,
+// picture file names and Word's w14/w15/w16cid ids removed or renumbered, embedded Office packages
+// cleaned the same way or removed, embedded JPEG and PNG pictures cleaned) and OpenDocument (.odt,
+// .ods, .odp, .odg: every meta.xml emptied, settings.xml and thumbnails dropped, names and dates on
+// tracked changes and annotations blanked, LibreOffice's rsid attributes removed). Anything else,
+// TIFF included, comes back unchecked and is sealed as chosen.
 // The report names kinds only (the server's plain words, portal/hidden_details/kinds.py), never a
 // value found. Plain script only (Tor Browser's "Safer" level); zip members are inflated with the
 // platform's DecompressionStream('deflate-raw').
@@ -27,6 +32,7 @@ export const KINDS = Object.freeze({
   PEOPLE: 'a list of the people who worked on it',
   LINKED_DATA: 'linked data from a document server (SharePoint)',
   XMP: 'embedded XMP metadata',
+  DOCUMENT_ID: "the document's identifier",
   TEXT_NOTES: 'text notes and comments hidden in the image',
   IMAGE_DETAILS: 'photo details (EXIF) in embedded pictures',
   OTHER: 'other hidden data',
@@ -40,8 +46,16 @@ export class Unreadable extends Error {
   }
 }
 
+// A bound crossed by the file as a whole, packages embedded in it included: the whole file is
+// not checked (an embedded package that is merely unreadable is removed instead).
+class TooLarge extends Unreadable {}
+
+// The bounds on a file, shared by the packages embedded in it, as the server's (packages.Budget):
+// zip entries, and the bytes of the members inflated. The page does not count XML elements: a
+// bomb here costs only the discloser's own browser.
 const MAX_ENTRIES = 10_000;
-const MAX_TOTAL_BYTES = 256 * 1024 * 1024; // all rewritten zip members, uncompressed
+const MAX_TOTAL_BYTES = 256 * 1024 * 1024;
+const newBudget = () => ({ entries: MAX_ENTRIES, left: MAX_TOTAL_BYTES });
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -239,7 +253,7 @@ function crc32(bytes) {
 }
 
 // Members of a zip in stored order: {name, method, crc, size, compressed (its bytes as stored)}.
-function readZip(data) {
+function readZip(data, budget) {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let end = -1;
   for (let at = data.length - 22; at >= Math.max(0, data.length - 22 - 65535); at--) {
@@ -250,7 +264,8 @@ function readZip(data) {
   }
   if (end < 0) throw new Unreadable('not a readable zip');
   const count = view.getUint16(end + 10, true);
-  if (count > MAX_ENTRIES) throw new Unreadable('too many entries');
+  budget.entries -= count;
+  if (budget.entries < 0) throw new TooLarge('too many entries');
   let at = view.getUint32(end + 16, true);
   const members = [];
   for (let i = 0; i < count; i++) {
@@ -279,12 +294,16 @@ function readZip(data) {
 }
 
 async function inflate(member, budget) {
-  if (member.method === 0) return member.compressed;
+  if (member.method === 0) {
+    budget.left -= member.compressed.length;
+    if (budget.left < 0) throw new TooLarge('uncompressed size beyond the bound');
+    return member.compressed;
+  }
   const stream = new Blob([member.compressed]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
   const parts = [];
   for await (const part of stream) {
     budget.left -= part.length;
-    if (budget.left < 0) throw new Unreadable('uncompressed size beyond the bound');
+    if (budget.left < 0) throw new TooLarge('uncompressed size beyond the bound');
     parts.push(part);
   }
   return concat(...parts);
@@ -375,6 +394,17 @@ const APP_KINDS = {
 };
 const NAME_ATTRIBUTE = /(\s(?:[\w.-]+:)?(?:author|initials|userId|providerId|displayName|userName)=)("[^"]*[^"\s][^"]*"|'[^']*[^'\s][^']*')/g;
 const RSID_ATTRIBUTE = /\s(?:[\w.-]+:)?rsid\w*=(?:"[^"]*"|'[^']*')/g;
+const ATTRIBUTE = /(\s)((?:[\w.-]+:)?([\w.-]+))=("([^"]*)"|'([^']*)')/g;
+// Word 2010+ ids: renumbered in order alike in every part of the package, so a comment's thread
+// still finds its paragraph; w14/w15 document ids (not w:docId) removed.
+const RENUMBERED_IDS = new Set(['paraId', 'textId', 'paraIdParent', 'durableId']);
+const W_MAIN = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
+// A picture's descr/name/title that Office filled in with the file it came from.
+const PICTURE_TAGS = new Set(['docPr', 'cNvPr']);
+const FILE_NAME = /([\\/]|^[a-z]:|\.(?:jpe?g|png|gif|bmp|tiff?|heic|emf|wmf|svg|webp)$)/i;
+const LOCAL_TARGET = /^(?:file:|\\\\|[a-z]:[\\/]|\/)/i;
+const EMBEDDED_PACKAGE = /\/embeddings\/[^/]+\.(?:xlsx|xlsm|docx|docm|pptx|pptm)$/i;
+const MAX_NESTING = 2;
 const local = (qname) => qname.slice(qname.indexOf(':') + 1);
 
 function parseable(text) {
@@ -406,25 +436,59 @@ const COMMENT_PARTS = /(comment|authors|persons|people|revision|threaded)/i;
 const DATE_ATTRIBUTE = /\s(?:[\w.-]+:)?(?:date|dateUtc|dt)=(?:"[^"]*"|'[^']*')/g;
 const REMOVED_ELEMENTS = { rsids: KINDS.EDIT_HISTORY, attachedTemplate: KINDS.PATHS, docVars: KINDS.PROPERTIES, absPath: KINDS.PATHS };
 
+// Word's ids and picture file names in one start tag's attributes, as the server's
+// _clean_ids_and_pictures: `renumbered` (value -> new id) is shared by every part of the package.
+function idsAndPictures(tag, attributes, renumbered, found) {
+  return attributes.replace(ATTRIBUTE, (all, space, qname, short, quoted, double, single) => {
+    const value = double ?? single;
+    const quote = quoted[0];
+    if (RENUMBERED_IDS.has(short) && value) {
+      if (!renumbered.has(value)) renumbered.set(value, (renumbered.size + 1).toString(16).toUpperCase().padStart(8, '0'));
+      found.add(KINDS.DOCUMENT_ID);
+      return `${space}${qname}=${quote}${renumbered.get(value)}${quote}`;
+    }
+    if (PICTURE_TAGS.has(tag) && (short === 'descr' || short === 'name' || short === 'title') && FILE_NAME.test(value.trim())) {
+      found.add(KINDS.PATHS);
+      return `${space}${qname}=${quote}${short === 'name' ? 'Picture' : ''}${quote}`;
+    }
+    return all;
+  });
+}
+
+// The elements of `tag` (any prefix) as `replace` says: '' removes one, anything else replaces it.
+function replaceElements(text, tag, replace) {
+  const element = new RegExp(`<((?:[\\w.-]+:)?${tag})\\b(?:[^>]*/>|[^>]*>[\\s\\S]*?</\\1\\s*>)`, 'g');
+  return text.replace(element, (all, qname) => replace(all, qname));
+}
+
 // One XML part as the server's _clean_part leaves it, tag by tag: revision ids removed, names on
-// comments and tracked changes blanked (the schema requires them), their dates removed, and the
-// elements that only carry details (rsids, attachedTemplate, docVars, absPath) removed.
-function cleanPart(name, text, found) {
+// comments and tracked changes blanked (the schema requires them), their dates removed, the
+// elements that only carry details (rsids, attachedTemplate, docVars, absPath, w14/w15 docId)
+// removed, Word's ids renumbered and picture file names blanked.
+function cleanPart(name, text, renumbered, found) {
   parseable(text);
   const aboutPeople = COMMENT_PARTS.test(name);
   let out = text;
   for (const [tag, kind] of Object.entries(REMOVED_ELEMENTS)) {
-    const element = new RegExp(`<((?:[\\w.-]+:)?${tag})\\b(?:[^>]*/>|[^>]*>[\\s\\S]*?</\\1\\s*>)`, 'g');
-    out = out.replace(element, () => {
+    out = replaceElements(out, tag, () => {
       found.add(kind);
       return '';
     });
   }
+  // The prefixes bound to Word's main namespace: its own w:docId stays.
+  const wordPrefixes = new Set([...out.matchAll(/\sxmlns(?::([\w.-]+))?="([^"]*)"/g)]
+    .filter((m) => m[2] === W_MAIN).map((m) => m[1] ?? ''));
+  out = replaceElements(out, 'docId', (all, qname) => {
+    if (wordPrefixes.has(qname.includes(':') ? qname.slice(0, qname.indexOf(':')) : '')) return all;
+    found.add(KINDS.DOCUMENT_ID);
+    return '';
+  });
   out = out.replace(/<((?:[\w.-]+:)?[\w.-]+)(\s[^<>]*?)?(\/?)>/g, (all, qname, attributes, slash) => {
     if (!attributes) return all;
     const revision = REVISION_TAGS.has(local(qname));
     const kind = revision ? KINDS.TRACKED_CHANGES : KINDS.COMMENT_AUTHORS;
-    let kept = attributes.replace(RSID_ATTRIBUTE, () => {
+    let kept = idsAndPictures(local(qname), attributes, renumbered, found);
+    kept = kept.replace(RSID_ATTRIBUTE, () => {
       found.add(KINDS.EDIT_HISTORY);
       return '';
     });
@@ -432,6 +496,12 @@ function cleanPart(name, text, found) {
       found.add(kind);
       return `${attribute}""`;
     });
+    if (aboutPeople) {
+      kept = kept.replace(/(\s(?:[\w.-]+:)?name=)("[^"]*[^"\s][^"]*"|'[^']*[^'\s][^']*')/g, (a, attribute) => {
+        found.add(kind);
+        return `${attribute}""`;
+      });
+    }
     if (revision || aboutPeople) {
       kept = kept.replace(DATE_ATTRIBUTE, () => {
         found.add(kind);
@@ -449,7 +519,9 @@ function cleanPart(name, text, found) {
   return out;
 }
 
-function dropReferences(name, text, dropped) {
+// Relationships and content types naming a dropped part removed, the attached template's
+// relationship removed, and external links to a local file pointed at file:/// (web links stay).
+function dropReferences(name, text, dropped, found) {
   if (name === '[Content_Types].xml') {
     return text.replace(/<Override\b[^>]*\/>/g, (tag) => {
       const part = /PartName="\/?([^"]*)"/.exec(tag);
@@ -458,8 +530,16 @@ function dropReferences(name, text, dropped) {
   }
   const base = name.split('/').slice(0, -2).join('/');
   return text.replace(/<Relationship\b[^>]*\/>/g, (tag) => {
-    if (/TargetMode="External"/.test(tag)) return tag;
-    const target = (/Target="([^"]*)"/.exec(tag) || [])[1] || '';
+    const target = (/\sTarget="([^"]*)"/.exec(tag) || [])[1] || '';
+    if (/\sType="[^"]*\/attachedTemplate"/.test(tag)) {
+      found.add(KINDS.PATHS);
+      return '';
+    }
+    if (/\sTargetMode="External"/.test(tag)) {
+      if (!LOCAL_TARGET.test(target.trim())) return tag;
+      found.add(KINDS.PATHS); // the path named the author's machine
+      return tag.replace(/\sTarget="[^"]*"/, ' Target="file:///"');
+    }
     const parts = [];
     for (const p of (target.startsWith('/') ? target.slice(1) : `${base}/${target}`).split('/')) {
       if (p === '..') parts.pop();
@@ -469,18 +549,32 @@ function dropReferences(name, text, dropped) {
   });
 }
 
-/**
- * An Office Open XML package (.docx, .xlsx, .pptx) without its hidden details.
- * @param {Uint8Array} data the file's bytes
- * @returns {Promise<{cleaned: Uint8Array, found: Set<string>}>} found: KINDS values removed
- * @throws {Unreadable} not a zip with [Content_Types].xml, an encrypted member, XML with a DTD, a bomb
- */
-export async function cleanOffice(data) {
-  const members = readZip(data);
+// A member's bytes as text, for the XML parts.
+function xmlText(bytes) {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new Unreadable('malformed XML');
+  }
+}
+
+// A JPEG or PNG member with its EXIF and the like removed (m.bytes set when something was).
+function cleanPicture(m, bytes, found) {
+  const picture = m.name.toLowerCase().endsWith('.png') ? stripPng(bytes) : stripJpeg(bytes);
+  if (picture.found.size) {
+    found.add(KINDS.IMAGE_DETAILS);
+    m.bytes = picture.cleaned;
+  }
+}
+
+const PICTURE = /\.(?:png|jpe?g)$/i;
+
+async function cleanOfficePackage(data, depth, budget) {
+  const members = readZip(data, budget);
   if (!members.some((m) => m.name === '[Content_Types].xml')) throw new Unreadable('not an Office Open XML package');
   const found = new Set();
   const dropped = new Set();
-  const budget = { left: MAX_TOTAL_BYTES };
+  const renumbered = new Map();
   const kept = [];
   for (const m of members) {
     const rule = DROPPED.find(([pattern]) => pattern.test(m.name));
@@ -489,55 +583,194 @@ export async function cleanOffice(data) {
       found.add(rule[1]);
     } else kept.push(m);
   }
+  const references = [];
   for (const m of kept) {
     const lower = m.name.toLowerCase();
-    const xml = lower.endsWith('.xml') || lower.endsWith('.rels');
-    const png = lower.endsWith('.png');
-    if (!xml && !png && !lower.endsWith('.jpg') && !lower.endsWith('.jpeg')) continue;
-    const bytes = await inflate(m, budget);
-    if (!xml) {
-      const picture = png ? stripPng(bytes) : stripJpeg(bytes);
-      if (picture.found.size) {
-        found.add(KINDS.IMAGE_DETAILS);
-        m.bytes = picture.cleaned;
+    if (EMBEDDED_PACKAGE.test(`/${m.name}`)) {
+      // A chart's workbook carries its own properties: cleaned as a package of its own, within
+      // this file's bounds; one that cannot be (unreadable, nested too deep) is removed and said.
+      try {
+        if (depth >= MAX_NESTING) throw new Unreadable('nested too deep');
+        const inner = await cleanOfficePackage(await inflate(m, budget), depth + 1, budget);
+        m.bytes = inner.cleaned;
+        for (const kind of inner.found) found.add(kind);
+      } catch (error) {
+        if (error instanceof TooLarge) throw error;
+        m.dropped = true;
+        found.add(KINDS.OTHER);
       }
       continue;
     }
-    let text;
-    try {
-      text = decoder.decode(bytes);
-    } catch {
-      throw new Unreadable('malformed XML');
+    const xml = lower.endsWith('.xml') || lower.endsWith('.rels');
+    if (PICTURE.test(lower)) cleanPicture(m, await inflate(m, budget), found);
+    if (!xml) continue;
+    if (lower.endsWith('.rels') || m.name === '[Content_Types].xml') {
+      references.push(m); // after every part, as the server does them
+      continue;
     }
+    const text = xmlText(await inflate(m, budget));
     let out;
     if (m.name === 'docProps/core.xml') out = emptyProperties(text, CORE_KINDS, KINDS.PROPERTIES, found);
     else if (m.name === 'docProps/app.xml') out = emptyProperties(text, APP_KINDS, null, found);
-    else if (lower.endsWith('.rels') || m.name === '[Content_Types].xml') out = dropReferences(m.name, text, dropped);
-    else if (!m.name.startsWith('docProps/')) out = cleanPart(m.name, text, found);
+    else if (!m.name.startsWith('docProps/')) out = cleanPart(m.name, text, renumbered, found);
     else out = text;
-    if (m.name.endsWith('settings.xml.rels')) {
-      out = out.replace(/<Relationship\b[^>]*\/attachedTemplate"[^>]*\/>/g, () => {
-        found.add(KINDS.PATHS);
-        return '';
-      });
-    }
     if (out !== text) m.bytes = encoder.encode(out);
+  }
+  for (const m of references) {
+    const text = parseable(xmlText(await inflate(m, budget)));
+    const out = dropReferences(m.name, text, dropped, found);
+    if (out !== text) m.bytes = encoder.encode(out);
+  }
+  return { cleaned: writeZip(kept.filter((m) => !m.dropped)), found };
+}
+
+/**
+ * An Office Open XML package (.docx, .xlsx, .pptx) without its hidden details.
+ * @param {Uint8Array} data the file's bytes
+ * @returns {Promise<{cleaned: Uint8Array, found: Set<string>}>} found: KINDS values removed
+ * @throws {Unreadable} not a zip with [Content_Types].xml, an encrypted member, XML with a DTD, a bomb
+ */
+export async function cleanOffice(data) {
+  return cleanOfficePackage(data, 0, newBudget());
+}
+
+// ---- OpenDocument -----------------------------------------------------------------------------
+
+const META_KINDS = {
+  'initial-creator': KINDS.AUTHOR,
+  creator: KINDS.AUTHOR,
+  'creation-date': KINDS.DATES,
+  date: KINDS.DATES,
+  'print-date': KINDS.DATES,
+  'printed-by': KINDS.AUTHOR,
+  'editing-cycles': KINDS.EDIT_HISTORY,
+  'editing-duration': KINDS.EDIT_HISTORY,
+  generator: KINDS.SOFTWARE,
+  template: KINDS.PATHS,
+  'document-statistic': null,
+};
+const FIXED_DATE = '1970-01-01T00:00:00';
+const DC = 'http://purl.org/dc/elements/1.1/';
+const isMeta = (name) => name === 'meta.xml' || name.endsWith('/meta.xml');
+const isSettings = (name) => name === 'settings.xml' || name.endsWith('/settings.xml');
+
+// A meta.xml with its office:meta emptied, as the server's _empty_meta: every property's kind.
+function emptyMeta(text, found) {
+  parseable(text);
+  return text.replace(/<((?:[\w.-]+:)?meta)(\s[^>]*)?>([\s\S]*?)<\/\1\s*>/, (all, qname, attributes, body) => {
+    for (const m of body.matchAll(/<([\w.:-]+)(?:\s[^>]*?)?(?:\/>|>[\s\S]*?<\/\1\s*>)/g)) {
+      const kind = Object.hasOwn(META_KINDS, local(m[1])) ? META_KINDS[local(m[1])] : KINDS.PROPERTIES;
+      if (kind) found.add(kind);
+    }
+    return `<${qname}${attributes ?? ''}></${qname}>`;
+  });
+}
+
+// A content or styles part as the server's _clean_content leaves it: LibreOffice's rsid
+// attributes removed; on tracked changes (office:change-info) and annotations, the dc:creator and
+// sender initials blanked and the dc:date set to one fixed moment (the schema wants one).
+function cleanOpenDocumentPart(text, found) {
+  parseable(text);
+  let out = text.replace(/<((?:[\w.-]+:)?[\w.-]+)(\s[^<>]*?)?(\/?)>/g, (all, qname, attributes, slash) => {
+    if (!attributes) return all;
+    const kept = attributes.replace(/\s(?:[\w.-]+:)?[\w.-]*rsid=(?:"[^"]*"|'[^']*')/g, () => {
+      found.add(KINDS.EDIT_HISTORY);
+      return '';
+    });
+    return `<${qname}${kept}${slash}>`;
+  });
+  const dc = new Set([...out.matchAll(/\sxmlns:([\w.-]+)="([^"]*)"/g)].filter((m) => m[2] === DC).map((m) => m[1]));
+  const holder = /<((?:[\w.-]+:)?(change-info|annotation))(?=[\s>/])([^>]*?)(?<!\/)>([\s\S]*?)<\/\1\s*>/g;
+  out = out.replace(holder, (all, qname, tag, attributes, body) => {
+    const kind = tag === 'change-info' ? KINDS.TRACKED_CHANGES : KINDS.COMMENT_AUTHORS;
+    const detail = /<(([\w.-]+):(creator|date|sender-initials))(\s[^>]*?)?(?:\/>|>([^<]*)<\/\1\s*>)/g;
+    const cleaned = body.replace(detail, (element, q, prefix, what, rest, value) => {
+      if (what !== 'sender-initials' && !dc.has(prefix)) return element;
+      if (what === 'date') {
+        if (value === FIXED_DATE) return element;
+        found.add(kind);
+        return `<${q}${rest ?? ''}>${FIXED_DATE}</${q}>`;
+      }
+      if (!value) return element;
+      found.add(kind);
+      return `<${q}${rest ?? ''}></${q}>`;
+    });
+    return `<${qname}${attributes}>${cleaned}</${qname}>`;
+  });
+  return out;
+}
+
+function dropFromManifest(text, dropped) {
+  if (!dropped.size) return text;
+  return text.replace(/<((?:[\w.-]+:)?file-entry)\b[^>]*?(?:\/>|>[\s\S]*?<\/\1\s*>)/g, (entry) => {
+    const path = (/\s(?:[\w.-]+:)?full-path="([^"]*)"/.exec(entry) || [])[1] || '';
+    return dropped.has(path) || path === 'Thumbnails/' ? '' : entry;
+  });
+}
+
+/**
+ * An OpenDocument package (.odt, .ods, .odp, .odg) without its hidden details, as the server's
+ * clean_opendocument: every meta.xml emptied (an embedded object's too), settings.xml and
+ * thumbnails dropped from the package and its manifest, names and dates on tracked changes and
+ * annotations blanked, rsid attributes removed, embedded JPEG and PNG pictures cleaned.
+ * @param {Uint8Array} data the file's bytes
+ * @returns {Promise<{cleaned: Uint8Array, found: Set<string>}>} found: KINDS values removed
+ * @throws {Unreadable} no `mimetype` naming an OpenDocument type, XML with a DTD, a bomb
+ */
+export async function cleanOpenDocument(data) {
+  const budget = newBudget();
+  const members = readZip(data, budget);
+  const mimetype = members.find((m) => m.name === 'mimetype');
+  if (!mimetype || !startsWith(await inflate(mimetype, budget), 0, 'application/vnd.oasis.opendocument')) {
+    throw new Unreadable('not an OpenDocument package');
+  }
+  const found = new Set();
+  const dropped = new Set();
+  const kept = [];
+  for (const m of members) {
+    if (m.name.startsWith('Thumbnails/')) found.add(KINDS.THUMBNAIL);
+    else if (isSettings(m.name)) found.add(KINDS.PRINTER);
+    else {
+      kept.push(m);
+      continue;
+    }
+    dropped.add(m.name);
+  }
+  let manifest = null;
+  for (const m of kept) {
+    const lower = m.name.toLowerCase();
+    if (PICTURE.test(lower)) cleanPicture(m, await inflate(m, budget), found);
+    if (!lower.endsWith('.xml')) continue;
+    if (m.name === 'META-INF/manifest.xml') {
+      manifest = m; // after the parts, once everything dropped is known
+      continue;
+    }
+    const text = xmlText(await inflate(m, budget));
+    const out = isMeta(m.name) ? emptyMeta(text, found) : cleanOpenDocumentPart(text, found);
+    if (out !== text) m.bytes = encoder.encode(out);
+  }
+  if (manifest) {
+    const text = parseable(xmlText(await inflate(manifest, budget)));
+    const out = dropFromManifest(text, dropped);
+    if (out !== text) manifest.bytes = encoder.encode(out);
   }
   return { cleaned: writeZip(kept), found };
 }
 
 const OFFICE = /\.(?:docx|docm|xlsx|xlsm|pptx|pptm)$/i;
+const OPEN_DOCUMENT = /\.(?:odt|ods|odp|odg)$/i;
 
 /**
  * A file's hidden details removed where the browser can, for the sealing page.
- * @param {string} filename the name the discloser's file has (its extension picks Office formats)
+ * @param {string} filename the name the discloser's file has (its extension picks the zip formats)
  * @param {Uint8Array} data the file's bytes
  * @returns {Promise<{outcome: string, checked: boolean, cleaned: Uint8Array, found: string[]}>}
  *   outcome "cleaned" (checked true): `cleaned` is the file without the details named in `found`
  *   (KINDS values, sorted; empty when there were none). outcome "unknown" (a kind of file the
- *   browser does not clean) or "unreadable" (not what its kind says, or beyond a bound): checked
- *   false, `cleaned` is `data` unchanged and the page says the details could not be checked. The
- *   outcomes are those of the server's sandboxed child (portal/hidden_details/child.py).
+ *   browser does not clean: PDF, TIFF, HEIC, anything else) or "unreadable" (not what its kind
+ *   says, or beyond a bound): checked false, `cleaned` is `data` unchanged and the page says the
+ *   details could not be checked. The outcomes are those of the server's sandboxed child
+ *   (portal/hidden_details/child.py).
  */
 export async function cleanHiddenDetails(filename, data) {
   try {
@@ -545,6 +778,7 @@ export async function cleanHiddenDetails(filename, data) {
     if (data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) result = stripJpeg(data);
     else if (PNG_SIGNATURE.every((b, i) => data[i] === b)) result = stripPng(data);
     else if (OFFICE.test(filename) && startsWith(data, 0, 'PK')) result = await cleanOffice(data);
+    else if (OPEN_DOCUMENT.test(filename) && startsWith(data, 0, 'PK')) result = await cleanOpenDocument(data);
     if (result) return { outcome: 'cleaned', checked: true, cleaned: result.cleaned, found: [...result.found].sort() };
     return { outcome: 'unknown', checked: false, cleaned: data, found: [] };
   } catch {

@@ -5,7 +5,10 @@ process runs every call."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+
+from lxml import etree
 
 from PIL import Image
 
@@ -15,6 +18,7 @@ from crypto.padding import BUCKETS
 from portal.hidden_details import kinds
 from portal.hidden_details.images import clean_jpeg, clean_png
 from portal.hidden_details.office import clean_office
+from portal.hidden_details.opendocument import clean_opendocument
 from tests.support import ROOT
 from tests.support.node_crypto import run_js
 
@@ -137,14 +141,69 @@ def test_an_xlsx_reports_what_the_server_reports():
     assert clean_office(result["cleaned"])[1] == set()
 
 
+def _all_xml_parses(data: bytes) -> zipfile.ZipFile:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    for name in archive.namelist():
+        if name.endswith((".xml", ".rels")):
+            etree.fromstring(archive.read(name))
+    return archive
+
+
+def test_a_docx_loses_in_the_browser_what_the_server_removes_since_the_review():
+    """Issue 26: local link paths, picture file names, Word's w14/w15 ids, the embedded workbook's
+    details; an embedded package that cannot be read is removed. The same kinds as the server's."""
+    original = made.docx_with_review_findings()
+    broken = made.with_members(made.docx(), {"word/embeddings/Workbook1.xlsx": b"PK\x03\x04 broken"})
+    result, removed = _clean_in_js([("minutes.docx", original), ("minutes.docx", broken)])
+    server, server_kinds = clean_office(original)
+    assert result["outcome"] == "cleaned" and result["found"] == sorted(server_kinds)
+    archive = _all_xml_parses(result["cleaned"])
+    everything = made.zip_texts(result["cleaned"])
+    for gone in (made.PERSON, made.COMPANY, "1A2B3C4D", "5E6F7A8B", made.PARA_ID, "77AB01CD", "fileserver"):
+        assert gone.encode() in made.zip_texts(original) and gone.encode() not in everything, gone
+    document = archive.read("word/document.xml")
+    assert b"A chart of payments by month" in document and b"https://example.org/report" in everything
+    assert made.TEXT in made.xml_text(document, "t")
+    # Renumbered as the server renumbers, alike in the paragraph and its comment's thread.
+    ids = {part: re.findall(rb'paraId="([^"]+)"', zipfile.ZipFile(io.BytesIO(data)).read(part))
+           for data in (result["cleaned"], server) for part in ("word/document.xml", "word/commentsExtended.xml")}
+    assert ids == {"word/document.xml": [b"00000001"], "word/commentsExtended.xml": [b"00000001"]}
+    inner = archive.read("word/embeddings/Microsoft_Excel_Worksheet.xlsx")
+    _all_xml_parses(inner)
+    assert made.TEXT.encode() in made.zip_texts(inner) and made.PERSON.encode() not in made.zip_texts(inner)
+    assert removed["outcome"] == "cleaned" and removed["found"] == sorted(clean_office(broken)[1])
+    assert kinds.OTHER in removed["found"]
+    assert "word/embeddings/Workbook1.xlsx" not in zipfile.ZipFile(io.BytesIO(removed["cleaned"])).namelist()
+
+
+def test_an_odt_is_cleaned_in_the_browser_as_the_server_cleans_it():
+    for original in (made.odt(), made.odt_with_revision_ids()):
+        [result] = _clean_in_js([("notes.odt", original)])
+        assert result["outcome"] == "cleaned"
+        assert result["found"] == sorted(clean_opendocument(original)[1])
+        archive = _all_xml_parses(result["cleaned"])
+        everything = made.zip_texts(result["cleaned"])
+        assert made.PERSON.encode() in made.zip_texts(original) and made.PERSON.encode() not in everything
+        assert b"rsid" not in everything.lower() and b"LibreOffice" not in everything
+        assert made.TEXT in made.xml_text(archive.read("content.xml"), "p")
+        assert archive.infolist()[0].filename == "mimetype" and archive.infolist()[0].compress_type == zipfile.ZIP_STORED
+        assert not any(name.endswith("settings.xml") or name.startswith("Thumbnails/") for name in archive.namelist())
+        assert b"settings.xml" not in archive.read("META-INF/manifest.xml")
+        assert clean_opendocument(result["cleaned"])[1] <= {kinds.TRACKED_CHANGES, kinds.COMMENT_AUTHORS}
+
+
 def test_formats_the_browser_cannot_clean_come_back_unchecked_and_unchanged():
-    pdf, odt = made.pdf(), made.odt()
+    pdf = made.pdf()
+    tiff = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(tiff, "TIFF", tiffinfo={315: made.PERSON})  # Artist
+    odt = tiff.getvalue()  # TIFF: not cleaned in the browser (SECURITY.md)
     docx = made.docx()
     directory = docx.rindex(b"PK\x01\x02")  # the last member's central entry
     far_away = docx[:directory + 42] + b"\xff\xff\xff\x7f" + docx[directory + 46:]
     start = docx.index(b"docProps/core.xml") + len("docProps/core.xml")
     bad_deflate = docx[:start] + b"\xff" * 16 + docx[start + 16:]
-    results = _clean_in_js([("report.pdf", pdf), ("notes.odt", odt), ("minutes.docx", docx[:200]),
+    results = _clean_in_js([("report.pdf", pdf), ("scan.tif", odt), ("minutes.docx", docx[:200]),
                             ("cut.jpg", _jpeg_with_everything()[:300]), ("far.docx", far_away),
                             ("bad.docx", bad_deflate)])
     assert [r["outcome"] for r in results] == ["unknown", "unknown"] + ["unreadable"] * 4

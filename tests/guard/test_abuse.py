@@ -365,6 +365,36 @@ def test_replies_are_throttled_per_session_and_per_case_and_the_quota_is_shown_t
     assert 'id="discloser-quota"' in page and "3 of 4 messages" in page
 
 
+def test_the_cases_byte_quota_counts_the_originals_kept_of_cleaned_files(installation):
+    """Issue 26: a cleaned file's original is stored beside its cleaned copy, so the case's lifetime quota counts
+    both; a quota with room for the cleaned copy only refuses the reply, its text kept, nothing stored."""
+    photo = made.jpeg_with_gps()
+    cleaned = sandbox.check(photo).cleaned
+    text = "The photo of the site."
+    both = (crypto.padded_length(len(text.encode())) + crypto.padded_length(len(cleaned))
+            + crypto.padded_length(len(photo)))
+
+    def send(quota):
+        client = app_with(installation, case_quota_bytes=quota).test_client()
+        receipt = receipt_from(disclose(client).text)
+        assert open_status(client, receipt).status_code == 303
+        token = csrf_token(client.get("/status").text)
+        fields = [("csrf_token", token), ("message", text), ("strip_metadata", "y")]
+        return post_multipart(client, "/status/reply", fields, [("attachments", "site.jpg", photo)])
+
+    def stored():
+        ctx = open_context(installation.data_dir)
+        return (ctx.db.execute("SELECT COUNT(*) FROM messages WHERE author = 'discloser'").fetchone()[0],
+                ctx.db.execute("SELECT COALESCE(SUM(bytes), 0) FROM case_quota").fetchone()[0])
+
+    refused = send(both - 1)  # room for the text and the cleaned copy, not for its original as well
+    assert refused.status_code == 413 and text in refused.text
+    assert stored() == (0, 0) and not list((installation.data_dir / "blobs").iterdir())
+    accepted = send(both)
+    assert accepted.status_code == 303
+    assert stored() == (1, both)
+
+
 # --- only the day on disk --------------------------------------------------------------------------------
 
 def test_expired_session_rows_are_purged_on_every_resume_and_at_start(client, installation):

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from portal.core.context import open_context
-from portal.hidden_details import sandbox
+from portal.hidden_details import packages, sandbox
 from tests.support import csrf_token, disclosure_fields, form_for, post_multipart
 import tests.support.hidden_files as made
 from tests.support.console import case_links, sign_in
@@ -234,10 +234,15 @@ def test_a_bomb_and_a_malformed_file_go_through_with_a_plain_note(app, installat
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
         for index in range(10_001):
             archive.writestr(f"p/{index}", b"")
+    parts = io.BytesIO()  # each part tiny, but more parts than one file may have parsed (issue 22)
+    with zipfile.ZipFile(parts, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        for index in range(packages.MAX_XML_PARTS):
+            archive.writestr(f"word/part{index}.xml", b"<p/>")
     # A picture whose header claims 400 million pixels: refused before any is decoded.
     pixels = _png_chunk(b"IHDR", (20000).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00")
     huge = b"\x89PNG\r\n\x1a\n" + pixels + _png_chunk(b"IDAT", __import__("zlib").compress(bytes(1000))) + _png_chunk(b"IEND", b"")
-    sent = {"bomb.docx": bomb.getvalue(), "entries.odt": many.getvalue(), "huge.png": huge,
+    sent = {"bomb.docx": bomb.getvalue(), "entries.odt": many.getvalue(), "parts.docx": parts.getvalue(), "huge.png": huge,
             "broken.pdf": b"%PDF-1.7\n1 0 obj << /Author (" + made.PERSON.encode() + b") >>\ntrailer garbage",
             "broken.jpg": b"\xff\xd8\xff\xe1\x00\x10Exif" + bytes(3)}
     receipt_page = _send(app.test_client(), [("attachments", name, data) for name, data in sent.items()])
@@ -246,6 +251,9 @@ def test_a_bomb_and_a_malformed_file_go_through_with_a_plain_note(app, installat
         assert re.search(rf"<strong>{re.escape(name)}</strong>:\s*could not be checked", report), name
     for name in ("broken.pdf", "broken.jpg"):  # told apart from a file past a bound (issue 24)
         assert re.search(rf"<strong>{re.escape(name)}</strong>:\s*could not be checked: it looks damaged",
+                         report), name
+    for name in ("bomb.docx", "entries.odt", "parts.docx"):  # past a bound on the whole file
+        assert re.search(rf"<strong>{re.escape(name)}</strong>:\s*could not be checked: it is too large or too complex",
                          report), name
     assert "the check itself could not run" not in report
     officer, case_url = _case_page(app, installation)
@@ -424,12 +432,13 @@ def test_a_file_the_checks_never_read_is_encrypted_once_under_the_case_key(app, 
     assert copies == ["plain.pdf"]
 
 
-def test_an_xml_part_with_too_many_elements_stops_while_parsing(monkeypatch):
+def test_the_xml_parts_of_one_file_share_one_bound_on_elements_counted_while_parsing(monkeypatch):
     from portal.hidden_details import packages
-    monkeypatch.setattr(packages, "MAX_ELEMENTS", 50)
-    assert packages.parse_xml(b"<r>" + b"<p/>" * 49 + b"</r>").tag == "r"
-    with pytest.raises(packages.Unreadable, match="too many XML elements"):
-        packages.parse_xml(b"<r>" + b"<p/>" * 50 + b"</r>")
+    monkeypatch.setattr(packages, "MAX_PACKAGE_ELEMENTS", 80)
+    budget = packages.Budget()
+    assert packages.parse_xml(b"<r>" + b"<p/>" * 49 + b"</r>", budget).tag == "r"
+    with pytest.raises(packages.TooLarge, match="too many XML elements"):  # 50 + 31: past 80 in all
+        packages.parse_xml(b"<r>" + b"<p/>" * 30 + b"</r>", budget)
 
 
 def test_a_plain_text_file_is_said_to_hold_none_of_the_kinds_removed_and_other_unchecked_kinds_may(app, installation):

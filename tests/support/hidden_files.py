@@ -12,6 +12,11 @@ COMPANY = "Secret-Agency-Ltd-93b"
 TEXT = "The invoices were paid twice to the same account."
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+W15 = "http://schemas.microsoft.com/office/word/2012/wordml"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+PARA_ID = "3F2A9C11"
 CORE = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
         ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/"'
@@ -222,3 +227,101 @@ def xml_text(data: bytes, tag: str) -> str:
             pieces.append(element.text or "")
             pieces.extend(child.tail or "" for child in element)
     return "|".join(pieces)
+
+
+def with_members(package: bytes, replaced: dict[str, bytes | str]) -> bytes:
+    """The package with some members replaced or added, the rest kept in order."""
+    source = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        names = [i.filename for i in source.infolist()]
+        for name in names + [n for n in replaced if n not in names]:
+            data = replaced.get(name, source.read(name) if name in names else b"")
+            kind = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            archive.writestr(zipfile.ZipInfo(name), data, compress_type=kind)
+    return out.getvalue()
+
+
+def docx_with_review_findings() -> bytes:
+    """A docx with what the attacker review found left in (issue 26): local link paths, picture file
+    names, Word's w14/w15 ids and an embedded workbook with its own properties."""
+    person = PERSON
+    document = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="{W}"'
+        f' xmlns:w14="{W14}" xmlns:r="{R}" xmlns:wp="{WP}"><w:body>'
+        f'<w:p w14:paraId="{PARA_ID}" w14:textId="77AB01CD"><w:r><w:t>{TEXT}</w:t></w:r>'
+        '<w:hyperlink r:id="rId90"><w:r><w:t>the ledger</w:t></w:r></w:hyperlink>'
+        '<w:hyperlink r:id="rId91"><w:r><w:t>the share</w:t></w:r></w:hyperlink>'
+        '<w:hyperlink r:id="rId92"><w:r><w:t>the site</w:t></w:r></w:hyperlink>'
+        f'<w:r><w:drawing><wp:inline><wp:docPr id="1" name="{person}-photo.jpg"'
+        f' descr="C:\\Users\\{person}\\Pictures\\IMG_0042.JPG"/></wp:inline></w:drawing></w:r>'
+        '<w:r><w:drawing><wp:inline><wp:docPr id="2" name="Picture 2"'
+        ' descr="A chart of payments by month"/></wp:inline></w:drawing></w:r>'
+        '</w:p></w:body></w:document>')
+    comments_ex = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w15:commentsEx xmlns:w15="{W15}">'
+        f'<w15:commentEx w15:paraId="{PARA_ID}" w15:done="0"/></w15:commentsEx>')
+    settings = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:settings xmlns:w="{W}"'
+        f' xmlns:w14="{W14}" xmlns:w15="{W15}"><w:zoom w:percent="100"/>'
+        '<w14:docId w14:val="1A2B3C4D"/><w15:docId w15:val="{5E6F7A8B-1111-2222-3333-444455556666}"/>'
+        '</w:settings>')
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/settings" Target="settings.xml"/>'
+        '<Relationship Id="rId90" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        f'relationships/hyperlink" Target="file:///C:/Users/{person}/Documents/ledger.xlsx"'
+        ' TargetMode="External"/>'
+        '<Relationship Id="rId91" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        f'relationships/hyperlink" Target="\\\\fileserver\\home\\{person}\\notes.docx"'
+        ' TargetMode="External"/>'
+        '<Relationship Id="rId92" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/hyperlink" Target="https://example.org/report" TargetMode="External"/>'
+        '</Relationships>')
+    return with_members(docx(), {
+        "word/document.xml": document, "word/commentsExtended.xml": comments_ex,
+        "word/settings.xml": settings, "word/_rels/document.xml.rels": rels,
+        "word/embeddings/Microsoft_Excel_Worksheet.xlsx": xlsx(),
+    })
+
+
+def odt_with_revision_ids() -> bytes:
+    """An odt with LibreOffice's revision ids and an embedded object's own meta.xml and settings.xml."""
+    person = PERSON
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+          ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+          ' xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"'
+          ' xmlns:officeooo="http://openoffice.org/2009/office"'
+          ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+          ' xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0"')
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.3">'
+        '<office:automatic-styles><style:style style:name="P1" style:family="paragraph">'
+        '<style:text-properties officeooo:rsid="0012ab34" officeooo:paragraph-rsid="0012ab35"/>'
+        f'</style:style></office:automatic-styles><office:body><office:text>'
+        f'<text:p text:style-name="P1">{TEXT}</text:p></office:text></office:body>'
+        '</office:document-content>')
+    object_meta = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-meta {ns} office:version="1.3">'
+        f'<office:meta><dc:creator>{person}</dc:creator><meta:generator>LibreOffice/7.6'
+        '</meta:generator></office:meta></office:document-meta>')
+    object_settings = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-settings'
+        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0"><office:settings>'
+        '<config:config-item config:name="Rsid" config:type="int">1193012</config:config-item>'
+        '</office:settings></office:document-settings>')
+    manifest = zip_texts(odt()).split(b"\n")[1]  # the second member: the manifest
+    assert b"manifest:manifest" in manifest
+    manifest = manifest.replace(b"</manifest:manifest>", (
+        b'<manifest:file-entry manifest:full-path="Object 1/" manifest:media-type='
+        b'"application/vnd.oasis.opendocument.chart"/>'
+        b'<manifest:file-entry manifest:full-path="Object 1/meta.xml" manifest:media-type="text/xml"/>'
+        b'<manifest:file-entry manifest:full-path="Object 1/settings.xml" manifest:media-type="text/xml"/>'
+        b"</manifest:manifest>"))
+    return with_members(odt(), {
+        "content.xml": content, "META-INF/manifest.xml": manifest,
+        "Object 1/meta.xml": object_meta, "Object 1/settings.xml": object_settings,
+    })
