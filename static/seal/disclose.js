@@ -5,7 +5,7 @@
 import * as pc from './portal-crypto.js';
 import { cleanHiddenDetails } from './hidden-details.js';
 import {
-  Refusal, fromB64, getJson, isObject, list, pause, putBytes, sendJson, sendPaid, show, text, toB64, utf8, whole,
+  Refusal, fromB64, getJson, isObject, list, pause, portalUrl, putBytes, sendJson, sendPaid, show, text, toB64, utf8, whole,
 } from './page.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,7 +24,7 @@ let channels = []; // [{name, id, readers: [{recipient, officer, name, key, keyI
 // ---- the setup, checked ----------------------------------------------------------------------
 
 async function bundleBytes(name) {
-  const response = await fetch(`/static/seal/${name}`, { credentials: 'same-origin', cache: 'no-store' });
+  const response = await fetch(portalUrl(`static/seal/${name}`), { credentials: 'same-origin', cache: 'no-store' });
   if (!response.ok) return new Uint8Array(0); // refused below as unreadable: the bundle is not signed
   return new Uint8Array(await response.arrayBuffer());
 }

@@ -64,6 +64,16 @@ export function day(value) {
 
 // ---- the sealed routes ---------------------------------------------------------------------
 
+// The portal's root, from where this module is served (<root>/static/seal/page.js), never a path
+// from the origin's root: an organisation's pages under /o/<slug>/ (issue 29) reach that
+// organisation's routes. Taken from the signed module itself, not from anything the server renders.
+const PORTAL_ROOT = new URL('../../', import.meta.url);
+
+/** The absolute address of the portal's route `path` ("disclose/sealed/setup", a leading "/" or not). */
+export function portalUrl(path) {
+  return new URL(String(path).replace(/^\/+/, ''), PORTAL_ROOT).href;
+}
+
 async function answerOf(response) {
   let body = null;
   try {
@@ -83,12 +93,12 @@ async function answerOf(response) {
 }
 
 export async function getJson(path) {
-  const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  const response = await fetch(portalUrl(path), { credentials: 'same-origin', cache: 'no-store' });
   return answerOf(response);
 }
 
 export async function sendJson(method, path, csrf, body) {
-  const response = await fetch(path, {
+  const response = await fetch(portalUrl(path), {
     method,
     credentials: 'same-origin',
     cache: 'no-store',
@@ -99,7 +109,7 @@ export async function sendJson(method, path, csrf, body) {
 }
 
 export async function putBytes(path, csrf, bytes) {
-  const response = await fetch(path, {
+  const response = await fetch(portalUrl(path), {
     method: 'PUT',
     credentials: 'same-origin',
     cache: 'no-store',

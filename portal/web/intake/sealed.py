@@ -20,6 +20,7 @@ from flask import (
     request,
     send_file,
     session,
+    url_for,
 )
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
@@ -235,7 +236,7 @@ def sealed_disclose():
                 "sealed_by": sealed.BROWSER,
                 "answer_by": answer_by,
                 "regime": regime,
-                "receipt_page": "/disclose/sealed/received",
+                "receipt_page": url_for("discloser.sealed_received"),
             }
         ),
         201,
