@@ -231,3 +231,17 @@ class served:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._thread.join()
+
+
+class AnswerLost:
+    """A playwright route handler: the first POST reaches the portal, but its answer never reaches
+    the page (the connection drops on the way back); `statuses` holds what the portal answered."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int] = []
+
+    def __call__(self, route):
+        if route.request.method != "POST" or self.statuses:
+            return route.continue_()
+        self.statuses.append(route.fetch().status)
+        route.abort()

@@ -32,6 +32,7 @@ from portal.intake import (
     receipts,
     receiving,
     replies,
+    reply_tokens,
     sealed,
     sealed_uploads,
     sealed_wire,
@@ -41,6 +42,7 @@ from portal.records import casefiles
 from portal.web.context import portal_context
 from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
+from portal.web.intake.sealing_words import sealing_words
 from portal.web.intake.status_pages import status_cookie_name
 from portal.web.responses import set_session_cookie
 
@@ -176,6 +178,7 @@ def sealed_setup():
                 "proof": payment.offer("disclose"),
                 "limits": {**sealed_wire.FIELD_LIMITS, **sealed_wire.IDENTITY_LIMITS},
                 **sealed.sealing_setup(ctx),
+                "words": sealing_words(),
             }
         )
     )
@@ -266,6 +269,7 @@ def sealed_status_setup():
                 "proof": payment.offer("status"),
                 "day": sealed.portal_day(portal_context()),
                 "receipt": sealed.status_receipt_setup(portal_context()),
+                "words": sealing_words(),
             }
         )
     )
@@ -307,6 +311,8 @@ def sealed_reply():
         if status_session is None:
             return _error(404, "not-found", "Your status session ended: open it again.")
         sealed.complete_sealed_reply(ctx, status_session, reply, _form_token())
+    except reply_tokens.AlreadyKept:
+        pass  # a resend of a reply stored before: the first answer again, nothing stored
     except _REFUSALS as exc:
         return _refusal(exc, "message")
     return make_response(jsonify({"stored": True}), 201)
