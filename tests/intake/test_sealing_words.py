@@ -50,3 +50,17 @@ def test_under_the_pseudo_locale_the_page_shows_the_translated_refusal(pseudo, i
     english = "This page will not seal your disclosure: its signed list of files and keys could not be checked"
     assert shown.startswith(pseudo_locale.transform(english)[:-1][:60]) and "⟧" in shown
     assert english not in shown
+
+
+def test_under_the_pseudo_locale_the_sealed_routes_refuse_in_the_catalogues_words(pseudo, installation):
+    from portal.web.app import create_app
+    from tests.support.sealing import disclose_sealed, post_json
+    client = create_app(installation.data_dir).test_client()
+    sealed, first = disclose_sealed(client, {"category": "offence", "summary": "Fuel", "details": "Cards.",
+                                             "disclosed_elsewhere": "no"})
+    assert first.status_code == 201, first.text
+    again = post_json(client, "/disclose/sealed", sealed.body, client.get("/disclose/sealed/setup").get_json()["csrf_token"])
+    stale = post_json(client, "/disclose/sealed", sealed.body, "not the page's token")
+    for answer, code in ((again, "already-received"), (stale, "csrf")):
+        assert answer.get_json()["error"] == code
+        assert answer.get_json()["message"].startswith("⟦") and answer.get_json()["message"].endswith("⟧")
