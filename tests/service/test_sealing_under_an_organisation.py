@@ -40,11 +40,17 @@ def test_a_disclosure_sealed_under_an_organisations_path_lands_in_that_organisat
         # The page's own links lead back to the organisation's portal, not the service's root.
         assert page.get_by_role("link", name="Make a disclosure").get_attribute("href") == "../../disclose"
         assert page.evaluate("new URL(document.querySelector('a.brand').href).pathname") == "/o/a/"
+        # The status page with script, from the receipt link, opens it at a's portal too.
+        receipt = page.locator("#receipt").inner_text()
+        page.get_by_role("link", name="Check on a disclosure, sealed in your browser").click()
+        page.get_by_label("Receipt code").fill(receipt)
+        page.get_by_role("button", name="Open").click()
+        page.locator("#case:not([hidden])").wait_for()
         page.close()
     # Every request the page made, its files and the sealed routes, went under /o/a/.
     assert paths and [p for p in paths if not p.startswith("/o/a/") and p != "/favicon.ico"] == []
     assert {"/o/a/disclose/sealed/setup", "/o/a/disclose/sealed/roots", "/o/a/disclose/sealed",
-            "/o/a/static/seal/bundle-manifest.json"} <= set(paths)
+            "/o/a/static/seal/bundle-manifest.json", "/o/a/status/sealed/setup", "/o/a/status/sealed"} <= set(paths)
     assert table_counts(a_dir)["cases"] == a_before["cases"] + 1
     assert table_counts(b_dir) == b_before
     assert files_containing(service, MARKER.encode()) == []
