@@ -14,7 +14,7 @@ from portal.casework import consent, identity, oral, workflow
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.guard import submissions
-from portal.intake import cases, receipts, receiving, replies, sealed_uploads
+from portal.intake import cases, receipts, receiving, replies, reply_tokens, sealed_uploads
 from portal.intake.sealed_wire import Malformed, SealedDisclosure, SealedReply
 from portal.keys import channels, conflicts, recovery, roster, sessions
 from portal.records import case_attachments, case_history, casefiles, internal_keys
@@ -327,10 +327,13 @@ def complete_sealed_reply(
 ) -> None:
     """Store a reply sealed in the browser, and the files it names (uploads finished by the session
     whose form token is `bound`), within a reply's daily limits and the case's quota. Raises
-    DayChanged, submissions.AlreadySubmitted, Malformed (an upload not finished),
-    receiving.RefusedForNow, receiving.Throttled, replies.QuotaReached or CaseIdTaken (the
-    message or an attachment id is taken)."""
+    reply_tokens.AlreadyKept first when a reply with its client token was stored (a resend:
+    nothing new is stored), else DayChanged, submissions.AlreadySubmitted, Malformed (an upload
+    not finished), receiving.RefusedForNow, receiving.Throttled, replies.QuotaReached or
+    CaseIdTaken (the message or an attachment id is taken)."""
     case_id = session.subject
+    if reply_tokens.was_kept(ctx, case_id, reply.client_token):
+        raise reply_tokens.AlreadyKept()
     if reply.day != today(ctx.settings.timezone):
         raise DayChanged(today(ctx.settings.timezone))
     if submissions.was_claimed(ctx.db, reply.submission_token):
@@ -348,6 +351,7 @@ def complete_sealed_reply(
     blobs = _adopted(ctx, uploads, reply.day)
     try:
         with transaction(ctx.db):
+            reply_tokens.keep(ctx, case_id, reply.client_token, reply.day)
             submissions.claim(ctx.db, reply.submission_token, reply.day)
             if ctx.db.execute(
                 "SELECT 1 FROM messages WHERE id = ?", [reply.message_id]

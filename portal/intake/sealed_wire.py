@@ -108,6 +108,9 @@ class SealedReply:
     day: str
     body: bytes
     attachments: tuple[SealedAttachment, ...] = ()
+    # 128 random bits the browser made for this reply, as 32 lowercase hex characters: a resend
+    # with it stores nothing new (portal.intake.reply_tokens). None from a page that sends none.
+    client_token: str | None = None
 
 
 def refuse_form_body(content_type: str, expected: str = "application/json") -> None:
@@ -288,15 +291,18 @@ def _first_status(value) -> bytes:
 
 
 def read_reply(body) -> SealedReply:
-    body = members(body, {"v", "submission_token", "message_id", "day", "body"}, {"attachments"})
+    required = {"v", "submission_token", "message_id", "day", "body"}
+    body = members(body, required, {"attachments", "client_token"})
     if body["v"] != WIRE_VERSION:
         raise Malformed(f"This portal reads version {WIRE_VERSION}.")
+    token = body.get("client_token")
     return SealedReply(
         _text(body["submission_token"], "submission_token"),
         hex_id(body["message_id"], "message_id"),
         day(body["day"]),
         field_ct(body["body"], "body", MESSAGE_LIMIT),
         tuple(_attachments(body.get("attachments", []))),
+        None if token is None else hex_id(token, "client_token"),
     )
 
 

@@ -5,7 +5,8 @@
 import * as pc from './portal-crypto.js';
 import { cleanHiddenDetails } from './hidden-details.js';
 import {
-  Refusal, fromB64, getJson, isObject, list, pause, putBytes, sendJson, sendPaid, show, text, toB64, utf8, whole,
+  Refusal, fromB64, getJson, isObject, learnWords, list, pause, portalUrl, putBytes, sendJson, sendPaid, show, text, toB64,
+  utf8, whole, word,
 } from './page.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,7 +25,7 @@ let channels = []; // [{name, id, readers: [{recipient, officer, name, key, keyI
 // ---- the setup, checked ----------------------------------------------------------------------
 
 async function bundleBytes(name) {
-  const response = await fetch(`/static/seal/${name}`, { credentials: 'same-origin', cache: 'no-store' });
+  const response = await fetch(portalUrl(`static/seal/${name}`), { credentials: 'same-origin', cache: 'no-store' });
   if (!response.ok) return new Uint8Array(0); // refused below as unreadable: the bundle is not signed
   return new Uint8Array(await response.arrayBuffer());
 }
@@ -40,8 +41,9 @@ async function trustedRoots() {
   try {
     signed = pc.verifyBundle(releaseKey, manifest, signature);
   } catch (error) {
-    const why = error instanceof pc.BundleError ? ` (${error.message})` : '';
-    throw new Refusal(0, 'bundle', `This page will not seal your disclosure: its signed list of files and keys could not be checked${why}. Nothing was sent. Please use the ordinary form.`);
+    // The reason is bundle.js's own, in English: a technical detail after the translated sentence.
+    throw new Refusal(0, 'bundle', error instanceof pc.BundleError
+      ? word('bundle_unchecked_because', { why: error.message }) : word('bundle_unchecked'));
   }
   const answer = await getJson('/disclose/sealed/roots');
   const served = new Map();
@@ -49,13 +51,13 @@ async function trustedRoots() {
     for (const [id, root] of Object.entries(answer.roots)) served.set(id, fromB64(root, 'root', 32));
   }
   if (pc.rootsDiffering(signed.roots, served).length) {
-    throw new Refusal(0, 'bundle', 'This page will not seal your disclosure: the portal names other keys for its readers than the signed list of this page. Nothing was sent. Please use the ordinary form.');
+    throw new Refusal(0, 'bundle', word('bundle_other_roots'));
   }
   return signed.roots;
 }
 
 function checkedChannel(entry, roots) {
-  if (!isObject(entry)) throw new Refusal(0, 'malformed', 'The portal sent a bad channel.');
+  if (!isObject(entry)) throw new Refusal(0, 'malformed', word('bad_value', { what: 'channel' }));
   const name = text(entry.name, 'channel name', 200);
   const id = whole(entry.id, 'channel id');
   const root = roots.get(String(id));
@@ -91,7 +93,7 @@ function checkedChannel(entry, roots) {
     if (verified.ok && verified.recoveryKey && pc.equalBytes(verified.recoveryKey, key) && pc.rosterAdmits(verified, key)) {
       recovery = { recipient: 'recovery', key, keyId: pc.keyFingerprint(key) };
     } else {
-      refused.push('the recovery key');
+      refused.push(word('recovery_key'));
     }
   }
   return { name, id, readers, recovery, refused };
@@ -108,6 +110,7 @@ function fill(select, options) {
 
 async function fetchSetup() {
   setup = await getJson('/disclose/sealed/setup');
+  learnWords(setup.words);
   const roots = await trustedRoots();
   text(setup.csrf_token, 'token', 500);
   text(setup.submission_token, 'token', 500);
@@ -116,7 +119,7 @@ async function fetchSetup() {
 
 async function load() {
   await fetchSetup();
-  fill($('channel'), [['', 'Choose one'], ...channels.map((c) => [c.name, c.name])]);
+  fill($('channel'), [['', word('choose_one')], ...channels.map((c) => [c.name, c.name])]);
   const excludable = Array.isArray(setup.excludable) ? setup.excludable.filter(isObject) : [];
   for (const officer of excludable) {
     const id = whole(officer.officer, 'officer');
@@ -133,7 +136,7 @@ async function load() {
   }
   $('exclude-box').hidden = excludable.length === 0;
   $('channel').addEventListener('change', sayRefused);
-  $('loading').textContent = 'The page is ready. Nothing is sent until you choose "Seal and send".';
+  $('loading').textContent = word('ready');
   $('seal-form').hidden = false;
 }
 
@@ -145,9 +148,8 @@ function sayRefused() {
     return;
   }
   const sealedTo = channel.readers.map((r) => r.name);
-  box.textContent = `This page will not seal your disclosure to ${channel.refused.join(', ')}: their key does not `
-    + 'match the signed list of who may read this channel, so it could belong to someone else. '
-    + (sealedTo.length ? `It still reaches ${sealedTo.join(', ')}, whose keys were checked.` : 'No officer of this channel could be checked, so it cannot be sent to them now.');
+  box.textContent = `${word('roster_refused', { names: channel.refused.join(', ') })} ${
+    sealedTo.length ? word('roster_still_reaches', { names: sealedTo.join(', ') }) : word('roster_none_checked')}`;
   box.hidden = false;
 }
 
@@ -213,7 +215,7 @@ async function withoutHiddenDetails(file) {
 }
 
 async function uploadFile(original, caseKey, caseId, place) {
-  progressSay(`Removing hidden details from ${place}…`, 0, 1);
+  progressSay(word('removing_details', { file: place }), 0, 1);
   const { file, hidden, kinds } = await withoutHiddenDetails(original);
   const attachmentId = pc.toHex(pc.randomBytes(16));
   const key = pc.streamKey(caseKey, caseId, attachmentId);
@@ -236,7 +238,7 @@ async function uploadFile(original, caseKey, caseId, place) {
         if (n >= stored) {
           await putBytes(`/disclose/sealed/uploads/${upload}/parts/${n}`, setup.csrf_token, part);
           stored = n + 1;
-          progressSay(`Sending ${place}: part ${stored} of ${parts}.`, stored, parts);
+          progressSay(word('sending_part', { file: place, part: stored, parts }), stored, parts);
         }
         n++;
       }
@@ -245,7 +247,7 @@ async function uploadFile(original, caseKey, caseId, place) {
       if (attempt + 1 >= PART_TRIES || (error instanceof Refusal && error.status >= 400 && error.status < 500 && error.code !== 'different')) {
         throw error;
       }
-      progressSay(`The connection was interrupted while sending ${place}. Carrying on from the last part the portal kept…`, stored, parts);
+      progressSay(word('part_interrupted', { file: place }), stored, parts);
       await pause(1);
       try {
         const state = await getJson(`/disclose/sealed/uploads/${upload}`);
@@ -276,22 +278,22 @@ function plainValue(id) {
 }
 
 function problemWith() {
-  if (!$('channel').value) return 'Please choose who should receive it.';
-  if (!plainValue('category')) return 'Please choose the kind of wrongdoing.';
-  if (!plainValue('summary').trim()) return 'Please give a short title.';
-  if (!plainValue('details').trim()) return 'Please describe what happened.';
-  if (!plainValue('disclosed_elsewhere')) return 'Please say whether you have raised it elsewhere.';
+  if (!$('channel').value) return word('need_channel');
+  if (!plainValue('category')) return word('need_category');
+  if (!plainValue('summary').trim()) return word('need_summary');
+  if (!plainValue('details').trim()) return word('need_details');
+  if (!plainValue('disclosed_elsewhere')) return word('need_elsewhere');
   const limits = isObject(setup.limits) ? setup.limits : {};
   for (const name of [...FIELDS, ...IDENTITY_FIELDS]) {
     const limit = limits[name];
     if (Number.isSafeInteger(limit) && utf8(plainValue(name)).length > limit) {
-      return `"${document.querySelector(`label[for=${name}]`).textContent}" is too long.`;
+      return word('too_long', { label: document.querySelector(`label[for=${name}]`).textContent });
     }
   }
   const channel = channels.find((c) => c.name === $('channel').value);
   const excluded = new Set(checkedExclusions());
   if (!channel || channel.readers.filter((r) => !excluded.has(r.officer)).length === 0) {
-    return 'No officer of this channel could be checked, so this page cannot seal it to them now. Try again later or use the ordinary form.';
+    return word('no_reader');
   }
   return null;
 }
@@ -301,12 +303,12 @@ function checkedExclusions() {
 }
 
 async function sendSealed(sealed) {
-  progressSay('Sending your sealed disclosure…', 0, 1);
+  progressSay(word('sending_disclosure'), 0, 1);
   unanswered = sealed;
   let answer = {};
   try {
     answer = await sendPaid('/disclose/sealed', setup.csrf_token, sealed.body, setup.proof, (words) => progressSay(words, 0, 1));
-    if (answer.sealed_by !== 'browser') throw new Refusal(0, 'malformed', 'The portal sent an answer this page cannot read.');
+    if (answer.sealed_by !== 'browser') throw new Refusal(0, 'malformed', word('unreadable'));
   } catch (error) {
     // "Already received" means kept only for this very disclosure sent before without an answer.
     const kept = error instanceof Refusal && error.code === 'already-received' && sealed.sentBefore;
@@ -324,7 +326,7 @@ async function sendSealed(sealed) {
   $('progress-box').hidden = true;
   $('receipt').textContent = sealed.receipt;
   if (typeof answer.answer_by === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(answer.answer_by)) {
-    show($('answer-by'), `You should hear from the officers by ${answer.answer_by}.`);
+    show($('answer-by'), word('answer_by', { day: answer.answer_by }));
   }
   $('done').hidden = false;
 }
@@ -351,7 +353,7 @@ async function sealAndSend(event) {
     const params = { opslimit: whole(receiptParams?.opslimit, 'receipt parameters'), memlimit: whole(receiptParams?.memlimit, 'receipt parameters') };
     const salt = fromB64(setup.receipt.salt, 'salt', 16);
     const today = text(setup.day, 'day', 10);
-    progressSay('Making your receipt code…', 0, 1);
+    progressSay(word('making_receipt'), 0, 1);
     const receipt = pc.newReceipt();
     const identity = await pc.deriveReceiptIdentity(receipt, salt, params);
     const caseKey = pc.newCaseKey();
@@ -360,9 +362,9 @@ async function sealAndSend(event) {
     const attachments = [];
     const files = [...$('files').files];
     for (let i = 0; i < files.length; i++) {
-      attachments.push(await uploadFile(files[i], caseKey, caseId, files.length > 1 ? `file ${i + 1} of ${files.length}` : 'your file'));
+      attachments.push(await uploadFile(files[i], caseKey, caseId, files.length > 1 ? word('file_of', { n: i + 1, count: files.length }) : word('your_file')));
     }
-    progressSay('Sealing your disclosure…', 0, 1);
+    progressSay(word('sealing'), 0, 1);
     const seal = (key, field, value) => toB64(pc.encryptField(key, caseId, field, utf8(value)));
     const discloser = { recipient: 'discloser', keyId: pc.keyFingerprint(identity.publicKey) };
     const body = {
@@ -383,11 +385,9 @@ async function sealAndSend(event) {
     };
     await sendSealed({ receipt, body });
   } catch (error) {
-    let words = error instanceof Refusal ? error.message : 'Something went wrong in this browser. Nothing was sent in the clear.';
+    let words = error instanceof Refusal ? error.message : word('went_wrong_nothing_sent');
     if (unanswered) {
-      words = 'The connection was cut while your sealed disclosure was being sent, so this page does not know whether'
-        + ' the portal received it. Choose "Seal and send" again: the page sends the same sealed disclosure, with the'
-        + ' same receipt code (what you change on the page now is not added).';
+      words = word('disclosure_unanswered');
     }
     show($('problem'), words);
     if (error instanceof Refusal && AGAIN_WITH_A_NEW_SETUP.includes(error.code)) {
@@ -396,7 +396,7 @@ async function sealAndSend(event) {
         await fetchSetup();
         sayRefused();
       } catch {
-        show($('problem'), `${words} Reload this page before trying again.`);
+        show($('problem'), word('reload_first', { problem: words }));
       }
     }
     $('progress-box').hidden = true;
@@ -407,5 +407,5 @@ async function sealAndSend(event) {
 $('seal-form').addEventListener('submit', sealAndSend);
 load().catch((error) => {
   $('loading').hidden = true;
-  show($('problem'), error instanceof Refusal ? error.message : 'This page could not get ready. Please reload it or use the ordinary form.');
+  show($('problem'), error instanceof Refusal ? error.message : word('not_ready'));
 });

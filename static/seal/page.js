@@ -2,10 +2,34 @@
 // sealed routes (docs/sealed-submission.md), reading what they answer as untrusted input, the
 // proof of work, and plain-words messages. No DOM beyond the elements a page hands in.
 
+// ---- words: what the page says, in the discloser's language ----------------------------------
+
+// Said when the portal's words are not known (the first setup never came): the page itself is English.
+const NOT_READY = 'This page could not get ready. Please reload it, or use the page that works without script.';
+const WORD_LIMIT = 2000;
+let words = new Map();
+
+/** Take the setup's `words` (portal/web/intake/sealing_words.py), untrusted: text only, each bounded. */
+export function learnWords(value) {
+  if (!isObject(value)) return;
+  const learnt = new Map();
+  for (const [key, sentence] of Object.entries(value)) {
+    if (typeof sentence === 'string' && sentence.length <= WORD_LIMIT) learnt.set(key, sentence);
+  }
+  words = learnt;
+}
+
+/** The sentence `key` in the discloser's language, its %(name)s filled from `values` as text. */
+export function word(key, values = {}) {
+  const sentence = words.get(key);
+  if (sentence === undefined) return NOT_READY;
+  return sentence.replace(/%\(([a-z_]+)\)s/g, (whole, name) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
+}
+
 export class Refusal extends Error {
   // An answer of the portal that is not a success: `code` as the wire format names it.
   constructor(status, code, message, body) {
-    super(message || 'The portal could not take this just now. Nothing was sent in the clear.');
+    super(message || word('not_taken'));
     this.status = status;
     this.code = code;
     this.body = body;
@@ -19,17 +43,17 @@ export function isObject(value) {
 }
 
 export function text(value, what, max = 10000) {
-  if (typeof value !== 'string' || value.length > max) throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+  if (typeof value !== 'string' || value.length > max) throw new Refusal(0, 'malformed', word('bad_value', { what }));
   return value;
 }
 
 export function whole(value, what) {
-  if (!Number.isSafeInteger(value) || value < 0) throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Refusal(0, 'malformed', word('bad_value', { what }));
   return value;
 }
 
 export function list(value, what) {
-  if (!Array.isArray(value)) throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+  if (!Array.isArray(value)) throw new Refusal(0, 'malformed', word('bad_value', { what }));
   return value;
 }
 
@@ -39,11 +63,11 @@ export function fromB64(value, what, size = null) {
   try {
     binary = atob(value);
   } catch {
-    throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+    throw new Refusal(0, 'malformed', word('bad_value', { what }));
   }
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  if (size !== null && bytes.length !== size) throw new Refusal(0, 'malformed', `The portal sent a bad ${what}.`);
+  if (size !== null && bytes.length !== size) throw new Refusal(0, 'malformed', word('bad_value', { what }));
   return bytes;
 }
 
@@ -57,12 +81,22 @@ export function toB64(bytes) {
 
 export function day(value) {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    throw new Refusal(0, 'malformed', 'The portal sent a bad day.');
+    throw new Refusal(0, 'malformed', word('bad_value', { what: 'day' }));
   }
   return value;
 }
 
 // ---- the sealed routes ---------------------------------------------------------------------
+
+// The portal's root, from where this module is served (<root>/static/seal/page.js), never a path
+// from the origin's root: an organisation's pages under /o/<slug>/ (issue 29) reach that
+// organisation's routes. Taken from the signed module itself, not from anything the server renders.
+const PORTAL_ROOT = new URL('../../', import.meta.url);
+
+/** The absolute address of the portal's route `path` ("disclose/sealed/setup", a leading "/" or not). */
+export function portalUrl(path) {
+  return new URL(String(path).replace(/^\/+/, ''), PORTAL_ROOT).href;
+}
 
 async function answerOf(response) {
   let body = null;
@@ -78,17 +112,17 @@ async function answerOf(response) {
     refusal.retryAfter = parseInt(response.headers.get('Retry-After') || '3', 10) || 3;
     throw refusal;
   }
-  if (!isObject(body)) throw new Refusal(response.status, 'malformed', 'The portal sent an answer this page cannot read.');
+  if (!isObject(body)) throw new Refusal(response.status, 'malformed', word('unreadable'));
   return body;
 }
 
 export async function getJson(path) {
-  const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  const response = await fetch(portalUrl(path), { credentials: 'same-origin', cache: 'no-store' });
   return answerOf(response);
 }
 
 export async function sendJson(method, path, csrf, body) {
-  const response = await fetch(path, {
+  const response = await fetch(portalUrl(path), {
     method,
     credentials: 'same-origin',
     cache: 'no-store',
@@ -99,7 +133,7 @@ export async function sendJson(method, path, csrf, body) {
 }
 
 export async function putBytes(path, csrf, bytes) {
-  const response = await fetch(path, {
+  const response = await fetch(portalUrl(path), {
     method: 'PUT',
     credentials: 'same-origin',
     cache: 'no-store',
@@ -153,7 +187,7 @@ export async function sendPaid(path, csrf, body, proof, say) {
     } catch (error) {
       if (!(error instanceof Refusal) || error.code !== 'come-back' || attempt >= 4) throw error;
       const wait = error.retryAfter || 3;
-      say(`The portal is busy. Trying again in a few seconds (${error.message})`);
+      say(word('busy', { why: error.message }));
       await pause(Math.min(wait, 30));
       paid = await solveProof(error.body.proof);
     }

@@ -3,12 +3,15 @@
 // itself, and seals the discloser's reply before sending it.
 import * as pc from './portal-crypto.js';
 import {
-  Refusal, day, fromB64, getJson, isObject, list, sendJson, sendPaid, show, text, toB64, utf8, whole,
+  Refusal, day, fromB64, getJson, isObject, learnWords, list, sendJson, sendPaid, show, text, toB64, utf8, whole, word,
 } from './page.js';
 
 const $ = (id) => document.getElementById(id);
 let setup = null;
 let opened = null; // {caseId, caseKey}
+// The reply whose answer never came (the connection cut while it was sent): the next click sends
+// the same message with the same client token. {message, clientToken}
+let unanswered = null;
 
 function messageField(id, author, accountId, onDay) {
   return `message:${JSON.stringify([id, author, accountId, onDay])}`;
@@ -25,11 +28,11 @@ function kdfParams(value) {
 async function receiptVersions() {
   let receipt = isObject(setup.receipt) ? setup.receipt : null;
   if (!receipt) receipt = (await getJson('/disclose/sealed/setup')).receipt;
-  if (!isObject(receipt)) throw new Refusal(0, 'malformed', 'The portal sent an answer this page cannot read.');
+  if (!isObject(receipt)) throw new Refusal(0, 'malformed', word('unreadable'));
   const versions = Array.isArray(receipt.versions)
     ? receipt.versions.slice(0, 8).map((v) => kdfParams(isObject(v) ? v.params : null))
     : [kdfParams(receipt.params)];
-  if (!versions.length) throw new Refusal(0, 'malformed', 'The portal sent an answer this page cannot read.');
+  if (!versions.length) throw new Refusal(0, 'malformed', word('unreadable'));
   return { salt: fromB64(receipt.salt, 'salt', 16), versions };
 }
 
@@ -63,16 +66,14 @@ function render(answer) {
   try {
     caseKey = pc.openSealed(opened.identity.privateKey, fromB64(answer.sealed_case_key, 'case key', 82));
   } catch {
-    throw new Refusal(0, 'malformed', 'We could not open a disclosure with that code.');
+    throw new Refusal(0, 'malformed', word('not_opened'));
   }
   opened.caseId = caseId;
   opened.caseKey = caseKey;
   const mode = answer.sealed_by === 'browser' ? 'browser' : 'server';
   const sealing = $('sealing-mode');
   sealing.dataset.sealedBy = mode;
-  sealing.textContent = mode === 'browser'
-    ? 'Your disclosure was sealed in your browser: your device encrypted it before sending it, so the portal\'s server never saw what you wrote.'
-    : 'Your disclosure was sealed by the portal\'s server: your browser sent it over an encrypted connection and the server encrypted it as it arrived, without keeping it in the clear.';
+  sealing.textContent = mode === 'browser' ? word('sealed_by_browser') : word('sealed_by_server');
   const status = typeof answer.status === 'string' ? answer.status.slice(0, 60) : '';
   $('case-status').textContent = status.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
   $('case-status').dataset.status = status;
@@ -82,16 +83,16 @@ function render(answer) {
     const item = document.createElement('li');
     const meta = document.createElement('p');
     meta.className = 'meta';
-    meta.textContent = `${m.author === 'officer' ? 'Integrity officer' : 'You'}, ${m.onDay}`;
+    meta.textContent = m.author === 'officer' ? word('by_officer', { day: m.onDay }) : word('by_you', { day: m.onDay });
     const body = document.createElement('div');
     body.className = 'typed';
-    body.textContent = m.body === null ? 'This message could not be opened in this browser.' : m.body;
+    body.textContent = m.body === null ? word('message_unopened') : m.body;
     item.append(meta, body);
     thread.append(item);
   }
   if (!thread.children.length) {
     const item = document.createElement('li');
-    item.textContent = 'No messages yet.';
+    item.textContent = word('no_messages');
     thread.append(item);
   }
   $('case').hidden = false;
@@ -104,13 +105,13 @@ async function openCase(event) {
   try {
     receipt = pc.normaliseReceipt($('receipt').value);
   } catch {
-    show($('problem'), 'That does not look like a receipt code. Check it and try again.');
+    show($('problem'), word('not_a_receipt'));
     return;
   }
   $('open').disabled = true;
   try {
     const { salt, versions } = await receiptVersions();
-    say('Opening your disclosure in this browser…');
+    say(word('opening'));
     let answer = null;
     for (let i = 0; i < versions.length && !answer; i++) {
       // A receipt carries no version: derive at each the portal opens, the current one first.
@@ -128,7 +129,7 @@ async function openCase(event) {
     $('working').hidden = true;
   } catch (error) {
     $('working').hidden = true;
-    show($('problem'), error instanceof Refusal ? error.message : 'Something went wrong in this browser. Please try again.');
+    show($('problem'), error instanceof Refusal ? error.message : word('went_wrong'));
   } finally {
     $('open').disabled = false;
   }
@@ -136,9 +137,9 @@ async function openCase(event) {
 
 async function sendReply(event) {
   event.preventDefault();
-  const message = $('reply').value;
+  const message = unanswered ? unanswered.message : $('reply').value;
   if (!message.trim()) {
-    show($('problem'), 'Please write your message.');
+    show($('problem'), word('need_message'));
     return;
   }
   $('problem').hidden = true;
@@ -148,17 +149,29 @@ async function sendReply(event) {
     const today = day(setup.day);
     const messageId = pc.toHex(pc.randomBytes(16));
     const body = pc.encryptField(opened.caseKey, opened.caseId, messageField(messageId, 'discloser', null, today), utf8(message));
-    await sendJson('POST', '/status/sealed/reply', text(setup.csrf_token, 'token', 500), {
-      v: 1, submission_token: text(setup.submission_token, 'token', 500), message_id: messageId, day: today, body: toB64(body),
-    });
+    // 128 random bits for this reply, sent again with it if its answer is lost: the portal then
+    // answers as the first time and keeps it once (portal/intake/reply_tokens.py).
+    unanswered = { message, clientToken: unanswered ? unanswered.clientToken : pc.toHex(pc.randomBytes(16)) };
+    try {
+      await sendJson('POST', '/status/sealed/reply', text(setup.csrf_token, 'token', 500), {
+        v: 1, submission_token: text(setup.submission_token, 'token', 500), message_id: messageId, day: today, body: toB64(body),
+        client_token: unanswered.clientToken,
+      });
+    } catch (error) {
+      if (error instanceof Refusal && error.status) unanswered = null; // answered: nothing was kept
+      throw error;
+    }
+    unanswered = null;
     $('reply').value = '';
-    show($('sent'), 'Your message was sent, sealed in your browser.');
+    show($('sent'), word('reply_sent'));
     setup = await getJson('/status/sealed/setup');
     const again = await sendPaid('/status/sealed', setup.csrf_token, { v: 1, lookup: opened.identity.lookupId }, setup.proof, say);
     render(again);
     $('working').hidden = true;
   } catch (error) {
-    show($('problem'), error instanceof Refusal ? error.message : 'Your message could not be sent. Please try again.');
+    let words = error instanceof Refusal ? error.message : word('reply_not_sent');
+    if (unanswered) words = word('reply_unanswered'); // it may have been kept: the next click resends it
+    show($('problem'), words);
   } finally {
     $('send').disabled = false;
   }
@@ -168,6 +181,7 @@ $('open-form').addEventListener('submit', openCase);
 $('reply-form').addEventListener('submit', sendReply);
 getJson('/status/sealed/setup').then((answer) => {
   setup = answer;
+  learnWords(setup.words);
   text(setup.csrf_token, 'token', 500);
   $('open-form').hidden = false;
-}).catch(() => show($('problem'), 'This page could not get ready. Please reload it or use the ordinary status page.'));
+}).catch(() => show($('problem'), word('not_ready')));

@@ -14,7 +14,7 @@ import pytest
 import crypto
 from tests.conftest import MARKER, add_account
 from tests.support import files_containing
-from tests.support.browser import (CHROMIUM_ARGS, NARROW, axe_violations, base_url, browser,  # noqa: F401  (fixtures)
+from tests.support.browser import (CHROMIUM_ARGS, NARROW, AnswerLost, axe_violations, base_url, browser,  # noqa: F401  (fixtures)
                                    describe_violations, horizontal_overflow, keyboard_problems, require_axe,
                                    require_browser)
 from tests.support.sealing import sign_bundle, swap_officer_key
@@ -161,18 +161,11 @@ def test_a_key_swapped_in_the_database_is_refused_in_plain_words_and_the_verifie
         page.wait_for_function("!document.getElementById('send').disabled")
         # The portal stores the next one but its answer is lost on the way back: the page cannot know,
         # says so, and the next click sends the same sealed disclosure, which the portal already has.
-        dropped = []
-
-        def drop_the_answer_once(route):
-            if route.request.method != "POST" or dropped:
-                return route.continue_()
-            dropped.append(route.fetch().status)
-            route.abort()
-
-        page.route("**/disclose/sealed", drop_the_answer_once)
+        dropped = AnswerLost()
+        page.route("**/disclose/sealed", dropped)
         page.get_by_role("button", name="Seal and send").click()
         page.get_by_text("does not know whether the portal received it").wait_for()
-        assert dropped == [201]
+        assert dropped.statuses == [201]
         page.wait_for_function("!document.getElementById('send').disabled")
         receipt = _receipt_after_sending(page)
         assert axe_violations(page) == [], describe_violations("sealed receipt", axe_violations(page))

@@ -211,3 +211,37 @@ def keyboard_problems(page) -> list[str]:
     if missed:
         problems.append("never reached with Tab: " + "; ".join(missed))
     return problems
+
+
+class served:
+    """A WSGI application served on loopback in a thread of the test's own process, for the browser:
+    `with served(app) as url:`. In-process, so what the test patched (a catalogue, a clock) holds
+    for the server too; `portal serve` has its own process (base_url)."""
+
+    def __init__(self, wsgi_app) -> None:
+        from werkzeug.serving import make_server
+        self._server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+
+    def __enter__(self) -> str:
+        import threading
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._thread.join()
+
+
+class AnswerLost:
+    """A playwright route handler: the first POST reaches the portal, but its answer never reaches
+    the page (the connection drops on the way back); `statuses` holds what the portal answered."""
+
+    def __init__(self) -> None:
+        self.statuses: list[int] = []
+
+    def __call__(self, route):
+        if route.request.method != "POST" or self.statuses:
+            return route.continue_()
+        self.statuses.append(route.fetch().status)
+        route.abort()

@@ -34,6 +34,7 @@ from portal.store.migrations import (
     m0036_sealing_mode,
     m0037_sealed_uploads,
     m0038_authority_contacts,
+    m0046_sealed_reply_tokens,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -68,5 +69,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0036_sealing_mode,
         m0037_sealed_uploads,
         m0038_authority_contacts,
+        m0046_sealed_reply_tokens,
     )
 ]

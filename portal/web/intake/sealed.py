@@ -6,7 +6,6 @@ parsed (nor spooled to a temporary file) on these routes."""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
@@ -20,53 +19,32 @@ from flask import (
     request,
     send_file,
     session,
+    url_for,
 )
+from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
 from portal.guard import flood, submissions
 from portal.intake import (
     case_status,
-    cases,
     receipts,
     receiving,
-    replies,
+    reply_tokens,
     sealed,
     sealed_uploads,
     sealed_wire,
 )
-from portal.keys import conflicts
 from portal.records import casefiles
 from portal.web.context import portal_context
 from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
+from portal.web.intake.sealed_refusals import REFUSALS, Refused, error, refusal, wire
+from portal.web.intake.sealing_words import sealing_words
 from portal.web.intake.status_pages import status_cookie_name
 from portal.web.responses import set_session_cookie
 
 _RECEIVED = "sealed_received"  # the session's note for the receipt page: (answer_by, regime)
-
-
-def _wire(value):
-    """JSON-ready: bytes as standard base64 (docs/sealed-submission.md)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, dict):
-        return {k: _wire(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_wire(v) for v in value]
-    return value
-
-
-def _error(status: int, code: str, message: str, retry_after: int | None = None, **more):
-    response = make_response(jsonify({"error": code, "message": message, **_wire(more)}), status)
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
-
-
-class _Refused(Exception):
-    def __init__(self, response) -> None:
-        self.response = response
 
 
 def _form_token() -> str:
@@ -81,21 +59,21 @@ def _body(kind: str = "application/json"):
     try:
         sealed_wire.refuse_form_body(request.content_type or "", kind)
     except sealed_wire.Malformed as exc:
-        raise _Refused(_error(400, exc.code, str(exc))) from None
+        raise Refused(error(400, exc.code, str(exc))) from None
     try:
         validate_csrf(request.headers.get("X-CSRFToken"))
     except ValidationError:
-        raise _Refused(
-            _error(403, "csrf", "The page needs refreshing: nothing was sent.")
+        raise Refused(
+            error(403, "csrf", gettext("The page needs refreshing: nothing was sent."))
         ) from None
     if request.content_length is None:  # a body of unknown length is never read here
-        raise _Refused(_error(411, "malformed", "Send the body with its Content-Length."))
+        raise Refused(error(411, "malformed", "Send the body with its Content-Length."))
     if kind != "application/json":
         return request.stream
     try:
         return json.loads(request.get_data(cache=False))
     except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON, or nested past reason
-        raise _Refused(_error(400, "malformed", "The body is not JSON.")) from None
+        raise Refused(error(400, "malformed", "The body is not JSON.")) from None
 
 
 def _paid(purpose: str, fields: dict):
@@ -104,70 +82,16 @@ def _paid(purpose: str, fields: dict):
     except (flood.NotPaid, flood.NotYet) as exc:
         wait = payment.retry_after(exc, purpose)
         proof = payment.offer(purpose, keep_ticket=isinstance(exc, flood.NotYet))
-        raise _Refused(
-            _error(503, "come-back", payment.come_back_message(wait), wait, proof=proof)
+        raise Refused(
+            error(503, "come-back", payment.come_back_message(wait), wait, proof=proof)
         ) from None
-
-
-_REFUSALS = (
-    _Refused,
-    sealed_wire.Malformed,
-    submissions.AlreadySubmitted,
-    sealed.RosterChanged,
-    sealed.DayChanged,
-    sealed.CaseIdTaken,
-    cases.NoReceiver,
-    conflicts.ExcludedEveryone,
-    cases.NoVerifiedReader,
-    replies.QuotaReached,
-    receiving.RefusedForNow,
-    receiving.Throttled,
-)
-
-
-def _refusal(exc: Exception, what: str):
-    """The JSON answer to what refused a sealed `what` (docs/sealed-submission.md, "Errors")."""
-    if isinstance(exc, _Refused):
-        return exc.response
-    if isinstance(exc, sealed_wire.Malformed):
-        return _error(400, exc.code, str(exc))
-    if isinstance(exc, (cases.NoReceiver, conflicts.ExcludedEveryone)):
-        return _error(400, "malformed", str(exc) or "Please choose who should receive it.")
-    if isinstance(exc, submissions.AlreadySubmitted):
-        return _error(409, "already-received", f"This {what} was already received.")
-    if isinstance(exc, sealed.RosterChanged):
-        return _error(
-            409,
-            "roster-changed",
-            "Who may read this channel changed while you wrote. Nothing was kept: seal it again.",
-        )
-    if isinstance(exc, sealed.DayChanged):
-        return _error(409, "day-changed", "The day changed: seal it again.", day=exc.day)
-    if isinstance(exc, sealed.CaseIdTaken):
-        return _error(409, "case-id-taken", "Seal it again with new random ids.")
-    if isinstance(exc, replies.QuotaReached):
-        return _error(413, "too-large", "This case has used its quota of messages.")
-    if isinstance(exc, receiving.Throttled):
-        return _error(
-            429, "budget", "The portal has received as much as it can store today.",
-            exc.retry_after,
-        )
-    if isinstance(exc, cases.NoVerifiedReader):
-        return _error(
-            503,
-            "no-verified-reader",
-            "This channel cannot receive disclosures safely just now: its officers have been"
-            " told. Nothing was kept.",
-            3600,
-        )
-    return _error(503, "paused", f"The portal cannot store this {what} just now.", 600)
 
 
 @bp.get("/disclose/sealed/setup")
 def sealed_setup():
     ctx = portal_context()
     return jsonify(
-        _wire(
+        wire(
             {
                 "v": sealed_wire.WIRE_VERSION,
                 "csrf_token": generate_csrf(),
@@ -175,6 +99,7 @@ def sealed_setup():
                 "proof": payment.offer("disclose"),
                 "limits": {**sealed_wire.FIELD_LIMITS, **sealed_wire.IDENTITY_LIMITS},
                 **sealed.sealing_setup(ctx),
+                "words": sealing_words(),
             }
         )
     )
@@ -204,7 +129,7 @@ def sealed_roots():
     """The roster roots the server verifies each channel from (the roots file): the sealing
     page refuses to seal unless they are exactly the signed bundle manifest's."""
     roots = sealed.trusted_roots(portal_context())
-    return jsonify(_wire({"v": sealed_wire.WIRE_VERSION, "roots": roots}))
+    return jsonify(wire({"v": sealed_wire.WIRE_VERSION, "roots": roots}))
 
 
 @bp.post("/disclose/sealed")
@@ -223,8 +148,8 @@ def sealed_disclose():
             },
         )
         channel = sealed.complete_sealed_disclosure(ctx, wire, _form_token())
-    except _REFUSALS as exc:
-        return _refusal(exc, "disclosure")
+    except REFUSALS as exc:
+        return refusal(exc, "disclosure")
     answer_by, regime = case_status.answer_expected_by(ctx, channel)
     # For the receipt page, once: by when to hear, never the channel (the session cookie is
     # readable in the browser, which may be shared).
@@ -235,7 +160,7 @@ def sealed_disclose():
                 "sealed_by": sealed.BROWSER,
                 "answer_by": answer_by,
                 "regime": regime,
-                "receipt_page": "/disclose/sealed/received",
+                "receipt_page": url_for("discloser.sealed_received"),
             }
         ),
         201,
@@ -248,7 +173,9 @@ def sealed_received():
     shows the receipt it made): what comes next, and which mode sealed it."""
     received = session.pop(_RECEIVED, None)
     if not received:
-        return _error(404, "not-found", "No disclosure was sent from this browser just now.")
+        return error(
+            404, "not-found", gettext("No disclosure was sent from this browser just now.")
+        )
     return render_template(
         "intake/receipt_sealed.html", answer_by=tuple(received), sealed_by=sealed.BROWSER
     )
@@ -257,7 +184,7 @@ def sealed_received():
 @bp.get("/status/sealed/setup")
 def sealed_status_setup():
     return jsonify(
-        _wire(
+        wire(
             {
                 "v": sealed_wire.WIRE_VERSION,
                 "csrf_token": generate_csrf(),
@@ -265,6 +192,7 @@ def sealed_status_setup():
                 "proof": payment.offer("status"),
                 "day": sealed.portal_day(portal_context()),
                 "receipt": sealed.status_receipt_setup(portal_context()),
+                "words": sealing_words(),
             }
         )
     )
@@ -279,20 +207,24 @@ def sealed_status():
         cookie = sealed.open_browser_status(
             ctx, lookup, replacing=request.cookies.get(status_cookie_name())
         )
-    except (_Refused, sealed_wire.Malformed) as exc:
-        return _refusal(exc, "status check")
+    except (Refused, sealed_wire.Malformed) as exc:
+        return refusal(exc, "status check")
     except receipts.StatusNotFound:
-        return _error(404, "not-found", "We could not open a disclosure with that code.")
+        return error(
+            404, "not-found", gettext("We could not open a disclosure with that code.")
+        )
     except sealed.NeedsNewReceipt:
-        return _error(
+        return error(
             409,
             "new-receipt",
-            "This receipt was printed by an integrity officer: open it once on the status page"
-            " without script, which gives you a new receipt only you have seen.",
+            gettext(
+                "This receipt was printed by an integrity officer: open it once on the status page"
+                " without script, which gives you a new receipt only you have seen."
+            ),
         )
     opened = sealed.browser_status(ctx, sealed.resume_browser_status(ctx, cookie))
     return set_session_cookie(
-        make_response(jsonify(_wire(opened))), status_cookie_name(), cookie
+        make_response(jsonify(wire(opened))), status_cookie_name(), cookie
     )
 
 
@@ -304,10 +236,12 @@ def sealed_reply():
         cookie = request.cookies.get(status_cookie_name())
         status_session = sealed.resume_browser_status(ctx, cookie)
         if status_session is None:
-            return _error(404, "not-found", "Your status session ended: open it again.")
+            return error(404, "not-found", gettext("Your status session ended: open it again."))
         sealed.complete_sealed_reply(ctx, status_session, reply, _form_token())
-    except _REFUSALS as exc:
-        return _refusal(exc, "message")
+    except reply_tokens.AlreadyKept:
+        pass  # a resend of a reply stored before: the first answer again, nothing stored
+    except REFUSALS as exc:
+        return refusal(exc, "message")
     return make_response(jsonify({"stored": True}), 201)
 
 
@@ -326,7 +260,7 @@ def _upload_answer(upload: sealed_uploads.Upload, status: int = 200):
     )
 
 
-_UPLOAD_REFUSALS = (_Refused, sealed_wire.Malformed, receiving.RefusedForNow, receiving.Throttled)
+_UPLOAD_REFUSALS = (Refused, sealed_wire.Malformed, receiving.RefusedForNow, receiving.Throttled)
 
 
 @bp.post("/disclose/sealed/uploads")
@@ -336,9 +270,9 @@ def sealed_upload_begin():
         size = sealed_wire.read_upload(_body())
         upload = sealed_uploads.begin_upload(ctx, _form_token(), size)
     except sealed_uploads.PartRefused as exc:
-        return _error(400, exc.code, str(exc))
+        return error(400, exc.code, str(exc))
     except _UPLOAD_REFUSALS as exc:
-        return _refusal(exc, "file")
+        return refusal(exc, "file")
     return _upload_answer(upload, 201)
 
 
@@ -347,7 +281,7 @@ def sealed_upload_state(upload_id: str):
     try:
         upload = sealed_uploads.upload_state(portal_context(), upload_id, _form_token())
     except sealed_uploads.UploadNotFound:
-        return _error(404, "not-found", "There is no such upload for this page.")
+        return error(404, "not-found", gettext("There is no such upload for this page."))
     return _upload_answer(upload)
 
 
@@ -360,11 +294,11 @@ def sealed_upload_part(upload_id: str, n: int):
             ctx, upload_id, _form_token(), n, _body("application/octet-stream")
         )
     except sealed_uploads.UploadNotFound:
-        return _error(404, "not-found", "There is no such upload for this page.")
+        return error(404, "not-found", gettext("There is no such upload for this page."))
     except sealed_uploads.PartRefused as exc:
-        return _error(400 if exc.code in ("malformed", "wrong-size") else 409, exc.code, str(exc))
+        return error(400 if exc.code in ("malformed", "wrong-size") else 409, exc.code, str(exc))
     except _UPLOAD_REFUSALS as exc:
-        return _refusal(exc, "file")
+        return refusal(exc, "file")
     return _upload_answer(upload, 201 if upload.parts > before.parts else 200)
 
 
@@ -375,11 +309,11 @@ def sealed_attachment(attachment_id: str):
     ctx = portal_context()
     status_session = sealed.resume_browser_status(ctx, request.cookies.get(status_cookie_name()))
     if status_session is None:
-        return _error(404, "not-found", "Your status session ended: open it again.")
+        return error(404, "not-found", gettext("Your status session ended: open it again."))
     try:
         size, source = sealed.sealed_blob(ctx, status_session, attachment_id)
     except casefiles.CaseNotFound:
-        return _error(404, "not-found", "There is no such file.")
+        return error(404, "not-found", gettext("There is no such file."))
     response = Response(_chunks(source), mimetype="application/octet-stream")
     response.headers["Content-Length"] = str(size)
     response.headers["Content-Disposition"] = "attachment"
