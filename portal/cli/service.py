@@ -131,3 +131,52 @@ def org_list(service_dir: Path) -> None:
         raise click.ClickException(str(exc))
     for entry in found:
         click.echo(f"{entry.slug}\t{entry.name}")
+
+
+@org.command("invite")
+@click.argument("slug")
+@click.option("--role", required=True, type=click.Choice(["admin", "officer"]))
+@click.option("--email", required=True)
+@click.option(
+    "--name", required=True, help="Display name: unique in the organisation, shown to others."
+)
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    help="An officer's channel, one that has no officer yet (repeat for several).",
+)
+@_SERVICE
+@click.option(
+    "--base-url",
+    envvar="PORTAL_PUBLIC_URL",
+    default="",
+    help="The service's public address, to print a whole link (default: $PORTAL_PUBLIC_URL).",
+)
+def org_invite(
+    slug: str,
+    role: str,
+    email: str,
+    name: str,
+    channels: tuple[str, ...],
+    service_dir: Path,
+    base_url: str,
+) -> None:
+    """Invite an organisation's first administrator, or the first officer of its channels: print a
+    one-time link (72 hours) where they choose their own passphrase and second factor."""
+    from portal.cli.accounts import echo_enrolment_link
+    from portal.keys.accounts import AccountError
+    from portal.keys.invitations import ENROL_PATH
+    from portal.service.dispatch import PREFIX
+    from portal.service.invitations import invite_member
+
+    if role == "admin" and channels:
+        raise click.ClickException("An administrator joins no channel: leave out --channel.")
+    try:
+        token = invite_member(
+            service_dir, slug, role=role, email=email, name=name, channels=list(channels)
+        )
+    except (registry.ServiceError, AccountError) as exc:
+        raise click.ClickException(str(exc))
+    whom = f"{name.strip()} <{email.strip()}> ({role} of {slug})"
+    echo_enrolment_link(whom, base_url, f"{PREFIX}{slug}{ENROL_PATH}{token}")

@@ -33,6 +33,7 @@ from portal.store.migrations import (
     m0035_discloser_marks,
     m0036_sealing_mode,
     m0037_sealed_uploads,
+    m0040_invitation_roles,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -66,5 +67,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0035_discloser_marks,
         m0036_sealing_mode,
         m0037_sealed_uploads,
+        m0040_invitation_roles,
     )
 ]
