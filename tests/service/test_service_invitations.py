@@ -14,7 +14,7 @@ from portal.service.operator import operator_dir
 from portal.service.registry import data_dir_of
 from tests.conftest import Officer, run_cli
 from tests.service.test_organisations import make_service, portal
-from tests.support import csrf_token, files_containing
+from tests.support import csrf_token, files_containing, form_for
 from tests.support.enrolment import STRONG
 
 
@@ -121,3 +121,30 @@ def test_a_used_expired_wrong_or_other_organisations_link_gets_the_same_refusal(
     assert all(refusal == refusals[0] for refusal in refusals), [r[0] for r in refusals]
     # The live one still works where it belongs.
     assert Client(service_app(service)).get(live).status_code == 200
+
+
+def test_an_organisations_administrator_invites_with_a_link_under_its_own_path(tmp_path):
+    service = make_service(tmp_path)
+    client = Client(service_app(service))
+    admin = enrol(client, invite(service, "a", "admin", "ada@a.govt.nz", "Ada Admin"), "ada@a.govt.nz", "Ada Admin")
+    assert sign_in(client, "/o/a", admin).status_code == 303
+    action = "/o/a/console/admin/invitations"
+    fields = dict(form_for(client.get(action).text, action)["fields"]) | {
+        "invite_email": "ivy@a.govt.nz", "display_name": "Ivy Invited", "invite_channel": "Audit and Risk"}
+    made = client.post(action, data=fields)
+    assert made.status_code == 200, made.text
+    [path] = re.findall(r"http://localhost(/[^\s<\"]*/console/enrol/[A-Za-z0-9_-]+)", made.text)
+    assert path.startswith("/o/a/console/enrol/")
+    assert Client(service_app(service)).get(path).status_code == 200
+
+
+def test_a_link_made_before_tokens_were_keyed_still_opens_until_it_expires(tmp_path):
+    service = make_service(tmp_path)
+    link = invite(service, "a", "admin", "ada@a.govt.nz", "Ada Admin")
+    token = link.rsplit("/", 1)[1]
+    db = sqlite3.connect(data_dir_of(service, "a") / "portal.db")
+    db.execute("UPDATE invitations SET token_hash = ?", [hashlib.sha256(token.encode()).hexdigest()])
+    db.commit()
+    db.close()
+    enrol(Client(service_app(service)), link, "ada@a.govt.nz", "Ada Admin")
+    assert Client(service_app(service)).get(link).status_code == 404  # once
