@@ -17,7 +17,7 @@ from portal.core.clock import today
 from portal.service.dispatch import service_app
 from portal.service.operator import operator_dir
 from portal.service.registry import data_dir_of
-from tests.conftest import MARKER, Officer, run_cli
+from tests.conftest import MARKER, Officer, add_account, run_cli
 from tests.service.test_organisations import make_service, portal
 from tests.support import csrf_token, disclosure_fields, post_multipart
 
@@ -90,7 +90,6 @@ def test_the_operator_sees_counts_of_completed_quarters_in_ranges_and_nothing_of
 def test_an_organisations_people_cannot_reach_the_operator_page(tmp_path):
     service = make_service(tmp_path)
     client = Client(service_app(service))
-    from tests.conftest import add_account
     admin = add_account(data_dir_of(service, "a"), "admin", "ada@a.govt.nz", "Ada Admin")
     assert sign_in(client, "/o/a", admin).status_code == 303
     assert client.get("/o/a/console/admin/").status_code == 200
