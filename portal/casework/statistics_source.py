@@ -117,3 +117,13 @@ def cases_as_of(ctx: Context, case_ids: list[str], as_of: dt.date) -> list[Case]
 def _chunks(ids: list[str]) -> Iterator[list[str]]:
     for first in range(0, len(ids), _CHUNK):
         yield ids[first : first + _CHUNK]
+
+
+def received_count(ctx: Context, start: dt.date, end: dt.date) -> int:
+    """How many cases kept were received from `start` to `end` (both included), whatever their
+    channel or reader: a count of rows, nothing opened (the service operator's figures,
+    portal.service.counts)."""
+    return ctx.db.execute(
+        "SELECT count(*) FROM cases WHERE received_day BETWEEN ? AND ?",
+        [start.isoformat(), end.isoformat()],
+    ).fetchone()[0]

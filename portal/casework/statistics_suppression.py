@@ -63,5 +63,30 @@ def shown_median(values: list[int]) -> str:
     return f"{pystats.median(values):g}"
 
 
+# The edges of the buckets a count is shown in where only its size matters (the service operator's
+# figures per organisation, portal.service.counts): 5-9, 10-19, 20-49, 50-99, 100-199, ...
+_BUCKET_STEPS = (1, 2, 5)
+
+
+def bucket(count: int) -> str:
+    """A count as a range: 0, "<5" (as `show_total`), then "5–9", "10–19", "20–49", "50–99",
+    "100–199" and so on (1, 2, 5 times a power of ten), so that a change of one case moves the
+    figure only where it crosses an edge."""
+    if count < SMALL:
+        return show_total(count, False)
+    power = 1
+    while True:
+        for step in _BUCKET_STEPS:
+            low, high = step * power, _next_edge(step, power)
+            if low <= count < high:
+                return f"{low}–{high - 1}"
+        power *= 10
+
+
+def _next_edge(step: int, power: int) -> int:
+    index = _BUCKET_STEPS.index(step)
+    return _BUCKET_STEPS[index + 1] * power if index + 1 < len(_BUCKET_STEPS) else 10 * power
+
+
 def is_count(shown: str) -> bool:
     return shown.isdigit()

@@ -94,13 +94,17 @@ def officer_invite(
         )
     except AccountError as exc:
         raise click.ClickException(str(exc))
+    echo_enrolment_link(f"{name.strip()} <{email.strip()}>", base_url, ENROL_PATH + token)
+
+
+def echo_enrolment_link(whom: str, base_url: str, path: str) -> None:
+    """Print an invitation's link (`path`, from the site's root) and how to send it."""
     click.echo(
-        f"Invitation for {name.strip()} <{email.strip()}>: the link works once, for 72 hours. "
-        "Send it by a channel you trust."
+        f"Invitation for {whom}: the link works once, for 72 hours. Send it by a channel you trust."
     )
     if not base_url:
         click.echo("(Set PORTAL_PUBLIC_URL or --base-url to print the whole address.)")
-    click.echo(f"enrolment link: {base_url.rstrip('/')}{ENROL_PATH}{token}")
+    click.echo(f"enrolment link: {base_url.rstrip('/')}{path}")
 
 
 @officer.command("offboard")

@@ -41,18 +41,26 @@ def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
 def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
     """Serve the portal with gunicorn (gthread workers that read request heads in their main loop),
     and, while an SMTP server is set, `portal notify --keep-running` beside it."""
-    from portal.core.config import loose_permissions
     from portal.web.server import port_taken
     from portal.web.server import serve as run_server
 
     problem = port_taken(host, port)
     if problem:
         raise click.ClickException(f"{problem} Choose another with --port.")
+    ready_to_serve(data_dir)
+    run_server(data_dir, host, port, workers=workers)
+
+
+def ready_to_serve(data_dir: Path) -> None:
+    """Before serving an installation: warn of files others can read, and remove what an earlier
+    crash left (unfinished uploads, files no case names, expired files sealed in browsers)."""
+    from portal.core.config import loose_permissions
+
     ctx = open_installation(data_dir)
     loose = loose_permissions(data_dir)
     if loose:
         click.echo(
-            "WARNING: these files in the data directory can be read by other users of this machine;"
+            f"WARNING: these files in {data_dir} can be read by other users of this machine;"
             " make them readable by the owner only (chmod 600 for files, 700 for folders):",
             err=True,
         )
@@ -66,7 +74,6 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
             f" {count_of(orphaned, 'file')} no case refers to, left by an earlier crash."
         )
     ctx.db.conn.close()
-    run_server(data_dir, host, port, workers=workers)
 
 
 @main.group(invoke_without_command=True)

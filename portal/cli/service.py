@@ -1,6 +1,6 @@
-"""`portal service init DIR`, `portal org create SLUG --name NAME --service DIR`, `portal org list
---service DIR`: many organisations on one installation (issue 29, first slice;
-docs/organisations.md)."""
+"""Many organisations on one installation (issue 29; docs/organisations.md): `portal service init
+DIR`, `portal service serve DIR`, `portal service operator add`, and `portal org create`, `portal
+org list`, `portal org invite`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from portal.cli.root import main
+from portal.cli.root import main, read_passphrase
 from portal.service import registry
 
 _FAST = click.option(
@@ -43,6 +43,62 @@ def service_init(service_dir: Path, insecure_fast_kdf: bool) -> None:
     click.echo(f"Initialised the service directory {service_dir}.")
 
 
+@service.command("serve")
+@click.argument("service_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=int)
+def service_serve(service_dir: Path, host: str, port: int, workers: int) -> None:
+    """Serve every organisation under /o/<slug>/ and the operator's pages under /service/, with
+    gunicorn as `portal serve` runs it."""
+    from portal.cli.installation import ready_to_serve
+    from portal.service.serving import organisation_dirs, serve
+    from portal.web.server import port_taken
+
+    problem = port_taken(host, port)
+    if problem:
+        raise click.ClickException(f"{problem} Choose another with --port.")
+    try:
+        served = organisation_dirs(service_dir)
+    except registry.ServiceError as exc:
+        raise click.ClickException(str(exc))
+    for data_dir in served:
+        ready_to_serve(data_dir)
+    serve(service_dir, host, port, workers=workers)
+
+
+@service.group("operator")
+def service_operator() -> None:
+    """The service operator's accounts: they see counts per organisation, never a case."""
+
+
+@service_operator.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@_SERVICE
+@click.option(
+    "--passphrase-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the passphrase from standard input.",
+)
+def service_operator_add(email: str, name: str, service_dir: Path, passphrase_stdin: bool) -> None:
+    """Make a service operator's account (passphrase and second factor, as any account); they sign
+    in at /service/."""
+    from portal.keys.accounts import AccountError
+    from portal.service.operator import add_operator
+
+    try:
+        registry.organisations(service_dir)  # a service directory, or a plain refusal
+        account, totp_secret = add_operator(
+            service_dir, email=email, name=name, passphrase=read_passphrase()
+        )
+    except (registry.ServiceError, AccountError) as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Service operator {account.name} <{account.email}> added.")
+    click.echo(f"totp: {totp_secret}")
+
+
 @main.group()
 def org() -> None:
     """The organisations of a service directory."""
@@ -75,3 +131,52 @@ def org_list(service_dir: Path) -> None:
         raise click.ClickException(str(exc))
     for entry in found:
         click.echo(f"{entry.slug}\t{entry.name}")
+
+
+@org.command("invite")
+@click.argument("slug")
+@click.option("--role", required=True, type=click.Choice(["admin", "officer"]))
+@click.option("--email", required=True)
+@click.option(
+    "--name", required=True, help="Display name: unique in the organisation, shown to others."
+)
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    help="An officer's channel, one that has no officer yet (repeat for several).",
+)
+@_SERVICE
+@click.option(
+    "--base-url",
+    envvar="PORTAL_PUBLIC_URL",
+    default="",
+    help="The service's public address, to print a whole link (default: $PORTAL_PUBLIC_URL).",
+)
+def org_invite(
+    slug: str,
+    role: str,
+    email: str,
+    name: str,
+    channels: tuple[str, ...],
+    service_dir: Path,
+    base_url: str,
+) -> None:
+    """Invite an organisation's first administrator, or the first officer of its channels: print a
+    one-time link (72 hours) where they choose their own passphrase and second factor."""
+    from portal.cli.accounts import echo_enrolment_link
+    from portal.keys.accounts import AccountError
+    from portal.keys.invitations import ENROL_PATH
+    from portal.service.dispatch import PREFIX
+    from portal.service.invitations import invite_member
+
+    if role == "admin" and channels:
+        raise click.ClickException("An administrator joins no channel: leave out --channel.")
+    try:
+        token = invite_member(
+            service_dir, slug, role=role, email=email, name=name, channels=list(channels)
+        )
+    except (registry.ServiceError, AccountError) as exc:
+        raise click.ClickException(str(exc))
+    whom = f"{name.strip()} <{email.strip()}> ({role} of {slug})"
+    echo_enrolment_link(whom, base_url, f"{PREFIX}{slug}{ENROL_PATH}{token}")

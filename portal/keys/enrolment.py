@@ -42,7 +42,7 @@ from portal.keys import (
 )
 from portal.keys.accounts import Account, AccountError
 from portal.keys.channels import BY_OPERATOR, record_membership_event
-from portal.keys.invitations import InvitationUnusable, token_hash
+from portal.keys.invitations import InvitationUnusable, stored_hashes
 from portal.records import audit, internal_keys
 from portal.store import transaction
 
@@ -107,12 +107,14 @@ def open_invitation(ctx: Context, token: str) -> SetupState:
     is read as a code (a link pasted with an invisible character still opens)."""
     token = normalise_code(token)
     row = ctx.db.execute(
-        "SELECT email, name FROM invitations WHERE token_hash = ? AND used = 0 AND expires_at > ?",
-        [token_hash(token), epoch()],
+        "SELECT email, name, token_hash, role FROM invitations WHERE token_hash IN (?, ?)"
+        " AND used = 0 AND expires_at > ?",
+        [*stored_hashes(ctx, token), epoch()],
     ).fetchone()
     if row is None:
         raise InvitationUnusable()
-    return SetupState(email=row[0], name=row[1], invitation=token_hash(token))
+    email, name, stored, role = row
+    return SetupState(email=email, name=name, invitation=stored, administrator=role == "admin")
 
 
 def from_sign_in(signed: credentials.Authenticated) -> SetupState:
@@ -180,10 +182,9 @@ def choose_passphrase(ctx: Context, state: SetupState, passphrase: str, again: s
         new_wrapped=wrapped,
         totp_secret=second_factor.new_secret(),
     )
-    made = accounts.get_account(ctx, state.account_id) if state.account_id is not None else None
-    if made is not None and made.role != "officer":
-        # An administrator replacing set-up credentials (the demo's): never a signing key, as at
-        # any sign-in (signing_keys.at_sign_in).
+    if state.administrator:
+        # An administrator (invited, or replacing set-up credentials as the demo's do): never a
+        # signing key, as at any sign-in (signing_keys.at_sign_in).
         return replaced
     signing = signing_keys.make(ctx, passphrase)
     return replace(
@@ -240,13 +241,13 @@ def finish(ctx: Context, state: SetupState, code: str) -> Finished:
 def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, step: int) -> int:
     # Claiming the link and creating the account are one transaction: of two tabs, one wins.
     row = ctx.db.execute(
-        "SELECT channel_ids, invited_by FROM invitations WHERE token_hash = ? AND used = 0 "
+        "SELECT channel_ids, invited_by, role FROM invitations WHERE token_hash = ? AND used = 0 "
         "AND expires_at > ?",
         [state.invitation, epoch()],
     ).fetchone()
     if row is None:
         raise InvitationUnusable()
-    channel_ids, invited_by = json.loads(row[0]), row[1]
+    channel_ids, invited_by, role = json.loads(row[0]), row[1], row[2]
     ctx.db.execute("DELETE FROM invitations WHERE token_hash = ?", [state.invitation])
     key = accounts.check_name_and_email_free(ctx, state.name, state.email)
     account_id = accounts.insert_account(
@@ -254,7 +255,7 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
         email=state.email,
         name=state.name,
         key=key,
-        role="officer",
+        role=role,
         public_key=public_key,
         wrapped=state.new_wrapped,
         totp_secret=state.totp_secret,

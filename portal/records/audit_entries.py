@@ -101,6 +101,11 @@ EVENT_LABELS: dict[str, str] = {
     "deletion_requested": "Deletion requested (retention period over)",
     "deletion_withdrawn": "Deletion request withdrawn",
     "case_deleted": "Case deleted after its retention period (confirmed by a second officer)",
+    # The service-level audit (portal.service.operator): what a service operator did.
+    "organisation_add": "Organisation made on the service",
+    "organisation_invitation": (
+        "Invitation made for an organisation's first administrator or officer"
+    ),
 }
 
 

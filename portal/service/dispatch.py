@@ -1,18 +1,25 @@
 """One WSGI application for every organisation of a service: /o/<slug>/... goes to that
 organisation's own Flask app (portal.web.app.create_app on its own data directory), made at its
-first request and kept; anything else is 'not found'."""
+first request and kept; /service/... to the service operator's pages (operator_pages.py); anything
+else is 'not found'."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Callable
 
 from flask import Flask
 
+from portal.service import operator_pages
+from portal.service.operator import operator_dir
 from portal.service.registry import NOWHERE, data_dir_of, organisations
 from portal.web.app import create_app
 
 PREFIX = "/o/"
+OPERATOR_PREFIX = "/service"
+# The operator's cookies: an underscore is in no slug, so no organisation's cookie has this name.
+_OPERATOR_KEY = "_service"
 # A path no route of the portal has: asked of the empty installation, it gives the 404 page.
 _NO_SUCH_PATH = "/o/not-a-page"
 _COOKIE_NAMES = (
@@ -25,8 +32,9 @@ class ServiceApp:
     """The WSGI callable `service_app(service_dir)` returns. Thread-safe; one app per organisation
     per process."""
 
-    def __init__(self, service_dir: Path) -> None:
+    def __init__(self, service_dir: Path, prepare: Callable[[Flask], Flask] | None = None) -> None:
         self.service_dir = Path(service_dir)
+        self._prepare = prepare or (lambda app: app)
         self._apps: dict[str, Flask] = {}
         self._lock = threading.Lock()
 
@@ -43,18 +51,28 @@ class ServiceApp:
     def _made(self, key: str, data_dir: Path) -> Flask:
         with self._lock:
             if key not in self._apps:
-                app = create_app(data_dir)
+                if key == _OPERATOR_KEY:
+                    app = operator_pages.operator_app(self.service_dir)
+                    suffix = key
+                else:
+                    app = create_app(data_dir)
+                    suffix = f"-{key or NOWHERE}"
                 # One browser may visit two organisations: each keeps its own cookies (all are
                 # Path=/ under the __Host- prefix), instead of one's overwriting the other's.
-                suffix = f"-{key or NOWHERE}"
                 for name in _COOKIE_NAMES:
                     app.config[name] += suffix
                 app.config["PORTAL_COOKIE_SUFFIX"] = suffix  # the tickets' (intake/payment.py)
-                self._apps[key] = app
+                self._apps[key] = self._prepare(app)
             return self._apps[key]
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO") or "/"
+        if path == OPERATOR_PREFIX or path.startswith(OPERATOR_PREFIX + "/"):
+            app = self._made(_OPERATOR_KEY, operator_dir(self.service_dir))
+            environ = dict(environ)
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + OPERATOR_PREFIX
+            environ["PATH_INFO"] = path.removeprefix(OPERATOR_PREFIX) or "/"
+            return app(environ, start_response)
         slug, _, rest = path.removeprefix(PREFIX).partition("/")
         if not path.startswith(PREFIX):
             slug, rest = "", ""
@@ -72,7 +90,11 @@ class ServiceApp:
         return app(environ, start_response)
 
 
-def service_app(service_dir: Path) -> ServiceApp:
-    """The service's WSGI application (serve it with any WSGI server, or test it with
-    werkzeug.test.Client). ServiceError at the first request if `service_dir` is not a service."""
-    return ServiceApp(service_dir)
+def service_app(
+    service_dir: Path, prepare: Callable[[Flask], Flask] | None = None
+) -> ServiceApp:
+    """The service's WSGI application (served by `portal service serve`, or tested with
+    werkzeug.test.Client). `prepare` is applied to each Flask app once it is made (the served
+    process hardens each: portal.web.server.harden_app). ServiceError at the first request if
+    `service_dir` is not a service."""
+    return ServiceApp(service_dir, prepare)

@@ -5,6 +5,7 @@ Layout:
     DIR/service.json              {"organisations": [{"slug", "name", "created"}, ...]}
     DIR/organisations/<slug>/     an installation made as `portal init` makes one
     DIR/nowhere/                  an empty installation that answers for unknown slugs (dispatch.py)
+    DIR/operator/                 the operators' accounts and the service's audit (operator.py)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from portal.core.clock import today
 from portal.core.config import installation_lock, write_private_json
 from portal.operations.installing import make_installation
+from portal.service import operator
 
 SERVICE_FILE = "service.json"
 # Lower-case letters, digits and inner hyphens, up to 40: a path segment that needs no escaping.
@@ -50,14 +52,16 @@ def create_service(service_dir: Path, *, insecure_fast_kdf: bool = False) -> Non
     service_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     (service_dir / "organisations").mkdir(mode=0o700, exist_ok=True)
     make_installation(service_dir / NOWHERE, insecure_fast_kdf=insecure_fast_kdf)
+    operator.ensure_operator_installation(service_dir, insecure_fast_kdf=insecure_fast_kdf)
     write_private_json(service_dir / SERVICE_FILE, {"organisations": []})
 
 
 def create_organisation(
     service_dir: Path, slug: str, name: str, *, insecure_fast_kdf: bool = False
 ) -> Organisation:
-    """Register an organisation and make its data directory. Raises ServiceError for a malformed
-    or taken slug, an empty name, or a directory that is not a service's."""
+    """Register an organisation and make its data directory; audited in the service's chain.
+    Raises ServiceError for a malformed or taken slug, an empty name, or a directory that is not a
+    service's."""
     if not SLUG.fullmatch(slug) or slug == NOWHERE:
         raise ServiceError(
             "A slug is 1 to 40 lower-case letters, digits and hyphens, not starting or ending"
@@ -73,6 +77,7 @@ def create_organisation(
         entry = {"slug": slug, "name": name.strip(), "created": today("Pacific/Auckland")}
         document["organisations"].append(entry)
         write_private_json(service_dir / SERVICE_FILE, document)
+    operator.record(service_dir, "organisation_add", {"organisation": slug})
     return Organisation(**entry)
 
 

@@ -75,8 +75,13 @@ class AnonymousLogger(Logger):
 
 
 class PortalServer(BaseApplication):
-    def __init__(self, data_dir: Path, options: dict) -> None:
-        self._data_dir = self.data_dir = data_dir
+    """gunicorn running the WSGI application `load(harden)` gives, in each worker: `harden` is to
+    be applied to each Flask app it serves (harden_app). `data_dirs()` names every data directory
+    served, for the sweep after a worker ends."""
+
+    def __init__(self, load, data_dirs, options: dict) -> None:
+        self._load = load
+        self.data_dirs = data_dirs
         self._options = options
         super().__init__()
 
@@ -85,39 +90,39 @@ class PortalServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from flask import render_template
-        from gunicorn.http.errors import NoMoreData, ParseException
-
-        from portal.web.app import create_app
-
-        app = create_app(self._data_dir)
-        # Flask logs unhandled exceptions with their traceback on its own logger, outside
-        # gunicorn's.
         own_host = self.cfg.bind[0].rsplit(":", 1)[0] if self.cfg.bind else ""
-        app.logger.addFilter(_ScrubAddresses(own_host))
+        return self._load(lambda app: harden_app(app, own_host))
 
-        def unreadable_body(exc):
-            # A body gunicorn cannot parse (bad chunked encoding) or that ends early is the client's
-            # fault: answer 400, not 500, and log no traceback: the exception quotes what was sent.
-            logging.getLogger("gunicorn.error").warning(
-                "Invalid request body: %s", type(exc).__name__
-            )
-            return (
-                render_template(
-                    "error.html",
-                    title="The request could not be read",
-                    message=(
-                        "What your browser sent was incomplete or malformed. "
-                        "Nothing was stored. Please try again."
-                    ),
+
+def harden_app(app, own_host: str):
+    """A Flask app made ready to be served by gunicorn: addresses scrubbed from its log, an
+    unreadable or cut-off body answered 400. Returns the app."""
+    from flask import render_template
+    from gunicorn.http.errors import NoMoreData, ParseException
+
+    # Flask logs unhandled exceptions with their traceback on its own logger, outside gunicorn's.
+    app.logger.addFilter(_ScrubAddresses(own_host))
+
+    def unreadable_body(exc):
+        # A body gunicorn cannot parse (bad chunked encoding) or that ends early is the client's
+        # fault: answer 400, not 500, and log no traceback: the exception quotes what was sent.
+        logging.getLogger("gunicorn.error").warning("Invalid request body: %s", type(exc).__name__)
+        return (
+            render_template(
+                "error.html",
+                title="The request could not be read",
+                message=(
+                    "What your browser sent was incomplete or malformed. "
+                    "Nothing was stored. Please try again."
                 ),
-                400,
-            )
+            ),
+            400,
+        )
 
-        app.register_error_handler(ParseException, unreadable_body)
-        app.register_error_handler(NoMoreData, unreadable_body)
-        app.wsgi_app = _whole_body_or_400(app.wsgi_app)
-        return app
+    app.register_error_handler(ParseException, unreadable_body)
+    app.register_error_handler(NoMoreData, unreadable_body)
+    app.wsgi_app = _whole_body_or_400(app.wsgi_app)
+    return app
 
 
 def _whole_body_or_400(wsgi_app):
@@ -186,6 +191,39 @@ def _no_server_header() -> None:
 
 
 def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int = 8) -> None:
+    """`portal serve`: one installation's portal, and its notifier while an SMTP server is set."""
+
+    def load(harden):
+        from portal.web.app import create_app  # in the worker, as gunicorn loads it
+
+        return harden(create_app(data_dir))
+
+    run(
+        load,
+        lambda: [data_dir],
+        load_settings(data_dir),
+        [data_dir],
+        host,
+        port,
+        workers=workers,
+        threads=threads,
+    )
+
+
+def run(
+    load,
+    data_dirs,
+    settings,
+    notified: list[Path],
+    host: str,
+    port: int,
+    workers: int = 2,
+    threads: int = 8,
+) -> None:
+    """Run gunicorn on `host:port` until it is stopped: `load(harden)` gives the WSGI application
+    (PortalServer), `data_dirs()` every data directory it serves, `settings` the slow-client
+    limits, and each of `notified` (data directories with an SMTP server set) gets its `portal
+    notify --keep-running` beside the server."""
     options = {
         "bind": [f"{host}:{port}"],
         # gthread, with request heads read by the main loop and paced bodies
@@ -216,18 +254,19 @@ def serve(data_dir: Path, host: str, port: int, workers: int = 2, threads: int =
     }
     # The workers read these (portal/guard/slow_clients.py); deploy/nginx/portal-proxy.conf matches
     # them.
-    settings = load_settings(data_dir)
     os.environ.setdefault("PORTAL_HEADER_TIMEOUT", str(settings.header_timeout_seconds))
     os.environ.setdefault("PORTAL_BODY_IDLE_TIMEOUT", str(settings.body_idle_timeout_seconds))
     os.environ.setdefault("PORTAL_MIN_BODY_RATE", str(settings.min_body_bytes_per_second))
     os.environ.setdefault("PORTAL_BODY_RATE_GRACE", str(settings.body_rate_grace_seconds))
     _steady_malloc()
     _no_server_header()
-    notifier = _start_notifier(data_dir) if settings.smtp_host else None
+    notifiers = [
+        _start_notifier(data_dir) for data_dir in notified if load_settings(data_dir).smtp_host
+    ]
     try:
-        PortalServer(data_dir, options).run()
+        PortalServer(load, data_dirs, options).run()
     finally:
-        if notifier is not None:
+        for notifier in notifiers:
             notifier.terminate()
             notifier.wait(10)
 
@@ -243,7 +282,10 @@ def _sweep_after_worker(arbiter, worker) -> None:
     killer, its timeout, or a signal), so remove the `.part` files of uploads it left unfinished.
     Only files no live writer holds are removed (BlobStore.sweep_unfinished); counts only."""
     try:
-        removed = BlobStore(load_settings(arbiter.app.data_dir).blob_dir).sweep_unfinished()
+        removed = sum(
+            BlobStore(load_settings(data_dir).blob_dir).sweep_unfinished()
+            for data_dir in arbiter.app.data_dirs()
+        )
     except OSError as exc:
         arbiter.log.warning("Could not remove unfinished uploads: %s", exc.strerror)
         return

@@ -154,6 +154,18 @@ def start_server(data_dir: Path, *, env: dict[str, str] | None = None, argv_pref
     output_path = (output_dir or data_dir.parent) / f"server-{port}.log"
     command = (argv_prefix or [sys.executable, "-m", "portal"]) + [
         "--data", str(data_dir), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    return _started(command, port, output_path, env)
+
+
+def start_service_server(service_dir: Path, *, workers: int = 1) -> ServerProcess:
+    """Run `portal service serve DIR` as its own process on loopback and wait until it answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "portal", "service", "serve", str(service_dir), "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers)]
+    return _started(command, port, service_dir.parent / f"server-{port}.log", None)
+
+
+def _started(command: list[str], port: int, output_path: Path, env: dict[str, str] | None) -> ServerProcess:
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(output_path, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=full_env, cwd=ROOT)

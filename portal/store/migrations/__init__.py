@@ -34,6 +34,7 @@ from portal.store.migrations import (
     m0036_sealing_mode,
     m0037_sealed_uploads,
     m0038_authority_contacts,
+    m0040_invitation_roles,
     m0046_sealed_reply_tokens,
 )
 
@@ -69,6 +70,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0036_sealing_mode,
         m0037_sealed_uploads,
         m0038_authority_contacts,
+        m0040_invitation_roles,
         m0046_sealed_reply_tokens,
     )
 ]

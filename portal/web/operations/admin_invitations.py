@@ -24,7 +24,8 @@ def _invite_form(ctx) -> InviteForm:
 
 
 def _link(token: str) -> str:
-    return request.host_url.rstrip("/") + invitations.ENROL_PATH + token
+    # script_root: under a service the organisation's pages are at /o/<slug>/ (portal.service).
+    return request.host_url.rstrip("/") + request.script_root + invitations.ENROL_PATH + token
 
 
 def _until(seconds: int, tz: str) -> tuple[str, str]:
