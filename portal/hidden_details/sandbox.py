@@ -48,7 +48,7 @@ class Checked:
 def file_format(data: bytes) -> str | None:
     """'jpeg', 'png', 'tiff', 'heic', 'pdf' or 'zip' from the first bytes; None for any other
     kind."""
-    if data.startswith((b"II*\x00", b"MM\x00*")):
+    if data.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):  # classic or BigTIFF
         return "tiff"
     if is_heif(data):
         return "heic"
