@@ -68,13 +68,14 @@ _BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs
 
 def is_heif(data: bytes) -> bool:
     """Whether `data` opens with an ISO-BMFF `ftyp` box naming an HEVC-coded HEIF brand, as its
-    major brand or a compatible one (an AVIF file, AV1-coded, names none of them)."""
+    major brand or a compatible one (an AVIF file, AV1-coded, or an MP4 video names none)."""
     if data[4:8] != b"ftyp":
         return False
     size = int.from_bytes(data[:4], "big")
-    if not 16 <= size <= min(len(data), 1024):
+    if not 16 <= size <= 1024:
         return False
-    brands = {data[8:12]} | {data[at : at + 4] for at in range(16, size - 3, 4)}
+    end = min(size, len(data))  # the first bytes of an upload may stop inside the box
+    brands = {data[8:12]} | {data[at : at + 4] for at in range(16, end - 3, 4)}
     return bool(brands & _BRANDS)
 
 
