@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 import pillow_heif
-from PIL import ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageStat
 
 from portal.hidden_details import kinds, sandbox
 from portal.intake import file_cleaning
@@ -55,3 +55,20 @@ def test_an_avif_or_an_ordinary_mp4_is_not_taken_for_a_heic():
     assert sandbox.file_format(b"\x00\x00\x00\x14ftypmif1\x00\x00\x00\x00heic" + bytes(8)) == "heic"
     assert sandbox.file_format(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(8)) is None
     assert sandbox.file_format(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(8)) is None
+
+
+def test_every_picture_of_a_heic_is_kept_and_the_primary_one_stays_primary():
+    photo = pillow_heif.HeifFile()
+    for size in ((64, 48), (32, 16)):
+        photo.add_from_pillow(Image.new("RGB", size, (40, 90, 160)))
+    photo[1].info["exif"] = Image.Exif().tobytes()  # an EXIF block on the second picture only
+    photo[1].info["xmp"] = f'<x:xmpmeta xmlns:x="adobe:ns:meta/">{made.PERSON}</x:xmpmeta>'.encode()
+    photo.primary_index = 1
+    out = io.BytesIO()
+    photo.save(out, quality=90, primary_index=1)
+    assert _opened(out.getvalue()).primary_index == 1
+    checked = sandbox.check(out.getvalue())
+    assert checked.checked, checked.reason
+    assert kinds.XMP in checked.kinds and made.PERSON.encode() not in checked.cleaned
+    again = _opened(checked.cleaned)
+    assert [p.size for p in again] == [(64, 48), (32, 16)] and again.primary_index == 1
