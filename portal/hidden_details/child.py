@@ -33,6 +33,10 @@ def _cleaner(form: str):
         from .tiff import clean_tiff
 
         return clean_tiff
+    if form == "heic":
+        from .heic import clean_heic
+
+        return clean_heic
     if form == "pdf":
         from .pdf import clean_pdf
 

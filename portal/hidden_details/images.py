@@ -20,7 +20,7 @@ _KEPT_APP = {0xE0: (b"JFIF\x00",), 0xE2: (b"ICC_PROFILE\x00",), 0xEE: (b"Adobe",
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
 
 
-def _exif_kinds(exif: Image.Exif) -> set[str]:
+def exif_kinds(exif: Image.Exif) -> set[str]:
     found = {kinds.DEVICE}
     if exif.get_ifd(0x8825):
         found.add(kinds.LOCATION)
@@ -40,7 +40,7 @@ def _app_kinds(marker: int, payload: bytes) -> set[str]:
             exif.load(payload[6:])
         except Exception:  # an unreadable EXIF block is still removed
             return {kinds.DEVICE}
-        found = _exif_kinds(exif)
+        found = exif_kinds(exif)
         if exif.get_ifd(0x0001) or len(payload) > 20000:  # IFD1: the thumbnail's
             found.add(kinds.THUMBNAIL)
         return found
@@ -148,7 +148,7 @@ def _png_kinds(kind: bytes, payload: bytes) -> set[str]:
             exif.load(payload)
         except Exception:
             return {kinds.DEVICE}
-        return _exif_kinds(exif)
+        return exif_kinds(exif)
     if kind == b"tIME":
         return {kinds.DATES}
     return {kinds.OTHER}

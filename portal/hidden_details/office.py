@@ -6,8 +6,9 @@ dates on comments and tracked changes blanked, revision ids (w:rsid*) removed, t
 template, document variables and absolute paths removed; EXIF in embedded pictures removed. Also
 (issue 26 review): external links to local files (file: or UNC targets) pointed at nowhere, picture
 descriptions and names that are file names or paths blanked, Word's paragraph, text, comment and
-document ids (w14/w15/w16cid) renumbered or removed, and embedded Office packages (a chart's .xlsx)
-cleaned the same way, or removed when they cannot be."""
+document ids (w14/w15/w16cid) renumbered or removed, embedded Office packages (a chart's .xlsx)
+cleaned the same way, or removed when they cannot be, and embedded OLE objects (oleObject1.bin,
+an old .doc or .xls) emptied."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import re
 
 from . import kinds
 from .images import strip_embedded_pictures
+from .ole import empty_ole_objects
 from .packages import (
     Budget,
     Package,
@@ -72,6 +74,8 @@ _FILE_NAME = re.compile(r"(?i)([\\/]|^[a-z]:|\.(?:jpe?g|png|gif|bmp|tiff?|heic|e
 _LOCAL_TARGET = re.compile(r"(?i)^(?:file:|\\\\|[a-z]:[\\/]|/)")
 _EMBEDDED_PACKAGE = re.compile(r"(?i)/embeddings/[^/]+\.(?:xlsx|xlsm|docx|docm|pptx|pptm)$")
 _MAX_NESTING = 2
+# Any part in an embeddings folder: OLE objects among them are emptied (ole.py).
+_EMBEDDED_PART = re.compile(r"(?i)/embeddings/[^/]+$")
 _COMMENT_PARTS = re.compile(r"(?i)(comment|authors|persons|people|revision|threaded)")
 
 
@@ -254,5 +258,6 @@ def _clean(data: bytes, depth: int, budget: Budget | None) -> tuple[bytes, set[s
             _clean_part(package, name, renumbered)
     strip_embedded_pictures(package)
     _clean_embedded_packages(package, depth)
+    empty_ole_objects(package, [n for n in package.members if _EMBEDDED_PART.search("/" + n)])
     _drop_references(package, dropped)
     return write_package(package), package.found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import kinds
 from .images import strip_embedded_pictures
+from .ole import OLE_MAGIC, empty_ole_objects
 from .packages import Package, Unreadable, local, read_package, write_package, xml_bytes
 
 _META_KINDS = {
@@ -115,5 +116,7 @@ def clean_opendocument(data: bytes) -> tuple[bytes, set[str]]:
         if name.lower().endswith(".xml") and not _is_meta(name) and name != "META-INF/manifest.xml":
             _clean_content(package, name)
     strip_embedded_pictures(package)
+    # An object from Office ("Object 2") is kept as its OLE compound file, in any folder.
+    empty_ole_objects(package, [n for n, d in package.members.items() if d.startswith(OLE_MAGIC)])
     _drop_from_manifest(package, dropped)
     return write_package(package), package.found

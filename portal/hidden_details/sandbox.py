@@ -46,9 +46,12 @@ class Checked:
 
 
 def file_format(data: bytes) -> str | None:
-    """'jpeg', 'png', 'tiff', 'pdf' or 'zip' from the first bytes; None for any other kind."""
-    if data.startswith((b"II*\x00", b"MM\x00*")):
+    """'jpeg', 'png', 'tiff', 'heic', 'pdf' or 'zip' from the first bytes; None for any other
+    kind."""
+    if data.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):  # classic or BigTIFF
         return "tiff"
+    if is_heif(data):
+        return "heic"
     if data.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -58,6 +61,22 @@ def file_format(data: bytes) -> str | None:
     if data.startswith(b"PK\x03\x04"):
         return "zip"
     return None
+
+
+_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+
+
+def is_heif(data: bytes) -> bool:
+    """Whether `data` opens with an ISO-BMFF `ftyp` box naming an HEVC-coded HEIF brand, as its
+    major brand or a compatible one (an AVIF file, AV1-coded, or an MP4 video names none)."""
+    if data[4:8] != b"ftyp":
+        return False
+    size = int.from_bytes(data[:4], "big")
+    if not 16 <= size <= 1024:
+        return False
+    end = min(size, len(data))  # the first bytes of an upload may stop inside the box
+    brands = {data[8:12]} | {data[at : at + 4] for at in range(16, end - 3, 4)}
+    return bool(brands & _BRANDS)
 
 
 # Besides printable characters, plain text holds tabs, line and page breaks and a byte-order mark.

@@ -1,7 +1,8 @@
 """TIFF: every page's pixels written into a fresh TIFF (Pillow, lossless: the same compression
 where Pillow can write it, else none) that carries only the tags a picture needs, so the EXIF and
 GPS directories, Artist, Make, Model, DateTime, Software, descriptions, XMP, IPTC and Photoshop
-blocks are gone. The kinds are read from every page's tags."""
+blocks are gone. The kinds are read from every page's tags. A BigTIFF (64-bit offsets) is read
+the same way and written as a classic TIFF: a file within SIZE_CAP is far inside its 4 GiB."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ _WRITABLE = {"raw", "tiff_lzw", "tiff_adobe_deflate", "packbits", "group3", "gro
 
 
 def clean_tiff(data: bytes) -> tuple[bytes, set[str]]:
-    """(the TIFF without its metadata tags, every page kept; the kinds removed). Raises
-    Unreadable (not a TIFF Pillow reads, more than MAX_PAGES pages or MAX_PIXELS a page)."""
+    """(the TIFF or BigTIFF, as a classic TIFF without its metadata tags, every page kept; the
+    kinds removed). Raises Unreadable (not a TIFF Pillow reads, more than MAX_PAGES pages or
+    MAX_PIXELS a page)."""
     try:
         source = Image.open(io.BytesIO(data))
         if not isinstance(source, TiffImagePlugin.TiffImageFile):

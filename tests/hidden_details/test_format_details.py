@@ -8,9 +8,11 @@ from __future__ import annotations
 import io
 import zipfile
 
+import olefile
 from lxml import etree
 
 from portal.hidden_details import kinds, sandbox
+from portal.hidden_details.ole import OLE_MAGIC
 import tests.support.hidden_files as made
 from tests.support.hidden_files import PARA_ID, W14, W15
 
@@ -95,3 +97,40 @@ def test_the_element_bound_holds_for_the_whole_file_its_parts_and_embedded_packa
     # The same document with a workbook of ordinary size is checked as before.
     within = made.with_members(sent, {"word/embeddings/Microsoft_Excel_Worksheet1.xlsx": made.xlsx()})
     assert sandbox.check(within).checked
+
+
+def _old_document_inside() -> bytes:
+    """What an embedded old .doc carries: its author and the path it was saved under."""
+    return (OLE_MAGIC + bytes(504) + made.PERSON.encode("utf-16-le")
+            + f"C:\\Users\\{made.PERSON}\\Desktop\\payments.doc".encode() + bytes(900))
+
+
+def test_ole_objects_embedded_in_office_files_are_emptied_and_said():
+    embedded = {
+        "word/embeddings/oleObject1.bin": _old_document_inside(),
+        "word/embeddings/Microsoft_Word_97_-_2003_Document.doc": _old_document_inside(),
+        "word/embeddings/oleObject2.bin": f"packaged from C:\\{made.PERSON}\\x.pdf".encode(),
+    }
+    rels = "word/_rels/document.xml.rels"
+    link = (b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            b'relationships/oleObject" Target="embeddings/oleObject1.bin"/></Relationships>')
+    original_rels = zipfile.ZipFile(io.BytesIO(made.docx())).read(rels)
+    sent = made.with_members(made.docx(), {**embedded, rels: original_rels.replace(b"</Relationships>", link)})
+    workbook = made.with_members(made.xlsx(), {"xl/embeddings/oleObject1.bin": _old_document_inside()})
+    text = made.with_members(made.odt(), {"Object 2": _old_document_inside()})
+    for document, main in ((sent, "word/document.xml"), (workbook, "xl/workbook.xml"), (text, "content.xml")):
+        checked = sandbox.check(document)
+        assert checked.checked, checked.reason
+        archive = _opens(checked.cleaned, main)
+        assert made.PERSON.encode() not in made.zip_texts(checked.cleaned)
+        assert made.PERSON.encode("utf-16-le") not in checked.cleaned
+        members = [n for n in archive.namelist() if "/embeddings/" in n or n == "Object 2"]
+        assert members == [n for n in zipfile.ZipFile(io.BytesIO(document)).namelist() if n in members]
+        assert len(members) == (3 if document is sent else 1)
+        for name in members:  # every part is still there, an empty OLE storage
+            storage = olefile.OleFileIO(io.BytesIO(archive.read(name)), raise_defects=olefile.DEFECT_POTENTIAL)
+            assert storage.listdir() == [] and storage.parsing_issues == []
+        assert kinds.OTHER in checked.kinds
+    cleaned = zipfile.ZipFile(io.BytesIO(sandbox.check(sent).cleaned))
+    assert made.TEXT in made.xml_text(cleaned.read("word/document.xml"), "t")
+    assert b'Target="embeddings/oleObject1.bin"' in cleaned.read(rels)  # the object's link holds

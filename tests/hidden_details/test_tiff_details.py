@@ -11,7 +11,7 @@ from portal.hidden_details import kinds, sandbox
 import tests.support.hidden_files as made
 
 
-def _tiff_with_details(compression: str) -> bytes:
+def _tiff_with_details(compression: str, big_tiff: bool = False) -> bytes:
     pages = [Image.new("RGB", (40, 30), (200, 30, 90)), Image.new("L", (20, 10), 77)]
     exif = Image.Exif()
     exif[271] = "CameraMaker"
@@ -27,7 +27,7 @@ def _tiff_with_details(compression: str) -> bytes:
         exif[0x8825] = 0  # so Pillow writes the GPS directory it holds
     out = io.BytesIO()
     pages[0].save(out, "TIFF", exif=exif, compression=compression, save_all=True,
-                  append_images=pages[1:], dpi=(300, 300))
+                  append_images=pages[1:], dpi=(300, 300), big_tiff=big_tiff)
     return out.getvalue()
 
 
@@ -53,6 +53,22 @@ def test_a_tiff_loses_its_exif_gps_artist_device_dates_xmp_and_iptc_and_keeps_ev
         assert {kinds.AUTHOR, kinds.DEVICE, kinds.DATES, kinds.SOFTWARE, kinds.XMP,
                 kinds.PROPERTIES} <= set(checked.kinds)
         assert (kinds.LOCATION in checked.kinds) == (compression == "raw")
+
+
+def test_a_bigtiff_is_cleaned_too_and_comes_back_a_classic_tiff_with_the_same_pages():
+    sent = _tiff_with_details("raw", big_tiff=True)  # Pillow writes BigTIFF itself uncompressed
+    assert sent.startswith(b"II+\x00") and made.PERSON.encode() in sent
+    assert sandbox.file_format(sent) == "tiff"
+    checked = sandbox.check(sent)
+    assert checked.checked, checked.reason
+    assert checked.cleaned.startswith(b"II*\x00")
+    for needle in (made.PERSON, made.COMPANY, "CameraMaker", "Scanner-Suite", "2025:03:02"):
+        assert needle.encode() not in checked.cleaned, needle
+    before = [p.copy() for p in ImageSequence.Iterator(Image.open(io.BytesIO(sent)))]
+    after = [p.copy() for p in ImageSequence.Iterator(Image.open(io.BytesIO(checked.cleaned)))]
+    assert [(p.mode, p.size, p.tobytes()) for p in after] == [(p.mode, p.size, p.tobytes()) for p in before]
+    assert {kinds.AUTHOR, kinds.DEVICE, kinds.LOCATION, kinds.XMP} <= set(checked.kinds)
+    assert not sandbox.check(b"II+\x00\x08\x00\x00\x00" + b"\xff" * 200).checked  # malformed
 
 
 def test_a_malformed_tiff_comes_back_not_checked():

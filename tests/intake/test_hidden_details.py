@@ -513,15 +513,20 @@ def test_a_cleanable_kind_past_the_size_cap_is_encrypted_again_only_up_to_the_ca
     assert _downloads(officer, officer.get(case_url).text) == {"large.jpg": photo}
 
 
-def test_the_form_names_the_kinds_it_cannot_check_before_a_heic_photo_is_sent(app):
-    """Review (issue 26): HEIC photos keep their EXIF (no library here reads them); the discloser
-    is told so on the form, before sending, and the receipt names the file as not checked."""
+def test_the_form_says_a_heic_photo_is_cleaned_and_the_officer_downloads_it_without_its_gps(app, installation):
+    """Review (issue 26): HEIC photos kept their EXIF; now the sandboxed child saves them again
+    without it (pillow-heif), the form says so before sending, and the receipt says what went."""
     client = app.test_client()
     form = client.get("/disclose").text
     hint = form[form.index('id="strip-metadata-kinds"'):]
-    assert "HEIC photos from a phone" in hint[:600] and "TIFF" in hint[:600]
+    assert "TIFF and HEIC photos" in hint[:600] and "saves a HEIC photo" in hint[:600]
     assert 'aria-describedby="strip-metadata-hint strip-metadata-kinds"' in form
-    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"Exif\x00\x00MM\x00*" + bytes(200)
-    receipt_page = _send(client, [("attachments", "IMG_0042.HEIC", heic)])
-    assert re.search(r"<strong>IMG_0042\.HEIC</strong>:\s*not checked: [^<]*may still hold hidden details",
+    photo = made.heic_with_gps()
+    receipt_page = _send(client, [("attachments", "IMG_0042.HEIC", photo)])
+    assert re.search(r"<strong>IMG_0042\.HEIC</strong>:\s*removed: [^<]*location \(GPS position\)",
                      receipt_page)
+    officer, case_url = _case_page(app, installation)
+    downloads = _downloads(officer, officer.get(case_url).text)
+    kept = downloads["IMG_0042.HEIC"]
+    assert sandbox.file_format(kept) == "heic" and made.PERSON.encode() not in kept
+    assert b"CameraMaker" not in kept and made.PERSON.encode() in photo

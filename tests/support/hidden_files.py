@@ -63,17 +63,42 @@ def _rels(relations: list[tuple[str, str]]) -> str:
             + "</Relationships>")
 
 
-def jpeg_with_gps(size=(64, 48)) -> bytes:
+def _photo_exif():
+    """A phone photo's EXIF: camera, a model naming PERSON, Artist PERSON, a GPS position."""
     from PIL import Image
-    picture = Image.new("RGB", size, (30, 120, 200))
     exif = Image.Exif()
     exif[0x010F] = "CameraMaker"
     exif[0x0110] = "Model-" + PERSON
     exif[0x013B] = PERSON  # Artist
     gps = exif.get_ifd(0x8825)
     gps[1], gps[2], gps[3], gps[4] = "S", (41.0, 17.0, 12.5), "E", (174.0, 46.0, 40.0)
+    return exif
+
+
+def jpeg_with_gps(size=(64, 48)) -> bytes:
+    from PIL import Image
+    picture = Image.new("RGB", size, (30, 120, 200))
+    exif = _photo_exif()
     out = io.BytesIO()
     picture.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def heic_with_gps(size=(96, 64)) -> bytes:
+    """A HEIC photo (pillow-heif) with EXIF (camera, Artist, GPS), an XMP block naming PERSON and
+    an embedded thumbnail; the picture is a gradient, so a re-encoding that moved it would show."""
+    import pillow_heif
+    from PIL import Image
+    gradient = Image.linear_gradient("L").resize(size)
+    picture = Image.merge("RGB", (gradient, gradient.transpose(Image.Transpose.ROTATE_180),
+                                  Image.new("L", size, 90)))
+    exif = _photo_exif()
+    photo = pillow_heif.from_pillow(picture)
+    photo[0].info["exif"] = exif.tobytes()
+    photo[0].info["xmp"] = f'<x:xmpmeta xmlns:x="adobe:ns:meta/">{PERSON}</x:xmpmeta>'.encode()
+    photo[0].info["thumbnails"] = [32]
+    out = io.BytesIO()
+    photo.save(out, quality=90)
     return out.getvalue()
 
 
