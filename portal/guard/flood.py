@@ -1,10 +1,10 @@
 """Paying for a form's expensive work, the budget on new cases, and what officers see of a flood.
 
 `pay` is called by the disclosure and status views after the form is read and before any key
-derivation: a solved challenge or a ticket (portal.guard.proofs), else NotPaid / NotYet, and the
-view answers 503 with Retry-After and the page with what was typed. Past `cases_per_day` new
-cases today, installation-wide, a disclosure needs the flood proof (`pow_flood_bits`) or a
-ticket from the line; nothing is refused outright.
+derivation: a solved challenge (portal.guard.proofs) or a ticket (portal.guard.tickets), else
+NotPaid / NotYet, and the view answers 503 with Retry-After and the page with what was typed. Past
+`cases_per_day` new cases today, installation-wide, a disclosure needs the flood proof
+(`pow_flood_bits`) or a ticket from the line; nothing is refused outright.
 
 What officers see (`today`) are counts for the installation's day, kept in the throttle table's
 day windows (portal.guard.throttle): never a time finer than the day, since nothing a discloser
@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.core.context import Context
-from portal.guard import proofs, submissions, throttle
-from portal.guard.proofs import NotPaid, NotYet
+from portal.guard import proofs, submissions, throttle, tickets
+from portal.guard.proofs import NotPaid
+from portal.guard.tickets import NotYet
 
 __all__ = ["NotPaid", "NotYet", "pay", "note", "today", "FloodDay"]
 
@@ -56,7 +57,7 @@ def pay(
         except NotPaid:
             if not ticket:  # a proof that fails (expired, too easy now) falls back on the ticket
                 raise
-            proofs.spend_ticket(db, settings, purpose, ticket, bound)
+            tickets.spend_ticket(db, settings, purpose, ticket, bound)
             paid = "ticket"
     except NotYet:
         note(ctx, "come_back")

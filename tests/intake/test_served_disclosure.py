@@ -73,7 +73,7 @@ def write_is_allowed(path: str, data_dir: Path, *, created_dir: bool = False) ->
         return not p.exists() or p.stat().st_size == 0
     if p.parent == Path("/dev/shm") and re.fullmatch(r"portal-[0-9a-f]{16}-[0-9a-f]{16}-(disclose|status)\.line",
                                                      p.name):
-        # The no-script line shared by the workers (portal/guard/proofs.py): its next free moment,
+        # The no-script line shared by the workers (portal/guard/tickets.py): its next free moment,
         # 8 bytes in memory, never on disk.
         return not p.exists() or p.stat().st_size == 8
     return False

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import after_this_request, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 
-from portal.guard import flood, proofs
+from portal.guard import flood, proofs, tickets
 from portal.web.context import portal_context
 
 
@@ -42,7 +42,7 @@ def offer(purpose: str, *, keep_ticket: bool = False) -> dict:
         "challenge": proofs.challenge(ctx, purpose),
         "lane_bits": proofs.lane_offer(ctx, purpose),
         "wait": None,
-        "line_full_for": proofs.line_free_in(ctx.settings, purpose),
+        "line_full_for": tickets.line_free_in(ctx.settings, purpose),
     }
     if keep_ticket and request.cookies.get(cookie_name(purpose)):
         return offered
@@ -55,12 +55,12 @@ def give_ticket(purpose: str, bound: str | None = None) -> int:
     with no form of its own that leads to one (the status thread, whose browser may open a status
     again from an older tab)."""
     ctx = portal_context()
-    ticket = proofs.ticket(ctx.settings, purpose, _bound() if bound is None else bound)
+    ticket = tickets.ticket(ctx.settings, purpose, _bound() if bound is None else bound)
     _set_ticket_cookie(purpose, ticket)
     return max(0, ticket.valid_from - int(dt.datetime.now().timestamp()))
 
 
-def _set_ticket_cookie(purpose: str, ticket: proofs.Ticket) -> None:
+def _set_ticket_cookie(purpose: str, ticket: tickets.Ticket) -> None:
     settings = portal_context().settings
     name = cookie_name(purpose)
 
@@ -107,7 +107,7 @@ def retry_after(exc: Exception, purpose: str) -> int:
     if isinstance(exc, flood.NotYet):
         return exc.retry_after
     ctx = portal_context()
-    free_in = proofs.line_free_in(ctx.settings, purpose)
+    free_in = tickets.line_free_in(ctx.settings, purpose)
     return max(1, ctx.settings.no_script_wait_seconds, min(free_in, 3600))
 
 
