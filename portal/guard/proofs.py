@@ -189,9 +189,9 @@ def line_name(settings: Settings, purpose: str) -> str:
 
 def retention_seconds(settings: Settings) -> int:
     """The retention window in seconds: at least the longest anything issued until now can still
-    be spent (a ticket may be valid up to the line's length and the wait ahead, lasts
-    `proof_seconds` from then, rounded up to a coarse step), in whole coarse steps (an hour with the
-    shipped settings)."""
+    be spent (a ticket may become valid up to the line's length and the wait ahead, and lasts
+    `proof_seconds` from then, rounded up to a coarse step; portal.guard.tickets), in whole coarse
+    steps (an hour with the shipped settings)."""
     span = settings.proof_seconds + settings.ticket_line_seconds + settings.no_script_wait_seconds
     return -(-(span + COARSE) // COARSE) * COARSE
 
@@ -222,13 +222,15 @@ def spend_nonce(db: Database, settings: Settings, nonce: str, now: int) -> None:
             raise NotPaid("already spent") from exc
 
 
-def read_fields(text: str | None, tag: str, purpose: str) -> list[str]:
+def read_fields(text: str | None, tag: str, purpose: str, numbers: int = 2) -> list[str]:
+    """`TAG.FORM.<numbers whole numbers>.NONCE.MAC` split, or NotPaid: the last number is the
+    expiry (a challenge: bits, expiry; a ticket: two numbers of its own, expiry)."""
     if not text or len(text) > MAX_PROOF_LENGTH:
         raise NotPaid("absent")
     parts = text.split(".")
-    if len(parts) != 6 or parts[0] != tag or parts[1] != purpose:
+    if len(parts) != 4 + numbers or parts[0] != tag or parts[1] != purpose:
         raise NotPaid("malformed")
-    if not all(part.isascii() and part.isdigit() for part in parts[2:4]):
+    if not all(part.isascii() and part.isdigit() for part in parts[2:2 + numbers]):
         raise NotPaid("malformed")
     return parts
 

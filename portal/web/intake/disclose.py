@@ -177,7 +177,7 @@ def disclose_post():
         body, _ = _render_disclose(
             form,
             503,
-            payment.come_back_message(wait) + " Please choose any files again.",
+            payment.come_back_message(wait, exc) + " Please choose any files again.",
             dropped=intake.file_names,
             keep=isinstance(exc, flood.NotYet),
         )

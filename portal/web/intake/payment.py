@@ -9,6 +9,7 @@ with what was typed."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 from flask import after_this_request, current_app, g, request, session
@@ -57,7 +58,7 @@ def give_ticket(purpose: str, bound: str | None = None) -> int:
     ctx = portal_context()
     ticket = tickets.ticket(ctx.settings, purpose, _bound() if bound is None else bound)
     _set_ticket_cookie(purpose, ticket)
-    return max(0, ticket.valid_from - int(dt.datetime.now().timestamp()))
+    return max(0, ticket.valid_from - int(time.time()))
 
 
 def _set_ticket_cookie(purpose: str, ticket: tickets.Ticket) -> None:
@@ -108,18 +109,25 @@ def retry_after(exc: Exception, purpose: str) -> int:
         return exc.retry_after
     ctx = portal_context()
     free_in = tickets.line_free_in(ctx.settings, purpose)
-    return max(1, ctx.settings.no_script_wait_seconds, min(free_in, 3600))
+    wait = tickets.wait_now(ctx.settings, purpose)  # the new ticket's, given with the page
+    return max(1, wait, min(free_in, 3600))
 
 
-def come_back_message(seconds: int) -> str:
-    """The honest words: when to send again (the installation's clock), and that nothing is lost."""
+def come_back_message(seconds: int, exc: Exception | None = None) -> str:
+    """The honest words: when to send again (the installation's clock), and that nothing is lost;
+    for a ticket past its time (tickets.Expired), that it was, and that a new one comes with the
+    page."""
     zone = ZoneInfo(portal_context().settings.timezone)
-    at = (dt.datetime.now(zone) + dt.timedelta(seconds=seconds)).strftime("%H:%M:%S")
+    at = dt.datetime.fromtimestamp(time.time() + seconds, zone).strftime("%H:%M:%S")
     if seconds <= 60:
         when = f"in {seconds} seconds (at {at})"
     else:
         when = f"at {at}, in about {-(-seconds // 60)} minutes"
-    return (
-        "The portal asks everyone to wait a moment before sending, to keep it open for all."
-        f" Nothing was sent yet. What you wrote is still here: please send it again {when}."
-    )
+    if isinstance(exc, tickets.Expired):
+        why = (
+            "The waiting time this form was given has run out (it lasts a while, then the form"
+            " needs a new one, which this page now has)."
+        )
+    else:
+        why = "The portal asks everyone to wait a moment before sending, to keep it open for all."
+    return f"{why} Nothing was sent yet. What you wrote is still here: please send it again {when}."
