@@ -39,12 +39,14 @@ def pay(
     ticket: str | None,
     bound: str,
     submission_token: str | None = None,
+    declared_bytes: int = 0,
 ) -> str:
     """Spend the client's proof (with script) or ticket (without); return which was spent
     ("proof" or "ticket"; "lane" for a receipt check's proof that reached the reserved lane's bits,
     proofs.lane_bits). Raises NotPaid, or NotYet for a ticket not valid yet, or
     submissions.AlreadySubmitted for a form already received (a resend, which costs no derivation
-    and so needs no payment: its answer is that it was received)."""
+    and so needs no payment: its answer is that it was received). A disclosure's proof pays for
+    its `declared_bytes` too (proofs.check_bits)."""
     settings, db = ctx.settings, ctx.db
     if submissions.was_claimed(db, submission_token):
         raise submissions.AlreadySubmitted()
@@ -52,7 +54,7 @@ def pay(
     lane = proofs.lane_bits(db, settings, purpose)  # before this proof counts in the load
     try:
         try:
-            reached = proofs.spend_proof(db, settings, purpose, challenge, solution)
+            reached = proofs.spend_proof(db, settings, purpose, challenge, solution, declared_bytes)
             paid = "lane" if lane is not None and reached >= lane else "proof"
         except NotPaid:
             if not ticket:  # a proof that fails (expired, too easy now) falls back on the ticket

@@ -120,10 +120,28 @@ def over_case_budget(db: Database, settings: Settings) -> bool:
     return spent >= settings.cases_per_day
 
 
-def required_bits(db: Database, settings: Settings, purpose: str) -> int:
+CHECK_FREE_BYTES = 8 * 1024 * 1024  # a disclosure declaring up to this many bytes pays no more
+CHECK_MAX_EXTRA_BITS = 8  # at most this many bits more for its size (past 2 GiB with the above)
+
+
+def check_bits(declared_bytes: int) -> int:
+    """Bits more for a disclosure whose body declares `declared_bytes` (Content-Length), all of it
+    for the server to read and check: one for each doubling past CHECK_FREE_BYTES, at most
+    CHECK_MAX_EXTRA_BITS; 0 up to CHECK_FREE_BYTES (a text and a few photos pay as before)."""
+    if declared_bytes <= CHECK_FREE_BYTES:
+        return 0
+    return min(CHECK_MAX_EXTRA_BITS, math.ceil(math.log2(declared_bytes / CHECK_FREE_BYTES)))
+
+
+def required_bits(db: Database, settings: Settings, purpose: str, declared_bytes: int = 0) -> int:
+    """The bits a proof for `purpose` needs now: the load's (`load_bits`), the flood proof's past
+    the case budget, and for a disclosure one more for each doubling of its declared size past
+    CHECK_FREE_BYTES (`check_bits`), so a large upload to check costs its sender more."""
     bits = load_bits(db, settings, purpose)
     if purpose == "disclose" and over_case_budget(db, settings):
         bits = max(bits, settings.pow_flood_bits)
+    if purpose == "disclose":
+        bits += check_bits(declared_bytes)
     return bits
 
 
@@ -162,16 +180,25 @@ def lane_offer(ctx: Context, purpose: str) -> int | None:
 # --- issuing --------------------------------------------------------------------------------------
 
 
-def challenge(ctx: Context, purpose: str) -> str:
-    """A fresh challenge at the difficulty the load asks now."""
+def challenge(ctx: Context, purpose: str, declared_bytes: int = 0) -> str:
+    """A fresh challenge at the difficulty the load asks now, for a body of `declared_bytes`."""
     settings = ctx.settings
     now = int(time.time())
-    bits = required_bits(ctx.db, settings, purpose)
+    bits = required_bits(ctx.db, settings, purpose, declared_bytes)
     nonce = secrets.token_urlsafe(16)
     expires = expiry(settings, now)
     return f"p1.{purpose}.{bits}.{expires}.{nonce}." + mac(
         settings, "p1", purpose, str(bits), str(expires), nonce
     )
+
+
+def size_offer(ctx: Context, purpose: str) -> dict | None:
+    """What a disclosure page tells its script so it pays for the files chosen (`check_bits`): the
+    bits before size, the free bytes and the most bits more; None for other forms."""
+    if purpose != "disclose":
+        return None
+    return {"base_bits": required_bits(ctx.db, ctx.settings, purpose),
+            "free_bytes": CHECK_FREE_BYTES, "max_extra": CHECK_MAX_EXTRA_BITS}
 
 
 def count_spent(settings: Settings, purpose: str) -> None:
@@ -236,9 +263,10 @@ def read_fields(text: str | None, tag: str, purpose: str, numbers: int = 2) -> l
 
 
 def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None,
-                solution: str | None) -> int:
-    """Check and spend a solved challenge; return the zero bits its solution reached (at least the
-    challenge's: a script may go further, for the reserved lane). Raises NotPaid."""
+                solution: str | None, declared_bytes: int = 0) -> int:
+    """Check and spend a solved challenge for a body of `declared_bytes`; return the zero bits its
+    solution reached (at least the challenge's: a script may go further, for the reserved lane or
+    a larger upload). Raises NotPaid."""
     _, _, bits, expires, nonce, sent_mac = read_fields(text, "p1", purpose)
     expected = mac(settings, "p1", purpose, bits, expires, nonce)
     if not hmac.compare_digest(sent_mac.encode(), expected.encode()):
@@ -251,7 +279,7 @@ def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None
     # The work done is what counts: a solution that went past its challenge's bits pays for a load
     # that rose while it was solved.
     reached = leading_zero_bits(hashlib.sha256(f"{text}:{solution}".encode()).digest())
-    if reached < required_bits(db, settings, purpose):
+    if reached < required_bits(db, settings, purpose, declared_bytes):
         raise NotPaid("too easy for now")
     spend_nonce(db, settings, nonce, now)
     count_spent(settings, purpose)

@@ -31,16 +31,19 @@ def _bound() -> str:
     return str(session.get("csrf_token", ""))
 
 
-def offer(purpose: str, *, keep_ticket: bool = False) -> dict:
-    """The template's `proof` for a form page: a fresh challenge and, unless the client keeps the
-    ticket it has (`keep_ticket`, after a ticket not valid yet), a new ticket, set as a cookie on
-    the answer. A ticket takes no place in the line until it comes back with the form; when the
-    line is already full the page says when there will be room."""
+def offer(purpose: str, *, keep_ticket: bool = False, declared_bytes: int = 0) -> dict:
+    """The template's `proof` for a form page: a fresh challenge (for a body of `declared_bytes`,
+    after one refused for its size) and, unless the client keeps the ticket it has (`keep_ticket`,
+    after a ticket not valid yet), a new ticket, set as a cookie on the answer. A ticket takes no
+    place in the line until it comes back with the form; when the line is already full the page
+    says when there will be room. `size` lets a disclosure page's script add a bit for each
+    doubling of the files chosen (proofs.size_offer)."""
     ctx = portal_context()
     bound = _bound()
     g.page_script = True  # this page runs static/proof.js (portal/web/app.py widens its policy)
     offered = {
-        "challenge": proofs.challenge(ctx, purpose),
+        "challenge": proofs.challenge(ctx, purpose, declared_bytes),
+        "size": proofs.size_offer(ctx, purpose),
         "lane_bits": proofs.lane_offer(ctx, purpose),
         "wait": None,
         "line_full_for": tickets.line_free_in(ctx.settings, purpose),
@@ -83,10 +86,10 @@ def _set_ticket_cookie(purpose: str, ticket: tickets.Ticket) -> None:
         return response
 
 
-def collect(purpose: str, fields) -> str:
-    """Spend what the client paid with; raises flood.NotPaid or flood.NotYet (or
-    submissions.AlreadySubmitted for a form sent again). A ticket that took a later place in the
-    line comes back as the cookie of its placed ticket."""
+def collect(purpose: str, fields, declared_bytes: int = 0) -> str:
+    """Spend what the client paid with, for a body of `declared_bytes` to check; raises
+    flood.NotPaid or flood.NotYet (or submissions.AlreadySubmitted for a form sent again). A
+    ticket that took a later place in the line comes back as the cookie of its placed ticket."""
     try:
         return flood.pay(
             portal_context(),
@@ -96,6 +99,7 @@ def collect(purpose: str, fields) -> str:
             ticket=request.cookies.get(cookie_name(purpose)),
             bound=_bound(),
             submission_token=fields.get("submission_token"),
+            declared_bytes=declared_bytes,
         )
     except flood.NotYet as exc:
         if exc.placed is not None:
