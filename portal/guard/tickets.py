@@ -5,14 +5,14 @@ tickets").
 A ticket is stateless until spent (portal.guard.proofs keeps its spent nonce): an HMAC over its
 form, two numbers, a coarse expiry, a nonce and the session's form token, so a ticket works only
 with the form it was issued with. A page's ticket (`t1.FORM.VALID_FROM.WAIT.EXPIRES.NONCE.MAC`)
-carries a wait as long as the line is expected to be when it is issued (`expected_wait`); it takes
-no place while it waits, so a page load proves nothing and pushes no one back. It is served when it
-comes back after its wait and the line has a turn free now (`tickets_per_minute`, counted in turns
-actually used). Otherwise it takes a place, at the end of the turns expected to be used, and comes
-back as a placed ticket (`t2.FORM.TURN.PLACE.EXPIRES.NONCE.MAC`) valid from its turn until
-TURN_GRACE_SECONDS after it, then void: a place nobody uses is skipped, since it holds no turn for
-anyone; a placed ticket that comes back early is served only if a turn is free, and otherwise told
-to wait, keeping its place.
+carries a wait as long as the line is expected to be when it is issued (`wait_now`; it is over
+sooner if the line turns out shorter); it takes no place while it waits, so a page load proves
+nothing and pushes no one back. It is served when it comes back after its wait and the line has a
+turn free now (`tickets_per_minute`, counted in turns actually used). Otherwise it takes a place,
+at the end of the turns expected to be used, and comes back as a placed ticket
+(`t2.FORM.TURN.PLACE.EXPIRES.NONCE.MAC`) valid from its turn until TURN_GRACE_SECONDS after it,
+then void: a place nobody uses is skipped, since it holds no turn for anyone; a placed ticket that
+comes back early is served only if a turn is free, and otherwise told to wait, keeping its place.
 
 How long the line is expected to be comes from how often placed tickets actually came back: of the
 last MEASURED places whose outcome is known (used, or void), the share used, times the places still
@@ -242,31 +242,35 @@ def _seconds(ms: int) -> int:
 
 
 def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) -> None:
-    """A page's ticket: before its wait is over, kept (NotYet). After, served if a turn is free;
-    else it takes a place where the line now expects a turn, less the line's wait it already
-    served (the line it was told of has moved on meanwhile), and is exchanged for a placed
-    ticket."""
+    """A page's ticket: before its wait is over, kept (NotYet); its wait is over once it has
+    waited what it was told, or what the line now expects if that is less (a line forecast long
+    that turned out short keeps no one waiting). Then it is served if a turn is free; else it
+    takes a place where the line now expects a turn, less the line's wait it already served (the
+    line it was told of has moved on meanwhile), and is exchanged for a placed ticket."""
     now = int(time.time())
-    if valid_from > now:
-        raise NotYet(valid_from - now)
+    issued, least = valid_from - waited, settings.no_script_wait_seconds
 
     def take(line: _Line):
+        expected = _seconds(line.expected_ms())
+        ready = issued + max(least, min(waited, expected))
+        if ready > now:
+            return "early", ready - now
         if line.turn_free():
             line.use_turn()
             return None
         backlog = max(0, line.values[0] - line.now_ms)
-        served = max(0, waited - settings.no_script_wait_seconds)  # of the line, not the minimum
+        served = max(0, min(waited, now - issued) - least)  # of the line, not the minimum
         ahead = max(backlog, line.expected_ms() - served * 1000)
         if ahead > settings.ticket_line_seconds * 1000:
-            return "full"
+            return "full", max(1, _seconds(ahead) - settings.ticket_line_seconds)
         turn = _seconds(line.now_ms + ahead)
         return turn, line.place(turn * 1000)
 
     taken = shared.update(take)
     if taken is None:
         return _served(db, settings, purpose, nonce, now)
-    if taken == "full":  # its wait is kept for when there is room
-        raise NotYet(max(1, line_free_in(settings, purpose)))
+    if taken[0] in ("early", "full"):  # its wait is kept: for its time, or for room in the line
+        raise NotYet(taken[1])
     proofs.spend_nonce(db, settings, nonce, now)  # one place per page's ticket
     turn, index = taken
     raise NotYet(max(1, turn - now), _make_ticket(settings, "t2", purpose, turn, index, bound))

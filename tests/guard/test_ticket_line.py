@@ -70,10 +70,15 @@ def test_one_session_sending_back_460_page_tickets_does_not_hold_the_line(instal
     assert placed == list(range(2, 902, 2)) and full == 9
     # At once, before any of those places has had its turn, the line is not yet measured: a
     # newcomer is told honestly that it is long (the come-back notice; sending keeps the text).
-    assert BUSY in app.test_client().get("/disclose").text
+    early = app.test_client()
+    early_page = early.get("/disclose").text
+    assert BUSY in early_page and int(ticket_cookie(early, "disclose").value.split(".")[3]) == 900
     # The flooder never uses its places. Each is void 30 s after its turn; once four are known
     # void (about 40 s on), the share that came back is 0 and the places left cost no one a wait.
     clock[0] += 60
+    # The one told 15 minutes, sending after a minute of typing, is not held to that forecast.
+    sent = post_multipart(early, "/disclose", disclosure_fields(csrf_token(early_page), "Early. " + MARKER))
+    assert sent.status_code == 200 and receipt_from(sent.text)
     genuine = app.test_client()
     page = genuine.get("/disclose").text
     wait = int(ticket_cookie(genuine, "disclose").value.split(".")[3])
