@@ -105,7 +105,7 @@ def _paid(purpose: str, fields: dict):
         wait = payment.retry_after(exc, purpose)
         proof = payment.offer(purpose, keep_ticket=isinstance(exc, flood.NotYet))
         raise _Refused(
-            _error(503, "come-back", payment.come_back_message(wait, exc), wait, proof=proof)
+            _error(503, "come-back", payment.come_back_message(wait), wait, proof=proof)
         ) from None
 
 
