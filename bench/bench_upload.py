@@ -202,9 +202,10 @@ class Server:
         self.stop()
 
 
-def get_form(port: int) -> tuple[str, str, list[tuple[str, str]]]:
+def get_form(port: int, size: int = 0) -> tuple[str, str, list[tuple[str, str]]]:
     """GET /disclose: the CSRF token, the form cookie (Secure, so kept by hand) and the page's proof
-    of work solved (before the upload is timed: a browser solves it while the person types)."""
+    of work solved for an attachment of `size` bytes (before the upload is timed: a browser solves
+    it while the person types)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", "/disclose")
     resp = conn.getresponse()
@@ -220,12 +221,12 @@ def get_form(port: int) -> tuple[str, str, list[tuple[str, str]]]:
     m = CSRF_RE.search(html)
     if cookie is None or m is None:
         raise RuntimeError("no form cookie or CSRF token from GET /disclose")
-    return m.group(1).decode(), cookie, solved(html.decode())
+    return m.group(1).decode(), cookie, solved(html.decode(), declared_bytes=size + 64 * 1024)
 
 
 def upload(port: int, size: int, block: bytes) -> float:
     """POST a disclosure with one `size`-byte attachment; seconds until the receipt page is back."""
-    token, cookie, proof = get_form(port)
+    token, cookie, proof = get_form(port, size)
     body, content_type = form_body(token, proof, size, block)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=SEND_SIZE)
     headers = {"Content-Type": content_type, "Content-Length": str(body.length),

@@ -17,10 +17,28 @@
     }
     return bits;
   }
-  async function solve(challenge, lane) {
+  // A disclosure pays a bit more for each doubling of what it sends past the free size (the
+  // server counts its Content-Length: portal/guard/proofs.py, check_bits), with room to spare for
+  // the text and the form's own bytes.
+  function sizeBits(form, input) {
+    var free = parseInt(input.getAttribute("data-free-bytes") || "0", 10);
+    if (!free) { return 0; }
+    var total = 65536;
+    form.querySelectorAll("input[type=file]").forEach(function (file) {
+      for (var i = 0; i < file.files.length; i++) { total += file.files[i].size; }
+    });
+    form.querySelectorAll("textarea, input[type=text]").forEach(function (field) {
+      total += 4 * field.value.length;
+    });
+    if (total <= free) { return 0; }
+    var most = parseInt(input.getAttribute("data-max-extra") || "0", 10);
+    return Math.min(most, Math.ceil(Math.log2(total / free)));
+  }
+  function bitsOf(challenge) { return parseInt(challenge.split(".")[2], 10); }
+  async function solve(challenge, lane, atLeast) {
     // Under load the page names the reserved lane's bits: going that far costs more, and the
     // check is then not kept out by cheaper guesses.
-    var need = Math.max(parseInt(challenge.split(".")[2], 10), parseInt(lane || "0", 10) || 0);
+    var need = Math.max(bitsOf(challenge), parseInt(lane || "0", 10) || 0, atLeast || 0);
     var encoder = new TextEncoder();
     for (var n = 0; ; n += 64) {
       var batch = [];
@@ -37,13 +55,20 @@
     var challenge = form.querySelector('input[name="pow_challenge"]');
     var solution = form.querySelector('input[name="pow_solution"]');
     if (!challenge || !solution || !challenge.value) { return; }
-    var solved = solve(challenge.value, challenge.getAttribute("data-lane-bits")).then(function (n) { solution.value = n; });
+    var lane = challenge.getAttribute("data-lane-bits");
+    var solvedFor = 0;
+    var solved = solve(challenge.value, lane).then(function (n) { solution.value = n; solvedFor = Math.max(bitsOf(challenge.value), parseInt(lane || "0", 10) || 0); });
     var sending = false;
     form.addEventListener("submit", function (event) {
-      if (solution.value || sending) { return; }
+      var base = parseInt(challenge.getAttribute("data-base-bits") || "0", 10);
+      var need = base ? base + sizeBits(form, challenge) : 0;
+      if (sending || (solution.value && solvedFor >= need)) { return; }
       event.preventDefault();
       sending = true;
-      solved.then(function () { form.submit(); });
+      solved.then(function () {
+        if (solvedFor >= need) { return; }
+        return solve(challenge.value, lane, need).then(function (n) { solution.value = n; solvedFor = need; });
+      }).then(function () { form.submit(); });
     });
   }
   document.querySelectorAll("form[data-proof]").forEach(arm);

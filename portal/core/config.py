@@ -133,9 +133,9 @@ class Settings:
     pow_lane_bits: int = 2
     # A challenge or ticket is good for this long (its expiry is rounded to 10 minutes).
     proof_seconds: int = 1800
-    # A no-script ticket is valid this long after it is issued (typing time pays it); tickets are
-    # issued at most at this rate by each server process (in memory), and never further ahead than
-    # `ticket_line_seconds`.
+    # A no-script ticket waits at least this long, or the line's expected wait (typing pays it);
+    # the installation's line gives turns at this rate (counted when used) and places and waits no
+    # further ahead than `ticket_line_seconds` (portal.guard.tickets).
     no_script_wait_seconds: int = 3
     tickets_per_minute: int = 30
     ticket_line_seconds: int = 900

@@ -1,10 +1,10 @@
 """Paying for a form's expensive work, the budget on new cases, and what officers see of a flood.
 
 `pay` is called by the disclosure and status views after the form is read and before any key
-derivation: a solved challenge or a ticket (portal.guard.proofs), else NotPaid / NotYet, and the
-view answers 503 with Retry-After and the page with what was typed. Past `cases_per_day` new
-cases today, installation-wide, a disclosure needs the flood proof (`pow_flood_bits`) or a
-ticket from the line; nothing is refused outright.
+derivation: a solved challenge (portal.guard.proofs) or a ticket (portal.guard.tickets), else
+NotPaid / NotYet, and the view answers 503 with Retry-After and the page with what was typed. Past
+`cases_per_day` new cases today, installation-wide, a disclosure needs the flood proof
+(`pow_flood_bits`) or a ticket from the line; nothing is refused outright.
 
 What officers see (`today`) are counts for the installation's day, kept in the throttle table's
 day windows (portal.guard.throttle): never a time finer than the day, since nothing a discloser
@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.core.context import Context
-from portal.guard import proofs, submissions, throttle
-from portal.guard.proofs import NotPaid, NotYet
+from portal.guard import proofs, submissions, throttle, tickets
+from portal.guard.proofs import NotPaid
+from portal.guard.tickets import NotYet
 
 __all__ = ["NotPaid", "NotYet", "pay", "note", "today", "FloodDay"]
 
@@ -38,12 +39,14 @@ def pay(
     ticket: str | None,
     bound: str,
     submission_token: str | None = None,
+    declared_bytes: int = 0,
 ) -> str:
     """Spend the client's proof (with script) or ticket (without); return which was spent
     ("proof" or "ticket"; "lane" for a receipt check's proof that reached the reserved lane's bits,
     proofs.lane_bits). Raises NotPaid, or NotYet for a ticket not valid yet, or
     submissions.AlreadySubmitted for a form already received (a resend, which costs no derivation
-    and so needs no payment: its answer is that it was received)."""
+    and so needs no payment: its answer is that it was received). A disclosure's proof pays for
+    its `declared_bytes` too (proofs.check_bits)."""
     settings, db = ctx.settings, ctx.db
     if submissions.was_claimed(db, submission_token):
         raise submissions.AlreadySubmitted()
@@ -51,12 +54,12 @@ def pay(
     lane = proofs.lane_bits(db, settings, purpose)  # before this proof counts in the load
     try:
         try:
-            reached = proofs.spend_proof(db, settings, purpose, challenge, solution)
+            reached = proofs.spend_proof(db, settings, purpose, challenge, solution, declared_bytes)
             paid = "lane" if lane is not None and reached >= lane else "proof"
         except NotPaid:
             if not ticket:  # a proof that fails (expired, too easy now) falls back on the ticket
                 raise
-            proofs.spend_ticket(db, settings, purpose, ticket, bound)
+            tickets.spend_ticket(db, settings, purpose, ticket, bound)
             paid = "ticket"
     except NotYet:
         note(ctx, "come_back")

@@ -1,38 +1,26 @@
-"""What an anonymous client pays before the server spends a key derivation: a SHA-256 hashcash
-proof of work solved by the page's script, or, without script, a ticket that becomes valid after a
-short wait which typing pays (SECURITY.md, "Proof of work and tickets").
+"""What an anonymous client with script pays before the server spends a key derivation: a SHA-256
+hashcash proof of work solved by the page's script (SECURITY.md, "Proof of work and tickets"); and
+what proofs and no-script tickets (portal.guard.tickets) share: their MAC, their coarse expiry and
+the set of spent nonces.
 
-Both are stateless until spent: an HMAC over what they say. A challenge says its form, its
-difficulty in bits, a coarse expiry (rounded up to 10 minutes) and a random nonce. A ticket says its
-form, when it becomes valid, the same coarse expiry and a nonce, and its HMAC also covers the
-session's form token, so a ticket works only with the form it was issued with. Spending one keeps
-a keyed hash of its nonce in the set of its retention window (`spent_proofs`, three sets rotated
-wholesale, never a time or an expiry), linked to no case; nothing records who solved what, how
-hard it was, or how long it took.
-
-A ticket issued with a form page takes no place in any line: a page load proves nothing, and a
-stream of bare GETs must not push genuine no-script disclosers back. A place is taken only when the
-client comes back with its ticket (it has waited out the short wait, so it proves it is waiting):
-one line per form for the whole installation, shared by every server process through a small file
-in memory (/dev/shm, `_SharedLine`), at a fixed rate, so hoarding buys no more than waiting. A place
-that is not now comes back as a placed ticket, valid at its turn. The load that raises the
-difficulty is counted in each process's memory. Neither is ever written to disk: the data directory
-holds no time finer than the day of anything a discloser did (tests/guard/test_abuse.py).
+A challenge is stateless until spent: an HMAC over what it says, its form, its difficulty in bits,
+a coarse expiry (rounded up to 10 minutes) and a random nonce. Spending a challenge or a ticket
+keeps a keyed hash of its nonce in the set of its retention window (`spent_proofs`, three sets
+rotated wholesale, never a time or an expiry), linked to no case; nothing records who solved what,
+how hard it was, or how long it took. The load that raises the difficulty is counted in each
+process's memory, never on disk: the data directory holds no time finer than the day of anything a
+discloser did (tests/guard/test_abuse.py).
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import math
-import os
 import secrets
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 from portal.core.clock import utc_offset_seconds
 from portal.core.config import Settings
@@ -49,32 +37,15 @@ class NotPaid(Exception):
     """No valid proof or ticket: forged, replayed, expired, too easy for the load now, or absent."""
 
 
-class NotYet(Exception):
-    """A genuine ticket that is not valid yet: come back in `retry_after` seconds. `placed`: the
-    ticket that now holds the client's place in the line (it replaces the one sent), or None when
-    the one sent is kept."""
-
-    def __init__(self, retry_after: int, placed: "Ticket | None" = None) -> None:
-        super().__init__(f"come back in {retry_after} seconds")
-        self.retry_after = retry_after
-        self.placed = placed
-
-
-@dataclass(frozen=True)
-class Ticket:
-    value: str
-    valid_from: int  # epoch seconds, for the page ("ready in N seconds")
-
-
-def _key(settings: Settings) -> bytes:
+def key(settings: Settings) -> bytes:
     return hmac.new(settings.secret_key, b"portal proof-of-work and tickets", "sha256").digest()
 
 
-def _mac(settings: Settings, *parts: str) -> str:
-    return hmac.new(_key(settings), "|".join(parts).encode(), "sha256").hexdigest()[:32]
+def mac(settings: Settings, *parts: str) -> str:
+    return hmac.new(key(settings), "|".join(parts).encode(), "sha256").hexdigest()[:32]
 
 
-def _expiry(settings: Settings, now: int) -> int:
+def expiry(settings: Settings, now: int) -> int:
     return -(-(now + settings.proof_seconds) // COARSE) * COARSE
 
 
@@ -98,18 +69,15 @@ def solve(challenge: str) -> str:
     return str(counter)
 
 
-# --- how hard -------------------------------------------------------------------------------------
-
 
 class _Process:
-    """The proofs this process spent in the current minute, in memory only (and the ticket lines
-    where there is no /dev/shm to share them in)."""
+    """The proofs this process spent in the current minute, in memory only."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.next_free_ms: dict[str, int] = {}
         self.minute = 0
         self.spent: dict[str, int] = {}
+
 
     def spend(self, purpose: str) -> None:
         with self.lock:
@@ -141,7 +109,7 @@ def day_offset(settings: Settings) -> int:
 def load_bits(db: Database, settings: Settings, purpose: str) -> int:
     """The difficulty now: `pow_bits`, one bit more for each doubling of the proofs this process
     took this minute past `pow_calm_per_minute`, at most `pow_max_bits`."""
-    spent = _process.spent_now(_line(settings, purpose))
+    spent = _process.spent_now(line_name(settings, purpose))
     calm = max(1, settings.pow_calm_per_minute)
     extra = 0 if spent < calm else int(math.log2(spent / calm)) + 1
     return min(settings.pow_max_bits, settings.pow_bits + extra)
@@ -152,10 +120,28 @@ def over_case_budget(db: Database, settings: Settings) -> bool:
     return spent >= settings.cases_per_day
 
 
-def required_bits(db: Database, settings: Settings, purpose: str) -> int:
+CHECK_FREE_BYTES = 8 * 1024 * 1024  # a disclosure declaring up to this many bytes pays no more
+CHECK_MAX_EXTRA_BITS = 8  # at most this many bits more for its size (past 2 GiB with the above)
+
+
+def check_bits(declared_bytes: int) -> int:
+    """Bits more for a disclosure whose body declares `declared_bytes` (Content-Length), all of it
+    for the server to read and check: one for each doubling past CHECK_FREE_BYTES, at most
+    CHECK_MAX_EXTRA_BITS; 0 up to CHECK_FREE_BYTES (a text and a few photos pay as before)."""
+    if declared_bytes <= CHECK_FREE_BYTES:
+        return 0
+    return min(CHECK_MAX_EXTRA_BITS, math.ceil(math.log2(declared_bytes / CHECK_FREE_BYTES)))
+
+
+def required_bits(db: Database, settings: Settings, purpose: str, declared_bytes: int = 0) -> int:
+    """The bits a proof for `purpose` needs now: the load's (`load_bits`), the flood proof's past
+    the case budget, and for a disclosure one more for each doubling of its declared size past
+    CHECK_FREE_BYTES (`check_bits`), so a large upload to check costs its sender more."""
     bits = load_bits(db, settings, purpose)
     if purpose == "disclose" and over_case_budget(db, settings):
         bits = max(bits, settings.pow_flood_bits)
+    if purpose == "disclose":
+        bits += check_bits(declared_bytes)
     return bits
 
 
@@ -194,101 +180,35 @@ def lane_offer(ctx: Context, purpose: str) -> int | None:
 # --- issuing --------------------------------------------------------------------------------------
 
 
-def challenge(ctx: Context, purpose: str) -> str:
-    """A fresh challenge at the difficulty the load asks now."""
+def challenge(ctx: Context, purpose: str, declared_bytes: int = 0) -> str:
+    """A fresh challenge at the difficulty the load asks now, for a body of `declared_bytes`."""
     settings = ctx.settings
     now = int(time.time())
-    bits = required_bits(ctx.db, settings, purpose)
+    bits = required_bits(ctx.db, settings, purpose, declared_bytes)
     nonce = secrets.token_urlsafe(16)
-    expires = _expiry(settings, now)
-    return f"p1.{purpose}.{bits}.{expires}.{nonce}." + _mac(
+    expires = expiry(settings, now)
+    return f"p1.{purpose}.{bits}.{expires}.{nonce}." + mac(
         settings, "p1", purpose, str(bits), str(expires), nonce
     )
 
 
-def ticket(settings: Settings, purpose: str, bound: str) -> Ticket:
-    """A ticket for `purpose`, bound to the form token `bound`, valid `no_script_wait_seconds`
-    from now. It takes no place in the line: that is taken when it is spent (`spend_ticket`)."""
-    now = int(time.time())
-    return _make_ticket(settings, "t1", purpose, now + settings.no_script_wait_seconds, bound)
+def size_offer(ctx: Context, purpose: str) -> dict | None:
+    """What a disclosure page tells its script so it pays for the files chosen (`check_bits`): the
+    bits before size, the free bytes and the most bits more; None for other forms."""
+    if purpose != "disclose":
+        return None
+    return {"base_bits": required_bits(ctx.db, ctx.settings, purpose),
+            "free_bytes": CHECK_FREE_BYTES, "max_extra": CHECK_MAX_EXTRA_BITS}
 
 
-def _make_ticket(settings: Settings, tag: str, purpose: str, valid_from: int, bound: str) -> Ticket:
-    """`t1`: issued with a form page, no place yet; `t2`: holding a place in the line from
-    `valid_from`. The MAC covers the tag, so a page's ticket cannot pass for a placed one."""
-    nonce = secrets.token_urlsafe(16)
-    expires = max(_expiry(settings, int(time.time())), _expiry(settings, valid_from))
-    mac = _mac(settings, tag, purpose, str(valid_from), str(expires), nonce, _bound(bound))
-    return Ticket(f"{tag}.{purpose}.{valid_from}.{expires}.{nonce}.{mac}", valid_from)
+def count_spent(settings: Settings, purpose: str) -> None:
+    """One more proof or ticket spent for `purpose` this minute, in this process (`load_bits`)."""
+    _process.spend(line_name(settings, purpose))
 
 
-SHARED_DIR = Path("/dev/shm")
-
-
-class _SharedLine:
-    """The next free moment (milliseconds since the epoch) of one line, shared by every process of
-    the installation: 8 bytes in a file in memory (/dev/shm), read and written under an advisory
-    lock, named by hashes of the data directory and the installation's key. Without /dev/shm the
-    line stays in this process's memory (never on disk: it is a time a discloser acted)."""
-
-    def __init__(self, settings: Settings, purpose: str) -> None:
-        self.name = _line(settings, purpose)
-        here = hashlib.sha256(str(Path(settings.data_dir).resolve()).encode()).hexdigest()[:16]
-        self.path = SHARED_DIR / f"portal-{here}-{_key(settings).hex()[:16]}-{purpose}.line"
-
-    def update(self, change) -> int | None:
-        """Apply `change(next_free_ms) -> (new_next_free_ms or None, result)` atomically across
-        processes; return its result."""
-        if not SHARED_DIR.is_dir():
-            with _process.lock:
-                new, result = change(_process.next_free_ms.get(self.name, 0))
-                if new is not None:
-                    _process.next_free_ms[self.name] = new
-            return result
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            raw = os.pread(fd, 8, 0)
-            new, result = change(int.from_bytes(raw, "big") if len(raw) == 8 else 0)
-            if new is not None:
-                os.pwrite(fd, max(0, new).to_bytes(8, "big"), 0)
-            return result
-        finally:
-            os.close(fd)  # closing releases the lock
-
-
-def _take_slot(settings: Settings, purpose: str, earliest_ms: int) -> int | None:
-    """The next free moment of the installation's line for `purpose`, no sooner than
-    `earliest_ms`, taken; None when that is more than `ticket_line_seconds` away."""
-    now_ms = int(time.time() * 1000)
-    step_ms = max(1, 60_000 // max(1, settings.tickets_per_minute))
-    line_ms = settings.ticket_line_seconds * 1000
-
-    def take(next_free: int):
-        if next_free > now_ms + line_ms + step_ms:  # never taken so far ahead: the clock went back
-            next_free = 0
-        slot_ms = max(earliest_ms, next_free)
-        if slot_ms - now_ms > line_ms:
-            return None, None
-        return slot_ms + step_ms, slot_ms
-
-    return _SharedLine(settings, purpose).update(take)
-
-
-def _line(settings: Settings, purpose: str) -> str:
+def line_name(settings: Settings, purpose: str) -> str:
     """One line per installation and form (a process serves one installation; tests make many)."""
-    return _key(settings).hex()[:16] + purpose
-
-
-def line_free_in(settings: Settings, purpose: str) -> int:
-    """Seconds until the installation's line for `purpose` has room for a place again (0: now)."""
-    next_free = _SharedLine(settings, purpose).update(lambda value: (None, value)) or 0
-    ahead = next_free - int(time.time() * 1000) - settings.ticket_line_seconds * 1000
-    return max(0, -(-ahead // 1000))
-
-
-def _bound(bound: str) -> str:
-    return hashlib.sha256(bound.encode()).hexdigest()
+    return key(settings).hex()[:16] + purpose
 
 
 # --- spending -------------------------------------------------------------------------------------
@@ -296,19 +216,19 @@ def _bound(bound: str) -> str:
 
 def retention_seconds(settings: Settings) -> int:
     """The retention window in seconds: at least the longest anything issued until now can still
-    be spent (a ticket may be valid up to the line's length and the wait ahead, lasts
-    `proof_seconds` from then, rounded up to a coarse step), in whole coarse steps (an hour with the
-    shipped settings)."""
+    be spent (a ticket may become valid up to the line's length and the wait ahead, and lasts
+    `proof_seconds` from then, rounded up to a coarse step; portal.guard.tickets), in whole coarse
+    steps (an hour with the shipped settings)."""
     span = settings.proof_seconds + settings.ticket_line_seconds + settings.no_script_wait_seconds
     return -(-(span + COARSE) // COARSE) * COARSE
 
 
 def _spent_hash(settings: Settings, nonce: str) -> str:
     """A keyed hash of a nonce: the disk cannot be matched against a nonce seen elsewhere."""
-    return hmac.new(_key(settings), b"spent|" + nonce.encode(), "sha256").hexdigest()
+    return hmac.new(key(settings), b"spent|" + nonce.encode(), "sha256").hexdigest()
 
 
-def _spend(db: Database, settings: Settings, nonce: str, now: int) -> None:
+def spend_nonce(db: Database, settings: Settings, nonce: str, now: int) -> None:
     """Keep the keyed hash of a spent nonce in the set of the current retention window, one of
     three rotated wholesale: a spend deletes the set of the window before the previous one. A row
     says only in which window (of `retention_seconds`) it was spent, never its 10-minute step or its
@@ -329,24 +249,27 @@ def _spend(db: Database, settings: Settings, nonce: str, now: int) -> None:
             raise NotPaid("already spent") from exc
 
 
-def _fields(text: str | None, tag: str, purpose: str) -> list[str]:
+def read_fields(text: str | None, tag: str, purpose: str, numbers: int = 2) -> list[str]:
+    """`TAG.FORM.<numbers whole numbers>.NONCE.MAC` split, or NotPaid: the last number is the
+    expiry (a challenge: bits, expiry; a ticket: two numbers of its own, expiry)."""
     if not text or len(text) > MAX_PROOF_LENGTH:
         raise NotPaid("absent")
     parts = text.split(".")
-    if len(parts) != 6 or parts[0] != tag or parts[1] != purpose:
+    if len(parts) != 4 + numbers or parts[0] != tag or parts[1] != purpose:
         raise NotPaid("malformed")
-    if not all(part.isascii() and part.isdigit() for part in parts[2:4]):
+    if not all(part.isascii() and part.isdigit() for part in parts[2:2 + numbers]):
         raise NotPaid("malformed")
     return parts
 
 
 def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None,
-                solution: str | None) -> int:
-    """Check and spend a solved challenge; return the zero bits its solution reached (at least the
-    challenge's: a script may go further, for the reserved lane). Raises NotPaid."""
-    _, _, bits, expires, nonce, mac = _fields(text, "p1", purpose)
-    expected = _mac(settings, "p1", purpose, bits, expires, nonce)
-    if not hmac.compare_digest(mac.encode(), expected.encode()):
+                solution: str | None, declared_bytes: int = 0) -> int:
+    """Check and spend a solved challenge for a body of `declared_bytes`; return the zero bits its
+    solution reached (at least the challenge's: a script may go further, for the reserved lane or
+    a larger upload). Raises NotPaid."""
+    _, _, bits, expires, nonce, sent_mac = read_fields(text, "p1", purpose)
+    expected = mac(settings, "p1", purpose, bits, expires, nonce)
+    if not hmac.compare_digest(sent_mac.encode(), expected.encode()):
         raise NotPaid("forged")
     now = int(time.time())
     if int(expires) < now:
@@ -356,41 +279,9 @@ def spend_proof(db: Database, settings: Settings, purpose: str, text: str | None
     # The work done is what counts: a solution that went past its challenge's bits pays for a load
     # that rose while it was solved.
     reached = leading_zero_bits(hashlib.sha256(f"{text}:{solution}".encode()).digest())
-    if reached < required_bits(db, settings, purpose):
+    if reached < required_bits(db, settings, purpose, declared_bytes):
         raise NotPaid("too easy for now")
-    _spend(db, settings, nonce, now)
-    _process.spend(_line(settings, purpose))
+    spend_nonce(db, settings, nonce, now)
+    count_spent(settings, purpose)
     return reached
 
-
-def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | None,
-                 bound: str) -> None:
-    """Check and spend a no-script ticket. A page's ticket (`t1`) whose wait is over takes the
-    line's next place: now, and it is spent; later, and it is exchanged for a placed ticket (`t2`)
-    valid at that place (NotYet with `placed`). A placed ticket is spent at its turn. Raises
-    NotPaid, or NotYet (the ticket sent kept, or replaced by `placed`)."""
-    tag = text.split(".", 1)[0] if text else ""
-    _, _, valid_from, expires, nonce, mac = _fields(text, "t2" if tag == "t2" else "t1", purpose)
-    expected = _mac(settings, tag, purpose, valid_from, expires, nonce, _bound(bound))
-    if not hmac.compare_digest(mac.encode(), expected.encode()):
-        raise NotPaid("forged")
-    now = int(time.time())
-    if int(expires) < now:
-        # A genuine ticket that outlived its expiry (days of writing) has waited long enough: it
-        # takes a place in the line now, as a page's ticket does.
-        tag, valid_from, expires = "t1", str(now), str(_expiry(settings, now))
-    if int(valid_from) > now:
-        raise NotYet(int(valid_from) - now)
-    if tag == "t1":
-        now_ms = int(time.time() * 1000)
-        slot_ms = _take_slot(settings, purpose, now_ms)
-        if slot_ms is None:  # the line is full: its wait is kept for when there is room
-            raise NotYet(max(1, line_free_in(settings, purpose)))
-        # A place less than a second away is now: no one can be asked back sooner than that.
-        if slot_ms - now_ms >= 1000:
-            # Its place is later: the page's ticket is spent for it (one place per ticket).
-            _spend(db, settings, nonce, now)
-            placed = _make_ticket(settings, "t2", purpose, -(-slot_ms // 1000), bound)
-            raise NotYet(max(1, placed.valid_from - now), placed)
-    _spend(db, settings, nonce, now)
-    _process.spend(_line(settings, purpose))

@@ -433,13 +433,18 @@ def test_a_ticket_is_single_use_and_bound_to_its_form(installation):
 
 
 def hoard_places(client, count: int) -> list[int]:
-    """A no-script client coming back `count` times with its page's ticket: each takes the line's
-    next place (its wait is 0 here). Returns the status codes (400: its turn was now, derived,
-    opened nothing; 503: told when to come back)."""
-    codes = []
+    """A no-script client fetching `count` status pages, then coming back with each page's ticket
+    (their waits are 0 here, and each was issued before any place was taken): each takes the
+    line's next place. Returns the status codes (400: its turn was now, derived, opened nothing;
+    503: told when to come back)."""
+    pages = []
     for _ in range(count):
         page = client.get("/status").text
-        codes.append(client.post("/status", data={"csrf_token": csrf_token(page),
+        pages.append((csrf_token(page), ticket_cookie(client, "status").value))
+    codes = []
+    for token, ticket in pages:
+        client.set_cookie(ticket_name("status"), ticket)
+        codes.append(client.post("/status", data={"csrf_token": token,
                                                   "receipt": well_formed_receipt()}).status_code)
     return codes
 
@@ -462,9 +467,9 @@ def test_when_the_line_is_full_a_no_script_user_is_told_when_to_come_back(instal
 def test_a_client_that_comes_back_later_than_now_gets_a_placed_ticket_for_its_turn(installation,
                                                                                   monkeypatch):
     app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
-    assert disclose(app.test_client(), script=False).status_code == 200  # the place now
     patient = app.test_client()
-    page = patient.get("/disclose").text
+    page = patient.get("/disclose").text  # fetched while the line was empty: its wait is 0
+    assert disclose(app.test_client(), script=False).status_code == 200  # the turn now
     first = ticket_cookie(patient, "disclose").value
     waiting = post_multipart(patient, "/disclose", disclosure_fields(csrf_token(page), "My turn. " + MARKER))
     assert waiting.status_code == 503 and "My turn." in waiting.text
@@ -577,12 +582,15 @@ def test_the_no_script_line_gives_places_at_a_fixed_rate(installation, monkeypat
     client = app.test_client()
     frozen = time.time()
     monkeypatch.setattr(time, "time", lambda: frozen)  # everyone comes back in the same instant
-    waits = []
-    for _ in range(8):
+    pages = []
+    for _ in range(8):  # all fetched before anyone came back: each page's ticket waits 0
         page = client.get("/status").text
-        answer = client.post("/status", data={"csrf_token": csrf_token(page), "receipt": well_formed_receipt()})
+        pages.append((csrf_token(page), ticket_cookie(client, "status").value))
+    waits = []
+    for token, ticket in pages:
+        client.set_cookie(ticket_name("status"), ticket)
+        answer = client.post("/status", data={"csrf_token": token, "receipt": well_formed_receipt()})
         waits.append(int(answer.headers.get("Retry-After", 0)) if answer.status_code == 503 else 0)
-        client.delete_cookie(ticket_name("status"))
     # One a second: now, then one, two... five seconds ahead (rounded up); then the line is full.
     assert waits[0] == 0 and all(wait >= 1 for wait in waits[1:])
     assert [b - a for a, b in zip(waits[1:], waits[2:6])] == [1, 1, 1, 1]

@@ -8,7 +8,7 @@ from portal.core.config import load_settings
 from portal.guard import proofs
 from portal.web.app import create_app
 from tests.support import csrf_token
-from tests.support.proofs import bits_of, challenge_from, drop_ticket, solved
+from tests.support.proofs import bits_of, challenge_from, drop_ticket, size_bits_of, solved
 
 
 def test_a_proof_solved_past_its_bits_pays_for_a_load_that_rose_meanwhile(installation,
@@ -44,3 +44,44 @@ def test_a_proof_solved_past_its_bits_pays_for_a_load_that_rose_meanwhile(instal
     (asked, asked_page), (further, further_page) = pages
     assert send(asked, asked_page, 2) == 503  # only what was asked: too easy now
     assert send(further, further_page, required) == 400  # paid; the receipt opens nothing
+
+
+def test_a_disclosure_declaring_more_bytes_to_check_pays_a_higher_proof(installation, monkeypatch,
+                                                                        tmp_path):
+    """A bomb upload costs its sender more: one bit for each doubling of the declared body past
+    proofs.CHECK_FREE_BYTES (made small here: the same code as 8 MiB). A small disclosure pays the
+    idle price as before."""
+    from tests.conftest import MARKER
+    from tests.support import disclosure_fields, multipart, receipt_from
+
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)
+    monkeypatch.setattr(proofs, "CHECK_FREE_BYTES", 64 * 1024)
+    app = create_app(settings=load_settings(installation.data_dir, pow_bits=4, pow_max_bits=12,
+                                            pow_calm_per_minute=1000))
+    app.config["TESTING"] = True
+    blobs = installation.data_dir / "blobs"
+
+    def send(client, page, details, files, below=None):
+        drop_ticket(client, "disclose")
+        body, kind = multipart(disclosure_fields(csrf_token(page), details) + solved(page, below), files)
+        return client.post("/disclose", data=body, content_type=kind), len(body)
+
+    small = app.test_client()
+    page = small.get("/disclose").text
+    assert bits_of(challenge_from(page)) == 4 and 'data-free-bytes="65536"' in page
+    answer, _ = send(small, page, "Small. " + MARKER, [], below=5)  # the idle price, no more
+    assert answer.status_code == 200 and receipt_from(answer.text)
+
+    large = app.test_client()
+    page = large.get("/disclose").text
+    before = sorted(p.name for p in blobs.iterdir()) if blobs.exists() else []
+    upload = [("attachments", "big.bin", bytes(600 * 1024))]  # about 9.4 times the free bytes
+    answer, declared = send(large, page, "Large. " + MARKER, upload, below=5)  # at the idle price
+    assert answer.status_code == 503 and "Large." in answer.text  # refused, the text kept
+    assert proofs.check_bits(declared) == 4  # 2**3 < 9.4 <= 2**4
+    assert size_bits_of(page, declared) == 4 + 4  # what the page tells its script to solve for
+    assert bits_of(challenge_from(answer.text)) == 4 + 4  # the bits asked for that body
+    assert (sorted(p.name for p in blobs.iterdir()) if blobs.exists() else []) == before
+    answer, _ = send(large, answer.text, "Large. " + MARKER, upload)  # paid at the higher bits
+    assert answer.status_code == 200 and receipt_from(answer.text)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.guard.tickets import LINE_BYTES
 from portal.keys import accounts
 from portal.records import case_attachments, case_history, casefiles
 from portal.core.context import open_context
@@ -73,9 +74,9 @@ def write_is_allowed(path: str, data_dir: Path, *, created_dir: bool = False) ->
         return not p.exists() or p.stat().st_size == 0
     if p.parent == Path("/dev/shm") and re.fullmatch(r"portal-[0-9a-f]{16}-[0-9a-f]{16}-(disclose|status)\.line",
                                                      p.name):
-        # The no-script line shared by the workers (portal/guard/proofs.py): its next free moment,
-        # 8 bytes in memory, never on disk.
-        return not p.exists() or p.stat().st_size == 8
+        # The no-script line shared by the workers (portal/guard/tickets.py): its next free turn and
+        # its last places, LINE_BYTES in memory, never on disk.
+        return not p.exists() or p.stat().st_size == LINE_BYTES
     return False
 
 

@@ -6,6 +6,7 @@ browser does; `drop_ticket` makes a client that has only the proof of work."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 
 CHALLENGE_RE = re.compile(r'name="pow_challenge" value="([^"]+)"')
@@ -42,10 +43,25 @@ def solve(challenge: str, lane: int = 0, below: int | None = None) -> str:
         counter += 1
 
 
-def solved(html: str, below: int | None = None) -> list[tuple[str, str]]:
-    """The two fields the page's script fills in (reaching fewer than `below` bits, if given)."""
+SIZE_RE = re.compile(r'data-base-bits="(\d+)" data-free-bytes="(\d+)"\s*data-max-extra="(\d+)"')
+
+
+def size_bits_of(html: str, declared_bytes: int) -> int:
+    """The bits the page's script asks for a disclosure sending `declared_bytes` (static/proof.js:
+    a bit more for each doubling past the page's free bytes; 0 on a page that names none)."""
+    m = SIZE_RE.search(html)
+    if not m or declared_bytes <= int(m.group(2)):
+        return 0
+    base, free, most = (int(n) for n in m.groups())
+    return base + min(most, math.ceil(math.log2(declared_bytes / free)))
+
+
+def solved(html: str, below: int | None = None, declared_bytes: int = 0) -> list[tuple[str, str]]:
+    """The two fields the page's script fills in (reaching fewer than `below` bits, if given), for
+    a body of `declared_bytes`."""
     challenge = challenge_from(html)
-    solution = solve(challenge, lane_bits_of(html), below)
+    need = max(lane_bits_of(html), size_bits_of(html, declared_bytes))
+    solution = solve(challenge, need, below)
     return [("pow_challenge", challenge), ("pow_solution", solution)]
 
 

@@ -53,14 +53,15 @@ def _disclose_form(formdata=None) -> DiscloseForm:
 
 
 def _render_disclose(
-    form: DiscloseForm, status: int = 200, problem: str | None = None, dropped=(), keep=False
+    form: DiscloseForm, status: int = 200, problem: str | None = None, dropped=(), keep=False,
+    declared=0,
 ):
     ctx = portal_context()
     return (
         render_template(
             "intake/disclose.html",
             form=form,
-            proof=payment.offer("disclose", keep_ticket=keep),
+            proof=payment.offer("disclose", keep_ticket=keep, declared_bytes=declared),
             problem=problem,
             dropped=list(dropped),
             limits=upload_limits(),
@@ -123,7 +124,8 @@ def disclose_post():
             if languages.switched(form, fields):  # the language button: the form again, kept
                 return _render_disclose(form, dropped=intake.file_names)
             if form.validate():
-                payment.collect("disclose", fields)  # paid for before the receipt's derivation
+                # Paid for before the receipt's derivation, and for the bytes it asks to check.
+                payment.collect("disclose", fields, request.content_length or 0)
                 receipt = cases.complete_disclosure(
                     ctx,
                     intake,
@@ -177,9 +179,10 @@ def disclose_post():
         body, _ = _render_disclose(
             form,
             503,
-            payment.come_back_message(wait) + " Please choose any files again.",
+            payment.come_back_message(wait, exc) + " Please choose any files again.",
             dropped=intake.file_names,
             keep=isinstance(exc, flood.NotYet),
+            declared=request.content_length or 0,
         )
         return with_retry_after(body, 503, wait)
     except receiving.Throttled as exc:

@@ -9,12 +9,13 @@ with what was typed."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 from flask import after_this_request, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 
-from portal.guard import flood, proofs
+from portal.guard import flood, proofs, tickets
 from portal.web.context import portal_context
 
 
@@ -30,19 +31,22 @@ def _bound() -> str:
     return str(session.get("csrf_token", ""))
 
 
-def offer(purpose: str, *, keep_ticket: bool = False) -> dict:
-    """The template's `proof` for a form page: a fresh challenge and, unless the client keeps the
-    ticket it has (`keep_ticket`, after a ticket not valid yet), a new ticket, set as a cookie on
-    the answer. A ticket takes no place in the line until it comes back with the form; when the
-    line is already full the page says when there will be room."""
+def offer(purpose: str, *, keep_ticket: bool = False, declared_bytes: int = 0) -> dict:
+    """The template's `proof` for a form page: a fresh challenge (for a body of `declared_bytes`,
+    after one refused for its size) and, unless the client keeps the ticket it has (`keep_ticket`,
+    after a ticket not valid yet), a new ticket, set as a cookie on the answer. A ticket takes no
+    place in the line until it comes back with the form; when the line is already full the page
+    says when there will be room. `size` lets a disclosure page's script add a bit for each
+    doubling of the files chosen (proofs.size_offer)."""
     ctx = portal_context()
     bound = _bound()
     g.page_script = True  # this page runs static/proof.js (portal/web/app.py widens its policy)
     offered = {
-        "challenge": proofs.challenge(ctx, purpose),
+        "challenge": proofs.challenge(ctx, purpose, declared_bytes),
+        "size": proofs.size_offer(ctx, purpose),
         "lane_bits": proofs.lane_offer(ctx, purpose),
         "wait": None,
-        "line_full_for": proofs.line_free_in(ctx.settings, purpose),
+        "line_full_for": tickets.line_free_in(ctx.settings, purpose),
     }
     if keep_ticket and request.cookies.get(cookie_name(purpose)):
         return offered
@@ -55,12 +59,12 @@ def give_ticket(purpose: str, bound: str | None = None) -> int:
     with no form of its own that leads to one (the status thread, whose browser may open a status
     again from an older tab)."""
     ctx = portal_context()
-    ticket = proofs.ticket(ctx.settings, purpose, _bound() if bound is None else bound)
+    ticket = tickets.ticket(ctx.settings, purpose, _bound() if bound is None else bound)
     _set_ticket_cookie(purpose, ticket)
-    return max(0, ticket.valid_from - int(dt.datetime.now().timestamp()))
+    return max(0, ticket.valid_from - int(time.time()))
 
 
-def _set_ticket_cookie(purpose: str, ticket: proofs.Ticket) -> None:
+def _set_ticket_cookie(purpose: str, ticket: tickets.Ticket) -> None:
     settings = portal_context().settings
     name = cookie_name(purpose)
 
@@ -82,10 +86,10 @@ def _set_ticket_cookie(purpose: str, ticket: proofs.Ticket) -> None:
         return response
 
 
-def collect(purpose: str, fields) -> str:
-    """Spend what the client paid with; raises flood.NotPaid or flood.NotYet (or
-    submissions.AlreadySubmitted for a form sent again). A ticket that took a later place in the
-    line comes back as the cookie of its placed ticket."""
+def collect(purpose: str, fields, declared_bytes: int = 0) -> str:
+    """Spend what the client paid with, for a body of `declared_bytes` to check; raises
+    flood.NotPaid or flood.NotYet (or submissions.AlreadySubmitted for a form sent again). A
+    ticket that took a later place in the line comes back as the cookie of its placed ticket."""
     try:
         return flood.pay(
             portal_context(),
@@ -95,6 +99,7 @@ def collect(purpose: str, fields) -> str:
             ticket=request.cookies.get(cookie_name(purpose)),
             bound=_bound(),
             submission_token=fields.get("submission_token"),
+            declared_bytes=declared_bytes,
         )
     except flood.NotYet as exc:
         if exc.placed is not None:
@@ -107,19 +112,26 @@ def retry_after(exc: Exception, purpose: str) -> int:
     if isinstance(exc, flood.NotYet):
         return exc.retry_after
     ctx = portal_context()
-    free_in = proofs.line_free_in(ctx.settings, purpose)
-    return max(1, ctx.settings.no_script_wait_seconds, min(free_in, 3600))
+    free_in = tickets.line_free_in(ctx.settings, purpose)
+    wait = tickets.wait_now(ctx.settings, purpose)  # the new ticket's, given with the page
+    return max(1, wait, min(free_in, 3600))
 
 
-def come_back_message(seconds: int) -> str:
-    """The honest words: when to send again (the installation's clock), and that nothing is lost."""
+def come_back_message(seconds: int, exc: Exception | None = None) -> str:
+    """The honest words: when to send again (the installation's clock), and that nothing is lost;
+    for a ticket past its time (tickets.Expired), that it was, and that a new one comes with the
+    page."""
     zone = ZoneInfo(portal_context().settings.timezone)
-    at = (dt.datetime.now(zone) + dt.timedelta(seconds=seconds)).strftime("%H:%M:%S")
+    at = dt.datetime.fromtimestamp(time.time() + seconds, zone).strftime("%H:%M:%S")
     if seconds <= 60:
         when = f"in {seconds} seconds (at {at})"
     else:
         when = f"at {at}, in about {-(-seconds // 60)} minutes"
-    return (
-        "The portal asks everyone to wait a moment before sending, to keep it open for all."
-        f" Nothing was sent yet. What you wrote is still here: please send it again {when}."
-    )
+    if isinstance(exc, tickets.Expired):
+        why = (
+            "The waiting time this form was given has run out (it lasts a while, then the form"
+            " needs a new one, which this page now has)."
+        )
+    else:
+        why = "The portal asks everyone to wait a moment before sending, to keep it open for all."
+    return f"{why} Nothing was sent yet. What you wrote is still here: please send it again {when}."

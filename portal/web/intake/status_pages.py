@@ -152,9 +152,8 @@ def status_post():
         paid = payment.collect("status", request.form)  # paid for before the derivation
     except (flood.NotPaid, flood.NotYet) as exc:
         wait = payment.retry_after(exc, "status")
-        body, _ = _render_open(
-            form, payment.come_back_message(wait), 503, carried, keep=isinstance(exc, flood.NotYet)
-        )
+        body, _ = _render_open(form, payment.come_back_message(wait, exc), 503, carried,
+                               keep=isinstance(exc, flood.NotYet))
         response = make_response(body, 503)
         response.headers["Retry-After"] = str(wait)
         return response

@@ -1,0 +1,306 @@
+"""What an anonymous client without script pays before the server spends a key derivation: a
+ticket that becomes valid after a wait which typing pays (SECURITY.md, "Proof of work and
+tickets").
+
+A ticket is stateless until spent (portal.guard.proofs keeps its spent nonce): an HMAC over its
+form, two numbers, a coarse expiry, a nonce and the session's form token, so a ticket works only
+with the form it was issued with. A page's ticket (`t1.FORM.VALID_FROM.WAIT.EXPIRES.NONCE.MAC`)
+carries a wait as long as the line is expected to be when it is issued (`wait_now`; it is over
+sooner if the line turns out shorter); it takes no place while it waits, so a page load proves
+nothing and pushes no one back. It is served when it comes back after its wait and the line has a
+turn free now (`tickets_per_minute`, counted in turns actually used). Otherwise it takes a place,
+at the end of the turns expected to be used, and comes back as a placed ticket
+(`t2.FORM.TURN.PLACE.EXPIRES.NONCE.MAC`) valid from its turn until TURN_GRACE_SECONDS after it,
+then void: a place nobody uses is skipped, since it holds no turn for anyone; a placed ticket that
+comes back early is served only if a turn is free, and otherwise told to wait, keeping its place.
+
+How long the line is expected to be comes from how often placed tickets actually came back: of the
+last MEASURED places whose outcome is known (used, or void), the share used, times the places still
+live, times the time between turns. A flood of tickets that never come back therefore soon lengthens
+nobody's wait. The line (the next free turn and the last places, turns and whether each was used,
+never who held them) is shared by every server process through a small file in memory (/dev/shm,
+`_SharedLine`), never written to disk.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+import time
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+from portal.core.config import Settings
+from portal.guard import proofs
+from portal.guard.proofs import NotPaid
+from portal.store import Database
+
+TURN_GRACE_SECONDS = 30  # a placed ticket is void this long after its turn
+MEASURED = 8  # the last places whose outcome is known, for the share that came back
+FIRST_MEASURE = 4  # fewer known than this: every live place is expected to be used
+PLACES = 1024  # places remembered (a ring), more than a line of 15 minutes at 30 a minute
+
+
+class NotYet(Exception):
+    """A genuine ticket that is not valid yet: come back in `retry_after` seconds. `placed`: the
+    ticket that now holds the client's place in the line (it replaces the one sent), or None when
+    the one sent is kept."""
+
+    def __init__(self, retry_after: int, placed: "Ticket | None" = None) -> None:
+        super().__init__(f"come back in {retry_after} seconds")
+        self.retry_after = retry_after
+        self.placed = placed
+
+
+class Expired(NotPaid):
+    """A genuine ticket past its time: a page's ticket past its expiry, or a placed ticket past
+    its turn and grace. Refused as such (never taken for a new one); the page gives a new one."""
+
+
+@dataclass(frozen=True)
+class Ticket:
+    value: str
+    valid_from: int  # epoch seconds, for the page ("ready in N seconds")
+
+
+def _step_ms(settings: Settings) -> int:
+    return max(1, 60_000 // max(1, settings.tickets_per_minute))
+
+
+def ticket(settings: Settings, purpose: str, bound: str) -> Ticket:
+    """A ticket for `purpose`, bound to the form token `bound`, valid after the line's expected
+    wait now (at least `no_script_wait_seconds`, at most `ticket_line_seconds`). It takes no place
+    in the line: that is taken when it comes back (`spend_ticket`)."""
+    wait = wait_now(settings, purpose)
+    return _make_ticket(settings, "t1", purpose, int(time.time()) + wait, wait, bound)
+
+
+def wait_now(settings: Settings, purpose: str) -> int:
+    """Seconds a page's ticket issued now waits: the line's expected wait, bounded."""
+    expected = -(-_SharedLine(settings, purpose).update(lambda line: line.expected_ms()) // 1000)
+    return max(settings.no_script_wait_seconds, min(expected, settings.ticket_line_seconds))
+
+
+def _make_ticket(settings: Settings, tag: str, purpose: str, first: int, second: int,
+                 bound: str) -> Ticket:
+    """`t1`: issued with a form page (valid from, wait told, in seconds); `t2`: holding a place in
+    the line (turn in seconds, place). The MAC covers the tag, so a page's ticket cannot pass for
+    a placed one."""
+    nonce = secrets.token_urlsafe(16)
+    expires = max(proofs.expiry(settings, int(time.time())), proofs.expiry(settings, first))
+    numbers = f"{first}.{second}.{expires}"
+    sealed = proofs.mac(settings, tag, purpose, numbers, nonce, _bound(bound))
+    return Ticket(f"{tag}.{purpose}.{numbers}.{nonce}.{sealed}", first)
+
+
+SHARED_DIR = Path("/dev/shm")
+_HEADER = 2  # the next free turn, the next place to write
+LINE_BYTES = 8 * (_HEADER + PLACES)
+
+_memory_lock = threading.Lock()
+_memory_lines: dict[str, bytes] = {}  # the lines where there is no /dev/shm to share them in
+
+
+class _Line:
+    """One line's state: the moment from which a turn is free (ms since the epoch; a turn is
+    counted when it is used), and a ring of the last places, each its turn in ms times two, plus
+    one once used (0: none)."""
+
+    def __init__(self, raw: bytes, settings: Settings, now_ms: int) -> None:
+        self.values = array("q", raw if len(raw) == LINE_BYTES else bytes(LINE_BYTES))
+        self.now_ms, self.step_ms = now_ms, _step_ms(settings)
+        self.grace_ms = TURN_GRACE_SECONDS * 1000
+        horizon = now_ms + settings.ticket_line_seconds * 1000 + self.step_ms + self.grace_ms
+        if self.values[0] > horizon:  # never free so far ahead: the clock went back
+            self.values = array("q", bytes(LINE_BYTES))
+
+    def _places(self):
+        return [(value >> 1, value & 1) for value in self.values[_HEADER:] if value]
+
+    def turn_free(self) -> bool:
+        """Whether a turn is free now (one less than a second away counts: no one can be asked
+        back sooner than that)."""
+        return self.values[0] - self.now_ms < 1000
+
+    def use_turn(self) -> None:
+        self.values[0] = max(self.values[0], self.now_ms) + self.step_ms
+
+    def share_used(self) -> float:
+        """Of the last MEASURED places whose outcome is known, the share used (1 while fewer
+        than FIRST_MEASURE are known: a line not yet measured is expected to be used)."""
+        known = sorted((turn, used) for turn, used in self._places()
+                       if used or turn + self.grace_ms < self.now_ms)[-MEASURED:]
+        if len(known) < FIRST_MEASURE:
+            return 1.0
+        return sum(used for _, used in known) / len(known)
+
+    def expected_ms(self, before: int | None = None) -> int:
+        """How long until a turn is expected free for one who joins now (behind the live places
+        whose turn is earlier than `before`, or all): the wait for the next free turn, and a turn
+        for each live place ahead that is expected to be used."""
+        live = sum(1 for turn, used in self._places() if not used
+                   and turn + self.grace_ms >= self.now_ms and (before is None or turn < before))
+        backlog = max(0, self.values[0] - self.now_ms)
+        return backlog + round(self.step_ms * self.share_used() * live)
+
+    def place(self, turn_ms: int, index: int | None = None) -> int:
+        """Keep a place at `turn_ms` (a new one, or `index` moved); return its index."""
+        if index is None:
+            index = self.values[1] % PLACES
+            self.values[1] = index + 1
+        self.values[_HEADER + index] = turn_ms << 1
+        return index
+
+    def mark_used(self, index: int, turn_ms: int) -> None:
+        if self.values[_HEADER + index] >> 1 == turn_ms:  # not yet written over by a later place
+            self.values[_HEADER + index] |= 1
+
+    def raw(self) -> bytes:
+        return self.values.tobytes()
+
+
+class _SharedLine:
+    """One line, shared by every process of the installation: LINE_BYTES in a file in memory
+    (/dev/shm), read and written under an advisory lock, named by hashes of the data directory and
+    the installation's key. Without /dev/shm the line stays in this process's memory (never on
+    disk: it holds times a discloser acted)."""
+
+    def __init__(self, settings: Settings, purpose: str) -> None:
+        self.settings = settings
+        self.name = proofs.line_name(settings, purpose)
+        here = hashlib.sha256(str(Path(settings.data_dir).resolve()).encode()).hexdigest()[:16]
+        self.path = SHARED_DIR / f"portal-{here}-{proofs.key(settings).hex()[:16]}-{purpose}.line"
+
+    def update(self, change):
+        """Apply `change(line)` (a _Line it may change) atomically across processes; return what
+        it returns."""
+        now_ms = int(time.time() * 1000)
+        if not SHARED_DIR.is_dir():
+            with _memory_lock:
+                line = _Line(_memory_lines.get(self.name, b""), self.settings, now_ms)
+                result = change(line)
+                _memory_lines[self.name] = line.raw()
+            return result
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            line = _Line(os.pread(fd, LINE_BYTES, 0), self.settings, now_ms)
+            before = line.raw()
+            result = change(line)
+            if line.raw() != before:
+                os.pwrite(fd, line.raw(), 0)
+            return result
+        finally:
+            os.close(fd)  # closing releases the lock
+
+
+def line_free_in(settings: Settings, purpose: str) -> int:
+    """Seconds until the installation's line for `purpose` is expected to have room for a place
+    again (0: now)."""
+    expected = _SharedLine(settings, purpose).update(lambda line: line.expected_ms())
+    return max(0, -(-(expected - settings.ticket_line_seconds * 1000) // 1000))
+
+
+def _bound(bound: str) -> str:
+    return hashlib.sha256(bound.encode()).hexdigest()
+
+
+def _served(db: Database, settings: Settings, purpose: str, nonce: str, now: int) -> None:
+    proofs.spend_nonce(db, settings, nonce, now)
+    proofs.count_spent(settings, purpose)
+
+
+def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | None,
+                 bound: str) -> None:
+    """Check and spend a no-script ticket (`_come_back`, `_come_back_placed`). Raises NotPaid
+    (Expired for a genuine ticket past its time), or NotYet (the ticket sent kept, or replaced by
+    `placed`)."""
+    tag = text.split(".", 1)[0] if text else ""
+    tag = "t2" if tag == "t2" else "t1"
+    _, _, first, second, expires, nonce, sent_mac = proofs.read_fields(text, tag, purpose, 3)
+    expected = proofs.mac(settings, tag, purpose, f"{first}.{second}.{expires}", nonce,
+                          _bound(bound))
+    if not hmac.compare_digest(sent_mac.encode(), expected.encode()):
+        raise NotPaid("forged")
+    now = int(time.time())
+    if int(expires) < now:
+        raise Expired("expired")
+    shared = _SharedLine(settings, purpose)
+    if tag == "t1":
+        _come_back(db, settings, purpose, shared, int(first), int(second), nonce, bound)
+    else:
+        _come_back_placed(db, settings, purpose, shared, int(first), int(second), nonce, bound)
+
+
+def _seconds(ms: int) -> int:
+    return -(-ms // 1000)
+
+
+def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) -> None:
+    """A page's ticket: before its wait is over, kept (NotYet); its wait is over once it has
+    waited what it was told, or what the line now expects if that is less (a line forecast long
+    that turned out short keeps no one waiting). Then it is served if a turn is free; else it
+    takes a place where the line now expects a turn, less the line's wait it already served (the
+    line it was told of has moved on meanwhile), and is exchanged for a placed ticket."""
+    now = int(time.time())
+    issued, least = valid_from - waited, settings.no_script_wait_seconds
+
+    def take(line: _Line):
+        expected = _seconds(line.expected_ms())
+        ready = issued + max(least, min(waited, expected))
+        if ready > now:
+            return "early", ready - now
+        if line.turn_free():
+            line.use_turn()
+            return None
+        backlog = max(0, line.values[0] - line.now_ms)
+        served = max(0, min(waited, now - issued) - least)  # of the line, not the minimum
+        ahead = max(backlog, line.expected_ms() - served * 1000)
+        if ahead > settings.ticket_line_seconds * 1000:
+            return "full", max(1, _seconds(ahead) - settings.ticket_line_seconds)
+        turn = _seconds(line.now_ms + ahead)
+        return turn, line.place(turn * 1000)
+
+    taken = shared.update(take)
+    if taken is None:
+        return _served(db, settings, purpose, nonce, now)
+    if taken[0] in ("early", "full"):  # its wait is kept: for its time, or for room in the line
+        raise NotYet(taken[1])
+    proofs.spend_nonce(db, settings, nonce, now)  # one place per page's ticket
+    turn, index = taken
+    raise NotYet(max(1, turn - now), _make_ticket(settings, "t2", purpose, turn, index, bound))
+
+
+def _come_back_placed(db, settings, purpose, shared, turn, index, nonce, bound) -> None:
+    """A placed ticket: void past its turn and grace (Expired). Served whenever a turn is free,
+    even before its turn (the places ahead were not used: it moves up). Else, before its turn it
+    is kept; at or after it, its place moves to the next turn expected free for the places ahead
+    of it, and it comes back as a placed ticket for that turn."""
+    now = int(time.time())
+    if index >= PLACES or now > turn + TURN_GRACE_SECONDS:
+        raise Expired("void")
+
+    def take(line: _Line):
+        if line.turn_free():
+            line.use_turn()
+            line.mark_used(index, turn * 1000)
+            return None
+        if turn * 1000 > line.now_ms:
+            return turn
+        ahead = min(line.expected_ms(before=turn * 1000), settings.ticket_line_seconds * 1000)
+        moved = _seconds(line.now_ms + max(1000, ahead))
+        line.place(moved * 1000, index)
+        return moved
+
+    moved = shared.update(take)
+    if moved is None:
+        return _served(db, settings, purpose, nonce, now)
+    if moved == turn:
+        raise NotYet(max(1, turn - now))
+    proofs.spend_nonce(db, settings, nonce, now)
+    raise NotYet(max(1, moved - now), _make_ticket(settings, "t2", purpose, moved, index, bound))
