@@ -61,8 +61,9 @@ def pay(
                 raise
             tickets.spend_ticket(db, settings, purpose, ticket, bound)
             paid = "ticket"
-    except NotYet:
-        note(ctx, "come_back")
+    except NotYet as exc:
+        if not exc.early:  # placed in the line, or the line full: load, which officers are shown
+            note(ctx, "come_back")
         raise
     except NotPaid:
         if challenge or ticket:

@@ -49,12 +49,16 @@ PLACES = 1024  # places remembered (a ring), more than a line of 15 minutes at 3
 class NotYet(Exception):
     """A genuine ticket that is not valid yet: come back in `retry_after` seconds. `placed`: the
     ticket that now holds the client's place in the line (it replaces the one sent), or None when
-    the one sent is kept."""
+    the one sent is kept. `early`: sent before the wait its page gave, the ordinary no-script path,
+    not a sign of load (portal.guard.flood counts only the others)."""
 
-    def __init__(self, retry_after: int, placed: "Ticket | None" = None) -> None:
+    def __init__(
+        self, retry_after: int, placed: "Ticket | None" = None, *, early: bool = False
+    ) -> None:
         super().__init__(f"come back in {retry_after} seconds")
         self.retry_after = retry_after
         self.placed = placed
+        self.early = early
 
 
 class Expired(NotPaid):
@@ -270,7 +274,7 @@ def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) 
     if taken is None:
         return _served(db, settings, purpose, nonce, now)
     if taken[0] in ("early", "full"):  # its wait is kept: for its time, or for room in the line
-        raise NotYet(taken[1])
+        raise NotYet(taken[1], early=taken[0] == "early")
     proofs.spend_nonce(db, settings, nonce, now)  # one place per page's ticket
     turn, index = taken
     raise NotYet(max(1, turn - now), _make_ticket(settings, "t2", purpose, turn, index, bound))

@@ -577,6 +577,35 @@ def test_idle_portal_shows_officers_no_flood(app, installation):
     assert 'id="flood"' not in officer.get("/console/").text
 
 
+def test_a_no_script_discloser_sent_back_for_the_pages_short_wait_raises_no_flood_banner(
+        installation, monkeypatch):
+    # The ordinary no-script path (review of issue 25, M3): the form is sent before the page's few
+    # seconds are up, is asked to come back, then goes in. That is not load: officers see no flood.
+    app = app_with(installation, no_script_wait_seconds=3)
+    client = app.test_client()
+    too_soon = disclose(client, "Sent at once. " + MARKER, script=False, page=client.get("/disclose").text)
+    assert too_soon.status_code == 503
+    later = time.time() + 4
+    monkeypatch.setattr(time, "time", lambda: later)
+    sent = post_multipart(client, "/disclose", disclosure_fields(csrf_token(too_soon.text), "Sent at once."))
+    assert sent.status_code == 200
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    assert 'id="flood"' not in officer.get("/console/").text
+    # A full line is load, and is shown.
+    full = app_with(installation, tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
+    assert hoard_places(full.test_client(), 4) == [400, 503, 503, 503]
+    late = full.test_client()
+    page = late.get("/status").text
+    assert late.post("/status", data={"csrf_token": csrf_token(page),
+                                      "receipt": well_formed_receipt()}).status_code == 503
+    officer = full.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    inbox = officer.get("/console/").text
+    counted = re.search(r"Asked to come back a little later: (\d+)\.", inbox)
+    assert 'id="flood"' in inbox and counted and int(counted.group(1)) >= 3  # the places taken
+
+
 def test_the_no_script_line_gives_places_at_a_fixed_rate(installation, monkeypatch):
     app = app_with(installation, tickets_per_minute=60, ticket_line_seconds=5, no_script_wait_seconds=0)
     client = app.test_client()
