@@ -178,7 +178,8 @@ def read_upload(intake, text_fields, holder=None):
     A body whose Content-Length alone would cross the floor is read only for its text, up to its
     first file part (read_text_before_files). Once the body is read whole the upload slot is given
     back (upload_slots.give_back), before any file is checked. The text is also kept for a fault
-    page (portal.web.fault_pages) should storing it fail."""
+    page (portal.web.fault_pages) should storing it fail, or a file's blob fail to open or write
+    (an OSError, raised as it came)."""
     if intake.refused:
         fields, names = read_text_before_files(text_fields)
         intake.dropped.extend(names)
@@ -191,6 +192,9 @@ def read_upload(intake, text_fields, holder=None):
             preempted.fields = keep_typed(exc.fields)
             raise preempted from None
         raise RefusedForNow(keep_typed(exc.fields)) from None
+    except OSError as exc:  # a file's blob could not be opened or written: the fault page says so
+        keep_typed(getattr(exc, "fields", MultiDict()))
+        raise
     intake.end_of_body(fields)
     # Every byte is in: the checks and derivation that follow must not keep other uploads out.
     upload_slots.give_back(portal_context().settings, holder)
