@@ -354,6 +354,12 @@ def status_reply():
             intake.file_names if intake else (),
             PAUSED_RETRY_AFTER,
         )
+    if form.csrf_token.errors:
+        # As the disclosure form answers it (portal.web.intake.disclose): plain words, and the
+        # message back in its box only for a request from the portal's own page.
+        if not carry.same_origin():
+            return render_thread(ctx, session, ReplyForm(formdata=None), 400, REFRESH_AND_WRITE)
+        return render_thread(ctx, session, form, 400, REFRESH_AND_SEND, dropped=intake.file_names)
     return render_thread(
         ctx,
         session,
@@ -362,6 +368,16 @@ def status_reply():
         _l("Your message was not sent: please see below."),
         dropped=intake.file_names,
     )
+
+
+REFRESH_AND_WRITE = _l(
+    "For your safety the form needed refreshing, so your message was not sent. Please write it"
+    " and send it again."
+)
+REFRESH_AND_SEND = _l(
+    "For your safety the form needed refreshing, so your message was not sent. It is still in its"
+    " box: please choose any files again and send it once more."
+)
 
 
 @bp.get("/keys")
