@@ -300,16 +300,10 @@ def status_reply():
     except _OtherDisclosure as exc:
         return other_disclosure(exc.carried, intake.file_names)
     except receiving.Throttled as exc:
-        body, _ = render_thread(
-            ctx,
-            session,
-            form,
-            429,
-            _l("You have sent as many messages as the portal accepts "
+        problem = _l("You have sent as many messages as the portal accepts "
             "in one day. Your message was not sent: it is still in its box. Please send it "
-            "tomorrow."),
-            dropped=intake.file_names,
-        )
+            "tomorrow.")  # fmt: skip
+        body, _ = render_thread(ctx, session, form, 429, problem, dropped=intake.file_names)
         return too_many_requests(body, exc.retry_after)
     except replies.QuotaReached:
         return render_thread(
@@ -322,10 +316,8 @@ def status_reply():
             "this; they can still write to you."),
             dropped=intake.file_names,
         )
-    except submissions.AlreadySubmitted:
-        return redirect(
-            url_for("discloser.status") + "#thread", code=303
-        )  # sent once already: it is there
+    except submissions.AlreadySubmitted:  # sent once already: it is there
+        return redirect(url_for("discloser.status") + "#thread", code=303)
     except TooLarge as exc:
         drain_body()
         return render_thread(
@@ -354,30 +346,20 @@ def status_reply():
             intake.file_names if intake else (),
             PAUSED_RETRY_AFTER,
         )
-    if form.csrf_token.errors:
-        # As the disclosure form answers it (portal.web.intake.disclose): plain words, and the
-        # message back in its box only for a request from the portal's own page.
-        if not carry.same_origin():
-            return render_thread(ctx, session, ReplyForm(formdata=None), 400, REFRESH_AND_WRITE)
-        return render_thread(ctx, session, form, 400, REFRESH_AND_SEND, dropped=intake.file_names)
-    return render_thread(
-        ctx,
-        session,
-        form,
-        400,
-        _l("Your message was not sent: please see below."),
-        dropped=intake.file_names,
-    )
+    if form.csrf_token.errors and not carry.same_origin():
+        # As /disclose answers it: never fill the box with text another site chose.
+        return render_thread(ctx, session, ReplyForm(formdata=None), 400, REFRESHED)
+    problem = REFRESHED_KEPT if form.csrf_token.errors else SEE_BELOW
+    return render_thread(ctx, session, form, 400, problem, dropped=intake.file_names)
 
 
-REFRESH_AND_WRITE = _l(
-    "For your safety the form needed refreshing, so your message was not sent. Please write it"
-    " and send it again."
-)
-REFRESH_AND_SEND = _l(
-    "For your safety the form needed refreshing, so your message was not sent. It is still in its"
-    " box: please choose any files again and send it once more."
-)
+SEE_BELOW = _l("Your message was not sent: please see below.")
+# A bad or missing CSRF token, in plain words (portal.web.intake.disclose says the same).
+REFRESHED = _l("For your safety the form needed refreshing, so your message was not sent."
+               " Please write it and send it again.")  # fmt: skip
+REFRESHED_KEPT = _l("For your safety the form needed refreshing, so your message was not sent."
+                    " It is still in its box: please choose any files again and send it once"
+                    " more.")  # fmt: skip
 
 
 @bp.get("/keys")
