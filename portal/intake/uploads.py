@@ -21,10 +21,15 @@ READ_SIZE = 1024 * 1024
 
 
 class TooLarge(Exception):
-    def __init__(self, what: str, limit: int) -> None:
-        super().__init__(f"{what} is larger than the limit of {limit} bytes")
+    """`what` (a part of the form, in words) is over its `limit`: bytes, or with `in_bytes` False a
+    count (of files)."""
+
+    def __init__(self, what: str, limit: int, *, in_bytes: bool = True) -> None:
+        unit = " bytes" if in_bytes else ""
+        super().__init__(f"{what} is larger than the limit of {limit}{unit}")
         self.what = what
         self.limit = limit
+        self.in_bytes = in_bytes
         self.fields: MultiDict = MultiDict()
 
 
@@ -92,7 +97,9 @@ class _Budget:
         self.files += 1
         if self.files > self.limits.max_files:
             raise TooLarge(
-                f"The number of files (more than {self.limits.max_files})", self.limits.max_files
+                f"The number of files (more than {self.limits.max_files})",
+                self.limits.max_files,
+                in_bytes=False,
             )
 
 

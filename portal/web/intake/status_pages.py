@@ -4,6 +4,7 @@ signed acknowledgement and the installation's signing key, and signing out."""
 from __future__ import annotations
 
 from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
@@ -30,6 +31,7 @@ from portal.web.intake.uploading import (
     read_refused,
     read_text_before_files,
     read_upload,
+    too_large,
     unread_rest,
     upload_limits,
     upload_slot,
@@ -325,7 +327,7 @@ def status_reply():
             session,
             ReplyForm(formdata=exc.fields),
             413,
-            f"{exc.what} is too large. Your message was not sent.",
+            gettext("%(too_large)s Your message was not sent.", too_large=too_large(exc)),
             dropped=intake.file_names if intake else (),
         )
     except MalformedForm as exc:  # one that stopped part way gives back the message sent first

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from flask import Response, make_response, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import ClientDisconnected
@@ -21,8 +22,8 @@ from portal.intake.uploads import (
     Unfinished,
     read_multipart,
 )
-from portal.web import carry
-from portal.web.context import portal_context
+from portal.web import carry, languages
+from portal.web.context import SHORT_OF_SPACE_RETRY_AFTER, portal_context
 from portal.web.fault_pages import keep_typed, paused_response
 from portal.web.intake.forms import DiscloseForm
 
@@ -232,7 +233,7 @@ FILES_NOT_KEPT = _l(
     " files were not kept. What you wrote is below: please send it again later, or now without"
     " the files."
 )
-PAUSED_RETRY_AFTER = 600
+PAUSED_RETRY_AFTER = SHORT_OF_SPACE_RETRY_AFTER  # below the floor as on a full disk
 SLOW_NOT_KEPT = _l(
     "Your files arrived too slowly while others were waiting to send theirs, so your disclosure"
     " was not stored. What you wrote is still here: please choose any files again and send it in"
@@ -261,3 +262,12 @@ def not_read_whole(exc: MalformedForm, still_here: str) -> tuple[MultiDict, str]
     if not carry.has_text(typed):
         return typed, UNFINISHED + " Please fill it in and send it again."
     return typed, f"{UNFINISHED} {still_here}: please choose any files again and send it once more."
+
+
+def too_large(exc: TooLarge) -> str:
+    """Which part of a form is over its limit, naming the limit (a size in the page's language;
+    a count of files names its own)."""
+    if not exc.in_bytes:
+        return gettext("%(what)s is too large.", what=exc.what)
+    limit = languages.limit_words(exc.limit)
+    return gettext("%(what)s is too large: the most is %(limit)s.", what=exc.what, limit=limit)
