@@ -177,3 +177,25 @@ def filter_choices(ctx: Context, account_id: int) -> FilterChoices:
         [Choice(name, name) for (name,) in channels],
         [Choice(str(aid), name) for aid, name in officers.fetchall()],
     )
+
+
+def departed_assignee(ctx: Context, account_id: int, wanted: QueueFilter) -> Choice | None:
+    """The officer `wanted` filters on by id, when they have since been offboarded (a saved view or
+    a bookmark from before): their cases were then made not assigned (portal.keys.access.offboard),
+    so the view finds none of them. Their name (label) is given only where it is on one of those
+    cases in this officer's channels, as the queue shows it ("was: NAME, who has left"); elsewhere
+    the label is empty, so an id typed in names nobody. None when the filter names no departed
+    officer."""
+    if not wanted.assignee.isdigit():
+        return None
+    row = ctx.db.execute(
+        "SELECT a.name, EXISTS (SELECT 1 FROM cases c JOIN channel_officers co ON co.channel_id ="
+        " c.channel_id AND co.account_id = ? AND co.state = 'confirmed' WHERE c.assigned_before ="
+        " a.id) FROM accounts a WHERE a.id = ? AND a.role = 'officer'"
+        " AND a.offboarded_day IS NOT NULL",
+        [account_id, int(wanted.assignee)],
+    ).fetchone()
+    if row is None:
+        return None
+    name, named = row
+    return Choice(wanted.assignee, name if named else "")

@@ -12,6 +12,7 @@ from portal.cli.root import main, open_installation
 from portal.core.text import count_of
 from portal.intake import sealed_uploads
 from portal.records import case_attachments
+from portal.store import faults
 
 
 @main.command()
@@ -67,7 +68,15 @@ def ready_to_serve(data_dir: Path) -> None:
         for line in loose:
             click.echo(f"  {line}", err=True)
     unfinished, orphaned = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
-    sealed_uploads.purge_expired(ctx)  # files sealed in browsers, never named by a disclosure
+    # Files sealed in browsers, never named by a disclosure; on a full disk (the database opened
+    # read-only, portal.store.db.connect) this waits for the next start and the portal serves on.
+    fault = faults.put_off(sealed_uploads.purge_expired, ctx)
+    if fault is not None:
+        click.echo(
+            f"Could not remove expired sealed uploads now (storage fault: {fault.kind}); serving"
+            " on, and they are removed at the next start.",
+            err=True,
+        )
     if unfinished or orphaned:
         click.echo(
             f"Removed {count_of(unfinished, 'unfinished upload file')} and"

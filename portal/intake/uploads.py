@@ -21,10 +21,15 @@ READ_SIZE = 1024 * 1024
 
 
 class TooLarge(Exception):
-    def __init__(self, what: str, limit: int) -> None:
-        super().__init__(f"{what} is larger than the limit of {limit} bytes")
+    """`what` (a part of the form, in words) is over its `limit`: bytes, or with `in_bytes` False a
+    count (of files)."""
+
+    def __init__(self, what: str, limit: int, *, in_bytes: bool = True) -> None:
+        unit = " bytes" if in_bytes else ""
+        super().__init__(f"{what} is larger than the limit of {limit}{unit}")
         self.what = what
         self.limit = limit
+        self.in_bytes = in_bytes
         self.fields: MultiDict = MultiDict()
 
 
@@ -92,7 +97,9 @@ class _Budget:
         self.files += 1
         if self.files > self.limits.max_files:
             raise TooLarge(
-                f"The number of files (more than {self.limits.max_files})", self.limits.max_files
+                f"The number of files (more than {self.limits.max_files})",
+                self.limits.max_files,
+                in_bytes=False,
             )
 
 
@@ -165,7 +172,9 @@ def read_multipart(
 
     Raises TooLarge (the request's text, a file, the whole, or more than `limits.max_files` files)
     or MalformedForm (RepeatedField for a text field sent twice that is not in `repeatable`) part
-    way; sinks already opened are the caller's to discard.
+    way; sinks already opened are the caller's to discard. An OSError of a sink (its blob could not
+    be opened or written) is raised as it came, and like TooLarge, Interrupted and Unfinished it
+    carries the text read so far in `fields`, for a fault page to give back.
     """
     if not content_type.startswith("multipart/form-data"):
         raise MalformedForm("This form must be sent as multipart/form-data.")
@@ -186,16 +195,16 @@ def read_multipart(
         while chunk := stream.read(READ_SIZE):
             parser.data_received(chunk)
             tail = (tail + chunk)[-(len(closing) + 4) :]
-    except (TooLarge, Interrupted, Unfinished) as exc:
+    except (TooLarge, Interrupted, Unfinished, OSError) as exc:
         exc.fields = (
             fields  # what was typed before the limit was hit, to give back to the discloser
         )
         raise
     except ParseFailedException as exc:
         cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, (TooLarge, Interrupted)):
+        if isinstance(cause, (TooLarge, Interrupted, OSError)):
             cause.fields = fields
-        if isinstance(cause, (TooLarge, Interrupted, MalformedForm)):
+        if isinstance(cause, (TooLarge, Interrupted, MalformedForm, OSError)):
             raise cause from None
         raise MalformedForm("The form could not be read.") from exc
     except UnicodeDecodeError as exc:  # a part's name or file name that is not UTF-8

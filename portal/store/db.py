@@ -14,9 +14,11 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import quote
 
 from sqlite_utils import Database
 
+from portal.store.faults import classify
 from portal.store.migrations import MIGRATIONS
 
 PRAGMAS = (
@@ -30,21 +32,91 @@ PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
 )
 
+READ_ONLY_PRAGMAS = PRAGMAS[3:]  # those a read-only connection takes: no journal mode, no writing
+
 
 def connect(path: Path, busy_timeout: float = 10.0) -> Database:
     """Open a connection with the pragmas every connection needs (per request: no schema work).
 
     A write waits up to `busy_timeout` seconds for the write lock (the `busy_timeout_seconds`
-    setting), then raises "database is locked" (portal.store.faults: 503, try again)."""
+    setting), then raises "database is locked" (portal.store.faults: 503, try again).
+
+    On a full disk a database whose last connection closed cleanly cannot be opened as usual:
+    SQLite deleted its -wal and -shm files at that close and cannot make the -shm again. It is
+    then opened read-only (`read_only_while_full`), so pages and verdicts that only read still
+    work; every write on it raises "database or disk is full", as a write on the full disk
+    would."""
     conn = sqlite3.connect(
         str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout
     )
-    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-    for pragma in PRAGMAS:
-        conn.execute(pragma)
+    try:
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        for pragma in PRAGMAS:
+            conn.execute(pragma)
+    except sqlite3.Error as exc:
+        conn.close()
+        if not _cannot_open_for_want_of_space(exc, path):
+            raise
+        return read_only_while_full(path, busy_timeout)
+    return _database(conn, path)
+
+
+def _database(conn: sqlite3.Connection, path: Path) -> Database:
     db = Database(conn)
     db.__dict__["_portal_writers"] = str(writers_file(path))
     return db
+
+
+def _cannot_open_for_want_of_space(exc: sqlite3.Error, path: Path) -> bool:
+    """Whether `exc`, met opening `path`, is the full disk refusing its -shm file, with nothing in
+    a -wal file that a read of the database file alone would miss (a cleanly closed database)."""
+    fault = classify(exc)
+    if fault is None or fault.kind != "full":
+        return False
+    try:
+        return os.stat(f"{path}-wal").st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+class _ReadOnlyWhileFull(sqlite3.Connection):
+    """A connection to a database opened read-only because the disk is full: a write raises
+    "database or disk is full" (portal.store.faults: full), not "readonly" (a missing file)."""
+
+    def execute(self, *args, **kwargs):
+        return _as_full(super().execute, *args, **kwargs)
+
+    def executemany(self, *args, **kwargs):
+        return _as_full(super().executemany, *args, **kwargs)
+
+    def executescript(self, *args, **kwargs):
+        return _as_full(super().executescript, *args, **kwargs)
+
+
+def _as_full(run, *args, **kwargs):
+    try:
+        return run(*args, **kwargs)
+    except sqlite3.OperationalError as exc:
+        if not getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY"):
+            raise
+        raise sqlite3.OperationalError(
+            "database or disk is full (opened read-only: the disk had no room for its -shm file)"
+        ) from exc
+
+
+def read_only_while_full(path: Path, busy_timeout: float = 10.0) -> Database:
+    """The database file opened read-only and `immutable` (SQLite then takes no locks and makes
+    no -shm), for a disk too full to open it otherwise (`connect`). Only for a database with no
+    -wal content: no other connection can be writing it, since a writer needs the -shm this disk
+    has no room for. Reads see the database file as it is; every write raises "database or disk
+    is full". Short-lived, like every connection: the next is opened as usual once there is
+    room."""
+    uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
+                           timeout=busy_timeout, factory=_ReadOnlyWhileFull)  # fmt: skip
+    for pragma in READ_ONLY_PRAGMAS:
+        conn.execute(pragma)
+    return _database(conn, path)
 
 
 def writers_file(path: Path) -> Path:
@@ -111,6 +183,7 @@ def open_database(path: Path, busy_timeout: float = 10.0) -> Database:
     db = connect(path, busy_timeout)
     # Owner only: SQLite creates its -wal and -shm files with the database file's permissions.
     os.chmod(path, 0o600)
+    # Opened read-only on a full disk: a migration still to apply raises "full" (it cannot be).
     migrate(db)
     return db
 

@@ -13,8 +13,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Callable
 
-# Each kind: how long to wait before trying again, in seconds (the Retry-After header).
-RETRY_AFTER = {"locked": 30, "full": 3600, "missing": 600, "dependency": 300}
+# Each kind: how long to wait before trying again, in seconds (the Retry-After header). "full" is
+# also what a form refused below the free-space floor is told (the same state: short of space).
+RETRY_AFTER = {"locked": 30, "full": 600, "missing": 600, "dependency": 300}
 
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _MISSING_ERRNOS = {errno.ENOENT, errno.ENOTDIR}

@@ -14,6 +14,11 @@ from portal.core.context import Context
 from portal.records.audit import close_past_days
 from portal.store import connect, faults
 
+# How long a person is told to wait while the portal is short of space, whether a write met the
+# full disk or a form was refused below the free-space floor: one state, one answer
+# (portal.web.fault_pages).
+SHORT_OF_SPACE_RETRY_AFTER = faults.RETRY_AFTER["full"]
+
 
 def portal_context() -> Context:
     """The installation's storage for this request, opened once and closed at teardown."""

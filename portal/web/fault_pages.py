@@ -14,11 +14,13 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import g, make_response, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from portal.intake import receiving
 from portal.web import carry
+from portal.web.context import SHORT_OF_SPACE_RETRY_AFTER
 
 # What happened, by kind of fault, for the page's title and first sentence.
 WHAT_HAPPENED = {
@@ -113,10 +115,10 @@ def keep_typed(fields: MultiDict) -> MultiDict:
 
 def when_to_try(retry_after: int) -> str:
     if retry_after < 120:
-        return "Please try again in a minute."
+        return gettext("Please try again in a minute.")
     if retry_after < 7200:
-        return f"Please try again in about {retry_after // 60} minutes."
-    return "Please try again later today."
+        return gettext("Please try again in about %(minutes)d minutes.", minutes=retry_after // 60)
+    return gettext("Please try again later today.")
 
 
 def fault_response(kind: str, retry_after: int):
@@ -130,11 +132,14 @@ def fault_response(kind: str, retry_after: int):
         # Sec-Fetch-Site; a request that says it is cross-site never gets text back.
         typed = carry.typed_fields(source, token_valid=carry.token_is_valid(source))
     kept = carry.has_text(typed)
-    problem = (
-        f"{what} Nothing was stored."
-        + (" What you wrote is still here; any files must be chosen again. " if kept else " ")
-        + when_to_try(retry_after)
-    )
+    if not kept:
+        still = ""
+    elif g.get("portal_typed") is not None:  # a form that takes files (streamed: keep_typed)
+        still = gettext("What you wrote is still here; any files must be chosen again.")
+    else:  # a sign-in, a note: no files to choose again
+        still = gettext("What you wrote is still here.")
+    said = (f"{what}", gettext("Nothing was stored."), still, when_to_try(retry_after))
+    problem = " ".join(part for part in said if part)
     body = None
     render = _FORM_PAGES.get(request.endpoint or "")
     if kept and render is not None:
@@ -154,7 +159,7 @@ def fault_response(kind: str, retry_after: int):
 def paused_response():
     """The page for a form refused because the disk is below its free-space floor, as for a full
     disk (the text kept by `keep_typed`; Retry-After as portal.store.faults gives a full disk)."""
-    return fault_response("full", 3600)
+    return fault_response("full", SHORT_OF_SPACE_RETRY_AFTER)
 
 
 def _form_or_nothing() -> MultiDict:

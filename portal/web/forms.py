@@ -72,6 +72,12 @@ class TypedParagraphs(_Typed, TextAreaField):
 class _MarkedTokenField(CSRFTokenField):
     """The CSRF token, with the page's `page_for` mark beside it (portal.web.page_marks)."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Still a CSRF token to the pages: their problem summary leaves its error out
+        # (templates/_macros.html), for the views say in plain words what it means.
+        self.type = "CSRFTokenField"
+
     def __call__(self, **kwargs) -> Markup:
         return super().__call__(**kwargs) + page_marks.hidden_field()
 

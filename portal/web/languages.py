@@ -149,6 +149,11 @@ def _bytes_words(n: int) -> str:
     return ngettext("%(num)d byte", "%(num)d bytes", n)
 
 
+def limit_words(n: int) -> str:
+    """A limit of `n` bytes as this page states it (the `limit_size` filter: "2.1 GB")."""
+    return words.limit_size(n, str(get_locale()), _bytes_words)
+
+
 def add_locale_filters(app: Flask) -> None:
     """`nz_date`, `nz_time`, `date_words`, `file_size` and `limit_size` (portal.core.words) in
     the page's locale."""
@@ -161,9 +166,7 @@ def add_locale_filters(app: Flask) -> None:
     app.add_template_filter(
         lambda n: words.file_size(n, str(get_locale()), _bytes_words), "file_size"
     )
-    app.add_template_filter(
-        lambda n: words.limit_size(n, str(get_locale()), _bytes_words), "limit_size"
-    )
+    app.add_template_filter(limit_words, "limit_size")
     # A string of the domain, marked N_ there, in the page's language: `kinds|map("translated")`.
     app.add_template_filter(lambda text: gettext(text), "translated")
 

@@ -161,6 +161,8 @@ def test_oversized_attachment_gets_413_keeps_the_text_and_leaves_no_blob(install
     response = disclose(client, details="Typed before the file " + MARKER)
     assert response.status_code == 413
     assert "too large" in response.text and MARKER in response.text
+    # The limit is named (issue 24 review, L3), as the form's hint states it.
+    assert "The file &#39;evidence.pdf&#39; is too large: the most is 1 MB." in response.text
     assert list((installation.data_dir / "blobs").iterdir()) == []
 
 
@@ -168,7 +170,7 @@ def test_total_submission_cap(installation):
     client = _app_with(installation, max_submission_bytes=4 * 1024 * 1024)
     files = [("attachments", "one.bin", os.urandom(3 * 1024 * 1024)), ("attachments", "two.bin", os.urandom(3 * 1024 * 1024))]
     response = disclose(client, files=files)
-    assert response.status_code == 413 and "This submission is too large" in response.text
+    assert response.status_code == 413 and "This submission is too large: the most is 4.1 MB." in response.text
     assert list((installation.data_dir / "blobs").iterdir()) == []
 
 

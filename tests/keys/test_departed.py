@@ -18,15 +18,21 @@ def assignee_cell(html: str, case_url: str) -> str:
     return re.search(r'data-label="Assigned to">(.*?)</td>', row.group(0), re.S).group(1)
 
 
-def test_a_case_assigned_to_an_officer_who_left_says_so_and_is_not_assigned(app, installation):
-    data_dir = installation.data_dir
-    cat = add_account(data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
+def case_assigned_to_cat(app, installation):
+    """A case Ana (signed in) assigned to Cat, a fellow officer of its channel: (ana, case, cat, cat_id)."""
+    cat = add_account(installation.data_dir, "officer", "cat@agency.govt.nz", "Cat Colleague", ["Audit and Risk"])
     disclose_to(app.test_client(), details="Invoices paid twice.")
     ana = app.test_client()
     assert sign_in(ana, installation.officer).status_code == 303
     [case] = case_links(ana.get("/console/").text)
     cat_id = re.search(r'<option value="(\d+)">Cat Colleague', ana.get(case).text).group(1)
     assert post(ana, case + "/assign", officer=cat_id).status_code == 303
+    return ana, case, cat, cat_id
+
+
+def test_a_case_assigned_to_an_officer_who_left_says_so_and_is_not_assigned(app, installation):
+    data_dir = installation.data_dir
+    ana, case, cat, cat_id = case_assigned_to_cat(app, installation)
     assert ">Cat Colleague</dd>" in ana.get(case).text
 
     run_cli(data_dir, "officer", "offboard", "--email", cat.email)
@@ -82,3 +88,31 @@ def test_a_pending_identity_release_asked_by_an_officer_who_left_names_them_as_g
     run_cli(data_dir, "officer", "offboard", "--email", cat.email)
     page = ana.get(url).text
     assert 'data-state="pending"' in page and "by Cat Colleague (who has left)." in page
+
+
+def test_a_saved_view_of_an_officer_who_left_says_so_and_where_their_cases_went(app, installation):
+    """Issue 24 review, M2: the view still filters on the departed officer's id (so it finds none),
+    and says why: who has left, that their cases are now not assigned, with the view that has them."""
+    from tests.support import csrf_token
+    data_dir = installation.data_dir
+    ana, case, cat, cat_id = case_assigned_to_cat(app, installation)
+    page = ana.get("/console/").text
+    saved = ana.post("/console/views", data={"csrf_token": csrf_token(page), "view_name": "Cat's cases",
+                                             "assignee": cat_id})
+    assert saved.status_code == 303
+    [view] = re.findall(r'<a href="([^"]+)">Cat&#39;s cases</a>', ana.get("/console/").text)
+    assert case in case_links(ana.get(view.replace("&amp;", "&")).text)
+    assert 'id="departed-assignee"' not in ana.get(view.replace("&amp;", "&")).text
+
+    run_cli(data_dir, "officer", "offboard", "--email", cat.email)
+    shown = ana.get(view.replace("&amp;", "&")).text
+    notice = re.search(r'<div[^>]*id="departed-assignee".*?</div>', shown, re.S)
+    assert notice, shown
+    assert "<bdi>Cat Colleague</bdi> has left; their cases are now not assigned." in notice.group(0)
+    assert 'href="/console/?assignee=unassigned"' in notice.group(0)
+    # The filter shows what is applied, not "Anyone or nobody".
+    select = re.search(r'<select id="filter-assignee".*?</select>', shown, re.S).group(0)
+    assert re.search(rf'<option value="{cat_id}" selected>Cat Colleague \(who has left\)</option>', select), select
+    assert '<option value="" selected>' not in select
+    # Where the case went: the "Not assigned" view has it.
+    assert case in case_links(ana.get("/console/?assignee=unassigned").text)

@@ -78,17 +78,51 @@ def _fast_data(fresh_copy: Path) -> str:
     return data
 
 
+class _TotpClock:
+    """The served portal's TOTP clock, a file this test writes (tests/support/totp_clock): each sign-in
+    moves it on to the next 30 s step, 1 s into it, instead of waiting for a real one. So every six-digit
+    code is fresh (each step's code signs an account in once: the replay guard) and works 59 s more by
+    that clock, however long the machine under load takes to check it: what made the test flaky (a code
+    taken late in its step and stale by the time it was checked) cannot happen, and nothing waits on the
+    real clock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.step = path, int(time.time()) // 30
+        self._write()
+
+    def _write(self) -> None:
+        self.path.write_text(str(self.seconds()))
+
+    def seconds(self) -> int:
+        return self.step * 30 + 1
+
+    def next_step(self) -> None:
+        self.step += 1
+        self._write()
+
+    def env(self) -> dict[str, str]:
+        """The environment of `make run` and `demo code`: the clock's sitecustomize ahead of the rest."""
+        env = _env()
+        path = [str(ROOT / "tests" / "support" / "totp_clock"), *filter(None, [env.get("PYTHONPATH")])]
+        return {**env, "PYTHONPATH": os.pathsep.join(path), "PORTAL_TEST_TOTP_CLOCK_FILE": str(self.path)}
+
+
+@pytest.fixture
+def totp(tmp_path) -> _TotpClock:
+    return _TotpClock(tmp_path / "totp-clock")
+
+
 @contextlib.contextmanager
-def _make_run(fresh_copy: Path, port: int, data: str | None = None):
+def _make_run(fresh_copy: Path, port: int, clock: _TotpClock, data: str | None = None):
     """`make run PORT=port` (and DATA=data), until it serves: until /console/login answers over HTTP, not
-    merely until the port takes connections (gunicorn listens before its workers have booted). Yields the
-    printed accounts {label: (email, passphrase)}, the `demo code` command and the log."""
+    merely until the port takes connections (gunicorn listens before its workers have booted). Its TOTP
+    steps come from `clock`. Yields the printed accounts {label: (email, passphrase)}, the `demo code`
+    command and the log."""
     log = fresh_copy / f"make-run-{port}.log"
-    _SPARE.clear()  # another demo's recovery codes open nothing here
     with open(log, "wb") as out:
         make = subprocess.Popen(["make", "run", f"PORT={port}", *([f"DATA={data}"] if data else [])],
                                 cwd=fresh_copy, stdout=out,
-                                stderr=subprocess.STDOUT, env=_env(), start_new_session=True)
+                                stderr=subprocess.STDOUT, env=clock.env(), start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -117,48 +151,26 @@ def _make_run(fresh_copy: Path, port: int, data: str | None = None):
             make.wait()
 
 
-# The last six-digit code each demo account used in this module: the portal takes each step's code once.
-_USED: dict[str, str] = {}
-# A code is taken only while the portal will accept it for at least this long (`demo code` says how
-# long): a sign-in under load takes seconds, never this many.
-MARGIN_SECONDS = 40
+def _second_factor(fresh_copy: Path, command: list[str], email: str, clock: _TotpClock) -> str:
+    """What a person does: run `demo code` right before signing in and type the six-digit code it prints,
+    here on the next step of the test's clock (a fresh code, never used)."""
+    clock.next_step()
+    codes = subprocess.run(command, cwd=fresh_copy, capture_output=True, text=True, timeout=60, env=clock.env())
+    assert codes.returncode == 0, codes.stderr
+    printed = {found: (code, int(seconds)) for found, code, seconds in
+               re.findall(r"^\w+ (\S+): (\d{6})  \(works for (\d+) more seconds", codes.stdout, re.M)}
+    assert email in printed, codes.stdout
+    code, seconds = printed[email]
+    assert seconds == 59, codes.stdout  # 1 s into its step: the rest of it and the next
+    return code
 
 
-# The recovery codes `demo code` printed last that no sign-in has used yet, by email: each works once,
-# at any time, so one run of `demo code` serves every account's next recovery sign-in.
-_SPARE: dict[str, str] = {}
-
-
-def _second_factor(fresh_copy: Path, command: list[str], email: str, *, recovery_allowed: bool) -> str:
-    """What a person does: run `demo code` right before signing in and type what it prints. A code that
-    this account has used already, or that is about to stop working, is not typed: the person waits for
-    the next step, or (where allowed) types the recovery code `demo code` prints beside it, or one it
-    printed a moment ago for this account and that is not used yet (a recovery code has no clock)."""
-    if recovery_allowed and email in _SPARE:
-        return _SPARE.pop(email)
-    while True:
-        codes = subprocess.run(command, cwd=fresh_copy, capture_output=True, text=True, timeout=60, env=_env())
-        assert codes.returncode == 0, codes.stderr
-        lines = re.findall(r"^\w+ (\S+): (\d{6})  \(works for (\d+) more seconds"
-                           r"(?:; or, once, recovery code (\S+))?\)", codes.stdout, re.M)
-        printed = {found: (code, int(seconds), recovery) for found, code, seconds, recovery in lines}
-        assert email in printed, codes.stdout
-        _SPARE.update({found: recovery for found, (_, _, recovery) in printed.items() if recovery})
-        code, seconds, recovery = printed[email]
-        if code != _USED.get(email) and seconds >= MARGIN_SECONDS:
-            _USED[email] = code
-            return code
-        if recovery_allowed and recovery:
-            return _SPARE.pop(email)
-        time.sleep(max(1, seconds - 30 + 1))  # into the next step: its code is fresh
-
-
-def _sign_in_part(port: int, fresh_copy: Path, command: list[str], email: str, passphrase: str, *,
-                  recovery_allowed: bool = False) -> tuple[str, HttpClient]:
-    """Sign one account in with the second factor `demo code` gives, and open the page it lands on: the
+def _sign_in_part(port: int, fresh_copy: Path, command: list[str], clock: _TotpClock, email: str,
+                  passphrase: str) -> tuple[str, HttpClient]:
+    """Sign one account in with the six-digit code `demo code` gives, and open the page it lands on: the
     first sign-in's own set-up step, since every demo account must replace its printed credentials."""
     client = HttpClient("127.0.0.1", port)
-    code = _second_factor(fresh_copy, command, email, recovery_allowed=recovery_allowed)
+    code = _second_factor(fresh_copy, command, email, clock)
     answer = _sign_in(client, email, passphrase, code)
     assert answer.status == 303, (email, code, answer.text)
     landing = answer.headers["Location"]
@@ -171,7 +183,7 @@ def _sign_in_part(port: int, fresh_copy: Path, command: list[str], email: str, p
     return code, client
 
 
-def _replace_credentials(client: HttpClient, new_passphrase: str) -> str:
+def _replace_credentials(client: HttpClient, new_passphrase: str, clock: _TotpClock) -> str:
     """The set-up steps of a signed-in first sign-in: a passphrase of one's own, then a new second factor
     confirmed with its first code. Returns a recovery code of the new ones its last page shows."""
     page = client.get("/console/setup/passphrase")
@@ -181,56 +193,52 @@ def _replace_credentials(client: HttpClient, new_passphrase: str) -> str:
         chosen = client.get(chosen.headers["Location"])
     secret = re.search(r'id="totp-secret"[^>]*>([A-Z2-7 ]+)<', chosen.text).group(1).replace(" ", "")
     finished = client.post_form("/console/setup/second-factor", {
-        "csrf_token": csrf_token(chosen.text), "totp": pyotp.TOTP(secret).now()})
+        "csrf_token": csrf_token(chosen.text), "totp": pyotp.TOTP(secret).at(clock.seconds())})
     assert finished.status == 200 and 'id="recovery-codes"' in finished.text, finished.text
     return re.search(r'id="recovery-codes"[^>]*><li><code>([^<]+)</code>', finished.text).group(1)
 
 
-def test_make_run_serves_the_demo_and_the_printed_codes_sign_both_accounts_in(fresh_copy):
+def test_make_run_serves_the_demo_and_the_printed_codes_sign_both_accounts_in(fresh_copy, totp):
     """Flaky before (issue 24): "Those details did not work" for the demo administrator under load. The
     cause: the test waited for TCP only, and gunicorn listens before its workers have booted (migrations
     and a 256 MiB Argon2id decoy, seconds under load: 0.5 s idle, 6.5 s with 14 busy processes on this
     2-core machine), and it took both codes at once before either sign-in. A code is accepted only in its
     own 30 s step and the next, so a code taken late in its step, aged by the workers' boot, `demo code`'s
     own start and one or two Argon2id sign-ins, could be stale when it was checked. Now the test waits for
-    an HTTP answer from /console/login, takes each code right before its sign-in, and only while the portal
-    will accept it for MARGIN_SECONDS more (else it waits for the next step), as a person would; `demo
-    code` says how long the code works (its step and the next), not the rest of its step only."""
-    with _make_run(fresh_copy, _port()) as (accounts, command, log):
+    an HTTP answer from /console/login and takes each code right before its sign-in, as a person would,
+    on a TOTP clock of its own (_TotpClock: a fresh step for each sign-in, nothing waits on the real
+    clock); `demo code` says how long the code works (its step and the next), not the rest of its step
+    only."""
+    with _make_run(fresh_copy, _port(), totp) as (accounts, command, log):
         port = int(re.search(r"127\.0\.0\.1:(\d+)/console/login", log.read_text()).group(1))
         for label in sorted(LABELS):
-            _sign_in_part(port, fresh_copy, command, *accounts[label])
+            _sign_in_part(port, fresh_copy, command, totp, *accounts[label])
         # Nothing else failed on the way: no traceback from the server while it ran.
         assert "Traceback" not in log.read_text()
 
 
 def test_the_demo_sign_in_passes_20_times_in_a_row_under_a_cpu_load_and_the_printed_credentials_are_replaced(
-        fresh_copy):
+        fresh_copy, totp):
     """The sign-in part of the test above, 20 times against one demo, the accounts in turn, while three
-    busy processes load the 2-core machine for the whole test. Each step's six-digit code signs an
-    account in once (replay guard), so 20 sign-ins on codes alone would take five minutes: when an
-    account's code of this step is used already, the sign-in uses the recovery code `demo code` prints
-    beside it (single-use, at any time), as a person signing in again within 30 s would. Both kinds are
-    used, and every one of the 20 works, each landing on the forced set-up step. Then one account goes
-    through that step: the printed passphrase stops working and its own one signs in. (The demo here is
-    made with the test suite's cheap key derivation, chosen explicitly: what is tested is the codes, the
-    set-up and the served process under load, not Argon2id's cost, which the test above pays.)"""
+    busy processes load the 2-core machine for the whole test: every one of the 20 with the six-digit code
+    `demo code` prints (none with a recovery code), each landing on the forced set-up step. The TOTP
+    clock is the test's (_TotpClock): each sign-in is on a step of its own, so no code is spent or stale
+    and nothing waits for a real step. Then one account goes through that step: the printed passphrase
+    stops working and its own one signs in. (The demo here is made with the test suite's cheap key
+    derivation, chosen explicitly: what is tested is the codes, the set-up and the served process under
+    load, not Argon2id's cost, which the test above pays.)"""
     load = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
     try:
-        with _make_run(fresh_copy, free_port(), _fast_data(fresh_copy)) as (accounts, command, log):
+        with _make_run(fresh_copy, free_port(), totp, _fast_data(fresh_copy)) as (accounts, command, log):
             port = int(re.search(r"127\.0\.0\.1:(\d+)/console/login", log.read_text()).group(1))
             order = [accounts["Administrator"], accounts["Officer"]] * 10
-            # Each account's first sign-in waits for a six-digit code as the test above does; the rest
-            # take a recovery code whenever the step's code is spent.
-            used = [_sign_in_part(port, fresh_copy, command, email, passphrase,
-                                  recovery_allowed=i >= 2)[0]
-                    for i, (email, passphrase) in enumerate(order)]
-            assert len(used) == 20
-            assert any(len(code) == 6 for code in used) and any(len(code) > 6 for code in used), used
+            used = [_sign_in_part(port, fresh_copy, command, totp, email, passphrase)[0]
+                    for email, passphrase in order]
+            assert len(used) == 20 and all(len(code) == 6 and code.isdigit() for code in used), used
             email, printed = accounts["Second officer"]
-            _, client = _sign_in_part(port, fresh_copy, command, email, printed, recovery_allowed=True)
+            _, client = _sign_in_part(port, fresh_copy, command, totp, email, printed)
             own = "a passphrase of my own for the demo"
-            recovery = _replace_credentials(client, own)
+            recovery = _replace_credentials(client, own, totp)
             assert client.get("/console/").status == 200  # the console itself opens now
             # A recovery code is spent only by a sign-in that succeeds: the same one tries both.
             again = HttpClient("127.0.0.1", port)

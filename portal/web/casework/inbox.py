@@ -40,6 +40,7 @@ def inbox():
         remove_view_form=RemoveViewForm(formdata=None),
         notice=NOTICES.get(request.args.get("notice", "")),
         choices=queue_filters.filter_choices(ctx, g.who.account.id),
+        departed=queue_filters.departed_assignee(ctx, g.who.account.id, wanted),
         sorts=queue_filters.SORTS,
         statuses=queue_rows.SHORT_STATUSES,
         categories={value: queue_rows.SHORT_CATEGORIES[value] for value in CATEGORIES},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, abort, make_response, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
@@ -30,6 +31,7 @@ from portal.web.intake.uploading import (
     paused,
     read_text_before_files,
     read_upload,
+    too_large,
     unread_rest,
     upload_limits,
     upload_slot,
@@ -221,7 +223,8 @@ def disclose_post():
         return _render_disclose(
             _disclose_form(exc.fields),
             413,
-            f"{exc.what} is too large. Nothing was sent. Please choose smaller files.",
+            gettext("%(too_large)s Nothing was sent. Please choose smaller files.",
+               too_large=too_large(exc)),  # fmt: skip
             dropped=intake.file_names if intake else (),
         )
     except MalformedForm as exc:

@@ -4,6 +4,7 @@ signed acknowledgement and the installation's signing key, and signing out."""
 from __future__ import annotations
 
 from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
@@ -30,6 +31,7 @@ from portal.web.intake.uploading import (
     read_refused,
     read_text_before_files,
     read_upload,
+    too_large,
     unread_rest,
     upload_limits,
     upload_slot,
@@ -299,16 +301,10 @@ def status_reply():
     except _OtherDisclosure as exc:
         return other_disclosure(exc.carried, intake.file_names)
     except receiving.Throttled as exc:
-        body, _ = render_thread(
-            ctx,
-            session,
-            form,
-            429,
-            _l("You have sent as many messages as the portal accepts "
+        problem = _l("You have sent as many messages as the portal accepts "
             "in one day. Your message was not sent: it is still in its box. Please send it "
-            "tomorrow."),
-            dropped=intake.file_names,
-        )
+            "tomorrow.")  # fmt: skip
+        body, _ = render_thread(ctx, session, form, 429, problem, dropped=intake.file_names)
         return too_many_requests(body, exc.retry_after)
     except replies.QuotaReached:
         return render_thread(
@@ -321,10 +317,8 @@ def status_reply():
             "this; they can still write to you."),
             dropped=intake.file_names,
         )
-    except submissions.AlreadySubmitted:
-        return redirect(
-            url_for("discloser.status") + "#thread", code=303
-        )  # sent once already: it is there
+    except submissions.AlreadySubmitted:  # sent once already: it is there
+        return redirect(url_for("discloser.status") + "#thread", code=303)
     except TooLarge as exc:
         drain_body()
         return render_thread(
@@ -332,7 +326,7 @@ def status_reply():
             session,
             ReplyForm(formdata=exc.fields),
             413,
-            f"{exc.what} is too large. Your message was not sent.",
+            gettext("%(too_large)s Your message was not sent.", too_large=too_large(exc)),
             dropped=intake.file_names if intake else (),
         )
     except MalformedForm as exc:  # one that stopped part way gives back the message sent first
@@ -353,14 +347,20 @@ def status_reply():
             intake.file_names if intake else (),
             PAUSED_RETRY_AFTER,
         )
-    return render_thread(
-        ctx,
-        session,
-        form,
-        400,
-        _l("Your message was not sent: please see below."),
-        dropped=intake.file_names,
-    )
+    if form.csrf_token.errors and not carry.same_origin():
+        # As /disclose answers it: never fill the box with text another site chose.
+        return render_thread(ctx, session, ReplyForm(formdata=None), 400, REFRESHED)
+    problem = REFRESHED_KEPT if form.csrf_token.errors else SEE_BELOW
+    return render_thread(ctx, session, form, 400, problem, dropped=intake.file_names)
+
+
+SEE_BELOW = _l("Your message was not sent: please see below.")
+# A bad or missing CSRF token, in plain words (portal.web.intake.disclose says the same).
+REFRESHED = _l("For your safety the form needed refreshing, so your message was not sent."
+               " Please write it and send it again.")  # fmt: skip
+REFRESHED_KEPT = _l("For your safety the form needed refreshing, so your message was not sent."
+                    " It is still in its box: please choose any files again and send it once"
+                    " more.")  # fmt: skip
 
 
 @bp.get("/keys")

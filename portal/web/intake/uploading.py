@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from flask import Response, make_response, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import ClientDisconnected
@@ -21,8 +22,8 @@ from portal.intake.uploads import (
     Unfinished,
     read_multipart,
 )
-from portal.web import carry
-from portal.web.context import portal_context
+from portal.web import carry, languages
+from portal.web.context import SHORT_OF_SPACE_RETRY_AFTER, portal_context
 from portal.web.fault_pages import keep_typed, paused_response
 from portal.web.intake.forms import DiscloseForm
 
@@ -178,7 +179,8 @@ def read_upload(intake, text_fields, holder=None):
     A body whose Content-Length alone would cross the floor is read only for its text, up to its
     first file part (read_text_before_files). Once the body is read whole the upload slot is given
     back (upload_slots.give_back), before any file is checked. The text is also kept for a fault
-    page (portal.web.fault_pages) should storing it fail."""
+    page (portal.web.fault_pages) should storing it fail, or a file's blob fail to open or write
+    (an OSError, raised as it came)."""
     if intake.refused:
         fields, names = read_text_before_files(text_fields)
         intake.dropped.extend(names)
@@ -191,6 +193,9 @@ def read_upload(intake, text_fields, holder=None):
             preempted.fields = keep_typed(exc.fields)
             raise preempted from None
         raise RefusedForNow(keep_typed(exc.fields)) from None
+    except OSError as exc:  # a file's blob could not be opened or written: the fault page says so
+        keep_typed(getattr(exc, "fields", MultiDict()))
+        raise
     intake.end_of_body(fields)
     # Every byte is in: the checks and derivation that follow must not keep other uploads out.
     upload_slots.give_back(portal_context().settings, holder)
@@ -228,7 +233,7 @@ FILES_NOT_KEPT = _l(
     " files were not kept. What you wrote is below: please send it again later, or now without"
     " the files."
 )
-PAUSED_RETRY_AFTER = 600
+PAUSED_RETRY_AFTER = SHORT_OF_SPACE_RETRY_AFTER  # below the floor as on a full disk
 SLOW_NOT_KEPT = _l(
     "Your files arrived too slowly while others were waiting to send theirs, so your disclosure"
     " was not stored. What you wrote is still here: please choose any files again and send it in"
@@ -257,3 +262,12 @@ def not_read_whole(exc: MalformedForm, still_here: str) -> tuple[MultiDict, str]
     if not carry.has_text(typed):
         return typed, UNFINISHED + " Please fill it in and send it again."
     return typed, f"{UNFINISHED} {still_here}: please choose any files again and send it once more."
+
+
+def too_large(exc: TooLarge) -> str:
+    """Which part of a form is over its limit, naming the limit (a size in the page's language;
+    a count of files names its own)."""
+    if not exc.in_bytes:
+        return gettext("%(what)s is too large.", what=exc.what)
+    limit = languages.limit_words(exc.limit)
+    return gettext("%(what)s is too large: the most is %(limit)s.", what=exc.what, limit=limit)
