@@ -1,6 +1,6 @@
 """Many organisations on one installation (issue 29; docs/organisations.md): `portal service init
-DIR`, `portal service serve DIR`, `portal service operator add`, and `portal org create`, `portal
-org list`, `portal org invite`."""
+DIR`, `portal service serve DIR`, `portal service host`, `portal service operator add`, and `portal
+org create`, `portal org list`, `portal org invite`, `portal org host`."""
 
 from __future__ import annotations
 
@@ -65,6 +65,20 @@ def service_serve(service_dir: Path, host: str, port: int, workers: int) -> None
     for data_dir in served:
         ready_to_serve(data_dir)
     serve(service_dir, host, port, workers=workers)
+
+
+@service.command("host")
+@click.argument("hostname")
+@_SERVICE
+def service_host(hostname: str, service_dir: Path) -> None:
+    """Name a host name of the service's own (where /o/<slug>/ and /service/ are served). Once one
+    is named, any host that is neither the service's nor an organisation's is answered as an
+    unknown organisation is."""
+    try:
+        name = registry.set_service_host(service_dir, hostname)
+    except registry.ServiceError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"The service is served at {name}.")
 
 
 @service.group("operator")
@@ -179,4 +193,30 @@ def org_invite(
     except (registry.ServiceError, AccountError) as exc:
         raise click.ClickException(str(exc))
     whom = f"{name.strip()} <{email.strip()}> ({role} of {slug})"
-    echo_enrolment_link(whom, base_url, f"{PREFIX}{slug}{ENROL_PATH}{token}")
+    known = registry.routing(service_dir)
+    if slug in known.host_only:  # not at /o/<slug>/: the link is at its own host name
+        host = min(name for name, member in known.hosts.items() if member == slug)
+        echo_enrolment_link(whom, f"https://{host}", f"{ENROL_PATH}{token}")
+    else:
+        echo_enrolment_link(whom, base_url, f"{PREFIX}{slug}{ENROL_PATH}{token}")
+
+
+@org.command("host")
+@click.argument("slug")
+@click.argument("hostname")
+@click.option(
+    "--only",
+    is_flag=True,
+    help="Serve the organisation at its host names only: /o/SLUG/ then answers as an unknown"
+    " organisation does.",
+)
+@_SERVICE
+def org_host(slug: str, hostname: str, only: bool, service_dir: Path) -> None:
+    """Serve an organisation at its own host name (such as pd.north.govt.nz) as well as at
+    /o/SLUG/: point the name at this server and add it to nginx's server_name (docs/deploy.md)."""
+    try:
+        name = registry.set_host(service_dir, slug, hostname, only=only)
+    except registry.ServiceError as exc:
+        raise click.ClickException(str(exc))
+    where = "only" if only else f"as well as at /o/{slug}/"
+    click.echo(f"{slug} is served at https://{name}/ {where}.")

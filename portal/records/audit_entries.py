@@ -106,6 +106,8 @@ EVENT_LABELS: dict[str, str] = {
     "organisation_invitation": (
         "Invitation made for an organisation's first administrator or officer"
     ),
+    "organisation_host": "Host name given to an organisation",
+    "service_host": "Host name given to the service",
 }
 
 
