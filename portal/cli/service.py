@@ -1,6 +1,6 @@
 """Many organisations on one installation (issue 29; docs/organisations.md): `portal service init
 DIR`, `portal service serve DIR`, `portal service host`, `portal service operator add`, and `portal
-org create`, `portal org list`, `portal org invite`, `portal org host`."""
+org create`, `portal org adopt`, `portal org list`, `portal org invite`, `portal org host`."""
 
 from __future__ import annotations
 
@@ -133,6 +133,46 @@ def org_create(slug: str, name: str, service_dir: Path, insecure_fast_kdf: bool)
         raise click.ClickException(str(exc))
     where = registry.data_dir_of(service_dir, made.slug)
     click.echo(f"Made the organisation {made.slug} ({made.name}); its data directory is {where}.")
+
+
+@org.command("adopt")
+@click.argument("slug")
+@click.option("--name", required=True, help="The organisation's name, as people know it.")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The data directory of a single installation (made by `portal init`); stop its server"
+    " first.",
+)
+@_SERVICE
+@click.option(
+    "--copy",
+    is_flag=True,
+    help="Copy every file, check each copy's digest, then remove the original (chosen by itself"
+    " when the data directory is on another file system).",
+)
+def org_adopt(slug: str, name: str, source: Path, service_dir: Path, copy: bool) -> None:
+    """Make an existing single installation an organisation of the service: its data directory is
+    moved, whole, to the service's organisations/SLUG, its audit chain verified before and after.
+    Every case stays readable by its officers, at /o/SLUG/."""
+    from portal.service.adoption import adopt_installation
+
+    try:
+        adopted = adopt_installation(service_dir, slug, name, source, copy=copy)
+    except registry.ServiceError as exc:
+        raise click.ClickException(str(exc))
+    how = "copied, checked file by file, and removed from" if adopted.copied else "moved from"
+    where = registry.data_dir_of(service_dir, adopted.organisation.slug)
+    click.echo(
+        f"Adopted {adopted.organisation.slug} ({adopted.organisation.name}): its data directory was"
+        f" {how} {source} to {where}; the audit chain verifies (length {adopted.audit_length})."
+    )
+    click.echo(
+        f"Serve it with `portal service serve`, at /o/{adopted.organisation.slug}/ (or its own"
+        " host name: `portal org host`), and stop serving the old address."
+    )
 
 
 @org.command("list")

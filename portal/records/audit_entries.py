@@ -107,6 +107,7 @@ EVENT_LABELS: dict[str, str] = {
         "Invitation made for an organisation's first administrator or officer"
     ),
     "organisation_host": "Host name given to an organisation",
+    "organisation_adopt": "Existing installation brought into the service as an organisation",
     "service_host": "Host name given to the service",
 }
 

@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from portal.core.clock import today
 from portal.core.config import installation_lock, write_private_json
@@ -68,6 +69,22 @@ def create_organisation(
     """Register an organisation and make its data directory; audited in the service's chain.
     Raises ServiceError for a malformed or taken slug, an empty name, or a directory that is not a
     service's."""
+    made = register_organisation(
+        service_dir,
+        slug,
+        name,
+        lambda data_dir: make_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf),
+    )
+    operator.record(service_dir, "organisation_add", {"organisation": slug})
+    return made
+
+
+def register_organisation(
+    service_dir: Path, slug: str, name: str, make: Callable[[Path], None]
+) -> Organisation:
+    """Under the service's lock: check the slug and name, call `make(data_dir)` to put the
+    organisation's data directory in place (nothing is registered if it raises), then register
+    it. ServiceError as create_organisation (not audited here: the caller records what it did)."""
     if not SLUG.fullmatch(slug) or slug == NOWHERE:
         raise ServiceError(
             "A slug is 1 to 40 lower-case letters, digits and hyphens, not starting or ending"
@@ -79,11 +96,10 @@ def create_organisation(
         document = _read(service_dir)
         if any(entry["slug"] == slug for entry in document["organisations"]):
             raise ServiceError(f"There is already an organisation '{slug}'.")
-        make_installation(data_dir_of(service_dir, slug), insecure_fast_kdf=insecure_fast_kdf)
+        make(data_dir_of(service_dir, slug))
         entry = {"slug": slug, "name": name.strip(), "created": today("Pacific/Auckland")}
         document["organisations"].append(entry)
         write_private_json(service_dir / SERVICE_FILE, document)
-    operator.record(service_dir, "organisation_add", {"organisation": slug})
     return Organisation(**entry)
 
 
