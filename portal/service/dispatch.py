@@ -12,6 +12,7 @@ from typing import Callable
 
 from flask import Flask
 
+from portal.core.config import load_settings
 from portal.service import operator_pages
 from portal.service.operator import operator_dir
 from portal.service.registry import (
@@ -30,6 +31,10 @@ OPERATOR_PREFIX = "/service"
 _OPERATOR_KEY = "_service"
 # A path no route of the portal has: asked of the empty installation, it gives the 404 page.
 _NO_SUCH_PATH = "/o/not-a-page"
+# The share of each queue's places and of the upload slots one organisation (or the operator's
+# pages) may hold at once in a process (Settings.organisation_share): one's flood leaves half to
+# the others, and all together are held to what one installation would be.
+ORGANISATION_SHARE = 50
 _COOKIE_NAMES = (
     "SESSION_COOKIE_NAME", "PORTAL_STATUS_COOKIE", "PORTAL_CONSOLE_COOKIE", "PORTAL_DEVICE_COOKIE",
     "PORTAL_LANG_COOKIE",
@@ -61,10 +66,13 @@ class ServiceApp:
         with self._lock:
             if key not in self._apps:
                 if key == _OPERATOR_KEY:
-                    app = operator_pages.operator_app(self.service_dir)
+                    app = operator_pages.operator_app(self.service_dir, ORGANISATION_SHARE)
                     suffix = key
                 else:
-                    app = create_app(data_dir)
+                    # Every organisation served here is budgeted within the process's queues
+                    # and upload slots (portal.guard.work_queues.organisation_budget).
+                    settings = load_settings(data_dir, organisation_share=ORGANISATION_SHARE)
+                    app = create_app(data_dir, settings=settings)
                     suffix = f"-{key or NOWHERE}"
                 # One browser may visit two organisations: each keeps its own cookies (all are
                 # Path=/ under the __Host- prefix), instead of one's overwriting the other's.
