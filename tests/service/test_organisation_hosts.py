@@ -11,7 +11,7 @@ from werkzeug.test import Client
 from portal.service.dispatch import service_app
 from portal.service.operator import operator_dir
 from portal.service.registry import data_dir_of
-from tests.conftest import MARKER, run_cli
+from tests.conftest import MARKER, add_account, run_cli
 from tests.service.test_organisations import make_service, portal
 from tests.service.test_service_served import references
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
@@ -64,6 +64,18 @@ def test_an_organisation_at_its_own_host_name_has_its_pages_links_and_cookies_th
     assert refused.status_code == 400 and ref not in refused.text
     # The operator's pages are not at a member's host name.
     assert client.get("/service/organisations", base_url=NORTH).status_code == 404
+    # a's administrator, signed in at a's name, is signed in nowhere else: not at b's name, not
+    # at /o/a/ on the service's (cookies are each host's), and b's answers are anyone's.
+    admin = add_account(data_dir_of(service, "a"), "admin", "ada@north.govt.nz", "Ada Admin")
+    login = client.get("/console/login", base_url=NORTH)
+    signed = client.post("/console/login", base_url=NORTH, data={
+        "csrf_token": csrf_token(login.text), "email": admin.email, "passphrase": admin.passphrase,
+        "totp": admin.code()})
+    assert signed.status_code == 303
+    assert client.get("/console/admin/", base_url=NORTH).status_code == 200
+    for base, path in (("https://pd.board-b.govt.nz", "/console/admin/"), (SERVICE, "/o/a/console/admin/")):
+        answer = client.get(path, base_url=base)
+        assert answer.status_code == 303 and "/console/login" in answer.headers["Location"], base
 
     log = run_cli(operator_dir(service), "audit", "verify")
     assert log.exit_code == 0
