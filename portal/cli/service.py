@@ -1,6 +1,6 @@
 """Many organisations on one installation (issue 29; docs/organisations.md): `portal service init
-DIR`, `portal service serve DIR`, `portal service operator add`, and `portal org create`, `portal
-org list`, `portal org invite`."""
+DIR`, `portal service serve DIR`, `portal service host`, `portal service operator add`, and `portal
+org create`, `portal org adopt`, `portal org list`, `portal org invite`, `portal org host`."""
 
 from __future__ import annotations
 
@@ -67,6 +67,20 @@ def service_serve(service_dir: Path, host: str, port: int, workers: int) -> None
     serve(service_dir, host, port, workers=workers)
 
 
+@service.command("host")
+@click.argument("hostname")
+@_SERVICE
+def service_host(hostname: str, service_dir: Path) -> None:
+    """Name a host name of the service's own (where /o/<slug>/ and /service/ are served). Once one
+    is named, any host that is neither the service's nor an organisation's is answered as an
+    unknown organisation is."""
+    try:
+        name = registry.set_service_host(service_dir, hostname)
+    except registry.ServiceError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"The service is served at {name}.")
+
+
 @service.group("operator")
 def service_operator() -> None:
     """The service operator's accounts: they see counts per organisation, never a case."""
@@ -119,6 +133,46 @@ def org_create(slug: str, name: str, service_dir: Path, insecure_fast_kdf: bool)
         raise click.ClickException(str(exc))
     where = registry.data_dir_of(service_dir, made.slug)
     click.echo(f"Made the organisation {made.slug} ({made.name}); its data directory is {where}.")
+
+
+@org.command("adopt")
+@click.argument("slug")
+@click.option("--name", required=True, help="The organisation's name, as people know it.")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The data directory of a single installation (made by `portal init`); stop its server"
+    " first.",
+)
+@_SERVICE
+@click.option(
+    "--copy",
+    is_flag=True,
+    help="Copy every file, check each copy's digest, then remove the original (chosen by itself"
+    " when the data directory is on another file system).",
+)
+def org_adopt(slug: str, name: str, source: Path, service_dir: Path, copy: bool) -> None:
+    """Make an existing single installation an organisation of the service: its data directory is
+    moved, whole, to the service's organisations/SLUG, its audit chain verified before and after.
+    Every case stays readable by its officers, at /o/SLUG/."""
+    from portal.service.adoption import adopt_installation
+
+    try:
+        adopted = adopt_installation(service_dir, slug, name, source, copy=copy)
+    except registry.ServiceError as exc:
+        raise click.ClickException(str(exc))
+    how = "copied, checked file by file, and removed from" if adopted.copied else "moved from"
+    where = registry.data_dir_of(service_dir, adopted.organisation.slug)
+    click.echo(
+        f"Adopted {adopted.organisation.slug} ({adopted.organisation.name}): its data directory was"
+        f" {how} {source} to {where}; the audit chain verifies (length {adopted.audit_length})."
+    )
+    click.echo(
+        f"Serve it with `portal service serve`, at /o/{adopted.organisation.slug}/ (or its own"
+        " host name: `portal org host`), and stop serving the old address."
+    )
 
 
 @org.command("list")
@@ -179,4 +233,30 @@ def org_invite(
     except (registry.ServiceError, AccountError) as exc:
         raise click.ClickException(str(exc))
     whom = f"{name.strip()} <{email.strip()}> ({role} of {slug})"
-    echo_enrolment_link(whom, base_url, f"{PREFIX}{slug}{ENROL_PATH}{token}")
+    known = registry.routing(service_dir)
+    if slug in known.host_only:  # not at /o/<slug>/: the link is at its own host name
+        host = min(name for name, member in known.hosts.items() if member == slug)
+        echo_enrolment_link(whom, f"https://{host}", f"{ENROL_PATH}{token}")
+    else:
+        echo_enrolment_link(whom, base_url, f"{PREFIX}{slug}{ENROL_PATH}{token}")
+
+
+@org.command("host")
+@click.argument("slug")
+@click.argument("hostname")
+@click.option(
+    "--only",
+    is_flag=True,
+    help="Serve the organisation at its host names only: /o/SLUG/ then answers as an unknown"
+    " organisation does.",
+)
+@_SERVICE
+def org_host(slug: str, hostname: str, only: bool, service_dir: Path) -> None:
+    """Serve an organisation at its own host name (such as pd.north.govt.nz) as well as at
+    /o/SLUG/: point the name at this server and add it to nginx's server_name (docs/deploy.md)."""
+    try:
+        name = registry.set_host(service_dir, slug, hostname, only=only)
+    except registry.ServiceError as exc:
+        raise click.ClickException(str(exc))
+    where = "only" if only else f"as well as at /o/{slug}/"
+    click.echo(f"{slug} is served at https://{name}/ {where}.")

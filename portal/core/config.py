@@ -1,8 +1,7 @@
 """The installation: its data directory, secrets and settings.
 
 Settings come from `installation.json` in the data directory (written by `portal init`), then from
-PORTAL_* environment variables for the knobs an operator may want to turn without editing files.
-"""
+PORTAL_* environment variables for the knobs an operator may want to turn without editing files."""
 
 from __future__ import annotations
 
@@ -119,6 +118,7 @@ class Settings:
     file_check_places: int = 1  # files checked at once, all processes together (file_cleaning)
     file_check_wait_seconds: int = 2  # a file's longest wait for one, then it is kept unchecked
     busy_retry_after: int = 5
+    organisation_share: int = 0  # % of each queue one organisation holds (service/dispatch.py)
     # Proof of work and no-script tickets (portal.guard.proofs; SECURITY.md, "Proof of work"). Bits
     # of SHA-256 hashcash asked when idle, under load (one more bit each time the proofs spent this
     # minute in this process double past `pow_calm_per_minute`), at most, and for a disclosure past

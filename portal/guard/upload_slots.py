@@ -9,7 +9,11 @@ handed over at once. The pre-empted upload learns it at its next read (`Holder.c
 Preempted); its page keeps what was typed and asks to send again, and the rest of its body is read
 and thrown away off-thread, up to a bound, so the answer reaches the client
 (portal/guard/slow_clients.py). With no one waiting nothing is pre-empted: a slow upload on a quiet
-portal goes on as long as it keeps the minimum rate."""
+portal goes on as long as it keeps the minimum rate.
+
+In a process serving many organisations (`organisation_share`), one organisation holds at most
+that share of the slots: past it, an upload of that organisation may pre-empt only a slow upload
+of its own, so one organisation's flood of slow uploads leaves the other slots to the others."""
 
 from __future__ import annotations
 
@@ -30,9 +34,11 @@ class Preempted(Busy):
 
 
 class Holder:
-    """One upload holding a slot: when it began and how many bytes it has read since."""
+    """One upload holding a slot: when it began, how many bytes it has read since, and whose it is
+    (an organisation's data directory; "" for a single installation)."""
 
-    def __init__(self) -> None:
+    def __init__(self, organisation: str = "") -> None:
+        self.organisation = organisation
         self.started = time.monotonic()
         self.received = 0
         self.preempted = False
@@ -60,16 +66,19 @@ class UploadSlots:
         self.preemptions = 0
         self._lock = threading.Lock()
 
-    def acquire(self) -> Holder | None:
+    def acquire(self, organisation: str = "", most: int | None = None) -> Holder | None:
         """A slot, taking one from the longest slow holder if none is free; None if every holder
-        is still within its grace or keeps the useful rate."""
+        is still within its grace or keeps the useful rate. With `most`, `organisation` holds at
+        most that many: past it, only a slow holder of its own may be pre-empted."""
         with self._lock:
-            if len(self.holders) >= self.size:
+            own = [h for h in self.holders if h.organisation == organisation]
+            over = most is not None and len(own) >= most
+            if over or len(self.holders) >= self.size:
                 now = time.monotonic()
                 victim = next(
                     (
                         h
-                        for h in self.holders
+                        for h in (own if over else self.holders)
                         if now - h.started >= self.grace and h.rate(now) < self.useful_rate
                     ),
                     None,
@@ -79,7 +88,7 @@ class UploadSlots:
                 victim.preempted = True
                 self.holders.remove(victim)
                 self.preemptions += 1
-            holder = Holder()
+            holder = Holder(organisation)
             self.holders.append(holder)
             return holder
 
@@ -89,8 +98,8 @@ class UploadSlots:
                 self.holders.remove(holder)
 
     @contextlib.contextmanager
-    def held(self) -> Iterator[Holder]:
-        holder = self.acquire()
+    def held(self, organisation: str = "", most: int | None = None) -> Iterator[Holder]:
+        holder = self.acquire(organisation, most)
         if holder is None:
             raise Busy(retry_after=30)
         try:
@@ -121,7 +130,11 @@ def upload(
     when every slot is held by an upload within its grace or at the useful rate."""
     if content_length is not None and content_length <= SMALL_BODY_BYTES:
         return contextlib.nullcontext()
-    return slots_for(settings).held()
+    slots = slots_for(settings)
+    if settings.organisation_share <= 0:
+        return slots.held()
+    most = max(1, slots.size * min(100, settings.organisation_share) // 100)
+    return slots.held(str(settings.data_dir.resolve()), most)
 
 
 def give_back(settings: Settings, holder: Holder | None) -> None:

@@ -103,15 +103,59 @@ def queue(settings: Settings, kind: str) -> BoundedQueue:
 def slot(settings: Settings, kind: str, *, wait: float | None = None) -> Iterator[None]:
     """One derivation of `kind`: waits up to `kdf_wait_seconds` (or `wait`) in its own line. A
     receipt check also takes one of the installation's `receipt_share` places (the lane has as
-    many of its own), shared by every server process, so receipt checks never use more cores."""
+    many of its own), shared by every server process, so receipt checks never use more cores.
+    In a process serving many organisations, an organisation past its budget
+    (`organisation_budget`) is busy at once, and that refusal does not raise the lane's price
+    for the others."""
     timeout = settings.kdf_wait_seconds if wait is None else wait
+    with organisation_budget(settings, kind):
+        try:
+            with _slot(settings, kind, timeout):
+                yield
+        except Busy:
+            if kind == LANE:
+                _note_lane_refusal()
+            raise
+
+
+# Places of each queue held (running or waiting) by each organisation: (kind, size, waiting,
+# data directory) -> count. Only in a process serving many organisations.
+_organisations_held: dict[tuple[str, int, int, str], int] = {}
+
+
+def organisation_places(settings: Settings, kind: str) -> int:
+    """How many places (running and waiting) of `kind`'s queue one organisation may hold at once:
+    `organisation_share` percent of the queue's slots and line, at least one; the whole queue
+    with no share set (a single installation)."""
+    line = queue(settings, kind)
+    places = line.size + line.max_waiting
+    if settings.organisation_share <= 0:
+        return places
+    return max(1, places * min(100, settings.organisation_share) // 100)
+
+
+@contextlib.contextmanager
+def organisation_budget(settings: Settings, kind: str) -> Iterator[None]:
+    """One of the organisation's places in `kind`'s queue (organisation_places), held for the
+    block; Busy at once when it holds them all. The queue itself stays the global cap: every
+    organisation's work together never runs more derivations than a single installation would.
+    Nothing is counted with no `organisation_share` (a single installation)."""
+    if settings.organisation_share <= 0:
+        yield
+        return
+    line = queue(settings, kind)
+    key = (kind, line.size, line.max_waiting, str(settings.data_dir.resolve()))
+    most = organisation_places(settings, kind)
+    with _queues_lock:
+        held = _organisations_held.get(key, 0)
+        if held >= most:
+            raise Busy(settings.busy_retry_after)
+        _organisations_held[key] = held + 1
     try:
-        with _slot(settings, kind, timeout):
-            yield
-    except Busy:
-        if kind == LANE:
-            _note_lane_refusal()
-        raise
+        yield
+    finally:
+        with _queues_lock:
+            _organisations_held[key] -= 1
 
 
 @contextlib.contextmanager

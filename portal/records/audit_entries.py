@@ -106,6 +106,9 @@ EVENT_LABELS: dict[str, str] = {
     "organisation_invitation": (
         "Invitation made for an organisation's first administrator or officer"
     ),
+    "organisation_host": "Host name given to an organisation",
+    "organisation_adopt": "Existing installation brought into the service as an organisation",
+    "service_host": "Host name given to the service",
 }
 
 

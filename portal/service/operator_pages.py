@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 
 from portal.core import clock
+from portal.core.config import load_settings
 from portal.service import counts
 from portal.service.operator import OPERATOR_ROLE, ensure_operator_installation
 from portal.web.app import create_app
@@ -41,11 +42,14 @@ def overview():
     )
 
 
-def operator_app(service_dir: Path) -> Flask:
+def operator_app(service_dir: Path, organisation_share: int = 0) -> Flask:
     """The Flask app of the operator's pages: the ordinary factory on the operator installation,
-    its pages narrowed to the operator's (above). Makes the operator installation if the service
-    predates it."""
-    app = create_app(ensure_operator_installation(service_dir))
+    its pages narrowed to the operator's (above), its sign-ins budgeted as an organisation's
+    (`organisation_share`, Settings). Makes the operator installation if the service predates
+    it."""
+    data_dir = ensure_operator_installation(service_dir)
+    settings = load_settings(data_dir, organisation_share=organisation_share)
+    app = create_app(data_dir, settings=settings)
     app.config["PORTAL_SERVICE_DIR"] = Path(service_dir)
     app.register_blueprint(bp)
 

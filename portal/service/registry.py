@@ -2,7 +2,9 @@
 `organisations/<slug>/` is each one's own data directory, exactly what a single installation has.
 
 Layout:
-    DIR/service.json              {"organisations": [{"slug", "name", "created"}, ...]}
+    DIR/service.json              {"organisations": [{"slug", "name", "created"}, ...],
+                                   "hosts": {host name: slug}, "host_only": [slug, ...],
+                                   "service_hosts": [host name, ...]}   (the last three optional)
     DIR/organisations/<slug>/     an installation made as `portal init` makes one
     DIR/nowhere/                  an empty installation that answers for unknown slugs (dispatch.py)
     DIR/operator/                 the operators' accounts and the service's audit (operator.py)
@@ -14,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from portal.core.clock import today
 from portal.core.config import installation_lock, write_private_json
@@ -24,6 +27,10 @@ SERVICE_FILE = "service.json"
 # Lower-case letters, digits and inner hyphens, up to 40: a path segment that needs no escaping.
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 NOWHERE = "nowhere"
+# A DNS name of two labels or more, lower-case (each label 1 to 63 letters, digits, inner hyphens).
+HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+"
+)
 
 
 class ServiceError(Exception):
@@ -62,6 +69,22 @@ def create_organisation(
     """Register an organisation and make its data directory; audited in the service's chain.
     Raises ServiceError for a malformed or taken slug, an empty name, or a directory that is not a
     service's."""
+    made = register_organisation(
+        service_dir,
+        slug,
+        name,
+        lambda data_dir: make_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf),
+    )
+    operator.record(service_dir, "organisation_add", {"organisation": slug})
+    return made
+
+
+def register_organisation(
+    service_dir: Path, slug: str, name: str, make: Callable[[Path], None]
+) -> Organisation:
+    """Under the service's lock: check the slug and name, call `make(data_dir)` to put the
+    organisation's data directory in place (nothing is registered if it raises), then register
+    it. ServiceError as create_organisation (not audited here: the caller records what it did)."""
     if not SLUG.fullmatch(slug) or slug == NOWHERE:
         raise ServiceError(
             "A slug is 1 to 40 lower-case letters, digits and hyphens, not starting or ending"
@@ -73,17 +96,83 @@ def create_organisation(
         document = _read(service_dir)
         if any(entry["slug"] == slug for entry in document["organisations"]):
             raise ServiceError(f"There is already an organisation '{slug}'.")
-        make_installation(data_dir_of(service_dir, slug), insecure_fast_kdf=insecure_fast_kdf)
+        make(data_dir_of(service_dir, slug))
         entry = {"slug": slug, "name": name.strip(), "created": today("Pacific/Auckland")}
         document["organisations"].append(entry)
         write_private_json(service_dir / SERVICE_FILE, document)
-    operator.record(service_dir, "organisation_add", {"organisation": slug})
     return Organisation(**entry)
 
 
 def organisations(service_dir: Path) -> list[Organisation]:
     """Every registered organisation, in the order made. ServiceError if not a service directory."""
     return [Organisation(**entry) for entry in _read(service_dir)["organisations"]]
+
+
+@dataclass(frozen=True)
+class Routing:
+    """How requests reach organisations (dispatch.py): `hosts` maps a member's own host name to
+    its slug; a slug in `host_only` is served at its host names only (its /o/<slug>/ answers as an
+    unknown slug does); `service_hosts`, when not empty, are the only other names served (the
+    service's own: /o/<slug>/ and /service/), any other host getting the unknown-slug page."""
+
+    hosts: dict[str, str]
+    host_only: frozenset[str]
+    service_hosts: frozenset[str]
+
+
+def routing(service_dir: Path) -> Routing:
+    """The host names of the registry. ServiceError if not a service directory."""
+    document = _read(service_dir)
+    return Routing(
+        dict(document.get("hosts", {})),
+        frozenset(document.get("host_only", [])),
+        frozenset(document.get("service_hosts", [])),
+    )
+
+
+def _host_name(host: str) -> str:
+    name = host.strip().lower().rstrip(".")
+    if not HOST_NAME.fullmatch(name):
+        raise ServiceError(f"'{host}' is not a host name (such as pd.north.govt.nz).")
+    return name
+
+
+def set_host(service_dir: Path, slug: str, host: str, *, only: bool = False) -> str:
+    """Serve organisation `slug` at `host` as well as at /o/<slug>/ (or, `only`, instead of it);
+    returns the host name as kept (lower case, no final dot). Audited in the service's chain.
+    ServiceError for an unknown slug, a malformed host name, or one another organisation or the
+    service itself has."""
+    name = _host_name(host)
+    with installation_lock(service_dir):
+        document = _read(service_dir)
+        if slug not in {entry["slug"] for entry in document["organisations"]}:
+            raise ServiceError(f"There is no organisation '{slug}'.")
+        hosts = document.setdefault("hosts", {})
+        if hosts.get(name, slug) != slug or name in document.get("service_hosts", []):
+            raise ServiceError(f"The host name {name} is already in use on this service.")
+        hosts[name] = slug
+        host_only = set(document.get("host_only", [])) - {slug}
+        document["host_only"] = sorted(host_only | ({slug} if only else set()))
+        write_private_json(service_dir / SERVICE_FILE, document)
+    operator.record(
+        service_dir, "organisation_host", {"organisation": slug, "host": name, "only": only}
+    )
+    return name
+
+
+def set_service_host(service_dir: Path, host: str) -> str:
+    """Name one of the service's own host names (where /o/<slug>/ and /service/ are): once one
+    is named, a request to a host that is neither the service's nor a member's gets the
+    unknown-slug page. Returns the name as kept. ServiceError as set_host."""
+    name = _host_name(host)
+    with installation_lock(service_dir):
+        document = _read(service_dir)
+        if name in document.get("hosts", {}):
+            raise ServiceError(f"The host name {name} is already in use on this service.")
+        document["service_hosts"] = sorted(set(document.get("service_hosts", [])) | {name})
+        write_private_json(service_dir / SERVICE_FILE, document)
+    operator.record(service_dir, "service_host", {"host": name})
+    return name
 
 
 def data_dir_of(service_dir: Path, slug: str) -> Path:

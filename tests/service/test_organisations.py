@@ -125,9 +125,9 @@ def test_each_organisation_app_is_made_at_its_first_request_and_kept(tmp_path, m
     service = make_service(tmp_path)
     made = []
 
-    def counted(data_dir):
+    def counted(data_dir, **settings):
         made.append(data_dir)
-        return create_app(data_dir)
+        return create_app(data_dir, **settings)
 
     create_app = dispatch.create_app
     monkeypatch.setattr(dispatch, "create_app", counted)
