@@ -25,7 +25,7 @@ from portal.store import faults
 @click.pass_obj
 def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
     """Create the data directory, database and installation secrets."""
-    from portal.core.config import INSTALLATION_FILE
+    from portal.core.installation_file import INSTALLATION_FILE
     from portal.operations.installing import make_installation
 
     if (data_dir / INSTALLATION_FILE).exists():
@@ -55,7 +55,7 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
 def ready_to_serve(data_dir: Path) -> None:
     """Before serving an installation: warn of files others can read, and remove what an earlier
     crash left (unfinished uploads, files no case names, expired files sealed in browsers)."""
-    from portal.core.config import loose_permissions
+    from portal.core.installation_file import loose_permissions
 
     ctx = open_installation(data_dir)
     loose = loose_permissions(data_dir)

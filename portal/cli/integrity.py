@@ -265,7 +265,8 @@ def _check_opening(statement: dict, parts: list[str], from_stdin: bool) -> None:
 def _installation_key(data_dir: Path) -> bytes | None:
     """This installation's public signing key, if the data directory is an installation."""
     import crypto
-    from portal.core.config import INSTALLATION_FILE, load_settings
+    from portal.core.config import load_settings
+    from portal.core.installation_file import INSTALLATION_FILE
 
     if not (data_dir / INSTALLATION_FILE).exists():
         return None

@@ -7,12 +7,8 @@ import json
 from pathlib import Path
 
 from portal.core.clock import time_of_day
-from portal.core.config import (
-    INSTALLATION_FILE,
-    installation_lock,
-    onion_address,
-    write_installation,
-)
+from portal.core.config import onion_address
+from portal.core.installation_file import INSTALLATION_FILE, installation_lock, write_installation
 from portal.core.numbers import parse_whole_number
 
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from portal.core.config import write_private_json
+from portal.core.installation_file import write_private_json
 
 HEAD_FILE = "roster-head.json"
 _LOCK_FILE = "roster-head.lock"

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from portal.core import setting_changes
 from portal.core.clock import today
-from portal.core.config import INSTALLATION_FILE
 from portal.core.context import Context
+from portal.core.installation_file import INSTALLATION_FILE
 from portal.keys import accounts, channels, invitations
 from portal.records import audit
 

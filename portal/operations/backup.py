@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal.core.clock import today
-from portal.core.config import INSTALLATION_FILE, load_settings, write_private_json
+from portal.core.config import load_settings
+from portal.core.installation_file import INSTALLATION_FILE, write_private_json
 from portal.store.blobs import BLOB_SUFFIX
 from portal.store.maintenance import maintenance_lock
 

@@ -23,8 +23,8 @@ import pyotp
 
 import crypto
 from crypto import bundle
-from portal.core.config import INSTALLATION_FILE, create_installation, write_private_json
 from portal.core.context import open_context
+from portal.core.installation_file import INSTALLATION_FILE, create_installation, write_private_json
 from portal.intake import sealed
 from portal.keys import (
     accounts,

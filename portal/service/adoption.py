@@ -19,8 +19,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from portal.core.config import INSTALLATION_FILE
 from portal.core.context import open_context
+from portal.core.installation_file import INSTALLATION_FILE
 from portal.records import audit_verify
 from portal.records.audit_head import Head, read_head
 from portal.service import operator

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from portal.core.config import INSTALLATION_FILE
 from portal.core.context import open_context
+from portal.core.installation_file import INSTALLATION_FILE
 from portal.keys.accounts import Account
 from portal.keys.provisioning import add_account
 from portal.operations.installing import make_installation

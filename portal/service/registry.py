@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from portal.core.clock import today
-from portal.core.config import installation_lock, write_private_json
+from portal.core.installation_file import installation_lock, write_private_json
 from portal.operations.installing import make_installation
 from portal.service import operator
 

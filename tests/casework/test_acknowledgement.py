@@ -10,7 +10,7 @@ from click.testing import CliRunner
 import crypto
 from portal.casework import acknowledgements
 from portal.cli import main as portal_cli
-from portal.core.config import INSTALLATION_FILE
+from portal.core.installation_file import INSTALLATION_FILE
 from tests.conftest import MARKER, run_cli
 from tests.support.workflow import disclose_to, officer_on_case, open_status, post, today  # noqa: F401
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 
 import crypto
-from portal.core.config import create_installation, load_settings
+from portal.core.config import load_settings
+from portal.core.installation_file import create_installation
 from portal.core.context import open_context
 from portal.intake import receipts
 from portal.web.app import create_app

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from portal.core.config import loose_permissions
+from portal.core.installation_file import loose_permissions
 from tests.conftest import run_cli
 from tests.support import HttpClient, csrf_token, disclosure_fields, raw_request, receipt_from, start_server
 from tests.support.audit import events
