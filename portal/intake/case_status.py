@@ -98,7 +98,10 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         expected_by=due.day.isoformat() if due and hears_more else None,
         expected_unknown=hears_more and workflow.due_unknown(ctx, case.id),
         steps_done=steps_done,
-        extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
+        # s 13(2): how long dealing with it takes, which is over after a referral or an outcome.
+        extension_timeframe=""
+        if case.status in deadlines.FINAL_STATUSES
+        else workflow.expected_timeframe(ctx, case.id, case_key),
         identity_releases=[
             r for r in identity_releases.releases(ctx, case.id, case_key) if r.state == "released"
         ],
