@@ -262,6 +262,9 @@ def _build_world(tmp_path_factory) -> Walk:
     assert post(officer, case + "/notes", note="Asked finance for the ledger.").status_code == 303
     ana_id = re.search(r'<option value="([0-9]+)">Ana Officer', officer.get(case).text).group(1)
     assert post(officer, case + "/assign", officer=ana_id).status_code == 303
+    # The second has an s 13(2) extension first, so its pages show one (and one then referred).
+    assert post(officer, other + "/extension", expected_timeframe="About three months",
+                update_every="10").status_code == 303
     ombudsman = authority_id(officer.get(other).text, "An Ombudsman")
     assert post(officer, other + "/referral", authority=ombudsman, concerns="general", consultation="consulted",
                 consultation_note="Agreed by message.", reason="It is theirs to look at.").status_code == 303
