@@ -39,3 +39,23 @@ def test_after_an_extension_and_a_referral_no_timeframe_or_twenty_day_date_is_gi
     row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*{re.escape(case.rsplit("/", 1)[1])}.*?</tr>',
                     officer.get("/console/").text, re.S).group(0)
     assert "2026-03-30" not in row and "working days left" not in row
+
+
+def test_the_printable_record_has_the_extension_and_the_contact_the_discloser_was_given(app, installation, today):
+    today.set("2026-03-02")
+    disclose_to(app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    today.set("2026-03-10")
+    assert post(officer, case + "/extension", expected_timeframe="By the end of June",
+                update_every="10").status_code == 303
+    page = officer.get(case).text
+    assert post(officer, case + "/referral", authority=authority_id(page, "Commissioner of Police"),
+                concerns="general", consultation="consulted", reason="Better placed.").status_code == 303
+    record = " ".join(officer.get(case + "/record").text.split())
+    extension = re.search(r'<p id="record-extension">(.*?)</p>', record).group(1)
+    assert 'recorded on <time datetime="2026-03-10">10 March 2026</time>' in extension
+    assert "expected timeframe told to the discloser: By the end of June" in extension
+    assert "Progress updates every 10 working days." in extension
+    assert "The discloser was given this contact: police.govt.nz, 105 (non-emergency)</li>" in record
+    inform = re.search(r"<tr><td>[^<]*[Ii]nform[^<]*</td><td>(.*?)</td>", record).group(1)
+    assert inform == "See the expected timeframe"
