@@ -181,7 +181,13 @@ def save_authority(
             [*values, authority_id],
         ).rowcount:
             raise ReferralError("That entry is no longer in the directory.")
-        audit.record(ctx, "authority_change", actor=admin_id, detail={"authority_id": authority_id})
+        audit.record(
+            ctx,
+            "authority_change",
+            actor=admin_id,
+            # The name too: the log reads it, and the entry may be renamed or removed later.
+            detail={"authority_id": authority_id, "authority": values[0][:100]},
+        )
 
 
 def remove_authority(ctx: Context, admin_id: int, authority_id: int) -> None:
@@ -190,13 +196,15 @@ def remove_authority(ctx: Context, admin_id: int, authority_id: int) -> None:
     with transaction(ctx.db):
         if ctx.db.execute("SELECT COUNT(*) FROM authorities").fetchone()[0] <= 1:
             raise ReferralError("The directory needs at least one appropriate authority.")
-        if not ctx.db.execute("DELETE FROM authorities WHERE id = ?", [authority_id]).rowcount:
+        removed = get_authority(ctx, authority_id)
+        if removed is None:
             raise ReferralError("That entry is no longer in the directory.")
+        ctx.db.execute("DELETE FROM authorities WHERE id = ?", [authority_id])
         audit.record(
             ctx,
             "authority_change",
             actor=admin_id,
-            detail={"authority_id": authority_id, "removed": True},
+            detail={"authority_id": authority_id, "authority": removed.name[:100], "removed": True},
         )
 
 

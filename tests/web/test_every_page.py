@@ -494,7 +494,7 @@ def test_each_status_once_where_the_checklist_says_what_records_a_step(walk):
 
 def test_the_audit_log_in_words(walk):
     text = _text(walk, "/console/audit (admin)")
-    assert "Enrolment link made (by the server's operator, channels: 1)" in text
+    assert "Enrolment link made (by the server's operator, for 1 channel)" in text
     assert "role:" not in text and "admin)" not in text  # the account's role in words, not its key
     assert "as an administrator" in text and "as an officer" in text
     assert "status: acknowledged" in _text(walk, "/console/audit (officer)")

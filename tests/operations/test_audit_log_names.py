@@ -1,0 +1,44 @@
+"""The audit log names what an entry is about (issue 25, review L5): a directory entry by its name,
+never "directory entry: 6"; a count of channels as a count ("for 1 channel"), not "channels: 1",
+which reads as an id. Over HTTP."""
+from __future__ import annotations
+
+import re
+
+from portal.core.context import open_context
+from portal.records import audit
+from tests.conftest import add_account
+from tests.support import csrf_token
+from tests.support.console import sign_in
+from tests.support.workflow import post
+
+
+def _log(client) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", client.get("/console/audit").text).split())
+
+
+def test_directory_changes_name_the_entry_and_an_invitation_counts_its_channels(app, installation):
+    admin = app.test_client()
+    assert sign_in(admin, add_account(installation.data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
+                   ).status_code == 303
+    assert post(admin, "/console/admin/authorities", name="Ministry for the Environment",
+                covers="Environmental regulation", source="Added by us").status_code == 303
+    page = admin.get("/console/admin/authorities").text
+    [entry] = re.findall(r'data-authority="([0-9]+)"><h3>Ministry for the Environment', page)
+    police = re.search(r'data-authority="([0-9]+)"><h3>Commissioner of Police', page).group(1)
+    token = csrf_token(page)
+    assert admin.post(f"/console/admin/authorities/{entry}/remove", data={"csrf_token": token}).status_code == 303
+    # An entry as the portal recorded them before: its number alone.
+    ctx = open_context(installation.data_dir)
+    audit.record(ctx, "authority_change", actor=None, detail={"authority_id": int(police)})
+    audit.record(ctx, "authority_change", actor=None, detail={"authority_id": 99999})
+    ctx.db.conn.commit()
+    assert post(admin, "/console/admin/invitations", "/console/admin/", invite_email="fay@agency.govt.nz",
+                display_name="Fay Invited", invite_channel="Audit and Risk").status_code == 200
+
+    log = _log(admin)
+    assert "directory entry" not in log
+    assert "authority: Ministry for the Environment" in log
+    assert "authority: Ministry for the Environment, removed: yes" in log
+    assert "authority: Commissioner of Police" in log and "an entry since removed" in log
+    assert "for 1 channel" in log and "channels: 1" not in log
