@@ -44,3 +44,19 @@ def test_the_status_select_and_the_statistics_use_the_officers_words(app, instal
     assert "New: to acknowledge" in by_status and "Being assessed" in by_status
     assert "an integrity officer has your disclosure" not in by_status
     assert "waiting for an integrity officer" not in by_status
+
+
+def test_the_same_status_set_twice_is_refused_plainly_and_recorded_once(app, installation):
+    disclose_to(app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    assert post(officer, case + "/status", status="assessing", reason="").status_code == 303
+    again = post(officer, case + "/status", status="assessing", reason="")
+    assert again.status_code == 400
+    assert "The case already has the status &#39;Being assessed&#39;" in again.text
+    assert "nothing was changed" in again.text
+    history = re.search(r'<ol class="history">(.*?)</ol>', officer.get(case).text, re.S).group(1)
+    assert history.count(": Being assessed") == 1
+    # With something new to tell the discloser, it is recorded.
+    assert post(officer, case + "/status", status="assessing", reason="We asked finance.").status_code == 303
+    history = re.search(r'<ol class="history">(.*?)</ol>', officer.get(case).text, re.S).group(1)
+    assert history.count(": Being assessed") == 2
