@@ -545,3 +545,25 @@ def test_the_date_filter_keeps_what_the_contract_names_in_its_attributes():
     assert expected_by(str(nz_date("2026-04-07", "expected-by"))) == "2026-04-07"
     assert str(nz_date("2026-04-07")) == '<time datetime="2026-04-07">7 April 2026</time>'
     assert nz_date(None) == "" and nz_date("") == ""
+
+
+def test_times_read_on_the_24_hour_clock_on_every_page(walk):
+    for label, (_, html) in walk.pages.items():
+        assert not re.search(r"\b[0-9]{1,2}:[0-9]{2} ?[ap]m\b", html), label
+    until = re.search(r'The link works until <time datetime="[0-9T:+-]+">([^<]+)</time>',
+                      walk.pages["invitation made"][1])
+    assert until and re.fullmatch(r"[0-9]{1,2} [A-Z][a-z]+ [0-9]{4}, [0-9]{2}:[0-9]{2}", until.group(1))
+
+
+def test_a_new_officer_reads_first_that_they_wait_to_be_confirmed(walk):
+    page = walk.pages["inbox (waiting to be confirmed)"][1]
+    assert 0 < page.index('id="waiting-to-be-confirmed"') < page.index('id="needs-you"')
+    assert 'id="waiting-to-be-confirmed"' not in walk.pages["inbox"][1]
+
+
+def test_a_case_reference_in_a_heading_never_breaks_at_its_hyphen(walk):
+    for label in ("case", "record", "earlier messages (officer)"):
+        heading = re.search(r"<h1>(.*?)</h1>", walk.pages[label][1]).group(1)
+        assert re.search(r'<span class="case-ref">PD-[0-9A-Z]+</span>$', heading), (label, heading)
+    css = walk.app.test_client().get("/static/portal.css").text
+    assert ".case-ref { white-space: nowrap; }" in css
