@@ -169,7 +169,8 @@ def test_once_each_account_has_replaced_its_credentials_every_two_person_action_
     asked = _send(admin, "/console/admin/offboarding", "/console/admin/offboarding", leaver=second_id)
     assert asked.status_code == 303
     assert f'href="/console/roster#offboard-{second_id}"' in first.get("/console/").text
-    signed = _send(first, "/console/roster", "/console/roster/sign", kind="offboard", officer=second_id)
+    signed = _send(first, "/console/roster", "/console/roster/sign", kind="offboard", officer=second_id,
+                   confirm_passphrase=people["Officer"].passphrase)
     assert signed.status_code == 303
     assert sign_in(app.test_client(), people["Second officer"]).status_code != 303
 
