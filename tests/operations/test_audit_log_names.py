@@ -27,7 +27,7 @@ def test_directory_changes_name_the_entry_and_an_invitation_counts_its_channels(
     [entry] = re.findall(r'data-authority="([0-9]+)"><h3>Ministry for the Environment', page)
     police = re.search(r'data-authority="([0-9]+)"><h3>Commissioner of Police', page).group(1)
     token = csrf_token(page)
-    assert admin.post(f"/console/admin/authorities/{entry}/remove", data={"csrf_token": token}).status_code == 303
+    assert admin.post(f"/console/admin/authorities/{entry}/remove", data={"csrf_token": token, "confirm": "yes"}).status_code == 303
     # An entry as the portal recorded them before: its number alone.
     ctx = open_context(installation.data_dir)
     audit.record(ctx, "authority_change", actor=None, detail={"authority_id": int(police)})
@@ -42,3 +42,20 @@ def test_directory_changes_name_the_entry_and_an_invitation_counts_its_channels(
     assert "authority: Ministry for the Environment, removed: yes" in log
     assert "authority: Commissioner of Police" in log and "an entry since removed" in log
     assert "for 1 channel" in log and "channels: 1" not in log
+
+
+def test_removing_a_directory_entry_asks_first(app, installation):
+    admin = app.test_client()
+    assert sign_in(admin, add_account(installation.data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
+                   ).status_code == 303
+    page = admin.get("/console/admin/authorities").text
+    police = re.search(r'data-authority="([0-9]+)"><h3>Commissioner of Police', page).group(1)
+    asked = admin.post(f"/console/admin/authorities/{police}/remove", data={"csrf_token": csrf_token(page)})
+    assert asked.status_code == 200
+    assert "<h1>Remove the Commissioner of Police from the directory?</h1>" in asked.text
+    assert 'name="confirm" value="yes"' in asked.text and "Keep it in the directory" in asked.text
+    assert "<h3>Commissioner of Police</h3>" in admin.get("/console/admin/authorities").text  # still there
+    removed = admin.post(f"/console/admin/authorities/{police}/remove",
+                         data={"csrf_token": csrf_token(asked.text), "confirm": "yes"})
+    assert removed.status_code == 303
+    assert "<h3>Commissioner of Police</h3>" not in admin.get("/console/admin/authorities").text

@@ -319,6 +319,9 @@ def _build_world(tmp_path_factory) -> Walk:
     entry = re.search(r'href="/console/admin/authorities/(\d+)#', admin.get("/console/admin/authorities").text)
     w.get("edit authority", admin, f"/console/admin/authorities/{entry.group(1)}")
     w.get("authority contact", admin, f"/console/admin/authorities/{entry.group(1)}/contact")
+    removing = f"/console/admin/authorities/{entry.group(1)}/remove"
+    asked = admin.post(removing, data={"csrf_token": csrf_token(admin.get("/console/admin/authorities").text)})
+    w.read("remove authority asked", asked, removing, method="POST")
     invited = post(admin, "/console/admin/invitations", "/console/admin/", invite_email="fay@agency.govt.nz",
                    display_name="Fay Invited", invite_channel="Audit and Risk")
     w.read("invitation made", invited, "/console/admin/invitations", method="POST")
