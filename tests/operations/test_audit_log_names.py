@@ -8,7 +8,7 @@ import re
 from portal.core.context import open_context
 from portal.records import audit
 from tests.conftest import add_account
-from tests.support import csrf_token
+from tests.support import csrf_token, form_for
 from tests.support.console import sign_in
 from tests.support.workflow import post
 
@@ -59,3 +59,21 @@ def test_removing_a_directory_entry_asks_first(app, installation):
                          data={"csrf_token": csrf_token(asked.text), "confirm": "yes"})
     assert removed.status_code == 303
     assert "<h3>Commissioner of Police</h3>" not in admin.get("/console/admin/authorities").text
+
+
+def test_a_reloaded_invitation_makes_nothing_new_and_says_so(app, installation):
+    admin = app.test_client()
+    assert sign_in(admin, add_account(installation.data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
+                   ).status_code == 303
+    fields = dict(form_for(admin.get("/console/admin/invitations").text, "/console/admin/invitations")["fields"])
+    fields |= {"invite_email": "fay@agency.govt.nz", "display_name": "Fay Invited", "invite_channel": "Audit and Risk"}
+    assert fields.get("submission_token")
+    made = admin.post("/console/admin/invitations", data=fields)
+    assert made.status_code == 200 and 'id="enrolment-link"' in made.text
+    again = admin.post("/console/admin/invitations", data=fields)  # the browser's reload
+    assert again.status_code == 200
+    assert "This invitation was made already" in again.text and 'id="enrolment-link"' not in again.text
+    assert 'role="alert"' not in again.text
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM invitations").fetchone()[0] == 1
+    assert ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'invitation'").fetchone()[0] == 1

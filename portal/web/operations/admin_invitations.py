@@ -10,6 +10,7 @@ from flask import g, render_template, request
 
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
 from portal.core.words import date_words
+from portal.guard import submissions
 from portal.keys import accounts, invitations
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
@@ -70,7 +71,11 @@ def invite():
             name=form.display_name.data,
             channels=[form.invite_channel.data],
             invited_by=g.who.account,
+            submission_token=form.submission_token.data,
         )
+    except submissions.AlreadySubmitted:
+        # A reload of the answer that showed the link: made once, and its link is not shown again.
+        return _render(invitation={"email": form.invite_email.data.strip(), "already": True})
     except accounts.AccountError as exc:
         form.invite_email.errors = [str(exc)]
         return _render(form, problem, code=400)
