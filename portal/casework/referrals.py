@@ -272,7 +272,7 @@ def refer(
         {
             "authority": given_name,
             "authority_id": authority.id,
-            "organisation": organisation.strip() if names_an_organisation(authority) else "",
+            "organisation": organisation.strip(),
             "contact": contact,
             "concerns": concerns,
             "consultation": consultation,
@@ -314,9 +314,17 @@ def _given(
 ) -> tuple[str, str]:
     """(the authority's name as the discloser is given it, the contact they are given). Raises
     ReferralError."""
-    if not names_an_organisation(authority):
-        return authority.name, authority_contacts.contact_given(ctx, authority.id)
     organisation, organisation_contact = organisation.strip(), organisation_contact.strip()
+    if not names_an_organisation(authority):
+        if organisation or organisation_contact:
+            # Typed for another entry, it would be dropped without a word.
+            raise ReferralError(
+                'Leave "Which organisation" and its contact empty: they are only for "The head of'
+                ' any public sector organisation". The discloser is given this authority\'s'
+                " contact from the directory.",
+                "organisation",
+            )
+        return authority.name, authority_contacts.contact_given(ctx, authority.id)
     if not organisation:
         raise ReferralError(
             "Name the public sector organisation whose head you are referring it to.",

@@ -82,11 +82,16 @@ def test_a_referral_to_the_head_of_any_public_sector_organisation_names_it_and_i
     assert files_containing(installation.data_dir, MARKER.encode()) == []
 
 
-def test_the_organisation_is_not_asked_of_an_authority_the_directory_names(app, installation):
+def test_an_organisation_typed_for_an_authority_the_directory_names_is_refused_not_dropped(app, installation):
     receipt = disclose_to(discloser := app.test_client())
     officer, case = officer_on_case(app, installation.officer)
-    assert _refer(officer, case, POLICE, organisation="the Ministry of Health").status_code == 303
+    refused = _refer(officer, case, POLICE, organisation="the Ministry of Health")
+    assert refused.status_code == 400
+    error = re.search(r'<p class="error" id="referral-organisation-error">(.*?)</p>', refused.text, re.S).group(1)
+    assert "they are only for" in error
+    assert 'value="the Ministry of Health"' in refused.text  # kept as typed
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM referrals").fetchone()[0] == 0
+    assert _refer(officer, case, POLICE).status_code == 303
     status = open_status(discloser, receipt)
     assert "Ministry of Health" not in status and _contact_given(status) == SHIPPED
-    ctx = open_context(installation.data_dir)
-    assert ctx.db.execute("SELECT COUNT(*) FROM referrals").fetchone()[0] == 1
