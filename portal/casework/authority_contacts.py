@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from portal.casework.referrals import get_authority
 from portal.core import resources
 from portal.core.clock import today
 from portal.core.context import Context
@@ -116,14 +115,16 @@ def contacts(ctx: Context) -> dict[int, Contact]:
     }
 
 
-def contacts_by_name(ctx: Context) -> dict[str, str]:
-    """{authority name: contact text} for the discloser's page, which knows the authority by the
-    name its referral was written with: the directory's entries, and the shipped file's names
-    no longer in the directory (an entry renamed or removed since)."""
-    by_name = {name: c.text for name, c in shipped_contacts().items()}
-    names = dict(ctx.db.execute("SELECT id, name FROM authorities").fetchall())
-    by_name.update({names[i]: c.text for i, c in contacts(ctx).items()})
-    return by_name
+def _authority_name(ctx: Context, authority_id: int) -> str | None:
+    row = ctx.db.execute("SELECT name FROM authorities WHERE id = ?", [authority_id]).fetchone()
+    return row[0] if row else None
+
+
+def contact_given(ctx: Context, authority_id: int) -> str:
+    """The contact text a discloser referred today to directory entry `authority_id` is given (""
+    when there is none): sealed into the referral, so that a later change does not reach them."""
+    found = contacts(ctx).get(authority_id)
+    return found.text if found else ""
 
 
 def _checked_parts(website: str, email: str, phone: str) -> dict[str, str]:
@@ -196,7 +197,7 @@ def change_contact(
     day = today(ctx.settings.timezone)
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, day)
-        authority = get_authority(ctx, authority_id)
+        authority = _authority_name(ctx, authority_id)
         if authority is None:
             raise ContactError("", N_("That entry is no longer in the directory."))
         before = contacts(ctx)[authority_id]
@@ -211,7 +212,7 @@ def change_contact(
         changed = [name for name in FIELDS if given[name] != getattr(before, name)]
         detail: dict = {
             "authority_id": authority_id,
-            "authority": _for_audit(authority.name),
+            "authority": _for_audit(authority),
             "changed": ", ".join(changed) or "nothing",
             "checked": checked,
         }
@@ -227,7 +228,7 @@ def use_shipped_contact(ctx: Context, admin_id: int, authority_id: int) -> bool:
     "authority_contact_change" (restored_shipped). Returns False, and records nothing, when it had
     none stored (the same form sent twice)."""
     with transaction(ctx.db):
-        authority = get_authority(ctx, authority_id)
+        authority = _authority_name(ctx, authority_id)
         if (
             authority is None
             or not ctx.db.execute(
@@ -241,7 +242,7 @@ def use_shipped_contact(ctx: Context, admin_id: int, authority_id: int) -> bool:
             actor=admin_id,
             detail={
                 "authority_id": authority_id,
-                "authority": _for_audit(authority.name),
+                "authority": _for_audit(authority),
                 "restored_shipped": True,
             },
         )

@@ -31,6 +31,7 @@ def record_status(
     reason: str,
     expected_timeframe: str = "",
     event: str = "status_change",
+    referred_to: dict[str, str] | None = None,
 ) -> None:
     """Inside a transaction: a status record (case_history.insert_status: encrypted reason the
     discloser reads, audit entry `event`), the s 13 steps the status means were done, and the case's
@@ -47,6 +48,7 @@ def record_status(
         reason=reason,
         expected_timeframe=expected_timeframe,
         event=event,
+        referred_to=referred_to,
     )
     for step in workflow.mark_steps(
         ctx, case.id, workflow.steps_for_status(status, reason), day, account_id

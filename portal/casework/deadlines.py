@@ -109,7 +109,11 @@ def next_deadline(state: ClockState) -> Deadline | None:
         return None
     if not all(step in done for step in FIRST_STEPS):
         return Deadline("respond", respond_by(state.received))
-    if state.extended_on is not None and state.status not in FINAL_STATUSES:
+    if state.extended_on is not None:
+        # s 13(2): dealing and informing follow the expected timeframe told to the discloser, which
+        # has no date here (step_due_dates leaves them out too); until the outcome, updates are due.
+        if state.status in FINAL_STATUSES:
+            return None
         return Deadline("update", next_update_by(state))
     if not all(step in done for step in STEPS):
         return Deadline("respond", respond_by(state.received))

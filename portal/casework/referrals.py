@@ -9,9 +9,11 @@ Inspector-General of Intelligence and Security, and information about internatio
 to an Ombudsman. s 16: before referring, the receiver should consult the discloser (and the intended
 recipient).
 
-The referral record (authority, what the information concerns, how the discloser was consulted) is
-encrypted under the case's officers-only key; the discloser learns the authority and the reason
-through the status record, encrypted under the case key.
+The referral record (authority, the organisation named, the contact given, what the information
+concerns, how the discloser was consulted) is encrypted under the case's officers-only key; the
+discloser learns the authority, the reason and the contact given through the status record,
+encrypted under the case key. The contact is the one of the moment of the referral: a later change
+to the directory reaches only later referrals.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 import crypto
+from portal.casework import authority_contacts
 from portal.casework.cases import open_case, record_status
 from portal.core import resources
 from portal.core.clock import today
@@ -50,9 +53,20 @@ CONSULTATION: dict[str, str] = {
 # A Minister or a member of Parliament is never an appropriate authority (s 25). "Ministry" is fine.
 _NOT_AN_AUTHORITY = re.compile(r"\bministers?\b|\bmember of parliament\b|\bMPs?\b", re.IGNORECASE)
 
+# The directory entry that names no body (s 25: "the head of any public sector organisation"): a
+# referral to it names the organisation, and the officer gives its contact.
+_NAMES_NO_BODY = "head of any public sector organisation"
+_NO_MINISTER = "A Minister or a member of Parliament is not an appropriate authority (s 25)."
+ORGANISATION_LIMIT = 200  # characters of the organisation's name, and of its contact
+
 
 class ReferralError(ValueError):
-    """A referral or directory change that cannot be made; the message says why."""
+    """A referral or directory change that cannot be made; the message says why, and `field` names
+    the referral form's field at fault ("": the authority)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -68,10 +82,18 @@ class Authority:
 class Referral:
     day: str
     officer_name: str
-    authority: str
+    authority: str  # as the discloser is given it ("The head of the Ministry of Health")
     concerns: str
     consultation: str
     consultation_note: str
+    # The contact the discloser was given ("" none); None for a referral made before it was kept.
+    contact: str | None = None
+
+
+def names_an_organisation(authority: Authority) -> bool:
+    """Whether a referral to this entry must name the organisation (the head of any public sector
+    organisation, s 25)."""
+    return _NAMES_NO_BODY in authority.name.lower()
 
 
 # --- The directory
@@ -124,9 +146,7 @@ def _checked(
             "who added it)."
         )
     if _NOT_AN_AUTHORITY.search(name):
-        raise ReferralError(
-            "A Minister or a member of Parliament is not an appropriate authority (s 25)."
-        )
+        raise ReferralError(_NO_MINISTER)
     if exclusive_for not in (None, *EXCLUSIVE_NAMES):
         raise ReferralError("Choose one of the listed exclusive routes, or none.")
     return name, covers, source, exclusive_for
@@ -161,7 +181,13 @@ def save_authority(
             [*values, authority_id],
         ).rowcount:
             raise ReferralError("That entry is no longer in the directory.")
-        audit.record(ctx, "authority_change", actor=admin_id, detail={"authority_id": authority_id})
+        audit.record(
+            ctx,
+            "authority_change",
+            actor=admin_id,
+            # The name too: the log reads it, and the entry may be renamed or removed later.
+            detail={"authority_id": authority_id, "authority": values[0][:100]},
+        )
 
 
 def remove_authority(ctx: Context, admin_id: int, authority_id: int) -> None:
@@ -170,13 +196,15 @@ def remove_authority(ctx: Context, admin_id: int, authority_id: int) -> None:
     with transaction(ctx.db):
         if ctx.db.execute("SELECT COUNT(*) FROM authorities").fetchone()[0] <= 1:
             raise ReferralError("The directory needs at least one appropriate authority.")
-        if not ctx.db.execute("DELETE FROM authorities WHERE id = ?", [authority_id]).rowcount:
+        removed = get_authority(ctx, authority_id)
+        if removed is None:
             raise ReferralError("That entry is no longer in the directory.")
+        ctx.db.execute("DELETE FROM authorities WHERE id = ?", [authority_id])
         audit.record(
             ctx,
             "authority_change",
             actor=admin_id,
-            detail={"authority_id": authority_id, "removed": True},
+            detail={"authority_id": authority_id, "authority": removed.name[:100], "removed": True},
         )
 
 
@@ -205,11 +233,15 @@ def refer(
     concerns: str,
     consultation: str,
     consultation_note: str,
+    organisation: str = "",
+    organisation_contact: str = "",
     submission_token: str | None = None,
 ) -> None:
-    """Refer the case (s 16): status 'referred' with the authority and reason for the discloser, and
-    the referral record for the officers. Raises CaseNotFound, ReferralError,
-    submissions.AlreadySubmitted.
+    """Refer the case (s 16): status 'referred' with the authority, reason and contact for the
+    discloser, and the referral record for the officers. The contact is the directory's for that
+    entry today; for the head of any public sector organisation, `organisation` (its name as it
+    reads after "the head of", required) and `organisation_contact` (optional) are the officer's.
+    Raises CaseNotFound, ReferralError, submissions.AlreadySubmitted.
     """
     authority = get_authority(ctx, authority_id)
     reason, consultation_note = reason.strip(), consultation_note.strip()
@@ -227,6 +259,7 @@ def refer(
         raise ReferralError("Say why consulting the discloser was not practicable.")
     if not reason:
         raise ReferralError("Give the discloser the reason for referring it.")
+    given_name, contact = _given(ctx, authority, organisation, organisation_contact)
     case, case_key = open_case(ctx, who, ref)
     internal_key = internal_keys.open_internal_key(ctx, case.id, who.account.id, who.private_key)
     if internal_key is None:
@@ -237,8 +270,10 @@ def refer(
     day = today(ctx.settings.timezone)
     record = json.dumps(
         {
-            "authority": authority.name,
+            "authority": given_name,
             "authority_id": authority.id,
+            "organisation": organisation.strip(),
+            "contact": contact,
             "concerns": concerns,
             "consultation": consultation,
             "consultation_note": consultation_note,
@@ -268,9 +303,41 @@ def refer(
             case_key,
             who.account.id,
             "referred",
-            f"Referred to {in_sentence(authority.name)}. {reason}",
+            f"Referred to {in_sentence(given_name)}. {reason}",
             event="referral",
+            referred_to={"authority": given_name, "contact": contact},
         )
+
+
+def _given(
+    ctx: Context, authority: Authority, organisation: str, organisation_contact: str
+) -> tuple[str, str]:
+    """(the authority's name as the discloser is given it, the contact they are given). Raises
+    ReferralError."""
+    organisation, organisation_contact = organisation.strip(), organisation_contact.strip()
+    if not names_an_organisation(authority):
+        if organisation or organisation_contact:
+            # Typed for another entry, it would be dropped without a word.
+            raise ReferralError(
+                'Leave "Which organisation" and its contact empty: they are only for "The head of'
+                ' any public sector organisation". The discloser is given this authority\'s'
+                " contact from the directory.",
+                "organisation",
+            )
+        return authority.name, authority_contacts.contact_given(ctx, authority.id)
+    if not organisation:
+        raise ReferralError(
+            "Name the public sector organisation whose head you are referring it to.",
+            "organisation",
+        )
+    if len(organisation) > ORGANISATION_LIMIT or len(organisation_contact) > ORGANISATION_LIMIT:
+        raise ReferralError(
+            f"Shorten the organisation's name and contact to {ORGANISATION_LIMIT} characters each.",
+            "organisation",
+        )
+    if _NOT_AN_AUTHORITY.search(organisation):
+        raise ReferralError(_NO_MINISTER, "organisation")
+    return f"The head of {organisation}", organisation_contact
 
 
 def read_referrals(ctx: Context, who: SignedIn, case_id: str) -> list[Referral]:
@@ -300,6 +367,7 @@ def read_referrals(ctx: Context, who: SignedIn, case_id: str) -> list[Referral]:
                 CONCERNS[detail["concerns"]],
                 CONSULTATION[detail["consultation"]],
                 detail["consultation_note"],
+                detail.get("contact"),
             )
         )
     return found

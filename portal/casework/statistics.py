@@ -40,7 +40,7 @@ from portal.casework.statistics_suppression import (
     suppress,
 )
 from portal.core import workdays
-from portal.records.casefiles import STATUSES
+from portal.records.casefiles import OFFICER_STATUSES
 
 OUTCOMES: dict[str, str] = {
     "addressed": "Addressed: action taken or recommended",
@@ -166,7 +166,7 @@ def _report(cases: list[Case], channels: list[str], period: Period, today: dt.da
             categories,
             lambda c: c.category if c.category in categories else "",
         ),
-        ("status", "By status at the end of the period", STATUSES, lambda c: c.status),
+        ("status", "By status at the end of the period", OFFICER_STATUSES, lambda c: c.status),
         ("outcome", "By outcome", OUTCOMES, lambda c: c.outcome),
         ("regime", "By statutory regime", REGIMES, lambda c: c.regime),
         (

@@ -233,7 +233,8 @@ def set_status(
 ) -> None:
     """Change the status (CONTRACT: POST /console/cases/<ref>/status). `referred` and
     `no_further_action` need a reason (s 15, s 16); the discloser sees the reason and expected
-    timeframe. Raises StatusError, or submissions.AlreadySubmitted for a resent form."""
+    timeframe. The status it already has, with the same reason and timeframe, is refused
+    (StatusError). Raises StatusError, or submissions.AlreadySubmitted for a resent form."""
     if status not in STATUSES:
         raise StatusError("Choose one of the listed statuses.")
     reason, expected_timeframe = reason.strip(), expected_timeframe.strip()
@@ -242,6 +243,20 @@ def set_status(
     case, case_key = open_case(ctx, who, ref)
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
+        latest, _ = case_history.trusted_status(
+            case, case_history.status_history(ctx, case.id, case_key)
+        )
+        if (
+            latest is not None
+            and latest.status == case.status == status
+            and (latest.reason, latest.expected_timeframe) == (reason, expected_timeframe)
+        ):
+            # Recorded twice, it would read in the history as two decisions.
+            raise StatusError(
+                f"The case already has the status {casefiles.OFFICER_STATUSES[status]!r}, with"
+                " that reason and timeframe: nothing was changed. To tell the discloser more, give"
+                " a new reason or timeframe."
+            )
         record_status(ctx, case, case_key, who.account.id, status, reason, expected_timeframe)
 
 

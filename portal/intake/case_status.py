@@ -84,7 +84,7 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
     thread = _shown(case_history.read_message_page(ctx, case.id, case_key))
     due = workflow.stored_due(ctx, case.id)
     fields = casefiles.read_fields(ctx, case.id, case_key)
-    referred = _referred(ctx, latest.reason) if latest and case.status == "referred" else None
+    referred = _referred(latest) if latest and case.status == "referred" else None
     steps_done = workflow.steps_done(ctx, case.id)
     hears_more = _hears_more(case.status, steps_done)
     private_key = receipts.discloser_keys(session)[0]
@@ -98,7 +98,10 @@ def discloser_view(ctx: Context, session: sessions.OpenSession) -> DiscloserView
         expected_by=due.day.isoformat() if due and hears_more else None,
         expected_unknown=hears_more and workflow.due_unknown(ctx, case.id),
         steps_done=steps_done,
-        extension_timeframe=workflow.expected_timeframe(ctx, case.id, case_key),
+        # s 13(2): how long dealing with it takes, which is over after a referral or an outcome.
+        extension_timeframe=""
+        if case.status in deadlines.FINAL_STATUSES
+        else workflow.expected_timeframe(ctx, case.id, case_key),
         identity_releases=[
             r for r in identity_releases.releases(ctx, case.id, case_key) if r.state == "released"
         ],
@@ -168,14 +171,19 @@ def _hears_more(status: str, steps_done: dict[str, str]) -> bool:
     return not (status in deadlines.FINAL_STATUSES and "inform" in steps_done)
 
 
-def _referred(ctx: Context, reason: str) -> Referred:
-    """The authority a referral names ("Referred to NAME. ..."), and how to contact it: the
-    contact an administrator stored for it, else the shipped directory's
-    (portal.casework.authority_contacts); authority "" when the reason names none (a status set to
+def _referred(latest: casefiles.StatusUpdate) -> Referred:
+    """The authority a referral names, and how to contact it, as they were given at the referral
+    (sealed in its status record), so that a later change to the directory by an administrator
+    does not reach a discloser already referred. A referral made before they were sealed: the
+    authority its reason names ("Referred to NAME. ..."), with the shipped directory's contact
+    (which no administrator can change); authority "" when the reason names none (a status set to
     'referred' without the referral form)."""
+    if latest.referred_to is not None:
+        return Referred(latest.referred_to["authority"], latest.referred_to["contact"])
+    reason = latest.reason
     if not reason.startswith("Referred to "):
         return Referred("", "")
-    known = authority_contacts.contacts_by_name(ctx)
+    known = {name: c.text for name, c in authority_contacts.shipped_contacts().items()}
     rest = reason.removeprefix("Referred to ")
     for name in sorted(known, key=lambda n: -len(n)):
         # As written since names took their article ("the Commissioner of Police.") and before.

@@ -12,8 +12,9 @@ import secrets
 from dataclasses import dataclass
 
 import crypto
-from portal.core.clock import epoch
+from portal.core.clock import epoch, today
 from portal.core.context import Context
+from portal.guard import submissions
 from portal.keys import accounts, memberships
 from portal.keys.accounts import Account, AccountError
 from portal.keys.channels import resolve_channels
@@ -49,8 +50,11 @@ def invite(
     channels: list[str],
     invited_by: Account | None,
     role: str = "officer",
+    submission_token: str | None = None,
 ) -> str:
     """Create an invitation and return its one-time token (shown once, stored only hashed).
+    `submission_token`: the console's form, sent again by a reload, raises
+    submissions.AlreadySubmitted and makes nothing.
 
     `invited_by` None means the server's operator (the command line): the channels are joined as
     confirmed. An administrator's invitation joins them as pending, and needs a channel that already
@@ -63,6 +67,7 @@ def invite(
         raise AccountError("An administrator is invited at the command line, to no channel.")
     found = resolve_channels(ctx, channels, required=role == "officer")
     with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         token = _insert(ctx, email, name, found, invited_by, role)
         audit.record(
             ctx,

@@ -34,7 +34,7 @@ DEMO_CASES = (
      "Invented for the demo. The same invoice numbers appear twice in the ledger for a supplier."),
     ("referred", "offence", "Bribe offered for a building consent",
      "Invented for the demo. A builder offered a consent officer money to pass an inspection."),
-    ("closed", "other", "Parking spaces given to managers",
+    ("closed", "not_sure", "Parking spaces given to managers",
      "Invented for the demo. The new parking rules give the closest spaces to managers."),
 )
 # The case with a conversation: its receipt is printed, so the demo shows the discloser's side.

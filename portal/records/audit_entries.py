@@ -12,6 +12,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from portal.core.context import Context
+from portal.core.text import count_of
 from portal.core.words import date_words
 from portal.records import casefiles
 
@@ -222,9 +223,11 @@ _DETAIL_WORDS: dict[str, dict] = {
     },
     "restored_shipped": {True: "the contact shipped with the portal given again"},
 }
+# Details that are a count ("channels": how many channels an enrolment link is for).
+_COUNTED = {"channels": "channel"}
 _DETAIL_NAMES = {
     "message_id": "message", "note_id": "note", "attachment_id": "file", "interest_id": "interest",
-    "authority_id": "directory entry", "status_seq": "status record", "release_seq": "release",
+    "status_seq": "status record", "release_seq": "release",
     "consent_seq": "consent question", "seq": "number", "closed_day": "closed on", "day": "on",
     "update_every": "update every (working days)", "before": "earlier messages, before number",
 }
@@ -252,12 +255,21 @@ def _value_words(value) -> str:
     return text.replace("_", " ") if text.isidentifier() else text
 
 
-def detail_words(detail: dict) -> str:
-    """An entry's detail as people read it: "by the server's operator, channels: 1", never
-    `by_operator: True` (keys in words, yes/no for flags, statuses by their label)."""
+def detail_words(detail: dict, authorities: dict[int, str] | None = None) -> str:
+    """An entry's detail as people read it: "by the server's operator, for 1 channel", never
+    `by_operator: True` (keys in words, yes/no for flags, statuses by their label, counts with
+    their noun). A directory entry is named, never numbered: by the name the entry recorded, else
+    by `authorities` ({id: name} of the directory today), else as one since removed."""
     parts = []
     for key, value in sorted(detail.items()):
-        if key in _DETAIL_WORDS and value in _DETAIL_WORDS[key]:
+        if key == "authority_id":
+            if "authority" not in detail:
+                name = (authorities or {}).get(value)
+                parts.append(f"authority: {name}" if name else "an entry since removed")
+            continue
+        if key in _COUNTED and isinstance(value, int) and not isinstance(value, bool):
+            parts.append(f"for {count_of(value, _COUNTED[key])}")
+        elif key in _DETAIL_WORDS and value in _DETAIL_WORDS[key]:
             parts.append(_DETAIL_WORDS[key][value])
         else:
             parts.append(f"{_DETAIL_NAMES.get(key, key.replace('_', ' '))}: {_value_words(value)}")

@@ -267,18 +267,23 @@ def insert_status(
     reason: str = "",
     expected_timeframe: str = "",
     event: str | None = "status_change",
+    referred_to: dict[str, str] | None = None,
 ) -> int:
     """Record a status (and set it on the case), bound to its value, day and actor, with its audit
     entry (`event`, e.g. "status_change" or "referral"; None only for the first 'received' record,
     made by the discloser: audited at the day's end, see insert_message). The caller holds the
     transaction. Returns its number. Raises ReasonRequired for a status in REASON_REQUIRED without
-    a reason."""
+    a reason. `referred_to` ({"authority", "contact"}: what the discloser of a referred case is
+    given) is sealed in the record with the reason."""
     if status in REASON_REQUIRED and not reason.strip():
         raise ReasonRequired(f"The status {status!r} needs a reason.")
     seq = ctx.db.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM status_events WHERE case_id = ?", [case_id]
     ).fetchone()[0]
-    note = json.dumps({"reason": reason, "expected_timeframe": expected_timeframe}).encode()
+    values: dict = {"reason": reason, "expected_timeframe": expected_timeframe}
+    if referred_to is not None:
+        values["referred_to"] = referred_to
+    note = json.dumps(values).encode()
     reason_ct = crypto.encrypt_field(
         case_key, case_id, status_field(seq, status, day, account_id), note
     )
@@ -344,6 +349,7 @@ def status_history(ctx: Context, case_id: str, case_key: bytes) -> list[StatusUp
                 values.get("reason", ""),
                 values.get("expected_timeframe", ""),
                 verified,
+                values.get("referred_to"),
             )
         )
     return history

@@ -101,6 +101,10 @@ class StatusUpdate(HasStatus):
     verified: bool | None = (
         True  # True: bound and authentic; None: older, unverified; False: tampered
     )
+    # After an s 16 referral: {"authority": the name the discloser is given, "contact": how to reach
+    # it} as given at the referral (None for other records, and for referrals made before it was
+    # kept): sealed with the record, so a later change to the directory does not reach them.
+    referred_to: dict | None = None
 
 
 @dataclass

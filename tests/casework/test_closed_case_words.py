@@ -38,3 +38,13 @@ def test_a_case_closed_before_it_was_acknowledged_is_named_and_acknowledged_as_i
     said = confirmed(officer, post(officer, case + "/acknowledge", message=message))
     assert "the status is now No further action and s 13(1)(a)" in said
     assert 'data-status="no_further_action"' in officer.get(case).text
+
+
+def test_closing_one_case_as_needing_no_action_gives_the_grounds_of_s_15(app, installation):
+    disclose_to(app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    page = officer.get(case).text
+    hint = re.search(r'<p class="hint" id="status-reason-hint">(.*?)</p>', page, re.S).group(1)
+    assert "For no further action (s 15), tell the discloser why." in hint
+    assert "better addressed by other means" in hint and "impracticable or undesirable" in hint
+    assert 'aria-describedby="status-reason-hint"' in page

@@ -31,3 +31,32 @@ def test_the_console_names_the_status_as_officers_do_and_shows_the_disclosers_wo
     record = officer.get(case + "/record").text
     assert "<dd>Being assessed (the discloser reads: “Being assessed: an officer is considering what to do”)</dd>" in record
     assert "considering what to do</li>" not in record
+
+
+def test_the_status_select_and_the_statistics_use_the_officers_words(app, installation):
+    disclose_to(app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    select = re.search(r'<select[^>]*name="status"[^>]*>(.*?)</select>', officer.get(case).text, re.S).group(1)
+    assert '<option value="assessing">Being assessed</option>' in select
+    assert "an officer is considering" not in select and "waiting for an integrity officer" not in select
+    statistics = officer.get("/console/statistics").text
+    by_status = re.search(r'By status at the end of the period.*?</table>', statistics, re.S).group(0)
+    assert "New: to acknowledge" in by_status and "Being assessed" in by_status
+    assert "an integrity officer has your disclosure" not in by_status
+    assert "waiting for an integrity officer" not in by_status
+
+
+def test_the_same_status_set_twice_is_refused_plainly_and_recorded_once(app, installation):
+    disclose_to(app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    assert post(officer, case + "/status", status="assessing", reason="").status_code == 303
+    again = post(officer, case + "/status", status="assessing", reason="")
+    assert again.status_code == 400
+    assert "The case already has the status &#39;Being assessed&#39;" in again.text
+    assert "nothing was changed" in again.text
+    history = re.search(r'<ol class="history">(.*?)</ol>', officer.get(case).text, re.S).group(1)
+    assert history.count(": Being assessed") == 1
+    # With something new to tell the discloser, it is recorded.
+    assert post(officer, case + "/status", status="assessing", reason="We asked finance.").status_code == 303
+    history = re.search(r'<ol class="history">(.*?)</ol>', officer.get(case).text, re.S).group(1)
+    assert history.count(": Being assessed") == 2

@@ -138,7 +138,7 @@ def test_administrator_edits_the_directory_but_no_minister_or_mp(app, installati
     assert authority_id(officer.get(case).text, "Ministry for the Environment")
     assert officer.get("/console/admin/authorities").status_code == 404
     token = csrf_token(client.get("/console/admin/authorities").text)
-    assert client.post(f"/console/admin/authorities/{entry}/remove", data={"csrf_token": token}).status_code == 303
+    assert client.post(f"/console/admin/authorities/{entry}/remove", data={"csrf_token": token, "confirm": "yes"}).status_code == 303
     assert "Ministry for the Environment" not in client.get("/console/admin/authorities").text
 
 

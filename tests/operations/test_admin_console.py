@@ -177,8 +177,9 @@ def test_offboarding_waits_for_an_officers_signature_on_the_roster_page_then_hap
     sign_in(ben, installation.other_officer)
     assert "Sign the offboarding of Cleo Leaving" not in ben.get("/console/roster").text
     assert ben.post("/console/roster/sign", data={"csrf_token": csrf_token(ben.get("/console/roster").text),
-                                                  "channel": "1", "officer": cleo_id,
-                                                  "kind": "offboard"}).status_code == 404
+                                                  "channel": "1", "officer": cleo_id, "kind": "offboard",
+                                                  "confirm_passphrase": installation.other_officer.passphrase}
+                    ).status_code == 404
     ana = app.test_client()
     sign_in(ana, installation.officer)
     # Her inbox tells her, as it tells of every membership change of her channels, and lists it in
@@ -192,8 +193,16 @@ def test_offboarding_waits_for_an_officers_signature_on_the_roster_page_then_hap
     assert 'data-count="offboarding"' not in ben.get("/console/").text
     roster = ana.get("/console/roster").text
     assert "Sign the offboarding of Cleo Leaving" in roster
-    signed = ana.post("/console/roster/sign", data=dict(form_for(roster, "/console/roster/sign")["fields"]) | {
-        "kind": "offboard", "officer": cleo_id})
+    # The passphrase again first (it destroys Cleo's key for good): asked, and nothing done yet.
+    fields = dict(form_for(roster, "/console/roster/sign")["fields"]) | {"kind": "offboard", "officer": cleo_id}
+    asked = ana.post("/console/roster/sign", data=fields)
+    assert asked.status_code == 200 and 'name="confirm_passphrase"' in asked.text
+    wrong = ana.post("/console/roster/sign", data=fields | {"csrf_token": csrf_token(asked.text),
+                                                           "confirm_passphrase": "not it"})
+    assert wrong.status_code == 400 and "Nothing was done yet" in wrong.text
+    assert sign_in(app.test_client(), cleo).status_code == 303  # still an officer
+    signed = ana.post("/console/roster/sign", data=fields | {"csrf_token": csrf_token(asked.text),
+                                                            "confirm_passphrase": installation.officer.passphrase})
     assert signed.status_code == 303
     after = ana.get(signed.headers["Location"]).text
     assert "Signed. The officer is offboarded" in after and 'role="status"' in after
@@ -255,6 +264,6 @@ def test_signing_an_offboarding_is_refused_while_a_case_could_be_read_by_nobody_
     sign_in(ana, installation.officer)
     roster = ana.get("/console/roster").text
     refused = ana.post("/console/roster/sign", data=dict(form_for(roster, "/console/roster/sign")["fields"]) | {
-        "kind": "offboard", "officer": cleo_id})
+        "kind": "offboard", "officer": cleo_id, "confirm_passphrase": installation.officer.passphrase})
     assert refused.status_code == 400 and "is the only officer who can read 1 case" in refused.text
     assert 'data-offboarding="cleo@agency.govt.nz"' in admin.get("/console/admin/offboarding").text

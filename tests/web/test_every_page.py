@@ -262,6 +262,9 @@ def _build_world(tmp_path_factory) -> Walk:
     assert post(officer, case + "/notes", note="Asked finance for the ledger.").status_code == 303
     ana_id = re.search(r'<option value="([0-9]+)">Ana Officer', officer.get(case).text).group(1)
     assert post(officer, case + "/assign", officer=ana_id).status_code == 303
+    # The second has an s 13(2) extension first, so its pages show one (and one then referred).
+    assert post(officer, other + "/extension", expected_timeframe="About three months",
+                update_every="10").status_code == 303
     ombudsman = authority_id(officer.get(other).text, "An Ombudsman")
     assert post(officer, other + "/referral", authority=ombudsman, concerns="general", consultation="consulted",
                 consultation_note="Agreed by message.", reason="It is theirs to look at.").status_code == 303
@@ -316,6 +319,9 @@ def _build_world(tmp_path_factory) -> Walk:
     entry = re.search(r'href="/console/admin/authorities/(\d+)#', admin.get("/console/admin/authorities").text)
     w.get("edit authority", admin, f"/console/admin/authorities/{entry.group(1)}")
     w.get("authority contact", admin, f"/console/admin/authorities/{entry.group(1)}/contact")
+    removing = f"/console/admin/authorities/{entry.group(1)}/remove"
+    asked = admin.post(removing, data={"csrf_token": csrf_token(admin.get("/console/admin/authorities").text)})
+    w.read("remove authority asked", asked, removing, method="POST")
     invited = post(admin, "/console/admin/invitations", "/console/admin/", invite_email="fay@agency.govt.nz",
                    display_name="Fay Invited", invite_channel="Audit and Risk")
     w.read("invitation made", invited, "/console/admin/invitations", method="POST")
@@ -491,7 +497,7 @@ def test_each_status_once_where_the_checklist_says_what_records_a_step(walk):
 
 def test_the_audit_log_in_words(walk):
     text = _text(walk, "/console/audit (admin)")
-    assert "Enrolment link made (by the server's operator, channels: 1)" in text
+    assert "Enrolment link made (by the server's operator, for 1 channel)" in text
     assert "role:" not in text and "admin)" not in text  # the account's role in words, not its key
     assert "as an administrator" in text and "as an officer" in text
     assert "status: acknowledged" in _text(walk, "/console/audit (officer)")
@@ -542,3 +548,25 @@ def test_the_date_filter_keeps_what_the_contract_names_in_its_attributes():
     assert expected_by(str(nz_date("2026-04-07", "expected-by"))) == "2026-04-07"
     assert str(nz_date("2026-04-07")) == '<time datetime="2026-04-07">7 April 2026</time>'
     assert nz_date(None) == "" and nz_date("") == ""
+
+
+def test_times_read_on_the_24_hour_clock_on_every_page(walk):
+    for label, (_, html) in walk.pages.items():
+        assert not re.search(r"\b[0-9]{1,2}:[0-9]{2} ?[ap]m\b", html), label
+    until = re.search(r'The link works until <time datetime="[0-9T:+-]+">([^<]+)</time>',
+                      walk.pages["invitation made"][1])
+    assert until and re.fullmatch(r"[0-9]{1,2} [A-Z][a-z]+ [0-9]{4}, [0-9]{2}:[0-9]{2}", until.group(1))
+
+
+def test_a_new_officer_reads_first_that_they_wait_to_be_confirmed(walk):
+    page = walk.pages["inbox (waiting to be confirmed)"][1]
+    assert 0 < page.index('id="waiting-to-be-confirmed"') < page.index('id="needs-you"')
+    assert 'id="waiting-to-be-confirmed"' not in walk.pages["inbox"][1]
+
+
+def test_a_case_reference_in_a_heading_never_breaks_at_its_hyphen(walk):
+    for label in ("case", "record", "earlier messages (officer)"):
+        heading = re.search(r"<h1>(.*?)</h1>", walk.pages[label][1]).group(1)
+        assert re.search(r'<span class="case-ref">PD-[0-9A-Z]+</span>$', heading), (label, heading)
+    css = walk.app.test_client().get("/static/portal.css").text
+    assert ".case-ref { white-space: nowrap; }" in css

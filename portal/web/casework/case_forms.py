@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms.fields.choices import SelectChoice
 
 from portal.casework import referrals, triage, workflow
-from portal.records.casefiles import STATUSES
+from portal.records.casefiles import OFFICER_STATUSES
 from portal.web.casework.forms import AssignForm, ReferralForm, StatusChangeForm, StepForm
 
 
@@ -15,7 +15,7 @@ def status_form(formdata=None, **data) -> StatusChangeForm:
         if formdata is not None
         else StatusChangeForm(**data)
     )
-    form.status.choices = [SelectChoice(value, label) for value, label in STATUSES.items()]
+    form.status.choices = [SelectChoice(value, label) for value, label in OFFICER_STATUSES.items()]
     return form
 
 

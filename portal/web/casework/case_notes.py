@@ -67,6 +67,8 @@ def case_referral(ref: str):
             concerns=f.concerns.data,
             consultation=f.consultation.data,
             consultation_note=f.consultation_note.data,
+            organisation=f.organisation.data or "",
+            organisation_contact=f.organisation_contact.data or "",
             submission_token=f.submission_token.data,
         ),
         "referral",

@@ -279,7 +279,8 @@ def case_action(
             referrals.ReferralError,
             consent.IdentityError,
         ) as exc:
-            getattr(form, error_field).errors = [str(exc)]
+            # A refusal naming its own field (referrals.ReferralError.field) is shown there.
+            getattr(form, getattr(exc, "field", "") or error_field).errors = [str(exc)]
             return render_case(ref, problem=problem, code=400, **{form_name: form})
         return back_to_case(ref, done(form) if callable(done) else done)
     return render_case(ref, problem=problem, code=400, **{form_name: form})

@@ -95,6 +95,15 @@ class ReferralForm(OneTimeForm):
         validate_choice=False,
         validators=[DataRequired("Choose an appropriate authority.")],
     )
+    # Required by referrals.refer for "The head of any public sector organisation" alone.
+    organisation = TypedLine(
+        _l('Which organisation, for "The head of any public sector organisation"'),
+        validators=[Optional(), Length(max=200)],
+    )
+    organisation_contact = TypedLine(
+        _l("How the discloser can contact that organisation (optional)"),
+        validators=[Optional(), Length(max=200)],
+    )
     concerns = SelectField(
         "Does the information concern either of these?",
         choices=choices(CONCERNS),

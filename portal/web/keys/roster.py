@@ -3,11 +3,12 @@ for the officer's signature (portal.keys.roster_work; SECURITY.md, "Signed roste
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from portal.keys import access, offboarding, roster_handover, roster_work
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.keys.forms import RosterStatementForm
 from portal.web.responses import record_id_or_404
 
@@ -43,6 +44,19 @@ def _render(refused: str | None = None, code: int = 200):
 @bp.post("/roster/sign")
 @signed_in("officer")
 def sign():
+    # Signing an offboarding destroys the leaver's key for good: the passphrase again first, as
+    # for an identity release.
+    if request.form.get("kind") == "offboard":
+        return _sign_offboarding()
+    return _sign()
+
+
+@passphrase_confirmed
+def _sign_offboarding():
+    return _sign()
+
+
+def _sign():
     form = RosterStatementForm()
     if not form.validate() or form.kind.data not in KINDS or g.who.signing_key is None:
         abort(400)

@@ -3,7 +3,7 @@ an administrator keeps it."""
 
 from __future__ import annotations
 
-from flask import abort, g, render_template
+from flask import abort, g, render_template, request
 
 from portal.casework import authority_contacts, referrals
 from portal.guard import submissions
@@ -99,6 +99,11 @@ def change_authority(authority_id: int):
 def remove_authority(authority_id: int):
     if not EmptyForm().validate():
         abort(400)
+    if request.form.get("confirm") != "yes":
+        # One click would remove it: the directory's "Remove" asks first, on a page of its own.
+        return render_template(
+            "operations/authority_remove.html", authority=directory_entry(authority_id)
+        )
     try:
         referrals.remove_authority(portal_context(), g.who.account.id, authority_id)
     except referrals.ReferralError as exc:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from flask import g, render_template, request
 
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
+from portal.core.words import date_words
+from portal.guard import submissions
 from portal.keys import accounts, invitations
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
@@ -29,10 +31,10 @@ def _link(token: str) -> str:
 
 
 def _until(seconds: int, tz: str) -> tuple[str, str]:
-    """(machine-readable, as people write it in New Zealand) for an expiry time."""
+    """(machine-readable, as people read it) for an expiry time: "8 December 2026, 01:58", the
+    24-hour clock of every other time in the console (words.nz_time)."""
     moment = dt.datetime.fromtimestamp(seconds, ZoneInfo(tz))
-    text = f"{moment.day} {moment:%B %Y}, {moment.hour % 12 or 12}:{moment:%M} "
-    return moment.isoformat(timespec="minutes"), text + ("am" if moment.hour < 12 else "pm")
+    return moment.isoformat(timespec="minutes"), f"{date_words(moment.date())}, {moment:%H:%M}"
 
 
 def _render(invite_form=None, problem=None, invitation=None, code=200):
@@ -69,7 +71,11 @@ def invite():
             name=form.display_name.data,
             channels=[form.invite_channel.data],
             invited_by=g.who.account,
+            submission_token=form.submission_token.data,
         )
+    except submissions.AlreadySubmitted:
+        # A reload of the answer that showed the link: made once, and its link is not shown again.
+        return _render(invitation={"email": form.invite_email.data.strip(), "already": True})
     except accounts.AccountError as exc:
         form.invite_email.errors = [str(exc)]
         return _render(form, problem, code=400)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 from flask import Blueprint, g, render_template, request
 
+from portal.casework import referrals
 from portal.core.numbers import whole_number_or
 from portal.records import audit, audit_entries, audit_head
 from portal.web.console_session import signed_in
@@ -34,7 +36,11 @@ def entries():
         head=audit_head.read_head(ctx.settings.data_dir),
         tz=ctx.settings.timezone,
         local_time=audit_entries.local_time,
-        detail_words=audit_entries.detail_words,
+        # Older directory events recorded only the entry's number: named from the directory.
+        detail_words=functools.partial(
+            audit_entries.detail_words,
+            authorities={a.id: a.name for a in referrals.list_authorities(ctx)},
+        ),
         form=EmptyForm(),
     )
 

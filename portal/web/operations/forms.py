@@ -69,7 +69,7 @@ class ChannelMembershipForm(OneTimeForm):
     channel = SelectField("Channel", validators=[DataRequired("Please choose a channel.")])
 
 
-class InviteForm(PortalForm):
+class InviteForm(OneTimeForm):
     # Field names of their own: the administration page has other forms with `name` and `channel`
     # fields.
     invite_email = StringField(
