@@ -4,6 +4,7 @@ conftest's installation (channels, officers) make an installation whose database
 through HTTP a discloser makes a disclosure with a file, an officer signs in, reads it, downloads
 the file and replies, and the discloser reads the reply by receipt; `portal audit verify` is
 intact. The case is in PostgreSQL, and the data directory has no SQLite database at all.
+`portal backup`, which copies SQLite's file, refuses rather than copy an empty one.
 """
 
 from __future__ import annotations
@@ -59,4 +60,15 @@ def test_a_disclosure_is_made_read_and_answered_with_its_rows_in_postgresql(
         assert authors == ["officer"]
         assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 2
     # Nothing of the installation is in an SQLite file: there is none.
+    assert not list(installation.data_dir.rglob("*.db*"))
+
+
+def test_portal_backup_refuses_a_postgresql_installation_rather_than_copy_no_database(
+    installation, tmp_path
+):
+    refused = CliRunner().invoke(
+        portal_cli, ["--data", str(installation.data_dir), "backup", str(tmp_path / "copy")]
+    )
+    assert refused.exit_code == 1 and "PostgreSQL" in refused.output
+    assert not (tmp_path / "copy").exists() or not any((tmp_path / "copy").iterdir())
     assert not list(installation.data_dir.rglob("*.db*"))
