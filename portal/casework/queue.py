@@ -195,7 +195,7 @@ def _cursor(sort: str, row: tuple) -> str:
 def _capped_count(db, index: str, clauses: list[str], params: list) -> Count:
     found = db.execute(
         f"SELECT COUNT(*) FROM (SELECT 1 FROM case_queue INDEXED BY {index} "
-        f"WHERE {' AND '.join(clauses)} LIMIT ?) AS capped",
+        f"WHERE {' AND '.join(clauses)} LIMIT ?)",
         [*params, COUNT_CAP + 1],
     ).fetchone()[0]
     return Count(min(found, COUNT_CAP), found > COUNT_CAP)

@@ -32,6 +32,7 @@ The portal's own statements (issue 30, second slice) are written once too, in SQ
 - `json_each(?)` (a JSON array given as one parameter) becomes `json_array_elements_text`;
 - `IN ()` and `NOT IN ()` (an empty list) become `= ANY ('{}')` and `<> ALL ('{}')`;
 - a negative LIMIT (SQLite's "no limit") is none on PostgreSQL too;
+- a subquery in FROM or JOIN without an alias is given one (`subquery_1`, ...);
 - `INDEXED BY name` and `NOT INDEXED` (SQLite's index hints) are dropped;
 - `rowid` is a real column on PostgreSQL, only in the tables in `ROWID_TABLES` whose rows the code
   names or orders by it (an identity column the translated CREATE TABLE adds).
@@ -155,6 +156,44 @@ _QUERY_REPLACEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_SUBQUERY = re.compile(r"\b(?:FROM|JOIN)\s*\(\s*(?:SELECT|WITH)\b", re.IGNORECASE)
+_ALIASED = re.compile(
+    r"\s*(?!(?:WHERE|ORDER|GROUP|HAVING|LIMIT|OFFSET|UNION|EXCEPT|INTERSECT|JOIN|LEFT|RIGHT"
+    r"|INNER|CROSS|FULL|ON|WINDOW)\b)(?:AS\b|[A-Za-z_])",
+    re.IGNORECASE,
+)
+
+
+def _closing(statement: str, opening: int) -> int:
+    """The index of the parenthesis that closes the one at `opening` (string literals skipped)."""
+    depth, quoted = 0, False
+    for index in range(opening, len(statement)):
+        char = statement[index]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise NoTranslation(f"unbalanced parentheses: {statement[:80]!r}")
+
+
+def _alias_subqueries(statement: str) -> str:
+    """Give each subquery in FROM or JOIN that has no alias one (SQLite needs none; PostgreSQL
+    before 16 does)."""
+    found = _SUBQUERY.search(statement)
+    number = 0
+    while found:
+        end = _closing(statement, statement.index("(", found.start()))
+        if not _ALIASED.match(statement, end + 1):
+            number += 1
+            statement = f"{statement[:end + 1]} AS subquery_{number}{statement[end + 1:]}"
+        found = _SUBQUERY.search(statement, found.end())
+    return statement
+
+
 @functools.lru_cache(maxsize=4096)
 def postgres_query(statement: str) -> tuple[str, ...]:
     """What PostgreSQL runs for one of the portal's statements, written in SQLite's SQL with `?`
@@ -176,6 +215,7 @@ def postgres_query(statement: str) -> tuple[str, ...]:
     )
     for pattern, replacement in _QUERY_REPLACEMENTS:
         statement = pattern.sub(replacement, statement)
+    statement = _alias_subqueries(statement)
     if _INSERT_OR_IGNORE.match(statement):
         statement = _INSERT_OR_IGNORE.sub(r"\1INSERT INTO", statement, count=1)
         returning = _RETURNING.search(statement)

@@ -9,7 +9,7 @@ its statements translated by portal.store.dialect):
 - a one-time token claimed twice is refused on both (a unique violation is sqlite3's
   IntegrityError);
 - the SQLite-isms translated mechanically answer alike: `?`, `INSERT OR IGNORE`, `IS ?`, empty
-  `IN ()` lists, `json_each(?)`, `RETURNING`, sums as integers, PRAGMAs as nothing;
+  `IN ()` lists, `json_each(?)`, a subquery with no alias, `RETURNING`, sums as integers, PRAGMAs as nothing;
 - what has no mechanical translation is refused, not guessed: `INSERT OR REPLACE`.
 """
 
@@ -117,6 +117,8 @@ def test_the_translated_sqlite_isms_answer_alike(engine):
         ("50% of it",)]
     assert len(ask("SELECT id FROM channels ORDER BY id LIMIT ?", [-1]).fetchall()) == 2
     assert ask("SELECT id FROM channels ORDER BY id LIMIT ?", [1]).fetchall() == [(first,)]
+    assert ask("SELECT COUNT(*) FROM (SELECT id FROM channels UNION SELECT id FROM channels"
+               " WHERE id = ?)", [first]).fetchone()[0] == 2
     total = ask("SELECT SUM(id) FROM channels").fetchone()[0]
     assert total == first + second and type(total) is int
     assert ask("DELETE FROM channels WHERE id = ?", [second]).rowcount == 1
