@@ -8,11 +8,12 @@ starting at once apply each migration exactly once (a lock in the database, not 
 
 `Connection(url)` (second slice) offers what the code uses of sqlite_utils' Database: `execute`
 (a cursor with fetchone, fetchall, iteration and rowcount), `executemany`, `conn` (with `close`,
-`in_transaction`, `execute`, `executemany`); each statement, written in SQLite's SQL, is run as
-`portal.store.dialect.postgres_query` translates it. So that the code's handling of SQLite's errors
-holds, psycopg's errors become sqlite3's here, in one place: a unique or foreign key violation is an
-sqlite3.IntegrityError, a lock not had within the busy timeout is "database is locked", a full
-disk "database or disk is full", a lost server an sqlite3.OperationalError (portal.store.faults).
+`commit`, `in_transaction`, `execute`, `executemany`); each statement, written in SQLite's SQL,
+is run as `portal.store.dialect.postgres_query` translates it. So that the code's handling of
+SQLite's errors holds, psycopg's errors become sqlite3's here, in one place: a unique or foreign
+key violation is an sqlite3.IntegrityError, a lock not had within the busy timeout is "database
+is locked", a full disk "database or disk is full", a lost server an sqlite3.OperationalError
+(portal.store.faults).
 A failed statement inside a transaction leaves it aborted, as PostgreSQL does: the code rolls back
 on every such error (the one-time tokens' claims raise out of their transaction).
 
@@ -22,6 +23,7 @@ Needs psycopg 3 (the `postgres` extra). Connection URLs are libpq's (`postgresql
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Sequence
@@ -122,8 +124,10 @@ def _plain(params: Sequence[Any] | None) -> tuple:
     return tuple(int(v) if isinstance(v, bool) else v for v in (params or ()))
 
 
-def _numbers(conn) -> None:
-    """SUM and AVG give PostgreSQL's numeric: an int when whole, as SQLite gives, else a float."""
+@functools.cache
+def _whole_or_float():
+    """A loader for PostgreSQL's numeric (what SUM and AVG give): an int when whole, as SQLite
+    gives, else a float, never a Decimal."""
     from psycopg.types.numeric import NumericLoader
 
     class WholeOrFloat(NumericLoader):
@@ -133,7 +137,7 @@ def _numbers(conn) -> None:
                 return int(value)
             return float(value)
 
-    conn.adapters.register_loader("numeric", WholeOrFloat)
+    return WholeOrFloat
 
 
 class Connection:
@@ -145,12 +149,13 @@ class Connection:
         import psycopg
 
         try:
-            # Parameters bound client-side, as literals: PostgreSQL then types them from their
-            # context as SQLite would take them, where server-side ones must be typed alone.
+            # Parameters bound client-side, as literals psycopg quotes and escapes: PostgreSQL then
+            # types them from their context as SQLite takes them, where server-side ones must be
+            # typed alone (a `? IS NULL`, a number column compared with a string).
             self._pg = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor)
         except psycopg.Error as exc:
             raise _sqlite_error(exc) or exc from exc
-        _numbers(self._pg)
+        self._pg.adapters.register_loader("numeric", _whole_or_float())
         # The busy timeout: how long a statement waits for a lock (the writers' lock above all).
         self._pg.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")
 
@@ -189,6 +194,12 @@ class Connection:
         for row in rows:
             cursor = self.execute(statement, row)
         return cursor
+
+    def commit(self) -> None:
+        """As sqlite3's: end an open transaction, else nothing (statements outside transaction()
+        are committed each by itself, on both engines)."""
+        if self.in_transaction:
+            self.execute("COMMIT")
 
     def close(self) -> None:
         self._pg.close()
