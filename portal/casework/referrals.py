@@ -172,9 +172,10 @@ def save_authority(
             raise ReferralError(f"The directory already has {values[0]!r}.")
         if authority_id is None:
             authority_id = ctx.db.execute(
-                "INSERT INTO authorities (name, covers, source, exclusive_for) VALUES (?, ?, ?, ?)",
+                "INSERT INTO authorities (name, covers, source, exclusive_for) VALUES (?, ?, ?, ?)"
+                " RETURNING id",
                 list(values),
-            ).lastrowid
+            ).fetchone()[0]
         elif not ctx.db.execute(
             "UPDATE authorities SET name = ?, covers = ?, source = ?, exclusive_for = ? "
             "WHERE id = ?",

@@ -41,6 +41,11 @@ UNKNOWN_EMAIL_FAILURES = 300  # per window, for the whole installation
 CODE_FAILURES = 100  # wrong second-factor codes per address (or device) per code window
 CODE_WINDOW_SECONDS = 24 * 60 * 60
 DEVICE_COOKIE_DAYS = 400  # browsers cap cookie lifetimes at 400 days
+# A bucket's row replaced whole (SQL both engines run).
+_REPLACING_BUDGET = (
+    " ON CONFLICT (bucket) DO UPDATE SET window_start = excluded.window_start,"
+    " failures = excluded.failures, paused_until = excluded.paused_until"
+)
 
 
 class SignInPaused(Exception):
@@ -95,8 +100,8 @@ class Attempt:
             ).fetchone()
             failures = row[1] + 1 if row and row[0] == start else 1
             self.ctx.db.execute(
-                "INSERT OR REPLACE INTO sign_in_budgets (bucket, window_start, failures,"
-                " paused_until) VALUES (?, ?, ?, 0)",
+                "INSERT INTO sign_in_budgets (bucket, window_start, failures, paused_until)"
+                " VALUES (?, ?, ?, 0)" + _REPLACING_BUDGET,
                 [self.code_bucket, start, failures],
             )
 
@@ -121,8 +126,8 @@ class Attempt:
                             now + 15 * 2 ** (failures - FREE_FAILURES)
                         )
                 self.ctx.db.execute(
-                    "INSERT OR REPLACE INTO sign_in_budgets (bucket, window_start, failures,"
-                    " paused_until) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO sign_in_budgets (bucket, window_start, failures, paused_until)"
+                    " VALUES (?, ?, ?, ?)" + _REPLACING_BUDGET,
                     [bucket, start, failures, paused_until],
                 )
                 if bucket.startswith("email:") and failures in (FREE_FAILURES, LOCK_FAILURES):
@@ -195,7 +200,8 @@ def remember_device(ctx: Context, account_id: int, device_token: str | None) -> 
     )
     with transaction(ctx.db):
         ctx.db.execute(
-            "INSERT OR REPLACE INTO sign_in_devices (token_hash, account_id, day) VALUES (?, ?, ?)",
+            "INSERT INTO sign_in_devices (token_hash, account_id, day) VALUES (?, ?, ?)"
+            " ON CONFLICT (token_hash, account_id) DO UPDATE SET day = excluded.day",
             [_device_hash(token), account_id, today(ctx.settings.timezone)],
         )
     return token

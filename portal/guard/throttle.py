@@ -27,7 +27,9 @@ def hit(db: Database, bucket: str, limit: int, window_seconds: int) -> int | Non
         ).fetchone()
         if row is None or row[0] != start:
             db.execute(
-                "INSERT OR REPLACE INTO throttle (bucket, window_start, count) VALUES (?, ?, 1)",
+                "INSERT INTO throttle (bucket, window_start, count) VALUES (?, ?, 1)"
+                " ON CONFLICT (bucket) DO UPDATE SET window_start = excluded.window_start,"
+                " count = 1",
                 [bucket, start],
             )
             return None
@@ -51,8 +53,9 @@ def add(db: Database, bucket: str, amount: int, window_seconds: int, offset: int
     with transaction(db):
         db.execute(
             "INSERT INTO throttle (bucket, window_start, count) VALUES (?, ?, ?) ON CONFLICT"
-            " (bucket) DO UPDATE SET count = CASE WHEN window_start = excluded.window_start THEN"
-            " count + excluded.count ELSE excluded.count END, window_start = excluded.window_start",
+            " (bucket) DO UPDATE SET count = CASE WHEN throttle.window_start ="
+            " excluded.window_start THEN throttle.count + excluded.count ELSE excluded.count END,"
+            " window_start = excluded.window_start",
             [bucket, start, amount],
         )
 

@@ -118,7 +118,8 @@ def count_reply(ctx: Context, case_id: str, size: int) -> bytes:
     (case_history.discloser_wrote). Returns the discloser's public key."""
     ctx.db.execute(
         "INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, 1, ?) ON CONFLICT"
-        " (case_id) DO UPDATE SET messages = messages + 1, bytes = bytes + excluded.bytes",
+        " (case_id) DO UPDATE SET messages = case_quota.messages + 1,"
+        " bytes = case_quota.bytes + excluded.bytes",
         [case_id, size],
     )
     discloser_key = _discloser_public_key(ctx, case_id)

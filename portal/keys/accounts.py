@@ -184,7 +184,8 @@ def insert_account(
     """Insert one account row (inside the caller's transaction); return its id."""
     cursor = ctx.db.execute(
         "INSERT INTO accounts (email, name, name_key, role, public_key, wrapped_private_key,"
-        " totp_secret, must_change_credentials, created_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " totp_secret, must_change_credentials, created_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
         [
             email,
             name,
@@ -197,7 +198,7 @@ def insert_account(
             today(ctx.settings.timezone),
         ],
     )
-    return cursor.lastrowid
+    return cursor.fetchone()[0]
 
 
 @dataclass(frozen=True)

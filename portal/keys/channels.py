@@ -51,16 +51,16 @@ def add_channel(
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         if ctx.db.execute("SELECT 1 FROM channels WHERE name = ?", [name]).fetchone():
             raise AccountError(f"A channel named {name!r} already exists.")
-        cursor = ctx.db.execute(
-            "INSERT INTO channels (name, description, regime) VALUES (?, ?, ?)",
+        (channel_id,) = ctx.db.execute(
+            "INSERT INTO channels (name, description, regime) VALUES (?, ?, ?) RETURNING id",
             [name, description, regime],
-        )
+        ).fetchone()
         # "roster": made since signed rosters, so its first officer's first sign-in may start its
         # roster by itself (portal.keys.roster_work); the chain vouches for the flag.
         audit.record(
-            ctx, "channel_add", actor=actor, channel=cursor.lastrowid, detail={"roster": True}
+            ctx, "channel_add", actor=actor, channel=channel_id, detail={"roster": True}
         )
-    return Channel(id=cursor.lastrowid, name=name, description=description, regime=regime)
+    return Channel(id=channel_id, name=name, description=description, regime=regime)
 
 
 def list_channels(ctx: Context, *, with_officers_only: bool = False) -> list[Channel]:

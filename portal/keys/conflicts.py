@@ -135,9 +135,9 @@ def declare_interest(
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         interest_id = ctx.db.execute(
-            "INSERT INTO interests (account_id, day, text) VALUES (?, ?, ?)",
+            "INSERT INTO interests (account_id, day, text) VALUES (?, ?, ?) RETURNING id",
             [account_id, today(ctx.settings.timezone), text],
-        ).lastrowid
+        ).fetchone()[0]
         audit.record(
             ctx, "interest_declared", actor=account_id, detail={"interest_id": interest_id}
         )

@@ -88,8 +88,8 @@ def store_copies(ctx: Context, case_id: str, sealed: dict[str, bytes]) -> None:
     or in the discloser's browser (portal.intake.sealed); in the caller's transaction."""
     for table, sealed_key in sealed.items():
         ctx.db.execute(
-            "INSERT OR REPLACE INTO recovery_copies (case_id, key_table, sealed_key) VALUES (?,"
-            " ?, ?)",
+            "INSERT INTO recovery_copies (case_id, key_table, sealed_key) VALUES (?, ?, ?)"
+            " ON CONFLICT (case_id, key_table) DO UPDATE SET sealed_key = excluded.sealed_key",
             [case_id, table, sealed_key],
         )
 

@@ -100,8 +100,10 @@ def request(
     day = today(ctx.settings.timezone)
     with transaction(ctx.db):
         ctx.db.execute(
-            "INSERT OR REPLACE INTO recovery_requests (channel_id, public_key, replaces,"
-            " requested_day, custodians_key) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO recovery_requests (channel_id, public_key, replaces, requested_day,"
+            " custodians_key) VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET"
+            " public_key = excluded.public_key, replaces = excluded.replaces,"
+            " requested_day = excluded.requested_day, custodians_key = excluded.custodians_key",
             [channel.id, public_key, int(earlier is not None), day, custodians],
         )
         channels.record_membership_event(

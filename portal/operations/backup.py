@@ -35,6 +35,7 @@ from portal.core.clock import today
 from portal.core.config import load_settings
 from portal.core.installation_file import INSTALLATION_FILE, write_private_json
 from portal.store.blobs import BLOB_SUFFIX
+from portal.store.db import database_url
 from portal.store.maintenance import maintenance_lock
 
 MANIFEST = "manifest.json"
@@ -120,9 +121,20 @@ def _snapshot_facts(db_path: Path) -> tuple[list[str], dict, int, int]:
     return blobs, head, version, cases
 
 
+def _sqlite_only(what: str) -> None:
+    if database_url():
+        raise BackupError(
+            f"{what} copies an SQLite installation; this one's database is PostgreSQL"
+            " (PORTAL_DATABASE_URL): back it up with PostgreSQL's own tools, with the data"
+            " directory beside it (docs/deploy.md, \"PostgreSQL\")."
+        )
+
+
 def make_backup(data_dir: Path, dest: Path) -> Summary:
     """Copy the installation in `data_dir` into the new or empty folder `dest` while it may be
-    serving. Raises BackupError if `dest` is not empty or a referenced blob file is missing."""
+    serving. Raises BackupError if `dest` is not empty or a referenced blob file is missing, or when
+    the database is PostgreSQL (not yet copied by this command)."""
+    _sqlite_only("portal backup")
     settings = load_settings(data_dir)
     _empty_folder(dest, "a backup")
     (dest / BLOBS).mkdir(mode=0o700)
@@ -248,7 +260,9 @@ def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
     """Restore the backup in `src` into `data_dir`, which must be new or empty. Everything is
     checked first (check_backup), the copies are checked again as they are written, and the restored
     audit chain must verify against the head the backup recorded; on any failure nothing is left
-    behind. `expect`: the manifest digest printed when the backup was made. Raises BackupError."""
+    behind. `expect`: the manifest digest printed when the backup was made. Raises BackupError,
+    also when the database is PostgreSQL."""
+    _sqlite_only("portal restore")
     manifest = check_backup(src, expect)
     _empty_folder(data_dir, "a restore")
     try:

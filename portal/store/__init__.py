@@ -1,4 +1,5 @@
-"""Storage: the SQLite database (workflow metadata and ciphertext only) and encrypted blob files."""
+"""Storage: the database, SQLite or PostgreSQL (workflow metadata and ciphertext only), and
+encrypted blob files."""
 
 from portal.store.blobs import BlobStore
 from portal.store.db import (

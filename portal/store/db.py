@@ -1,5 +1,13 @@
 """The database connection: hardened pragmas, numbered migrations, explicit transactions.
 
+Two engines (issue 30): SQLite in the data directory, the default, or PostgreSQL when the
+environment gives PORTAL_DATABASE_URL (`database_url`). Then `connect` gives a
+portal.store.postgres.Connection, used as the sqlite_utils Database is, and `open_database` brings
+that database's schema up to date; the SQLite-only things here are nothing there: the pragmas
+(dropped by portal.store.dialect), the file's permissions, and the writers' lock file (PostgreSQL's
+writers take an advisory lock in BEGIN, which is also what `yield_to_writers` cannot see: it
+returns at once).
+
 sqlite-utils' own insert/update helpers commit through `with conn:`, which would end an outer
 transaction half way; multi-step writes therefore run raw statements inside `transaction()`.
 """
@@ -35,6 +43,12 @@ PRAGMAS = (
 READ_ONLY_PRAGMAS = PRAGMAS[3:]  # those a read-only connection takes: no journal mode, no writing
 
 
+def database_url() -> str | None:
+    """PORTAL_DATABASE_URL (libpq's form, docs/deploy.md §9) when the installation's database is
+    PostgreSQL; None for SQLite in the data directory."""
+    return os.environ.get("PORTAL_DATABASE_URL") or None
+
+
 def connect(path: Path, busy_timeout: float = 10.0) -> Database:
     """Open a connection with the pragmas every connection needs (per request: no schema work).
 
@@ -45,7 +59,14 @@ def connect(path: Path, busy_timeout: float = 10.0) -> Database:
     SQLite deleted its -wal and -shm files at that close and cannot make the -shm again. It is
     then opened read-only (`read_only_while_full`), so pages and verdicts that only read still
     work; every write on it raises "database or disk is full", as a write on the full disk
-    would."""
+    would.
+
+    With PORTAL_DATABASE_URL set, `path` is unused and the connection is PostgreSQL's."""
+    url = database_url()
+    if url:
+        from portal.store import postgres  # only a PostgreSQL installation needs psycopg
+
+        return postgres.Connection(url, busy_timeout)
     conn = sqlite3.connect(
         str(path), isolation_level=None, check_same_thread=False, timeout=busy_timeout
     )
@@ -180,6 +201,12 @@ def yield_to_writers(db: Database, longest: float | None = None) -> bool:
 
 def open_database(path: Path, busy_timeout: float = 10.0) -> Database:
     """Connect and bring the schema up to date: once at start-up, or for a command."""
+    url = database_url()
+    if url:
+        from portal.store import postgres
+
+        postgres.migrate(url)
+        return connect(path, busy_timeout)
     db = connect(path, busy_timeout)
     # Owner only: SQLite creates its -wal and -shm files with the database file's permissions.
     os.chmod(path, 0o600)

@@ -18,11 +18,35 @@ PostgreSQL statements for one of them:
   they have nothing to rewrite. A later migration's rewrites must run on both engines, and
   tests/store/test_postgres_schema.py applies every migration to both.
 
+The portal's own statements (issue 30, second slice) are written once too, in SQLite's SQL, and
+`postgres_query(statement)` gives what PostgreSQL runs for one of them (cached per statement text):
+
+- `?` placeholders become psycopg's `%s` (and a literal `%` is doubled);
+- `BEGIN IMMEDIATE` (SQLite's one writer at a time) becomes `BEGIN` and a transaction-level
+  advisory lock every writer takes (`WRITERS_LOCK`): writes stay one at a time, across every node
+  on the database, as the code written for SQLite expects (a read, then a write made from it);
+- `PRAGMA ...` is nothing: PostgreSQL has no per-connection file settings (journal, `secure_delete`,
+  checkpoints, cache size); what stands for them is said in SECURITY.md and docs/deploy.md §9;
+- `INSERT OR IGNORE` becomes `INSERT ... ON CONFLICT DO NOTHING`;
+- `x IS ?` and `x IS NOT ?` become `IS NOT DISTINCT FROM` and `IS DISTINCT FROM`;
+- `json_each(?)` (a JSON array given as one parameter) becomes `json_array_elements_text`;
+- `IN ()` and `NOT IN ()` (an empty list) become `= ANY ('{}')` and `<> ALL ('{}')`;
+- a negative LIMIT (SQLite's "no limit") is none on PostgreSQL too;
+- a subquery in FROM or JOIN without an alias is given one (`subquery_1`, ...);
+- `INDEXED BY name` and `NOT INDEXED` (SQLite's index hints) are dropped;
+- `rowid` is a real column on PostgreSQL, only in the tables in `ROWID_TABLES` whose rows the code
+  names or orders by it (an identity column the translated CREATE TABLE adds).
+
+What has no mechanical counterpart raises NoTranslation: `INSERT OR REPLACE` (write `INSERT ... ON
+CONFLICT (key) DO UPDATE SET ...`, which both engines run), `sqlite_master`, and the cursor's
+`lastrowid` (write `INSERT ... RETURNING id`) is refused by the connection itself.
+
 Nothing here imports psycopg: the translation is text, tested against a real server.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 from portal.store.postgres_triggers import TRIGGERS
@@ -37,6 +61,13 @@ POSTGRES_SETUP: tuple[str, ...] = (
     "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
     "CREATE TABLE IF NOT EXISTS schema_migrations (number BIGINT PRIMARY KEY)",
 )
+
+# Tables whose rows the portal's code names or orders by SQLite's implicit row id: on PostgreSQL
+# each gets a column of that name (an identity, in insertion order).
+ROWID_TABLES = ("invitations", "original_files")
+
+# pg_advisory_xact_lock's key for the writers' lock (BEGIN IMMEDIATE): the same on every node.
+WRITERS_LOCK = 0x777269746572  # "writer"
 
 _TRIGGER_NAME = re.compile(r"^\s*CREATE\s+TRIGGER\s+(\w+)", re.IGNORECASE)
 _RANDOM_ROW_ID = re.compile(r"\bSET\s+rowid\s*=", re.IGNORECASE)
@@ -53,6 +84,9 @@ _REPLACEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bBLOB\b"), "BYTEA"),
     (re.compile(r"\bCOLLATE\s+NOCASE\b", re.IGNORECASE), "COLLATE nocase"),
 )
+
+
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE)
 
 
 class NoTranslation(ValueError):
@@ -77,6 +111,11 @@ def postgres_statements(number: int, statement: str) -> list[str]:
         return []
     for pattern, replacement in _REPLACEMENTS:
         statement = pattern.sub(replacement, statement)
+    table = _CREATE_TABLE.match(statement)
+    if table and table.group(1) in ROWID_TABLES:
+        statement = statement.rstrip().removesuffix(")") + (
+            ",\n            rowid BIGINT GENERATED ALWAYS AS IDENTITY\n        )"
+        )
     return [statement]
 
 
@@ -87,3 +126,102 @@ def postgres_migration(number: int, statements: list[str]) -> list[str]:
         for statement in statements
         for translated in postgres_statements(number, statement)
     ]
+
+
+_LITERAL = re.compile(r"('(?:[^']|'')*')")
+_BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN\s+IMMEDIATE\s*;?\s*$", re.IGNORECASE)
+_PRAGMA = re.compile(r"^\s*PRAGMA\b", re.IGNORECASE)
+_INSERT_OR_IGNORE = re.compile(r"^(\s*)INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+_UNTRANSLATABLE = (
+    (re.compile(r"\bINSERT\s+OR\s+REPLACE\b", re.IGNORECASE),
+     "INSERT OR REPLACE: write INSERT ... ON CONFLICT (key) DO UPDATE SET ..."),
+    (re.compile(r"\bREPLACE\s+INTO\b", re.IGNORECASE),
+     "REPLACE INTO: write INSERT ... ON CONFLICT (key) DO UPDATE SET ..."),
+    (re.compile(r"\bsqlite_master\b", re.IGNORECASE),
+     "sqlite_master: ask the engine's own catalogue"),
+)
+_QUERY_REPLACEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bIS\s+NOT\s+%s", re.IGNORECASE), "IS DISTINCT FROM %s"),
+    (re.compile(r"\bIS\s+%s", re.IGNORECASE), "IS NOT DISTINCT FROM %s"),
+    (re.compile(r"\bjson_each\(\s*%s\s*\)", re.IGNORECASE), "json_array_elements_text(%s::json)"),
+    # An empty list, which SQLite takes and PostgreSQL's grammar does not: the same answers.
+    (re.compile(r"\bNOT\s+IN\s*\(\s*\)", re.IGNORECASE), "<> ALL ('{}')"),
+    (re.compile(r"\bIN\s*\(\s*\)", re.IGNORECASE), "= ANY ('{}')"),
+    # A negative LIMIT is SQLite's "no limit"; PostgreSQL's is NULL (or ALL).
+    (re.compile(r"\bLIMIT\s+%s", re.IGNORECASE), "LIMIT NULLIF(GREATEST(%s, -1), -1)"),
+    (re.compile(r"\bLIMIT\s+-\s*1\b", re.IGNORECASE), "LIMIT ALL"),
+    # SQLite's index hints: PostgreSQL's planner takes none (tests/store/test_query_plans.py).
+    (re.compile(r"\s+(?:INDEXED\s+BY\s+\w+|NOT\s+INDEXED)\b", re.IGNORECASE), ""),
+)
+
+
+_SUBQUERY = re.compile(r"\b(?:FROM|JOIN)\s*\(\s*(?:SELECT|WITH)\b", re.IGNORECASE)
+_ALIASED = re.compile(
+    r"\s*(?!(?:WHERE|ORDER|GROUP|HAVING|LIMIT|OFFSET|UNION|EXCEPT|INTERSECT|JOIN|LEFT|RIGHT"
+    r"|INNER|CROSS|FULL|ON|WINDOW)\b)(?:AS\b|[A-Za-z_])",
+    re.IGNORECASE,
+)
+
+
+def _closing(statement: str, opening: int) -> int:
+    """The index of the parenthesis that closes the one at `opening` (string literals skipped)."""
+    depth, quoted = 0, False
+    for index in range(opening, len(statement)):
+        char = statement[index]
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    raise NoTranslation(f"unbalanced parentheses: {statement[:80]!r}")
+
+
+def _alias_subqueries(statement: str) -> str:
+    """Give each subquery in FROM or JOIN that has no alias one (SQLite needs none; PostgreSQL
+    before 16 does)."""
+    found = _SUBQUERY.search(statement)
+    number = 0
+    while found:
+        end = _closing(statement, statement.index("(", found.start()))
+        if not _ALIASED.match(statement, end + 1):
+            number += 1
+            statement = f"{statement[:end + 1]} AS subquery_{number}{statement[end + 1:]}"
+        found = _SUBQUERY.search(statement, found.end())
+    return statement
+
+
+@functools.lru_cache(maxsize=4096)
+def postgres_query(statement: str) -> tuple[str, ...]:
+    """What PostgreSQL runs for one of the portal's statements, written in SQLite's SQL with `?`
+    placeholders: none (a PRAGMA), one, or two (BEGIN IMMEDIATE: BEGIN and the writers' lock). The
+    placeholders are psycopg's `%s` in the same order, so the parameters pass unchanged. Raises
+    NoTranslation for SQL with no mechanical counterpart (see the module's docstring)."""
+    for pattern, why in _UNTRANSLATABLE:
+        if pattern.search(statement):
+            raise NoTranslation(f"no PostgreSQL for {why}: {statement[:80]!r}")
+    if _PRAGMA.match(statement):
+        return ()
+    if _BEGIN_IMMEDIATE.match(statement):
+        return ("BEGIN", f"SELECT pg_advisory_xact_lock({WRITERS_LOCK})")
+    parts = _LITERAL.split(statement)
+    # Odd parts are string literals: a ? there is text, and psycopg wants every % doubled.
+    statement = "".join(
+        part.replace("%", "%%") if index % 2 else part.replace("%", "%%").replace("?", "%s")
+        for index, part in enumerate(parts)
+    )
+    for pattern, replacement in _QUERY_REPLACEMENTS:
+        statement = pattern.sub(replacement, statement)
+    statement = _alias_subqueries(statement)
+    if _INSERT_OR_IGNORE.match(statement):
+        statement = _INSERT_OR_IGNORE.sub(r"\1INSERT INTO", statement, count=1)
+        returning = _RETURNING.search(statement)
+        if returning:
+            at = returning.start()
+            statement = statement[:at] + "ON CONFLICT DO NOTHING " + statement[at:]
+        else:
+            statement = statement.rstrip().removesuffix(";") + " ON CONFLICT DO NOTHING"
+    return (statement,)

@@ -123,12 +123,14 @@ def run(
     case is left (the row is deleted, `op.finished`) or, between batches, once time.monotonic()
     passes `deadline` (the row stays, for the next run). `position(case_id)` gives the cursor to
     record after a batch's last case when the cases are not walked in id order (default: the id)."""
-    (cache,) = db.execute("PRAGMA cache_size").fetchone()
+    # SQLite's page cache, bounded for the run; PostgreSQL has none per connection (no row).
+    cache = db.execute("PRAGMA cache_size").fetchone()
     db.execute(f"PRAGMA cache_size = -{int(CACHE_KIB)}")
     try:
         return _run(db, op, next_ids, handle, after_batch, report, deadline, position or str)
     finally:
-        db.execute(f"PRAGMA cache_size = {int(cache)}")
+        if cache is not None:
+            db.execute(f"PRAGMA cache_size = {int(cache[0])}")
         db.execute("PRAGMA shrink_memory")
 
 

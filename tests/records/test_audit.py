@@ -14,7 +14,7 @@ from portal.cli import main as portal_cli
 from portal.core.context import open_context
 from portal.store import transaction
 from tests.conftest import MARKER, add_account, officer_key, run_cli
-from tests.support.console import case_links, disclose, sign_in
+from tests.support.console import case_links, disclose, open_only_case, sign_in
 from tests.support import csrf_token
 from tests.support.audit import account_id, db, events
 
@@ -35,10 +35,7 @@ def busy(app, installation):
     discloser = app.test_client()
     receipt = disclose(discloser)
     officer = app.test_client()
-    assert sign_in(officer, installation.officer).status_code == 303
-    [case_url] = case_links(officer.get("/console/").text)
-    page = officer.get(case_url)
-    [download_url] = re.findall(r'href="(/console/cases/[^"]+/attachments/[^"]+)"', page.text)
+    case_url, page, download_url = open_only_case(officer, installation.officer)
     assert officer.get(download_url).status_code == 200
     token = csrf_token(page.text)
     assert officer.post(case_url + "/reply", data={"csrf_token": token, "message": "Thanks " + MARKER}).status_code == 303

@@ -54,11 +54,13 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"host={self.place} user={self.user} dbname={database}"
 
-    def database(self, name: str) -> str:
-        """A new empty database (dropped first if a test before made it); its URL."""
+    def database(self, name: str, template: str | None = None) -> str:
+        """A new empty database (dropped first if a test before made it), or a copy of the
+        database `template` (one migrated once: faster than migrating each); its URL."""
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.url(name)
 
     def stop(self) -> None:

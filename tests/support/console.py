@@ -25,3 +25,13 @@ def sign_in(client, person):
 
 def case_links(html: str) -> list[str]:
     return re.findall(r'href="(/console/cases/[^"/]+)"', html)
+
+
+def open_only_case(client, person):
+    """Sign `person` in and open the one case in their inbox: (case's URL, its page, the URL of its
+    one attachment)."""
+    assert sign_in(client, person).status_code == 303
+    [case_url] = case_links(client.get("/console/").text)
+    page = client.get(case_url)
+    [download_url] = re.findall(r'href="(/console/cases/[^"]+/attachments/[^"]+)"', page.text)
+    return case_url, page, download_url
