@@ -10,7 +10,15 @@ the current version first) at normal and jitless, in seconds and as a ratio to P
 derive_receipt_identity (target at jitless for the current version: <= 10 s, the issue's "too slow
 without JIT" line); and node's peak memory encrypting 50 and 200 MiB (flat).
 BENCH_BYTES overrides the 200 MiB of the normal run (jitless encrypts a sixteenth of it).
-`python bench/bench_browser_seal.py receipt` prints only the receipt derivations.
+
+Then the same in Debian's chromium itself (playwright), against a served portal: the sealing page
+(static/seal/disclose.html) seals and uploads a BENCH_BYTES file in 64 KiB parts while the page's
+JS heap is sampled (CDP Performance.getMetrics, JSHeapUsedSize), printing the peak heap during the
+upload as a ratio of the heap before it (flat: near 1, however large the file); and the page's
+file-blob encryption throughput (normal, and with --js-flags=--jitless --no-expose-wasm) as a
+ratio of crypto.encrypt_stream on the same bytes (wall time, best of ROUNDS).
+`python bench/bench_browser_seal.py receipt` prints only the receipt derivations;
+`... chromium` only the chromium figures.
 """
 from __future__ import annotations
 
@@ -95,9 +103,133 @@ def receipt_derivations() -> None:
                   f" {py_wall:.2f} s: {got['wall'] / py_wall:.1f}{target}")
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+JITLESS_ARGS = ["--js-flags=--jitless --no-expose-wasm"]
+# The page's own cipher on the block repeated, in 64 KiB pieces, as the node driver does.
+PAGE_STREAM = """async ([block64, size]) => {
+  const pc = await import('/static/seal/portal-crypto.js');
+  const block = Uint8Array.from(atob(block64), (c) => c.charCodeAt(0));
+  const enc = new pc.StreamEncryptor(new Uint8Array(32).fill(7), pc.attachmentAd('2026-0001', 'att-1'));
+  const piece = 64 * 1024;
+  const t0 = performance.now();
+  let length = enc.header.length;
+  for (let done = 0; done < size; done += piece) {
+    const at = done % block.length;
+    for (const c of enc.write(block.subarray(at, at + Math.min(piece, size - done)))) length += c.length;
+  }
+  for (const c of enc.close()) length += c.length;
+  return { wall: (performance.now() - t0) / 1000, length };
+}"""
+
+
+def python_stream_wall(size: int, block: bytes) -> float:
+    key = bytes([7]) * 32
+    w = time.perf_counter()
+    encrypt_stream(key, RepeatingSource(size, block), NullSink(), attachment_ad("2026-0001", "att-1"))
+    return time.perf_counter() - w
+
+
+def served_portal(workdir):
+    """A served installation with one officer and a signed sealing bundle: (server, base url)."""
+    from portal.web.app import create_app
+    from tests.conftest import add_account, run_cli
+    from tests.support import start_server
+    from tests.support.sealing import sign_bundle
+
+    data_dir = workdir / "data"
+    run_cli(data_dir, "init", "--insecure-fast-kdf")  # the receipt derivation is timed above
+    run_cli(data_dir, "channel", "add", "Audit and Risk")
+    add_account(data_dir, "officer", "ana@agency.govt.nz", "Ana Officer", ["Audit and Risk"])
+    sign_bundle(create_app(data_dir), data_dir)
+    server = start_server(data_dir, workers=2, env={"PORTAL_UPLOAD_BYTES_PER_DAY": str(4 * 1024 * MiB)})
+    return server, f"http://127.0.0.1:{server.port}"
+
+
+def heap_used(cdp) -> int:
+    return int({m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["JSHeapUsedSize"])
+
+
+def chromium_upload(browser, base: str, path, size: int) -> dict:
+    """Seal and send a disclosure with the file at `path` on the sealing page, sampling the JS
+    heap every 100 ms: heap before (after a collection), peak, samples, seconds."""
+    page = browser.new_page()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    page.goto(base + "/static/seal/disclose.html")
+    page.get_by_label("Who should receive this disclosure?").select_option("Audit and Risk")
+    page.get_by_label("What kind of serious wrongdoing is it?").select_option("public_funds")
+    page.get_by_label("A short title").fill("Benchmark")
+    page.get_by_label("What happened?").fill("A large file.")
+    page.get_by_label("Have you raised this anywhere else?").select_option("no")
+    page.get_by_label("Files (optional)").set_input_files(str(path))
+    cdp.send("HeapProfiler.collectGarbage")
+    before = heap_used(cdp)
+    peak, samples = before, 0
+    started = time.perf_counter()
+    page.get_by_role("button", name="Seal and send").click()
+    done = page.locator("#done")
+    while not done.is_visible():
+        if page.locator("#problem").is_visible():
+            raise RuntimeError("the page refused: " + page.locator("#problem").inner_text())
+        peak = max(peak, heap_used(cdp))
+        samples += 1
+        page.wait_for_timeout(100)
+    seconds = time.perf_counter() - started
+    page.close()
+    return {"before": before, "peak": peak, "samples": samples, "seconds": seconds}
+
+
+def chromium_figures(size: int, block: bytes) -> None:
+    import base64
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-browser-seal-"))
+    server = None
+    try:
+        server, base = served_portal(workdir)
+        path = workdir / "statement.bin"
+        with open(path, "wb") as out:
+            for _ in range(size // MiB):
+                out.write(os.urandom(MiB))
+            out.write(os.urandom(size % MiB))
+        block64 = base64.b64encode(block).decode()
+        with sync_playwright() as playwright:
+            for label, extra in (("normal", []), ("jitless", JITLESS_ARGS)):
+                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS + extra)
+                page = browser.new_page()
+                page.goto(base + "/static/seal/disclose.html")
+                n = size if not extra else max(MiB, size // 16)
+                js_wall = best(lambda: page.evaluate(PAGE_STREAM, [block64, n])["wall"])
+                py_wall = best(lambda: python_stream_wall(n, block))
+                print(f"  chromium file blob, JS {label} ({n / MiB:.0f} MiB): {n / MiB / js_wall:8.1f} MiB/s;"
+                      f" Python crypto/ {n / MiB / py_wall:8.1f} MiB/s")
+                print(f"chromium file-blob sealing throughput ratio, JS {label} vs Python crypto/:"
+                      f" {py_wall / js_wall:.3f}")
+                page.close()
+                if not extra:
+                    got = chromium_upload(browser, base, path, size)
+                    print(f"chromium sealing page, {size / MiB:.0f} MiB file sealed and uploaded in 64 KiB parts:"
+                          f" {got['seconds']:.1f} s ({size / MiB / got['seconds']:.1f} MiB/s end to end);"
+                          f" JS heap before {got['before'] / MiB:.1f} MiB, peak {got['peak'] / MiB:.1f} MiB"
+                          f" over {got['samples']} samples: peak/before {got['peak'] / got['before']:.2f}"
+                          " (flat: near 1)")
+                browser.close()
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     if sys.argv[1:] == ["receipt"]:
         return receipt_derivations()
+    if sys.argv[1:] == ["chromium"]:
+        size = int(os.environ.get("BENCH_BYTES", 200 * MiB))
+        return chromium_figures(size, os.urandom(MiB))
     size = int(os.environ.get("BENCH_BYTES", 200 * MiB))
     slow_size = max(MiB, size // 16)
     block = os.urandom(MiB)
@@ -125,6 +257,8 @@ def main() -> None:
         rss = js("stream", str(n), stdin=block)["peakRss"] / MiB
         print(f"peak memory (node RSS) encrypting {n / MiB:.0f} MiB in 64 KiB pieces: {rss:.1f} MiB"
               " (flat: the same at both sizes)")
+
+    chromium_figures(size, block)
 
 
 if __name__ == "__main__":
