@@ -319,7 +319,7 @@ async function uploadFile(read, caseKey, caseId, resumed, record) {
     const begun = await sendJson('POST', '/disclose/sealed/uploads', setup.csrf_token, { v: 1, size });
     upload = text(begun.upload, 'upload', 100);
     partBytes = whole(begun.part_bytes, 'part size');
-    record.files = record.files.filter((f) => isObject(f) && f.size !== size);
+    record.files = record.files.filter((f) => isObject(f) && f.upload !== resumed?.upload); // an expired one goes
     record.files.push({ size, upload, parts: 0, sealed: sealResumeState(digest, fromB64(record.salt, 'salt', 16), upload, {
       case_key: toB64(caseKey), case_id: caseId, attachment_id: attachmentId, header: toB64(header) }) });
     keepResume(record);
@@ -454,7 +454,13 @@ async function sealAndSend(event) {
     }
     // A file chosen again after a reload carries on its upload, in the case it was begun for.
     const kept = resumeRecord();
-    const resumed = kept ? read.map((r) => openResumeState(kept, r.digest, pc.paddedBlobSize(r.file.size))) : read.map(() => null);
+    const claimed = new Set(); // the same file chosen twice resumes once, and is sent afresh once
+    const resumed = read.map((r) => {
+      const found = kept ? openResumeState(kept, r.digest, pc.paddedBlobSize(r.file.size)) : null;
+      if (!found || claimed.has(found.upload)) return null;
+      claimed.add(found.upload);
+      return found;
+    });
     const first = resumed.find((r) => r);
     const caseKey = first ? first.caseKey : pc.newCaseKey();
     const caseId = first ? first.caseId : pc.toHex(pc.randomBytes(16));

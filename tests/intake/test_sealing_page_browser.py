@@ -1,10 +1,11 @@
-"""The sealing pages in Debian's chromium (issue 27; two browser tests, the first run twice): a
-disclosure with a file sealed in the browser (static/seal/disclose.html), one of its parts cut off on
-the way and resumed, an officer's reply read and answered on the status page with script
+"""The sealing pages in Debian's chromium (issue 27; the first test run twice): a disclosure with a
+5 MiB file in 64 KiB parts sealed in the browser (static/seal/disclose.html), one of its parts cut
+off on the way and resumed, an officer's reply read and answered on the status page with script
 (static/seal/status.html), with the JIT on and again as Tor Browser's "Safer" level runs script
 (`--jitless`, no WebAssembly); a planted marker reaches no request body and no file, and the
 officer reads it all. A key swapped in the database is refused by the page, in plain words, and
-the disclosure still reaches the verified officer."""
+the disclosure still reaches the verified officer. An upload cut off by closing the page resumes
+when the same file is chosen again on a new page."""
 from __future__ import annotations
 
 import json
