@@ -12,9 +12,13 @@ without JIT" line); and node's peak memory encrypting 50 and 200 MiB (flat).
 BENCH_BYTES overrides the 200 MiB of the normal run (jitless encrypts a sixteenth of it).
 
 Then the same in Debian's chromium itself (playwright), against a served portal: the sealing page
-(static/seal/disclose.html) seals and uploads a BENCH_BYTES file in 64 KiB parts while the page's
-JS heap is sampled (CDP Performance.getMetrics, JSHeapUsedSize), printing the peak heap during the
-upload as a ratio of the heap before it (flat: near 1, however large the file); and the page's
+(static/seal/disclose.html) seals and uploads a file of a quarter of BENCH_BYTES and one of
+BENCH_BYTES in 64 KiB parts while the page's JS heap (CDP Performance.getMetrics, JSHeapUsedSize)
+and its renderers' RSS (/proc: the file's bytes are in ArrayBuffers, outside the JS heap) are
+sampled every 100 ms, printing each peak during the upload as a ratio of the figure before it
+(flat: the same ratio at both sizes, not growing with the file); the same uploads again in chromium
+driven over its DevTools pipe without the Network domain (PipeBrowser), whose RSS is the page's own
+(with playwright, DevTools keeps a copy of every request body in the renderer); and the page's
 file-blob encryption throughput (normal, and with --js-flags=--jitless --no-expose-wasm) as a
 ratio of crypto.encrypt_stream on the same bytes (wall time, best of ROUNDS).
 `python bench/bench_browser_seal.py receipt` prints only the receipt derivations;
@@ -145,6 +149,146 @@ def served_portal(workdir):
     return server, f"http://127.0.0.1:{server.port}"
 
 
+def renderers_rss() -> int:
+    """Resident bytes of this process's chromium renderers (descendants with --type=renderer): the
+    file's bytes live in ArrayBuffers, which the JS heap figure does not count."""
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    ours, total = {os.getpid()}, 0
+    for pid in sorted(parent):  # children have larger pids than their parents here, bar pid wrap
+        if parent[pid] in ours:
+            ours.add(pid)
+    for pid in ours - {os.getpid()}:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"--type=renderer" not in cmdline.read():
+                    continue
+            with open(f"/proc/{pid}/status") as status:
+                total += next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+class PipeBrowser:
+    """Debian's chromium driven over --remote-debugging-pipe with only the DevTools domains asked
+    for: playwright enables the Network domain, whose agent keeps a copy of every request body in
+    the renderer (about one byte per byte uploaded, up to DevTools' buffer), which is not the page's
+    memory."""
+
+    def __init__(self, args):
+        import tempfile
+
+        self._profile = tempfile.mkdtemp(prefix="bench-chromium-")
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+
+        def fds():
+            os.dup2(to_child_r, 3)
+            os.dup2(from_child_w, 4)
+
+        self.process = subprocess.Popen(
+            ["/usr/bin/chromium", "--headless=new", "--remote-debugging-pipe", f"--user-data-dir={self._profile}",
+             *args, "about:blank"],
+            preexec_fn=fds, pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._buffer = b""
+        self._next = 0
+        self.session = None
+
+    def send(self, method, params=None, session=True):
+        self._next += 1
+        message = {"id": self._next, "method": method, "params": params or {}}
+        if session and self.session:
+            message["sessionId"] = self.session
+        os.write(self._to_child, json.dumps(message).encode() + b"\0")
+        while True:
+            while b"\0" not in self._buffer:
+                chunk = os.read(self._from_child, 1 << 16)
+                if not chunk:
+                    raise RuntimeError("chromium closed its pipe")
+                self._buffer += chunk
+            raw, self._buffer = self._buffer.split(b"\0", 1)
+            reply = json.loads(raw)
+            if reply.get("id") == self._next:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply["result"]
+
+    def open(self, url):
+        target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True},
+                                 session=False)["sessionId"]
+        self.send("Page.navigate", {"url": url})
+
+    def evaluate(self, expression):
+        result = self.send("Runtime.evaluate",
+                           {"expression": expression, "returnByValue": True, "awaitPromise": True})
+        if "exceptionDetails" in result:
+            raise RuntimeError(str(result["exceptionDetails"]))
+        return result["result"].get("value")
+
+    def close(self):
+        try:
+            self.send("Browser.close", session=False)
+        except RuntimeError:
+            pass
+        self.process.wait(timeout=30)
+        import shutil
+
+        shutil.rmtree(self._profile, ignore_errors=True)
+
+
+FILL_FORM = """(() => { const set = (id, v) => { const e = document.getElementById(id); e.value = v;
+  e.dispatchEvent(new Event('change')); };
+  set('channel', 'Audit and Risk'); set('category', 'public_funds'); set('summary', 'Benchmark');
+  set('details', 'A large file.'); set('disclosed_elsewhere', 'no'); })()"""
+
+
+def pipe_upload(base: str, path, extra_args: list[str]) -> dict:
+    """The sealing page seals and sends the file at `path` in chromium over the DevTools pipe (no
+    Network domain): renderers' RSS and JS heap (Runtime.getHeapUsage) before, at peak (every
+    100 ms) and after a collection once sent."""
+    browser = PipeBrowser(CHROMIUM_ARGS + extra_args)
+    try:
+        browser.open(base + "/static/seal/disclose.html")
+        for _ in range(600):
+            try:
+                if browser.evaluate("!!document.getElementById('seal-form') && !document.getElementById('seal-form').hidden"):
+                    break
+            except RuntimeError:
+                pass  # the page is still loading
+            time.sleep(0.1)
+        browser.evaluate(FILL_FORM)
+        root = browser.send("DOM.getDocument")["root"]["nodeId"]
+        node = browser.send("DOM.querySelector", {"nodeId": root, "selector": "#files"})["nodeId"]
+        browser.send("DOM.setFileInputFiles", {"nodeId": node, "files": [str(path)]})
+        browser.send("HeapProfiler.collectGarbage")
+        rss_before, heap_before = renderers_rss(), browser.send("Runtime.getHeapUsage")["usedSize"]
+        rss_peak, heap_peak, started = rss_before, heap_before, time.perf_counter()
+        browser.evaluate("document.getElementById('send').click()")
+        while not browser.evaluate("!document.getElementById('done').hidden"):
+            if browser.evaluate("!document.getElementById('problem').hidden"):
+                raise RuntimeError("the page refused: " + browser.evaluate("document.getElementById('problem').textContent"))
+            rss_peak = max(rss_peak, renderers_rss())
+            heap_peak = max(heap_peak, browser.send("Runtime.getHeapUsage")["usedSize"])
+            time.sleep(0.1)
+        seconds = time.perf_counter() - started
+        browser.send("HeapProfiler.collectGarbage")
+        time.sleep(1)
+        return {"seconds": seconds, "rss_before": rss_before, "rss_peak": rss_peak, "rss_after": renderers_rss(),
+                "heap_before": heap_before, "heap_peak": heap_peak}
+    finally:
+        browser.close()
+
+
 def heap_used(cdp) -> int:
     return int({m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["JSHeapUsedSize"])
 
@@ -163,20 +307,25 @@ def chromium_upload(browser, base: str, path, size: int) -> dict:
     page.get_by_label("Have you raised this anywhere else?").select_option("no")
     page.get_by_label("Files (optional)").set_input_files(str(path))
     cdp.send("HeapProfiler.collectGarbage")
-    before = heap_used(cdp)
-    peak, samples = before, 0
+    before, rss_before = heap_used(cdp), renderers_rss()
+    peak, rss_peak, samples = before, rss_before, 0
     started = time.perf_counter()
     page.get_by_role("button", name="Seal and send").click()
     done = page.locator("#done")
     while not done.is_visible():
         if page.locator("#problem").is_visible():
             raise RuntimeError("the page refused: " + page.locator("#problem").inner_text())
-        peak = max(peak, heap_used(cdp))
+        peak, rss_peak = max(peak, heap_used(cdp)), max(rss_peak, renderers_rss())
         samples += 1
         page.wait_for_timeout(100)
     seconds = time.perf_counter() - started
+    # What is still held once the garbage is collected: retained bytes would stay.
+    cdp.send("HeapProfiler.collectGarbage")
+    page.wait_for_timeout(1000)
+    rss_after = renderers_rss()
     page.close()
-    return {"before": before, "peak": peak, "samples": samples, "seconds": seconds}
+    return {"before": before, "peak": peak, "rss_before": rss_before, "rss_peak": rss_peak, "samples": samples,
+            "seconds": seconds, "rss_after": rss_after}
 
 
 def chromium_figures(size: int, block: bytes) -> None:
@@ -191,11 +340,13 @@ def chromium_figures(size: int, block: bytes) -> None:
     server = None
     try:
         server, base = served_portal(workdir)
-        path = workdir / "statement.bin"
-        with open(path, "wb") as out:
-            for _ in range(size // MiB):
-                out.write(os.urandom(MiB))
-            out.write(os.urandom(size % MiB))
+        paths = {}
+        for n in (size // 4, size):
+            paths[n] = workdir / f"statement-{n}.bin"
+            with open(paths[n], "wb") as out:
+                for _ in range(n // MiB):
+                    out.write(os.urandom(MiB))
+                out.write(os.urandom(n % MiB))
         block64 = base64.b64encode(block).decode()
         with sync_playwright() as playwright:
             for label, extra in (("normal", []), ("jitless", JITLESS_ARGS)):
@@ -210,14 +361,26 @@ def chromium_figures(size: int, block: bytes) -> None:
                 print(f"chromium file-blob sealing throughput ratio, JS {label} vs Python crypto/:"
                       f" {py_wall / js_wall:.3f}")
                 page.close()
-                if not extra:
-                    got = chromium_upload(browser, base, path, size)
-                    print(f"chromium sealing page, {size / MiB:.0f} MiB file sealed and uploaded in 64 KiB parts:"
-                          f" {got['seconds']:.1f} s ({size / MiB / got['seconds']:.1f} MiB/s end to end);"
-                          f" JS heap before {got['before'] / MiB:.1f} MiB, peak {got['peak'] / MiB:.1f} MiB"
-                          f" over {got['samples']} samples: peak/before {got['peak'] / got['before']:.2f}"
-                          " (flat: near 1)")
+                for n, path in paths.items() if not extra else ():
+                    got = chromium_upload(browser, base, path, n)
+                    print(f"chromium sealing page, {n / MiB:.0f} MiB file sealed and uploaded in 64 KiB parts:"
+                          f" {got['seconds']:.1f} s ({n / MiB / got['seconds']:.1f} MiB/s end to end, with"
+                          f" the served portal); JS heap before {got['before'] / MiB:.1f} MiB, peak"
+                          f" {got['peak'] / MiB:.1f} MiB over {got['samples']} samples:"
+                          f" peak/before {got['peak'] / got['before']:.2f}; renderers' RSS before"
+                          f" {got['rss_before'] / MiB:.0f} MiB, peak {got['rss_peak'] / MiB:.0f} MiB:"
+                          f" peak/before {got['rss_peak'] / got['rss_before']:.2f}, after a collection"
+                          f" {got['rss_after'] / MiB:.0f} MiB (the RSS includes the copy of every"
+                          " request body that playwright's Network domain keeps: see the pipe run below)")
                 browser.close()
+        for n, path in paths.items():
+            got = pipe_upload(base, path, [])
+            print(f"chromium over the DevTools pipe (no Network domain), {n / MiB:.0f} MiB file sealed and"
+                  f" uploaded: {got['seconds']:.1f} s; JS heap {got['heap_before'] / MiB:.1f} -> peak"
+                  f" {got['heap_peak'] / MiB:.1f} MiB (peak/before {got['heap_peak'] / got['heap_before']:.2f});"
+                  f" renderers' RSS before {got['rss_before'] / MiB:.0f} MiB, peak {got['rss_peak'] / MiB:.0f} MiB"
+                  f" (peak/before {got['rss_peak'] / got['rss_before']:.2f}), after a collection"
+                  f" {got['rss_after'] / MiB:.0f} MiB (after/before {got['rss_after'] / got['rss_before']:.2f})")
     finally:
         if server is not None:
             server.stop()
