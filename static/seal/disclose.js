@@ -275,6 +275,7 @@ function openResumeState(record, digest, size) {
         caseId: text(state.case_id, 'case id', 64),
         attachmentId: text(state.attachment_id, 'attachment id', 64),
         header: fromB64(state.header, 'header', 24),
+        formToken: typeof state.form_token === 'string' ? state.form_token : null,
       };
     } catch {
       // Not this file's.
@@ -304,27 +305,48 @@ async function uploadFile(read, caseKey, caseId, resumed, record) {
   let upload = resumed?.upload;
   let stored = 0;
   let partBytes = 64 * 1024;
+  let rebound = false;
   if (upload) {
+    let state = null;
     try {
-      const state = await getJson(`/disclose/sealed/uploads/${upload}`);
+      state = await getJson(`/disclose/sealed/uploads/${upload}`);
+    } catch {
+      // Begun in a session that ended when the browser closed: bound to this one by the form
+      // token it was begun under (SECURITY.md, "Resuming an upload after a reload").
+      if (resumed.formToken) {
+        try {
+          state = await sendJson('POST', `/disclose/sealed/uploads/${upload}/session`, setup.csrf_token,
+            { v: 1, form_token: resumed.formToken });
+          rebound = true;
+        } catch {
+          state = null;
+        }
+      }
+    }
+    if (state) {
       partBytes = whole(state.part_bytes, 'part size');
       stored = whole(state.parts, 'parts');
-    } catch {
-      upload = null; // expired, or begun in another session: sent afresh
+    } else {
+      upload = null; // expired, or unknown to the portal: sent afresh
     }
   }
   const attachmentId = upload ? resumed.attachmentId : pc.toHex(pc.randomBytes(16));
   const header = upload ? resumed.header : pc.randomBytes(24);
+  const sealedState = (id) => sealResumeState(digest, fromB64(record.salt, 'salt', 16), id, {
+    case_key: toB64(caseKey), case_id: caseId, attachment_id: attachmentId, header: toB64(header), form_token: setup.csrf_token });
   if (!upload) {
     const begun = await sendJson('POST', '/disclose/sealed/uploads', setup.csrf_token, { v: 1, size });
     upload = text(begun.upload, 'upload', 100);
     partBytes = whole(begun.part_bytes, 'part size');
     record.files = record.files.filter((f) => isObject(f) && f.upload !== resumed?.upload); // an expired one goes
-    record.files.push({ size, upload, parts: 0, sealed: sealResumeState(digest, fromB64(record.salt, 'salt', 16), upload, {
-      case_key: toB64(caseKey), case_id: caseId, attachment_id: attachmentId, header: toB64(header) }) });
+    record.files.push({ size, upload, parts: 0, sealed: sealedState(upload) });
     keepResume(record);
   }
   const entry = record.files.find((f) => f.upload === upload);
+  if (rebound && entry) {
+    entry.sealed = sealedState(upload); // bound to this session's token now
+    keepResume(record);
+  }
   const key = pc.streamKey(caseKey, caseId, attachmentId);
   const ad = pc.attachmentAd(caseId, attachmentId);
   const parts = Math.ceil(size / partBytes);

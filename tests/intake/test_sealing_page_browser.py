@@ -242,11 +242,13 @@ def test_a_manifest_whose_roots_are_not_the_portals_makes_the_page_refuse_to_sea
     page.close()
 
 
-def test_an_upload_cut_off_by_closing_the_page_resumes_when_the_same_file_is_chosen_again(base_url, app,
+@pytest.mark.parametrize("closed", ["page", "browser"])
+def test_an_upload_cut_off_by_closing_the_page_resumes_when_the_same_file_is_chosen_again(closed, base_url, app,
                                                                                           installation, browser):
-    """The page closes after six parts; reopened, with the same file chosen again, it carries on
-    from part seven (the portal's count), says so, and the officer reads the whole file. What the
-    browser kept holds no plaintext and no key in clear, and goes once the disclosure is sent."""
+    """The page (or the whole browser, and with it the session cookie) closes after six parts;
+    reopened, with the same file chosen again, it carries on from part seven (the portal's count),
+    says so, and the officer reads the whole file. What the browser kept holds no plaintext and no
+    key in clear, and goes once the disclosure is sent."""
     data = os.urandom(512 * 1024) + MARKER.encode() + os.urandom(512 * 1024)
     upload = {"name": "statement.pdf", "mimeType": "application/pdf", "buffer": data}
     values = {"summary": "Fuel cards", "details": "Used on weekends.", "contact": "", "identifying": ""}
@@ -259,6 +261,11 @@ def test_an_upload_cut_off_by_closing_the_page_resumes_when_the_same_file_is_cho
     page.get_by_role("button", name="Seal and send").click()
     page.get_by_text("The connection was interrupted while sending your file.").wait_for()
     page.close()
+    if closed == "browser":
+        # A browser opened again keeps its storage but not the session cookie the upload is bound to.
+        kept_storage = context.storage_state()
+        context.close()
+        context = browser.new_context(storage_state={"cookies": [], "origins": kept_storage["origins"]})
 
     page = context.new_page()
     sent: list[str] = []
@@ -270,6 +277,10 @@ def test_an_upload_cut_off_by_closing_the_page_resumes_when_the_same_file_is_cho
     assert set(record) == {"v", "salt", "files"} and [set(f) for f in record["files"]] == [
         {"size", "upload", "parts", "sealed"}]
     assert record["files"][0]["parts"] == 6 and MARKER not in kept
+    if closed == "browser":  # a new session: its form token is not the one the upload was begun under
+        def session_of(cookies):
+            return [c["value"] for c in cookies if c["name"].startswith("__Host-pd_form")]
+        assert session_of(context.cookies()) and session_of(context.cookies()) != session_of(kept_storage["cookies"])
     # What the browser kept is only a hint: the portal's count of stored parts decides.
     record["files"][0]["parts"] = 2
     page.evaluate("([k, v]) => localStorage.setItem(k, v)", [name, json.dumps(record)])
