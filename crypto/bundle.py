@@ -77,6 +77,11 @@ def new_release_key() -> tuple[bytes, bytes]:
     return bytes(key), bytes(key.verify_key)
 
 
+def release_public_key(seed: bytes) -> bytes:
+    """The release key's 32-byte Ed25519 public key."""
+    return bytes(nacl.signing.SigningKey(seed).verify_key)
+
+
 def release_key_document(seed: bytes) -> str:
     """The secret key file's text: JSON naming its kind, the seed and the public key (hex)."""
     public = bytes(nacl.signing.SigningKey(seed).verify_key)
@@ -149,6 +154,50 @@ def build_manifest(
             "roots": checked,
         },
     }
+
+
+WEBCAT_MAX_AGE = 60 * 24 * 3600  # seconds a WEBCAT manifest stays valid after its Sigsum timestamp
+
+
+def webcat_manifest_document(manifest: dict, *, app: str | None = None) -> bytes:
+    """The signed `manifest` as a WEBCAT manifest document (webcat-spec manifest.md, webcat-cli's
+    manifest.ts): `{"manifest": {...}, "signatures": {"sigsum": {}}}` with the manifest's `version`,
+    `default_csp`, `files` and `default_fallback`, `default_index` without its leading slash,
+    empty `wasm` and `extra_csp`, `app` (WEBCAT wants the project's URL) and the portal's own
+    fields kept. The Sigsum proofs (and the `timestamp` tree head) are WEBCAT's tooling's to add:
+    they need a Sigsum log, which nothing here reaches. JSON, sorted, indented."""
+    body = {
+        **manifest,
+        "app": app or manifest["app"],
+        "default_index": manifest["default_index"].lstrip("/"),
+        "wasm": [],
+        "extra_csp": {},
+    }
+    document = {"manifest": body, "signatures": {"sigsum": {}}}
+    return (json.dumps(document, sort_keys=True, indent=1) + "\n").encode()
+
+
+def webcat_enrollment(signer: bytes, *, policy: str, cas_url: str,
+                      max_age: int = WEBCAT_MAX_AGE, logs: dict[str, str] | None = None) -> bytes:
+    """A WEBCAT Sigsum enrollment (webcat-spec server.md 1.1, served at
+    /.well-known/webcat/enrollment.json): the release key (32-byte Ed25519, base64url) as the one
+    signer, threshold 1, the compiled Sigsum `policy` (base64url, from webcat-cli's `enrollment
+    create` or sigsum tooling), the content-addressed store's `cas_url`, `max_age` in seconds
+    and the Sigsum `logs` (log key -> URL). BundleError for a bad key, an empty policy or a
+    non-https URL."""
+    try:
+        key = check_ed25519_public(signer, "the release public key")
+    except RosterError as exc:
+        raise BundleError(str(exc)) from None
+    if not policy or not all(c.isalnum() or c in "-_" for c in policy):
+        raise BundleError("the Sigsum policy must be a base64url string")
+    if not cas_url.startswith("https://"):
+        raise BundleError("the CAS URL must be an https:// URL")
+    if type(max_age) is not int or max_age < 1:
+        raise BundleError("max_age must be a whole number of seconds")
+    document = {"type": "sigsum", "signers": [_b64url(key)], "threshold": 1, "policy": policy,
+                "max_age": max_age, "cas_url": cas_url, **({"logs": dict(logs)} if logs else {})}
+    return (json.dumps(document, sort_keys=True, indent=1) + "\n").encode()
 
 
 def canonical_bytes(manifest: dict) -> bytes:

@@ -58,22 +58,49 @@ def bundle_key_new(out: Path) -> None:
 @_SEAL_DIR
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the manifest and its signature (default: the bundle's folder).")
+@click.option("--webcat-out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the same manifest in WEBCAT's form into this folder (manifest.json,"
+                   " and enrollment.json with --webcat-policy and --webcat-cas-url).")
+@click.option("--webcat-policy", "webcat_policy", default=None,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="A file holding the compiled Sigsum policy (base64url) for WEBCAT's enrollment.")
+@click.option("--webcat-cas-url", default=None,
+              help="The https:// URL of the content-addressed store WEBCAT's enrollment names.")
+@click.option("--webcat-app", default=None,
+              help="The project's URL for the WEBCAT manifest's `app` (default: the portal's"
+                   " name).")
 def sign_bundle(key_file: Path, roots_file: Path, bundle_version: str | None,
-                seal_dir: Path | None, out: Path | None) -> None:
+                seal_dir: Path | None, out: Path | None, webcat_out: Path | None,
+                webcat_policy: Path | None, webcat_cas_url: str | None,
+                webcat_app: str | None) -> None:
     """Sign the manifest of every file under static/seal/ with the roots in ROOTS, writing
-    bundle-manifest.json and bundle-manifest.json.sig. Run it off the server."""
+    bundle-manifest.json and bundle-manifest.json.sig; with --webcat-out, the same manifest in
+    WEBCAT's form too (manifest.json; with --webcat-policy and --webcat-cas-url, also WEBCAT's
+    enrollment naming the release key, enrollment.json). Run it off the server."""
     from crypto.bundle import BundleError
     from portal.keys.roster_files import RosterFileError, read_roots
     from portal.operations import release_bundle
 
+    if (webcat_policy is None) != (webcat_cas_url is None):
+        raise click.UsageError("--webcat-policy and --webcat-cas-url go together.")
+    if webcat_out is None and (webcat_policy or webcat_app):
+        raise click.UsageError("--webcat-policy and --webcat-app need --webcat-out.")
     top = seal_dir or release_bundle.seal_dir()
     try:
+        policy = None if webcat_policy is None else webcat_policy.read_text().strip()
+        webcat = None if webcat_out is None else release_bundle.Webcat(
+            webcat_out, policy, webcat_cas_url, webcat_app)
         roots = read_roots(roots_file)
         count = release_bundle.sign(top, key_file.read_text(), roots,
-                                    bundle_version or _portal_version(), out or top)
+                                    bundle_version or _portal_version(), out or top, webcat)
     except (BundleError, RosterFileError) as exc:
         raise click.ClickException(f"Nothing was signed: {exc}.")
     click.echo(f"signed {count} files and {len(roots)} channel roots into {out or top}")
+    if webcat is not None:
+        made = ("manifest.json and enrollment.json" if webcat.policy
+                else "manifest.json (no enrollment.json: no --webcat-policy)")
+        click.echo(f"WEBCAT: {made} in {webcat_out}; its Sigsum proof is WEBCAT's tooling's to add"
+                   " (docs/deploy.md, 7c)")
 
 
 @main.command("verify-bundle")

@@ -144,6 +144,19 @@ def upload_state(ctx: Context, upload_id: str, bound: str) -> Upload:
     return Upload(upload_id, row[1], row[2], row[3])
 
 
+def rebind(ctx: Context, upload_id: str, old_bound: str, bound: str) -> Upload:
+    """The upload begun under the form token `old_bound`, bound from now on to `bound` (a
+    discloser back in a new session after the browser was closed: SECURITY.md, "Resuming an
+    upload after a reload"); UploadNotFound as upload_state for `old_bound`."""
+    upload_state(ctx, upload_id, old_bound)
+    with transaction(ctx.db):
+        ctx.db.execute(
+            "UPDATE sealed_uploads SET bound = ? WHERE id = ? AND bound = ?",
+            [_bound(bound), upload_id, _bound(old_bound)],
+        )
+    return upload_state(ctx, upload_id, bound)
+
+
 def store_part(ctx: Context, upload_id: str, bound: str, n: int, body: BinaryIO) -> Upload:
     """Store part `n` (bytes n * PART_BYTES up to the next part's, the last one shorter), read from
     `body` in pieces. A part already stored is compared with what came (PartRefused('different')

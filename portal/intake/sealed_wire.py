@@ -318,6 +318,16 @@ def read_lookup(body) -> tuple[str, str | None, str | None]:
     )
 
 
+def read_rebind(body) -> str:
+    """The form token an upload was begun under, sent to bind it to this session
+    (docs/sealed-submission.md, section 4)."""
+    body = members(body, {"v", "form_token"})
+    token = body["form_token"]
+    if body["v"] != WIRE_VERSION or type(token) is not str or not 0 < len(token) <= 500:
+        raise Malformed("form_token must be the token the upload was begun under.")
+    return token
+
+
 def read_upload(body) -> int:
     """The declared size of a new upload (docs/sealed-submission.md, section 4)."""
     body = members(body, {"v", "size"})

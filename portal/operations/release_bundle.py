@@ -15,6 +15,10 @@ from portal.core import resources
 MANIFEST_NAME = "bundle-manifest.json"
 SIGNATURE_NAME = "bundle-manifest.json.sig"
 RELEASE_KEY_NAME = "release-key.json"
+# WEBCAT's forms of the same manifest (crypto/bundle.py), for an operator to serve at
+# /.well-known/webcat/ once WEBCAT's tooling has added the Sigsum proof.
+WEBCAT_MANIFEST_NAME = "manifest.json"
+WEBCAT_ENROLLMENT_NAME = "enrollment.json"
 SERVED_PREFIX = "/static/seal/"
 APP = "protected-disclosure-portal"
 INDEX = SERVED_PREFIX + "disclose.html"
@@ -92,20 +96,53 @@ def write_release_key(out: Path) -> bytes:
     return public
 
 
-def sign(top: Path, key_text: str, roots: dict[int, bytes], version: str, out: Path) -> int:
+@dataclass(frozen=True)
+class Webcat:
+    """Where to write WEBCAT's forms, and what they need from the operator: the compiled Sigsum
+    policy (base64url) and the CAS URL (both, or no enrollment is written), the project's URL for
+    `app`, and Sigsum's logs (key -> URL)."""
+
+    out: Path
+    policy: str | None = None
+    cas_url: str | None = None
+    app: str | None = None
+    logs: dict[str, str] | None = None
+
+
+def sign(top: Path, key_text: str, roots: dict[int, bytes], version: str, out: Path,
+         webcat: Webcat | None = None) -> int:
     """Sign the bundle in `top`: write the manifest, its signature and the release public key
-    (listed in the manifest, replacing any older one) into `out`; the number of files listed.
-    BundleError for a bad key, file name or root."""
+    (listed in the manifest, replacing any older one) into `out`, and with `webcat` the same
+    manifest as a WEBCAT manifest document in its folder (manifest.json; with a policy, also the
+    WEBCAT enrollment naming the release key, enrollment.json); the number of files listed.
+    BundleError for a bad key, file name, root or WEBCAT setting."""
     seed = bundle.read_release_key(key_text)
     public_document = bundle.public_key_document(seed)
     files = served_files(top)
     files[SERVED_PREFIX + RELEASE_KEY_NAME] = bundle.file_entry(public_document)
     manifest = bundle.build_manifest(files, roots, version, app=APP, csp=SEAL_CSP, index=INDEX)
+    # WEBCAT's forms are made (and so checked) before anything is written.
+    webcat_files = {} if webcat is None else webcat_documents(webcat, manifest, seed)
     out.mkdir(parents=True, exist_ok=True)
     (out / RELEASE_KEY_NAME).write_bytes(public_document)
     (out / MANIFEST_NAME).write_bytes(bundle.manifest_document(manifest))
     (out / SIGNATURE_NAME).write_bytes(bundle.sign_manifest(manifest, seed))
+    if webcat is not None:
+        webcat.out.mkdir(parents=True, exist_ok=True)
+        for name, content in webcat_files.items():
+            (webcat.out / name).write_bytes(content)
     return len(manifest["files"])
+
+
+def webcat_documents(webcat: Webcat, manifest: dict, seed: bytes) -> dict[str, bytes]:
+    """WEBCAT's manifest document of `manifest`, and its enrollment when a policy is given, by
+    file name. BundleError for a bad policy or CAS URL."""
+    documents = {WEBCAT_MANIFEST_NAME: bundle.webcat_manifest_document(manifest, app=webcat.app)}
+    if webcat.policy is not None:
+        documents[WEBCAT_ENROLLMENT_NAME] = bundle.webcat_enrollment(
+            bundle.release_public_key(seed), policy=webcat.policy, cas_url=webcat.cas_url or "",
+            logs=webcat.logs)
+    return documents
 
 
 def check(top: Path, public_key: bytes | None) -> Check:

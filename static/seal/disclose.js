@@ -168,8 +168,8 @@ function progressSay(words, done, total) {
 
 // The blob's bytes in the portal's parts: the same bytes again for the same key and header, so a
 // part lost on the way is sent again from the file (docs/browser-crypto-api.md, files).
-async function* blobParts(file, key, ad, header, partBytes, sha) {
-  const encryptor = new pc.StreamEncryptor(key, ad, header ? { header } : {});
+async function* blobParts(file, key, ad, header, partBytes) {
+  const encryptor = new pc.StreamEncryptor(key, ad, { header });
   let held = new Uint8Array(partBytes);
   let fill = 0;
   function* take(chunk) {
@@ -191,7 +191,6 @@ async function* blobParts(file, key, ad, header, partBytes, sha) {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    if (sha) sha.update(value);
     for (const chunk of encryptor.write(value)) yield* take(chunk);
   }
   for (const chunk of encryptor.close()) yield* take(chunk);
@@ -214,35 +213,159 @@ async function withoutHiddenDetails(file) {
   return { file: cleaned, hidden: 'removed', kinds: checked.found };
 }
 
-async function uploadFile(original, caseKey, caseId, place) {
+// ---- resuming after a reload ------------------------------------------------------------------
+// What lets a file's upload carry on after the page was reloaded or closed (docs/sealed-submission.md,
+// section 4; SECURITY.md, "Resuming an upload"): the upload id and the parts stored, in clear, and the
+// case key, case id, attachment id and stream header sealed under a key derived from the file's own
+// SHA-256 and a random salt, so that only someone who has the very file can open them, and the page
+// can only ever continue a stream with the bytes it began with. Nothing the discloser wrote is kept,
+// and the record goes when the disclosure is sent.
+
+const RESUME_VERSION = 1;
+const resumeName = () => `portal-sealing-resume:${portalUrl('')}`;
+
+function resumeRecord() {
+  try {
+    const record = JSON.parse(localStorage.getItem(resumeName()) ?? 'null');
+    if (isObject(record) && record.v === RESUME_VERSION && Array.isArray(record.files) && typeof record.salt === 'string') {
+      return record;
+    }
+  } catch {
+    // Storage off or unreadable: an upload then resumes only while the page stays open.
+  }
+  return null;
+}
+
+function keepResume(record) {
+  try {
+    localStorage.setItem(resumeName(), JSON.stringify(record));
+  } catch {
+    // As above: no storage, no resuming after a reload.
+  }
+}
+
+function forgetResume() {
+  try {
+    localStorage.removeItem(resumeName());
+  } catch {
+    // Nothing was kept.
+  }
+}
+
+function resumeKey(digest, salt) {
+  return pc.blake2bKdf(digest, 'portal-resume', salt);
+}
+
+function sealResumeState(digest, salt, upload, state) {
+  return toB64(pc.encryptField(resumeKey(digest, salt), 'resume', `upload:${upload}`, utf8(JSON.stringify(state))));
+}
+
+// The stored upload this very file began, opened, or null (another file, or nothing kept).
+function openResumeState(record, digest, size) {
+  const salt = fromB64(record.salt, 'salt', 16);
+  for (const entry of record.files) {
+    if (!isObject(entry) || entry.size !== size || typeof entry.upload !== 'string') continue;
+    try {
+      const state = JSON.parse(new TextDecoder().decode(
+        pc.decryptField(resumeKey(digest, salt), 'resume', `upload:${entry.upload}`, fromB64(entry.sealed, 'sealed')),
+      ));
+      return {
+        upload: text(entry.upload, 'upload', 100),
+        caseKey: fromB64(state.case_key, 'case key', 32),
+        caseId: text(state.case_id, 'case id', 64),
+        attachmentId: text(state.attachment_id, 'attachment id', 64),
+        header: fromB64(state.header, 'header', 24),
+        formToken: typeof state.form_token === 'string' ? state.form_token : null,
+      };
+    } catch {
+      // Not this file's.
+    }
+  }
+  return null;
+}
+
+// The file as it will be sealed, with its SHA-256 (one pass, before any part is sent).
+async function readFile(original, place) {
   progressSay(word('removing_details', { file: place }), 0, 1);
-  const { file, hidden, kinds } = await withoutHiddenDetails(original);
-  const attachmentId = pc.toHex(pc.randomBytes(16));
+  const cleaned = await withoutHiddenDetails(original);
+  progressSay(word('reading_file', { file: place }), 0, 1);
+  const sha = pc.newSha256();
+  const reader = cleaned.file.stream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    sha.update(value);
+  }
+  return { ...cleaned, place, digest: sha.digest() };
+}
+
+async function uploadFile(read, caseKey, caseId, resumed, record) {
+  const { file, hidden, kinds, place, digest } = read;
+  const size = pc.paddedBlobSize(file.size);
+  let upload = resumed?.upload;
+  let stored = 0;
+  let partBytes = 64 * 1024;
+  let rebound = false;
+  if (upload) {
+    let state = null;
+    try {
+      state = await getJson(`/disclose/sealed/uploads/${upload}`);
+    } catch {
+      // Begun in a session that ended when the browser closed: bound to this one by the form
+      // token it was begun under (SECURITY.md, "Resuming an upload after a reload").
+      if (resumed.formToken) {
+        try {
+          state = await sendJson('POST', `/disclose/sealed/uploads/${upload}/session`, setup.csrf_token,
+            { v: 1, form_token: resumed.formToken });
+          rebound = true;
+        } catch {
+          state = null;
+        }
+      }
+    }
+    if (state) {
+      partBytes = whole(state.part_bytes, 'part size');
+      stored = whole(state.parts, 'parts');
+    } else {
+      upload = null; // expired, or unknown to the portal: sent afresh
+    }
+  }
+  const attachmentId = upload ? resumed.attachmentId : pc.toHex(pc.randomBytes(16));
+  const header = upload ? resumed.header : pc.randomBytes(24);
+  const sealedState = (id) => sealResumeState(digest, fromB64(record.salt, 'salt', 16), id, {
+    case_key: toB64(caseKey), case_id: caseId, attachment_id: attachmentId, header: toB64(header), form_token: setup.csrf_token });
+  if (!upload) {
+    const begun = await sendJson('POST', '/disclose/sealed/uploads', setup.csrf_token, { v: 1, size });
+    upload = text(begun.upload, 'upload', 100);
+    partBytes = whole(begun.part_bytes, 'part size');
+    record.files = record.files.filter((f) => isObject(f) && f.upload !== resumed?.upload); // an expired one goes
+    record.files.push({ size, upload, parts: 0, sealed: sealedState(upload) });
+    keepResume(record);
+  }
+  const entry = record.files.find((f) => f.upload === upload);
+  if (rebound && entry) {
+    entry.sealed = sealedState(upload); // bound to this session's token now
+    keepResume(record);
+  }
   const key = pc.streamKey(caseKey, caseId, attachmentId);
   const ad = pc.attachmentAd(caseId, attachmentId);
-  const size = pc.paddedBlobSize(file.size);
-  const begun = await sendJson('POST', '/disclose/sealed/uploads', setup.csrf_token, { v: 1, size });
-  const upload = text(begun.upload, 'upload', 100);
-  const partBytes = whole(begun.part_bytes, 'part size');
   const parts = Math.ceil(size / partBytes);
-  let header = null;
-  let sha = null;
-  let digest = null;
-  let stored = 0;
+  if (stored > 0) progressSay(word('resuming_file', { file: place, part: stored + 1, parts }), stored, parts);
   for (let attempt = 0; stored < parts; attempt++) {
-    sha = stored === 0 ? pc.newSha256() : null; // the digest is taken on a pass from the start
     let n = 0;
     try {
-      for await (const part of blobParts(file, key, ad, header, partBytes, sha)) {
-        if (n === 0 && !header) header = part.slice(2, 26);
+      for await (const part of blobParts(file, key, ad, header, partBytes)) {
         if (n >= stored) {
           await putBytes(`/disclose/sealed/uploads/${upload}/parts/${n}`, setup.csrf_token, part);
           stored = n + 1;
+          if (entry) {
+            entry.parts = stored;
+            keepResume(record);
+          }
           progressSay(word('sending_part', { file: place, part: stored, parts }), stored, parts);
         }
         n++;
       }
-      if (sha) digest = pc.toHex(sha.digest());
     } catch (error) {
       if (attempt + 1 >= PART_TRIES || (error instanceof Refusal && error.status >= 400 && error.status < 500 && error.code !== 'different')) {
         throw error;
@@ -257,19 +380,8 @@ async function uploadFile(original, caseKey, caseId, place) {
       }
     }
   }
-  if (!digest) {
-    // The pass that stored the last parts started part way: read the file once more for its digest.
-    const again = pc.newSha256();
-    const reader = file.stream().getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      again.update(value);
-    }
-    digest = pc.toHex(again.digest());
-  }
   const meta = { name: file.name, type: file.type || 'application/octet-stream', size: file.size, message: null,
-    sha256: digest, hidden, hidden_kinds: kinds };
+    sha256: pc.toHex(digest), hidden, hidden_kinds: kinds };
   return { id: attachmentId, upload, meta: toB64(pc.encryptField(caseKey, caseId, `attachment:${attachmentId}`, utf8(JSON.stringify(meta)))) };
 }
 
@@ -319,6 +431,7 @@ async function sendSealed(sealed) {
     }
   }
   unanswered = null;
+  forgetResume();
   $('seal-form').hidden = true;
   $('loading').hidden = true;
   $('roster-problem').hidden = true;
@@ -356,13 +469,29 @@ async function sealAndSend(event) {
     progressSay(word('making_receipt'), 0, 1);
     const receipt = pc.newReceipt();
     const identity = await pc.deriveReceiptIdentity(receipt, salt, params);
-    const caseKey = pc.newCaseKey();
-    const identityKey = pc.newCaseKey();
-    const caseId = pc.toHex(pc.randomBytes(16));
-    const attachments = [];
     const files = [...$('files').files];
+    const read = [];
     for (let i = 0; i < files.length; i++) {
-      attachments.push(await uploadFile(files[i], caseKey, caseId, files.length > 1 ? word('file_of', { n: i + 1, count: files.length }) : word('your_file')));
+      read.push(await readFile(files[i], files.length > 1 ? word('file_of', { n: i + 1, count: files.length }) : word('your_file')));
+    }
+    // A file chosen again after a reload carries on its upload, in the case it was begun for.
+    const kept = resumeRecord();
+    const claimed = new Set(); // the same file chosen twice resumes once, and is sent afresh once
+    const resumed = read.map((r) => {
+      const found = kept ? openResumeState(kept, r.digest, pc.paddedBlobSize(r.file.size)) : null;
+      if (!found || claimed.has(found.upload)) return null;
+      claimed.add(found.upload);
+      return found;
+    });
+    const first = resumed.find((r) => r);
+    const caseKey = first ? first.caseKey : pc.newCaseKey();
+    const caseId = first ? first.caseId : pc.toHex(pc.randomBytes(16));
+    const record = first ? kept : { v: RESUME_VERSION, salt: toB64(pc.randomBytes(16)), files: [] };
+    const identityKey = pc.newCaseKey();
+    const attachments = [];
+    for (let i = 0; i < read.length; i++) {
+      const mine = resumed[i] && resumed[i].caseId === caseId ? resumed[i] : null;
+      attachments.push(await uploadFile(read[i], caseKey, caseId, mine, record));
     }
     progressSay(word('sealing'), 0, 1);
     const seal = (key, field, value) => toB64(pc.encryptField(key, caseId, field, utf8(value)));
@@ -390,6 +519,8 @@ async function sealAndSend(event) {
       words = word('disclosure_unanswered');
     }
     show($('problem'), words);
+    // The case this browser began is taken (sent before, its answer lost): begin another next time.
+    if (error instanceof Refusal && error.code === 'case-id-taken') forgetResume();
     if (error instanceof Refusal && AGAIN_WITH_A_NEW_SETUP.includes(error.code)) {
       // A new day, a changed roster or a used token: the next "Seal and send" seals afresh.
       try {

@@ -189,3 +189,32 @@ def test_yesterdays_upload_lasts_until_six_in_the_morning(client, installation, 
         monkeypatch.setattr(sealed_uploads, "today", lambda tz: today.isoformat())
         sealed_uploads.purge_expired(ctx)
         assert (client.get(f"/disclose/sealed/uploads/{upload}").status_code == 200) is kept
+
+
+def test_an_upload_is_bound_to_a_new_session_only_with_the_form_token_it_was_begun_under(client):
+    """After the browser is closed its session is gone: the page sends the form token the upload
+    was begun under, and the portal binds the upload to the new session (SECURITY.md, "Resuming an
+    upload after a reload"); any other token, or none, is answered as for another's upload."""
+    csrf = get_setup(client)["csrf_token"]
+    _, blob, _ = seal_file(crypto.new_case_key(), os.urandom(16).hex(), "ledger.pdf", os.urandom(300 * 1024))
+    upload = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).get_json()["upload"]
+    part = 64 * 1024
+    for n in range(3):
+        assert put_part(client, upload, n, blob[n * part:(n + 1) * part], csrf).status_code == 201
+    again = client.application.test_client()  # the browser closed and opened: a new session
+    new_csrf = get_setup(again)["csrf_token"]
+    path = f"/disclose/sealed/uploads/{upload}/session"
+    assert again.get(f"/disclose/sealed/uploads/{upload}").status_code == 404
+    forged = csrf[:-4] + ("AAAA" if not csrf.endswith("AAAA") else "BBBB")
+    for token in (new_csrf, forged, get_setup(client.application.test_client())["csrf_token"]):
+        refused = post_json(again, path, {"v": 1, "form_token": token}, new_csrf)
+        assert refused.status_code == 404 and refused.get_json()["error"] == "not-found"
+    # Without the new session's own token (the portal's CSRF check refuses it first): nothing moves.
+    assert post_json(again, path, {"v": 1, "form_token": csrf}, "not the session's").status_code in (400, 403)
+    assert again.get(f"/disclose/sealed/uploads/{upload}").status_code == 404
+    moved = post_json(again, path, {"v": 1, "form_token": csrf}, new_csrf)
+    assert moved.status_code == 200 and moved.get_json()["parts"] == 3
+    assert client.get(f"/disclose/sealed/uploads/{upload}").status_code == 404  # the old session's no more
+    for n in range(3, -(-len(blob) // part)):
+        assert put_part(again, upload, n, blob[n * part:(n + 1) * part], new_csrf).status_code == 201
+    assert again.get(f"/disclose/sealed/uploads/{upload}").get_json()["complete"] is True

@@ -69,6 +69,7 @@ TABLE: dict[tuple[str, str], dict] = {
     # An upload is its page's session's alone: nobody else learns whether it exists.
     ("discloser.sealed_upload_state", "GET"): everyone((404, '"not-found"')),
     ("discloser.sealed_upload_part", "PUT"): everyone((404, '"not-found"')),
+    ("discloser.sealed_upload_rebind", "POST"): everyone((400, '"plaintext"')),
     # Only within a keyless status session (a check with script), which no role here has.
     ("discloser.sealed_attachment", "GET"): everyone((404, '"not-found"')),
     ("discloser.status", "GET"): {**everyone((200, 'name="receipt"')), "discloser_status": (200, 'id="case-status"')},
@@ -294,6 +295,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "discloser.sealed_status": {"receipt": "GJET-6E55-502R-48AS-DB"},
         "discloser.sealed_reply": {"message": "Typed in clear."},
         "discloser.sealed_upload_begin": {"details": "Typed in clear."},
+        "discloser.sealed_upload_rebind": {"details": "Typed in clear."},
         "console.login_post": {"email": "nobody@agency.govt.nz", "passphrase": "not a passphrase", "totp": "123456"},
         "console.case_reply": {"message": "We are looking into it."},
         "console.case_acknowledge": {"message": "We have your disclosure."},

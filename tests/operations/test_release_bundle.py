@@ -202,3 +202,45 @@ def test_a_checker_fetches_the_manifest_and_signature_and_every_file_over_http(a
     served = {path: bundle.file_entry(client.get(path).data) for path in manifest.files}
     assert bundle.compare(manifest, served).none
     assert len(manifest.roots) == 2
+
+
+def test_the_same_manifest_is_written_in_webcats_form_with_an_enrollment_naming_the_release_key(release, tmp_path):
+    """`sign-bundle --webcat-out`: WEBCAT's manifest document (webcat-spec manifest.md) of the very
+    manifest signed, and its Sigsum enrollment (server.md 1.1) whose one signer is the release key."""
+    import base64
+    seal, key, roots = release
+    policy = tmp_path / "policy.b64"
+    policy.write_text(base64.urlsafe_b64encode(b"compiled sigsum policy").decode().rstrip("=") + "\n")
+    out = tmp_path / "well-known-webcat"
+    signed = run("sign-bundle", "--key", key, "--roots", roots, "--bundle-version", "2026.12.2", "--seal-dir", seal,
+                 "--webcat-out", out, "--webcat-policy", policy, "--webcat-cas-url", "https://cas.example.org/",
+                 "--webcat-app", "https://example.org/portal")
+    assert signed.exit_code == 0, signed.output
+    assert "Sigsum proof is WEBCAT's tooling's to add" in signed.output
+    assert verify(seal, key, "--roots", roots).exit_code == 0  # nothing of WEBCAT's in the bundle
+    ours = json.loads((seal / "bundle-manifest.json").read_text())["manifest"]
+    webcat = json.loads((out / "manifest.json").read_text())
+    assert set(webcat) == {"manifest", "signatures"} and webcat["signatures"] == {"sigsum": {}}
+    body = webcat["manifest"]
+    assert body["files"] == ours["files"] and body["version"] == "2026.12.2"
+    assert body["default_csp"] == ours["default_csp"] and body["portal_bundle"] == ours["portal_bundle"]
+    assert body["default_index"] == "static/seal/disclose.html" and body["default_fallback"] in body["files"]
+    assert "/" + body["default_index"] in body["files"]
+    assert body["app"] == "https://example.org/portal" and body["wasm"] == [] and body["extra_csp"] == {}
+    enrollment = json.loads((out / "enrollment.json").read_text())
+    public = bytes.fromhex((seal.parent.parent / "offline" / "release.key.pub").read_text().strip())
+    assert enrollment == {"type": "sigsum", "signers": [base64.urlsafe_b64encode(public).decode().rstrip("=")],
+                          "threshold": 1, "policy": policy.read_text().strip(), "max_age": 60 * 24 * 3600,
+                          "cas_url": "https://cas.example.org/"}
+    # Without a policy, the manifest only; a policy that is not base64url, or a plain-http CAS, is refused.
+    alone = run("sign-bundle", "--key", key, "--roots", roots, "--seal-dir", seal, "--webcat-out", tmp_path / "m")
+    assert alone.exit_code == 0 and sorted(p.name for p in (tmp_path / "m").iterdir()) == ["manifest.json"]
+    policy.write_text("not base64url!\n")
+    before = (seal / "bundle-manifest.json").read_bytes()
+    bad = run("sign-bundle", "--key", key, "--roots", roots, "--seal-dir", seal, "--webcat-out", out,
+              "--webcat-policy", policy, "--webcat-cas-url", "https://cas.example.org/")
+    assert bad.exit_code != 0 and "Sigsum policy must be a base64url string" in bad.output
+    assert (seal / "bundle-manifest.json").read_bytes() == before  # refused before anything is written
+    half = run("sign-bundle", "--key", key, "--roots", roots, "--seal-dir", seal, "--webcat-out", out,
+               "--webcat-policy", policy)
+    assert half.exit_code == 2 and "go together" in half.output

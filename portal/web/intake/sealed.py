@@ -53,6 +53,19 @@ def _form_token() -> str:
     return str(session.get("csrf_token", ""))
 
 
+def _form_token_of(signed: str) -> str | None:
+    """The session form token inside a form token the portal signed for a page (Flask-WTF's
+    generate_csrf), whichever session it was; None if it is not one the portal signed."""
+    from itsdangerous import BadData, URLSafeTimedSerializer
+
+    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    try:
+        raw = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(signed)
+    except BadData:
+        return None
+    return raw if isinstance(raw, str) else None
+
+
 def _body(kind: str = "application/json"):
     """The checked JSON body (the request's stream, for `kind` application/octet-stream): a form
     body is refused unread, the token checked before reading."""
@@ -282,6 +295,22 @@ def sealed_upload_state(upload_id: str):
         upload = sealed_uploads.upload_state(portal_context(), upload_id, _form_token())
     except sealed_uploads.UploadNotFound:
         return error(404, "not-found", gettext("There is no such upload for this page."))
+    return _upload_answer(upload)
+
+
+@bp.post("/disclose/sealed/uploads/<upload_id>/session")
+def sealed_upload_rebind(upload_id: str):
+    """Bind an upload begun in another session (the browser was closed) to this one, given the
+    form token it was begun under; 404 as for another session's upload otherwise."""
+    try:
+        old = _form_token_of(sealed_wire.read_rebind(_body()))
+        if old is None:
+            raise sealed_uploads.UploadNotFound()
+        upload = sealed_uploads.rebind(portal_context(), upload_id, old, _form_token())
+    except sealed_uploads.UploadNotFound:
+        return error(404, "not-found", gettext("There is no such upload for this page."))
+    except (Refused, sealed_wire.Malformed) as exc:
+        return refusal(exc, "file")
     return _upload_answer(upload)
 
 

@@ -65,7 +65,11 @@ def sealing_words() -> dict[str, str]:
         "your_file": gettext("your file"),
         "file_of": gettext("file %(n)s of %(count)s"),
         "removing_details": gettext("Removing hidden details from %(file)s…"),
+        "reading_file": gettext("Reading %(file)s…"),
         "sending_part": gettext("Sending %(file)s: part %(part)s of %(parts)s."),
+        "resuming_file": gettext(
+            "Carrying on with %(file)s from part %(part)s of %(parts)s, where sending it stopped."
+        ),
         "part_interrupted": gettext(
             "The connection was interrupted while sending %(file)s. Carrying on from the last part"
             " the portal kept…"
