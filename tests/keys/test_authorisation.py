@@ -316,6 +316,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "admin.add_authority": {"covers": "Something", "source": "Added in a test"},
         "admin.change_authority": {"name": "Commerce Commission", "covers": "Competition", "source": "Schedule 2"},
         "admin.change_authority_contact": {"website": "https://comcom.govt.nz", "checked": "y"},
+        "admin.remove_authority": {"confirm": "yes"},  # past the page that asks first
         "admin.add_membership": {"officer": world["ben_id"], "channel": "Audit and Risk"},
         "enrol.enrol_post": {"passphrase": "violet harbour engine quietly", "passphrase_again": "something else"},
         "enrol.decide_membership": {"channel": world["audit_channel_id"], "officer": world["lou_id"],
