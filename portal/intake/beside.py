@@ -1,7 +1,8 @@
-"""Work on an upload's pieces done on a thread of its own, beside the request's thread that reads
-and parses the body (issue 23). hashlib, libsodium (through cffi) and file writes let go of the
-interpreter lock while they work on a large piece, so with a core to spare the request's thread
-reads the next piece meanwhile. Pieces wait in a short queue, so memory stays bounded."""
+"""Work on an upload's pieces done on a thread of its own, beside the request's thread that reads,
+parses and hashes the body (issue 23: a file's encryption and writing). libsodium (through cffi),
+hashlib and file writes let go of the interpreter lock while they work on a large piece, so with a
+core to spare the request's thread reads the next piece meanwhile. Pieces wait in a short queue,
+so memory stays bounded."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import queue
 import threading
 from typing import Callable
 
-# Pieces of at most uploads.READ_SIZE (1 MiB) wait here: a few MiB held at most per worker.
+# Pieces of at most uploads.READ_SIZE (1 MiB) wait here: a few MiB held at most per file.
 DEPTH = 4
 # Until this many bytes have come, pieces are worked on in line: small files are most files, and a
 # thread is not worth starting for them.

@@ -35,8 +35,8 @@ class PendingFile:
         self._encryptor: crypto.StreamEncryptor | None = None
         self.attachment: Attachment | None = None
         # The file's digest as received, kept (encrypted) so a signed acknowledgement can commit to
-        # it, hashed beside the encryption (portal.intake.digests); the encryption and writing on a
-        # thread of their own too, so the request's thread only reads and parses (issue 23).
+        # it, hashed on the request's thread while the encryption and writing run on a thread of
+        # their own past the first MiB (issue 23; portal.intake.digests says why this split).
         self._digest = ReceivedDigest()
         self._encrypting = Beside(self._encrypt, "upload-encrypt")
         self._unflushed = self._flushed_to = self._received = 0  # _received: the file's bytes
@@ -52,7 +52,7 @@ class PendingFile:
         self._encryptor = crypto.StreamEncryptor(self._key, self._writer.file, self._ad)
 
     def write(self, data: bytes) -> None:
-        if type(data) is not bytes:  # both threads are given the same piece: it must not change
+        if type(data) is not bytes:  # the piece waits for the other thread: it must not change
             data = bytes(data)
         self._encrypting.put(data)
         self._digest.update(data)
@@ -144,5 +144,4 @@ class PendingFile:
 
     def discard(self) -> None:
         self._encrypting.close()
-        self._digest.close()
         self._writer.discard()

@@ -1,6 +1,6 @@
 """What an upload costs the request's thread (issue 23), counted: every byte of a file hashed once
-and encrypted once, both on threads of their own once the file passes its first MiB (the request's
-thread only reads and parses), with at most a chunk copied per piece on the way."""
+(in line) and encrypted once, on a thread of its own once the file passes its first MiB (so the
+request's thread only reads, parses and hashes), with at most a chunk copied per piece on the way."""
 from __future__ import annotations
 
 import os
@@ -15,12 +15,12 @@ from tests.support.discloser import ATTACHMENT, disclose
 
 
 def _worker_threads() -> set[str]:
-    return {t.name for t in threading.enumerate() if t.name in ("upload-encrypt", "upload-digest")}
+    return {t.name for t in threading.enumerate() if t.name == "upload-encrypt"}
 
 
-def test_a_large_file_is_hashed_and_encrypted_once_each_beside_the_request(client, installation, monkeypatch):
+def test_a_large_file_is_hashed_once_in_line_and_encrypted_once_beside_the_request(client, installation, monkeypatch):
     done = []  # (thread, "encrypt" or "hash", bytes, the encryptor)
-    real_write, real_update = crypto.StreamEncryptor.write, digests.ReceivedDigest._update
+    real_write, real_update = crypto.StreamEncryptor.write, digests.ReceivedDigest.update
 
     def write(encryptor, data):
         done.append((threading.current_thread().name, "encrypt", len(data), encryptor))
@@ -31,20 +31,20 @@ def test_a_large_file_is_hashed_and_encrypted_once_each_beside_the_request(clien
         return real_update(digest, piece)
 
     monkeypatch.setattr(crypto.StreamEncryptor, "write", write)
-    monkeypatch.setattr(digests.ReceivedDigest, "_update", update)
+    monkeypatch.setattr(digests.ReceivedDigest, "update", update)
     request_thread = threading.current_thread().name  # the test client runs the view here
     response = disclose(client)  # one file of 3 MiB and a bit, of no kind the checks clean
     assert response.status_code == 200, response.text
 
-    for what, beside in (("encrypt", "upload-encrypt"), ("hash", "upload-digest")):
-        by_thread: dict[str, int] = {}
-        for thread, kind, n, _ in done:
-            if kind == what:
-                by_thread[thread] = by_thread.get(thread, 0) + n
-        assert sum(by_thread.values()) == len(ATTACHMENT), what  # each byte once
-        assert set(by_thread) <= {request_thread, beside}, what
-        assert by_thread.get(request_thread, 0) <= INLINE_BYTES, what  # only the first MiB in line
-        assert by_thread[beside] >= len(ATTACHMENT) - INLINE_BYTES, what
+    by_thread: dict[tuple[str, str], int] = {}
+    for thread, kind, n, _ in done:
+        by_thread[kind, thread] = by_thread.get((kind, thread), 0) + n
+    assert by_thread.pop(("hash", request_thread)) == len(ATTACHMENT)  # each byte once, in line
+    assert by_thread.pop(("encrypt", "upload-encrypt")) >= len(ATTACHMENT) - INLINE_BYTES
+    # ... and each byte encrypted once: on the request's thread, only the first MiB
+    assert by_thread.pop(("encrypt", request_thread), 0) <= INLINE_BYTES
+    assert sum(n for _, kind, n, _ in done if kind == "encrypt") == len(ATTACHMENT)
+    assert by_thread == {}
     [encryptor] = {id(e): e for _, kind, _, e in done if kind == "encrypt"}.values()
     pieces = sum(1 for _, kind, _, _ in done if kind == "encrypt")
     assert encryptor.copied <= pieces * crypto.CHUNK_SIZE <= len(ATTACHMENT) // 8
