@@ -17,6 +17,8 @@ from typing import BinaryIO, Iterator
 
 import nacl.bindings
 import nacl.exceptions
+from nacl._sodium import ffi as _ffi
+from nacl._sodium import lib as _lib
 
 from ._format import (
     FORMAT_VERSION,
@@ -47,6 +49,12 @@ TAG_MESSAGE = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 TAG_FINAL = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 TAG_PUSH = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_PUSH
 _ZEROS = bytes(CHUNK_SIZE)
+# libsodium's push itself, for StreamEncryptor.write: PyNaCl's wrapper wants bytes in and copies the
+# ciphertext out; the C function takes any buffer and writes where it is told.
+_lib_push = _lib.crypto_secretstream_xchacha20poly1305_push
+_NULL = _ffi.NULL
+# Chunks encrypted into one buffer for one sink write (about 1 MiB: a multipart parser's piece).
+_BATCH = 16
 
 
 def padded_blob_size(n: int) -> int:
@@ -161,15 +169,25 @@ class StreamEncryptor:
     """Push-style encryptor for callbacks (a streaming multipart parser calls .write with pieces of
     any size). Output is byte-for-byte the same format as encrypt_stream. If .close() is never
     called, the blob has no final chunk and will not decrypt: an aborted upload is never valid.
-    close() pads the stream; the length it returns (the one limits count) is the file's own."""
+    close() pads the stream; the length it returns (the one limits count) is the file's own.
+
+    Chunks are encrypted by libsodium straight from the caller's bytes into a buffer this object
+    reuses, and handed to the sink _BATCH at a time in one write (issue 23: no copy of the
+    plaintext in, none of the ciphertext out, one sink write per MiB). The sink must not keep
+    that buffer after its write returns (io's write contract); files and BytesIO copy it.
+    `copied` counts the plaintext bytes copied on the way (the last bytes of each write, held
+    until more arrive, at most a chunk), for tests."""
 
     def __init__(self, key: bytes, sink: BinaryIO, ad: bytes):
         self._ad = _chunk_ad(ad)
         self._sink = sink
         self._state = _start_push(key, sink)
-        self._buf = bytearray()  # at most CHUNK_SIZE bytes between calls
-        self._held = None  # a whole-chunk bytes object, kept without copying until more arrives
+        # The last 1..CHUNK_SIZE bytes written are held here, unpushed, until more arrives: close()
+        # pushes them with the end marker.
+        self._buf = bytearray()
+        self._out = None  # _BATCH chunks of ciphertext, for one sink write (made at the first)
         self._total = 0
+        self.copied = 0
         self._closed = False
 
     def write(self, data) -> int:
@@ -180,37 +198,54 @@ class StreamEncryptor:
         if not n:
             return 0
         self._total += n
-        if self._held is not None:  # more data arrived, so the held chunk is not the last
-            self._sink.write(_push(self._state, self._held, self._ad, TAG_MESSAGE))
-            self._held = None
         buf = self._buf
-        if not buf and n == CHUNK_SIZE and type(data) is bytes:
-            self._held = data  # fast path for chunk-sized writes: bytes are immutable, no copy
-            return n
         if len(buf) + n <= CHUNK_SIZE:
             buf += mv
+            self.copied += n
             return n
-        # More than a chunk is available, so every full chunk pushed here is not the last one.
-        state, ad, write, push = self._state, self._ad, self._sink.write, _push
-        i = 0
+        # More than a chunk is available, so every full chunk pushed here is not the last one; the
+        # last 1..CHUNK_SIZE bytes stay in the buffer.
+        if self._out is None:
+            self._out = _ffi.new("unsigned char[]", _BATCH * _CT_CHUNK)
+        i = ready = 0  # ready: chunks of ciphertext in self._out not yet given to the sink
         if buf:
             i = CHUNK_SIZE - len(buf)
             buf += mv[:i]
-            write(push(state, bytes(buf), ad, TAG_MESSAGE))
+            self.copied += i
+            with _ffi.from_buffer(buf) as src:
+                ready = self._push(src, ready)
             buf.clear()
-        while n - i > CHUNK_SIZE:
-            write(push(state, mv[i : i + CHUNK_SIZE].tobytes(), ad, TAG_MESSAGE))
-            i += CHUNK_SIZE
+        with _ffi.from_buffer(mv) as src:
+            while n - i > CHUNK_SIZE:
+                if ready == _BATCH:
+                    ready = self._give(ready)
+                ready = self._push(src + i, ready)
+                i += CHUNK_SIZE
+        self._give(ready)
         buf += mv[i:]
+        self.copied += n - i
         return n
+
+    def _push(self, src, ready: int) -> int:
+        """Encrypt the full chunk at `src` (a cffi pointer; not the stream's last) into slot
+        `ready` of the output buffer; returns the slots now filled."""
+        if _lib_push(self._state.statebuf, self._out + ready * _CT_CHUNK, _NULL, src, CHUNK_SIZE,
+                     self._ad, len(self._ad), TAG_MESSAGE):
+            raise nacl.exceptions.RuntimeError("crypto_secretstream push failed")
+        return ready + 1
+
+    def _give(self, ready: int) -> int:
+        """The first `ready` chunks of ciphertext to the sink, in one write; returns 0."""
+        if ready:
+            self._sink.write(_ffi.buffer(self._out, ready * _CT_CHUNK))
+        return 0
 
     def close(self) -> int:
         """Push the last bytes and the padding; returns the total plaintext length (unpadded).
         Idempotent."""
         if not self._closed:
-            last = self._held if self._held is not None else bytes(self._buf)
-            _finish(self._state, self._sink.write, self._ad, last, self._total)
-            self._buf, self._held = bytearray(), None
+            _finish(self._state, self._sink.write, self._ad, bytes(self._buf), self._total)
+            self._buf = bytearray()
             self._closed = True
         return self._total
 

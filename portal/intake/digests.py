@@ -17,11 +17,13 @@ INLINE_BYTES = 1024 * 1024
 
 class ReceivedDigest:
     """SHA-256 of the bytes given to `update`, in order. `hexdigest()` waits for the queue to drain;
-    `close()` stops the thread without a result (an upload abandoned part way)."""
+    `close()` stops the thread without a result (an upload abandoned part way). `hashed` counts the
+    bytes hashed (each once), for tests."""
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
         self._inline = 0
+        self.hashed = 0
         self._queue: queue.Queue | None = None
         self._thread: threading.Thread | None = None
 
@@ -30,6 +32,7 @@ class ReceivedDigest:
             if self._inline + len(data) <= INLINE_BYTES:
                 self._inline += len(data)
                 self._hash.update(data)
+                self.hashed += len(data)
                 return
             self._queue = queue.Queue(maxsize=DEPTH)
             self._thread = threading.Thread(target=self._run, name="upload-digest", daemon=True)
@@ -41,6 +44,7 @@ class ReceivedDigest:
         assert self._queue is not None
         while (piece := self._queue.get()) is not None:
             self._hash.update(piece)
+            self.hashed += len(piece)
 
     def _stop(self) -> None:
         if self._thread is not None and self._queue is not None:

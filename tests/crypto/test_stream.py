@@ -365,3 +365,44 @@ def test_decrypt_memory_stays_flat(tmp_path):
             assert decrypt_stream(KEY, f, NullSink(), AD) == 32 * 1024 * 1024
 
     assert _peak(run) < 8 * CHUNK_SIZE
+
+
+class CountingSink:
+    """A sink that counts its writes and keeps a copy of what they carried."""
+
+    def __init__(self):
+        self.writes, self.out = 0, io.BytesIO()
+
+    def write(self, data):
+        self.writes += 1
+        return self.out.write(data)
+
+
+def test_stream_encryptor_copies_at_most_a_chunk_per_piece_and_writes_once_per_mib():
+    # A multipart parser hands over ~1 MiB pieces, not aligned to chunks (the part's headers come
+    # first): each piece's chunks are encrypted from the piece itself, only the chunk that straddles
+    # two pieces is copied, and they reach the sink in one write per MiB (issue 23), not one per chunk.
+    piece = os.urandom(16 * CHUNK_SIZE)
+    pieces = [piece[121:]] + [piece] * 7
+    sink = CountingSink()
+    w = StreamEncryptor(KEY, sink, AD)
+    header_writes = sink.writes
+    for p in pieces:
+        w.write(p)
+    data_writes = sink.writes - header_writes
+    assert w.copied <= len(pieces) * CHUNK_SIZE
+    assert data_writes <= len(pieces) + 1
+    assert w.close() == sum(map(len, pieces))
+    assert dec(sink.out.getvalue()) == b"".join(pieces)
+
+
+def test_stream_encryptor_sink_buffer_may_be_reused():
+    # The sink gets a view of a buffer the encryptor reuses: a sink that keeps only a copy (a file,
+    # BytesIO) must still see every chunk as it was.
+    data = os.urandom(40 * CHUNK_SIZE + 5)
+    out = io.BytesIO()
+    w = StreamEncryptor(KEY, out, AD)
+    for i in range(0, len(data), 3 * CHUNK_SIZE + 11):
+        w.write(data[i : i + 3 * CHUNK_SIZE + 11])
+    w.close()
+    assert dec(out.getvalue()) == data

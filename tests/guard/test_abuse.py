@@ -309,11 +309,11 @@ def test_too_many_files_get_a_clear_413_and_leave_no_blob(installation):
 
 
 def test_each_blob_is_closed_when_its_part_ends(installation, monkeypatch):
-    from portal.intake import receiving
+    from portal.intake import pending_files, receiving
     client = app_with(installation, max_files=300).test_client()
     blob_dir = str(installation.data_dir / "blobs")
     most_open = []
-    real_init = receiving._PendingFile.__init__
+    real_init = pending_files.PendingFile.__init__
 
     def counting_init(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
@@ -321,7 +321,7 @@ def test_each_blob_is_closed_when_its_part_ends(installation, monkeypatch):
                if os.path.exists(f"/proc/self/fd/{fd}")]
         most_open.append(sum(path.startswith(blob_dir) for path in fds))
 
-    monkeypatch.setattr(receiving._PendingFile, "__init__", counting_init)
+    monkeypatch.setattr(pending_files.PendingFile, "__init__", counting_init)
     response = disclose(client, files=[("attachments", f"{i}.txt", b"x") for i in range(200)])
     assert response.status_code == 200
     assert max(most_open) == 1  # only the file being written; 200 were open at once before

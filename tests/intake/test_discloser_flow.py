@@ -322,8 +322,8 @@ def test_received_day_is_the_date_in_auckland(client, installation, monkeypatch)
 
 
 def test_writeback_during_a_long_upload_keeps_the_attachment_whole(client, installation, monkeypatch):
-    from portal.intake import receiving
-    monkeypatch.setattr(receiving, "_FLUSH_EVERY", 256 * 1024)  # start writeback many times over 3 MiB
+    from portal.intake import pending_files, receiving
+    monkeypatch.setattr(pending_files, "_FLUSH_EVERY", 256 * 1024)  # start writeback many times over 3 MiB
     disclose(client)
     ctx, case = only_case(installation)
     officer = installation.officer

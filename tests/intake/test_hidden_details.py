@@ -377,19 +377,19 @@ def test_the_file_as_received_is_on_disk_under_a_key_no_officer_holds(app, insta
     """The blob an upload streams into before cleaning decides (unlinked once cleaned, but its
     blocks may outlive it in freed space, a snapshot or a backup) is not under the case key: an
     officer holding the case key cannot open the original from it."""
-    from portal.intake import receiving
+    from portal.intake import pending_files, receiving
     from portal.records import casefiles
     from tests.conftest import officer_key
     import crypto
 
     captured = []
-    real_read_back = receiving._PendingFile.read_back
+    real_read_back = pending_files.PendingFile.read_back
 
     def copy_aside_then_read(pending):
         captured.append((pending.id, pending._ctx.blobs.path(pending._writer.name).read_bytes()))
         return real_read_back(pending)
 
-    monkeypatch.setattr(receiving._PendingFile, "read_back", copy_aside_then_read)
+    monkeypatch.setattr(pending_files.PendingFile, "read_back", copy_aside_then_read)
     _send(app.test_client(), [("attachments", "site.jpg", FILES["site.jpg"])])
     [(attachment_id, received_blob)] = captured
 
@@ -420,11 +420,11 @@ def test_the_file_as_received_is_on_disk_under_a_key_no_officer_holds(app, insta
 def test_a_file_the_checks_never_read_is_encrypted_once_under_the_case_key(app, installation, monkeypatch):
     """Only a kind the checks may clean (by its first bytes) pays for the request's own key and the
     copy under the case key afterwards; any other file is written once, as before."""
-    from portal.intake import receiving
+    from portal.intake import pending_files, receiving
 
     copies = []
-    real_seal = receiving._PendingFile._seal_for_case
-    monkeypatch.setattr(receiving._PendingFile, "_seal_for_case",
+    real_seal = pending_files.PendingFile._seal_for_case
+    monkeypatch.setattr(pending_files.PendingFile, "_seal_for_case",
                         lambda pending: (copies.append(pending.name), real_seal(pending)))
     _send(app.test_client(), [("attachments", "notes.bin", b"\x00\x01 plain bytes of no kind " * 400)])
     assert copies == []
@@ -461,7 +461,7 @@ def test_a_plain_text_file_is_said_to_hold_none_of_the_kinds_removed_and_other_u
 
 def _bytes_charged_today(installation) -> int:
     from portal.guard import throttle
-    from portal.intake import receiving
+    from portal.intake import pending_files, receiving
     ctx = open_context(installation.data_dir)
     try:
         offset = receiving.day_offset(ctx)
@@ -491,7 +491,7 @@ def test_a_cleanable_kind_past_the_size_cap_is_encrypted_again_only_up_to_the_ca
     the cap is encrypted again once the cap is passed, and the rest only once. Counted in bytes
     given to the encryptor (the cap made small here: the same code path as 64 MiB)."""
     import crypto
-    from portal.intake import receiving
+    from portal.intake import pending_files, receiving
 
     cap = 1536 * 1024  # past the first chunk the form parser hands on (1 MiB), within the file
     monkeypatch.setattr(sandbox, "SIZE_CAP", cap)
@@ -500,8 +500,8 @@ def test_a_cleanable_kind_past_the_size_cap_is_encrypted_again_only_up_to_the_ca
     monkeypatch.setattr(crypto.StreamEncryptor, "write",
                         lambda self, data: (encrypted.append(len(data)), real_write(self, data))[1])
     reseals = []
-    real_seal = receiving._PendingFile._seal_for_case
-    monkeypatch.setattr(receiving._PendingFile, "_seal_for_case",
+    real_seal = pending_files.PendingFile._seal_for_case
+    monkeypatch.setattr(pending_files.PendingFile, "_seal_for_case",
                         lambda pending: (reseals.append(pending.name), real_seal(pending)))
     photo = made.jpeg_with_gps() + os.urandom(3 * cap)  # bytes after the image's end
     receipt_page = _send(app.test_client(), [("attachments", "large.jpg", photo)])

@@ -1,0 +1,47 @@
+"""What an upload costs the request (issue 23), counted through the form: every byte of a file
+hashed once and encrypted once, at most a chunk of it copied per piece the form parser hands on, and
+its ciphertext written about once per MiB, not once per 64 KiB chunk."""
+from __future__ import annotations
+
+import crypto
+from portal.intake import digests
+from tests.support.discloser import ATTACHMENT, disclose
+
+
+def test_a_large_file_is_hashed_once_encrypted_from_its_pieces_and_written_a_mib_at_a_time(client, installation,
+                                                                                         monkeypatch):
+    encryptors, digests_made, pieces, sink_writes = [], [], [], []
+    real_init, real_write, real_give = (crypto.StreamEncryptor.__init__, crypto.StreamEncryptor.write,
+                                        crypto.StreamEncryptor._give)
+    real_digest_init = digests.ReceivedDigest.__init__
+
+    def init(encryptor, *args, **kwargs):
+        real_init(encryptor, *args, **kwargs)
+        encryptors.append(encryptor)
+
+    def write(encryptor, data):
+        pieces.append(len(data))
+        return real_write(encryptor, data)
+
+    def give(encryptor, ready):
+        sink_writes.append(ready)
+        return real_give(encryptor, ready)
+
+    def digest_init(digest):
+        real_digest_init(digest)
+        digests_made.append(digest)
+
+    monkeypatch.setattr(crypto.StreamEncryptor, "__init__", init)
+    monkeypatch.setattr(crypto.StreamEncryptor, "write", write)
+    monkeypatch.setattr(crypto.StreamEncryptor, "_give", give)
+    monkeypatch.setattr(digests.ReceivedDigest, "__init__", digest_init)
+    response = disclose(client)  # one file of 3 MiB and a bit, of no kind the checks clean
+    assert response.status_code == 200, response.text
+
+    [encryptor], [digest] = encryptors, digests_made
+    assert digest.hashed == len(ATTACHMENT) == sum(pieces)  # each byte hashed once, encrypted once
+    assert encryptor.copied <= len(pieces) * crypto.CHUNK_SIZE <= len(ATTACHMENT) // 8
+    chunks = len(ATTACHMENT) // crypto.CHUNK_SIZE
+    written = [n for n in sink_writes if n]
+    assert sum(written) >= chunks - 1  # every chunk but the last few (pushed by close) ...
+    assert len(written) <= len(pieces) + 1 < chunks // 4  # ... in one write per piece, not per chunk
