@@ -36,7 +36,9 @@ OFFICER_STATUSES: dict[str, str] = {
     "closed": "Closed",
 }
 
-CASE_FIELDS = ("category", "summary", "details", "disclosed_elsewhere", "contact")
+# "language": the code of the language the discloser said they wrote in ("" when they did not
+# say), sealed like the rest so that the server never learns it (issue 28).
+CASE_FIELDS = ("category", "summary", "details", "disclosed_elsewhere", "contact", "language")
 REASON_REQUIRED = ("referred", "no_further_action")
 
 

@@ -204,7 +204,8 @@ class OralDisclosureForm(DiscloseForm):
     contact = contact_field("How to contact the discloser (optional)")
     identifying = identifying_field("Anything else that could identify the discloser (optional)")
     exclude = None
-    TEXT_FIELDS = [f for f in DiscloseForm.TEXT_FIELDS if f != "exclude"]
+    language = None  # what the discloser says of themselves, in their own form only
+    TEXT_FIELDS = [f for f in DiscloseForm.TEXT_FIELDS if f not in ("exclude", "language")]
     REPEATABLE = ()
 
 
