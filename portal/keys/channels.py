@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.guard import submissions
 from portal.keys import roster
 from portal.keys.accounts import Account, AccountError
@@ -122,7 +123,7 @@ def resolve_channels(ctx: Context, channels, *, required: bool) -> list[Channel]
 
 # Who made a change at the command line, as membership records name them ("... (by the server's
 # operator, at the command line)").
-BY_OPERATOR = "the server's operator, at the command line"
+BY_OPERATOR = N_("the server's operator, at the command line")
 
 
 def record_membership_event(

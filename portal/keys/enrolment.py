@@ -31,6 +31,7 @@ import crypto
 from portal.core.clock import epoch
 from portal.core.context import Context
 from portal.core.text import normalise_code
+from portal.core.words import N_
 from portal.keys import (
     accounts,
     credentials,
@@ -274,7 +275,7 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 ctx,
                 channel_id,
                 subject,
-                "enrolled after an invitation",
+                N_("enrolled after an invitation"),
                 BY_OPERATOR,
             )
             # Per channel, so that `portal audit verify` and the roster can tell this membership

@@ -9,11 +9,13 @@ and removal is listed for the channel's officers until each has seen it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import crypto
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.guard import submissions
 from portal.keys import access, accounts, channels, roster, roster_work
 from portal.keys.accounts import Account, AccountError
@@ -140,7 +142,7 @@ def request(
             channel.id,
             subject_id=officer.id,
             subject=label(officer),
-            action="asked to join: waiting for an officer of the channel to confirm",
+            action=N_("asked to join: waiting for an officer of the channel to confirm"),
             actor=admin,
         )
 
@@ -187,14 +189,14 @@ def decide(
                 " account_id = ?",
                 [channel_id, account_id],
             )
-            action = "confirmed: receives the channel's new disclosures"
+            action = N_("confirmed: receives the channel's new disclosures")
             _admit_into_roster(ctx, officer, signing_seed, channel_id, account_id)
         else:
             ctx.db.execute(
                 "DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?",
                 [channel_id, account_id],
             )
-            action = "refused: does not join the channel"
+            action = N_("refused: does not join the channel")
         _record(
             ctx,
             "membership_confirm" if confirm else "membership_refuse",
@@ -246,7 +248,7 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
                 channel.id,
                 subject_id=officer.id,
                 subject=label(officer),
-                action="request withdrawn",
+                action=N_("request withdrawn"),
                 actor=admin,
             )
             return
@@ -273,7 +275,7 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
             channel.id,
             subject_id=officer.id,
             subject=label(officer),
-            action="removed: their copies of the channel's case keys were deleted",
+            action=N_("removed: their copies of the channel's case keys were deleted"),
             actor=admin,
         )
 
@@ -301,11 +303,29 @@ _OLD_OPERATOR_WORDS = {
 }
 
 
+# The stored words that name an actor or a subject, each said again as a Sentence for the page's
+# language (the action is stored as a message itself, marked N_ where it is recorded).
+_SAID = (
+    (re.compile(r"officer (.+)", re.S), N_("officer %(who)s")),
+    (re.compile(r"administrator (.+)", re.S), N_("administrator %(who)s")),
+    (re.compile(r"The channel's recovery key \(fingerprint ([^)]+)\)"),
+     N_("The channel's recovery key (fingerprint %(who)s)")),
+)
+
+
+def _said(text: str) -> Sentence:
+    for pattern, msgid in _SAID:
+        found = pattern.fullmatch(text)
+        if found:
+            return Sentence(msgid, who=found.group(1))
+    return Sentence(text) if "%" not in text else Sentence("%(text)s", text=text)
+
+
 def _in_todays_words(event_id, channel_name, subject, action, actor, day) -> tuple:
     if actor == "the server's operator (command line)":
         actor = channels.BY_OPERATOR
     action, actor = _OLD_OPERATOR_WORDS.get((action, actor), (action, actor))
-    return event_id, channel_name, subject, action, actor, day
+    return event_id, channel_name, _said(subject), _said(action), _said(actor), day
 
 
 def mark_seen(ctx: Context, officer: Account, events: list[MembershipEvent]) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.keys import access, accounts, channels, roster_work
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
@@ -80,7 +81,7 @@ def propose(ctx: Context, admin: Account, account_id: int) -> Account:
                 ctx,
                 channel_id,
                 f"{officer.name} <{officer.email}>",
-                "to be offboarded: waiting for an officer of the channel to sign",
+                N_("to be offboarded: waiting for an officer of the channel to sign"),
                 f"administrator {admin.name} <{admin.email}>",
             )
         audit.record(ctx, "offboard_request", actor=admin.id, subject=account_id)

@@ -182,6 +182,16 @@ def switched(form, fields) -> bool:
     return True
 
 
+def translated(text):
+    """A string of the domain (marked N_ there) or a words.Sentence, in the page's language; a
+    Sentence's values that are Sentences too are translated first. Anything else as it is."""
+    if isinstance(text, words.Sentence):
+        values = {k: translated(v) if isinstance(v, words.Sentence) else v
+                  for k, v in text.values.items()}
+        return gettext(text.msgid, **values) if values else gettext(text.msgid)
+    return gettext(text) if isinstance(text, str) and text else text
+
+
 def _bytes_words(n: int) -> str:
     return ngettext("%(num)d byte", "%(num)d bytes", n)
 
@@ -202,7 +212,7 @@ def add_locale_filters(app: Flask) -> None:
         lambda n: words.limit_size(n, str(get_locale()), _bytes_words), "limit_size"
     )
     # A string of the domain, marked N_ there, in the page's language: `kinds|map("translated")`.
-    app.add_template_filter(lambda text: gettext(text), "translated")
+    app.add_template_filter(translated, "translated")
 
 
 def init_app(app: Flask) -> None:

@@ -23,7 +23,19 @@ DATA = re.compile(
     r"Audit and Risk|Procurement|Internal audit|Ana Officer|Ben Other|Ada Admin|Cal New|Dee Invited"
     r"|Eli Enrolled|Fay Invited|Old Timer|invoices\.pdf|Invoices paid twice|Secret passed abroad"
     r"|Told in person|An Ombudsman|PD-[A-Z0-9-]+|[A-Z0-9]{4}(?:-[A-Z0-9]{2,4}){3,}|https?://\S+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
+    r"|Esperanto"  # the pseudo-locale's language named by Babel (CLDR), as a case's language
 )
+
+
+def _outside(text: str) -> str:
+    """The text outside every ⟦ ⟧, each translated piece (nested ones too: a translated phrase
+    inside a translated sentence) left as a NUL between the pieces."""
+    while True:
+        shorter = re.sub(r"⟦[^⟦⟧]*⟧", "\0", text)
+        if shorter == text:
+            return text
+        text = shorter
 SKIP_TAGS = {"script", "style", "code", "pre", "kbd", "samp", "time", "option"}
 # The endpoints whose templates are not wrapped yet (the console's and the administrator's).
 NOT_YET_WRAPPED = ("console.", "admin.", "audit_log.", "statistics.", "confidentiality.", "oral.",
@@ -42,14 +54,14 @@ class Untranslated(HTMLParser):
                    for tag, a in self._open)
 
     def _check(self, text: str) -> None:
-        left = DATA.sub("", re.sub(r"⟦[^⟦⟧]*⟧", " ", text))
+        left = DATA.sub("", _outside(text).replace("\0", " "))
         if re.search(r"[A-Za-z]{3,}", left) and not self._skipped():
             self.found.append(" ".join(left.split()))
 
     def close(self) -> None:
         # A translated sentence may hold tags (<strong>, <a>, <code>): its text is read whole.
         super().close()
-        for piece in re.split(r"⟦[^⟦⟧]*⟧", "".join(self.text)):
+        for piece in _outside("".join(self.text)).split("\0"):
             left = DATA.sub("", piece)
             if re.search(r"[A-Za-z]{3,}", left):
                 self.found.append(" ".join(left.split()))
@@ -101,7 +113,12 @@ ERROR_PAGES = {"not found", "case not found", "not allowed"}
 
 
 # Console pages wrapped whole although the rest of their blueprint is not yet.
-WRAPPED_CONSOLE_PAGES = {"login", "form expired"}
+WRAPPED_CONSOLE_PAGES = {
+    "login", "form expired",
+    # The queue (templates/casework/inbox.html, _queue_table, _search_form, _flood) and search.
+    "inbox", "inbox (worked)", "inbox (one reference)", "inbox (waiting to be confirmed)",
+    "search", "search (nothing)",
+}
 
 
 def _wrapped(label: str, endpoint: str) -> bool:
@@ -128,6 +145,8 @@ def test_the_check_finds_english_left_out():
     assert untranslated('<p>⟦Héllö⟧ <a title="Open it">⟦x⟧</a></p>') == ["Open it"]
     assert untranslated("<p>⟦Séñt⟧ Invoices paid twice <code>portal verify-ack</code></p>") == []
     assert untranslated('<p lang="en">English on purpose</p><p>Not on purpose</p>') == ["Not on purpose"]
+    # A translated phrase inside a translated sentence, and English beside them.
+    assert untranslated("<li>⟦Ön 7, <bdi>⟦àddéd⟧</bdi> (by ⟦öpérâtör⟧).⟧ added</li>") == ["added"]
 
 
 def test_the_transform_keeps_placeholders_and_tags():
