@@ -67,9 +67,7 @@ def parse_words(text: str) -> list[str]:
     if not found:
         raise BadSearch(N_("Type one or more words to look for."))
     if len(found) > MAX_WORDS:
-        raise BadSearch(
-            Sentence(N_("Search for at most %(n)d words at once."), n=MAX_WORDS)
-        )
+        raise BadSearch(Sentence(N_("Search for at most %(n)d words at once."), n=MAX_WORDS))
     return found
 
 

@@ -192,6 +192,17 @@ def translated(text):
     return gettext(text) if isinstance(text, str) and text else text
 
 
+def day_words(day) -> str:
+    """"7 December 2026" in the page's language (words.date_words)."""
+    return words.date_words(day, page_language())
+
+
+def said(exc: Exception) -> str:
+    """What an error of the domain says (its first argument, marked N_ or a words.Sentence), in
+    the page's language."""
+    return translated(exc.args[0]) if exc.args else str(exc)
+
+
 def _bytes_words(n: int) -> str:
     return ngettext("%(num)d byte", "%(num)d bytes", n)
 

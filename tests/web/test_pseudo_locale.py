@@ -8,12 +8,14 @@ the strict check by leaving that list. A pseudo right-to-left locale sets dir="r
 """
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
 import pytest
 
 import tests.support.pseudo_locale as pseudo_locale
+from tests.support import ROOT
 from tests.web.test_every_page import _build_world, _own_totp_clock
 
 PSEUDO, PSEUDO_RTL = "eo", "ar"  # codes Babel knows (plural rules, text direction); strings ours
@@ -25,6 +27,10 @@ DATA = re.compile(
     r"|Told in person|An Ombudsman|PD-[A-Z0-9-]+|[A-Z0-9]{4}(?:-[A-Z0-9]{2,4}){3,}|https?://\S+"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
     r"|Esperanto"  # the pseudo-locale's language named by Babel (CLDR), as a case's language
+    # The shipped directory of appropriate authorities: agencies' names, data the portal holds.
+    + "".join(f"|{re.escape(name)}" for name in sorted(
+        (e["name"] for e in json.loads((ROOT / "portal/data/authorities.json").read_text())["authorities"]),
+        key=len, reverse=True))
 )
 
 
@@ -118,6 +124,10 @@ WRAPPED_CONSOLE_PAGES = {
     # The queue (templates/casework/inbox.html, _queue_table, _search_form, _flood) and search.
     "inbox", "inbox (worked)", "inbox (one reference)", "inbox (waiting to be confirmed)",
     "search", "search (nothing)",
+    # The case page (case.html, _thread, _file_details) with its forms, the referral among them,
+    # its earlier messages (case_messages.html) and the printable record (case_record.html).
+    "case", "case (referred)", "earlier messages (officer)",
+    "record", "record (referred)", "record (oral)",
 }
 
 
