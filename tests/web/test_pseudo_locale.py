@@ -128,6 +128,9 @@ WRAPPED_CONSOLE_PAGES = {
     # its earlier messages (case_messages.html) and the printable record (case_record.html).
     "case", "case (referred)", "earlier messages (officer)",
     "record", "record (referred)", "record (oral)",
+    # Recording an oral disclosure and its receipt, closing several cases, declared interests.
+    "/console/oral (officer)", "oral receipt", "/console/close-many (officer)",
+    "/console/interests (officer)",
 }
 
 
@@ -147,7 +150,7 @@ def test_the_pages_not_yet_wrapped_still_render_in_the_locale(walk):
     # The console and the administrator's pages: the frame (header, footer) is translated, their
     # own text is not yet (docs/translating.md lists them).
     pages = {label: html for label, (endpoint, html) in walk.pages.items() if not _wrapped(label, endpoint)}
-    assert len(pages) >= 20
+    assert len(pages) >= 10
     assert all(f'<html lang="{PSEUDO}"' in html and "⟦" in html for html in pages.values())
 
 
@@ -190,8 +193,9 @@ def _frame(html: str) -> str:
 
 
 def test_the_console_frame_is_all_in_the_catalogue_on_every_console_page(walk):
-    # Officers' and administrator's sessions: the header's links, "Sign out" and the footer's notice.
-    pages = {label: html for label, (endpoint, html) in walk.pages.items() if not _wrapped(label, endpoint)}
+    # Officers' and administrator's sessions: the header's links, "Sign out" and the footer's notice
+    # (on the pages wrapped whole too, which the strict check reads in full).
+    pages = {label: html for label, (endpoint, html) in walk.pages.items() if endpoint.startswith(NOT_YET_WRAPPED)}
     signed_in = {label: html for label, html in pages.items() if 'action="/console/logout"' in html}
     assert len(signed_in) >= 20 and any("/console/retention" in html for html in signed_in.values())
     report = [f"{label}: {text!r}" for label, html in pages.items() for text in untranslated(_frame(html))]

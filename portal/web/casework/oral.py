@@ -66,7 +66,7 @@ def record():
             portal_context(), g.who.account.id, values, form.submission_token.data
         )
     except (cases.NotYourChannel, cases.NoReceiver) as exc:
-        form.channel.errors = [str(exc)]
+        form.channel.errors = [said(exc)]
         return _render(form, _l("The disclosure was not recorded: please see below."), 400)
     except submissions.AlreadySubmitted:
         return _render(
