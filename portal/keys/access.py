@@ -18,6 +18,7 @@ import crypto
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.core.text import count_of
+from portal.core.words import N_
 from portal.keys import accounts, channels, conflicts, roster, sessions
 from portal.records import audit, casefiles, internal_keys
 from portal.store import progress, transaction
@@ -163,7 +164,7 @@ def grant(
         (o for o in grantable_officers(ctx, granter, channel.id) if o.id == grantee_id), None
     )
     if grantee is None:
-        raise GrantError("Choose a confirmed officer of this channel other than yourself.")
+        raise GrantError(N_("Choose a confirmed officer of this channel other than yourself."))
     if not roster.load(ctx, channel.id).admits(grantee):
         raise GrantError(
             f"The signed roster of {channel.name} does not admit {grantee.name}'s current key, so"
@@ -355,7 +356,7 @@ def offboard(ctx: Context, account_id: int, *, actor: int | None = None) -> int:
     """
     account = accounts.get_account(ctx, account_id)
     if account is None or account.role != "officer":
-        raise accounts.AccountError("There is no such officer.")
+        raise accounts.AccountError(N_("There is no such officer."))
     destroyed = crypto.wrap_private_key(
         crypto.generate_keypair()[0], crypto.new_receipt(), ctx.settings.passphrase_params
     )

@@ -131,6 +131,11 @@ WRAPPED_CONSOLE_PAGES = {
     # Recording an oral disclosure and its receipt, closing several cases, declared interests.
     "/console/oral (officer)", "oral receipt", "/console/close-many (officer)",
     "/console/interests (officer)",
+    # The account and its keys (templates/keys: account, replace_keys, confirm_passphrase) and
+    # enrolment (setup_passphrase, setup_second_factor, recovery_codes, enrol_unusable).
+    "/console/account (officer)", "/console/account (admin)", "/console/account/keys (officer)",
+    "passphrase asked again", "enrol", "set-up passphrase", "set-up second factor",
+    "recovery codes", "enrolment link unusable",
 }
 
 
