@@ -18,7 +18,7 @@ import crypto
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.core.text import count_of
-from portal.core.words import N_
+from portal.core.words import N_, Sentence
 from portal.keys import accounts, channels, conflicts, roster, sessions
 from portal.records import audit, casefiles, internal_keys
 from portal.store import progress, transaction
@@ -166,11 +166,11 @@ def grant(
     if grantee is None:
         raise GrantError(N_("Choose a confirmed officer of this channel other than yourself."))
     if not roster.load(ctx, channel.id).admits(grantee):
-        raise GrantError(
-            f"The signed roster of {channel.name} does not admit {grantee.name}'s current key, so"
-            " nothing can be sealed to it. An officer of the channel must sign it on the roster"
-            " page after comparing fingerprints."
-        )
+        raise GrantError(Sentence(N_(
+            "The signed roster of %(channel)s does not admit %(who)s's current key, so nothing can"
+            " be sealed to it. An officer of the channel must sign it on the roster page after"
+            " comparing fingerprints."
+        ), channel=channel.name, who=grantee.name))
     if ref is None:
         return _grant_all(ctx, granter, private_key, grantee, channel, seconds)
     case = casefiles.get_case(ctx, ref=ref)
@@ -182,10 +182,10 @@ def grant(
     if outcome == "unreadable":
         raise casefiles.CaseNotFound()
     if result.excluded:
-        raise GrantError(
-            f"The discloser asked that {grantee.name} not see this case, so they cannot be given "
-            "access to it."
-        )
+        raise GrantError(Sentence(N_(
+            "The discloser asked that %(who)s not see this case, so they cannot be given access"
+            " to it."
+        ), who=grantee.name))
     return result
 
 

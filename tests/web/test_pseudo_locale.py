@@ -136,6 +136,8 @@ WRAPPED_CONSOLE_PAGES = {
     "/console/account (officer)", "/console/account (admin)", "/console/account/keys (officer)",
     "passphrase asked again", "enrol", "set-up passphrase", "set-up second factor",
     "recovery codes", "enrolment link unusable",
+    # Giving access (templates/keys/access.html) and who reads the channels (memberships.html).
+    "/console/access/ (officer)", "/console/memberships (officer)",
 }
 
 

@@ -147,7 +147,7 @@ def resume_rotation():
             code=400,
         )
     except credentials.LoginFailed:
-        form.passphrase.errors = ["That is not the new passphrase this change began with."]
+        form.passphrase.errors = [_l("That is not the new passphrase this change began with.")]
         return _render(
             resume_form=form, problem=_l("The change of your keys was not carried on."), code=400
         )
