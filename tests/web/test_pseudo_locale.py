@@ -138,6 +138,8 @@ WRAPPED_CONSOLE_PAGES = {
     "recovery codes", "enrolment link unusable",
     # Giving access (templates/keys/access.html) and who reads the channels (memberships.html).
     "/console/access/ (officer)", "/console/memberships (officer)",
+    # Retention and legal holds (templates/operations/retention.html).
+    "/console/retention/ (officer)",
 }
 
 

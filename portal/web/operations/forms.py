@@ -3,6 +3,7 @@ authorities, and retention holds."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -29,9 +30,9 @@ class AuthorityForm(OneTimeForm):
 
 class HoldForm(PortalForm):
     ref = CodeField(
-        "Case reference",
+        _l("Case reference"),
         validators=[
-            DataRequired(f"Type the case's reference, such as {EXAMPLE_REF}."),
+            DataRequired(_l("Type the case's reference, such as %(ref)s.", ref=EXAMPLE_REF)),
             Length(max=40),
         ],
     )
