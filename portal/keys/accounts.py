@@ -17,6 +17,7 @@ from confusable_homoglyphs import confusables
 import crypto
 from portal.core.clock import epoch, today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 
 ROLES = ("officer", "admin")
 
@@ -133,6 +134,8 @@ class Account:
 
 # The columns of an Account, in its fields' order (prefix with a table alias where needed).
 ACCOUNT_COLUMNS = "id, email, name, role, public_key, signing_public_key"
+# A channel of an officer's that waits for an officer of it to confirm them (list_accounts).
+WAITING_MEMBERSHIP = N_("%(channel)s (waiting for an officer of the channel to confirm)")
 
 
 def get_account(ctx: Context, account_id: int) -> Account | None:
@@ -225,7 +228,7 @@ def list_accounts(ctx: Context) -> list[AccountSummary]:
                     (
                         n
                         if state == "confirmed"
-                        else f"{n} (waiting for an officer of the channel to confirm)"
+                        else Sentence(WAITING_MEMBERSHIP, channel=n)
                     )
                     for n, state in names
                 ],

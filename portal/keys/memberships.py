@@ -93,10 +93,10 @@ def require_first_officer(ctx: Context, channel: channels.Channel) -> None:
     """Refuse a web request for a channel that has no officer yet: its first one comes from the
     command line."""
     if _confirmed_count(ctx, channel.id) == 0:
-        raise AccountError(
-            f"{channel.name} has no officer yet. Its first officer is added on the server "
-            "with `portal officer invite`, so that no web account alone decides who reads it."
-        )
+        raise AccountError(Sentence(N_(
+            "%(channel)s has no officer yet. Its first officer is added on the server with"
+            " `portal officer invite`, so that no web account alone decides who reads it."
+        ), channel=channel.name))
 
 
 def request(
@@ -113,14 +113,14 @@ def request(
         ctx, channel_name
     )
     if officer is None or officer.role != "officer":
-        raise AccountError("Only an integrity officer can receive a channel's disclosures.")
+        raise AccountError(N_("Only an integrity officer can receive a channel's disclosures."))
     if accounts.is_offboarded(ctx, officer.id):
-        raise AccountError(
-            f"{officer.name} was offboarded and can never read disclosures again: invite them "
-            "afresh if they return."
-        )
+        raise AccountError(Sentence(N_(
+            "%(who)s was offboarded and can never read disclosures again: invite them afresh if"
+            " they return."
+        ), who=officer.name))
     if channel is None:
-        raise AccountError("There is no such channel.")
+        raise AccountError(N_("There is no such channel."))
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         require_first_officer(ctx, channel)
@@ -128,9 +128,10 @@ def request(
             "SELECT 1 FROM channel_officers WHERE channel_id = ? AND account_id = ?",
             [channel.id, officer.id],
         ).fetchone():
-            raise AccountError(
-                f"{officer.name} is already a member of {channel.name}, or waiting to be confirmed."
-            )
+            raise AccountError(Sentence(
+                N_("%(who)s is already a member of %(channel)s, or waiting to be confirmed."),
+                who=officer.name, channel=channel.name,
+            ))
         ctx.db.execute(
             "INSERT INTO channel_officers (channel_id, account_id, state, requested_by) "
             "VALUES (?, ?, 'pending', ?)",
@@ -228,14 +229,17 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
         ctx, channel_name
     )
     if officer is None or channel is None:
-        raise AccountError("There is no such membership.")
+        raise AccountError(N_("There is no such membership."))
     with transaction(ctx.db):
         row = ctx.db.execute(
             "SELECT state FROM channel_officers WHERE channel_id = ? AND account_id = ?",
             [channel.id, officer.id],
         ).fetchone()
         if row is None:
-            raise AccountError(f"{officer.name} is not a member of {channel.name}.")
+            raise AccountError(Sentence(
+                N_("%(who)s is not a member of %(channel)s."),
+                who=officer.name, channel=channel.name,
+            ))
         if row[0] == "pending":
             # A request nobody confirmed yet: withdrawn, with nothing to take back.
             ctx.db.execute(
@@ -258,10 +262,10 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
             and ctx.db.execute("SELECT 1 FROM cases WHERE channel_id = ?", [channel.id]).fetchone()
         )
         if orphaned or last:
-            raise AccountError(
-                f"{officer.name} is the last officer who can read cases of {channel.name}. "
-                "Another officer must be confirmed and given access first."
-            )
+            raise AccountError(Sentence(N_(
+                "%(who)s is the last officer who can read cases of %(channel)s. Another officer"
+                " must be confirmed and given access first."
+            ), who=officer.name, channel=channel.name))
         access.delete_sealed_copies(ctx, officer.id, channel.id)
         # Their sessions hold their private key: they sign in again, to whatever they still read.
         access.end_sessions(ctx, officer.id)

@@ -12,17 +12,18 @@ from portal.core import setting_changes
 from portal.core.clock import today
 from portal.core.config import INSTALLATION_FILE
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.keys import accounts, channels, invitations
 from portal.records import audit
 
 # An officer's state, as the console names it.
 STATES = {
-    "invited": "Invited",
-    "set_up": "Not set up yet",
-    "waiting": "Waiting for confirmation",
-    "enrolled": "Enrolled",
-    "offboarding": "To be offboarded",
-    "offboarded": "Offboarded",
+    "invited": N_("Invited"),
+    "set_up": N_("Not set up yet"),
+    "waiting": N_("Waiting for confirmation"),
+    "enrolled": N_("Enrolled"),
+    "offboarding": N_("To be offboarded"),
+    "offboarded": N_("Offboarded"),
 }
 
 

@@ -140,6 +140,9 @@ WRAPPED_CONSOLE_PAGES = {
     "/console/access/ (officer)", "/console/memberships (officer)",
     # Retention and legal holds (templates/operations/retention.html).
     "/console/retention/ (officer)",
+    # The administrator's channels and officers (templates/operations/admin.html, officers.html,
+    # with the sub-navigation _admin_nav.html and _membership_form.html).
+    "/console/admin/ (admin)", "/console/admin/officers (found in the URL map)",
 }
 
 
