@@ -14,11 +14,12 @@ from portal.core.config import (
     write_installation,
 )
 from portal.core.numbers import parse_whole_number
+from portal.core.words import N_
 
 
 def _yes_no(value: str) -> bool:
     if value.lower() not in ("yes", "no"):
-        raise ValueError("Give yes or no.")
+        raise ValueError(N_("Give yes or no."))
     return value.lower() == "yes"
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from portal.core.clock import epoch
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.keys import accounts, memberships
 from portal.keys.accounts import Account, AccountError
 from portal.keys.channels import resolve_channels
@@ -40,7 +41,7 @@ def invite(
     has an officer to confirm it. Raises AccountError."""
     email, name = email.strip(), name.strip()
     if "@" not in email or not name:
-        raise AccountError("An invitation needs an email address and a name.")
+        raise AccountError(N_("An invitation needs an email address and a name."))
     found = resolve_channels(ctx, channels, required=True)
     with transaction(ctx.db):
         token = _insert(ctx, email, name, found, invited_by)

@@ -113,9 +113,9 @@ def channel_counts(ctx: Context) -> list[ChannelCounts]:
 # onion address and the public address (where disclosers and officers' links are sent), the SMTP
 # host, user, password and STARTTLS (where the stored password goes, and whether in the clear).
 CONSOLE_SETTINGS = {
-    "security_contact": "Security contact (the Contact line of /.well-known/security.txt)",
-    "smtp_from": "Sender address of the officers' digests",
-    "smtp_port": "Port of the mail server",
+    "security_contact": N_("Security contact (the Contact line of /.well-known/security.txt)"),
+    "smtp_from": N_("Sender address of the officers' digests"),
+    "smtp_port": N_("Port of the mail server"),
 }
 
 

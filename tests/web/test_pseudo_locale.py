@@ -143,6 +143,9 @@ WRAPPED_CONSOLE_PAGES = {
     # The administrator's channels and officers (templates/operations/admin.html, officers.html,
     # with the sub-navigation _admin_nav.html and _membership_form.html).
     "/console/admin/ (admin)", "/console/admin/officers (found in the URL map)",
+    # Its invitations, offboarding and settings (invitations.html, offboarding.html, settings.html).
+    "invitation made", "/console/admin/invitations (found in the URL map)",
+    "/console/admin/offboarding (found in the URL map)", "/console/admin/settings (found in the URL map)",
 }
 
 
@@ -162,7 +165,7 @@ def test_the_pages_not_yet_wrapped_still_render_in_the_locale(walk):
     # The console and the administrator's pages: the frame (header, footer) is translated, their
     # own text is not yet (docs/translating.md lists them).
     pages = {label: html for label, (endpoint, html) in walk.pages.items() if not _wrapped(label, endpoint)}
-    assert len(pages) >= 10
+    assert pages, "every page is wrapped: the strict check covers them all; drop NOT_YET_WRAPPED"
     assert all(f'<html lang="{PSEUDO}"' in html and "⟦" in html for html in pages.values())
 
 

@@ -8,13 +8,13 @@ The key names a fixed sentence, so nothing typed travels in a URL.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
+from portal.core.words import date_words
 from portal.web.console_session import csrf_refused
+from portal.web.languages import page_language
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
 bp.register_error_handler(CSRFError, csrf_refused)
@@ -69,6 +69,6 @@ def _admin_pages() -> dict:
 
 @bp.app_template_filter("admin_day")
 def admin_day(day: str) -> str:
-    """'2026-12-07' as people write it in New Zealand: '7 December 2026'."""
-    when = dt.date.fromisoformat(day)
-    return f"{when.day} {when:%B %Y}"
+    """'2026-12-07' as people write it in New Zealand: '7 December 2026' (in the page's
+    language)."""
+    return date_words(day, page_language())
