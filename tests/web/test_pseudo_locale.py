@@ -146,6 +146,8 @@ WRAPPED_CONSOLE_PAGES = {
     # Its invitations, offboarding and settings (invitations.html, offboarding.html, settings.html).
     "invitation made", "/console/admin/invitations (found in the URL map)",
     "/console/admin/offboarding (found in the URL map)", "/console/admin/settings (found in the URL map)",
+    # The signed roster (templates/keys/roster.html).
+    "/console/roster (officer)",
 }
 
 
