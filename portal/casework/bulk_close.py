@@ -17,6 +17,7 @@ from portal.casework.cases import open_case, record_status
 from portal.casework.deadlines import FINAL_STATUSES
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.keys.officer_sessions import SignedIn
 from portal.records.casefiles import CaseNotFound
 from portal.store import transaction
@@ -24,7 +25,7 @@ from portal.store import transaction
 MAX_CASES = 200  # chosen in one go: one page of the view below
 STATUS = "no_further_action"
 EVENT = "closed_in_bulk"
-SUGGESTED_REASON = (
+SUGGESTED_REASON = N_(
     "We have read what was sent and decided that no action is required (section 15 of the"
     " Protected Disclosures (Protection of Whistleblowers) Act 2022): it does not describe serious"
     " wrongdoing in or by this organisation, so it is not a protected disclosure. If you meant to"
@@ -41,8 +42,10 @@ class NotAllReadable(BulkCloseError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Nothing was closed: one or more of the chosen cases is not one you can read. Choose"
-            " again from the list."
+            N_(
+                "Nothing was closed: one or more of the chosen cases is not one you can read."
+                " Choose again from the list."
+            )
         )
 
 
@@ -67,11 +70,15 @@ def close_without_action(ctx: Context, who: SignedIn, refs: list[str], reason: s
     chosen = list(dict.fromkeys(ref.strip() for ref in refs if ref.strip()))
     reason = reason.strip()
     if not chosen:
-        raise BulkCloseError("Nothing was closed: choose at least one case.")
+        raise BulkCloseError(N_("Nothing was closed: choose at least one case."))
     if len(chosen) > MAX_CASES:
-        raise BulkCloseError(f"Nothing was closed: choose at most {MAX_CASES} cases at a time.")
+        raise BulkCloseError(
+            Sentence(N_("Nothing was closed: choose at most %(n)d cases at a time."), n=MAX_CASES)
+        )
     if not reason:
-        raise BulkCloseError("Nothing was closed: give the reason each discloser will read (s 15).")
+        raise BulkCloseError(
+            N_("Nothing was closed: give the reason each discloser will read (s 15).")
+        )
     opened = []
     for ref in chosen:
         try:

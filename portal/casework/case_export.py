@@ -8,7 +8,7 @@ from portal.casework import consent, identity, identity_releases, referrals
 from portal.casework.cases import open_case
 from portal.casework.triage import read_case
 from portal.core.context import Context
-from portal.core.words import in_sentence
+from portal.core.words import N_, in_sentence
 from portal.keys.officer_sessions import SignedIn
 from portal.records import audit, audit_entries
 
@@ -23,8 +23,10 @@ def export_case(
     case, case_key = open_case(ctx, who, ref)
     if include_identity and not identity_releases.released_to(ctx, case.id, case_key, recipient):
         raise consent.IdentityError(
-            "The contact details can go only to someone a release was recorded for "
-            "(s 17): record the release first, or export without them."
+            N_(
+                "The contact details can go only to someone a release was recorded for "
+                "(s 17): record the release first, or export without them."
+            )
         )
     view = read_case(ctx, who, ref, audited=False, whole_thread=True)
     lines = [

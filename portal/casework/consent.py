@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import crypto
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.records import audit
 from portal.store import transaction
 
@@ -174,17 +175,19 @@ def answer_consent(
     (audit.record_for_the_day): its time would tell when the discloser was here. Raises
     IdentityError."""
     if answer not in ("yes", "no"):
-        raise IdentityError("Answer yes or no.")
+        raise IdentityError(N_("Answer yes or no."))
     row = ctx.db.execute(
         "SELECT day, detail_ct, answer FROM consent_requests WHERE case_id = ? AND seq = ?",
         [case_id, seq],
     ).fetchone()
     if row is None or row[2] is not None:
-        raise IdentityError("That question has already been answered.")
+        raise IdentityError(N_("That question has already been answered."))
     day = today(ctx.settings.timezone)
     question = open_detail(case_key, case_id, "consent", seq, row[0], row[1])
     if question == UNREADABLE:
-        raise IdentityError("That question was changed outside the portal: it cannot be answered.")
+        raise IdentityError(
+            N_("That question was changed outside the portal: it cannot be answered.")
+        )
     values = {**question, "answer": answer, "answer_day": day}
     # Signed over the question as it reads now, which is what the status page shows the discloser.
     signature = (

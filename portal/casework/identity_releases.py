@@ -21,21 +21,24 @@ from portal.casework.consent import open_detail as _open_detail
 from portal.casework.consent import same_recipient as _same_recipient
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.guard import submissions
 from portal.records import audit
 from portal.store import transaction
 
 GROUNDS: dict[str, str] = {
-    "consent": "The discloser consented (s 17(2)(a))",
-    "investigation": "Essential to the effective investigation of the disclosure (s 17(2)(b)(i))",
-    "health_safety": (
+    "consent": N_("The discloser consented (s 17(2)(a))"),
+    "investigation": N_(
+        "Essential to the effective investigation of the disclosure (s 17(2)(b)(i))"
+    ),
+    "health_safety": N_(
         "Essential to prevent a serious risk to public health, public safety, the health or safety "
         "of any individual, or the environment (s 17(2)(b)(ii))"
     ),
     "natural_justice": (
-        "Essential to have regard to the principles of natural justice (s 17(2)(b)(iii))"
+        N_("Essential to have regard to the principles of natural justice (s 17(2)(b)(iii))")
     ),
-    "law_enforcement": (
+    "law_enforcement": N_(
         "Essential to an investigation by a law enforcement or regulatory agency for the purpose "
         "of law enforcement (s 17(2)(b)(iv))"
     ),
@@ -46,8 +49,8 @@ GROUNDS: dict[str, str] = {
 # 17(2)(b)(i) or (iii) (s 17(3)), and if practicable under (ii) or (iv) (s 17(4)).
 MUST_CONSULT = ("investigation", "natural_justice")
 CONSULTATION: dict[str, str] = {
-    "consulted": "The discloser was consulted first",
-    "not_practicable": "Consulting the discloser first was not practicable",
+    "consulted": N_("The discloser was consulted first"),
+    "not_practicable": N_("Consulting the discloser first was not practicable"),
 }
 
 
@@ -157,25 +160,29 @@ def request_release(
     recipient, reason = " ".join(recipient.split()), reason.strip()
     consultation_note = consultation_note.strip()
     if not recipient:
-        raise IdentityError("Say to whom the identity would be released.")
+        raise IdentityError(N_("Say to whom the identity would be released."))
     if ground not in GROUNDS:
         raise IdentityError(
-            "Choose the discloser's consent or one of the grounds of s 17(2)(b): without one, "
-            "the identity is not released."
+            N_(
+                "Choose the discloser's consent or one of the grounds of s 17(2)(b): without one, "
+                "the identity is not released."
+            )
         )
     if not reason:
-        raise IdentityError("Give the reason: the discloser will see it.")
+        raise IdentityError(N_("Give the reason: the discloser will see it."))
     if ground != "consent" and consultation not in CONSULTATION:
         raise IdentityError(
-            "Record whether the discloser was consulted before this release (s 17)."
+            N_("Record whether the discloser was consulted before this release (s 17).")
         )
     if ground in MUST_CONSULT and consultation != "consulted":
         raise IdentityError(
-            "The discloser must be consulted before a release on this ground (s 17(3)): ask "
-            "them through the messages first."
+            N_(
+                "The discloser must be consulted before a release on this ground (s 17(3)): ask "
+                "them through the messages first."
+            )
         )
     if ground != "consent" and consultation == "not_practicable" and not consultation_note:
-        raise IdentityError("Say why consulting the discloser was not practicable.")
+        raise IdentityError(N_("Say why consulting the discloser was not practicable."))
     day = today(ctx.settings.timezone)
     if ground == "consent":
         answers = [
@@ -285,15 +292,17 @@ def confirm_release(ctx: Context, case, case_key: bytes, account_id: int, seq: i
     ).fetchone()
     pending = [r for r in releases(ctx, case.id, case_key) if r.seq == seq and r.state == "pending"]
     if row is None or row[1] != "pending" or not pending:
-        raise IdentityError("There is no release waiting for confirmation with that number.")
+        raise IdentityError(N_("There is no release waiting for confirmation with that number."))
     if row[0] == account_id:
         raise IdentityError(
-            "Another officer must confirm this release: nobody releases an identity alone."
+            N_("Another officer must confirm this release: nobody releases an identity alone.")
         )
     if row[2] == "consent" and oral.recorded_by(ctx, case.id) == account_id:
         raise IdentityError(
-            "You recorded this oral disclosure and saw its first receipt, so another officer "
-            "confirms a release on the discloser's consent."
+            N_(
+                "You recorded this oral disclosure and saw its first receipt, so another officer "
+                "confirms a release on the discloser's consent."
+            )
         )
     opened = _open_detail(case_key, case.id, "release", seq, row[3], row[4])
     if row[2] == "consent" and not any(
@@ -301,8 +310,10 @@ def confirm_release(ctx: Context, case, case_key: bytes, account_id: int, seq: i
         for c in consent_requests(ctx, case.id, case_key)
     ):
         raise IdentityError(
-            "The discloser's consent to this release no longer verifies, so it cannot be "
-            "confirmed: nothing was released."
+            N_(
+                "The discloser's consent to this release no longer verifies, so it cannot be "
+                "confirmed: nothing was released."
+            )
         )
     day = today(ctx.settings.timezone)
     values = {**opened, "state": "released", "confirmed_day": day}

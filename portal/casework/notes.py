@@ -13,6 +13,7 @@ import crypto
 from portal.casework.cases import open_case
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.guard import submissions
 from portal.keys.officer_sessions import SignedIn
 from portal.records import audit, case_history, casefiles, internal_keys
@@ -41,7 +42,7 @@ def _field(note_id: str, account_id: int | None, day: str) -> str:
 def internal_key(ctx: Context, who: SignedIn, case_id: str) -> bytes:
     key = internal_keys.open_internal_key(ctx, case_id, who.account.id, who.private_key)
     if key is None:
-        raise NoteError("Internal notes of this case were not shared with you yet.")
+        raise NoteError(N_("Internal notes of this case were not shared with you yet."))
     return key
 
 
@@ -52,9 +53,9 @@ def add_note(
     submissions.AlreadySubmitted."""
     text = text.strip()
     if not text:
-        raise NoteError("Write the note first.")
+        raise NoteError(N_("Write the note first."))
     if len(text) > MAX_NOTE_CHARS:
-        raise NoteError(f"A note can be at most {MAX_NOTE_CHARS} characters.")
+        raise NoteError(Sentence(N_("A note can be at most %(n)d characters."), n=MAX_NOTE_CHARS))
     case, _ = open_case(ctx, who, ref)
     key = internal_key(ctx, who, case.id)
     day, note_id = today(ctx.settings.timezone), casefiles.new_id()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.records import audit
 
 
@@ -80,13 +81,15 @@ def confirm(ctx: Context, case_id: str, ref: str, account_id: int, day: str) -> 
     OralError."""
     record = record_of(ctx, case_id)
     if record is None:
-        raise OralError("This disclosure was not made orally: there is no record to confirm.")
+        raise OralError(N_("This disclosure was not made orally: there is no record to confirm."))
     if record.confirmed_day:
-        raise OralError("The record is already confirmed.")
+        raise OralError(N_("The record is already confirmed."))
     if record.receipt_replaced_day is None:
         raise OralError(
-            "The discloser has not opened the record yet: they must be able to read and correct "
-            "it before it is confirmed."
+            N_(
+                "The discloser has not opened the record yet: they must be able to read and"
+                " correct it before it is confirmed."
+            )
         )
     ctx.db.execute(
         "UPDATE oral_disclosures SET confirmed_by = ?, confirmed_day = ? WHERE case_id = ?",

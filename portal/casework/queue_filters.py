@@ -14,6 +14,7 @@ from portal.core import workdays
 from portal.core.context import Context
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
 from portal.core.text import normalise_code
+from portal.core.words import N_, Sentence
 from portal.records.casefiles import STATUSES
 
 SOON_WORKING_DAYS = 5  # "due soon": within this many working days (legislation calendar)
@@ -22,16 +23,36 @@ SOON_WORKING_DAYS = 5  # "due soon": within this many working days (legislation 
 # direction. "attention" (the default) puts unseen cases first, then the nearest deadline.
 SORTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "attention": (
-        "What needs you first: unseen, then the nearest deadline",
+        N_("What needs you first: unseen, then the nearest deadline"),
         ("seen", "due_key", "ref"),
         "ASC",
     ),
-    "deadline": ("Nearest deadline first", ("due_key", "ref"), "ASC"),
-    "activity": ("Latest activity first", ("activity_day", "ref"), "DESC"),
-    "received": ("Newest received first", ("received_day", "ref"), "DESC"),
+    "deadline": (N_("Nearest deadline first"), ("due_key", "ref"), "ASC"),
+    "activity": (N_("Latest activity first"), ("activity_day", "ref"), "DESC"),
+    "received": (N_("Newest received first"), ("received_day", "ref"), "DESC"),
 }
-DUE_FILTERS = {"overdue": "Overdue", "soon": f"Due within {SOON_WORKING_DAYS} working days"}
-ASSIGNEE_FILTERS = {"me": "Assigned to me", "unassigned": "Not assigned"}
+DUE_FILTERS = {
+    "overdue": N_("Overdue"),
+    "soon": Sentence(N_("Due within %(days)d working days"), days=SOON_WORKING_DAYS),
+}
+ASSIGNEE_FILTERS = {"me": N_("Assigned to me"), "unassigned": N_("Not assigned")}
+# Said of a filter's value that is not one of those offered (parse_filter).
+NOT_OFFERED = {
+    "status": N_(
+        "The status asked for is not one of those offered, so that filter is not applied."
+    ),
+    "category": N_(
+        "The kind of wrongdoing asked for is not one of those offered, so that filter is not"
+        " applied."
+    ),
+    "due": N_(
+        "The deadline filter asked for is not one of those offered, so that filter is not applied."
+    ),
+    "sort": N_("The order asked for is not one of those offered, so that filter is not applied."),
+    "assignee": N_(
+        "The assignee asked for is not one of those offered, so that filter is not applied."
+    ),
+}
 
 _DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _REF = r"[0-9A-Z-]{1,40}"
@@ -95,12 +116,10 @@ def parse_filter(args: Mapping[str, str]) -> tuple[QueueFilter, list[str]]:
     mistake)."""
     problems: list[str] = []
 
-    def chosen(name: str, allowed, what: str) -> str:
+    def chosen(name: str, allowed) -> str:
         value = (args.get(name) or "").strip()
         if value and value not in allowed:
-            problems.append(
-                f"The {what} asked for is not one of those offered, so that filter is not applied."
-            )
+            problems.append(NOT_OFFERED[name])
             return ""
         return value
 
@@ -109,25 +128,25 @@ def parse_filter(args: Mapping[str, str]) -> tuple[QueueFilter, list[str]]:
         try:
             assignee = str(parse_whole_number(assignee, minimum=1))
         except NotAWholeNumber:
-            problems.append(
-                "The assignee asked for is not one of those offered, so that filter is not applied."
-            )
+            problems.append(NOT_OFFERED["assignee"])
             assignee = ""
-    sort = chosen("sort", SORTS, "order") or "attention"
+    sort = chosen("sort", SORTS) or "attention"
     after = (args.get("after") or "").strip()
     if after and not CURSORS[sort].fullmatch(after):
         after = ""  # a stale or mangled page link: start at the first page
     q = normalise_code(args.get("q"))
     if len(q) > 40:
-        problems.append("A case reference is at most 40 characters long; the search was not made.")
+        problems.append(
+            N_("A case reference is at most 40 characters long; the search was not made.")
+        )
         q = ""
     return (
         QueueFilter(
-            status=chosen("status", STATUSES, "status"),
+            status=chosen("status", STATUSES),
             channel=(args.get("channel") or "").strip()[:200],
-            category=chosen("category", {**CATEGORIES, **FORMER_CATEGORIES}, "kind of wrongdoing"),
+            category=chosen("category", {**CATEGORIES, **FORMER_CATEGORIES}),
             assignee=assignee,
-            due=chosen("due", DUE_FILTERS, "deadline filter"),
+            due=chosen("due", DUE_FILTERS),
             q=normalise_ref(q),
             sort=sort,
             after=after,

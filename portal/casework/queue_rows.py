@@ -11,6 +11,7 @@ from portal.casework import deadlines
 from portal.casework.categories import known_category
 from portal.core import workdays
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.records import casefiles
 from portal.records.casefiles import HasStatus
 
@@ -23,30 +24,31 @@ SHORT_STATUSES: dict[str, str] = casefiles.OFFICER_STATUSES
 # The s 10 categories in a few words, for the filter and the rows (the case page keeps the full
 # wording).
 SHORT_CATEGORIES: dict[str, str] = {
-    "offence": "An offence",
-    "health_safety_environment": "Risk to health, safety or the environment",
-    "maintenance_of_law": "Risk to the maintenance of law",
-    "public_funds": "Public funds or resources",
-    "public_sector_conduct": "Conduct or mismanagement in the public sector",
-    "not_sure": "Not sure",
-    "oppressive_conduct": "Oppressive or negligent conduct (earlier form)",
-    "gross_mismanagement": "Gross mismanagement (earlier form)",
-    "other": "Something else (earlier form)",
+    "offence": N_("An offence"),
+    "health_safety_environment": N_("Risk to health, safety or the environment"),
+    "maintenance_of_law": N_("Risk to the maintenance of law"),
+    "public_funds": N_("Public funds or resources"),
+    "public_sector_conduct": N_("Conduct or mismanagement in the public sector"),
+    "not_sure": N_("Not sure"),
+    "oppressive_conduct": N_("Oppressive or negligent conduct (earlier form)"),
+    "gross_mismanagement": N_("Gross mismanagement (earlier form)"),
+    "other": N_("Something else (earlier form)"),
 }
 DEADLINE_WORDS = {
-    "respond": "s 13 steps due",
-    "acknowledge": "acknowledgement due",
-    "feedback": "feedback due",
-    "update": "progress update due",
-    deadlines.UNKNOWN_KIND: (
-        f"deadline not known (working days after {workdays.LAST_KNOWN_YEAR} are not fixed in law)"
+    "respond": N_("s 13 steps due"),
+    "acknowledge": N_("acknowledgement due"),
+    "feedback": N_("feedback due"),
+    "update": N_("progress update due"),
+    deadlines.UNKNOWN_KIND: Sentence(
+        N_("deadline not known (working days after %(year)d are not fixed in law)"),
+        year=workdays.LAST_KNOWN_YEAR,
     ),
 }
 UNSEEN_KINDS = {
-    "new": "New to you",
-    "message": "New message from the discloser",
-    "referral": "Referred by another officer",
-    "readers": "Its readers changed",
+    "new": N_("New to you"),
+    "message": N_("New message from the discloser"),
+    "referral": N_("Referred by another officer"),
+    "readers": N_("Its readers changed"),
 }
 
 

@@ -28,7 +28,7 @@ from portal.casework.cases import open_case, record_status
 from portal.core import resources
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.core.words import in_sentence
+from portal.core.words import N_, Sentence, in_sentence
 from portal.guard import submissions
 from portal.keys.officer_sessions import SignedIn
 from portal.records import audit, case_history, internal_keys
@@ -36,18 +36,18 @@ from portal.store import transaction
 
 # What the information concerns, for the exclusive routes of s 25.
 CONCERNS: dict[str, str] = {
-    "general": "Neither of the two below",
-    "intelligence_security": "Intelligence and security information",
-    "international_relations": "International relations information",
+    "general": N_("Neither of the two below"),
+    "intelligence_security": N_("Intelligence and security information"),
+    "international_relations": N_("International relations information"),
 }
 EXCLUSIVE_NAMES = {
-    "intelligence_security": "the Inspector-General of Intelligence and Security",
-    "international_relations": "an Ombudsman",
+    "intelligence_security": N_("the Inspector-General of Intelligence and Security"),
+    "international_relations": N_("an Ombudsman"),
 }
 
 CONSULTATION: dict[str, str] = {
-    "consulted": "The discloser was consulted (through the messages) before referring",
-    "not_practicable": "Consulting the discloser was not practicable",
+    "consulted": N_("The discloser was consulted (through the messages) before referring"),
+    "not_practicable": N_("Consulting the discloser was not practicable"),
 }
 
 # A Minister or a member of Parliament is never an appropriate authority (s 25). "Ministry" is fine.
@@ -219,8 +219,15 @@ def _check_route(authority: Authority, concerns: str) -> None:
     if concerns in EXCLUSIVE_NAMES and authority.exclusive_for != concerns:
         named = in_sentence(authority.name)
         raise ReferralError(
-            f"{CONCERNS[concerns]} may be referred only to {EXCLUSIVE_NAMES[concerns]} (s 25). "
-            f"{named[:1].upper()}{named[1:]} is not that authority."
+            Sentence(
+                N_(
+                    "%(concerns)s may be referred only to %(route)s (s 25). %(named)s is not that"
+                    " authority."
+                ),
+                concerns=Sentence(CONCERNS[concerns]),
+                route=Sentence(EXCLUSIVE_NAMES[concerns]),
+                named=f"{named[:1].upper()}{named[1:]}",
+            )
         )
 
 
@@ -247,26 +254,30 @@ def refer(
     authority = get_authority(ctx, authority_id)
     reason, consultation_note = reason.strip(), consultation_note.strip()
     if authority is None:
-        raise ReferralError("Choose an appropriate authority from the directory.")
+        raise ReferralError(N_("Choose an appropriate authority from the directory."))
     if concerns not in CONCERNS:
         raise ReferralError(
-            "Say whether the information concerns intelligence and security or international "
-            "relations."
+            N_(
+                "Say whether the information concerns intelligence and security or international "
+                "relations."
+            )
         )
     _check_route(authority, concerns)
     if consultation not in CONSULTATION:
-        raise ReferralError("Record whether the discloser was consulted (s 16).")
+        raise ReferralError(N_("Record whether the discloser was consulted (s 16)."))
     if consultation == "not_practicable" and not consultation_note:
-        raise ReferralError("Say why consulting the discloser was not practicable.")
+        raise ReferralError(N_("Say why consulting the discloser was not practicable."))
     if not reason:
-        raise ReferralError("Give the discloser the reason for referring it.")
+        raise ReferralError(N_("Give the discloser the reason for referring it."))
     given_name, contact = _given(ctx, authority, organisation, organisation_contact)
     case, case_key = open_case(ctx, who, ref)
     internal_key = internal_keys.open_internal_key(ctx, case.id, who.account.id, who.private_key)
     if internal_key is None:
         raise ReferralError(
-            "This case's officers-only key was not shared with you yet; another reader can"
-            " refer it."
+            N_(
+                "This case's officers-only key was not shared with you yet; another reader can"
+                " refer it."
+            )
         )
     day = today(ctx.settings.timezone)
     record = json.dumps(

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from portal.casework.queue_filters import QueueFilter, parse_filter
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.store import transaction
 
 MAX_VIEWS = 20
@@ -40,22 +41,26 @@ def save(ctx: Context, account_id: int, name: str, form: dict[str, str]) -> Save
     `name`; a view of the same name is replaced."""
     name = " ".join(name.split())
     if not name:
-        raise ViewRefused("Give the view a name, for example \"Overdue and not assigned\".")
+        raise ViewRefused(N_('Give the view a name, for example "Overdue and not assigned".'))
     if len(name) > MAX_NAME:
-        raise ViewRefused(f"A view's name is at most {MAX_NAME} characters long.")
+        raise ViewRefused(
+            Sentence(N_("A view's name is at most %(n)d characters long."), n=MAX_NAME)
+        )
     wanted, problems = parse_filter({key: form.get(key, "") for key in KEPT})
     if problems:
         raise ViewRefused(problems[0])
     query = {k: v for k, v in QueueFilter.query(wanted).items() if k in KEPT}
     if not query:
-        raise ViewRefused("Choose a filter or an order first: this view is the whole queue.")
+        raise ViewRefused(N_("Choose a filter or an order first: this view is the whole queue."))
     with transaction(ctx.db):
         count = ctx.db.execute(
             "SELECT COUNT(*) FROM saved_views WHERE account_id = ? AND name != ?",
             [account_id, name],
         ).fetchone()[0]
         if count >= MAX_VIEWS:
-            raise ViewRefused(f"You can keep {MAX_VIEWS} views; remove one first.")
+            raise ViewRefused(
+                Sentence(N_("You can keep %(n)d views; remove one first."), n=MAX_VIEWS)
+            )
         ctx.db.execute(
             "INSERT INTO saved_views (account_id, name, filters) VALUES (?, ?, ?) "
             "ON CONFLICT (account_id, name) DO UPDATE SET filters = excluded.filters",

@@ -31,6 +31,7 @@ from portal.casework import queue
 from portal.casework.queue_rows import QueueRow, title
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.keys.officer_sessions import SignedIn
 from portal.records import casefiles
 
@@ -50,17 +51,23 @@ def words_of(text: str) -> list[str]:
 
 
 class BadSearch(ValueError):
-    """The words asked for cannot be searched for; the message says why, in plain words."""
+    """The words asked for cannot be searched for; the message (args[0], a words.Sentence or a
+    string marked N_) says why, in plain words."""
+
+
+def too_long() -> Sentence:
+    """What is said of a search longer than MAX_QUERY_CHARACTERS."""
+    return Sentence(N_("Search for at most %(n)d characters at once."), n=MAX_QUERY_CHARACTERS)
 
 
 def parse_words(text: str) -> list[str]:
     if len(text) > MAX_QUERY_CHARACTERS:
-        raise BadSearch(f"Search for at most {MAX_QUERY_CHARACTERS} characters at once.")
+        raise BadSearch(too_long())
     found = list(dict.fromkeys(words_of(text)))
     if not found:
-        raise BadSearch("Type one or more words to look for.")
+        raise BadSearch(N_("Type one or more words to look for."))
     if len(found) > MAX_WORDS:
-        raise BadSearch(f"Search for at most {MAX_WORDS} words at once.")
+        raise BadSearch(Sentence(N_("Search for at most %(n)d words at once."), n=MAX_WORDS))
     return found
 
 

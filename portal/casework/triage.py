@@ -22,13 +22,14 @@ from portal.casework import (
 from portal.casework.cases import open_case, record_status
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.guard import submissions
 from portal.keys.officer_sessions import SignedIn
 from portal.records import audit, case_attachments, case_history, casefiles
 from portal.records.casefiles import REASON_REQUIRED, STATUSES, Attachment, CaseRecord, StatusUpdate
 from portal.store import transaction
 
-CONTACT_WITHHELD = (
+CONTACT_WITHHELD = N_(
     "(Sealed apart: you do not hold this case's identity key. Ask an officer who does.)"
 )
 
@@ -104,7 +105,7 @@ def assign(
     else."""
     case, _ = open_case(ctx, who, ref)
     if officer_id is not None and officer_id not in {r.id for r in reader_accounts(ctx, case.id)}:
-        raise StatusError("A case can be assigned only to an officer who can read it.")
+        raise StatusError(N_("A case can be assigned only to an officer who can read it."))
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         ctx.db.execute(
@@ -136,7 +137,13 @@ def read_case(
         thread = case_history.read_message_page(ctx, case.id, case_key)
     messages = thread.messages
     problems += [
-        f"The message of {m.day} was changed outside the portal (its author or day was edited)."
+        Sentence(
+            N_(
+                "The message of %(day)s was changed outside the portal (its author or day was"
+                " edited)."
+            ),
+            day=m.day,
+        )
         for m in messages
         if m.verified is False
     ]
@@ -236,10 +243,10 @@ def set_status(
     timeframe. The status it already has, with the same reason and timeframe, is refused
     (StatusError). Raises StatusError, or submissions.AlreadySubmitted for a resent form."""
     if status not in STATUSES:
-        raise StatusError("Choose one of the listed statuses.")
+        raise StatusError(N_("Choose one of the listed statuses."))
     reason, expected_timeframe = reason.strip(), expected_timeframe.strip()
     if status in REASON_REQUIRED and not reason:
-        raise StatusError("Give the discloser a reason for this status.")
+        raise StatusError(N_("Give the discloser a reason for this status."))
     case, case_key = open_case(ctx, who, ref)
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
@@ -264,11 +271,11 @@ def complete_step(ctx: Context, who: SignedIn, ref: str, step: str) -> None:
     """Record one s 13(1) step as done today. Acknowledging a case still 'received' also sets
     'acknowledged'. Raises StatusError for an unknown step or one already done."""
     if step not in workflow.STEP_LABELS:
-        raise StatusError("Choose one of the listed steps.")
+        raise StatusError(N_("Choose one of the listed steps."))
     case, case_key = open_case(ctx, who, ref)
     with transaction(ctx.db):
         if not _mark_step(ctx, case, case_key, who.account.id, step, today(ctx.settings.timezone)):
-            raise StatusError("That step is already recorded as done.")
+            raise StatusError(N_("That step is already recorded as done."))
 
 
 def _mark_step(

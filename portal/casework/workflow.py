@@ -21,18 +21,20 @@ from portal.core.words import N_
 
 # What each step of s 13(1) asks of the receiver, in the Act's order. s 13 is guidance: "should".
 STEP_LABELS: dict[str, str] = {
-    "acknowledge": "Acknowledge to the discloser the date the disclosure was received (s 13(1)(a))",
-    "consider": "Consider the disclosure and whether it warrants investigation (s 13(1)(b))",
-    "check": (
+    "acknowledge": N_(
+        "Acknowledge to the discloser the date the disclosure was received (s 13(1)(a))"
+    ),
+    "consider": N_("Consider the disclosure and whether it warrants investigation (s 13(1)(b))"),
+    "check": N_(
         "Check with the discloser whether it has been disclosed elsewhere, and any outcome (s"
         " 13(1)(c))"
     ),
-    "deal": (
+    "deal": N_(
         "Deal with the matter: investigate, address it by acting or recommending action, refer it "
         "(s 16), or decide that no action is required (s 15) (s 13(1)(d))"
     ),
     "inform": (
-        "Inform the discloser, with reasons, what has been done or is being done (s 13(1)(e))"
+        N_("Inform the discloser, with reasons, what has been done or is being done (s 13(1)(e))")
     ),
 }
 
@@ -116,21 +118,21 @@ def status_meanings(regime: str) -> dict[str, str]:
 
 
 REGIME_NAMES: dict[str, str] = {
-    "nz": "New Zealand: Protected Disclosures (Protection of Whistleblowers) Act 2022, s 13",
-    "eu": "European Union: Whistleblowing Directive (EU) 2019/1937, Art 9",
+    "nz": N_("New Zealand: Protected Disclosures (Protection of Whistleblowers) Act 2022, s 13"),
+    "eu": N_("European Union: Whistleblowing Directive (EU) 2019/1937, Art 9"),
 }
 
 UNKNOWN_DUE = deadlines.UNKNOWN_KIND
 
 DEADLINE_NAMES: dict[str, str] = {
-    "respond": (
+    "respond": N_(
         "Acknowledge, consider, check, deal with it and inform the discloser (20 working days, s"
         " 13(1))"
     ),
-    "acknowledge": "Acknowledge receipt (7 days)",
-    "feedback": "Give the discloser feedback (3 months)",
-    "update": "Next progress update to the discloser (s 13(2))",
-    UNKNOWN_DUE: "Not known",
+    "acknowledge": N_("Acknowledge receipt (7 days)"),
+    "feedback": N_("Give the discloser feedback (3 months)"),
+    "update": N_("Next progress update to the discloser (s 13(2))"),
+    UNKNOWN_DUE: N_("Not known"),
 }
 
 
@@ -273,13 +275,15 @@ def record_extension(
     state = clock_state(ctx, case_id)
     if state.regime != "nz":
         raise WorkflowError(
-            "This channel follows the EU regime, whose 3-month feedback period has no "
-            "extension like s 13(2)."
+            N_(
+                "This channel follows the EU regime, whose 3-month feedback period has no "
+                "extension like s 13(2)."
+            )
         )
     if not expected_timeframe.strip():
-        raise WorkflowError("Tell the discloser how long you expect to take (s 13(2)).")
+        raise WorkflowError(N_("Tell the discloser how long you expect to take (s 13(2))."))
     if not 1 <= update_every <= 60:
-        raise WorkflowError("Progress updates should be due every 1 to 60 working days.")
+        raise WorkflowError(N_("Progress updates should be due every 1 to 60 working days."))
     detail = crypto.encrypt_field(
         case_key,
         case_id,
@@ -297,7 +301,7 @@ def record_extension(
 def record_progress_update(ctx: Context, case_id: str, *, day: str, account_id: int) -> None:
     if _extension_row(ctx, case_id) is None:
         raise WorkflowError(
-            "Progress updates belong to an extension under s 13(2); record one first."
+            N_("Progress updates belong to an extension under s 13(2); record one first.")
         )
     seq = ctx.db.execute(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM progress_updates WHERE case_id = ?", [case_id]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from portal.core.words import N_, Sentence
+
 MAX_DIGITS = 18  # below 2**63, so a number never overflows an SQLite INTEGER
 _DIGITS = re.compile(r"[0-9]{1,%d}" % MAX_DIGITS)
 
@@ -31,10 +33,12 @@ def parse_whole_number(
     Raises NotAWholeNumber (a ValueError) for anything else, including None and "".
     """
     if text is None or not _DIGITS.fullmatch(text):
-        raise NotAWholeNumber("Give a whole number written with the digits 0 to 9.")
+        raise NotAWholeNumber(N_("Give a whole number written with the digits 0 to 9."))
     value = int(text)
     if not minimum <= value <= maximum:
-        raise NotAWholeNumber(f"Give a whole number from {minimum} to {maximum}.")
+        raise NotAWholeNumber(
+            Sentence(N_("Give a whole number from %(low)d to %(high)d."), low=minimum, high=maximum)
+        )
     return value
 
 

@@ -10,11 +10,12 @@ from portal.core.clock import time_of_day
 from portal.core.config import onion_address
 from portal.core.installation_file import INSTALLATION_FILE, installation_lock, write_installation
 from portal.core.numbers import parse_whole_number
+from portal.core.words import N_
 
 
 def _yes_no(value: str) -> bool:
     if value.lower() not in ("yes", "no"):
-        raise ValueError("Give yes or no.")
+        raise ValueError(N_("Give yes or no."))
     return value.lower() == "yes"
 
 

@@ -151,3 +151,21 @@ def N_(text: str) -> str:
     """Marks a string of the domain for the message catalogue (`make translations` extracts it);
     the page translates it where it is shown (`{{ _(label) }}`). Returns `text` unchanged."""
     return text
+
+
+class Sentence(str):
+    """A sentence of the domain with values in it: the English text (`str`), which keeps its
+    message (`msgid`, a string marked N_ with `%(name)s` placeholders) and its `values`, so that
+    a page can say it in its own language (the `translated` filter, portal.web.languages).
+    Values that are Sentences are translated in turn; others are data and shown as they are.
+
+        Sentence(N_("The roster of %(name)s does not verify."), name="Audit")
+    """
+
+    msgid: str
+    values: dict
+
+    def __new__(cls, msgid: str, **values) -> Sentence:
+        made = super().__new__(cls, msgid % values if values else msgid)
+        made.msgid, made.values = msgid, values
+        return made

@@ -9,6 +9,7 @@ import crypto
 from portal.casework import consent, identity, oral, workflow
 from portal.casework.categories import known_category
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.guard import submissions, work_queues
 from portal.intake import file_cleaning, receipts
 from portal.intake.receiving import Intake, begin_disclosure
@@ -151,7 +152,7 @@ def verified_readers(
     case's key is sealed to. Raises NoReceiver, NoVerifiedReader or conflicts.ExcludedEveryone."""
     readers = conflicts.readers_without(ctx, channel, excluded_ids)
     if not readers:
-        raise NoReceiver("This channel has no integrity officer to receive disclosures.")
+        raise NoReceiver(N_("This channel has no integrity officer to receive disclosures."))
     admitted = roster.seal_readers(ctx, channel.id, readers)
     if not admitted:
         raise NoVerifiedReader()
@@ -179,7 +180,7 @@ def complete_disclosure(
     channel = channels.find_channel(ctx, values.get("channel") or "")
     excluded_ids = set(excluded)
     if channel is None:
-        raise NoReceiver("This channel has no integrity officer to receive disclosures.")
+        raise NoReceiver(N_("This channel has no integrity officer to receive disclosures."))
     verified_readers(ctx, channel, excluded_ids)
     if submissions.was_claimed(ctx.db, submission_token):  # spare the key derivation on a resend
         raise submissions.AlreadySubmitted()
@@ -235,7 +236,7 @@ def record_oral(
         o.id for o in channels.channel_officers(ctx, channel.id)
     }:
         raise NotYourChannel(
-            "You can record a disclosure only for a channel you are an officer of."
+            N_("You can record a disclosure only for a channel you are an officer of.")
         )
     with begin_disclosure(ctx) as intake:
         return complete_disclosure(ctx, intake, values, submission_token, oral_by=account_id)

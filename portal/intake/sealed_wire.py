@@ -22,6 +22,7 @@ PLAINTEXT_NAMES = frozenset(
         "category",
         "disclosed_elsewhere",
         "contact",
+        "language",
         "identifying",
         "exclude",
         "strip_metadata",
@@ -37,6 +38,10 @@ FIELD_LIMITS = {
     "details": 800_000,
     "disclosed_elsewhere": 64,
 }
+# Fields a sealed body may leave out: "language", the language the discloser said they wrote in
+# (a language code, as the plaintext form sends it; casefiles.CASE_FIELDS), which an older page
+# does not send.
+OPTIONAL_FIELD_LIMITS = {"language": 64}
 IDENTITY_LIMITS = {"contact": 8000, "identifying": 80_000}
 MESSAGE_LIMIT = 800_000
 META_LIMIT = 4096
@@ -207,9 +212,14 @@ def _envelopes(value, what: str) -> dict[str, Envelope]:
     return found
 
 
-def _sealed_fields(value, what: str, limits: dict[str, int]) -> dict[str, bytes]:
-    value = members(value, set(limits))
-    return {name: field_ct(value[name], f"{what} {name!r}", cap) for name, cap in limits.items()}
+def _sealed_fields(
+    value, what: str, limits: dict[str, int], optional: dict[str, int] | None = None
+) -> dict[str, bytes]:
+    """Each field's ciphertext by name: every one of `limits`, and those of `optional` present."""
+    optional = optional or {}
+    value = members(value, set(limits), set(optional))
+    caps = {**limits, **{name: cap for name, cap in optional.items() if name in value}}
+    return {name: field_ct(value[name], f"{what} {name!r}", cap) for name, cap in caps.items()}
 
 
 def _attachments(value) -> list[SealedAttachment]:
@@ -276,7 +286,7 @@ def read_disclosure(body) -> SealedDisclosure:
         lookup_id=hex_id(discloser["lookup"], "lookup", 32),
         case_keys=_envelopes(body["case_key"], "case_key"),
         identity_keys=_envelopes(body["identity_key"], "identity_key"),
-        fields=_sealed_fields(body["fields"], "field", FIELD_LIMITS),
+        fields=_sealed_fields(body["fields"], "field", FIELD_LIMITS, OPTIONAL_FIELD_LIMITS),
         identity_fields=_sealed_fields(body["identity_fields"], "identity field", IDENTITY_LIMITS),
         status=_first_status(body["status"]),
         attachments=_attachments(body.get("attachments", [])),

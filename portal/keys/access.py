@@ -18,6 +18,7 @@ import crypto
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.core.text import count_of
+from portal.core.words import N_, Sentence
 from portal.keys import accounts, channels, conflicts, roster, sessions
 from portal.records import audit, casefiles, internal_keys
 from portal.store import progress, transaction
@@ -163,13 +164,13 @@ def grant(
         (o for o in grantable_officers(ctx, granter, channel.id) if o.id == grantee_id), None
     )
     if grantee is None:
-        raise GrantError("Choose a confirmed officer of this channel other than yourself.")
+        raise GrantError(N_("Choose a confirmed officer of this channel other than yourself."))
     if not roster.load(ctx, channel.id).admits(grantee):
-        raise GrantError(
-            f"The signed roster of {channel.name} does not admit {grantee.name}'s current key, so"
-            " nothing can be sealed to it. An officer of the channel must sign it on the roster"
-            " page after comparing fingerprints."
-        )
+        raise GrantError(Sentence(N_(
+            "The signed roster of %(channel)s does not admit %(who)s's current key, so nothing can"
+            " be sealed to it. An officer of the channel must sign it on the roster page after"
+            " comparing fingerprints."
+        ), channel=channel.name, who=grantee.name))
     if ref is None:
         return _grant_all(ctx, granter, private_key, grantee, channel, seconds)
     case = casefiles.get_case(ctx, ref=ref)
@@ -181,10 +182,10 @@ def grant(
     if outcome == "unreadable":
         raise casefiles.CaseNotFound()
     if result.excluded:
-        raise GrantError(
-            f"The discloser asked that {grantee.name} not see this case, so they cannot be given "
-            "access to it."
-        )
+        raise GrantError(Sentence(N_(
+            "The discloser asked that %(who)s not see this case, so they cannot be given access"
+            " to it."
+        ), who=grantee.name))
     return result
 
 
@@ -355,7 +356,7 @@ def offboard(ctx: Context, account_id: int, *, actor: int | None = None) -> int:
     """
     account = accounts.get_account(ctx, account_id)
     if account is None or account.role != "officer":
-        raise accounts.AccountError("There is no such officer.")
+        raise accounts.AccountError(N_("There is no such officer."))
     destroyed = crypto.wrap_private_key(
         crypto.generate_keypair()[0], crypto.new_receipt(), ctx.settings.passphrase_params
     )

@@ -17,6 +17,7 @@ from confusable_homoglyphs import confusables
 import crypto
 from portal.core.clock import epoch, today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 
 ROLES = ("officer", "admin")
 
@@ -47,12 +48,12 @@ def check_display_name(name: str) -> None:
     from more than one script (a Cyrillic "а" among Latin ones). Raises AccountError."""
     if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES or ch in _INVISIBLE for ch in name):
         raise AccountError(
-            "A display name can only hold letters, digits, spaces and punctuation: no invisible "
-            "characters or symbols."
+            N_("A display name can only hold letters, digits, spaces and punctuation: no invisible "
+            "characters or symbols.")
         )
     if confusables.is_mixed_script(name):
         raise AccountError(
-            "A display name must be written in one script, so that it cannot imitate another."
+            N_("A display name must be written in one script, so that it cannot imitate another.")
         )
 
 
@@ -60,8 +61,8 @@ def check_email(email: str) -> None:
     """Email addresses are compared exactly (case aside), so they are kept to printable ASCII."""
     if not _EMAIL.fullmatch(email):
         raise AccountError(
-            "Give the email address in plain letters, digits and punctuation, with one @ and "
-            "no spaces."
+            N_("Give the email address in plain letters, digits and punctuation, with one @ and "
+            "no spaces.")
         )
 
 
@@ -107,15 +108,17 @@ def check_name_and_email_free(ctx: Context, name: str, email: str) -> str:
     ).fetchall()
     if any(name_key(row[0]) == key for row in taken):
         raise AccountError(
-            "Another person already has this display name, or one that looks the same. "
-            "Add a middle initial or a team name."
+            N_("Another person already has this display name, or one that looks the same. "
+            "Add a middle initial or a team name.")
         )
     if ctx.db.execute(
         "SELECT 1 FROM accounts WHERE email = ? UNION ALL SELECT 1 FROM invitations "
         "WHERE email = ? AND used = 0 AND expires_at > ?",
         [email, email, now],
     ).fetchone():
-        raise AccountError(f"An account or invitation for {email} already exists.")
+        raise AccountError(
+            Sentence(N_("An account or invitation for %(email)s already exists."), email=email)
+        )
     return key
 
 
@@ -133,6 +136,8 @@ class Account:
 
 # The columns of an Account, in its fields' order (prefix with a table alias where needed).
 ACCOUNT_COLUMNS = "id, email, name, role, public_key, signing_public_key"
+# A channel of an officer's that waits for an officer of it to confirm them (list_accounts).
+WAITING_MEMBERSHIP = N_("%(channel)s (waiting for an officer of the channel to confirm)")
 
 
 def get_account(ctx: Context, account_id: int) -> Account | None:
@@ -226,7 +231,7 @@ def list_accounts(ctx: Context) -> list[AccountSummary]:
                     (
                         n
                         if state == "confirmed"
-                        else f"{n} (waiting for an officer of the channel to confirm)"
+                        else Sentence(WAITING_MEMBERSHIP, channel=n)
                     )
                     for n, state in names
                 ],

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.guard import submissions
 from portal.keys import roster
 from portal.keys.accounts import Account, AccountError
@@ -44,13 +45,15 @@ def add_channel(
     Raises AccountError, or submissions.AlreadySubmitted for a resent form."""
     name = name.strip()
     if not name:
-        raise AccountError("A channel needs a name.")
+        raise AccountError(N_("A channel needs a name."))
     if regime not in REGIMES:
-        raise AccountError("The regime must be 'nz' or 'eu'.")
+        raise AccountError(N_("The regime must be 'nz' or 'eu'."))
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         if ctx.db.execute("SELECT 1 FROM channels WHERE name = ?", [name]).fetchone():
-            raise AccountError(f"A channel named {name!r} already exists.")
+            raise AccountError(
+                Sentence(N_("A channel named %(name)s already exists."), name=repr(name))
+            )
         (channel_id,) = ctx.db.execute(
             "INSERT INTO channels (name, description, regime) VALUES (?, ?, ?) RETURNING id",
             [name, description, regime],
@@ -112,7 +115,7 @@ def readers_by_channel(ctx: Context) -> dict[int, list[str]]:
 
 def resolve_channels(ctx: Context, channels, *, required: bool) -> list[Channel]:
     if required and not channels:
-        raise AccountError("An officer needs at least one channel.")
+        raise AccountError(N_("An officer needs at least one channel."))
     found = [find_channel(ctx, c) for c in channels]
     missing = [c for c, ch in zip(channels, found) if ch is None]
     if missing:
@@ -122,7 +125,7 @@ def resolve_channels(ctx: Context, channels, *, required: bool) -> list[Channel]
 
 # Who made a change at the command line, as membership records name them ("... (by the server's
 # operator, at the command line)").
-BY_OPERATOR = "the server's operator, at the command line"
+BY_OPERATOR = N_("the server's operator, at the command line")
 
 
 def record_membership_event(

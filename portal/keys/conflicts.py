@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import crypto
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.guard import submissions
 from portal.keys import accounts, channels
 from portal.records import audit, case_history, internal_keys
@@ -129,9 +130,11 @@ def declare_interest(
 ) -> None:
     text = " ".join(text.split())
     if not text:
-        raise InterestError("Describe the interest first.")
+        raise InterestError(N_("Describe the interest first."))
     if len(text) > MAX_INTEREST_CHARS:
-        raise InterestError(f"Keep it to {MAX_INTEREST_CHARS} characters.")
+        raise InterestError(
+            Sentence(N_("Keep it to %(n)d characters."), n=MAX_INTEREST_CHARS)
+        )
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         interest_id = ctx.db.execute(
@@ -149,7 +152,7 @@ def remove_interest(ctx: Context, account_id: int, interest_id: int) -> None:
         if not ctx.db.execute(
             "DELETE FROM interests WHERE id = ? AND account_id = ?", [interest_id, account_id]
         ).rowcount:
-            raise InterestError("That is not one of your declared interests.")
+            raise InterestError(N_("That is not one of your declared interests."))
         audit.record(ctx, "interest_removed", actor=account_id, detail={"interest_id": interest_id})
 
 

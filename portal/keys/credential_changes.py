@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import crypto
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.keys import credentials, rotation, second_factor, sessions, signing_keys
 from portal.keys.accounts import Account
 from portal.keys.enrolment import SetupError
@@ -36,15 +37,15 @@ def change_passphrase(
         # The rotation keeps the old key wrapped under the current passphrase until it is done:
         # changing it now would strand the cases not yet re-sealed to the new key.
         raise SetupError(
-            "A change of your key pair is under way. Carry it on from \"Replace my keys\" (or"
-            " sign out and sign in again), then change your passphrase."
+            N_("A change of your key pair is under way. Carry it on from \"Replace my keys\" (or"
+            " sign out and sign in again), then change your passphrase.")
         )
     signing_public, wrapped_signing = signing_keys.stored(ctx, account.id)
     if wrapped_signing is not None:
         if signing_key is None or crypto.signing_public_key(signing_key) != signing_public:
             raise SetupError(
-                "This session began before your signing key was made. Sign out and sign in "
-                "again, then change your passphrase."
+                N_("This session began before your signing key was made. Sign out and sign in "
+                "again, then change your passphrase.")
             )
         rewrapped_signing = signing_keys.rewrap(ctx, signing_key, new)
     wrapped = credentials.wrap(ctx, private_key, new)
@@ -62,7 +63,7 @@ def change_passphrase(
             ],
         ).rowcount
         if changed != 1:
-            raise SetupError("Your keys changed meanwhile. Nothing was changed: try again.")
+            raise SetupError(N_("Your keys changed meanwhile. Nothing was changed: try again."))
         ended = sessions.end_all_for(ctx.db, "officer", str(account.id), keep=keep_session)
         audit.record(
             ctx, "passphrase_change", actor=account.id, detail={"other_sessions_ended": ended}
@@ -73,7 +74,7 @@ def change_passphrase(
 def check_new_passphrase(account: Account, new: str, again: str) -> None:
     """Typed the same twice and not guessable. Raises SetupError, credentials.WeakPassphrase."""
     if new != again:
-        raise SetupError("The two new passphrases are not the same.")
+        raise SetupError(N_("The two new passphrases are not the same."))
     credentials.check_passphrase_strength(
         new, [account.email, account.name, *account.email.split("@")]
     )
@@ -105,12 +106,12 @@ def finish_second_factor_change(
     session of the account ends, the one of cookie `keep_session` stays. Raises SetupError."""
     secret = pending_second_factor(ctx, account)
     if secret is None:
-        raise SetupError("Give your passphrase first to start a new second factor.")
+        raise SetupError(N_("Give your passphrase first to start a new second factor."))
     step = second_factor.matching_step(secret, second_factor.normalise_code(code))
     if step is None:
         raise SetupError(
-            "That code did not match. Check the app shows the new entry, then type its current"
-            " code."
+            N_("That code did not match. Check the app shows the new entry, then type its current"
+            " code.")
         )
     with transaction(ctx.db):
         ctx.db.execute(

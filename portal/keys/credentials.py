@@ -13,6 +13,7 @@ import zxcvbn
 import crypto
 from portal.core.config import Settings
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.guard import work_queues
 from portal.keys import second_factor
 from portal.keys.accounts import Account, AccountError
@@ -38,7 +39,10 @@ def check_passphrase_strength(passphrase: str, user_inputs: list[str] = ()) -> N
     WeakPassphrase."""
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
         raise WeakPassphrase(
-            f"Use at least {MIN_PASSPHRASE_LENGTH} characters: several uncommon words work well."
+            Sentence(
+                N_("Use at least %(n)d characters: several uncommon words work well."),
+                n=MIN_PASSPHRASE_LENGTH,
+            )
         )
     # zxcvbn refuses more than 72 characters (its cost grows with length): the first 72 decide. The
     # person's own name and email, word by word, count as guessable.
@@ -47,9 +51,13 @@ def check_passphrase_strength(passphrase: str, user_inputs: list[str] = ()) -> N
     if result["score"] < MIN_PASSPHRASE_SCORE:
         feedback = result["feedback"]
         advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+        # zxcvbn's advice is its own, in English; without any, the portal's (translated).
         raise WeakPassphrase(
-            "This passphrase would be too easy to guess. "
-            + (advice or "Add another word or two; uncommon words are better.")
+            Sentence(
+                N_("This passphrase would be too easy to guess. %(advice)s"),
+                advice=advice
+                or Sentence(N_("Add another word or two; uncommon words are better.")),
+            )
         )
 
 

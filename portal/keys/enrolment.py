@@ -31,6 +31,7 @@ import crypto
 from portal.core.clock import epoch
 from portal.core.context import Context
 from portal.core.text import normalise_code
+from portal.core.words import N_
 from portal.keys import (
     accounts,
     credentials,
@@ -163,7 +164,9 @@ def choose_passphrase(ctx: Context, state: SetupState, passphrase: str, again: s
     and pick a TOTP secret to enrol. Nothing is stored yet. Raises SetupError or
     credentials.WeakPassphrase."""
     if passphrase != again:
-        raise SetupError("The two passphrases are not the same. Type the same passphrase twice.")
+        raise SetupError(
+            N_("The two passphrases are not the same. Type the same passphrase twice.")
+        )
     credentials.check_passphrase_strength(
         passphrase, [state.email, state.name, *state.email.split("@")]
     )
@@ -173,7 +176,7 @@ def choose_passphrase(ctx: Context, state: SetupState, passphrase: str, again: s
         except credentials.LoginFailed:
             pass
         else:
-            raise SetupError("Choose a passphrase of your own, not the one you were given.")
+            raise SetupError(N_("Choose a passphrase of your own, not the one you were given."))
     private_key, _ = crypto.generate_keypair()
     wrapped = credentials.wrap(ctx, private_key, passphrase)
     replaced = replace(
@@ -205,11 +208,14 @@ def finish(ctx: Context, state: SetupState, code: str) -> Finished:
     Raises SetupError for a wrong code, InvitationUnusable if another tab finished the link first.
     """
     if state.new_wrapped is None or state.totp_secret is None:
-        raise SetupError("Choose your passphrase first.")
+        raise SetupError(N_("Choose your passphrase first."))
     step = second_factor.matching_step(state.totp_secret, second_factor.normalise_code(code))
     if step is None:
         raise SetupError(
-            "That code did not match. Check the app shows this account, then type the current code."
+            N_(
+                "That code did not match. Check the app shows this account, then type the current"
+                " code."
+            )
         )
     public_key = crypto.public_key_of(state.new_private_key)
     codes = second_factor.new_recovery_codes()
@@ -275,7 +281,7 @@ def _create_invited_account(ctx: Context, state: SetupState, public_key: bytes, 
                 ctx,
                 channel_id,
                 subject,
-                "enrolled after an invitation",
+                N_("enrolled after an invitation"),
                 BY_OPERATOR,
             )
             # Per channel, so that `portal audit verify` and the roster can tell this membership
@@ -308,7 +314,7 @@ def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, ste
     ).fetchone()
     if row is None or not row[1] or row[0] != crypto.public_key_of(state.old_private_key):
         raise SetupError(
-            "This account has already been set up. Sign in with the passphrase you chose."
+            N_("This account has already been set up. Sign in with the passphrase you chose.")
         )
     # Every case key sealed to the set-up key is re-sealed to the new one, overwriting the old copy.
     for case_id, recipient, sealed in ctx.db.execute(
@@ -339,7 +345,7 @@ def _replace_credentials(ctx: Context, state: SetupState, public_key: bytes, ste
     ).rowcount
     if changed != 1:
         raise SetupError(
-            "This account has already been set up. Sign in with the passphrase you chose."
+            N_("This account has already been set up. Sign in with the passphrase you chose.")
         )
     _store_signing_key(ctx, state.account_id, state)
     return state.account_id

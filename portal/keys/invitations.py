@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import crypto
 from portal.core.clock import epoch, today
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.guard import submissions
 from portal.keys import accounts, memberships
 from portal.keys.accounts import Account, AccountError
@@ -62,9 +63,9 @@ def invite(
     (only the command line does that). Raises AccountError."""
     email, name = email.strip(), name.strip()
     if "@" not in email or not name:
-        raise AccountError("An invitation needs an email address and a name.")
+        raise AccountError(N_("An invitation needs an email address and a name."))
     if role not in ("officer", "admin") or (role == "admin" and (channels or invited_by)):
-        raise AccountError("An administrator is invited at the command line, to no channel.")
+        raise AccountError(N_("An administrator is invited at the command line, to no channel."))
     found = resolve_channels(ctx, channels, required=role == "officer")
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))

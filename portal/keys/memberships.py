@@ -9,11 +9,13 @@ and removal is listed for the channel's officers until each has seen it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import crypto
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.guard import submissions
 from portal.keys import access, accounts, channels, roster, roster_work
 from portal.keys.accounts import Account, AccountError
@@ -91,10 +93,10 @@ def require_first_officer(ctx: Context, channel: channels.Channel) -> None:
     """Refuse a web request for a channel that has no officer yet: its first one comes from the
     command line."""
     if _confirmed_count(ctx, channel.id) == 0:
-        raise AccountError(
-            f"{channel.name} has no officer yet. Its first officer is added on the server "
-            "with `portal officer invite`, so that no web account alone decides who reads it."
-        )
+        raise AccountError(Sentence(N_(
+            "%(channel)s has no officer yet. Its first officer is added on the server with"
+            " `portal officer invite`, so that no web account alone decides who reads it."
+        ), channel=channel.name))
 
 
 def request(
@@ -111,14 +113,14 @@ def request(
         ctx, channel_name
     )
     if officer is None or officer.role != "officer":
-        raise AccountError("Only an integrity officer can receive a channel's disclosures.")
+        raise AccountError(N_("Only an integrity officer can receive a channel's disclosures."))
     if accounts.is_offboarded(ctx, officer.id):
-        raise AccountError(
-            f"{officer.name} was offboarded and can never read disclosures again: invite them "
-            "afresh if they return."
-        )
+        raise AccountError(Sentence(N_(
+            "%(who)s was offboarded and can never read disclosures again: invite them afresh if"
+            " they return."
+        ), who=officer.name))
     if channel is None:
-        raise AccountError("There is no such channel.")
+        raise AccountError(N_("There is no such channel."))
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         require_first_officer(ctx, channel)
@@ -126,9 +128,10 @@ def request(
             "SELECT 1 FROM channel_officers WHERE channel_id = ? AND account_id = ?",
             [channel.id, officer.id],
         ).fetchone():
-            raise AccountError(
-                f"{officer.name} is already a member of {channel.name}, or waiting to be confirmed."
-            )
+            raise AccountError(Sentence(
+                N_("%(who)s is already a member of %(channel)s, or waiting to be confirmed."),
+                who=officer.name, channel=channel.name,
+            ))
         ctx.db.execute(
             "INSERT INTO channel_officers (channel_id, account_id, state, requested_by) "
             "VALUES (?, ?, 'pending', ?)",
@@ -140,7 +143,7 @@ def request(
             channel.id,
             subject_id=officer.id,
             subject=label(officer),
-            action="asked to join: waiting for an officer of the channel to confirm",
+            action=N_("asked to join: waiting for an officer of the channel to confirm"),
             actor=admin,
         )
 
@@ -187,14 +190,14 @@ def decide(
                 " account_id = ?",
                 [channel_id, account_id],
             )
-            action = "confirmed: receives the channel's new disclosures"
+            action = N_("confirmed: receives the channel's new disclosures")
             _admit_into_roster(ctx, officer, signing_seed, channel_id, account_id)
         else:
             ctx.db.execute(
                 "DELETE FROM channel_officers WHERE channel_id = ? AND account_id = ?",
                 [channel_id, account_id],
             )
-            action = "refused: does not join the channel"
+            action = N_("refused: does not join the channel")
         _record(
             ctx,
             "membership_confirm" if confirm else "membership_refuse",
@@ -226,14 +229,17 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
         ctx, channel_name
     )
     if officer is None or channel is None:
-        raise AccountError("There is no such membership.")
+        raise AccountError(N_("There is no such membership."))
     with transaction(ctx.db):
         row = ctx.db.execute(
             "SELECT state FROM channel_officers WHERE channel_id = ? AND account_id = ?",
             [channel.id, officer.id],
         ).fetchone()
         if row is None:
-            raise AccountError(f"{officer.name} is not a member of {channel.name}.")
+            raise AccountError(Sentence(
+                N_("%(who)s is not a member of %(channel)s."),
+                who=officer.name, channel=channel.name,
+            ))
         if row[0] == "pending":
             # A request nobody confirmed yet: withdrawn, with nothing to take back.
             ctx.db.execute(
@@ -246,7 +252,7 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
                 channel.id,
                 subject_id=officer.id,
                 subject=label(officer),
-                action="request withdrawn",
+                action=N_("request withdrawn"),
                 actor=admin,
             )
             return
@@ -256,10 +262,10 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
             and ctx.db.execute("SELECT 1 FROM cases WHERE channel_id = ?", [channel.id]).fetchone()
         )
         if orphaned or last:
-            raise AccountError(
-                f"{officer.name} is the last officer who can read cases of {channel.name}. "
-                "Another officer must be confirmed and given access first."
-            )
+            raise AccountError(Sentence(N_(
+                "%(who)s is the last officer who can read cases of %(channel)s. Another officer"
+                " must be confirmed and given access first."
+            ), who=officer.name, channel=channel.name))
         access.delete_sealed_copies(ctx, officer.id, channel.id)
         # Their sessions hold their private key: they sign in again, to whatever they still read.
         access.end_sessions(ctx, officer.id)
@@ -273,7 +279,7 @@ def remove(ctx: Context, admin: Account, account_id: int, channel_name: str) -> 
             channel.id,
             subject_id=officer.id,
             subject=label(officer),
-            action="removed: their copies of the channel's case keys were deleted",
+            action=N_("removed: their copies of the channel's case keys were deleted"),
             actor=admin,
         )
 
@@ -301,11 +307,29 @@ _OLD_OPERATOR_WORDS = {
 }
 
 
+# The stored words that name an actor or a subject, each said again as a Sentence for the page's
+# language (the action is stored as a message itself, marked N_ where it is recorded).
+_SAID = (
+    (re.compile(r"officer (.+)", re.S), N_("officer %(who)s")),
+    (re.compile(r"administrator (.+)", re.S), N_("administrator %(who)s")),
+    (re.compile(r"The channel's recovery key \(fingerprint ([^)]+)\)"),
+     N_("The channel's recovery key (fingerprint %(who)s)")),
+)
+
+
+def _said(text: str) -> Sentence:
+    for pattern, msgid in _SAID:
+        found = pattern.fullmatch(text)
+        if found:
+            return Sentence(msgid, who=found.group(1))
+    return Sentence(text) if "%" not in text else Sentence("%(text)s", text=text)
+
+
 def _in_todays_words(event_id, channel_name, subject, action, actor, day) -> tuple:
     if actor == "the server's operator (command line)":
         actor = channels.BY_OPERATOR
     action, actor = _OLD_OPERATOR_WORDS.get((action, actor), (action, actor))
-    return event_id, channel_name, subject, action, actor, day
+    return event_id, channel_name, _said(subject), _said(action), _said(actor), day
 
 
 def mark_seen(ctx: Context, officer: Account, events: list[MembershipEvent]) -> None:

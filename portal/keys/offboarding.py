@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.keys import access, accounts, channels, roster_work
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
@@ -60,17 +61,19 @@ def propose(ctx: Context, admin: Account, account_id: int) -> Account:
     fellow officer who could sign). Audited, and listed to the officer's channels."""
     officer = accounts.get_account(ctx, account_id)
     if officer is None or officer.role != "officer" or accounts.is_offboarded(ctx, account_id):
-        raise AccountError("Choose an officer who has not left.")
+        raise AccountError(N_("Choose an officer who has not left."))
     with transaction(ctx.db):
         if ctx.db.execute(
             "SELECT 1 FROM offboarding_requests WHERE account_id = ?", [account_id]
         ).fetchone():
-            raise AccountError(f"Offboarding {officer.name} is already waiting for an officer.")
+            raise AccountError(Sentence(
+                N_("Offboarding %(who)s is already waiting for an officer."), who=officer.name
+            ))
         if not _signers(ctx, account_id):
-            raise AccountError(
-                f"No other officer reads a channel of {officer.name}'s, so nobody could sign. "
-                "The server's operator offboards them with `portal officer offboard`."
-            )
+            raise AccountError(Sentence(N_(
+                "No other officer reads a channel of %(who)s's, so nobody could sign. The server's"
+                " operator offboards them with `portal officer offboard`."
+            ), who=officer.name))
         ctx.db.execute(
             "INSERT INTO offboarding_requests (account_id, requested_by, day) VALUES (?, ?, ?)",
             [account_id, admin.id, today(ctx.settings.timezone)],
@@ -80,7 +83,7 @@ def propose(ctx: Context, admin: Account, account_id: int) -> Account:
                 ctx,
                 channel_id,
                 f"{officer.name} <{officer.email}>",
-                "to be offboarded: waiting for an officer of the channel to sign",
+                N_("to be offboarded: waiting for an officer of the channel to sign"),
                 f"administrator {admin.name} <{admin.email}>",
             )
         audit.record(ctx, "offboard_request", actor=admin.id, subject=account_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import crypto
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.keys import second_factor
 from portal.keys.accounts import (
     ROLES,
@@ -74,7 +75,7 @@ def add_account(
                 ctx,
                 channel.id,
                 f"{name} <{email}>",
-                "added",
+                N_("added"),
                 BY_OPERATOR,
             )
             audit.record(

@@ -22,6 +22,7 @@ import crypto
 from crypto import roster as signed
 from portal.core.clock import today
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.keys import channels, recovery, roster
 from portal.keys.accounts import Account
 from portal.records import audit
@@ -110,7 +111,7 @@ def request(
             ctx,
             channel.id,
             _subject(public_key),
-            "asked for: waiting for an officer of the channel to confirm it",
+            N_("asked for: waiting for an officer of the channel to confirm it"),
             OPERATOR,
         )
         audit.record(
@@ -175,7 +176,7 @@ def decide(
         actor = f"officer {officer.name} <{officer.email}>"
         if not confirm:
             channels.record_membership_event(
-                ctx, channel_id, _subject(key), "refused: nothing is sealed to it", actor
+                ctx, channel_id, _subject(key), N_("refused: nothing is sealed to it"), actor
             )
             audit.record(ctx, "recovery_key_refused", actor=officer.id, channel=channel_id)
             return 0
@@ -209,9 +210,9 @@ def decide(
             ctx,
             channel_id,
             _subject(key),
-            "confirmed"
-            + (" (replacing the earlier one)" if earlier is not None else "")
-            + ": new cases are sealed to it",
+            N_("confirmed (replacing the earlier one): new cases are sealed to it")
+            if earlier is not None
+            else N_("confirmed: new cases are sealed to it"),
             actor,
         )
         audit.record(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import crypto
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.keys import roster, roster_audit
 from portal.keys.accounts import Account, get_account
 from portal.keys.channels import Channel, channel_officers, list_channels
@@ -263,30 +264,54 @@ def mark_seen(ctx: Context, officer: Account) -> None:
             )
 
 
-def attention(ctx: Context, officer: Account) -> list[str]:
+def attention(ctx: Context, officer: Account) -> list[Sentence]:
     """Plain sentences for the inbox: rosters that do not verify, channels with no roster, roots
-    not pinned, changes since the officer last looked, and statements waiting for a signature."""
+    not pinned, changes since the officer last looked, and statements waiting for a signature.
+    (Why a roster does not verify is crypto's own wording, in English.)"""
     notes = []
     for view in views_for(ctx, officer):
         name = view.channel.name
         if not view.roster.started:
             notes.append(
-                f"{name} has no signed roster yet: its cases are sealed to the officers the "
-                "database lists. Start its roster after comparing fingerprints."
+                Sentence(
+                    N_(
+                        "%(name)s has no signed roster yet: its cases are sealed to the officers"
+                        " the database lists. Start its roster after comparing fingerprints."
+                    ),
+                    name=name,
+                )
             )
             continue
         if view.roster.problem:
-            notes.append(f"The roster of {name} does not verify. {view.roster.problem}")
+            notes.append(
+                Sentence(
+                    N_("The roster of %(name)s does not verify. %(problem)s"),
+                    name=name,
+                    problem=view.roster.problem,
+                )
+            )
         if not view.roster.pinned:
             notes.append(
-                f"The root of {name}'s roster is not pinned outside the database yet: ask the "
-                f"operator to pin fingerprint {view.root_fingerprint} (docs/deploy.md)."
+                Sentence(
+                    N_(
+                        "The root of %(name)s's roster is not pinned outside the database yet:"
+                        " ask the operator to pin fingerprint %(fingerprint)s (docs/deploy.md)."
+                    ),
+                    name=name,
+                    fingerprint=view.root_fingerprint,
+                )
             )
         if view.changed_since_seen:
-            notes.append(f"The roster or root of {name} changed since you last looked.")
+            notes.append(
+                Sentence(
+                    N_("The roster or root of %(name)s changed since you last looked."), name=name
+                )
+            )
     waiting = [p for p in pending_for(ctx, officer) if p.kind != "start"]
     if waiting:
-        notes.append(f"{len(waiting)} roster statement(s) wait for your signature.")
+        notes.append(
+            Sentence(N_("%(n)d roster statement(s) wait for your signature."), n=len(waiting))
+        )
     return notes
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import crypto
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.keys import access, credentials, roster, sessions, signing_keys
 from portal.keys.accounts import Account, AccountError
 from portal.records import audit
@@ -165,12 +166,12 @@ def start(
         "NFC", new_passphrase
     ):
         raise AccountError(
-            "Choose a new passphrase for your new keys: whoever knew the current one must not be"
-            " able to open them."
+            N_("Choose a new passphrase for your new keys: whoever knew the current one must not be"
+            " able to open them.")
         )
     if pending(ctx, account.id):
         raise RotationUnderWay(
-            "A change of your key pair is under way: carry it on with the new passphrase."
+            N_("A change of your key pair is under way: carry it on with the new passphrase.")
         )
     new_key, new_public = crypto.generate_keypair()
     new_wrapped = credentials.wrap(ctx, new_key, new_passphrase)

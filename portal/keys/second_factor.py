@@ -18,6 +18,8 @@ import time
 import pyotp
 import segno
 
+from portal.core.words import N_
+
 ISSUER = "Protected disclosures"
 RECOVERY_CODE_COUNT = 10
 # 16 characters from the RFC 4648 base32 alphabet: 80 bits, grouped in fours for reading aloud.
@@ -34,11 +36,13 @@ def provisioning_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
 
-def qr_svg(secret: str, email: str) -> str:
-    """The provisioning URI as an inline SVG QR code (no image request, no script)."""
-    return segno.make(provisioning_uri(secret, email), error="m").svg_inline(
-        scale=4, title="QR code for your authenticator app"
-    )
+QR_TITLE = N_("QR code for your authenticator app")
+
+
+def qr_svg(secret: str, email: str, title: str = QR_TITLE) -> str:
+    """The provisioning URI as an inline SVG QR code (no image request, no script); `title`, its
+    accessible name, in the page's language."""
+    return segno.make(provisioning_uri(secret, email), error="m").svg_inline(scale=4, title=title)
 
 
 def normalise_code(code: str) -> str:

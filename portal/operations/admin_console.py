@@ -12,17 +12,18 @@ from portal.core import setting_changes
 from portal.core.clock import today
 from portal.core.context import Context
 from portal.core.installation_file import INSTALLATION_FILE
+from portal.core.words import N_
 from portal.keys import accounts, channels, invitations
 from portal.records import audit
 
 # An officer's state, as the console names it.
 STATES = {
-    "invited": "Invited",
-    "set_up": "Not set up yet",
-    "waiting": "Waiting for confirmation",
-    "enrolled": "Enrolled",
-    "offboarding": "To be offboarded",
-    "offboarded": "Offboarded",
+    "invited": N_("Invited"),
+    "set_up": N_("Not set up yet"),
+    "waiting": N_("Waiting for confirmation"),
+    "enrolled": N_("Enrolled"),
+    "offboarding": N_("To be offboarded"),
+    "offboarded": N_("Offboarded"),
 }
 
 
@@ -112,9 +113,9 @@ def channel_counts(ctx: Context) -> list[ChannelCounts]:
 # onion address and the public address (where disclosers and officers' links are sent), the SMTP
 # host, user, password and STARTTLS (where the stored password goes, and whether in the clear).
 CONSOLE_SETTINGS = {
-    "security_contact": "Security contact (the Contact line of /.well-known/security.txt)",
-    "smtp_from": "Sender address of the officers' digests",
-    "smtp_port": "Port of the mail server",
+    "security_contact": N_("Security contact (the Contact line of /.well-known/security.txt)"),
+    "smtp_from": N_("Sender address of the officers' digests"),
+    "smtp_port": N_("Port of the mail server"),
 }
 
 

@@ -11,7 +11,9 @@ in, padded to one size; with the operator's `digest_counts` setting it also give
 each kind wait, which tells the mail system on which days something came in (docs/deploy.md). Its
 `Date` is the digest's time of the day (its slot), never the moment of sending, and its
 `Message-ID` is random, holding no time, host or process id. Requests never send mail, so a slow or
-broken mail server can neither slow nor fail one.
+broken mail server can neither slow nor fail one. It is written in the installation's
+`default_language` (issue 28): one language for every officer, so the words stay the same for all;
+a body in another script than ASCII is sent as UTF-8, 8bit, padded to the same size in bytes.
 """
 
 from __future__ import annotations
@@ -19,28 +21,38 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import smtplib
+import textwrap
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
+from babel.support import NullTranslations, Translations
+
 from portal.casework import queue_filters
+from portal.core import resources
 from portal.core.clock import now_utc, time_of_day
 from portal.core.context import Context
+from portal.core.words import N_
 from portal.store import transaction
 
 KINDS: dict[str, str] = {
-    "new": "new disclosures, or cases newly shared with you",
-    "message": "messages from disclosers",
-    "deadline": "deadlines within 5 working days (or passed)",
-    "membership": "channel memberships waiting for you to confirm or refuse",
-    "recovery": "channels' recovery keys waiting for you to confirm or refuse",
-    "other": "changes to cases you read",
+    "new": N_("new disclosures, or cases newly shared with you"),
+    "message": N_("messages from disclosers"),
+    "deadline": N_("deadlines within 5 working days (or passed)"),
+    "membership": N_("channel memberships waiting for you to confirm or refuse"),
+    "recovery": N_("channels' recovery keys waiting for you to confirm or refuse"),
+    "other": N_("changes to cases you read"),
 }
-SUBJECT = "Your daily reminder from the protected-disclosure portal"
-REMINDER = "Your daily reminder: sign in to see what needs you."
+SUBJECT = N_("Your daily reminder from the protected-disclosure portal")
+REMINDER = N_("Your daily reminder: sign in to see what needs you.")
+SAME_FOR_ALL = N_(
+    "Every officer who asked for it gets this reminder at the same time each day, with the same"
+    " words, whether or not anything is waiting: details are only in the portal."
+)
+WRAP = 71  # the body's lines, at most this many characters
 DAY = 86400
-# Every digest's body is padded to this many bytes as sent (ASCII, CRLF lines), whatever it says.
+# Every digest's body is padded to this many bytes as sent (UTF-8, CRLF lines), whatever it says.
 BODY_SIZE = 1536
 # A run this long after the digest time still sends it (a server restarted just then); a later
 # one sends nothing until the next day's: digests go out only at their time.
@@ -154,32 +166,44 @@ def compose(ctx: Context, digest: Digest, moment: dt.datetime, period: int = DAY
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = digest.email
-    message["Subject"] = SUBJECT
+    words = mail_words(settings.default_language)
+    message["Subject"] = words.gettext(SUBJECT)
     message["Date"] = format_datetime(slot_of(ctx, moment, period))
     domain = settings.smtp_from.rpartition("@")[2] or "portal.invalid"
     message["Message-ID"] = f"<{secrets.token_hex(16)}@{domain}>"
-    lines = ["Hello,", "", REMINDER, ""]
+    say = words.gettext
+    lines = [say(N_("Hello,")), "", *textwrap.wrap(say(REMINDER), WRAP), ""]
     if settings.digest_counts:
-        lines += ["Waiting for you:"]
-        lines += [f"- {KINDS[kind]}: {digest.counts.get(kind, 0)}" for kind in KINDS]
+        lines += [say(N_("Waiting for you:"))]
+        lines += [f"- {say(KINDS[kind])}: {digest.counts.get(kind, 0)}" for kind in KINDS]
         lines += [""]
-    lines += [
-        "Sign in to the portal's console"
-        + (f": {settings.public_url.rstrip('/')}/console/" if settings.public_url else "."),
-        "",
-        "Every officer who asked for it gets this reminder at the same time each",
-        "day, with the same words, whether or not anything is waiting: details",
-        "are only in the portal.",
-    ]
-    # 7bit: sent as written, so its size as sent is the padded size (quoted-printable would not be).
-    message.set_content(_padded("\n".join(lines) + "\n"), cte="7bit")
+    if settings.public_url:
+        sign_in = say(N_("Sign in to the portal's console: %(url)s")) % {
+            "url": f"{settings.public_url.rstrip('/')}/console/"
+        }
+    else:
+        sign_in = say(N_("Sign in to the portal's console."))
+    lines += [sign_in, "", *textwrap.wrap(say(SAME_FOR_ALL), WRAP)]
+    body = _padded("\n".join(lines) + "\n")
+    # 7bit (or 8bit for UTF-8): sent as written, so its size as sent is the padded size
+    # (quoted-printable would not be).
+    if body.isascii():
+        message.set_content(body, cte="7bit")
+    else:
+        message.set_content(body, charset="utf-8", cte="8bit")
     return message
+
+
+def mail_words(language: str) -> NullTranslations:
+    """The catalogue of `language` (portal/translations, or PORTAL_TRANSLATIONS), read outside any
+    request; English (the messages themselves) when there is none."""
+    return Translations.load(str(resources.translations_dir()), [language])
 
 
 def _padded(text: str) -> str:
     """The body (lines ending in LF, sent as CRLF) padded with lines of spaces to BODY_SIZE bytes as
     sent (never cut: a longer one is a bug the tests catch)."""
-    left = BODY_SIZE - len(text) - text.count("\n")
+    left = BODY_SIZE - len(text.encode()) - text.count("\n")
     if left == 1:  # a line of padding takes at least 2 bytes
         text, left = text[:-1] + " \n", 0
     padding = []

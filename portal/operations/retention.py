@@ -25,6 +25,7 @@ from dateutil.relativedelta import relativedelta
 
 from portal.core import clock
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.records import audit, casefiles
 from portal.records.casefiles import CaseNotFound
 from portal.store import progress, transaction
@@ -167,7 +168,7 @@ def release_hold(ctx: Context, account_id: int, ref: str) -> None:
     with transaction(ctx.db):
         case = _reader_case(ctx, account_id, ref)
         if ctx.db.execute("DELETE FROM legal_holds WHERE case_id = ?", [case.id]).rowcount == 0:
-            raise RetentionError("This case is not under a legal hold.")
+            raise RetentionError(N_("This case is not under a legal hold."))
         audit.record(ctx, "legal_hold_released", actor=account_id, case_ref=case.ref)
 
 
@@ -175,17 +176,22 @@ def _check_expired(ctx: Context, account_id: int, case) -> tuple:
     rows = _closed_cases(ctx, account_id, case.id)
     if not rows or rows[0][3] is None:
         raise RetentionError(
-            "Only a closed case whose retention period has run out can be deleted."
+            N_("Only a closed case whose retention period has run out can be deleted.")
         )
     row = rows[0]
     if row[5]:
         raise RetentionError(
-            "This case is under a legal hold: it cannot be deleted until the hold is lifted."
+            N_("This case is under a legal hold: it cannot be deleted until the hold is lifted.")
         )
     if expiry_day(row[3], row[4]) > clock.today(ctx.settings.timezone):
         raise RetentionError(
-            f"This case's retention period runs until {expiry_day(row[3], row[4])}; "
-            "it cannot be deleted before then."
+            Sentence(
+                N_(
+                    "This case's retention period runs until %(day)s; it cannot be deleted before"
+                    " then."
+                ),
+                day=expiry_day(row[3], row[4]),
+            )
         )
     return row
 
@@ -198,7 +204,7 @@ def request_deletion(ctx: Context, account_id: int, ref: str) -> None:
         row = _check_expired(ctx, account_id, case)
         if row[6] is not None:
             raise RetentionError(
-                "Deletion of this case has already been requested; another officer confirms it."
+                N_("Deletion of this case has already been requested; another officer confirms it.")
             )
         ctx.db.execute(
             "INSERT INTO deletion_requests (case_id, day, account_id) VALUES (?, ?, ?)",
@@ -216,7 +222,7 @@ def withdraw_request(ctx: Context, account_id: int, ref: str) -> None:
             ctx.db.execute("DELETE FROM deletion_requests WHERE case_id = ?", [case.id]).rowcount
             == 0
         ):
-            raise RetentionError("No deletion of this case has been requested.")
+            raise RetentionError(N_("No deletion of this case has been requested."))
         audit.record(ctx, "deletion_withdrawn", actor=account_id, case_ref=case.ref)
 
 
@@ -238,10 +244,10 @@ def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
             row = _check_expired(ctx, account_id, case)
             requester = row[6]
             if requester is None:
-                raise RetentionError("Deletion of this case has not been requested yet.")
+                raise RetentionError(N_("Deletion of this case has not been requested yet."))
             if requester == account_id:
                 raise RetentionError(
-                    "You asked for this deletion: a second officer must confirm it."
+                    N_("You asked for this deletion: a second officer must confirm it.")
                 )
             (files,) = ctx.db.execute(
                 "SELECT COUNT(*) FROM attachments WHERE case_id = ?", [case.id]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import crypto
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.records import audit
 from portal.records.case_attachments import attachments_of_messages
 from portal.records.casefiles import (
@@ -361,7 +362,11 @@ def trusted_status(
     """The latest status record that was not tampered with, and the integrity problems found (plain
     words)."""
     problems = [
-        f"The status record of {h.day} ({h.status_label}) was changed outside the portal."
+        Sentence(
+            N_("The status record of %(day)s (%(status)s) was changed outside the portal."),
+            day=h.day,
+            status=Sentence(h.status_label),
+        )
         for h in history
         if h.verified is False
     ]
@@ -369,7 +374,13 @@ def trusted_status(
     latest = trusted[-1] if trusted else None
     if latest is None or latest.status != case.status:
         problems.append(
-            f"The case is marked '{case.status_label}' in the database, but its records do not "
-            "support that: it was changed outside the portal. The last recorded status is shown."
+            Sentence(
+                N_(
+                    "The case is marked '%(status)s' in the database, but its records do not"
+                    " support that: it was changed outside the portal. The last recorded status"
+                    " is shown."
+                ),
+                status=Sentence(case.status_label),
+            )
         )
     return latest, problems

@@ -26,17 +26,19 @@ STATUSES: dict[str, str] = {
 # Each status as officers name it, in a few words (the console's rows, panel and history); STATUSES
 # above is what the discloser reads, which the case page shows beside it.
 OFFICER_STATUSES: dict[str, str] = {
-    "received": "New: to acknowledge",
-    "acknowledged": "Acknowledged",
-    "assessing": "Being assessed",
-    "investigating": "Being investigated",
-    "addressed": "Addressed",
-    "referred": "Referred",
-    "no_further_action": "No further action",
-    "closed": "Closed",
+    "received": N_("New: to acknowledge"),
+    "acknowledged": N_("Acknowledged"),
+    "assessing": N_("Being assessed"),
+    "investigating": N_("Being investigated"),
+    "addressed": N_("Addressed"),
+    "referred": N_("Referred"),
+    "no_further_action": N_("No further action"),
+    "closed": N_("Closed"),
 }
 
-CASE_FIELDS = ("category", "summary", "details", "disclosed_elsewhere", "contact")
+# "language": the code of the language the discloser said they wrote in ("" when they did not
+# say), sealed like the rest so that the server never learns it (issue 28).
+CASE_FIELDS = ("category", "summary", "details", "disclosed_elsewhere", "contact", "language")
 REASON_REQUIRED = ("referred", "no_further_action")
 
 

@@ -29,12 +29,25 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException
 
 from portal.core import resources, words
+from portal.core.words import N_
 from portal.web.responses import set_session_cookie
 
 bp = Blueprint("languages", __name__)
 
 # Each language named in itself; any other offered language takes Babel's own name for it.
-NAMES = {"en": "English", "mi": "Te reo Māori"}
+NAMES = {"en": "English", "mi": "Te reo Māori", "sm": "Gagana Sāmoa", "to": "Lea fakatonga"}
+# The languages a discloser may say they wrote in, besides those the portal offers: those most
+# spoken in New Zealand after English and te reo Māori (issue 28).
+WRITTEN_LANGUAGES = ("en", "mi", "sm", "to", "hi", "zh")
+# Each of them as an officer reads its name, in the page's language.
+READER_NAMES = {
+    "en": N_("English"),
+    "mi": N_("te reo Māori"),
+    "sm": N_("Samoan"),
+    "to": N_("Tongan"),
+    "hi": N_("Hindi"),
+    "zh": N_("Chinese"),
+}
 
 
 def offered() -> tuple[str, ...]:
@@ -55,6 +68,25 @@ def name_of(code: str) -> str:
         return code
 
 
+def written_choices() -> list[tuple[str, str]]:
+    """(code, name in itself) of each language a discloser may say they wrote in: those offered
+    here, then WRITTEN_LANGUAGES."""
+    codes = dict.fromkeys((*offered(), *WRITTEN_LANGUAGES))
+    return [(code, name_of(code)) for code in codes]
+
+
+def reader_name(code: str) -> str:
+    """The name of the language `code` in the page's language ("te reo Māori" for "mi" on an
+    English page); Babel's name for another code, or the code itself when Babel knows none (a
+    sealed value is the discloser's: never trusted to be a code)."""
+    if code in READER_NAMES:
+        return gettext(READER_NAMES[code])
+    try:
+        return Locale.parse(code).get_display_name(str(get_locale())) or code
+    except (ValueError, LookupError, TypeError):
+        return code
+
+
 def _valid(code: str | None) -> str | None:
     return code if code and code in offered() else None
 
@@ -68,6 +100,11 @@ def choose_locale() -> str:
         return chosen
     settings = current_app.config["PORTAL_SETTINGS"]
     return request.accept_languages.best_match(offered()) or settings.default_language
+
+
+def page_language() -> str:
+    """The code of the page's locale ("mi", "en")."""
+    return str(get_locale())
 
 
 def text_direction() -> str:
@@ -145,6 +182,27 @@ def switched(form, fields) -> bool:
     return True
 
 
+def translated(text):
+    """A string of the domain (marked N_ there) or a words.Sentence, in the page's language; a
+    Sentence's values that are Sentences too are translated first. Anything else as it is."""
+    if isinstance(text, words.Sentence):
+        values = {k: translated(v) if isinstance(v, words.Sentence) else v
+                  for k, v in text.values.items()}
+        return gettext(text.msgid, **values) if values else gettext(text.msgid)
+    return gettext(text) if isinstance(text, str) and text else text
+
+
+def day_words(day) -> str:
+    """"7 December 2026" in the page's language (words.date_words)."""
+    return words.date_words(day, page_language())
+
+
+def said(exc: Exception) -> str:
+    """What an error of the domain says (its first argument, marked N_ or a words.Sentence), in
+    the page's language."""
+    return translated(exc.args[0]) if exc.args else str(exc)
+
+
 def _bytes_words(n: int) -> str:
     return ngettext("%(num)d byte", "%(num)d bytes", n)
 
@@ -168,7 +226,7 @@ def add_locale_filters(app: Flask) -> None:
     )
     app.add_template_filter(limit_words, "limit_size")
     # A string of the domain, marked N_ there, in the page's language: `kinds|map("translated")`.
-    app.add_template_filter(lambda text: gettext(text), "translated")
+    app.add_template_filter(translated, "translated")
 
 
 def init_app(app: Flask) -> None:
@@ -186,7 +244,8 @@ def init_app(app: Flask) -> None:
 
     # Globals, so that imported macros see them too (templates/_macros.html language_buttons).
     app.jinja_env.globals.update(
-        page_language=lambda: str(get_locale()),
+        page_language=page_language,
         page_direction=text_direction,
         language_choices=lambda: [(code, name_of(code)) for code in offered()],
+        language_name=reader_name,
     )

@@ -4,12 +4,15 @@ listing its cases with a checkbox each and one reason for all (no script needed)
 from __future__ import annotations
 
 from flask import g, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from portal.casework import bulk_close, queue_filters, queue_rows
 from portal.web.casework.blueprint import bp
 from portal.web.casework.forms import BulkCloseForm
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+from portal.web.languages import said
 
 
 def _page(form: BulkCloseForm, *, done=None, problem: str | None = None, chosen=()):
@@ -32,7 +35,7 @@ def _page(form: BulkCloseForm, *, done=None, problem: str | None = None, chosen=
 
 
 def _fresh_form() -> BulkCloseForm:
-    return BulkCloseForm(formdata=None, reason=bulk_close.SUGGESTED_REASON)
+    return BulkCloseForm(formdata=None, reason=gettext(bulk_close.SUGGESTED_REASON))
 
 
 @bp.get("/close-many")
@@ -47,11 +50,11 @@ def bulk_close_post():
     form = BulkCloseForm()
     refs = request.form.getlist("case")
     if not form.validate():
-        return _page(form, problem="Nothing was closed: please see below.", chosen=refs), 400
+        return _page(form, problem=_l("Nothing was closed: please see below."), chosen=refs), 400
     try:
         done = bulk_close.close_without_action(portal_context(), g.who, refs, form.reason.data)
     except bulk_close.NotAllReadable as exc:
-        return _page(form, problem=str(exc)), 404
+        return _page(form, problem=said(exc)), 404
     except bulk_close.BulkCloseError as exc:
-        return _page(form, problem=str(exc), chosen=refs), 400
+        return _page(form, problem=said(exc), chosen=refs), 400
     return _page(_fresh_form(), done=done)

@@ -4,6 +4,7 @@ or an extension, assign the case; each form's text can come back through a sign-
 from __future__ import annotations
 
 from flask import g
+from flask_babel import lazy_gettext as _l
 
 from portal.casework import acknowledging, cases, triage
 from portal.web.casework.blueprint import bp
@@ -22,7 +23,7 @@ def case_reply(ref: str):
         "reply_form",
         OfficerReplyForm(),
         "progress_update",
-        "Your message was not sent: please see below.",
+        _l("Your message was not sent: please see below."),
         lambda f: triage.reply(
             portal_context(),
             g.who,
@@ -39,7 +40,7 @@ resume_case_form(
     "console.case_reply",
     "reply_form",
     lambda formdata: OfficerReplyForm(formdata=formdata),
-    "Your reply is back in its box below. It has not been sent yet.",
+    _l("Your reply is back in its box below. It has not been sent yet."),
 )
 
 
@@ -52,7 +53,7 @@ def case_acknowledge(ref: str):
         "ack_form",
         AcknowledgeForm(),
         "message",
-        "The case was not acknowledged and nothing was sent: please see below.",
+        _l("The case was not acknowledged and nothing was sent: please see below."),
         lambda f: acknowledging.acknowledge(
             portal_context(), g.who, ref, f.message.data, f.submission_token.data
         ),
@@ -64,7 +65,7 @@ resume_case_form(
     "console.case_acknowledge",
     "ack_form",
     lambda formdata: AcknowledgeForm(formdata=formdata),
-    "Your acknowledgement is back in its box below. It has not been sent yet.",
+    _l("Your acknowledgement is back in its box below. It has not been sent yet."),
 )
 
 
@@ -76,7 +77,7 @@ def case_status(ref: str):
         "status_form",
         status_form(),
         "reason",
-        "The status was not changed: please see below.",
+        _l("The status was not changed: please see below."),
         lambda f: triage.set_status(
             portal_context(),
             g.who,
@@ -94,7 +95,7 @@ resume_case_form(
     "console.case_extension",
     "extension_form",
     lambda formdata: ExtensionForm(formdata=formdata),
-    "Your extension is back in its form below. It has not been recorded yet.",
+    _l("Your extension is back in its form below. It has not been recorded yet."),
 )
 
 
@@ -102,7 +103,7 @@ resume_case_form(
     "console.case_status",
     "status_form",
     lambda formdata: status_form(formdata=formdata),
-    "Your status change is back in its form below. It has not been made yet.",
+    _l("Your status change is back in its form below. It has not been made yet."),
 )
 
 
@@ -114,7 +115,7 @@ def case_step(ref: str):
         "step_form",
         step_form(),
         "step",
-        "The step was not recorded: please see below.",
+        _l("The step was not recorded: please see below."),
         lambda f: triage.complete_step(portal_context(), g.who, ref, f.step.data),
         "step",
     )
@@ -128,7 +129,7 @@ def case_extension(ref: str):
         "extension_form",
         ExtensionForm(),
         "expected_timeframe",
-        "The extension was not recorded: please see below.",
+        _l("The extension was not recorded: please see below."),
         lambda f: triage.extend(
             portal_context(),
             g.who,
@@ -151,7 +152,7 @@ def case_assign(ref: str):
         "assign_form",
         assign_form(ctx, case.id),
         "officer",
-        "The case was not assigned: please see below.",
+        _l("The case was not assigned: please see below."),
         lambda f: triage.assign(
             ctx,
             g.who,

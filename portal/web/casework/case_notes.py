@@ -4,6 +4,7 @@ form's text can come back through a sign-in."""
 from __future__ import annotations
 
 from flask import g
+from flask_babel import lazy_gettext as _l
 
 from portal.casework import notes, referrals
 from portal.core.numbers import whole_number_or
@@ -23,7 +24,7 @@ def case_note(ref: str):
         "note_form",
         NoteForm(),
         "note",
-        "The note was not added: please see below.",
+        _l("The note was not added: please see below."),
         lambda f: notes.add_note(
             portal_context(), g.who, ref, f.note.data, f.submission_token.data
         ),
@@ -35,7 +36,7 @@ resume_case_form(
     "console.case_note",
     "note_form",
     lambda formdata: NoteForm(formdata=formdata),
-    "Your note is back in its box below. It has not been added yet.",
+    _l("Your note is back in its box below. It has not been added yet."),
 )
 
 
@@ -57,7 +58,7 @@ def case_referral(ref: str):
         "referral_form",
         referral_form(ctx),
         "authority",
-        "The case was not referred: please see below.",
+        _l("The case was not referred: please see below."),
         lambda f: referrals.refer(
             ctx,
             g.who,
@@ -79,5 +80,5 @@ resume_case_form(
     "console.case_referral",
     "referral_form",
     lambda formdata: referral_form(portal_context(), formdata),
-    "Your referral is back in its form below. It has not been made yet.",
+    _l("Your referral is back in its form below. It has not been made yet."),
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Response, g, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext
 
 from portal.casework import (
     acknowledging,
@@ -20,7 +21,7 @@ from portal.casework import (
     workflow,
 )
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
-from portal.core.words import in_sentence
+from portal.core.words import N_, in_sentence
 from portal.guard import submissions
 from portal.intake import replies
 from portal.keys import conflicts
@@ -39,6 +40,7 @@ from portal.web.casework.forms import (
 from portal.web.console_session import resume_with_text, signed_in
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
+from portal.web.languages import day_words, said, translated
 
 
 def render_case(ref: str, problem=None, code=200, **forms):
@@ -52,8 +54,10 @@ def render_case(ref: str, problem=None, code=200, **forms):
     forms = {
         "reply_form": OfficerReplyForm(),
         "ack_form": AcknowledgeForm(
-            message=acknowledging.opening_message(
-                view.case.received_day, view.clock.regime, view.case.status
+            message=translated(
+                acknowledging.opening_message(
+                    view.case.received_day, view.clock.regime, view.case.status, day_words
+                )
             )
         ),
         "status_form": status_form(status=view.case.status),
@@ -105,6 +109,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
             step_statuses=_statuses_by_step(),
             regime_names=workflow.REGIME_NAMES,
             deadline_names=workflow.DEADLINE_NAMES,
+            withheld=triage.CONTACT_WITHHELD,
             **forms,
         ),
         code,
@@ -133,83 +138,95 @@ def due_now(view, oral_record) -> str:
 # What the page an officer's action leads to says happened, and what the discloser now sees
 # (CONTRACT.md [workspace]): `done` key -> text, filled from the case as it is now.
 NOTICES = {
-    "acknowledged": (
-        "The case is acknowledged: your message was sent, the status is now {status} and s 13(1)(a)"
-        " is recorded as done today. The discloser now sees your message, the status and the date"
-        " it was acknowledged on their status page, and can keep a signed proof of disclosure."
+    "acknowledged": N_(
+        "The case is acknowledged: your message was sent, the status is now %(status)s and s"
+        " 13(1)(a) is recorded as done today. The discloser now sees your message, the status and"
+        " the date it was acknowledged on their status page, and can keep a signed proof of"
+        " disclosure."
     ),
-    "reply": (
+    "reply": N_(
         "Your reply was sent. The discloser sees it first on their status page, as a new message."
     ),
-    "progress": (
+    "progress": N_(
         "Your reply was sent and recorded as a progress update under s 13(2). The discloser sees"
         " it first on their status page, as a new message."
     ),
-    "status": (
-        "The status is now {status}. The discloser now sees it on their status page, with any"
+    "status": N_(
+        "The status is now %(status)s. The discloser now sees it on their status page, with any"
         " reason and expected timeframe you gave."
     ),
-    "step": (
+    "step": N_(
         "The step was recorded as done today. The discloser sees it in the list of what has"
         " happened so far on their status page."
     ),
-    "extension": (
+    "extension": N_(
         "The extension was recorded (s 13(2)). The discloser now sees the timeframe you gave, and"
         " your progress updates are due on the clock."
     ),
-    "assigned": "The case is now assigned to {assignee}. The discloser does not see who.",
-    "note": "Your note was added. Only this case's readers see it; the discloser never does.",
-    "referral": (
-        "The case was referred to {authority} (s 16). The discloser now sees the authority's name,"
-        " how to contact it and your reason, and no longer a date by which to hear from you. You"
-        " still owe them word of what was done (s 13(1)(e))."
+    "assigned": N_("The case is now assigned to %(assignee)s. The discloser does not see who."),
+    "note": N_("Your note was added. Only this case's readers see it; the discloser never does."),
+    "referral": N_(
+        "The case was referred to %(authority)s (s 16). The discloser now sees the authority's"
+        " name, how to contact it and your reason, and no longer a date by which to hear from"
+        " you. You still owe them word of what was done (s 13(1)(e))."
     ),
-    "release": "The release to {recipient} was recorded{waiting}",
-    "release-confirmed": (
-        "You confirmed the release to {recipient}. The discloser now sees on their status page"
+    "release": N_(
+        "The release to %(recipient)s was recorded. The discloser now sees on their status page"
         " to whom their identity was given, and why."
     ),
-    "oral": (
+    "release-confirmed": N_(
+        "You confirmed the release to %(recipient)s. The discloser now sees on their status page"
+        " to whom their identity was given, and why."
+    ),
+    "oral": N_(
         "The oral record is confirmed and your summary was sent. The discloser now sees it as a"
         " message, and the disclosure as acknowledged."
     ),
 }
+# "release" while the release waits for a second officer.
+RELEASE_WAITING = N_(
+    "The release to %(recipient)s was recorded, waiting for a second officer to confirm it. The"
+    " discloser will see on their status page to whom their identity was given, and why, once it"
+    " is confirmed."
+)
 
 
 def case_notice(done: str, view, assigned, case_referrals, releases) -> str | None:
-    """The one-time confirmation for the `done` key, or None for none (or an unknown key)."""
+    """The one-time confirmation for the `done` key, or None for none (or an unknown key), in
+    the page's language."""
     text = NOTICES.get(done)
     if text is None:
         return None
     latest_release = releases[-1] if releases else None
-    return text.format(
-        # The queue's few words: "No further action", not a bare "Closed" that two statuses share.
-        status=queue_rows.SHORT_STATUSES.get(
-            view.case.status, view.case.status_label.split(":")[0]
+    if done == "release" and latest_release and latest_release.state != "released":
+        text = RELEASE_WAITING
+    # The queue's few words: "No further action", not a bare "Closed" that two statuses share.
+    status = queue_rows.SHORT_STATUSES.get(view.case.status)
+    return gettext(
+        text,
+        status=gettext(status) if status else gettext(view.case.status_label).split(":")[0],
+        assignee=assigned.name if assigned else gettext("nobody"),
+        authority=(
+            in_sentence(case_referrals[-1].authority) if case_referrals else gettext("an authority")
         ),
-        assignee=assigned.name if assigned else "nobody",
-        authority=in_sentence(case_referrals[-1].authority) if case_referrals else "an authority",
-        recipient=latest_release.recipient if latest_release else "the recipient",
-        waiting=(
-            ", waiting for a second officer to confirm it. The discloser will see on their status"
-            " page to whom their identity was given, and why, once it is confirmed."
-            if latest_release and latest_release.state != "released"
-            else ". The discloser now sees on their status page to whom their identity was given,"
-            " and why."
-        ),
+        recipient=latest_release.recipient if latest_release else gettext("the recipient"),
     )
 
 
 def _statuses_by_step() -> dict[str, list[str]]:
-    """For the checklist: which statuses record each step when set."""
+    """For the checklist: which statuses record each step when set, in the page's language."""
     by_step: dict[str, list[str]] = {}
     for status, steps in workflow.STATUS_STEPS.items():
         for step in steps:
             # The short words, one per status: "No further action, Closed", never "Closed, Closed".
-            by_step.setdefault(step, []).append(queue_rows.SHORT_STATUSES[status])
+            by_step.setdefault(step, []).append(gettext(queue_rows.SHORT_STATUSES[status]))
     # The discloser reads an outcome's reason: that informs them (s 13(1)(e)).
-    *first, last = (queue_rows.SHORT_STATUSES[s] for s in workflow.INFORMING_STATUSES)
-    by_step["inform"] = [f"{', '.join(first)} or {last}, each given with a reason"]
+    *first, last = (gettext(queue_rows.SHORT_STATUSES[s]) for s in workflow.INFORMING_STATUSES)
+    by_step["inform"] = [
+        gettext(
+            "%(first)s or %(last)s, each given with a reason", first=", ".join(first), last=last
+        )
+    ]
     return by_step
 
 
@@ -280,7 +297,7 @@ def case_action(
             consent.IdentityError,
         ) as exc:
             # A refusal naming its own field (referrals.ReferralError.field) is shown there.
-            getattr(form, getattr(exc, "field", "") or error_field).errors = [str(exc)]
+            getattr(form, getattr(exc, "field", "") or error_field).errors = [said(exc)]
             return render_case(ref, problem=problem, code=400, **{form_name: form})
         return back_to_case(ref, done(form) if callable(done) else done)
     return render_case(ref, problem=problem, code=400, **{form_name: form})

@@ -4,6 +4,7 @@ out."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from portal.casework import case_export, triage
 from portal.casework.consent import IdentityError
@@ -17,6 +18,7 @@ from portal.web.forms import EmptyForm
 from portal.web.intake.forms import ReplyForm
 from portal.web.intake.status_pages import other_disclosure, render_thread, status_cookie_name
 from portal.web.keys.confirm import passphrase_confirmed
+from portal.web.languages import said
 
 bp = Blueprint("confidentiality", __name__)
 
@@ -30,7 +32,7 @@ def release(ref: str):
         "identity_form",
         IdentityReleaseForm(),
         "ground",
-        "The identity was not released: please see below.",
+        _l("The identity was not released: please see below."),
         lambda f: triage.release_identity(
             portal_context(),
             g.who,
@@ -55,7 +57,7 @@ def confirm(ref: str, seq: int):
     try:
         triage.confirm_identity_release(portal_context(), g.who, ref, seq)
     except IdentityError as exc:
-        return render_case(ref, problem=str(exc), code=400)
+        return render_case(ref, problem=said(exc), code=400)
     return back_to_case(ref, "release-confirmed")
 
 
@@ -66,7 +68,10 @@ def export(ref: str):
     form = CaseExportForm()
     if not form.validate():
         return render_case(
-            ref, problem="The case was not exported: please see below.", code=400, export_form=form
+            ref,
+            problem=_l("The case was not exported: please see below."),
+            code=400,
+            export_form=form,
         )
     try:
         name, text = case_export.export_case(
@@ -77,9 +82,12 @@ def export(ref: str):
             recipient=form.recipient.data,
         )
     except IdentityError as exc:
-        form.include_identity.errors = [str(exc)]
+        form.include_identity.errors = [said(exc)]
         return render_case(
-            ref, problem="The case was not exported: please see below.", code=400, export_form=form
+            ref,
+            problem=_l("The case was not exported: please see below."),
+            code=400,
+            export_form=form,
         )
     response = Response(text, mimetype="text/plain")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -102,7 +110,7 @@ def consent():
             case_status.answer_consent(ctx, session, form.request.data, form.answer.data)
             return redirect(url_for("discloser.status", done="consent") + "#notice", code=303)
         except IdentityError as exc:
-            return render_thread(ctx, session, ReplyForm(), 400, str(exc))
+            return render_thread(ctx, session, ReplyForm(), 400, said(exc))
     return render_thread(
-        ctx, session, ReplyForm(), 400, "Your answer was not recorded: answer yes or no."
+        ctx, session, ReplyForm(), 400, _l("Your answer was not recorded: answer yes or no.")
     )

@@ -32,56 +32,59 @@ from portal.web.intake.forms import (
 
 
 class OfficerReplyForm(ReplyForm):
-    progress_update = BooleanField("This message is a progress update under s 13(2)")
+    progress_update = BooleanField(_l("This message is a progress update under s 13(2)"))
 
 
 class AcknowledgeForm(OneTimeForm):
     """s 13(1)(a) in one step: the message sent to the discloser with the acknowledgement."""
 
     message = TypedParagraphs(
-        "Message to the discloser",
-        validators=[DataRequired("Write the message to the discloser first."), Length(max=200_000)],
+        _l("Message to the discloser"),
+        validators=[
+            DataRequired(_l("Write the message to the discloser first.")),
+            Length(max=200_000),
+        ],
     )
 
 
 class StepForm(PortalForm):
-    step = SelectField("Step", validators=[DataRequired()])
+    step = SelectField(_l("Step"), validators=[DataRequired()])
 
 
 class ExtensionForm(OneTimeForm):
     expected_timeframe = TypedLine(
-        "How long you expect to take, shown to the discloser (s 13(2))",
+        _l("How long you expect to take, shown to the discloser (s 13(2))"),
         validators=[
-            DataRequired("Tell the discloser how long you expect to take."),
+            DataRequired(_l("Tell the discloser how long you expect to take.")),
             Length(max=500),
         ],
     )
     update_every = WholeNumberField(
-        "Give a progress update every this many working days",
+        _l("Give a progress update every this many working days"),
         default=20,
         validators=[
-            InputRequired("Give a number of working days."),
-            NumberRange(1, 60, "Choose between 1 and 60 working days."),
+            InputRequired(_l("Give a number of working days.")),
+            NumberRange(1, 60, _l("Choose between 1 and 60 working days.")),
         ],
     )
 
 
 class AssignForm(OneTimeForm):
-    officer = SelectField("Assign to", validators=[Optional()])
+    officer = SelectField(_l("Assign to"), validators=[Optional()])
 
 
 class NoteForm(OneTimeForm):
     note = TypedParagraphs(
-        "Internal note (officers only, never shown to the discloser)",
-        validators=[DataRequired("Write the note first."), Length(max=20_000)],
+        _l("Internal note (officers only, never shown to the discloser)"),
+        validators=[DataRequired(_l("Write the note first.")), Length(max=20_000)],
     )
 
 
 class OralConfirmForm(PortalForm):
     understanding = TypedParagraphs(
-        "Our understanding of the disclosure, as it will be sent to the discloser (s 13)",
+        _l("Our understanding of the disclosure, as it will be sent to the discloser (s 13)"),
         validators=[
-            DataRequired("Write a summary of your understanding of the disclosure first."),
+            DataRequired(_l("Write a summary of your understanding of the disclosure first.")),
             Length(max=20_000),
         ],
     )
@@ -91,9 +94,9 @@ class ReferralForm(OneTimeForm):
     # Checked against the directory by referrals.refer, which also takes an entry's exact name
     # (scripts).
     authority = SelectField(
-        "Appropriate authority",
+        _l("Appropriate authority"),
         validate_choice=False,
-        validators=[DataRequired("Choose an appropriate authority.")],
+        validators=[DataRequired(_l("Choose an appropriate authority."))],
     )
     # Required by referrals.refer for "The head of any public sector organisation" alone.
     organisation = TypedLine(
@@ -105,30 +108,30 @@ class ReferralForm(OneTimeForm):
         validators=[Optional(), Length(max=200)],
     )
     concerns = SelectField(
-        "Does the information concern either of these?",
+        _l("Does the information concern either of these?"),
         choices=choices(CONCERNS),
         default="general",
         validators=[DataRequired()],
     )
     consultation = SelectField(
-        "Consulting the discloser (s 16)",
+        _l("Consulting the discloser (s 16)"),
         choices=choices(CONSULTATION, CHOOSE),
-        validators=[DataRequired("Record whether the discloser was consulted.")],
+        validators=[DataRequired(_l("Record whether the discloser was consulted."))],
     )
     consultation_note = TypedParagraphs(
-        "How they were consulted, or why it was not practicable",
+        _l("How they were consulted, or why it was not practicable"),
         validators=[Optional(), Length(max=5000)],
     )
     reason = TypedParagraphs(
-        "Reason for referring, shown to the discloser with the authority's name",
-        validators=[DataRequired("Give the discloser the reason."), Length(max=20_000)],
+        _l("Reason for referring, shown to the discloser with the authority's name"),
+        validators=[DataRequired(_l("Give the discloser the reason.")), Length(max=20_000)],
     )
 
 
 class InterestForm(OneTimeForm):
     interest = TypedLine(
-        "Declare an interest",
-        validators=[DataRequired("Describe the interest first."), Length(max=1000)],
+        _l("Declare an interest"),
+        validators=[DataRequired(_l("Describe the interest first.")), Length(max=1000)],
     )
 
 
@@ -142,13 +145,13 @@ class LoginForm(PortalForm):
 
 
 class StatusChangeForm(OneTimeForm):
-    status = SelectField("New status", validators=[DataRequired()])
+    status = SelectField(_l("New status"), validators=[DataRequired()])
     reason = TypedParagraphs(
-        "Reason, shown to the discloser (needed for 'referred' and 'no further action')",
+        _l("Reason, shown to the discloser (needed for 'referred' and 'no further action')"),
         validators=[Optional(), Length(max=20_000)],
     )
     expected_timeframe = TypedLine(
-        "Expected timeframe, shown to the discloser (optional)",
+        _l("Expected timeframe, shown to the discloser (optional)"),
         validators=[Optional(), Length(max=500)],
     )
 
@@ -157,49 +160,61 @@ class IdentityReleaseForm(OneTimeForm):
     """s 17: releasing the discloser's identity beyond the case's readers."""
 
     recipient = TypedLine(
-        "To whom (a person and their organisation), shown to the discloser",
-        validators=[DataRequired("Say to whom the identity would be released."), Length(max=300)],
+        _l("To whom (a person and their organisation), shown to the discloser"),
+        validators=[
+            DataRequired(_l("Say to whom the identity would be released.")),
+            Length(max=300),
+        ],
     )
     ground = SelectField(
-        "On what basis (s 17(2))",
+        _l("On what basis (s 17(2))"),
         choices=choices(GROUNDS, CHOOSE),
         validators=[
             DataRequired(
-                "Choose the discloser's consent or a ground of s 17(2)(b): "
-                "without one, the identity is not released."
+                _l(
+                    "Choose the discloser's consent or a ground of s 17(2)(b): "
+                    "without one, the identity is not released."
+                )
             )
         ],
     )
     reason = TypedParagraphs(
-        "Why, shown to the discloser",
-        validators=[DataRequired("Give the reason: the discloser will see it."), Length(max=5000)],
+        _l("Why, shown to the discloser"),
+        validators=[
+            DataRequired(_l("Give the reason: the discloser will see it.")),
+            Length(max=5000),
+        ],
     )
     consultation = SelectField(
-        "Consulting the discloser first (needed for a ground other than consent)",
+        _l("Consulting the discloser first (needed for a ground other than consent)"),
         choices=choices(IDENTITY_CONSULTATION, CHOOSE),
         validators=[Optional()],
     )
     consultation_note = TypedParagraphs(
-        "How they were consulted, or why it was not practicable",
+        _l("How they were consulted, or why it was not practicable"),
         validators=[Optional(), Length(max=5000)],
     )
 
 
 class ConsentAnswerForm(PortalForm):
-    request = WholeNumberField("Question", validators=[InputRequired()])
+    request = WholeNumberField(_l("Question"), validators=[InputRequired()])
     answer = SelectField(
-        "Your answer",
-        choices=[SelectChoice("yes", "Yes, I agree"), SelectChoice("no", "No")],
-        validators=[DataRequired("Answer yes or no.")],
+        _l("Your answer"),
+        choices=[SelectChoice("yes", _l("Yes, I agree")), SelectChoice("no", _l("No"))],
+        validators=[DataRequired(_l("Answer yes or no."))],
     )
 
 
 class CaseExportForm(PortalForm):
     include_identity = BooleanField(
-        "Include the discloser's contact details (only after a release to this "
-        "recipient is on record)"
+        _l(
+            "Include the discloser's contact details (only after a release to this "
+            "recipient is on record)"
+        )
     )
-    recipient = TypedLine("For whom (as in the release)", validators=[Optional(), Length(max=300)])
+    recipient = TypedLine(
+        _l("For whom (as in the release)"), validators=[Optional(), Length(max=300)]
+    )
 
 
 class OralDisclosureForm(DiscloseForm):
@@ -207,13 +222,16 @@ class OralDisclosureForm(DiscloseForm):
     phone: labelled for the officer, who is not the "you" of the discloser's form."""
 
     disclosed_elsewhere = elsewhere_field(
-        "Has the discloser raised this anywhere else?",
-        "Please say whether the discloser has raised it elsewhere.",
+        _l("Has the discloser raised this anywhere else?"),
+        _l("Please say whether the discloser has raised it elsewhere."),
     )
-    contact = contact_field("How to contact the discloser (optional)")
-    identifying = identifying_field("Anything else that could identify the discloser (optional)")
+    contact = contact_field(_l("How to contact the discloser (optional)"))
+    identifying = identifying_field(
+        _l("Anything else that could identify the discloser (optional)")
+    )
     exclude = None
-    TEXT_FIELDS = [f for f in DiscloseForm.TEXT_FIELDS if f != "exclude"]
+    language = None  # what the discloser says of themselves, in their own form only
+    TEXT_FIELDS = [f for f in DiscloseForm.TEXT_FIELDS if f not in ("exclude", "language")]
     REPEATABLE = ()
 
 
@@ -221,6 +239,6 @@ class BulkCloseForm(PortalForm):
     """Closing the chosen cases as needing no action (s 15); the cases come as `case` checkboxes."""
 
     reason = TypedParagraphs(
-        "Reason, shown to each discloser on their status page (s 15)",
+        _l("Reason, shown to each discloser on their status page (s 15)"),
         validators=[Optional(), Length(max=20_000)],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from portal.casework import needs_you, queue_filters, queue_rows, saved_views, triage
 from portal.casework.categories import CATEGORIES
@@ -14,8 +15,8 @@ from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 
 NOTICES = {
-    "view-saved": "The view is saved: it is in your saved views below, and shown now.",
-    "view-removed": "The view is removed from your saved views. The cases are unchanged.",
+    "view-saved": _l("The view is saved: it is in your saved views below, and shown now."),
+    "view-removed": _l("The view is removed from your saved views. The cases are unchanged."),
 }
 
 

@@ -5,6 +5,8 @@ browser's history; portal/casework/search.py keeps them nowhere), and the office
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SearchField, StringField
 from wtforms.validators import Length
@@ -13,11 +15,12 @@ from portal.casework import queue_rows, saved_views, search
 from portal.web.casework.blueprint import bp
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+from portal.web.languages import translated
 
 
 class SearchForm(FlaskForm):
     words = SearchField(
-        "Find cases by words of their title or details",
+        _l("Find cases by words of their title or details"),
         validators=[Length(max=search.MAX_QUERY_CHARACTERS)],
     )
 
@@ -33,9 +36,9 @@ def search_cases():
                 portal_context(), g.who, search.parse_words(form.words.data or "")
             )
         except search.BadSearch as exc:
-            problem = str(exc)
+            problem = exc.args[0]
     else:
-        problem = f"Search for at most {search.MAX_QUERY_CHARACTERS} characters at once."
+        problem = search.too_long()
     return render_template(
         "casework/search.html",
         search_form=form,
@@ -47,7 +50,7 @@ def search_cases():
 
 
 class SaveViewForm(FlaskForm):
-    view_name = StringField("Name of this view", validators=[Length(max=saved_views.MAX_NAME)])
+    view_name = StringField(_l("Name of this view"), validators=[Length(max=saved_views.MAX_NAME)])
 
 
 class RemoveViewForm(FlaskForm):
@@ -65,7 +68,9 @@ def save_view():
             portal_context(), g.who.account.id, form.view_name.data or "", request.form
         )
     except saved_views.ViewRefused as exc:
-        return render_template("error.html", title="The view was not saved", message=str(exc)), 400
+        return render_template(
+            "error.html", title=_("The view was not saved"), message=translated(exc.args[0])
+        ), 400
     return redirect(url_for("console.inbox", notice="view-saved", **view.query), code=303)
 
 

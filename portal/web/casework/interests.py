@@ -4,6 +4,7 @@ removing them."""
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 
 from portal.guard import submissions
 from portal.keys import conflicts
@@ -12,6 +13,7 @@ from portal.web.casework.forms import InterestForm
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
+from portal.web.languages import said
 
 
 def _render_interests(form=None, problem=None, code=200):
@@ -38,7 +40,7 @@ def interests():
 @signed_in("officer")
 def declare_interest():
     form = InterestForm()
-    problem = "Nothing was declared: please see below."
+    problem = _l("Nothing was declared: please see below.")
     if form.validate():
         try:
             conflicts.declare_interest(
@@ -48,7 +50,7 @@ def declare_interest():
         except submissions.AlreadySubmitted:
             return redirect(url_for("console.interests"), code=303)
         except conflicts.InterestError as exc:
-            form.interest.errors = [str(exc)]
+            form.interest.errors = [said(exc)]
     return _render_interests(form, problem, 400)
 
 
@@ -60,5 +62,5 @@ def remove_interest(interest_id: int):
     try:
         conflicts.remove_interest(portal_context(), g.who.account.id, interest_id)
     except conflicts.InterestError as exc:
-        return _render_interests(problem=str(exc), code=404)
+        return _render_interests(problem=said(exc), code=404)
     return redirect(url_for("console.interests"), code=303)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from portal.casework import oral, triage
@@ -15,6 +16,7 @@ from portal.web.casework.forms import OralConfirmForm, OralDisclosureForm
 from portal.web.console_session import resume_with_text, signed_in
 from portal.web.context import portal_context
 from portal.web.forms import CHOOSE
+from portal.web.languages import said
 
 bp = Blueprint("oral", __name__, url_prefix="/console")
 
@@ -46,7 +48,7 @@ def record_form():
 def record():
     form = _form()
     if not form.validate():
-        return _render(form, "The disclosure was not recorded: please see below.", 400)
+        return _render(form, _l("The disclosure was not recorded: please see below."), 400)
     values = {
         name: getattr(form, name).data
         for name in (
@@ -64,11 +66,13 @@ def record():
             portal_context(), g.who.account.id, values, form.submission_token.data
         )
     except (cases.NotYourChannel, cases.NoReceiver) as exc:
-        form.channel.errors = [str(exc)]
-        return _render(form, "The disclosure was not recorded: please see below.", 400)
+        form.channel.errors = [said(exc)]
+        return _render(form, _l("The disclosure was not recorded: please see below."), 400)
     except submissions.AlreadySubmitted:
         return _render(
-            _form(), "That disclosure was already recorded; its receipt was shown then, once.", 400
+            _form(),
+            _l("That disclosure was already recorded; its receipt was shown then, once."),
+            400,
         )
     return render_template(
         "casework/oral_receipt.html",
@@ -94,12 +98,15 @@ def confirm(ref: str):
     form = OralConfirmForm()
     if not form.validate():
         return render_case(
-            ref, problem="The record was not confirmed: please see below.", code=400, oral_form=form
+            ref,
+            problem=_l("The record was not confirmed: please see below."),
+            code=400,
+            oral_form=form,
         )
     try:
         triage.confirm_oral_record(portal_context(), g.who, ref, form.understanding.data)
     except oral.OralError as exc:
-        return render_case(ref, problem=str(exc), code=400, oral_form=form)
+        return render_case(ref, problem=said(exc), code=400, oral_form=form)
     return back_to_case(ref, "oral")
 
 
@@ -107,7 +114,7 @@ def confirm(ref: str):
 def _resume_record(formdata):
     return _render(
         _form(formdata),
-        "What you typed is back in the form below. The disclosure has not been recorded yet.",
+        _l("What you typed is back in the form below. The disclosure has not been recorded yet."),
     )
 
 
@@ -116,5 +123,5 @@ def _resume_confirm(ref: str, formdata):
     return render_case(
         ref,
         oral_form=OralConfirmForm(formdata=formdata),
-        problem="Your summary is back in its box below. The record has not been confirmed yet.",
+        problem=_l("Your summary is back in its box below. The record has not been confirmed yet."),
     )

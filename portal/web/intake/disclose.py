@@ -41,7 +41,19 @@ from portal.web.responses import too_many_requests
 
 
 def _disclose_form(formdata=None) -> DiscloseForm:
-    form = DiscloseForm(formdata=formdata) if formdata is not None else DiscloseForm()
+    # The language the page is shown in is the first guess; the discloser may change it or say
+    # nothing (issue 28). A form sent without the field keeps that guess.
+    written = languages.written_choices()
+    page = languages.page_language()
+    first = page if page in dict(written) else ""
+    form = (
+        DiscloseForm(formdata=formdata, language=first)
+        if formdata is not None
+        else DiscloseForm(language=first)
+    )
+    form.language.choices = [SelectChoice("", _l("I would rather not say"))] + [
+        SelectChoice(code, name, render_kw={"lang": code}) for code, name in written
+    ]
     # Offered by name, the channel's one identifier (channels.find_channel); nothing chosen
     # beforehand.
     form.channel.choices = [SelectChoice("", CHOOSE)] + [

@@ -110,7 +110,11 @@ def sealed_setup():
                 "csrf_token": generate_csrf(),
                 "submission_token": submissions.new_token(),
                 "proof": payment.offer("disclose"),
-                "limits": {**sealed_wire.FIELD_LIMITS, **sealed_wire.IDENTITY_LIMITS},
+                "limits": {
+                    **sealed_wire.FIELD_LIMITS,
+                    **sealed_wire.OPTIONAL_FIELD_LIMITS,
+                    **sealed_wire.IDENTITY_LIMITS,
+                },
                 **sealed.sealing_setup(ctx),
                 "words": sealing_words(),
             }

@@ -4,6 +4,7 @@ again."""
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from portal.keys import access
@@ -12,6 +13,7 @@ from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.keys.forms import GrantForm
+from portal.web.languages import said
 
 bp = Blueprint("access", __name__, url_prefix="/console/access")
 
@@ -25,7 +27,7 @@ def _with_choices(form: GrantForm) -> GrantForm:
     """The officer's channels, and each fellow officer once, labelled with name, email and
     channels."""
     choices = access.grant_choices(portal_context(), g.who.account)
-    form.channel.choices = [SelectChoice("", "Choose the channel")] + [
+    form.channel.choices = [SelectChoice("", _l("Choose the channel"))] + [
         SelectChoice(c.name, c.name) for c, _ in choices
     ]
     labels: dict[int, tuple[str, list[str]]] = {}
@@ -34,7 +36,7 @@ def _with_choices(form: GrantForm) -> GrantForm:
             labels.setdefault(officer.id, (f"{officer.name} <{officer.email}>", []))[1].append(
                 channel.name
             )
-    form.officer.choices = [SelectChoice("", "Choose an officer")] + [
+    form.officer.choices = [SelectChoice("", _l("Choose an officer"))] + [
         SelectChoice(str(i), f"{label} ({', '.join(names)})")
         for i, (label, names) in labels.items()
     ]
@@ -71,7 +73,7 @@ def page():
 @passphrase_confirmed
 def grant():
     form = _with_choices(GrantForm())
-    problem = "Nobody was given access: please see below."
+    problem = _l("Nobody was given access: please see below.")
     if not form.validate():
         return _page(form, problem, 400)
     try:
@@ -85,11 +87,11 @@ def grant():
             seconds=GRANT_SECONDS,
         )
     except access.GrantError as exc:
-        form.officer.errors = [str(exc)]
+        form.officer.errors = [said(exc)]
         return _page(form, problem, 400)
     except casefiles.CaseNotFound:
         form.case.errors = [
-            "You cannot read a case with that reference in this channel. Check the reference."
+            _l("You cannot read a case with that reference in this channel. Check the reference.")
         ]
         return _page(form, problem, 404)
     return _page(result=result)

@@ -5,6 +5,8 @@ passphrase and second factor its maker saw here)."""
 from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from portal.keys import accounts, credential_changes, enrolment, officer_sessions, second_factor
 from portal.operations import notifications
@@ -18,6 +20,7 @@ from portal.web.keys.forms import (
     DailyReminderForm,
     ReauthenticateForm,
 )
+from portal.web.languages import said
 from portal.web.responses import clear_session_cookie
 
 # Each change asks the passphrase again through officer_sessions.confirm_passphrase, so wrong
@@ -39,7 +42,9 @@ def _render_account(
             notice=notice,
             pending_secret=pending,
             fingerprint=accounts.fingerprint(g.who.account),
-            qr=second_factor.qr_svg(pending, g.who.account.email) if pending else None,
+            qr=second_factor.qr_svg(pending, g.who.account.email, gettext(second_factor.QR_TITLE))
+            if pending
+            else None,
             reminder_form=DailyReminderForm(
                 wanted=notifications.wants_digest(ctx, g.who.account.id)
             ),
@@ -74,10 +79,10 @@ def _locked(exc):
 @signed_in(accounts.ROLES)
 def account():
     notice = {
-        "passphrase": "Your passphrase was changed.",
-        "second-factor": "Your new second factor is in use. The old one no longer works.",
-        "reminder-on": "You will get the daily reminder.",
-        "reminder-off": "You will not get the daily reminder.",
+        "passphrase": _l("Your passphrase was changed."),
+        "second-factor": _l("Your new second factor is in use. The old one no longer works."),
+        "reminder-on": _l("You will get the daily reminder."),
+        "reminder-off": _l("You will not get the daily reminder."),
     }.get(request.args.get("done", ""))
     return _render_account(notice=notice)
 
@@ -88,7 +93,7 @@ def daily_reminder():
     """The officer's choice of the daily reminder (portal.operations.notifications)."""
     form = DailyReminderForm()
     if not form.validate():
-        return _render_account(problem="The form had expired. Please try again.", code=400)
+        return _render_account(problem=_l("The form had expired. Please try again."), code=400)
     ctx = portal_context()
     notifications.set_wanted(ctx, g.who.account.id, form.wanted.data)
     audit.record(
@@ -104,14 +109,16 @@ def change_passphrase():
     form = ChangePassphraseForm()
     if not form.validate():
         return _render_account(
-            passphrase_form=form, problem="Your passphrase was not changed.", code=400
+            passphrase_form=form, problem=_l("Your passphrase was not changed."), code=400
         )
     try:
         credential_changes.check_new_passphrase(
             g.who.account, form.passphrase.data, form.passphrase_again.data
         )
         if not _passphrase_is_right(form.current_passphrase.data):
-            raise enrolment.SetupError("Your current passphrase is not right. Nothing was changed.")
+            raise enrolment.SetupError(
+                _l("Your current passphrase is not right. Nothing was changed.")
+            )
         credential_changes.change_passphrase(
             portal_context(),
             g.who.account,
@@ -122,9 +129,9 @@ def change_passphrase():
             signing_key=g.who.signing_key,
         )
     except accounts.AccountError as exc:
-        form.passphrase.errors = [str(exc)]
+        form.passphrase.errors = [said(exc)]
         return _render_account(
-            passphrase_form=form, problem="Your passphrase was not changed.", code=400
+            passphrase_form=form, problem=_l("Your passphrase was not changed."), code=400
         )
     return redirect(url_for("enrol.account", done="passphrase"), code=303)
 
@@ -134,10 +141,10 @@ def change_passphrase():
 def start_second_factor():
     form = ReauthenticateForm()
     if not form.validate():
-        return _render_account(reauth_form=form, problem="Nothing was changed.", code=400)
+        return _render_account(reauth_form=form, problem=_l("Nothing was changed."), code=400)
     if not _passphrase_is_right(form.passphrase.data):
         form.passphrase.errors = ["Your passphrase is not right. Nothing was changed."]
-        return _render_account(reauth_form=form, problem="Nothing was changed.", code=400)
+        return _render_account(reauth_form=form, problem=_l("Nothing was changed."), code=400)
     credential_changes.begin_second_factor_change(portal_context(), g.who.account)
     return redirect(url_for("enrol.account") + "#second-factor", code=303)
 
@@ -148,11 +155,11 @@ def confirm_second_factor():
     form = ConfirmNewSecondFactorForm()
     if not form.validate():
         return _render_account(
-            confirm_form=form, problem="Your second factor was not changed.", code=400
+            confirm_form=form, problem=_l("Your second factor was not changed."), code=400
         )
     try:
         if not _passphrase_is_right(form.passphrase.data):
-            raise enrolment.SetupError("Your passphrase is not right. Nothing was changed.")
+            raise enrolment.SetupError(_l("Your passphrase is not right. Nothing was changed."))
         credential_changes.finish_second_factor_change(
             portal_context(),
             g.who.account,
@@ -160,8 +167,8 @@ def confirm_second_factor():
             keep_session=request.cookies.get(console_cookie_name()),
         )
     except enrolment.SetupError as exc:
-        form.totp.errors = [str(exc)]
+        form.totp.errors = [said(exc)]
         return _render_account(
-            confirm_form=form, problem="Your second factor was not changed.", code=400
+            confirm_form=form, problem=_l("Your second factor was not changed."), code=400
         )
     return redirect(url_for("enrol.account", done="second-factor"), code=303)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 
 from flask import current_app, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from portal.keys import officer_sessions
 from portal.web.context import portal_context
@@ -46,7 +47,7 @@ def passphrase_confirmed(view):
         if FIELD not in request.form:
             return _ask(form)
         if not form.validate():
-            return _ask(form, "Type your passphrase to continue.", 400)
+            return _ask(form, _l("Type your passphrase to continue."), 400)
         cookie_name = current_app.config["PORTAL_CONSOLE_COOKIE"]
         try:
             confirmed = officer_sessions.confirm_passphrase(
@@ -63,7 +64,7 @@ def passphrase_confirmed(view):
             form.confirm_passphrase.errors = [
                 "That is not your passphrase. Check it and try again."
             ]
-            return _ask(form, "Nothing was done yet: your passphrase did not match.", 400)
+            return _ask(form, _l("Nothing was done yet: your passphrase did not match."), 400)
         return view(*args, **kwargs)
 
     return wrapper

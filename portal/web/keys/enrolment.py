@@ -4,12 +4,14 @@ from a set-up session), and confirming the second factor, which ends in the reco
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from portal.keys import accounts, enrolment, invitations, officer_sessions, second_factor
 from portal.web.console_session import console_cookie_name
 from portal.web.context import portal_context
 from portal.web.keys.enrol_blueprint import bp
 from portal.web.keys.forms import ChoosePassphraseForm, ConfirmSecondFactorForm
+from portal.web.languages import said
 from portal.web.responses import set_session_cookie
 
 
@@ -66,7 +68,7 @@ def _take_passphrase(state: enrolment.SetupState, action: str, previous_cookie: 
             ctx, state, form.passphrase.data, form.passphrase_again.data
         )
     except accounts.AccountError as exc:
-        form.passphrase.errors = [str(exc)]
+        form.passphrase.errors = [said(exc)]
         return _render_passphrase_step(state, form, action, code=400)
     cookie = enrolment.replace_session(ctx, previous_cookie, state)
     return set_session_cookie(
@@ -105,7 +107,9 @@ def _render_second_factor(state, form, problem=None, code=200):
             form=form,
             problem=problem,
             secret=state.totp_secret,
-            qr=second_factor.qr_svg(state.totp_secret, state.email),
+            qr=second_factor.qr_svg(
+                state.totp_secret, state.email, gettext(second_factor.QR_TITLE)
+            ),
             action=url_for("enrol.second_factor_post"),
         ),
         code,
@@ -139,7 +143,7 @@ def second_factor_post():
         enrolment.replace_session(ctx, request.cookies.get(console_cookie_name()), state)
         return _unusable()
     except enrolment.SetupError as exc:
-        form.totp.errors = [str(exc)]
+        form.totp.errors = [said(exc)]
         return _render_second_factor(state, form, code=400)
     # The set-up session ends; an ordinary one starts with the new key.
     enrolment.end_session(ctx, request.cookies.get(console_cookie_name()))

@@ -3,6 +3,7 @@ action, channel membership decisions and grants of access."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -13,12 +14,12 @@ class GrantForm(PortalForm):
     """Give another officer of a channel access to one case, or (case left empty) to all its cases
     you read."""
 
-    channel = SelectField("Channel", validators=[DataRequired("Choose the channel.")])
+    channel = SelectField(_l("Channel"), validators=[DataRequired(_l("Choose the channel."))])
     officer = SelectField(
-        "Officer to give access to", validators=[DataRequired("Choose an officer.")]
+        _l("Officer to give access to"), validators=[DataRequired(_l("Choose an officer."))]
     )
     case = TypedLine(
-        "Case reference (leave empty for every case of this channel that you can read)",
+        _l("Case reference (leave empty for every case of this channel that you can read)"),
         validators=[Length(max=40)],
     )
 
@@ -27,66 +28,67 @@ class ConfirmPassphraseForm(PortalForm):
     """The passphrase asked again before a weighty action (portal.web.keys.confirm)."""
 
     confirm_passphrase = PasswordField(
-        "Your passphrase", validators=[DataRequired("Type your passphrase."), Length(max=1024)]
+        _l("Your passphrase"),
+        validators=[DataRequired(_l("Type your passphrase.")), Length(max=1024)],
     )
 
 
 class ChoosePassphraseForm(PortalForm):
     passphrase = PasswordField(
-        "Choose a passphrase",
-        validators=[DataRequired("Please choose a passphrase."), Length(max=1024)],
+        _l("Choose a passphrase"),
+        validators=[DataRequired(_l("Please choose a passphrase.")), Length(max=1024)],
     )
     passphrase_again = PasswordField(
-        "Type the same passphrase again",
-        validators=[DataRequired("Please type the passphrase again."), Length(max=1024)],
+        _l("Type the same passphrase again"),
+        validators=[DataRequired(_l("Please type the passphrase again.")), Length(max=1024)],
     )
 
 
 class ConfirmSecondFactorForm(PortalForm):
     totp = CodeField(
-        "Six-digit code from your authenticator app",
-        validators=[DataRequired("Please type the six-digit code."), Length(max=10)],
+        _l("Six-digit code from your authenticator app"),
+        validators=[DataRequired(_l("Please type the six-digit code.")), Length(max=10)],
     )
 
 
 class ChangePassphraseForm(ChoosePassphraseForm):
     current_passphrase = PasswordField(
-        "Your current passphrase",
-        validators=[DataRequired("Please type your current passphrase."), Length(max=1024)],
+        _l("Your current passphrase"),
+        validators=[DataRequired(_l("Please type your current passphrase.")), Length(max=1024)],
     )
     passphrase = PasswordField(
-        "New passphrase",
-        validators=[DataRequired("Please choose a new passphrase."), Length(max=1024)],
+        _l("New passphrase"),
+        validators=[DataRequired(_l("Please choose a new passphrase.")), Length(max=1024)],
     )
     passphrase_again = PasswordField(
-        "Type the new passphrase again",
-        validators=[DataRequired("Please type the new passphrase again."), Length(max=1024)],
+        _l("Type the new passphrase again"),
+        validators=[DataRequired(_l("Please type the new passphrase again.")), Length(max=1024)],
     )
 
 
 class ConfirmNewSecondFactorForm(PortalForm):
     # Its own id: the account page also has the new-passphrase form's `passphrase` box.
     passphrase = PasswordField(
-        "Your passphrase",
+        _l("Your passphrase"),
         id="second-factor-passphrase",
-        validators=[DataRequired("Please type your passphrase."), Length(max=1024)],
+        validators=[DataRequired(_l("Please type your passphrase.")), Length(max=1024)],
     )
     totp = CodeField(
-        "Six-digit code the app shows for the new entry",
-        validators=[DataRequired("Please type the six-digit code."), Length(max=10)],
+        _l("Six-digit code the app shows for the new entry"),
+        validators=[DataRequired(_l("Please type the six-digit code.")), Length(max=10)],
     )
 
 
 class ReauthenticateForm(PortalForm):
     passphrase = PasswordField(
-        "Your passphrase",
+        _l("Your passphrase"),
         id="second-factor-passphrase",  # as ConfirmNewSecondFactorForm's, on the same page
-        validators=[DataRequired("Please type your passphrase."), Length(max=1024)],
+        validators=[DataRequired(_l("Please type your passphrase.")), Length(max=1024)],
     )
 
 
 class DailyReminderForm(PortalForm):
-    wanted = BooleanField("Send me the daily reminder by email")
+    wanted = BooleanField(_l("Send me the daily reminder by email"))
 
 
 class MembershipDecisionForm(PortalForm):
@@ -106,8 +108,8 @@ class ResumeRotationForm(PortalForm):
     """Carry on an interrupted key rotation: the NEW passphrase it began with."""
 
     passphrase = PasswordField(
-        "Your new passphrase (the one you chose for your new keys)",
-        validators=[DataRequired("Please type your new passphrase."), Length(max=1024)],
+        _l("Your new passphrase (the one you chose for your new keys)"),
+        validators=[DataRequired(_l("Please type your new passphrase.")), Length(max=1024)],
     )
 
 

@@ -7,6 +7,7 @@ private key stay in their own session."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from portal.keys import (
     accounts,
@@ -25,6 +26,7 @@ from portal.web.keys.forms import (
     ResumeRotationForm,
     SealRecoveryForm,
 )
+from portal.web.languages import said
 from portal.web.responses import clear_session_cookie, record_id_or_404, set_session_cookie
 
 bp = Blueprint("own_keys", __name__, url_prefix="/console")
@@ -86,7 +88,7 @@ def replace_keys():
 def replace_keys_post():
     form = ChangePassphraseForm()
     if not form.validate():
-        return _render(form=form, problem="Your keys were not replaced.", code=400)
+        return _render(form=form, problem=_l("Your keys were not replaced."), code=400)
     try:
         credential_changes.check_new_passphrase(
             g.who.account, form.passphrase.data, form.passphrase_again.data
@@ -105,7 +107,7 @@ def replace_keys_post():
             )
         if not right:
             raise accounts.AccountError(
-                "Your current passphrase is not right. Nothing was changed."
+                _l("Your current passphrase is not right. Nothing was changed.")
             )
         done = rotation.start(
             portal_context(),
@@ -118,8 +120,8 @@ def replace_keys_post():
             **_batching(),
         )
     except accounts.AccountError as exc:
-        form.passphrase.errors = [str(exc)]
-        return _render(form=form, problem="Your keys were not replaced.", code=400)
+        form.passphrase.errors = [said(exc)]
+        return _render(form=form, problem=_l("Your keys were not replaced."), code=400)
     return _signed_in_again(done)
 
 
@@ -129,7 +131,7 @@ def resume_rotation():
     form = ResumeRotationForm()
     if not form.validate():
         return _render(
-            resume_form=form, problem="The change of your keys was not carried on.", code=400
+            resume_form=form, problem=_l("The change of your keys was not carried on."), code=400
         )
     try:
         done = rotation.resume(
@@ -140,14 +142,14 @@ def resume_rotation():
     except rotation.RotationTampered:
         return _render(
             resume_form=form,
-            problem="This change of keys was not begun by you: nothing was re-sealed. Tell your"
-            " integrity team's lead and the server's operator.",
+            problem=_l("This change of keys was not begun by you: nothing was re-sealed. Tell your"
+            " integrity team's lead and the server's operator."),
             code=400,
         )
     except credentials.LoginFailed:
-        form.passphrase.errors = ["That is not the new passphrase this change began with."]
+        form.passphrase.errors = [_l("That is not the new passphrase this change began with.")]
         return _render(
-            resume_form=form, problem="The change of your keys was not carried on.", code=400
+            resume_form=form, problem=_l("The change of your keys was not carried on."), code=400
         )
     return _signed_in_again(done)
 

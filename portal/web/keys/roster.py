@@ -4,12 +4,14 @@ for the officer's signature (portal.keys.roster_work; SECURITY.md, "Signed roste
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from portal.keys import access, offboarding, roster_handover, roster_work
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.keys.confirm import passphrase_confirmed
 from portal.web.keys.forms import RosterStatementForm
+from portal.web.languages import said
 from portal.web.responses import record_id_or_404
 
 bp = Blueprint("roster", __name__, url_prefix="/console")
@@ -89,5 +91,6 @@ def _sign():
     except (roster_work.NothingToSign, roster_handover.NoHandOver, offboarding.NoSuchRequest):
         abort(404)
     except access.LastReader as exc:
-        return _render(refused=f"Nothing was signed. {exc}", code=400)
+        # The reason (portal.keys.access.LastReader) names a count of cases: in English.
+        return _render(refused=gettext("Nothing was signed. %(why)s", why=said(exc)), code=400)
     return redirect(url_for("roster.roster_page", signed=signed), code=303)

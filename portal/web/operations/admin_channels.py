@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from flask import g, render_template
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from portal.core.numbers import parse_whole_number
@@ -12,6 +14,7 @@ from portal.keys import accounts, channels, memberships
 from portal.operations import admin_console
 from portal.web.console_session import resume_with_text, signed_in
 from portal.web.context import portal_context
+from portal.web.languages import said
 from portal.web.operations.admin_blueprint import bp, confirmed
 from portal.web.operations.forms import AddChannelForm, ChannelMembershipForm, RemoveMembershipForm
 
@@ -19,7 +22,7 @@ from portal.web.operations.forms import AddChannelForm, ChannelMembershipForm, R
 def officer_choices(ctx) -> list[SelectChoice]:
     """Officers who have not left, by name and email."""
     # Nothing chosen beforehand: adding the wrong person to a channel is not undone by a glance.
-    return [SelectChoice("", "Choose an officer")] + [
+    return [SelectChoice("", _l("Choose an officer"))] + [
         SelectChoice(str(s.account.id), f"{s.account.name} <{s.account.email}>")
         for s in accounts.list_accounts(ctx)
         if s.account.role == "officer" and not s.offboarded_day
@@ -28,7 +31,7 @@ def officer_choices(ctx) -> list[SelectChoice]:
 
 def channel_choices(ctx) -> list[SelectChoice]:
     """Channels by name, their one identifier on these forms (names are unique)."""
-    return [SelectChoice("", "Choose a channel")] + [
+    return [SelectChoice("", _l("Choose a channel"))] + [
         SelectChoice(c.name, c.name) for c in channels.list_channels(ctx)
     ]
 
@@ -93,7 +96,7 @@ def officers():
 @signed_in("admin")
 def add_channel():
     form = AddChannelForm()
-    problem = "The channel was not added: please see below."
+    problem = _l("The channel was not added: please see below.")
     if not form.validate():
         return _render_channels(form, problem, 400)
     try:
@@ -108,7 +111,7 @@ def add_channel():
     except submissions.AlreadySubmitted:
         pass  # the same form again: the channel was added once
     except accounts.AccountError as exc:
-        form.name.errors = [str(exc)]
+        form.name.errors = [said(exc)]
         return _render_channels(form, problem, 400)
     return confirmed("admin.overview", "channel-added")
 
@@ -118,7 +121,7 @@ def add_channel():
 def add_membership():
     ctx = portal_context()
     form = _membership_form(ctx)
-    problem = "Nothing was changed: please see below."
+    problem = _l("Nothing was changed: please see below.")
     if not form.validate():
         return _render_officers(form, problem, 400)
     try:
@@ -132,7 +135,7 @@ def add_membership():
     except submissions.AlreadySubmitted:
         pass  # the same form again: the change was made once
     except accounts.AccountError as exc:
-        form.channel.errors = [str(exc)]
+        form.channel.errors = [said(exc)]
         return _render_officers(form, problem, 400)
     return confirmed("admin.officers", "membership-asked")
 
@@ -141,7 +144,7 @@ def add_membership():
 def _resume_channel(formdata):
     return _render_channels(
         AddChannelForm(formdata=formdata),
-        "Your channel is back in its form below. It has not been added yet.",
+        _l("Your channel is back in its form below. It has not been added yet."),
     )
 
 
@@ -149,7 +152,7 @@ def _resume_channel(formdata):
 def _resume_membership(formdata):
     return _render_officers(
         _membership_form(portal_context(), formdata),
-        "Your change is back in its form below. It has not been made yet.",
+        _l("Your change is back in its form below. It has not been made yet."),
     )
 
 
@@ -160,12 +163,14 @@ def remove_membership():
     form = _remove_form(ctx)
     if not form.validate():
         return _render_officers(
-            problem="Nothing was changed: choose an officer and a channel.", code=400
+            problem=_l("Nothing was changed: choose an officer and a channel."), code=400
         )
     try:
         memberships.remove(
             ctx, g.who.account, parse_whole_number(form.member.data), form.from_channel.data
         )
     except accounts.AccountError as exc:
-        return _render_officers(problem=f"Nothing was changed. {exc}", code=400)
+        return _render_officers(
+            problem=gettext("Nothing was changed. %(why)s", why=said(exc)), code=400
+        )
     return confirmed("admin.officers", "membership-removed")

@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import g, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
 from portal.core.words import date_words
@@ -14,6 +17,7 @@ from portal.guard import submissions
 from portal.keys import accounts, invitations
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+from portal.web.languages import page_language, said
 from portal.web.operations.admin_blueprint import bp, confirmed
 from portal.web.operations.admin_channels import channel_choices
 from portal.web.operations.forms import InvitationForm, InviteForm
@@ -34,6 +38,11 @@ def _until(seconds: int, tz: str) -> tuple[str, str]:
     """(machine-readable, as people read it) for an expiry time: "8 December 2026, 01:58", the
     24-hour clock of every other time in the console (words.nz_time)."""
     moment = dt.datetime.fromtimestamp(seconds, ZoneInfo(tz))
+    locale = page_language()
+    if not locale.startswith("en"):  # the page's language, as Babel writes a day and a time
+        return moment.isoformat(timespec="minutes"), format_datetime(
+            moment, "d MMMM y, HH:mm", locale=locale
+        )
     return moment.isoformat(timespec="minutes"), f"{date_words(moment.date())}, {moment:%H:%M}"
 
 
@@ -61,7 +70,7 @@ def invitations_page():
 def invite():
     ctx = portal_context()
     form = _invite_form(ctx)
-    problem = "Nobody was invited: please see below."
+    problem = _l("Nobody was invited: please see below.")
     if not form.validate():
         return _render(form, problem, code=400)
     try:
@@ -77,7 +86,7 @@ def invite():
         # A reload of the answer that showed the link: made once, and its link is not shown again.
         return _render(invitation={"email": form.invite_email.data.strip(), "already": True})
     except accounts.AccountError as exc:
-        form.invite_email.errors = [str(exc)]
+        form.invite_email.errors = [said(exc)]
         return _render(form, problem, code=400)
     # Shown once, on this answer: the link cannot travel in a redirect's URL.
     return _render(invitation={"email": form.invite_email.data.strip(), "link": _link(token)})
@@ -93,7 +102,7 @@ def _chosen() -> tuple[int, str] | None:
         return None
 
 
-_GONE = "That invitation was used, had expired or was withdrawn already: nothing was changed."
+_GONE = _l("That invitation was used, had expired or was withdrawn already: nothing was changed.")
 
 
 @bp.post("/invitations/revoke")
@@ -120,5 +129,5 @@ def resend_invitation():
     except invitations.InvitationUnusable:
         return _render(problem=_GONE, code=400)
     except accounts.AccountError as exc:
-        return _render(problem=f"Nothing was changed. {exc}", code=400)
+        return _render(problem=gettext("Nothing was changed. %(why)s", why=said(exc)), code=400)
     return _render(invitation={"email": email, "link": _link(token), "again": True})

@@ -4,11 +4,13 @@ until an officer of their channels signs it on the roster page (portal.keys.offb
 from __future__ import annotations
 
 from flask import g, render_template
+from flask_babel import lazy_gettext as _l
 
 from portal.core.numbers import NotAWholeNumber, parse_whole_number
 from portal.keys import accounts, offboarding
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+from portal.web.languages import said
 from portal.web.operations.admin_blueprint import bp, confirmed
 from portal.web.operations.admin_channels import officer_choices
 from portal.web.operations.forms import OffboardForm, WithdrawOffboardingForm
@@ -42,13 +44,13 @@ def offboarding_page():
 def propose_offboarding():
     ctx = portal_context()
     form = _offboard_form(ctx)
-    problem = "Nothing was asked: please see below."
+    problem = _l("Nothing was asked: please see below.")
     if not form.validate():
         return _render(form, problem, 400)
     try:
         offboarding.propose(ctx, g.who.account, parse_whole_number(form.leaver.data))
     except (accounts.AccountError, NotAWholeNumber) as exc:
-        form.leaver.errors = [str(exc)]
+        form.leaver.errors = [said(exc)]
         return _render(form, problem, 400)
     return confirmed("admin.offboarding_page", "offboarding-asked")
 
@@ -57,7 +59,7 @@ def propose_offboarding():
 @signed_in("admin")
 def withdraw_offboarding():
     form = WithdrawOffboardingForm()
-    gone = "That request was signed or withdrawn already: nothing was changed."
+    gone = _l("That request was signed or withdrawn already: nothing was changed.")
     try:
         if not form.validate():
             raise offboarding.NoSuchRequest()

@@ -5,10 +5,13 @@ the command audits them."""
 from __future__ import annotations
 
 from flask import g, render_template
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from portal.operations import admin_console
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+from portal.web.languages import said
 from portal.web.operations.admin_blueprint import bp, confirmed
 from portal.web.operations.forms import SettingForm
 
@@ -37,11 +40,16 @@ def settings():
 def change_setting():
     form = SettingForm()
     if not form.validate():
-        return _render("Nothing was saved: choose a setting on this page.", code=400)
+        return _render(_l("Nothing was saved: choose a setting on this page."), code=400)
     try:
         admin_console.change_setting(
             portal_context(), g.who.account, form.setting.data, form.value.data or ""
         )
     except ValueError as exc:
-        return _render(f"Nothing was saved. {exc}", form.setting.data, form.value.data or "", 400)
+        return _render(
+            gettext("Nothing was saved. %(why)s", why=said(exc)),
+            form.setting.data,
+            form.value.data or "",
+            400,
+        )
     return confirmed("admin.settings", "setting-saved")

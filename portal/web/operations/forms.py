@@ -40,54 +40,57 @@ class AuthorityContactForm(OneTimeForm):
 
 class HoldForm(PortalForm):
     ref = CodeField(
-        "Case reference",
+        _l("Case reference"),
         validators=[
-            DataRequired(f"Type the case's reference, such as {EXAMPLE_REF}."),
+            DataRequired(_l("Type the case's reference, such as %(ref)s.", ref=EXAMPLE_REF)),
             Length(max=40),
         ],
     )
 
 
 class AddChannelForm(OneTimeForm):
-    name = TypedLine("Channel name", validators=[DataRequired(), Length(max=200)])
-    description = TypedLine("Description (optional)", validators=[Optional(), Length(max=1000)])
+    name = TypedLine(_l("Channel name"), validators=[DataRequired(), Length(max=200)])
+    description = TypedLine(_l("Description (optional)"), validators=[Optional(), Length(max=1000)])
     regime = SelectField(
-        "Statutory clock",
+        _l("Statutory clock"),
         default="nz",
         validators=[Optional()],
         choices=[
             SelectChoice(
-                "nz", "New Zealand: 20 working days (Protected Disclosures Act 2022, s 13)"
+                "nz", _l("New Zealand: 20 working days (Protected Disclosures Act 2022, s 13)")
             ),
-            SelectChoice("eu", "European Union: 7 days to acknowledge, 3 months to give feedback"),
+            SelectChoice(
+                "eu", _l("European Union: 7 days to acknowledge, 3 months to give feedback")
+            ),
         ],
     )
 
 
 class ChannelMembershipForm(OneTimeForm):
-    officer = SelectField("Officer", validators=[DataRequired("Please choose an officer.")])
-    channel = SelectField("Channel", validators=[DataRequired("Please choose a channel.")])
+    officer = SelectField(_l("Officer"), validators=[DataRequired(_l("Please choose an officer."))])
+    channel = SelectField(_l("Channel"), validators=[DataRequired(_l("Please choose a channel."))])
 
 
 class InviteForm(OneTimeForm):
     # Field names of their own: the administration page has other forms with `name` and `channel`
     # fields.
     invite_email = StringField(
-        "Email address", validators=[DataRequired("Please give an email address."), Length(max=320)]
+        _l("Email address"),
+        validators=[DataRequired(_l("Please give an email address.")), Length(max=320)],
     )
     display_name = StringField(
-        "Display name (unique: shown to disclosers and fellow officers)",
-        validators=[DataRequired("Please give a display name."), Length(max=200)],
+        _l("Display name (unique: shown to disclosers and fellow officers)"),
+        validators=[DataRequired(_l("Please give a display name.")), Length(max=200)],
     )
     invite_channel = SelectField(
-        "Channel they will read (once an officer of it confirms)",
-        validators=[DataRequired("Please choose a channel.")],
+        _l("Channel they will read (once an officer of it confirms)"),
+        validators=[DataRequired(_l("Please choose a channel."))],
     )
 
 
 class RemoveMembershipForm(PortalForm):
-    member = SelectField("Officer to remove", validators=[DataRequired()])
-    from_channel = SelectField("From channel", validators=[DataRequired()])
+    member = SelectField(_l("Officer to remove"), validators=[DataRequired()])
+    from_channel = SelectField(_l("From channel"), validators=[DataRequired()])
 
 
 class InvitationForm(PortalForm):
@@ -99,7 +102,7 @@ class InvitationForm(PortalForm):
 
 class OffboardForm(PortalForm):
     leaver = SelectField(
-        "Officer to offboard", validators=[DataRequired("Please choose an officer.")]
+        _l("Officer to offboard"), validators=[DataRequired(_l("Please choose an officer."))]
     )
 
 
@@ -111,4 +114,4 @@ class SettingForm(PortalForm):
     """One console setting (portal.operations.admin_console.CONSOLE_SETTINGS): its own form."""
 
     setting = HiddenField(validators=[DataRequired()])
-    value = StringField("Value", validators=[Length(max=320)])
+    value = StringField(_l("Value"), validators=[Length(max=320)])

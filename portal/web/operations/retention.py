@@ -4,12 +4,15 @@ holds."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from portal.operations import retention
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
 from portal.web.keys.confirm import passphrase_confirmed
+from portal.web.languages import said
 from portal.web.operations.forms import HoldForm
 
 bp = Blueprint("retention", __name__, url_prefix="/console/retention")
@@ -45,7 +48,7 @@ def _act(action, ref: str):
     try:
         action(portal_context(), g.who.account.id, ref)
     except retention.RetentionError as exc:
-        return _render(f"Nothing was done: {exc}", code=409)
+        return _render(gettext("Nothing was done: %(why)s", why=said(exc)), code=409)
     return redirect(url_for("retention.overview"), code=303)
 
 
@@ -54,7 +57,7 @@ def _act(action, ref: str):
 def place_hold():
     form = HoldForm()
     if not form.validate():
-        return _render("No hold was placed: please see below.", form, 400)
+        return _render(_l("No hold was placed: please see below."), form, 400)
     return _act(retention.place_hold, form.ref.data.strip().upper())
 
 
