@@ -27,9 +27,11 @@ DATA = re.compile(
     r"|Told in person|An Ombudsman|PD-[A-Z0-9-]+|[A-Z0-9]{4}(?:-[A-Z0-9]{2,4}){3,}|https?://\S+"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
     r"|Esperanto"  # the pseudo-locale's language named by Babel (CLDR), as a case's language
-    # The shipped directory of appropriate authorities: agencies' names, data the portal holds.
-    + "".join(f"|{re.escape(name)}" for name in sorted(
-        (e["name"] for e in json.loads((ROOT / "portal/data/authorities.json").read_text())["authorities"]),
+    # The shipped directory of appropriate authorities: agencies' names and contacts, data the
+    # portal holds.
+    + "".join(f"|{re.escape(value)}" for value in sorted(
+        (e[key] for e in json.loads((ROOT / "portal/data/authorities.json").read_text())["authorities"]
+         for key in ("name", "contact") if e.get(key)),
         key=len, reverse=True))
 )
 
