@@ -1,4 +1,5 @@
-"""The flood's own small writes do not each wait for the disk (issue 22).
+"""The flood's own small writes do not each wait for the disk, and a busy receipt check keeps the
+receipt (issue 22).
 
 Every attacking request spends a proof and may count a busy answer: each a write transaction. At
 synchronous FULL each commit waited for the disk while holding the write lock, and a genuine
@@ -10,7 +11,10 @@ from __future__ import annotations
 
 import re
 
+from portal.core.config import load_settings
+from portal.guard import work_queues
 from portal.web import context
+from portal.web.app import create_app
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 from tests.support.proofs import drop_ticket, solved
 
@@ -39,6 +43,12 @@ def statements_with_their_sync(monkeypatch) -> list[tuple[str, str]]:
     return ran
 
 
+def disclose(client):
+    page = client.get("/disclose").text
+    drop_ticket(client, "disclose")  # paid with the page's proof, as its script does
+    return post_multipart(client, "/disclose", disclosure_fields(csrf_token(page), "Seen.") + solved(page))
+
+
 def levels_of(ran, start: str) -> list[str]:
     return [level for level, statement in ran if statement.upper().startswith(start)]
 
@@ -46,9 +56,7 @@ def levels_of(ran, start: str) -> list[str]:
 def test_a_spent_proof_and_the_flood_count_do_not_wait_for_the_disk_and_the_case_does(
         client, monkeypatch):
     ran = statements_with_their_sync(monkeypatch)
-    page = client.get("/disclose").text
-    drop_ticket(client, "disclose")  # paid with the page's proof, as its script does
-    answer = post_multipart(client, "/disclose", disclosure_fields(csrf_token(page), "Seen.") + solved(page))
+    answer = disclose(client)
     assert answer.status_code == 200 and receipt_from(answer.text)
     assert levels_of(ran, "INSERT INTO SPENT_PROOFS") == ["NORMAL"]
     counts = levels_of(ran, "INSERT INTO THROTTLE")  # the officers' count of today's cases
@@ -56,3 +64,26 @@ def test_a_spent_proof_and_the_flood_count_do_not_wait_for_the_disk_and_the_case
     cases = levels_of(ran, "INSERT INTO CASES")
     assert cases and set(cases) == {"FULL"}  # the disclosure itself still waits for the disk
     assert [level for level, statement in ran if _SYNC.search(statement)][-1] == "FULL"  # set back
+
+
+def test_a_status_check_finding_every_receipt_place_taken_keeps_the_receipt_and_says_when(
+        installation):
+    # bench/bench_flood.py: a no-script status check under the flood met the bare busy page, its
+    # receipt gone. Another server process's check holds the one place (the lock file in /dev/shm).
+    app = create_app(settings=load_settings(installation.data_dir, receipt_share=1))
+    app.config["TESTING"] = True
+    client = app.test_client()
+    receipt = receipt_from(disclose(client).text)
+    settings = app.config["PORTAL_SETTINGS"]
+    with work_queues.shared_place(settings, work_queues.RECEIPT, 1, deadline=0):
+        page = client.get("/status").text
+        drop_ticket(client, "status")
+        busy = client.post("/status", data={"csrf_token": csrf_token(page), "receipt": receipt}
+                           | dict(solved(page)))
+    assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
+    assert receipt in busy.text and "try again in a few seconds" in busy.text
+    page = client.get("/status").text
+    drop_ticket(client, "status")
+    opened = client.post("/status", data={"csrf_token": csrf_token(page), "receipt": receipt}
+                         | dict(solved(page)))
+    assert opened.status_code == 303  # the place free again, the same receipt opens
