@@ -109,6 +109,10 @@ class Settings:
     receipt_share: int = 0
     file_check_places: int = 1  # files checked at once, all processes together (file_cleaning)
     file_check_wait_seconds: int = 2  # a file's longest wait for one, then it is kept unchecked
+    # A file whose check is small (its bytes, a zip package's members' declared bytes, at most
+    # this) may also take one place kept for small checks, its child's CPU cut at
+    # file_cleaning.SMALL_CPU_SECONDS: bombs cannot keep it waiting (issue 22). 0: no such place.
+    file_check_small_bytes: int = 1024 * 1024
     busy_retry_after: int = 5
     organisation_share: int = 0  # % of each queue one organisation holds (service/dispatch.py)
     # Proof of work and no-script tickets (portal.guard.proofs; SECURITY.md, "Proof of work"). Bits
@@ -232,7 +236,7 @@ _FLOOD_SETTINGS = (
     "proof_seconds",
     "no_script_wait_seconds", "tickets_per_minute", "ticket_line_seconds", "cases_per_day",
     "queue_waiting", "sealing_waiting", "receipt_waiting", "receipt_nice", "lane_nice",
-    "busy_retry_after", "file_check_wait_seconds",
+    "busy_retry_after", "file_check_wait_seconds", "file_check_small_bytes",
 )  # fmt: skip
 
 

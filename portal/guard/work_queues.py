@@ -277,13 +277,17 @@ def _place_dir() -> Path:
 
 
 @contextlib.contextmanager
-def shared_place(settings: Settings, kind: str, places: int, deadline: float) -> Iterator[None]:
+def shared_place(settings: Settings, kind: str, places: int, deadline: float,
+                 *, first: tuple[tuple[str, int], ...] = ()) -> Iterator[None]:
     """One of `places` places for work of `kind` (a name: receipt checks, file checks), held
     across every server process of the installation by an advisory lock on an empty file in
     memory (/dev/shm), named by the data directory's hash: it holds nothing but the lock. Polls
-    until `deadline` (time.monotonic()), then Busy; with no places, Busy at the deadline."""
+    until `deadline` (time.monotonic()), then Busy; with no places, Busy at the deadline.
+    `first`: (kind, places) pairs whose places are tried before `kind`'s (a place kept for small
+    file checks)."""
     name = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:16]
-    paths = [_place_dir() / f"portal-{name}-{kind}-{i}.lock" for i in range(max(0, places))]
+    paths = [_place_dir() / f"portal-{name}-{each}-{i}.lock"
+             for each, count in (*first, (kind, places)) for i in range(max(0, count))]
     while True:
         for path in paths:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import time
+import zipfile
 from dataclasses import dataclass
 
 import crypto
@@ -26,6 +28,12 @@ from portal.store.blobs import BlobWriter
 REQUEST_CHECK_SECONDS = 120
 # The name of the installation-wide places for checks (work_queues.shared_place).
 FILE_CHECKS = "file_check"
+# The one place kept for small checks (Settings.file_check_small_bytes), so a small genuine file is
+# not kept waiting by bombs in the others, and the CPU seconds a small check's child may take: a
+# package parses at about 1.2 s per million XML elements and a MiB holds at most 260,000, so an
+# honest small file finishes well within it, and one that only looked small is cut soon.
+FILE_CHECKS_SMALL = "file_check_small"
+SMALL_CPU_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
             reports.append(_mark(pending, "unchecked", "size" if left > 0 else "not-run"))
             continue
         received = pending.read_back()
-        checked = _check_in_a_place(intake.ctx.settings, received, left)
+        checked = _check_in_a_place(intake.ctx.settings, received, deadline)
         if checked is None:  # every place for checks taken: kept as sent, and the receipt says so
             reports.append(_mark(pending, "unchecked", "not-run"))
             continue
@@ -105,18 +113,49 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
     return reports
 
 
-def _check_in_a_place(settings, received: bytes, left: float) -> sandbox.Checked | None:
+def work_bytes(data: bytes, most: int) -> int:
+    """The bytes a file's check reads, as far as `most` matters: its size, and for a zip package
+    (Office, OpenDocument) its members' declared uncompressed sizes together when larger (the
+    child reads no more of a member than its entry declares: zipfile stops there and checks the
+    CRC). Read from the zip's central directory only, nothing decompressed, and only for a file
+    of at most `most` bytes (a larger one is returned as its size)."""
+    if len(data) > most or not data.startswith(b"PK"):
+        return len(data)
+    try:
+        declared = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        return len(data)
+    return max(len(data), declared)
+
+
+def _check_in_a_place(settings, received: bytes, deadline: float) -> sandbox.Checked | None:
     """The sandbox's check of one file in one of the installation's `file_check_places` (shared
     by every server process, work_queues.shared_place), waiting for one at most
-    `file_check_wait_seconds`; None when none came free, so a flood of bombs holds at most that
-    many cores and no request waits long behind it (issue 22)."""
-    start = time.monotonic()
-    deadline = start + min(settings.file_check_wait_seconds, left)
+    `file_check_wait_seconds` and never past `deadline` (the request's, time.monotonic()); None
+    when none came free, so a flood of bombs holds at most that many cores and no request waits
+    long behind it (issue 22). A small file (work_bytes at most `file_check_small_bytes`) may also
+    take the place kept for small checks, its child cut at SMALL_CPU_SECONDS; one cut there is
+    checked once more with the whole bound in an ordinary place (small in bytes, heavy to check)."""
+    most = settings.file_check_small_bytes
+    # With no places at all, checks are off: none is kept for small ones either.
+    if most > 0 and settings.file_check_places > 0 and work_bytes(received, most) <= most:
+        checked = _check_placed(settings, received, deadline, small=True)
+        if checked is None or checked.reason != "limit":
+            return checked
+    return _check_placed(settings, received, deadline, small=False)
+
+
+def _check_placed(settings, received: bytes, deadline: float, *, small: bool
+                  ) -> sandbox.Checked | None:
+    wait_until = min(time.monotonic() + settings.file_check_wait_seconds, deadline)
+    first = ((FILE_CHECKS_SMALL, 1),) if small else ()
     # Busy comes only from taking the place: the sandbox's check raises nothing of the kind.
     try:
-        with work_queues.shared_place(settings, FILE_CHECKS, settings.file_check_places, deadline):
-            left -= time.monotonic() - start  # the wait came out of the request's time for checks
-            return sandbox.check(received, wall_seconds=max(1, min(sandbox.WALL_SECONDS, left)))
+        with work_queues.shared_place(settings, FILE_CHECKS, settings.file_check_places, wait_until,
+                                      first=first):
+            left = deadline - time.monotonic()  # the wait came out of the request's time for checks
+            return sandbox.check(received, cpu_seconds=SMALL_CPU_SECONDS if small else None,
+                                 wall_seconds=max(1, min(sandbox.WALL_SECONDS, left)))
     except Busy:
         return None
 

@@ -5,8 +5,10 @@ each carrying a bomb held every upload slot while their checks ran, so a genuine
 file got 503 at once. The checks here are injected: they record what is held while they run."""
 from __future__ import annotations
 
+import io
 import os
 import threading
+import zipfile
 
 from portal.core.config import load_settings
 from portal.guard import upload_slots, work_queues
@@ -92,7 +94,9 @@ def test_with_no_place_for_file_checks_none_runs_and_the_receipt_says_so(install
 def test_a_file_check_waits_for_the_installations_one_place_and_runs_once_it_is_free(
         installation, monkeypatch):
     calls = counted_checks(monkeypatch)
-    settings = load_settings(installation.data_dir, file_check_places=1, file_check_wait_seconds=0)
+    # No place kept for small checks here: this is the ordinary place's wait.
+    settings = load_settings(installation.data_dir, file_check_places=1, file_check_wait_seconds=0,
+                             file_check_small_bytes=0)
     app = create_app(settings=settings)
     app.config["TESTING"] = True
     client = app.test_client()
@@ -104,3 +108,65 @@ def test_a_file_check_waits_for_the_installations_one_place_and_runs_once_it_is_
     free = disclose(client, two)
     assert free.status_code == 200 and NOT_RUN not in free.text
     assert calls == [1, 1]  # each file's check took the place and gave it back
+
+
+def cpu_bounds_of_checks(monkeypatch, cut_small: bool = False) -> list:
+    """The CPU bound each check ran under (None: the sandbox's whole bound); with `cut_small`, a
+    check under the small bound comes back as the child killed at it."""
+    calls = []
+
+    def check(data, *args, cpu_seconds=None, **kwargs):
+        calls.append(cpu_seconds)
+        if cut_small and cpu_seconds == file_cleaning.SMALL_CPU_SECONDS:
+            return sandbox.Checked(None, reason="limit")
+        return sandbox.Checked(None, reason="kind")
+
+    monkeypatch.setattr(sandbox, "check", check)
+    return calls
+
+
+def small_place_app(installation):
+    settings = load_settings(installation.data_dir, file_check_places=1, file_check_wait_seconds=0)
+    app = create_app(settings=settings)
+    app.config["TESTING"] = True
+    return settings, app.test_client()
+
+
+def bomb_docx() -> bytes:
+    """20 KB or so that declares 4 MB of XML: small in bytes, not in what its check reads."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"<r>" + b"<p/>" * 1_000_000 + b"</r>")
+    return out.getvalue()
+
+
+def test_a_small_file_is_checked_in_the_place_kept_for_it_while_bombs_hold_the_others(
+        installation, monkeypatch):
+    calls = cpu_bounds_of_checks(monkeypatch)
+    settings, client = small_place_app(installation)
+    # Bombs in other server processes hold the one ordinary place (the same lock file in /dev/shm).
+    with work_queues.shared_place(settings, file_cleaning.FILE_CHECKS, 1, deadline=0):
+        page = disclose(client)
+    assert page.status_code == 200 and 'id="receipt"' in page.text and NOT_RUN not in page.text
+    assert calls == [file_cleaning.SMALL_CPU_SECONDS]  # it ran, under the small check's CPU bound
+
+
+def test_a_file_small_in_bytes_whose_zip_declares_more_takes_no_small_place(installation, monkeypatch):
+    calls = cpu_bounds_of_checks(monkeypatch)
+    settings, client = small_place_app(installation)
+    bomb = bomb_docx()
+    assert len(bomb) < settings.file_check_small_bytes < file_cleaning.work_bytes(bomb, len(bomb))
+    with work_queues.shared_place(settings, file_cleaning.FILE_CHECKS, 1, deadline=0):
+        held = disclose(client, [("attachments", "report.docx", bomb)])
+    assert held.status_code == 200 and NOT_RUN in held.text and calls == []
+    free = disclose(client, [("attachments", "report.docx", bomb)])
+    assert NOT_RUN not in free.text and calls == [None]  # in the ordinary place, the whole bound
+
+
+def test_a_small_check_cut_at_its_bound_is_checked_again_with_the_whole_bound(installation, monkeypatch):
+    calls = cpu_bounds_of_checks(monkeypatch, cut_small=True)
+    _, client = small_place_app(installation)
+    page = disclose(client)
+    assert page.status_code == 200 and calls == [file_cleaning.SMALL_CPU_SECONDS, None]
+    assert NOT_RUN not in page.text

@@ -12,7 +12,8 @@ import datetime as dt
 import time
 from zoneinfo import ZoneInfo
 
-from flask import after_this_request, current_app, g, request, session
+from flask import after_this_request, current_app, g, make_response, request, session
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
 from portal.guard import flood, proofs, tickets
@@ -135,3 +136,16 @@ def come_back_message(seconds: int, exc: Exception | None = None) -> str:
     else:
         why = "The portal asks everyone to wait a moment before sending, to keep it open for all."
     return f"{why} Nothing was sent yet. What you wrote is still here: please send it again {when}."
+
+
+# The busy page's own words (portal.web.app), for a form given back with what was typed.
+BUSY = _l("Many people are using the portal just now. Nothing was changed. Please try again in a"
+          " few seconds.")
+
+
+def again(body: str, wait: int):
+    """`body` answered 503 with Retry-After `wait` (seconds): a form given back, what was typed
+    kept, to send again then."""
+    response = make_response(body, 503)
+    response.headers["Retry-After"] = str(wait)
+    return response

@@ -156,9 +156,7 @@ def status_post():
         wait = payment.retry_after(exc, "status")
         body, _ = _render_open(form, payment.come_back_message(wait, exc), 503, carried,
                                keep=isinstance(exc, flood.NotYet))
-        response = make_response(body, 503)
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return payment.again(body, wait)
     try:
         opened = receipts.open_status(
             ctx,
@@ -173,6 +171,9 @@ def status_post():
             400,
             carried,
         )
+    except work_slots.Busy as exc:  # every receipt place taken: the receipt back, not a bare page
+        flood.note(ctx, "busy")
+        return payment.again(_render_open(form, payment.BUSY, 503, carried)[0], exc.retry_after)
     cookie = opened.cookie
     if opened.new_receipt is not None:
         # An oral disclosure's first visit: the printed receipt was seen by the officer, so it is

@@ -1,0 +1,91 @@
+"""The flood's own small writes do not each wait for the disk, and a busy receipt check keeps the
+receipt (issue 22).
+
+Every attacking request spends a proof and may count a busy answer: each a write transaction. At
+synchronous FULL each commit waited for the disk while holding the write lock, and a genuine
+request's write slept in SQLite's busy handler behind them (bench/bench_flood.py: 79-144 ms of a
+status check's 185 ms under 128 attackers). Spent proofs and the flood's counts are committed at
+synchronous NORMAL (WAL: durable at the next ordinary commit or checkpoint); the case itself, and
+every other write, still waits for the disk. Read from the statements each connection runs."""
+from __future__ import annotations
+
+import re
+
+from portal.core.config import load_settings
+from portal.guard import proofs, work_queues
+from portal.web import context
+from portal.web.app import create_app
+from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
+from tests.support.proofs import drop_ticket, solved
+
+_SYNC = re.compile(r"PRAGMA synchronous\s*=\s*(\w+)", re.IGNORECASE)
+_LEVELS = {"0": "OFF", "1": "NORMAL", "2": "FULL", "3": "EXTRA"}
+
+
+def statements_with_their_sync(monkeypatch) -> list[tuple[str, str]]:
+    """(the synchronous level in force, the statement) for every statement a request runs."""
+    ran = []
+    real_connect = context.connect
+
+    def connect(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        level = ["FULL"]  # the store's setting for every connection
+
+        def seen(statement: str) -> None:
+            changed = _SYNC.search(statement)
+            if changed:
+                level[0] = _LEVELS.get(changed.group(1), changed.group(1).upper())
+            ran.append((level[0], " ".join(statement.split())))
+        db.conn.set_trace_callback(seen)
+        return db
+
+    monkeypatch.setattr(context, "connect", connect)
+    return ran
+
+
+def disclose(client):
+    page = client.get("/disclose").text
+    drop_ticket(client, "disclose")  # paid with the page's proof, as its script does
+    return post_multipart(client, "/disclose", disclosure_fields(csrf_token(page), "Seen.") + solved(page))
+
+
+def levels_of(ran, start: str) -> list[str]:
+    return [level for level, statement in ran if statement.upper().startswith(start)]
+
+
+def test_a_spent_proof_and_the_flood_count_do_not_wait_for_the_disk_and_the_case_does(
+        client, monkeypatch):
+    ran = statements_with_their_sync(monkeypatch)
+    answer = disclose(client)
+    assert answer.status_code == 200 and receipt_from(answer.text)
+    assert levels_of(ran, "INSERT INTO SPENT_PROOFS") == ["NORMAL"]
+    counts = levels_of(ran, "INSERT INTO THROTTLE")  # the officers' count of today's cases
+    assert counts and set(counts) == {"NORMAL"}
+    cases = levels_of(ran, "INSERT INTO CASES")
+    assert cases and set(cases) == {"FULL"}  # the disclosure itself still waits for the disk
+    assert [level for level, statement in ran if _SYNC.search(statement)][-1] == "FULL"  # set back
+
+
+def test_a_status_check_finding_every_receipt_place_taken_keeps_the_receipt_and_says_when(
+        installation, monkeypatch):
+    # A calm load in this process (earlier tests raised it): the page's proof asks no reserved lane.
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    # bench/bench_flood.py: a no-script status check under the flood met the bare busy page, its
+    # receipt gone. Another server process's check holds the one place (the lock file in /dev/shm).
+    app = create_app(settings=load_settings(installation.data_dir, receipt_share=1))
+    app.config["TESTING"] = True
+    client = app.test_client()
+    receipt = receipt_from(disclose(client).text)
+    settings = app.config["PORTAL_SETTINGS"]
+    with work_queues.shared_place(settings, work_queues.RECEIPT, 1, deadline=0):
+        page = client.get("/status").text
+        drop_ticket(client, "status")
+        busy = client.post("/status", data={"csrf_token": csrf_token(page), "receipt": receipt}
+                           | dict(solved(page)))
+    assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
+    assert receipt in busy.text and "try again in a few seconds" in busy.text
+    page = client.get("/status").text
+    drop_ticket(client, "status")
+    opened = client.post("/status", data={"csrf_token": csrf_token(page), "receipt": receipt}
+                         | dict(solved(page)))
+    assert opened.status_code == 303  # the place free again, the same receipt opens
