@@ -44,7 +44,7 @@ STEPS = ("acknowledge", "consider", "check", "deal", "inform")
 FIRST_STEPS = STEPS[:3]  # still due at 20 working days under s 13(2)
 FINAL_STATUSES = ("addressed", "referred", "no_further_action", "closed")
 
-DEADLINE_KINDS = ("respond", "acknowledge", "feedback", "update")
+DEADLINE_KINDS = ("respond", "acknowledge", "feedback", "update", "timeframe")
 # cases.due_kind of a case whose next deadline lies past the working-day table (due_day NULL): the
 # date of Matariki is fixed in law only to workdays.LAST_KNOWN_YEAR, so the day is never guessed.
 UNKNOWN_KIND = "unknown"
@@ -53,7 +53,7 @@ UNKNOWN_KIND = "unknown"
 @dataclass(frozen=True)
 class Deadline:
     kind: str  # one of DEADLINE_KINDS
-    day: dt.date
+    day: dt.date | None  # None for "timeframe": due by the expected timeframe, which has no date
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,9 @@ def next_deadline(state: ClockState) -> Deadline | None:
         # s 13(2): dealing and informing follow the expected timeframe told to the discloser, which
         # has no date here (step_due_dates leaves them out too); until the outcome, updates are due.
         if state.status in FINAL_STATUSES:
-            return None
+            # Referred or decided: no more updates, but steps not yet recorded (informing the
+            # discloser, s 13(1)(e)) are still owed, by the timeframe, which has no date.
+            return None if all(step in done for step in STEPS) else Deadline("timeframe", None)
         return Deadline("update", next_update_by(state))
     if not all(step in done for step in STEPS):
         return Deadline("respond", respond_by(state.received))

@@ -39,6 +39,7 @@ DEADLINE_WORDS = {
     "acknowledge": N_("acknowledgement due"),
     "feedback": N_("feedback due"),
     "update": N_("progress update due"),
+    "timeframe": N_("s 13 steps due by the expected timeframe (s 13(2))"),
     deadlines.UNKNOWN_KIND: Sentence(
         N_("deadline not known (working days after %(year)d are not fixed in law)"),
         year=workdays.LAST_KNOWN_YEAR,

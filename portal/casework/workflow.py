@@ -245,7 +245,7 @@ def refresh_due(ctx: Context, case_id: str) -> deadlines.Deadline | None:
     ctx.db.execute(
         "UPDATE cases SET due_day = ?, due_kind = ? WHERE id = ?",
         [
-            deadline.day.isoformat() if deadline else None,
+            deadline.day.isoformat() if deadline and deadline.day else None,
             deadline.kind if deadline else None,
             case_id,
         ],

@@ -39,6 +39,13 @@ def test_after_an_extension_and_a_referral_no_timeframe_or_twenty_day_date_is_gi
     row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*{re.escape(case.rsplit("/", 1)[1])}.*?</tr>',
                     officer.get("/console/").text, re.S).group(0)
     assert "2026-03-30" not in row and "working days left" not in row
+    # ... and the inbox says what the case page says: informing is still owed, by the timeframe
+    # (second review of issue 25, N1), not "Nothing due".
+    assert "Nothing due" not in row and "s 13 steps due by the expected timeframe (s 13(2))" in row
+    assert post(officer, case + "/steps", step="inform").status_code == 303
+    row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*{re.escape(case.rsplit("/", 1)[1])}.*?</tr>',
+                    officer.get("/console/").text, re.S).group(0)
+    assert "Nothing due" in row
 
 
 def test_the_printable_record_has_the_extension_and_the_contact_the_discloser_was_given(app, installation, today):
