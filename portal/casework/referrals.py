@@ -376,7 +376,8 @@ def read_referrals(ctx: Context, who: SignedIn, case_id: str) -> list[Referral]:
                 day,
                 name,
                 detail["authority"],
-                CONCERNS[detail["concerns"]],
+                # "Neither of the two below" is the form's words: a general referral names none.
+                CONCERNS[detail["concerns"]] if detail["concerns"] in EXCLUSIVE_NAMES else "",
                 CONSULTATION[detail["consultation"]],
                 detail["consultation_note"],
                 detail.get("contact"),

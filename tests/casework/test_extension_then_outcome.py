@@ -42,6 +42,8 @@ def test_after_an_extension_and_a_referral_no_timeframe_or_twenty_day_date_is_gi
     # ... and the inbox says what the case page says: informing is still owed, by the timeframe
     # (second review of issue 25, N1), not "Nothing due".
     assert "Nothing due" not in row and "s 13 steps due by the expected timeframe (s 13(2))" in row
+    listed = re.search(r'<ul id="referral-list">.*?</ul>', page, re.S).group(0)
+    assert "referred to" in listed and "Neither of the two below" not in listed  # the form's words
     assert post(officer, case + "/steps", step="inform").status_code == 303
     row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*{re.escape(case.rsplit("/", 1)[1])}.*?</tr>',
                     officer.get("/console/").text, re.S).group(0)
