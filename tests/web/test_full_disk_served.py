@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import MARKER
 from tests.support.disks import small_tmpfs
-from tests.support import (HttpClient, csrf_token, disclosure_fields, multipart, post_multipart,
+from tests.support import (HttpClient, csrf_token, disclosure_fields, form_for, multipart, post_multipart,
                            receipt_from, start_server)
 from tests.support.console import sign_in
 
@@ -101,10 +101,12 @@ def test_with_a_full_disk_portal_serve_starts_and_its_pages_say_disclosures_are_
             assert 'id="storage-notice"' in page.text and "Disclosures are paused" in page.text, path
         # Opening a case's thread needs its status session written: 503, said plainly, the receipt
         # not echoed.
-        opened = client.post_form("/status", {"csrf_token": csrf_token(client.get("/status").text),
-                                              "receipt": receipt})
+        # The page's own fields are posted (proof of work, page mark): none is shown as typed.
+        fields = dict(form_for(client.get("/status").text, "/status")["fields"], receipt=receipt)
+        opened = client.post_form("/status", fields)
         assert opened.status == 503 and opened.headers["Retry-After"] == str(SHORT_OF_SPACE_WAIT), opened.text
         assert "short of storage space" in opened.text and receipt not in opened.text
+        assert "still here" not in opened.text and fields["pow_challenge"] not in opened.text
         login = client.get("/console/login")
         assert login.status == 200 and "The console is not available" in login.text
         # Signing in needs to write (the session, the audit entry): it says so plainly, 503.
