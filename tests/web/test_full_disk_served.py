@@ -175,11 +175,10 @@ def test_portal_commands_give_a_verdict_on_a_full_disk(full_disk):
         assert len(said.splitlines()) == 1, said
 
 
-def test_audit_verify_gives_its_verdict_on_a_full_disk_whose_database_was_closed_cleanly(
-        installation, tmp_path):
-    """With no -wal and -shm beside the database (its last connection closed cleanly) the disk has
-    no room to open it as usual; a verify only reads, so it opens it read-only (issue 24 review,
-    M1) and says whether the chain is intact, changing nothing."""
+@contextlib.contextmanager
+def _closed_cleanly(installation, tmp_path):
+    """(disk, data directory, audit entries): a copy of the installation on a 16 MiB tmpfs whose
+    database was closed cleanly (no -wal and -shm beside it)."""
     with small_tmpfs(tmp_path / "disk", 16) as disk:
         data_dir = disk / "data"
         shutil.copytree(installation.data_dir, data_dir)
@@ -188,6 +187,15 @@ def test_audit_verify_gives_its_verdict_on_a_full_disk_whose_database_was_closed
             entries = conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
         for name in ("portal.db-wal", "portal.db-shm"):
             (data_dir / name).unlink(missing_ok=True)
+        yield disk, data_dir, entries
+
+
+def test_audit_verify_gives_its_verdict_on_a_full_disk_whose_database_was_closed_cleanly(
+        installation, tmp_path):
+    """With no -wal and -shm beside the database (its last connection closed cleanly) the disk has
+    no room to open it as usual; a verify only reads, so it opens it read-only (issue 24 review,
+    M1) and says whether the chain is intact, changing nothing."""
+    with _closed_cleanly(installation, tmp_path) as (disk, data_dir, entries):
         database = (data_dir / "portal.db").read_bytes()
         _fill(disk)
         verify = _portal(data_dir, "audit", "verify")
@@ -226,3 +234,34 @@ def test_an_officer_signed_in_before_the_disk_filled_sees_the_inbox_and_why_a_ca
     finally:
         output = server.stop()
     assert "Traceback" not in output
+
+
+def test_audit_verify_reads_again_when_space_comes_back_and_a_write_lands_under_it(
+        installation, tmp_path, monkeypatch):
+    """The read-only fallback's `immutable` promise holds only while the disk stays full (issue 24
+    review, N4): space freed and an entry appended (and checkpointed) by another connection while
+    the verify reads must not give a torn or stale read, nor a false TAMPERED: it reads again."""
+    from click.testing import CliRunner
+
+    from portal.cli import main as portal_cli
+    from portal.core.context import open_context
+    from portal.records import audit, audit_verify
+
+    with _closed_cleanly(installation, tmp_path) as (disk, data_dir, entries):
+        _fill(disk)
+        real_link, writes = audit_verify.crypto.audit_link, []
+
+        def link_after_a_write(*args):
+            if not writes:  # the verify has read its first entry: space comes back, another writes
+                writes.append(None)
+                (disk / "filler").unlink()
+                other = open_context(data_dir)
+                writes[0] = audit.record(other, "settings_changed", actor=None, detail={"n": 1})
+                other.db.conn.close()  # its checkpoint rewrites the file under the verify
+            return real_link(*args)
+
+        monkeypatch.setattr(audit_verify.crypto, "audit_link", link_after_a_write)
+        result = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "audit", "verify"])
+        assert writes == [entries + 1]
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == f"The audit log is intact: {entries + 1} entries.", result.output
