@@ -28,7 +28,8 @@ def backup(data_dir: Path, dest: Path) -> None:
         raise click.ClickException(str(exc))
     except OSError as exc:
         raise click.ClickException(
-            f"The backup could not be written to {dest}: {exc.strerror or exc}."
+            f"The backup could not be made in {dest}: {exc.strerror or exc}. Nothing was left"
+            " there: run the same command again once that is put right."
         )
     click.echo(
         f"Backed up {count_of(summary.cases, 'case')} and {count_of(summary.blobs, 'file')}"

@@ -265,3 +265,22 @@ def test_audit_verify_reads_again_when_space_comes_back_and_a_write_lands_under_
         assert writes == [entries + 1]
         assert result.exit_code == 0, result.output
         assert result.output.strip() == f"The audit log is intact: {entries + 1} entries.", result.output
+
+
+def test_portal_backup_copies_a_full_disk_to_another_and_leaves_nothing_when_it_cannot(full_disk, tmp_path):
+    """A backup only reads the installation, so a full disk under it is no obstacle (issue 24 review,
+    N5); a backup that cannot be written leaves its destination as it was, so a retry is not refused
+    as "not empty"."""
+    data_dir, _receipt = full_disk
+    onto_full = data_dir.parent / "backup"  # the full disk itself: nothing fits
+    failed = _portal(data_dir, "backup", str(onto_full))
+    said = (failed.stdout + failed.stderr).strip()
+    assert failed.returncode == 1 and "Traceback" not in said and len(said.splitlines()) == 1, said
+    assert not onto_full.exists(), said
+    elsewhere = tmp_path / "backup"
+    made = _portal(data_dir, "backup", str(elsewhere))
+    said = made.stdout + made.stderr
+    assert made.returncode == 0 and "Backed up 1 case" in said, said
+    from portal.operations.backup import check_backup
+
+    assert check_backup(elsewhere)["cases"] >= 1  # whole: every file there with its digest
