@@ -115,6 +115,7 @@ def test_with_a_full_disk_portal_serve_starts_and_its_pages_say_disclosures_are_
             "passphrase": installation.officer.passphrase, "totp": installation.officer.code()})
         assert answer.status == 503 and int(answer.headers["Retry-After"]) > 0
         assert "The console is not available" in answer.text
+        assert "cases cannot be opened" not in answer.text  # nobody signed in has a case to open
         assert installation.officer.passphrase not in answer.text
         output = server.output()
         assert "Start-up could not finish" in output and "storage fault: full" in output
@@ -218,6 +219,8 @@ def test_an_officer_signed_in_before_the_disk_filled_sees_the_inbox_and_why_a_ca
             "csrf_token": csrf_token(login.text), "email": officer.email,
             "passphrase": officer.passphrase, "totp": officer.code()})
         assert signed.status == 303, signed.text
+        # The fallback is what this exercises: only the database file, no -wal or -shm (review L1).
+        assert sorted(p.name for p in data_dir.glob("portal.db*")) == ["portal.db"]
         fill()
         # A running server, idle when the disk filled: its last connection closed, so the -wal and
         # -shm are gone; its public pages still answer, read-only (issue 24 review, H1).
