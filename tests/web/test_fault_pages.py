@@ -88,3 +88,15 @@ def test_the_status_fault_page_shows_no_machine_fields_as_what_was_typed(app, in
     assert answer.status_code == 503 and "Nothing was stored" in answer.text
     assert "still here" not in answer.text and "Pow" not in answer.text
     assert fields["pow_challenge"] not in answer.text and "12345" not in answer.text
+
+
+def test_a_sealed_route_met_by_a_fault_answers_json_the_sealing_page_can_show(app, installation):
+    """Issue 24 review, L4: the sealing page's scripts read JSON; a storage fault says in words what
+    happened and when to try again, with Retry-After, not the HTML fault page."""
+    client = app.test_client()
+    with write_lock_held(installation.data_dir):
+        answer = client.get("/disclose/sealed/setup")
+    assert answer.status_code == 503 and answer.is_json, answer.content_type
+    assert answer.headers["Retry-After"] == "30" and answer.json["error"] == "storage-locked"
+    assert "busy" in answer.json["message"] and "Nothing was sent in the clear" in answer.json["message"]
+    assert "Please try again in" in answer.json["message"]
