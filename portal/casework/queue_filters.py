@@ -202,9 +202,9 @@ def departed_assignee(ctx: Context, account_id: int, wanted: QueueFilter) -> Cho
     """The officer `wanted` filters on by id, when they have since been offboarded (a saved view or
     a bookmark from before): their cases were then made not assigned (portal.keys.access.offboard),
     so the view finds none of them. Their name (label) is given only where it is on one of those
-    cases in this officer's channels, as the queue shows it ("was: NAME, who has left"); elsewhere
-    the label is empty, so an id typed in names nobody. None when the filter names no departed
-    officer."""
+    cases in this officer's channels, as the queue shows it ("was: NAME, who has left"). None when
+    the filter names no departed officer, and for one who left no case in this officer's channels:
+    an id typed in then answers as an unknown one does (which ids are accounts stays unsaid)."""
     if not wanted.assignee.isdigit():
         return None
     row = ctx.db.execute(
@@ -214,7 +214,6 @@ def departed_assignee(ctx: Context, account_id: int, wanted: QueueFilter) -> Cho
         " AND a.offboarded_day IS NOT NULL",
         [account_id, int(wanted.assignee)],
     ).fetchone()
-    if row is None:
+    if row is None or not row[1]:
         return None
-    name, named = row
-    return Choice(wanted.assignee, name if named else "")
+    return Choice(wanted.assignee, row[0])

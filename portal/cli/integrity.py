@@ -28,7 +28,8 @@ def backup(data_dir: Path, dest: Path) -> None:
         raise click.ClickException(str(exc))
     except OSError as exc:
         raise click.ClickException(
-            f"The backup could not be written to {dest}: {exc.strerror or exc}."
+            f"The backup could not be made in {dest}: {exc.strerror or exc}. Nothing was left"
+            " there: run the same command again once that is put right."
         )
     click.echo(
         f"Backed up {count_of(summary.cases, 'case')} and {count_of(summary.blobs, 'file')}"
@@ -115,15 +116,27 @@ def audit_verify(data_dir: Path, expected: str | None) -> None:
         raise click.UsageError(f"--expect: {exc}")
     from portal.casework import statistics_snapshots
     from portal.keys import roster_audit
+    from portal.store import ChangedWhileReadOnly
 
-    ctx = open_installation(data_dir)
-    verdict = chain.verify(ctx, expected_head)
-    # The chain first; then the records of who may read, against the chain and the signed rosters;
-    # then the frozen statistics, rebuilt from the records they count.
-    disagreement = roster_audit.first_disagreement(ctx) if verdict.intact else None
-    if verdict.intact and not disagreement:
-        disagreement = next(iter(statistics_snapshots.verify(ctx)), None)
-    ctx.db.conn.close()
+    def read_verdict():
+        ctx = open_installation(data_dir)
+        try:
+            verdict = chain.verify(ctx, expected_head)
+            # The chain first; then the records of who may read, against the chain and the signed
+            # rosters; then the frozen statistics, rebuilt from the records they count.
+            disagreement = roster_audit.first_disagreement(ctx) if verdict.intact else None
+            if verdict.intact and not disagreement:
+                disagreement = next(iter(statistics_snapshots.verify(ctx)), None)
+            return verdict, disagreement
+        finally:
+            ctx.db.conn.close()
+
+    try:
+        verdict, disagreement = read_verdict()
+    except ChangedWhileReadOnly:
+        # Space came back and something wrote the database under the full disk's read-only
+        # connection (portal.store.db.read_only_while_full): read it again, opened as usual.
+        verdict, disagreement = read_verdict()
     if not verdict.intact:
         click.echo(f"TAMPERED: {verdict.message}", err=True)
         sys.exit(1)

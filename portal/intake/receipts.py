@@ -14,7 +14,7 @@ from portal.guard import work_queues
 from portal.keys import sessions
 from portal.records import casefiles
 from portal.records.casefiles import CaseNotFound
-from portal.store import transaction
+from portal.store import faults, transaction
 
 DISCLOSER_SESSION = "discloser"
 # The secret of a status session opened by a lookup from the discloser's browser
@@ -191,5 +191,8 @@ def resume_keyless(ctx: Context, cookie: str | None) -> sessions.OpenSession | N
     return session if session is not None and session.secret == KEYLESS else None
 
 
-def close_status(ctx: Context, cookie: str | None) -> None:
-    sessions.end(ctx.db, cookie)
+def close_status(ctx: Context, cookie: str | None) -> bool:
+    """End a status session; False when a full disk or a held lock kept its server half (the caller
+    still clears the cookie, which alone holds the session key, so the row opens nothing and ends at
+    its idle limit: SECURITY.md, "Sessions")."""
+    return faults.put_off(sessions.end, ctx.db, cookie) is None

@@ -22,7 +22,7 @@ from portal.keys import (
     signing_keys,
 )
 from portal.records import audit, audit_entries
-from portal.store import transaction
+from portal.store import faults, transaction
 
 OFFICER_SESSION = "officer"
 
@@ -166,8 +166,15 @@ def resume(ctx: Context, cookie: str | None) -> SignedIn | None:
     return SignedIn(account, private_key, signing_key or None, session.id)
 
 
-def sign_out(ctx: Context, cookie: str | None) -> None:
-    """End this session (whatever state it is in); audited when it belonged to an account."""
+def sign_out(ctx: Context, cookie: str | None) -> bool:
+    """End this session (whatever state it is in); audited when it belonged to an account. False
+    when a full disk or a held lock kept its server half: the caller still clears the cookie, which
+    alone holds the session key, so the row opens nothing and ends at its idle limit (SECURITY.md,
+    "Sessions")."""
+    return faults.put_off(_end_and_record, ctx, cookie) is None
+
+
+def _end_and_record(ctx: Context, cookie: str | None) -> None:
     ended = sessions.end(ctx.db, cookie)
     if (
         ended is not None

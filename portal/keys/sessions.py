@@ -119,7 +119,9 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
         return None
     now = epoch()
     if row[3] < now or row[4] < now:
-        end(db, cookie)
+        # An ended row opens nothing; removing it can wait for a disk with room (purge_expired
+        # takes it later), so a full disk or a held lock still shows the receipt or sign-in form.
+        faults.put_off(end, db, cookie)
         return None
     try:
         secret = crypto.join_secret(session_key, row[2])

@@ -35,7 +35,7 @@ from portal.core.clock import today
 from portal.core.config import load_settings
 from portal.core.installation_file import INSTALLATION_FILE, write_private_json
 from portal.store.blobs import BLOB_SUFFIX
-from portal.store.db import database_url
+from portal.store.db import connect, database_url
 from portal.store.maintenance import maintenance_lock
 
 MANIFEST = "manifest.json"
@@ -133,19 +133,39 @@ def _sqlite_only(what: str) -> None:
 def make_backup(data_dir: Path, dest: Path) -> Summary:
     """Copy the installation in `data_dir` into the new or empty folder `dest` while it may be
     serving. Raises BackupError if `dest` is not empty or a referenced blob file is missing, or when
-    the database is PostgreSQL (not yet copied by this command)."""
+    the database is PostgreSQL (not yet copied by this command); OSError or sqlite3.Error for a
+    fault (portal.store.faults). Whatever it raises, `dest` is left as it was: a folder it made is
+    removed, an empty one emptied again, so the same command can simply be run again. A full disk
+    under `data_dir` is no obstacle: the database is read as every read-only command reads it
+    (portal.store.connect)."""
     _sqlite_only("portal backup")
     settings = load_settings(data_dir)
+    existed = dest.exists()
     _empty_folder(dest, "a backup")
+    try:
+        return _copy_installation(settings, data_dir, dest)
+    except BaseException:
+        if existed:
+            for made in dest.iterdir():
+                shutil.rmtree(made) if made.is_dir() else made.unlink()
+        else:
+            shutil.rmtree(dest)
+        raise
+
+
+def _copy_installation(settings, data_dir: Path, dest: Path) -> Summary:
     (dest / BLOBS).mkdir(mode=0o700)
     files: dict[str, dict] = {}
     with maintenance_lock(data_dir):
-        source = sqlite3.connect(str(settings.database_path), timeout=30)
+        # The fallback of a full disk (read-only, portal.store.db.read_only_while_full) included.
+        source = connect(settings.database_path, busy_timeout=30).conn
         target = sqlite3.connect(str(dest / DATABASE))
         try:
             # pages=-1: the whole database in one step, so one read snapshot, consistent with
             # itself.
             source.backup(target, pages=-1)
+            if hasattr(source, "check_unchanged"):
+                source.check_unchanged()  # not written under the read-only fallback meanwhile
         finally:
             target.close()
             source.close()

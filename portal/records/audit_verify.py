@@ -12,6 +12,7 @@ import crypto
 from portal.core.context import Context
 from portal.records.audit import chain_fields, chain_key
 from portal.records.audit_head import HEAD_FILE, Head, read_head
+from portal.store import ChangedWhileReadOnly
 
 # An entry whose detail carries one of these keys vouches for a workflow record (case_history writes
 # both in one transaction): a status record by its case and sequence number, a message by its id.
@@ -37,9 +38,12 @@ def _rows(ctx: Context) -> Iterator[tuple]:
 def verify(ctx: Context, expected: Head | None = None) -> Verdict:
     """Check the whole chain, the head file (and `expected`, a head kept elsewhere) and the workflow
     records against it. Never raises for damage it finds: every problem is a Verdict naming the
-    first broken entry."""
+    first broken entry. Raises portal.store.ChangedWhileReadOnly when the database was written
+    under a read-only connection opened on a full disk (what was read may be torn: read again)."""
     try:
         return _verify(ctx, expected)
+    except ChangedWhileReadOnly:
+        raise  # not damage: written under a read-only connection on a full disk; read again
     except Exception as exc:  # a verdict, never a crash: a damaged database is a finding too
         return Verdict(False, 0, f"The audit log could not be read: {type(exc).__name__}: {exc}")
 

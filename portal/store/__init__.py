@@ -3,6 +3,7 @@ encrypted blob files."""
 
 from portal.store.blobs import BlobStore
 from portal.store.db import (
+    ChangedWhileReadOnly,
     Database,
     after_commit,
     connect,

@@ -100,18 +100,89 @@ def _cannot_open_for_want_of_space(exc: sqlite3.Error, path: Path) -> bool:
         return True
 
 
+class ChangedWhileReadOnly(sqlite3.OperationalError):
+    """The database file was written while `read_only_while_full` had it open (space came back and
+    another connection wrote): what was read may be torn, so it is not used. A "busy" fault
+    (portal.store.faults: locked, try again); a command that only reads may simply read again."""
+
+
+def _file_state(path: str) -> tuple:
+    """What changes when a connection writes the database: the file's inode, size and mtime, and
+    the size of its -wal (a writer writes there first, then checkpoints into the file). Not the
+    ctime or the -shm: opening a connection (a failed one too) touches those without writing."""
+    info = os.stat(path)
+    try:
+        wal = os.stat(f"{path}-wal").st_size
+    except FileNotFoundError:
+        wal = 0
+    return (info.st_ino, info.st_size, info.st_mtime_ns, wal)
+
+
 class _ReadOnlyWhileFull(sqlite3.Connection):
     """A connection to a database opened read-only because the disk is full: a write raises
-    "database or disk is full" (portal.store.faults: full), not "readonly" (a missing file)."""
+    "database or disk is full" (portal.store.faults: full), not "readonly" (a missing file). Every
+    statement and every row fetched is checked against the file as it was when opened
+    (`_file_state`): once another connection has written it, `ChangedWhileReadOnly` is raised
+    instead of handing on rows an `immutable` connection may have read torn."""
+
+    def opened_as(self, path: str) -> None:
+        self._path, self._state = path, _file_state(path)
+
+    def check_unchanged(self) -> None:
+        if _file_state(self._path) != self._state:
+            raise ChangedWhileReadOnly(
+                "database is busy: it was written while opened read-only on a full disk"
+            )
+
+    def cursor(self, factory=None):
+        return super().cursor(factory or _CheckedCursor)
 
     def execute(self, *args, **kwargs):
-        return _as_full(super().execute, *args, **kwargs)
+        return self.cursor().execute(*args, **kwargs)
 
     def executemany(self, *args, **kwargs):
-        return _as_full(super().executemany, *args, **kwargs)
+        return self.cursor().executemany(*args, **kwargs)
 
     def executescript(self, *args, **kwargs):
-        return _as_full(super().executescript, *args, **kwargs)
+        return self.cursor().executescript(*args, **kwargs)
+
+
+class _CheckedCursor(sqlite3.Cursor):
+    """A cursor of `_ReadOnlyWhileFull`: writes raise "full", and nothing read is handed on (nor a
+    "malformed" error taken for damage) unless the file is still as it was opened."""
+
+    def _checked(self, run, *args):
+        try:
+            result = _as_full(run, *args)
+        except sqlite3.DatabaseError:
+            self.connection.check_unchanged()  # a changed file explains the error: "busy"
+            raise
+        self.connection.check_unchanged()
+        return result
+
+    def execute(self, *args):
+        self._checked(super().execute, *args)
+        return self
+
+    def executemany(self, *args):
+        self._checked(super().executemany, *args)
+        return self
+
+    def executescript(self, *args):
+        self._checked(super().executescript, *args)
+        return self
+
+    def fetchone(self):
+        return self._checked(super().fetchone)
+
+    def fetchmany(self, *args):
+        return self._checked(super().fetchmany, *args)
+
+    def fetchall(self):
+        return self._checked(super().fetchall)
+
+    def __next__(self):
+        return self._checked(super().__next__)
 
 
 def _as_full(run, *args, **kwargs):
@@ -128,13 +199,22 @@ def _as_full(run, *args, **kwargs):
 def read_only_while_full(path: Path, busy_timeout: float = 10.0) -> Database:
     """The database file opened read-only and `immutable` (SQLite then takes no locks and makes
     no -shm), for a disk too full to open it otherwise (`connect`). Only for a database with no
-    -wal content: no other connection can be writing it, since a writer needs the -shm this disk
-    has no room for. Reads see the database file as it is; every write raises "database or disk
-    is full". Short-lived, like every connection: the next is opened as usual once there is
-    room."""
+    -wal content. Reads see the database file as it is; every write raises "database or disk is
+    full". Short-lived, like every connection: the next is opened as usual once there is room.
+
+    `mode=ro` alone is not enough: SQLite opens a WAL database read-only only if its -shm can be
+    made, which a full disk refuses. And `immutable` is a promise that nobody writes the file, true
+    only while the disk stays full: once space comes back another connection may write and
+    checkpoint under this one, and an immutable reader then gets torn pages ("malformed") or stale
+    rows. So every statement and row is checked against the file's state at opening (its inode,
+    size and mtime, and the size of its -wal, which a writer fills before it touches the file):
+    after a
+    write it raises `ChangedWhileReadOnly` ("busy": a 503 that says try again; `audit verify`
+    reads again) rather than hand on a torn read."""
     uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
                            timeout=busy_timeout, factory=_ReadOnlyWhileFull)  # fmt: skip
+    conn.opened_as(str(path))
     for pragma in READ_ONLY_PRAGMAS:
         conn.execute(pragma)
     return _database(conn, path)

@@ -26,6 +26,8 @@ from portal.records.casefiles import CaseNotFound
 from portal.store import BlobStore, faults, open_database
 from portal.web import fault_pages, languages, page_marks
 from portal.web.context import portal_context
+from portal.web.intake import sealed_refusals
+from portal.web.intake.sealing_words import fault_words
 
 csrf = CSRFProtect()
 
@@ -272,6 +274,13 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
             app.logger.error("Unhandled error", exc_info=exc)
             return _error_page(*ERROR_PAGES[500])(exc)
         app.logger.warning("Request ended by a fault: %s (%s)", fault.kind, type(exc).__name__)
+        if (request.endpoint or "").startswith("discloser.sealed_"):
+            # The sealing pages' scripts read JSON (static/seal/page.js): the same words, in the
+            # refusal's message, and when to try again.
+            return sealed_refusals.error(
+                503, f"storage-{fault.kind}", fault_words(fault.kind, fault.retry_after),
+                fault.retry_after,
+            )  # fmt: skip
         return fault_pages.fault_response(fault.kind, fault.retry_after)
 
     @app.errorhandler(work_slots.Busy)

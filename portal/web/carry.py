@@ -38,6 +38,9 @@ NEVER_CARRIED = frozenset(
         "return_to",
         "recovery_code",
         "page_for",
+        # The proof of work's fields (portal.web.intake.payment): machine-made, never typed.
+        "pow_challenge",
+        "pow_solution",
     }
 )
 MAX_CARRIED_FIELDS = 20

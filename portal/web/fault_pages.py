@@ -91,7 +91,9 @@ def storage_notice(settings) -> str | None:
         return None
     if not in_console():
         return PAUSED_NOTICE
-    return CONSOLE_PAUSED_NOTICE if request.endpoint == "console.login" else CONSOLE_READING_NOTICE
+    # The sign-in page, shown and posted, is for someone not signed in: no case to open.
+    signing_in = request.endpoint in ("console.login", "console.login_post")
+    return CONSOLE_PAUSED_NOTICE if signing_in else CONSOLE_READING_NOTICE
 
 
 # The POST endpoint -> a function of (formdata, problem) that shows its page with the text in its

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.conftest import add_account, run_cli
+from tests.support.audit import account_id
 from tests.support.console import case_links, sign_in
 from tests.support.workflow import disclose_to, post
 
@@ -116,3 +117,18 @@ def test_a_saved_view_of_an_officer_who_left_says_so_and_where_their_cases_went(
     assert '<option value="" selected>' not in select
     # Where the case went: the "Not assigned" view has it.
     assert case in case_links(ana.get("/console/?assignee=unassigned").text)
+
+
+def test_a_departed_officer_who_never_shared_a_channel_answers_as_an_unknown_id_does(app, installation):
+    """Issue 24 review, L3: `?assignee=N` must not tell an offboarded account from a missing one."""
+    data_dir = installation.data_dir
+    run_cli(data_dir, "channel", "add", "Finance")  # a channel Ana is not in
+    dee = add_account(data_dir, "officer", "dee@agency.govt.nz", "Dee Elsewhere", channels=("Finance",))
+    dee_id = account_id(data_dir, dee.email)
+    run_cli(data_dir, "officer", "offboard", "--email", dee.email)
+    ana = app.test_client()
+    assert sign_in(ana, installation.officer).status_code == 303
+    departed = ana.get(f"/console/?assignee={dee_id}").text
+    unknown = ana.get("/console/?assignee=987654").text
+    assert 'id="departed-assignee"' not in departed and 'id="departed-assignee"' not in unknown
+    assert "has left" not in departed

@@ -14,7 +14,8 @@ import pytest
 from portal.core.config import load_settings
 from portal.web.app import create_app
 from tests.conftest import MARKER
-from tests.support import csrf_token, disclosure_fields, post_multipart
+from tests.support.console import disclose
+from tests.support import csrf_token, disclosure_fields, form_for, post_multipart
 
 
 @pytest.fixture
@@ -72,3 +73,30 @@ def test_a_fault_page_gives_no_text_to_a_form_whose_token_is_not_valid(app, inst
     with write_lock_held(installation.data_dir):
         answer = post_multipart(client, "/disclose", disclosure_fields("forged-token", "Typed " + MARKER))
     assert MARKER not in answer.text and answer.status_code in (400, 503)
+
+
+def test_the_status_fault_page_shows_no_machine_fields_as_what_was_typed(app, installation):
+    """The receipt form posted with the page's own fields (proof of work, page mark) and a solution
+    as the script would fill it in: the receipt is not echoed, so nothing was typed to keep."""
+    client = app.test_client()
+    receipt = disclose(client, details="a short disclosure")
+    fields = dict(form_for(client.get("/status").text, "/status")["fields"])
+    assert "pow_challenge" in fields  # the page's own proof field is posted
+    fields.update(receipt=receipt, pow_solution="12345")
+    with write_lock_held(installation.data_dir):
+        answer = client.post("/status", data=fields)
+    assert answer.status_code == 503 and "Nothing was stored" in answer.text
+    assert "still here" not in answer.text and "Pow" not in answer.text
+    assert fields["pow_challenge"] not in answer.text and "12345" not in answer.text
+
+
+def test_a_sealed_route_met_by_a_fault_answers_json_the_sealing_page_can_show(app, installation):
+    """Issue 24 review, L4: the sealing page's scripts read JSON; a storage fault says in words what
+    happened and when to try again, with Retry-After, not the HTML fault page."""
+    client = app.test_client()
+    with write_lock_held(installation.data_dir):
+        answer = client.get("/disclose/sealed/setup")
+    assert answer.status_code == 503 and answer.is_json, answer.content_type
+    assert answer.headers["Retry-After"] == "30" and answer.json["error"] == "storage-locked"
+    assert "busy" in answer.json["message"] and "Nothing was sent in the clear" in answer.json["message"]
+    assert "Please try again in" in answer.json["message"]

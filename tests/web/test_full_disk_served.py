@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import MARKER
 from tests.support.disks import small_tmpfs
-from tests.support import (HttpClient, csrf_token, disclosure_fields, multipart, post_multipart,
+from tests.support import (HttpClient, csrf_token, disclosure_fields, form_for, multipart, post_multipart,
                            receipt_from, start_server)
 from tests.support.console import sign_in
 
@@ -101,10 +101,12 @@ def test_with_a_full_disk_portal_serve_starts_and_its_pages_say_disclosures_are_
             assert 'id="storage-notice"' in page.text and "Disclosures are paused" in page.text, path
         # Opening a case's thread needs its status session written: 503, said plainly, the receipt
         # not echoed.
-        opened = client.post_form("/status", {"csrf_token": csrf_token(client.get("/status").text),
-                                              "receipt": receipt})
+        # The page's own fields are posted (proof of work, page mark): none is shown as typed.
+        fields = dict(form_for(client.get("/status").text, "/status")["fields"], receipt=receipt)
+        opened = client.post_form("/status", fields)
         assert opened.status == 503 and opened.headers["Retry-After"] == str(SHORT_OF_SPACE_WAIT), opened.text
         assert "short of storage space" in opened.text and receipt not in opened.text
+        assert "still here" not in opened.text and fields["pow_challenge"] not in opened.text
         login = client.get("/console/login")
         assert login.status == 200 and "The console is not available" in login.text
         # Signing in needs to write (the session, the audit entry): it says so plainly, 503.
@@ -113,6 +115,7 @@ def test_with_a_full_disk_portal_serve_starts_and_its_pages_say_disclosures_are_
             "passphrase": installation.officer.passphrase, "totp": installation.officer.code()})
         assert answer.status == 503 and int(answer.headers["Retry-After"]) > 0
         assert "The console is not available" in answer.text
+        assert "cases cannot be opened" not in answer.text  # nobody signed in has a case to open
         assert installation.officer.passphrase not in answer.text
         output = server.output()
         assert "Start-up could not finish" in output and "storage fault: full" in output
@@ -173,11 +176,10 @@ def test_portal_commands_give_a_verdict_on_a_full_disk(full_disk):
         assert len(said.splitlines()) == 1, said
 
 
-def test_audit_verify_gives_its_verdict_on_a_full_disk_whose_database_was_closed_cleanly(
-        installation, tmp_path):
-    """With no -wal and -shm beside the database (its last connection closed cleanly) the disk has
-    no room to open it as usual; a verify only reads, so it opens it read-only (issue 24 review,
-    M1) and says whether the chain is intact, changing nothing."""
+@contextlib.contextmanager
+def _closed_cleanly(installation, tmp_path):
+    """(disk, data directory, audit entries): a copy of the installation on a 16 MiB tmpfs whose
+    database was closed cleanly (no -wal and -shm beside it)."""
     with small_tmpfs(tmp_path / "disk", 16) as disk:
         data_dir = disk / "data"
         shutil.copytree(installation.data_dir, data_dir)
@@ -186,6 +188,15 @@ def test_audit_verify_gives_its_verdict_on_a_full_disk_whose_database_was_closed
             entries = conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
         for name in ("portal.db-wal", "portal.db-shm"):
             (data_dir / name).unlink(missing_ok=True)
+        yield disk, data_dir, entries
+
+
+def test_audit_verify_gives_its_verdict_on_a_full_disk_whose_database_was_closed_cleanly(
+        installation, tmp_path):
+    """With no -wal and -shm beside the database (its last connection closed cleanly) the disk has
+    no room to open it as usual; a verify only reads, so it opens it read-only (issue 24 review,
+    M1) and says whether the chain is intact, changing nothing."""
+    with _closed_cleanly(installation, tmp_path) as (disk, data_dir, entries):
         database = (data_dir / "portal.db").read_bytes()
         _fill(disk)
         verify = _portal(data_dir, "audit", "verify")
@@ -208,6 +219,8 @@ def test_an_officer_signed_in_before_the_disk_filled_sees_the_inbox_and_why_a_ca
             "csrf_token": csrf_token(login.text), "email": officer.email,
             "passphrase": officer.passphrase, "totp": officer.code()})
         assert signed.status == 303, signed.text
+        # The fallback is what this exercises: only the database file, no -wal or -shm (review L1).
+        assert sorted(p.name for p in data_dir.glob("portal.db*")) == ["portal.db"]
         fill()
         # A running server, idle when the disk filled: its last connection closed, so the -wal and
         # -shm are gone; its public pages still answer, read-only (issue 24 review, H1).
@@ -224,3 +237,53 @@ def test_an_officer_signed_in_before_the_disk_filled_sees_the_inbox_and_why_a_ca
     finally:
         output = server.stop()
     assert "Traceback" not in output
+
+
+def test_audit_verify_reads_again_when_space_comes_back_and_a_write_lands_under_it(
+        installation, tmp_path, monkeypatch):
+    """The read-only fallback's `immutable` promise holds only while the disk stays full (issue 24
+    review, N4): space freed and an entry appended (and checkpointed) by another connection while
+    the verify reads must not give a torn or stale read, nor a false TAMPERED: it reads again."""
+    from click.testing import CliRunner
+
+    from portal.cli import main as portal_cli
+    from portal.core.context import open_context
+    from portal.records import audit, audit_verify
+
+    with _closed_cleanly(installation, tmp_path) as (disk, data_dir, entries):
+        _fill(disk)
+        real_link, writes = audit_verify.crypto.audit_link, []
+
+        def link_after_a_write(*args):
+            if not writes:  # the verify has read its first entry: space comes back, another writes
+                writes.append(None)
+                (disk / "filler").unlink()
+                other = open_context(data_dir)
+                writes[0] = audit.record(other, "settings_changed", actor=None, detail={"n": 1})
+                other.db.conn.close()  # its checkpoint rewrites the file under the verify
+            return real_link(*args)
+
+        monkeypatch.setattr(audit_verify.crypto, "audit_link", link_after_a_write)
+        result = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "audit", "verify"])
+        assert writes == [entries + 1]
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == f"The audit log is intact: {entries + 1} entries.", result.output
+
+
+def test_portal_backup_copies_a_full_disk_to_another_and_leaves_nothing_when_it_cannot(full_disk, tmp_path):
+    """A backup only reads the installation, so a full disk under it is no obstacle (issue 24 review,
+    N5); a backup that cannot be written leaves its destination as it was, so a retry is not refused
+    as "not empty"."""
+    data_dir, _receipt = full_disk
+    onto_full = data_dir.parent / "backup"  # the full disk itself: nothing fits
+    failed = _portal(data_dir, "backup", str(onto_full))
+    said = (failed.stdout + failed.stderr).strip()
+    assert failed.returncode == 1 and "Traceback" not in said and len(said.splitlines()) == 1, said
+    assert not onto_full.exists(), said
+    elsewhere = tmp_path / "backup"
+    made = _portal(data_dir, "backup", str(elsewhere))
+    said = made.stdout + made.stderr
+    assert made.returncode == 0 and "Backed up 1 case" in said, said
+    from portal.operations.backup import check_backup
+
+    assert check_backup(elsewhere)["cases"] >= 1  # whole: every file there with its digest

@@ -46,6 +46,11 @@ SIGNED_OUT_BECAUSE = {
     ),
     "everywhere": N_("You are signed out on every device."),
     "confirm": N_("You were signed out because your passphrase was typed wrongly too many times."),
+    "unrecorded": N_(
+        "You are signed out on this computer. The portal could not record it just now (its storage"
+        " is full or busy), so your session ends by itself after 15 minutes without activity;"
+        " nobody can open it from this browser."
+    ),
 }
 
 
@@ -103,8 +108,10 @@ def logout():
     who = officer_sessions.resume(ctx, cookie)
     if who is not None:
         search.forget(who.session)  # what the session's searches kept in memory goes with it
-    officer_sessions.sign_out(ctx, cookie)
-    return clear_session_cookie(redirect(url_for("console.login"), code=303), console_cookie_name())
+    # The cookie goes even when a storage fault kept the server half (officer_sessions.sign_out).
+    ended = officer_sessions.sign_out(ctx, cookie)
+    target = url_for("console.login", ended=None if ended else "unrecorded")
+    return clear_session_cookie(redirect(target, code=303), console_cookie_name())
 
 
 @bp.post("/sessions/end-all")

@@ -115,3 +115,18 @@ def sealing_words() -> dict[str, str]:
             " same message, and the portal keeps it once."
         ),
     }
+
+
+def fault_words(kind: str, retry_after: int) -> str:
+    """What a sealed route's JSON 503 says for a storage fault of `kind` (portal.store.faults):
+    what happened, that nothing was sent in the clear or stored, and when to try again
+    (`retry_after` seconds, also the answer's Retry-After); the page shows it as it is."""
+    from portal.web.fault_pages import WHAT_HAPPENED, when_to_try
+
+    return " ".join(
+        (
+            str(WHAT_HAPPENED[kind][1]),
+            gettext("Nothing was sent in the clear, and nothing was stored."),
+            when_to_try(retry_after),
+        )
+    )

@@ -388,13 +388,14 @@ def signing_key():
 # stale.
 @bp.post("/status/logout")
 def status_logout():
-    ctx = portal_context()
-    receipts.close_status(ctx, request.cookies.get(status_cookie_name()))
-    return clear_session_cookie(
-        redirect(url_for("discloser.signed_out"), code=303), status_cookie_name()
-    )
+    # The cookie goes even when a storage fault kept the server half (receipts.close_status).
+    ended = receipts.close_status(portal_context(), request.cookies.get(status_cookie_name()))
+    target = url_for("discloser.signed_out", unrecorded=None if ended else 1)
+    return clear_session_cookie(redirect(target, code=303), status_cookie_name())
 
 
 @bp.get("/status/signed-out")
 def signed_out():
-    return render_template("intake/status_signed_out.html")
+    minutes = portal_context().settings.discloser_idle_seconds // 60
+    return render_template("intake/status_signed_out.html", unrecorded_minutes=minutes
+                           if request.args.get("unrecorded") else None)
