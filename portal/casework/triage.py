@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from portal.casework import (
-    consent,
     identity,
-    identity_releases,
     oral,
     queue,
     queue_filters,
@@ -325,53 +323,6 @@ def extend(
             detail={"update_every": update_every},
         )
         workflow.refresh_due(ctx, case.id)
-
-
-# --- Identity confidentiality (s 17): portal.casework.identity_releases holds the rules
-# -------------------------
-
-
-def identity_record(
-    ctx: Context, who: SignedIn, ref: str
-) -> tuple[list[identity_releases.Release], list[consent.ConsentRequest]]:
-    """The case's identity releases and consent questions, for its readers."""
-    case, case_key = open_case(ctx, who, ref)
-    return identity_releases.releases(ctx, case.id, case_key), consent.consent_requests(
-        ctx, case.id, case_key
-    )
-
-
-def release_identity(
-    ctx: Context,
-    who: SignedIn,
-    ref: str,
-    recipient: str,
-    ground: str,
-    reason: str,
-    consultation: str = "",
-    consultation_note: str = "",
-    submission_token: str | None = None,
-) -> identity_releases.Release:
-    """See identity_releases.request_release; raises consent.IdentityError
-    (ConsentNotGiven) or CaseNotFound."""
-    case, case_key = open_case(ctx, who, ref)
-    return identity_releases.request_release(
-        ctx,
-        case,
-        case_key,
-        who.account.id,
-        recipient=recipient,
-        ground=ground,
-        reason=reason,
-        consultation=consultation,
-        consultation_note=consultation_note,
-        submission_token=submission_token,
-    )
-
-
-def confirm_identity_release(ctx: Context, who: SignedIn, ref: str, seq: int) -> None:
-    case, case_key = open_case(ctx, who, ref)
-    identity_releases.confirm_release(ctx, case, case_key, who.account.id, seq)
 
 
 # --- Oral disclosures (portal.casework.oral)

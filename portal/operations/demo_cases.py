@@ -12,7 +12,7 @@ differ from one demo to the next.
 from __future__ import annotations
 
 import crypto
-from portal.casework import referrals, triage
+from portal.casework import case_identity, referrals, triage
 from portal.casework.cases import open_case
 from portal.core.clock import today
 from portal.core.context import Context
@@ -94,7 +94,7 @@ def _move_on(ctx: Context, who: SignedIn, stage: str, ref: str) -> None:
         return
     triage.set_status(ctx, who, ref, "acknowledged")
     if stage == RELEASE_STAGE:
-        triage.release_identity(
+        case_identity.release_identity(
             ctx, who, ref,
             recipient=RELEASE_TO,
             ground="health_safety",

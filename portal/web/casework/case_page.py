@@ -11,6 +11,7 @@ from flask_babel import gettext
 from portal.casework import (
     acknowledging,
     authority_contacts,
+    case_identity,
     consent,
     file_copies,
     identity_releases,
@@ -73,7 +74,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
     }
     for name, form in forms.items():
         _own_ids(form, name.removesuffix("_form"))
-    releases, consent_questions = triage.identity_record(ctx, g.who, ref)
+    releases, consent_questions = case_identity.identity_record(ctx, g.who, ref)
     reader_ids = [r.id for r in triage.reader_accounts(ctx, case_id)]
     case_referrals = referrals.read_referrals(ctx, g.who, case_id)
     oral_record = triage.oral_record(ctx, g.who, ref)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template
 
-from portal.casework import case_export, notes, referrals, triage, workflow
+from portal.casework import case_export, case_identity, notes, referrals, triage, workflow
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.records import audit_entries
 from portal.web.console_session import signed_in
@@ -20,7 +20,7 @@ def record(ref: str):
     ctx = portal_context()
     view = triage.read_case(ctx, g.who, ref, audited=False, whole_thread=True)
     printed_at, entries = case_export.print_case_record(ctx, g.who, ref)
-    releases, _ = triage.identity_record(ctx, g.who, ref)
+    releases, _ = case_identity.identity_record(ctx, g.who, ref)
     return render_template(
         "casework/case_record.html",
         view=view,

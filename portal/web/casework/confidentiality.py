@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from portal.casework import case_export, triage
+from portal.casework import case_export, case_identity, triage
 from portal.casework.consent import IdentityError
 from portal.intake import case_status, receipts
 from portal.web import carry, page_marks
@@ -33,7 +33,7 @@ def release(ref: str):
         IdentityReleaseForm(),
         "ground",
         _l("The identity was not released: please see below."),
-        lambda f: triage.release_identity(
+        lambda f: case_identity.release_identity(
             portal_context(),
             g.who,
             ref,
@@ -55,7 +55,7 @@ def confirm(ref: str, seq: int):
     if not EmptyForm().validate():
         abort(400)
     try:
-        triage.confirm_identity_release(portal_context(), g.who, ref, seq)
+        case_identity.confirm_identity_release(portal_context(), g.who, ref, seq)
     except IdentityError as exc:
         return render_case(ref, problem=said(exc), code=400)
     return back_to_case(ref, "release-confirmed")

@@ -1,6 +1,7 @@
 """The proof of disclosure as people read it: a printable page of the signed acknowledgement (its
 statement in words, the signed file itself as text and as a QR code), and the public page that
-checks a proof file in the browser (`/verify`), with no request carrying the file.
+checks a proof file in the browser (`/verify`), with no request carrying the file; and the pages
+of the keys a proof and a roster are checked against (`/keys`, `/signing-key`).
 
 The checking page is served with the portal's strict Content-Security-Policy, relaxed only by
 `script-src 'self'`: its script is the same-origin static file `static/verify.js`. Saved from the
@@ -20,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements
 from portal.intake import case_status, receipts
+from portal.keys import roster_work
 from portal.web import page_marks
 from portal.web.context import portal_context
 from portal.web.intake.blueprint import bp
@@ -135,3 +137,23 @@ def verify_download():
     response.headers["Content-Disposition"] = 'attachment; filename="check-a-proof.html"'
     response.headers["Content-Security-Policy"] = "sandbox"
     return response
+
+
+@bp.get("/keys")
+def keys():
+    """The keys a discloser, a lawyer or an officer compares with the organisation's published
+    policy: the installation's signing key and each channel's roster root (SECURITY.md)."""
+    ctx = portal_context()
+    return render_template(
+        "intake/keys.html",
+        public_key=acknowledgements.public_key(ctx),
+        roots=roster_work.public_roots(ctx),
+    )
+
+
+@bp.get("/signing-key")
+def signing_key():
+    """The installation's public signing key, to check acknowledgements with."""
+    return render_template(
+        "intake/signing_key.html", public_key=acknowledgements.public_key(portal_context())
+    )

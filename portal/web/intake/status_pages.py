@@ -364,26 +364,6 @@ REFRESHED_KEPT = _l("For your safety the form needed refreshing, so your message
                     " more.")  # fmt: skip
 
 
-@bp.get("/keys")
-def keys():
-    """The keys a discloser, a lawyer or an officer compares with the organisation's published
-    policy: the installation's signing key and each channel's roster root (SECURITY.md)."""
-    ctx = portal_context()
-    return render_template(
-        "intake/keys.html",
-        public_key=acknowledgements.public_key(ctx),
-        roots=roster_work.public_roots(ctx),
-    )
-
-
-@bp.get("/signing-key")
-def signing_key():
-    """The installation's public signing key, to check acknowledgements with."""
-    return render_template(
-        "intake/signing_key.html", public_key=acknowledgements.public_key(portal_context())
-    )
-
-
 # Exempt from the CSRF check (app.py): closing always works, even from a page whose token went
 # stale.
 @bp.post("/status/logout")
