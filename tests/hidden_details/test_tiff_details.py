@@ -91,7 +91,7 @@ def test_a_page_pillow_cannot_write_back_comes_back_deflated_at_a_sane_size_or_a
     assert len(sent) < 20_000 and made.PERSON.encode() in sent
     checked = sandbox.check(sent)
     assert checked.checked, checked.reason
-    assert len(checked.cleaned) <= sandbox.cleaned_bound(len(sent)) < 2 * 1024 * 1024
+    assert len(checked.cleaned) <= 4 * len(sent) + 1024 * 1024  # sandbox.cleaned_bound
     assert made.PERSON.encode() not in checked.cleaned and kinds.AUTHOR in checked.kinds
     after = Image.open(io.BytesIO(checked.cleaned))
     assert after.info["compression"] == "tiff_adobe_deflate"
