@@ -14,6 +14,19 @@ import json
 import resource
 import sys
 
+# The largest cleaned file kept for one of `size` bytes: 4 times it plus 1 MiB. A cleaning
+# re-encodes (a TIFF page Pillow cannot write back in its codec, a HEIC photo) or rewrites a zip,
+# so a cleaned file may be a little larger; many times larger, it would let a small upload take
+# a large share of the shared daily byte budget and the disk (issue 26 review, M1: 52 KB became
+# 130 MB). Past it the file is "too large or too complex to check" and kept as sent.
+GROWTH_FACTOR = 4
+GROWTH_ALLOWANCE = 1024 * 1024
+
+
+def cleaned_bound(size: int) -> int:
+    """The most bytes a cleaned copy of a `size`-byte file may have (sandbox.check holds to it)."""
+    return GROWTH_FACTOR * size + GROWTH_ALLOWANCE
+
 
 def _limit(which: int, value: int) -> None:
     resource.setrlimit(which, (value, value))
@@ -75,6 +88,8 @@ def _clean(form: str, data: bytes) -> tuple[bytes, dict]:
         return b"", {"outcome": "size", "kinds": []}
     except (Unreadable, RecursionError):  # RecursionError: nested beyond any document's
         return b"", {"outcome": "unreadable", "kinds": []}
+    if len(cleaned) > cleaned_bound(len(data)):  # never written out: the worker reads no more
+        return b"", {"outcome": "size", "kinds": []}
     return cleaned, {"outcome": "cleaned", "kinds": sorted(found)}
 
 

@@ -8,7 +8,9 @@ template, document variables and absolute paths removed; EXIF in embedded pictur
 descriptions and names that are file names or paths blanked, Word's paragraph, text, comment and
 document ids (w14/w15/w16cid) renumbered or removed, embedded Office packages (a chart's .xlsx)
 cleaned the same way, or removed when they cannot be, and embedded OLE objects (oleObject1.bin,
-an old .doc or .xls) emptied."""
+an old .doc or .xls) emptied. And (issue 26 review, M2): a pivot cache's refreshedBy blanked, data
+connections' local paths and user ids removed, links to other workbooks reduced to the file's
+name, and relative external targets treated as local."""
 
 from __future__ import annotations
 
@@ -62,7 +64,16 @@ _REMOVED_ELEMENTS = {
     "attachedTemplate": kinds.PATHS,
     "docVars": kinds.PROPERTIES,
     "absPath": kinds.PATHS,
+    # xxl21:alternateUrls on a link to another workbook: its OneDrive URLs, drive and item ids.
+    "alternateUrls": kinds.PATHS,
 }
+# Spreadsheet details (issue 26 review, M2): who last refreshed a pivot cache, and when; a data
+# connection's .odc or source file on the author's machine; its connection string's user id.
+_REFRESHED_BY = "refreshedBy"
+_REFRESHED_DATES = {"refreshedDate", "refreshedDateIso"}
+_CONNECTION_FILES = {"odcFile", "sourceFile"}
+_CONNECTION_STRING_TAGS = {"dbPr", "olapPr"}
+_CREDENTIAL_KEYS = {"uid", "user id", "user", "username", "user name", "pwd", "password"}
 # Word 2010+ ids: the same random value in a paragraph, its comment's thread and the author's
 # other saves links documents; renumbered in order, so the links inside one file still hold.
 _RENUMBERED_IDS = {"paraId", "textId", "paraIdParent", "durableId"}
@@ -71,7 +82,11 @@ _DOCUMENT_ID_ELEMENTS = {"docId"}  # w14:docId, w15:docId in settings.xml
 # A picture's descr/name/title filled in by Office with the file it came from.
 _PICTURE_TAGS = {"docPr", "cNvPr"}
 _FILE_NAME = re.compile(r"(?i)([\\/]|^[a-z]:|\.(?:jpe?g|png|gif|bmp|tiff?|heic|emf|wmf|svg|webp)$)")
-_LOCAL_TARGET = re.compile(r"(?i)^(?:file:|\\\\|[a-z]:[\\/]|/)")
+_LOCAL_TARGET = re.compile(r"(?i)^(?:file:|\\\\|[a-z]:[\\/]|/|\.\.?[\\/])")
+# A URL with a scheme of two letters or more (https:, mailto:), file: aside; anything else a
+# relationship targets outside the package is a path: absolute, a drive, UNC or relative.
+_WEB_TARGET = re.compile(r"(?i)^(?!file:)[a-z][a-z0-9+.-]+:")
+_OTHER_WORKBOOK_LINKS = "xl/externalLinks/_rels/"
 _EMBEDDED_PACKAGE = re.compile(r"(?i)/embeddings/[^/]+\.(?:xlsx|xlsm|docx|docm|pptx|pptm)$")
 _MAX_NESTING = 2
 # Any part in an embeddings folder: OLE objects among them are emptied (ole.py).
@@ -112,6 +127,7 @@ def _clean_part(package: Package, name: str, renumbered: dict[str, str]) -> None
             changed = True
             continue
         changed |= _clean_ids_and_pictures(package, element, tag, renumbered)
+        changed |= _clean_spreadsheet_details(package, element, tag)
         revision = tag in {
             "ins",
             "del",
@@ -174,6 +190,63 @@ def _clean_ids_and_pictures(
     return changed
 
 
+def _clean_spreadsheet_details(package: Package, element, tag: str) -> bool:
+    changed = False
+    for attribute, value in list(element.attrib.items()):
+        short = local(attribute)
+        if short == _REFRESHED_BY and value:
+            element.attrib[attribute] = ""  # required by the schema: blanked, not removed
+            package.found.add(kinds.AUTHOR)
+        elif short in _REFRESHED_DATES:
+            del element.attrib[attribute]
+            package.found.add(kinds.DATES)
+        elif short in _CONNECTION_FILES and value and not _WEB_TARGET.match(value.strip()):
+            del element.attrib[attribute]  # optional: a web address stays, as links do
+            package.found.add(kinds.PATHS)
+        elif short == "connection" and tag in _CONNECTION_STRING_TAGS:
+            cleaned = _clean_connection_string(value)
+            if cleaned == value:
+                continue
+            element.attrib[attribute] = cleaned
+            package.found.add(kinds.AUTHOR)
+        else:
+            continue
+        changed = True
+    return changed
+
+
+def _clean_connection_string(value: str) -> str:
+    """An ODBC or OLE DB connection string ("DSN=Pay;UID=jane;Data Source=C:\\x.accdb") with the
+    values of its user ids and passwords, and of any setting that is a local path, emptied; the
+    rest (driver, data source name, server, database) kept, so the query can still be refreshed."""
+    parts = value.split(";")
+    for number, part in enumerate(parts):
+        key, equals, setting = part.partition("=")
+        setting = setting.strip().strip('"')
+        if equals and setting and (
+            key.strip().lower() in _CREDENTIAL_KEYS or _LOCAL_TARGET.search(setting)
+        ):
+            parts[number] = key + "="
+    return ";".join(parts)
+
+
+def _clean_external_target(package: Package, rels: str, relation) -> None:
+    """A link to a file outside the package: a link to another workbook keeps only the file's
+    name (Excel shows it and its cached values, and asks for the file on refresh), since its
+    folders, local, relative or on OneDrive, name the author's account and organisation; any
+    other link to a local path points at file:///. Web and mail links stay."""
+    target = relation.get("Target", "").strip()
+    if rels.startswith(_OTHER_WORKBOOK_LINKS):
+        cleaned = re.split(r"[\\/]", re.split(r"[?#]", target)[0].rstrip("/\\"))[-1]
+    elif target and not _WEB_TARGET.match(target):
+        cleaned = "file:///"  # the path named the author's machine
+    else:
+        return
+    if cleaned != target:
+        relation.set("Target", cleaned)
+        package.found.add(kinds.PATHS)
+
+
 def _clean_embedded_packages(package: Package, depth: int) -> None:
     """A chart's workbook (or an embedded document) carries its own properties: cleaned as a
     package of its own; one that cannot be (unreadable, nested too deep) is removed, and the chart
@@ -207,9 +280,7 @@ def _drop_references(package: Package, dropped: set[str]) -> None:
                 package.found.add(kinds.PATHS)
                 continue
             if relation.get("TargetMode") == "External":
-                if _LOCAL_TARGET.search(target.strip()):
-                    relation.set("Target", "file:///")  # the path named the author's machine
-                    package.found.add(kinds.PATHS)
+                _clean_external_target(package, name, relation)
                 continue
             path = (
                 target.lstrip("/")

@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .child import cleaned_bound
+
 SIZE_CAP = 64 * 1024 * 1024
 # The child's address space (RLIMIT_AS). 384 MiB: a 36-megapixel JPEG (6000x6000, 108 MB of
 # pixels) still checks at 256 MiB, so 384 MiB leaves room for ordinary files, while a decompression
@@ -191,8 +193,9 @@ def check(
     """Find and remove the hidden details of one file (bytes in memory; nothing is written to
     disk). Never raises for what the file holds: a file of no known kind, above SIZE_CAP, that
     does not parse, or that takes the child past its memory, CPU or wall-clock limit comes back
-    not checked, with the reason. The limits default to MEMORY_BYTES, CPU_SECONDS and
-    WALL_SECONDS; `sandboxed` None: bubblewrap where it works."""
+    not checked, with the reason; so does one whose cleaned copy would be larger than
+    cleaned_bound (4 times the file plus 1 MiB), reason "size". The limits default to
+    MEMORY_BYTES, CPU_SECONDS and WALL_SECONDS; `sandboxed` None: bubblewrap where it works."""
     form = file_format(data)
     if form is None:
         return Checked(None, reason="kind")
@@ -213,10 +216,10 @@ def check(
         return Checked(None, reason="time")
     except OSError:
         return Checked(None, reason="failed")
-    return _answer(done.stdout, done.returncode)
+    return _answer(done.stdout, done.returncode, cleaned_bound(len(data)))
 
 
-def _answer(out: bytes, returncode: int) -> Checked:
+def _answer(out: bytes, returncode: int, bound: int) -> Checked:
     if returncode != 0 or len(out) < 4:
         # Killed (SIGKILL past RLIMIT_CPU, SIGSEGV on an allocation the limit refused) or
         # broken: the file goes through as it came.
@@ -228,4 +231,7 @@ def _answer(out: bytes, returncode: int) -> Checked:
         return Checked(None, reason="failed")
     if header.get("outcome") != "cleaned":
         return Checked(None, reason=header.get("outcome", "failed"), limits=header.get("limits"))
-    return Checked(out[4 + size :], tuple(header.get("kinds", ())), limits=header.get("limits"))
+    cleaned = out[4 + size :]
+    if len(cleaned) > bound:  # the child holds to it too; this holds even if it was subverted
+        return Checked(None, reason="size", limits=header.get("limits"))
+    return Checked(cleaned, tuple(header.get("kinds", ())), limits=header.get("limits"))

@@ -1,8 +1,9 @@
-"""TIFF: every page's pixels written into a fresh TIFF (Pillow, lossless: the same compression
-where Pillow can write it, else none) that carries only the tags a picture needs, so the EXIF and
-GPS directories, Artist, Make, Model, DateTime, Software, descriptions, XMP, IPTC and Photoshop
-blocks are gone. The kinds are read from every page's tags. A BigTIFF (64-bit offsets) is read
-the same way and written as a classic TIFF: a file within SIZE_CAP is far inside its 4 GiB."""
+"""TIFF: every page's pixels written into a fresh TIFF (Pillow, lossless: the pages' compression
+where Pillow can write it and every page has the same, else Deflate) that carries only the tags a
+picture needs, so the EXIF and GPS directories, Artist, Make, Model, DateTime, Software,
+descriptions, XMP, IPTC and Photoshop blocks are gone. The kinds are read from every page's tags.
+A BigTIFF (64-bit offsets) is read the same way and written as a classic TIFF: a file within
+SIZE_CAP is far inside its 4 GiB."""
 
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ _TAG_KINDS = {
     34665: kinds.DEVICE,  # the EXIF directory
     34853: kinds.LOCATION,  # the GPS directory
 }
-# Pillow writes these compressions itself; any other is written uncompressed (still lossless).
+# Pillow writes these compressions losslessly; a page in any other (zstd, lzma, JPEG, WebP) is
+# written with Deflate: uncompressed, a 52 KB zstd file became 130 MB (issue 26 review, M1).
 _WRITABLE = {"raw", "tiff_lzw", "tiff_adobe_deflate", "packbits", "group3", "group4"}
+_LOSSLESS = "tiff_adobe_deflate"  # any mode, and about LZW's size or smaller
 
 
 def clean_tiff(data: bytes) -> tuple[bytes, set[str]]:
@@ -55,11 +58,14 @@ def clean_tiff(data: bytes) -> tuple[bytes, set[str]]:
             fresh = page.copy()  # an Image, not a TiffImageFile: no tags come with it
             # The colour profile and resolution say how to show it, not who made it.
             fresh.info = {k: page.info[k] for k in ("icc_profile", "dpi") if page.info.get(k)}
-            pages.append((fresh, compression if compression in _WRITABLE else "raw"))
+            pages.append((fresh, compression))
         if not pages:
             raise Unreadable("a TIFF without pages")
         out = io.BytesIO()
         first, compression = pages[0]
+        # Pillow writes every page with one compression: the pages' own only if all share it.
+        if compression not in _WRITABLE or any(other != compression for _, other in pages):
+            compression = _LOSSLESS
         shown = {"dpi": first.info["dpi"]} if "dpi" in first.info else {}
         first.save(
             out, "TIFF", compression=compression, save_all=len(pages) > 1, **shown,

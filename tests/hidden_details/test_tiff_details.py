@@ -4,6 +4,7 @@ sandboxed child with none of them, the same pixels on every page, and the receip
 from __future__ import annotations
 
 import io
+import random
 
 from PIL import Image, ImageSequence
 
@@ -74,3 +75,31 @@ def test_a_bigtiff_is_cleaned_too_and_comes_back_a_classic_tiff_with_the_same_pa
 def test_a_malformed_tiff_comes_back_not_checked():
     checked = sandbox.check(b"II*\x00" + b"\xff" * 200)
     assert not checked.checked and checked.reason
+
+
+def _one_page_tiff(page: Image.Image, compression: str, **options) -> bytes:
+    out = io.BytesIO()
+    page.save(out, "TIFF", compression=compression, tiffinfo={315: made.PERSON}, **options)
+    return out.getvalue()
+
+
+def test_a_page_pillow_cannot_write_back_comes_back_deflated_at_a_sane_size_or_as_too_large():
+    # zstd packs a flat 16-megapixel page into about 7 KB; written back uncompressed it was 16 MB
+    # (issue 26 review, M1: a 52 KB file stored as 130 MB, charged to the shared byte budget).
+    flat = Image.new("L", (4000, 4000), 128)
+    sent = _one_page_tiff(flat, "zstd")
+    assert len(sent) < 20_000 and made.PERSON.encode() in sent
+    checked = sandbox.check(sent)
+    assert checked.checked, checked.reason
+    assert len(checked.cleaned) <= 4 * len(sent) + 1024 * 1024  # sandbox.cleaned_bound
+    assert made.PERSON.encode() not in checked.cleaned and kinds.AUTHOR in checked.kinds
+    after = Image.open(io.BytesIO(checked.cleaned))
+    assert after.info["compression"] == "tiff_adobe_deflate"
+    assert after.tobytes() == flat.tobytes()
+    # JPEG-in-TIFF of noise: written back losslessly it would be far past 4x the file plus 1 MiB,
+    # so it is "too large or too complex to check" and goes as sent.
+    noise = Image.frombytes("RGB", (1000, 1000), random.Random(26).randbytes(3_000_000))
+    sent = _one_page_tiff(noise, "jpeg", quality=10)
+    assert made.PERSON.encode() in sent
+    checked = sandbox.check(sent)
+    assert not checked.checked and checked.reason == "size" and checked.kinds == ()
