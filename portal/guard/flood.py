@@ -18,6 +18,7 @@ from portal.core.context import Context
 from portal.guard import proofs, submissions, throttle, tickets
 from portal.guard.proofs import NotPaid
 from portal.guard.tickets import NotYet
+from portal.store import without_waiting_for_the_disk
 
 __all__ = ["NotPaid", "NotYet", "pay", "note", "today", "FloodDay"]
 
@@ -27,7 +28,7 @@ COUNTS = ("cases", "higher", "line", "come_back", "busy", "refused")
 
 def note(ctx: Context, what: str) -> None:
     """Count one event of `what` (one of COUNTS) in today's window."""
-    with throttle.without_waiting_for_the_disk(ctx.db):  # one per attacking request, as a spend
+    with without_waiting_for_the_disk(ctx.db):  # one per attacking request, as a spend
         throttle.add(ctx.db, f"flood:day:{what}", 1, DAY, proofs.day_offset(ctx.settings))
 
 

@@ -26,7 +26,7 @@ from portal.core.clock import utc_offset_seconds
 from portal.core.config import Settings
 from portal.core.context import Context
 from portal.guard import throttle, work_queues
-from portal.store import Database, transaction
+from portal.store import Database, transaction, without_waiting_for_the_disk
 
 PURPOSES = ("disclose", "status")
 COARSE = 600  # expiries are rounded up to this many seconds
@@ -236,7 +236,7 @@ def spend_nonce(db: Database, settings: Settings, nonce: str, now: int) -> None:
     spend (`retention_seconds` covers the horizon), so the current and previous sets hold every
     spent nonce that could still be replayed. Raises NotPaid when it was spent already."""
     window = now // retention_seconds(settings)
-    with throttle.without_waiting_for_the_disk(db), transaction(db):
+    with without_waiting_for_the_disk(db), transaction(db):
         # Rows numbered past 2 are from before the sets (10-minute steps): they go too.
         db.execute("DELETE FROM spent_proofs WHERE generation = ? OR generation > 2",
                    [(window + 1) % 3])

@@ -6,27 +6,8 @@ which window something happened in, never the second (SECURITY.md, "Budgets").""
 
 from __future__ import annotations
 
-import contextlib
-from typing import Iterator
-
 from portal.core.clock import epoch
 from portal.store import Database, transaction
-
-
-@contextlib.contextmanager
-def without_waiting_for_the_disk(db: Database) -> Iterator[None]:
-    """The block's commits on `db` (this request's connection) not each waiting for the disk
-    (synchronous NORMAL in WAL mode, then back to what it was): for the flood's own small writes
-    (a spent proof, a count), made by every attacking request. Waiting for the disk at each one
-    held the write lock long enough that a genuine request's write slept in SQLite's busy
-    handler behind them (bench/bench_flood.py, issue 22). A power cut may lose the last such
-    writes, never a case: the next ordinary commit makes them durable with its own."""
-    before = db.execute("PRAGMA synchronous").fetchone()[0]
-    db.execute("PRAGMA synchronous=NORMAL")
-    try:
-        yield
-    finally:
-        db.execute(f"PRAGMA synchronous={int(before)}")
 
 
 def window_of(now: int, window_seconds: int, offset: int = 0) -> int:

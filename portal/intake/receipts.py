@@ -14,7 +14,7 @@ from portal.guard import work_queues
 from portal.keys import sessions
 from portal.records import casefiles
 from portal.records.casefiles import CaseNotFound
-from portal.store import faults, transaction
+from portal.store import put_off_briefly, transaction
 
 DISCLOSER_SESSION = "discloser"
 # The secret of a status session opened by a lookup from the discloser's browser
@@ -195,4 +195,4 @@ def close_status(ctx: Context, cookie: str | None) -> bool:
     """End a status session; False when a full disk or a held lock kept its server half (the caller
     still clears the cookie, which alone holds the session key, so the row opens nothing and ends at
     its idle limit: SECURITY.md, "Sessions")."""
-    return faults.put_off(sessions.end, ctx.db, cookie) is None
+    return put_off_briefly(ctx.db, sessions.end, ctx.db, cookie) is None

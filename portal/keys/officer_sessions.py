@@ -22,7 +22,7 @@ from portal.keys import (
     signing_keys,
 )
 from portal.records import audit, audit_entries
-from portal.store import faults, transaction
+from portal.store import put_off_briefly, transaction
 
 OFFICER_SESSION = "officer"
 
@@ -171,7 +171,7 @@ def sign_out(ctx: Context, cookie: str | None) -> bool:
     when a full disk or a held lock kept its server half: the caller still clears the cookie, which
     alone holds the session key, so the row opens nothing and ends at its idle limit (SECURITY.md,
     "Sessions")."""
-    return faults.put_off(_end_and_record, ctx, cookie) is None
+    return put_off_briefly(ctx.db, _end_and_record, ctx, cookie) is None
 
 
 def _end_and_record(ctx: Context, cookie: str | None) -> None:

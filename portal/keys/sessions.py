@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import crypto
 from portal.core.clock import epoch
 from portal.guard import throttle
-from portal.store import Database, faults, in_transaction, transaction
+from portal.store import Database, in_transaction, put_off_briefly, transaction
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,9 @@ def start(
 
 def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> OpenSession | None:
     """Join the halves of a live session and extend it; None if missing, expired or forged. Removing
-    ended sessions waits for a disk with room (portal.store.faults.put_off): reading goes on."""
-    faults.put_off(purge_expired, db)
+    ended sessions waits for a disk with room, and for the write lock only briefly
+    (portal.store.put_off_briefly): reading goes on."""
+    put_off_briefly(db, purge_expired, db)
     parsed = _parse(cookie)
     if parsed is None:
         return None
@@ -121,7 +122,7 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
     if row[3] < now or row[4] < now:
         # An ended row opens nothing; removing it can wait for a disk with room (purge_expired
         # takes it later), so a full disk or a held lock still shows the receipt or sign-in form.
-        faults.put_off(end, db, cookie)
+        put_off_briefly(db, end, db, cookie)
         return None
     try:
         secret = crypto.join_secret(session_key, row[2])
@@ -129,7 +130,7 @@ def resume(db: Database, kind: str, cookie: str | None, idle_seconds: int) -> Op
         return None
     # Extended while the storage can be written; on a full disk or a held lock the session stays
     # as it was and can still be read (its idle end is not moved).
-    faults.put_off(_extend, db, row_id, min(now + idle_seconds, row[4]))
+    put_off_briefly(db, _extend, db, row_id, min(now + idle_seconds, row[4]))
     return OpenSession(subject=row[1], secret=secret, id=row_id)
 
 

@@ -11,6 +11,7 @@ from portal.store.db import (
     open_database,
     transaction,
 )
+from portal.store.waits import put_off_briefly, without_waiting_for_the_disk
 
 __all__ = [
     "Database",
@@ -18,6 +19,8 @@ __all__ = [
     "in_transaction",
     "connect",
     "open_database",
+    "put_off_briefly",
+    "without_waiting_for_the_disk",
     "transaction",
     "BlobStore",
 ]

@@ -385,9 +385,11 @@ def test_a_forged_or_expired_proof_is_refused_before_any_derivation(app, derivat
 
 
 def test_the_difficulty_rises_with_the_load(installation, monkeypatch):
-    # The load is counted per clock minute in this process: one minute of its own, which no
-    # earlier test spent proofs in and which does not tick over half way.
-    frozen = (int(time.time()) // 60 + 100_000) * 60 + 1
+    # The load is counted per clock minute in this process: a count of its own, on a clock that
+    # does not tick over into the next minute half way (a minute in the future would outlive the
+    # test in the process's other per-minute counts).
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    frozen = time.time()
     monkeypatch.setattr(time, "time", lambda: frozen)
     app = app_with(installation, pow_bits=2, pow_calm_per_minute=2, pow_max_bits=6)
     client = app.test_client()

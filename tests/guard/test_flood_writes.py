@@ -72,7 +72,9 @@ def test_a_status_check_finding_every_receipt_place_taken_keeps_the_receipt_and_
     monkeypatch.setattr(proofs, "_process", proofs._Process())
     # bench/bench_flood.py: a no-script status check under the flood met the bare busy page, its
     # receipt gone. Another server process's check holds the one place (the lock file in /dev/shm).
-    app = create_app(settings=load_settings(installation.data_dir, receipt_share=1))
+    # No reserved lane (pow_lane_bits=0): a proof that happened to reach the lane's bits under the
+    # load left by earlier tests would take the lane's own place and miss the one held here.
+    app = create_app(settings=load_settings(installation.data_dir, receipt_share=1, pow_lane_bits=0))
     app.config["TESTING"] = True
     client = app.test_client()
     receipt = receipt_from(disclose(client).text)

@@ -79,3 +79,40 @@ def test_an_ended_session_gets_the_receipt_form_and_the_sign_in_page_while_the_d
         console = officer.get("/console/")
         assert console.status_code == 303 and "/console/login" in console.headers["Location"]
         assert officer.get(console.headers["Location"]).status_code == 200
+
+
+def test_under_a_held_lock_a_signed_in_page_and_a_sign_out_wait_only_briefly_for_their_housekeeping(
+        installation, monkeypatch):
+    # Third review of issue 24, M1: each housekeeping write (extending or ending a session) waited
+    # the whole busy timeout for the lock, twice a page and three times a sign-out. Each now waits
+    # portal.store.waits.HOUSEKEEPING_WAIT_SECONDS: the timeout in force at every such write is read.
+    from portal.keys import officer_sessions, sessions
+    from portal.store.waits import HOUSEKEEPING_WAIT_SECONDS
+
+    waits: list[tuple[str, int]] = []
+
+    def watched(name, work, db_of):
+        def run(*args):
+            waits.append((name, db_of(*args).execute("PRAGMA busy_timeout").fetchone()[0]))
+            return work(*args)
+        monkeypatch.setattr(work.__module__ + "." + work.__name__, run)
+
+    watched("purge", sessions.purge_expired, lambda db: db)
+    watched("extend", sessions._extend, lambda db, *_: db)
+    watched("sign-out", officer_sessions._end_and_record, lambda ctx, *_: ctx.db)
+    from portal.core.config import load_settings
+    from portal.web.app import create_app
+
+    # A busy timeout longer than the housekeeping's wait, as the shipped 10 s is.
+    app = create_app(settings=load_settings(installation.data_dir, busy_timeout_seconds=2.0))
+    app.config["TESTING"] = True
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    waits.clear()
+    with write_lock_held(installation.data_dir):
+        assert client.get("/console/").status_code in (200, 503)
+        answer = client.post("/console/logout", data={})
+        assert answer.status_code == 303 and cleared(answer, "console")
+    kinds = {name for name, _ in waits}
+    assert {"purge", "extend", "sign-out"} <= kinds, waits
+    assert all(ms == int(HOUSEKEEPING_WAIT_SECONDS * 1000) for _, ms in waits), waits
