@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from portal.cli.root import main, open_installation
+from portal.cli.root import insecure_fast_kdf_option, main, open_installation
 from portal.core.text import count_of
 from portal.intake import sealed_uploads
 from portal.records import case_attachments
@@ -16,12 +16,7 @@ from portal.store import faults
 
 
 @main.command()
-@click.option(
-    "--insecure-fast-kdf",
-    is_flag=True,
-    hidden=True,
-    help="For automated tests only: cheap key derivation. Never use for real disclosures.",
-)
+@insecure_fast_kdf_option
 @click.pass_obj
 def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
     """Create the data directory, database and installation secrets."""

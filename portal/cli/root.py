@@ -1,5 +1,5 @@
 """The root `portal` group, which every command module attaches to, and what they share: opening the
-installation and reading a passphrase from standard input."""
+installation, reading a passphrase from standard input, and the tests' hidden cheap-KDF option."""
 
 from __future__ import annotations
 
@@ -8,6 +8,14 @@ import sys
 from pathlib import Path
 
 import click
+
+# `portal init`, `portal service init`, `portal org create`: the test suite's cheap key derivation.
+insecure_fast_kdf_option = click.option(
+    "--insecure-fast-kdf",
+    is_flag=True,
+    hidden=True,
+    help="For automated tests only: cheap key derivation. Never use for real disclosures.",
+)
 
 
 class _VerdictGroup(click.Group):

@@ -8,15 +8,9 @@ from pathlib import Path
 
 import click
 
-from portal.cli.root import main, read_passphrase
+from portal.cli.root import insecure_fast_kdf_option, main, read_passphrase
 from portal.service import registry
 
-_FAST = click.option(
-    "--insecure-fast-kdf",
-    is_flag=True,
-    hidden=True,
-    help="For automated tests only: cheap key derivation. Never use for real disclosures.",
-)
 _SERVICE = click.option(
     "--service",
     "service_dir",
@@ -33,7 +27,7 @@ def service() -> None:
 
 @service.command("init")
 @click.argument("service_dir", type=click.Path(file_okay=False, path_type=Path))
-@_FAST
+@insecure_fast_kdf_option
 def service_init(service_dir: Path, insecure_fast_kdf: bool) -> None:
     """Make an empty service directory."""
     try:
@@ -122,7 +116,7 @@ def org() -> None:
 @click.argument("slug")
 @click.option("--name", required=True, help="The organisation's name, as people know it.")
 @_SERVICE
-@_FAST
+@insecure_fast_kdf_option
 def org_create(slug: str, name: str, service_dir: Path, insecure_fast_kdf: bool) -> None:
     """Register an organisation and make its own data directory (as `portal init` does)."""
     try:
