@@ -55,22 +55,28 @@ class Server:
         self.log.close()
 
 
-def disclose(client: HttpClient, details: str, files=()) -> str | None:
-    """One disclosure; its receipt, or None if the server did not answer with one."""
-    try:
-        token = csrf_token(client.get("/disclose").text)
-        answer = client.post_multipart("/disclose", disclosure_fields(token, details), files)
-    except (OSError, http.client.HTTPException, AssertionError, ValueError):
-        return None
+def disclose(client: HttpClient, details: str, files=(), busy: list[str] | None = None) -> str | None:
+    """One disclosure; its receipt, or None if the server did not answer with one. With `busy`, a 503
+    that says when to send again (Retry-After: nothing was stored) is sent again at once, at most
+    twice, as a person would, and noted there."""
+    for _ in range(3):
+        try:
+            token = csrf_token(client.get("/disclose").text)
+            answer = client.post_multipart("/disclose", disclosure_fields(token, details), files)
+        except (OSError, http.client.HTTPException, AssertionError, ValueError):
+            return None
+        if busy is None or answer.status != 503 or not answer.headers.get("Retry-After"):
+            break
+        busy.append(details)
     return receipt_from(answer.text) if answer.status == 200 else None
 
 
 def opens_as(data_dir: Path, receipts: dict[str, str]) -> dict[str, str]:
     """For each receipt, the details field and reference of the case it opens (in-process, the way the
     status page does)."""
-    from portal.records import casefiles
-    from portal.intake.receipts import discloser_keys, open_status, resume_status
     from portal.core.context import open_context
+    from portal.intake.receipts import discloser_keys, open_status, resume_status
+    from portal.records import casefiles
 
     ctx = open_context(data_dir)
     opened = {}
@@ -149,6 +155,7 @@ def test_a_thousand_disclosures_from_fifty_clients_lose_none(installation):
     server = Server(installation.data_dir, workers=2)
     receipts: dict[str, str] = {}
     failures: list[str] = []
+    busy: list[str] = []  # answered "busy, send it again" (503 with Retry-After), then sent again
     lock = threading.Lock()
     deadline = time.monotonic() + 900  # bounded: a hang fails the test instead of stalling the suite
 
@@ -159,7 +166,7 @@ def test_a_thousand_disclosures_from_fifty_clients_lose_none(installation):
                 failures.append(f"client {number} ran out of time")
                 return
             details = f"load {number}-{k} {MARKER}"
-            receipt = disclose(client, details)
+            receipt = disclose(client, details, busy=busy)
             with lock:
                 if receipt is None:
                     failures.append(details)
@@ -183,7 +190,8 @@ def test_a_thousand_disclosures_from_fifty_clients_lose_none(installation):
         refs = [row[0] for row in conn.execute("SELECT ref FROM cases")]
     finally:
         conn.close()
-    assert len(refs) == 1000 and len(set(refs)) == 1000
+    assert len(refs) == 1000 and len(set(refs)) == 1000  # a busy answer stored nothing: no case twice
+    assert len(busy) <= 20, busy  # a rare busy answer under 50 clients, never the rule
     opened = opens_as(installation.data_dir, receipts)
     assert {receipt: details for receipt, (details, _) in opened.items()} == receipts
     assert len({ref for _, ref in opened.values()}) == 1000  # each receipt its own case
