@@ -182,6 +182,18 @@ def test_free_space_floor_refuses_with_a_clear_page(installation):
     assert list((installation.data_dir / "blobs").iterdir()) == []
 
 
+def test_below_the_floor_a_form_is_told_of_files_only_if_it_sent_some_and_never_to_send_now(installation):
+    # Review 24c, L1: below the floor nothing can be sent now, with files or without.
+    client = _app_with(installation, free_space_floor_bytes=1 << 62)
+    without = disclose(client, files=())
+    assert without.status_code == 503 and MARKER in without.text
+    assert "please send it again later." in without.text
+    assert "files" not in without.text.split("short of storage space")[1].split("</")[0]
+    with_file = disclose(client)
+    assert with_file.status_code == 503 and "your files were not kept" in with_file.text
+    assert "with your files chosen again" in with_file.text and "now without the files" not in with_file.text
+
+
 def test_receipt_must_be_typed_back_once(client):
     response = disclose(client, files=())
     receipt = receipt_from(response.text)
@@ -342,7 +354,11 @@ def test_a_reply_is_refused_clearly_when_the_disk_is_nearly_full(installation):
     response = post_multipart(full, "/status/reply", [("csrf_token", token), ("message", "hello")],
                               [("attachments", "a.bin", b"abc")])
     assert response.status_code == 503 and "short of storage space" in response.text
+    assert "with your files chosen again" in response.text and "now without" not in response.text
     assert list((installation.data_dir / "blobs").iterdir()) == []
+    alone = post_multipart(full, "/status/reply", [("csrf_token", token), ("message", "hello")])
+    assert alone.status_code == 503 and "so nothing was sent" in alone.text and "files" not in alone.text.split(
+        "short of storage space")[1].split("</")[0]
 
 
 def test_the_problem_summary_links_each_field_error_to_its_field(client):

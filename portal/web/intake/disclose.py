@@ -23,12 +23,12 @@ from portal.web.intake.blueprint import bp
 from portal.web.intake.forms import ConfirmReceiptForm, DiscloseForm
 from portal.web.intake.uploading import (
     BUSY_NOT_KEPT,
-    FILES_NOT_KEPT,
     PAUSED_RETRY_AFTER,
     SLOW_NOT_KEPT,
     drain_body,
     not_read_whole,
     paused,
+    paused_words,
     read_text_before_files,
     read_upload,
     too_large,
@@ -184,7 +184,9 @@ def disclose_post():
         if intake is None:  # short of space before anything was read: the text is read now
             return paused(DiscloseForm.TEXT_FIELDS)
         # The free-space floor: the text was read and comes back; the files were thrown away.
-        return _not_kept(exc.fields, FILES_NOT_KEPT, intake.file_names, PAUSED_RETRY_AFTER)
+        return _not_kept(
+            exc.fields, paused_words(intake, "disclosure"), intake.file_names, PAUSED_RETRY_AFTER
+        )
     except upload_slots.Preempted as exc:
         # Sent below the useful rate while another upload waited for its slot.
         return _not_kept(exc.fields, SLOW_NOT_KEPT, intake.file_names, exc.retry_after)

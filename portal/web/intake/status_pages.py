@@ -28,6 +28,7 @@ from portal.web.intake.uploading import (
     drain_body,
     not_read_whole,
     paused,
+    paused_words,
     read_refused,
     read_text_before_files,
     read_upload,
@@ -342,10 +343,8 @@ def status_reply():
             ctx,
             session,
             exc.fields,
-            _l("Messages are paused: the portal is short of storage space, so your files were not"
-            " kept and nothing was sent. Your message is still in its box: please send it again"
-            " later, or now without the files."),
-            intake.file_names if intake else (),
+            paused_words(intake, "reply"),
+            intake.file_names,
             PAUSED_RETRY_AFTER,
         )
     if form.csrf_token.errors and not carry.same_origin():

@@ -13,7 +13,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from portal.guard import upload_slots, work_slots
 from portal.intake.filenames import clean_filename
-from portal.intake.receiving import RefusedForNow
+from portal.intake.receiving import RefusedForNow, short_of_space
 from portal.intake.uploads import (
     Interrupted,
     Limits,
@@ -228,11 +228,54 @@ def paused(text_fields):
     return paused_response()
 
 
-FILES_NOT_KEPT = _l(
-    "Disclosures are paused: the portal is short of storage space. Nothing was stored, and your"
-    " files were not kept. What you wrote is below: please send it again later, or now without"
-    " the files."
-)
+# Below the free-space floor. "Now without the files" only when files were dropped and the text
+# alone would fit now; a form sent with no file is not told of files.
+_PAUSED_WORDS = {
+    "disclosure": (
+        _l(
+            "Disclosures are paused: the portal is short of storage space. Nothing was stored, and"
+            " your files were not kept. What you wrote is below: please send it again later, or now"
+            " without the files."
+        ),
+        _l(
+            "Disclosures are paused: the portal is short of storage space. Nothing was stored, and"
+            " your files were not kept. What you wrote is below: please send it again later, with"
+            " your files chosen again."
+        ),
+        _l(
+            "Disclosures are paused: the portal is short of storage space. Nothing was stored. What"
+            " you wrote is below: please send it again later."
+        ),
+    ),
+    "reply": (
+        _l(
+            "Messages are paused: the portal is short of storage space, so your files were not"
+            " kept and nothing was sent. Your message is still in its box: please send it again"
+            " later, or now without the files."
+        ),
+        _l(
+            "Messages are paused: the portal is short of storage space, so your files were not"
+            " kept and nothing was sent. Your message is still in its box: please send it again"
+            " later, with your files chosen again."
+        ),
+        _l(
+            "Messages are paused: the portal is short of storage space, so nothing was sent. Your"
+            " message is still in its box: please send it again later."
+        ),
+    ),
+}
+
+
+def paused_words(intake, kind: str) -> str:
+    """What a form stopped by the free-space floor is told (`kind` "disclosure" or "reply"): its
+    files named only if it sent some, and "send it now without them" only if the text alone fits
+    now (receiving.short_of_space)."""
+    files_now, files_later, no_files = _PAUSED_WORDS[kind]
+    if not intake.file_names:
+        return no_files
+    return files_later if short_of_space(intake.ctx.settings) else files_now
+
+
 PAUSED_RETRY_AFTER = SHORT_OF_SPACE_RETRY_AFTER  # below the floor as on a full disk
 SLOW_NOT_KEPT = _l(
     "Your files arrived too slowly while others were waiting to send theirs, so your disclosure"
