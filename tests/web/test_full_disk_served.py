@@ -209,10 +209,13 @@ def test_an_officer_signed_in_before_the_disk_filled_sees_the_inbox_and_why_a_ca
         installation, small_disk, tmp_path):
     """Opening a case is recorded in the audit log before it is shown: with nothing recordable the
     case stays shut (503, said plainly), never shown unrecorded."""
-    data_dir, _, fill = small_disk
+    data_dir, receipt, fill = small_disk
     server = start_server(data_dir, workers=1, output_dir=tmp_path)
     try:
         client = HttpClient("127.0.0.1", server.port)
+        discloser = HttpClient("127.0.0.1", server.port)
+        fields = dict(form_for(discloser.get("/status").text, "/status")["fields"], receipt=receipt)
+        assert discloser.post_form("/status", fields).status == 303
         officer = installation.officer
         login = client.get("/console/login")
         signed = client.post_form("/console/login", {
@@ -234,6 +237,19 @@ def test_an_officer_signed_in_before_the_disk_filled_sees_the_inbox_and_why_a_ca
         case = client.get(f"/console/cases/{ref}")
         assert case.status == 503 and int(case.headers["Retry-After"]) > 0
         assert "short of storage space" in case.text and STORED_TEXT not in case.text
+        # Signing out on a full disk (issue 24, review 24c L2): the session's row cannot be ended,
+        # so the cookie is cleared and the page says the session ends on this computer only.
+        for who, page_path, logout, cookie in ((client, "/console/", "/console/logout", "console"),
+                                               (discloser, "/status", "/status/logout", "status")):
+            page = who.get(page_path)
+            assert page.status == 200, (page_path, page.status)
+            answer = who.post_form(logout, form_for(page.text, logout)["fields"])
+            assert answer.status == 303, (logout, answer.status, answer.text)
+            assert any(cookie in c and ("Max-Age=0" in c or "1970" in c)
+                       for c in answer.headers.get_all("Set-Cookie") or []), answer.headers
+            told = who.get(answer.headers["Location"])
+            assert told.status == 200 and "You are signed out on this computer" in told.text, told.text
+        assert client.get("/console/").status == 303 and 'id="case-status"' not in discloser.get("/status").text
     finally:
         output = server.stop()
     assert "Traceback" not in output
