@@ -9,6 +9,7 @@ import io
 import logging
 import os
 import re
+import sys
 import tempfile
 import time
 import zipfile
@@ -290,10 +291,30 @@ def test_the_child_is_held_to_its_memory_bound_and_the_request_still_succeeds(ap
                      receipt_page)
 
 
+def test_a_child_that_writes_past_its_bound_is_cut_off_and_the_file_goes_as_sent_with_a_note(app, installation,
+                                                                                           monkeypatch):
+    # A parser subverted by a hostile file, writing without end: the worker stops reading at the
+    # bound and kills it, long before the wall-clock timeout (which would say "time", not "size").
+    endless = "import sys\nwhile True: sys.stdout.buffer.write(bytes(1 << 16))"
+    monkeypatch.setattr(sandbox, "command", lambda *a: [sys.executable, "-c", endless])
+    monkeypatch.setattr(sandbox, "WALL_SECONDS", 600)
+    read = []
+    real_read = os.read
+    monkeypatch.setattr(sandbox.os, "read", lambda fd, n: read.append(real_read(fd, n)) or read[-1])
+    photo = FILES["site.jpg"]
+    assert sandbox.check(photo).reason == "size"
+    assert sum(map(len, read)) <= sandbox.answer_bound(len(photo)) + (1 << 20)
+    receipt_page = _send(app.test_client(), [("attachments", "site.jpg", photo)])
+    assert re.search(r"<strong>site\.jpg</strong>:\s*could not be checked: it is too large or too complex",
+                     receipt_page)
+    officer, case_url = _case_page(app, installation)
+    assert _downloads(officer, officer.get(case_url).text) == {"site.jpg": photo}
+
+
 def test_once_a_request_has_spent_its_time_for_checks_the_rest_go_as_sent(app, monkeypatch):
     from portal.intake import file_cleaning
     spawned = []
-    monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: spawned.append(a))
+    monkeypatch.setattr(sandbox.subprocess, "Popen", lambda *a, **k: spawned.append(a))
     monkeypatch.setattr(file_cleaning, "REQUEST_CHECK_SECONDS", 0)
     receipt_page = _send(app.test_client(), [("attachments", "site.jpg", FILES["site.jpg"])])
     assert re.search(r"<strong>site\.jpg</strong>:\s*not checked: the check itself could not run",
