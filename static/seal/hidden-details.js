@@ -842,8 +842,8 @@ const OPEN_DOCUMENT = /\.(?:odt|ods|odp|odg)$/i;
  * @returns {Promise<{outcome: string, checked: boolean, cleaned: Uint8Array, found: string[]}>}
  *   outcome "cleaned" (checked true): `cleaned` is the file without the details named in `found`
  *   (KINDS values, sorted; empty when there were none). outcome "unknown" (a kind of file the
- *   browser does not clean: PDF, TIFF, HEIC, anything else) or "unreadable" (not what its kind
- *   says, or beyond a bound): checked false, `cleaned` is `data` unchanged and the page says the
+ *   browser does not clean: PDF, TIFF, HEIC, anything else), "unreadable" (not what its kind
+ *   says) or "size" (past a bound on the whole file: entries, inflated bytes): checked false, `cleaned` is `data` unchanged and the page says the
  *   details could not be checked. The outcomes are those of the server's sandboxed child
  *   (portal/hidden_details/child.py).
  */
@@ -856,9 +856,10 @@ export async function cleanHiddenDetails(filename, data) {
     else if (OPEN_DOCUMENT.test(filename) && startsWith(data, 0, 'PK')) result = await cleanOpenDocument(data);
     if (result) return { outcome: 'cleaned', checked: true, cleaned: result.cleaned, found: [...result.found].sort() };
     return { outcome: 'unknown', checked: false, cleaned: data, found: [] };
-  } catch {
-    // Unreadable, and whatever a hostile file makes the platform throw (a DataView read out of
-    // range, a corrupt deflate stream): the file goes as chosen, never refused.
-    return { outcome: 'unreadable', checked: false, cleaned: data, found: [] };
+  } catch (error) {
+    // Past a bound on the whole file (a bomb): "size". Unreadable, and whatever a hostile file
+    // makes the platform throw (a DataView read out of range, a corrupt deflate stream):
+    // "unreadable". Either way the file goes as chosen, never refused.
+    return { outcome: error instanceof TooLarge ? 'size' : 'unreadable', checked: false, cleaned: data, found: [] };
   }
 }

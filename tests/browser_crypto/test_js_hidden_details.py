@@ -229,7 +229,13 @@ def test_formats_the_browser_cannot_clean_come_back_unchecked_and_unchanged():
     results = _clean_in_js([("report.pdf", pdf), ("scan.tif", odt), ("minutes.docx", docx[:200]),
                             ("cut.jpg", _jpeg_with_everything()[:300]), ("far.docx", far_away),
                             ("bad.docx", bad_deflate)])
-    assert [r["outcome"] for r in results] == ["unknown", "unknown"] + ["unreadable"] * 4
+    many = io.BytesIO()  # past the bound on entries: "size", which the receipt tells from damaged
+    with zipfile.ZipFile(many, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        for index in range(10_000):
+            archive.writestr(f"p/{index}", b"")
+    results += _clean_in_js([("many.docx", many.getvalue())])
+    assert [r["outcome"] for r in results] == ["unknown", "unknown"] + ["unreadable"] * 4 + ["size"]
     assert [r["cleaned"] for r in results[:2]] == [pdf, odt]
     assert not any(r["checked"] or r["found"] for r in results)
 
