@@ -11,6 +11,7 @@ import json
 import os
 import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -45,12 +46,13 @@ class Checked:
     """What a check found. `cleaned`: the file without its hidden details (None when it was not
     checked); `kinds`: the kinds removed (portal.hidden_details.kinds), never a value; `reason`
     why it was not checked ("" when it was); `limits`: the child's RLIMIT_AS and RLIMIT_CPU as
-    it reported them."""
+    it reported them; `seccomp` whether its seccomp filter was on (child.confine)."""
 
     cleaned: bytes | None
     kinds: tuple[str, ...] = ()
     reason: str = ""
     limits: dict | None = None
+    seccomp: bool = False
 
     @property
     def checked(self) -> bool:
@@ -122,6 +124,8 @@ def bwrap_command(inner: list[str]) -> list[str]:
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
         if not prefix.startswith("/usr"):
             binds += ["--ro-bind", prefix, prefix]
+    # The dynamic linker's cache, read-only: how pyseccomp (ctypes) finds libseccomp (confine).
+    binds += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     binds += ["--ro-bind", str(_PACKAGE.parent / "__init__.py"), "/sandbox/portal/__init__.py"]
     binds += ["--ro-bind", str(_PACKAGE), "/sandbox/portal/hidden_details"]
     return [
@@ -204,8 +208,9 @@ def check(
     disk). Never raises for what the file holds: a file of no known kind, above SIZE_CAP, that
     does not parse, or that takes the child past its memory, CPU or wall-clock limit comes back
     not checked, with the reason; so does one whose cleaned copy would be larger than
-    cleaned_bound (4 times the file plus 1 MiB), reason "size", and one whose child writes more
-    than answer_bound (killed, its answer read no further), reason "size". The limits default to
+    cleaned_bound (4 times the file plus 1 MiB), reason "size", one whose child writes more
+    than answer_bound (killed, its answer read no further), reason "size", and one whose child its
+    seccomp filter killed (a call no cleaning needs), reason "forbidden". The limits default to
     MEMORY_BYTES, CPU_SECONDS and WALL_SECONDS; `sandboxed` None: bubblewrap where it works."""
     form = file_format(data)
     if form is None:
@@ -289,6 +294,10 @@ def _run(argv: list[str], data: bytes, wall: float, most: int) -> tuple[bytes, i
 
 
 def _answer(out: bytes, returncode: int, bound: int) -> Checked:
+    if returncode in (-signal.SIGSYS, 128 + signal.SIGSYS):  # the plain child, or bwrap's exit
+        # Killed by its seccomp filter (child.confine): the file made its parser ask the kernel
+        # for something no honest cleaning needs. It goes through as it came.
+        return Checked(None, reason="forbidden")
     if returncode != 0 or len(out) < 4:
         # Killed (SIGKILL past RLIMIT_CPU, SIGSEGV on an allocation the limit refused) or
         # broken: the file goes through as it came.
@@ -298,9 +307,11 @@ def _answer(out: bytes, returncode: int, bound: int) -> Checked:
         header = json.loads(out[4 : 4 + size])
     except ValueError:
         return Checked(None, reason="failed")
+    limits, confined = header.get("limits"), header.get("seccomp") is True
     if header.get("outcome") != "cleaned":
-        return Checked(None, reason=header.get("outcome", "failed"), limits=header.get("limits"))
+        return Checked(None, reason=header.get("outcome", "failed"), limits=limits,
+                       seccomp=confined)
     cleaned = out[4 + size :]
     if len(cleaned) > bound:  # the child holds to it too; this holds even if it was subverted
-        return Checked(None, reason="size", limits=header.get("limits"))
-    return Checked(cleaned, tuple(header.get("kinds", ())), limits=header.get("limits"))
+        return Checked(None, reason="size", limits=limits, seccomp=confined)
+    return Checked(cleaned, tuple(header.get("kinds", ())), limits=limits, seccomp=confined)
