@@ -209,14 +209,14 @@ const CLEAN_AT_MOST = 64 * 1024 * 1024;
 
 // The file as it will be sealed, and what its record says of hidden details ("removed" with the
 // kinds, "none", "left" when the discloser unticked the box, "unknown" for a kind the page does
-// not read, "unchecked" when it could not check, `why` "size" or "damaged"); `original` the file
+// not read, "plain" for such a file that is plain text, "unchecked" when it could not check, `why` "size" or "damaged"); `original` the file
 // as chosen when some were removed, to be kept for the discloser alone.
 async function withoutHiddenDetails(file, strip) {
   if (!strip) return { file, hidden: 'left', kinds: [] };
   if (file.size > CLEAN_AT_MOST) return { file, hidden: 'unchecked', why: 'size', kinds: [] };
   const checked = await cleanHiddenDetails(file.name, new Uint8Array(await file.arrayBuffer()));
   if (checked.outcome !== 'cleaned') {
-    if (checked.outcome === 'unknown') return { file, hidden: 'unknown', kinds: [] };
+    if (checked.outcome === 'unknown' || checked.outcome === 'plain') return { file, hidden: checked.outcome, kinds: [] };
     return { file, hidden: 'unchecked', why: checked.outcome === 'size' ? 'size' : 'damaged', kinds: [] };
   }
   if (checked.found.length === 0) return { file, hidden: 'none', kinds: [] };
@@ -233,6 +233,7 @@ function fileReport(read) {
   if (read.hidden === 'removed') said = word('report_removed', { kinds: read.kinds.map((k) => kindWords.get(k) ?? k).join('; ') });
   else if (read.hidden === 'none') said = word('report_none');
   else if (read.hidden === 'left') said = word('report_left');
+  else if (read.hidden === 'plain') said = word('report_plain');
   else if (read.hidden === 'unknown') said = word('report_unknown');
   else if (read.why === 'size') said = word('report_size');
   else said = word('report_damaged');

@@ -832,6 +832,29 @@ export async function cleanOpenDocument(data) {
   return { cleaned: writeZip(kept), found };
 }
 
+// Besides printable characters, plain text holds tabs, line and page breaks and a byte-order mark;
+// anything else Python's str.isprintable refuses (controls, format characters, unassigned, line
+// and paragraph separators, spaces other than U+0020) makes it not plain.
+const TEXT_CONTROLS = /[\n\r\t\f\ufeff]/g;
+const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
+
+/**
+ * Whether a file of no kind this module cleans is plain text, as the server's sandbox.plain_text
+ * decides: UTF-8 with no control characters but tabs, line and page breaks. Such a file has no
+ * place for the hidden details removed here, only the words anyone opening it reads.
+ * @param {Uint8Array} data the file's bytes
+ * @returns {boolean}
+ */
+export function isPlainText(data) {
+  let text;
+  try {
+    text = decoder.decode(data);
+  } catch {
+    return false;
+  }
+  return !NOT_PRINTABLE.test(text.replace(TEXT_CONTROLS, ''));
+}
+
 const OFFICE = /\.(?:docx|docm|xlsx|xlsm|pptx|pptm)$/i;
 const OPEN_DOCUMENT = /\.(?:odt|ods|odp|odg)$/i;
 
@@ -842,7 +865,8 @@ const OPEN_DOCUMENT = /\.(?:odt|ods|odp|odg)$/i;
  * @returns {Promise<{outcome: string, checked: boolean, cleaned: Uint8Array, found: string[]}>}
  *   outcome "cleaned" (checked true): `cleaned` is the file without the details named in `found`
  *   (KINDS values, sorted; empty when there were none). outcome "unknown" (a kind of file the
- *   browser does not clean: PDF, TIFF, HEIC, anything else), "unreadable" (not what its kind
+ *   browser does not clean: PDF, TIFF, HEIC, anything else; "plain" for one of them that is plain
+ *   text, isPlainText, with no place for the details), "unreadable" (not what its kind
  *   says) or "size" (past a bound on the whole file: entries, inflated bytes): checked false, `cleaned` is `data` unchanged and the page says the
  *   details could not be checked. The outcomes are those of the server's sandboxed child
  *   (portal/hidden_details/child.py).
@@ -855,7 +879,7 @@ export async function cleanHiddenDetails(filename, data) {
     else if (OFFICE.test(filename) && startsWith(data, 0, 'PK')) result = await cleanOffice(data);
     else if (OPEN_DOCUMENT.test(filename) && startsWith(data, 0, 'PK')) result = await cleanOpenDocument(data);
     if (result) return { outcome: 'cleaned', checked: true, cleaned: result.cleaned, found: [...result.found].sort() };
-    return { outcome: 'unknown', checked: false, cleaned: data, found: [] };
+    return { outcome: isPlainText(data) ? 'plain' : 'unknown', checked: false, cleaned: data, found: [] };
   } catch (error) {
     // Past a bound on the whole file (a bomb): "size". Unreadable, and whatever a hostile file
     // makes the platform throw (a DataView read out of range, a corrupt deflate stream):

@@ -240,6 +240,16 @@ def test_formats_the_browser_cannot_clean_come_back_unchecked_and_unchanged():
     assert not any(r["checked"] or r["found"] for r in results)
 
 
+def test_a_plain_text_file_is_told_from_other_unknown_kinds_as_the_server_tells_it():
+    from portal.hidden_details.sandbox import plain_text
+    samples = [b"Minutes\r\n\tItem 1\f", "\ufeffTe reo M\u0101ori \U0001F600".encode(), "no\u00a0break".encode(),
+               "joiner\u200d".encode(), b"bell\x07", b"\xff\xfe", "line\u2028".encode(), b""]
+    results = run_js([("isPlainText", (data,)) for data in samples], driver=DRIVER)
+    assert results == [plain_text(data) for data in samples] == [True, True, False, False, False, False, False, True]
+    [text, binary] = _clean_in_js([("notes.txt", samples[0]), ("notes.bin", b"\x00\x01")])
+    assert (text["outcome"], binary["outcome"]) == ("plain", "unknown") and text["cleaned"] == samples[0]
+
+
 def test_cleaning_runs_without_the_jit():
     original = _jpeg_with_everything()
     files = [("site.jpg", original), ("minutes.docx", made.docx())]

@@ -215,7 +215,8 @@ def test_a_photo_sealed_in_the_browser_loses_its_location_and_names_before_it_is
         assert "cannot check PDFs" in page.locator("#hidden-details").inner_text()
         page.get_by_label("Files (optional)").set_input_files([
             {"name": "card.jpg", "mimeType": "image/jpeg", "buffer": photo},
-            {"name": "letter.pdf", "mimeType": "application/pdf", "buffer": letter}])
+            {"name": "letter.pdf", "mimeType": "application/pdf", "buffer": letter},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Minutes of the meeting.\n"}])
         receipt = _receipt_after_sending(page)
         report = " ".join(page.locator("#metadata-report").inner_text().split())
         # Unticked, a second disclosure: the photo goes as chosen, and the receipt says so.
@@ -231,6 +232,7 @@ def test_a_photo_sealed_in_the_browser_loses_its_location_and_names_before_it_is
     assert re.search(r"card\.jpg: removed: [^.]*location \(GPS position\)[^.]*\. Your original is kept sealed to"
                      r" your receipt code alone\.", report), report
     assert "letter.pdf: not checked: your browser cannot check this kind of file" in report
+    assert "notes.txt: plain text: it has no place for hidden details" in report
     officer = app.test_client()
     sign_in(officer, installation.officer)
     cases = {}

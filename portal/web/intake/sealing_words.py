@@ -109,6 +109,10 @@ def sealing_words() -> dict[str, str]:
         "report_left": gettext(
             "not checked: you chose to leave any hidden details in, so the officers can see them."
         ),
+        "report_plain": gettext(
+            "plain text: it has no place for hidden details of the kinds the portal removes, so it"
+            " was kept as you sent it."
+        ),
         "report_unknown": gettext(
             "not checked: your browser cannot check this kind of file, so it was sealed as you"
             " sent it. It may still hold hidden details."
