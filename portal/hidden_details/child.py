@@ -1,8 +1,9 @@
-"""The sandboxed child: sets its own resource limits before it reads a byte, reads one file from
-stdin, writes to stdout a 4-byte length, a JSON header ({"outcome": "cleaned" | "unreadable" |
-"size" | "memory" | "failed", "kinds": [...], "limits": {"as": bytes, "cpu": seconds}}) and the
-cleaned bytes. It opens no file for writing (RLIMIT_FSIZE 0) and, under bubblewrap, sees no
-network and no data.
+"""The sandboxed child: sets its own resource limits and, where libseccomp is there, a seccomp
+filter (confine) before it reads a byte, reads one file from stdin, writes to stdout a 4-byte
+length, a JSON header ({"outcome": "cleaned" | "unreadable" | "size" | "memory" | "failed",
+"kinds": [...], "limits": {"as": bytes, "cpu": seconds}, "seccomp": true | false}) and the cleaned
+bytes. It opens no file for writing (RLIMIT_FSIZE 0, and the filter allows opening read-only
+only) and, under bubblewrap, sees no network and no data.
 
 Run as `python -I -B -c "...main()" FORMAT MEMORY_BYTES CPU_SECONDS`
 (portal.hidden_details.sandbox).
@@ -10,7 +11,9 @@ Run as `python -I -B -c "...main()" FORMAT MEMORY_BYTES CPU_SECONDS`
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import resource
 import sys
 
@@ -26,6 +29,57 @@ GROWTH_ALLOWANCE = 1024 * 1024
 def cleaned_bound(size: int) -> int:
     """The most bytes a cleaned copy of a `size`-byte file may have (sandbox.check holds to it)."""
     return GROWTH_FACTOR * size + GROWTH_ALLOWANCE
+
+
+# What the child may ask of the kernel once its filter is on (confine): reading its input and the
+# read-only files the libraries import, writing to stdout and stderr, memory, threads, signals and
+# clocks. Anything else (socket, connect, execve, a fork, ptrace, mount, unlink...) kills it: the
+# worker then keeps the file as sent, "it looks damaged" (sandbox.FORBIDDEN_SIGNAL).
+_ALLOWED = (
+    "read", "readv", "pread64", "lseek", "close", "fstat", "newfstatat", "stat", "lstat", "statx",
+    "getdents64", "readlink", "readlinkat", "access", "faccessat", "faccessat2", "getcwd", "fcntl",
+    "dup", "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "futex", "set_robust_list",
+    "get_robust_list", "rseq", "set_tid_address", "sched_yield", "sched_getaffinity", "getpid",
+    "gettid", "getppid", "tgkill", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+    "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "getrandom",
+    "uname", "getuid", "geteuid", "getgid", "getegid", "sysinfo", "prlimit64", "getrlimit", "exit",
+    "exit_group", "getpriority",
+)
+_CLONE_THREAD = 0x00010000
+
+
+def confine() -> bool:
+    """Load the child's seccomp filter (libseccomp through pyseccomp): only the calls in _ALLOWED,
+    `write` to stdout and stderr only, `open`/`openat` read-only only, `clone` of a thread only
+    (clone3 answers ENOSYS, so the C library falls back to clone, whose flags the filter can
+    read), `setpriority` of the calling thread only, `ioctl` answered ENOTTY; any other call kills
+    the process (SIGSYS). It also sets
+    no_new_privs. False, with nothing loaded, where libseccomp or pyseccomp is not installed."""
+    try:
+        import pyseccomp as seccomp
+    except (ImportError, RuntimeError, OSError):  # RuntimeError: libseccomp not found
+        return False
+    rules = seccomp.SyscallFilter(defaction=seccomp.KILL_PROCESS)
+    read_only = (os.O_ACCMODE | os.O_CREAT | os.O_TRUNC, os.O_RDONLY)  # (mask, value)
+    threads = (_CLONE_THREAD, _CLONE_THREAD)
+    wanted = [(seccomp.ALLOW, call) for call in _ALLOWED] + [
+        (seccomp.ALLOW, "write", seccomp.Arg(0, seccomp.EQ, 1)),
+        (seccomp.ALLOW, "write", seccomp.Arg(0, seccomp.EQ, 2)),
+        (seccomp.ALLOW, "open", seccomp.Arg(1, seccomp.MASKED_EQ, *read_only)),
+        (seccomp.ALLOW, "openat", seccomp.Arg(2, seccomp.MASKED_EQ, *read_only)),
+        (seccomp.ALLOW, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, *threads)),
+        # The HEVC encoder's threads lower their own priority: of the calling thread only.
+        (seccomp.ALLOW, "setpriority", seccomp.Arg(1, seccomp.EQ, 0)),
+        (seccomp.ERRNO(errno.ENOSYS), "clone3"),
+        (seccomp.ERRNO(errno.ENOTTY), "ioctl"),
+    ]
+    for action, call, *conditions in wanted:
+        try:
+            rules.add_rule(action, call, *conditions)
+        except OSError:  # a call this architecture does not have (open, stat on arm64)
+            continue
+    rules.load()
+    return True
 
 
 def _limit(which: int, value: int) -> None:
@@ -79,11 +133,11 @@ def _cleaner(form: str):
     return clean_zip
 
 
-def _clean(form: str, data: bytes) -> tuple[bytes, dict]:
+def _clean(cleaner, data: bytes) -> tuple[bytes, dict]:
     from .packages import TooLarge, Unreadable
 
     try:
-        cleaned, found = _cleaner(form)(data)
+        cleaned, found = cleaner(data)
     except TooLarge:  # past a bound on the whole file: "too large or too complex to check"
         return b"", {"outcome": "size", "kinds": []}
     except (Unreadable, RecursionError):  # RecursionError: nested beyond any document's
@@ -99,15 +153,24 @@ def main() -> None:
     _limit(resource.RLIMIT_CPU, cpu)
     _limit(resource.RLIMIT_FSIZE, 0)
     _limit(resource.RLIMIT_CORE, 0)
-    data = sys.stdin.buffer.read()
     header = {
         "limits": {
             "as": resource.getrlimit(resource.RLIMIT_AS)[0],
             "cpu": resource.getrlimit(resource.RLIMIT_CPU)[0],
         }
     }
+    # The cleaner's libraries are imported within the limits but before the filter: importing
+    # them finds a shared library or two (ctypes runs ldconfig), which the filter then forbids.
     try:
-        cleaned, outcome = _clean(form, data)
+        cleaner = _cleaner(form)
+    except MemoryError:
+        cleaner = None
+    header["seccomp"] = confine()
+    data = sys.stdin.buffer.read()
+    try:
+        if cleaner is None:
+            raise MemoryError
+        cleaned, outcome = _clean(cleaner, data)
     except MemoryError:  # past RLIMIT_AS
         cleaned, outcome = b"", {"outcome": "memory", "kinds": []}
     except Exception:  # anything else a hostile file provokes: not checked, said plainly

@@ -2,15 +2,20 @@
 under bubblewrap (no network, no other namespace, a read-only view of the interpreter and of this
 package only, no data directory, no /tmp) when it can run here, else a plain child; either way
 with its own memory and CPU limits (child.py), a wall-clock timeout, and input and output through
-pipes only. Files above SIZE_CAP are not checked."""
+pipes only, its output read up to a bound. Files above SIZE_CAP are not checked."""
 
 from __future__ import annotations
 
 import functools
 import json
+import os
+import selectors
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +28,12 @@ SIZE_CAP = 64 * 1024 * 1024
 MEMORY_BYTES = 384 * 1024 * 1024
 CPU_SECONDS = 20
 WALL_SECONDS = 40
+# What the worker reads of the child's answer beyond the cleaned bytes (the 4-byte length and the
+# JSON header, a few hundred bytes in practice): a child that writes more than its bound (a parser
+# subverted by a hostile file, writing in a loop) is killed and the file is "too large or too
+# complex to check", so it cannot fill the worker's memory in the seconds before the timeout.
+HEADER_BYTES = 64 * 1024
+_READ_BYTES = 1024 * 1024
 
 _PACKAGE = Path(__file__).resolve().parent
 _LAUNCH = (
@@ -35,12 +46,13 @@ class Checked:
     """What a check found. `cleaned`: the file without its hidden details (None when it was not
     checked); `kinds`: the kinds removed (portal.hidden_details.kinds), never a value; `reason`
     why it was not checked ("" when it was); `limits`: the child's RLIMIT_AS and RLIMIT_CPU as
-    it reported them."""
+    it reported them; `seccomp` whether its seccomp filter was on (child.confine)."""
 
     cleaned: bytes | None
     kinds: tuple[str, ...] = ()
     reason: str = ""
     limits: dict | None = None
+    seccomp: bool = False
 
     @property
     def checked(self) -> bool:
@@ -112,6 +124,8 @@ def bwrap_command(inner: list[str]) -> list[str]:
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
         if not prefix.startswith("/usr"):
             binds += ["--ro-bind", prefix, prefix]
+    # The dynamic linker's cache, read-only: how pyseccomp (ctypes) finds libseccomp (confine).
+    binds += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     binds += ["--ro-bind", str(_PACKAGE.parent / "__init__.py"), "/sandbox/portal/__init__.py"]
     binds += ["--ro-bind", str(_PACKAGE), "/sandbox/portal/hidden_details"]
     return [
@@ -194,7 +208,9 @@ def check(
     disk). Never raises for what the file holds: a file of no known kind, above SIZE_CAP, that
     does not parse, or that takes the child past its memory, CPU or wall-clock limit comes back
     not checked, with the reason; so does one whose cleaned copy would be larger than
-    cleaned_bound (4 times the file plus 1 MiB), reason "size". The limits default to
+    cleaned_bound (4 times the file plus 1 MiB), reason "size", one whose child writes more
+    than answer_bound (killed, its answer read no further), reason "size", and one whose child its
+    seccomp filter killed (a call no cleaning needs), reason "forbidden". The limits default to
     MEMORY_BYTES, CPU_SECONDS and WALL_SECONDS; `sandboxed` None: bubblewrap where it works."""
     form = file_format(data)
     if form is None:
@@ -205,21 +221,83 @@ def check(
         sandboxed = bubblewrap_works()
     memory = MEMORY_BYTES if memory_bytes is None else memory_bytes
     cpu = CPU_SECONDS if cpu_seconds is None else cpu_seconds
+    ran = _run(
+        command(form, memory, cpu, sandboxed),
+        data,
+        WALL_SECONDS if wall_seconds is None else wall_seconds,
+        answer_bound(len(data)),
+    )
+    if isinstance(ran, str):
+        return Checked(None, reason=ran)
+    return _answer(*ran, cleaned_bound(len(data)))
+
+
+def answer_bound(size: int) -> int:
+    """The most bytes the worker reads from the child checking a `size`-byte file: the cleaned
+    bound (child.cleaned_bound) and HEADER_BYTES."""
+    return cleaned_bound(size) + HEADER_BYTES
+
+
+def _feed(pipe, data: bytes) -> None:
     try:
-        done = subprocess.run(
-            command(form, memory, cpu, sandboxed),
-            input=data,
-            capture_output=True,
-            timeout=WALL_SECONDS if wall_seconds is None else wall_seconds,
+        pipe.write(data)
+    except (BrokenPipeError, OSError, ValueError):
+        pass  # the child stopped reading (it failed, or was killed): its answer says why
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
+
+
+def _run(argv: list[str], data: bytes, wall: float, most: int) -> tuple[bytes, int] | str:
+    """(stdout, return code) of the child fed `data` on stdin, or the reason it gave none:
+    "time" past `wall` seconds, "size" when it wrote more than `most` bytes (killed at once,
+    nothing more read), "failed" when it could not start. Its stderr goes nowhere: a hostile
+    file's parser could put anything there, and nothing of a file is ever logged."""
+    try:
+        child = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
-    except subprocess.TimeoutExpired:
-        return Checked(None, reason="time")
     except OSError:
-        return Checked(None, reason="failed")
-    return _answer(done.stdout, done.returncode, cleaned_bound(len(data)))
+        return "failed"
+    feeder = threading.Thread(target=_feed, args=(child.stdin, data), daemon=True)
+    feeder.start()
+    deadline = time.monotonic() + wall
+    chunks: list[bytes] = []
+    read = 0
+    try:
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(child.stdout, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not waiting.select(left):
+                    return "time"
+                chunk = os.read(child.stdout.fileno(), _READ_BYTES)
+                if not chunk:
+                    break
+                read += len(chunk)
+                if read > most:
+                    return "size"
+                chunks.append(chunk)
+        try:
+            returncode = child.wait(max(deadline - time.monotonic(), 0.001))
+        except subprocess.TimeoutExpired:
+            return "time"
+        return b"".join(chunks), returncode
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        child.stdout.close()
+        feeder.join()
 
 
 def _answer(out: bytes, returncode: int, bound: int) -> Checked:
+    if returncode in (-signal.SIGSYS, 128 + signal.SIGSYS):  # the plain child, or bwrap's exit
+        # Killed by its seccomp filter (child.confine): the file made its parser ask the kernel
+        # for something no honest cleaning needs. It goes through as it came.
+        return Checked(None, reason="forbidden")
     if returncode != 0 or len(out) < 4:
         # Killed (SIGKILL past RLIMIT_CPU, SIGSEGV on an allocation the limit refused) or
         # broken: the file goes through as it came.
@@ -229,9 +307,11 @@ def _answer(out: bytes, returncode: int, bound: int) -> Checked:
         header = json.loads(out[4 : 4 + size])
     except ValueError:
         return Checked(None, reason="failed")
+    limits, confined = header.get("limits"), header.get("seccomp") is True
     if header.get("outcome") != "cleaned":
-        return Checked(None, reason=header.get("outcome", "failed"), limits=header.get("limits"))
+        return Checked(None, reason=header.get("outcome", "failed"), limits=limits,
+                       seccomp=confined)
     cleaned = out[4 + size :]
     if len(cleaned) > bound:  # the child holds to it too; this holds even if it was subverted
-        return Checked(None, reason="size", limits=header.get("limits"))
-    return Checked(cleaned, tuple(header.get("kinds", ())), limits=header.get("limits"))
+        return Checked(None, reason="size", limits=limits, seccomp=confined)
+    return Checked(cleaned, tuple(header.get("kinds", ())), limits=limits, seccomp=confined)

@@ -60,7 +60,7 @@ class KeptOriginal:
 # The sandbox's reasons, as the receipt tells them: a file past a bound, one that does not parse,
 # and a check that never ran (its child could not start or broke) are three different things.
 _WHY_UNCHECKED = {"size": "size", "time": "size", "limit": "size", "memory": "size",
-                  "unreadable": "damaged"}
+                  "unreadable": "damaged", "forbidden": "damaged"}
 
 
 def not_checked_state(checked: sandbox.Checked) -> str:

@@ -17,7 +17,7 @@ from portal.guard import submissions
 from portal.intake import cases, receipts, receiving, replies, reply_tokens, sealed_uploads
 from portal.intake.sealed_wire import Malformed, SealedDisclosure, SealedReply
 from portal.keys import channels, conflicts, recovery, roster, sessions
-from portal.records import case_attachments, case_history, casefiles, internal_keys
+from portal.records import case_attachments, case_history, casefiles, internal_keys, original_files
 from portal.store import transaction
 
 BROWSER, SERVER = "browser", "server"  # cases.sealed_by (migration 36)
@@ -131,7 +131,7 @@ def check_sealed_disclosure(ctx: Context, wire: SealedDisclosure, bound: str) ->
     if submissions.was_claimed(ctx.db, wire.submission_token):
         raise submissions.AlreadySubmitted()
     try:
-        sealed_uploads.finished(ctx, [a.upload for a in wire.attachments], bound)
+        sealed_uploads.finished(ctx, wire.uploads, bound)
     except sealed_uploads.UploadNotFound:
         raise Malformed("attachments: an upload is not finished, or not this page's.") from None
 
@@ -147,7 +147,7 @@ def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure, bound: str)
     channel = channels.find_channel(ctx, wire.channel)
     receiving.check_capacity(ctx)
     receiving.spend_bytes(ctx, receiving.text_charge(wire.text_bytes))  # files: at their upload
-    uploads = [a.upload for a in wire.attachments]
+    uploads = wire.uploads
     blobs = _adopted(ctx, uploads, wire.day)
     try:
         _store_whole(ctx, wire, channel, blobs)
@@ -178,12 +178,19 @@ def _store_whole(ctx: Context, wire: SealedDisclosure, channel, blobs: list[str]
         ).fetchone() or case_attachments.any_exists(ctx, [a.id for a in wire.attachments]):
             raise CaseIdTaken()
         _store(ctx, wire, channel.id, readers, recovery_key, stored_lookup)
-        sealed_uploads.forget(ctx, [a.upload for a in wire.attachments])
+        sealed_uploads.forget(ctx, wire.uploads)
+        files = len(wire.attachments)
         case_attachments.insert_sealed_attachments(
             ctx,
             wire.case_id,
             None,
-            [(a.id, blob, a.meta) for a, blob in zip(wire.attachments, blobs)],
+            [(a.id, blob, a.meta) for a, blob in zip(wire.attachments, blobs[:files])],
+        )
+        # The originals of files the browser cleaned: the discloser's alone, as for the form's.
+        original_files.insert_sealed_originals(
+            ctx,
+            wire.case_id,
+            [(o.id, blob, o.sealed_key, o.meta) for o, blob in zip(wire.originals, blobs[files:])],
         )
 
 

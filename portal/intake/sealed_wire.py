@@ -79,6 +79,19 @@ class SealedAttachment:
     meta: bytes
 
 
+@dataclass(frozen=True)
+class SealedOriginal:
+    """The original of a file the browser cleaned of its hidden details, kept for the discloser
+    alone (portal.records.original_files): `id` is its cleaned attachment's; its blob (in
+    `upload`) and `meta` are under a key of its own, and `sealed_key` is that key sealed to the
+    discloser's public key (82 bytes), never to the officers."""
+
+    id: str
+    upload: str
+    sealed_key: bytes
+    meta: bytes
+
+
 @dataclass
 class SealedDisclosure:
     """A disclosure sealed in the browser, every ciphertext checked for its shape."""
@@ -99,6 +112,12 @@ class SealedDisclosure:
     identity_fields: dict[str, bytes]
     status: bytes
     attachments: list[SealedAttachment] = field(default_factory=list)
+    originals: list[SealedOriginal] = field(default_factory=list)
+
+    @property
+    def uploads(self) -> list[str]:
+        """Every upload it names: the attachments', then the originals'."""
+        return [a.upload for a in self.attachments] + [o.upload for o in self.originals]
 
     @property
     def text_bytes(self) -> int:
@@ -240,6 +259,35 @@ def _attachments(value) -> list[SealedAttachment]:
     return found
 
 
+def _originals(value, attachments: list[SealedAttachment]) -> list[SealedOriginal]:
+    """The originals kept for the discloser, each of one attachment, in uploads of their own."""
+    if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
+        raise Malformed(f"originals must be a list of at most {MAX_ATTACHMENTS}.")
+    found = []
+    for entry in value:
+        entry = members(entry, {"id", "upload", "sealed_key", "meta"})
+        sealed_key = _b64(entry["sealed_key"], "an original's sealed_key")
+        try:
+            crypto.sealed_shape(sealed_key)
+        except crypto.CryptoError as exc:
+            raise Malformed(f"an original's sealed_key: {exc}") from None
+        found.append(
+            SealedOriginal(
+                hex_id(entry["id"], "an original's id"),
+                _text(entry["upload"], "upload", 64),
+                sealed_key,
+                field_ct(entry["meta"], "an original's meta", META_LIMIT),
+            )
+        )
+    ids = [o.id for o in found]
+    uploads = [a.upload for a in attachments] + [o.upload for o in found]
+    if len(set(ids)) != len(ids) or not set(ids) <= {a.id for a in attachments}:
+        raise Malformed("originals: each must be of one attachment, once.")
+    if len(set(uploads)) != len(uploads):
+        raise Malformed("originals: an upload is named twice.")
+    return found
+
+
 def _proof(body: dict, name: str) -> str | None:
     value = body.get(name)
     return None if value is None else _text(value, name)
@@ -263,7 +311,7 @@ def read_disclosure(body) -> SealedDisclosure:
             "identity_fields",
             "status",
         },
-        {"pow_challenge", "pow_solution", "excluded_officers", "attachments"},
+        {"pow_challenge", "pow_solution", "excluded_officers", "attachments", "originals"},
     )
     if body["v"] != WIRE_VERSION or body["sealing"] != "browser":
         raise Malformed(f"This portal reads version {WIRE_VERSION}, sealed by the browser.")
@@ -273,6 +321,7 @@ def read_disclosure(body) -> SealedDisclosure:
     ):
         raise Malformed("excluded_officers must be a list of officer ids.")
     discloser = members(body["discloser"], {"public_key", "signing_key", "lookup"})
+    attachments = _attachments(body.get("attachments", []))
     return SealedDisclosure(
         submission_token=_text(body["submission_token"], "submission_token"),
         pow_challenge=_proof(body, "pow_challenge"),
@@ -289,7 +338,8 @@ def read_disclosure(body) -> SealedDisclosure:
         fields=_sealed_fields(body["fields"], "field", FIELD_LIMITS, OPTIONAL_FIELD_LIMITS),
         identity_fields=_sealed_fields(body["identity_fields"], "identity field", IDENTITY_LIMITS),
         status=_first_status(body["status"]),
-        attachments=_attachments(body.get("attachments", [])),
+        attachments=attachments,
+        originals=_originals(body.get("originals", []), attachments),
     )
 
 

@@ -68,8 +68,10 @@ def _empty_folder(path: Path, what: str) -> None:
 
 
 def _copy(source: Path, target: Path) -> tuple[str, int]:
-    """Copy one file (owner-only, times kept: blob times are blurred to the day); return its SHA-256
-    (hex) and size as read while copying."""
+    """Copy one file (owner-only, its modification time kept: blob times are blurred to the day,
+    and the access time is set to the same, not to when an officer or this copy last read it;
+    SECURITY.md, "What the data around a disclosure reveals"); return its SHA-256 (hex) and size
+    as read while copying."""
     digest, size = hashlib.sha256(), 0
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
@@ -80,7 +82,7 @@ def _copy(source: Path, target: Path) -> tuple[str, int]:
         dst.flush()
         os.fsync(dst.fileno())
     stat = source.stat()
-    os.utime(target, (stat.st_atime, stat.st_mtime))
+    os.utime(target, (stat.st_mtime, stat.st_mtime))
     return digest.hexdigest(), size
 
 

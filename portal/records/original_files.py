@@ -47,17 +47,31 @@ def insert_originals(
 ) -> None:
     """Inside the caller's transaction: one row per (original, blob name), its key sealed to the
     discloser only."""
-    for original, blob in originals:
-        ctx.db.execute(
-            "INSERT INTO original_files (id, case_id, blob, sealed_key, meta_ct) VALUES (?, ?, ?,"
-            " ?, ?)",
-            [
+    insert_sealed_originals(
+        ctx,
+        case_id,
+        [
+            (
                 original.id,
-                case_id,
                 blob,
                 crypto.seal_to(discloser_public_key, key),
                 encrypt_meta(key, case_id, original),
-            ],
+            )
+            for original, blob in originals
+        ],
+    )
+
+
+def insert_sealed_originals(
+    ctx: Context, case_id: str, rows: list[tuple[str, str, bytes, bytes]]
+) -> None:
+    """Inside the caller's transaction: (original id, blob name, its key sealed to the discloser,
+    its meta under that key) as stored, sealed here or in the discloser's browser."""
+    for original_id, blob, sealed_key, meta_ct in rows:
+        ctx.db.execute(
+            "INSERT INTO original_files (id, case_id, blob, sealed_key, meta_ct) VALUES (?, ?, ?,"
+            " ?, ?)",
+            [original_id, case_id, blob, sealed_key, meta_ct],
         )
 
 

@@ -21,6 +21,7 @@ let setup = null;
 // been stored, so the next click sends the very same one, and the receipt it was sealed with.
 let unanswered = null;
 let channels = []; // [{name, id, readers: [{recipient, officer, name, key, keyId}], recovery, refused: [names]}]
+let kindWords = new Map(); // a kind of hidden detail (hidden-details.js KINDS) -> in the discloser's language
 
 // ---- the setup, checked ----------------------------------------------------------------------
 
@@ -111,6 +112,8 @@ function fill(select, options) {
 async function fetchSetup() {
   setup = await getJson('/disclose/sealed/setup');
   learnWords(setup.words);
+  kindWords = new Map(isObject(setup.kind_words)
+    ? Object.entries(setup.kind_words).filter(([, v]) => typeof v === 'string' && v.length <= 500) : []);
   const roots = await trustedRoots();
   text(setup.csrf_token, 'token', 500);
   text(setup.submission_token, 'token', 500);
@@ -136,6 +139,10 @@ async function load() {
   }
   $('exclude-box').hidden = excludable.length === 0;
   $('channel').addEventListener('change', sayRefused);
+  $('strip-metadata-hint').textContent = word('strip_hint');
+  $('strip-metadata-kinds').textContent = word('strip_kinds');
+  $('strip-metadata-label').textContent = word('strip_label');
+  $('metadata-report-heading').textContent = word('report_heading');
   $('loading').textContent = word('ready');
   $('seal-form').hidden = false;
 }
@@ -201,16 +208,37 @@ async function* blobParts(file, key, ad, header, partBytes) {
 const CLEAN_AT_MOST = 64 * 1024 * 1024;
 
 // The file as it will be sealed, and what its record says of hidden details ("removed" with the
-// kinds, "none", "unknown" for a kind the page does not read, "unchecked" when it could not check).
-async function withoutHiddenDetails(file) {
-  if (file.size > CLEAN_AT_MOST) return { file, hidden: 'unchecked', kinds: [] };
+// kinds, "none", "left" when the discloser unticked the box, "unknown" for a kind the page does
+// not read, "plain" for such a file that is plain text, "unchecked" when it could not check, `why` "size" or "damaged"); `original` the file
+// as chosen when some were removed, to be kept for the discloser alone.
+async function withoutHiddenDetails(file, strip) {
+  if (!strip) return { file, hidden: 'left', kinds: [] };
+  if (file.size > CLEAN_AT_MOST) return { file, hidden: 'unchecked', why: 'size', kinds: [] };
   const checked = await cleanHiddenDetails(file.name, new Uint8Array(await file.arrayBuffer()));
   if (checked.outcome !== 'cleaned') {
-    return { file, hidden: checked.outcome === 'unknown' ? 'unknown' : 'unchecked', kinds: [] };
+    if (checked.outcome === 'unknown' || checked.outcome === 'plain') return { file, hidden: checked.outcome, kinds: [] };
+    return { file, hidden: 'unchecked', why: checked.outcome === 'size' ? 'size' : 'damaged', kinds: [] };
   }
   if (checked.found.length === 0) return { file, hidden: 'none', kinds: [] };
   const cleaned = new File([checked.cleaned], file.name, { type: file.type || 'application/octet-stream' });
-  return { file: cleaned, hidden: 'removed', kinds: checked.found };
+  return { file: cleaned, hidden: 'removed', kinds: checked.found, original: file };
+}
+
+// What the receipt says of one file, in the plaintext form's words (templates/intake/_metadata_report.html).
+function fileReport(read) {
+  const item = document.createElement('li');
+  const name = document.createElement('strong');
+  name.textContent = read.file.name;
+  let said;
+  if (read.hidden === 'removed') said = word('report_removed', { kinds: read.kinds.map((k) => kindWords.get(k) ?? k).join('; ') });
+  else if (read.hidden === 'none') said = word('report_none');
+  else if (read.hidden === 'left') said = word('report_left');
+  else if (read.hidden === 'plain') said = word('report_plain');
+  else if (read.hidden === 'unknown') said = word('report_unknown');
+  else if (read.why === 'size') said = word('report_size');
+  else said = word('report_damaged');
+  item.append(name, `: ${said}`);
+  return item;
 }
 
 // ---- resuming after a reload ------------------------------------------------------------------
@@ -285,9 +313,9 @@ function openResumeState(record, digest, size) {
 }
 
 // The file as it will be sealed, with its SHA-256 (one pass, before any part is sent).
-async function readFile(original, place) {
-  progressSay(word('removing_details', { file: place }), 0, 1);
-  const cleaned = await withoutHiddenDetails(original);
+async function readFile(original, place, strip) {
+  if (strip) progressSay(word('removing_details', { file: place }), 0, 1);
+  const cleaned = await withoutHiddenDetails(original, strip);
   progressSay(word('reading_file', { file: place }), 0, 1);
   const sha = pc.newSha256();
   const reader = cleaned.file.stream().getReader();
@@ -385,6 +413,46 @@ async function uploadFile(read, caseKey, caseId, resumed, record) {
   return { id: attachmentId, upload, meta: toB64(pc.encryptField(caseKey, caseId, `attachment:${attachmentId}`, utf8(JSON.stringify(meta)))) };
 }
 
+// The file as chosen, of one the page cleaned: kept for the discloser alone as the plaintext form
+// keeps it (docs/sealed-submission.md, "Originals"): under a key of its own, sealed to the
+// discloser's public key only. Sent whole, in parts, each part sent again after a cut.
+async function uploadOriginal(read, attachmentId, caseId, discloserKey) {
+  const file = read.original;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const key = pc.newCaseKey();
+  const begun = await sendJson('POST', '/disclose/sealed/uploads', setup.csrf_token, { v: 1, size: pc.paddedBlobSize(file.size) });
+  const upload = text(begun.upload, 'upload', 100);
+  const partBytes = whole(begun.part_bytes, 'part size');
+  const header = pc.randomBytes(24);
+  const ad = pc.attachmentAd(caseId, `original:${attachmentId}`);
+  const parts = Math.ceil(pc.paddedBlobSize(file.size) / partBytes);
+  let n = 0;
+  for await (const part of blobParts(file, pc.streamKey(key, caseId, attachmentId), ad, header, partBytes)) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await putBytes(`/disclose/sealed/uploads/${upload}/parts/${n}`, setup.csrf_token, part);
+        break;
+      } catch (error) {
+        const refused = error instanceof Refusal && error.status >= 400 && error.status < 500 && error.code !== 'different';
+        if (attempt >= PART_TRIES || refused) throw error;
+        progressSay(word('part_interrupted', { file: read.place }), n, parts);
+        await pause(1);
+      }
+    }
+    n++;
+    progressSay(word('sending_part', { file: read.place, part: n, parts }), n, parts);
+  }
+  const sha = pc.newSha256();
+  sha.update(bytes);
+  const meta = { name: file.name, size: file.size, sha256: pc.toHex(sha.digest()) };
+  return {
+    id: attachmentId,
+    upload,
+    sealed_key: toB64(pc.sealTo(discloserKey, key)),
+    meta: toB64(pc.encryptField(key, caseId, `original:${attachmentId}`, utf8(JSON.stringify(meta)))),
+  };
+}
+
 function plainValue(id) {
   return $(id).value;
 }
@@ -438,6 +506,8 @@ async function sendSealed(sealed) {
   $('problem').hidden = true;
   $('progress-box').hidden = true;
   $('receipt').textContent = sealed.receipt;
+  $('metadata-files').replaceChildren(...sealed.read.map(fileReport));
+  $('metadata-report').hidden = sealed.read.length === 0;
   if (typeof answer.answer_by === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(answer.answer_by)) {
     show($('answer-by'), word('answer_by', { day: answer.answer_by }));
   }
@@ -470,9 +540,10 @@ async function sealAndSend(event) {
     const receipt = pc.newReceipt();
     const identity = await pc.deriveReceiptIdentity(receipt, salt, params);
     const files = [...$('files').files];
+    const strip = $('strip_metadata').checked;
     const read = [];
     for (let i = 0; i < files.length; i++) {
-      read.push(await readFile(files[i], files.length > 1 ? word('file_of', { n: i + 1, count: files.length }) : word('your_file')));
+      read.push(await readFile(files[i], files.length > 1 ? word('file_of', { n: i + 1, count: files.length }) : word('your_file'), strip));
     }
     // A file chosen again after a reload carries on its upload, in the case it was begun for.
     const kept = resumeRecord();
@@ -493,6 +564,10 @@ async function sealAndSend(event) {
       const mine = resumed[i] && resumed[i].caseId === caseId ? resumed[i] : null;
       attachments.push(await uploadFile(read[i], caseKey, caseId, mine, record));
     }
+    const originals = [];
+    for (let i = 0; i < read.length; i++) {
+      if (read[i].original) originals.push(await uploadOriginal(read[i], attachments[i].id, caseId, identity.publicKey));
+    }
     progressSay(word('sealing'), 0, 1);
     const seal = (key, field, value) => toB64(pc.encryptField(key, caseId, field, utf8(value)));
     const discloser = { recipient: 'discloser', keyId: pc.keyFingerprint(identity.publicKey) };
@@ -511,8 +586,9 @@ async function sealAndSend(event) {
       identity_fields: Object.fromEntries(IDENTITY_FIELDS.map((name) => [name, seal(identityKey, `identity:${name}`, plainValue(name))])),
       status: seal(caseKey, `status:${JSON.stringify([1, 'received', today, null])}`, FIRST_NOTE),
       attachments,
+      originals,
     };
-    await sendSealed({ receipt, body });
+    await sendSealed({ receipt, body, read });
   } catch (error) {
     let words = error instanceof Refusal ? error.message : word('went_wrong_nothing_sent');
     if (unanswered) {

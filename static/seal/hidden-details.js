@@ -6,7 +6,9 @@
 // people lists and customXml dropped with the relationships and content types naming them, names
 // in comments and tracked changes blanked, revision ids removed, local paths in external links,
 // picture file names and Word's w14/w15/w16cid ids removed or renumbered, embedded Office packages
-// cleaned the same way or removed, embedded JPEG and PNG pictures cleaned) and OpenDocument (.odt,
+// cleaned the same way or removed, embedded JPEG and PNG pictures cleaned; in workbooks a pivot
+// cache's refresher and its dates, data connections' local files, user ids and passwords, and the
+// folders and OneDrive addresses of linked workbooks) and OpenDocument (.odt,
 // .ods, .odp, .odg: every meta.xml emptied, settings.xml and thumbnails dropped, names and dates on
 // tracked changes and annotations blanked, LibreOffice's rsid attributes removed). Anything else,
 // TIFF included, comes back unchecked and is sealed as chosen.
@@ -402,7 +404,18 @@ const W_MAIN = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
 // A picture's descr/name/title that Office filled in with the file it came from.
 const PICTURE_TAGS = new Set(['docPr', 'cNvPr']);
 const FILE_NAME = /([\\/]|^[a-z]:|\.(?:jpe?g|png|gif|bmp|tiff?|heic|emf|wmf|svg|webp)$)/i;
-const LOCAL_TARGET = /^(?:file:|\\\\|[a-z]:[\\/]|\/)/i;
+const LOCAL_TARGET = /^(?:file:|\\\\|[a-z]:[\\/]|\/|\.\.?[\\/])/i;
+// A URL with a scheme of two letters or more (https:, mailto:), file: aside; anything else a
+// relationship targets outside the package is a path: absolute, a drive, UNC or relative.
+const WEB_TARGET = /^(?!file:)[a-z][a-z0-9+.-]+:/i;
+const OTHER_WORKBOOK_LINKS = 'xl/externalLinks/_rels/';
+// Spreadsheet details (issue 26 review, M2), as the server's _clean_spreadsheet_details: who last
+// refreshed a pivot cache, and when; a data connection's .odc or source file on the author's
+// machine; its connection string's user id and password, and settings that are local paths.
+const REFRESHED_DATES = new Set(['refreshedDate', 'refreshedDateIso']);
+const CONNECTION_FILES = new Set(['odcFile', 'sourceFile']);
+const CONNECTION_STRING_TAGS = new Set(['dbPr', 'olapPr']);
+const CREDENTIAL_KEYS = new Set(['uid', 'user id', 'user', 'username', 'user name', 'pwd', 'password']);
 const EMBEDDED_PACKAGE = /\/embeddings\/[^/]+\.(?:xlsx|xlsm|docx|docm|pptx|pptm)$/i;
 const MAX_NESTING = 2;
 const local = (qname) => qname.slice(qname.indexOf(':') + 1);
@@ -434,7 +447,61 @@ const REVISION_TAGS = new Set(['ins', 'del', 'moveFrom', 'moveTo', 'rPrChange', 
   'tblPrChange', 'trPrChange', 'tcPrChange', 'numberingChange', 'cellIns', 'cellDel', 'cellMerge']);
 const COMMENT_PARTS = /(comment|authors|persons|people|revision|threaded)/i;
 const DATE_ATTRIBUTE = /\s(?:[\w.-]+:)?(?:date|dateUtc|dt)=(?:"[^"]*"|'[^']*')/g;
-const REMOVED_ELEMENTS = { rsids: KINDS.EDIT_HISTORY, attachedTemplate: KINDS.PATHS, docVars: KINDS.PROPERTIES, absPath: KINDS.PATHS };
+// alternateUrls (xxl21) on a link to another workbook: its OneDrive URLs, drive and item ids.
+const REMOVED_ELEMENTS = { rsids: KINDS.EDIT_HISTORY, attachedTemplate: KINDS.PATHS, docVars: KINDS.PROPERTIES, absPath: KINDS.PATHS,
+  alternateUrls: KINDS.PATHS };
+
+// An attribute's value as XML means it, and back (the five entities and character references).
+const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+function unescapeXml(value) {
+  return value.replace(/&(?:#x([0-9a-f]+)|#(\d+)|(amp|lt|gt|quot|apos));/gi, (all, hex, dec, named) => {
+    if (named) return ENTITIES[named.toLowerCase()];
+    return String.fromCodePoint(parseInt(hex ?? dec, hex ? 16 : 10));
+  });
+}
+const escapeXml = (value) => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+
+// An ODBC or OLE DB connection string with the values of its user ids and passwords, and of any
+// setting that is a local path, emptied; the rest kept so the query can still be refreshed (the
+// server's _clean_connection_string).
+function cleanConnectionString(value) {
+  return value.split(';').map((part) => {
+    const equals = part.indexOf('=');
+    if (equals < 0) return part;
+    const key = part.slice(0, equals);
+    const setting = part.slice(equals + 1).trim().replace(/^"+|"+$/g, '');
+    if (setting && (CREDENTIAL_KEYS.has(key.trim().toLowerCase()) || LOCAL_TARGET.test(setting))) return `${key}=`;
+    return part;
+  }).join(';');
+}
+
+// A pivot cache's refresher and its dates, a connection's local files and its string's user id
+// in one start tag's attributes, as the server's _clean_spreadsheet_details.
+function spreadsheetDetails(tag, attributes, found) {
+  return attributes.replace(ATTRIBUTE, (all, space, qname, short, quoted, double, single) => {
+    const value = unescapeXml(double ?? single);
+    const quote = quoted[0];
+    if (short === 'refreshedBy' && value) {
+      found.add(KINDS.AUTHOR);
+      return `${space}${qname}=${quote}${quote}`; // required by the schema: blanked, not removed
+    }
+    if (REFRESHED_DATES.has(short)) {
+      found.add(KINDS.DATES);
+      return '';
+    }
+    if (CONNECTION_FILES.has(short) && value && !WEB_TARGET.test(value.trim())) {
+      found.add(KINDS.PATHS); // optional: a web address stays, as links do
+      return '';
+    }
+    if (short === 'connection' && CONNECTION_STRING_TAGS.has(tag)) {
+      const cleaned = cleanConnectionString(value);
+      if (cleaned === value) return all;
+      found.add(KINDS.AUTHOR);
+      return `${space}${qname}=${quote}${escapeXml(cleaned)}${quote}`;
+    }
+    return all;
+  });
+}
 
 // Word's ids and picture file names in one start tag's attributes, as the server's
 // _clean_ids_and_pictures: `renumbered` (value -> new id) is shared by every part of the package.
@@ -488,6 +555,7 @@ function cleanPart(name, text, renumbered, found) {
     const revision = REVISION_TAGS.has(local(qname));
     const kind = revision ? KINDS.TRACKED_CHANGES : KINDS.COMMENT_AUTHORS;
     let kept = idsAndPictures(local(qname), attributes, renumbered, found);
+    kept = spreadsheetDetails(local(qname), kept, found);
     kept = kept.replace(RSID_ATTRIBUTE, () => {
       found.add(KINDS.EDIT_HISTORY);
       return '';
@@ -520,7 +588,10 @@ function cleanPart(name, text, renumbered, found) {
 }
 
 // Relationships and content types naming a dropped part removed, the attached template's
-// relationship removed, and external links to a local file pointed at file:/// (web links stay).
+// relationship removed, and external links as the server's _clean_external_target: a link to
+// another workbook keeps only the file's name (its folders, local, relative or on OneDrive, name
+// the author's account and organisation), any other link to a path points at file:///; web and
+// mail links stay.
 function dropReferences(name, text, dropped, found) {
   if (name === '[Content_Types].xml') {
     return text.replace(/<Override\b[^>]*\/>/g, (tag) => {
@@ -536,9 +607,13 @@ function dropReferences(name, text, dropped, found) {
       return '';
     }
     if (/\sTargetMode="External"/.test(tag)) {
-      if (!LOCAL_TARGET.test(target.trim())) return tag;
-      found.add(KINDS.PATHS); // the path named the author's machine
-      return tag.replace(/\sTarget="[^"]*"/, ' Target="file:///"');
+      const path = unescapeXml(target).trim();
+      let cleaned = path;
+      if (name.startsWith(OTHER_WORKBOOK_LINKS)) cleaned = path.split(/[?#]/)[0].replace(/[\\/]+$/, '').split(/[\\/]/).pop();
+      else if (path && !WEB_TARGET.test(path)) cleaned = 'file:///';
+      if (cleaned === path) return tag;
+      found.add(KINDS.PATHS);
+      return tag.replace(/\sTarget="[^"]*"/, () => ` Target="${escapeXml(cleaned)}"`);
     }
     const parts = [];
     for (const p of (target.startsWith('/') ? target.slice(1) : `${base}/${target}`).split('/')) {
@@ -757,6 +832,29 @@ export async function cleanOpenDocument(data) {
   return { cleaned: writeZip(kept), found };
 }
 
+// Besides printable characters, plain text holds tabs, line and page breaks and a byte-order mark;
+// anything else Python's str.isprintable refuses (controls, format characters, unassigned, line
+// and paragraph separators, spaces other than U+0020) makes it not plain.
+const TEXT_CONTROLS = /[\n\r\t\f\ufeff]/g;
+const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
+
+/**
+ * Whether a file of no kind this module cleans is plain text, as the server's sandbox.plain_text
+ * decides: UTF-8 with no control characters but tabs, line and page breaks. Such a file has no
+ * place for the hidden details removed here, only the words anyone opening it reads.
+ * @param {Uint8Array} data the file's bytes
+ * @returns {boolean}
+ */
+export function isPlainText(data) {
+  let text;
+  try {
+    text = decoder.decode(data);
+  } catch {
+    return false;
+  }
+  return !NOT_PRINTABLE.test(text.replace(TEXT_CONTROLS, ''));
+}
+
 const OFFICE = /\.(?:docx|docm|xlsx|xlsm|pptx|pptm)$/i;
 const OPEN_DOCUMENT = /\.(?:odt|ods|odp|odg)$/i;
 
@@ -767,8 +865,9 @@ const OPEN_DOCUMENT = /\.(?:odt|ods|odp|odg)$/i;
  * @returns {Promise<{outcome: string, checked: boolean, cleaned: Uint8Array, found: string[]}>}
  *   outcome "cleaned" (checked true): `cleaned` is the file without the details named in `found`
  *   (KINDS values, sorted; empty when there were none). outcome "unknown" (a kind of file the
- *   browser does not clean: PDF, TIFF, HEIC, anything else) or "unreadable" (not what its kind
- *   says, or beyond a bound): checked false, `cleaned` is `data` unchanged and the page says the
+ *   browser does not clean: PDF, TIFF, HEIC, anything else; "plain" for one of them that is plain
+ *   text, isPlainText, with no place for the details), "unreadable" (not what its kind
+ *   says) or "size" (past a bound on the whole file: entries, inflated bytes): checked false, `cleaned` is `data` unchanged and the page says the
  *   details could not be checked. The outcomes are those of the server's sandboxed child
  *   (portal/hidden_details/child.py).
  */
@@ -780,10 +879,11 @@ export async function cleanHiddenDetails(filename, data) {
     else if (OFFICE.test(filename) && startsWith(data, 0, 'PK')) result = await cleanOffice(data);
     else if (OPEN_DOCUMENT.test(filename) && startsWith(data, 0, 'PK')) result = await cleanOpenDocument(data);
     if (result) return { outcome: 'cleaned', checked: true, cleaned: result.cleaned, found: [...result.found].sort() };
-    return { outcome: 'unknown', checked: false, cleaned: data, found: [] };
-  } catch {
-    // Unreadable, and whatever a hostile file makes the platform throw (a DataView read out of
-    // range, a corrupt deflate stream): the file goes as chosen, never refused.
-    return { outcome: 'unreadable', checked: false, cleaned: data, found: [] };
+    return { outcome: isPlainText(data) ? 'plain' : 'unknown', checked: false, cleaned: data, found: [] };
+  } catch (error) {
+    // Past a bound on the whole file (a bomb): "size". Unreadable, and whatever a hostile file
+    // makes the platform throw (a DataView read out of range, a corrupt deflate stream):
+    // "unreadable". Either way the file goes as chosen, never refused.
+    return { outcome: error instanceof TooLarge ? 'size' : 'unreadable', checked: false, cleaned: data, found: [] };
   }
 }

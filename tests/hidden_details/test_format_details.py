@@ -136,51 +136,8 @@ def test_ole_objects_embedded_in_office_files_are_emptied_and_said():
     assert b'Target="embeddings/oleObject1.bin"' in cleaned.read(rels)  # the object's link holds
 
 
-_SHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_XXL21 = "http://schemas.microsoft.com/office/spreadsheetml/2021/extlinks2021"
-_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_LINK_PATH = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath"
-
-
-def _xlsx_with_pivot_connection_and_linked_book() -> bytes:
-    """A workbook as Excel writes one with a pivot table, data connections and a link to a book
-    in the author's OneDrive (issue 26 review, M2): the name in refreshedBy, the connection's .odc
-    path, text source and user id, and the linked book's relative path and OneDrive address."""
-    person, company = made.PERSON, made.COMPANY
-    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    pivot = (f'{head}<pivotCacheDefinition xmlns="{_SHEET}" refreshedBy="{person}"'
-             ' refreshedDate="45000.5" createdVersion="8"><cacheSource type="worksheet">'
-             '<worksheetSource ref="A1:A2" sheet="Payments"/></cacheSource></pivotCacheDefinition>')
-    connections = (
-        f'{head}<connections xmlns="{_SHEET}">'
-        f'<connection id="1" name="q" odcFile="C:\\Users\\{person}\\Documents\\My Data Sources\\q.odc"'
-        f' type="1"><dbPr connection="DSN=Pay;UID={person};DBQ=C:\\Users\\{person}\\pay.accdb;"'
-        ' command="select 1"/></connection>'
-        f'<connection id="2" name="t" type="6" sourceFile="..\\{person}\\rates.csv">'
-        '<textPr prompt="0"/></connection>'
-        '<connection id="3" name="w" type="4"><webPr url="https://example.org/rates"/></connection>'
-        '</connections>')
-    link = (f'{head}<externalLink xmlns="{_SHEET}" xmlns:r="{made.R}"><externalBook r:id="rId1">'
-            f'<xxl21:alternateUrls xmlns:xxl21="{_XXL21}" driveId="b!{company}" itemId="01AB">'
-            '<xxl21:absoluteUrl r:id="rId2"/></xxl21:alternateUrls><sheetNames>'
-            '<sheetName val="Budget"/></sheetNames></externalBook></externalLink>')
-    link_rels = (
-        f'{head}<Relationships xmlns="{_RELS}">'
-        f'<Relationship Id="rId1" Type="{_LINK_PATH}" TargetMode="External"'
-        f' Target="../../Users/{person}/OneDrive%20-%20{company}/Budget.xlsx"/>'
-        f'<Relationship Id="rId2" Type="{_LINK_PATH}" TargetMode="External"'
-        f' Target="https://{company}-my.sharepoint.com/personal/{person}/Documents/Budget.xlsx"/>'
-        '</Relationships>')
-    return made.with_members(made.xlsx(), {
-        "xl/pivotCache/pivotCacheDefinition1.xml": pivot,
-        "xl/connections.xml": connections,
-        "xl/externalLinks/externalLink1.xml": link,
-        "xl/externalLinks/_rels/externalLink1.xml.rels": link_rels,
-    })
-
-
 def test_an_xlsx_loses_pivot_refresher_connection_paths_and_user_ids_and_linked_book_folders():
-    sent = _xlsx_with_pivot_connection_and_linked_book()
+    sent = made.xlsx_with_pivot_connection_and_linked_book()
     assert made.PERSON.encode() in made.zip_texts(sent) and made.COMPANY.encode() in made.zip_texts(sent)
     checked = sandbox.check(sent)
     assert checked.checked, checked.reason

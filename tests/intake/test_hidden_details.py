@@ -9,6 +9,7 @@ import io
 import logging
 import os
 import re
+import sys
 import tempfile
 import time
 import zipfile
@@ -88,7 +89,7 @@ def test_files_are_cleaned_before_they_are_kept_and_the_receipt_says_what_was_re
     data_dir = installation.data_dir
     caplog.set_level(logging.DEBUG)
     seen_during = []
-    real_run = sandbox.subprocess.run
+    real_run = sandbox._run  # runs one child and reads its answer (sandbox.check)
 
     def run_and_look(*args, **kwargs):
         done = real_run(*args, **kwargs)
@@ -97,7 +98,7 @@ def test_files_are_cleaned_before_they_are_kept_and_the_receipt_says_what_was_re
         return done
 
     sandbox.bubblewrap_works()  # its probe, once per process, is not a file's check
-    monkeypatch.setattr(sandbox.subprocess, "run", run_and_look)
+    monkeypatch.setattr(sandbox, "_run", run_and_look)
     discloser = app.test_client()
     receipt_page = _send(discloser, [("attachments", name, data) for name, data in FILES.items()])
     assert len(seen_during) == len(FILES) and not any(seen_during), re.sub(r"<[^>]+>", "", receipt_page)
@@ -290,10 +291,45 @@ def test_the_child_is_held_to_its_memory_bound_and_the_request_still_succeeds(ap
                      receipt_page)
 
 
+def test_a_child_that_writes_past_its_bound_is_cut_off_and_the_file_goes_as_sent_with_a_note(app, installation,
+                                                                                           monkeypatch):
+    # A parser subverted by a hostile file, writing without end: the worker stops reading at the
+    # bound and kills it, long before the wall-clock timeout (which would say "time", not "size").
+    endless = "import sys\nwhile True: sys.stdout.buffer.write(bytes(1 << 16))"
+    monkeypatch.setattr(sandbox, "command", lambda *a: [sys.executable, "-c", endless])
+    monkeypatch.setattr(sandbox, "WALL_SECONDS", 600)
+    read = []
+    real_read = os.read
+    monkeypatch.setattr(sandbox.os, "read", lambda fd, n: read.append(real_read(fd, n)) or read[-1])
+    photo = FILES["site.jpg"]
+    assert sandbox.check(photo).reason == "size"
+    assert sum(map(len, read)) <= sandbox.answer_bound(len(photo)) + (1 << 20)
+    receipt_page = _send(app.test_client(), [("attachments", "site.jpg", photo)])
+    assert re.search(r"<strong>site\.jpg</strong>:\s*could not be checked: it is too large or too complex",
+                     receipt_page)
+    officer, case_url = _case_page(app, installation)
+    assert _downloads(officer, officer.get(case_url).text) == {"site.jpg": photo}
+
+
+def test_a_child_its_seccomp_filter_kills_leaves_the_file_as_sent_with_a_plain_note(app, installation, monkeypatch):
+    # The real child's filter on, then a call a subverted parser might make: the child dies of
+    # SIGSYS, and the disclosure still goes through with the file as sent.
+    from tests.support import ROOT
+    subverted = (f"import socket, sys; sys.path.insert(0, {str(ROOT)!r});"
+                 " from portal.hidden_details.child import confine; confine(); socket.socket()")
+    monkeypatch.setattr(sandbox, "command", lambda *a: [sys.executable, "-I", "-c", subverted])
+    photo = FILES["site.jpg"]
+    assert sandbox.check(photo).reason == "forbidden"
+    receipt_page = _send(app.test_client(), [("attachments", "site.jpg", photo)])
+    assert re.search(r"<strong>site\.jpg</strong>:\s*could not be checked: it looks damaged", receipt_page)
+    officer, case_url = _case_page(app, installation)
+    assert _downloads(officer, officer.get(case_url).text) == {"site.jpg": photo}
+
+
 def test_once_a_request_has_spent_its_time_for_checks_the_rest_go_as_sent(app, monkeypatch):
     from portal.intake import file_cleaning
     spawned = []
-    monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: spawned.append(a))
+    monkeypatch.setattr(sandbox.subprocess, "Popen", lambda *a, **k: spawned.append(a))
     monkeypatch.setattr(file_cleaning, "REQUEST_CHECK_SECONDS", 0)
     receipt_page = _send(app.test_client(), [("attachments", "site.jpg", FILES["site.jpg"])])
     assert re.search(r"<strong>site\.jpg</strong>:\s*not checked: the check itself could not run",

@@ -413,3 +413,66 @@ def test_an_oral_disclosures_printed_receipt_is_replaced_only_by_the_status_form
     lookup = crypto.derive_receipt_identity(fresh, ctx.settings.install_salt, ctx.settings.receipt_params).lookup_id
     _, answer = status_with_script(client, lookup)
     assert answer.status_code == 200 and answer.get_json()["sealed_by"] == "server"
+
+
+def test_the_original_of_a_file_cleaned_in_the_browser_is_kept_for_the_discloser_alone_until_handed_over(
+        client, installation):
+    """Issue 26 review, M3: the sealing page keeps the original of a file it cleaned as the form
+    does, its key sealed to the discloser's receipt; the officers open it only once handed over."""
+    import hashlib
+    import io
+    import re
+
+    from portal.hidden_details.images import clean_jpeg
+    from tests.support import form_for
+    from tests.support.hidden_files import PERSON, jpeg_with_gps
+    from tests.support.sealing import b64, upload_blob
+    photo = jpeg_with_gps()
+    cleaned, found = clean_jpeg(photo)
+    setup = get_setup(client)
+    sealed = seal_disclosure(setup, VALUES)
+    case_key, case_id = sealed.case_key, sealed.case_id
+    attachment_id = "ab" * 16
+    sink = io.BytesIO()
+    crypto.encrypt_stream(crypto.stream_key(case_key, case_id, attachment_id), io.BytesIO(cleaned), sink,
+                          crypto.attachment_ad(case_id, attachment_id))
+    meta = {"name": "site.jpg", "type": "image/jpeg", "size": len(cleaned), "message": None,
+            "sha256": hashlib.sha256(cleaned).hexdigest(), "hidden": "removed", "hidden_kinds": sorted(found)}
+    own_key = crypto.new_case_key()
+    original_blob = io.BytesIO()
+    crypto.encrypt_stream(crypto.stream_key(own_key, case_id, attachment_id), io.BytesIO(photo), original_blob,
+                          crypto.attachment_ad(case_id, f"original:{attachment_id}"))
+    original_meta = {"name": "site.jpg", "size": len(photo), "sha256": hashlib.sha256(photo).hexdigest()}
+    csrf = setup["csrf_token"]
+    sealed.body["attachments"] = [{"id": attachment_id, "upload": upload_blob(client, csrf, sink.getvalue()),
+                                   "meta": b64(crypto.encrypt_field(case_key, case_id, f"attachment:{attachment_id}",
+                                                                    json.dumps(meta).encode()))}]
+    original = {"id": attachment_id, "upload": upload_blob(client, csrf, original_blob.getvalue()),
+                "sealed_key": b64(crypto.seal_to(sealed.identity.public_key, own_key)),
+                "meta": b64(crypto.encrypt_field(own_key, case_id, f"original:{attachment_id}",
+                                                 json.dumps(original_meta).encode()))}
+    # An original of no attachment, or in an upload named twice, is refused before anything is kept.
+    for wrong in ({**original, "id": "cd" * 16}, {**original, "upload": sealed.body["attachments"][0]["upload"]}):
+        refused = post_json(client, "/disclose/sealed", {**sealed.body, "originals": [wrong]}, csrf)
+        assert refused.status_code == 400, refused.text
+    sealed.body["originals"] = [original]
+    assert post_json(client, "/disclose/sealed", sealed.body, csrf).status_code == 201
+
+    officer = client.application.test_client()
+    sign_in(officer, installation.officer)
+    ctx, case = only_case(installation.data_dir)
+    ctx.db.conn.close()
+    case_url = f"/console/cases/{case.ref}"
+    page = officer.get(case_url).text
+    assert "/originals/" not in page and "removed at the discloser" in " ".join(page.split())
+    assert officer.get(f"{case_url}/attachments/{attachment_id}").data == cleaned
+    assert officer.get(f"{case_url}/originals/{attachment_id}").status_code == 404
+    discloser = client.application.test_client()
+    assert open_status(discloser, sealed.receipt).status_code == 303
+    status_page = discloser.get("/status").text
+    assert 'id="original-files"' in status_page and "site.jpg" in status_page
+    form = form_for(status_page, f"/status/originals/{attachment_id}")
+    assert discloser.post(form["action"], data=dict(form["fields"], understood="y")).status_code == 303
+    [original_url] = re.findall(r'href="(/console/cases/[^"]+/originals/[^"]+)"', officer.get(case_url).text)
+    handed = officer.get(original_url).data
+    assert handed == photo and PERSON.encode() in handed

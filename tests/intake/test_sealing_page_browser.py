@@ -189,36 +189,78 @@ def test_a_key_swapped_in_the_database_is_refused_in_plain_words_and_the_verifie
 
 
 def test_a_photo_sealed_in_the_browser_loses_its_location_and_names_before_it_is_sent(base_url, app, installation):
-    """static/seal/hidden-details.js called by the sealing page: the officer gets the photo without
-    its GPS position or the photographer's name, and the record says what was removed."""
+    """static/seal/hidden-details.js called by the sealing page, under its box ticked by default
+    (issue 26 review, M3): the officer gets the photo without its GPS position or the
+    photographer's name, the receipt says per file what was removed or not checked, in the
+    ordinary form's words, and the original is kept for the discloser alone until handed over."""
     require_browser()
     import io
+    import re
 
     from PIL import Image
 
-    from tests.support.hidden_files import PERSON, jpeg_with_gps
+    from tests.support import form_for
+    from tests.support.discloser import open_status
+    from tests.support.console import case_links, sign_in
+    from tests.support.hidden_files import PERSON, jpeg_with_gps, pdf
     from playwright.sync_api import sync_playwright
-    photo = jpeg_with_gps()
+    photo, letter = jpeg_with_gps(), pdf()
     assert PERSON.encode() in photo
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=NARROW)
-        bodies: list[bytes] = []
-        page.on("request", lambda r: bodies.append(r.post_data_buffer or b""))
         _fill_disclosure(page, base_url, {"summary": "Fuel cards", "details": "Photo of the card.",
                                           "contact": "", "identifying": ""})
-        page.get_by_label("Files (optional)").set_input_files(
-            {"name": "card.jpg", "mimeType": "image/jpeg", "buffer": photo})
+        assert page.get_by_label("Remove hidden details (author, edit history, location) from my files").is_checked()
+        assert "cannot check PDFs" in page.locator("#hidden-details").inner_text()
+        page.get_by_label("Files (optional)").set_input_files([
+            {"name": "card.jpg", "mimeType": "image/jpeg", "buffer": photo},
+            {"name": "letter.pdf", "mimeType": "application/pdf", "buffer": letter},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"Minutes of the meeting.\n"}])
+        receipt = _receipt_after_sending(page)
+        report = " ".join(page.locator("#metadata-report").inner_text().split())
+        # Unticked, a second disclosure: the photo goes as chosen, and the receipt says so.
+        _fill_disclosure(page, base_url, {"summary": "Fuel cards again", "details": "The card, as it is.",
+                                          "contact": "", "identifying": ""})
+        page.get_by_label("Remove hidden details (author, edit history, location) from my files").uncheck()
+        page.get_by_label("Files (optional)").set_input_files({"name": "as-is.jpg", "mimeType": "image/jpeg",
+                                                               "buffer": photo})
         _receipt_after_sending(page)
+        left = " ".join(page.locator("#metadata-report").inner_text().split())
         browser.close()
-    officer, case = officer_on_case(app, installation.officer)
-    shown = " ".join(officer.get(case).text.split())
-    [attachment] = {line.split("/attachments/")[1].split('"')[0] for line in officer.get(case).text.splitlines()
-                    if "/attachments/" in line}
-    received = officer.get(f"{case}/attachments/{attachment}").data
-    assert PERSON.encode() not in received and b"Exif" not in received
-    assert Image.open(io.BytesIO(received)).getexif().get_ifd(0x8825) == {}
-    assert "location" in shown.lower()  # the record names the kind removed, in plain words
+    assert "as-is.jpg: not checked: you chose to leave any hidden details in, so the officers can see them." in left
+    assert re.search(r"card\.jpg: removed: [^.]*location \(GPS position\)[^.]*\. Your original is kept sealed to"
+                     r" your receipt code alone\.", report), report
+    assert "letter.pdf: not checked: your browser cannot check this kind of file" in report
+    assert "notes.txt: plain text: it has no place for hidden details" in report
+    officer = app.test_client()
+    sign_in(officer, installation.officer)
+    cases = {}
+    for case in case_links(officer.get("/console/").text):
+        page_text = officer.get(case).text
+        cases["as-is.jpg" in page_text] = case, page_text
+    [left_case, left_text] = cases[True]
+    assert "hidden details were left in, as the discloser chose" in " ".join(left_text.split())
+    [url] = re.findall(r'href="(/console/cases/[^"]+/attachments/[^"]+)"', left_text)
+    assert officer.get(url).data == photo
+    case, page_text = cases[False]
+    shown = " ".join(page_text.split())
+    attachments = dict(re.findall(r'<a href="(/console/cases/[^"]+/attachments/[^"]+)">([^<]+)</a>', page_text))
+    received = {name: officer.get(url).data for url, name in attachments.items()}
+    assert PERSON.encode() not in received["card.jpg"] and b"Exif" not in received["card.jpg"]
+    assert Image.open(io.BytesIO(received["card.jpg"])).getexif().get_ifd(0x8825) == {}
+    assert received["letter.pdf"] == letter
+    assert "removed at the discloser's request" in shown and "location" in shown.lower()
+    assert "/originals/" not in page_text
+    # The original, sealed to the discloser's receipt in the browser: theirs to hand over.
+    discloser = app.test_client()
+    assert open_status(discloser, receipt).status_code == 303
+    status_page = discloser.get("/status").text
+    action = next(a for a in re.findall(r'action="([^"]+)"', status_page) if "/status/originals/" in a)
+    form = form_for(status_page, action)
+    assert discloser.post(action, data=dict(form["fields"], understood="y")).status_code == 303
+    [original] = re.findall(r'href="(/console/cases/[^"]+/originals/[^"]+)"', officer.get(case).text)
+    assert officer.get(original).data == photo
 
 
 def test_a_manifest_whose_roots_are_not_the_portals_makes_the_page_refuse_to_seal(base_url, app, installation,

@@ -23,6 +23,11 @@ def test_every_word_the_scripts_ask_for_is_in_the_setups_and_none_is_left_over(c
         assert asked - set(words) == set(), route
         assert set(words) - asked == set(), route
     assert len(asked) >= 40
+    # Every kind of hidden detail the browser's cleaning names has its words, so the page's per-file
+    # receipt says none in English alone.
+    script = (ROOT / "static" / "seal" / "hidden-details.js").read_text()
+    named = set(re.findall(r"""^  [A-Z_]+: ['"](.+)['"],$""", script[script.index("KINDS"):script.index("});")], re.M))
+    assert len(named) >= 20 and named <= set(client.get("/disclose/sealed/setup").get_json()["kind_words"])
     # A refusal, a progress line and a check of the form are words now, not literals of the script.
     text = SCRIPTS[0].read_text()
     assert "other keys for its readers" not in text and "Sending ${" not in text and "Please choose" not in text
@@ -39,8 +44,10 @@ def pseudo(tmp_path_factory, monkeypatch):
 def test_under_the_pseudo_locale_the_page_shows_the_translated_refusal(pseudo, installation, browser):
     from portal.web.app import create_app
     app = create_app(installation.data_dir)  # no signed bundle: the page refuses to seal
-    words = app.test_client().get("/disclose/sealed/setup").get_json()["words"]
+    setup = app.test_client().get("/disclose/sealed/setup").get_json()
+    words, kinds = setup["words"], setup["kind_words"]
     assert [key for key, sentence in words.items() if not sentence.startswith("⟦")] == []
+    assert [kind for kind, said in kinds.items() if not said.startswith("⟦")] == []
     with served(app) as url:
         page = browser.new_page()
         page.goto(url + "/static/seal/disclose.html")

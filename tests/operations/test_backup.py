@@ -144,6 +144,19 @@ def good_backup(installation, client, tmp_path) -> Path:
     return tmp_path / "backup"
 
 
+def test_a_backups_blobs_carry_the_days_time_only_not_when_they_were_last_read(installation, client, tmp_path):
+    import os
+
+    from portal.operations.backup import make_backup
+    _disclose(client, 1)
+    [blob] = (installation.data_dir / "blobs").iterdir()
+    day = blob.stat().st_mtime
+    os.utime(blob, (day + 4321.5, day))  # read since (an officer's download), or by the copy itself
+    make_backup(installation.data_dir, tmp_path / "backup")
+    [copied] = (tmp_path / "backup" / "blobs").iterdir()
+    assert copied.stat().st_mtime == day and copied.stat().st_atime == day
+
+
 def _variant(good: Path, tmp_path: Path, name: str) -> Path:
     copy = tmp_path / name
     shutil.copytree(good, copy)

@@ -40,7 +40,7 @@ from portal.web.context import portal_context
 from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
 from portal.web.intake.sealed_refusals import REFUSALS, Refused, error, refusal, wire
-from portal.web.intake.sealing_words import sealing_words
+from portal.web.intake.sealing_words import hidden_kind_words, sealing_words
 from portal.web.intake.status_pages import status_cookie_name
 from portal.web.responses import set_session_cookie
 
@@ -117,6 +117,7 @@ def sealed_setup():
                 },
                 **sealed.sealing_setup(ctx),
                 "words": sealing_words(),
+                "kind_words": hidden_kind_words(),
             }
         )
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from flask_babel import gettext
 
+from portal.hidden_details import kinds
+
 
 def sealing_words() -> dict[str, str]:
     """{key: sentence} for the sealing pages, translated; placeholders as `%(name)s`."""
@@ -78,6 +80,51 @@ def sealing_words() -> dict[str, str]:
         "sealing": gettext("Sealing your disclosure…"),
         "sending_disclosure": gettext("Sending your sealed disclosure…"),
         "answer_by": gettext("You should hear from the officers by %(day)s."),
+        # disclose.js: the hidden details in files (issue 26), as the plaintext form says them
+        # (templates/intake/_strip_metadata.html, _metadata_report.html) where the same is true.
+        "strip_label": gettext(
+            "Remove hidden details (author, edit history, location) from my files"
+        ),
+        "strip_hint": gettext(
+            "Documents, spreadsheets, PDFs and photos can carry hidden details that tell who made"
+            " them: the author's name and the organisation's, edit history, comments and tracked"
+            " changes with names on them, template and file paths, and for photos the place (GPS)"
+            " and the camera. Ticked, this box has your browser remove them before your files are"
+            " sealed; your original files are kept sealed to your receipt code alone, and you can"
+            " hand one over later from the ordinary status page (Check a disclosure). What the"
+            " text says and what a picture shows are not changed."
+        ),
+        "strip_kinds": gettext(
+            "Your browser can remove them from JPEG and PNG photos, Word, Excel and PowerPoint"
+            " files, and OpenDocument files. It cannot check PDFs, TIFF or HEIC photos, videos,"
+            " older .doc and .xls files, or such older files embedded in a document: those are"
+            " sealed as you send them, with their hidden details, and your receipt names them. The"
+            " ordinary form can remove them from PDFs and TIFF and HEIC photos."
+        ),
+        "report_heading": gettext("Hidden details in your files"),
+        "report_removed": gettext(
+            "removed: %(kinds)s. Your original is kept sealed to your receipt code alone."
+        ),
+        "report_none": gettext("checked: no hidden details were found."),
+        "report_left": gettext(
+            "not checked: you chose to leave any hidden details in, so the officers can see them."
+        ),
+        "report_plain": gettext(
+            "plain text: it has no place for hidden details of the kinds the portal removes, so it"
+            " was kept as you sent it."
+        ),
+        "report_unknown": gettext(
+            "not checked: your browser cannot check this kind of file, so it was sealed as you"
+            " sent it. It may still hold hidden details."
+        ),
+        "report_damaged": gettext(
+            "could not be checked: it looks damaged, or not what its kind says, so it was kept as"
+            " you sent it. It may still hold hidden details."
+        ),
+        "report_size": gettext(
+            "could not be checked: it is too large or too complex to check, so it was kept as you"
+            " sent it. It may still hold hidden details."
+        ),
         "went_wrong_nothing_sent": gettext(
             "Something went wrong in this browser. Nothing was sent in the clear."
         ),
@@ -114,6 +161,17 @@ def sealing_words() -> dict[str, str]:
             ' whether the portal received it. Choose "Send message" again: the page sends the'
             " same message, and the portal keeps it once."
         ),
+    }
+
+
+def hidden_kind_words() -> dict[str, str]:
+    """{kind as static/seal/hidden-details.js names it (the English of
+    portal.hidden_details.kinds): the kind in the request's language}, for the sealing page's
+    account of what it removed from each file."""
+    return {
+        kind: gettext(kind)
+        for name, kind in vars(kinds).items()
+        if name.isupper() and isinstance(kind, str)
     }
 
 
