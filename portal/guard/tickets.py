@@ -214,9 +214,6 @@ def _bound(bound: str) -> str:
     return hashlib.sha256(bound.encode()).hexdigest()
 
 
-def _served(db: Database, settings: Settings, purpose: str, nonce: str, now: int) -> None:
-    proofs.spend_nonce(db, settings, nonce, now)
-    proofs.count_spent(settings, purpose)
 
 
 def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | None,
@@ -241,6 +238,14 @@ def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | Non
         _come_back_placed(db, settings, purpose, shared, int(first), int(second), nonce, bound)
 
 
+def _spender(db: Database, settings: Settings, nonce: str, now: int):
+    """Spending the ticket's nonce, called inside the line's update before it takes a turn or a
+    place: NotPaid for a ticket spent already leaves the line as it was (a ticket sent again used
+    to take a turn, or a place, each time, and then be refused: one ticket replayed every two
+    seconds held every turn)."""
+    return lambda: proofs.spend_nonce(db, settings, nonce, now)
+
+
 def _seconds(ms: int) -> int:
     return -(-ms // 1000)
 
@@ -260,6 +265,7 @@ def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) 
         if ready > now:
             return "early", ready - now
         if line.turn_free():
+            spend()  # before the turn is used: a ticket sent again (spent) takes no turn
             line.use_turn()
             return None
         backlog = max(0, line.values[0] - line.now_ms)
@@ -268,14 +274,15 @@ def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) 
         if ahead > settings.ticket_line_seconds * 1000:
             return "full", max(1, _seconds(ahead) - settings.ticket_line_seconds)
         turn = _seconds(line.now_ms + ahead)
+        spend()  # one place per page's ticket, and none for one spent already
         return turn, line.place(turn * 1000)
 
+    spend = _spender(db, settings, nonce, now)
     taken = shared.update(take)
     if taken is None:
-        return _served(db, settings, purpose, nonce, now)
+        return proofs.count_spent(settings, purpose)
     if taken[0] in ("early", "full"):  # its wait is kept: for its time, or for room in the line
         raise NotYet(taken[1], early=taken[0] == "early")
-    proofs.spend_nonce(db, settings, nonce, now)  # one place per page's ticket
     turn, index = taken
     raise NotYet(max(1, turn - now), _make_ticket(settings, "t2", purpose, turn, index, bound))
 
@@ -291,6 +298,7 @@ def _come_back_placed(db, settings, purpose, shared, turn, index, nonce, bound) 
 
     def take(line: _Line):
         if line.turn_free():
+            spend()
             line.use_turn()
             line.mark_used(index, turn * 1000)
             return None
@@ -298,13 +306,14 @@ def _come_back_placed(db, settings, purpose, shared, turn, index, nonce, bound) 
             return turn
         ahead = min(line.expected_ms(before=turn * 1000), settings.ticket_line_seconds * 1000)
         moved = _seconds(line.now_ms + max(1000, ahead))
+        spend()
         line.place(moved * 1000, index)
         return moved
 
+    spend = _spender(db, settings, nonce, now)
     moved = shared.update(take)
     if moved is None:
-        return _served(db, settings, purpose, nonce, now)
+        return proofs.count_spent(settings, purpose)
     if moved == turn:
         raise NotYet(max(1, turn - now))
-    proofs.spend_nonce(db, settings, nonce, now)
     raise NotYet(max(1, moved - now), _make_ticket(settings, "t2", purpose, moved, index, bound))

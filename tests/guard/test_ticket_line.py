@@ -180,3 +180,21 @@ def test_an_expired_ticket_is_refused_as_expired_and_never_taken_for_a_new_one(i
     clock[0] += 4
     done = post_multipart(client, "/disclose", disclosure_fields(csrf_token(again.text), "Fresh. " + MARKER))
     assert done.status_code == 200 and receipt_from(done.text)
+
+
+def test_a_ticket_sent_again_after_it_was_spent_takes_no_turn_and_no_place(installation, clock):
+    """Found in review: a spent ticket sent again took the turn free (or a place) before its nonce
+    was found spent, so one ticket replayed every two seconds held every turn, and replayed while
+    no turn was free it added a place each time, lengthening every newcomer's wait."""
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=300, no_script_wait_seconds=0)
+    attacker, genuine = app.test_client(), app.test_client()
+    token, spent, _ = page_ticket(attacker)
+    assert send_status(attacker, token, spent).status_code == 400  # served: the turn now
+    for _ in range(20):  # at once, no turn free: sent again, it is refused and takes no place
+        assert send_status(attacker, token, spent).status_code == 503
+    assert page_ticket(genuine)[2] == 30  # the next turn's wait, no more: no place was taken
+    clock[0] += 30  # a turn is free again; the attacker sends its spent ticket first
+    for _ in range(5):
+        assert send_status(attacker, token, spent).status_code == 503
+    genuine_token, value, _ = page_ticket(genuine)
+    assert send_status(genuine, genuine_token, value).status_code == 400  # the turn was still free
