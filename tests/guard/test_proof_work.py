@@ -46,6 +46,18 @@ def test_a_proof_solved_past_its_bits_pays_for_a_load_that_rose_meanwhile(instal
     assert send(further, further_page, required) == 400  # paid; the receipt opens nothing
 
 
+def size_priced_app(installation, monkeypatch):
+    """An app whose proofs start at 4 bits and rise a bit per doubling past 64 KiB (the same code
+    as 8 MiB), the minute of proofs held still."""
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)
+    monkeypatch.setattr(proofs, "CHECK_FREE_BYTES", 64 * 1024)
+    app = create_app(settings=load_settings(installation.data_dir, pow_bits=4, pow_max_bits=12,
+                                            pow_calm_per_minute=1000))
+    app.config["TESTING"] = True
+    return app
+
+
 def test_a_disclosure_declaring_more_bytes_to_check_pays_a_higher_proof(installation, monkeypatch,
                                                                         tmp_path):
     """A bomb upload costs its sender more: one bit for each doubling of the declared body past
@@ -54,12 +66,7 @@ def test_a_disclosure_declaring_more_bytes_to_check_pays_a_higher_proof(installa
     from tests.conftest import MARKER
     from tests.support import disclosure_fields, multipart, receipt_from
 
-    monkeypatch.setattr(proofs, "_process", proofs._Process())
-    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)
-    monkeypatch.setattr(proofs, "CHECK_FREE_BYTES", 64 * 1024)
-    app = create_app(settings=load_settings(installation.data_dir, pow_bits=4, pow_max_bits=12,
-                                            pow_calm_per_minute=1000))
-    app.config["TESTING"] = True
+    app = size_priced_app(installation, monkeypatch)
     blobs = installation.data_dir / "blobs"
 
     def send(client, page, details, files, below=None):
@@ -96,12 +103,7 @@ def test_a_disclosure_sent_chunked_pays_for_the_bytes_it_sent_not_the_length_it_
     from tests.conftest import MARKER
     from tests.support import disclosure_fields, multipart, receipt_from
 
-    monkeypatch.setattr(proofs, "_process", proofs._Process())
-    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)
-    monkeypatch.setattr(proofs, "CHECK_FREE_BYTES", 64 * 1024)
-    app = create_app(settings=load_settings(installation.data_dir, pow_bits=4, pow_max_bits=12,
-                                            pow_calm_per_minute=1000))
-    app.config["TESTING"] = True
+    app = size_priced_app(installation, monkeypatch)
     client = app.test_client()
     upload = [("attachments", "big.bin", bytes(600 * 1024))]
 
