@@ -24,6 +24,10 @@ equals (the hardest case: the benchmark's own attackers' solving counts against 
 at nice 19, taking only CPU the server and the genuine clients leave idle, which models attackers
 on computers of their own, as they are. What is measured for the genuine clients, and the goals,
 are the same in both. BENCH_FLOOD_ATTACKER_NICE=0 (or 19, or "0,19", the default) picks which.
+The status check with script is split into where its time goes: the server's answers (the setup and
+the POST) and the benchmark client's own work (its Argon2id and its proof of work, with the proof's
+bits and CPU): at nice 0 the client's Python solve of the proof, which rises with the load by
+design, shares the cores with the attackers' solving, and that is not the server's time.
 """
 from __future__ import annotations
 
@@ -289,7 +293,8 @@ def flood_phase(port: int, tries: Tries, nice: int) -> tuple[dict, dict, list]:
 
 def phase_medians(phases: list[dict]) -> str:
     keys = [key for key in (phases[0] if phases else {}) if key not in ("solve_cpu", "bits")]
-    return ", ".join(f"{key} {statistics.median(p[key] for p in phases) * 1000:.0f} ms" for key in keys)
+    return ", ".join(f"{key} {statistics.median(p[key] for p in phases) * 1000:.0f} ms"
+                     for key in keys)
 
 
 SERVER_PHASES, CLIENT_PHASES = ("setup", "post"), ("derive", "solve")
@@ -316,7 +321,8 @@ def where_the_time_goes(idle_phases: list[dict], flood_phases: list[dict]) -> st
     idle, flood = split(idle_phases), split(flood_phases)
 
     def line(name, part):
-        return (f"{name}: server {part['server'] * 1000:.0f} ms, client {part['client'] * 1000:.0f} ms"
+        return (f"{name}: server {part['server'] * 1000:.0f} ms,"
+                f" client {part['client'] * 1000:.0f} ms"
                 f" (its proof {part['solve'] * 1000:.0f} ms for {part['bits']:.0f} bits, of it"
                 f" {part['solve_cpu'] * 1000:.0f} ms of CPU)")
     server_ratio = flood["server"] / idle["server"] if idle["server"] else float("inf")
