@@ -198,3 +198,32 @@ def test_a_ticket_sent_again_after_it_was_spent_takes_no_turn_and_no_place(insta
         assert send_status(attacker, token, spent).status_code == 503
     genuine_token, value, _ = page_ticket(genuine)
     assert send_status(genuine, genuine_token, value).status_code == 400  # the turn was still free
+
+
+def test_a_placed_ticket_back_at_its_turn_is_not_starved_by_page_tickets_sent_first(installation,
+                                                                                   clock):
+    """Found in review: any ticket took a free turn, so a client sending a page's ticket the moment
+    each turn came free (one request a turn) took every turn, and a placed ticket back at its turn
+    was moved on, and on, forever. Now a placed ticket back at or after its turn with no turn free
+    is given the next turn, held for it: no page's ticket can take that one."""
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=300, no_script_wait_seconds=0)
+    grabber, genuine = app.test_client(), app.test_client()
+    hoard = [page_ticket(grabber) for _ in range(8)]  # free: one page load each
+    token, value, _ = hoard.pop()
+    assert send_status(grabber, token, value).status_code == 400  # the turn now
+    genuine_token, _, wait = page_ticket(genuine)
+    assert wait == 30  # the next turn
+    tags = []
+    while hoard and not (tags and tags[-1] == "served"):
+        clock[0] += 30  # a turn comes free; the grabber sends first, as each turn comes free
+        token, value, _ = hoard.pop()
+        grabbed = send_status(grabber, token, value).status_code == 400
+        answer = send_status(genuine, genuine_token, held(genuine))
+        if answer.status_code == 400:
+            tags.append("served")
+        else:
+            assert answer.status_code == 503 and "again" in answer.text
+            tags.append(("grabbed " if grabbed else "") + held(genuine)[:2])
+    # Its wait over, a place (the turn grabbed); at its place's turn (grabbed again) the next
+    # turn is held for it; at that one the grabber is refused and it is served.
+    assert tags == ["grabbed t2", "grabbed t3", "served"]
