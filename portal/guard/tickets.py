@@ -13,6 +13,10 @@ at the end of the turns expected to be used, and comes back as a placed ticket
 (`t2.FORM.TURN.PLACE.EXPIRES.NONCE.MAC`) valid from its turn until TURN_GRACE_SECONDS after it,
 then void: a place nobody uses is skipped, since it holds no turn for anyone; a placed ticket that
 comes back early is served only if a turn is free, and otherwise told to wait, keeping its place.
+One back at or after its turn with no turn free has the next turn held for it (counted at once)
+and comes back as a held ticket (`t3.FORM.TURN.PLACE.EXPIRES.NONCE.MAC`), served at that turn
+whatever else came: a turn is held only for a ticket that came back twice, so places never used
+hold nothing, and a client taking each turn as it comes free cannot move a placed one on for ever.
 
 How long the line is expected to be comes from how often placed tickets actually came back: of the
 last MEASURED places whose outcome is known (used, or void), the share used, times the places still
@@ -93,8 +97,9 @@ def wait_now(settings: Settings, purpose: str) -> int:
 def _make_ticket(settings: Settings, tag: str, purpose: str, first: int, second: int,
                  bound: str) -> Ticket:
     """`t1`: issued with a form page (valid from, wait told, in seconds); `t2`: holding a place in
-    the line (turn in seconds, place). The MAC covers the tag, so a page's ticket cannot pass for
-    a placed one."""
+    the line (turn in seconds, place); `t3`: holding a turn counted for it (turn, place). The MAC
+    covers the tag, so a page's ticket cannot pass for a placed one, nor a placed one for a held
+    one."""
     nonce = secrets.token_urlsafe(16)
     expires = max(proofs.expiry(settings, int(time.time())), proofs.expiry(settings, first))
     numbers = f"{first}.{second}.{expires}"
@@ -133,6 +138,17 @@ class _Line:
 
     def use_turn(self) -> None:
         self.values[0] = max(self.values[0], self.now_ms) + self.step_ms
+
+    def next_turn_ms(self) -> int:
+        """When the next turn not yet counted comes free, in whole seconds (ms)."""
+        return -(-max(self.values[0], self.now_ms) // 1000) * 1000
+
+    def hold_turn(self) -> int:
+        """Count the next turn now, for one placed ticket back at its turn; return when it is
+        (ms, a whole second)."""
+        at = self.next_turn_ms()
+        self.values[0] = at + self.step_ms
+        return at
 
     def share_used(self) -> float:
         """Of the last MEASURED places whose outcome is known, the share used (1 while fewer
@@ -214,18 +230,13 @@ def _bound(bound: str) -> str:
     return hashlib.sha256(bound.encode()).hexdigest()
 
 
-def _served(db: Database, settings: Settings, purpose: str, nonce: str, now: int) -> None:
-    proofs.spend_nonce(db, settings, nonce, now)
-    proofs.count_spent(settings, purpose)
-
-
 def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | None,
                  bound: str) -> None:
     """Check and spend a no-script ticket (`_come_back`, `_come_back_placed`). Raises NotPaid
     (Expired for a genuine ticket past its time), or NotYet (the ticket sent kept, or replaced by
     `placed`)."""
     tag = text.split(".", 1)[0] if text else ""
-    tag = "t2" if tag == "t2" else "t1"
+    tag = tag if tag in ("t2", "t3") else "t1"
     _, _, first, second, expires, nonce, sent_mac = proofs.read_fields(text, tag, purpose, 3)
     expected = proofs.mac(settings, tag, purpose, f"{first}.{second}.{expires}", nonce,
                           _bound(bound))
@@ -238,7 +249,16 @@ def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | Non
     if tag == "t1":
         _come_back(db, settings, purpose, shared, int(first), int(second), nonce, bound)
     else:
-        _come_back_placed(db, settings, purpose, shared, int(first), int(second), nonce, bound)
+        _come_back_placed(db, settings, purpose, shared, int(first), int(second), nonce, bound,
+                          held=tag == "t3")
+
+
+def _spender(db: Database, settings: Settings, nonce: str, now: int):
+    """Spending the ticket's nonce, called inside the line's update before it takes a turn or a
+    place: NotPaid for a ticket spent already leaves the line as it was (a ticket sent again used
+    to take a turn, or a place, each time, and then be refused: one ticket replayed every two
+    seconds held every turn)."""
+    return lambda: proofs.spend_nonce(db, settings, nonce, now)
 
 
 def _seconds(ms: int) -> int:
@@ -260,6 +280,7 @@ def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) 
         if ready > now:
             return "early", ready - now
         if line.turn_free():
+            spend()  # before the turn is used: a ticket sent again (spent) takes no turn
             line.use_turn()
             return None
         backlog = max(0, line.values[0] - line.now_ms)
@@ -268,43 +289,62 @@ def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) 
         if ahead > settings.ticket_line_seconds * 1000:
             return "full", max(1, _seconds(ahead) - settings.ticket_line_seconds)
         turn = _seconds(line.now_ms + ahead)
+        spend()  # one place per page's ticket, and none for one spent already
         return turn, line.place(turn * 1000)
 
+    spend = _spender(db, settings, nonce, now)
     taken = shared.update(take)
     if taken is None:
-        return _served(db, settings, purpose, nonce, now)
+        return proofs.count_spent(settings, purpose)
     if taken[0] in ("early", "full"):  # its wait is kept: for its time, or for room in the line
         raise NotYet(taken[1], early=taken[0] == "early")
-    proofs.spend_nonce(db, settings, nonce, now)  # one place per page's ticket
     turn, index = taken
     raise NotYet(max(1, turn - now), _make_ticket(settings, "t2", purpose, turn, index, bound))
 
 
-def _come_back_placed(db, settings, purpose, shared, turn, index, nonce, bound) -> None:
+def _come_back_placed(db, settings, purpose, shared, turn, index, nonce, bound, *, held=False
+                      ) -> None:
     """A placed ticket: void past its turn and grace (Expired). Served whenever a turn is free,
     even before its turn (the places ahead were not used: it moves up). Else, before its turn it
-    is kept; at or after it, its place moves to the next turn expected free for the places ahead
-    of it, and it comes back as a placed ticket for that turn."""
+    is kept; at or after it, the next turn is held for it (counted now, so no other ticket can
+    take it) and it comes back as a held ticket (`t3`, `held`) for that turn, served then whatever
+    else came: a client sending a page's ticket the moment each turn comes free cannot move it on
+    for ever. Only past the line's length is its place moved instead, to the next turn expected
+    free for the places ahead of it, as a placed ticket for that turn."""
     now = int(time.time())
     if index >= PLACES or now > turn + TURN_GRACE_SECONDS:
         raise Expired("void")
 
     def take(line: _Line):
+        if held:  # its turn was counted when it was held
+            if turn * 1000 - line.now_ms >= 1000:
+                return "kept", turn
+            spend()
+            return None
         if line.turn_free():
+            spend()
             line.use_turn()
             line.mark_used(index, turn * 1000)
             return None
         if turn * 1000 > line.now_ms:
-            return turn
+            return "kept", turn
+        if line.next_turn_ms() - line.now_ms <= settings.ticket_line_seconds * 1000:
+            spend()
+            at = line.hold_turn()
+            line.place(at, index)
+            line.mark_used(index, at)  # it came back at its turn: the place was used
+            return "t3", at // 1000
         ahead = min(line.expected_ms(before=turn * 1000), settings.ticket_line_seconds * 1000)
         moved = _seconds(line.now_ms + max(1000, ahead))
+        spend()
         line.place(moved * 1000, index)
-        return moved
+        return "t2", moved
 
-    moved = shared.update(take)
-    if moved is None:
-        return _served(db, settings, purpose, nonce, now)
-    if moved == turn:
-        raise NotYet(max(1, turn - now))
-    proofs.spend_nonce(db, settings, nonce, now)
-    raise NotYet(max(1, moved - now), _make_ticket(settings, "t2", purpose, moved, index, bound))
+    spend = _spender(db, settings, nonce, now)
+    taken = shared.update(take)
+    if taken is None:
+        return proofs.count_spent(settings, purpose)
+    tag, at = taken
+    if tag == "kept":
+        raise NotYet(max(1, at - now))
+    raise NotYet(max(1, at - now), _make_ticket(settings, tag, purpose, at, index, bound))

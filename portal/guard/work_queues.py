@@ -305,3 +305,42 @@ def shared_place(settings: Settings, kind: str, places: int, deadline: float,
         if time.monotonic() >= deadline:
             raise Busy(settings.busy_retry_after)
         time.sleep(0.02)
+
+
+_memory_minutes: dict[str, tuple[int, int]] = {}  # where there is no /dev/shm to share them in
+
+
+def _minute_update(settings: Settings, kind: str, add: int) -> int:
+    """The count of `kind` in the current minute, with `add` more, shared by every server process
+    of the installation in a file in memory (/dev/shm): 16 bytes, the minute and its count, under
+    an advisory lock; a count of another minute is 0. Without /dev/shm, in this process's memory
+    (never on disk: the minute is when a discloser's file was checked)."""
+    name = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:16]
+    minute = int(time.time()) // 60
+    if not os.path.isdir("/dev/shm"):
+        with _queues_lock:
+            then, counted = _memory_minutes.get(f"{name}-{kind}", (minute, 0))
+            counted = (counted if then == minute else 0) + add
+            _memory_minutes[f"{name}-{kind}"] = (minute, counted)
+            return counted
+    fd = os.open(f"/dev/shm/portal-{name}-{kind}.minute", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        raw = os.pread(fd, 16, 0)
+        same = len(raw) == 16 and int.from_bytes(raw[:8], "big") == minute
+        counted = (int.from_bytes(raw[8:], "big") if same else 0) + add
+        if add:
+            os.pwrite(fd, minute.to_bytes(8, "big") + counted.to_bytes(8, "big"), 0)
+        return counted
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def minute_count(settings: Settings, kind: str) -> int:
+    """How many of `kind` were counted this minute, installation-wide (count_in_minute)."""
+    return _minute_update(settings, kind, 0)
+
+
+def count_in_minute(settings: Settings, kind: str) -> int:
+    """Count one more `kind` this minute, installation-wide; return the minute's count."""
+    return _minute_update(settings, kind, 1)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import time
-import zipfile
 from dataclasses import dataclass
 
 import crypto
@@ -18,6 +16,7 @@ from portal.core.clock import day_start_timestamp
 from portal.guard import work_queues
 from portal.guard.work_slots import Busy
 from portal.hidden_details import sandbox
+from portal.intake import check_sizes
 from portal.intake.receiving import Intake
 from portal.records import case_attachments, original_files
 from portal.records.original_files import Original
@@ -34,6 +33,11 @@ FILE_CHECKS = "file_check"
 # honest small file finishes well within it, and one that only looked small is cut soon.
 FILE_CHECKS_SMALL = "file_check_small"
 SMALL_CPU_SECONDS = 2
+# Checks cut at SMALL_CPU_SECONDS in a minute, all processes together, before the small place
+# closes for the rest of that minute: at most 6 s of a core a minute spent on cuts. An honest small
+# file is not cut; one cut is a bomb that hid its size from check_sizes.
+SMALL_CUTS = "file_check_small_cuts"
+SMALL_CUTS_PER_MINUTE = 3
 
 
 @dataclass(frozen=True)
@@ -113,35 +117,26 @@ def clean_received(intake: Intake, strip: bool) -> list[FileReport]:
     return reports
 
 
-def work_bytes(data: bytes, most: int) -> int:
-    """The bytes a file's check reads, as far as `most` matters: its size, and for a zip package
-    (Office, OpenDocument) its members' declared uncompressed sizes together when larger (the
-    child reads no more of a member than its entry declares: zipfile stops there and checks the
-    CRC). Read from the zip's central directory only, nothing decompressed, and only for a file
-    of at most `most` bytes (a larger one is returned as its size)."""
-    if len(data) > most or not data.startswith(b"PK"):
-        return len(data)
-    try:
-        declared = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
-        return len(data)
-    return max(len(data), declared)
-
-
 def _check_in_a_place(settings, received: bytes, deadline: float) -> sandbox.Checked | None:
     """The sandbox's check of one file in one of the installation's `file_check_places` (shared
     by every server process, work_queues.shared_place), waiting for one at most
     `file_check_wait_seconds` and never past `deadline` (the request's, time.monotonic()); None
     when none came free, so a flood of bombs holds at most that many cores and no request waits
-    long behind it (issue 22). A small file (work_bytes at most `file_check_small_bytes`) may also
-    take the place kept for small checks, its child cut at SMALL_CPU_SECONDS; one cut there is
-    checked once more with the whole bound in an ordinary place (small in bytes, heavy to check)."""
+    long behind it (issue 22). A small file (check_sizes.small_check within
+    `file_check_small_bytes`: what it declares, nested packages and a picture's dimensions
+    included) may also take the place kept for small checks, its child cut at SMALL_CPU_SECONDS;
+    one cut there is checked once more with the whole bound in an ordinary place (small in what it
+    declares, heavy to check). Past SMALL_CUTS_PER_MINUTE cuts this minute, installation-wide, the
+    small place takes no file until the next minute, so a bomb that hides its size some way not
+    read from its headers cannot hold it with cut after cut."""
     most = settings.file_check_small_bytes
     # With no places at all, checks are off: none is kept for small ones either.
-    if most > 0 and settings.file_check_places > 0 and work_bytes(received, most) <= most:
+    if (most > 0 and settings.file_check_places > 0 and check_sizes.small_check(received, most)
+            and work_queues.minute_count(settings, SMALL_CUTS) < SMALL_CUTS_PER_MINUTE):
         checked = _check_placed(settings, received, deadline, small=True)
         if checked is None or checked.reason != "limit":
             return checked
+        work_queues.count_in_minute(settings, SMALL_CUTS)
     return _check_placed(settings, received, deadline, small=False)
 
 

@@ -62,6 +62,9 @@ class Intake:
     originals: list = field(default_factory=list)
     originals_key: bytes = b""
     file_reports: list = field(default_factory=list)
+    # The body's bytes read so far (watch): what a disclosure's proof pays for, whatever its
+    # Content-Length said (a chunked body declares none).
+    body_bytes: int = 0
 
     def __enter__(self) -> "Intake":
         return self
@@ -206,6 +209,7 @@ class _WatchedBody:
             # over (and gives its thread back) while a fast one reads in large pieces.
             size = int(min(size, max(_SMALLEST_READ, self._holder.rate(time.monotonic()))))
         data = self._stream.read(size)
+        intake.body_bytes += len(data)
         if self._holder is not None:
             try:
                 self._holder.note(len(data))

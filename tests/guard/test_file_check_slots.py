@@ -10,9 +10,11 @@ import os
 import threading
 import zipfile
 
+import pytest
+
 from portal.core.config import load_settings
 from portal.guard import upload_slots, work_queues
-from portal.intake import file_cleaning
+from portal.intake import check_sizes, file_cleaning
 from portal.hidden_details import sandbox
 from portal.web.app import create_app
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
@@ -132,12 +134,15 @@ def small_place_app(installation):
     return settings, app.test_client()
 
 
-def bomb_docx() -> bytes:
-    """20 KB or so that declares 4 MB of XML: small in bytes, not in what its check reads."""
+def bomb_docx(elements: int = 1_000_000, embedded: bytes | None = None) -> bytes:
+    """20 KB or so that declares 4 MB of XML: small in bytes, not in what its check reads (with
+    `embedded`, a chart's workbook inside it)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", b"<r>" + b"<p/>" * 1_000_000 + b"</r>")
+        archive.writestr("word/document.xml", b"<r>" + b"<p/>" * elements + b"</r>")
+        if embedded is not None:
+            archive.writestr("word/embeddings/Microsoft_Excel_Worksheet.xlsx", embedded)
     return out.getvalue()
 
 
@@ -156,7 +161,7 @@ def test_a_file_small_in_bytes_whose_zip_declares_more_takes_no_small_place(inst
     calls = cpu_bounds_of_checks(monkeypatch)
     settings, client = small_place_app(installation)
     bomb = bomb_docx()
-    assert len(bomb) < settings.file_check_small_bytes < file_cleaning.work_bytes(bomb, len(bomb))
+    assert len(bomb) < settings.file_check_small_bytes < check_sizes.package_bytes(bomb, len(bomb))
     with work_queues.shared_place(settings, file_cleaning.FILE_CHECKS, 1, deadline=0):
         held = disclose(client, [("attachments", "report.docx", bomb)])
     assert held.status_code == 200 and NOT_RUN in held.text and calls == []
@@ -170,3 +175,75 @@ def test_a_small_check_cut_at_its_bound_is_checked_again_with_the_whole_bound(in
     page = disclose(client)
     assert page.status_code == 200 and calls == [file_cleaning.SMALL_CPU_SECONDS, None]
     assert NOT_RUN not in page.text
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG's signature and header (what check_sizes reads), then its end: the check is counted,
+    not run."""
+    import zlib
+    ihdr = b"IHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0])
+    chunk = len(ihdr[4:]).to_bytes(4, "big") + ihdr + zlib.crc32(ihdr).to_bytes(4, "big")
+    return b"\x89PNG\r\n\x1a\n" + chunk + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def jpeg_with_scans(scans: int) -> bytes:
+    """A 100 x 100 JPEG's frame header and `scans` scan headers (a progressive bomb's shape)."""
+    frame = b"\xff\xc2\x00\x11\x08\x00\x64\x00\x64\x03" + b"\x01\x11\x00\x02\x11\x00\x03\x11\x00"
+    scan = b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + b"\x12\x34"
+    return b"\xff\xd8" + frame + scan * scans + b"\xff\xd9"
+
+
+SMALL_PICTURE = png_header(1024, 768)
+HIDDEN_SIZES = {
+    # The outer package declares only the inner one's 20 KB; the inner declares 4 MB of XML.
+    "package inside a package": ("report.docx", bomb_docx(100, embedded=bomb_docx())),
+    "picture of huge dimensions": ("photo.png", png_header(20_000, 20_000)),  # 1.6 GB of pixels
+    "JPEG of many scans": ("photo.jpg", jpeg_with_scans(check_sizes.SMALL_JPEG_SCANS + 1)),
+    "TIFF (decoded and encoded again)": ("scan.tif", b"II*\x00" + bytes(64)),
+}
+
+
+@pytest.mark.parametrize("name", list(HIDDEN_SIZES))
+def test_a_file_hiding_the_size_of_its_check_takes_no_small_place(installation, monkeypatch, name):
+    """A bomb that hides its size in what it declares (issue 22) is sent to an ordinary place
+    before its check starts: it could otherwise take the small place again and again, 2 s of CPU
+    each time. Bombs hold the ordinary place here, so it is not checked; a small file of the same
+    kinds is, in the small place."""
+    calls = cpu_bounds_of_checks(monkeypatch)
+    settings, client = small_place_app(installation)
+    filename, hidden = HIDDEN_SIZES[name]
+    assert len(hidden) < settings.file_check_small_bytes
+    with work_queues.shared_place(settings, file_cleaning.FILE_CHECKS, 1, deadline=0):
+        held = disclose(client, [("attachments", filename, hidden)])
+        assert held.status_code == 200 and NOT_RUN in held.text and calls == []
+        small = [("attachments", "chart.docx", bomb_docx(100, embedded=bomb_docx(100))),
+                 ("attachments", "photo.png", SMALL_PICTURE), ("attachments", "photo.jpg", jpeg_with_scans(10))]
+        checked = disclose(client, small)
+    assert checked.status_code == 200 and NOT_RUN not in checked.text
+    assert calls == [file_cleaning.SMALL_CPU_SECONDS] * 3
+
+
+def test_past_its_cuts_for_the_minute_the_small_place_takes_no_file_until_the_next(installation,
+                                                                                   monkeypatch):
+    """A bomb that hides its size some way not read from its headers is cut at the small bound
+    and checked again in an ordinary place; past SMALL_CUTS_PER_MINUTE cuts a minute,
+    installation-wide, the small place takes no file until the next minute."""
+    import time
+    now = [float(int(time.time()) // 60 * 60 + 1)]  # the start of a minute, held still
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    calls = cpu_bounds_of_checks(monkeypatch, cut_small=True)
+    _, client = small_place_app(installation)
+    small, cut_then_whole = file_cleaning.SMALL_CPU_SECONDS, [file_cleaning.SMALL_CPU_SECONDS, None]
+
+    def disclosed():
+        now[0] += 3  # a turn of the no-script line each time (the test client sends its ticket)
+        return disclose(client).status_code == 200
+
+    for _ in range(file_cleaning.SMALL_CUTS_PER_MINUTE):
+        assert disclosed()
+    assert calls == cut_then_whole * file_cleaning.SMALL_CUTS_PER_MINUTE
+    calls.clear()
+    assert disclosed() and calls == [None]  # straight to an ordinary place, the same minute
+    now[0] += 60
+    calls.clear()
+    assert disclosed() and calls == [small, None]  # the next minute: the small place again

@@ -46,6 +46,18 @@ def test_a_proof_solved_past_its_bits_pays_for_a_load_that_rose_meanwhile(instal
     assert send(further, further_page, required) == 400  # paid; the receipt opens nothing
 
 
+def size_priced_app(installation, monkeypatch):
+    """An app whose proofs start at 4 bits and rise a bit per doubling past 64 KiB (the same code
+    as 8 MiB), the minute of proofs held still."""
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)
+    monkeypatch.setattr(proofs, "CHECK_FREE_BYTES", 64 * 1024)
+    app = create_app(settings=load_settings(installation.data_dir, pow_bits=4, pow_max_bits=12,
+                                            pow_calm_per_minute=1000))
+    app.config["TESTING"] = True
+    return app
+
+
 def test_a_disclosure_declaring_more_bytes_to_check_pays_a_higher_proof(installation, monkeypatch,
                                                                         tmp_path):
     """A bomb upload costs its sender more: one bit for each doubling of the declared body past
@@ -54,12 +66,7 @@ def test_a_disclosure_declaring_more_bytes_to_check_pays_a_higher_proof(installa
     from tests.conftest import MARKER
     from tests.support import disclosure_fields, multipart, receipt_from
 
-    monkeypatch.setattr(proofs, "_process", proofs._Process())
-    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)
-    monkeypatch.setattr(proofs, "CHECK_FREE_BYTES", 64 * 1024)
-    app = create_app(settings=load_settings(installation.data_dir, pow_bits=4, pow_max_bits=12,
-                                            pow_calm_per_minute=1000))
-    app.config["TESTING"] = True
+    app = size_priced_app(installation, monkeypatch)
     blobs = installation.data_dir / "blobs"
 
     def send(client, page, details, files, below=None):
@@ -84,4 +91,35 @@ def test_a_disclosure_declaring_more_bytes_to_check_pays_a_higher_proof(installa
     assert bits_of(challenge_from(answer.text)) == 4 + 4  # the bits asked for that body
     assert (sorted(p.name for p in blobs.iterdir()) if blobs.exists() else []) == before
     answer, _ = send(large, answer.text, "Large. " + MARKER, upload)  # paid at the higher bits
+    assert answer.status_code == 200 and receipt_from(answer.text)
+
+
+def test_a_disclosure_sent_chunked_pays_for_the_bytes_it_sent_not_the_length_it_declared(
+        installation, monkeypatch):
+    """Found in review: a body sent chunked declares no Content-Length, so a large upload paid
+    the idle price (declare small, send big). The price is for the bytes the files came to."""
+    import io
+
+    from tests.conftest import MARKER
+    from tests.support import disclosure_fields, multipart, receipt_from
+
+    app = size_priced_app(installation, monkeypatch)
+    client = app.test_client()
+    upload = [("attachments", "big.bin", bytes(600 * 1024))]
+
+    def send_chunked(page, details, declared_bytes=0):
+        drop_ticket(client, "disclose")
+        fields = disclosure_fields(csrf_token(page), details)
+        body, kind = multipart(fields + solved(page, below=5 if not declared_bytes else None,
+                                               declared_bytes=declared_bytes), upload)
+        # As a server passes a chunked body on: no Content-Length, the input ends with the body.
+        return client.post("/disclose", input_stream=io.BytesIO(body), content_type=kind,
+                           headers={"Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True}), len(body)
+
+    page = client.get("/disclose").text
+    answer, sent = send_chunked(page, "Chunked. " + MARKER)  # at the idle price
+    assert answer.status_code == 503 and "Chunked." in answer.text  # refused, the text kept
+    assert bits_of(challenge_from(answer.text)) == 4 + proofs.check_bits(sent) == 4 + 4
+    answer, _ = send_chunked(answer.text, "Chunked. " + MARKER, declared_bytes=sent)
     assert answer.status_code == 200 and receipt_from(answer.text)

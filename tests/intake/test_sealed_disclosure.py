@@ -337,6 +337,48 @@ def test_a_sealed_disclosure_pays_the_forms_proof_of_work_or_ticket(client, inst
     assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 1
 
 
+def test_a_sealing_page_sending_a_ticket_past_its_time_is_told_so_and_its_sealed_body_goes_in_after(
+        client, installation, monkeypatch):
+    """As the no-script form says it (test_ticket_line): a ticket past its time is refused as such,
+    "has run out", with a fresh proof; the same sealed body sent again with it goes in."""
+    import time
+    from tests.support.proofs import solve, ticket_name
+    real = time.time
+
+    def expired_ticket(purpose: str) -> str:
+        """A ticket for `purpose`, bound to this session's form token, issued 45 minutes ago (past
+        its coarse expiry), set as the page would have set it."""
+        from portal.guard import tickets
+        with client.session_transaction() as stored:
+            bound = stored["csrf_token"]
+        monkeypatch.setattr(time, "time", lambda: real() - 2700)
+        value = tickets.ticket(client.application.config["PORTAL_SETTINGS"], purpose, bound).value
+        monkeypatch.setattr(time, "time", real)
+        client.set_cookie(ticket_name(purpose), value)
+        return value
+
+    def refused_then_sent(path: str, purpose: str, setup: dict, body: dict):
+        old = expired_ticket(purpose)
+        answer = post_json(client, path, body, setup["csrf_token"])
+        message = answer.get_json()["message"]
+        assert answer.status_code == 503 and answer.get_json()["error"] == "come-back"
+        assert "has run out" in message and "What you wrote is still here" in message
+        assert client.get_cookie(ticket_name(purpose)).value != old  # a fresh ticket with it
+        challenge = answer.get_json()["proof"]["challenge"]
+        paid = {**body, "pow_challenge": challenge, "pow_solution": solve(challenge)}
+        return post_json(client, path, paid, setup["csrf_token"])
+
+    setup = get_setup(client)
+    sealed = seal_disclosure(setup, VALUES)
+    assert refused_then_sent("/disclose/sealed", "disclose", setup, sealed.body).status_code == 201
+    ctx, case = only_case(installation.data_dir)
+    assert case.id == sealed.case_id
+    ctx.db.conn.close()
+    setup = client.get("/status/sealed/setup").get_json()
+    opened = refused_then_sent("/status/sealed", "status", setup, {"v": 1, "lookup": sealed.identity.lookup_id})
+    assert opened.status_code == 200, opened.text
+
+
 def test_below_the_free_space_floor_nothing_sealed_is_taken(installation):
     from portal.core.config import load_settings
     from portal.web.app import create_app

@@ -98,6 +98,12 @@ def _not_kept(fields, problem: str, dropped, retry_after: int) -> Response:
     return unread_rest(with_retry_after(body, 503, retry_after))
 
 
+def _bytes_to_check(intake) -> int:
+    """The bytes a disclosure's proof pays for (proofs.check_bits): its Content-Length, or what
+    its body came to when more (a chunked body declares none: declared small, sent big)."""
+    return max(request.content_length or 0, intake.body_bytes if intake is not None else 0)
+
+
 @bp.get("/.well-known/security.txt")
 def security_txt():
     """RFC 9116: whom to tell about a vulnerability, from the installation's settings."""
@@ -139,7 +145,7 @@ def disclose_post():
                 return _render_disclose(form, dropped=intake.file_names)
             if form.validate():
                 # Paid for before the receipt's derivation, and for the bytes it asks to check.
-                payment.collect("disclose", fields, request.content_length or 0)
+                payment.collect("disclose", fields, _bytes_to_check(intake))
                 receipt = cases.complete_disclosure(
                     ctx,
                     intake,
@@ -198,7 +204,7 @@ def disclose_post():
             payment.come_back_message(wait, exc) + " Please choose any files again.",
             dropped=intake.file_names,
             keep=isinstance(exc, flood.NotYet),
-            declared=request.content_length or 0,
+            declared=_bytes_to_check(intake),
         )
         return with_retry_after(body, 503, wait)
     except receiving.Throttled as exc:

@@ -90,13 +90,16 @@ def _body(kind: str = "application/json"):
 
 
 def _paid(purpose: str, fields: dict):
+    """Spend what the sealing page paid with (payment.collect), or Refused: 503 come-back with the
+    words of the no-script form (a ticket past its time says so: tickets.Expired) and a fresh proof
+    (and ticket), so the page sends the same sealed body again, nothing typed lost."""
     try:
         return payment.collect(purpose, fields)
     except (flood.NotPaid, flood.NotYet) as exc:
         wait = payment.retry_after(exc, purpose)
         proof = payment.offer(purpose, keep_ticket=isinstance(exc, flood.NotYet))
         raise Refused(
-            error(503, "come-back", payment.come_back_message(wait), wait, proof=proof)
+            error(503, "come-back", payment.come_back_message(wait, exc), wait, proof=proof)
         ) from None
 
 
