@@ -10,6 +10,7 @@ from portal.cli import (
     database,
     installation,
     integrity,
+    organisation_archives,
     retention,
     roster,
     service,
@@ -18,6 +19,6 @@ from portal.cli import (
 from portal.cli.root import main
 
 __all__ = [
-    "main", "accounts", "bundle", "channels", "database", "installation", "integrity", "retention",
-    "roster", "service", "workdays",
+    "main", "accounts", "bundle", "channels", "database", "installation", "integrity",
+    "organisation_archives", "retention", "roster", "service", "workdays",
 ]

@@ -1,6 +1,7 @@
 """Many organisations on one installation (issue 29; docs/organisations.md): `portal service init
-DIR`, `portal service serve DIR`, `portal service host`, `portal service operator add`, and `portal
-org create`, `portal org adopt`, `portal org list`, `portal org invite`, `portal org host`."""
+DIR`, `portal service serve DIR`, `portal service notify DIR`, `portal service host`, `portal
+service operator add`, and `portal org create`, `portal org adopt`, `portal org list`, `portal org
+invite`, `portal org host` (an organisation leaving or coming back: organisation_archives.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import click
 from portal.cli.root import insecure_fast_kdf_option, main, read_passphrase
 from portal.service import registry
 
-_SERVICE = click.option(
+SERVICE_OPTION = click.option(
     "--service",
     "service_dir",
     required=True,
@@ -61,9 +62,32 @@ def service_serve(service_dir: Path, host: str, port: int, workers: int) -> None
     serve(service_dir, host, port, workers=workers)
 
 
+@service.command("notify")
+@click.argument("service_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--parent-pid",
+    type=int,
+    default=None,
+    help="Stop when this process is no longer our parent (default: the parent at start).",
+)
+def service_notify(service_dir: Path, parent_pid: int | None) -> None:
+    """Keep each organisation's notifier running (`portal notify --keep-running`, for those with
+    an SMTP server set), an organisation made meanwhile's within seconds. `portal service serve`
+    starts it by itself."""
+    import os
+
+    from portal.service.notifiers import keep_running
+
+    try:
+        registry.organisations(service_dir)
+    except registry.ServiceError as exc:
+        raise click.ClickException(str(exc))
+    keep_running(service_dir, parent_pid or os.getppid())
+
+
 @service.command("host")
 @click.argument("hostname")
-@_SERVICE
+@SERVICE_OPTION
 def service_host(hostname: str, service_dir: Path) -> None:
     """Name a host name of the service's own (where /o/<slug>/ and /service/ are served). Once one
     is named, any host that is neither the service's nor an organisation's is answered as an
@@ -83,7 +107,7 @@ def service_operator() -> None:
 @service_operator.command("add")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@_SERVICE
+@SERVICE_OPTION
 @click.option(
     "--passphrase-stdin",
     is_flag=True,
@@ -115,7 +139,7 @@ def org() -> None:
 @org.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="The organisation's name, as people know it.")
-@_SERVICE
+@SERVICE_OPTION
 @insecure_fast_kdf_option
 def org_create(slug: str, name: str, service_dir: Path, insecure_fast_kdf: bool) -> None:
     """Register an organisation and make its own data directory (as `portal init` does)."""
@@ -140,7 +164,7 @@ def org_create(slug: str, name: str, service_dir: Path, insecure_fast_kdf: bool)
     help="The data directory of a single installation (made by `portal init`); stop its server"
     " first.",
 )
-@_SERVICE
+@SERVICE_OPTION
 @click.option(
     "--copy",
     is_flag=True,
@@ -170,7 +194,7 @@ def org_adopt(slug: str, name: str, source: Path, service_dir: Path, copy: bool)
 
 
 @org.command("list")
-@_SERVICE
+@SERVICE_OPTION
 def org_list(service_dir: Path) -> None:
     """Print each organisation's slug and name, one a line (no counts)."""
     try:
@@ -194,7 +218,7 @@ def org_list(service_dir: Path) -> None:
     multiple=True,
     help="An officer's channel, one that has no officer yet (repeat for several).",
 )
-@_SERVICE
+@SERVICE_OPTION
 @click.option(
     "--base-url",
     envvar="PORTAL_PUBLIC_URL",
@@ -244,7 +268,7 @@ def org_invite(
     help="Serve the organisation at its host names only: /o/SLUG/ then answers as an unknown"
     " organisation does.",
 )
-@_SERVICE
+@SERVICE_OPTION
 def org_host(slug: str, hostname: str, only: bool, service_dir: Path) -> None:
     """Serve an organisation at its own host name (such as pd.north.govt.nz) as well as at
     /o/SLUG/: point the name at this server and add it to nginx's server_name (docs/deploy.md)."""
@@ -254,3 +278,4 @@ def org_host(slug: str, hostname: str, only: bool, service_dir: Path) -> None:
         raise click.ClickException(str(exc))
     where = "only" if only else f"as well as at /o/{slug}/"
     click.echo(f"{slug} is served at https://{name}/ {where}.")
+

@@ -148,12 +148,23 @@ def required_bits(db: Database, settings: Settings, purpose: str, declared_bytes
 LANE_CALM_REFUSALS = 2  # lane requests turned away in a minute before its price rises
 
 
-def _lane_extra() -> int:
-    """One bit more for the lane for each doubling of the lane requests this process turned away
-    this minute past LANE_CALM_REFUSALS (work_queues.lane_refusals): a flood paying the lane's
-    price that fills it pays more until it no longer does, so the lane keeps a turn free."""
-    refused = work_queues.lane_refusals()
-    return 0 if refused < LANE_CALM_REFUSALS else int(math.log2(refused / LANE_CALM_REFUSALS)) + 1
+def _doublings(refused: int, calm: int) -> int:
+    return 0 if refused < calm else int(math.log2(refused / calm)) + 1
+
+
+def _lane_extra(settings: Settings) -> int:
+    """One bit more for the lane for each doubling of the lane requests turned away this minute
+    past LANE_CALM_REFUSALS (work_queues.lane_refusals): a flood paying the lane's price that
+    fills it pays more until it no longer does, so the lane keeps a turn free. In a service
+    (`organisation_share`) each organisation's lane is priced by its own refusals, so one
+    organisation's flood, however large, does not raise the others' price; but at least by the
+    whole process's refusals less those of the organisation refused most, so a flood spread over
+    many organisations pays as one would."""
+    own = _doublings(work_queues.lane_refusals(settings), LANE_CALM_REFUSALS)
+    if settings.organisation_share <= 0:
+        return own
+    spread = work_queues.lane_refusals() - work_queues.most_refused_at_one()
+    return max(own, _doublings(spread, LANE_CALM_REFUSALS))
 
 
 def lane_bits(db: Database, settings: Settings, purpose: str) -> int | None:
@@ -162,7 +173,7 @@ def lane_bits(db: Database, settings: Settings, purpose: str) -> int | None:
     `pow_max_bits` + `pow_lane_bits`. None with the lane off, or for another form."""
     if purpose != "status" or settings.pow_lane_bits <= 0:
         return None
-    bits = load_bits(db, settings, purpose) + settings.pow_lane_bits + _lane_extra()
+    bits = load_bits(db, settings, purpose) + settings.pow_lane_bits + _lane_extra(settings)
     return min(settings.pow_max_bits + settings.pow_lane_bits, bits)
 
 
@@ -171,7 +182,7 @@ def lane_offer(ctx: Context, purpose: str) -> int | None:
     overtake), with one spare bit, so that the load rising while it solves keeps it in the lane."""
     db, settings = ctx.db, ctx.settings
     lane = lane_bits(db, settings, purpose)
-    calm = load_bits(db, settings, purpose) <= settings.pow_bits and not _lane_extra()
+    calm = load_bits(db, settings, purpose) <= settings.pow_bits and not _lane_extra(settings)
     if lane is None or calm:
         return None
     return lane + 1

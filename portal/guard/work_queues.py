@@ -21,7 +21,8 @@ in threads of their own that `start` makes from the thread creating the app, a w
 thread, so that they do not inherit the low priority of the receipt checks' request threads: at
 nice 19 a flood on the same cores starved them and the lane gave no turn. They stay within the
 lane's `receipt_share` places. Each lane request turned away is counted for the current minute
-(`lane_refusals`): the lane's price rises with them (portal.guard.proofs.lane_bits)."""
+(`lane_refusals`): the lane's price rises with them (portal.guard.proofs.lane_bits), in a service
+with each organisation's own."""
 
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ def slot(settings: Settings, kind: str, *, wait: float | None = None) -> Iterato
                 yield
         except Busy:
             if kind == LANE:
-                _note_lane_refusal()
+                _note_lane_refusal(settings)
             raise
 
 
@@ -217,28 +218,52 @@ def _lane_threads(settings: Settings) -> ThreadPoolExecutor:
     return pool
 
 
+# Lane requests turned away: the whole process's, and (in a process serving many organisations)
+# each organisation's, by its data directory.
 _refusals = {"minute": 0, "now": 0, "before": 0}
+_organisation_refusals: dict[str, dict[str, int]] = {}
 
 
-def _note_lane_refusal() -> None:
+def _note_lane_refusal(settings: Settings) -> None:
     with _queues_lock:
-        _roll_refusals()
+        _roll_refusals(_refusals)
         _refusals["now"] += 1
+        if settings.organisation_share > 0:
+            counts = _organisation_refusals.setdefault(
+                str(settings.data_dir.resolve()), {"minute": 0, "now": 0, "before": 0}
+            )
+            _roll_refusals(counts)
+            counts["now"] += 1
 
 
-def lane_refusals() -> int:
-    """Lane requests this process turned away (line full, no place in time) this minute, or the
-    minute before if that was more (so the lane's price does not fall back at each minute)."""
+def lane_refusals(settings: Settings | None = None) -> int:
+    """Lane requests turned away (line full, no place in time) this minute, or the minute before
+    if that was more (so the lane's price does not fall back at each minute): the organisation's
+    own under `settings` with an `organisation_share`, else the whole process's."""
     with _queues_lock:
-        _roll_refusals()
-        return max(_refusals["now"], _refusals["before"])
+        if settings is None or settings.organisation_share <= 0:
+            counts = _refusals
+        else:
+            counts = _organisation_refusals.get(str(settings.data_dir.resolve()))
+            if counts is None:
+                return 0
+        _roll_refusals(counts)
+        return max(counts["now"], counts["before"])
 
 
-def _roll_refusals() -> None:
+def most_refused_at_one() -> int:
+    """The most lane requests turned away at any one organisation (as lane_refusals counts)."""
+    with _queues_lock:
+        for counts in _organisation_refusals.values():
+            _roll_refusals(counts)
+        return max((max(c["now"], c["before"]) for c in _organisation_refusals.values()), default=0)
+
+
+def _roll_refusals(counts: dict[str, int]) -> None:
     minute = int(time.time()) // 60
-    if minute != _refusals["minute"]:
-        gone = minute - _refusals["minute"]
-        _refusals.update(minute=minute, before=_refusals["now"] if gone == 1 else 0, now=0)
+    if minute != counts["minute"]:
+        gone = minute - counts["minute"]
+        counts.update(minute=minute, before=counts["now"] if gone == 1 else 0, now=0)
 
 
 _pools: dict[tuple[int, int, int], ThreadPoolExecutor] = {}

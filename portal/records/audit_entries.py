@@ -116,6 +116,9 @@ EVENT_LABELS: dict[str, str] = {
     "organisation_host": N_("Host name given to an organisation"),
     "organisation_adopt": N_("Existing installation brought into the service as an organisation"),
     "service_host": N_("Host name given to the service"),
+    "organisation_backup": N_("Organisation's archive made, sealed to its own archive key"),
+    "organisation_restore": N_("Organisation brought back from its archive"),
+    "organisation_erase": N_("Organisation erased from the service"),
 }
 
 

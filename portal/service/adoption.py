@@ -83,9 +83,9 @@ def adopt_installation(
 ) -> Adopted:
     """Make the installation at `source` the service's organisation `slug`. The installation must
     not be served meanwhile (stop `portal serve` first). Audited in the service's chain
-    (`organisation_adopt`, the slug). Raises ServiceError, with nothing moved, for a slug or name
-    as create_organisation refuses, a `source` that is no installation or is part of the service,
-    or an audit chain that does not verify."""
+    (`organisation_adopt`, its service id). Raises ServiceError, with nothing moved, for a slug or
+    name as create_organisation refuses, a `source` that is no installation or is part of the
+    service, or an audit chain that does not verify."""
     service_dir, source = Path(service_dir).resolve(), Path(source).resolve()
     if not (source / INSTALLATION_FILE).is_file() or (source / SERVICE_FILE).exists():
         raise ServiceError(f"{source} is not the data directory of an installation.")
@@ -119,5 +119,5 @@ def adopt_installation(
         raise ServiceError(
             f"The audit chain of {target} does not verify after the move: {after.message}"
         )
-    operator.record(service_dir, "organisation_adopt", {"organisation": made.slug})
+    operator.record(service_dir, "organisation_adopt", {"organisation": made.id})
     return Adopted(made, bool(copied), after.length)

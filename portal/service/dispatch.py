@@ -84,11 +84,17 @@ class ServiceApp:
 
     def _current_routing(self) -> Routing:
         """The registry's host names, read again whenever service.json has been replaced (one
-        stat a request), so a host name given while the service runs is served at once."""
+        stat a request), so a host name given while the service runs is served at once, and an
+        organisation erased meanwhile is forgotten."""
         stat = (self.service_dir / SERVICE_FILE).stat()
         stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if self._routing is None or self._routing[0] != stamp:
             self._routing = (stamp, routing(self.service_dir))
+            # An organisation erased (portal.service.erasure) is served no more from here.
+            kept = {org.slug for org in organisations(self.service_dir)} | {"", _OPERATOR_KEY}
+            with self._lock:
+                for gone in set(self._apps) - kept:
+                    del self._apps[gone]
         return self._routing[1]
 
     def _not_found(self, environ, start_response, slug: str | None):

@@ -17,7 +17,7 @@ from portal.keys import accounts, invitations
 from portal.keys.accounts import AccountError
 from portal.keys.channels import channel_officers, resolve_channels
 from portal.service import operator
-from portal.service.registry import ServiceError, data_dir_of, organisations
+from portal.service.registry import ServiceError, data_dir_of, organisation, organisations
 
 ROLES = ("admin", "officer")
 
@@ -26,10 +26,11 @@ def invite_member(
     service_dir: Path, slug: str, *, role: str, email: str, name: str, channels: list[str]
 ) -> str:
     """Make the invitation and return its one-time token (shown once); the link is
-    `/o/<slug>` + invitations.ENROL_PATH + token. Audited in the service's chain (the organisation's
-    slug and the role, no name or address) and in the organisation's (as `portal officer invite`
-    is). Raises ServiceError for an unknown organisation, AccountError for an organisation that is
-    past its first administrator or a channel past its first officer, or a malformed invitation."""
+    `/o/<slug>` + invitations.ENROL_PATH + token. Audited in the service's chain (the
+    organisation's service id and the role, no name or address) and in the organisation's (as
+    `portal officer invite` is). Raises ServiceError for an unknown organisation, AccountError
+    for an organisation that is past its first administrator or a channel past its first officer,
+    or a malformed invitation."""
     if slug not in {org.slug for org in organisations(service_dir)}:
         raise ServiceError(f"There is no organisation '{slug}'.")
     if role not in ROLES:
@@ -42,7 +43,11 @@ def invite_member(
         )
     finally:
         ctx.db.conn.close()
-    operator.record(service_dir, "organisation_invitation", {"organisation": slug, "role": role})
+    operator.record(
+        service_dir,
+        "organisation_invitation",
+        {"organisation": organisation(service_dir, slug).id, "role": role},
+    )
     return token
 
 

@@ -2,7 +2,7 @@
 `organisations/<slug>/` is each one's own data directory, exactly what a single installation has.
 
 Layout:
-    DIR/service.json              {"organisations": [{"slug", "name", "created"}, ...],
+    DIR/service.json              {"organisations": [{"slug", "name", "created", "id"}, ...],
                                    "hosts": {host name: slug}, "host_only": [slug, ...],
                                    "service_hosts": [host name, ...]}   (the last three optional)
     DIR/organisations/<slug>/     an installation made as `portal init` makes one
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -43,6 +44,13 @@ class Organisation:
     slug: str
     name: str
     created: str  # YYYY-MM-DD, the service's day (Pacific/Auckland)
+    # The service audit's name for it (`org-` and 16 hex digits, random): entries name this, not
+    # the slug, so that once it is erased nothing in the service says which organisation it was.
+    id: str = ""
+
+
+def _new_id() -> str:
+    return "org-" + secrets.token_hex(8)
 
 
 def _read(service_dir: Path) -> dict:
@@ -75,7 +83,7 @@ def create_organisation(
         name,
         lambda data_dir: make_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf),
     )
-    operator.record(service_dir, "organisation_add", {"organisation": slug})
+    operator.record(service_dir, "organisation_add", {"organisation": made.id})
     return made
 
 
@@ -97,7 +105,12 @@ def register_organisation(
         if any(entry["slug"] == slug for entry in document["organisations"]):
             raise ServiceError(f"There is already an organisation '{slug}'.")
         make(data_dir_of(service_dir, slug))
-        entry = {"slug": slug, "name": name.strip(), "created": today("Pacific/Auckland")}
+        entry = {
+            "slug": slug,
+            "name": name.strip(),
+            "created": today("Pacific/Auckland"),
+            "id": _new_id(),
+        }
         document["organisations"].append(entry)
         write_private_json(service_dir / SERVICE_FILE, document)
     return Organisation(**entry)
@@ -106,6 +119,37 @@ def register_organisation(
 def organisations(service_dir: Path) -> list[Organisation]:
     """Every registered organisation, in the order made. ServiceError if not a service directory."""
     return [Organisation(**entry) for entry in _read(service_dir)["organisations"]]
+
+
+def organisation(service_dir: Path, slug: str) -> Organisation:
+    """The registered organisation `slug`, with its service id (given now, and kept, to one
+    registered before ids existed). ServiceError if there is none."""
+    with installation_lock(service_dir):
+        document = _read(service_dir)
+        for entry in document["organisations"]:
+            if entry["slug"] == slug:
+                if not entry.get("id"):
+                    entry["id"] = _new_id()
+                    write_private_json(service_dir / SERVICE_FILE, document)
+                return Organisation(**entry)
+    raise ServiceError(f"There is no organisation '{slug}'.")
+
+
+def remove_organisation(service_dir: Path, slug: str, take_away: Callable[[Path], None]) -> None:
+    """Under the service's lock: call `take_away(data_dir)` (which moves the organisation's data
+    directory out of the way; nothing is changed if it raises), then forget the organisation and
+    its host names. ServiceError if there is none."""
+    with installation_lock(service_dir):
+        document = _read(service_dir)
+        if slug not in {entry["slug"] for entry in document["organisations"]}:
+            raise ServiceError(f"There is no organisation '{slug}'.")
+        take_away(data_dir_of(service_dir, slug))
+        document["organisations"] = [e for e in document["organisations"] if e["slug"] != slug]
+        if "hosts" in document:
+            document["hosts"] = {h: s for h, s in document["hosts"].items() if s != slug}
+        if "host_only" in document:
+            document["host_only"] = [s for s in document["host_only"] if s != slug]
+        write_private_json(service_dir / SERVICE_FILE, document)
 
 
 @dataclass(frozen=True)
@@ -155,7 +199,9 @@ def set_host(service_dir: Path, slug: str, host: str, *, only: bool = False) -> 
         document["host_only"] = sorted(host_only | ({slug} if only else set()))
         write_private_json(service_dir / SERVICE_FILE, document)
     operator.record(
-        service_dir, "organisation_host", {"organisation": slug, "host": name, "only": only}
+        service_dir,
+        "organisation_host",
+        {"organisation": organisation(service_dir, slug).id, "host": name, "only": only},
     )
     return name
 

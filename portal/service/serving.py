@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portal.core.config import load_settings
+from portal.service.notifiers import start_keeper
 from portal.service.operator import ensure_operator_installation
 from portal.service.registry import NOWHERE, data_dir_of, organisations
 from portal.web.server import run
@@ -20,8 +21,8 @@ def organisation_dirs(service_dir: Path) -> list[Path]:
 def serve(service_dir: Path, host: str, port: int, workers: int = 2, threads: int = 8) -> None:
     """Serve the service until stopped. The slow-client limits are the service's own (those of
     its empty installation, DIR/nowhere); each organisation with an SMTP server set gets its
-    notifier, as `portal serve` starts one (an organisation made later gets its own at the next
-    start). Raises ServiceError if `service_dir` is not a service."""
+    notifier, as `portal serve` starts one, and one made later within seconds (notifiers.py).
+    Raises ServiceError if `service_dir` is not a service."""
     service_dir = Path(service_dir)
     ensure_operator_installation(service_dir)
 
@@ -33,13 +34,20 @@ def serve(service_dir: Path, host: str, port: int, workers: int = 2, threads: in
     def data_dirs() -> list[Path]:
         return [service_dir / NOWHERE, *organisation_dirs(service_dir)]
 
-    run(
-        load,
-        data_dirs,
-        load_settings(service_dir / NOWHERE),
-        organisation_dirs(service_dir),
-        host,
-        port,
-        workers=workers,
-        threads=threads,
-    )
+    # The notifiers are the keeper's (notifiers.py), which starts one for each organisation that
+    # wants one, made before the start or since.
+    keeper = start_keeper(service_dir)
+    try:
+        run(
+            load,
+            data_dirs,
+            load_settings(service_dir / NOWHERE),
+            [],
+            host,
+            port,
+            workers=workers,
+            threads=threads,
+        )
+    finally:
+        keeper.terminate()
+        keeper.wait(10)

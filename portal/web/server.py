@@ -261,7 +261,7 @@ def run(
     _steady_malloc()
     _no_server_header()
     notifiers = [
-        _start_notifier(data_dir) for data_dir in notified if load_settings(data_dir).smtp_host
+        start_notifier(data_dir) for data_dir in notified if load_settings(data_dir).smtp_host
     ]
     try:
         PortalServer(load, data_dirs, options).run()
@@ -293,7 +293,7 @@ def _sweep_after_worker(arbiter, worker) -> None:
         arbiter.log.info("A worker ended: removed %d unfinished upload file(s).", removed)
 
 
-def _start_notifier(data_dir: Path) -> subprocess.Popen:
+def start_notifier(data_dir: Path) -> subprocess.Popen:
     """`portal notify --keep-running` beside the server: digests go out at the digest time with no
     cron or timer to set up. It is a child of gunicorn's master, which reaps it like a worker: it
     never exits with gunicorn's boot-error codes (3, 4), and it stops by itself if the master is

@@ -12,7 +12,7 @@ from werkzeug.test import Client
 
 from portal.service.dispatch import service_app
 from portal.service.operator import operator_dir
-from portal.service.registry import data_dir_of
+from portal.service.registry import data_dir_of, organisation
 from tests.conftest import MARKER, run_cli
 from tests.service.test_organisations import make_service, portal
 from tests.service.test_service_operator import sign_in
@@ -67,11 +67,11 @@ def test_an_adopted_installation_keeps_every_case_readable_and_its_audit_chain(t
     assert 'id="case-status"' in opened.text
     for other in ("a", "b"):
         assert files_containing(data_dir_of(service, other), ref.encode()) == []
-    # The service's chain says what was done, by slug.
+    # The service's chain says what was done, naming the organisation by its service id.
     db = sqlite3.connect(operator_dir(service) / "portal.db")
     [(detail,)] = db.execute("SELECT detail FROM audit_log WHERE event = 'organisation_adopt'").fetchall()
     db.close()
-    assert '"north"' in detail
+    assert detail == f'{{"organisation":"{organisation(service, "north").id}"}}' and "north" not in detail
 
 
 def test_an_adoption_that_cannot_be_made_moves_nothing(tmp_path, installation):

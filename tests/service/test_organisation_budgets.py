@@ -11,11 +11,12 @@ import threading
 from werkzeug.test import Client
 
 from portal.core.config import load_settings
-from portal.guard import upload_slots, work_queues
+from portal.core.context import open_context
+from portal.guard import proofs, upload_slots, work_queues
 from portal.service.dispatch import ORGANISATION_SHARE, service_app
 from portal.service.registry import data_dir_of
 from tests.conftest import add_account
-from tests.service.test_organisations import make_service
+from tests.service.test_organisations import make_service, portal
 from tests.service.test_service_operator import sign_in
 from tests.support import csrf_token, disclosure_fields, post_multipart
 
@@ -122,3 +123,48 @@ def test_one_organisations_slow_uploads_leave_upload_slots_to_the_others(tmp_pat
     finally:
         for holder in held + others:
             slots.release(holder)
+
+
+def test_one_organisations_lane_refusals_raise_its_own_lane_price_and_a_spread_flood_everyones(tmp_path, monkeypatch):
+    service = make_service(tmp_path)
+    portal("org", "create", "c", "--name", "Council C", "--service", str(service), "--insecure-fast-kdf")
+    wsgi = service_app(service)
+    a, b, c = (settings_of(wsgi, slug) for slug in ("a", "b", "c"))
+    monkeypatch.setattr(work_queues, "_refusals", {"minute": 0, "now": 0, "before": 0})
+    monkeypatch.setattr(work_queues, "_organisation_refusals", {})
+    databases = {}
+
+    def lane_price(settings):
+        if settings.data_dir not in databases:
+            databases[settings.data_dir] = open_context(settings.data_dir)
+        return proofs.lane_bits(databases[settings.data_dir].db, settings, "status")
+
+    def turned_away(settings, times):
+        for _ in range(times):
+            with contextlib.suppress(work_queues.Busy):
+                with work_queues.slot(settings, work_queues.LANE, wait=0):
+                    raise AssertionError("the lane is full")
+
+    calm = {name: lane_price(s) for name, s in (("a", a), ("b", b), ("c", c))}
+    assert calm["a"] == calm["b"] == calm["c"]
+    lane = work_queues.queue(a, work_queues.LANE)
+    taken = 0
+    try:
+        while lane.acquire(0):  # the lane's every slot running someone's check
+            taken += 1
+        # a's flood fills the lane: a's lane price rises, by a bit a doubling; b's and c's do not.
+        turned_away(a, proofs.LANE_CALM_REFUSALS * 4)
+        assert work_queues.lane_refusals(a) == proofs.LANE_CALM_REFUSALS * 4
+        assert work_queues.lane_refusals(b) == 0
+        assert lane_price(a) == calm["a"] + 3
+        assert lane_price(b) == calm["b"] and lane_price(c) == calm["c"]
+        # The same flood spread over b and c too: each pays, b as much as a spread of its size.
+        turned_away(b, proofs.LANE_CALM_REFUSALS)
+        turned_away(c, proofs.LANE_CALM_REFUSALS)
+        assert lane_price(a) == calm["a"] + 3
+        assert lane_price(b) == lane_price(c) == calm["b"] + 2  # 4 refused elsewhere than at a
+    finally:
+        for _ in range(taken):
+            lane.release()
+        for ctx in databases.values():
+            ctx.db.conn.close()

@@ -13,12 +13,23 @@ organisation is tests/keys/test_authorisation.py's table; this one is about wher
   not exist.
 
 CSRF is off here (as in the single installation's table); the test client, never a served process.
+The installation, its people and their signed-in clients are made once for the module (`world`):
+the first test calls a's people at a and b, the second b's officer at b, so neither's sessions
+are the other's.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import tempfile
+from pathlib import Path
 
+import pytest
 from werkzeug.test import Client
+
+from portal.keys import second_factor
+from tests import conftest
 
 from portal.service.dispatch import service_app
 from portal.service.registry import data_dir_of
@@ -106,6 +117,26 @@ def _world(tmp_path):
     return app, clients, worlds, people
 
 
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """_world, once for the module. Made before any test's own TOTP clock (tests/conftest.py), so
+    with a movable clock of its own, for the sign-ins it makes; the sessions outlive it. In memory
+    where there is /dev/shm: some 1,200 requests' commits then wait for no disk (what is asserted
+    is who reaches what, not what survives a crash)."""
+    memory = Path("/dev/shm")
+    with contextlib.ExitStack() as stack:
+        if memory.is_dir() and os.access(memory, os.W_OK):
+            where = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=memory, prefix="matrix-")))
+        else:
+            where = tmp_path_factory.mktemp("matrix")
+        with pytest.MonkeyPatch.context() as patch:
+            clock = conftest.TotpClock(movable=True)
+            patch.setattr(conftest, "TOTP_CLOCK", clock)
+            patch.setattr(second_factor, "seconds_now", clock.seconds)
+            built = _world(where)
+        yield built
+
+
 # What differs from one request to the next whoever asks: tokens, challenges, nonces, form values.
 _PER_REQUEST = re.compile(r'"(csrf_token|challenge|submission_token)": ?"[^"]*"|(nonce|value)="[^"]*"')
 
@@ -119,8 +150,8 @@ def _answer(response, with_page: bool) -> tuple:
     return response.status_code, response.headers.get("Location", ""), body
 
 
-def test_no_role_of_one_organisation_gets_anything_of_another_on_any_route(tmp_path):
-    app, clients, worlds, _ = _world(tmp_path)
+def test_no_role_of_one_organisation_gets_anything_of_another_on_any_route(world):
+    app, clients, worlds, _ = world
     routes = sorted(_routes(app), key=lambda r: (r[0] in LAST, LAST.index(r[0]) if r[0] in LAST else 0))
     assert len(routes) > 100  # the whole map, not a few routes
     wrong = []
@@ -144,8 +175,8 @@ def test_no_role_of_one_organisation_gets_anything_of_another_on_any_route(tmp_p
     assert not wrong, "\n".join(wrong)
 
 
-def test_an_organisations_case_asked_of_another_is_a_case_that_does_not_exist(tmp_path):
-    app, clients, worlds, people = _world(tmp_path)
+def test_an_organisations_case_asked_of_another_is_a_case_that_does_not_exist(world):
+    app, clients, worlds, people = world
     b_officer = At(clients["b"]["officer"], "/o/b")
     # b's officer opens b's case: the officer's session and key are live at b.
     assert b_officer.get(f"/console/cases/{worlds['b']['ref']}").status_code == 200

@@ -11,7 +11,7 @@ from werkzeug.test import Client
 
 from portal.service.dispatch import service_app
 from portal.service.operator import operator_dir
-from portal.service.registry import data_dir_of
+from portal.service.registry import data_dir_of, organisation
 from tests.conftest import Officer, run_cli
 from tests.service.test_organisations import make_service, portal
 from tests.support import csrf_token, files_containing, form_for
@@ -92,7 +92,8 @@ def test_the_first_administrator_and_officer_make_their_own_accounts_through_a_l
     db = sqlite3.connect(operator_dir(service) / "portal.db")
     details = [d for (d,) in db.execute("SELECT detail FROM audit_log WHERE event = 'organisation_invitation'")]
     db.close()
-    assert details == ['{"organisation":"a","role":"admin"}', '{"organisation":"a","role":"officer"}']
+    org_id = organisation(service, "a").id
+    assert details == [f'{{"organisation":"{org_id}","role":"admin"}}', f'{{"organisation":"{org_id}","role":"officer"}}']
     assert files_containing(operator_dir(service), b"ada@a.govt.nz") == []
 
 
