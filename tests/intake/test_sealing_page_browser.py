@@ -32,9 +32,9 @@ KEPT_FOR_RESUMING = "Object.keys(localStorage).filter(k => k.startsWith('portal-
 
 
 @pytest.fixture(autouse=True)
-def signed_bundle(app, installation):
+def signed_bundle(app, installation, monkeypatch):
     """The sealing page refuses to seal without a signed bundle whose roots are the portal's."""
-    return sign_bundle(app, installation.data_dir)
+    return sign_bundle(app, installation.data_dir, monkeypatch)
 
 
 @pytest.fixture(params=[False, True], ids=["jit", "jitless"])
@@ -222,13 +222,13 @@ def test_a_photo_sealed_in_the_browser_loses_its_location_and_names_before_it_is
 
 
 def test_a_manifest_whose_roots_are_not_the_portals_makes_the_page_refuse_to_seal(base_url, app, installation,
-                                                                                   browser):
+                                                                                   browser, monkeypatch):
     # Signed with another root for the channel: the portal's roots (its roots file or database)
     # then differ from the signed ones, and the page seals nothing.
     import nacl.signing
     served = app.test_client().get("/disclose/sealed/roots").get_json()["roots"]
     other = {int(c): bytes(nacl.signing.SigningKey.generate().verify_key) for c in served}
-    sign_bundle(app, installation.data_dir, roots=other)
+    sign_bundle(app, installation.data_dir, monkeypatch, roots=other)
     page = browser.new_page(viewport=NARROW)
     page.goto(base_url + "/static/seal/disclose.html")
     page.locator("#problem:not([hidden])").wait_for()
@@ -239,6 +239,23 @@ def test_a_manifest_whose_roots_are_not_the_portals_makes_the_page_refuse_to_sea
     page.reload()
     page.locator("#problem:not([hidden])").wait_for()
     assert "could not be checked" in page.locator("#problem").inner_text()
+    # An attacker who can write the data directory only (the fresh review's H1): a root of their
+    # own in its roots file, and the bundle signed again with a release key of their own into its
+    # seal-bundle/, key file included. The portal still serves the operator's key, so the page
+    # refuses the attacker's signature and seals nothing.
+    from crypto import bundle
+    from portal.keys import roster_files
+    from portal.operations import release_bundle
+    operators = app.test_client().get("/static/seal/release-key.json").data
+    (installation.data_dir / "roster-roots.json").write_text(roster_files.roots_document(other))
+    assert {int(c) for c in app.test_client().get("/disclose/sealed/roots").get_json()["roots"]} == set(other)
+    release_bundle.sign_into_data_dir(installation.data_dir, bundle.release_key_document(os.urandom(32)), other,
+                                      "attacker")
+    assert app.test_client().get("/static/seal/release-key.json").data == operators
+    page.reload()
+    page.locator("#problem:not([hidden])").wait_for()
+    assert "signed by another key" in page.locator("#problem").inner_text()
+    assert page.locator("#seal-form").is_hidden()
     page.close()
 
 
