@@ -74,7 +74,8 @@ def seal_disclosure(setup: dict, values: dict, channel: str = "Audit and Risk", 
         + [envelope("discloser", identity.public_key, case_key)],
         "identity_key": [envelope(r, k, identity_key) for r, k in keys],
         "fields": {name: field(case_key, name, values.get(name, ""))
-                   for name in ("category", "summary", "details", "disclosed_elsewhere")},
+                   for name in ("category", "summary", "details", "disclosed_elsewhere")
+                   + (("language",) if "language" in values else ())},
         "identity_fields": {name: field(identity_key, "identity:" + name, values.get(name, ""))
                             for name in ("contact", "identifying")},
         "status": b64(crypto.encrypt_field(case_key, case_id,
