@@ -176,6 +176,9 @@ def _to_try(base: str, stored: dict) -> list[str]:
         f" officer starts it on {base}/console/roster after comparing the fingerprints each"
         " officer's account page shows (start it after both have signed in, so both are"
         " admitted).",
+        f"    - Sealing in the browser ({base}/static/seal/disclose.html) needs that roster:"
+        " until it is started the page says it cannot seal to the channel yet. `make run`"
+        " signs the page's bundle again at each start; restart it after starting the roster.",
     ]
     if stored.get(RELEASE_KEY):
         lines.append(

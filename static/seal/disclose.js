@@ -96,7 +96,8 @@ function checkedChannel(entry, roots) {
       refused.push(word('recovery_key'));
     }
   }
-  return { name, id, readers, recovery, refused };
+  // No signed root for it: its roster was never started (a new installation, the demo), not swapped.
+  return { name, id, readers, recovery, refused, unsigned: !root };
 }
 
 function fill(select, options) {
@@ -144,6 +145,11 @@ async function load() {
 function sayRefused() {
   const channel = channels.find((c) => c.name === $('channel').value);
   const box = $('roster-problem');
+  if (channel && channel.unsigned) {
+    box.textContent = word('roster_not_started');
+    box.hidden = false;
+    return;
+  }
   if (!channel || channel.refused.length === 0) {
     box.hidden = true;
     return;
@@ -509,6 +515,7 @@ function problemWith() {
     }
   }
   const channel = channels.find((c) => c.name === $('channel').value);
+  if (channel && channel.unsigned) return word('roster_not_started');
   const excluded = new Set(checkedExclusions());
   if (!channel || channel.readers.filter((r) => !excluded.has(r.officer)).length === 0) {
     return word('no_reader');

@@ -385,3 +385,28 @@ def test_a_resume_record_planted_by_someone_who_knows_the_file_is_refused(base_u
     [attachment] = [line.split("/attachments/")[1].split('"')[0] for line in shown.splitlines()
                     if "/attachments/" in line][:1]
     assert officer.get(f"{case}/attachments/{attachment}").data == data
+
+
+def test_a_channel_whose_roster_was_never_started_is_named_as_such_before_anything_is_typed(base_url,
+                                                                                              installation,
+                                                                                              browser):
+    """A new installation's channel, or the demo's, before its officers first sign in (the fresh
+    review's L2): no signed root, so the page cannot seal to it, and says so in those words when
+    the channel is chosen, not that a key was swapped."""
+    from portal.core.context import open_context
+    from portal.keys import provisioning
+    from tests.conftest import run_cli
+    run_cli(installation.data_dir, "channel", "add", "Unsigned channel")
+    ctx = open_context(installation.data_dir)
+    provisioning.add_account(ctx, email="new@agency.govt.nz", name="New Officer", role="officer",
+                             passphrase="correct horse battery staple", channels=["Unsigned channel"])
+    ctx.db.conn.close()
+    page = browser.new_page()
+    page.goto(base_url + "/static/seal/disclose.html")
+    page.get_by_label("Who should receive this disclosure?").select_option("Unsigned channel")
+    said = page.locator("#roster-problem").inner_text()
+    assert "cannot seal to this channel yet: its officers have not yet signed the list" in said
+    assert "does not match" not in said
+    page.get_by_label("Who should receive this disclosure?").select_option("Audit and Risk")
+    assert page.locator("#roster-problem").is_hidden()
+    page.close()
