@@ -55,12 +55,16 @@ def _form_token() -> str:
 
 def _form_token_of(signed: str) -> str | None:
     """The session form token inside a form token the portal signed for a page (Flask-WTF's
-    generate_csrf), whichever session it was; None if it is not one the portal signed."""
+    generate_csrf), whichever session it was, no older than any upload lives
+    (sealed_uploads.LONGEST_LIFE_SECONDS, by the time signed into the token the browser kept: the
+    server keeps none); None if it is not one the portal signed, or older."""
     from itsdangerous import BadData, URLSafeTimedSerializer
 
     secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
     try:
-        raw = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(signed)
+        raw = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(
+            signed, max_age=sealed_uploads.LONGEST_LIFE_SECONDS
+        )
     except BadData:
         return None
     return raw if isinstance(raw, str) else None
