@@ -5,6 +5,9 @@ as one of the form's choices. Driven through the sealed route, as a browser woul
 from __future__ import annotations
 
 import html
+import os
+
+import pytest
 
 from portal.core.context import open_context
 from tests.support.console import sign_in
@@ -16,12 +19,18 @@ GOOD = {"category": "public_funds", "summary": "Payments to a director's company
 FLAG = 'data-field-problem="%s"'
 
 
-def _officer_pages(client, installation):
+def _officer_on_the_case(client, installation):
+    """A signed-in officer's client and the one case's reference."""
     officer = client.application.test_client()
     sign_in(officer, installation.officer)
     ctx = open_context(installation.data_dir)
     [(ref,)] = ctx.db.execute("SELECT ref FROM cases").fetchall()
     ctx.db.conn.close()
+    return officer, ref
+
+
+def _officer_pages(client, installation):
+    officer, ref = _officer_on_the_case(client, installation)
     page = officer.get(f"/console/cases/{ref}")
     record = officer.get(f"/console/cases/{ref}/record")
     assert page.status_code == record.status_code == 200
@@ -59,3 +68,27 @@ def test_a_browser_case_the_form_would_take_carries_no_flag(client, installation
     page, record = _officer_pages(client, installation)
     assert "Not as the form takes it:" not in page + record
     assert "An unlawful, corrupt or irregular use of public funds" in page
+
+
+@pytest.mark.parametrize("meta", [{"size": 5}, {"size": "abc", "name": 5, "type": None}],
+                         ids=["a-wrong-size", "no-size-at-all"])
+def test_a_file_whose_sealed_record_lies_is_still_listed_and_downloaded_whole(client, installation, meta):
+    # The file's name, kind and size are the browser's word, sealed with it (the fresh review's
+    # L6): a wrong one breaks neither the case page nor the officer's download, which gives the
+    # file's own bytes and no length from that record.
+    import crypto
+    from tests.support.sealing import get_setup, post_json, seal_disclosure, seal_file, upload_blob
+    data = os.urandom(150 * 1024)
+    case_key, case_id = crypto.new_case_key(), os.urandom(16).hex()
+    attachment_id, blob, meta_ct = seal_file(case_key, case_id, "ledger.pdf", data, meta)
+    setup = get_setup(client)
+    upload = upload_blob(client, setup["csrf_token"], blob)
+    sealed = seal_disclosure(setup, GOOD, case_key=case_key, case_id=case_id,
+                             attachments=[{"id": attachment_id, "upload": upload, "meta": meta_ct}])
+    assert post_json(client, "/disclose/sealed", sealed.body, setup["csrf_token"]).status_code == 201
+    officer, ref = _officer_on_the_case(client, installation)
+    page = officer.get(f"/console/cases/{ref}")
+    assert page.status_code == 200 and f"/attachments/{attachment_id}" in page.text
+    got = officer.get(f"/console/cases/{ref}/attachments/{attachment_id}")
+    assert got.status_code == 200 and got.data == data
+    assert got.headers.get("Content-Length") in (None, str(len(data)))

@@ -111,8 +111,10 @@ def seal_reply(setup: dict, opened: dict, identity: crypto.ReceiptIdentity, text
             "day": setup["day"], "body": b64(crypto.encrypt_field(case_key, opened["case_id"], name, text.encode()))}
 
 
-def seal_file(case_key: bytes, case_id: str, name: str, data: bytes) -> tuple[str, bytes, str]:
-    """(attachment id, the secretstream blob, its meta ciphertext) as the browser makes them."""
+def seal_file(case_key: bytes, case_id: str, name: str, data: bytes,
+              meta_changes: dict | None = None) -> tuple[str, bytes, str]:
+    """(attachment id, the secretstream blob, its meta ciphertext) as the browser makes them;
+    `meta_changes` replaces members of the meta, as a careless or hostile browser might."""
     import hashlib
     import io
     attachment_id = secrets.token_hex(16)
@@ -121,6 +123,7 @@ def seal_file(case_key: bytes, case_id: str, name: str, data: bytes) -> tuple[st
                           crypto.attachment_ad(case_id, attachment_id))
     meta = {"name": name, "type": "application/pdf", "size": len(data), "message": None,
             "sha256": hashlib.sha256(data).hexdigest(), "hidden": "unchecked", "hidden_kinds": []}
+    meta.update(meta_changes or {})
     meta_ct = crypto.encrypt_field(case_key, case_id, f"attachment:{attachment_id}", json.dumps(meta).encode())
     return attachment_id, sink.getvalue(), b64(meta_ct)
 

@@ -268,8 +268,9 @@ def attachment(ref: str, attachment_id: str):
     return download_response(meta.name, meta.size, chunks)
 
 
-def download_response(name: str, size: int, chunks) -> Response:
-    """A discloser's file as a download (never shown in the console)."""
+def download_response(name: str, size: int | None, chunks) -> Response:
+    """A discloser's file as a download (never shown in the console); `size` None: no
+    Content-Length (a file sealed in a browser, whose stated size is not trusted)."""
     fallback = "".join(
         ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in name
     )
@@ -277,7 +278,8 @@ def download_response(name: str, size: int, chunks) -> Response:
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
     )
-    response.headers["Content-Length"] = str(size)
+    if size is not None:
+        response.headers["Content-Length"] = str(size)
     # A discloser's HTML or SVG must never run in the console, even if opened directly.
     response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"
