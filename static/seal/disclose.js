@@ -650,7 +650,12 @@ async function sealAndSend(event) {
 
 $('seal-form').addEventListener('submit', sealAndSend);
 // Choosing the ordinary form gives up this page's unfinished upload: what was kept for it goes.
-$('server-mode').addEventListener('click', () => { if (keptAtAll()) forgetResume(); });
+$('server-mode').addEventListener('click', async (event) => {
+  if (!keptAtAll()) return;
+  event.preventDefault(); // the key's removal finishes before the page is left
+  await forgetResume();
+  window.location.assign($('server-mode').href);
+});
 load().catch((error) => {
   $('loading').hidden = true;
   show($('problem'), error instanceof Refusal ? error.message : word('not_ready'));

@@ -392,7 +392,8 @@ def test_a_channel_whose_roster_was_never_started_is_named_as_such_before_anythi
                                                                                               browser):
     """A new installation's channel, or the demo's, before its officers first sign in (the fresh
     review's L2): no signed root, so the page cannot seal to it, and says so in those words when
-    the channel is chosen, not that a key was swapped."""
+    the channel is chosen, not that a key was swapped. Then the discloser gives up and follows the
+    link to the ordinary form: what was kept for an unfinished upload goes (M2)."""
     from portal.core.context import open_context
     from portal.keys import provisioning
     from tests.conftest import run_cli
@@ -409,4 +410,17 @@ def test_a_channel_whose_roster_was_never_started_is_named_as_such_before_anythi
     assert "does not match" not in said
     page.get_by_label("Who should receive this disclosure?").select_option("Audit and Risk")
     assert page.locator("#roster-problem").is_hidden()
+    # Choosing the ordinary form gives up an unfinished upload: its record and key go.
+    page.evaluate("""async () => {
+        localStorage.setItem(`portal-sealing-resume:${new URL('../../', location.href).href}`, '{"v": 2}');
+        const key = await crypto.subtle.generateKey({name: 'HMAC', hash: 'SHA-256'}, false, ['sign']);
+        await new Promise((resolve) => { const o = indexedDB.open('portal-sealing', 1);
+            o.onupgradeneeded = () => o.result.createObjectStore('keys');
+            o.onsuccess = () => { const t = o.result.transaction('keys', 'readwrite');
+                t.objectStore('keys').put(key, `portal-sealing-resume:${new URL('../../', location.href).href}`);
+                t.oncomplete = () => { o.result.close(); resolve(); }; }; }); }""")
+    assert page.evaluate(RESUME_KEYS) == 1
+    page.get_by_role("link", name="Use the ordinary form instead").click()
+    page.wait_for_url("**/disclose")
+    assert page.evaluate(KEPT_FOR_RESUMING) == [] and page.evaluate(RESUME_KEYS) == 0
     page.close()
