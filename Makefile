@@ -47,7 +47,8 @@ seal-vendor: | system-packages
 # `make run PORT=8081` when 8080 is taken; a taken port gets one plain line from `portal`, not a trace.
 run: venv
 	@$(VENV)/bin/portal --data $(DATA) demo --port $(PORT)
-	@$(VENV)/bin/portal --data $(DATA) serve --host 127.0.0.1 --port $(PORT)
+	@PORTAL_RELEASE_KEY=$(abspath $(DATA))/seal-bundle/release-key.json PORTAL_RELEASE_KEY_UNCHECKED=1 \
+		$(VENV)/bin/portal --data $(DATA) serve --host 127.0.0.1 --port $(PORT)
 
 # Debian packages for the test suites (chromium, npm, strace), installed only if missing.
 system-packages:

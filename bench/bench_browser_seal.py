@@ -144,8 +144,12 @@ def served_portal(workdir):
     run_cli(data_dir, "init", "--insecure-fast-kdf")  # the receipt derivation is timed above
     run_cli(data_dir, "channel", "add", "Audit and Risk")
     add_account(data_dir, "officer", "ana@agency.govt.nz", "Ana Officer", ["Audit and Risk"])
-    sign_bundle(create_app(data_dir), data_dir)
-    server = start_server(data_dir, workers=2, env={"PORTAL_UPLOAD_BYTES_PER_DAY": str(4 * 1024 * MiB)})
+    import pytest
+    # The release key installed as an operator does (PORTAL_RELEASE_KEY), for the served process.
+    with pytest.MonkeyPatch.context() as patch:
+        sign_bundle(create_app(data_dir), data_dir, patch)
+        server = start_server(data_dir, workers=2,
+                              env={"PORTAL_UPLOAD_BYTES_PER_DAY": str(4 * 1024 * MiB)})
     return server, f"http://127.0.0.1:{server.port}"
 
 

@@ -53,7 +53,8 @@ def clean_copy(ctx: Context, who: SignedIn, ref: str, attachment_id: str) -> Cle
     CaseNotFound."""
     case, case_key = open_case(ctx, who, ref)
     attachment, chunks = case_attachments.attachment_stream(ctx, case.id, case_key, attachment_id)
-    if attachment.size > sandbox.SIZE_CAP:
+    # A size a browser did not state as a whole number is not read whole into memory.
+    if attachment.size is None or attachment.size > sandbox.SIZE_CAP:
         chunks.close()
         return _audited(ctx, who, case, attachment_id, CleanCopy(None, "unchecked"))
     checked = sandbox.check(b"".join(chunks))

@@ -7,6 +7,7 @@ gets CaseNotFound, exactly as for a case that does not exist.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -183,7 +184,10 @@ def download(
     ctx: Context, who: SignedIn, ref: str, attachment_id: str
 ) -> tuple[Attachment, Iterator[bytes]]:
     case, case_key = open_case(ctx, who, ref)
-    found = case_attachments.attachment_stream(ctx, case.id, case_key, attachment_id)
+    attachment, chunks = case_attachments.attachment_stream(ctx, case.id, case_key, attachment_id)
+    if case.sealed_by == "browser":
+        # Its size is the browser's word, sealed with it: the download's length is its bytes'.
+        attachment = dataclasses.replace(attachment, size=None)
     audit.record(
         ctx,
         "download",
@@ -191,7 +195,7 @@ def download(
         case_ref=case.ref,
         detail={"attachment_id": attachment_id},
     )
-    return found
+    return attachment, chunks
 
 
 def reply(

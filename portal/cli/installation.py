@@ -51,6 +51,7 @@ def ready_to_serve(data_dir: Path) -> None:
     """Before serving an installation: warn of files others can read, and remove what an earlier
     crash left (unfinished uploads, files no case names, expired files sealed in browsers)."""
     from portal.core.installation_file import loose_permissions
+    from portal.operations.release_bundle import release_key_problem
 
     ctx = open_installation(data_dir)
     loose = loose_permissions(data_dir)
@@ -62,6 +63,10 @@ def ready_to_serve(data_dir: Path) -> None:
         )
         for line in loose:
             click.echo(f"  {line}", err=True)
+    refusal = release_key_problem(ctx.settings)
+    if refusal:
+        click.echo(f"WARNING: PORTAL_RELEASE_KEY is not served, so the sealing page will seal"
+                   f" nothing: {refusal} (docs/deploy.md, 7c).", err=True)
     unfinished, orphaned = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
     # Files sealed in browsers, never named by a disclosure; on a full disk (the database opened
     # read-only, portal.store.db.connect) this waits for the next start and the portal serves on.

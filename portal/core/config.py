@@ -157,6 +157,13 @@ class Settings:
     # data directory, which the portal writes itself (a demo, a test). In production a file the
     # serving user can read but not write (docs/deploy.md, "Roster roots").
     roster_roots_file: str = ""
+    # The sealing page's release public key (release-key.json), which the page checks the signed
+    # bundle with: a file root owns, outside the data directory (portal.operations.release_bundle,
+    # release_key_refusal). Empty: the installed static/seal/release-key.json, if any; never the
+    # data directory. `release_key_unchecked` serves it even where the portal's user can change it
+    # (the demo only: there the bundle's signature protects nothing).
+    release_key_file: str = ""
+    release_key_unchecked: bool = False
 
     @property
     def max_request_bytes(self) -> int:
@@ -318,6 +325,9 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
         digest_time=document.get("digest_time", "07:30"),
         digest_counts=bool(document.get("digest_counts", False)),
         roster_roots_file=os.environ.get("PORTAL_ROSTER_ROOTS", ""),
+        # From the environment only (the service unit): the data directory must not choose them.
+        release_key_file=os.environ.get("PORTAL_RELEASE_KEY", ""),
+        release_key_unchecked=os.environ.get("PORTAL_RELEASE_KEY_UNCHECKED") == "1",
     )
     values.update(overrides)
     return Settings(**values)

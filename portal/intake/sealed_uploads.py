@@ -30,6 +30,9 @@ from portal.store import transaction
 
 PART_BYTES = 64 * 1024
 EXPIRES_AT_HOUR = 6  # an upload of day D is deleted from 06:00 on day D + 1 (6 to 30 hours)
+# The longest an upload lives. With no time finer than its day kept, the longest life is the
+# shortest (6 h, for one begun just before midnight) plus a day: this bound is the day rule's own.
+LONGEST_LIFE_SECONDS = (24 + EXPIRES_AT_HOUR) * 3600
 MAX_UPLOAD_BYTES = 2**41  # a few times the largest file the portal keeps
 
 

@@ -147,7 +147,9 @@ def ensure_demo(data_dir: Path, port: int = 8080) -> list[str]:
 def _sign_demo_bundle(ctx, data_dir: Path, key_text: str) -> None:
     """Sign the sealing page's bundle into the data directory's seal-bundle/ with the roots the
     portal has now, at every start, so the demo's sealing page works (its roots may have changed
-    since). A real installation signs off the server (docs/deploy.md, 7c)."""
+    since). Its release key is served from there only because `make run` says so
+    (PORTAL_RELEASE_KEY_UNCHECKED): the signature then protects nothing. A real installation
+    signs off the server and installs the key where root alone writes (docs/deploy.md, 7c)."""
     roots = {int(c): root for c, root in sealed.trusted_roots(ctx).items()}
     release_bundle.sign_into_data_dir(data_dir, key_text, roots, "demo")
 
@@ -174,6 +176,9 @@ def _to_try(base: str, stored: dict) -> list[str]:
         f" officer starts it on {base}/console/roster after comparing the fingerprints each"
         " officer's account page shows (start it after both have signed in, so both are"
         " admitted).",
+        f"    - Sealing in the browser ({base}/static/seal/disclose.html) needs that roster:"
+        " until it is started the page says it cannot seal to the channel yet. `make run`"
+        " signs the page's bundle again at each start; restart it after starting the roster.",
     ]
     if stored.get(RELEASE_KEY):
         lines.append(

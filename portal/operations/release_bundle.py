@@ -6,6 +6,7 @@ sealing page's signed bundle"). The format is crypto/bundle.py's."""
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,13 +49,60 @@ BUNDLE_FILES = (RELEASE_KEY_NAME, MANIFEST_NAME, SIGNATURE_NAME)
 DATA_BUNDLE_DIR = "seal-bundle"
 
 
-def bundle_file(data_dir: Path, static_seal: Path, name: str) -> Path | None:
-    """Where the served `name` (one of BUNDLE_FILES) is: the data directory's `seal-bundle/`
-    first (`portal sign-bundle --out DATA_DIR/seal-bundle`, so a signed bundle needs no write to
-    the installed code), else the served `static_seal` folder; None if neither has it."""
-    for folder in (data_dir / DATA_BUNDLE_DIR, static_seal):
-        if (folder / name).is_file():
-            return folder / name
+def bundle_file(settings, static_seal: Path, name: str) -> Path | None:
+    """Where the served `name` (one of BUNDLE_FILES) is, or None.
+
+    The manifest and its signature: the data directory's `seal-bundle/` first (`portal
+    sign-bundle --out DATA_DIR/seal-bundle`: they are signed, so whoever writes there can only
+    serve another signed release), else the served `static_seal` folder. The release key, which
+    decides whose signature the page accepts, never from the data directory: the operator's
+    `settings.release_key_file` (PORTAL_RELEASE_KEY) when release_key_refusal finds nothing
+    against it, else the installed `static_seal` folder (the code itself)."""
+    if name != RELEASE_KEY_NAME:
+        folders = (settings.data_dir / DATA_BUNDLE_DIR, static_seal)
+        return next((folder / name for folder in folders if (folder / name).is_file()), None)
+    if settings.release_key_file:
+        path = Path(settings.release_key_file)
+        return path if path.is_file() and not release_key_problem(settings) else None
+    installed = static_seal / RELEASE_KEY_NAME
+    return installed if installed.is_file() else None
+
+
+def release_key_problem(settings) -> str | None:
+    """Why the operator's PORTAL_RELEASE_KEY is not served (release_key_refusal), or None when it
+    is, is unset or is served unchecked (the demo)."""
+    if not settings.release_key_file or settings.release_key_unchecked:
+        return None
+    return release_key_refusal(Path(settings.release_key_file), settings.data_dir)
+
+
+def release_key_refusal(path: Path, data_dir: Path) -> str | None:
+    """Why the portal will not serve `path` as the release key, in plain words, or None.
+
+    A release key whoever runs as the portal's user could replace would let them re-sign the
+    bundle with roots and a roster of their own (SECURITY.md, "The sealing page's signed
+    bundle"). So the file must be absolute, outside `data_dir`, and neither it nor any folder
+    above it (before and after symbolic links are followed) may be owned by the user the portal
+    runs as or by the data directory's owner (root aside: a portal run as root, a test, stands
+    for the data directory's owner), nor be writable by its group or by everyone (a folder with
+    the sticky bit, such as /tmp, aside)."""
+    if not path.is_absolute():
+        return f"{path} is not an absolute path"
+    if not path.is_file():
+        return f"{path} is not a file"
+    resolved = path.resolve()
+    if resolved.is_relative_to(data_dir.resolve()):
+        return f"{path} is in the data directory, which the portal's user can write"
+    writers = {data_dir.stat().st_uid} | ({os.geteuid()} if os.geteuid() != 0 else set())
+    for place in dict.fromkeys([path, *path.parents, resolved, *resolved.parents]):
+        st = place.lstat() if place == path else place.stat()
+        if place == path and path.is_symlink():
+            continue  # its folder is checked; the file it names is checked as `resolved`
+        if st.st_uid in writers:
+            return f"{place} is owned by the portal's user (uid {st.st_uid}), who could change it"
+        sticky_folder = place not in (path, resolved) and st.st_mode & stat.S_ISVTX
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky_folder:
+            return f"{place} can be written by its group or by everyone"
     return None
 
 

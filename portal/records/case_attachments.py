@@ -11,6 +11,7 @@ from portal.core.context import Context
 from portal.records.casefiles import Attachment, CaseNotFound
 
 MOVED_FILE_NAME = "(This file was moved to another message outside the portal.)"
+UNNAMED_FILE = "(no name given)"
 
 
 def _attachment(
@@ -23,16 +24,25 @@ def _attachment(
     meta = json.loads(
         crypto.decrypt_field(case_key, case_id, f"attachment:{attachment_id}", meta_ct)
     )
-    moved = "message" in meta and meta["message"] != message_id
+    meta = meta if isinstance(meta, dict) else {}
+    moved = "message" in meta and meta.get("message") != message_id
+    # A file sealed in a browser states its own metadata: each member is taken only if it has
+    # the type the server would have written (a size that is not a whole number is None).
+    size = meta.get("size")
+    kinds = meta.get("hidden_kinds") if isinstance(meta.get("hidden_kinds"), list) else ()
     return Attachment(
         id=attachment_id,
-        name=MOVED_FILE_NAME if moved else meta["name"],
-        content_type=meta["type"],
-        size=meta["size"],
-        sha256=meta.get("sha256", ""),
-        hidden=meta.get("hidden", ""),
-        hidden_kinds=tuple(meta.get("hidden_kinds", ())),
+        name=MOVED_FILE_NAME if moved else _text(meta.get("name"), UNNAMED_FILE),
+        content_type=_text(meta.get("type"), "application/octet-stream"),
+        size=size if type(size) is int and size >= 0 else None,
+        sha256=_text(meta.get("sha256"), ""),
+        hidden=_text(meta.get("hidden"), ""),
+        hidden_kinds=tuple(kind for kind in kinds if isinstance(kind, str)),
     )
+
+
+def _text(value, otherwise: str) -> str:
+    return value if isinstance(value, str) else otherwise
 
 
 def read_attachments(

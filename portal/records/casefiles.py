@@ -55,7 +55,7 @@ class Attachment:
     id: str
     name: str
     content_type: str
-    size: int
+    size: int | None  # None: a file sealed in a browser that stated no whole number
     sha256: str = ""  # hex digest of the bytes as received ("" for files stored before it was kept)
     # Hidden details (portal.hidden_details): "removed", "none" (none found), "left" (as the
     # discloser chose), "unchecked" (could not be checked), "unknown" (a kind of file not checked),

@@ -97,7 +97,8 @@ function checkedChannel(entry, roots) {
       refused.push(word('recovery_key'));
     }
   }
-  return { name, id, readers, recovery, refused };
+  // No signed root for it: its roster was never started (a new installation, the demo), not swapped.
+  return { name, id, readers, recovery, refused, unsigned: !root };
 }
 
 function fill(select, options) {
@@ -143,6 +144,7 @@ async function load() {
   $('strip-metadata-kinds').textContent = word('strip_kinds');
   $('strip-metadata-label').textContent = word('strip_label');
   $('metadata-report-heading').textContent = word('report_heading');
+  await trustedResumeRecord(text(setup.day, 'day', 10)); // what has expired, or is not ours, goes now
   $('loading').textContent = word('ready');
   $('seal-form').hidden = false;
 }
@@ -150,6 +152,11 @@ async function load() {
 function sayRefused() {
   const channel = channels.find((c) => c.name === $('channel').value);
   const box = $('roster-problem');
+  if (channel && channel.unsigned) {
+    box.textContent = word('roster_not_started');
+    box.hidden = false;
+    return;
+  }
   if (!channel || channel.refused.length === 0) {
     box.hidden = true;
     return;
@@ -243,25 +250,41 @@ function fileReport(read) {
 
 // ---- resuming after a reload ------------------------------------------------------------------
 // What lets a file's upload carry on after the page was reloaded or closed (docs/sealed-submission.md,
-// section 4; SECURITY.md, "Resuming an upload"): the upload id and the parts stored, in clear, and the
-// case key, case id, attachment id and stream header sealed under a key derived from the file's own
-// SHA-256 and a random salt, so that only someone who has the very file can open them, and the page
-// can only ever continue a stream with the bytes it began with. Nothing the discloser wrote is kept,
-// and the record goes when the disclosure is sent.
+// section 4; SECURITY.md, "Resuming an upload after a reload"): the upload id and the parts stored, in
+// clear, and the case key, case id, attachment id and stream header sealed under a key derived from
+// the file's own SHA-256 and a random salt, so that only someone who has the very file can open them,
+// and the page can only ever continue a stream with the bytes it began with. Each file's entry is
+// authenticated with an HMAC key this browser made and keeps in IndexedDB, unreadable by script
+// (non-extractable): an entry planted by someone else (who knows the file, and so could seal one) is
+// refused, and the disclosure is sealed under a fresh case key. Nothing the discloser wrote is kept;
+// the record and the key go when the disclosure is sent, when the discloser chooses the ordinary
+// form, and at the first visit after the upload has expired.
 
-const RESUME_VERSION = 1;
+const RESUME_VERSION = 2;
 const resumeName = () => `portal-sealing-resume:${portalUrl('')}`;
+const KEY_DB = 'portal-sealing';
+const KEY_STORE = 'keys';
+let resumeMac = null; // this browser's CryptoKey for its record, once read or made
 
 function resumeRecord() {
   try {
     const record = JSON.parse(localStorage.getItem(resumeName()) ?? 'null');
-    if (isObject(record) && record.v === RESUME_VERSION && Array.isArray(record.files) && typeof record.salt === 'string') {
+    if (isObject(record) && record.v === RESUME_VERSION && Array.isArray(record.files) && typeof record.salt === 'string'
+      && typeof record.day === 'string') {
       return record;
     }
   } catch {
     // Storage off or unreadable: an upload then resumes only while the page stays open.
   }
   return null;
+}
+
+function keptAtAll() {
+  try {
+    return localStorage.getItem(resumeName()) !== null;
+  } catch {
+    return false;
+  }
 }
 
 function keepResume(record) {
@@ -272,12 +295,98 @@ function keepResume(record) {
   }
 }
 
-function forgetResume() {
+// One request of IndexedDB's key store, its result (null without IndexedDB).
+async function keyStore(mode, request) {
+  try {
+    const db = await new Promise((resolve, reject) => {
+      const opening = indexedDB.open(KEY_DB, 1);
+      opening.onupgradeneeded = () => opening.result.createObjectStore(KEY_STORE);
+      opening.onsuccess = () => resolve(opening.result);
+      opening.onerror = () => reject(opening.error);
+    });
+    try {
+      return await new Promise((resolve, reject) => {
+        const done = db.transaction(KEY_STORE, mode);
+        const asked = request(done.objectStore(KEY_STORE));
+        done.oncomplete = () => resolve(asked.result ?? null);
+        done.onerror = () => reject(done.error);
+        done.onabort = () => reject(done.error);
+      });
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+// This browser's key for its record, made (and kept) when `make` and there is none; null if none.
+async function resumeMacKey(make) {
+  if (resumeMac) return resumeMac;
+  const found = await keyStore('readonly', (store) => store.get(resumeName()));
+  if (found instanceof CryptoKey) {
+    resumeMac = found;
+  } else if (make) {
+    try {
+      const made = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+      await keyStore('readwrite', (store) => store.put(made, resumeName()));
+      resumeMac = made;
+    } catch {
+      return null; // no WebCrypto or IndexedDB: nothing is kept for resuming
+    }
+  }
+  return resumeMac;
+}
+
+function macBytes(record, entry) {
+  return utf8(JSON.stringify([RESUME_VERSION, portalUrl(''), record.salt, entry.upload, entry.size, entry.sealed]));
+}
+
+// Authenticate `entry` of `record` with this browser's key (the parts count is a hint, unsigned).
+async function signEntry(record, entry) {
+  const key = await resumeMacKey(true);
+  entry.mac = key ? toB64(new Uint8Array(await crypto.subtle.sign('HMAC', key, macBytes(record, entry)))) : '';
+}
+
+// The record this browser kept, with only the entries its own key authenticates, or null; a record
+// with none (planted, or its key gone) or from before yesterday (its uploads have expired) is forgotten.
+async function trustedResumeRecord(today) {
+  const record = resumeRecord();
+  if (!record) {
+    if (keptAtAll()) await forgetResume(); // an older version's, or unreadable
+    return null;
+  }
+  const key = await resumeMacKey(false);
+  const files = [];
+  for (const entry of record.files) {
+    if (!key || !isObject(entry) || typeof entry.mac !== 'string' || typeof entry.sealed !== 'string') continue;
+    try {
+      if (await crypto.subtle.verify('HMAC', key, fromB64(entry.mac, 'mac', 32), macBytes(record, entry))) files.push(entry);
+    } catch {
+      // Not one of ours.
+    }
+  }
+  if (files.length === 0 || !recentDay(record.day, today)) {
+    await forgetResume();
+    return null;
+  }
+  return { ...record, files };
+}
+
+// Whether `day` is `today` or the day before (an upload lasts into the next morning, at most).
+function recentDay(day, today) {
+  const at = (d) => Date.parse(`${d}T00:00:00Z`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) && at(today) - at(day) >= 0 && at(today) - at(day) <= 86400000;
+}
+
+async function forgetResume() {
+  resumeMac = null;
   try {
     localStorage.removeItem(resumeName());
   } catch {
     // Nothing was kept.
   }
+  await keyStore('readwrite', (store) => store.delete(resumeName()));
 }
 
 function resumeKey(digest, salt) {
@@ -367,12 +476,15 @@ async function uploadFile(read, caseKey, caseId, resumed, record) {
     upload = text(begun.upload, 'upload', 100);
     partBytes = whole(begun.part_bytes, 'part size');
     record.files = record.files.filter((f) => isObject(f) && f.upload !== resumed?.upload); // an expired one goes
-    record.files.push({ size, upload, parts: 0, sealed: sealedState(upload) });
+    const begunEntry = { size, upload, parts: 0, sealed: sealedState(upload) };
+    await signEntry(record, begunEntry);
+    record.files.push(begunEntry);
     keepResume(record);
   }
   const entry = record.files.find((f) => f.upload === upload);
   if (rebound && entry) {
     entry.sealed = sealedState(upload); // bound to this session's token now
+    await signEntry(record, entry);
     keepResume(record);
   }
   const key = pc.streamKey(caseKey, caseId, attachmentId);
@@ -471,6 +583,7 @@ function problemWith() {
     }
   }
   const channel = channels.find((c) => c.name === $('channel').value);
+  if (channel && channel.unsigned) return word('roster_not_started');
   const excluded = new Set(checkedExclusions());
   if (!channel || channel.readers.filter((r) => !excluded.has(r.officer)).length === 0) {
     return word('no_reader');
@@ -499,7 +612,7 @@ async function sendSealed(sealed) {
     }
   }
   unanswered = null;
-  forgetResume();
+  await forgetResume();
   $('seal-form').hidden = true;
   $('loading').hidden = true;
   $('roster-problem').hidden = true;
@@ -546,7 +659,7 @@ async function sealAndSend(event) {
       read.push(await readFile(files[i], files.length > 1 ? word('file_of', { n: i + 1, count: files.length }) : word('your_file'), strip));
     }
     // A file chosen again after a reload carries on its upload, in the case it was begun for.
-    const kept = resumeRecord();
+    const kept = await trustedResumeRecord(today);
     const claimed = new Set(); // the same file chosen twice resumes once, and is sent afresh once
     const resumed = read.map((r) => {
       const found = kept ? openResumeState(kept, r.digest, pc.paddedBlobSize(r.file.size)) : null;
@@ -557,7 +670,7 @@ async function sealAndSend(event) {
     const first = resumed.find((r) => r);
     const caseKey = first ? first.caseKey : pc.newCaseKey();
     const caseId = first ? first.caseId : pc.toHex(pc.randomBytes(16));
-    const record = first ? kept : { v: RESUME_VERSION, salt: toB64(pc.randomBytes(16)), files: [] };
+    const record = first ? kept : { v: RESUME_VERSION, day: today, salt: toB64(pc.randomBytes(16)), files: [] };
     const identityKey = pc.newCaseKey();
     const attachments = [];
     for (let i = 0; i < read.length; i++) {
@@ -596,7 +709,7 @@ async function sealAndSend(event) {
     }
     show($('problem'), words);
     // The case this browser began is taken (sent before, its answer lost): begin another next time.
-    if (error instanceof Refusal && error.code === 'case-id-taken') forgetResume();
+    if (error instanceof Refusal && error.code === 'case-id-taken') await forgetResume();
     if (error instanceof Refusal && AGAIN_WITH_A_NEW_SETUP.includes(error.code)) {
       // A new day, a changed roster or a used token: the next "Seal and send" seals afresh.
       try {
@@ -612,6 +725,13 @@ async function sealAndSend(event) {
 }
 
 $('seal-form').addEventListener('submit', sealAndSend);
+// Choosing the ordinary form gives up this page's unfinished upload: what was kept for it goes.
+$('server-mode').addEventListener('click', async (event) => {
+  if (!keptAtAll()) return;
+  event.preventDefault(); // the key's removal finishes before the page is left
+  await forgetResume();
+  window.location.assign($('server-mode').href);
+});
 load().catch((error) => {
   $('loading').hidden = true;
   show($('problem'), error instanceof Refusal ? error.message : word('not_ready'));

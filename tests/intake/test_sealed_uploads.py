@@ -218,3 +218,29 @@ def test_an_upload_is_bound_to_a_new_session_only_with_the_form_token_it_was_beg
     for n in range(3, -(-len(blob) // part)):
         assert put_part(again, upload, n, blob[n * part:(n + 1) * part], new_csrf).status_code == 201
     assert again.get(f"/disclose/sealed/uploads/{upload}").get_json()["complete"] is True
+
+
+def test_a_form_token_older_than_any_upload_lives_binds_nothing(client, monkeypatch):
+    # The token signed into the browser's record carries the time it was signed; once it is older
+    # than an upload can live (30 hours: the day rule's longest), a new session cannot take the
+    # upload with it, though it is still stored.
+    import itsdangerous.timed
+
+    from portal.intake import sealed_uploads
+    csrf = get_setup(client)["csrf_token"]
+    _, blob, _ = seal_file(crypto.new_case_key(), os.urandom(16).hex(), "ledger.pdf", os.urandom(100 * 1024))
+    upload = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).get_json()["upload"]
+    real = itsdangerous.timed.TimestampSigner.get_timestamp
+
+    def later(seconds):
+        monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp",
+                            lambda self: real(self) + seconds)
+        again = client.application.test_client()
+        return again, get_setup(again)["csrf_token"]
+
+    path = f"/disclose/sealed/uploads/{upload}/session"
+    again, new_csrf = later(sealed_uploads.LONGEST_LIFE_SECONDS + 60)
+    refused = post_json(again, path, {"v": 1, "form_token": csrf}, new_csrf)
+    assert refused.status_code == 404 and refused.get_json()["error"] == "not-found"
+    again, new_csrf = later(sealed_uploads.LONGEST_LIFE_SECONDS - 60)
+    assert post_json(again, path, {"v": 1, "form_token": csrf}, new_csrf).status_code == 200

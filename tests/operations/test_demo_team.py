@@ -9,7 +9,7 @@ import pytest
 
 from portal.operations import demo, demo_cases
 from tests.conftest import Officer, finish_first_sign_in, run_cli
-from tests.support import form_for
+from tests.support import ROOT, form_for
 from tests.support.console import sign_in
 from tests.support.discloser import open_status
 
@@ -180,11 +180,17 @@ def form_action(html: str, word: str) -> str:
     return action
 
 
-def test_the_demo_signs_the_sealing_pages_bundle_with_the_roots_it_serves(demo_dir):
-    # `make run`'s sealing page needs a signed bundle whose roots are the portal's own.
+def test_the_demo_signs_the_sealing_pages_bundle_with_the_roots_it_serves(demo_dir, monkeypatch):
+    # `make run`'s sealing page needs a signed bundle whose roots are the portal's own, and serves
+    # its release key from the data directory only as the Makefile says (the demo's, unchecked).
     from crypto import bundle
     from tests.support.sealing import unb64
     data_dir, _ = demo_dir
+    makefile = (ROOT / "Makefile").read_text()
+    assert "PORTAL_RELEASE_KEY=$(abspath $(DATA))/seal-bundle/release-key.json PORTAL_RELEASE_KEY_UNCHECKED=1" in makefile
+    assert _app(data_dir).test_client().get("/static/seal/release-key.json").status_code == 404
+    monkeypatch.setenv("PORTAL_RELEASE_KEY", str(data_dir.absolute() / "seal-bundle" / "release-key.json"))
+    monkeypatch.setenv("PORTAL_RELEASE_KEY_UNCHECKED", "1")
     client = _app(data_dir).test_client()
     got = {name: client.get(f"/static/seal/{name}")
            for name in ("release-key.json", "bundle-manifest.json", "bundle-manifest.json.sig")}

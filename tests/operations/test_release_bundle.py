@@ -244,3 +244,49 @@ def test_the_same_manifest_is_written_in_webcats_form_with_an_enrollment_naming_
     half = run("sign-bundle", "--key", key, "--roots", roots, "--seal-dir", seal, "--webcat-out", out,
                "--webcat-policy", policy)
     assert half.exit_code == 2 and "go together" in half.output
+
+
+def test_the_release_key_is_served_from_a_file_root_owns_never_from_the_data_directory(app, installation,
+                                                                                       monkeypatch):
+    # Whoever writes the data directory must not choose the key the page checks the bundle with
+    # (the fresh review's H1): a key signed into seal-bundle/ there is never served, and the
+    # operator's PORTAL_RELEASE_KEY only while the portal's user cannot change it.
+    import dataclasses
+
+    from crypto import bundle
+    from portal.operations import release_bundle
+    from tests.support.sealing import PORTAL_USER, install_release_key
+    data_dir, client = installation.data_dir, app.test_client()
+    out = release_bundle.sign_into_data_dir(
+        data_dir, bundle.release_key_document(os.urandom(32)), {1: _root_key()}, "t")
+    assert (out / "release-key.json").is_file()
+    assert client.get("/static/seal/release-key.json").status_code == 404
+    assert client.get("/static/seal/bundle-manifest.json").data == (out / "bundle-manifest.json").read_bytes()
+    operators = b'{"format": "portal-bundle-ed25519-v1", "public_key": "' + b"ab" * 32 + b'"}'
+    key_file = install_release_key(app, data_dir, monkeypatch, operators)
+    assert client.get("/static/seal/release-key.json").data == operators
+    settings = app.config["PORTAL_SETTINGS"]
+
+    def refused(path, because):
+        app.config["PORTAL_SETTINGS"] = dataclasses.replace(settings, release_key_file=str(path))
+        assert because in release_bundle.release_key_problem(app.config["PORTAL_SETTINGS"])
+        assert client.get("/static/seal/release-key.json").status_code == 404
+
+    refused(out / "release-key.json", "is in the data directory")
+    link = key_file.parent / "linked.json"
+    link.symlink_to(out / "release-key.json")
+    refused(link, "is in the data directory")
+    refused("etc-portal/release-key.json", "is not an absolute path")
+    key_file.parent.chmod(0o775)
+    refused(key_file, "can be written by its group or by everyone")
+    key_file.parent.chmod(0o755)
+    os.chown(key_file, PORTAL_USER, PORTAL_USER)
+    refused(key_file, "is owned by the portal's user")
+    os.chown(key_file, 0, 0)
+    os.chown(key_file.parent, PORTAL_USER, PORTAL_USER)
+    refused(key_file, "is owned by the portal's user")
+    os.chown(key_file.parent, 0, 0)
+    # The demo's way (`make run`): unchecked, so served from the data directory, as it says.
+    app.config["PORTAL_SETTINGS"] = dataclasses.replace(
+        settings, release_key_file=str(out / "release-key.json"), release_key_unchecked=True)
+    assert client.get("/static/seal/release-key.json").data == (out / "release-key.json").read_bytes()

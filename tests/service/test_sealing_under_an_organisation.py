@@ -17,11 +17,12 @@ from tests.support.sealing import sign_bundle
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_a_disclosure_sealed_under_an_organisations_path_lands_in_that_organisation_only(tmp_path, browser):
+def test_a_disclosure_sealed_under_an_organisations_path_lands_in_that_organisation_only(tmp_path, browser,
+                                                                                       monkeypatch):
     service = make_service(tmp_path)  # `portal service init`, `portal org create a` and `b`
     a_dir, b_dir = data_dir_of(service, "a"), data_dir_of(service, "b")
     a_app = create_app(a_dir)
-    sign_bundle(a_app, a_dir)
+    sign_bundle(a_app, a_dir, monkeypatch)
     a_before, b_before = table_counts(a_dir), table_counts(b_dir)
     paths: list[str] = []
     with served(service_app(service)) as url:

@@ -74,7 +74,8 @@ def seal_disclosure(setup: dict, values: dict, channel: str = "Audit and Risk", 
         + [envelope("discloser", identity.public_key, case_key)],
         "identity_key": [envelope(r, k, identity_key) for r, k in keys],
         "fields": {name: field(case_key, name, values.get(name, ""))
-                   for name in ("category", "summary", "details", "disclosed_elsewhere")},
+                   for name in ("category", "summary", "details", "disclosed_elsewhere")
+                   + (("language",) if "language" in values else ())},
         "identity_fields": {name: field(identity_key, "identity:" + name, values.get(name, ""))
                             for name in ("contact", "identifying")},
         "status": b64(crypto.encrypt_field(case_key, case_id,
@@ -110,8 +111,10 @@ def seal_reply(setup: dict, opened: dict, identity: crypto.ReceiptIdentity, text
             "day": setup["day"], "body": b64(crypto.encrypt_field(case_key, opened["case_id"], name, text.encode()))}
 
 
-def seal_file(case_key: bytes, case_id: str, name: str, data: bytes) -> tuple[str, bytes, str]:
-    """(attachment id, the secretstream blob, its meta ciphertext) as the browser makes them."""
+def seal_file(case_key: bytes, case_id: str, name: str, data: bytes,
+              meta_changes: dict | None = None) -> tuple[str, bytes, str]:
+    """(attachment id, the secretstream blob, its meta ciphertext) as the browser makes them;
+    `meta_changes` replaces members of the meta, as a careless or hostile browser might."""
     import hashlib
     import io
     attachment_id = secrets.token_hex(16)
@@ -120,6 +123,7 @@ def seal_file(case_key: bytes, case_id: str, name: str, data: bytes) -> tuple[st
                           crypto.attachment_ad(case_id, attachment_id))
     meta = {"name": name, "type": "application/pdf", "size": len(data), "message": None,
             "sha256": hashlib.sha256(data).hexdigest(), "hidden": "unchecked", "hidden_kinds": []}
+    meta.update(meta_changes or {})
     meta_ct = crypto.encrypt_field(case_key, case_id, f"attachment:{attachment_id}", json.dumps(meta).encode())
     return attachment_id, sink.getvalue(), b64(meta_ct)
 
@@ -151,10 +155,16 @@ def swap_officer_key(data_dir, email: str) -> tuple[bytes, bytes]:
     return private, public
 
 
-def sign_bundle(app, data_dir, *, roots: dict[int, bytes] | None = None, seed: bytes | None = None):
+# The portal's own user, who owns its data directory as docs/deploy.md has it: the tests run as
+# root, so `nobody` stands for it, and what root owns elsewhere is out of its reach.
+PORTAL_USER = 65534
+
+
+def sign_bundle(app, data_dir, monkeypatch, *, roots: dict[int, bytes] | None = None,
+                seed: bytes | None = None):
     """Sign the sealing page's bundle into the data directory's seal-bundle/ (so no file is
-    written into the repository), with the roots the portal serves now unless `roots` is given;
-    the folder it wrote."""
+    written into the repository), with the roots the portal serves now unless `roots` is given,
+    and install its release key as an operator does (install_release_key); the folder it wrote."""
     from crypto import bundle
     from portal.operations import release_bundle
 
@@ -162,4 +172,26 @@ def sign_bundle(app, data_dir, *, roots: dict[int, bytes] | None = None, seed: b
         served = app.test_client().get("/disclose/sealed/roots").get_json()["roots"]
         roots = {int(c): unb64(r) for c, r in served.items()}
     key_text = bundle.release_key_document(seed or secrets.token_bytes(32))
-    return release_bundle.sign_into_data_dir(data_dir, key_text, roots, "test")
+    out = release_bundle.sign_into_data_dir(data_dir, key_text, roots, "test")
+    install_release_key(app, data_dir, monkeypatch, (out / release_bundle.RELEASE_KEY_NAME).read_bytes())
+    return out
+
+
+def install_release_key(app, data_dir, monkeypatch, public_document: bytes):
+    """As docs/deploy.md (7c) has the operator do: the release key written outside the data
+    directory, into a folder root owns (mode 0755, the file 0644), the data directory handed to
+    the portal's user, and PORTAL_RELEASE_KEY naming the file for a portal served from now on and
+    for `app`; the file's path."""
+    import dataclasses
+    import os
+
+    folder = data_dir.parent / "etc-portal"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    key_file = folder / "release-key.json"
+    key_file.write_bytes(public_document)
+    key_file.chmod(0o644)
+    os.chown(data_dir, PORTAL_USER, PORTAL_USER)
+    monkeypatch.setenv("PORTAL_RELEASE_KEY", str(key_file))
+    settings = app.config["PORTAL_SETTINGS"]
+    app.config["PORTAL_SETTINGS"] = dataclasses.replace(settings, release_key_file=str(key_file))
+    return key_file

@@ -24,7 +24,7 @@ from portal.casework import (
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.core.words import N_, in_sentence
 from portal.guard import submissions
-from portal.intake import replies
+from portal.intake import field_rules, replies, sealed
 from portal.keys import conflicts
 from portal.records.casefiles import STATUSES
 from portal.web.casework.blueprint import bp
@@ -41,7 +41,7 @@ from portal.web.casework.forms import (
 from portal.web.console_session import resume_with_text, signed_in
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
-from portal.web.languages import day_words, said, translated
+from portal.web.languages import day_words, said, translated, written_choices
 
 
 def render_case(ref: str, problem=None, code=200, **forms):
@@ -106,6 +106,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
             grounds=identity_releases.GROUNDS,
             categories={**FORMER_CATEGORIES, **CATEGORIES},
             elsewhere=DISCLOSED_ELSEWHERE,
+            field_problems=browser_field_problems(view),
             statuses=STATUSES,
             step_statuses=_statuses_by_step(),
             regime_names=workflow.REGIME_NAMES,
@@ -115,6 +116,17 @@ def render_case(ref: str, problem=None, code=200, **forms):
         ),
         code,
     )
+
+
+def browser_field_problems(view: triage.CaseView) -> dict:
+    """For a case sealed in the discloser's browser, each field the disclosure form would have
+    refused, with why (portal.intake.field_rules): the server never saw them before they were
+    stored. {} for a case the server sealed from the form, which validated it then."""
+    if view.case.sealed_by != sealed.BROWSER:
+        return {}
+    withheld = [name for name, value in view.fields.items() if value == triage.CONTACT_WITHHELD]
+    offered = [code for code, _ in written_choices()]
+    return field_rules.field_problems(view.fields, offered, skip=withheld)
 
 
 def _own_ids(form, prefix: str) -> None:
@@ -256,8 +268,9 @@ def attachment(ref: str, attachment_id: str):
     return download_response(meta.name, meta.size, chunks)
 
 
-def download_response(name: str, size: int, chunks) -> Response:
-    """A discloser's file as a download (never shown in the console)."""
+def download_response(name: str, size: int | None, chunks) -> Response:
+    """A discloser's file as a download (never shown in the console); `size` None: no
+    Content-Length (a file sealed in a browser, whose stated size is not trusted)."""
     fallback = "".join(
         ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in name
     )
@@ -265,7 +278,8 @@ def download_response(name: str, size: int, chunks) -> Response:
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
     )
-    response.headers["Content-Length"] = str(size)
+    if size is not None:
+        response.headers["Content-Length"] = str(size)
     # A discloser's HTML or SVG must never run in the console, even if opened directly.
     response.headers["Content-Security-Policy"] = "sandbox"
     response.headers["X-Content-Type-Options"] = "nosniff"

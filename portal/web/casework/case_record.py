@@ -8,6 +8,7 @@ from flask import Blueprint, g, render_template
 from portal.casework import case_export, case_identity, notes, referrals, triage, workflow
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.records import audit_entries
+from portal.web.casework.case_page import browser_field_problems
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 
@@ -32,6 +33,7 @@ def record(ref: str):
         oral_record=triage.oral_record(ctx, g.who, ref),
         categories={**FORMER_CATEGORIES, **CATEGORIES},
         elsewhere=DISCLOSED_ELSEWHERE,
+        field_problems=browser_field_problems(view),
         step_labels=workflow.STEP_LABELS,
         tz=ctx.settings.timezone,
         local_time=audit_entries.local_time,

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.intake.field_rules import LIMITS
 from portal.web.forms import (
     CHOOSE,
     CodeField,
@@ -41,11 +42,11 @@ def elsewhere_field(label: str, problem: str) -> SelectField:
 
 
 def contact_field(label: str) -> TypedParagraphs:
-    return TypedParagraphs(label, validators=[Optional(), Length(max=2000)])
+    return TypedParagraphs(label, validators=[Optional(), Length(max=LIMITS["contact"])])
 
 
 def identifying_field(label: str) -> TypedParagraphs:
-    return TypedParagraphs(label, validators=[Optional(), Length(max=20_000)])
+    return TypedParagraphs(label, validators=[Optional(), Length(max=LIMITS["identifying"])])
 
 
 class DiscloseForm(OneTimeForm):
@@ -60,11 +61,14 @@ class DiscloseForm(OneTimeForm):
     )
     summary = TypedLine(
         _l("A short title"),
-        validators=[DataRequired(_l("Please give a short title.")), Length(max=200)],
+        validators=[DataRequired(_l("Please give a short title.")), Length(max=LIMITS["summary"])],
     )
     details = TypedParagraphs(
         _l("What happened?"),
-        validators=[DataRequired(_l("Please describe what happened.")), Length(max=200_000)],
+        validators=[
+            DataRequired(_l("Please describe what happened.")),
+            Length(max=LIMITS["details"]),
+        ],
     )
     disclosed_elsewhere = elsewhere_field(
         _l("Have you raised this anywhere else?"),

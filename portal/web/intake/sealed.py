@@ -55,12 +55,16 @@ def _form_token() -> str:
 
 def _form_token_of(signed: str) -> str | None:
     """The session form token inside a form token the portal signed for a page (Flask-WTF's
-    generate_csrf), whichever session it was; None if it is not one the portal signed."""
+    generate_csrf), whichever session it was, no older than any upload lives
+    (sealed_uploads.LONGEST_LIFE_SECONDS, by the time signed into the token the browser kept: the
+    server keeps none); None if it is not one the portal signed, or older."""
     from itsdangerous import BadData, URLSafeTimedSerializer
 
     secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
     try:
-        raw = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(signed)
+        raw = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(
+            signed, max_age=sealed_uploads.LONGEST_LIFE_SECONDS
+        )
     except BadData:
         return None
     return raw if isinstance(raw, str) else None
@@ -131,13 +135,15 @@ def sealed_setup():
     ":name>"
 )
 def sealed_bundle_file(name: str):
-    """The signed bundle's manifest, signature and release public key: from the data
-    directory's `seal-bundle/` if signed there, else from static/seal/ (SECURITY.md, "The
-    sealing page's signed bundle"); 404 when unsigned, and the page then refuses to seal."""
+    """The signed bundle's manifest and signature (the data directory's `seal-bundle/` if signed
+    there, else static/seal/) and the release public key (the operator's PORTAL_RELEASE_KEY, or
+    the installed static/seal/; never the data directory): release_bundle.bundle_file, and
+    SECURITY.md, "The sealing page's signed bundle". 404 when missing or refused, and the page
+    then refuses to seal."""
     from portal.operations.release_bundle import bundle_file
 
     static_seal = Path(current_app.static_folder) / "seal"
-    found = bundle_file(portal_context().settings.data_dir, static_seal, name)
+    found = bundle_file(portal_context().settings, static_seal, name)
     if found is None:
         abort(404)
     response = send_file(found, mimetype="application/json", max_age=0)

@@ -49,6 +49,11 @@ def sealing_words() -> dict[str, str]:
         "roster_none_checked": gettext(
             "No officer of this channel could be checked, so it cannot be sent to them now."
         ),
+        "roster_not_started": gettext(
+            "This page cannot seal to this channel yet: its officers have not yet signed the list"
+            " of who may read it (they do so when they first sign in and compare each other's"
+            " keys). Choose another channel, come back later, or use the ordinary form."
+        ),
         "recovery_key": gettext("the recovery key"),
         "choose_one": gettext("Choose one"),
         "ready": gettext('The page is ready. Nothing is sent until you choose "Seal and send".'),
