@@ -95,9 +95,9 @@ def nz_time(moment: str | None, locale: str | None = None) -> Markup:
 # to the Director of the Serious Fraud Office", "to the Commerce Commission"); a name without one is
 # a proper name that takes none ("to WorkSafe New Zealand", "to Maritime New Zealand").
 _OFFICE_WORDS = frozenset({
-    "agency", "authority", "bank", "board", "commission", "commissioner", "council", "department",
-    "director", "general", "inspector", "ministry", "office", "ombudsman", "registrar", "service",
-    "society", "tribunal",
+    "agency", "authority", "bank", "board", "bureau", "commission", "commissioner", "corporation",
+    "council", "court", "department", "director", "general", "inspector", "institute", "ministry",
+    "office", "ombudsman", "registrar", "service", "society", "tribunal", "trust", "university",
 })
 
 
