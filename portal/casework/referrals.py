@@ -28,7 +28,7 @@ from portal.casework.cases import open_case, record_status
 from portal.core import resources
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.core.words import N_, Sentence, in_sentence, sentence_parts
+from portal.core.words import N_, Sentence, head_of, in_sentence, organisation_name
 from portal.guard import submissions
 from portal.keys.officer_sessions import SignedIn
 from portal.records import audit, case_history, internal_keys
@@ -337,7 +337,7 @@ def _given(
                 "organisation",
             )
         return authority.name, authority_contacts.contact_given(ctx, authority.id)
-    if _organisation_name(organisation).lower() in ("", "a", "an", "the"):
+    if organisation_name(organisation).lower() in ("", "a", "an", "the"):
         raise ReferralError(
             "Name the public sector organisation whose head you are referring it to.",
             "organisation",
@@ -350,25 +350,6 @@ def _given(
     if _NOT_AN_AUTHORITY.search(organisation):
         raise ReferralError(_NO_MINISTER, "organisation")
     return head_of(organisation), organisation_contact
-
-
-# What an officer may type before the organisation's name, already said by "The head of".
-_HEAD_OF_TYPED = re.compile(r"^(?:the\s+)?head\s+of(?:\s+|$)", re.IGNORECASE)
-
-
-def head_of(organisation: str) -> str:
-    """The name the discloser is given for the head of an organisation typed by an officer, read
-    right whatever was typed (review N3): "Ministry of Health", "the Ministry of Health" and "The
-    head of the Ministry of Health." all give "The head of the Ministry of Health"; a proper name
-    takes no article ("Te Whatu Ora" gives "The head of Te Whatu Ora"), as sentence_parts says."""
-    article, rest = sentence_parts(_organisation_name(organisation))
-    return f"The head of {article.lower()}{rest}"
-
-
-def _organisation_name(typed: str) -> str:
-    """The organisation's name as typed, its spaces and end punctuation tidied and any "the head
-    of" before it taken off."""
-    return _HEAD_OF_TYPED.sub("", " ".join(typed.split()).rstrip(".,;: "))
 
 
 def read_referrals(ctx: Context, who: SignedIn, case_id: str) -> list[Referral]:

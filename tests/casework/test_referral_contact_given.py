@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from portal.casework.referrals import head_of
+from portal.core.words import head_of
 from portal.core.context import open_context
 from tests.conftest import MARKER
 from tests.operations.test_admin_console import admin  # noqa: F401 (a fixture)
