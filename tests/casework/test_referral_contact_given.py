@@ -104,7 +104,14 @@ def test_the_head_of_an_organisation_reads_right_whether_or_not_the_officer_type
     # Review N3: "Ministry of Health" typed without its article gave "the head of Ministry of Health".
     receipt = disclose_to(discloser := app.test_client())
     officer, case = officer_on_case(app, installation.officer)
-    assert _refer(officer, case, HEAD_OF_ANY, organisation=" Ministry of  Health.").status_code == 303
+    referred = _refer(officer, case, HEAD_OF_ANY, organisation=" Ministry of  Health.")
+    assert referred.status_code == 303
+    # Given no contact for it, the confirmation does not say the discloser sees how to contact it.
+    page = officer.get(referred.headers["Location"]).text
+    notice = " ".join(re.search(r'<p class="notice" role="status" id="notice">(.*?)</p>', page, re.S).group(1).split())
+    assert "The case was referred to the head of the Ministry of Health (s 16)." in notice
+    assert "but no contact for it: they are told to look up its official website" in notice
+    assert "how to contact it" not in notice
     status = re.sub(r"\s+", " ", open_status(discloser, receipt)).replace("the <strong>", "the<strong>")
     assert "referred your disclosure to the<strong>head of the Ministry of Health</strong>" in status
     page = officer.get(case).text
