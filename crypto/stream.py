@@ -13,12 +13,12 @@ attachment) and the format bytes are bound to every chunk, not only to the heade
 
 from __future__ import annotations
 
+import io
+import os
 from typing import BinaryIO, Iterator
 
 import nacl.bindings
 import nacl.exceptions
-from nacl._sodium import ffi as _ffi
-from nacl._sodium import lib as _lib
 
 from ._format import (
     FORMAT_VERSION,
@@ -49,11 +49,7 @@ TAG_MESSAGE = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 TAG_FINAL = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 TAG_PUSH = nacl.bindings.crypto_secretstream_xchacha20poly1305_TAG_PUSH
 _ZEROS = bytes(CHUNK_SIZE)
-# libsodium's push itself, for StreamEncryptor.write: PyNaCl's wrapper wants bytes in and copies the
-# ciphertext out; the C function takes any buffer and writes where it is told.
-_lib_push = _lib.crypto_secretstream_xchacha20poly1305_push
-_NULL = _ffi.NULL
-# Chunks encrypted into one buffer for one sink write (about 1 MiB: a multipart parser's piece).
+# Chunks of ciphertext handed to the sink in one write (about 1 MiB: a multipart parser's piece).
 _BATCH = 16
 
 
@@ -116,6 +112,15 @@ def _read_full(source: BinaryIO, n: int, first: bytes | None = None) -> bytes:
     return b"".join(parts)
 
 
+def _file_descriptor(sink: BinaryIO) -> int | None:
+    """The sink's file descriptor if it is a file of the operating system's (writev can then write
+    many chunks at once without joining them), else None (BytesIO, a test's sink)."""
+    try:
+        return sink.fileno()
+    except (AttributeError, io.UnsupportedOperation, OSError, ValueError):
+        return None
+
+
 def _start_push(key: bytes, sink: BinaryIO):
     state = _State()
     ss_header = _init_push(state, require_bytes(key, 32, "key"))
@@ -171,21 +176,23 @@ class StreamEncryptor:
     called, the blob has no final chunk and will not decrypt: an aborted upload is never valid.
     close() pads the stream; the length it returns (the one limits count) is the file's own.
 
-    Chunks are encrypted by libsodium straight from the caller's bytes into a buffer this object
-    reuses, and handed to the sink _BATCH at a time in one write (issue 23: no copy of the
-    plaintext in, none of the ciphertext out, one sink write per MiB). The sink must not keep
-    that buffer after its write returns (io's write contract); files and BytesIO copy it.
-    `copied` counts the plaintext bytes copied on the way (the last bytes of each write, held
-    until more arrive, at most a chunk), for tests."""
+    Chunks are encrypted with PyNaCl's public push (nacl.bindings), which takes bytes: each
+    plaintext byte is copied once into the chunk it is pushed in (a whole chunk given as bytes is
+    pushed as it is), and the last bytes of a write are held as a view of it, not copied, when it is
+    bytes. The ciphertext reaches the sink _BATCH chunks at a time in one write (issue 23: one
+    sink write per MiB): os.writev of the chunks themselves when the sink is a file, so no copy is
+    made to join them; one joined write otherwise (BytesIO). `copied` counts the plaintext bytes
+    copied on the way, for tests."""
 
     def __init__(self, key: bytes, sink: BinaryIO, ad: bytes):
         self._ad = _chunk_ad(ad)
         self._sink = sink
+        self._fd = _file_descriptor(sink)
         self._state = _start_push(key, sink)
         # The last 1..CHUNK_SIZE bytes written are held here, unpushed, until more arrives: close()
-        # pushes them with the end marker.
-        self._buf = bytearray()
-        self._out = None  # _BATCH chunks of ciphertext, for one sink write (made at the first)
+        # pushes them with the end marker. A view of the caller's bytes (immutable, so safe to
+        # keep) or, once small writes pile up, a bytearray of their copies.
+        self._held: memoryview | bytearray = bytearray()
         self._total = 0
         self.copied = 0
         self._closed = False
@@ -198,54 +205,65 @@ class StreamEncryptor:
         if not n:
             return 0
         self._total += n
-        buf = self._buf
-        if len(buf) + n <= CHUNK_SIZE:
-            buf += mv
-            self.copied += n
+        held = self._held
+        h = len(held)
+        if h + n <= CHUNK_SIZE:
+            if not h and type(data) is bytes:
+                self._held = mv
+            else:
+                if type(held) is not bytearray:
+                    self._held = held = bytearray(held)
+                    self.copied += h
+                held += mv
+                self.copied += n
             return n
         # More than a chunk is available, so every full chunk pushed here is not the last one; the
-        # last 1..CHUNK_SIZE bytes stay in the buffer.
-        if self._out is None:
-            self._out = _ffi.new("unsigned char[]", _BATCH * _CT_CHUNK)
-        i = ready = 0  # ready: chunks of ciphertext in self._out not yet given to the sink
-        if buf:
-            i = CHUNK_SIZE - len(buf)
-            buf += mv[:i]
-            self.copied += i
-            with _ffi.from_buffer(buf) as src:
-                ready = self._push(src, ready)
-            buf.clear()
-        with _ffi.from_buffer(mv) as src:
-            while n - i > CHUNK_SIZE:
-                if ready == _BATCH:
-                    ready = self._give(ready)
-                ready = self._push(src + i, ready)
-                i += CHUNK_SIZE
-        self._give(ready)
-        buf += mv[i:]
-        self.copied += n - i
+        # last 1..CHUNK_SIZE bytes stay held.
+        push, state, ad, out = _push, self._state, self._ad, []
+        i = 0
+        if h == CHUNK_SIZE and type(held) is memoryview and len(held.obj) == CHUNK_SIZE:
+            out.append(push(state, held.obj, ad, TAG_MESSAGE))  # a whole chunk given as bytes
+        elif h:
+            i = CHUNK_SIZE - h
+            out.append(push(state, b"".join((held, mv[:i])), ad, TAG_MESSAGE))
+            self.copied += CHUNK_SIZE
+        while n - i > CHUNK_SIZE:
+            if len(out) == _BATCH:
+                self._give(out)
+                out = []
+            out.append(push(state, mv[i : i + CHUNK_SIZE].tobytes(), ad, TAG_MESSAGE))
+            self.copied += CHUNK_SIZE
+            i += CHUNK_SIZE
+        self._give(out)
+        if type(data) is bytes:
+            self._held = mv[i:]
+        else:  # the caller may reuse its buffer once write returns
+            self._held = bytearray(mv[i:])
+            self.copied += n - i
         return n
 
-    def _push(self, src, ready: int) -> int:
-        """Encrypt the full chunk at `src` (a cffi pointer; not the stream's last) into slot
-        `ready` of the output buffer; returns the slots now filled."""
-        if _lib_push(self._state.statebuf, self._out + ready * _CT_CHUNK, _NULL, src, CHUNK_SIZE,
-                     self._ad, len(self._ad), TAG_MESSAGE):
-            raise nacl.exceptions.RuntimeError("crypto_secretstream push failed")
-        return ready + 1
-
-    def _give(self, ready: int) -> int:
-        """The first `ready` chunks of ciphertext to the sink, in one write; returns 0."""
-        if ready:
-            self._sink.write(_ffi.buffer(self._out, ready * _CT_CHUNK))
-        return 0
+    def _give(self, chunks: list[bytes]) -> None:
+        """Chunks of ciphertext to the sink, in one write."""
+        if not chunks:
+            return
+        if self._fd is None:
+            self._sink.write(b"".join(chunks))
+            return
+        self._sink.flush()  # the header, or _finish's writes, may still be in the file's buffer
+        while chunks:
+            done = os.writev(self._fd, chunks)
+            while chunks and done >= len(chunks[0]):
+                done -= len(chunks[0])
+                chunks = chunks[1:]
+            if done:  # a short write (a signal): the rest of that chunk next
+                chunks[0] = memoryview(chunks[0])[done:]
 
     def close(self) -> int:
         """Push the last bytes and the padding; returns the total plaintext length (unpadded).
         Idempotent."""
         if not self._closed:
-            _finish(self._state, self._sink.write, self._ad, bytes(self._buf), self._total)
-            self._buf = bytearray()
+            _finish(self._state, self._sink.write, self._ad, bytes(self._held), self._total)
+            self._held = bytearray()
             self._closed = True
         return self._total
 

@@ -48,7 +48,9 @@ class Contact:
     `website`, `email`, `phone` its parts ("" when not given: a shipped contact is split into them
     by `_parts`, to start the console's form from); `checked_on` the day (YYYY-MM-DD) it was last
     checked against the authority's own website, None when never; `stored` True when an
-    administrator's change overrides the shipped file."""
+    administrator's change overrides the shipped file; `changed_on` the day (YYYY-MM-DD) an
+    administrator made it differ from the shipped file's, None while it is the shipped one (also
+    when stored unchanged), so an officer can tell the two apart whether checked or not."""
 
     text: str
     website: str
@@ -56,6 +58,7 @@ class Contact:
     phone: str
     checked_on: str | None
     stored: bool
+    changed_on: str | None = None
 
 
 def _joined(website: str, email: str, phone: str) -> str:
@@ -94,9 +97,16 @@ def shipped_contacts() -> dict[str, Contact]:
     return {entry["name"]: _from_file(entry) for entry in _shipped_entries()}
 
 
-def _stored(row) -> Contact:
-    website, email, phone, checked_on = row
-    return Contact(_joined(website, email, phone), website, email, phone, checked_on, stored=True)
+def _stored(row, shipped: Contact | None) -> Contact:
+    website, email, phone, checked_on, changed_on = row
+    text = _joined(website, email, phone)
+    if shipped is not None and (website, email, phone) == (
+        shipped.website,
+        shipped.email,
+        shipped.phone,
+    ):
+        changed_on = None  # stored as shipped (checked, say): the shipped contact still
+    return Contact(text, website, email, phone, checked_on, stored=True, changed_on=changed_on)
 
 
 def contacts(ctx: Context) -> dict[int, Contact]:
@@ -106,11 +116,13 @@ def contacts(ctx: Context) -> dict[int, Contact]:
     shipped = shipped_contacts()
     none = Contact("", "", "", "", None, stored=False)
     rows = ctx.db.execute(
-        "SELECT a.id, a.name, c.authority_id, c.website, c.email, c.phone, c.checked_on"
-        " FROM authorities a LEFT JOIN authority_contacts c ON c.authority_id = a.id"
+        "SELECT a.id, a.name, c.authority_id, c.website, c.email, c.phone, c.checked_on,"
+        " c.changed_on FROM authorities a LEFT JOIN authority_contacts c ON c.authority_id = a.id"
     ).fetchall()
     return {
-        authority_id: _stored(row[1:]) if row[0] is not None else shipped.get(name, none)
+        authority_id: (
+            _stored(row[1:], shipped.get(name)) if row[0] is not None else shipped.get(name, none)
+        )
         for authority_id, name, *row in rows
     }
 

@@ -28,7 +28,7 @@ from portal.casework.cases import open_case, record_status
 from portal.core import resources
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.core.words import N_, Sentence, in_sentence
+from portal.core.words import N_, Sentence, head_of, in_sentence, organisation_name
 from portal.guard import submissions
 from portal.keys.officer_sessions import SignedIn
 from portal.records import audit, case_history, internal_keys
@@ -337,7 +337,7 @@ def _given(
                 "organisation",
             )
         return authority.name, authority_contacts.contact_given(ctx, authority.id)
-    if not organisation:
+    if organisation_name(organisation).lower() in ("", "a", "an", "the"):
         raise ReferralError(
             "Name the public sector organisation whose head you are referring it to.",
             "organisation",
@@ -349,7 +349,7 @@ def _given(
         )
     if _NOT_AN_AUTHORITY.search(organisation):
         raise ReferralError(_NO_MINISTER, "organisation")
-    return f"The head of {organisation}", organisation_contact
+    return head_of(organisation), organisation_contact
 
 
 def read_referrals(ctx: Context, who: SignedIn, case_id: str) -> list[Referral]:

@@ -23,6 +23,7 @@ Babel's CLDR data names the months and writes the numbers.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -95,9 +96,9 @@ def nz_time(moment: str | None, locale: str | None = None) -> Markup:
 # to the Director of the Serious Fraud Office", "to the Commerce Commission"); a name without one is
 # a proper name that takes none ("to WorkSafe New Zealand", "to Maritime New Zealand").
 _OFFICE_WORDS = frozenset({
-    "agency", "authority", "bank", "board", "commission", "commissioner", "council", "department",
-    "director", "general", "inspector", "ministry", "office", "ombudsman", "registrar", "service",
-    "society", "tribunal",
+    "agency", "authority", "bank", "board", "bureau", "commission", "commissioner", "corporation",
+    "council", "court", "department", "director", "general", "inspector", "institute", "ministry",
+    "office", "ombudsman", "registrar", "service", "society", "tribunal", "trust", "university",
 })
 
 
@@ -110,6 +111,25 @@ def sentence_parts(name: str) -> tuple[str, str]:
             return article, name[len(article):]
     words = name.replace("-", " ").lower().split()
     return ("the " if _OFFICE_WORDS.intersection(words) else ""), name
+
+
+# What an officer may type before the organisation's name, already said by "The head of".
+_HEAD_OF_TYPED = re.compile(r"^(?:the\s+)?head\s+of(?:\s+|$)", re.IGNORECASE)
+
+
+def head_of(organisation: str) -> str:
+    """The name the discloser is given for the head of an organisation typed by an officer, read
+    right whatever was typed (review N3): "Ministry of Health", "the Ministry of Health" and "The
+    head of the Ministry of Health." all give "The head of the Ministry of Health"; a proper name
+    takes no article ("Te Whatu Ora" gives "The head of Te Whatu Ora"), as sentence_parts says."""
+    article, rest = sentence_parts(organisation_name(organisation))
+    return f"The head of {article.lower()}{rest}"
+
+
+def organisation_name(typed: str) -> str:
+    """The organisation's name as typed, its spaces and end punctuation tidied and any "the head
+    of" before it taken off."""
+    return _HEAD_OF_TYPED.sub("", " ".join(typed.split()).rstrip(".,;: "))
 
 
 def in_sentence(name: str) -> str:

@@ -190,11 +190,12 @@ def read_multipart(
         parser.register(name, _TextTarget(name, fields, budget, name in repeatable))
     for name in file_fields:
         parser.register(name, _FileTarget(open_sink, budget))
-    tail = b""
+    tail, keep = b"", len(closing) + 4
     try:
         while chunk := stream.read(READ_SIZE):
             parser.data_received(chunk)
-            tail = (tail + chunk)[-(len(closing) + 4) :]
+            # Only the body's last bytes are kept, without copying the whole piece (issue 23).
+            tail = (tail + chunk[-keep:])[-keep:]
     except (TooLarge, Interrupted, Unfinished, OSError) as exc:
         exc.fields = (
             fields  # what was typed before the limit was hit, to give back to the discloser

@@ -266,9 +266,11 @@ def _value_words(value) -> str:
 
 def detail_words(detail: dict, authorities: dict[int, str] | None = None) -> str:
     """An entry's detail as people read it: "by the server's operator, for 1 channel", never
-    `by_operator: True` (keys in words, yes/no for flags, statuses by their label, counts with
-    their noun). A directory entry is named, never numbered: by the name the entry recorded, else
-    by `authorities` ({id: name} of the directory today), else as one since removed."""
+    `by_operator: True` or "for 0 channels" (keys in words, yes/no for flags, statuses by their
+    label, counts with their noun: an administrator's count of no channel left out, any other
+    "for no channel"). A directory entry is named, never numbered: by the name the entry
+    recorded, else by `authorities` ({id: name} of the directory today), else as one since
+    removed."""
     parts = []
     for key, value in sorted(detail.items()):
         if key == "authority_id":
@@ -277,7 +279,10 @@ def detail_words(detail: dict, authorities: dict[int, str] | None = None) -> str
                 parts.append(f"authority: {name}" if name else "an entry since removed")
             continue
         if key in _COUNTED and isinstance(value, int) and not isinstance(value, bool):
-            parts.append(f"for {count_of(value, _COUNTED[key])}")
+            if value == 0 and detail.get("role") == "admin":
+                continue  # an administrator joins no channel: "as an administrator" says so
+            noun = _COUNTED[key]
+            parts.append(f"for {count_of(value, noun)}" if value else f"for no {noun}")
         elif key in _DETAIL_WORDS and value in _DETAIL_WORDS[key]:
             parts.append(_DETAIL_WORDS[key][value])
         else:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
+from werkzeug.exceptions import ClientDisconnected
 
 from portal.core.config import load_settings
 from portal.hidden_details import sandbox
@@ -128,16 +129,49 @@ def harden_app(app, own_host: str):
 def _whole_body_or_400(wsgi_app):
     """gunicorn marks every request body as terminated, and a body whose client vanished before
     sending all of its Content-Length then reads as if it had simply ended: a cut-off upload would
-    look complete. Without the mark, werkzeug reads exactly Content-Length bytes and raises
-    ClientDisconnected (400) when fewer arrive, so the upload is refused and its blobs discarded.
-    Chunked bodies keep the mark: gunicorn itself raises on a chunked body cut short."""
+    look complete. So a body with a Content-Length is read through _WholeBody, which raises
+    ClientDisconnected (400) when fewer bytes arrive, and the upload is refused and its blobs
+    discarded. Chunked bodies are read as they are: gunicorn itself raises on one cut short."""
 
     def app(environ, start_response):
-        if environ.get("CONTENT_LENGTH"):
-            environ.pop("wsgi.input_terminated", None)
+        length = environ.get("CONTENT_LENGTH")
+        if length and length.isdigit() and environ.get("wsgi.input_terminated"):
+            environ["wsgi.input"] = _WholeBody(environ["wsgi.input"], int(length))
         return wsgi_app(environ, start_response)
 
     return app
+
+
+class _WholeBody:
+    """A request body of `length` bytes as werkzeug reads it (still marked terminated, so given
+    as it is): never read past its length, and ClientDisconnected if it ends before or its read
+    fails, as werkzeug's LimitedStream reads it. That one reads each piece into a fresh
+    bytearray and copies it out again (io.RawIOBase.read): two copies of every byte uploaded
+    (issue 23); here the form reader gets the very bytes gunicorn read."""
+
+    def __init__(self, stream, length: int) -> None:
+        self._stream, self._left = stream, length
+
+    def _take(self, read, size: int | None) -> bytes:
+        if self._left <= 0:
+            return b""
+        try:
+            data = read(self._left if size is None or size < 0 else min(size, self._left))
+        except (OSError, ValueError) as exc:  # as LimitedStream: a stall past the idle timeout
+            raise ClientDisconnected() from exc  # (slow_clients.BodyTooSlow), a reset connection
+        if not data:
+            raise ClientDisconnected()
+        self._left -= len(data)
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._take(self._stream.read, size)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._take(self._stream.readline, size)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
 
 
 def port_taken(host: str, port: int) -> str | None:

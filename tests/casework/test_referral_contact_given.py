@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from portal.core.words import head_of
 from portal.core.context import open_context
 from tests.conftest import MARKER
 from tests.operations.test_admin_console import admin  # noqa: F401 (a fixture)
@@ -95,3 +98,38 @@ def test_an_organisation_typed_for_an_authority_the_directory_names_is_refused_n
     assert _refer(officer, case, POLICE).status_code == 303
     status = open_status(discloser, receipt)
     assert "Ministry of Health" not in status and _contact_given(status) == SHIPPED
+
+
+def test_the_head_of_an_organisation_reads_right_whether_or_not_the_officer_typed_the(app, installation):
+    # Review N3: "Ministry of Health" typed without its article gave "the head of Ministry of Health".
+    receipt = disclose_to(discloser := app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    referred = _refer(officer, case, HEAD_OF_ANY, organisation=" Ministry of  Health.")
+    assert referred.status_code == 303
+    # Given no contact for it, the confirmation does not say the discloser sees how to contact it.
+    page = officer.get(referred.headers["Location"]).text
+    notice = " ".join(re.search(r'<p class="notice" role="status" id="notice">(.*?)</p>', page, re.S).group(1).split())
+    assert "The case was referred to the head of the Ministry of Health (s 16)." in notice
+    assert "but no contact for it: they are told to look up its official website" in notice
+    assert "how to contact it" not in notice
+    status = re.sub(r"\s+", " ", open_status(discloser, receipt)).replace("the <strong>", "the<strong>")
+    assert "referred your disclosure to the<strong>head of the Ministry of Health</strong>" in status
+    page = officer.get(case).text
+    assert "referred to the head of the Ministry of Health" in page
+    assert "head of Ministry" not in page + status
+    # An organisation named by nothing but an article is refused, as an empty one is.
+    refused = _refer(officer, case, HEAD_OF_ANY, organisation="The head of the")
+    assert refused.status_code == 400
+    assert "Name the public sector organisation whose head you are referring it to." in refused.text
+
+
+@pytest.mark.parametrize(("typed", "given"), [
+    ("the Ministry of Health", "The head of the Ministry of Health"),
+    ("The head of The Ministry of Health", "The head of the Ministry of Health"),
+    ("Department of Conservation", "The head of the Department of Conservation"),
+    ("Te Whatu Ora", "The head of Te Whatu Ora"),
+    ("Oranga Tamariki", "The head of Oranga Tamariki"),
+    ("University of Auckland", "The head of the University of Auckland"),
+])
+def test_the_head_of_an_organisation_takes_the_article_its_name_needs(typed, given):
+    assert head_of(typed) == given

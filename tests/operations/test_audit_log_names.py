@@ -77,3 +77,20 @@ def test_a_reloaded_invitation_makes_nothing_new_and_says_so(app, installation):
     ctx = open_context(installation.data_dir)
     assert ctx.db.execute("SELECT COUNT(*) FROM invitations").fetchone()[0] == 1
     assert ctx.db.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'invitation'").fetchone()[0] == 1
+
+
+def test_an_administrators_entries_never_say_for_0_channels(app, installation):
+    admin = app.test_client()
+    # `portal admin add` records the account's channels, none for an administrator.
+    assert sign_in(admin, add_account(installation.data_dir, "admin", "root@agency.govt.nz", "Ada Admin")
+                   ).status_code == 303
+    ctx = open_context(installation.data_dir)
+    # An administrator's invitation (`portal org invite`), and one for no channel as none is made now.
+    audit.record(ctx, "invitation", actor=None, detail={"channels": 0, "by_operator": True, "role": "admin"})
+    audit.record(ctx, "invitation_resend", actor=None, detail={"channels": 0})
+    ctx.db.conn.commit()
+    log = _log(admin)
+    assert "0 channels" not in log
+    assert "Enrolment link made (by the server&#39;s operator, as an administrator)" in log
+    assert "Enrolment link made again (the old one withdrawn) (for no channel)" in log
+    assert "Account created at the command line (as an administrator)" in log

@@ -147,3 +147,31 @@ def test_an_officer_cannot_reach_the_contact_page(app, installation, admin):
     assert changed.status_code == 404
     assert officer.post(url + "/shipped", data={"csrf_token": token}).status_code == 404
     assert "https://evil.example" not in admin.get("/console/admin/authorities").text
+
+
+SHIPPED_MARK = '<span class="contact-origin" data-origin="shipped">(as shipped with the portal)</span>'
+CHANGED_MARK = ('<span class="contact-origin" data-origin="changed"><strong>(changed by an administrator on'
+                ' <time datetime="2026-12-07">7 December 2026</time>: not the contact shipped with the portal)'
+                '</strong></span>')
+
+
+def test_an_officer_tells_a_contact_an_administrator_changed_from_the_shipped_one_unchecked_alike(
+        app, installation, admin, today):
+    # Review N4: both read "(never checked against its own website)" and nothing else.
+    today.set("2026-12-07")
+    disclose_to(app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    assert SHIPPED_MARK in _referral_entry(officer.get(case).text) and NEVER in _referral_entry(officer.get(case).text)
+    url = _contact_page(admin)
+    assert post(admin, url, website="https://evil.example", email="", phone="").status_code == 303
+    page = officer.get(case).text
+    entry = _referral_entry(page)
+    assert CHANGED_MARK in entry and NEVER in entry and SHIPPED_MARK not in entry
+    assert SHIPPED_MARK in _referral_entry(page, "Commerce Commission")  # the others as shipped
+    directory = admin.get("/console/admin/authorities").text
+    sfo = re.search(rf"<h3>{SFO}</h3>.*?</li>", directory, re.S).group(0)
+    assert CHANGED_MARK in sfo
+    # The shipped contact stored again as it was (checked, say) is the shipped one, not a change.
+    assert post(admin, url, website="https://sfo.govt.nz", email="", phone="", checked="y").status_code == 303
+    entry = _referral_entry(officer.get(case).text)
+    assert SHIPPED_MARK in entry and CHECKED_TODAY in entry and "changed by an administrator" not in entry

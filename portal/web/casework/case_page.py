@@ -203,6 +203,14 @@ RELEASE_WAITING = N_(
     " is confirmed."
 )
 
+# A referral made with no contact to give (the head of an organisation, its contact left empty).
+REFERRAL_NO_CONTACT = N_(
+    "The case was referred to %(authority)s (s 16). The discloser now sees the authority's name and"
+    " your reason, but no contact for it: they are told to look up its official website or ask"
+    " the Ombudsman. They no longer see a date by which to hear from you. You still owe them word"
+    " of what was done (s 13(1)(e))."
+)
+
 
 def case_notice(done: str, view, assigned, case_referrals, releases) -> str | None:
     """The one-time confirmation for the `done` key, or None for none (or an unknown key), in
@@ -213,6 +221,8 @@ def case_notice(done: str, view, assigned, case_referrals, releases) -> str | No
     latest_release = releases[-1] if releases else None
     if done == "release" and latest_release and latest_release.state != "released":
         text = RELEASE_WAITING
+    if done == "referral" and case_referrals and case_referrals[-1].contact == "":
+        text = REFERRAL_NO_CONTACT
     # The queue's few words: "No further action", not a bare "Closed" that two statuses share.
     status = queue_rows.SHORT_STATUSES.get(view.case.status)
     return gettext(
