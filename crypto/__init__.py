@@ -32,7 +32,14 @@ from .errors import (
     UnsupportedVersion,
     WrongPassphrase,
 )
-from .fields import aead_decrypt, aead_encrypt, decrypt_field, encrypt_field, field_shape
+from .fields import (
+    aead_decrypt,
+    aead_encrypt,
+    decrypt_field,
+    decrypt_fields,
+    encrypt_field,
+    field_shape,
+)
 from .kdf import (
     FAST_TEST_PARAMS,
     PASSPHRASE_PARAMS,
@@ -133,6 +140,7 @@ __all__ = [
     "open_sealed",
     "encrypt_field",
     "decrypt_field",
+    "decrypt_fields",
     "aead_encrypt",
     "aead_decrypt",
     "audit_link",

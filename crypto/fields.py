@@ -74,11 +74,24 @@ def encrypt_field(
 def decrypt_field(case_key: bytes, case_id: str, field: str, ciphertext: bytes) -> bytes:
     """Fails with DecryptionError if the ciphertext belongs to another case, field or key. Opens
     both versions: 2 (padded) and 1 (unpadded, made before issue 26)."""
+    key = derive_subkey(require_bytes(case_key, KEY_SIZE, "case_key"), "fields")
+    return _open_field(key, case_id, field, ciphertext)
+
+
+def decrypt_fields(
+    case_key: bytes, case_id: str, ciphertexts: dict[str, bytes]
+) -> dict[str, bytes]:
+    """decrypt_field for several fields of one case (field name -> ciphertext), the fields' subkey
+    worked out once; DecryptionError if any does not open."""
+    key = derive_subkey(require_bytes(case_key, KEY_SIZE, "case_key"), "fields")
+    return {field: _open_field(key, case_id, field, ct) for field, ct in ciphertexts.items()}
+
+
+def _open_field(key: bytes, case_id: str, field: str, ciphertext: bytes) -> bytes:
     ciphertext = require_bytes(ciphertext, None, "ciphertext")
     version = check_header(ciphertext, KIND_FIELD, "field", (FORMAT_VERSION, PADDED_VERSION))
     if len(ciphertext) < FIELD_OVERHEAD:
         raise DecryptionError("field: too short")
-    key = derive_subkey(require_bytes(case_key, KEY_SIZE, "case_key"), "fields")
     plain = aead_decrypt(
         key,
         ciphertext[2 : 2 + NONCE_SIZE],

@@ -45,6 +45,8 @@ _WORD = re.compile(r"\w+")
 
 def words_of(text: str) -> list[str]:
     """The words of `text` as searched: case and accents folded ("Māori" reads "maori")."""
+    if text.isascii():  # most text: nothing to fold but case
+        return _WORD.findall(text.lower())
     folded = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in folded if not unicodedata.combining(c))
     return _WORD.findall(plain)

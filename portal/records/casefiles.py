@@ -185,13 +185,12 @@ def read_fields_of_cases(
     ).fetchall():
         stored.setdefault(case_id, {})[name] = ct
     found: dict[str, dict[str, str] | None] = {}
+    public_key = crypto.public_key_of(private_key)  # once, not once a case
     for case_id in case_ids:
         try:
-            case_key = crypto.open_sealed(private_key, sealed[case_id])
-            found[case_id] = {
-                name: crypto.decrypt_field(case_key, case_id, name, ct).decode()
-                for name, ct in stored.get(case_id, {}).items()
-            }
+            case_key = crypto.open_sealed(private_key, sealed[case_id], public_key)
+            opened = crypto.decrypt_fields(case_key, case_id, stored.get(case_id, {}))
+            found[case_id] = {name: value.decode() for name, value in opened.items()}
         except (KeyError, crypto.DecryptionError):
             found[case_id] = None
     return found

@@ -101,7 +101,7 @@ def test_one_decryption_per_case_per_session(app, installation, monkeypatch):
     page = ana.get("/console/").text
     opened = []
     real = crypto.open_sealed
-    monkeypatch.setattr(crypto, "open_sealed", lambda key, sealed: opened.append(1) or real(key, sealed))
+    monkeypatch.setattr(crypto, "open_sealed", lambda key, sealed, *more: opened.append(1) or real(key, sealed, *more))
 
     def post(words: str):
         return ana.post("/console/search", data={"words": words, "csrf_token": csrf_token(page)})
@@ -123,12 +123,16 @@ def test_one_decryption_per_case_per_session(app, installation, monkeypatch):
 
 
 def _files(root: Path, since: float):
-    for path in root.rglob("*"):
-        try:
-            if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since:
-                yield path
-        except OSError:
-            continue
+    # os.walk, not Path.rglob: others' files in a shared /tmp come and go while it runs, and walk
+    # passes over a folder that vanished instead of raising.
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder, name)
+            try:
+                if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since:
+                    yield path
+            except OSError:
+                continue
 
 
 def test_a_search_leaves_nothing_of_its_words_on_disk_or_in_the_log(app, installation, caplog):
