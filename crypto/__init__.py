@@ -51,6 +51,7 @@ from .kdf import (
     argon2id,
     derive_subkey,
 )
+from .key_copies import KEY_COPY_SIZE, copy_key_of, copy_secret, open_copy
 from .keys import (
     generate_keypair,
     key_fingerprint,
@@ -141,6 +142,10 @@ __all__ = [
     "encrypt_field",
     "decrypt_field",
     "decrypt_fields",
+    "KEY_COPY_SIZE",
+    "copy_key_of",
+    "copy_secret",
+    "open_copy",
     "aead_encrypt",
     "aead_decrypt",
     "audit_link",

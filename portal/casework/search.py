@@ -40,6 +40,7 @@ MAX_QUERY_CHARACTERS = 200
 SHOWN = 100  # rows shown of what a search finds
 MAX_SESSIONS = 64  # indexes kept in one process; the least recently used goes first
 _KEY_LABEL = "inbox-search"
+_FIELDS = ("summary", "details")  # what a search reads of each case
 _WORD = re.compile(r"\w+")
 
 
@@ -176,18 +177,24 @@ def search(
             entries = _unpack(plain)
         except crypto.DecryptionError:
             entries = {}
-    readable = [
-        cid
-        for (cid,) in ctx.db.execute(
-            "SELECT case_id FROM case_queue WHERE account_id = ?", [account_id]
-        ).fetchall()
-    ]
-    entries = {cid: entries[cid] for cid in readable if cid in entries}
-    missing = [cid for cid in readable if cid not in entries]
-    for cid, fields in casefiles.read_fields_of_cases(
-        ctx, f"account:{account_id}", private_key, missing, ("summary", "details")
-    ).items():
-        entries[cid] = _entry(fields)
+    if not entries:  # the session's first search: every case of the queue, in one query
+        opened = casefiles.read_fields_of_queue(ctx, account_id, private_key, _FIELDS)
+        entries = {cid: _entry(fields) for cid, fields in opened.items()}
+        missing = list(opened)
+    else:
+        readable = [
+            cid
+            for (cid,) in ctx.db.execute(
+                "SELECT case_id FROM case_queue WHERE account_id = ?", [account_id]
+            ).fetchall()
+        ]
+        entries = {cid: entries[cid] for cid in readable if cid in entries}
+        missing = [cid for cid in readable if cid not in entries]
+        recipient = f"account:{account_id}"
+        for cid, fields in casefiles.read_fields_of_cases(
+            ctx, recipient, private_key, missing, _FIELDS, keep_copies=True
+        ).items():
+            entries[cid] = _entry(fields)
     if missing or sealed is None:
         nonce = secrets.token_bytes(24)
         box = crypto.aead_encrypt(key, nonce, _pack(entries), session.encode())
