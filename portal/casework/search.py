@@ -10,8 +10,11 @@ secret. That secret exists only while a request of the session is running (its h
 browser's cookie and the server half of the session row, portal/keys/sessions.py), so between
 requests the index cannot be read without the officer's browser. Later searches of the session
 open the index only, and the cases added to the officer's queue since; a case the officer may no
-longer read drops out. The index ends with the session (signing out, the idle limit) and is never
-written anywhere: not to the database, a file or the log.
+longer read drops out. The first search reads all the cases in one query, and opens each case key
+from the officer's own key copy (kind 0x06, portal.records.casefiles) where there is one: the first
+search ever writes them, so later sessions pay one AEAD decryption a case instead of one X25519.
+The index ends with the session (signing out, the idle limit) and is never written anywhere: not
+to the database, a file or the log.
 
 The words searched for arrive in a POST body only, are used for this request and kept nowhere.
 """
