@@ -3,11 +3,15 @@
 A fast-KDF installation of BENCH_SEARCH_CASES cases (10,000 by default) is built with bench_queue's builder
 (the portal's own intake and casework functions). Through Flask's test client, as the signed-in officer:
 - the baseline: opening one case page (median of ROUNDS);
-- a session's first search, which opens every case once with the officer's key and keeps the session's
-  encrypted index (the index is dropped before each of FIRST_ROUNDS rounds, as a new session would start);
+- the officer's very first search, once: it opens every case's sealed key (one X25519 each) and keeps a
+  copy of each key under the officer's own key (case_keys.key_copy, migration 39);
+- a session's first search (median of FIRST_ROUNDS; the session's index is dropped before each, as a new
+  session would start): it opens every case once, from those key copies, and keeps the session's encrypted
+  index;
 - a later search of the same session, which decrypts the index only (median of ROUNDS).
-Each is printed in milliseconds and as a ratio to the case page; the goal is a later search of 10,000 cases
-within 1 s.
+Each is printed in milliseconds and as a ratio to the case page, with the load average of the machine
+(shared: a loaded machine slows every figure, the baseline too). The goal is the issue's: a search of 10,000
+cases within 1 s, the first search of a session included.
 """
 from __future__ import annotations
 
@@ -71,20 +75,27 @@ def main() -> int:
 
         case_page()
         baseline = _median(case_page, ROUNDS)
+        load_before = os.getloadavg()[0]
+        very_first = _median(searched("matter 4321"), 1)
         first = _median(searched("matter 4321"), FIRST_ROUNDS, before=search.INDEXES._by_session.clear)
         later = _median(searched("matter 4321"), ROUNDS)
         wide = _median(searched("details"), ROUNDS)
+        load_after = os.getloadavg()[0]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print(f"inbox search at {CASES} cases against opening one case page (medians; goal: a later search "
-          f"within 1 s)")
-    print(f"  case page (baseline)      {baseline * 1000:8.1f} ms")
-    for name, seconds, words in (("first search of a session", first, "matter 4321"),
+    print(f"inbox search at {CASES} cases against opening one case page (medians; goal: a search of {CASES} "
+          f"cases within 1 s, the first search of a session included); load average {load_before:.1f} "
+          f"before, {load_after:.1f} after, on {os.cpu_count()} cores")
+    print(f"  case page (baseline)           {baseline * 1000:8.1f} ms")
+    for name, seconds, words in (("officer's first search ever", very_first, "matter 4321"),
+                                 ("first search of a session", first, "matter 4321"),
                                  ("later search, 1 found", later, "matter 4321"),
                                  ("later search, all found", wide, "details")):
-        print(f"  {name:25} {seconds * 1000:8.1f} ms: ratio {seconds / baseline:6.1f} "
+        print(f"  {name:30} {seconds * 1000:8.1f} ms: ratio {seconds / baseline:6.1f} "
               f"({found[words]} rows shown)")
-    print(f"later search {'within' if later <= 1 and wide <= 1 else 'ABOVE'} the goal of 1 s")
+    within = max(first, later, wide) <= 1
+    print(f"a session's first and later searches {'within' if within else 'ABOVE'} the goal of 1 s; the "
+          f"officer's first search ever {'within' if very_first <= 1 else 'above'} it (once per officer)")
     return 0
 
 

@@ -32,7 +32,14 @@ from .errors import (
     UnsupportedVersion,
     WrongPassphrase,
 )
-from .fields import aead_decrypt, aead_encrypt, decrypt_field, encrypt_field, field_shape
+from .fields import (
+    aead_decrypt,
+    aead_encrypt,
+    decrypt_field,
+    decrypt_fields,
+    encrypt_field,
+    field_shape,
+)
 from .kdf import (
     FAST_TEST_PARAMS,
     PASSPHRASE_PARAMS,
@@ -44,6 +51,7 @@ from .kdf import (
     argon2id,
     derive_subkey,
 )
+from .key_copies import KEY_COPY_SIZE, copy_key_of, copy_secret, open_copy
 from .keys import (
     generate_keypair,
     key_fingerprint,
@@ -133,6 +141,11 @@ __all__ = [
     "open_sealed",
     "encrypt_field",
     "decrypt_field",
+    "decrypt_fields",
+    "KEY_COPY_SIZE",
+    "copy_key_of",
+    "copy_secret",
+    "open_copy",
     "aead_encrypt",
     "aead_decrypt",
     "audit_link",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 
 import nacl.bindings
-import nacl.encoding
-import nacl.hash
 import nacl.pwhash.argon2id
 
 from ._format import require_bytes
@@ -111,6 +110,6 @@ def _blake2b_kdf(key: bytes, label: str, context: bytes, size: int = 32) -> byte
         raise ValueError("label must be 1..16 ASCII characters without NUL")
     if not 16 <= size <= 64:
         raise ValueError("size must be 16..64")
-    return nacl.hash.blake2b(
-        context, digest_size=size, key=key, person=person, encoder=nacl.encoding.RawEncoder
-    )
+    # hashlib's BLAKE2b is libsodium's generichash with salt and person (each zero-padded to 16
+    # bytes): the same bytes (tests/crypto/test_kdf.py), without PyNaCl's checks on every call.
+    return hashlib.blake2b(context, digest_size=size, key=key, person=person).digest()

@@ -26,14 +26,19 @@ def seal_to(public_key: bytes, secret: bytes) -> bytes:
     )
 
 
-def open_sealed(private_key: bytes, sealed: bytes) -> bytes:
-    """DecryptionError unless sealed was made for this private key and is unaltered."""
+def open_sealed(private_key: bytes, sealed: bytes, public_key: bytes | None = None) -> bytes:
+    """DecryptionError unless sealed was made for this private key and is unaltered.
+    `public_key`: the private key's own (crypto.public_key_of), when the caller opens many boxes
+    with one key and has worked it out once; a wrong one only makes the box not open."""
     private_key = require_bytes(private_key, 32, "private_key")
     sealed = require_bytes(sealed, None, "sealed")
     check_header(sealed, KIND_SEALED, "sealed box")
     if len(sealed) < SEAL_OVERHEAD:
         raise DecryptionError("sealed box: too short")
-    public_key = nacl.bindings.crypto_scalarmult_base(private_key)
+    if public_key is None:
+        public_key = nacl.bindings.crypto_scalarmult_base(private_key)
+    else:
+        public_key = require_bytes(public_key, 32, "public_key")
     try:
         return nacl.bindings.crypto_box_seal_open(sealed[2:], public_key, private_key)
     except nacl.exceptions.CryptoError:

@@ -10,8 +10,11 @@ secret. That secret exists only while a request of the session is running (its h
 browser's cookie and the server half of the session row, portal/keys/sessions.py), so between
 requests the index cannot be read without the officer's browser. Later searches of the session
 open the index only, and the cases added to the officer's queue since; a case the officer may no
-longer read drops out. The index ends with the session (signing out, the idle limit) and is never
-written anywhere: not to the database, a file or the log.
+longer read drops out. The first search reads all the cases in one query, and opens each case key
+from the officer's own key copy (kind 0x06, portal.records.casefiles) where there is one: the first
+search ever writes them, so later sessions pay one AEAD decryption a case instead of one X25519.
+The index ends with the session (signing out, the idle limit) and is never written anywhere: not
+to the database, a file or the log.
 
 The words searched for arrive in a POST body only, are used for this request and kept nowhere.
 """
@@ -40,11 +43,14 @@ MAX_QUERY_CHARACTERS = 200
 SHOWN = 100  # rows shown of what a search finds
 MAX_SESSIONS = 64  # indexes kept in one process; the least recently used goes first
 _KEY_LABEL = "inbox-search"
+_FIELDS = ("summary", "details")  # what a search reads of each case
 _WORD = re.compile(r"\w+")
 
 
 def words_of(text: str) -> list[str]:
     """The words of `text` as searched: case and accents folded ("Māori" reads "maori")."""
+    if text.isascii():  # most text: nothing to fold but case
+        return _WORD.findall(text.lower())
     folded = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in folded if not unicodedata.combining(c))
     return _WORD.findall(plain)
@@ -174,18 +180,24 @@ def search(
             entries = _unpack(plain)
         except crypto.DecryptionError:
             entries = {}
-    readable = [
-        cid
-        for (cid,) in ctx.db.execute(
-            "SELECT case_id FROM case_queue WHERE account_id = ?", [account_id]
-        ).fetchall()
-    ]
-    entries = {cid: entries[cid] for cid in readable if cid in entries}
-    missing = [cid for cid in readable if cid not in entries]
-    for cid, fields in casefiles.read_fields_of_cases(
-        ctx, f"account:{account_id}", private_key, missing, ("summary", "details")
-    ).items():
-        entries[cid] = _entry(fields)
+    if not entries:  # the session's first search: every case of the queue, in one query
+        opened = casefiles.read_fields_of_queue(ctx, account_id, private_key, _FIELDS)
+        entries = {cid: _entry(fields) for cid, fields in opened.items()}
+        missing = list(opened)
+    else:
+        readable = [
+            cid
+            for (cid,) in ctx.db.execute(
+                "SELECT case_id FROM case_queue WHERE account_id = ?", [account_id]
+            ).fetchall()
+        ]
+        entries = {cid: entries[cid] for cid in readable if cid in entries}
+        missing = [cid for cid in readable if cid not in entries]
+        recipient = f"account:{account_id}"
+        for cid, fields in casefiles.read_fields_of_cases(
+            ctx, recipient, private_key, missing, _FIELDS, keep_copies=True
+        ).items():
+            entries[cid] = _entry(fields)
     if missing or sealed is None:
         nonce = secrets.token_bytes(24)
         box = crypto.aead_encrypt(key, nonce, _pack(entries), session.encode())

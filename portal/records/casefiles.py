@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import crypto
 from portal.core.context import Context
 from portal.core.words import N_
+from portal.store import put_off_briefly, transaction
 
 STATUSES: dict[str, str] = {
     "received": N_("Received: waiting for an integrity officer to acknowledge it"),
@@ -161,22 +162,34 @@ def read_fields(
 
 
 def read_fields_of_cases(
-    ctx: Context, recipient: str, private_key: bytes, case_ids: list[str], names: tuple[str, ...]
+    ctx: Context,
+    recipient: str,
+    private_key: bytes,
+    case_ids: list[str],
+    names: tuple[str, ...],
+    *,
+    keep_copies: bool = False,
 ) -> dict[str, dict[str, str] | None]:
     """For a page of cases at once: each case's `names` fields, opened with this recipient's own
-    sealed copy of its key (case id -> fields; None for a case whose key or fields do not open). Two
-    queries in all.
-    """
+    copy of its key (case id -> fields; None for a case whose key or fields do not open). Two
+    queries, and with `keep_copies` one write.
+
+    A case key opens from the recipient's key copy (crypto.open_copy, kind 0x06) when the row has
+    one, else from its sealed copy (crypto.open_sealed, one X25519). `keep_copies` (the officer's
+    search, which opens every case they read) writes a key copy for each case opened from its
+    sealed copy, so that their next session opens it without one; the write is put off, not
+    waited for, when the database is busy (portal.store.put_off_briefly)."""
     if not case_ids:
         return {}
     marks = ", ".join("?" for _ in case_ids)
-    sealed = dict(
-        ctx.db.execute(
-            "SELECT case_id, sealed_key FROM case_keys WHERE recipient = ? AND case_id IN"
-            f" ({marks})",
+    keys = {
+        case_id: (sealed, copy)
+        for case_id, sealed, copy in ctx.db.execute(
+            "SELECT case_id, sealed_key, key_copy FROM case_keys WHERE recipient = ? AND case_id"
+            f" IN ({marks})",
             [recipient, *case_ids],
         ).fetchall()
-    )
+    }
     stored: dict[str, dict[str, bytes]] = {}
     for case_id, name, ct in ctx.db.execute(
         f"SELECT case_id, name, value_ct FROM case_fields WHERE case_id IN ({marks}) "
@@ -184,14 +197,79 @@ def read_fields_of_cases(
         [*case_ids, *names],
     ).fetchall():
         stored.setdefault(case_id, {})[name] = ct
+    rows = (
+        (case_id, *keys.get(case_id, (None, None)), stored.get(case_id, {})) for case_id in case_ids
+    )
+    return _open_rows(ctx, recipient, private_key, rows, keep_copies)
+
+
+def read_fields_of_queue(
+    ctx: Context, account_id: int, private_key: bytes, names: tuple[str, ...]
+) -> dict[str, dict[str, str] | None]:
+    """read_fields_of_cases(..., keep_copies=True) for every case in this officer's queue, in one
+    query (the first search of a session opens them all)."""
+    joins = "".join(
+        f" LEFT JOIN case_fields f{i} ON f{i}.case_id = q.case_id AND f{i}.name = ?"
+        for i in range(len(names))
+    )
+    recipient = f"account:{account_id}"
+    fields = ", ".join(f"f{i}.value_ct" for i in range(len(names)))
+    rows = (
+        (case_id, sealed, copy, {n: ct for n, ct in zip(names, cts) if ct is not None})
+        for case_id, sealed, copy, *cts in ctx.db.execute(
+            f"SELECT q.case_id, k.sealed_key, k.key_copy, {fields} FROM case_queue q"
+            " JOIN case_keys k ON k.case_id = q.case_id AND k.recipient = ?"
+            f"{joins} WHERE q.account_id = ?",
+            [recipient, *names, account_id],
+        ).fetchall()
+    )
+    return _open_rows(ctx, recipient, private_key, rows, keep_copies=True)
+
+
+def _open_rows(ctx: Context, recipient: str, private_key: bytes, rows, keep_copies: bool):
+    """rows: (case id, sealed key or None, key copy or None, {field name: ciphertext})."""
+    opener = _CaseKeys(private_key, recipient)
     found: dict[str, dict[str, str] | None] = {}
-    for case_id in case_ids:
+    for case_id, sealed, copy, stored in rows:
         try:
-            case_key = crypto.open_sealed(private_key, sealed[case_id])
-            found[case_id] = {
-                name: crypto.decrypt_field(case_key, case_id, name, ct).decode()
-                for name, ct in stored.get(case_id, {}).items()
-            }
+            if sealed is None:
+                raise KeyError(case_id)  # no key of this recipient
+            case_key = opener.open(case_id, sealed, copy)
+            opened = crypto.decrypt_fields(case_key, case_id, stored)
+            found[case_id] = {name: value.decode() for name, value in opened.items()}
         except (KeyError, crypto.DecryptionError):
             found[case_id] = None
+    if keep_copies and opener.new_copies:
+        put_off_briefly(ctx.db, _keep_copies, ctx, recipient, opener.new_copies)
     return found
+
+
+class _CaseKeys:
+    """Opens one recipient's case keys, their key copy first; keeps a new copy of each key it
+    opened from a sealed copy."""
+
+    def __init__(self, private_key: bytes, recipient: str) -> None:
+        self.private_key, self.recipient = private_key, recipient
+        self.public_key = crypto.public_key_of(private_key)  # once, not once a case
+        self.copy_key = crypto.copy_key_of(private_key)
+        self.new_copies: list[tuple[bytes, str]] = []  # (key copy, case id)
+
+    def open(self, case_id: str, sealed: bytes, copy: bytes | None) -> bytes:
+        if copy is not None:
+            try:
+                return crypto.open_copy(self.copy_key, copy, case_id, self.recipient)
+            except crypto.CryptoError:  # altered, or made under a key this reader no longer has
+                pass  # the sealed key decides
+        case_key = crypto.open_sealed(self.private_key, sealed, self.public_key)
+        self.new_copies.append(
+            (crypto.copy_secret(self.copy_key, case_key, case_id, self.recipient), case_id)
+        )
+        return case_key
+
+
+def _keep_copies(ctx: Context, recipient: str, copies: list[tuple[bytes, str]]) -> None:
+    with transaction(ctx.db):
+        ctx.db.conn.executemany(
+            "UPDATE case_keys SET key_copy = ? WHERE case_id = ? AND recipient = ?",
+            [(copy, case_id, recipient) for copy, case_id in copies],
+        )

@@ -1,7 +1,8 @@
 """The migrations' triggers in PL/pgSQL (issue 30), by the SQLite trigger's name: each is a function
 and a row trigger that does what the SQLite trigger of that name does (portal.store.migrations
-m0007 and m0017). SQLite's `IS` and `IS NOT` on values that may be NULL are `IS NOT DISTINCT FROM`
-and `IS DISTINCT FROM` here, and a comparison counted as 0 or 1 is cast to an integer.
+m0007, m0017 and m0039). SQLite's `IS` and `IS NOT` on values that may be NULL are `IS NOT
+DISTINCT FROM` and `IS DISTINCT FROM` here, and a comparison counted as 0 or 1 is cast to an
+integer.
 
 Used only by portal.store.dialect; tests/store/test_postgres_schema.py drives the queue's counts
 through them on a real server and compares them with SQLite's.
@@ -93,6 +94,13 @@ TRIGGERS: dict[str, tuple[str, str]] = {
         "UPDATE case_queue SET seen = 0, unseen_kind = 'readers'\n"
         " WHERE case_id = OLD.case_id AND seen = 1;",
         "OLD.account_id IS NOT NULL",
+    ),
+    "case_key_copy_dropped": _trigger(
+        "case_key_copy_dropped",
+        "AFTER UPDATE OF sealed_key ON case_keys",
+        "UPDATE case_keys SET key_copy = NULL\n"
+        " WHERE case_id = NEW.case_id AND recipient = NEW.recipient;",
+        "NEW.key_copy IS NOT NULL AND NEW.sealed_key IS DISTINCT FROM OLD.sealed_key",
     ),
     "queue_case_changed": _trigger(
         "queue_case_changed",

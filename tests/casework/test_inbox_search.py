@@ -21,6 +21,7 @@ from portal.keys import channels
 from portal.records import casefiles
 from tests.support import csrf_token
 from tests.support.console import sign_in
+from tests.support.counting import counting
 from tests.support.workflow import disclose_to
 
 MANY = 240  # "a few hundred": the benchmark (bench/bench_search.py) takes 10,000
@@ -94,57 +95,110 @@ def test_words_are_posted_never_in_a_link_and_a_bad_search_says_why(app, install
     assert no_token.status_code == 400 and ROW.findall(no_token.text) == []
 
 
+def _count_openings(monkeypatch) -> dict[str, int]:
+    """How many sealed keys (one X25519 each), key copies and cases' fields the app opens."""
+    counts = {"sealed": 0, "copies": 0, "cases": 0}
+    for name, count in (("open_sealed", "sealed"), ("open_copy", "copies"), ("decrypt_fields", "cases")):
+        real = getattr(crypto, name)
+        monkeypatch.setattr(crypto, name, lambda *a, _real=real, _count=count: counts.__setitem__(
+            _count, counts[_count] + 1) or _real(*a))
+    return counts
+
+
 def test_one_decryption_per_case_per_session(app, installation, monkeypatch):
     seed(installation, MANY)
     disclose_to(app.test_client(), summary="Fuel cards used at weekends")
     ana = signed_in(app, installation.officer)
     page = ana.get("/console/").text
-    opened = []
-    real = crypto.open_sealed
-    monkeypatch.setattr(crypto, "open_sealed", lambda key, sealed: opened.append(1) or real(key, sealed))
+    opened = _count_openings(monkeypatch)
+    ctx = open_context(installation.data_dir)
+
+    def copies() -> int:
+        return ctx.db.execute("SELECT COUNT(key_copy) FROM case_keys WHERE recipient LIKE 'account:%'").fetchone()[0]
 
     def post(words: str):
         return ana.post("/console/search", data={"words": words, "csrf_token": csrf_token(page)})
 
+    assert copies() == 0
     assert len(found(post("matter 217"))) == 1
-    assert len(opened) == MANY + 1                       # each case opened once
-    opened.clear()
+    # The officer's first search: each case opened once, from its sealed key, and a copy of each key kept
+    # under the officer's own key (for Ana only: Ben, who reads them too, has searched nothing).
+    assert opened == {"sealed": MANY + 1, "copies": 0, "cases": MANY + 1} and copies() == MANY + 1
+    opened.update(sealed=0, cases=0)
     assert len(found(post("weekends"))) == 1 and len(found(post("matter"))) == 100  # the first 100 shown
     assert "240 of the 241 cases" in post("details").text
-    assert opened == []                                  # the session's index answers
+    assert opened == {"sealed": 0, "copies": 0, "cases": 0}  # the session's index answers
     disclose_to(app.test_client(), summary="A new one about fuel")
-    assert len(found(post("fuel"))) == 2 and len(opened) == 1  # only the new case is opened
-    # Another session of the same officer starts its own index; signing out drops this one's.
+    assert len(found(post("fuel"))) == 2 and opened == {"sealed": 1, "copies": 0, "cases": 1}  # the new case
+    # Another session of the same officer starts its own index, opening each case once again, from the key
+    # copies: no X25519 at all, in one query for all the cases.
     again = signed_in(app, installation.officer)
     token = csrf_token(again.get("/console/").text)
-    opened.clear()
-    again.post("/console/search", data={"words": "fuel", "csrf_token": token})
-    assert len(opened) == MANY + 2
+    opened.update(sealed=0, copies=0, cases=0)
+    with counting(monkeypatch) as counts:
+        assert len(found(again.post("/console/search", data={"words": "fuel", "csrf_token": token}))) == 2
+    reads = [s for s in counts.statements if re.search(r"\b(case_fields|case_keys)\b", s)]
+    assert opened == {"sealed": 0, "copies": MANY + 2, "cases": MANY + 2} and len(reads) == 1, reads
+    # A key copy that does not open (altered, or made under a key the officer no longer has) is not used:
+    # the sealed key decides, and a new copy is kept.
+    ctx.db.execute("UPDATE case_keys SET key_copy = zeroblob(74) WHERE recipient LIKE 'account:%' AND case_id ="
+                   " (SELECT MIN(case_id) FROM case_keys)")
+    third = signed_in(app, installation.officer)
+    token = csrf_token(third.get("/console/").text)
+    opened.update(sealed=0, copies=0, cases=0)
+    assert len(found(third.post("/console/search", data={"words": "fuel", "csrf_token": token}))) == 2
+    assert opened == {"sealed": 1, "copies": MANY + 2, "cases": MANY + 2} and copies() == MANY + 2
+
+
+def test_a_key_copy_goes_when_its_sealed_key_is_replaced_or_removed(app, installation):
+    # Migration 39's trigger: a sealed key replaced (a key rotated, credentials replaced at set-up) drops
+    # the copy made under the officer's earlier key; a reader removed takes the copy with the row.
+    disclose_to(app.test_client(), summary="Fuel cards used at weekends")
+    ana = signed_in(app, installation.officer)
+    assert len(found(search(ana, "fuel"))) == 1
+    ctx = open_context(installation.data_dir)
+    [(case_id, recipient, sealed)] = ctx.db.execute(
+        "SELECT case_id, recipient, sealed_key FROM case_keys WHERE key_copy IS NOT NULL").fetchall()
+    ctx.db.execute("UPDATE case_keys SET sealed_key = ? WHERE case_id = ? AND recipient = ?",
+                   [sealed, case_id, recipient])  # the same sealed key written again: the copy stays
+    assert ctx.db.execute("SELECT COUNT(key_copy) FROM case_keys").fetchone()[0] == 1
+    _, other = crypto.generate_keypair()
+    ctx.db.execute("UPDATE case_keys SET sealed_key = ? WHERE case_id = ? AND recipient = ?",
+                   [crypto.seal_to(other, os.urandom(32)), case_id, recipient])
+    assert ctx.db.execute("SELECT COUNT(key_copy) FROM case_keys").fetchone()[0] == 0
 
 
 def _files(root: Path, since: float):
-    for path in root.rglob("*"):
-        try:
-            if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since:
-                yield path
-        except OSError:
-            continue
+    # os.walk, not Path.rglob: others' files in a shared /tmp come and go while it runs, and walk
+    # passes over a folder that vanished instead of raising.
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder, name)
+            try:
+                if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since:
+                    yield path
+            except OSError:
+                continue
 
 
 def test_a_search_leaves_nothing_of_its_words_on_disk_or_in_the_log(app, installation, caplog):
     started = time.time() - 1
     word = "qz" + secrets.token_hex(5)        # a word no file on this machine holds yet
     absent = "qy" + secrets.token_hex(5)      # searched for, in no case
-    disclose_to(app.test_client(), summary="Fuel cards", details=f"The code word is {word} here.")
+    in_title = "qx" + secrets.token_hex(5)    # a word of the title, never searched for
+    disclose_to(app.test_client(), summary=f"Fuel cards {in_title}", details=f"The code word is {word} here.")
     ana = signed_in(app, installation.officer)
     caplog.set_level(logging.DEBUG)
     for words in (word, f"{absent} fuel", "fuel"):
         assert search(ana, words).status_code == 200
     assert len(found(search(ana, word))) == 1
+    # A second session's first search, from the key copies the first one wrote (migration 39).
+    again = signed_in(app, installation.officer)
+    assert len(found(search(again, "fuel"))) == 1
     kept = len(search_module.INDEXES)
     assert ana.post("/console/logout").status_code == 303
     assert len(search_module.INDEXES) == kept - 1  # signing out drops the session's index from memory
-    for needle in (word, absent):
+    for needle in (word, absent, in_title):
         assert needle not in caplog.text
         for root in (installation.data_dir, Path(tempfile.gettempdir())):
             for path in _files(root, started):

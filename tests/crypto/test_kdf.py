@@ -110,3 +110,18 @@ def test_bad_labels_rejected(label):
 def test_subkey_key_length_checked():
     with pytest.raises(ValueError):
         derive_subkey(b"short", "fields")
+
+
+def test_subkeys_are_libsodiums_keyed_blake2b_with_person():
+    # derive_subkey uses hashlib's BLAKE2b for speed (issue 25's search opens one subkey a case): it
+    # must give libsodium's generichash bytes, or every stored field and audit link would stop opening.
+    import nacl.encoding
+    import nacl.hash
+
+    from crypto.kdf import _blake2b_kdf
+
+    for size, key, label, context in ((32, bytes(32), "fields", b""), (64, bytes(range(64)), "a", b""),
+                                      (16, b"k" * 16, "x" * 16, b"context"), (32, bytes(range(40)), "audit", b"m" * 300)):
+        expected = nacl.hash.blake2b(context, digest_size=size, key=key, person=label.encode(),
+                                     encoder=nacl.encoding.RawEncoder)
+        assert _blake2b_kdf(key, label, context, size) == expected

@@ -5,8 +5,10 @@ import json
 import pathlib
 import re
 
+import nacl.bindings
 import pytest
 
+import crypto
 from crypto import (
     KdfParams,
     SignedStatement,
@@ -57,6 +59,7 @@ SECURITY_MD = pathlib.Path(__file__).resolve().parent.parent.parent / "SECURITY.
 BLOCK = re.compile(r"^```vector\n(.*?)^```", re.M | re.S)
 INTEGERS = {"opslimit", "memlimit", "channel", "length", "receipt_version"}
 KINDS = {"aead", "subkey", "stream-key", "field", "sealed", "stream", "wrapped-key", "receipt", "session-half",
+         "key-copy",
          "audit-link", "commitment", "ack-signature", "fingerprint", "roster-chain",
          "discloser-key-tag", "padding", "x25519-refused", "ed25519-verify", "bundle-manifest"}
 
@@ -233,6 +236,22 @@ def _session(v):
     assert join_secret(v["session_key"], v["server_half"]) == v["secret"]
 
 
+def _key_copy(v):
+    copy_key = crypto.copy_key_of(v["private_key"])
+    assert copy_key == v["copy_key"]
+    made = crypto.copy_secret(copy_key, v["case_key"], v["case_id"], v["recipient"], _nonce=v["nonce"])
+    assert made == v["copy"] and len(made) == crypto.KEY_COPY_SIZE
+    assert crypto.open_copy(copy_key, v["copy"], v["case_id"], v["recipient"]) == v["case_key"]
+    # As SECURITY.md describes it: XChaCha20-Poly1305 under the subkey, AD = 01 06 || lp(case_id, recipient).
+    ad = bytes([1, 6]) + b"".join(len(t.encode()).to_bytes(4, "big") + t.encode() for t in (v["case_id"], v["recipient"]))
+    assert nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(v["copy"][26:], ad, v["nonce"], copy_key) == v["case_key"]
+    for case_id, recipient in ((v["case_id"] + "x", v["recipient"]), (v["case_id"], "account:8")):
+        with pytest.raises(crypto.DecryptionError):
+            crypto.open_copy(copy_key, v["copy"], case_id, recipient)  # moved to another row: does not open
+    with pytest.raises(crypto.DecryptionError):
+        crypto.open_copy(crypto.copy_key_of(bytes(32)), v["copy"], v["case_id"], v["recipient"])
+
+
 def _audit_link(v):
     assert audit_link(v["key"], v["previous"], v["fields"]) == v["link"]
     # As SECURITY.md describes it: keyed BLAKE2b-256 over the previous link and the length-prefixed fields.
@@ -380,6 +399,7 @@ CHECKS = {
     "wrapped-key": _wrapped,
     "receipt": _receipt,
     "session-half": _session,
+    "key-copy": _key_copy,
     "audit-link": _audit_link,
     "commitment": _commitment,
     "ack-signature": _ack_signature,

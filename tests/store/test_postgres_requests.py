@@ -44,6 +44,21 @@ def test_a_disclosure_is_made_read_and_answered_with_its_rows_in_postgresql(
     )
     assert response.status_code == 303
 
+    # A search by a word of the details, which keeps the officer's key copy of the case key
+    # (migration 39); replacing the sealed key drops it (the trigger's PL/pgSQL twin).
+    searched = officer.post(
+        "/console/search", data={"csrf_token": csrf_token(page.text), "words": "7f3a9c"}
+    )
+    assert searched.status_code == 200 and 'data-ref="' in searched.text
+    with psycopg.connect(database_url) as conn:
+        copied = "SELECT count(key_copy) FROM case_keys WHERE recipient LIKE 'account:%'"
+        assert conn.execute(copied).fetchone()[0] == 1
+        conn.execute(
+            "UPDATE case_keys SET sealed_key = sealed_key || '\\x00'::bytea"
+            " WHERE key_copy IS NOT NULL"
+        )
+        assert conn.execute(copied).fetchone()[0] == 0
+
     token = csrf_token(discloser.get("/status").text)
     assert discloser.post("/status", data={"csrf_token": token, "receipt": receipt}).status_code == 303
     assert reply in discloser.get("/status").text

@@ -30,9 +30,9 @@ def counting(monkeypatch):
         db.conn.set_trace_callback(counts.statements.append)
         return db
 
-    def counted(private_key, sealed):
+    def counted(private_key, sealed, *more):
         counts.keys_opened += 1
-        return open_sealed(private_key, sealed)
+        return open_sealed(private_key, sealed, *more)
 
     with monkeypatch.context() as patch:
         patch.setattr(web_context, "connect", traced)

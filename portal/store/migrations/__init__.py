@@ -34,6 +34,7 @@ from portal.store.migrations import (
     m0036_sealing_mode,
     m0037_sealed_uploads,
     m0038_authority_contacts,
+    m0039_case_key_copies,
     m0040_invitation_roles,
     m0046_sealed_reply_tokens,
 )
@@ -70,6 +71,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0036_sealing_mode,
         m0037_sealed_uploads,
         m0038_authority_contacts,
+        m0039_case_key_copies,
         m0040_invitation_roles,
         m0046_sealed_reply_tokens,
     )
