@@ -10,6 +10,7 @@ from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_C
 from portal.records import audit_entries
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+from portal.web.languages import detail_words
 
 bp = Blueprint("case_record", __name__, url_prefix="/console")
 
@@ -35,5 +36,5 @@ def record(ref: str):
         step_labels=workflow.STEP_LABELS,
         tz=ctx.settings.timezone,
         local_time=audit_entries.local_time,
-        detail_words=audit_entries.detail_words,
+        detail_words=detail_words,
     )
