@@ -144,3 +144,13 @@ def test_under_the_pseudo_locale_the_sealed_routes_refuse_in_the_catalogues_word
     for answer, code in ((again, "already-received"), (stale, "csrf")):
         assert answer.get_json()["error"] == code
         assert answer.get_json()["message"].startswith("⟦") and answer.get_json()["message"].endswith("⟧")
+
+
+def test_the_setups_name_the_page_language_and_the_disclosure_setup_the_languages_one_may_say(client):
+    from portal.web.languages import written_choices
+    disclose = client.get("/disclose/sealed/setup", headers={"Accept-Language": "en"}).get_json()
+    status = client.get("/status/sealed/setup", headers={"Accept-Language": "en"}).get_json()
+    assert disclose["language"] == status["language"] == {"code": "en", "dir": "ltr"}
+    with client.application.test_request_context():
+        assert [(w["code"], w["name"]) for w in disclose["written"]] == written_choices()
+    assert {"code": "mi", "name": "Te reo Māori"} in disclose["written"] and "written" not in status
