@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main, open_installation
-from portal.cli.words import Refused, _, ngettext, said
+from portal.cli.words import Refused, _, ngettext, said, translated
 
 
 @main.command()
@@ -109,7 +109,7 @@ def audit_head(data_dir: Path) -> None:
     open_installation(data_dir).db.conn.close()
     head = head_file.read_head(data_dir)
     if isinstance(head, str):
-        raise Refused(said(ValueError(head)))
+        raise Refused(translated(head))
     click.echo((head or head_file.Head(0, "0" * 64)).line())
 
 
@@ -157,12 +157,12 @@ def audit_verify(data_dir: Path, expected: str | None) -> None:
         # connection (portal.store.db.read_only_while_full): read it again, opened as usual.
         verdict, disagreement = read_verdict()
     if not verdict.intact:
-        click.echo(f"TAMPERED: {said(ValueError(verdict.message))}", err=True)
+        click.echo(f"TAMPERED: {translated(verdict.message)}", err=True)
         sys.exit(1)
     if disagreement:
-        click.echo(f"TAMPERED: {said(ValueError(disagreement))}", err=True)
+        click.echo(f"TAMPERED: {translated(disagreement)}", err=True)
         sys.exit(1)
-    click.echo(said(ValueError(verdict.message)))
+    click.echo(translated(verdict.message))
 
 
 @main.command("signing-key")

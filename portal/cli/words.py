@@ -53,14 +53,15 @@ def ngettext(singular: str, plural: str, n: int, /, **values) -> str:
 def said(exc: Exception) -> str:
     """What an error of the domain says, in the operator's language: its message when marked N_
     there or a words.Sentence (values that are Sentences translated too); other text as it is."""
-    message = exc.args[0] if exc.args else str(exc)
-    return _translated(message)
+    return translated(exc.args[0] if exc.args else str(exc))
 
 
-def _translated(message) -> str:
+def translated(message) -> str:
+    """A message of the domain (marked N_ there, or a words.Sentence) in the operator's language;
+    other text as it is."""
     if isinstance(message, words.Sentence):
         values = {
-            k: _translated(v) if isinstance(v, words.Sentence) else v
+            k: translated(v) if isinstance(v, words.Sentence) else v
             for k, v in message.values.items()
         }
         text = _translations().gettext(message.msgid)
