@@ -56,7 +56,7 @@ _NOT_AN_AUTHORITY = re.compile(r"\bministers?\b|\bmember of parliament\b|\bMPs?\
 # The directory entry that names no body (s 25: "the head of any public sector organisation"): a
 # referral to it names the organisation, and the officer gives its contact.
 _NAMES_NO_BODY = "head of any public sector organisation"
-_NO_MINISTER = "A Minister or a member of Parliament is not an appropriate authority (s 25)."
+_NO_MINISTER = N_("A Minister or a member of Parliament is not an appropriate authority (s 25).")
 ORGANISATION_LIMIT = 200  # characters of the organisation's name, and of its contact
 
 
@@ -142,13 +142,15 @@ def _checked(
     name, covers, source = name.strip(), covers.strip(), source.strip()
     if not name or not covers or not source:
         raise ReferralError(
-            "Give the authority's name, what it covers and the source (a section of the Act, or "
-            "who added it)."
+            N_(
+                "Give the authority's name, what it covers and the source (a section of the Act,"
+                " or who added it)."
+            )
         )
     if _NOT_AN_AUTHORITY.search(name):
         raise ReferralError(_NO_MINISTER)
     if exclusive_for not in (None, *EXCLUSIVE_NAMES):
-        raise ReferralError("Choose one of the listed exclusive routes, or none.")
+        raise ReferralError(N_("Choose one of the listed exclusive routes, or none."))
     return name, covers, source, exclusive_for
 
 
@@ -169,7 +171,9 @@ def save_authority(
         submissions.claim(ctx.db, submission_token, today(ctx.settings.timezone))
         clash = ctx.db.execute("SELECT id FROM authorities WHERE name = ?", [values[0]]).fetchone()
         if clash and clash[0] != authority_id:
-            raise ReferralError(f"The directory already has {values[0]!r}.")
+            raise ReferralError(
+                Sentence(N_("The directory already has “%(name)s”."), name=values[0])
+            )
         if authority_id is None:
             authority_id = ctx.db.execute(
                 "INSERT INTO authorities (name, covers, source, exclusive_for) VALUES (?, ?, ?, ?)"
@@ -181,7 +185,7 @@ def save_authority(
             "WHERE id = ?",
             [*values, authority_id],
         ).rowcount:
-            raise ReferralError("That entry is no longer in the directory.")
+            raise ReferralError(N_("That entry is no longer in the directory."))
         audit.record(
             ctx,
             "authority_change",
@@ -196,10 +200,10 @@ def remove_authority(ctx: Context, admin_id: int, authority_id: int) -> None:
     ReferralError."""
     with transaction(ctx.db):
         if ctx.db.execute("SELECT COUNT(*) FROM authorities").fetchone()[0] <= 1:
-            raise ReferralError("The directory needs at least one appropriate authority.")
+            raise ReferralError(N_("The directory needs at least one appropriate authority."))
         removed = get_authority(ctx, authority_id)
         if removed is None:
-            raise ReferralError("That entry is no longer in the directory.")
+            raise ReferralError(N_("That entry is no longer in the directory."))
         ctx.db.execute("DELETE FROM authorities WHERE id = ?", [authority_id])
         audit.record(
             ctx,

@@ -40,18 +40,23 @@ from portal.casework.statistics_suppression import (
     suppress,
 )
 from portal.core import workdays
+from portal.core.words import N_
 from portal.records.casefiles import OFFICER_STATUSES
 
 OUTCOMES: dict[str, str] = {
-    "addressed": "Addressed: action taken or recommended",
-    "referred": "Referred to an appropriate authority (s 16)",
-    "no_further_action": "No further action (s 15)",
-    "none_yet": "No outcome yet",
+    "addressed": N_("Addressed: action taken or recommended"),
+    "referred": N_("Referred to an appropriate authority (s 16)"),
+    "no_further_action": N_("No further action (s 15)"),
+    "none_yet": N_("No outcome yet"),
 }
-DEADLINE_RESULTS: dict[str, str] = {"met": "Met", "missed": "Missed", "pending": "Not yet due"}
+DEADLINE_RESULTS: dict[str, str] = {
+    "met": N_("Met"),
+    "missed": N_("Missed"),
+    "pending": N_("Not yet due"),
+}
 REGIMES: dict[str, str] = {
-    "nz": "New Zealand (2022 Act, s 13)",
-    "eu": "European Union (Directive 2019/1937)",
+    "nz": N_("New Zealand (2022 Act, s 13)"),
+    "eu": N_("European Union (Directive 2019/1937)"),
 }
 
 
@@ -156,28 +161,28 @@ def _report(cases: list[Case], channels: list[str], period: Period, today: dt.da
         **{k: v for k, v in FORMER_CATEGORIES.items() if any(c.category == k for c in cases)},
     }
     if any(c.category not in categories for c in cases):
-        categories[""] = "Not recorded"
+        categories[""] = N_("Not recorded")
     channels = sorted({c.channel for c in cases} | set(channels))
     breakdowns = [
-        ("channel", "By channel", {name: name for name in channels}, lambda c: c.channel),
+        ("channel", N_("By channel"), {name: name for name in channels}, lambda c: c.channel),
         (
             "category",
-            "By category of wrongdoing (s 10)",
+            N_("By category of wrongdoing (s 10)"),
             categories,
             lambda c: c.category if c.category in categories else "",
         ),
-        ("status", "By status at the end of the period", OFFICER_STATUSES, lambda c: c.status),
-        ("outcome", "By outcome", OUTCOMES, lambda c: c.outcome),
-        ("regime", "By statutory regime", REGIMES, lambda c: c.regime),
+        ("status", N_("By status at the end of the period"), OFFICER_STATUSES, lambda c: c.status),
+        ("outcome", N_("By outcome"), OUTCOMES, lambda c: c.outcome),
+        ("regime", N_("By statutory regime"), REGIMES, lambda c: c.regime),
         (
             "acknowledged_in_time",
-            "Acknowledged in time",
+            N_("Acknowledged in time"),
             DEADLINE_RESULTS,
             lambda c: _acknowledge_result(c, today),
         ),
         (
             "responded_in_time",
-            "Dealt with and the discloser informed in time",
+            N_("Dealt with and the discloser informed in time"),
             DEADLINE_RESULTS,
             lambda c: _respond_result(c, today),
         ),
@@ -216,12 +221,12 @@ def _report(cases: list[Case], channels: list[str], period: Period, today: dt.da
     medians = [
         (
             "median_working_days_to_acknowledge",
-            "Median working days to acknowledge",
+            N_("Median working days to acknowledge"),
             shown_median(to_acknowledge),
         ),
         (
             "median_working_days_to_respond",
-            "Median working days to inform the discloser what is being done",
+            N_("Median working days to inform the discloser what is being done"),
             shown_median(to_respond),
         ),
     ]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from portal.core.words import N_
+
 
 class PeriodError(ValueError):
     """`from` and `to` do not name one quarter or one financial year; the message says what does."""
@@ -47,9 +49,9 @@ def parse_period(start_text: str | None, end_text: str | None) -> Period:
             (end_text or "").strip()
         )
     except ValueError:
-        raise PeriodError("Give the period's first and last days as YYYY-MM-DD.") from None
+        raise PeriodError(N_("Give the period's first and last days as YYYY-MM-DD.")) from None
     if not 2000 <= start.year <= 9000:
-        raise PeriodError("Give a period between the years 2000 and 9000.")
+        raise PeriodError(N_("Give a period between the years 2000 and 9000."))
     if start.day == 1 and start.month in (1, 4, 7, 10):
         quarter = _quarter(start.year, (start.month + 2) // 3)
         if end == quarter.end:
@@ -57,9 +59,11 @@ def parse_period(start_text: str | None, end_text: str | None) -> Period:
     if (start.month, start.day) == (7, 1) and end == dt.date(start.year + 1, 6, 30):
         return _financial_year(start.year + 1)
     raise PeriodError(
-        "Statistics are given for whole quarters (January–March, April–June, July–September, "
-        "October–December) or financial years (1 July to 30 June) only, so that overlapping "
-        "periods cannot be compared to single anyone out."
+        N_(
+            "Statistics are given for whole quarters (January–March, April–June,"
+            " July–September, October–December) or financial years (1 July to 30 June) only, so"
+            " that overlapping periods cannot be compared to single anyone out."
+        )
     )
 
 

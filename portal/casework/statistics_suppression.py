@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import statistics as pystats
 
+from portal.core.words import N_
+
 SMALL = 5  # counts below this (and above 0) are hidden
 LESS_THAN = "<5"
-SUPPRESSED = "suppressed"
+SUPPRESSED = N_("suppressed")
 
 
 def _revealed(counts: dict[str, int], hidden: set[str], secondary: set[str], total: int) -> bool:
@@ -59,7 +61,7 @@ def show_total(total: int, hide: bool) -> str:
 
 def shown_median(values: list[int]) -> str:
     if len(values) < SMALL:
-        return "not shown (fewer than 5 cases)"
+        return N_("not shown (fewer than 5 cases)")
     return f"{pystats.median(values):g}"
 
 

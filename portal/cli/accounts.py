@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main, open_installation, read_passphrase
+from portal.cli.words import Refused, _, said
+from portal.core.words import N_
 
 
 def _add_account(
@@ -27,8 +29,12 @@ def _add_account(
             channels=list(channels),
         )
     except AccountError as exc:
-        raise click.ClickException(str(exc))
-    click.echo(f"{role.capitalize()} {account.name} <{account.email}> added.")
+        raise Refused(said(exc))
+    who = f"{account.name} <{account.email}>"
+    if role == "officer":
+        click.echo(_("Officer %(who)s added.", who=who))
+    else:
+        click.echo(_("Administrator %(who)s added.", who=who))
     click.echo(f"totp: {totp_secret}")
 
 
@@ -93,17 +99,21 @@ def officer_invite(
             invited_by=None,
         )
     except AccountError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     echo_enrolment_link(f"{name.strip()} <{email.strip()}>", base_url, ENROL_PATH + token)
 
 
 def echo_enrolment_link(whom: str, base_url: str, path: str) -> None:
     """Print an invitation's link (`path`, from the site's root) and how to send it."""
     click.echo(
-        f"Invitation for {whom}: the link works once, for 72 hours. Send it by a channel you trust."
+        _(
+            "Invitation for %(whom)s: the link works once, for 72 hours. Send it by a channel you"
+            " trust.",
+            whom=whom,
+        )
     )
     if not base_url:
-        click.echo("(Set PORTAL_PUBLIC_URL or --base-url to print the whole address.)")
+        click.echo(_("(Set PORTAL_PUBLIC_URL or --base-url to print the whole address.)"))
     click.echo(f"enrolment link: {base_url.rstrip('/')}{path}")
 
 
@@ -120,17 +130,21 @@ def officer_offboard(data_dir: Path, email: str) -> None:
     try:
         deleted = access.offboard(ctx, account_id_for(ctx, email) or 0)
     except (AccountError, access.LastReader) as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     click.echo(
-        f"{email.strip()} offboarded: {deleted} sealed key copies deleted; the account can no"
-        " longer sign in."
+        _(
+            "%(email)s offboarded: %(deleted)s sealed key copies deleted; the account can no"
+            " longer sign in.",
+            email=email.strip(),
+            deleted=deleted,
+        )
     )
 
 
-ROTATE_KEY_MOVED = (
+ROTATE_KEY_MOVED = N_(
     "Key rotation is done by the officer in the console, on their account page: Replace my keys"
     " (/console/account/keys); the server's command line never takes an officer's passphrase."
-)
+)  # said with _() where it is printed
 
 
 @officer.command(
@@ -140,7 +154,7 @@ ROTATE_KEY_MOVED = (
 )
 def officer_rotate_key() -> None:
     """Moved to the console (Your account > Replace my keys): refuses, exit code 2."""
-    click.echo(ROTATE_KEY_MOVED, err=True)
+    click.echo(_(ROTATE_KEY_MOVED), err=True)
     raise SystemExit(2)
 
 

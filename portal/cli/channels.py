@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main, open_installation, print_progress
-from portal.core.text import count_of
+from portal.cli.words import Refused, _, ngettext, said
+from portal.core.words import N_
 
 
 @main.group()
@@ -36,8 +37,8 @@ def channel_add(data_dir: Path, name: str, description: str, regime: str) -> Non
     try:
         created = add_channel(open_installation(data_dir), name, description, regime)
     except AccountError as exc:
-        raise click.ClickException(str(exc))
-    click.echo(f"Channel {created.name!r} added.")
+        raise Refused(said(exc))
+    click.echo(_("Channel %(name)s added.", name=repr(created.name)))
 
 
 @channel.command("set-recovery")
@@ -75,23 +76,33 @@ def channel_set_recovery(
             custodians_key_text=custodians_key,
         )
     except RecoveryError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     click.echo(
-        f"Recovery key of {asked.channel_name!r} asked for; fingerprint: {asked.fingerprint}"
+        _(
+            "Recovery key of %(channel)s asked for; fingerprint: %(fingerprint)s",
+            channel=repr(asked.channel_name),
+            fingerprint=asked.fingerprint,
+        )
     )
     if asked.custodians_key is not None:
         click.echo(
-            f"With the custodians' key {asked.custodians_key.hex()} (words"
-            f" {asked.custodians_fingerprint}): once confirmed, the roster carries it."
+            _(
+                "With the custodians' key %(key)s (words %(words)s): once confirmed, the roster"
+                " carries it.",
+                key=asked.custodians_key.hex(),
+                words=asked.custodians_fingerprint,
+            )
         )
     click.echo(
-        "Nothing is sealed to it yet: an officer of the channel confirms it in the console (Who"
-        " reads your channels, /console/memberships) after comparing this fingerprint with the one"
-        " the custodians were given."
+        _(
+            "Nothing is sealed to it yet: an officer of the channel confirms it in the console (Who"
+            " reads your channels, /console/memberships) after comparing this fingerprint with the"
+            " one the custodians were given."
+        )
     )
 
 
-SEAL_RECOVERY_MOVED = (
+SEAL_RECOVERY_MOVED = N_(
     "Sealing earlier cases to a recovery key is done by an officer who reads them, in the console:"
     " Who reads your channels (/console/memberships); the server's command line never takes an"
     " officer's passphrase."
@@ -105,7 +116,7 @@ SEAL_RECOVERY_MOVED = (
 )
 def channel_seal_recovery() -> None:
     """Moved to the console (Who reads your channels): refuses, exit code 2."""
-    click.echo(SEAL_RECOVERY_MOVED, err=True)
+    click.echo(_(SEAL_RECOVERY_MOVED), err=True)
     raise SystemExit(2)
 
 
@@ -131,26 +142,39 @@ def channel_recover(data_dir: Path, name: str, email: str) -> None:
     try:
         done = recover(ctx, name, email, shares, report=print_progress)
     except (RecoveryError, crypto.RecoveryShareError) as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     finally:
         shares.clear()
     if done.granted_before:
         click.echo(
-            f"Carried on an interrupted recovery: {count_of(done.granted_before, 'case')} re-sealed"
-            " by the earlier run."
+            _(
+                "Carried on an interrupted recovery: %(cases)s re-sealed by the earlier run.",
+                cases=ngettext("%(num)d case", "%(num)d cases", done.granted_before),
+            )
         )
     click.echo(
-        f"{count_of(len(done.granted), 'case')} of {name.strip()!r} re-sealed to {email.strip()}; "
-        f"{done.already} they read already were renewed."
+        _(
+            "%(cases)s of %(channel)s re-sealed to %(email)s; %(already)s they read already were"
+            " renewed.",
+            cases=ngettext("%(num)d case", "%(num)d cases", len(done.granted)),
+            channel=repr(name.strip()),
+            email=email.strip(),
+            already=done.already,
+        )
     )
     if done.excluded:
         click.echo(
-            f"Skipped, because the discloser excluded this officer: {', '.join(done.excluded)}."
+            _(
+                "Skipped, because the discloser excluded this officer: %(refs)s.",
+                refs=", ".join(done.excluded),
+            )
         )
     if done.without_copy:
         click.echo(
-            f"{count_of(done.without_copy, 'case')} never sealed to the recovery key and could"
-            " not be recovered."
+            _(
+                "%(cases)s never sealed to the recovery key and could not be recovered.",
+                cases=ngettext("%(num)d case", "%(num)d cases", done.without_copy),
+            )
         )
 
 
@@ -177,28 +201,38 @@ def recovery_key_new(threshold: int, count: int) -> None:
     try:
         shares, public_key = crypto.new_recovery_key(threshold, count)
     except ValueError as exc:
-        raise click.UsageError(str(exc))
+        raise click.UsageError(said(exc))
     secret = crypto.recovery_private_key(shares[:threshold])  # joined in memory, as recovery does
     try:
         custodians = signed.custodians_signing_public(secret)
     finally:
         del secret
     click.echo(
-        f"Recovery key: any {threshold} of these {count} shares recover it. Give each custodian one"
-        " share, on paper; it is shown only now and stored nowhere."
+        _(
+            "Recovery key: any %(threshold)s of these %(count)s shares recover it. Give each"
+            " custodian one share, on paper; it is shown only now and stored nowhere.",
+            threshold=threshold,
+            count=count,
+        )
     )
     for number, share in enumerate(shares, start=1):
         click.echo(f"share {number} of {count}: {share}")
     click.echo(f"public key: {public_key.hex()}")
     click.echo(
-        f"fingerprint: {crypto.key_fingerprint(public_key)} (give it to each custodian with their"
-        " share: the officer who confirms the key in the console compares it with them)"
+        f"fingerprint: {crypto.key_fingerprint(public_key)} "
+        + _(
+            "(give it to each custodian with their share: the officer who confirms the key in the"
+            " console compares it with them)"
+        )
     )
     click.echo(f"custodians key: {custodians.hex()}")
     click.echo(
-        f"(words {crypto.key_fingerprint(custodians)}: the custodians' signing key, derived from"
-        " the same shares; give it to `portal channel set-recovery` with --custodians-key so that"
-        " a quorum of custodians may hand the channel's roster root on when its holder is gone)"
+        _(
+            "(words %(words)s: the custodians' signing key, derived from the same shares; give it"
+            " to `portal channel set-recovery` with --custodians-key so that a quorum of custodians"
+            " may hand the channel's roster root on when its holder is gone)",
+            words=crypto.key_fingerprint(custodians),
+        )
     )
 
 
@@ -220,10 +254,16 @@ def channel_retention(data_dir: Path, name: str, months: int | None, years: int 
     from portal.operations import retention
 
     if (months is None) == (years is None):
-        raise click.UsageError("Give either --months or --years.")
+        raise click.UsageError(_("Give either --months or --years."))
     total = months if months is not None else years * 12
     try:
         retention.set_channel_period(open_installation(data_dir), name, total)
     except retention.RetentionError as exc:
-        raise click.ClickException(str(exc))
-    click.echo(f"Closed cases of {name!r} are kept for {total} months after they are closed.")
+        raise Refused(said(exc))
+    click.echo(
+        _(
+            "Closed cases of %(channel)s are kept for %(months)s months after they are closed.",
+            channel=repr(name),
+            months=total,
+        )
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from portal.cli.root import main
+from portal.cli.words import Refused, _, said
 
 
 @main.group()
@@ -28,20 +29,28 @@ def database_migrate(url: str) -> None:
     try:
         applied = postgres.migrate(url)
     except ImportError:
-        raise click.ClickException(
-            "PostgreSQL support is not installed:"
-            " pip install 'protected-disclosure-portal[postgres]'"
+        raise Refused(
+            _(
+                "PostgreSQL support is not installed:"
+                " pip install 'protected-disclosure-portal[postgres]'"
+            )
         ) from None
     except Exception as exc:  # psycopg's errors: the server's own words, never a password
         if type(exc).__module__.split(".")[0] != "psycopg":
             raise
         what = (
-            "The database server could not be reached, or refused the connection"
+            _("The database server could not be reached, or refused the connection")
             if type(exc).__name__ == "OperationalError"
-            else "The database could not be migrated"
+            else _("The database could not be migrated")
         )
-        raise click.ClickException(f"{what} ({type(exc).__name__}).") from None
+        raise Refused(f"{what} ({type(exc).__name__}).") from None
     if applied:
-        click.echo(f"Applied {len(applied)} migrations, up to number {max(applied)}.")
+        click.echo(
+            _(
+                "Applied %(count)s migrations, up to number %(last)s.",
+                count=len(applied),
+                last=max(applied),
+            )
+        )
     else:
-        click.echo("The schema is up to date: nothing to apply.")
+        click.echo(_("The schema is up to date: nothing to apply."))

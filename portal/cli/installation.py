@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from portal.cli.root import insecure_fast_kdf_option, main, open_installation
-from portal.core.text import count_of
+from portal.cli.words import Refused, _, ngettext, said
+from portal.core.words import N_
 from portal.intake import sealed_uploads
 from portal.records import case_attachments
 from portal.store import faults
@@ -24,9 +25,11 @@ def init(data_dir: Path, insecure_fast_kdf: bool) -> None:
     from portal.operations.installing import make_installation
 
     if (data_dir / INSTALLATION_FILE).exists():
-        raise click.ClickException(f"{data_dir} is already initialised; refusing to overwrite it.")
+        raise Refused(
+            _("%(dir)s is already initialised; refusing to overwrite it.", dir=data_dir)
+        )
     make_installation(data_dir, insecure_fast_kdf=insecure_fast_kdf)
-    click.echo(f"Initialised {data_dir}.")
+    click.echo(_("Initialised %(dir)s.", dir=data_dir))
 
 
 @main.command()
@@ -42,7 +45,7 @@ def serve(data_dir: Path, host: str, port: int, workers: int) -> None:
 
     problem = port_taken(host, port)
     if problem:
-        raise click.ClickException(f"{problem} Choose another with --port.")
+        raise Refused(_("%(problem)s Choose another with --port.", problem=problem))
     ready_to_serve(data_dir)
     run_server(data_dir, host, port, workers=workers)
 
@@ -57,8 +60,11 @@ def ready_to_serve(data_dir: Path) -> None:
     loose = loose_permissions(data_dir)
     if loose:
         click.echo(
-            f"WARNING: these files in {data_dir} can be read by other users of this machine;"
-            " make them readable by the owner only (chmod 600 for files, 700 for folders):",
+            _(
+                "WARNING: these files in %(dir)s can be read by other users of this machine;"
+                " make them readable by the owner only (chmod 600 for files, 700 for folders):",
+                dir=data_dir,
+            ),
             err=True,
         )
         for line in loose:
@@ -73,14 +79,23 @@ def ready_to_serve(data_dir: Path) -> None:
     fault = faults.put_off(sealed_uploads.purge_expired, ctx)
     if fault is not None:
         click.echo(
-            f"Could not remove expired sealed uploads now (storage fault: {fault.kind}); serving"
-            " on, and they are removed at the next start.",
+            _(
+                "Could not remove expired sealed uploads now (storage fault: %(kind)s); serving"
+                " on, and they are removed at the next start.",
+                kind=fault.kind,
+            ),
             err=True,
         )
     if unfinished or orphaned:
         click.echo(
-            f"Removed {count_of(unfinished, 'unfinished upload file')} and"
-            f" {count_of(orphaned, 'file')} no case refers to, left by an earlier crash."
+            _(
+                "Removed %(unfinished)s and %(orphaned)s no case refers to, left by an earlier"
+                " crash.",
+                unfinished=ngettext(
+                    "%(num)d unfinished upload file", "%(num)d unfinished upload files", unfinished
+                ),
+                orphaned=ngettext("%(num)d file", "%(num)d files", orphaned),
+            )
         )
     ctx.db.conn.close()
 
@@ -104,8 +119,12 @@ def demo(click_ctx: click.Context, port: int) -> None:
     # Before anything is printed: a taken port is one plain line, not gunicorn's retries.
     problem = port_taken("127.0.0.1", port)
     if problem:
-        raise click.ClickException(
-            f"{problem} Choose another, for example `make run PORT={port + 1}`."
+        raise Refused(
+            _(
+                "%(problem)s Choose another, for example `make run PORT=%(port)s`.",
+                problem=problem,
+                port=port + 1,
+            )
         )
     for line in demo_setup.ensure_demo(click_ctx.obj, port):
         click.echo(line)
@@ -120,9 +139,12 @@ def demo_code(data_dir: Path) -> None:
 
     codes = demo_setup.current_codes(data_dir)
     if not codes:
-        raise click.ClickException(
-            f"No demo set-up credentials are kept in {data_dir}: "
-            "the demo accounts have chosen their own, or this is not a demo."
+        raise Refused(
+            _(
+                "No demo set-up credentials are kept in %(dir)s: the demo accounts have chosen"
+                " their own, or this is not a demo.",
+                dir=data_dir,
+            )
         )
     for entry in codes:
         spare = f"; or, once, recovery code {entry.recovery}" if entry.recovery else ""
@@ -154,9 +176,9 @@ def setting_set(data_dir: Path, name: str, value: str) -> None:
     try:
         change_setting(data_dir, name, value)
     except ValueError as exc:
-        raise click.UsageError(str(exc))
+        raise click.UsageError(said(exc))
     audit_log.record(ctx, "settings_change", actor=None, detail={"setting": name})
-    click.echo(f"{name} set. Restart `portal serve` for it to take effect.")
+    click.echo(_("%(name)s set. Restart `portal serve` for it to take effect.", name=name))
 
 
 @main.command()
@@ -212,14 +234,17 @@ def notify(data_dir: Path, keep_running: bool, parent_pid: int | None) -> None:
             click.echo(f"portal notify: {exc.format_message()}", err=True)
         except Exception as exc:  # keep sending next time; the type only, never an address or text
             click.echo(
-                f"portal notify: the digests failed ({type(exc).__name__}); trying again at the"
-                " next digest time.",
+                "portal notify: "
+                + _(
+                    "the digests failed (%(why)s); trying again at the next digest time.",
+                    why=type(exc).__name__,
+                ),
                 err=True,
             )
 
 
 def _send_digests(data_dir: Path, period: int) -> str:
-    """Send this slot's digests; return what happened in one line. Raises click.ClickException."""
+    """Send this slot's digests; return what happened in one line. Raises Refused."""
     import smtplib
 
     from portal.operations.notifications import NotConfigured, send_due
@@ -228,29 +253,40 @@ def _send_digests(data_dir: Path, period: int) -> str:
     try:
         sent, failed = send_due(ctx, period=period)
     except NotConfigured as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     except (OSError, smtplib.SMTPException) as exc:
-        raise click.ClickException(
-            f"The mail server could not be reached ({type(exc).__name__}); "
-            "nothing was marked sent, so the next run tries again."
+        raise Refused(
+            _(
+                "The mail server could not be reached (%(why)s); nothing was marked sent, so the"
+                " next run tries again.",
+                why=type(exc).__name__,
+            )
         )
     finally:
         ctx.db.conn.close()
-    return f"{sent} digest(s) sent" + (
-        f", {failed} refused by the mail server (tried again next time)." if failed else "."
-    )
+    if failed:
+        return _(
+            "%(sent)s digest(s) sent, %(failed)s refused by the mail server (tried again next"
+            " time).",
+            sent=sent,
+            failed=failed,
+        )
+    return _("%(sent)s digest(s) sent.", sent=sent)
 
 
 # What each long operation (portal.store.progress kind) is, and what carries it on.
+_MEMBERSHIPS = N_("the console, Who reads your channels (/console/memberships)")
 UNDER_WAY = {
-    "grant_all": ("every case of a channel given to an officer", "the console, Who reads your"
-                  " channels (/console/memberships)"),
-    "seal_recovery": ("a channel's cases sealed to its recovery key", "the console, Who reads your"
-                      " channels (/console/memberships)"),
-    "recover": ("a channel's cases re-sealed with the custodians' shares",
-                "`portal channel recover`, with the shares"),
-    "case_delete": ("a confirmed case deletion", "`portal retention carry-on`, or the console's"
-                    " retention page"),
+    "grant_all": (N_("every case of a channel given to an officer"), _MEMBERSHIPS),
+    "seal_recovery": (N_("a channel's cases sealed to its recovery key"), _MEMBERSHIPS),
+    "recover": (
+        N_("a channel's cases re-sealed with the custodians' shares"),
+        N_("`portal channel recover`, with the shares"),
+    ),
+    "case_delete": (
+        N_("a confirmed case deletion"),
+        N_("`portal retention carry-on`, or the console's retention page"),
+    ),
 }
 
 
@@ -263,7 +299,15 @@ def under_way(data_dir: Path) -> None:
 
     found = progress.every_one_under_way(open_installation(data_dir).db)
     for op in found:
-        what, carry_on = UNDER_WAY.get(op.kind, (op.kind, "the command or page that began it"))
-        click.echo(f"{what}: {op.done} of {op.total} done; carried on by {carry_on}")
+        what, carry_on = UNDER_WAY.get(op.kind, (op.kind, N_("the command or page that began it")))
+        click.echo(
+            _(
+                "%(what)s: %(done)s of %(total)s done; carried on by %(carry_on)s",
+                what=_(what),
+                done=op.done,
+                total=op.total,
+                carry_on=_(carry_on),
+            )
+        )
     if not found:
-        click.echo("Nothing is under way.")
+        click.echo(_("Nothing is under way."))

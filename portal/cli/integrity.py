@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main, open_installation
-from portal.core.text import count_of
+from portal.cli.words import Refused, _, ngettext, said, translated
 
 
 @main.command()
@@ -25,21 +25,31 @@ def backup(data_dir: Path, dest: Path) -> None:
     try:
         summary = make_backup(data_dir, dest)
     except BackupError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     except OSError as exc:
-        raise click.ClickException(
-            f"The backup could not be made in {dest}: {exc.strerror or exc}. Nothing was left"
-            " there: run the same command again once that is put right."
+        raise Refused(
+            _(
+                "The backup could not be made in %(dest)s: %(why)s. Nothing was left there: run"
+                " the same command again once that is put right.",
+                dest=dest,
+                why=exc.strerror or exc,
+            )
         )
     click.echo(
-        f"Backed up {count_of(summary.cases, 'case')} and {count_of(summary.blobs, 'file')}"
-        f" to {dest} "
-        f"(audit chain length {summary.audit_length})."
+        _(
+            "Backed up %(cases)s and %(files)s to %(dest)s (audit chain length %(length)s).",
+            cases=ngettext("%(num)d case", "%(num)d cases", summary.cases),
+            files=ngettext("%(num)d file", "%(num)d files", summary.blobs),
+            dest=dest,
+            length=summary.audit_length,
+        )
     )
     click.echo(f"manifest sha256: {summary.manifest_sha256}")
     click.echo(
-        "Keep that line where the server cannot write; `portal restore SRC --expect DIGEST` refuses"
-        " a backup changed since."
+        _(
+            "Keep that line where the server cannot write; `portal restore SRC --expect DIGEST`"
+            " refuses a backup changed since."
+        )
     )
 
 
@@ -63,16 +73,25 @@ def restore(data_dir: Path, src: Path, expect: str | None) -> None:
     try:
         summary = restore_backup(src, data_dir, expect)
     except BackupError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     except OSError as exc:
-        raise click.ClickException(
-            f"The backup could not be restored into {data_dir}: {exc.strerror or exc}. "
-            "Create the folder first, owned by the user the portal runs as."
+        raise Refused(
+            _(
+                "The backup could not be restored into %(dir)s: %(why)s. Create the folder first,"
+                " owned by the user the portal runs as.",
+                dir=data_dir,
+                why=exc.strerror or exc,
+            )
         )
     click.echo(
-        f"Restored {count_of(summary.cases, 'case')} and {count_of(summary.blobs, 'file')}"
-        f" into {data_dir}; "
-        f"the audit chain verifies (length {summary.audit_length})."
+        _(
+            "Restored %(cases)s and %(files)s into %(dir)s; the audit chain verifies (length"
+            " %(length)s).",
+            cases=ngettext("%(num)d case", "%(num)d cases", summary.cases),
+            files=ngettext("%(num)d file", "%(num)d files", summary.blobs),
+            dir=data_dir,
+            length=summary.audit_length,
+        )
     )
 
 
@@ -90,7 +109,7 @@ def audit_head(data_dir: Path) -> None:
     open_installation(data_dir).db.conn.close()
     head = head_file.read_head(data_dir)
     if isinstance(head, str):
-        raise click.ClickException(head)
+        raise Refused(translated(head))
     click.echo((head or head_file.Head(0, "0" * 64)).line())
 
 
@@ -138,12 +157,12 @@ def audit_verify(data_dir: Path, expected: str | None) -> None:
         # connection (portal.store.db.read_only_while_full): read it again, opened as usual.
         verdict, disagreement = read_verdict()
     if not verdict.intact:
-        click.echo(f"TAMPERED: {verdict.message}", err=True)
+        click.echo(f"TAMPERED: {translated(verdict.message)}", err=True)
         sys.exit(1)
     if disagreement:
-        click.echo(f"TAMPERED: {disagreement}", err=True)
+        click.echo(f"TAMPERED: {translated(disagreement)}", err=True)
         sys.exit(1)
-    click.echo(verdict.message)
+    click.echo(translated(verdict.message))
 
 
 @main.command("signing-key")
@@ -201,13 +220,13 @@ def verify_ack(
         except ValueError:
             expected = b""
         if len(expected) != 32:
-            raise click.UsageError("--key must be 64 hexadecimal characters.")
+            raise click.UsageError(_("--key must be 64 hexadecimal characters."))
     else:
         expected = _installation_key(click.get_current_context().obj)
         if expected is None and opening is not None:
             # Without a key to trust, anyone could sign a file with their own key to match any text.
             raise click.UsageError(
-                "--opening needs --key: the organisation's published signing key."
+                _("--opening needs --key: the organisation's published signing key.")
             )
     parts = _read_opening(opening) if opening is not None else None
     try:
@@ -219,11 +238,14 @@ def verify_ack(
         # Anyone can sign a file with a key of their own: intact is not genuine until the key is
         # checked.
         click.echo(
-            "INTACT, SIGNER NOT CHECKED: the file is unchanged since it was signed by the key"
-            " below, but no key was given to check that key against."
+            "INTACT, SIGNER NOT CHECKED: "
+            + _(
+                "the file is unchanged since it was signed by the key below, but no key was given"
+                " to check that key against."
+            )
         )
     else:
-        click.echo("GENUINE: the signature is good and the file is unchanged.")
+        click.echo("GENUINE: " + _("the signature is good and the file is unchanged."))
     for name in ("case_ref", "channel", "received_day", "acknowledged_day", "law", "commitment"):
         click.echo(f"{name}: {statement.get(name, '')}")
     if "discloser_signing_key" in statement:  # acknowledgements made since consent is signed
@@ -231,8 +253,10 @@ def verify_ack(
     click.echo(f"signed by: {signer.hex()}")
     if expected is None:
         click.echo(
-            "Compare the key above with the organisation's published signing key, or run again with"
-            " --key."
+            _(
+                "Compare the key above with the organisation's published signing key, or run again"
+                " with --key."
+            )
         )
         sys.exit(3)
     if parts is not None:
@@ -262,14 +286,17 @@ def _check_opening(statement: dict, parts: list[str], from_stdin: bool) -> None:
     from portal.casework import acknowledgements
 
     code = (
-        sys.stdin.readline() if from_stdin else click.prompt("Checking code", hide_input=True)
+        sys.stdin.readline() if from_stdin else click.prompt(_("Checking code"), hide_input=True)
     ).strip()
     if acknowledgements.check_opening(statement, code, parts):
-        click.echo("MATCHES: this text and these files are the disclosure as received.")
+        click.echo("MATCHES: " + _("this text and these files are the disclosure as received."))
         return
     click.echo(
-        "DOES NOT MATCH: this text, these files or this checking code are not the disclosure as "
-        "received (any changed character differs).",
+        "DOES NOT MATCH: "
+        + _(
+            "this text, these files or this checking code are not the disclosure as received (any"
+            " changed character differs)."
+        ),
         err=True,
     )
     sys.exit(1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main, open_installation, print_progress
-from portal.core.text import count_of
+from portal.cli.words import ngettext
 
 
 @main.group()
@@ -34,4 +34,11 @@ def retention_carry_on(data_dir: Path, batches: int | None) -> None:
         ctx, report=lambda op: print_progress(op, "rows"), batches=batches
     )
     left = len(rules.cases_being_deleted(ctx))
-    click.echo(f"{count_of(finished, 'deletion')} finished; {left} still under way.")
+    click.echo(
+        ngettext(
+            "%(num)d deletion finished; %(left)s still under way.",
+            "%(num)d deletions finished; %(left)s still under way.",
+            finished,
+            left=left,
+        )
+    )

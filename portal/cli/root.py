@@ -9,6 +9,9 @@ from pathlib import Path
 
 import click
 
+from portal.cli.words import Refused, _, said
+from portal.core.words import N_
+
 # `portal init`, `portal service init`, `portal org create`: the test suite's cheap key derivation.
 insecure_fast_kdf_option = click.option(
     "--insecure-fast-kdf",
@@ -31,15 +34,19 @@ class _VerdictGroup(click.Group):
             fault = faults.classify(exc)
             if fault is None or isinstance(exc, click.ClickException):
                 raise
-            raise click.ClickException(_FAULT_VERDICTS[fault.kind] + f" ({type(exc).__name__})")
+            raise Refused(f"{_(_FAULT_VERDICTS[fault.kind])} ({type(exc).__name__})")
 
 
 _FAULT_VERDICTS = {
-    "locked": "The database is busy (its write lock was not free in time); nothing was changed."
-    " Try again in a minute.",
-    "full": "The disk is full: nothing was changed. Free some space and try again.",
-    "missing": "A file of the data directory is missing or cannot be opened; nothing was changed.",
-    "dependency": "The storage did not answer (an input/output error); nothing was changed.",
+    "locked": N_(
+        "The database is busy (its write lock was not free in time); nothing was changed."
+        " Try again in a minute."
+    ),
+    "full": N_("The disk is full: nothing was changed. Free some space and try again."),
+    "missing": N_(
+        "A file of the data directory is missing or cannot be opened; nothing was changed."
+    ),
+    "dependency": N_("The storage did not answer (an input/output error); nothing was changed."),
 }
 
 
@@ -69,7 +76,7 @@ def open_installation(data_dir: Path):
     try:
         ctx = open_context(data_dir)
     except NotInitialised as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     # The first command after a day ends appends that day's discloser entries to the audit chain (a
     # busy or full store puts it off to the next command or request).
     faults.put_off(close_past_days, ctx)
@@ -80,7 +87,7 @@ def read_passphrase() -> str:
     line = sys.stdin.readline()
     passphrase = line.rstrip("\r\n")
     if not passphrase:
-        raise click.UsageError("Give the passphrase on standard input (one line).")
+        raise click.UsageError(_("Give the passphrase on standard input (one line)."))
     return passphrase
 
 
@@ -88,4 +95,8 @@ def print_progress(state, noun: str = "cases") -> None:
     """After each batch (its own transaction) of a long operation (portal.store.progress): how far
     it has got, on standard error (`1200 of 10000 cases`). Run the same command again after an
     interruption and it carries on from the last line printed."""
-    click.echo(f"{state.done} of {state.total} {noun}", err=True)
+    said = {
+        "cases": _("%(done)s of %(total)s cases", done=state.done, total=state.total),
+        "rows": _("%(done)s of %(total)s rows", done=state.done, total=state.total),
+    }
+    click.echo(said[noun], err=True)

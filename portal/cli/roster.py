@@ -9,6 +9,7 @@ import click
 
 from portal.cli.channels import channel
 from portal.cli.root import main, open_installation
+from portal.cli.words import Refused, _, said
 
 
 @main.group("roster")
@@ -66,25 +67,42 @@ def roster_pin(data_dir: Path, channel: str, fingerprint: str, output: Path | No
     state = roster.load(ctx, found.id) if found else None
     ctx.db.conn.close()
     if state is None or not state.started:
-        raise click.ClickException(f"{channel} has no signed roster to pin yet.")
+        raise Refused(_("%(channel)s has no signed roster to pin yet.", channel=channel))
     if " ".join(fingerprint.split()) != crypto.key_fingerprint(state.root):
-        raise click.ClickException(
-            "That fingerprint is not the root of this channel's roster: nothing was pinned."
+        raise Refused(
+            _("That fingerprint is not the root of this channel's roster: nothing was pinned.")
         )
     path = ctx.settings.roster_roots_path
     if output is not None:
         roots = roster_files.read_roots(path)
         if roots.get(found.id, state.root) != state.root:
-            raise click.ClickException(f"{path} pins another root for {channel}: nothing written.")
+            raise Refused(
+                _(
+                    "%(path)s pins another root for %(channel)s: nothing written.",
+                    path=path,
+                    channel=channel,
+                )
+            )
         roots[found.id] = state.root
         output.write_text(roster_files.roots_document(roots))
-        click.echo(f"wrote {output}: install it as {path} (owner root, mode 0644)")
+        click.echo(
+            _(
+                "wrote %(output)s: install it as %(path)s (owner root, mode 0644)",
+                output=output,
+                path=path,
+            )
+        )
         return
     if not roster_files.pin_root(path, found.id, state.root):
-        raise click.ClickException(
-            f"{path} could not be written, or pins another root for {channel}: nothing changed."
+        raise Refused(
+            _(
+                "%(path)s could not be written, or pins another root for %(channel)s: nothing"
+                " changed.",
+                path=path,
+                channel=channel,
+            )
         )
-    click.echo(f"pinned the root of {channel} in {path}")
+    click.echo(_("pinned the root of %(channel)s in %(path)s", channel=channel, path=path))
 
 
 @roster_group.command("hand-over")
@@ -111,13 +129,17 @@ def roster_hand_over(data_dir: Path, channel: str, email: str) -> None:
     try:
         officer = roster_custodians.hand_over(ctx, channel, email, shares)
     except (RecoveryError, crypto.RecoveryShareError) as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     finally:
         shares.clear()
         ctx.db.conn.close()
     click.echo(
-        f"The root of {channel.strip()!r} was handed to {officer.email} by the custodians; its"
-        " officers see the change in the console at their next sign-in."
+        _(
+            "The root of %(channel)s was handed to %(email)s by the custodians; its officers see"
+            " the change in the console at their next sign-in.",
+            channel=repr(channel.strip()),
+            email=officer.email,
+        )
     )
 
 
@@ -137,7 +159,7 @@ def channel_roster(data_dir: Path, name: str) -> None:
     try:
         found = find_channel(ctx, name)
         if found is None:
-            raise click.ClickException(f"No such channel: {name}.")
+            raise Refused(_("No such channel: %(name)s.", name=name))
         state = roster.load(ctx, found.id)
         rows = ctx.db.execute(
             "SELECT seq, body FROM roster_statements WHERE channel_id = ? ORDER BY seq",

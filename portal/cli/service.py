@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import insecure_fast_kdf_option, main, read_passphrase
+from portal.cli.words import Refused, _, said
 from portal.service import registry
 
 SERVICE_OPTION = click.option(
@@ -34,8 +35,8 @@ def service_init(service_dir: Path, insecure_fast_kdf: bool) -> None:
     try:
         registry.create_service(service_dir, insecure_fast_kdf=insecure_fast_kdf)
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
-    click.echo(f"Initialised the service directory {service_dir}.")
+        raise Refused(said(exc))
+    click.echo(_("Initialised the service directory %(dir)s.", dir=service_dir))
 
 
 @service.command("serve")
@@ -52,11 +53,11 @@ def service_serve(service_dir: Path, host: str, port: int, workers: int) -> None
 
     problem = port_taken(host, port)
     if problem:
-        raise click.ClickException(f"{problem} Choose another with --port.")
+        raise Refused(_("%(problem)s Choose another with --port.", problem=problem))
     try:
         served = organisation_dirs(service_dir)
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     for data_dir in served:
         ready_to_serve(data_dir)
     serve(service_dir, host, port, workers=workers)
@@ -95,8 +96,8 @@ def service_host(hostname: str, service_dir: Path) -> None:
     try:
         name = registry.set_service_host(service_dir, hostname)
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
-    click.echo(f"The service is served at {name}.")
+        raise Refused(said(exc))
+    click.echo(_("The service is served at %(name)s.", name=name))
 
 
 @service.group("operator")
@@ -126,8 +127,9 @@ def service_operator_add(email: str, name: str, service_dir: Path, passphrase_st
             service_dir, email=email, name=name, passphrase=read_passphrase()
         )
     except (registry.ServiceError, AccountError) as exc:
-        raise click.ClickException(str(exc))
-    click.echo(f"Service operator {account.name} <{account.email}> added.")
+        raise Refused(said(exc))
+    who = f"{account.name} <{account.email}>"
+    click.echo(_("Service operator %(who)s added.", who=who))
     click.echo(f"totp: {totp_secret}")
 
 
@@ -148,9 +150,16 @@ def org_create(slug: str, name: str, service_dir: Path, insecure_fast_kdf: bool)
             service_dir, slug, name, insecure_fast_kdf=insecure_fast_kdf
         )
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     where = registry.data_dir_of(service_dir, made.slug)
-    click.echo(f"Made the organisation {made.slug} ({made.name}); its data directory is {where}.")
+    click.echo(
+        _(
+            "Made the organisation %(slug)s (%(name)s); its data directory is %(dir)s.",
+            slug=made.slug,
+            name=made.name,
+            dir=where,
+        )
+    )
 
 
 @org.command("adopt")
@@ -180,16 +189,35 @@ def org_adopt(slug: str, name: str, source: Path, service_dir: Path, copy: bool)
     try:
         adopted = adopt_installation(service_dir, slug, name, source, copy=copy)
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
-    how = "copied, checked file by file, and removed from" if adopted.copied else "moved from"
+        raise Refused(said(exc))
+    adopted_words = (
+        _(
+            "Adopted %(slug)s (%(name)s): its data directory was copied, checked file by file, and"
+            " removed from %(source)s to %(dir)s; the audit chain verifies (length %(length)s)."
+        )
+        if adopted.copied
+        else _(
+            "Adopted %(slug)s (%(name)s): its data directory was moved from %(source)s to %(dir)s;"
+            " the audit chain verifies (length %(length)s)."
+        )
+    )
     where = registry.data_dir_of(service_dir, adopted.organisation.slug)
     click.echo(
-        f"Adopted {adopted.organisation.slug} ({adopted.organisation.name}): its data directory was"
-        f" {how} {source} to {where}; the audit chain verifies (length {adopted.audit_length})."
+        adopted_words
+        % {
+            "slug": adopted.organisation.slug,
+            "name": adopted.organisation.name,
+            "source": source,
+            "dir": where,
+            "length": adopted.audit_length,
+        }
     )
     click.echo(
-        f"Serve it with `portal service serve`, at /o/{adopted.organisation.slug}/ (or its own"
-        " host name: `portal org host`), and stop serving the old address."
+        _(
+            "Serve it with `portal service serve`, at /o/%(slug)s/ (or its own host name: `portal"
+            " org host`), and stop serving the old address.",
+            slug=adopted.organisation.slug,
+        )
     )
 
 
@@ -200,7 +228,7 @@ def org_list(service_dir: Path) -> None:
     try:
         found = registry.organisations(service_dir)
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     for entry in found:
         click.echo(f"{entry.slug}\t{entry.name}")
 
@@ -243,14 +271,16 @@ def org_invite(
     from portal.service.invitations import invite_member
 
     if role == "admin" and channels:
-        raise click.ClickException("An administrator joins no channel: leave out --channel.")
+        raise Refused(_("An administrator joins no channel: leave out --channel."))
     try:
         token = invite_member(
             service_dir, slug, role=role, email=email, name=name, channels=list(channels)
         )
     except (registry.ServiceError, AccountError) as exc:
-        raise click.ClickException(str(exc))
-    whom = f"{name.strip()} <{email.strip()}> ({role} of {slug})"
+        raise Refused(said(exc))
+    whom = (
+        _("%(who)s (admin of %(slug)s)") if role == "admin" else _("%(who)s (officer of %(slug)s)")
+    ) % {"who": f"{name.strip()} <{email.strip()}>", "slug": slug}
     known = registry.routing(service_dir)
     if slug in known.host_only:  # not at /o/<slug>/: the link is at its own host name
         host = min(name for name, member in known.hosts.items() if member == slug)
@@ -275,7 +305,14 @@ def org_host(slug: str, hostname: str, only: bool, service_dir: Path) -> None:
     try:
         name = registry.set_host(service_dir, slug, hostname, only=only)
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
-    where = "only" if only else f"as well as at /o/{slug}/"
-    click.echo(f"{slug} is served at https://{name}/ {where}.")
-
+        raise Refused(said(exc))
+    if only:
+        click.echo(_("%(slug)s is served at https://%(name)s/ only.", slug=slug, name=name))
+    else:
+        click.echo(
+            _(
+                "%(slug)s is served at https://%(name)s/ as well as at /o/%(slug)s/.",
+                slug=slug,
+                name=name,
+            )
+        )

@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from portal.cli.root import main
+from portal.cli.words import Refused, _, said
 
 
 @main.group()
@@ -37,14 +38,16 @@ def workdays_add(start: str, n: str, calendar_name: str) -> None:
             raise ValueError(start)
         start_date = dt.date.fromisoformat(start)
     except ValueError:
-        raise click.UsageError(f"START must be a date written YYYY-MM-DD, not {start!r}.")
+        raise click.UsageError(
+            _("START must be a date written YYYY-MM-DD, not %(start)s.", start=repr(start))
+        )
     if re.fullmatch(r"-[0-9]+", n):
-        raise click.UsageError(f"N must not be negative, not {n!r}.")
+        raise click.UsageError(_("N must not be negative, not %(n)s.", n=repr(n)))
     if not re.fullmatch(r"\+?[0-9]+", n):
-        raise click.UsageError(f"N must be a whole number, not {n!r}.")
+        raise click.UsageError(_("N must be a whole number, not %(n)s.", n=repr(n)))
     count = int(n)
     try:
         result = wd.add_working_days(start_date, count, calendar_name)
     except ValueError as exc:  # UnknownYear, or a result beyond the year 9999
-        raise click.UsageError(str(exc))
+        raise click.UsageError(said(exc))
     click.echo(result.isoformat())

@@ -15,6 +15,7 @@ from pathlib import Path
 from crypto import FAST_TEST_PARAMS, RECEIPT_VERSION, RECEIPT_VERSIONS, KdfParams, new_signing_key
 from portal.core.installation_file import INSTALLATION_FILE, installation_lock, write_installation
 from portal.core.language_settings import language_settings
+from portal.core.words import N_, Sentence
 
 GiB = 1024**3
 MiB = 1024**2
@@ -262,7 +263,10 @@ def load_settings(data_dir: Path, **overrides) -> Settings:
     path = data_dir / INSTALLATION_FILE
     if not path.exists():
         raise NotInitialised(
-            f"{data_dir} is not an initialised data directory; run `portal init` first."
+            Sentence(
+                N_("%(dir)s is not an initialised data directory; run `portal init` first."),
+                dir=str(data_dir),
+            )
         )
     document = _ensure_signing_key(data_dir, json.loads(path.read_text()))
     values = dict(

@@ -42,6 +42,8 @@ import functools
 import zoneinfo
 from dataclasses import dataclass
 
+from portal.core.words import N_, Sentence
+
 __all__ = [
     "CALENDARS",
     "DEFAULT_TZ",
@@ -115,9 +117,16 @@ class UnknownYear(ValueError):
     def __init__(self, year: int) -> None:
         self.year = year
         super().__init__(
-            f"New Zealand working days are not known for {year}: the date of the Matariki public "
-            "holiday is fixed in law (Te Kāhui o Matariki Public Holiday Act 2022) only for "
-            f"{FIRST_KNOWN_YEAR} to {LAST_KNOWN_YEAR}, and it cannot be computed."
+            Sentence(
+                N_(
+                    "New Zealand working days are not known for %(year)s: the date of the Matariki"
+                    " public holiday is fixed in law (Te Kāhui o Matariki Public Holiday Act 2022)"
+                    " only for %(first)s to %(last)s, and it cannot be computed."
+                ),
+                year=year,
+                first=FIRST_KNOWN_YEAR,
+                last=LAST_KNOWN_YEAR,
+            )
         )
 
 

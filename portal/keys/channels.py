@@ -119,7 +119,7 @@ def resolve_channels(ctx: Context, channels, *, required: bool) -> list[Channel]
     found = [find_channel(ctx, c) for c in channels]
     missing = [c for c, ch in zip(channels, found) if ch is None]
     if missing:
-        raise AccountError(f"No such channel: {', '.join(missing)}.")
+        raise AccountError(Sentence(N_("No such channel: %(names)s."), names=", ".join(missing)))
     return found
 
 

@@ -12,9 +12,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from portal.core.context import Context
-from portal.core.text import count_of
-from portal.core.words import N_, date_words
-from portal.records import casefiles
+from portal.core.words import N_, Sentence
 
 # Plain-language labels for the console; an event without one is shown by its name.
 EVENT_LABELS: dict[str, str] = {
@@ -102,6 +100,8 @@ EVENT_LABELS: dict[str, str] = {
     ),
     "key_rotation_started": N_("Key rotation started"),
     "key_rotated": N_("Key pair replaced and case keys re-sealed"),
+    "key_rotation_refused": N_("Key replacement refused: not one the officer began"),
+    "roster_statement": N_("Signed roster statement added"),
     "retention_change": N_("Channel's retention period changed"),
     "legal_hold": N_("Legal hold placed"),
     "legal_hold_released": N_("Legal hold lifted"),
@@ -216,78 +216,114 @@ def detail_text(detail: dict) -> str:
     return ", ".join(f"{key}: {value}" for key, value in sorted(detail.items()))
 
 
-# An entry's detail in words for the console's pages: what a key means, or the words of its value.
+# An entry's detail in words for the console's pages: what a key means, or the words of its value,
+# each marked for the catalogue (the page translates them, portal.web.languages.translated).
 _DETAIL_WORDS: dict[str, dict] = {
-    "by_operator": {True: "by the server's operator", False: "by an administrator"},
+    "by_operator": {True: N_("by the server's operator"), False: N_("by an administrator")},
     # A channel made since signed rosters, whose roster its officers may start (not one started).
-    "roster": {True: "its signed roster can be started", False: "made before signed rosters"},
-    "setup": {True: "while setting up", False: "after setting up"},
-    "resumed": {True: "carried on from where it stopped", False: "from the start"},
-    "locked": {True: "sign-in paused", False: "sign-in not paused"},
-    "identity": {True: "with the discloser's identity", False: "without the discloser's identity"},
-    "role": {"admin": "as an administrator", "officer": "as an officer"},
-    "checked": {
-        True: "checked against the authority's own website that day",
-        False: "not checked against the authority's own website",
+    "roster": {
+        True: N_("its signed roster can be started"),
+        False: N_("made before signed rosters"),
     },
-    "restored_shipped": {True: "the contact shipped with the portal given again"},
+    "setup": {True: N_("while setting up"), False: N_("after setting up")},
+    "resumed": {True: N_("carried on from where it stopped"), False: N_("from the start")},
+    "locked": {True: N_("sign-in paused"), False: N_("sign-in not paused")},
+    "identity": {
+        True: N_("with the discloser's identity"),
+        False: N_("without the discloser's identity"),
+    },
+    "role": {"admin": N_("as an administrator"), "officer": N_("as an officer")},
+    "checked": {
+        True: N_("checked against the authority's own website that day"),
+        False: N_("not checked against the authority's own website"),
+    },
+    "restored_shipped": {True: N_("the contact shipped with the portal given again")},
 }
-# Details that are a count ("channels": how many channels an enrolment link is for).
-_COUNTED = {"channels": "channel"}
+# Details that are a count ("channels": how many channels an enrolment link is for): the words for
+# one, and for more.
+_COUNTED = {
+    "channels": (N_("for 1 channel"), N_("for %(count)d channels"), N_("for no channel")),
+}
 _DETAIL_NAMES = {
-    "message_id": "message", "note_id": "note", "attachment_id": "file", "interest_id": "interest",
-    "status_seq": "status record", "release_seq": "release",
-    "consent_seq": "consent question", "seq": "number", "closed_day": "closed on", "day": "on",
-    "update_every": "update every (working days)", "before": "earlier messages, before number",
+    "message_id": N_("message"), "note_id": N_("note"), "attachment_id": N_("file"),
+    "interest_id": N_("interest"), "status_seq": N_("status record"), "release_seq": N_("release"),
+    "consent_seq": N_("consent question"), "seq": N_("number"), "closed_day": N_("closed on"),
+    "day": N_("on"), "update_every": N_("update every (working days)"),
+    "before": N_("earlier messages, before number"),
+    "kind": N_("kind"), "statement": N_("statement"), "answer": N_("answer"),
+    "other_sessions_ended": N_("other sessions ended"), "resealed": N_("cases sealed again"),
+    "status": N_("status"), "step": N_("step"), "from": N_("from"), "to": N_("to"),
+    "setting": N_("setting"), "ground": N_("ground"), "authority": N_("authority"),
+    "wanted": N_("wanted"), "sessions_ended": N_("sessions ended"), "sessions": N_("sessions"),
+    "sealed_copies_deleted": N_("sealed copies deleted"), "removed": N_("removed"),
+    "original_id": N_("original"), "months": N_("months"), "left": N_("left"),
+    "keys": N_("keys"), "files": N_("files"), "custodians": N_("custodians"),
+    "cases": N_("cases"), "concerns": N_("concerns"), "consultation": N_("consultation"),
+}
+_YES_NO_NONE = {True: N_("yes"), False: N_("no"), None: N_("none")}
+# A status in a detail, as the discloser's label begins (casefiles.STATUSES).
+_STATUS_WORDS = {
+    "received": N_("received"), "acknowledged": N_("acknowledged"),
+    "assessing": N_("being assessed"), "investigating": N_("being investigated"),
+    "addressed": N_("addressed"), "referred": N_("referred to another authority"),
+    "no_further_action": N_("closed"), "closed": N_("closed"),
 }
 
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _value_words(value) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if value is None:
-        return "none"
+def _value_words(value):
+    """A detail's value for people: a Sentence where the portal words it, a `date` for a day, a
+    list of those for a list, else the value as text (data: a name, a reason, an id)."""
+    if isinstance(value, bool) or value is None:
+        return Sentence(_YES_NO_NONE[value])
     if isinstance(value, (list, tuple)):
-        return "; ".join(_value_words(v) for v in value) or "none"
+        return [_value_words(v) for v in value] or Sentence(_YES_NO_NONE[None])
     if isinstance(value, dict):
-        return detail_words(value)
+        return "; ".join(str(part) for part in detail_parts(value))
     text = str(value)
     if _DAY.fullmatch(text):
-        return date_words(text)
-    if text in casefiles.STATUSES:
-        return casefiles.STATUSES[text].split(":")[0].lower()
+        return dt.date.fromisoformat(text)
+    if text in _STATUS_WORDS:
+        return Sentence(_STATUS_WORDS[text])
     return text.replace("_", " ") if text.isidentifier() else text
 
 
-def detail_words(detail: dict, authorities: dict[int, str] | None = None) -> str:
-    """An entry's detail as people read it: "by the server's operator, for 1 channel", never
-    `by_operator: True` or "for 0 channels" (keys in words, yes/no for flags, statuses by their
-    label, counts with their noun: an administrator's count of no channel left out, any other
-    "for no channel"). A directory entry is named, never numbered: by the name the entry
-    recorded, else by `authorities` ({id: name} of the directory today), else as one since
-    removed."""
+def detail_parts(detail: dict, authorities: dict[int, str] | None = None) -> list:
+    """An entry's detail as people read it, part by part: "by the server's operator", "for 1
+    channel", never `by_operator: True` (keys in words, yes/no for flags, statuses by their label,
+    counts with their noun: an administrator's count of no channel left out, any
+    other "for no channel"). Each part is a words.Sentence or a string marked N_, which the page
+    says in its language (portal.web.languages.translated); values typed or named by people stay as
+    they are. A directory entry is named, never numbered: by the name the entry recorded, else by
+    `authorities` ({id: name} of the directory today), else as one since removed."""
     parts = []
     for key, value in sorted(detail.items()):
         if key == "authority_id":
             if "authority" not in detail:
                 name = (authorities or {}).get(value)
-                parts.append(f"authority: {name}" if name else "an entry since removed")
+                parts.append(
+                    Sentence(N_("authority: %(name)s"), name=name)
+                    if name
+                    else N_("an entry since removed")
+                )
             continue
         if key in _COUNTED and isinstance(value, int) and not isinstance(value, bool):
             if value == 0 and detail.get("role") == "admin":
                 continue  # an administrator joins no channel: "as an administrator" says so
-            noun = _COUNTED[key]
-            parts.append(f"for {count_of(value, noun)}" if value else f"for no {noun}")
+            one, more, none = _COUNTED[key]
+            parts.append(
+                Sentence(none) if value == 0
+                else Sentence(one) if value == 1
+                else Sentence(more, count=value)
+            )
         elif key in _DETAIL_WORDS and value in _DETAIL_WORDS[key]:
             parts.append(_DETAIL_WORDS[key][value])
         else:
-            parts.append(f"{_DETAIL_NAMES.get(key, key.replace('_', ' '))}: {_value_words(value)}")
-    return ", ".join(parts)
+            name = Sentence(_DETAIL_NAMES[key]) if key in _DETAIL_NAMES else key.replace("_", " ")
+            parts.append(Sentence(N_("%(name)s: %(value)s"), name=name, value=_value_words(value)))
+    return parts
 
 
 def local_time(at: str, tz: str) -> str:

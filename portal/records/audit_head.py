@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from portal.core.words import N_, Sentence
+
 HEAD_FILE = "audit-head.json"
 _LOCK_FILE = "audit-head.lock"
 
@@ -65,4 +67,8 @@ def read_head(data_dir: Path) -> Head | None | str:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f"the head file {path.name} cannot be read ({type(exc).__name__})"
+        return Sentence(
+            N_("the head file %(name)s cannot be read (%(why)s)"),
+            name=path.name,
+            why=type(exc).__name__,
+        )

@@ -10,6 +10,7 @@ from typing import Iterator
 
 import crypto
 from portal.core.context import Context
+from portal.core.words import N_, Sentence
 from portal.records.audit import chain_fields, chain_key
 from portal.records.audit_head import HEAD_FILE, Head, read_head
 from portal.store import ChangedWhileReadOnly
@@ -120,17 +121,19 @@ def _verify(ctx: Context, expected: Head | None) -> Verdict:
     problem, unverified = _check_records(ctx, records, case_refs, deleted_refs)
     if problem:
         return Verdict(False, length, problem, unverified_records=unverified)
-    note = (
-        f" {unverified} older workflow record(s) predate record binding and are not verified."
+    message = (
+        Sentence(
+            N_(
+                "The audit log is intact: %(length)s entries. %(unverified)s older workflow"
+                " record(s) predate record binding and are not verified."
+            ),
+            length=length,
+            unverified=unverified,
+        )
         if unverified
-        else ""
+        else Sentence(N_("The audit log is intact: %(length)s entries."), length=length)
     )
-    return Verdict(
-        True,
-        length,
-        f"The audit log is intact: {length} entries.{note}",
-        unverified_records=unverified,
-    )
+    return Verdict(True, length, message, unverified_records=unverified)
 
 
 def _check_records(

@@ -16,6 +16,7 @@ from portal.core.config import load_settings
 from portal.service import counts
 from portal.service.operator import OPERATOR_ROLE, ensure_operator_installation
 from portal.web.app import create_app
+from portal.web.casework.statistics import period_words
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 
@@ -39,6 +40,7 @@ def overview():
         "service/overview.html",
         periods=counts.completed_quarters(today),
         organisations=counts.counts(current_app.config["PORTAL_SERVICE_DIR"], today),
+        period_words=period_words,
     )
 
 

@@ -22,6 +22,8 @@ SameSite=Strict like the portal's other cookies.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from babel import Locale
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request
 from flask_babel import Babel, get_locale, gettext, ngettext, refresh
@@ -30,6 +32,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.core import resources, words
 from portal.core.words import N_
+from portal.records.audit_entries import detail_parts
 from portal.web.responses import set_session_cookie
 
 bp = Blueprint("languages", __name__)
@@ -184,12 +187,28 @@ def switched(form, fields) -> bool:
 
 def translated(text):
     """A string of the domain (marked N_ there) or a words.Sentence, in the page's language; a
-    Sentence's values that are Sentences too are translated first. Anything else as it is."""
+    Sentence's values that are Sentences too are translated first, days (`date`) written in the
+    page's language, and a list's items each so, joined by "; ". Anything else as it is."""
     if isinstance(text, words.Sentence):
-        values = {k: translated(v) if isinstance(v, words.Sentence) else v
-                  for k, v in text.values.items()}
+        values = {k: _value_in(v) for k, v in text.values.items()}
         return gettext(text.msgid, **values) if values else gettext(text.msgid)
     return gettext(text) if isinstance(text, str) and text else text
+
+
+def _value_in(value):
+    # A value put in a translated Sentence.
+    if isinstance(value, words.Sentence):
+        return translated(value)
+    if isinstance(value, dt.date):
+        return day_words(value)
+    if isinstance(value, list):
+        return "; ".join(str(_value_in(item)) for item in value)
+    return value
+
+
+def detail_words(detail: dict, authorities: dict[int, str] | None = None) -> str:
+    """An audit entry's detail in the page's language (audit_entries.detail_parts)."""
+    return ", ".join(translated(part) for part in detail_parts(detail, authorities))
 
 
 def day_words(day) -> str:

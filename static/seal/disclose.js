@@ -6,17 +6,20 @@ import * as pc from './portal-crypto.js';
 import { cleanHiddenDetails } from './hidden-details.js';
 import {
   Refusal, fromB64, getJson, isObject, learnWords, list, pause, portalUrl, putBytes, sendJson, sendPaid, show, text, toB64,
-  utf8, whole, word,
+  utf8, whole, word, wordThePage,
 } from './page.js';
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ['category', 'summary', 'details', 'disclosed_elsewhere'];
+// "language": the language the discloser says they wrote in, "" when they would rather not say;
+// sealed and padded like the others (casefiles.CASE_FIELDS), so its length tells nothing.
+const FIELDS = ['category', 'summary', 'details', 'disclosed_elsewhere', 'language'];
 const IDENTITY_FIELDS = ['contact', 'identifying'];
 const FIRST_NOTE = '{"reason": "", "expected_timeframe": ""}'; // Python's json.dumps, default separators
 const PART_TRIES = 6;
 const AGAIN_WITH_A_NEW_SETUP = ['day-changed', 'roster-changed', 'case-id-taken', 'csrf'];
 
 let setup = null;
+let worded = false; // the page's own text put in the discloser's language, from the first setup
 // The sealed disclosure whose answer never came (the connection cut while it was sent): it may have
 // been stored, so the next click sends the very same one, and the receipt it was sealed with.
 let unanswered = null;
@@ -110,11 +113,28 @@ function fill(select, options) {
   }
 }
 
+// The languages a discloser may say they wrote in, each named in itself, the page's own first
+// chosen when it is one of them, as the form without script offers them (languages.written_choices).
+function fillLanguages() {
+  const written = list(setup.written ?? [], 'languages').filter(isObject)
+    .map((l) => [text(l.code, 'language', 64), text(l.name, 'language name', 200)]);
+  fill($('language'), [['', word('rather_not_say')], ...written]);
+  for (const option of $('language').options) {
+    if (option.value) option.lang = option.value;
+  }
+  const page = isObject(setup.language) ? setup.language.code : null;
+  if (written.some(([code]) => code === page)) $('language').value = page;
+}
+
 async function fetchSetup() {
   setup = await getJson('/disclose/sealed/setup');
   learnWords(setup.words);
   kindWords = new Map(isObject(setup.kind_words)
     ? Object.entries(setup.kind_words).filter(([, v]) => typeof v === 'string' && v.length <= 500) : []);
+  if (!worded) {
+    wordThePage(setup.language);
+    worded = true;
+  }
   const roots = await trustedRoots();
   text(setup.csrf_token, 'token', 500);
   text(setup.submission_token, 'token', 500);
@@ -124,6 +144,7 @@ async function fetchSetup() {
 async function load() {
   await fetchSetup();
   fill($('channel'), [['', word('choose_one')], ...channels.map((c) => [c.name, c.name])]);
+  fillLanguages();
   const excludable = Array.isArray(setup.excludable) ? setup.excludable.filter(isObject) : [];
   for (const officer of excludable) {
     const id = whole(officer.officer, 'officer');

@@ -26,6 +26,43 @@ export function word(key, values = {}) {
   return sentence.replace(/%\(([a-z_]+)\)s/g, (whole, name) => (Object.hasOwn(values, name) ? String(values[name]) : whole));
 }
 
+/** The sentence `key` in the discloser's language, or `fallback` when the setup gave none. */
+export function wordOr(key, fallback) {
+  return words.has(key) ? word(key) : fallback;
+}
+
+const LANGUAGE_CODE = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$/;
+
+/** Puts the page's own text (the static HTML, English as shipped) in the discloser's language:
+ * every element marked data-word="key" gets the sentence `key` as text, and data-word-label="key"
+ * its aria-label. A child marked data-slot="name" (a link, a <strong>) stands where the sentence
+ * says %(name)s, keeping its own words and attributes; one the sentence leaves out follows it. A key
+ * the setup did not give leaves the English. `language` ({code, dir}, untrusted) sets <html lang dir>. */
+export function wordThePage(language) {
+  for (const element of document.querySelectorAll('[data-word-label]')) {
+    if (words.has(element.dataset.wordLabel)) element.setAttribute('aria-label', word(element.dataset.wordLabel));
+  }
+  for (const element of document.querySelectorAll('[data-word]')) {
+    const sentence = words.get(element.dataset.word);
+    if (sentence === undefined) continue;
+    const slots = new Map([...element.children].filter((c) => c.dataset.slot).map((c) => [c.dataset.slot, c]));
+    const nodes = [];
+    let last = 0;
+    for (const match of sentence.matchAll(/%\(([a-z_]+)\)s/g)) {
+      nodes.push(sentence.slice(last, match.index), slots.get(match[1]) ?? match[0]);
+      slots.delete(match[1]);
+      last = match.index + match[0].length;
+    }
+    nodes.push(sentence.slice(last));
+    for (const left of slots.values()) nodes.push(' ', left);
+    element.replaceChildren(...nodes);
+  }
+  if (isObject(language) && typeof language.code === 'string' && LANGUAGE_CODE.test(language.code)) {
+    document.documentElement.lang = language.code.replace('_', '-');
+    document.documentElement.dir = language.dir === 'rtl' ? 'rtl' : 'ltr';
+  }
+}
+
 export class Refusal extends Error {
   // An answer of the portal that is not a success: `code` as the wire format names it.
   constructor(status, code, message, body) {

@@ -4,6 +4,7 @@
 import * as pc from './portal-crypto.js';
 import {
   Refusal, day, fromB64, getJson, isObject, learnWords, list, sendJson, sendPaid, show, text, toB64, utf8, whole, word,
+  wordOr, wordThePage,
 } from './page.js';
 
 const $ = (id) => document.getElementById(id);
@@ -75,7 +76,8 @@ function render(answer) {
   sealing.dataset.sealedBy = mode;
   sealing.textContent = mode === 'browser' ? word('sealed_by_browser') : word('sealed_by_server');
   const status = typeof answer.status === 'string' ? answer.status.slice(0, 60) : '';
-  $('case-status').textContent = status.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  // The status as the discloser's pages name it (casefiles.STATUSES); its value if the words have none.
+  $('case-status').textContent = wordOr(`status_${status}`, status.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()));
   $('case-status').dataset.status = status;
   const thread = $('messages');
   thread.replaceChildren();
@@ -182,6 +184,7 @@ $('reply-form').addEventListener('submit', sendReply);
 getJson('/status/sealed/setup').then((answer) => {
   setup = answer;
   learnWords(setup.words);
+  wordThePage(setup.language);
   text(setup.csrf_token, 'token', 500);
   $('open-form').hidden = false;
 }).catch(() => show($('problem'), word('not_ready')));

@@ -41,7 +41,7 @@ def test_each_contact_says_when_it_was_last_checked_and_none_shipped_was(app, ad
     assert [e["contact_checked"] for e in shipped["authorities"] if "contact" in e] == [None] * 24
     page = _directory(app, admin)
     notice = re.search(r'<div class="notice" id="contacts-checked">(.*?)</div>', page, re.S).group(1)
-    assert "The operator must check\neach one against the authority's own website" in notice
+    assert "The operator must check each one against the authority's own website" in " ".join(notice.split())
     assert "records the day you checked it" in notice
     with_contact = sum(1 for e in shipped["authorities"] if e.get("contact"))
     assert page.count('class="authority-contact"') == with_contact

@@ -19,6 +19,7 @@ from tests.support import files_containing
 from tests.support.browser import (CHROMIUM, CHROMIUM_ARGS, NARROW, AnswerLost, axe_violations, base_url, browser,  # noqa: F401  (fixtures)
                                    describe_violations, horizontal_overflow, keyboard_problems, require_axe,
                                    require_browser)
+from tests.intake.test_written_language import WRITTEN_IN
 from tests.support.sealing import sign_bundle, swap_officer_key
 from tests.support.workflow import officer_on_case, post
 
@@ -63,6 +64,8 @@ def _fill_disclosure(page, base_url, values):
     page.get_by_label("A short title").fill(values["summary"])
     page.get_by_label("What happened?").fill(values["details"])
     page.get_by_label("Have you raised this anywhere else?").select_option("no")
+    if "language" in values:
+        page.get_by_label("The language you wrote in").select_option(values.pop("language"))
     page.get_by_label("How to contact you (optional)").fill(values["contact"])
     page.get_by_label("Anything else that could identify you (optional)").fill(values["identifying"])
 
@@ -79,6 +82,8 @@ def test_a_disclosure_sealed_in_the_browser_with_a_file_a_reply_and_a_status_che
     jitless, browser = jitless_browser
     values = {"summary": f"Fuel cards {MARKER}", "details": f"Used on weekends. {MARKER}",
               "contact": f"Signal {MARKER}", "identifying": f"Night shift {MARKER}"}
+    # The language it was written in, sealed with it (issue 28): the page's own first chosen.
+    written = "mi" if jitless else None
     data = os.urandom(FILE_BYTES[jitless] // 2) + MARKER.encode() + os.urandom(FILE_BYTES[jitless] // 2)
     context = browser.new_context(viewport=NARROW)
     page = context.new_page()
@@ -96,7 +101,8 @@ def test_a_disclosure_sealed_in_the_browser_with_a_file_a_reply_and_a_status_che
             route.continue_()
 
     page.route("**/parts/3", cut_part_three_once)
-    _fill_disclosure(page, base_url, values)
+    _fill_disclosure(page, base_url, {**values, **({"language": written} if written else {})})
+    assert page.locator("#language").input_value() == (written or "en")
     assert page.evaluate("typeof WebAssembly") == ("undefined" if jitless else "object")
     # Nothing on the page can be posted in the clear: no input has a name.
     assert page.locator("input[name], textarea[name], select[name]").count() == 0
@@ -119,6 +125,7 @@ def test_a_disclosure_sealed_in_the_browser_with_a_file_a_reply_and_a_status_che
     assert 'data-sealed-by="browser"' in shown and "Sealed in the discloser's browser" in " ".join(shown.split())
     for value in values.values():
         assert value in shown
+    assert WRITTEN_IN.findall(shown) == ["te reo Māori" if written else "English"]
     [attachment] = [line.split("/attachments/")[1].split('"')[0] for line in shown.splitlines()
                     if "/attachments/" in line][:1]
     assert officer.get(f"{case}/attachments/{attachment}").data == data

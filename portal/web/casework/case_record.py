@@ -11,6 +11,7 @@ from portal.records import audit_entries
 from portal.web.casework.case_page import browser_field_problems
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
+from portal.web.languages import detail_words
 
 bp = Blueprint("case_record", __name__, url_prefix="/console")
 
@@ -37,5 +38,5 @@ def record(ref: str):
         step_labels=workflow.STEP_LABELS,
         tz=ctx.settings.timezone,
         local_time=audit_entries.local_time,
-        detail_words=audit_entries.detail_words,
+        detail_words=detail_words,
     )

@@ -6,15 +6,46 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, g, render_template, request
+from flask_babel import format_date, gettext
 
 from portal.casework import statistics, statistics_periods, statistics_snapshots
 from portal.core import clock, workdays
+from portal.core.words import N_
 from portal.records import audit
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.csv_export import csv_download
+from portal.web.languages import day_words, said
 
 bp = Blueprint("statistics", __name__, url_prefix="/console")
+
+# The first column's heading of each table, by its key (statistics.Table.key); "" for the others.
+COLUMNS = {
+    "": N_("Result"),
+    "channel": N_("Channel"),
+    "category": N_("Category of wrongdoing (s 10)"),
+    "status": N_("Status at the end of the period"),
+    "outcome": N_("Outcome"),
+    "regime": N_("Statutory regime"),
+}
+
+
+def period_words(period: statistics_periods.Period) -> str:
+    """A period as the page names it, in its language: "January–March 2026 (quarter 1 of 2026)",
+    "Financial year 1 July 2025 to 30 June 2026" (the frozen figures keep no words of it)."""
+    if period.quarters:
+        return gettext(
+            "Financial year %(first)s to %(last)s",
+            first=day_words(period.start),
+            last=day_words(period.end),
+        )
+    return gettext(
+        "%(first)s–%(last)s %(year)s (quarter %(quarter)s of %(year)s)",
+        first=format_date(period.start, "LLLL"),
+        last=format_date(period.end, "LLLL"),
+        year=period.start.year,
+        quarter=(period.start.month + 2) // 3,
+    )
 
 
 def _today() -> dt.date:
@@ -31,7 +62,7 @@ def _period_and_problem():
             None,
         )
     except statistics_periods.PeriodError as exc:
-        return None, str(exc)
+        return None, said(exc)
 
 
 def _report(ctx, period, day):
@@ -40,9 +71,15 @@ def _report(ctx, period, day):
         who = g.who
         return statistics_snapshots.report(ctx, who.account.id, who.private_key, period, day), None
     except statistics_snapshots.PeriodNotEnded as exc:
-        return None, str(exc)
+        return None, gettext(
+            "%(period)s has not ended yet. Its statistics are given from %(day)s, so that figures"
+            " cannot be compared from one day to the next to tell what a new disclosure is about."
+            " Choose a period that has ended.",
+            period=period_words(exc.period),
+            day=day_words(exc.period.end + dt.timedelta(days=1)),
+        )
     except workdays.UnknownYear as exc:
-        return None, f"These statistics cannot be counted: {exc}"
+        return None, gettext("These statistics cannot be counted: %(why)s", why=said(exc))
 
 
 @bp.get("/statistics")
@@ -69,6 +106,8 @@ def page():
         today=day,  # a period not over yet is marked in the list
         typed_from=request.args.get("from", ""),
         typed_to=request.args.get("to", ""),
+        period_words=period_words,
+        columns=COLUMNS,
     ), (400 if problem else 200)
 
 
@@ -78,10 +117,11 @@ def export():
     ctx = portal_context()
     period, problem = _period_and_problem()
     if period is None:
-        return render_template("error.html", title="Choose a fixed period", message=problem), 400
+        title = gettext("Choose a fixed period")
+        return render_template("error.html", title=title, message=problem), 400
     result, problem = _report(ctx, period, _today())
     if result is None:
-        title = "Choose a period that has ended"
+        title = gettext("Choose a period that has ended")
         return render_template("error.html", title=title, message=problem), 400
     audit.record(
         ctx,

@@ -36,11 +36,12 @@ from portal.intake import (
     sealed_wire,
 )
 from portal.records import casefiles
+from portal.web import languages
 from portal.web.context import portal_context
 from portal.web.intake import payment
 from portal.web.intake.blueprint import bp
 from portal.web.intake.sealed_refusals import REFUSALS, Refused, error, refusal, wire
-from portal.web.intake.sealing_words import hidden_kind_words, sealing_words
+from portal.web.intake.sealing_words import hidden_kind_words, page_language, sealing_words
 from portal.web.intake.status_pages import status_cookie_name
 from portal.web.responses import set_session_cookie
 
@@ -125,6 +126,11 @@ def sealed_setup():
                 **sealed.sealing_setup(ctx),
                 "words": sealing_words(),
                 "kind_words": hidden_kind_words(),
+                "language": page_language(),
+                # The languages a discloser may say they wrote in, each named in itself.
+                "written": [
+                    {"code": code, "name": name} for code, name in languages.written_choices()
+                ],
             }
         )
     )
@@ -220,6 +226,7 @@ def sealed_status_setup():
                 "day": sealed.portal_day(portal_context()),
                 "receipt": sealed.status_receipt_setup(portal_context()),
                 "words": sealing_words(),
+                "language": page_language(),
             }
         )
     )

@@ -12,10 +12,106 @@ from __future__ import annotations
 from flask_babel import gettext
 
 from portal.hidden_details import kinds
+from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.records.casefiles import STATUSES
+from portal.web import languages
 
 
 def sealing_words() -> dict[str, str]:
-    """{key: sentence} for the sealing pages, translated; placeholders as `%(name)s`."""
+    """{key: sentence} for the sealing pages, translated; placeholders as `%(name)s`: what the
+    scripts say (`word('key')`) and the pages' own text (`data-word="key"` in static/seal/*.html,
+    page.js's wordThePage)."""
+    return {**_script_words(), **_page_words()}
+
+
+def page_language() -> dict[str, str]:
+    """{"code": the request's language (a Babel code, "mi"), "dir": "ltr" or "rtl"}: what the
+    sealing pages set on their <html> once the words have come."""
+    return {"code": languages.page_language(), "dir": languages.text_direction()}
+
+
+def _page_words() -> dict[str, str]:
+    # The static pages' text, the same words as the pages without script where they say the same
+    # (one string for a translator). %(name)s stands for a marked child element (data-slot).
+    return {
+        # Both pages: the frame, as templates/base.html words it.
+        "skip": gettext("Skip to main content"),
+        "brand": gettext("Protected disclosures"),
+        "main_nav": gettext("Main"),
+        "nav_disclose": gettext("Make a disclosure"),
+        "nav_status": gettext("Check a disclosure"),
+        "footer": gettext(
+            "This page loads nothing from other websites and seals what you write in your browser"
+            " before sending it."
+        ),
+        # disclose.html
+        "disclose_title": gettext("Make a disclosure, sealed in your browser"),
+        "disclose_intro": gettext(
+            "On this page your own browser encrypts everything you write and every file you attach"
+            " before any of it is sent, so the portal's server never sees it in the clear. Only the"
+            " integrity officers of the channel you choose can open it (Protected Disclosures"
+            " (Protection of Whistleblowers) Act 2022)."
+        ),
+        "disclose_server_mode": gettext(
+            "%(link)s (the portal's server encrypts what you send as it arrives; it works without"
+            " script)."
+        ),
+        "disclose_server_mode_link": gettext("Use the ordinary form instead"),
+        "getting_ready": gettext("Getting the page ready…"),
+        "label_channel": gettext("Who should receive this disclosure?"),
+        "label_category": gettext("What kind of serious wrongdoing is it?"),
+        **{f"category_{value}": gettext(label) for value, label in CATEGORIES.items()},
+        "label_summary": gettext("A short title"),
+        "label_details": gettext("What happened?"),
+        "label_elsewhere": gettext("Have you raised this anywhere else?"),
+        **{f"elsewhere_{value}": gettext(label) for value, label in DISCLOSED_ELSEWHERE.items()},
+        "label_language": gettext("The language you wrote in"),
+        "language_hint": gettext(
+            "So that an officer can answer you in it. It is encrypted with your disclosure. Choose"
+            " “I would rather not say” if your language could help identify you."
+        ),
+        "label_contact": gettext("How to contact you (optional)"),
+        "label_identifying": gettext("Anything else that could identify you (optional)"),
+        "label_exclude": gettext("Officers who must not see this disclosure (optional)"),
+        "label_files": gettext("Files (optional)"),
+        "seal_and_send": gettext("Seal and send"),
+        "sent_so_far": gettext("Sent so far"),
+        "received": gettext("Your disclosure was received"),
+        "sealed_here": gettext(
+            "Your disclosure was %(how)s: your device encrypted it before sending it, so the"
+            " portal's server never saw what you wrote."
+        ),
+        "sealed_here_how": gettext("sealed in your browser"),
+        "receipt_is": gettext("Your receipt code is:"),
+        "keep_receipt": gettext(
+            "Write it down or keep it somewhere safe. It is the only way to check on your"
+            " disclosure and read the officers' replies: nobody, not even the officers, can give it"
+            " to you again."
+        ),
+        "check_sealed": gettext("Check on a disclosure, sealed in your browser"),
+        # status.html
+        "status_title": gettext("Check on a disclosure, in your browser"),
+        "status_intro": gettext(
+            "On this page your own browser works out what it needs from your receipt code and opens"
+            " the officers' messages itself: your receipt code and what you read or write are never"
+            " sent to the portal in the clear."
+        ),
+        "status_server_mode": gettext(
+            "%(link)s (it works without script, but the portal's server then opens your disclosure"
+            " for you during that visit)."
+        ),
+        "status_server_mode_link": gettext("Use the ordinary status page instead"),
+        "label_receipt": gettext("Receipt code"),
+        "open": gettext("Open"),
+        "status_is": gettext("Status: %(status)s"),
+        **{f"status_{value}": gettext(label) for value, label in STATUSES.items()},
+        "messages": gettext("Messages"),
+        "label_reply": gettext("Your message"),
+        "send_message": gettext("Send message"),
+    }
+
+
+def _script_words() -> dict[str, str]:
     return {
         # page.js: what any answer of the portal may be refused for.
         "not_taken": gettext(
@@ -56,6 +152,7 @@ def sealing_words() -> dict[str, str]:
         ),
         "recovery_key": gettext("the recovery key"),
         "choose_one": gettext("Choose one"),
+        "rather_not_say": gettext("I would rather not say"),
         "ready": gettext('The page is ready. Nothing is sent until you choose "Seal and send".'),
         # disclose.js: the form's checks.
         "need_channel": gettext("Please choose who should receive it."),

@@ -4,12 +4,14 @@ an administrator keeps it."""
 from __future__ import annotations
 
 from flask import abort, g, render_template, request
+from flask_babel import gettext
 
 from portal.casework import authority_contacts, referrals
 from portal.guard import submissions
 from portal.web.console_session import signed_in
 from portal.web.context import portal_context
 from portal.web.forms import EmptyForm
+from portal.web.languages import said
 from portal.web.operations.admin_blueprint import bp, confirmed
 from portal.web.operations.forms import AuthorityForm
 
@@ -60,7 +62,7 @@ def edit_authority(authority_id: int):
 def _save(authority_id: int | None):
     form = AuthorityForm()
     editing = directory_entry(authority_id) if authority_id is not None else None
-    problem = "The directory was not changed: please see below."
+    problem = gettext("The directory was not changed: please see below.")
     if not form.validate():
         return _render_directory(form, editing, problem, 400)
     try:
@@ -77,7 +79,7 @@ def _save(authority_id: int | None):
     except submissions.AlreadySubmitted:
         pass  # the same form again: the change was made once
     except referrals.ReferralError as exc:
-        form.name.errors = [str(exc)]
+        form.name.errors = [said(exc)]
         return _render_directory(form, editing, problem, 400)
     return confirmed("admin.authorities", "directory-changed")
 
@@ -107,5 +109,5 @@ def remove_authority(authority_id: int):
     try:
         referrals.remove_authority(portal_context(), g.who.account.id, authority_id)
     except referrals.ReferralError as exc:
-        return _render_directory(problem=str(exc), code=400)
+        return _render_directory(problem=said(exc), code=400)
     return confirmed("admin.authorities", "directory-changed")

@@ -15,6 +15,7 @@ from portal.web.context import portal_context
 from portal.web.csv_export import csv_download
 from portal.web.forms import EmptyForm
 from portal.web.keys.confirm import passphrase_confirmed
+from portal.web.languages import detail_words
 
 bp = Blueprint("audit_log", __name__, url_prefix="/console")
 
@@ -38,8 +39,7 @@ def entries():
         local_time=audit_entries.local_time,
         # Older directory events recorded only the entry's number: named from the directory.
         detail_words=functools.partial(
-            audit_entries.detail_words,
-            authorities={a.id: a.name for a in referrals.list_authorities(ctx)},
+            detail_words, authorities={a.id: a.name for a in referrals.list_authorities(ctx)}
         ),
         form=EmptyForm(),
     )

@@ -10,20 +10,28 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal.casework.referrals import CONCERNS
 from portal.intake.cases import EXAMPLE_REF
-from portal.web.forms import CodeField, OneTimeForm, PortalForm, TypedLine, TypedParagraphs, choices
+from portal.web.forms import (
+    CodeField,
+    OneTimeForm,
+    PortalForm,
+    TypedLine,
+    TypedParagraphs,
+    choices,
+    translated,
+)
 
 
 class AuthorityForm(OneTimeForm):
-    name = TypedLine("Name", validators=[DataRequired(), Length(max=200)])
-    covers = TypedParagraphs("What it covers", validators=[DataRequired(), Length(max=2000)])
+    name = TypedLine(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    covers = TypedParagraphs(_l("What it covers"), validators=[DataRequired(), Length(max=2000)])
     source = TypedLine(
-        "Source (a section of the Act, or who added it)",
+        _l("Source (a section of the Act, or who added it)"),
         validators=[DataRequired(), Length(max=300)],
     )
     exclusive_for = SelectField(
-        "Exclusive route (s 25)",
-        choices=[SelectChoice("", "Not an exclusive route")]
-        + choices({k: v for k, v in CONCERNS.items() if k != "general"}),
+        _l("Exclusive route (s 25)"),
+        choices=[SelectChoice("", _l("Not an exclusive route"))]
+        + choices(translated({k: v for k, v in CONCERNS.items() if k != "general"})),
         validators=[Optional()],
     )
 
