@@ -161,10 +161,6 @@ async function load() {
   }
   $('exclude-box').hidden = excludable.length === 0;
   $('channel').addEventListener('change', sayRefused);
-  $('strip-metadata-hint').textContent = word('strip_hint');
-  $('strip-metadata-kinds').textContent = word('strip_kinds');
-  $('strip-metadata-label').textContent = word('strip_label');
-  $('metadata-report-heading').textContent = word('report_heading');
   await trustedResumeRecord(text(setup.day, 'day', 10)); // what has expired, or is not ours, goes now
   $('loading').textContent = word('ready');
   $('seal-form').hidden = false;
