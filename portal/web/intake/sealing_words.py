@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from flask_babel import gettext
 
-from portal.hidden_details import kinds
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE
+from portal.hidden_details import kinds
 from portal.records.casefiles import STATUSES
 from portal.web import languages
 
