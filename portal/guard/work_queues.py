@@ -38,6 +38,7 @@ from typing import Callable, Iterator, TypeVar
 from portal.core.config import Settings
 from portal.guard import work_slots
 from portal.guard.work_slots import Busy, FairSlots
+from portal.store import shared_state
 
 SIGN_IN = "sign_in"  # an officer's passphrase: sign-in, enrolment, rotation, confirmation
 SEALING = "sealing"  # a new case's receipt key (disclosures, oral disclosures)
@@ -114,7 +115,7 @@ def slot(settings: Settings, kind: str, *, wait: float | None = None) -> Iterato
                 yield
         except Busy:
             if kind == LANE:
-                _note_lane_refusal()
+                _note_lane_refusal(settings)
             raise
 
 
@@ -220,15 +221,21 @@ def _lane_threads(settings: Settings) -> ThreadPoolExecutor:
 _refusals = {"minute": 0, "now": 0, "before": 0}
 
 
-def _note_lane_refusal() -> None:
+def _note_lane_refusal(settings: Settings) -> None:
+    if shared_state.in_database():
+        shared_state.count_minute(settings, "lane-refusals", 1)
+        return
     with _queues_lock:
         _roll_refusals()
         _refusals["now"] += 1
 
 
-def lane_refusals() -> int:
+def lane_refusals(settings: Settings) -> int:
     """Lane requests this process turned away (line full, no place in time) this minute, or the
-    minute before if that was more (so the lane's price does not fall back at each minute)."""
+    minute before if that was more (so the lane's price does not fall back at each minute). On
+    PostgreSQL, those every node turned away (portal.store.shared_state)."""
+    if shared_state.in_database():
+        return max(shared_state.count_minute(settings, "lane-refusals"))
     with _queues_lock:
         _roll_refusals()
         return max(_refusals["now"], _refusals["before"])
@@ -284,7 +291,13 @@ def shared_place(settings: Settings, kind: str, places: int, deadline: float,
     memory (/dev/shm), named by the data directory's hash: it holds nothing but the lock. Polls
     until `deadline` (time.monotonic()), then Busy; with no places, Busy at the deadline.
     `first`: (kind, places) pairs whose places are tried before `kind`'s (a place kept for small
-    file checks)."""
+    file checks). On PostgreSQL the places are advisory locks, shared by every node."""
+    if shared_state.in_database():  # places every node shares: advisory locks (issue 30)
+        names = [f"place:{each}:{i}" for each, count in (*first, (kind, places))
+                 for i in range(max(0, count))]
+        with shared_state.first_free(names, deadline, lambda: Busy(settings.busy_retry_after)):
+            yield
+        return
     name = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:16]
     paths = [_place_dir() / f"portal-{name}-{each}-{i}.lock"
              for each, count in (*first, (kind, places)) for i in range(max(0, count))]

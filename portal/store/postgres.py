@@ -28,7 +28,7 @@ import sqlite3
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Sequence
 
-from portal.store.dialect import POSTGRES_SETUP, postgres_migration, postgres_query
+from portal.store.dialect import LOCK_TIMEOUT, POSTGRES_SETUP, postgres_migration, postgres_query
 from portal.store.migrations import MIGRATIONS
 
 # pg_advisory_xact_lock's key for schema changes: any fixed 64-bit number, the same on every node.
@@ -157,7 +157,8 @@ class Connection:
             raise _sqlite_error(exc) or exc from exc
         self._pg.adapters.register_loader("numeric", _whole_or_float())
         # The busy timeout: how long a statement waits for a lock (the writers' lock above all).
-        self._pg.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")
+        self.lock_timeout_ms = int(busy_timeout * 1000)
+        self._pg.execute(LOCK_TIMEOUT.format(milliseconds=self.lock_timeout_ms))
 
     @property
     def conn(self) -> "Connection":

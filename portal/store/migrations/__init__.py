@@ -36,6 +36,8 @@ from portal.store.migrations import (
     m0038_authority_contacts,
     m0040_invitation_roles,
     m0046_sealed_reply_tokens,
+    m0047_shared_state,
+    m0048_database_blobs,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -72,5 +74,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0038_authority_contacts,
         m0040_invitation_roles,
         m0046_sealed_reply_tokens,
+        m0047_shared_state,
+        m0048_database_blobs,
     )
 ]

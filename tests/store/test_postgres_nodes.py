@@ -1,0 +1,172 @@
+"""Two `portal serve` nodes on one PostgreSQL database share everything that guards the portal
+(issue 30): each node is an app on a data directory of its own (a copy of the first node's, so the
+same installation secrets), both with PORTAL_DATABASE_URL naming one database. What one node
+spends, the other sees: a one-time submission token, a spent proof, the minute's load that sets
+the proofs' difficulty, the no-script ticket line, the places of receipt checks. On SQLite these
+are per machine (process memory, /dev/shm), which two directories here would not share.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import psycopg
+import pytest
+
+from portal.core.config import load_settings
+from portal.guard import proofs, work_queues
+from portal.web.app import create_app
+from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
+from tests.support.proofs import bits_of, challenge_from, drop_ticket, solved
+
+
+@pytest.fixture(autouse=True)
+def database_url(server, monkeypatch) -> str:
+    url = server.database("nodes")
+    monkeypatch.setenv("PORTAL_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def nodes(installation, tmp_path):
+    """(node 1's data directory, node 2's): the same installation, one database."""
+    second = tmp_path / "node2"
+    shutil.copytree(installation.data_dir, second)
+    return installation.data_dir, second
+
+
+def node(data_dir, **overrides):
+    app = create_app(settings=load_settings(data_dir, **overrides))
+    app.config["TESTING"] = True
+    return app
+
+
+def cases(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+
+
+def test_the_same_disclosure_form_sent_to_both_nodes_makes_one_case(nodes, database_url):
+    first, second = node(nodes[0]), node(nodes[1])
+    on_first = first.test_client()
+    page = on_first.get("/disclose").text
+    submission = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page)[1]
+    fields = disclosure_fields(csrf_token(page), "What I saw.", submission_token=submission)
+    answered = post_multipart(on_first, "/disclose", fields)
+    assert answered.status_code == 200 and receipt_from(answered.text)
+    # The same form, as the browser would send it again (its cookies too), to the other node.
+    on_second = second.test_client()
+    for name in (first.config["SESSION_COOKIE_NAME"],):
+        on_second.set_cookie(name, on_first.get_cookie(name).value)
+    again = post_multipart(on_second, "/disclose", fields)
+    assert again.status_code == 409, again.text  # already received, on the other node
+    assert cases(database_url) == 1
+
+
+def test_proofs_spent_on_one_node_raise_the_difficulty_on_the_other_and_cannot_be_replayed(
+        nodes, monkeypatch):
+    frozen = time.time()  # one minute of load, whatever the clock
+    monkeypatch.setattr(time, "time", lambda: frozen)
+    settings = dict(pow_bits=2, pow_calm_per_minute=2, pow_max_bits=6)
+    first, second = node(nodes[0], **settings), node(nodes[1], **settings)
+    assert bits_of(challenge_from(second.test_client().get("/status").text)) == 2
+    client = first.test_client()
+    for _ in range(4):
+        page = client.get("/status").text
+        paid = dict(solved(page))
+        drop_ticket(client, "status")
+        fields = {"csrf_token": csrf_token(page), "receipt": proofs_receipt()} | paid
+        assert client.post("/status", data=fields).status_code == 400  # paid, opened nothing
+    # Node 2 is another machine: nothing of node 1's process memory is its own.
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    on_second = second.test_client()
+    assert bits_of(challenge_from(on_second.get("/status").text)) > 2
+    # The last proof node 1 took, sent to node 2: spent already.
+    token = csrf_token(on_second.get("/status").text)
+    drop_ticket(on_second, "status")
+    replay = on_second.post("/status", data={"csrf_token": token, "receipt": proofs_receipt()}
+                            | paid)
+    assert replay.status_code == 503
+
+
+def proofs_receipt() -> str:
+    import crypto
+
+    return crypto.new_receipt()  # well formed; opens nothing
+
+
+def test_the_no_script_line_one_node_fills_is_full_on_the_other(nodes):
+    from tests.guard.test_flood import hoard_places
+
+    settings = dict(tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
+    first, second = node(nodes[0], **settings), node(nodes[1], **settings)
+    assert hoard_places(first.test_client(), 4) == [400, 503, 503, 503]
+    assert hoard_places(second.test_client(), 1) == [503]  # the first comer on node 2 waits
+
+
+def test_a_receipt_check_place_held_on_one_node_is_taken_for_the_other(nodes):
+    one, two = load_settings(nodes[0]), load_settings(nodes[1])
+    with work_queues.shared_place(one, "receipt", 1, time.monotonic()):
+        with pytest.raises(work_queues.Busy):
+            with work_queues.shared_place(two, "receipt", 1, time.monotonic()):
+                pass
+    with work_queues.shared_place(two, "receipt", 1, time.monotonic()):
+        pass  # given back: free again for either
+
+
+def test_the_minute_counts_are_sealed_rows_the_database_cannot_read(nodes, database_url,
+                                                                    monkeypatch):
+    settings = load_settings(nodes[0])
+    proofs.count_spent(settings, "status")
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT name, value FROM shared_state").fetchall()
+        persistence = conn.execute(
+            "SELECT relpersistence FROM pg_class WHERE relname = 'shared_state'").fetchone()[0]
+    assert persistence == "u"  # UNLOGGED: in no WAL, no archive, no replica
+    assert rows and all("status" not in name and "spent" not in name for name, _ in rows)
+    minute = str(int(time.time()) // 60).encode()
+    assert all(minute not in bytes(value) for _, value in rows)
+
+
+def test_a_file_disclosed_on_one_node_is_downloaded_on_the_other_with_no_blob_on_disk(
+        nodes, installation, database_url):
+    """The blobs are chunked rows (portal.store.database_blobs): node 2 reads what node 1
+    wrote, and neither data directory holds a blob file, finished or not."""
+    from portal.store import database_blobs
+    from tests.support.console import ATTACHMENT, disclose, open_only_case
+
+    first, second = node(nodes[0]), node(nodes[1])
+    disclose(first.test_client())
+    officer = second.test_client()
+    _, _, download_url = open_only_case(officer, installation.officer)
+    assert officer.get(download_url).data == ATTACHMENT
+    for data_dir in nodes:
+        assert not [path for path in data_dir.rglob("*") if path.suffix in (".blob", ".part")]
+    with psycopg.connect(database_url) as conn:
+        (largest,) = conn.execute("SELECT max(length(data)) FROM blob_chunks").fetchone()
+        (unfinished,) = conn.execute(
+            "SELECT count(*) FROM stored_blobs WHERE finished = 0").fetchone()
+    assert largest <= database_blobs.CHUNK_BYTES < len(ATTACHMENT)  # written and read in chunks
+    assert unfinished == 0
+
+
+def test_a_writer_gone_mid_blob_is_swept_and_a_live_one_on_another_node_is_kept(nodes,
+                                                                               database_url):
+    """A node killed mid-upload leaves unfinished chunks whose writer's connection (and advisory
+    lock) is gone: the sweep removes them; another node's upload in progress holds its lock."""
+    from portal.store import blob_store
+
+    store = blob_store(nodes[0])
+    gone, live = store.writer(), store.writer()
+    for writer in (gone, live):
+        writer.file.write(b"x" * (300 * 1024))
+    gone._conn.close()  # as a kill -9 ends its connection: no finish, no discard
+    assert store.sweep_unfinished() == 1
+    live.close()
+    with psycopg.connect(database_url) as conn:
+        names = [row[0] for row in conn.execute("SELECT name FROM stored_blobs")]
+    assert names == [live.name]
+    with store.open(live.name) as reader:
+        assert reader.read() == b"x" * (300 * 1024)
