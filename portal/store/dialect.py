@@ -117,6 +117,15 @@ BLOB_UNFINISHED = "SELECT name FROM stored_blobs WHERE finished = 0"
 BLOB_UNREFERENCED = "SELECT name FROM stored_blobs WHERE day < %s AND NOT (name = ANY (%s))"
 ADVISORY_UNLOCK = "SELECT pg_advisory_unlock(%s)"
 
+# A backup (portal.operations.backup_postgres): one read snapshot, exported so that pg_dump copies
+# exactly what its facts (audit head, counts) were read from; a restore only into a database with
+# no table of its own yet.
+SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+SNAPSHOT_EXPORT = "SELECT pg_export_snapshot()"
+SCHEMA_VERSION = "SELECT coalesce(max(number), 0) FROM schema_migrations"
+FINISHED_BLOBS = "SELECT count(*) FROM stored_blobs WHERE finished = 1"
+OWN_TABLES = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+
 # The flood's own small writes (portal.store.waits): their commit does not wait for the WAL to
 # reach the disk; lost by a crash of the server at most, never a case (a later commit's flush
 # covers them). Housekeeping waits briefly for a lock (milliseconds).
