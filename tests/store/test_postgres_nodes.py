@@ -170,3 +170,96 @@ def test_a_writer_gone_mid_blob_is_swept_and_a_live_one_on_another_node_is_kept(
     assert names == [live.name]
     with store.open(live.name) as reader:
         assert reader.read() == b"x" * (300 * 1024)
+
+
+# Node 1: a disclosure whose file stops arriving half way (its body stalls on stdin); it says
+# "stalled" once it has handed the server 3 MiB of the file, and is then killed with SIGKILL.
+STALLING_NODE = r"""
+import io, os, sys
+from pathlib import Path
+from portal.web.app import create_app
+from tests.support import csrf_token, disclosure_fields, multipart
+
+app = create_app(Path(sys.argv[1]))
+app.config["TESTING"] = True
+client = app.test_client()
+page = client.get("/disclose").text
+body, content_type = multipart(disclosure_fields(csrf_token(page), "Half sent."),
+                               [("attachments", "big.bin", os.urandom(8 * 1024 * 1024))])
+stall_at = body.index(b"big.bin") + 3 * 1024 * 1024
+
+class Stalling(io.RawIOBase):
+    at = 0
+    def readable(self):
+        return True
+    def seekable(self):
+        return True
+    def seek(self, offset, whence=0):  # for the test client, which measures the body so
+        self.at = len(body) if whence == 2 else offset
+        return self.at
+    def tell(self):
+        return self.at
+    def readinto(self, buffer):
+        if self.at >= stall_at:
+            print("stalled", flush=True)
+            sys.stdin.read()  # never comes: the parent kills this node
+        n = min(len(buffer), stall_at - self.at)
+        buffer[:n] = body[self.at:self.at + n]
+        self.at += n
+        return n
+
+client.post("/disclose", input_stream=Stalling(), content_type=content_type)
+"""
+
+
+def test_a_node_killed_mid_upload_leaves_no_half_case_and_the_other_serves(
+        nodes, installation, database_url):
+    """kill -9 of node 1 while a disclosure's file is half written into the database. Meanwhile
+    node 2 takes a disclosure with a file; after the kill no case of node 1's exists, its chunks
+    (its writer's advisory lock gone with its connection) are swept, the officer downloads node
+    2's file there, and the audit chain verifies."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from portal.cli import main as portal_cli
+    from portal.store import blob_store
+    from tests.support import ROOT
+    from tests.support.console import ATTACHMENT, disclose, open_only_case
+
+    child = subprocess.Popen([sys.executable, "-c", STALLING_NODE, str(nodes[0])], cwd=ROOT,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert child.stdout.readline().strip() == "stalled"
+        with psycopg.connect(database_url) as conn:
+            mid_write = conn.execute(
+                "SELECT count(*) FROM blob_chunks JOIN stored_blobs USING (name)"
+                " WHERE finished = 0").fetchone()[0]
+            writers = [row[0] for row in conn.execute(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory'")]
+        assert mid_write >= 8 and writers  # 3 MiB of its file in 256 KiB chunks, unfinished
+        second = node(nodes[1])
+        disclose(second.test_client())  # while node 1 is mid-upload: it holds no lock of node 2's
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    with psycopg.connect(database_url) as conn:
+        while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY (%s)",
+                           (writers,)).fetchone()[0]:
+            time.sleep(0.01)  # the server ends the dead node's sessions, and their locks
+    store = blob_store(nodes[1])
+    assert store.sweep_unfinished() == 1
+    assert cases(database_url) == 1  # node 2's; nothing of node 1's half-sent disclosure
+    officer = second.test_client()
+    _, _, download_url = open_only_case(officer, installation.officer)
+    assert officer.get(download_url).data == ATTACHMENT
+    assert cases(database_url) == 1
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM stored_blobs WHERE finished = 0"
+                            ).fetchone()[0] == 0
+    verified = CliRunner().invoke(portal_cli, ["--data", str(nodes[1]), "audit", "verify"])
+    assert verified.exit_code == 0, verified.output
