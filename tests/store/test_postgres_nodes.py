@@ -263,3 +263,33 @@ def test_a_node_killed_mid_upload_leaves_no_half_case_and_the_other_serves(
                             ).fetchone()[0] == 0
     verified = CliRunner().invoke(portal_cli, ["--data", str(nodes[1]), "audit", "verify"])
     assert verified.exit_code == 0, verified.output
+
+
+def test_the_witness_holds_every_nodes_heads_so_a_tail_cut_after_the_other_node_is_found(
+        nodes, installation, database_url, tmp_path, monkeypatch):
+    """With PORTAL_WITNESS_DIR (portal.store.witness), node 1's `portal audit verify` knows the
+    head node 2 committed last: the entry cut from the database's tail is found, though node 1's own
+    head file is from before it. Each head is a new file there, never rewritten."""
+    from click.testing import CliRunner
+
+    from portal.cli import main as portal_cli
+    from tests.support.console import sign_in
+
+    witness = tmp_path / "witness"
+    monkeypatch.setenv("PORTAL_WITNESS_DIR", str(witness))
+    first, second = node(nodes[0]), node(nodes[1])
+    # Sign-ins are audited at once (a discloser's writes wait for the day's batch).
+    assert sign_in(first.test_client(), installation.officer).status_code == 303
+    assert sign_in(second.test_client(), installation.other_officer).status_code == 303
+
+    def verify(data_dir):
+        return CliRunner().invoke(portal_cli, ["--data", str(data_dir), "audit", "verify"])
+
+    assert verify(nodes[0]).exit_code == 0
+    heads = sorted(path.name for path in (witness / "audit").iterdir())
+    assert len(heads) >= 2 and len({name.split(".")[0] for name in heads}) == len(heads)
+    with psycopg.connect(database_url) as conn:
+        conn.execute("SET session_replication_role = replica")  # past the append-only trigger
+        conn.execute("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)")
+    cut = verify(nodes[0])
+    assert cut.exit_code != 0 and "cut off" in cut.output and "the witness" in cut.output
