@@ -20,6 +20,7 @@ The same methods as BlobStore, which the portal's code uses on either.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from pathlib import Path
@@ -36,6 +37,19 @@ def _connect(url: str):
     from portal.store import postgres
 
     return postgres.connect(url)
+
+
+def _faults_as_sqlite(method):
+    """The database's faults raised as sqlite3's (portal.store.postgres.as_sqlite_errors), so a
+    full disk or a lost server gives the same pages as with blob files."""
+    @functools.wraps(method)
+    def mapped(*args, **kwargs):
+        from portal.store.postgres import as_sqlite_errors
+
+        with as_sqlite_errors():
+            return method(*args, **kwargs)
+
+    return mapped
 
 
 def _today() -> int:
@@ -61,6 +75,7 @@ class _Chunks:
             del self._pending[:CHUNK_BYTES]
         return len(data)
 
+    @_faults_as_sqlite
     def _store(self, chunk: bytes) -> None:
         self._conn.execute(dialect.BLOB_CHUNK, (self._name, self.seq, chunk))
         self.seq += 1
@@ -79,6 +94,7 @@ class DatabaseBlobWriter:
     """A blob being written (BlobWriter's methods): `file` takes its bytes; `close()` stores the
     last chunk and marks it finished; `commit()` also gives it its day; `discard()` removes it."""
 
+    @_faults_as_sqlite
     def __init__(self, store: "DatabaseBlobStore") -> None:
         self._store = store
         self.name = secrets.token_hex(16)
@@ -92,6 +108,7 @@ class DatabaseBlobWriter:
     def let_go(self) -> None:
         """Nothing to hand the kernel: each chunk is in the database once written."""
 
+    @_faults_as_sqlite
     def close(self, day_timestamp: float | None = None) -> None:
         if not self._finished:
             self.file.flush()
@@ -100,6 +117,7 @@ class DatabaseBlobWriter:
             self._finished = self.file.closed = True
             self._conn.close()  # the advisory lock goes with it
 
+    @_faults_as_sqlite
     def commit(self, day_timestamp: float) -> str:
         if self._finished:  # closed before: only its day now
             with _connect(self._store.url) as conn:
@@ -118,6 +136,7 @@ class DatabaseBlobWriter:
 class _Reader:
     """A finished blob read back chunk by chunk: `read(n)` (n < 0: the rest), a context manager."""
 
+    @_faults_as_sqlite
     def __init__(self, url: str, name: str) -> None:
         self._conn = _connect(url)
         row = self._conn.execute(dialect.BLOB_SIZE, (name,)).fetchone()
@@ -127,6 +146,7 @@ class _Reader:
         self.size, self._name = row[0], name
         self._buffer, self._at, self._seq = b"", 0, 0
 
+    @_faults_as_sqlite
     def read(self, n: int = -1) -> bytes:
         parts = []
         while n < 0 or n > 0:
@@ -169,6 +189,7 @@ class DatabaseBlobStore:
         with self.open(name) as reader:
             return reader.size
 
+    @_faults_as_sqlite
     def delete(self, name: str) -> None:
         with _connect(self.url) as conn:
             conn.execute(dialect.BLOB_DELETE, (name,))
@@ -198,6 +219,7 @@ class DatabaseBlobStore:
     def settle(self) -> None:
         """Nothing to flush: every chunk is committed by the database."""
 
+    @_faults_as_sqlite
     def sweep(self, referenced: Iterable[str]) -> tuple[int, int]:
         """At start-up: remove the blobs of writers that are gone (`sweep_unfinished`) and those
         no case refers to from before yesterday. Returns (unfinished, orphaned) counts."""
@@ -209,6 +231,7 @@ class DatabaseBlobStore:
                 conn.execute(dialect.BLOB_DELETE, (name,))
         return unfinished, len(orphans)
 
+    @_faults_as_sqlite
     def sweep_unfinished(self) -> int:
         """Remove the unfinished blobs whose writer's connection is gone (its advisory lock is
         free); a live upload, on any node, holds its lock and is kept."""

@@ -23,6 +23,7 @@ Needs psycopg 3 (the `postgres` extra). Connection URLs are libpq's (`postgresql
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 from decimal import Decimal
@@ -117,6 +118,22 @@ def _sqlite_error(exc: Exception) -> Exception | None:
     if isinstance(exc, pg.OperationalError) or type(exc) is pg.InterfaceError:
         return sqlite3.OperationalError(f"database server unavailable ({text})")
     return None
+
+
+@contextlib.contextmanager
+def as_sqlite_errors() -> Iterator[None]:
+    """psycopg's errors raised in the block as the sqlite3 errors `_sqlite_error` maps them to, for
+    the portal's own uses of a raw psycopg connection (shared state, blobs): the same fault pages
+    (a 503 to try again, a full disk) as for every other statement."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        mapped = _sqlite_error(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
 def _plain(params: Sequence[Any] | None) -> tuple:

@@ -35,6 +35,7 @@ from portal.store import dialect
 from portal.store.db import database_url
 
 T = TypeVar("T")
+LOCK_TIMEOUT_MS = 10_000  # a row's lock is held only while `change` runs: never this long
 _NONCE = 24
 _local = threading.local()
 
@@ -60,6 +61,7 @@ def _connection():
         if conn is not None:
             conn.close()
         conn, _local.url = postgres.connect(url), url
+        conn.execute(dialect.LOCK_TIMEOUT.format(milliseconds=LOCK_TIMEOUT_MS))
         _local.conn = conn
     return conn
 
@@ -87,7 +89,15 @@ def _opened(secret_key: bytes, row: str, sealed: bytes) -> bytes:
 
 def update(settings, name: str, change: Callable[[bytes], tuple[bytes, T]]) -> T:
     """Apply `change` to the state named `name` atomically across every node; what it returns.
-    Only with in_database()."""
+    Only with in_database(). A fault of the server is raised as sqlite3's errors are
+    (portal.store.postgres.as_sqlite_errors)."""
+    from portal.store.postgres import as_sqlite_errors
+
+    with as_sqlite_errors():
+        return _update(settings, name, change)
+
+
+def _update(settings, name: str, change: Callable[[bytes], tuple[bytes, T]]) -> T:
     import psycopg
 
     row = _row_name(settings.secret_key, name)
