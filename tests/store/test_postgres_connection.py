@@ -29,7 +29,7 @@ def engine(request, tmp_path, monkeypatch):
     """A function giving a new connection to one freshly migrated database of that engine."""
     path = tmp_path / "portal.db"
     if request.param == "postgres":
-        url = request.getfixturevalue("server").database("layer")
+        url = request.getfixturevalue("migrated")("layer")
         monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     else:
         monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)

@@ -1,9 +1,11 @@
-"""Two `portal serve` nodes on one PostgreSQL database share everything that guards the portal
-(issue 30): each node is an app on a data directory of its own (a copy of the first node's, so the
-same installation secrets), both with PORTAL_DATABASE_URL naming one database. What one node
-spends, the other sees: a one-time submission token, a spent proof, the minute's load that sets
-the proofs' difficulty, the no-script ticket line, the places of receipt checks. On SQLite these
-are per machine (process memory, /dev/shm), which two directories here would not share.
+"""Two `portal serve` nodes on one PostgreSQL database (issue 30): each node is an app on a data
+directory of its own (a copy of the first node's, so the same installation secrets), both with
+PORTAL_DATABASE_URL naming one database. What one node spends, the other sees: a one-time
+submission token, a spent proof, the minute's load that sets the proofs' difficulty, the no-script
+ticket line, the places of receipt checks (on SQLite these are per machine: process memory and
+/dev/shm, which two data directories here would not share). A node killed with SIGKILL mid-upload
+leaves no half case and the other serves, the blobs being rows either node reads; and the witness
+(PORTAL_WITNESS_DIR) gives every node the heads the other committed.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from tests.support.proofs import bits_of, challenge_from, drop_ticket, solved
 
 
 @pytest.fixture(autouse=True)
-def database_url(server, monkeypatch) -> str:
-    url = server.database("nodes")
+def database_url(migrated, monkeypatch) -> str:
+    url = migrated("nodes")
     monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     return url
 
@@ -106,7 +108,10 @@ def test_the_no_script_line_one_node_fills_is_full_on_the_other(nodes):
     assert hoard_places(second.test_client(), 1) == [503]  # the first comer on node 2 waits
 
 
-def test_a_receipt_check_place_held_on_one_node_is_taken_for_the_other(nodes):
+def test_a_receipt_place_one_node_holds_is_taken_for_the_other_and_shared_rows_are_sealed(
+        nodes, database_url):
+    """The receipt checks' places are advisory locks every node sees; the minute's counts are
+    rows of an UNLOGGED table whose names and values the database server cannot read."""
     one, two = load_settings(nodes[0]), load_settings(nodes[1])
     with work_queues.shared_place(one, "receipt", 1, time.monotonic()):
         with pytest.raises(work_queues.Busy):
@@ -115,11 +120,7 @@ def test_a_receipt_check_place_held_on_one_node_is_taken_for_the_other(nodes):
     with work_queues.shared_place(two, "receipt", 1, time.monotonic()):
         pass  # given back: free again for either
 
-
-def test_the_minute_counts_are_sealed_rows_the_database_cannot_read(nodes, database_url,
-                                                                    monkeypatch):
-    settings = load_settings(nodes[0])
-    proofs.count_spent(settings, "status")
+    proofs.count_spent(one, "status")
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT name, value FROM shared_state").fetchall()
         persistence = conn.execute(
@@ -128,48 +129,6 @@ def test_the_minute_counts_are_sealed_rows_the_database_cannot_read(nodes, datab
     assert rows and all("status" not in name and "spent" not in name for name, _ in rows)
     minute = str(int(time.time()) // 60).encode()
     assert all(minute not in bytes(value) for _, value in rows)
-
-
-def test_a_file_disclosed_on_one_node_is_downloaded_on_the_other_with_no_blob_on_disk(
-        nodes, installation, database_url):
-    """The blobs are chunked rows (portal.store.database_blobs): node 2 reads what node 1
-    wrote, and neither data directory holds a blob file, finished or not."""
-    from portal.store import database_blobs
-    from tests.support.console import ATTACHMENT, disclose, open_only_case
-
-    first, second = node(nodes[0]), node(nodes[1])
-    disclose(first.test_client())
-    officer = second.test_client()
-    _, _, download_url = open_only_case(officer, installation.officer)
-    assert officer.get(download_url).data == ATTACHMENT
-    for data_dir in nodes:
-        assert not [path for path in data_dir.rglob("*") if path.suffix in (".blob", ".part")]
-    with psycopg.connect(database_url) as conn:
-        (largest,) = conn.execute("SELECT max(length(data)) FROM blob_chunks").fetchone()
-        (unfinished,) = conn.execute(
-            "SELECT count(*) FROM stored_blobs WHERE finished = 0").fetchone()
-    assert largest <= database_blobs.CHUNK_BYTES < len(ATTACHMENT)  # written and read in chunks
-    assert unfinished == 0
-
-
-def test_a_writer_gone_mid_blob_is_swept_and_a_live_one_on_another_node_is_kept(nodes,
-                                                                               database_url):
-    """A node killed mid-upload leaves unfinished chunks whose writer's connection (and advisory
-    lock) is gone: the sweep removes them; another node's upload in progress holds its lock."""
-    from portal.store import blob_store
-
-    store = blob_store(nodes[0])
-    gone, live = store.writer(), store.writer()
-    for writer in (gone, live):
-        writer.file.write(b"x" * (300 * 1024))
-    gone._conn.close()  # as a kill -9 ends its connection: no finish, no discard
-    assert store.sweep_unfinished() == 1
-    live.close()
-    with psycopg.connect(database_url) as conn:
-        names = [row[0] for row in conn.execute("SELECT name FROM stored_blobs")]
-    assert names == [live.name]
-    with store.open(live.name) as reader:
-        assert reader.read() == b"x" * (300 * 1024)
 
 
 # Node 1: a disclosure whose file stops arriving half way (its body stalls on stdin); it says
@@ -215,9 +174,11 @@ client.post("/disclose", input_stream=Stalling(), content_type=content_type)
 def test_a_node_killed_mid_upload_leaves_no_half_case_and_the_other_serves(
         nodes, installation, database_url):
     """kill -9 of node 1 while a disclosure's file is half written into the database. Meanwhile
-    node 2 takes a disclosure with a file; after the kill no case of node 1's exists, its chunks
-    (its writer's advisory lock gone with its connection) are swept, the officer downloads node
-    2's file there, and the audit chain verifies."""
+    node 2 takes a disclosure with a file and begins another upload. After the kill no case of
+    node 1's exists; its chunks (its writer's advisory lock gone with its connection) are swept,
+    node 2's live upload is not; node 1, started again, serves node 2's file from the database's
+    chunks (portal.store.database_blobs), with no blob file in either data directory; the audit
+    chain verifies."""
     import os
     import signal
     import subprocess
@@ -226,7 +187,7 @@ def test_a_node_killed_mid_upload_leaves_no_half_case_and_the_other_serves(
     from click.testing import CliRunner
 
     from portal.cli import main as portal_cli
-    from portal.store import blob_store
+    from portal.store import blob_store, database_blobs
     from tests.support import ROOT
     from tests.support.console import ATTACHMENT, disclose, open_only_case
 
@@ -244,6 +205,8 @@ def test_a_node_killed_mid_upload_leaves_no_half_case_and_the_other_serves(
         assert mid_write >= 8 and writers  # 3 MiB of its file in 256 KiB chunks, unfinished
         second = node(nodes[1])
         disclose(second.test_client())  # while node 1 is mid-upload: it holds no lock of node 2's
+        live = blob_store(nodes[1]).writer()  # node 2's upload in progress
+        live.file.write(b"x" * database_blobs.CHUNK_BYTES)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -252,15 +215,21 @@ def test_a_node_killed_mid_upload_leaves_no_half_case_and_the_other_serves(
                            (writers,)).fetchone()[0]:
             time.sleep(0.01)  # the server ends the dead node's sessions, and their locks
     store = blob_store(nodes[1])
-    assert store.sweep_unfinished() == 1
+    assert store.sweep_unfinished() == 1  # node 1's; node 2's live upload holds its lock
+    live.discard()
     assert cases(database_url) == 1  # node 2's; nothing of node 1's half-sent disclosure
-    officer = second.test_client()
+    # Node 1, started again, serves the file node 2 took: the blob is rows, in no data directory.
+    officer = node(nodes[0]).test_client()
     _, _, download_url = open_only_case(officer, installation.officer)
     assert officer.get(download_url).data == ATTACHMENT
-    assert cases(database_url) == 1
+    for data_dir in nodes:
+        assert not [path for path in data_dir.rglob("*") if path.suffix in (".blob", ".part")]
     with psycopg.connect(database_url) as conn:
-        assert conn.execute("SELECT count(*) FROM stored_blobs WHERE finished = 0"
-                            ).fetchone()[0] == 0
+        (largest,) = conn.execute("SELECT max(length(data)) FROM blob_chunks").fetchone()
+        (unfinished,) = conn.execute(
+            "SELECT count(*) FROM stored_blobs WHERE finished = 0").fetchone()
+    assert largest <= database_blobs.CHUNK_BYTES < len(ATTACHMENT)  # written and read in chunks
+    assert unfinished == 0
     verified = CliRunner().invoke(portal_cli, ["--data", str(nodes[1]), "audit", "verify"])
     assert verified.exit_code == 0, verified.output
 

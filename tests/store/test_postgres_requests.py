@@ -20,10 +20,10 @@ from tests.support.console import ATTACHMENT, disclose, open_only_case
 
 
 @pytest.fixture(autouse=True)
-def database_url(server, monkeypatch) -> str:
+def database_url(migrated, monkeypatch) -> str:
     """Set before the installation is made (autouse fixtures come first): every connection the
     commands and the app open is PostgreSQL's."""
-    url = server.database("requests")
+    url = migrated("requests")
     monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     return url
 
