@@ -1,11 +1,12 @@
 """Two `portal serve` nodes on one PostgreSQL database (issue 30): each node is an app on a data
 directory of its own (a copy of the first node's, so the same installation secrets), both with
-PORTAL_DATABASE_URL naming one database. What one node spends, the other sees: a one-time
-submission token, a spent proof, the minute's load that sets the proofs' difficulty, the no-script
-ticket line, the places of receipt checks (on SQLite these are per machine: process memory and
-/dev/shm, which two data directories here would not share). A node killed with SIGKILL mid-upload
-leaves no half case and the other serves, the blobs being rows either node reads; and the witness
-(PORTAL_WITNESS_DIR) gives every node the heads the other committed.
+PORTAL_DATABASE_URL naming one database. What one node spends, the other sees: a spent proof, the
+minute's load that sets the proofs' difficulty, the no-script ticket line, the places of receipt
+checks (on SQLite these are per machine: process memory and /dev/shm, which two data directories
+here would not share). Two served nodes (`portal serve`): a one-time submission token honoured
+across them, one killed with SIGKILL mid-upload leaving no half case while the other serves, the
+blobs being rows either node reads. The witness (PORTAL_WITNESS_DIR) gives every node the heads
+the other committed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -48,23 +50,6 @@ def node(data_dir, **overrides):
 def cases(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-
-
-def test_the_same_disclosure_form_sent_to_both_nodes_makes_one_case(nodes, database_url):
-    first, second = node(nodes[0]), node(nodes[1])
-    on_first = first.test_client()
-    page = on_first.get("/disclose").text
-    submission = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page)[1]
-    fields = disclosure_fields(csrf_token(page), "What I saw.", submission_token=submission)
-    answered = post_multipart(on_first, "/disclose", fields)
-    assert answered.status_code == 200 and receipt_from(answered.text)
-    # The same form, as the browser would send it again (its cookies too), to the other node.
-    on_second = second.test_client()
-    for name in (first.config["SESSION_COOKIE_NAME"],):
-        on_second.set_cookie(name, on_first.get_cookie(name).value)
-    again = post_multipart(on_second, "/disclose", fields)
-    assert again.status_code == 409, again.text  # already received, on the other node
-    assert cases(database_url) == 1
 
 
 def test_proofs_spent_on_one_node_raise_the_difficulty_on_the_other_and_cannot_be_replayed(
@@ -131,95 +116,84 @@ def test_a_receipt_place_one_node_holds_is_taken_for_the_other_and_shared_rows_a
     assert all(minute not in bytes(value) for _, value in rows)
 
 
-# Node 1: a disclosure whose file stops arriving half way (its body stalls on stdin); it says
-# "stalled" once it has handed the server 3 MiB of the file, and is then killed with SIGKILL.
-STALLING_NODE = r"""
-import io, os, sys
-from pathlib import Path
-from portal.web.app import create_app
-from tests.support import csrf_token, disclosure_fields, multipart
-
-app = create_app(Path(sys.argv[1]))
-app.config["TESTING"] = True
-client = app.test_client()
-page = client.get("/disclose").text
-body, content_type = multipart(disclosure_fields(csrf_token(page), "Half sent."),
-                               [("attachments", "big.bin", os.urandom(8 * 1024 * 1024))])
-stall_at = body.index(b"big.bin") + 3 * 1024 * 1024
-
-class Stalling(io.RawIOBase):
-    at = 0
-    def readable(self):
-        return True
-    def seekable(self):
-        return True
-    def seek(self, offset, whence=0):  # for the test client, which measures the body so
-        self.at = len(body) if whence == 2 else offset
-        return self.at
-    def tell(self):
-        return self.at
-    def readinto(self, buffer):
-        if self.at >= stall_at:
-            print("stalled", flush=True)
-            sys.stdin.read()  # never comes: the parent kills this node
-        n = min(len(buffer), stall_at - self.at)
-        buffer[:n] = body[self.at:self.at + n]
-        self.at += n
-        return n
-
-client.post("/disclose", input_stream=Stalling(), content_type=content_type)
-"""
+def _served_children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def test_a_node_killed_mid_upload_leaves_no_half_case_and_the_other_serves(
+@pytest.mark.slow
+def test_two_served_nodes_one_killed_mid_upload_leave_no_half_case_and_the_other_serves(
         nodes, installation, database_url):
-    """kill -9 of node 1 while a disclosure's file is half written into the database. Meanwhile
-    node 2 takes a disclosure with a file and begins another upload. After the kill no case of
-    node 1's exists; its chunks (its writer's advisory lock gone with its connection) are swept,
-    node 2's live upload is not; node 1, started again, serves node 2's file from the database's
-    chunks (portal.store.database_blobs), with no blob file in either data directory; the audit
-    chain verifies."""
+    """Two `portal serve` nodes on one database. Node 1 is killed with SIGKILL (its master and
+    worker) while a disclosure's file is half written into the database; meanwhile node 2 takes a
+    disclosure with a file (the same form sent again to node 1 makes no second case) and begins
+    another upload. After the kill node 2 still serves; no case
+    of node 1's exists; its chunks (its writer's advisory lock gone with its connection) are
+    swept, node 2's live upload is not; node 1, started again, serves node 2's file from the
+    database's chunks (portal.store.database_blobs), with no blob file in either data directory;
+    the audit chain verifies."""
     import os
     import signal
-    import subprocess
-    import sys
+    import socket
 
     from click.testing import CliRunner
 
     from portal.cli import main as portal_cli
     from portal.store import blob_store, database_blobs
-    from tests.support import ROOT
-    from tests.support.console import ATTACHMENT, disclose, open_only_case
+    from tests.guard.served_uploads import disclosure_request
+    from tests.support import HttpClient, start_server
+    from tests.support.console import ATTACHMENT, open_only_case
 
-    child = subprocess.Popen([sys.executable, "-c", STALLING_NODE, str(nodes[0])], cwd=ROOT,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    # A stalled body is not cut off by the slow-client guard before the kill, however loaded the
+    # machine.
+    patient = {"PORTAL_BODY_IDLE_TIMEOUT": "600", "PORTAL_BODY_RATE_GRACE": "600"}
+    first = start_server(nodes[0], workers=1, env=patient)
+    second = start_server(nodes[1], workers=1, env=patient)
     try:
-        assert child.stdout.readline().strip() == "stalled"
-        with psycopg.connect(database_url) as conn:
-            mid_write = conn.execute(
-                "SELECT count(*) FROM blob_chunks JOIN stored_blobs USING (name)"
-                " WHERE finished = 0").fetchone()[0]
+        head, body = disclosure_request(first.port, "Half sent.",
+                                        [("attachments", "big.bin", os.urandom(8 * 1024 * 1024))])
+        half = body.index(b"big.bin") + 3 * 1024 * 1024
+        upload = socket.create_connection(("127.0.0.1", first.port))
+        upload.sendall(head + body[:half])  # and no more: node 1 is mid-upload
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            deadline = time.monotonic() + 60
+            while (mid_write := conn.execute(
+                    "SELECT count(*) FROM blob_chunks JOIN stored_blobs USING (name)"
+                    " WHERE finished = 0").fetchone()[0]) < 8:  # 2 MiB in 256 KiB chunks
+                assert time.monotonic() < deadline, first.output()
+                time.sleep(0.05)
             writers = [row[0] for row in conn.execute(
                 "SELECT pid FROM pg_locks WHERE locktype = 'advisory'")]
-        assert mid_write >= 8 and writers  # 3 MiB of its file in 256 KiB chunks, unfinished
-        second = node(nodes[1])
-        disclose(second.test_client())  # while node 1 is mid-upload: it holds no lock of node 2's
-        live = blob_store(nodes[1]).writer()  # node 2's upload in progress
+        # Node 2 serves meanwhile. A form from node 2's page makes a case there; the same form
+        # (its cookies too) sent again to the other node, as a browser resending would, is
+        # "already received" (409): its one-time token is in the shared database.
+        discloser = HttpClient("127.0.0.1", second.port)
+        page = discloser.get("/disclose").text
+        submission = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page)[1]
+        fields = disclosure_fields(csrf_token(page), "Sent whole.", submission_token=submission)
+        sent = discloser.post_multipart("/disclose", fields,
+                                        [("attachments", "report.svg", ATTACHMENT)])
+        assert sent.status == 200 and receipt_from(sent.text)
+        again = HttpClient("127.0.0.1", first.port, cookies=dict(discloser.cookies))
+        assert again.post_multipart("/disclose", fields).status == 409
+        live = blob_store(nodes[1]).writer()  # an upload of node 2's, in progress
         live.file.write(b"x" * database_blobs.CHUNK_BYTES)
+
+        for pid in (*_served_children(first.process.pid), first.process.pid):
+            os.kill(pid, signal.SIGKILL)
+        first.process.wait()
+        upload.close()
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY (%s)",
+                               (writers,)).fetchone()[0]:
+                time.sleep(0.01)  # the server ends the dead node's sessions, and their locks
+        assert HttpClient("127.0.0.1", second.port).get("/disclose").status == 200
+        assert blob_store(nodes[1]).sweep_unfinished() == 1  # node 1's, not node 2's live one
+        live.discard()
     finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    with psycopg.connect(database_url) as conn:
-        while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY (%s)",
-                           (writers,)).fetchone()[0]:
-            time.sleep(0.01)  # the server ends the dead node's sessions, and their locks
-    store = blob_store(nodes[1])
-    assert store.sweep_unfinished() == 1  # node 1's; node 2's live upload holds its lock
-    live.discard()
+        first.stop()
+        second.stop()
     assert cases(database_url) == 1  # node 2's; nothing of node 1's half-sent disclosure
-    # Node 1, started again, serves the file node 2 took: the blob is rows, in no data directory.
-    officer = node(nodes[0]).test_client()
+    officer = node(nodes[0]).test_client()  # node 1, started again
     _, _, download_url = open_only_case(officer, installation.officer)
     assert officer.get(download_url).data == ATTACHMENT
     for data_dir in nodes:
