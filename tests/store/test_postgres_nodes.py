@@ -183,8 +183,10 @@ def test_two_served_nodes_one_killed_mid_upload_leave_no_half_case_and_the_other
         first.process.wait()
         upload.close()
         with psycopg.connect(database_url, autocommit=True) as conn:
+            deadline = time.monotonic() + 60
             while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY (%s)",
                                (writers,)).fetchone()[0]:
+                assert time.monotonic() < deadline
                 time.sleep(0.01)  # the server ends the dead node's sessions, and their locks
         assert HttpClient("127.0.0.1", second.port).get("/disclose").status == 200
         assert blob_store(nodes[1]).sweep_unfinished() == 1  # node 1's, not node 2's live one
