@@ -107,9 +107,11 @@ def _update(settings, name: str, change: Callable[[bytes], tuple[bytes, T]]) -> 
             with conn.transaction():
                 conn.execute(dialect.SHARED_STATE_MAKE, (row,))
                 (sealed,) = conn.execute(dialect.SHARED_STATE_READ, (row,)).fetchone()
-                value, result = change(_opened(settings.secret_key, row, bytes(sealed)))
-                conn.execute(dialect.SHARED_STATE_WRITE,
-                             (_sealed(settings.secret_key, row, value), row))
+                kept = _opened(settings.secret_key, row, bytes(sealed))
+                value, result = change(kept)
+                if value != kept:  # a read (a page's difficulty) rewrites nothing
+                    conn.execute(dialect.SHARED_STATE_WRITE,
+                                 (_sealed(settings.secret_key, row, value), row))
             return result
         except psycopg.OperationalError:
             conn.close()  # the server restarted or dropped us: one more try on a new connection
