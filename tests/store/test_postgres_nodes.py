@@ -1,6 +1,6 @@
 """Two `portal serve` nodes on one PostgreSQL database (issue 30): each node is an app on a data
 directory of its own (a copy of the first node's, so the same installation secrets), both with
-PORTAL_DATABASE_URL naming one database. What one node spends, the other sees: a spent proof, the
+PORTAL_DATABASE_URL naming one database. What one node spends, the other sees: a sign-in budget, a spent proof, the
 minute's load that sets the proofs' difficulty, the no-script ticket line, the places of receipt
 checks (on SQLite these are per machine: process memory and /dev/shm, which two data directories
 here would not share). Two served nodes (`portal serve`): a one-time submission token honoured
@@ -82,6 +82,24 @@ def proofs_receipt() -> str:
     import crypto
 
     return crypto.new_receipt()  # well formed; opens nothing
+
+
+def test_a_sign_in_budget_one_node_spends_is_spent_on_the_other(nodes, installation):
+    """Failed sign-ins for one address on node 1 pause that address on node 2 too (429): the
+    budget's rows are the shared database's."""
+    from portal.guard import sign_in_budget
+
+    def junk(app, number: int) -> int:
+        client = app.test_client()
+        token = csrf_token(client.get("/console/login").text)
+        return client.post("/console/login", data={
+            "csrf_token": token, "email": installation.officer.email,
+            "passphrase": f"guess {number}", "totp": f"{number:06d}"}).status_code
+
+    first, second = node(nodes[0]), node(nodes[1])
+    free = sign_in_budget.FREE_FAILURES
+    assert [junk(first, n) for n in range(free)] == [400] * free
+    assert junk(second, free) == 429
 
 
 def test_the_no_script_line_one_node_fills_is_full_on_the_other(nodes):
