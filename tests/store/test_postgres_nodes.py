@@ -1,12 +1,12 @@
 """Two `portal serve` nodes on one PostgreSQL database (issue 30): each node is an app on a data
 directory of its own (a copy of the first node's, so the same installation secrets), both with
-PORTAL_DATABASE_URL naming one database. What one node spends, the other sees: a sign-in budget, a spent proof, the
-minute's load that sets the proofs' difficulty, the no-script ticket line, the places of receipt
-checks (on SQLite these are per machine: process memory and /dev/shm, which two data directories
-here would not share). Two served nodes (`portal serve`): a one-time submission token honoured
-across them, one killed with SIGKILL mid-upload leaving no half case while the other serves, the
-blobs being rows either node reads. The witness (PORTAL_WITNESS_DIR) gives every node the heads
-the other committed.
+PORTAL_DATABASE_URL naming one database. What one node spends, the other sees: a sign-in budget,
+a spent proof, the minute's load that sets the proofs' difficulty, the no-script ticket line, the
+places of receipt checks (on SQLite these are per machine: process memory and /dev/shm, which two
+data directories here would not share). Two served nodes (`portal serve`): a one-time submission
+token honoured across them, one killed with SIGKILL mid-upload leaving no half case while the
+other serves, the blobs being rows either node reads. The witness (PORTAL_WITNESS_DIR) gives every
+node the heads the other committed.
 """
 
 from __future__ import annotations
