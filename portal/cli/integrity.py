@@ -103,11 +103,12 @@ def audit() -> None:
 @audit.command("head")
 @click.pass_obj
 def audit_head(data_dir: Path) -> None:
-    """Print the chain's length and latest link, for keeping where the server cannot write."""
+    """Print the chain's length and latest link, for keeping where the server cannot write (with
+    a witness, PORTAL_WITNESS_DIR, the longest it holds: every node's)."""
     from portal.records import audit_head as head_file
 
     open_installation(data_dir).db.conn.close()
-    head = head_file.read_head(data_dir)
+    head = head_file.read_witnessed() or head_file.read_head(data_dir)
     if isinstance(head, str):
         raise Refused(translated(head))
     click.echo((head or head_file.Head(0, "0" * 64)).line())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal.core.config import Settings, load_settings
-from portal.store import BlobStore, Database, open_database
+from portal.store import BlobStore, Database, blob_store, open_database
 
 
 @dataclass
@@ -20,4 +20,4 @@ def open_context(data_dir: Path, **overrides) -> Context:
     """Open an installation outside a web request (commands, set-up, tests)."""
     settings = load_settings(data_dir, **overrides)
     db = open_database(settings.database_path, settings.busy_timeout_seconds)
-    return Context(settings, db, BlobStore(settings.blob_dir))
+    return Context(settings, db, blob_store(settings.blob_dir))

@@ -8,7 +8,8 @@ a coarse expiry (rounded up to 10 minutes) and a random nonce. Spending a challe
 keeps a keyed hash of its nonce in the set of its retention window (`spent_proofs`, three sets
 rotated wholesale, never a time or an expiry), linked to no case; nothing records who solved what,
 how hard it was, or how long it took. The load that raises the difficulty is counted in each
-process's memory, never on disk: the data directory holds no time finer than the day of anything a
+process's memory, never on disk (on PostgreSQL, for every node, in a sealed row of an UNLOGGED
+table: portal.store.shared_state): the data directory holds no time finer than the day of anything a
 discloser did (tests/guard/test_abuse.py).
 """
 
@@ -26,7 +27,7 @@ from portal.core.clock import utc_offset_seconds
 from portal.core.config import Settings
 from portal.core.context import Context
 from portal.guard import throttle, work_queues
-from portal.store import Database, transaction, without_waiting_for_the_disk
+from portal.store import Database, shared_state, transaction, without_waiting_for_the_disk
 
 PURPOSES = ("disclose", "status")
 COARSE = 600  # expiries are rounded up to this many seconds
@@ -108,8 +109,9 @@ def day_offset(settings: Settings) -> int:
 
 def load_bits(db: Database, settings: Settings, purpose: str) -> int:
     """The difficulty now: `pow_bits`, one bit more for each doubling of the proofs this process
-    took this minute past `pow_calm_per_minute`, at most `pow_max_bits`."""
-    spent = _process.spent_now(line_name(settings, purpose))
+    (on PostgreSQL: every node) took this minute past `pow_calm_per_minute`, at most
+    `pow_max_bits`."""
+    spent = _spent_this_minute(settings, purpose)
     calm = max(1, settings.pow_calm_per_minute)
     extra = 0 if spent < calm else int(math.log2(spent / calm)) + 1
     return min(settings.pow_max_bits, settings.pow_bits + extra)
@@ -213,8 +215,18 @@ def size_offer(ctx: Context, purpose: str) -> dict | None:
 
 
 def count_spent(settings: Settings, purpose: str) -> None:
-    """One more proof or ticket spent for `purpose` this minute, in this process (`load_bits`)."""
-    _process.spend(line_name(settings, purpose))
+    """One more proof or ticket spent for `purpose` this minute, in this process (`load_bits`); on
+    PostgreSQL, by any node of the installation (portal.store.shared_state)."""
+    if shared_state.in_database():
+        shared_state.count_minute(settings, f"spent:{line_name(settings, purpose)}", 1)
+    else:
+        _process.spend(line_name(settings, purpose))
+
+
+def _spent_this_minute(settings: Settings, purpose: str) -> int:
+    if shared_state.in_database():
+        return shared_state.count_minute(settings, f"spent:{line_name(settings, purpose)}")[0]
+    return _process.spent_now(line_name(settings, purpose))
 
 
 def line_name(settings: Settings, purpose: str) -> str:

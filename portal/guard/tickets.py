@@ -23,7 +23,8 @@ last MEASURED places whose outcome is known (used, or void), the share used, tim
 live, times the time between turns. A flood of tickets that never come back therefore soon lengthens
 nobody's wait. The line (the next free turn and the last places, turns and whether each was used,
 never who held them) is shared by every server process through a small file in memory (/dev/shm,
-`_SharedLine`), never written to disk.
+`_SharedLine`), never written to disk; on PostgreSQL by every node, through a sealed row
+(portal.store.shared_state).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from pathlib import Path
 from portal.core.config import Settings
 from portal.guard import proofs
 from portal.guard.proofs import NotPaid
-from portal.store import Database
+from portal.store import Database, shared_state
 
 TURN_GRACE_SECONDS = 30  # a placed ticket is void this long after its turn
 MEASURED = 8  # the last places whose outcome is known, for the share that came back
@@ -188,7 +189,8 @@ class _SharedLine:
     """One line, shared by every process of the installation: LINE_BYTES in a file in memory
     (/dev/shm), read and written under an advisory lock, named by hashes of the data directory and
     the installation's key. Without /dev/shm the line stays in this process's memory (never on
-    disk: it holds times a discloser acted)."""
+    disk: it holds times a discloser acted). On PostgreSQL it is shared by every node: a sealed
+    row of an UNLOGGED table (portal.store.shared_state), updated under its row lock."""
 
     def __init__(self, settings: Settings, purpose: str) -> None:
         self.settings = settings
@@ -200,6 +202,13 @@ class _SharedLine:
         """Apply `change(line)` (a _Line it may change) atomically across processes; return what
         it returns."""
         now_ms = int(time.time() * 1000)
+        if shared_state.in_database():  # every node's line: a sealed row (issue 30)
+            def in_row(raw: bytes):
+                line = _Line(raw, self.settings, now_ms)
+                result = change(line)
+                return line.raw(), result
+
+            return shared_state.update(self.settings, f"line:{self.name}", in_row)
         if not SHARED_DIR.is_dir():
             with _memory_lock:
                 line = _Line(_memory_lines.get(self.name, b""), self.settings, now_ms)

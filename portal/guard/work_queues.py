@@ -39,6 +39,7 @@ from typing import Callable, Iterator, TypeVar
 from portal.core.config import Settings
 from portal.guard import work_slots
 from portal.guard.work_slots import Busy, FairSlots
+from portal.store import shared_state
 
 SIGN_IN = "sign_in"  # an officer's passphrase: sign-in, enrolment, rotation, confirmation
 SEALING = "sealing"  # a new case's receipt key (disclosures, oral disclosures)
@@ -225,6 +226,8 @@ _organisation_refusals: dict[str, dict[str, int]] = {}
 
 
 def _note_lane_refusal(settings: Settings) -> None:
+    if shared_state.in_database():  # every node's refusals (issue 30); this process's below
+        shared_state.count_minute(settings, "lane-refusals", 1)
     with _queues_lock:
         _roll_refusals(_refusals)
         _refusals["now"] += 1
@@ -239,7 +242,11 @@ def _note_lane_refusal(settings: Settings) -> None:
 def lane_refusals(settings: Settings | None = None) -> int:
     """Lane requests turned away (line full, no place in time) this minute, or the minute before
     if that was more (so the lane's price does not fall back at each minute): the organisation's
-    own under `settings` with an `organisation_share`, else the whole process's."""
+    own under `settings` with an `organisation_share`, else the whole process's. On PostgreSQL,
+    under `settings`, those every node turned away for that installation or organisation (its
+    secret names its row: portal.store.shared_state)."""
+    if settings is not None and shared_state.in_database():
+        return max(shared_state.count_minute(settings, "lane-refusals"))
     with _queues_lock:
         if settings is None or settings.organisation_share <= 0:
             counts = _refusals
@@ -309,7 +316,13 @@ def shared_place(settings: Settings, kind: str, places: int, deadline: float,
     memory (/dev/shm), named by the data directory's hash: it holds nothing but the lock. Polls
     until `deadline` (time.monotonic()), then Busy; with no places, Busy at the deadline.
     `first`: (kind, places) pairs whose places are tried before `kind`'s (a place kept for small
-    file checks)."""
+    file checks). On PostgreSQL the places are advisory locks, shared by every node."""
+    if shared_state.in_database():  # places every node shares: advisory locks (issue 30)
+        names = [f"place:{each}:{i}" for each, count in (*first, (kind, places))
+                 for i in range(max(0, count))]
+        with shared_state.first_free(names, deadline, lambda: Busy(settings.busy_retry_after)):
+            yield
+        return
     name = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:16]
     paths = [_place_dir() / f"portal-{name}-{each}-{i}.lock"
              for each, count in (*first, (kind, places)) for i in range(max(0, count))]
@@ -339,7 +352,10 @@ def _minute_update(settings: Settings, kind: str, add: int) -> int:
     """The count of `kind` in the current minute, with `add` more, shared by every server process
     of the installation in a file in memory (/dev/shm): 16 bytes, the minute and its count, under
     an advisory lock; a count of another minute is 0. Without /dev/shm, in this process's memory
-    (never on disk: the minute is when a discloser's file was checked)."""
+    (never on disk: the minute is when a discloser's file was checked). On PostgreSQL, every
+    node's count, in a sealed row (portal.store.shared_state)."""
+    if shared_state.in_database():
+        return shared_state.count_minute(settings, f"minute:{kind}", add)[0]
     name = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:16]
     minute = int(time.time()) // 60
     if not os.path.isdir("/dev/shm"):

@@ -4,7 +4,6 @@ under the case key or (for a kind the checks may clean) a key of the request's o
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import crypto
 from portal.core.context import Context
@@ -38,7 +37,7 @@ class PendingFile:
         # request's thread: on a thread of its own (tried for issue 23) a 2 GiB upload took about
         # half as long again on this busy 2-core machine, as the two threads waited on each other.
         self._digest = ReceivedDigest()
-        self._unflushed = self._flushed_to = self._received = 0  # _received: the file's bytes
+        self._unflushed = self._received = 0  # _received: the file's bytes
 
     def _start(self, first: bytes) -> None:
         """A file of a kind the checks may clean goes to disk under a fresh key held only in this
@@ -60,13 +59,8 @@ class PendingFile:
         self._digest.update(data)
         self._unflushed += len(data)
         if self._unflushed >= _FLUSH_EVERY:
-            file = self._writer.file
-            file.flush()
-            end = file.tell()
-            os.posix_fadvise(
-                file.fileno(), self._flushed_to, end - self._flushed_to, os.POSIX_FADV_DONTNEED
-            )
-            self._flushed_to, self._unflushed = end, 0
+            self._writer.let_go()
+            self._unflushed = 0
 
     def finish(self, content_type: str) -> None:
         if self._encryptor is None:
@@ -101,7 +95,7 @@ class PendingFile:
         self._writer.close()
         self._encryptor = self._copy_to_case_key()
         self._key = self._case_key
-        self._flushed_to = self._unflushed = 0
+        self._unflushed = 0
 
     def _seal_for_case(self) -> None:
         """The file kept as received: its blob encrypted again, chunk by chunk, from the

@@ -7,8 +7,6 @@ key itself (the discloser must never hold it)."""
 
 from __future__ import annotations
 
-import os
-
 import crypto
 from portal.casework import consent, identity, oral, workflow
 from portal.core.clock import today
@@ -325,8 +323,7 @@ def sealed_blob(ctx: Context, session: sessions.OpenSession, attachment_id: str)
     ).fetchone()
     if row is None:
         raise casefiles.CaseNotFound()
-    source = ctx.blobs.open(row[0])
-    return os.fstat(source.fileno()).st_size, source
+    return ctx.blobs.size(row[0]), ctx.blobs.open(row[0])
 
 
 def complete_sealed_reply(

@@ -254,4 +254,4 @@ def forget(ctx: Context, upload_ids: list[str]) -> None:
 def give_back(ctx: Context, upload_ids: list[str], blob_names: list[str]) -> None:
     """The disclosure was not stored: its files go back to their uploads, to be sent again."""
     for upload_id, name in zip(upload_ids, blob_names):
-        os.replace(ctx.blobs.path(name), _file(ctx, upload_id))
+        ctx.blobs.give_back(name, _file(ctx, upload_id))

@@ -7,7 +7,8 @@
 - The head file (`roster-head.json` in the data directory): each channel's chain length, the hash of
   its last statement and the root it was verified from, written after every commit that adds a
   statement, like the audit head. A chain shorter than its head, or different at the head, was cut
-  or rewritten in the database.
+  or rewritten in the database. With PORTAL_WITNESS_DIR each head is also kept by the witness
+  (portal.store.witness), which holds every node's.
 
 Both are JSON objects keyed by the channel's id (a decimal string) with hex values.
 """
@@ -22,9 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal.core.installation_file import write_private_json
+from portal.store import witness
 
 HEAD_FILE = "roster-head.json"
 _LOCK_FILE = "roster-head.lock"
+_WITNESS_PREFIX = "roster-"  # the witness's chain of channel N is roster-N
 _HEX32 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -102,10 +105,26 @@ def pin_root(path: Path, channel_id: int, root: bytes) -> bool:
 
 
 def read_heads(data_dir: Path) -> dict[int, Head]:
-    """Channel id -> the head written after the last commit. Raises RosterFileError."""
+    """Channel id -> the head written after the last commit: this node's head file's, or the
+    witness's where it is longer (PORTAL_WITNESS_DIR: every node's, portal.store.witness). Raises
+    RosterFileError."""
     path = data_dir / HEAD_FILE
+    heads = _heads(_read_json(path), path)
+    for kind in witness.kinds(_WITNESS_PREFIX):
+        try:
+            witnessed = _heads({kind.removeprefix(_WITNESS_PREFIX): witness.latest(kind)},
+                               Path(kind))
+        except witness.WitnessError as exc:
+            raise RosterFileError(str(exc)) from None
+        for channel, head in witnessed.items():
+            if channel not in heads or head.length > heads[channel].length:
+                heads[channel] = head
+    return heads
+
+
+def _heads(document: dict, path: Path) -> dict[int, Head]:
     heads = {}
-    for channel, value in _read_json(path).items():
+    for channel, value in document.items():
         length = value.get("length") if isinstance(value, dict) else None
         if not isinstance(length, int) or isinstance(length, bool) or length < 1:
             raise RosterFileError(f"{path.name} holds an entry that is not a head")
@@ -136,3 +155,5 @@ def write_head(data_dir: Path, channel_id: int, head: Head) -> None:
         write_private_json(path, document)
     finally:
         os.close(lock_fd)
+    witness.record(f"{_WITNESS_PREFIX}{channel_id}", head.length, {
+        "length": head.length, "head": head.head.hex(), "root": head.root.hex()})

@@ -22,6 +22,7 @@ that arrive after the snapshot are not copied; those disclosures are not in the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -30,10 +31,12 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from portal.core.clock import today
 from portal.core.config import load_settings
 from portal.core.installation_file import INSTALLATION_FILE, write_private_json
+from portal.operations import backup_postgres
 from portal.store.blobs import BLOB_SUFFIX
 from portal.store.db import connect, database_url
 from portal.store.maintenance import maintenance_lock
@@ -123,28 +126,20 @@ def _snapshot_facts(db_path: Path) -> tuple[list[str], dict, int, int]:
     return blobs, head, version, cases
 
 
-def _sqlite_only(what: str) -> None:
-    if database_url():
-        raise BackupError(
-            f"{what} copies an SQLite installation; this one's database is PostgreSQL"
-            " (PORTAL_DATABASE_URL): back it up with PostgreSQL's own tools, with the data"
-            " directory beside it (docs/deploy.md, \"PostgreSQL\")."
-        )
-
-
 def make_backup(data_dir: Path, dest: Path) -> Summary:
     """Copy the installation in `data_dir` into the new or empty folder `dest` while it may be
-    serving. Raises BackupError if `dest` is not empty or a referenced blob file is missing, or when
-    the database is PostgreSQL (not yet copied by this command); OSError or sqlite3.Error for a
+    serving (a PostgreSQL installation's: portal.operations.backup_postgres). Raises BackupError if
+    `dest` is not empty or a referenced blob file is missing; OSError or sqlite3.Error for a
     fault (portal.store.faults). Whatever it raises, `dest` is left as it was: a folder it made is
     removed, an empty one emptied again, so the same command can simply be run again. A full disk
     under `data_dir` is no obstacle: the database is read as every read-only command reads it
     (portal.store.connect)."""
-    _sqlite_only("portal backup")
     settings = load_settings(data_dir)
     existed = dest.exists()
     _empty_folder(dest, "a backup")
     try:
+        if database_url():
+            return _dump_installation(settings, data_dir, dest)
         return _copy_installation(settings, data_dir, dest)
     except BaseException:
         if existed:
@@ -202,6 +197,33 @@ def _copy_installation(settings, data_dir: Path, dest: Path) -> Summary:
     return Summary(cases, len(blob_names), head["length"], _digest(dest / MANIFEST)[0])
 
 
+@contextlib.contextmanager
+def _pg_tools() -> Iterator[None]:
+    try:
+        yield
+    except backup_postgres.DumpError as exc:
+        raise BackupError(str(exc)) from exc
+
+
+def _dump_installation(settings, data_dir: Path, dest: Path) -> Summary:
+    """A PostgreSQL installation's backup (portal.operations.backup_postgres): the dump, the
+    installation's file and the audit head of the dump's snapshot."""
+    with _pg_tools():
+        facts = backup_postgres.dump(data_dir, dest)
+    files = {backup_postgres.DUMP: dict(zip(("sha256", "bytes"),
+                                            _digest(dest / backup_postgres.DUMP)))}
+    files[INSTALLATION_FILE] = dict(
+        zip(("sha256", "bytes"), _copy(data_dir / INSTALLATION_FILE, dest / INSTALLATION_FILE)))
+    write_private_json(dest / HEAD, facts["audit_head"])
+    files[HEAD] = dict(zip(("sha256", "bytes"), _digest(dest / HEAD)))
+    manifest = {"format": FORMAT, "engine": backup_postgres.ENGINE,
+                "made": today(settings.timezone), **facts, "files": dict(sorted(files.items()))}
+    write_private_json(dest / MANIFEST, manifest)  # last: its presence says the backup is whole
+    _fsync_dir(dest)
+    return Summary(facts["cases"], facts["blobs"], facts["audit_head"]["length"],
+                   _digest(dest / MANIFEST)[0])
+
+
 def check_backup(src: Path, expect: str | None = None) -> dict:
     """Check a backup folder without changing it; return its manifest. Raises BackupError naming the
     first thing wrong: a manifest whose SHA-256 is not `expect` (the digest printed when the backup
@@ -230,7 +252,8 @@ def check_backup(src: Path, expect: str | None = None) -> dict:
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BackupError(f"The backup's {MANIFEST} cannot be read ({exc}).")
-    for required in (DATABASE, INSTALLATION_FILE, HEAD):
+    on_postgres = manifest.get("engine") == backup_postgres.ENGINE
+    for required in (backup_postgres.DUMP if on_postgres else DATABASE, INSTALLATION_FILE, HEAD):
         if required not in files:
             raise BackupError(f"The backup is incomplete: its manifest does not list {required}.")
     for relative, expected in files.items():
@@ -257,6 +280,10 @@ def check_backup(src: Path, expect: str | None = None) -> dict:
         relative = path.relative_to(src).as_posix()
         if path.is_file() and relative != MANIFEST and relative not in listed:
             raise BackupError(f"The backup holds {relative}, which its manifest does not list.")
+    if on_postgres:  # its blobs are in the dump; its head was read from the dump's snapshot
+        with _pg_tools():
+            backup_postgres.check_dump(src)
+        return manifest
     conn = sqlite3.connect(f"file:{src / DATABASE}?mode=ro&immutable=1", uri=True)
     try:
         verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
@@ -282,14 +309,24 @@ def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
     """Restore the backup in `src` into `data_dir`, which must be new or empty. Everything is
     checked first (check_backup), the copies are checked again as they are written, and the restored
     audit chain must verify against the head the backup recorded; on any failure nothing is left
-    behind. `expect`: the manifest digest printed when the backup was made. Raises BackupError,
-    also when the database is PostgreSQL."""
-    _sqlite_only("portal restore")
+    behind in `data_dir`. `expect`: the manifest digest printed when the backup was made. Raises
+    BackupError. A PostgreSQL installation's backup goes into the empty database
+    PORTAL_DATABASE_URL names (portal.operations.backup_postgres), and an SQLite one's never
+    into PostgreSQL (that is a migration, not a restore)."""
     manifest = check_backup(src, expect)
+    on_postgres = manifest.get("engine") == backup_postgres.ENGINE
+    if database_url() and not on_postgres:
+        raise BackupError("This backup is of an SQLite installation; unset PORTAL_DATABASE_URL"
+                          " to restore it into a data directory of its own.")
     _empty_folder(data_dir, "a restore")
     try:
+        if on_postgres:
+            with _pg_tools():
+                backup_postgres.restore_database(src)
         (data_dir / BLOBS).mkdir(mode=0o700)
         for relative, expected in manifest["files"].items():
+            if relative == backup_postgres.DUMP:
+                continue  # restored into the database above
             if _copy(src / relative, data_dir / relative) != (
                 expected["sha256"],
                 expected["bytes"],
@@ -319,6 +356,7 @@ def _verify_restored(data_dir: Path, manifest: dict) -> Summary:
         cases = ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
     finally:
         ctx.db.conn.close()
-    return Summary(
-        cases, sum(1 for name in manifest["files"] if name.startswith(BLOBS + "/")), head["length"]
-    )
+    blobs = manifest.get("blobs")
+    if blobs is None:
+        blobs = sum(1 for name in manifest["files"] if name.startswith(BLOBS + "/"))
+    return Summary(cases, blobs, head["length"])

@@ -17,7 +17,6 @@ officers.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -386,11 +385,7 @@ def _remove_rows(
 
 
 def _settle(ctx: Context) -> None:
-    fd = os.open(ctx.blobs.root, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    ctx.blobs.settle()
     checkpoint(ctx)
 
 

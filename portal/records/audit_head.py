@@ -1,6 +1,8 @@
 """The audit chain's head kept outside the database: `audit-head.json` in the data directory (the
 chain's length and latest link), written after each commit and read back by `portal audit head` and
-`portal audit verify`, so a cut-off tail or a rebuilt chain is found.
+`portal audit verify`, so a cut-off tail or a rebuilt chain is found. With PORTAL_WITNESS_DIR set
+(several nodes on one PostgreSQL database, docs/deploy.md §9) each head is also kept by the witness
+(portal.store.witness), which holds every node's heads: `read_witnessed`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal.core.words import N_, Sentence
+from portal.store import witness
 
 HEAD_FILE = "audit-head.json"
 _LOCK_FILE = "audit-head.lock"
@@ -38,7 +41,8 @@ class Head:
 
 def write_head(data_dir: Path, length: int, link: str) -> None:
     """Write the head file atomically; never move it backwards (another worker may have committed
-    later)."""
+    later). Then the witness's, if one is kept (portal.store.witness; OSError if it cannot be
+    written)."""
     lock_fd = os.open(data_dir / _LOCK_FILE, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
@@ -54,6 +58,7 @@ def write_head(data_dir: Path, length: int, link: str) -> None:
         os.replace(tmp, data_dir / HEAD_FILE)
     finally:
         os.close(lock_fd)
+    witness.record("audit", length, {"length": length, "head": link})
 
 
 def read_head(data_dir: Path) -> Head | None | str:
@@ -72,3 +77,20 @@ def read_head(data_dir: Path) -> Head | None | str:
             name=path.name,
             why=type(exc).__name__,
         )
+
+
+def read_witnessed() -> Head | None | str:
+    """The longest head the witness holds (every node's); None without a witness, or before the
+    first; a message (str) if it cannot be read."""
+    try:
+        document = witness.latest("audit")
+    except witness.WitnessError as exc:
+        return str(exc)
+    if document is None:
+        return None
+    try:
+        head = Head(int(document["length"]), str(document["head"]))
+        Head.parse(head.line())
+        return head
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"the witness's audit head cannot be read ({type(exc).__name__})"

@@ -12,7 +12,7 @@ import crypto
 from portal.core.context import Context
 from portal.core.words import N_, Sentence
 from portal.records.audit import chain_fields, chain_key
-from portal.records.audit_head import HEAD_FILE, Head, read_head
+from portal.records.audit_head import HEAD_FILE, Head, read_head, read_witnessed
 from portal.store import ChangedWhileReadOnly
 
 # An entry whose detail carries one of these keys vouches for a workflow record (case_history writes
@@ -89,6 +89,7 @@ def _verify(ctx: Context, expected: Head | None) -> Verdict:
                     records[(kind, case_ref, values[record_key])] = {**values, "actor": actor}
     for head, where in (
         (read_head(ctx.settings.data_dir), "the head file"),
+        (read_witnessed(), "the witness"),
         (expected, "the head you gave"),
     ):
         if isinstance(head, str):

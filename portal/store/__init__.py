@@ -1,7 +1,7 @@
 """Storage: the database, SQLite or PostgreSQL (workflow metadata and ciphertext only), and
 encrypted blob files."""
 
-from portal.store.blobs import BlobStore
+from portal.store.blobs import BlobStore, blob_store
 from portal.store.db import (
     ChangedWhileReadOnly,
     Database,
@@ -23,4 +23,5 @@ __all__ = [
     "without_waiting_for_the_disk",
     "transaction",
     "BlobStore",
+    "blob_store",
 ]

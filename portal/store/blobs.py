@@ -1,5 +1,7 @@
 """Encrypted blob files: written under a temporary name, renamed into place, times kept to the
-day."""
+day. `blob_store` gives the installation's store: these files in the data directory (SQLite, the
+default), or the blobs in PostgreSQL (portal.store.database_blobs) when PORTAL_DATABASE_URL is
+set, with the same methods."""
 
 from __future__ import annotations
 
@@ -36,6 +38,16 @@ class BlobWriter:
             os.close(fd)  # a sweeper took it between its creation and the lock: a fresh name
         self.file: BinaryIO = os.fdopen(fd, "wb")
         self.committed = False
+        self._let_go_to = 0
+
+    def let_go(self) -> None:
+        """During a long upload: ask the kernel to start writing out what was written so far (it
+        may then drop it from the page cache), so the fsync at `close` finds little left to do."""
+        self.file.flush()
+        end = self.file.tell()
+        os.posix_fadvise(self.file.fileno(), self._let_go_to, end - self._let_go_to,
+                         os.POSIX_FADV_DONTNEED)
+        self._let_go_to = end
 
     def close(self) -> None:
         """The file's last byte is written: flush it to disk, rename it to its blob name (not yet
@@ -62,6 +74,19 @@ class BlobWriter:
         os.utime(self._store.root, ns=self._folder_times)
 
 
+def blob_store(root: Path):
+    """The installation's blob store: BlobStore(root), or with PORTAL_DATABASE_URL set the
+    database's (portal.store.database_blobs.DatabaseBlobStore), shared by every node."""
+    from portal.store.db import database_url
+
+    url = database_url()
+    if url:
+        from portal.store.database_blobs import DatabaseBlobStore
+
+        return DatabaseBlobStore(url)
+    return BlobStore(root)
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -78,8 +103,24 @@ class BlobStore:
     def open(self, name: str) -> BinaryIO:
         return open(self.path(name), "rb")
 
+    def size(self, name: str) -> int:
+        """The blob's size in bytes; FileNotFoundError when there is none."""
+        return self.path(name).stat().st_size
+
     def delete(self, name: str) -> None:
         self.path(name).unlink(missing_ok=True)
+
+    def give_back(self, name: str, path: Path) -> None:
+        """The blob moved back to `path` (adopt undone)."""
+        os.replace(self.path(name), path)
+
+    def settle(self) -> None:
+        """The folder's deletions made durable (fsync of the folder)."""
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def adopt(self, path: Path, day_timestamp: float) -> str:
         """A finished file written elsewhere on this disk (a file sealed in the discloser's browser

@@ -88,6 +88,51 @@ _REPLACEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE)
 
+# Tables PostgreSQL keeps UNLOGGED: in no WAL (so no archive or replica holds them), emptied after a
+# crash. Only state nodes share for a moment (portal.store.shared_state): a ticket line, counts of
+# the minute.
+UNLOGGED_TABLES = ("shared_state",)
+
+# State nodes share (portal.store.shared_state), in psycopg's placeholders: a row made if absent,
+# then read and rewritten under its row lock, in one transaction.
+SHARED_STATE_MAKE = "INSERT INTO shared_state (name, value) VALUES (%s, '') ON CONFLICT DO NOTHING"
+SHARED_STATE_READ = "SELECT value FROM shared_state WHERE name = %s FOR UPDATE"
+SHARED_STATE_WRITE = "UPDATE shared_state SET value = %s WHERE name = %s"
+
+# Locks every node sees (portal.store.shared_state): session-level advisory locks, released by
+# their connection's end (a node killed releases its own).
+ADVISORY_LOCK = "SELECT pg_advisory_lock(%s)"
+ADVISORY_TRY_LOCK = "SELECT pg_try_advisory_lock(%s)"
+
+# The ciphertext blobs in the database (portal.store.database_blobs, migration 48), in psycopg's
+# placeholders with parameters bound by the server (binary, not quoted into the text).
+BLOB_MAKE = "INSERT INTO stored_blobs (name, day) VALUES (%s, %s)"
+BLOB_CHUNK = "INSERT INTO blob_chunks (name, seq, data) VALUES (%s, %s, %s)"
+BLOB_FINISH = "UPDATE stored_blobs SET finished = 1, size = %s, day = %s WHERE name = %s"
+BLOB_DAY = "UPDATE stored_blobs SET day = %s WHERE name = %s"
+BLOB_SIZE = "SELECT size FROM stored_blobs WHERE name = %s AND finished = 1"
+BLOB_READ = "SELECT data FROM blob_chunks WHERE name = %s AND seq = %s"
+BLOB_DELETE = "DELETE FROM stored_blobs WHERE name = %s"
+BLOB_UNFINISHED = "SELECT name FROM stored_blobs WHERE finished = 0"
+BLOB_UNREFERENCED = "SELECT name FROM stored_blobs WHERE day < %s AND NOT (name = ANY (%s))"
+ADVISORY_UNLOCK = "SELECT pg_advisory_unlock(%s)"
+
+# A backup (portal.operations.backup_postgres): one read snapshot, exported so that pg_dump copies
+# exactly what its facts (audit head, counts) were read from; a restore only into a database with
+# no table of its own yet.
+SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+SNAPSHOT_EXPORT = "SELECT pg_export_snapshot()"
+SCHEMA_VERSION = "SELECT coalesce(max(number), 0) FROM schema_migrations"
+FINISHED_BLOBS = "SELECT count(*) FROM stored_blobs WHERE finished = 1"
+OWN_TABLES = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+
+# The flood's own small writes (portal.store.waits): their commit does not wait for the WAL to
+# reach the disk; lost by a crash of the server at most, never a case (a later commit's flush
+# covers them). Housekeeping waits briefly for a lock (milliseconds).
+NO_WAIT_FOR_DISK = "SET synchronous_commit = off"
+WAIT_FOR_DISK_AGAIN = "RESET synchronous_commit"
+LOCK_TIMEOUT = "SET lock_timeout = {milliseconds}"
+
 
 class NoTranslation(ValueError):
     """A migration statement this module does not know how to give PostgreSQL (a new trigger with
@@ -112,6 +157,9 @@ def postgres_statements(number: int, statement: str) -> list[str]:
     for pattern, replacement in _REPLACEMENTS:
         statement = pattern.sub(replacement, statement)
     table = _CREATE_TABLE.match(statement)
+    if table and table.group(1) in UNLOGGED_TABLES:
+        statement = re.sub(r"^(\s*)CREATE\s+TABLE\b", r"\1CREATE UNLOGGED TABLE", statement,
+                           count=1, flags=re.IGNORECASE)
     if table and table.group(1) in ROWID_TABLES:
         statement = statement.rstrip().removesuffix(")") + (
             ",\n            rowid BIGINT GENERATED ALWAYS AS IDENTITY\n        )"

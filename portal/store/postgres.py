@@ -23,12 +23,13 @@ Needs psycopg 3 (the `postgres` extra). Connection URLs are libpq's (`postgresql
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, Sequence
 
-from portal.store.dialect import POSTGRES_SETUP, postgres_migration, postgres_query
+from portal.store.dialect import LOCK_TIMEOUT, POSTGRES_SETUP, postgres_migration, postgres_query
 from portal.store.migrations import MIGRATIONS
 
 # pg_advisory_xact_lock's key for schema changes: any fixed 64-bit number, the same on every node.
@@ -119,6 +120,22 @@ def _sqlite_error(exc: Exception) -> Exception | None:
     return None
 
 
+@contextlib.contextmanager
+def as_sqlite_errors() -> Iterator[None]:
+    """psycopg's errors raised in the block as the sqlite3 errors `_sqlite_error` maps them to, for
+    the portal's own uses of a raw psycopg connection (shared state, blobs): the same fault pages
+    (a 503 to try again, a full disk) as for every other statement."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        mapped = _sqlite_error(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
 def _plain(params: Sequence[Any] | None) -> tuple:
     # SQLite stores True as 1 in an INTEGER column; PostgreSQL would refuse a boolean there.
     return tuple(int(v) if isinstance(v, bool) else v for v in (params or ()))
@@ -157,7 +174,8 @@ class Connection:
             raise _sqlite_error(exc) or exc from exc
         self._pg.adapters.register_loader("numeric", _whole_or_float())
         # The busy timeout: how long a statement waits for a lock (the writers' lock above all).
-        self._pg.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")
+        self.lock_timeout_ms = int(busy_timeout * 1000)
+        self._pg.execute(LOCK_TIMEOUT.format(milliseconds=self.lock_timeout_ms))
 
     @property
     def conn(self) -> "Connection":

@@ -1,6 +1,7 @@
 """Writes that wait less than the others (issues 22 and 24): the flood's own small commits not
 waiting for the disk, and housekeeping that can be put off waiting only briefly for the write
-lock. Both are SQLite's settings on this request's connection, and no-ops on PostgreSQL."""
+lock. On SQLite, settings of this request's connection (PRAGMA synchronous, busy_timeout); on
+PostgreSQL their counterparts (synchronous_commit, lock_timeout: portal.store.dialect)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Callable, Iterator
 
 from sqlite_utils import Database
 
+from portal.store import dialect
 from portal.store.faults import Fault, put_off
 
 
@@ -21,10 +23,15 @@ def without_waiting_for_the_disk(db: Database) -> Iterator[None]:
     held the write lock long enough that a genuine request's write slept in SQLite's busy
     handler behind them (bench/bench_flood.py, issue 22). A power cut may lose the last such
     writes, never a case: the next ordinary commit makes them durable with its own. On
-    PostgreSQL the commits wait as every other does (its counterpart, synchronous_commit, is not
-    yet set)."""
+    PostgreSQL, synchronous_commit off for the block, then the server's setting again: a crash
+    of the server may lose the last such commits (never a half of one: the WAL still orders
+    them), and the next commit that waits flushes them with its own."""
     if not isinstance(db.conn, sqlite3.Connection):
-        yield
+        db.execute(dialect.NO_WAIT_FOR_DISK)
+        try:
+            yield
+        finally:
+            db.execute(dialect.WAIT_FOR_DISK_AGAIN)
         return
     before = db.execute("PRAGMA synchronous").fetchone()[0]
     db.execute("PRAGMA synchronous=NORMAL")
@@ -42,11 +49,17 @@ HOUSEKEEPING_WAIT_SECONDS = 0.25
 
 def put_off_briefly(db: Database, work: Callable[..., object], *args) -> Fault | None:
     """faults.put_off(work, *args), its writes on `db` waiting at most HOUSEKEEPING_WAIT_SECONDS
-    (or the busy timeout, if shorter) for SQLite's write lock. On PostgreSQL the connection's
-    lock_timeout stays as it is."""
+    (or the busy timeout, if shorter) for the write lock: SQLite's busy_timeout, PostgreSQL's
+    lock_timeout (the writers' advisory lock is taken under it)."""
     conn = db.conn
     if not isinstance(conn, sqlite3.Connection):
-        return put_off(work, *args)
+        before = conn.lock_timeout_ms
+        briefly = min(before, int(HOUSEKEEPING_WAIT_SECONDS * 1000))
+        conn.execute(dialect.LOCK_TIMEOUT.format(milliseconds=briefly))
+        try:
+            return put_off(work, *args)
+        finally:
+            conn.execute(dialect.LOCK_TIMEOUT.format(milliseconds=before))
     (before,) = conn.execute("PRAGMA busy_timeout").fetchone()
     briefly = min(int(before), int(HOUSEKEEPING_WAIT_SECONDS * 1000))
     conn.execute(f"PRAGMA busy_timeout={briefly}")

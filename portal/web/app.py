@@ -23,7 +23,7 @@ from portal.guard import flood, upload_slots, work_queues, work_slots
 from portal.intake.cases import EXAMPLE_REF
 from portal.keys import credentials, sessions
 from portal.records.casefiles import CaseNotFound
-from portal.store import BlobStore, faults, open_database
+from portal.store import blob_store, faults, open_database
 from portal.web import fault_pages, languages, page_marks
 from portal.web.context import portal_context
 from portal.web.intake import sealed_refusals
@@ -124,7 +124,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     # directory of appropriate authorities ships with the portal: filled once, then the
     # administrators'.
     start_db = open_database(settings.database_path, settings.busy_timeout_seconds)
-    app.extensions["portal_blobs"] = BlobStore(settings.blob_dir)
+    app.extensions["portal_blobs"] = blob_store(settings.blob_dir)
     start_ctx = Context(settings, start_db, app.extensions["portal_blobs"])
     _start_up_write(app, "filling the authorities", referrals.seed_directory, start_ctx)
     # No ended session's row outlives a restart.

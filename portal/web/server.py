@@ -19,7 +19,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from portal.core.config import load_settings
 from portal.hidden_details import sandbox
-from portal.store.blobs import BlobStore
+from portal.store.blobs import blob_store
 
 # IPv4 and IPv6 literals (a loose match on purpose: over-scrubbing a log line costs nothing).
 _ADDRESS = re.compile(
@@ -317,7 +317,7 @@ def _sweep_after_worker(arbiter, worker) -> None:
     Only files no live writer holds are removed (BlobStore.sweep_unfinished); counts only."""
     try:
         removed = sum(
-            BlobStore(load_settings(data_dir).blob_dir).sweep_unfinished()
+            blob_store(load_settings(data_dir).blob_dir).sweep_unfinished()
             for data_dir in arbiter.app.data_dirs()
         )
     except OSError as exc:

@@ -74,13 +74,13 @@ def test_one_organisations_sign_in_flood_leaves_the_line_to_the_others(tmp_path)
         while line.waiting() < 1 and not answers:
             pass
         # Refusals past a budget do not raise the reserved lane's price for anyone.
-        refusals = work_queues.lane_refusals()
+        refusals = work_queues.lane_refusals(a)
         for _ in range(share):
             held.enter_context(work_queues.organisation_budget(a, work_queues.LANE))
         with contextlib.suppress(work_queues.Busy):
             with work_queues.slot(a, work_queues.LANE):
                 raise AssertionError("a's lane budget is spent")
-        assert work_queues.lane_refusals() == refusals
+        assert work_queues.lane_refusals(a) == refusals
     for thread in (*flooding, signing_in):
         thread.join()
     assert [answer.status_code for answer in flood] == [503] * len(flooding)

@@ -59,7 +59,8 @@ class PostgresServer:
         database `template` (one migrated once: faster than migrating each); its URL."""
         copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            # FORCE: a connection a node kept (portal.store.shared_state's) does not hold it.
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.url(name)
 

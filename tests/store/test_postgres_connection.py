@@ -29,7 +29,7 @@ def engine(request, tmp_path, monkeypatch):
     """A function giving a new connection to one freshly migrated database of that engine."""
     path = tmp_path / "portal.db"
     if request.param == "postgres":
-        url = request.getfixturevalue("server").database("layer")
+        url = request.getfixturevalue("migrated")("layer")
         monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     else:
         monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)
@@ -138,3 +138,31 @@ def test_sql_with_no_mechanical_translation_is_refused_on_postgresql(engine, req
     for _ in range(2):
         db.execute(upsert, ["c", 1])
     assert db.execute("SELECT count FROM throttle WHERE bucket = 'c'").fetchone()[0] == 2
+
+
+def _waits(db) -> tuple[str, str]:
+    """(how long a write waits for the lock, whether a commit waits for the disk), as the engine
+    says them."""
+    if isinstance(db.conn, sqlite3.Connection):
+        return (f"{db.execute('PRAGMA busy_timeout').fetchone()[0]}ms",
+                # NORMAL in WAL mode: a commit does not wait for the disk.
+                {1: "off", 2: "on"}[db.execute("PRAGMA synchronous").fetchone()[0]])
+    return (db.execute("SHOW lock_timeout").fetchone()[0],
+            db.execute("SHOW synchronous_commit").fetchone()[0])
+
+
+def test_housekeeping_waits_briefly_and_the_floods_writes_do_not_wait_for_the_disk(engine):
+    """waits.put_off_briefly and without_waiting_for_the_disk mean the same on both engines:
+    SQLite's busy_timeout and synchronous NORMAL, PostgreSQL's lock_timeout and synchronous_commit
+    off, each only for its block."""
+    from portal.store import put_off_briefly, without_waiting_for_the_disk
+
+    db = engine(busy_timeout=10.0)
+    before = _waits(db)
+    assert before[0] in ("10000ms", "10s") and before[1] == "on"
+    seen = []
+    assert put_off_briefly(db, lambda: seen.append(_waits(db)[0])) is None
+    with without_waiting_for_the_disk(db), transaction(db):
+        seen.append(_waits(db)[1])
+    assert seen == ["250ms", "off"]
+    assert _waits(db) == before

@@ -4,7 +4,7 @@ conftest's installation (channels, officers) make an installation whose database
 through HTTP a discloser makes a disclosure with a file, an officer signs in, reads it, downloads
 the file and replies, and the discloser reads the reply by receipt; `portal audit verify` is
 intact. The case is in PostgreSQL, and the data directory has no SQLite database at all.
-`portal backup`, which copies SQLite's file, refuses rather than copy an empty one.
+`portal backup` and `portal restore` use pg_dump and pg_restore.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from click.testing import CliRunner
 
 from portal.cli import main as portal_cli
 from tests.conftest import MARKER
-from tests.support import csrf_token
+from tests.support import csrf_token, files_containing
 from tests.support.console import ATTACHMENT, disclose, open_only_case
 
 
 @pytest.fixture(autouse=True)
-def database_url(server, monkeypatch) -> str:
+def database_url(migrated, monkeypatch) -> str:
     """Set before the installation is made (autouse fixtures come first): every connection the
     commands and the app open is PostgreSQL's."""
-    url = server.database("requests")
+    url = migrated("requests")
     monkeypatch.setenv("PORTAL_DATABASE_URL", url)
     return url
 
@@ -78,12 +78,36 @@ def test_a_disclosure_is_made_read_and_answered_with_its_rows_in_postgresql(
     assert not list(installation.data_dir.rglob("*.db*"))
 
 
-def test_portal_backup_refuses_a_postgresql_installation_rather_than_copy_no_database(
-    installation, tmp_path
+def test_a_postgresql_installation_is_backed_up_and_restored_into_an_empty_database(
+    app, installation, server, monkeypatch, tmp_path
 ):
-    refused = CliRunner().invoke(
-        portal_cli, ["--data", str(installation.data_dir), "backup", str(tmp_path / "copy")]
+    """`portal backup` dumps the database (blobs included: they are rows) from one snapshot with
+    pg_dump, beside the installation's file and audit head; `portal restore` puts it into a new
+    data directory and an empty database, verifies the audit chain, and the officer reads the case
+    and its file there. A database that is not empty is refused."""
+    disclose(app.test_client())
+    copy = tmp_path / "copy"
+    made = CliRunner().invoke(
+        portal_cli, ["--data", str(installation.data_dir), "backup", str(copy)]
     )
-    assert refused.exit_code == 1 and "PostgreSQL" in refused.output
-    assert not (tmp_path / "copy").exists() or not any((tmp_path / "copy").iterdir())
-    assert not list(installation.data_dir.rglob("*.db*"))
+    assert made.exit_code == 0 and "1 case and 1 file" in made.output, made.output
+    assert sorted(path.name for path in copy.iterdir()) == [
+        "audit-head.json", "installation.json", "manifest.json", "portal.pgdump"]
+    assert not files_containing(copy, MARKER.encode())  # ciphertext only
+
+    monkeypatch.setenv("PORTAL_DATABASE_URL", server.database("restored"))
+    restored = tmp_path / "restored"
+    done = CliRunner().invoke(portal_cli, ["--data", str(restored), "restore", str(copy)])
+    assert done.exit_code == 0 and "1 case and 1 file" in done.output, done.output
+    assert "verifies" in done.output
+    refused = CliRunner().invoke(
+        portal_cli, ["--data", str(tmp_path / "again"), "restore", str(copy)]
+    )
+    assert refused.exit_code == 1 and "not empty" in refused.output
+
+    from portal.web.app import create_app
+
+    officer = create_app(restored).test_client()
+    _, page, download_url = open_only_case(officer, installation.officer)
+    assert MARKER in page.text and officer.get(download_url).data == ATTACHMENT
+    assert not list(restored.rglob("*.db*")) and not list(restored.rglob("*.blob"))

@@ -37,6 +37,8 @@ from portal.store.migrations import (
     m0039_case_key_copies,
     m0040_invitation_roles,
     m0046_sealed_reply_tokens,
+    m0047_shared_state,
+    m0048_database_blobs,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -74,5 +76,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0039_case_key_copies,
         m0040_invitation_roles,
         m0046_sealed_reply_tokens,
+        m0047_shared_state,
+        m0048_database_blobs,
     )
 ]
