@@ -42,7 +42,7 @@ _ALLOWED = (
     "get_robust_list", "rseq", "set_tid_address", "sched_yield", "sched_getaffinity", "getpid",
     "gettid", "getppid", "tgkill", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
     "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "getrandom",
-    "uname", "getuid", "geteuid", "getgid", "getegid", "sysinfo", "prlimit64", "getrlimit", "exit",
+    "uname", "getuid", "geteuid", "getgid", "getegid", "sysinfo", "getrlimit", "exit",
     "exit_group", "getpriority",
 )
 _CLONE_THREAD = 0x00010000
@@ -52,7 +52,8 @@ def confine() -> bool:
     """Load the child's seccomp filter (libseccomp through pyseccomp): only the calls in _ALLOWED,
     `write` to stdout and stderr only, `open`/`openat` read-only only, `clone` of a thread only
     (clone3 answers ENOSYS, so the C library falls back to clone, whose flags the filter can
-    read), `setpriority` of the calling thread only, `ioctl` answered ENOTTY; any other call kills
+    read), `setpriority` of the calling thread only, `prlimit64` to read a limit only, `ioctl`
+    answered ENOTTY; any other call kills
     the process (SIGSYS). It also sets
     no_new_privs. False, with nothing loaded, where libseccomp or pyseccomp is not installed."""
     try:
@@ -68,6 +69,8 @@ def confine() -> bool:
         (seccomp.ALLOW, "open", seccomp.Arg(1, seccomp.MASKED_EQ, *read_only)),
         (seccomp.ALLOW, "openat", seccomp.Arg(2, seccomp.MASKED_EQ, *read_only)),
         (seccomp.ALLOW, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, *threads)),
+        # Reading a limit only (no new one), so a parser taken over cannot lift its own bounds.
+        (seccomp.ALLOW, "prlimit64", seccomp.Arg(2, seccomp.EQ, 0)),
         # The HEVC encoder's threads lower their own priority: of the calling thread only.
         (seccomp.ALLOW, "setpriority", seccomp.Arg(1, seccomp.EQ, 0)),
         (seccomp.ERRNO(errno.ENOSYS), "clone3"),

@@ -29,3 +29,8 @@ EARLIER_VERSIONS = N_("earlier saved versions kept inside the file")
 TEXT_NOTES = N_("text notes and comments hidden in the image")
 IMAGE_DETAILS = N_("photo details (EXIF) in embedded pictures")
 OTHER = N_("other hidden data")
+
+# Every kind above: what a receipt may name (a child's answer naming anything else is not believed).
+ALL = frozenset(
+    value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
+)

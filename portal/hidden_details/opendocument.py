@@ -74,7 +74,7 @@ def _clean_content(package: Package, name: str) -> None:
                 child.text = ""
             elif local(child.tag) == "date" and child.text != _FIXED_DATE:
                 child.text = _FIXED_DATE
-            elif local(child.tag) == "sender-initials" and child.text:
+            elif local(child.tag) in ("sender-initials", "creator-initials") and child.text:
                 child.text = ""
             else:
                 continue

@@ -114,6 +114,9 @@ def clean_pdf(data: bytes) -> tuple[bytes, set[str]]:
             del document.trailer["/Info"]
         if "/ID" in document.trailer:
             found.add(kinds.DOCUMENT_ID)
+            # qpdf keeps an existing first half, the permanent one that links copies of a file;
+            # without it both halves are made from the content.
+            del document.trailer["/ID"]
         if data.count(b"%%EOF") > 1:  # each incremental update ends with one
             found.add(kinds.EARLIER_VERSIONS)
         _clean_object(document.Root, found)

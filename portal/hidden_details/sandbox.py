@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import kinds
 from .child import cleaned_bound
 
 SIZE_CAP = 64 * 1024 * 1024
@@ -314,4 +315,9 @@ def _answer(out: bytes, returncode: int, bound: int) -> Checked:
     cleaned = out[4 + size :]
     if len(cleaned) > bound:  # the child holds to it too; this holds even if it was subverted
         return Checked(None, reason="size", limits=limits, seccomp=confined)
-    return Checked(cleaned, tuple(header.get("kinds", ())), limits=limits, seccomp=confined)
+    found = header.get("kinds", ())
+    if not isinstance(found, list) or not all(
+        isinstance(kind, str) and kind in kinds.ALL for kind in found
+    ):  # a subverted child's words reach no receipt
+        return Checked(None, reason="failed", limits=limits, seccomp=confined)
+    return Checked(cleaned, tuple(found), limits=limits, seccomp=confined)

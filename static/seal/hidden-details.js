@@ -758,9 +758,10 @@ function cleanOpenDocumentPart(text, found) {
   const holder = /<((?:[\w.-]+:)?(change-info|annotation))(?=[\s>/])([^>]*?)(?<!\/)>([\s\S]*?)<\/\1\s*>/g;
   out = out.replace(holder, (all, qname, tag, attributes, body) => {
     const kind = tag === 'change-info' ? KINDS.TRACKED_CHANGES : KINDS.COMMENT_AUTHORS;
-    const detail = /<(([\w.-]+):(creator|date|sender-initials))(\s[^>]*?)?(?:\/>|>([^<]*)<\/\1\s*>)/g;
+    const detail = /<(([\w.-]+):(creator-initials|creator|date|sender-initials))(\s[^>]*?)?(?:\/>|>([^<]*)<\/\1\s*>)/g;
     const cleaned = body.replace(detail, (element, q, prefix, what, rest, value) => {
-      if (what !== 'sender-initials' && !dc.has(prefix)) return element;
+      // dc:creator and dc:date; the initials are meta: (ODF 1.3) or the change's own.
+      if (!what.endsWith('initials') && !dc.has(prefix)) return element;
       if (what === 'date') {
         if (value === FIXED_DATE) return element;
         found.add(kind);

@@ -208,6 +208,7 @@ def test_an_odt_is_cleaned_in_the_browser_as_the_server_cleans_it():
         archive = _all_xml_parses(result["cleaned"])
         everything = made.zip_texts(result["cleaned"])
         assert made.PERSON.encode() in made.zip_texts(original) and made.PERSON.encode() not in everything
+        assert f">{made.INITIALS}<".encode() not in everything  # a comment's initials (review M-A/B)
         assert b"rsid" not in everything.lower() and b"LibreOffice" not in everything
         assert made.TEXT in made.xml_text(archive.read("content.xml"), "p")
         assert archive.infolist()[0].filename == "mimetype" and archive.infolist()[0].compress_type == zipfile.ZIP_STORED

@@ -90,6 +90,8 @@ FORBIDDEN = {
     "execve": "os.execv('/bin/true', ['true'])",
     "fork": "os.fork()",
     "write": "os.open('/dev/shm/confined', os.O_WRONLY | os.O_CREAT)",
+    # Its own bounds lifted (issue 26 review, L1): as root, with no bubblewrap, that would succeed.
+    "setrlimit": "import resource; resource.setrlimit(resource.RLIMIT_CPU, resource.getrlimit(resource.RLIMIT_CPU))",
 }
 
 
@@ -106,7 +108,22 @@ def test_the_childs_seccomp_filter_kills_it_at_a_call_no_cleaning_needs():
             call=FORBIDDEN["socket"]), "/sandbox"]), capture_output=True, timeout=60)
         assert done.stdout == b"confined" and sandbox._answer(done.stdout, done.returncode, 0).reason == "forbidden"
     # Read-only opening, threads and the rest cleaning needs still work under it.
-    allowed = "import threading; open(sys.argv[1] + '/README.md').read(10); t = threading.Thread(target=len, args=[()]); t.start(); t.join()"
+    allowed = ("import threading, resource; open(sys.argv[1] + '/README.md').read(10); resource.getrlimit(resource.RLIMIT_AS);"
+               " t = threading.Thread(target=len, args=[()]); t.start(); t.join()")
     done = subprocess.run([sys.executable, "-I", "-c", CONFINED.format(call=allowed), str(ROOT)],
                           capture_output=True, timeout=60)
     assert done.returncode == 0 and done.stdout == b"confined and still running", done.stderr
+
+
+def test_a_childs_answer_naming_a_kind_the_portal_does_not_know_is_not_believed():
+    # Issue 26 review, L2: a subverted child could put any words on the receipt as "kinds".
+    import json
+
+    def answer(found):
+        header = json.dumps({"outcome": "cleaned", "kinds": found, "seccomp": True}).encode()
+        return sandbox._answer(len(header).to_bytes(4, "big") + header + b"cleaned", 0, 1 << 20)
+
+    assert answer(["location (GPS position)"]).kinds == ("location (GPS position)",)
+    for found in (["the contents of /etc/passwd"], "location (GPS position)", [["x"]]):
+        told = answer(found)
+        assert not told.checked and told.reason == "failed", found

@@ -27,7 +27,8 @@ import tests.support.hidden_files as made
 from tests.support.console import case_links, sign_in
 from tests.support.discloser import open_status
 
-NEEDLES = (made.PERSON.encode(), made.PERSON.encode("utf-16-le"), made.COMPANY.encode())
+NEEDLES = (made.PERSON.encode(), made.PERSON.encode("utf-16-le"), made.COMPANY.encode(),
+           made.INITIALS.encode())
 
 
 def _send(client, files, strip=True):
@@ -134,6 +135,8 @@ def test_files_are_cleaned_before_they_are_kept_and_the_receipt_says_what_was_re
         assert after.getexif().get_ifd(0x8825) == {} and list(after.get_flattened_data()) == list(before.get_flattened_data())
     with pikepdf.open(io.BytesIO(downloads["letter.pdf"])) as cleaned:
         assert "/Author" not in cleaned.docinfo and "/Metadata" not in cleaned.Root
+        # Both halves of the /ID new: the first is the permanent one that links copies (review M-A).
+        assert all(bytes(half) != made.PDF_ID for half in cleaned.trailer.ID), cleaned.trailer.ID
         assert made.TEXT.encode() in cleaned.pages[0].Contents.read_bytes()
     assert downloads["letter.pdf"].count(b"%%EOF") == 1
 

@@ -8,6 +8,8 @@ import re
 import zipfile
 
 PERSON = "Jane-Authorson-4e1c"
+PDF_ID = b"\xab" * 16
+INITIALS = "JQXA"  # as LibreOffice writes a comment's author's initials (meta:creator-initials)
 COMPANY = "Secret-Agency-Ltd-93b"
 TEXT = "The invoices were paid twice to the same account."
 
@@ -184,6 +186,7 @@ def odt() -> bytes:
                '</text:changed-region></text:tracked-changes>'
                f'<text:p>{TEXT}<text:change-start text:change-id="ct1"/> Added later.<text:change-end text:change-id="ct1"/></text:p>'
                f'<text:p><office:annotation><dc:creator>{PERSON}</dc:creator><dc:date>2025-03-02T11:00:00</dc:date>'
+               f'<meta:creator-initials>{INITIALS}</meta:creator-initials>'
                '<text:p>Check this.</text:p></office:annotation></text:p>'
                '</office:text></office:body></office:document-content>')
     meta = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-meta {ns} office:version="1.3"><office:meta>'
@@ -218,6 +221,8 @@ def pdf() -> bytes:
     page.obj.Contents = document.make_stream(f"BT /F1 12 Tf 72 720 Td ({TEXT}) Tj ET".encode())
     document.docinfo["/Author"] = PERSON
     document.docinfo["/Creator"] = COMPANY
+    # A permanent identifier, as a writer keeps it across every save (ISO 32000-1, 14.4).
+    document.trailer.ID = pikepdf.Array([pikepdf.String(PDF_ID), pikepdf.String(PDF_ID)])
     with document.open_metadata(set_pikepdf_as_editor=False) as xmp:
         xmp["dc:creator"] = [PERSON]
     out = io.BytesIO()
@@ -231,7 +236,8 @@ def pdf() -> bytes:
     added = f"\n{size} 0 obj\n<< /Author ({PERSON}-v2) >>\nendobj\n".encode()
     xref_at = len(first) + len(added)
     tail = (f"xref\n{size} 1\n{len(first) + 1:010d} 00000 n \ntrailer\n<< /Size {size + 1}"
-            f" /Root {root} 0 R /Info {size} 0 R /Prev {previous} >>\nstartxref\n{xref_at}\n%%EOF\n")
+            f" /Root {root} 0 R /Info {size} 0 R /Prev {previous} /ID [<{PDF_ID.hex()}> <{PDF_ID.hex()}>] >>"
+            f"\nstartxref\n{xref_at}\n%%EOF\n")
     return first + added + tail.encode()
 
 

@@ -270,11 +270,7 @@ def hidden_kind_words() -> dict[str, str]:
     """{kind as static/seal/hidden-details.js names it (the English of
     portal.hidden_details.kinds): the kind in the request's language}, for the sealing page's
     account of what it removed from each file."""
-    return {
-        kind: gettext(kind)
-        for name, kind in vars(kinds).items()
-        if name.isupper() and isinstance(kind, str)
-    }
+    return {kind: gettext(kind) for kind in sorted(kinds.ALL)}
 
 
 def fault_words(kind: str, retry_after: int) -> str:
