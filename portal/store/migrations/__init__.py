@@ -35,6 +35,7 @@ from portal.store.migrations import (
     m0037_sealed_uploads,
     m0038_authority_contacts,
     m0040_invitation_roles,
+    m0044_received_receipt_salts,
     m0046_sealed_reply_tokens,
 )
 
@@ -71,6 +72,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0037_sealed_uploads,
         m0038_authority_contacts,
         m0040_invitation_roles,
+        m0044_received_receipt_salts,
         m0046_sealed_reply_tokens,
     )
 ]
