@@ -7,6 +7,7 @@ import hmac
 from dataclasses import dataclass
 
 import crypto
+from crypto.kdf import SALT_SIZE
 from portal.casework import consent, oral
 from portal.core.clock import today
 from portal.core.context import Context
@@ -35,18 +36,21 @@ def derive_receipt(
     wait: float | None = None,
     kind: str = work_queues.RECEIPT,
     params: crypto.KdfParams | None = None,
+    salt: bytes | None = None,
 ) -> crypto.ReceiptIdentity:
     """Argon2id in the queue of its `kind` (portal.guard.work_queues): a receipt check waits only
     behind other receipt checks, a new case's sealing behind other sealing (work_slots.Busy when its
     queue is full or no slot comes free in time). A receipt check's runs at the lowest CPU
     priority. `params`: a receipt version's cost (receipt_versions); by default the current
-    version's, which every new receipt is made at."""
+    version's, which every new receipt is made at. `salt`: the installation salt the case came
+    with (receipt_salts); by default this installation's own."""
     settings = ctx.settings
     params = params or settings.receipt_params
+    salt = salt or settings.install_salt
     return work_queues.run(
         settings,
         kind,
-        lambda: crypto.derive_receipt_identity(receipt, settings.install_salt, params),
+        lambda: crypto.derive_receipt_identity(receipt, salt, params),
         wait=wait,
     )
 
@@ -55,6 +59,50 @@ def receipt_versions(settings) -> tuple[tuple[int, crypto.KdfParams], ...]:
     """(version, Argon2id cost) of every receipt version the installation opens, the current one
     first, then the older ones it still has receipts of (SECURITY.md, "Argon2id parameters")."""
     return ((settings.receipt_version, settings.receipt_params), *settings.older_receipt_params)
+
+
+def receipt_salts(ctx: Context) -> tuple[bytes, ...]:
+    """This installation's own salt, then each other installation's salt that a case moved here
+    came with (migration 44, in byte order): a receipt check derives once per salt and version."""
+    rows = ctx.db.execute(
+        "SELECT DISTINCT salt FROM case_receipt_salts ORDER BY salt"
+    ).fetchall()
+    own = ctx.settings.install_salt
+    return (own, *[bytes(salt) for (salt,) in rows if bytes(salt) != own])
+
+
+def salt_of_case(ctx: Context, case_id: str) -> bytes:
+    """The installation salt the case's receipt was derived under (its sending installation's for
+    a case moved here, else this installation's own)."""
+    row = ctx.db.execute(
+        "SELECT salt FROM case_receipt_salts WHERE case_id = ?", [case_id]
+    ).fetchone()
+    return bytes(row[0]) if row else ctx.settings.install_salt
+
+
+def keep_salt_of_moved_case(ctx: Context, case_id: str, salt: bytes) -> None:
+    """Inside the caller's transaction (the one that writes a case moved here): keep the
+    installation salt its receipt was derived under, so the receipt opens it here. The salt is
+    16 bytes (crypto.kdf.SALT_SIZE); this installation's own needs no row. ValueError otherwise."""
+    if not isinstance(salt, bytes) or len(salt) != SALT_SIZE:
+        raise ValueError("an installation salt is 16 bytes")
+    if salt != ctx.settings.install_salt:
+        ctx.db.execute(
+            "INSERT INTO case_receipt_salts (case_id, salt) VALUES (?, ?)", [case_id, salt]
+        )
+
+
+def _find(ctx: Context, receipt: str, kind: str) -> tuple[str, crypto.ReceiptIdentity] | None:
+    """(case id, identity) of the receipt, trying each salt and version (receipt_salts,
+    receipt_versions); a lookup found under a salt other than its case's opens nothing."""
+    for salt in receipt_salts(ctx):
+        # A receipt code carries no version: the current one first, then each older one.
+        for _version, params in receipt_versions(ctx.settings):
+            identity = derive_receipt(ctx, receipt, kind=kind, params=params, salt=salt)
+            case_id = case_of_lookup(ctx, identity.lookup_id)
+            if case_id is not None and hmac.compare_digest(salt_of_case(ctx, case_id), salt):
+                return case_id, identity
+    return None
 
 
 def check_receipt_typing(receipt_text: str) -> None:
@@ -95,14 +143,10 @@ def open_status(
     """
     receipt = crypto.normalise_receipt(receipt_text)
     kind = work_queues.LANE if lane else work_queues.RECEIPT
-    # A receipt code carries no version: the current one first, then each older one.
-    for _version, params in receipt_versions(ctx.settings):
-        identity = derive_receipt(ctx, receipt, kind=kind, params=params)
-        case_id = case_of_lookup(ctx, identity.lookup_id)
-        if case_id is not None:
-            break
-    else:
+    found = _find(ctx, receipt, kind)
+    if found is None:
         raise StatusNotFound()
+    case_id, identity = found
     try:
         case_key = casefiles.open_case_key(ctx, case_id, "discloser", identity.private_key)
     except CaseNotFound as exc:
