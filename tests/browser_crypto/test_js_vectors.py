@@ -117,6 +117,14 @@ def _calls(v) -> list[tuple[list[tuple], list]]:
         return [[("ed25519PublicKey", [v["seed"]]), v["public_key"]],
                 [("manifestCanonicalBytes", [json.loads(v["canonical"])]), canonical],
                 [("verifyEd25519", [v["public_key"], v["signature"], canonical]), True]]
+    if kind == "key-copy":
+        # The browser makes no key copies (an officer's, issue 25): its primitives give the same.
+        from crypto._format import header, lp
+        from crypto.key_copies import KIND_KEY_COPY
+        ad = header(KIND_KEY_COPY) + lp(v["case_id"].encode(), v["recipient"].encode())
+        return [[("deriveSubkey", [v["private_key"], "case-key-copy"]), v["copy_key"]],
+                [("aeadDecrypt", [v["copy_key"], v["nonce"], v["copy"][26:], ad]), v["case_key"]],
+                [("aeadEncrypt", [v["copy_key"], v["nonce"], v["case_key"], ad]), v["copy"][26:]]]
     raise AssertionError(f"no browser check for kind {kind}")
 
 
