@@ -35,6 +35,7 @@ from portal.intake import (
     sealed_uploads,
     sealed_wire,
 )
+from portal.core import words
 from portal.records import casefiles
 from portal.web import languages
 from portal.web.context import portal_context
@@ -192,6 +193,8 @@ def sealed_disclose():
             {
                 "sealed_by": sealed.BROWSER,
                 "answer_by": answer_by,
+                # As the receipt page without script says it: "13 January 2027".
+                "answer_by_words": words.date_words(answer_by, languages.page_language()),
                 "regime": regime,
                 "receipt_page": url_for("discloser.sealed_received"),
             }
