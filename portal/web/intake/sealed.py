@@ -25,6 +25,7 @@ from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
+from portal.core import words
 from portal.guard import flood, submissions
 from portal.intake import (
     case_status,
@@ -35,7 +36,6 @@ from portal.intake import (
     sealed_uploads,
     sealed_wire,
 )
-from portal.core import words
 from portal.records import casefiles
 from portal.web import languages
 from portal.web.context import portal_context
