@@ -110,6 +110,7 @@ def _clean_part(package: Package, name: str, renumbered: dict[str, str]) -> None
     root = package.parse(name)
     about_people = bool(_COMMENT_PARTS.search(name))
     changed = False
+    named: set[str] = set()  # "Name:" for each author blanked: Excel starts a note's text with it
     for element in list(root.iter()):
         if not isinstance(element.tag, str):
             continue
@@ -162,7 +163,12 @@ def _clean_part(package: Package, name: str, renumbered: dict[str, str]) -> None
                 package.found.add(kind)
                 changed = True
         if tag in {"author", "name"} and about_people and element.text and not len(element):
+            named.add(element.text.strip() + ":")
             element.text = ""  # xl/commentsN.xml <authors><author>NAME</author>
+            package.found.add(kinds.COMMENT_AUTHORS)
+            changed = True
+        elif tag == "t" and about_people and element.text and element.text.strip() in named:
+            element.text = ""  # <comment><text><r><t>NAME:</t></r>... (the authors come first)
             package.found.add(kinds.COMMENT_AUTHORS)
             changed = True
     if changed:

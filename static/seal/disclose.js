@@ -639,7 +639,9 @@ async function sendSealed(sealed) {
   $('metadata-files').replaceChildren(...sealed.read.map(fileReport));
   $('metadata-report').hidden = sealed.read.length === 0;
   if (typeof answer.answer_by === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(answer.answer_by)) {
-    show($('answer-by'), word('answer_by', { day: answer.answer_by }));
+    const said = answer.answer_by_words;  // the day in words, in the page's language
+    const day = typeof said === 'string' && said.length > 0 && said.length <= 64 ? said : answer.answer_by;
+    show($('answer-by'), word('answer_by', { day }));
   }
   $('done').hidden = false;
 }

@@ -579,7 +579,15 @@ function cleanPart(name, text, renumbered, found) {
     return `<${qname}${kept}${slash}>`;
   });
   if (aboutPeople) {
+    const named = new Set();
     out = out.replace(/(<((?:[\w.-]+:)?(?:author|name))>)([^<]+)(<\/\2>)/g, (all, open, q, value, close) => {
+      found.add(KINDS.COMMENT_AUTHORS);
+      named.add(`${value.trim()}:`);
+      return `${open}${close}`;
+    });
+    // Excel starts a note's text with its author's name, "Name:", as a run of its own.
+    out = out.replace(/(<((?:[\w.-]+:)?t)(?:\s[^>]*)?>)([^<]+)(<\/\2>)/g, (all, open, q, value, close) => {
+      if (!named.has(value.trim())) return all;
       found.add(KINDS.COMMENT_AUTHORS);
       return `${open}${close}`;
     });

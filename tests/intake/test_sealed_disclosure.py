@@ -4,6 +4,8 @@ officers read it like a case the server sealed, and the discloser checks status 
 script."""
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 
 import pytest
@@ -36,6 +38,9 @@ def test_a_disclosure_sealed_in_the_browser_is_stored_as_sent_and_the_officer_re
     sealed, response = disclose_sealed(client, VALUES)
     assert response.status_code == 201, response.text
     assert response.get_json()["sealed_by"] == "browser"
+    # The day to hear by in words, as the receipt page without script says it (review 26, L3).
+    answer_by = dt.date.fromisoformat(response.get_json()["answer_by"])
+    assert response.get_json()["answer_by_words"] == f"{answer_by.day} {answer_by:%B %Y}"
 
     ctx, case = only_case(installation.data_dir)
     assert case.id == sealed.case_id and case.sealed_by == "browser" and case.status == "received"
@@ -407,7 +412,7 @@ def test_a_sealed_reply_carries_a_file_uploaded_in_parts(client, installation):
     data = os.urandom(150_000)
     attachment_id, blob, _ = seal_file(sealed.case_key, sealed.case_id, "minutes.pdf", data)
     meta = {"name": "minutes.pdf", "type": "application/pdf", "size": len(data), "message": body["message_id"],
-            "hidden": "unchecked", "hidden_kinds": []}
+            "hidden": "unknown", "hidden_kinds": []}  # a PDF: the browser cannot check one
     meta_ct = crypto.encrypt_field(sealed.case_key, sealed.case_id, f"attachment:{attachment_id}",
                                    json.dumps(meta).encode())
     upload = upload_blob(client, setup["csrf_token"], blob)
@@ -435,7 +440,10 @@ def test_a_sealed_reply_carries_a_file_uploaded_in_parts(client, installation):
     ctx.db.conn.close()
     officer = client.application.test_client()
     sign_in(officer, installation.officer)
-    assert "minutes.pdf" in officer.get(f"/console/cases/{case.ref}").text
+    page = officer.get(f"/console/cases/{case.ref}").text
+    assert "minutes.pdf" in page
+    # Issue 26 review, L3: the browser could not check it; the portal can (a clean copy).
+    assert "not checked by the discloser's browser" in page and "a kind of file the portal cannot check" not in page
     assert officer.get(f"/console/cases/{case.ref}/attachments/{attachment_id}").data == data
 
 

@@ -159,7 +159,8 @@ def xlsx() -> bytes:
              f'<row r="1"><c r="A1" t="inlineStr"><is><t>{TEXT}</t></is></c></row></sheetData></worksheet>')
     comments = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><comments xmlns="{main}">'
                 f'<authors><author>{PERSON}</author></authors><commentList><comment ref="A1" authorId="0">'
-                '<text><t>Twice?</t></text></comment></commentList></comments>')
+                f'<text><r><rPr><b/></rPr><t>{PERSON}:</t></r><r><t xml:space="preserve">\nTwice?</t></r></text>'
+                '</comment></commentList></comments>')
     revisions = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><headers xmlns="{main}">'
                  f'<header guid="{{00000000-0000-0000-0000-000000000001}}" dateTime="2025-03-02T10:00:00"'
                  f' userName="{PERSON}"/></headers>')

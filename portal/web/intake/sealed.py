@@ -25,6 +25,7 @@ from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
+from portal.core import words
 from portal.guard import flood, submissions
 from portal.intake import (
     case_status,
@@ -192,6 +193,8 @@ def sealed_disclose():
             {
                 "sealed_by": sealed.BROWSER,
                 "answer_by": answer_by,
+                # As the receipt page without script says it: "13 January 2027".
+                "answer_by_words": words.date_words(answer_by, languages.page_language()),
                 "regime": regime,
                 "receipt_page": url_for("discloser.sealed_received"),
             }
