@@ -400,9 +400,12 @@ def test_a_resume_record_planted_by_someone_who_knows_the_file_is_refused(base_u
         const setup = await (await fetch('/disclose/sealed/setup')).json();
         const begun = await fetch('/disclose/sealed/uploads', {method: 'POST', body: JSON.stringify({v: 1, size}),
             headers: {'Content-Type': 'application/json', 'X-CSRFToken': setup.csrf_token}});
-        return {token: setup.csrf_token, day: setup.day, upload: (await begun.json()).upload}; }""",
+        const answer = await begun.text();
+        return {token: setup.csrf_token, day: setup.day, status: begun.status, answer,
+                upload: begun.ok ? JSON.parse(answer).upload : null}; }""",
                           crypto.padded_blob_size(len(data)))
     attacker.close()
+    assert theirs["upload"], theirs  # the attacker's own upload was begun
     case_id = os.urandom(16).hex()
     context = browser.new_context()
     page = context.new_page()
