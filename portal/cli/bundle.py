@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import main
+from portal.cli.words import Refused, _
 
 # verify-bundle's exit codes (docs/interface.md): 2 is click's own for a usage error.
 EXIT_VERIFIED = 0
@@ -41,9 +42,11 @@ def bundle_key_new(out: Path) -> None:
     try:
         public = write_release_key(out)
     except FileExistsError:
-        raise click.ClickException(f"{out} exists: refusing to overwrite a release key.")
-    click.echo(f"wrote {out} (secret, mode 0600: keep it offline, never on the server)")
-    click.echo(f"public key {public.hex()} in {out}.pub, fingerprint {key_fingerprint(public)}")
+        raise Refused(_("%(file)s exists: refusing to overwrite a release key.", file=out))
+    click.echo(_("wrote %(file)s (secret, mode 0600: keep it offline, never on the server)",
+                 file=out))
+    click.echo(_("public key %(key)s in %(file)s.pub, fingerprint %(fingerprint)s",
+                 key=public.hex(), file=out, fingerprint=key_fingerprint(public)))
 
 
 @main.command("sign-bundle")
@@ -82,9 +85,9 @@ def sign_bundle(key_file: Path, roots_file: Path, bundle_version: str | None,
     from portal.operations import release_bundle
 
     if (webcat_policy is None) != (webcat_cas_url is None):
-        raise click.UsageError("--webcat-policy and --webcat-cas-url go together.")
+        raise click.UsageError(_("--webcat-policy and --webcat-cas-url go together."))
     if webcat_out is None and (webcat_policy or webcat_app):
-        raise click.UsageError("--webcat-policy and --webcat-app need --webcat-out.")
+        raise click.UsageError(_("--webcat-policy and --webcat-app need --webcat-out."))
     top = seal_dir or release_bundle.seal_dir()
     try:
         policy = None if webcat_policy is None else webcat_policy.read_text().strip()
@@ -94,13 +97,14 @@ def sign_bundle(key_file: Path, roots_file: Path, bundle_version: str | None,
         count = release_bundle.sign(top, key_file.read_text(), roots,
                                     bundle_version or _portal_version(), out or top, webcat)
     except (BundleError, RosterFileError) as exc:
-        raise click.ClickException(f"Nothing was signed: {exc}.")
-    click.echo(f"signed {count} files and {len(roots)} channel roots into {out or top}")
+        raise Refused(_("Nothing was signed: %(problem)s.", problem=exc))
+    click.echo(_("signed %(files)s files and %(roots)s channel roots into %(dir)s",
+                 files=count, roots=len(roots), dir=out or top))
     if webcat is not None:
-        made = ("manifest.json and enrollment.json" if webcat.policy
-                else "manifest.json (no enrollment.json: no --webcat-policy)")
-        click.echo(f"WEBCAT: {made} in {webcat_out}; its Sigsum proof is WEBCAT's tooling's to add"
-                   " (docs/deploy.md, 7c)")
+        made = (_("manifest.json and enrollment.json") if webcat.policy
+                else _("manifest.json (no enrollment.json: no --webcat-policy)"))
+        click.echo(_("WEBCAT: %(made)s in %(dir)s; its Sigsum proof is WEBCAT's tooling's to add"
+                     " (docs/deploy.md, 7c)", made=made, dir=webcat_out))
 
 
 @main.command("verify-bundle")
@@ -125,26 +129,29 @@ def verify_bundle(public_key: str | None, roots_file: Path | None, seal_dir: Pat
         result = release_bundle.check(top, trusted)
         expected_roots = None if roots_file is None else read_roots(roots_file)
     except (BundleError, RosterFileError) as exc:
-        click.echo(f"NOT VERIFIED: {exc}.", err=True)
+        # The verdict word stays as it is, for scripts; what follows is the operator's.
+        click.echo("NOT VERIFIED: " + _("%(problem)s.", problem=exc), err=True)
         sys.exit(EXIT_SIGNATURE_BAD)
     found = result.differences
-    problems = [f"added (not in the manifest): {p}" for p in found.added]
-    problems += [f"missing (in the manifest, not served): {p}" for p in found.missing]
-    problems += [f"changed (its bytes differ from the manifest's hash): {p}" for p in found.changed]
+    problems = [_("added (not in the manifest): %(file)s", file=p) for p in found.added]
+    problems += [_("missing (in the manifest, not served): %(file)s", file=p)
+                 for p in found.missing]
+    problems += [_("changed (its bytes differ from the manifest's hash): %(file)s", file=p)
+                 for p in found.changed]
     if expected_roots is not None and expected_roots != result.manifest.roots:
-        problems.append(f"the manifest's roots are not those of {roots_file}")
+        problems.append(_("the manifest's roots are not those of %(file)s", file=roots_file))
     if problems:
-        click.echo("NOT VERIFIED: the served bundle is not the signed one.", err=True)
+        click.echo("NOT VERIFIED: " + _("the served bundle is not the signed one."), err=True)
         for line in problems:
             click.echo(f"  {line}", err=True)
         sys.exit(EXIT_FILES_DIFFER)
-    click.echo(
-        f"verified: bundle {result.manifest.version}, {len(result.manifest.files)} files,"
-        f" {len(result.manifest.roots)} channel roots,"
-        f" signed by {key_fingerprint(result.signer)}"
-    )
+    details = _(
+        "bundle %(version)s, %(files)s files, %(roots)s channel roots, signed by %(fingerprint)s",
+        version=result.manifest.version, files=len(result.manifest.files),
+        roots=len(result.manifest.roots), fingerprint=key_fingerprint(result.signer))
+    click.echo(f"verified: {details}")
     if public_key is None:
-        click.echo("No --public-key given: compare that fingerprint with the release key's.")
+        click.echo(_("No --public-key given: compare that fingerprint with the release key's."))
 
 
 def _public_key(value: str) -> bytes:
@@ -155,9 +162,9 @@ def _public_key(value: str) -> bytes:
         try:
             text = Path(value).read_text().strip()
         except OSError:
-            raise BundleError("--public-key is neither 64 hex digits nor a readable file")
+            raise BundleError(_("--public-key is neither 64 hex digits nor a readable file"))
     if not _is_hex32(text):
-        raise BundleError("--public-key does not hold a public key of 64 hex digits")
+        raise BundleError(_("--public-key does not hold a public key of 64 hex digits"))
     return bytes.fromhex(text)
 
 

@@ -71,8 +71,8 @@ def ready_to_serve(data_dir: Path) -> None:
             click.echo(f"  {line}", err=True)
     refusal = release_key_problem(ctx.settings)
     if refusal:
-        click.echo(f"WARNING: PORTAL_RELEASE_KEY is not served, so the sealing page will seal"
-                   f" nothing: {refusal} (docs/deploy.md, 7c).", err=True)
+        click.echo(_("WARNING: PORTAL_RELEASE_KEY is not served, so the sealing page will seal"
+                     " nothing: %(problem)s (docs/deploy.md, 7c).", problem=refusal), err=True)
     unfinished, orphaned = ctx.blobs.sweep(case_attachments.referenced_blobs(ctx))
     # Files sealed in browsers, never named by a disclosure; on a full disk (the database opened
     # read-only, portal.store.db.connect) this waits for the next start and the portal serves on.

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from portal.cli.service import SERVICE_OPTION, org
+from portal.cli.words import Refused, _, said
 from portal.service import registry
 
 
@@ -31,10 +32,11 @@ def org_archive_key(out: Path) -> None:
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise click.ClickException(f"{out} is there already; choose a new file.")
+        raise Refused(_("%(file)s is there already; choose a new file.", file=out))
     with os.fdopen(fd, "w") as fh:
         fh.write(private + "\n")
-    click.echo(f"The private half is in {out}: keep it off the service; it alone opens archives.")
+    click.echo(_("The private half is in %(file)s: keep it off the service; it alone opens"
+                 " archives.", file=out))
     click.echo(f"fingerprint: {archive.fingerprint(archive.read_public_key(public))}")
     click.echo(public)
 
@@ -43,7 +45,8 @@ def _key_file(path: Path) -> str:
     try:
         return path.read_text()
     except OSError as exc:
-        raise click.ClickException(f"{path} cannot be read: {exc.strerror or exc}.")
+        raise Refused(_("%(file)s cannot be read: %(problem)s.", file=path,
+                        problem=exc.strerror or exc))
 
 
 _ARCHIVE_KEY = click.option(
@@ -72,10 +75,14 @@ def org_backup(slug: str, dest: Path, public_key: str, service_dir: Path) -> Non
     try:
         made = back_up(service_dir, slug, public_key, dest)
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     click.echo(
-        f"Archived {slug} ({made.cases} case(s), {made.blobs} file(s)) to {dest}, sealed to the"
-        f" archive key {made.key_fingerprint}."
+        _(
+            "Archived %(slug)s (%(cases)s case(s), %(files)s file(s)) to %(file)s, sealed to the"
+            " archive key %(fingerprint)s.",
+            slug=slug, cases=made.cases, files=made.blobs, file=dest,
+            fingerprint=made.key_fingerprint,
+        )
     )
     click.echo(f"archive sha256: {made.sha256}")
 
@@ -93,14 +100,18 @@ def org_restore(source: Path, key_file: Path | None, slug: str | None, service_d
     from portal.service.archives import restore
 
     if key_file is None:
-        raise click.ClickException("An archive opens with its archive key: give --archive-key.")
+        raise Refused(_("An archive opens with its archive key: give --archive-key."))
     try:
         restored = restore(service_dir, source, _key_file(key_file), slug=slug)
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     click.echo(
-        f"Restored {restored.organisation.slug} ({restored.organisation.name}):"
-        f" {restored.cases} case(s); the audit chain verifies (length {restored.audit_length})."
+        _(
+            "Restored %(slug)s (%(name)s): %(cases)s case(s); the audit chain verifies (length"
+            " %(length)s).",
+            slug=restored.organisation.slug, name=restored.organisation.name,
+            cases=restored.cases, length=restored.audit_length,
+        )
     )
 
 
@@ -134,7 +145,8 @@ def org_erase(
     from portal.service.erasure import erase
 
     if not yes:
-        click.confirm(f"Erase {slug} and everything it holds from this service?", abort=True)
+        click.confirm(_("Erase %(slug)s and everything it holds from this service?", slug=slug),
+                      abort=True)
     try:
         erased = erase(
             service_dir,
@@ -144,7 +156,10 @@ def org_erase(
             disposal_authority=disposal_authority,
         )
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     click.echo(
-        f"Erased {slug}: {erased.files} file(s) removed; the service audit names it {erased.id}."
+        _(
+            "Erased %(slug)s: %(files)s file(s) removed; the service audit names it %(id)s.",
+            slug=slug, files=erased.files, id=erased.id,
+        )
     )

@@ -82,7 +82,7 @@ def service_notify(service_dir: Path, parent_pid: int | None) -> None:
     try:
         registry.organisations(service_dir)
     except registry.ServiceError as exc:
-        raise click.ClickException(str(exc))
+        raise Refused(said(exc))
     keep_running(service_dir, parent_pid or os.getppid())
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from portal.core.context import open_context
 from portal.core.installation_file import INSTALLATION_FILE
+from portal.core.words import N_, Sentence
 from portal.records import audit_verify
 from portal.records.audit_head import Head, read_head
 from portal.service import operator
@@ -54,7 +55,12 @@ def _digests(root: Path) -> dict[str, tuple[str, int]]:
     found = {}
     for path in sorted(root.rglob("*")):
         if path.is_symlink():
-            raise ServiceError(f"{path} is a symbolic link; move the installation by hand.")
+            raise ServiceError(Sentence(
+                N_(
+                    "%(path)s is a symbolic link; move the installation by hand."
+                ),
+                path=path,
+            ))
         if path.is_file():
             digest = hashlib.sha256()
             with open(path, "rb") as fh:
@@ -73,7 +79,12 @@ def _copy_checked(source: Path, target: Path) -> None:
     os.chmod(partial, 0o700)
     if _digests(partial) != _digests(source):
         shutil.rmtree(partial, ignore_errors=True)
-        raise ServiceError(f"The copy of {source} differs from it; nothing was moved.")
+        raise ServiceError(Sentence(
+            N_(
+                "The copy of %(source)s differs from it; nothing was moved."
+            ),
+            source=source,
+        ))
     os.rename(partial, target)
     shutil.rmtree(source)
 
@@ -88,18 +99,39 @@ def adopt_installation(
     service, or an audit chain that does not verify."""
     service_dir, source = Path(service_dir).resolve(), Path(source).resolve()
     if not (source / INSTALLATION_FILE).is_file() or (source / SERVICE_FILE).exists():
-        raise ServiceError(f"{source} is not the data directory of an installation.")
+        raise ServiceError(Sentence(
+            N_(
+                "%(source)s is not the data directory of an installation."
+            ),
+            source=source,
+        ))
     if source == service_dir or service_dir in source.parents or source in service_dir.parents:
-        raise ServiceError(f"{source} is part of the service already.")
+        raise ServiceError(Sentence(
+            N_(
+                "%(source)s is part of the service already."
+            ),
+            source=source,
+        ))
     before = _chain(source)
     if not before.intact:
-        raise ServiceError(f"The audit chain of {source} does not verify: {before.message}")
+        raise ServiceError(Sentence(
+            N_(
+                "The audit chain of %(source)s does not verify: %(message)s"
+            ),
+            source=source,
+            message=before.message,
+        ))
     head = read_head(source)
     copied = []
 
     def move(target: Path) -> None:
         if target.exists() and any(target.iterdir()):
-            raise ServiceError(f"{target} is there already and not empty; nothing was moved.")
+            raise ServiceError(Sentence(
+                N_(
+                    "%(target)s is there already and not empty; nothing was moved."
+                ),
+                target=target,
+            ))
         if target.exists():
             target.rmdir()
         if not copy:
@@ -117,7 +149,14 @@ def adopt_installation(
     after = _chain(target, head if isinstance(head, Head) else None)
     if not after.intact or after.length != before.length:
         raise ServiceError(
-            f"The audit chain of {target} does not verify after the move: {after.message}"
+            Sentence(
+                N_(
+                    "The audit chain of %(target)s does not verify after the move:"
+                    " %(message)s"
+                ),
+                target=target,
+                message=after.message,
+            )
         )
     operator.record(service_dir, "organisation_adopt", {"organisation": made.id})
     return Adopted(made, bool(copied), after.length)

@@ -42,6 +42,7 @@ from crypto.errors import DecryptionError
 from crypto.stream import StreamEncryptor, iter_decrypt
 from portal.core.clock import today
 from portal.core.installation_file import INSTALLATION_FILE
+from portal.core.words import N_, Sentence
 from portal.operations import backup
 from portal.service import operator
 from portal.service.registry import (
@@ -86,7 +87,12 @@ def _other_files(data_dir: Path) -> list[str]:
         if relative.parts[0] in _IN_THE_BACKUP or path.name.endswith(_NOT_KEPT):
             continue
         if path.is_symlink():
-            raise ServiceError(f"{path} is a symbolic link; an archive holds files only.")
+            raise ServiceError(Sentence(
+                N_(
+                    "%(path)s is a symbolic link; an archive holds files only."
+                ),
+                path=path,
+            ))
         if path.is_file():
             found.append(relative.as_posix())
     return found
@@ -118,7 +124,12 @@ def back_up(service_dir: Path, slug: str, public_key: str, dest: Path) -> Archiv
     except ValueError as exc:
         raise ServiceError(str(exc))
     if dest.exists():
-        raise ServiceError(f"{dest} is there already; an archive goes into a new file.")
+        raise ServiceError(Sentence(
+            N_(
+                "%(dest)s is there already; an archive goes into a new file."
+            ),
+            dest=dest,
+        ))
     data_dir = data_dir_of(service_dir, slug)
     work = work_dir(service_dir)
     partial = dest.with_name(f".{dest.name}.part")
@@ -216,14 +227,24 @@ def open_archive(source: Path, private_key: str, into: Path) -> dict:
             with tarfile.open(fileobj=plain, mode="r|") as tar:
                 for member in tar:
                     if not (member.isfile() or member.isdir()) or not _member_path(member.name):
-                        raise ServiceError(f"The archive holds {member.name!r}, not its own.")
+                        raise ServiceError(Sentence(
+                            N_(
+                                "The archive holds %(name)s, not its own."
+                            ),
+                            name=repr(member.name),
+                        ))
                     tar.extract(member, into, filter="data")
             plain.finish()
         return json.loads((into / ABOUT).read_text())
     except (DecryptionError, tarfile.TarError) as exc:
-        raise ServiceError(f"The archive cannot be opened with this key: {exc}")
+        raise ServiceError(Sentence(
+            N_(
+                "The archive cannot be opened with this key: %(exc)s"
+            ),
+            exc=exc,
+        ))
     except (OSError, ValueError, KeyError) as exc:
-        raise ServiceError(f"The archive is not whole: {exc}")
+        raise ServiceError(Sentence(N_("The archive is not whole: %(exc)s"), exc=exc))
 
 
 @dataclass(frozen=True)

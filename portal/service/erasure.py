@@ -22,6 +22,7 @@ from pathlib import Path
 
 from portal.core.context import open_context
 from portal.core.installation_file import INSTALLATION_FILE
+from portal.core.words import N_, Sentence
 from portal.service import operator
 from portal.service.archives import file_digest, open_archive, work_dir
 from portal.service.registry import ServiceError, organisation, remove_organisation
@@ -62,7 +63,10 @@ def _check_export(service_dir: Path, org_id: str, archive_path: Path, private_ke
     digest = file_digest(archive_path)
     if about.get("id") != org_id or not _backed_up(service_dir, org_id, digest):
         raise ServiceError(
-            "That archive is not one this service made of this organisation; nothing was erased."
+            N_(
+                    "That archive is not one this service made of this organisation; nothing"
+                    " was erased."
+            )
         )
     return digest
 
@@ -102,17 +106,20 @@ def erase(
     reference = (disposal_authority or "").strip()
     if bool(archive_path) == bool(reference):
         raise ServiceError(
-            "Erasing needs the organisation's export (--archive with --archive-key) or the"
-            " reference of a disposal authority (--disposal-authority), one of the two."
+            N_(
+                    "Erasing needs the organisation's export (--archive with --archive-key)"
+                    " or the reference of a disposal authority (--disposal-authority), one of"
+                    " the two."
+            )
         )
     detail: dict = {"organisation": member.id}
     if archive_path:
         if not private_key:
-            raise ServiceError("The archive is checked with the organisation's archive key.")
+            raise ServiceError(N_("The archive is checked with the organisation's archive key."))
         detail["archive"] = _check_export(service_dir, member.id, Path(archive_path), private_key)
     else:
         if len(reference) > _MOST_REFERENCE:
-            raise ServiceError("A disposal authority's reference is short, such as DA 734.")
+            raise ServiceError(N_("A disposal authority's reference is short, such as DA 734."))
         detail["disposal_authority"] = reference
     aside = service_dir / f".erasing-{secrets.token_hex(8)}"
     remove_organisation(service_dir, slug, lambda data_dir: os.rename(data_dir, aside))

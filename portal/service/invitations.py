@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portal.core.context import open_context
+from portal.core.words import N_, Sentence
 from portal.keys import accounts, invitations
 from portal.keys.accounts import AccountError
 from portal.keys.channels import channel_officers, resolve_channels
@@ -32,7 +33,7 @@ def invite_member(
     for an organisation that is past its first administrator or a channel past its first officer,
     or a malformed invitation."""
     if slug not in {org.slug for org in organisations(service_dir)}:
-        raise ServiceError(f"There is no organisation '{slug}'.")
+        raise ServiceError(Sentence(N_("There is no organisation '%(slug)s'."), slug=slug))
     if role not in ROLES:
         raise AccountError("The role is admin or officer.")
     ctx = open_context(data_dir_of(service_dir, slug))

@@ -21,6 +21,7 @@ from typing import Callable
 
 from portal.core.clock import today
 from portal.core.installation_file import installation_lock, write_private_json
+from portal.core.words import N_, Sentence
 from portal.operations.installing import make_installation
 from portal.service import operator
 
@@ -56,14 +57,24 @@ def _new_id() -> str:
 def _read(service_dir: Path) -> dict:
     path = service_dir / SERVICE_FILE
     if not path.exists():
-        raise ServiceError(f"{service_dir} is not a service directory; run `portal service init`.")
+        raise ServiceError(Sentence(
+            N_(
+                "%(service_dir)s is not a service directory; run `portal service init`."
+            ),
+            service_dir=service_dir,
+        ))
     return json.loads(path.read_text())
 
 
 def create_service(service_dir: Path, *, insecure_fast_kdf: bool = False) -> None:
     """Make an empty service directory (0700). Raises ServiceError if one is there already."""
     if (service_dir / SERVICE_FILE).exists():
-        raise ServiceError(f"{service_dir} is already a service directory; refusing to overwrite.")
+        raise ServiceError(Sentence(
+            N_(
+                "%(service_dir)s is already a service directory; refusing to overwrite."
+            ),
+            service_dir=service_dir,
+        ))
     service_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     (service_dir / "organisations").mkdir(mode=0o700, exist_ok=True)
     make_installation(service_dir / NOWHERE, insecure_fast_kdf=insecure_fast_kdf)
@@ -95,15 +106,25 @@ def register_organisation(
     it. ServiceError as create_organisation (not audited here: the caller records what it did)."""
     if not SLUG.fullmatch(slug) or slug == NOWHERE:
         raise ServiceError(
-            "A slug is 1 to 40 lower-case letters, digits and hyphens, not starting or ending"
-            f" with a hyphen (and not '{NOWHERE}')."
+            Sentence(
+                N_(
+                    "A slug is 1 to 40 lower-case letters, digits and hyphens, not starting"
+                    " or ending with a hyphen (and not '%(nowhere)s')."
+                ),
+                nowhere=NOWHERE,
+            )
         )
     if not name.strip():
-        raise ServiceError("An organisation needs a name.")
+        raise ServiceError(N_("An organisation needs a name."))
     with installation_lock(service_dir):
         document = _read(service_dir)
         if any(entry["slug"] == slug for entry in document["organisations"]):
-            raise ServiceError(f"There is already an organisation '{slug}'.")
+            raise ServiceError(Sentence(
+                N_(
+                    "There is already an organisation '%(slug)s'."
+                ),
+                slug=slug,
+            ))
         make(data_dir_of(service_dir, slug))
         entry = {
             "slug": slug,
@@ -132,7 +153,7 @@ def organisation(service_dir: Path, slug: str) -> Organisation:
                     entry["id"] = _new_id()
                     write_private_json(service_dir / SERVICE_FILE, document)
                 return Organisation(**entry)
-    raise ServiceError(f"There is no organisation '{slug}'.")
+    raise ServiceError(Sentence(N_("There is no organisation '%(slug)s'."), slug=slug))
 
 
 def remove_organisation(service_dir: Path, slug: str, take_away: Callable[[Path], None]) -> None:
@@ -142,7 +163,7 @@ def remove_organisation(service_dir: Path, slug: str, take_away: Callable[[Path]
     with installation_lock(service_dir):
         document = _read(service_dir)
         if slug not in {entry["slug"] for entry in document["organisations"]}:
-            raise ServiceError(f"There is no organisation '{slug}'.")
+            raise ServiceError(Sentence(N_("There is no organisation '%(slug)s'."), slug=slug))
         take_away(data_dir_of(service_dir, slug))
         document["organisations"] = [e for e in document["organisations"] if e["slug"] != slug]
         if "hosts" in document:
@@ -177,7 +198,12 @@ def routing(service_dir: Path) -> Routing:
 def _host_name(host: str) -> str:
     name = host.strip().lower().rstrip(".")
     if not HOST_NAME.fullmatch(name):
-        raise ServiceError(f"'{host}' is not a host name (such as pd.north.govt.nz).")
+        raise ServiceError(Sentence(
+            N_(
+                "'%(host)s' is not a host name (such as pd.north.govt.nz)."
+            ),
+            host=host,
+        ))
     return name
 
 
@@ -190,10 +216,15 @@ def set_host(service_dir: Path, slug: str, host: str, *, only: bool = False) -> 
     with installation_lock(service_dir):
         document = _read(service_dir)
         if slug not in {entry["slug"] for entry in document["organisations"]}:
-            raise ServiceError(f"There is no organisation '{slug}'.")
+            raise ServiceError(Sentence(N_("There is no organisation '%(slug)s'."), slug=slug))
         hosts = document.setdefault("hosts", {})
         if hosts.get(name, slug) != slug or name in document.get("service_hosts", []):
-            raise ServiceError(f"The host name {name} is already in use on this service.")
+            raise ServiceError(Sentence(
+                N_(
+                    "The host name %(name)s is already in use on this service."
+                ),
+                name=name,
+            ))
         hosts[name] = slug
         host_only = set(document.get("host_only", [])) - {slug}
         document["host_only"] = sorted(host_only | ({slug} if only else set()))
@@ -214,7 +245,12 @@ def set_service_host(service_dir: Path, host: str) -> str:
     with installation_lock(service_dir):
         document = _read(service_dir)
         if name in document.get("hosts", {}):
-            raise ServiceError(f"The host name {name} is already in use on this service.")
+            raise ServiceError(Sentence(
+                N_(
+                    "The host name %(name)s is already in use on this service."
+                ),
+                name=name,
+            ))
         document["service_hosts"] = sorted(set(document.get("service_hosts", [])) | {name})
         write_private_json(service_dir / SERVICE_FILE, document)
     operator.record(service_dir, "service_host", {"host": name})
