@@ -45,10 +45,10 @@ def translated(options: dict[str, str]) -> dict[str, str]:
 
 
 def choices(options: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:
-    """Select options; with `prompt`, an empty first option so that a required choice starts
-    unselected."""
-    first = [SelectChoice("", prompt)] if prompt else []
-    return first + [SelectChoice(value, label) for value, label in options.items()]
+    """Select options, their labels (marked N_ in the domain) and `prompt` in the page's language;
+    with `prompt`, an empty first option so that a required choice starts unselected."""
+    first = [SelectChoice("", _l(prompt))] if prompt else []
+    return first + [SelectChoice(value, _l(label)) for value, label in options.items()]
 
 
 class _Typed:

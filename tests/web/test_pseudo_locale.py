@@ -43,7 +43,7 @@ def _outside(text: str) -> str:
         if shorter == text:
             return text
         text = shorter
-SKIP_TAGS = {"script", "style", "code", "pre", "kbd", "samp", "time", "option"}
+SKIP_TAGS = {"script", "style", "code", "pre", "kbd", "samp", "time"}
 # The console's and the administrator's endpoints (their pages share console_base.html's frame).
 CONSOLE = ("console.", "admin.", "audit_log.", "statistics.", "confidentiality.", "oral.",
            "case_record.", "enrol.", "access.", "roster.", "own_keys.", "retention.")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from portal.casework import referrals, triage, workflow
 from portal.records.casefiles import OFFICER_STATUSES
 from portal.web.casework.forms import AssignForm, ReferralForm, StatusChangeForm, StepForm
+from portal.web.forms import choices
 
 
 def status_form(formdata=None, **data) -> StatusChangeForm:
@@ -15,19 +17,19 @@ def status_form(formdata=None, **data) -> StatusChangeForm:
         if formdata is not None
         else StatusChangeForm(**data)
     )
-    form.status.choices = [SelectChoice(value, label) for value, label in OFFICER_STATUSES.items()]
+    form.status.choices = choices(OFFICER_STATUSES)
     return form
 
 
 def step_form(**data) -> StepForm:
     form = StepForm(**data)
-    form.step.choices = [SelectChoice(step, label) for step, label in workflow.STEP_LABELS.items()]
+    form.step.choices = choices(workflow.STEP_LABELS)
     return form
 
 
 def assign_form(ctx, case_id: str, formdata=None, **data) -> AssignForm:
     form = AssignForm(formdata=formdata, **data) if formdata is not None else AssignForm(**data)
-    form.officer.choices = [SelectChoice("", "Nobody")] + [
+    form.officer.choices = [SelectChoice("", _l("Nobody"))] + [
         SelectChoice(str(r.id), f"{r.name} <{r.email}>")
         for r in triage.reader_accounts(ctx, case_id)
     ]
@@ -36,7 +38,7 @@ def assign_form(ctx, case_id: str, formdata=None, **data) -> AssignForm:
 
 def referral_form(ctx, formdata=None) -> ReferralForm:
     form = ReferralForm(formdata=formdata) if formdata is not None else ReferralForm()
-    form.authority.choices = [SelectChoice("", "Choose one")] + [
+    form.authority.choices = [SelectChoice("", _l("Choose one"))] + [
         SelectChoice(str(a.id), a.name) for a in referrals.list_authorities(ctx)
     ]
     return form
