@@ -93,9 +93,12 @@ class FloodDay:
 
     @property
     def flooded(self) -> bool:
+        """Whether today shows load: the budget reached or passed, places taken in the line, full
+        queues. Refused proofs and tickets alone are not: they cost the portal next to nothing,
+        and one junk post (or a ticket that expired in a tab left open) would raise the banner for
+        the day (issue 22 review, M1); they are listed when the banner shows."""
         return bool(
             self.cases >= self.budget or self.higher or self.line or self.come_back or self.busy
-            or self.refused
         )
 
 

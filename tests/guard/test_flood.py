@@ -578,6 +578,15 @@ def test_disclosures_as_fast_as_a_client_can_get_the_budget_then_need_the_higher
 
 def test_idle_portal_shows_officers_no_flood(app, installation):
     assert disclose(app.test_client(), script=True).status_code == 200
+    # Junk proofs cost the portal next to nothing: they alone raise no banner (review, M1).
+    junk = app.test_client()
+    page = junk.get("/status").text
+    head, mac = challenge_from(page).rsplit(".", 1)
+    for _ in range(3):
+        drop_ticket(junk, "status")
+        answer = junk.post("/status", data={"csrf_token": csrf_token(page), "receipt": well_formed_receipt(),
+                                             "pow_challenge": head + "." + "0" * len(mac), "pow_solution": "0"})
+        assert answer.status_code == 503, answer.status_code
     officer = app.test_client()
     assert sign_in(officer, installation.officer).status_code == 303
     assert 'id="flood"' not in officer.get("/console/").text
