@@ -396,6 +396,9 @@ def test_a_resume_record_planted_by_someone_who_knows_the_file_is_refused(base_u
     attacker = browser.new_context()
     spy = attacker.new_page()
     spy.goto(base_url + "/static/seal/disclose.html")
+    # The page's own setup first: run at once, it raced this one for the session cookie, and the
+    # token below then belonged to the other session (a 403 in one suite run of two).
+    spy.locator("#seal-form:not([hidden])").wait_for()
     theirs = spy.evaluate("""async (size) => {
         const setup = await (await fetch('/disclose/sealed/setup')).json();
         const begun = await fetch('/disclose/sealed/uploads', {method: 'POST', body: JSON.stringify({v: 1, size}),
