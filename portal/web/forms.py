@@ -38,12 +38,6 @@ from portal.guard import submissions
 from portal.web import page_marks
 
 
-def translated(options: dict[str, str]) -> dict[str, str]:
-    """Labels of the domain (marked N_ there) in the page's language, looked up when the form is
-    shown: {value: label}."""
-    return {value: _l(label) for value, label in options.items()}
-
-
 def choices(options: dict[str, str], prompt: str | None = None) -> list[SelectChoice]:
     """Select options, their labels (marked N_ in the domain) and `prompt` in the page's language;
     with `prompt`, an empty first option so that a required choice starts unselected."""

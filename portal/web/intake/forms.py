@@ -18,7 +18,6 @@ from portal.web.forms import (
     TypedLine,
     TypedParagraphs,
     choices,
-    translated,
 )
 
 STRIP_METADATA_LABEL = _l(
@@ -36,7 +35,7 @@ def elsewhere_field(label: str, problem: str) -> SelectField:
     """Whether the disclosure was raised elsewhere (s 13(1)(c)), worded for who fills it in."""
     return SelectField(
         label,
-        choices=choices(translated(DISCLOSED_ELSEWHERE), CHOOSE),
+        choices=choices(DISCLOSED_ELSEWHERE, CHOOSE),
         validators=[DataRequired(problem)],
     )
 
@@ -56,7 +55,7 @@ class DiscloseForm(OneTimeForm):
     )
     category = SelectField(
         _l("What kind of serious wrongdoing is it?"),
-        choices=choices(translated(CATEGORIES), CHOOSE),
+        choices=choices(CATEGORIES, CHOOSE),
         validators=[DataRequired(_l("Please choose the kind of wrongdoing."))],
     )
     summary = TypedLine(

@@ -17,7 +17,6 @@ from portal.web.forms import (
     TypedLine,
     TypedParagraphs,
     choices,
-    translated,
 )
 
 
@@ -31,7 +30,7 @@ class AuthorityForm(OneTimeForm):
     exclusive_for = SelectField(
         _l("Exclusive route (s 25)"),
         choices=[SelectChoice("", _l("Not an exclusive route"))]
-        + choices(translated({k: v for k, v in CONCERNS.items() if k != "general"})),
+        + choices({k: v for k, v in CONCERNS.items() if k != "general"}),
         validators=[Optional()],
     )
 
