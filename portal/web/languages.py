@@ -33,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 from portal.core import resources, words
 from portal.core.words import N_
 from portal.records.audit_entries import detail_parts
+from portal.web import untranslated
 from portal.web.responses import set_session_cookie
 
 bp = Blueprint("languages", __name__)
@@ -255,6 +256,8 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["PORTAL_SETTINGS"].default_language
     app.config.setdefault("OWN_LANGUAGE_BUTTON", frozenset())
     Babel(app, locale_selector=choose_locale)
+    # English shown for a string the page's catalogue lacks is marked lang="en" (untranslated.py).
+    untranslated.init_app(app)
     # Whitespace inside {% trans %} is folded, as `make translations` extracts it (babel.cfg).
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.register_blueprint(bp)

@@ -52,9 +52,10 @@ CONSOLE = ("console.", "admin.", "audit_log.", "statistics.", "confidentiality."
 class Untranslated(HTMLParser):
     """Text a person reads (text, title, aria-label, placeholder, alt) outside ⟦ ⟧."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, attributes: bool = True) -> None:
         super().__init__(convert_charrefs=True)
         self.code, self.found, self._open, self.text = code, [], [], []
+        self.attributes = attributes
 
     def _skipped(self) -> bool:
         return any(tag in SKIP_TAGS or "typed" in (a.get("class") or "") or a.get("lang") not in (None, self.code)
@@ -76,7 +77,7 @@ class Untranslated(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         self._open.append((tag, a))
-        for name in ("title", "aria-label", "placeholder", "alt"):
+        for name in ("title", "aria-label", "placeholder", "alt") if self.attributes else ():
             if a.get(name):
                 self._check(a[name])
         if tag in ("input", "img", "meta", "link", "br", "wbr", "hr"):
@@ -93,17 +94,17 @@ class Untranslated(HTMLParser):
             self.text.append(" ")
 
 
-def untranslated(html: str, code: str = PSEUDO) -> list[str]:
-    page = Untranslated(code)
+def untranslated(html: str, code: str = PSEUDO, attributes: bool = True) -> list[str]:
+    page = Untranslated(code, attributes)
     page.feed(html)
     page.close()
     return page.found
 
 
-def _world(tmp_path_factory, code: str):
+def _world(tmp_path_factory, code: str, build=pseudo_locale.build):
     with pytest.MonkeyPatch.context() as monkeypatch:
         from portal.core import resources
-        folder = pseudo_locale.build(tmp_path_factory.mktemp("catalogues"), code)
+        folder = build(tmp_path_factory.mktemp("catalogues"), code)
         monkeypatch.setattr(resources, "translations_dir", lambda: folder)
         monkeypatch.setenv("PORTAL_DEFAULT_LANGUAGE", code)
         _own_totp_clock(monkeypatch)
@@ -196,3 +197,26 @@ def test_the_console_frame_is_all_in_the_catalogue_on_every_console_page(walk):
     assert len(signed_in) >= 20 and any("/console/retention" in html for html in signed_in.values())
     report = [f"{label}: {text!r}" for label, html in pages.items() for text in untranslated(_frame(html))]
     assert report == [], "\n" + "\n".join(report)
+
+
+def test_every_page_half_translated_shows_its_english_inside_lang_en(tmp_path_factory):
+    # A language with every other string missing (M2 of issue 28's review): each English string
+    # shown for want of a translation is inside an element with lang="en" (portal.web.untranslated),
+    # on every page of every audience. What cannot be marked is left out of the check: attributes
+    # (aria-label) and <title> hold text only, so no element can carry a part's language there.
+    half = _world(tmp_path_factory, PSEUDO, pseudo_locale.build_half)
+    assert len(half.pages) >= 60
+    marked = sum(html.count('<span lang="en">') for _endpoint, html in half.pages.values())
+    assert marked > 500  # the check below is not passing for want of English shown
+    no_title = {label: re.sub(r"<title[^>]*>.*?</title>", "", html, flags=re.S)
+                for label, (_endpoint, html) in half.pages.items()}
+    report = [f"{label}: {text!r}" for label, html in no_title.items()
+              for text in untranslated(html, attributes=False)]
+    # The one exception: the reason the close-many form suggests, composed in the view as the
+    # officer's text to edit in its box (portal.web.casework.bulk_close).
+    report = [r for r in report if not r.startswith("/console/close-many (officer): 'We have read")]
+    assert report == [], "\n" + "\n".join(report)
+    # No marker is left anywhere, in text, attributes or links.
+    leaks = [label for label, (_endpoint, html) in half.pages.items()
+             if re.search("[\ue000-\ue002]|%EE%80%8[0-2]", html, re.I)]
+    assert leaks == []
