@@ -5,8 +5,8 @@
 import * as pc from './portal-crypto.js';
 import { cleanHiddenDetails } from './hidden-details.js';
 import {
-  Refusal, fromB64, getJson, isObject, learnWords, list, pause, portalUrl, putBytes, sendJson, sendPaid, show, text, toB64,
-  utf8, whole, word, wordThePage,
+  Refusal, forgetTyped, forgetTypedWhenLeft, fromB64, getJson, isObject, learnWords, list, pause, portalUrl, putBytes, sendJson,
+  sendPaid, show, text, toB64, utf8, whole, word, wordThePage,
 } from './page.js';
 
 const $ = (id) => document.getElementById(id);
@@ -151,6 +151,7 @@ async function load() {
     const item = document.createElement('li');
     const box = document.createElement('input');
     box.type = 'checkbox';
+    box.autocomplete = 'off';
     box.id = `exclude-${id}`;
     box.value = String(id);
     const label = document.createElement('label');
@@ -629,6 +630,7 @@ async function sendSealed(sealed) {
     }
   }
   unanswered = null;
+  forgetTyped($('seal-form')); // stored: nothing typed stays in the page
   await forgetResume();
   $('seal-form').hidden = true;
   $('loading').hidden = true;
@@ -744,6 +746,7 @@ async function sealAndSend(event) {
 }
 
 $('seal-form').addEventListener('submit', sealAndSend);
+forgetTypedWhenLeft($('seal-form'));
 // Choosing the ordinary form gives up this page's unfinished upload: what was kept for it goes.
 $('server-mode').addEventListener('click', async (event) => {
   if (!keptAtAll()) return;
