@@ -100,7 +100,7 @@ def release_key_refusal(path: Path, data_dir: Path) -> str | None:
             # folder is sticky (/tmp), to name another file. What it names is checked as `resolved`.
             owner = place.lstat().st_uid
             if owner in writers:
-                return f"{place} is a link owned by the portal's user (uid {owner}), who could change it"
+                return f"{place} is a link owned by the portal's user (uid {owner}): swappable"
             continue
         st = place.stat()
         if st.st_uid in writers:
