@@ -5,14 +5,17 @@ database and blob files removed, the officer reads every case and every file thr
 discloser's receipt opens their case with the officer's reply, a new disclosure comes into the
 inbox (the triggers and identities work on), `portal audit verify` passes. A second migration into
 the filled database is refused; a migration that fails part way (a blob file missing) leaves the
-target empty, and the same command then succeeds. A plain dump of the database holds no plaintext.
+target empty, and the same command then succeeds; so does one killed while it copies. A plain dump of the database holds no plaintext.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
+import sys
+import time
 
 import psycopg
 import pytest
@@ -169,3 +172,44 @@ def test_an_installation_already_on_postgresql_is_not_migrated(installation, ser
     refused = migrate(installation.data_dir, server.database("target"))
     assert refused.exit_code == 1 and "PostgreSQL already" in refused.output
     assert tables(server.url("target")) == 0
+
+
+def test_a_migration_killed_while_it_copies_leaves_the_target_empty(app, installation, server):
+    """`portal migrate-to` run as its own process, stopped while it copies a blob's chunks (its
+    transaction open, nothing of it visible to another connection), then killed with SIGKILL: the
+    server rolls the transaction back, the target has no table, and the command then succeeds."""
+    make_cases(app, installation)
+    url = server.database("killed")
+    env = {k: v for k, v in os.environ.items() if k != "PORTAL_DATABASE_URL"}
+    command = [sys.executable, "-m", "portal", "--data", str(installation.data_dir), "migrate-to",
+               url]
+    copying = ("SELECT pid FROM pg_stat_activity WHERE datname = 'killed'"
+               " AND query LIKE 'COPY blob_chunks%' AND xact_start IS NOT NULL")
+    with psycopg.connect(server.url(), autocommit=True) as watcher:
+        for attempt in range(20):  # on a fast machine the copy may end before it is seen
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            seen = None
+            while seen is None and process.poll() is None:
+                seen = watcher.execute(copying).fetchone()
+            if seen is not None:
+                break
+            process.wait()
+            assert tables(url) > 0  # it finished: drop it and try again
+            url = server.database("killed")
+        assert seen is not None, "the copy was never seen under way"
+        process.send_signal(signal.SIGSTOP)
+        (backend,) = seen
+        assert watcher.execute("SELECT xact_start IS NOT NULL FROM pg_stat_activity"
+                               " WHERE pid = %s", (backend,)).fetchone() == (True,)
+        assert tables(url) == 0  # what it made so far is its transaction's alone
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 30
+        while watcher.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+                              (backend,)).fetchone() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert tables(url) == 0
+    done = migrate(installation.data_dir, url)
+    assert done.exit_code == 0, done.output
+    assert tables(url) > 0
