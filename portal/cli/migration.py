@@ -29,6 +29,11 @@ def migrate_to(data_dir: Path, url: str) -> None:
                         " pip install 'protected-disclosure-portal[postgres]'")) from None
     except (MigrationRefused, NotInitialised) as exc:
         raise Refused(said(exc)) from None
+    except Exception as exc:  # psycopg's: the server's words stay in its own log, never a password
+        if type(exc).__module__.split(".")[0] != "psycopg":
+            raise
+        raise Refused(_("The database could not be migrated (%(error)s); nothing was migrated:"
+                        " the transaction was rolled back.", error=type(exc).__name__)) from None
     click.echo(ngettext(
         "%(num)d case moved into PostgreSQL, with %(files)s files and %(rows)s rows in all; its"
         " audit chain of %(length)s entries verifies there.",
