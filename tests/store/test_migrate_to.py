@@ -5,7 +5,8 @@ database and blob files removed, the officer reads every case and every file thr
 discloser's receipt opens their case with the officer's reply, a new disclosure comes into the
 inbox (the triggers and identities work on), `portal audit verify` passes. A second migration into
 the filled database is refused; a migration that fails part way (a blob file missing) leaves the
-target empty, and the same command then succeeds; so does one killed while it copies. A plain dump of the database holds no plaintext.
+target empty, and the same command then succeeds; so does one killed while it copies. One whose
+audit chain does not verify is not migrated. A plain dump of the database holds no plaintext.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -213,3 +215,15 @@ def test_a_migration_killed_while_it_copies_leaves_the_target_empty(app, install
     done = migrate(installation.data_dir, url)
     assert done.exit_code == 0, done.output
     assert tables(url) > 0
+
+
+def test_an_installation_whose_audit_chain_does_not_verify_is_not_migrated(installation, server):
+    conn = sqlite3.connect(installation.data_dir / "portal.db")
+    with conn:
+        conn.execute("UPDATE audit_log SET event = event || '!' WHERE seq = 2")
+    conn.close()
+    url = server.database("altered")
+    refused = migrate(installation.data_dir, url)
+    assert refused.exit_code == 1, refused.output
+    assert "does not verify in the SQLite database: Entry 2 was altered" in refused.output
+    assert tables(url) == 0
