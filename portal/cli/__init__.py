@@ -10,6 +10,7 @@ from portal.cli import (
     database,
     installation,
     integrity,
+    migration,
     organisation_archives,
     retention,
     roster,
@@ -19,6 +20,6 @@ from portal.cli import (
 from portal.cli.root import main
 
 __all__ = [
-    "main", "accounts", "bundle", "channels", "database", "installation", "integrity",
+    "main", "accounts", "bundle", "channels", "database", "installation", "integrity", "migration",
     "organisation_archives", "retention", "roster", "service", "workdays",
 ]
