@@ -195,3 +195,46 @@ def test_a_channel_moves_once_both_sides_confirm_and_an_interrupted_move_finishe
         db = sqlite3.connect(data_dir / "portal.db")
         assert db.execute("SELECT COUNT(*) FROM audit_log WHERE event = ?", [event]).fetchone()[0] == 1
         db.close()
+
+
+def test_refused_without_the_sending_side_or_once_its_roster_changed_and_the_visitor_cannot_sign_in(tmp_path):
+    service, ana, ben, cat = make_two(tmp_path)
+    a, b = data_dir_of(service, "a"), data_dir_of(service, "b")
+    disclose(Client(service_app(service)), with_file=False)
+    moving = cases_of(a)
+    assert portal("org", "move-ask", "a", "Audit and Risk", "--to", "b", "--into", "Integrity",
+                  "--officer", "ben@b.govt.nz", "--service", str(service)).exit_code == 0
+    sender = Client(service_app(service))
+    assert sign_in(sender, "/o/a", ana).status_code == 303
+    head = re.search(r'class="roster-head">([0-9a-f]+)<', sender.get("/o/a/console/roster").text).group(1)
+    # The receiving side confirms first: the sending side has admitted nobody, so nothing moves.
+    receiver = Client(service_app(service))
+    assert sign_in(receiver, "/o/b", ben).status_code == 303
+    page = receiver.get("/o/b/console/memberships").text
+    move_id = re.search(r'name="move" value="([0-9a-f]+)"', page).group(1)
+    assert receiver.post("/o/b/console/memberships/arrivals", data={
+        "csrf_token": csrf_token(page), "move": move_id, "roster_head": head}).status_code == 303
+    # Confirmed once: the form is gone, and a second post finds nothing.
+    assert 'name="move"' not in receiver.get("/o/b/console/memberships").text
+    assert receiver.post("/o/b/console/memberships/arrivals", data={
+        "csrf_token": csrf_token(page), "move": move_id, "roster_head": head}).status_code == 404
+    refused = move(service)
+    assert refused.exit_code != 0 and "nothing was moved" in refused.output
+    assert cases_of(a) == moving and cases_of(b) == []
+
+    # Ana admits Ben and gives him the case: her admission changes the roster's head, so the head
+    # Ben confirmed no longer holds and nothing moves.
+    page = sender.get("/o/a/console/memberships").text
+    assert sender.post("/o/a/console/memberships/decide", data={
+        "csrf_token": csrf_token(page), "channel": re.search(r'name="channel" value="(\d+)"', page).group(1),
+        "officer": re.search(r'name="officer" value="(\d+)"', page).group(1),
+        "decision": "confirm"}).status_code == 303
+    grant_every_case(sender, ana, "Ben Receiver")
+    refused = move(service)
+    assert refused.exit_code != 0 and "roster head" in refused.output
+    assert cases_of(a) == moving and cases_of(b) == []
+
+    # Ben's row in a holds his public halves only: his own credentials open nothing there.
+    visitor = Client(service_app(service))
+    assert sign_in(visitor, "/o/a", ben).status_code != 303
+    assert visitor.get("/o/a/console/").status_code == 303  # still signed out
