@@ -92,7 +92,7 @@ from .roster import (
     unpack_signatures,
     verify_chain,
 )
-from .seal import new_case_key, open_sealed, seal_to, sealed_shape
+from .seal import new_case_key, open_sealed, open_sealed_many, seal_to, sealed_shape
 from .sessionbox import join_secret, split_secret
 from .stream import (
     CHUNK_SIZE,
@@ -139,6 +139,7 @@ __all__ = [
     "new_case_key",
     "seal_to",
     "open_sealed",
+    "open_sealed_many",
     "encrypt_field",
     "decrypt_field",
     "decrypt_fields",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import nacl.bindings
 import nacl.utils
 from nacl._sodium import ffi as _ffi
 from nacl._sodium import lib as _lib
@@ -26,16 +25,19 @@ NONCE_SIZE = 24
 TAG_SIZE = 16
 FIELD_OVERHEAD = 2 + NONCE_SIZE + TAG_SIZE  # 42 bytes over the padded plaintext
 
-_encrypt = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt
-
-
 def aead_encrypt(key: bytes, nonce: bytes, plaintext: bytes, ad: bytes) -> bytes:
     """Raw XChaCha20-Poly1305-IETF: returns ciphertext || 16-byte tag."""
     key = require_bytes(key, KEY_SIZE, "key")
     nonce = require_bytes(nonce, NONCE_SIZE, "nonce")
-    return _encrypt(
-        require_bytes(plaintext, None, "plaintext"), require_bytes(ad, None, "ad"), nonce, key
+    plaintext = require_bytes(plaintext, None, "plaintext")
+    ad = require_bytes(ad, None, "ad")
+    # libsodium called directly, as _aead_open does: the arguments are checked above.
+    size = len(plaintext) + TAG_SIZE
+    out = _ffi.new("unsigned char[]", size)
+    _lib.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        out, _ffi.NULL, plaintext, len(plaintext), ad, len(ad), _ffi.NULL, nonce, key
     )
+    return _ffi.buffer(out, size)[:]
 
 
 def aead_decrypt(key: bytes, nonce: bytes, ciphertext: bytes, ad: bytes) -> bytes:

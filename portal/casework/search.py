@@ -11,8 +11,9 @@ browser's cookie and the server half of the session row, portal/keys/sessions.py
 requests the index cannot be read without the officer's browser. Later searches of the session
 open the index only, and the cases added to the officer's queue since; a case the officer may no
 longer read drops out. The first search reads all the cases in one query, and opens each case key
-from the officer's own key copy (kind 0x06, portal.records.casefiles) where there is one: the first
-search ever writes them, so later sessions pay one AEAD decryption a case instead of one X25519.
+from the officer's own key copy (kind 0x06, portal.records.casefiles) where there is one: signing in
+writes those missing (`prepare`: many in a thread of their own, which a first search waits for), so
+search pays one AEAD decryption a case instead of one X25519.
 The index ends with the session (signing out, the idle limit) and is never written anywhere: not
 to the database, a file or the log.
 
@@ -21,6 +22,7 @@ The words searched for arrive in a POST body only, are used for this request and
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import threading
@@ -37,11 +39,16 @@ from portal.core.context import Context
 from portal.core.words import N_, Sentence
 from portal.keys.officer_sessions import SignedIn
 from portal.records import casefiles
+from portal.store import connect
+
+log = logging.getLogger(__name__)
 
 MAX_WORDS = 10  # words in one search
 MAX_QUERY_CHARACTERS = 200
 SHOWN = 100  # rows shown of what a search finds
 MAX_SESSIONS = 64  # indexes kept in one process; the least recently used goes first
+BACKGROUND_FROM = 256  # key copies missing at sign-in from which a thread of their own writes them
+WAIT_FOR_COPIES_SECONDS = 10.0  # how long a first search waits for that thread before opening them
 _KEY_LABEL = "inbox-search"
 _FIELDS = ("summary", "details")  # what a search reads of each case
 _WORD = re.compile(r"\w+")
@@ -124,6 +131,83 @@ def forget(session: str) -> None:
     INDEXES.forget(session)
 
 
+class _Preparing:
+    """The officers whose key copies a thread of this process is writing (account id -> set when
+    done)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_account: dict[int, threading.Event] = {}
+
+    def begin(self, account_id: int) -> threading.Event | None:
+        """The event to set when done; None if a thread already writes this officer's copies."""
+        with self._lock:
+            if account_id in self._by_account:
+                return None
+            done = self._by_account[account_id] = threading.Event()
+            return done
+
+    def end(self, account_id: int, done: threading.Event) -> None:
+        with self._lock:
+            self._by_account.pop(account_id, None)
+        done.set()
+
+    def wait(self, account_id: int, seconds: float) -> bool:
+        """Wait (at most `seconds`) for the thread writing this officer's copies, if one is; True
+        once none is."""
+        with self._lock:
+            done = self._by_account.get(account_id)
+        return done is None or done.wait(seconds)
+
+    def __len__(self) -> int:
+        return len(self._by_account)
+
+
+PREPARING = _Preparing()
+
+
+def prepare(ctx: Context, who: SignedIn) -> int:
+    """At sign-in: write the officer's key copies (portal.records.casefiles, kind 0x06) of every
+    case key they have none of yet, so that their first search opens each case with one AEAD
+    decryption instead of one X25519 (issue 25). Fewer than BACKGROUND_FROM are written at once, in
+    the sign-in's request (a day's cases: milliseconds); more (the first sign-in since key copies
+    exist, or since many cases arrived) by a thread of their own, which holds the private key until
+    it is done, and for which a first search in the same process waits (at most
+    WAIT_FOR_COPIES_SECONDS: then it opens what is left itself). Returns the copies missing.
+    SECURITY.md, "Searching the inbox"."""
+    missing = casefiles.missing_copies(ctx, who.account.id)
+    if len(missing) < BACKGROUND_FROM:
+        if missing:
+            casefiles.keep_copies_of(ctx, who.account.id, who.private_key, missing)
+        return len(missing)
+    done = PREPARING.begin(who.account.id)
+    if done is not None:
+        threading.Thread(
+            target=_prepare_apart,
+            args=(ctx, who.account.id, who.private_key, missing, done),
+            name="key-copies",
+            daemon=True,
+        ).start()
+    return len(missing)
+
+
+def _prepare_apart(
+    ctx: Context, account_id: int, private_key: bytes, missing: list, done: threading.Event
+) -> None:
+    """prepare's thread: its own connection (the request's closes when the request ends)."""
+    try:
+        db = connect(ctx.settings.database_path, ctx.settings.busy_timeout_seconds)
+        try:
+            casefiles.keep_copies_of(Context(ctx.settings, db, ctx.blobs), account_id, private_key,
+                                     missing)
+        finally:
+            db.conn.close()
+    except Exception as exc:  # noqa: BLE001 - nothing lost: the first search opens what is left
+        log.warning("key copies at sign-in not written: %s", type(exc).__name__)
+    finally:
+        PREPARING.end(account_id, done)
+
+
 def _key(secret: bytes, session: str) -> bytes:
     """The index's key: from the session's secret (32 bytes at least) and its id, so each session
     of an officer has its own."""
@@ -181,6 +265,7 @@ def search(
         except crypto.DecryptionError:
             entries = {}
     if not entries:  # the session's first search: every case of the queue, in one query
+        PREPARING.wait(account_id, WAIT_FOR_COPIES_SECONDS)  # the copies sign-in is writing
         opened = casefiles.read_fields_of_queue(ctx, account_id, private_key, _FIELDS)
         entries = {cid: _entry(fields) for cid, fields in opened.items()}
         missing = list(opened)

@@ -6,10 +6,12 @@ Each command module attaches its commands to the root group; importing them here
 from portal.cli import (
     accounts,
     bundle,
+    channel_moves,
     channels,
     database,
     installation,
     integrity,
+    migration,
     organisation_archives,
     retention,
     roster,
@@ -19,6 +21,6 @@ from portal.cli import (
 from portal.cli.root import main
 
 __all__ = [
-    "main", "accounts", "bundle", "channels", "database", "installation", "integrity",
-    "organisation_archives", "retention", "roster", "service", "workdays",
+    "main", "accounts", "bundle", "channel_moves", "channels", "database", "installation",
+    "integrity", "migration", "organisation_archives", "retention", "roster", "service", "workdays",
 ]

@@ -128,6 +128,12 @@ class Settings:
     # reserved lane (its own receipt slot and short line; 0: no lane), so a flood of cheaper guesses
     # cannot keep it out; a guess there costs 2**pow_lane_bits times as much.
     pow_lane_bits: int = 2
+    # The most bits ever asked of, or named for, a page's script (load, flood, lane and size
+    # included), whatever the other settings say: what WebCrypto does in about a second on a modest
+    # computer. static/proof.js measured 8.6-9.8 us a digest under node 20 here (the review: 5.2),
+    # and 2**17 = 131,072 expected digests is 0.7-1.3 s; 2**22 was 20-40 s. Past the cap the
+    # queues, the lane's short line and the no-script line ration the flood, not a bigger proof.
+    pow_script_max_bits: int = 17
     # A challenge or ticket is good for this long (its expiry is rounded to 10 minutes).
     proof_seconds: int = 1800
     # A no-script ticket waits at least this long, or the line's expected wait (typing pays it);
@@ -241,7 +247,7 @@ def _env_int(name: str, default: int) -> int:
 # PORTAL_<NAME> in capitals (PORTAL_POW_BITS, PORTAL_CASES_PER_HOUR, ...).
 _FLOOD_SETTINGS = (
     "pow_bits", "pow_max_bits", "pow_flood_bits", "pow_calm_per_minute", "pow_lane_bits",
-    "proof_seconds",
+    "pow_script_max_bits", "proof_seconds",
     "no_script_wait_seconds", "tickets_per_minute", "ticket_line_seconds", "cases_per_day",
     "queue_waiting", "sealing_waiting", "receipt_waiting", "receipt_nice", "lane_nice",
     "busy_retry_after", "file_check_wait_seconds", "file_check_small_bytes",

@@ -48,6 +48,7 @@ CHANGEABLE = {
     "pow_flood_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
     "pow_max_bits": lambda v: parse_whole_number(v, minimum=0, maximum=28),
     "pow_lane_bits": lambda v: parse_whole_number(v, minimum=0, maximum=8),
+    "pow_script_max_bits": lambda v: parse_whole_number(v, minimum=1, maximum=28),
     "cases_per_day": lambda v: parse_whole_number(v, minimum=1, maximum=10**6),
     "tickets_per_minute": lambda v: parse_whole_number(v, minimum=1, maximum=6000),
 }

@@ -4,7 +4,8 @@
 derivation: a solved challenge (portal.guard.proofs) or a ticket (portal.guard.tickets), else
 NotPaid / NotYet, and the view answers 503 with Retry-After and the page with what was typed. Past
 `cases_per_day` new cases today, installation-wide, a disclosure needs the flood proof
-(`pow_flood_bits`) or a ticket from the line; nothing is refused outright.
+(`pow_flood_bits`) or a ticket from the line; nothing is refused outright. A disclosure counts
+against that budget when its case is stored (`case_stored`), not when it pays.
 
 What officers see (`today`) are counts for the installation's day, kept in the throttle table's
 day windows (portal.guard.throttle): never a time finer than the day, since nothing a discloser
@@ -20,7 +21,7 @@ from portal.guard.proofs import NotPaid
 from portal.guard.tickets import NotYet
 from portal.store import without_waiting_for_the_disk
 
-__all__ = ["NotPaid", "NotYet", "pay", "note", "today", "FloodDay"]
+__all__ = ["NotPaid", "NotYet", "pay", "case_stored", "note", "today", "FloodDay"]
 
 DAY = 86400
 COUNTS = ("cases", "higher", "line", "come_back", "busy", "refused")
@@ -52,7 +53,6 @@ def pay(
     settings, db = ctx.settings, ctx.db
     if submissions.was_claimed(db, submission_token):
         raise submissions.AlreadySubmitted()
-    over = purpose == "disclose" and proofs.over_case_budget(db, settings)
     lane = proofs.lane_bits(db, settings, purpose)  # before this proof counts in the load
     try:
         try:
@@ -71,11 +71,19 @@ def pay(
         if challenge or ticket:
             note(ctx, "refused")
         raise
-    if purpose == "disclose":
-        note(ctx, "cases")
-        if over:
-            note(ctx, "line" if paid == "ticket" else "higher")
     return paid
+
+
+def case_stored(ctx: Context, paid: str) -> None:
+    """Count a disclosure whose case is now stored against the day's budget (`cases_per_day`), and,
+    past it, as paid with the higher proof or a ticket from the line (`paid`, what `pay` gave).
+    Called once the case is stored, never at payment: a disclosure that paid and was then refused
+    (a channel with no reader, every officer excluded, a file refused, a fault) spends none of the
+    budget (issue 22 review, M3)."""
+    over = proofs.over_case_budget(ctx.db, ctx.settings)
+    note(ctx, "cases")
+    if over:
+        note(ctx, "line" if paid == "ticket" else "higher")
 
 
 @dataclass(frozen=True)

@@ -107,14 +107,22 @@ def day_offset(settings: Settings) -> int:
     return utc_offset_seconds(settings.timezone)
 
 
+def load_ceiling(settings: Settings) -> int:
+    """The most bits the load alone asks: `pow_max_bits`, and at most `pow_script_max_bits` less
+    the lane's bits and its spare one (`lane_offer`), so the lane still costs `pow_lane_bits` more
+    than the load and the page's script is never asked past the cap (issue 22 review, H1)."""
+    room = settings.pow_lane_bits + 1 if settings.pow_lane_bits > 0 else 0
+    return min(settings.pow_max_bits, settings.pow_script_max_bits - room)
+
+
 def load_bits(db: Database, settings: Settings, purpose: str) -> int:
     """The difficulty now: `pow_bits`, one bit more for each doubling of the proofs this process
     (on PostgreSQL: every node) took this minute past `pow_calm_per_minute`, at most
-    `pow_max_bits`."""
+    `load_ceiling`."""
     spent = _spent_this_minute(settings, purpose)
     calm = max(1, settings.pow_calm_per_minute)
     extra = 0 if spent < calm else int(math.log2(spent / calm)) + 1
-    return min(settings.pow_max_bits, settings.pow_bits + extra)
+    return max(0, min(load_ceiling(settings), settings.pow_bits + extra))
 
 
 def over_case_budget(db: Database, settings: Settings) -> bool:
@@ -138,13 +146,14 @@ def check_bits(declared_bytes: int) -> int:
 def required_bits(db: Database, settings: Settings, purpose: str, declared_bytes: int = 0) -> int:
     """The bits a proof for `purpose` needs now: the load's (`load_bits`), the flood proof's past
     the case budget, and for a disclosure one more for each doubling of its declared size past
-    CHECK_FREE_BYTES (`check_bits`), so a large upload to check costs its sender more."""
+    CHECK_FREE_BYTES (`check_bits`), so a large upload to check costs its sender more; never past
+    `pow_script_max_bits` (past it the queues and the lines ration, not a bigger proof)."""
     bits = load_bits(db, settings, purpose)
     if purpose == "disclose" and over_case_budget(db, settings):
         bits = max(bits, settings.pow_flood_bits)
     if purpose == "disclose":
         bits += check_bits(declared_bytes)
-    return bits
+    return min(settings.pow_script_max_bits, bits)
 
 
 LANE_CALM_REFUSALS = 2  # lane requests turned away in a minute before its price rises
@@ -172,11 +181,13 @@ def _lane_extra(settings: Settings) -> int:
 def lane_bits(db: Database, settings: Settings, purpose: str) -> int | None:
     """The bits that take a receipt check into the reserved lane now: `pow_lane_bits` more than
     the load asks, and more while the lane turns requests away (`_lane_extra`), at most
-    `pow_max_bits` + `pow_lane_bits`. None with the lane off, or for another form."""
+    `pow_max_bits` + `pow_lane_bits`, and one less than `pow_script_max_bits` (the page names one
+    spare bit: `lane_offer`). None with the lane off, or for another form."""
     if purpose != "status" or settings.pow_lane_bits <= 0:
         return None
     bits = load_bits(db, settings, purpose) + settings.pow_lane_bits + _lane_extra(settings)
-    return min(settings.pow_max_bits + settings.pow_lane_bits, bits)
+    return min(settings.pow_max_bits + settings.pow_lane_bits, settings.pow_script_max_bits - 1,
+               bits)
 
 
 def lane_offer(ctx: Context, purpose: str) -> int | None:
@@ -210,8 +221,9 @@ def size_offer(ctx: Context, purpose: str) -> dict | None:
     bits before size, the free bytes and the most bits more; None for other forms."""
     if purpose != "disclose":
         return None
-    return {"base_bits": required_bits(ctx.db, ctx.settings, purpose),
-            "free_bytes": CHECK_FREE_BYTES, "max_extra": CHECK_MAX_EXTRA_BITS}
+    base = required_bits(ctx.db, ctx.settings, purpose)
+    most = max(0, min(CHECK_MAX_EXTRA_BITS, ctx.settings.pow_script_max_bits - base))
+    return {"base_bits": base, "free_bytes": CHECK_FREE_BYTES, "max_extra": most}
 
 
 def count_spent(settings: Settings, purpose: str) -> None:

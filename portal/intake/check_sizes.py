@@ -6,8 +6,10 @@ declares (each at most the small bound, all together too): the rest is headers.
 A bomb hides its size in what it declares: a package inside a package (the outer zip's directory
 names only the inner file's compressed bytes, the inner one declares the rest), or a small picture
 of huge dimensions. Both are read here: zip directories recursively, and a picture's dimensions
-from its header. A picture the check decodes and writes again (TIFF, HEIC) never takes the small
-place, nor one whose header cannot be read."""
+from its header. Only kinds whose size is read here may take the small place (an allow-list: a
+JPEG, a PNG, a zip package read whole); every other kind (PDF, GIF, WebP, OLE, TIFF, HEIC, one of
+no kind named) takes an ordinary place, as does a picture whose header cannot be read (issue 22
+review, L1: PDF, GIF, WebP and OLE files, whose size was not read, took the small place)."""
 
 from __future__ import annotations
 
@@ -33,19 +35,17 @@ _ZIP = b"PK\x03\x04"
 def small_check(data: bytes, most: int) -> bool:
     """Whether checking `data` stays small: at most `most` bytes read (a zip package's members'
     declared sizes, those of every package inside it included) and, for a picture, at most
-    SMALL_DECODED_BYTES of pixels (and SMALL_JPEG_SCANS scans) decoded. False for a file larger
-    than `most`, a TIFF or HEIC, and whatever declares its size in a way not read here."""
+    SMALL_DECODED_BYTES of pixels (and SMALL_JPEG_SCANS scans) decoded. Only a zip package, a
+    PNG or a JPEG can be small; False for a file larger than `most` and for every other kind."""
     if len(data) > most:
         return False
-    if data.startswith(b"PK"):
+    if data.startswith(_ZIP):
         return package_bytes(data, most) <= most
     if data.startswith(_PNG):
         return _png_bytes(data) <= SMALL_DECODED_BYTES
     if data.startswith(b"\xff\xd8\xff"):
         return _jpeg_bytes(data) <= SMALL_DECODED_BYTES
-    if data.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")) or data[4:8] == b"ftyp":
-        return False  # every pixel decoded and encoded again (tiff.py, heic.py)
-    return True
+    return False  # a kind whose size is not read here: PDF, GIF, WebP, OLE, TIFF, HEIC, others
 
 
 def package_bytes(data: bytes, most: int) -> int:

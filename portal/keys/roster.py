@@ -263,6 +263,16 @@ def append_signed(
     return statement.seq
 
 
+def head_words(ctx: Context, channel_id: int) -> str | None:
+    """The verified roster's head as its officers' roster page shows it: the first 16 hex digits
+    (64 bits) of BLAKE2b-256 of its last statement (crypto.roster.statement_hash); None for a
+    channel with no roster, or one that does not verify whole."""
+    state = load(ctx, channel_id)
+    if not state.started or state.cut or state.problem or not state.verified.length:
+        return None
+    return state.verified.head.hex()[:16]
+
+
 def channels_read_by(ctx: Context, account: Account) -> list[int]:
     """The channels whose verified roster admits this account's current key."""
     rows = ctx.db.execute(

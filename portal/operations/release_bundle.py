@@ -82,10 +82,10 @@ def release_key_refusal(path: Path, data_dir: Path) -> str | None:
     A release key whoever runs as the portal's user could replace would let them re-sign the
     bundle with roots and a roster of their own (SECURITY.md, "The sealing page's signed
     bundle"). So the file must be absolute, outside `data_dir`, and neither it nor any folder
-    above it (before and after symbolic links are followed) may be owned by the user the portal
-    runs as or by the data directory's owner (root aside: a portal run as root, a test, stands
-    for the data directory's owner), nor be writable by its group or by everyone (a folder with
-    the sticky bit, such as /tmp, aside)."""
+    above it (before and after symbolic links are followed), nor any symbolic link on the way (its
+    own owner, lstat), may be owned by the user the portal runs as or by the data directory's owner
+    (root aside: a portal run as root, a test, stands for the data directory's owner), nor be
+    writable by its group or by everyone (a folder with the sticky bit, such as /tmp, aside)."""
     if not path.is_absolute():
         return f"{path} is not an absolute path"
     if not path.is_file():
@@ -95,9 +95,14 @@ def release_key_refusal(path: Path, data_dir: Path) -> str | None:
         return f"{path} is in the data directory, which the portal's user can write"
     writers = {data_dir.stat().st_uid} | ({os.geteuid()} if os.geteuid() != 0 else set())
     for place in dict.fromkeys([path, *path.parents, resolved, *resolved.parents]):
-        st = place.lstat() if place == path else place.stat()
-        if place == path and path.is_symlink():
-            continue  # its folder is checked; the file it names is checked as `resolved`
+        if place.is_symlink():
+            # A link's own mode is always 0777 and means nothing; its owner may replace it where its
+            # folder is sticky (/tmp), to name another file. What it names is checked as `resolved`.
+            owner = place.lstat().st_uid
+            if owner in writers:
+                return f"{place} is a link owned by the portal's user (uid {owner}): swappable"
+            continue
+        st = place.stat()
         if st.st_uid in writers:
             return f"{place} is owned by the portal's user (uid {st.st_uid}), who could change it"
         sticky_folder = place not in (path, resolved) and st.st_mode & stat.S_ISVTX

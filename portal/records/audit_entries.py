@@ -119,6 +119,18 @@ EVENT_LABELS: dict[str, str] = {
     "organisation_backup": N_("Organisation's archive made, sealed to its own archive key"),
     "organisation_restore": N_("Organisation brought back from its archive"),
     "organisation_erase": N_("Organisation erased from the service"),
+    # A channel moved between organisations of a service (portal.service.channel_moves).
+    "channel_move_ask": N_("A channel's move to another organisation asked for"),
+    "channel_move": N_("A channel's cases moved to another organisation"),
+    "channel_move_visitor": N_("Officer of the receiving organisation asked to join the channel"),
+    "channel_arrival_ask": N_("A channel of another organisation asked to move into this channel"),
+    "channel_arrival_confirm": N_("Move into this channel confirmed, naming the roster head"),
+    "case_moved_in": N_("Case moved here from another organisation"),
+    "status_moved_in": N_("Status record moved here with its case"),
+    "message_moved_in": N_("Message moved here with its case"),
+    "case_moved_out": N_("Case moved to another organisation"),
+    "channel_arrived": N_("Channel's cases arrived from another organisation"),
+    "channel_moved_out": N_("Channel's cases moved to another organisation"),
 }
 
 

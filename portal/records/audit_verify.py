@@ -18,6 +18,8 @@ from portal.store import ChangedWhileReadOnly
 # An entry whose detail carries one of these keys vouches for a workflow record (case_history writes
 # both in one transaction): a status record by its case and sequence number, a message by its id.
 RECORD_KEYS = {"status_seq": "status", "message_id": "message"}
+# A case that left through the portal: deleted (retention) or moved to another organisation.
+_GONE = {"case_deleted", "case_moved_out"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def _verify(ctx: Context, expected: Head | None) -> Verdict:
         previous, length = computed, seq
         links[seq] = link
         if case_ref:
-            (deleted_refs if event == "case_deleted" else case_refs).add(case_ref)
+            (deleted_refs if event in _GONE else case_refs).add(case_ref)
         if "_seq" in detail or "_id" in detail:
             values = json.loads(detail)
             for record_key, kind in RECORD_KEYS.items():

@@ -219,7 +219,9 @@ def read_fields_of_queue(
         for case_id, sealed, copy, *cts in ctx.db.execute(
             f"SELECT q.case_id, k.sealed_key, k.key_copy, {fields} FROM case_queue q"
             " JOIN case_keys k ON k.case_id = q.case_id AND k.recipient = ?"
-            f"{joins} WHERE q.account_id = ?",
+            # In case id order, the order of case_keys's and case_fields's keys: their lookups then
+            # walk each index forwards (a third quicker at 10,000 cases than in the queue's order).
+            f"{joins} WHERE q.account_id = ? ORDER BY q.case_id",
             [recipient, *names, account_id],
         ).fetchall()
     )
@@ -228,48 +230,105 @@ def read_fields_of_queue(
 
 def _open_rows(ctx: Context, recipient: str, private_key: bytes, rows, keep_copies: bool):
     """rows: (case id, sealed key or None, key copy or None, {field name: ciphertext})."""
-    opener = _CaseKeys(private_key, recipient)
+    rows = list(rows)
+    keys = _CaseKeys(private_key, recipient).open_all(rows)
     found: dict[str, dict[str, str] | None] = {}
-    for case_id, sealed, copy, stored in rows:
+    for case_id, _, _, stored in rows:
+        case_key = keys.opened.get(case_id)
         try:
-            if sealed is None:
-                raise KeyError(case_id)  # no key of this recipient
-            case_key = opener.open(case_id, sealed, copy)
+            if case_key is None:
+                raise KeyError(case_id)  # no key of this recipient, or it does not open
             opened = crypto.decrypt_fields(case_key, case_id, stored)
             found[case_id] = {name: value.decode() for name, value in opened.items()}
         except (KeyError, crypto.DecryptionError):
             found[case_id] = None
-    if keep_copies and opener.new_copies:
-        put_off_briefly(ctx.db, _keep_copies, ctx, recipient, opener.new_copies)
+    if keep_copies and keys.new_copies:
+        put_off_briefly(ctx.db, _keep_copies, ctx, recipient, keys.new_copies)
     return found
 
 
+@dataclass
+class _Opened:
+    opened: dict[str, bytes]  # case id -> case key, of the keys that opened
+    new_copies: list[tuple[bytes, str, bytes]]  # (key copy, case id, sealed key) of those
+    # opened from a sealed copy
+
+
 class _CaseKeys:
-    """Opens one recipient's case keys, their key copy first; keeps a new copy of each key it
+    """Opens one recipient's case keys, their key copy first; makes a new copy of each key it
     opened from a sealed copy."""
 
     def __init__(self, private_key: bytes, recipient: str) -> None:
         self.private_key, self.recipient = private_key, recipient
-        self.public_key = crypto.public_key_of(private_key)  # once, not once a case
         self.copy_key = crypto.copy_key_of(private_key)
-        self.new_copies: list[tuple[bytes, str]] = []  # (key copy, case id)
 
-    def open(self, case_id: str, sealed: bytes, copy: bytes | None) -> bytes:
-        if copy is not None:
-            try:
-                return crypto.open_copy(self.copy_key, copy, case_id, self.recipient)
-            except crypto.CryptoError:  # altered, or made under a key this reader no longer has
-                pass  # the sealed key decides
-        case_key = crypto.open_sealed(self.private_key, sealed, self.public_key)
-        self.new_copies.append(
-            (crypto.copy_secret(self.copy_key, case_key, case_id, self.recipient), case_id)
+    def open_all(self, rows) -> _Opened:
+        """rows as _open_rows's."""
+        opened: dict[str, bytes] = {}
+        sealed_only: list[tuple[str, bytes]] = []
+        for case_id, sealed, copy, _ in rows:
+            if sealed is None:
+                continue  # no key of this recipient
+            if copy is not None:
+                try:
+                    opened[case_id] = crypto.open_copy(self.copy_key, copy, case_id, self.recipient)
+                    continue
+                except crypto.CryptoError:  # altered, or made under a key this reader no longer has
+                    pass  # the sealed key decides
+            sealed_only.append((case_id, sealed))
+        from_sealed = self.open_sealed(sealed_only)
+        opened.update(from_sealed.opened)
+        return _Opened(opened, from_sealed.new_copies)
+
+    def open_sealed(self, sealed_only: list[tuple[str, bytes]]) -> _Opened:
+        """(case id, sealed key) pairs opened all at once (crypto.open_sealed_many: on two threads
+        when there are many, an officer's first search or sign-in after many cases arrived), with a
+        new key copy of each that opened."""
+        if not sealed_only:
+            return _Opened({}, [])
+        public_key = crypto.public_key_of(self.private_key)  # once, not once a case
+        case_keys = crypto.open_sealed_many(
+            self.private_key, [sealed for _, sealed in sealed_only], public_key
         )
-        return case_key
+        opened, new_copies = {}, []
+        for (case_id, sealed), case_key in zip(sealed_only, case_keys):
+            if case_key is None:
+                continue
+            opened[case_id] = case_key
+            copy = crypto.copy_secret(self.copy_key, case_key, case_id, self.recipient)
+            new_copies.append((copy, case_id, sealed))
+        return _Opened(opened, new_copies)
 
 
-def _keep_copies(ctx: Context, recipient: str, copies: list[tuple[bytes, str]]) -> None:
+def missing_copies(ctx: Context, account_id: int) -> list[tuple[str, bytes]]:
+    """(case id, sealed key) of each case key of this officer that has no key copy yet: the cases
+    that arrived (or whose key was sealed again) since their last search or sign-in."""
+    return ctx.db.execute(
+        "SELECT case_id, sealed_key FROM case_keys WHERE account_id = ? AND recipient = ?"
+        " AND key_copy IS NULL ORDER BY case_id",
+        [account_id, f"account:{account_id}"],
+    ).fetchall()
+
+
+def keep_copies_of(
+    ctx: Context, account_id: int, private_key: bytes, missing: list[tuple[str, bytes]]
+) -> int:
+    """Open the sealed keys `missing` (missing_copies's rows) with the officer's private key and
+    write a key copy of each that opened (put off, not waited for, when the database is busy).
+    Returns the copies made."""
+    recipient = f"account:{account_id}"
+    made = _CaseKeys(private_key, recipient).open_sealed(missing).new_copies
+    if made:
+        put_off_briefly(ctx.db, _keep_copies, ctx, recipient, made)
+    return len(made)
+
+
+def _keep_copies(ctx: Context, recipient: str, copies: list[tuple[bytes, str, bytes]]) -> None:
+    # Only where the sealed key is still the one opened: one sealed again meanwhile (a key rotated)
+    # keeps no copy of the key it replaced.
     with transaction(ctx.db):
         ctx.db.conn.executemany(
-            "UPDATE case_keys SET key_copy = ? WHERE case_id = ? AND recipient = ?",
-            [(copy, case_id, recipient) for copy, case_id in copies],
+            "UPDATE case_keys SET key_copy = ? WHERE case_id = ? AND recipient = ?"
+            " AND sealed_key = ?",
+            [(copy, case_id, recipient, sealed) for copy, case_id, sealed in copies],
         )

@@ -126,6 +126,24 @@ SCHEMA_VERSION = "SELECT coalesce(max(number), 0) FROM schema_migrations"
 FINISHED_BLOBS = "SELECT count(*) FROM stored_blobs WHERE finished = 1"
 OWN_TABLES = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
 
+# `portal migrate-to` (portal.store.copy_to_postgres), in its one transaction: the tables' own
+# triggers off while rows are copied as they are, rows sent with COPY, each identity's sequence
+# moved past the largest id copied.
+PUBLIC_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+DISABLE_TRIGGERS = "ALTER TABLE {table} DISABLE TRIGGER USER"
+ENABLE_TRIGGERS = "ALTER TABLE {table} ENABLE TRIGGER USER"
+TRUNCATE = "TRUNCATE {tables}"
+COPY_IN = "COPY {table} ({columns}) FROM STDIN"
+COPY_CHUNKS = "COPY blob_chunks (name, seq, data) FROM STDIN"
+IDENTITY_COLUMNS = (
+    "SELECT table_name, column_name FROM information_schema.columns"
+    " WHERE table_schema = 'public' AND is_identity = 'YES' ORDER BY table_name, column_name"
+)
+ADVANCE_IDENTITY = (
+    "SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({column}), 0) + 1, false)"
+    " FROM {table}"
+)
+
 # The flood's own small writes (portal.store.waits): their commit does not wait for the WAL to
 # reach the disk; lost by a crash of the server at most, never a case (a later commit's flush
 # covers them). Housekeeping waits briefly for a lock (milliseconds).

@@ -56,22 +56,39 @@ def migrate(url: str) -> list[int]:
     applied: list[int] = []
     with connect(url) as conn:
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            for statement in POSTGRES_SETUP:
-                conn.execute(statement)
+            lock_schema(conn)
+            set_up(conn)
         already = applied_migrations(conn)
         for number, statements in sorted(MIGRATIONS, key=lambda migration: migration[0]):
             if number in already:
                 continue
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                lock_schema(conn)
                 if number in applied_migrations(conn):
                     continue  # another node applied it while this one waited for the lock
-                for statement in postgres_migration(number, statements):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_migrations (number) VALUES (%s)", (number,))
+                apply_migration(conn, number, statements)
                 applied.append(number)
     return applied
+
+
+def lock_schema(conn) -> None:
+    """Take the schema's transaction-level advisory lock (every node's), until the transaction
+    ends."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+
+
+def set_up(conn) -> None:
+    """What a new database needs before the first migration (dialect.POSTGRES_SETUP)."""
+    for statement in POSTGRES_SETUP:
+        conn.execute(statement)
+
+
+def apply_migration(conn, number: int, statements: list[str]) -> None:
+    """One migration's statements, translated, and its number recorded, in the caller's
+    transaction (`migrate`; `portal migrate-to` applies them all in its one transaction)."""
+    for statement in postgres_migration(number, statements):
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_migrations (number) VALUES (%s)", (number,))
 
 
 class Cursor:
@@ -180,6 +197,12 @@ class Connection:
     @property
     def conn(self) -> "Connection":
         return self
+
+    @property
+    def raw(self):
+        """The psycopg connection underneath, for what has no SQLite counterpart (COPY, in
+        portal.store.copy_to_postgres): statements in PostgreSQL's SQL, errors as psycopg's."""
+        return self._pg
 
     @property
     def in_transaction(self) -> bool:

@@ -5,8 +5,8 @@
 import * as pc from './portal-crypto.js';
 import { cleanHiddenDetails } from './hidden-details.js';
 import {
-  Refusal, fromB64, getJson, isObject, learnWords, list, pause, portalUrl, putBytes, sendJson, sendPaid, show, text, toB64,
-  utf8, whole, word, wordThePage,
+  Refusal, forgetTyped, forgetTypedWhenLeft, fromB64, getJson, isObject, learnWords, list, pause, portalUrl, putBytes, sendJson,
+  sendPaid, show, text, toB64, utf8, whole, word, wordThePage,
 } from './page.js';
 
 const $ = (id) => document.getElementById(id);
@@ -151,6 +151,7 @@ async function load() {
     const item = document.createElement('li');
     const box = document.createElement('input');
     box.type = 'checkbox';
+    box.autocomplete = 'off';
     box.id = `exclude-${id}`;
     box.value = String(id);
     const label = document.createElement('label');
@@ -267,21 +268,28 @@ function fileReport(read) {
 
 // ---- resuming after a reload ------------------------------------------------------------------
 // What lets a file's upload carry on after the page was reloaded or closed (docs/sealed-submission.md,
-// section 4; SECURITY.md, "Resuming an upload after a reload"): the upload id and the parts stored, in
-// clear, and the case key, case id, attachment id and stream header sealed under a key derived from
-// the file's own SHA-256 and a random salt, so that only someone who has the very file can open them,
-// and the page can only ever continue a stream with the bytes it began with. Each file's entry is
-// authenticated with an HMAC key this browser made and keeps in IndexedDB, unreadable by script
-// (non-extractable): an entry planted by someone else (who knows the file, and so could seal one) is
-// refused, and the disclosure is sealed under a fresh case key. Nothing the discloser wrote is kept;
-// the record and the key go when the disclosure is sent, when the discloser chooses the ordinary
-// form, and at the first visit after the upload has expired.
+// section 4; SECURITY.md, "Resuming an upload after a reload"). A disclosure is sealed under the case
+// this page load made, or under the case of an upload this browser itself began and kept: the case
+// key, case id, attachment id, stream header and form token are sealed under a key derived from the
+// file's own SHA-256 and a random salt (so only the very file opens them, and a stream is only ever
+// continued with the bytes it began with), and that is encrypted again (AES-GCM) under a key this
+// browser made with WebCrypto as non-extractable and keeps in IndexedDB. So no case key is ever taken
+// from a record this browser did not write itself: a record planted by someone who knows the file
+// opens nothing, and the disclosure gets a fresh case. Nothing is written while uploads go well:
+// the record (and the key) are kept only once an upload has been interrupted (a part lost, the
+// disclosure not stored, or the page left part way); they go when the disclosure is stored, when
+// the discloser chooses the ordinary form, and at the first visit after the upload has expired.
 
-const RESUME_VERSION = 2;
+const RESUME_VERSION = 3;
 const resumeName = () => `portal-sealing-resume:${portalUrl('')}`;
 const KEY_DB = 'portal-sealing';
 const KEY_STORE = 'keys';
-let resumeMac = null; // this browser's CryptoKey for its record, once read or made
+let wrapKey = null; // this browser's CryptoKey for its record, once read or made
+let wrapKeyStored = false; // whether that key is in IndexedDB
+let kept = null; // this load's record {v, day, salt, files: [{size, upload, parts, sealed}]}, in memory
+let keptWritten = false; // whether `kept` is in localStorage (only once an upload was interrupted)
+let thisCase = null; // {caseKey, caseId}: the case this load seals under, once it has one
+let begun = []; // this load's uploads: {digest, size, upload, attachmentId, header, formToken}
 
 function resumeRecord() {
   try {
@@ -312,12 +320,16 @@ function keepResume(record) {
   }
 }
 
-// One request of IndexedDB's key store, its result (null without IndexedDB).
-async function keyStore(mode, request) {
+// One request of IndexedDB's key store, its result (null without IndexedDB, or when `make` is
+// false and there is no store: looking or removing never makes the database).
+async function keyStore(mode, request, make = false) {
   try {
     const db = await new Promise((resolve, reject) => {
       const opening = indexedDB.open(KEY_DB, 1);
-      opening.onupgradeneeded = () => opening.result.createObjectStore(KEY_STORE);
+      opening.onupgradeneeded = () => {
+        if (make) opening.result.createObjectStore(KEY_STORE);
+        else opening.transaction.abort();
+      };
       opening.onsuccess = () => resolve(opening.result);
       opening.onerror = () => reject(opening.error);
     });
@@ -337,48 +349,83 @@ async function keyStore(mode, request) {
   }
 }
 
-// This browser's key for its record, made (and kept) when `make` and there is none; null if none.
-async function resumeMacKey(make) {
-  if (resumeMac) return resumeMac;
+// This browser's key for its record: the one kept, else (when `make`) a new one held in memory
+// until an upload is interrupted (storeWrapKey); null if none.
+async function resumeWrapKey(make) {
+  if (wrapKey) return wrapKey;
   const found = await keyStore('readonly', (store) => store.get(resumeName()));
   if (found instanceof CryptoKey) {
-    resumeMac = found;
+    wrapKey = found;
+    wrapKeyStored = true;
   } else if (make) {
     try {
-      const made = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-      await keyStore('readwrite', (store) => store.put(made, resumeName()));
-      resumeMac = made;
+      wrapKey = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
     } catch {
-      return null; // no WebCrypto or IndexedDB: nothing is kept for resuming
+      return null; // no WebCrypto: an upload resumes only while the page stays open
     }
   }
-  return resumeMac;
+  return wrapKey;
 }
 
-function macBytes(record, entry) {
-  return utf8(JSON.stringify([RESUME_VERSION, portalUrl(''), record.salt, entry.upload, entry.size, entry.sealed]));
+async function storeWrapKey() {
+  if (!wrapKey || wrapKeyStored) return;
+  const key = wrapKey;
+  if (await keyStore('readwrite', (store) => store.put(key, resumeName()), true) !== null) wrapKeyStored = true;
 }
 
-// Authenticate `entry` of `record` with this browser's key (the parts count is a hint, unsigned).
-async function signEntry(record, entry) {
-  const key = await resumeMacKey(true);
-  entry.mac = key ? toB64(new Uint8Array(await crypto.subtle.sign('HMAC', key, macBytes(record, entry)))) : '';
+// What ties a sealed entry to its place: the record's version, the portal, the salt, the upload and its size.
+function wrapAd(record, entry) {
+  return utf8(JSON.stringify([RESUME_VERSION, portalUrl(''), record.salt, entry.upload, entry.size]));
 }
 
-// The record this browser kept, with only the entries its own key authenticates, or null; a record
-// with none (planted, or its key gone) or from before yesterday (its uploads have expired) is forgotten.
+function resumeKey(digest, salt) {
+  return pc.blake2bKdf(digest, 'portal-resume', salt);
+}
+
+// Seal `state` into `entry` of `record`: under the file's key, then under this browser's.
+async function sealEntry(record, entry, digest, state) {
+  const key = await resumeWrapKey(true);
+  const inner = pc.encryptField(resumeKey(digest, fromB64(record.salt, 'salt', 16)), 'resume', `upload:${entry.upload}`,
+    utf8(JSON.stringify(state)));
+  if (!key) {
+    entry.sealed = '';
+    return;
+  }
+  const iv = pc.randomBytes(12);
+  const outer = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: wrapAd(record, entry) }, key, inner));
+  const both = new Uint8Array(12 + outer.length);
+  both.set(iv);
+  both.set(outer, 12);
+  entry.sealed = toB64(both);
+}
+
+// Once an upload was interrupted: keep this load's record (and the key it is sealed under).
+async function keepForResuming() {
+  if (!kept || kept.files.length === 0) return;
+  await storeWrapKey();
+  if (!wrapKeyStored) return;
+  keepResume(kept);
+  keptWritten = true;
+}
+
+// The record this browser kept, with each entry its own key opens (`inner`: the file-keyed state),
+// or null; a record with none (planted, or its key gone) or from before yesterday (its uploads
+// have expired) is forgotten.
 async function trustedResumeRecord(today) {
   const record = resumeRecord();
   if (!record) {
     if (keptAtAll()) await forgetResume(); // an older version's, or unreadable
     return null;
   }
-  const key = await resumeMacKey(false);
+  const key = await resumeWrapKey(false);
   const files = [];
   for (const entry of record.files) {
-    if (!key || !isObject(entry) || typeof entry.mac !== 'string' || typeof entry.sealed !== 'string') continue;
+    if (!key || !isObject(entry) || typeof entry.sealed !== 'string' || typeof entry.upload !== 'string') continue;
     try {
-      if (await crypto.subtle.verify('HMAC', key, fromB64(entry.mac, 'mac', 32), macBytes(record, entry))) files.push(entry);
+      const both = fromB64(entry.sealed, 'sealed');
+      const inner = new Uint8Array(await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: both.subarray(0, 12), additionalData: wrapAd(record, entry) }, key, both.subarray(12)));
+      files.push({ entry, inner });
     } catch {
       // Not one of ours.
     }
@@ -387,7 +434,7 @@ async function trustedResumeRecord(today) {
     await forgetResume();
     return null;
   }
-  return { ...record, files };
+  return { record: { ...record, files: files.map((f) => f.entry) }, opened: files };
 }
 
 // Whether `day` is `today` or the day before (an upload lasts into the next morning, at most).
@@ -397,7 +444,10 @@ function recentDay(day, today) {
 }
 
 async function forgetResume() {
-  resumeMac = null;
+  wrapKey = null;
+  wrapKeyStored = false;
+  kept = null;
+  keptWritten = false;
   try {
     localStorage.removeItem(resumeName());
   } catch {
@@ -406,23 +456,13 @@ async function forgetResume() {
   await keyStore('readwrite', (store) => store.delete(resumeName()));
 }
 
-function resumeKey(digest, salt) {
-  return pc.blake2bKdf(digest, 'portal-resume', salt);
-}
-
-function sealResumeState(digest, salt, upload, state) {
-  return toB64(pc.encryptField(resumeKey(digest, salt), 'resume', `upload:${upload}`, utf8(JSON.stringify(state))));
-}
-
-// The stored upload this very file began, opened, or null (another file, or nothing kept).
-function openResumeState(record, digest, size) {
-  const salt = fromB64(record.salt, 'salt', 16);
-  for (const entry of record.files) {
-    if (!isObject(entry) || entry.size !== size || typeof entry.upload !== 'string') continue;
+// The upload this very file began, as a trusted record keeps it, opened, or null (another file).
+function openResumeState(trusted, digest, size, claimed) {
+  const salt = fromB64(trusted.record.salt, 'salt', 16);
+  for (const { entry, inner } of trusted.opened) {
+    if (entry.size !== size || claimed.has(entry.upload)) continue;
     try {
-      const state = JSON.parse(new TextDecoder().decode(
-        pc.decryptField(resumeKey(digest, salt), 'resume', `upload:${entry.upload}`, fromB64(entry.sealed, 'sealed')),
-      ));
+      const state = JSON.parse(new TextDecoder().decode(pc.decryptField(resumeKey(digest, salt), 'resume', `upload:${entry.upload}`, inner)));
       return {
         upload: text(entry.upload, 'upload', 100),
         caseKey: fromB64(state.case_key, 'case key', 32),
@@ -437,6 +477,21 @@ function openResumeState(record, digest, size) {
   }
   return null;
 }
+
+// The upload this load began for this very file (same SHA-256 and size), or null.
+function begunHere(digest, size, claimed) {
+  const found = begun.find((b) => b.size === size && !claimed.has(b.upload) && pc.equalBytes(b.digest, digest));
+  return found ? { ...found, caseKey: thisCase.caseKey, caseId: thisCase.caseId } : null;
+}
+
+// Leaving the page part way through an upload interrupts it: kept now, as far as a page being left
+// can (localStorage at once; the key's IndexedDB write may not finish, and then nothing resumes).
+window.addEventListener('pagehide', () => {
+  if (!kept || kept.files.length === 0 || keptWritten) return;
+  storeWrapKey();
+  keepResume(kept);
+  keptWritten = true;
+});
 
 // The file as it will be sealed, with its SHA-256 (one pass, before any part is sent).
 async function readFile(original, place, strip) {
@@ -486,23 +541,25 @@ async function uploadFile(read, caseKey, caseId, resumed, record) {
   }
   const attachmentId = upload ? resumed.attachmentId : pc.toHex(pc.randomBytes(16));
   const header = upload ? resumed.header : pc.randomBytes(24);
-  const sealedState = (id) => sealResumeState(digest, fromB64(record.salt, 'salt', 16), id, {
+  // Sealed in memory; written only once an upload is interrupted (keepForResuming).
+  const sealState = (entry) => sealEntry(record, entry, digest, {
     case_key: toB64(caseKey), case_id: caseId, attachment_id: attachmentId, header: toB64(header), form_token: setup.csrf_token });
   if (!upload) {
-    const begun = await sendJson('POST', '/disclose/sealed/uploads', setup.csrf_token, { v: 1, size });
-    upload = text(begun.upload, 'upload', 100);
-    partBytes = whole(begun.part_bytes, 'part size');
+    const made = await sendJson('POST', '/disclose/sealed/uploads', setup.csrf_token, { v: 1, size });
+    upload = text(made.upload, 'upload', 100);
+    partBytes = whole(made.part_bytes, 'part size');
     record.files = record.files.filter((f) => isObject(f) && f.upload !== resumed?.upload); // an expired one goes
-    const begunEntry = { size, upload, parts: 0, sealed: sealedState(upload) };
-    await signEntry(record, begunEntry);
-    record.files.push(begunEntry);
-    keepResume(record);
+    const madeEntry = { size, upload, parts: 0, sealed: '' };
+    await sealState(madeEntry);
+    record.files.push(madeEntry);
+    if (keptWritten) keepResume(record);
   }
+  begun = begun.filter((b) => b.upload !== upload && b.upload !== resumed?.upload);
+  begun.push({ digest, size, upload, attachmentId, header, formToken: setup.csrf_token });
   const entry = record.files.find((f) => f.upload === upload);
   if (rebound && entry) {
-    entry.sealed = sealedState(upload); // bound to this session's token now
-    await signEntry(record, entry);
-    keepResume(record);
+    await sealState(entry); // bound to this session's token now
+    if (keptWritten) keepResume(record);
   }
   const key = pc.streamKey(caseKey, caseId, attachmentId);
   const ad = pc.attachmentAd(caseId, attachmentId);
@@ -517,7 +574,7 @@ async function uploadFile(read, caseKey, caseId, resumed, record) {
           stored = n + 1;
           if (entry) {
             entry.parts = stored;
-            keepResume(record);
+            if (keptWritten) keepResume(record);
           }
           progressSay(word('sending_part', { file: place, part: stored, parts }), stored, parts);
         }
@@ -527,6 +584,7 @@ async function uploadFile(read, caseKey, caseId, resumed, record) {
       if (attempt + 1 >= PART_TRIES || (error instanceof Refusal && error.status >= 400 && error.status < 500 && error.code !== 'different')) {
         throw error;
       }
+      await keepForResuming(); // interrupted: from now on a reload can carry on from here
       progressSay(word('part_interrupted', { file: place }), stored, parts);
       await pause(1);
       try {
@@ -629,6 +687,7 @@ async function sendSealed(sealed) {
     }
   }
   unanswered = null;
+  forgetTyped($('seal-form')); // stored: nothing typed stays in the page
   await forgetResume();
   $('seal-form').hidden = true;
   $('loading').hidden = true;
@@ -677,19 +736,25 @@ async function sealAndSend(event) {
     for (let i = 0; i < files.length; i++) {
       read.push(await readFile(files[i], files.length > 1 ? word('file_of', { n: i + 1, count: files.length }) : word('your_file'), strip));
     }
-    // A file chosen again after a reload carries on its upload, in the case it was begun for.
-    const kept = await trustedResumeRecord(today);
+    // A file chosen again carries on its upload, in the case it was begun for: this load's own
+    // case once it has one; before that, the case of an upload this browser kept (sealed under its
+    // own key), else a fresh one. A case key is never taken from anything else.
+    const trusted = thisCase ? null : await trustedResumeRecord(today);
     const claimed = new Set(); // the same file chosen twice resumes once, and is sent afresh once
     const resumed = read.map((r) => {
-      const found = kept ? openResumeState(kept, r.digest, pc.paddedBlobSize(r.file.size)) : null;
-      if (!found || claimed.has(found.upload)) return null;
-      claimed.add(found.upload);
+      const size = pc.paddedBlobSize(r.file.size);
+      const found = thisCase ? begunHere(r.digest, size, claimed) : trusted ? openResumeState(trusted, r.digest, size, claimed) : null;
+      if (found) claimed.add(found.upload);
       return found;
     });
-    const first = resumed.find((r) => r);
-    const caseKey = first ? first.caseKey : pc.newCaseKey();
-    const caseId = first ? first.caseId : pc.toHex(pc.randomBytes(16));
-    const record = first ? kept : { v: RESUME_VERSION, day: today, salt: toB64(pc.randomBytes(16)), files: [] };
+    if (!thisCase) {
+      const first = resumed.find((r) => r);
+      thisCase = first ? { caseKey: first.caseKey, caseId: first.caseId } : { caseKey: pc.newCaseKey(), caseId: pc.toHex(pc.randomBytes(16)) };
+      kept = first ? trusted.record : { v: RESUME_VERSION, day: today, salt: toB64(pc.randomBytes(16)), files: [] };
+      keptWritten = Boolean(first); // it is in storage already
+    }
+    const { caseKey, caseId } = thisCase;
+    const record = kept;
     const identityKey = pc.newCaseKey();
     const attachments = [];
     for (let i = 0; i < read.length; i++) {
@@ -727,8 +792,14 @@ async function sealAndSend(event) {
       words = word('disclosure_unanswered');
     }
     show($('problem'), words);
+    // Uploads begun and not yet named in a stored disclosure: a reload may carry on with them.
+    if (!(error instanceof Refusal && error.code === 'case-id-taken')) await keepForResuming();
     // The case this browser began is taken (sent before, its answer lost): begin another next time.
-    if (error instanceof Refusal && error.code === 'case-id-taken') await forgetResume();
+    if (error instanceof Refusal && error.code === 'case-id-taken') {
+      await forgetResume();
+      thisCase = null;
+      begun = [];
+    }
     if (error instanceof Refusal && AGAIN_WITH_A_NEW_SETUP.includes(error.code)) {
       // A new day, a changed roster or a used token: the next "Seal and send" seals afresh.
       try {
@@ -744,6 +815,7 @@ async function sealAndSend(event) {
 }
 
 $('seal-form').addEventListener('submit', sealAndSend);
+forgetTypedWhenLeft($('seal-form'));
 // Choosing the ordinary form gives up this page's unfinished upload: what was kept for it goes.
 $('server-mode').addEventListener('click', async (event) => {
   if (!keptAtAll()) return;

@@ -239,3 +239,21 @@ export function show(element, message) {
 export function utf8(textValue) {
   return new TextEncoder().encode(textValue);
 }
+
+// ---- what is typed: never left for the browser to keep ---------------------------------------
+
+/** Empties every field of each form (text, choices, files) back to the page's own defaults, so
+ * nothing the discloser typed stays in the page once it is sent or left. The fields say
+ * autocomplete="off", which keeps them out of the tab state Chromium saves to its profile
+ * (Sessions/); this also leaves nothing for the back-forward cache (SECURITY.md, "What the
+ * browser keeps of what is typed"). */
+export function forgetTyped(...forms) {
+  for (const form of forms) {
+    if (form) form.reset();
+  }
+}
+
+/** Forget what `forms` hold whenever the page is left (closed, reloaded, another page opened). */
+export function forgetTypedWhenLeft(...forms) {
+  window.addEventListener('pagehide', () => forgetTyped(...forms));
+}

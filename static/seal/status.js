@@ -3,8 +3,8 @@
 // itself, and seals the discloser's reply before sending it.
 import * as pc from './portal-crypto.js';
 import {
-  Refusal, day, fromB64, getJson, isObject, learnWords, list, sendJson, sendPaid, show, text, toB64, utf8, whole, word,
-  wordOr, wordThePage,
+  Refusal, day, forgetTyped, forgetTypedWhenLeft, fromB64, getJson, isObject, learnWords, list, sendJson, sendPaid, show,
+  text, toB64, utf8, whole, word, wordOr, wordThePage,
 } from './page.js';
 
 const $ = (id) => document.getElementById(id);
@@ -127,6 +127,7 @@ async function openCase(event) {
       }
     }
     render(answer);
+    forgetTyped($('open-form')); // the case is open: the receipt code is not left in the page
     $('open-form').hidden = true;
     $('working').hidden = true;
   } catch (error) {
@@ -164,7 +165,7 @@ async function sendReply(event) {
       throw error;
     }
     unanswered = null;
-    $('reply').value = '';
+    forgetTyped($('reply-form'));
     show($('sent'), word('reply_sent'));
     setup = await getJson('/status/sealed/setup');
     const again = await sendPaid('/status/sealed', setup.csrf_token, { v: 1, lookup: opened.identity.lookupId }, setup.proof, say);
@@ -181,6 +182,7 @@ async function sendReply(event) {
 
 $('open-form').addEventListener('submit', openCase);
 $('reply-form').addEventListener('submit', sendReply);
+forgetTypedWhenLeft($('open-form'), $('reply-form'));
 getJson('/status/sealed/setup').then((answer) => {
   setup = answer;
   learnWords(setup.words);

@@ -68,3 +68,27 @@ def test_truncated_or_extended_fails(cut, extra):
 def test_unknown_version():
     with pytest.raises(UnsupportedVersion):
         open_sealed(RECIPIENT[0], b"\x02" + SEALED[1:])
+
+
+def test_open_sealed_many_opens_each_as_open_sealed_does_on_two_threads(monkeypatch):
+    import threading
+
+    from crypto import open_sealed_many, public_key_of
+    from crypto import seal as seal_module
+
+    sk, pk = RECIPIENT
+    secrets_ = [new_case_key() for _ in range(seal_module.SHARED_FROM + 6)]
+    boxes = [seal_to(pk, s) for s in secrets_]
+    altered = boxes[3][:-1] + bytes([boxes[3][-1] ^ 1])
+    foreign = seal_to(generate_keypair()[1], CASE_KEY)
+    future = bytes([9]) + boxes[4][1:]
+    boxes[3:6] = [altered, foreign, future]  # altered, for another key, of an unknown version: None
+    threads = set()
+    real = seal_module._open
+    monkeypatch.setattr(seal_module, "_open", lambda *a: threads.add(threading.get_ident()) or real(*a))
+    opened = open_sealed_many(sk, boxes, public_key_of(sk))
+    assert opened == secrets_[:3] + [None, None, None] + secrets_[6:]
+    assert len(threads) == 2  # from SHARED_FROM boxes on, a second thread opens half
+    threads.clear()
+    assert open_sealed_many(sk, boxes[:8]) == opened[:8] and len(threads) == 1  # a few: one thread
+    assert open_sealed_many(sk, []) == []

@@ -57,22 +57,44 @@ class Sending:
             self.send_error = type(exc).__name__
 
     def _read(self) -> None:
+        # Until the whole answer is in, not until the server closes: a kept-alive connection stays
+        # open for the server's keep-alive seconds after it. A reset before the answer's last byte
+        # is still a read_error.
         try:
-            while chunk := self.sock.recv(65536):
+            while not self.answered and (chunk := self.sock.recv(65536)):
                 self.answer += chunk
         except OSError as exc:
             self.read_error = type(exc).__name__
 
+    @property
+    def answered(self) -> bool:
+        """The answer's head and as many body bytes as its Content-Length says have arrived."""
+        head, end, body = bytes(self.answer).partition(b"\r\n\r\n")
+        if not end:
+            return False
+        length = self.headers.get("content-length")
+        return length is not None and len(body) >= int(length)
+
     def wait(self, timeout: float) -> "Sending":
-        """Until the server has answered and closed and the body is sent (or it stopped)."""
+        """Until the server has answered and the body is sent (or it stopped); then the connection
+        is closed, as the client is done with it."""
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.stop.set()
+        if not any(thread.is_alive() for thread in self._threads):
+            self.close()
         return self
 
     def close(self) -> None:
+        """End the connection now. shutdown() first: close() alone leaves it open while a thread
+        is blocked in recv() on it, and the server's thread would wait out its body idle timeout
+        (and a stopping server its graceful timeout) for a client that is gone."""
         self.stop.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
 
     @property

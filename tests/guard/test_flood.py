@@ -639,3 +639,33 @@ def test_the_no_script_line_gives_places_at_a_fixed_rate(installation, monkeypat
     assert waits[0] == 0 and all(wait >= 1 for wait in waits[1:])
     assert [b - a for a, b in zip(waits[1:], waits[2:6])] == [1, 1, 1, 1]
     assert waits[6] >= 1 and waits[7] >= 1
+
+
+def test_a_disclosure_spends_the_days_budget_when_its_case_is_stored_not_when_it_pays(installation):
+    """Issue 22 review, M3: a disclosure that pays and is then refused (here every officer of the
+    channel excluded, refused after its payment) spends none of the day's budget on new cases; a
+    stored one spends one, and only then does the next need the flood proof."""
+    from portal.core.context import open_context
+    from portal.guard import flood
+    from tests.support.conflicts import checkbox_value
+
+    app = app_with(installation, cases_per_day=1, pow_bits=3, pow_flood_bits=9)
+
+    def counted() -> int:
+        return flood.today(open_context(installation.data_dir)).cases
+
+    for _ in range(3):  # three paid with script, each refused after paying: every reader excluded
+        client = app.test_client()
+        page = client.get("/disclose").text
+        drop_ticket(client, "disclose")
+        fields = (disclosure_fields(csrf_token(page), "Excluding everyone. " + MARKER)
+                  + [("exclude", checkbox_value(page, "Ana Officer"))] + solved(page, below=9))
+        answer = post_multipart(client, "/disclose", fields)
+        assert answer.status_code == 400 and "Excluding everyone." in answer.text
+    assert counted() == 0
+    client = app.test_client()
+    page = client.get("/disclose").text
+    assert bits_of(challenge_from(page)) == 3  # the budget is untouched: the idle price
+    assert disclose(client, script=True, page=page, below=9).status_code == 200
+    assert counted() == 1
+    assert bits_of(challenge_from(app.test_client().get("/disclose").text)) == 9  # now spent

@@ -8,7 +8,14 @@ from portal.core.config import load_settings
 from portal.guard import proofs
 from portal.web.app import create_app
 from tests.support import csrf_token
-from tests.support.proofs import bits_of, challenge_from, drop_ticket, size_bits_of, solved
+from tests.support.proofs import (
+    bits_of,
+    challenge_from,
+    drop_ticket,
+    lane_bits_of,
+    size_bits_of,
+    solved,
+)
 
 
 def test_a_proof_solved_past_its_bits_pays_for_a_load_that_rose_meanwhile(installation,
@@ -123,3 +130,90 @@ def test_a_disclosure_sent_chunked_pays_for_the_bytes_it_sent_not_the_length_it_
     assert bits_of(challenge_from(answer.text)) == 4 + proofs.check_bits(sent) == 4 + 4
     answer, _ = send_chunked(answer.text, "Chunked. " + MARKER, declared_bytes=sent)
     assert answer.status_code == 200 and receipt_from(answer.text)
+
+
+def test_the_bits_asked_of_a_script_never_pass_the_cap_and_a_flood_past_it_is_still_rationed(
+        installation, monkeypatch):
+    """Issue 22 review, H1: WebCrypto takes a browser about a second for 2**17 digests, and the
+    load, the flood proof and the lane used to ask 24 bits of it (about 90 s). Past
+    `pow_script_max_bits` (7 here) neither the challenge, the lane's bits the page names, nor a
+    large upload's size asks more, in the form pages or the status page's setup; the queues ration
+    the rest: with the lane's one slot held, guesses paying the cap are answered busy at once and
+    start no derivation (counted)."""
+    import json
+    import threading
+    import time
+
+    from portal.guard import work_queues
+    from tests.support import disclosure_fields, multipart
+
+    monkeypatch.setattr(proofs, "_process", proofs._Process())
+    monkeypatch.setattr(proofs._Process, "_roll", lambda self: None)  # one minute, whatever the clock
+    monkeypatch.setattr(work_queues, "_refusals", {"minute": int(time.time()) // 60, "now": 0,
+                                                   "before": 0})
+    app = create_app(settings=load_settings(
+        installation.data_dir, pow_bits=2, pow_calm_per_minute=1, pow_max_bits=20,
+        pow_flood_bits=20, pow_lane_bits=2, pow_script_max_bits=7, cases_per_day=0,
+        receipt_slots=1, queue_waiting=0, kdf_wait_seconds=30))
+    app.config["TESTING"] = True
+    settings = app.config["PORTAL_SETTINGS"]
+    counts, held, release = {"done": 0, "entered": 0}, set(), threading.Event()
+    real = crypto.derive_receipt_identity
+
+    def counted(receipt, *args, **kwargs):
+        if receipt in held:
+            counts["entered"] += 1
+            release.wait(30)
+        counts["done"] += 1
+        return real(receipt, *args, **kwargs)
+
+    monkeypatch.setattr(crypto, "derive_receipt_identity", counted)
+
+    def asked(client) -> list[int]:
+        """Every number of bits the pages tell a script to solve for, now."""
+        status = client.get("/status").text
+        setup = json.loads(client.get("/status/sealed/setup").text)["proof"]
+        disclose = client.get("/disclose").text
+        return [bits_of(challenge_from(status)), lane_bits_of(status),
+                bits_of(setup["challenge"]), setup.get("lane_bits") or 0,
+                bits_of(challenge_from(disclose)), size_bits_of(disclose, 2 << 30)]
+
+    def guess(receipt=None):
+        client = app.test_client()
+        page = client.get("/status").text
+        drop_ticket(client, "status")
+        data = {"csrf_token": csrf_token(page), "receipt": receipt or crypto.new_receipt()}
+        return client.post("/status", data=data | dict(solved(page))).status_code
+
+    seen = []
+    for _ in range(40):  # a flood paying every price asked: 40 doublings of calm would be 7 more
+        assert guess() == 400
+        seen += asked(app.test_client())
+    work_queues._refusals["now"] = 1 << 12  # and the lane turned away thousands this minute
+    seen += asked(app.test_client())
+    assert max(seen) == 7 and proofs.required_bits(None, settings, "status") == 7 - 3
+    assert proofs.lane_bits(None, settings, "status") == 6  # and the page names one spare: 7
+
+    # A disclosure past the day's budget pays the cap for its flood proof and its size, and is stored.
+    client = app.test_client()
+    page = client.get("/disclose").text
+    drop_ticket(client, "disclose")
+    body, kind = multipart(disclosure_fields(csrf_token(page), "Past the budget.")
+                           + solved(page, declared_bytes=2 << 30))
+    assert client.post("/disclose", data=body, content_type=kind).status_code == 200
+
+    # At the cap the flood is still rationed: the lane's one slot held, ten guesses paying the
+    # cap are busy at once and derive nothing.
+    first = crypto.new_receipt()
+    held.add(first)
+    answers = []
+    holder = threading.Thread(target=lambda: answers.append(guess(first)))
+    holder.start()
+    deadline = time.monotonic() + 30
+    while counts["entered"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    done = counts["done"]
+    assert [guess() for _ in range(10)] == [503] * 10 and counts["done"] == done
+    release.set()
+    holder.join()
+    assert answers == [400] and counts["done"] == done + 1

@@ -355,7 +355,7 @@ def test_an_upload_cut_off_by_closing_the_page_resumes_when_the_same_file_is_cho
     kept = page.evaluate("k => localStorage.getItem(k)", name)
     record = json.loads(kept)
     assert set(record) == {"v", "day", "salt", "files"} and [set(f) for f in record["files"]] == [
-        {"size", "upload", "parts", "sealed", "mac"}]
+        {"size", "upload", "parts", "sealed"}]
     assert page.evaluate(RESUME_KEYS) == 1
     assert record["files"][0]["parts"] == 6 and MARKER not in kept
     if closed == "browser":  # a new session: its form token is not the one the upload was begun under
@@ -388,8 +388,8 @@ def test_an_upload_cut_off_by_closing_the_page_resumes_when_the_same_file_is_cho
 def test_a_resume_record_planted_by_someone_who_knows_the_file_is_refused(base_url, app, installation, browser):
     """Someone who knows the file (the organisation's own document) begins an upload of their own
     and plants a record for it in the discloser's storage, sealed under the file's hash, naming a
-    case key and case id of theirs (the fresh review's M1). The record is not authenticated by this
-    browser's own key, so the page refuses it: the disclosure gets a fresh case, the planted
+    case key and case id of theirs (the fresh review's M1). The record is not sealed under this
+    browser's own key, so the page takes no case key from it (the review's L3): the disclosure gets a fresh case, the planted
     upload is never taken into the discloser's session, and the record is gone."""
     data = os.urandom(3 * crypto.CHUNK_SIZE)
     upload = {"name": "statement.pdf", "mimeType": "application/pdf", "buffer": data}
@@ -425,10 +425,27 @@ def test_a_resume_record_planted_by_someone_who_knows_the_file_is_refused(base_u
                        header: b64(pc.randomBytes(24)), form_token: theirs.token};
         const sealed = b64(pc.encryptField(pc.blake2bKdf(digest, 'portal-resume', salt), 'resume',
                                            `upload:${theirs.upload}`, new TextEncoder().encode(JSON.stringify(state))));
-        const record = {v: 2, day: theirs.day, salt: b64(salt), files: [{size: pc.paddedBlobSize(bytes.length),
-                        upload: theirs.upload, parts: 0, sealed, mac: b64(pc.randomBytes(32))}]};
-        localStorage.setItem(`portal-sealing-resume:${new URL('../../', location.href).href}`, JSON.stringify(record));
+        // Wrapped as the page wraps its own (AES-GCM over the file-keyed state), but under a key of
+        // theirs: they cannot have this browser's, which is non-extractable.
+        const size = pc.paddedBlobSize(bytes.length);
+        const key = await crypto.subtle.generateKey({name: 'AES-GCM', length: 256}, false, ['encrypt']);
+        const iv = pc.randomBytes(12);
+        const ad = new TextEncoder().encode(JSON.stringify([3, new URL('../../', location.href).href, b64(salt),
+                                                            theirs.upload, size]));
+        const outer = new Uint8Array(await crypto.subtle.encrypt({name: 'AES-GCM', iv, additionalData: ad}, key,
+                                                                 Uint8Array.from(atob(sealed), (c) => c.charCodeAt(0))));
+        const record = {v: 3, day: theirs.day, salt: b64(salt), files: [{size, upload: theirs.upload, parts: 0,
+                        sealed: b64(new Uint8Array([...iv, ...outer]))}]};
+        const name = `portal-sealing-resume:${new URL('../../', location.href).href}`;
+        localStorage.setItem(name, JSON.stringify(record));
+        // This browser has a key of its own (an earlier upload of its was interrupted): theirs is not it.
+        const own = await crypto.subtle.generateKey({name: 'AES-GCM', length: 256}, false, ['encrypt', 'decrypt']);
+        await new Promise((resolve) => { const o = indexedDB.open('portal-sealing', 1);
+            o.onupgradeneeded = () => o.result.createObjectStore('keys');
+            o.onsuccess = () => { const t = o.result.transaction('keys', 'readwrite'); t.objectStore('keys').put(own, name);
+                t.oncomplete = () => { o.result.close(); resolve(); }; }; });
     }""", [list(data), theirs, case_id])
+    assert page.evaluate(RESUME_KEYS) == 1
     page.get_by_label("Files (optional)").set_input_files(upload)
     _receipt_after_sending(page)
     assert not [u for u in sent if theirs["upload"] in u]  # never rebound, never sent to
@@ -440,6 +457,46 @@ def test_a_resume_record_planted_by_someone_who_knows_the_file_is_refused(base_u
     [attachment] = [line.split("/attachments/")[1].split('"')[0] for line in shown.splitlines()
                     if "/attachments/" in line][:1]
     assert officer.get(f"{case}/attachments/{attachment}").data == data
+
+
+# Counts every write of the page's resume record (localStorage) and of its key (IndexedDB).
+COUNT_RESUME_WRITES = """window.resumeWrites = [];
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (k, v) {
+      if (String(k).startsWith('portal-sealing-resume:')) window.resumeWrites.push('localStorage');
+      return setItem.call(this, k, v); };
+    for (const how of ['put', 'add']) {
+      const write = IDBObjectStore.prototype[how];
+      IDBObjectStore.prototype[how] = function (...args) {
+        window.resumeWrites.push(`indexedDB ${this.name}`); return write.apply(this, args); }; }"""
+
+
+def test_an_upload_that_goes_well_writes_no_resume_record_and_one_interrupted_does(base_url, browser):
+    """The resume record is written only once an upload is interrupted (the fresh review's L4):
+    a file sent in one go leaves nothing ever written, neither the record nor its key; a file one
+    of whose parts is lost has both written at that moment, and gone once the disclosure is stored."""
+    data = os.urandom(3 * crypto.CHUNK_SIZE)
+    upload = {"name": "statement.pdf", "mimeType": "application/pdf", "buffer": data}
+    values = {"summary": "Fuel cards", "details": "Used on weekends.", "contact": "", "identifying": ""}
+    context = browser.new_context()
+    context.add_init_script(COUNT_RESUME_WRITES)
+    page = context.new_page()
+    _fill_disclosure(page, base_url, dict(values))
+    page.get_by_label("Files (optional)").set_input_files(upload)
+    _receipt_after_sending(page)
+    assert page.evaluate("window.resumeWrites") == []
+    assert page.evaluate(KEPT_FOR_RESUMING) == []
+    assert page.evaluate("indexedDB.databases()") == []  # not even made
+
+    cut = []
+    page.route("**/parts/1", lambda route: route.abort() if not cut.append(1) and len(cut) == 1 else route.continue_())
+    _fill_disclosure(page, base_url, dict(values))
+    page.get_by_label("Files (optional)").set_input_files(upload)
+    _receipt_after_sending(page)
+    writes = page.evaluate("window.resumeWrites")
+    assert cut and "indexedDB keys" in writes and "localStorage" in writes
+    assert page.evaluate(KEPT_FOR_RESUMING) == [] and page.evaluate(RESUME_KEYS) == 0
+    context.close()
 
 
 def test_a_channel_whose_roster_was_never_started_is_named_as_such_before_anything_is_typed(base_url,

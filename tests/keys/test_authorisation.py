@@ -181,6 +181,9 @@ TABLE: dict[tuple[str, str], dict] = {
     ("enrol.memberships_page", "GET"): console((200, "Who reads your channels"), others=(200, "Who reads your channels")),
     # Refusing Lou's pending membership: only a reader of the channel may, once; the pending officer never.
     ("enrol.decide_membership", "POST"): console((303, "/console/memberships")),
+    # No channel moves here from another organisation: nothing to confirm for anyone (the move's
+    # confirmation is in tests/service/test_channel_moves.py).
+    ("enrol.confirm_arrival", "POST"): console(HIDDEN),
     ("roster.roster_page", "GET"): console((200, "The signed roster of your channels"),
                                            others=(200, "The signed roster of your channels")),
     # Signing what is not pending (Ben is no member of Audit and Risk): nobody can; success is in
@@ -319,6 +322,7 @@ def _request(world, endpoint: str, method: str, rule) -> tuple[str, dict]:
         "admin.remove_authority": {"confirm": "yes"},  # past the page that asks first
         "admin.add_membership": {"officer": world["ben_id"], "channel": "Audit and Risk"},
         "enrol.enrol_post": {"passphrase": "violet harbour engine quietly", "passphrase_again": "something else"},
+        "enrol.confirm_arrival": {"move": "0123456789abcdef", "roster_head": "0123456789abcdef"},
         "enrol.decide_membership": {"channel": world["audit_channel_id"], "officer": world["lou_id"],
                                     "decision": "refuse"},
         "admin.remove_membership": {"member": world["lou_id"], "from_channel": "Procurement"},

@@ -286,6 +286,18 @@ def test_the_release_key_is_served_from_a_file_root_owns_never_from_the_data_dir
     os.chown(key_file.parent, PORTAL_USER, PORTAL_USER)
     refused(key_file, "is owned by the portal's user")
     os.chown(key_file.parent, 0, 0)
+    # A link in a sticky folder (as /tmp) to the operator's key: served while root owns the link,
+    # refused once the portal's user does, who could then replace it to name another file.
+    sticky = key_file.parent.parent / "sticky"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    sticky_link = sticky / "release-key.json"
+    sticky_link.symlink_to(key_file)
+    app.config["PORTAL_SETTINGS"] = dataclasses.replace(settings, release_key_file=str(sticky_link))
+    assert client.get("/static/seal/release-key.json").data == operators
+    os.lchown(sticky_link, PORTAL_USER, PORTAL_USER)
+    assert key_file.stat().st_uid == 0  # the file it names is still root's
+    refused(sticky_link, "is a link owned by the portal's user")
     # The demo's way (`make run`): unchecked, so served from the data directory, as it says.
     app.config["PORTAL_SETTINGS"] = dataclasses.replace(
         settings, release_key_file=str(out / "release-key.json"), release_key_unchecked=True)

@@ -5,6 +5,7 @@ refused at once past it; the other organisations still get a place, through HTTP
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import threading
 
@@ -129,7 +130,10 @@ def test_one_organisations_lane_refusals_raise_its_own_lane_price_and_a_spread_f
     service = make_service(tmp_path)
     portal("org", "create", "c", "--name", "Council C", "--service", str(service), "--insecure-fast-kdf")
     wsgi = service_app(service)
-    a, b, c = (settings_of(wsgi, slug) for slug in ("a", "b", "c"))
+    shipped = [settings_of(wsgi, slug) for slug in ("a", "b", "c")]
+    # The rise is measured below the cap on what a script is asked (pow_script_max_bits), which
+    # the last assertion holds on its own.
+    a, b, c = (dataclasses.replace(s, pow_script_max_bits=s.pow_script_max_bits + 8) for s in shipped)
     monkeypatch.setattr(work_queues, "_refusals", {"minute": 0, "now": 0, "before": 0})
     monkeypatch.setattr(work_queues, "_organisation_refusals", {})
     databases = {}
@@ -163,6 +167,8 @@ def test_one_organisations_lane_refusals_raise_its_own_lane_price_and_a_spread_f
         turned_away(c, proofs.LANE_CALM_REFUSALS)
         assert lane_price(a) == calm["a"] + 3
         assert lane_price(b) == lane_price(c) == calm["b"] + 2  # 4 refused elsewhere than at a
+        # With the shipped cap the lane never asks a script more than one bit below it.
+        assert lane_price(shipped[0]) == shipped[0].pow_script_max_bits - 1 < calm["a"] + 3
     finally:
         for _ in range(taken):
             lane.release()

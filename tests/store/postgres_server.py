@@ -2,7 +2,7 @@
 directory, listening on a Unix socket only (no TCP port), stopped and removed at the end.
 
 initdb refuses to run as root, so as root the cluster belongs to the `postgres` user that Debian's
-package makes. fsync is off: a test cluster holds nothing worth a crash.
+package makes. fsync is off unless asked for: a test cluster holds nothing worth a crash.
 """
 
 from __future__ import annotations
@@ -38,13 +38,15 @@ class PostgresServer:
     def _run(self, *command: str) -> None:
         subprocess.run([*self._as, *command], check=True, capture_output=True, timeout=120)
 
-    def start(self) -> "PostgresServer":
+    def start(self, fsync: bool = False) -> "PostgresServer":
+        """Make the cluster and start it; `fsync` on for a benchmark that compares commits with
+        SQLite's, which waits for the disk (synchronous=FULL)."""
         data = self.place / "data"
         self._run(
             str(self._bin / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user,
             "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
         )
-        options = f"-c listen_addresses='' -k {self.place} -c fsync=off"
+        options = f"-c listen_addresses='' -k {self.place} -c fsync={'on' if fsync else 'off'}"
         self._run(
             str(self._bin / "pg_ctl"), "-D", str(data), "-l", str(self.place / "log"), "-w",
             "-o", options, "start",

@@ -44,8 +44,8 @@ def test_a_disclosure_is_made_read_and_answered_with_its_rows_in_postgresql(
     )
     assert response.status_code == 303
 
-    # A search by a word of the details, which keeps the officer's key copy of the case key
-    # (migration 39); replacing the sealed key drops it (the trigger's PL/pgSQL twin).
+    # A search by a word of the details, from the officer's key copy of the case key (migration 39),
+    # kept at sign-in; replacing the sealed key drops it (the trigger's PL/pgSQL twin).
     searched = officer.post(
         "/console/search", data={"csrf_token": csrf_token(page.text), "words": "7f3a9c"}
     )

@@ -40,6 +40,7 @@ from portal.store.migrations import (
     m0046_sealed_reply_tokens,
     m0047_shared_state,
     m0048_database_blobs,
+    m0049_channel_moves,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -80,5 +81,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0046_sealed_reply_tokens,
         m0047_shared_state,
         m0048_database_blobs,
+        m0049_channel_moves,
     )
 ]

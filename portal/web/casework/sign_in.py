@@ -91,8 +91,11 @@ def login_post():
         )
         return set_device_cookie(response, _device_cookie_name(), signed.device)
     response = None
+    who = officer_sessions.resume(ctx, cookie)
+    if who is not None:
+        search.prepare(ctx, who)  # the first search then opens no sealed key
     if carry.has_text(carried):
-        g.who = officer_sessions.resume(ctx, cookie)
+        g.who = who
         response = resume_carried(return_to, carried)
     if response is None:
         response = redirect(url_for("console.inbox"), code=303)

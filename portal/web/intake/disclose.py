@@ -145,7 +145,7 @@ def disclose_post():
                 return _render_disclose(form, dropped=intake.file_names)
             if form.validate():
                 # Paid for before the receipt's derivation, and for the bytes it asks to check.
-                payment.collect("disclose", fields, _bytes_to_check(intake))
+                paid = payment.collect("disclose", fields, _bytes_to_check(intake))
                 receipt = cases.complete_disclosure(
                     ctx,
                     intake,
@@ -153,6 +153,7 @@ def disclose_post():
                     form.submission_token.data,
                     excluded=form.exclude.data or (),
                 )
+                flood.case_stored(ctx, paid)  # the day's budget, spent only by a stored case
                 return render_template(
                     "intake/receipt.html",
                     receipt=receipt,

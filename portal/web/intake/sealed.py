@@ -173,7 +173,7 @@ def sealed_disclose():
         body = _body()
         wire = sealed_wire.read_disclosure(body)
         sealed.check_sealed_disclosure(ctx, wire, _form_token())  # before the sender pays
-        _paid(
+        paid = _paid(
             "disclose",
             {
                 "pow_challenge": wire.pow_challenge,
@@ -182,6 +182,7 @@ def sealed_disclose():
             },
         )
         channel = sealed.complete_sealed_disclosure(ctx, wire, _form_token())
+        flood.case_stored(ctx, paid)  # the day's budget, spent only by a stored case
     except REFUSALS as exc:
         return refusal(exc, "disclosure")
     answer_by, regime = case_status.answer_expected_by(ctx, channel)

@@ -124,3 +124,14 @@ class SealRecoveryForm(PortalForm):
     """Seal the earlier cases of a channel that you read to its recovery key."""
 
     channel = HiddenField(validators=[DataRequired(), Length(max=20)])
+
+
+class ArrivalConfirmForm(PortalForm):
+    """A receiving officer confirms a channel moved here from another organisation of the
+    service (portal.keys.channel_arrivals), naming the roster head they were shown."""
+
+    move = HiddenField(validators=[DataRequired(), Length(max=20)])
+    roster_head = TypedLine(
+        _l("The roster head the sending channel's officer read to you"),
+        validators=[DataRequired(_l("Type the roster head you were given.")), Length(max=40)],
+    )
