@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import insecure_fast_kdf_option, main, open_installation
-from portal.cli.words import Refused, _, ngettext, said
+from portal.cli.words import Refused, _, ngettext, said, translated
 from portal.core.words import N_
 from portal.intake import sealed_uploads
 from portal.records import case_attachments
@@ -127,7 +127,7 @@ def demo(click_ctx: click.Context, port: int) -> None:
             )
         )
     for line in demo_setup.ensure_demo(click_ctx.obj, port):
-        click.echo(line)
+        click.echo(translated(line))
 
 
 @demo.command("code")
@@ -147,11 +147,14 @@ def demo_code(data_dir: Path) -> None:
             )
         )
     for entry in codes:
-        spare = f"; or, once, recovery code {entry.recovery}" if entry.recovery else ""
-        click.echo(
-            f"{entry.role} {entry.email}: {entry.code}  (works for {entry.seconds_left} more"
-            f" seconds{spare})"
-        )
+        if entry.recovery:
+            click.echo(_("%(role)s %(email)s: %(code)s  (works for %(seconds)s more seconds; or,"
+                         " once, recovery code %(recovery)s)", role=entry.role, email=entry.email,
+                         code=entry.code, seconds=entry.seconds_left, recovery=entry.recovery))
+        else:
+            click.echo(_("%(role)s %(email)s: %(code)s  (works for %(seconds)s more seconds)",
+                         role=entry.role, email=entry.email, code=entry.code,
+                         seconds=entry.seconds_left))
 
 
 @main.group()
