@@ -268,8 +268,8 @@ def world(app, installation):
     attachment_id = re.search(r'/attachments/([^"]+)"', case_page).group(1)
     ben_id = re.search(r'<option value="(\d+)">Ben Other', admin_page).group(1)
     directory = clients["admin"].get("/console/admin/authorities").text
-    commerce = re.search(r'data-authority="(\d+)"><h3>Commerce Commission<', directory).group(1)
-    spare = re.search(r'data-authority="(\d+)"><h3>Electoral Commission<', directory).group(1)
+    commerce = re.search(r'data-authority="(\d+)"><h3>Commerce Commission[ <]', directory).group(1)
+    spare = re.search(r'data-authority="(\d+)"><h3>Electoral Commission[ <]', directory).group(1)
     assert clients["officer"].post("/console/interests", data={"interest": "A cousin in Finance."}).status_code == 303
     interest_id = re.search(r'data-interest="(\d+)"', clients["officer"].get("/console/interests").text).group(1)
     audit_id = re.search(r'name="channel" value="(\d+)"', clients["officer"].get("/console/memberships").text).group(1)

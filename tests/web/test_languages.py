@@ -267,3 +267,42 @@ def test_the_te_reo_maori_draft_says_who_wrote_it_and_that_it_needs_review():
     assert "UNREVIEWED" in header and "draft by the project's developers" in header
     guide = re.sub(r"\s+", " ", (ROOT / "docs/translating.md").read_text(encoding="utf-8"))
     assert "Who wrote it: the project's developers, who are not fluent speakers of te reo Māori" in guide
+
+
+def test_an_authority_with_an_official_te_reo_maori_name_is_shown_with_it(installation, tmp_path,
+                                                                          monkeypatch):
+    # L1 of issue 28's review: the shipped directory's official te reo Māori names
+    # (portal/data/authorities.json, "te_reo_name"), beside the English on every page that names
+    # the authority, each marked with its language; te reo first on a te reo Māori page.
+    import tests.support.pseudo_locale as pseudo_locale
+    from portal.core import resources
+    from tests.support.referral import authority_id
+    from tests.support.workflow import disclose_to, officer_on_case, open_status, post
+    pseudo_locale.compile_shipped(tmp_path, "mi")
+    monkeypatch.setattr(resources, "translations_dir", lambda: tmp_path)
+    app = _app(installation, languages=("en", "mi"))
+    receipt = disclose_to(app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    page = officer.get(case).text
+    assert '<dt>An Ombudsman (<span lang="mi">Te Kaitiaki Mana Tangata</span>)</dt>' in page
+    assert "<dt>Director of the Serious Fraud Office</dt>" in page  # an office holder: none
+    assert post(officer, case + "/referral", authority=authority_id(page, "An Ombudsman"),
+                concerns="general", consultation="consulted", consultation_note="Agreed.",
+                reason="Theirs to look at.").status_code == 303
+    ombudsman = 'Ombudsman (<span lang="mi">Te Kaitiaki Mana Tangata</span>)'
+    assert f"Referred to an <strong>{ombudsman}</strong> on" in officer.get(case).text
+    english = app.test_client()
+    assert f"to an <strong>{ombudsman}</strong>" in open_status(english, receipt)
+    te_reo = app.test_client()
+    te_reo.set_cookie("lang", "mi")
+    status = open_status(te_reo, receipt)
+    assert html_lang(status) == "mi"
+    assert 'ki <strong>Te Kaitiaki Mana Tangata (<span lang="en">Ombudsman</span>)</strong>' in status
+    admin = app.test_client()
+    from tests.conftest import add_account
+    from tests.support.console import sign_in
+    assert sign_in(admin, add_account(installation.data_dir, "admin", "root@agency.govt.nz",
+                                      "Ada Admin")).status_code == 303
+    directory = admin.get("/console/admin/authorities").text
+    assert '<h3>Commerce Commission (<span lang="mi">Te Komihana Tauhokohoko</span>)</h3>' in directory
+    assert directory.count('<span lang="mi">') == 13
