@@ -17,7 +17,6 @@ from flask import (
     make_response,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -153,7 +152,7 @@ def sealed_bundle_file(name: str):
     found = bundle_file(portal_context().settings, static_seal, name)
     if found is None:
         abort(404)
-    response = send_file(found, mimetype="application/json", max_age=0)
+    response = current_app.response_class(found, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
 
