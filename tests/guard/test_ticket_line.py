@@ -235,8 +235,8 @@ def test_a_placed_ticket_back_at_its_turn_is_not_starved_by_page_tickets_sent_fi
 def under_the_lock(monkeypatch):
     """The line's lock and the database's statements, watched: what runs under the line's lock
     (`change` in _SharedLine.update, the same for /dev/shm, this process's memory and PostgreSQL's
-    row) and every statement of each request's connection (its trace), with those run while the
-    lock was held."""
+    row) and every statement each request's connection executes (SQLite or PostgreSQL), with
+    those run while the lock was held."""
     held, seen = threading.local(), {"holds": 0, "statements": [], "under_lock": []}
     real_update = tickets._SharedLine.update
 
@@ -253,12 +253,14 @@ def under_the_lock(monkeypatch):
 
     def connect(*args, **kwargs):
         db = real_connect(*args, **kwargs)
+        execute = db.execute
 
-        def traced(statement: str) -> None:
+        def watched(statement: str, *args, **kwargs):
             seen["statements"].append(statement)
             if getattr(held, "now", False):
                 seen["under_lock"].append(statement)
-        db.conn.set_trace_callback(traced)
+            return execute(statement, *args, **kwargs)
+        db.execute = watched
         return db
 
     monkeypatch.setattr(tickets._SharedLine, "update", update)
