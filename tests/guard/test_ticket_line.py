@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from portal.guard import proofs, tickets
+from portal.guard import proofs, spent_marks, tickets
 from portal.web import context
 from tests.conftest import MARKER
 from tests.guard.test_flood import app_with, well_formed_receipt
@@ -336,3 +336,25 @@ def test_a_ticket_sent_twice_at_once_takes_one_turn_and_no_place(installation, c
     assert answered_meanwhile == {"second": 503}  # refused while the first's write waited
     assert answers == {"first": 400, "second": 503}  # the first served: the turn now
     assert page_ticket(app.test_client())[2] == 30  # the next turn's wait: the second took no place
+
+
+def test_a_spent_tickets_mark_in_the_line_is_forgotten_once_its_ticket_has_expired(installation,
+                                                                                   clock):
+    """The line keeps a keyed mark of each nonce spent through it (to refuse a second send before
+    the database has its row), and only until the ticket's own coarse expiry: after that it
+    could not be replayed anyway (Expired), and the line holds nothing of it."""
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=300, no_script_wait_seconds=0)
+    settings, user = app.config["PORTAL_SETTINGS"], app.test_client()
+
+    def marks() -> int:
+        first = tickets._MARKS + 2
+        return tickets._SharedLine(settings, "status").update(
+            lambda line: sum(1 for mark in line.values[first:first + spent_marks.SLOTS] if mark))
+
+    token, value, _ = page_ticket(user)
+    assert send_status(user, token, value).status_code == 400 and marks() == 1
+    clock[0] = int(value.split(".")[4]) + 1  # past the ticket's expiry
+    assert send_status(user, token, value).status_code == 503  # refused as past its time
+    token, fresh, _ = page_ticket(user)
+    assert send_status(user, token, fresh).status_code == 400
+    assert marks() == 1  # the new ticket's mark alone: the expired one is gone
