@@ -180,8 +180,8 @@ def sealed_disclose():
                 "submission_token": wire.submission_token,
             },
         )
-        channel = sealed.complete_sealed_disclosure(ctx, wire, _form_token())
-        flood.case_stored(ctx, paid)  # the day's budget, spent only by a stored case
+        # The day's budget is spent in the case's own transaction.
+        channel = sealed.complete_sealed_disclosure(ctx, wire, _form_token(), paid)
     except REFUSALS as exc:
         return refusal(exc, "disclosure")
     answer_by, regime = case_status.answer_expected_by(ctx, channel)
