@@ -28,7 +28,13 @@ from portal.intake import field_rules, replies, sealed
 from portal.keys import conflicts
 from portal.records.casefiles import STATUSES
 from portal.web.casework.blueprint import bp
-from portal.web.casework.case_forms import assign_form, referral_form, status_form, step_form
+from portal.web.casework.case_forms import (
+    assign_form,
+    member_form,
+    referral_form,
+    status_form,
+    step_form,
+)
 from portal.web.casework.forms import (
     AcknowledgeForm,
     CaseExportForm,
@@ -67,6 +73,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
         "assign_form": assign_form(ctx, case_id, officer=str(assigned.id) if assigned else ""),
         "note_form": NoteForm(),
         "referral_form": referral_form(ctx),
+        "member_referral_form": member_form(),
         "identity_form": IdentityReleaseForm(),
         "export_form": CaseExportForm(),
         "oral_form": OralConfirmForm(),
