@@ -13,6 +13,7 @@ referring organisation's open transaction, just before it commits.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from portal.casework import member_referrals
@@ -27,12 +28,17 @@ from portal.keys.officer_sessions import SignedIn
 from portal.service.registry import data_dir_of, organisations
 from portal.store import transaction
 
+# How long a member's app keeps the list of the other members' channels (each case page shows
+# it): without it, every view of a case page would open every other member's database.
+LIST_SECONDS = 30.0
+
 
 class Members:
     """The other members of the service, as one member's app sees them."""
 
     def __init__(self, service_dir: Path, slug: str) -> None:
         self.service_dir, self.slug = Path(service_dir), slug
+        self._listed: tuple[float, list[tuple[str, str]]] | None = None
 
     def _others(self):
         return [org for org in organisations(self.service_dir) if org.slug != self.slug]
@@ -40,7 +46,10 @@ class Members:
     def channels(self) -> list[tuple[str, str]]:
         """(value, label) of each channel of each other member, by name: "ORG-ID:CHANNEL-ID",
         "Board B, Integrity" (as an s 17 release to it names it). Empty in a service of one
-        organisation."""
+        organisation. Read again at most every LIST_SECONDS."""
+        now = time.monotonic()
+        if self._listed is not None and now - self._listed[0] < LIST_SECONDS:
+            return self._listed[1]
         found = []
         for org in sorted(self._others(), key=lambda o: o.name.casefold()):
             ctx = open_context(data_dir_of(self.service_dir, org.slug))
@@ -49,6 +58,7 @@ class Members:
                 found += [(f"{org.id}:{c.id}", f"{org.name}, {c.name}") for c in listed]
             finally:
                 ctx.db.conn.close()
+        self._listed = (now, found)
         return found
 
     def refer(

@@ -11,6 +11,7 @@ import sqlite3
 
 from werkzeug.test import Client
 
+from portal.service import member_referrals
 from portal.service.dispatch import service_app
 from portal.service.registry import data_dir_of
 from tests.conftest import MARKER, add_account, run_cli
@@ -53,7 +54,7 @@ def status_text(receipt, service) -> str:
                           follow_redirects=True).text
 
 
-def test_a_case_referred_to_another_members_channel_is_sealed_to_its_verified_readers(tmp_path):
+def test_a_case_referred_to_another_members_channel_is_sealed_to_its_verified_readers(tmp_path, monkeypatch):
     service, ana, ben, cat = make_two(tmp_path)
     a, b = data_dir_of(service, "a"), data_dir_of(service, "b")
     run_cli(b, "channel", "add", "Other")
@@ -63,8 +64,15 @@ def test_a_case_referred_to_another_members_channel_is_sealed_to_its_verified_re
     assert sign_in(officer, "/o/a", ana).status_code == 303
     [ref] = re.findall(r'href="/o/a/console/cases/([^"/]+)"', officer.get("/o/a/console/").text)
     url = f"/o/a/console/cases/{ref}"
+    opened = []
+    real_open = member_referrals.open_context
+    monkeypatch.setattr(member_referrals, "open_context", lambda d: opened.append(d) or real_open(d))
     page = officer.get(url).text
     assert 'id="member-referral"' in page and f">{TO}</option>" in page
+    # The list of the other members' channels is read once, not at every view of a case page.
+    assert opened == [b]
+    officer.get(url)
+    assert opened == [b]
 
     # Without the discloser's consultation recorded (s 16), or a reason: refused, nothing sent.
     refused = refer(officer, url, consultation="")
