@@ -91,6 +91,7 @@ def test_a_case_referred_to_another_members_channel_is_sealed_to_its_verified_re
     assert sent.status_code == 303, sent.text
     assert len(cases_of(b)) == 1 and len(cases_of(a)) == 1
     shown = " ".join(officer.get(url).text.split())
+    assert 'id="referred-in"' not in shown
     assert "referred to the head of the Board B by Ana Sender" in shown
     # The discloser is told at a where it went, and why.
     status = status_text(receipt, service)
@@ -105,6 +106,8 @@ def test_a_case_referred_to_another_members_channel_is_sealed_to_its_verified_re
         case = reader.get(f"/o/b/console/cases/{b_ref}").text
         assert f"Invoices approved twice {MARKER}" in case and "Referred here by Agency A" in case
         assert "021 555 0199" not in case and IDENTIFYING not in case
+        # Its page says it has no discloser here; the referring organisation's page does not.
+        assert 'id="referred-in"' in case
     # Its keys are sealed to those two alone: Dot, an officer of b's other channel, gets none.
     db = sqlite3.connect(b / "portal.db")
     sealed_to = {e for (e,) in db.execute("SELECT a.email FROM case_keys k JOIN accounts a ON a.id = k.account_id")}
