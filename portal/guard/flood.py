@@ -5,7 +5,8 @@ derivation: a solved challenge (portal.guard.proofs) or a ticket (portal.guard.t
 NotPaid / NotYet, and the view answers 503 with Retry-After and the page with what was typed. Past
 `cases_per_day` new cases today, installation-wide, a disclosure needs the flood proof
 (`pow_flood_bits`) or a ticket from the line; nothing is refused outright. A disclosure counts
-against that budget when its case is stored (`case_stored`), not when it pays.
+against that budget when its case is stored, in the case's own transaction (`case_stored`, called
+by portal.intake.cases and portal.intake.sealed), not when it pays.
 
 What officers see (`today`) are counts for the installation's day, kept in the throttle table's
 day windows (portal.guard.throttle): never a time finer than the day, since nothing a discloser
@@ -31,6 +32,12 @@ def note(ctx: Context, what: str) -> None:
     """Count one event of `what` (one of COUNTS) in today's window."""
     with without_waiting_for_the_disk(ctx.db):  # one per attacking request, as a spend
         throttle.add(ctx.db, f"flood:day:{what}", 1, DAY, proofs.day_offset(ctx.settings))
+
+
+def _note_in_transaction(ctx: Context, what: str) -> None:
+    throttle.add_in_transaction(
+        ctx.db, f"flood:day:{what}", 1, DAY, proofs.day_offset(ctx.settings)
+    )
 
 
 def pay(
@@ -75,15 +82,17 @@ def pay(
 
 
 def case_stored(ctx: Context, paid: str) -> None:
-    """Count a disclosure whose case is now stored against the day's budget (`cases_per_day`), and,
-    past it, as paid with the higher proof or a ticket from the line (`paid`, what `pay` gave).
-    Called once the case is stored, never at payment: a disclosure that paid and was then refused
-    (a channel with no reader, every officer excluded, a file refused, a fault) spends none of the
-    budget (issue 22 review, M3)."""
-    over = proofs.over_case_budget(ctx.db, ctx.settings)
-    note(ctx, "cases")
+    """Count a disclosure against the day's budget (`cases_per_day`), and, past it, as paid with
+    the higher proof or a ticket from the line (`paid`, what `pay` gave). In the caller's
+    transaction, the one that stores the case: the count and the case are kept whole or not at
+    all, so a disclosure that paid and was then refused (a channel with no reader, every officer
+    excluded, a file refused, a fault or a crash before the commit) spends none of the budget, and
+    none is spent for a case that was not stored (issue 22 review, M3 and the review after it).
+    Committed with the case, waiting for the disk as the case does."""
+    over = proofs.over_case_budget(ctx.db, ctx.settings)  # read under the case's write lock
+    _note_in_transaction(ctx, "cases")
     if over:
-        note(ctx, "line" if paid == "ticket" else "higher")
+        _note_in_transaction(ctx, "line" if paid == "ticket" else "higher")
 
 
 @dataclass(frozen=True)

@@ -263,6 +263,20 @@ def _spent_hash(settings: Settings, nonce: str) -> str:
     return hmac.new(key(settings), b"spent|" + nonce.encode(), "sha256").hexdigest()
 
 
+def was_spent(db: Database, settings: Settings, nonce: str) -> bool:
+    """Whether the nonce's hash is kept as spent (`spend_nonce`): a read, no write."""
+    row = db.execute("SELECT 1 FROM spent_proofs WHERE nonce_hash = ?",
+                     [_spent_hash(settings, nonce)]).fetchone()
+    return row is not None
+
+
+def spent_mark(settings: Settings, nonce: str) -> int:
+    """A nonce's mark in the ticket line (portal.guard.tickets): a signed 64-bit keyed hash,
+    never 0 (an empty slot)."""
+    digest = hmac.new(key(settings), b"line|" + nonce.encode(), "sha256").digest()
+    return int.from_bytes(digest[:8], "big", signed=True) or 1
+
+
 def spend_nonce(db: Database, settings: Settings, nonce: str, now: int) -> None:
     """Keep the keyed hash of a spent nonce in the set of the current retention window, one of
     three rotated wholesale: a spend deletes the set of the window before the previous one. A row

@@ -152,8 +152,8 @@ def disclose_post():
                     form.data,
                     form.submission_token.data,
                     excluded=form.exclude.data or (),
+                    paid=paid,  # the day's budget, spent in the case's own transaction
                 )
-                flood.case_stored(ctx, paid)  # the day's budget, spent only by a stored case
                 return render_template(
                     "intake/receipt.html",
                     receipt=receipt,
