@@ -99,11 +99,12 @@ def _kdf_json(params: crypto.KdfParams) -> dict:
 
 
 def status_receipt_setup(ctx: Context) -> dict:
-    """What a status check with script needs to derive the lookup of a typed receipt of any
-    version (docs/sealed-submission.md, section 3): the salt and every version the installation
-    opens with its Argon2id cost, the current one first; the page tries them in this order."""
+    """A status check with script's salts and versions (docs/sealed-submission.md, section 3):
+    this installation's salt, then those of cases moved here (receipts.salts_for_the_browser),
+    and each version opened with its Argon2id cost, current first; tried in this order."""
     return {
         "salt": ctx.settings.install_salt,
+        "moved_salts": receipts.salts_for_the_browser(ctx),
         "versions": [
             {"version": version, "params": _kdf_json(params)}
             for version, params in receipts.receipt_versions(ctx.settings)

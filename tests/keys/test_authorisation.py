@@ -122,6 +122,8 @@ TABLE: dict[tuple[str, str], dict] = {
     ("console.case_assign", "POST"): console(303),
     ("console.case_note", "POST"): console((303, "done=note")),
     ("console.case_referral", "POST"): console((303, "done=referral")),
+    # Referral to another member organisation exists only in a service (tests/service/test_member_referrals.py).
+    ("console.case_member_referral", "POST"): console(HIDDEN),
     # Closing many cases at once (s 15): every officer sees their own queue's view; a batch without a reason
     # closes nothing, before any case is looked up (closing and refusing are in tests/casework/test_bulk_close.py).
     ("console.bulk_close_page", "GET"): console((200, "Close several cases"), others=(200, "Close several cases")),
