@@ -115,6 +115,17 @@ def load_ceiling(settings: Settings) -> int:
     return min(settings.pow_max_bits, settings.pow_script_max_bits - room)
 
 
+def effective_bits(settings: Settings, name: str) -> int | None:
+    """The bits that take effect for the setting `name` (`pow_bits`, `pow_max_bits`: at most
+    `load_ceiling`; `pow_flood_bits`: at most `pow_script_max_bits`, as `required_bits` asks), or
+    None for another setting. For `portal setting set`, which says so (issue 22 review, M4)."""
+    if name in ("pow_bits", "pow_max_bits"):
+        return min(getattr(settings, name), load_ceiling(settings))
+    if name == "pow_flood_bits":
+        return min(settings.pow_flood_bits, settings.pow_script_max_bits)
+    return None
+
+
 def load_bits(db: Database, settings: Settings, purpose: str) -> int:
     """The difficulty now: `pow_bits`, one bit more for each doubling of the proofs this process
     (on PostgreSQL: every node) took this minute past `pow_calm_per_minute`, at most
