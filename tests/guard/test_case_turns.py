@@ -57,6 +57,9 @@ def test_past_the_budget_a_flood_with_or_without_script_gets_only_the_budgets_ra
     wait = int(told.headers["Retry-After"])
     assert 0 < wait <= step
     assert re.search(r"again at \d\d:\d\d \w+, in about \d+ minutes", told.text)
+    # Headed as what it is, not as a problem (review, L2), and the files to choose again.
+    assert "<h2>Not sent yet</h2>" in told.text and "There is a problem" not in told.text
+    assert "Please choose any files again." in told.text
     # A flooder sending meanwhile takes no turn from the one that was told to wait: none is free.
     assert disclose(app.test_client(), "more spam", script=True).status_code == 503
 

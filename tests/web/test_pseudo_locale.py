@@ -252,6 +252,8 @@ def test_the_flood_pages_are_all_in_the_catalogue(installation, tmp_path, monkey
     client = waiting.test_client()
     pages["disclose, a wait"] = page = client.get("/disclose").text
     assert "<noscript>" in page
+    # The sign the page's script fills in while it finishes the proof after Send, in the language.
+    assert re.search(r'<p role="status" aria-live="polite" data-proof-status\s+data-text="⟦', page)
     soon = post_multipart(client, "/disclose", disclosure_fields(csrf_token(page), TYPED))
     assert soon.status_code == 503
     pages["sent too soon"] = soon.text

@@ -202,7 +202,7 @@ def disclose_post():
         body, _ = _render_disclose(
             form,
             503,
-            payment.come_back_message(wait, exc) + " " + gettext("Please choose any files again."),
+            payment.come_back_message(wait, exc, files=True),
             dropped=intake.file_names,
             keep=payment.keeps_ticket(exc),
             declared=_bytes_to_check(intake),

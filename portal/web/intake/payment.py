@@ -127,11 +127,18 @@ def retry_after(exc: Exception, purpose: str) -> int:
     return max(1, wait, min(free_in, 3600))
 
 
-def come_back_message(seconds: int, exc: Exception | None = None) -> str:
+class ComeBack(str):
+    """The come-back words, with the heading the page's problem box gives them (`heading`, None:
+    the box's own, "There is a problem"): a form not sent yet is not a problem (review, L2)."""
+
+    heading = None
+
+
+def come_back_message(seconds: int, exc: Exception | None = None, files: bool = False) -> str:
     """The honest words: when to send again (the installation's clock, its zone named), and that
     nothing is lost; for a ticket past its time (tickets.Expired), that it was, and that a new one
     comes with the page; past the day's budget on new cases (case_turns.NoTurnYet), that the
-    portal takes new disclosures at a steady pace."""
+    portal takes new disclosures at a steady pace; with `files`, to choose them again."""
     zone = ZoneInfo(portal_context().settings.timezone)
     moment = dt.datetime.fromtimestamp(time.time() + seconds, zone)
     at = f"{moment.strftime('%H:%M:%S' if seconds <= 60 else '%H:%M')} {moment.tzname()}"
@@ -154,8 +161,14 @@ def come_back_message(seconds: int, exc: Exception | None = None) -> str:
         why = gettext(
             "The portal asks everyone to wait a moment before sending, to keep it open for all."
         )
-    return gettext("%(why)s Nothing was sent yet. What you wrote is still here: please send it"
+    said = gettext("%(why)s Nothing was sent yet. What you wrote is still here: please send it"
                    " again %(when)s.", why=why, when=when)
+    if files:  # a disclosure: a page given back cannot keep the files chosen
+        said += " " + gettext("Please choose any files again.")
+    words = ComeBack(said)
+    if isinstance(exc, flood.NotYet):
+        words.heading = gettext("Not sent yet")
+    return words
 
 
 # The busy page's own words (portal.web.app), for a form given back with what was typed.
