@@ -82,12 +82,16 @@ def _step_ms(settings: Settings) -> int:
     return max(1, 60_000 // max(1, settings.tickets_per_minute))
 
 
-def ticket(settings: Settings, purpose: str, bound: str) -> Ticket:
+def ticket(settings: Settings, purpose: str, bound: str, lasts: int = 0) -> Ticket:
     """A ticket for `purpose`, bound to the form token `bound`, valid after the line's expected
-    wait now (at least `no_script_wait_seconds`, at most `ticket_line_seconds`). It takes no place
-    in the line: that is taken when it comes back (`spend_ticket`)."""
+    wait now (at least `no_script_wait_seconds`, at most `ticket_line_seconds`), and still good
+    `lasts` seconds from now (at most `ticket_line_seconds`, the horizon the spent set covers:
+    proofs.retention_seconds), for a page told to come back then. It takes no place in the line:
+    that is taken when it comes back (`spend_ticket`)."""
     wait = wait_now(settings, purpose)
-    return _make_ticket(settings, "t1", purpose, int(time.time()) + wait, wait, bound)
+    now = int(time.time())
+    return _make_ticket(settings, "t1", purpose, now + wait, wait, bound,
+                        now + min(max(0, lasts), settings.ticket_line_seconds))
 
 
 def wait_now(settings: Settings, purpose: str) -> int:
@@ -97,13 +101,14 @@ def wait_now(settings: Settings, purpose: str) -> int:
 
 
 def _make_ticket(settings: Settings, tag: str, purpose: str, first: int, second: int,
-                 bound: str) -> Ticket:
+                 bound: str, good_at: int = 0) -> Ticket:
     """`t1`: issued with a form page (valid from, wait told, in seconds); `t2`: holding a place in
     the line (turn in seconds, place); `t3`: holding a turn counted for it (turn, place). The MAC
     covers the tag, so a page's ticket cannot pass for a placed one, nor a placed one for a held
     one."""
     nonce = secrets.token_urlsafe(16)
-    expires = max(proofs.expiry(settings, int(time.time())), proofs.expiry(settings, first))
+    expires = max(proofs.expiry(settings, int(time.time())), proofs.expiry(settings, first),
+                  proofs.expiry(settings, good_at))
     numbers = f"{first}.{second}.{expires}"
     sealed = proofs.mac(settings, tag, purpose, numbers, nonce, _bound(bound))
     return Ticket(f"{tag}.{purpose}.{numbers}.{nonce}.{sealed}", first)
@@ -207,27 +212,28 @@ class _SharedLine:
         here = hashlib.sha256(str(Path(settings.data_dir).resolve()).encode()).hexdigest()[:16]
         self.path = SHARED_DIR / f"portal-{here}-{proofs.key(settings).hex()[:16]}-{purpose}.line"
 
-    def update(self, change):
-        """Apply `change(line)` (a _Line it may change) atomically across processes; return what
-        it returns."""
+    def update(self, change, make=None):
+        """Apply `change(line)` (a _Line, or what `make(raw, settings, now_ms)` builds, that it may
+        change) atomically across processes; return what it returns."""
         now_ms = int(time.time() * 1000)
+        build = make or _Line
         if shared_state.in_database():  # every node's line: a sealed row (issue 30)
             def in_row(raw: bytes):
-                line = _Line(raw, self.settings, now_ms)
+                line = build(raw, self.settings, now_ms)
                 result = change(line)
                 return line.raw(), result
 
             return shared_state.update(self.settings, f"line:{self.name}", in_row)
         if not SHARED_DIR.is_dir():
             with _memory_lock:
-                line = _Line(_memory_lines.get(self.name, b""), self.settings, now_ms)
+                line = build(_memory_lines.get(self.name, b""), self.settings, now_ms)
                 result = change(line)
                 _memory_lines[self.name] = line.raw()
             return result
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            line = _Line(os.pread(fd, LINE_BYTES, 0), self.settings, now_ms)
+            line = build(os.pread(fd, LINE_BYTES, 0), self.settings, now_ms)
             before = line.raw()
             result = change(line)
             if line.raw() != before:

@@ -220,3 +220,62 @@ def test_every_page_half_translated_shows_its_english_inside_lang_en(tmp_path_fa
     leaks = [label for label, (_endpoint, html) in half.pages.items()
              if re.search("[\ue000-\ue002]|%EE%80%8[0-2]", html, re.I)]
     assert leaks == []
+
+
+def test_the_flood_pages_are_all_in_the_catalogue(installation, tmp_path, monkeypatch):
+    # The pages a flood brings (issue 22, fresh review M3), which the walk's idle installation
+    # never shows: the no-script wait, sent too soon, a ticket past its time, a full line, and past
+    # the day's budget the turn for a new case.
+    import time
+
+    import crypto
+
+    from portal.core import resources
+    from portal.core.config import load_settings
+    from portal.web.app import create_app
+    from tests.guard.test_flood import disclose, hoard_places
+    from tests.support import csrf_token, disclosure_fields, post_multipart
+
+    folder = pseudo_locale.build(tmp_path / "catalogues", PSEUDO)
+    monkeypatch.setattr(resources, "translations_dir", lambda: folder)
+    monkeypatch.setenv("PORTAL_DEFAULT_LANGUAGE", PSEUDO)
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+
+    def app_with(**overrides):
+        app = create_app(settings=load_settings(installation.data_dir, **overrides))
+        app.config["TESTING"] = True
+        return app
+
+    pages, TYPED = {}, "Invoices paid twice"  # noqa: N806 (data: shown as typed)
+    waiting = app_with(no_script_wait_seconds=3, cases_per_day=1)
+    client = waiting.test_client()
+    pages["disclose, a wait"] = page = client.get("/disclose").text
+    assert "<noscript>" in page
+    # The sign the page's script fills in while it finishes the proof after Send, in the language.
+    assert re.search(r'<p role="status" aria-live="polite" data-proof-status\s+data-text="⟦', page)
+    soon = post_multipart(client, "/disclose", disclosure_fields(csrf_token(page), TYPED))
+    assert soon.status_code == 503
+    pages["sent too soon"] = soon.text
+    now[0] += 7200  # the ticket is past its time
+    late = post_multipart(client, "/disclose", disclosure_fields(csrf_token(soon.text), TYPED))
+    assert late.status_code == 503
+    pages["ticket past its time"] = late.text
+    for _ in range(4):  # the day's budget and the burst of turns past it, then no turn free
+        assert disclose(waiting.test_client(), script=True).status_code == 200
+    no_turn = waiting.test_client()
+    pages["disclose, no turn"] = page = no_turn.get("/disclose").text
+    now[0] += 3
+    told = post_multipart(no_turn, "/disclose", disclosure_fields(csrf_token(page), TYPED))
+    assert told.status_code == 503
+    pages["no turn for a new case"] = told.text
+
+    full = app_with(tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
+    assert hoard_places(full.test_client(), 4) == [400, 503, 503, 503]
+    late = full.test_client()
+    pages["status, a full line"] = page = late.get("/status").text
+    answer = late.post("/status", data={"csrf_token": csrf_token(page), "receipt": crypto.new_receipt()})
+    pages["status, the line full"] = answer.text
+    assert all(f'<html lang="{PSEUDO}"' in html for html in pages.values())
+    report = [f"{label}: {text!r}" for label, html in pages.items() for text in untranslated(html)]
+    assert report == [], "\n" + "\n".join(report)

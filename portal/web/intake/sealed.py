@@ -102,7 +102,7 @@ def _paid(purpose: str, fields: dict):
         return payment.collect(purpose, fields)
     except (flood.NotPaid, flood.NotYet) as exc:
         wait = payment.retry_after(exc, purpose)
-        proof = payment.offer(purpose, keep_ticket=isinstance(exc, flood.NotYet))
+        proof = payment.offer(purpose, keep_ticket=payment.keeps_ticket(exc))
         raise Refused(
             error(503, "come-back", payment.come_back_message(wait, exc), wait, proof=proof)
         ) from None
