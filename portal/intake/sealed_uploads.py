@@ -84,12 +84,17 @@ def _bound(bound: str) -> str:
     return hashlib.sha256(bound.encode("utf-8", errors="replace")).hexdigest()
 
 
-def purge_expired(ctx: Context) -> int:
-    """Delete the uploads past their expiry, rows and files; returns how many."""
+def _cutoff(ctx: Context) -> dt.date:
+    """The earliest day an upload may have and still be alive (EXPIRES_AT_HOUR)."""
     zone = ctx.settings.timezone
     local_today = dt.date.fromisoformat(today(zone))
     hour = now_utc().astimezone(ZoneInfo(zone)).hour
-    cutoff = local_today if hour >= EXPIRES_AT_HOUR else local_today - dt.timedelta(days=1)
+    return local_today if hour >= EXPIRES_AT_HOUR else local_today - dt.timedelta(days=1)
+
+
+def purge_expired(ctx: Context) -> int:
+    """Delete the uploads past their expiry, rows and files; returns how many."""
+    cutoff = _cutoff(ctx)
     with transaction(ctx.db):
         gone = [
             row[0]
@@ -137,11 +142,14 @@ def _blur(ctx: Context, path: Path, day: str) -> None:
 
 
 def upload_state(ctx: Context, upload_id: str, bound: str) -> Upload:
-    """What is stored of the upload; UploadNotFound for another session's, or none."""
+    """What is stored of the upload; UploadNotFound for another session's, none, or one past its
+    expiry that no purge has removed yet (it takes no part and finishes no disclosure)."""
     row = ctx.db.execute(
-        "SELECT bound, size, parts, received FROM sealed_uploads WHERE id = ?", [upload_id]
+        "SELECT bound, size, parts, received, day FROM sealed_uploads WHERE id = ?", [upload_id]
     ).fetchone()
     if row is None or not hmac.compare_digest(row[0], _bound(bound)):
+        raise UploadNotFound()
+    if row[4] < _cutoff(ctx).isoformat():
         raise UploadNotFound()
     return Upload(upload_id, row[1], row[2], row[3])
 

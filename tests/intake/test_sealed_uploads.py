@@ -8,7 +8,7 @@ import os
 import crypto
 from portal.core.context import open_context
 from tests.support.console import sign_in
-from tests.support.sealing import get_setup, post_json, put_part, seal_disclosure, seal_file
+from tests.support.sealing import get_setup, post_json, put_part, seal_disclosure, seal_file, upload_blob
 
 VALUES = {"category": "public_funds", "summary": "Invoices", "details": "See the ledger.",
           "disclosed_elsewhere": "no"}
@@ -127,6 +127,32 @@ def test_an_upload_keeps_only_its_day_and_is_gone_the_next_morning(client, insta
     assert ctx.db.execute("SELECT COUNT(*) FROM sealed_uploads WHERE id = ?", [first]).fetchone()[0] == 0
     assert not path.exists()
     assert client.get(f"/disclose/sealed/uploads/{first}").status_code == 404
+
+
+def test_an_expired_upload_takes_no_part_and_finishes_no_disclosure_before_any_purge(client, installation):
+    # The fresh review's L2: an upload past its expiry, not yet deleted (no purge has run since),
+    # once took parts and was finished into a case. Its day is checked on every use.
+    import datetime as dt
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    case_key, case_id = crypto.new_case_key(), os.urandom(16).hex()
+    attachment_id, blob, meta = seal_file(case_key, case_id, "ledger.pdf", os.urandom(100 * 1024))
+    finished = upload_blob(client, csrf, blob)
+    partial = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).get_json()["upload"]
+    assert put_part(client, partial, 0, blob[:64 * 1024], csrf).status_code == 201
+    two_days_ago = (dt.date.fromisoformat(setup["day"]) - dt.timedelta(days=2)).isoformat()
+    ctx = open_context(installation.data_dir)
+    ctx.db.execute("UPDATE sealed_uploads SET day = ?", [two_days_ago])
+    ctx.db.conn.commit()
+    later = put_part(client, partial, 1, blob[64 * 1024:], csrf)
+    assert later.status_code == 404 and later.get_json()["error"] == "not-found"
+    assert client.get(f"/disclose/sealed/uploads/{finished}").status_code == 404
+    sealed = seal_disclosure(setup, VALUES, case_key=case_key, case_id=case_id,
+                             attachments=[{"id": attachment_id, "upload": finished, "meta": meta}])
+    answer = post_json(client, "/disclose/sealed", sealed.body, csrf)
+    assert answer.status_code != 201
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+    ctx.db.conn.close()
 
 
 def test_huge_declarations_spend_neither_the_budget_nor_the_floor_and_a_file_still_goes_in(installation):
