@@ -84,10 +84,18 @@ def stream_key_and_ad(case_id: str, case_key: bytes, attachment_id: str) -> tupl
     )
 
 
+class FileUnopened(Exception):
+    """An attachment's bytes do not open: changed outside the portal, or sealed wrongly by a
+    browser (a part of another file swapped in). Raised before any byte is sent."""
+
+
 def attachment_stream(
-    ctx: Context, case_id: str, case_key: bytes, attachment_id: str
+    ctx: Context, case_id: str, case_key: bytes, attachment_id: str, *, whole: bool = False
 ) -> tuple[Attachment, Iterator[bytes]]:
-    """The attachment's metadata and a generator of its decrypted bytes, chunk by chunk."""
+    """The attachment's metadata and a generator of its decrypted bytes, chunk by chunk, its first
+    chunk already opened (FileUnopened if it does not open). `whole`: every chunk opened once
+    before (a file sealed in a browser, which the server never saw whole), so a download is never
+    cut off part way; the bytes are then read twice."""
     row = ctx.db.execute(
         "SELECT meta_ct, blob, message_id FROM attachments WHERE case_id = ? AND id = ?",
         [case_id, attachment_id],
@@ -96,7 +104,21 @@ def attachment_stream(
         raise CaseNotFound()
     attachment = _attachment(case_id, case_key, attachment_id, row[0], row[2])
     key, ad = stream_key_and_ad(case_id, case_key, attachment_id)
-    return attachment, decrypted_chunks(ctx, row[1], key, ad)
+    try:
+        if whole:
+            for _ in decrypted_chunks(ctx, row[1], key, ad):
+                pass
+        chunks = decrypted_chunks(ctx, row[1], key, ad)
+        first = next(chunks, None)
+    except crypto.DecryptionError:
+        raise FileUnopened() from None
+    return attachment, _starting_with(first, chunks)
+
+
+def _starting_with(first: bytes | None, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    if first is not None:
+        yield first
+    yield from chunks
 
 
 def decrypted_chunks(ctx: Context, blob: str, key: bytes, ad: bytes) -> Iterator[bytes]:

@@ -22,6 +22,7 @@ from portal.core.words import in_sentence, sentence_parts
 from portal.guard import flood, upload_slots, work_queues, work_slots
 from portal.intake.cases import EXAMPLE_REF
 from portal.keys import credentials, sessions
+from portal.records.case_attachments import FileUnopened
 from portal.records.casefiles import CaseNotFound
 from portal.store import blob_store, faults, open_database
 from portal.web import fault_pages, languages, page_marks
@@ -74,6 +75,15 @@ ERROR_PAGES = {
         ),
     ),
     CaseNotFound: (404, _l("Page not found"), _l("There is nothing at this address.")),
+    FileUnopened: (
+        500,
+        _l("This file could not be opened"),
+        _l(
+            "Its stored bytes do not open: they were changed outside the portal, or the"
+            " discloser's browser sealed them wrongly. Nothing was sent. The case page lists the"
+            " case's other files."
+        ),
+    ),
     400: (
         400,
         _l("This request could not be used"),

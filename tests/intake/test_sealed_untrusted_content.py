@@ -136,3 +136,38 @@ def test_every_kind_of_bad_sealed_content_is_marked_and_no_console_page_fails(ap
     assert "changed outside the portal" in page and "Reply not text" in page
     page, _ = pages(good)
     assert UNOPENED not in page and "Not as the form takes it:" not in page
+
+
+def test_a_file_with_a_part_of_another_swapped_in_is_refused_with_the_portals_own_page(app, installation):
+    # The fresh review's L3: the server cannot tell, at storage, that a part came from another
+    # file sealed with the same key; the officer's download then gave the server's bare 500, or
+    # a file cut off part way. Every chunk is opened before the first byte is sent.
+    client = app.test_client()
+    setup = get_setup(client)
+    case_key, case_id = crypto.new_case_key(), secrets.token_hex(16)
+    part = 64 * 1024
+    attachments = []
+    for swapped in (1, 3):  # the first stream chunk, and one well after it
+        one_id, one, one_meta = seal_file(case_key, case_id, f"one-{swapped}.pdf", b"1" * 300_000)
+        _, two, _ = seal_file(case_key, case_id, "two.pdf", b"2" * 300_000)
+        mixed = one[:swapped * part] + two[swapped * part:(swapped + 1) * part] + one[(swapped + 1) * part:]
+        attachments.append({"id": one_id, "upload": upload_blob(client, setup["csrf_token"], mixed),
+                            "meta": one_meta})
+    good_id, good_blob, good_meta = seal_file(case_key, case_id, "fine.pdf", b"fine " * 1000)
+    attachments.append({"id": good_id, "upload": upload_blob(client, setup["csrf_token"], good_blob),
+                        "meta": good_meta})
+    sealed = seal_disclosure(setup, GOOD, case_key=case_key, case_id=case_id, attachments=attachments)
+    assert post_json(client, "/disclose/sealed", sealed.body, setup["csrf_token"]).status_code == 201
+    ctx = open_context(installation.data_dir)
+    [(ref,)] = ctx.db.execute("SELECT ref FROM cases").fetchall()
+    ctx.db.conn.close()
+    officer = app.test_client()
+    sign_in(officer, installation.officer)
+    for attachment in attachments[:2]:
+        got = officer.get(f"/console/cases/{ref}/attachments/{attachment['id']}")
+        assert got.status_code == 500 and got.mimetype == "text/html"
+        assert "This file could not be opened" in html.unescape(got.text)
+        assert "Content-Disposition" not in got.headers
+    fine = officer.get(f"/console/cases/{ref}/attachments/{good_id}")
+    assert fine.status_code == 200 and fine.data == b"fine " * 1000
+    assert officer.get(f"/console/cases/{ref}").status_code == 200
