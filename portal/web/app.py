@@ -103,6 +103,23 @@ ERROR_PAGES = {
 }
 
 
+def _too_large_answer():
+    """413 for a body past the limit: as JSON on the sealed routes, whose pages' scripts read JSON
+    (docs/sealed-submission.md, "Errors"; the fresh review's L5), else the plain page."""
+    if (request.endpoint or "").startswith("discloser.sealed_"):
+        return sealed_refusals.error(
+            413, "too-large", gettext("What you sent is larger than this portal accepts.")
+        )
+    return make_response(
+        render_template(
+            "error.html",
+            title=gettext("Too large"),
+            message=gettext("What you sent is larger than this portal accepts."),
+        ),
+        413,
+    )
+
+
 def _error_page(status: int, title: str, message: str):
     def handler(exc):
         return render_template("error.html", title=title, message=message), status
@@ -266,6 +283,10 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     for code_or_exception, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(code_or_exception, _error_page(status, title, message))
 
+    @app.errorhandler(413)
+    def _too_large(exc):
+        return _too_large_answer()
+
     # The last year whose working days are known (pages name it where a deadline cannot be counted).
     app.jinja_env.globals["last_known_year"] = workdays.LAST_KNOWN_YEAR
 
@@ -324,14 +345,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
             else MAX_FORM_BYTES
         )
         if (request.content_length or 0) > limit:
-            response = make_response(
-                render_template(
-                    "error.html",
-                    title=gettext("Too large"),
-                    message=gettext("What you sent is larger than this portal accepts."),
-                ),
-                413,
-            )
+            response = _too_large_answer()
             response.headers["Connection"] = "close"
             return response
         # A body too large for the main loop to have read (slow_clients) is read by this thread:

@@ -171,3 +171,18 @@ def test_a_file_with_a_part_of_another_swapped_in_is_refused_with_the_portals_ow
     fine = officer.get(f"/console/cases/{ref}/attachments/{good_id}")
     assert fine.status_code == 200 and fine.data == b"fine " * 1000
     assert officer.get(f"/console/cases/{ref}").status_code == 200
+
+
+def test_a_body_past_the_limit_on_a_sealed_route_is_answered_in_json_as_documented(app):
+    # The fresh review's L5: docs/sealed-submission.md promises JSON refusals; a body over 4 MiB
+    # was answered with the HTML page, which the sealing page's script cannot read.
+    client = app.test_client()
+    setup = get_setup(client)
+    big = {"v": 1, "padding": "x" * (5 * 1024 * 1024)}
+    for path in ("/disclose/sealed", "/disclose/sealed/uploads"):
+        answer = post_json(client, path, big, setup["csrf_token"])
+        assert answer.status_code == 413 and answer.is_json, path
+        assert answer.get_json()["error"] == "too-large" and answer.get_json()["message"]
+    # Other pages keep the plain page.
+    plain = client.post("/disclose", data=b"x" * (300 * 1024 * 1024 // 100), content_type="text/plain")
+    assert not plain.is_json
