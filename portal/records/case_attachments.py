@@ -116,9 +116,14 @@ def attachment_stream(
 
 
 def _starting_with(first: bytes | None, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """`first`, then the rest; FileUnopened for a later chunk that does not open (a clean copy
+    reads the file whole before answering, so the officer gets the portal's page)."""
     if first is not None:
         yield first
-    yield from chunks
+    try:
+        yield from chunks
+    except crypto.DecryptionError:
+        raise FileUnopened() from None
 
 
 def decrypted_chunks(ctx: Context, blob: str, key: bytes, ad: bytes) -> Iterator[bytes]:

@@ -13,7 +13,7 @@ import secrets
 import crypto
 from portal.core.context import open_context
 from portal.records import case_history
-from tests.support import csrf_token
+from tests.support import csrf_token, form_for
 from tests.support.console import sign_in
 from tests.support.sealing import (
     b64, get_setup, post_json, seal_disclosure, seal_file, seal_reply, status_with_script, unb64,
@@ -170,7 +170,14 @@ def test_a_file_with_a_part_of_another_swapped_in_is_refused_with_the_portals_ow
         assert "Content-Disposition" not in got.headers
     fine = officer.get(f"/console/cases/{ref}/attachments/{good_id}")
     assert fine.status_code == 200 and fine.data == b"fine " * 1000
-    assert officer.get(f"/console/cases/{ref}").status_code == 200
+    page = officer.get(f"/console/cases/{ref}")
+    assert page.status_code == 200
+    # A clean copy reads the file whole: the same page, whichever part was swapped.
+    for attachment in attachments[:2]:
+        action = f"/console/cases/{ref}/attachments/{attachment['id']}/clean-copy"
+        form = form_for(page.text, action)
+        copied = officer.post(form["action"], data=dict(form["fields"]))
+        assert copied.status_code == 500 and "This file could not be opened" in html.unescape(copied.text)
 
 
 def test_a_body_past_the_limit_on_a_sealed_route_is_answered_in_json_as_documented(app):
