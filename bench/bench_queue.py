@@ -93,7 +93,7 @@ def _one_case(ctx, i: int, channel_id: int, readers, ana, ben, day: dt.date, is_
     _, discloser_public_key = crypto.generate_keypair()
     values = {"channel": CHANNEL, "category": CATEGORIES[i % len(CATEGORIES)], "summary": f"Matter number {i}",
               "details": "Details of the matter. " * 4, "disclosed_elsewhere": "no", "contact": ""}
-    ref = cases.store_case(ctx, intake, channel_id, readers, values, os.urandom(16).hex(), discloser_public_key)
+    ref = cases.store_case(ctx, intake, channel_id, readers, values, os.urandom(32).hex(), discloser_public_key)
     status = OPEN_STATUSES[i % len(OPEN_STATUSES)] if is_open else "closed"
     if status != "received":
         # As an officer's status change makes it (casework.cases.record_status, dated `day`): the status

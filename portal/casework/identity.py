@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import crypto
 from portal.core.context import Context
+from portal.records import casefiles
 
 CONTACT = "contact"
 IDENTIFYING = "identifying"
@@ -81,5 +82,6 @@ def read_identity(
     identity_key = crypto.open_sealed(private_key, sealed[0])
     found = {name: "" for name in IDENTITY_FIELDS}
     for name, ct in rows:
-        found[name] = crypto.decrypt_field(identity_key, case_id, f"identity:{name}", ct).decode()
+        text = casefiles.open_text(identity_key, case_id, f"identity:{name}", ct)
+        found[name] = casefiles.UNOPENED_FIELD if text is None else text
     return found

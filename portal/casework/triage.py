@@ -184,7 +184,9 @@ def download(
     ctx: Context, who: SignedIn, ref: str, attachment_id: str
 ) -> tuple[Attachment, Iterator[bytes]]:
     case, case_key = open_case(ctx, who, ref)
-    attachment, chunks = case_attachments.attachment_stream(ctx, case.id, case_key, attachment_id)
+    attachment, chunks = case_attachments.attachment_stream(
+        ctx, case.id, case_key, attachment_id, whole=case.sealed_by == "browser"
+    )
     if case.sealed_by == "browser":
         # Its size is the browser's word, sealed with it: the download's length is its bytes'.
         attachment = dataclasses.replace(attachment, size=None)

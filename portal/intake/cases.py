@@ -59,14 +59,14 @@ def insert_case_row(
     case_id: str,
     channel_id: int,
     day: str,
-    stored_lookup: str,
+    lookup_id: str,
     discloser_public_key: bytes,
     category: str | None,
     sealed_by: str = "server",
 ) -> str:
-    """The case's row, with a new reference (returned). `stored_lookup`: the receipt's lookup id
-    (sealed by the server) or its hash (crypto.lookup_hash, sealed in the browser); `sealed_by`:
-    'server' or 'browser' (migration 36). In the caller's transaction."""
+    """The case's row, with a new reference (returned). `lookup_id`: the receipt's lookup id, of
+    which only the hash is kept (crypto.lookup_hash: no bearer value in the database, migration
+    52); `sealed_by`: 'server' or 'browser' (migration 36). In the caller's transaction."""
     ref = _new_ref(ctx)
     ctx.db.execute(
         "INSERT INTO cases (id, ref, channel_id, status, received_day, receipt_lookup,"
@@ -77,7 +77,7 @@ def insert_case_row(
             ref,
             channel_id,
             day,
-            stored_lookup,
+            crypto.lookup_hash(lookup_id),
             discloser_public_key,
             known_category(category),
             day,

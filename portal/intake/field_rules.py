@@ -9,6 +9,7 @@ from collections.abc import Collection
 
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE
 from portal.core.words import N_, Sentence
+from portal.records.casefiles import UNOPENED_FIELD
 
 # The form's limits, in characters after line breaks are made LF (portal.web.forms, _Typed).
 LIMITS = {"summary": 200, "details": 200_000, "contact": 2000, "identifying": 20_000}
@@ -30,7 +31,11 @@ def field_problems(
     for name, value in fields.items():
         if name in skip:
             continue
-        if name in REQUIRED and not value.strip():
+        if value == UNOPENED_FIELD:
+            problems[name] = Sentence(N_(
+                "Could not be opened: what the discloser's browser sealed does not open, or is not"
+                " text."))
+        elif name in REQUIRED and not value.strip():
             problems[name] = Sentence(N_("Empty: the form does not take a disclosure without it."))
         elif name in choices and value not in choices[name]:
             problems[name] = Sentence(N_(

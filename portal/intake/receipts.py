@@ -189,15 +189,15 @@ def open_status(
 
 
 def case_of_lookup(ctx: Context, lookup_id: str) -> str | None:
-    """The case a receipt's lookup id opens, or None. A case the server sealed keeps the lookup id
-    itself, one sealed in the browser only its hash (crypto.lookup_hash); found by the index,
-    then compared in constant time."""
+    """The case a receipt's lookup id opens, or None. Every case keeps only the lookup's hash
+    (crypto.lookup_hash; migration 52 hashed those the server sealed before): a value read from
+    a copy of the database opens nothing. Found by the index, then compared in constant time."""
     hashed = crypto.lookup_hash(lookup_id)
     rows = ctx.db.execute(
-        "SELECT id, receipt_lookup FROM cases WHERE receipt_lookup IN (?, ?)", [lookup_id, hashed]
+        "SELECT id, receipt_lookup FROM cases WHERE receipt_lookup = ?", [hashed]
     ).fetchall()
     for case_id, stored in rows:
-        if hmac.compare_digest(str(stored), lookup_id) or hmac.compare_digest(str(stored), hashed):
+        if hmac.compare_digest(str(stored), hashed):
             return case_id
     return None
 
@@ -216,7 +216,12 @@ def _replace_receipt(
         changed = ctx.db.execute(
             "UPDATE cases SET receipt_lookup = ?, discloser_public_key = ?"
             " WHERE id = ? AND receipt_lookup = ?",
-            [identity.lookup_id, identity.public_key, case_id, old.lookup_id],
+            [
+                crypto.lookup_hash(identity.lookup_id),
+                identity.public_key,
+                case_id,
+                crypto.lookup_hash(old.lookup_id),
+            ],
         ).rowcount
         if changed != 1 or not oral.needs_new_receipt(ctx, case_id):
             raise StatusNotFound()

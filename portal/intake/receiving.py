@@ -252,11 +252,17 @@ def spend_bytes(ctx: Context, size: int) -> None:
     Throttled when they would overdraw it. Also for what a browser sealed (portal.intake.sealed)."""
     if not size:
         return
+    check_bytes(ctx, size)
+    throttle.add(ctx.db, UPLOAD_BUDGET, size, DAY, day_offset(ctx))
+
+
+def check_bytes(ctx: Context, size: int) -> None:
+    """Throttled when `size` more bytes would overdraw today's budget; charges nothing (a sealed
+    upload is charged part by part as each is stored: portal.intake.sealed_uploads)."""
     offset = day_offset(ctx)
     spent = throttle.spent(ctx.db, UPLOAD_BUDGET, DAY, offset)
     if spent + size > ctx.settings.upload_bytes_per_day:
         raise Throttled(throttle.seconds_left(DAY, offset))
-    throttle.add(ctx.db, UPLOAD_BUDGET, size, DAY, offset)
 
 
 def begin_disclosure(ctx: Context, declared: int | None = None) -> Intake:

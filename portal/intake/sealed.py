@@ -178,13 +178,12 @@ def _store_whole(
         readers = cases.verified_readers(ctx, channel, wire.excluded)
         recovery_key = recovery.admitted_key(ctx, channel.id)
         _check_envelopes(wire, readers, recovery_key)
-        stored_lookup = crypto.lookup_hash(wire.lookup_id)
         if ctx.db.execute(
-            "SELECT 1 FROM cases WHERE id = ? OR receipt_lookup IN (?, ?)",
-            [wire.case_id, stored_lookup, wire.lookup_id],
+            "SELECT 1 FROM cases WHERE id = ? OR receipt_lookup = ?",
+            [wire.case_id, crypto.lookup_hash(wire.lookup_id)],
         ).fetchone() or case_attachments.any_exists(ctx, [a.id for a in wire.attachments]):
             raise CaseIdTaken()
-        _store(ctx, wire, channel.id, readers, recovery_key, stored_lookup)
+        _store(ctx, wire, channel.id, readers, recovery_key)
         sealed_uploads.forget(ctx, wire.uploads)
         files = len(wire.attachments)
         case_attachments.insert_sealed_attachments(
@@ -212,12 +211,12 @@ def _check_envelopes(wire: SealedDisclosure, readers, recovery_key: bytes | None
         raise RosterChanged()
 
 
-def _store(ctx, wire: SealedDisclosure, channel_id: int, readers, recovery_key, stored_lookup):
+def _store(ctx, wire: SealedDisclosure, channel_id: int, readers, recovery_key):
     """In the caller's transaction: what store_case writes for a case the server seals, from the
     browser's ciphertexts."""
     case_id = wire.case_id
     ref = cases.insert_case_row(
-        ctx, case_id, channel_id, wire.day, stored_lookup, wire.public_key, None, BROWSER
+        ctx, case_id, channel_id, wire.day, wire.lookup_id, wire.public_key, None, BROWSER
     )
     case_history.insert_sealed_status(ctx, case_id, wire.day, wire.status)
     consent.store_signing_key(ctx, case_id, wire.signing_key)

@@ -3,11 +3,15 @@
 
 Each part is written to the upload's own file as it arrives, never held whole; the row says how
 many parts are stored, so an interrupted upload resumes from the next. An upload is bound to the
-session's form token and to the size declared when it was made (charged then to the disclosers'
-daily byte budget, and checked against the free-space floor), keeps no time finer than its day, and
-expires at EXPIRES_AT_HOUR the next morning. The disclosure moves the finished file into the blob
-store (BlobStore.adopt): its bytes are the secretstream blob the browser made, the same format as
-the server's own."""
+session's form token and to the size declared when it was made, keeps no time finer than its
+day, and expires at EXPIRES_AT_HOUR the next morning. The disclosure moves the finished file into
+the blob store (BlobStore.adopt): its bytes are the secretstream blob the browser made, the same
+format as the server's own.
+
+A declaration costs nothing: each part is charged to the disclosers' daily byte budget and checked
+against the free-space floor as it is stored, so declared bytes that are never sent hold neither
+(the fresh review's M1). The declared size is only checked, not taken, against both when the
+upload begins, so that a file that could not be stored today is refused before it is sent."""
 
 from __future__ import annotations
 
@@ -80,12 +84,17 @@ def _bound(bound: str) -> str:
     return hashlib.sha256(bound.encode("utf-8", errors="replace")).hexdigest()
 
 
-def purge_expired(ctx: Context) -> int:
-    """Delete the uploads past their expiry, rows and files; returns how many."""
+def _cutoff(ctx: Context) -> dt.date:
+    """The earliest day an upload may have and still be alive (EXPIRES_AT_HOUR)."""
     zone = ctx.settings.timezone
     local_today = dt.date.fromisoformat(today(zone))
     hour = now_utc().astimezone(ZoneInfo(zone)).hour
-    cutoff = local_today if hour >= EXPIRES_AT_HOUR else local_today - dt.timedelta(days=1)
+    return local_today if hour >= EXPIRES_AT_HOUR else local_today - dt.timedelta(days=1)
+
+
+def purge_expired(ctx: Context) -> int:
+    """Delete the uploads past their expiry, rows and files; returns how many."""
+    cutoff = _cutoff(ctx)
     with transaction(ctx.db):
         gone = [
             row[0]
@@ -110,14 +119,9 @@ def begin_upload(ctx: Context, bound: str, size: int) -> Upload:
     except crypto.CryptoError:
         raise PartRefused("malformed", "size is not the size of a sealed file.") from None
     purge_expired(ctx)
-    # What other uploads have declared and not sent yet counts as taken: declaring alone must not
-    # promise the same free space twice.
-    (outstanding,) = ctx.db.execute(
-        "SELECT COALESCE(SUM(size - received), 0) FROM sealed_uploads"
-    ).fetchone()
-    if not receiving.has_room(ctx, size + outstanding):
+    if not receiving.has_room(ctx, size):
         raise receiving.RefusedForNow()
-    receiving.spend_bytes(ctx, size)
+    receiving.check_bytes(ctx, size)  # charged as its parts are stored (store_part)
     upload_id = secrets.token_hex(16)
     day = today(ctx.settings.timezone)
     with transaction(ctx.db):
@@ -138,11 +142,14 @@ def _blur(ctx: Context, path: Path, day: str) -> None:
 
 
 def upload_state(ctx: Context, upload_id: str, bound: str) -> Upload:
-    """What is stored of the upload; UploadNotFound for another session's, or none."""
+    """What is stored of the upload; UploadNotFound for another session's, none, or one past its
+    expiry that no purge has removed yet (it takes no part and finishes no disclosure)."""
     row = ctx.db.execute(
-        "SELECT bound, size, parts, received FROM sealed_uploads WHERE id = ?", [upload_id]
+        "SELECT bound, size, parts, received, day FROM sealed_uploads WHERE id = ?", [upload_id]
     ).fetchone()
     if row is None or not hmac.compare_digest(row[0], _bound(bound)):
+        raise UploadNotFound()
+    if row[4] < _cutoff(ctx).isoformat():
         raise UploadNotFound()
     return Upload(upload_id, row[1], row[2], row[3])
 
@@ -164,7 +171,8 @@ def store_part(ctx: Context, upload_id: str, bound: str, n: int, body: BinaryIO)
     """Store part `n` (bytes n * PART_BYTES up to the next part's, the last one shorter), read from
     `body` in pieces. A part already stored is compared with what came (PartRefused('different')
     if it differs); one past the next missing part is PartRefused('out-of-order'). Raises
-    UploadNotFound, PartRefused or receiving.RefusedForNow (the free-space floor)."""
+    UploadNotFound, PartRefused, receiving.RefusedForNow (the free-space floor) or
+    receiving.Throttled (the daily byte budget, charged here part by part)."""
     upload = upload_state(ctx, upload_id, bound)
     start = n * PART_BYTES
     length = min(PART_BYTES, upload.size - start)
@@ -194,6 +202,7 @@ def store_part(ctx: Context, upload_id: str, bound: str, n: int, body: BinaryIO)
             raise UploadNotFound()  # its parts are gone (a restored backup): start again
         if not receiving.has_room(ctx, length):
             raise receiving.RefusedForNow()
+        receiving.spend_bytes(ctx, length)  # Throttled: today's budget is spent
         file.truncate(start)  # what a write cut short left past the last stored part
         file.seek(start)
         file.write(data)

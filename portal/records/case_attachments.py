@@ -8,10 +8,12 @@ from typing import Iterator
 
 import crypto
 from portal.core.context import Context
-from portal.records.casefiles import Attachment, CaseNotFound
+from portal.records.casefiles import Attachment, CaseNotFound, as_object, as_str
 
 MOVED_FILE_NAME = "(This file was moved to another message outside the portal.)"
 UNNAMED_FILE = "(no name given)"
+# A file whose sealed details do not open, or are not the JSON object a browser is to send.
+UNOPENED_FILE = "(This file's details could not be opened: its name and kind are not known.)"
 
 
 def _attachment(
@@ -21,10 +23,13 @@ def _attachment(
     metadata of files stored since it was kept there: a file moved to another message in the
     database says so.
     """
-    meta = json.loads(
-        crypto.decrypt_field(case_key, case_id, f"attachment:{attachment_id}", meta_ct)
-    )
-    meta = meta if isinstance(meta, dict) else {}
+    try:
+        plain = crypto.decrypt_field(case_key, case_id, f"attachment:{attachment_id}", meta_ct)
+    except crypto.DecryptionError:
+        plain = None
+    meta = as_object(plain)  # a browser's sealed details are untrusted: perhaps not JSON
+    if meta is None:
+        return Attachment(attachment_id, UNOPENED_FILE, "application/octet-stream", None)
     moved = "message" in meta and meta.get("message") != message_id
     # A file sealed in a browser states its own metadata: each member is taken only if it has
     # the type the server would have written (a size that is not a whole number is None).
@@ -32,17 +37,13 @@ def _attachment(
     kinds = meta.get("hidden_kinds") if isinstance(meta.get("hidden_kinds"), list) else ()
     return Attachment(
         id=attachment_id,
-        name=MOVED_FILE_NAME if moved else _text(meta.get("name"), UNNAMED_FILE),
-        content_type=_text(meta.get("type"), "application/octet-stream"),
+        name=MOVED_FILE_NAME if moved else as_str(meta.get("name"), UNNAMED_FILE),
+        content_type=as_str(meta.get("type"), "application/octet-stream"),
         size=size if type(size) is int and size >= 0 else None,
-        sha256=_text(meta.get("sha256"), ""),
-        hidden=_text(meta.get("hidden"), ""),
+        sha256=as_str(meta.get("sha256"), ""),
+        hidden=as_str(meta.get("hidden"), ""),
         hidden_kinds=tuple(kind for kind in kinds if isinstance(kind, str)),
     )
-
-
-def _text(value, otherwise: str) -> str:
-    return value if isinstance(value, str) else otherwise
 
 
 def read_attachments(
@@ -83,10 +84,18 @@ def stream_key_and_ad(case_id: str, case_key: bytes, attachment_id: str) -> tupl
     )
 
 
+class FileUnopened(Exception):
+    """An attachment's bytes do not open: changed outside the portal, or sealed wrongly by a
+    browser (a part of another file swapped in). Raised before any byte is sent."""
+
+
 def attachment_stream(
-    ctx: Context, case_id: str, case_key: bytes, attachment_id: str
+    ctx: Context, case_id: str, case_key: bytes, attachment_id: str, *, whole: bool = False
 ) -> tuple[Attachment, Iterator[bytes]]:
-    """The attachment's metadata and a generator of its decrypted bytes, chunk by chunk."""
+    """The attachment's metadata and a generator of its decrypted bytes, chunk by chunk, its first
+    chunk already opened (FileUnopened if it does not open). `whole`: every chunk opened once
+    before (a file sealed in a browser, which the server never saw whole), so a download is never
+    cut off part way; the bytes are then read twice."""
     row = ctx.db.execute(
         "SELECT meta_ct, blob, message_id FROM attachments WHERE case_id = ? AND id = ?",
         [case_id, attachment_id],
@@ -95,7 +104,26 @@ def attachment_stream(
         raise CaseNotFound()
     attachment = _attachment(case_id, case_key, attachment_id, row[0], row[2])
     key, ad = stream_key_and_ad(case_id, case_key, attachment_id)
-    return attachment, decrypted_chunks(ctx, row[1], key, ad)
+    try:
+        if whole:
+            for _ in decrypted_chunks(ctx, row[1], key, ad):
+                pass
+        chunks = decrypted_chunks(ctx, row[1], key, ad)
+        first = next(chunks, None)
+    except crypto.DecryptionError:
+        raise FileUnopened() from None
+    return attachment, _starting_with(first, chunks)
+
+
+def _starting_with(first: bytes | None, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """`first`, then the rest; FileUnopened for a later chunk that does not open (a clean copy
+    reads the file whole before answering, so the officer gets the portal's page)."""
+    if first is not None:
+        yield first
+    try:
+        yield from chunks
+    except crypto.DecryptionError:
+        raise FileUnopened() from None
 
 
 def decrypted_chunks(ctx: Context, blob: str, key: bytes, ad: bytes) -> Iterator[bytes]:

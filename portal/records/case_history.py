@@ -20,6 +20,9 @@ from portal.records.casefiles import (
     Message,
     ReasonRequired,
     StatusUpdate,
+    as_object,
+    as_str,
+    as_text,
     new_id,
 )
 
@@ -109,13 +112,16 @@ def read_messages(
         )
         if binding != BOUND and mid not in legacy:
             body, verified = None, False
+        text = as_text(body)
+        if text is None:  # not opened, or not UTF-8 (a reply sealed in a browser: untrusted)
+            verified = False if body is not None else verified
         messages.append(
             Message(
                 mid,
                 author,
                 author_name if author == "officer" else "",
                 day,
-                TAMPERED_TEXT if body is None else body.decode(),
+                TAMPERED_TEXT if text is None else text,
                 files.get(mid, []),
                 verified,
                 seq,
@@ -340,17 +346,19 @@ def status_history(ctx: Context, case_id: str, case_key: bytes) -> list[StatusUp
             )  # only the first record had none
         if binding != BOUND and str(seq) not in legacy:
             note, verified = None, False
-        values = json.loads(note) if note is not None else {}
+        values = as_object(note) if note is not None else {}
+        if values is None:  # opened, but not the JSON object the portal writes
+            values, verified = {}, False
         if status in REASON_REQUIRED and not values.get("reason"):
             verified = False  # a status that needs a reason cannot exist without one
         history.append(
             StatusUpdate(
                 status,
                 day,
-                values.get("reason", ""),
-                values.get("expected_timeframe", ""),
+                as_str(values.get("reason")),
+                as_str(values.get("expected_timeframe")),
                 verified,
-                values.get("referred_to"),
+                values.get("referred_to") if isinstance(values.get("referred_to"), dict) else None,
             )
         )
     return history

@@ -5,6 +5,7 @@ case_attachments.py, the officers-only key in internal_keys.py."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 
@@ -150,15 +151,65 @@ def open_case_key(ctx: Context, case_id: str, recipient: str, private_key: bytes
         raise CaseNotFound() from exc
 
 
+# What a reader is shown for a field whose ciphertext does not open, or opens to bytes that are not
+# UTF-8 text: a browser seals fields the server never sees, so each is untrusted input (issue 27,
+# the fresh review's H1). field_rules flags it; every page that shows the case still works.
+UNOPENED_FIELD = "(This could not be opened: it was changed outside the portal or sealed wrongly.)"
+
+
+def as_text(plain: bytes | None) -> str | None:
+    """`plain` (a record's decrypted bytes) as UTF-8 text; None when it did not open (None) or is
+    not UTF-8. The one place a case's sealed text is decoded."""
+    try:
+        return None if plain is None else plain.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def as_object(plain: bytes | None) -> dict | None:
+    """`plain` as the JSON object the portal writes (a status record's note, a file's details);
+    None when it did not open, or is not UTF-8 JSON text of an object."""
+    try:
+        value = json.loads(as_text(plain) or "")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def as_str(value, otherwise: str = "") -> str:
+    """A member of such an object that must be text: `otherwise` when it is not."""
+    return value if isinstance(value, str) else otherwise
+
+
+def open_text(key: bytes, case_id: str, name: str, ciphertext: bytes) -> str | None:
+    """crypto.decrypt_field's plaintext as text (as_text); None when it does not open or decode."""
+    try:
+        return as_text(crypto.decrypt_field(key, case_id, name, ciphertext))
+    except crypto.DecryptionError:
+        return None
+
+
+def _field_texts(key: bytes, case_id: str, stored: dict[str, bytes]) -> dict[str, str]:
+    """Every field of `stored` (name -> ciphertext) opened as text, UNOPENED_FIELD for one that
+    does not open or decode. The fields' subkey is worked out once unless one fails."""
+    try:
+        plains = crypto.decrypt_fields(key, case_id, stored)
+        opened = {name: as_text(plain) for name, plain in plains.items()}
+    except crypto.DecryptionError:
+        opened = {name: open_text(key, case_id, name, ct) for name, ct in stored.items()}
+    return {name: UNOPENED_FIELD if text is None else text for name, text in opened.items()}
+
+
 def read_fields(
     ctx: Context, case_id: str, case_key: bytes, names: tuple[str, ...] | None = None
 ) -> dict[str, str]:
-    """The case's fields decrypted (only `names`, when given)."""
+    """The case's fields decrypted (only `names`, when given): field name -> text, UNOPENED_FIELD
+    for one that does not open or is not UTF-8."""
     only = f" AND name IN ({', '.join('?' for _ in names)})" if names is not None else ""
     rows = ctx.db.execute(
         "SELECT name, value_ct FROM case_fields WHERE case_id = ?" + only, [case_id, *(names or ())]
     ).fetchall()
-    return {name: crypto.decrypt_field(case_key, case_id, name, ct).decode() for name, ct in rows}
+    return _field_texts(case_key, case_id, dict(rows))
 
 
 def read_fields_of_cases(
@@ -235,13 +286,8 @@ def _open_rows(ctx: Context, recipient: str, private_key: bytes, rows, keep_copi
     found: dict[str, dict[str, str] | None] = {}
     for case_id, _, _, stored in rows:
         case_key = keys.opened.get(case_id)
-        try:
-            if case_key is None:
-                raise KeyError(case_id)  # no key of this recipient, or it does not open
-            opened = crypto.decrypt_fields(case_key, case_id, stored)
-            found[case_id] = {name: value.decode() for name, value in opened.items()}
-        except (KeyError, crypto.DecryptionError):
-            found[case_id] = None
+        # None: no key of this recipient, or it does not open
+        found[case_id] = None if case_key is None else _field_texts(case_key, case_id, stored)
     if keep_copies and keys.new_copies:
         put_off_briefly(ctx.db, _keep_copies, ctx, recipient, keys.new_copies)
     return found

@@ -323,7 +323,10 @@ def migrate(db: Database) -> None:
             if number in done:
                 continue
             for statement in statements:
-                db.execute(statement)
+                if callable(statement):  # a data step (portal.store.migrations)
+                    statement(db.execute)
+                else:
+                    db.execute(statement)
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY)")
             db.execute(
                 "INSERT OR IGNORE INTO schema_migrations (number) VALUES "

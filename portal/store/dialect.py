@@ -190,6 +190,7 @@ def postgres_migration(number: int, statements: list[str]) -> list[str]:
     return [
         translated
         for statement in statements
+        if isinstance(statement, str)  # a data step runs as it is (postgres.apply_migration)
         for translated in postgres_statements(number, statement)
     ]
 

@@ -86,8 +86,12 @@ def set_up(conn) -> None:
 def apply_migration(conn, number: int, statements: list[str]) -> None:
     """One migration's statements, translated, and its number recorded, in the caller's
     transaction (`migrate`; `portal migrate-to` applies them all in its one transaction)."""
-    for statement in postgres_migration(number, statements):
-        conn.execute(statement)
+    for statement in statements:
+        if callable(statement):  # a data step (portal.store.migrations), its SQL translated
+            statement(lambda sql, params=(): Cursor(conn.execute(postgres_query(sql)[0], params)))
+            continue
+        for translated in postgres_migration(number, [statement]):
+            conn.execute(translated)
     conn.execute("INSERT INTO schema_migrations (number) VALUES (%s)", (number,))
 
 

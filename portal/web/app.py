@@ -22,6 +22,7 @@ from portal.core.words import in_sentence, sentence_parts
 from portal.guard import flood, upload_slots, work_queues, work_slots
 from portal.intake.cases import EXAMPLE_REF
 from portal.keys import credentials, sessions
+from portal.records.case_attachments import FileUnopened
 from portal.records.casefiles import CaseNotFound
 from portal.store import blob_store, faults, open_database
 from portal.web import fault_pages, languages, page_marks
@@ -74,6 +75,15 @@ ERROR_PAGES = {
         ),
     ),
     CaseNotFound: (404, _l("Page not found"), _l("There is nothing at this address.")),
+    FileUnopened: (
+        500,
+        _l("This file could not be opened"),
+        _l(
+            "Its stored bytes do not open: they were changed outside the portal, or the"
+            " discloser's browser sealed them wrongly. Nothing was sent. The case page lists the"
+            " case's other files."
+        ),
+    ),
     400: (
         400,
         _l("This request could not be used"),
@@ -91,6 +101,23 @@ ERROR_PAGES = {
         _l("The portal could not finish this request. Nothing was stored. Please try again later."),
     ),
 }
+
+
+def _too_large_answer():
+    """413 for a body past the limit: as JSON on the sealed routes, whose pages' scripts read JSON
+    (docs/sealed-submission.md, "Errors"; the fresh review's L5), else the plain page."""
+    if (request.endpoint or "").startswith("discloser.sealed_"):
+        return sealed_refusals.error(
+            413, "too-large", gettext("What you sent is larger than this portal accepts.")
+        )
+    return make_response(
+        render_template(
+            "error.html",
+            title=gettext("Too large"),
+            message=gettext("What you sent is larger than this portal accepts."),
+        ),
+        413,
+    )
 
 
 def _error_page(status: int, title: str, message: str):
@@ -256,6 +283,10 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
     for code_or_exception, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(code_or_exception, _error_page(status, title, message))
 
+    @app.errorhandler(413)
+    def _too_large(exc):
+        return _too_large_answer()
+
     # The last year whose working days are known (pages name it where a deadline cannot be counted).
     app.jinja_env.globals["last_known_year"] = workdays.LAST_KNOWN_YEAR
 
@@ -314,14 +345,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
             else MAX_FORM_BYTES
         )
         if (request.content_length or 0) > limit:
-            response = make_response(
-                render_template(
-                    "error.html",
-                    title=gettext("Too large"),
-                    message=gettext("What you sent is larger than this portal accepts."),
-                ),
-                413,
-            )
+            response = _too_large_answer()
             response.headers["Connection"] = "close"
             return response
         # A body too large for the main loop to have read (slow_clients) is read by this thread:

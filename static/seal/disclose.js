@@ -581,8 +581,13 @@ async function uploadFile(read, caseKey, caseId, resumed, record) {
         n++;
       }
     } catch (error) {
-      if (attempt + 1 >= PART_TRIES || (error instanceof Refusal && error.status >= 400 && error.status < 500 && error.code !== 'different')) {
+      if (error instanceof Refusal && error.status >= 400 && error.status < 500 && error.code !== 'different') {
         throw error;
+      }
+      if (attempt + 1 >= PART_TRIES) {
+        // Lost to the network, not refused: what was stored stays, and says where to carry on.
+        if (error instanceof Refusal) throw error;
+        throw new Refusal(0, 'connection-lost', word('upload_cut_off', { file: place, part: stored + 1, parts }));
       }
       await keepForResuming(); // interrupted: from now on a reload can carry on from here
       progressSay(word('part_interrupted', { file: place }), stored, parts);

@@ -40,7 +40,7 @@ def seed(installation, count: int, channel: str = "Audit and Risk") -> None:
         _, discloser_key = crypto.generate_keypair()
         values = {"channel": channel, "category": "public_funds", "summary": f"Matter number {i}",
                   "details": "Details of the matter, nothing more.", "disclosed_elsewhere": "no", "contact": ""}
-        cases.store_case(ctx, intake, found.id, readers, values, os.urandom(16).hex(), discloser_key)
+        cases.store_case(ctx, intake, found.id, readers, values, os.urandom(32).hex(), discloser_key)
 
 
 def signed_in(app, person):

@@ -5,23 +5,28 @@ script."""
 from __future__ import annotations
 
 import datetime as dt
-
+import html
 import json
 
 import pytest
 
 import crypto
+from portal.casework import identity as identity_records
 from portal.core.context import open_context
 from portal.intake import sealed as sealed_domain
 from portal.keys import accounts
 from portal.records import casefiles
-from portal.casework import identity as identity_records
 from tests.conftest import officer_key
 from tests.support import csrf_token, receipt_from
 from tests.support.console import sign_in
 from tests.support.discloser import disclose, open_status
-from tests.support.sealing import (disclose_sealed, get_setup, post_json, seal_disclosure,
-                                   status_with_script)
+from tests.support.sealing import (
+    disclose_sealed,
+    get_setup,
+    post_json,
+    seal_disclosure,
+    status_with_script,
+)
 
 VALUES = {"category": "public_funds", "summary": "Payments to a director's company",
           "details": "The director approved invoices from a company he owns.",
@@ -62,6 +67,8 @@ def test_a_disclosure_sealed_in_the_browser_is_stored_as_sent_and_the_officer_re
     page = officer.get(f"/console/cases/{case.ref}")
     assert page.status_code == 200, page.text
     assert 'data-sealed-by="browser"' in page.text and "Sealed in" in page.text
+    # Never more than is true: what the discloser sends later without script the server seals (L1).
+    assert "without script is opened and sealed by the server" in " ".join(html.unescape(page.text).split())
     assert VALUES["details"] in page.text
     # Listed in the inbox, its category is recorded in the clear from the sealed field (untrusted:
     # only one of the Act's), as for cases made before categories were kept in the clear.
@@ -148,6 +155,9 @@ def test_status_with_script_spends_no_derivation_and_without_script_compares_the
     # The browser's own status record verifies, its fields open, and the page says how it was sealed.
     assert 'data-status="received"' in page and VALUES["details"] in page
     assert 'data-sealed-by="browser"' in page and "sealed in your browser" in page
+    # It says what the server has just done, never that it saw nothing (the fresh review's L1).
+    words = " ".join(page.split())
+    assert "never saw" not in words and "the server opened your disclosure with your receipt" in words
     # A wrong receipt typed without script opens nothing.
     assert "We could not open a disclosure" in open_status(fresh, crypto.new_receipt()).text
 
@@ -347,6 +357,7 @@ def test_a_sealing_page_sending_a_ticket_past_its_time_is_told_so_and_its_sealed
     """As the no-script form says it (test_ticket_line): a ticket past its time is refused as such,
     "has run out", with a fresh proof; the same sealed body sent again with it goes in."""
     import time
+
     from tests.support.proofs import solve, ticket_name
     real = time.time
 

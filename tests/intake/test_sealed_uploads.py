@@ -8,7 +8,7 @@ import os
 import crypto
 from portal.core.context import open_context
 from tests.support.console import sign_in
-from tests.support.sealing import get_setup, post_json, put_part, seal_disclosure, seal_file
+from tests.support.sealing import get_setup, post_json, put_part, seal_disclosure, seal_file, upload_blob
 
 VALUES = {"category": "public_funds", "summary": "Invoices", "details": "See the ledger.",
           "disclosed_elsewhere": "no"}
@@ -92,10 +92,17 @@ def test_an_upload_needs_a_blob_size_the_budget_and_its_token(installation):
     upload = begun.get_json()["upload"]
     wrong = put_part(client, upload, 0, bytes(crypto.padded_blob_size(10)), csrf)
     assert wrong.status_code == 400 and wrong.get_json()["error"] == "malformed"
-    # The declared size is charged to the day's byte budget when the upload is made.
-    assert post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": crypto.padded_blob_size(10)},
-                     csrf).status_code == 201
-    over = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": crypto.padded_blob_size(10)}, csrf)
+    # A declaration charges nothing (the fresh review's M1): each part is charged as it is stored.
+    uploads = [post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": small}, csrf) for _ in range(5)]
+    assert [u.status_code for u in uploads] == [201] * 5
+    _, blob, _ = seal_file(crypto.new_case_key(), os.urandom(16).hex(), "a.pdf", b"0123456789")
+    assert len(blob) == small
+    for begun_ in uploads[:2]:
+        assert put_part(client, begun_.get_json()["upload"], 0, blob, csrf).status_code == 201
+    # Two files stored spend the budget: a third part and a new declaration wait until tomorrow.
+    third = put_part(client, uploads[2].get_json()["upload"], 0, blob, csrf)
+    assert third.status_code == 429 and third.get_json()["error"] == "budget"
+    over = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": small}, csrf)
     assert over.status_code == 429 and over.get_json()["error"] == "budget"
 
 
@@ -122,20 +129,64 @@ def test_an_upload_keeps_only_its_day_and_is_gone_the_next_morning(client, insta
     assert client.get(f"/disclose/sealed/uploads/{first}").status_code == 404
 
 
-def test_what_uploads_declared_counts_against_the_free_space_floor(installation):
+def test_an_expired_upload_takes_no_part_and_finishes_no_disclosure_before_any_purge(client, installation):
+    # The fresh review's L2: an upload past its expiry, not yet deleted (no purge has run since),
+    # once took parts and was finished into a case. Its day is checked on every use.
+    import datetime as dt
+    setup = get_setup(client)
+    csrf = setup["csrf_token"]
+    case_key, case_id = crypto.new_case_key(), os.urandom(16).hex()
+    attachment_id, blob, meta = seal_file(case_key, case_id, "ledger.pdf", os.urandom(100 * 1024))
+    finished = upload_blob(client, csrf, blob)
+    partial = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": len(blob)}, csrf).get_json()["upload"]
+    assert put_part(client, partial, 0, blob[:64 * 1024], csrf).status_code == 201
+    two_days_ago = (dt.date.fromisoformat(setup["day"]) - dt.timedelta(days=2)).isoformat()
+    ctx = open_context(installation.data_dir)
+    ctx.db.execute("UPDATE sealed_uploads SET day = ?", [two_days_ago])
+    ctx.db.conn.commit()
+    later = put_part(client, partial, 1, blob[64 * 1024:], csrf)
+    assert later.status_code == 404 and later.get_json()["error"] == "not-found"
+    assert client.get(f"/disclose/sealed/uploads/{finished}").status_code == 404
+    sealed = seal_disclosure(setup, VALUES, case_key=case_key, case_id=case_id,
+                             attachments=[{"id": attachment_id, "upload": finished, "meta": meta}])
+    answer = post_json(client, "/disclose/sealed", sealed.body, csrf)
+    assert answer.status_code != 201
+    assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
+    ctx.db.conn.close()
+
+
+def test_huge_declarations_spend_neither_the_budget_nor_the_floor_and_a_file_still_goes_in(installation):
+    # The fresh review's M1: declaring uploads, with no byte sent, once spent the day's byte budget
+    # and held the free-space floor, so seven blocked everyone's files for the day.
     import shutil
+
     from portal.core.config import load_settings
     from portal.web.app import create_app
+    from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
     size = crypto.padded_blob_size(256 * 1024 * 1024)
     free = shutil.disk_usage(installation.data_dir).free
-    # Room for one such upload above the floor, not for two (with 128 MiB to spare either way).
-    app = create_app(settings=load_settings(installation.data_dir, free_space_floor_bytes=free - size - size // 2))
+    # Room above the floor for one such upload (with 128 MiB to spare), and a day's budget of
+    # seven of them and 100 KiB: less than a 300 KB file once seven are declared, if they counted.
+    app = create_app(settings=load_settings(installation.data_dir, free_space_floor_bytes=free - size - size // 2,
+                                            upload_bytes_per_day=7 * size + 100 * 1024))
     app.config["TESTING"] = True
     client = app.test_client()
     csrf = get_setup(client)["csrf_token"]
-    assert post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf).status_code == 201
-    second = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf)
-    assert second.status_code == 503 and second.get_json()["error"] == "paused"
+    declared = [post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf) for _ in range(7)]
+    assert [d.status_code for d in declared] == [201] * 7, declared[-1].text
+    # A declaration bigger than the room left is refused, and takes nothing either.
+    too_big = post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": crypto.padded_blob_size(free)}, csrf)
+    assert too_big.status_code == 503 and too_big.get_json()["error"] == "paused"
+    # An ordinary disclosure without script, with a 300 KB file, goes in.
+    other = app.test_client()
+    token = csrf_token(other.get("/disclose").text)
+    page = post_multipart(other, "/disclose", disclosure_fields(token, "The ledger is attached."),
+                          [("attachments", "ledger.txt", b"ledger line\n" * 25_000)])
+    assert page.status_code == 200, page.text[:300]
+    assert receipt_from(page.text)
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM attachments").fetchone()[0] == 1
+    ctx.db.conn.close()
 
 
 def test_a_failure_while_storing_keeps_nothing_and_gives_the_upload_back(client, installation, monkeypatch):

@@ -545,3 +545,38 @@ def test_a_channel_whose_roster_was_never_started_is_named_as_such_before_anythi
     page.wait_for_url("**/disclose")
     assert page.evaluate(KEPT_FOR_RESUMING) == [] and page.evaluate(RESUME_KEYS) == 0
     page.close()
+
+
+def test_without_script_the_sealing_page_says_only_that_it_needs_script(base_url, browser):
+    # The fresh review's L5: without script the page said "Getting the page ready…", which it
+    # never would be; a stylesheet loaded only then hides it (no inline style: the page's CSP).
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + "/static/seal/disclose.html")
+    page.locator("noscript, .problem").first.wait_for(state="attached")
+    assert page.locator("#loading").is_hidden()
+    text = " ".join(page.locator("main").inner_text().split())
+    assert "This page needs script to seal your disclosure" in text and "Getting the page ready" not in text
+    context.close()
+
+
+def test_an_upload_lost_to_the_network_says_it_carries_on_and_it_does(base_url, browser):
+    # The fresh review's L5: parts lost to the network ended in "Something went wrong in this
+    # browser", which was untrue: what the portal kept stays, and sending again carries on.
+    data = os.urandom(4 * crypto.CHUNK_SIZE)
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/parts/2", lambda route: route.abort())
+    _fill_disclosure(page, base_url, {"summary": "Fuel cards", "details": "Used on weekends.", "contact": "",
+                                      "identifying": ""})
+    page.get_by_label("Files (optional)").set_input_files(
+        {"name": "statement.pdf", "mimeType": "application/pdf", "buffer": data})
+    page.get_by_role("button", name="Seal and send").click()
+    problem = page.locator("#problem")
+    problem.wait_for(timeout=120_000)
+    said = " ".join(problem.inner_text().split())
+    assert "The connection was lost while sending" in said and "part 3 of" in said, said
+    assert "Something went wrong" not in said
+    page.unroute("**/parts/2")
+    _receipt_after_sending(page)  # sent again: it carries on and the disclosure is stored
+    context.close()

@@ -387,3 +387,44 @@ def test_the_release_key_is_read_from_the_one_file_that_was_checked(app, install
     with pytest.raises(release_bundle.ReleaseKeyRefused, match="could not be opened"):
         release_bundle.read_followed(checked)
     assert app.test_client().get("/static/seal/release-key.json").data == other.read_bytes()
+
+
+def test_the_deploy_guides_check_on_the_server_verifies_a_bundle_signed_into_the_data_directory(
+        app, installation, monkeypatch, tmp_path):
+    # The fresh review's L4: docs/deploy.md (7c, step 4) had the operator run verify-bundle on the
+    # installed static/seal/ alone, which exits 3 when step 3 put the manifest in seal-bundle/.
+    # The guide's commands are run here as written, its paths the test's.
+    import base64
+    import re
+    import subprocess
+    import sys
+
+    from tests.support.sealing import sign_bundle
+    data_dir = installation.data_dir
+    signed = sign_bundle(app, data_dir, monkeypatch)
+    key_file = tmp_path / "etc-portal" / "release-key.json"
+    assert key_file.is_file() and (signed / "bundle-manifest.json").is_file()
+    roots = app.test_client().get("/disclose/sealed/roots").get_json()["roots"]
+    roots_file = tmp_path / "roster-roots.json"
+    roots_file.write_text(json.dumps({c: base64.b64decode(r).hex() for c, r in roots.items()}))
+    work = tmp_path / "operator"
+    work.mkdir()
+    (work / "release.key.pub").write_text(json.loads(key_file.read_text())["public_key"] + "\n")
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    step = guide[guide.index("4. Verify on the server"):]
+    block = re.search(r"```\n(.*?)```", step, re.S).group(1)
+    block = re.sub(r"^   ", "", block, flags=re.M)
+    for written, here in (("/opt/portal/venv/bin/portal", f"{sys.executable} -m portal"),
+                          ("/opt/portal/venv/bin/python", sys.executable),
+                          ("/var/lib/portal", str(data_dir)), ("/etc/portal/release-key.json", str(key_file)),
+                          ("/etc/portal/roster-roots.json", str(roots_file))):
+        assert written in block
+        block = block.replace(written, here)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(["bash", "-e", "-c", block], cwd=work, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "verified: bundle" in done.stdout
+    # The old step: the installed folder alone lacks the manifest.
+    alone = subprocess.run([sys.executable, "-m", "portal", "verify-bundle", "--public-key", "release.key.pub",
+                            "--roots", str(roots_file)], cwd=work, env=env, capture_output=True, text=True)
+    assert alone.returncode == 3 and "bundle-manifest.json is missing" in alone.stderr

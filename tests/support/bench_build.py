@@ -54,7 +54,7 @@ def build(data_dir: Path, count: int, *, say=None) -> tuple[Officer, Officer]:
                           "disclosed_elsewhere": "no", "contact": ""}
                 # No receipt: its Argon2id derivation is bench_disclosures' measure; a random
                 # lookup id stands in, as a receipt's would.
-                cases.store_case(ctx, intake, channel.id, [first], values, os.urandom(16).hex(),
+                cases.store_case(ctx, intake, channel.id, [first], values, os.urandom(32).hex(),
                                  discloser_public_key)
         if say is not None and count >= BATCH:
             say(f"   built {min(start + BATCH, count)} of {count} cases ({time.perf_counter() - started:.0f} s)")

@@ -1,5 +1,9 @@
 """Numbered schema migrations, one module each. Append new ones; never edit one that has shipped.
 
+A migration's STATEMENTS are SQL in SQLite's dialect (translated for PostgreSQL), or a data step: a
+callable given `execute(sql, params)` (SQLite's SQL, `?` placeholders, on either engine), for a
+change SQL cannot make (migration 52 hashes the stored receipt lookups).
+
 The schema holds workflow metadata in the clear (reference, channel, status, days, assignment) and
 every piece of discloser content only as ciphertext (columns named *_ct, or blob files). Days are
 'YYYY-MM-DD' in the installation's time zone, never finer, for anything a discloser did.
@@ -41,6 +45,7 @@ from portal.store.migrations import (
     m0047_shared_state,
     m0048_database_blobs,
     m0049_channel_moves,
+    m0052_hashed_lookups,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -82,5 +87,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0047_shared_state,
         m0048_database_blobs,
         m0049_channel_moves,
+        m0052_hashed_lookups,
     )
 ]

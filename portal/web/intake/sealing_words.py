@@ -178,6 +178,12 @@ def _script_words() -> dict[str, str]:
             "The connection was interrupted while sending %(file)s. Carrying on from the last part"
             " the portal kept…"
         ),
+        "upload_cut_off": gettext(
+            "The connection was lost while sending %(file)s, at part %(part)s of %(parts)s. Nothing"
+            " was sent in the clear, and the parts the portal kept are kept until tomorrow morning:"
+            " press “Seal and send” again when you are back online, or reload this page and choose"
+            " the same file, and it carries on from there."
+        ),
         "making_receipt": gettext("Making your receipt code…"),
         "sealing": gettext("Sealing your disclosure…"),
         "sending_disclosure": gettext("Sending your sealed disclosure…"),
