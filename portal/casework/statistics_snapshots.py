@@ -20,6 +20,11 @@ from portal.casework import statistics, statistics_source
 from portal.casework.statistics_periods import Period, parse_period
 from portal.core.context import Context
 from portal.store import transaction
+from portal.store.db import yield_to_writers
+
+# At most this many rows of a period's case list per write transaction while it freezes: the
+# first view of a year of 20,000 cases never holds the write lock for long (issue 23).
+FREEZE_ROWS = 500
 
 
 class PeriodNotEnded(Exception):
@@ -42,35 +47,62 @@ def report(ctx: Context, account_id: int, private_key: bytes, period: Period, to
     if today <= period.end:
         raise PeriodNotEnded(period)
     stored = _load(ctx, account_id, period)
-    if stored is not None:
-        return stored
-    with transaction(ctx.db):
-        return _load(ctx, account_id, period) or _freeze(ctx, account_id, private_key, period)
+    return stored if stored is not None else _freeze(ctx, account_id, private_key, period)
 
 
 def _freeze(ctx: Context, account_id: int, private_key: bytes, period: Period):
-    """In the caller's transaction."""
+    """Figures computed outside any write transaction (the period has ended); the cases it covers
+    written FREEZE_ROWS a transaction, the figures last in a short one of their own. Until then the
+    period is not shown; a period left half frozen (a stopped process) is finished at the next view,
+    which writes only the rows still missing."""
     quarters = [_quarter(ctx, account_id, private_key, q) for q in period.quarters]
     if period.quarters:
         ids = [case_id for q in period.quarters for case_id in _case_ids(ctx, account_id, q)]
     else:
         ids = statistics_source.readable_case_ids(ctx, account_id, period.start, period.end)
         statistics_source.record_sealed_categories(ctx, account_id, private_key, ids)
-        ctx.db.conn.executemany(
-            "INSERT INTO statistics_snapshot_cases (account_id, period_start, case_id)"
-            " VALUES (?, ?, ?)",
-            [(account_id, period.start.isoformat(), case_id) for case_id in ids],
-        )
+        _write_case_list(ctx, account_id, period, ids)
     cases = statistics_source.cases_as_of(ctx, ids, period.end)
     result = statistics.build(
         cases, statistics_source.channel_names(ctx, account_id), period, quarters
     )
-    ctx.db.execute(
-        "INSERT INTO statistics_snapshots (account_id, period_start, period_end, report, covered)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [account_id, period.start.isoformat(), period.end.isoformat(), _to_json(result), len(ids)],
-    )
+    with transaction(ctx.db):
+        stored = _load(ctx, account_id, period)  # another view may have frozen it meanwhile
+        if stored is not None:
+            return stored
+        ctx.db.execute(
+            "INSERT INTO statistics_snapshots (account_id, period_start, period_end, report,"
+            " covered) VALUES (?, ?, ?, ?, ?)",
+            [account_id, period.start.isoformat(), period.end.isoformat(), _to_json(result),
+             len(ids)],
+        )
     return result
+
+
+def _write_case_list(ctx: Context, account_id: int, period: Period, ids: list[str]) -> None:
+    """The quarter's list of cases as `ids`, in transactions of at most FREEZE_ROWS rows, keeping
+    the rows a stopped freeze already wrote (and dropping any it wrote that `ids` lacks)."""
+    start = period.start.isoformat()
+    kept = set(_case_ids(ctx, account_id, period))
+    wanted = set(ids)
+    stale = sorted(kept - wanted)
+    missing = [case_id for case_id in ids if case_id not in kept]
+    for first in range(0, len(stale), FREEZE_ROWS):
+        with transaction(ctx.db):
+            ctx.db.conn.executemany(
+                "DELETE FROM statistics_snapshot_cases WHERE account_id = ? AND period_start = ?"
+                " AND case_id = ?",
+                [(account_id, start, case_id) for case_id in stale[first : first + FREEZE_ROWS]],
+            )
+    for first in range(0, len(missing), FREEZE_ROWS):
+        if first:
+            yield_to_writers(ctx.db)
+        with transaction(ctx.db):
+            ctx.db.conn.executemany(
+                "INSERT OR IGNORE INTO statistics_snapshot_cases (account_id, period_start,"
+                " case_id) VALUES (?, ?, ?)",
+                [(account_id, start, case_id) for case_id in missing[first : first + FREEZE_ROWS]],
+            )
 
 
 def _quarter(ctx: Context, account_id: int, private_key: bytes, quarter: Period):
