@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 
 from portal.casework import statistics, statistics_source
 from portal.casework.statistics_periods import Period, parse_period
@@ -156,16 +157,21 @@ def _from_json(period: Period, text: str):
 
 def verify(ctx: Context) -> list[str]:
     """Rebuild every frozen period from the cases it covers, as they stood at its end, and name each
-    one whose kept figures differ. A period some of whose cases retention has since deleted cannot
-    be rebuilt and is left as published."""
+    one whose kept figures differ. A period some of whose cases have since left (retention's
+    'case_deleted', a move's 'case_moved_out', each naming the case's received day) cannot be
+    rebuilt and is left as published; a list of cases shorter than the audit log explains, or
+    longer than when frozen, is named."""
+    gone = _gone_by_quarter(ctx)
     problems = []
     for account_id, start, end, kept, covered in ctx.db.execute(
         "SELECT account_id, period_start, period_end, report, covered FROM statistics_snapshots"
         " ORDER BY account_id, period_start, period_end"
     ).fetchall():
         period = parse_period(start, end)
-        rebuilt = _rebuild(ctx, account_id, period, _from_json(period, kept), covered)
-        if rebuilt is not None and _to_json(rebuilt) != kept:
+        rebuilt = _rebuild(ctx, account_id, period, _from_json(period, kept), covered, gone)
+        if isinstance(rebuilt, str):
+            problems.append(rebuilt)
+        elif rebuilt is not None and _to_json(rebuilt) != kept:
             problems.append(
                 f"The statistics kept for {period.label} (officer {account_id}) differ from what "
                 "the case records support: they were altered, or the records were."
@@ -173,13 +179,38 @@ def verify(ctx: Context) -> list[str]:
     return problems
 
 
-def _rebuild(ctx: Context, account_id: int, period: Period, kept, covered: int):
+def _gone_by_quarter(ctx: Context) -> Counter:
+    """How many cases the audit log records as gone, by the first day of the quarter they were
+    received in; under None those whose entry names no received day (made before issue 23's
+    fix), which may have been in any period."""
+    gone: Counter = Counter()
+    for (detail,) in ctx.db.execute(
+        "SELECT detail FROM audit_log WHERE event IN ('case_deleted', 'case_moved_out')"
+    ):
+        day = json.loads(detail or "{}").get("received_day")
+        if day is None:
+            gone[None] += 1
+        else:
+            received = dt.date.fromisoformat(day)
+            gone[dt.date(received.year, 3 * ((received.month - 1) // 3) + 1, 1)] += 1
+    return gone
+
+
+def _rebuild(ctx: Context, account_id: int, period: Period, kept, covered: int, gone: Counter):
     channels = next((
         [value for value, _, _ in table.cells] for table in kept.tables if table.key == "channel"
     ), [])
     periods = period.quarters or (period,)
     ids = [case_id for p in periods for case_id in _case_ids(ctx, account_id, p)]
-    if len(ids) != covered:
+    missing = covered - len(ids)
+    if missing:
+        explained = gone[None] + sum(gone[p.start] for p in periods)
+        if not 0 < missing <= explained:
+            return (
+                f"The statistics kept for {period.label} (officer {account_id}) cover"
+                f" {len(ids)} cases, not the {covered} they were frozen with, and the audit log"
+                " records no such deletion: their list of cases was altered."
+            )
         return None  # retention has deleted some of its cases since
     quarters = []
     for quarter in period.quarters:
@@ -190,6 +221,9 @@ def _rebuild(ctx: Context, account_id: int, period: Period, kept, covered: int):
         ).fetchone()
         if row is None:
             return statistics.Report(period, "")  # a year without its quarters: altered
-        quarters.append(_rebuild(ctx, account_id, quarter, _from_json(quarter, row[0]), row[1]))
+        rebuilt = _rebuild(ctx, account_id, quarter, _from_json(quarter, row[0]), row[1], gone)
+        if not isinstance(rebuilt, statistics.Report):
+            return rebuilt  # the quarter's own check names it
+        quarters.append(rebuilt)
     cases = statistics_source.cases_as_of(ctx, ids, period.end)
     return statistics.build(cases, channels, period, quarters)
