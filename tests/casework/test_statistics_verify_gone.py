@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.casework.test_statistics_frozen import FY, Q1, _disclosures, _officer, _verify
+from tests.casework.test_statistics_frozen import (
+    FY,
+    Q1,
+    _disclosures,
+    _officer,
+    _verify,
+    frozen_quarter,
+)
 from tests.conftest import run_cli
 from tests.operations.test_retention import cara, case_ref_for, close_case, confirm, post  # noqa: F401
 from tests.support.console import sign_in
@@ -37,10 +44,7 @@ def test_a_covered_case_removed_by_hand_is_named_even_with_altered_figures(app, 
 
 
 def test_a_case_added_to_a_frozen_list_is_named(app, installation, today):  # noqa: F811
-    today.set("2026-02-02")
-    _disclosures(app, 6)
-    today.set("2026-04-02")
-    assert _officer(app, installation).get(f"/console/statistics?{Q1}").status_code == 200
+    frozen_quarter(app, installation, today)
     db = _db(installation)
     with db:
         db.execute("UPDATE statistics_snapshots SET covered = covered - 1")
@@ -51,12 +55,7 @@ def test_a_case_added_to_a_frozen_list_is_named(app, installation, today):  # no
 
 def test_a_case_deleted_by_retention_leaves_its_frozen_period_as_published(
         app, installation, cara, today):  # noqa: F811
-    today.set("2026-02-02")
-    _disclosures(app, 6)
-    today.set("2026-04-02")
-    ana = _officer(app, installation)
-    first = ana.get(f"/console/statistics.csv?{Q1}").text
-    assert "cases_received,,6" in first
+    ana, first = frozen_quarter(app, installation, today)
     ref = case_ref_for(installation.data_dir, 0)
     run_cli(installation.data_dir, "channel", "retention", "Audit and Risk", "--months", "1")
     close_case(ana, ref)
