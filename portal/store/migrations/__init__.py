@@ -41,6 +41,7 @@ from portal.store.migrations import (
     m0047_shared_state,
     m0048_database_blobs,
     m0049_channel_moves,
+    m0054_cascade_indexes,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -82,5 +83,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0047_shared_state,
         m0048_database_blobs,
         m0049_channel_moves,
+        m0054_cascade_indexes,
     )
 ]
