@@ -6,9 +6,12 @@ one day to the next, tell what the newest case alleges). Its first view after th
 figures as the cases stood on its last day and keeps them as shown (small counts already hidden),
 with the list of cases they cover; every later view reads them back, in a fixed number of statements
 whatever the number of cases. A financial year is built from its four quarters' frozen case lists.
+Freezing never holds the write lock for long (issue 23): the list is written FREEZE_ROWS rows a
+transaction, the figures last.
 
 `verify` rebuilds every frozen period from the cases it covers and names the ones that differ
-(`portal audit verify` runs it): drift between what was published and what the records support.
+(`portal audit verify` runs it): drift between what was published and what the records support,
+and a list of cases shorter than the audit log's deletions explain.
 """
 
 from __future__ import annotations
