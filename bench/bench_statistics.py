@@ -97,7 +97,10 @@ def _medians(small, large) -> tuple[float, float]:
 def main() -> int:
     scratch = bench_queue.fresh_scratch("scratch-statistics")
     try:
-        large_dir, large_officer = bench_queue.installation(LARGE, scratch)
+        cached_dir, large_officer = bench_queue.installation(LARGE, scratch)
+        # A copy, so that every run measures a first view: the cache is never frozen by one.
+        large_dir = scratch / "large" / "data"
+        shutil.copytree(cached_dir, large_dir)
         small_dir, small_officer = bench_queue.installation(SMALL, scratch)
         clients = [_client(small_dir, small_officer), _client(large_dir, large_officer)]
         in_year = open_context(large_dir).db.execute(
