@@ -12,6 +12,7 @@ one's is printed.
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -28,17 +29,17 @@ from tests.support.console import case_links, disclose, sign_in  # noqa: E402
 from tests.support.discloser import open_status  # noqa: E402
 from tests.support.messages import add_messages  # noqa: E402
 
-LONG = 1000
+LONG = int(os.environ.get("BENCH_LONG_MESSAGES", 1000))
 FILES = 20          # discloser replies with a file, spread through the long thread
-ROUNDS = 31
+ROUNDS = int(os.environ.get("BENCH_LONG_ROUNDS", 31))
 GOAL = 1.5
 CHANNEL = "Audit and Risk"
 STATEMENTS: list[str] = []
 
 
 def _traced(real):
-    def connect(path):
-        db = real(path)
+    def connect(*args, **kwargs):  # path, and the busy timeout portal_context passes
+        db = real(*args, **kwargs)
         db.conn.set_trace_callback(STATEMENTS.append)
         return db
     return connect

@@ -2,16 +2,16 @@
 
 Prints the upload's throughput as a ratio to raw libsodium secretstream push of the same bytes, in the
 same chunk size, written to a file in the same data directory and fsynced at the end as the blob
-writer does (target >= TARGET, 0.8 since issue 23), and how much more the gunicorn worker's peak memory grows over a 1 GiB
-upload than over a 256 MiB one (target < 32 MiB): each upload runs in a fresh server, its growth is
-VmHWM after the upload minus VmHWM before it (after a warm-up GET), and the figure is the 1 GiB
-growth minus the 256 MiB growth. Each figure is the median of ROUNDS interleaved rounds (the machine
+writer does (target >= TARGET, 0.8 since issue 23), and how much more the gunicorn worker's peak memory grows over a 2 GiB
+upload (the issue's size) than over a 512 MiB one (target < 32 MiB): each upload runs in a fresh
+server, its growth is VmHWM after the upload minus VmHWM before it (after a warm-up GET), and the
+figure is the 2 GiB growth minus the 512 MiB growth. Each figure is the median of ROUNDS interleaved rounds (the machine
 is small and noisy); worker and baseline CPU seconds are printed too, as they suffer less from noise.
 
 Since issue 26 the portal pads each file (Padme, SECURITY.md "Padded sizes"): the baseline pushes
 the padded length, padded_length(size) bytes, which is what the portal writes for the upload.
 
-BENCH_UPLOAD_BYTES overrides the 1 GiB for quick runs (the small upload is then a quarter of it);
+BENCH_UPLOAD_BYTES overrides the 2 GiB for quick runs (the small upload is then a quarter of it);
 BENCH_UPLOAD_ROUNDS overrides the number of rounds.
 """
 from __future__ import annotations
@@ -291,7 +291,7 @@ def human(n: int) -> str:
 
 
 def main() -> None:
-    size = int(os.environ.get("BENCH_UPLOAD_BYTES", 1024 * MiB))
+    size = int(os.environ.get("BENCH_UPLOAD_BYTES", 2048 * MiB))  # issue 23's size
     small = size // 4
     block = os.urandom(BLOCK)
     print(f"bench_upload: {human(size)} attachment through `portal serve` (1 gthread worker), "

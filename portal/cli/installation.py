@@ -307,7 +307,10 @@ def _send_digests(data_dir: Path, period: int) -> str:
 # What each long operation (portal.store.progress kind) is, and what carries it on.
 _MEMBERSHIPS = N_("the console, Who reads your channels (/console/memberships)")
 UNDER_WAY = {
-    "grant_all": (N_("every case of a channel given to an officer"), _MEMBERSHIPS),
+    "grant_all": (
+        N_("every case of a channel given to an officer"),
+        N_("the console, Give an officer access (/console/access/), by the officer who began it"),
+    ),
     "seal_recovery": (N_("a channel's cases sealed to its recovery key"), _MEMBERSHIPS),
     "recover": (
         N_("a channel's cases re-sealed with the custodians' shares"),
@@ -325,9 +328,11 @@ UNDER_WAY = {
 def under_way(data_dir: Path) -> None:
     """The long operations that stopped part way (they run in batches of short transactions and
     resume where they stopped): one a line, how far each got and what carries it on."""
+    from portal.keys import rotation
     from portal.store import progress
 
-    found = progress.every_one_under_way(open_installation(data_dir).db)
+    ctx = open_installation(data_dir)
+    found = progress.every_one_under_way(ctx.db)
     for op in found:
         what, carry_on = UNDER_WAY.get(op.kind, (op.kind, N_("the command or page that began it")))
         click.echo(
@@ -339,5 +344,17 @@ def under_way(data_dir: Path) -> None:
                 carry_on=_(carry_on),
             )
         )
-    if not found:
+    rotations = rotation.under_way(ctx)  # kept in key_rotations, not long_operations
+    for email, far in rotations:
+        click.echo(
+            _(
+                "a key rotation of %(email)s: %(done)s of %(total)s cases done; carried on by"
+                " the console, Replace my keys (/console/account/keys), or signing in with the"
+                " new passphrase",
+                email=email,
+                done=far.done,
+                total=far.done + far.to_do,
+            )
+        )
+    if not found and not rotations:
         click.echo(_("Nothing is under way."))

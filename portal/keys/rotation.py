@@ -108,6 +108,15 @@ def progress(ctx: Context, account_id: int) -> Progress | None:
     return Progress(done, len(held) - done)
 
 
+def under_way(ctx: Context) -> list[tuple[str, Progress]]:
+    """Every rotation begun and not finished, by officer: (their email, how far it got)."""
+    rows = ctx.db.execute(
+        "SELECT a.id, a.email FROM key_rotations r JOIN accounts a ON a.id = r.account_id"
+        " ORDER BY a.email"
+    ).fetchall()
+    return [(email, far) for account_id, email in rows if (far := progress(ctx, account_id))]
+
+
 def _copies(ctx: Context, account_id: int, case_ids: list[str]) -> list[tuple[str, str, bytes]]:
     """(table, case id, sealed key) of the officer's copies of these cases."""
     marks = ",".join("?" * len(case_ids))

@@ -273,7 +273,9 @@ def confirm_deletion(ctx: Context, account_id: int, ref: str) -> int:
                 actor=account_id,
                 subject=requester,
                 case_ref=case.ref,
-                detail={"files": files, "closed_day": row[3]},
+                # The received day lets `portal audit verify` tell which frozen statistics
+                # the case leaves (portal.casework.statistics_snapshots).
+                detail={"files": files, "closed_day": row[3], "received_day": case.received_day},
             )
         _remove_rows(ctx, case.id)
         _settle(ctx)

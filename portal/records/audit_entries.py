@@ -260,6 +260,7 @@ _DETAIL_NAMES = {
     "message_id": N_("message"), "note_id": N_("note"), "attachment_id": N_("file"),
     "interest_id": N_("interest"), "status_seq": N_("status record"), "release_seq": N_("release"),
     "consent_seq": N_("consent question"), "seq": N_("number"), "closed_day": N_("closed on"),
+    "received_day": N_("received on"),
     "day": N_("on"), "update_every": N_("update every (working days)"),
     "before": N_("earlier messages, before number"),
     "kind": N_("kind"), "statement": N_("statement"), "answer": N_("answer"),

@@ -282,10 +282,13 @@ def _remove_from_sender(sender: Context, case_id: str) -> None:
         )
     ]
     with transaction(sender.db):
-        ref = sender.db.execute("SELECT ref FROM cases WHERE id = ?", [case_id]).fetchone()
+        ref = sender.db.execute(
+            "SELECT ref, received_day FROM cases WHERE id = ?", [case_id]
+        ).fetchone()
         if ref is not None:
             sender.db.execute("DELETE FROM cases WHERE id = ?", [case_id])
-            audit.record(sender, "case_moved_out", actor=None, case_ref=ref[0])
+            audit.record(sender, "case_moved_out", actor=None, case_ref=ref[0],
+                         detail={"received_day": ref[1]})  # for the frozen statistics' check
     for name in blobs:
         sender.blobs.delete(name)
 

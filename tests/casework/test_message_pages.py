@@ -144,3 +144,19 @@ def test_pages_chain_back_to_the_first_message_and_forward_to_the_latest(app, in
     assert page(k[6]) == ([k[3], k[4], k[5]], k[3], None, False)  # the next later page is the latest
     assert page(k[3]) == ([k[1], k[2]], None, k[6], False)
     assert page(k[1]) == ([], None, k[4], False)
+
+
+def test_a_before_too_large_for_sqlite_leads_to_the_first_page_not_a_500(app, installation):
+    """`before` past 2**63 (an INTEGER's limit) once raised OverflowError (review L1): both pages
+    send it back to the latest messages, as they do for a missing or non-numeric one."""
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    discloser, _, case_url = _case(app, installation, officer, 3, files=0)
+    huge = "99999999999999999999999"
+    for client, path, latest in ((discloser, "/status/messages", "/status#thread"),
+                                 (officer, case_url + "/messages", case_url + "#thread")):
+        for before in (huge, "-5", "abc", "0"):
+            response = client.get(f"{path}?before={before}")
+            assert response.status_code == 303, (path, before, response.status_code)
+            assert response.headers["Location"].endswith(latest)
+        assert client.get(latest.split("#")[0]).status_code == 200

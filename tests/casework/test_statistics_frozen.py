@@ -56,13 +56,20 @@ def _without_tokens(html: str) -> str:
     return re.sub(r'name="csrf_token"[^>]*>', "", html)
 
 
-def test_a_completed_quarter_is_frozen_as_the_cases_stood_at_its_end(app, installation, today):
+def frozen_quarter(app, installation, today, cases: int = 6):
+    """`cases` disclosures in January-March 2026, the quarter then viewed (frozen) on 2 April:
+    (the officer's client, the quarter's CSV)."""
     today.set("2026-02-02")
-    _disclosures(app, 6)
+    _disclosures(app, cases)
     today.set("2026-04-02")
     officer = _officer(app, installation)
     first = officer.get(f"/console/statistics.csv?{Q1}").text
-    assert "status,received,6" in first
+    assert f"status,received,{cases}" in first
+    return officer, first
+
+
+def test_a_completed_quarter_is_frozen_as_the_cases_stood_at_its_end(app, installation, today):
+    officer, first = frozen_quarter(app, installation, today)
     # A case acted on after the quarter ended: the quarter's figures stay as they stood on 31 March.
     url = case_links(officer.get("/console/").text)[0]
     assert post(officer, url + "/steps", step="acknowledge").status_code == 303

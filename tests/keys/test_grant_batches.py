@@ -77,6 +77,10 @@ def test_a_grant_stopped_part_way_carries_on_without_sharing_twice(
     page = ana.get("/console/access/").text
     assert "Sharing every case of Audit and Risk with Cat Colleague" in page
     assert f"{BATCH} of {CASES} cases done" in page
+    # The command line points to the page whose form carries it on (review L2).
+    assert run_cli(installation.data_dir, "under-way").stdout == (
+        f"every case of a channel given to an officer: {BATCH} of {CASES} done; carried on by the"
+        " console, Give an officer access (/console/access/), by the officer who began it\n")
     assert run_cli(installation.data_dir, "audit", "verify").exit_code == 0
 
     # The page's time budget: one batch per request, then it says how far it got.

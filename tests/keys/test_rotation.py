@@ -171,12 +171,18 @@ def test_a_rotation_killed_half_way_loses_nothing_and_resumes_from_the_console(a
     assert " done, " in page and "to do" in page
     done, to_do = map(int, __import__("re").search(r"(\d+) cases? done, (\d+) to do", page).groups())
     assert done >= 1 and to_do >= 1 and done + to_do == 5
+    # `portal under-way` lists it too (review L2), and where it is carried on.
+    listed = CliRunner().invoke(portal_cli, ["--data", str(data_dir), "under-way"]).stdout
+    assert listed == (f"a key rotation of {ana.email}: {done} of 5 cases done; carried on by the console,"
+                      " Replace my keys (/console/account/keys), or signing in with the new passphrase\n")
     wrong = resume_from_console(client, ana.passphrase)  # the old one does not carry it on
     assert wrong.status_code == 400 and "not the new passphrase" in wrong.text
     carried = resume_from_console(client, NEW_PASSPHRASE)
     assert carried.status_code == 303 and "done=1" in carried.headers["Location"]
     assert "Your keys were replaced" in client.get(carried.headers["Location"]).text
     assert_rotated(installation, old_key, new_key)
+    assert CliRunner().invoke(portal_cli, ["--data", str(data_dir), "under-way"]).stdout == \
+        "Nothing is under way.\n"
     assert [e for (e,) in open_context(data_dir).db.execute(
         "SELECT event FROM audit_log WHERE event LIKE 'key_rot%' ORDER BY seq")] == ["key_rotation_started", "key_rotated"]
     pages = read_every_case(app, replace(ana, passphrase=NEW_PASSPHRASE))

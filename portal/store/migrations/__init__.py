@@ -46,6 +46,7 @@ from portal.store.migrations import (
     m0048_database_blobs,
     m0049_channel_moves,
     m0052_hashed_lookups,
+    m0054_cascade_indexes,
 )
 
 # In the order they were written (8 landed before 7); each applies once, by its number.
@@ -88,5 +89,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         m0048_database_blobs,
         m0049_channel_moves,
         m0052_hashed_lookups,
+        m0054_cascade_indexes,
     )
 ]

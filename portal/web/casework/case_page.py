@@ -22,6 +22,7 @@ from portal.casework import (
     workflow,
 )
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
+from portal.core.numbers import whole_number_or
 from portal.core.words import N_, in_sentence
 from portal.guard import submissions
 from portal.intake import field_rules, referred_in, replies, sealed
@@ -272,7 +273,7 @@ def case(ref: str):
 def case_messages(ref: str):
     """Earlier messages of a long case (`before`: the first message number not shown), a page of
     their own: the case page's reply form, in its own tab, keeps what is typed in it."""
-    before = request.args.get("before", type=int)
+    before = whole_number_or(request.args.get("before"), 0, minimum=1) or None  # no overflow
     case, page = triage.read_earlier_messages(portal_context(), g.who, ref, before)
     if page is None:
         return redirect(url_for("console.case", ref=ref) + "#thread", code=303)

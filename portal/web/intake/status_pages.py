@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.casework import acknowledgements, workflow
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
+from portal.core.numbers import whole_number_or
 from portal.guard import flood, submissions, upload_slots, work_slots
 from portal.intake import case_status, receipts, receiving, replies
 from portal.intake.uploads import MalformedForm, TooLarge
@@ -81,7 +82,7 @@ def status_messages():
     message box, in its own tab, keeps what is typed in it."""
     ctx = portal_context()
     session = receipts.resume_status(ctx, request.cookies.get(status_cookie_name()))
-    before = request.args.get("before", type=int)
+    before = whole_number_or(request.args.get("before"), 0, minimum=1) or None  # no overflow
     if session is None or before is None or before < 1:
         return redirect(url_for("discloser.status") + "#thread", code=303)
     page = case_status.earlier_messages(ctx, session, before)
