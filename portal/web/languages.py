@@ -23,6 +23,8 @@ SameSite=Strict like the portal's other cookies.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from urllib.parse import urlsplit
 
 from babel import Locale
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request
@@ -129,8 +131,17 @@ def _remember(response):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never another origin (an open redirect).
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """`target` if it is a path on this site ("/status?x=1"), else "/": never another origin
+    (an open redirect, OWASP "Unvalidated Redirects and Forwards"). Browsers and werkzeug drop
+    tabs and newlines from a URL and read a backslash as a slash (WHATWG URL, "special" schemes),
+    so a target holding any control character, any whitespace or a backslash is refused whole
+    rather than cleaned: "/", a tab, "/evil.example" would otherwise become "//evil.example"."""
+    if not target or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return "/"
+    if any(ch == "\\" or ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return "/"
     return target
 
@@ -141,7 +152,9 @@ def choose(code: str):
     if not _valid(code):
         abort(404)
     _choose(code)
-    return redirect(_safe_next(request.args.get("next")), 303)
+    # `next` is a path inside this portal; one served under a prefix (/o/<slug>, issue 29) has it
+    # put back in front.
+    return redirect(request.script_root + _safe_next(request.args.get("next")), 303)
 
 
 def language_button_pressed():

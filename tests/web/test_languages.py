@@ -70,9 +70,25 @@ def test_the_cookie_is_secure_and_host_only_where_the_others_are(installation):
     assert cookie.startswith("__Host-lang=mi;") and "Secure" in cookie and "Path=/" in cookie
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "//x",
+    "https://x", "https:evil.example", "javascript:alert(1)", "evil.example",
+    "/\t/evil.example/", "/\t\t/evil.example", "/\n/x", "/\r/x", "/\r\nX-Injected: 1", "\t//evil.example",
+    " //evil.example", "/ /evil.example", "/\x00/evil", "/\x7f/evil", "/\u3000/evil.example",
+    "/\u200b/evil.example", "/x\\..\\\\evil", "/%2F%2Fx".replace("%2F", "/"),
+])
 def test_the_link_goes_back_only_to_this_site(both, target):
-    assert both.get("/language/mi", query_string={"next": target}).headers["Location"] == "/"
+    response = both.get("/language/mi", query_string={"next": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_the_link_goes_back_to_a_path_here_as_sent(both):
+    # The review's targets as a served portal receives them: percent-encoded in the query.
+    for query, location in [("next=/%09/evil.example/", "/"), ("next=/%0a/x", "/"),
+                            ("next=/%0d/x", "/"), ("next=/%2F%2Fx", "/"), ("next=/%5Cevil", "/"),
+                            ("next=/status%3Fa%3D1", "/status?a=1"), ("next=/verify", "/verify")]:
+        response = both.get("/language/en?" + query)
+        assert response.status_code == 303 and response.headers["Location"] == location, query
 
 
 def test_dates_and_sizes_are_written_in_the_page_language(both):
