@@ -31,7 +31,7 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request
 from flask_babel import Babel, get_locale, gettext, ngettext, refresh
 from flask_wtf.csrf import CSRFError, validate_csrf
 from markupsafe import Markup, escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from portal.casework import authority_contacts
 from portal.core import resources, words
@@ -159,7 +159,12 @@ def choose(code: str):
 
 def language_button_pressed():
     """Before a form's view: a language button pressed shows the same page again in that
-    language, from its GET view with the posted text bound to its form (see the docstring)."""
+    language, from its GET view with the posted text bound to its form (see the docstring).
+
+    The POST is routed to the GET view of its path here and left to go on: every before-request
+    hook after this one, and the view, then run as for that GET (operator_pages'
+    `_operator_pages_only` refuses what it refuses to a GET). Calling the view from here would
+    skip those hooks. A path only posted to goes back to the path (303)."""
     if request.method != "POST" or request.endpoint in current_app.config["OWN_LANGUAGE_BUTTON"]:
         return None
     code = _valid(request.form.get("lang"))
@@ -169,14 +174,16 @@ def language_button_pressed():
         validate_csrf(request.form.get("csrf_token"))
     except Exception as exc:  # flask-wtf raises ValidationError for a missing or stale token
         raise CSRFError(str(exc)) from exc
+    _choose(code)
     adapter = current_app.url_map.bind_to_environ(request.environ)
     try:
-        endpoint, args = adapter.match(request.path, method="GET")
+        rule, args = adapter.match(request.path, method="GET", return_rule=True)
+    except MethodNotAllowed:  # a path only posted to (a sign-out): back to it, as the link does
+        return redirect(request.script_root + request.path, 303)
     except HTTPException:
-        _choose(code)
-        return redirect(request.path, 303)
-    _choose(code)
-    return current_app.view_functions[endpoint](**args)
+        return None  # no such page: answered as any request for it is
+    request.url_rule, request.view_args, request.routing_exception = rule, args, None
+    return None
 
 
 def _choose(code: str) -> None:
