@@ -322,3 +322,30 @@ def test_an_authority_with_an_official_te_reo_maori_name_is_shown_with_it(instal
     directory = admin.get("/console/admin/authorities").text
     assert '<h3>Commerce Commission (<span lang="mi">Te Komihana Tauhokohoko</span>)</h3>' in directory
     assert directory.count('<span lang="mi">') == 13
+
+
+def test_the_switch_stays_inside_an_organisation_served_under_a_prefix(tmp_path, monkeypatch):
+    # A service (issue 29) serves each organisation at /o/<slug>/: the link and the button go back
+    # to the page under that prefix, not to the service's root.
+    from werkzeug.test import Client
+
+    from portal.service.dispatch import service_app
+    from tests.service.test_organisations import make_service
+
+    monkeypatch.setenv("PORTAL_LANGUAGES", "en,mi")
+    client = Client(service_app(make_service(tmp_path)))
+    home = client.get("/o/a/verify").text
+    link = re.search(r'<a lang="mi" hreflang="mi" href="([^"]+)"', home).group(1)
+    assert link.replace("&amp;", "&") == "/o/a/language/mi?next=/verify"
+    followed = client.get(link.replace("&amp;", "&"))
+    assert followed.status_code == 303 and followed.headers["Location"] == "/o/a/verify"
+    assert html_lang(client.get(followed.headers["Location"]).text) == "mi"
+    page = client.get("/o/a/status")
+    assert page.status_code == 200 and html_lang(page.text) == "mi"
+    assert client.get("/o/a/language/en?next=//evil.example").headers["Location"] == "/o/a/"
+    token = csrf_token(page.text)
+    pressed = client.post("/o/a/status", data={"csrf_token": token, "receipt": "AAAA", "lang": "en"})
+    assert pressed.status_code == 200 and html_lang(pressed.text) == "en"
+    assert 'value="AAAA"' in pressed.text
+    posted_only = client.post("/o/a/status/logout", data={"csrf_token": token, "lang": "mi"})
+    assert posted_only.status_code == 303 and posted_only.headers["Location"] == "/o/a/status/logout"
