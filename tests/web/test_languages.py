@@ -349,3 +349,19 @@ def test_the_switch_stays_inside_an_organisation_served_under_a_prefix(tmp_path,
     assert 'value="AAAA"' in pressed.text
     posted_only = client.post("/o/a/status/logout", data={"csrf_token": token, "lang": "mi"})
     assert posted_only.status_code == 303 and posted_only.headers["Location"] == "/o/a/status/logout"
+
+
+def test_an_untranslated_plural_on_a_te_reo_page_is_marked_english(installation):
+    # The shipped te reo catalogue leaves "%(num)d byte" empty; compiled, it holds the English
+    # (babel's write_mo), and the status page must still mark it lang="en" (WCAG 2.2 SC 3.1.2).
+    from tests.support.workflow import open_status
+
+    client = _app(installation, languages=("en", "mi")).test_client()
+    client.set_cookie("lang", "mi")
+    fields = disclosure_fields(csrf_token(client.get("/disclose").text), "Kua utua.")
+    sent = post_multipart(client, "/disclose", fields, [("attachments", "note.txt", b"a note")])
+    receipt = re.search(r'name="expected" value="([^"]+)"', sent.text).group(1)
+    status = open_status(client, receipt)
+    assert html_lang(status) == "mi"
+    assert '<li>note.txt (<span lang="en">6 bytes</span>)</li>' in status
+
