@@ -365,3 +365,21 @@ def test_an_untranslated_plural_on_a_te_reo_page_is_marked_english(installation)
     assert html_lang(status) == "mi"
     assert '<li>note.txt (<span lang="en">6 bytes</span>)</li>' in status
 
+
+def test_typed_text_holding_the_marks_characters_reads_whole_on_a_te_reo_page(installation):
+    # U+E000 and U+E002 mark English on a te reo page (portal.web.untranslated); typed by a
+    # discloser, they are written as character references and nothing they typed is dropped.
+    from tests.support.console import sign_in
+
+    app = _app(installation, languages=("en", "mi"))
+    discloser = app.test_client()
+    text = "Code \ue000123 and \ue002 kept?"
+    fields = disclosure_fields(csrf_token(discloser.get("/disclose").text), text)
+    assert post_multipart(discloser, "/disclose", fields).status_code == 200
+    officer = app.test_client()
+    sign_in(officer, installation.officer)
+    [ref] = re.findall(r'data-ref="([^"]+)"', officer.get("/console/").text)
+    for language in ("en", "mi"):
+        page = officer.get(f"/console/cases/{ref}", headers={"Accept-Language": language}).text
+        assert html_lang(page) == language
+        assert "Code &#xE000;123 and &#xE002; kept?" in page, language
