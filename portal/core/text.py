@@ -42,13 +42,21 @@ def normalise_line_breaks(text: str | None) -> str:
 
 # A language tag's shape (RFC 5646, section 2.1, loosely: letters, digits and hyphens).
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+# The private-use characters portal.web.untranslated marks English with, and removes from a page
+# as stale markers: typed, they are written as character references, shown but never read as marks.
+_AS_REFERENCES = {code: f"&#x{code:X};" for code in (0xE000, 0xE001, 0xE002)}
+
+
+def _escaped(line: str) -> Markup:
+    return Markup(str(escape(line)).translate(_AS_REFERENCES))
 
 
 def typed(text: str | None, language: str | None = None) -> Markup:
     """HTML for typed text: escaped, each paragraph in <p>, single line breaks as <br>.
     `language`, the code of the language it was written in ("mi"), puts `lang` on each paragraph
     (WCAG 2.2 SC 3.1.2) when it has a language tag's shape (RFC 5646); anything else is left out
-    (a discloser's sealed `language` field is never trusted to be a code)."""
+    (a discloser's sealed `language` field is never trusted to be a code). U+E000 to U+E002 are
+    written as character references (`_AS_REFERENCES`)."""
     paragraphs = [
         p for p in _PARAGRAPH_BREAK.split(normalise_line_breaks(text).strip("\n")) if p.strip()
     ]
@@ -56,7 +64,7 @@ def typed(text: str | None, language: str | None = None) -> Markup:
     if language and _LANGUAGE_TAG.fullmatch(language):
         opening = Markup('<p lang="{}">').format(language)
     return Markup("").join(
-        opening + Markup("<br>").join(escape(line) for line in p.split("\n")) + Markup("</p>")
+        opening + Markup("<br>").join(_escaped(line) for line in p.split("\n")) + Markup("</p>")
         for p in paragraphs
     )
 

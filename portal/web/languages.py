@@ -23,13 +23,15 @@ SameSite=Strict like the portal's other cookies.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from urllib.parse import urlsplit
 
 from babel import Locale
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request
 from flask_babel import Babel, get_locale, gettext, ngettext, refresh
 from flask_wtf.csrf import CSRFError, validate_csrf
 from markupsafe import Markup, escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from portal.casework import authority_contacts
 from portal.core import resources, words
@@ -129,8 +131,17 @@ def _remember(response):
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never another origin (an open redirect).
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """`target` if it is a path on this site ("/status?x=1"), else "/": never another origin
+    (an open redirect, OWASP "Unvalidated Redirects and Forwards"). Browsers and werkzeug drop
+    tabs and newlines from a URL and read a backslash as a slash (WHATWG URL, "special" schemes),
+    so a target holding any control character, any whitespace or a backslash is refused whole
+    rather than cleaned: "/", a tab, "/evil.example" would otherwise become "//evil.example"."""
+    if not target or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return "/"
+    if any(ch == "\\" or ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return "/"
     return target
 
@@ -141,12 +152,19 @@ def choose(code: str):
     if not _valid(code):
         abort(404)
     _choose(code)
-    return redirect(_safe_next(request.args.get("next")), 303)
+    # `next` is a path inside this portal; one served under a prefix (/o/<slug>, issue 29) has it
+    # put back in front.
+    return redirect(request.script_root + _safe_next(request.args.get("next")), 303)
 
 
 def language_button_pressed():
     """Before a form's view: a language button pressed shows the same page again in that
-    language, from its GET view with the posted text bound to its form (see the docstring)."""
+    language, from its GET view with the posted text bound to its form (see the docstring).
+
+    The POST is routed to the GET view of its path here and left to go on: every before-request
+    hook after this one, and the view, then run as for that GET (operator_pages'
+    `_operator_pages_only` refuses what it refuses to a GET). Calling the view from here would
+    skip those hooks. A path only posted to goes back to the path (303)."""
     if request.method != "POST" or request.endpoint in current_app.config["OWN_LANGUAGE_BUTTON"]:
         return None
     code = _valid(request.form.get("lang"))
@@ -156,14 +174,16 @@ def language_button_pressed():
         validate_csrf(request.form.get("csrf_token"))
     except Exception as exc:  # flask-wtf raises ValidationError for a missing or stale token
         raise CSRFError(str(exc)) from exc
+    _choose(code)
     adapter = current_app.url_map.bind_to_environ(request.environ)
     try:
-        endpoint, args = adapter.match(request.path, method="GET")
+        rule, args = adapter.match(request.path, method="GET", return_rule=True)
+    except MethodNotAllowed:  # a path only posted to (a sign-out): back to it, as the link does
+        return redirect(request.script_root + request.path, 303)
     except HTTPException:
-        _choose(code)
-        return redirect(request.path, 303)
-    _choose(code)
-    return current_app.view_functions[endpoint](**args)
+        return None  # no such page: answered as any request for it is
+    request.url_rule, request.view_args, request.routing_exception = rule, args, None
+    return None
 
 
 def _choose(code: str) -> None:

@@ -19,6 +19,10 @@ is done in two steps, neither depending on each call site:
    `<title>`, `<textarea>` and `<option>`, which cannot hold a `<span>`, they are dropped and the
    element itself gets `lang="en"` when all its words are English.
 
+A plural the .po leaves empty is compiled with its English (babel's write_mo), so it is found in
+the catalogue: such entries are taken out of it first (`_drop_english_plurals`), and miss as an
+empty singular does.
+
 Nothing else is touched: gettext outside an HTML render (e-mails, the command line, JSON, headers,
 a redirect's notice composed in a view) returns the plain English, as before. A marker with
 another render's number (text a person typed to imitate one, or a string kept from an earlier
@@ -87,8 +91,20 @@ def _with_marks(translations) -> None:
         last = last._fallback
     if not isinstance(last, _EnglishMarks):
         catalogue = getattr(translations, "_catalog", {})
+        _drop_english_plurals(catalogue)
         own = frozenset(v for v in catalogue.values() if isinstance(v, str))
         last.add_fallback(_EnglishMarks(own))
+
+
+def _drop_english_plurals(catalogue: dict) -> None:
+    # `pybabel compile` (babel's write_mo) writes a plural left empty in the .po with its English
+    # forms, where an empty singular is left out: the lookup would never miss and never mark it.
+    # A plural whose first form is its msgid is such a one; dropped, it misses like a singular.
+    # Keys of a plural are (msgid, form), a msgid with a context being "context\x04msgid".
+    english = {key[0] for key, text in catalogue.items()
+               if isinstance(key, tuple) and key[1] == 0 and text == key[0].rpartition("\x04")[2]}
+    for key in [key for key in catalogue if isinstance(key, tuple) and key[0] in english]:
+        del catalogue[key]
 
 
 def _marking_wanted() -> bool:

@@ -113,8 +113,9 @@ function fill(select, options) {
   }
 }
 
-// The languages a discloser may say they wrote in, each named in itself, the page's own first
-// chosen when it is one of them, as the form without script offers them (languages.written_choices).
+// The languages a discloser may say they wrote in, each named in itself, "rather not say" chosen
+// until they say otherwise (never the page's language: a guess), as the form without script
+// offers them (languages.written_choices).
 function fillLanguages() {
   const written = list(setup.written ?? [], 'languages').filter(isObject)
     .map((l) => [text(l.code, 'language', 64), text(l.name, 'language name', 200)]);
@@ -122,8 +123,6 @@ function fillLanguages() {
   for (const option of $('language').options) {
     if (option.value) option.lang = option.value;
   }
-  const page = isObject(setup.language) ? setup.language.code : null;
-  if (written.some(([code]) => code === page)) $('language').value = page;
 }
 
 async function fetchSetup() {

@@ -1,5 +1,5 @@
-"""The language a disclosure was written in (issue 28): the discloser says it on the form (the
-page's language first chosen), it is sealed with the case like its other fields, and the
+"""The language a disclosure was written in (issue 28): the discloser says it on the form ("I would
+rather not say" chosen until they do: never guessed from the page's language), it is sealed with the case like its other fields, and the
 officer's case page shows it so that they know which language to answer in. Through HTTP."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from portal.core.context import open_context
 from portal.records import casefiles
 from portal.web.app import create_app
 from tests.conftest import officer_key
-from tests.support import files_containing, page_forms
+from tests.support import csrf_token, disclosure_fields, files_containing, page_forms, post_multipart
 from tests.support.console import sign_in
 from tests.support.discloser import disclose
 from tests.support.sealing import b64, disclose_sealed, get_setup, post_json, seal_disclosure
@@ -44,10 +44,10 @@ def _case_page(installation, ref: str) -> str:
 def test_a_disclosure_made_in_te_reo_shows_so_on_the_officers_case_page(installation):
     discloser = _client(installation)
     discloser.set_cookie("lang", "mi")
-    # The form offers the page's language first chosen, each language named in itself.
+    # The form offers each language named in itself, "I would rather not say" chosen.
     [form] = [f for f in page_forms(discloser.get("/disclose").text) if f["action"] == "/disclose"]
-    assert ("mi", True) in form["selects"]["language"] and ("", False) in form["selects"]["language"]
-    response = disclose(discloser, details="Kua utua ngā nama e rua", files=())
+    assert ("mi", False) in form["selects"]["language"] and ("", True) in form["selects"]["language"]
+    response = disclose(discloser, details="Kua utua ngā nama e rua", files=(), language="mi")
     assert response.status_code == 200, response.text
 
     ctx, case = _only_case(installation)
@@ -58,7 +58,7 @@ def test_a_disclosure_made_in_te_reo_shows_so_on_the_officers_case_page(installa
 def test_the_language_is_sealed_and_nowhere_in_the_clear(installation):
     discloser = _client(installation)
     discloser.set_cookie("lang", "mi")
-    assert disclose(discloser, details="Kua utua ngā nama e rua", files=()).status_code == 200
+    assert disclose(discloser, details="Kua utua ngā nama e rua", files=(), language="mi").status_code == 200
     english = _client(installation)
     assert disclose(english, details="Paid twice", files=(), language="").status_code == 200
 
@@ -95,6 +95,24 @@ def test_rather_not_say_shows_nothing(installation):
     ctx.db.conn.close()
     page = _case_page(installation, case.ref)
     assert 'id="written-in"' not in page and "Kua utua" in page
+
+
+def test_a_form_sent_without_the_field_seals_no_guess(installation):
+    # The page is in te reo Māori (here from Accept-Language alone), the field never touched: the
+    # officer is told nothing.
+    discloser = _client(installation)
+    headers = {"Accept-Language": "mi"}
+    page = discloser.get("/disclose", headers=headers).text
+    assert '<html lang="mi"' in page
+    [form] = [f for f in page_forms(page) if f["action"] == "/disclose"]
+    assert [code for code, chosen in form["selects"]["language"] if chosen] == [""]
+    sent = post_multipart(discloser, "/disclose", disclosure_fields(csrf_token(page), "Kua utua"),
+                          headers=headers)
+    assert sent.status_code == 200, sent.text
+    ctx, case = _only_case(installation)
+    ctx.db.conn.close()
+    page = _case_page(installation, case.ref)
+    assert "Kua utua" in page and 'id="written-in"' not in page and "Written in" not in page
 
 
 def test_a_language_not_offered_on_the_form_is_refused(installation):
@@ -134,7 +152,7 @@ def test_the_officer_reads_the_disclosers_words_marked_in_the_language_they_wrot
     discloser = _client(installation)
     discloser.set_cookie("lang", "mi")
     answer = disclose(discloser, details="Kua utua ngā nama e rua.\n\nI te marama o Hereturikōkā.",
-                      summary="Utu rua", contact="Waea mai i te ahiahi", files=())
+                      summary="Utu rua", contact="Waea mai i te ahiahi", files=(), language="mi")
     receipt = re.search(r'name="expected" value="([^"]+)"', answer.text).group(1)
     status = open_status(discloser, receipt)
     mark = re.search(r'name="page_for" value="([^"]*)"', status).group(1)

@@ -97,6 +97,35 @@ def test_an_organisations_people_cannot_reach_the_operator_page(tmp_path):
     assert sign_in(client, "/service", admin).status_code == 400
 
 
+def test_a_language_button_reaches_only_what_a_get_reaches_on_the_operators_pages(tmp_path):
+    # The switch answers a POST as the GET of its path, after every hook: the narrowing to the
+    # operator's pages too (the review of issue 28 reached /service/status this way).
+    service = make_service(tmp_path)
+    operator = add_operator(service)
+    client = Client(service_app(service))
+
+    def both_ways(paths, token_page):
+        token = csrf_token(client.get(token_page).text)
+        for path in paths:
+            pressed = client.post(path, data={"csrf_token": token, "lang": "en"})
+            assert pressed.status_code == client.get(path).status_code, path
+        return pressed
+
+    both_ways(("/service/disclose", "/service/status", "/service/verify", "/service/console/cases",
+               "/service/console/admin/", "/service/console/login"), "/service/console/login")
+    assert client.post("/service/status", data={"csrf_token": csrf_token(client.get(
+        "/service/console/login").text), "lang": "en"}).status_code == 404
+    assert sign_in(client, "/service", operator).status_code == 303
+    both_ways(("/service/disclose", "/service/console/cases", "/service/console/admin/",
+               "/service/console/statistics", "/service/console/account", "/service/organisations"),
+              "/service/organisations")
+    token = csrf_token(client.get("/service/organisations").text)
+    for path in ("/service/console/admin/", "/service/console/account"):
+        assert client.post(path, data={"csrf_token": token, "lang": "en"}).status_code == 404
+    shown = client.post("/service/organisations", data={"csrf_token": token, "lang": "en"})
+    assert shown.status_code == 200 and '<html lang="en"' in shown.text
+
+
 def test_the_service_audit_chains_the_operators_sign_in_and_organisations_made(tmp_path):
     service = make_service(tmp_path)
     operator = add_operator(service)

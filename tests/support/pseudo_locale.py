@@ -44,14 +44,17 @@ def messages() -> list:
 
 def build(folder: Path, code: str, every: int = 1) -> Path:
     """Compile the pseudo catalogue for `code` into folder/<code>/LC_MESSAGES/messages.mo; with
-    `every` 2, only every other message (a language half translated)."""
+    `every` 2, only every other message translated (a language half translated), the others
+    empty, compiled as `pybabel compile` compiles a shipped .po (an empty plural is written with
+    its English, an empty singular left out)."""
     catalogue = Catalog(locale=code)
-    for message in messages()[::every]:
+    for number, message in enumerate(messages()):
+        done = number % every == 0
         if isinstance(message, tuple):
             forms = [transform(message[0])] + [transform(message[1])] * (catalogue.num_plurals - 1)
-            catalogue.add(message, tuple(forms))
+            catalogue.add(message, tuple(forms) if done else ("",) * catalogue.num_plurals)
         else:
-            catalogue.add(message, transform(message))
+            catalogue.add(message, transform(message) if done else "")
     target = folder / code / "LC_MESSAGES" / "messages.mo"
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as out:
@@ -74,7 +77,7 @@ def compile_shipped(folder: Path, code: str) -> Path:
 
 
 def build_half(folder: Path, code: str) -> Path:
-    """As build, with every other message left out of the catalogue: a language half translated,
+    """As build, with every other message untranslated (empty): a language half translated,
     whose pages show the English of the other half (issue 28)."""
     return build(folder, code, every=2)
 

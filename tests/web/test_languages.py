@@ -70,9 +70,25 @@ def test_the_cookie_is_secure_and_host_only_where_the_others_are(installation):
     assert cookie.startswith("__Host-lang=mi;") and "Secure" in cookie and "Path=/" in cookie
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize("target", [
+    "//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "//x",
+    "https://x", "https:evil.example", "javascript:alert(1)", "evil.example",
+    "/\t/evil.example/", "/\t\t/evil.example", "/\n/x", "/\r/x", "/\r\nX-Injected: 1", "\t//evil.example",
+    " //evil.example", "/ /evil.example", "/\x00/evil", "/\x7f/evil", "/\u3000/evil.example",
+    "/\u200b/evil.example", "/x\\..\\\\evil", "/%2F%2Fx".replace("%2F", "/"),
+])
 def test_the_link_goes_back_only_to_this_site(both, target):
-    assert both.get("/language/mi", query_string={"next": target}).headers["Location"] == "/"
+    response = both.get("/language/mi", query_string={"next": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_the_link_goes_back_to_a_path_here_as_sent(both):
+    # The review's targets as a served portal receives them: percent-encoded in the query.
+    for query, location in [("next=/%09/evil.example/", "/"), ("next=/%0a/x", "/"),
+                            ("next=/%0d/x", "/"), ("next=/%2F%2Fx", "/"), ("next=/%5Cevil", "/"),
+                            ("next=/status%3Fa%3D1", "/status?a=1"), ("next=/verify", "/verify")]:
+        response = both.get("/language/en?" + query)
+        assert response.status_code == 303 and response.headers["Location"] == location, query
 
 
 def test_dates_and_sizes_are_written_in_the_page_language(both):
@@ -306,3 +322,64 @@ def test_an_authority_with_an_official_te_reo_maori_name_is_shown_with_it(instal
     directory = admin.get("/console/admin/authorities").text
     assert '<h3>Commerce Commission (<span lang="mi">Te Komihana Tauhokohoko</span>)</h3>' in directory
     assert directory.count('<span lang="mi">') == 13
+
+
+def test_the_switch_stays_inside_an_organisation_served_under_a_prefix(tmp_path, monkeypatch):
+    # A service (issue 29) serves each organisation at /o/<slug>/: the link and the button go back
+    # to the page under that prefix, not to the service's root.
+    from werkzeug.test import Client
+
+    from portal.service.dispatch import service_app
+    from tests.service.test_organisations import make_service
+
+    monkeypatch.setenv("PORTAL_LANGUAGES", "en,mi")
+    client = Client(service_app(make_service(tmp_path)))
+    home = client.get("/o/a/verify").text
+    link = re.search(r'<a lang="mi" hreflang="mi" href="([^"]+)"', home).group(1)
+    assert link.replace("&amp;", "&") == "/o/a/language/mi?next=/verify"
+    followed = client.get(link.replace("&amp;", "&"))
+    assert followed.status_code == 303 and followed.headers["Location"] == "/o/a/verify"
+    assert html_lang(client.get(followed.headers["Location"]).text) == "mi"
+    page = client.get("/o/a/status")
+    assert page.status_code == 200 and html_lang(page.text) == "mi"
+    assert client.get("/o/a/language/en?next=//evil.example").headers["Location"] == "/o/a/"
+    token = csrf_token(page.text)
+    pressed = client.post("/o/a/status", data={"csrf_token": token, "receipt": "AAAA", "lang": "en"})
+    assert pressed.status_code == 200 and html_lang(pressed.text) == "en"
+    assert 'value="AAAA"' in pressed.text
+    posted_only = client.post("/o/a/status/logout", data={"csrf_token": token, "lang": "mi"})
+    assert posted_only.status_code == 303 and posted_only.headers["Location"] == "/o/a/status/logout"
+
+
+def test_an_untranslated_plural_on_a_te_reo_page_is_marked_english(installation):
+    # The shipped te reo catalogue leaves "%(num)d byte" empty; compiled, it holds the English
+    # (babel's write_mo), and the status page must still mark it lang="en" (WCAG 2.2 SC 3.1.2).
+    from tests.support.workflow import open_status
+
+    client = _app(installation, languages=("en", "mi")).test_client()
+    client.set_cookie("lang", "mi")
+    fields = disclosure_fields(csrf_token(client.get("/disclose").text), "Kua utua.")
+    sent = post_multipart(client, "/disclose", fields, [("attachments", "note.txt", b"a note")])
+    receipt = re.search(r'name="expected" value="([^"]+)"', sent.text).group(1)
+    status = open_status(client, receipt)
+    assert html_lang(status) == "mi"
+    assert '<li>note.txt (<span lang="en">6 bytes</span>)</li>' in status
+
+
+def test_typed_text_holding_the_marks_characters_reads_whole_on_a_te_reo_page(installation):
+    # U+E000 and U+E002 mark English on a te reo page (portal.web.untranslated); typed by a
+    # discloser, they are written as character references and nothing they typed is dropped.
+    from tests.support.console import sign_in
+
+    app = _app(installation, languages=("en", "mi"))
+    discloser = app.test_client()
+    text = "Code \ue000123 and \ue002 kept?"
+    fields = disclosure_fields(csrf_token(discloser.get("/disclose").text), text)
+    assert post_multipart(discloser, "/disclose", fields).status_code == 200
+    officer = app.test_client()
+    sign_in(officer, installation.officer)
+    [ref] = re.findall(r'data-ref="([^"]+)"', officer.get("/console/").text)
+    for language in ("en", "mi"):
+        page = officer.get(f"/console/cases/{ref}", headers={"Accept-Language": language}).text
+        assert html_lang(page) == language
+        assert "Code &#xE000;123 and &#xE002; kept?" in page, language

@@ -41,15 +41,13 @@ from portal.web.responses import too_many_requests
 
 
 def _disclose_form(formdata=None) -> DiscloseForm:
-    # The language the page is shown in is the first guess; the discloser may change it or say
-    # nothing (issue 28). A form sent without the field keeps that guess.
+    # "I would rather not say" is chosen until the discloser says otherwise: the page's language
+    # may come from Accept-Language, and a guess is never sealed (issue 28).
     written = languages.written_choices()
-    page = languages.page_language()
-    first = page if page in dict(written) else ""
     form = (
-        DiscloseForm(formdata=formdata, language=first)
+        DiscloseForm(formdata=formdata, language="")
         if formdata is not None
-        else DiscloseForm(language=first)
+        else DiscloseForm(language="")
     )
     form.language.choices = [SelectChoice("", _l("I would rather not say"))] + [
         SelectChoice(code, name, render_kw={"lang": code}) for code, name in written

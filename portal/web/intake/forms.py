@@ -74,7 +74,7 @@ class DiscloseForm(OneTimeForm):
         _l("Please say whether you have raised it elsewhere."),
     )
     # Sealed with the case (casefiles.CASE_FIELDS): the choices are set by the view
-    # (languages.written_choices), the page's language first chosen; "" is "rather not say".
+    # (languages.written_choices); "" is "rather not say", chosen until the discloser says.
     language = SelectField(_l("The language you wrote in"), validators=[Optional()])
     contact = contact_field(_l("How to contact you (optional)"))
     identifying = identifying_field(_l("Anything else that could identify you (optional)"))
