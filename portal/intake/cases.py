@@ -54,6 +54,11 @@ def _insert_case(
     return ref
 
 
+# The start of `receipt_lookup` for a case no receipt opens: neither a lookup (64 hex characters)
+# nor its hash ("h1:" + hex) can start so.
+NO_RECEIPT = "referred:"
+
+
 def insert_case_row(
     ctx: Context,
     case_id: str,
@@ -66,7 +71,9 @@ def insert_case_row(
 ) -> str:
     """The case's row, with a new reference (returned). `lookup_id`: the receipt's lookup id, of
     which only the hash is kept (crypto.lookup_hash: no bearer value in the database, migration
-    52); `sealed_by`: 'server' or 'browser' (migration 36). In the caller's transaction."""
+    52), or a value starting with `NO_RECEIPT` for a case no receipt opens (a referral from another
+    member: portal.intake.referred_in), kept as it is; `sealed_by`: 'server' or 'browser'
+    (migration 36). In the caller's transaction."""
     ref = _new_ref(ctx)
     ctx.db.execute(
         "INSERT INTO cases (id, ref, channel_id, status, received_day, receipt_lookup,"
@@ -77,7 +84,7 @@ def insert_case_row(
             ref,
             channel_id,
             day,
-            crypto.lookup_hash(lookup_id),
+            lookup_id if lookup_id.startswith(NO_RECEIPT) else crypto.lookup_hash(lookup_id),
             discloser_public_key,
             known_category(category),
             day,

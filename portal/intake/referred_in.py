@@ -24,7 +24,7 @@ from portal.keys import channels, recovery
 from portal.records import audit, case_history
 
 # The start of a referred case's `receipt_lookup` (the rest random): no receipt's lookup has it.
-REFERRED = "referred:"
+REFERRED = cases.NO_RECEIPT
 
 
 def is_referred_in(ctx: Context, case_id: str) -> bool:

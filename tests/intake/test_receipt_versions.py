@@ -64,7 +64,9 @@ def test_the_setups_give_the_browser_each_versions_parameters(client, installati
     assert sealing == {"version": 2, "salt": sealing["salt"], "params": fast}
     assert unb64(sealing["salt"]) == settings.install_salt
     status = client.get("/status/sealed/setup").get_json()["receipt"]
-    assert status == {"salt": sealing["salt"], "versions": [{"version": 2, "params": fast}]}
+    # No case moved in from another organisation: no moved salts (tests/service/test_moved_receipts.py).
+    assert status == {"salt": sealing["salt"], "versions": [{"version": 2, "params": fast}],
+                      "moved_salts": []}
 
     before = _as_before_version_2(installation.data_dir)
     del before
