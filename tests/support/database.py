@@ -1,0 +1,97 @@
+"""The installation's database as a test reads or edits it behind the portal's back, on whichever
+engine the run uses (SQLite by default, PostgreSQL with PORTAL_TEST_DATABASE=postgresql:
+docs/interface.md). Statements are written in SQLite's SQL either way: on PostgreSQL they run as
+portal.store.dialect translates them, as the portal's own do.
+
+- `connect(data_dir)`: a connection in autocommit mode (each statement commits by itself unless
+  the test runs BEGIN); `with connect(d) as conn:` commits at the end of the block, as sqlite3's
+  does, and leaves the connection open; `conn.iterdump()` gives every row as a line of text.
+- `on_each_statement(db, callback)`: every statement a connection of the portal's own (what
+  portal.store.db.connect gave) runs is passed to `callback`, as sqlite3's trace callback does.
+- `statements_run()`: every statement of every connection opened or used meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import weakref
+from typing import Callable, Iterator
+
+from portal.store.db import database_url
+
+
+def on_postgres() -> bool:
+    """Whether the installation under test keeps its database in PostgreSQL."""
+    return database_url() is not None
+
+
+def _postgres_connection():
+    from portal.store import postgres
+
+    class Connection(postgres.Connection):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, kind, value, trace):
+            if self.in_transaction:
+                self.execute("ROLLBACK" if kind else "COMMIT")
+
+        def iterdump(self) -> Iterator[str]:
+            """Each row of each table as a line `INSERT INTO "table" VALUES(...);`, as sqlite3's
+            iterdump gives them (blobs as hex, as there)."""
+            tables = self.raw.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema ="
+                " current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
+            for (table,) in tables:
+                for row in self.raw.execute(f'SELECT * FROM "{table}"'):
+                    values = ", ".join(f"X'{bytes(v).hex()}'" if isinstance(v, (bytes, memoryview))
+                                       else "NULL" if v is None else repr(v) for v in row)
+                    yield f'INSERT INTO "{table}" VALUES({values});'
+
+    return Connection(database_url())
+
+
+def connect(data_dir):
+    """A connection to the installation's database, in autocommit mode: sqlite3's on the data
+    directory's portal.db, or one of portal.store.postgres with PORTAL_DATABASE_URL set."""
+    if on_postgres():
+        return _postgres_connection()
+    return sqlite3.connect(data_dir / "portal.db", isolation_level=None)
+
+
+def on_each_statement(db, callback: Callable[[str], None]) -> None:
+    """Have `db` (a connection portal.store.db.connect gave) pass each statement it runs, in
+    SQLite's SQL, to `callback`."""
+    if not on_postgres():
+        db.conn.set_trace_callback(callback)
+        return
+    run = db.execute
+
+    def execute(statement, params=None):
+        callback(statement)
+        return run(statement, params)
+
+    db.execute = execute  # db.conn is db itself: the portal's db.conn.execute comes here too
+
+
+@contextlib.contextmanager
+def statements_run() -> Iterator[list[tuple[int, str]]]:
+    """On PostgreSQL, every statement run meanwhile on any connection of portal.store.postgres:
+    (a number for its connection, the statement in SQLite's SQL)."""
+    from portal.store import postgres
+
+    seen: list[tuple[int, str]] = []
+    numbers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    run = postgres.Connection.execute
+
+    def execute(self, statement, params=None):
+        number = numbers.setdefault(self, len(seen) + 1)
+        seen.append((number, statement))
+        return run(self, statement, params)
+
+    postgres.Connection.execute = execute
+    try:
+        yield seen
+    finally:
+        postgres.Connection.execute = run
