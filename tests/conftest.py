@@ -27,14 +27,14 @@ _database_numbers = itertools.count(1)
 
 
 def pytest_collection_modifyitems(config, items):
-    """On PostgreSQL, leave out the tests marked sqlite_only (what they check is SQLite's own: its
-    query plans, the file's pragmas, rowids; the marker's reason says which)."""
-    if not ON_POSTGRES:
-        return
-    left_out = [item for item in items if item.get_closest_marker("sqlite_only")]
+    """Leave out the tests of the other engine: on PostgreSQL those marked sqlite_only (what they
+    check is SQLite's own: its query plans, the file's pragmas, rowids; the marker's reason says
+    which), on SQLite those marked postgres_only (their counterparts: PostgreSQL's plans)."""
+    other = "sqlite_only" if ON_POSTGRES else "postgres_only"
+    left_out = [item for item in items if item.get_closest_marker(other)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
 
 
 class TotpClock:

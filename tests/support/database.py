@@ -76,9 +76,10 @@ def on_each_statement(db, callback: Callable[[str], None]) -> None:
 
 
 @contextlib.contextmanager
-def statements_run() -> Iterator[list[tuple[int, str]]]:
+def statements_run(parameters: list | None = None) -> Iterator[list[tuple[int, str]]]:
     """On PostgreSQL, every statement run meanwhile on any connection of portal.store.postgres:
-    (a number for its connection, the statement in SQLite's SQL)."""
+    (a number for its connection, the statement in SQLite's SQL); each one's parameters appended
+    to `parameters` too when it is given (in the same order)."""
     from portal.store import postgres
 
     seen: list[tuple[int, str]] = []
@@ -88,6 +89,8 @@ def statements_run() -> Iterator[list[tuple[int, str]]]:
     def execute(self, statement, params=None):
         number = numbers.setdefault(self, len(seen) + 1)
         seen.append((number, statement))
+        if parameters is not None:
+            parameters.append(params)
         return run(self, statement, params)
 
     postgres.Connection.execute = execute

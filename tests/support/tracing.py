@@ -15,6 +15,7 @@ from tests.support import database
 @dataclass
 class Trace:
     statements: list[tuple[int, str]] = field(default_factory=list)  # (connection number, sql)
+    parameters: list = field(default_factory=list)  # on PostgreSQL: each statement's, in order
 
     def sql(self) -> list[str]:
         return [sql for _, sql in self.statements]
@@ -45,7 +46,7 @@ def traced():
     """Trace every connection opened meanwhile; yields the Trace."""
     trace = Trace()
     if database.on_postgres():
-        with database.statements_run() as seen:
+        with database.statements_run(trace.parameters) as seen:
             trace.statements = seen
             yield trace
         return
