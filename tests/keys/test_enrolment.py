@@ -16,6 +16,7 @@ from tests.conftest import MARKER, Officer, add_account, finish_first_sign_in, r
 from tests.support.roster import vouch_for
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 from tests.support.enrolment import STRONG, current, enrol, invite, sign_in, take_second_factor_step
+from tests.support import database
 
 
 
@@ -177,7 +178,7 @@ def test_set_up_credentials_only_reach_the_forced_change_then_open_nothing(app, 
     from portal.records.internal_keys import OFFICER_SEALED_TABLES
     opened = 0
     for table in ("case_keys", *OFFICER_SEALED_TABLES):
-        for [sealed] in sqlite3.connect(data_dir / "portal.db").execute(
+        for [sealed] in database.connect(data_dir).execute(
                 f"SELECT sealed_key FROM {table} t JOIN accounts a ON a.id = t.account_id WHERE a.email = ?",
                 [given.email]):
             crypto.open_sealed(new_key, sealed)
@@ -451,7 +452,7 @@ def test_a_failure_half_way_through_the_change_leaves_the_set_up_key_whole(app, 
                         complete_setup=False)
     disclose(app.test_client(), channel="Legacy")
     disclose(app.test_client(), channel="Legacy")
-    before = sqlite3.connect(data_dir / "portal.db").execute(
+    before = database.connect(data_dir).execute(
         "SELECT k.sealed_key FROM case_keys k JOIN accounts a ON a.id = k.account_id WHERE a.email = ? "
         "ORDER BY k.case_id", [given.email]).fetchall()
     assert len(before) == 2
@@ -470,7 +471,7 @@ def test_a_failure_half_way_through_the_change_leaves_the_set_up_key_whole(app, 
     with pytest.raises(RuntimeError):
         enrolment.finish(ctx, state, totp_now(state.totp_secret))
     monkeypatch.undo()
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     assert conn.execute("SELECT k.sealed_key FROM case_keys k JOIN accounts a ON a.id = k.account_id WHERE a.email = ? "
                         "ORDER BY k.case_id", [given.email]).fetchall() == before
     [(wrapped, must_change)] = conn.execute("SELECT wrapped_private_key, must_change_credentials FROM accounts "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 
 import crypto
 from portal.core.context import open_context
@@ -19,12 +18,13 @@ from tests.support import csrf_token, disclosure_fields, post_multipart
 from tests.support.console import sign_in
 from tests.support.discloser import disclose
 from tests.support.roster import vouch_for
+from tests.support import database
 
 SEALED_TABLES = ("case_keys", "internal_keys", "identity_keys", "recovery_copies")
 
 
 def _db(data_dir):
-    return sqlite3.connect(data_dir / "portal.db", isolation_level=None)
+    return database.connect(data_dir)
 
 
 def _verify(data_dir):

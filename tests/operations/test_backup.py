@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MARKER
-from tests.support import (HttpClient, ROOT, csrf_token, disclosure_fields, files_containing, post_multipart,
-                           receipt_from, start_server)
+from tests.support import (HttpClient, ROOT, csrf_token, database, disclosure_fields, files_containing,
+                           post_multipart, receipt_from, start_server)
 
 
 def portal(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -36,7 +36,7 @@ def sign_in(client, person):
 
 
 def case_refs(data_dir: Path) -> list[str]:
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     try:
         return [row[0] for row in conn.execute("SELECT ref FROM cases ORDER BY ref")]
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 
 import pytest
 
@@ -14,6 +13,7 @@ from portal.web.app import create_app
 from tests.conftest import MARKER, add_account, run_cli
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 from tests.support.audit import case_refs
+from tests.support import database
 
 ATTACHMENT = b"%PDF-1.4 evidence " + MARKER.encode() * 500
 
@@ -41,7 +41,7 @@ def sign_in(client, person) -> None:
 
 def case_ref_for(data_dir, receipt_order: int) -> str:
     """The only case's reference (receipt_order 0): rows keep no order of arrival (issue 26)."""
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     try:
         return conn.execute("SELECT ref FROM cases ORDER BY rowid LIMIT 1 OFFSET ?", [receipt_order]).fetchone()[0]
     finally:
@@ -73,7 +73,7 @@ def confirm(client, ref: str, person):
 
 def traces_of(data_dir, case_ref: str) -> dict[str, bytes]:
     """Byte strings only this case put into the raw files: its keys, ciphertexts, receipt lookup, id."""
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     try:
         case_id, lookup, discloser_key = conn.execute(
             "SELECT id, receipt_lookup, discloser_public_key FROM cases WHERE ref = ?", [case_ref]).fetchone()
@@ -152,7 +152,7 @@ def test_expired_case_is_listed_needs_a_second_officer_then_leaves_nothing(insta
     assert MARKER in ana.get(f"/console/cases/{held}").text
 
     # Raw files after a checkpoint: no key, ciphertext, lookup, id or blob of the deleted case anywhere.
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     entries = conn.execute("SELECT event, actor, subject FROM audit_log WHERE case_ref = ? ORDER BY seq",
                            [expiring]).fetchall()
@@ -161,7 +161,7 @@ def test_expired_case_is_listed_needs_a_second_officer_then_leaves_nothing(insta
     for label, trace in before.items():
         assert not [name for name, data in files.items() if trace in data], f"{label} is still on disk"
     # The audit log keeps that it happened and who did it, not what it was.
-    ids = dict(sqlite3.connect(data_dir / "portal.db").execute("SELECT email, id FROM accounts").fetchall())
+    ids = dict(database.connect(data_dir).execute("SELECT email, id FROM accounts").fetchall())
     assert ("deletion_requested", ids[installation.officer.email], None) in entries
     assert ("case_deleted", ids[cara.email], ids[installation.officer.email]) == entries[-1]
     verified = run_cli(data_dir, "audit", "verify")

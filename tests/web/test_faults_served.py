@@ -19,6 +19,7 @@ SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
 HOLD_LOCK = """
 import sqlite3, sys, time
+from tests.support import database
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
 conn.execute("BEGIN IMMEDIATE")
 print("held", flush=True)
@@ -42,7 +43,7 @@ def _hold_write_lock(data_dir) -> subprocess.Popen:
 
 
 def _cases(data_dir, table: str = "cases") -> int:
-    with sqlite3.connect(data_dir / "portal.db") as conn:
+    with database.connect(data_dir) as conn:
         return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
