@@ -242,7 +242,7 @@ class OwnDatabase:
 
 
 @pytest.fixture(autouse=True)
-def own_database(request, monkeypatch):
+def own_database(request):
     """On PostgreSQL, a database of the test's own named by PORTAL_DATABASE_URL before any other
     fixture: a copy of the installation template's when the test uses `installation`, else an
     empty one at the current schema (for `portal init` and the like). None on SQLite."""
@@ -254,8 +254,10 @@ def own_database(request, monkeypatch):
     installed = "installation" in request.fixturenames
     if installed:
         request.getfixturevalue("installation_template")
-    monkeypatch.setenv("PORTAL_DATABASE_URL", database.fresh(_INSTALLED if installed else _MIGRATED))
-    yield database
+    # A MonkeyPatch of its own: a test's monkeypatch.undo() must not take the database away.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PORTAL_DATABASE_URL", database.fresh(_INSTALLED if installed else _MIGRATED))
+        yield database
     _close_shared_state()
 
 

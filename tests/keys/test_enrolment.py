@@ -280,7 +280,7 @@ def test_a_used_totp_code_and_a_used_recovery_code_are_refused(app, installation
     assert sign_in(app.test_client(), cleo, code=codes[1], passphrase="wrong passphrase here").status_code == 400
     assert sign_in(app.test_client(), cleo, code=codes[1]).status_code == 303
     # Recovery codes are stored hashed only.
-    db = (installation.data_dir / "portal.db").read_bytes()
+    db = database.stored_bytes(installation.data_dir)
     assert not any(c.replace("-", "").encode() in db or c.encode() in db for c in codes)
 
 

@@ -6,6 +6,8 @@ portal.store.dialect translates them, as the portal's own do.
 - `connect(data_dir)`: a connection in autocommit mode (each statement commits by itself unless
   the test runs BEGIN); `with connect(d) as conn:` commits at the end of the block, as sqlite3's
   does, and leaves the connection open; `conn.iterdump()` gives every row as a line of text.
+- `every_row(conn)` and `stored_bytes(data_dir)`: every row of every table; every cell as bytes
+  (on SQLite the file's bytes), to look for what must not be stored.
 - `on_each_statement(db, callback)`: every statement a connection of the portal's own (what
   portal.store.db.connect gave) runs is passed to `callback`, as sqlite3's trace callback does.
 - `statements_run()`: every statement of every connection opened or used meanwhile.
@@ -40,14 +42,10 @@ def _postgres_connection():
         def iterdump(self) -> Iterator[str]:
             """Each row of each table as a line `INSERT INTO "table" VALUES(...);`, as sqlite3's
             iterdump gives them (blobs as hex, as there)."""
-            tables = self.raw.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema ="
-                " current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
-            for (table,) in tables:
-                for row in self.raw.execute(f'SELECT * FROM "{table}"'):
-                    values = ", ".join(f"X'{bytes(v).hex()}'" if isinstance(v, (bytes, memoryview))
-                                       else "NULL" if v is None else repr(v) for v in row)
-                    yield f'INSERT INTO "{table}" VALUES({values});'
+            for table, row in every_row(self):
+                values = ", ".join(f"X'{bytes(v).hex()}'" if isinstance(v, (bytes, memoryview))
+                                   else "NULL" if v is None else repr(v) for v in row)
+                yield f'INSERT INTO "{table}" VALUES({values});'
 
     return Connection(database_url())
 
@@ -58,6 +56,33 @@ def connect(data_dir):
     if on_postgres():
         return _postgres_connection()
     return sqlite3.connect(data_dir / "portal.db", isolation_level=None)
+
+
+def every_row(conn) -> Iterator[tuple[str, tuple]]:
+    """(table, row) for every row of every table of the database `conn` (from `connect`) is on;
+    bytea cells as bytes, as SQLite gives its blobs."""
+    if isinstance(conn, sqlite3.Connection):
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        run = conn.execute
+    else:
+        tables = conn.raw.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema ="
+            " current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
+        run = conn.raw.execute
+    for (table,) in tables:
+        for row in run(f'SELECT * FROM "{table}"').fetchall():
+            yield table, tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+
+
+def stored_bytes(data_dir) -> bytes:
+    """What the installation's database holds, to look for something that must not be there: on
+    SQLite the bytes of portal.db; on PostgreSQL every cell of every table (text as UTF-8, bytea
+    as its bytes), one after another."""
+    if not on_postgres():
+        return (data_dir / "portal.db").read_bytes()
+    with contextlib.closing(connect(data_dir)) as conn:
+        return b"\n".join(cell if isinstance(cell, bytes) else str(cell).encode()
+                          for _, row in every_row(conn) for cell in row if cell is not None)
 
 
 def on_each_statement(db, callback: Callable[[str], None]) -> None:
