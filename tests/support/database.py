@@ -7,7 +7,9 @@ portal.store.dialect translates them, as the portal's own do.
   the test runs BEGIN); `with connect(d) as conn:` commits at the end of the block, as sqlite3's
   does, and leaves the connection open; `conn.iterdump()` gives every row as a line of text.
 - `every_row(conn)` and `stored_bytes(data_dir)`: every row of every table; every cell as bytes
-  (on SQLite the file's bytes), to look for what must not be stored.
+  (on SQLite the file's bytes), to look for what must not be stored; `blobs(data_dir)`: the
+  names of the blobs stored (files in blobs/, or rows); `blob_bytes(data_dir, name)`: one's bytes.
+- `columns(db, table)`: a table's column names in order (SQLite's PRAGMA table_info).
 - `on_each_statement(db, callback)`: every statement a connection of the portal's own (what
   portal.store.db.connect gave) runs is passed to `callback`, as sqlite3's trace callback does.
 - `statements_run()`: every statement of every connection opened or used meanwhile.
@@ -85,11 +87,46 @@ def stored_bytes(data_dir) -> bytes:
                           for _, row in every_row(conn) for cell in row if cell is not None)
 
 
-def on_each_statement(db, callback: Callable[[str], None]) -> None:
+def columns(db, table: str) -> list[str]:
+    """The names of `table`'s columns in order, through any connection to the database (sqlite3's,
+    or one portal.store.db.connect or `connect` gave)."""
+    if not on_postgres():
+        return [row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()]
+    return [name for (name,) in db.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        " AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()]
+
+
+def blobs(data_dir, unfinished: bool = False) -> list[str]:
+    """The names of the blobs stored, finished or not (`unfinished`: only those still being
+    written): on SQLite each file in the data directory's blobs/ (a .part is unfinished); on
+    PostgreSQL each row of stored_blobs (finished = 0)."""
+    if not on_postgres():
+        folder = data_dir / "blobs"
+        names = sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+        return [name for name in names if name.endswith(".part")] if unfinished else names
+    with contextlib.closing(connect(data_dir)) as conn:
+        return sorted(name for (name,) in conn.execute(
+            "SELECT name FROM stored_blobs" + (" WHERE finished = 0" if unfinished else "")))
+
+
+def blob_bytes(data_dir, name: str) -> bytes:
+    """The stored (ciphertext) bytes of the finished blob `name`: its file, or its chunks' rows."""
+    if not on_postgres():
+        return (data_dir / "blobs" / f"{name}.blob").read_bytes()
+    with contextlib.closing(connect(data_dir)) as conn:
+        return b"".join(bytes(chunk) for (chunk,) in conn.execute(
+            "SELECT data FROM blob_chunks WHERE name = ? ORDER BY seq", [name]))
+
+
+def on_each_statement(db, callback: Callable[[str], None] | None) -> None:
     """Have `db` (a connection portal.store.db.connect gave) pass each statement it runs, in
-    SQLite's SQL, to `callback`."""
+    SQLite's SQL, to `callback` (None: no longer)."""
     if not on_postgres():
         db.conn.set_trace_callback(callback)
+        return
+    if callback is None:
+        db.__dict__.pop("execute", None)
         return
     run = db.execute
 
