@@ -35,6 +35,7 @@ from portal.core.context import open_context
 from tests.conftest import MARKER, officer_key
 from tests.support import (ROOT, TRACED, HttpClient, ServerProcess, csrf_token, disclosure_fields, files_containing,
                            multipart, raw_request, receipt_from, start_server, strace_writes)
+from tests.support import database
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +113,7 @@ def assert_nothing_in_clear(data_dir: Path, server_output: str) -> None:
     for needle in (MARKER.encode(), REPLY_MARKER.encode(), ATTACHMENT[1000:1064], REPLY_ATTACHMENT[5000:5064],
                    b"March board meeting"):
         assert files_containing(data_dir, needle) == [], needle[:40]
-    assert not list((data_dir / "blobs").glob("*.part"))
+    assert not database.blobs(data_dir, unfinished=True)
 
 
 def assert_officer_decrypts_everything(installation) -> None:
@@ -269,7 +270,7 @@ def test_an_upload_cut_off_midway_is_refused_and_leaves_no_blob_and_no_traceback
         answer = _cut_off_upload(server.port, chunked)
         # Refused as incomplete (400), not stored as if whole, and not a server error.
         assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
-        assert list((installation.data_dir / "blobs").iterdir()) == []
+        assert database.blobs(installation.data_dir) == []
         assert HttpClient("127.0.0.1", server.port).get("/").status == 200
     finally:
         output = server.stop()

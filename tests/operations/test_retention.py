@@ -43,7 +43,7 @@ def case_ref_for(data_dir, receipt_order: int) -> str:
     """The only case's reference (receipt_order 0): rows keep no order of arrival (issue 26)."""
     conn = database.connect(data_dir)
     try:
-        return conn.execute("SELECT ref FROM cases ORDER BY rowid LIMIT 1 OFFSET ?", [receipt_order]).fetchone()[0]
+        return conn.execute("SELECT ref FROM cases ORDER BY ref LIMIT 1 OFFSET ?", [receipt_order]).fetchone()[0]
     finally:
         conn.close()
 
@@ -85,13 +85,17 @@ def traces_of(data_dir, case_ref: str) -> dict[str, bytes]:
         [blob] = [row[0] for row in conn.execute("SELECT blob FROM attachments WHERE case_id = ?", [case_id])]
     finally:
         conn.close()
-    content = (data_dir / "blobs" / f"{blob}.blob").read_bytes()
+    content = database.blob_bytes(data_dir, blob)
     found["blob name"] = blob.encode()
     found["blob bytes"] = content[200:264]
     return found
 
 
 def raw_files(data_dir) -> dict[str, bytes]:
+    """The database's and the blobs' files; on PostgreSQL, whose files the server keeps (and which
+    has no secure_delete: SECURITY.md), what the database still holds, every cell of every row."""
+    if database.on_postgres():
+        return {"database": database.stored_bytes(data_dir)}
     files = {name: (data_dir / name).read_bytes() for name in ("portal.db", "portal.db-wal")
              if (data_dir / name).exists()}
     for path in (data_dir / "blobs").iterdir():
@@ -204,6 +208,8 @@ def test_six_years_after_closing_a_case_is_still_kept_by_default(installation, m
     assert listed(ana) == []
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's schema (sqlite_master, PRAGMA foreign_key_list);"
+                                " tests/store/test_postgres_schema.py shows PostgreSQL's keys are the same")
 def test_every_table_that_refers_to_a_case_goes_with_it():
     """Deletion removes the case row and relies on ON DELETE CASCADE for everything of it: a new table
     that refers to cases some other way would keep a deleted case's data."""
