@@ -130,6 +130,9 @@ def opens_as(data_dir: Path, receipts: dict[str, str]) -> dict[str, str]:
 MIN_KILLS, MAX_KILLS = 4, 20
 
 
+@pytest.mark.sqlite_only(reason="start-up sweeps the blob files of uncommitted cases; on PostgreSQL an"
+                                " unreferenced blob waits a day (portal/store/database_blobs.py), and"
+                                " tests/store/test_postgres_nodes.py kills a node mid-upload")
 def test_sigkills_in_every_phase_of_a_write_leave_whole_cases_no_orphaned_blob_and_every_receipt_opens(
         installation):
     data_dir = installation.data_dir

@@ -49,5 +49,5 @@ def test_the_kept_unseen_counts_follow_the_queue(app, installation, today):
     kept = dict(ctx.db.execute(
         "SELECT account_id, unseen_new + unseen_message + unseen_other FROM digest_waiting").fetchall())
     counted = dict(ctx.db.execute(
-        "SELECT account_id, SUM(seen = 0) FROM case_queue GROUP BY account_id").fetchall())
+        "SELECT account_id, SUM(CASE WHEN seen = 0 THEN 1 ELSE 0 END) FROM case_queue GROUP BY account_id").fetchall())
     assert kept == counted and list(kept.values()) == [2]
