@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 
 import pyotp
 import pytest
@@ -164,13 +163,15 @@ def test_set_up_credentials_only_reach_the_forced_change_then_open_nothing(app, 
     # neither the old wrapping nor the old sealed copy is left in any file of the data directory.
     copy = tmp_path / "copy"
     shutil.copytree(data_dir, copy)
-    conn = sqlite3.connect(copy / "portal.db")
+    conn = database.connect(copy)  # on PostgreSQL: the database itself
     [wrapped] = conn.execute("SELECT wrapped_private_key FROM accounts WHERE email = ?", [given.email]).fetchone()
     with pytest.raises(crypto.WrongPassphrase):
         crypto.unwrap_private_key(wrapped, given.passphrase)
     for path in copy.rglob("*"):
         if path.is_file():
             assert setup_wrapped not in path.read_bytes() and setup_sealed not in path.read_bytes(), path
+    held = database.stored_bytes(copy)
+    assert setup_wrapped not in held and setup_sealed not in held
     # Future cases are sealed to the new key only (Eve's first sign-in started Legacy's roster with
     # it), and every further key of a case was re-sealed too.
     disclose(app.test_client(), channel="Legacy")
