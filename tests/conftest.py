@@ -297,9 +297,11 @@ def installation(tmp_path, installation_template, own_database) -> Installation:
     database, roster roots elsewhere) that the template was not made under."""
     data_dir = tmp_path / "data"
     template, made_under = installation_template
-    if _portal_environment() != made_under:
-        if own_database is not None and os.environ.get("PORTAL_DATABASE_URL") == \
-                own_database.server.url(own_database.name):
+    ours = own_database is not None and \
+        os.environ.get("PORTAL_DATABASE_URL") == own_database.server.url(own_database.name)
+    if _portal_environment() != made_under or (own_database is not None and not ours):
+        # Other settings, or on PostgreSQL a database the test chose itself (tests/store's).
+        if ours:
             own_database.fresh(_MIGRATED)  # the template's copy: empty it for `portal init`
         return make_installation(data_dir)
     shutil.copytree(template.data_dir, data_dir, copy_function=shutil.copy)

@@ -10,6 +10,7 @@ portal.store.dialect translates them, as the portal's own do.
   (on SQLite the file's bytes), to look for what must not be stored; `blobs(data_dir)`: the
   names of the blobs stored (files in blobs/, or rows); `blob_bytes(data_dir, name)`: one's bytes.
 - `columns(db, table)`: a table's column names in order (SQLite's PRAGMA table_info).
+- `take_away(data_dir, monkeypatch)`: the database gone (its files, or the database the URL names).
 - `on_each_statement(db, callback)`: every statement a connection of the portal's own (what
   portal.store.db.connect gave) runs is passed to `callback`, as sqlite3's trace callback does.
 - `statements_run()`: every statement of every connection opened or used meanwhile.
@@ -117,6 +118,17 @@ def blob_bytes(data_dir, name: str) -> bytes:
     with contextlib.closing(connect(data_dir)) as conn:
         return b"".join(bytes(chunk) for (chunk,) in conn.execute(
             "SELECT data FROM blob_chunks WHERE name = ? ORDER BY seq", [name]))
+
+
+def take_away(data_dir, monkeypatch) -> None:
+    """The database gone, as a fault a request meets: SQLite's files moved aside, or on
+    PostgreSQL the URL naming a database the server does not have."""
+    if on_postgres():
+        monkeypatch.setenv("PORTAL_DATABASE_URL", database_url() + "_gone")
+        return
+    for name in ("portal.db", "portal.db-wal", "portal.db-shm"):
+        if (data_dir / name).exists():
+            (data_dir / name).rename(data_dir / (name + ".away"))
 
 
 def on_each_statement(db, callback: Callable[[str], None] | None) -> None:

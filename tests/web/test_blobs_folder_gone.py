@@ -16,6 +16,9 @@ from tests.support import csrf_token, disclosure_fields, form_for, post_multipar
 from tests.support.discloser import open_status
 from tests.support import database
 
+pytestmark = pytest.mark.sqlite_only(reason="the data directory's blobs folder; PostgreSQL keeps the"
+                                 " blobs in rows")
+
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 FILE = [("attachments", "evidence.txt", b"some evidence")]
 

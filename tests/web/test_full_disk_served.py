@@ -23,6 +23,9 @@ from tests.support import (HttpClient, csrf_token, disclosure_fields, form_for, 
 from tests.support.console import sign_in
 from tests.support import database
 
+pytestmark = pytest.mark.sqlite_only(reason="the data directory's disk filled: on PostgreSQL the"
+                                 " database and its blobs are on the server's disk")
+
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 SHORT_OF_SPACE_WAIT = 600  # seconds: "Please try again in about 10 minutes."
 STORED_TEXT = "An account stored before the disk filled"
