@@ -48,7 +48,7 @@ def _sealed_sizes(conn: sqlite3.Connection, blobs, case_id: str) -> dict:
     statuses = [n for (n,) in conn.execute(
         "SELECT length(reason_ct) FROM status_events WHERE case_id = ? ORDER BY seq", [case_id])]
     files = sorted(
-        (length, blobs.path(blob).stat().st_size)
+        (length, blobs.size(blob))
         for blob, length in conn.execute(
             "SELECT blob, length(meta_ct) FROM attachments WHERE case_id = ?", [case_id]))
     return {"fields": fields, "messages": messages, "statuses": statuses, "files": files}
@@ -114,5 +114,5 @@ def test_the_upload_limit_counts_the_files_own_bytes_and_the_daily_budget_keeps_
     [(blob,)] = ctx.db.execute("SELECT blob FROM attachments").fetchall()
     spent = ctx.db.execute(
         "SELECT sum(count) FROM throttle WHERE bucket LIKE 'upload-bytes%'").fetchone()[0]
-    assert ctx.blobs.path(blob).stat().st_size == padded_blob_size(SIZES[0])
+    assert ctx.blobs.size(blob) == padded_blob_size(SIZES[0])
     assert spent == padded_length(SIZES[0]) != SIZES[0]

@@ -16,6 +16,9 @@ from tests.support.disks import small_tmpfs
 from tests.support import start_server
 from tests.support import database
 
+pytestmark = pytest.mark.sqlite_only(reason="the blob files on the data directory's own small disk;"
+                                 " on PostgreSQL the blobs are on the server's disk")
+
 pytestmark = pytest.mark.slow
 
 MiB = 1024 * 1024
