@@ -10,6 +10,7 @@ portal.store.dialect translates them, as the portal's own do.
   (on SQLite the file's bytes), to look for what must not be stored; `blobs(data_dir)`: the
   names of the blobs stored (files in blobs/, or rows); `blob_bytes(data_dir, name)`: one's bytes.
 - `columns(db, table)`: a table's column names in order (SQLite's PRAGMA table_info).
+- `lock_wait_ms(db)`: how long a write waits for the lock (busy_timeout, lock_timeout).
 - `take_away(data_dir, monkeypatch)`: the database gone (its files, or the database the URL names).
 - `on_each_statement(db, callback)`: every statement a connection of the portal's own (what
   portal.store.db.connect gave) runs is passed to `callback`, as sqlite3's trace callback does.
@@ -118,6 +119,15 @@ def blob_bytes(data_dir, name: str) -> bytes:
     with contextlib.closing(connect(data_dir)) as conn:
         return b"".join(bytes(chunk) for (chunk,) in conn.execute(
             "SELECT data FROM blob_chunks WHERE name = ? ORDER BY seq", [name]))
+
+
+def lock_wait_ms(db) -> int:
+    """How long a write on `db` (a connection portal.store.db.connect gave) waits for the write
+    lock just now, in milliseconds: SQLite's busy_timeout, PostgreSQL's lock_timeout."""
+    if not on_postgres():
+        return db.execute("PRAGMA busy_timeout").fetchone()[0]
+    return int(db.raw.execute("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'"
+                              ).fetchone()[0])
 
 
 def take_away(data_dir, monkeypatch) -> None:

@@ -93,7 +93,7 @@ def test_under_a_held_lock_a_signed_in_page_and_a_sign_out_wait_only_briefly_for
 
     def watched(name, work, db_of):
         def run(*args):
-            waits.append((name, db_of(*args).execute("PRAGMA busy_timeout").fetchone()[0]))
+            waits.append((name, database.lock_wait_ms(db_of(*args))))
             return work(*args)
         monkeypatch.setattr(work.__module__ + "." + work.__name__, run)
 
