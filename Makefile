@@ -54,8 +54,10 @@ run: venv
 system-packages:
 	scripts/install-system-packages
 
+# Two workers (pytest-xdist) for most tests, then the `serial` ones alone (tests/conftest.py).
 test: system-packages venv $(AXE)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 -m "not serial"
+	$(PY) -m pytest -q -p no:xdist -m serial
 
 bench: venv
 	$(PY) bench/run_all.py

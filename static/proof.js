@@ -65,6 +65,8 @@
       if (sending || (solution.value && solvedFor >= need)) { return; }
       event.preventDefault();
       sending = true;
+      var status = form.querySelector("[data-proof-status]");  // the sign that it is still working
+      if (status) { status.textContent = status.getAttribute("data-text"); }
       solved.then(function () {
         if (solvedFor >= need) { return; }
         return solve(challenge.value, lane, need).then(function (n) { solution.value = n; solvedFor = need; });

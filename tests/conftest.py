@@ -189,6 +189,26 @@ def make_installation(data_dir: Path) -> Installation:
     return Installation(data_dir, officer, other)
 
 
+# Files whose tests hold a wall-clock limit (a page within 2 s while a flood runs, a dead worker's
+# files gone within seconds) or load the machine themselves (50 clients, a CPU burner): marked
+# `serial`, so `make test` runs them alone after the two-worker pass, where another worker's load
+# cannot fail them.
+SERIAL_FILES = (
+    "tests/operations/test_first_run.py",
+    "tests/operations/test_crash_and_load.py",
+    "tests/operations/test_notifications.py",
+    "tests/guard/test_served_",
+    "tests/intake/test_served_",
+    "tests/store/test_postgres_nodes.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(SERIAL_FILES):
+            item.add_marker(pytest.mark.serial)
+
+
 def _portal_environment() -> dict[str, str]:
     """The PORTAL_ settings an installation is made under; on PostgreSQL not the database's URL,
     which is each test's own (`own_database`)."""

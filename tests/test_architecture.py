@@ -155,6 +155,12 @@ def test_crypto_knows_nothing_of_flask_or_the_portal():
     assert {module: names for module, names in wrong.items() if names} == {}
 
 
+def test_no_module_reads_a_variable_made_for_the_tests():
+    """Production code has no hook for tests (a test wraps or kills the process from outside)."""
+    hooked = [str(path.relative_to(ROOT)) for path in MODULES.values() if "PORTAL_TEST_" in path.read_text()]
+    assert hooked == []
+
+
 def test_no_module_is_longer_than_400_lines():
     exceptions = set(re.findall(r"^- `([\w/.]+\.py)`", ARCHITECTURE.read_text().split("## Exceptions")[1],
                                 re.M))

@@ -259,3 +259,10 @@ def use_shipped_contact(ctx: Context, admin_id: int, authority_id: int) -> bool:
             },
         )
     return True
+
+
+def te_reo_names() -> dict[str, str]:
+    """{authority name: its official te reo Māori name} from the shipped file, for the entries that
+    have one ("te_reo_name"; "An Ombudsman": "Te Kaitiaki Mana Tangata"). By the shipped English
+    name: an entry an administrator renamed has none."""
+    return {e["name"]: e["te_reo_name"] for e in _shipped_entries() if e.get("te_reo_name")}

@@ -253,12 +253,30 @@ def refer(
     discloser, and the referral record for the officers. The contact is the directory's for that
     entry today; for the head of any public sector organisation, `organisation` (its name as it
     reads after "the head of", required) and `organisation_contact` (optional) are the officer's.
-    Raises CaseNotFound, ReferralError, submissions.AlreadySubmitted.
-    """
+    Raises CaseNotFound, ReferralError, submissions.AlreadySubmitted."""
     authority = get_authority(ctx, authority_id)
     reason, consultation_note = reason.strip(), consultation_note.strip()
     if authority is None:
         raise ReferralError(N_("Choose an appropriate authority from the directory."))
+    check_consultation(authority, concerns, consultation, consultation_note, reason)
+    given_name, contact = _given(ctx, authority, organisation, organisation_contact)
+    case, case_key = open_case(ctx, who, ref)
+    internal_key = officers_only_key(ctx, who, case.id)
+    day = today(ctx.settings.timezone)
+    record = {"authority": given_name, "authority_id": authority.id, "contact": contact,
+              "organisation": organisation.strip(), "concerns": concerns,
+              "consultation": consultation, "consultation_note": consultation_note}
+    with transaction(ctx.db):
+        submissions.claim(ctx.db, submission_token, day)
+        record_referral(ctx, who, case, case_key, internal_key, record, reason, day)
+
+
+def check_consultation(
+    authority: Authority, concerns: str, consultation: str, consultation_note: str, reason: str
+) -> None:
+    """The s 16 and s 25 answers every referral gives: what the information concerns (its
+    exclusive routes, for `authority`), whether the discloser was consulted, and the reason they
+    are given. Raises ReferralError."""
     if concerns not in CONCERNS:
         raise ReferralError(
             N_(
@@ -269,13 +287,15 @@ def refer(
     _check_route(authority, concerns)
     if consultation not in CONSULTATION:
         raise ReferralError(N_("Record whether the discloser was consulted (s 16)."))
-    if consultation == "not_practicable" and not consultation_note:
+    if consultation == "not_practicable" and not consultation_note.strip():
         raise ReferralError(N_("Say why consulting the discloser was not practicable."))
-    if not reason:
+    if not reason.strip():
         raise ReferralError(N_("Give the discloser the reason for referring it."))
-    given_name, contact = _given(ctx, authority, organisation, organisation_contact)
-    case, case_key = open_case(ctx, who, ref)
-    internal_key = internal_keys.open_internal_key(ctx, case.id, who.account.id, who.private_key)
+
+
+def officers_only_key(ctx: Context, who: SignedIn, case_id: str) -> bytes:
+    """The case's officers-only key for this officer. Raises ReferralError without it."""
+    internal_key = internal_keys.open_internal_key(ctx, case_id, who.account.id, who.private_key)
     if internal_key is None:
         raise ReferralError(
             N_(
@@ -283,46 +303,36 @@ def refer(
                 " refer it."
             )
         )
-    day = today(ctx.settings.timezone)
-    record = json.dumps(
-        {
-            "authority": given_name,
-            "authority_id": authority.id,
-            "organisation": organisation.strip(),
-            "contact": contact,
-            "concerns": concerns,
-            "consultation": consultation,
-            "consultation_note": consultation_note,
-        }
-    ).encode()
-    with transaction(ctx.db):
-        submissions.claim(ctx.db, submission_token, day)
-        seq = ctx.db.execute(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM referrals WHERE case_id = ?", [case.id]
-        ).fetchone()[0]
-        ctx.db.execute(
-            "INSERT INTO referrals (case_id, seq, day, account_id, detail_ct) VALUES (?, ?, ?,"
-            " ?, ?)",
-            [
-                case.id,
-                seq,
-                day,
-                who.account.id,
-                crypto.encrypt_field(
-                    internal_key, case.id, f"referral:{seq}:{day}:{who.account.id}", record
-                ),
-            ],
-        )
-        record_status(
-            ctx,
-            case,
-            case_key,
-            who.account.id,
-            "referred",
-            f"Referred to {in_sentence(given_name)}. {reason}",
-            event="referral",
-            referred_to={"authority": given_name, "contact": contact},
-        )
+    return internal_key
+
+
+def record_referral(
+    ctx: Context, who: SignedIn, case, case_key: bytes, internal_key: bytes, record: dict,
+    reason: str, day: str,
+) -> None:
+    """In the caller's transaction: the referral record (`record`: "authority", "contact",
+    "concerns", "consultation", "consultation_note", ...) sealed under the officers-only key, and
+    the status 'referred' with the authority, `reason` and contact for the discloser."""
+    seq = ctx.db.execute(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM referrals WHERE case_id = ?", [case.id]
+    ).fetchone()[0]
+    field, text = f"referral:{seq}:{day}:{who.account.id}", json.dumps(record).encode()
+    sealed = crypto.encrypt_field(internal_key, case.id, field, text)
+    ctx.db.execute(
+        "INSERT INTO referrals (case_id, seq, day, account_id, detail_ct) VALUES (?, ?, ?, ?, ?)",
+        [case.id, seq, day, who.account.id, sealed],
+    )
+    given_name = record["authority"]
+    record_status(
+        ctx,
+        case,
+        case_key,
+        who.account.id,
+        "referred",
+        f"Referred to {in_sentence(given_name)}. {reason.strip()}",
+        event="referral",
+        referred_to={"authority": given_name, "contact": record["contact"]},
+    )
 
 
 def _given(

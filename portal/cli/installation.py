@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from portal.cli.root import insecure_fast_kdf_option, main, open_installation
-from portal.cli.words import Refused, _, ngettext, said
+from portal.cli.words import Refused, _, ngettext, said, translated
 from portal.core.words import N_
 from portal.intake import sealed_uploads
 from portal.records import case_attachments
@@ -127,7 +127,7 @@ def demo(click_ctx: click.Context, port: int) -> None:
             )
         )
     for line in demo_setup.ensure_demo(click_ctx.obj, port):
-        click.echo(line)
+        click.echo(translated(line))
 
 
 @demo.command("code")
@@ -147,11 +147,14 @@ def demo_code(data_dir: Path) -> None:
             )
         )
     for entry in codes:
-        spare = f"; or, once, recovery code {entry.recovery}" if entry.recovery else ""
-        click.echo(
-            f"{entry.role} {entry.email}: {entry.code}  (works for {entry.seconds_left} more"
-            f" seconds{spare})"
-        )
+        if entry.recovery:
+            click.echo(_("%(role)s %(email)s: %(code)s  (works for %(seconds)s more seconds; or,"
+                         " once, recovery code %(recovery)s)", role=entry.role, email=entry.email,
+                         code=entry.code, seconds=entry.seconds_left, recovery=entry.recovery))
+        else:
+            click.echo(_("%(role)s %(email)s: %(code)s  (works for %(seconds)s more seconds)",
+                         role=entry.role, email=entry.email, code=entry.code,
+                         seconds=entry.seconds_left))
 
 
 @main.group()
@@ -174,11 +177,38 @@ def setting_set(data_dir: Path, name: str, value: str) -> None:
 
     ctx = open_installation(data_dir)
     try:
+        effect = _bits_taking_effect(data_dir, name, value)
         change_setting(data_dir, name, value)
     except ValueError as exc:
         raise click.UsageError(said(exc))
     audit_log.record(ctx, "settings_change", actor=None, detail={"setting": name})
     click.echo(_("%(name)s set. Restart `portal serve` for it to take effect.", name=name))
+    if effect is not None:
+        click.echo(_("A page's script is asked at most %(bits)s bits for it.", bits=effect))
+
+
+def _bits_taking_effect(data_dir: Path, name: str, value: str) -> int | None:
+    """What a proof-of-work setting comes to (portal.guard.proofs.effective_bits), or None for
+    another setting. Raises ValueError for `pow_bits` or `pow_max_bits` above what takes effect
+    (they were cut silently: `pow_bits 16` gave 14), saying what does and why."""
+    from portal.core.config import load_settings
+    from portal.core.setting_changes import CHANGEABLE
+    from portal.core.words import Sentence
+    from portal.guard import proofs
+
+    if name not in ("pow_bits", "pow_max_bits", "pow_flood_bits"):
+        return None
+    parsed = CHANGEABLE[name](value.strip())
+    settings = load_settings(data_dir, **{name: parsed})
+    effect = proofs.effective_bits(settings, name)
+    if name != "pow_flood_bits" and effect < parsed:
+        raise ValueError(Sentence(N_(
+            "%(name)s %(value)s would ask at most %(bits)s bits: the load never asks more than"
+            " pow_script_max_bits (%(cap)s) less pow_lane_bits (%(lane)s) and one spare bit, so"
+            " the reserved lane still costs more. Give at most %(bits)s, or first raise"
+            " pow_script_max_bits or lower pow_lane_bits."), name=name, value=parsed, bits=effect,
+            cap=settings.pow_script_max_bits, lane=settings.pow_lane_bits))
+    return effect
 
 
 @main.command()

@@ -4,8 +4,11 @@
 derivation: a solved challenge (portal.guard.proofs) or a ticket (portal.guard.tickets), else
 NotPaid / NotYet, and the view answers 503 with Retry-After and the page with what was typed. Past
 `cases_per_day` new cases today, installation-wide, a disclosure needs the flood proof
-(`pow_flood_bits`) or a ticket from the line; nothing is refused outright. A disclosure counts
-against that budget when its case is stored (`case_stored`), not when it pays.
+(`pow_flood_bits`) or a ticket from the line, and a turn for a new case besides
+(portal.guard.case_turns: the budget spread over the day, with script or without); one that finds
+none free is told when to come back, nothing is refused outright. A disclosure counts
+against that budget when its case is stored, in the case's own transaction (`case_stored`, called
+by portal.intake.cases and portal.intake.sealed), not when it pays.
 
 What officers see (`today`) are counts for the installation's day, kept in the throttle table's
 day windows (portal.guard.throttle): never a time finer than the day, since nothing a discloser
@@ -16,12 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal.core.context import Context
-from portal.guard import proofs, submissions, throttle, tickets
+from portal.guard import case_turns, proofs, submissions, throttle, tickets
 from portal.guard.proofs import NotPaid
 from portal.guard.tickets import NotYet
 from portal.store import without_waiting_for_the_disk
 
-__all__ = ["NotPaid", "NotYet", "pay", "case_stored", "note", "today", "FloodDay"]
+__all__ = ["NotPaid", "NotYet", "pay", "full_for", "case_stored", "note", "today", "FloodDay"]
 
 DAY = 86400
 COUNTS = ("cases", "higher", "line", "come_back", "busy", "refused")
@@ -31,6 +34,12 @@ def note(ctx: Context, what: str) -> None:
     """Count one event of `what` (one of COUNTS) in today's window."""
     with without_waiting_for_the_disk(ctx.db):  # one per attacking request, as a spend
         throttle.add(ctx.db, f"flood:day:{what}", 1, DAY, proofs.day_offset(ctx.settings))
+
+
+def _note_in_transaction(ctx: Context, what: str) -> None:
+    throttle.add_in_transaction(
+        ctx.db, f"flood:day:{what}", 1, DAY, proofs.day_offset(ctx.settings)
+    )
 
 
 def pay(
@@ -49,12 +58,18 @@ def pay(
     proofs.lane_bits). Raises NotPaid, or NotYet for a ticket not valid yet, or
     submissions.AlreadySubmitted for a form already received (a resend, which costs no derivation
     and so needs no payment: its answer is that it was received). A disclosure's proof pays for
-    its `declared_bytes` too (proofs.check_bits)."""
+    its `declared_bytes` too (proofs.check_bits). Past the day's budget a disclosure also takes a
+    turn for a new case (case_turns), or is told when one is free (case_turns.NoTurnYet, a NotYet):
+    looked at before anything is spent, so a junk form takes no turn from anyone, and taken once
+    the payment is good."""
     settings, db = ctx.settings, ctx.db
     if submissions.was_claimed(db, submission_token):
         raise submissions.AlreadySubmitted()
     lane = proofs.lane_bits(db, settings, purpose)  # before this proof counts in the load
+    rationed = purpose == "disclose" and proofs.over_case_budget(db, settings)
     try:
+        if rationed and (wait := case_turns.wait(settings)):
+            raise case_turns.NoTurnYet(wait)
         try:
             reached = proofs.spend_proof(db, settings, purpose, challenge, solution, declared_bytes)
             paid = "lane" if lane is not None and reached >= lane else "proof"
@@ -63,6 +78,8 @@ def pay(
                 raise
             tickets.spend_ticket(db, settings, purpose, ticket, bound)
             paid = "ticket"
+        if rationed and (wait := case_turns.take(settings)):  # taken meanwhile by another
+            raise case_turns.NoTurnYet(wait)
     except NotYet as exc:
         if not exc.early:  # placed in the line, or the line full: load, which officers are shown
             note(ctx, "come_back")
@@ -74,16 +91,28 @@ def pay(
     return paid
 
 
+def full_for(ctx: Context, purpose: str) -> int:
+    """Seconds until a form for `purpose` sent now can go in: until the no-script line has room,
+    and for a disclosure past the day's budget until a turn for a new case is free (case_turns);
+    0: now. Takes nothing (a page load)."""
+    free_in = tickets.line_free_in(ctx.settings, purpose)
+    if purpose == "disclose" and proofs.over_case_budget(ctx.db, ctx.settings):
+        free_in = max(free_in, case_turns.wait(ctx.settings))
+    return free_in
+
+
 def case_stored(ctx: Context, paid: str) -> None:
-    """Count a disclosure whose case is now stored against the day's budget (`cases_per_day`), and,
-    past it, as paid with the higher proof or a ticket from the line (`paid`, what `pay` gave).
-    Called once the case is stored, never at payment: a disclosure that paid and was then refused
-    (a channel with no reader, every officer excluded, a file refused, a fault) spends none of the
-    budget (issue 22 review, M3)."""
-    over = proofs.over_case_budget(ctx.db, ctx.settings)
-    note(ctx, "cases")
+    """Count a disclosure against the day's budget (`cases_per_day`), and, past it, as paid with
+    the higher proof or a ticket from the line (`paid`, what `pay` gave). In the caller's
+    transaction, the one that stores the case: the count and the case are kept whole or not at
+    all, so a disclosure that paid and was then refused (a channel with no reader, every officer
+    excluded, a file refused, a fault or a crash before the commit) spends none of the budget, and
+    none is spent for a case that was not stored (issue 22 review, M3 and the review after it).
+    Committed with the case, waiting for the disk as the case does."""
+    over = proofs.over_case_budget(ctx.db, ctx.settings)  # read under the case's write lock
+    _note_in_transaction(ctx, "cases")
     if over:
-        note(ctx, "line" if paid == "ticket" else "higher")
+        _note_in_transaction(ctx, "line" if paid == "ticket" else "higher")
 
 
 @dataclass(frozen=True)

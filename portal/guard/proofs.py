@@ -6,11 +6,11 @@ the set of spent nonces.
 A challenge is stateless until spent: an HMAC over what it says, its form, its difficulty in bits,
 a coarse expiry (rounded up to 10 minutes) and a random nonce. Spending a challenge or a ticket
 keeps a keyed hash of its nonce in the set of its retention window (`spent_proofs`, three sets
-rotated wholesale, never a time or an expiry), linked to no case; nothing records who solved what,
-how hard it was, or how long it took. The load that raises the difficulty is counted in each
-process's memory, never on disk (on PostgreSQL, for every node, in a sealed row of an UNLOGGED
-table: portal.store.shared_state): the data directory holds no time finer than the day of anything a
-discloser did (tests/guard/test_abuse.py).
+rotated, pruned in bounded batches, never a time or an expiry), linked to no case; nothing
+records who solved what, how hard it was, or how long it took. The load that raises the difficulty
+is counted in each process's memory, never on disk (on PostgreSQL, for every node, in a sealed row
+of an UNLOGGED table: portal.store.shared_state): the data directory holds no time finer than the
+day of anything a discloser did (tests/guard/test_abuse.py).
 """
 
 from __future__ import annotations
@@ -113,6 +113,17 @@ def load_ceiling(settings: Settings) -> int:
     than the load and the page's script is never asked past the cap (issue 22 review, H1)."""
     room = settings.pow_lane_bits + 1 if settings.pow_lane_bits > 0 else 0
     return min(settings.pow_max_bits, settings.pow_script_max_bits - room)
+
+
+def effective_bits(settings: Settings, name: str) -> int | None:
+    """The bits that take effect for the setting `name` (`pow_bits`, `pow_max_bits`: at most
+    `load_ceiling`; `pow_flood_bits`: at most `pow_script_max_bits`, as `required_bits` asks), or
+    None for another setting. For `portal setting set`, which says so (issue 22 review, M4)."""
+    if name in ("pow_bits", "pow_max_bits"):
+        return min(getattr(settings, name), load_ceiling(settings))
+    if name == "pow_flood_bits":
+        return min(settings.pow_flood_bits, settings.pow_script_max_bits)
+    return None
 
 
 def load_bits(db: Database, settings: Settings, purpose: str) -> int:
@@ -263,9 +274,30 @@ def _spent_hash(settings: Settings, nonce: str) -> str:
     return hmac.new(key(settings), b"spent|" + nonce.encode(), "sha256").hexdigest()
 
 
+def was_spent(db: Database, settings: Settings, nonce: str) -> bool:
+    """Whether the nonce's hash is kept as spent (`spend_nonce`): a read, no write."""
+    row = db.execute("SELECT 1 FROM spent_proofs WHERE nonce_hash = ?",
+                     [_spent_hash(settings, nonce)]).fetchone()
+    return row is not None
+
+
+def spent_mark(settings: Settings, nonce: str) -> int:
+    """A nonce's mark in the ticket line (portal.guard.tickets): a signed 64-bit keyed hash,
+    never 0 (an empty slot)."""
+    digest = hmac.new(key(settings), b"line|" + nonce.encode(), "sha256").digest()
+    return int.from_bytes(digest[:8], "big", signed=True) or 1
+
+
+PRUNE_BATCH = 500  # old spent rows deleted by one spend, in its transaction
+
+
 def spend_nonce(db: Database, settings: Settings, nonce: str, now: int) -> None:
     """Keep the keyed hash of a spent nonce in the set of the current retention window, one of
-    three rotated wholesale: a spend deletes the set of the window before the previous one. A row
+    three rotated: each spend deletes at most PRUNE_BATCH rows of the set of the window before the
+    previous one, so no spend holds the write lock for a whole window's rows (issue 22, fresh
+    review M5: 300,000 rows in one transaction held it for 4.8 s); a window's set is gone after
+    its rows / PRUNE_BATCH spends, and rows left of it meanwhile are only older spent nonces,
+    refused as spent rather than as expired. A row
     says only in which window (of `retention_seconds`) it was spent, never its 10-minute step or its
     expiry; rows sit in the order of their hashes. Every nonce expires within one window of its
     spend (`retention_seconds` covers the horizon), so the current and previous sets hold every
@@ -273,8 +305,9 @@ def spend_nonce(db: Database, settings: Settings, nonce: str, now: int) -> None:
     window = now // retention_seconds(settings)
     with without_waiting_for_the_disk(db), transaction(db):
         # Rows numbered past 2 are from before the sets (10-minute steps): they go too.
-        db.execute("DELETE FROM spent_proofs WHERE generation = ? OR generation > 2",
-                   [(window + 1) % 3])
+        db.execute(
+            "DELETE FROM spent_proofs WHERE nonce_hash IN (SELECT nonce_hash FROM spent_proofs"
+            " WHERE generation = ? OR generation > 2 LIMIT ?)", [(window + 1) % 3, PRUNE_BATCH])
         try:
             db.execute(
                 "INSERT INTO spent_proofs (nonce_hash, generation) VALUES (?, ?)",

@@ -49,15 +49,22 @@ def spent(db: Database, bucket: str, window_seconds: int, offset: int = 0) -> in
 
 def add(db: Database, bucket: str, amount: int, window_seconds: int, offset: int = 0) -> None:
     """Add `amount` to the current window of `bucket` (for budgets counted in bytes, not events)."""
-    start = window_of(epoch(), window_seconds, offset)
     with transaction(db):
-        db.execute(
-            "INSERT INTO throttle (bucket, window_start, count) VALUES (?, ?, ?) ON CONFLICT"
-            " (bucket) DO UPDATE SET count = CASE WHEN throttle.window_start ="
-            " excluded.window_start THEN throttle.count + excluded.count ELSE excluded.count END,"
-            " window_start = excluded.window_start",
-            [bucket, start, amount],
-        )
+        add_in_transaction(db, bucket, amount, window_seconds, offset)
+
+
+def add_in_transaction(
+    db: Database, bucket: str, amount: int, window_seconds: int, offset: int = 0
+) -> None:
+    """`add`, in the caller's transaction: the count is kept with what it counts, or not at all."""
+    start = window_of(epoch(), window_seconds, offset)
+    db.execute(
+        "INSERT INTO throttle (bucket, window_start, count) VALUES (?, ?, ?) ON CONFLICT"
+        " (bucket) DO UPDATE SET count = CASE WHEN throttle.window_start ="
+        " excluded.window_start THEN throttle.count + excluded.count ELSE excluded.count END,"
+        " window_start = excluded.window_start",
+        [bucket, start, amount],
+    )
 
 
 def seconds_left(window_seconds: int, offset: int = 0) -> int:

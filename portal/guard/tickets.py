@@ -22,7 +22,8 @@ How long the line is expected to be comes from how often placed tickets actually
 last MEASURED places whose outcome is known (used, or void), the share used, times the places still
 live, times the time between turns. A flood of tickets that never come back therefore soon lengthens
 nobody's wait. The line (the next free turn and the last places, turns and whether each was used,
-never who held them) is shared by every server process through a small file in memory (/dev/shm,
+never who held them, and marks of the nonces spent through it until their tickets expire) is shared
+by every server process through a small file in memory (/dev/shm,
 `_SharedLine`), never written to disk; on PostgreSQL by every node, through a sealed row
 (portal.store.shared_state).
 """
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portal.core.config import Settings
-from portal.guard import proofs
+from portal.guard import proofs, spent_marks
 from portal.guard.proofs import NotPaid
 from portal.store import Database, shared_state
 
@@ -81,12 +82,16 @@ def _step_ms(settings: Settings) -> int:
     return max(1, 60_000 // max(1, settings.tickets_per_minute))
 
 
-def ticket(settings: Settings, purpose: str, bound: str) -> Ticket:
+def ticket(settings: Settings, purpose: str, bound: str, lasts: int = 0) -> Ticket:
     """A ticket for `purpose`, bound to the form token `bound`, valid after the line's expected
-    wait now (at least `no_script_wait_seconds`, at most `ticket_line_seconds`). It takes no place
-    in the line: that is taken when it comes back (`spend_ticket`)."""
+    wait now (at least `no_script_wait_seconds`, at most `ticket_line_seconds`), and still good
+    `lasts` seconds from now (at most `ticket_line_seconds`, the horizon the spent set covers:
+    proofs.retention_seconds), for a page told to come back then. It takes no place in the line:
+    that is taken when it comes back (`spend_ticket`)."""
     wait = wait_now(settings, purpose)
-    return _make_ticket(settings, "t1", purpose, int(time.time()) + wait, wait, bound)
+    now = int(time.time())
+    return _make_ticket(settings, "t1", purpose, now + wait, wait, bound,
+                        now + min(max(0, lasts), settings.ticket_line_seconds))
 
 
 def wait_now(settings: Settings, purpose: str) -> int:
@@ -96,13 +101,14 @@ def wait_now(settings: Settings, purpose: str) -> int:
 
 
 def _make_ticket(settings: Settings, tag: str, purpose: str, first: int, second: int,
-                 bound: str) -> Ticket:
+                 bound: str, good_at: int = 0) -> Ticket:
     """`t1`: issued with a form page (valid from, wait told, in seconds); `t2`: holding a place in
     the line (turn in seconds, place); `t3`: holding a turn counted for it (turn, place). The MAC
     covers the tag, so a page's ticket cannot pass for a placed one, nor a placed one for a held
     one."""
     nonce = secrets.token_urlsafe(16)
-    expires = max(proofs.expiry(settings, int(time.time())), proofs.expiry(settings, first))
+    expires = max(proofs.expiry(settings, int(time.time())), proofs.expiry(settings, first),
+                  proofs.expiry(settings, good_at))
     numbers = f"{first}.{second}.{expires}"
     sealed = proofs.mac(settings, tag, purpose, numbers, nonce, _bound(bound))
     return Ticket(f"{tag}.{purpose}.{numbers}.{nonce}.{sealed}", first)
@@ -110,7 +116,8 @@ def _make_ticket(settings: Settings, tag: str, purpose: str, first: int, second:
 
 SHARED_DIR = Path("/dev/shm")
 _HEADER = 2  # the next free turn, the next place to write
-LINE_BYTES = 8 * (_HEADER + PLACES)
+_MARKS = _HEADER + PLACES  # then the marks of the nonces spent through the line (spent_marks)
+LINE_BYTES = 8 * (_MARKS + spent_marks.WORDS)
 
 _memory_lock = threading.Lock()
 _memory_lines: dict[str, bytes] = {}  # the lines where there is no /dev/shm to share them in
@@ -118,8 +125,8 @@ _memory_lines: dict[str, bytes] = {}  # the lines where there is no /dev/shm to 
 
 class _Line:
     """One line's state: the moment from which a turn is free (ms since the epoch; a turn is
-    counted when it is used), and a ring of the last places, each its turn in ms times two, plus
-    one once used (0: none)."""
+    counted when it is used), a ring of the last places, each its turn in ms times two, plus
+    one once used (0: none), and the marks of the nonces spent through it (`spend`)."""
 
     def __init__(self, raw: bytes, settings: Settings, now_ms: int) -> None:
         self.values = array("q", raw if len(raw) == LINE_BYTES else bytes(LINE_BYTES))
@@ -130,7 +137,14 @@ class _Line:
             self.values = array("q", bytes(LINE_BYTES))
 
     def _places(self):
-        return [(value >> 1, value & 1) for value in self.values[_HEADER:] if value]
+        return [(value >> 1, value & 1) for value in self.values[_HEADER:_MARKS] if value]
+
+    def spend(self, mark: int, expires: int) -> None:
+        """Mark a ticket's nonce spent (proofs.spent_mark) in the line, under the line's lock and
+        before its turn or place is taken; NotPaid if it is marked already: the same ticket sent
+        twice at once, before either is kept in the database (which is written after the lock,
+        `_keep_spent`). A mark is kept until its ticket's coarse expiry."""
+        spent_marks.spend(self.values, _MARKS, mark, expires, self.now_ms // 1000)
 
     def turn_free(self) -> bool:
         """Whether a turn is free now (one less than a second away counts: no one can be asked
@@ -198,27 +212,28 @@ class _SharedLine:
         here = hashlib.sha256(str(Path(settings.data_dir).resolve()).encode()).hexdigest()[:16]
         self.path = SHARED_DIR / f"portal-{here}-{proofs.key(settings).hex()[:16]}-{purpose}.line"
 
-    def update(self, change):
-        """Apply `change(line)` (a _Line it may change) atomically across processes; return what
-        it returns."""
+    def update(self, change, make=None):
+        """Apply `change(line)` (a _Line, or what `make(raw, settings, now_ms)` builds, that it may
+        change) atomically across processes; return what it returns."""
         now_ms = int(time.time() * 1000)
+        build = make or _Line
         if shared_state.in_database():  # every node's line: a sealed row (issue 30)
             def in_row(raw: bytes):
-                line = _Line(raw, self.settings, now_ms)
+                line = build(raw, self.settings, now_ms)
                 result = change(line)
                 return line.raw(), result
 
             return shared_state.update(self.settings, f"line:{self.name}", in_row)
         if not SHARED_DIR.is_dir():
             with _memory_lock:
-                line = _Line(_memory_lines.get(self.name, b""), self.settings, now_ms)
+                line = build(_memory_lines.get(self.name, b""), self.settings, now_ms)
                 result = change(line)
                 _memory_lines[self.name] = line.raw()
             return result
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            line = _Line(os.pread(fd, LINE_BYTES, 0), self.settings, now_ms)
+            line = build(os.pread(fd, LINE_BYTES, 0), self.settings, now_ms)
             before = line.raw()
             result = change(line)
             if line.raw() != before:
@@ -243,7 +258,8 @@ def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | Non
                  bound: str) -> None:
     """Check and spend a no-script ticket (`_come_back`, `_come_back_placed`). Raises NotPaid
     (Expired for a genuine ticket past its time), or NotYet (the ticket sent kept, or replaced by
-    `placed`)."""
+    `placed`). The database is read before the line's lock and written after it, never under it:
+    the lock, shared by every process (and on PostgreSQL every node), is held only in memory."""
     tag = text.split(".", 1)[0] if text else ""
     tag = tag if tag in ("t2", "t3") else "t1"
     _, _, first, second, expires, nonce, sent_mac = proofs.read_fields(text, tag, purpose, 3)
@@ -254,27 +270,46 @@ def spend_ticket(db: Database, settings: Settings, purpose: str, text: str | Non
     now = int(time.time())
     if int(expires) < now:
         raise Expired("expired")
-    shared = _SharedLine(settings, purpose)
-    if tag == "t1":
-        _come_back(db, settings, purpose, shared, int(first), int(second), nonce, bound)
-    else:
-        _come_back_placed(db, settings, purpose, shared, int(first), int(second), nonce, bound,
-                          held=tag == "t3")
+    if tag != "t1" and (int(second) >= PLACES or now > int(first) + TURN_GRACE_SECONDS):
+        raise Expired("void")  # a placed or held ticket past its turn and grace
+    if proofs.was_spent(db, settings, nonce):  # sent again: no turn, no place (a read)
+        raise NotPaid("already spent")
+    shared, spend = _SharedLine(settings, purpose), _spender(settings, nonce, int(expires))
+    try:
+        if tag == "t1":
+            _come_back(settings, purpose, shared, int(first), int(second), spend, bound)
+        else:
+            _come_back_placed(settings, purpose, shared, int(first), int(second), spend, bound,
+                              held=tag == "t3")
+    except NotYet as exc:
+        if exc.placed is not None:  # a place taken: spent, as a turn used
+            _keep_spent(db, settings, nonce, now)
+        raise
+    _keep_spent(db, settings, nonce, now)
 
 
-def _spender(db: Database, settings: Settings, nonce: str, now: int):
-    """Spending the ticket's nonce, called inside the line's update before it takes a turn or a
-    place: NotPaid for a ticket spent already leaves the line as it was (a ticket sent again used
-    to take a turn, or a place, each time, and then be refused: one ticket replayed every two
-    seconds held every turn)."""
-    return lambda: proofs.spend_nonce(db, settings, nonce, now)
+def _spender(settings: Settings, nonce: str, expires: int):
+    """Spending the ticket's nonce in the line, called inside the line's update before it takes a
+    turn or a place: NotPaid for a ticket spent already leaves the line as it was (a ticket sent
+    again used to take a turn, or a place, each time, and then be refused: one ticket replayed
+    every two seconds held every turn)."""
+    mark = proofs.spent_mark(settings, nonce)
+    return lambda line: line.spend(mark, expires)
+
+
+def _keep_spent(db: Database, settings: Settings, nonce: str, now: int) -> None:
+    """The nonce kept as spent in the database, once the line's lock is let go (issue 22 review,
+    L2: a write under it held every process's line behind one commit). Between the two the
+    line's mark refuses the same ticket sent again; NotPaid here only if the mark was gone (more
+    than spent_marks.SLOTS spends since it), its turn or place then taken once more."""
+    proofs.spend_nonce(db, settings, nonce, now)
 
 
 def _seconds(ms: int) -> int:
     return -(-ms // 1000)
 
 
-def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) -> None:
+def _come_back(settings, purpose, shared, valid_from, waited, spend, bound) -> None:
     """A page's ticket: before its wait is over, kept (NotYet); its wait is over once it has
     waited what it was told, or what the line now expects if that is less (a line forecast long
     that turned out short keeps no one waiting). Then it is served if a turn is free; else it
@@ -289,7 +324,7 @@ def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) 
         if ready > now:
             return "early", ready - now
         if line.turn_free():
-            spend()  # before the turn is used: a ticket sent again (spent) takes no turn
+            spend(line)  # before the turn is used: a ticket sent again (spent) takes no turn
             line.use_turn()
             return None
         backlog = max(0, line.values[0] - line.now_ms)
@@ -298,10 +333,9 @@ def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) 
         if ahead > settings.ticket_line_seconds * 1000:
             return "full", max(1, _seconds(ahead) - settings.ticket_line_seconds)
         turn = _seconds(line.now_ms + ahead)
-        spend()  # one place per page's ticket, and none for one spent already
+        spend(line)  # one place per page's ticket, and none for one spent already
         return turn, line.place(turn * 1000)
 
-    spend = _spender(db, settings, nonce, now)
     taken = shared.update(take)
     if taken is None:
         return proofs.count_spent(settings, purpose)
@@ -311,9 +345,9 @@ def _come_back(db, settings, purpose, shared, valid_from, waited, nonce, bound) 
     raise NotYet(max(1, turn - now), _make_ticket(settings, "t2", purpose, turn, index, bound))
 
 
-def _come_back_placed(db, settings, purpose, shared, turn, index, nonce, bound, *, held=False
+def _come_back_placed(settings, purpose, shared, turn, index, spend, bound, *, held=False
                       ) -> None:
-    """A placed ticket: void past its turn and grace (Expired). Served whenever a turn is free,
+    """A placed ticket (void past its turn and grace: spend_ticket). Served whenever a turn is free,
     even before its turn (the places ahead were not used: it moves up). Else, before its turn it
     is kept; at or after it, the next turn is held for it (counted now, so no other ticket can
     take it) and it comes back as a held ticket (`t3`, `held`) for that turn, served then whatever
@@ -321,35 +355,32 @@ def _come_back_placed(db, settings, purpose, shared, turn, index, nonce, bound, 
     for ever. Only past the line's length is its place moved instead, to the next turn expected
     free for the places ahead of it, as a placed ticket for that turn."""
     now = int(time.time())
-    if index >= PLACES or now > turn + TURN_GRACE_SECONDS:
-        raise Expired("void")
 
     def take(line: _Line):
         if held:  # its turn was counted when it was held
             if turn * 1000 - line.now_ms >= 1000:
                 return "kept", turn
-            spend()
+            spend(line)
             return None
         if line.turn_free():
-            spend()
+            spend(line)
             line.use_turn()
             line.mark_used(index, turn * 1000)
             return None
         if turn * 1000 > line.now_ms:
             return "kept", turn
         if line.next_turn_ms() - line.now_ms <= settings.ticket_line_seconds * 1000:
-            spend()
+            spend(line)
             at = line.hold_turn()
             line.place(at, index)
             line.mark_used(index, at)  # it came back at its turn: the place was used
             return "t3", at // 1000
         ahead = min(line.expected_ms(before=turn * 1000), settings.ticket_line_seconds * 1000)
         moved = _seconds(line.now_ms + max(1000, ahead))
-        spend()
+        spend(line)
         line.place(moved * 1000, index)
         return "t2", moved
 
-    spend = _spender(db, settings, nonce, now)
     taken = shared.update(take)
     if taken is None:
         return proofs.count_spent(settings, purpose)

@@ -10,7 +10,7 @@ from portal.casework import consent, identity, oral, workflow
 from portal.casework.categories import known_category
 from portal.core.context import Context
 from portal.core.words import N_
-from portal.guard import submissions, work_queues
+from portal.guard import flood, submissions, work_queues
 from portal.intake import file_cleaning, receipts
 from portal.intake.receiving import Intake, begin_disclosure
 from portal.keys import accounts, channels, conflicts, recovery, roster
@@ -166,6 +166,7 @@ def complete_disclosure(
     submission_token: str | None = None,
     excluded: list[int] | tuple = (),
     oral_by: int | None = None,
+    paid: str | None = None,
 ) -> str:
     """Store the case whole (or not at all) and return its receipt code, which is never stored.
 
@@ -175,7 +176,9 @@ def complete_disclosure(
     submissions.AlreadySubmitted
     when `submission_token` was used before (nothing is stored then, and no receipt exists to show:
     the first answer was the only one). `oral_by`: the officer recording an oral disclosure
-    (portal.casework.oral).
+    (portal.casework.oral). `paid`: what the discloser paid with (portal.guard.flood.pay: "proof",
+    "ticket", "lane"), counted against the day's budget on new cases in the case's transaction
+    (flood.case_stored); None for a disclosure that paid nothing (an oral one, the demo's).
     """
     channel = channels.find_channel(ctx, values.get("channel") or "")
     excluded_ids = set(excluded)
@@ -196,6 +199,8 @@ def complete_disclosure(
     attachments = intake.commit_files()
     with transaction(ctx.db):
         submissions.claim(ctx.db, submission_token, intake.day)
+        if paid is not None:  # with the case or not at all (issue 22 review)
+            flood.case_stored(ctx, paid)
         # Chosen again under the write lock: a membership removed while the receipt's key was
         # derived (seconds, or longer waiting for a slot) must not receive the case.
         readers = verified_readers(ctx, channel, excluded_ids)

@@ -71,6 +71,28 @@ def receipt_salts(ctx: Context) -> tuple[bytes, ...]:
     return (own, *[bytes(salt) for (salt,) in rows if bytes(salt) != own])
 
 
+def salts_for_the_browser(ctx: Context) -> list[bytes]:
+    """The salts of cases moved here (receipt_salts, this installation's own left out), padded
+    with decoys to the next power of two and sorted in byte order, for a status check with script
+    (docs/sealed-submission.md, section 3): 16 bytes each, none when no case moved here. Anyone
+    can read them, so their number is shown only as 1, 2, 4, 8, ...; a decoy is an HMAC-SHA256 of
+    the installation's secret key, so the list is the same at every request and a decoy cannot
+    be told from a real salt by asking twice. A browser derives once per salt it tries."""
+    moved = list(receipt_salts(ctx)[1:])
+    padded = 1 << (len(moved) - 1).bit_length() if moved else 0
+    key = ctx.settings.secret_key
+    decoys = (
+        hmac.new(key, b"decoy receipt salt %d" % n, "sha256").digest()[:SALT_SIZE]
+        for n in range(padded)
+    )
+    for decoy in decoys:
+        if len(moved) == padded:
+            break
+        if decoy not in moved:
+            moved.append(decoy)
+    return sorted(moved)
+
+
 def salt_of_case(ctx: Context, case_id: str) -> bytes:
     """The installation salt the case's receipt was derived under (its sending installation's for
     a case moved here, else this installation's own)."""

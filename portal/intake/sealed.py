@@ -11,7 +11,7 @@ import crypto
 from portal.casework import consent, identity, oral, workflow
 from portal.core.clock import today
 from portal.core.context import Context
-from portal.guard import submissions
+from portal.guard import flood, submissions
 from portal.intake import cases, receipts, receiving, replies, reply_tokens, sealed_uploads
 from portal.intake.sealed_wire import Malformed, SealedDisclosure, SealedReply
 from portal.keys import channels, conflicts, recovery, roster, sessions
@@ -99,11 +99,12 @@ def _kdf_json(params: crypto.KdfParams) -> dict:
 
 
 def status_receipt_setup(ctx: Context) -> dict:
-    """What a status check with script needs to derive the lookup of a typed receipt of any
-    version (docs/sealed-submission.md, section 3): the salt and every version the installation
-    opens with its Argon2id cost, the current one first; the page tries them in this order."""
+    """A status check with script's salts and versions (docs/sealed-submission.md, section 3):
+    this installation's salt, then those of cases moved here (receipts.salts_for_the_browser),
+    and each version opened with its Argon2id cost, current first; tried in this order."""
     return {
         "salt": ctx.settings.install_salt,
+        "moved_salts": receipts.salts_for_the_browser(ctx),
         "versions": [
             {"version": version, "params": _kdf_json(params)}
             for version, params in receipts.receipt_versions(ctx.settings)
@@ -134,8 +135,12 @@ def check_sealed_disclosure(ctx: Context, wire: SealedDisclosure, bound: str) ->
         raise Malformed("attachments: an upload is not finished, or not this page's.") from None
 
 
-def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure, bound: str) -> str:
+def complete_sealed_disclosure(
+    ctx: Context, wire: SealedDisclosure, bound: str, paid: str | None = None
+) -> str:
     """Store a disclosure sealed in the browser whole, or nothing; returns its channel's name.
+    `paid` (what portal.guard.flood.pay gave) is counted against the day's budget on new cases in
+    the case's transaction (flood.case_stored), as for a case the server seals.
 
     Raises what check_sealed_disclosure raises (cases.NoReceiver, cases.NoVerifiedReader,
     conflicts.ExcludedEveryone, DayChanged, RosterChanged, submissions.AlreadySubmitted,
@@ -148,7 +153,7 @@ def complete_sealed_disclosure(ctx: Context, wire: SealedDisclosure, bound: str)
     uploads = wire.uploads
     blobs = _adopted(ctx, uploads, wire.day)
     try:
-        _store_whole(ctx, wire, channel, blobs)
+        _store_whole(ctx, wire, channel, blobs, paid)
     except BaseException:
         sealed_uploads.give_back(ctx, uploads, blobs)
         raise
@@ -162,9 +167,13 @@ def _adopted(ctx: Context, uploads: list[str], day: str) -> list[str]:
         raise Malformed("attachments: an upload was taken by another request.") from None
 
 
-def _store_whole(ctx: Context, wire: SealedDisclosure, channel, blobs: list[str]) -> None:
+def _store_whole(
+    ctx: Context, wire: SealedDisclosure, channel, blobs: list[str], paid: str | None
+) -> None:
     with transaction(ctx.db):
         submissions.claim(ctx.db, wire.submission_token, wire.day)
+        if paid is not None:  # with the case or not at all (issue 22 review)
+            flood.case_stored(ctx, paid)
         # Chosen again under the write lock, as for a case the server seals.
         readers = cases.verified_readers(ctx, channel, wire.excluded)
         recovery_key = recovery.admitted_key(ctx, channel.id)

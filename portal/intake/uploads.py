@@ -15,19 +15,23 @@ from streaming_form_data.parser import ParseFailedException, parse_content_bound
 from streaming_form_data.targets import BaseTarget
 from werkzeug.datastructures import MultiDict
 
+from portal.core.words import N_
+
 # gunicorn receives a body of known length up to 1 MiB per recv(); reading less at a time makes it
 # keep the rest and copy it again on every read.
 READ_SIZE = 1024 * 1024
 
 
 class TooLarge(Exception):
-    """`what` (a part of the form, in words) is over its `limit`: bytes, or with `in_bytes` False a
-    count (of files)."""
+    """`what` (a part of the form, in words: a message of the catalogue, N_, whose placeholders
+    `parts` fill) is over its `limit`: bytes, or with `in_bytes` False a count (of files).
+    `what` is its English; `what_message` and `parts` let a page word it in its language."""
 
-    def __init__(self, what: str, limit: int, *, in_bytes: bool = True) -> None:
+    def __init__(self, what: str, limit: int, *, in_bytes: bool = True, **parts) -> None:
         unit = " bytes" if in_bytes else ""
-        super().__init__(f"{what} is larger than the limit of {limit}{unit}")
-        self.what = what
+        self.what_message, self.parts = what, parts
+        self.what = what % parts if parts else what
+        super().__init__(f"{self.what} is larger than the limit of {limit}{unit}")
         self.limit = limit
         self.in_bytes = in_bytes
         self.fields: MultiDict = MultiDict()
@@ -84,22 +88,23 @@ class _Budget:
     def spend(self, n: int) -> None:
         self.total += n
         if self.total > self.limits.total_bytes:
-            raise TooLarge("This submission", self.limits.total_bytes)
+            raise TooLarge(N_("This submission"), self.limits.total_bytes)
 
     def spend_text(self, n: int) -> None:
         # One text budget for the whole request, however many parts it comes in.
         self.text += n
         if self.text > self.limits.text_bytes:
-            raise TooLarge("The text of this form", self.limits.text_bytes)
+            raise TooLarge(N_("The text of this form"), self.limits.text_bytes)
         self.spend(n)
 
     def count_file(self) -> None:
         self.files += 1
         if self.files > self.limits.max_files:
             raise TooLarge(
-                f"The number of files (more than {self.limits.max_files})",
+                N_("The number of files (more than %(count)s)"),
                 self.limits.max_files,
                 in_bytes=False,
+                count=self.limits.max_files,
             )
 
 
@@ -149,7 +154,8 @@ class _FileTarget(BaseTarget):
         self._size += len(chunk)
         self._budget.spend(len(chunk))
         if self._size > self._budget.limits.file_bytes:
-            raise TooLarge(f"The file {self.multipart_filename!r}", self._budget.limits.file_bytes)
+            raise TooLarge(N_("The file '%(name)s'"), self._budget.limits.file_bytes,
+                           name=self.multipart_filename)
         self._sink.write(chunk)
 
     def on_finish(self) -> None:

@@ -36,6 +36,7 @@ from typing import Iterator
 from portal.core.clock import today
 from portal.core.config import load_settings
 from portal.core.installation_file import INSTALLATION_FILE, write_private_json
+from portal.core.words import N_, Sentence
 from portal.operations import backup_postgres
 from portal.store.blobs import BLOB_SUFFIX
 from portal.store.db import connect, database_url
@@ -63,9 +64,10 @@ class Summary:
     )
 
 
-def _empty_folder(path: Path, what: str) -> None:
+def _empty_folder(path: Path, refusal: str) -> None:
+    # `refusal`: the sentence (N_) saying that `path` (%(path)s) is not empty.
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise BackupError(f"{path} is not empty: {what} goes into a new or empty folder.")
+        raise BackupError(Sentence(refusal, path=str(path)))
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(path, 0o700)
 
@@ -136,7 +138,7 @@ def make_backup(data_dir: Path, dest: Path) -> Summary:
     (portal.store.connect)."""
     settings = load_settings(data_dir)
     existed = dest.exists()
-    _empty_folder(dest, "a backup")
+    _empty_folder(dest, N_("%(path)s is not empty: a backup goes into a new or empty folder."))
     try:
         if database_url():
             return _dump_installation(settings, data_dir, dest)
@@ -172,10 +174,9 @@ def _copy_installation(settings, data_dir: Path, dest: Path) -> Summary:
             relative = f"{BLOBS}/{name}{BLOB_SUFFIX}"
             source_path = settings.blob_dir / f"{name}{BLOB_SUFFIX}"
             if not source_path.exists():
-                raise BackupError(
-                    f"The database refers to {relative}, which is missing from {data_dir}; "
-                    "the installation itself is damaged."
-                )
+                raise BackupError(Sentence(N_(
+                    "The database refers to %(file)s, which is missing from %(folder)s;"
+                    " the installation itself is damaged."), file=relative, folder=str(data_dir)))
             files[relative] = dict(zip(("sha256", "bytes"), _copy(source_path, dest / relative)))
     files[INSTALLATION_FILE] = dict(
         zip(("sha256", "bytes"), _copy(data_dir / INSTALLATION_FILE, dest / INSTALLATION_FILE))
@@ -231,55 +232,57 @@ def check_backup(src: Path, expect: str | None = None) -> dict:
     the wrong size or digest, a file the manifest does not list, a damaged database, or a blob the
     database needs that is not there."""
     if not src.is_dir():
-        raise BackupError(f"{src} is not a backup folder.")
+        raise BackupError(Sentence(N_("%(path)s is not a backup folder."), path=str(src)))
     if (
         expect is not None
         and (src / MANIFEST).is_file()
         and not hmac.compare_digest(_digest(src / MANIFEST)[0], expect.strip().lower())
     ):
-        raise BackupError(
-            "The backup's manifest does not match the digest you gave: the backup was changed "
-            "after it was made. Do not restore it."
-        )
+        raise BackupError(N_(
+            "The backup's manifest does not match the digest you gave: the backup was changed"
+            " after it was made. Do not restore it."))
     try:
         manifest = json.loads((src / MANIFEST).read_text())
         files = manifest["files"]
         if manifest.get("format") != FORMAT or not isinstance(files, dict):
             raise ValueError("unknown format")
     except FileNotFoundError:
-        raise BackupError(
-            f"The backup in {src} is incomplete: it has no {MANIFEST} (the backup did not finish)."
-        )
+        raise BackupError(Sentence(N_(
+            "The backup in %(path)s is incomplete: it has no %(manifest)s (the backup did not"
+            " finish)."), path=str(src), manifest=MANIFEST))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BackupError(f"The backup's {MANIFEST} cannot be read ({exc}).")
+        raise BackupError(Sentence(N_("The backup's %(manifest)s cannot be read (%(why)s)."),
+                                   manifest=MANIFEST, why=str(exc)))
     on_postgres = manifest.get("engine") == backup_postgres.ENGINE
     for required in (backup_postgres.DUMP if on_postgres else DATABASE, INSTALLATION_FILE, HEAD):
         if required not in files:
-            raise BackupError(f"The backup is incomplete: its manifest does not list {required}.")
+            raise BackupError(Sentence(N_(
+                "The backup is incomplete: its manifest does not list %(file)s."), file=required))
     for relative, expected in files.items():
         if not isinstance(expected, dict):
-            raise BackupError(
-                f"The backup's {MANIFEST} cannot be read (the entry for {relative!r} is not a "
-                "size and digest)."
-            )
+            raise BackupError(Sentence(N_(
+                "The backup's %(manifest)s cannot be read (the entry for '%(file)s' is not a size"
+                " and digest)."), manifest=MANIFEST, file=relative))
         path = src / relative
         if Path(relative).is_absolute() or ".." in Path(relative).parts:
-            raise BackupError(
-                f"The manifest names {relative!r}, which is not a file inside the backup."
-            )
+            raise BackupError(Sentence(N_(
+                "The manifest names '%(file)s', which is not a file inside the backup."),
+                file=relative))
         if not path.is_file():
-            raise BackupError(f"The backup is incomplete: {relative} is missing.")
+            raise BackupError(Sentence(N_("The backup is incomplete: %(file)s is missing."),
+                                       file=relative))
         digest, size = _digest(path)
         if size != expected.get("bytes") or digest != expected.get("sha256"):
-            raise BackupError(
-                f"The backup is damaged: {relative} does not match its digest in the manifest "
-                f"({size} bytes, manifest says {expected.get('bytes')})."
-            )
+            raise BackupError(Sentence(N_(
+                "The backup is damaged: %(file)s does not match its digest in the manifest"
+                " (%(size)s bytes, manifest says %(listed)s)."),
+                file=relative, size=size, listed=expected.get("bytes")))
     listed = set(files)
     for path in sorted(src.rglob("*")):
         relative = path.relative_to(src).as_posix()
         if path.is_file() and relative != MANIFEST and relative not in listed:
-            raise BackupError(f"The backup holds {relative}, which its manifest does not list.")
+            raise BackupError(Sentence(N_(
+                "The backup holds %(file)s, which its manifest does not list."), file=relative))
     if on_postgres:  # its blobs are in the dump; its head was read from the dump's snapshot
         with _pg_tools():
             backup_postgres.check_dump(src)
@@ -292,16 +295,16 @@ def check_backup(src: Path, expect: str | None = None) -> dict:
     finally:
         conn.close()
     if verdict != "ok":
-        raise BackupError(f"The backup's database is damaged: {verdict}.")
+        raise BackupError(Sentence(N_("The backup's database is damaged: %(verdict)s."),
+                                   verdict=verdict))
     blob_names, head, _, _ = _snapshot_facts(src / DATABASE)
     for name in blob_names:
         if f"{BLOBS}/{name}{BLOB_SUFFIX}" not in listed:
-            raise BackupError(
-                f"The backup is incomplete: the database needs {BLOBS}/{name}{BLOB_SUFFIX}, "
-                "which it does not hold."
-            )
+            raise BackupError(Sentence(N_(
+                "The backup is incomplete: the database needs %(file)s, which it does not"
+                " hold."), file=f"{BLOBS}/{name}{BLOB_SUFFIX}"))
     if head != manifest.get("audit_head"):
-        raise BackupError("The backup's audit head does not match its database.")
+        raise BackupError(N_("The backup's audit head does not match its database."))
     return manifest
 
 
@@ -316,9 +319,9 @@ def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
     manifest = check_backup(src, expect)
     on_postgres = manifest.get("engine") == backup_postgres.ENGINE
     if database_url() and not on_postgres:
-        raise BackupError("This backup is of an SQLite installation; unset PORTAL_DATABASE_URL"
-                          " to restore it into a data directory of its own.")
-    _empty_folder(data_dir, "a restore")
+        raise BackupError(N_("This backup is of an SQLite installation; unset PORTAL_DATABASE_URL"
+                             " to restore it into a data directory of its own."))
+    _empty_folder(data_dir, N_("%(path)s is not empty: a restore goes into a new or empty folder."))
     try:
         if on_postgres:
             with _pg_tools():
@@ -331,7 +334,8 @@ def restore(src: Path, data_dir: Path, expect: str | None = None) -> Summary:
                 expected["sha256"],
                 expected["bytes"],
             ):
-                raise BackupError(f"{relative} changed while it was being restored; try again.")
+                raise BackupError(Sentence(N_(
+                    "%(file)s changed while it was being restored; try again."), file=relative))
         _fsync_dir(data_dir / BLOBS)
         _fsync_dir(data_dir)
         return _verify_restored(data_dir, manifest)
@@ -352,7 +356,8 @@ def _verify_restored(data_dir: Path, manifest: dict) -> Summary:
             ctx, audit_head.Head(head["length"], head["head"]) if head["length"] else None
         )
         if not verdict.intact:
-            raise BackupError(f"The backup's audit chain does not verify: {verdict.message}")
+            raise BackupError(Sentence(N_("The backup's audit chain does not verify: %(why)s"),
+                                       why=verdict.message))
         cases = ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
     finally:
         ctx.db.conn.close()

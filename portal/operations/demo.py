@@ -25,6 +25,7 @@ import crypto
 from crypto import bundle
 from portal.core.context import open_context
 from portal.core.installation_file import INSTALLATION_FILE, create_installation, write_private_json
+from portal.core.words import N_, Sentence
 from portal.intake import sealed
 from portal.keys import (
     accounts,
@@ -46,9 +47,9 @@ DEMO_ADMIN_EMAIL = "admin@demo.example"
 # (key in the credentials file, role, email, display name, printed label) of each demo account, in
 # the order they are printed. Two officers, so what needs a second officer can be tried.
 DEMO_ACCOUNTS = (
-    ("officer", "officer", DEMO_EMAIL, "Demo Officer", "Officer"),
-    ("second_officer", "officer", DEMO_SECOND_EMAIL, "Second Officer", "Second officer"),
-    ("admin", "admin", DEMO_ADMIN_EMAIL, "Demo Administrator", "Administrator"),
+    ("officer", "officer", DEMO_EMAIL, "Demo Officer", N_("Officer")),
+    ("second_officer", "officer", DEMO_SECOND_EMAIL, "Second Officer", N_("Second officer")),
+    ("admin", "admin", DEMO_ADMIN_EMAIL, "Demo Administrator", N_("Administrator")),
 )
 RECEIPT_KEY = "discloser_receipt"
 RELEASE_KEY = "release_case"  # the case whose identity release waits for the second officer
@@ -166,76 +167,80 @@ def _ask_for_recovery_key(ctx) -> str:
     return crypto.key_fingerprint(public_key)
 
 
-def _to_try(base: str, stored: dict) -> list[str]:
+def _to_try(base: str, stored: dict) -> list[Sentence]:
     """What needs two people, and where to try it, once each account has replaced its printed
     credentials."""
     lines = [
-        "  To try what needs two people, once each account has signed in and replaced its printed"
-        " credentials:",
-        f"    - The signed roster: a channel of two officers does not start it by itself. One"
-        f" officer starts it on {base}/console/roster after comparing the fingerprints each"
-        " officer's account page shows (start it after both have signed in, so both are"
-        " admitted).",
-        f"    - Sealing in the browser ({base}/static/seal/disclose.html) needs that roster:"
-        " until it is started the page says it cannot seal to the channel yet. `make run`"
-        " signs the page's bundle again at each start; restart it after starting the roster.",
+        Sentence(N_("  To try what needs two people, once each account has signed in and replaced"
+                    " its printed credentials:")),
+        Sentence(N_("    - The signed roster: a channel of two officers does not start it by"
+                    " itself. One officer starts it on %(url)s after comparing the"
+                    " fingerprints each officer's account page shows (start it after both have"
+                    " signed in, so both are admitted)."), url=f"{base}/console/roster"),
+        Sentence(N_("    - Sealing in the browser (%(url)s) needs that"
+                    " roster: until it is started the page says it cannot seal to the channel yet."
+                    " `make run` signs the page's bundle again at each start; restart it after"
+                    " starting the roster."), url=f"{base}/static/seal/disclose.html"),
     ]
     if stored.get(RELEASE_KEY):
-        lines.append(
-            f"    - A release of the discloser's identity (s 17): the Officer asked for one in"
-            f" {stored[RELEASE_KEY]}; the Second officer confirms or refuses it (\"What needs"
-            " you\" in the inbox). Nobody confirms their own."
-        )
+        lines.append(Sentence(N_(
+            "    - A release of the discloser's identity (s 17): the Officer asked for one in"
+            " %(case)s; the Second officer confirms or refuses it (\"What needs you\" in the"
+            " inbox). Nobody confirms their own."), case=stored[RELEASE_KEY]))
     if stored.get(RECOVERY_KEY):
-        lines.append(
-            f"    - A recovery key for {DEMO_CHANNEL} waits for an officer to confirm it on"
-            f" {base}/console/memberships; its fingerprint, as custodians would read it to you:"
-            f" {stored[RECOVERY_KEY]}."
-        )
-    lines.append(
-        f"    - Offboarding: the Administrator asks on {base}/console/admin/offboarding; an officer"
-        " of the channel signs it on the roster page (\"What needs you\" links to it). Try it"
-        " last: the offboarded officer can no longer sign in."
-    )
+        lines.append(Sentence(N_(
+            "    - A recovery key for %(channel)s waits for an officer to confirm it on"
+            " %(url)s; its fingerprint, as custodians would read it to you:"
+            " %(fingerprint)s."), channel=DEMO_CHANNEL, url=f"{base}/console/memberships",
+            fingerprint=stored[RECOVERY_KEY]))
+    lines.append(Sentence(N_(
+        "    - Offboarding: the Administrator asks on %(url)s; an"
+        " officer of the channel signs it on the roster page (\"What needs you\" links to it)."
+        " Try it last: the offboarded officer can no longer sign in."),
+        url=f"{base}/console/admin/offboarding"))
     return lines
 
 
 def _lines(data_dir: Path, port: int, stored: dict) -> list[str]:
+    """What `portal demo` prints: Sentences of the catalogue (portal.cli says them in the
+    operator's language), and the credentials' lines as they are, for a person to copy."""
     base = f"http://127.0.0.1:{port}"
-    lines = [
-        "Demo installation in " + str(data_dir) + " (demo only: do not send real disclosures).",
-        "  Its roster roots are pinned in the data directory by the portal itself, so the signed"
-        " roster's protection against a database writer is not in force in a demo"
-        " (SECURITY.md, \"Signed roster\").",
+    lines: list[str] = [
+        Sentence(N_("Demo installation in %(folder)s (demo only: do not send real disclosures)."),
+                 folder=str(data_dir)),
+        Sentence(N_("  Its roster roots are pinned in the data directory by the portal itself, so"
+                    " the signed roster's protection against a database writer is not in force in"
+                    " a demo (SECURITY.md, \"Signed roster\").")),
     ]
     for key, _, email, _, label in DEMO_ACCOUNTS:
         creds = stored.get(key)
         if creds is None:
-            lines.append(f"  {label} {email}: has chosen their own passphrase and second factor.")
+            lines.append(Sentence(N_("  %(label)s %(email)s: has chosen their own passphrase and"
+                                     " second factor."), label=Sentence(label), email=email))
             continue
         lines += [
-            f"  {label}: {creds['email']}",
+            Sentence(N_("  %(label)s: %(email)s"), label=Sentence(label), email=creds["email"]),
             f"    passphrase:  {creds['passphrase']}",
             f"    totp secret: {creds['totp']}",
         ]
     lines += [
-        "  At first sign-in each demo account chooses a new passphrase and second factor;"
-        " the printed ones then stop working.",
-        f"  Invented cases in {DEMO_CHANNEL}: new, acknowledged, being assessed (with a"
-        " conversation), referred (s 16), and closed with no further action (s 15).",
+        Sentence(N_("  At first sign-in each demo account chooses a new passphrase and second"
+                    " factor; the printed ones then stop working.")),
+        Sentence(N_("  Invented cases in %(channel)s: new, acknowledged, being assessed (with a"
+                    " conversation), referred (s 16), and closed with no further action (s 15)."),
+                 channel=DEMO_CHANNEL),
     ]
     if stored.get(RECEIPT_KEY):
-        lines.append(
-            f"  The discloser's receipt of the case with a conversation: {stored[RECEIPT_KEY]}"
-            f" (at {base}/status)"
-        )
+        lines.append(Sentence(N_("  The discloser's receipt of the case with a conversation:"
+                                 " %(receipt)s (at %(url)s)"),
+                              receipt=stored[RECEIPT_KEY], url=f"{base}/status"))
     lines += _to_try(base, stored)
     lines += [
-        (
-            f"Six-digit codes: run `{_command(data_dir)} demo code` (each code works once, then"
-            " wait for the next, or use the recovery code it also gives, once)."
-        ),
-        f"Portal: {base}/   Console: {base}/console/login",
+        Sentence(N_("Six-digit codes: run `%(command)s demo code` (each code works once, then"
+                    " wait for the next, or use the recovery code it also gives, once)."),
+                 command=_command(data_dir)),
+        Sentence(N_("Portal: %(portal)s   Console: %(console)s"), portal=f"{base}/",
+                 console=f"{base}/console/login"),
     ]
     return lines
 

@@ -49,23 +49,29 @@ BUNDLE_FILES = (RELEASE_KEY_NAME, MANIFEST_NAME, SIGNATURE_NAME)
 DATA_BUNDLE_DIR = "seal-bundle"
 
 
-def bundle_file(settings, static_seal: Path, name: str) -> Path | None:
-    """Where the served `name` (one of BUNDLE_FILES) is, or None.
+def bundle_file(settings, static_seal: Path, name: str) -> bytes | None:
+    """The bytes served as `name` (one of BUNDLE_FILES), or None.
 
     The manifest and its signature: the data directory's `seal-bundle/` first (`portal
     sign-bundle --out DATA_DIR/seal-bundle`: they are signed, so whoever writes there can only
     serve another signed release), else the served `static_seal` folder. The release key, which
     decides whose signature the page accepts, never from the data directory: the operator's
-    `settings.release_key_file` (PORTAL_RELEASE_KEY) when release_key_refusal finds nothing
-    against it, else the installed `static_seal` folder (the code itself)."""
+    `settings.release_key_file` (PORTAL_RELEASE_KEY) as read_release_key_file reads it (checked,
+    then read from the one handle checked), else the installed `static_seal` folder (the code
+    itself)."""
     if name != RELEASE_KEY_NAME:
         folders = (settings.data_dir / DATA_BUNDLE_DIR, static_seal)
-        return next((folder / name for folder in folders if (folder / name).is_file()), None)
-    if settings.release_key_file:
-        path = Path(settings.release_key_file)
-        return path if path.is_file() and not release_key_problem(settings) else None
-    installed = static_seal / RELEASE_KEY_NAME
-    return installed if installed.is_file() else None
+        found = next((folder / name for folder in folders if (folder / name).is_file()), None)
+    elif not settings.release_key_file:
+        found = static_seal / RELEASE_KEY_NAME
+    elif settings.release_key_unchecked:
+        found = Path(settings.release_key_file)  # the demo's own key in its data directory
+    else:
+        try:
+            return read_release_key_file(Path(settings.release_key_file), settings.data_dir)
+        except ReleaseKeyRefused:
+            return None
+    return found.read_bytes() if found is not None and found.is_file() else None
 
 
 def release_key_problem(settings) -> str | None:
@@ -76,39 +82,127 @@ def release_key_problem(settings) -> str | None:
     return release_key_refusal(Path(settings.release_key_file), settings.data_dir)
 
 
+IN_DATA_DIR = "is in the data directory, which the portal's user can write"
+# As Linux's own bound on links followed in one path (MAXSYMLINKS, path_resolution(7)).
+MAX_LINKS = 40
+
+
+class ReleaseKeyRefused(Exception):
+    """The operator's release key file is not served; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Followed:
+    """Where a path ends once every symbolic link on the way is followed and checked: the file
+    and its stat (st_dev, st_ino) at the moment of the check."""
+
+    path: Path
+    stat: os.stat_result
+
+
 def release_key_refusal(path: Path, data_dir: Path) -> str | None:
-    """Why the portal will not serve `path` as the release key, in plain words, or None.
+    """Why the portal will not serve `path` as the release key, in plain words, or None
+    (read_release_key_file, which also opens and reads it)."""
+    try:
+        read_release_key_file(path, data_dir)
+    except ReleaseKeyRefused as refused:
+        return str(refused)
+    return None
+
+
+def read_release_key_file(path: Path, data_dir: Path) -> bytes:
+    """The bytes of `path`, the operator's release key, once follow_release_key finds nothing
+    against it, read as read_followed reads them (so nothing swapped between the check and the
+    read is served). ReleaseKeyRefused, saying why."""
+    return read_followed(follow_release_key(path, data_dir))
+
+
+def read_followed(followed: Followed) -> bytes:
+    """The bytes of the file follow_release_key checked, from one handle opened without following
+    a link in its last part, once its fstat is the checked file's (st_dev, st_ino).
+    ReleaseKeyRefused if it is gone, is now a link, or is another file."""
+    try:
+        fd = os.open(followed.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ReleaseKeyRefused(f"{followed.path} could not be opened ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        now = os.fstat(handle.fileno())
+        if (now.st_dev, now.st_ino) != (followed.stat.st_dev, followed.stat.st_ino):
+            raise ReleaseKeyRefused(f"{followed.path} changed while it was checked")
+        return handle.read()
+
+
+def follow_release_key(path: Path, data_dir: Path) -> Followed:
+    """Follow `path` to the file it names one part and one symbolic link at a time (os.readlink,
+    a relative target read against its link's folder, at most MAX_LINKS links), checking each
+    on the way; the file. ReleaseKeyRefused, saying why.
 
     A release key whoever runs as the portal's user could replace would let them re-sign the
     bundle with roots and a roster of their own (SECURITY.md, "The sealing page's signed
-    bundle"). So the file must be absolute, outside `data_dir`, and neither it nor any folder
-    above it (before and after symbolic links are followed), nor any symbolic link on the way (its
-    own owner, lstat), may be owned by the user the portal runs as or by the data directory's owner
-    (root aside: a portal run as root, a test, stands for the data directory's owner), nor be
-    writable by its group or by everyone (a folder with the sticky bit, such as /tmp, aside)."""
+    bundle"). So the path must be absolute and end at a file outside `data_dir`, and no folder
+    the walk goes through, nor that file, nor any symbolic link on the way (its own owner,
+    lstat: a link in the middle of a chain too), may be owned by the user the portal runs as or
+    by the data directory's owner (root aside: a portal run as root, a test, stands for the
+    data directory's owner), nor (a link aside) be writable by its group or by everyone (a
+    folder with the sticky bit, such as /tmp, aside)."""
     if not path.is_absolute():
-        return f"{path} is not an absolute path"
-    if not path.is_file():
-        return f"{path} is not a file"
-    resolved = path.resolve()
-    if resolved.is_relative_to(data_dir.resolve()):
-        return f"{path} is in the data directory, which the portal's user can write"
+        raise ReleaseKeyRefused(f"{path} is not an absolute path")
+    data = data_dir.resolve()
+    # Said first, as the plainest reason; the walk below decides (a loop never raises here).
+    if Path(os.path.realpath(path)).is_relative_to(data):
+        raise ReleaseKeyRefused(f"{path} {IN_DATA_DIR}")
     writers = {data_dir.stat().st_uid} | ({os.geteuid()} if os.geteuid() != 0 else set())
-    for place in dict.fromkeys([path, *path.parents, resolved, *resolved.parents]):
-        if place.is_symlink():
-            # A link's own mode is always 0777 and means nothing; its owner may replace it where its
-            # folder is sticky (/tmp), to name another file. What it names is checked as `resolved`.
-            owner = place.lstat().st_uid
-            if owner in writers:
-                return f"{place} is a link owned by the portal's user (uid {owner}): swappable"
+    here = Path("/")
+    st = os.lstat(here)
+    _check(here, st, writers, folder=True)
+    pending = list(path.parts[1:])
+    links = 0
+    while pending:
+        part = pending.pop(0)
+        if part == "..":
+            here = here.parent  # a folder already checked on the way down
+            st = os.lstat(here)
             continue
-        st = place.stat()
-        if st.st_uid in writers:
-            return f"{place} is owned by the portal's user (uid {st.st_uid}), who could change it"
-        sticky_folder = place not in (path, resolved) and st.st_mode & stat.S_ISVTX
-        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky_folder:
-            return f"{place} can be written by its group or by everyone"
-    return None
+        if part == ".":
+            continue
+        place = here / part
+        try:
+            st = os.lstat(place)
+            target = Path(os.readlink(place)) if stat.S_ISLNK(st.st_mode) else None
+        except OSError as exc:
+            raise ReleaseKeyRefused(f"{place} could not be read ({exc.strerror})") from None
+        if target is not None:
+            links += 1
+            if links > MAX_LINKS:
+                raise ReleaseKeyRefused(f"{path} goes through more than {MAX_LINKS} symbolic links")
+            # A link's own mode is always 0777 and means nothing; its owner may replace it where
+            # its folder is sticky (/tmp), to name another file.
+            if st.st_uid in writers:
+                raise ReleaseKeyRefused(
+                    f"{place} is a link owned by the portal's user (uid {st.st_uid}): swappable")
+            if target.is_absolute():
+                here, pending = Path("/"), [*target.parts[1:], *pending]
+            else:
+                pending = [*target.parts, *pending]
+            continue
+        _check(place, st, writers, folder=bool(pending))
+        here = place
+    if not stat.S_ISREG(st.st_mode):
+        raise ReleaseKeyRefused(f"{path} is not a file")
+    if here.is_relative_to(data):
+        raise ReleaseKeyRefused(f"{path} {IN_DATA_DIR}")
+    return Followed(here, st)
+
+
+def _check(place: Path, st: os.stat_result, writers: set[int], *, folder: bool) -> None:
+    """ReleaseKeyRefused unless neither the portal's user nor `place`'s group nor everyone may
+    change `place` (a folder, or the file at the walk's end; never a link), whose lstat is `st`."""
+    if st.st_uid in writers:
+        raise ReleaseKeyRefused(
+            f"{place} is owned by the portal's user (uid {st.st_uid}), who could change it")
+    sticky_folder = folder and st.st_mode & stat.S_ISVTX
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky_folder:
+        raise ReleaseKeyRefused(f"{place} can be written by its group or by everyone")
 
 
 def sign_into_data_dir(

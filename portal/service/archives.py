@@ -137,7 +137,7 @@ def back_up(service_dir: Path, slug: str, public_key: str, dest: Path) -> Archiv
         try:
             summary = backup.make_backup(data_dir, work / BACKUP)
         except backup.BackupError as exc:
-            raise ServiceError(str(exc))
+            raise ServiceError(exc.args[0])  # a Sentence: said in the operator's language
         about = {
             "slug": member.slug,
             "name": member.name,
@@ -282,7 +282,7 @@ def restore(
                         os.chmod(target, 0o600)
             except backup.BackupError as exc:
                 shutil.rmtree(data_dir, ignore_errors=True)
-                raise ServiceError(str(exc))
+                raise ServiceError(exc.args[0])
             except BaseException:
                 shutil.rmtree(data_dir, ignore_errors=True)
                 raise

@@ -16,7 +16,6 @@ arrived; an interrupted move is finished from those marks by the next `move`.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
@@ -30,10 +29,6 @@ from portal.records import audit
 from portal.service import operator
 from portal.service.registry import ServiceError, data_dir_of, organisation
 from portal.store import transaction
-
-# Only for the tests of an interrupted move: exit at once after this many cases were written to
-# the receiver and before their removal from the sender (the worst moment to die).
-EXIT_AFTER = "PORTAL_TEST_MOVE_EXIT_AFTER"
 
 # Rows made again here from the case's own (the officers' queue, by triggers) or left behind:
 # statistics frozen for the sender's officers, and the copies sealed to the sending channel's
@@ -319,7 +314,6 @@ def move(service_dir: Path, from_slug: str, to_slug: str) -> Moved:
             moved += 1
         mapped = _check(sender, receiver, move_id, source, target)
         tables = _tables(sender)
-        limit = int(os.environ.get(EXIT_AFTER) or 0)
         for (case_id,) in sender.db.execute(
             "SELECT id FROM cases WHERE channel_id = ? ORDER BY id", [source.id]
         ).fetchall():
@@ -329,8 +323,6 @@ def move(service_dir: Path, from_slug: str, to_slug: str) -> Moved:
                         receiver.blobs.path(name).write_bytes(blob.read())
                 _audit_arrival(receiver, move_id, case_id)
             moved += 1
-            if limit and moved >= limit:
-                os._exit(3)
             _remove_from_sender(sender, case_id)
             _arrived(receiver, case_id)
         with transaction(receiver.db):

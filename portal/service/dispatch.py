@@ -14,6 +14,7 @@ from flask import Flask
 
 from portal.core.config import load_settings
 from portal.service import operator_pages
+from portal.service.member_referrals import Members
 from portal.service.operator import operator_dir
 from portal.service.registry import (
     NOWHERE,
@@ -24,6 +25,7 @@ from portal.service.registry import (
     routing,
 )
 from portal.web.app import create_app
+from portal.web.casework.case_forms import MEMBER_REFERRALS
 
 PREFIX = "/o/"
 OPERATOR_PREFIX = "/service"
@@ -74,6 +76,8 @@ class ServiceApp:
                     settings = load_settings(data_dir, organisation_share=ORGANISATION_SHARE)
                     app = create_app(data_dir, settings=settings)
                     suffix = f"-{key or NOWHERE}"
+                    if key:  # its officers may refer a case to another member's channel
+                        app.config[MEMBER_REFERRALS] = Members(self.service_dir, key)
                 # One browser may visit two organisations: each keeps its own cookies (all are
                 # Path=/ under the __Host- prefix), instead of one's overwriting the other's.
                 for name in _COOKIE_NAMES:

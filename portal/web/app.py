@@ -285,7 +285,7 @@ def create_app(data_dir: Path | None = None, *, settings: Settings | None = None
 
     @app.errorhandler(work_slots.Busy)
     def _busy(exc: work_slots.Busy):
-        flood.note(portal_context(), "busy")  # an hour's count for the officers' console
+        flood.note(portal_context(), "busy")  # a day's count for the officers' console
         # Every key-derivation slot stayed taken: a short wait, never a lock-out (SECURITY.md,
         # "Budgets").
         response = make_response(

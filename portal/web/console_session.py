@@ -10,7 +10,7 @@ import functools
 from typing import Callable
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import lazy_gettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -78,11 +78,12 @@ def signed_in(role: str | tuple[str, ...] | None = None):
 
 def render_login(form, problem=None, carried=None, return_to=""):
     """The sign-in page; `problem` is a message of the catalogue (N_), shown in the page's
-    language."""
+    language (looked up as the page renders, so that English shown for want of a translation is
+    marked lang="en": portal.web.untranslated)."""
     return render_template(
         "keys/login.html",
         form=form,
-        problem=gettext(problem) if problem else problem,
+        problem=lazy_gettext(problem) if problem else problem,
         carried=carried or MultiDict(),
         return_to=return_to,
     )

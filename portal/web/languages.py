@@ -28,11 +28,14 @@ from babel import Locale
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request
 from flask_babel import Babel, get_locale, gettext, ngettext, refresh
 from flask_wtf.csrf import CSRFError, validate_csrf
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
+from portal.casework import authority_contacts
 from portal.core import resources, words
 from portal.core.words import N_
 from portal.records.audit_entries import detail_parts
+from portal.web import untranslated
 from portal.web.responses import set_session_cookie
 
 bp = Blueprint("languages", __name__)
@@ -231,6 +234,20 @@ def limit_words(n: int) -> str:
     return words.limit_size(n, str(get_locale()), _bytes_words)
 
 
+def with_te_reo(shown: str, name: str | None = None) -> Markup:
+    """An authority's name (`shown`: the directory's name, or its part after the article) with its
+    official te reo Māori name (portal.casework.authority_contacts.te_reo_names, looked up by the
+    whole directory name `name`, else `shown`) beside it, each marked with its language (WCAG 2.2
+    SC 3.1.2): on a te reo Māori page the te reo first, the English in brackets; on any other page
+    the English first. A name without one is `shown`, escaped."""
+    te_reo = authority_contacts.te_reo_names().get(name or shown)
+    if not te_reo:
+        return escape(shown)
+    if page_language() == "mi":
+        return Markup('{} (<span lang="en">{}</span>)').format(te_reo, shown)
+    return Markup('{} (<span lang="mi">{}</span>)').format(shown, te_reo)
+
+
 def add_locale_filters(app: Flask) -> None:
     """`nz_date`, `nz_time`, `date_words`, `file_size` and `limit_size` (portal.core.words) in
     the page's locale."""
@@ -246,6 +263,7 @@ def add_locale_filters(app: Flask) -> None:
     app.add_template_filter(limit_words, "limit_size")
     # A string of the domain, marked N_ there, in the page's language: `kinds|map("translated")`.
     app.add_template_filter(translated, "translated")
+    app.add_template_filter(with_te_reo, "with_te_reo")
 
 
 def init_app(app: Flask) -> None:
@@ -255,6 +273,8 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["PORTAL_SETTINGS"].default_language
     app.config.setdefault("OWN_LANGUAGE_BUTTON", frozenset())
     Babel(app, locale_selector=choose_locale)
+    # English shown for a string the page's catalogue lacks is marked lang="en" (untranslated.py).
+    untranslated.init_app(app)
     # Whitespace inside {% trans %} is folded, as `make translations` extracts it (babel.cfg).
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.register_blueprint(bp)

@@ -23,10 +23,11 @@ function kdfParams(value) {
   return { opslimit: whole(params.opslimit, 'receipt parameters'), memlimit: whole(params.memlimit, 'receipt parameters') };
 }
 
-/** The salt and the Argon2id costs to derive a typed receipt at, in the order to try them: the
- * status setup's `receipt.versions` (docs/sealed-submission.md, section 3), else the one version
- * the disclosure's setup names. Never parameters of this page's own. */
-async function receiptVersions() {
+/** The salts and the Argon2id costs to derive a typed receipt at, in the order to try them: the
+ * status setup's `receipt.salt`, then its `receipt.moved_salts` (cases moved here from another
+ * organisation), each at every one of `receipt.versions` (docs/sealed-submission.md, section 3),
+ * else the one salt and version the disclosure's setup names. Never parameters of this page's own. */
+async function receiptTries() {
   let receipt = isObject(setup.receipt) ? setup.receipt : null;
   if (!receipt) receipt = (await getJson('/disclose/sealed/setup')).receipt;
   if (!isObject(receipt)) throw new Refusal(0, 'malformed', word('unreadable'));
@@ -34,7 +35,9 @@ async function receiptVersions() {
     ? receipt.versions.slice(0, 8).map((v) => kdfParams(isObject(v) ? v.params : null))
     : [kdfParams(receipt.params)];
   if (!versions.length) throw new Refusal(0, 'malformed', word('unreadable'));
-  return { salt: fromB64(receipt.salt, 'salt', 16), versions };
+  const moved = Array.isArray(receipt.moved_salts) ? receipt.moved_salts.slice(0, 64) : [];
+  const salts = [receipt.salt, ...moved].map((salt) => fromB64(salt, 'salt', 16));
+  return salts.flatMap((salt) => versions.map((params) => ({ salt, params })));
 }
 
 function say(words) {
@@ -112,18 +115,19 @@ async function openCase(event) {
   }
   $('open').disabled = true;
   try {
-    const { salt, versions } = await receiptVersions();
+    const tries = await receiptTries();
     say(word('opening'));
     let answer = null;
-    for (let i = 0; i < versions.length && !answer; i++) {
-      // A receipt carries no version: derive at each the portal opens, the current one first.
-      const identity = await pc.deriveReceiptIdentity(receipt, salt, versions[i]);
+    for (let i = 0; i < tries.length && !answer; i++) {
+      // A receipt carries no version, nor the organisation it was made at: derive at each salt
+      // and version the portal opens, its own salt and the current version first.
+      const identity = await pc.deriveReceiptIdentity(receipt, tries[i].salt, tries[i].params);
       opened = { identity };
       try {
         if (i > 0) setup = await getJson('/status/sealed/setup'); // the last check spent its proof
         answer = await sendPaid('/status/sealed', setup.csrf_token, { v: 1, lookup: identity.lookupId }, setup.proof, say);
       } catch (error) {
-        if (!(error instanceof Refusal && error.code === 'not-found' && i + 1 < versions.length)) throw error;
+        if (!(error instanceof Refusal && error.code === 'not-found' && i + 1 < tries.length)) throw error;
       }
     }
     render(answer);

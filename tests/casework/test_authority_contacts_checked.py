@@ -28,7 +28,9 @@ def _directory(app, admin) -> str:
 
 def _entry(page: str, name: str) -> str:
     """The directory's list item of the authority called `name`."""
-    return re.search(rf'<li data-authority="\d+"><h3>{re.escape(name)}</h3>.*?</li>', page, re.S).group(0)
+    # (the official te reo Māori name, where it has one, beside it: issue 28)
+    return re.search(rf'<li data-authority="\d+"><h3>{re.escape(name)}(?: \(<span lang="mi">[^<]+</span>\))?'
+                     r'</h3>.*?</li>', page, re.S).group(0)
 
 
 NEVER = '<strong class="contact-never-checked">(never checked against its own website)</strong>'

@@ -95,9 +95,12 @@ def test_a_script_may_name_the_authority(app, installation):
 
 
 @pytest.mark.parametrize("name, said, bold", [
-    ("An Ombudsman", "an Ombudsman", "an <strong>Ombudsman</strong>"),
+    # (with the official te reo Māori name where the body has one: issue 28)
+    ("An Ombudsman", "an Ombudsman",
+     'an <strong>Ombudsman (<span lang="mi">Te Kaitiaki Mana Tangata</span>)</strong>'),
     ("Commissioner of Police", "the Commissioner of Police", "the <strong>Commissioner of Police</strong>"),
-    ("WorkSafe New Zealand", "WorkSafe New Zealand", "<strong>WorkSafe New Zealand</strong>"),
+    ("WorkSafe New Zealand", "WorkSafe New Zealand",
+     '<strong>WorkSafe New Zealand (<span lang="mi">Mahi Haumaru Aotearoa</span>)</strong>'),
 ])
 def test_an_authority_reads_with_its_article_inside_a_sentence(app, installation, name, said, bold):
     """New-user review (issue 25, "the authority's name in a sentence"): an office or a body takes "the",

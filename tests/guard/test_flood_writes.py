@@ -5,8 +5,9 @@ Every attacking request spends a proof and may count a busy answer: each a write
 synchronous FULL each commit waited for the disk while holding the write lock, and a genuine
 request's write slept in SQLite's busy handler behind them (bench/bench_flood.py: 79-144 ms of a
 status check's 185 ms under 128 attackers). Spent proofs and the flood's counts are committed at
-synchronous NORMAL (WAL: durable at the next ordinary commit or checkpoint); the case itself, and
-every other write, still waits for the disk. Read from the statements each connection runs."""
+synchronous NORMAL (WAL: durable at the next ordinary commit or checkpoint); the case itself, with
+its count against the day's budget (written in the case's own transaction), and every other write,
+still waits for the disk. Read from the statements each connection runs."""
 from __future__ import annotations
 
 import re
@@ -61,14 +62,27 @@ def levels_of(ran, start: str) -> list[str]:
 def test_a_spent_proof_and_the_flood_count_do_not_wait_for_the_disk_and_the_case_does(
         client, monkeypatch):
     ran = statements_with_their_sync(monkeypatch)
-    answer = disclose(client)
+    page = client.get("/disclose").text
+    drop_ticket(client, "disclose")
+    paid = solved(page)
+    answer = post_multipart(client, "/disclose", disclosure_fields(csrf_token(page), "Seen.") + paid)
     assert answer.status_code == 200 and receipt_from(answer.text)
     assert levels_of(ran, "INSERT INTO SPENT_PROOFS") == ["NORMAL"]
-    counts = levels_of(ran, "INSERT INTO THROTTLE")  # the officers' count of today's cases
-    assert counts and set(counts) == {"NORMAL"}
+    # Today's count of new cases is written in the case's own transaction, so it waits with it.
+    counts = levels_of(ran, "INSERT INTO THROTTLE")
+    assert counts and set(counts) == {"FULL"}
     cases = levels_of(ran, "INSERT INTO CASES")
     assert cases and set(cases) == {"FULL"}  # the disclosure itself still waits for the disk
     assert [level for level, statement in ran if _SYNC.search(statement)][-1] == "FULL"  # set back
+    # The flood's own counts (here a proof sent again, refused) do not wait for the disk.
+    ran.clear()
+    page = client.get("/disclose").text
+    drop_ticket(client, "disclose")
+    again = post_multipart(client, "/disclose", disclosure_fields(csrf_token(page), "Again.") + paid)
+    assert again.status_code == 503
+    refused = [level for level, statement in ran if "'flood:day:refused'" in statement
+               and statement.upper().startswith("INSERT INTO THROTTLE")]
+    assert refused and set(refused) == {"NORMAL"}
 
 
 def test_a_status_check_finding_every_receipt_place_taken_keeps_the_receipt_and_says_when(

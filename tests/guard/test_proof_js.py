@@ -15,10 +15,12 @@ const value = `p1.disclose.${base}.9999999999.nonce.mac`;
 const attributes = {"data-base-bits": base, "data-free-bytes": free, "data-max-extra": most};
 const challenge = {value, getAttribute: (name) => name in attributes ? String(attributes[name]) : null};
 const solution = {value: ""};
+const status = {textContent: "", getAttribute: (name) => name === "data-text" ? "Getting ready" : null};
 const file = {files: [{size: fileBytes}]};
 let onSubmit = null, submitted = 0;
 const form = {
-  querySelector: (selector) => selector.includes("pow_challenge") ? challenge : solution,
+  querySelector: (selector) => selector.includes("pow_challenge") ? challenge
+    : selector.includes("proof-status") ? status : solution,
   querySelectorAll: (selector) => selector.includes("file") ? [file] : [],
   addEventListener: (event, handler) => { onSubmit = handler; },
   submit: () => { submitted++; },
@@ -35,7 +37,7 @@ setTimeout(() => {
     const digest = crypto.createHash("sha256").update(`${value}:${solution.value}`).digest();
     let bits = 0;
     for (const byte of digest) { if (byte === 0) { bits += 8; continue; } bits += Math.clz32(byte) - 24; break; }
-    console.log(JSON.stringify({held, submitted, bits}));
+    console.log(JSON.stringify({held, submitted, bits, status: status.textContent}));
   };
   done();
 }, 200);
@@ -54,6 +56,7 @@ def test_the_pages_script_solves_for_the_files_chosen_before_it_sends():
     # the whole body: 200 KB + 64 KiB is 265 times the free 1000 bytes, 9 doublings, at most 8.
     large = sent(200_000)
     assert large["held"] and large["submitted"] == 1 and large["bits"] >= 3 + 8
+    assert large["status"] == "Getting ready"  # the page says it is still working (review, L3)
     # Within the free bytes the solution found when the page loaded is sent as it is, not held.
     small = sent(10_000, free=1 << 20)
-    assert not small["held"] and small["bits"] >= 3
+    assert not small["held"] and small["bits"] >= 3 and small["status"] == ""

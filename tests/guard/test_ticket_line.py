@@ -7,11 +7,13 @@ Counts, never the real clock: the time is injected (time.time) and moved by the 
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
 
-from portal.guard import tickets
+from portal.guard import proofs, spent_marks, tickets
+from portal.web import context
 from tests.conftest import MARKER
 from tests.guard.test_flood import app_with, well_formed_receipt
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
@@ -227,3 +229,132 @@ def test_a_placed_ticket_back_at_its_turn_is_not_starved_by_page_tickets_sent_fi
     # Its wait over, a place (the turn grabbed); at its place's turn (grabbed again) the next
     # turn is held for it; at that one the grabber is refused and it is served.
     assert tags == ["grabbed t2", "grabbed t3", "served"]
+
+
+@pytest.fixture
+def under_the_lock(monkeypatch):
+    """The line's lock and the database's statements, watched: what runs under the line's lock
+    (`change` in _SharedLine.update, the same for /dev/shm, this process's memory and PostgreSQL's
+    row) and every statement each request's connection executes (SQLite or PostgreSQL), with
+    those run while the lock was held."""
+    held, seen = threading.local(), {"holds": 0, "statements": [], "under_lock": []}
+    real_update = tickets._SharedLine.update
+
+    def update(line_self, change):
+        def locked(line):
+            held.now, seen["holds"] = True, seen["holds"] + 1
+            try:
+                return change(line)
+            finally:
+                held.now = False
+        return real_update(line_self, locked)
+
+    real_connect = context.connect
+
+    def connect(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        execute = db.execute
+
+        def watched(statement: str, *args, **kwargs):
+            seen["statements"].append(statement)
+            if getattr(held, "now", False):
+                seen["under_lock"].append(statement)
+            return execute(statement, *args, **kwargs)
+        db.execute = watched
+        return db
+
+    monkeypatch.setattr(tickets._SharedLine, "update", update)
+    monkeypatch.setattr(context, "connect", connect)
+    return seen
+
+
+def spent_kept(seen) -> int:
+    return sum(s.upper().startswith("INSERT INTO SPENT_PROOFS") for s in seen["statements"])
+
+
+def test_no_database_statement_runs_while_the_line_is_held(installation, clock, under_the_lock):
+    """Issue 22 review, L2: a ticket's nonce was kept as spent (a write transaction, waiting for
+    SQLite's write lock and the disk) while the line's lock was held, so every process's line,
+    and every page that reads it, waited behind that one commit. Served at once, placed, served
+    at its place's turn, and sent again: the line is held many times and never for a statement;
+    each nonce spent is kept once, after."""
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=300, no_script_wait_seconds=0)
+    user = app.test_client()
+    hoard = [page_ticket(user) for _ in range(3)]
+    codes = [send_status(user, token, value).status_code for token, value, _ in hoard]
+    assert codes == [400, 503, 503]  # one turn now; two placed tickets
+    places = [held(user)]
+    assert under_the_lock["holds"] >= 3 and under_the_lock["under_lock"] == []
+    assert spent_kept(under_the_lock) == 3  # the turn and both places: each nonce kept once
+    clock[0] += 30
+    assert send_status(user, hoard[0][0], places[0]).status_code == 400  # its place's turn
+    assert spent_kept(under_the_lock) == 4
+    for _ in range(3):  # sent again: refused, nothing more kept
+        assert send_status(user, hoard[0][0], hoard[0][1]).status_code == 503
+    assert spent_kept(under_the_lock) == 4
+    assert under_the_lock["holds"] >= 10 and under_the_lock["under_lock"] == []
+
+
+def copy_session(source, target, app) -> None:
+    name = app.config["SESSION_COOKIE_NAME"]
+    target.set_cookie(name, source.get_cookie(name).value)
+
+
+def test_a_ticket_sent_twice_at_once_takes_one_turn_and_no_place(installation, clock, monkeypatch):
+    """The replay race, with the nonce kept after the lock: the same ticket sent again while the
+    first is between the line and the database (its turn taken, its nonce not yet kept) is
+    refused by the line's own mark, takes no place, and is answered without waiting for the
+    first's write."""
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=300, no_script_wait_seconds=0)
+    first, second = app.test_client(), app.test_client()
+    token, value, _ = page_ticket(first)
+    copy_session(first, second, app)
+    keeping, release = threading.Event(), threading.Event()
+    real_keep = proofs.spend_nonce
+
+    def slow_keep(*args):
+        keeping.set()
+        release.wait(30)  # the first's write, as long as the test holds it
+        return real_keep(*args)
+
+    monkeypatch.setattr(proofs, "spend_nonce", slow_keep)
+    answers: dict[str, int] = {}
+
+    def send(name, client):
+        answers[name] = send_status(client, token, value).status_code
+
+    threads = [threading.Thread(target=send, args=("first", first))]
+    threads[0].start()
+    assert keeping.wait(30)
+    threads.append(threading.Thread(target=send, args=("second", second)))
+    threads[1].start()
+    threads[1].join(10)
+    answered_meanwhile = dict(answers)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert answered_meanwhile == {"second": 503}  # refused while the first's write waited
+    assert answers == {"first": 400, "second": 503}  # the first served: the turn now
+    assert page_ticket(app.test_client())[2] == 30  # the next turn's wait: the second took no place
+
+
+def test_a_spent_tickets_mark_in_the_line_is_forgotten_once_its_ticket_has_expired(installation,
+                                                                                   clock):
+    """The line keeps a keyed mark of each nonce spent through it (to refuse a second send before
+    the database has its row), and only until the ticket's own coarse expiry: after that it
+    could not be replayed anyway (Expired), and the line holds nothing of it."""
+    app = app_with(installation, tickets_per_minute=2, ticket_line_seconds=300, no_script_wait_seconds=0)
+    settings, user = app.config["PORTAL_SETTINGS"], app.test_client()
+
+    def marks() -> int:
+        first = tickets._MARKS + 2
+        return tickets._SharedLine(settings, "status").update(
+            lambda line: sum(1 for mark in line.values[first:first + spent_marks.SLOTS] if mark))
+
+    token, value, _ = page_ticket(user)
+    assert send_status(user, token, value).status_code == 400 and marks() == 1
+    clock[0] = int(value.split(".")[4]) + 1  # past the ticket's expiry
+    assert send_status(user, token, value).status_code == 503  # refused as past its time
+    token, fresh, _ = page_ticket(user)
+    assert send_status(user, token, fresh).status_code == 400
+    assert marks() == 1  # the new ticket's mark alone: the expired one is gone

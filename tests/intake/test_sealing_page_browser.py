@@ -2,21 +2,23 @@
 5 MiB file (1 MiB jitless) in 64 KiB parts sealed in the browser (static/seal/disclose.html), one of its parts cut
 off on the way and resumed, an officer's reply read and answered on the status page with script
 (static/seal/status.html), with the JIT on and again as Tor Browser's "Safer" level runs script
-(`--jitless`, no WebAssembly); a planted marker reaches no request body and no file, and the
-officer reads it all. A key swapped in the database is refused by the page, in plain words, and
+(`--jitless`, no WebAssembly); a planted marker reaches no request body (as the browser sent it
+and as the server received it, at the WSGI layer) and no file, and the officer reads it all. A key swapped in the database is refused by the page, in plain words, and
 the disclosure still reaches the verified officer. An upload cut off by closing the page resumes
 when the same file is chosen again on a new page."""
 from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 
 import pytest
 
 import crypto
 from tests.conftest import MARKER, add_account
 from tests.support import files_containing
-from tests.support.browser import (CHROMIUM, CHROMIUM_ARGS, NARROW, AnswerLost, axe_violations, base_url, browser,  # noqa: F401  (fixtures)
+from tests.support.browser import (CHROMIUM, CHROMIUM_ARGS, NARROW, AnswerLost, axe_violations, base_url,  # noqa: F401  (fixtures)
+                                   base_url_and_bodies, browser,
                                    describe_violations, horizontal_overflow, keyboard_problems, require_axe,
                                    require_browser)
 from tests.intake.test_written_language import WRITTEN_IN
@@ -77,9 +79,10 @@ def _receipt_after_sending(page) -> str:
     return page.locator("#receipt").inner_text()
 
 
-def test_a_disclosure_sealed_in_the_browser_with_a_file_a_reply_and_a_status_check(jitless_browser, base_url, app,
-                                                                                   installation):
+def test_a_disclosure_sealed_in_the_browser_with_a_file_a_reply_and_a_status_check(jitless_browser, base_url_and_bodies,
+                                                                                   app, installation):
     jitless, browser = jitless_browser
+    base_url, received = base_url_and_bodies
     values = {"summary": f"Fuel cards {MARKER}", "details": f"Used on weekends. {MARKER}",
               "contact": f"Signal {MARKER}", "identifying": f"Night shift {MARKER}"}
     # The language it was written in, sealed with it (issue 28): the page's own first chosen.
@@ -146,6 +149,12 @@ def test_a_disclosure_sealed_in_the_browser_with_a_file_a_reply_and_a_status_che
     assert f"The statements are in the top drawer. {MARKER}" in officer.get(case).text
     assert len(bodies) > parts
     assert [b[:80] for b in bodies if MARKER.encode() in b] == []
+    # And as the server received them, at the WSGI layer: every body the browser sent arrived
+    # there but the part cut off on the way, and none holds the marker.
+    sent, arrived = Counter(b for b in bodies if b), Counter(b for b in received() if b)
+    assert sum(arrived.values()) > parts + 2 and arrived - sent == Counter()
+    assert [len(b) for b in (sent - arrived).elements()] == [crypto.CHUNK_SIZE]
+    assert [b[:80] for b in received() if MARKER.encode() in b] == []
     assert files_containing(installation.data_dir, MARKER.encode()) == []
 
 

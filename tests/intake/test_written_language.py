@@ -123,3 +123,61 @@ def test_a_sealed_disclosure_may_say_its_language_or_leave_it_out(client, instal
     ref = casefiles.get_case(ctx, case_id=sealed.case_id).ref
     ctx.db.conn.close()
     assert WRITTEN_IN.findall(_case_page(installation, ref)) == ["te reo Māori"]
+
+
+def test_the_officer_reads_the_disclosers_words_marked_in_the_language_they_wrote_in(installation):
+    # M2 of issue 28's review: te reo Māori inside an English console page is marked lang="mi"
+    # (WCAG 2.2 SC 3.1.2), so a screen reader speaks it as te reo; the officer's own words are not.
+    from tests.support.workflow import open_status
+    discloser = _client(installation)
+    discloser.set_cookie("lang", "mi")
+    answer = disclose(discloser, details="Kua utua ngā nama e rua.\n\nI te marama o Hereturikōkā.",
+                      summary="Utu rua", contact="Waea mai i te ahiahi", files=())
+    receipt = re.search(r'name="expected" value="([^"]+)"', answer.text).group(1)
+    status = open_status(discloser, receipt)
+    mark = re.search(r'name="page_for" value="([^"]*)"', status).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', status).group(1)
+    from tests.support import post_multipart
+    sent = post_multipart(discloser, "/status/reply", [("csrf_token", token), ("page_for", mark),
+                                                      ("message", "He kōrero anō")])
+    assert sent.status_code in (200, 303), sent.text
+    ctx, case = _only_case(installation)
+    ctx.db.conn.close()
+    page = _case_page(installation, case.ref)
+    assert re.search(r'<html lang="en"', page)
+    for words in ("Kua utua ngā nama e rua.", "I te marama o Hereturikōkā.", "Utu rua",
+                  "Waea mai i te ahiahi", "He kōrero anō"):
+        assert f'<p lang="mi">{words}</p>' in page, words
+    record = _client(installation)
+    sign_in(record, installation.officer)
+    printed = record.get(f"/console/cases/{case.ref}/record", headers={"Accept-Language": "en"})
+    assert printed.status_code == 200
+    assert '<p lang="mi">Kua utua ngā nama e rua.</p>' in printed.text
+    assert '<p lang="mi">He kōrero anō</p>' in printed.text
+
+
+def test_a_language_said_in_english_or_not_at_all_marks_nothing_on_the_officers_page(installation):
+    english = _client(installation)
+    assert disclose(english, details="Paid twice", files=(), language="").status_code == 200
+    ctx, case = _only_case(installation)
+    ctx.db.conn.close()
+    page = _case_page(installation, case.ref)
+    assert "<p>Paid twice</p>" in page and '<p lang=' not in page
+
+
+def test_a_sealed_language_that_is_no_code_marks_no_language(client, installation):
+    # The sealed value is the discloser's browser's: what has no language tag's shape is not put
+    # in an attribute.
+    setup = get_setup(client)
+    values = {"category": "public_funds", "summary": "Sealed", "details": "Odd language",
+              "disclosed_elsewhere": "no"}
+    sealed = seal_disclosure(setup, values)
+    sealed.body["fields"]["language"] = b64(crypto.encrypt_field(
+        sealed.case_key, sealed.case_id, "language", b'mi" onclick="x'))
+    assert post_json(client, "/disclose/sealed", sealed.body, setup["csrf_token"]).status_code == 201
+    ctx = open_context(installation.data_dir)
+    ref = casefiles.get_case(ctx, case_id=sealed.case_id).ref
+    ctx.db.conn.close()
+    page = _case_page(installation, ref)
+    assert "<p>Odd language</p>" in page and "onclick" not in page.split('id="written-in"')[0]
+    assert '<p lang=' not in page

@@ -27,13 +27,15 @@ NEVER = '<strong class="contact-never-checked">(never checked against its own we
 
 def _contact_page(admin, name: str = SFO) -> str:
     directory = admin.get("/console/admin/authorities").text
-    found = re.search(rf'<li data-authority="(\d+)"><h3>{re.escape(name)}</h3>', directory)
+    found = re.search(rf'<li data-authority="(\d+)"><h3>{re.escape(name)}[ <]', directory)
     return f"/console/admin/authorities/{found.group(1)}/contact"
 
 
 def _referral_entry(page: str, name: str = SFO) -> str:
     """The case page's directory entry (in its referral section) for `name`."""
-    return re.search(rf'<dt>{re.escape(name)}</dt><dd data-authority="\d+">.*?</dd>', page, re.S).group(0)
+    # (the official te reo Māori name, where it has one, beside it: issue 28)
+    return re.search(rf'<dt>{re.escape(name)}(?: \(<span lang="mi">[^<]+</span>\))?</dt>'
+                     r'<dd data-authority="\d+">.*?</dd>', page, re.S).group(0)
 
 
 def test_an_admin_changes_a_contact_and_officers_and_the_discloser_are_given_it(app, installation, admin, today):

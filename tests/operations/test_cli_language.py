@@ -173,3 +173,28 @@ def test_the_language_is_the_operators_setting_then_their_shells_locale(monkeypa
     assert cli_language() == "mi_NZ"
     monkeypatch.setenv("PORTAL_LANGUAGE", "eo")
     assert cli_language() == "eo"
+
+
+def test_the_demo_and_the_backups_refusals_speak_the_operators_language(pseudo, tmp_path):
+    # Issue 28's review: `portal demo`'s lines and `demo code`'s, and portal.operations.backup's
+    # refusals (BackupError, passed on by `portal backup` and `restore`).
+    data, copy = tmp_path / "demo", tmp_path / "copy"
+    runs = [
+        _run(pseudo, data, "init", "--insecure-fast-kdf"),
+        _run(pseudo, data, "demo", "--port", "0"),
+        _run(pseudo, data, "demo", "code"),
+        _run(pseudo, data, "backup", str(copy)),
+        _run(pseudo, data, "backup", str(copy)),  # refused: not empty
+        _run(pseudo, tmp_path / "new", "restore", str(tmp_path)),  # refused: no backup folder
+    ]
+    (copy / "manifest.json").unlink()
+    runs.append(_run(pseudo, tmp_path / "new", "restore", str(copy)))  # refused: incomplete
+    assert [r.exit_code for r in runs] == [0, 0, 0, 0, 1, 1, 1]
+    # The printed credentials are for a person to copy, as they are.
+    credentials = re.compile(r"^\s+(passphrase: |totp secret: )\s*\S+$")
+    written = [line for line in _written(runs) if not credentials.match(line)]
+    assert len(written) >= 20 and sum(1 for line in _written(runs) if credentials.match(line)) == 6
+    report = _untranslated("\n".join(written))
+    assert report == [], "\n".join(report)
+    _refusals_say_error_translated(runs)
+    assert "Demo integrity team" in runs[1].stdout and "@demo.example" in runs[2].stdout

@@ -302,3 +302,88 @@ def test_the_release_key_is_served_from_a_file_root_owns_never_from_the_data_dir
     app.config["PORTAL_SETTINGS"] = dataclasses.replace(
         settings, release_key_file=str(out / "release-key.json"), release_key_unchecked=True)
     assert client.get("/static/seal/release-key.json").data == (out / "release-key.json").read_bytes()
+
+
+def test_a_chain_of_links_is_followed_one_link_at_a_time_and_each_link_and_folder_checked(
+        app, installation, monkeypatch):
+    # The last review's LOW: S/a -> S/b -> the key, in a sticky folder, where root owns S/a but
+    # the portal's user owns S/b (and so may point it at a key of their own). Each link on the
+    # way, and each folder its target goes through, is held to the rules the first link is.
+    import dataclasses
+
+    from crypto import bundle
+    from portal.operations import release_bundle
+    from tests.support.sealing import PORTAL_USER, install_release_key
+    client = app.test_client()
+    operators = bundle.public_key_document(os.urandom(32))
+    key_file = install_release_key(app, installation.data_dir, monkeypatch, operators)
+    settings = app.config["PORTAL_SETTINGS"]
+
+    def served(path):
+        app.config["PORTAL_SETTINGS"] = dataclasses.replace(settings, release_key_file=str(path))
+        return client.get("/static/seal/release-key.json")
+
+    def refused(path, because):
+        assert served(path).status_code == 404
+        assert because in release_bundle.release_key_problem(app.config["PORTAL_SETTINGS"])
+
+    sticky = key_file.parent.parent / "sticky"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    (sticky / "b").symlink_to(key_file)
+    (sticky / "a").symlink_to(sticky / "b")
+    assert served(sticky / "a").data == operators  # root owns both links: served
+    os.lchown(sticky / "b", PORTAL_USER, PORTAL_USER)
+    refused(sticky / "b", f"{sticky / 'b'} is a link owned by the portal's user")
+    refused(sticky / "a", f"{sticky / 'b'} is a link owned by the portal's user")
+    # A relative target is read against its link's folder: c -> ../etc-portal/release-key.json,
+    # then through a folder (open/) whose group may write, which the target passes through.
+    (sticky / "c").symlink_to(os.path.join("..", key_file.parent.name, key_file.name))
+    assert served(sticky / "c").data == operators
+    opened = key_file.parent.parent / "open"
+    opened.mkdir()
+    (opened / "hop").symlink_to(key_file)
+    opened.chmod(0o775)
+    (sticky / "d").symlink_to(os.path.join("..", "open", "hop"))
+    refused(sticky / "d", f"{opened} can be written by its group or by everyone")
+    opened.chmod(0o755)
+    assert served(sticky / "d").data == operators
+    # A folder on the way that is itself a link: followed and checked the same way.
+    (sticky / "etc").symlink_to(key_file.parent)
+    assert served(sticky / "etc" / key_file.name).data == operators
+    os.lchown(sticky / "etc", PORTAL_USER, PORTAL_USER)
+    refused(sticky / "etc" / key_file.name, f"{sticky / 'etc'} is a link owned by the portal's user")
+    # A loop, and a chain longer than the bound, are refused in plain words.
+    (sticky / "loop1").symlink_to(sticky / "loop2")
+    (sticky / "loop2").symlink_to(sticky / "loop1")
+    refused(sticky / "loop1", "goes through more than")
+    previous = key_file
+    for n in range(release_bundle.MAX_LINKS + 1):
+        (sticky / f"long{n}").symlink_to(previous)
+        previous = sticky / f"long{n}"
+    assert served(sticky / f"long{release_bundle.MAX_LINKS - 1}").data == operators
+    refused(previous, "goes through more than")
+
+
+def test_the_release_key_is_read_from_the_one_file_that_was_checked(app, installation, monkeypatch):
+    # What is served is the checked file's bytes: a file put in its place after the check, or a
+    # link to another, is refused rather than read (the handle's st_dev and st_ino, O_NOFOLLOW).
+    from crypto import bundle
+    from portal.operations import release_bundle
+    from tests.support.sealing import install_release_key
+    operators = bundle.public_key_document(os.urandom(32))
+    key_file = install_release_key(app, installation.data_dir, monkeypatch, operators)
+    data_dir = installation.data_dir
+    checked = release_bundle.follow_release_key(key_file, data_dir)
+    assert release_bundle.read_followed(checked) == operators
+    other = key_file.with_name("other.json")
+    other.write_bytes(bundle.public_key_document(os.urandom(32)))
+    os.replace(other, key_file)  # after the check, another file by the same name
+    with pytest.raises(release_bundle.ReleaseKeyRefused, match="changed while it was checked"):
+        release_bundle.read_followed(checked)
+    checked = release_bundle.follow_release_key(key_file, data_dir)
+    key_file.rename(other)
+    key_file.symlink_to(other)  # after the check, a link where the file was
+    with pytest.raises(release_bundle.ReleaseKeyRefused, match="could not be opened"):
+        release_bundle.read_followed(checked)
+    assert app.test_client().get("/static/seal/release-key.json").data == other.read_bytes()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from werkzeug.test import Client
 
+from portal.service import channel_moves
 from portal.service.dispatch import service_app
 from portal.service.operator import operator_dir
 from portal.service.registry import data_dir_of, organisation
@@ -87,6 +88,26 @@ def grant_every_case(client, person, label):
     assert done.status_code == 200 and 'id="granted"' in done.text, done.text
 
 
+# Run as `portal org move-channel a --to b`, but the process ends (exit 3, nothing cleaned up, as
+# SIGKILL would) on entering the named step of portal.service.channel_moves for the first time.
+_KILLED_AT = """
+import os, sys
+from portal.service import channel_moves
+def _die(*args, **kwargs):
+    os._exit(3)
+setattr(channel_moves, sys.argv[1], _die)
+from portal.cli import main
+main(prog_name="portal", args=sys.argv[2:])
+"""
+
+
+def move_killed_at(service, step: str) -> subprocess.CompletedProcess:
+    assert callable(getattr(channel_moves, step))  # the step still exists under that name
+    return subprocess.run(
+        [sys.executable, "-c", _KILLED_AT, step, "org", "move-channel", "a", "--to", "b", "--service",
+         str(service)], env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)
+
+
 def test_a_channel_moves_once_both_sides_confirm_and_an_interrupted_move_finishes(tmp_path):
     service, ana, ben, cat = make_two(tmp_path)
     a, b = data_dir_of(service, "a"), data_dir_of(service, "b")
@@ -139,12 +160,18 @@ def test_a_channel_moves_once_both_sides_confirm_and_an_interrupted_move_finishe
         "csrf_token": csrf_token(page), "move": move_id, "roster_head": head.upper()})
     assert confirmed.status_code == 303
 
-    # Killed after writing its first case to b, before removing it from a.
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PORTAL_TEST_MOVE_EXIT_AFTER": "1"}
-    killed = subprocess.run([sys.executable, "-m", "portal", "org", "move-channel", "a", "--to", "b",
-                             "--service", str(service)], env=env, capture_output=True, text=True)
+    # Killed (by move_killed_at, a wrapper outside the portal's code) after writing its first case
+    # to b and before removing it from a: the worst moment.
+    db = sqlite3.connect(b / "portal.db")
+    arriving = lambda: db.execute("SELECT COUNT(*) FROM arriving_cases").fetchone()[0]  # noqa: E731
+    killed = move_killed_at(service, "_remove_from_sender")
     assert killed.returncode == 3, killed.stderr
-    assert len(cases_of(b)) == 1 and cases_of(a) == moving
+    assert len(cases_of(b)) == 1 and cases_of(a) == moving and arriving() == 1
+    # Run again and killed once that case is gone from a, before it is marked arrived at b.
+    killed = move_killed_at(service, "_arrived")
+    assert killed.returncode == 3, killed.stderr
+    assert len(cases_of(b)) == 1 and len(cases_of(a)) == 2 and arriving() == 1
+    db.close()
     # The next run finishes it: every case in b exactly once, none left in a.
     done = move(service)
     assert done.exit_code == 0 and "3 case(s) moved" in done.output, done.output

@@ -17,6 +17,7 @@ from portal.web.app import create_app
 from tests.conftest import MARKER
 from tests.support import receipt_from
 from tests.support.discloser import disclose, open_status
+from tests.support.sealing import b64, disclose_sealed, status_with_script, unb64
 
 
 def count_salts(monkeypatch) -> list[bytes]:
@@ -86,3 +87,63 @@ def test_a_moved_cases_receipt_opens_it_under_the_salt_it_came_with(installation
         ctx.db.execute("DELETE FROM cases WHERE id = ?", [case_id])
     assert ctx.db.execute("SELECT COUNT(*) FROM case_receipt_salts").fetchone()[0] == 0
     assert receipts.receipt_salts(ctx) == (ctx.settings.install_salt,)
+
+
+def _browser_tries(setup: dict) -> list[tuple[bytes, crypto.KdfParams]]:
+    """(salt, cost) in the order static/seal/status.js tries them: the setup's own salt, then
+    each of its moved salts, each at every version."""
+    receipt = setup["receipt"]
+    versions = [crypto.KdfParams(v["params"]["opslimit"], v["params"]["memlimit"]) for v in receipt["versions"]]
+    salts = [unb64(receipt["salt"]), *map(unb64, receipt["moved_salts"])]
+    return [(salt, params) for salt in salts for params in versions]
+
+
+def test_a_moved_case_sealed_in_the_browser_is_found_by_its_receipt_through_the_moved_salts(
+        installation, monkeypatch):
+    data_dir = installation.data_dir
+    sealed, sent = disclose_sealed(_client(data_dir), {"category": "fraud", "summary": "s", "details": MARKER})
+    assert sent.status_code == 201, sent.text
+    here = _client(data_dir)
+    # With no case moved here, the setup names no other salt.
+    assert here.get("/status/sealed/setup").get_json()["receipt"]["moved_salts"] == []
+    came_with = _new_salt(data_dir)
+    here = _client(data_dir)
+    setup = here.get("/status/sealed/setup").get_json()
+    # Under this installation's own salt alone, as the browser tried before, the receipt finds nothing.
+    [(own, params)] = _browser_tries(setup)
+    lookup = crypto.derive_receipt_identity(sealed.receipt, own, params).lookup_id
+    assert status_with_script(here, lookup)[1].status_code == 404
+
+    ctx = open_context(data_dir)
+    with transaction(ctx.db):
+        receipts.keep_salt_of_moved_case(ctx, sealed.case_id, came_with)
+    setup = here.get("/status/sealed/setup").get_json()
+    assert setup["receipt"]["moved_salts"] == [b64(came_with)]
+    # As the page does: derive at each salt and version in turn, send it, stop at the first that opens.
+    lookups = [crypto.derive_receipt_identity(sealed.receipt, salt, params).lookup_id
+               for salt, params in _browser_tries(setup)]
+    wrong = crypto.derive_receipt_identity(crypto.new_receipt(), came_with, params).lookup_id
+    salts = count_salts(monkeypatch)
+    answers = [status_with_script(here, lookup)[1] for lookup in lookups]
+    assert [a.status_code for a in answers] == [404, 200]
+    opened = answers[-1].get_json()
+    assert opened["case_id"] == sealed.case_id
+    assert crypto.open_sealed(sealed.identity.private_key, unb64(opened["sealed_case_key"])) == sealed.case_key
+    # A wrong receipt costs the server no derivation either.
+    assert status_with_script(here, wrong)[1].status_code == 404
+    assert salts == []
+
+    # Three salts of moved cases are shown as four, the same four at every request: a decoy made
+    # from the installation's secret cannot be told from a real salt by asking again.
+    others = [secrets.token_bytes(16) for _ in range(2)]
+    for _ in others:
+        receipt_from(disclose(_client(data_dir)).text)
+    with transaction(ctx.db):
+        fresh = [case_id for (case_id,) in ctx.db.execute(
+            "SELECT id FROM cases WHERE id != ? ORDER BY id", [sealed.case_id])]
+        for case_id, other in zip(fresh, others):
+            receipts.keep_salt_of_moved_case(ctx, case_id, other)
+    shown = here.get("/status/sealed/setup").get_json()["receipt"]["moved_salts"]
+    assert len(shown) == 4 and shown == sorted(shown, key=unb64)
+    assert {b64(s) for s in [came_with, *others]} < set(shown) and b64(ctx.settings.install_salt) not in shown
+    assert _client(data_dir).get("/status/sealed/setup").get_json()["receipt"]["moved_salts"] == shown

@@ -42,8 +42,24 @@ def launch(playwright):
 @pytest.fixture
 def base_url(installation):
     """`portal serve` on the test's installation, for the browser (import this fixture)."""
+    yield from _served(installation.data_dir)
+
+
+@pytest.fixture
+def base_url_and_bodies(installation, tmp_path):
+    """As base_url, with every request body the server receives captured at the WSGI layer
+    (tests/support/captured_serve.py): the URL, and a function giving the bodies received so
+    far (import this fixture)."""
+    import sys
+    folder = tmp_path / "bodies"
+    prefix = [sys.executable, str(ROOT / "tests" / "support" / "captured_serve.py"), str(folder)]
+    for url in _served(installation.data_dir, argv_prefix=prefix):
+        yield url, lambda: [path.read_bytes() for path in sorted(folder.glob("*.body"))]
+
+
+def _served(data_dir: Path, argv_prefix: list[str] | None = None):
     from tests.support import start_server
-    server = start_server(installation.data_dir, workers=2)
+    server = start_server(data_dir, workers=2, argv_prefix=argv_prefix)
     try:
         yield f"http://127.0.0.1:{server.port}"
     finally:

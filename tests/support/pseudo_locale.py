@@ -42,10 +42,11 @@ def messages() -> list:
     return list(found)
 
 
-def build(folder: Path, code: str) -> Path:
-    """Compile the pseudo catalogue for `code` into folder/<code>/LC_MESSAGES/messages.mo."""
+def build(folder: Path, code: str, every: int = 1) -> Path:
+    """Compile the pseudo catalogue for `code` into folder/<code>/LC_MESSAGES/messages.mo; with
+    `every` 2, only every other message (a language half translated)."""
     catalogue = Catalog(locale=code)
-    for message in messages():
+    for message in messages()[::every]:
         if isinstance(message, tuple):
             forms = [transform(message[0])] + [transform(message[1])] * (catalogue.num_plurals - 1)
             catalogue.add(message, tuple(forms))
@@ -69,4 +70,35 @@ def compile_shipped(folder: Path, code: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with shipped.open("rb") as po, target.open("wb") as mo:
         write_mo(mo, read_po(po, locale=code), use_fuzzy=True)
+    return folder
+
+
+def build_half(folder: Path, code: str) -> Path:
+    """As build, with every other message left out of the catalogue: a language half translated,
+    whose pages show the English of the other half (issue 28)."""
+    return build(folder, code, every=2)
+
+
+def build_gaps(folder: Path, code: str) -> Path:
+    """The shipped catalogue of `code` compiled as the wheel compiles it, with each string it has
+    no translation for given the pseudo-locale's (⟦ ⟧): on its pages, each ⟦ ⟧ is a piece that
+    shows in English."""
+    from babel.messages.pofile import read_po
+
+    from portal.core import resources
+    with (resources.translations_dir() / code / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po, locale=code)
+    for message in catalogue:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            if not any(message.string):
+                message.string = tuple(transform(message.id[min(n, 1)])
+                                       for n in range(catalogue.num_plurals))
+        elif not message.string:
+            message.string = transform(message.id)
+    target = folder / code / "LC_MESSAGES" / "messages.mo"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        write_mo(out, catalogue, use_fuzzy=True)
     return folder

@@ -184,3 +184,125 @@ def test_the_stylesheets_use_logical_properties_so_right_to_left_lays_out_mirror
     assert found == []
     assert PHYSICAL.search(".a { margin-left: 1rem }") and PHYSICAL.search(".skip { left: 0 }")
     assert not PHYSICAL.search(".days-left { margin-inline-start: 1rem; inset-inline-start: 0 }")
+
+
+def _english_pieces(html: str) -> list[str]:
+    # build_gaps gives each string the te reo catalogue lacks the pseudo-locale's ⟦ ⟧: each one
+    # on a page, in text or an attribute, is a piece the page shows in English.
+    return re.findall(r"⟦[^⟦⟧]*(?:⟦[^⟦⟧]*⟧[^⟦⟧]*)*", html)
+
+
+def test_the_disclosers_pages_in_te_reo_maori_leave_no_english_piece(installation, tmp_path,
+                                                                      monkeypatch):
+    # M1 of issue 28's review: home, disclose (with its problems and a file too large), the
+    # receipt, status (before and after an officer's reply, a reply sent, signing out) and the
+    # error pages, all from the shipped draft catalogue.
+    import tests.support.pseudo_locale as pseudo_locale
+    from portal.core import resources
+    from tests.support.console import sign_in
+    from tests.support.workflow import open_status, post
+    folder = pseudo_locale.build_gaps(tmp_path, "mi")
+    monkeypatch.setattr(resources, "translations_dir", lambda: folder)
+    app = _app(installation, languages=("en", "mi"), max_attachment_bytes=1024 * 1024)
+    te_reo = app.test_client()
+    te_reo.set_cookie("lang", "mi")
+    pages = {"home": te_reo.get("/").text}
+    form = te_reo.get("/disclose").text
+    pages["disclose"] = form
+    problems = post_multipart(te_reo, "/disclose", disclosure_fields(csrf_token(form), "",
+                                                                     summary=""))
+    pages["disclose (problems)"] = problems.text
+    too_large = post_multipart(te_reo, "/disclose", disclosure_fields(csrf_token(form), "Paid."),
+                               [("attachments", "big.pdf", b"%PDF-1.4 " + b"x" * 1024 * 1024)])
+    assert too_large.status_code == 413
+    pages["disclose (file too large)"] = too_large.text
+    answer = post_multipart(te_reo, "/disclose", disclosure_fields(csrf_token(form), "Paid twice."))
+    pages["receipt"] = answer.text
+    receipt = re.search(r'name="expected" value="([^"]+)"', answer.text).group(1)
+    confirmed = te_reo.post("/disclose/confirm", data={
+        "csrf_token": csrf_token(answer.text), "expected": receipt, "receipt": receipt})
+    pages["receipt confirmed"] = confirmed.text
+    status_form = te_reo.get("/status").text
+    pages["status (its form)"] = status_form
+    pages["status (a wrong code)"] = te_reo.post("/status", data={
+        "csrf_token": csrf_token(status_form), "receipt": "AAAA-BBBB"}).text
+    pages["status (received)"] = open_status(te_reo, receipt)
+    officer = app.test_client()
+    assert sign_in(officer, installation.officer).status_code == 303
+    [ref] = re.findall(r'data-ref="([^"]+)"', officer.get("/console/").text)
+    case = f"/console/cases/{ref}"
+    assert post(officer, case + "/steps", step="acknowledge").status_code == 303
+    assert post(officer, case + "/reply", message="Kia ora, we are reading it.").status_code == 303
+    status = te_reo.get("/status").text
+    pages["status (acknowledged, a reply)"] = status
+    sent = post_multipart(te_reo, "/status/reply", [("csrf_token", csrf_token(status)),
+                                                    ("message", "He kōrero anō.")])
+    pages["status (reply sent)"] = te_reo.get(sent.headers["Location"]).text
+    pages["signed out"] = te_reo.get("/status/signed-out").text
+    pages["not found"] = te_reo.get("/no-such-page").text
+    pages["not allowed"] = te_reo.get("/status/reply").text
+    pages["form expired"] = post_multipart(te_reo, "/disclose", disclosure_fields("stale", "x")).text
+    assert all(html_lang(html) == "mi" for html in pages.values())
+    left = [f"{label}: {piece!r}" for label, html in pages.items() for piece in _english_pieces(html)]
+    assert left == [], "\n" + "\n".join(left)
+    # The check sees English: the same walk on a page of the console shows its pieces.
+    assert len(_english_pieces(officer.get(case, headers={"Accept-Language": "mi"}).text)) > 50
+    # The Act's English name inside te reo is marked as English, as markup, not as text.
+    assert '<span lang="en">Protected Disclosures (Protection of Whistleblowers) Act 2022</span>' in pages["home"]
+    assert not any("&lt;span" in html or "&lt;strong" in html for html in pages.values())
+
+
+def test_the_te_reo_maori_draft_says_who_wrote_it_and_that_it_needs_review():
+    # L3 of issue 28's review: the catalogue and docs/translating.md say plainly who wrote it.
+    from babel.messages.pofile import read_po
+
+    from portal.core import resources
+    from tests.support import ROOT
+    path = resources.translations_dir() / "mi" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as source:
+        catalogue = read_po(source)
+    assert "not fluent speakers" in catalogue.last_translator
+    assert "needs review by a fluent speaker" in catalogue.last_translator
+    header = path.read_text(encoding="utf-8").split('msgid ""')[0]
+    assert "UNREVIEWED" in header and "draft by the project's developers" in header
+    guide = re.sub(r"\s+", " ", (ROOT / "docs/translating.md").read_text(encoding="utf-8"))
+    assert "Who wrote it: the project's developers, who are not fluent speakers of te reo Māori" in guide
+
+
+def test_an_authority_with_an_official_te_reo_maori_name_is_shown_with_it(installation, tmp_path,
+                                                                          monkeypatch):
+    # L1 of issue 28's review: the shipped directory's official te reo Māori names
+    # (portal/data/authorities.json, "te_reo_name"), beside the English on every page that names
+    # the authority, each marked with its language; te reo first on a te reo Māori page.
+    import tests.support.pseudo_locale as pseudo_locale
+    from portal.core import resources
+    from tests.support.referral import authority_id
+    from tests.support.workflow import disclose_to, officer_on_case, open_status, post
+    pseudo_locale.compile_shipped(tmp_path, "mi")
+    monkeypatch.setattr(resources, "translations_dir", lambda: tmp_path)
+    app = _app(installation, languages=("en", "mi"))
+    receipt = disclose_to(app.test_client())
+    officer, case = officer_on_case(app, installation.officer)
+    page = officer.get(case).text
+    assert '<dt>An Ombudsman (<span lang="mi">Te Kaitiaki Mana Tangata</span>)</dt>' in page
+    assert "<dt>Director of the Serious Fraud Office</dt>" in page  # an office holder: none
+    assert post(officer, case + "/referral", authority=authority_id(page, "An Ombudsman"),
+                concerns="general", consultation="consulted", consultation_note="Agreed.",
+                reason="Theirs to look at.").status_code == 303
+    ombudsman = 'Ombudsman (<span lang="mi">Te Kaitiaki Mana Tangata</span>)'
+    assert f"Referred to an <strong>{ombudsman}</strong> on" in officer.get(case).text
+    english = app.test_client()
+    assert f"to an <strong>{ombudsman}</strong>" in open_status(english, receipt)
+    te_reo = app.test_client()
+    te_reo.set_cookie("lang", "mi")
+    status = open_status(te_reo, receipt)
+    assert html_lang(status) == "mi"
+    assert 'ki <strong>Te Kaitiaki Mana Tangata (<span lang="en">Ombudsman</span>)</strong>' in status
+    admin = app.test_client()
+    from tests.conftest import add_account
+    from tests.support.console import sign_in
+    assert sign_in(admin, add_account(installation.data_dir, "admin", "root@agency.govt.nz",
+                                      "Ada Admin")).status_code == 303
+    directory = admin.get("/console/admin/authorities").text
+    assert '<h3>Commerce Commission (<span lang="mi">Te Komihana Tauhokohoko</span>)</h3>' in directory
+    assert directory.count('<span lang="mi">') == 13

@@ -52,9 +52,10 @@ CONSOLE = ("console.", "admin.", "audit_log.", "statistics.", "confidentiality."
 class Untranslated(HTMLParser):
     """Text a person reads (text, title, aria-label, placeholder, alt) outside ⟦ ⟧."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, attributes: bool = True) -> None:
         super().__init__(convert_charrefs=True)
         self.code, self.found, self._open, self.text = code, [], [], []
+        self.attributes = attributes
 
     def _skipped(self) -> bool:
         return any(tag in SKIP_TAGS or "typed" in (a.get("class") or "") or a.get("lang") not in (None, self.code)
@@ -76,7 +77,7 @@ class Untranslated(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         self._open.append((tag, a))
-        for name in ("title", "aria-label", "placeholder", "alt"):
+        for name in ("title", "aria-label", "placeholder", "alt") if self.attributes else ():
             if a.get(name):
                 self._check(a[name])
         if tag in ("input", "img", "meta", "link", "br", "wbr", "hr"):
@@ -93,17 +94,17 @@ class Untranslated(HTMLParser):
             self.text.append(" ")
 
 
-def untranslated(html: str, code: str = PSEUDO) -> list[str]:
-    page = Untranslated(code)
+def untranslated(html: str, code: str = PSEUDO, attributes: bool = True) -> list[str]:
+    page = Untranslated(code, attributes)
     page.feed(html)
     page.close()
     return page.found
 
 
-def _world(tmp_path_factory, code: str):
+def _world(tmp_path_factory, code: str, build=pseudo_locale.build):
     with pytest.MonkeyPatch.context() as monkeypatch:
         from portal.core import resources
-        folder = pseudo_locale.build(tmp_path_factory.mktemp("catalogues"), code)
+        folder = build(tmp_path_factory.mktemp("catalogues"), code)
         monkeypatch.setattr(resources, "translations_dir", lambda: folder)
         monkeypatch.setenv("PORTAL_DEFAULT_LANGUAGE", code)
         _own_totp_clock(monkeypatch)
@@ -195,4 +196,86 @@ def test_the_console_frame_is_all_in_the_catalogue_on_every_console_page(walk):
     signed_in = {label: html for label, html in pages.items() if 'action="/console/logout"' in html}
     assert len(signed_in) >= 20 and any("/console/retention" in html for html in signed_in.values())
     report = [f"{label}: {text!r}" for label, html in pages.items() for text in untranslated(_frame(html))]
+    assert report == [], "\n" + "\n".join(report)
+
+
+def test_every_page_half_translated_shows_its_english_inside_lang_en(tmp_path_factory):
+    # A language with every other string missing (M2 of issue 28's review): each English string
+    # shown for want of a translation is inside an element with lang="en" (portal.web.untranslated),
+    # on every page of every audience. What cannot be marked is left out of the check: attributes
+    # (aria-label) and <title> hold text only, so no element can carry a part's language there.
+    half = _world(tmp_path_factory, PSEUDO, pseudo_locale.build_half)
+    assert len(half.pages) >= 60
+    marked = sum(html.count('<span lang="en">') for _endpoint, html in half.pages.values())
+    assert marked > 500  # the check below is not passing for want of English shown
+    no_title = {label: re.sub(r"<title[^>]*>.*?</title>", "", html, flags=re.S)
+                for label, (_endpoint, html) in half.pages.items()}
+    report = [f"{label}: {text!r}" for label, html in no_title.items()
+              for text in untranslated(html, attributes=False)]
+    # The one exception: the reason the close-many form suggests, composed in the view as the
+    # officer's text to edit in its box (portal.web.casework.bulk_close).
+    report = [r for r in report if not r.startswith("/console/close-many (officer): 'We have read")]
+    assert report == [], "\n" + "\n".join(report)
+    # No marker is left anywhere, in text, attributes or links.
+    leaks = [label for label, (_endpoint, html) in half.pages.items()
+             if re.search("[\ue000-\ue002]|%EE%80%8[0-2]", html, re.I)]
+    assert leaks == []
+
+
+def test_the_flood_pages_are_all_in_the_catalogue(installation, tmp_path, monkeypatch):
+    # The pages a flood brings (issue 22, fresh review M3), which the walk's idle installation
+    # never shows: the no-script wait, sent too soon, a ticket past its time, a full line, and past
+    # the day's budget the turn for a new case.
+    import time
+
+    import crypto
+
+    from portal.core import resources
+    from portal.core.config import load_settings
+    from portal.web.app import create_app
+    from tests.guard.test_flood import disclose, hoard_places
+    from tests.support import csrf_token, disclosure_fields, post_multipart
+
+    folder = pseudo_locale.build(tmp_path / "catalogues", PSEUDO)
+    monkeypatch.setattr(resources, "translations_dir", lambda: folder)
+    monkeypatch.setenv("PORTAL_DEFAULT_LANGUAGE", PSEUDO)
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+
+    def app_with(**overrides):
+        app = create_app(settings=load_settings(installation.data_dir, **overrides))
+        app.config["TESTING"] = True
+        return app
+
+    pages, TYPED = {}, "Invoices paid twice"  # noqa: N806 (data: shown as typed)
+    waiting = app_with(no_script_wait_seconds=3, cases_per_day=1)
+    client = waiting.test_client()
+    pages["disclose, a wait"] = page = client.get("/disclose").text
+    assert "<noscript>" in page
+    # The sign the page's script fills in while it finishes the proof after Send, in the language.
+    assert re.search(r'<p role="status" aria-live="polite" data-proof-status\s+data-text="⟦', page)
+    soon = post_multipart(client, "/disclose", disclosure_fields(csrf_token(page), TYPED))
+    assert soon.status_code == 503
+    pages["sent too soon"] = soon.text
+    now[0] += 7200  # the ticket is past its time
+    late = post_multipart(client, "/disclose", disclosure_fields(csrf_token(soon.text), TYPED))
+    assert late.status_code == 503
+    pages["ticket past its time"] = late.text
+    for _ in range(4):  # the day's budget and the burst of turns past it, then no turn free
+        assert disclose(waiting.test_client(), script=True).status_code == 200
+    no_turn = waiting.test_client()
+    pages["disclose, no turn"] = page = no_turn.get("/disclose").text
+    now[0] += 3
+    told = post_multipart(no_turn, "/disclose", disclosure_fields(csrf_token(page), TYPED))
+    assert told.status_code == 503
+    pages["no turn for a new case"] = told.text
+
+    full = app_with(tickets_per_minute=2, ticket_line_seconds=60, no_script_wait_seconds=0)
+    assert hoard_places(full.test_client(), 4) == [400, 503, 503, 503]
+    late = full.test_client()
+    pages["status, a full line"] = page = late.get("/status").text
+    answer = late.post("/status", data={"csrf_token": csrf_token(page), "receipt": crypto.new_receipt()})
+    pages["status, the line full"] = answer.text
+    assert all(f'<html lang="{PSEUDO}"' in html for html in pages.values())
+    report = [f"{label}: {text!r}" for label, html in pages.items() for text in untranslated(html)]
     assert report == [], "\n" + "\n".join(report)

@@ -24,11 +24,17 @@ from portal.casework import (
 from portal.casework.categories import CATEGORIES, DISCLOSED_ELSEWHERE, FORMER_CATEGORIES
 from portal.core.words import N_, in_sentence
 from portal.guard import submissions
-from portal.intake import field_rules, replies, sealed
+from portal.intake import field_rules, referred_in, replies, sealed
 from portal.keys import conflicts
 from portal.records.casefiles import STATUSES
 from portal.web.casework.blueprint import bp
-from portal.web.casework.case_forms import assign_form, referral_form, status_form, step_form
+from portal.web.casework.case_forms import (
+    assign_form,
+    member_form,
+    referral_form,
+    status_form,
+    step_form,
+)
 from portal.web.casework.forms import (
     AcknowledgeForm,
     CaseExportForm,
@@ -67,6 +73,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
         "assign_form": assign_form(ctx, case_id, officer=str(assigned.id) if assigned else ""),
         "note_form": NoteForm(),
         "referral_form": referral_form(ctx),
+        "member_referral_form": member_form(),
         "identity_form": IdentityReleaseForm(),
         "export_form": CaseExportForm(),
         "oral_form": OralConfirmForm(),
@@ -101,6 +108,7 @@ def render_case(ref: str, problem=None, code=200, **forms):
             identity_releases=releases,
             consent_questions=consent_questions,
             oral_record=oral_record,
+            referred_in=referred_in.is_referred_in(ctx, case_id),
             file_details=file_copies.file_details(ctx, g.who, ref),
             confirm_form=EmptyForm(),
             grounds=identity_releases.GROUNDS,

@@ -13,6 +13,7 @@ from portal.web.casework import (
     inbox,
     inbox_search,
     interests,
+    member_referral,
     sign_in,
 )
 from portal.web.casework.blueprint import bp
@@ -27,6 +28,7 @@ VIEWS = (
     interests,
     bulk_close,
     file_copies,
+    member_referral,
 )
 
 __all__ = ["VIEWS", "bp"]

@@ -128,6 +128,25 @@ class ReferralForm(OneTimeForm):
     )
 
 
+class MemberReferralForm(OneTimeForm):
+    # The choices: portal.web.casework.member_referral.member_form.
+    channel = SelectField(
+        _l("The organisation and channel"),
+        validate_choice=False,
+        validators=[DataRequired(_l("Choose the organisation and channel."))],
+    )
+    # The same s 16 and s 25 answers, and the same reason, as a referral to an authority of the
+    # directory.
+    concerns = ReferralForm.concerns
+    consultation = ReferralForm.consultation
+    consultation_note = ReferralForm.consultation_note
+    reason = ReferralForm.reason
+    with_identity = BooleanField(
+        _l("Send the discloser's contact details and what identifies them too (only with a"
+           " release to that organisation and channel recorded under s 17)")
+    )
+
+
 class InterestForm(OneTimeForm):
     interest = TypedLine(
         _l("Declare an interest"),

@@ -152,8 +152,8 @@ def disclose_post():
                     form.data,
                     form.submission_token.data,
                     excluded=form.exclude.data or (),
+                    paid=paid,  # the day's budget, spent in the case's own transaction
                 )
-                flood.case_stored(ctx, paid)  # the day's budget, spent only by a stored case
                 return render_template(
                     "intake/receipt.html",
                     receipt=receipt,
@@ -202,9 +202,9 @@ def disclose_post():
         body, _ = _render_disclose(
             form,
             503,
-            payment.come_back_message(wait, exc) + " Please choose any files again.",
+            payment.come_back_message(wait, exc, files=True),
             dropped=intake.file_names,
-            keep=isinstance(exc, flood.NotYet),
+            keep=payment.keeps_ticket(exc),
             declared=_bytes_to_check(intake),
         )
         return with_retry_after(body, 503, wait)
@@ -224,7 +224,7 @@ def disclose_post():
         )
         return too_many_requests(body, exc.retry_after)
     except work_slots.Busy as exc:
-        flood.note(ctx, "busy")  # an hour's count for the officers' console
+        flood.note(ctx, "busy")  # a day's count for the officers' console
         if intake is None:  # every upload slot taken: the text is read, the files are not
             fields, names = read_text_before_files(DiscloseForm.TEXT_FIELDS)
             return _not_kept(fields, BUSY_NOT_KEPT, names, exc.retry_after)

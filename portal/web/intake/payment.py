@@ -13,10 +13,11 @@ import time
 from zoneinfo import ZoneInfo
 
 from flask import after_this_request, current_app, g, make_response, request, session
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from portal.guard import flood, proofs, tickets
+from portal.guard import case_turns, flood, proofs, tickets
 from portal.web.context import portal_context
 
 
@@ -47,20 +48,21 @@ def offer(purpose: str, *, keep_ticket: bool = False, declared_bytes: int = 0) -
         "size": proofs.size_offer(ctx, purpose),
         "lane_bits": proofs.lane_offer(ctx, purpose),
         "wait": None,
-        "line_full_for": tickets.line_free_in(ctx.settings, purpose),
+        "line_full_for": flood.full_for(ctx, purpose),
     }
     if keep_ticket and request.cookies.get(cookie_name(purpose)):
         return offered
-    offered["wait"] = give_ticket(purpose, bound)
+    offered["wait"] = give_ticket(purpose, bound, lasts=offered["line_full_for"])
     return offered
 
 
-def give_ticket(purpose: str, bound: str | None = None) -> int:
-    """Set a new ticket as a cookie on this answer; return its wait in seconds. Also for a page
-    with no form of its own that leads to one (the status thread, whose browser may open a status
-    again from an older tab)."""
+def give_ticket(purpose: str, bound: str | None = None, lasts: int = 0) -> int:
+    """Set a new ticket as a cookie on this answer (still good `lasts` seconds from now, within
+    tickets.ticket's bound); return its wait in seconds. Also for a page with no form of its own
+    that leads to one (the status thread, whose browser may open a status again from an older
+    tab)."""
     ctx = portal_context()
-    ticket = tickets.ticket(ctx.settings, purpose, _bound() if bound is None else bound)
+    ticket = tickets.ticket(ctx.settings, purpose, _bound() if bound is None else bound, lasts)
     _set_ticket_cookie(purpose, ticket)
     return max(0, ticket.valid_from - int(time.time()))
 
@@ -108,6 +110,13 @@ def collect(purpose: str, fields, declared_bytes: int = 0) -> str:
         raise
 
 
+def keeps_ticket(exc: Exception) -> bool:
+    """Whether the page given back keeps the ticket sent (one not valid yet), rather than giving a
+    new one: not past the day's budget (case_turns.NoTurnYet), where the one sent may be spent,
+    or over before the turn, and a new one lasts until the turn (`offer`)."""
+    return isinstance(exc, flood.NotYet) and not isinstance(exc, case_turns.NoTurnYet)
+
+
 def retry_after(exc: Exception, purpose: str) -> int:
     """Seconds until the client may send again: a ticket's own wait, or until the line has room."""
     if isinstance(exc, flood.NotYet):
@@ -118,24 +127,48 @@ def retry_after(exc: Exception, purpose: str) -> int:
     return max(1, wait, min(free_in, 3600))
 
 
-def come_back_message(seconds: int, exc: Exception | None = None) -> str:
-    """The honest words: when to send again (the installation's clock), and that nothing is lost;
-    for a ticket past its time (tickets.Expired), that it was, and that a new one comes with the
-    page."""
+class ComeBack(str):
+    """The come-back words, with the heading the page's problem box gives them (`heading`, None:
+    the box's own, "There is a problem"): a form not sent yet is not a problem (review, L2)."""
+
+    heading = None
+
+
+def come_back_message(seconds: int, exc: Exception | None = None, files: bool = False) -> str:
+    """The honest words: when to send again (the installation's clock, its zone named), and that
+    nothing is lost; for a ticket past its time (tickets.Expired), that it was, and that a new one
+    comes with the page; past the day's budget on new cases (case_turns.NoTurnYet), that the
+    portal takes new disclosures at a steady pace; with `files`, to choose them again."""
     zone = ZoneInfo(portal_context().settings.timezone)
-    at = dt.datetime.fromtimestamp(time.time() + seconds, zone).strftime("%H:%M:%S")
+    moment = dt.datetime.fromtimestamp(time.time() + seconds, zone)
+    at = f"{moment.strftime('%H:%M:%S' if seconds <= 60 else '%H:%M')} {moment.tzname()}"
     if seconds <= 60:
-        when = f"in {seconds} seconds (at {at})"
+        when = gettext("in %(seconds)s seconds (at %(at)s)", seconds=seconds, at=at)
     else:
-        when = f"at {at}, in about {-(-seconds // 60)} minutes"
+        when = gettext("at %(at)s, in about %(minutes)s minutes", at=at,
+                       minutes=-(-seconds // 60))
     if isinstance(exc, tickets.Expired):
-        why = (
+        why = gettext(
             "The waiting time this form was given has run out (it lasts a while, then the form"
             " needs a new one, which this page now has)."
         )
+    elif isinstance(exc, case_turns.NoTurnYet):
+        why = gettext(
+            "The portal has received many new disclosures today, so it now takes them one at a"
+            " time, at a steady pace."
+        )
     else:
-        why = "The portal asks everyone to wait a moment before sending, to keep it open for all."
-    return f"{why} Nothing was sent yet. What you wrote is still here: please send it again {when}."
+        why = gettext(
+            "The portal asks everyone to wait a moment before sending, to keep it open for all."
+        )
+    said = gettext("%(why)s Nothing was sent yet. What you wrote is still here: please send it"
+                   " again %(when)s.", why=why, when=when)
+    if files:  # a disclosure: a page given back cannot keep the files chosen
+        said += " " + gettext("Please choose any files again.")
+    words = ComeBack(said)
+    if isinstance(exc, flood.NotYet):
+        words.heading = gettext("Not sent yet")
+    return words
 
 
 # The busy page's own words (portal.web.app), for a form given back with what was typed.

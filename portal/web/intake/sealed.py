@@ -17,7 +17,6 @@ from flask import (
     make_response,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -103,7 +102,7 @@ def _paid(purpose: str, fields: dict):
         return payment.collect(purpose, fields)
     except (flood.NotPaid, flood.NotYet) as exc:
         wait = payment.retry_after(exc, purpose)
-        proof = payment.offer(purpose, keep_ticket=isinstance(exc, flood.NotYet))
+        proof = payment.offer(purpose, keep_ticket=payment.keeps_ticket(exc))
         raise Refused(
             error(503, "come-back", payment.come_back_message(wait, exc), wait, proof=proof)
         ) from None
@@ -153,7 +152,7 @@ def sealed_bundle_file(name: str):
     found = bundle_file(portal_context().settings, static_seal, name)
     if found is None:
         abort(404)
-    response = send_file(found, mimetype="application/json", max_age=0)
+    response = current_app.response_class(found, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -181,8 +180,8 @@ def sealed_disclose():
                 "submission_token": wire.submission_token,
             },
         )
-        channel = sealed.complete_sealed_disclosure(ctx, wire, _form_token())
-        flood.case_stored(ctx, paid)  # the day's budget, spent only by a stored case
+        # The day's budget is spent in the case's own transaction.
+        channel = sealed.complete_sealed_disclosure(ctx, wire, _form_token(), paid)
     except REFUSALS as exc:
         return refusal(exc, "disclosure")
     answer_by, regime = case_status.answer_expected_by(ctx, channel)

@@ -310,7 +310,8 @@ def not_read_whole(exc: MalformedForm, still_here: str) -> tuple[MultiDict, str]
 def too_large(exc: TooLarge) -> str:
     """Which part of a form is over its limit, naming the limit (a size in the page's language;
     a count of files names its own)."""
+    what = gettext(exc.what_message, **exc.parts)
     if not exc.in_bytes:
-        return gettext("%(what)s is too large.", what=exc.what)
+        return gettext("%(what)s is too large.", what=what)
     limit = languages.limit_words(exc.limit)
-    return gettext("%(what)s is too large: the most is %(limit)s.", what=exc.what, limit=limit)
+    return gettext("%(what)s is too large: the most is %(limit)s.", what=what, limit=limit)
