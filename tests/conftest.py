@@ -26,7 +26,7 @@ ON_POSTGRES = os.environ.get("PORTAL_TEST_DATABASE", "sqlite") == "postgresql"
 _database_numbers = itertools.count(1)
 
 
-def pytest_collection_modifyitems(config, items):
+def _leave_out_the_other_engines(config, items) -> None:
     """Leave out the tests of the other engine: on PostgreSQL those marked sqlite_only (what they
     check is SQLite's own: its query plans, the file's pragmas, rowids; the marker's reason says
     which), on SQLite those marked postgres_only (their counterparts: PostgreSQL's plans)."""
@@ -204,6 +204,7 @@ SERIAL_FILES = (
 
 
 def pytest_collection_modifyitems(config, items):
+    _leave_out_the_other_engines(config, items)
     for item in items:
         if item.nodeid.startswith(SERIAL_FILES):
             item.add_marker(pytest.mark.serial)
