@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import os
 import shutil
 import sqlite3
@@ -18,6 +19,22 @@ from portal.cli import main as portal_cli
 from tests.support import roster as roster_support
 
 MARKER = "MARKER-7f3a9c-do-not-store-in-clear"
+
+# PORTAL_TEST_DATABASE=postgresql runs the suite against PostgreSQL (issue 30, docs/interface.md):
+# one temporary cluster for the run (tests/store/postgres_server.py), one database per test.
+ON_POSTGRES = os.environ.get("PORTAL_TEST_DATABASE", "sqlite") == "postgresql"
+_database_numbers = itertools.count(1)
+
+
+def _leave_out_the_other_engines(config, items) -> None:
+    """Leave out the tests of the other engine: on PostgreSQL those marked sqlite_only (what they
+    check is SQLite's own: its query plans, the file's pragmas, rowids; the marker's reason says
+    which), on SQLite those marked postgres_only (their counterparts: PostgreSQL's plans)."""
+    other = "sqlite_only" if ON_POSTGRES else "postgres_only"
+    left_out = [item for item in items if item.get_closest_marker(other)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
 
 
 class TotpClock:
@@ -187,20 +204,90 @@ SERIAL_FILES = (
 
 
 def pytest_collection_modifyitems(config, items):
+    _leave_out_the_other_engines(config, items)
     for item in items:
         if item.nodeid.startswith(SERIAL_FILES):
             item.add_marker(pytest.mark.serial)
 
 
 def _portal_environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k.startswith("PORTAL_")}
+    """The PORTAL_ settings an installation is made under; on PostgreSQL not the database's URL,
+    which is each test's own (`own_database`)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("PORTAL_")
+            and not (ON_POSTGRES and k == "PORTAL_DATABASE_URL")}
+
+
+# The databases copied for each test on PostgreSQL: one migrated, one holding the template.
+_MIGRATED, _INSTALLED = "template_migrated", "template_installation"
 
 
 @pytest.fixture(scope="session")
-def installation_template(tmp_path_factory) -> tuple[Installation, dict[str, str]]:
+def postgres_server():
+    """On PostgreSQL, the run's one temporary cluster, with a database at the current schema that
+    each test's is copied from (CREATE DATABASE ... TEMPLATE); None on SQLite."""
+    if not ON_POSTGRES:
+        yield None
+        return
+    from portal.store import postgres
+    from tests.store.postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        postgres.migrate(server.database(_MIGRATED))
+        yield server
+    finally:
+        server.stop()
+
+
+def _close_shared_state() -> None:
+    """Close the connection portal.store.shared_state keeps per thread: a database being copied
+    must have none open."""
+    from portal.store import shared_state
+
+    conn = getattr(shared_state._local, "conn", None)
+    if conn is not None:
+        conn.close()
+        shared_state._local.conn = None
+
+
+@dataclass
+class OwnDatabase:
+    """The test's own PostgreSQL database: its name, and `fresh(template)` to make it again as a
+    copy of `template` (dropped first)."""
+    server: object
+    name: str
+
+    def fresh(self, template: str) -> str:
+        _close_shared_state()
+        return self.server.database(self.name, template=template)
+
+
+@pytest.fixture(autouse=True)
+def own_database(request):
+    """On PostgreSQL, a database of the test's own named by PORTAL_DATABASE_URL before any other
+    fixture: a copy of the installation template's when the test uses `installation`, else an
+    empty one at the current schema (for `portal init` and the like). None on SQLite."""
+    if not ON_POSTGRES:
+        yield None
+        return
+    server = request.getfixturevalue("postgres_server")
+    database = OwnDatabase(server, f"test_{next(_database_numbers)}")
+    installed = "installation" in request.fixturenames
+    if installed:
+        request.getfixturevalue("installation_template")
+    # A MonkeyPatch of its own: a test's monkeypatch.undo() must not take the database away.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PORTAL_DATABASE_URL", database.fresh(_INSTALLED if installed else _MIGRATED))
+        yield database
+    _close_shared_state()
+
+
+@pytest.fixture(scope="session")
+def installation_template(tmp_path_factory, postgres_server) -> tuple[Installation, dict[str, str]]:
     """One installation made by `make_installation` for the whole run, and the PORTAL_ settings it
     was made under. Its TOTP steps are the real clock's (so always behind a test's), and its
-    database is checkpointed so that a copy is its one file."""
+    database is checkpointed so that a copy is its one file (on PostgreSQL: a database of its own,
+    which each test's is copied from)."""
     global TOTP_CLOCK
     from portal.keys import second_factor
 
@@ -208,24 +295,35 @@ def installation_template(tmp_path_factory) -> tuple[Installation, dict[str, str
     before = TOTP_CLOCK
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(second_factor, "seconds_now", time.time)
+        if postgres_server is not None:
+            patch.setenv("PORTAL_DATABASE_URL",
+                         postgres_server.database(_INSTALLED, template=_MIGRATED))
         TOTP_CLOCK = TotpClock(movable=False)
         try:
             template = make_installation(tmp_path_factory.mktemp("template") / "data")
         finally:
             TOTP_CLOCK = before
-    with contextlib.closing(sqlite3.connect(template.data_dir / "portal.db")) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if postgres_server is not None:
+                _close_shared_state()
+    if postgres_server is None:
+        with contextlib.closing(sqlite3.connect(template.data_dir / "portal.db")) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return template, made_under
 
 
 @pytest.fixture
-def installation(tmp_path, installation_template) -> Installation:
+def installation(tmp_path, installation_template, own_database) -> Installation:
     """A fresh installation of its own for the test: a copy of the run's template (made in about
     0.5 s, copied in milliseconds), or made anew when the test set PORTAL_ settings first (another
     database, roster roots elsewhere) that the template was not made under."""
     data_dir = tmp_path / "data"
     template, made_under = installation_template
-    if _portal_environment() != made_under:
+    ours = own_database is not None and \
+        os.environ.get("PORTAL_DATABASE_URL") == own_database.server.url(own_database.name)
+    if _portal_environment() != made_under or (own_database is not None and not ours):
+        # Other settings, or on PostgreSQL a database the test chose itself (tests/store's).
+        if ours:
+            own_database.fresh(_MIGRATED)  # the template's copy: empty it for `portal init`
         return make_installation(data_dir)
     shutil.copytree(template.data_dir, data_dir, copy_function=shutil.copy)
     officer, other = replace(template.officer), replace(template.other_officer)

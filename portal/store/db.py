@@ -5,8 +5,7 @@ environment gives PORTAL_DATABASE_URL (`database_url`). Then `connect` gives a
 portal.store.postgres.Connection, used as the sqlite_utils Database is, and `open_database` brings
 that database's schema up to date; the SQLite-only things here are nothing there: the pragmas
 (dropped by portal.store.dialect), the file's permissions, and the writers' lock file (PostgreSQL's
-writers take an advisory lock in BEGIN, which is also what `yield_to_writers` cannot see: it
-returns at once).
+writers take an advisory lock in BEGIN, which `yield_to_writers` sees in pg_locks).
 
 sqlite-utils' own insert/update helpers commit through `with conn:`, which would end an outer
 transaction half way; multi-step writes therefore run raw statements inside `transaction()`.
@@ -255,28 +254,44 @@ def yield_to_writers(db: Database, longest: float | None = None) -> bool:
     connection is waiting for or holding the write lock; else waits until none has been for
     QUIET_SECONDS (a disclosure writes in a few transactions with a little work between them: all
     of them go in, not just the first), at most `longest` seconds (default YIELD_SECONDS) in all.
-    Returns whether any writer was waiting."""
+    Returns whether any writer was waiting. On PostgreSQL the write lock is the writers' advisory
+    lock, seen in pg_locks (portal.store.dialect.WRITERS_ELSEWHERE) from any node."""
+    if database_url():
+        from portal.store.dialect import WRITERS_ELSEWHERE
+
+        return _yield_while(lambda: db.raw.execute(WRITERS_ELSEWHERE).fetchone()[0], longest)
     fd = _writers_file(db)
     if fd is None:
         return False
+
+    def held() -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        except BlockingIOError:
+            return True
+
+    try:
+        return _yield_while(held, longest)
+    finally:
+        os.close(fd)
+
+
+def _yield_while(writers: Callable[[], bool], longest: float | None) -> bool:
     started = time.monotonic()
     end = started + (YIELD_SECONDS if longest is None else longest)
     waited, quiet_since = False, started
-    try:
-        while True:
-            now = time.monotonic()
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                if not waited or now - quiet_since >= QUIET_SECONDS:
-                    return waited
-            except BlockingIOError:
-                waited, quiet_since = True, now
-            if now >= end:
+    while True:
+        now = time.monotonic()
+        if not writers():
+            if not waited or now - quiet_since >= QUIET_SECONDS:
                 return waited
-            time.sleep(_YIELD_POLL_SECONDS)
-    finally:
-        os.close(fd)
+        else:
+            waited, quiet_since = True, now
+        if now >= end:
+            return waited
+        time.sleep(_YIELD_POLL_SECONDS)
 
 
 def open_database(path: Path, busy_timeout: float = 10.0) -> Database:

@@ -68,6 +68,13 @@ ROWID_TABLES = ("invitations", "original_files")
 
 # pg_advisory_xact_lock's key for the writers' lock (BEGIN IMMEDIATE): the same on every node.
 WRITERS_LOCK = 0x777269746572  # "writer"
+# Whether another connection holds or waits for that lock (pg_locks gives a bigint key's high and
+# low 32 bits as classid and objid, objsubid 1): what yield_to_writers asks between batches.
+WRITERS_ELSEWHERE = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1"
+    f" AND classid::bigint = {WRITERS_LOCK >> 32} AND objid::bigint = {WRITERS_LOCK & 0xFFFFFFFF}"
+    " AND pid <> pg_backend_pid())"
+)
 
 _TRIGGER_NAME = re.compile(r"^\s*CREATE\s+TRIGGER\s+(\w+)", re.IGNORECASE)
 _RANDOM_ROW_ID = re.compile(r"\bSET\s+rowid\s*=", re.IGNORECASE)

@@ -184,19 +184,31 @@ class Connection:
     object itself: the code's `db.conn.close()` and `db.conn.in_transaction` work on both."""
 
     def __init__(self, url: str, busy_timeout: float = 10.0) -> None:
-        import psycopg
-
-        try:
-            # Parameters bound client-side, as literals psycopg quotes and escapes: PostgreSQL then
-            # types them from their context as SQLite takes them, where server-side ones must be
-            # typed alone (a `? IS NULL`, a number column compared with a string).
-            self._pg = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor)
-        except psycopg.Error as exc:
-            raise _sqlite_error(exc) or exc from exc
-        self._pg.adapters.register_loader("numeric", _whole_or_float())
+        self._url = url
+        self._opened = None
         # The busy timeout: how long a statement waits for a lock (the writers' lock above all).
         self.lock_timeout_ms = int(busy_timeout * 1000)
-        self._pg.execute(LOCK_TIMEOUT.format(milliseconds=self.lock_timeout_ms))
+
+    @property
+    def _pg(self):
+        """The psycopg connection, opened at the first statement, as SQLite opens its file: a
+        server that cannot be reached is met where the request first needs the database, after a
+        streamed form's text was read (portal.web.fault_pages gives it back), not before."""
+        if self._opened is None:
+            import psycopg
+
+            try:
+                # Parameters bound client-side, as literals psycopg quotes and escapes: PostgreSQL
+                # then types them from their context as SQLite takes them, where server-side ones
+                # must be typed alone (a `? IS NULL`, a number column compared with a string).
+                opened = psycopg.connect(self._url, autocommit=True,
+                                         cursor_factory=psycopg.ClientCursor)
+                opened.adapters.register_loader("numeric", _whole_or_float())
+                opened.execute(LOCK_TIMEOUT.format(milliseconds=self.lock_timeout_ms))
+            except psycopg.Error as exc:
+                raise _sqlite_error(exc) or exc from exc
+            self._opened = opened
+        return self._opened
 
     @property
     def conn(self) -> "Connection":
@@ -212,6 +224,8 @@ class Connection:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
+        if self._opened is None:
+            return False
         return self._pg.info.transaction_status != TransactionStatus.IDLE
 
     def execute(self, statement: str, params: Sequence[Any] | None = None) -> Cursor:
@@ -247,4 +261,5 @@ class Connection:
             self.execute("COMMIT")
 
     def close(self) -> None:
-        self._pg.close()
+        if self._opened is not None:
+            self._opened.close()

@@ -174,7 +174,7 @@ def test_inbox_orders_by_received_day_and_pages_by_keyset(app, installation):
         post_multipart(discloser, "/disclose", disclosure_fields(token, f"case {i}"))
     ctx = open_context(installation.data_dir)
     # Spread the cases over days so the order is visible.
-    refs = [r[0] for r in ctx.db.execute("SELECT ref FROM cases ORDER BY rowid").fetchall()]
+    refs = [r[0] for r in ctx.db.execute("SELECT ref FROM cases ORDER BY ref").fetchall()]
     for day, ref in enumerate(refs, start=1):
         ctx.db.execute("UPDATE cases SET received_day = ? WHERE ref = ?", [f"2026-01-{day:02d}", ref])
     officer = app.test_client()

@@ -6,7 +6,7 @@ import pytest
 
 from portal.core.context import open_context
 from tests.conftest import MARKER, add_account
-from tests.support import csrf_token, files_containing
+from tests.support import csrf_token, database, files_containing
 from tests.support.console import sign_in
 from tests.support.workflow import disclose_to, officer_on_case, open_status, post
 
@@ -161,10 +161,9 @@ def test_a_consent_or_release_written_into_the_database_counts_for_nothing(case,
     assert release(ana, url, case["passphrase"], **fields).status_code == 400
     assert release(ana, url, case["passphrase"], recipient="Someone", ground="investigation", reason="Needed.",
                    consultation="consulted").status_code == 303
-    ctx = open_context(installation.data_dir)
-    with ctx.db.conn:
-        ctx.db.execute("UPDATE consent_requests SET answer = 'yes', answer_day = '2026-01-01'")
-        ctx.db.execute("UPDATE identity_releases SET state = 'released', confirmed_day = '2026-01-01'")
+    with database.connect(installation.data_dir) as conn:
+        conn.execute("UPDATE consent_requests SET answer = 'yes', answer_day = '2026-01-01'")
+        conn.execute("UPDATE identity_releases SET state = 'released', confirmed_day = '2026-01-01'")
     assert release(ana, url, case["passphrase"], **fields).status_code == 400     # no consent on record
     page = ana.get(url).text
     assert 'data-answer=""' in page and 'data-state="released"' not in page

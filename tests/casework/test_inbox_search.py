@@ -150,8 +150,8 @@ def test_one_decryption_per_case_per_session(app, installation, monkeypatch):
     assert opened == {"sealed": 0, "copies": MANY + 2, "cases": MANY + 2} and len(reads) == 1, reads
     # A key copy that does not open (altered, or made under a key the officer no longer has) is not used:
     # the sealed key decides, and a new copy is kept.
-    ctx.db.execute("UPDATE case_keys SET key_copy = zeroblob(74) WHERE recipient LIKE 'account:%' AND case_id ="
-                   " (SELECT MIN(case_id) FROM case_keys)")
+    ctx.db.execute("UPDATE case_keys SET key_copy = ? WHERE recipient LIKE 'account:%' AND case_id ="
+                   " (SELECT MIN(case_id) FROM case_keys)", [bytes(74)])
     third = signed_in(app, installation.officer)
     token = csrf_token(third.get("/console/").text)
     opened.update(sealed=0, copies=0, cases=0)

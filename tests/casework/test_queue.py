@@ -299,6 +299,9 @@ FILTERS = [{}, {"status": "received"}, {"channel": "Audit and Risk"}, {"category
            {"status": "closed", "category": "offence"}]
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL's plans are"
+                                " tests/store/test_query_plans.py::test_no_postgresql_plan_reads_a_table"
+                                "_that_grows_with_cases_whole")
 @pytest.mark.parametrize("sort", list(queue_filters.SORTS))
 @pytest.mark.parametrize("filters", FILTERS)
 @pytest.mark.parametrize("after", [False, True])
@@ -329,3 +332,42 @@ def test_every_filter_and_order_is_one_index_range(installation, sort, filters, 
             # A reference is unique: at most one row to sort. Due days: the open cases only.
             assert filters.get("q") or (filters.get("due") and sort in ("activity", "received")), (filters, sort, plans)
     assert not any(p.startswith("SCAN case_queue") and "INDEX" not in p for p in plans)
+
+
+@pytest.mark.postgres_only(reason="PostgreSQL's planner; SQLite's plans are the test above")
+@pytest.mark.parametrize("sort", list(queue_filters.SORTS))
+@pytest.mark.parametrize("filters", FILTERS)
+def test_every_filter_and_order_walks_an_index_on_postgresql(installation, sort, filters):
+    """The same statements on PostgreSQL, planned with sequential scans and sorts priced out
+    (enable_seqscan, enable_sort off): each reads case_queue through an index from the reader's
+    rows and takes its order from it, sorting only where SQLite's plan does (a reference, due
+    days under another order)."""
+    from portal.store.dialect import postgres_query
+
+    ctx = open_context(installation.data_dir)
+    ctx.db.raw.execute("SET enable_seqscan = off")
+    ctx.db.raw.execute("SET enable_sort = off")
+    plans: list[list[str]] = []
+
+    class Recorder:
+        def execute(self, sql, params=()):
+            [translated] = postgres_query(sql)
+            plans.append([line for (line,) in ctx.db.raw.execute("EXPLAIN " + translated, tuple(params))])
+            return ctx.db.execute(sql, params)
+
+    for after in (False, True):  # the first page, and a later one
+        cursor = {"attention": "0_2026-03-02_PD-AAAAAAAA"}.get(sort, "2026-03-02_PD-AAAAAAAA") if after else ""
+        wanted, problems = queue_filters.parse_filter({**filters, "sort": sort, "after": cursor})
+        assert not problems
+        clauses, params = queue._conditions(ctx, 1, wanted, "2026-03-12", "2026-03-19")
+        queue._page_rows(Recorder(), clauses, params, wanted, queue.PAGE_SIZE + 1)
+        queue._capped_count(Recorder(), queue.index_for(wanted, "deadline" if wanted.due else "attention"),
+                            clauses, params)
+    assert len(plans) >= 4
+    for plan in plans:
+        text = "\n".join(plan)
+        assert "Seq Scan on case_queue" not in text, (filters, sort, text)
+        if "case_queue" in text:
+            assert "Index" in text and "account_id" in text, (filters, sort, text)
+        if re.search(r"^\s*(->\s*)?Sort\b", text, re.M):
+            assert filters.get("q") or (filters.get("due") and sort in ("activity", "received")), (filters, sort, text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import sqlite3
 
 from click.testing import CliRunner
 
@@ -14,6 +13,7 @@ from portal.core.context import open_context
 from tests.support.console import case_links, sign_in
 from tests.support.counting import counting
 from tests.support.workflow import disclose_to, post, today  # noqa: F401
+from tests.support import database
 
 Q1 = "from=2026-01-01&to=2026-03-31"
 FY = "from=2025-07-01&to=2026-06-30"
@@ -107,7 +107,7 @@ def test_audit_verify_rebuilds_the_frozen_figures_and_names_an_altered_one(app, 
     officer = _officer(app, installation)
     assert officer.get(f"/console/statistics?{FY}").status_code == 200
     assert _verify(installation.data_dir).exit_code == 0
-    db = sqlite3.connect(installation.data_dir / "portal.db")
+    db = database.connect(installation.data_dir)
     with db:
         db.execute("UPDATE statistics_snapshots SET report = replace(report, '\"9\"', '\"10\"')"
                    " WHERE period_start = '2026-01-01'")
@@ -124,7 +124,7 @@ def test_a_date_beyond_the_working_day_table_is_a_plain_error_on_the_page(app, i
     _disclosures(app, 1)
     # A case received on 20 December 2052, whose 20 working days run into 2053. (Taking it in today
     # stops at the same clock, in intake's own deadline, outside the statistics: so it is dated here.)
-    db = sqlite3.connect(installation.data_dir / "portal.db")
+    db = database.connect(installation.data_dir)
     with db:
         db.execute("UPDATE cases SET received_day = '2052-12-20'")
     db.close()

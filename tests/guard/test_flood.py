@@ -331,6 +331,7 @@ def test_spent_proofs_date_nothing_finer_than_the_retention_window(app, installa
     """Found in review: each spent row carried its expiry's 10-minute step, dating a paid form to it
     for about an hour. Rows now say only which of three retention windows they were spent in."""
     from portal.core.context import open_context
+    from tests.support import database
 
     window = proofs.retention_seconds(load_settings(installation.data_dir))
     start = (int(time.time()) // window + 1) * window
@@ -349,8 +350,7 @@ def test_spent_proofs_date_nothing_finer_than_the_retention_window(app, installa
     def rows():
         return db.execute("SELECT nonce_hash, generation FROM spent_proofs").fetchall()
 
-    columns = [row[1] for row in db.execute("PRAGMA table_info(spent_proofs)").fetchall()]
-    assert columns == ["nonce_hash", "generation"]
+    assert database.columns(db, "spent_proofs") == ["nonce_hash", "generation"]
     db.execute("INSERT INTO spent_proofs VALUES ('from before the sets', 7)")  # an old 10-minute step
     first = spend_one(start + 10)
     second = spend_one(start + 1250)  # two 10-minute steps later, the same window

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from portal.core.config import load_settings
 from portal.guard import proofs, work_queues
 from portal.web import context
@@ -54,6 +56,9 @@ def levels_of(ran, start: str) -> list[str]:
     return [level for level, statement in ran if statement.upper().startswith(start)]
 
 
+@pytest.mark.sqlite_only(reason="SQLite's synchronous pragma per statement; PostgreSQL's counterpart is"
+                                " tests/store/test_postgres_connection.py::test_housekeeping_waits_briefly"
+                                "_and_the_floods_writes_do_not_wait_for_the_disk")
 def test_a_spent_proof_and_the_flood_count_do_not_wait_for_the_disk_and_the_case_does(
         client, monkeypatch):
     ran = statements_with_their_sync(monkeypatch)

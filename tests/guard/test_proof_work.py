@@ -74,7 +74,7 @@ def test_a_disclosure_declaring_more_bytes_to_check_pays_a_higher_proof(installa
     from tests.support import disclosure_fields, multipart, receipt_from
 
     app = size_priced_app(installation, monkeypatch)
-    blobs = installation.data_dir / "blobs"
+    from tests.support import database
 
     def send(client, page, details, files, below=None):
         drop_ticket(client, "disclose")
@@ -89,14 +89,14 @@ def test_a_disclosure_declaring_more_bytes_to_check_pays_a_higher_proof(installa
 
     large = app.test_client()
     page = large.get("/disclose").text
-    before = sorted(p.name for p in blobs.iterdir()) if blobs.exists() else []
+    before = database.blobs(installation.data_dir)
     upload = [("attachments", "big.bin", bytes(600 * 1024))]  # about 9.4 times the free bytes
     answer, declared = send(large, page, "Large. " + MARKER, upload, below=5)  # at the idle price
     assert answer.status_code == 503 and "Large." in answer.text  # refused, the text kept
     assert proofs.check_bits(declared) == 4  # 2**3 < 9.4 <= 2**4
     assert size_bits_of(page, declared) == 4 + 4  # what the page tells its script to solve for
     assert bits_of(challenge_from(answer.text)) == 4 + 4  # the bits asked for that body
-    assert (sorted(p.name for p in blobs.iterdir()) if blobs.exists() else []) == before
+    assert database.blobs(installation.data_dir) == before
     answer, _ = send(large, answer.text, "Large. " + MARKER, upload)  # paid at the higher bits
     assert answer.status_code == 200 and receipt_from(answer.text)
 

@@ -8,16 +8,17 @@ import time
 import pytest
 
 from tests.guard.served_uploads import send_upload
-from tests.support import start_server
+from tests.support import database, start_server
 
 pytestmark = pytest.mark.slow
 
 
-def wait_for_part(blobs, timeout: float = 20) -> None:
+def wait_for_part(data_dir, timeout: float = 20) -> None:
+    """Until a blob is being written (a .part file, or an unfinished row on PostgreSQL)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not any(p.suffix == ".part" for p in blobs.iterdir()):
+    while time.monotonic() < deadline and not database.blobs(data_dir, unfinished=True):
         time.sleep(0.05)
-    assert any(p.suffix == ".part" for p in blobs.iterdir())
+    assert database.blobs(data_dir, unfinished=True)
 
 
 def test_the_busy_answer_reaches_a_client_still_sending_with_its_text(installation):
@@ -29,7 +30,7 @@ def test_the_busy_answer_reaches_a_client_still_sending_with_its_text(installati
         holder = send_upload(server.port, "holding the slot",
                              [("attachments", "held.bin", os.urandom(8 * 1024 * 1024))],
                              rate=64 * 1024)
-        wait_for_part(installation.data_dir / "blobs")
+        wait_for_part(installation.data_dir)
         busy = send_upload(server.port, "What I typed while the portal was busy",
                            [("attachments", "mine.bin", os.urandom(2 * 1024 * 1024))],
                            rate=1024 * 1024).wait(60)

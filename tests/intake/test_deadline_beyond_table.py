@@ -3,11 +3,11 @@ fixed in law to 2052 only, so the deadline is shown as not known, plainly, and t
 still taken in; nothing guesses the date."""
 from __future__ import annotations
 
-import sqlite3
 
 from tests.support import receipt_from
 from tests.support.discloser import disclose
 from tests.support.workflow import officer_on_case, open_status, today  # noqa: F401
+from tests.support import database
 
 
 def test_a_disclosure_late_in_2052_is_taken_in_with_its_deadline_shown_as_not_known(
@@ -18,7 +18,7 @@ def test_a_disclosure_late_in_2052_is_taken_in_with_its_deadline_shown_as_not_kn
     assert "We cannot show that date" in response.text and "only up to 2052" in response.text
     receipt = receipt_from(response.text)
 
-    db = sqlite3.connect(installation.data_dir / "portal.db")
+    db = database.connect(installation.data_dir)
     assert db.execute("SELECT due_day, due_kind FROM cases").fetchall() == [(None, "unknown")]
     db.close()
 

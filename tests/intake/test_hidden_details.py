@@ -22,7 +22,7 @@ from PIL import Image
 
 from portal.core.context import open_context
 from portal.hidden_details import packages, sandbox
-from tests.support import csrf_token, disclosure_fields, form_for, post_multipart
+from tests.support import csrf_token, database, disclosure_fields, form_for, post_multipart
 import tests.support.hidden_files as made
 from tests.support.console import case_links, sign_in
 from tests.support.discloser import open_status
@@ -425,7 +425,7 @@ def test_the_file_as_received_is_on_disk_under_a_key_no_officer_holds(app, insta
     real_read_back = pending_files.PendingFile.read_back
 
     def copy_aside_then_read(pending):
-        captured.append((pending.id, pending._ctx.blobs.path(pending._writer.name).read_bytes()))
+        captured.append((pending.id, database.blob_bytes(installation.data_dir, pending._writer.name)))
         return real_read_back(pending)
 
     monkeypatch.setattr(pending_files.PendingFile, "read_back", copy_aside_then_read)

@@ -15,6 +15,7 @@ from portal.web.app import create_app
 from tests.conftest import officer_key
 from tests.support import csrf_token, post_multipart, receipt_from
 from tests.support.discloser import disclose, open_status
+from tests.support import database
 
 # 70 000 and 71 000 bytes both pad (Padmé) to 71 680; 2 000 and 2 040 to the 2 048 bucket; texts of
 # 150 and 230 bytes to 256; summaries of 20 and 55 bytes to 64.
@@ -47,7 +48,7 @@ def _sealed_sizes(conn: sqlite3.Connection, blobs, case_id: str) -> dict:
     statuses = [n for (n,) in conn.execute(
         "SELECT length(reason_ct) FROM status_events WHERE case_id = ? ORDER BY seq", [case_id])]
     files = sorted(
-        (length, blobs.path(blob).stat().st_size)
+        (length, blobs.size(blob))
         for blob, length in conn.execute(
             "SELECT blob, length(meta_ct) FROM attachments WHERE case_id = ?", [case_id]))
     return {"fields": fields, "messages": messages, "statuses": statuses, "files": files}
@@ -60,7 +61,7 @@ def test_two_disclosures_in_the_same_buckets_leave_sealed_objects_of_the_same_si
     ctx = open_context(installation.data_dir)
     case_ids = [row[0] for row in ctx.db.execute("SELECT id FROM cases").fetchall()]
     assert len(case_ids) == 2
-    conn = sqlite3.connect(installation.data_dir / "portal.db")
+    conn = database.connect(installation.data_dir)
     try:
         first, second = (_sealed_sizes(conn, ctx.blobs, case_id) for case_id in case_ids)
     finally:
@@ -113,5 +114,5 @@ def test_the_upload_limit_counts_the_files_own_bytes_and_the_daily_budget_keeps_
     [(blob,)] = ctx.db.execute("SELECT blob FROM attachments").fetchall()
     spent = ctx.db.execute(
         "SELECT sum(count) FROM throttle WHERE bucket LIKE 'upload-bytes%'").fetchone()[0]
-    assert ctx.blobs.path(blob).stat().st_size == padded_blob_size(SIZES[0])
+    assert ctx.blobs.size(blob) == padded_blob_size(SIZES[0])
     assert spent == padded_length(SIZES[0]) != SIZES[0]

@@ -8,6 +8,7 @@ import os
 import crypto
 from portal.core.context import open_context
 from tests.support.console import sign_in
+from tests.support import database
 from tests.support.sealing import get_setup, post_json, put_part, seal_disclosure, seal_file, upload_blob
 
 VALUES = {"category": "public_funds", "summary": "Invoices", "details": "See the ledger.",
@@ -210,7 +211,7 @@ def test_a_failure_while_storing_keeps_nothing_and_gives_the_upload_back(client,
     ctx = open_context(installation.data_dir)
     assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
     assert ctx.db.execute("SELECT COUNT(*) FROM attachments").fetchone()[0] == 0
-    assert not list((installation.data_dir / "blobs").glob("*.blob"))
+    assert not [b for b in database.blobs(installation.data_dir) if not b.endswith(".part")]
     assert client.get(f"/disclose/sealed/uploads/{upload}").get_json()["complete"] is True
     monkeypatch.undo()
     # The same page sends it again (its token was not spent; the spent ticket is replaced by asking

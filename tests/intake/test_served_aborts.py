@@ -8,7 +8,7 @@ import time
 import pytest
 
 from portal.core.context import open_context
-from tests.support import HttpClient, csrf_token, disclosure_fields, multipart, start_server
+from tests.support import HttpClient, csrf_token, database, disclosure_fields, multipart, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -23,18 +23,18 @@ def test_an_aborted_upload_leaves_no_blob_and_no_case(installation):
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         head = (f"POST /disclose HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
                 f"Content-Length: {len(body)}\r\nCookie: {cookie}\r\n\r\n").encode()
-        blobs = installation.data_dir / "blobs"
+        data_dir = installation.data_dir
         with socket.create_connection(("127.0.0.1", server.port)) as sock:
             sock.sendall(head + body[: len(body) // 2])
             # Wait until the server is writing the encrypted blob, then hang up.
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not any(p.suffix == ".part" for p in blobs.iterdir()):
+            while time.monotonic() < deadline and not database.blobs(data_dir, unfinished=True):
                 time.sleep(0.05)
-            assert any(p.suffix == ".part" for p in blobs.iterdir())
+            assert database.blobs(data_dir, unfinished=True)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and any(blobs.iterdir()):
+        while time.monotonic() < deadline and database.blobs(data_dir):
             time.sleep(0.2)
-        assert list(blobs.iterdir()) == []
+        assert database.blobs(data_dir) == []
         assert open_context(installation.data_dir).db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
         # The server is still healthy afterwards.
         assert client.get("/").status == 200

@@ -16,6 +16,7 @@ from portal.core.context import open_context
 from tests.conftest import MARKER
 from tests.support import (HttpClient, csrf_token, disclosure_fields, form_for, multipart, post_multipart,
                            receipt_from, start_server)
+from tests.support import database
 
 pytestmark = pytest.mark.slow
 
@@ -50,8 +51,8 @@ def _send_part_of_a_disclosure(server, *, close: bool) -> tuple[int, str]:
 
 
 def _nothing_stored(installation) -> None:
-    assert list((installation.data_dir / "blobs").rglob("*.part")) == []
-    assert [p for p in (installation.data_dir / "blobs").rglob("*") if p.is_file()] == []
+    assert database.blobs(installation.data_dir, unfinished=True) == []
+    assert database.blobs(installation.data_dir) == []
     ctx = open_context(installation.data_dir)
     try:
         assert ctx.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0

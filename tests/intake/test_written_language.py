@@ -4,7 +4,6 @@ officer's case page shows it so that they know which language to answer in. Thro
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import crypto
 from portal.core.config import load_settings
@@ -16,6 +15,7 @@ from tests.support import csrf_token, disclosure_fields, files_containing, page_
 from tests.support.console import sign_in
 from tests.support.discloser import disclose
 from tests.support.sealing import b64, disclose_sealed, get_setup, post_json, seal_disclosure
+from tests.support import database
 
 WRITTEN_IN = re.compile(r'<dt>Written in</dt><dd id="written-in">([^<]*)</dd>')
 
@@ -74,11 +74,9 @@ def test_the_language_is_sealed_and_nowhere_in_the_clear(installation):
     ctx.db.conn.close()
 
     # No row of any table holds the code in the clear, and no file the language's name.
-    conn = sqlite3.connect(installation.data_dir / "portal.db")
+    conn = database.connect(installation.data_dir)
     try:
-        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        clear = [(table, column) for table in tables
-                 for row in conn.execute(f'SELECT * FROM "{table}"')
+        clear = [(table, column) for table, row in database.every_row(conn)
                  for column, value in enumerate(row) if value in ("mi", b"mi", "Te reo Māori", "te reo Māori")]
     finally:
         conn.close()

@@ -8,13 +8,13 @@ import base64
 import binascii
 import re
 import shutil
-import sqlite3
 
 import nacl.bindings
 
 import crypto
 from portal.core.context import open_context
 from tests.conftest import MARKER, run_cli
+from tests.support import database
 from tests.support.console import case_links, sign_in
 from tests.support.discloser import open_status
 from tests.support.keys import new_recovery_key, set_recovery_key
@@ -48,15 +48,13 @@ def candidates(copy) -> set[bytes]:
     """Every 32-byte value in the copy: each 32-byte database cell and every 32-byte run inside a binary one,
     every 32-byte run of every other file, and every 32-byte value written anywhere as hex or base64."""
     found: set[bytes] = set()
-    db = sqlite3.connect(copy / "portal.db")
-    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    for table in tables:
-        for row in db.execute(f'SELECT * FROM "{table}"'):
-            for cell in row:
-                if isinstance(cell, bytes):
-                    found |= windows(cell)
-                elif isinstance(cell, str):
-                    found |= decoded_tokens(cell.encode()) | ({cell.encode()} if len(cell.encode()) == KEY else set())
+    db = database.connect(copy)  # on PostgreSQL the database the copy's installation names
+    for _, row in database.every_row(db):
+        for cell in row:
+            if isinstance(cell, bytes):
+                found |= windows(cell)
+            elif isinstance(cell, str):
+                found |= decoded_tokens(cell.encode()) | ({cell.encode()} if len(cell.encode()) == KEY else set())
     db.close()
     for path in copy.rglob("*"):
         if path.is_file():
@@ -82,8 +80,10 @@ def test_a_copy_of_the_data_directory_with_live_sessions_opens_no_case(app, inst
     assert officer.get(links[0]).status_code == 200 and 'id="case-status"' in discloser.get("/status").text  # both live
 
     copy = data_dir.parent / "stolen"
-    shutil.copytree(data_dir, copy)  # database, its write-ahead log, secrets, blobs: everything on the disk
-    db = sqlite3.connect(copy / "portal.db")
+    # database, its write-ahead log, secrets, blobs: everything on the disk (on PostgreSQL the
+    # database is read where it is: what its server holds)
+    shutil.copytree(data_dir, copy)
+    db = database.connect(copy)
     assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] >= 2
 
     sealed = [row[0] for table in ("case_keys", "internal_keys", "identity_keys", "recovery_copies")
@@ -133,7 +133,7 @@ def _decrypts(key: bytes, fields) -> bool:
 
 
 def _key_cells(copy) -> list[bytes]:
-    db = sqlite3.connect(copy / "portal.db")
+    db = database.connect(copy)
     cells = [row[0] for row in db.execute("SELECT public_key FROM accounts UNION ALL SELECT server_half FROM sessions "
                                           "UNION ALL SELECT discloser_public_key FROM cases")]
     db.close()

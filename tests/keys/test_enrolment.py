@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 
 import pyotp
 import pytest
@@ -16,6 +15,7 @@ from tests.conftest import MARKER, Officer, add_account, finish_first_sign_in, r
 from tests.support.roster import vouch_for
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 from tests.support.enrolment import STRONG, current, enrol, invite, sign_in, take_second_factor_step
+from tests.support import database
 
 
 
@@ -163,13 +163,15 @@ def test_set_up_credentials_only_reach_the_forced_change_then_open_nothing(app, 
     # neither the old wrapping nor the old sealed copy is left in any file of the data directory.
     copy = tmp_path / "copy"
     shutil.copytree(data_dir, copy)
-    conn = sqlite3.connect(copy / "portal.db")
+    conn = database.connect(copy)  # on PostgreSQL: the database itself
     [wrapped] = conn.execute("SELECT wrapped_private_key FROM accounts WHERE email = ?", [given.email]).fetchone()
     with pytest.raises(crypto.WrongPassphrase):
         crypto.unwrap_private_key(wrapped, given.passphrase)
     for path in copy.rglob("*"):
         if path.is_file():
             assert setup_wrapped not in path.read_bytes() and setup_sealed not in path.read_bytes(), path
+    held = database.stored_bytes(copy)
+    assert setup_wrapped not in held and setup_sealed not in held
     # Future cases are sealed to the new key only (Eve's first sign-in started Legacy's roster with
     # it), and every further key of a case was re-sealed too.
     disclose(app.test_client(), channel="Legacy")
@@ -177,7 +179,7 @@ def test_set_up_credentials_only_reach_the_forced_change_then_open_nothing(app, 
     from portal.records.internal_keys import OFFICER_SEALED_TABLES
     opened = 0
     for table in ("case_keys", *OFFICER_SEALED_TABLES):
-        for [sealed] in sqlite3.connect(data_dir / "portal.db").execute(
+        for [sealed] in database.connect(data_dir).execute(
                 f"SELECT sealed_key FROM {table} t JOIN accounts a ON a.id = t.account_id WHERE a.email = ?",
                 [given.email]):
             crypto.open_sealed(new_key, sealed)
@@ -279,7 +281,7 @@ def test_a_used_totp_code_and_a_used_recovery_code_are_refused(app, installation
     assert sign_in(app.test_client(), cleo, code=codes[1], passphrase="wrong passphrase here").status_code == 400
     assert sign_in(app.test_client(), cleo, code=codes[1]).status_code == 303
     # Recovery codes are stored hashed only.
-    db = (installation.data_dir / "portal.db").read_bytes()
+    db = database.stored_bytes(installation.data_dir)
     assert not any(c.replace("-", "").encode() in db or c.encode() in db for c in codes)
 
 
@@ -451,7 +453,7 @@ def test_a_failure_half_way_through_the_change_leaves_the_set_up_key_whole(app, 
                         complete_setup=False)
     disclose(app.test_client(), channel="Legacy")
     disclose(app.test_client(), channel="Legacy")
-    before = sqlite3.connect(data_dir / "portal.db").execute(
+    before = database.connect(data_dir).execute(
         "SELECT k.sealed_key FROM case_keys k JOIN accounts a ON a.id = k.account_id WHERE a.email = ? "
         "ORDER BY k.case_id", [given.email]).fetchall()
     assert len(before) == 2
@@ -470,7 +472,7 @@ def test_a_failure_half_way_through_the_change_leaves_the_set_up_key_whole(app, 
     with pytest.raises(RuntimeError):
         enrolment.finish(ctx, state, totp_now(state.totp_secret))
     monkeypatch.undo()
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     assert conn.execute("SELECT k.sealed_key FROM case_keys k JOIN accounts a ON a.id = k.account_id WHERE a.email = ? "
                         "ORDER BY k.case_id", [given.email]).fetchall() == before
     [(wrapped, must_change)] = conn.execute("SELECT wrapped_private_key, must_change_credentials FROM accounts "

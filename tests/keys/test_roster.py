@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 
 import crypto
 from portal.core.context import open_context
@@ -19,12 +18,13 @@ from tests.support import csrf_token, disclosure_fields, post_multipart
 from tests.support.console import sign_in
 from tests.support.discloser import disclose
 from tests.support.roster import vouch_for
+from tests.support import database
 
 SEALED_TABLES = ("case_keys", "internal_keys", "identity_keys", "recovery_copies")
 
 
 def _db(data_dir):
-    return sqlite3.connect(data_dir / "portal.db", isolation_level=None)
+    return database.connect(data_dir)
 
 
 def _verify(data_dir):
@@ -101,8 +101,8 @@ def test_an_officer_added_by_sql_gets_nothing_and_is_named(app, installation):
     attacker_private, attacker_public = crypto.generate_keypair()
     with _db(data_dir) as conn:
         conn.execute("INSERT INTO accounts (email, name, role, public_key, wrapped_private_key, totp_secret,"
-                     " created_day) VALUES ('mallory@agency.govt.nz', 'Mallory', 'officer', ?, x'00', 'A', "
-                     "'2026-12-01')", [attacker_public])
+                     " created_day) VALUES ('mallory@agency.govt.nz', 'Mallory', 'officer', ?, ?, 'A', "
+                     "'2026-12-01')", [attacker_public, b"\x00"])
         mallory = conn.execute("SELECT id FROM accounts WHERE email = 'mallory@agency.govt.nz'").fetchone()[0]
         conn.execute("INSERT INTO channel_officers (channel_id, account_id, state) VALUES "
                      "((SELECT id FROM channels WHERE name = 'Audit and Risk'), ?, 'confirmed')", [mallory])
@@ -381,8 +381,11 @@ def test_odd_rows_in_the_roster_tables_never_give_a_500(app, installation):
     assert sign_in(client, installation.officer).status_code == 303
     client.get("/console/roster")  # records what Ana has seen
     with _db(data_dir) as conn:
-        conn.execute("INSERT INTO roster_statements VALUES (1, 2, 'text body', 5)")
-        conn.execute("UPDATE roster_seen SET root = 'abc', head = 7")
+        # Of the wrong types where SQLite's columns take them; PostgreSQL's refuse those: nonsense there.
+        conn.execute("INSERT INTO roster_statements VALUES (?, ?, ?, ?)",
+                     [1, 2, b"text body", b"\x05"] if database.on_postgres() else [1, 2, "text body", 5])
+        conn.execute("UPDATE roster_seen SET root = ?, head = ?",
+                     [b"abc", b"\x07"] if database.on_postgres() else ["abc", 7])
     assert app.test_client().get("/disclose").status_code == 200
     assert client.get("/console/").status_code == 200 and client.get("/console/roster").status_code == 200
     (data_dir / roster_files.HEAD_FILE).write_text(json.dumps({"1": {"length": -1, "head": "00", "root": "00"}}))
@@ -465,7 +468,8 @@ def test_signatures_planted_for_a_hand_over_count_for_nothing(app, installation)
     assert "handover-waiting" not in _sign(dan_client, channel_id, cat_id, "handover").headers["Location"]
     assert _root_holder(data_dir, channel_id) == cat_id
     # A row that is not a hand-over at all leaves the page working.
-    conn.execute("INSERT INTO roster_handovers VALUES (?, 'x', 'y', 'z')", [channel_id])
+    conn.execute("INSERT INTO roster_handovers VALUES (?, ?, ?, ?)",
+                 [channel_id, -1, b"y", b"z"] if database.on_postgres() else [channel_id, "x", "y", "z"])
     assert cat_client.get("/console/roster").status_code == 200
 
 

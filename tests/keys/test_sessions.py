@@ -3,7 +3,6 @@ stale token, and the passphrase asked again before weighty actions. All over HTT
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from tests.conftest import add_account
 from tests.support.audit import events, account_id
 from tests.support.console import disclose, sign_in
 from tests.support import csrf_token
+from tests.support import database
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def signed_in_page(client) -> bool:
 
 
 def session_rows(data_dir) -> int:
-    with sqlite3.connect(data_dir / "portal.db") as conn:
+    with database.connect(data_dir) as conn:
         return conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'officer'").fetchone()[0]
 
 
@@ -94,7 +94,7 @@ def test_opening_a_status_again_ends_the_earlier_status_session(app, installatio
     earlier.set_cookie(app.config["PORTAL_STATUS_COOKIE"], cookies[0])
     assert 'id="case-status"' not in earlier.get("/status").text
     assert 'id="case-status"' in client.get("/status").text
-    with sqlite3.connect(installation.data_dir / "portal.db") as conn:
+    with database.connect(installation.data_dir) as conn:
         assert conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = 'discloser'").fetchone()[0] == 1
 
 
@@ -113,7 +113,7 @@ def test_sign_out_works_with_a_stale_form_token(app, installation):
     token = csrf_token(discloser.get("/status").text)
     discloser.post("/status", data={"csrf_token": token, "receipt": receipt})
     assert discloser.post("/status/logout", data={}).status_code == 303
-    with sqlite3.connect(installation.data_dir / "portal.db") as conn:
+    with database.connect(installation.data_dir) as conn:
         assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
 
 

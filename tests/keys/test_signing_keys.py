@@ -4,7 +4,6 @@ carried by the console session beside the private key, re-wrapped by a passphras
 rotation; administrators get none. Through HTTP."""
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
@@ -14,10 +13,11 @@ from portal.keys import accounts, officer_sessions, roster, signing_keys
 from tests.conftest import Officer, add_account, run_cli
 from tests.support.enrolment import STRONG, enrol, invite, sign_in, take_second_factor_step
 from tests.support import csrf_token
+from tests.support import database
 
 
 def signing_columns(data_dir, email) -> tuple[bytes | None, bytes | None]:
-    with sqlite3.connect(data_dir / "portal.db") as conn:
+    with database.connect(data_dir) as conn:
         return conn.execute("SELECT signing_public_key, wrapped_signing_key FROM accounts WHERE email = ?",
                             [email]).fetchone()
 
@@ -96,7 +96,7 @@ def test_the_test_officers_have_one_with_no_extra_step(installation):
 
 def test_an_officer_made_before_signing_keys_gets_one_at_the_next_sign_in(app, installation, resume_in):
     data_dir, officer = installation.data_dir, installation.officer
-    with sqlite3.connect(data_dir / "portal.db") as conn:
+    with database.connect(data_dir) as conn:
         conn.execute("UPDATE accounts SET signing_public_key = NULL, wrapped_signing_key = NULL WHERE email = ?",
                      [officer.email])
     client = app.test_client()
@@ -228,7 +228,7 @@ def test_nothing_of_the_seed_is_stored_in_clear(app, installation, resume_in):
 
 def test_a_swapped_signing_wrapping_is_caught_and_the_officer_signs_in_without_one(app, installation, resume_in):
     data_dir, officer = installation.data_dir, installation.officer
-    with sqlite3.connect(data_dir / "portal.db") as conn:
+    with database.connect(data_dir) as conn:
         # Both open with the same passphrase: only the check against the public key tells them apart.
         conn.execute("UPDATE accounts SET wrapped_signing_key = wrapped_private_key WHERE email = ?",
                      [officer.email])

@@ -15,8 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MARKER
-from tests.support import (HttpClient, ROOT, csrf_token, disclosure_fields, files_containing, post_multipart,
-                           receipt_from, start_server)
+from tests.support import (HttpClient, ROOT, csrf_token, database, disclosure_fields, files_containing,
+                           post_multipart, receipt_from, start_server)
+
+# What these check is the SQLite backup's own form: portal.db and the blobs/ files, with their
+# digests; a PostgreSQL installation's backup is a pg_dump, made and restored by
+# tests/store/test_postgres_requests.py::test_a_postgresql_installation_is_backed_up_and_restored_into_an_empty_database.
+SQLITE_BACKUP = "the SQLite backup's files (portal.db, blobs/); PostgreSQL's dump is tested in tests/store"
 
 
 def portal(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -36,7 +41,7 @@ def sign_in(client, person):
 
 
 def case_refs(data_dir: Path) -> list[str]:
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     try:
         return [row[0] for row in conn.execute("SELECT ref FROM cases ORDER BY ref")]
     finally:
@@ -62,6 +67,7 @@ def assert_every_case_opens(data_dir: Path, officer) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only(reason=SQLITE_BACKUP)
 def test_backup_while_disclosures_stream_in_then_restore_opens_every_case(installation, tmp_path):
     server = start_server(installation.data_dir, workers=2)
     done: list[str] = []
@@ -144,6 +150,7 @@ def good_backup(installation, client, tmp_path) -> Path:
     return tmp_path / "backup"
 
 
+@pytest.mark.sqlite_only(reason=SQLITE_BACKUP)
 def test_a_backups_blobs_carry_the_days_time_only_not_when_they_were_last_read(installation, client, tmp_path):
     import os
 
@@ -163,6 +170,7 @@ def _variant(good: Path, tmp_path: Path, name: str) -> Path:
     return copy
 
 
+@pytest.mark.sqlite_only(reason=SQLITE_BACKUP)
 def test_restore_refuses_a_damaged_or_incomplete_backup_naming_what_is_wrong(installation, good_backup, tmp_path):
     blob = sorted((good_backup / "blobs").iterdir())[0]
     relative = f"blobs/{blob.name}"
@@ -196,6 +204,7 @@ def test_restore_refuses_a_damaged_or_incomplete_backup_naming_what_is_wrong(ins
     assert assert_every_case_opens(tmp_path / "fresh", installation.officer) == 2
 
 
+@pytest.mark.sqlite_only(reason=SQLITE_BACKUP)
 def test_restore_refuses_a_backup_whose_database_needs_a_blob_it_does_not_list(good_backup, tmp_path):
     # A consistent-looking manifest (digests recomputed) that leaves a blob out.
     broken = _variant(good_backup, tmp_path, "short")
@@ -217,6 +226,7 @@ def test_backup_refuses_a_folder_that_is_not_empty(installation, tmp_path):
     assert result.returncode == 1 and "is not empty" in result.stderr
 
 
+@pytest.mark.sqlite_only(reason=SQLITE_BACKUP)
 def test_a_backup_edited_and_re_digested_is_refused_against_the_digest_printed_when_it_was_made(
         installation, client, tmp_path):
     """Someone who can write where backups are kept swaps the channel's recovery key in the copied database

@@ -9,6 +9,8 @@ import sys
 
 import pyotp
 
+from tests.support import database
+
 
 def portal(data_dir, *args, input=None):
     return subprocess.run([sys.executable, "-m", "portal", "--data", str(data_dir), *args], input=input,
@@ -21,7 +23,10 @@ def test_init_creates_a_private_data_directory_and_refuses_to_overwrite(tmp_path
     assert first.returncode == 0, first.stderr
     assert oct(os.stat(data).st_mode & 0o777) == "0o700"
     assert oct(os.stat(data / "installation.json").st_mode & 0o777) == "0o600"
-    assert (data / "portal.db").exists()
+    if database.on_postgres():  # the tables are in the database PORTAL_DATABASE_URL names
+        assert not (data / "portal.db").exists() and database.columns(database.connect(data), "cases")
+    else:
+        assert (data / "portal.db").exists()
     before = (data / "installation.json").read_text()
     second = portal(data, "init")
     assert second.returncode != 0 and "refusing to overwrite" in second.stderr

@@ -9,7 +9,6 @@ import random
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ import pytest
 
 from tests.conftest import MARKER
 from tests.support import ROOT, HttpClient, csrf_token, disclosure_fields, free_port, receipt_from
+from tests.support import database
 
 pytestmark = pytest.mark.slow
 
@@ -130,6 +130,9 @@ def opens_as(data_dir: Path, receipts: dict[str, str]) -> dict[str, str]:
 MIN_KILLS, MAX_KILLS = 4, 20
 
 
+@pytest.mark.sqlite_only(reason="start-up sweeps the blob files of uncommitted cases; on PostgreSQL an"
+                                " unreferenced blob waits a day (portal/store/database_blobs.py), and"
+                                " tests/store/test_postgres_nodes.py kills a node mid-upload")
 def test_sigkills_in_every_phase_of_a_write_leave_whole_cases_no_orphaned_blob_and_every_receipt_opens(
         installation):
     data_dir = installation.data_dir
@@ -180,7 +183,7 @@ def test_sigkills_in_every_phase_of_a_write_leave_whole_cases_no_orphaned_blob_a
     assert len(receipts) >= 5, "too few disclosures completed to mean anything"
     assert all(cut.values()), f"a phase of a write no kill cut, in {kills} kills: {cut}"
 
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     try:
         cases = conn.execute("SELECT id FROM cases").fetchall()
         field_sets = {tuple(r[0] for r in conn.execute("SELECT name FROM case_fields WHERE case_id = ? ORDER BY name",
@@ -236,7 +239,7 @@ def test_a_thousand_disclosures_from_fifty_clients_lose_none(installation):
     assert failures == []
     assert len(receipts) == 1000
 
-    conn = sqlite3.connect(installation.data_dir / "portal.db")
+    conn = database.connect(installation.data_dir)
     try:
         refs = [row[0] for row in conn.execute("SELECT ref FROM cases")]
     finally:

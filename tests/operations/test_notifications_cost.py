@@ -6,16 +6,17 @@ import datetime as dt
 
 from portal.core.context import open_context
 from portal.operations import notifications
+from tests.support import database
 from tests.support.workflow import disclose_to, today  # noqa: F401
 
 
 def _statements_to_build(data_dir) -> tuple[int, list]:
     ctx = open_context(data_dir)
     statements: list[str] = []
-    ctx.db.conn.set_trace_callback(statements.append)
+    database.on_each_statement(ctx.db, statements.append)
     # 07:30:01 on 2 March 2026 in Pacific/Auckland (UTC+13): the default digest time
     digests = notifications.due_digests(ctx, dt.datetime(2026, 3, 1, 18, 30, 1, tzinfo=dt.timezone.utc))
-    ctx.db.conn.set_trace_callback(None)
+    database.on_each_statement(ctx.db, None)
     return len(statements), digests
 
 
@@ -48,5 +49,5 @@ def test_the_kept_unseen_counts_follow_the_queue(app, installation, today):
     kept = dict(ctx.db.execute(
         "SELECT account_id, unseen_new + unseen_message + unseen_other FROM digest_waiting").fetchall())
     counted = dict(ctx.db.execute(
-        "SELECT account_id, SUM(seen = 0) FROM case_queue GROUP BY account_id").fetchall())
+        "SELECT account_id, SUM(CASE WHEN seen = 0 THEN 1 ELSE 0 END) FROM case_queue GROUP BY account_id").fetchall())
     assert kept == counted and list(kept.values()) == [2]

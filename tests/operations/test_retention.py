@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 
 import pytest
 
@@ -14,6 +13,7 @@ from portal.web.app import create_app
 from tests.conftest import MARKER, add_account, run_cli
 from tests.support import csrf_token, disclosure_fields, post_multipart, receipt_from
 from tests.support.audit import case_refs
+from tests.support import database
 
 ATTACHMENT = b"%PDF-1.4 evidence " + MARKER.encode() * 500
 
@@ -41,9 +41,9 @@ def sign_in(client, person) -> None:
 
 def case_ref_for(data_dir, receipt_order: int) -> str:
     """The only case's reference (receipt_order 0): rows keep no order of arrival (issue 26)."""
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     try:
-        return conn.execute("SELECT ref FROM cases ORDER BY rowid LIMIT 1 OFFSET ?", [receipt_order]).fetchone()[0]
+        return conn.execute("SELECT ref FROM cases ORDER BY ref LIMIT 1 OFFSET ?", [receipt_order]).fetchone()[0]
     finally:
         conn.close()
 
@@ -73,7 +73,7 @@ def confirm(client, ref: str, person):
 
 def traces_of(data_dir, case_ref: str) -> dict[str, bytes]:
     """Byte strings only this case put into the raw files: its keys, ciphertexts, receipt lookup, id."""
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     try:
         case_id, lookup, discloser_key = conn.execute(
             "SELECT id, receipt_lookup, discloser_public_key FROM cases WHERE ref = ?", [case_ref]).fetchone()
@@ -85,13 +85,17 @@ def traces_of(data_dir, case_ref: str) -> dict[str, bytes]:
         [blob] = [row[0] for row in conn.execute("SELECT blob FROM attachments WHERE case_id = ?", [case_id])]
     finally:
         conn.close()
-    content = (data_dir / "blobs" / f"{blob}.blob").read_bytes()
+    content = database.blob_bytes(data_dir, blob)
     found["blob name"] = blob.encode()
     found["blob bytes"] = content[200:264]
     return found
 
 
 def raw_files(data_dir) -> dict[str, bytes]:
+    """The database's and the blobs' files; on PostgreSQL, whose files the server keeps (and which
+    has no secure_delete: SECURITY.md), what the database still holds, every cell of every row."""
+    if database.on_postgres():
+        return {"database": database.stored_bytes(data_dir)}
     files = {name: (data_dir / name).read_bytes() for name in ("portal.db", "portal.db-wal")
              if (data_dir / name).exists()}
     for path in (data_dir / "blobs").iterdir():
@@ -152,7 +156,7 @@ def test_expired_case_is_listed_needs_a_second_officer_then_leaves_nothing(insta
     assert MARKER in ana.get(f"/console/cases/{held}").text
 
     # Raw files after a checkpoint: no key, ciphertext, lookup, id or blob of the deleted case anywhere.
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     entries = conn.execute("SELECT event, actor, subject FROM audit_log WHERE case_ref = ? ORDER BY seq",
                            [expiring]).fetchall()
@@ -161,7 +165,7 @@ def test_expired_case_is_listed_needs_a_second_officer_then_leaves_nothing(insta
     for label, trace in before.items():
         assert not [name for name, data in files.items() if trace in data], f"{label} is still on disk"
     # The audit log keeps that it happened and who did it, not what it was.
-    ids = dict(sqlite3.connect(data_dir / "portal.db").execute("SELECT email, id FROM accounts").fetchall())
+    ids = dict(database.connect(data_dir).execute("SELECT email, id FROM accounts").fetchall())
     assert ("deletion_requested", ids[installation.officer.email], None) in entries
     assert ("case_deleted", ids[cara.email], ids[installation.officer.email]) == entries[-1]
     verified = run_cli(data_dir, "audit", "verify")
@@ -204,6 +208,8 @@ def test_six_years_after_closing_a_case_is_still_kept_by_default(installation, m
     assert listed(ana) == []
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's schema (sqlite_master, PRAGMA foreign_key_list);"
+                                " tests/store/test_postgres_schema.py shows PostgreSQL's keys are the same")
 def test_every_table_that_refers_to_a_case_goes_with_it():
     """Deletion removes the case row and relies on ON DELETE CASCADE for everything of it: a new table
     that refers to cases some other way would keep a deleted case's data."""

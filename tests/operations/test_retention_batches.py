@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import sqlite3
 
 from portal.core import clock
 from portal.operations import retention
@@ -28,6 +27,7 @@ from tests.operations.test_retention import (
 )
 from tests.support import csrf_token
 from tests.support.tracing import traced
+from tests.support import database
 
 BATCH = 2
 REPLIES = 5
@@ -71,7 +71,7 @@ def stopped_deletion(installation, cara, monkeypatch):  # noqa: F811
     back): ((Ana's client, Cara's client, its reference, its traces on disk before), (its total
     rows, the rows done, the messages left))."""
     app, ana, second, ref = requested_case_with_replies(installation, cara, monkeypatch)
-    conn = sqlite3.connect(installation.data_dir / "portal.db")
+    conn = database.connect(installation.data_dir)
     (messages,) = conn.execute("SELECT COUNT(*) FROM messages").fetchone()
     (files,) = conn.execute("SELECT COUNT(*) FROM attachments").fetchone()
     conn.close()
@@ -116,7 +116,7 @@ def test_a_deletion_stopped_part_way_is_unreadable_and_finished_from_the_page(
     assert all(deleted_rows(t) <= BATCH for t in batches)
     assert sum(deleted_rows(t) for t in batches) == left  # none twice
     assert "Deletions that stopped part way" not in second.get("/console/retention/").text
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     assert conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM long_operations").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM audit_log WHERE event = 'case_deleted'").fetchone()[0] == 1
@@ -157,7 +157,7 @@ def test_the_command_line_carries_a_stopped_deletion_on_with_its_progress(
     batches = [t for t in trace.transactions() if deleted_rows(t)]
     assert all(deleted_rows(t) <= BATCH for t in batches)
     assert sum(deleted_rows(t) for t in batches) == left  # each remaining row exactly once
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     assert conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM long_operations").fetchone()[0] == 0
     conn.close()

@@ -98,8 +98,7 @@ def test_audit_head_matches_the_file_and_verify_passes(installation, busy):
     printed = run_cli(data_dir, "audit", "head").output.strip()
     assert printed == f"length {document['length']} head {document['head']}"
     with db(data_dir) as conn:
-        assert conn.execute("SELECT MAX(seq), link FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)"
-                            ).fetchone() == (document["length"], document["head"])
+        assert conn.execute("SELECT seq, link FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone() == (document["length"], document["head"])
     result = verify(data_dir, "--expect", printed)
     assert result.exit_code == 0 and "intact" in result.output, result.output
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
+
+import pytest
 
 from portal.core import clock
 from portal.core.context import open_context
 from portal.records import case_history, casefiles
 from portal.store.migrations.m0030_unordered_rows import RANDOM_ROWID_TABLES
 from tests.conftest import officer_key, run_cli
-from tests.support import csrf_token, form_for, post_multipart
+from tests.support import csrf_token, database, form_for, post_multipart
 from tests.support.console import case_links, disclose, sign_in
 from tests.support.discloser import open_status
 
@@ -19,8 +20,8 @@ ROUNDS = 9  # an officer's reply, then a discloser's, 9 times: 9! arrival orders
 DISCLOSURES = 4
 
 
-def _db(installation) -> sqlite3.Connection:
-    return sqlite3.connect(installation.data_dir / "portal.db", isolation_level=None)
+def _db(installation):
+    return database.connect(installation.data_dir)
 
 
 def _interleaved(app, installation):
@@ -65,6 +66,34 @@ def _thread(installation, case_url):
         ctx.db.conn.close()
 
 
+def _stored_in_random_order(conn, by_id: dict, came: list[str], cases: list[str]) -> None:
+    """SQLite's rowids (its stored order): the discloser's messages by rowid are not in the order
+    they came, and every row a disclosure or reply made has a random rowid, never 1, 2, 3 ...
+    PostgreSQL has no rowids; its row versions order rows as they came, which SECURITY.md says."""
+    stored = [by_id[mid] for (mid,) in conn.execute(
+        "SELECT id FROM messages WHERE author = 'discloser' ORDER BY rowid")]
+    assert sorted(stored) == sorted(came) and stored != came
+    refs = [url.rsplit("/", 1)[1] for url in cases]
+    by_rowid = [ref for (ref,) in conn.execute("SELECT ref FROM cases ORDER BY rowid")]
+    assert sorted(by_rowid) == sorted(refs)
+    rowid_tables = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE '%WITHOUT ROWID%'"
+        " AND name NOT LIKE 'sqlite_%'")]
+    triggered = {name.removeprefix("random_rowid_") for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'random_rowid_%'")}
+    assert set(RANDOM_ROWID_TABLES) <= triggered
+    for table in rowid_tables:
+        columns = {row[1]: row for row in conn.execute(f"PRAGMA table_info({table})")}
+        key = [c for c in columns.values() if c[5]]
+        alias = len(key) == 1 and key[0][2].upper() == "INTEGER"  # the rowid is the key
+        if "case_id" in columns and not alias:
+            # a table holding a case's rows moves each new row to a random rowid ...
+            assert table in triggered, table
+    for table in triggered:
+        low = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE rowid < ?", [2**32]).fetchone()
+        assert low == (0,), table  # ... and its rows have random rowids
+
+
 def test_discloser_rows_and_audit_entries_do_not_follow_the_order_they_came_in(
         app, installation, monkeypatch):
     cases, sent = _interleaved(app, installation)
@@ -81,30 +110,8 @@ def test_discloser_rows_and_audit_entries_do_not_follow_the_order_they_came_in(
     assert keys == sorted(keys)
 
     with _db(installation) as conn:
-        # Stored order: the discloser's messages by rowid are not in the order they came, and every
-        # row a disclosure or reply made has a random rowid, never 1, 2, 3 ...
-        stored = [by_id[mid] for (mid,) in conn.execute(
-            "SELECT id FROM messages WHERE author = 'discloser' ORDER BY rowid")]
-        assert sorted(stored) == sorted(came) and stored != came
-        refs = [url.rsplit("/", 1)[1] for url in cases]
-        by_rowid = [ref for (ref,) in conn.execute("SELECT ref FROM cases ORDER BY rowid")]
-        assert sorted(by_rowid) == sorted(refs)
-        rowid_tables = [name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE '%WITHOUT ROWID%'"
-            " AND name NOT LIKE 'sqlite_%'")]
-        triggered = {name.removeprefix("random_rowid_") for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'random_rowid_%'")}
-        assert set(RANDOM_ROWID_TABLES) <= triggered
-        for table in rowid_tables:
-            columns = {row[1]: row for row in conn.execute(f"PRAGMA table_info({table})")}
-            key = [c for c in columns.values() if c[5]]
-            alias = len(key) == 1 and key[0][2].upper() == "INTEGER"  # the rowid is the key
-            if "case_id" in columns and not alias:
-                # a table holding a case's rows moves each new row to a random rowid ...
-                assert table in triggered, table
-        for table in triggered:
-            low = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE rowid < ?", [2**32]).fetchone()
-            assert low == (0,), table  # ... and its rows have random rowids
+        if not database.on_postgres():
+            _stored_in_random_order(conn, by_id, came, cases)
         assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] > 0
 
         # The audit chain holds nothing yet of what the disclosers did today: it waits, to the day.
@@ -147,13 +154,15 @@ def test_a_day_with_nothing_waiting_costs_one_query_a_worker(app, installation, 
     ctx = open_context(installation.data_dir)
     try:
         statements = []
-        ctx.db.conn.set_trace_callback(statements.append)
+        database.on_each_statement(ctx.db, statements.append)
         assert audit.close_past_days(ctx) == 0 and audit.close_past_days(ctx) == 0
         assert len([s for s in statements if "audit_pending" in s]) <= 1
     finally:
         ctx.db.conn.close()
 
 
+@pytest.mark.sqlite_only(reason="rowids and migration 30's triggers are SQLite's; PostgreSQL's tables have"
+                                " neither (tests/store/test_postgres_schema.py)")
 def test_an_installation_from_before_migration_30_gets_random_rowids_and_keeps_its_thread(app, installation):
     """Rows made in the order they came (rowids 1, 2, 3 ..., message numbers 1, 2, 3 ...) are given random
     rowids and day keys on upgrade; the thread reads as before and the audit chain still verifies."""

@@ -23,6 +23,7 @@ from tests.service.test_organisations import portal
 from tests.service.test_service_operator import sign_in
 from tests.support import csrf_token, disclosure_fields, files_containing, post_multipart, receipt_from
 from tests.support.console import ATTACHMENT
+from tests.support import database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,7 +54,7 @@ def disclose(client, with_file: bool) -> str:
 
 
 def cases_of(data_dir) -> list[tuple[str, str]]:
-    db = sqlite3.connect(data_dir / "portal.db")
+    db = database.connect(data_dir)
     try:
         return sorted(db.execute("SELECT id, ref FROM cases"))
     finally:
@@ -61,7 +62,7 @@ def cases_of(data_dir) -> list[tuple[str, str]]:
 
 
 def rows_with_case(data_dir) -> int:
-    db = sqlite3.connect(data_dir / "portal.db")
+    db = database.connect(data_dir)
     try:
         tables = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                   if any(c[1] == "case_id" for c in db.execute(f"PRAGMA table_info('{n}')"))]
@@ -219,7 +220,7 @@ def test_a_channel_moves_once_both_sides_confirm_and_an_interrupted_move_finishe
     assert events == ["channel_move_ask", "channel_move"]
     assert organisation(service, "a").id in details[0] and '"cases":3' in details[0]
     for data_dir, event in ((a, "channel_moved_out"), (b, "channel_arrived")):
-        db = sqlite3.connect(data_dir / "portal.db")
+        db = database.connect(data_dir)
         assert db.execute("SELECT COUNT(*) FROM audit_log WHERE event = ?", [event]).fetchone()[0] == 1
         db.close()
 

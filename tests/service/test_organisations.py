@@ -13,6 +13,7 @@ from portal.service.dispatch import service_app
 from portal.service.registry import data_dir_of
 from tests.conftest import MARKER, add_account, run_cli
 from tests.support import csrf_token, disclosure_fields, files_containing, post_multipart, receipt_from
+from tests.support import database
 
 
 def portal(*args: str):
@@ -32,7 +33,7 @@ def make_service(tmp_path):
 
 
 def table_counts(data_dir) -> dict[str, int]:
-    db = sqlite3.connect(data_dir / "portal.db")
+    db = database.connect(data_dir)
     try:
         tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in tables}

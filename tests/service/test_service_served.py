@@ -2,7 +2,6 @@
 disclosure to each through the served process, each kept in its own organisation's data directory."""
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
@@ -10,12 +9,13 @@ from portal.service.registry import data_dir_of
 from tests.conftest import MARKER
 from tests.service.test_organisations import make_service
 from tests.support import HttpClient, csrf_token, disclosure_fields, files_containing, start_service_server
+from tests.support import database
 
 pytestmark = pytest.mark.slow
 
 
 def references(data_dir) -> list[str]:
-    db = sqlite3.connect(data_dir / "portal.db")
+    db = database.connect(data_dir)
     try:
         return [ref for (ref,) in db.execute("SELECT ref FROM cases")]
     finally:

@@ -3,11 +3,16 @@ installation in tests/store/data/made-before-house-plan/ holds unpadded fields a
 attachment blob, and its officer reads both through HTTP."""
 from __future__ import annotations
 
+import pytest
+
 import re
 import sqlite3
 
 from tests.store.test_upgrade import DETAILS, OFFICER, _copy
 from tests.support.console import case_links, sign_in
+
+pytestmark = pytest.mark.sqlite_only(reason="an SQLite data directory made by an old version (PostgreSQL"
+                                 " installations come later, by portal migrate-to: test_migrate_to.py)")
 
 EVIDENCE = b"%PDF-1.4 evidence made before the house plan\n"  # as make_before_house_plan.py sent it
 

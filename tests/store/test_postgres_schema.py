@@ -26,8 +26,9 @@ from portal.store.migrations import MIGRATIONS
 
 
 @pytest.fixture
-def engines(server, tmp_path: Path):
+def engines(server, tmp_path: Path, monkeypatch):
     """(SQLite connection, PostgreSQL connection), each with every migration applied."""
+    monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)  # the SQLite one in its file
     url = server.database("schema")
     postgres.migrate(url)
     sqlite = open_database(tmp_path / "portal.db").conn

@@ -10,6 +10,9 @@ from portal.store import BlobStore, connect, open_database, transaction
 from portal.store.db import schema_version
 from portal.store.migrations import MIGRATIONS
 
+pytestmark = pytest.mark.sqlite_only(reason="the SQLite store itself: its file, pragmas, migrations and"
+                                 " blob files (test_postgres_connection.py runs its transactions on both engines)")
+
 
 def test_connection_uses_wal_and_the_hardening_pragmas(tmp_path):
     db = open_database(tmp_path / "p.db")

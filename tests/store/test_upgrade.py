@@ -5,6 +5,8 @@ The data directory in tests/store/data/made-before-house-plan/ was made by that 
 tests/store/data/make_before_house_plan.py; its secrets are fake."""
 from __future__ import annotations
 
+import pytest
+
 import shutil
 import sqlite3
 from pathlib import Path
@@ -15,6 +17,9 @@ from portal.cli import main as portal_cli
 from portal.store.migrations import MIGRATIONS
 from tests.conftest import Officer
 from tests.support.console import case_links, sign_in
+
+pytestmark = pytest.mark.sqlite_only(reason="an SQLite data directory made by an old version (PostgreSQL"
+                                 " installations come later, by portal migrate-to: test_migrate_to.py)")
 
 FIXTURE = Path(__file__).parent / "data" / "made-before-house-plan"
 SCHEMA_VERSION = 11  # what commit 9156320 left in PRAGMA user_version

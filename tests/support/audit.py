@@ -1,11 +1,12 @@
 """Shared test helpers (moved here from the test modules that first used them)."""
 from __future__ import annotations
 
-import sqlite3
+from tests.support import database
 
 
-def db(data_dir) -> sqlite3.Connection:
-    return sqlite3.connect(data_dir / "portal.db", isolation_level=None)
+def db(data_dir):
+    """The installation's database, on either engine (tests.support.database)."""
+    return database.connect(data_dir)
 
 
 def events(data_dir) -> list[tuple]:

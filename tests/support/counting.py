@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import crypto
 import portal.web.context as web_context
+from tests.support import database
 
 
 @dataclass
@@ -29,7 +30,7 @@ def counting(monkeypatch):
 
     def traced(path, *args, **kwargs):
         db = connect(path, *args, **kwargs)
-        db.conn.set_trace_callback(counts.statements.append)
+        database.on_each_statement(db, counts.statements.append)
         return db
 
     def counted(private_key, sealed, *more):

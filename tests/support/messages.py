@@ -33,6 +33,6 @@ def add_messages(data_dir, officer, ref: str, count: int, *, text: str = "Messag
                     day=(last_day - dt.timedelta(days=count - n)).isoformat(), body=text.format(n=n))
             ctx.db.execute(
                 "INSERT INTO case_quota (case_id, messages, bytes) VALUES (?, ?, 0) ON CONFLICT (case_id)"
-                " DO UPDATE SET messages = messages + excluded.messages", [case.id, from_discloser])
+                " DO UPDATE SET messages = case_quota.messages + excluded.messages", [case.id, from_discloser])
     finally:
         ctx.db.conn.close()

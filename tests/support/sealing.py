@@ -146,9 +146,9 @@ def upload_blob(client, csrf: str, blob: bytes) -> str:
 def swap_officer_key(data_dir, email: str) -> tuple[bytes, bytes]:
     """An attacker's X25519 pair, its public key written over `email`'s in the database (the
     signed roster still names the officer's own key). Returns (private, public)."""
-    import sqlite3
+    from tests.support import database
     private, public = crypto.generate_keypair()
-    conn = sqlite3.connect(data_dir / "portal.db")
+    conn = database.connect(data_dir)
     conn.execute("UPDATE accounts SET public_key = ? WHERE email = ?", [public, email])
     conn.commit()
     conn.close()

@@ -1,5 +1,6 @@
 """Every SQL statement the portal runs, captured with sqlite3's trace callback on each connection the
-store layer opens (portal.store.db.connect), and grouped into write transactions."""
+store layer opens (portal.store.db.connect), and grouped into write transactions. On PostgreSQL,
+each statement the store layer's connections run (tests.support.database.statements_run)."""
 from __future__ import annotations
 
 import contextlib
@@ -8,11 +9,13 @@ import sqlite3
 from dataclasses import dataclass, field
 
 import portal.store.db as store_db
+from tests.support import database
 
 
 @dataclass
 class Trace:
     statements: list[tuple[int, str]] = field(default_factory=list)  # (connection number, sql)
+    parameters: list = field(default_factory=list)  # on PostgreSQL: each statement's, in order
 
     def sql(self) -> list[str]:
         return [sql for _, sql in self.statements]
@@ -42,6 +45,11 @@ def written_into(transaction: list[str], table: str) -> int:
 def traced():
     """Trace every connection opened meanwhile; yields the Trace."""
     trace = Trace()
+    if database.on_postgres():
+        with database.statements_run(trace.parameters) as seen:
+            trace.statements = seen
+            yield trace
+        return
     real = sqlite3.connect
     count = [0]
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import sqlite3
 
 import pytest
 
 from tests.conftest import MARKER
 from tests.support import csrf_token, disclosure_fields, form_for, post_multipart, receipt_from
 from tests.support.discloser import open_status
+from tests.support import database
+
+pytestmark = pytest.mark.sqlite_only(reason="the data directory's blobs folder; PostgreSQL keeps the"
+                                 " blobs in rows")
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 FILE = [("attachments", "evidence.txt", b"some evidence")]
@@ -28,7 +31,7 @@ def _break_blobs(data_dir, how: str) -> None:
 
 
 def _count(data_dir, table: str) -> int:
-    with sqlite3.connect(data_dir / "portal.db") as conn:
+    with database.connect(data_dir) as conn:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-import sqlite3
 
 import pytest
 
@@ -16,6 +15,7 @@ from portal.web.app import create_app
 from tests.conftest import MARKER
 from tests.support.console import disclose
 from tests.support import csrf_token, disclosure_fields, form_for, post_multipart
+from tests.support import database
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def app(installation):
 
 @contextlib.contextmanager
 def write_lock_held(data_dir):
-    conn = sqlite3.connect(data_dir / "portal.db", isolation_level=None)
+    conn = database.connect(data_dir)
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -37,7 +37,7 @@ def write_lock_held(data_dir):
 
 
 def cases(data_dir) -> int:
-    with contextlib.closing(sqlite3.connect(data_dir / "portal.db")) as conn:
+    with contextlib.closing(database.connect(data_dir)) as conn:
         return conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
 
 

@@ -4,23 +4,16 @@ says its files must be chosen again."""
 from __future__ import annotations
 
 import html
-import shutil
 
-from tests.support import csrf_token, disclosure_fields, post_multipart
+from tests.support import csrf_token, database, disclosure_fields, post_multipart
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 FILES = "any files must be chosen again"
 
 
-def _database_gone(data_dir) -> None:
-    for name in ("portal.db", "portal.db-wal", "portal.db-shm"):
-        if (data_dir / name).exists():
-            shutil.move(data_dir / name, data_dir / (name + ".away"))
-
-
-def test_a_sign_in_met_by_a_fault_keeps_the_email_and_speaks_of_no_files(client, installation):
+def test_a_sign_in_met_by_a_fault_keeps_the_email_and_speaks_of_no_files(client, installation, monkeypatch):
     token = csrf_token(client.get("/console/login").text)
-    _database_gone(installation.data_dir)
+    database.take_away(installation.data_dir, monkeypatch)
     officer = installation.officer
     answer = client.post("/console/login", headers=SAME_ORIGIN, data={
         "csrf_token": token, "email": officer.email, "passphrase": officer.passphrase, "totp": officer.code()})
@@ -31,9 +24,10 @@ def test_a_sign_in_met_by_a_fault_keeps_the_email_and_speaks_of_no_files(client,
     assert FILES not in page and "file" not in page.split("Nothing was stored", 1)[1].split("</p>", 1)[0]
 
 
-def test_a_disclosure_met_by_the_same_fault_says_its_files_must_be_chosen_again(client, installation):
+def test_a_disclosure_met_by_the_same_fault_says_its_files_must_be_chosen_again(client, installation,
+                                                                               monkeypatch):
     token = csrf_token(client.get("/disclose").text)
-    _database_gone(installation.data_dir)
+    database.take_away(installation.data_dir, monkeypatch)
     answer = post_multipart(client, "/disclose", disclosure_fields(token, "Typed before the fault."),
                             [("attachments", "a.txt", b"abc")], headers=SAME_ORIGIN)
     assert answer.status_code == 503

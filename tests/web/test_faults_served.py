@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import MARKER
-from tests.support import (HttpClient, csrf_token, disclosure_fields, form_for, multipart,
-                           receipt_from, start_server)
+from tests.support import (ROOT, HttpClient, csrf_token, database, disclosure_fields, form_for,
+                           multipart, receipt_from, start_server)
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
+# The write lock held by another process, on either engine (on PostgreSQL the writers' advisory
+# lock BEGIN IMMEDIATE takes there).
 HOLD_LOCK = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+import sys
+from pathlib import Path
+from tests.support import database
+conn = database.connect(Path(sys.argv[1]))
 conn.execute("BEGIN IMMEDIATE")
 print("held", flush=True)
 sys.stdin.readline()
@@ -35,14 +38,14 @@ def served(installation):
 
 
 def _hold_write_lock(data_dir) -> subprocess.Popen:
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(data_dir / "portal.db")],
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(data_dir)], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     return holder
 
 
 def _cases(data_dir, table: str = "cases") -> int:
-    with sqlite3.connect(data_dir / "portal.db") as conn:
+    with database.connect(data_dir) as conn:
         return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
@@ -66,7 +69,7 @@ def test_a_write_lock_held_past_the_busy_timeout_gives_the_form_back_with_503(in
     client = HttpClient("127.0.0.1", served.port)
     token = csrf_token(client.get("/disclose").text)
     before = _cases(installation.data_dir)
-    blobs_before = sorted((installation.data_dir / "blobs").rglob("*"))
+    blobs_before = database.blobs(installation.data_dir)
     holder = _hold_write_lock(installation.data_dir)
     try:
         body, content_type = multipart(disclosure_fields(token, MARKER),
@@ -82,7 +85,7 @@ def test_a_write_lock_held_past_the_busy_timeout_gives_the_form_back_with_503(in
     assert re.search(rf'<textarea[^>]*name="details"[^>]*>\s*{MARKER}</textarea>', page), page
     assert 'action="/disclose"' in answer.text
     assert _cases(installation.data_dir) == before
-    assert sorted((installation.data_dir / "blobs").rglob("*")) == blobs_before
+    assert database.blobs(installation.data_dir) == blobs_before
     assert "Traceback" not in served.output()
     # Once the lock is free the same form goes in.
     token = csrf_token(client.get("/disclose").text)

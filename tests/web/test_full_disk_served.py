@@ -21,6 +21,10 @@ from tests.support.disks import small_tmpfs
 from tests.support import (HttpClient, csrf_token, disclosure_fields, form_for, multipart, post_multipart,
                            receipt_from, start_server)
 from tests.support.console import sign_in
+from tests.support import database
+
+pytestmark = pytest.mark.sqlite_only(reason="the data directory's disk filled: on PostgreSQL the"
+                                 " database and its blobs are on the server's disk")
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 SHORT_OF_SPACE_WAIT = 600  # seconds: "Please try again in about 10 minutes."
@@ -64,7 +68,7 @@ def small_disk(installation, tmp_path):
         token = csrf_token(client.get("/disclose").text)
         receipt = receipt_from(post_multipart(client, "/disclose", disclosure_fields(token, STORED_TEXT)).text)
         assert sign_in(client, installation.other_officer).status_code == 303
-        with contextlib.closing(sqlite3.connect(data_dir / "portal.db")) as conn, conn:
+        with contextlib.closing(database.connect(data_dir)) as conn, conn:
             conn.execute("UPDATE sessions SET expires_at = 0")
             conn.execute("DELETE FROM authorities")
         del app, client
@@ -183,7 +187,7 @@ def _closed_cleanly(installation, tmp_path):
     with small_tmpfs(tmp_path / "disk", 16) as disk:
         data_dir = disk / "data"
         shutil.copytree(installation.data_dir, data_dir)
-        with contextlib.closing(sqlite3.connect(data_dir / "portal.db")) as conn:
+        with contextlib.closing(database.connect(data_dir)) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             entries = conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
         for name in ("portal.db-wal", "portal.db-shm"):

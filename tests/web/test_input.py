@@ -14,6 +14,7 @@ from portal.core.context import open_context
 from tests.conftest import MARKER, add_account, officer_key, run_cli
 from tests.support import (csrf_token, disclosure_fields, files_containing, form_for, post_multipart,
                            receipt_from)
+from tests.support import database
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
@@ -27,7 +28,7 @@ def count(installation, table: str) -> int:
 
 
 def blob_count(installation) -> int:
-    return len(list((installation.data_dir / "blobs").iterdir()))
+    return len(database.blobs(installation.data_dir))
 
 
 def disclose_page_fields(client, **overrides):

@@ -13,6 +13,7 @@ from portal.core.config import load_settings
 from portal.core.context import open_context
 from tests.conftest import add_account
 from tests.support import csrf_token, form_for, multipart, receipt_from
+from tests.support import database
 
 TABLES = ("cases", "case_fields", "case_keys", "messages", "attachments", "status_events", "channels",
           "channel_officers", "accounts")
@@ -60,7 +61,7 @@ def stored(installation):
         counts = {t: ctx.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
     finally:
         ctx.db.conn.close()
-    counts["blobs"] = len(list((installation.data_dir / "blobs").iterdir()))
+    counts["blobs"] = len(database.blobs(installation.data_dir))
     return counts
 
 

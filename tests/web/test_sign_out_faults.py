@@ -5,7 +5,6 @@ or the sign-in page, not a 503."""
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import time
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from tests.support import csrf_token
 from tests.support.console import disclose, sign_in
 from tests.web.test_fault_pages import app, write_lock_held  # noqa: F401 (the app: a short busy timeout)
+from tests.support import database
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def clock(monkeypatch):
 
 
 def session_rows(data_dir, kind: str) -> int:
-    with contextlib.closing(sqlite3.connect(data_dir / "portal.db")) as conn:
+    with contextlib.closing(database.connect(data_dir)) as conn:
         return conn.execute("SELECT COUNT(*) FROM sessions WHERE kind = ?", [kind]).fetchone()[0]
 
 
@@ -93,7 +93,7 @@ def test_under_a_held_lock_a_signed_in_page_and_a_sign_out_wait_only_briefly_for
 
     def watched(name, work, db_of):
         def run(*args):
-            waits.append((name, db_of(*args).execute("PRAGMA busy_timeout").fetchone()[0]))
+            waits.append((name, database.lock_wait_ms(db_of(*args))))
             return work(*args)
         monkeypatch.setattr(work.__module__ + "." + work.__name__, run)
 
