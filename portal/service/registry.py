@@ -24,6 +24,7 @@ from portal.core.installation_file import installation_lock, write_private_json
 from portal.core.words import N_, Sentence
 from portal.operations.installing import make_installation
 from portal.service import operator
+from portal.store.db import database_url
 
 SERVICE_FILE = "service.json"
 # Lower-case letters, digits and inner hyphens, up to 40: a path segment that needs no escaping.
@@ -54,7 +55,19 @@ def _new_id() -> str:
     return "org-" + secrets.token_hex(8)
 
 
+def _refuse_one_shared_database() -> None:
+    """A service keeps each organisation in a database of its own (issue 29: isolation by
+    construction). PORTAL_DATABASE_URL names one database for the whole process, so every member
+    would share it: refused until a database per organisation exists (docs/deploy.md §9)."""
+    if database_url() is not None:
+        raise ServiceError(N_(
+            "A service of many organisations runs on SQLite only for now: PORTAL_DATABASE_URL "
+            "would put every organisation in one database. Unset it for the service."
+        ))
+
+
 def _read(service_dir: Path) -> dict:
+    _refuse_one_shared_database()
     path = service_dir / SERVICE_FILE
     if not path.exists():
         raise ServiceError(Sentence(
@@ -67,7 +80,9 @@ def _read(service_dir: Path) -> dict:
 
 
 def create_service(service_dir: Path, *, insecure_fast_kdf: bool = False) -> None:
-    """Make an empty service directory (0700). Raises ServiceError if one is there already."""
+    """Make an empty service directory (0700). Raises ServiceError if one is there already, or
+    with PORTAL_DATABASE_URL set (`_refuse_one_shared_database`)."""
+    _refuse_one_shared_database()
     if (service_dir / SERVICE_FILE).exists():
         raise ServiceError(Sentence(
             N_(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from click.testing import CliRunner
 from werkzeug.test import Client
 
 from portal.cli import main as portal_cli
 from portal.service.dispatch import service_app
-from portal.service.registry import data_dir_of
+from portal.service.registry import ServiceError, data_dir_of
 from tests.conftest import MARKER, add_account, run_cli
 from tests.support import csrf_token, disclosure_fields, files_containing, post_multipart, receipt_from
 from tests.support import database
@@ -143,3 +144,19 @@ def test_each_organisation_app_is_made_at_its_first_request_and_kept(tmp_path, m
     assert portal("org", "create", "c", "--name", "C", "--service", str(service), "--insecure-fast-kdf").exit_code == 0
     assert client.get("/o/c/").status_code == 200
     assert made[-1] == data_dir_of(service, "c")
+
+
+def test_a_service_refuses_one_database_shared_by_every_organisation(tmp_path, monkeypatch):
+    """PORTAL_DATABASE_URL names one database for the process: under a service every member would
+    share it, so making, growing and serving a service refuse it in one plain line."""
+    service = make_service(tmp_path)
+    monkeypatch.setenv("PORTAL_DATABASE_URL", "postgresql:///nowhere")
+    refused = "runs on SQLite only for now"
+    made = portal("service", "init", str(tmp_path / "other"), "--insecure-fast-kdf")
+    assert made.exit_code != 0 and refused in made.output and not (tmp_path / "other").exists()
+    added = portal("org", "create", "c", "--name", "Council C", "--service", str(service),
+                   "--insecure-fast-kdf")
+    assert added.exit_code != 0 and refused in added.output
+    assert not (service / "organisations" / "c").exists()
+    with pytest.raises(ServiceError, match=refused):
+        Client(service_app(service)).get("/o/a/")
