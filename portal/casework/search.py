@@ -132,31 +132,33 @@ def forget(session: str) -> None:
 
 
 class _Preparing:
-    """The officers whose key copies a thread of this process is writing (account id -> set when
-    done)."""
+    """The officers whose key copies a thread of this process is writing ((data directory,
+    account id) -> set when done): a service serves many organisations in one process, and their
+    account ids overlap."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_account: dict[int, threading.Event] = {}
+        self._by_account: dict[tuple[str, int], threading.Event] = {}
 
-    def begin(self, account_id: int) -> threading.Event | None:
+    def begin(self, ctx: Context, account_id: int) -> threading.Event | None:
         """The event to set when done; None if a thread already writes this officer's copies."""
+        key = (str(ctx.settings.data_dir), account_id)
         with self._lock:
-            if account_id in self._by_account:
+            if key in self._by_account:
                 return None
-            done = self._by_account[account_id] = threading.Event()
+            done = self._by_account[key] = threading.Event()
             return done
 
-    def end(self, account_id: int, done: threading.Event) -> None:
+    def end(self, ctx: Context, account_id: int, done: threading.Event) -> None:
         with self._lock:
-            self._by_account.pop(account_id, None)
+            self._by_account.pop((str(ctx.settings.data_dir), account_id), None)
         done.set()
 
-    def wait(self, account_id: int, seconds: float) -> bool:
+    def wait(self, ctx: Context, account_id: int, seconds: float) -> bool:
         """Wait (at most `seconds`) for the thread writing this officer's copies, if one is; True
         once none is."""
         with self._lock:
-            done = self._by_account.get(account_id)
+            done = self._by_account.get((str(ctx.settings.data_dir), account_id))
         return done is None or done.wait(seconds)
 
     def __len__(self) -> int:
@@ -180,7 +182,7 @@ def prepare(ctx: Context, who: SignedIn) -> int:
         if missing:
             casefiles.keep_copies_of(ctx, who.account.id, who.private_key, missing)
         return len(missing)
-    done = PREPARING.begin(who.account.id)
+    done = PREPARING.begin(ctx, who.account.id)
     if done is not None:
         threading.Thread(
             target=_prepare_apart,
@@ -205,7 +207,7 @@ def _prepare_apart(
     except Exception as exc:  # noqa: BLE001 - nothing lost: the first search opens what is left
         log.warning("key copies at sign-in not written: %s", type(exc).__name__)
     finally:
-        PREPARING.end(account_id, done)
+        PREPARING.end(ctx, account_id, done)
 
 
 def _key(secret: bytes, session: str) -> bytes:
@@ -265,7 +267,7 @@ def search(
         except crypto.DecryptionError:
             entries = {}
     if not entries:  # the session's first search: every case of the queue, in one query
-        PREPARING.wait(account_id, WAIT_FOR_COPIES_SECONDS)  # the copies sign-in is writing
+        PREPARING.wait(ctx, account_id, WAIT_FOR_COPIES_SECONDS)  # the copies sign-in is writing
         opened = casefiles.read_fields_of_queue(ctx, account_id, private_key, _FIELDS)
         entries = {cid: _entry(fields) for cid, fields in opened.items()}
         missing = list(opened)

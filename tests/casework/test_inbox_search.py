@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -305,3 +306,51 @@ def test_a_key_sealed_again_while_its_copy_is_made_keeps_no_copy(app, installati
     assert by_thread == {"key-copies": BACKLOG} and _copies(installation) == BACKLOG - 1
     assert ctx.db.execute("SELECT COUNT(*) FROM case_keys WHERE case_id = ? AND key_copy IS NOT NULL",
                           [case_id]).fetchone()[0] == 0
+
+
+def _officer_case_rows(ctx):
+    return [row[0] for row in ctx.db.execute(
+        "SELECT case_id FROM case_keys WHERE recipient LIKE 'account:%' ORDER BY case_id").fetchall()]
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["in-the-request", "on-its-thread"])
+def test_a_sealed_key_holding_no_case_key_leaves_sign_in_and_search_working(app, installation, monkeypatch, apart):
+    """A sealed key that opens to something other than a 32-byte case key (a row written behind the
+    portal's back, or brought in) is one that does not open: the sign-in still signs in, its copies
+    of every other case are written, and the inbox and search answer (fresh review of issue 25, M1:
+    sign-in gave a 500, or its thread wrote no copy at all)."""
+    seed(installation, 20)
+    monkeypatch.setattr(search_module, "BACKGROUND_FROM", 10 if apart else 256)
+    ctx = open_context(installation.data_dir)
+    public = ctx.db.execute("SELECT public_key FROM accounts WHERE email = ?",
+                            [installation.officer.email]).fetchone()[0]
+    [bad, *_] = _officer_case_rows(ctx)
+    ctx.db.execute("UPDATE case_keys SET sealed_key = ?, key_copy = NULL WHERE case_id = ? AND recipient LIKE 'account:%'",
+                   [crypto.seal_to(public, b"short"), bad])
+    client = app.test_client()
+    assert sign_in(client, installation.officer).status_code == 303
+    _thread_done()
+    assert _copies(installation) == 19
+    assert client.get("/console/").status_code == 200
+    assert len(found(search(client, "matter 7"))) == 1
+
+
+def test_another_organisations_officer_with_the_same_account_id_does_not_hold_back_the_copies(
+        app, installation, monkeypatch, tmp_path):
+    """A service serves every organisation in one process, and account ids repeat between them: a
+    thread writing one organisation's officer's copies must not stop another's being written (review
+    M2: keyed by account id alone, none were written, and the first search waited its whole wait)."""
+    seed(installation, BACKLOG)
+    monkeypatch.setattr(search_module, "BACKGROUND_FROM", BACKLOG // 2)
+    ctx = open_context(installation.data_dir)
+    officer_id = ctx.db.execute("SELECT id FROM accounts WHERE email = ?",
+                                [installation.officer.email]).fetchone()[0]
+    # Another organisation of the service: only its data directory names its officers' threads.
+    elsewhere = SimpleNamespace(settings=SimpleNamespace(data_dir=tmp_path / "organisations" / "b"))
+    other = search_module.PREPARING.begin(elsewhere, officer_id)  # that officer signing in there
+    try:
+        signed_in(app, installation.officer)
+        assert search_module.PREPARING.wait(ctx, officer_id, 10)  # this organisation's own thread
+        assert _copies(installation) == BACKLOG
+    finally:
+        search_module.PREPARING.end(elsewhere, officer_id, other)
