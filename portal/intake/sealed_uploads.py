@@ -44,9 +44,13 @@ class UploadNotFound(Exception):
     """No such upload for this session (or it expired): never says which."""
 
 
+# Uploads begun and not yet finished or expired, for everyone together (_refuse_past_the_open_caps).
+OPEN_UPLOADS_AT_MOST = 2048
+
+
 class PartRefused(Exception):
-    """A part that cannot be stored: `code` 'out-of-order', 'wrong-size', 'different' or
-    'malformed' (docs/sealed-submission.md)."""
+    """A part that cannot be stored: `code` 'out-of-order', 'wrong-size', 'different',
+    'malformed' or, for a new upload, 'too-many' (docs/sealed-submission.md)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -125,6 +129,7 @@ def begin_upload(ctx: Context, bound: str, size: int) -> Upload:
     upload_id = secrets.token_hex(16)
     day = today(ctx.settings.timezone)
     with transaction(ctx.db):
+        _refuse_past_the_open_caps(ctx, bound)
         ctx.db.execute(
             "INSERT INTO sealed_uploads (id, bound, size, day) VALUES (?, ?, ?, ?)",
             [upload_id, _bound(bound), size, day],
@@ -133,6 +138,20 @@ def begin_upload(ctx: Context, bound: str, size: int) -> Upload:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     _blur(ctx, path, day)
     return Upload(upload_id, size, 0, 0)
+
+
+def _refuse_past_the_open_caps(ctx: Context, bound: str) -> None:
+    """Beginning an upload is charged nothing (its parts are, as stored) and leaves a row and a
+    file until it expires: so at most twice a disclosure's files are open for one page, and at
+    most OPEN_UPLOADS_AT_MOST for everyone (the second review of issue 27: 300 begun in 2.4 s,
+    each an empty file, would run the disk out of inodes). PartRefused('too-many') past the first,
+    receiving.RefusedForNow (come back later) past the second."""
+    if ctx.db.execute(
+        "SELECT COUNT(*) FROM sealed_uploads WHERE bound = ?", [_bound(bound)]
+    ).fetchone()[0] >= 2 * ctx.settings.max_files:
+        raise PartRefused("too-many", "this page has begun as many files as it can send.")
+    if ctx.db.execute("SELECT COUNT(*) FROM sealed_uploads").fetchone()[0] >= OPEN_UPLOADS_AT_MOST:
+        raise receiving.RefusedForNow()
 
 
 def _blur(ctx: Context, path: Path, day: str) -> None:

@@ -296,3 +296,32 @@ def test_a_form_token_older_than_any_upload_lives_binds_nothing(client, monkeypa
     assert refused.status_code == 404 and refused.get_json()["error"] == "not-found"
     again, new_csrf = later(sealed_uploads.LONGEST_LIFE_SECONDS - 60)
     assert post_json(again, path, {"v": 1, "form_token": csrf}, new_csrf).status_code == 200
+
+
+def test_uploads_begun_for_nothing_are_capped_per_page_and_for_everyone(installation, monkeypatch):
+    # The second review of issue 27: beginning an upload is charged nothing, and each leaves a row
+    # and an empty file until it expires; 300 were begun in 2.4 s by one client.
+    from portal.core.config import load_settings
+    from portal.intake import sealed_uploads
+    from portal.web.app import create_app
+    app = create_app(settings=load_settings(installation.data_dir, max_files=3))
+    app.config["TESTING"] = True
+    size = crypto.padded_blob_size(1000)
+
+    def begin(client, csrf):
+        return post_json(client, "/disclose/sealed/uploads", {"v": 1, "size": size}, csrf)
+
+    page = app.test_client()
+    csrf = get_setup(page)["csrf_token"]
+    answers = [begin(page, csrf) for _ in range(8)]
+    assert [a.status_code for a in answers] == [201] * 6 + [400] * 2
+    assert answers[-1].get_json()["error"] == "too-many"
+    monkeypatch.setattr(sealed_uploads, "OPEN_UPLOADS_AT_MOST", 10)
+    others = [app.test_client() for _ in range(3)]
+    tokens = [get_setup(other)["csrf_token"] for other in others]
+    codes = [begin(other, token).status_code for other, token in zip(others, tokens) for _ in range(2)]
+    assert codes == [201, 201, 201, 201, 503, 503]  # 6 + 4 open: the next is told to come back
+    files = [p for p in (installation.data_dir / "sealed-uploads").iterdir() if p.is_file()]
+    ctx = open_context(installation.data_dir)
+    assert ctx.db.execute("SELECT COUNT(*) FROM sealed_uploads").fetchone()[0] == len(files) == 10
+    ctx.db.conn.close()
