@@ -51,7 +51,7 @@ from .kdf import (
     argon2id,
     derive_subkey,
 )
-from .key_copies import KEY_COPY_SIZE, copy_key_of, copy_secret, open_copy
+from .key_copies import KEY_COPY_SIZE, SECRET_SIZE, copy_key_of, copy_secret, open_copy
 from .keys import (
     generate_keypair,
     key_fingerprint,
@@ -144,6 +144,7 @@ __all__ = [
     "decrypt_field",
     "decrypt_fields",
     "KEY_COPY_SIZE",
+    "SECRET_SIZE",
     "copy_key_of",
     "copy_secret",
     "open_copy",

@@ -23,14 +23,11 @@ from portal.intake import cases
 from portal.keys import channels, recovery
 from portal.records import audit, case_history
 
-# The start of a referred case's `receipt_lookup` (the rest random): no receipt's lookup has it.
-REFERRED = cases.NO_RECEIPT
-
 
 def is_referred_in(ctx: Context, case_id: str) -> bool:
     """Whether the case was referred here by another member (store): it has no discloser here."""
     row = ctx.db.execute("SELECT receipt_lookup FROM cases WHERE id = ?", [case_id]).fetchone()
-    return row is not None and row[0].startswith(REFERRED)
+    return row is not None and row[0].startswith(cases.NO_RECEIPT)
 
 
 class ReadersChanged(Exception):
@@ -62,7 +59,7 @@ def store(ctx: Context, channel_name: str, package: Package, from_organisation: 
         raise ReadersChanged()
     _, never_kept = crypto.generate_keypair()  # its private half is dropped here
     ref = cases.insert_case_row(
-        ctx, package.case_id, channel.id, package.day, REFERRED + secrets.token_hex(32),
+        ctx, package.case_id, channel.id, package.day, cases.NO_RECEIPT + secrets.token_hex(32),
         never_kept, package.category,
     )
     case_history.insert_sealed_status(ctx, package.case_id, package.day, package.status)

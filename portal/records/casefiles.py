@@ -25,10 +25,6 @@ STATUSES: dict[str, str] = {
     "closed": N_("Closed: the matter has been dealt with"),
 }
 
-# A case key: 32 bytes (crypto.key_copies.SECRET_SIZE); a sealed key that opens to anything else
-# is treated as one that does not open.
-CASE_KEY_BYTES = 32
-
 # Each status as officers name it, in a few words (the console's rows, panel and history); STATUSES
 # above is what the discloser reads, which the case page shows beside it.
 OFFICER_STATUSES: dict[str, str] = {
@@ -342,7 +338,7 @@ class _CaseKeys:
         )
         opened, new_copies = {}, []
         for (case_id, sealed), case_key in zip(sealed_only, case_keys):
-            if case_key is None or len(case_key) != CASE_KEY_BYTES:
+            if case_key is None or len(case_key) != crypto.SECRET_SIZE:
                 continue  # does not open, or holds no case key (a row written behind the portal)
             opened[case_id] = case_key
             copy = crypto.copy_secret(self.copy_key, case_key, case_id, self.recipient)
